@@ -1,0 +1,60 @@
+package dev.quanta.cli;
+
+import dev.quanta.QuantaException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code quanta}: the command line, a thin shell over the public Java API. A {@link QuantaException} (bad input)
+ * prints one line and exits with code 2; {@code --verbose} adds the stack trace.
+ */
+@Command(name = "quanta", mixinStandardHelpOptions = true, version = "quanta 0.1.0",
+        description = "Post-training quantization toolkit for the JVM: inspect, evaluate (and soon quantize) "
+                + "Keras and TFLite models in pure Java.",
+        subcommands = {SummaryCommand.class, EvaluateCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class QuantaCommand implements Runnable {
+
+    /** Exit code for bad input or a request that cannot be carried out. */
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces with errors.")
+    boolean verbose;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(new CommandLine(this), "a command is required");
+    }
+
+    /** Builds the command line with Quanta's error handling. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new QuantaCommand());
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            boolean verboseFlag = parseResult.hasMatchedOption("--verbose")
+                    || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+            PrintWriter err = commandLine.getErr();
+            if (ex instanceof QuantaException) {
+                err.println("quanta: " + ex.getMessage());
+                if (verboseFlag) {
+                    ex.printStackTrace(err);
+                }
+                err.flush();
+                return EXIT_BAD_INPUT;
+            }
+            err.println("quanta: internal error: " + ex + (verboseFlag ? "" : " (run with --verbose for details)"));
+            if (verboseFlag) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

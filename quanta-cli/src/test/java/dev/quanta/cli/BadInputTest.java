@@ -1,0 +1,119 @@
+package dev.quanta.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quanta.testing.Fixtures;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every bad input ends with exit code 2 and one line on standard error that names the file and what is wrong; no
+ * stack trace unless {@code --verbose}.
+ */
+class BadInputTest {
+    @TempDir
+    Path tmp;
+
+    private static void assertOneLineError(CliRunner r, String... fragments) {
+        assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
+        assertThat(r.errLines()).as("one line: %s", r.err()).isEqualTo(1);
+        assertThat(r.err()).doesNotContain("\tat ");
+        for (String f : fragments) {
+            assertThat(r.err()).contains(f);
+        }
+    }
+
+    @Test
+    void truncatedH5() throws IOException {
+        byte[] full = Files.readAllBytes(Fixtures.require("mnist/keras_mlp/mnist.h5"));
+        Path cut = tmp.resolve("truncated.h5");
+        Files.write(cut, Arrays.copyOf(full, full.length / 3));
+        assertOneLineError(CliRunner.run("summary", cut.toString()), cut.toString());
+    }
+
+    @Test
+    void randomBytesH5() throws IOException {
+        byte[] junk = new byte[4096];
+        new SplittableRandom(3).nextBytes(junk);
+        Path p = tmp.resolve("random.h5");
+        Files.write(p, junk);
+        assertOneLineError(CliRunner.run("summary", p.toString()), p.toString());
+    }
+
+    @Test
+    void h5WithoutModelConfigSuggestsConfig() {
+        Path p = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
+        assertOneLineError(CliRunner.run("summary", p.toString()), p.toString(), "model_config", "--config");
+    }
+
+    @Test
+    void unknownLayerClassNamesTheLayer() throws IOException {
+        Path config = Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json");
+        String json = Files.readString(config);
+        assertThat(json).contains("\"MaxPooling2D\"");
+        Path edited = tmp.resolve("unknown-layer.json");
+        Files.writeString(edited, json.replaceFirst("\"MaxPooling2D\"", "\"FancyPooling2D\""));
+        Path weights = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
+        assertOneLineError(CliRunner.run("summary", weights.toString(), "--config", edited.toString()),
+                "FancyPooling2D", "unsupported");
+    }
+
+    @Test
+    void weightShapeMismatchNamesLayerAndShapes() throws IOException {
+        Path config = Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json");
+        String json = Files.readString(config);
+        assertThat(json).contains("\"units\": 256");
+        Path edited = tmp.resolve("wrong-units.json");
+        Files.writeString(edited, json.replaceFirst("\"units\": 256", "\"units\": 128"));
+        Path weights = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
+        CliRunner r = CliRunner.run("summary", weights.toString(), "--config", edited.toString());
+        assertOneLineError(r, "256", "128");
+    }
+
+    @Test
+    void datasetShapeThatDoesNotFitTheModel() {
+        Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        Path images = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
+        CliRunner r = CliRunner.run("evaluate", model.toString(), "--data", images.toString(), "--sample-type",
+                "uint8", "--sample-shape", "32,32,3");
+        assertOneLineError(r, "3072", "784");
+    }
+
+    @Test
+    void labelsOutOfRange() throws IOException {
+        Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        int n = 3;
+        java.nio.ByteBuffer images = java.nio.ByteBuffer.allocate(16 + n * 28 * 28);
+        images.putInt(0x00000803).putInt(n).putInt(28).putInt(28);
+        java.nio.ByteBuffer labels = java.nio.ByteBuffer.allocate(8 + n);
+        labels.putInt(0x00000801).putInt(n).put((byte) 1).put((byte) 12).put((byte) 3);
+        Path img = tmp.resolve("bad-images-idx3-ubyte");
+        Path lab = tmp.resolve("bad-labels-idx1-ubyte");
+        Files.write(img, images.array());
+        Files.write(lab, labels.array());
+        CliRunner r = CliRunner.run("evaluate", model.toString(), "--data", img.toString(), "--labels", lab.toString());
+        assertOneLineError(r, "label 12 at sample 1", "out of range", "10 classes");
+    }
+
+    @Test
+    void missingFile() {
+        Path p = tmp.resolve("nope.h5");
+        assertOneLineError(CliRunner.run("summary", p.toString()), p.toString(), "no such file");
+        Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        Path data = tmp.resolve("missing-images-idx3-ubyte.gz");
+        assertOneLineError(CliRunner.run("evaluate", model.toString(), "--data", data.toString()), data.toString());
+    }
+
+    @Test
+    void verbosePrintsTheStackTrace() {
+        Path p = tmp.resolve("nope.h5");
+        CliRunner r = CliRunner.run("summary", "--verbose", p.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("QuantaException").contains("\tat ");
+    }
+}

@@ -1,0 +1,144 @@
+package dev.quanta.data;
+
+import dev.quanta.QuantaException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** Loads a dataset from a {@link DatasetSpec}, detecting the format when it is not given. */
+public final class Datasets {
+    private Datasets() {}
+
+    /** IDX files (MNIST), raw or gzip. */
+    public static final String IDX = "idx";
+    /** NumPy .npy / .npz. */
+    public static final String NUMPY = "numpy";
+    /** Folder of binary samples with a labels CSV (MLPerf Tiny). */
+    public static final String RAW = "raw";
+    /** Folder of class subfolders of images. */
+    public static final String IMAGES = "images";
+
+    /**
+     * Loads the dataset described by {@code spec}, then applies its limit.
+     *
+     * @throws QuantaException for a missing or unrecognised input or any loader error
+     */
+    public static Dataset load(DatasetSpec spec) {
+        Path data = spec.data();
+        if (!Files.exists(data)) {
+            throw QuantaException.inFile(data, "dataset not found");
+        }
+        Integer lim = spec.limit();
+        if (lim != null && lim < 1) {
+            throw QuantaException.inFile(data, "limit must be at least 1, found " + lim);
+        }
+        int limit = lim == null ? Integer.MAX_VALUE : lim;
+        String format = spec.format() == null || spec.format().isBlank() || spec.format().equalsIgnoreCase("auto")
+                ? detectFormat(data, spec.labels())
+                : normalizeFormat(spec.format());
+        Preprocessing p = spec.preprocessing() == null ? Preprocessing.identity() : spec.preprocessing();
+        Dataset d = switch (format) {
+            case IDX -> {
+                Path labels = spec.labels() != null ? spec.labels() : idxLabelsSibling(data);
+                yield IdxReader.load(data, labels, p);
+            }
+            case NUMPY -> NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p);
+            case RAW -> RawSampleFolder.load(data, spec.labels(), spec.sampleType(), spec.sampleShape(), true, p, limit);
+            case IMAGES -> loadImages(spec, p, limit);
+            default -> throw new IllegalStateException(format);
+        };
+        return d.limit(limit);
+    }
+
+    private static Dataset loadImages(DatasetSpec spec, Preprocessing p, int limit) {
+        int[] s = spec.sampleShape();
+        boolean grey = spec.grayscale();
+        int w = 0;
+        int h = 0;
+        if (s != null) {
+            if (s.length != 2 && s.length != 3) {
+                throw QuantaException.inFile(spec.data(), "image size must be [height, width] or [height, width, channels], found "
+                        + Shapes.format(s));
+            }
+            h = s[0];
+            w = s[1];
+            if (s.length == 3) {
+                if (s[2] != 1 && s[2] != 3) {
+                    throw QuantaException.inFile(spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);
+                }
+                if (grey && s[2] == 3) {
+                    throw QuantaException.inFile(spec.data(), "grayscale was requested but the sample shape has 3 channels");
+                }
+                grey = s[2] == 1;
+            }
+        }
+        return ImageFolder.load(spec.data(), grey, w, h, p, limit);
+    }
+
+    /**
+     * Detects the format of {@code data}: a file starting with gzip magic 1f 8b or an IDX header is {@code idx}; one
+     * starting with {@code \x93NUMPY} or a zip signature (or named .npy/.npz) is {@code numpy}; a folder with a given
+     * labels CSV or a {@code y_labels.csv} is {@code raw}; a folder with subfolders is {@code images}.
+     *
+     * @throws QuantaException if no format matches
+     */
+    public static String detectFormat(Path data, Path labels) {
+        if (Files.isDirectory(data)) {
+            if ((labels != null && Files.isRegularFile(labels)) || RawSampleFolder.hasDefaultLabels(data)) {
+                return RAW;
+            }
+            if (ImageFolder.hasSubfolders(data)) {
+                return IMAGES;
+            }
+            throw QuantaException.inFile(data, "cannot tell the dataset format: the folder has no "
+                    + RawSampleFolder.DEFAULT_LABELS + " and no class subfolders; give the format");
+        }
+        byte[] h = NumpyDatasets.head(data, 6, "dataset");
+        if (DataIo.isGzip(h)) {
+            return IDX;
+        }
+        if (NpyReader.isNpy(h) || (h.length >= 2 && h[0] == 'P' && h[1] == 'K')) {
+            return NUMPY;
+        }
+        if (h.length >= 4 && h[0] == 0 && h[1] == 0 && (h[2] == 0x08 || h[2] == 0x09 || (h[2] >= 0x0B && h[2] <= 0x0E))
+                && h[3] > 0) {
+            return IDX;
+        }
+        String n = data.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (n.endsWith(".npy") || n.endsWith(".npz")) {
+            return NUMPY;
+        }
+        StringBuilder hex = new StringBuilder();
+        for (byte b : h) {
+            hex.append(String.format("%02x", b & 0xFF));
+        }
+        throw QuantaException.inFile(data, "unrecognised data file (first bytes 0x" + hex
+                + "); expected IDX (optionally gzip), .npy or .npz; give the format");
+    }
+
+    /** Maps format names and aliases to {@link #IDX}, {@link #NUMPY}, {@link #RAW} or {@link #IMAGES}. */
+    public static String normalizeFormat(String format) {
+        return switch (format.trim().toLowerCase(Locale.ROOT)) {
+            case "idx", "mnist" -> IDX;
+            case "numpy", "npy", "npz" -> NUMPY;
+            case "raw", "bin", "mlperf", "mlperf-tiny" -> RAW;
+            case "images", "image", "imagefolder", "image-folder" -> IMAGES;
+            default -> throw new QuantaException("unknown dataset format '" + format
+                    + "'; expected idx, numpy, raw or images");
+        };
+    }
+
+    /**
+     * For an IDX images file whose name contains {@code images-idx3} (or {@code images.idx3}), the sibling with
+     * {@code labels-idx1} (or {@code labels.idx1}) if it exists; else null.
+     */
+    public static Path idxLabelsSibling(Path images) {
+        String n = images.getFileName().toString();
+        String m = n.replace("images-idx3", "labels-idx1").replace("images.idx3", "labels.idx1");
+        if (m.equals(n)) {
+            return null;
+        }
+        Path sibling = images.resolveSibling(m);
+        return Files.isRegularFile(sibling) ? sibling : null;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.quanta.eval;
+
+/**
+ * The outcome of evaluating a classifier on a labelled dataset.
+ *
+ * @param loss mean per-sample loss, or NaN when no loss was named
+ * @param lossName Keras name of the loss, or null
+ * @param correct samples whose label is among the top-k outputs
+ * @param predictions top-1 class per sample
+ */
+public record EvaluationResult(int samples, String lossName, boolean fromLogits, double loss, int topK,
+        int correct, double seconds, int[] predictions) {
+
+    public double accuracy() {
+        return samples == 0 ? 0 : (double) correct / samples;
+    }
+
+    public double samplesPerSecond() {
+        return seconds <= 0 ? 0 : samples / seconds;
+    }
+}

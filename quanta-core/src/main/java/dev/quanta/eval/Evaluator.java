@@ -1,0 +1,164 @@
+package dev.quanta.eval;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.TrainingConfig;
+import dev.quanta.runtime.Interpreter;
+import java.util.Arrays;
+
+/**
+ * Measures a classifier's loss and top-k accuracy on a labelled dataset, like Keras {@code model.evaluate()}:
+ * samples run in batches through an {@link Interpreter}; the loss is the mean of per-sample losses.
+ */
+public final class Evaluator {
+
+    /** Receives progress: {@code done} of {@code total} samples. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(int done, int total);
+
+        Progress NONE = (d, t) -> {};
+    }
+
+    /**
+     * Evaluation settings.
+     *
+     * @param loss loss to report; null takes the model's training config, and no loss is reported without one
+     * @param fromLogits whether outputs are logits; null decides from the model (logits unless it ends in a
+     *     softmax or the training config says so)
+     */
+    public record Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads) {
+        public static Options defaults() {
+            return new Options(null, null, 1, 64, 1);
+        }
+
+        public Options withLoss(Loss l) {
+            return new Options(l, fromLogits, topK, batchSize, threads);
+        }
+
+        public Options withFromLogits(Boolean f) {
+            return new Options(loss, f, topK, batchSize, threads);
+        }
+
+        public Options withTopK(int k) {
+            return new Options(loss, fromLogits, k, batchSize, threads);
+        }
+
+        public Options withBatchSize(int b) {
+            return new Options(loss, fromLogits, topK, b, threads);
+        }
+
+        public Options withThreads(int t) {
+            return new Options(loss, fromLogits, topK, batchSize, t);
+        }
+    }
+
+    private Evaluator() {}
+
+    /**
+     * Evaluates {@code model} on {@code data}.
+     *
+     * @throws QuantaException when the data does not fit the model or has labels out of range
+     */
+    public static EvaluationResult evaluate(Model model, Dataset data, Options options, Progress progress) {
+        if (model.inputs().size() != 1 || model.outputs().size() != 1) {
+            throw new QuantaException("model '" + model.name() + "' has " + model.inputs().size() + " inputs and "
+                    + model.outputs().size() + " outputs; evaluate needs exactly one of each");
+        }
+        if (!data.hasLabels()) {
+            throw new QuantaException(data.name() + ": the dataset has no labels");
+        }
+        int[] inShape = model.inputs().get(0).shape().dims();
+        int sampleSize = model.inputs().get(0).shape().sampleElementCount();
+        if (data.sampleSize() != sampleSize) {
+            throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
+                    + " (" + data.sampleSize() + " values) but model input '" + model.inputs().get(0).name()
+                    + "' takes " + model.inputs().get(0).shape() + " (" + sampleSize + " values per sample)");
+        }
+        int classes = model.outputs().get(0).shape().sampleElementCount();
+        data.validateLabels(classes, null);
+        Loss loss = options.loss();
+        boolean fromLogits;
+        TrainingConfig tc = model.metadata().trainingConfig();
+        if (loss == null && tc != null && tc.loss() != null) {
+            loss = Loss.parse(tc.loss());
+        }
+        if (options.fromLogits() != null) {
+            fromLogits = options.fromLogits();
+        } else if (tc != null && tc.fromLogits()) {
+            fromLogits = true;
+        } else {
+            fromLogits = !endsInProbabilities(model);
+        }
+        int k = Math.max(1, Math.min(options.topK(), classes));
+        int batch = Math.max(1, options.batchSize());
+        int n = data.size();
+        int[] predictions = new int[n];
+        double lossSum = 0;
+        int correct = 0;
+        long start = System.nanoTime();
+        try (Interpreter interpreter = new Interpreter(model, new Interpreter.Options().setNumThreads(options.threads()))) {
+            float[] in = new float[0];
+            float[] out = new float[0];
+            for (int s = 0; s < n; s += batch) {
+                int count = Math.min(batch, n - s);
+                if (in.length != count * sampleSize) {
+                    int[] dims = inShape.clone();
+                    dims[0] = count;
+                    interpreter.resizeInput(0, dims);
+                    in = new float[count * sampleSize];
+                    out = new float[count * classes];
+                }
+                data.copyBatch(s, count, in);
+                interpreter.run(in, out);
+                for (int i = 0; i < count; i++) {
+                    int label = data.label(s + i);
+                    int off = i * classes;
+                    predictions[s + i] = argmax(out, off, classes);
+                    if (inTopK(out, off, classes, label, k)) {
+                        correct++;
+                    }
+                    if (loss != null) {
+                        lossSum += loss.of(out, off, classes, label, fromLogits);
+                    }
+                }
+                progress.update(s + count, n);
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new EvaluationResult(n, loss == null ? null : loss.kerasName(), fromLogits,
+                loss == null ? Double.NaN : lossSum / n, k, correct, seconds, predictions);
+    }
+
+    /** True when the model's last op yields probabilities (softmax or logistic). */
+    static boolean endsInProbabilities(Model model) {
+        Op last = model.producer(model.outputs().get(0));
+        return last != null && (last.type() == OpType.SOFTMAX || last.type() == OpType.LOGISTIC);
+    }
+
+    static int argmax(float[] v, int off, int n) {
+        int best = 0;
+        for (int j = 1; j < n; j++) {
+            if (v[off + j] > v[off + best]) {
+                best = j;
+            }
+        }
+        return best;
+    }
+
+    /** Whether {@code label} is among the k largest values (ties counted in the label's favour only by index). */
+    static boolean inTopK(float[] v, int off, int n, int label, int k) {
+        float target = v[off + label];
+        int greater = 0;
+        for (int j = 0; j < n; j++) {
+            float x = v[off + j];
+            if (x > target || (x == target && j < label)) {
+                greater++;
+            }
+        }
+        return greater < k;
+    }
+}

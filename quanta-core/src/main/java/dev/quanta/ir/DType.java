@@ -1,0 +1,29 @@
+package dev.quanta.ir;
+
+/** Element types of IR tensors. */
+public enum DType {
+    FLOAT32(4),
+    FLOAT16(2),
+    INT8(1),
+    UINT8(1),
+    INT16(2),
+    INT32(4),
+    INT64(8),
+    BOOL(1);
+
+    private final int byteSize;
+
+    DType(int byteSize) {
+        this.byteSize = byteSize;
+    }
+
+    /** Bytes per element. */
+    public int byteSize() {
+        return byteSize;
+    }
+
+    /** Lower-case name as Keras and NumPy spell it ({@code float32}). */
+    public String lowerName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.quanta.ir;
+
+/**
+ * The closed set of IR operations. Weight layouts follow TFLite, so that importers transpose once and the
+ * exporter writes tensors as they are.
+ *
+ * <ul>
+ *   <li>{@link #FULLY_CONNECTED}: inputs x[..., in], weights[out, in], optional bias[out]; y[..., out] = x·Wᵀ + b.
+ *   <li>{@link #CONV_2D}: x[N,H,W,Cin] (NHWC), weights[Cout, kh, kw, Cin], optional bias[Cout].
+ *   <li>{@link #DEPTHWISE_CONV_2D}: x[N,H,W,C], weights[1, kh, kw, C×multiplier], optional bias[C×multiplier];
+ *       output channel c×multiplier+m reads input channel c.
+ *   <li>{@link #MAX_POOL_2D}, {@link #AVERAGE_POOL_2D}: NHWC windows; average pooling with SAME padding divides
+ *       by the count of real (unpadded) elements, as TensorFlow does.
+ *   <li>{@link #MEAN}: mean over the axes of {@link OpAttributes.Mean}; Keras GlobalAveragePooling2D.
+ *   <li>{@link #RESHAPE}: Keras Flatten and Reshape.
+ *   <li>{@link #BATCH_NORM}: inputs x, [gamma], [beta], moving mean, moving variance (gamma/beta present per
+ *       attributes); y = gamma·(x − mean)/√(var + ε) + beta along the channel axis.
+ *   <li>{@link #RELU}, {@link #RELU6}, {@link #LEAKY_RELU}, {@link #LOGISTIC}, {@link #TANH},
+ *       {@link #SOFTMAX}: element-wise activations (softmax along the last axis).
+ *   <li>{@link #ADD}: y = a + b with NumPy broadcasting, then a fused activation.
+ *   <li>{@link #CONCATENATION}: along an axis.
+ *   <li>{@link #PAD}: zero padding with constant amounts (Keras ZeroPadding2D).
+ *   <li>{@link #IDENTITY}: y = x (Keras Dropout at inference).
+ *   <li>{@link #QUANTIZE}, {@link #DEQUANTIZE}: conversions at the boundary of quantized regions.
+ * </ul>
+ */
+public enum OpType {
+    FULLY_CONNECTED,
+    CONV_2D,
+    DEPTHWISE_CONV_2D,
+    MAX_POOL_2D,
+    AVERAGE_POOL_2D,
+    MEAN,
+    RESHAPE,
+    BATCH_NORM,
+    RELU,
+    RELU6,
+    LEAKY_RELU,
+    LOGISTIC,
+    TANH,
+    SOFTMAX,
+    ADD,
+    CONCATENATION,
+    PAD,
+    IDENTITY,
+    QUANTIZE,
+    DEQUANTIZE
+}

@@ -1,0 +1,12 @@
+package dev.quanta.kernels;
+
+/**
+ * One op, prepared for one set of concrete shapes: weights are packed and buffers bound when the kernel is
+ * made, so {@link #run} only computes. A kernel splits its work with {@link Parallel}; every output element is
+ * computed by the same sequence of float operations whatever the split, so results do not depend on the thread
+ * count.
+ */
+public interface Kernel {
+    /** Computes the op's output from its bound inputs. */
+    void run(Parallel parallel);
+}

@@ -1,0 +1,217 @@
+package dev.quanta.runtime;
+
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.ShapeInference;
+import dev.quanta.ir.Tensor;
+import dev.quanta.kernels.FloatKernels;
+import dev.quanta.kernels.Kernel;
+import dev.quanta.kernels.Parallel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link Model} in pure Java, shaped like TensorFlow Lite's Java {@code Interpreter}.
+ *
+ * <p>Preparation (on first run or after {@link #resizeInput}) fixes every tensor's shape, allocates one buffer
+ * per activation and binds a kernel per op, packing weights for it; {@link #run} then only computes. A dynamic
+ * batch dimension starts at 1. Results do not depend on {@link Options#setNumThreads}.
+ *
+ * <p>An interpreter is not thread-safe: use one per thread. Close it to stop its worker threads.
+ */
+public final class Interpreter implements AutoCloseable {
+
+    /** Interpreter settings. */
+    public static final class Options {
+        private int numThreads = 1;
+
+        /** Threads used inside one inference (default 1). */
+        public Options setNumThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("numThreads must be at least 1, got " + threads);
+            }
+            this.numThreads = threads;
+            return this;
+        }
+
+        public int getNumThreads() {
+            return numThreads;
+        }
+    }
+
+    private final Model model;
+    private final Parallel parallel;
+    private final int[][] inputDims;
+    private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
+    private final Map<Tensor, float[]> buffers = new IdentityHashMap<>();
+    private final List<Kernel> kernels = new ArrayList<>();
+    private boolean prepared;
+
+    public Interpreter(Model model) {
+        this(model, new Options());
+    }
+
+    public Interpreter(Model model, Options options) {
+        this.model = model;
+        this.parallel = Parallel.of(options.getNumThreads());
+        this.inputDims = new int[model.inputs().size()][];
+        for (int i = 0; i < inputDims.length; i++) {
+            int[] d = model.inputs().get(i).shape().dims();
+            for (int k = 0; k < d.length; k++) {
+                if (d[k] == Shape.DYNAMIC) {
+                    d[k] = 1;
+                }
+            }
+            inputDims[i] = d;
+        }
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public int getInputTensorCount() {
+        return model.inputs().size();
+    }
+
+    public int getOutputTensorCount() {
+        return model.outputs().size();
+    }
+
+    /** The i-th input with its current concrete shape. */
+    public TensorInfo getInputTensor(int i) {
+        Tensor t = model.inputs().get(i);
+        return new TensorInfo(t.name(), inputDims[i], t.dtype(), t.quant());
+    }
+
+    /** The i-th output with its concrete shape for the current input shapes. */
+    public TensorInfo getOutputTensor(int i) {
+        allocateTensors();
+        Tensor t = model.outputs().get(i);
+        return new TensorInfo(t.name(), shapes.get(t), t.dtype(), t.quant());
+    }
+
+    /**
+     * Changes the shape of input {@code i} (for example its batch); tensors are re-allocated on the next run.
+     *
+     * @throws IllegalArgumentException when the rank differs or a fixed dimension would change
+     */
+    public void resizeInput(int i, int[] dims) {
+        Shape declared = model.inputs().get(i).shape();
+        if (dims.length != declared.rank()) {
+            throw new IllegalArgumentException("input " + i + " has rank " + declared.rank() + ", cannot resize to "
+                    + Arrays.toString(dims));
+        }
+        for (int k = 0; k < dims.length; k++) {
+            if (dims[k] < 1 || (declared.dim(k) != Shape.DYNAMIC && declared.dim(k) != dims[k])) {
+                throw new IllegalArgumentException("cannot resize input " + i + " of shape " + declared + " to "
+                        + Arrays.toString(dims));
+            }
+        }
+        if (!Arrays.equals(inputDims[i], dims)) {
+            inputDims[i] = dims.clone();
+            prepared = false;
+        }
+    }
+
+    /** Fixes shapes, allocates buffers and binds kernels; runs implicitly before the first inference. */
+    public void allocateTensors() {
+        if (prepared) {
+            return;
+        }
+        shapes.clear();
+        buffers.clear();
+        kernels.clear();
+        Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
+        for (int i = 0; i < inputDims.length; i++) {
+            Tensor t = model.inputs().get(i);
+            concrete.put(t, t.withShape(Shape.of(inputDims[i])));
+            shapes.put(t, inputDims[i].clone());
+            buffers.put(t, new float[Math.toIntExact(Shape.of(inputDims[i]).elementCount())]);
+        }
+        for (Op op : model.ops()) {
+            List<Tensor> ins = new ArrayList<>(op.inputs().size());
+            for (Tensor t : op.inputs()) {
+                if (t.isConstant()) {
+                    if (!buffers.containsKey(t)) {
+                        buffers.put(t, t.data().floats());
+                        shapes.put(t, t.shape().dims());
+                    }
+                    ins.add(t);
+                } else {
+                    ins.add(concrete.get(t));
+                }
+            }
+            Shape out = ShapeInference.infer(op.type(), op.attributes(), ins);
+            Tensor o = op.output(0);
+            concrete.put(o, o.withShape(out));
+            shapes.put(o, out.dims());
+            buffers.put(o, new float[Math.toIntExact(out.elementCount())]);
+            kernels.add(FloatKernels.create(op, buffers::get, shapes::get));
+        }
+        prepared = true;
+    }
+
+    /** Runs a model with one input and one output; both are flat row-major arrays of the current shapes. */
+    public void run(float[] input, float[] output) {
+        runForMultipleInputsOutputs(new float[][] {input}, new float[][] {output});
+    }
+
+    /** Runs the model; {@code outputs[i]} may be null to skip copying output i. */
+    public void runForMultipleInputsOutputs(float[][] inputs, float[][] outputs) {
+        allocateTensors();
+        if (inputs.length != model.inputs().size()) {
+            throw new IllegalArgumentException("model has " + model.inputs().size() + " inputs, got " + inputs.length);
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            float[] dst = buffers.get(model.inputs().get(i));
+            if (inputs[i].length != dst.length) {
+                throw new IllegalArgumentException("input " + i + " needs " + dst.length + " values for shape "
+                        + Arrays.toString(inputDims[i]) + ", got " + inputs[i].length);
+            }
+            System.arraycopy(inputs[i], 0, dst, 0, dst.length);
+        }
+        for (Kernel k : kernels) {
+            k.run(parallel);
+        }
+        for (int i = 0; i < outputs.length && i < model.outputs().size(); i++) {
+            if (outputs[i] != null) {
+                float[] src = buffers.get(model.outputs().get(i));
+                if (outputs[i].length != src.length) {
+                    throw new IllegalArgumentException("output " + i + " holds " + src.length + " values, got an array of "
+                            + outputs[i].length);
+                }
+                System.arraycopy(src, 0, outputs[i], 0, src.length);
+            }
+        }
+    }
+
+    /** A copy of any tensor's values from the last run (intermediate activations included). */
+    public float[] readTensor(Tensor t) {
+        allocateTensors();
+        float[] b = buffers.get(t);
+        if (b == null) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
+        }
+        return b.clone();
+    }
+
+    /** The concrete shape of any tensor for the current input shapes. */
+    public int[] tensorShape(Tensor t) {
+        allocateTensors();
+        int[] s = shapes.get(t);
+        if (s == null) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
+        }
+        return s.clone();
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}
