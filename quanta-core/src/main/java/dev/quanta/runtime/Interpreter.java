@@ -5,8 +5,10 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
-import dev.quanta.kernels.FloatKernels;
+import dev.quanta.QuantaException;
+import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Kernel;
+import dev.quanta.kernels.Kernels;
 import dev.quanta.kernels.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,7 +49,7 @@ public final class Interpreter implements AutoCloseable {
     private final Parallel parallel;
     private final int[][] inputDims;
     private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
-    private final Map<Tensor, float[]> buffers = new IdentityHashMap<>();
+    private final Map<Tensor, Object> buffers = new IdentityHashMap<>();
     private final List<Kernel> kernels = new ArrayList<>();
     private boolean prepared;
 
@@ -131,14 +133,14 @@ public final class Interpreter implements AutoCloseable {
             Tensor t = model.inputs().get(i);
             concrete.put(t, t.withShape(Shape.of(inputDims[i])));
             shapes.put(t, inputDims[i].clone());
-            buffers.put(t, new float[Math.toIntExact(Shape.of(inputDims[i]).elementCount())]);
+            buffers.put(t, Buffers.allocate(t.dtype(), Math.toIntExact(Shape.of(inputDims[i]).elementCount())));
         }
         for (Op op : model.ops()) {
             List<Tensor> ins = new ArrayList<>(op.inputs().size());
             for (Tensor t : op.inputs()) {
                 if (t.isConstant()) {
                     if (!buffers.containsKey(t)) {
-                        buffers.put(t, t.data().floats());
+                        buffers.put(t, Buffers.of(t));
                         shapes.put(t, t.shape().dims());
                     }
                     ins.add(t);
@@ -150,54 +152,82 @@ public final class Interpreter implements AutoCloseable {
             Tensor o = op.output(0);
             concrete.put(o, o.withShape(out));
             shapes.put(o, out.dims());
-            buffers.put(o, new float[Math.toIntExact(out.elementCount())]);
-            kernels.add(FloatKernels.create(op, buffers::get, shapes::get));
+            buffers.put(o, Buffers.allocate(o.dtype(), Math.toIntExact(out.elementCount())));
+            try {
+                kernels.add(Kernels.create(op, buffers::get, shapes::get));
+            } catch (UnsupportedOperationException e) {
+                throw new QuantaException("model '" + model.name() + "': " + e.getMessage(), e);
+            }
         }
         prepared = true;
     }
 
-    /** Runs a model with one input and one output; both are flat row-major arrays of the current shapes. */
-    public void run(float[] input, float[] output) {
-        runForMultipleInputsOutputs(new float[][] {input}, new float[][] {output});
+    /**
+     * Runs a model with one input and one output; both are flat row-major arrays of the current shapes, of the
+     * tensor's Java type ({@code float[]} for FLOAT32, {@code byte[]} for INT8/UINT8, {@code short[]} for INT16,
+     * {@code int[]} for INT32).
+     */
+    public void run(Object input, Object output) {
+        runForMultipleInputsOutputs(new Object[] {input}, new Object[] {output});
     }
 
     /** Runs the model; {@code outputs[i]} may be null to skip copying output i. */
-    public void runForMultipleInputsOutputs(float[][] inputs, float[][] outputs) {
+    public void runForMultipleInputsOutputs(Object[] inputs, Object[] outputs) {
         allocateTensors();
         if (inputs.length != model.inputs().size()) {
             throw new IllegalArgumentException("model has " + model.inputs().size() + " inputs, got " + inputs.length);
         }
         for (int i = 0; i < inputs.length; i++) {
-            float[] dst = buffers.get(model.inputs().get(i));
-            if (inputs[i].length != dst.length) {
-                throw new IllegalArgumentException("input " + i + " needs " + dst.length + " values for shape "
-                        + Arrays.toString(inputDims[i]) + ", got " + inputs[i].length);
-            }
-            System.arraycopy(inputs[i], 0, dst, 0, dst.length);
+            Tensor t = model.inputs().get(i);
+            Object dst = buffers.get(t);
+            checkArray("input " + i, t, inputs[i], dst);
+            System.arraycopy(inputs[i], 0, dst, 0, Buffers.length(dst));
         }
         for (Kernel k : kernels) {
             k.run(parallel);
         }
         for (int i = 0; i < outputs.length && i < model.outputs().size(); i++) {
             if (outputs[i] != null) {
-                float[] src = buffers.get(model.outputs().get(i));
-                if (outputs[i].length != src.length) {
-                    throw new IllegalArgumentException("output " + i + " holds " + src.length + " values, got an array of "
-                            + outputs[i].length);
-                }
-                System.arraycopy(src, 0, outputs[i], 0, src.length);
+                Tensor t = model.outputs().get(i);
+                Object src = buffers.get(t);
+                checkArray("output " + i, t, outputs[i], src);
+                System.arraycopy(src, 0, outputs[i], 0, Buffers.length(src));
             }
         }
     }
 
-    /** A copy of any tensor's values from the last run (intermediate activations included). */
-    public float[] readTensor(Tensor t) {
+    private void checkArray(String what, Tensor t, Object given, Object own) {
+        if (given == null || given.getClass() != own.getClass()) {
+            throw new IllegalArgumentException(what + " ('" + t.name() + "') is " + t.dtype() + " and needs a "
+                    + own.getClass().getSimpleName() + ", got " + (given == null ? "null" : given.getClass().getSimpleName()));
+        }
+        if (Buffers.length(given) != Buffers.length(own)) {
+            throw new IllegalArgumentException(what + " needs " + Buffers.length(own) + " values for shape "
+                    + Arrays.toString(shapes.get(t)) + ", got " + Buffers.length(given));
+        }
+    }
+
+    /** A copy of any tensor's array from the last run (intermediate activations included). */
+    public Object readTensor(Tensor t) {
         allocateTensors();
-        float[] b = buffers.get(t);
+        Object b = buffers.get(t);
         if (b == null) {
             throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
         }
-        return b.clone();
+        int n = Buffers.length(b);
+        Object copy = java.lang.reflect.Array.newInstance(b.getClass().getComponentType(), n);
+        System.arraycopy(b, 0, copy, 0, n);
+        return copy;
+    }
+
+    /** The real values of any tensor from the last run: quantized values are dequantized. */
+    public float[] readTensorAsFloats(Tensor t) {
+        allocateTensors();
+        Object b = buffers.get(t);
+        if (b == null) {
+            throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
+        }
+        return Buffers.toFloats(b, t.dtype(), t.quant(), shapes.get(t));
     }
 
     /** The concrete shape of any tensor for the current input shapes. */

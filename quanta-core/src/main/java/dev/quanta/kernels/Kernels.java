@@ -1,0 +1,41 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.Tensor;
+import java.util.function.Function;
+
+/**
+ * Chooses the kernel of an op from the types of its tensors: the float32 reference kernels when every input and
+ * output is FLOAT32, the quantized (integer, hybrid and float16) kernels otherwise.
+ */
+public final class Kernels {
+    private Kernels() {}
+
+    /**
+     * @param buffer the interpreter array of a tensor (see {@link Buffers})
+     * @param shape its concrete dimensions
+     * @throws UnsupportedOperationException naming the op when no kernel handles its types
+     */
+    public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
+        if (isFloat(op)) {
+            return FloatKernels.create(op, t -> (float[]) buffer.apply(t), shape);
+        }
+        return QuantizedKernels.create(op, buffer, shape);
+    }
+
+    /** True when every input and output of {@code op} is FLOAT32. */
+    public static boolean isFloat(Op op) {
+        for (Tensor t : op.inputs()) {
+            if (t.dtype() != DType.FLOAT32) {
+                return false;
+            }
+        }
+        for (Tensor t : op.outputs()) {
+            if (t.dtype() != DType.FLOAT32) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
