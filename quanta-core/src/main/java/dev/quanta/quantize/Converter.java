@@ -1,0 +1,167 @@
+package dev.quanta.quantize;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Tensor;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Converts a float model to a smaller one, shaped like TFLite's {@code TFLiteConverter}: choose the optimization
+ * ({@link QuantizationMode}), the {@link QuantizationScheme}, the weight {@link Granularity}, a representative
+ * dataset for calibration and the I/O type, then {@link #convert()}. Write the result with
+ * {@code dev.quanta.tflite.TfliteWriter}.
+ *
+ * <pre>{@code
+ * Conversion c = Converter.fromModel(KerasImporter.load(path))
+ *         .mode(QuantizationMode.INT8)
+ *         .representativeDataset(calibration, 100)
+ *         .convert();
+ * TfliteWriter.write(c.model(), Path.of("model_int8.tflite"));
+ * }</pre>
+ */
+public final class Converter {
+    private final Model source;
+    private QuantizationMode mode = QuantizationMode.INT8;
+    private QuantizationScheme scheme = QuantizationScheme.SYMMETRIC;
+    private Granularity granularity = Granularity.PER_CHANNEL;
+    private IoType io = IoType.FLOAT;
+    private Dataset representative;
+    private int samples = 100;
+    private int threads = 1;
+
+    private Converter(Model source) {
+        this.source = source;
+    }
+
+    /** A converter of {@code model} (for example from {@code KerasImporter}). */
+    public static Converter fromModel(Model model) {
+        return new Converter(model);
+    }
+
+    public Converter mode(QuantizationMode m) {
+        this.mode = m;
+        return this;
+    }
+
+    public Converter scheme(QuantizationScheme s) {
+        this.scheme = s;
+        return this;
+    }
+
+    public Converter granularity(Granularity g) {
+        this.granularity = g;
+        return this;
+    }
+
+    /** The type of the converted model's inputs and outputs (default float). */
+    public Converter io(IoType t) {
+        this.io = t;
+        return this;
+    }
+
+    /** Calibration data for full-integer modes: the first {@code count} samples of {@code data}. */
+    public Converter representativeDataset(Dataset data, int count) {
+        this.representative = data;
+        this.samples = count;
+        return this;
+    }
+
+    /** Threads used by calibration inferences. */
+    public Converter threads(int n) {
+        this.threads = n;
+        return this;
+    }
+
+    /** A converted model and the report of what was done. */
+    public record Conversion(Model model, QuantizationReport report) {}
+
+    /**
+     * Runs the conversion.
+     *
+     * @throws QuantaException for settings that do not fit together, missing or unfit calibration data, or an op
+     *     that cannot be converted
+     */
+    public Conversion convert() {
+        long start = System.nanoTime();
+        validate();
+        Model floatModel = FloatGraphPasses.apply(source);
+        QuantizationRewriter rewriter;
+        Model result;
+        int calibrated = 0;
+        switch (mode) {
+            case FLOAT32 -> {
+                rewriter = null;
+                result = floatModel;
+            }
+            case FLOAT16 -> {
+                rewriter = rewriter(floatModel, Map.of());
+                result = rewriter.rewriteFloat16();
+            }
+            case DYNAMIC -> {
+                rewriter = rewriter(floatModel, Map.of());
+                result = rewriter.rewriteDynamic();
+            }
+            case INT8, INT16X8 -> {
+                Map<Tensor, TensorRange> ranges = MinMaxCalibrator.calibrate(floatModel, representative, samples,
+                        threads);
+                calibrated = Math.min(samples, representative.size());
+                rewriter = rewriter(floatModel, ranges);
+                result = rewriter.rewriteFullInteger();
+            }
+            default -> throw new IllegalStateException(mode.name());
+        }
+        var layers = rewriter == null ? java.util.List.<LayerReport>of() : rewriter.report();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        QuantizationReport report = new QuantizationReport(mode, scheme, granularity, io, calibrated, layers,
+                constantBytes(floatModel), constantBytes(result), seconds);
+        return new Conversion(result, report);
+    }
+
+    private QuantizationRewriter rewriter(Model m, Map<Tensor, TensorRange> ranges) {
+        return new QuantizationRewriter(m, mode, scheme, granularity, io, ranges);
+    }
+
+    private void validate() {
+        String m = mode.name().toLowerCase(Locale.ROOT);
+        boolean integer = mode == QuantizationMode.INT8 || mode == QuantizationMode.INT16X8;
+        if (integer && representative == null) {
+            throw new QuantaException("--mode " + m + " calibrates activations: pass --calibration DATA");
+        }
+        if (integer && samples < 1) {
+            throw new QuantaException("--samples must be at least 1");
+        }
+        if (scheme == QuantizationScheme.ASYMMETRIC) {
+            if (mode == QuantizationMode.DYNAMIC || mode == QuantizationMode.INT16X8) {
+                throw new QuantaException("--scheme asymmetric does not apply to --mode " + m + ": TFLite's "
+                        + (mode == QuantizationMode.DYNAMIC ? "hybrid kernels take int8 symmetric weights"
+                        : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
+                        + "; use --scheme symmetric");
+            }
+            if (mode == QuantizationMode.INT8 && granularity == Granularity.PER_CHANNEL) {
+                throw new QuantaException("--scheme asymmetric uses TFLite's uint8 kernels, which take one weight "
+                        + "scale per tensor: add --granularity per-tensor");
+            }
+        }
+        if (!integer && io != IoType.FLOAT) {
+            throw new QuantaException("--io " + io.name().toLowerCase(Locale.ROOT) + " needs a full-integer mode "
+                    + "(int8 or int16x8); --mode " + m + " keeps float inputs and outputs");
+        }
+        if (mode == QuantizationMode.INT16X8 && (io == IoType.INT8 || io == IoType.UINT8)) {
+            throw new QuantaException("--mode int16x8 has int16 activations: use --io int16 or float");
+        }
+        if (mode == QuantizationMode.INT8 && io == IoType.INT16) {
+            throw new QuantaException("--io int16 needs --mode int16x8");
+        }
+    }
+
+    /** Bytes of all constant tensors. */
+    static long constantBytes(Model m) {
+        long n = 0;
+        for (Tensor t : m.constants()) {
+            n += t.data().byteSize();
+        }
+        return n;
+    }
+}

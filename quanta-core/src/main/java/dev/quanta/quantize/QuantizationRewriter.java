@@ -1,0 +1,432 @@
+package dev.quanta.quantize;
+
+import dev.quanta.QuantaException;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Origin;
+import dev.quanta.ir.QuantParams;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import dev.quanta.ir.TensorData;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Rewrites a float model (after {@link FloatGraphPasses}) into its quantized form, per the TFLite quantization
+ * spec:
+ *
+ * <ul>
+ *   <li>activations: int8 asymmetric on [−128, 127], uint8 asymmetric on [0, 255], or int16 symmetric with zero
+ *       point 0, from calibrated ranges ({@link QuantMath});
+ *   <li>weights of FULLY_CONNECTED, CONV_2D (axis 0) and DEPTHWISE_CONV_2D (axis 3): int8 symmetric on
+ *       [−127, 127] per channel or per tensor; uint8 asymmetric per tensor in the uint8 scheme;
+ *   <li>bias: int32 (int64 with int16 activations), scale = input scale × weight scale, zero point 0;
+ *   <li>fixed output parameters: SOFTMAX and LOGISTIC 1/256 (int8 zero point −128, uint8 0), TANH 1/128 (int8
+ *       zero point 0, uint8 128); with int16, 1/32768 and zero point 0;
+ *   <li>shared parameters: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE and PAD keep their input's parameters;
+ *   <li>float I/O puts QUANTIZE and DEQUANTIZE at the boundary; integer I/O exposes the quantized tensors.
+ * </ul>
+ *
+ * Inner tensors keep their float names, so a layer's float and quantized outputs can be matched by name.
+ */
+final class QuantizationRewriter {
+    private final Model model;
+    private final QuantizationMode mode;
+    private final QuantizationScheme scheme;
+    private final Granularity granularity;
+    private final IoType io;
+    private final Map<Tensor, TensorRange> ranges;
+    private final DType actType;
+    private final int qmin;
+    private final int qmax;
+    private final Map<Tensor, Tensor> quantized = new IdentityHashMap<>();
+    private final List<Op> ops = new ArrayList<>();
+    private final List<LayerReport> report = new ArrayList<>();
+
+    QuantizationRewriter(Model model, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity,
+            IoType io, Map<Tensor, TensorRange> ranges) {
+        this.model = model;
+        this.mode = mode;
+        this.scheme = scheme;
+        this.granularity = granularity;
+        this.io = io;
+        this.ranges = ranges;
+        if (mode == QuantizationMode.INT16X8) {
+            actType = DType.INT16;
+            qmin = -32768;
+            qmax = 32767;
+        } else if (scheme == QuantizationScheme.ASYMMETRIC) {
+            actType = DType.UINT8;
+            qmin = 0;
+            qmax = 255;
+        } else {
+            actType = DType.INT8;
+            qmin = -128;
+            qmax = 127;
+        }
+    }
+
+    List<LayerReport> report() {
+        return report;
+    }
+
+    /** The fully quantized model. */
+    Model rewriteFullInteger() {
+        List<Tensor> inputs = new ArrayList<>();
+        for (Tensor in : model.inputs()) {
+            QuantParams p = activationParams(in);
+            Tensor q = new Tensor(in.name() + (io == IoType.FLOAT ? "/quantized" : ""), in.shape(), actType, null, p,
+                    false);
+            quantized.put(in, q);
+            inputs.add(boundaryInput(in, q));
+        }
+        for (Op op : model.ops()) {
+            quantizeOp(op);
+        }
+        List<Tensor> outputs = new ArrayList<>();
+        for (Tensor out : model.outputs()) {
+            outputs.add(boundaryOutput(out, quantized.get(out)));
+        }
+        return new Model(model.name(), inputs, outputs, ops, model.metadata());
+    }
+
+    /** A graph input of the I/O type, with a QUANTIZE op to the activation type when they differ. */
+    private Tensor boundaryInput(Tensor floatIn, Tensor q) {
+        Origin origin = new Origin(floatIn.name(), "InputLayer");
+        if (io == IoType.FLOAT) {
+            ops.add(new Op(q.name(), OpType.QUANTIZE, List.of(floatIn), List.of(q), OpAttributes.None.INSTANCE,
+                    origin));
+            return floatIn;
+        }
+        DType ioType = ioDType();
+        if (ioType == actType) {
+            Tensor renamed = new Tensor(floatIn.name(), q.shape(), q.dtype(), null, q.quant(), false);
+            quantized.put(floatIn, renamed);
+            return renamed;
+        }
+        Tensor external = new Tensor(floatIn.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType), false);
+        Tensor internal = new Tensor(floatIn.name() + "/requantized", q.shape(), q.dtype(), null, q.quant(), false);
+        quantized.put(floatIn, internal);
+        ops.add(new Op(internal.name(), OpType.QUANTIZE, List.of(external), List.of(internal),
+                OpAttributes.None.INSTANCE, origin));
+        return external;
+    }
+
+    /** A graph output of the I/O type, with a DEQUANTIZE (or QUANTIZE) op when the types differ. */
+    private Tensor boundaryOutput(Tensor floatOut, Tensor q) {
+        Op producer = model.producer(floatOut);
+        Origin origin = producer == null ? new Origin(floatOut.name(), "Output") : producer.origin();
+        if (io == IoType.FLOAT) {
+            Tensor out = Tensor.activation(floatOut.name(), floatOut.shape());
+            renameQuantized(q, floatOut.name() + "/quantized");
+            ops.add(new Op(out.name(), OpType.DEQUANTIZE, List.of(quantized.get(floatOut)), List.of(out),
+                    OpAttributes.None.INSTANCE, origin));
+            return out;
+        }
+        DType ioType = ioDType();
+        if (ioType == actType) {
+            return q;
+        }
+        Tensor external = new Tensor(floatOut.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType),
+                false);
+        renameQuantized(q, floatOut.name() + "/quantized");
+        ops.add(new Op(external.name(), OpType.QUANTIZE, List.of(quantized.get(floatOut)), List.of(external),
+                OpAttributes.None.INSTANCE, origin));
+        return external;
+    }
+
+    /** Renames a quantized graph-output tensor (it is replaced in the op that produces it). */
+    private void renameQuantized(Tensor q, String newName) {
+        Tensor renamed = new Tensor(newName, q.shape(), q.dtype(), null, q.quant(), false);
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            if (op.outputs().contains(q)) {
+                ops.set(i, new Op(op.name(), op.type(), op.inputs(), List.of(renamed), op.attributes(), op.origin()));
+            }
+            if (op.inputs().contains(q)) {
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                ins.replaceAll(t -> t == q ? renamed : t);
+                ops.set(i, new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
+            }
+        }
+        quantized.replaceAll((k, v) -> v == q ? renamed : v);
+    }
+
+    private DType ioDType() {
+        return switch (io) {
+            case INT8 -> DType.INT8;
+            case UINT8 -> DType.UINT8;
+            case INT16 -> DType.INT16;
+            case FLOAT -> DType.FLOAT32;
+        };
+    }
+
+    /** The same real values in another 8-bit type: uint8 zero point = int8 zero point + 128. */
+    private QuantParams shiftZeroPoint(QuantParams p, DType to) {
+        if (actType == DType.INT16 || to == DType.INT16) {
+            throw new QuantaException("--io " + io.name().toLowerCase(Locale.ROOT) + " does not fit " + actType
+                    + " activations; use --io " + (actType == DType.INT16 ? "int16" : "int8 or uint8") + " or float");
+        }
+        long shift = to == DType.UINT8 ? 128 : -128;
+        return QuantParams.perTensor(p.scale(), p.zeroPoint() + shift);
+    }
+
+    private QuantParams activationParams(Tensor floatTensor) {
+        TensorRange r = ranges.get(floatTensor);
+        if (r == null) {
+            throw new IllegalStateException("no calibrated range for tensor " + floatTensor.name());
+        }
+        if (actType == DType.INT16) {
+            return QuantMath.symmetric(r.absMax(), 32767);
+        }
+        return QuantMath.asymmetric(r.min(), r.max(), qmin, qmax);
+    }
+
+    private QuantParams fixedParams(OpType type) {
+        if (actType == DType.INT16) {
+            return QuantParams.perTensor(1f / 32768, 0);
+        }
+        boolean u8 = actType == DType.UINT8;
+        return switch (type) {
+            case SOFTMAX, LOGISTIC -> QuantParams.perTensor(1f / 256, u8 ? 0 : -128);
+            case TANH -> QuantParams.perTensor(1f / 128, u8 ? 128 : 0);
+            default -> throw new IllegalArgumentException(type.name());
+        };
+    }
+
+    private void quantizeOp(Op op) {
+        List<Tensor> ins = new ArrayList<>();
+        Tensor x = quantized.get(op.input(0));
+        if (x == null) {
+            throw new IllegalStateException("input of " + op.name() + " was not quantized");
+        }
+        String weights = null;
+        Tensor out = op.output(0);
+        QuantParams outParams;
+        switch (op.type()) {
+            case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D -> {
+                int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
+                Tensor w = quantizeWeights(op.input(1), axis);
+                ins.add(x);
+                ins.add(w);
+                if (op.inputs().size() > 2) {
+                    ins.add(quantizeBias(op.input(2), x.quant(), w.quant()));
+                }
+                weights = describeWeights(w.quant());
+                outParams = activationParams(out);
+            }
+            case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD -> {
+                ins.add(x);
+                outParams = x.quant();
+            }
+            case SOFTMAX, LOGISTIC, TANH -> {
+                ins.add(x);
+                outParams = fixedParams(op.type());
+            }
+            case MEAN, RELU, RELU6, LEAKY_RELU -> {
+                ins.add(x);
+                outParams = activationParams(out);
+            }
+            case ADD, CONCATENATION -> {
+                for (Tensor t : op.inputs()) {
+                    ins.add(t.isConstant() ? quantizeConstantActivation(t) : quantized.get(t));
+                }
+                outParams = activationParams(out);
+            }
+            default -> throw new QuantaException(op.describe() + ": " + op.type()
+                    + " cannot be quantized (fold BatchNorm and drop Dropout first)");
+        }
+        Tensor q = new Tensor(out.name(), out.shape(), actType, null, outParams, false);
+        quantized.put(out, q);
+        ops.add(new Op(op.name(), op.type(), ins, List.of(q), op.attributes(), op.origin()));
+        report.add(new LayerReport(op.origin().layerName(), op.type().name(), x.dtype().lowerName(),
+                actType.lowerName(), outParams.toString(), weights, false, null));
+    }
+
+    /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */
+    private Tensor quantizeConstantActivation(Tensor c) {
+        float[] v = c.data().floats();
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float f : v) {
+            min = Math.min(min, f);
+            max = Math.max(max, f);
+        }
+        QuantParams p = actType == DType.INT16 ? QuantMath.symmetric(Math.max(Math.abs(min), Math.abs(max)), 32767)
+                : QuantMath.asymmetric(min, max, qmin, qmax);
+        return new Tensor(c.name(), c.shape(), actType, encode(v, actType, p, c.shape().dims()), p, c.trainable());
+    }
+
+    /** Quantizes a weight tensor: int8 symmetric (per channel along {@code axis} or per tensor), or uint8. */
+    Tensor quantizeWeights(Tensor w, int axis) {
+        float[] v = w.data().floats();
+        int[] shape = w.shape().dims();
+        QuantParams p;
+        DType type;
+        if (scheme == QuantizationScheme.ASYMMETRIC && mode == QuantizationMode.INT8) {
+            float min = 0;
+            float max = 0;
+            for (float f : v) {
+                min = Math.min(min, f);
+                max = Math.max(max, f);
+            }
+            p = QuantMath.asymmetric(min, max, 0, 255);
+            type = DType.UINT8;
+        } else if (granularity == Granularity.PER_CHANNEL) {
+            int channels = shape[axis];
+            int inner = 1;
+            for (int i = axis + 1; i < shape.length; i++) {
+                inner *= shape[i];
+            }
+            double[] absMax = new double[channels];
+            for (int e = 0; e < v.length; e++) {
+                int c = (e / inner) % channels;
+                absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
+            }
+            float[] scales = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                scales[c] = QuantMath.symmetricScale(absMax[c], 127);
+            }
+            p = QuantParams.perAxis(scales, new long[channels], axis);
+            type = DType.INT8;
+        } else {
+            double absMax = 0;
+            for (float f : v) {
+                absMax = Math.max(absMax, Math.abs(f));
+            }
+            p = QuantMath.symmetric(absMax, 127);
+            type = DType.INT8;
+        }
+        return new Tensor(w.name(), w.shape(), type, encode(v, type, p, shape), p, w.trainable());
+    }
+
+    /** Bias: int32 (int64 for int16 activations) with scale = input scale × weight scale, zero point 0. */
+    private Tensor quantizeBias(Tensor b, QuantParams in, QuantParams w) {
+        float[] v = b.data().floats();
+        int n = v.length;
+        float[] scales = new float[w.isPerTensor() ? 1 : n];
+        for (int c = 0; c < scales.length; c++) {
+            scales[c] = in.scale() * w.scales()[c];
+        }
+        boolean wide = actType == DType.INT16;
+        ByteBuffer buf = ByteBuffer.allocate(n * (wide ? 8 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int c = 0; c < n; c++) {
+            double q = (double) v[c] / scales[w.isPerTensor() ? 0 : c];
+            long r = QuantMath.round(q);
+            if (wide) {
+                buf.putLong(r);
+            } else {
+                buf.putInt((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, r)));
+            }
+        }
+        QuantParams p = w.isPerTensor() ? QuantParams.perTensor(scales[0], 0)
+                : QuantParams.perAxis(scales, new long[n], 0);
+        return new Tensor(b.name(), b.shape(), wide ? DType.INT64 : DType.INT32,
+                TensorData.ofBytes(wide ? DType.INT64 : DType.INT32, buf.array()), p, b.trainable());
+    }
+
+    /** Encodes float values as {@code type} with {@code p} (per tensor or per axis). */
+    static TensorData encode(float[] v, DType type, QuantParams p, int[] shape) {
+        long qlo = type == DType.UINT8 ? 0 : type == DType.INT16 ? -32767 : -127;
+        long qhi = type == DType.UINT8 ? 255 : type == DType.INT16 ? 32767 : 127;
+        if (type == DType.INT8 && p.zeroPoint() != 0) {
+            qlo = -128;
+        }
+        int axis = p.isPerTensor() ? -1 : p.axis();
+        int channels = axis < 0 ? 1 : shape[axis];
+        int inner = 1;
+        for (int i = axis + 1; axis >= 0 && i < shape.length; i++) {
+            inner *= shape[i];
+        }
+        float[] scales = p.scales();
+        long[] zps = p.zeroPoints();
+        ByteBuffer buf = ByteBuffer.allocate(v.length * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int e = 0; e < v.length; e++) {
+            int c = axis < 0 ? 0 : (e / inner) % channels;
+            long q = QuantMath.quantize(v[e], scales[c], zps[c], qlo, qhi);
+            switch (type) {
+                case INT8, UINT8 -> buf.put((byte) q);
+                case INT16 -> buf.putShort((short) q);
+                default -> throw new IllegalArgumentException(type.name());
+            }
+        }
+        return TensorData.ofBytes(type, buf.array());
+    }
+
+    private static String describeWeights(QuantParams p) {
+        if (p.isPerTensor()) {
+            return String.format(Locale.ROOT, "scale=%.4g zp=%d", p.scale(), p.zeroPoint());
+        }
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = 0;
+        for (float s : p.scales()) {
+            lo = Math.min(lo, s);
+            hi = Math.max(hi, s);
+        }
+        return String.format(Locale.ROOT, "per-channel x%d scale %.3g..%.3g", p.scales().length, lo, hi);
+    }
+
+    /** Dynamic range: weights of FC / CONV / DEPTHWISE to int8, everything else stays float. */
+    Model rewriteDynamic() {
+        List<Op> result = new ArrayList<>();
+        for (Op op : model.ops()) {
+            if (op.type() == OpType.FULLY_CONNECTED || op.type() == OpType.CONV_2D
+                    || op.type() == OpType.DEPTHWISE_CONV_2D) {
+                int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
+                Tensor w = quantizeWeights(op.input(1), axis);
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                ins.set(1, w);
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
+                report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32",
+                        "float (hybrid: activations quantized on the fly)", describeWeights(w.quant()), false, null));
+            } else {
+                result.add(op);
+                report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
+                        null, true, "no weights to quantize; dynamic range keeps activations in float"));
+            }
+        }
+        return new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata());
+    }
+
+    /** float16: every float constant is stored as FLOAT16 and dequantized to float32 by a DEQUANTIZE op. */
+    Model rewriteFloat16() {
+        List<Op> result = new ArrayList<>();
+        Map<Tensor, Tensor> dequantized = new IdentityHashMap<>();
+        for (Op op : model.ops()) {
+            List<Tensor> ins = new ArrayList<>();
+            for (Tensor t : op.inputs()) {
+                if (t.isConstant() && t.dtype() == DType.FLOAT32) {
+                    Tensor d = dequantized.get(t);
+                    if (d == null) {
+                        float[] v = t.data().floats();
+                        ByteBuffer buf = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+                        for (float f : v) {
+                            buf.putShort(Float.floatToFloat16(f));
+                        }
+                        Tensor half = new Tensor(t.name(), t.shape(), DType.FLOAT16,
+                                TensorData.ofBytes(DType.FLOAT16, buf.array()), null, t.trainable());
+                        d = Tensor.activation(t.name() + "/dequantize", Shape.of(t.shape().dims()));
+                        result.add(new Op(d.name(), OpType.DEQUANTIZE, List.of(half), List.of(d),
+                                OpAttributes.None.INSTANCE, op.origin()));
+                        dequantized.put(t, d);
+                    }
+                    ins.add(d);
+                } else {
+                    ins.add(t);
+                }
+            }
+            result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
+            report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
+                    op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null, false, null));
+        }
+        return new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata());
+    }
+}
