@@ -2,12 +2,15 @@ package dev.quanta;
 
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasImporter;
+import dev.quanta.tflite.TfliteReader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Loads a model file of any supported format into the IR: Keras {@code .h5} and {@code .keras}, or a Keras
- * model JSON with a weights-only {@code .h5}.
+ * Loads a model file of any supported format into the IR: TensorFlow Lite {@code .tflite}, Keras {@code .h5}
+ * and {@code .keras}, or a Keras model JSON with a weights-only {@code .h5}.
  */
 public final class ModelFiles {
     private ModelFiles() {}
@@ -27,7 +30,20 @@ public final class ModelFiles {
             }
             return KerasImporter.load(config, model);
         }
+        if (isTflite(model)) {
+            return TfliteReader.read(model);
+        }
         return KerasImporter.load(model);
+    }
+
+    /** True when the file carries the TFLite flatbuffer identifier {@code TFL3} at offset 4. */
+    public static boolean isTflite(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(8);
+            return head.length == 8 && head[4] == 'T' && head[5] == 'F' && head[6] == 'L' && head[7] == '3';
+        } catch (IOException e) {
+            throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
+        }
     }
 
     /** Loads a self-contained model file. */

@@ -10,12 +10,39 @@ import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** Dataset and preprocessing options shared by {@code evaluate} (and later {@code quantize}). */
-final class DataOptions {
-    @Option(names = "--data", required = true, paramLabel = "PATH",
-            description = "Labelled data: MNIST IDX images (raw or .gz), .npy/.npz, a folder of raw .bin samples "
-                    + "with a labels CSV (file.bin,count,class), or an image folder (one folder per class).")
-    Path data;
+/**
+ * Dataset and preprocessing options shared by {@code evaluate} ({@code --data}) and {@code quantize}
+ * ({@code --calibration}); subclasses declare the path option.
+ */
+abstract class DataOptions {
+    /** The dataset path, or null when none was given. */
+    abstract Path dataPath();
+
+    /** {@code --data}, required: labelled data to evaluate on. */
+    static final class Evaluation extends DataOptions {
+        @Option(names = "--data", required = true, paramLabel = "PATH",
+                description = "Labelled data: MNIST IDX images (raw or .gz), .npy/.npz, a folder of raw .bin samples "
+                        + "with a labels CSV (file.bin,count,class), or an image folder (one folder per class).")
+        Path data;
+
+        @Override
+        Path dataPath() {
+            return data;
+        }
+    }
+
+    /** {@code --calibration}: representative data for full-integer quantization. */
+    static final class Calibration extends DataOptions {
+        @Option(names = "--calibration", paramLabel = "PATH",
+                description = "Representative data to calibrate activations (same formats and preprocessing options "
+                        + "as evaluate's --data; labels are not needed).")
+        Path data;
+
+        @Override
+        Path dataPath() {
+            return data;
+        }
+    }
 
     @Option(names = "--labels", paramLabel = "PATH",
             description = "Labels file: IDX labels, labels .npy, or the CSV of a raw sample folder "
@@ -85,7 +112,7 @@ final class DataOptions {
                             + labelFormat + "'");
                 };
         int[] shape = sampleShape != null ? sampleShape : modelSampleShape;
-        DatasetSpec spec = new DatasetSpec(data, labels, format, type, shape, lf, xKey, yKey, p, limit, grayscale);
+        DatasetSpec spec = new DatasetSpec(dataPath(), labels, format, type, shape, lf, xKey, yKey, p, limit, grayscale);
         return Datasets.load(spec);
     }
 }

@@ -9,7 +9,13 @@ import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.ir.Model;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.Granularity;
+import dev.quanta.quantize.QuantizationMode;
+import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.runtime.Benchmark;
 import dev.quanta.summary.ModelSummary;
+import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -17,52 +23,145 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code quanta demo}: the workflow on the embedded example, a small CNN that Quanta's own code trained on
- * generated shape images (see {@code dev/quanta/demo/README.md} in quanta-core's resources).
+ * {@code quanta demo}: the whole workflow on the embedded example, a small CNN that Quanta's own code trained on
+ * generated shape images (see {@code dev/quanta/demo/README.md} in quanta-core's resources): summary, quantize
+ * in four ways, compare, benchmark.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the workflow (summary, then evaluate) on the embedded example model and data.")
+        description = "Run the workflow on the embedded example: summary, quantize (int8 per-channel, uint8, "
+                + "dynamic, float16), compare accuracy and size, benchmark float against int8.")
 final class DemoCommand implements Callable<Integer> {
     static final String RESOURCES = "/dev/quanta/demo/";
     static final String MODEL = "shapes_cnn.h5";
     static final String TEST_IMAGES = "shapes-test-images-idx3-ubyte.gz";
     static final String TEST_LABELS = "shapes-test-labels-idx1-ubyte.gz";
+    static final String TRAIN_IMAGES = "shapes-train-images-idx3-ubyte.gz";
+    static final String TRAIN_LABELS = "shapes-train-labels-idx1-ubyte.gz";
+
+    @Option(names = "--output-dir", paramLabel = "DIR",
+            description = "Keep the example and the quantized models in DIR (default: a temporary folder, deleted).")
+    Path outputDir;
+
+    @Option(names = "--runs", defaultValue = "300", paramLabel = "N", description = "Benchmark runs per setting.")
+    int runs;
 
     @Spec
     CommandSpec spec;
 
+    private record Variant(String label, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity) {}
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        Path dir = Files.createTempDirectory("quanta-demo");
+        Path dir = outputDir != null ? Files.createDirectories(outputDir) : Files.createTempDirectory("quanta-demo");
         try {
             Path model = extract(dir, MODEL);
-            Path images = extract(dir, TEST_IMAGES);
-            Path labels = extract(dir, TEST_LABELS);
+            Path testImages = extract(dir, TEST_IMAGES);
+            Path testLabels = extract(dir, TEST_LABELS);
+            Path trainImages = extract(dir, TRAIN_IMAGES);
+            Path trainLabels = extract(dir, TRAIN_LABELS);
+            Preprocessing pixels = Preprocessing.scale(1f / 255f);
+            Dataset test = idx(testImages, testLabels, pixels);
+            Dataset calibration = idx(trainImages, trainLabels, pixels);
+
             out.println("== 1. summary: the embedded example model ==");
             out.println("$ quanta summary " + MODEL);
             Model m = ModelFiles.load(model);
             out.print(ModelSummary.of(m).render());
+
             out.println();
-            out.println("== 2. evaluate: float model on the 1000 generated test images ==");
-            out.println("$ quanta evaluate " + MODEL + " --data " + TEST_IMAGES + " --scale 1/255");
-            Dataset data = Datasets.load(new DatasetSpec(images, labels, "idx", null, null, LabelFormat.INDEX, null,
-                    null, Preprocessing.scale(1f / 255f), null, false));
-            EvaluationResult r = Evaluator.evaluate(m, data, Evaluator.Options.defaults(), Evaluator.Progress.NONE);
-            out.print(EvaluateCommand.render(MODEL, data, r));
+            out.println("== 2. quantize: four ways, calibrated on 100 training images ==");
+            List<Variant> variants = List.of(
+                    new Variant("int8 symmetric per-channel", QuantizationMode.INT8, QuantizationScheme.SYMMETRIC,
+                            Granularity.PER_CHANNEL),
+                    new Variant("uint8 asymmetric per-tensor", QuantizationMode.INT8, QuantizationScheme.ASYMMETRIC,
+                            Granularity.PER_TENSOR),
+                    new Variant("dynamic range int8", QuantizationMode.DYNAMIC, QuantizationScheme.SYMMETRIC,
+                            Granularity.PER_CHANNEL),
+                    new Variant("float16", QuantizationMode.FLOAT16, QuantizationScheme.SYMMETRIC,
+                            Granularity.PER_CHANNEL));
+            List<Path> files = new ArrayList<>();
+            for (Variant v : variants) {
+                String name = "shapes_cnn_" + v.label().replaceAll("[^a-z0-9]+", "_") + ".tflite";
+                Path file = dir.resolve(name);
+                out.printf(Locale.ROOT, "$ quanta quantize %s -o %s --mode %s --scheme %s --granularity %s%s%n", MODEL,
+                        name, v.mode().name().toLowerCase(Locale.ROOT), v.scheme().name().toLowerCase(Locale.ROOT),
+                        v.granularity().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                        v.mode() == QuantizationMode.INT8 ? " --calibration " + TRAIN_IMAGES + " --scale 1/255 --samples 100"
+                                : "");
+                Converter.Conversion c = Converter.fromModel(m).mode(v.mode()).scheme(v.scheme())
+                        .granularity(v.granularity()).representativeDataset(calibration, 100).convert();
+                TfliteWriter.write(c.model(), file);
+                long bytes = Files.size(file);
+                out.printf(Locale.ROOT, "   wrote %,d B in %.2f s%n", bytes, c.report().seconds());
+                files.add(file);
+            }
+
+            out.println();
+            out.println("== 3. compare: accuracy on the 1000 test images, in Quanta's interpreter ==");
+            EvaluationResult floatResult = Evaluator.evaluate(m, test, Evaluator.Options.defaults(),
+                    Evaluator.Progress.NONE);
+            String row = "%-30s %12s %16s %10s %10s%n";
+            out.printf(Locale.ROOT, row, "model", "size", "accuracy", "drop", "agreement");
+            out.printf(Locale.ROOT, row, "float32 Keras (.h5)", String.format(Locale.ROOT, "%,d B", Files.size(model)),
+                    pct(floatResult), "", "");
+            for (int i = 0; i < variants.size(); i++) {
+                EvaluationResult r = Evaluator.evaluate(ModelFiles.load(files.get(i)), test,
+                        Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+                int same = 0;
+                for (int s = 0; s < r.samples(); s++) {
+                    same += r.predictions()[s] == floatResult.predictions()[s] ? 1 : 0;
+                }
+                out.printf(Locale.ROOT, row, variants.get(i).label(),
+                        String.format(Locale.ROOT, "%,d B", Files.size(files.get(i))), pct(r),
+                        String.format(Locale.ROOT, "%+.2f", 100 * (floatResult.accuracy() - r.accuracy())),
+                        String.format(Locale.ROOT, "%.1f%%", 100.0 * same / r.samples()));
+            }
+
+            out.println();
+            out.println("== 4. benchmark: float against int8, 1 and 2 threads (batch 1, " + runs + " runs) ==");
+            out.printf(Locale.ROOT, "%-30s %8s %10s %10s %12s%n", "model", "threads", "p50 us", "p99 us", "samples/s");
+            Model int8 = ModelFiles.load(files.get(0));
+            for (int threads : new int[] {1, 2}) {
+                for (Object[] pair : new Object[][] {{"float32", m}, {"int8 per-channel", int8}}) {
+                    Benchmark.Result b = Benchmark.run((Model) pair[1],
+                            new Benchmark.Options(Math.max(10, runs / 10), runs, threads, 1, 1, null));
+                    out.printf(Locale.ROOT, "%-30s %8d %10.1f %10.1f %12.0f%n", pair[0], threads, b.p50(), b.p99(),
+                            b.samplesPerSecond());
+                }
+            }
+            if (outputDir != null) {
+                out.println();
+                out.println("Files are in " + outputDir);
+            }
             out.flush();
             return 0;
         } finally {
-            deleteRecursively(dir);
+            if (outputDir == null) {
+                deleteRecursively(dir);
+            }
         }
+    }
+
+    private static String pct(EvaluationResult r) {
+        return String.format(Locale.ROOT, "%.2f%% (%d)", 100 * r.accuracy(), r.correct());
+    }
+
+    private static Dataset idx(Path images, Path labels, Preprocessing p) {
+        return Datasets.load(new DatasetSpec(images, labels, "idx", null, null, LabelFormat.INDEX, null, null, p, null,
+                false));
     }
 
     private static Path extract(Path dir, String name) throws IOException {

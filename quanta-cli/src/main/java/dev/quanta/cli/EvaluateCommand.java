@@ -5,6 +5,7 @@ import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Loss;
 import dev.quanta.ir.Model;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -23,7 +24,7 @@ final class EvaluateCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Mixin
-    DataOptions data;
+    DataOptions.Evaluation data;
 
     @Option(names = "--loss", paramLabel = "NAME", description = "Loss to report (default: the model's training "
             + "config): sparse_categorical_crossentropy, categorical_crossentropy, mse, mae.")
@@ -45,6 +46,15 @@ final class EvaluateCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--compare", paramLabel = "QUANT_MODEL",
+            description = "A converted model (e.g. Quanta's int8 .tflite) to evaluate side by side with MODEL, with a "
+                    + "per-layer error table.")
+    Path compare;
+
+    @Option(names = "--layer-samples", defaultValue = "100", paramLabel = "N",
+            description = "Samples used for the per-layer table of --compare (default ${DEFAULT-VALUE}).")
+    int layerSamples;
+
     @Option(names = "--json", description = "Print machine-readable JSON.")
     boolean json;
 
@@ -64,6 +74,12 @@ final class EvaluateCommand implements Callable<Integer> {
         EvaluationResult r = Evaluator.evaluate(m, d, options, bar);
         bar.finish();
         var out = spec.commandLine().getOut();
+        if (compare != null) {
+            Comparison c = Comparison.run(model.model, m, compare, d, options, layerSamples, threads, bar);
+            out.print(json ? Json.write(c.toMap()) + "\n" : c.render());
+            out.flush();
+            return 0;
+        }
         if (json) {
             out.println(Json.write(toMap(model.model.toString(), d, r)));
         } else {
@@ -76,7 +92,9 @@ final class EvaluateCommand implements Callable<Integer> {
     static Map<String, Object> toMap(String modelPath, Dataset d, EvaluationResult r) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("model", modelPath);
-        map.put("data", d.name());
+        if (d != null) {
+            map.put("data", d.name());
+        }
         map.put("samples", r.samples());
         map.put("loss_name", r.lossName());
         map.put("loss", Double.isNaN(r.loss()) ? null : r.loss());

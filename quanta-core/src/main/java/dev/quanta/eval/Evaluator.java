@@ -5,6 +5,7 @@ import dev.quanta.data.Dataset;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
+import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import dev.quanta.runtime.Interpreter;
 import java.util.Arrays;
@@ -102,7 +103,8 @@ public final class Evaluator {
         long start = System.nanoTime();
         try (Interpreter interpreter = new Interpreter(model, new Interpreter.Options().setNumThreads(options.threads()))) {
             float[] in = new float[0];
-            float[] out = new float[0];
+            Object out = new float[0];
+            Tensor outputTensor = model.outputs().get(0);
             for (int s = 0; s < n; s += batch) {
                 int count = Math.min(batch, n - s);
                 if (in.length != count * sampleSize) {
@@ -110,19 +112,22 @@ public final class Evaluator {
                     dims[0] = count;
                     interpreter.resizeInput(0, dims);
                     in = new float[count * sampleSize];
-                    out = new float[count * classes];
+                    out = dev.quanta.kernels.Buffers.allocate(outputTensor.dtype(), count * classes);
                 }
                 data.copyBatch(s, count, in);
-                interpreter.run(in, out);
+                Object input = model.inputs().get(0).dtype() == dev.quanta.ir.DType.FLOAT32 ? in
+                        : InputQuantizer.quantize(in, model.inputs().get(0));
+                interpreter.run(input, out);
+                float[] scores = InputQuantizer.dequantize(out, outputTensor);
                 for (int i = 0; i < count; i++) {
                     int label = data.label(s + i);
                     int off = i * classes;
-                    predictions[s + i] = argmax(out, off, classes);
-                    if (inTopK(out, off, classes, label, k)) {
+                    predictions[s + i] = argmax(scores, off, classes);
+                    if (inTopK(scores, off, classes, label, k)) {
                         correct++;
                     }
                     if (loss != null) {
-                        lossSum += loss.of(out, off, classes, label, fromLogits);
+                        lossSum += loss.of(scores, off, classes, label, fromLogits);
                     }
                 }
                 progress.update(s + count, n);
@@ -133,9 +138,12 @@ public final class Evaluator {
                 loss == null ? Double.NaN : lossSum / n, k, correct, seconds, predictions);
     }
 
-    /** True when the model's last op yields probabilities (softmax or logistic). */
+    /** True when the model's last op (before any (de)quantize) yields probabilities (softmax or logistic). */
     static boolean endsInProbabilities(Model model) {
         Op last = model.producer(model.outputs().get(0));
+        while (last != null && (last.type() == OpType.DEQUANTIZE || last.type() == OpType.QUANTIZE)) {
+            last = model.producer(last.input(0));
+        }
         return last != null && (last.type() == OpType.SOFTMAX || last.type() == OpType.LOGISTIC);
     }
 

@@ -21,6 +21,7 @@ public final class Model {
     private final List<Op> ops;
     private final ModelMetadata metadata;
     private final Map<Tensor, Op> producers = new IdentityHashMap<>();
+    private final Map<Object, Object> derived = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Model(String name, List<Tensor> inputs, List<Tensor> outputs, List<Op> ops, ModelMetadata metadata) {
         this.name = Objects.requireNonNull(name, "name");
@@ -133,6 +134,15 @@ public final class Model {
             }
         }
         return null;
+    }
+
+    /**
+     * A value derived from this model and kept with it, made by {@code make} on first use: for example the
+     * decoded arrays of its constants, which every interpreter of the model then shares read-only.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T derived(Object key, java.util.function.Supplier<T> make) {
+        return (T) derived.computeIfAbsent(key, k -> make.get());
     }
 
     /** This model with new metadata. */

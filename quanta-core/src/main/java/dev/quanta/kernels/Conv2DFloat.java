@@ -55,16 +55,23 @@ final class Conv2DFloat implements Kernel {
         this.dw = a.dilationW();
         this.padT = a.padding().padBefore(inH, kh, sh, dh);
         this.padL = a.padding().padBefore(inW, kw, sw, dw);
-        this.packed = new float[kh * kw * inC * outC];
-        for (int o = 0; o < outC; o++) {
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++) {
-                    for (int c = 0; c < inC; c++) {
-                        packed[((ky * kw + kx) * inC + c) * outC + o] = weights[((o * kh + ky) * kw + kx) * inC + c];
+        int khh = kh;
+        int kww = kw;
+        int ic = inC;
+        int oc = outC;
+        this.packed = PackedWeights.get(weights, "conv-float[kh][kw][C][O]", () -> {
+            float[] p = new float[khh * kww * ic * oc];
+            for (int o = 0; o < oc; o++) {
+                for (int ky = 0; ky < khh; ky++) {
+                    for (int kx = 0; kx < kww; kx++) {
+                        for (int c = 0; c < ic; c++) {
+                            p[((ky * kww + kx) * ic + c) * oc + o] = weights[((o * khh + ky) * kww + kx) * ic + c];
+                        }
                     }
                 }
             }
-        }
+            return p;
+        });
         this.bias = bias != null ? bias.clone() : new float[outC];
         Activation act = a.activation();
         this.lo = act.min();

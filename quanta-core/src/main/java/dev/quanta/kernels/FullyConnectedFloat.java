@@ -30,12 +30,15 @@ final class FullyConnectedFloat implements Kernel {
         this.rows = rows;
         this.k = k;
         this.n = n;
-        this.packed = new float[k * n];
-        for (int o = 0; o < n; o++) {
-            for (int i = 0; i < k; i++) {
-                packed[i * n + o] = weights[o * k + i];
+        this.packed = PackedWeights.get(weights, "fc-float[K][N]", () -> {
+            float[] p = new float[k * n];
+            for (int o = 0; o < n; o++) {
+                for (int i = 0; i < k; i++) {
+                    p[i * n + o] = weights[o * k + i];
+                }
             }
-        }
+            return p;
+        });
         this.bias = bias != null ? bias.clone() : new float[n];
         this.lo = activation.min();
         this.hi = activation.max();

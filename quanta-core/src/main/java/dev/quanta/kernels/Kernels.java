@@ -24,6 +24,18 @@ public final class Kernels {
         return QuantizedKernels.create(op, buffer, shape);
     }
 
+    /**
+     * As {@link #create(Op, Function, Function)}, with the quantized kernels reproducing {@code path} of the official
+     * TFLite runtime ({@link QuantizedPath#XNNPACK} is what the three-argument form uses).
+     */
+    public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape,
+            QuantizedPath path) {
+        if (isFloat(op)) {
+            return FloatKernels.create(op, t -> (float[]) buffer.apply(t), shape);
+        }
+        return QuantizedKernels.create(op, buffer, shape, path);
+    }
+
     /** True when every input and output of {@code op} is FLOAT32. */
     public static boolean isFloat(Op op) {
         for (Tensor t : op.inputs()) {

@@ -30,6 +30,8 @@ public final class Converter {
     private Dataset representative;
     private int samples = 100;
     private int threads = 1;
+    private boolean allowFloatFallback;
+    private boolean perChannelDense;
 
     private Converter(Model source) {
         this.source = source;
@@ -65,6 +67,18 @@ public final class Converter {
     public Converter representativeDataset(Dataset data, int count) {
         this.representative = data;
         this.samples = count;
+        return this;
+    }
+
+    /** Keep ops without an integer kernel in float (between DEQUANTIZE and QUANTIZE) instead of failing. */
+    public Converter allowFloatFallback(boolean allow) {
+        this.allowFloatFallback = allow;
+        return this;
+    }
+
+    /** Quantize Dense weights per output channel too (TFLite's converter keeps them per tensor). */
+    public Converter perChannelDense(boolean perChannel) {
+        this.perChannelDense = perChannel;
         return this;
     }
 
@@ -120,7 +134,8 @@ public final class Converter {
     }
 
     private QuantizationRewriter rewriter(Model m, Map<Tensor, TensorRange> ranges) {
-        return new QuantizationRewriter(m, mode, scheme, granularity, io, ranges);
+        return new QuantizationRewriter(m, mode, scheme, granularity, io, allowFloatFallback, perChannelDense,
+                ranges);
     }
 
     private void validate() {
@@ -139,7 +154,8 @@ public final class Converter {
                         : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
                         + "; use --scheme symmetric");
             }
-            if (mode == QuantizationMode.INT8 && granularity == Granularity.PER_CHANNEL) {
+            if (mode == QuantizationMode.INT8 && (granularity == Granularity.PER_CHANNEL && hasConvolutions()
+                    || perChannelDense)) {
                 throw new QuantaException("--scheme asymmetric uses TFLite's uint8 kernels, which take one weight "
                         + "scale per tensor: add --granularity per-tensor");
             }
@@ -154,6 +170,11 @@ public final class Converter {
         if (mode == QuantizationMode.INT8 && io == IoType.INT16) {
             throw new QuantaException("--io int16 needs --mode int16x8");
         }
+    }
+
+    private boolean hasConvolutions() {
+        return source.ops().stream().anyMatch(o -> o.type() == dev.quanta.ir.OpType.CONV_2D
+                || o.type() == dev.quanta.ir.OpType.DEPTHWISE_CONV_2D);
     }
 
     /** Bytes of all constant tensors. */

@@ -43,6 +43,8 @@ final class QuantizationRewriter {
     private final QuantizationScheme scheme;
     private final Granularity granularity;
     private final IoType io;
+    private final boolean allowFloatFallback;
+    private final boolean perChannelDense;
     private final Map<Tensor, TensorRange> ranges;
     private final DType actType;
     private final int qmin;
@@ -52,8 +54,10 @@ final class QuantizationRewriter {
     private final List<LayerReport> report = new ArrayList<>();
 
     QuantizationRewriter(Model model, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity,
-            IoType io, Map<Tensor, TensorRange> ranges) {
+            IoType io, boolean allowFloatFallback, boolean perChannelDense, Map<Tensor, TensorRange> ranges) {
         this.model = model;
+        this.perChannelDense = perChannelDense;
+        this.allowFloatFallback = allowFloatFallback;
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -203,6 +207,14 @@ final class QuantizationRewriter {
     }
 
     private void quantizeOp(Op op) {
+        if (!IntegerKernelSupport.supports(op.type(), actType)) {
+            if (!allowFloatFallback) {
+                throw new QuantaException(op.describe() + ": " + op.type() + " has no " + actType.lowerName()
+                        + " kernel; pass --allow-float-fallback to keep this layer in float");
+            }
+            keepInFloat(op);
+            return;
+        }
         List<Tensor> ins = new ArrayList<>();
         Tensor x = quantized.get(op.input(0));
         if (x == null) {
@@ -213,8 +225,7 @@ final class QuantizationRewriter {
         QuantParams outParams;
         switch (op.type()) {
             case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D -> {
-                int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
-                Tensor w = quantizeWeights(op.input(1), axis);
+                Tensor w = quantizeWeights(op, op.input(1));
                 ins.add(x);
                 ins.add(w);
                 if (op.inputs().size() > 2) {
@@ -251,6 +262,35 @@ final class QuantizationRewriter {
                 actType.lowerName(), outParams.toString(), weights, false, null));
     }
 
+    /**
+     * Runs {@code op} in float between a DEQUANTIZE of each quantized input and a QUANTIZE of its output (with
+     * the output's calibrated parameters), so the rest of the graph stays integer.
+     */
+    private void keepInFloat(Op op) {
+        List<Tensor> ins = new ArrayList<>();
+        for (Tensor t : op.inputs()) {
+            if (t.isConstant()) {
+                ins.add(t);
+                continue;
+            }
+            Tensor q = quantized.get(t);
+            Tensor f = Tensor.activation(t.name() + "/dequantized", t.shape());
+            ops.add(new Op(f.name(), OpType.DEQUANTIZE, List.of(q), List.of(f), OpAttributes.None.INSTANCE,
+                    op.origin()));
+            ins.add(f);
+        }
+        Tensor out = op.output(0);
+        Tensor floatOut = Tensor.activation(out.name() + "/float", out.shape());
+        ops.add(new Op(op.name(), op.type(), ins, List.of(floatOut), op.attributes(), op.origin()));
+        QuantParams p = activationParams(out);
+        Tensor q = new Tensor(out.name(), out.shape(), actType, null, p, false);
+        ops.add(new Op(q.name() + "/quantize", OpType.QUANTIZE, List.of(floatOut), List.of(q),
+                OpAttributes.None.INSTANCE, op.origin()));
+        quantized.put(out, q);
+        report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float", null,
+                true, "no " + actType.lowerName() + " kernel for " + op.type() + " (--allow-float-fallback)"));
+    }
+
     /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */
     private Tensor quantizeConstantActivation(Tensor c) {
         float[] v = c.data().floats();
@@ -265,8 +305,22 @@ final class QuantizationRewriter {
         return new Tensor(c.name(), c.shape(), actType, encode(v, actType, p, c.shape().dims()), p, c.trainable());
     }
 
+    /**
+     * Quantizes the weights of {@code op}: per channel along the output-channel axis (0, or 3 for depthwise) for
+     * convolutions, and for Dense only with {@code perChannelDense}; per tensor otherwise.
+     */
+    private Tensor quantizeWeights(Op op, Tensor w) {
+        int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
+        boolean conv = op.type() != OpType.FULLY_CONNECTED;
+        // TFLite's hybrid convolutions take per-channel weights (its per-tensor hybrid path is legacy and
+        // quantizes inputs differently), so dynamic range keeps convolutions per channel, as its converter does
+        boolean perChannel = conv && (granularity == Granularity.PER_CHANNEL || mode == QuantizationMode.DYNAMIC)
+                || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense;
+        return quantizeWeights(w, axis, perChannel);
+    }
+
     /** Quantizes a weight tensor: int8 symmetric (per channel along {@code axis} or per tensor), or uint8. */
-    Tensor quantizeWeights(Tensor w, int axis) {
+    Tensor quantizeWeights(Tensor w, int axis, boolean perChannel) {
         float[] v = w.data().floats();
         int[] shape = w.shape().dims();
         QuantParams p;
@@ -280,7 +334,7 @@ final class QuantizationRewriter {
             }
             p = QuantMath.asymmetric(min, max, 0, 255);
             type = DType.UINT8;
-        } else if (granularity == Granularity.PER_CHANNEL) {
+        } else if (perChannel) {
             int channels = shape[axis];
             int inner = 1;
             for (int i = axis + 1; i < shape.length; i++) {
@@ -380,8 +434,7 @@ final class QuantizationRewriter {
         for (Op op : model.ops()) {
             if (op.type() == OpType.FULLY_CONNECTED || op.type() == OpType.CONV_2D
                     || op.type() == OpType.DEPTHWISE_CONV_2D) {
-                int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
-                Tensor w = quantizeWeights(op.input(1), axis);
+                Tensor w = quantizeWeights(op, op.input(1));
                 List<Tensor> ins = new ArrayList<>(op.inputs());
                 ins.set(1, w);
                 result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));

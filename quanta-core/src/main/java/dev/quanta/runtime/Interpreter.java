@@ -30,6 +30,7 @@ public final class Interpreter implements AutoCloseable {
     /** Interpreter settings. */
     public static final class Options {
         private int numThreads = 1;
+        private dev.quanta.kernels.QuantizedPath kernelPath = dev.quanta.kernels.QuantizedPath.XNNPACK;
 
         /** Threads used inside one inference (default 1). */
         public Options setNumThreads(int threads) {
@@ -43,10 +44,24 @@ public final class Interpreter implements AutoCloseable {
         public int getNumThreads() {
             return numThreads;
         }
+
+        /**
+         * Which of the official runtime's integer paths the integer kernels reproduce bit for bit: XNNPACK (its
+         * default, and Quanta's) or its built-in kernels.
+         */
+        public Options setKernelPath(dev.quanta.kernels.QuantizedPath path) {
+            this.kernelPath = java.util.Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        public dev.quanta.kernels.QuantizedPath getKernelPath() {
+            return kernelPath;
+        }
     }
 
     private final Model model;
     private final Parallel parallel;
+    private final dev.quanta.kernels.QuantizedPath kernelPath;
     private final int[][] inputDims;
     private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
     private final Map<Tensor, Object> buffers = new IdentityHashMap<>();
@@ -57,9 +72,20 @@ public final class Interpreter implements AutoCloseable {
         this(model, new Options());
     }
 
+    /** Loads a model file of any supported format ({@code .tflite}, {@code .h5}, {@code .keras}). */
+    public Interpreter(java.nio.file.Path modelFile) {
+        this(dev.quanta.ModelFiles.load(modelFile), new Options());
+    }
+
+    /** Loads a model file of any supported format with {@code options}. */
+    public Interpreter(java.nio.file.Path modelFile, Options options) {
+        this(dev.quanta.ModelFiles.load(modelFile), options);
+    }
+
     public Interpreter(Model model, Options options) {
         this.model = model;
         this.parallel = Parallel.of(options.getNumThreads());
+        this.kernelPath = options.getKernelPath();
         this.inputDims = new int[model.inputs().size()][];
         for (int i = 0; i < inputDims.length; i++) {
             int[] d = model.inputs().get(i).shape().dims();
@@ -135,16 +161,19 @@ public final class Interpreter implements AutoCloseable {
             shapes.put(t, inputDims[i].clone());
             buffers.put(t, Buffers.allocate(t.dtype(), Math.toIntExact(Shape.of(inputDims[i]).elementCount())));
         }
+        java.util.Set<Tensor> folded = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (Op op : model.ops()) {
             List<Tensor> ins = new ArrayList<>(op.inputs().size());
+            boolean allConstant = true;
             for (Tensor t : op.inputs()) {
                 if (t.isConstant()) {
                     if (!buffers.containsKey(t)) {
-                        buffers.put(t, Buffers.of(t));
+                        buffers.put(t, model.derived(t, () -> Buffers.of(t)));
                         shapes.put(t, t.shape().dims());
                     }
                     ins.add(t);
                 } else {
+                    allConstant &= folded.contains(t);
                     ins.add(concrete.get(t));
                 }
             }
@@ -152,14 +181,35 @@ public final class Interpreter implements AutoCloseable {
             Tensor o = op.output(0);
             concrete.put(o, o.withShape(out));
             shapes.put(o, out.dims());
+            if (allConstant) {
+                // constant folding (e.g. DEQUANTIZE of float16 weights): computed once, shared by every
+                // interpreter of the model, and read by the next kernels as weights
+                buffers.put(o, model.derived(o, () -> fold(op, out)));
+                folded.add(o);
+                continue;
+            }
             buffers.put(o, Buffers.allocate(o.dtype(), Math.toIntExact(out.elementCount())));
             try {
-                kernels.add(Kernels.create(op, buffers::get, shapes::get));
+                kernels.add(Kernels.create(op, buffers::get, shapes::get, kernelPath));
             } catch (UnsupportedOperationException e) {
                 throw new QuantaException("model '" + model.name() + "': " + e.getMessage(), e);
             }
         }
         prepared = true;
+    }
+
+    /** Evaluates an op whose inputs are all constant (or folded) into a fresh array. */
+    private Object fold(Op op, Shape out) {
+        Tensor o = op.output(0);
+        Object result = Buffers.allocate(o.dtype(), Math.toIntExact(out.elementCount()));
+        Map<Tensor, Object> local = new IdentityHashMap<>(buffers);
+        local.put(o, result);
+        try {
+            Kernels.create(op, local::get, shapes::get, kernelPath).run(parallel);
+        } catch (UnsupportedOperationException e) {
+            throw new QuantaException("model '" + model.name() + "': " + e.getMessage(), e);
+        }
+        return result;
     }
 
     /**

@@ -1,0 +1,110 @@
+package dev.quanta.cli;
+
+import dev.quanta.QuantaException;
+import dev.quanta.ModelFiles;
+import dev.quanta.ir.Model;
+import dev.quanta.runtime.Benchmark;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code quanta benchmark MODEL [MODEL...]}: latency and throughput in Quanta's interpreter, side by side. */
+@Command(name = "benchmark", mixinStandardHelpOptions = true,
+        description = "Measure latency (p50/p90/p99) and throughput of one or more models, side by side in one run.")
+final class BenchmarkCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Models to measure (.h5, .keras, .tflite).")
+    List<Path> models;
+
+    @Option(names = "--config", paramLabel = "JSON", description = "Keras model JSON for a weights-only .h5.")
+    Path config;
+
+    @Option(names = "--warmup", defaultValue = "20", paramLabel = "N", description = "Warm-up runs (default ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--runs", defaultValue = "200", paramLabel = "N", description = "Timed runs (default ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--threads", defaultValue = "1", split = ",", paramLabel = "N[,N...]",
+            description = "Threads inside one inference; a list measures each (default ${DEFAULT-VALUE}).")
+    int[] threads;
+
+    @Option(names = "--parallel", defaultValue = "1", paramLabel = "N",
+            description = "Interpreters serving requests concurrently, sharing one copy of the weights.")
+    int parallel;
+
+    @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Samples per inference.")
+    int batch;
+
+    @Option(names = "--input-shape", split = ",", paramLabel = "D,D,...",
+            description = "Full input shape (resizes the input, like TFLite's resizeInput).")
+    int[] inputShape;
+
+    @Option(names = "--json", description = "Print machine-readable JSON.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (warmup < 0 || runs < 1 || parallel < 1 || batch < 1) {
+            throw new QuantaException("--runs, --parallel and --batch must be at least 1 and --warmup at least 0");
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        var out = spec.commandLine().getOut();
+        if (!json) {
+            out.printf(Locale.ROOT, "%-40s %7s %8s %6s %10s %10s %10s %12s %10s%n", "model", "threads", "parallel",
+                    "batch", "p50 us", "p90 us", "p99 us", "samples/s", "peak MB");
+        }
+        for (Path p : models) {
+            Model m = ModelFiles.load(p, config);
+            for (int t : threads) {
+                if (t < 1) {
+                    throw new QuantaException("--threads must be at least 1");
+                }
+                Benchmark.Result r;
+                try {
+                    r = Benchmark.run(m, new Benchmark.Options(warmup, runs, t, parallel, batch, inputShape));
+                } catch (IllegalArgumentException e) {
+                    throw new QuantaException(p + ": " + e.getMessage(), e);
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("model", p.toString());
+                row.put("threads", t);
+                row.put("parallel", r.parallel());
+                row.put("batch", r.batch());
+                row.put("runs", r.runs());
+                row.put("p50_us", r.p50());
+                row.put("p90_us", r.p90());
+                row.put("p99_us", r.p99());
+                row.put("mean_us", r.mean());
+                row.put("samples_per_second", r.samplesPerSecond());
+                row.put("peak_heap_bytes", r.peakHeapBytes());
+                rows.add(row);
+                if (!json) {
+                    out.printf(Locale.ROOT, "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %10.1f%n",
+                            shorten(p.getFileName().toString(), 40), t, r.parallel(), r.batch(), r.p50(), r.p90(),
+                            r.p99(), r.samplesPerSecond(), r.peakHeapBytes() / 1048576.0);
+                }
+            }
+        }
+        if (json) {
+            out.println(Json.write(rows));
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static String shorten(String s, int w) {
+        return s.length() <= w ? s : "…" + s.substring(s.length() - w + 1);
+    }
+}

@@ -1,0 +1,166 @@
+package dev.quanta.cli;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.Model;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.Granularity;
+import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.LayerReport;
+import dev.quanta.quantize.QuantizationMode;
+import dev.quanta.quantize.QuantizationReport;
+import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.tflite.TfliteWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code quanta quantize MODEL -o OUT.tflite}: post-training quantization to a standard .tflite file. */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = "Convert a model to a smaller .tflite: float32, float16, dynamic-range int8, full int8 "
+                + "calibrated on representative data, or 16x8.")
+final class QuantizeCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tflite", description = "Output file.")
+    Path output;
+
+    @Option(names = "--mode", defaultValue = "int8", paramLabel = "MODE",
+            description = "float32, float16, dynamic, int8 or int16x8 (default ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--scheme", defaultValue = "symmetric", paramLabel = "SCHEME",
+            description = "symmetric (TFLite int8 spec) or asymmetric (TFLite uint8 scheme) (default ${DEFAULT-VALUE}).")
+    String scheme;
+
+    @Option(names = "--granularity", defaultValue = "per-channel", paramLabel = "G",
+            description = "Weights per-channel (convolutions; Dense with --per-channel-dense) or per-tensor "
+                    + "(default ${DEFAULT-VALUE}).")
+    String granularity;
+
+    @Mixin
+    DataOptions.Calibration calibration;
+
+    @Option(names = "--samples", defaultValue = "100", paramLabel = "N",
+            description = "Calibration samples: the first N (default ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--calibrator", defaultValue = "minmax", paramLabel = "NAME",
+            description = "Range estimator (default ${DEFAULT-VALUE}; the only one so far).")
+    String calibrator;
+
+    @Option(names = "--io", defaultValue = "float", paramLabel = "TYPE",
+            description = "float (QUANTIZE/DEQUANTIZE at the boundary), int8, uint8 or int16 (default ${DEFAULT-VALUE}).")
+    String io;
+
+    @Option(names = "--per-channel-dense",
+            description = "With per-channel granularity, quantize Dense weights per channel too (TFLite's converter "
+                    + "keeps them per tensor, which is also smaller).")
+    boolean perChannelDense;
+
+    @Option(names = "--allow-float-fallback",
+            description = "Keep layers that have no integer kernel in float instead of failing.")
+    boolean allowFloatFallback;
+
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Threads for calibration.")
+    int threads;
+
+    @Option(names = "--json", description = "Print the report as JSON.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (!"minmax".equalsIgnoreCase(calibrator)) {
+            throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
+        }
+        if (Files.exists(output) && Files.exists(model.model) && Files.isSameFile(output, model.model)) {
+            throw new QuantaException(output + ": -o points at the input model; choose another output file");
+        }
+        if (model.config != null && Files.exists(output) && Files.exists(model.config)
+                && Files.isSameFile(output, model.config)) {
+            throw new QuantaException(output + ": -o points at the input model's config; choose another output file");
+        }
+        Model m = model.load();
+        Converter converter = Converter.fromModel(m).mode(parse(QuantizationMode.class, mode, "--mode"))
+                .scheme(parse(QuantizationScheme.class, scheme, "--scheme"))
+                .granularity(parse(Granularity.class, granularity, "--granularity"))
+                .io(parse(IoType.class, io, "--io")).threads(threads).allowFloatFallback(allowFloatFallback)
+                .perChannelDense(perChannelDense);
+        if (calibration.dataPath() != null) {
+            Dataset data = calibration.load(m.inputs().get(0).shape().sampleDims());
+            converter.representativeDataset(data, samples);
+        }
+        Converter.Conversion c = converter.convert();
+        TfliteWriter.write(c.model(), output);
+        long bytes = Files.size(output);
+        long before = Files.size(model.model);
+        var out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(toMap(c.report(), output, before, bytes)));
+        } else {
+            out.print(c.report().render());
+            out.printf(Locale.ROOT, "Wrote %s: %,d B (input file %,d B)%n", output, bytes, before);
+        }
+        out.flush();
+        return 0;
+    }
+
+    static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
+        String v = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        for (E e : type.getEnumConstants()) {
+            if (e.name().equals(v)) {
+                return e;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            names.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
+        throw new QuantaException(option + " must be one of " + String.join(", ", names) + ", not '" + value + "'");
+    }
+
+    static Map<String, Object> toMap(QuantizationReport r, Path output, long inputBytes, long outputBytes) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("output", output.toString());
+        m.put("mode", r.mode().name().toLowerCase(Locale.ROOT));
+        m.put("scheme", r.scheme().name().toLowerCase(Locale.ROOT));
+        m.put("granularity", r.granularity().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        m.put("io", r.io().name().toLowerCase(Locale.ROOT));
+        m.put("calibration_samples", r.calibrationSamples());
+        m.put("input_file_bytes", inputBytes);
+        m.put("output_file_bytes", outputBytes);
+        m.put("float_weight_bytes", r.floatBytes());
+        m.put("quantized_weight_bytes", r.quantizedBytes());
+        m.put("seconds", r.seconds());
+        List<Map<String, Object>> layers = new ArrayList<>();
+        for (LayerReport l : r.layers()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("layer", l.layer());
+            row.put("op", l.op());
+            row.put("input_type", l.inputType());
+            row.put("output_type", l.outputType());
+            row.put("output_params", l.outputParams());
+            row.put("weights", l.weightParams());
+            row.put("left_in_float", l.leftInFloat());
+            row.put("reason", l.reason());
+            layers.add(row);
+        }
+        m.put("layers", layers);
+        return m;
+    }
+}

@@ -1,0 +1,178 @@
+package dev.quanta.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.ModelBuilder;
+import dev.quanta.ir.ModelMetadata;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Origin;
+import dev.quanta.ir.Padding;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import dev.quanta.keras.KerasH5Writer;
+import dev.quanta.testing.Fixtures;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code quanta quantize}: a working run, and every bad input ending in exit code 2 with nothing half-written. */
+class QuantizeCommandTest {
+    @TempDir
+    Path tmp;
+
+    private static Path mnist() {
+        return Fixtures.require("mnist/keras_mlp/mnist.h5");
+    }
+
+    private static Path mnistImages() {
+        return Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
+    }
+
+    private void assertNothingWritten(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            assertThat(s.filter(p -> p.getFileName().toString().contains(".tflite")
+                    || p.getFileName().toString().contains(".tmp"))).isEmpty();
+        }
+    }
+
+    private static void assertOneLineError(CliRunner r, String... fragments) {
+        assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
+        assertThat(r.errLines()).as("one line: %s", r.err()).isEqualTo(1);
+        for (String f : fragments) {
+            assertThat(r.err()).contains(f);
+        }
+    }
+
+    @Test
+    void quantizesMnistToInt8AndReports() throws IOException {
+        Path out = tmp.resolve("mnist_int8.tflite");
+        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
+                mnistImages().toString(), "--scale", "1/255", "--samples", "100");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Mode: int8, scheme: symmetric").contains("dense_6").contains("FULLY_CONNECTED")
+                .contains("calibrated on 100 samples").contains("Wrote");
+        assertThat(Files.size(out)).isBetween(100_000L, 110_000L);
+        // the written model evaluates through the CLI
+        CliRunner e = CliRunner.run("evaluate", out.toString(), "--data", mnistImages().toString(), "--scale",
+                "1/255", "--limit", "1000");
+        assertThat(e.exitCode()).as(e.err()).isZero();
+        assertThat(e.out()).contains("(1000 samples)");
+    }
+
+    @Test
+    void calibrationOfTheWrongShape() throws IOException {
+        Path out = tmp.resolve("out.tflite");
+        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
+                Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5").toString(), "--sample-type", "uint8",
+                "--sample-shape", "32,32,3");
+        assertOneLineError(r, "3072", "784");
+        assertNothingWritten(tmp);
+    }
+
+    @Test
+    void emptyCalibrationSet() throws IOException {
+        ByteBuffer images = ByteBuffer.allocate(16);
+        images.putInt(0x00000803).putInt(0).putInt(28).putInt(28);
+        Path empty = tmp.resolve("empty-images-idx3-ubyte");
+        Files.write(empty, images.array());
+        Path out = tmp.resolve("out.tflite");
+        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
+                empty.toString());
+        assertOneLineError(r, "empty-images-idx3-ubyte");
+        assertNothingWritten(tmp);
+    }
+
+    @Test
+    void int8WithoutCalibrationDataSaysWhatIsMissing() throws IOException {
+        Path out = tmp.resolve("out.tflite");
+        assertOneLineError(CliRunner.run("quantize", mnist().toString(), "-o", out.toString()), "--calibration");
+        assertNothingWritten(tmp);
+    }
+
+    @Test
+    void outputPointingAtTheInputIsRefusedAndTheInputIsUntouched() throws IOException {
+        Path copy = tmp.resolve("model.h5");
+        Files.copy(mnist(), copy);
+        byte[] before = Files.readAllBytes(copy);
+        CliRunner r = CliRunner.run("quantize", copy.toString(), "-o", copy.toString(), "--mode", "float16");
+        assertOneLineError(r, "-o points at the input");
+        assertThat(Files.readAllBytes(copy)).isEqualTo(before);
+    }
+
+    @Test
+    void unwritableOutputPath() throws IOException {
+        Path file = tmp.resolve("not-a-dir");
+        Files.writeString(file, "x");
+        Path out = file.resolve("model.tflite");
+        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--mode", "float16");
+        assertOneLineError(r, out.getParent().toString());
+        assertThat(Files.readString(file)).isEqualTo("x");
+    }
+
+    /** A conv → max pool → standalone ReLU6 → dense model: TFLite has no int16 ReLU6 kernel. */
+    private Path modelWithStandaloneRelu6() {
+        SplittableRandom r = new SplittableRandom(5);
+        ModelBuilder b = new ModelBuilder("relu6_after_pool");
+        Tensor x = b.input("input_1", Shape.batched(8, 8, 1));
+        Tensor w = b.constant("conv2d/kernel", Shape.of(4, 3, 3, 1), random(r, 36));
+        Tensor bias = b.constant("conv2d/bias", Shape.of(4), random(r, 4));
+        Tensor c = b.add(OpType.CONV_2D, "conv2d", new Origin("conv2d", "Conv2D"),
+                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.NONE), x, w, bias);
+        Tensor p = b.add(OpType.MAX_POOL_2D, "max_pooling2d", new Origin("max_pooling2d", "MaxPooling2D"),
+                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), c);
+        Tensor a = b.add(OpType.RELU6, "re_lu", new Origin("re_lu", "ReLU"), OpAttributes.None.INSTANCE, p);
+        Tensor f = b.add(OpType.RESHAPE, "flatten", new Origin("flatten", "Flatten"),
+                new OpAttributes.Reshape(new int[] {-1, 64}), a);
+        Tensor dw = b.constant("dense/kernel", Shape.of(3, 64), random(r, 192));
+        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE), f, dw);
+        Model m = b.output(d).build(ModelMetadata.inMemory());
+        Path file = tmp.resolve("relu6.h5");
+        KerasH5Writer.write(m, file);
+        return file;
+    }
+
+    private static float[] random(SplittableRandom r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+
+    private Path randomImages(int n) throws IOException {
+        ByteBuffer images = ByteBuffer.allocate(16 + n * 64);
+        images.putInt(0x00000803).putInt(n).putInt(8).putInt(8);
+        byte[] px = new byte[n * 64];
+        new SplittableRandom(9).nextBytes(px);
+        images.put(px);
+        Path p = tmp.resolve("cal-images-idx3-ubyte");
+        Files.write(p, images.array());
+        return p;
+    }
+
+    @Test
+    void opWithoutIntegerKernelNamesTheLayerAndOffersFallback() throws IOException {
+        Path model = modelWithStandaloneRelu6();
+        Path cal = randomImages(20);
+        Path out = tmp.resolve("out_int16.tflite");
+        CliRunner r = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--mode", "int16x8",
+                "--calibration", cal.toString(), "--scale", "1/255", "--sample-shape", "8,8,1");
+        assertOneLineError(r, "re_lu", "RELU6", "--allow-float-fallback");
+        assertThat(out).doesNotExist();
+
+        CliRunner ok = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--mode", "int16x8",
+                "--calibration", cal.toString(), "--scale", "1/255", "--allow-float-fallback");
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.out()).contains("Left in float:").contains("re_lu (RELU6)");
+        assertThat(out).exists();
+    }
+}

@@ -1,0 +1,95 @@
+package dev.quanta.eval;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.Tensor;
+import dev.quanta.runtime.Interpreter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Layer-by-layer diff of two models over the same inputs: every op output of the candidate that has a tensor of
+ * the same name and size in the reference is compared (see {@link LayerError}); the result is ordered worst
+ * first (lowest SQNR). Converted models keep the reference's tensor names, so a quantized model lines up with
+ * its float source.
+ */
+public final class LayerComparison {
+    private LayerComparison() {}
+
+    /**
+     * @param samples how many samples of {@code data} to run (the first ones)
+     * @throws QuantaException when the models have no tensor in common or the data does not fit
+     */
+    public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads) {
+        List<Tensor[]> pairs = new ArrayList<>();
+        List<Op> producers = new ArrayList<>();
+        for (Op op : candidate.ops()) {
+            for (Tensor t : op.outputs()) {
+                Tensor r = reference.tensor(t.name());
+                if (r != null && !r.isConstant() && r.shape().rank() == t.shape().rank()
+                        && sampleSize(r) == sampleSize(t)) {
+                    pairs.add(new Tensor[] {r, t});
+                    producers.add(op);
+                }
+            }
+        }
+        if (pairs.isEmpty()) {
+            throw new QuantaException("models '" + reference.name() + "' and '" + candidate.name()
+                    + "' have no tensor names in common to compare");
+        }
+        int n = Math.min(samples, data.size());
+        int sampleSize = reference.inputs().get(0).shape().sampleElementCount();
+        double[] signal = new double[pairs.size()];
+        double[] noise = new double[pairs.size()];
+        double[] maxAbs = new double[pairs.size()];
+        long[] count = new long[pairs.size()];
+        try (Interpreter ref = new Interpreter(reference, new Interpreter.Options().setNumThreads(threads));
+                Interpreter cand = new Interpreter(candidate, new Interpreter.Options().setNumThreads(threads))) {
+            float[] in = new float[sampleSize];
+            for (int s = 0; s < n; s++) {
+                data.copySample(s, in, 0);
+                ref.run(in, null);
+                cand.run(candidateInput(candidate, in), null);
+                for (int k = 0; k < pairs.size(); k++) {
+                    float[] f = ref.readTensorAsFloats(pairs.get(k)[0]);
+                    float[] q = cand.readTensorAsFloats(pairs.get(k)[1]);
+                    for (int i = 0; i < f.length; i++) {
+                        double e = (double) f[i] - q[i];
+                        signal[k] += (double) f[i] * f[i];
+                        noise[k] += e * e;
+                        maxAbs[k] = Math.max(maxAbs[k], Math.abs(e));
+                    }
+                    count[k] += f.length;
+                }
+            }
+        }
+        List<LayerError> result = new ArrayList<>();
+        for (int k = 0; k < pairs.size(); k++) {
+            Tensor t = pairs.get(k)[1];
+            Op op = producers.get(k);
+            double sqnr = noise[k] == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal[k] / noise[k]);
+            double scale = t.quant() != null && t.quant().isPerTensor() ? t.quant().scale() : Double.NaN;
+            result.add(new LayerError(t.name(), op.origin().layerName(), op.type().name(), count[k], sqnr,
+                    Math.sqrt(noise[k] / Math.max(1, count[k])), scale, maxAbs[k]));
+        }
+        result.sort(Comparator.comparingDouble(LayerError::sqnrDb));
+        return result;
+    }
+
+    private static long sampleSize(Tensor t) {
+        return t.shape().sampleElementCount();
+    }
+
+    /** The float sample in the candidate's input type: quantized with the input's parameters when integer. */
+    static Object candidateInput(Model candidate, float[] in) {
+        Tensor t = candidate.inputs().get(0);
+        if (t.dtype() == DType.FLOAT32) {
+            return in;
+        }
+        return InputQuantizer.quantize(in, t);
+    }
+}

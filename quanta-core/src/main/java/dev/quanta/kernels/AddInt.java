@@ -1,0 +1,148 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+
+/**
+ * Integer addition with NumPy broadcasting, inputs and output each with their own parameters, and a fused
+ * activation applied as a clamp. Two arithmetics:
+ *
+ * <pre>
+ * TFLite built-in (reference and optimized integer Add; int8/uint8 L = 20, int16 L = 15):
+ *   twice_max = 2 · max(s_a, s_b)                                        in double
+ *   (m_a, e_a) = QM(s_a / twice_max),  (m_b, e_b) = QM(s_b / twice_max),  (m_y, e_y) = QM(twice_max / (2^L · s_y))
+ *   a' = MBQM((a − zp_a) · 2^L, m_a, e_a),   b' = MBQM((b − zp_b) · 2^L, m_b, e_b)      double rounding
+ *   y  = clamp(MBQM(a' + b', m_y, e_y) + zp_y, lo, hi)
+ *
+ * XNNPACK (qs8/qu8 vadd):
+ *   r_a = s_a / s_y,  r_b = s_b / s_y                                   in float
+ *   shift = 20 − ⌊log2 max(r_a, r_b)⌋,   M_a = rint(r_a · 2^shift),   M_b = rint(r_b · 2^shift)
+ *   y = clamp(((2^(shift−1) − M_a·zp_a − M_b·zp_b + a·M_a + b·M_b) &gt;&gt; shift) + zp_y, lo, hi)    arithmetic shift
+ * </pre>
+ *
+ * XNNPACK accepts the op only when both ratios lie in [2⁻¹⁰, 2⁸); otherwise TFLite keeps its built-in kernel, and
+ * so does this class.
+ */
+final class AddInt implements Kernel {
+    private final Object a;
+    private final Object b;
+    private final Object y;
+    private final DType type;
+    private final boolean xnnpack;
+    // TFLite
+    private final int zpA;
+    private final int zpB;
+    private final int zpY;
+    private final int leftShift;
+    private final int mA;
+    private final int eA;
+    private final int mB;
+    private final int eB;
+    private final int mY;
+    private final int eY;
+    // XNNPACK
+    private final int xMulA;
+    private final int xMulB;
+    private final int xBias;
+    private final int xShift;
+    private final int lo;
+    private final int hi;
+    // broadcasting
+    private final boolean sameShape;
+    private final int[] outShape;
+    private final int[] aStrides;
+    private final int[] bStrides;
+    private final int[] index;
+
+    AddInt(Object a, int[] aShape, float sA, int zpA, Object b, int[] bShape, float sB, int zpB, Object y,
+            int[] yShape, float sY, int zpY, DType type, int lo, int hi, boolean xnnpackRequested) {
+        this.a = a;
+        this.b = b;
+        this.y = y;
+        this.type = type;
+        this.zpA = zpA;
+        this.zpB = zpB;
+        this.zpY = zpY;
+        this.lo = lo;
+        this.hi = hi;
+        this.leftShift = type == DType.INT16 ? 15 : 20;
+        double twiceMax = 2 * (double) Math.max(sA, sB);
+        FixedPoint.Multiplier qa = FixedPoint.quantizeMultiplier((double) sA / twiceMax);
+        FixedPoint.Multiplier qb = FixedPoint.quantizeMultiplier((double) sB / twiceMax);
+        FixedPoint.Multiplier qy = FixedPoint.quantizeMultiplier(twiceMax / ((1 << leftShift) * (double) sY));
+        this.mA = qa.multiplier();
+        this.eA = qa.shift();
+        this.mB = qb.multiplier();
+        this.eB = qb.shift();
+        this.mY = qy.multiplier();
+        this.eY = qy.shift();
+        float ra = sA / sY;
+        float rb = sB / sY;
+        boolean inRange = ra >= 0x1p-10f && rb >= 0x1p-10f && ra < 0x1p8f && rb < 0x1p8f;
+        this.xnnpack = xnnpackRequested && inRange && type != DType.INT16;
+        if (this.xnnpack) {
+            float max = Math.max(ra, rb);
+            int exponent = Math.getExponent(max);
+            this.xShift = 20 - exponent;
+            this.xMulA = (int) Math.rint(Math.scalb(ra, xShift));
+            this.xMulB = (int) Math.rint(Math.scalb(rb, xShift));
+            this.xBias = (1 << (xShift - 1)) - xMulA * zpA - xMulB * zpB;
+        } else {
+            this.xShift = 0;
+            this.xMulA = 0;
+            this.xMulB = 0;
+            this.xBias = 0;
+        }
+        int n = Buffers.length(y);
+        this.sameShape = Buffers.length(a) == n && Buffers.length(b) == n;
+        this.outShape = yShape.clone();
+        this.aStrides = Broadcast.strides(aShape, yShape);
+        this.bStrides = Broadcast.strides(bShape, yShape);
+        this.index = new int[yShape.length];
+    }
+
+    boolean usesXnnpackArithmetic() {
+        return xnnpack;
+    }
+
+    private int add(int va, int vb) {
+        if (xnnpack) {
+            int v = ((xBias + va * xMulA + vb * xMulB) >> xShift) + zpY;
+            return v < lo ? lo : (v > hi ? hi : v);
+        }
+        int sa = FixedPoint.multiplyByQuantizedMultiplier((va - zpA) * (1 << leftShift), mA, eA);
+        int sb = FixedPoint.multiplyByQuantizedMultiplier((vb - zpB) * (1 << leftShift), mB, eB);
+        int v = FixedPoint.multiplyByQuantizedMultiplier(sa + sb, mY, eY) + zpY;
+        return v < lo ? lo : (v > hi ? hi : v);
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        int n = Buffers.length(y);
+        if (sameShape) {
+            parallel.forRange(n, 4096, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    Quant.set(y, type, i, add(Quant.get(a, type, i), Quant.get(b, type, i)));
+                }
+            });
+            return;
+        }
+        int rank = outShape.length;
+        java.util.Arrays.fill(index, 0);
+        int ia = 0;
+        int ib = 0;
+        for (int i = 0; i < n; i++) {
+            Quant.set(y, type, i, add(Quant.get(a, type, ia), Quant.get(b, type, ib)));
+            for (int d = rank - 1; d >= 0; d--) {
+                index[d]++;
+                ia += aStrides[d];
+                ib += bStrides[d];
+                if (index[d] < outShape[d]) {
+                    break;
+                }
+                ia -= aStrides[d] * outShape[d];
+                ib -= bStrides[d] * outShape[d];
+                index[d] = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Padding;
+
+/**
+ * Hybrid ("dynamic range") FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D: float32 input and output, int8
+ * symmetric weights (per tensor or per output channel), float32 bias. As TFLite's hybrid kernels with
+ * {@code asymmetric_quantize_inputs}, each batch row of the input is quantized on the fly to int8:
+ *
+ * <pre>
+ * AsymmetricQuantizeFloats (double arithmetic for the parameters, float for the values):
+ *   r_min = min(0, min x),  r_max = max(0, max x);  if r_min = r_max: q = 0, s = 1, z = 0
+ *   s = (r_max − r_min) / 255,   z₁ = −128 − r_min / s,   z₂ = 127 − r_max / s
+ *   z = (|−128| + |r_min / s| &lt; |127| + |r_max / s|) ? z₁ : z₂, nudged to [−128, 127], round (ties away)
+ *   q = clamp(round(z + x · float(1 / s)), −128, 127)
+ * accumulate:   acc[o] = Σ q · w[o] − z · Σ w[o]                       exact int32 (taps outside the input add 0)
+ * FULLY_CONNECTED (tensor_utils::MatrixBatchVectorMultiplyAccumulate):
+ *   per-tensor:  y = b[o] + float(acc) · (float(s) · s_w)
+ *   per-channel: y = b[o] + float(acc) · (s_w[o] · float(s))
+ * CONV_2D (HybridConvPerChannel):                    y = float(acc) · (s_w[o] · float(s)) + b[o]
+ * DEPTHWISE_CONV_2D (DepthwiseConvHybridPerChannel):  y = (float(acc) · float(s)) · s_w[o] + b[o]
+ * then the fused activation's float clamp.
+ * </pre>
+ *
+ * With {@code asymmetric_quantize_inputs = false} (older converters; FULLY_CONNECTED only) the row is quantized
+ * symmetrically instead: {@code s = max|x| / 127}, {@code q = clamp(round(x · (127 / max|x|)), −127, 127)},
+ * {@code z = 0}. The IR does not record that flag yet, so {@link QuantizedKernels} uses the asymmetric form (the
+ * IR convention) unless told otherwise.
+ *
+ * <p>This is the built-in path's arithmetic. XNNPACK's dynamic-range path ("qd8") quantizes with float parameters
+ * and requantizes differently; Quanta does not reproduce it, so hybrid ops follow the built-in path on both
+ * {@link QuantizedPath}s.
+ */
+final class HybridInt implements Kernel {
+    private final OpType type;
+    private final float[] x;
+    private final float[] y;
+    private final int[] w;
+    private final float[] weightScales;
+    private final boolean perChannel;
+    private final float[] bias;
+    private final int[] rowSums;
+    private final byte[] xq;
+    private final float[] rowScale;
+    private final int[] rowOffset;
+    private final int[] acc;
+    private final float lo;
+    private final float hi;
+    // geometry: FC uses rows x k -> rows x n; convs use NHWC
+    private final int rows;
+    private final int k;
+    private final int n;
+    private final int batch;
+    private final int inH;
+    private final int inW;
+    private final int inC;
+    private final int outH;
+    private final int outW;
+    private final int outC;
+    private final int kh;
+    private final int kw;
+    private final int sh;
+    private final int sw;
+    private final int dh;
+    private final int dw;
+    private final int padT;
+    private final int padL;
+    private final int mult;
+    private final boolean asymmetric;
+
+    /** FULLY_CONNECTED: x [rows, k], weights [n, k]. */
+    static HybridInt fullyConnected(float[] x, int rows, int k, int n, byte[] weights, float[] scales, float[] bias,
+            float[] y, Activation act, boolean asymmetric) {
+        return new HybridInt(OpType.FULLY_CONNECTED, x, y, weights, scales, bias, act, rows, k, n,
+                new int[] {rows, 1, 1, k}, new int[] {n, 1, 1, k}, 1, 1, 1, 1, Padding.VALID, 1, asymmetric);
+    }
+
+    static HybridInt conv(float[] x, int[] xs, byte[] weights, int[] ws, float[] scales, float[] bias, float[] y,
+            OpAttributes.Conv2D a) {
+        return new HybridInt(OpType.CONV_2D, x, y, weights, scales, bias, a.activation(), 0, 0, 0, xs, ws,
+                a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding(), 1, true);
+    }
+
+    static HybridInt depthwise(float[] x, int[] xs, byte[] weights, int[] ws, float[] scales, float[] bias, float[] y,
+            OpAttributes.DepthwiseConv2D a) {
+        return new HybridInt(OpType.DEPTHWISE_CONV_2D, x, y, weights, scales, bias, a.activation(), 0, 0, 0, xs, ws,
+                a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding(), a.depthMultiplier(), true);
+    }
+
+    private HybridInt(OpType type, float[] x, float[] y, byte[] weights, float[] scales, float[] bias,
+            Activation act, int rows, int k, int n, int[] xs, int[] ws, int sh, int sw, int dh, int dw,
+            Padding padding, int mult, boolean asymmetric) {
+        this.type = type;
+        this.asymmetric = asymmetric;
+        this.x = x;
+        this.y = y;
+        this.weightScales = scales.clone();
+        this.perChannel = scales.length > 1;
+        this.lo = act.min();
+        this.hi = act.max();
+        this.sh = sh;
+        this.sw = sw;
+        this.dh = dh;
+        this.dw = dw;
+        this.mult = mult;
+        this.batch = xs[0];
+        this.inH = xs[1];
+        this.inW = xs[2];
+        this.inC = xs[3];
+        if (type == OpType.DEPTHWISE_CONV_2D) {
+            this.kh = ws[1];
+            this.kw = ws[2];
+            this.outC = ws[3];
+        } else {
+            this.kh = ws[1];
+            this.kw = ws[2];
+            this.outC = ws[0];
+        }
+        this.padT = padding.padBefore(inH, kh, sh, dh);
+        this.padL = padding.padBefore(inW, kw, sw, dw);
+        this.outH = padding.outputSize(inH, kh, sh, dh);
+        this.outW = padding.outputSize(inW, kw, sw, dw);
+        this.rows = type == OpType.FULLY_CONNECTED ? rows : batch;
+        this.k = type == OpType.FULLY_CONNECTED ? k : inH * inW * inC;
+        this.n = type == OpType.FULLY_CONNECTED ? n : outC;
+        this.w = new int[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            w[i] = weights[i];
+        }
+        this.bias = bias != null ? bias.clone() : null;
+        this.rowSums = new int[outC];
+        if (type == OpType.DEPTHWISE_CONV_2D) {
+            for (int i = 0; i < w.length; i++) {
+                rowSums[i % outC] += w[i];
+            }
+        } else {
+            int per = w.length / outC;
+            for (int o = 0; o < outC; o++) {
+                for (int i = 0; i < per; i++) {
+                    rowSums[o] += w[o * per + i];
+                }
+            }
+        }
+        this.xq = new byte[x.length];
+        this.rowScale = new float[this.rows];
+        this.rowOffset = new int[this.rows];
+        this.acc = new int[y.length];
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        for (int b = 0; b < rows; b++) {
+            quantizeRow(b * k, k, b);
+        }
+        if (type == OpType.FULLY_CONNECTED) {
+            parallel.forRange(n, 16, (from, to) -> {
+                for (int b = 0; b < rows; b++) {
+                    fcRow(b, from, to);
+                }
+            });
+        } else {
+            parallel.forRange(batch * outH, 1, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    convRow(r / outH, r % outH);
+                }
+            });
+        }
+    }
+
+    /** TFLite's AsymmetricQuantizeFloats of {@code x[off, off + size)} into {@code xq}. */
+    /** TFLite's SymmetricQuantizeFloats (asymmetric_quantize_inputs = false) or AsymmetricQuantizeFloats. */
+    private void quantizeRow(int off, int size, int b) {
+        if (!asymmetric) {
+            float min = x[off];
+            float max = x[off];
+            for (int i = off + 1; i < off + size; i++) {
+                min = Math.min(min, x[i]);
+                max = Math.max(max, x[i]);
+            }
+            float range = Math.max(Math.abs(min), Math.abs(max));
+            rowOffset[b] = 0;
+            if (range == 0) {
+                java.util.Arrays.fill(xq, off, off + size, (byte) 0);
+                rowScale[b] = 1f;
+                return;
+            }
+            rowScale[b] = range / 127;
+            float inv = 127 / range;
+            for (int i = off; i < off + size; i++) {
+                int q = (int) FixedPoint.roundHalfAwayFromZero(x[i] * inv);
+                xq[i] = (byte) Math.min(127, Math.max(-127, q));
+            }
+            return;
+        }
+        float min = x[off];
+        float max = x[off];
+        for (int i = off + 1; i < off + size; i++) {
+            min = Math.min(min, x[i]);
+            max = Math.max(max, x[i]);
+        }
+        double rmin = Math.min(0f, min);
+        double rmax = Math.max(0f, max);
+        if (rmin == rmax) {
+            java.util.Arrays.fill(xq, off, off + size, (byte) 0);
+            rowScale[b] = 1f;
+            rowOffset[b] = 0;
+            return;
+        }
+        final double qmin = -128;
+        final double qmax = 127;
+        double scale = (rmax - rmin) / (qmax - qmin);
+        double zpFromMin = qmin - rmin / scale;
+        double zpFromMax = qmax - rmax / scale;
+        double zpFromMinError = Math.abs(qmin) + Math.abs(rmin / scale);
+        double zpFromMaxError = Math.abs(qmax) + Math.abs(rmax / scale);
+        double zp = zpFromMinError < zpFromMaxError ? zpFromMin : zpFromMax;
+        int nudged;
+        if (zp <= qmin) {
+            nudged = -128;
+        } else if (zp >= qmax) {
+            nudged = 127;
+        } else {
+            nudged = (int) FixedPoint.roundHalfAwayFromZero(zp);
+        }
+        float s = (float) scale;
+        rowScale[b] = s;
+        rowOffset[b] = nudged;
+        float inverse = 1.0f / s;
+        for (int i = off; i < off + size; i++) {
+            int q = (int) FixedPoint.roundHalfAwayFromZero((float) nudged + x[i] * inverse);
+            xq[i] = (byte) Math.min(127, Math.max(-128, q));
+        }
+    }
+
+    private float finish(float v) {
+        return v < lo ? lo : (v > hi ? hi : v);
+    }
+
+    private void fcRow(int b, int from, int to) {
+        int in = b * k;
+        int out = b * n;
+        float s = rowScale[b];
+        int z = rowOffset[b];
+        for (int o = from; o < to; o++) {
+            int sum = 0;
+            int wr = o * k;
+            for (int i = 0; i < k; i++) {
+                sum += w[wr + i] * xq[in + i];
+            }
+            sum -= z * rowSums[o];
+            float scale = perChannel ? weightScales[o] * s : s * weightScales[0];
+            float v = bias != null ? bias[o] : 0f;
+            v += (float) sum * scale;
+            y[out + o] = finish(v);
+        }
+    }
+
+    private void convRow(int b, int oy) {
+        float s = rowScale[b];
+        int z = rowOffset[b];
+        int xb = b * inH * inW * inC;
+        for (int ox = 0; ox < outW; ox++) {
+            int out = ((b * outH + oy) * outW + ox) * outC;
+            java.util.Arrays.fill(acc, out, out + outC, 0);
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = oy * sh - padT + ky * dh;
+                if (iy < 0 || iy >= inH) {
+                    continue;
+                }
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = ox * sw - padL + kx * dw;
+                    if (ix < 0 || ix >= inW) {
+                        continue;
+                    }
+                    int in = xb + (iy * inW + ix) * inC;
+                    if (type == OpType.DEPTHWISE_CONV_2D) {
+                        int wo = (ky * kw + kx) * outC;
+                        for (int o = 0; o < outC; o++) {
+                            acc[out + o] += (xq[in + o / mult] - z) * w[wo + o];
+                        }
+                    } else {
+                        for (int o = 0; o < outC; o++) {
+                            int wo = ((o * kh + ky) * kw + kx) * inC;
+                            int sum = 0;
+                            for (int c = 0; c < inC; c++) {
+                                sum += (xq[in + c] - z) * w[wo + c];
+                            }
+                            acc[out + o] += sum;
+                        }
+                    }
+                }
+            }
+            for (int o = 0; o < outC; o++) {
+                float ws = weightScales[perChannel ? o : 0];
+                float v = type == OpType.DEPTHWISE_CONV_2D
+                        ? (float) acc[out + o] * s * ws + (bias != null ? bias[o] : 0f)
+                        : (float) acc[out + o] * (ws * s) + (bias != null ? bias[o] : 0f);
+                y[out + o] = finish(v);
+            }
+        }
+    }
+}

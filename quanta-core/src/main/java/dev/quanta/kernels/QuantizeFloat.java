@@ -1,0 +1,62 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+
+/**
+ * QUANTIZE of float32 values to int8, uint8 or int16.
+ *
+ * <pre>
+ * TFLite (AffineQuantize):      y = clamp(round(x / s_y) + zp_y, qmin, qmax)      float division, round = std::round
+ * XNNPACK (f32-qs8/qu8 vcvt):   y = clamp(rint(x · (1 / s_y)) + zp_y, qmin, qmax)  float reciprocal, ties to even
+ * </pre>
+ *
+ * TFLite leaves the result of a NaN input unspecified; Quanta maps it to {@code zp_y} (the real value 0).
+ */
+final class QuantizeFloat implements Kernel {
+    private final float[] x;
+    private final Object y;
+    private final DType type;
+    private final float scale;
+    private final float inverse;
+    private final int zp;
+    private final int qmin;
+    private final int qmax;
+    private final boolean xnnpack;
+
+    QuantizeFloat(float[] x, Object y, DType type, float scale, int zp, boolean xnnpack) {
+        this.x = x;
+        this.y = y;
+        this.type = type;
+        this.scale = scale;
+        this.inverse = 1.0f / scale;
+        this.zp = zp;
+        this.qmin = Quant.qmin(type);
+        this.qmax = Quant.qmax(type);
+        this.xnnpack = xnnpack && type != DType.INT16;
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        parallel.forRange(x.length, 16384, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                Quant.set(y, type, i, quantize(x[i]));
+            }
+        });
+    }
+
+    int quantize(float v) {
+        if (Float.isNaN(v)) {
+            return zp;
+        }
+        if (xnnpack) {
+            float t = v * inverse;
+            float lo = qmin - zp;
+            float hi = qmax - zp;
+            t = t < lo ? lo : (t > hi ? hi : t);
+            return (int) Math.rint(t) + zp;
+        }
+        float r = FixedPoint.roundHalfAwayFromZero(v / scale);
+        long q = (long) r + zp; // (long) saturates like the int conversion would for huge values
+        return (int) Math.max(qmin, Math.min(qmax, q));
+    }
+}

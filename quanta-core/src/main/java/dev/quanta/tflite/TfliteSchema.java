@@ -1,0 +1,376 @@
+package dev.quanta.tflite;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Padding;
+
+/**
+ * Facts of the TFLite flatbuffer schema (schema version 3, {@code tensorflow/lite/schema/schema.fbs}) that this
+ * package uses: field ids of each table, enum values and union member numbers.
+ *
+ * <p>A field's id is its position among the table's fields in the schema (a union takes two ids: its type, then
+ * its value); the vtable slot of field {@code id} is at byte {@code 4 + 2 × id}.
+ */
+final class TfliteSchema {
+    private TfliteSchema() {}
+
+    static final String FILE_IDENTIFIER = "TFL3";
+    static final int SCHEMA_VERSION = 3;
+
+    /** Table Model. */
+    static final class ModelF {
+        static final int VERSION = 0;
+        static final int OPERATOR_CODES = 1;
+        static final int SUBGRAPHS = 2;
+        static final int DESCRIPTION = 3;
+        static final int BUFFERS = 4;
+        static final int METADATA_BUFFER = 5;
+        static final int METADATA = 6;
+        static final int SIGNATURE_DEFS = 7;
+        static final int COUNT = 8;
+    }
+
+    /** Table SubGraph. */
+    static final class SubGraphF {
+        static final int TENSORS = 0;
+        static final int INPUTS = 1;
+        static final int OUTPUTS = 2;
+        static final int OPERATORS = 3;
+        static final int NAME = 4;
+        static final int COUNT = 5;
+    }
+
+    /** Table Tensor. */
+    static final class TensorF {
+        static final int SHAPE = 0;
+        static final int TYPE = 1;
+        static final int BUFFER = 2;
+        static final int NAME = 3;
+        static final int QUANTIZATION = 4;
+        static final int IS_VARIABLE = 5;
+        static final int SPARSITY = 6;
+        static final int SHAPE_SIGNATURE = 7;
+        static final int HAS_RANK = 8;
+        static final int VARIANT_TENSORS = 9;
+        static final int COUNT = 10;
+    }
+
+    /** Table QuantizationParameters. */
+    static final class QuantF {
+        static final int MIN = 0;
+        static final int MAX = 1;
+        static final int SCALE = 2;
+        static final int ZERO_POINT = 3;
+        static final int DETAILS_TYPE = 4;
+        static final int DETAILS = 5;
+        static final int QUANTIZED_DIMENSION = 6;
+        static final int COUNT = 7;
+    }
+
+    /** Table Buffer. */
+    static final class BufferF {
+        static final int DATA = 0;
+        static final int OFFSET = 1;
+        static final int SIZE = 2;
+        static final int COUNT = 3;
+    }
+
+    /** Table OperatorCode. */
+    static final class OperatorCodeF {
+        static final int DEPRECATED_BUILTIN_CODE = 0;
+        static final int CUSTOM_CODE = 1;
+        static final int VERSION = 2;
+        static final int BUILTIN_CODE = 3;
+        static final int COUNT = 4;
+    }
+
+    /** Table Operator. */
+    static final class OperatorF {
+        static final int OPCODE_INDEX = 0;
+        static final int INPUTS = 1;
+        static final int OUTPUTS = 2;
+        static final int BUILTIN_OPTIONS_TYPE = 3;
+        static final int BUILTIN_OPTIONS = 4;
+        static final int CUSTOM_OPTIONS = 5;
+        static final int CUSTOM_OPTIONS_FORMAT = 6;
+        static final int MUTATING_VARIABLE_INPUTS = 7;
+        static final int INTERMEDIATES = 8;
+        static final int COUNT = 9;
+    }
+
+    /** Table Metadata. */
+    static final class MetadataF {
+        static final int NAME = 0;
+        static final int BUFFER = 1;
+        static final int COUNT = 2;
+    }
+
+    /** Table TensorMap. */
+    static final class TensorMapF {
+        static final int NAME = 0;
+        static final int TENSOR_INDEX = 1;
+        static final int COUNT = 2;
+    }
+
+    /** Table SignatureDef (field 3, deprecated_tag, is unused). */
+    static final class SignatureDefF {
+        static final int INPUTS = 0;
+        static final int OUTPUTS = 1;
+        static final int SIGNATURE_KEY = 2;
+        static final int SUBGRAPH_INDEX = 4;
+        static final int COUNT = 5;
+    }
+
+    // ------------------------------------------------------------------ enum TensorType
+
+    static final int TT_FLOAT32 = 0;
+    static final int TT_FLOAT16 = 1;
+    static final int TT_INT32 = 2;
+    static final int TT_UINT8 = 3;
+    static final int TT_INT64 = 4;
+    static final int TT_BOOL = 6;
+    static final int TT_INT16 = 7;
+    static final int TT_INT8 = 9;
+
+    private static final String[] TENSOR_TYPE_NAMES = {"FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING",
+        "BOOL", "INT16", "COMPLEX64", "INT8", "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32",
+        "UINT16", "INT4"};
+
+    static String tensorTypeName(int type) {
+        return type >= 0 && type < TENSOR_TYPE_NAMES.length ? TENSOR_TYPE_NAMES[type] : "type " + type;
+    }
+
+    /** The IR type of a TFLite tensor type, or null when the IR has none. */
+    static DType dtype(int tensorType) {
+        return switch (tensorType) {
+            case TT_FLOAT32 -> DType.FLOAT32;
+            case TT_FLOAT16 -> DType.FLOAT16;
+            case TT_INT32 -> DType.INT32;
+            case TT_UINT8 -> DType.UINT8;
+            case TT_INT64 -> DType.INT64;
+            case TT_BOOL -> DType.BOOL;
+            case TT_INT16 -> DType.INT16;
+            case TT_INT8 -> DType.INT8;
+            default -> null;
+        };
+    }
+
+    static int tensorType(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> TT_FLOAT32;
+            case FLOAT16 -> TT_FLOAT16;
+            case INT32 -> TT_INT32;
+            case UINT8 -> TT_UINT8;
+            case INT64 -> TT_INT64;
+            case BOOL -> TT_BOOL;
+            case INT16 -> TT_INT16;
+            case INT8 -> TT_INT8;
+        };
+    }
+
+    // ------------------------------------------------------------------ enum BuiltinOperator
+
+    static final int OP_ADD = 0;
+    static final int OP_AVERAGE_POOL_2D = 1;
+    static final int OP_CONCATENATION = 2;
+    static final int OP_CONV_2D = 3;
+    static final int OP_DEPTHWISE_CONV_2D = 4;
+    static final int OP_DEQUANTIZE = 6;
+    static final int OP_FULLY_CONNECTED = 9;
+    static final int OP_LOGISTIC = 14;
+    static final int OP_MAX_POOL_2D = 17;
+    static final int OP_RELU = 19;
+    static final int OP_RELU6 = 21;
+    static final int OP_RESHAPE = 22;
+    static final int OP_SOFTMAX = 25;
+    static final int OP_TANH = 28;
+    static final int OP_CUSTOM = 32;
+    static final int OP_PAD = 34;
+    static final int OP_MEAN = 40;
+    static final int OP_LEAKY_RELU = 98;
+    static final int OP_QUANTIZE = 114;
+    /** Codes below this fit in {@code deprecated_builtin_code} (a byte). */
+    static final int PLACEHOLDER_FOR_GREATER_OP_CODES = 127;
+
+    /** Names of the builtin operators by code, for messages (gaps are null). */
+    private static final String[] OP_NAMES = new String[226];
+
+    static {
+        String[] first = {"ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE",
+            "DEQUANTIZE", "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP", "L2_NORMALIZATION",
+            "L2_POOL_2D", "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC", "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL",
+            "RELU", "RELU_N1_TO_1", "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF",
+            "TANH", "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE", "PAD",
+            "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN",
+            "SUB", "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN",
+            "EXP", "TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU",
+            "MAXIMUM", "ARG_MAX", "MINIMUM", "LESS", "NEG", "PADV2", "GREATER", "GREATER_EQUAL", "LESS_EQUAL",
+            "SELECT", "SLICE", "SIN", "TRANSPOSE_CONV", "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL",
+            "LOG", "SUM", "SQRT", "RSQRT", "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX",
+            "PACK", "LOGICAL_OR", "ONE_HOT", "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN", "FLOOR_DIV",
+            "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL", "FLOOR_MOD", "RANGE", "RESIZE_NEAREST_NEIGHBOR",
+            "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS", "SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2",
+            "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK", "ELU", "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE",
+            "MATRIX_SET_DIAG", "ROUND", "HARD_SWISH", "IF", "WHILE", "NON_MAX_SUPPRESSION_V4",
+            "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM", "BATCH_MATMUL",
+            "PLACEHOLDER_FOR_GREATER_OP_CODES", "CUMSUM", "CALL_ONCE", "BROADCAST_TO", "RFFT2D", "CONV_3D", "IMAG",
+            "REAL", "COMPLEX_ABS", "HASHTABLE", "HASHTABLE_FIND", "HASHTABLE_IMPORT", "HASHTABLE_SIZE", "REDUCE_ALL",
+            "CONV_3D_TRANSPOSE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "BROADCAST_ARGS",
+            "RANDOM_STANDARD_NORMAL", "BUCKETIZE", "RANDOM_UNIFORM", "MULTINOMIAL", "GELU", "DYNAMIC_UPDATE_SLICE",
+            "RELU_0_TO_1", "UNSORTED_SEGMENT_PROD", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_SUM", "ATAN2",
+            "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT"};
+        System.arraycopy(first, 0, OP_NAMES, 0, first.length);
+        String[] stablehlo = {"LOGISTIC", "ADD", "DIVIDE", "MULTIPLY", "MAXIMUM", "RESHAPE", "CLAMP", "CONCATENATE",
+            "BROADCAST_IN_DIM", "CONVOLUTION", "SLICE", "CUSTOM_CALL", "REDUCE", "ABS", "AND", "COSINE", "EXPONENTIAL",
+            "FLOOR", "LOG", "MINIMUM", "NEGATE", "OR", "POWER", "REMAINDER", "RSQRT", "SELECT", "SUBTRACT", "TANH",
+            "SCATTER", "COMPARE", "CONVERT", "DYNAMIC_SLICE", "DYNAMIC_UPDATE_SLICE", "PAD", "IOTA", "DOT_GENERAL",
+            "REDUCE_WINDOW", "SORT", "WHILE", "GATHER", "TRANSPOSE"};
+        for (int i = 0; i < stablehlo.length; i++) {
+            OP_NAMES[162 + i] = "STABLEHLO_" + stablehlo[i];
+        }
+        OP_NAMES[203] = "DILATE";
+        OP_NAMES[204] = "STABLEHLO_RNG_BIT_GENERATOR";
+        OP_NAMES[205] = "REDUCE_WINDOW";
+        OP_NAMES[225] = "TEMP_STREAMING_CONV_2D";
+    }
+
+    /** {@code CONV_2D}, or {@code builtin code 250} for codes this schema does not name. */
+    static String opName(int code) {
+        return code >= 0 && code < OP_NAMES.length && OP_NAMES[code] != null ? OP_NAMES[code]
+                : "builtin code " + code;
+    }
+
+    // ------------------------------------------------------------------ union BuiltinOptions (member numbers)
+
+    static final int BO_NONE = 0;
+    static final int BO_CONV_2D = 1;
+    static final int BO_DEPTHWISE_CONV_2D = 2;
+    static final int BO_POOL_2D = 5;
+    static final int BO_FULLY_CONNECTED = 8;
+    static final int BO_SOFTMAX = 9;
+    static final int BO_CONCATENATION = 10;
+    static final int BO_ADD = 11;
+    static final int BO_RESHAPE = 17;
+    static final int BO_PAD = 22;
+    static final int BO_REDUCER = 27;
+    static final int BO_DEQUANTIZE = 38;
+    static final int BO_LEAKY_RELU = 75;
+    static final int BO_QUANTIZE = 89;
+
+    /** Options tables: field ids. */
+    static final class Conv2DOptionsF {
+        static final int PADDING = 0;
+        static final int STRIDE_W = 1;
+        static final int STRIDE_H = 2;
+        static final int FUSED_ACTIVATION = 3;
+        static final int DILATION_W = 4;
+        static final int DILATION_H = 5;
+        static final int COUNT = 6;
+    }
+
+    static final class DepthwiseConv2DOptionsF {
+        static final int PADDING = 0;
+        static final int STRIDE_W = 1;
+        static final int STRIDE_H = 2;
+        static final int DEPTH_MULTIPLIER = 3;
+        static final int FUSED_ACTIVATION = 4;
+        static final int DILATION_W = 5;
+        static final int DILATION_H = 6;
+        static final int COUNT = 7;
+    }
+
+    static final class Pool2DOptionsF {
+        static final int PADDING = 0;
+        static final int STRIDE_W = 1;
+        static final int STRIDE_H = 2;
+        static final int FILTER_WIDTH = 3;
+        static final int FILTER_HEIGHT = 4;
+        static final int FUSED_ACTIVATION = 5;
+        static final int COUNT = 6;
+    }
+
+    static final class FullyConnectedOptionsF {
+        static final int FUSED_ACTIVATION = 0;
+        static final int WEIGHTS_FORMAT = 1;
+        static final int KEEP_NUM_DIMS = 2;
+        static final int ASYMMETRIC_QUANTIZE_INPUTS = 3;
+        static final int QUANTIZED_BIAS_TYPE = 4;
+        static final int COUNT = 5;
+    }
+
+    /** SoftmaxOptions.beta, LeakyReluOptions.alpha, ReducerOptions.keep_dims, ReshapeOptions.new_shape. */
+    static final int SINGLE_FIELD = 0;
+
+    static final class ConcatenationOptionsF {
+        static final int AXIS = 0;
+        static final int FUSED_ACTIVATION = 1;
+        static final int COUNT = 2;
+    }
+
+    /** AddOptions: fused_activation_function (0), pot_scale_int16 (1, default true). */
+    static final class AddOptionsF {
+        static final int FUSED_ACTIVATION = 0;
+        static final int COUNT = 2;
+    }
+
+    // ------------------------------------------------------------------ small enums
+
+    /** enum Padding : byte { SAME, VALID }. */
+    static final int PADDING_SAME = 0;
+    static final int PADDING_VALID = 1;
+
+    static Padding padding(int value) {
+        return switch (value) {
+            case PADDING_SAME -> Padding.SAME;
+            case PADDING_VALID -> Padding.VALID;
+            default -> null;
+        };
+    }
+
+    static int padding(Padding p) {
+        return p == Padding.SAME ? PADDING_SAME : PADDING_VALID;
+    }
+
+    /** enum ActivationFunctionType : byte. */
+    static final int ACT_NONE = 0;
+    static final int ACT_RELU = 1;
+    static final int ACT_RELU_N1_TO_1 = 2;
+    static final int ACT_RELU6 = 3;
+    static final int ACT_TANH = 4;
+    static final int ACT_SIGN_BIT = 5;
+
+    /** The IR activation, or null for TANH and SIGN_BIT (and unknown values), which the IR cannot fuse. */
+    static Activation activation(int value) {
+        return switch (value) {
+            case ACT_NONE -> Activation.NONE;
+            case ACT_RELU -> Activation.RELU;
+            case ACT_RELU_N1_TO_1 -> Activation.RELU_N1_TO_1;
+            case ACT_RELU6 -> Activation.RELU6;
+            default -> null;
+        };
+    }
+
+    static String activationName(int value) {
+        return switch (value) {
+            case ACT_NONE -> "NONE";
+            case ACT_RELU -> "RELU";
+            case ACT_RELU_N1_TO_1 -> "RELU_N1_TO_1";
+            case ACT_RELU6 -> "RELU6";
+            case ACT_TANH -> "TANH";
+            case ACT_SIGN_BIT -> "SIGN_BIT";
+            default -> "activation " + value;
+        };
+    }
+
+    static int activation(Activation a) {
+        return switch (a) {
+            case NONE -> ACT_NONE;
+            case RELU -> ACT_RELU;
+            case RELU_N1_TO_1 -> ACT_RELU_N1_TO_1;
+            case RELU6 -> ACT_RELU6;
+        };
+    }
+
+    /** enum FullyConnectedOptionsWeightsFormat: DEFAULT = 0. */
+    static final int FC_WEIGHTS_DEFAULT = 0;
+}

@@ -1,0 +1,185 @@
+package dev.quanta.integration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quanta.data.Dataset;
+import dev.quanta.eval.EvaluationResult;
+import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.InputQuantizer;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.Granularity;
+import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationMode;
+import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.TfliteOracle;
+import dev.quanta.tflite.TfliteReader;
+import dev.quanta.tflite.TfliteWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Acceptance of post-training quantization on the real fixtures: accuracy in Quanta's interpreter and in the
+ * official TFLite runtime, and file sizes against the TFLite converter's own int8 files.
+ */
+class QuantizationAcceptanceIT {
+    @TempDir
+    Path tmp;
+
+    /** Top-1 of a written .tflite in the official runtime on float samples (quantized with the input's params). */
+    static int oracleTop1(Path tflite, Model written, Dataset data, TfliteOracle.Kernels kernels) {
+        Tensor in = written.inputs().get(0);
+        Tensor out = written.outputs().get(0);
+        int correct = 0;
+        float[] x = new float[data.sampleSize()];
+        try (TfliteOracle o = TfliteOracle.open(tflite, kernels, 1)) {
+            for (int s = 0; s < data.size(); s++) {
+                data.copySample(s, x, 0);
+                float[] scores;
+                if (in.dtype() == DType.FLOAT32) {
+                    o.setInput(0, x);
+                } else {
+                    Object q = InputQuantizer.quantize(x, in);
+                    if (q instanceof byte[] b) {
+                        o.setInput(0, b);
+                    } else {
+                        o.setInput(0, (short[]) q);
+                    }
+                }
+                o.invoke();
+                scores = switch (out.dtype()) {
+                    case FLOAT32 -> o.outputFloat(0);
+                    case INT8, UINT8 -> InputQuantizer.dequantize(o.outputInt8(0), out);
+                    case INT16 -> InputQuantizer.dequantize(o.outputInt16(0), out);
+                    default -> throw new IllegalStateException(out.dtype().name());
+                };
+                int best = 0;
+                for (int j = 1; j < scores.length; j++) {
+                    if (scores[j] > scores[best]) {
+                        best = j;
+                    }
+                }
+                if (best == data.label(s)) {
+                    correct++;
+                }
+            }
+        }
+        return correct;
+    }
+
+    private static EvaluationResult quanta(Model m, Dataset d) {
+        return Evaluator.evaluate(m, d, Evaluator.Options.defaults().withBatchSize(50).withThreads(2),
+                Evaluator.Progress.NONE);
+    }
+
+    @Test
+    void icInt8BeatsOrMatchesTheTfliteConvertersInt8() throws IOException {
+        Model keras = KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5");
+        Dataset images = KerasFixtureModels.icImages();
+        Converter.Conversion c = Converter.fromModel(keras).mode(QuantizationMode.INT8)
+                .representativeDataset(images, 100).convert();
+        Path out = tmp.resolve("ic_int8.tflite");
+        TfliteWriter.write(c.model(), out);
+        Model written = TfliteReader.read(out);
+
+        int inQuanta = quanta(written, images).correct();
+        int xnnpack = oracleTop1(out, written, images, TfliteOracle.Kernels.XNNPACK);
+        int builtin = oracleTop1(out, written, images, TfliteOracle.Kernels.BUILTIN);
+        System.out.printf("IC int8 (Quanta, calibrated on 100 images): Quanta %d/200, TFLite XNNPACK %d/200, "
+                + "built-in %d/200; file %d B (converter's int8: 98,496 B; its top-1 170 XNNPACK / 173 built-in)%n",
+                inQuanta, xnnpack, builtin, Files.size(out));
+        assertThat(xnnpack).isGreaterThanOrEqualTo(170);
+        assertThat(builtin).isGreaterThanOrEqualTo(173);
+        assertThat(inQuanta).isGreaterThanOrEqualTo(170);
+        assertThat(Files.size(out)).isLessThanOrEqualTo(98_496);
+    }
+
+    @Test
+    void vwwAndAdInt8FilesAreNoLargerThanTheConverters() throws IOException {
+        Model vww = KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5");
+        Dataset random = RandomData.uniform(new int[] {96, 96, 3}, 32, 7);
+        Path vwwOut = tmp.resolve("vww_int8.tflite");
+        TfliteWriter.write(Converter.fromModel(vww).representativeDataset(random, 32).convert().model(), vwwOut);
+        Model ad = KerasFixtureModels.model("mlperf-tiny/ad/ad01.h5");
+        Path adOut = tmp.resolve("ad_int8.tflite");
+        TfliteWriter.write(Converter.fromModel(ad).representativeDataset(RandomData.adWindows(), 196).convert()
+                .model(), adOut);
+        System.out.printf("int8 file sizes: VWW %d B (converter 333,288 B), AD %d B (converter 276,976 B)%n",
+                Files.size(vwwOut), Files.size(adOut));
+        assertThat(Files.size(vwwOut)).isLessThanOrEqualTo(333_288);
+        assertThat(Files.size(adOut)).isLessThanOrEqualTo(276_976);
+    }
+
+    @Test
+    void mnistMlpInt8StaysWithin0p3PointsAndEveryVariantIsReported() throws IOException {
+        Model keras = KerasFixtureModels.model("mnist/keras_mlp/mnist.h5");
+        Dataset test = KerasFixtureModels.idx("mnist", null);
+        Dataset calibration = test.limit(200);
+        for (Variant v : Variant.values()) {
+            Converter conv = v.apply(Converter.fromModel(keras)).representativeDataset(calibration, 200);
+            Path out = tmp.resolve("mnist_" + v + ".tflite");
+            TfliteWriter.write(conv.convert().model(), out);
+            Model written = TfliteReader.read(out);
+            int correct = quanta(written, test).correct();
+            System.out.printf("MNIST MLP %-22s Quanta %d/10000 (float 9719), file %d B%n", v, correct,
+                    Files.size(out));
+            if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
+                assertThat(correct).isGreaterThanOrEqualTo(9719 - 30);
+                assertThat(oracleTop1(out, written, test.limit(2000), TfliteOracle.Kernels.XNNPACK))
+                        .isEqualTo(quanta(written, test.limit(2000)).correct());
+            }
+            assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(9600);
+        }
+    }
+
+    @Test
+    void lenetInt8StaysWithin0p5Points() throws IOException {
+        Model keras = KerasFixtureModels.lenet();
+        Dataset test = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
+        for (Variant v : new Variant[] {Variant.INT8_SYMMETRIC_PER_CHANNEL, Variant.INT8_SYMMETRIC_PER_TENSOR,
+            Variant.UINT8_ASYMMETRIC_PER_TENSOR, Variant.DYNAMIC, Variant.FLOAT16}) {
+            Path out = tmp.resolve("lenet_" + v + ".tflite");
+            TfliteWriter.write(v.apply(Converter.fromModel(keras)).representativeDataset(test.limit(200), 200)
+                    .convert().model(), out);
+            int correct = quanta(TfliteReader.read(out), test).correct();
+            System.out.printf("Fashion LeNet %-22s Quanta %d/10000 (float 8414), file %d B%n", v, correct,
+                    Files.size(out));
+            if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
+                assertThat(correct).isGreaterThanOrEqualTo(8414 - 50);
+            }
+            assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(8300);
+        }
+    }
+
+    /** The settings the acceptance reports for MNIST and LeNet. */
+    enum Variant {
+        INT8_SYMMETRIC_PER_CHANNEL(QuantizationMode.INT8, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL),
+        INT8_SYMMETRIC_PER_TENSOR(QuantizationMode.INT8, QuantizationScheme.SYMMETRIC, Granularity.PER_TENSOR),
+        UINT8_ASYMMETRIC_PER_TENSOR(QuantizationMode.INT8, QuantizationScheme.ASYMMETRIC, Granularity.PER_TENSOR),
+        INT16X8(QuantizationMode.INT16X8, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL),
+        DYNAMIC(QuantizationMode.DYNAMIC, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL),
+        FLOAT16(QuantizationMode.FLOAT16, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL);
+
+        final QuantizationMode mode;
+        final QuantizationScheme scheme;
+        final Granularity granularity;
+
+        Variant(QuantizationMode mode, QuantizationScheme scheme, Granularity granularity) {
+            this.mode = mode;
+            this.scheme = scheme;
+            this.granularity = granularity;
+        }
+
+        Converter apply(Converter c) {
+            // int16 softmax has no Quanta kernel yet: it stays in float, between DEQUANTIZE and QUANTIZE
+            return c.mode(mode).scheme(scheme).granularity(granularity).io(IoType.FLOAT)
+                    .allowFloatFallback(mode == QuantizationMode.INT16X8);
+        }
+    }
+}
