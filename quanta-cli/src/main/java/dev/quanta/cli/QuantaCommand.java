@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(name = "quanta", mixinStandardHelpOptions = true, version = "quanta 0.1.0",
         description = "Post-training quantization toolkit for the JVM: inspect, evaluate (and soon quantize) "
                 + "Keras and TFLite models in pure Java.",
-        subcommands = {SummaryCommand.class, EvaluateCommand.class, QuantizeCommand.class, BenchmarkCommand.class,
+        subcommands = {SummaryCommand.class, EvaluateCommand.class, QuantizeCommand.class, CompareCommand.class,
+                BenchmarkCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class QuantaCommand implements Runnable {

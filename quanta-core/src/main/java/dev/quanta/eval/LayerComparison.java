@@ -12,34 +12,89 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Layer-by-layer diff of two models over the same inputs: every op output of the candidate that has a tensor of
- * the same name and size in the reference is compared (see {@link LayerError}); the result is ordered worst
- * first (lowest SQNR). Converted models keep the reference's tensor names, so a quantized model lines up with
- * its float source.
+ * Layer-by-layer diff of two models over the same inputs: op outputs are paired by name or by position along the
+ * graph ({@link Matching}) and compared (see {@link LayerError}); the result is ordered worst first (lowest
+ * SQNR). Converted models keep the reference's tensor names, so a quantized model lines up with its float
+ * source by name; files from other tools line up by position.
  */
 public final class LayerComparison {
+    /** How tensors of the two models are paired. */
+    public enum Matching {
+        /** Same tensor name (and size): a converted model against its source. */
+        NAME,
+        /**
+         * Position along the graph: the n-th op of each type (QUANTIZE and DEQUANTIZE aside) with the same output
+         * size, for models named differently, such as Keras against the TFLite converter's file.
+         */
+        POSITION,
+        /** NAME when the models share at least one op output name, else POSITION. */
+        AUTO
+    }
+
     private LayerComparison() {}
 
-    /**
-     * @param samples how many samples of {@code data} to run (the first ones)
-     * @throws QuantaException when the models have no tensor in common or the data does not fit
-     */
-    public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads) {
-        List<Tensor[]> pairs = new ArrayList<>();
-        List<Op> producers = new ArrayList<>();
+    /** Pairs (reference tensor, candidate tensor, candidate op) by {@code matching}. */
+    static List<Object[]> pair(Model reference, Model candidate, Matching matching) {
+        List<Object[]> byName = new ArrayList<>();
         for (Op op : candidate.ops()) {
             for (Tensor t : op.outputs()) {
                 Tensor r = reference.tensor(t.name());
                 if (r != null && !r.isConstant() && r.shape().rank() == t.shape().rank()
                         && sampleSize(r) == sampleSize(t)) {
-                    pairs.add(new Tensor[] {r, t});
-                    producers.add(op);
+                    byName.add(new Object[] {r, t, op});
                 }
             }
         }
+        if (matching == Matching.NAME || (matching == Matching.AUTO && !byName.isEmpty())) {
+            return byName;
+        }
+        List<Op> refOps = computeOps(reference);
+        List<Op> candOps = computeOps(candidate);
+        List<Object[]> byPosition = new ArrayList<>();
+        int j = 0;
+        for (Op r : refOps) {
+            for (int k = j; k < candOps.size(); k++) {
+                Op c = candOps.get(k);
+                if (c.type() == r.type() && sampleSize(c.output(0)) == sampleSize(r.output(0))) {
+                    byPosition.add(new Object[] {r.output(0), c.output(0), c});
+                    j = k + 1;
+                    break;
+                }
+            }
+        }
+        return byPosition;
+    }
+
+    private static List<Op> computeOps(Model m) {
+        List<Op> ops = new ArrayList<>();
+        for (Op op : m.ops()) {
+            if (op.type() != dev.quanta.ir.OpType.QUANTIZE && op.type() != dev.quanta.ir.OpType.DEQUANTIZE) {
+                ops.add(op);
+            }
+        }
+        return ops;
+    }
+
+    /** Compares tensors paired by name (see {@link #compare(Model, Model, Dataset, int, int, Matching)}). */
+    public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads) {
+        return compare(reference, candidate, data, samples, threads, Matching.NAME);
+    }
+
+    /**
+     * @param samples how many samples of {@code data} to run (the first ones)
+     * @throws QuantaException when the models have no tensor in common or the data does not fit
+     */
+    public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads,
+            Matching matching) {
+        List<Tensor[]> pairs = new ArrayList<>();
+        List<Op> producers = new ArrayList<>();
+        for (Object[] p : pair(reference, candidate, matching)) {
+            pairs.add(new Tensor[] {(Tensor) p[0], (Tensor) p[1]});
+            producers.add((Op) p[2]);
+        }
         if (pairs.isEmpty()) {
             throw new QuantaException("models '" + reference.name() + "' and '" + candidate.name()
-                    + "' have no tensor names in common to compare");
+                    + "' have no tensors to pair by " + matching.name().toLowerCase(java.util.Locale.ROOT));
         }
         int n = Math.min(samples, data.size());
         int sampleSize = reference.inputs().get(0).shape().sampleElementCount();
@@ -52,7 +107,7 @@ public final class LayerComparison {
             float[] in = new float[sampleSize];
             for (int s = 0; s < n; s++) {
                 data.copySample(s, in, 0);
-                ref.run(in, null);
+                ref.run(candidateInput(reference, in), null);
                 cand.run(candidateInput(candidate, in), null);
                 for (int k = 0; k < pairs.size(); k++) {
                     float[] f = ref.readTensorAsFloats(pairs.get(k)[0]);
@@ -84,7 +139,7 @@ public final class LayerComparison {
         return t.shape().sampleElementCount();
     }
 
-    /** The float sample in the candidate's input type: quantized with the input's parameters when integer. */
+    /** The float sample in a model's input type: quantized with the input's parameters when integer. */
     static Object candidateInput(Model candidate, float[] in) {
         Tensor t = candidate.inputs().get(0);
         if (t.dtype() == DType.FLOAT32) {

@@ -59,6 +59,9 @@ public final class Interpreter implements AutoCloseable {
         }
     }
 
+    /** The largest tensor an interpreter allocates (2^28 elements: 1 GiB of float32). */
+    public static final long MAX_TENSOR_ELEMENTS = 1L << 28;
+
     private final Model model;
     private final Parallel parallel;
     private final dev.quanta.kernels.QuantizedPath kernelPath;
@@ -157,6 +160,10 @@ public final class Interpreter implements AutoCloseable {
         Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
         for (int i = 0; i < inputDims.length; i++) {
             Tensor t = model.inputs().get(i);
+            if (Shape.of(inputDims[i]).elementCount() > MAX_TENSOR_ELEMENTS) {
+                throw new QuantaException("model '" + model.name() + "': input " + t.name() + " of shape "
+                        + Shape.of(inputDims[i]) + " is larger than " + MAX_TENSOR_ELEMENTS + " elements");
+            }
             concrete.put(t, t.withShape(Shape.of(inputDims[i])));
             shapes.put(t, inputDims[i].clone());
             buffers.put(t, Buffers.allocate(t.dtype(), Math.toIntExact(Shape.of(inputDims[i]).elementCount())));
@@ -177,7 +184,17 @@ public final class Interpreter implements AutoCloseable {
                     ins.add(concrete.get(t));
                 }
             }
-            Shape out = ShapeInference.infer(op.type(), op.attributes(), ins);
+            Shape out;
+            try {
+                out = ShapeInference.infer(op.type(), op.attributes(), ins);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": " + e.getMessage(), e);
+            }
+            if (out.elementCount() > MAX_TENSOR_ELEMENTS) {
+                throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": output " + out
+                        + " has " + out.elementCount() + " elements, more than the " + MAX_TENSOR_ELEMENTS
+                        + " an interpreter tensor may hold");
+            }
             Tensor o = op.output(0);
             concrete.put(o, o.withShape(out));
             shapes.put(o, out.dims());
