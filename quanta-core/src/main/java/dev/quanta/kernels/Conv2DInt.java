@@ -74,16 +74,23 @@ final class Conv2DInt implements Kernel {
         this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(a.padding(), inH, inW, kh, kw, sh, sw, dh,
                 dw);
         this.xc = new int[Buffers.length(x)];
-        this.packed = new int[kh * kw * inC * outC];
-        for (int o = 0; o < outC; o++) {
-            for (int ky = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++) {
-                    for (int c = 0; c < inC; c++) {
-                        packed[((ky * kw + kx) * inC + c) * outC + o] = p.weights[((o * kh + ky) * kw + kx) * inC + c];
+        int khh = kh;
+        int kww = kw;
+        int ic = inC;
+        int oc = outC;
+        this.packed = PackedWeights.get(p.weights, "conv-int[kh][kw][C][O]", () -> {
+            int[] v = new int[khh * kww * ic * oc];
+            for (int o = 0; o < oc; o++) {
+                for (int ky = 0; ky < khh; ky++) {
+                    for (int kx = 0; kx < kww; kx++) {
+                        for (int c = 0; c < ic; c++) {
+                            v[((ky * kww + kx) * ic + c) * oc + o] = p.weights[((o * khh + ky) * kww + kx) * ic + c];
+                        }
                     }
                 }
             }
-        }
+            return v;
+        });
         this.bias = p.bias;
         this.biasInt = new int[outC];
         for (int o = 0; o < outC; o++) {

@@ -20,6 +20,8 @@ import java.util.function.IntUnaryOperator;
  * LOGISTIC / TANH, 8-bit (TFLite's lookup table, float):
  *     r = s_x · (x − zp_x),   f = 1 / (1 + expf(−r))  or  tanhf(r)
  *     y = round(f · (1 / s_y)) + zp_y           round = std::round, ties away from zero
+ * LOGISTIC / TANH, int16 (zero points 0, s_y = 2⁻¹⁵): gemmlowp Q3.12 fixed point for power-of-two s_x,
+ *     otherwise TFLite's interpolated 256-entry sigmoid table; see {@link Int16Activations}
  * QUANTIZE, integer → integer (TFLite Requantize):  (m, e) = QM(s_x / s_y)  (double)
  *     y = MBQM(x − zp_x, m, e) + zp_y
  * QUANTIZE, int8/uint8 → int8/uint8 on XNNPACK (qs8/qu8 vcvt):  M = rint(256 · float(s_x / s_y))
@@ -89,6 +91,16 @@ final class ElementwiseFormulas {
             float rescaled = FixedPoint.roundHalfAwayFromZero(f * inverse);
             return FixedPoint.clamp((int) (rescaled + (float) zy), lo, hi);
         };
+    }
+
+    /** int16 LOGISTIC (TFLite's built-in kernel); see {@link Int16Activations}. */
+    static IntUnaryOperator logisticInt16(float sx) {
+        return Int16Activations.logistic(sx);
+    }
+
+    /** int16 TANH (TFLite's built-in kernel); see {@link Int16Activations}. */
+    static IntUnaryOperator tanhInt16(float sx) {
+        return Int16Activations.tanh(sx);
     }
 
     static IntUnaryOperator requantize(DType out, float sx, int zx, float sy, int zy) {

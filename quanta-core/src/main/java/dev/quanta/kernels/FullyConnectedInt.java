@@ -10,6 +10,16 @@ import dev.quanta.ir.DType;
  * y[m, n]   = requantize(acc[m, n], n)                                   see {@link Requantizer}
  * </pre>
  *
+ * 16x8 (int16 activations, int8 weights, INT64 or INT32 bias), as TFLite 2.21 computes it (measured on both paths;
+ * XNNPACK does not take it):
+ *
+ * <pre>
+ * acc    = bias[n] + Σ_k x[m, k] · W[n, k]                     exact, then taken as int32
+ * (m, e) = QuantizeMultiplier((double) s_x · (double) s_w[n] / (double) s_y)   double product, per-tensor too
+ * y      = clamp(⌊(acc · m + 2^(30 − e)) / 2^(31 − e)⌋, act_min, act_max)    single rounding, ties up, full
+ *                                                                          31-bit multiplier (not MBQM₆₄'s 16-bit)
+ * </pre>
+ *
  * Weights are packed once as [K, N], so the inner loop is an axpy over contiguous outputs.
  */
 final class FullyConnectedInt implements Kernel {
@@ -42,12 +52,15 @@ final class FullyConnectedInt implements Kernel {
         this.k = k;
         this.n = n;
         this.xc = new int[rows * k];
-        this.packed = new int[k * n];
-        for (int o = 0; o < n; o++) {
-            for (int i = 0; i < k; i++) {
-                packed[i * n + o] = p.weights[o * k + i];
+        this.packed = PackedWeights.get(p.weights, "fc-int[K][N]", () -> {
+            int[] v = new int[k * n];
+            for (int o = 0; o < n; o++) {
+                for (int i = 0; i < k; i++) {
+                    v[i * n + o] = p.weights[o * k + i];
+                }
             }
-        }
+            return v;
+        });
         this.bias = p.bias;
         this.biasInt = new int[n];
         for (int o = 0; o < n; o++) {

@@ -126,10 +126,13 @@ final class HybridInt implements Kernel {
         this.rows = type == OpType.FULLY_CONNECTED ? rows : batch;
         this.k = type == OpType.FULLY_CONNECTED ? k : inH * inW * inC;
         this.n = type == OpType.FULLY_CONNECTED ? n : outC;
-        this.w = new int[weights.length];
-        for (int i = 0; i < weights.length; i++) {
-            w[i] = weights[i];
-        }
+        this.w = PackedWeights.get(weights, "hybrid-int-weights", () -> {
+            int[] v = new int[weights.length];
+            for (int i = 0; i < weights.length; i++) {
+                v[i] = weights[i];
+            }
+            return v;
+        });
         this.bias = bias != null ? bias.clone() : null;
         this.rowSums = new int[outC];
         if (type == OpType.DEPTHWISE_CONV_2D) {

@@ -7,6 +7,9 @@ import dev.quanta.ir.DType;
  *
  * <pre>
  * TFLite (AffineQuantize):      y = clamp(round(x / s_y) + zp_y, qmin, qmax)      float division, round = std::round
+ * TFLite, int16 output:         y = clamp(round((double) x / (double) s_y), qmin, qmax)   double division (the
+ *                               optimized int16 AffineQuantize holds the scale as a double; measured: x = −31.675272,
+ *                               s = 0.002041656 gives −15514, where the float quotient is the tie −15514.5 → −15515)
  * XNNPACK (f32-qs8/qu8 vcvt):   y = clamp(rint(x · (1 / s_y)) + zp_y, qmin, qmax)  float reciprocal, ties to even
  * </pre>
  *
@@ -55,8 +58,15 @@ final class QuantizeFloat implements Kernel {
             t = t < lo ? lo : (t > hi ? hi : t);
             return (int) Math.rint(t) + zp;
         }
-        float r = FixedPoint.roundHalfAwayFromZero(v / scale);
-        long q = (long) r + zp; // (long) saturates like the int conversion would for huge values
+        long q;
+        if (type == DType.INT16) {
+            // TFLite's optimized int16 AffineQuantize keeps the scale as a double: the quotient is a double and
+            // std::round rounds it, so float quotients that land on a tie need not be ties here
+            q = FixedPoint.roundHalfAwayFromZero((double) v / (double) scale) + zp;
+        } else {
+            float r = FixedPoint.roundHalfAwayFromZero(v / scale);
+            q = (long) r + zp; // (long) saturates like the int conversion would for huge values
+        }
         return (int) Math.max(qmin, Math.min(qmax, q));
     }
 }

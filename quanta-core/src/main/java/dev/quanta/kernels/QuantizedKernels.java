@@ -24,6 +24,7 @@ import java.util.function.Function;
  * CONV/DW/FC uint8        fp32 requant                       [XNNPACK]   gemmlowp double rounding, float s_x·s_w
  * CONV/DW 16x8            int64 acc, MBQM₆₄ (16-bit multiplier)  [built-in on both]
  * FULLY_CONNECTED 16x8    int32 acc, single rounding, 31-bit multiplier  [built-in on both]
+ *                         of the double s_x·s_w/s_y, also for per-tensor weights (not int8's float product)
  * ADD int8/uint8          XNNPACK vadd (2^shift multipliers) [XNNPACK]   TFLite Add (L = 20, double rounding)
  * ADD int16               TFLite Add (L = 15)                 [built-in on both]
  * MAX_POOL_2D             exact                                           exact
@@ -32,9 +33,13 @@ import java.util.function.Function;
  * MEAN int16              QuantizedMeanOrSum (int32 MBQM)    [built-in on both]
  * SOFTMAX 8-bit in        float LUT softmax                   [built-in on both: XNNPACK does not take it]
  * LOGISTIC, TANH 8-bit    float LUT (expf, tanhf)            [XNNPACK]   same table
+ * LOGISTIC, TANH int16    gemmlowp Q3.12 fixed point for power-of-two s_x, else the interpolated 256-entry
+ *                         sigmoid table  [built-in on both: XNNPACK does not take int16]  (Int16Activations)
+ * SOFTMAX int16           exp and 1/(1+x) 513-entry tables with 7-bit interpolation  [built-in on both]
  * RELU, RELU6             TFLite ReluX (requantizing)         [built-in on both in the measured cases]
  * LEAKY_RELU 8-bit        XNNPACK vlrelu (M = rint(256·r))   [XNNPACK]   TFLite QuantizeLeakyRelu (MBQM)
  * QUANTIZE float→int      rint(x · (1/s)) + zp               [XNNPACK]   round(x / s) + zp, ties away
+ * QUANTIZE float→int16    round((double) x / (double) s), ties away, double quotient  [built-in on both]
  * QUANTIZE int8→int8 ...  XNNPACK vcvt (M = rint(256·r))     [XNNPACK]   TFLite Requantize (MBQM)
  *   (mixed 8-bit types and anything with int16: TFLite Requantize on both; XNNPACK does not take them)
  * DEQUANTIZE              float(s·(x − zp)), float16 widening — one rounding, the same on both
@@ -51,7 +56,6 @@ import java.util.function.Function;
  *       reproduced; results differ from it by float rounding (a few ulps).</li>
  *   <li>XNNPACK's SAME-padding quirk (no input read when the TensorFlow padding total is negative) is reproduced;
  *       see {@link XnnpackQuirks}.</li>
- *   <li>int16 LOGISTIC, TANH and SOFTMAX have no kernel yet (UnsupportedOperationException).</li>
  * </ul>
  *
  * <p>Kernels prepare everything when made (multipliers, shifts, packed weights, lookup tables); {@code run} only
@@ -168,8 +172,17 @@ public final class QuantizedKernels {
                 return new Pool2DInt(max, x, xs, y, ys, out.dtype(), a, range[0], range[1]);
             }
             case SOFTMAX -> {
+                if (in.dtype() == DType.INT16) {
+                    if (out.dtype() != DType.INT16 || Quant.zeroPoint(op, in) != 0 || Quant.zeroPoint(op, out) != 0
+                            || Math.abs(Quant.scale(op, out) - 1f / 32768) > 0.001f / 32768) {
+                        throw Quant.unsupported(op, "int16 softmax needs zero points 0 and an int16 output of scale"
+                                + " 1/32768");
+                    }
+                    return new SoftmaxInt16((short[]) x, Quant.scale(op, in),
+                            op.attrs(OpAttributes.Softmax.class).beta(), (short[]) y, xs[xs.length - 1]);
+                }
                 if (in.dtype() != DType.INT8 && in.dtype() != DType.UINT8) {
-                    throw Quant.unsupported(op, "softmax takes int8 or uint8 input");
+                    throw Quant.unsupported(op, "softmax takes int8, uint8 or int16 input");
                 }
                 if (!Quant.isQuantizedType(out.dtype())) {
                     throw Quant.unsupported(op, "softmax output must be int8, uint8 or int16");
@@ -233,13 +246,19 @@ public final class QuantizedKernels {
                                     op.attrs(OpAttributes.LeakyRelu.class).alpha());
                     case LOGISTIC -> {
                         if (t == DType.INT16) {
-                            throw Quant.unsupported(op, "int16 LOGISTIC is not implemented");
+                            if (zx != 0 || zy != 0 || sy != 1f / 32768) {
+                                throw Quant.unsupported(op, "int16 LOGISTIC needs zero points 0, output scale 1/32768");
+                            }
+                            yield ElementwiseFormulas.logisticInt16(sx);
                         }
                         yield ElementwiseFormulas.logistic(t, sx, zx, sy, zy);
                     }
                     default -> {
                         if (t == DType.INT16) {
-                            throw Quant.unsupported(op, "int16 TANH is not implemented");
+                            if (zx != 0 || zy != 0 || sy != 1f / 32768) {
+                                throw Quant.unsupported(op, "int16 TANH needs zero points 0, output scale 1/32768");
+                            }
+                            yield ElementwiseFormulas.tanhInt16(sx);
                         }
                         yield ElementwiseFormulas.tanh(t, sx, zx, sy, zy);
                     }

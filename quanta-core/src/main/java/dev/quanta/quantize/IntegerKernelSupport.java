@@ -11,9 +11,10 @@ import java.util.Set;
  * {@code --allow-float-fallback}.
  *
  * <p>TFLite 2.21 has no int16 kernel for a standalone RELU6 (its Relu6 kernel takes float32, int8 and uint8);
- * RELU6 fused into a convolution, Dense or ADD is fine in every type. Quanta has no int16 LOGISTIC, TANH or
- * SOFTMAX kernel yet (TFLite computes them with int16 lookup tables), so with int16 activations those layers
- * stay in float under {@code --allow-float-fallback}.
+ * RELU6 fused into a convolution, Dense or ADD is fine in every type. With int16 activations LOGISTIC, TANH and
+ * SOFTMAX are integer too, bit-exact with TFLite's int16 kernels (symmetric, zero point 0, output scale 1/32768;
+ * LOGISTIC and TANH in gemmlowp fixed point or with TFLite's interpolated sigmoid table, SOFTMAX with its exp and
+ * 1/(1 + x) tables).
  */
 public final class IntegerKernelSupport {
     private static final Set<OpType> EIGHT_BIT = EnumSet.of(OpType.FULLY_CONNECTED, OpType.CONV_2D,
@@ -22,7 +23,8 @@ public final class IntegerKernelSupport {
             OpType.CONCATENATION, OpType.PAD);
     private static final Set<OpType> SIXTEEN_BIT = EnumSet.of(OpType.FULLY_CONNECTED, OpType.CONV_2D,
             OpType.DEPTHWISE_CONV_2D, OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D, OpType.MEAN, OpType.RESHAPE,
-            OpType.RELU, OpType.LEAKY_RELU, OpType.ADD, OpType.CONCATENATION, OpType.PAD);
+            OpType.RELU, OpType.LEAKY_RELU, OpType.LOGISTIC, OpType.TANH, OpType.SOFTMAX, OpType.ADD,
+            OpType.CONCATENATION, OpType.PAD);
 
     private IntegerKernelSupport() {}
 

@@ -297,6 +297,12 @@ public final class Interpreter implements AutoCloseable {
         return Buffers.toFloats(b, t.dtype(), t.quant(), shapes.get(t));
     }
 
+    /** The array the interpreter holds for {@code t} (not a copy); for tests of buffer sharing. */
+    Object bufferOf(Tensor t) {
+        allocateTensors();
+        return buffers.get(t);
+    }
+
     /** The concrete shape of any tensor for the current input shapes. */
     public int[] tensorShape(Tensor t) {
         allocateTensors();
