@@ -23,7 +23,53 @@ public final class FloatGraphPasses {
 
     /** All passes in order. */
     public static Model apply(Model m) {
-        return fuseActivations(foldBatchNorm(dropIdentity(m)));
+        return fuseActivations(foldBatchNorm(dropIdentity(dequantizeConstants(m))));
+    }
+
+    /**
+     * Brings a float model read from a .tflite back to plain float32 constants: a DEQUANTIZE of a constant
+     * (float16 or int8 weights) becomes the float32 constant it computes, and int8 weights read directly by a
+     * float op (dynamic-range / hybrid models) are dequantized, {@code w = scale[c] × (q − zeroPoint[c])}.
+     */
+    public static Model dequantizeConstants(Model m) {
+        Map<Tensor, Tensor> replace = new IdentityHashMap<>();
+        List<Op> ops = new ArrayList<>();
+        for (Op op : m.ops()) {
+            if (op.type() == OpType.DEQUANTIZE && op.input(0).isConstant()
+                    && op.output(0).dtype() == dev.quanta.ir.DType.FLOAT32) {
+                replace.put(op.output(0), toFloatConstant(op.input(0), op.output(0).name()));
+                continue;
+            }
+            Op rewired = rewire(op, replace);
+            boolean floatOp = rewired.output(0).dtype() == dev.quanta.ir.DType.FLOAT32
+                    && rewired.input(0).dtype() == dev.quanta.ir.DType.FLOAT32;
+            if (floatOp && rewired.inputs().stream().anyMatch(t -> t.isConstant() && t.quant() != null
+                    && t.dtype() != dev.quanta.ir.DType.FLOAT32)) {
+                List<Tensor> ins = new ArrayList<>();
+                for (Tensor t : rewired.inputs()) {
+                    ins.add(t.isConstant() && t.quant() != null && t.dtype() != dev.quanta.ir.DType.FLOAT32
+                            ? toFloatConstant(t, t.name()) : t);
+                }
+                rewired = new Op(rewired.name(), rewired.type(), ins, rewired.outputs(), rewired.attributes(),
+                        rewired.origin());
+            }
+            ops.add(rewired);
+        }
+        if (replace.isEmpty() && ops.equals(m.ops())) {
+            return m;
+        }
+        List<Tensor> outputs = new ArrayList<>();
+        for (Tensor t : m.outputs()) {
+            outputs.add(resolve(replace, t));
+        }
+        return new Model(m.name(), m.inputs(), outputs, ops, m.metadata());
+    }
+
+    private static Tensor toFloatConstant(Tensor c, String name) {
+        Object array = dev.quanta.kernels.Buffers.of(c);
+        float[] v = dev.quanta.kernels.Buffers.toFloats(array, c.dtype(), c.quant(), c.shape().dims());
+        return new Tensor(name, Shape.of(c.shape().dims()), dev.quanta.ir.DType.FLOAT32,
+                dev.quanta.ir.TensorData.ofFloats(v), null, c.trainable());
     }
 
     /** Removes IDENTITY ops, rewiring their consumers to the identity's input. */

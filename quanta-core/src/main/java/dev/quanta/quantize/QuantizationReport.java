@@ -22,6 +22,13 @@ public record QuantizationReport(QuantizationMode mode, QuantizationScheme schem
         return layers.stream().filter(LayerReport::leftInFloat).toList();
     }
 
+    private static final int MAX_NAME = 48;
+
+    /** Long names (TFLite tensor names) keep their end, which names the layer. */
+    private static String shorten(String name) {
+        return name.length() < MAX_NAME ? name : "…" + name.substring(name.length() - MAX_NAME + 2);
+    }
+
     /** A readable table. */
     public String render() {
         StringBuilder sb = new StringBuilder();
@@ -32,13 +39,13 @@ public record QuantizationReport(QuantizationMode mode, QuantizationScheme schem
         int nameW = 12;
         int opW = 8;
         for (LayerReport l : layers) {
-            nameW = Math.max(nameW, l.layer().length() + 1);
+            nameW = Math.min(MAX_NAME, Math.max(nameW, l.layer().length() + 1));
             opW = Math.max(opW, l.op().length() + 1);
         }
         String fmt = "%-" + nameW + "s %-" + opW + "s %-16s %-34s %s%n";
         sb.append(String.format(Locale.ROOT, fmt, "Layer", "Op", "Types", "Output", "Weights"));
         for (LayerReport l : layers) {
-            sb.append(String.format(Locale.ROOT, fmt, l.layer(), l.op(), l.inputType() + "->" + l.outputType(),
+            sb.append(String.format(Locale.ROOT, fmt, shorten(l.layer()), l.op(), l.inputType() + "->" + l.outputType(),
                     l.outputParams(), l.weightParams() == null ? "" : l.weightParams()));
         }
         List<LayerReport> floats = floatLayers();

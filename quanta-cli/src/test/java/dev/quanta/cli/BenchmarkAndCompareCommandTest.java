@@ -1,0 +1,76 @@
+package dev.quanta.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.quanta.testing.Fixtures;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code benchmark}, {@code compare} and {@code evaluate --compare} on a real model and its int8 conversion. */
+class BenchmarkAndCompareCommandTest {
+    @TempDir
+    Path tmp;
+
+    private Path int8Mnist() {
+        Path out = tmp.resolve("mnist_int8.tflite");
+        CliRunner r = CliRunner.run("quantize", Fixtures.require("mnist/keras_mlp/mnist.h5").toString(), "-o",
+                out.toString(), "--calibration", Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString(),
+                "--scale", "1/255", "--samples", "100");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        return out;
+    }
+
+    @Test
+    void benchmarkPrintsFloatAndInt8SideBySideAsJson() throws Exception {
+        Path int8 = int8Mnist();
+        CliRunner r = CliRunner.run("benchmark", Fixtures.require("mnist/keras_mlp/mnist.h5").toString(),
+                int8.toString(), "--threads", "1,2", "--runs", "20", "--warmup", "5", "--batch", "4", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode rows = new ObjectMapper().readTree(r.out());
+        assertThat(rows).hasSize(4);
+        for (JsonNode row : rows) {
+            assertThat(row.get("batch").asInt()).isEqualTo(4);
+            assertThat(row.get("runs").asInt()).isEqualTo(20);
+            double p50 = row.get("p50_us").asDouble();
+            assertThat(p50).isPositive();
+            assertThat(row.get("p99_us").asDouble()).isGreaterThanOrEqualTo(p50);
+            assertThat(row.get("samples_per_second").asDouble()).isPositive();
+            assertThat(row.get("peak_heap_bytes").asLong()).isPositive();
+        }
+        CliRunner parallel = CliRunner.run("benchmark", int8.toString(), "--parallel", "2", "--runs", "20",
+                "--input-shape", "3,28,28");
+        assertThat(parallel.exitCode()).as(parallel.err()).isZero();
+        assertThat(parallel.out()).contains("mnist_int8.tflite").containsPattern("\\s2\\s+3\\s");
+    }
+
+    @Test
+    void compareAndEvaluateCompareShowLayersWorstFirst() {
+        Path int8 = int8Mnist();
+        String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
+        String keras = Fixtures.require("mnist/keras_mlp/mnist.h5").toString();
+        CliRunner c = CliRunner.run("compare", keras, int8.toString(), "--data", images, "--scale", "1/255",
+                "--samples", "50");
+        assertThat(c.exitCode()).as(c.err()).isZero();
+        assertThat(c.out()).contains("dense_6").contains("FULLY_CONNECTED").contains("SQNR dB");
+        CliRunner e = CliRunner.run("evaluate", keras, "--compare", int8.toString(), "--data", images, "--scale",
+                "1/255", "--limit", "500", "--layer-samples", "20");
+        assertThat(e.exitCode()).as(e.err()).isZero();
+        assertThat(e.out()).contains("accuracy drop").contains("top-1 agreement").contains("RMSE/scale")
+                .contains("dense_6");
+    }
+
+    @Test
+    void asymmetricPerChannelOnConvolutionsIsRefusedWithTheReason() {
+        CliRunner r = CliRunner.run("quantize",
+                Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5").toString(), "--config",
+                Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json").toString(), "-o",
+                tmp.resolve("x.tflite").toString(), "--scheme", "asymmetric", "--calibration",
+                Fixtures.require("fashion-mnist/t10k-images-idx3-ubyte.gz").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--granularity per-tensor").contains("uint8");
+        assertThat(tmp.resolve("x.tflite")).doesNotExist();
+    }
+}
