@@ -44,6 +44,69 @@ public sealed interface OpAttributes {
     /** CONCATENATION along {@code axis} (negative counts from the end). */
     record Concatenation(int axis, Activation activation) implements OpAttributes {}
 
+    /** TRANSPOSE: output axis i is input axis {@code perm[i]}. */
+    record Transpose(int[] perm) implements OpAttributes {}
+
+    /**
+     * UNIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's options: the cell and output activation, clipping of the cell state
+     * and of the projection (0 = none), whether the input is time-major [time, batch, features] (else
+     * [batch, time, features]), and for hybrid kernels whether inputs are quantized asymmetrically.
+     * {@code presentInputs[i]} tells whether TFLite input i (of 24) is given; absent ones are not in the op's
+     * input list. Inputs 18 and 19 (TFLite's variable activation and cell state tensors) are never op inputs and
+     * always false here: the kernel keeps the states and starts them at zero on every run.
+     *
+     * <p>For the integer (8x8→16) LSTM: {@code outputStateQuant} and {@code cellStateQuant} are the quantization
+     * of the two state tensors (int8 and int16), and {@code intermediates} the quantization of TFLite's five
+     * intermediate tensors (input, forget, cell and output gate pre-activations, effective hidden), an entry null
+     * when the file gives none. All three are null for float models.
+     */
+    record Lstm(LstmActivation activation, float cellClip, float projClip, boolean timeMajor,
+            boolean asymmetricQuantizeInputs, boolean[] presentInputs, QuantParams outputStateQuant,
+            QuantParams cellStateQuant, QuantParams[] intermediates) implements OpAttributes {
+
+        /** A float LSTM's attributes (no state or intermediate quantization). */
+        public Lstm(LstmActivation activation, float cellClip, float projClip, boolean timeMajor,
+                boolean asymmetricQuantizeInputs, boolean[] presentInputs) {
+            this(activation, cellClip, projClip, timeMajor, asymmetricQuantizeInputs, presentInputs, null, null,
+                    null);
+        }
+
+        /** Whether TFLite input {@code i} is present. */
+        public boolean has(int i) {
+            return i < presentInputs.length && presentInputs[i];
+        }
+
+        /** The position in the op's input list of TFLite input {@code i}, or -1 when it is absent. */
+        public int position(int i) {
+            if (!has(i)) {
+                return -1;
+            }
+            int k = 0;
+            for (int j = 0; j < i; j++) {
+                if (presentInputs[j]) {
+                    k++;
+                }
+            }
+            return k;
+        }
+    }
+
+    /** The LSTM's cell and output activation (TFLite's ActivationFunctionType, SIGN_BIT excluded). */
+    enum LstmActivation {
+        NONE, RELU, RELU_N1_TO_1, RELU6, TANH;
+
+        /** Applies the activation to one value, in float as TFLite's ApplyActivationToVector does. */
+        public float apply(float x) {
+            return switch (this) {
+                case NONE -> x;
+                case RELU -> Math.max(0f, x);
+                case RELU_N1_TO_1 -> Math.max(-1f, Math.min(1f, x));
+                case RELU6 -> Math.max(0f, Math.min(6f, x));
+                case TANH -> (float) Math.tanh(x);
+            };
+        }
+    }
+
     /** PAD with zeros: {@code paddings[axis] = {before, after}} for every axis of the input. */
     record Pad(int[][] paddings) implements OpAttributes {}
 }

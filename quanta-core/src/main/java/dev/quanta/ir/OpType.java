@@ -22,6 +22,11 @@ package dev.quanta.ir;
  *   <li>{@link #PAD}: zero padding with constant amounts (Keras ZeroPadding2D).
  *   <li>{@link #IDENTITY}: y = x (Keras Dropout at inference).
  *   <li>{@link #QUANTIZE}, {@link #DEQUANTIZE}: conversions at the boundary of quantized regions.
+ *   <li>{@link #TRANSPOSE}: permutes the axes, y[i_perm(0), …] = x[i_0, …] with {@link OpAttributes.Transpose}.
+ *   <li>{@link #UNIDIRECTIONAL_SEQUENCE_LSTM}: TFLite's LSTM over a sequence, with the inputs in TFLite's order
+ *       (input, 4 input weights, 4 recurrent weights, 3 peepholes, 4 gate biases, projection weights and bias,
+ *       activation state, cell state, 4 layer-norm coefficients; absent optional inputs and the two states
+ *       are left out of the op's inputs, see {@link OpAttributes.Lstm}); states start at zero for every run.
  * </ul>
  */
 public enum OpType {
@@ -44,5 +49,7 @@ public enum OpType {
     PAD,
     IDENTITY,
     QUANTIZE,
-    DEQUANTIZE
+    DEQUANTIZE,
+    TRANSPOSE,
+    UNIDIRECTIONAL_SEQUENCE_LSTM
 }

@@ -25,6 +25,8 @@ public final class ShapeInference {
             case ADD -> broadcast(x, inputs.get(1).shape());
             case CONCATENATION -> concat(inputs, ((OpAttributes.Concatenation) attrs).axis());
             case PAD -> pad(x, ((OpAttributes.Pad) attrs).paddings());
+            case TRANSPOSE -> transpose(x, ((OpAttributes.Transpose) attrs).perm());
+            case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(x, inputs, (OpAttributes.Lstm) attrs);
         };
     }
 
@@ -206,6 +208,51 @@ public final class ShapeInference {
             out[ax] += s.dim(ax);
         }
         return Shape.of(out);
+    }
+
+    private static Shape transpose(Shape x, int[] perm) {
+        if (perm.length != x.rank()) {
+            throw new IllegalArgumentException("permutation " + java.util.Arrays.toString(perm) + " does not fit " + x);
+        }
+        boolean[] seen = new boolean[perm.length];
+        int[] d = new int[perm.length];
+        for (int i = 0; i < perm.length; i++) {
+            int p = perm[i] < 0 ? perm[i] + perm.length : perm[i];
+            if (p < 0 || p >= perm.length || seen[p]) {
+                throw new IllegalArgumentException("permutation " + java.util.Arrays.toString(perm) + " is not valid");
+            }
+            seen[p] = true;
+            d[i] = x.dim(p);
+        }
+        return Shape.of(d);
+    }
+
+    /**
+     * LSTM output: [batch, time, units] (or [time, batch, units] when time-major), units = the output size of the
+     * recurrent-to-output weights' first dimension (or of the projection weights when present).
+     */
+    private static Shape lstm(Shape x, List<Tensor> inputs, OpAttributes.Lstm a) {
+        requireRank(x, 3, "LSTM input");
+        // the recurrent-to-output weights [cells, output] give the output size: the 9th TFLite input
+        int units = -1;
+        boolean[] present = a.presentInputs();
+        int k = 0;
+        for (int i = 0; i < present.length && k < inputs.size(); i++) {
+            if (!present[i]) {
+                continue;
+            }
+            if (i == 8) {
+                units = inputs.get(k).shape().dim(1);
+            }
+            if (i == 16) {
+                units = inputs.get(k).shape().dim(0);
+            }
+            k++;
+        }
+        if (units < 0) {
+            throw new IllegalArgumentException("LSTM has no recurrent-to-output weights");
+        }
+        return Shape.of(x.dim(0), x.dim(1), units);
     }
 
     private static Shape pad(Shape x, int[][] paddings) {

@@ -60,6 +60,8 @@ public final class FloatKernels {
                 yield new ConcatenationFloat(ins, shapes, axis, y, a.activation().min(), a.activation().max());
             }
             case PAD -> new PadFloat(x, xs, y, ys, op.attrs(OpAttributes.Pad.class).paddings());
+            case TRANSPOSE -> new TransposeFloat(x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
+            case UNIDIRECTIONAL_SEQUENCE_LSTM -> LstmFloat.create(op, buffer, shape);
             case QUANTIZE, DEQUANTIZE -> throw new UnsupportedOperationException(
                     op.describe() + ": " + op.type() + " has no float32 kernel");
         };

@@ -25,7 +25,8 @@ import dev.quanta.ir.Padding;
  * then the fused activation's float clamp.
  * </pre>
  *
- * With {@code asymmetric_quantize_inputs = false} (older converters; FULLY_CONNECTED only) the row is quantized
+ * With {@code asymmetric_quantize_inputs = false} (older converters' FULLY_CONNECTED), and for CONV_2D with
+ * per-tensor weights (TFLite's EvalHybrid), the row is quantized
  * symmetrically instead: {@code s = max|x| / 127}, {@code q = clamp(round(x · (127 / max|x|)), −127, 127)},
  * {@code z = 0}. The IR does not record that flag yet, so {@link QuantizedKernels} uses the asymmetric form (the
  * IR convention) unless told otherwise.
@@ -79,9 +80,12 @@ final class HybridInt implements Kernel {
     }
 
     static HybridInt conv(float[] x, int[] xs, byte[] weights, int[] ws, float[] scales, float[] bias, float[] y,
-            OpAttributes.Conv2D a) {
+            OpAttributes.Conv2D a, boolean xnnpack) {
+        // TFLite's built-in conv: per-channel weights go to EvalHybridPerChannel (asymmetric input quantization),
+        // per-tensor weights to the older EvalHybrid, which quantizes each batch row symmetrically. XNNPACK
+        // quantizes inputs asymmetrically in both cases, so that setting keeps the asymmetric form (closer to it).
         return new HybridInt(OpType.CONV_2D, x, y, weights, scales, bias, a.activation(), 0, 0, 0, xs, ws,
-                a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding(), 1, true);
+                a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding(), 1, scales.length > 1 || xnnpack);
     }
 
     static HybridInt depthwise(float[] x, int[] xs, byte[] weights, int[] ws, float[] scales, float[] bias, float[] y,

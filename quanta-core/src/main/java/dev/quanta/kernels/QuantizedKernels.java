@@ -43,7 +43,8 @@ import java.util.function.Function;
  * QUANTIZE int8→int8 ...  XNNPACK vcvt (M = rint(256·r))     [XNNPACK]   TFLite Requantize (MBQM)
  *   (mixed 8-bit types and anything with int16: TFLite Requantize on both; XNNPACK does not take them)
  * DEQUANTIZE              float(s·(x − zp)), float16 widening — one rounding, the same on both
- * RESHAPE, PAD, CONCAT.   copies (PAD fills the zero point); uint8 CONCATENATION requantizes with float math;
+ * RESHAPE, PAD, TRANSPOSE,
+ * CONCATENATION           copies (PAD fills the zero point); uint8 CONCATENATION requantizes with float math;
  *                         int16 CONCATENATION copies stored values as TFLite does, whatever the parameters
  * hybrid FC/CONV/DW       TFLite hybrid kernels (row-wise asymmetric input quantization) on both paths
  * </pre>
@@ -120,7 +121,7 @@ public final class QuantizedKernels {
         int[] ys = shape.apply(out);
         boolean xnnpack = path == QuantizedPath.XNNPACK;
         if (isHybrid(op)) {
-            return hybrid(op, buffer, shape, x, xs, y, !rounding.symmetricHybridInputs());
+            return hybrid(op, buffer, shape, x, xs, y, !rounding.symmetricHybridInputs(), xnnpack);
         }
         switch (op.type()) {
             case CONV_2D -> {
@@ -229,6 +230,14 @@ public final class QuantizedKernels {
                 return new PadInt(x, xs, y, ys, op.attrs(OpAttributes.Pad.class).paddings(), out.dtype(),
                         Quant.zeroPoint(op, out));
             }
+            case TRANSPOSE -> {
+                requireSameType(op);
+                requireSameParams(op, in, out);
+                return new TransposeInt(x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
+            }
+            case UNIDIRECTIONAL_SEQUENCE_LSTM -> {
+                return LstmInt.create(op, buffer, shape); // TFLite's 8x8→16 LSTM, built-in on both paths
+            }
             case RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH -> {
                 requireSameType(op);
                 DType t = out.dtype();
@@ -315,7 +324,7 @@ public final class QuantizedKernels {
     }
 
     private static Kernel hybrid(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, Object x,
-            int[] xs, Object y, boolean asymmetric) {
+            int[] xs, Object y, boolean asymmetric, boolean xnnpack) {
         Tensor w = op.input(1);
         if (!w.isConstant() || w.quant() == null) {
             throw Quant.unsupported(op, "hybrid weights must be constant and quantized");
@@ -342,7 +351,7 @@ public final class QuantizedKernels {
                     weights, scales, bias, (float[]) y, op.attrs(OpAttributes.FullyConnected.class).activation(),
                     asymmetric);
             case CONV_2D -> HybridInt.conv((float[]) x, xs, weights, ws, scales, bias, (float[]) y,
-                    op.attrs(OpAttributes.Conv2D.class));
+                    op.attrs(OpAttributes.Conv2D.class), xnnpack);
             default -> HybridInt.depthwise((float[]) x, xs, weights, ws, scales, bias, (float[]) y,
                     op.attrs(OpAttributes.DepthwiseConv2D.class));
         };

@@ -31,7 +31,7 @@ import java.util.Map;
  *   <li>bias: int32 (int64 with int16 activations), scale = input scale × weight scale, zero point 0;
  *   <li>fixed output parameters: SOFTMAX and LOGISTIC 1/256 (int8 zero point −128, uint8 0), TANH 1/128 (int8
  *       zero point 0, uint8 128); with int16, 1/32768 and zero point 0;
- *   <li>shared parameters: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE and PAD keep their input's parameters;
+ *   <li>shared parameters: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD and TRANSPOSE keep their input's parameters;
  *   <li>float I/O puts QUANTIZE and DEQUANTIZE at the boundary; integer I/O exposes the quantized tensors.
  * </ul>
  *
@@ -234,7 +234,7 @@ final class QuantizationRewriter {
                 weights = describeWeights(w.quant());
                 outParams = activationParams(out);
             }
-            case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD -> {
+            case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD, TRANSPOSE -> {
                 ins.add(x);
                 outParams = x.quant();
             }

@@ -210,6 +210,12 @@ public final class Interpreter implements AutoCloseable {
                 kernels.add(Kernels.create(op, buffers::get, shapes::get, kernelPath));
             } catch (UnsupportedOperationException e) {
                 throw new QuantaException("model '" + model.name() + "': " + e.getMessage(), e);
+            } catch (QuantaException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                // constants whose sizes contradict the op (a corrupted file that still parses)
+                throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": inconsistent "
+                        + op.type() + " (" + e + ")", e);
             }
         }
         prepared = true;

@@ -26,6 +26,18 @@ interface OpContext {
     /** Input {@code i}, or null when the slot is missing or omitted (index -1). */
     Tensor optionalInput(int i);
 
+    /**
+     * Input {@code i} described as an IR tensor without data (name, shape, type, quantization), for TFLite's
+     * variable tensors (the LSTM's states) that the IR does not hold; null when the slot is missing or omitted.
+     */
+    Tensor variableInput(int i);
+
+    /** Number of the operator's intermediate tensors. */
+    int intermediateCount();
+
+    /** The quantization of intermediate tensor {@code i}, or null when it has none. */
+    dev.quanta.ir.QuantParams intermediateQuant(int i);
+
     /** The shape of input {@code i} as the file states it. */
     int[] fileShape(int i);
 

@@ -130,6 +130,11 @@ final class TfliteBuilder {
      * @param quantization offset of its QuantizationParameters, or 0
      */
     int tensor(String name, int[] shape, int[] signature, int type, int buffer, int quantization) {
+        return tensor(name, shape, signature, type, buffer, quantization, false);
+    }
+
+    /** A Tensor table; {@code variable} sets is_variable (state tensors such as the LSTM's). */
+    int tensor(String name, int[] shape, int[] signature, int type, int buffer, int quantization, boolean variable) {
         int n = string(name);
         int s = ints(shape);
         int sig = signature == null ? 0 : ints(signature);
@@ -144,6 +149,7 @@ final class TfliteBuilder {
         if (sig != 0) {
             fb.addOffset(TensorF.SHAPE_SIGNATURE, sig, 0);
         }
+        fb.addBoolean(TensorF.IS_VARIABLE, variable, false);
         return fb.endTable();
     }
 

@@ -34,6 +34,9 @@ final class TfliteExporters {
         default int int32Constant(String name, int[] shape, int[] values) {
             return constant(name, DType.INT32, shape, TensorData.ofInts(values).bytes(), null);
         }
+
+        /** Adds a variable tensor (is_variable, no data: the LSTM's states); returns its index. */
+        int variable(String name, DType type, int[] shape, QuantParams quant);
     }
 
     /**
@@ -72,8 +75,10 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.ADD, TfliteExporters::add);
         EXPORTERS.put(OpType.CONCATENATION, TfliteExporters::concatenation);
         EXPORTERS.put(OpType.PAD, TfliteExporters::pad);
+        EXPORTERS.put(OpType.TRANSPOSE, TfliteExporters::transpose);
         EXPORTERS.put(OpType.QUANTIZE, TfliteExporters::quantize);
         EXPORTERS.put(OpType.DEQUANTIZE, TfliteExporters::dequantize);
+        EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, TfliteLstm::write);
     }
 
     /**
@@ -336,6 +341,27 @@ final class TfliteExporters {
         int version = rank > 4 ? 4 : int8Or16(op, 2, 3);
         return new Exported(TfliteSchema.OP_PAD, version, new int[] {c.index(op.input(0)), paddings},
                 TfliteSchema.BO_PAD, TfliteOptions::writeEmpty);
+    }
+
+    /** TRANSPOSE: the permutation as an INT32 constant second input, empty TransposeOptions. */
+    private static Exported transpose(Op op, Context c) {
+        int[] perm = op.attrs(OpAttributes.Transpose.class).perm();
+        int permIndex = c.int32Constant(op.output(0).name() + "/perm", new int[] {perm.length}, perm);
+        int rank = op.input(0).shape().rank();
+        int version;
+        if (rank > 5) {
+            version = 6;
+        } else if (is(op, 0, DType.INT16)) {
+            version = 5;
+        } else if (rank > 4) {
+            version = 4;
+        } else if (is(op, 0, DType.INT8)) {
+            version = 2;
+        } else {
+            version = 1;
+        }
+        return new Exported(TfliteSchema.OP_TRANSPOSE, version, new int[] {c.index(op.input(0)), permIndex},
+                TfliteSchema.BO_TRANSPOSE, TfliteOptions::writeEmpty);
     }
 
     private static Exported quantize(Op op, Context c) {

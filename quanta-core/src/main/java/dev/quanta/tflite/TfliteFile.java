@@ -41,7 +41,12 @@ final class TfliteFile {
 
     /** An Operator table; {@code options} is the builtin options table, or null. */
     record OperatorDef(int index, long opcodeIndex, int[] inputs, int[] outputs, int optionsType, FbTable options,
-            int intermediateCount) {}
+            int[] intermediates) {
+        /** Number of intermediate tensors (the integer LSTM's). */
+        int intermediateCount() {
+            return intermediates.length;
+        }
+    }
 
     /** The first SubGraph. */
     record SubGraph(List<TensorDef> tensors, int[] inputs, int[] outputs, List<OperatorDef> operators, String name) {}
@@ -140,12 +145,18 @@ final class TfliteFile {
             int[] out = t.ints(OperatorF.OUTPUTS, "outputs");
             operators.add(new OperatorDef(i, t.uint32(OperatorF.OPCODE_INDEX, 0, "opcode_index"),
                     in == null ? new int[0] : in, out == null ? new int[0] : out, optionsType, options,
-                    t.vectorLength(OperatorF.INTERMEDIATES, 4, "intermediates")));
+                    intermediates(t)));
         }
         int[] inputs = sg.ints(SubGraphF.INPUTS, "inputs");
         int[] outputs = sg.ints(SubGraphF.OUTPUTS, "outputs");
         return new SubGraph(tensors, inputs == null ? new int[0] : inputs, outputs == null ? new int[0] : outputs,
                 operators, sg.string(SubGraphF.NAME, "name"));
+    }
+
+    /** The operator's intermediates vector (tensor indices), empty when absent. */
+    private static int[] intermediates(FbTable t) {
+        int[] v = t.ints(OperatorF.INTERMEDIATES, "intermediates");
+        return v == null ? new int[0] : v;
     }
 
     private static TensorDef tensor(int index, FbTable t) {

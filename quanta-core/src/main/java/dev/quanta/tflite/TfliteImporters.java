@@ -18,6 +18,7 @@ import static dev.quanta.tflite.TfliteSchema.OP_RELU6;
 import static dev.quanta.tflite.TfliteSchema.OP_RESHAPE;
 import static dev.quanta.tflite.TfliteSchema.OP_SOFTMAX;
 import static dev.quanta.tflite.TfliteSchema.OP_TANH;
+import static dev.quanta.tflite.TfliteSchema.OP_TRANSPOSE;
 
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
@@ -74,6 +75,8 @@ final class TfliteImporters {
                 c.options(TfliteOptions.Add.TYPE, TfliteOptions.Add::read).activation())), c.input(0), c.input(1)));
         register(OP_CONCATENATION, TfliteImporters::concatenation);
         register(OP_PAD, TfliteImporters::pad);
+        register(OP_TRANSPOSE, TfliteImporters::transpose);
+        register(TfliteLstm.OP_UNIDIRECTIONAL_SEQUENCE_LSTM, TfliteLstm::read);
     }
 
     private static void unary(OpContext c, OpType type) {
@@ -200,5 +203,29 @@ final class TfliteImporters {
             paddings[i] = new int[] {flat[2 * i], flat[2 * i + 1]};
         }
         c.produce(OpType.PAD, new OpAttributes.Pad(paddings), x);
+    }
+
+    /**
+     * TRANSPOSE: the permutation comes from the constant 1-D int32 second input (negative entries count from the
+     * end, as in TFLite).
+     */
+    private static void transpose(OpContext c) {
+        Tensor x = c.input(0);
+        int[] perm = c.constantInts(1, "perm");
+        int rank = x.shape().rank();
+        if (perm.length != rank) {
+            throw c.error("permutation " + java.util.Arrays.toString(perm) + " has " + perm.length
+                    + " entries but the input " + x.shape() + " has rank " + rank);
+        }
+        boolean[] seen = new boolean[rank];
+        for (int p : perm) {
+            int a = p < 0 ? p + rank : p;
+            if (a < 0 || a >= rank || seen[a]) {
+                throw c.error("permutation " + java.util.Arrays.toString(perm) + " is not a permutation of the "
+                        + rank + " axes");
+            }
+            seen[a] = true;
+        }
+        c.produce(OpType.TRANSPOSE, new OpAttributes.Transpose(perm), x);
     }
 }

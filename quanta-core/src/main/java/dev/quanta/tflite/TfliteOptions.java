@@ -221,7 +221,10 @@ final class TfliteOptions {
         }
     }
 
-    /** An options table without fields (PadOptions 22, DequantizeOptions 38, QuantizeOptions 89). */
+    /**
+     * An options table without fields (PadOptions 22, TransposeOptions 26, DequantizeOptions 38, QuantizeOptions
+     * 89).
+     */
     static int writeEmpty(FlatBufferBuilder b) {
         b.startTable(0);
         return b.endTable();

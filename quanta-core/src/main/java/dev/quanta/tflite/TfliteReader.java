@@ -38,7 +38,7 @@ import java.util.function.Function;
  *
  * <p>The main subgraph becomes the model. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED,
  * MAX_POOL_2D, AVERAGE_POOL_2D, MEAN, RESHAPE, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ADD,
- * CONCATENATION, PAD, QUANTIZE and DEQUANTIZE (see {@link TfliteImporters}). Constant tensors keep their type,
+ * CONCATENATION, PAD, QUANTIZE, DEQUANTIZE, TRANSPOSE and UNIDIRECTIONAL_SEQUENCE_LSTM (see {@link TfliteImporters}). Constant tensors keep their type,
  * bytes and quantization parameters; the axes of MEAN, the paddings of PAD and the target of RESHAPE become
  * attributes; omitted optional inputs (index -1) are dropped. Each op's origin is (its output tensor's name, the
  * TFLite op name).
@@ -393,6 +393,28 @@ public final class TfliteReader {
                     return null;
                 }
                 return tensor(op.inputs()[i], where);
+            }
+
+            @Override
+            public Tensor variableInput(int i) {
+                if (i >= op.inputs().length || op.inputs()[i] == -1) {
+                    return null;
+                }
+                TensorDef def = graph.tensors().get(op.inputs()[i]);
+                int[] dims = checkedShape(def);
+                return new Tensor(def.name().isEmpty() ? "tensor_" + def.index() : def.name(), Shape.of(dims),
+                        dtype(def), null, quant(def, dims), false);
+            }
+
+            @Override
+            public int intermediateCount() {
+                return op.intermediateCount();
+            }
+
+            @Override
+            public QuantParams intermediateQuant(int i) {
+                TensorDef def = tensorDef(op.intermediates()[i], where + " intermediate");
+                return quant(def, def.shape());
             }
 
             @Override

@@ -186,6 +186,7 @@ final class TfliteSchema {
     static final int OP_TANH = 28;
     static final int OP_CUSTOM = 32;
     static final int OP_PAD = 34;
+    static final int OP_TRANSPOSE = 39;
     static final int OP_MEAN = 40;
     static final int OP_LEAKY_RELU = 98;
     static final int OP_QUANTIZE = 114;
@@ -252,6 +253,7 @@ final class TfliteSchema {
     static final int BO_ADD = 11;
     static final int BO_RESHAPE = 17;
     static final int BO_PAD = 22;
+    static final int BO_TRANSPOSE = 26;
     static final int BO_REDUCER = 27;
     static final int BO_DEQUANTIZE = 38;
     static final int BO_LEAKY_RELU = 75;

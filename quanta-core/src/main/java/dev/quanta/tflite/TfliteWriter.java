@@ -137,7 +137,12 @@ public final class TfliteWriter {
     }
 
     /** One tensor to write; {@code data} null for activations. */
-    private record TensorPlan(String name, int[] shape, int[] signature, int type, byte[] data, QuantParams quant) {}
+    private record TensorPlan(String name, int[] shape, int[] signature, int type, byte[] data, QuantParams quant,
+            boolean variable) {
+        TensorPlan(String name, int[] shape, int[] signature, int type, byte[] data, QuantParams quant) {
+            this(name, shape, signature, type, data, quant, false);
+        }
+    }
 
     /** One operator to write. */
     private record OpPlan(int opcodeIndex, TfliteExporters.Exported exported, int[] outputs) {}
@@ -231,6 +236,16 @@ public final class TfliteWriter {
             return tensors.size() - 1;
         }
 
+        @Override
+        public int variable(String name, DType type, int[] shape, QuantParams quant) {
+            String unique = name;
+            for (int k = 1; !names.add(unique); k++) {
+                unique = name + "_" + k;
+            }
+            tensors.add(new TensorPlan(unique, shape.clone(), null, TfliteSchema.tensorType(type), null, quant, true));
+            return tensors.size() - 1;
+        }
+
         byte[] build() {
             TfliteBuilder b = new TfliteBuilder((int) Math.min(Integer.MAX_VALUE - 8, dataBytes
                     + 256L * tensors.size() + 128L * ops.size() + 4096));
@@ -253,7 +268,8 @@ public final class TfliteWriter {
                     QuantParams q = t.quant();
                     quant = b.quantization(q.scales(), q.zeroPoints(), q.isPerTensor() ? 0 : q.axis());
                 }
-                tensorTables[i] = b.tensor(t.name(), t.shape(), t.signature(), t.type(), bufferOf[i], quant);
+                tensorTables[i] = b.tensor(t.name(), t.shape(), t.signature(), t.type(), bufferOf[i], quant,
+                        t.variable());
             }
             int[] opTables = new int[ops.size()];
             for (int i = 0; i < ops.size(); i++) {

@@ -244,13 +244,24 @@ class TfliteReaderErrorsTest {
 
     @Test
     void unsupportedOperatorsAreNamed() {
-        Path lstm = Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite");
-        assertThatThrownBy(() -> TfliteReader.read(lstm)).isInstanceOf(QuantaException.class)
-                .hasMessage(lstm + ": operator #0: TFLite op UNIDIRECTIONAL_SEQUENCE_LSTM (builtin code 44) is not"
-                        + " supported");
-        Path mobilenet = Fixtures.require("tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite");
-        assertThatThrownBy(() -> TfliteReader.read(mobilenet)).isInstanceOf(QuantaException.class)
-                .hasMessageContaining("TRANSPOSE (builtin code 39)");
+        // mobilenet_v2's first operator, a TRANSPOSE (supported), relabelled GATHER (builtin code 36, not supported)
+        byte[] b = fixture("tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite");
+        Raw raw = new Raw(b);
+        int op0 = raw.tableAt(raw.subgraph(), TfliteSchema.SubGraphF.OPERATORS, 0);
+        int opcodeField = raw.field(op0, TfliteSchema.OperatorF.OPCODE_INDEX);
+        int opcodeIndex = opcodeField < 0 ? 0 : raw.bb().getInt(opcodeField);
+        int code = raw.tableAt(raw.root(), TfliteSchema.ModelF.OPERATOR_CODES, opcodeIndex);
+        int deprecated = raw.field(code, TfliteSchema.OperatorCodeF.DEPRECATED_BUILTIN_CODE);
+        int builtin = raw.field(code, TfliteSchema.OperatorCodeF.BUILTIN_CODE);
+        assertThat(deprecated >= 0 ? b[deprecated] : raw.bb().getInt(builtin)).isEqualTo(39);
+        if (deprecated >= 0) {
+            b[deprecated] = 36;
+        }
+        if (builtin >= 0) {
+            raw.bb().putInt(builtin, 36);
+        }
+        assertThatThrownBy(() -> TfliteReader.read(b, NAME)).isInstanceOf(QuantaException.class)
+                .hasMessageContaining("GATHER (builtin code 36)");
     }
 
     /** Replaces the quantization of the weights of the first op (a per-channel conv) in a copy of the model. */
