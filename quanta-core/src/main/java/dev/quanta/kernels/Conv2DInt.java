@@ -47,6 +47,10 @@ final class Conv2DInt implements Kernel {
     private final int padT;
     private final int padL;
     private final boolean biasOnly;
+    /** Weights in the IR layout [O][kh][kw][C] (centred), for the dot-product form. */
+    private final int[] wDot;
+    /** True when the dot-product form (reduction over contiguous taps per output channel) is used. */
+    private final boolean dotForm;
 
     Conv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
         this.x = x;
@@ -91,6 +95,11 @@ final class Conv2DInt implements Kernel {
             }
             return v;
         });
+        this.wDot = p.weights;
+        // the axpy form's inner loop runs over the output channels, the dot form's over a contiguous run of taps
+        // (kw·C when the width dilation is 1, else C): pick the longer one so the JIT's vector loop has work
+        int span = dw == 1 ? kw * inC : inC;
+        this.dotForm = !wide && span >= outC;
         this.bias = p.bias;
         this.biasInt = new int[outC];
         for (int o = 0; o < outC; o++) {
@@ -112,11 +121,62 @@ final class Conv2DInt implements Kernel {
             for (int r = from; r < to; r++) {
                 if (wide) {
                     outputRowWide(r / outH, r % outH);
+                } else if (dotForm) {
+                    outputRowDot(r / outH, r % outH);
                 } else {
                     outputRow(r / outH, r % outH);
                 }
             }
         });
+    }
+
+    private void outputRowDot(int b, int oy) {
+        int taps = kh * kw * inC;
+        int iy0 = oy * sh - padT;
+        for (int ox = 0; ox < outW; ox++) {
+            int out = ((b * outH + oy) * outW + ox) * outC;
+            int ix0 = ox * sw - padL;
+            int kxLo = 0;
+            int kxHi = kw;
+            if (dw == 1) {
+                kxLo = Math.max(0, -ix0);
+                kxHi = Math.min(kw, inW - ix0);
+            }
+            for (int o = 0; o < outC; o++) {
+                int s = biasInt[o];
+                int wo = o * taps;
+                for (int ky = 0; ky < kh; ky++) {
+                    int iy = iy0 + ky * dh;
+                    if (iy < 0 || iy >= inH) {
+                        continue;
+                    }
+                    int row = (b * inH + iy) * inW;
+                    if (dw == 1) {
+                        if (kxLo < kxHi) {
+                            s += dot(xc, (row + ix0 + kxLo) * inC, wDot, wo + (ky * kw + kxLo) * inC,
+                                    (kxHi - kxLo) * inC);
+                        }
+                    } else {
+                        for (int kx = 0; kx < kw; kx++) {
+                            int ix = ix0 + kx * dw;
+                            if (ix < 0 || ix >= inW) {
+                                continue;
+                            }
+                            s += dot(xc, (row + ix) * inC, wDot, wo + (ky * kw + kx) * inC, inC);
+                        }
+                    }
+                }
+                Quant.set(y, outType, out + o, rq.apply(s, o));
+            }
+        }
+    }
+
+    private static int dot(int[] a, int ai, int[] b, int bi, int n) {
+        int s = 0;
+        for (int i = 0; i < n; i++) {
+            s += a[ai + i] * b[bi + i];
+        }
+        return s;
     }
 
     private void outputRow(int b, int oy) {
@@ -135,11 +195,24 @@ final class Conv2DInt implements Kernel {
                     }
                     int in = ((b * inH + iy) * inW + ix) * inC;
                     int w = (ky * kw + kx) * inC * outC;
-                    for (int c = 0; c < inC; c++) {
-                        int xv = xc[in + c];
-                        if (xv == 0) {
-                            continue;
+                    int c = 0;
+                    // four input channels per pass: one load and store of the accumulators per four products
+                    for (; c + 4 <= inC; c += 4) {
+                        int x0 = xc[in + c];
+                        int x1 = xc[in + c + 1];
+                        int x2 = xc[in + c + 2];
+                        int x3 = xc[in + c + 3];
+                        int w0 = w + c * outC;
+                        int w1 = w0 + outC;
+                        int w2 = w1 + outC;
+                        int w3 = w2 + outC;
+                        for (int o = 0; o < outC; o++) {
+                            acc[out + o] += x0 * packed[w0 + o] + x1 * packed[w1 + o] + x2 * packed[w2 + o]
+                                    + x3 * packed[w3 + o];
                         }
+                    }
+                    for (; c < inC; c++) {
+                        int xv = xc[in + c];
                         int wc = w + c * outC;
                         for (int o = 0; o < outC; o++) {
                             acc[out + o] += xv * packed[wc + o];
