@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
  * prints one line and exits with code 2; {@code --verbose} adds the stack trace.
  */
 @Command(name = "quanta", mixinStandardHelpOptions = true, version = "quanta 0.1.0",
-        description = "Post-training quantization toolkit for the JVM: inspect, evaluate (and soon quantize) "
-                + "Keras and TFLite models in pure Java.",
+        description = "Post-training quantization toolkit for the JVM: inspect, quantize, evaluate, compare and "
+                + "benchmark Keras and TFLite models in pure Java.",
         subcommands = {SummaryCommand.class, EvaluateCommand.class, QuantizeCommand.class, CompareCommand.class,
                 BenchmarkCommand.class,
                 DemoCommand.class,

@@ -136,7 +136,7 @@ public final class ModelSummary {
         int shapeW = 26;
         int paramW = 11;
         for (LayerRow r : rows) {
-            nameW = Math.max(nameW, r.name().length() + r.type().length() + 4);
+            nameW = Math.max(nameW, displayName(r.name()).length() + r.type().length() + 4);
             shapeW = Math.max(shapeW, r.outputShape().length() + 2);
         }
         int connW = functional ? 30 : 0;
@@ -154,7 +154,7 @@ public final class ModelSummary {
         for (int i = 0; i < rows.size(); i++) {
             LayerRow r = rows.get(i);
             List<String> conn = r.connectedTo();
-            sb.append(pad(r.name() + " (" + r.type() + ")", nameW)).append(pad(r.outputShape(), shapeW))
+            sb.append(pad(displayName(r.name()) + " (" + r.type() + ")", nameW)).append(pad(r.outputShape(), shapeW))
                     .append(pad(Long.toString(r.params()), paramW));
             if (functional && !conn.isEmpty()) {
                 sb.append(conn.get(0)).append("[0][0]");
@@ -172,6 +172,21 @@ public final class ModelSummary {
                 .append('\n');
         sb.append(thin).append('\n');
         return sb.toString();
+    }
+
+    private static final int MAX_NAME = 48;
+
+    /**
+     * A layer name short enough for the table: TFLite converter names list fused tensors separated by ';' (the
+     * last one names the op), and long names keep their end.
+     */
+    static String displayName(String name) {
+        String n = name;
+        int semi = n.lastIndexOf(';');
+        if (semi >= 0 && semi < n.length() - 1) {
+            n = n.substring(semi + 1);
+        }
+        return n.length() <= MAX_NAME ? n : "…" + n.substring(n.length() - MAX_NAME + 1);
     }
 
     /** Sizes as Keras 3 prints them: {@code 397.54 KB} (1 KB = 1024 B). */
