@@ -4,11 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ModelFiles;
 import dev.quanta.data.Dataset;
-import dev.quanta.data.DatasetSpec;
-import dev.quanta.data.Datasets;
-import dev.quanta.data.LabelFormat;
-import dev.quanta.data.Preprocessing;
-import dev.quanta.data.SampleType;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.InputQuantizer;
@@ -44,28 +39,6 @@ class AccuracyTableIT {
 
     private final List<String> rows = new ArrayList<>();
 
-    /** Top-1 correct of a .tflite in the official runtime; LSTM state is reset before each sample. */
-    static int oracleTop1(Path file, Dataset data, TfliteOracle.Kernels kernels) {
-        Model m = TfliteReader.read(file);
-        Tensor in = m.inputs().get(0);
-        Tensor out = m.outputs().get(0);
-        int correct = 0;
-        float[] x = new float[data.sampleSize()];
-        try (TfliteOracle o = TfliteOracle.open(file, kernels, 1)) {
-            for (int s = 0; s < data.size(); s++) {
-                data.copySample(s, x, 0);
-                o.resetVariableTensors();
-                setInput(o, in, x);
-                o.invoke();
-                float[] scores = output(o, out);
-                if (argmax(scores) == data.label(s)) {
-                    correct++;
-                }
-            }
-        }
-        return correct;
-    }
-
     /** Mean over samples of the per-sample mean squared reconstruction error, in the official runtime. */
     static double oracleMse(Path file, Dataset data, TfliteOracle.Kernels kernels) {
         Model m = TfliteReader.read(file);
@@ -74,9 +47,10 @@ class AccuracyTableIT {
         try (TfliteOracle o = TfliteOracle.open(file, kernels, 1)) {
             for (int s = 0; s < data.size(); s++) {
                 data.copySample(s, x, 0);
-                setInput(o, m.inputs().get(0), x);
+                Tensor in = m.inputs().get(0);
+                OracleRuns.setInput(o, in.dtype() == DType.FLOAT32 ? x : InputQuantizer.quantize(x, in));
                 o.invoke();
-                sum += mse(output(o, m.outputs().get(0)), x);
+                sum += mse(OracleRuns.output(o, m.outputs().get(0)), x);
             }
         }
         return sum / data.size();
@@ -106,35 +80,6 @@ class AccuracyTableIT {
             s += d * d;
         }
         return s / x.length;
-    }
-
-    private static void setInput(TfliteOracle o, Tensor in, float[] x) {
-        if (in.dtype() == DType.FLOAT32) {
-            o.setInput(0, x);
-        } else if (in.dtype() == DType.INT16) {
-            o.setInput(0, (short[]) InputQuantizer.quantize(x, in));
-        } else {
-            o.setInput(0, (byte[]) InputQuantizer.quantize(x, in));
-        }
-    }
-
-    private static float[] output(TfliteOracle o, Tensor out) {
-        return switch (out.dtype()) {
-            case FLOAT32 -> o.outputFloat(0);
-            case INT8, UINT8 -> InputQuantizer.dequantize(o.outputInt8(0), out);
-            case INT16 -> InputQuantizer.dequantize(o.outputInt16(0), out);
-            default -> throw new IllegalStateException(out.dtype().name());
-        };
-    }
-
-    private static int argmax(float[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
     }
 
     private static int quantaTop1(Model m, Dataset d) {
@@ -175,12 +120,12 @@ class AccuracyTableIT {
         Path icFloat = Fixtures.require("mlperf-tiny/ic/pretrainedResnet.tflite");
         Path icConv = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite");
         Path icMine = quantaInt8(KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5"), ic, "ic.tflite");
-        int icX = oracleTop1(icMine, ic, TfliteOracle.Kernels.XNNPACK);
-        int icB = oracleTop1(icMine, ic, TfliteOracle.Kernels.BUILTIN);
+        int icX = OracleRuns.top1(icMine, ic, TfliteOracle.Kernels.XNNPACK);
+        int icB = OracleRuns.top1(icMine, ic, TfliteOracle.Kernels.BUILTIN);
         int icQ = quantaTop1(TfliteReader.read(icMine), ic);
-        int icConvX = oracleTop1(icConv, ic, TfliteOracle.Kernels.XNNPACK);
-        int icConvB = oracleTop1(icConv, ic, TfliteOracle.Kernels.BUILTIN);
-        row("IC ResNet-8", "200 images", pct(oracleTop1(icFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
+        int icConvX = OracleRuns.top1(icConv, ic, TfliteOracle.Kernels.XNNPACK);
+        int icConvB = OracleRuns.top1(icConv, ic, TfliteOracle.Kernels.BUILTIN);
+        row("IC ResNet-8", "200 images", pct(OracleRuns.top1(icFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
                 pct(icConvX, 200) + " / " + pct(icConvB, 200), pct(icQ, 200), pct(icX, 200) + " / " + pct(icB, 200),
                 size(icFloat) + " / " + size(icConv) + " / " + size(icMine));
         assertThat(icX).isGreaterThanOrEqualTo(icConvX);
@@ -191,12 +136,12 @@ class AccuracyTableIT {
         Path largeFloat = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_float.tflite");
         Path largeConv = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_int8.tflite");
         Path largeMine = quantaInt8(ModelFiles.load(largeFloat), ic, "ic_large.tflite");
-        int lX = oracleTop1(largeMine, ic, TfliteOracle.Kernels.XNNPACK);
-        int lB = oracleTop1(largeMine, ic, TfliteOracle.Kernels.BUILTIN);
+        int lX = OracleRuns.top1(largeMine, ic, TfliteOracle.Kernels.XNNPACK);
+        int lB = OracleRuns.top1(largeMine, ic, TfliteOracle.Kernels.BUILTIN);
         int lQ = quantaTop1(TfliteReader.read(largeMine), ic);
-        int lConvX = oracleTop1(largeConv, ic, TfliteOracle.Kernels.XNNPACK);
-        int lConvB = oracleTop1(largeConv, ic, TfliteOracle.Kernels.BUILTIN);
-        row("IC large ResNet", "200 images", pct(oracleTop1(largeFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
+        int lConvX = OracleRuns.top1(largeConv, ic, TfliteOracle.Kernels.XNNPACK);
+        int lConvB = OracleRuns.top1(largeConv, ic, TfliteOracle.Kernels.BUILTIN);
+        row("IC large ResNet", "200 images", pct(OracleRuns.top1(largeFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
                 pct(lConvX, 200) + " / " + pct(lConvB, 200), pct(lQ, 200), pct(lX, 200) + " / " + pct(lB, 200),
                 size(largeFloat) + " / " + size(largeConv) + " / " + size(largeMine));
         assertThat(lX).isGreaterThanOrEqualTo(lConvX);
@@ -208,12 +153,12 @@ class AccuracyTableIT {
         Path kwsFloat = Fixtures.require("mlperf-tiny/kws/kws_ref_model_float32.tflite");
         Path kwsConv = Fixtures.require("mlperf-tiny/kws/kws_ref_model.tflite");
         Path kwsMine = quantaInt8(ModelFiles.load(kwsFloat), kws, "kws.tflite");
-        int kX = oracleTop1(kwsMine, kws, TfliteOracle.Kernels.XNNPACK);
-        int kB = oracleTop1(kwsMine, kws, TfliteOracle.Kernels.BUILTIN);
+        int kX = OracleRuns.top1(kwsMine, kws, TfliteOracle.Kernels.XNNPACK);
+        int kB = OracleRuns.top1(kwsMine, kws, TfliteOracle.Kernels.BUILTIN);
         int kQ = quantaTop1(TfliteReader.read(kwsMine), kws);
-        int kConvX = oracleTop1(kwsConv, kws, TfliteOracle.Kernels.XNNPACK);
-        int kConvB = oracleTop1(kwsConv, kws, TfliteOracle.Kernels.BUILTIN);
-        row("KWS DS-CNN", "1000 kws01", pct(oracleTop1(kwsFloat, kws, TfliteOracle.Kernels.XNNPACK), 1000)
+        int kConvX = OracleRuns.top1(kwsConv, kws, TfliteOracle.Kernels.XNNPACK);
+        int kConvB = OracleRuns.top1(kwsConv, kws, TfliteOracle.Kernels.BUILTIN);
+        row("KWS DS-CNN", "1000 kws01", pct(OracleRuns.top1(kwsFloat, kws, TfliteOracle.Kernels.XNNPACK), 1000)
                 + " (hybrid file)", pct(kConvX, 1000) + " / " + pct(kConvB, 1000), pct(kQ, 1000),
                 pct(kX, 1000) + " / " + pct(kB, 1000), size(kwsFloat) + " / " + size(kwsConv) + " / " + size(kwsMine));
         assertThat(kX).isGreaterThanOrEqualTo(kConvX);
@@ -240,13 +185,13 @@ class AccuracyTableIT {
         Path mnistMine = quantaInt8(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"), mnist, "mnist.tflite");
         int mQ = quantaTop1(TfliteReader.read(mnistMine), mnist);
         row("MNIST MLP (Keras .h5)", "10000", pct(quantaTop1(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"),
-                mnist), 10000), "—", pct(mQ, 10000), pct(oracleTop1(mnistMine, mnist, TfliteOracle.Kernels.XNNPACK),
+                mnist), 10000), "—", pct(mQ, 10000), pct(OracleRuns.top1(mnistMine, mnist, TfliteOracle.Kernels.XNNPACK),
                 10000), size(Fixtures.require("mnist/keras_mlp/mnist.h5")) + " / — / " + size(mnistMine));
         Dataset fashion = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
         Path lenetMine = quantaInt8(KerasFixtureModels.lenet(), fashion, "lenet.tflite");
         int fQ = quantaTop1(TfliteReader.read(lenetMine), fashion);
         row("Fashion LeNet (JSON + weights)", "10000", pct(quantaTop1(KerasFixtureModels.lenet(), fashion), 10000),
-                "—", pct(fQ, 10000), pct(oracleTop1(lenetMine, fashion, TfliteOracle.Kernels.XNNPACK), 10000),
+                "—", pct(fQ, 10000), pct(OracleRuns.top1(lenetMine, fashion, TfliteOracle.Kernels.XNNPACK), 10000),
                 size(Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5")) + " / — / "
                         + size(lenetMine));
 
@@ -255,8 +200,8 @@ class AccuracyTableIT {
         Path lstmFloat = Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite");
         Path lstmInt8 = Fixtures.require("tflite-micro/mnist_lstm/trained_lstm_int8.tflite");
         row("mnist_lstm (tflite-micro)", "10000", pct(quantaTop1(ModelFiles.load(lstmFloat), lstm, 1), 10000)
-                + " in Quanta", pct(oracleTop1(lstmInt8, lstm, TfliteOracle.Kernels.XNNPACK), 10000) + " / "
-                + pct(oracleTop1(lstmInt8, lstm, TfliteOracle.Kernels.BUILTIN), 10000) + " (its int8 in Quanta: "
+                + " in Quanta", pct(OracleRuns.top1(lstmInt8, lstm, TfliteOracle.Kernels.XNNPACK), 10000) + " / "
+                + pct(OracleRuns.top1(lstmInt8, lstm, TfliteOracle.Kernels.BUILTIN), 10000) + " (its int8 in Quanta: "
                 + pct(quantaTop1(ModelFiles.load(lstmInt8), lstm, 1), 10000) + ")", "— (LSTM quantization not yet)", "—",
                 size(lstmFloat) + " / " + size(lstmInt8) + " / —");
 

@@ -11,9 +11,6 @@ import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -69,20 +66,6 @@ class OracleAgreementIT {
         assertThat(err[0]).isLessThanOrEqualTo(1e-4);
     }
 
-    /** The 196 windows of 640 floats (stride 128) of the normal_id_01 clip. */
-    private static float[] adWindows() throws IOException {
-        byte[] raw = Files.readAllBytes(Fixtures.require("mlperf-tiny/ad/normal_id_01_00000000_hist_librosa.bin"));
-        float[] frames = new float[raw.length / 4];
-        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(frames);
-        int windows = (frames.length - 640) / 128 + 1;
-        assertThat(windows).isEqualTo(196);
-        float[] inputs = new float[windows * 640];
-        for (int w = 0; w < windows; w++) {
-            System.arraycopy(frames, w * 128, inputs, w * 640, 640);
-        }
-        return inputs;
-    }
-
     /**
      * ad01_fp32.tflite is not an exact twin of ad01.h5: reading its buffers shows every kernel equal to the Keras
      * kernel with BatchNormalization folded in (γ/√(σ²+ε), ε = 0.001), but every folded bias equal to
@@ -93,7 +76,8 @@ class OracleAgreementIT {
      */
     @Test
     void adReconstructionWithinRelative1e4OnTheNormalClip() throws IOException {
-        float[] inputs = adWindows();
+        float[] inputs = RandomData.adWindows().features();
+        assertThat(inputs.length).isEqualTo(196 * 640);
         Model keras = KerasFixtureModels.model("mlperf-tiny/ad/ad01.h5");
         Model asConverted = withoutDenseBiasBeforeBatchNorm(keras);
         double[] err = compare(asConverted, "mlperf-tiny/ad/ad01_fp32.tflite", inputs, 196, 640);

@@ -5,16 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
-import dev.quanta.eval.InputQuantizer;
-import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
-import dev.quanta.ir.Tensor;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
-import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
@@ -32,47 +28,6 @@ class QuantizationAcceptanceIT {
     @TempDir
     Path tmp;
 
-    /** Top-1 of a written .tflite in the official runtime on float samples (quantized with the input's params). */
-    static int oracleTop1(Path tflite, Model written, Dataset data, TfliteOracle.Kernels kernels) {
-        Tensor in = written.inputs().get(0);
-        Tensor out = written.outputs().get(0);
-        int correct = 0;
-        float[] x = new float[data.sampleSize()];
-        try (TfliteOracle o = TfliteOracle.open(tflite, kernels, 1)) {
-            for (int s = 0; s < data.size(); s++) {
-                data.copySample(s, x, 0);
-                float[] scores;
-                if (in.dtype() == DType.FLOAT32) {
-                    o.setInput(0, x);
-                } else {
-                    Object q = InputQuantizer.quantize(x, in);
-                    if (q instanceof byte[] b) {
-                        o.setInput(0, b);
-                    } else {
-                        o.setInput(0, (short[]) q);
-                    }
-                }
-                o.invoke();
-                scores = switch (out.dtype()) {
-                    case FLOAT32 -> o.outputFloat(0);
-                    case INT8, UINT8 -> InputQuantizer.dequantize(o.outputInt8(0), out);
-                    case INT16 -> InputQuantizer.dequantize(o.outputInt16(0), out);
-                    default -> throw new IllegalStateException(out.dtype().name());
-                };
-                int best = 0;
-                for (int j = 1; j < scores.length; j++) {
-                    if (scores[j] > scores[best]) {
-                        best = j;
-                    }
-                }
-                if (best == data.label(s)) {
-                    correct++;
-                }
-            }
-        }
-        return correct;
-    }
-
     private static EvaluationResult quanta(Model m, Dataset d) {
         return Evaluator.evaluate(m, d, Evaluator.Options.defaults().withBatchSize(50).withThreads(2),
                 Evaluator.Progress.NONE);
@@ -89,8 +44,8 @@ class QuantizationAcceptanceIT {
         Model written = TfliteReader.read(out);
 
         int inQuanta = quanta(written, images).correct();
-        int xnnpack = oracleTop1(out, written, images, TfliteOracle.Kernels.XNNPACK);
-        int builtin = oracleTop1(out, written, images, TfliteOracle.Kernels.BUILTIN);
+        int xnnpack = OracleRuns.top1(out, images, TfliteOracle.Kernels.XNNPACK);
+        int builtin = OracleRuns.top1(out, images, TfliteOracle.Kernels.BUILTIN);
         System.out.printf("IC int8 (Quanta, calibrated on 100 images): Quanta %d/200, TFLite XNNPACK %d/200, "
                 + "built-in %d/200; file %d B (converter's int8: 98,496 B; its top-1 170 XNNPACK / 173 built-in)%n",
                 inQuanta, xnnpack, builtin, Files.size(out));
@@ -131,7 +86,7 @@ class QuantizationAcceptanceIT {
                     Files.size(out));
             if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
                 assertThat(correct).isGreaterThanOrEqualTo(9719 - 30);
-                assertThat(oracleTop1(out, written, test.limit(2000), TfliteOracle.Kernels.XNNPACK))
+                assertThat(OracleRuns.top1(out, test.limit(2000), TfliteOracle.Kernels.XNNPACK))
                         .isEqualTo(quanta(written, test.limit(2000)).correct());
             }
             assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(9600);

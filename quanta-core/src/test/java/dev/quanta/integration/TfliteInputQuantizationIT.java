@@ -48,8 +48,8 @@ class TfliteInputQuantizationIT {
         Model written = TfliteReader.read(out);
         int quanta = Evaluator.evaluate(written, kws, Evaluator.Options.defaults().withThreads(2),
                 Evaluator.Progress.NONE).correct();
-        int xnnpack = QuantizationAcceptanceIT.oracleTop1(out, written, kws, TfliteOracle.Kernels.XNNPACK);
-        int builtin = QuantizationAcceptanceIT.oracleTop1(out, written, kws, TfliteOracle.Kernels.BUILTIN);
+        int xnnpack = OracleRuns.top1(out, kws, TfliteOracle.Kernels.XNNPACK);
+        int builtin = OracleRuns.top1(out, kws, TfliteOracle.Kernels.BUILTIN);
         System.out.printf("KWS int8 (Quanta, from kws_ref_model_float32.tflite, 100 calibration samples): Quanta "
                 + "%d/1000, TFLite XNNPACK %d, built-in %d; %d B (converter's int8: 902 / 901, 53,936 B)%n", quanta,
                 xnnpack, builtin, Files.size(out));

@@ -162,18 +162,8 @@ class WrittenModelConformanceIT {
     }
 
     private static float[] run(TfliteOracle o, Object input, Tensor out) {
-        switch (input) {
-            case float[] f -> o.setInput(0, f);
-            case byte[] b -> o.setInput(0, b);
-            case short[] s -> o.setInput(0, s);
-            default -> throw new IllegalArgumentException();
-        }
+        OracleRuns.setInput(o, input);
         o.invoke();
-        return switch (out.dtype()) {
-            case FLOAT32 -> o.outputFloat(0);
-            case INT8, UINT8 -> InputQuantizer.dequantize(o.outputInt8(0), out);
-            case INT16 -> InputQuantizer.dequantize(o.outputInt16(0), out);
-            default -> throw new IllegalStateException(out.dtype().name());
-        };
+        return OracleRuns.output(o, out);
     }
 }
