@@ -9,7 +9,11 @@ public enum DType {
     INT16(2),
     INT32(4),
     INT64(8),
-    BOOL(1);
+    BOOL(1),
+    /** Unsigned 32-bit integers (held in an {@code int[]}, read as unsigned). */
+    UINT32(4),
+    /** Unsigned 64-bit integers (held in a {@code long[]}, read as unsigned). */
+    UINT64(8);
 
     private final int byteSize;
 

@@ -109,4 +109,43 @@ public sealed interface OpAttributes {
 
     /** PAD with zeros: {@code paddings[axis] = {before, after}} for every axis of the input. */
     record Pad(int[][] paddings) implements OpAttributes {}
+
+    /** MUL and DIV: the element-wise op, then a fused activation. */
+    record Arithmetic(Activation activation) implements OpAttributes {}
+
+    /**
+     * STRIDED_SLICE as TFLite's StridedSliceOptions: per axis {@code begin}, {@code end} and {@code strides} (from the
+     * op's constant inputs); bit i of {@code beginMask}/{@code endMask} ignores begin/end of axis i (the full range);
+     * bit i of {@code shrinkAxisMask} drops axis i (which must then be a single element); {@code offset} makes end
+     * relative to begin. Ellipsis and new-axis masks are not supported.
+     */
+    record StridedSlice(int[] begin, int[] end, int[] strides, int beginMask, int endMask, int shrinkAxisMask,
+            boolean offset) implements OpAttributes {}
+
+    /** SIGNAL_WINDOW: y = saturate16((x · w) >> shift), the window w repeating along the input. */
+    record SignalWindow(int shift) implements OpAttributes {}
+
+    /** SIGNAL_RFFT: real FFT of length {@code fftLength} of each zero-padded last-axis row. */
+    record SignalRfft(int fftLength) implements OpAttributes {}
+
+    /** SIGNAL_ENERGY: |X_k|² for {@code startIndex ≤ k < endIndex}; other bins are 0. */
+    record SignalEnergy(int startIndex, int endIndex) implements OpAttributes {}
+
+    /** SIGNAL_FILTER_BANK with {@code numChannels} output channels. */
+    record SignalFilterBank(int numChannels) implements OpAttributes {}
+
+    /**
+     * SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION: a per-channel noise estimate (low-pass filter of the signal, even
+     * channels with {@code smoothing}, odd ones with the alternate coefficients; scale 2^spectralSubtractionBits)
+     * subtracted from the signal, never below {@code minSignalRemaining} of it.
+     */
+    record SignalSpectralSubtraction(int numChannels, long smoothing, long oneMinusSmoothing,
+            long alternateSmoothing, long alternateOneMinusSmoothing, long minSignalRemaining, int smoothingBits,
+            int spectralSubtractionBits, boolean clamping) implements OpAttributes {}
+
+    /** SIGNAL_PCAN: per-channel automatic gain control; {@code snrShift} scales the gain·signal product. */
+    record SignalPcan(int snrShift) implements OpAttributes {}
+
+    /** SIGNAL_FILTER_BANK_LOG: y = min(32767, log(x · 2^inputCorrectionBits) · outputScale) in fixed point. */
+    record SignalFilterBankLog(int inputCorrectionBits, int outputScale) implements OpAttributes {}
 }

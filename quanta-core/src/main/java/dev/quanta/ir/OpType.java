@@ -27,6 +27,16 @@ package dev.quanta.ir;
  *       (input, 4 input weights, 4 recurrent weights, 3 peepholes, 4 gate biases, projection weights and bias,
  *       activation state, cell state, 4 layer-norm coefficients; absent optional inputs and the two states
  *       are left out of the op's inputs, see {@link OpAttributes.Lstm}); states start at zero for every run.
+ *   <li>{@link #CAST}: converts the element type (C++ {@code static_cast}: integers wrap, floats truncate toward
+ *       zero).
+ *   <li>{@link #STRIDED_SLICE}: y = x[begin:end:stride] per axis with TensorFlow's masks
+ *       ({@link OpAttributes.StridedSlice}).
+ *   <li>{@link #MUL}, {@link #DIV}, {@link #MINIMUM}, {@link #MAXIMUM}: element-wise with NumPy broadcasting;
+ *       integer DIV truncates toward zero.
+ *   <li>The {@code SIGNAL_*} ops: tflite-micro's audio front end (custom ops of its signal library), integer
+ *       arithmetic bit for bit as tflite-micro; see {@code dev.quanta.kernels.signal}.
+ *       {@link #SIGNAL_FFT_AUTO_SCALE} and {@link #SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION} have two outputs, and the
+ *       latter keeps its noise estimate from one run to the next (as tflite-micro does).
  * </ul>
  */
 public enum OpType {
@@ -51,5 +61,25 @@ public enum OpType {
     QUANTIZE,
     DEQUANTIZE,
     TRANSPOSE,
-    UNIDIRECTIONAL_SEQUENCE_LSTM
+    UNIDIRECTIONAL_SEQUENCE_LSTM,
+    CAST,
+    STRIDED_SLICE,
+    MUL,
+    DIV,
+    MINIMUM,
+    MAXIMUM,
+    SIGNAL_WINDOW,
+    SIGNAL_FFT_AUTO_SCALE,
+    SIGNAL_RFFT,
+    SIGNAL_ENERGY,
+    SIGNAL_FILTER_BANK,
+    SIGNAL_FILTER_BANK_SQUARE_ROOT,
+    SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
+    SIGNAL_PCAN,
+    SIGNAL_FILTER_BANK_LOG;
+
+    /** True for tflite-micro's signal-library ops (custom ops in a {@code .tflite} file). */
+    public boolean isSignal() {
+        return name().startsWith("SIGNAL_");
+    }
 }

@@ -27,7 +27,135 @@ public final class ShapeInference {
             case PAD -> pad(x, ((OpAttributes.Pad) attrs).paddings());
             case TRANSPOSE -> transpose(x, ((OpAttributes.Transpose) attrs).perm());
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(x, inputs, (OpAttributes.Lstm) attrs);
+            case CAST -> x;
+            case STRIDED_SLICE -> stridedSlice(x, (OpAttributes.StridedSlice) attrs).shape();
+            case MUL, DIV, MINIMUM, MAXIMUM -> broadcast(x, inputs.get(1).shape());
+            default -> inferAll(type, attrs, inputs).get(0);
         };
+    }
+
+    /**
+     * The shapes of every output of {@code type}; one for all ops but SIGNAL_FFT_AUTO_SCALE (the scaled signal and
+     * the scalar shift) and SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate).
+     */
+    public static List<Shape> inferAll(OpType type, OpAttributes attrs, List<Tensor> inputs) {
+        if (!type.isSignal()) {
+            return List.of(infer(type, attrs, inputs));
+        }
+        Shape x = inputs.get(0).shape();
+        return switch (type) {
+            case SIGNAL_WINDOW -> {
+                Shape w = inputs.get(1).shape();
+                requireRank(w, 1, "window");
+                if (x.rank() < 1 || w.dim(0) < 1 || x.dim(-1) % w.dim(0) != 0) {
+                    throw new IllegalArgumentException("input " + x + " is not a whole number of windows of "
+                            + w.dim(0));
+                }
+                yield List.of(x);
+            }
+            case SIGNAL_FFT_AUTO_SCALE -> {
+                requireRank(x, 1, "input");
+                yield List.of(x, Shape.of());
+            }
+            case SIGNAL_RFFT -> {
+                int n = ((OpAttributes.SignalRfft) attrs).fftLength();
+                if (x.rank() < 1 || x.dim(-1) > n) {
+                    throw new IllegalArgumentException("input " + x + " is longer than the FFT length " + n);
+                }
+                int[] d = x.dims();
+                d[d.length - 1] = n + 2;
+                yield List.of(Shape.of(d));
+            }
+            case SIGNAL_ENERGY -> {
+                requireRank(x, 1, "spectrum");
+                OpAttributes.SignalEnergy a = (OpAttributes.SignalEnergy) attrs;
+                int bins = x.dim(0) / 2;
+                if (x.dim(0) % 2 != 0 || a.startIndex() < 0 || a.endIndex() > bins || a.startIndex() > a.endIndex()) {
+                    throw new IllegalArgumentException("bins [" + a.startIndex() + ", " + a.endIndex()
+                            + ") do not fit a spectrum of " + x.dim(0) + " values");
+                }
+                yield List.of(Shape.of(bins));
+            }
+            case SIGNAL_FILTER_BANK -> {
+                requireRank(x, 1, "input");
+                yield List.of(Shape.of(((OpAttributes.SignalFilterBank) attrs).numChannels()));
+            }
+            case SIGNAL_FILTER_BANK_SQUARE_ROOT, SIGNAL_FILTER_BANK_LOG, SIGNAL_PCAN -> {
+                requireRank(x, 1, "input");
+                yield List.of(x);
+            }
+            case SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION -> {
+                requireRank(x, 1, "input");
+                int channels = ((OpAttributes.SignalSpectralSubtraction) attrs).numChannels();
+                if (x.dim(0) != channels) {
+                    throw new IllegalArgumentException("input " + x + " does not have the " + channels + " channels");
+                }
+                yield List.of(x, x);
+            }
+            default -> throw new IllegalStateException(type.name());
+        };
+    }
+
+    /** The slice of each axis: start, stride and count, and the output shape (shrunk axes dropped). */
+    public record SliceGeometry(int[] start, int[] stride, int[] count, Shape shape) {}
+
+    /**
+     * TFLite's STRIDED_SLICE geometry: negative begin/end count from the end, then clamp to [0, dim] (or [-1,
+     * dim − 1] for negative strides); masked begin/end take the full range; a shrunk axis keeps one element.
+     */
+    public static SliceGeometry stridedSlice(Shape x, OpAttributes.StridedSlice a) {
+        int rank = x.rank();
+        if (a.begin().length != rank || a.end().length != rank || a.strides().length != rank) {
+            throw new IllegalArgumentException("begin/end/strides of lengths " + a.begin().length + "/"
+                    + a.end().length + "/" + a.strides().length + " do not fit input " + x);
+        }
+        int[] start = new int[rank];
+        int[] stride = new int[rank];
+        int[] count = new int[rank];
+        int[] out = new int[rank];
+        int k = 0;
+        for (int i = 0; i < rank; i++) {
+            int dim = x.dim(i);
+            if (dim == Shape.DYNAMIC) {
+                throw new IllegalArgumentException("cannot slice the dynamic axis " + i + " of " + x);
+            }
+            int st = a.strides()[i];
+            if (st == 0) {
+                throw new IllegalArgumentException("stride of axis " + i + " is 0");
+            }
+            boolean shrink = (a.shrinkAxisMask() >> i & 1) != 0;
+            long b = a.begin()[i];
+            long e = a.offset() ? b + a.end()[i] : a.end()[i];
+            if (shrink) {
+                b = b < 0 ? b + dim : b;
+                if (b < 0 || b >= dim) {
+                    throw new IllegalArgumentException("index " + a.begin()[i] + " of shrunk axis " + i
+                            + " is out of range for " + x);
+                }
+                start[i] = (int) b;
+                stride[i] = 1;
+                count[i] = 1;
+                continue;
+            }
+            long lo = st > 0 ? 0 : -1;
+            long hi = st > 0 ? dim : dim - 1;
+            if ((a.beginMask() >> i & 1) != 0) {
+                b = st > 0 ? lo : hi;
+            } else {
+                b = Math.max(lo, Math.min(hi, b < 0 ? b + dim : b));
+            }
+            if ((a.endMask() >> i & 1) != 0) {
+                e = st > 0 ? hi : lo;
+            } else {
+                e = Math.max(lo, Math.min(hi, e < 0 ? e + dim : e));
+            }
+            long n = st > 0 ? (e - b + st - 1) / st : (b - e - st - 1) / -st;
+            start[i] = (int) b;
+            stride[i] = st;
+            count[i] = (int) Math.max(0, n);
+            out[k++] = count[i];
+        }
+        return new SliceGeometry(start, stride, count, Shape.of(Arrays.copyOf(out, k)));
     }
 
     private static void requireRank(Shape s, int rank, String what) {
@@ -190,17 +318,18 @@ public final class ShapeInference {
     private static Shape concat(List<Tensor> inputs, int axis) {
         Shape first = inputs.get(0).shape();
         int ax = axis < 0 ? axis + first.rank() : axis;
-        if (ax <= 0 || ax >= first.rank()) {
+        if (ax < 0 || ax >= first.rank() || (ax == 0 && first.isDynamic())) {
             throw new IllegalArgumentException("concatenation axis " + axis + " does not fit " + first);
         }
         int[] out = first.dims();
         for (int k = 1; k < inputs.size(); k++) {
             Shape s = inputs.get(k).shape();
-            if (s.rank() != first.rank()) {
+            if (s.rank() != first.rank() || (ax == 0 && s.isDynamic())) {
                 throw new IllegalArgumentException("cannot concatenate " + first + " and " + s);
             }
-            for (int i = 1; i < s.rank(); i++) {
-                if (i != ax && s.dim(i) != first.dim(i)) {
+            for (int i = 0; i < s.rank(); i++) {
+                boolean batch = i == 0 && (s.dim(0) == Shape.DYNAMIC || first.dim(0) == Shape.DYNAMIC);
+                if (i != ax && !batch && s.dim(i) != first.dim(i)) {
                     throw new IllegalArgumentException("cannot concatenate " + first + " and " + s
                             + " along axis " + axis);
                 }

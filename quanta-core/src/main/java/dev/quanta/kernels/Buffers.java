@@ -20,8 +20,8 @@ public final class Buffers {
             case FLOAT32 -> new float[n];
             case INT8, UINT8, BOOL -> new byte[n];
             case INT16, FLOAT16 -> new short[n];
-            case INT32 -> new int[n];
-            case INT64 -> new long[n];
+            case INT32, UINT32 -> new int[n];
+            case INT64, UINT64 -> new long[n];
         };
     }
 
@@ -41,12 +41,12 @@ public final class Buffers {
                 b.asShortBuffer().get(s);
                 yield s;
             }
-            case INT32 -> {
+            case INT32, UINT32 -> {
                 int[] v = new int[n];
                 b.asIntBuffer().get(v);
                 yield v;
             }
-            case INT64 -> {
+            case INT64, UINT64 -> {
                 long[] v = new long[n];
                 b.asLongBuffer().get(v);
                 yield v;
@@ -100,6 +100,8 @@ public final class Buffers {
                         case INT16 -> ((short[]) array)[i];
                         case INT32 -> ((int[]) array)[i];
                         case INT64 -> ((long[]) array)[i];
+                        case UINT32 -> Integer.toUnsignedLong(((int[]) array)[i]);
+                        case UINT64 -> ((long[]) array)[i]; // values past 2^63 are not expected here
                         default -> throw new IllegalStateException(dtype.name());
                     };
                     out[i] = scales[c] * (q - zps[c]);

@@ -62,7 +62,7 @@ public final class FloatKernels {
             case PAD -> new PadFloat(x, xs, y, ys, op.attrs(OpAttributes.Pad.class).paddings());
             case TRANSPOSE -> new TransposeFloat(x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> LstmFloat.create(op, buffer, shape);
-            case QUANTIZE, DEQUANTIZE -> throw new UnsupportedOperationException(
+            default -> throw new UnsupportedOperationException(
                     op.describe() + ": " + op.type() + " has no float32 kernel");
         };
     }

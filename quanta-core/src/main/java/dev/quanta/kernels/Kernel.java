@@ -9,4 +9,10 @@ package dev.quanta.kernels;
 public interface Kernel {
     /** Computes the op's output from its bound inputs. */
     void run(Parallel parallel);
+
+    /**
+     * Clears state the kernel carries from one run to the next (tflite-micro's spectral subtraction keeps a noise
+     * estimate); most kernels have none.
+     */
+    default void reset() {}
 }

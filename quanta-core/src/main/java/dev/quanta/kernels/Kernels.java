@@ -18,10 +18,7 @@ public final class Kernels {
      * @throws UnsupportedOperationException naming the op when no kernel handles its types
      */
     public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
-        if (isFloat(op)) {
-            return FloatKernels.create(op, t -> (float[]) buffer.apply(t), shape);
-        }
-        return QuantizedKernels.create(op, buffer, shape);
+        return create(op, buffer, shape, QuantizedPath.XNNPACK);
     }
 
     /**
@@ -30,6 +27,12 @@ public final class Kernels {
      */
     public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape,
             QuantizedPath path) {
+        if (op.type().isSignal()) {
+            return dev.quanta.kernels.signal.SignalKernels.create(op, buffer, shape);
+        }
+        if (TensorOps.handles(op)) {
+            return TensorOps.create(op, buffer, shape);
+        }
         if (isFloat(op)) {
             return FloatKernels.create(op, t -> (float[]) buffer.apply(t), shape);
         }

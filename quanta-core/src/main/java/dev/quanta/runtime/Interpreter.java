@@ -23,7 +23,8 @@ import java.util.Map;
  * per activation and binds a kernel per op, packing weights for it; {@link #run} then only computes. A dynamic
  * batch dimension starts at 1. Results do not depend on {@link Options#setNumThreads}.
  *
- * <p>An interpreter is not thread-safe: use one per thread. Close it to stop its worker threads.
+ * <p>An interpreter is not thread-safe: use one per thread. Close it to stop its worker threads. Kernels with state
+ * across runs (tflite-micro's audio front end) keep it per interpreter; see {@link #resetVariableTensors}.
  */
 public final class Interpreter implements AutoCloseable {
 
@@ -184,28 +185,36 @@ public final class Interpreter implements AutoCloseable {
                     ins.add(concrete.get(t));
                 }
             }
-            Shape out;
+            List<Shape> outs;
             try {
-                out = ShapeInference.infer(op.type(), op.attributes(), ins);
+                outs = ShapeInference.inferAll(op.type(), op.attributes(), ins);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": " + e.getMessage(), e);
             }
-            if (out.elementCount() > MAX_TENSOR_ELEMENTS) {
-                throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": output " + out
-                        + " has " + out.elementCount() + " elements, more than the " + MAX_TENSOR_ELEMENTS
-                        + " an interpreter tensor may hold");
+            for (int k = 0; k < outs.size(); k++) {
+                Shape out = outs.get(k);
+                if (out.elementCount() > MAX_TENSOR_ELEMENTS) {
+                    throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": output " + out
+                            + " has " + out.elementCount() + " elements, more than the " + MAX_TENSOR_ELEMENTS
+                            + " an interpreter tensor may hold");
+                }
+                Tensor o = op.output(k);
+                concrete.put(o, o.withShape(out));
+                shapes.put(o, out.dims());
             }
-            Tensor o = op.output(0);
-            concrete.put(o, o.withShape(out));
-            shapes.put(o, out.dims());
-            if (allConstant) {
+            if (allConstant && outs.size() == 1 && !op.type().isSignal()) {
                 // constant folding (e.g. DEQUANTIZE of float16 weights): computed once, shared by every
                 // interpreter of the model, and read by the next kernels as weights
+                Tensor o = op.output(0);
+                Shape out = outs.get(0);
                 buffers.put(o, model.derived(o, () -> fold(op, out)));
                 folded.add(o);
                 continue;
             }
-            buffers.put(o, Buffers.allocate(o.dtype(), Math.toIntExact(out.elementCount())));
+            for (int k = 0; k < outs.size(); k++) {
+                buffers.put(op.output(k), Buffers.allocate(op.output(k).dtype(),
+                        Math.toIntExact(outs.get(k).elementCount())));
+            }
             try {
                 kernels.add(Kernels.create(op, buffers::get, shapes::get, kernelPath));
             } catch (UnsupportedOperationException e) {
@@ -219,6 +228,20 @@ public final class Interpreter implements AutoCloseable {
             }
         }
         prepared = true;
+    }
+
+    /**
+     * Clears the state that stateful kernels carry from one run to the next, as a fresh interpreter has it. Only
+     * tflite-micro's spectral subtraction (the noise estimate of its audio front end) keeps such state; call this
+     * between independent audio clips. (TFLite's Java {@code Interpreter} has the same method for variable
+     * tensors; Quanta's LSTM starts from zero states on every run and needs no reset.)
+     */
+    public void resetVariableTensors() {
+        if (prepared) {
+            for (Kernel k : kernels) {
+                k.reset();
+            }
+        }
     }
 
     /** Evaluates an op whose inputs are all constant (or folded) into a fresh array. */

@@ -59,6 +59,18 @@ interface OpContext {
     /** Adds the IR op whose output is the operator's (first) output tensor; null inputs are left out. */
     void produce(OpType type, OpAttributes attrs, Tensor... inputs);
 
+    /** Adds the IR op whose outputs are all the operator's output tensors, in order; null inputs are left out. */
+    void produceAll(OpType type, OpAttributes attrs, Tensor... inputs);
+
+    /** Number of output tensors the operator lists. */
+    int outputCount();
+
+    /**
+     * The custom options of a custom op, decoded as a FlexBuffer map (tflite-micro's convention); fails when
+     * they are absent or malformed.
+     */
+    com.google.flatbuffers.FlexBuffers.Map customOptions();
+
     /** An error naming the file and this operator. */
     QuantaException error(String problem);
 

@@ -79,6 +79,36 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.QUANTIZE, TfliteExporters::quantize);
         EXPORTERS.put(OpType.DEQUANTIZE, TfliteExporters::dequantize);
         EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, TfliteLstm::write);
+        EXPORTERS.put(OpType.CAST, (op, c) -> new Exported(TfliteSchema.OP_CAST, 1, in(op, c), TfliteSchema.BO_NONE,
+                null));
+        EXPORTERS.put(OpType.STRIDED_SLICE, TfliteExporters::stridedSlice);
+        EXPORTERS.put(OpType.MUL, (op, c) -> arithmetic(op, c, TfliteSchema.OP_MUL, TfliteSchema.BO_MUL));
+        EXPORTERS.put(OpType.DIV, (op, c) -> arithmetic(op, c, TfliteSchema.OP_DIV, TfliteSchema.BO_DIV));
+        EXPORTERS.put(OpType.MINIMUM, (op, c) -> new Exported(TfliteSchema.OP_MINIMUM, 1, in(op, c),
+                TfliteSchema.BO_MAXIMUM_MINIMUM, TfliteOptions::writeEmpty));
+        EXPORTERS.put(OpType.MAXIMUM, (op, c) -> new Exported(TfliteSchema.OP_MAXIMUM, 1, in(op, c),
+                TfliteSchema.BO_MAXIMUM_MINIMUM, TfliteOptions::writeEmpty));
+    }
+
+    /** MUL and DIV (version 1: float32 and int32). */
+    private static Exported arithmetic(Op op, Context c, int code, int optionsType) {
+        TfliteOptions.Arithmetic o = new TfliteOptions.Arithmetic(optionsType,
+                act(op.attrs(OpAttributes.Arithmetic.class).activation()));
+        return new Exported(code, 1, in(op, c), optionsType, o::write);
+    }
+
+    /** STRIDED_SLICE: begin, end and strides as INT32 constant inputs 1–3. */
+    private static Exported stridedSlice(Op op, Context c) {
+        OpAttributes.StridedSlice a = op.attrs(OpAttributes.StridedSlice.class);
+        String name = op.output(0).name();
+        int rank = a.begin().length;
+        int[] inputs = {c.index(op.input(0)), c.int32Constant(name + "/begin", new int[] {rank}, a.begin()),
+                c.int32Constant(name + "/end", new int[] {rank}, a.end()),
+                c.int32Constant(name + "/strides", new int[] {rank}, a.strides())};
+        TfliteOptions.StridedSlice o = new TfliteOptions.StridedSlice(a.beginMask(), a.endMask(), 0, 0,
+                a.shrinkAxisMask(), a.offset());
+        return new Exported(TfliteSchema.OP_STRIDED_SLICE, a.offset() ? 8 : 1, inputs, TfliteOptions.StridedSlice.TYPE,
+                o::write);
     }
 
     /**
@@ -95,6 +125,10 @@ final class TfliteExporters {
             case BATCH_NORM -> "fold BatchNorm first (into the preceding convolution or dense layer), as the TFLite"
                     + " converter does";
             case IDENTITY -> "remove identities first, as the TFLite converter does";
+            case SIGNAL_WINDOW, SIGNAL_FFT_AUTO_SCALE, SIGNAL_RFFT, SIGNAL_ENERGY, SIGNAL_FILTER_BANK,
+                    SIGNAL_FILTER_BANK_SQUARE_ROOT, SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION, SIGNAL_PCAN,
+                    SIGNAL_FILTER_BANK_LOG -> "Quanta reads and runs tflite-micro's signal (custom) ops but does not"
+                    + " write them";
             default -> "no TFLite operator is known for it";
         };
         throw new QuantaException(op.describe() + ": " + op.type() + " has no TFLite op; " + hint);

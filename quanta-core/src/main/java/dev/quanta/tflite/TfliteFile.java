@@ -39,9 +39,12 @@ final class TfliteFile {
         }
     }
 
-    /** An Operator table; {@code options} is the builtin options table, or null. */
+    /**
+     * An Operator table; {@code options} is the builtin options table, or null; {@code customOptions} the custom
+     * options bytes (a FlexBuffer for custom ops), or null.
+     */
     record OperatorDef(int index, long opcodeIndex, int[] inputs, int[] outputs, int optionsType, FbTable options,
-            int[] intermediates) {
+            int[] intermediates, byte[] customOptions) {
         /** Number of intermediate tensors (the integer LSTM's). */
         int intermediateCount() {
             return intermediates.length;
@@ -85,6 +88,15 @@ final class TfliteFile {
         }
         List<FbTable> buffers = model.tables(ModelF.BUFFERS, "buffers", "buffer");
         return new TfliteFile(src, model, buffers);
+    }
+
+    /** {@code s} with non-printable characters escaped, cut to {@code max} characters (null: "null"). */
+    static String printable(String s, int max) {
+        if (s == null) {
+            return "null";
+        }
+        String p = printable(s);
+        return p.length() <= max ? p : p.substring(0, max) + "…";
     }
 
     private static String printable(String s) {
@@ -145,7 +157,7 @@ final class TfliteFile {
             int[] out = t.ints(OperatorF.OUTPUTS, "outputs");
             operators.add(new OperatorDef(i, t.uint32(OperatorF.OPCODE_INDEX, 0, "opcode_index"),
                     in == null ? new int[0] : in, out == null ? new int[0] : out, optionsType, options,
-                    intermediates(t)));
+                    intermediates(t), t.bytes(OperatorF.CUSTOM_OPTIONS, "custom_options")));
         }
         int[] inputs = sg.ints(SubGraphF.INPUTS, "inputs");
         int[] outputs = sg.ints(SubGraphF.OUTPUTS, "outputs");

@@ -77,6 +77,37 @@ final class TfliteImporters {
         register(OP_PAD, TfliteImporters::pad);
         register(OP_TRANSPOSE, TfliteImporters::transpose);
         register(TfliteLstm.OP_UNIDIRECTIONAL_SEQUENCE_LSTM, TfliteLstm::read);
+        register(TfliteSchema.OP_CAST, TfliteImporters::cast);
+        register(TfliteSchema.OP_STRIDED_SLICE, TfliteImporters::stridedSlice);
+        register(TfliteSchema.OP_MUL, c -> arithmetic(c, OpType.MUL, TfliteSchema.BO_MUL));
+        register(TfliteSchema.OP_DIV, c -> arithmetic(c, OpType.DIV, TfliteSchema.BO_DIV));
+        register(TfliteSchema.OP_MINIMUM, c -> c.produce(OpType.MINIMUM, OpAttributes.None.INSTANCE, c.input(0),
+                c.input(1)));
+        register(TfliteSchema.OP_MAXIMUM, c -> c.produce(OpType.MAXIMUM, OpAttributes.None.INSTANCE, c.input(0),
+                c.input(1)));
+    }
+
+    /** CAST: the target type is the output tensor's; CastOptions (when present) only repeat the two types. */
+    private static void cast(OpContext c) {
+        c.produce(OpType.CAST, OpAttributes.None.INSTANCE, c.input(0));
+    }
+
+    /** MUL and DIV with their fused activation. */
+    private static void arithmetic(OpContext c, OpType type, int optionsType) {
+        TfliteOptions.Arithmetic o = c.options(optionsType, t -> TfliteOptions.Arithmetic.read(optionsType, t));
+        c.produce(type, new OpAttributes.Arithmetic(c.activation(o.activation())), c.input(0), c.input(1));
+    }
+
+    /** STRIDED_SLICE: begin, end and strides come from constant inputs 1–3. */
+    private static void stridedSlice(OpContext c) {
+        TfliteOptions.StridedSlice o = c.options(TfliteOptions.StridedSlice.TYPE, TfliteOptions.StridedSlice::read);
+        if (o.ellipsisMask() != 0 || o.newAxisMask() != 0) {
+            throw c.error("ellipsis_mask " + o.ellipsisMask() + " / new_axis_mask " + o.newAxisMask()
+                    + " are not supported");
+        }
+        c.produce(OpType.STRIDED_SLICE, new OpAttributes.StridedSlice(c.constantInts(1, "begin"),
+                c.constantInts(2, "end"), c.constantInts(3, "strides"), o.beginMask(), o.endMask(),
+                o.shrinkAxisMask(), o.offset()), c.input(0));
     }
 
     private static void unary(OpContext c, OpType type) {

@@ -175,6 +175,48 @@ final class TfliteOptions {
         }
     }
 
+    /** MulOptions (union member 21) and DivOptions (29): fused_activation_function (field 0). */
+    record Arithmetic(int type, int activation) {
+        static Arithmetic read(int type, FbTable t) {
+            return new Arithmetic(type, t == null ? 0 : t.int8(0, 0, "fused_activation_function"));
+        }
+
+        int write(FlatBufferBuilder b) {
+            b.startTable(1);
+            b.addByte(0, (byte) activation, 0);
+            return b.endTable();
+        }
+    }
+
+    /** StridedSliceOptions (union member 32). */
+    record StridedSlice(int beginMask, int endMask, int ellipsisMask, int newAxisMask, int shrinkAxisMask,
+            boolean offset) {
+        static final int TYPE = TfliteSchema.BO_STRIDED_SLICE;
+
+        static StridedSlice read(FbTable t) {
+            if (t == null) {
+                return new StridedSlice(0, 0, 0, 0, 0, false);
+            }
+            return new StridedSlice(t.int32(TfliteSchema.StridedSliceOptionsF.BEGIN_MASK, 0, "begin_mask"),
+                    t.int32(TfliteSchema.StridedSliceOptionsF.END_MASK, 0, "end_mask"),
+                    t.int32(TfliteSchema.StridedSliceOptionsF.ELLIPSIS_MASK, 0, "ellipsis_mask"),
+                    t.int32(TfliteSchema.StridedSliceOptionsF.NEW_AXIS_MASK, 0, "new_axis_mask"),
+                    t.int32(TfliteSchema.StridedSliceOptionsF.SHRINK_AXIS_MASK, 0, "shrink_axis_mask"),
+                    t.bool(TfliteSchema.StridedSliceOptionsF.OFFSET, false, "offset"));
+        }
+
+        int write(FlatBufferBuilder b) {
+            b.startTable(TfliteSchema.StridedSliceOptionsF.COUNT);
+            b.addInt(TfliteSchema.StridedSliceOptionsF.BEGIN_MASK, beginMask, 0);
+            b.addInt(TfliteSchema.StridedSliceOptionsF.END_MASK, endMask, 0);
+            b.addInt(TfliteSchema.StridedSliceOptionsF.ELLIPSIS_MASK, ellipsisMask, 0);
+            b.addInt(TfliteSchema.StridedSliceOptionsF.NEW_AXIS_MASK, newAxisMask, 0);
+            b.addInt(TfliteSchema.StridedSliceOptionsF.SHRINK_AXIS_MASK, shrinkAxisMask, 0);
+            b.addBoolean(TfliteSchema.StridedSliceOptionsF.OFFSET, offset, false);
+            return b.endTable();
+        }
+    }
+
     /** ReshapeOptions (union member 17); {@code newShape} is null when absent. */
     record Reshape(int[] newShape) {
         static final int TYPE = TfliteSchema.BO_RESHAPE;

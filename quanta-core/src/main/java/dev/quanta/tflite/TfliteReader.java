@@ -179,11 +179,17 @@ public final class TfliteReader {
             OperatorCode code = codes.get((int) op.opcodeIndex());
             int builtin = code.code();
             String opName = TfliteSchema.opName(builtin);
+            TfliteImporters.OpImporter importer;
             if (builtin == TfliteSchema.OP_CUSTOM) {
-                throw file.error("operator #" + op.index() + " is the custom op '" + code.customCode()
-                        + "', which is not supported");
+                importer = TfliteSignal.forName(code.customCode());
+                if (importer == null) {
+                    throw file.error("operator #" + op.index() + " is the custom op '"
+                            + TfliteFile.printable(code.customCode(), 64) + "', which is not supported");
+                }
+                opName = code.customCode();
+            } else {
+                importer = TfliteImporters.forCode(builtin);
             }
-            TfliteImporters.OpImporter importer = TfliteImporters.forCode(builtin);
             if (importer == null) {
                 throw file.error("operator #" + op.index() + ": TFLite op " + (opName.startsWith("builtin code")
                         ? opName : opName + " (builtin code " + builtin + ")") + " is not supported");
@@ -194,18 +200,24 @@ public final class TfliteReader {
                     tensorDef(index, where + " input");
                 }
             }
-            if (op.outputs().length != 1) {
-                throw file.error(where + " has " + op.outputs().length + " outputs, expected 1");
+            if (op.outputs().length < 1) {
+                throw file.error(where + " has no outputs");
             }
-            TensorDef out = tensorDef(op.outputs()[0], where + " output");
-            if (tensors[out.index()] != null) {
-                throw file.error(where + " writes " + out.describe() + ", which is already a graph input or the"
-                        + " output of an earlier operator");
+            TensorDef[] outs = new TensorDef[op.outputs().length];
+            for (int k = 0; k < outs.length; k++) {
+                outs[k] = tensorDef(op.outputs()[k], where + " output");
+                if (tensors[outs[k].index()] != null) {
+                    throw file.error(where + " writes " + outs[k].describe() + ", which is already a graph input or"
+                            + " the output of an earlier operator");
+                }
             }
-            Context c = new Context(op, opName, where, out);
+            Context c = new Context(op, opName, where, outs);
             importer.read(c);
-            if (tensors[out.index()] == null) {
-                throw new IllegalStateException("importer of " + opName + " produced no output");
+            for (TensorDef out : outs) {
+                if (tensors[out.index()] == null) {
+                    throw file.error(where + " has " + outs.length + " outputs; " + opName + " produces "
+                            + (outs.length == 1 ? "none" : "fewer"));
+                }
             }
         }
 
@@ -337,6 +349,35 @@ public final class TfliteReader {
             return out;
         }
 
+        /** Adds an op with several outputs (file tensors {@code outs}), checking each inferred shape. */
+        private void addMultiOutputOp(OpType type, OpAttributes attrs, List<Tensor> inputs, TensorDef[] outs,
+                String where, Origin origin) {
+            List<Shape> shapes;
+            try {
+                shapes = ShapeInference.inferAll(type, attrs, inputs);
+            } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+                throw new ShapeConflict(where + ": " + e.getMessage());
+            }
+            if (shapes.size() != outs.length) {
+                throw file.error(where + " has " + outs.length + " outputs but " + type + " produces "
+                        + shapes.size());
+            }
+            List<Tensor> outputs = new ArrayList<>();
+            for (int k = 0; k < outs.length; k++) {
+                int[] fileShape = checkedShape(outs[k]);
+                if (fileShape.length > 0 && !fits(shapes.get(k), fileShape)
+                        || fileShape.length == 0 && shapes.get(k).rank() != 0) {
+                    throw new ShapeConflict(where + ": output " + k + "'s shape in the file is "
+                            + Arrays.toString(fileShape) + " but the inputs give " + shapes.get(k));
+                }
+                Tensor t = new Tensor(uniqueName(outs[k]), shapes.get(k), dtype(outs[k]), null,
+                        quant(outs[k], fileShape), false);
+                tensors[outs[k].index()] = t;
+                outputs.add(t);
+            }
+            ops.add(new Op(outputs.get(0).name(), type, inputs, outputs, attrs, origin));
+        }
+
         private static boolean fits(Shape inferred, int[] file) {
             if (inferred.rank() != file.length) {
                 return false;
@@ -355,14 +396,16 @@ public final class TfliteReader {
             private final String opName;
             private final String where;
             private final TensorDef out;
+            private final TensorDef[] outs;
             private final String outName;
             private final Origin origin;
 
-            Context(OperatorDef op, String opName, String where, TensorDef out) {
+            Context(OperatorDef op, String opName, String where, TensorDef[] outs) {
                 this.op = op;
                 this.opName = opName;
                 this.where = where;
-                this.out = out;
+                this.outs = outs;
+                this.out = outs[0];
                 this.outName = uniqueName(out);
                 this.origin = new Origin(outName, opName);
             }
@@ -471,7 +514,46 @@ public final class TfliteReader {
             }
 
             @Override
+            public int outputCount() {
+                return outs.length;
+            }
+
+            @Override
+            public void produceAll(OpType type, OpAttributes attrs, Tensor... inputs) {
+                if (tensors[out.index()] != null) {
+                    throw new IllegalStateException(where + " produced twice");
+                }
+                addMultiOutputOp(type, attrs, present(inputs), outs, where, origin);
+            }
+
+            @Override
+            public com.google.flatbuffers.FlexBuffers.Map customOptions() {
+                byte[] raw = op.customOptions();
+                if (raw == null || raw.length < 3) {
+                    throw error("has no custom options (a FlexBuffer map is expected)");
+                }
+                try {
+                    com.google.flatbuffers.FlexBuffers.Reference root = com.google.flatbuffers.FlexBuffers.getRoot(
+                            new com.google.flatbuffers.ArrayReadWriteBuf(raw, raw.length));
+                    if (!root.isMap()) {
+                        throw error("custom options are not a FlexBuffer map");
+                    }
+                    com.google.flatbuffers.FlexBuffers.Map map = root.asMap();
+                    map.keys(); // touch the keys so that a malformed map fails here, not later
+                    return map;
+                } catch (RuntimeException e) {
+                    if (e instanceof QuantaException q) {
+                        throw q;
+                    }
+                    throw error("custom options (" + raw.length + " bytes) are not a valid FlexBuffer (" + e + ")");
+                }
+            }
+
+            @Override
             public void produce(OpType type, OpAttributes attrs, Tensor... inputs) {
+                if (outs.length != 1) {
+                    throw error("has " + outs.length + " outputs, expected 1");
+                }
                 if (tensors[out.index()] != null) {
                     throw new IllegalStateException(where + " produced twice");
                 }

@@ -131,6 +131,8 @@ final class TfliteSchema {
     static final int TT_BOOL = 6;
     static final int TT_INT16 = 7;
     static final int TT_INT8 = 9;
+    static final int TT_UINT64 = 12;
+    static final int TT_UINT32 = 15;
 
     private static final String[] TENSOR_TYPE_NAMES = {"FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING",
         "BOOL", "INT16", "COMPLEX64", "INT8", "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32",
@@ -151,6 +153,8 @@ final class TfliteSchema {
             case TT_BOOL -> DType.BOOL;
             case TT_INT16 -> DType.INT16;
             case TT_INT8 -> DType.INT8;
+            case TT_UINT32 -> DType.UINT32;
+            case TT_UINT64 -> DType.UINT64;
             default -> null;
         };
     }
@@ -165,6 +169,8 @@ final class TfliteSchema {
             case BOOL -> TT_BOOL;
             case INT16 -> TT_INT16;
             case INT8 -> TT_INT8;
+            case UINT32 -> TT_UINT32;
+            case UINT64 -> TT_UINT64;
         };
     }
 
@@ -179,6 +185,7 @@ final class TfliteSchema {
     static final int OP_FULLY_CONNECTED = 9;
     static final int OP_LOGISTIC = 14;
     static final int OP_MAX_POOL_2D = 17;
+    static final int OP_MUL = 18;
     static final int OP_RELU = 19;
     static final int OP_RELU6 = 21;
     static final int OP_RESHAPE = 22;
@@ -188,6 +195,11 @@ final class TfliteSchema {
     static final int OP_PAD = 34;
     static final int OP_TRANSPOSE = 39;
     static final int OP_MEAN = 40;
+    static final int OP_DIV = 42;
+    static final int OP_STRIDED_SLICE = 45;
+    static final int OP_CAST = 53;
+    static final int OP_MAXIMUM = 55;
+    static final int OP_MINIMUM = 57;
     static final int OP_LEAKY_RELU = 98;
     static final int OP_QUANTIZE = 114;
     /** Codes below this fit in {@code deprecated_builtin_code} (a byte). */
@@ -252,10 +264,15 @@ final class TfliteSchema {
     static final int BO_CONCATENATION = 10;
     static final int BO_ADD = 11;
     static final int BO_RESHAPE = 17;
+    static final int BO_MUL = 21;
     static final int BO_PAD = 22;
     static final int BO_TRANSPOSE = 26;
     static final int BO_REDUCER = 27;
+    static final int BO_DIV = 29;
+    static final int BO_STRIDED_SLICE = 32;
+    static final int BO_CAST = 37;
     static final int BO_DEQUANTIZE = 38;
+    static final int BO_MAXIMUM_MINIMUM = 39;
     static final int BO_LEAKY_RELU = 75;
     static final int BO_QUANTIZE = 89;
 
@@ -312,6 +329,24 @@ final class TfliteSchema {
     /** AddOptions: fused_activation_function (0), pot_scale_int16 (1, default true). */
     static final class AddOptionsF {
         static final int FUSED_ACTIVATION = 0;
+        static final int COUNT = 2;
+    }
+
+    /** StridedSliceOptions. */
+    static final class StridedSliceOptionsF {
+        static final int BEGIN_MASK = 0;
+        static final int END_MASK = 1;
+        static final int ELLIPSIS_MASK = 2;
+        static final int NEW_AXIS_MASK = 3;
+        static final int SHRINK_AXIS_MASK = 4;
+        static final int OFFSET = 5;
+        static final int COUNT = 6;
+    }
+
+    /** CastOptions: in_data_type (0), out_data_type (1). */
+    static final class CastOptionsF {
+        static final int IN_DATA_TYPE = 0;
+        static final int OUT_DATA_TYPE = 1;
         static final int COUNT = 2;
     }
 

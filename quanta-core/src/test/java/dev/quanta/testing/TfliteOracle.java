@@ -8,6 +8,7 @@ import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteInt32;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteInt8;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteOk;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteUInt16;
+import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteUInt32;
 import static org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteUInt8;
 
 import java.lang.ref.Reference;
@@ -289,11 +290,11 @@ public final class TfliteOracle implements AutoCloseable {
         }
     }
 
-    /** Fills INT32 input {@code i}. */
+    /** Fills INT32 (or UINT32) input {@code i}. */
     public void setInput(int i, int[] data) {
         TfLiteTensor t = input(i);
         try {
-            expect(t, "input " + i, data.length, kTfLiteInt32);
+            expect(t, "input " + i, data.length, kTfLiteInt32, kTfLiteUInt32);
             t.data().i32().capacity(data.length).put(data);
         } finally {
             Reference.reachabilityFence(this);
@@ -356,11 +357,11 @@ public final class TfliteOracle implements AutoCloseable {
         }
     }
 
-    /** A copy of INT32 output {@code i}. */
+    /** A copy of INT32 (or UINT32) output {@code i}. */
     public int[] outputInt32(int i) {
         TfLiteTensor t = output(i);
         try {
-            int[] out = new int[expect(t, "output " + i, -1, kTfLiteInt32)];
+            int[] out = new int[expect(t, "output " + i, -1, kTfLiteInt32, kTfLiteUInt32)];
             t.data().i32().capacity(out.length).get(out);
             return out;
         } finally {
