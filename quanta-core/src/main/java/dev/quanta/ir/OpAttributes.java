@@ -8,8 +8,17 @@ public sealed interface OpAttributes {
         public static final None INSTANCE = new None();
     }
 
-    /** FULLY_CONNECTED. */
-    record FullyConnected(Activation activation) implements OpAttributes {}
+    /**
+     * FULLY_CONNECTED. {@code asymmetricQuantizeInputs} only matters for hybrid (float input, int8 weights) ops:
+     * whether each input row is quantized on the fly asymmetrically (TFLite's option of that name; current
+     * converters set it) or symmetrically (older converters' files).
+     */
+    record FullyConnected(Activation activation, boolean asymmetricQuantizeInputs) implements OpAttributes {
+        /** With asymmetric input quantization, as TFLite's converter writes hybrid layers today. */
+        public FullyConnected(Activation activation) {
+            this(activation, true);
+        }
+    }
 
     /** CONV_2D. */
     record Conv2D(Padding padding, int strideH, int strideW, int dilationH, int dilationW, Activation activation)

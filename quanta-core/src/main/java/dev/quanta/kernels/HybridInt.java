@@ -28,8 +28,8 @@ import dev.quanta.ir.Padding;
  * With {@code asymmetric_quantize_inputs = false} (older converters' FULLY_CONNECTED), and for CONV_2D with
  * per-tensor weights (TFLite's EvalHybrid), the row is quantized
  * symmetrically instead: {@code s = max|x| / 127}, {@code q = clamp(round(x · (127 / max|x|)), −127, 127)},
- * {@code z = 0}. The IR does not record that flag yet, so {@link QuantizedKernels} uses the asymmetric form (the
- * IR convention) unless told otherwise.
+ * {@code z = 0}. The IR records the flag on FULLY_CONNECTED ({@code OpAttributes.FullyConnected}); Quanta writes
+ * hybrid layers with it set, as current converters do.
  *
  * <p>This is the built-in path's arithmetic. XNNPACK's dynamic-range path ("qd8") quantizes with float parameters
  * and requantizes differently; Quanta does not reproduce it, so hybrid ops follow the built-in path on both

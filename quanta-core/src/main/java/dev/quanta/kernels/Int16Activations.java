@@ -240,11 +240,23 @@ final class Int16Activations {
 
     /** gemmlowp {@code tanh} of a Q3.12 input, Q0.15 result. */
     static int tanhQ3(int a) {
+        return tanh(a, 3);
+    }
+
+    /**
+     * gemmlowp {@code tanh} of a Q{@code k}.(15 − k) input, Q0.15 result, for 0 ≤ k ≤ 4 (exp of 2n, the input's
+     * raw value read with one more integer bit; beyond 5 integer bits gemmlowp's exp adds a clamp not reproduced
+     * here). TFLite's integer LSTM applies it to the cell state with k = 15 + log2(cell scale).
+     */
+    static int tanh(int a, int integerBits) {
+        if (integerBits < 0 || integerBits > 4) {
+            throw new IllegalArgumentException("tanh of Q" + integerBits + " inputs is not supported");
+        }
         if (a == 0) {
             return 0;
         }
         int n = a < 0 ? a : (short) -a;
-        int e = expNegative(n, 4);
+        int e = expNegative(n, integerBits + 1);
         int t = shiftSat(add(newtonReciprocal(e), -(1 << 13)), 2);
         return a < 0 ? (short) -t : t;
     }

@@ -37,8 +37,8 @@ import java.util.function.IntUnaryOperator;
  * </pre>
  *
  * Gates are computed in the order i, f, c, then the cell update, then o (whose recurrent term still reads the old
- * h). proj_clip only acts on a projection. Peepholes, projection, layer normalization and cell scales other
- * than 2⁻¹² are rejected.
+ * h). proj_clip only acts on a projection. Peepholes, projection, layer normalization and cell scales outside
+ * 2⁻¹⁵ … 2⁻¹¹ are rejected.
  */
 final class LstmInt implements Kernel {
     private static final float GATE_SCALE = 0x1p-12f;
@@ -93,14 +93,15 @@ final class LstmInt implements Kernel {
                     + " intermediate tensors (TFLite's 8x8→16 LSTM)");
         }
         Integer c = Int16Activations.checkedLog2(cq.scale());
-        if (c == null || c != -12) {
-            throw Quant.unsupported(op, "the integer LSTM kernel supports a cell-state scale of 2^-12 only, got "
-                    + cq.scale());
+        if (c == null || c < -15 || c > -11) {
+            throw Quant.unsupported(op, "the integer LSTM kernel supports cell-state scales 2^-15 … 2^-11 (cell"
+                    + " ranges up to ±16), got " + cq.scale());
         }
         this.cellShift = c;
         // TFLite's Prepare: (int16) min(max(cell_clip / s_c, −32768), 32767) in float, truncated
         this.cellClip = a.cellClip() > 0f ? (short) Math.min(Math.max(a.cellClip() / cq.scale(), -32768f), 32767f) : 0;
-        this.tanhCell = Int16Activations.tanh(GATE_SCALE); // 15 + C = 3 integer bits: Q3.12 like the gates
+        int cellBits = 15 + c; // the cell state read as Q(15 + C).(−C): gemmlowp tanh with that many integer bits
+        this.tanhCell = v -> Int16Activations.tanh(v, cellBits);
         int[] xs = shape.apply(in);
         this.x = (byte[]) buffer.apply(in);
         this.y = (byte[]) buffer.apply(out);

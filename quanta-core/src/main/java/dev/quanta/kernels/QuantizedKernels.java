@@ -46,7 +46,8 @@ import java.util.function.Function;
  * RESHAPE, PAD, TRANSPOSE,
  * CONCATENATION           copies (PAD fills the zero point); uint8 CONCATENATION requantizes with float math;
  *                         int16 CONCATENATION copies stored values as TFLite does, whatever the parameters
- * hybrid FC/CONV/DW       TFLite hybrid kernels (row-wise asymmetric input quantization) on both paths
+ * hybrid FC/CONV/DW       TFLite hybrid kernels on both paths: rows quantized asymmetrically, or for FC symmetrically
+ *                         on the built-in path when the file says asymmetric_quantize_inputs = false
  * </pre>
  *
  * Everything above is bit-exact on the oracle for the path it names, with these exceptions, all measured:
@@ -121,7 +122,10 @@ public final class QuantizedKernels {
         int[] ys = shape.apply(out);
         boolean xnnpack = path == QuantizedPath.XNNPACK;
         if (isHybrid(op)) {
-            return hybrid(op, buffer, shape, x, xs, y, !rounding.symmetricHybridInputs(), xnnpack);
+            // XNNPACK quantizes hybrid inputs asymmetrically (qd8) whatever the option says
+            boolean asymmetric = xnnpack || op.type() != dev.quanta.ir.OpType.FULLY_CONNECTED
+                    || op.attrs(OpAttributes.FullyConnected.class).asymmetricQuantizeInputs();
+            return hybrid(op, buffer, shape, x, xs, y, asymmetric && !rounding.symmetricHybridInputs(), xnnpack);
         }
         switch (op.type()) {
             case CONV_2D -> {

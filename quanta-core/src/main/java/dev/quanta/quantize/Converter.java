@@ -110,16 +110,15 @@ public final class Converter {
                 result = floatModel;
             }
             case FLOAT16 -> {
-                rewriter = rewriter(floatModel, Map.of());
+                rewriter = rewriter(floatModel, Calibration.none());
                 result = rewriter.rewriteFloat16();
             }
             case DYNAMIC -> {
-                rewriter = rewriter(floatModel, Map.of());
+                rewriter = rewriter(floatModel, Calibration.none());
                 result = rewriter.rewriteDynamic();
             }
             case INT8, INT16X8 -> {
-                Map<Tensor, TensorRange> ranges = MinMaxCalibrator.calibrate(floatModel, representative, samples,
-                        threads);
+                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, samples, threads);
                 calibrated = Math.min(samples, representative.size());
                 rewriter = rewriter(floatModel, ranges);
                 result = rewriter.rewriteFullInteger();
@@ -133,7 +132,7 @@ public final class Converter {
         return new Conversion(result, report);
     }
 
-    private QuantizationRewriter rewriter(Model m, Map<Tensor, TensorRange> ranges) {
+    private QuantizationRewriter rewriter(Model m, Calibration ranges) {
         return new QuantizationRewriter(m, mode, scheme, granularity, io, allowFloatFallback, perChannelDense,
                 ranges);
     }

@@ -14,7 +14,8 @@ import java.util.Set;
  * RELU6 fused into a convolution, Dense or ADD is fine in every type. With int16 activations LOGISTIC, TANH and
  * SOFTMAX are integer too, bit-exact with TFLite's int16 kernels (symmetric, zero point 0, output scale 1/32768;
  * LOGISTIC and TANH in gemmlowp fixed point or with TFLite's interpolated sigmoid table, SOFTMAX with its exp and
- * 1/(1 + x) tables).
+ * 1/(1 + x) tables). UNIDIRECTIONAL_SEQUENCE_LSTM is integer with int8 activations only (TFLite's 8x8→16 LSTM,
+ * int16 cell state), and only without peepholes, projection or layer normalization ({@link #lstmLimitation}).
  */
 public final class IntegerKernelSupport {
     private static final Set<OpType> EIGHT_BIT = EnumSet.of(OpType.FULLY_CONNECTED, OpType.CONV_2D,
@@ -28,8 +29,29 @@ public final class IntegerKernelSupport {
 
     private IntegerKernelSupport() {}
 
+    /**
+     * Why an LSTM op cannot become TFLite's integer 8x8→16 LSTM as Quanta writes it (no peepholes, projection or
+     * layer normalization, tanh activation), or null when it can.
+     */
+    public static String lstmLimitation(dev.quanta.ir.Op op) {
+        dev.quanta.ir.OpAttributes.Lstm a = op.attrs(dev.quanta.ir.OpAttributes.Lstm.class);
+        for (int k : new int[] {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
+            if (a.has(k)) {
+                return "the integer LSTM takes no peepholes, projection or layer normalization (TFLite input " + k
+                        + " is present)";
+            }
+        }
+        if (a.activation() != dev.quanta.ir.OpAttributes.LstmActivation.TANH) {
+            return "the integer LSTM always uses tanh, the layer uses " + a.activation();
+        }
+        return null;
+    }
+
     /** True when {@code type} with activations of {@code activationType} has an integer kernel. */
     public static boolean supports(OpType type, DType activationType) {
+        if (type == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM) {
+            return activationType == DType.INT8; // TFLite's integer LSTM is 8x8→16: int8 only
+        }
         return switch (activationType) {
             case INT8, UINT8 -> EIGHT_BIT.contains(type);
             case INT16 -> SIXTEEN_BIT.contains(type);

@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * Observes activation ranges: runs the float model over calibration samples and records, for the graph inputs and
  * every op output, the minimum and maximum real value seen over all samples (TFLite's default min/max
- * calibration, without averaging).
+ * calibration, without averaging); for LSTM ops also the largest magnitude of the cell state.
  */
 public final class MinMaxCalibrator {
     private MinMaxCalibrator() {}
@@ -24,7 +24,7 @@ public final class MinMaxCalibrator {
      * @param samples how many samples of {@code data} to use (the first ones)
      * @throws QuantaException when the data is empty or does not fit the model's input
      */
-    public static Map<Tensor, TensorRange> calibrate(Model model, Dataset data, int samples, int threads) {
+    public static Calibration calibrate(Model model, Dataset data, int samples, int threads) {
         if (model.inputs().size() != 1) {
             throw new QuantaException("model '" + model.name() + "' has " + model.inputs().size()
                     + " inputs; calibration takes models with one input");
@@ -48,6 +48,9 @@ public final class MinMaxCalibrator {
                 }
             }
         }
+        List<Op> lstms = model.ops().stream().filter(o -> o.type() == dev.quanta.ir.OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
+                && o.input(0).dtype() == DType.FLOAT32).toList();
+        float[] cellAbsMax = new float[lstms.size()];
         float[] min = new float[observed.size()];
         float[] max = new float[observed.size()];
         Arrays.fill(min, Float.POSITIVE_INFINITY);
@@ -65,6 +68,11 @@ public final class MinMaxCalibrator {
                 }
                 data.copyBatch(s, count, in);
                 it.runForMultipleInputsOutputs(new Object[] {in}, new Object[0]);
+                for (int k = 0; k < lstms.size(); k++) {
+                    Op op = lstms.get(k);
+                    cellAbsMax[k] = Math.max(cellAbsMax[k], dev.quanta.kernels.LstmFloat.cellStateAbsMax(op,
+                            (float[]) it.readTensor(op.input(0)), it.tensorShape(op.input(0))));
+                }
                 for (int k = 0; k < observed.size(); k++) {
                     float[] v = (float[]) it.readTensor(observed.get(k));
                     for (float x : v) {
@@ -82,6 +90,10 @@ public final class MinMaxCalibrator {
         for (int k = 0; k < observed.size(); k++) {
             ranges.put(observed.get(k), new TensorRange(min[k], max[k]));
         }
-        return ranges;
+        Map<Op, TensorRange> cells = new IdentityHashMap<>();
+        for (int k = 0; k < lstms.size(); k++) {
+            cells.put(lstms.get(k), new TensorRange(-cellAbsMax[k], cellAbsMax[k]));
+        }
+        return new Calibration(ranges, cells);
     }
 }

@@ -46,6 +46,7 @@ final class QuantizationRewriter {
     private final boolean allowFloatFallback;
     private final boolean perChannelDense;
     private final Map<Tensor, TensorRange> ranges;
+    private final Map<Op, TensorRange> cellRanges;
     private final DType actType;
     private final int qmin;
     private final int qmax;
@@ -54,7 +55,7 @@ final class QuantizationRewriter {
     private final List<LayerReport> report = new ArrayList<>();
 
     QuantizationRewriter(Model model, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity,
-            IoType io, boolean allowFloatFallback, boolean perChannelDense, Map<Tensor, TensorRange> ranges) {
+            IoType io, boolean allowFloatFallback, boolean perChannelDense, Calibration calibration) {
         this.model = model;
         this.perChannelDense = perChannelDense;
         this.allowFloatFallback = allowFloatFallback;
@@ -62,7 +63,8 @@ final class QuantizationRewriter {
         this.scheme = scheme;
         this.granularity = granularity;
         this.io = io;
-        this.ranges = ranges;
+        this.ranges = calibration.ranges();
+        this.cellRanges = calibration.lstmCellStates();
         if (mode == QuantizationMode.INT16X8) {
             actType = DType.INT16;
             qmin = -32768;
@@ -207,12 +209,19 @@ final class QuantizationRewriter {
     }
 
     private void quantizeOp(Op op) {
-        if (!IntegerKernelSupport.supports(op.type(), actType)) {
+        String unsupported = !IntegerKernelSupport.supports(op.type(), actType)
+                ? op.type() + " has no " + actType.lowerName() + " kernel"
+                : op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM ? lstmLimitation(op) : null;
+        if (unsupported != null) {
             if (!allowFloatFallback) {
-                throw new QuantaException(op.describe() + ": " + op.type() + " has no " + actType.lowerName()
-                        + " kernel; pass --allow-float-fallback to keep this layer in float");
+                throw new QuantaException(op.describe() + ": " + unsupported
+                        + "; pass --allow-float-fallback to keep this layer in float");
             }
             keepInFloat(op);
+            return;
+        }
+        if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM) {
+            quantizeLstm(op);
             return;
         }
         List<Tensor> ins = new ArrayList<>();
@@ -260,6 +269,100 @@ final class QuantizationRewriter {
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), op.attributes(), op.origin()));
         report.add(new LayerReport(op.origin().layerName(), op.type().name(), x.dtype().lowerName(),
                 actType.lowerName(), outParams.toString(), weights, false, null));
+    }
+
+    /**
+     * TFLite's integer 8x8→16 LSTM, as its converter makes it: weights int8 symmetric per tensor; each gate's bias
+     * int32 with scale s_x · s_Wx(gate); the output (= hidden) state int8 symmetric over the calibrated output
+     * range; the cell state int16 with the power-of-two scale 2^p / 32768, p = ⌈log2 max|c|⌉ clamped to [0, 10]
+     * (TFLite's GetPowerOfTwoScale); intermediate 4 (the effective hidden state) quantized as the output, the four
+     * gate intermediates left unquantized (they only matter with layer normalization).
+     */
+    /** The largest cell-state range exponent the integer LSTM kernel takes (range ±2^4, scale 2^-11). */
+    private static final int MAX_CELL_POT = 4;
+
+    private void quantizeLstm(Op op) {
+        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
+        Tensor x = quantized.get(op.input(0));
+        List<Tensor> ins = new ArrayList<>();
+        ins.add(x);
+        QuantParams[] inputWeightQuant = new QuantParams[4];
+        for (int i = 1; i < op.inputs().size(); i++) {
+            Tensor t = op.input(i);
+            int tfliteIndex = tfliteLstmIndex(a, i);
+            if (tfliteIndex >= 1 && tfliteIndex <= 8) {
+                Tensor w = quantizeWeights(t, 0, false);
+                if (tfliteIndex <= 4) {
+                    inputWeightQuant[tfliteIndex - 1] = w.quant();
+                }
+                ins.add(w);
+            } else if (tfliteIndex >= 12 && tfliteIndex <= 15) {
+                ins.add(quantizeBias(t, x.quant(), inputWeightQuant[tfliteIndex - 12]));
+            } else {
+                throw new IllegalStateException("LSTM input " + tfliteIndex + " should have been refused");
+            }
+        }
+        Tensor out = op.output(0);
+        QuantParams h = QuantMath.symmetric(activationRange(out).absMax(), 127);
+        TensorRange cell = cellRanges.get(op);
+        if (cell == null) {
+            throw new IllegalStateException("no calibrated cell-state range for " + op.name());
+        }
+        int pot = cellPot(cell);
+        QuantParams c = QuantParams.perTensor((float) (Math.pow(2, pot) / 32768), 0);
+        QuantParams[] intermediates = {null, null, null, null, h};
+        OpAttributes.Lstm qa = new OpAttributes.Lstm(a.activation(), a.cellClip(), a.projClip(), a.timeMajor(),
+                a.asymmetricQuantizeInputs(), a.presentInputs(), h, c, intermediates);
+        Tensor q = new Tensor(out.name(), out.shape(), actType, null, h, false);
+        quantized.put(out, q);
+        ops.add(new Op(op.name(), op.type(), ins, List.of(q), qa, op.origin()));
+        report.add(new LayerReport(op.origin().layerName(), op.type().name(), x.dtype().lowerName(),
+                actType.lowerName(), h + ", cell state int16 scale 2^" + (pot - 15), "int8 per-tensor symmetric",
+                false, null));
+    }
+
+    /** TFLite's GetPowerOfTwoScale exponent: the smallest p in [0, 10] with 2^p ≥ max|c|. */
+    private static int cellPot(TensorRange cell) {
+        int pot = 0;
+        while (pot < 10 && Math.pow(2, pot) < cell.absMax()) {
+            pot++;
+        }
+        return pot;
+    }
+
+    /** Why {@code op} (an LSTM) cannot be integer, or null. */
+    private String lstmLimitation(Op op) {
+        String why = IntegerKernelSupport.lstmLimitation(op);
+        if (why != null) {
+            return why;
+        }
+        TensorRange cell = cellRanges.get(op);
+        if (cell != null && cellPot(cell) > MAX_CELL_POT) {
+            return "its cell state reaches " + cell.absMax() + " on the calibration data, and Quanta's integer LSTM"
+                    + " takes cell ranges up to ±" + (1 << MAX_CELL_POT) + " (cell-state scale 2^-11)";
+        }
+        return null;
+    }
+
+    /** The TFLite input number of the op's input {@code position} (absent inputs are not in the op's list). */
+    private static int tfliteLstmIndex(OpAttributes.Lstm a, int position) {
+        for (int i = 0, k = 0; i < a.presentInputs().length; i++) {
+            if (a.presentInputs()[i]) {
+                if (k == position) {
+                    return i;
+                }
+                k++;
+            }
+        }
+        return -1;
+    }
+
+    private TensorRange activationRange(Tensor floatTensor) {
+        TensorRange r = ranges.get(floatTensor);
+        if (r == null) {
+            throw new IllegalStateException("no calibrated range for tensor " + floatTensor.name());
+        }
+        return r;
     }
 
     /**
@@ -437,7 +540,10 @@ final class QuantizationRewriter {
                 Tensor w = quantizeWeights(op, op.input(1));
                 List<Tensor> ins = new ArrayList<>(op.inputs());
                 ins.set(1, w);
-                result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
+                OpAttributes attrs = op.type() == OpType.FULLY_CONNECTED // asymmetric inputs, as TFLite converts
+                        ? new OpAttributes.FullyConnected(op.attrs(OpAttributes.FullyConnected.class).activation())
+                        : op.attributes();
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), attrs, op.origin()));
                 report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32",
                         "float (hybrid: activations quantized on the fly)", describeWeights(w.quant()), false, null));
             } else {

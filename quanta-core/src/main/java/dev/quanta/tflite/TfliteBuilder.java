@@ -165,9 +165,18 @@ final class TfliteBuilder {
 
     /** An Operator; {@code optionsType} 0 (NONE) writes no options. */
     int operator(int opcodeIndex, int[] inputs, int[] outputs, int optionsType, int options) {
+        return operator(opcodeIndex, inputs, outputs, optionsType, options, null);
+    }
+
+    /** An Operator table; {@code intermediates} (tensor indices, the integer LSTM's) may be null. */
+    int operator(int opcodeIndex, int[] inputs, int[] outputs, int optionsType, int options, int[] intermediates) {
         int in = ints(inputs);
         int out = ints(outputs);
+        int inter = intermediates == null ? 0 : ints(intermediates);
         fb.startTable(OperatorF.COUNT);
+        if (intermediates != null) {
+            fb.addOffset(OperatorF.INTERMEDIATES, inter, 0);
+        }
         fb.addInt(OperatorF.OPCODE_INDEX, opcodeIndex, 0);
         fb.addOffset(OperatorF.INPUTS, in, 0);
         fb.addOffset(OperatorF.OUTPUTS, out, 0);

@@ -37,6 +37,12 @@ final class TfliteExporters {
 
         /** Adds a variable tensor (is_variable, no data: the LSTM's states); returns its index. */
         int variable(String name, DType type, int[] shape, QuantParams quant);
+
+        /**
+         * Adds an operator intermediate tensor (shape [0], no data; the integer LSTM's), quantized with
+         * {@code quant} when not null; returns its index.
+         */
+        int intermediate(String name, DType type, QuantParams quant);
     }
 
     /**
@@ -44,7 +50,12 @@ final class TfliteExporters {
      * input), and its options (union member number and a function that builds the table, or {@code BO_NONE}).
      */
     record Exported(int builtinCode, int version, int[] inputs, int optionsType,
-            ToIntFunction<FlatBufferBuilder> options) {
+            ToIntFunction<FlatBufferBuilder> options, int[] intermediates) {
+        Exported(int builtinCode, int version, int[] inputs, int optionsType,
+                ToIntFunction<FlatBufferBuilder> options) {
+            this(builtinCode, version, inputs, optionsType, options, null);
+        }
+
         static Exported of(int builtinCode, int version, int[] inputs) {
             return new Exported(builtinCode, version, inputs, TfliteSchema.BO_NONE, null);
         }
@@ -236,7 +247,7 @@ final class TfliteExporters {
         boolean keepNumDims = op.input(0).shape().rank() > 2;
         boolean hybrid = hybrid(op);
         TfliteOptions.FullyConnected o = new TfliteOptions.FullyConnected(act(a.activation()),
-                TfliteSchema.FC_WEIGHTS_DEFAULT, keepNumDims, hybrid);
+                TfliteSchema.FC_WEIGHTS_DEFAULT, keepNumDims, hybrid && a.asymmetricQuantizeInputs());
         Tensor w = op.input(1);
         int version;
         if (hybrid && w.quant() != null && w.quant().scales().length > 1 && perChannel(w, 0)) {
@@ -247,8 +258,10 @@ final class TfliteExporters {
             version = 5;
         } else if (is(op, 0, DType.INT8) && is(op, 1, DType.INT8) && outIs(op, DType.INT8)) {
             version = 4;
-        } else if (hybrid) {
+        } else if (hybrid && a.asymmetricQuantizeInputs()) {
             version = 9; // asymmetric_quantize_inputs
+        } else if (hybrid) {
+            version = 3;
         } else {
             version = 1;
         }

@@ -160,8 +160,11 @@ final class TfliteImporters {
             }
             x = c.emit(OpType.RESHAPE, new OpAttributes.Reshape(new int[] {-1, w.shape().dim(1)}), x);
         }
-        c.produce(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(c.activation(o.activation())), x, w,
-                c.optionalInput(2));
+        // the option only means something for hybrid layers (float input, integer weights)
+        boolean hybrid = x.dtype() == dev.quanta.ir.DType.FLOAT32 && w.dtype() != dev.quanta.ir.DType.FLOAT32
+                && w.quant() != null;
+        c.produce(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(c.activation(o.activation()),
+                !hybrid || o.asymmetricQuantizeInputs()), x, w, c.optionalInput(2));
     }
 
     private static void pool(OpContext c, OpType type) {

@@ -143,11 +143,11 @@ final class TfliteLstm {
         int nOutput = y.shape().dim(2);
         int nCell = op.input(a.position(8)).shape().dim(0);
         boolean integer = x.dtype() == DType.INT8;
-        if (x.dtype() != DType.FLOAT32 || op.input(1).dtype() != DType.FLOAT32) {
-            // TFLite's integer LSTM also needs the operator's 5 intermediate tensors, which the writer does not
-            // produce yet; a file without them is refused by TFLite's Prepare
-            throw new dev.quanta.QuantaException(op.describe() + ": writing a quantized or hybrid"
-                    + " UNIDIRECTIONAL_SEQUENCE_LSTM is not supported yet (only float32)");
+        boolean floatModel = x.dtype() == DType.FLOAT32 && op.input(1).dtype() == DType.FLOAT32;
+        if (!floatModel && !(integer && a.intermediates() != null && a.intermediates().length == 5
+                && a.outputStateQuant() != null && a.cellStateQuant() != null)) {
+            throw new dev.quanta.QuantaException(op.describe() + ": only float32 and integer (8x8→16, with state and"
+                    + " intermediate quantization) UNIDIRECTIONAL_SEQUENCE_LSTMs can be written; hybrid ones cannot");
         }
         DType stateType = integer ? DType.INT8 : DType.FLOAT32;
         in[OUTPUT_STATE] = c.variable(y.name() + "/output_state", stateType, new int[] {batch, nOutput},
@@ -156,8 +156,20 @@ final class TfliteLstm {
                 new int[] {batch, nCell}, a.cellStateQuant());
         Options o = new Options(activation(a.activation()), a.cellClip(), a.projClip(), a.timeMajor(),
                 a.asymmetricQuantizeInputs(), false);
-        int version = 1;
-        return new TfliteExporters.Exported(OP_UNIDIRECTIONAL_SEQUENCE_LSTM, version, in,
-                BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
+        if (!integer) {
+            return new TfliteExporters.Exported(OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in,
+                    BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
+        }
+        // the integer LSTM's 5 intermediates: input, forget, cell, output gate (float, unquantized without layer
+        // normalization, as TFLite's converter leaves them) and the effective hidden state (int8)
+        String[] names = {"input_to_input_intermediate", "input_to_forget_intermediate",
+            "input_to_cell_intermediate", "input_to_output_intermediate", "effective_hidden_scale_intermediate"};
+        int[] intermediates = new int[5];
+        for (int i = 0; i < 5; i++) {
+            QuantParams q = a.intermediates()[i];
+            intermediates[i] = c.intermediate(y.name() + "/" + names[i], q == null ? DType.FLOAT32 : DType.INT8, q);
+        }
+        return new TfliteExporters.Exported(OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM,
+                o::write, intermediates);
     }
 }

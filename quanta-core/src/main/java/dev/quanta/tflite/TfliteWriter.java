@@ -238,12 +238,24 @@ public final class TfliteWriter {
 
         @Override
         public int variable(String name, DType type, int[] shape, QuantParams quant) {
+            tensors.add(new TensorPlan(uniqueName(name), shape.clone(), null, TfliteSchema.tensorType(type), null,
+                    quant, true));
+            return tensors.size() - 1;
+        }
+
+        @Override
+        public int intermediate(String name, DType type, QuantParams quant) {
+            tensors.add(new TensorPlan(uniqueName(name), new int[] {0}, null, TfliteSchema.tensorType(type), null,
+                    quant, false));
+            return tensors.size() - 1;
+        }
+
+        private String uniqueName(String name) {
             String unique = name;
             for (int k = 1; !names.add(unique); k++) {
                 unique = name + "_" + k;
             }
-            tensors.add(new TensorPlan(unique, shape.clone(), null, TfliteSchema.tensorType(type), null, quant, true));
-            return tensors.size() - 1;
+            return unique;
         }
 
         byte[] build() {
@@ -276,7 +288,8 @@ public final class TfliteWriter {
                 OpPlan p = ops.get(i);
                 TfliteExporters.Exported e = p.exported();
                 int options = e.options() == null ? 0 : e.options().applyAsInt(b.fb);
-                opTables[i] = b.operator(p.opcodeIndex(), e.inputs(), p.outputs(), e.optionsType(), options);
+                opTables[i] = b.operator(p.opcodeIndex(), e.inputs(), p.outputs(), e.optionsType(), options,
+                        e.intermediates());
             }
             int[] codes = new int[versions.size()];
             int k = 0;

@@ -204,10 +204,8 @@ class FixtureConformanceTest {
         double maxRel = 0;
         int quantaTop1 = 0;
         int oracleTop1 = 0;
-        // ToyCar was converted with asymmetric_quantize_inputs = false, which the IR does not record yet
-        QuantizedKernels.BuiltinRounding tuning = which.startsWith("toycar")
-                ? QuantizedKernels.BuiltinRounding.DEFAULT.withSymmetricHybridInputs()
-                : QuantizedKernels.BuiltinRounding.DEFAULT;
+        // (ToyCar was converted with asymmetric_quantize_inputs = false: the reader records it on the op)
+        QuantizedKernels.BuiltinRounding tuning = QuantizedKernels.BuiltinRounding.DEFAULT;
         try (TfliteOracle oracle = TfliteOracle.open(file, kernels, 1);
                 KernelRunner quanta = new KernelRunner(model, path, tuning, 1)) {
             for (int s = 0; s < inputs.size(); s++) {

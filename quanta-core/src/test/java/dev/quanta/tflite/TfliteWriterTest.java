@@ -96,14 +96,28 @@ class TfliteWriterTest {
                 .containsEntry(TfliteSchema.OP_SOFTMAX, 2).containsEntry(TfliteSchema.OP_RESHAPE, 1);
     }
 
-    /** Hybrid (float input, INT8 weights) dense layers get asymmetric_quantize_inputs and version 9. */
+    /**
+     * Hybrid (float input, INT8 weights) dense layers keep the file's asymmetric_quantize_inputs (ToyCar's: off,
+     * version 3, as its converter wrote); Quanta's own dynamic-range layers get it on, version 9, as current
+     * converters write them.
+     */
     @Test
-    void hybridFullyConnectedIsAsymmetricVersion9() {
+    void hybridFullyConnectedKeepsItsInputQuantization() {
         Path file = Fixtures.require("mlperf-tiny/ad/model_ToyCar_quant_dynamic_range.tflite");
         TfliteFile f = TfliteFile.open(Path.of("w"), TfliteWriter.toBytes(TfliteReader.read(file)));
-        assertThat(usedVersions(f)).containsExactly(Map.entry(TfliteSchema.OP_FULLY_CONNECTED, 9));
+        assertThat(usedVersions(f)).containsExactly(Map.entry(TfliteSchema.OP_FULLY_CONNECTED, 3));
         for (TfliteFile.OperatorDef op : f.mainSubgraph().operators()) {
-            assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isTrue();
+            assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isFalse();
+        }
+        dev.quanta.ir.Model dynamic = dev.quanta.quantize.Converter.fromModel(dev.quanta.ModelFiles.load(
+                Fixtures.require("mnist/keras_mlp/mnist.h5"))).mode(dev.quanta.quantize.QuantizationMode.DYNAMIC)
+                .convert().model();
+        TfliteFile d = TfliteFile.open(Path.of("d"), TfliteWriter.toBytes(dynamic));
+        assertThat(usedVersions(d)).containsEntry(TfliteSchema.OP_FULLY_CONNECTED, 9);
+        for (TfliteFile.OperatorDef op : d.mainSubgraph().operators()) {
+            if (op.optionsType() == TfliteSchema.BO_FULLY_CONNECTED) {
+                assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isTrue();
+            }
         }
     }
 
