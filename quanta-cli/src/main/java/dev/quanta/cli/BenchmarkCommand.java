@@ -48,6 +48,10 @@ final class BenchmarkCommand implements Callable<Integer> {
             description = "Full input shape (resizes the input, like TFLite's resizeInput).")
     int[] inputShape;
 
+    @Option(names = "--profile", description = "Also time every op (in extra runs after the timed ones) and list "
+            + "the ops by time.")
+    boolean profile;
+
     @Option(names = "--json", description = "Print machine-readable JSON.")
     boolean json;
 
@@ -73,7 +77,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                 }
                 Benchmark.Result r;
                 try {
-                    r = Benchmark.run(m, new Benchmark.Options(warmup, runs, t, parallel, batch, inputShape));
+                    r = Benchmark.run(m, new Benchmark.Options(warmup, runs, t, parallel, batch, inputShape,
+                            profile));
                 } catch (IllegalArgumentException e) {
                     throw new QuantaException(p + ": " + e.getMessage(), e);
                 }
@@ -89,11 +94,25 @@ final class BenchmarkCommand implements Callable<Integer> {
                 row.put("mean_us", r.mean());
                 row.put("samples_per_second", r.samplesPerSecond());
                 row.put("peak_heap_bytes", r.peakHeapBytes());
+                if (profile) {
+                    List<Map<String, Object>> ops = new ArrayList<>();
+                    for (var op : r.ops()) {
+                        Map<String, Object> o = new LinkedHashMap<>();
+                        o.put("layer", op.layer());
+                        o.put("type", op.type());
+                        o.put("mean_us", op.meanMicros());
+                        ops.add(o);
+                    }
+                    row.put("ops", ops);
+                }
                 rows.add(row);
                 if (!json) {
                     out.printf(Locale.ROOT, "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %10.1f%n",
                             shorten(p.getFileName().toString(), 40), t, r.parallel(), r.batch(), r.p50(), r.p90(),
                             r.p99(), r.samplesPerSecond(), r.peakHeapBytes() / 1048576.0);
+                    if (profile) {
+                        printProfile(out, r.ops());
+                    }
                 }
             }
         }
@@ -102,6 +121,21 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The ops by time, longest first, with their share of the summed op time and the running total. */
+    private static void printProfile(java.io.PrintWriter out, List<dev.quanta.runtime.Interpreter.OpTiming> ops) {
+        double total = ops.stream().mapToDouble(dev.quanta.runtime.Interpreter.OpTiming::meanMicros).sum();
+        List<dev.quanta.runtime.Interpreter.OpTiming> sorted = new ArrayList<>(ops);
+        sorted.sort((a, b) -> Double.compare(b.meanMicros(), a.meanMicros()));
+        out.printf(Locale.ROOT, "  %10s %7s %7s  %-24s %s%n", "mean us", "%", "cum %", "op", "layer");
+        double cumulative = 0;
+        for (var op : sorted) {
+            cumulative += op.meanMicros();
+            out.printf(Locale.ROOT, "  %10.1f %6.1f%% %6.1f%%  %-24s %s%n", op.meanMicros(),
+                    100 * op.meanMicros() / total, 100 * cumulative / total, shorten(op.type(), 24),
+                    shorten(op.layer(), 60));
+        }
     }
 
     private static String shorten(String s, int w) {

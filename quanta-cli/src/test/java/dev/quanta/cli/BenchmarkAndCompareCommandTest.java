@@ -47,6 +47,35 @@ class BenchmarkAndCompareCommandTest {
     }
 
     @Test
+    void profileListsEveryOpOfTheModelLongestFirst() throws Exception {
+        Path int8 = int8Mnist();
+        CliRunner r = CliRunner.run("benchmark", int8.toString(), "--profile", "--runs", "10", "--warmup", "2",
+                "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode ops = new ObjectMapper().readTree(r.out()).get(0).get("ops");
+        dev.quanta.ir.Model m = dev.quanta.ModelFiles.load(int8);
+        assertThat(ops).hasSize(m.ops().size()); // every op runs a kernel (no constant folding here)
+        java.util.Set<String> layers = new java.util.HashSet<>();
+        for (JsonNode op : ops) {
+            assertThat(op.get("mean_us").asDouble()).isGreaterThanOrEqualTo(0);
+            layers.add(op.get("layer").asText());
+        }
+        assertThat(layers).containsAll(m.ops().stream().map(o -> o.origin().layerName()).toList());
+        CliRunner text = CliRunner.run("benchmark", int8.toString(), "--profile", "--runs", "10", "--warmup", "2");
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        String[] lines = text.out().split("\\R");
+        assertThat(lines[2]).contains("mean us").contains("cum %");
+        // longest first, and the running total ends at 100%
+        double previous = Double.MAX_VALUE;
+        for (int i = 3; i < lines.length; i++) {
+            double us = Double.parseDouble(lines[i].trim().split("\\s+")[0]);
+            assertThat(us).isLessThanOrEqualTo(previous);
+            previous = us;
+        }
+        assertThat(lines[lines.length - 1]).contains("100.0%");
+    }
+
+    @Test
     void compareAndEvaluateCompareShowLayersWorstFirst() {
         Path int8 = int8Mnist();
         String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();

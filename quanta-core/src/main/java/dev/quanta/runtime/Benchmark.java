@@ -30,16 +30,26 @@ public final class Benchmark {
      * @param parallel interpreters serving requests concurrently
      * @param batch samples per inference (resizes the batch dimension)
      * @param inputShape full input shape overriding {@code batch}, or null
+     * @param profile after the timed runs, time every op over as many runs again (kept apart so that the
+     *     latencies carry no profiling overhead)
      */
-    public record Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape) {
+    public record Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape,
+            boolean profile) {
+        public Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape) {
+            this(warmup, runs, threads, parallel, batch, inputShape, false);
+        }
+
         public static Options defaults() {
-            return new Options(20, 200, 1, 1, 1, null);
+            return new Options(20, 200, 1, 1, 1, null, false);
         }
     }
 
-    /** Latencies in microseconds per inference; throughput in samples per second. */
+    /**
+     * Latencies in microseconds per inference; throughput in samples per second; with {@link Options#profile} the
+     * mean time of every op (of one interpreter), else an empty list.
+     */
     public record Result(int runs, int batch, int threads, int parallel, double p50, double p90, double p99,
-            double mean, double samplesPerSecond, long peakHeapBytes) {}
+            double mean, double samplesPerSecond, long peakHeapBytes, List<Interpreter.OpTiming> ops) {}
 
     private Benchmark() {}
 
@@ -76,8 +86,18 @@ public final class Benchmark {
             long[] sorted = latencies.clone();
             Arrays.sort(sorted);
             double mean = Arrays.stream(latencies).average().orElse(0) / 1e3;
+            List<Interpreter.OpTiming> ops = List.of();
+            if (o.profile()) {
+                Interpreter it = interpreters.get(0);
+                it.setProfiling(true);
+                for (int r = 0; r < o.runs(); r++) {
+                    it.run(input, null);
+                }
+                ops = it.opTimings();
+                it.setProfiling(false);
+            }
             return new Result(o.runs(), batch, o.threads(), interpreters.size(), pct(sorted, 50), pct(sorted, 90),
-                    pct(sorted, 99), mean, o.runs() * (double) batch / wall, peakHeap());
+                    pct(sorted, 99), mean, o.runs() * (double) batch / wall, peakHeap(), ops);
         } finally {
             for (Interpreter it : interpreters) {
                 it.close();

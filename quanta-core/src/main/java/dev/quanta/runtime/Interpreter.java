@@ -70,6 +70,11 @@ public final class Interpreter implements AutoCloseable {
     private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
     private final Map<Tensor, Object> buffers = new IdentityHashMap<>();
     private final List<Kernel> kernels = new ArrayList<>();
+    /** The op of each kernel, in order (folded constant ops have none). */
+    private final List<Op> kernelOps = new ArrayList<>();
+    private boolean profiling;
+    private long[] opNanos = new long[0];
+    private long profiledRuns;
     private boolean prepared;
 
     public Interpreter(Model model) {
@@ -158,6 +163,7 @@ public final class Interpreter implements AutoCloseable {
         shapes.clear();
         buffers.clear();
         kernels.clear();
+        kernelOps.clear();
         Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
         for (int i = 0; i < inputDims.length; i++) {
             Tensor t = model.inputs().get(i);
@@ -217,6 +223,7 @@ public final class Interpreter implements AutoCloseable {
             }
             try {
                 kernels.add(Kernels.create(op, buffers::get, shapes::get, kernelPath));
+                kernelOps.add(op);
             } catch (UnsupportedOperationException e) {
                 throw new QuantaException("model '" + model.name() + "': " + e.getMessage(), e);
             } catch (QuantaException e) {
@@ -227,7 +234,43 @@ public final class Interpreter implements AutoCloseable {
                         + op.type() + " (" + e + ")", e);
             }
         }
+        opNanos = new long[kernels.size()];
+        profiledRuns = 0;
         prepared = true;
+    }
+
+    /**
+     * The time one op took per run, averaged over the runs since profiling was switched on (or the tensors were
+     * last re-allocated).
+     *
+     * @param layer the op's source layer name
+     * @param type the op type as the source names it (TFLite op or Keras layer class)
+     */
+    public record OpTiming(String layer, String type, long runs, double meanMicros) {}
+
+    /**
+     * Times every op of each following run (a {@code System.nanoTime} pair per op, which adds a little to the
+     * run); {@link #opTimings} reads the result. Switching it on clears earlier timings.
+     */
+    public void setProfiling(boolean on) {
+        allocateTensors();
+        profiling = on;
+        java.util.Arrays.fill(opNanos, 0);
+        profiledRuns = 0;
+    }
+
+    /** Mean time per run of every op that ran a kernel, in graph order; empty before a profiled run. */
+    public List<OpTiming> opTimings() {
+        List<OpTiming> out = new ArrayList<>();
+        if (profiledRuns == 0) {
+            return out;
+        }
+        for (int i = 0; i < kernelOps.size(); i++) {
+            Op op = kernelOps.get(i);
+            out.add(new OpTiming(op.origin().layerName(), op.origin().layerClass(), profiledRuns,
+                    opNanos[i] / 1e3 / profiledRuns));
+        }
+        return out;
     }
 
     /**
@@ -279,8 +322,17 @@ public final class Interpreter implements AutoCloseable {
             checkArray("input " + i, t, inputs[i], dst);
             System.arraycopy(inputs[i], 0, dst, 0, Buffers.length(dst));
         }
-        for (Kernel k : kernels) {
-            k.run(parallel);
+        if (profiling) {
+            for (int k = 0; k < kernels.size(); k++) {
+                long t0 = System.nanoTime();
+                kernels.get(k).run(parallel);
+                opNanos[k] += System.nanoTime() - t0;
+            }
+            profiledRuns++;
+        } else {
+            for (Kernel k : kernels) {
+                k.run(parallel);
+            }
         }
         for (int i = 0; i < outputs.length && i < model.outputs().size(); i++) {
             if (outputs[i] != null) {
