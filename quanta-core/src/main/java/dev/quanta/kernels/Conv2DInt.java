@@ -14,8 +14,10 @@ import dev.quanta.ir.OpAttributes;
  *
  * A tap outside the input reads the input zero point, so it adds nothing: the same as TFLite's im2col padding and
  * XNNPACK's zero buffer. The accumulation is exact integer arithmetic, so the order of terms does not matter; only
- * the requantization distinguishes the paths. The input is centred once per run into an int buffer, weights are
- * packed once as [ky][kx][c][o] so the inner loop is an axpy over the output channels of one pixel.
+ * the requantization distinguishes the paths. The input is centred once per run into an int buffer. 8-bit
+ * convolutions run as dot products over an im2col row per output pixel (kh·kw·C taps against the weights in
+ * their own [O][kh][kw][C] layout); 16x8 ones, which accumulate in 64 bits, as an axpy over the output channels
+ * with weights packed once as [ky][kx][c][o].
  */
 final class Conv2DInt implements Kernel {
     private final Object x;
@@ -27,7 +29,6 @@ final class Conv2DInt implements Kernel {
     private final int[] packed;
     private final long[] bias;
     private final int[] biasInt;
-    private final int[] acc;
     private final long[] accWide;
     private final Requantizer rq;
     private final boolean wide;
@@ -49,8 +50,12 @@ final class Conv2DInt implements Kernel {
     private final boolean biasOnly;
     /** Weights in the IR layout [O][kh][kw][C] (centred), for the dot-product form. */
     private final int[] wDot;
-    /** True when the dot-product form (reduction over contiguous taps per output channel) is used. */
-    private final boolean dotForm;
+    /** Taps per output value: kh·kw·C. */
+    private final int taps;
+    /** A 1×1, stride-1, unpadded convolution: each input pixel's channels are already one output's taps. */
+    private final boolean pointwise;
+    /** Per thread: one output row's im2col buffer [outW][kh·kw·C] (centred inputs, 0 for padding). */
+    private final ThreadLocal<int[]> columns;
 
     Conv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
         this.x = x;
@@ -82,7 +87,7 @@ final class Conv2DInt implements Kernel {
         int kww = kw;
         int ic = inC;
         int oc = outC;
-        this.packed = PackedWeights.get(p.weights, "conv-int[kh][kw][C][O]", () -> {
+        this.packed = !wide ? null : PackedWeights.get(p.weights, "conv-int[kh][kw][C][O]", () -> {
             int[] v = new int[khh * kww * ic * oc];
             for (int o = 0; o < oc; o++) {
                 for (int ky = 0; ky < khh; ky++) {
@@ -98,15 +103,19 @@ final class Conv2DInt implements Kernel {
         this.wDot = p.weights;
         // the axpy form's inner loop runs over the output channels, the dot form's over a contiguous run of taps
         // (kw·C when the width dilation is 1, else C): pick the longer one so the JIT's vector loop has work
-        int span = dw == 1 ? kw * inC : inC;
-        this.dotForm = !wide && span >= outC;
+        this.taps = kh * kw * inC;
+        this.pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && outH == inH
+                && outW == inW;
+        // 8-bit: every output is a dot product of length kh·kw·C over an im2col row; 16x8 accumulates in 64 bits in
+        // the axpy form
+        int columnLength = outW * taps;
+        this.columns = ThreadLocal.withInitial(() -> new int[columnLength]);
         this.bias = p.bias;
         this.biasInt = new int[outC];
         for (int o = 0; o < outC; o++) {
             biasInt[o] = (int) p.bias[o];
         }
         int outPixels = batch * outH * outW;
-        this.acc = wide ? null : new int[outPixels * outC];
         this.accWide = wide ? new long[outPixels * outC] : null;
     }
 
@@ -121,52 +130,93 @@ final class Conv2DInt implements Kernel {
             for (int r = from; r < to; r++) {
                 if (wide) {
                     outputRowWide(r / outH, r % outH);
-                } else if (dotForm) {
-                    outputRowDot(r / outH, r % outH);
                 } else {
-                    outputRow(r / outH, r % outH);
+                    outputRowDot(r / outH, r % outH);
                 }
             }
         });
     }
 
+    /**
+     * One output row as dot products: the row's im2col buffer (for each output pixel its kh·kw·C centred taps in
+     * the weights' [ky][kx][c] order, 0 where the window leaves the input), then for each pixel and output
+     * channel {@code bias + Σ col·W[o]}.
+     */
     private void outputRowDot(int b, int oy) {
-        int taps = kh * kw * inC;
+        int[] col;
+        int colBase;
+        if (pointwise) {
+            col = xc;
+            colBase = (b * inH + oy) * inW * inC;
+        } else {
+            col = columns.get();
+            colBase = 0;
+            fillColumns(b, oy, col);
+        }
+        int out = (b * outH + oy) * outW * outC;
+        for (int ox = 0; ox < outW; ox++) {
+            int ci = colBase + ox * taps;
+            int o = 0;
+            for (; o + 4 <= outC; o += 4) {
+                // four output channels per pass over the taps: each input value is loaded once for four products
+                // (more accumulators than four spill registers and run slower)
+                int w0 = o * taps;
+                int w1 = w0 + taps;
+                int w2 = w1 + taps;
+                int w3 = w2 + taps;
+                int s0 = 0;
+                int s1 = 0;
+                int s2 = 0;
+                int s3 = 0;
+                for (int k = 0; k < taps; k++) {
+                    int v = col[ci + k];
+                    s0 += v * wDot[w0 + k];
+                    s1 += v * wDot[w1 + k];
+                    s2 += v * wDot[w2 + k];
+                    s3 += v * wDot[w3 + k];
+                }
+                store(out + o, o, s0, s1, s2, s3);
+            }
+            for (; o < outC; o++) {
+                Quant.set(y, outType, out + o, rq.apply(biasInt[o] + dot(col, ci, wDot, o * taps, taps), o));
+            }
+            out += outC;
+        }
+    }
+
+    /** Requantizes and stores four consecutive output channels from {@code o} at {@code at}. */
+    private void store(int at, int o, int s0, int s1, int s2, int s3) {
+        Quant.set(y, outType, at, rq.apply(biasInt[o] + s0, o));
+        Quant.set(y, outType, at + 1, rq.apply(biasInt[o + 1] + s1, o + 1));
+        Quant.set(y, outType, at + 2, rq.apply(biasInt[o + 2] + s2, o + 2));
+        Quant.set(y, outType, at + 3, rq.apply(biasInt[o + 3] + s3, o + 3));
+    }
+
+    private void fillColumns(int b, int oy, int[] col) {
         int iy0 = oy * sh - padT;
         for (int ox = 0; ox < outW; ox++) {
-            int out = ((b * outH + oy) * outW + ox) * outC;
             int ix0 = ox * sw - padL;
-            int kxLo = 0;
-            int kxHi = kw;
-            if (dw == 1) {
-                kxLo = Math.max(0, -ix0);
-                kxHi = Math.min(kw, inW - ix0);
-            }
-            for (int o = 0; o < outC; o++) {
-                int s = biasInt[o];
-                int wo = o * taps;
-                for (int ky = 0; ky < kh; ky++) {
-                    int iy = iy0 + ky * dh;
-                    if (iy < 0 || iy >= inH) {
-                        continue;
-                    }
-                    int row = (b * inH + iy) * inW;
-                    if (dw == 1) {
-                        if (kxLo < kxHi) {
-                            s += dot(xc, (row + ix0 + kxLo) * inC, wDot, wo + (ky * kw + kxLo) * inC,
-                                    (kxHi - kxLo) * inC);
-                        }
+            int base = ox * taps;
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = iy0 + ky * dh;
+                int dst = base + ky * kw * inC;
+                if (iy < 0 || iy >= inH) {
+                    java.util.Arrays.fill(col, dst, dst + kw * inC, 0);
+                    continue;
+                }
+                int row = (b * inH + iy) * inW;
+                if (dw == 1 && ix0 >= 0 && ix0 + kw <= inW) {
+                    System.arraycopy(xc, (row + ix0) * inC, col, dst, kw * inC);
+                    continue;
+                }
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = ix0 + kx * dw;
+                    if (ix < 0 || ix >= inW) {
+                        java.util.Arrays.fill(col, dst + kx * inC, dst + (kx + 1) * inC, 0);
                     } else {
-                        for (int kx = 0; kx < kw; kx++) {
-                            int ix = ix0 + kx * dw;
-                            if (ix < 0 || ix >= inW) {
-                                continue;
-                            }
-                            s += dot(xc, (row + ix) * inC, wDot, wo + (ky * kw + kx) * inC, inC);
-                        }
+                        System.arraycopy(xc, (row + ix) * inC, col, dst + kx * inC, inC);
                     }
                 }
-                Quant.set(y, outType, out + o, rq.apply(s, o));
             }
         }
     }
@@ -177,53 +227,6 @@ final class Conv2DInt implements Kernel {
             s += a[ai + i] * b[bi + i];
         }
         return s;
-    }
-
-    private void outputRow(int b, int oy) {
-        for (int ox = 0; ox < outW; ox++) {
-            int out = ((b * outH + oy) * outW + ox) * outC;
-            System.arraycopy(biasInt, 0, acc, out, outC);
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = oy * sh - padT + ky * dh;
-                if (iy < 0 || iy >= inH) {
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ox * sw - padL + kx * dw;
-                    if (ix < 0 || ix >= inW) {
-                        continue;
-                    }
-                    int in = ((b * inH + iy) * inW + ix) * inC;
-                    int w = (ky * kw + kx) * inC * outC;
-                    int c = 0;
-                    // four input channels per pass: one load and store of the accumulators per four products
-                    for (; c + 4 <= inC; c += 4) {
-                        int x0 = xc[in + c];
-                        int x1 = xc[in + c + 1];
-                        int x2 = xc[in + c + 2];
-                        int x3 = xc[in + c + 3];
-                        int w0 = w + c * outC;
-                        int w1 = w0 + outC;
-                        int w2 = w1 + outC;
-                        int w3 = w2 + outC;
-                        for (int o = 0; o < outC; o++) {
-                            acc[out + o] += x0 * packed[w0 + o] + x1 * packed[w1 + o] + x2 * packed[w2 + o]
-                                    + x3 * packed[w3 + o];
-                        }
-                    }
-                    for (; c < inC; c++) {
-                        int xv = xc[in + c];
-                        int wc = w + c * outC;
-                        for (int o = 0; o < outC; o++) {
-                            acc[out + o] += xv * packed[wc + o];
-                        }
-                    }
-                }
-            }
-            for (int o = 0; o < outC; o++) {
-                Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
-            }
-        }
     }
 
     private void outputRowWide(int b, int oy) {
