@@ -1,0 +1,137 @@
+package dev.quanta.bench;
+
+import dev.quanta.ModelFiles;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Tensor;
+import dev.quanta.kernels.Buffers;
+import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.TfliteOracle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One inference of a fixture {@code .tflite} (batch 1, seeded random input), in Quanta's interpreter or in the
+ * official TFLite runtime on either of its paths, with the same number of threads. Both sides copy the input in and
+ * the output out on every call, so the measured work is the same.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class InferenceBenchmark {
+    /** Path under the fixtures root. */
+    @Param({"mlperf-tiny/ic/pretrainedResnet_quant.tflite"})
+    public String model;
+
+    /** {@code quanta}, {@code tflite-xnnpack} or {@code tflite-builtin}. */
+    @Param({"quanta", "tflite-xnnpack", "tflite-builtin"})
+    public String runtime;
+
+    @Param({"1"})
+    public int threads;
+
+    private Interpreter quanta;
+    private TfliteOracle tflite;
+    private Object input;
+    private Object output;
+    private DType inType;
+    private String outType;
+
+    /** The fixtures root: $QUANTA_FIXTURES, else ../shared/fixtures from the working directory. */
+    static Path fixtures() {
+        String env = System.getenv("QUANTA_FIXTURES");
+        Path root = env != null && !env.isBlank() ? Path.of(env) : Path.of("..", "shared", "fixtures");
+        if (!Files.isDirectory(root)) {
+            throw new IllegalStateException("no fixtures at " + root.toAbsolutePath()
+                    + "; set QUANTA_FIXTURES or run from the repository root");
+        }
+        return root;
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Path file = fixtures().resolve(model);
+        Model m = ModelFiles.load(file);
+        Tensor in = m.inputs().get(0);
+        Tensor out = m.outputs().get(0);
+        inType = in.dtype();
+        int n = Math.toIntExact(dev.quanta.ir.Shape.of(concrete(in.shape().dims())).elementCount());
+        input = Buffers.allocate(inType, n);
+        SplittableRandom r = new SplittableRandom(42);
+        switch (input) {
+            case float[] f -> {
+                for (int i = 0; i < n; i++) {
+                    f[i] = (float) r.nextDouble();
+                }
+            }
+            case byte[] b -> r.nextBytes(b);
+            case short[] s -> {
+                for (int i = 0; i < n; i++) {
+                    s[i] = (short) r.nextInt();
+                }
+            }
+            default -> throw new IllegalArgumentException("input type " + inType + " is not benchmarked");
+        }
+        switch (runtime) {
+            case "quanta" -> {
+                quanta = new Interpreter(m, new Interpreter.Options().setNumThreads(threads));
+                output = Buffers.allocate(out.dtype(), quanta.getOutputTensor(0).numElements());
+            }
+            case "tflite-xnnpack", "tflite-builtin" -> {
+                tflite = TfliteOracle.open(file, runtime.equals("tflite-xnnpack") ? TfliteOracle.Kernels.XNNPACK
+                        : TfliteOracle.Kernels.BUILTIN, threads);
+                outType = tflite.outputType(0);
+            }
+            default -> throw new IllegalArgumentException("unknown runtime " + runtime);
+        }
+    }
+
+    private static int[] concrete(int[] dims) {
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = Math.max(1, dims[i]);
+        }
+        return dims;
+    }
+
+    @Benchmark
+    public Object infer() {
+        if (quanta != null) {
+            quanta.run(input, output);
+            return output;
+        }
+        switch (input) {
+            case float[] f -> tflite.setInput(0, f);
+            case byte[] b -> tflite.setInput(0, b);
+            case short[] s -> tflite.setInput(0, s);
+            default -> throw new IllegalStateException();
+        }
+        tflite.invoke();
+        return switch (outType) {
+            case "INT8", "UINT8" -> tflite.outputInt8(0);
+            case "INT16" -> tflite.outputInt16(0);
+            default -> tflite.outputFloat(0);
+        };
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        if (quanta != null) {
+            quanta.close();
+        }
+        if (tflite != null) {
+            tflite.close();
+        }
+    }
+}
