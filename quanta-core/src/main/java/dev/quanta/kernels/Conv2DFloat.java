@@ -13,48 +13,22 @@ import dev.quanta.ir.OpAttributes;
  * Positions outside the input read as zero. Weights are packed as [ky][kx][c][o] so the inner loop is an axpy
  * over the contiguous output channels of one pixel; every output sums taps in (ky, kx, c) order.
  */
-final class Conv2DFloat implements Kernel {
+final class Conv2DFloat extends WindowKernel {
     private final float[] x;
     private final float[] y;
     private final float[] packed;
     private final float[] bias;
-    private final int batch;
-    private final int inH;
-    private final int inW;
-    private final int inC;
-    private final int outH;
-    private final int outW;
     private final int outC;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int dh;
-    private final int dw;
-    private final int padT;
-    private final int padL;
     private final float lo;
     private final float hi;
 
     Conv2DFloat(float[] x, int[] xShape, float[] weights, int[] wShape, float[] bias, float[] y, int[] yShape,
             OpAttributes.Conv2D a) {
+        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
+                a.padding());
         this.x = x;
         this.y = y;
-        this.batch = xShape[0];
-        this.inH = xShape[1];
-        this.inW = xShape[2];
-        this.inC = xShape[3];
         this.outC = wShape[0];
-        this.kh = wShape[1];
-        this.kw = wShape[2];
-        this.outH = yShape[1];
-        this.outW = yShape[2];
-        this.sh = a.strideH();
-        this.sw = a.strideW();
-        this.dh = a.dilationH();
-        this.dw = a.dilationW();
-        this.padT = a.padding().padBefore(inH, kh, sh, dh);
-        this.padL = a.padding().padBefore(inW, kw, sw, dw);
         int khh = kh;
         int kww = kw;
         int ic = inC;
@@ -80,14 +54,11 @@ final class Conv2DFloat implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(batch * outH, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                outputRow(r / outH, r % outH);
-            }
-        });
+        forEachOutputRow(parallel);
     }
 
-    private void outputRow(int b, int oy) {
+    @Override
+    protected void outputRow(int b, int oy) {
         for (int ox = 0; ox < outW; ox++) {
             int out = ((b * outH + oy) * outW + ox) * outC;
             System.arraycopy(bias, 0, y, out, outC);

@@ -19,7 +19,7 @@ import dev.quanta.ir.OpAttributes;
  * their own [O][kh][kw][C] layout); 16x8 ones, which accumulate in 64 bits, as an axpy over the output channels
  * with weights packed once as [ky][kx][c][o].
  */
-final class Conv2DInt implements Kernel {
+final class Conv2DInt extends WindowKernel {
     private final Object x;
     private final DType inType;
     private final int inZeroPoint;
@@ -32,21 +32,7 @@ final class Conv2DInt implements Kernel {
     private final long[] accWide;
     private final Requantizer rq;
     private final boolean wide;
-    private final int batch;
-    private final int inH;
-    private final int inW;
-    private final int inC;
-    private final int outH;
-    private final int outW;
     private final int outC;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int dh;
-    private final int dw;
-    private final int padT;
-    private final int padL;
     private final boolean biasOnly;
     /** Weights in the IR layout [O][kh][kw][C] (centred), for the dot-product form. */
     private final int[] wDot;
@@ -58,6 +44,8 @@ final class Conv2DInt implements Kernel {
     private final ThreadLocal<int[]> columns;
 
     Conv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
+        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
+                a.padding());
         this.x = x;
         this.inType = p.inType;
         this.inZeroPoint = p.inZeroPoint;
@@ -65,21 +53,7 @@ final class Conv2DInt implements Kernel {
         this.outType = p.outType;
         this.rq = p.requantizer;
         this.wide = p.wide;
-        this.batch = xShape[0];
-        this.inH = xShape[1];
-        this.inW = xShape[2];
-        this.inC = xShape[3];
         this.outC = wShape[0];
-        this.kh = wShape[1];
-        this.kw = wShape[2];
-        this.outH = yShape[1];
-        this.outW = yShape[2];
-        this.sh = a.strideH();
-        this.sw = a.strideW();
-        this.dh = a.dilationH();
-        this.dw = a.dilationW();
-        this.padT = a.padding().padBefore(inH, kh, sh, dh);
-        this.padL = a.padding().padBefore(inW, kw, sw, dw);
         this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(a.padding(), inH, inW, kh, kw, sh, sw, dh,
                 dw);
         this.xc = new int[Buffers.length(x)];
@@ -126,15 +100,16 @@ final class Conv2DInt implements Kernel {
             return;
         }
         parallel.forRange(xc.length, 16384, (from, to) -> Quant.centre(x, inType, inZeroPoint, xc, from, to));
-        parallel.forRange(batch * outH, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                if (wide) {
-                    outputRowWide(r / outH, r % outH);
-                } else {
-                    outputRowDot(r / outH, r % outH);
-                }
-            }
-        });
+        forEachOutputRow(parallel);
+    }
+
+    @Override
+    protected void outputRow(int b, int oy) {
+        if (wide) {
+            outputRowWide(b, oy);
+        } else {
+            outputRowDot(b, oy);
+        }
     }
 
     /**

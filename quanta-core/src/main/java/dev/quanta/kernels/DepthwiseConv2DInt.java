@@ -14,7 +14,7 @@ import dev.quanta.ir.OpAttributes;
  *
  * Taps outside the input add nothing (they read the zero point). Weights per-channel along axis 3.
  */
-final class DepthwiseConv2DInt implements Kernel {
+final class DepthwiseConv2DInt extends WindowKernel {
     private final Object x;
     private final DType inType;
     private final int inZeroPoint;
@@ -28,26 +28,14 @@ final class DepthwiseConv2DInt implements Kernel {
     private final long[] accWide;
     private final Requantizer rq;
     private final boolean wide;
-    private final int batch;
-    private final int inH;
-    private final int inW;
-    private final int inC;
     private final int mult;
-    private final int outH;
-    private final int outW;
     private final int outC;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int dh;
-    private final int dw;
-    private final int padT;
-    private final int padL;
     private final boolean biasOnly;
 
     DepthwiseConv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape,
             OpAttributes.DepthwiseConv2D a) {
+        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
+                a.padding());
         this.x = x;
         this.inType = p.inType;
         this.inZeroPoint = p.inZeroPoint;
@@ -56,22 +44,8 @@ final class DepthwiseConv2DInt implements Kernel {
         this.rq = p.requantizer;
         this.wide = p.wide;
         this.w = p.weights;
-        this.batch = xShape[0];
-        this.inH = xShape[1];
-        this.inW = xShape[2];
-        this.inC = xShape[3];
         this.mult = a.depthMultiplier();
-        this.kh = wShape[1];
-        this.kw = wShape[2];
         this.outC = wShape[3];
-        this.outH = yShape[1];
-        this.outW = yShape[2];
-        this.sh = a.strideH();
-        this.sw = a.strideW();
-        this.dh = a.dilationH();
-        this.dw = a.dilationW();
-        this.padT = a.padding().padBefore(inH, kh, sh, dh);
-        this.padL = a.padding().padBefore(inW, kw, sw, dw);
         this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(a.padding(), inH, inW, kh, kw, sh, sw, dh,
                 dw);
         this.xc = new int[Buffers.length(x)];
@@ -92,14 +66,11 @@ final class DepthwiseConv2DInt implements Kernel {
             return;
         }
         parallel.forRange(xc.length, 16384, (from, to) -> Quant.centre(x, inType, inZeroPoint, xc, from, to));
-        parallel.forRange(batch * outH, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                outputRow(r / outH, r % outH);
-            }
-        });
+        forEachOutputRow(parallel);
     }
 
-    private void outputRow(int b, int oy) {
+    @Override
+    protected void outputRow(int b, int oy) {
         for (int ox = 0; ox < outW; ox++) {
             int out = ((b * outH + oy) * outW + ox) * outC;
             if (wide) {

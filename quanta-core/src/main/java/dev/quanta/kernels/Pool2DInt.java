@@ -17,45 +17,22 @@ import dev.quanta.ir.OpAttributes;
  * not take int8 average pooling, so both paths run this arithmetic. The sum is over raw values (zero point
  * included), which is exact because the mean of {@code x − zp} plus {@code zp} is the mean of x.
  */
-final class Pool2DInt implements Kernel {
+final class Pool2DInt extends WindowKernel {
     private final boolean max;
     private final Object x;
     private final Object y;
     private final DType type;
-    private final int batch;
-    private final int inH;
-    private final int inW;
-    private final int c;
-    private final int outH;
-    private final int outW;
-    private final int fh;
-    private final int fw;
-    private final int sh;
-    private final int sw;
-    private final int padT;
-    private final int padL;
     private final int lo;
     private final int hi;
     private final int[] acc;
 
     Pool2DInt(boolean max, Object x, int[] xShape, Object y, int[] yShape, DType type, OpAttributes.Pool2D a,
             int lo, int hi) {
+        super(xShape, yShape, a.filterH(), a.filterW(), a.strideH(), a.strideW(), 1, 1, a.padding());
         this.max = max;
         this.x = x;
         this.y = y;
         this.type = type;
-        this.batch = xShape[0];
-        this.inH = xShape[1];
-        this.inW = xShape[2];
-        this.c = xShape[3];
-        this.outH = yShape[1];
-        this.outW = yShape[2];
-        this.fh = a.filterH();
-        this.fw = a.filterW();
-        this.sh = a.strideH();
-        this.sw = a.strideW();
-        this.padT = a.padding().padBefore(inH, fh, sh, 1);
-        this.padL = a.padding().padBefore(inW, fw, sw, 1);
         this.lo = lo;
         this.hi = hi;
         this.acc = new int[Buffers.length(y)];
@@ -63,37 +40,34 @@ final class Pool2DInt implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(batch * outH, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                outputRow(r / outH, r % outH);
-            }
-        });
+        forEachOutputRow(parallel);
     }
 
-    private void outputRow(int b, int oy) {
+    @Override
+    protected void outputRow(int b, int oy) {
         int y0 = Math.max(0, oy * sh - padT);
-        int y1 = Math.min(inH, oy * sh - padT + fh);
+        int y1 = Math.min(inH, oy * sh - padT + kh);
         for (int ox = 0; ox < outW; ox++) {
             int x0 = Math.max(0, ox * sw - padL);
-            int x1 = Math.min(inW, ox * sw - padL + fw);
-            int out = ((b * outH + oy) * outW + ox) * c;
-            java.util.Arrays.fill(acc, out, out + c, max ? Integer.MIN_VALUE : 0);
+            int x1 = Math.min(inW, ox * sw - padL + kw);
+            int out = ((b * outH + oy) * outW + ox) * inC;
+            java.util.Arrays.fill(acc, out, out + inC, max ? Integer.MIN_VALUE : 0);
             for (int iy = y0; iy < y1; iy++) {
                 for (int ix = x0; ix < x1; ix++) {
-                    int in = ((b * inH + iy) * inW + ix) * c;
+                    int in = ((b * inH + iy) * inW + ix) * inC;
                     if (max) {
-                        for (int ch = 0; ch < c; ch++) {
+                        for (int ch = 0; ch < inC; ch++) {
                             acc[out + ch] = Math.max(acc[out + ch], Quant.get(x, type, in + ch));
                         }
                     } else {
-                        for (int ch = 0; ch < c; ch++) {
+                        for (int ch = 0; ch < inC; ch++) {
                             acc[out + ch] += Quant.get(x, type, in + ch);
                         }
                     }
                 }
             }
             int n = (y1 - y0) * (x1 - x0);
-            for (int ch = 0; ch < c; ch++) {
+            for (int ch = 0; ch < inC; ch++) {
                 int v = acc[out + ch];
                 if (!max) {
                     v = v > 0 ? (v + n / 2) / n : (v - n / 2) / n;

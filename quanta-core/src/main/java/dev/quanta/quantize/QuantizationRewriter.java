@@ -548,8 +548,11 @@ final class QuantizationRewriter {
                         "float (hybrid: activations quantized on the fly)", describeWeights(w.quant()), false, null));
             } else {
                 result.add(op);
+                String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
+                        ? "Quanta has no hybrid LSTM kernel: the layer stays float (int8 mode quantizes it fully)"
+                        : "no weights to quantize; dynamic range keeps activations in float";
                 report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
-                        null, true, "no weights to quantize; dynamic range keeps activations in float"));
+                        null, true, why));
             }
         }
         return new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata());
