@@ -1,14 +1,18 @@
 package dev.quanta.kernels;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Splits a loop {@code [0, n)} into contiguous ranges run on a fixed set of threads: the calling thread and
- * {@code threads − 1} daemon workers. Owned by one interpreter; not for concurrent use.
+ * {@code threads − 1} daemon workers that live as long as this object. Owned by one interpreter; not for
+ * concurrent use, and a body must not call {@link #forRange} itself.
+ *
+ * <p>A call allocates nothing: the caller publishes the job (body, size, number of parts) in fields under a
+ * sequence number (odd while being written, even once published), wakes the workers it needs, runs part 0 itself
+ * and parks until the count of unfinished parts reaches zero. Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker
+ * w runs part w + 1 when it exists.
  */
 public final class Parallel implements AutoCloseable {
     /** A body over the index range {@code [from, to)}. */
@@ -21,23 +25,31 @@ public final class Parallel implements AutoCloseable {
     private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
-    private final ExecutorService workers;
-    private final Future<?>[] pending;
+    private final Thread[] workers;
+    /** Job sequence number: odd while the caller writes the job fields, even when they are published. */
+    private volatile int sequence;
+    private RangeBody body;
+    private int size;
+    private int parts;
+    private Thread caller;
+    private final AtomicInteger unfinished = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean closed;
 
     private Parallel(int threads) {
         this.threads = threads;
-        this.pending = new Future<?>[Math.max(0, threads - 1)];
+        this.workers = new Thread[Math.max(0, threads - 1)];
         if (threads > 1) {
             int id = POOL_ID.incrementAndGet();
-            AtomicInteger n = new AtomicInteger();
-            ThreadFactory factory = r -> {
-                Thread t = new Thread(r, "quanta-" + id + "-" + n.incrementAndGet());
+            for (int w = 0; w < workers.length; w++) {
+                int part = w + 1;
+                Thread t = new Thread(() -> work(part), "quanta-" + id + "-" + part);
                 t.setDaemon(true);
-                return t;
-            };
-            this.workers = Executors.newFixedThreadPool(threads - 1, factory);
-        } else {
-            this.workers = null;
+                workers[w] = t;
+            }
+            for (Thread t : workers) {
+                t.start();
+            }
         }
     }
 
@@ -53,51 +65,94 @@ public final class Parallel implements AutoCloseable {
         return threads;
     }
 
+    /** The worker threads (for tests). */
+    Thread[] workerThreads() {
+        return workers.clone();
+    }
+
     /**
      * Runs {@code body} over {@code [0, n)} in at most {@code threads} ranges of at least {@code minGrain}
      * indices each.
      */
     public void forRange(int n, int minGrain, RangeBody body) {
-        int parts = Math.min(threads, Math.max(1, n / Math.max(1, minGrain)));
-        if (parts <= 1) {
+        int p = Math.min(threads, Math.max(1, n / Math.max(1, minGrain)));
+        if (p <= 1) {
             body.run(0, n);
             return;
         }
-        for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) n * p / parts);
-            int to = (int) ((long) n * (p + 1) / parts);
-            pending[p - 1] = workers.submit(() -> body.run(from, to));
+        if (closed) {
+            throw new IllegalStateException("this Parallel is closed");
         }
-        Throwable failure = null;
+        int s = sequence;
+        sequence = s + 1; // odd: writing
+        this.body = body;
+        this.size = n;
+        this.parts = p;
+        this.caller = Thread.currentThread();
+        failure.set(null);
+        unfinished.set(p - 1);
+        sequence = s + 2; // even: published
+        for (int w = 0; w < p - 1; w++) {
+            LockSupport.unpark(workers[w]);
+        }
         try {
-            body.run(0, (int) ((long) n / parts));
+            body.run(0, (int) ((long) n / p));
         } catch (RuntimeException | Error e) {
-            failure = e;
+            failure.compareAndSet(null, e);
         }
-        for (int p = 1; p < parts; p++) {
-            try {
-                pending[p - 1].get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failure = failure == null ? e : failure;
-            } catch (java.util.concurrent.ExecutionException e) {
-                failure = failure == null ? e.getCause() : failure;
-            }
-            pending[p - 1] = null;
+        while (unfinished.get() > 0) {
+            LockSupport.park(this);
         }
-        if (failure instanceof RuntimeException re) {
+        this.body = null;
+        Throwable f = failure.getAndSet(null);
+        if (f instanceof RuntimeException re) {
             throw re;
-        } else if (failure instanceof Error err) {
+        } else if (f instanceof Error err) {
             throw err;
-        } else if (failure != null) {
-            throw new IllegalStateException("parallel kernel interrupted", failure);
+        } else if (f != null) {
+            throw new IllegalStateException("parallel kernel failed", f);
+        }
+    }
+
+    /** Worker loop: waits for each newly published job and runs its part {@code part} when the job has one. */
+    private void work(int part) {
+        int seen = 0;
+        while (!closed) {
+            int s = sequence;
+            if (s == seen || (s & 1) != 0) {
+                LockSupport.park(this);
+                continue;
+            }
+            RangeBody b = body;
+            int n = size;
+            int p = parts;
+            Thread c = caller;
+            if (sequence != s) {
+                continue; // a newer job was being written meanwhile: read again
+            }
+            seen = s;
+            if (part >= p) {
+                continue; // this job has fewer parts than there are workers
+            }
+            try {
+                b.run((int) ((long) n * part / p), (int) ((long) n * (part + 1) / p));
+            } catch (Throwable e) {
+                failure.compareAndSet(null, e);
+            }
+            if (unfinished.decrementAndGet() == 0) {
+                LockSupport.unpark(c);
+            }
         }
     }
 
     @Override
     public void close() {
-        if (workers != null) {
-            workers.shutdownNow();
+        if (this == SERIAL || closed) {
+            return;
+        }
+        closed = true;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
         }
     }
 }

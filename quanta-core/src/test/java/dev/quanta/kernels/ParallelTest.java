@@ -1,0 +1,73 @@
+package dev.quanta.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/** The loop splitter: every index exactly once, failures reported, reuse after failure, workers end on close. */
+class ParallelTest {
+
+    @Test
+    void everyIndexRunsExactlyOnceOverManyCalls() {
+        SplittableRandom r = new SplittableRandom(11);
+        for (int threads = 1; threads <= 4; threads++) {
+            try (Parallel p = Parallel.of(threads)) {
+                for (int call = 0; call < 3000; call++) {
+                    int n = r.nextInt(0, 2000);
+                    int grain = 1 + r.nextInt(64);
+                    AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, n));
+                    p.forRange(n, grain, (from, to) -> {
+                        for (int i = from; i < to; i++) {
+                            seen.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < n; i++) {
+                        assertThat(seen.get(i)).as("threads %d, call %d, n %d, index %d", threads, call, n, i)
+                                .isEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFailingPartIsRethrownAndTheSplitterStaysUsable() {
+        try (Parallel p = Parallel.of(3)) {
+            for (int failing = 0; failing < 3; failing++) {
+                int bad = failing;
+                assertThatThrownBy(() -> p.forRange(300, 1, (from, to) -> {
+                    if (from == 100 * bad) {
+                        throw new IllegalArgumentException("part " + bad);
+                    }
+                })).isInstanceOf(IllegalArgumentException.class).hasMessage("part " + bad);
+                AtomicIntegerArray seen = new AtomicIntegerArray(300);
+                p.forRange(300, 1, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                });
+                for (int i = 0; i < 300; i++) {
+                    assertThat(seen.get(i)).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void workersEndWhenClosed() throws InterruptedException {
+        Parallel p = Parallel.of(3);
+        p.forRange(10, 1, (from, to) -> { });
+        Thread[] workers = p.workerThreads();
+        assertThat(workers).hasSize(2).allMatch(Thread::isAlive).allMatch(Thread::isDaemon);
+        p.close();
+        for (Thread t : workers) {
+            t.join(5000);
+            assertThat(t.isAlive()).as(t.getName()).isFalse();
+        }
+        assertThatThrownBy(() -> p.forRange(10, 1, (from, to) -> { })).isInstanceOf(IllegalStateException.class);
+        p.forRange(10, 100, (from, to) -> { }); // one part runs on the caller, even after close
+    }
+}
