@@ -97,6 +97,38 @@ final class Int16Activations {
         return v -> tanhTable(v, mn[0], mn[1]);
     }
 
+    /** Lazily built tables over every int16 input: gemmlowp logistic of Q3.12, tanh of Q0.15 … Q4.11 inputs. */
+    private static volatile short[] logisticQ3Table;
+    private static final short[][] TANH_TABLES = new short[5][];
+
+    /** {@code table[v + 32768]} = gemmlowp logistic of the Q3.12 value v, for every int16 v (built once). */
+    static short[] logisticQ3Table() {
+        short[] t = logisticQ3Table;
+        if (t == null) {
+            t = tabulate(Int16Activations::logisticQ3);
+            logisticQ3Table = t;
+        }
+        return t;
+    }
+
+    /** {@code table[v + 32768]} = gemmlowp tanh of v read with {@code integerBits} integer bits (built once). */
+    static short[] tanhTable(int integerBits) {
+        synchronized (TANH_TABLES) {
+            if (TANH_TABLES[integerBits] == null) {
+                TANH_TABLES[integerBits] = tabulate(v -> tanh(v, integerBits));
+            }
+            return TANH_TABLES[integerBits];
+        }
+    }
+
+    private static short[] tabulate(IntUnaryOperator f) {
+        short[] t = new short[65536];
+        for (int v = -32768; v <= 32767; v++) {
+            t[v + 32768] = (short) f.applyAsInt(v);
+        }
+        return t;
+    }
+
     /** TFLite's {@code CheckedLog2}: the rounded log2 of x when x is within 10⁻³ (in log2) of a power of two. */
     static Integer checkedLog2(float x) {
         float log2 = (float) Math.log(x) * (1.0f / (float) Math.log(2.0f));

@@ -7,7 +7,6 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
 import java.util.Arrays;
 import java.util.function.Function;
-import java.util.function.IntUnaryOperator;
 
 /**
  * UNIDIRECTIONAL_SEQUENCE_LSTM with int8 input, weights and output state, int32 biases and an int16 cell state:
@@ -65,9 +64,10 @@ final class LstmInt implements Kernel {
     private final int cellShift;
     private final int cellClip;
     private final int outputStateZp;
-    private final IntUnaryOperator sigmoid = Int16Activations.logistic(GATE_SCALE);
-    private final IntUnaryOperator tanhGate = Int16Activations.tanh(GATE_SCALE);
-    private final IntUnaryOperator tanhCell;
+    /** Gate activations and the cell tanh, tabulated over every int16 input ({@code table[v + 32768]}). */
+    private final short[] sigmoid = Int16Activations.logisticQ3Table();
+    private final short[] tanhGate = Int16Activations.tanhTable(3);
+    private final short[] tanhCell;
 
     private LstmInt(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
@@ -100,8 +100,8 @@ final class LstmInt implements Kernel {
         this.cellShift = c;
         // TFLite's Prepare: (int16) min(max(cell_clip / s_c, −32768), 32767) in float, truncated
         this.cellClip = a.cellClip() > 0f ? (short) Math.min(Math.max(a.cellClip() / cq.scale(), -32768f), 32767f) : 0;
-        int cellBits = 15 + c; // the cell state read as Q(15 + C).(−C): gemmlowp tanh with that many integer bits
-        this.tanhCell = v -> Int16Activations.tanh(v, cellBits);
+        // the cell state read as Q(15 + C).(−C): gemmlowp tanh with that many integer bits
+        this.tanhCell = Int16Activations.tanhTable(15 + c);
         int[] xs = shape.apply(in);
         this.x = (byte[]) buffer.apply(in);
         this.y = (byte[]) buffer.apply(out);
@@ -197,9 +197,9 @@ final class LstmInt implements Kernel {
                 int row = timeMajor ? t * batch + b : b * steps + t;
                 for (int g = cifg ? 1 : 0; g < 3; g++) {
                     gateInto(g, row, h, gate[g]);
-                    IntUnaryOperator act = g == 2 ? tanhGate : sigmoid;
+                    short[] act = g == 2 ? tanhGate : sigmoid;
                     for (int k = 0; k < nCell; k++) {
-                        gate[g][k] = act.applyAsInt(gate[g][k]);
+                        gate[g][k] = act[gate[g][k] + 32768];
                     }
                 }
                 for (int k = 0; k < nCell; k++) {
@@ -215,8 +215,8 @@ final class LstmInt implements Kernel {
                 }
                 gateInto(3, row, h, gate[3]);
                 for (int k = 0; k < nCell; k++) {
-                    int o = sigmoid.applyAsInt(gate[3][k]);
-                    int tc = tanhCell.applyAsInt(c[k]);
+                    int o = sigmoid[gate[3][k] + 32768];
+                    int tc = tanhCell[c[k] + 32768];
                     int v = FixedPoint.multiplyByQuantizedMultiplier(o * tc, hiddenA, hiddenB) - hiddenZp;
                     h[k] = (byte) Math.max(-128, Math.min(127, v));
                 }
