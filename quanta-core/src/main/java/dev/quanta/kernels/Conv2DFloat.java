@@ -21,6 +21,10 @@ final class Conv2DFloat extends WindowKernel {
     private final int outC;
     private final float lo;
     private final float hi;
+    /** Weights in the IR layout [O][kh][kw][C], for the dot-product form (null: axpy form). */
+    private final float[] weights;
+    private final int taps;
+    private final ThreadLocal<float[]> columns;
 
     Conv2DFloat(float[] x, int[] xShape, float[] weights, int[] wShape, float[] bias, float[] y, int[] yShape,
             OpAttributes.Conv2D a) {
@@ -47,6 +51,10 @@ final class Conv2DFloat extends WindowKernel {
             return p;
         });
         this.bias = bias != null ? bias.clone() : new float[outC];
+        this.taps = kh * kw * inC;
+        this.weights = outC >= 4 ? weights : null;
+        int columnLength = outW * taps;
+        this.columns = ThreadLocal.withInitial(() -> new float[columnLength]);
         Activation act = a.activation();
         this.lo = act.min();
         this.hi = act.max();
@@ -59,6 +67,10 @@ final class Conv2DFloat extends WindowKernel {
 
     @Override
     protected void outputRow(int b, int oy) {
+        if (weights != null) {
+            outputRowDot(b, oy);
+            return;
+        }
         for (int ox = 0; ox < outW; ox++) {
             int out = ((b * outH + oy) * outW + ox) * outC;
             System.arraycopy(bias, 0, y, out, outC);
@@ -84,6 +96,72 @@ final class Conv2DFloat extends WindowKernel {
                 }
             }
             Clamp.apply(y, out, out + outC, lo, hi);
+        }
+    }
+
+    /**
+     * Dot-product form: the row's im2col buffer (0 for padding), then four output channels per pass over the taps.
+     * Each output still sums bias, then the taps in (ky, kx, c) order, as the axpy form does (a padded tap adds 0).
+     */
+    private void outputRowDot(int b, int oy) {
+        float[] col = columns.get();
+        int iy0 = oy * sh - padT;
+        for (int ox = 0; ox < outW; ox++) {
+            int ix0 = ox * sw - padL;
+            int base = ox * taps;
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = iy0 + ky * dh;
+                int dst = base + ky * kw * inC;
+                if (iy < 0 || iy >= inH) {
+                    java.util.Arrays.fill(col, dst, dst + kw * inC, 0f);
+                    continue;
+                }
+                int row = (b * inH + iy) * inW;
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = ix0 + kx * dw;
+                    if (ix < 0 || ix >= inW) {
+                        java.util.Arrays.fill(col, dst + kx * inC, dst + (kx + 1) * inC, 0f);
+                    } else {
+                        System.arraycopy(x, (row + ix) * inC, col, dst + kx * inC, inC);
+                    }
+                }
+            }
+        }
+        int out = (b * outH + oy) * outW * outC;
+        for (int ox = 0; ox < outW; ox++) {
+            int ci = ox * taps;
+            int o = 0;
+            for (; o + 4 <= outC; o += 4) {
+                int w0 = o * taps;
+                int w1 = w0 + taps;
+                int w2 = w1 + taps;
+                int w3 = w2 + taps;
+                float s0 = bias[o];
+                float s1 = bias[o + 1];
+                float s2 = bias[o + 2];
+                float s3 = bias[o + 3];
+                for (int k = 0; k < taps; k++) {
+                    float v = col[ci + k];
+                    s0 += v * weights[w0 + k];
+                    s1 += v * weights[w1 + k];
+                    s2 += v * weights[w2 + k];
+                    s3 += v * weights[w3 + k];
+                }
+                y[out + o] = s0;
+                y[out + o + 1] = s1;
+                y[out + o + 2] = s2;
+                y[out + o + 3] = s3;
+            }
+            for (; o < outC; o++) {
+                float s = bias[o];
+                int wo = o * taps;
+                for (int k = 0; k < taps; k++) {
+                    s += col[ci + k] * weights[wo + k];
+                }
+                y[out + o] = s;
+            }
+            Clamp.apply(y, out, out + outC, lo, hi);
+            out += outC;
         }
     }
 }
