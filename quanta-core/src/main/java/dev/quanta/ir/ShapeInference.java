@@ -116,10 +116,19 @@ public final class ShapeInference {
         int k = 0;
         for (int i = 0; i < rank; i++) {
             int dim = x.dim(i);
-            if (dim == Shape.DYNAMIC) {
-                throw new IllegalArgumentException("cannot slice the dynamic axis " + i + " of " + x);
-            }
             int st = a.strides()[i];
+            if (dim == Shape.DYNAMIC) {
+                // a dynamic axis (the batch) can only be taken whole
+                if ((a.beginMask() >> i & 1) == 0 || (a.endMask() >> i & 1) == 0 || st != 1
+                        || (a.shrinkAxisMask() >> i & 1) != 0) {
+                    throw new IllegalArgumentException("cannot slice the dynamic axis " + i + " of " + x);
+                }
+                start[i] = 0;
+                stride[i] = 1;
+                count[i] = Shape.DYNAMIC;
+                out[k++] = Shape.DYNAMIC;
+                continue;
+            }
             if (st == 0) {
                 throw new IllegalArgumentException("stride of axis " + i + " is 0");
             }

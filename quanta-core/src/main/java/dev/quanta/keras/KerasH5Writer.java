@@ -357,6 +357,7 @@ public final class KerasH5Writer {
             case MAX_POOL_2D, AVERAGE_POOL_2D -> pool(model, op, name, in);
             case RESHAPE -> reshape(op, name, in);
             case RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, IDENTITY -> activationLayer(model, op, name, in);
+            case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(model, op, name, in);
             default -> throw unsupported(model, op, op.type() + " has no Keras HDF5 equivalent in this writer");
         };
     }
@@ -386,6 +387,75 @@ public final class KerasH5Writer {
         nulls(c, "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
                 "bias_constraint");
         return new Layer(name, "Dense", c, weights, in);
+    }
+
+    /**
+     * A batch-major float LSTM without peepholes, projection, layer normalization or clipping, as a Keras LSTM
+     * with return_sequences: the 4 gates' weights fused back into Keras' [in, 4u] kernel, [u, 4u] recurrent kernel
+     * and [4u] bias (gate order i, f, c, o).
+     */
+    private static Layer lstm(Model model, Op op, String name, Shape in) {
+        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
+        for (int i = 0; i < 24; i++) {
+            boolean expected = i <= 8 || (i >= 12 && i <= 15);
+            if (a.has(i) != expected) {
+                throw unsupported(model, op, "only an LSTM with all gates and no peepholes, projection or layer"
+                        + " normalization has a Keras equivalent (TFLite input " + i + ")");
+            }
+        }
+        if (a.timeMajor() || a.cellClip() != 0f || a.projClip() != 0f || op.input(0).dtype() != DType.FLOAT32) {
+            throw unsupported(model, op, "only a float, batch-major LSTM without clipping has a Keras equivalent");
+        }
+        String activation = switch (a.activation()) {
+            case TANH -> "tanh";
+            case RELU -> "relu";
+            case RELU6 -> "relu6";
+            case NONE -> "linear";
+            case RELU_N1_TO_1 -> throw unsupported(model, op, "activation RELU_N1_TO_1 has no Keras name");
+        };
+        int features = op.input(a.position(1)).shape().dim(1);
+        int units = op.input(a.position(1)).shape().dim(0);
+        float[] kernel = new float[features * 4 * units];
+        float[] recurrent = new float[units * 4 * units];
+        float[] bias = new float[4 * units];
+        for (int g = 0; g < 4; g++) {
+            float[] wx = op.input(a.position(1 + g)).data().floats();
+            float[] wh = op.input(a.position(5 + g)).data().floats();
+            float[] b = op.input(a.position(12 + g)).data().floats();
+            for (int u = 0; u < units; u++) {
+                for (int r = 0; r < features; r++) {
+                    kernel[r * 4 * units + g * units + u] = wx[u * features + r];
+                }
+                for (int r = 0; r < units; r++) {
+                    recurrent[r * 4 * units + g * units + u] = wh[u * units + r];
+                }
+                bias[g * units + u] = b[u];
+            }
+        }
+        List<Weight> weights = List.of(new Weight("kernel", new int[] {features, 4 * units}, kernel),
+                new Weight("recurrent_kernel", new int[] {units, 4 * units}, recurrent),
+                new Weight("bias", new int[] {4 * units}, bias));
+        ObjectNode c = base(name);
+        c.put("units", units);
+        c.put("activation", activation);
+        c.put("recurrent_activation", "sigmoid");
+        c.put("use_bias", true);
+        c.put("return_sequences", true);
+        c.put("return_state", false);
+        c.put("go_backwards", false);
+        c.put("stateful", false);
+        c.put("unroll", false);
+        c.put("time_major", false);
+        c.put("unit_forget_bias", true);
+        c.put("dropout", 0.0);
+        c.put("recurrent_dropout", 0.0);
+        c.put("implementation", 2);
+        c.set("kernel_initializer", initializer("GlorotUniform"));
+        c.set("recurrent_initializer", initializer("Orthogonal"));
+        c.set("bias_initializer", initializer("Zeros"));
+        nulls(c, "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                "kernel_constraint", "recurrent_constraint", "bias_constraint");
+        return new Layer(name, "LSTM", c, weights, in);
     }
 
     private static Layer conv(Model model, Op op, String name, Shape in, String activation) {

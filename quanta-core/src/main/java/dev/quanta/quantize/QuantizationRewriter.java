@@ -243,7 +243,7 @@ final class QuantizationRewriter {
                 weights = describeWeights(w.quant());
                 outParams = activationParams(out);
             }
-            case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD, TRANSPOSE -> {
+            case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD, TRANSPOSE, STRIDED_SLICE -> {
                 ins.add(x);
                 outParams = x.quant();
             }

@@ -118,7 +118,8 @@ final class TfliteExporters {
                 c.int32Constant(name + "/strides", new int[] {rank}, a.strides())};
         TfliteOptions.StridedSlice o = new TfliteOptions.StridedSlice(a.beginMask(), a.endMask(), 0, 0,
                 a.shrinkAxisMask(), a.offset());
-        return new Exported(TfliteSchema.OP_STRIDED_SLICE, a.offset() ? 8 : 1, inputs, TfliteOptions.StridedSlice.TYPE,
+        int version = a.offset() ? 8 : is(op, 0, DType.INT16) ? 5 : is(op, 0, DType.INT8) ? 2 : 1;
+        return new Exported(TfliteSchema.OP_STRIDED_SLICE, version, inputs, TfliteOptions.StridedSlice.TYPE,
                 o::write);
     }
 
