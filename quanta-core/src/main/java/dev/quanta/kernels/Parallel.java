@@ -11,7 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A call allocates nothing: the caller publishes the job (body, size, number of parts) in fields under a
  * sequence number (odd while being written, even once published), wakes the workers it needs, runs part 0 itself
- * and parks until the count of unfinished parts reaches zero. Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker
+ * and waits (spinning briefly, then parked) until the count of unfinished parts reaches zero; idle workers also
+ * spin briefly before they park. Nobody spins while the open splitters have more threads than there are CPUs
+ * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work. Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker
  * w runs part w + 1 when it exists.
  */
 public final class Parallel implements AutoCloseable {
@@ -22,6 +24,14 @@ public final class Parallel implements AutoCloseable {
     }
 
     private static final AtomicInteger POOL_ID = new AtomicInteger();
+    /**
+     * Busy-wait rounds (a few microseconds) before a thread parks: consecutive kernels of one run follow each other
+     * closely, and waking a parked thread costs tens of microseconds.
+     */
+    private static final int SPINS = 2000;
+    /** Threads of all open multi-threaded splitters (callers included); spinning only pays while they fit the CPUs. */
+    private static final AtomicInteger THREADS_IN_USE = new AtomicInteger();
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
     private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
@@ -40,6 +50,7 @@ public final class Parallel implements AutoCloseable {
         this.threads = threads;
         this.workers = new Thread[Math.max(0, threads - 1)];
         if (threads > 1) {
+            THREADS_IN_USE.addAndGet(threads);
             int id = POOL_ID.incrementAndGet();
             for (int w = 0; w < workers.length; w++) {
                 int part = w + 1;
@@ -100,8 +111,13 @@ public final class Parallel implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             failure.compareAndSet(null, e);
         }
-        while (unfinished.get() > 0) {
-            LockSupport.park(this);
+        int spins = spins();
+        for (int spin = 0; unfinished.get() > 0; spin++) {
+            if (spin < spins) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
         }
         this.body = null;
         Throwable f = failure.getAndSet(null);
@@ -114,15 +130,26 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /** Busy-wait rounds before parking: {@link #SPINS} while every splitter thread can have a CPU, else none. */
+    private static int spins() {
+        return THREADS_IN_USE.get() <= CPUS ? SPINS : 0;
+    }
+
     /** Worker loop: waits for each newly published job and runs its part {@code part} when the job has one. */
     private void work(int part) {
         int seen = 0;
+        int idle = 0;
         while (!closed) {
             int s = sequence;
             if (s == seen || (s & 1) != 0) {
-                LockSupport.park(this);
+                if (idle++ < spins()) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
                 continue;
             }
+            idle = 0;
             RangeBody b = body;
             int n = size;
             int p = parts;
@@ -151,6 +178,7 @@ public final class Parallel implements AutoCloseable {
             return;
         }
         closed = true;
+        THREADS_IN_USE.addAndGet(-threads);
         for (Thread t : workers) {
             LockSupport.unpark(t);
         }
