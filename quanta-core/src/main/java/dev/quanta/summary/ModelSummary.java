@@ -94,9 +94,13 @@ public final class ModelSummary {
                     }
                 }
             }
-            Tensor out = ops.get(ops.size() - 1).output(0);
-            rows.add(new LayerRow(e.getKey().layerName(), e.getKey().layerClass(), out.shape().toString(), params,
-                    trainable, bytes, new ArrayList<>(connected)));
+            Op lastOp = ops.get(ops.size() - 1);
+            // several outputs (tflite-micro's FFT auto-scale, spectral subtraction) read as Keras prints them
+            String shape = lastOp.outputs().size() == 1 ? lastOp.output(0).shape().toString()
+                    : lastOp.outputs().stream().map(t -> t.shape().toString())
+                            .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+            rows.add(new LayerRow(e.getKey().layerName(), e.getKey().layerClass(), shape, params, trainable, bytes,
+                    new ArrayList<>(connected)));
         }
         return new ModelSummary(model.name(), model.metadata().modelClass(), functional, rows);
     }

@@ -245,6 +245,23 @@ class MicroSpeechIT {
     }
 
     @Test
+    void summaryListsTheSignalOpsWithAllTheirOutputs() {
+        var summary = dev.quanta.summary.ModelSummary.of(preInt8);
+        var rows = summary.rows();
+        assertThat(rows).extracting(r -> r.type()).contains("SignalWindow", "SignalRfft", "SignalPCAN",
+                "SignalFilterBankLog");
+        assertThat(rows).filteredOn(r -> r.type().equals("SignalFftAutoScale")).singleElement()
+                .satisfies(r -> assertThat(r.outputShape()).isEqualTo("[(480,), ()]"));
+        assertThat(rows).filteredOn(r -> r.type().equals("SignalFilterBankSpectralSubtraction")).singleElement()
+                .satisfies(r -> assertThat(r.outputShape()).isEqualTo("[(40,), (40,)]"));
+        // the 480-tap window, the 2×316 filter weights, 3×41 channel tables and the 125-entry PCAN table among them
+        assertThat(rows).filteredOn(r -> r.type().equals("SignalFilterBank")).singleElement()
+                .satisfies(r -> assertThat(r.params()).isEqualTo(2 * 316 + 3 * 41));
+        assertThat(rows).filteredOn(r -> r.type().equals("SignalWindow")).singleElement()
+                .satisfies(r -> assertThat(r.params()).isEqualTo(480));
+    }
+
+    @Test
     void stockTfliteCannotRunThePreprocessors() {
         assertThatThrownBy(() -> TfliteOracle.open(dir.resolve("audio_preprocessor_int8.tflite"),
                 TfliteOracle.Kernels.BUILTIN, 1).close()).isInstanceOf(IllegalStateException.class);
