@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * int8 (default settings: int8 symmetric, per-channel convolutions, min/max calibration on 100 samples) is at least
  * as accurate as the TFLite converter's int8 in the official runtime on IC, the large IC and KWS, and meets MLPerf
  * Tiny's targets (IC 85%, large IC 91%, KWS 90%). The table is written to {@code target/accuracy-table.md}:
- * {@code ./run-tests -pl quanta-core -Dtest=AccuracyTableIT} regenerates it.
+ * {@code ./run-tests -pl quanta-core -am -Dtest=AccuracyTableIT} regenerates it.
  */
 class AccuracyTableIT {
     @TempDir
