@@ -25,6 +25,7 @@ final class Conv2DFloat extends WindowKernel {
     private final float[] weights;
     private final int taps;
     private final ThreadLocal<float[]> columns;
+    private final float[] zeros;
 
     Conv2DFloat(float[] x, int[] xShape, float[] weights, int[] wShape, float[] bias, float[] y, int[] yShape,
             OpAttributes.Conv2D a) {
@@ -55,6 +56,7 @@ final class Conv2DFloat extends WindowKernel {
         this.weights = outC >= 4 ? weights : null;
         int columnLength = outW * taps;
         this.columns = ThreadLocal.withInitial(() -> new float[columnLength]);
+        this.zeros = new float[kw * inC];
         Activation act = a.activation();
         this.lo = act.min();
         this.hi = act.max();
@@ -105,28 +107,7 @@ final class Conv2DFloat extends WindowKernel {
      */
     private void outputRowDot(int b, int oy) {
         float[] col = columns.get();
-        int iy0 = oy * sh - padT;
-        for (int ox = 0; ox < outW; ox++) {
-            int ix0 = ox * sw - padL;
-            int base = ox * taps;
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = iy0 + ky * dh;
-                int dst = base + ky * kw * inC;
-                if (iy < 0 || iy >= inH) {
-                    java.util.Arrays.fill(col, dst, dst + kw * inC, 0f);
-                    continue;
-                }
-                int row = (b * inH + iy) * inW;
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ix0 + kx * dw;
-                    if (ix < 0 || ix >= inW) {
-                        java.util.Arrays.fill(col, dst + kx * inC, dst + (kx + 1) * inC, 0f);
-                    } else {
-                        System.arraycopy(x, (row + ix) * inC, col, dst + kx * inC, inC);
-                    }
-                }
-            }
-        }
+        im2colRow(x, col, zeros, b, oy);
         int out = (b * outH + oy) * outW * outC;
         for (int ox = 0; ox < outW; ox++) {
             int ci = ox * taps;

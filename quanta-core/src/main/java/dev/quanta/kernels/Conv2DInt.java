@@ -1,6 +1,5 @@
 package dev.quanta.kernels;
 
-import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 
 /**
@@ -19,21 +18,9 @@ import dev.quanta.ir.OpAttributes;
  * their own [O][kh][kw][C] layout); 16x8 ones, which accumulate in 64 bits, as an axpy over the output channels
  * with weights packed once as [ky][kx][c][o].
  */
-final class Conv2DInt extends WindowKernel {
-    private final Object x;
-    private final DType inType;
-    private final int inZeroPoint;
-    private final Object y;
-    private final DType outType;
-    private final int[] xc;
+final class Conv2DInt extends IntegerWindowKernel {
     private final int[] packed;
-    private final long[] bias;
-    private final int[] biasInt;
     private final long[] accWide;
-    private final Requantizer rq;
-    private final boolean wide;
-    private final int outC;
-    private final boolean biasOnly;
     /** Weights in the IR layout [O][kh][kw][C] (centred), for the dot-product form. */
     private final int[] wDot;
     /** Taps per output value: kh·kw·C. */
@@ -42,21 +29,11 @@ final class Conv2DInt extends WindowKernel {
     private final boolean pointwise;
     /** Per thread: one output row's im2col buffer [outW][kh·kw·C] (centred inputs, 0 for padding). */
     private final ThreadLocal<int[]> columns;
+    private final int[] zeros;
 
     Conv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
-        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
-                a.padding());
-        this.x = x;
-        this.inType = p.inType;
-        this.inZeroPoint = p.inZeroPoint;
-        this.y = y;
-        this.outType = p.outType;
-        this.rq = p.requantizer;
-        this.wide = p.wide;
-        this.outC = wShape[0];
-        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(a.padding(), inH, inW, kh, kw, sh, sw, dh,
-                dw);
-        this.xc = new int[Buffers.length(x)];
+        super(x, xShape, p, y, yShape, wShape[0], wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(),
+                a.dilationW(), a.padding());
         int khh = kh;
         int kww = kw;
         int ic = inC;
@@ -75,8 +52,6 @@ final class Conv2DInt extends WindowKernel {
             return v;
         });
         this.wDot = p.weights;
-        // the axpy form's inner loop runs over the output channels, the dot form's over a contiguous run of taps
-        // (kw·C when the width dilation is 1, else C): pick the longer one so the JIT's vector loop has work
         this.taps = kh * kw * inC;
         this.pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && outH == inH
                 && outW == inW;
@@ -84,23 +59,9 @@ final class Conv2DInt extends WindowKernel {
         // the axpy form
         int columnLength = outW * taps;
         this.columns = ThreadLocal.withInitial(() -> new int[columnLength]);
-        this.bias = p.bias;
-        this.biasInt = new int[outC];
-        for (int o = 0; o < outC; o++) {
-            biasInt[o] = (int) p.bias[o];
-        }
+        this.zeros = new int[kw * inC];
         int outPixels = batch * outH * outW;
         this.accWide = wide ? new long[outPixels * outC] : null;
-    }
-
-    @Override
-    public void run(Parallel parallel) {
-        if (biasOnly) {
-            XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
-            return;
-        }
-        parallel.forRange(xc.length, 16384, (from, to) -> Quant.centre(x, inType, inZeroPoint, xc, from, to));
-        forEachOutputRow(parallel);
     }
 
     @Override
@@ -126,7 +87,7 @@ final class Conv2DInt extends WindowKernel {
         } else {
             col = columns.get();
             colBase = 0;
-            fillColumns(b, oy, col);
+            im2colRow(xc, col, zeros, b, oy);
         }
         int out = (b * outH + oy) * outW * outC;
         for (int ox = 0; ox < outW; ox++) {
@@ -165,35 +126,6 @@ final class Conv2DInt extends WindowKernel {
         Quant.set(y, outType, at + 1, rq.apply(biasInt[o + 1] + s1, o + 1));
         Quant.set(y, outType, at + 2, rq.apply(biasInt[o + 2] + s2, o + 2));
         Quant.set(y, outType, at + 3, rq.apply(biasInt[o + 3] + s3, o + 3));
-    }
-
-    private void fillColumns(int b, int oy, int[] col) {
-        int iy0 = oy * sh - padT;
-        for (int ox = 0; ox < outW; ox++) {
-            int ix0 = ox * sw - padL;
-            int base = ox * taps;
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = iy0 + ky * dh;
-                int dst = base + ky * kw * inC;
-                if (iy < 0 || iy >= inH) {
-                    java.util.Arrays.fill(col, dst, dst + kw * inC, 0);
-                    continue;
-                }
-                int row = (b * inH + iy) * inW;
-                if (dw == 1 && ix0 >= 0 && ix0 + kw <= inW) {
-                    System.arraycopy(xc, (row + ix0) * inC, col, dst, kw * inC);
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ix0 + kx * dw;
-                    if (ix < 0 || ix >= inW) {
-                        java.util.Arrays.fill(col, dst + kx * inC, dst + (kx + 1) * inC, 0);
-                    } else {
-                        System.arraycopy(xc, (row + ix) * inC, col, dst + kx * inC, inC);
-                    }
-                }
-            }
-        }
     }
 
     private static int dot(int[] a, int ai, int[] b, int bi, int n) {

@@ -1,6 +1,5 @@
 package dev.quanta.kernels;
 
-import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 
 /**
@@ -14,59 +13,21 @@ import dev.quanta.ir.OpAttributes;
  *
  * Taps outside the input add nothing (they read the zero point). Weights per-channel along axis 3.
  */
-final class DepthwiseConv2DInt extends WindowKernel {
-    private final Object x;
-    private final DType inType;
-    private final int inZeroPoint;
-    private final Object y;
-    private final DType outType;
-    private final int[] xc;
+final class DepthwiseConv2DInt extends IntegerWindowKernel {
     private final int[] w;
-    private final long[] bias;
-    private final int[] biasInt;
     private final int[] acc;
     private final long[] accWide;
-    private final Requantizer rq;
-    private final boolean wide;
     private final int mult;
-    private final int outC;
-    private final boolean biasOnly;
 
     DepthwiseConv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape,
             OpAttributes.DepthwiseConv2D a) {
-        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
-                a.padding());
-        this.x = x;
-        this.inType = p.inType;
-        this.inZeroPoint = p.inZeroPoint;
-        this.y = y;
-        this.outType = p.outType;
-        this.rq = p.requantizer;
-        this.wide = p.wide;
+        super(x, xShape, p, y, yShape, wShape[3], wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(),
+                a.dilationW(), a.padding());
         this.w = p.weights;
         this.mult = a.depthMultiplier();
-        this.outC = wShape[3];
-        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(a.padding(), inH, inW, kh, kw, sh, sw, dh,
-                dw);
-        this.xc = new int[Buffers.length(x)];
-        this.bias = p.bias;
-        this.biasInt = new int[outC];
-        for (int o = 0; o < outC; o++) {
-            biasInt[o] = (int) p.bias[o];
-        }
         int outPixels = batch * outH * outW;
         this.acc = wide ? null : new int[outPixels * outC];
         this.accWide = wide ? new long[outPixels * outC] : null;
-    }
-
-    @Override
-    public void run(Parallel parallel) {
-        if (biasOnly) {
-            XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
-            return;
-        }
-        parallel.forRange(xc.length, 16384, (from, to) -> Quant.centre(x, inType, inZeroPoint, xc, from, to));
-        forEachOutputRow(parallel);
     }
 
     @Override

@@ -51,6 +51,38 @@ abstract class WindowKernel implements Kernel {
         this.padL = padding.padBefore(inW, kw, sw, dw);
     }
 
+    /**
+     * The im2col rows of output row {@code oy} of batch item {@code b}: for each output pixel ox, its window's
+     * kh·kw·C inputs in [ky][kx][c] order at {@code col[ox·kh·kw·C ..]}, copied from {@code x} (NHWC) or, where the
+     * window leaves the input, from {@code zeros} (an all-zero array of the same type, at least kw·C long).
+     */
+    protected final void im2colRow(Object x, Object col, Object zeros, int b, int oy) {
+        int run = kw * inC;
+        int taps = kh * run;
+        int iy0 = oy * sh - padT;
+        for (int ox = 0; ox < outW; ox++) {
+            int ix0 = ox * sw - padL;
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = iy0 + ky * dh;
+                int dst = ox * taps + ky * run;
+                if (iy < 0 || iy >= inH) {
+                    System.arraycopy(zeros, 0, col, dst, run);
+                    continue;
+                }
+                int row = (b * inH + iy) * inW;
+                if (dw == 1 && ix0 >= 0 && ix0 + kw <= inW) {
+                    System.arraycopy(x, (row + ix0) * inC, col, dst, run); // the whole window row at once
+                    continue;
+                }
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = ix0 + kx * dw;
+                    boolean inside = ix >= 0 && ix < inW;
+                    System.arraycopy(inside ? x : zeros, inside ? (row + ix) * inC : 0, col, dst + kx * inC, inC);
+                }
+            }
+        }
+    }
+
     /** Computes output row {@code oy} of batch item {@code b}. */
     protected abstract void outputRow(int b, int oy);
 

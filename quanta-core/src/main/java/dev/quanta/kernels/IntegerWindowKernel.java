@@ -1,0 +1,57 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Padding;
+
+/**
+ * Base of the integer (8-bit and 16x8) convolution and depthwise kernels: their quantized input, output, bias and
+ * requantizer, and the run they share. A run centres the input once ({@code xc = x − zp_x}, into an int buffer),
+ * then computes the output rows; where XNNPACK's SAME-padding quirk reads no input at all, every output is the
+ * requantized bias ({@link XnnpackQuirks}).
+ */
+abstract class IntegerWindowKernel extends WindowKernel {
+    protected final Object x;
+    protected final DType inType;
+    protected final int inZeroPoint;
+    protected final Object y;
+    protected final DType outType;
+    /** The centred input, x − zp_x. */
+    protected final int[] xc;
+    protected final long[] bias;
+    protected final int[] biasInt;
+    protected final Requantizer rq;
+    /** 16x8: 64-bit accumulation. */
+    protected final boolean wide;
+    protected final int outC;
+    private final boolean biasOnly;
+
+    IntegerWindowKernel(Object x, int[] xShape, WeightedOpParams p, Object y, int[] yShape, int outC, int kh, int kw,
+            int sh, int sw, int dh, int dw, Padding padding) {
+        super(xShape, yShape, kh, kw, sh, sw, dh, dw, padding);
+        this.x = x;
+        this.inType = p.inType;
+        this.inZeroPoint = p.inZeroPoint;
+        this.y = y;
+        this.outType = p.outType;
+        this.rq = p.requantizer;
+        this.wide = p.wide;
+        this.outC = outC;
+        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(padding, inH, inW, kh, kw, sh, sw, dh, dw);
+        this.xc = new int[Buffers.length(x)];
+        this.bias = p.bias;
+        this.biasInt = new int[outC];
+        for (int o = 0; o < outC; o++) {
+            biasInt[o] = (int) p.bias[o];
+        }
+    }
+
+    @Override
+    public final void run(Parallel parallel) {
+        if (biasOnly) {
+            XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
+            return;
+        }
+        parallel.forRange(xc.length, 16384, (from, to) -> Quant.centre(x, inType, inZeroPoint, xc, from, to));
+        forEachOutputRow(parallel);
+    }
+}
