@@ -47,6 +47,11 @@ public final class LstmFloat implements Kernel {
     private final float cellClip;
     private final float projClip;
     private final OpAttributes.LstmActivation act;
+    /** Step buffers: the four gates, the output state h, the cell state c and m = o ⊙ act(c). */
+    private final float[][] gate;
+    private final float[] h;
+    private final float[] c;
+    private final float[] m;
     /** The largest |c| of the cell state over every step of every run so far (for calibration). */
     private float cellAbsMax;
 
@@ -96,6 +101,10 @@ public final class LstmFloat implements Kernel {
         this.cellClip = a.cellClip();
         this.projClip = a.projClip();
         this.act = a.activation();
+        this.gate = new float[4][nCell];
+        this.h = new float[nOutput];
+        this.c = new float[nCell];
+        this.m = new float[nCell];
     }
 
     static Kernel create(Op op, Function<Tensor, float[]> buffer, Function<Tensor, int[]> shape) {
@@ -147,10 +156,10 @@ public final class LstmFloat implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        float[][] gate = new float[4][nCell];
-        float[] h = new float[nOutput];
-        float[] c = new float[nCell];
-        float[] m = new float[nCell];
+        float[][] gate = this.gate;
+        float[] h = this.h;
+        float[] c = this.c;
+        float[] m = this.m;
         boolean cifg = wx[0] == null;
         for (int b = 0; b < batch; b++) {
             java.util.Arrays.fill(h, 0f);

@@ -68,6 +68,10 @@ final class LstmInt implements Kernel {
     private final short[] sigmoid = Int16Activations.logisticQ3Table();
     private final short[] tanhGate = Int16Activations.tanhTable(3);
     private final short[] tanhCell;
+    /** Step buffers: the four gates, the output state h and the cell state c (reset for every batch row). */
+    private final int[][] gate;
+    private final byte[] h;
+    private final int[] c;
 
     private LstmInt(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
@@ -161,6 +165,9 @@ final class LstmInt implements Kernel {
         if (hiddenZp != 0) {
             throw Quant.unsupported(op, "the integer LSTM kernel supports a hidden zero point of 0 only");
         }
+        this.gate = new int[4][nCell];
+        this.h = new byte[nOutput];
+        this.c = new int[nCell];
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
@@ -186,9 +193,9 @@ final class LstmInt implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        int[][] gate = new int[4][nCell];
-        byte[] h = new byte[nOutput];
-        int[] c = new int[nCell];
+        int[][] gate = this.gate;
+        byte[] h = this.h;
+        int[] c = this.c;
         boolean cifg = wx[0] == null;
         for (int b = 0; b < batch; b++) {
             Arrays.fill(h, (byte) outputStateZp);

@@ -93,21 +93,25 @@ public final class TensorOps {
         for (int i = rank - 1, s = 1; i >= 0; s *= xs[i], i--) {
             xStrides[i] = s;
         }
-        int total = Buffers.length(y);
+        // the source of every output element, found once
+        int[] source = new int[Buffers.length(y)];
+        int[] idx = new int[rank];
+        for (int o = 0; o < source.length; o++) {
+            int src = 0;
+            for (int d = 0; d < rank; d++) {
+                src += (g.start()[d] + idx[d] * g.stride()[d]) * xStrides[d];
+            }
+            source[o] = src;
+            for (int d = rank - 1; d >= 0; d--) {
+                if (++idx[d] < g.count()[d]) {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
         return p -> {
-            int[] idx = new int[rank];
-            for (int o = 0; o < total; o++) {
-                int src = 0;
-                for (int d = 0; d < rank; d++) {
-                    src += (g.start()[d] + idx[d] * g.stride()[d]) * xStrides[d];
-                }
-                System.arraycopy(x, src, y, o, 1);
-                for (int d = rank - 1; d >= 0; d--) {
-                    if (++idx[d] < g.count()[d]) {
-                        break;
-                    }
-                    idx[d] = 0;
-                }
+            for (int o = 0; o < source.length; o++) {
+                System.arraycopy(x, source[o], y, o, 1);
             }
         };
     }

@@ -186,10 +186,7 @@ final class QuantizationRewriter {
     }
 
     private QuantParams activationParams(Tensor floatTensor) {
-        TensorRange r = ranges.get(floatTensor);
-        if (r == null) {
-            throw new IllegalStateException("no calibrated range for tensor " + floatTensor.name());
-        }
+        TensorRange r = activationRange(floatTensor);
         if (actType == DType.INT16) {
             return QuantMath.symmetric(r.absMax(), 32767);
         }
@@ -286,20 +283,21 @@ final class QuantizationRewriter {
         Tensor x = quantized.get(op.input(0));
         List<Tensor> ins = new ArrayList<>();
         ins.add(x);
+        // TFLite inputs 1–8 (input and recurrent weights) then 12–15 (gate biases); lstmLimitation refused the rest
         QuantParams[] inputWeightQuant = new QuantParams[4];
-        for (int i = 1; i < op.inputs().size(); i++) {
-            Tensor t = op.input(i);
-            int tfliteIndex = tfliteLstmIndex(a, i);
-            if (tfliteIndex >= 1 && tfliteIndex <= 8) {
+        for (int i = 1; i <= 15; i++) {
+            if (!a.has(i)) {
+                continue;
+            }
+            Tensor t = op.input(a.position(i));
+            if (i <= 8) {
                 Tensor w = quantizeWeights(t, 0, false);
-                if (tfliteIndex <= 4) {
-                    inputWeightQuant[tfliteIndex - 1] = w.quant();
+                if (i <= 4) {
+                    inputWeightQuant[i - 1] = w.quant();
                 }
                 ins.add(w);
-            } else if (tfliteIndex >= 12 && tfliteIndex <= 15) {
-                ins.add(quantizeBias(t, x.quant(), inputWeightQuant[tfliteIndex - 12]));
             } else {
-                throw new IllegalStateException("LSTM input " + tfliteIndex + " should have been refused");
+                ins.add(quantizeBias(t, x.quant(), inputWeightQuant[i - 12]));
             }
         }
         Tensor out = op.output(0);
@@ -342,19 +340,6 @@ final class QuantizationRewriter {
                     + " takes cell ranges up to ±" + (1 << MAX_CELL_POT) + " (cell-state scale 2^-11)";
         }
         return null;
-    }
-
-    /** The TFLite input number of the op's input {@code position} (absent inputs are not in the op's list). */
-    private static int tfliteLstmIndex(OpAttributes.Lstm a, int position) {
-        for (int i = 0, k = 0; i < a.presentInputs().length; i++) {
-            if (a.presentInputs()[i]) {
-                if (k == position) {
-                    return i;
-                }
-                k++;
-            }
-        }
-        return -1;
     }
 
     private TensorRange activationRange(Tensor floatTensor) {

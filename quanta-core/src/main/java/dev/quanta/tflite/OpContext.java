@@ -66,8 +66,8 @@ interface OpContext {
     int outputCount();
 
     /**
-     * The custom options of a custom op, decoded as a FlexBuffer map (tflite-micro's convention); fails when
-     * they are absent or malformed.
+     * The custom options of a custom op, decoded (once) as a FlexBuffer map (tflite-micro's convention); fails
+     * when they are absent or malformed.
      */
     com.google.flatbuffers.FlexBuffers.Map customOptions();
 

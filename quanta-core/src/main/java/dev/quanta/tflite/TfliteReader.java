@@ -399,6 +399,8 @@ public final class TfliteReader {
             private final TensorDef[] outs;
             private final String outName;
             private final Origin origin;
+            /** The custom options, parsed on first use. */
+            private com.google.flatbuffers.FlexBuffers.Map customMap;
 
             Context(OperatorDef op, String opName, String where, TensorDef[] outs) {
                 this.op = op;
@@ -528,6 +530,13 @@ public final class TfliteReader {
 
             @Override
             public com.google.flatbuffers.FlexBuffers.Map customOptions() {
+                if (customMap == null) {
+                    customMap = parseCustomOptions();
+                }
+                return customMap;
+            }
+
+            private com.google.flatbuffers.FlexBuffers.Map parseCustomOptions() {
                 byte[] raw = op.customOptions();
                 if (raw == null || raw.length < 3) {
                     throw error("has no custom options (a FlexBuffer map is expected)");
