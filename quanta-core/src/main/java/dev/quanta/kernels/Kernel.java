@@ -15,4 +15,12 @@ public interface Kernel {
      * estimate); most kernels have none.
      */
     default void reset() {}
+
+    /**
+     * The largest magnitude an internal state of the kernel has reached over its runs (the float LSTM's cell
+     * state, which calibration needs), or NaN when the kernel has none.
+     */
+    default float stateAbsMax() {
+        return Float.NaN;
+    }
 }

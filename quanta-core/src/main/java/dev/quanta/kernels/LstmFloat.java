@@ -25,7 +25,7 @@ import java.util.function.Function;
  * TFLite's portable MatrixBatchVectorMultiplyAccumulate does: the dot product from 0 in column order, then added
  * to the gate (bias first, then the input product, then the recurrent product). Layer-norm LSTMs are rejected.
  */
-public final class LstmFloat implements Kernel {
+final class LstmFloat implements Kernel {
     private final float[] x;
     private final float[] y;
     private final int batch;
@@ -111,27 +111,10 @@ public final class LstmFloat implements Kernel {
         return new LstmFloat(op, buffer, shape);
     }
 
-    /**
-     * Runs the float LSTM {@code op} (its weights constant) on input {@code x} of shape {@code xShape} and returns
-     * the largest |c| its cell state reaches: what calibration needs to choose the integer LSTM's cell-state scale.
-     */
-    public static float cellStateAbsMax(Op op, float[] x, int[] xShape) {
-        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
-        int batch = a.timeMajor() ? xShape[1] : xShape[0];
-        int steps = a.timeMajor() ? xShape[0] : xShape[1];
-        int nOutput = op.input(a.position(8)).shape().dim(1);
-        float[] y = new float[batch * steps * nOutput];
-        java.util.Map<Tensor, float[]> buffers = new java.util.IdentityHashMap<>();
-        buffers.put(op.input(0), x);
-        buffers.put(op.output(0), y);
-        LstmFloat k = new LstmFloat(op, t -> buffers.computeIfAbsent(t, c -> c.data().floats()),
-                t -> t == op.input(0) ? xShape : t.shape().dims());
-        try (Parallel p = Parallel.of(1)) {
-            k.run(p);
-        }
-        return k.cellAbsMax;
+    @Override
+    public float stateAbsMax() {
+        return cellAbsMax;
     }
-
 
     private static float[] get(Op op, OpAttributes.Lstm a, int tfliteIndex, Function<Tensor, float[]> buffer) {
         int p = a.position(tfliteIndex);

@@ -69,9 +69,11 @@ public final class MinMaxCalibrator {
                 data.copyBatch(s, count, in);
                 it.runForMultipleInputsOutputs(new Object[] {in}, new Object[0]);
                 for (int k = 0; k < lstms.size(); k++) {
-                    Op op = lstms.get(k);
-                    cellAbsMax[k] = Math.max(cellAbsMax[k], dev.quanta.kernels.LstmFloat.cellStateAbsMax(op,
-                            (float[]) it.readTensor(op.input(0)), it.tensorShape(op.input(0))));
+                    // the kernel keeps its maximum since the last (re)allocation: read it after every batch
+                    float m = it.stateAbsMax(lstms.get(k));
+                    if (!Float.isNaN(m)) {
+                        cellAbsMax[k] = Math.max(cellAbsMax[k], m);
+                    }
                 }
                 for (int k = 0; k < observed.size(); k++) {
                     float[] v = (float[]) it.readTensor(observed.get(k));

@@ -259,6 +259,16 @@ public final class Interpreter implements AutoCloseable {
         profiledRuns = 0;
     }
 
+    /**
+     * The largest magnitude an internal state of {@code op}'s kernel has reached since the tensors were last
+     * allocated (the float LSTM's cell state), or NaN when the op keeps none.
+     */
+    public float stateAbsMax(Op op) {
+        allocateTensors();
+        int k = kernelOps.indexOf(op);
+        return k < 0 ? Float.NaN : kernels.get(k).stateAbsMax();
+    }
+
     /** Mean time per run of every op that ran a kernel, in graph order; empty before a profiled run. */
     public List<OpTiming> opTimings() {
         List<OpTiming> out = new ArrayList<>();
