@@ -10,18 +10,18 @@ import dev.quanta.ir.OpAttributes;
  * y[b, oy, ox, o] = act( bias[o] + Σ_{ky,kx,c} x[b, oy·sh − padT + ky·dh, ox·sw − padL + kx·dw, c] · W[o, ky, kx, c] )
  * </pre>
  *
- * Positions outside the input read as zero. Weights are packed as [ky][kx][c][o] so the inner loop is an axpy
- * over the contiguous output channels of one pixel; every output sums taps in (ky, kx, c) order.
+ * Positions outside the input read as zero. Each output row is an im2col buffer (for each pixel its kh·kw·C
+ * inputs, 0 for padding) reduced against the weights in their own [O][kh][kw][C] layout, four output channels per
+ * pass; every output sums the bias, then the taps in (ky, kx, c) order (a padded tap adds 0).
  */
 final class Conv2DFloat extends WindowKernel {
     private final float[] x;
     private final float[] y;
-    private final float[] packed;
     private final float[] bias;
     private final int outC;
     private final float lo;
     private final float hi;
-    /** Weights in the IR layout [O][kh][kw][C], for the dot-product form (null: axpy form). */
+    /** Weights in the IR layout [O][kh][kw][C]. */
     private final float[] weights;
     private final int taps;
     private final ThreadLocal<float[]> columns;
@@ -34,26 +34,9 @@ final class Conv2DFloat extends WindowKernel {
         this.x = x;
         this.y = y;
         this.outC = wShape[0];
-        int khh = kh;
-        int kww = kw;
-        int ic = inC;
-        int oc = outC;
-        this.packed = PackedWeights.get(weights, "conv-float[kh][kw][C][O]", () -> {
-            float[] p = new float[khh * kww * ic * oc];
-            for (int o = 0; o < oc; o++) {
-                for (int ky = 0; ky < khh; ky++) {
-                    for (int kx = 0; kx < kww; kx++) {
-                        for (int c = 0; c < ic; c++) {
-                            p[((ky * kww + kx) * ic + c) * oc + o] = weights[((o * khh + ky) * kww + kx) * ic + c];
-                        }
-                    }
-                }
-            }
-            return p;
-        });
         this.bias = bias != null ? bias.clone() : new float[outC];
         this.taps = kh * kw * inC;
-        this.weights = outC >= 4 ? weights : null;
+        this.weights = weights;
         int columnLength = outW * taps;
         this.columns = ThreadLocal.withInitial(() -> new float[columnLength]);
         this.zeros = new float[kw * inC];
@@ -69,43 +52,6 @@ final class Conv2DFloat extends WindowKernel {
 
     @Override
     protected void outputRow(int b, int oy) {
-        if (weights != null) {
-            outputRowDot(b, oy);
-            return;
-        }
-        for (int ox = 0; ox < outW; ox++) {
-            int out = ((b * outH + oy) * outW + ox) * outC;
-            System.arraycopy(bias, 0, y, out, outC);
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = oy * sh - padT + ky * dh;
-                if (iy < 0 || iy >= inH) {
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ox * sw - padL + kx * dw;
-                    if (ix < 0 || ix >= inW) {
-                        continue;
-                    }
-                    int in = ((b * inH + iy) * inW + ix) * inC;
-                    int w = (ky * kw + kx) * inC * outC;
-                    for (int c = 0; c < inC; c++) {
-                        float xv = x[in + c];
-                        int wc = w + c * outC;
-                        for (int o = 0; o < outC; o++) {
-                            y[out + o] += xv * packed[wc + o];
-                        }
-                    }
-                }
-            }
-            Clamp.apply(y, out, out + outC, lo, hi);
-        }
-    }
-
-    /**
-     * Dot-product form: the row's im2col buffer (0 for padding), then four output channels per pass over the taps.
-     * Each output still sums bias, then the taps in (ky, kx, c) order, as the axpy form does (a padded tap adds 0).
-     */
-    private void outputRowDot(int b, int oy) {
         float[] col = columns.get();
         im2colRow(x, col, zeros, b, oy);
         int out = (b * outH + oy) * outW * outC;

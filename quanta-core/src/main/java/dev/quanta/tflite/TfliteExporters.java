@@ -90,8 +90,7 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.QUANTIZE, TfliteExporters::quantize);
         EXPORTERS.put(OpType.DEQUANTIZE, TfliteExporters::dequantize);
         EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, TfliteLstm::write);
-        EXPORTERS.put(OpType.CAST, (op, c) -> new Exported(TfliteSchema.OP_CAST, 1, in(op, c), TfliteSchema.BO_NONE,
-                null));
+        EXPORTERS.put(OpType.CAST, (op, c) -> Exported.of(TfliteSchema.OP_CAST, 1, in(op, c)));
         EXPORTERS.put(OpType.STRIDED_SLICE, TfliteExporters::stridedSlice);
         EXPORTERS.put(OpType.MUL, (op, c) -> arithmetic(op, c, TfliteSchema.OP_MUL, TfliteSchema.BO_MUL));
         EXPORTERS.put(OpType.DIV, (op, c) -> arithmetic(op, c, TfliteSchema.OP_DIV, TfliteSchema.BO_DIV));
