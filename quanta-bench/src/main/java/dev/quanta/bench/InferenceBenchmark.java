@@ -46,8 +46,6 @@ public class InferenceBenchmark {
     private TfliteOracle tflite;
     private Object input;
     private Object output;
-    private DType inType;
-    private String outType;
 
     /** The fixtures root: $QUANTA_FIXTURES, else ../shared/fixtures from the working directory. */
     static Path fixtures() {
@@ -66,7 +64,7 @@ public class InferenceBenchmark {
         Model m = ModelFiles.load(file);
         Tensor in = m.inputs().get(0);
         Tensor out = m.outputs().get(0);
-        inType = in.dtype();
+        DType inType = in.dtype();
         int n = Math.toIntExact(dev.quanta.ir.Shape.of(concrete(in.shape().dims())).elementCount());
         input = Buffers.allocate(inType, n);
         SplittableRandom r = new SplittableRandom(42);
@@ -92,7 +90,7 @@ public class InferenceBenchmark {
             case "tflite-xnnpack", "tflite-builtin" -> {
                 tflite = TfliteOracle.open(file, runtime.equals("tflite-xnnpack") ? TfliteOracle.Kernels.XNNPACK
                         : TfliteOracle.Kernels.BUILTIN, threads);
-                outType = tflite.outputType(0);
+                output = Buffers.allocate(out.dtype(), tflite.outputLength(0)); // only its array type is used
             }
             default -> throw new IllegalArgumentException("unknown runtime " + runtime);
         }
@@ -111,18 +109,9 @@ public class InferenceBenchmark {
             quanta.run(input, output);
             return output;
         }
-        switch (input) {
-            case float[] f -> tflite.setInput(0, f);
-            case byte[] b -> tflite.setInput(0, b);
-            case short[] s -> tflite.setInput(0, s);
-            default -> throw new IllegalStateException();
-        }
+        tflite.setInput(0, input);
         tflite.invoke();
-        return switch (outType) {
-            case "INT8", "UINT8" -> tflite.outputInt8(0);
-            case "INT16" -> tflite.outputInt16(0);
-            default -> tflite.outputFloat(0);
-        };
+        return tflite.outputLike(0, output);
     }
 
     @TearDown(Level.Trial)

@@ -301,6 +301,28 @@ public final class TfliteOracle implements AutoCloseable {
         }
     }
 
+    /** Fills input {@code i} from a {@code float[]}, {@code byte[]}, {@code short[]} or {@code int[]}, by its type. */
+    public void setInput(int i, Object data) {
+        switch (data) {
+            case float[] f -> setInput(i, f);
+            case byte[] b -> setInput(i, b);
+            case short[] s -> setInput(i, s);
+            case int[] v -> setInput(i, v);
+            default -> throw new IllegalArgumentException("no input array type " + data.getClass().getName());
+        }
+    }
+
+    /** A copy of output {@code i} in the Java array type of {@code like} (float[], byte[], short[] or int[]). */
+    public Object outputLike(int i, Object like) {
+        return switch (like) {
+            case float[] f -> outputFloat(i);
+            case byte[] b -> outputInt8(i);
+            case short[] s -> outputInt16(i);
+            case int[] v -> outputInt32(i);
+            default -> throw new IllegalArgumentException("no output array type " + like.getClass().getName());
+        };
+    }
+
     /** Runs the model once on the current inputs. */
     public void invoke() {
         Interpreter it = live();
