@@ -1,22 +1,50 @@
 package dev.quanta;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * An error a user can act on: bad, truncated or unsupported input, or a request that cannot be carried out.
  *
  * <p>The message is one line and names the file and what is wrong in it (layer, op, tensor, offset, expected
  * versus found). The CLI prints {@link #getMessage()} and exits with code 2; other exceptions are bugs.
+ *
+ * <p>A message that asks the user to change a {@link Setting} is built from a template such as
+ * {@code "{MODE} int8 calibrates activations: give {REPRESENTATIVE_DATASET}"}: {@link #getMessage()} names the
+ * settings in API terms, {@link #render} in a front end's own terms (the CLI's flags).
  */
 public class QuantaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    private static final Pattern SETTING = Pattern.compile("\\{([A-Z_]+)}");
+    private static final Map<String, Setting> SETTINGS = new HashMap<>();
+
+    static {
+        for (Setting s : Setting.values()) {
+            SETTINGS.put(s.name(), s);
+        }
+    }
+
+    /** The message with {@code {SETTING}} markers, or null for a plain message. */
+    private final String template;
 
     public QuantaException(String message) {
         super(message);
+        this.template = null;
     }
 
     public QuantaException(String message, Throwable cause) {
         super(message, cause);
+        this.template = null;
+    }
+
+    private QuantaException(String template, Throwable cause, boolean isTemplate) {
+        super(fill(template, Setting::apiName), cause);
+        this.template = template;
     }
 
     /** An error in {@code file}: the message reads {@code "<file>: <what>"}. */
@@ -27,5 +55,28 @@ public class QuantaException extends RuntimeException {
     /** An error in {@code file} caused by {@code cause}. */
     public static QuantaException inFile(Path file, String what, Throwable cause) {
         return new QuantaException(file + ": " + what, cause);
+    }
+
+    /**
+     * An error whose message names settings: {@code template} holds {@code {NAME}} markers, each the name of a
+     * {@link Setting} constant (text in braces that names no setting, say from a layer name, stays as it is).
+     */
+    public static QuantaException aboutSettings(String template) {
+        return new QuantaException(Objects.requireNonNull(template, "template"), null, true);
+    }
+
+    /** The message with every setting named by {@code names} (for example the CLI's flags). */
+    public String render(Function<Setting, String> names) {
+        return template == null ? getMessage() : fill(template, names);
+    }
+
+    private static String fill(String template, Function<Setting, String> names) {
+        Matcher m = SETTING.matcher(template);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            Setting s = SETTINGS.get(m.group(1));
+            m.appendReplacement(sb, Matcher.quoteReplacement(s == null ? m.group() : names.apply(s)));
+        }
+        return m.appendTail(sb).toString();
     }
 }

@@ -39,7 +39,7 @@ public final class QuantaCommand implements Runnable {
                     || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
             PrintWriter err = commandLine.getErr();
             if (ex instanceof QuantaException) {
-                err.println("quanta: " + ex.getMessage());
+                err.println("quanta: " + ((QuantaException) ex).render(CliFlags::flag));
                 if (verboseFlag) {
                     ex.printStackTrace(err);
                 }

@@ -37,8 +37,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tflite", description = "Output file.")
     Path output;
 
-    @Option(names = "--mode", defaultValue = "int8", paramLabel = "MODE",
-            description = "float32, float16, dynamic, int8 or int16x8 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "float32, float16, dynamic, int8 or int16x8 (default: int8 with --calibration, else "
+                    + "dynamic, as TFLite's Optimize.DEFAULT).")
     String mode;
 
     @Option(names = "--scheme", defaultValue = "symmetric", paramLabel = "SCHEME",
@@ -96,11 +97,13 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new QuantaException(output + ": -o points at the input model's config; choose another output file");
         }
         Model m = model.load();
-        Converter converter = Converter.fromModel(m).mode(parse(QuantizationMode.class, mode, "--mode"))
-                .scheme(parse(QuantizationScheme.class, scheme, "--scheme"))
+        Converter converter = Converter.fromModel(m).scheme(parse(QuantizationScheme.class, scheme, "--scheme"))
                 .granularity(parse(Granularity.class, granularity, "--granularity"))
                 .io(parse(IoType.class, io, "--io")).threads(threads).allowFloatFallback(allowFloatFallback)
                 .perChannelDense(perChannelDense);
+        if (mode != null) {
+            converter.mode(parse(QuantizationMode.class, mode, "--mode"));
+        }
         if (calibration.dataPath() != null) {
             Dataset data = calibration.load(m.inputs().get(0).shape().sampleDims());
             converter.representativeDataset(data, samples);
@@ -138,6 +141,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("output", output.toString());
         m.put("mode", r.mode().name().toLowerCase(Locale.ROOT));
+        m.put("mode_reason", r.modeReason());
         m.put("scheme", r.scheme().name().toLowerCase(Locale.ROOT));
         m.put("granularity", r.granularity().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         m.put("io", r.io().name().toLowerCase(Locale.ROOT));

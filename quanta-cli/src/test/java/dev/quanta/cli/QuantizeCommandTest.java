@@ -57,7 +57,7 @@ class QuantizeCommandTest {
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
                 mnistImages().toString(), "--scale", "1/255", "--samples", "100");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("Mode: int8, scheme: symmetric").contains("dense_6").contains("FULLY_CONNECTED")
+        assertThat(r.out()).contains("Mode: int8 (chosen: a representative dataset was given").contains("dense_6").contains("FULLY_CONNECTED")
                 .contains("calibrated on 100 samples").contains("Wrote");
         assertThat(Files.size(out)).isBetween(100_000L, 110_000L);
         // the written model evaluates through the CLI
@@ -93,8 +93,33 @@ class QuantizeCommandTest {
     @Test
     void int8WithoutCalibrationDataSaysWhatIsMissing() throws IOException {
         Path out = tmp.resolve("out.tflite");
-        assertOneLineError(CliRunner.run("quantize", mnist().toString(), "-o", out.toString()), "--calibration");
+        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--mode", "int8");
+        assertOneLineError(r, "--mode int8 calibrates activations: give --calibration DATA");
         assertNothingWritten(tmp);
+        assertOneLineError(CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--io", "int8"),
+                "--io int8 needs full-integer quantization, which calibrates activations: give --calibration DATA");
+    }
+
+    /** As TFLite's Optimize.DEFAULT without a representative dataset: dynamic range, and the report says so. */
+    @Test
+    void withoutModeOrCalibrationDataQuantizesDynamicRange() {
+        Path out = tmp.resolve("out.tflite");
+        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Mode: dynamic (chosen: no representative dataset, so weights only (TFLite's "
+                + "Optimize.DEFAULT without one))");
+        Model m = dev.quanta.tflite.TfliteReader.read(out);
+        assertThat(m.inputs().get(0).dtype()).isEqualTo(dev.quanta.ir.DType.FLOAT32);
+        assertThat(m.ops()).allSatisfy(op -> {
+            assertThat(op.type()).isNotIn(OpType.QUANTIZE, OpType.DEQUANTIZE);
+            if (op.type() == OpType.FULLY_CONNECTED) {
+                assertThat(op.input(1).dtype()).as("weights").isEqualTo(dev.quanta.ir.DType.INT8);
+                assertThat(op.output(0).dtype()).as("activations").isEqualTo(dev.quanta.ir.DType.FLOAT32);
+            }
+        });
+        CliRunner json = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--json");
+        assertThat(json.out()).contains("\"mode\" : \"dynamic\"").contains("\"mode_reason\" : \"chosen: no "
+                + "representative dataset");
     }
 
     @Test

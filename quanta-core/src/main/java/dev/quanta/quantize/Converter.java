@@ -23,7 +23,8 @@ import java.util.Map;
  */
 public final class Converter {
     private final Model source;
-    private QuantizationMode mode = QuantizationMode.INT8;
+    /** Null until set: {@link #convert()} then picks INT8 with a representative dataset, else DYNAMIC. */
+    private QuantizationMode mode;
     private QuantizationScheme scheme = QuantizationScheme.SYMMETRIC;
     private Granularity granularity = Granularity.PER_CHANNEL;
     private IoType io = IoType.FLOAT;
@@ -42,8 +43,13 @@ public final class Converter {
         return new Converter(model);
     }
 
+    /**
+     * The optimization. Left unset, it is chosen as TFLite's {@code Optimize.DEFAULT} chooses: full integer
+     * ({@link QuantizationMode#INT8}) when a representative dataset is given, else dynamic range
+     * ({@link QuantizationMode#DYNAMIC}); the report says which and why.
+     */
     public Converter mode(QuantizationMode m) {
-        this.mode = m;
+        this.mode = java.util.Objects.requireNonNull(m, "mode");
         return this;
     }
 
@@ -99,7 +105,12 @@ public final class Converter {
      */
     public Conversion convert() {
         long start = System.nanoTime();
-        validate();
+        QuantizationMode mode = this.mode != null ? this.mode
+                : representative != null ? QuantizationMode.INT8 : QuantizationMode.DYNAMIC;
+        String modeReason = this.mode != null ? null : representative != null
+                ? "chosen: a representative dataset was given (TFLite's Optimize.DEFAULT with one)"
+                : "chosen: no representative dataset, so weights only (TFLite's Optimize.DEFAULT without one)";
+        validate(mode, this.mode == null);
         Model floatModel = FloatGraphPasses.apply(source);
         QuantizationRewriter rewriter;
         Model result;
@@ -110,64 +121,76 @@ public final class Converter {
                 result = floatModel;
             }
             case FLOAT16 -> {
-                rewriter = rewriter(floatModel, Calibration.none());
+                rewriter = rewriter(floatModel, mode, Calibration.none());
                 result = rewriter.rewriteFloat16();
             }
             case DYNAMIC -> {
-                rewriter = rewriter(floatModel, Calibration.none());
+                rewriter = rewriter(floatModel, mode, Calibration.none());
                 result = rewriter.rewriteDynamic();
             }
             case INT8, INT16X8 -> {
                 Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, samples, threads);
                 calibrated = Math.min(samples, representative.size());
-                rewriter = rewriter(floatModel, ranges);
+                rewriter = rewriter(floatModel, mode, ranges);
                 result = rewriter.rewriteFullInteger();
             }
             default -> throw new IllegalStateException(mode.name());
         }
         var layers = rewriter == null ? java.util.List.<LayerReport>of() : rewriter.report();
         double seconds = (System.nanoTime() - start) / 1e9;
-        QuantizationReport report = new QuantizationReport(mode, scheme, granularity, io, calibrated, layers,
-                constantBytes(floatModel), constantBytes(result), seconds);
+        QuantizationReport report = new QuantizationReport(mode, modeReason, scheme, granularity, io, calibrated,
+                layers, constantBytes(floatModel), constantBytes(result), seconds);
         return new Conversion(result, report);
     }
 
-    private QuantizationRewriter rewriter(Model m, Calibration ranges) {
+    private QuantizationRewriter rewriter(Model m, QuantizationMode mode, Calibration ranges) {
         return new QuantizationRewriter(m, mode, scheme, granularity, io, allowFloatFallback, perChannelDense,
                 ranges);
     }
 
-    private void validate() {
+    /**
+     * Refuses settings that do not fit together, naming them as {@link dev.quanta.Setting}s.
+     *
+     * @param chosen the mode was left to the converter (then a full-integer I/O type asks for calibration data)
+     */
+    private void validate(QuantizationMode mode, boolean chosen) {
         String m = mode.name().toLowerCase(Locale.ROOT);
         boolean integer = mode == QuantizationMode.INT8 || mode == QuantizationMode.INT16X8;
         if (integer && representative == null) {
-            throw new QuantaException("--mode " + m + " calibrates activations: pass --calibration DATA");
+            throw QuantaException.aboutSettings("{MODE} " + m + " calibrates activations: give "
+                    + "{REPRESENTATIVE_DATASET}");
         }
         if (integer && samples < 1) {
-            throw new QuantaException("--samples must be at least 1");
+            throw QuantaException.aboutSettings("{CALIBRATION_SAMPLES} must be at least 1, found " + samples);
+        }
+        if (chosen && !integer && (io != IoType.FLOAT || scheme == QuantizationScheme.ASYMMETRIC)) {
+            throw QuantaException.aboutSettings((io != IoType.FLOAT ? "{IO} " + io.name().toLowerCase(Locale.ROOT)
+                    : "{SCHEME} asymmetric") + " needs full-integer quantization, which calibrates activations: "
+                    + "give {REPRESENTATIVE_DATASET}");
         }
         if (scheme == QuantizationScheme.ASYMMETRIC) {
             if (mode == QuantizationMode.DYNAMIC || mode == QuantizationMode.INT16X8) {
-                throw new QuantaException("--scheme asymmetric does not apply to --mode " + m + ": TFLite's "
-                        + (mode == QuantizationMode.DYNAMIC ? "hybrid kernels take int8 symmetric weights"
-                        : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
-                        + "; use --scheme symmetric");
+                throw QuantaException.aboutSettings("{SCHEME} asymmetric does not apply to {MODE} " + m
+                        + ": TFLite's " + (mode == QuantizationMode.DYNAMIC ? "hybrid kernels take int8 symmetric "
+                        + "weights" : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
+                        + "; use {SCHEME} symmetric");
             }
             if (mode == QuantizationMode.INT8 && (granularity == Granularity.PER_CHANNEL && hasConvolutions()
                     || perChannelDense)) {
-                throw new QuantaException("--scheme asymmetric uses TFLite's uint8 kernels, which take one weight "
-                        + "scale per tensor: add --granularity per-tensor");
+                throw QuantaException.aboutSettings("{SCHEME} asymmetric uses TFLite's uint8 kernels, which take "
+                        + "one weight scale per tensor: use {GRANULARITY} per-tensor"
+                        + (perChannelDense ? " without {PER_CHANNEL_DENSE}" : ""));
             }
         }
         if (!integer && io != IoType.FLOAT) {
-            throw new QuantaException("--io " + io.name().toLowerCase(Locale.ROOT) + " needs a full-integer mode "
-                    + "(int8 or int16x8); --mode " + m + " keeps float inputs and outputs");
+            throw QuantaException.aboutSettings("{IO} " + io.name().toLowerCase(Locale.ROOT) + " needs a "
+                    + "full-integer mode (int8 or int16x8); {MODE} " + m + " keeps float inputs and outputs");
         }
         if (mode == QuantizationMode.INT16X8 && (io == IoType.INT8 || io == IoType.UINT8)) {
-            throw new QuantaException("--mode int16x8 has int16 activations: use --io int16 or float");
+            throw QuantaException.aboutSettings("{MODE} int16x8 has int16 activations: use {IO} int16 or float");
         }
         if (mode == QuantizationMode.INT8 && io == IoType.INT16) {
-            throw new QuantaException("--io int16 needs --mode int16x8");
+            throw QuantaException.aboutSettings("{IO} int16 needs {MODE} int16x8");
         }
     }
 

@@ -7,10 +7,11 @@ import java.util.Locale;
  * What a conversion did: the settings, the parameters chosen per layer, the layers left in float and why, the
  * sizes before and after, and the time taken.
  *
+ * @param modeReason why the mode was chosen when the caller left it to the converter, else null
  * @param floatBytes bytes of the float32 model's constants
  * @param quantizedBytes bytes of the converted model's constants
  */
-public record QuantizationReport(QuantizationMode mode, QuantizationScheme scheme, Granularity granularity,
+public record QuantizationReport(QuantizationMode mode, String modeReason, QuantizationScheme scheme, Granularity granularity,
         IoType io, int calibrationSamples, List<LayerReport> layers, long floatBytes, long quantizedBytes,
         double seconds) {
     public QuantizationReport {
@@ -32,8 +33,9 @@ public record QuantizationReport(QuantizationMode mode, QuantizationScheme schem
     /** A readable table. */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Mode: %s, scheme: %s, weights: %s, I/O: %s%s%n",
-                mode.name().toLowerCase(Locale.ROOT), scheme.name().toLowerCase(Locale.ROOT),
+        sb.append(String.format(Locale.ROOT, "Mode: %s%s, scheme: %s, weights: %s, I/O: %s%s%n",
+                mode.name().toLowerCase(Locale.ROOT), modeReason == null ? "" : " (" + modeReason + ")",
+                scheme.name().toLowerCase(Locale.ROOT),
                 granularity.name().toLowerCase(Locale.ROOT).replace('_', '-'), io.name().toLowerCase(Locale.ROOT),
                 calibrationSamples > 0 ? ", calibrated on " + calibrationSamples + " samples" : ""));
         int nameW = 12;

@@ -178,8 +178,9 @@ final class QuantizationRewriter {
     /** The same real values in another 8-bit type: uint8 zero point = int8 zero point + 128. */
     private QuantParams shiftZeroPoint(QuantParams p, DType to) {
         if (actType == DType.INT16 || to == DType.INT16) {
-            throw new QuantaException("--io " + io.name().toLowerCase(Locale.ROOT) + " does not fit " + actType
-                    + " activations; use --io " + (actType == DType.INT16 ? "int16" : "int8 or uint8") + " or float");
+            throw QuantaException.aboutSettings("{IO} " + io.name().toLowerCase(Locale.ROOT) + " does not fit "
+                    + actType + " activations; use {IO} " + (actType == DType.INT16 ? "int16" : "int8 or uint8")
+                    + " or float");
         }
         long shift = to == DType.UINT8 ? 128 : -128;
         return QuantParams.perTensor(p.scale(), p.zeroPoint() + shift);
@@ -211,8 +212,8 @@ final class QuantizationRewriter {
                 : op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM ? lstmLimitation(op) : null;
         if (unsupported != null) {
             if (!allowFloatFallback) {
-                throw new QuantaException(op.describe() + ": " + unsupported
-                        + "; pass --allow-float-fallback to keep this layer in float");
+                throw QuantaException.aboutSettings(op.describe() + ": " + unsupported
+                        + "; set {ALLOW_FLOAT_FALLBACK} to keep this layer in float");
             }
             keepInFloat(op);
             return;
@@ -376,7 +377,7 @@ final class QuantizationRewriter {
                 OpAttributes.None.INSTANCE, op.origin()));
         quantized.put(out, q);
         report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float", null,
-                true, "no " + actType.lowerName() + " kernel for " + op.type() + " (--allow-float-fallback)"));
+                true, "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed"));
     }
 
     /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */

@@ -112,7 +112,7 @@ class LstmQuantizationIT {
                 .scheme(QuantizationScheme.ASYMMETRIC).representativeDataset(mnist, 20);
         assertThatThrownBy(c::convert).isInstanceOf(QuantaException.class)
                 .hasMessageContaining("UNIDIRECTIONAL_SEQUENCE_LSTM has no uint8 kernel")
-                .hasMessageContaining("--allow-float-fallback");
+                .hasMessageContaining("set allowFloatFallback to keep this layer in float");
         Model fallback = Converter.fromModel(floatLstm()).mode(QuantizationMode.INT8)
                 .scheme(QuantizationScheme.ASYMMETRIC).allowFloatFallback(true).representativeDataset(mnist, 20)
                 .convert().model();

@@ -1,0 +1,42 @@
+package dev.quanta;
+
+/**
+ * A setting of the public API that an error message may ask the user to change. Core messages name settings in
+ * API terms ({@link #apiName()}); a front end such as the command line names them its own way (its flags) through
+ * {@link QuantaException#render}.
+ */
+public enum Setting {
+    /** {@code Converter.mode}: the quantization mode. */
+    MODE("mode"),
+    /** {@code Converter.scheme}: symmetric or asymmetric. */
+    SCHEME("scheme"),
+    /** {@code Converter.granularity}: per-channel or per-tensor weights. */
+    GRANULARITY("granularity"),
+    /** {@code Converter.io}: the type of the converted model's inputs and outputs. */
+    IO("io type"),
+    /** {@code Converter.representativeDataset}: calibration data. */
+    REPRESENTATIVE_DATASET("a representative dataset"),
+    /** The number of calibration samples. */
+    CALIBRATION_SAMPLES("the calibration sample count"),
+    /** {@code Converter.allowFloatFallback}. */
+    ALLOW_FLOAT_FALLBACK("allowFloatFallback"),
+    /** {@code Converter.perChannelDense}. */
+    PER_CHANNEL_DENSE("perChannelDense"),
+    /** A Keras model JSON paired with a weights-only file. */
+    MODEL_CONFIG("the model JSON"),
+    /** {@code DatasetSpec.limit}: read only the first samples of a dataset. */
+    LIMIT("a sample limit"),
+    /** The loss to report. */
+    LOSS("a loss");
+
+    private final String apiName;
+
+    Setting(String apiName) {
+        this.apiName = apiName;
+    }
+
+    /** How API messages name the setting, e.g. {@code "a representative dataset"}. */
+    public String apiName() {
+        return apiName;
+    }
+}
