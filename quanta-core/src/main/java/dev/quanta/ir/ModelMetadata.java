@@ -5,12 +5,20 @@ package dev.quanta.ir;
  *
  * @param modelClass Keras model class ({@code Sequential}, {@code Functional}) or null
  * @param trainingConfig the recorded loss and metrics, or null when the file has none
+ * @param inputNormalization how raw data becomes the model's input, when the file records it (a Quanta-written
+ *     file records its calibration data's preprocessing), else null
  */
 public record ModelMetadata(SourceFormat sourceFormat, String source, String frameworkVersion, String backend,
-        String modelClass, TrainingConfig trainingConfig) {
+        String modelClass, TrainingConfig trainingConfig, InputNormalization inputNormalization) {
+
+    /** Metadata without a recorded input normalization. */
+    public ModelMetadata(SourceFormat sourceFormat, String source, String frameworkVersion, String backend,
+            String modelClass, TrainingConfig trainingConfig) {
+        this(sourceFormat, source, frameworkVersion, backend, modelClass, trainingConfig, null);
+    }
 
     public static ModelMetadata inMemory() {
-        return new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, null, null);
+        return new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, null, null, null);
     }
 
     /** True for Keras functional models, whose summary shows input layers and connections. */
@@ -19,6 +27,12 @@ public record ModelMetadata(SourceFormat sourceFormat, String source, String fra
     }
 
     public ModelMetadata withTrainingConfig(TrainingConfig config) {
-        return new ModelMetadata(sourceFormat, source, frameworkVersion, backend, modelClass, config);
+        return new ModelMetadata(sourceFormat, source, frameworkVersion, backend, modelClass, config,
+                inputNormalization);
+    }
+
+    public ModelMetadata withInputNormalization(InputNormalization normalization) {
+        return new ModelMetadata(sourceFormat, source, frameworkVersion, backend, modelClass, trainingConfig,
+                normalization);
     }
 }

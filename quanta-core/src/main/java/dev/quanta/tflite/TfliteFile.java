@@ -2,6 +2,7 @@ package dev.quanta.tflite;
 
 import dev.quanta.QuantaException;
 import dev.quanta.tflite.TfliteSchema.BufferF;
+import dev.quanta.tflite.TfliteSchema.MetadataF;
 import dev.quanta.tflite.TfliteSchema.ModelF;
 import dev.quanta.tflite.TfliteSchema.OperatorCodeF;
 import dev.quanta.tflite.TfliteSchema.OperatorF;
@@ -185,6 +186,26 @@ final class TfliteFile {
         return new TensorDef(index, name == null ? "" : name, shape == null ? new int[0] : shape, signature,
                 t.int8(TensorF.TYPE, 0, "type"), t.uint32(TensorF.BUFFER, 0, "buffer"), quant,
                 t.bool(TensorF.IS_VARIABLE, false, "is_variable"), t.has(TensorF.SPARSITY));
+    }
+
+    /**
+     * The bytes of the {@code Model.metadata} entry called {@code name}, or null when there is none, its buffer is
+     * missing or empty, or it holds more than {@code maxBytes}.
+     */
+    byte[] metadataEntry(String name, int maxBytes) {
+        for (FbTable m : model.tables(ModelF.METADATA, "metadata", "metadata entry")) {
+            if (!name.equals(m.string(MetadataF.NAME, "name"))) {
+                continue;
+            }
+            long index = m.uint32(MetadataF.BUFFER, 0, "buffer");
+            if (index <= 0 || index >= buffers.size()
+                    || buffers.get((int) index).vectorLength(BufferF.DATA, 1, "data") > maxBytes) {
+                return null;
+            }
+            byte[] data = readBuffer((int) index, "metadata entry '" + name + "'");
+            return data.length == 0 ? null : data;
+        }
+        return null;
     }
 
     int bufferCount() {

@@ -155,7 +155,7 @@ public final class TfliteReader {
                 name = name.substring(0, name.length() - ".tflite".length());
             }
             ModelMetadata metadata = new ModelMetadata(SourceFormat.TFLITE, file.path().toString(), null, null,
-                    null, null);
+                    null, null, inputs.size() == 1 ? TfliteMetadata.read(file) : null);
             try {
                 return new Model(name, inputs, outputs, ops, metadata);
             } catch (IllegalArgumentException e) {

@@ -2,6 +2,7 @@ package dev.quanta.tflite;
 
 import dev.quanta.QuantaException;
 import dev.quanta.ir.DType;
+import dev.quanta.ir.InputNormalization;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.QuantParams;
@@ -308,8 +309,21 @@ public final class TfliteWriter {
                 outMaps[i] = b.tensorMap(model.outputs().get(i).name(), outputs[i]);
             }
             int signature = b.signatureDef(inMaps, outMaps, SIGNATURE_KEY, 0);
+            List<Integer> metadata = new ArrayList<>();
+            InputNormalization normalization = model.metadata().inputNormalization();
+            if (normalization != null && model.inputs().size() == 1) {
+                byte[] tflite = TfliteMetadata.tfliteMetadata(normalization, model.name(),
+                        model.inputs().get(0).name(), model.outputs().stream().map(Tensor::name).toList());
+                if (tflite != null) {
+                    metadata.add(b.metadata(TfliteMetadata.TFLITE_METADATA, buffers.size()));
+                    buffers.add(b.buffer(tflite));
+                }
+                metadata.add(b.metadata(TfliteMetadata.QUANTA_ENTRY, buffers.size()));
+                buffers.add(b.buffer(TfliteMetadata.quantaEntry(normalization)));
+            }
             return b.finishModel(codes, new int[] {subgraph}, DESCRIPTION,
-                    buffers.stream().mapToInt(Integer::intValue).toArray(), new int[0], new int[] {signature});
+                    buffers.stream().mapToInt(Integer::intValue).toArray(),
+                    metadata.stream().mapToInt(Integer::intValue).toArray(), new int[] {signature});
         }
 
         private int[] indices(List<Tensor> list) {
