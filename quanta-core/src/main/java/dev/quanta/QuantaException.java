@@ -1,12 +1,8 @@
 package dev.quanta;
 
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * An error a user can act on: bad, truncated or unsupported input, or a request that cannot be carried out.
@@ -20,14 +16,6 @@ import java.util.regex.Pattern;
  */
 public class QuantaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    private static final Pattern SETTING = Pattern.compile("\\{([A-Z_]+)}");
-    private static final Map<String, Setting> SETTINGS = new HashMap<>();
-
-    static {
-        for (Setting s : Setting.values()) {
-            SETTINGS.put(s.name(), s);
-        }
-    }
 
     /** The message with {@code {SETTING}} markers, or null for a plain message. */
     private final String template;
@@ -43,7 +31,7 @@ public class QuantaException extends RuntimeException {
     }
 
     private QuantaException(String template, Throwable cause, boolean isTemplate) {
-        super(fill(template, Setting::apiName), cause);
+        super(Setting.fill(template, Setting::apiName), cause);
         this.template = template;
     }
 
@@ -67,16 +55,6 @@ public class QuantaException extends RuntimeException {
 
     /** The message with every setting named by {@code names} (for example the CLI's flags). */
     public String render(Function<Setting, String> names) {
-        return template == null ? getMessage() : fill(template, names);
-    }
-
-    private static String fill(String template, Function<Setting, String> names) {
-        Matcher m = SETTING.matcher(template);
-        StringBuilder sb = new StringBuilder();
-        while (m.find()) {
-            Setting s = SETTINGS.get(m.group(1));
-            m.appendReplacement(sb, Matcher.quoteReplacement(s == null ? m.group() : names.apply(s)));
-        }
-        return m.appendTail(sb).toString();
+        return template == null ? getMessage() : Setting.fill(template, names);
     }
 }

@@ -1,5 +1,11 @@
 package dev.quanta;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * A setting of the public API that an error message may ask the user to change. Core messages name settings in
  * API terms ({@link #apiName()}); a front end such as the command line names them its own way (its flags) through
@@ -27,7 +33,18 @@ public enum Setting {
     /** {@code DatasetSpec.limit}: read only the first samples of a dataset. */
     LIMIT("a sample limit"),
     /** The loss to report. */
-    LOSS("a loss");
+    LOSS("a loss"),
+    /** {@code Preprocessing.scale}: the factor raw data values are multiplied by. */
+    INPUT_SCALE("the preprocessing scale");
+
+    private static final Pattern MARKER = Pattern.compile("\\{([A-Z_]+)}");
+    private static final Map<String, Setting> BY_NAME = new HashMap<>();
+
+    static {
+        for (Setting s : values()) {
+            BY_NAME.put(s.name(), s);
+        }
+    }
 
     private final String apiName;
 
@@ -38,5 +55,19 @@ public enum Setting {
     /** How API messages name the setting, e.g. {@code "a representative dataset"}. */
     public String apiName() {
         return apiName;
+    }
+
+    /**
+     * {@code template} with each {@code {NAME}} marker of a setting replaced by {@code names}' name for it; text
+     * in braces that names no setting stays as it is.
+     */
+    static String fill(String template, Function<Setting, String> names) {
+        Matcher m = MARKER.matcher(template);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            Setting s = BY_NAME.get(m.group(1));
+            m.appendReplacement(sb, Matcher.quoteReplacement(s == null ? m.group() : names.apply(s)));
+        }
+        return m.appendTail(sb).toString();
     }
 }

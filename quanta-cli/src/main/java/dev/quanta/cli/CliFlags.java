@@ -20,6 +20,7 @@ final class CliFlags {
             case MODEL_CONFIG -> "--config JSON";
             case LIMIT -> "--limit N";
             case LOSS -> "--loss NAME";
+            case INPUT_SCALE -> "--scale";
         };
     }
 }

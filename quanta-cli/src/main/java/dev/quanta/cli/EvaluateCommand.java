@@ -1,5 +1,6 @@
 package dev.quanta.cli;
 
+import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
@@ -7,6 +8,7 @@ import dev.quanta.eval.Loss;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -76,10 +78,13 @@ final class EvaluateCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         if (compare != null) {
             Comparison c = Comparison.run(model.model, m, compare, d, options, layerSamples, threads, bar);
+            warn(c.floatResult().notices());
+            warn(c.quantResult().notices());
             out.print(json ? Json.write(c.toMap()) + "\n" : c.render());
             out.flush();
             return 0;
         }
+        warn(r.notices());
         if (json) {
             out.println(Json.write(toMap(model.model.toString(), d, r)));
         } else {
@@ -87,6 +92,15 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Each notice as one {@code quanta: warning:} line on standard error. */
+    private void warn(List<Notice> notices) {
+        var err = spec.commandLine().getErr();
+        for (Notice n : notices) {
+            err.println("quanta: warning: " + n.render(CliFlags::flag));
+        }
+        err.flush();
     }
 
     static Map<String, Object> toMap(String modelPath, Dataset d, EvaluationResult r) {
@@ -104,6 +118,7 @@ final class EvaluateCommand implements Callable<Integer> {
         map.put("accuracy", r.accuracy());
         map.put("seconds", r.seconds());
         map.put("samples_per_second", r.samplesPerSecond());
+        map.put("warnings", r.notices().stream().map(n -> n.render(CliFlags::flag)).toList());
         return map;
     }
 

@@ -1,5 +1,8 @@
 package dev.quanta.eval;
 
+import dev.quanta.Notice;
+import java.util.List;
+
 /**
  * The outcome of evaluating a classifier on a labelled dataset.
  *
@@ -7,9 +10,14 @@ package dev.quanta.eval;
  * @param lossName Keras name of the loss, or null
  * @param correct samples whose label is among the top-k outputs
  * @param predictions top-1 class per sample
+ * @param notices warnings about the data, such as values that do not fit the model's quantized input
  */
 public record EvaluationResult(int samples, String lossName, boolean fromLogits, double loss, int topK,
-        int correct, double seconds, int[] predictions) {
+        int correct, double seconds, int[] predictions, List<Notice> notices) {
+
+    public EvaluationResult {
+        notices = List.copyOf(notices);
+    }
 
     public double accuracy() {
         return samples == 0 ? 0 : (double) correct / samples;

@@ -1,0 +1,137 @@
+package dev.quanta.eval;
+
+import dev.quanta.Notice;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.QuantParams;
+import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.QuantMath;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Whether data fits the quantized range of a model's input, which is where data scaled differently from the
+ * calibration data shows. The input's range is that of its integer type: an integer input's own, or for float I/O
+ * the QUANTIZE that takes the float input. With {@code q = round(x / scale) + zeroPoint}:
+ *
+ * <pre>
+ *   saturated share = #{x : q &lt; qmin or q &gt; qmax} / #x
+ *   used share      = |[min x, max x] ∩ [lo, hi]| / (hi − lo),   lo = scale·(qmin − zp), hi = scale·(qmax − zp)
+ * </pre>
+ *
+ * A saturated share above {@value #SATURATED_SHARE} or a used share below {@value #USED_SHARE} gives a
+ * {@link Notice} that names the share, both ranges and the likely missing preprocessing.
+ */
+public final class InputRangeCheck {
+    private InputRangeCheck() {}
+
+    /** Warn when more of the values than this lie beyond the input's range. */
+    public static final double SATURATED_SHARE = 0.02;
+    /** Warn when the data spans less of the input's range than this. */
+    public static final double USED_SHARE = 0.05;
+
+    /**
+     * What the data does to the quantized input.
+     *
+     * @param tensor the tensor whose range is checked (the input, or its QUANTIZE's output)
+     * @param lo smallest real value the tensor holds
+     * @param hi largest real value the tensor holds
+     * @param min smallest data value
+     * @param max largest data value
+     * @param saturated share of data values beyond the range
+     * @param used share of the range that {@code [min, max]} covers
+     */
+    public record Result(Tensor tensor, double lo, double hi, double min, double max, double saturated,
+            double used) {}
+
+    /** The check of {@code data} against {@code model}'s first input, or null when that input is not quantized. */
+    public static Result measure(Model model, Dataset data) {
+        Tensor q = quantizedInput(model);
+        if (q == null || data.size() == 0) {
+            return null;
+        }
+        QuantParams p = q.quant();
+        double scale = p.scale();
+        long zp = p.zeroPoint();
+        long qmin = q.dtype() == DType.UINT8 ? 0 : q.dtype() == DType.INT8 ? -128 : -32768;
+        long qmax = q.dtype() == DType.UINT8 ? 255 : q.dtype() == DType.INT8 ? 127 : 32767;
+        float[] x = data.features();
+        long beyond = 0;
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : x) {
+            long level = QuantMath.round(v / scale) + zp;
+            if (level < qmin || level > qmax) {
+                beyond++;
+            }
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        double lo = scale * (qmin - zp);
+        double hi = scale * (qmax - zp);
+        double covered = Math.max(0, Math.min(max, hi) - Math.max(min, lo));
+        return new Result(q, lo, hi, min, max, (double) beyond / x.length, covered / (hi - lo));
+    }
+
+    /** Notices for {@code data} on {@code model}: none when the input is float or the data fits. */
+    public static List<Notice> check(Model model, Dataset data) {
+        List<Notice> out = new ArrayList<>();
+        Result r = measure(model, data);
+        if (r == null) {
+            return out;
+        }
+        String input = "input '" + r.tensor().name() + "' (" + r.tensor().dtype().lowerName() + ")";
+        String ranges = String.format(Locale.ROOT, "the data spans [%s, %s], the %s holds [%s, %s]", num(r.min()),
+                num(r.max()), input, num(r.lo()), num(r.hi()));
+        if (r.saturated() > SATURATED_SHARE) {
+            double ratio = (r.max() - r.min()) / (r.hi() - r.lo());
+            out.add(new Notice(String.format(Locale.ROOT, "%.1f%% of the input values saturate: %s", 100 * r.saturated(),
+                    ranges) + (ratio >= 4 ? "; a missing {INPUT_SCALE} " + factor(1 / ratio) + "?" : "")));
+        }
+        if (r.used() < USED_SHARE) {
+            double ratio = (r.hi() - r.lo()) / Math.max(r.max() - r.min(), Double.MIN_NORMAL);
+            out.add(new Notice(String.format(Locale.ROOT, "the input values use only %.1f%% of the input's range: %s",
+                    100 * r.used(), ranges) + (ratio >= 4 && r.max() > r.min()
+                    ? "; data scaled by " + factor(1 / ratio) + " that the model was not calibrated with (a "
+                    + "{INPUT_SCALE} too many, or one missing at calibration)?" : "")));
+        }
+        return out;
+    }
+
+    /** A factor as a fraction when it is close to 1/n for a whole or half n (1/255, 1/127.5), else a number. */
+    static String factor(double f) {
+        double inverse = 1 / f;
+        double half = Math.rint(inverse * 2) / 2;
+        if (inverse >= 2 && Math.abs(inverse - half) <= 0.02 * inverse) {
+            return "1/" + num(half);
+        }
+        return num(f);
+    }
+
+    /** Four significant digits without trailing zeros: {@code 255}, {@code 1}, {@code 0.003922}. */
+    private static String num(double v) {
+        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+    }
+
+    /** The integer tensor holding input 0's values: the input itself, or for float I/O its QUANTIZE's output. */
+    static Tensor quantizedInput(Model model) {
+        Tensor in = model.inputs().get(0);
+        if (in.quant() != null && in.dtype() != DType.FLOAT32 && in.quant().isPerTensor()) {
+            return in;
+        }
+        if (in.dtype() != DType.FLOAT32) {
+            return null;
+        }
+        for (Op op : model.ops()) {
+            if (op.type() == OpType.QUANTIZE && op.input(0) == in && op.output(0).quant() != null
+                    && op.output(0).quant().isPerTensor()) {
+                return op.output(0);
+            }
+        }
+        return null;
+    }
+}
