@@ -1,5 +1,6 @@
 package dev.quanta.kernels;
 
+import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 
 /**
@@ -53,17 +54,25 @@ final class AddInt implements Kernel {
     private final int[] bStrides;
     private final int[] index;
 
-    AddInt(Object a, int[] aShape, float sA, int zpA, Object b, int[] bShape, float sB, int zpB, Object y,
-            int[] yShape, float sY, int zpY, DType type, int lo, int hi, boolean xnnpackRequested) {
-        this.a = a;
-        this.b = b;
-        this.y = y;
+    /** One operand or the result: its array, its concrete shape and its quantization. */
+    record Operand(Object data, int[] shape, float scale, int zeroPoint) {}
+
+    /**
+     * The addition {@code y = a + b} with {@code activation} as a clamp.
+     *
+     * @param xnnpackRequested reproduce XNNPACK where it takes the op (8-bit types, ratios in range)
+     */
+    AddInt(Operand a, Operand b, Operand y, DType type, Activation activation, boolean xnnpackRequested) {
+        this.a = a.data();
+        this.b = b.data();
+        this.y = y.data();
         this.type = type;
-        this.zpA = zpA;
-        this.zpB = zpB;
-        this.zpY = zpY;
-        this.lo = lo;
-        this.hi = hi;
+        this.zpA = a.zeroPoint();
+        this.zpB = b.zeroPoint();
+        this.zpY = y.zeroPoint();
+        float sA = a.scale();
+        float sB = b.scale();
+        float sY = y.scale();
         this.leftShift = type == DType.INT16 ? 15 : 20;
         double twiceMax = 2 * (double) Math.max(sA, sB);
         FixedPoint.Multiplier qa = FixedPoint.quantizeMultiplier((double) sA / twiceMax);
@@ -92,12 +101,15 @@ final class AddInt implements Kernel {
             this.xMulB = 0;
             this.xBias = 0;
         }
-        int n = Buffers.length(y);
-        this.sameShape = Buffers.length(a) == n && Buffers.length(b) == n;
-        this.outShape = yShape.clone();
-        this.aStrides = Broadcast.strides(aShape, yShape);
-        this.bStrides = Broadcast.strides(bShape, yShape);
-        this.index = new int[yShape.length];
+        int[] range = Quant.activationRange(activation, type, sY, zpY, xnnpack);
+        this.lo = range[0];
+        this.hi = range[1];
+        int n = Buffers.length(this.y);
+        this.sameShape = Buffers.length(this.a) == n && Buffers.length(this.b) == n;
+        this.outShape = y.shape().clone();
+        this.aStrides = Broadcast.strides(a.shape(), y.shape());
+        this.bStrides = Broadcast.strides(b.shape(), y.shape());
+        this.index = new int[y.shape().length];
     }
 
     boolean usesXnnpackArithmetic() {

@@ -3,14 +3,21 @@ package dev.quanta.kernels;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Tensor;
+import java.util.List;
+import java.util.ServiceLoader;
 import java.util.function.Function;
 
 /**
- * Chooses the kernel of an op from the types of its tensors: the float32 reference kernels when every input and
- * output is FLOAT32, the quantized (integer, hybrid and float16) kernels otherwise.
+ * Chooses the kernel of an op: a {@link KernelProvider}'s when one handles the op (the op families of other
+ * packages), the type-generic tensor ops, else from the types of its tensors: the float32 reference kernels when
+ * every input and output is FLOAT32, the quantized (integer, hybrid and float16) kernels otherwise.
  */
 public final class Kernels {
     private Kernels() {}
+
+    /** The providers on the class path, found once. */
+    private static final List<KernelProvider> PROVIDERS = ServiceLoader.load(KernelProvider.class,
+            Kernels.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
 
     /**
      * @param buffer the interpreter array of a tensor (see {@link Buffers})
@@ -27,8 +34,14 @@ public final class Kernels {
      */
     public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape,
             QuantizedPath path) {
+        for (KernelProvider p : PROVIDERS) {
+            if (p.handles(op)) {
+                return p.create(op, buffer, shape, path);
+            }
+        }
         if (op.type().isSignal()) {
-            return dev.quanta.kernels.signal.SignalKernels.create(op, buffer, shape);
+            throw new UnsupportedOperationException(op.describe() + ": no kernel provider for " + op.type()
+                    + " on the class path");
         }
         if (TensorOps.handles(op)) {
             return TensorOps.create(op, buffer, shape);

@@ -71,17 +71,18 @@ public final class QuantizedKernels {
      * Measured on TFLite 2.21 x86-64: int8 CONV_2D and FULLY_CONNECTED round ties of the final shift upwards,
      * int8 DEPTHWISE_CONV_2D and every uint8 layer use gemmlowp's double rounding.
      */
-    record BuiltinRounding(int int8Conv, int int8Depthwise, int int8FullyConnected, int uint8,
-            boolean symmetricHybridInputs) {
-        static final BuiltinRounding DEFAULT = new BuiltinRounding(Requantizer.DOUBLE_ROUNDING_UPWARD,
-                Requantizer.DOUBLE_ROUNDING, Requantizer.DOUBLE_ROUNDING_UPWARD, Requantizer.DOUBLE_ROUNDING, false);
+    record BuiltinRounding(Requantizer.Rounding int8Conv, Requantizer.Rounding int8Depthwise,
+            Requantizer.Rounding int8FullyConnected, Requantizer.Rounding uint8, boolean symmetricHybridInputs) {
+        static final BuiltinRounding DEFAULT = new BuiltinRounding(Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD,
+                Requantizer.Rounding.DOUBLE_ROUNDING, Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD,
+                Requantizer.Rounding.DOUBLE_ROUNDING, false);
 
         /** This tuning with hybrid FULLY_CONNECTED inputs quantized symmetrically (asymmetric_quantize_inputs off). */
         BuiltinRounding withSymmetricHybridInputs() {
             return new BuiltinRounding(int8Conv, int8Depthwise, int8FullyConnected, uint8, true);
         }
 
-        int forOp(dev.quanta.ir.OpType type, DType inType) {
+        Requantizer.Rounding forOp(dev.quanta.ir.OpType type, DType inType) {
             if (inType == DType.UINT8) {
                 return uint8;
             }
@@ -155,17 +156,10 @@ public final class QuantizedKernels {
             }
             case ADD -> {
                 requireSameType(op);
-                Activation act = op.attrs(OpAttributes.Add.class).activation();
                 Tensor b = op.input(1);
-                DType t = out.dtype();
-                float sy = Quant.scale(op, out);
-                int zy = Quant.zeroPoint(op, out);
-                AddInt probe = new AddInt(x, xs, Quant.scale(op, in), Quant.zeroPoint(op, in), buffer.apply(b),
-                        shape.apply(b), Quant.scale(op, b), Quant.zeroPoint(op, b), y, ys, sy, zy, t, 0, 0, xnnpack);
-                int[] range = Quant.activationRange(act, t, sy, zy, probe.usesXnnpackArithmetic());
-                return new AddInt(x, xs, Quant.scale(op, in), Quant.zeroPoint(op, in), buffer.apply(b),
-                        shape.apply(b), Quant.scale(op, b), Quant.zeroPoint(op, b), y, ys, sy, zy, t, range[0],
-                        range[1], xnnpack);
+                return new AddInt(operand(op, in, x, xs), operand(op, b, buffer.apply(b), shape.apply(b)),
+                        operand(op, out, y, ys), out.dtype(), op.attrs(OpAttributes.Add.class).activation(),
+                        xnnpack);
             }
             case MAX_POOL_2D, AVERAGE_POOL_2D -> {
                 requireSameType(op);
@@ -318,6 +312,11 @@ public final class QuantizedKernels {
     }
 
     /** FULLY_CONNECTED / CONV_2D / DEPTHWISE_CONV_2D with float32 input and output and int8 weights. */
+    /** {@code t} as an ADD operand: its array, shape and the op's view of its quantization. */
+    private static AddInt.Operand operand(Op op, Tensor t, Object data, int[] dims) {
+        return new AddInt.Operand(data, dims, Quant.scale(op, t), Quant.zeroPoint(op, t));
+    }
+
     private static boolean isHybrid(Op op) {
         return switch (op.type()) {
             case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D -> op.input(0).dtype() == DType.FLOAT32

@@ -20,12 +20,19 @@ package dev.quanta.kernels;
  * {@code scale[c]} the float {@code (s_in · s_w[c]) / s_out}.
  */
 final class Requantizer {
-    static final int DOUBLE_ROUNDING = 0;
-    static final int SINGLE_ROUNDING = 1;
-    static final int FP32 = 2;
-    static final int DOUBLE_ROUNDING_UPWARD = 3;
+    /** How an int32 accumulator is rounded to the output's scale (the formulas above). */
+    enum Rounding {
+        /** gemmlowp's rounding doubling high multiply, then a rounding right shift. */
+        DOUBLE_ROUNDING,
+        /** ruy's single rounding of the 64-bit product. */
+        SINGLE_ROUNDING,
+        /** XNNPACK's float multiply and round to nearest even. */
+        FP32,
+        /** As {@link #DOUBLE_ROUNDING}, with ties of the final shift rounded upwards. */
+        DOUBLE_ROUNDING_UPWARD
+    }
 
-    private final int mode;
+    private final Rounding mode;
     private final int[] multipliers;
     private final int[] shifts;
     private final float[] scales;
@@ -33,7 +40,7 @@ final class Requantizer {
     final int lo;
     final int hi;
 
-    private Requantizer(int mode, int[] multipliers, int[] shifts, float[] scales, int zeroPoint, int lo, int hi) {
+    private Requantizer(Rounding mode, int[] multipliers, int[] shifts, float[] scales, int zeroPoint, int lo, int hi) {
         this.mode = mode;
         this.multipliers = multipliers;
         this.shifts = shifts;
@@ -47,7 +54,7 @@ final class Requantizer {
      * @param realMultipliers per channel, the double {@code s_in·s_w[c]/s_out} the fixed-point modes quantize
      * @param floatScales per channel, the float scale the FP32 mode multiplies by
      */
-    static Requantizer of(int mode, double[] realMultipliers, float[] floatScales, int zeroPoint, int lo, int hi) {
+    static Requantizer of(Rounding mode, double[] realMultipliers, float[] floatScales, int zeroPoint, int lo, int hi) {
         int n = realMultipliers.length;
         int[] m = new int[n];
         int[] s = new int[n];
@@ -59,18 +66,18 @@ final class Requantizer {
         return new Requantizer(mode, m, s, floatScales.clone(), zeroPoint, lo, hi);
     }
 
-    int mode() {
+    Rounding mode() {
         return mode;
     }
 
     /** Requantizes one int32 accumulator of output channel {@code c}. */
     int apply(int acc, int c) {
         int v;
-        if (mode == FP32) {
+        if (mode == Rounding.FP32) {
             return FixedPoint.requantizeFp32(acc, scales[c], zeroPoint, lo, hi);
-        } else if (mode == DOUBLE_ROUNDING_UPWARD) {
+        } else if (mode == Rounding.DOUBLE_ROUNDING_UPWARD) {
             v = FixedPoint.multiplyByQuantizedMultiplierUpward(acc, multipliers[c], shifts[c]) + zeroPoint;
-        } else if (mode == SINGLE_ROUNDING) {
+        } else if (mode == Rounding.SINGLE_ROUNDING) {
             v = FixedPoint.multiplyByQuantizedMultiplierSingleRounding(acc, multipliers[c], shifts[c]) + zeroPoint;
         } else {
             v = FixedPoint.multiplyByQuantizedMultiplier(acc, multipliers[c], shifts[c]) + zeroPoint;

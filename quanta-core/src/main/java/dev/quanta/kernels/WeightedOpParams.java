@@ -50,7 +50,7 @@ final class WeightedOpParams {
     final boolean xnnpack;
 
     WeightedOpParams(Op op, Function<Tensor, Object> buffer, int channelAxis, int channels, Activation activation,
-            QuantizedPath path, int requantMode) {
+            QuantizedPath path, Requantizer.Rounding requantMode) {
         Tensor x = op.input(0);
         Tensor w = op.input(1);
         Tensor b = op.inputs().size() > 2 ? op.input(2) : null;
@@ -134,8 +134,8 @@ final class WeightedOpParams {
             fscale[c] = sx * sw / sy;
         }
         int[] range = Quant.activationRange(activation, outType, sy, zy, xnnpack);
-        int mode = xnnpack ? Requantizer.FP32
-                : wide && op.type() == OpType.FULLY_CONNECTED ? Requantizer.SINGLE_ROUNDING : requantMode;
+        Requantizer.Rounding mode = xnnpack ? Requantizer.Rounding.FP32
+                : wide && op.type() == OpType.FULLY_CONNECTED ? Requantizer.Rounding.SINGLE_ROUNDING : requantMode;
         this.requantizer = Requantizer.of(mode, real, fscale, zy, range[0], range[1]);
     }
 }

@@ -61,8 +61,9 @@ final class KernelRunner implements AutoCloseable {
             return QuantizedKernels.BuiltinRounding.DEFAULT;
         }
         String[] p = r.split(",");
-        return new QuantizedKernels.BuiltinRounding(Integer.parseInt(p[0]), Integer.parseInt(p[1]),
-                Integer.parseInt(p[2]), Integer.parseInt(p[3]), false);
+        return new QuantizedKernels.BuiltinRounding(Requantizer.Rounding.valueOf(p[0]),
+                Requantizer.Rounding.valueOf(p[1]), Requantizer.Rounding.valueOf(p[2]),
+                Requantizer.Rounding.valueOf(p[3]), false);
     }
 
     private void allocate(Tensor t, Shape shape) {

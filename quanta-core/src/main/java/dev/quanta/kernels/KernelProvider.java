@@ -1,0 +1,23 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.Op;
+import dev.quanta.ir.Tensor;
+import java.util.function.Function;
+
+/**
+ * Makes the kernels of a family of ops that lives in a package of its own (tflite-micro's signal ops, say).
+ * {@link Kernels} finds providers with {@link java.util.ServiceLoader} (listed in
+ * {@code META-INF/services/dev.quanta.kernels.KernelProvider}) and asks them first, so that this package does not
+ * depend on the families it runs.
+ */
+public interface KernelProvider {
+    /** True when this provider makes the kernel of {@code op}. */
+    boolean handles(Op op);
+
+    /**
+     * The kernel of {@code op}, as {@link Kernels#create(Op, Function, Function, QuantizedPath)} describes.
+     *
+     * @throws UnsupportedOperationException naming the op when its tensor types are not supported
+     */
+    Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path);
+}
