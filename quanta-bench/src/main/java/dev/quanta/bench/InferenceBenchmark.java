@@ -84,7 +84,7 @@ public class InferenceBenchmark {
         }
         switch (runtime) {
             case "quanta" -> {
-                quanta = new Interpreter(m, new Interpreter.Options().setNumThreads(threads));
+                quanta = new Interpreter(m, Interpreter.Options.defaults().withNumThreads(threads));
                 output = Buffers.allocate(out.dtype(), quanta.getOutputTensor(0).numElements());
             }
             case "tflite-xnnpack", "tflite-builtin" -> {

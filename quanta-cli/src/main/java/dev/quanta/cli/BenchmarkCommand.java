@@ -1,6 +1,5 @@
 package dev.quanta.cli;
 
-import dev.quanta.QuantaException;
 import dev.quanta.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.runtime.Benchmark;
@@ -58,10 +57,30 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The API settings the flags set, for error messages. */
+    private static final String[] FLAGS = {"Benchmark warmup", "--warmup", "Benchmark runs", "--runs",
+        "Benchmark threads", "--threads", "Benchmark parallel", "--parallel", "Benchmark batch", "--batch",
+        "Benchmark inputShape", "--input-shape"};
+
     @Override
     public Integer call() {
-        if (warmup < 0 || runs < 1 || parallel < 1 || batch < 1) {
-            throw new QuantaException("--runs, --parallel and --batch must be at least 1 and --warmup at least 0");
+        // every option and model is checked before the table's header, so that a refusal prints one line only
+        Benchmark.Options base = OptionErrors.build(() -> Benchmark.Options.defaults().withWarmup(warmup)
+                .withRuns(runs).withParallel(parallel).withBatch(batch).withInputShape(inputShape)
+                .withProfile(profile), FLAGS);
+        List<Benchmark.Options> settings = new ArrayList<>();
+        for (int t : threads) {
+            settings.add(OptionErrors.build(() -> base.withThreads(t), FLAGS));
+        }
+        List<Model> loaded = new ArrayList<>();
+        for (Path p : models) {
+            Model m = ModelFiles.load(p, config);
+            try {
+                Benchmark.check(m, base); // the thread count changes nothing that check() looks at
+            } catch (IllegalArgumentException e) {
+                throw OptionErrors.refusal(p + ": ", e, FLAGS);
+            }
+            loaded.add(m);
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         var out = spec.commandLine().getOut();
@@ -69,19 +88,11 @@ final class BenchmarkCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-40s %7s %8s %6s %10s %10s %10s %12s %10s%n", "model", "threads", "parallel",
                     "batch", "p50 us", "p90 us", "p99 us", "samples/s", "peak MB");
         }
-        for (Path p : models) {
-            Model m = ModelFiles.load(p, config);
-            for (int t : threads) {
-                if (t < 1) {
-                    throw new QuantaException("--threads must be at least 1");
-                }
-                Benchmark.Result r;
-                try {
-                    r = Benchmark.run(m, new Benchmark.Options(warmup, runs, t, parallel, batch, inputShape,
-                            profile));
-                } catch (IllegalArgumentException e) {
-                    throw new QuantaException(p + ": " + e.getMessage(), e);
-                }
+        for (int i = 0; i < models.size(); i++) {
+            Path p = models.get(i);
+            for (Benchmark.Options setting : settings) {
+                int t = setting.threads();
+                Benchmark.Result r = Benchmark.run(loaded.get(i), setting);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("model", p.toString());
                 row.put("threads", t);

@@ -8,6 +8,7 @@ import dev.quanta.eval.LayerError;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.OpType;
 import dev.quanta.quantize.FloatGraphPasses;
+import dev.quanta.runtime.Interpreter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,8 +60,9 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (samples < 1) {
-            throw new QuantaException("--samples must be at least 1");
+            throw new QuantaException("--samples must be at least 1, got " + samples);
         }
+        OptionErrors.build(() -> Interpreter.Options.defaults().withNumThreads(threads), "numThreads", "--threads");
         Model ma = folded(ModelFiles.load(a, config));
         Model mb = folded(ModelFiles.load(b));
         if (ma.inputs().get(0).shape().sampleElementCount() != mb.inputs().get(0).shape().sampleElementCount()) {

@@ -41,7 +41,7 @@ record Comparison(Path floatPath, Path quantPath, EvaluationResult floatResult, 
                 same++;
             }
         }
-        Benchmark.Options bench = new Benchmark.Options(5, 50, threads, 1, 1, null);
+        Benchmark.Options bench = Benchmark.Options.defaults().withWarmup(5).withRuns(50).withThreads(threads);
         Benchmark.Result fl = Benchmark.run(floatModel, bench);
         Benchmark.Result ql = Benchmark.run(quant, bench);
         // the float reference after the converter's own folding, so that tensor names mean the same values

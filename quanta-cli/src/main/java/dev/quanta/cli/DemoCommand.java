@@ -64,6 +64,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        Benchmark.Options bench = OptionErrors.build(() -> Benchmark.Options.defaults().withRuns(runs)
+                .withWarmup(Math.max(10, runs / 10)), "Benchmark runs", "--runs");
         PrintWriter out = spec.commandLine().getOut();
         Path dir = outputDir != null ? Files.createDirectories(outputDir) : Files.createTempDirectory("quanta-demo");
         try {
@@ -136,8 +138,7 @@ final class DemoCommand implements Callable<Integer> {
             Model int8 = ModelFiles.load(files.get(0));
             for (int threads : new int[] {1, 2}) {
                 for (Object[] pair : new Object[][] {{"float32", m}, {"int8 per-channel", int8}}) {
-                    Benchmark.Result b = Benchmark.run((Model) pair[1],
-                            new Benchmark.Options(Math.max(10, runs / 10), runs, threads, 1, 1, null));
+                    Benchmark.Result b = Benchmark.run((Model) pair[1], bench.withThreads(threads));
                     out.printf(Locale.ROOT, "%-30s %8d %10.1f %10.1f %12.0f%n", pair[0], threads, b.p50(), b.p99(),
                             b.samplesPerSecond());
                 }

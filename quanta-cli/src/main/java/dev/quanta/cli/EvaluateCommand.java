@@ -65,13 +65,15 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (topK < 1 || batchSize < 1 || threads < 1) {
-            throw new dev.quanta.QuantaException("--top-k, --batch-size and --threads must be at least 1");
+        Evaluator.Options options = OptionErrors.build(() -> Evaluator.Options.defaults().withTopK(topK)
+                .withBatchSize(batchSize).withThreads(threads), "Evaluator topK", "--top-k", "Evaluator batchSize",
+                "--batch-size", "Evaluator threads", "--threads");
+        if (layerSamples < 1) {
+            throw new dev.quanta.QuantaException("--layer-samples must be at least 1, got " + layerSamples);
         }
         Model m = model.load();
         Dataset d = data.load(m.inputs().get(0).shape().sampleDims());
-        Evaluator.Options options = Evaluator.Options.defaults().withTopK(topK).withBatchSize(batchSize)
-                .withThreads(threads).withLoss(loss == null ? null : Loss.parse(loss)).withFromLogits(fromLogits);
+        options = options.withLoss(loss == null ? null : Loss.parse(loss)).withFromLogits(fromLogits);
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         EvaluationResult r = Evaluator.evaluate(m, d, options, bar);
         bar.finish();

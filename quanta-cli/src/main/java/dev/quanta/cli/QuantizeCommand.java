@@ -10,6 +10,7 @@ import dev.quanta.quantize.LayerReport;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;
 import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.runtime.Interpreter;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -89,6 +90,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!"minmax".equalsIgnoreCase(calibrator)) {
             throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
         }
+        OptionErrors.build(() -> Interpreter.Options.defaults().withNumThreads(threads), "numThreads", "--threads");
         if (Files.exists(output) && Files.exists(model.model) && Files.isSameFile(output, model.model)) {
             throw new QuantaException(output + ": -o points at the input model; choose another output file");
         }

@@ -32,6 +32,20 @@ public final class Evaluator {
      *     softmax or the training config says so)
      */
     public record Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads) {
+        /** Refuses a top-k, batch size or thread count out of range, naming the setting ("Evaluator topK"). */
+        public Options {
+            if (topK < 1) {
+                throw new IllegalArgumentException("Evaluator topK must be at least 1, got " + topK);
+            }
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("Evaluator batchSize must be at least 1, got " + batchSize);
+            }
+            if (threads < 1 || threads > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("Evaluator threads must be between 1 and "
+                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
+            }
+        }
+
         public static Options defaults() {
             return new Options(null, null, 1, 64, 1);
         }
@@ -101,7 +115,8 @@ public final class Evaluator {
         double lossSum = 0;
         int correct = 0;
         long start = System.nanoTime();
-        try (Interpreter interpreter = new Interpreter(model, new Interpreter.Options().setNumThreads(options.threads()))) {
+        try (Interpreter interpreter = new Interpreter(model,
+                Interpreter.Options.defaults().withNumThreads(options.threads()))) {
             float[] in = new float[0];
             Object out = new float[0];
             Tensor outputTensor = model.outputs().get(0);

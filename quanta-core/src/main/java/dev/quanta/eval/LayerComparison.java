@@ -86,6 +86,9 @@ public final class LayerComparison {
      */
     public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads,
             Matching matching) {
+        if (samples < 1) {
+            throw new IllegalArgumentException("LayerComparison samples must be at least 1, got " + samples);
+        }
         List<Tensor[]> pairs = new ArrayList<>();
         List<Op> producers = new ArrayList<>();
         for (Object[] p : pair(reference, candidate, matching)) {
@@ -102,8 +105,9 @@ public final class LayerComparison {
         double[] noise = new double[pairs.size()];
         double[] maxAbs = new double[pairs.size()];
         long[] count = new long[pairs.size()];
-        try (Interpreter ref = new Interpreter(reference, new Interpreter.Options().setNumThreads(threads));
-                Interpreter cand = new Interpreter(candidate, new Interpreter.Options().setNumThreads(threads))) {
+        Interpreter.Options options = Interpreter.Options.defaults().withNumThreads(threads);
+        try (Interpreter ref = new Interpreter(reference, options);
+                Interpreter cand = new Interpreter(candidate, options)) {
             float[] in = new float[sampleSize];
             for (int s = 0; s < n; s++) {
                 data.copySample(s, in, 0);

@@ -15,6 +15,9 @@ import java.util.concurrent.locks.LockSupport;
  * spin briefly before they park. Nobody spins while the open splitters have more threads than there are CPUs
  * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work. Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker
  * w runs part w + 1 when it exists.
+ *
+ * <p>{@link #close} stops the workers; after it every method throws {@link IllegalStateException}. Each
+ * {@link #of} returns a new splitter, so closing one never affects another.
  */
 public final class Parallel implements AutoCloseable {
     /** A body over the index range {@code [from, to)}. */
@@ -32,7 +35,6 @@ public final class Parallel implements AutoCloseable {
     /** Threads of all open multi-threaded splitters (callers included); spinning only pays while they fit the CPUs. */
     private static final AtomicInteger THREADS_IN_USE = new AtomicInteger();
     private static final int CPUS = Runtime.getRuntime().availableProcessors();
-    private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
     private final Thread[] workers;
@@ -64,16 +66,26 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** A splitter over {@code threads} threads (1 runs everything on the caller). */
+    /**
+     * A new splitter over {@code threads} threads (1 runs everything on the caller and starts no thread). The
+     * caller bounds {@code threads}: the interpreter's options allow at most {@code Interpreter.MAX_THREADS}.
+     */
     public static Parallel of(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be at least 1, got " + threads);
         }
-        return threads == 1 ? SERIAL : new Parallel(threads);
+        return new Parallel(threads);
     }
 
     public int threads() {
+        ensureOpen();
         return threads;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Parallel is closed");
+        }
     }
 
     /** The worker threads (for tests). */
@@ -86,13 +98,11 @@ public final class Parallel implements AutoCloseable {
      * indices each.
      */
     public void forRange(int n, int minGrain, RangeBody body) {
+        ensureOpen();
         int p = Math.min(threads, Math.max(1, n / Math.max(1, minGrain)));
         if (p <= 1) {
             body.run(0, n);
             return;
-        }
-        if (closed) {
-            throw new IllegalStateException("this Parallel is closed");
         }
         int s = sequence;
         sequence = s + 1; // odd: writing
@@ -172,13 +182,16 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /** Stops the worker threads; idempotent. */
     @Override
-    public void close() {
-        if (this == SERIAL || closed) {
+    public synchronized void close() {
+        if (closed) {
             return;
         }
         closed = true;
-        THREADS_IN_USE.addAndGet(-threads);
+        if (threads > 1) {
+            THREADS_IN_USE.addAndGet(-threads);
+        }
         for (Thread t : workers) {
             LockSupport.unpark(t);
         }

@@ -56,7 +56,7 @@ public final class MinMaxCalibrator {
         Arrays.fill(min, Float.POSITIVE_INFINITY);
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         int batch = 32;
-        try (Interpreter it = new Interpreter(model, new Interpreter.Options().setNumThreads(threads))) {
+        try (Interpreter it = new Interpreter(model, Interpreter.Options.defaults().withNumThreads(threads))) {
             float[] in = new float[0];
             for (int s = 0; s < n; s += batch) {
                 int count = Math.min(batch, n - s);

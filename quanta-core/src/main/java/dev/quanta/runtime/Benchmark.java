@@ -25,22 +25,165 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Benchmark {
 
+    /** The most warm-up or timed runs a benchmark takes (each timed run keeps 16 bytes of latency). */
+    public static final int MAX_RUNS = 10_000_000;
+
     /**
-     * @param threads threads inside one inference
-     * @param parallel interpreters serving requests concurrently
-     * @param batch samples per inference (resizes the batch dimension)
-     * @param inputShape full input shape overriding {@code batch}, or null
-     * @param profile after the timed runs, time every op over as many runs again (kept apart so that the
-     *     latencies carry no profiling overhead)
+     * Benchmark settings, immutable: start from {@link #defaults()} and change one setting per wither, which
+     * refuses a value out of range with an {@link IllegalArgumentException} naming the setting ("Benchmark runs").
+     * Limits that depend on the model (the input's size, the heap it needs) are checked by {@link #check}.
      */
-    public record Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape,
-            boolean profile) {
-        public Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape) {
-            this(warmup, runs, threads, parallel, batch, inputShape, false);
+    public static final class Options {
+        private static final Options DEFAULTS = new Options(20, 200, 1, 1, 1, null, false);
+
+        private final int warmup;
+        private final int runs;
+        private final int threads;
+        private final int parallel;
+        private final int batch;
+        private final int[] inputShape;
+        private final boolean profile;
+
+        private Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape,
+                boolean profile) {
+            if (warmup < 0 || warmup > MAX_RUNS) {
+                throw new IllegalArgumentException("Benchmark warmup must be between 0 and " + MAX_RUNS + ", got "
+                        + warmup);
+            }
+            if (runs < 1 || runs > MAX_RUNS) {
+                throw new IllegalArgumentException("Benchmark runs must be between 1 and " + MAX_RUNS + ", got "
+                        + runs);
+            }
+            if (threads < 1 || threads > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("Benchmark threads must be between 1 and "
+                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
+            }
+            if (parallel < 1 || parallel > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("Benchmark parallel must be between 1 and "
+                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + parallel);
+            }
+            if ((long) parallel * threads > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("Benchmark parallel " + parallel + " with Benchmark threads "
+                        + threads + " makes " + (long) parallel * threads + " threads, more than the "
+                        + Interpreter.MAX_THREADS + " allowed (" + Interpreter.THREADS_PER_CPU + " per CPU)");
+            }
+            if (batch < 1 || batch > Interpreter.MAX_TENSOR_ELEMENTS) {
+                throw new IllegalArgumentException("Benchmark batch must be between 1 and "
+                        + Interpreter.MAX_TENSOR_ELEMENTS + ", got " + batch);
+            }
+            if (inputShape != null) {
+                if (inputShape.length == 0 || Arrays.stream(inputShape).anyMatch(d -> d < 1)) {
+                    throw new IllegalArgumentException("Benchmark inputShape must have dimensions of at least 1, got "
+                            + Arrays.toString(inputShape));
+                }
+                long elements = Interpreter.elementCount(inputShape);
+                if (elements > Interpreter.MAX_TENSOR_ELEMENTS) {
+                    throw new IllegalArgumentException("Benchmark inputShape " + Arrays.toString(inputShape)
+                            + " has " + Interpreter.describeCount(elements) + " elements, more than the "
+                            + Interpreter.MAX_TENSOR_ELEMENTS + " an interpreter tensor may hold");
+                }
+            }
+            this.warmup = warmup;
+            this.runs = runs;
+            this.threads = threads;
+            this.parallel = parallel;
+            this.batch = batch;
+            this.inputShape = inputShape == null ? null : inputShape.clone();
+            this.profile = profile;
         }
 
+        /** 20 warm-up and 200 timed runs, one thread, one interpreter, batch 1, no profile. */
         public static Options defaults() {
-            return new Options(20, 200, 1, 1, 1, null, false);
+            return DEFAULTS;
+        }
+
+        /** Untimed runs of each interpreter first, 0 to {@link #MAX_RUNS}. */
+        public Options withWarmup(int n) {
+            return new Options(n, runs, threads, parallel, batch, inputShape, profile);
+        }
+
+        /** Timed runs (requests, shared by the parallel interpreters), 1 to {@link #MAX_RUNS}. */
+        public Options withRuns(int n) {
+            return new Options(warmup, n, threads, parallel, batch, inputShape, profile);
+        }
+
+        /**
+         * Threads inside one inference; {@code parallel × threads} is at most {@link Interpreter#MAX_THREADS}.
+         */
+        public Options withThreads(int n) {
+            return new Options(warmup, runs, n, parallel, batch, inputShape, profile);
+        }
+
+        /** Interpreters serving requests concurrently; {@code parallel × threads} is at most the same limit. */
+        public Options withParallel(int n) {
+            return new Options(warmup, runs, threads, n, batch, inputShape, profile);
+        }
+
+        /** Samples per inference (resizes the batch dimension); ignored with an {@link #inputShape}. */
+        public Options withBatch(int n) {
+            return new Options(warmup, runs, threads, parallel, n, inputShape, profile);
+        }
+
+        /** The full input shape, overriding {@link #batch}; null keeps the model's shape. */
+        public Options withInputShape(int[] shape) {
+            return new Options(warmup, runs, threads, parallel, batch, shape, profile);
+        }
+
+        /**
+         * After the timed runs, time every op over as many runs again (kept apart so that the latencies carry no
+         * profiling overhead).
+         */
+        public Options withProfile(boolean on) {
+            return new Options(warmup, runs, threads, parallel, batch, inputShape, on);
+        }
+
+        public int warmup() {
+            return warmup;
+        }
+
+        public int runs() {
+            return runs;
+        }
+
+        public int threads() {
+            return threads;
+        }
+
+        public int parallel() {
+            return parallel;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        /** A copy of the full input shape, or null. */
+        public int[] inputShape() {
+            return inputShape == null ? null : inputShape.clone();
+        }
+
+        public boolean profile() {
+            return profile;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options x && warmup == x.warmup && runs == x.runs && threads == x.threads
+                    && parallel == x.parallel && batch == x.batch && Arrays.equals(inputShape, x.inputShape)
+                    && profile == x.profile;
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(warmup, runs, threads, parallel, batch, Arrays.hashCode(inputShape),
+                    profile);
+        }
+
+        @Override
+        public String toString() {
+            return "Benchmark.Options[warmup=" + warmup + ", runs=" + runs + ", threads=" + threads + ", parallel="
+                    + parallel + ", batch=" + batch + ", inputShape=" + Arrays.toString(inputShape) + ", profile="
+                    + profile + "]";
         }
     }
 
@@ -53,18 +196,39 @@ public final class Benchmark {
 
     private Benchmark() {}
 
+    /**
+     * Refuses, before anything is measured, what {@link #run} would refuse for {@code model}: a model without
+     * exactly one input, an input shape the model does not take or larger than {@link Interpreter#MAX_TENSOR_ELEMENTS},
+     * latencies or inputs that would fill more than half the heap, and a model the interpreter cannot prepare.
+     *
+     * @throws IllegalArgumentException naming the setting at fault ("Benchmark batch 4: ...")
+     * @throws dev.quanta.QuantaException when the model cannot run
+     */
+    public static void check(Model model, Options o) {
+        int[] shape = plan(model, o, Runtime.getRuntime().maxMemory());
+        try (Interpreter it = new Interpreter(model)) {
+            it.resizeInput(0, shape);
+            it.allocateTensors();
+        }
+    }
+
+    /**
+     * Warms up, then times {@code o.runs()} inferences.
+     *
+     * @throws IllegalArgumentException and {@link dev.quanta.QuantaException} as {@link #check} does
+     */
     public static Result run(Model model, Options o) {
+        int[] shape = plan(model, o, Runtime.getRuntime().maxMemory());
         resetPeaks();
-        int[] shape = inputShape(model, o);
-        int batch = shape[0];
+        int batch = shape.length > 0 ? shape[0] : 1;
         Object input = randomInput(model.inputs().get(0), shape);
         List<Interpreter> interpreters = new ArrayList<>();
-        for (int p = 0; p < Math.max(1, o.parallel()); p++) {
-            Interpreter it = new Interpreter(model, new Interpreter.Options().setNumThreads(o.threads()));
-            it.resizeInput(0, shape);
-            interpreters.add(it);
-        }
         try {
+            for (int p = 0; p < o.parallel(); p++) {
+                Interpreter it = new Interpreter(model, Interpreter.Options.defaults().withNumThreads(o.threads()));
+                interpreters.add(it);
+                it.resizeInput(0, shape);
+            }
             for (Interpreter it : interpreters) {
                 for (int w = 0; w < o.warmup(); w++) {
                     it.run(input, null);
@@ -133,9 +297,46 @@ public final class Benchmark {
         }
     }
 
-    static int[] inputShape(Model model, Options o) {
+    /**
+     * The input shape {@code o} gives {@code model}, after refusing what cannot run (see {@link #check}) with
+     * {@code heapBytes} of heap.
+     */
+    static int[] plan(Model model, Options o, long heapBytes) {
+        if (model.inputs().size() != 1) {
+            throw new dev.quanta.QuantaException("model '" + model.name() + "' has " + model.inputs().size()
+                    + " inputs; the benchmark feeds models with one input");
+        }
+        String setting = o.inputShape() != null ? "Benchmark inputShape " + Arrays.toString(o.inputShape())
+                : "Benchmark batch " + o.batch();
+        int[] shape = inputShape(model, o);
+        try (Interpreter it = new Interpreter(model)) {
+            it.resizeInput(0, shape);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(setting + ": " + e.getMessage(), e);
+        }
+        long latencyBytes = 16L * o.runs(); // the latencies and their sorted copy
+        if (latencyBytes > heapBytes / 2) {
+            throw new IllegalArgumentException("Benchmark runs " + o.runs() + " need " + mib(latencyBytes)
+                    + " MiB of heap for their latencies, more than half the " + mib(heapBytes) + " MiB heap");
+        }
+        // the random input and each interpreter's copy of it
+        long inputBytes = Interpreter.elementCount(shape) * model.inputs().get(0).dtype().byteSize()
+                * (1L + o.parallel());
+        if (inputBytes > heapBytes / 2) {
+            throw new IllegalArgumentException(setting + " with Benchmark parallel " + o.parallel() + " needs "
+                    + mib(inputBytes) + " MiB of heap for its inputs, more than half the " + mib(heapBytes)
+                    + " MiB heap");
+        }
+        return shape;
+    }
+
+    private static long mib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+
+    private static int[] inputShape(Model model, Options o) {
         if (o.inputShape() != null) {
-            return o.inputShape().clone();
+            return o.inputShape();
         }
         int[] d = model.inputs().get(0).shape().dims();
         for (int i = 0; i < d.length; i++) {
@@ -143,16 +344,15 @@ public final class Benchmark {
                 d[i] = 1;
             }
         }
-        d[0] = Math.max(1, o.batch());
+        if (d.length > 0) {
+            d[0] = o.batch();
+        }
         return d;
     }
 
     /** Seeded random values: uniform [0, 1) for float inputs, the whole integer range otherwise. */
     static Object randomInput(Tensor input, int[] shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
+        int n = Math.toIntExact(Interpreter.elementCount(shape));
         Object a = Buffers.allocate(input.dtype(), n);
         SplittableRandom r = new SplittableRandom(42);
         switch (a) {

@@ -10,6 +10,7 @@ import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Kernels;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.QuantizedPath;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -21,51 +22,94 @@ import java.util.Map;
  *
  * <p>Preparation (on first run or after {@link #resizeInput}) fixes every tensor's shape, allocates one buffer
  * per activation and binds a kernel per op, packing weights for it; {@link #run} then only computes. A dynamic
- * batch dimension starts at 1. Results do not depend on {@link Options#setNumThreads}.
+ * batch dimension starts at 1. Results do not depend on {@link Options#withNumThreads}.
  *
- * <p>An interpreter is not thread-safe: use one per thread. Close it to stop its worker threads. Kernels with state
- * across runs (tflite-micro's audio front end) keep it per interpreter; see {@link #resetVariableTensors}.
+ * <p>An interpreter is not thread-safe: use one per thread. Close it to stop its worker threads and release its
+ * buffers; after {@link #close} every method throws {@code IllegalStateException("interpreter is closed")}.
+ * Kernels with state across runs (tflite-micro's audio front end) keep it per interpreter; see
+ * {@link #resetVariableTensors}.
  */
 public final class Interpreter implements AutoCloseable {
 
-    /** Interpreter settings. */
-    public static final class Options {
-        private int numThreads = 1;
-        private dev.quanta.kernels.QuantizedPath kernelPath = dev.quanta.kernels.QuantizedPath.XNNPACK;
+    /** Threads one interpreter may use per CPU: {@link #MAX_THREADS} is this many times the CPU count. */
+    public static final int THREADS_PER_CPU = 8;
 
-        /** Threads used inside one inference (default 1). */
-        public Options setNumThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("numThreads must be at least 1, got " + threads);
+    /**
+     * The most threads an interpreter (or a benchmark's interpreters together) may use: {@link #THREADS_PER_CPU}
+     * times the CPUs this JVM sees. More only adds switching between threads that have no CPU to run on.
+     */
+    public static final int MAX_THREADS = THREADS_PER_CPU * Runtime.getRuntime().availableProcessors();
+
+    /** The largest tensor an interpreter allocates (2^28 elements: 1 GiB of float32). */
+    public static final long MAX_TENSOR_ELEMENTS = 1L << 28;
+
+    /**
+     * Interpreter settings, immutable: start from {@link #defaults()} and change one setting per wither, which
+     * refuses a value out of range with an {@link IllegalArgumentException} naming the setting.
+     */
+    public static final class Options {
+        private static final Options DEFAULTS = new Options(1, QuantizedPath.XNNPACK);
+
+        private final int numThreads;
+        private final QuantizedPath kernelPath;
+
+        private Options(int numThreads, QuantizedPath kernelPath) {
+            if (numThreads < 1 || numThreads > MAX_THREADS) {
+                throw new IllegalArgumentException("numThreads must be between 1 and " + MAX_THREADS + " ("
+                        + THREADS_PER_CPU + " per CPU), got " + numThreads);
             }
-            this.numThreads = threads;
-            return this;
+            if (kernelPath == null) {
+                throw new IllegalArgumentException("kernelPath must not be null");
+            }
+            this.numThreads = numThreads;
+            this.kernelPath = kernelPath;
         }
 
-        public int getNumThreads() {
-            return numThreads;
+        /** One thread, the XNNPACK integer path. */
+        public static Options defaults() {
+            return DEFAULTS;
+        }
+
+        /** Threads used inside one inference, 1 to {@link #MAX_THREADS} (default 1). */
+        public Options withNumThreads(int threads) {
+            return new Options(threads, kernelPath);
         }
 
         /**
          * Which of the official runtime's integer paths the integer kernels reproduce bit for bit: XNNPACK (its
          * default, and Quanta's) or its built-in kernels.
          */
-        public Options setKernelPath(dev.quanta.kernels.QuantizedPath path) {
-            this.kernelPath = java.util.Objects.requireNonNull(path, "path");
-            return this;
+        public Options withKernelPath(QuantizedPath path) {
+            return new Options(numThreads, path);
         }
 
-        public dev.quanta.kernels.QuantizedPath getKernelPath() {
+        public int numThreads() {
+            return numThreads;
+        }
+
+        public QuantizedPath kernelPath() {
             return kernelPath;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options other && numThreads == other.numThreads && kernelPath == other.kernelPath;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * numThreads + kernelPath.hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Interpreter.Options[numThreads=" + numThreads + ", kernelPath=" + kernelPath + "]";
         }
     }
 
-    /** The largest tensor an interpreter allocates (2^28 elements: 1 GiB of float32). */
-    public static final long MAX_TENSOR_ELEMENTS = 1L << 28;
-
     private final Model model;
     private final Parallel parallel;
-    private final dev.quanta.kernels.QuantizedPath kernelPath;
+    private final QuantizedPath kernelPath;
     private final int[][] inputDims;
     private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
     private final Map<Tensor, Object> buffers = new IdentityHashMap<>();
@@ -76,14 +120,15 @@ public final class Interpreter implements AutoCloseable {
     private long[] opNanos = new long[0];
     private long profiledRuns;
     private boolean prepared;
+    private volatile boolean closed;
 
     public Interpreter(Model model) {
-        this(model, new Options());
+        this(model, Options.defaults());
     }
 
     /** Loads a model file of any supported format ({@code .tflite}, {@code .h5}, {@code .keras}). */
     public Interpreter(java.nio.file.Path modelFile) {
-        this(dev.quanta.ModelFiles.load(modelFile), new Options());
+        this(dev.quanta.ModelFiles.load(modelFile), Options.defaults());
     }
 
     /** Loads a model file of any supported format with {@code options}. */
@@ -93,8 +138,8 @@ public final class Interpreter implements AutoCloseable {
 
     public Interpreter(Model model, Options options) {
         this.model = model;
-        this.parallel = Parallel.of(options.getNumThreads());
-        this.kernelPath = options.getKernelPath();
+        this.parallel = Parallel.of(options.numThreads());
+        this.kernelPath = options.kernelPath();
         this.inputDims = new int[model.inputs().size()][];
         for (int i = 0; i < inputDims.length; i++) {
             int[] d = model.inputs().get(i).shape().dims();
@@ -108,25 +153,30 @@ public final class Interpreter implements AutoCloseable {
     }
 
     public Model model() {
+        ensureOpen();
         return model;
     }
 
     public int getInputTensorCount() {
+        ensureOpen();
         return model.inputs().size();
     }
 
     public int getOutputTensorCount() {
+        ensureOpen();
         return model.outputs().size();
     }
 
     /** The i-th input with its current concrete shape. */
     public TensorInfo getInputTensor(int i) {
+        ensureOpen();
         Tensor t = model.inputs().get(i);
         return new TensorInfo(t.name(), inputDims[i], t.dtype(), t.quant());
     }
 
     /** The i-th output with its concrete shape for the current input shapes. */
     public TensorInfo getOutputTensor(int i) {
+        ensureOpen();
         allocateTensors();
         Tensor t = model.outputs().get(i);
         return new TensorInfo(t.name(), shapes.get(t), t.dtype(), t.quant());
@@ -135,9 +185,11 @@ public final class Interpreter implements AutoCloseable {
     /**
      * Changes the shape of input {@code i} (for example its batch); tensors are re-allocated on the next run.
      *
-     * @throws IllegalArgumentException when the rank differs or a fixed dimension would change
+     * @throws IllegalArgumentException when the rank differs, a fixed dimension would change, or the input would
+     *     hold more than {@link #MAX_TENSOR_ELEMENTS} elements
      */
     public void resizeInput(int i, int[] dims) {
+        ensureOpen();
         Shape declared = model.inputs().get(i).shape();
         if (dims.length != declared.rank()) {
             throw new IllegalArgumentException("input " + i + " has rank " + declared.rank() + ", cannot resize to "
@@ -149,6 +201,12 @@ public final class Interpreter implements AutoCloseable {
                         + Arrays.toString(dims));
             }
         }
+        long elements = elementCount(dims);
+        if (elements > MAX_TENSOR_ELEMENTS) {
+            throw new IllegalArgumentException("cannot resize input " + i + " ('" + model.inputs().get(i).name()
+                    + "') to " + Arrays.toString(dims) + ": " + describeCount(elements) + " elements, more than the "
+                    + MAX_TENSOR_ELEMENTS + " an interpreter tensor may hold");
+        }
         if (!Arrays.equals(inputDims[i], dims)) {
             inputDims[i] = dims.clone();
             prepared = false;
@@ -157,6 +215,7 @@ public final class Interpreter implements AutoCloseable {
 
     /** Fixes shapes, allocates buffers and binds kernels; runs implicitly before the first inference. */
     public void allocateTensors() {
+        ensureOpen();
         if (prepared) {
             return;
         }
@@ -167,7 +226,7 @@ public final class Interpreter implements AutoCloseable {
         Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
         for (int i = 0; i < inputDims.length; i++) {
             Tensor t = model.inputs().get(i);
-            if (Shape.of(inputDims[i]).elementCount() > MAX_TENSOR_ELEMENTS) {
+            if (elementCount(inputDims[i]) > MAX_TENSOR_ELEMENTS) {
                 throw new QuantaException("model '" + model.name() + "': input " + t.name() + " of shape "
                         + Shape.of(inputDims[i]) + " is larger than " + MAX_TENSOR_ELEMENTS + " elements");
             }
@@ -253,6 +312,7 @@ public final class Interpreter implements AutoCloseable {
      * run); {@link #opTimings} reads the result. Switching it on clears earlier timings.
      */
     public void setProfiling(boolean on) {
+        ensureOpen();
         allocateTensors();
         profiling = on;
         java.util.Arrays.fill(opNanos, 0);
@@ -264,6 +324,7 @@ public final class Interpreter implements AutoCloseable {
      * allocated (the float LSTM's cell state), or NaN when the op keeps none.
      */
     public float stateAbsMax(Op op) {
+        ensureOpen();
         allocateTensors();
         int k = kernelOps.indexOf(op);
         return k < 0 ? Float.NaN : kernels.get(k).stateAbsMax();
@@ -271,6 +332,7 @@ public final class Interpreter implements AutoCloseable {
 
     /** Mean time per run of every op that ran a kernel, in graph order; empty before a profiled run. */
     public List<OpTiming> opTimings() {
+        ensureOpen();
         List<OpTiming> out = new ArrayList<>();
         if (profiledRuns == 0) {
             return out;
@@ -290,6 +352,7 @@ public final class Interpreter implements AutoCloseable {
      * tensors; Quanta's LSTM starts from zero states on every run and needs no reset.)
      */
     public void resetVariableTensors() {
+        ensureOpen();
         if (prepared) {
             for (Kernel k : kernels) {
                 k.reset();
@@ -317,11 +380,13 @@ public final class Interpreter implements AutoCloseable {
      * {@code int[]} for INT32).
      */
     public void run(Object input, Object output) {
+        ensureOpen();
         runForMultipleInputsOutputs(new Object[] {input}, new Object[] {output});
     }
 
     /** Runs the model; {@code outputs[i]} may be null to skip copying output i. */
     public void runForMultipleInputsOutputs(Object[] inputs, Object[] outputs) {
+        ensureOpen();
         allocateTensors();
         if (inputs.length != model.inputs().size()) {
             throw new IllegalArgumentException("model has " + model.inputs().size() + " inputs, got " + inputs.length);
@@ -367,6 +432,7 @@ public final class Interpreter implements AutoCloseable {
 
     /** A copy of any tensor's array from the last run (intermediate activations included). */
     public Object readTensor(Tensor t) {
+        ensureOpen();
         allocateTensors();
         Object b = buffers.get(t);
         if (b == null) {
@@ -380,6 +446,7 @@ public final class Interpreter implements AutoCloseable {
 
     /** The real values of any tensor from the last run: quantized values are dequantized. */
     public float[] readTensorAsFloats(Tensor t) {
+        ensureOpen();
         allocateTensors();
         Object b = buffers.get(t);
         if (b == null) {
@@ -390,12 +457,14 @@ public final class Interpreter implements AutoCloseable {
 
     /** The array the interpreter holds for {@code t} (not a copy); for tests of buffer sharing. */
     Object bufferOf(Tensor t) {
+        ensureOpen();
         allocateTensors();
         return buffers.get(t);
     }
 
     /** The concrete shape of any tensor for the current input shapes. */
     public int[] tensorShape(Tensor t) {
+        ensureOpen();
         allocateTensors();
         int[] s = shapes.get(t);
         if (s == null) {
@@ -404,8 +473,45 @@ public final class Interpreter implements AutoCloseable {
         return s.clone();
     }
 
+    /** The product of {@code dims} computed in long, or {@link Long#MAX_VALUE} when even that overflows. */
+    static long elementCount(int[] dims) {
+        long n = 1;
+        for (int d : dims) {
+            try {
+                n = Math.multiplyExact(n, (long) d);
+            } catch (ArithmeticException e) {
+                return Long.MAX_VALUE;
+            }
+        }
+        return n;
+    }
+
+    /** An element count for a message; {@link Long#MAX_VALUE} stands for one that overflowed. */
+    static String describeCount(long elements) {
+        return elements == Long.MAX_VALUE ? "more than 2^63" : Long.toString(elements);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("interpreter is closed");
+        }
+    }
+
+    /**
+     * Stops this interpreter's worker threads and drops its buffers and kernels; idempotent. Other interpreters of
+     * the same model are not affected.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         parallel.close();
+        shapes.clear();
+        buffers.clear();
+        kernels.clear();
+        kernelOps.clear();
+        prepared = false;
     }
 }

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.TestFactory;
  * <ol>
  *   <li>the oracle runs a copy of the file whose graph outputs are every operator's output ({@link FlatModel});
  *       one {@code Invoke} per path yields every intermediate, on XNNPACK as on the built-in kernels;</li>
- *   <li><b>end to end</b>: Quanta's {@link Interpreter} with {@code setKernelPath(XNNPACK)} and with
+ *   <li><b>end to end</b>: Quanta's {@link Interpreter} with {@code withKernelPath(XNNPACK)} and with
  *       {@code BUILTIN} runs the same graph input; every op's output ({@link Interpreter#readTensor}) is compared
  *       with the oracle of the same path;</li>
  *   <li><b>op by op</b>: Quanta's kernels ({@link OpRunner}) get the oracle's own values of each op's inputs and
@@ -248,8 +248,8 @@ class FixtureConformanceSuiteIT {
 
         try (TfliteOracle ox = TfliteOracle.open(allOut, TfliteOracle.Kernels.XNNPACK, 1);
                 TfliteOracle ob = TfliteOracle.open(allOut, TfliteOracle.Kernels.BUILTIN, 1);
-                Interpreter qx = new Interpreter(model, new Interpreter.Options().setKernelPath(X));
-                Interpreter qb = new Interpreter(model, new Interpreter.Options().setKernelPath(B))) {
+                Interpreter qx = new Interpreter(model, Interpreter.Options.defaults().withKernelPath(X));
+                Interpreter qb = new Interpreter(model, Interpreter.Options.defaults().withKernelPath(B))) {
             assertThat(ox.outputCount()).isEqualTo(opOut.length);
             OpRunner rx = new OpRunner(model, X);
             OpRunner rb = new OpRunner(model, B);

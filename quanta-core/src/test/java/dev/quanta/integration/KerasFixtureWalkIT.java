@@ -49,7 +49,7 @@ class KerasFixtureWalkIT {
         ModelSummary summary = ModelSummary.of(model);
         assertThat(summary.totalParams()).isPositive();
         assertThat(summary.render()).contains("Total params: ").contains(model.ops().get(0).origin().layerName());
-        try (Interpreter it = new Interpreter(model, new Interpreter.Options().setNumThreads(2))) {
+        try (Interpreter it = new Interpreter(model, Interpreter.Options.defaults().withNumThreads(2))) {
             int[] dims = it.getInputTensor(0).shape();
             dims[0] = 2;
             it.resizeInput(0, dims);

@@ -80,7 +80,7 @@ class LstmQuantizationIT {
             int[] exact = new int[2];
             try (Interpreter qx = new Interpreter(written);
                     Interpreter qb = new Interpreter(written,
-                            new Interpreter.Options().setKernelPath(QuantizedPath.BUILTIN));
+                            Interpreter.Options.defaults().withKernelPath(QuantizedPath.BUILTIN));
                     TfliteOracle ox = TfliteOracle.open(file, TfliteOracle.Kernels.XNNPACK, 1);
                     TfliteOracle ob = TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1)) {
                 Interpreter[] mine = {qx, qb};

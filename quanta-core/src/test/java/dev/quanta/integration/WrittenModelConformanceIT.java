@@ -110,7 +110,7 @@ class WrittenModelConformanceIT {
         float[] x = new float[data.sampleSize()];
         try (Interpreter quantaXnn = new Interpreter(written);
                 Interpreter quantaBuiltin = new Interpreter(written,
-                        new Interpreter.Options().setKernelPath(QuantizedPath.BUILTIN));
+                        Interpreter.Options.defaults().withKernelPath(QuantizedPath.BUILTIN));
                 TfliteOracle xnn = TfliteOracle.open(file, TfliteOracle.Kernels.XNNPACK, 1);
                 TfliteOracle builtin = TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1)) {
             TfliteOracle[] paths = {xnn, builtin};
@@ -148,7 +148,7 @@ class WrittenModelConformanceIT {
                     .isLessThanOrEqualTo(1e-5 * Math.max(range, 1e-6));
         } else {
             // Quanta's integer kernels reproduce each path's arithmetic bit for bit (Interpreter.Options
-            // .setKernelPath); the two paths themselves differ by a step here and there, compounding over layers
+            // .withKernelPath); the two paths themselves differ by a step here and there, compounding over layers
             assertThat(exact[0]).as("samples bit-exact with XNNPACK").isEqualTo(f.samples());
             assertThat(exact[1]).as("samples bit-exact with the built-in kernels").isEqualTo(f.samples());
         }

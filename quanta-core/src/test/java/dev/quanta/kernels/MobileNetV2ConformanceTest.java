@@ -65,7 +65,7 @@ class MobileNetV2ConformanceTest {
         long[] quantaFirst = new long[paths.length];
         try {
             for (QuantizedPath p : paths) {
-                quanta.put(p, new Interpreter(model, new Interpreter.Options().setKernelPath(p)));
+                quanta.put(p, new Interpreter(model, Interpreter.Options.defaults().withKernelPath(p)));
                 oracles.put(p, TfliteOracle.open(file, p == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK
                         : TfliteOracle.Kernels.BUILTIN, 1));
             }

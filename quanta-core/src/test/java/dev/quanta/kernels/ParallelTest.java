@@ -68,6 +68,34 @@ class ParallelTest {
             assertThat(t.isAlive()).as(t.getName()).isFalse();
         }
         assertThatThrownBy(() -> p.forRange(10, 1, (from, to) -> { })).isInstanceOf(IllegalStateException.class);
-        p.forRange(10, 100, (from, to) -> { }); // one part runs on the caller, even after close
+    }
+
+    @Test
+    void aClosedSplitterRefusesEveryCallAndClosingOneNeverAffectsAnother() {
+        for (int threads : new int[] {1, 3}) {
+            Parallel closed = Parallel.of(threads);
+            Parallel other = Parallel.of(threads);
+            assertThat(other).isNotSameAs(closed);
+            closed.close();
+            closed.close(); // idempotent
+            // even a loop small enough to run on the caller alone
+            assertThatThrownBy(() -> closed.forRange(10, 100, (from, to) -> { }))
+                    .isExactlyInstanceOf(IllegalStateException.class).hasMessage("Parallel is closed");
+            assertThatThrownBy(() -> closed.forRange(300, 1, (from, to) -> { }))
+                    .isExactlyInstanceOf(IllegalStateException.class).hasMessage("Parallel is closed");
+            assertThatThrownBy(closed::threads).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("Parallel is closed");
+            AtomicIntegerArray seen = new AtomicIntegerArray(300);
+            other.forRange(300, 1, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    seen.incrementAndGet(i);
+                }
+            });
+            for (int i = 0; i < 300; i++) {
+                assertThat(seen.get(i)).isEqualTo(1);
+            }
+            assertThat(other.threads()).isEqualTo(threads);
+            other.close();
+        }
     }
 }

@@ -227,7 +227,7 @@ class InterpreterTest {
             }
         }
         for (int threads : new int[] {1, 2, 3}) {
-            try (Interpreter it = new Interpreter(m, new Interpreter.Options().setNumThreads(threads))) {
+            try (Interpreter it = new Interpreter(m, Interpreter.Options.defaults().withNumThreads(threads))) {
                 it.resizeInput(0, new int[] {batch, 9, 9, 3});
                 assertThat(it.getOutputTensor(0).shape()).containsExactly(batch, 300);
                 float[] out = new float[batch * 300];
@@ -251,6 +251,134 @@ class InterpreterTest {
             assertThatThrownBy(() -> it.resizeInput(0, new int[] {1, 8, 9, 3}))
                     .hasMessageContaining("cannot resize");
             assertThat(it.getInputTensor(0).shape()).containsExactly(1, 9, 9, 3);
+        }
+    }
+
+    @Test
+    void resizeInputRefusesDimensionsWhoseElementCountOverflows() {
+        ModelBuilder b = new ModelBuilder("any-shape");
+        Tensor x = b.input("x", Shape.of(Shape.DYNAMIC, Shape.DYNAMIC, Shape.DYNAMIC, Shape.DYNAMIC));
+        Tensor y = b.add(OpType.RELU, "r", O, OpAttributes.None.INSTANCE, x);
+        Model m = b.output(y).build(ModelMetadata.inMemory());
+        try (Interpreter it = new Interpreter(m)) {
+            // 1 × 100000 × 100000 × 3 = 3e10 elements: more than an int holds, let alone MAX_TENSOR_ELEMENTS
+            assertThatThrownBy(() -> it.resizeInput(0, new int[] {1, 100_000, 100_000, 3}))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("cannot resize input 0 ('x') to [1, 100000, 100000, 3]: 30000000000 elements, more "
+                            + "than the 268435456 an interpreter tensor may hold");
+            // a product that overflows even a long
+            assertThatThrownBy(() -> it.resizeInput(0, new int[] {1 << 30, 1 << 30, 1 << 30, 1 << 30}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than 2^63 elements");
+            // the refused shapes left the interpreter as it was
+            assertThat(it.getInputTensor(0).shape()).containsExactly(1, 1, 1, 1);
+            it.resizeInput(0, new int[] {2, 1, 1, 2});
+            float[] out = new float[4];
+            it.run(new float[] {-1, 2, -3, 4}, out);
+            assertThat(out).containsExactly(0, 2, 0, 4);
+        }
+    }
+
+    @Test
+    void optionsRefuseThreadCountsOutOfRangeNamingTheSetting() {
+        assertThat(Interpreter.MAX_THREADS)
+                .isEqualTo(Interpreter.THREADS_PER_CPU * Runtime.getRuntime().availableProcessors());
+        for (int bad : new int[] {0, -1, Interpreter.MAX_THREADS + 1, 100_000}) {
+            assertThatThrownBy(() -> Interpreter.Options.defaults().withNumThreads(bad))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("numThreads must be between 1 and " + Interpreter.MAX_THREADS + " ("
+                            + Interpreter.THREADS_PER_CPU + " per CPU), got " + bad);
+        }
+        assertThatThrownBy(() -> Interpreter.Options.defaults().withKernelPath(null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kernelPath");
+        Interpreter.Options o = Interpreter.Options.defaults().withNumThreads(Interpreter.MAX_THREADS)
+                .withKernelPath(dev.quanta.kernels.QuantizedPath.BUILTIN);
+        assertThat(o.numThreads()).isEqualTo(Interpreter.MAX_THREADS);
+        assertThat(o.kernelPath()).isEqualTo(dev.quanta.kernels.QuantizedPath.BUILTIN);
+        // immutable: the defaults are unchanged by the withers
+        assertThat(Interpreter.Options.defaults().numThreads()).isEqualTo(1);
+        assertThat(Interpreter.Options.defaults().kernelPath()).isEqualTo(dev.quanta.kernels.QuantizedPath.XNNPACK);
+    }
+
+    @Test
+    void everyPublicMethodRefusesAClosedInterpreterAndCloseIsIdempotent() throws Exception {
+        Model m = randomCnn(3);
+        for (int threads : new int[] {1, 3}) {
+            Interpreter it = new Interpreter(m, Interpreter.Options.defaults().withNumThreads(threads));
+            it.resizeInput(0, new int[] {2, 9, 9, 3});
+            it.run(new float[2 * 243], new float[2 * 300]);
+            it.close();
+            it.close();
+            int checked = 0;
+            for (java.lang.reflect.Method method : Interpreter.class.getMethods()) {
+                if (method.getDeclaringClass() != Interpreter.class
+                        || java.lang.reflect.Modifier.isStatic(method.getModifiers())
+                        || method.getName().equals("close")) {
+                    continue;
+                }
+                Object[] args = argumentsFor(method, m);
+                assertThatThrownBy(() -> {
+                    try {
+                        method.invoke(it, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }).as("%s with %d threads", method, threads)
+                        .isExactlyInstanceOf(IllegalStateException.class).hasMessage("interpreter is closed");
+                checked++;
+            }
+            assertThat(checked).isGreaterThanOrEqualTo(16);
+            it.close();
+        }
+    }
+
+    /** Plausible arguments for an interpreter method, so that only the closed state can make it fail. */
+    private static Object[] argumentsFor(java.lang.reflect.Method method, Model m) {
+        Class<?>[] types = method.getParameterTypes();
+        Object[] args = new Object[types.length];
+        for (int i = 0; i < types.length; i++) {
+            Class<?> t = types[i];
+            if (t == int.class) {
+                args[i] = 0;
+            } else if (t == boolean.class) {
+                args[i] = true;
+            } else if (t == int[].class) {
+                args[i] = new int[] {1, 9, 9, 3};
+            } else if (t == Object[].class) {
+                args[i] = new Object[] {new float[243]};
+            } else if (t == Object.class) {
+                args[i] = new float[i == 0 ? 243 : 300];
+            } else if (t == Tensor.class) {
+                args[i] = m.inputs().get(0);
+            } else if (t == dev.quanta.ir.Op.class) {
+                args[i] = m.ops().get(0);
+            } else {
+                throw new AssertionError("no test argument for " + t + " of " + method);
+            }
+        }
+        return args;
+    }
+
+    @Test
+    void closingOneInterpreterLeavesAnotherOfTheSameModelWorking() {
+        Model m = randomCnn(5);
+        float[] in = random(new SplittableRandom(2), 243);
+        for (int threads : new int[] {1, 2}) {
+            Interpreter.Options options = Interpreter.Options.defaults().withNumThreads(threads);
+            try (Interpreter kept = new Interpreter(m, options)) {
+                float[] before = new float[300];
+                kept.run(in, before);
+                Interpreter closed = new Interpreter(m, options);
+                closed.run(in, new float[300]);
+                closed.close();
+                float[] after = new float[300];
+                kept.run(in, after);
+                assertThat(after).as("threads=%d", threads).containsExactly(before);
+                try (Interpreter fresh = new Interpreter(m, options)) {
+                    float[] again = new float[300];
+                    fresh.run(in, again);
+                    assertThat(again).containsExactly(before);
+                }
+            }
         }
     }
 }

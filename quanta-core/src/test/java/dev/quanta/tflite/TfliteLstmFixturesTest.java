@@ -156,7 +156,7 @@ class TfliteLstmFixturesTest {
         Model model = TfliteReader.read(file);
         try (Interpreter quanta = new Interpreter(model);
                 Interpreter quantaBuiltin = new Interpreter(model,
-                        new Interpreter.Options().setKernelPath(dev.quanta.kernels.QuantizedPath.BUILTIN));
+                        Interpreter.Options.defaults().withKernelPath(dev.quanta.kernels.QuantizedPath.BUILTIN));
                 TfliteOracle builtin = TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1);
                 TfliteOracle xnnpack = TfliteOracle.open(file, TfliteOracle.Kernels.XNNPACK, 1)) {
             byte[] out = new byte[10];
