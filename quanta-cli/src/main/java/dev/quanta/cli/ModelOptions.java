@@ -1,6 +1,6 @@
 package dev.quanta.cli;
 
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;

@@ -53,7 +53,7 @@ class BenchmarkAndCompareCommandTest {
                 "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode ops = new ObjectMapper().readTree(r.out()).get(0).get("ops");
-        dev.quanta.ir.Model m = dev.quanta.ModelFiles.load(int8);
+        dev.quanta.ir.Model m = dev.quanta.io.ModelFiles.load(int8);
         assertThat(ops).hasSize(m.ops().size()); // every op runs a kernel (no constant folding here)
         java.util.Set<String> layers = new java.util.HashSet<>();
         for (JsonNode op : ops) {

@@ -127,7 +127,7 @@ public final class Evaluator {
                     dims[0] = count;
                     interpreter.resizeInput(0, dims);
                     in = new float[count * sampleSize];
-                    out = dev.quanta.kernels.Buffers.allocate(outputTensor.dtype(), count * classes);
+                    out = interpreter.getOutputTensor(0).newArray();
                 }
                 data.copyBatch(s, count, in);
                 Object input = model.inputs().get(0).dtype() == dev.quanta.ir.DType.FLOAT32 ? in

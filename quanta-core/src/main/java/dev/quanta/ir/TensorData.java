@@ -53,6 +53,39 @@ public final class TensorData {
         return bytes.clone();
     }
 
+    /**
+     * The values as the Java array that holds this type: FLOAT32 {@code float[]}, INT8, UINT8 and BOOL
+     * {@code byte[]}, INT16 and FLOAT16 (raw half bits) {@code short[]}, INT32 and UINT32 {@code int[]}, INT64 and
+     * UINT64 {@code long[]} (a new array).
+     */
+    public Object toArray() {
+        ByteBuffer b = buffer();
+        int n = elementCount();
+        return switch (dtype) {
+            case FLOAT32 -> {
+                float[] f = new float[n];
+                b.asFloatBuffer().get(f);
+                yield f;
+            }
+            case INT8, UINT8, BOOL -> bytes();
+            case INT16, FLOAT16 -> {
+                short[] s = new short[n];
+                b.asShortBuffer().get(s);
+                yield s;
+            }
+            case INT32, UINT32 -> {
+                int[] v = new int[n];
+                b.asIntBuffer().get(v);
+                yield v;
+            }
+            case INT64, UINT64 -> {
+                long[] v = new long[n];
+                b.asLongBuffer().get(v);
+                yield v;
+            }
+        };
+    }
+
     /** A read-only little-endian view. */
     public ByteBuffer buffer() {
         return ByteBuffer.wrap(bytes).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);

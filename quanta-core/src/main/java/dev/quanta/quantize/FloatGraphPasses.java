@@ -66,8 +66,7 @@ public final class FloatGraphPasses {
     }
 
     private static Tensor toFloatConstant(Tensor c, String name) {
-        Object array = dev.quanta.kernels.Buffers.of(c);
-        float[] v = dev.quanta.kernels.Buffers.toFloats(array, c.dtype(), c.quant(), c.shape().dims());
+        float[] v = dev.quanta.ir.Dequantize.constant(c);
         return new Tensor(name, Shape.of(c.shape().dims()), dev.quanta.ir.DType.FLOAT32,
                 dev.quanta.ir.TensorData.ofFloats(v), null, c.trainable());
     }

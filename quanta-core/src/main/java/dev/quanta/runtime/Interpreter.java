@@ -1,5 +1,6 @@
 package dev.quanta.runtime;
 
+import dev.quanta.ir.Dequantize;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Shape;
@@ -126,15 +127,6 @@ public final class Interpreter implements AutoCloseable {
         this(model, Options.defaults());
     }
 
-    /** Loads a model file of any supported format ({@code .tflite}, {@code .h5}, {@code .keras}). */
-    public Interpreter(java.nio.file.Path modelFile) {
-        this(dev.quanta.ModelFiles.load(modelFile), Options.defaults());
-    }
-
-    /** Loads a model file of any supported format with {@code options}. */
-    public Interpreter(java.nio.file.Path modelFile, Options options) {
-        this(dev.quanta.ModelFiles.load(modelFile), options);
-    }
 
     public Interpreter(Model model, Options options) {
         this.model = model;
@@ -452,7 +444,7 @@ public final class Interpreter implements AutoCloseable {
         if (b == null) {
             throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
         }
-        return Buffers.toFloats(b, t.dtype(), t.quant(), shapes.get(t));
+        return Dequantize.toFloats(b, t.dtype(), t.quant(), shapes.get(t));
     }
 
     /** The array the interpreter holds for {@code t} (not a copy); for tests of buffer sharing. */

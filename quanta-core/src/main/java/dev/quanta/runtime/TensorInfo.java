@@ -2,6 +2,7 @@ package dev.quanta.runtime;
 
 import dev.quanta.ir.DType;
 import dev.quanta.ir.QuantParams;
+import dev.quanta.kernels.Buffers;
 import java.util.Arrays;
 
 /** What a caller needs to know of an interpreter input or output: name, concrete shape, type, quantization. */
@@ -22,6 +23,11 @@ public record TensorInfo(String name, int[] shape, DType dtype, QuantParams quan
             n *= d;
         }
         return n;
+    }
+
+    /** A zeroed array of this tensor's Java type and size, to pass to {@link Interpreter#run}. */
+    public Object newArray() {
+        return Buffers.allocate(dtype, numElements());
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.quanta.integration;
 
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;

@@ -3,7 +3,7 @@ package dev.quanta.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.InputQuantizer;

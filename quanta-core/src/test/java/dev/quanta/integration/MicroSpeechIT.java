@@ -3,7 +3,7 @@ package dev.quanta.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.data.WavAudio;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelMetadata;

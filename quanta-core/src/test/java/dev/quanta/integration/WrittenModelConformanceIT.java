@@ -73,7 +73,7 @@ class WrittenModelConformanceIT {
             new Fixture("vww", () -> KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5"),
                     () -> RandomData.uniform(new int[] {96, 96, 3}, 8, 3), 4),
             new Fixture("ad", () -> KerasFixtureModels.model("mlperf-tiny/ad/ad01.h5"), RandomData::adWindows, 16),
-            new Fixture("lstm", () -> dev.quanta.ModelFiles.load(dev.quanta.testing.Fixtures.require(
+            new Fixture("lstm", () -> dev.quanta.io.ModelFiles.load(dev.quanta.testing.Fixtures.require(
                     "tflite-micro/mnist_lstm/trained_lstm.tflite")),
                     () -> KerasFixtureModels.idx("mnist", null).limit(100), 16));
 

@@ -8,7 +8,7 @@ import dev.quanta.data.Datasets;
 import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.data.SampleType;
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;

@@ -2,7 +2,7 @@ package dev.quanta.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;

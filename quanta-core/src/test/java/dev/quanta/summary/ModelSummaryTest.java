@@ -2,7 +2,7 @@ package dev.quanta.summary;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.ModelFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 

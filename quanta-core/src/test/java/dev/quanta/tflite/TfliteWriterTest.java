@@ -109,7 +109,7 @@ class TfliteWriterTest {
         for (TfliteFile.OperatorDef op : f.mainSubgraph().operators()) {
             assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isFalse();
         }
-        dev.quanta.ir.Model dynamic = dev.quanta.quantize.Converter.fromModel(dev.quanta.ModelFiles.load(
+        dev.quanta.ir.Model dynamic = dev.quanta.quantize.Converter.fromModel(dev.quanta.io.ModelFiles.load(
                 Fixtures.require("mnist/keras_mlp/mnist.h5"))).mode(dev.quanta.quantize.QuantizationMode.DYNAMIC)
                 .convert().model();
         TfliteFile d = TfliteFile.open(Path.of("d"), TfliteWriter.toBytes(dynamic));

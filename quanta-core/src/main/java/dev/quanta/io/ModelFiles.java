@@ -1,5 +1,6 @@
-package dev.quanta;
+package dev.quanta.io;
 
+import dev.quanta.QuantaException;
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasImporter;
 import dev.quanta.tflite.TfliteReader;
