@@ -35,8 +35,9 @@ import java.util.Set;
  * temporary file is deleted and the target is left as it was.
  *
  * <p>Mode: a new file gets what {@code open(O_CREAT, 0666)} gives under the process umask (as any file the user
- * creates); a replaced file keeps its POSIX permissions. A symbolic link is followed: the file it points to is
- * replaced, in that file's directory.
+ * creates); a replaced file keeps its POSIX permissions (its owner and group become the writing process's, as for
+ * any new file). A symbolic link is followed: the file it points to is replaced, in that file's directory. A hard
+ * link elsewhere to the replaced file keeps the old content, since the new file is a new inode.
  *
  * <p>Errors are {@link QuantaException}s of one line naming the target.
  */
