@@ -1,5 +1,6 @@
 package dev.quanta.cli;
 
+import dev.quanta.QuantaException;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
@@ -8,6 +9,7 @@ import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.io.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
@@ -21,8 +23,8 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -51,7 +53,8 @@ final class DemoCommand implements Callable<Integer> {
     static final String TRAIN_LABELS = "shapes-train-labels-idx1-ubyte.gz";
 
     @Option(names = "--output-dir", paramLabel = "DIR",
-            description = "Keep the example and the quantized models in DIR (default: a temporary folder, deleted).")
+            description = "Keep the example and the quantized models in DIR (default: a temporary folder, deleted); "
+                    + "regular files of the same names in DIR are replaced.")
     Path outputDir;
 
     @Option(names = "--runs", defaultValue = "300", paramLabel = "N", description = "Benchmark runs per setting.")
@@ -60,13 +63,29 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private record Variant(String label, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity) {}
+    private record Variant(String label, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity) {
+        String fileName() {
+            return "shapes_cnn_" + label.replaceAll("[^a-z0-9]+", "_") + ".tflite";
+        }
+    }
 
     @Override
     public Integer call() throws IOException {
         Benchmark.Options bench = OptionErrors.build(() -> Benchmark.Options.defaults().withRuns(runs)
                 .withWarmup(Math.max(10, runs / 10)), "Benchmark runs", "--runs");
         PrintWriter out = spec.commandLine().getOut();
+        List<Variant> variants = List.of(
+                new Variant("int8 symmetric per-channel", QuantizationMode.INT8, QuantizationScheme.SYMMETRIC,
+                        Granularity.PER_CHANNEL),
+                new Variant("uint8 asymmetric per-tensor", QuantizationMode.INT8, QuantizationScheme.ASYMMETRIC,
+                        Granularity.PER_TENSOR),
+                new Variant("dynamic range int8", QuantizationMode.DYNAMIC, QuantizationScheme.SYMMETRIC,
+                        Granularity.PER_CHANNEL),
+                new Variant("float16", QuantizationMode.FLOAT16, QuantizationScheme.SYMMETRIC,
+                        Granularity.PER_CHANNEL));
+        if (outputDir != null) {
+            checkOutputDir(variants);
+        }
         Path dir = outputDir != null ? Files.createDirectories(outputDir) : Files.createTempDirectory("quanta-demo");
         try {
             Path model = extract(dir, MODEL);
@@ -85,18 +104,9 @@ final class DemoCommand implements Callable<Integer> {
 
             out.println();
             out.println("== 2. quantize: four ways, calibrated on 100 training images ==");
-            List<Variant> variants = List.of(
-                    new Variant("int8 symmetric per-channel", QuantizationMode.INT8, QuantizationScheme.SYMMETRIC,
-                            Granularity.PER_CHANNEL),
-                    new Variant("uint8 asymmetric per-tensor", QuantizationMode.INT8, QuantizationScheme.ASYMMETRIC,
-                            Granularity.PER_TENSOR),
-                    new Variant("dynamic range int8", QuantizationMode.DYNAMIC, QuantizationScheme.SYMMETRIC,
-                            Granularity.PER_CHANNEL),
-                    new Variant("float16", QuantizationMode.FLOAT16, QuantizationScheme.SYMMETRIC,
-                            Granularity.PER_CHANNEL));
             List<Path> files = new ArrayList<>();
             for (Variant v : variants) {
-                String name = "shapes_cnn_" + v.label().replaceAll("[^a-z0-9]+", "_") + ".tflite";
+                String name = v.fileName();
                 Path file = dir.resolve(name);
                 out.printf(Locale.ROOT, "$ quanta quantize %s -o %s --mode %s --scheme %s --granularity %s%s%n", MODEL,
                         name, v.mode().name().toLowerCase(Locale.ROOT), v.scheme().name().toLowerCase(Locale.ROOT),
@@ -165,13 +175,36 @@ final class DemoCommand implements Callable<Integer> {
                 false));
     }
 
+    /**
+     * Before any work: {@code --output-dir} must be a folder (or not exist), and each file the demo writes there
+     * must be a regular file or absent. A symbolic link is refused too: the demo chose the name, not the user, so it
+     * must not write through a link to some other file.
+     */
+    private void checkOutputDir(List<Variant> variants) {
+        if (Files.exists(outputDir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(outputDir)) {
+            throw QuantaException.inFile(outputDir, "--output-dir is not a directory");
+        }
+        List<String> names = new ArrayList<>(List.of(MODEL, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS));
+        variants.forEach(v -> names.add(v.fileName()));
+        for (String name : names) {
+            Path file = outputDir.resolve(name);
+            if (Files.isSymbolicLink(file)) {
+                throw QuantaException.inFile(file, "is a symbolic link; the demo writes its files only as regular "
+                        + "files in --output-dir (remove the link or choose another folder)");
+            }
+            if (Files.isDirectory(outputDir)) {
+                AtomicFiles.requireWritableTarget(file);
+            }
+        }
+    }
+
     private static Path extract(Path dir, String name) throws IOException {
         try (InputStream in = DemoCommand.class.getResourceAsStream(RESOURCES + name)) {
             if (in == null) {
                 throw new IllegalStateException("the embedded example " + name + " is missing from the build");
             }
             Path target = dir.resolve(name);
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.writeStream(target, in::transferTo);
             return target;
         }
     }

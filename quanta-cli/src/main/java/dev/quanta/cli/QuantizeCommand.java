@@ -2,6 +2,7 @@ package dev.quanta.cli;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.data.Datasets;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
@@ -13,6 +14,7 @@ import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +37,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tflite", description = "Output file.")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tflite",
+            description = "Output file (replaced atomically; never an input); - writes the .tflite to standard output "
+                    + "and the report to standard error.")
     Path output;
+
+    /** Standard output as bytes, for {@code -o -}; null means the process's own (tests put a buffer here). */
+    OutputStream stdout;
 
     @Option(names = "--mode", paramLabel = "MODE",
             description = "float32, float16, dynamic, int8 or int16x8 (default: int8 with --calibration, else "
@@ -91,12 +98,9 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
         }
         OptionErrors.build(() -> Interpreter.Options.defaults().withNumThreads(threads), "numThreads", "--threads");
-        if (Files.exists(output) && Files.exists(model.model) && Files.isSameFile(output, model.model)) {
-            throw new QuantaException(output + ": -o points at the input model; choose another output file");
-        }
-        if (model.config != null && Files.exists(output) && Files.exists(model.config)
-                && Files.isSameFile(output, model.config)) {
-            throw new QuantaException(output + ": -o points at the input model's config; choose another output file");
+        boolean toStdout = OutputGuard.isStdout(output);
+        if (!toStdout) {
+            OutputGuard.check(spec, "-o", output, implicitInputs());
         }
         Model m = model.load();
         Converter converter = Converter.fromModel(m).scheme(parse(QuantizationScheme.class, scheme, "--scheme"))
@@ -111,18 +115,37 @@ final class QuantizeCommand implements Callable<Integer> {
             converter.representativeDataset(data, samples);
         }
         Converter.Conversion c = converter.convert();
-        TfliteWriter.write(c.model(), output);
-        long bytes = Files.size(output);
+        long bytes;
+        if (toStdout) {
+            byte[] tflite = TfliteWriter.toBytes(c.model());
+            OutputGuard.writeStdout(tflite, stdout);
+            bytes = tflite.length;
+        } else {
+            OutputGuard.check(spec, "-o", output, implicitInputs()); // again: files may have moved meanwhile
+            TfliteWriter.write(c.model(), output);
+            bytes = Files.size(output);
+        }
         long before = Files.size(model.model);
-        var out = spec.commandLine().getOut();
+        var out = toStdout ? spec.commandLine().getErr() : spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(toMap(c.report(), output, before, bytes)));
         } else {
             out.print(c.report().render());
-            out.printf(Locale.ROOT, "Wrote %s: %,d B (input file %,d B)%n", output, bytes, before);
+            out.printf(Locale.ROOT, "Wrote %s: %,d B (input file %,d B)%n", toStdout ? "standard output" : output,
+                    bytes, before);
         }
         out.flush();
         return 0;
+    }
+
+    /** Inputs read without being named: the IDX labels found next to the calibration images. */
+    private Map<String, Path> implicitInputs() {
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        if (calibration.dataPath() != null && calibration.labels == null
+                && Files.isRegularFile(calibration.dataPath())) {
+            inputs.put("labels next to --calibration", Datasets.idxLabelsSibling(calibration.dataPath()));
+        }
+        return inputs;
     }
 
     static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {

@@ -128,7 +128,7 @@ class QuantizeCommandTest {
         Files.copy(mnist(), copy);
         byte[] before = Files.readAllBytes(copy);
         CliRunner r = CliRunner.run("quantize", copy.toString(), "-o", copy.toString(), "--mode", "float16");
-        assertOneLineError(r, "-o points at the input");
+        assertOneLineError(r, "is the same file as the input MODEL");
         assertThat(Files.readAllBytes(copy)).isEqualTo(before);
     }
 

@@ -1,15 +1,14 @@
 package dev.quanta.demo;
 
+import dev.quanta.io.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.runtime.Interpreter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -74,7 +73,7 @@ public final class DemoExample {
         KerasH5Writer.write(result.model(), dir.resolve(MODEL_FILE),
                 KerasH5Writer.Optimizer.adam(c.learningRate(), c.beta1(), c.beta2(), c.epsilon()));
         int correct = countCorrect(result.model(), testSet());
-        writeAtomically(dir.resolve(README), readme(correct).getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.writeBytes(dir.resolve(README), readme(correct).getBytes(StandardCharsets.UTF_8));
         return new Generated(result, correct);
     }
 
@@ -90,10 +89,10 @@ public final class DemoExample {
         }
         ShapesDataset.Samples test = testSet();
         ShapesDataset.Samples train = shippedTrainingSet();
-        writeAtomically(dir.resolve(TEST_IMAGES), IdxFiles.imagesGz(test));
-        writeAtomically(dir.resolve(TEST_LABELS), IdxFiles.labelsGz(test));
-        writeAtomically(dir.resolve(TRAIN_IMAGES), IdxFiles.imagesGz(train));
-        writeAtomically(dir.resolve(TRAIN_LABELS), IdxFiles.labelsGz(train));
+        AtomicFiles.writeBytes(dir.resolve(TEST_IMAGES), IdxFiles.imagesGz(test));
+        AtomicFiles.writeBytes(dir.resolve(TEST_LABELS), IdxFiles.labelsGz(test));
+        AtomicFiles.writeBytes(dir.resolve(TRAIN_IMAGES), IdxFiles.imagesGz(train));
+        AtomicFiles.writeBytes(dir.resolve(TRAIN_LABELS), IdxFiles.labelsGz(train));
     }
 
     /**
@@ -198,33 +197,6 @@ public final class DemoExample {
         return Double.toString(v);
     }
 
-    /** Writes {@code bytes} to a temporary file next to {@code target}, then moves it into place. */
-    static void writeAtomically(Path target, byte[] bytes) {
-        Path tmp = null;
-        try {
-            Path abs = target.toAbsolutePath();
-            tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName() + ".", ".tmp");
-            readableByAll(tmp);
-            Files.write(tmp, bytes);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // keep the original error
-                }
-            }
-        }
-    }
-
     /** Regenerates the example into the folder given as the only argument. */
     public static void main(String[] args) {
         if (args.length != 1) {
@@ -241,14 +213,5 @@ public final class DemoExample {
         }
         System.out.printf(Locale.ROOT, "trained %d parameters in %.1f s; test accuracy %d/%d; wrote %s%n",
                 ShapesTrainer.PARAMS, r.millis() / 1000.0, g.testCorrect(), TEST_COUNT, dir.toAbsolutePath());
-    }
-
-    /** Temporary files are created owner-only; the written file should be as readable as any other output. */
-    private static void readableByAll(Path file) throws IOException {
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: keep the defaults
-        }
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quanta.QuantaException;
+import dev.quanta.io.AtomicFiles;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
@@ -26,10 +27,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -77,8 +76,9 @@ import java.util.Set;
  *       object), are removed, so the bytes depend only on the model (with jhdf 0.13).
  * </ul>
  *
- * <p>The file is written to a temporary file next to the target and moved into place, atomically where the file
- * system allows: a failed write never leaves a partial file behind.
+ * <p>The file is written with {@link AtomicFiles}: to a temporary file next to the target, then moved into place,
+ * atomically where the file system allows; a failed write never leaves a partial file behind. The model's own
+ * source file is never replaced.
  */
 public final class KerasH5Writer {
     /** The Keras version the file claims (a Keras 2 line release, so that Keras 2 loaders accept it). */
@@ -136,79 +136,75 @@ public final class KerasH5Writer {
      *
      * @param optimizer recorded in {@code training_config}; null for {@link Optimizer#kerasDefault()}. Without a
      *     {@link TrainingConfig} in the model's metadata no {@code training_config} is written.
-     * @throws QuantaException when the model is not a chain of supported layers, or the file cannot be written
+     * @throws QuantaException when {@code file} is not a regular file or is the model's own source file, when the
+     *     model is not a chain of supported layers, or when the file cannot be written
      */
     public static void write(Model model, Path file, Optimizer optimizer) {
+        AtomicFiles.requireWritableTarget(file);
+        AtomicFiles.requireNotAnInput(file, source(model));
         List<Layer> layers = layers(model);
         ObjectNode modelConfig = modelConfig(model, layers);
         TrainingConfig tc = model.metadata().trainingConfig();
         String trainingConfig = tc == null ? null
                 : json(trainingConfig(tc, optimizer == null ? Optimizer.kerasDefault() : optimizer));
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw QuantaException.inFile(file, "cannot write: the folder " + dir + " does not exist");
-        }
-        Path tmp = null;
         try {
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            readableByAll(tmp);
-            try (WritableHdfFile h5 = HdfFile.write(tmp)) {
-                h5.removeAttribute("_jHDF");
-                h5.putAttribute("model_config", json(modelConfig));
-                if (trainingConfig != null) {
-                    h5.putAttribute("training_config", trainingConfig);
-                }
-                h5.putAttribute("keras_version", KERAS_VERSION);
-                h5.putAttribute("backend", BACKEND);
-                WritableGroup weights = h5.putGroup("model_weights");
-                List<String> withWeights = new ArrayList<>();
-                for (Layer l : layers) {
-                    if (!l.weights().isEmpty()) {
-                        withWeights.add(l.name());
+            AtomicFiles.writeFile(file, tmp -> {
+                try (WritableHdfFile h5 = HdfFile.write(tmp)) {
+                    h5.removeAttribute("_jHDF");
+                    h5.putAttribute("model_config", json(modelConfig));
+                    if (trainingConfig != null) {
+                        h5.putAttribute("training_config", trainingConfig);
+                    }
+                    h5.putAttribute("keras_version", KERAS_VERSION);
+                    h5.putAttribute("backend", BACKEND);
+                    WritableGroup weights = h5.putGroup("model_weights");
+                    List<String> withWeights = new ArrayList<>();
+                    for (Layer l : layers) {
+                        if (!l.weights().isEmpty()) {
+                            withWeights.add(l.name());
+                        }
+                    }
+                    if (!withWeights.isEmpty()) {
+                        weights.putAttribute("layer_names", withWeights.toArray(new String[0]));
+                    }
+                    weights.putAttribute("backend", BACKEND);
+                    weights.putAttribute("keras_version", KERAS_VERSION);
+                    for (Layer l : layers) {
+                        if (l.weights().isEmpty()) {
+                            continue;
+                        }
+                        WritableGroup lg = weights.putGroup(l.name());
+                        String[] names = new String[l.weights().size()];
+                        for (int i = 0; i < names.length; i++) {
+                            names[i] = l.name() + "/" + l.weights().get(i).key() + ":0";
+                        }
+                        lg.putAttribute("weight_names", names);
+                        WritableGroup inner = lg.putGroup(l.name());
+                        for (Weight w : l.weights()) {
+                            inner.putDataset(w.key() + ":0", nested(w.values(), w.shape()));
+                        }
                     }
                 }
-                if (!withWeights.isEmpty()) {
-                    weights.putAttribute("layer_names", withWeights.toArray(new String[0]));
-                }
-                weights.putAttribute("backend", BACKEND);
-                weights.putAttribute("keras_version", KERAS_VERSION);
-                for (Layer l : layers) {
-                    if (l.weights().isEmpty()) {
-                        continue;
-                    }
-                    WritableGroup lg = weights.putGroup(l.name());
-                    String[] names = new String[l.weights().size()];
-                    for (int i = 0; i < names.length; i++) {
-                        names[i] = l.name() + "/" + l.weights().get(i).key() + ":0";
-                    }
-                    lg.putAttribute("weight_names", names);
-                    WritableGroup inner = lg.putGroup(l.name());
-                    for (Weight w : l.weights()) {
-                        inner.putDataset(w.key() + ":0", nested(w.values(), w.shape()));
-                    }
-                }
-            }
-            dropProvenanceTrailer(tmp);
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-        } catch (IOException | RuntimeException e) {
+                dropProvenanceTrailer(tmp);
+            });
+        } catch (RuntimeException e) {
             if (e instanceof QuantaException q) {
                 throw q;
             }
             throw QuantaException.inFile(file, "cannot write the Keras HDF5 file: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original error matters more
-                }
-            }
+        }
+    }
+
+    /** The model's source file as the one input a write must not replace; empty when it has none. */
+    private static Map<String, Path> source(Model model) {
+        String source = model.metadata().source();
+        if (source == null) {
+            return Map.of();
+        }
+        try {
+            return Map.of("model source", Path.of(source));
+        } catch (java.nio.file.InvalidPathException e) {
+            return Map.of();
         }
     }
 
@@ -793,14 +789,5 @@ public final class KerasH5Writer {
             offset = fill(Array.get(array, i), shape, axis + 1, values, offset);
         }
         return offset;
-    }
-
-    /** Temporary files are created owner-only; the written file should be as readable as any other output. */
-    private static void readableByAll(Path file) throws IOException {
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: keep the defaults
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.quanta.tflite;
 
 import dev.quanta.QuantaException;
+import dev.quanta.io.AtomicFiles;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.InputNormalization;
 import dev.quanta.ir.Model;
@@ -9,15 +10,8 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
-import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -45,86 +39,32 @@ public final class TfliteWriter {
     static final String SIGNATURE_KEY = "serving_default";
 
     /**
-     * Writes {@code model} to {@code out} atomically: to a temporary file in the same directory, then moved into
-     * place (replacing an existing file). Nothing is left behind on failure.
+     * Writes {@code model} to {@code out} with {@link AtomicFiles}: to a temporary file in the same directory, then
+     * moved into place (replacing an existing regular file, whose mode is kept). Nothing is left behind on failure.
      *
      * @throws QuantaException when the model cannot be expressed in TFLite, when {@code out} is the model's own
-     *     source file, or when the file cannot be written (naming the path)
+     *     source file (through {@code ..}, links or hard links) or not a regular file, or when the file cannot be
+     *     written (naming the path)
      */
     public static void write(Model model, Path out) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(out, "out");
-        Path target = out.toAbsolutePath().normalize();
-        if (isSource(model, target)) {
-            throw QuantaException.inFile(out, "refusing to overwrite the model's own source file; write to another"
-                    + " path");
-        }
-        byte[] bytes = toBytes(model);
-        Path dir = target.getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw QuantaException.inFile(out, "cannot write: " + (dir != null && Files.exists(dir)
-                    ? dir + " is not a directory" : "directory " + dir + " does not exist"));
-        }
-        if (Files.isDirectory(target)) {
-            throw QuantaException.inFile(out, "cannot write: it is a directory");
-        }
-        Path tmp = null;
-        try {
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) {
-                    ch.write(b);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
-        } catch (IOException e) {
-            throw QuantaException.inFile(out, "cannot write: " + reason(e, dir), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the write already failed and is being reported
-                }
-            }
-        }
+        AtomicFiles.requireWritableTarget(out);
+        AtomicFiles.requireNotAnInput(out, source(model));
+        AtomicFiles.writeBytes(out, toBytes(model));
     }
 
-    private static boolean isSource(Model model, Path target) {
+    /** The model's source file as the one input a write must not replace; empty when it has none. */
+    private static Map<String, Path> source(Model model) {
         String source = model.metadata().source();
         if (source == null) {
-            return false;
+            return Map.of();
         }
-        Path src;
         try {
-            src = Path.of(source).toAbsolutePath().normalize();
+            return Map.of("model source", Path.of(source));
         } catch (InvalidPathException e) {
-            return false;
+            return Map.of();
         }
-        if (src.equals(target)) {
-            return true;
-        }
-        try {
-            return Files.exists(src) && Files.exists(target) && Files.isSameFile(src, target);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static String reason(IOException e, Path dir) {
-        String why;
-        if (e instanceof AccessDeniedException) {
-            why = "permission denied in directory " + dir;
-        } else if (e instanceof NoSuchFileException) {
-            why = "directory " + dir + " does not exist";
-        } else {
-            why = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")");
-        }
-        return why.replace('\n', ' ').replace('\r', ' ');
     }
 
     /**

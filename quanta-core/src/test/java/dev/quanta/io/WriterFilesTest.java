@@ -1,0 +1,140 @@
+package dev.quanta.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quanta.QuantaException;
+import dev.quanta.demo.DemoExample;
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.ModelBuilder;
+import dev.quanta.ir.ModelMetadata;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Origin;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import dev.quanta.keras.KerasH5Writer;
+import dev.quanta.tflite.TfliteReader;
+import dev.quanta.tflite.TfliteWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The writers that go through {@link AtomicFiles} ({@link TfliteWriter}, {@link KerasH5Writer}, the demo files):
+ * the modes of what they write, refused targets, and the model's own source file.
+ */
+class WriterFilesTest {
+    @TempDir
+    Path tmp;
+
+    private static Model tinyDense() {
+        ModelBuilder b = new ModelBuilder("tiny");
+        Tensor x = b.input("x", Shape.batched(2));
+        Tensor y = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE), x,
+                b.constant("dense/kernel", Shape.of(1, 2), new float[] {1, 2}),
+                b.constant("dense/bias", Shape.of(1), new float[] {0.5f}));
+        return b.output(y).build(ModelMetadata.inMemory());
+    }
+
+    private static final List<BiConsumer<Model, Path>> WRITERS = List.of(TfliteWriter::write,
+            (m, p) -> KerasH5Writer.write(m, p));
+
+    private static String mode(Path p) throws IOException {
+        return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    private List<String> names(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void newFilesGetTheUmaskModeAndReplacedFilesKeepTheirs() throws IOException {
+        String plain = mode(Files.createFile(tmp.resolve("plain")));
+        Path tflite = tmp.resolve("new.tflite");
+        Path h5 = tmp.resolve("new.h5");
+        TfliteWriter.write(tinyDense(), tflite);
+        KerasH5Writer.write(tinyDense(), h5);
+        assertThat(mode(tflite)).isEqualTo(plain);
+        assertThat(mode(h5)).isEqualTo(plain);
+        for (String m : List.of("rw-r-----", "rw-rw-r--")) {
+            for (Path p : List.of(tflite, h5)) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(m));
+            }
+            TfliteWriter.write(tinyDense(), tflite);
+            KerasH5Writer.write(tinyDense(), h5);
+            assertThat(mode(tflite)).isEqualTo(m);
+            assertThat(mode(h5)).isEqualTo(m);
+        }
+        assertThat(ModelFiles.load(tflite).ops()).hasSize(1);
+        assertThat(ModelFiles.load(h5).ops()).hasSize(1);
+        assertThat(names(tmp)).containsExactly("new.h5", "new.tflite", "plain");
+    }
+
+    @Test
+    void theDemoFilesGetTheUmaskModeOrKeepTheirs() throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("demo"));
+        String plain = mode(Files.createFile(dir.resolve("plain")));
+        Path kept = Files.writeString(dir.resolve(DemoExample.TEST_LABELS), "old");
+        Files.setPosixFilePermissions(kept, PosixFilePermissions.fromString("rw-r-----"));
+        DemoExample.writeData(dir);
+        assertThat(names(dir)).containsExactly("plain", DemoExample.TEST_IMAGES, DemoExample.TEST_LABELS,
+                DemoExample.TRAIN_IMAGES, DemoExample.TRAIN_LABELS);
+        for (String n : names(dir)) {
+            assertThat(mode(dir.resolve(n))).as(n).isEqualTo(n.equals(DemoExample.TEST_LABELS) ? "rw-r-----" : plain);
+        }
+        assertThat(Files.size(kept)).isGreaterThan(3);
+    }
+
+    @Test
+    void aTargetThatIsNotARegularFileIsRefused() throws Exception {
+        Path fifo = tmp.resolve("fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+        Path dir = Files.createDirectory(tmp.resolve("dir"));
+        for (BiConsumer<Model, Path> writer : WRITERS) {
+            assertThatThrownBy(() -> writer.accept(tinyDense(), fifo)).isInstanceOf(QuantaException.class)
+                    .hasMessage(fifo + ": is a FIFO (named pipe), not a regular file; refusing to replace it");
+            assertThatThrownBy(() -> writer.accept(tinyDense(), dir)).isInstanceOf(QuantaException.class)
+                    .hasMessage(dir + ": is a directory, not a regular file; refusing to replace it");
+            Path full = Path.of("/dev/full");
+            assertThatThrownBy(() -> writer.accept(tinyDense(), full)).isInstanceOf(QuantaException.class)
+                    .hasMessage(full + ": is a character device, not a regular file; refusing to replace it");
+        }
+        assertThat((Integer) Files.getAttribute(fifo, "unix:mode") & 0170000).isEqualTo(0010000);
+        assertThat((Integer) Files.getAttribute(Path.of("/dev/full"), "unix:mode") & 0170000).isEqualTo(0020000);
+        assertThat(names(tmp)).containsExactly("dir", "fifo");
+        assertThat(names(dir)).isEmpty();
+    }
+
+    @Test
+    void neitherWriterReplacesTheModelsSourceThroughAHardLink() throws IOException {
+        Path tflite = tmp.resolve("m.tflite");
+        Path h5 = tmp.resolve("m.h5");
+        TfliteWriter.write(tinyDense(), tflite);
+        KerasH5Writer.write(tinyDense(), h5);
+        for (Path source : List.of(tflite, h5)) {
+            byte[] before = Files.readAllBytes(source);
+            Model loaded = ModelFiles.load(source);
+            Path hard = Files.createLink(tmp.resolve("hard-" + source.getFileName()), source);
+            for (BiConsumer<Model, Path> writer : WRITERS) {
+                assertThatThrownBy(() -> writer.accept(loaded, hard)).isInstanceOf(QuantaException.class)
+                        .hasMessage("output " + hard + " is the same file as the input model source " + source
+                                + "; write to another path");
+            }
+            assertThat(Files.readAllBytes(source)).isEqualTo(before);
+        }
+        Model fromTflite = TfliteReader.read(tflite);
+        TfliteWriter.write(fromTflite, tmp.resolve("copy.tflite")); // another file is fine
+        assertThat(names(tmp)).containsExactly("copy.tflite", "hard-m.h5", "hard-m.tflite", "m.h5", "m.tflite");
+    }
+}
