@@ -9,7 +9,7 @@ import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
-import dev.quanta.io.AtomicFiles;
+import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;

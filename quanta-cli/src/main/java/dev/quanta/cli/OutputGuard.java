@@ -1,7 +1,7 @@
 package dev.quanta.cli;
 
 import dev.quanta.QuantaException;
-import dev.quanta.io.AtomicFiles;
+import dev.quanta.files.AtomicFiles;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;

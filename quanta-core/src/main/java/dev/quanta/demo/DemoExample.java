@@ -1,6 +1,6 @@
 package dev.quanta.demo;
 
-import dev.quanta.io.AtomicFiles;
+import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.runtime.Interpreter;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quanta.QuantaException;
-import dev.quanta.io.AtomicFiles;
+import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;

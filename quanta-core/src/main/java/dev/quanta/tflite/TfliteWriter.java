@@ -1,7 +1,7 @@
 package dev.quanta.tflite;
 
 import dev.quanta.QuantaException;
-import dev.quanta.io.AtomicFiles;
+import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.InputNormalization;
 import dev.quanta.ir.Model;

@@ -1,4 +1,4 @@
-package dev.quanta.io;
+package dev.quanta.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

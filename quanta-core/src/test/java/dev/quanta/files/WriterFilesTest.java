@@ -1,10 +1,11 @@
-package dev.quanta.io;
+package dev.quanta.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.demo.DemoExample;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;

@@ -1,4 +1,4 @@
-package dev.quanta.io;
+package dev.quanta.files;
 
 import dev.quanta.QuantaException;
 import java.io.BufferedOutputStream;
