@@ -9,6 +9,7 @@ import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.ModelComparison;
 import dev.quanta.io.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
@@ -132,14 +133,10 @@ final class DemoCommand implements Callable<Integer> {
             for (int i = 0; i < variants.size(); i++) {
                 EvaluationResult r = Evaluator.evaluate(ModelFiles.load(files.get(i)), test,
                         Evaluator.Options.defaults(), Evaluator.Progress.NONE);
-                int same = 0;
-                for (int s = 0; s < r.samples(); s++) {
-                    same += r.predictions()[s] == floatResult.predictions()[s] ? 1 : 0;
-                }
                 out.printf(Locale.ROOT, row, variants.get(i).label(),
                         String.format(Locale.ROOT, "%,d B", Files.size(files.get(i))), pct(r),
                         String.format(Locale.ROOT, "%+.2f", 100 * (floatResult.accuracy() - r.accuracy())),
-                        String.format(Locale.ROOT, "%.1f%%", 100.0 * same / r.samples()));
+                        String.format(Locale.ROOT, "%.1f%%", 100 * ModelComparison.agreement(floatResult, r)));
             }
 
             out.println();
