@@ -39,14 +39,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code quanta demo}: the whole workflow on the embedded example, a small CNN that Quanta's own code trained on
- * generated shape images (see {@code dev/quanta/demo/README.md} in quanta-core's resources): summary, quantize
- * in four ways, compare, benchmark.
+ * generated shape images (see {@code dev/quanta/cli/demo/README.md} in this module's resources; the quanta-examples
+ * module makes them): summary, quantize in four ways, compare, benchmark.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the workflow on the embedded example: summary, quantize (int8 per-channel, uint8, "
                 + "dynamic, float16), compare accuracy and size, benchmark float against int8.")
 final class DemoCommand implements Callable<Integer> {
-    static final String RESOURCES = "/dev/quanta/demo/";
+    static final String RESOURCES = "/dev/quanta/cli/demo/";
     static final String MODEL = "shapes_cnn.h5";
     static final String TEST_IMAGES = "shapes-test-images-idx3-ubyte.gz";
     static final String TEST_LABELS = "shapes-test-labels-idx1-ubyte.gz";
