@@ -1,14 +1,10 @@
 package dev.quanta.cli;
 
 import dev.quanta.io.ModelFiles;
-import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.LayerComparison;
 import dev.quanta.eval.LayerError;
 import dev.quanta.ir.Model;
-import dev.quanta.ir.OpType;
-import dev.quanta.quantize.FloatGraphPasses;
-import dev.quanta.runtime.Interpreter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,19 +55,14 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (samples < 1) {
-            throw new QuantaException("--samples must be at least 1, got " + samples);
-        }
-        OptionErrors.build(() -> Interpreter.Options.defaults().withNumThreads(threads), "numThreads", "--threads");
-        Model ma = folded(ModelFiles.load(a, config));
-        Model mb = folded(ModelFiles.load(b));
-        if (ma.inputs().get(0).shape().sampleElementCount() != mb.inputs().get(0).shape().sampleElementCount()) {
-            throw new QuantaException(b + ": input " + mb.inputs().get(0).shape() + " does not match " + a
-                    + "'s input " + ma.inputs().get(0).shape());
-        }
+        LayerComparison.Options options = OptionErrors.build(() -> LayerComparison.Options.defaults()
+                .withSamples(samples).withThreads(threads)
+                .withMatching(QuantizeCommand.parse(LayerComparison.Matching.class, match, "--match")),
+                "LayerComparison samples", "--samples", "LayerComparison threads", "--threads");
+        Model ma = ModelFiles.load(a, config);
+        Model mb = ModelFiles.load(b);
         Dataset d = data.load(ma.inputs().get(0).shape().sampleDims());
-        LayerComparison.Matching m = QuantizeCommand.parse(LayerComparison.Matching.class, match, "--match");
-        List<LayerError> rows = LayerComparison.compare(ma, mb, d, samples, threads, m);
+        List<LayerError> rows = LayerComparison.compare(ma, mb, d, options);
         var out = spec.commandLine().getOut();
         if (json) {
             List<Map<String, Object>> list = new ArrayList<>();
@@ -102,11 +93,5 @@ final class CompareCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    /** Keras models are compared after the converter's folding, which keeps their values and lines up with files. */
-    private static Model folded(Model m) {
-        boolean keras = m.ops().stream().anyMatch(o -> o.type() == OpType.BATCH_NORM || o.type() == OpType.IDENTITY);
-        return keras ? FloatGraphPasses.apply(m) : m;
     }
 }

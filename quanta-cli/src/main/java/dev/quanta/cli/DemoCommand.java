@@ -9,6 +9,7 @@ import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.ModelComparison;
 import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
@@ -38,14 +39,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code quanta demo}: the whole workflow on the embedded example, a small CNN that Quanta's own code trained on
- * generated shape images (see {@code dev/quanta/demo/README.md} in quanta-core's resources): summary, quantize
- * in four ways, compare, benchmark.
+ * generated shape images (see {@code dev/quanta/cli/demo/README.md} in this module's resources; the quanta-examples
+ * module makes them): summary, quantize in four ways, compare, benchmark.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the workflow on the embedded example: summary, quantize (int8 per-channel, uint8, "
                 + "dynamic, float16), compare accuracy and size, benchmark float against int8.")
 final class DemoCommand implements Callable<Integer> {
-    static final String RESOURCES = "/dev/quanta/demo/";
+    static final String RESOURCES = "/dev/quanta/cli/demo/";
     static final String MODEL = "shapes_cnn.h5";
     static final String TEST_IMAGES = "shapes-test-images-idx3-ubyte.gz";
     static final String TEST_LABELS = "shapes-test-labels-idx1-ubyte.gz";
@@ -132,14 +133,10 @@ final class DemoCommand implements Callable<Integer> {
             for (int i = 0; i < variants.size(); i++) {
                 EvaluationResult r = Evaluator.evaluate(ModelFiles.load(files.get(i)), test,
                         Evaluator.Options.defaults(), Evaluator.Progress.NONE);
-                int same = 0;
-                for (int s = 0; s < r.samples(); s++) {
-                    same += r.predictions()[s] == floatResult.predictions()[s] ? 1 : 0;
-                }
                 out.printf(Locale.ROOT, row, variants.get(i).label(),
                         String.format(Locale.ROOT, "%,d B", Files.size(files.get(i))), pct(r),
                         String.format(Locale.ROOT, "%+.2f", 100 * (floatResult.accuracy() - r.accuracy())),
-                        String.format(Locale.ROOT, "%.1f%%", 100.0 * same / r.samples()));
+                        String.format(Locale.ROOT, "%.1f%%", 100 * ModelComparison.agreement(floatResult, r)));
             }
 
             out.println();

@@ -4,9 +4,13 @@ import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.LayerError;
 import dev.quanta.eval.Loss;
+import dev.quanta.eval.ModelComparison;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -68,24 +72,27 @@ final class EvaluateCommand implements Callable<Integer> {
         Evaluator.Options options = OptionErrors.build(() -> Evaluator.Options.defaults().withTopK(topK)
                 .withBatchSize(batchSize).withThreads(threads), "Evaluator topK", "--top-k", "Evaluator batchSize",
                 "--batch-size", "Evaluator threads", "--threads");
-        if (layerSamples < 1) {
-            throw new dev.quanta.QuantaException("--layer-samples must be at least 1, got " + layerSamples);
-        }
+        options = options.withLoss(loss == null ? null : Loss.parse(loss)).withFromLogits(fromLogits);
+        Evaluator.Options evaluation = options;
+        ModelComparison.Options comparison = OptionErrors.build(() -> ModelComparison.Options.defaults()
+                .withEvaluation(evaluation).withLayerSamples(layerSamples)
+                .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads)),
+                "ModelComparison layerSamples", "--layer-samples", "Benchmark threads", "--threads");
         Model m = model.load();
         Dataset d = data.load(m.inputs().get(0).shape().sampleDims());
-        options = options.withLoss(loss == null ? null : Loss.parse(loss)).withFromLogits(fromLogits);
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
-        EvaluationResult r = Evaluator.evaluate(m, d, options, bar);
-        bar.finish();
         var out = spec.commandLine().getOut();
         if (compare != null) {
-            Comparison c = Comparison.run(model.model, m, compare, d, options, layerSamples, threads, bar);
-            warn(c.floatResult().notices());
-            warn(c.quantResult().notices());
-            out.print(json ? Json.write(c.toMap()) + "\n" : c.render());
+            ModelComparison.Result c = ModelComparison.compare(m, ModelFiles.load(compare), d, comparison, bar)
+                    .withFileBytes(model.model, compare);
+            bar.finish();
+            warn(c.notices());
+            out.print(json ? Json.write(toMap(model.model, compare, c)) + "\n" : render(model.model, compare, c));
             out.flush();
             return 0;
         }
+        EvaluationResult r = Evaluator.evaluate(m, d, options, bar);
+        bar.finish();
         warn(r.notices());
         if (json) {
             out.println(Json.write(toMap(model.model.toString(), d, r)));
@@ -139,5 +146,67 @@ final class EvaluateCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, "Throughput: %.0f samples/s (%.2f s)%n", r.samplesPerSecond(),
                 r.seconds()));
         return sb.toString();
+    }
+
+    /** The side-by-side table of {@code --compare}, then the per-layer errors. */
+    static String render(Path floatPath, Path quantPath, ModelComparison.Result c) {
+        EvaluationResult f = c.floatResult();
+        EvaluationResult q = c.quantizedResult();
+        StringBuilder sb = new StringBuilder();
+        String fmt = "%-18s %18s %18s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "", "float", "quantized"));
+        sb.append(String.format(Locale.ROOT, fmt, "model", floatPath.getFileName(), quantPath.getFileName()));
+        sb.append(String.format(Locale.ROOT, fmt, "samples", f.samples(), q.samples()));
+        if (f.lossName() != null) {
+            sb.append(String.format(Locale.ROOT, fmt, "loss", String.format(Locale.ROOT, "%.4f", f.loss()),
+                    String.format(Locale.ROOT, "%.4f", q.loss())));
+        }
+        sb.append(String.format(Locale.ROOT, fmt, "accuracy (top-" + f.topK() + ")",
+                String.format(Locale.ROOT, "%.2f%% (%d)", 100 * f.accuracy(), f.correct()),
+                String.format(Locale.ROOT, "%.2f%% (%d)", 100 * q.accuracy(), q.correct())));
+        sb.append(String.format(Locale.ROOT, "%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
+        sb.append(String.format(Locale.ROOT, "%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
+        sb.append(String.format(Locale.ROOT, fmt, "file size", String.format(Locale.ROOT, "%,d B", c.floatBytes()),
+                String.format(Locale.ROOT, "%,d B", c.quantizedBytes())));
+        sb.append(String.format(Locale.ROOT, fmt, "latency p50",
+                String.format(Locale.ROOT, "%.1f us", c.floatLatency().p50()),
+                String.format(Locale.ROOT, "%.1f us", c.quantizedLatency().p50())));
+        sb.append('\n').append("Per-layer error of the quantized model against float, worst first ")
+                .append("(RMSE/scale about 0.289 is rounding alone):\n");
+        String lf = "%-32s %-18s %10s %12s %12s %12s%n";
+        sb.append(String.format(Locale.ROOT, lf, "layer", "op", "SQNR dB", "RMSE", "RMSE/scale", "max |err|"));
+        for (LayerError l : c.layers()) {
+            sb.append(String.format(Locale.ROOT, "%-32s %-18s %10.2f %12.4g %12s %12.4g%n", l.layer(), l.op(),
+                    l.sqnrDb(), l.rmse(), Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f",
+                            l.rmseOverScale()), l.maxAbs()));
+        }
+        return sb.toString();
+    }
+
+    /** {@code --compare --json}: both evaluations, the differences and the per-layer rows. */
+    static Map<String, Object> toMap(Path floatPath, Path quantPath, ModelComparison.Result c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("float", toMap(floatPath.toString(), null, c.floatResult()));
+        m.put("quantized", toMap(quantPath.toString(), null, c.quantizedResult()));
+        m.put("accuracy_drop", c.accuracyDrop());
+        m.put("top1_agreement", c.agreement());
+        m.put("float_file_bytes", c.floatBytes());
+        m.put("quantized_file_bytes", c.quantizedBytes());
+        m.put("float_latency_p50_us", c.floatLatency().p50());
+        m.put("quantized_latency_p50_us", c.quantizedLatency().p50());
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (LayerError l : c.layers()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("tensor", l.tensor());
+            r.put("layer", l.layer());
+            r.put("op", l.op());
+            r.put("sqnr_db", Double.isInfinite(l.sqnrDb()) ? null : l.sqnrDb());
+            r.put("rmse", l.rmse());
+            r.put("rmse_over_scale", Double.isNaN(l.scale()) ? null : l.rmseOverScale());
+            r.put("max_abs_error", l.maxAbs());
+            rows.add(r);
+        }
+        m.put("layers", rows);
+        return m;
     }
 }

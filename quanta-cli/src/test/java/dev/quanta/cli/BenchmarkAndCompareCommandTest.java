@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quanta.testing.Fixtures;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,6 +90,33 @@ class BenchmarkAndCompareCommandTest {
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.out()).contains("accuracy drop").contains("top-1 agreement").contains("RMSE/scale")
                 .contains("dense_6");
+    }
+
+    @Test
+    void evaluateCompareAsJsonCarriesTheSizesAndTheQuantizedModelsWarnings() throws Exception {
+        Path int8 = int8Mnist();
+        Path keras = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        // raw pixels (no --scale) against a model calibrated on pixels / 255: the int8 input saturates
+        CliRunner e = CliRunner.run("evaluate", keras.toString(), "--compare", int8.toString(), "--data",
+                Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString(), "--limit", "200", "--layer-samples",
+                "5", "--json");
+        assertThat(e.exitCode()).as(e.err()).isZero();
+        assertThat(e.err().lines()).singleElement().asString().startsWith("quanta: warning: ")
+                .contains("saturate").endsWith("a missing --scale 1/255?");
+        JsonNode j = new ObjectMapper().readTree(e.out());
+        assertThat(j.get("float_file_bytes").asLong()).isEqualTo(Files.size(keras));
+        assertThat(j.get("quantized_file_bytes").asLong()).isEqualTo(Files.size(int8));
+        assertThat(j.at("/float/samples").asInt()).isEqualTo(200);
+        assertThat(j.at("/float/warnings")).isEmpty();
+        assertThat(j.at("/quantized/warnings")).hasSize(1);
+        // the .tflite has no training config: it is scored with the Keras model's loss
+        assertThat(j.at("/quantized/loss_name").asText()).isEqualTo(j.at("/float/loss_name").asText())
+                .isNotEqualTo("null");
+        assertThat(j.get("accuracy_drop").asDouble()).isEqualTo(j.at("/float/accuracy").asDouble()
+                - j.at("/quantized/accuracy").asDouble());
+        assertThat(j.get("top1_agreement").asDouble()).isBetween(0.0, 1.0);
+        assertThat(j.get("layers")).isNotEmpty();
+        assertThat(j.get("float_latency_p50_us").asDouble()).isPositive();
     }
 
     @Test

@@ -5,11 +5,15 @@ import dev.quanta.data.Dataset;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
+import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.FloatGraphPasses;
 import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Layer-by-layer diff of two models over the same inputs: op outputs are paired by name or by position along the
@@ -31,7 +35,74 @@ public final class LayerComparison {
         AUTO
     }
 
+    /**
+     * Settings of {@link #compare(Model, Model, Dataset, Options)}, immutable: start from {@link #defaults()} and
+     * change one setting per wither, which refuses a value out of range with an {@link IllegalArgumentException}
+     * naming the setting ("LayerComparison samples").
+     *
+     * @param samples how many samples of the data to run (the first ones)
+     * @param threads threads per inference of each model
+     * @param foldKerasLayers compare a model with Keras-only ops as the converter sees it (see {@link #folded})
+     */
+    public record Options(int samples, int threads, Matching matching, boolean foldKerasLayers) {
+        public Options {
+            if (samples < 1) {
+                throw new IllegalArgumentException("LayerComparison samples must be at least 1, got " + samples);
+            }
+            if (threads < 1 || threads > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("LayerComparison threads must be between 1 and "
+                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
+            }
+            Objects.requireNonNull(matching, "matching");
+        }
+
+        /** 100 samples, one thread, {@link Matching#AUTO}, Keras layers folded. */
+        public static Options defaults() {
+            return new Options(100, 1, Matching.AUTO, true);
+        }
+
+        public Options withSamples(int n) {
+            return new Options(n, threads, matching, foldKerasLayers);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(samples, n, matching, foldKerasLayers);
+        }
+
+        public Options withMatching(Matching m) {
+            return new Options(samples, threads, m, foldKerasLayers);
+        }
+
+        public Options withFoldKerasLayers(boolean on) {
+            return new Options(samples, threads, matching, on);
+        }
+    }
+
     private LayerComparison() {}
+
+    /**
+     * {@code m} as the converter's float passes ({@link FloatGraphPasses#apply}) leave it when it has Keras-only ops
+     * (BATCH_NORM, IDENTITY from Dropout): folding keeps its values and makes its tensors line up with those of a
+     * file converted from it. Any other model is returned unchanged (a hybrid {@code .tflite} keeps its int8
+     * weights).
+     */
+    public static Model folded(Model m) {
+        boolean keras = m.ops().stream().anyMatch(o -> o.type() == OpType.BATCH_NORM || o.type() == OpType.IDENTITY);
+        return keras ? FloatGraphPasses.apply(m) : m;
+    }
+
+    /**
+     * Compares {@code candidate} with {@code reference} on {@code data}, both {@link #folded} first unless
+     * {@code options} says otherwise (see {@link #compare(Model, Model, Dataset, int, int, Matching)}).
+     *
+     * @throws QuantaException when the models take inputs of different sizes, the data does not fit them or they
+     *     have no tensor in common
+     */
+    public static List<LayerError> compare(Model reference, Model candidate, Dataset data, Options options) {
+        Model r = options.foldKerasLayers() ? folded(reference) : reference;
+        Model c = options.foldKerasLayers() ? folded(candidate) : candidate;
+        return compare(r, c, data, options.samples(), options.threads(), options.matching());
+    }
 
     /** Pairs (reference tensor, candidate tensor, candidate op) by {@code matching}. */
     static List<Object[]> pair(Model reference, Model candidate, Matching matching) {
@@ -68,7 +139,7 @@ public final class LayerComparison {
     private static List<Op> computeOps(Model m) {
         List<Op> ops = new ArrayList<>();
         for (Op op : m.ops()) {
-            if (op.type() != dev.quanta.ir.OpType.QUANTIZE && op.type() != dev.quanta.ir.OpType.DEQUANTIZE) {
+            if (op.type() != OpType.QUANTIZE && op.type() != OpType.DEQUANTIZE) {
                 ops.add(op);
             }
         }
@@ -81,13 +152,28 @@ public final class LayerComparison {
     }
 
     /**
+     * Runs the first {@code samples} samples of {@code data} through both models as they are and compares the
+     * paired tensors.
+     *
      * @param samples how many samples of {@code data} to run (the first ones)
-     * @throws QuantaException when the models have no tensor in common or the data does not fit
+     * @throws QuantaException when the models take inputs of different sizes, the data does not fit them or they
+     *     have no tensor in common
      */
     public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads,
             Matching matching) {
         if (samples < 1) {
             throw new IllegalArgumentException("LayerComparison samples must be at least 1, got " + samples);
+        }
+        Tensor refInput = reference.inputs().get(0);
+        Tensor candInput = candidate.inputs().get(0);
+        if (refInput.shape().sampleElementCount() != candInput.shape().sampleElementCount()) {
+            throw new QuantaException(describe(candidate) + ": input " + candInput.shape() + " does not match "
+                    + describe(reference) + "'s input " + refInput.shape());
+        }
+        if (data.sampleSize() != refInput.shape().sampleElementCount()) {
+            throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
+                    + " (" + data.sampleSize() + " values) but " + describe(reference) + " takes "
+                    + refInput.shape() + " (" + refInput.shape().sampleElementCount() + " values per sample)");
         }
         List<Tensor[]> pairs = new ArrayList<>();
         List<Op> producers = new ArrayList<>();
@@ -137,6 +223,11 @@ public final class LayerComparison {
         }
         result.sort(Comparator.comparingDouble(LayerError::sqnrDb));
         return result;
+    }
+
+    /** The model's source file, else its name. */
+    private static String describe(Model m) {
+        return m.metadata().source() != null ? m.metadata().source() : "model '" + m.name() + "'";
     }
 
     private static long sampleSize(Tensor t) {

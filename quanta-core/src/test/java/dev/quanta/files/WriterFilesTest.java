@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
-import dev.quanta.demo.DemoExample;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
@@ -29,8 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The writers that go through {@link AtomicFiles} ({@link TfliteWriter}, {@link KerasH5Writer}, the demo files):
- * the modes of what they write, refused targets, and the model's own source file.
+ * The writers that go through {@link AtomicFiles} ({@link TfliteWriter}, {@link KerasH5Writer}): the modes of what
+ * they write, refused targets, and the model's own source file. (The demo files' writer, in quanta-examples, is
+ * checked by its DemoExampleTest.)
  */
 class WriterFilesTest {
     @TempDir
@@ -80,21 +80,6 @@ class WriterFilesTest {
         assertThat(ModelFiles.load(tflite).ops()).hasSize(1);
         assertThat(ModelFiles.load(h5).ops()).hasSize(1);
         assertThat(names(tmp)).containsExactly("new.h5", "new.tflite", "plain");
-    }
-
-    @Test
-    void theDemoFilesGetTheUmaskModeOrKeepTheirs() throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("demo"));
-        String plain = mode(Files.createFile(dir.resolve("plain")));
-        Path kept = Files.writeString(dir.resolve(DemoExample.TEST_LABELS), "old");
-        Files.setPosixFilePermissions(kept, PosixFilePermissions.fromString("rw-r-----"));
-        DemoExample.writeData(dir);
-        assertThat(names(dir)).containsExactly("plain", DemoExample.TEST_IMAGES, DemoExample.TEST_LABELS,
-                DemoExample.TRAIN_IMAGES, DemoExample.TRAIN_LABELS);
-        for (String n : names(dir)) {
-            assertThat(mode(dir.resolve(n))).as(n).isEqualTo(n.equals(DemoExample.TEST_LABELS) ? "rw-r-----" : plain);
-        }
-        assertThat(Files.size(kept)).isGreaterThan(3);
     }
 
     @Test

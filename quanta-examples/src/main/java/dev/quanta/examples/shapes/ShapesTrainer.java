@@ -1,4 +1,4 @@
-package dev.quanta.demo;
+package dev.quanta.examples.shapes;
 
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;

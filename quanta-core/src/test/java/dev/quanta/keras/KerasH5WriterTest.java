@@ -1,4 +1,4 @@
-package dev.quanta.demo;
+package dev.quanta.keras;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,12 +19,12 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
-import dev.quanta.keras.KerasH5Writer;
-import dev.quanta.keras.KerasImporter;
 import dev.quanta.runtime.Interpreter;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
+import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
+import io.jhdf.api.Node;
 import io.jhdf.object.datatype.StringData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -165,7 +166,7 @@ class KerasH5WriterTest {
             assertThat((String[]) ((Group) weights.getChild("d1")).getAttribute("weight_names").getData())
                     .containsExactly("d1/kernel:0", "d1/bias:0");
 
-            Map<String, int[]> shapes = DemoFiles.shapes(h5);
+            Map<String, int[]> shapes = shapes(h5);
             assertThat(shapes).containsOnlyKeys("/model_weights/c1/c1/kernel:0", "/model_weights/dw/dw/depthwise_kernel:0",
                     "/model_weights/dw/dw/bias:0", "/model_weights/d1/d1/kernel:0", "/model_weights/d1/d1/bias:0",
                     "/model_weights/d2/d2/kernel:0", "/model_weights/d2/d2/bias:0");
@@ -174,7 +175,7 @@ class KerasH5WriterTest {
             assertThat(shapes.get("/model_weights/d1/d1/kernel:0")).containsExactly(32, 5);
 
             // Keras layouts: Dense [in, out] = IR [out, in]ᵀ; Conv2D [kh, kw, in, out] from IR [out, kh, kw, in]
-            Map<String, float[]> values = DemoFiles.weights(h5);
+            Map<String, float[]> values = weights(h5);
             float[] denseIr = constant(m, "d1/kernel");
             float[] denseKeras = values.get("/model_weights/d1/d1/kernel:0");
             for (int i = 0; i < 32; i++) {
@@ -311,7 +312,7 @@ class KerasH5WriterTest {
         Path file = tmp.resolve("m.h5");
         Files.writeString(file, "old");
         KerasH5Writer.write(everyLayer(), file);
-        assertThat(DemoFiles.weights(file)).hasSize(7);
+        assertThat(weights(file)).hasSize(7);
         try (Stream<Path> s = Files.list(tmp)) {
             assertThat(s).containsExactly(file);
         }
@@ -322,5 +323,40 @@ class KerasH5WriterTest {
         Path file = tmp.resolve("no/such/folder/m.h5");
         assertThatThrownBy(() -> KerasH5Writer.write(everyLayer(), file)).isInstanceOf(QuantaException.class)
                 .hasMessageContaining("does not exist");
+    }
+
+    /** Every dataset under {@code model_weights}, by path, as its flat float values. */
+    private static Map<String, float[]> weights(HdfFile h5) {
+        Map<String, float[]> out = new TreeMap<>();
+        collect((Group) h5.getChild("model_weights"), out, null);
+        return out;
+    }
+
+    /** Every dataset under {@code model_weights}, by path, as its dimensions. */
+    private static Map<String, int[]> shapes(HdfFile h5) {
+        Map<String, int[]> out = new TreeMap<>();
+        collect((Group) h5.getChild("model_weights"), null, out);
+        return out;
+    }
+
+    private static Map<String, float[]> weights(Path file) {
+        try (HdfFile h5 = new HdfFile(file)) {
+            return weights(h5);
+        }
+    }
+
+    private static void collect(Group g, Map<String, float[]> values, Map<String, int[]> shapes) {
+        for (Node n : g) {
+            if (n instanceof Group child) {
+                collect(child, values, shapes);
+            } else if (n instanceof Dataset d) {
+                if (values != null) {
+                    values.put(d.getPath(), (float[]) d.getDataFlat());
+                }
+                if (shapes != null) {
+                    shapes.put(d.getPath(), d.getDimensions());
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.quanta.demo;
+package dev.quanta.examples.shapes;
 
 import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
@@ -13,8 +13,8 @@ import java.util.Locale;
 
 /**
  * Makes the embedded example that {@code quanta demo} runs: generated shape images and a small CNN trained on
- * them by {@link ShapesTrainer}, all deterministic, nothing third-party. The shipped copy lives in quanta-core's
- * resources under {@code dev/quanta/demo/}; {@link #main} regenerates it.
+ * them by {@link ShapesTrainer}, all deterministic, nothing third-party. The shipped copy lives in quanta-cli's
+ * resources under {@code dev/quanta/cli/demo/} ({@link #SHIPPED_DIR}); {@link #main} regenerates it.
  */
 public final class DemoExample {
     /** The model's name (the Keras Sequential name). */
@@ -25,8 +25,8 @@ public final class DemoExample {
     public static final String TRAIN_IMAGES = "shapes-train-images-idx3-ubyte.gz";
     public static final String TRAIN_LABELS = "shapes-train-labels-idx1-ubyte.gz";
     public static final String README = "README.md";
-    /** Where the shipped files are on the class path. */
-    public static final String RESOURCE_DIR = "/dev/quanta/demo/";
+    /** Where the shipped files are, from the repository root (the CLI's resources). */
+    public static final String SHIPPED_DIR = "quanta-cli/src/main/resources/dev/quanta/cli/demo";
 
     /** Seed of the training images; the shipped train files are its first {@link #SHIPPED_TRAIN_COUNT}. */
     public static final long TRAIN_SEED = 1001L;
@@ -132,9 +132,10 @@ public final class DemoExample {
         return String.format(Locale.ROOT, """
                 # The `quanta demo` example
 
-                Everything in this folder was made by Quanta's own code (`dev.quanta.demo` in quanta-core):
-                generated images and a small CNN trained on them in pure Java. No third-party data or weights.
-                The files are deterministic: regenerating them gives the same images and the same weights.
+                Everything in this folder was made by Quanta's own code (`dev.quanta.examples.shapes` in the
+                quanta-examples module): generated images and a small CNN trained on them in pure Java. No
+                third-party data or weights. The files are deterministic: regenerating them gives the same images
+                and the same weights. `quanta demo` (quanta-cli) ships them as resources.
 
                 | file | content |
                 |------|---------|
@@ -180,17 +181,18 @@ public final class DemoExample {
                 From the repository root:
 
                 ```
-                mvn -q -B -DskipTests -pl quanta-cli -am package
-                java -cp quanta-cli/target/quanta.jar dev.quanta.demo.DemoExample quanta-core/src/main/resources/dev/quanta/demo
+                mvn -q -B -DskipTests -pl quanta-examples -am package
+                java -jar quanta-examples/target/quanta-examples.jar %s
                 ```
 
-                `DemoExampleTest` checks that regeneration reproduces these files and this accuracy.
+                `DemoExampleTest` (quanta-examples) checks that regeneration reproduces these files and this
+                accuracy.
                 """,
                 MODEL_FILE, TEST_IMAGES, TEST_LABELS, TEST_COUNT, TRAIN_IMAGES, TRAIN_LABELS, SHIPPED_TRAIN_COUNT,
                 SHIPPED_TRAIN_COUNT, TRAIN_COUNT, ShapesDataset.LEVELS, ShapesDataset.ANGLE_JITTER_DEGREES, TEST_SEED, TRAIN_SEED,
                 ShapesTrainer.PARAMS, c.seed(), num(c.learningRate()), num(c.lrDecay()), c.lrDecayEpoch() + 1,
                 num(c.beta1()), num(c.beta2()), num(c.epsilon()), c.batchSize(), c.epochs(), TRAIN_COUNT, TEST_COUNT,
-                testCorrect, TEST_COUNT);
+                testCorrect, TEST_COUNT, SHIPPED_DIR);
     }
 
     private static String num(double v) {
@@ -201,7 +203,7 @@ public final class DemoExample {
     public static void main(String[] args) {
         if (args.length != 1) {
             System.err.println("usage: DemoExample <output-folder>");
-            System.err.println("  e.g. quanta-core/src/main/resources/dev/quanta/demo");
+            System.err.println("  e.g. " + SHIPPED_DIR);
             System.exit(2);
         }
         Path dir = Path.of(args[0]);

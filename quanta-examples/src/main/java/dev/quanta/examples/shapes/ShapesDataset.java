@@ -1,4 +1,4 @@
-package dev.quanta.demo;
+package dev.quanta.examples.shapes;
 
 import java.util.SplittableRandom;
 

@@ -1,4 +1,4 @@
-package dev.quanta.demo;
+package dev.quanta.examples.shapes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,0 +1,184 @@
+package dev.quanta.eval;
+
+import dev.quanta.Notice;
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.io.ModelFiles;
+import dev.quanta.ir.Model;
+import dev.quanta.quantize.FloatGraphPasses;
+import dev.quanta.runtime.Benchmark;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A float model and its quantized (or otherwise converted) twin side by side on the same labelled data: each
+ * model's loss and top-k accuracy ({@link Evaluator}), how often both pick the same top-1 class, each model's
+ * latency ({@link Benchmark}) and file size, and the per-layer error of the converted model against the float one
+ * ({@link LayerComparison}, tensors paired by name, worst first).
+ *
+ * <pre>
+ * accuracy drop   = accuracy(float) − accuracy(quantized)
+ * top-1 agreement = #{ samples i : argmax float(xᵢ) = argmax quantized(xᵢ) } / samples
+ * </pre>
+ */
+public final class ModelComparison {
+
+    /**
+     * Comparison settings, immutable: start from {@link #defaults()} and change one setting per wither, which
+     * refuses a value out of range with an {@link IllegalArgumentException} naming the setting
+     * ("ModelComparison layerSamples").
+     *
+     * @param evaluation how both models are evaluated; its thread count also runs the per-layer comparison. With
+     *     no loss named, the converted model (whose file records no training config) is scored with the loss the
+     *     float model's evaluation used.
+     * @param layerSamples samples (the first ones of the data) run for the per-layer table
+     * @param latency how each model's latency is measured; null measures none
+     */
+    public record Options(Evaluator.Options evaluation, int layerSamples, Benchmark.Options latency) {
+        public Options {
+            Objects.requireNonNull(evaluation, "evaluation");
+            if (layerSamples < 1) {
+                throw new IllegalArgumentException("ModelComparison layerSamples must be at least 1, got "
+                        + layerSamples);
+            }
+        }
+
+        /**
+         * {@link Evaluator.Options#defaults()}, 100 samples for the per-layer table, latency over 5 warm-up and 50
+         * timed runs at batch 1 on one thread.
+         */
+        public static Options defaults() {
+            return new Options(Evaluator.Options.defaults(), 100,
+                    Benchmark.Options.defaults().withWarmup(5).withRuns(50));
+        }
+
+        public Options withEvaluation(Evaluator.Options e) {
+            return new Options(e, layerSamples, latency);
+        }
+
+        public Options withLayerSamples(int n) {
+            return new Options(evaluation, n, latency);
+        }
+
+        /** How latency is measured; null measures none (the result's latencies are then null). */
+        public Options withLatency(Benchmark.Options b) {
+            return new Options(evaluation, layerSamples, b);
+        }
+    }
+
+    /**
+     * What {@link #compare} measured.
+     *
+     * @param agreement share of samples whose top-1 class is the same for both models, see {@link #agreement}
+     * @param floatBytes size of the float model's file, -1 when unknown (a model in memory)
+     * @param quantizedBytes size of the quantized model's file, -1 when unknown
+     * @param floatLatency the float model's latency, null when {@link Options#latency} is null
+     * @param quantizedLatency the quantized model's latency, null when {@link Options#latency} is null
+     * @param layers the quantized model's tensors against the float model's, worst (lowest SQNR) first
+     */
+    public record Result(EvaluationResult floatResult, EvaluationResult quantizedResult, double agreement,
+            long floatBytes, long quantizedBytes, Benchmark.Result floatLatency, Benchmark.Result quantizedLatency,
+            List<LayerError> layers) {
+        public Result {
+            layers = List.copyOf(layers);
+        }
+
+        /** Accuracy of the float model minus that of the quantized one (positive: the quantized model is worse). */
+        public double accuracyDrop() {
+            return floatResult.accuracy() - quantizedResult.accuracy();
+        }
+
+        /** The float model's notices, then the quantized model's (data that does not fit its input, say). */
+        public List<Notice> notices() {
+            List<Notice> all = new ArrayList<>(floatResult.notices());
+            all.addAll(quantizedResult.notices());
+            return List.copyOf(all);
+        }
+
+        /**
+         * This result with the sizes of the models' files.
+         *
+         * @throws QuantaException naming a file whose size cannot be read
+         */
+        public Result withFileBytes(Path floatFile, Path quantizedFile) {
+            return new Result(floatResult, quantizedResult, agreement, size(floatFile), size(quantizedFile),
+                    floatLatency, quantizedLatency, layers);
+        }
+    }
+
+    private ModelComparison() {}
+
+    /**
+     * Loads both files ({@link ModelFiles#load(Path)}) and compares them as {@link #compare(Model, Model, Dataset,
+     * Options, Evaluator.Progress)} does; the result carries the files' sizes.
+     *
+     * @throws QuantaException naming the file that cannot be loaded, or as the other {@code compare} does
+     */
+    public static Result compare(Path floatFile, Path quantizedFile, Dataset data, Options options,
+            Evaluator.Progress progress) {
+        Model floatModel = ModelFiles.load(floatFile);
+        Model quantized = ModelFiles.load(quantizedFile);
+        return compare(floatModel, quantized, data, options, progress).withFileBytes(floatFile, quantizedFile);
+    }
+
+    /**
+     * Evaluates both models on {@code data} (progress reported per model), measures their latency, then compares
+     * the quantized model's tensors with those of the float model after the converter's float passes
+     * ({@link FloatGraphPasses#apply}: Dropout removed, BatchNorm folded, activations fused), so that tensor names
+     * mean the same values in both. File sizes are unknown (-1); see {@link Result#withFileBytes}.
+     *
+     * @throws QuantaException when the data does not fit a model or the models have no tensor in common
+     */
+    public static Result compare(Model floatModel, Model quantized, Dataset data, Options options,
+            Evaluator.Progress progress) {
+        EvaluationResult f = Evaluator.evaluate(floatModel, data, options.evaluation(), progress);
+        Evaluator.Options quantOptions = options.evaluation();
+        if (quantOptions.loss() == null && f.lossName() != null) {
+            quantOptions = quantOptions.withLoss(Loss.parse(f.lossName())).withFromLogits(f.fromLogits());
+        }
+        EvaluationResult q = Evaluator.evaluate(quantized, data, quantOptions, progress);
+        Benchmark.Result fl = null;
+        Benchmark.Result ql = null;
+        if (options.latency() != null) {
+            fl = Benchmark.run(floatModel, options.latency());
+            ql = Benchmark.run(quantized, options.latency());
+        }
+        List<LayerError> layers = LayerComparison.compare(FloatGraphPasses.apply(floatModel), quantized, data,
+                options.layerSamples(), options.evaluation().threads(), LayerComparison.Matching.NAME);
+        return new Result(f, q, agreement(f, q), -1, -1, fl, ql, layers);
+    }
+
+    /**
+     * Share of samples whose top-1 class ({@link EvaluationResult#predictions}) is the same in both results, 0 for
+     * no samples.
+     *
+     * @throws IllegalArgumentException when the results cover different numbers of samples
+     */
+    public static double agreement(EvaluationResult reference, EvaluationResult candidate) {
+        int[] a = reference.predictions();
+        int[] b = candidate.predictions();
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("results of " + a.length + " and " + b.length
+                    + " samples cannot be compared");
+        }
+        int same = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == b[i]) {
+                same++;
+            }
+        }
+        return a.length == 0 ? 0 : (double) same / a.length;
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw QuantaException.inFile(file, "cannot read its size: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package dev.quanta.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.io.ModelFiles;
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.ModelBuilder;
+import dev.quanta.ir.ModelMetadata;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Origin;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.SourceFormat;
+import dev.quanta.ir.Tensor;
+import dev.quanta.ir.TrainingConfig;
+import dev.quanta.keras.KerasH5Writer;
+import dev.quanta.quantize.Converter;
+import dev.quanta.runtime.Benchmark;
+import dev.quanta.tflite.TfliteWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@link ModelComparison} and {@link LayerComparison}'s settings on a tiny Dense classifier and its int8 twin. */
+class ModelComparisonTest {
+    private static final String LOSS = "sparse_categorical_crossentropy";
+
+    @TempDir
+    Path tmp;
+
+    /** input [4] → Dense(3, softmax), seeded weights, trained with sparse categorical cross-entropy. */
+    private static Model classifier() {
+        SplittableRandom r = new SplittableRandom(11);
+        ModelBuilder b = new ModelBuilder("tiny");
+        Tensor x = b.input("input", Shape.batched(4));
+        float[] w = new float[12];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextDouble() * 4 - 2);
+        }
+        Origin dense = new Origin("dense", "Dense");
+        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", dense, new OpAttributes.FullyConnected(Activation.NONE), x,
+                b.constant("dense/kernel", Shape.of(3, 4), w),
+                b.constant("dense/bias", Shape.of(3), new float[] {0.1f, -0.2f, 0.05f}));
+        Tensor s = b.add(OpType.SOFTMAX, "dense/softmax", dense, new OpAttributes.Softmax(1f), d);
+        return b.output(s).build(new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, "Sequential",
+                new TrainingConfig(LOSS, false, List.of("accuracy"))));
+    }
+
+    /** {@code n} samples uniform in [0, max), random labels of 3 classes. */
+    private static Dataset data(int n, float max, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] f = new float[n * 4];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) (r.nextDouble() * max);
+        }
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = r.nextInt(3);
+        }
+        return Dataset.of("data", new int[] {4}, f, labels, 3);
+    }
+
+    /**
+     * The classifier as a Keras .h5 and the int8 conversion of that file as a .tflite, calibrated on {@link #data}
+     * (200 samples in [0, 1), seed 7).
+     */
+    private Path[] files() {
+        Path h5 = tmp.resolve("tiny.h5");
+        Path tflite = tmp.resolve("tiny_int8.tflite");
+        KerasH5Writer.write(classifier(), h5);
+        TfliteWriter.write(Converter.fromModel(ModelFiles.load(h5)).representativeDataset(data(200, 1f, 7), 200)
+                .convert().model(), tflite);
+        return new Path[] {h5, tflite};
+    }
+
+    @Test
+    void filesAreEvaluatedOnTheSameDataAndScoredWithTheFloatModelsLoss() throws Exception {
+        Path[] files = files();
+        Dataset data = data(200, 1f, 7);
+        ModelComparison.Result r = ModelComparison.compare(files[0], files[1], data,
+                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(20), Evaluator.Progress.NONE);
+
+        // each side is what the Evaluator gives alone
+        Model floatModel = ModelFiles.load(files[0]);
+        Model quantized = ModelFiles.load(files[1]);
+        EvaluationResult f = Evaluator.evaluate(floatModel, data, Evaluator.Options.defaults(),
+                Evaluator.Progress.NONE);
+        EvaluationResult q = Evaluator.evaluate(quantized, data,
+                Evaluator.Options.defaults().withLoss(Loss.parse(LOSS)), Evaluator.Progress.NONE);
+        assertThat(r.floatResult().samples()).isEqualTo(200);
+        assertThat(r.floatResult().correct()).isEqualTo(f.correct());
+        assertThat(r.floatResult().predictions()).isEqualTo(f.predictions());
+        assertThat(r.quantizedResult().correct()).isEqualTo(q.correct());
+        assertThat(r.accuracyDrop()).isEqualTo(f.accuracy() - q.accuracy());
+        // the .tflite records no training config: alone it has no loss, in the comparison it takes the float one's
+        assertThat(Evaluator.evaluate(quantized, data, Evaluator.Options.defaults(), Evaluator.Progress.NONE)
+                .lossName()).isNull();
+        assertThat(r.floatResult().lossName()).isEqualTo(LOSS);
+        assertThat(r.quantizedResult().lossName()).isEqualTo(LOSS);
+        assertThat(r.quantizedResult().loss()).isEqualTo(q.loss());
+
+        int same = 0;
+        for (int i = 0; i < 200; i++) {
+            same += f.predictions()[i] == q.predictions()[i] ? 1 : 0;
+        }
+        assertThat(r.agreement()).isEqualTo(same / 200.0);
+        assertThat(same).isGreaterThan(180).isLessThanOrEqualTo(200);
+
+        assertThat(r.floatBytes()).isEqualTo(Files.size(files[0]));
+        assertThat(r.quantizedBytes()).isEqualTo(Files.size(files[1]));
+        assertThat(r.floatLatency()).isNull();
+        assertThat(r.quantizedLatency()).isNull();
+        assertThat(r.notices()).isEmpty();
+
+        // per-layer: the int8 Dense against the float one on its calibration data, where nothing saturates: in
+        // units of its scale, near the rounding error alone
+        LayerError dense = r.layers().stream().filter(l -> l.op().equals("FULLY_CONNECTED")).findFirst()
+                .orElseThrow();
+        assertThat(dense.layer()).startsWith("dense");
+        assertThat(dense.count()).isEqualTo(20 * 3);
+        assertThat(dense.rmseOverScale()).isBetween(0.2, 0.7);
+        assertThat(dense.sqnrDb()).isGreaterThan(35);
+        assertThat(r.layers()).extracting(LayerError::sqnrDb).isSorted();
+    }
+
+    @Test
+    void aModelAgainstItselfAgreesEverywhereAndMeasuresLatencyWhenAsked() {
+        Model m = classifier();
+        ModelComparison.Result r = ModelComparison.compare(m, m, data(40, 1f, 3),
+                ModelComparison.Options.defaults().withLatency(Benchmark.Options.defaults().withWarmup(0)
+                        .withRuns(3)), Evaluator.Progress.NONE);
+        assertThat(r.agreement()).isEqualTo(1.0);
+        assertThat(r.accuracyDrop()).isZero();
+        assertThat(r.floatBytes()).isEqualTo(-1);
+        assertThat(r.quantizedBytes()).isEqualTo(-1);
+        assertThat(r.layers()).isNotEmpty().allSatisfy(l -> {
+            assertThat(l.sqnrDb()).isInfinite();
+            assertThat(l.maxAbs()).isZero();
+        });
+        assertThat(r.floatLatency().runs()).isEqualTo(3);
+        assertThat(r.quantizedLatency().runs()).isEqualTo(3);
+        assertThat(r.floatLatency().p99()).isGreaterThanOrEqualTo(r.floatLatency().p50());
+    }
+
+    @Test
+    void dataOutsideTheQuantizedInputsRangeIsNoticedOnTheQuantizedSide() {
+        Path[] files = files();
+        // raw values up to 255 against a model calibrated on [0, 1)
+        ModelComparison.Result r = ModelComparison.compare(files[0], files[1], data(100, 255f, 5),
+                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(5), Evaluator.Progress.NONE);
+        assertThat(r.floatResult().notices()).isEmpty();
+        assertThat(r.quantizedResult().notices()).hasSize(1);
+        assertThat(r.notices()).isEqualTo(r.quantizedResult().notices());
+        assertThat(r.notices().get(0).message()).contains("saturate");
+    }
+
+    @Test
+    void progressIsReportedForBothModels() {
+        Model m = classifier();
+        int[] calls = new int[2];
+        ModelComparison.compare(m, m, data(10, 1f, 3), ModelComparison.Options.defaults().withLatency(null)
+                .withEvaluation(Evaluator.Options.defaults().withBatchSize(4)), (done, total) -> {
+                    calls[0]++;
+                    calls[1] = done;
+                    assertThat(total).isEqualTo(10);
+                });
+        assertThat(calls[0]).isEqualTo(2 * 3); // batches of 4, 4, 2 per model
+        assertThat(calls[1]).isEqualTo(10);
+    }
+
+    @Test
+    void settingsOutOfRangeAreRefusedByName() {
+        assertThatThrownBy(() -> ModelComparison.Options.defaults().withLayerSamples(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("ModelComparison layerSamples must be at least 1, got 0");
+        assertThatThrownBy(() -> LayerComparison.Options.defaults().withSamples(-3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("LayerComparison samples must be at least 1, got -3");
+        assertThatThrownBy(() -> LayerComparison.Options.defaults().withThreads(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("LayerComparison threads must be between 1 and ").hasMessageEndingWith("got 0");
+        EvaluationResult ten = Evaluator.evaluate(classifier(), data(10, 1f, 1), Evaluator.Options.defaults(),
+                Evaluator.Progress.NONE);
+        EvaluationResult twelve = Evaluator.evaluate(classifier(), data(12, 1f, 1), Evaluator.Options.defaults(),
+                Evaluator.Progress.NONE);
+        assertThatThrownBy(() -> ModelComparison.agreement(ten, twelve)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("results of 10 and 12 samples cannot be compared");
+    }
+
+    /** input [4] → Dense(3) → Dropout (IDENTITY) → ReLU, as a Keras file gives it. */
+    private static Model withDropout() {
+        ModelBuilder b = new ModelBuilder("dropout");
+        Tensor x = b.input("input", Shape.batched(4));
+        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE), x,
+                b.constant("dense/kernel", Shape.of(3, 4), new float[] {1, -1, 0, 2, 0.5f, 0.5f, -1, 0, 1, 1, 1, 1}));
+        Tensor i = b.add(OpType.IDENTITY, "dropout", new Origin("dropout", "Dropout"), OpAttributes.None.INSTANCE, d);
+        Tensor y = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, i);
+        return b.output(y).build(ModelMetadata.inMemory());
+    }
+
+    @Test
+    void kerasOnlyOpsAreFoldedAsTheConverterDoesUnlessTurnedOff() {
+        Model keras = withDropout();
+        Model folded = LayerComparison.folded(keras);
+        assertThat(keras.ops()).extracting(o -> o.type()).containsExactly(OpType.FULLY_CONNECTED, OpType.IDENTITY,
+                OpType.RELU);
+        assertThat(folded.ops()).extracting(o -> o.type()).containsExactly(OpType.FULLY_CONNECTED);
+        // a model without Keras-only ops is left as it is
+        Model plain = classifier();
+        assertThat(LayerComparison.folded(plain)).isSameAs(plain);
+
+        // by position: folded, the single FULLY_CONNECTED of each pairs; unfolded, the unfused RELU has no partner
+        Dataset d = data(8, 1f, 2);
+        LayerComparison.Options byPosition = LayerComparison.Options.defaults().withSamples(8)
+                .withMatching(LayerComparison.Matching.POSITION);
+        List<LayerError> rows = LayerComparison.compare(keras, folded, d, byPosition);
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0).op()).isEqualTo("FULLY_CONNECTED");
+        assertThat(rows.get(0).maxAbs()).isZero();
+        List<LayerError> unfolded = LayerComparison.compare(keras, folded, d, byPosition.withFoldKerasLayers(false));
+        // the reference's Dense output (before the ReLU) against the fused Dense+ReLU: negative values differ
+        assertThat(unfolded).hasSize(1);
+        assertThat(unfolded.get(0).maxAbs()).isPositive();
+    }
+
+    @Test
+    void modelsWithInputsOfDifferentSizesAndDataThatFitsNeitherAreRefused() {
+        ModelBuilder b = new ModelBuilder("five");
+        Tensor x = b.input("input", Shape.batched(5));
+        Tensor y = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, x);
+        Model five = b.output(y).build(ModelMetadata.inMemory());
+        assertThatThrownBy(() -> LayerComparison.compare(classifier(), five, data(4, 1f, 1),
+                LayerComparison.Options.defaults())).isInstanceOf(QuantaException.class)
+                .hasMessage("model 'five': input (None, 5) does not match model 'tiny''s input (None, 4)");
+        assertThatThrownBy(() -> LayerComparison.compare(five, five, data(4, 1f, 1),
+                LayerComparison.Options.defaults())).isInstanceOf(QuantaException.class)
+                .hasMessage("data: samples have shape [4] (4 values) but model 'five' takes (None, 5) (5 values per "
+                        + "sample)");
+    }
+}
