@@ -366,6 +366,29 @@ class QuantizationRewriterTest {
         assertThat(layers).noneMatch(LayerReport::leftInFloat);
     }
 
+    /**
+     * Ranges that exclude zero are widened to it: inputs in [0.5, 1] give (1/255, −128) in int8 and (1/255, 0) in
+     * uint8; x0 + x1 − 10 in [−9, −8] gives [−9, 0]: (9/255, 127) and (9/255, 255).
+     */
+    @Test
+    void rangesThatExcludeZeroAreWidenedToIt() {
+        ModelBuilder mb = new ModelBuilder("negative");
+        Tensor x = mb.input("x", Shape.batched(2));
+        Tensor y = mb.add(OpType.FULLY_CONNECTED, "neg", new Origin("neg", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE), x,
+                mb.constant("neg/kernel", Shape.of(1, 2), new float[] {1, 1}),
+                mb.constant("neg/bias", Shape.of(1), new float[] {-10}));
+        Model f = mb.output(y).build(ModelMetadata.inMemory());
+        Dataset d = Dataset.of("positive", new int[] {2}, new float[] {0.5f, 0.5f, 1f, 1f, 0.75f, 0.5f}, null);
+        Model q = int8(f, d).io(IoType.INT8).convert().model();
+        assertThat(q.inputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (1.0 / 255), -128));
+        assertThat(q.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (9.0 / 255), 127));
+        Model u = int8(f, d).scheme(QuantizationScheme.ASYMMETRIC).granularity(Granularity.PER_TENSOR)
+                .io(IoType.UINT8).convert().model();
+        assertThat(u.inputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (1.0 / 255), 0));
+        assertThat(u.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (9.0 / 255), 255));
+    }
+
     @Test
     void tanhAndLogisticOutputsAreFixed() {
         Dataset d = vectorData(4, 16, 2);
