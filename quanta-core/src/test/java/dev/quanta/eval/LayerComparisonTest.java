@@ -125,6 +125,32 @@ class LayerComparisonTest {
         }
     }
 
+    /** As documented: data that does not fit the models, or no data, is refused rather than compared. */
+    @Test
+    void refusesDataThatDoesNotFitTheModels() {
+        Dataset narrow = Dataset.of("narrow.npy", new int[] {1}, new float[] {1f, 2f, 3f}, null);
+        assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), narrow, 3, 1))
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("narrow.npy: samples have shape [1] (1 values) but model 'ref' takes input 'x' of shape "
+                        + Shape.batched(2) + " (2 values per sample)");
+        Dataset wide = Dataset.of("wide.npy", new int[] {3}, new float[] {1f, 2f, 3f}, null);
+        assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), wide, 3, 1))
+                .isInstanceOf(QuantaException.class).hasMessageStartingWith("wide.npy: samples have shape [3]");
+        ModelBuilder mb = new ModelBuilder("three_inputs");
+        Tensor x3 = mb.input("x", Shape.batched(3));
+        Model three = mb.output(mb.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE), x3, mb.constant("k", Shape.of(2, 3), new float[6])))
+                .build(ModelMetadata.inMemory());
+        assertThatThrownBy(() -> LayerComparison.compare(reference(), three, data(), 3, 1))
+                .isInstanceOf(QuantaException.class).hasMessage("three: samples have shape [2] (2 values) but model "
+                        + "'three_inputs' takes input 'x' of shape " + Shape.batched(3) + " (3 values per sample)");
+        Dataset empty = Dataset.of("empty.npy", new int[] {2}, new float[0], null);
+        assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), empty, 3, 1))
+                .isInstanceOf(QuantaException.class).hasMessage("empty.npy: no samples to compare");
+        assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), data(), 0, 1))
+                .isInstanceOf(QuantaException.class).hasMessage("three: no samples to compare");
+    }
+
     /** AUTO takes names when the models share any; position then pairs the n-th op of each type. */
     @Test
     void pairingRules() {
