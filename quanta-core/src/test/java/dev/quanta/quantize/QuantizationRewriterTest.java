@@ -180,7 +180,7 @@ class QuantizationRewriterTest {
             }
             assertThat(reaches127).as("the largest weight of channel " + c + " maps to ±127").isTrue();
         }
-        // the tiny channel keeps its resolution: its scale is 200 times smaller than channel 1's
+        // the tiny channel keeps its resolution: its scale is over 100 times smaller than channel 1's
         assertThat(p.scales()[2]).isLessThan(p.scales()[1] / 100);
     }
 
