@@ -187,6 +187,18 @@ public final class LayerComparison {
         }
         int n = Math.min(samples, data.size());
         int sampleSize = reference.inputs().get(0).shape().sampleElementCount();
+        for (Model m : new Model[] {reference, candidate}) {
+            Tensor input = m.inputs().get(0);
+            if (input.shape().sampleElementCount() != data.sampleSize()) {
+                throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
+                        + " (" + data.sampleSize() + " values) but model '" + m.name() + "' takes input '"
+                        + input.name() + "' of shape " + input.shape() + " (" + input.shape().sampleElementCount()
+                        + " values per sample)");
+            }
+        }
+        if (n <= 0) {
+            throw new QuantaException(data.name() + ": no samples to compare");
+        }
         double[] signal = new double[pairs.size()];
         double[] noise = new double[pairs.size()];
         double[] maxAbs = new double[pairs.size()];
