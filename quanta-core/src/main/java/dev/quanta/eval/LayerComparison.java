@@ -172,8 +172,12 @@ public final class LayerComparison {
         }
         if (data.sampleSize() != refInput.shape().sampleElementCount()) {
             throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
-                    + " (" + data.sampleSize() + " values) but " + describe(reference) + " takes "
-                    + refInput.shape() + " (" + refInput.shape().sampleElementCount() + " values per sample)");
+                    + " (" + data.sampleSize() + " values) but " + describe(reference) + " takes input '"
+                    + refInput.name() + "' of shape " + refInput.shape() + " ("
+                    + refInput.shape().sampleElementCount() + " values per sample)");
+        }
+        if (data.size() == 0) {
+            throw new QuantaException(data.name() + ": no samples to compare");
         }
         List<Tensor[]> pairs = new ArrayList<>();
         List<Op> producers = new ArrayList<>();
@@ -186,19 +190,7 @@ public final class LayerComparison {
                     + "' have no tensors to pair by " + matching.name().toLowerCase(java.util.Locale.ROOT));
         }
         int n = Math.min(samples, data.size());
-        int sampleSize = reference.inputs().get(0).shape().sampleElementCount();
-        for (Model m : new Model[] {reference, candidate}) {
-            Tensor input = m.inputs().get(0);
-            if (input.shape().sampleElementCount() != data.sampleSize()) {
-                throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
-                        + " (" + data.sampleSize() + " values) but model '" + m.name() + "' takes input '"
-                        + input.name() + "' of shape " + input.shape() + " (" + input.shape().sampleElementCount()
-                        + " values per sample)");
-            }
-        }
-        if (n <= 0) {
-            throw new QuantaException(data.name() + ": no samples to compare");
-        }
+        int sampleSize = refInput.shape().sampleElementCount();
         double[] signal = new double[pairs.size()];
         double[] noise = new double[pairs.size()];
         double[] maxAbs = new double[pairs.size()];

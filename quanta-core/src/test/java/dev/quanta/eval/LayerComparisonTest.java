@@ -142,13 +142,14 @@ class LayerComparisonTest {
                 new OpAttributes.FullyConnected(Activation.NONE), x3, mb.constant("k", Shape.of(2, 3), new float[6])))
                 .build(ModelMetadata.inMemory());
         assertThatThrownBy(() -> LayerComparison.compare(reference(), three, data(), 3, 1))
-                .isInstanceOf(QuantaException.class).hasMessage("three: samples have shape [2] (2 values) but model "
-                        + "'three_inputs' takes input 'x' of shape " + Shape.batched(3) + " (3 values per sample)");
+                .isInstanceOf(QuantaException.class).hasMessage("model 'three_inputs': input " + Shape.batched(3)
+                        + " does not match model 'ref''s input " + Shape.batched(2));
         Dataset empty = Dataset.of("empty.npy", new int[] {2}, new float[0], null);
         assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), empty, 3, 1))
                 .isInstanceOf(QuantaException.class).hasMessage("empty.npy: no samples to compare");
         assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), data(), 0, 1))
-                .isInstanceOf(QuantaException.class).hasMessage("three: no samples to compare");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("LayerComparison samples must be at least 1, got 0");
     }
 
     /** AUTO takes names when the models share any; position then pairs the n-th op of each type. */

@@ -242,7 +242,7 @@ class ModelComparisonTest {
                 .hasMessage("model 'five': input (None, 5) does not match model 'tiny''s input (None, 4)");
         assertThatThrownBy(() -> LayerComparison.compare(five, five, data(4, 1f, 1),
                 LayerComparison.Options.defaults())).isInstanceOf(QuantaException.class)
-                .hasMessage("data: samples have shape [4] (4 values) but model 'five' takes (None, 5) (5 values per "
-                        + "sample)");
+                .hasMessage("data: samples have shape [4] (4 values) but model 'five' takes input 'input' of shape "
+                        + "(None, 5) (5 values per sample)");
     }
 }
