@@ -60,11 +60,11 @@ public final class IdxReader {
             int rows = Math.min(n, limit);
             int[] sampleShape = x.dims().length == 1 ? new int[] {1} : Arrays.copyOfRange(x.dims(), 1, x.dims().length);
             checkSize(xs, x, rows == n);
+            DataIo.requireMemory(images, "", rows, sampleShape);
             int[] y = null;
             if (labels != null) {
                 y = readLabels(labels, n, rows, images);
             }
-            DataIo.requireMemory(images, "", rows, sampleShape);
             float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
             xs.readFloats(ElementType.idx(x.type()), values, 0, values.length,
                     found -> truncated(xs, x, found));

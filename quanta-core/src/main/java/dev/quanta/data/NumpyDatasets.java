@@ -103,13 +103,13 @@ public final class NumpyDatasets {
             int n = xs0[0];
             int rows = Math.min(n, limit);
             int[] sampleShape = xs0.length == 1 ? new int[] {1} : Arrays.copyOfRange(xs0, 1, xs0.length);
+            DataIo.requireMemory(file, xs.stream.where(), rows, sampleShape);
             Labels y = null;
             if (yFile != null) {
                 try (Source ys = open(yFile, yZip, yk)) {
                     y = readLabels(ys.stream, labelFormat, n, rows, xName);
                 }
             }
-            DataIo.requireMemory(file, xs.stream.where(), rows, sampleShape);
             float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
             xs.stream.readFloats(x.type(), values, 0, values.length, found -> NpyReader.truncated(xs.stream, x, found));
             if (rows == n) {
