@@ -63,8 +63,14 @@ public final class Datasets {
                 throw QuantaException.inFile(spec.data(), "image size must be [height, width] or [height, width, channels], found "
                         + Shapes.format(s));
             }
-            h = s[0];
-            w = s[1];
+            for (int d : s) {
+                if (d <= 0 && d != -1) {
+                    throw QuantaException.inFile(spec.data(), "image size " + Shapes.format(s)
+                            + " must have positive dimensions (or -1: the first image's)");
+                }
+            }
+            h = Math.max(0, s[0]);
+            w = Math.max(0, s[1]);
             if (s.length == 3) {
                 if (s[2] != 1 && s[2] != 3) {
                     throw QuantaException.inFile(spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);

@@ -17,8 +17,9 @@ import java.util.Arrays;
  *
  * <p>Files are read as a stream and only the samples kept are decoded. Before anything is allocated, the header is
  * checked against the file: a raw file must be exactly as long as the header declares; a gzip file must be able to
- * inflate to it (at most 1032 bytes per compressed byte) and, when the whole file is read, agree with its trailer's
- * length (mod 2^32); and the samples must fit in the heap (see {@link DataIo#requireMemory}).
+ * inflate to it (at most 1032 bytes per compressed byte); and the samples must fit in the heap (see {@link
+ * DataIo#requireMemory}). When the whole file is read, a gzip trailer whose length (mod 2^32) disagrees with the
+ * header makes the file be inflated once without storing it, to report what is wrong before allocating.
  */
 public final class IdxReader {
     private IdxReader() {}
@@ -59,8 +60,11 @@ public final class IdxReader {
             int n = x.count();
             int rows = Math.min(n, limit);
             int[] sampleShape = x.dims().length == 1 ? new int[] {1} : Arrays.copyOfRange(x.dims(), 1, x.dims().length);
-            checkSize(xs, x, rows == n);
+            checkSize(xs, x);
             DataIo.requireMemory(images, "", rows, sampleShape);
+            if (rows == n) {
+                checkTrailer(xs, x);
+            }
             int[] y = null;
             if (labels != null) {
                 y = readLabels(labels, n, rows, images);
@@ -102,9 +106,12 @@ public final class IdxReader {
                         + images.getFileName() + " has " + expected + " samples");
             }
             int n = Math.min(rows, y.count());
-            checkSize(ys, y, n == y.count());
+            checkSize(ys, y);
             if (images == null) {
                 DataIo.requireHeap(labels, "", 4L * n, DataIo.count(n) + " labels", "");
+            }
+            if (n == y.count()) {
+                checkTrailer(ys, y);
             }
             int[] out = new int[n];
             ys.readValues(ElementType.idx(y.type()), n, (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i,
@@ -153,11 +160,10 @@ public final class IdxReader {
     }
 
     /**
-     * Checks the declared size against the file before reading: a raw file's exact length; a gzip file's bound on
-     * what it can inflate to and, when {@code whole}, its trailer (a mismatch is settled by inflating the file once
-     * without storing it, which reports truncation or trailing data as reading would).
+     * Checks the declared size against the file before reading: a raw file's exact length, or the most a gzip file
+     * can inflate to.
      */
-    private static void checkSize(DataStream s, Header h, boolean whole) {
+    private static void checkSize(DataStream s, Header h) {
         Path file = s.file();
         long expected = h.dataBytes();
         if (s.length() >= 0) {
@@ -171,23 +177,38 @@ public final class IdxReader {
             }
             return;
         }
-        long total = expected > Long.MAX_VALUE - h.dataOffset() ? Long.MAX_VALUE : expected + h.dataOffset();
-        if (total > s.maxLength()) {
+        if (total(h) > s.maxLength()) {
             throw QuantaException.inFile(file, h.describe(expected) + ", but a gzip file of "
                     + DataIo.count(s.compressedSize()) + " bytes inflates to at most " + DataIo.count(s.maxLength())
                     + " bytes");
         }
-        if (whole && s.gzipTrailerSize() >= 0 && (total & 0xFFFFFFFFL) != s.gzipTrailerSize()) {
-            try (DataStream again = DataStream.open(file, "IDX")) {
-                long found = again.skip(total + 1) - h.dataOffset();
-                if (found < expected) {
-                    throw truncated(again, h, found);
-                }
-                if (found > expected) {
-                    throw trailing(again, h);
-                }
+    }
+
+    /**
+     * Before a whole gzip file is read: when its trailer's length (mod 2^32) disagrees with the header, inflates it
+     * once without storing anything, which reports truncation, trailing data or a corrupt trailer as reading would
+     * (and accepts files of several gzip members, whose last trailer covers only the last member).
+     */
+    private static void checkTrailer(DataStream s, Header h) {
+        long total = total(h);
+        if (!s.gzip() || s.gzipTrailerSize() < 0 || (total & 0xFFFFFFFFL) == s.gzipTrailerSize()) {
+            return;
+        }
+        try (DataStream again = DataStream.open(s.file(), "IDX")) {
+            long found = again.skip(total + 1) - h.dataOffset();
+            if (found < h.dataBytes()) {
+                throw truncated(again, h, found);
+            }
+            if (found > h.dataBytes()) {
+                throw trailing(again, h);
             }
         }
+    }
+
+    /** Header plus data bytes (saturated). */
+    private static long total(Header h) {
+        long expected = h.dataBytes();
+        return expected > Long.MAX_VALUE - h.dataOffset() ? Long.MAX_VALUE : expected + h.dataOffset();
     }
 
     private static QuantaException truncated(DataStream s, Header h, long found) {

@@ -1,7 +1,6 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
@@ -157,13 +156,12 @@ public final class RawSampleFolder {
         int count = 0;
         int classes = 0;
         int classesLine = 0;
-        try (Reader r = new BufferedReader(new InputStreamReader(Files.newInputStream(csv), StandardCharsets.UTF_8),
-                1 << 16)) {
+        try (LineReader r = new LineReader(new InputStreamReader(Files.newInputStream(csv), StandardCharsets.UTF_8))) {
             StringBuilder sb = new StringBuilder();
             int lineNo = 0;
             boolean more = true;
             while (more && count < limit) {
-                more = readLine(r, sb, csv, lineNo + 1);
+                more = r.readLine(sb, csv, lineNo + 1);
                 lineNo++;
                 String line = sb.toString();
                 if (lineNo == 1 && line.startsWith("\uFEFF")) {
@@ -193,32 +191,60 @@ public final class RawSampleFolder {
         return count;
     }
 
-    /**
-     * Reads one line (without its terminator: {@code \n}, {@code \r\n} or {@code \r}) into {@code sb}; false at the
-     * end of the file.
-     */
-    private static boolean readLine(Reader r, StringBuilder sb, Path csv, int lineNo) throws IOException {
-        sb.setLength(0);
-        while (true) {
-            int c = r.read();
-            if (c < 0) {
-                return false;
-            }
-            if (c == '\n') {
-                return true;
-            }
-            if (c == '\r') {
-                r.mark(1);
-                if (r.read() != '\n') {
-                    r.reset();
+    /** Reads lines of at most {@link #MAX_LINE} characters, ended by {@code \n}, {@code \r\n} or {@code \r}. */
+    private static final class LineReader implements AutoCloseable {
+        private final Reader in;
+        private final char[] buf = new char[1 << 16];
+        private int pos;
+        private int len;
+        private boolean afterCr;
+
+        LineReader(Reader in) {
+            this.in = in;
+        }
+
+        private int read() throws IOException {
+            if (pos == len) {
+                len = Math.max(0, in.read(buf, 0, buf.length));
+                pos = 0;
+                if (len == 0) {
+                    return -1;
                 }
-                return true;
             }
-            if (sb.length() == MAX_LINE) {
-                throw QuantaException.inFile(csv, "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE)
-                        + " characters; expected 'file.bin,count,class' lines");
+            return buf[pos++];
+        }
+
+        /** Reads one line (without its terminator) into {@code sb}; false at the end of the file. */
+        boolean readLine(StringBuilder sb, Path csv, int lineNo) throws IOException {
+            sb.setLength(0);
+            int c = read();
+            if (afterCr && c == '\n') {
+                c = read();
             }
-            sb.append((char) c);
+            afterCr = false;
+            while (true) {
+                if (c < 0) {
+                    return false;
+                }
+                if (c == '\n') {
+                    return true;
+                }
+                if (c == '\r') {
+                    afterCr = true;
+                    return true;
+                }
+                if (sb.length() == MAX_LINE) {
+                    throw QuantaException.inFile(csv, "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE)
+                            + " characters; expected 'file.bin,count,class' lines");
+                }
+                sb.append((char) c);
+                c = read();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 
