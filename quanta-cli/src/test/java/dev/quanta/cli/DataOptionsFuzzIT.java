@@ -49,9 +49,12 @@ import org.junit.jupiter.api.io.TempDir;
  * files and option values (issue 8): every case must end with exit code 2 and exactly one line on standard error
  * ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in a child JVM limited to {@value #HEAP} of heap.
  *
- * <p>Cases are drawn from a seeded generator ({@code -Dquanta.fuzz.seed=N} replays another draw; the seed is printed)
- * and run two at a time. To add a case, call {@link Cases#add(String, String...)} in {@link #cases} with a kind (for
- * the per-kind count) and the command line; every added case is expected to be refused with exit code 2 and one line.
+ * <p>Cases are drawn from a seeded generator ({@code -Dquanta.fuzz.seed=N} replays another draw; the seed is
+ * printed; {@code -Dquanta.fuzz.verbose=true} prints every case and its answer) and run two at a time. A refusal that
+ * was only too slow (the machine may be busy) runs again alone, up to twice. To add a case, call {@link
+ * Cases#add(String, String...)} in {@link #cases} with a kind (for the per-kind count) and the command line; every
+ * added case is expected to be refused with exit code 2 and one line.
+ * A few cases must instead be accepted ({@link Cases#accept}): a {@code --limit}ed load of the same huge files.
  */
 class DataOptionsFuzzIT {
     private static final String HEAP = "256m";
@@ -61,37 +64,51 @@ class DataOptionsFuzzIT {
     @TempDir
     Path tmp;
 
-    /** The cases: kind (for the counts) and command line. */
+    /** The cases: kind (for the counts), command line, and whether it must be refused (else accepted). */
     static final class Cases {
         final List<String> kinds = new ArrayList<>();
         final List<List<String>> args = new ArrayList<>();
+        final List<Boolean> refuse = new ArrayList<>();
 
         /** Adds a case that must be refused: exit code 2 and exactly one line on standard error. */
         void add(String kind, String... commandLine) {
             kinds.add(kind);
             args.add(List.of(commandLine));
+            refuse.add(true);
+        }
+
+        /** Adds a case that must succeed (exit code 0), as quickly and in the same heap. */
+        void accept(String kind, String... commandLine) {
+            kinds.add(kind);
+            args.add(List.of(commandLine));
+            refuse.add(false);
         }
     }
 
     /** The outcome of one child run. */
-    private record Run(int index, String kind, List<String> args, int exit, String err, long millis) {
+    private record Run(int index, String kind, List<String> args, boolean refuse, int exit, String err,
+            long millis) {
         List<String> errLines() {
             return err.lines().filter(l -> !l.isBlank()).toList();
         }
 
-        /** Exit code 2 and one {@code quanta: } line on standard error. */
-        boolean refused() {
+        /** As expected: exit code 2 and one {@code quanta: } line on standard error, or exit code 0. */
+        boolean answered() {
+            if (!refuse) {
+                return exit == 0;
+            }
             List<String> lines = errLines();
             return exit == 2 && lines.size() == 1 && lines.get(0).startsWith("quanta: ");
         }
 
         boolean ok() {
-            return refused() && millis <= LIMIT_MILLIS;
+            return answered() && millis <= LIMIT_MILLIS;
         }
 
         @Override
         public String toString() {
-            return "#" + index + " [" + kind + "] quanta " + String.join(" ", args) + "\n    exit " + exit + " in "
+            return "#" + index + " [" + kind + "] " + (refuse ? "" : "(to accept) ") + "quanta "
+                    + String.join(" ", args) + "\n    exit " + exit + " in "
                     + millis + " ms, stderr: " + err.strip().replace("\n", "\n    ");
         }
     }
@@ -104,8 +121,9 @@ class DataOptionsFuzzIT {
         // the machine may be busy: a refusal that was only too slow runs again, alone, up to twice
         int retried = 0;
         for (int i = 0; i < runs.size(); i++) {
-            for (int attempt = 0; attempt < 2 && runs.get(i).refused() && !runs.get(i).ok(); attempt++) {
-                runs.set(i, run(i, runs.get(i).kind(), runs.get(i).args()));
+            for (int attempt = 0; attempt < 2 && runs.get(i).answered() && !runs.get(i).ok(); attempt++) {
+                Run r = runs.get(i);
+                runs.set(i, run(i, r.kind(), r.args(), r.refuse()));
                 retried++;
             }
         }
@@ -125,6 +143,9 @@ class DataOptionsFuzzIT {
                 + millis[millis.length - 1] + " ms (limit " + LIMIT_MILLIS + " ms; " + retried
                 + " reruns of slow refusals)\n");
         counts.forEach((k, n) -> report.append(String.format("  %-28s %3d%n", k, n)));
+        if (Boolean.getBoolean("quanta.fuzz.verbose")) {
+            runs.forEach(r -> report.append(r).append('\n'));
+        }
         System.out.print(report);
         assertThat(failed).as("cases not refused with exit 2 and one line within %d ms:\n%s", LIMIT_MILLIS,
                 String.join("\n", failed.stream().map(Run::toString).toList())).isEmpty();
@@ -178,10 +199,11 @@ class DataOptionsFuzzIT {
         // IDX files
         byte[] good = Files.readAllBytes(images);
         int cut = 16 + rnd.nextInt(good.length - 17);
-        all(c, "idx truncated", write("cut-images-idx3-ubyte", Arrays.copyOf(good, cut)));
+        any(c, rnd, "idx truncated", write("cut-images-idx3-ubyte", Arrays.copyOf(good, cut)));
         byte[] gz = gzip(good);
-        all(c, "idx truncated", write("cut-images-idx3-ubyte.gz", Arrays.copyOf(gz, 10 + rnd.nextInt(gz.length - 18))));
-        all(c, "idx truncated", write("short-header-idx3-ubyte", Arrays.copyOf(good, 4 + rnd.nextInt(12))));
+        any(c, rnd, "idx truncated", write("cut-images-idx3-ubyte.gz",
+                Arrays.copyOf(gz, 10 + rnd.nextInt(gz.length - 18))));
+        any(c, rnd, "idx truncated", write("short-header-idx3-ubyte", Arrays.copyOf(good, 4 + rnd.nextInt(12))));
         all(c, "idx trailing data", write("long-images-idx3-ubyte", good, new byte[1 + rnd.nextInt(100)]));
         int claimed = 1_000_000 + rnd.nextInt(Integer.MAX_VALUE - 1_000_000);
         all(c, "idx huge claimed count", write("claims-images-idx3-ubyte", idxHeader(0x08, claimed, 28, 28),
@@ -196,32 +218,33 @@ class DataOptionsFuzzIT {
         all(c, "idx gzip bomb", HostileFiles.gzipZeros(tmp.resolve("bomb-images-idx3-ubyte.gz"),
                 idxHeader(0x08, Integer.MAX_VALUE, 28, 28), (256L + rnd.nextInt(768)) << 20));
         int bombSamples = 100_000 + rnd.nextInt(400_000);
+        HostileFiles.gzipZeros(tmp.resolve("big-labels-idx1-ubyte.gz"), idxHeader(0x08, bombSamples), bombSamples);
         all(c, "idx gzip bomb", HostileFiles.gzipZeros(tmp.resolve("big-images-idx3-ubyte.gz"),
                 idxHeader(0x08, bombSamples, 28, 28), (long) bombSamples * 784));
-        all(c, "idx bad bytes", write("magic-images-idx3-ubyte", new byte[] {0x12, 0x34, 8, 3}, random(rnd, 60)));
+        any(c, rnd, "idx bad bytes", write("magic-images-idx3-ubyte", new byte[] {0x12, 0x34, 8, 3}, random(rnd, 60)));
         byte[] flipped = gz.clone();
         for (int i = 0; i < 8; i++) {
             flipped[12 + rnd.nextInt(flipped.length - 20)] ^= (byte) (1 + rnd.nextInt(255));
         }
-        all(c, "idx bad bytes", write("flipped-images-idx3-ubyte.gz", flipped));
-        all(c, "idx bad bytes", write("empty-images-idx3-ubyte", new byte[0]));
+        any(c, rnd, "idx bad bytes", write("flipped-images-idx3-ubyte.gz", flipped));
+        any(c, rnd, "idx bad bytes", write("empty-images-idx3-ubyte", new byte[0]));
 
         // .npy / .npz files
         byte[] x = concat(npyHeader("|u1", "(" + n + ", 28, 28)"), random(rnd, n * 784));
         Path npy = write("x.npy", x);
-        all(c, "npy truncated", write("cut.npy", Arrays.copyOf(x, 20 + rnd.nextInt(x.length - 21))));
+        any(c, rnd, "npy truncated", write("cut.npy", Arrays.copyOf(x, 20 + rnd.nextInt(x.length - 21))));
         all(c, "npy huge claimed shape", write("claims.npy", npyHeader("<f4", "(" + claimed + ", 28, 28)"),
                 random(rnd, 100)));
         all(c, "npy huge claimed shape", write("dims.npy", npyHeader("<f8",
                 "(2147483647, 2147483647, 2147483647)"), random(rnd, 100)));
         byte[] hugeHeader = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f};
-        all(c, "npy bad header", write("header-length.npy", hugeHeader, random(rnd, 100)));
-        all(c, "npy bad header", write("nested.npy", HostileFiles.concat(npyRaw("{'descr': '<f4', 'fortran_order': "
-                + "False, 'shape': " + "(".repeat(3000) + ")".repeat(3000) + "}"))));
-        all(c, "npy bad header", write("object.npy", npyHeader("|O", "(" + n + ", 784)"), random(rnd, n * 8)));
-        all(c, "npy bad header", write("fortran.npy", npyRaw("{'descr': '|u1', 'fortran_order': True, 'shape': ("
+        any(c, rnd, "npy bad header", write("header-length.npy", hugeHeader, random(rnd, 100)));
+        any(c, rnd, "npy bad header", write("nested.npy", npyRaw("{'descr': '<f4', 'fortran_order': False, "
+                + "'shape': " + "(".repeat(3000) + ")".repeat(3000) + "}")));
+        any(c, rnd, "npy bad header", write("object.npy", npyHeader("|O", "(" + n + ", 784)"), random(rnd, n * 8)));
+        any(c, rnd, "npy bad header", write("fortran.npy", npyRaw("{'descr': '|u1', 'fortran_order': True, 'shape': ("
                 + n + ", 28, 28), }"), random(rnd, n * 784)));
-        all(c, "npy bad header", write("negative.npy", npyHeader("|u1", "(-20, 28, 28)"), random(rnd, n * 784)));
+        any(c, rnd, "npy bad header", write("negative.npy", npyHeader("|u1", "(-20, 28, 28)"), random(rnd, n * 784)));
         all(c, "npz huge claimed shape", HostileFiles.zip(tmp.resolve("claims.npz"), ZipItem.stored("x.npy",
                 concat(npyHeader("|u1", "(" + claimed + ", 28, 28)"), random(rnd, 784)))));
         HostileFiles.Deflated small = HostileFiles.deflate(npyHeader("|u1", "(2500000, 28, 28)"), 0, 1000,
@@ -237,12 +260,16 @@ class DataOptionsFuzzIT {
                         2_500_000L * 784, new byte[0])),
                 ZipItem.deflated("y.npy", HostileFiles.deflate(npyHeader("|u1", "(2500000,)"), 0, 2_500_000,
                         new byte[0]))));
+        for (String limit : new String[] {"1", String.valueOf(1 + rnd.nextInt(50))}) {
+            accepted(c, "accepted: --limit on big data", tmp.resolve("big.npz"), "--limit", limit);
+            accepted(c, "accepted: --limit on big data", tmp.resolve("big-images-idx3-ubyte.gz"), "--limit", limit);
+        }
         byte[] npz = Files.readAllBytes(HostileFiles.zip(tmp.resolve("good.npz"), ZipItem.stored("x.npy", x),
                 ZipItem.stored("y.npy", concat(npyHeader("|u1", "(" + n + ",)"), digits(rnd, n)))));
-        all(c, "npz truncated", write("cut.npz", Arrays.copyOf(npz, 30 + rnd.nextInt(npz.length - 60))));
-        all(c, "npz keys", tmp.resolve("good.npz"), "--x-key", "nope");
-        all(c, "npz keys", tmp.resolve("good.npz"), "--y-key", "x");
-        all(c, "npz keys", HostileFiles.zip(tmp.resolve("empty.npz"), ZipItem.stored("readme.txt", new byte[3])));
+        any(c, rnd, "npz truncated", write("cut.npz", Arrays.copyOf(npz, 30 + rnd.nextInt(npz.length - 60))));
+        any(c, rnd, "npz keys", tmp.resolve("good.npz"), "--x-key", "nope");
+        any(c, rnd, "npz keys", tmp.resolve("good.npz"), "--y-key", "x");
+        any(c, rnd, "npz keys", HostileFiles.zip(tmp.resolve("empty.npz"), ZipItem.stored("readme.txt", new byte[3])));
 
         // labels that do not fit the data or the model
         int wrong = n + (rnd.nextBoolean() ? 1 : -1) * (1 + rnd.nextInt(5));
@@ -259,17 +286,17 @@ class DataOptionsFuzzIT {
         outOfRange[rnd.nextInt(n)] = (byte) (10 + rnd.nextInt(200));
         evaluate(c, "labels out of range", images, "--labels", write("range-labels-idx1-ubyte", idxHeader(0x08, n),
                 outOfRange).toString());
-        all(c, "labels bad values", images, "--labels", write("float-labels-idx1-ubyte", idxHeader(0x0D, n),
+        any(c, rnd, "labels bad values", images, "--labels", write("float-labels-idx1-ubyte", idxHeader(0x0D, n),
                 floats(n, 1.5f)).toString());
 
         // raw sample folders and their CSV
         evaluate(c, "csv class count", raw, "--sample-type", "uint8", "--labels",
                 write("raw/count.csv", csvLines(n, rnd.nextBoolean() ? Integer.MAX_VALUE : 11)).toString());
-        all(c, "csv hostile", raw, "--sample-type", "uint8", "--labels",
+        any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels",
                 write("raw/missing.csv", "nope.bin,10,1\n").toString());
-        all(c, "csv hostile", raw, "--sample-type", "uint8", "--labels",
+        any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels",
                 write("raw/long.csv", "a" + "x".repeat(70_000) + ".bin,10,1\n").toString());
-        all(c, "csv hostile", raw, "--sample-type", "uint8", "--labels",
+        any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels",
                 write("raw/fields.csv", "s0.bin,10,1,2\n").toString());
         int lines = 300_000 + rnd.nextInt(200_000);
         all(c, "csv huge claimed count", raw, "--sample-type", "float32", "--labels",
@@ -279,17 +306,19 @@ class DataOptionsFuzzIT {
         all(c, "raw sample size", raw, "--sample-type", "float32");
 
         // image folders
-        all(c, "image hostile", pngFolder("png-bomb", pngHeader(100_000, 100_000)));
-        all(c, "image hostile", pngFolder("png-not", "not an image at all".getBytes(StandardCharsets.US_ASCII)));
+        Path pngBomb = pngFolder("png-bomb", pngHeader(100_000, 100_000));
+        all(c, "image hostile", pngBomb);
+        all(c, "image hostile", pngBomb, "--sample-shape", "-1,-1");
+        any(c, rnd, "image hostile", pngFolder("png-not", "not an image at all".getBytes(StandardCharsets.US_ASCII)));
         byte[] png = Files.readAllBytes(imageFolder.resolve("c0/0.png"));
-        all(c, "image hostile", pngFolder("png-cut", Arrays.copyOf(png, 40 + rnd.nextInt(png.length - 50))));
+        any(c, rnd, "image hostile", pngFolder("png-cut", Arrays.copyOf(png, 40 + rnd.nextInt(png.length - 50))));
         evaluate(c, "image class folders", imageFolder("eleven", 11, rnd), "--grayscale");
 
         // paths that are not data
-        all(c, "path", tmp.resolve("missing-images-idx3-ubyte.gz"));
-        all(c, "path", write("empty.csv", new byte[0]));
+        any(c, rnd, "path", tmp.resolve("missing-images-idx3-ubyte.gz"));
+        any(c, rnd, "path", write("empty.csv", new byte[0]));
         Files.createDirectories(tmp.resolve("nothing"));
-        all(c, "path", tmp.resolve("nothing"));
+        any(c, rnd, "path", tmp.resolve("nothing"));
 
         // models: finding 9 (a .keras whose config.json inflates to 1.5 GB) and finding 8 (a bad training loss)
         Path hugeKeras = HostileFiles.zip(tmp.resolve("huge.keras"), ZipItem.deflated("config.json",
@@ -323,6 +352,15 @@ class DataOptionsFuzzIT {
         }
     }
 
+    /** Adds a case to each command that must succeed (exit code 0). */
+    private void accepted(Cases c, String kind, Path data, String... options) {
+        c.accept(kind, with(List.of("evaluate", model.toString(), "--data", data.toString()), options));
+        c.accept(kind, with(List.of("quantize", model.toString(), "-o", tmp.resolve("accepted-" + c.kinds.size()
+                + ".tflite").toString(), "--calibration", data.toString()), options));
+        c.accept(kind, with(List.of("compare", model.toString(), model.toString(), "--data", data.toString()),
+                options));
+    }
+
     /** Adds the case to evaluate only (labels matter to evaluate alone). */
     private void evaluate(Cases c, String kind, Path data, String... options) {
         c.add(kind, with(List.of("evaluate", model.toString(), "--data", data.toString()), options));
@@ -342,7 +380,8 @@ class DataOptionsFuzzIT {
             List<Future<Run>> futures = new ArrayList<>();
             for (int i = 0; i < cases.args.size(); i++) {
                 int index = i;
-                futures.add(pool.submit(() -> run(index, cases.kinds.get(index), cases.args.get(index))));
+                futures.add(pool.submit(() -> run(index, cases.kinds.get(index), cases.args.get(index),
+                        cases.refuse.get(index))));
             }
             List<Run> runs = new ArrayList<>();
             for (Future<Run> f : futures) {
@@ -355,7 +394,8 @@ class DataOptionsFuzzIT {
     }
 
     /** Runs the CLI in a child JVM with a small heap, as a user would. */
-    private Run run(int index, String kind, List<String> args) throws IOException, InterruptedException {
+    private Run run(int index, String kind, List<String> args, boolean refuse) throws IOException,
+            InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx" + HEAP, "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
@@ -371,7 +411,7 @@ class DataOptionsFuzzIT {
         if (!done) {
             p.destroyForcibly().waitFor();
         }
-        return new Run(index, kind, args, done ? p.exitValue() : -1, Files.readString(err), millis);
+        return new Run(index, kind, args, refuse, done ? p.exitValue() : -1, Files.readString(err), millis);
     }
 
     // ---- files --------------------------------------------------------------------------------------------------

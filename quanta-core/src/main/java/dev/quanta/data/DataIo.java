@@ -1,9 +1,7 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -35,17 +33,6 @@ final class DataIo {
         }
         if (!Files.isDirectory(dir)) {
             throw QuantaException.inFile(dir, "is a file; expected the " + what + " directory");
-        }
-    }
-
-    static byte[] readAll(Path file, String what) {
-        requireFile(file, what);
-        try {
-            return Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw QuantaException.inFile(file, what + " file not found", e);
-        } catch (IOException | OutOfMemoryError e) {
-            throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
         }
     }
 

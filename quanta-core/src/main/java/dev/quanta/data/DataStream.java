@@ -254,7 +254,8 @@ final class DataStream implements Closeable {
     }
 
     private static int chunkBytes(ElementType t, long count) {
-        return (int) Math.max(t.size(), Math.min(BUFFER / t.size() * t.size(), Shapes.saturatedMultiply(count, t.size())));
+        long wanted = Shapes.saturatedMultiply(count, t.size());
+        return (int) Math.max(t.size(), Math.min(BUFFER / t.size() * t.size(), wanted));
     }
 
     /** Skips up to {@code n} bytes; fewer only at the end of the data. Returns the number skipped. */

@@ -130,15 +130,17 @@ public final class IdxReader {
         byte[] head = new byte[4];
         int got = s.read(head, 0, 4);
         if (got < 4) {
-            throw QuantaException.inFile(file, "truncated: " + got + " bytes" + gz + ", an IDX header needs at least 4");
+            throw QuantaException.inFile(file, "truncated: " + got + " bytes" + gz
+                    + ", an IDX header needs at least 4");
         }
         int magic = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN).getInt(0);
         int ndims = head[3] & 0xFF;
         SampleType type = typeOf(head[2] & 0xFF);
         if (head[0] != 0 || head[1] != 0 || type == null || ndims == 0) {
             throw QuantaException.inFile(file, String.format(
-                    "bad magic 0x%08X at offset 0: expected an IDX header 0x0000TTNN (TT = type 08/09/0B/0C/0D/0E, NN = "
-                            + "number of dimensions), e.g. 0x00000803 for images or 0x00000801 for labels", magic));
+                    "bad magic 0x%08X at offset 0: expected an IDX header 0x0000TTNN (TT = type 08/09/0B/0C/0D/0E, "
+                            + "NN = number of dimensions), e.g. 0x00000803 for images or 0x00000801 for labels",
+                    magic));
         }
         int header = 4 + 4 * ndims;
         byte[] dimBytes = new byte[4 * ndims];

@@ -154,7 +154,7 @@ public final class ImageFolder {
         try {
             BufferedImage img = reader.read(0);
             if (img == null) {
-                throw QuantaException.inFile(f, "not a readable image (no javax.imageio reader recognises its content)");
+                throw QuantaException.inFile(f, "not a readable image (no javax.imageio reader decodes it)");
             }
             return img;
         } catch (IOException | RuntimeException e) {

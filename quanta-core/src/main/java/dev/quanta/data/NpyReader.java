@@ -192,7 +192,8 @@ public final class NpyReader {
             throw QuantaException.inFile(file, where + "truncated: " + h.describe() + ", found " + found);
         }
         if (found > expected) {
-            throw QuantaException.inFile(file, where + h.describe() + ", but " + found + " bytes follow (trailing data)");
+            throw QuantaException.inFile(file, where + h.describe() + ", but " + found
+                    + " bytes follow (trailing data)");
         }
         return h;
     }
@@ -205,7 +206,8 @@ public final class NpyReader {
     /** Fails when bytes follow the data (an archive entry longer than it declared). */
     static void requireEnd(DataStream s, Header h) {
         if (!s.atEnd()) {
-            throw QuantaException.inFile(s.file(), s.where() + h.describe() + ", but more bytes follow (trailing data)");
+            throw QuantaException.inFile(s.file(), s.where() + h.describe()
+                    + ", but more bytes follow (trailing data)");
         }
     }
 

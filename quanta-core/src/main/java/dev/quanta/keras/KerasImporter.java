@@ -289,7 +289,8 @@ public final class KerasImporter {
                     + " bytes)");
         }
         long deflateBound = 1032 * Math.max(0, entry.getCompressedSize());
-        if (entry.getMethod() == ZipEntry.DEFLATED && entry.getCompressedSize() >= 0 && entry.getSize() > deflateBound) {
+        boolean deflated = entry.getMethod() == ZipEntry.DEFLATED && entry.getCompressedSize() >= 0;
+        if (deflated && entry.getSize() > deflateBound) {
             throw QuantaException.inFile(file, entry.getName() + " in the archive declares " + entry.getSize()
                     + " bytes, more than its " + entry.getCompressedSize() + " deflated bytes can hold (at most "
                     + deflateBound + ")");

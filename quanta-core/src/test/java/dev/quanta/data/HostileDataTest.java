@@ -171,7 +171,8 @@ class HostileDataTest {
         Path shortGz = TestFiles.write(tmp.resolve("short.gz"), TestFiles.gzip(concat(idxHeader(0x08, 1000, 28, 28),
                 noise)));
         assertThat(refusal(() -> IdxReader.load(shortGz, null, null))).hasMessage(shortGz + ": truncated: header "
-                + "declares 1000x28x28 uint8 = 784000 data bytes from offset 16, found 7840 (after gzip decompression)");
+                + "declares 1000x28x28 uint8 = 784000 data bytes from offset 16, found 7840 (after gzip "
+                + "decompression)");
         // two gzip members (as `cat a.gz b.gz` makes): the last trailer covers only the second member, yet it loads
         byte[] header = idxHeader(0x08, 2, 2);
         Path twoMembers = TestFiles.write(tmp.resolve("two.gz"),
