@@ -311,7 +311,8 @@ class DataOptionsFuzzIT {
         all(c, "image hostile", pngBomb, "--sample-shape", "-1,-1");
         any(c, rnd, "image hostile", pngFolder("png-not", "not an image at all".getBytes(StandardCharsets.US_ASCII)));
         byte[] png = Files.readAllBytes(imageFolder.resolve("c0/0.png"));
-        any(c, rnd, "image hostile", pngFolder("png-cut", Arrays.copyOf(png, 40 + rnd.nextInt(png.length - 50))));
+        any(c, rnd, "image hostile", pngFolder("png-cut",
+                Arrays.copyOf(png, 40 + rnd.nextInt((png.length - 40) / 2))));
         evaluate(c, "image class folders", imageFolder("eleven", 11, rnd), "--grayscale");
 
         // paths that are not data
