@@ -34,6 +34,15 @@ public final class QuantaCommand implements Runnable {
     /** Builds the command line with Quanta's error handling. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new QuantaCommand());
+        cl.setParameterExceptionHandler((ex, args) -> {
+            // one line, like every other refusal: the problem and where to find the options
+            CommandLine c = ex.getCommandLine();
+            PrintWriter err = c.getErr();
+            String msg = String.valueOf(ex.getMessage()).replaceAll("\\s+", " ").trim();
+            err.println("quanta: " + msg + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
+            err.flush();
+            return EXIT_BAD_INPUT;
+        });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             boolean verboseFlag = parseResult.hasMatchedOption("--verbose")
                     || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));

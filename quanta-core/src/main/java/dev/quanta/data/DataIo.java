@@ -1,17 +1,10 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
-import java.io.ByteArrayInputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.IntToDoubleFunction;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.ZipException;
+import java.util.Locale;
 
 /** Shared file reading, label conversion and dataset assembly for the loaders. */
 final class DataIo {
@@ -43,86 +36,155 @@ final class DataIo {
         }
     }
 
-    static byte[] readAll(Path file, String what) {
-        requireFile(file, what);
-        try {
-            return Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw QuantaException.inFile(file, what + " file not found", e);
-        } catch (IOException | OutOfMemoryError e) {
-            throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
+    /** The most float values one dataset holds: they are stored in one {@code float[]}. */
+    static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+
+    /**
+     * Refuses, before anything is allocated, to load {@code samples} samples of {@code sampleShape} when their float32
+     * values (plus one int label each) would not fit in one array or in the heap available: {@link Runtime#maxMemory()}
+     * minus what is in use, less a reserve of an eighth for the work that follows (batches, the interpreter).
+     *
+     * @throws QuantaException e.g. {@code "<file>: 2,500,000 samples of 28x28 need 7.3 GiB as float32, more than the
+     *     5.2 GiB of heap available; pass --limit N (or the API's DatasetSpec limit)"}
+     */
+    static void requireMemory(Path file, String where, long samples, int[] sampleShape) {
+        requireMemory(file, where, samples, sampleShape, 0);
+    }
+
+    /** Same, with {@code extraBytes} more needed while loading (e.g. one decoded image). */
+    static void requireMemory(Path file, String where, long samples, int[] sampleShape, long extraBytes) {
+        long per = Shapes.saturatedProduct(sampleShape);
+        String of = count(samples) + " samples of " + Shapes.format(sampleShape);
+        if (per > MAX_VALUES) {
+            throw QuantaException.inFile(file, where + "one sample of " + Shapes.format(sampleShape) + " has "
+                    + count(per) + " values, more than the " + count(MAX_VALUES) + " a dataset holds");
         }
+        long values = Shapes.saturatedMultiply(samples, per);
+        if (values > MAX_VALUES) {
+            throw QuantaException.inFile(file, where + of + " are " + count(values) + " values, more than the "
+                    + count(MAX_VALUES) + " a dataset holds in one float array; " + LIMIT_HINT);
+        }
+        long need = 4 * values + 4 * samples;
+        requireHeap(file, where, extraBytes > Long.MAX_VALUE - need ? Long.MAX_VALUE : need + extraBytes, of,
+                " as float32");
+    }
+
+    /**
+     * Refuses to allocate {@code need} bytes when they exceed {@link #availableHeap()} (after one garbage
+     * collection): {@code "<file>: <where><subject> need 7.3 GiB<as>, more than the 5.2 GiB of heap available; pass
+     * --limit N (or the API's DatasetSpec limit)"}.
+     */
+    static void requireHeap(Path file, String where, long need, String subject, String as) {
+        long available = availableHeap();
+        if (need > available) {
+            System.gc();
+            available = availableHeap();
+        }
+        if (need > available) {
+            throw QuantaException.inFile(file, where + subject + " need " + bytes(need) + as + ", more than the "
+                    + bytes(available) + " of heap available; " + LIMIT_HINT);
+        }
+    }
+
+    private static final String LIMIT_HINT = "pass --limit N (or the API's DatasetSpec limit)";
+
+    /** Free heap that a load may use: max heap minus what is in use, less a reserve of an eighth of the rest. */
+    static long availableHeap() {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        return Math.max(0, free - free / 8);
+    }
+
+    /** {@code n} with thousands separators, e.g. {@code 2,500,000}. */
+    static String count(long n) {
+        return String.format(Locale.ROOT, "%,d", n);
+    }
+
+    /** A byte count in KiB, MiB or GiB with one decimal, e.g. {@code 7.3 GiB}. */
+    static String bytes(long n) {
+        if (n < 1024) {
+            return n + " bytes";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     static boolean isGzip(byte[] b) {
         return b.length >= 2 && (b[0] & 0xFF) == 0x1F && (b[1] & 0xFF) == 0x8B;
     }
 
-    /** File contents, and whether they were gzip-compressed. */
-    record Contents(byte[] bytes, boolean gzip) {}
-
-    /** Reads {@code file}, decompressing it when it starts with the gzip magic bytes 1f 8b (whatever its name). */
-    static Contents readMaybeGzip(Path file, String what) {
-        byte[] raw = readAll(file, what);
-        if (!isGzip(raw)) {
-            return new Contents(raw, false);
+    /**
+     * Converts a numeric label value to a class index: it must be a non-negative integer value.
+     *
+     * @param i the sample, for the message
+     * @param where message prefix after the file, e.g. {@code "array 'labels': "} or {@code ""}
+     */
+    static int indexLabel(double v, int i, Path file, String where) {
+        if (v != Math.rint(v) || Double.isInfinite(v)) {
+            throw QuantaException.inFile(file, where + "label " + fmt(v) + " at sample " + i + " is not an integer");
         }
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(raw), 1 << 16)) {
-            return new Contents(in.readAllBytes(), true);
-        } catch (EOFException e) {
-            throw QuantaException.inFile(file, "truncated gzip data (" + raw.length
-                    + " compressed bytes end before the end of the stream)", e);
-        } catch (ZipException e) {
-            throw QuantaException.inFile(file, "corrupt gzip data: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw QuantaException.inFile(file, "cannot decompress gzip data: " + e.getMessage(), e);
+        if (v < 0 || v > Integer.MAX_VALUE) {
+            throw QuantaException.inFile(file, where + "label " + fmt(v) + " at sample " + i
+                    + " is not a valid class index (must be >= 0)");
         }
+        return (int) v;
     }
 
     /**
-     * Converts numeric label values to class indices: each must be a non-negative integer value.
-     *
-     * @param where message prefix after the file, e.g. {@code "array 'labels': "} or {@code ""}
+     * Turns a stream of one-hot rows of {@code k} values into class indices: a row must hold one 1 and otherwise 0.
+     * Values arrive one at a time in row-major order through {@link #accept}.
      */
-    static int[] indexLabels(int n, IntToDoubleFunction value, Path file, String where) {
-        int[] out = new int[n];
-        for (int i = 0; i < n; i++) {
-            double v = value.applyAsDouble(i);
-            if (v != Math.rint(v) || Double.isInfinite(v)) {
-                throw QuantaException.inFile(file, where + "label " + fmt(v) + " at sample " + i + " is not an integer");
-            }
-            if (v < 0 || v > Integer.MAX_VALUE) {
-                throw QuantaException.inFile(file, where + "label " + fmt(v) + " at sample " + i
-                        + " is not a valid class index (must be >= 0)");
-            }
-            out[i] = (int) v;
-        }
-        return out;
-    }
+    static final class OneHotDecoder implements DataStream.ValueSink {
+        private final int[] out;
+        private final int k;
+        private final Path file;
+        private final String where;
+        private int hot = -1;
+        private int ones;
 
-    /** Converts {@code n} one-hot rows of {@code k} values to indices; a row must have one 1 and otherwise 0. */
-    static int[] oneHotLabels(int n, int k, IntToDoubleFunction value, Path file, String where) {
-        int[] out = new int[n];
-        for (int i = 0; i < n; i++) {
-            int hot = -1;
-            int ones = 0;
-            for (int j = 0; j < k; j++) {
-                double v = value.applyAsDouble(i * k + j);
-                if (v == 1.0) {
-                    ones++;
-                    hot = j;
-                } else if (v != 0.0) {
-                    throw QuantaException.inFile(file, where + "one-hot row " + i + " is not a one-hot vector: column " + j
-                            + " holds " + fmt(v) + " (expected 0 or 1)");
-                }
+        OneHotDecoder(int rows, int k, Path file, String where) {
+            this.out = new int[rows];
+            this.k = k;
+            this.file = file;
+            this.where = where;
+            if (k == 0 && rows > 0) {
+                throw notOneHot(0, "expected exactly one 1 in 0 columns, found 0");
             }
-            if (ones != 1) {
-                throw QuantaException.inFile(file, where + "one-hot row " + i + " is not a one-hot vector: expected exactly one 1 in "
-                        + k + " columns, found " + ones);
-            }
-            out[i] = hot;
         }
-        return out;
+
+        @Override
+        public void accept(long index, double v) {
+            int row = (int) (index / k);
+            int col = (int) (index % k);
+            if (v == 1.0) {
+                ones++;
+                hot = col;
+            } else if (v != 0.0) {
+                throw notOneHot(row, "column " + col + " holds " + fmt(v) + " (expected 0 or 1)");
+            }
+            if (col == k - 1) {
+                if (ones != 1) {
+                    throw notOneHot(row, "expected exactly one 1 in " + k + " columns, found " + ones);
+                }
+                out[row] = hot;
+                ones = 0;
+                hot = -1;
+            }
+        }
+
+        int[] labels() {
+            return out;
+        }
+
+        private QuantaException notOneHot(int row, String what) {
+            return QuantaException.inFile(file, where + "one-hot row " + row + " is not a one-hot vector: " + what);
+        }
     }
 
     static String fmt(double v) {

@@ -22,9 +22,35 @@ public final class Dataset {
     private final int numClasses;
     private final float[] targets;
     private final List<String> classNames;
+    private final LabelOrigin labelOrigin;
+
+    /** How the number of classes of a dataset was declared, which decides how it must match a model. */
+    enum ClassCount {
+        /** Not declared: {@code max(label) + 1}, or given through {@link #of(String, int[], float[], int[], int)}. */
+        NONE,
+        /** The width of one-hot label rows: must equal the model's class count. */
+        ONE_HOT_WIDTH,
+        /** The {@code count} column of a raw folder's labels CSV: must equal the model's class count. */
+        CSV_COUNT,
+        /** The number of class folders of an image folder: must not exceed the model's class count. */
+        CLASS_FOLDERS
+    }
+
+    /**
+     * Where the labels were read from: a file (labels file, {@code .npz}, labels CSV or image folder), the array in
+     * it ({@code .npz}, else null), and how the class count was declared.
+     */
+    record LabelOrigin(Path file, String array, ClassCount declaredBy) {
+        static final LabelOrigin UNKNOWN = new LabelOrigin(null, null, ClassCount.NONE);
+    }
 
     Dataset(String name, Path source, int[] sampleShape, float[] features, int[] labels, int declaredClasses,
             float[] targets, List<String> classNames) {
+        this(name, source, sampleShape, features, labels, declaredClasses, targets, classNames, LabelOrigin.UNKNOWN);
+    }
+
+    Dataset(String name, Path source, int[] sampleShape, float[] features, int[] labels, int declaredClasses,
+            float[] targets, List<String> classNames, LabelOrigin labelOrigin) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = source;
         this.sampleShape = sampleShape.clone();
@@ -69,6 +95,13 @@ public final class Dataset {
             throw new IllegalArgumentException(classNames.size() + " class names for " + numClasses + " classes");
         }
         this.classNames = classNames == null ? null : List.copyOf(classNames);
+        this.labelOrigin = labels == null ? LabelOrigin.UNKNOWN : Objects.requireNonNull(labelOrigin, "labelOrigin");
+    }
+
+    /** This dataset with its labels' origin recorded (same storage). */
+    Dataset withLabelOrigin(Path file, String array, ClassCount declaredBy) {
+        return new Dataset(name, source, sampleShape, features, labels, numClasses, targets, classNames,
+                new LabelOrigin(file, array, declaredBy));
     }
 
     /**
@@ -88,7 +121,8 @@ public final class Dataset {
 
     /** This dataset with float regression {@code targets}: {@code size * k} values, k per sample (not copied). */
     public Dataset withTargets(float[] targets) {
-        return new Dataset(name, source, sampleShape, features, labels, declaredClasses(), targets, classNames);
+        return new Dataset(name, source, sampleShape, features, labels, declaredClasses(), targets, classNames,
+                labelOrigin);
     }
 
     /** A display name, usually the file or folder name. */
@@ -99,6 +133,19 @@ public final class Dataset {
     /** The file or folder the dataset was loaded from, or null. */
     public Path source() {
         return source;
+    }
+
+    /**
+     * The file the labels were read from: the labels file, the {@code .npz} holding the label array (see {@link
+     * #labelsArray()}), the labels CSV of a raw folder, or the image folder; null when unlabelled or built in memory.
+     */
+    public Path labelsSource() {
+        return labelOrigin.file();
+    }
+
+    /** The name of the array holding the labels in {@link #labelsSource()} (a {@code .npz}), or null. */
+    public String labelsArray() {
+        return labelOrigin.array();
     }
 
     /** Number of samples. */
@@ -197,23 +244,52 @@ public final class Dataset {
         int[] l = labels == null ? null : Arrays.copyOfRange(labels, from, to);
         int k = targetSize();
         float[] t = targets == null ? null : Arrays.copyOfRange(targets, from * k, to * k);
-        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames);
+        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin);
     }
 
     /**
-     * Checks that every label is a valid class index for a model with {@code numClasses} outputs.
+     * Checks that the labels fit a model with {@code numClasses} outputs: a class count the data declares must match
+     * it (one-hot width and a labels CSV's {@code count} column: equal; image class folders: at most as many), and
+     * every label must be a valid class index.
      *
-     * @param source file named in the error (null: this dataset's source, else its name)
-     * @throws QuantaException e.g. {@code "<file>: label 12 at sample 37 is out of range for a model with 10 classes"}
+     * @param source file named in the error (null: where the labels came from, see {@link #labelsSource()}; else this
+     *     dataset's source, else its name)
+     * @throws QuantaException e.g. {@code "<labels file>: label 12 at sample 37 is out of range for a model with 10
+     *     classes"} or {@code "<file.npz>: array 'y': one-hot labels are 12 wide but the model has 10 classes"}
      */
     public void validateLabels(int numClasses, Path source) {
-        Path where = source != null ? source : this.source != null ? this.source : Path.of(name);
+        Path fallback = this.source != null ? this.source : Path.of(name);
         if (labels == null) {
-            throw QuantaException.inFile(where, "the dataset has no labels");
+            throw QuantaException.inFile(source != null ? source : fallback, "the dataset has no labels");
+        }
+        Path where = source != null ? source : labelOrigin.file() != null ? labelOrigin.file() : fallback;
+        String array = source == null && labelOrigin.array() != null ? "array '" + labelOrigin.array() + "': " : "";
+        switch (labelOrigin.declaredBy()) {
+            case ONE_HOT_WIDTH -> {
+                if (this.numClasses != numClasses) {
+                    throw QuantaException.inFile(where, array + "one-hot labels are " + this.numClasses
+                            + " wide but the model has " + numClasses + " classes");
+                }
+            }
+            case CSV_COUNT -> {
+                if (this.numClasses != numClasses) {
+                    throw QuantaException.inFile(where, "declares " + this.numClasses + " classes (the count column) "
+                            + "but the model has " + numClasses + " classes");
+                }
+            }
+            case CLASS_FOLDERS -> {
+                if (this.numClasses > numClasses) {
+                    throw QuantaException.inFile(where, this.numClasses + " class folders but the model has only "
+                            + numClasses + " classes");
+                }
+            }
+            case NONE -> {
+                // nothing declared: the labels themselves are checked below
+            }
         }
         for (int i = 0; i < size; i++) {
             if (labels[i] >= numClasses) {
-                throw QuantaException.inFile(where, "label " + labels[i] + " at sample " + i
+                throw QuantaException.inFile(where, array + "label " + labels[i] + " at sample " + i
                         + " is out of range for a model with " + numClasses + " classes");
             }
         }

@@ -19,7 +19,9 @@ public final class Datasets {
     public static final String IMAGES = "images";
 
     /**
-     * Loads the dataset described by {@code spec}, then applies its limit.
+     * Loads the dataset described by {@code spec}. With a limit, only the first {@code limit} samples and labels are
+     * read and decoded (the rest of the file is not read); every loader checks the sizes a file declares against the
+     * file and the heap before allocating, and refuses what cannot fit with one line naming the file.
      *
      * @throws QuantaException for a missing or unrecognised input or any loader error
      */
@@ -40,9 +42,10 @@ public final class Datasets {
         Dataset d = switch (format) {
             case IDX -> {
                 Path labels = spec.labels() != null ? spec.labels() : idxLabelsSibling(data);
-                yield IdxReader.load(data, labels, p);
+                yield IdxReader.load(data, labels, p, limit);
             }
-            case NUMPY -> NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p);
+            case NUMPY -> NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p,
+                    limit);
             case RAW -> RawSampleFolder.load(data, spec.labels(), spec.sampleType(), spec.sampleShape(), true, p, limit);
             case IMAGES -> loadImages(spec, p, limit);
             default -> throw new IllegalStateException(format);
@@ -60,8 +63,14 @@ public final class Datasets {
                 throw QuantaException.inFile(spec.data(), "image size must be [height, width] or [height, width, channels], found "
                         + Shapes.format(s));
             }
-            h = s[0];
-            w = s[1];
+            for (int d : s) {
+                if (d <= 0 && d != -1) {
+                    throw QuantaException.inFile(spec.data(), "image size " + Shapes.format(s)
+                            + " must have positive dimensions (or -1: the first image's)");
+                }
+            }
+            h = Math.max(0, s[0]);
+            w = Math.max(0, s[1]);
             if (s.length == 3) {
                 if (s[2] != 1 && s[2] != 3) {
                     throw QuantaException.inFile(spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);

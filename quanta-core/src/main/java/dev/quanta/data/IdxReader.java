@@ -14,14 +14,30 @@ import java.util.Arrays;
  * {@code 0C} int, {@code 0D} float, {@code 0E} double), byte 3 the number of dimensions {@code n}; then {@code n}
  * int32 sizes; then the data, row-major. Images are typically {@code 0x00000803} ({@code N x 28 x 28} uint8), labels
  * {@code 0x00000801} ({@code N} uint8).
+ *
+ * <p>Files are read as a stream and only the samples kept are decoded. Before anything is allocated, the header is
+ * checked against the file: a raw file must be exactly as long as the header declares; a gzip file must be able to
+ * inflate to it (at most 1032 bytes per compressed byte); and the samples must fit in the heap (see {@link
+ * DataIo#requireMemory}). When the whole file is read, a gzip trailer whose length (mod 2^32) disagrees with the
+ * header makes the file be inflated once without storing it, to report what is wrong before allocating.
  */
 public final class IdxReader {
     private IdxReader() {}
 
-    /** One decoded IDX file: element type, dimensions and the raw (decompressed) bytes. */
-    record Idx(SampleType type, int[] dims, byte[] bytes, int dataOffset, int magic) {
+    /** An IDX header: element type, dimensions, header length and magic. */
+    record Header(SampleType type, int[] dims, int dataOffset, int magic) {
         int count() {
             return dims[0];
+        }
+
+        /** Declared data bytes (saturated at {@link Long#MAX_VALUE}). */
+        long dataBytes() {
+            return Shapes.saturatedMultiply(Shapes.saturatedProduct(dims), type.bytes());
+        }
+
+        String describe(long bytes) {
+            return "header declares " + Shapes.format(dims) + " " + type.label() + " = " + bytes + " data bytes from "
+                    + "offset " + dataOffset;
         }
     }
 
@@ -34,24 +50,34 @@ public final class IdxReader {
      * @throws QuantaException for a missing, truncated or malformed file, or a sample count mismatch
      */
     public static Dataset load(Path images, Path labels, Preprocessing preprocessing) {
-        Idx x = read(images, "IDX images");
-        int n = x.count();
-        int[] sampleShape = x.dims().length == 1 ? new int[] {1} : Arrays.copyOfRange(x.dims(), 1, x.dims().length);
-        long total = (long) n * Shapes.product(sampleShape);
-        if (total > Integer.MAX_VALUE - 8) {
-            throw QuantaException.inFile(images, "too large to load in memory: " + Shapes.format(x.dims()));
-        }
-        int[] y = null;
-        if (labels != null) {
-            y = readLabels(labels);
-            if (y.length != n) {
-                throw QuantaException.inFile(labels, "has " + y.length + " labels but the images file " + images.getFileName()
-                        + " has " + n + " samples");
+        return load(images, labels, preprocessing, Integer.MAX_VALUE);
+    }
+
+    /** Same, decoding only the first {@code limit} samples and labels. */
+    static Dataset load(Path images, Path labels, Preprocessing preprocessing, int limit) {
+        try (DataStream xs = DataStream.open(images, "IDX images")) {
+            Header x = header(xs);
+            int n = x.count();
+            int rows = Math.min(n, limit);
+            int[] sampleShape = x.dims().length == 1 ? new int[] {1} : Arrays.copyOfRange(x.dims(), 1, x.dims().length);
+            checkSize(xs, x);
+            DataIo.requireMemory(images, "", rows, sampleShape);
+            if (rows == n) {
+                checkTrailer(xs, x);
             }
+            int[] y = null;
+            if (labels != null) {
+                y = readLabels(labels, n, rows, images);
+            }
+            float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
+            xs.readFloats(ElementType.idx(x.type()), values, 0, values.length,
+                    found -> truncated(xs, x, found));
+            if (rows == n) {
+                requireEnd(xs, x);
+            }
+            return DataIo.finish(String.valueOf(images.getFileName()), images, sampleShape, values, y, 0,
+                    preprocessing, null).withLabelOrigin(labels, null, Dataset.ClassCount.NONE);
         }
-        float[] values = new float[(int) total];
-        x.type().decode(x.bytes(), x.dataOffset(), true, values, 0, values.length);
-        return DataIo.finish(String.valueOf(images.getFileName()), images, sampleShape, values, y, 0, preprocessing, null);
     }
 
     /**
@@ -60,60 +86,147 @@ public final class IdxReader {
      * @throws QuantaException if the file is not 1-D or a label is not a non-negative integer
      */
     public static int[] readLabels(Path labels) {
-        Idx y = read(labels, "IDX labels");
-        if (y.dims().length != 1) {
-            throw QuantaException.inFile(labels, String.format(
-                    "expected a 1-D IDX label file (magic 0x00000801), found magic 0x%08X (%d-D, %s); are images and labels swapped?",
-                    y.magic(), y.dims().length, Shapes.format(y.dims())));
-        }
-        ByteBuffer b = ByteBuffer.wrap(y.bytes()).order(ByteOrder.BIG_ENDIAN);
-        return DataIo.indexLabels(y.count(), i -> y.type().get(b, y.dataOffset(), i), labels, "");
+        return readLabels(labels, -1, Integer.MAX_VALUE, null);
     }
 
-    static Idx read(Path file, String what) {
-        DataIo.Contents contents = DataIo.readMaybeGzip(file, what);
-        byte[] b = contents.bytes();
-        String gz = contents.gzip() ? " (after gzip decompression)" : "";
-        if (b.length < 4) {
-            throw QuantaException.inFile(file, "truncated: " + b.length + " bytes" + gz + ", an IDX header needs at least 4");
+    /**
+     * Reads the first {@code rows} labels of {@code labels}, which must hold {@code expected} labels (-1: any number)
+     * for the samples of {@code images}.
+     */
+    private static int[] readLabels(Path labels, int expected, int rows, Path images) {
+        try (DataStream ys = DataStream.open(labels, "IDX labels")) {
+            Header y = header(ys);
+            if (y.dims().length != 1) {
+                throw QuantaException.inFile(labels, String.format(
+                        "expected a 1-D IDX label file (magic 0x00000801), found magic 0x%08X (%d-D, %s); are images "
+                                + "and labels swapped?", y.magic(), y.dims().length, Shapes.format(y.dims())));
+            }
+            if (expected >= 0 && y.count() != expected) {
+                throw QuantaException.inFile(labels, "has " + y.count() + " labels but the images file "
+                        + images.getFileName() + " has " + expected + " samples");
+            }
+            int n = Math.min(rows, y.count());
+            checkSize(ys, y);
+            if (images == null) {
+                DataIo.requireHeap(labels, "", 4L * n, DataIo.count(n) + " labels", "");
+            }
+            if (n == y.count()) {
+                checkTrailer(ys, y);
+            }
+            int[] out = new int[n];
+            ys.readValues(ElementType.idx(y.type()), n, (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i,
+                    labels, ""), found -> truncated(ys, y, found));
+            if (n == y.count()) {
+                requireEnd(ys, y);
+            }
+            return out;
         }
-        int magic = ByteBuffer.wrap(b).order(ByteOrder.BIG_ENDIAN).getInt(0);
-        int code = b[2] & 0xFF;
-        int ndims = b[3] & 0xFF;
-        SampleType type = typeOf(code);
-        if (b[0] != 0 || b[1] != 0 || type == null || ndims == 0) {
+    }
+
+    /** Reads and checks the magic and the dimensions. */
+    static Header header(DataStream s) {
+        Path file = s.file();
+        String gz = s.gzipNote();
+        byte[] head = new byte[4];
+        int got = s.read(head, 0, 4);
+        if (got < 4) {
+            throw QuantaException.inFile(file, "truncated: " + got + " bytes" + gz
+                    + ", an IDX header needs at least 4");
+        }
+        int magic = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN).getInt(0);
+        int ndims = head[3] & 0xFF;
+        SampleType type = typeOf(head[2] & 0xFF);
+        if (head[0] != 0 || head[1] != 0 || type == null || ndims == 0) {
             throw QuantaException.inFile(file, String.format(
-                    "bad magic 0x%08X at offset 0: expected an IDX header 0x0000TTNN (TT = type 08/09/0B/0C/0D/0E, NN = "
-                            + "number of dimensions), e.g. 0x00000803 for images or 0x00000801 for labels", magic));
+                    "bad magic 0x%08X at offset 0: expected an IDX header 0x0000TTNN (TT = type 08/09/0B/0C/0D/0E, "
+                            + "NN = number of dimensions), e.g. 0x00000803 for images or 0x00000801 for labels",
+                    magic));
         }
         int header = 4 + 4 * ndims;
-        if (b.length < header) {
-            throw QuantaException.inFile(file, "truncated header: " + ndims + " dimensions need " + header + " bytes, found "
-                    + b.length + gz);
+        byte[] dimBytes = new byte[4 * ndims];
+        got = s.read(dimBytes, 0, dimBytes.length);
+        if (got < dimBytes.length) {
+            throw QuantaException.inFile(file, "truncated header: " + ndims + " dimensions need " + header
+                    + " bytes, found " + (4 + got) + gz);
         }
-        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.BIG_ENDIAN);
+        ByteBuffer bb = ByteBuffer.wrap(dimBytes).order(ByteOrder.BIG_ENDIAN);
         int[] dims = new int[ndims];
-        long elements = 1;
         for (int i = 0; i < ndims; i++) {
-            dims[i] = bb.getInt(4 + 4 * i);
+            dims[i] = bb.getInt(4 * i);
             if (dims[i] < 0) {
                 throw QuantaException.inFile(file, "dimension " + i + " at offset " + (4 + 4 * i) + " is negative ("
                         + dims[i] + ")");
             }
-            elements *= dims[i];
         }
-        long expected = elements * type.bytes();
-        long found = b.length - (long) header;
-        if (found < expected) {
-            throw QuantaException.inFile(file, "truncated: header declares " + Shapes.format(dims) + " " + type.label()
-                    + " = " + expected + " data bytes from offset " + header + ", found " + found + gz);
+        return new Header(type, dims, header, magic);
+    }
+
+    /**
+     * Checks the declared size against the file before reading: a raw file's exact length, or the most a gzip file
+     * can inflate to.
+     */
+    private static void checkSize(DataStream s, Header h) {
+        Path file = s.file();
+        long expected = h.dataBytes();
+        if (s.length() >= 0) {
+            long found = s.length() - h.dataOffset();
+            if (found < expected) {
+                throw QuantaException.inFile(file, "truncated: " + h.describe(expected) + ", found " + found);
+            }
+            if (found > expected) {
+                throw QuantaException.inFile(file, h.describe(expected) + ", but " + found + " bytes follow"
+                        + " (trailing data)");
+            }
+            return;
         }
-        if (found > expected) {
-            throw QuantaException.inFile(file, "header declares " + Shapes.format(dims) + " " + type.label() + " = "
-                    + expected + " data bytes from offset " + header + ", but " + found + " bytes follow" + gz
-                    + " (trailing data)");
+        if (total(h) > s.maxLength()) {
+            throw QuantaException.inFile(file, h.describe(expected) + ", but a gzip file of "
+                    + DataIo.count(s.compressedSize()) + " bytes inflates to at most " + DataIo.count(s.maxLength())
+                    + " bytes");
         }
-        return new Idx(type, dims, b, header, magic);
+    }
+
+    /**
+     * Before a whole gzip file is read: when its trailer's length (mod 2^32) disagrees with the header, inflates it
+     * once without storing anything, which reports truncation, trailing data or a corrupt trailer as reading would
+     * (and accepts files of several gzip members, whose last trailer covers only the last member).
+     */
+    private static void checkTrailer(DataStream s, Header h) {
+        long total = total(h);
+        if (!s.gzip() || s.gzipTrailerSize() < 0 || (total & 0xFFFFFFFFL) == s.gzipTrailerSize()) {
+            return;
+        }
+        try (DataStream again = DataStream.open(s.file(), "IDX")) {
+            long found = again.skip(total + 1) - h.dataOffset();
+            if (found < h.dataBytes()) {
+                throw truncated(again, h, found);
+            }
+            if (found > h.dataBytes()) {
+                throw trailing(again, h);
+            }
+        }
+    }
+
+    /** Header plus data bytes (saturated). */
+    private static long total(Header h) {
+        long expected = h.dataBytes();
+        return expected > Long.MAX_VALUE - h.dataOffset() ? Long.MAX_VALUE : expected + h.dataOffset();
+    }
+
+    private static QuantaException truncated(DataStream s, Header h, long found) {
+        return QuantaException.inFile(s.file(), "truncated: " + h.describe(h.dataBytes()) + ", found " + found
+                + s.gzipNote());
+    }
+
+    private static QuantaException trailing(DataStream s, Header h) {
+        return QuantaException.inFile(s.file(), h.describe(h.dataBytes()) + ", but more bytes follow" + s.gzipNote()
+                + " (trailing data)");
+    }
+
+    private static void requireEnd(DataStream s, Header h) {
+        if (!s.atEnd()) {
+            throw trailing(s, h);
+        }
     }
 
     private static SampleType typeOf(int code) {

@@ -10,11 +10,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Loads images arranged as one subfolder per class: subfolder names sorted by {@link String#compareTo} give class
@@ -81,40 +84,98 @@ public final class ImageFolder {
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             Path f = files.get(i);
-            BufferedImage img = read(f);
-            if (w <= 0 || h <= 0) {
-                w = img.getWidth();
-                h = img.getHeight();
-            }
-            if (img.getWidth() != w || img.getHeight() != h) {
-                throw QuantaException.inFile(f, "image is " + img.getWidth() + "x" + img.getHeight() + " (width x height), expected "
-                        + w + "x" + h + "; images are not resized, resize them beforehand");
-            }
-            if (values == null) {
-                long total = (long) n * w * h * channels;
-                if (total > Integer.MAX_VALUE - 8) {
-                    throw QuantaException.inFile(root, "too large to load in memory: " + n + " images of " + w + "x" + h);
+            ImageReader reader = open(f);
+            try {
+                int iw = dimension(reader, f, true);
+                int ih = dimension(reader, f, false);
+                if (w <= 0 || h <= 0) {
+                    w = iw;
+                    h = ih;
                 }
-                values = new float[(int) total];
+                if (iw != w || ih != h) {
+                    throw QuantaException.inFile(f, "image is " + iw + "x" + ih + " (width x height), expected "
+                            + w + "x" + h + "; images are not resized, resize them beforehand");
+                }
+                if (values == null) {
+                    // the samples, plus one decoded image (at most 4 bytes per pixel)
+                    DataIo.requireMemory(root, "", n, new int[] {h, w, channels},
+                            Shapes.saturatedMultiply(4L * w, h));
+                    values = new float[n * w * h * channels];
+                }
+                pixels(decode(reader, f), grayscale, values, i * w * h * channels);
+            } finally {
+                reader.dispose();
             }
-            pixels(img, grayscale, values, i * w * h * channels);
             labels[i] = fileLabels.get(i);
         }
         return DataIo.finish(String.valueOf(root.getFileName()), root, new int[] {h, w, channels}, values, labels,
-                classDirs.size(), preprocessing, classNames);
+                classDirs.size(), preprocessing, classNames)
+                .withLabelOrigin(root, null, Dataset.ClassCount.CLASS_FOLDERS);
     }
 
-    private static BufferedImage read(Path f) {
-        BufferedImage img;
+    /** A reader positioned on {@code f}, chosen by content; only the header is read so far. */
+    private static ImageReader open(Path f) {
+        ImageInputStream in;
         try {
-            img = ImageIO.read(f.toFile());
+            in = ImageIO.createImageInputStream(f.toFile());
         } catch (IOException | RuntimeException e) {
             throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
         }
-        if (img == null) {
+        if (in == null) {
+            throw QuantaException.inFile(f, "cannot read the file");
+        }
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            closeQuietly(in);
             throw QuantaException.inFile(f, "not a readable image (no javax.imageio reader recognises its content)");
         }
-        return img;
+        ImageReader reader = readers.next();
+        reader.setInput(in, true, true);
+        return reader;
+    }
+
+    /** The width or height the image's header declares. */
+    private static int dimension(ImageReader reader, Path f, boolean width) {
+        try {
+            int d = width ? reader.getWidth(0) : reader.getHeight(0);
+            if (d <= 0) {
+                throw QuantaException.inFile(f, "image header declares a " + (width ? "width" : "height") + " of " + d);
+            }
+            return d;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof QuantaException q) {
+                throw q;
+            }
+            throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
+        }
+    }
+
+    private static BufferedImage decode(ImageReader reader, Path f) {
+        try {
+            BufferedImage img = reader.read(0);
+            if (img == null) {
+                throw QuantaException.inFile(f, "not a readable image (no javax.imageio reader decodes it)");
+            }
+            return img;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof QuantaException q) {
+                throw q;
+            }
+            throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
+        } finally {
+            Object input = reader.getInput();
+            if (input instanceof ImageInputStream in) {
+                closeQuietly(in);
+            }
+        }
+    }
+
+    private static void closeQuietly(ImageInputStream in) {
+        try {
+            in.close();
+        } catch (IOException e) {
+            // an input that fails to close changes nothing that was read
+        }
     }
 
     /** Writes {@code img} as HWC values 0..255 into {@code dst} at {@code off}. */

@@ -23,13 +23,37 @@ public final class NpyReader {
 
     static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
 
+    /** Largest header accepted: NumPy itself writes a few hundred bytes (and refuses over 10,000 by default). */
+    static final int MAX_HEADER = 1 << 20;
+
+    /** A parsed {@code .npy} header: dtype text and type, shape, and where the data starts. */
+    record Header(String dtype, ElementType type, int[] shape, long dataOffset) {
+        /** Number of elements (saturated at {@link Long#MAX_VALUE}). */
+        long count() {
+            return Shapes.saturatedProduct(shape);
+        }
+
+        /** Declared data bytes (saturated). */
+        long dataBytes() {
+            return Shapes.saturatedMultiply(count(), type.size());
+        }
+
+        /** E.g. {@code "shape (4,) <f4 needs 16 data bytes from offset 128"}. */
+        String describe() {
+            return "shape " + shapeText(shape) + " " + dtype + " needs " + dataBytes() + " data bytes from offset "
+                    + dataOffset;
+        }
+    }
+
     /**
      * Reads one {@code .npy} file.
      *
-     * @throws QuantaException for a missing, truncated or unsupported file
+     * @throws QuantaException for a missing, truncated or unsupported file, or an array larger than the heap
      */
     public static NpyArray read(Path file) {
-        return parse(DataIo.readAll(file, "NumPy .npy"), file, "");
+        try (DataStream s = DataStream.openRaw(file, "NumPy .npy")) {
+            return read(s);
+        }
     }
 
     /** True if {@code b} starts with the {@code .npy} magic. */
@@ -45,41 +69,81 @@ public final class NpyReader {
         return true;
     }
 
+    /** Reads a whole array from {@code s} (a file or an archive entry of known length). */
+    static NpyArray read(DataStream s) {
+        Header h = header(s);
+        Path file = s.file();
+        String where = s.where();
+        long count = h.count();
+        if (count > DataIo.MAX_VALUES) {
+            throw QuantaException.inFile(file, where + "array too large: " + shapeText(h.shape()));
+        }
+        boolean asFloat = h.type().exactInFloat();
+        DataIo.requireHeap(file, where, count * (asFloat ? 4 : 8), "shape " + shapeText(h.shape()),
+                " as " + (asFloat ? "float32" : "float64"));
+        int n = (int) count;
+        NpyArray array;
+        if (asFloat) {
+            float[] out = new float[n];
+            s.readFloats(h.type(), out, 0, n, found -> truncated(s, h, found));
+            array = new NpyArray(h.dtype(), h.shape(), out, null);
+        } else {
+            double[] out = new double[n];
+            s.readValues(h.type(), n, (i, v) -> out[(int) i] = v, found -> truncated(s, h, found));
+            array = new NpyArray(h.dtype(), h.shape(), null, out);
+        }
+        requireEnd(s, h);
+        return array;
+    }
+
     /**
-     * Parses the bytes of a {@code .npy} file.
-     *
-     * @param where prefix for error messages after the file name, e.g. {@code "array 'x': "}
+     * Reads and checks the header from the start of {@code s}, and the declared data size against the length of the
+     * file or entry (so that nothing a header merely claims is allocated).
      */
-    static NpyArray parse(byte[] b, Path file, String where) {
-        if (!isNpy(b)) {
-            throw QuantaException.inFile(file, where + "bad magic at offset 0: expected \\x93NUMPY, found " + hex(b, 6));
+    static Header header(DataStream s) {
+        Path file = s.file();
+        String where = s.where();
+        long length = s.length();
+        byte[] prefix = new byte[12];
+        int got = s.read(prefix, 0, 10);
+        if (got < MAGIC.length || !isNpy(prefix)) {
+            throw QuantaException.inFile(file, where + "bad magic at offset 0: expected \\x93NUMPY, found "
+                    + hex(prefix, Math.min(MAGIC.length, got)));
         }
-        if (b.length < 10) {
-            throw QuantaException.inFile(file, where + "truncated header: " + b.length + " bytes");
+        if (got < 10) {
+            throw QuantaException.inFile(file, where + "truncated header: " + got + " bytes");
         }
-        int major = b[6] & 0xFF;
+        int major = prefix[6] & 0xFF;
         int headerStart;
         long headerLen;
-        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bb = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN);
         if (major == 1) {
             headerLen = bb.getShort(8) & 0xFFFF;
             headerStart = 10;
         } else if (major == 2 || major == 3) {
-            if (b.length < 12) {
-                throw QuantaException.inFile(file, where + "truncated header: " + b.length + " bytes");
+            if (s.read(prefix, 10, 2) < 2) {
+                throw QuantaException.inFile(file, where + "truncated header: " + s.position() + " bytes");
             }
             headerLen = bb.getInt(8) & 0xFFFFFFFFL;
             headerStart = 12;
         } else {
-            throw QuantaException.inFile(file, where + "unsupported .npy format version " + major + "." + (b[7] & 0xFF)
-                    + " at offset 6 (expected 1, 2 or 3)");
+            throw QuantaException.inFile(file, where + "unsupported .npy format version " + major + "."
+                    + (prefix[7] & 0xFF) + " at offset 6 (expected 1, 2 or 3)");
         }
-        if (headerStart + headerLen > b.length) {
-            throw QuantaException.inFile(file, where + "truncated header: declares " + headerLen + " header bytes from offset "
-                    + headerStart + ", found " + (b.length - headerStart));
+        if (headerStart + headerLen > length) {
+            throw QuantaException.inFile(file, where + "truncated header: declares " + headerLen + " header bytes from "
+                    + "offset " + headerStart + ", found " + (length - headerStart));
         }
-        String header = new String(b, headerStart, (int) headerLen,
-                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).strip();
+        if (headerLen > MAX_HEADER) {
+            throw QuantaException.inFile(file, where + "header of " + DataIo.count(headerLen) + " bytes at offset "
+                    + headerStart + " is larger than the " + DataIo.count(MAX_HEADER) + " a .npy header may have");
+        }
+        byte[] text = new byte[(int) headerLen];
+        if (s.read(text, 0, text.length) < text.length) {
+            throw QuantaException.inFile(file, where + "truncated header: declares " + headerLen + " header bytes from "
+                    + "offset " + headerStart + ", found " + (s.position() - headerStart));
+        }
+        String header = new String(text, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).strip();
         Object parsed;
         try {
             parsed = new Literal(header).parseAll();
@@ -105,33 +169,46 @@ public final class NpyReader {
                     + "with np.ascontiguousarray(a)");
         }
         if (!(shapeObj instanceof List<?> dimsList)) {
-            throw QuantaException.inFile(file, where + "malformed header: 'shape' must be a tuple, found " + shapeObj);
+            throw QuantaException.inFile(file, where + "malformed header: 'shape' must be a tuple, found "
+                    + shorten(String.valueOf(shapeObj)));
+        }
+        if (dimsList.size() > 64) {
+            throw QuantaException.inFile(file, where + "malformed header: 'shape' has " + dimsList.size()
+                    + " dimensions (NumPy allows at most 64)");
         }
         int[] shape = new int[dimsList.size()];
-        long count = 1;
         for (int i = 0; i < shape.length; i++) {
             if (!(dimsList.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                throw QuantaException.inFile(file, where + "malformed header: bad dimension " + dimsList.get(i) + " in 'shape'");
+                throw QuantaException.inFile(file, where + "malformed header: bad dimension "
+                        + shorten(String.valueOf(dimsList.get(i))) + " in 'shape'");
             }
             shape[i] = (int) (long) d;
-            count *= d;
         }
-        Dtype t = Dtype.parse(dtype, file, where);
-        long offset = headerStart + headerLen;
-        long expected = count * t.size;
-        long found = b.length - offset;
+        ElementType t = ElementType.numpy(dtype, file, where);
+        Header h = new Header(dtype, t, shape, headerStart + headerLen);
+        long expected = h.dataBytes();
+        long found = length - h.dataOffset();
         if (found < expected) {
-            throw QuantaException.inFile(file, where + "truncated: shape " + shapeText(shape) + " " + dtype + " needs "
-                    + expected + " data bytes from offset " + offset + ", found " + found);
+            throw QuantaException.inFile(file, where + "truncated: " + h.describe() + ", found " + found);
         }
         if (found > expected) {
-            throw QuantaException.inFile(file, where + "shape " + shapeText(shape) + " " + dtype + " needs " + expected
-                    + " data bytes from offset " + offset + ", but " + found + " bytes follow (trailing data)");
+            throw QuantaException.inFile(file, where + h.describe() + ", but " + found
+                    + " bytes follow (trailing data)");
         }
-        if (count > Integer.MAX_VALUE - 8) {
-            throw QuantaException.inFile(file, where + "array too large: " + shapeText(shape));
+        return h;
+    }
+
+    /** The error for data that ends after {@code found} bytes although the archive declared more. */
+    static QuantaException truncated(DataStream s, Header h, long found) {
+        return QuantaException.inFile(s.file(), s.where() + "truncated: " + h.describe() + ", found " + found);
+    }
+
+    /** Fails when bytes follow the data (an archive entry longer than it declared). */
+    static void requireEnd(DataStream s, Header h) {
+        if (!s.atEnd()) {
+            throw QuantaException.inFile(s.file(), s.where() + h.describe()
+                    + ", but more bytes follow (trailing data)");
         }
-        return t.decode(b, (int) offset, shape, (int) count, dtype);
     }
 
     static String shapeText(int[] shape) {
@@ -157,85 +234,12 @@ public final class NpyReader {
         return s.length() > 120 ? s.substring(0, 117) + "..." : s;
     }
 
-    /** A supported element type: kind ({@code f i u b}), byte size and byte order. */
-    private record Dtype(char kind, int size, boolean bigEndian) {
-        static Dtype parse(String descr, Path file, String where) {
-            String d = descr.strip();
-            boolean big = false;
-            if (!d.isEmpty() && "<>|=".indexOf(d.charAt(0)) >= 0) {
-                big = d.charAt(0) == '>';
-                d = d.substring(1);
-            }
-            if (d.equals("?")) {
-                d = "b1";
-            }
-            String supported = "supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1";
-            if (d.startsWith("O")) {
-                throw QuantaException.inFile(file, where + "unsupported dtype '" + descr
-                        + "' (object arrays hold pickled Python objects; " + supported + ")");
-            }
-            if (d.length() < 2) {
-                throw QuantaException.inFile(file, where + "unsupported dtype '" + descr + "' (" + supported + ")");
-            }
-            char kind = d.charAt(0);
-            int size;
-            try {
-                size = Integer.parseInt(d.substring(1));
-            } catch (NumberFormatException e) {
-                throw QuantaException.inFile(file, where + "unsupported dtype '" + descr + "' (" + supported + ")");
-            }
-            boolean ok = switch (kind) {
-                case 'f' -> size == 2 || size == 4 || size == 8;
-                case 'i', 'u' -> size == 1 || size == 2 || size == 4 || size == 8;
-                case 'b' -> size == 1;
-                default -> false;
-            };
-            if (!ok) {
-                throw QuantaException.inFile(file, where + "unsupported dtype '" + descr + "' (" + supported + ")");
-            }
-            return new Dtype(kind, size, big);
-        }
-
-        boolean asFloat() {
-            return kind == 'b' || (kind == 'f' && size <= 4) || ((kind == 'i' || kind == 'u') && size <= 2);
-        }
-
-        NpyArray decode(byte[] b, int offset, int[] shape, int n, String dtype) {
-            ByteBuffer bb = ByteBuffer.wrap(b).order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-            if (asFloat()) {
-                float[] out = new float[n];
-                for (int i = 0; i < n; i++) {
-                    int at = offset + i * size;
-                    out[i] = switch (kind) {
-                        case 'b' -> b[at] != 0 ? 1f : 0f;
-                        case 'f' -> size == 2 ? Float.float16ToFloat(bb.getShort(at)) : bb.getFloat(at);
-                        case 'i' -> size == 1 ? b[at] : bb.getShort(at);
-                        default -> size == 1 ? b[at] & 0xFF : bb.getShort(at) & 0xFFFF;
-                    };
-                }
-                return new NpyArray(dtype, shape, out, null);
-            }
-            double[] out = new double[n];
-            for (int i = 0; i < n; i++) {
-                int at = offset + i * size;
-                out[i] = switch (kind) {
-                    case 'f' -> bb.getDouble(at);
-                    case 'i' -> size == 4 ? bb.getInt(at) : (double) bb.getLong(at);
-                    default -> size == 4 ? bb.getInt(at) & 0xFFFFFFFFL : unsigned(bb.getLong(at));
-                };
-            }
-            return new NpyArray(dtype, shape, null, out);
-        }
-
-        private static double unsigned(long v) {
-            return v >= 0 ? v : ((v >>> 1) | (v & 1)) * 2.0;
-        }
-    }
-
     /** A parser for the Python literals in a header: dict, tuple, list, str, int, True/False/None. */
     private static final class Literal {
+        private static final int MAX_DEPTH = 32;
         private final String s;
         private int pos;
+        private int depth;
 
         Literal(String s) {
             this.s = s;
@@ -262,13 +266,18 @@ public final class NpyReader {
                 throw new IllegalArgumentException("unexpected end of header");
             }
             char c = s.charAt(pos);
+            if ((c == '{' || c == '(' || c == '[') && depth == MAX_DEPTH) {
+                throw new IllegalArgumentException("more than " + MAX_DEPTH + " nested brackets at character " + pos);
+            }
             switch (c) {
                 case '{' -> {
                     pos++;
+                    depth++;
                     Map<Object, Object> map = new LinkedHashMap<>();
                     while (true) {
                         skipSpace();
                         if (peek('}')) {
+                            depth--;
                             return map;
                         }
                         Object key = value();
@@ -277,6 +286,7 @@ public final class NpyReader {
                         map.put(key, value());
                         skipSpace();
                         if (peek('}')) {
+                            depth--;
                             return map;
                         }
                         expect(',');
@@ -285,15 +295,18 @@ public final class NpyReader {
                 case '(', '[' -> {
                     char close = c == '(' ? ')' : ']';
                     pos++;
+                    depth++;
                     List<Object> list = new ArrayList<>();
                     while (true) {
                         skipSpace();
                         if (peek(close)) {
+                            depth--;
                             return list;
                         }
                         list.add(value());
                         skipSpace();
                         if (peek(close)) {
+                            depth--;
                             return list;
                         }
                         expect(',');

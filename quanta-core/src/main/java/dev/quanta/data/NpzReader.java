@@ -1,9 +1,7 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,7 +71,7 @@ public final class NpzReader {
         }
     }
 
-    private static ZipFile open(Path file) {
+    static ZipFile open(Path file) {
         DataIo.requireFile(file, "NumPy .npz");
         try {
             return new ZipFile(file.toFile());
@@ -84,7 +82,7 @@ public final class NpzReader {
         }
     }
 
-    private static List<ZipEntry> entries(ZipFile zip) {
+    static List<ZipEntry> entries(ZipFile zip) {
         List<ZipEntry> list = new ArrayList<>();
         for (Enumeration<? extends ZipEntry> en = zip.entries(); en.hasMoreElements(); ) {
             ZipEntry e = en.nextElement();
@@ -101,15 +99,23 @@ public final class NpzReader {
     }
 
     private static NpyArray readEntry(ZipFile zip, ZipEntry e, Path file) {
-        String where = "array '" + key(e) + "': ";
-        byte[] bytes;
-        try (InputStream in = zip.getInputStream(e)) {
-            bytes = in.readAllBytes();
-        } catch (EOFException ex) {
-            throw QuantaException.inFile(file, where + "truncated compressed data in entry " + e.getName(), ex);
-        } catch (IOException ex) {
-            throw QuantaException.inFile(file, where + "corrupt entry " + e.getName() + ": " + ex.getMessage(), ex);
+        try (DataStream s = entry(zip, e, file)) {
+            return NpyReader.read(s);
         }
-        return NpyReader.parse(bytes, file, where);
+    }
+
+    /** A stream over the array {@code e} of {@code zip}; messages name the array. */
+    static DataStream entry(ZipFile zip, ZipEntry e, Path file) {
+        return DataStream.entry(zip, e, file, "array '" + key(e) + "': ");
+    }
+
+    /** The entry of the array called {@code name}, or null. */
+    static ZipEntry find(ZipFile zip, String name) {
+        for (ZipEntry e : entries(zip)) {
+            if (key(e).equals(name)) {
+                return e;
+            }
+        }
+        return null;
     }
 }

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * Datasets from NumPy files: features from a {@code .npy} or an array in a {@code .npz}, labels from another array
@@ -39,23 +41,28 @@ public final class NumpyDatasets {
      */
     public static Dataset load(Path file, String xKey, String yKey, Path labels, LabelFormat labelFormat,
             Preprocessing preprocessing) {
+        return load(file, xKey, yKey, labels, labelFormat, preprocessing, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Same, decoding only the first {@code limit} samples and labels: the arrays are streamed from the file or archive
+     * entry, and their headers are checked against the size of the file or entry before anything is allocated.
+     */
+    static Dataset load(Path file, String xKey, String yKey, Path labels, LabelFormat labelFormat,
+            Preprocessing preprocessing, int limit) {
         boolean npz = isZip(file);
-        NpyArray x;
         String name = String.valueOf(file.getFileName());
-        String xName;
-        NpyArray y = null;
-        Path yFile = labels;
-        String yName = null;
+        String xk = null;
+        String yk = null;
         if (npz) {
             List<String> names = NpzReader.names(file);
             if (names.isEmpty()) {
                 throw QuantaException.inFile(file, "the .npz archive holds no .npy arrays");
             }
-            String yk = null;
             if (labels == null) {
                 yk = yKey != null ? require(names, yKey, file, "label") : first(names, DEFAULT_Y_KEYS);
             }
-            String xk = xKey != null ? require(names, xKey, file, "feature") : first(names, DEFAULT_X_KEYS);
+            xk = xKey != null ? require(names, xKey, file, "feature") : first(names, DEFAULT_X_KEYS);
             if (xk == null) {
                 for (String n : names) {
                     if (!n.equals(yk)) {
@@ -70,71 +77,133 @@ public final class NumpyDatasets {
             if (xk.equals(yk)) {
                 throw QuantaException.inFile(file, "array '" + xk + "' cannot be both the features and the labels");
             }
-            x = NpzReader.read(file, xk);
-            xName = "array '" + xk + "'";
             name = name + "[" + xk + "]";
-            if (yk != null) {
-                y = NpzReader.read(file, yk);
-                yFile = file;
-                yName = "array '" + yk + "'";
-            }
-        } else {
-            x = NpyReader.read(file);
-            xName = name;
         }
-        if (labels != null) {
-            if (isZip(labels)) {
-                List<String> names = NpzReader.names(labels);
-                String yk = yKey != null ? require(names, yKey, labels, "label") : first(names, DEFAULT_Y_KEYS);
-                if (yk == null) {
-                    if (names.size() != 1) {
-                        throw QuantaException.inFile(labels, "cannot tell which array holds the labels among " + names
-                                + "; pass the label key");
-                    }
-                    yk = names.get(0);
+        Path yFile = yk != null ? file : labels;
+        boolean yZip = yk != null || (labels != null && isZip(labels));
+        if (labels != null && yZip) {
+            List<String> names = NpzReader.names(labels);
+            yk = yKey != null ? require(names, yKey, labels, "label") : first(names, DEFAULT_Y_KEYS);
+            if (yk == null) {
+                if (names.size() != 1) {
+                    throw QuantaException.inFile(labels, "cannot tell which array holds the labels among " + names
+                            + "; pass the label key");
                 }
-                y = NpzReader.read(labels, yk);
-                yName = "array '" + yk + "'";
-            } else {
-                y = NpyReader.read(labels);
-                yName = null;
+                yk = names.get(0);
             }
         }
-        if (x.ndim() == 0) {
-            throw QuantaException.inFile(file, (npz ? xName : "the array") + " is a scalar; expected an array whose first axis is the samples");
-        }
-        int[] xs = x.shape();
-        int n = xs[0];
-        int[] sampleShape = xs.length == 1 ? new int[] {1} : Arrays.copyOfRange(xs, 1, xs.length);
-        int[] ys = null;
-        int declared = 0;
-        if (y != null) {
-            String where = yName == null ? "" : yName + ": ";
-            LabelFormat fmt = labelFormat;
-            int[] shape = y.shape();
-            if (fmt == null) {
-                fmt = shape.length == 2 && shape[1] > 1 ? LabelFormat.ONE_HOT : LabelFormat.INDEX;
+        String xName = npz ? "array '" + xk + "'" : name;
+        try (Source xs = open(file, npz, xk)) {
+            NpyReader.Header x = NpyReader.header(xs.stream);
+            if (x.shape().length == 0) {
+                throw QuantaException.inFile(file, (npz ? xName : "the array")
+                        + " is a scalar; expected an array whose first axis is the samples");
             }
-            NpyArray ya = y;
-            if (fmt == LabelFormat.INDEX) {
-                if (!(shape.length == 1 || (shape.length == 2 && shape[1] == 1))) {
-                    throw QuantaException.inFile(yFile, where + "class-index labels must have shape (N,) or (N, 1), found "
-                            + NpyReader.shapeText(shape));
+            int[] xs0 = x.shape();
+            int n = xs0[0];
+            int rows = Math.min(n, limit);
+            int[] sampleShape = xs0.length == 1 ? new int[] {1} : Arrays.copyOfRange(xs0, 1, xs0.length);
+            DataIo.requireMemory(file, xs.stream.where(), rows, sampleShape);
+            Labels y = null;
+            if (yFile != null) {
+                try (Source ys = open(yFile, yZip, yk)) {
+                    y = readLabels(ys.stream, labelFormat, n, rows, xName);
                 }
-                checkCount(shape[0], n, yFile, where, xName);
-                ys = DataIo.indexLabels(shape[0], ya::get, yFile, where);
-            } else {
-                if (shape.length != 2) {
-                    throw QuantaException.inFile(yFile, where + "one-hot labels must have shape (N, classes), found "
-                            + NpyReader.shapeText(shape));
+            }
+            float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
+            xs.stream.readFloats(x.type(), values, 0, values.length, found -> NpyReader.truncated(xs.stream, x, found));
+            if (rows == n) {
+                NpyReader.requireEnd(xs.stream, x);
+            }
+            Dataset d = DataIo.finish(name, file, sampleShape, values, y == null ? null : y.labels(),
+                    y == null ? 0 : y.oneHotWidth(), preprocessing, null);
+            return y == null ? d : d.withLabelOrigin(yFile, yZip ? yk : null, y.oneHotWidth() > 0
+                    ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE);
+        }
+    }
+
+    /** Labels read from an array, and the one-hot width (0 for class indices). */
+    private record Labels(int[] labels, int oneHotWidth) {}
+
+    /** Reads the first {@code rows} labels of an array that must label {@code n} samples of {@code xName}. */
+    private static Labels readLabels(DataStream s, LabelFormat labelFormat, int n, int rows, String xName) {
+        NpyReader.Header y = NpyReader.header(s);
+        Path yFile = s.file();
+        String where = s.where();
+        int[] shape = y.shape();
+        LabelFormat fmt = labelFormat;
+        if (fmt == null) {
+            fmt = shape.length == 2 && shape[1] > 1 ? LabelFormat.ONE_HOT : LabelFormat.INDEX;
+        }
+        if (fmt == LabelFormat.INDEX) {
+            if (!(shape.length == 1 || (shape.length == 2 && shape[1] == 1))) {
+                throw QuantaException.inFile(yFile, where + "class-index labels must have shape (N,) or (N, 1), found "
+                        + NpyReader.shapeText(shape));
+            }
+            checkCount(shape[0], n, yFile, where, xName);
+            int[] out = new int[rows];
+            s.readValues(y.type(), rows, (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i, yFile, where),
+                    found -> NpyReader.truncated(s, y, found));
+            if (rows == n) {
+                NpyReader.requireEnd(s, y);
+            }
+            return new Labels(out, 0);
+        }
+        if (shape.length != 2) {
+            throw QuantaException.inFile(yFile, where + "one-hot labels must have shape (N, classes), found "
+                    + NpyReader.shapeText(shape));
+        }
+        checkCount(shape[0], n, yFile, where, xName);
+        DataIo.OneHotDecoder decoder = new DataIo.OneHotDecoder(rows, shape[1], yFile, where);
+        s.readValues(y.type(), (long) rows * shape[1], decoder, found -> NpyReader.truncated(s, y, found));
+        if (rows == n) {
+            NpyReader.requireEnd(s, y);
+        }
+        return new Labels(decoder.labels(), shape[1]);
+    }
+
+    /** An open {@code .npy} file or {@code .npz} entry. */
+    private static final class Source implements AutoCloseable {
+        private final ZipFile zip;
+        final DataStream stream;
+
+        Source(ZipFile zip, DataStream stream) {
+            this.zip = zip;
+            this.stream = stream;
+        }
+
+        @Override
+        public void close() {
+            stream.close();
+            if (zip != null) {
+                try {
+                    zip.close();
+                } catch (IOException e) {
+                    // reading is over; closing an input cannot change the result
                 }
-                checkCount(shape[0], n, yFile, where, xName);
-                ys = DataIo.oneHotLabels(shape[0], shape[1], ya::get, yFile, where);
-                declared = shape[1];
             }
         }
-        float[] values = x.floatData() != null ? x.floatData() : x.toFloatArray();
-        return DataIo.finish(name, file, sampleShape, values, ys, declared, preprocessing, null);
+    }
+
+    private static Source open(Path file, boolean zip, String key) {
+        if (!zip) {
+            return new Source(null, DataStream.openRaw(file, "NumPy .npy"));
+        }
+        ZipFile z = NpzReader.open(file);
+        try {
+            ZipEntry e = NpzReader.find(z, key);
+            if (e == null) {
+                throw QuantaException.inFile(file, "no array '" + key + "' in the archive");
+            }
+            return new Source(z, NpzReader.entry(z, e, file));
+        } catch (RuntimeException ex) {
+            try {
+                z.close();
+            } catch (IOException ignored) {
+                // the original error is the one to report
+            }
+            throw ex;
+        }
     }
 
     /** Loads with the default keys, no separate label file and label format inferred from the label shape. */

@@ -1,11 +1,13 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Loads the MLPerf Tiny / EEMBC layout: a folder of binary sample files plus a labels CSV (default {@value
@@ -44,6 +46,9 @@ public final class RawSampleFolder {
     /** One CSV entry. */
     record Entry(int line, String file, int label, int classes) {}
 
+    /** Longest CSV line accepted, in characters. */
+    static final int MAX_LINE = 1 << 16;
+
     static Dataset load(Path folder, Path labelsCsv, SampleType type, int[] sampleShape, boolean littleEndian,
             Preprocessing preprocessing, int limit) {
         DataIo.requireDirectory(folder, "sample folder");
@@ -54,114 +59,223 @@ public final class RawSampleFolder {
         if (labelsCsv == null && !Files.exists(csv)) {
             throw QuantaException.inFile(csv, "labels CSV not found (expected lines 'file.bin,count,class')");
         }
-        List<Entry> entries = parseCsv(csv);
-        if (entries.isEmpty()) {
-            throw QuantaException.inFile(csv, "no samples listed");
-        }
-        int n = Math.min(limit, entries.size());
-        int declared = 0;
-        for (Entry e : entries) {
-            declared = Math.max(declared, e.classes());
-        }
         int[] shape = sampleShape == null ? null : sampleShape.clone();
         if (shape != null) {
             for (int d : shape) {
                 if (d <= 0) {
-                    throw new QuantaException("sample shape " + Shapes.format(shape) + " must have positive dimensions");
+                    throw QuantaException.inFile(folder, "sample shape " + Shapes.format(shape)
+                            + " must have positive dimensions");
                 }
             }
         }
-        float[] values = null;
+        // first pass: count and check the entries used, without keeping them
+        Entry[] first = new Entry[1];
+        Entry[] maxLabel = new Entry[1];
+        int[] declaredBox = {0};
+        int n = parseCsv(csv, limit, e -> {
+            if (first[0] == null) {
+                first[0] = e;
+            }
+            if (maxLabel[0] == null || e.label() > maxLabel[0].label()) {
+                maxLabel[0] = e;
+            }
+            declaredBox[0] = Math.max(declaredBox[0], e.classes());
+        });
+        if (n == 0) {
+            throw QuantaException.inFile(csv, "no samples listed");
+        }
+        int declared = declaredBox[0];
+        if (declared > 0 && maxLabel[0].label() >= declared) {
+            throw QuantaException.inFile(csv, "line " + maxLabel[0].line() + ": label " + maxLabel[0].label()
+                    + " is out of range for " + declared + " classes");
+        }
+        ElementType element = ElementType.of(type, !littleEndian);
+        if (shape == null) {
+            Path bin = sampleFile(folder, csv, first[0]);
+            long size = size(bin);
+            if (size == 0 || size % type.bytes() != 0) {
+                throw QuantaException.inFile(bin, "size " + size + " bytes is not a positive multiple of "
+                        + type.bytes() + " (" + type.label() + "); pass the sample shape");
+            }
+            long elements = size / type.bytes();
+            if (elements > DataIo.MAX_VALUES) {
+                throw QuantaException.inFile(bin, "one sample of " + DataIo.count(elements) + " values is more than "
+                        + "the " + DataIo.count(DataIo.MAX_VALUES) + " a dataset holds");
+            }
+            shape = new int[] {(int) elements};
+        }
+        DataIo.requireMemory(folder, "", n, shape);
+        int sampleSize = (int) Shapes.product(shape);
+        long sampleBytes = (long) sampleSize * type.bytes();
+        float[] values = new float[n * sampleSize];
         int[] labels = new int[n];
-        long sampleBytes = -1;
-        int sampleSize = 0;
-        for (int i = 0; i < n; i++) {
-            Entry e = entries.get(i);
-            Path bin = folder.resolve(e.file());
-            if (!Files.isRegularFile(bin)) {
-                throw QuantaException.inFile(csv, "line " + e.line() + ": sample file '" + e.file() + "' not found in " + folder);
-            }
-            byte[] bytes = DataIo.readAll(bin, "sample");
-            if (shape == null) {
-                if (bytes.length == 0 || bytes.length % type.bytes() != 0) {
-                    throw QuantaException.inFile(bin, "size " + bytes.length + " bytes is not a positive multiple of "
-                            + type.bytes() + " (" + type.label() + "); pass the sample shape");
+        int[] shapeUsed = shape;
+        int[] next = {0};
+        // second pass: read the samples
+        parseCsv(csv, n, e -> {
+            Path bin = sampleFile(folder, csv, e);
+            try (DataStream in = DataStream.openRaw(bin, "sample")) {
+                if (in.length() != sampleBytes) {
+                    throw QuantaException.inFile(bin, "expected " + sampleBytes + " bytes (" + Shapes.format(shapeUsed)
+                            + " " + type.label() + "), found " + in.length());
                 }
-                shape = new int[] {bytes.length / type.bytes()};
+                int i = next[0]++;
+                in.readFloats(element, values, i * sampleSize, sampleSize, found -> QuantaException.inFile(bin,
+                        "file shrank while being read: expected " + sampleBytes + " bytes, found " + found));
+                labels[i] = e.label();
             }
-            if (values == null) {
-                sampleBytes = Shapes.product(shape) * type.bytes();
-                if ((long) n * Shapes.product(shape) > Integer.MAX_VALUE - 8) {
-                    throw QuantaException.inFile(folder, "too large to load in memory: " + n + " x " + Shapes.format(shape));
-                }
-                sampleSize = (int) Shapes.product(shape);
-                values = new float[n * sampleSize];
-            }
-            if (bytes.length != sampleBytes) {
-                throw QuantaException.inFile(bin, "expected " + sampleBytes + " bytes (" + Shapes.format(shape) + " "
-                        + type.label() + "), found " + bytes.length);
-            }
-            type.decode(bytes, 0, !littleEndian, values, i * sampleSize, sampleSize);
-            labels[i] = e.label();
-        }
-        return DataIo.finish(String.valueOf(folder.getFileName()), folder, shape, values, labels, declared, preprocessing,
-                null);
+        });
+        return DataIo.finish(String.valueOf(folder.getFileName()), folder, shape, values, labels, declared,
+                preprocessing, null).withLabelOrigin(csv, null,
+                        declared > 0 ? Dataset.ClassCount.CSV_COUNT : Dataset.ClassCount.NONE);
     }
 
-    /** Parses the labels CSV; line numbers in errors are 1-based. */
-    static List<Entry> parseCsv(Path csv) {
-        byte[] raw = DataIo.readAll(csv, "labels CSV");
-        String text = new String(raw, StandardCharsets.UTF_8);
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
+    private static Path sampleFile(Path folder, Path csv, Entry e) {
+        Path bin = folder.resolve(e.file());
+        if (!Files.isRegularFile(bin)) {
+            throw QuantaException.inFile(csv, "line " + e.line() + ": sample file '" + e.file() + "' not found in "
+                    + folder);
         }
-        String[] lines = text.split("\\R", -1);
-        List<Entry> out = new ArrayList<>();
+        return bin;
+    }
+
+    private static long size(Path bin) {
+        try {
+            return Files.size(bin);
+        } catch (IOException ex) {
+            throw QuantaException.inFile(bin, "cannot read: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Parses the labels CSV as a stream, handing each entry to {@code sink} until {@code limit} entries; line numbers
+     * in errors are 1-based. Returns the number of entries handed over.
+     */
+    static int parseCsv(Path csv, int limit, Consumer<Entry> sink) {
+        DataIo.requireFile(csv, "labels CSV");
+        int count = 0;
         int classes = 0;
         int classesLine = 0;
-        for (int li = 0; li < lines.length; li++) {
-            int lineNo = li + 1;
-            String line = lines[li].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            String[] f = line.split(",", -1);
-            for (int j = 0; j < f.length; j++) {
-                f[j] = f[j].strip();
-            }
-            if (f.length != 2 && f.length != 3) {
-                throw QuantaException.inFile(csv, "line " + lineNo + ": expected 'file,count,class' or 'file,class', found "
-                        + f.length + " fields in '" + shorten(line) + "'");
-            }
-            if (f[0].isEmpty()) {
-                throw QuantaException.inFile(csv, "line " + lineNo + ": empty file name");
-            }
-            int label = parseInt(f[f.length - 1], csv, lineNo, "label");
-            if (label < 0) {
-                throw QuantaException.inFile(csv, "line " + lineNo + ": label " + label + " is negative");
-            }
-            int count = 0;
-            if (f.length == 3) {
-                count = parseInt(f[1], csv, lineNo, "class count");
-                if (count <= 0) {
-                    throw QuantaException.inFile(csv, "line " + lineNo + ": class count " + count + " must be positive");
+        try (LineReader r = new LineReader(new InputStreamReader(Files.newInputStream(csv), StandardCharsets.UTF_8))) {
+            StringBuilder sb = new StringBuilder();
+            int lineNo = 0;
+            boolean more = true;
+            while (more && count < limit) {
+                more = r.readLine(sb, csv, lineNo + 1);
+                lineNo++;
+                String line = sb.toString();
+                if (lineNo == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1);
                 }
-                if (classes != 0 && count != classes) {
-                    throw QuantaException.inFile(csv, "line " + lineNo + ": class count " + count + " differs from "
-                            + classes + " on line " + classesLine);
+                line = line.strip();
+                if (line.isEmpty() || line.startsWith("#")) {
+                    continue;
                 }
-                if (classes == 0) {
-                    classes = count;
-                    classesLine = lineNo;
+                Entry e = parseLine(line, csv, lineNo);
+                if (e.classes() > 0) {
+                    if (classes != 0 && e.classes() != classes) {
+                        throw QuantaException.inFile(csv, "line " + lineNo + ": class count " + e.classes()
+                                + " differs from " + classes + " on line " + classesLine);
+                    }
+                    if (classes == 0) {
+                        classes = e.classes();
+                        classesLine = lineNo;
+                    }
                 }
-                if (label >= count) {
-                    throw QuantaException.inFile(csv, "line " + lineNo + ": label " + label + " is out of range for "
-                            + count + " classes");
-                }
+                sink.accept(e);
+                count++;
             }
-            out.add(new Entry(lineNo, f[0], label, count));
+        } catch (IOException e) {
+            throw QuantaException.inFile(csv, "cannot read: " + e.getMessage(), e);
         }
-        return out;
+        return count;
+    }
+
+    /** Reads lines of at most {@link #MAX_LINE} characters, ended by {@code \n}, {@code \r\n} or {@code \r}. */
+    private static final class LineReader implements AutoCloseable {
+        private final Reader in;
+        private final char[] buf = new char[1 << 16];
+        private int pos;
+        private int len;
+        private boolean afterCr;
+
+        LineReader(Reader in) {
+            this.in = in;
+        }
+
+        private int read() throws IOException {
+            if (pos == len) {
+                len = Math.max(0, in.read(buf, 0, buf.length));
+                pos = 0;
+                if (len == 0) {
+                    return -1;
+                }
+            }
+            return buf[pos++];
+        }
+
+        /** Reads one line (without its terminator) into {@code sb}; false at the end of the file. */
+        boolean readLine(StringBuilder sb, Path csv, int lineNo) throws IOException {
+            sb.setLength(0);
+            int c = read();
+            if (afterCr && c == '\n') {
+                c = read();
+            }
+            afterCr = false;
+            while (true) {
+                if (c < 0) {
+                    return false;
+                }
+                if (c == '\n') {
+                    return true;
+                }
+                if (c == '\r') {
+                    afterCr = true;
+                    return true;
+                }
+                if (sb.length() == MAX_LINE) {
+                    throw QuantaException.inFile(csv, "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE)
+                            + " characters; expected 'file.bin,count,class' lines");
+                }
+                sb.append((char) c);
+                c = read();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    private static Entry parseLine(String line, Path csv, int lineNo) {
+        String[] f = line.split(",", -1);
+        for (int j = 0; j < f.length; j++) {
+            f[j] = f[j].strip();
+        }
+        if (f.length != 2 && f.length != 3) {
+            throw QuantaException.inFile(csv, "line " + lineNo + ": expected 'file,count,class' or 'file,class', found "
+                    + f.length + " fields in '" + shorten(line) + "'");
+        }
+        if (f[0].isEmpty()) {
+            throw QuantaException.inFile(csv, "line " + lineNo + ": empty file name");
+        }
+        int label = parseInt(f[f.length - 1], csv, lineNo, "label");
+        if (label < 0) {
+            throw QuantaException.inFile(csv, "line " + lineNo + ": label " + label + " is negative");
+        }
+        int count = 0;
+        if (f.length == 3) {
+            count = parseInt(f[1], csv, lineNo, "class count");
+            if (count <= 0) {
+                throw QuantaException.inFile(csv, "line " + lineNo + ": class count " + count + " must be positive");
+            }
+            if (label >= count) {
+                throw QuantaException.inFile(csv, "line " + lineNo + ": label " + label + " is out of range for "
+                        + count + " classes");
+            }
+        }
+        return new Entry(lineNo, f[0], label, count);
     }
 
     private static int parseInt(String s, Path csv, int line, String what) {

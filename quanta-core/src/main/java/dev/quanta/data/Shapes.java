@@ -26,4 +26,23 @@ final class Shapes {
         }
         return p;
     }
+
+    /**
+     * The product of non-negative {@code dims}, or {@link Long#MAX_VALUE} when it overflows (a hostile header can
+     * declare dimensions whose product does not fit a long).
+     */
+    static long saturatedProduct(int[] dims) {
+        long p = 1;
+        for (int d : dims) {
+            p = saturatedMultiply(p, d);
+        }
+        return p;
+    }
+
+    /** {@code a * b} for non-negative values, or {@link Long#MAX_VALUE} when it overflows. */
+    static long saturatedMultiply(long a, long b) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return hi != 0 || lo < 0 ? Long.MAX_VALUE : lo;
+    }
 }

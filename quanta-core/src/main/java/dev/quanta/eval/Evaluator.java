@@ -99,7 +99,13 @@ public final class Evaluator {
         boolean fromLogits;
         TrainingConfig tc = model.metadata().trainingConfig();
         if (loss == null && tc != null && tc.loss() != null) {
-            loss = Loss.parse(tc.loss());
+            try {
+                loss = Loss.parse(tc.loss());
+            } catch (QuantaException e) {
+                String source = model.metadata().source();
+                throw new QuantaException((source != null ? source : "model '" + model.name() + "'")
+                        + ": training config: " + e.getMessage() + "; pass --loss to choose one", e);
+            }
         }
         if (options.fromLogits() != null) {
             fromLogits = options.fromLogits();

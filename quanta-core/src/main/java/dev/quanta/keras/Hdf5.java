@@ -8,6 +8,7 @@ import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.jhdf.object.datatype.DataType;
 import io.jhdf.object.datatype.FloatingPoint;
+import io.jhdf.object.datatype.StringData;
 import java.lang.reflect.Array;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -130,24 +131,49 @@ final class Hdf5 implements AutoCloseable {
 
     /** A scalar string attribute, or null when absent; fails when it is not a string. */
     String stringAttribute(Node node, String name) {
+        return stringAttribute(node, name, Long.MAX_VALUE);
+    }
+
+    /**
+     * A scalar string attribute of at most {@code maxBytes} bytes, or null when absent. A fixed-length string is
+     * measured before it is read; a variable-length one (stored elsewhere in the file) after.
+     */
+    String stringAttribute(Node node, String name, long maxBytes) {
         return call(() -> {
             Attribute a = node.getAttributes().get(name);
             if (a == null) {
                 return null;
             }
-            Object data = a.getData();
-            if (data instanceof String s) {
-                return s;
+            if (a.getDataType() instanceof StringData && a.getSizeInBytes() > maxBytes) {
+                throw tooLarge(node, name, a.getSizeInBytes(), maxBytes);
             }
-            if (data instanceof String[] arr && arr.length == 1) {
-                return arr[0];
+            String s = stringValue(node, name, a);
+            if (s != null && s.length() > maxBytes) {
+                throw tooLarge(node, name, s.length(), maxBytes);
             }
-            if (data instanceof byte[] bytes) {
-                return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
-            }
-            throw QuantaException.inFile(file, "attribute '" + name + "' of " + where(node)
-                    + " is not a string (found " + (data == null ? "nothing" : data.getClass().getSimpleName()) + ")");
+            return s;
         });
+    }
+
+    private QuantaException tooLarge(Node node, String name, long bytes, long maxBytes) {
+        return QuantaException.inFile(file, "attribute '" + name + "' of " + where(node) + " is "
+                + KerasImporter.size(bytes) + ", more than the " + KerasImporter.size(maxBytes)
+                + " a Keras model config may have");
+    }
+
+    private String stringValue(Node node, String name, Attribute a) {
+        Object data = a.getData();
+        if (data instanceof String s) {
+            return s;
+        }
+        if (data instanceof String[] arr && arr.length == 1) {
+            return arr[0];
+        }
+        if (data instanceof byte[] bytes) {
+            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        }
+        throw QuantaException.inFile(file, "attribute '" + name + "' of " + where(node)
+                + " is not a string (found " + (data == null ? "nothing" : data.getClass().getSimpleName()) + ")");
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.quanta.keras;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,7 +41,20 @@ import java.util.zip.ZipFile;
  * problem with the input ends in a one-line {@link QuantaException} naming the file.
  */
 public final class KerasImporter {
-    private static final ObjectMapper JSON = JsonMapper.builder()
+    /**
+     * Largest model JSON accepted, in bytes: a {@code config.json} or {@code metadata.json} entry, a model JSON file,
+     * or an HDF5 {@code model_config} / {@code training_config} attribute. Real configs are kilobytes to a few
+     * megabytes; a larger one is refused before it is read.
+     */
+    static final long MAX_CONFIG_BYTES = 64L << 20;
+
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxDocumentLength(MAX_CONFIG_BYTES)
+                            .maxStringLength((int) MAX_CONFIG_BYTES)
+                            .maxNestingDepth(1000)
+                            .build())
+                    .build())
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .build();
 
@@ -100,6 +115,16 @@ public final class KerasImporter {
             throw QuantaException.inFile(configJson, "expected a model JSON but this is a zip archive (load a .keras "
                     + "file on its own)");
         }
+        long configSize;
+        try {
+            configSize = Files.size(configJson);
+        } catch (IOException e) {
+            throw QuantaException.inFile(configJson, "cannot read the model JSON (" + Hdf5.describe(e) + ")", e);
+        }
+        if (configSize > MAX_CONFIG_BYTES) {
+            throw QuantaException.inFile(configJson, "the model JSON is " + size(configSize) + ", more than the "
+                    + size(MAX_CONFIG_BYTES) + " a Keras model config may have");
+        }
         String text;
         try {
             text = Files.readString(configJson, StandardCharsets.UTF_8);
@@ -152,7 +177,7 @@ public final class KerasImporter {
     private static Model loadH5(Path file, long size) {
         try (Hdf5 h5 = Hdf5.open(file, size)) {
             Group root = h5.root();
-            String modelConfig = h5.stringAttribute(root, "model_config");
+            String modelConfig = h5.stringAttribute(root, "model_config", MAX_CONFIG_BYTES);
             if (modelConfig == null) {
                 throw QuantaException.inFile(file, "no model_config attribute: this is a weights-only file; pass the "
                         + "model JSON with --config");
@@ -160,7 +185,7 @@ public final class KerasImporter {
             JsonNode model = parseJson(file, modelConfig, "the model_config attribute");
             KerasGraph graph = KerasGraph.parse(file, model);
             TrainingConfig training = null;
-            String trainingText = h5.stringAttribute(root, "training_config");
+            String trainingText = h5.stringAttribute(root, "training_config", MAX_CONFIG_BYTES);
             if (trainingText != null) {
                 training = KerasNames.trainingConfig(parseJson(file, trainingText, "the training_config attribute"));
             }
@@ -195,12 +220,10 @@ public final class KerasImporter {
             if (configEntry == null) {
                 throw QuantaException.inFile(file, "a zip archive without config.json: not a Keras 3 .keras file");
             }
-            config = parseJson(file, new String(read(file, zip, configEntry), StandardCharsets.UTF_8),
-                    "config.json");
+            config = parseJson(file, readConfig(file, zip, configEntry), "config.json");
             ZipEntry metaEntry = zip.getEntry("metadata.json");
             if (metaEntry != null) {
-                JsonNode meta = parseJson(file, new String(read(file, zip, metaEntry), StandardCharsets.UTF_8),
-                        "metadata.json");
+                JsonNode meta = parseJson(file, readConfig(file, zip, metaEntry), "metadata.json");
                 version = text(meta, "keras_version");
             }
             ZipEntry weightsEntry = zip.getEntry("model.weights.h5");
@@ -225,10 +248,58 @@ public final class KerasImporter {
         }
     }
 
+    /**
+     * Reads a JSON entry of at most {@link #MAX_CONFIG_BYTES}: a larger declared size is refused before inflating, and
+     * the entry is read through a bound, so that an archive declaring less than it holds is refused too.
+     */
+    private static String readConfig(Path file, ZipFile zip, ZipEntry entry) throws IOException {
+        if (entry.getSize() > MAX_CONFIG_BYTES) {
+            throw QuantaException.inFile(file, entry.getName() + " in the archive is " + size(entry.getSize())
+                    + ", more than the " + size(MAX_CONFIG_BYTES) + " a Keras model config may have");
+        }
+        try (InputStream in = zip.getInputStream(entry)) {
+            byte[] bytes = in.readNBytes((int) MAX_CONFIG_BYTES + 1);
+            if (bytes.length > MAX_CONFIG_BYTES) {
+                throw QuantaException.inFile(file, entry.getName() + " in the archive inflates to more than the "
+                        + size(MAX_CONFIG_BYTES) + " a Keras model config may have (it declares "
+                        + size(entry.getSize()) + ")");
+            }
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A byte count for messages: bytes below 1 KiB, else KiB / MiB / GiB with one decimal. */
+    static String size(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " bytes";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s (%,d bytes)", v, units[u], bytes);
+    }
+
     private static byte[] read(Path file, ZipFile zip, ZipEntry entry) throws IOException {
         if (entry.getSize() > MAX_ZIP_ENTRY) {
             throw QuantaException.inFile(file, entry.getName() + " in the archive is too large (" + entry.getSize()
                     + " bytes)");
+        }
+        long deflateBound = 1032 * Math.max(0, entry.getCompressedSize());
+        boolean deflated = entry.getMethod() == ZipEntry.DEFLATED && entry.getCompressedSize() >= 0;
+        if (deflated && entry.getSize() > deflateBound) {
+            throw QuantaException.inFile(file, entry.getName() + " in the archive declares " + entry.getSize()
+                    + " bytes, more than its " + entry.getCompressedSize() + " deflated bytes can hold (at most "
+                    + deflateBound + ")");
+        }
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (entry.getSize() > free) {
+            throw QuantaException.inFile(file, entry.getName() + " in the archive is " + size(entry.getSize())
+                    + ", more than the " + size(Math.max(0, free)) + " of heap available to read it");
         }
         try (InputStream in = zip.getInputStream(entry)) {
             return in.readAllBytes();

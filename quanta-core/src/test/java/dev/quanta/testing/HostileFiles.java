@@ -1,0 +1,209 @@
+package dev.quanta.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+
+/**
+ * Builds hostile data files cheaply: gzip and zip entries that inflate to gigabytes of one repeated byte (a bomb),
+ * IDX and {@code .npy} headers that claim whatever a test needs.
+ *
+ * <p>A long run is deflated once per mebibyte and the compressed mebibyte is repeated: after a sync flush a deflate
+ * block sequence ends on a byte boundary, and within a run every back reference (at most 32 KiB back) reads the
+ * same byte, so the copies decode alike. A gigabyte costs about a megabyte and a few milliseconds to write.
+ */
+public final class HostileFiles {
+    private HostileFiles() {}
+
+    private static final int MIB = 1 << 20;
+
+    /** A raw deflate stream with its uncompressed size and CRC-32. */
+    public record Deflated(byte[] data, long size, long crc) {}
+
+    /** Raw deflate of {@code prefix} followed by {@code count} bytes of {@code value}, then {@code suffix}. */
+    public static Deflated deflate(byte[] prefix, int value, long count, byte[] suffix) {
+        Deflater d = new Deflater(Deflater.BEST_COMPRESSION, true);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CRC32 crc = new CRC32();
+        byte[] run = new byte[MIB];
+        Arrays.fill(run, (byte) value);
+        feed(d, prefix, prefix.length, out, crc);
+        long left = count;
+        int first = (int) Math.min(left, MIB);
+        feed(d, run, first, out, crc);
+        left -= first;
+        if (left >= MIB) {
+            int start = out.size();
+            feed(d, run, MIB, out, crc);
+            left -= MIB;
+            byte[] block = Arrays.copyOfRange(out.toByteArray(), start, out.size());
+            for (; left >= MIB; left -= MIB) {
+                out.write(block, 0, block.length);
+                crc.update(run, 0, MIB);
+            }
+        }
+        feed(d, run, (int) left, out, crc);
+        feed(d, suffix, suffix.length, out, crc);
+        d.finish();
+        byte[] buf = new byte[1 << 16];
+        while (!d.finished()) {
+            int n = d.deflate(buf);
+            out.write(buf, 0, n);
+        }
+        d.end();
+        long size = prefix.length + count + suffix.length;
+        return new Deflated(out.toByteArray(), size, crc.getValue());
+    }
+
+    private static void feed(Deflater d, byte[] data, int len, ByteArrayOutputStream out, CRC32 crc) {
+        if (len == 0) {
+            return;
+        }
+        crc.update(data, 0, len);
+        d.setInput(data, 0, len);
+        byte[] buf = new byte[1 << 16];
+        int n;
+        do {
+            n = d.deflate(buf, 0, buf.length, Deflater.SYNC_FLUSH);
+            out.write(buf, 0, n);
+        } while (n == buf.length || !d.needsInput());
+    }
+
+    /** Writes a gzip file of {@code prefix}, {@code count} bytes of {@code value}, and {@code suffix}. */
+    public static Path gzip(Path file, byte[] prefix, int value, long count, byte[] suffix) {
+        Deflated z = deflate(prefix, value, count, suffix);
+        ByteBuffer trailer = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        trailer.putInt((int) z.crc()).putInt((int) z.size());
+        byte[] header = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+        return write(file, header, z.data(), trailer.array());
+    }
+
+    /** Writes a gzip file of {@code prefix} followed by {@code zeros} zero bytes. */
+    public static Path gzipZeros(Path file, byte[] prefix, long zeros) {
+        return gzip(file, prefix, 0, zeros, new byte[0]);
+    }
+
+    /**
+     * One zip entry: its name, content (deflated, or stored when {@code stored} holds the bytes), and the
+     * uncompressed size the archive declares (normally {@code content.size()}; a test may make it lie).
+     */
+    public record ZipItem(String name, Deflated deflated, byte[] stored, long declaredSize) {
+        /** A deflated entry that declares its true size. */
+        public static ZipItem deflated(String name, Deflated d) {
+            return new ZipItem(name, d, null, d.size());
+        }
+
+        /** A stored entry. */
+        public static ZipItem stored(String name, byte[] bytes) {
+            return new ZipItem(name, null, bytes, bytes.length);
+        }
+
+        /** The same entry declaring {@code size} uncompressed bytes. */
+        public ZipItem declaring(long size) {
+            return new ZipItem(name, deflated, stored, size);
+        }
+    }
+
+    /** Writes a zip archive (no zip64: entries below 4 GiB) of {@code items}. */
+    public static Path zip(Path file, ZipItem... items) {
+        try (OutputStream os = Files.newOutputStream(file)) {
+            List<byte[]> central = new ArrayList<>();
+            long offset = 0;
+            for (ZipItem it : items) {
+                byte[] name = it.name().getBytes(StandardCharsets.UTF_8);
+                byte[] data = it.stored() != null ? it.stored() : it.deflated().data();
+                long crc;
+                if (it.stored() != null) {
+                    CRC32 c = new CRC32();
+                    c.update(it.stored());
+                    crc = c.getValue();
+                } else {
+                    crc = it.deflated().crc();
+                }
+                int method = it.stored() != null ? 0 : 8;
+                ByteBuffer local = ByteBuffer.allocate(30 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                local.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) method)
+                        .putShort((short) 0).putShort((short) 0x21).putInt((int) crc).putInt(data.length)
+                        .putInt((int) it.declaredSize()).putShort((short) name.length).putShort((short) 0).put(name);
+                os.write(local.array());
+                os.write(data);
+                ByteBuffer cd = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
+                cd.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0)
+                        .putShort((short) method).putShort((short) 0).putShort((short) 0x21).putInt((int) crc)
+                        .putInt(data.length).putInt((int) it.declaredSize()).putShort((short) name.length)
+                        .putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0)
+                        .putInt((int) offset).put(name);
+                central.add(cd.array());
+                offset += local.capacity() + data.length;
+            }
+            long cdSize = 0;
+            for (byte[] c : central) {
+                os.write(c);
+                cdSize += c.length;
+            }
+            ByteBuffer end = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN);
+            end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) items.length)
+                    .putShort((short) items.length).putInt((int) cdSize).putInt((int) offset).putShort((short) 0);
+            os.write(end.array());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** An IDX header: magic {@code 0x0000TTNN} and big-endian dimensions. */
+    public static byte[] idxHeader(int typeCode, int... dims) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length).order(ByteOrder.BIG_ENDIAN);
+        b.put((byte) 0).put((byte) 0).put((byte) typeCode).put((byte) dims.length);
+        for (int d : dims) {
+            b.putInt(d);
+        }
+        return b.array();
+    }
+
+    /** A version 1 {@code .npy} header for {@code descr} and a Python shape tuple, padded to 64 bytes. */
+    public static byte[] npyHeader(String descr, String shape) {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        int total = 10 + dict.length() + 1;
+        int padded = (total + 63) / 64 * 64;
+        ByteBuffer b = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.putShort((short) (padded - 10));
+        b.put(dict.getBytes(StandardCharsets.ISO_8859_1));
+        while (b.position() < padded - 1) {
+            b.put((byte) ' ');
+        }
+        b.put((byte) '\n');
+        return b.array();
+    }
+
+    /** Concatenates byte arrays. */
+    public static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.write(p, 0, p.length);
+        }
+        return out.toByteArray();
+    }
+
+    /** Writes the concatenation of {@code parts} to {@code file}. */
+    public static Path write(Path file, byte[]... parts) {
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return Files.write(file, concat(parts));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
