@@ -53,6 +53,11 @@ public class QuantaException extends RuntimeException {
         return new QuantaException(Objects.requireNonNull(template, "template"), null, true);
     }
 
+    /** An error in {@code file} whose description {@code what} names settings with {@code {NAME}} markers. */
+    public static QuantaException inFileAboutSettings(Path file, String what) {
+        return aboutSettings(file + ": " + what);
+    }
+
     /** The message with every setting named by {@code names} (for example the CLI's flags). */
     public String render(Function<Setting, String> names) {
         return template == null ? getMessage() : Setting.fill(template, names);

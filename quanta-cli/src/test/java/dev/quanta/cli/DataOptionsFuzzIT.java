@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fuzzes the data options of {@code evaluate}, {@code quantize --calibration} and {@code compare} with hostile
- * files and option values (issue 8): every case must end with exit code 2 and exactly one line on standard error
+ * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end with exit code 2 and exactly one line on standard error
  * ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in a child JVM limited to {@value #HEAP} of heap.
  *
  * <p>Cases are drawn from a seeded generator ({@code -Dquanta.fuzz.seed=N} replays another draw; the seed is
@@ -166,6 +166,20 @@ class DataOptionsFuzzIT {
         Path labels = write("good-labels-idx1-ubyte", idxHeader(0x08, n), digits(rnd, n));
         Path raw = rawFolder("raw", n, rnd);
         Path imageFolder = imageFolder("images", 3, rnd);
+
+        // sizes and counts that overflow or explode (issue 8, finding 5): refused before any work
+        String m = model.toString();
+        c.add("option sizes", "benchmark", m, "--batch", "2000000000");
+        c.add("option sizes", "benchmark", m, "--runs", "2000000000");
+        c.add("option sizes", "benchmark", m, "--input-shape", "1,100000,100000,3");
+        c.add("option sizes", "benchmark", m, "--threads", "100000");
+        c.add("option sizes", "benchmark", m, "--parallel", "100000", "--threads", "2");
+        c.add("option sizes", "benchmark", m, "--warmup", "2000000000");
+        c.add("option sizes", "evaluate", m, "--data", images.toString(), "--threads", "100000");
+        c.add("option sizes", "evaluate", m, "--data", images.toString(), "--top-k", "0");
+        c.add("option sizes", "quantize", m, "-o", output.toString(), "--calibration", images.toString(),
+                "--threads", "100000");
+        c.add("option sizes", "compare", m, m, "--data", images.toString(), "--samples", "-1");
 
         // option values
         for (String limit : new String[] {"0", "-1", "-2147483648", "2147483648", "99999999999999999999", "ten"}) {

@@ -45,7 +45,7 @@ final class DataIo {
      * minus what is in use, less a reserve of an eighth for the work that follows (batches, the interpreter).
      *
      * @throws QuantaException e.g. {@code "<file>: 2,500,000 samples of 28x28 need 7.3 GiB as float32, more than the
-     *     5.2 GiB of heap available; pass --limit N (or the API's DatasetSpec limit)"}
+     *     5.2 GiB of heap available; use a sample limit"}
      */
     static void requireMemory(Path file, String where, long samples, int[] sampleShape) {
         requireMemory(file, where, samples, sampleShape, 0);
@@ -61,8 +61,8 @@ final class DataIo {
         }
         long values = Shapes.saturatedMultiply(samples, per);
         if (values > MAX_VALUES) {
-            throw QuantaException.inFile(file, where + of + " are " + count(values) + " values, more than the "
-                    + count(MAX_VALUES) + " a dataset holds in one float array; " + LIMIT_HINT);
+            throw QuantaException.inFileAboutSettings(file, where + of + " are " + count(values) + " values, more "
+                    + "than the " + count(MAX_VALUES) + " a dataset holds in one float array; " + LIMIT_HINT);
         }
         long need = 4 * values + 4 * samples;
         requireHeap(file, where, extraBytes > Long.MAX_VALUE - need ? Long.MAX_VALUE : need + extraBytes, of,
@@ -71,8 +71,8 @@ final class DataIo {
 
     /**
      * Refuses to allocate {@code need} bytes when they exceed {@link #availableHeap()} (after one garbage
-     * collection): {@code "<file>: <where><subject> need 7.3 GiB<as>, more than the 5.2 GiB of heap available; pass
-     * --limit N (or the API's DatasetSpec limit)"}.
+     * collection): {@code "<file>: <where><subject> need 7.3 GiB<as>, more than the 5.2 GiB of heap available; use
+     * a sample limit"} (a {@link dev.quanta.Setting#LIMIT} the command line names as its flag).
      */
     static void requireHeap(Path file, String where, long need, String subject, String as) {
         long available = availableHeap();
@@ -81,12 +81,13 @@ final class DataIo {
             available = availableHeap();
         }
         if (need > available) {
-            throw QuantaException.inFile(file, where + subject + " need " + bytes(need) + as + ", more than the "
-                    + bytes(available) + " of heap available; " + LIMIT_HINT);
+            throw QuantaException.inFileAboutSettings(file, where + subject + " need " + bytes(need) + as
+                    + ", more than the " + bytes(available) + " of heap available; " + LIMIT_HINT);
         }
     }
 
-    private static final String LIMIT_HINT = "pass --limit N (or the API's DatasetSpec limit)";
+    /** The advice of a refusal for size: names the sample limit setting ({@code --limit N} on the command line). */
+    private static final String LIMIT_HINT = "use {LIMIT}";
 
     /** Free heap that a load may use: max heap minus what is in use, less a reserve of an eighth of the rest. */
     static long availableHeap() {

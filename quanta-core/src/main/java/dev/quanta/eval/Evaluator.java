@@ -103,8 +103,8 @@ public final class Evaluator {
                 loss = Loss.parse(tc.loss());
             } catch (QuantaException e) {
                 String source = model.metadata().source();
-                throw new QuantaException((source != null ? source : "model '" + model.name() + "'")
-                        + ": training config: " + e.getMessage() + "; pass --loss to choose one", e);
+                throw QuantaException.aboutSettings((source != null ? source : "model '" + model.name() + "'")
+                        + ": training config: " + e.getMessage() + "; give {LOSS} to choose one");
             }
         }
         if (options.fromLogits() != null) {

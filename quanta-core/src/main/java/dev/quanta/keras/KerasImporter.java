@@ -179,8 +179,8 @@ public final class KerasImporter {
             Group root = h5.root();
             String modelConfig = h5.stringAttribute(root, "model_config", MAX_CONFIG_BYTES);
             if (modelConfig == null) {
-                throw QuantaException.inFile(file, "no model_config attribute: this is a weights-only file; pass the "
-                        + "model JSON with --config");
+                throw QuantaException.inFileAboutSettings(file, "no model_config attribute: this is a weights-only "
+                        + "file; give {MODEL_CONFIG}");
             }
             JsonNode model = parseJson(file, modelConfig, "the model_config attribute");
             KerasGraph graph = KerasGraph.parse(file, model);

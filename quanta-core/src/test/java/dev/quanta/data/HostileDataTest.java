@@ -89,7 +89,7 @@ class HostileDataTest {
         QuantaException e = refusal(() -> Datasets.load(DatasetSpec.of(images).withLabels(labels)));
         assertThat(e.getMessage())
                 .startsWith(images + ": 2,500,000 samples of 28x28 need 7.3 GiB as float32, more than the ")
-                .endsWith(" of heap available; pass --limit N (or the API's DatasetSpec limit)");
+                .endsWith(" of heap available; use a sample limit");
     }
 
     @Test
@@ -109,7 +109,7 @@ class HostileDataTest {
         QuantaException e = refusal(() -> Datasets.load(DatasetSpec.of(npz)));
         assertThat(e.getMessage())
                 .startsWith(npz + ": array 'x': 2,500,000 samples of 28x28 need 7.3 GiB as float32, more than the ")
-                .endsWith(" of heap available; pass --limit N (or the API's DatasetSpec limit)");
+                .endsWith(" of heap available; use a sample limit");
     }
 
     @Test

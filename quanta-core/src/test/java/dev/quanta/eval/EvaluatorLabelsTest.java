@@ -59,7 +59,7 @@ class EvaluatorLabelsTest {
         assertThatThrownBy(() -> Evaluator.evaluate(bad, d, Evaluator.Options.defaults(), Evaluator.Progress.NONE))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith("models/tiny.h5: training config: unsupported loss 'foo' (supported: ")
-                .hasMessageEndingWith("; pass --loss to choose one");
+                .hasMessageEndingWith("; give a loss to choose one");
         // an explicit loss does not need the training config's
         Evaluator.Options mse = Evaluator.Options.defaults().withLoss(Loss.MEAN_SQUARED_ERROR);
         assertThat(Evaluator.evaluate(bad, d, mse, Evaluator.Progress.NONE).lossName()).isEqualTo("mean_squared_error");

@@ -158,7 +158,7 @@ class KerasImporterErrorsTest {
     void weightsOnlyFile() {
         Path w = lenetWeights();
         assertThat(failure(() -> KerasImporter.load(w)).getMessage()).isEqualTo(w
-                + ": no model_config attribute: this is a weights-only file; pass the model JSON with --config");
+                + ": no model_config attribute: this is a weights-only file; give the model JSON");
     }
 
     @Test
