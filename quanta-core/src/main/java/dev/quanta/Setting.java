@@ -35,7 +35,9 @@ public enum Setting {
     /** The loss to report. */
     LOSS("a loss"),
     /** {@code Preprocessing.scale}: the factor raw data values are multiplied by. */
-    INPUT_SCALE("the preprocessing scale");
+    INPUT_SCALE("the preprocessing scale"),
+    /** {@code DatasetSpec.preprocessing}: how raw data values become model inputs. */
+    PREPROCESSING("preprocessing");
 
     private static final Pattern MARKER = Pattern.compile("\\{([A-Z_]+)}");
     private static final Map<String, Setting> BY_NAME = new HashMap<>();

@@ -21,6 +21,7 @@ final class CliFlags {
             case LIMIT -> "--limit N";
             case LOSS -> "--loss NAME";
             case INPUT_SCALE -> "--scale";
+            case PREPROCESSING -> "--scale/--offset/--mean/--std";
         };
     }
 }

@@ -61,7 +61,7 @@ final class CompareCommand implements Callable<Integer> {
                 "LayerComparison samples", "--samples", "LayerComparison threads", "--threads");
         Model ma = ModelFiles.load(a, config);
         Model mb = ModelFiles.load(b);
-        Dataset d = data.load(ma.inputs().get(0).shape().sampleDims());
+        Dataset d = data.load(ma, mb);
         List<LayerError> rows = LayerComparison.compare(ma, mb, d, options);
         var out = spec.commandLine().getOut();
         if (json) {

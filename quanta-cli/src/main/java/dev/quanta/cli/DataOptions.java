@@ -6,6 +6,7 @@ import dev.quanta.data.Datasets;
 import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.data.SampleType;
+import dev.quanta.ir.Model;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Option;
@@ -91,8 +92,41 @@ abstract class DataOptions {
     @Option(names = "--grayscale", description = "Read images as one grey channel (default RGB).")
     boolean grayscale;
 
-    /** Loads the dataset; {@code modelSampleShape} fills in a raw sample shape that was not given. */
-    Dataset load(int[] modelSampleShape) {
+    /**
+     * Loads the dataset for {@code model} ({@link Datasets#load(DatasetSpec, Model)}): the model's input fills in a
+     * sample shape, and the preprocessing it records applies when no {@code --scale/--offset/--mean/--std} is given.
+     */
+    Dataset load(Model model) {
+        SampleType type = sampleType == null ? null : SampleType.parse(sampleType);
+        LabelFormat lf = labelFormat == null ? LabelFormat.INDEX
+                : switch (labelFormat.toLowerCase(Locale.ROOT).replace('_', '-')) {
+                    case "index" -> LabelFormat.INDEX;
+                    case "one-hot", "onehot" -> LabelFormat.ONE_HOT;
+                    default -> throw new dev.quanta.QuantaException("--label-format must be index or one-hot, not '"
+                            + labelFormat + "'");
+                };
+        DatasetSpec spec = DatasetSpec.of(dataPath()).withLabels(labels).withFormat(format).withSampleType(type)
+                .withSampleShape(sampleShape).withNumpy(xKey, yKey, lf).withPreprocessing(preprocessing())
+                .withLimit(limit).withGrayscale(grayscale);
+        return Datasets.load(spec, model);
+    }
+
+    /**
+     * Loads the dataset for two models compared on the same data: {@code a}'s input fills in a sample shape, and the
+     * preprocessing {@code b} records applies (else the one {@code a} records) when none is given.
+     */
+    Dataset load(Model a, Model b) {
+        if (b.metadata().inputNormalization() == null) {
+            return load(a);
+        }
+        return load(a.withMetadata(a.metadata().withInputNormalization(b.metadata().inputNormalization())));
+    }
+
+    /** The preprocessing the options ask for, or null when none of them is given. */
+    private Preprocessing preprocessing() {
+        if (scale == null && offset == null && mean == null && std == null) {
+            return null;
+        }
         Preprocessing p = Preprocessing.identity();
         if (scale != null) {
             p = p.withScale(scale);
@@ -103,16 +137,6 @@ abstract class DataOptions {
         if (mean != null || std != null) {
             p = p.withMeanStd(mean, std);
         }
-        SampleType type = sampleType == null ? null : SampleType.parse(sampleType);
-        LabelFormat lf = labelFormat == null ? LabelFormat.INDEX
-                : switch (labelFormat.toLowerCase(Locale.ROOT).replace('_', '-')) {
-                    case "index" -> LabelFormat.INDEX;
-                    case "one-hot", "onehot" -> LabelFormat.ONE_HOT;
-                    default -> throw new dev.quanta.QuantaException("--label-format must be index or one-hot, not '"
-                            + labelFormat + "'");
-                };
-        int[] shape = sampleShape != null ? sampleShape : modelSampleShape;
-        DatasetSpec spec = new DatasetSpec(dataPath(), labels, format, type, shape, lf, xKey, yKey, p, limit, grayscale);
-        return Datasets.load(spec);
+        return p;
     }
 }

@@ -168,8 +168,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static Dataset idx(Path images, Path labels, Preprocessing p) {
-        return Datasets.load(new DatasetSpec(images, labels, "idx", null, null, LabelFormat.INDEX, null, null, p, null,
-                false));
+        return Datasets.load(DatasetSpec.of(images).withLabels(labels).withFormat("idx").withPreprocessing(p));
     }
 
     /**

@@ -79,11 +79,12 @@ final class EvaluateCommand implements Callable<Integer> {
                 .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads)),
                 "ModelComparison layerSamples", "--layer-samples", "Benchmark threads", "--threads");
         Model m = model.load();
-        Dataset d = data.load(m.inputs().get(0).shape().sampleDims());
+        Model converted = compare == null ? null : ModelFiles.load(compare);
+        Dataset d = converted == null ? data.load(m) : data.load(m, converted);
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         var out = spec.commandLine().getOut();
         if (compare != null) {
-            ModelComparison.Result c = ModelComparison.compare(m, ModelFiles.load(compare), d, comparison, bar)
+            ModelComparison.Result c = ModelComparison.compare(m, converted, d, comparison, bar)
                     .withFileBytes(model.model, compare);
             bar.finish();
             warn(c.notices());

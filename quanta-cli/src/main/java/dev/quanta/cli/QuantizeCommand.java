@@ -111,7 +111,7 @@ final class QuantizeCommand implements Callable<Integer> {
             converter.mode(parse(QuantizationMode.class, mode, "--mode"));
         }
         if (calibration.dataPath() != null) {
-            Dataset data = calibration.load(m.inputs().get(0).shape().sampleDims());
+            Dataset data = calibration.load(m);
             converter.representativeDataset(data, samples);
         }
         Converter.Conversion c = converter.convert();

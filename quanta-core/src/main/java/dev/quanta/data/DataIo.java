@@ -208,6 +208,7 @@ final class DataIo {
         int[] outShape = pre.outputShape(storedShape, where);
         int channels = pre.channels(storedShape, outShape, where);
         pre.applyInPlace(values, channels);
-        return new Dataset(name, source, outShape, values, labels, declaredClasses, null, classNames);
+        return new Dataset(name, source, outShape, values, labels, declaredClasses, null, classNames)
+                .withPreprocessing(pre);
     }
 }

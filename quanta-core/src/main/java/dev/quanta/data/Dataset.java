@@ -23,6 +23,7 @@ public final class Dataset {
     private final float[] targets;
     private final List<String> classNames;
     private final LabelOrigin labelOrigin;
+    private final Preprocessing preprocessing;
 
     /** How the number of classes of a dataset was declared, which decides how it must match a model. */
     enum ClassCount {
@@ -46,11 +47,12 @@ public final class Dataset {
 
     Dataset(String name, Path source, int[] sampleShape, float[] features, int[] labels, int declaredClasses,
             float[] targets, List<String> classNames) {
-        this(name, source, sampleShape, features, labels, declaredClasses, targets, classNames, LabelOrigin.UNKNOWN);
+        this(name, source, sampleShape, features, labels, declaredClasses, targets, classNames, LabelOrigin.UNKNOWN,
+                null);
     }
 
     Dataset(String name, Path source, int[] sampleShape, float[] features, int[] labels, int declaredClasses,
-            float[] targets, List<String> classNames, LabelOrigin labelOrigin) {
+            float[] targets, List<String> classNames, LabelOrigin labelOrigin, Preprocessing preprocessing) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = source;
         this.sampleShape = sampleShape.clone();
@@ -96,12 +98,27 @@ public final class Dataset {
         }
         this.classNames = classNames == null ? null : List.copyOf(classNames);
         this.labelOrigin = labels == null ? LabelOrigin.UNKNOWN : Objects.requireNonNull(labelOrigin, "labelOrigin");
+        this.preprocessing = preprocessing;
     }
 
     /** This dataset with its labels' origin recorded (same storage). */
     Dataset withLabelOrigin(Path file, String array, ClassCount declaredBy) {
         return new Dataset(name, source, sampleShape, features, labels, numClasses, targets, classNames,
-                new LabelOrigin(file, array, declaredBy));
+                new LabelOrigin(file, array, declaredBy), preprocessing);
+    }
+
+    /** This dataset with the preprocessing its values went through recorded (same storage). */
+    Dataset withPreprocessing(Preprocessing applied) {
+        return new Dataset(name, source, sampleShape, features, labels, numClasses, targets, classNames, labelOrigin,
+                applied);
+    }
+
+    /**
+     * The preprocessing the values went through when they were loaded (identity when none was asked for), or null
+     * for a dataset made from arrays ({@link #of}), whose preprocessing is unknown.
+     */
+    public Preprocessing preprocessing() {
+        return preprocessing;
     }
 
     /**
@@ -122,7 +139,7 @@ public final class Dataset {
     /** This dataset with float regression {@code targets}: {@code size * k} values, k per sample (not copied). */
     public Dataset withTargets(float[] targets) {
         return new Dataset(name, source, sampleShape, features, labels, declaredClasses(), targets, classNames,
-                labelOrigin);
+                labelOrigin, preprocessing);
     }
 
     /** A display name, usually the file or folder name. */
@@ -244,7 +261,7 @@ public final class Dataset {
         int[] l = labels == null ? null : Arrays.copyOfRange(labels, from, to);
         int k = targetSize();
         float[] t = targets == null ? null : Arrays.copyOfRange(targets, from * k, to * k);
-        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin);
+        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin, preprocessing);
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
+import dev.quanta.ir.InputNormalization;
+import dev.quanta.ir.Model;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -51,6 +53,24 @@ public final class Datasets {
             default -> throw new IllegalStateException(format);
         };
         return d.limit(limit);
+    }
+
+    /**
+     * Loads {@code spec}'s dataset to feed {@code model}'s first input: a spec without a sample shape takes the
+     * input's (raw samples and image sizes), and a spec without a preprocessing takes the one the model records
+     * for its input ({@link dev.quanta.ir.ModelMetadata#inputNormalization()}: a Quanta-written file records how
+     * its calibration data was preprocessed), so that data goes into the model as it was made for.
+     */
+    public static Dataset load(DatasetSpec spec, Model model) {
+        DatasetSpec s = spec;
+        if (s.sampleShape() == null && !model.inputs().isEmpty()) {
+            s = s.withSampleShape(model.inputs().get(0).shape().sampleDims());
+        }
+        InputNormalization recorded = model.metadata().inputNormalization();
+        if (s.preprocessing() == null && recorded != null) {
+            s = s.withPreprocessing(Preprocessing.of(recorded));
+        }
+        return load(s);
     }
 
     private static Dataset loadImages(DatasetSpec spec, Preprocessing p, int limit) {

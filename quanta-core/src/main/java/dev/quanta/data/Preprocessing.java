@@ -1,6 +1,7 @@
 package dev.quanta.data;
 
 import dev.quanta.QuantaException;
+import dev.quanta.ir.InputNormalization;
 import java.util.Arrays;
 
 /**
@@ -91,6 +92,16 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
     /** {@code y = (v - mean[c]) / std[c]}, per channel {@code c} or with single values. */
     public static Preprocessing meanStd(float[] mean, float[] std) {
         return new Preprocessing(1f, 0f, mean, std, null);
+    }
+
+    /** The value transform a model records for its input (see {@link InputNormalization}), with no reshape. */
+    public static Preprocessing of(InputNormalization n) {
+        return new Preprocessing(n.scale(), n.offset(), n.mean(), n.std(), null);
+    }
+
+    /** The value transform alone, as a model records it for its input. */
+    public InputNormalization normalization() {
+        return new InputNormalization(scale, offset, mean, std);
     }
 
     /** Same, with {@code x = v * scale + offset} using this offset (e.g. {@code scale(1/127.5f).withOffset(-1)}). */

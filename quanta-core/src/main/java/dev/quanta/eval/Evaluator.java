@@ -157,7 +157,7 @@ public final class Evaluator {
         double seconds = (System.nanoTime() - start) / 1e9;
         return new EvaluationResult(n, loss == null ? null : loss.kerasName(), fromLogits,
                 loss == null ? Double.NaN : lossSum / n, k, correct, seconds, predictions,
-                InputRangeCheck.check(model, data));
+                InputChecks.check(model, data));
     }
 
     /** True when the model's last op (before any (de)quantize) yields probabilities (softmax or logistic). */

@@ -132,7 +132,7 @@ public final class Converter {
                 Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, samples, threads);
                 calibrated = Math.min(samples, representative.size());
                 rewriter = rewriter(floatModel, mode, ranges);
-                result = rewriter.rewriteFullInteger();
+                result = recordPreprocessing(rewriter.rewriteFullInteger(), representative);
             }
             default -> throw new IllegalStateException(mode.name());
         }
@@ -141,6 +141,17 @@ public final class Converter {
         QuantizationReport report = new QuantizationReport(mode, modeReason, scheme, granularity, io, calibrated,
                 layers, constantBytes(floatModel), constantBytes(result), seconds);
         return new Conversion(result, report);
+    }
+
+    /**
+     * {@code m} recording how the calibration data was preprocessed: its ranges fit data preprocessed so, which a
+     * written file then tells evaluation ({@link dev.quanta.ir.ModelMetadata#inputNormalization()}).
+     */
+    private static Model recordPreprocessing(Model m, Dataset calibration) {
+        if (calibration.preprocessing() == null) {
+            return m;
+        }
+        return m.withMetadata(m.metadata().withInputNormalization(calibration.preprocessing().normalization()));
     }
 
     private QuantizationRewriter rewriter(Model m, QuantizationMode mode, Calibration ranges) {

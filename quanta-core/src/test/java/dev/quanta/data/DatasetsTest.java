@@ -49,8 +49,8 @@ class DatasetsTest {
         assertThat(d.label(0)).isEqualTo(7);
         assertThat(d.numClasses()).isEqualTo(10);
         Path kws = Fixtures.require("mlperf-tiny/kws/kws01_mfcc");
-        Dataset k = Datasets.load(new DatasetSpec(kws, kws.resolve("y_labels.csv"), "raw", SampleType.parse("int8"),
-                new int[] {49, 10, 1}, null, null, null, null, null, false));
+        Dataset k = Datasets.load(DatasetSpec.of(kws).withLabels(kws.resolve("y_labels.csv")).withFormat("raw")
+                .withSamples(SampleType.parse("int8"), 49, 10, 1));
         assertThat(k.size()).isEqualTo(1000);
         assertThat(k.sampleShape()).containsExactly(49, 10, 1);
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(kws)))

@@ -31,14 +31,12 @@ final class KerasFixtureModels {
         if (reshape != null) {
             p = p.withReshape(reshape);
         }
-        return Datasets.load(new DatasetSpec(images, labels, "idx", null, null, LabelFormat.INDEX, null, null, p, null,
-                false));
+        return Datasets.load(DatasetSpec.of(images).withLabels(labels).withFormat("idx").withPreprocessing(p));
     }
 
     /** The 200 MLPerf Tiny IC images as raw 0..255 floats, HWC RGB. */
     static Dataset icImages() {
         Path dir = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
-        return Datasets.load(new DatasetSpec(dir, null, "raw", SampleType.UINT8, new int[] {32, 32, 3},
-                LabelFormat.INDEX, null, null, Preprocessing.identity(), null, false));
+        return Datasets.load(DatasetSpec.of(dir).withFormat("raw").withSamples(SampleType.UINT8, 32, 32, 3));
     }
 }

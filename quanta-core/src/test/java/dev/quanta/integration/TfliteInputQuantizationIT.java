@@ -33,9 +33,9 @@ class TfliteInputQuantizationIT {
 
     /** kws01 features as the float model takes them: (q − 83) × 0.5847029. */
     static Dataset kwsFeatures() {
-        return Datasets.load(new DatasetSpec(Fixtures.require("mlperf-tiny/kws/kws01_mfcc"), null, "raw",
-                SampleType.INT8, new int[] {49, 10, 1}, LabelFormat.INDEX, null, null,
-                Preprocessing.scale(0.5847029f).withOffset(-83 * 0.5847029f), null, false));
+        return Datasets.load(DatasetSpec.of(Fixtures.require("mlperf-tiny/kws/kws01_mfcc")).withFormat("raw")
+                .withSamples(SampleType.INT8, 49, 10, 1)
+                .withPreprocessing(Preprocessing.scale(0.5847029f).withOffset(-83 * 0.5847029f)));
     }
 
     @Test

@@ -51,9 +51,8 @@ class FloatGraphPassesTest {
         assertThat(folded.ops()).hasSize(9 + 3 + 1 + 1 + 1 + 1); // as the TFLite converter's float model
         assertThat(folded.outputs().get(0).name()).isEqualTo(keras.outputs().get(0).name());
 
-        Dataset images = Datasets.load(new DatasetSpec(Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5"), null,
-                "raw", SampleType.UINT8, new int[] {32, 32, 3}, LabelFormat.INDEX, null, null,
-                Preprocessing.identity(), 40, false));
+        Dataset images = Datasets.load(DatasetSpec.of(Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5"))
+                .withFormat("raw").withSamples(SampleType.UINT8, 32, 32, 3).withLimit(40));
         float[] a = runAll(keras, images);
         float[] b = runAll(folded, images);
         double max = 0;

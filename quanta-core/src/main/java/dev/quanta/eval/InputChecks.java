@@ -3,6 +3,7 @@ package dev.quanta.eval;
 import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
 import dev.quanta.ir.DType;
+import dev.quanta.ir.InputNormalization;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
@@ -14,8 +15,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Whether data fits the quantized range of a model's input, which is where data scaled differently from the
- * calibration data shows. The input's range is that of its integer type: an integer input's own, or for float I/O
+ * Whether evaluation data is what a model's input expects: preprocessed as the model records
+ * ({@link #preprocessing}), and within the quantized range of the input ({@link #measure}), which is where data
+ * scaled differently from the calibration data shows.
+ *
+ * <p>The range check. The input's range is that of its integer type: an integer input's own, or for float I/O
  * the QUANTIZE that takes the float input. With {@code q = round(x / scale) + zeroPoint}:
  *
  * <pre>
@@ -26,8 +30,8 @@ import java.util.Locale;
  * A saturated share above {@value #SATURATED_SHARE} or a used share below {@value #USED_SHARE} gives a
  * {@link Notice} that names the share, both ranges and the likely missing preprocessing.
  */
-public final class InputRangeCheck {
-    private InputRangeCheck() {}
+public final class InputChecks {
+    private InputChecks() {}
 
     /** Warn when more of the values than this lie beyond the input's range. */
     public static final double SATURATED_SHARE = 0.02;
@@ -77,9 +81,36 @@ public final class InputRangeCheck {
         return new Result(q, lo, hi, min, max, (double) beyond / x.length, covered / (hi - lo));
     }
 
-    /** Notices for {@code data} on {@code model}: none when the input is float or the data fits. */
+    /**
+     * A notice when {@code data} went through another preprocessing than the one {@code model} records for its
+     * input (the preprocessing of its calibration data, in a file Quanta wrote); null when they agree or either is
+     * unknown.
+     */
+    public static Notice preprocessing(Model model, Dataset data) {
+        InputNormalization recorded = model.metadata().inputNormalization();
+        if (recorded == null || data.preprocessing() == null) {
+            return null;
+        }
+        InputNormalization given = data.preprocessing().normalization();
+        if (given.equals(recorded)) {
+            return null;
+        }
+        String source = model.metadata().source() != null ? model.metadata().source() : "model '" + model.name() + "'";
+        return new Notice("the data was preprocessed as x = " + given + ", but " + source + " records x = " + recorded
+                + " for its input (its calibration data's preprocessing); give no {PREPROCESSING} to use the recorded "
+                + "one");
+    }
+
+    /**
+     * Notices for {@code data} on {@code model}: a preprocessing other than the recorded one, values that saturate
+     * the quantized input, or that use a sliver of its range; none when the data fits.
+     */
     public static List<Notice> check(Model model, Dataset data) {
         List<Notice> out = new ArrayList<>();
+        Notice preprocessing = preprocessing(model, data);
+        if (preprocessing != null) {
+            out.add(preprocessing);
+        }
         Result r = measure(model, data);
         if (r == null) {
             return out;

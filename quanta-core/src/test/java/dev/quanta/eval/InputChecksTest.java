@@ -21,7 +21,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Data against the quantized range of a model's input: saturation and a sliver of the range. */
-class InputRangeCheckTest {
+class InputChecksTest {
 
     /** input [4] → Dense(2). */
     private static Model dense() {
@@ -50,22 +50,22 @@ class InputRangeCheckTest {
     @Test
     void dataLikeTheCalibrationDataGivesNoNotice() {
         for (IoType io : List.of(IoType.FLOAT, IoType.INT8, IoType.UINT8)) {
-            InputRangeCheck.Result r = InputRangeCheck.measure(int8(io), spread(100, 1f));
+            InputChecks.Result r = InputChecks.measure(int8(io), spread(100, 1f));
             assertThat(r.saturated()).isZero();
             assertThat(r.used()).isCloseTo(1.0, within(0.01));
             assertThat(r.lo()).isCloseTo(0.0, within(1e-6));
             assertThat(r.hi()).isCloseTo(1.0, within(0.01));
-            assertThat(InputRangeCheck.check(int8(io), spread(100, 1f))).isEmpty();
+            assertThat(InputChecks.check(int8(io), spread(100, 1f))).isEmpty();
         }
     }
 
     @Test
     void rawPixelsOnAModelCalibratedOnScaledOnesSaturateAndTheNoticeSuggestsTheScale() {
         Model m = int8(IoType.FLOAT);
-        InputRangeCheck.Result r = InputRangeCheck.measure(m, spread(100, 255f));
+        InputChecks.Result r = InputChecks.measure(m, spread(100, 255f));
         // values above 1 + half a step saturate: all but the first 1/255 of the spread
         assertThat(r.saturated()).isCloseTo(254.0 / 255, within(0.01));
-        List<Notice> notices = InputRangeCheck.check(m, spread(100, 255f));
+        List<Notice> notices = InputChecks.check(m, spread(100, 255f));
         assertThat(notices).hasSize(1);
         assertThat(notices.get(0).message()).startsWith(String.format(java.util.Locale.ROOT, "%.1f%%",
                 100 * r.saturated())).contains("% of the input values saturate: the data spans [0, 255], the input "
@@ -77,7 +77,7 @@ class InputRangeCheckTest {
     @Test
     void dataScaledOnceTooOftenUsesASliverOfTheRange() {
         Model m = Converter.fromModel(dense()).representativeDataset(spread(50, 255f), 50).convert().model();
-        List<Notice> notices = InputRangeCheck.check(m, spread(100, 1f));
+        List<Notice> notices = InputChecks.check(m, spread(100, 1f));
         assertThat(notices).hasSize(1);
         assertThat(notices.get(0).message()).startsWith("the input values use only 0.4% of the input's range: the "
                 + "data spans [0, 1], the input 'x/quantized' (int8) holds [0, 255]; data scaled by 1/255 that");
@@ -85,17 +85,17 @@ class InputRangeCheckTest {
 
     @Test
     void floatAndDynamicRangeInputsAreNotChecked() {
-        assertThat(InputRangeCheck.measure(dense(), spread(10, 255f))).isNull();
+        assertThat(InputChecks.measure(dense(), spread(10, 255f))).isNull();
         Model dynamic = Converter.fromModel(dense()).convert().model();
         assertThat(dynamic.inputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
-        assertThat(InputRangeCheck.measure(dynamic, spread(10, 255f))).isNull();
+        assertThat(InputChecks.measure(dynamic, spread(10, 255f))).isNull();
     }
 
     @Test
     void factorsNearOneOverNAreWrittenAsFractions() {
-        assertThat(InputRangeCheck.factor(1 / 255.0)).isEqualTo("1/255");
-        assertThat(InputRangeCheck.factor(1 / 127.5)).isEqualTo("1/127.5");
-        assertThat(InputRangeCheck.factor(1 / 256.3)).isEqualTo("1/256.5");
-        assertThat(InputRangeCheck.factor(0.7)).isEqualTo("0.7");
+        assertThat(InputChecks.factor(1 / 255.0)).isEqualTo("1/255");
+        assertThat(InputChecks.factor(1 / 127.5)).isEqualTo("1/127.5");
+        assertThat(InputChecks.factor(1 / 256.3)).isEqualTo("1/256.5");
+        assertThat(InputChecks.factor(0.7)).isEqualTo("0.7");
     }
 }
