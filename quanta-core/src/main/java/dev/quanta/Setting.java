@@ -12,21 +12,19 @@ import java.util.regex.Pattern;
  * {@link QuantaException#render}.
  */
 public enum Setting {
-    /** {@code Converter.mode}: the quantization mode. */
+    /** {@code QuantizationConfig.withMode}: the quantization mode. */
     MODE("mode"),
-    /** {@code Converter.scheme}: symmetric or asymmetric. */
+    /** {@code QuantizationConfig.withScheme}: symmetric or asymmetric. */
     SCHEME("scheme"),
-    /** {@code Converter.granularity}: per-channel or per-tensor weights. */
+    /** {@code QuantizationConfig.withGranularity}: per-channel or per-tensor weights. */
     GRANULARITY("granularity"),
-    /** {@code Converter.io}: the type of the converted model's inputs and outputs. */
+    /** {@code QuantizationConfig.withIo}: the type of the converted model's inputs and outputs. */
     IO("io type"),
-    /** {@code Converter.representativeDataset}: calibration data. */
+    /** {@code Converter.withRepresentativeDataset}: calibration data. */
     REPRESENTATIVE_DATASET("a representative dataset"),
-    /** The number of calibration samples. */
-    CALIBRATION_SAMPLES("the calibration sample count"),
-    /** {@code Converter.allowFloatFallback}. */
+    /** {@code QuantizationConfig.withAllowFloatFallback}. */
     ALLOW_FLOAT_FALLBACK("allowFloatFallback"),
-    /** {@code Converter.perChannelDense}. */
+    /** {@code QuantizationConfig.withPerChannelDense}. */
     PER_CHANNEL_DENSE("perChannelDense"),
     /** A Keras model JSON paired with a weights-only file. */
     MODEL_CONFIG("the model JSON"),

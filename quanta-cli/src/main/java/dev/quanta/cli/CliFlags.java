@@ -14,7 +14,6 @@ final class CliFlags {
             case GRANULARITY -> "--granularity";
             case IO -> "--io";
             case REPRESENTATIVE_DATASET -> "--calibration DATA";
-            case CALIBRATION_SAMPLES -> "--samples";
             case ALLOW_FLOAT_FALLBACK -> "--allow-float-fallback";
             case PER_CHANNEL_DENSE -> "--per-channel-dense";
             case MODEL_CONFIG -> "--config JSON";

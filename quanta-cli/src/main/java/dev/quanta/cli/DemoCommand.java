@@ -14,6 +14,7 @@ import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.runtime.Benchmark;
@@ -114,8 +115,9 @@ final class DemoCommand implements Callable<Integer> {
                         v.granularity().name().toLowerCase(Locale.ROOT).replace('_', '-'),
                         v.mode() == QuantizationMode.INT8 ? " --calibration " + TRAIN_IMAGES + " --scale 1/255 --samples 100"
                                 : "");
-                Converter.Conversion c = Converter.fromModel(m).mode(v.mode()).scheme(v.scheme())
-                        .granularity(v.granularity()).representativeDataset(calibration, 100).convert();
+                Converter.Conversion c = Converter.fromModel(m).withConfig(QuantizationConfig.defaults()
+                        .withMode(v.mode()).withScheme(v.scheme()).withGranularity(v.granularity()))
+                        .withRepresentativeDataset(calibration).convert();
                 TfliteWriter.write(c.model(), file);
                 long bytes = Files.size(file);
                 out.printf(Locale.ROOT, "   wrote %,d B in %.2f s%n", bytes, c.report().seconds());

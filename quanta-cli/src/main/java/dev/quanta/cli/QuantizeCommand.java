@@ -8,10 +8,10 @@ import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
 import dev.quanta.quantize.LayerReport;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;
 import dev.quanta.quantize.QuantizationScheme;
-import dev.quanta.runtime.Interpreter;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -97,22 +97,24 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!"minmax".equalsIgnoreCase(calibrator)) {
             throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
         }
-        OptionErrors.build(() -> Interpreter.Options.defaults().withNumThreads(threads), "numThreads", "--threads");
+        QuantizationConfig config = OptionErrors.build(() -> {
+            QuantizationConfig c = QuantizationConfig.defaults()
+                    .withScheme(parse(QuantizationScheme.class, scheme, "--scheme"))
+                    .withGranularity(parse(Granularity.class, granularity, "--granularity"))
+                    .withIo(parse(IoType.class, io, "--io")).withCalibrationSamples(samples)
+                    .withCalibrationThreads(threads).withAllowFloatFallback(allowFloatFallback)
+                    .withPerChannelDense(perChannelDense);
+            return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
+        }, "QuantizationConfig calibrationSamples", "--samples", "QuantizationConfig calibrationThreads", "--threads");
         boolean toStdout = OutputGuard.isStdout(output);
         if (!toStdout) {
             OutputGuard.check(spec, "-o", output, implicitInputs());
         }
         Model m = model.load();
-        Converter converter = Converter.fromModel(m).scheme(parse(QuantizationScheme.class, scheme, "--scheme"))
-                .granularity(parse(Granularity.class, granularity, "--granularity"))
-                .io(parse(IoType.class, io, "--io")).threads(threads).allowFloatFallback(allowFloatFallback)
-                .perChannelDense(perChannelDense);
-        if (mode != null) {
-            converter.mode(parse(QuantizationMode.class, mode, "--mode"));
-        }
+        Converter converter = Converter.fromModel(m).withConfig(config);
         if (calibration.dataPath() != null) {
             Dataset data = calibration.load(m);
-            converter.representativeDataset(data, samples);
+            converter = converter.withRepresentativeDataset(data);
         }
         Converter.Conversion c = converter.convert();
         long bytes;

@@ -96,19 +96,30 @@ class BenchmarkAndCompareCommandTest {
     void evaluateCompareAsJsonCarriesTheSizesAndTheQuantizedModelsWarnings() throws Exception {
         Path int8 = int8Mnist();
         Path keras = Fixtures.require("mnist/keras_mlp/mnist.h5");
-        // raw pixels (no --scale) against a model calibrated on pixels / 255: the int8 input saturates
-        CliRunner e = CliRunner.run("evaluate", keras.toString(), "--compare", int8.toString(), "--data",
-                Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString(), "--limit", "200", "--layer-samples",
-                "5", "--json");
+        String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
+        // no --scale: both models take the preprocessing the int8 file records (pixels / 255), so no warning
+        CliRunner recorded = CliRunner.run("evaluate", keras.toString(), "--compare", int8.toString(), "--data",
+                images, "--limit", "200", "--layer-samples", "5", "--json");
+        assertThat(recorded.exitCode()).as(recorded.err()).isZero();
+        assertThat(recorded.err()).isEmpty();
+        JsonNode r = new ObjectMapper().readTree(recorded.out());
+        assertThat(r.at("/float/accuracy").asDouble()).isGreaterThan(0.9);
+        assertThat(r.at("/quantized/accuracy").asDouble()).isGreaterThan(0.9);
+        // raw pixels given explicitly (--scale 1): the recorded preprocessing disagrees and the int8 input saturates
+        CliRunner e = CliRunner.run("evaluate", keras.toString(), "--compare", int8.toString(), "--data", images,
+                "--scale", "1", "--limit", "200", "--layer-samples", "5", "--json");
         assertThat(e.exitCode()).as(e.err()).isZero();
-        assertThat(e.err().lines()).singleElement().asString().startsWith("quanta: warning: ")
-                .contains("saturate").endsWith("a missing --scale 1/255?");
+        assertThat(e.err().lines()).hasSize(2).allMatch(l -> l.startsWith("quanta: warning: "));
+        assertThat(e.err().lines().toList().get(0)).contains("the data was preprocessed as x = identity, but "
+                + int8 + " records x = v·0.003921569").endsWith("give no --scale/--offset/--mean/--std to use the "
+                + "recorded one");
+        assertThat(e.err().lines().toList().get(1)).contains("saturate").endsWith("a missing --scale 1/255?");
         JsonNode j = new ObjectMapper().readTree(e.out());
         assertThat(j.get("float_file_bytes").asLong()).isEqualTo(Files.size(keras));
         assertThat(j.get("quantized_file_bytes").asLong()).isEqualTo(Files.size(int8));
         assertThat(j.at("/float/samples").asInt()).isEqualTo(200);
         assertThat(j.at("/float/warnings")).isEmpty();
-        assertThat(j.at("/quantized/warnings")).hasSize(1);
+        assertThat(j.at("/quantized/warnings")).hasSize(2);
         // the .tflite has no training config: it is scored with the Keras model's loss
         assertThat(j.at("/quantized/loss_name").asText()).isEqualTo(j.at("/float/loss_name").asText())
                 .isNotEqualTo("null");

@@ -3,95 +3,71 @@ package dev.quanta.quantize;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.ir.Model;
+import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
- * Converts a float model to a smaller one, shaped like TFLite's {@code TFLiteConverter}: choose the optimization
- * ({@link QuantizationMode}), the {@link QuantizationScheme}, the weight {@link Granularity}, a representative
- * dataset for calibration and the I/O type, then {@link #convert()}. Write the result with
- * {@code dev.quanta.tflite.TfliteWriter}.
+ * Converts a float model to a smaller one, shaped like TFLite's {@code TFLiteConverter}: a model, the settings
+ * ({@link QuantizationConfig}: the {@link QuantizationMode}, {@link QuantizationScheme}, weight
+ * {@link Granularity}, I/O type, ...) and, for the full-integer modes, a representative dataset to calibrate on;
+ * then {@link #convert()}. Write the result with {@code dev.quanta.tflite.TfliteWriter}.
+ *
+ * <p>A converter is immutable: {@link #withConfig} and {@link #withRepresentativeDataset} return new ones, and one
+ * config can serve several models.
  *
  * <pre>{@code
+ * QuantizationConfig int8 = QuantizationConfig.defaults().withMode(QuantizationMode.INT8);
  * Conversion c = Converter.fromModel(KerasImporter.load(path))
- *         .mode(QuantizationMode.INT8)
- *         .representativeDataset(calibration, 100)
+ *         .withConfig(int8)
+ *         .withRepresentativeDataset(calibration)
  *         .convert();
  * TfliteWriter.write(c.model(), Path.of("model_int8.tflite"));
  * }</pre>
  */
 public final class Converter {
     private final Model source;
-    /** Null until set: {@link #convert()} then picks INT8 with a representative dataset, else DYNAMIC. */
-    private QuantizationMode mode;
-    private QuantizationScheme scheme = QuantizationScheme.SYMMETRIC;
-    private Granularity granularity = Granularity.PER_CHANNEL;
-    private IoType io = IoType.FLOAT;
-    private Dataset representative;
-    private int samples = 100;
-    private int threads = 1;
-    private boolean allowFloatFallback;
-    private boolean perChannelDense;
+    private final QuantizationConfig config;
+    /** Null when none was given. */
+    private final Dataset representative;
 
-    private Converter(Model source) {
+    private Converter(Model source, QuantizationConfig config, Dataset representative) {
+        if (config == null) {
+            throw new IllegalArgumentException("Converter config must not be null");
+        }
         this.source = source;
+        this.config = config;
+        this.representative = representative;
     }
 
-    /** A converter of {@code model} (for example from {@code KerasImporter}). */
+    /** A converter of {@code model} (for example from {@code KerasImporter}) with the default settings. */
     public static Converter fromModel(Model model) {
-        return new Converter(model);
+        if (model == null) {
+            throw new IllegalArgumentException("Converter model must not be null");
+        }
+        return new Converter(model, QuantizationConfig.defaults(), null);
+    }
+
+    /** This converter with the settings {@code c} (all of them; the representative dataset stays). */
+    public Converter withConfig(QuantizationConfig c) {
+        return new Converter(source, c, representative);
     }
 
     /**
-     * The optimization. Left unset, it is chosen as TFLite's {@code Optimize.DEFAULT} chooses: full integer
-     * ({@link QuantizationMode#INT8}) when a representative dataset is given, else dynamic range
-     * ({@link QuantizationMode#DYNAMIC}); the report says which and why.
+     * Calibration data for the full-integer modes, of which calibration uses the first
+     * {@link QuantizationConfig#calibrationSamples()} (100 unless the config says otherwise).
      */
-    public Converter mode(QuantizationMode m) {
-        this.mode = java.util.Objects.requireNonNull(m, "mode");
-        return this;
+    public Converter withRepresentativeDataset(Dataset data) {
+        if (data == null) {
+            throw new IllegalArgumentException("Converter representativeDataset must not be null");
+        }
+        return new Converter(source, config, data);
     }
 
-    public Converter scheme(QuantizationScheme s) {
-        this.scheme = s;
-        return this;
-    }
-
-    public Converter granularity(Granularity g) {
-        this.granularity = g;
-        return this;
-    }
-
-    /** The type of the converted model's inputs and outputs (default float). */
-    public Converter io(IoType t) {
-        this.io = t;
-        return this;
-    }
-
-    /** Calibration data for full-integer modes: the first {@code count} samples of {@code data}. */
-    public Converter representativeDataset(Dataset data, int count) {
-        this.representative = data;
-        this.samples = count;
-        return this;
-    }
-
-    /** Keep ops without an integer kernel in float (between DEQUANTIZE and QUANTIZE) instead of failing. */
-    public Converter allowFloatFallback(boolean allow) {
-        this.allowFloatFallback = allow;
-        return this;
-    }
-
-    /** Quantize Dense weights per output channel too (TFLite's converter keeps them per tensor). */
-    public Converter perChannelDense(boolean perChannel) {
-        this.perChannelDense = perChannel;
-        return this;
-    }
-
-    /** Threads used by calibration inferences. */
-    public Converter threads(int n) {
-        this.threads = n;
-        return this;
+    /** The settings. */
+    public QuantizationConfig config() {
+        return config;
     }
 
     /** A converted model and the report of what was done. */
@@ -105,42 +81,33 @@ public final class Converter {
      */
     public Conversion convert() {
         long start = System.nanoTime();
-        QuantizationMode mode = this.mode != null ? this.mode
+        boolean chosen = config.mode() == null;
+        QuantizationMode mode = !chosen ? config.mode()
                 : representative != null ? QuantizationMode.INT8 : QuantizationMode.DYNAMIC;
-        String modeReason = this.mode != null ? null : representative != null
+        String modeReason = !chosen ? null : representative != null
                 ? "chosen: a representative dataset was given (TFLite's Optimize.DEFAULT with one)"
                 : "chosen: no representative dataset, so weights only (TFLite's Optimize.DEFAULT without one)";
-        validate(mode, this.mode == null);
+        validate(mode, chosen);
+        QuantizationConfig settings = config.withMode(mode);
         Model floatModel = FloatGraphPasses.apply(source);
-        QuantizationRewriter rewriter;
-        Model result;
         int calibrated = 0;
-        switch (mode) {
-            case FLOAT32 -> {
-                rewriter = null;
-                result = floatModel;
-            }
-            case FLOAT16 -> {
-                rewriter = rewriter(floatModel, mode, Calibration.none());
-                result = rewriter.rewriteFloat16();
-            }
-            case DYNAMIC -> {
-                rewriter = rewriter(floatModel, mode, Calibration.none());
-                result = rewriter.rewriteDynamic();
-            }
+        Rewritten result = switch (mode) {
+            case FLOAT32 -> new Rewritten(floatModel, List.of());
+            case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
+            case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
             case INT8, INT16X8 -> {
-                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, samples, threads);
-                calibrated = Math.min(samples, representative.size());
-                rewriter = rewriter(floatModel, mode, ranges);
-                result = recordPreprocessing(rewriter.rewriteFullInteger(), representative);
+                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative,
+                        settings.calibrationSamples(), settings.calibrationThreads());
+                calibrated = Math.min(settings.calibrationSamples(), representative.size());
+                Rewritten integer = FullIntegerRewriter.rewrite(floatModel, settings, ranges);
+                yield new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
             }
-            default -> throw new IllegalStateException(mode.name());
-        }
-        var layers = rewriter == null ? java.util.List.<LayerReport>of() : rewriter.report();
+        };
         double seconds = (System.nanoTime() - start) / 1e9;
-        QuantizationReport report = new QuantizationReport(mode, modeReason, scheme, granularity, io, calibrated,
-                layers, constantBytes(floatModel), constantBytes(result), seconds);
-        return new Conversion(result, report);
+        QuantizationReport report = new QuantizationReport(mode, modeReason, settings.scheme(),
+                settings.granularity(), settings.io(), calibrated, result.layers(), constantBytes(floatModel),
+                constantBytes(result.model()), seconds);
+        return new Conversion(result.model(), report);
     }
 
     /**
@@ -154,11 +121,6 @@ public final class Converter {
         return m.withMetadata(m.metadata().withInputNormalization(calibration.preprocessing().normalization()));
     }
 
-    private QuantizationRewriter rewriter(Model m, QuantizationMode mode, Calibration ranges) {
-        return new QuantizationRewriter(m, mode, scheme, granularity, io, allowFloatFallback, perChannelDense,
-                ranges);
-    }
-
     /**
      * Refuses settings that do not fit together, naming them as {@link dev.quanta.Setting}s.
      *
@@ -166,13 +128,12 @@ public final class Converter {
      */
     private void validate(QuantizationMode mode, boolean chosen) {
         String m = mode.name().toLowerCase(Locale.ROOT);
+        QuantizationScheme scheme = config.scheme();
+        IoType io = config.io();
         boolean integer = mode == QuantizationMode.INT8 || mode == QuantizationMode.INT16X8;
         if (integer && representative == null) {
             throw QuantaException.aboutSettings("{MODE} " + m + " calibrates activations: give "
                     + "{REPRESENTATIVE_DATASET}");
-        }
-        if (integer && samples < 1) {
-            throw QuantaException.aboutSettings("{CALIBRATION_SAMPLES} must be at least 1, found " + samples);
         }
         if (chosen && !integer && (io != IoType.FLOAT || scheme == QuantizationScheme.ASYMMETRIC)) {
             throw QuantaException.aboutSettings((io != IoType.FLOAT ? "{IO} " + io.name().toLowerCase(Locale.ROOT)
@@ -186,11 +147,11 @@ public final class Converter {
                         + "weights" : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
                         + "; use {SCHEME} symmetric");
             }
-            if (mode == QuantizationMode.INT8 && (granularity == Granularity.PER_CHANNEL && hasConvolutions()
-                    || perChannelDense)) {
+            if (mode == QuantizationMode.INT8 && (config.granularity() == Granularity.PER_CHANNEL
+                    && hasConvolutions() || config.perChannelDense())) {
                 throw QuantaException.aboutSettings("{SCHEME} asymmetric uses TFLite's uint8 kernels, which take "
                         + "one weight scale per tensor: use {GRANULARITY} per-tensor"
-                        + (perChannelDense ? " without {PER_CHANNEL_DENSE}" : ""));
+                        + (config.perChannelDense() ? " without {PER_CHANNEL_DENSE}" : ""));
             }
         }
         if (!integer && io != IoType.FLOAT) {
@@ -206,8 +167,8 @@ public final class Converter {
     }
 
     private boolean hasConvolutions() {
-        return source.ops().stream().anyMatch(o -> o.type() == dev.quanta.ir.OpType.CONV_2D
-                || o.type() == dev.quanta.ir.OpType.DEPTHWISE_CONV_2D);
+        return source.ops().stream().anyMatch(o -> o.type() == OpType.CONV_2D
+                || o.type() == OpType.DEPTHWISE_CONV_2D);
     }
 
     /** Bytes of all constant tensors. */

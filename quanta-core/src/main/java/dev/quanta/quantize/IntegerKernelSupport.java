@@ -8,7 +8,7 @@ import java.util.Set;
 /**
  * Which ops have integer kernels, per activation type, in both Quanta's interpreter and the official TFLite
  * runtime (a converted file must run in both). An op outside this table stays in float only with
- * {@code Converter.allowFloatFallback}.
+ * {@code QuantizationConfig.withAllowFloatFallback}.
  *
  * <p>TFLite 2.21 has no int16 kernel for a standalone RELU6 (its Relu6 kernel takes float32, int8 and uint8);
  * RELU6 fused into a convolution, Dense or ADD is fine in every type. With int16 activations LOGISTIC, TANH and

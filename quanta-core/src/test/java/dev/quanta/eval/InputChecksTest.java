@@ -17,6 +17,7 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +45,8 @@ class InputChecksTest {
 
     /** Calibrated on [0, 1] pixels, int8 (float I/O: the range is the boundary QUANTIZE's). */
     private static Model int8(IoType io) {
-        return Converter.fromModel(dense()).io(io).representativeDataset(spread(50, 1f), 50).convert().model();
+        return Converter.fromModel(dense()).withConfig(QuantizationConfig.defaults().withIo(io))
+                .withRepresentativeDataset(spread(50, 1f)).convert().model();
     }
 
     @Test
@@ -76,7 +78,7 @@ class InputChecksTest {
 
     @Test
     void dataScaledOnceTooOftenUsesASliverOfTheRange() {
-        Model m = Converter.fromModel(dense()).representativeDataset(spread(50, 255f), 50).convert().model();
+        Model m = Converter.fromModel(dense()).withRepresentativeDataset(spread(50, 255f)).convert().model();
         List<Notice> notices = InputChecks.check(m, spread(100, 1f));
         assertThat(notices).hasSize(1);
         assertThat(notices.get(0).message()).startsWith("the input values use only 0.4% of the input's range: the "

@@ -17,6 +17,7 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.IoType;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.runtime.Interpreter;
@@ -194,10 +195,9 @@ class LayerComparisonTest {
             samples[i] = (float) Math.sin(i * 1.7) * 2;
         }
         Dataset data = Dataset.of("sine", new int[] {2}, samples, null);
-        Model floatIo = Converter.fromModel(ref).mode(QuantizationMode.INT8).representativeDataset(data, 20)
+        Model floatIo = Converter.fromModel(ref).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withCalibrationSamples(20)).withRepresentativeDataset(data)
                 .convert().model();
-        Model int8Io = Converter.fromModel(ref).mode(QuantizationMode.INT8).representativeDataset(data, 20)
-                .io(IoType.INT8).convert().model();
+        Model int8Io = Converter.fromModel(ref).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withIo(IoType.INT8).withCalibrationSamples(20)).withRepresentativeDataset(data).convert().model();
 
         List<LayerError> errors = LayerComparison.compare(ref, floatIo, data, 20, 1);
         LayerError hidden = byTensor(errors, "hidden");

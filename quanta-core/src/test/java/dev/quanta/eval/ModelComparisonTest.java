@@ -19,6 +19,7 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Benchmark;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ class ModelComparisonTest {
         Path h5 = tmp.resolve("tiny.h5");
         Path tflite = tmp.resolve("tiny_int8.tflite");
         KerasH5Writer.write(classifier(), h5);
-        TfliteWriter.write(Converter.fromModel(ModelFiles.load(h5)).representativeDataset(data(200, 1f, 7), 200)
+        TfliteWriter.write(Converter.fromModel(ModelFiles.load(h5)).withConfig(QuantizationConfig.defaults().withCalibrationSamples(200)).withRepresentativeDataset(data(200, 1f, 7))
                 .convert().model(), tflite);
         return new Path[] {h5, tflite};
     }

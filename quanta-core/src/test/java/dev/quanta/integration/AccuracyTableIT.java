@@ -12,6 +12,7 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Buffers;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
@@ -94,8 +95,8 @@ class AccuracyTableIT {
 
     private Path quantaInt8(Model source, Dataset calibration, String name) {
         Path out = tmp.resolve(name);
-        TfliteWriter.write(Converter.fromModel(source).representativeDataset(calibration, 100).threads(2).convert()
-                .model(), out);
+        TfliteWriter.write(Converter.fromModel(source).withConfig(QuantizationConfig.defaults()
+                .withCalibrationThreads(2)).withRepresentativeDataset(calibration).convert().model(), out);
         return out;
     }
 

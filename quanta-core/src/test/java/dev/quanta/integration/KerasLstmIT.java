@@ -19,6 +19,7 @@ import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.kernels.Buffers;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
@@ -144,7 +145,8 @@ class KerasLstmIT {
         }
 
         Path int8 = tmp.resolve("last_step_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(last).io(IoType.INT8).representativeDataset(mnist, 100).convert()
+        TfliteWriter.write(Converter.fromModel(last).withConfig(QuantizationConfig.defaults().withIo(IoType.INT8))
+                .withRepresentativeDataset(mnist).convert()
                 .model(), int8);
         Model written = TfliteReader.read(int8);
         assertThat(written.ops()).extracting(Op::type).contains(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,

@@ -17,6 +17,7 @@ import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.QuantizedPath;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.runtime.Interpreter;
@@ -49,8 +50,8 @@ class LstmQuantizationIT {
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
         for (IoType io : new IoType[] {IoType.FLOAT, IoType.INT8}) {
             Path file = tmp.resolve("lstm_" + io + ".tflite");
-            TfliteWriter.write(Converter.fromModel(floatLstm()).io(io).representativeDataset(mnist, 100).convert()
-                    .model(), file);
+            TfliteWriter.write(Converter.fromModel(floatLstm()).withConfig(QuantizationConfig.defaults().withIo(io))
+                    .withRepresentativeDataset(mnist).convert().model(), file);
             Model written = TfliteReader.read(file);
             Op lstm = written.ops().stream().filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM).findFirst()
                     .orElseThrow();
@@ -108,14 +109,13 @@ class LstmQuantizationIT {
     @Test
     void uint8HasNoIntegerLstmAndSaysSo() {
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
-        Converter c = Converter.fromModel(floatLstm()).mode(QuantizationMode.INT8)
-                .scheme(QuantizationScheme.ASYMMETRIC).representativeDataset(mnist, 20);
+        QuantizationConfig uint8 = QuantizationConfig.defaults().withMode(QuantizationMode.INT8)
+                .withScheme(QuantizationScheme.ASYMMETRIC).withCalibrationSamples(20);
+        Converter c = Converter.fromModel(floatLstm()).withConfig(uint8).withRepresentativeDataset(mnist);
         assertThatThrownBy(c::convert).isInstanceOf(QuantaException.class)
                 .hasMessageContaining("UNIDIRECTIONAL_SEQUENCE_LSTM has no uint8 kernel")
                 .hasMessageContaining("set allowFloatFallback to keep this layer in float");
-        Model fallback = Converter.fromModel(floatLstm()).mode(QuantizationMode.INT8)
-                .scheme(QuantizationScheme.ASYMMETRIC).allowFloatFallback(true).representativeDataset(mnist, 20)
-                .convert().model();
+        Model fallback = c.withConfig(uint8.withAllowFloatFallback(true)).convert().model();
         Op lstm = fallback.ops().stream().filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM).findFirst()
                 .orElseThrow();
         assertThat(lstm.input(0).dtype()).as("kept in float between DEQUANTIZE and QUANTIZE")

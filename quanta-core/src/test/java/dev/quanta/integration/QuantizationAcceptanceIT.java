@@ -8,7 +8,7 @@ import dev.quanta.eval.Evaluator;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
-import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.testing.TfliteOracle;
@@ -37,8 +37,9 @@ class QuantizationAcceptanceIT {
     void icInt8BeatsOrMatchesTheTfliteConvertersInt8() throws IOException {
         Model keras = KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5");
         Dataset images = KerasFixtureModels.icImages();
-        Converter.Conversion c = Converter.fromModel(keras).mode(QuantizationMode.INT8)
-                .representativeDataset(images, 100).convert();
+        Converter.Conversion c = Converter.fromModel(keras)
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8))
+                .withRepresentativeDataset(images).convert();
         Path out = tmp.resolve("ic_int8.tflite");
         TfliteWriter.write(c.model(), out);
         Model written = TfliteReader.read(out);
@@ -60,10 +61,11 @@ class QuantizationAcceptanceIT {
         Model vww = KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5");
         Dataset random = RandomData.uniform(new int[] {96, 96, 3}, 32, 7);
         Path vwwOut = tmp.resolve("vww_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(vww).representativeDataset(random, 32).convert().model(), vwwOut);
+        TfliteWriter.write(Converter.fromModel(vww).withRepresentativeDataset(random).convert().model(), vwwOut);
         Model ad = KerasFixtureModels.model("mlperf-tiny/ad/ad01.h5");
         Path adOut = tmp.resolve("ad_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(ad).representativeDataset(RandomData.adWindows(), 196).convert()
+        TfliteWriter.write(Converter.fromModel(ad).withConfig(QuantizationConfig.defaults().withCalibrationSamples(196))
+                .withRepresentativeDataset(RandomData.adWindows()).convert()
                 .model(), adOut);
         System.out.printf("int8 file sizes: VWW %d B (converter 333,288 B), AD %d B (converter 276,976 B)%n",
                 Files.size(vwwOut), Files.size(adOut));
@@ -77,7 +79,8 @@ class QuantizationAcceptanceIT {
         Dataset test = KerasFixtureModels.idx("mnist", null);
         Dataset calibration = test.limit(200);
         for (Variant v : Variant.values()) {
-            Converter conv = v.apply(Converter.fromModel(keras)).representativeDataset(calibration, 200);
+            Converter conv = Converter.fromModel(keras).withConfig(v.config().withCalibrationSamples(200))
+                    .withRepresentativeDataset(calibration);
             Path out = tmp.resolve("mnist_" + v + ".tflite");
             TfliteWriter.write(conv.convert().model(), out);
             Model written = TfliteReader.read(out);
@@ -100,8 +103,8 @@ class QuantizationAcceptanceIT {
         for (Variant v : new Variant[] {Variant.INT8_SYMMETRIC_PER_CHANNEL, Variant.INT8_SYMMETRIC_PER_TENSOR,
             Variant.UINT8_ASYMMETRIC_PER_TENSOR, Variant.DYNAMIC, Variant.FLOAT16}) {
             Path out = tmp.resolve("lenet_" + v + ".tflite");
-            TfliteWriter.write(v.apply(Converter.fromModel(keras)).representativeDataset(test.limit(200), 200)
-                    .convert().model(), out);
+            TfliteWriter.write(Converter.fromModel(keras).withConfig(v.config().withCalibrationSamples(200))
+                    .withRepresentativeDataset(test.limit(200)).convert().model(), out);
             int correct = quanta(TfliteReader.read(out), test).correct();
             System.out.printf("Fashion LeNet %-22s Quanta %d/10000 (float 8414), file %d B%n", v, correct,
                     Files.size(out));
@@ -131,10 +134,10 @@ class QuantizationAcceptanceIT {
             this.granularity = granularity;
         }
 
-        Converter apply(Converter c) {
+        QuantizationConfig config() {
             // int16 softmax has no Quanta kernel yet: it stays in float, between DEQUANTIZE and QUANTIZE
-            return c.mode(mode).scheme(scheme).granularity(granularity).io(IoType.FLOAT)
-                    .allowFloatFallback(mode == QuantizationMode.INT16X8);
+            return QuantizationConfig.defaults().withMode(mode).withScheme(scheme).withGranularity(granularity)
+                    .withAllowFloatFallback(mode == QuantizationMode.INT16X8);
         }
     }
 }

@@ -44,7 +44,7 @@ class TfliteInputQuantizationIT {
         Dataset kws = kwsFeatures();
         assertThat(kws.size()).isEqualTo(1000);
         Path out = tmp.resolve("kws_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(hybrid).representativeDataset(kws, 100).convert().model(), out);
+        TfliteWriter.write(Converter.fromModel(hybrid).withRepresentativeDataset(kws).convert().model(), out);
         Model written = TfliteReader.read(out);
         int quanta = Evaluator.evaluate(written, kws, Evaluator.Options.defaults().withThreads(2),
                 Evaluator.Progress.NONE).correct();

@@ -12,6 +12,7 @@ import dev.quanta.kernels.QuantizedPath;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.runtime.Interpreter;
@@ -94,9 +95,9 @@ class WrittenModelConformanceIT {
 
     private static void check(Fixture f, Setting s, Path dir) {
         Dataset data = f.data().get();
-        Converter c = Converter.fromModel(f.model().get()).mode(s.mode()).scheme(s.scheme())
-                .granularity(s.granularity()).io(s.io()).representativeDataset(data, Math.min(data.size(), 64))
-                .allowFloatFallback(s.mode() == QuantizationMode.INT16X8);
+        Converter c = Converter.fromModel(f.model().get()).withConfig(QuantizationConfig.defaults().withMode(s.mode())
+                .withScheme(s.scheme()).withGranularity(s.granularity()).withIo(s.io()).withCalibrationSamples(64)
+                .withAllowFloatFallback(s.mode() == QuantizationMode.INT16X8)).withRepresentativeDataset(data);
         Path file = dir.resolve(f.name() + "_" + s.name().replace(' ', '_') + ".tflite");
         TfliteWriter.write(c.convert().model(), file);
         Model written = TfliteReader.read(file);

@@ -16,6 +16,7 @@ import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.runtime.Interpreter;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -66,7 +67,7 @@ class ConverterTest {
 
     @Test
     void withDataAndNoModeItQuantizesFullInteger() {
-        Converter.Conversion c = Converter.fromModel(tinyDense()).representativeDataset(calibration(), 40).convert();
+        Converter.Conversion c = Converter.fromModel(tinyDense()).withRepresentativeDataset(calibration()).convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.INT8);
         assertThat(c.report().modeReason()).startsWith("chosen: a representative dataset was given");
         assertThat(c.report().calibrationSamples()).isEqualTo(40);
@@ -75,7 +76,8 @@ class ConverterTest {
 
     @Test
     void anExplicitModeHasNoReason() {
-        Converter.Conversion c = Converter.fromModel(tinyDense()).mode(QuantizationMode.FLOAT16).convert();
+        Converter.Conversion c = Converter.fromModel(tinyDense())
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16)).convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.FLOAT16);
         assertThat(c.report().modeReason()).isNull();
         assertThat(c.report().render()).startsWith("Mode: float16, scheme");
@@ -83,18 +85,70 @@ class ConverterTest {
 
     @Test
     void refusalsNameApiSettingsAndRenderWithAFrontEndsNames() {
-        Converter int8WithoutData = Converter.fromModel(tinyDense()).mode(QuantizationMode.INT8);
+        Converter int8WithoutData = Converter.fromModel(tinyDense())
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8));
         assertThatThrownBy(int8WithoutData::convert).isInstanceOf(QuantaException.class)
                 .hasMessage("mode int8 calibrates activations: give a representative dataset")
                 .satisfies(e -> assertThat(((QuantaException) e).render(s -> "<" + s.name() + ">"))
                         .isEqualTo("<MODE> int8 calibrates activations: give <REPRESENTATIVE_DATASET>"));
-        Converter int8Io = Converter.fromModel(tinyDense()).io(IoType.INT8);
+        Converter int8Io = Converter.fromModel(tinyDense())
+                .withConfig(QuantizationConfig.defaults().withIo(IoType.INT8));
         assertThatThrownBy(int8Io::convert).hasMessage("io type int8 needs full-integer quantization, which "
                 + "calibrates activations: give a representative dataset");
-        Converter asymmetricDynamic = Converter.fromModel(tinyDense()).mode(QuantizationMode.DYNAMIC)
-                .scheme(QuantizationScheme.ASYMMETRIC);
+        Converter asymmetricDynamic = Converter.fromModel(tinyDense()).withConfig(QuantizationConfig.defaults()
+                .withMode(QuantizationMode.DYNAMIC).withScheme(QuantizationScheme.ASYMMETRIC));
         assertThatThrownBy(asymmetricDynamic::convert).hasMessageStartingWith("scheme asymmetric does not apply to "
                 + "mode dynamic");
+    }
+
+    @Test
+    void configWithersRefuseValuesOutOfRangeNamingTheSetting() {
+        QuantizationConfig d = QuantizationConfig.defaults();
+        int max = Interpreter.MAX_THREADS;
+        assertThatThrownBy(() -> d.withCalibrationThreads(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("QuantizationConfig calibrationThreads must be between 1 and " + max + " ("
+                        + Interpreter.THREADS_PER_CPU + " per CPU), got 0");
+        assertThatThrownBy(() -> d.withCalibrationThreads(max + 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageEndingWith("got " + (max + 1));
+        assertThat(d.withCalibrationThreads(max).calibrationThreads()).isEqualTo(max);
+        assertThatThrownBy(() -> d.withCalibrationSamples(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("QuantizationConfig calibrationSamples must be at least 1, got 0");
+        assertThatThrownBy(() -> d.withScheme(null)).hasMessage("QuantizationConfig scheme must not be null");
+        assertThatThrownBy(() -> d.withGranularity(null)).hasMessage("QuantizationConfig granularity must not be null");
+        assertThatThrownBy(() -> d.withIo(null)).hasMessage("QuantizationConfig io must not be null");
+        assertThatThrownBy(() -> Converter.fromModel(tinyDense()).withRepresentativeDataset(null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("Converter representativeDataset must not be null");
+        assertThatThrownBy(() -> Converter.fromModel(tinyDense()).withConfig(null))
+                .hasMessage("Converter config must not be null");
+    }
+
+    @Test
+    void configsAndConvertersAreImmutableValues() {
+        QuantizationConfig d = QuantizationConfig.defaults();
+        QuantizationConfig int8 = d.withMode(QuantizationMode.INT8).withIo(IoType.INT8);
+        assertThat(d.mode()).isNull();
+        assertThat(d.io()).isEqualTo(IoType.FLOAT);
+        assertThat(int8).isEqualTo(QuantizationConfig.defaults().withIo(IoType.INT8).withMode(QuantizationMode.INT8))
+                .hasSameHashCodeAs(d.withIo(IoType.INT8).withMode(QuantizationMode.INT8)).isNotEqualTo(d);
+        assertThat(int8.withMode(null)).isEqualTo(d.withIo(IoType.INT8));
+        assertThat(int8.toString()).contains("mode=INT8", "io=INT8", "calibrationSamples=100");
+
+        Converter base = Converter.fromModel(tinyDense());
+        Converter calibrated = base.withConfig(int8).withRepresentativeDataset(calibration());
+        assertThat(base.config()).isSameAs(d);
+        assertThat(calibrated.config()).isEqualTo(int8);
+        // the base converter saw neither the config nor the data: it still chooses dynamic range
+        assertThat(base.convert().report().mode()).isEqualTo(QuantizationMode.DYNAMIC);
+        assertThat(calibrated.convert().model().inputs().get(0).dtype()).isEqualTo(DType.INT8);
+    }
+
+    @Test
+    void calibrationUsesTheConfiguredNumberOfSamples() {
+        Converter c = Converter.fromModel(tinyDense()).withRepresentativeDataset(calibration());
+        assertThat(c.convert().report().calibrationSamples()).isEqualTo(40); // all 40: fewer than the default 100
+        assertThat(c.withConfig(QuantizationConfig.defaults().withCalibrationSamples(7)).convert().report()
+                .calibrationSamples()).isEqualTo(7);
     }
 
     @Test

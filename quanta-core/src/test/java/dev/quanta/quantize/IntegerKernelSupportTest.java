@@ -297,9 +297,7 @@ class IntegerKernelSupportTest {
             }
             Dataset d = Dataset.of("d", f.inputs().get(0).shape().sampleDims(), data, null);
             for (DType t : ACTIVATION_TYPES) {
-                Converter c = Converter.fromModel(f).representativeDataset(d, 8).granularity(Granularity.PER_TENSOR)
-                        .mode(t == DType.INT16 ? QuantizationMode.INT16X8 : QuantizationMode.INT8)
-                        .scheme(t == DType.UINT8 ? QuantizationScheme.ASYMMETRIC : QuantizationScheme.SYMMETRIC);
+                Converter c = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withGranularity(Granularity.PER_TENSOR).withMode(t == DType.INT16 ? QuantizationMode.INT16X8 : QuantizationMode.INT8).withScheme(t == DType.UINT8 ? QuantizationScheme.ASYMMETRIC : QuantizationScheme.SYMMETRIC).withCalibrationSamples(8)).withRepresentativeDataset(d);
                 String what = type + " " + t;
                 if (IntegerKernelSupport.supports(type, t)) {
                     Model q = c.convert().model();

@@ -253,7 +253,7 @@ class MinMaxCalibratorTest {
     void theConverterWidensObservedRangesToZero() {
         Model m = denseRelu();
         Dataset positive = Dataset.of("positive", new int[] {3}, new float[] {0.5f, 1, 2, 1, 0.75f, 1.5f}, null);
-        Model q = Converter.fromModel(m).mode(QuantizationMode.INT8).representativeDataset(positive, 2).io(IoType.INT8)
+        Model q = Converter.fromModel(m).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withIo(IoType.INT8).withCalibrationSamples(2)).withRepresentativeDataset(positive)
                 .convert().model();
         QuantParams in = q.inputs().get(0).quant();
         assertThat(in.scale()).isEqualTo((float) (2.0 / 255));

@@ -148,7 +148,13 @@ class QuantizationRewriterTest {
     }
 
     static Converter int8(Model m, Dataset d) {
-        return Converter.fromModel(m).mode(QuantizationMode.INT8).representativeDataset(d, d.size());
+        return int8(m, d, c -> c);
+    }
+
+    /** An int8 converter of {@code m} calibrated on all of {@code d}, with more {@code settings}. */
+    static Converter int8(Model m, Dataset d, java.util.function.UnaryOperator<QuantizationConfig> settings) {
+        return Converter.fromModel(m).withConfig(settings.apply(QuantizationConfig.defaults()
+                .withMode(QuantizationMode.INT8).withCalibrationSamples(d.size()))).withRepresentativeDataset(d);
     }
 
     // ------------------------------------------------------------------ weights
@@ -187,7 +193,7 @@ class QuantizationRewriterTest {
     @Test
     void perTensorWeightsShareOneScale() {
         Model f = convNet();
-        Model q = int8(f, convData()).granularity(Granularity.PER_TENSOR).convert().model();
+        Model q = int8(f, convData(), c -> c.withGranularity(Granularity.PER_TENSOR)).convert().model();
         float[] w = f.tensor("conv/kernel").data().floats();
         double absMax = 0;
         for (float x : w) {
@@ -221,7 +227,7 @@ class QuantizationRewriterTest {
         QuantParams perTensor = int8(f, convData()).convert().model().tensor("dense/kernel").quant();
         assertThat(perTensor.isPerTensor()).isTrue();
         assertThat(perTensor.scale()).isEqualTo((float) (all / 127));
-        QuantParams perChannel = int8(f, convData()).perChannelDense(true).convert().model().tensor("dense/kernel")
+        QuantParams perChannel = int8(f, convData(), c -> c.withPerChannelDense(true)).convert().model().tensor("dense/kernel")
                 .quant();
         assertThat(perChannel.axis()).isZero();
         for (int o = 0; o < 4; o++) {
@@ -264,7 +270,7 @@ class QuantizationRewriterTest {
         Tensor y = mb.add(OpType.CONV_2D, "conv", new Origin("conv", "Conv2D"),
                 new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE), x,
                 mb.constant("k", Shape.of(2, 1, 1, 1), new float[] {0f, -0.5f}));
-        Model q = Converter.fromModel(mb.output(y).build(ModelMetadata.inMemory())).mode(QuantizationMode.DYNAMIC)
+        Model q = Converter.fromModel(mb.output(y).build(ModelMetadata.inMemory())).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
                 .convert().model();
         assertThat(q.tensor("k").quant().scales()).containsExactly(1f, 0.5f / 127);
         assertThat(bytes(q.tensor("k"))).containsExactly(0, -127);
@@ -286,7 +292,7 @@ class QuantizationRewriterTest {
                 mb.constant("k", Shape.of(channels, 1, 1, per), w));
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("d", new int[] {1, 1, per}, new float[per], null);
-        Model q = int8(f, d).granularity(perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR).convert()
+        Model q = int8(f, d, c -> c.withGranularity(perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR)).convert()
                 .model();
         Tensor qk = q.tensor("k");
         float[] s = qk.quant().scales();
@@ -380,11 +386,10 @@ class QuantizationRewriterTest {
                 mb.constant("neg/bias", Shape.of(1), new float[] {-10}));
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("positive", new int[] {2}, new float[] {0.5f, 0.5f, 1f, 1f, 0.75f, 0.5f}, null);
-        Model q = int8(f, d).io(IoType.INT8).convert().model();
+        Model q = int8(f, d, c -> c.withIo(IoType.INT8)).convert().model();
         assertThat(q.inputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (1.0 / 255), -128));
         assertThat(q.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (9.0 / 255), 127));
-        Model u = int8(f, d).scheme(QuantizationScheme.ASYMMETRIC).granularity(Granularity.PER_TENSOR)
-                .io(IoType.UINT8).convert().model();
+        Model u = int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR).withIo(IoType.UINT8)).convert().model();
         assertThat(u.inputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (1.0 / 255), 0));
         assertThat(u.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (9.0 / 255), 255));
     }
@@ -395,11 +400,11 @@ class QuantizationRewriterTest {
         Model int8 = int8(tanhLogistic(), d).convert().model();
         assertThat(int8.tensor("t").quant()).isEqualTo(QuantParams.perTensor(1f / 128, 0));
         assertThat(int8.tensor("l/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 256, -128));
-        Model uint8 = int8(tanhLogistic(), d).scheme(QuantizationScheme.ASYMMETRIC).granularity(Granularity.PER_TENSOR)
+        Model uint8 = int8(tanhLogistic(), d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR))
                 .convert().model();
         assertThat(uint8.tensor("t").quant()).isEqualTo(QuantParams.perTensor(1f / 128, 128));
         assertThat(uint8.tensor("l/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 256, 0));
-        Model int16 = Converter.fromModel(tanhLogistic()).mode(QuantizationMode.INT16X8).representativeDataset(d, 16)
+        Model int16 = Converter.fromModel(tanhLogistic()).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withCalibrationSamples(16)).withRepresentativeDataset(d)
                 .convert().model();
         assertThat(int16.tensor("t").quant()).isEqualTo(QuantParams.perTensor(1f / 32768, 0));
         assertThat(int16.tensor("l/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 32768, 0));
@@ -412,9 +417,9 @@ class QuantizationRewriterTest {
     void asymmetricSchemeIsUint8Throughout() {
         Model f = convNet();
         Dataset d = convData();
-        assertThatThrownBy(() -> int8(f, d).scheme(QuantizationScheme.ASYMMETRIC).convert())
+        assertThatThrownBy(() -> int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC)).convert())
                 .isInstanceOf(QuantaException.class).hasMessageContaining("one weight scale per tensor");
-        Model q = int8(f, d).scheme(QuantizationScheme.ASYMMETRIC).granularity(Granularity.PER_TENSOR).convert()
+        Model q = int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR)).convert()
                 .model();
         float[] w = f.tensor("dense/kernel").data().floats();
         float[] wr = {0, 0};
@@ -446,7 +451,7 @@ class QuantizationRewriterTest {
     void int16x8HasSymmetricInt16ActivationsAndInt64Bias() {
         Model f = convNet();
         Dataset d = convData();
-        Model q = Converter.fromModel(f).mode(QuantizationMode.INT16X8).representativeDataset(d, d.size()).convert()
+        Model q = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withCalibrationSamples(d.size())).withRepresentativeDataset(d).convert()
                 .model();
         float[] convRange = observedRange(f, "conv", d, d.size());
         double absMax = Math.max(Math.abs(convRange[0]), Math.abs(convRange[1]));
@@ -475,7 +480,7 @@ class QuantizationRewriterTest {
     @Test
     void float16StoresHalfWeightsBehindDequantize() {
         Model f = convNet();
-        Converter.Conversion c = Converter.fromModel(f).mode(QuantizationMode.FLOAT16).convert();
+        Converter.Conversion c = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16)).convert();
         Model q = c.model();
         for (String name : new String[] {"conv/kernel", "conv/bias", "dense/kernel", "dense/bias"}) {
             Tensor h = q.tensor(name);
@@ -504,8 +509,7 @@ class QuantizationRewriterTest {
     @Test
     void dynamicRangeQuantizesWeightsOnly() {
         Model f = convNet();
-        Converter.Conversion c = Converter.fromModel(f).mode(QuantizationMode.DYNAMIC)
-                .granularity(Granularity.PER_TENSOR).convert();
+        Converter.Conversion c = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC).withGranularity(Granularity.PER_TENSOR)).convert();
         Model q = c.model();
         assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.CONV_2D, OpType.RESHAPE,
                 OpType.FULLY_CONNECTED, OpType.SOFTMAX);
@@ -551,7 +555,7 @@ class QuantizationRewriterTest {
     @Test
     void integerIoExposesTheQuantizedTensors() {
         Model f = convNet();
-        Model q = int8(f, convData()).io(IoType.INT8).convert().model();
+        Model q = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
         assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.CONV_2D, OpType.RESHAPE,
                 OpType.FULLY_CONNECTED, OpType.SOFTMAX);
         Tensor in = q.inputs().get(0);
@@ -568,8 +572,8 @@ class QuantizationRewriterTest {
     @Test
     void uint8IoOfAnInt8ModelShiftsTheZeroPoints() {
         Model f = convNet();
-        Model int8Io = int8(f, convData()).io(IoType.INT8).convert().model();
-        Model q = int8(f, convData()).io(IoType.UINT8).convert().model();
+        Model int8Io = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
+        Model q = int8(f, convData(), c -> c.withIo(IoType.UINT8)).convert().model();
         assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.QUANTIZE, OpType.CONV_2D, OpType.RESHAPE,
                 OpType.FULLY_CONNECTED, OpType.SOFTMAX, OpType.QUANTIZE);
         QuantParams inner = int8Io.inputs().get(0).quant();
@@ -586,15 +590,13 @@ class QuantizationRewriterTest {
     @Test
     void int16IoNeedsTheInt16x8Mode() {
         Model f = convNet();
-        assertThatThrownBy(() -> int8(f, convData()).io(IoType.INT16).convert()).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> int8(f, convData(), c -> c.withIo(IoType.INT16)).convert()).isInstanceOf(QuantaException.class)
                 .hasMessageContaining("int16x8");
-        Model q = Converter.fromModel(f).mode(QuantizationMode.INT16X8).representativeDataset(convData(), 24)
-                .io(IoType.INT16).convert().model();
+        Model q = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withIo(IoType.INT16).withCalibrationSamples(24)).withRepresentativeDataset(convData()).convert().model();
         assertThat(q.inputs().get(0).dtype()).isEqualTo(DType.INT16);
         assertThat(q.inputs().get(0).quant().zeroPoint()).isZero();
         assertThat(q.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor(1f / 32768, 0));
-        assertThatThrownBy(() -> Converter.fromModel(f).mode(QuantizationMode.INT16X8)
-                .representativeDataset(convData(), 24).io(IoType.INT8).convert()).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withIo(IoType.INT8).withCalibrationSamples(24)).withRepresentativeDataset(convData()).convert()).isInstanceOf(QuantaException.class)
                 .hasMessageContaining("int16 activations");
     }
 
@@ -645,7 +647,7 @@ class QuantizationRewriterTest {
         Dataset d = vectorData(4, 8, 3);
         assertThatThrownBy(() -> int8(f, d).convert()).isInstanceOf(QuantaException.class)
                 .hasMessageContaining("MUL has no int8 kernel").hasMessageContaining("allowFloatFallback");
-        Converter.Conversion c = int8(f, d).allowFloatFallback(true).convert();
+        Converter.Conversion c = int8(f, d, s -> s.withAllowFloatFallback(true)).convert();
         Model q = c.model();
         assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.MUL,
                 OpType.QUANTIZE, OpType.RELU, OpType.TANH, OpType.DEQUANTIZE);

@@ -51,7 +51,7 @@ class SharedWeightsTest {
         }
         Dataset cal = Dataset.of("random", new int[] {28, 28}, x, new int[64]);
         Path file = tmp.resolve("mnist_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(keras).representativeDataset(cal, 64).convert().model(), file);
+        TfliteWriter.write(Converter.fromModel(keras).withRepresentativeDataset(cal).convert().model(), file);
         Model int8 = TfliteReader.read(file);
         float[][] expected = new float[64][10];
         try (Interpreter one = new Interpreter(int8)) {

@@ -110,7 +110,9 @@ class TfliteWriterTest {
             assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isFalse();
         }
         dev.quanta.ir.Model dynamic = dev.quanta.quantize.Converter.fromModel(dev.quanta.io.ModelFiles.load(
-                Fixtures.require("mnist/keras_mlp/mnist.h5"))).mode(dev.quanta.quantize.QuantizationMode.DYNAMIC)
+                Fixtures.require("mnist/keras_mlp/mnist.h5")))
+                .withConfig(dev.quanta.quantize.QuantizationConfig.defaults()
+                        .withMode(dev.quanta.quantize.QuantizationMode.DYNAMIC))
                 .convert().model();
         TfliteFile d = TfliteFile.open(Path.of("d"), TfliteWriter.toBytes(dynamic));
         assertThat(usedVersions(d)).containsEntry(TfliteSchema.OP_FULLY_CONNECTED, 9);

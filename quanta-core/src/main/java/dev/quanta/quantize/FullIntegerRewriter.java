@@ -8,11 +8,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
 import dev.quanta.ir.QuantParams;
-import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
-import dev.quanta.ir.TensorData;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -20,15 +16,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Rewrites a float model (after {@link FloatGraphPasses}) into its quantized form, per the TFLite quantization
- * spec:
+ * The full-integer rewrite ({@link QuantizationMode#INT8}, {@link QuantizationMode#INT16X8}): a float model (after
+ * {@link FloatGraphPasses}) and its calibrated ranges become integer ops on integer tensors, per the TFLite
+ * quantization spec:
  *
  * <ul>
  *   <li>activations: int8 asymmetric on [−128, 127], uint8 asymmetric on [0, 255], or int16 symmetric with zero
  *       point 0, from calibrated ranges ({@link QuantMath});
- *   <li>weights of FULLY_CONNECTED, CONV_2D (axis 0) and DEPTHWISE_CONV_2D (axis 3): int8 symmetric on
- *       [−127, 127] per channel or per tensor; uint8 asymmetric per tensor in the uint8 scheme;
- *   <li>bias: int32 (int64 with int16 activations), scale = input scale × weight scale, zero point 0;
+ *   <li>weights and biases as {@link WeightQuantizer} encodes them: int8 symmetric per channel or per tensor
+ *       (uint8 asymmetric per tensor in the uint8 scheme); bias int32 (int64 with int16 activations) with scale =
+ *       input scale × weight scale, zero point 0;
  *   <li>fixed output parameters: SOFTMAX and LOGISTIC 1/256 (int8 zero point −128, uint8 0), TANH 1/128 (int8
  *       zero point 0, uint8 128); with int16, 1/32768 and zero point 0;
  *   <li>shared parameters: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD and TRANSPOSE keep their input's parameters;
@@ -37,14 +34,11 @@ import java.util.Map;
  *
  * Inner tensors keep their float names, so a layer's float and quantized outputs can be matched by name.
  */
-final class QuantizationRewriter {
+final class FullIntegerRewriter {
     private final Model model;
-    private final QuantizationMode mode;
-    private final QuantizationScheme scheme;
-    private final Granularity granularity;
     private final IoType io;
     private final boolean allowFloatFallback;
-    private final boolean perChannelDense;
+    private final WeightQuantizer weights;
     private final Map<Tensor, TensorRange> ranges;
     private final Map<Op, TensorRange> cellRanges;
     private final DType actType;
@@ -54,38 +48,42 @@ final class QuantizationRewriter {
     private final List<Op> ops = new ArrayList<>();
     private final List<LayerReport> report = new ArrayList<>();
 
-    QuantizationRewriter(Model model, QuantizationMode mode, QuantizationScheme scheme, Granularity granularity,
-            IoType io, boolean allowFloatFallback, boolean perChannelDense, Calibration calibration) {
+    private FullIntegerRewriter(Model model, QuantizationConfig config, Calibration calibration) {
         this.model = model;
-        this.perChannelDense = perChannelDense;
-        this.allowFloatFallback = allowFloatFallback;
-        this.mode = mode;
-        this.scheme = scheme;
-        this.granularity = granularity;
-        this.io = io;
+        this.io = config.io();
+        this.allowFloatFallback = config.allowFloatFallback();
+        this.weights = new WeightQuantizer(config);
         this.ranges = calibration.ranges();
         this.cellRanges = calibration.lstmCellStates();
-        if (mode == QuantizationMode.INT16X8) {
+        if (config.mode() == QuantizationMode.INT16X8) {
             actType = DType.INT16;
             qmin = -32768;
             qmax = 32767;
-        } else if (scheme == QuantizationScheme.ASYMMETRIC) {
+        } else if (config.mode() == QuantizationMode.INT8 && config.scheme() == QuantizationScheme.ASYMMETRIC) {
             actType = DType.UINT8;
             qmin = 0;
             qmax = 255;
-        } else {
+        } else if (config.mode() == QuantizationMode.INT8) {
             actType = DType.INT8;
             qmin = -128;
             qmax = 127;
+        } else {
+            throw new IllegalArgumentException("not a full-integer mode: " + config.mode());
         }
     }
 
-    List<LayerReport> report() {
-        return report;
+    /**
+     * The fully quantized model.
+     *
+     * @param config the settings, with the mode chosen: {@link QuantizationMode#INT8} or
+     *     {@link QuantizationMode#INT16X8}
+     * @param calibration the ranges observed on {@code model}
+     */
+    static Rewritten rewrite(Model model, QuantizationConfig config, Calibration calibration) {
+        return new FullIntegerRewriter(model, config, calibration).rewrite();
     }
 
-    /** The fully quantized model. */
-    Model rewriteFullInteger() {
+    private Rewritten rewrite() {
         List<Tensor> inputs = new ArrayList<>();
         for (Tensor in : model.inputs()) {
             QuantParams p = activationParams(in);
@@ -101,7 +99,7 @@ final class QuantizationRewriter {
         for (Tensor out : model.outputs()) {
             outputs.add(boundaryOutput(out, quantized.get(out)));
         }
-        return new Model(model.name(), inputs, outputs, ops, model.metadata());
+        return new Rewritten(new Model(model.name(), inputs, outputs, ops, model.metadata()), report);
     }
 
     /** A graph input of the I/O type, with a QUANTIZE op to the activation type when they differ. */
@@ -227,18 +225,18 @@ final class QuantizationRewriter {
         if (x == null) {
             throw new IllegalStateException("input of " + op.name() + " was not quantized");
         }
-        String weights = null;
+        String weightParams = null;
         Tensor out = op.output(0);
         QuantParams outParams;
         switch (op.type()) {
             case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D -> {
-                Tensor w = quantizeWeights(op, op.input(1));
+                Tensor w = weights.weightsOf(op);
                 ins.add(x);
                 ins.add(w);
                 if (op.inputs().size() > 2) {
-                    ins.add(quantizeBias(op.input(2), x.quant(), w.quant()));
+                    ins.add(weights.bias(op.input(2), x.quant(), w.quant()));
                 }
-                weights = describeWeights(w.quant());
+                weightParams = WeightQuantizer.describe(w.quant());
                 outParams = activationParams(out);
             }
             case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD, TRANSPOSE, STRIDED_SLICE -> {
@@ -266,8 +264,11 @@ final class QuantizationRewriter {
         quantized.put(out, q);
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), op.attributes(), op.origin()));
         report.add(new LayerReport(op.origin().layerName(), op.type().name(), x.dtype().lowerName(),
-                actType.lowerName(), outParams.toString(), weights, false, null));
+                actType.lowerName(), outParams.toString(), weightParams, false, null));
     }
+
+    /** The largest cell-state range exponent the integer LSTM kernel takes (range ±2^4, scale 2^-11). */
+    private static final int MAX_CELL_POT = 4;
 
     /**
      * TFLite's integer 8x8→16 LSTM, as its converter makes it: weights int8 symmetric per tensor; each gate's bias
@@ -276,9 +277,6 @@ final class QuantizationRewriter {
      * (TFLite's GetPowerOfTwoScale); intermediate 4 (the effective hidden state) quantized as the output, the four
      * gate intermediates left unquantized (they only matter with layer normalization).
      */
-    /** The largest cell-state range exponent the integer LSTM kernel takes (range ±2^4, scale 2^-11). */
-    private static final int MAX_CELL_POT = 4;
-
     private void quantizeLstm(Op op) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
         Tensor x = quantized.get(op.input(0));
@@ -292,13 +290,13 @@ final class QuantizationRewriter {
             }
             Tensor t = op.input(a.position(i));
             if (i <= 8) {
-                Tensor w = quantizeWeights(t, 0, false);
+                Tensor w = weights.perTensor(t);
                 if (i <= 4) {
                     inputWeightQuant[i - 1] = w.quant();
                 }
                 ins.add(w);
             } else {
-                ins.add(quantizeBias(t, x.quant(), inputWeightQuant[i - 12]));
+                ins.add(weights.bias(t, x.quant(), inputWeightQuant[i - 12]));
             }
         }
         Tensor out = op.output(0);
@@ -391,190 +389,7 @@ final class QuantizationRewriter {
         }
         QuantParams p = actType == DType.INT16 ? QuantMath.symmetric(Math.max(Math.abs(min), Math.abs(max)), 32767)
                 : QuantMath.asymmetric(min, max, qmin, qmax);
-        return new Tensor(c.name(), c.shape(), actType, encode(v, actType, p, c.shape().dims()), p, c.trainable());
-    }
-
-    /**
-     * Quantizes the weights of {@code op}: per channel along the output-channel axis (0, or 3 for depthwise) for
-     * convolutions, and for Dense only with {@code perChannelDense}; per tensor otherwise.
-     */
-    private Tensor quantizeWeights(Op op, Tensor w) {
-        int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
-        boolean conv = op.type() != OpType.FULLY_CONNECTED;
-        // TFLite's hybrid convolutions take per-channel weights (its per-tensor hybrid path is legacy and
-        // quantizes inputs differently), so dynamic range keeps convolutions per channel, as its converter does
-        boolean perChannel = conv && (granularity == Granularity.PER_CHANNEL || mode == QuantizationMode.DYNAMIC)
-                || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense;
-        return quantizeWeights(w, axis, perChannel);
-    }
-
-    /** Quantizes a weight tensor: int8 symmetric (per channel along {@code axis} or per tensor), or uint8. */
-    Tensor quantizeWeights(Tensor w, int axis, boolean perChannel) {
-        float[] v = w.data().floats();
-        int[] shape = w.shape().dims();
-        QuantParams p;
-        DType type;
-        if (scheme == QuantizationScheme.ASYMMETRIC && mode == QuantizationMode.INT8) {
-            float min = 0;
-            float max = 0;
-            for (float f : v) {
-                min = Math.min(min, f);
-                max = Math.max(max, f);
-            }
-            p = QuantMath.asymmetric(min, max, 0, 255);
-            type = DType.UINT8;
-        } else if (perChannel) {
-            int channels = shape[axis];
-            int inner = 1;
-            for (int i = axis + 1; i < shape.length; i++) {
-                inner *= shape[i];
-            }
-            double[] absMax = new double[channels];
-            for (int e = 0; e < v.length; e++) {
-                int c = (e / inner) % channels;
-                absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
-            }
-            float[] scales = new float[channels];
-            for (int c = 0; c < channels; c++) {
-                scales[c] = QuantMath.symmetricScale(absMax[c], 127);
-            }
-            p = QuantParams.perAxis(scales, new long[channels], axis);
-            type = DType.INT8;
-        } else {
-            double absMax = 0;
-            for (float f : v) {
-                absMax = Math.max(absMax, Math.abs(f));
-            }
-            p = QuantMath.symmetric(absMax, 127);
-            type = DType.INT8;
-        }
-        return new Tensor(w.name(), w.shape(), type, encode(v, type, p, shape), p, w.trainable());
-    }
-
-    /** Bias: int32 (int64 for int16 activations) with scale = input scale × weight scale, zero point 0. */
-    private Tensor quantizeBias(Tensor b, QuantParams in, QuantParams w) {
-        float[] v = b.data().floats();
-        int n = v.length;
-        float[] scales = new float[w.isPerTensor() ? 1 : n];
-        for (int c = 0; c < scales.length; c++) {
-            scales[c] = in.scale() * w.scales()[c];
-        }
-        boolean wide = actType == DType.INT16;
-        ByteBuffer buf = ByteBuffer.allocate(n * (wide ? 8 : 4)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int c = 0; c < n; c++) {
-            double q = (double) v[c] / scales[w.isPerTensor() ? 0 : c];
-            long r = QuantMath.round(q);
-            if (wide) {
-                buf.putLong(r);
-            } else {
-                buf.putInt((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, r)));
-            }
-        }
-        QuantParams p = w.isPerTensor() ? QuantParams.perTensor(scales[0], 0)
-                : QuantParams.perAxis(scales, new long[n], 0);
-        return new Tensor(b.name(), b.shape(), wide ? DType.INT64 : DType.INT32,
-                TensorData.ofBytes(wide ? DType.INT64 : DType.INT32, buf.array()), p, b.trainable());
-    }
-
-    /** Encodes float values as {@code type} with {@code p} (per tensor or per axis). */
-    static TensorData encode(float[] v, DType type, QuantParams p, int[] shape) {
-        long qlo = type == DType.UINT8 ? 0 : type == DType.INT16 ? -32767 : -127;
-        long qhi = type == DType.UINT8 ? 255 : type == DType.INT16 ? 32767 : 127;
-        if (type == DType.INT8 && p.zeroPoint() != 0) {
-            qlo = -128;
-        }
-        int axis = p.isPerTensor() ? -1 : p.axis();
-        int channels = axis < 0 ? 1 : shape[axis];
-        int inner = 1;
-        for (int i = axis + 1; axis >= 0 && i < shape.length; i++) {
-            inner *= shape[i];
-        }
-        float[] scales = p.scales();
-        long[] zps = p.zeroPoints();
-        ByteBuffer buf = ByteBuffer.allocate(v.length * type.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
-        for (int e = 0; e < v.length; e++) {
-            int c = axis < 0 ? 0 : (e / inner) % channels;
-            long q = QuantMath.quantize(v[e], scales[c], zps[c], qlo, qhi);
-            switch (type) {
-                case INT8, UINT8 -> buf.put((byte) q);
-                case INT16 -> buf.putShort((short) q);
-                default -> throw new IllegalArgumentException(type.name());
-            }
-        }
-        return TensorData.ofBytes(type, buf.array());
-    }
-
-    private static String describeWeights(QuantParams p) {
-        if (p.isPerTensor()) {
-            return String.format(Locale.ROOT, "scale=%.4g zp=%d", p.scale(), p.zeroPoint());
-        }
-        float lo = Float.POSITIVE_INFINITY;
-        float hi = 0;
-        for (float s : p.scales()) {
-            lo = Math.min(lo, s);
-            hi = Math.max(hi, s);
-        }
-        return String.format(Locale.ROOT, "per-channel x%d scale %.3g..%.3g", p.scales().length, lo, hi);
-    }
-
-    /** Dynamic range: weights of FC / CONV / DEPTHWISE to int8, everything else stays float. */
-    Model rewriteDynamic() {
-        List<Op> result = new ArrayList<>();
-        for (Op op : model.ops()) {
-            if (op.type() == OpType.FULLY_CONNECTED || op.type() == OpType.CONV_2D
-                    || op.type() == OpType.DEPTHWISE_CONV_2D) {
-                Tensor w = quantizeWeights(op, op.input(1));
-                List<Tensor> ins = new ArrayList<>(op.inputs());
-                ins.set(1, w);
-                OpAttributes attrs = op.type() == OpType.FULLY_CONNECTED // asymmetric inputs, as TFLite converts
-                        ? new OpAttributes.FullyConnected(op.attrs(OpAttributes.FullyConnected.class).activation())
-                        : op.attributes();
-                result.add(new Op(op.name(), op.type(), ins, op.outputs(), attrs, op.origin()));
-                report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32",
-                        "float (hybrid: activations quantized on the fly)", describeWeights(w.quant()), false, null));
-            } else {
-                result.add(op);
-                String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
-                        ? "Quanta has no hybrid LSTM kernel: the layer stays float (int8 mode quantizes it fully)"
-                        : "no weights to quantize; dynamic range keeps activations in float";
-                report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
-                        null, true, why));
-            }
-        }
-        return new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata());
-    }
-
-    /** float16: every float constant is stored as FLOAT16 and dequantized to float32 by a DEQUANTIZE op. */
-    Model rewriteFloat16() {
-        List<Op> result = new ArrayList<>();
-        Map<Tensor, Tensor> dequantized = new IdentityHashMap<>();
-        for (Op op : model.ops()) {
-            List<Tensor> ins = new ArrayList<>();
-            for (Tensor t : op.inputs()) {
-                if (t.isConstant() && t.dtype() == DType.FLOAT32) {
-                    Tensor d = dequantized.get(t);
-                    if (d == null) {
-                        float[] v = t.data().floats();
-                        ByteBuffer buf = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-                        for (float f : v) {
-                            buf.putShort(Float.floatToFloat16(f));
-                        }
-                        Tensor half = new Tensor(t.name(), t.shape(), DType.FLOAT16,
-                                TensorData.ofBytes(DType.FLOAT16, buf.array()), null, t.trainable());
-                        d = Tensor.activation(t.name() + "/dequantize", Shape.of(t.shape().dims()));
-                        result.add(new Op(d.name(), OpType.DEQUANTIZE, List.of(half), List.of(d),
-                                OpAttributes.None.INSTANCE, op.origin()));
-                        dequantized.put(t, d);
-                    }
-                    ins.add(d);
-                } else {
-                    ins.add(t);
-                }
-            }
-            result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
-            report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
-                    op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null, false, null));
-        }
-        return new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata());
+        return new Tensor(c.name(), c.shape(), actType, WeightQuantizer.encode(v, actType, p, c.shape().dims()), p,
+                c.trainable());
     }
 }

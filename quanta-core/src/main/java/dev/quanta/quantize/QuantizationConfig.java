@@ -1,0 +1,182 @@
+package dev.quanta.quantize;
+
+import dev.quanta.runtime.Interpreter;
+import java.util.Objects;
+
+/**
+ * What a {@link Converter} does, immutable: start from {@link #defaults()} and change one setting per wither, which
+ * refuses a value out of range with an {@link IllegalArgumentException} naming the setting ("QuantizationConfig
+ * calibrationThreads"). Settings that only conflict together (asymmetric with dynamic range, int8 I/O without a
+ * full-integer mode, ...) are refused by {@link Converter#convert()}, which also knows the model and the data.
+ *
+ * <pre>{@code
+ * QuantizationConfig int8 = QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withIo(IoType.INT8);
+ * }</pre>
+ */
+public final class QuantizationConfig {
+    private static final QuantizationConfig DEFAULTS = new QuantizationConfig(null, QuantizationScheme.SYMMETRIC,
+            Granularity.PER_CHANNEL, IoType.FLOAT, 100, 1, false, false);
+
+    private final QuantizationMode mode;
+    private final QuantizationScheme scheme;
+    private final Granularity granularity;
+    private final IoType io;
+    /** {@link #calibrationSamples()}. */
+    private final int samples;
+    /** {@link #calibrationThreads()}. */
+    private final int threads;
+    /** {@link #allowFloatFallback()}. */
+    private final boolean fallback;
+    private final boolean perChannelDense;
+
+    private QuantizationConfig(QuantizationMode mode, QuantizationScheme scheme, Granularity granularity, IoType io,
+            int samples, int threads, boolean fallback, boolean perChannelDense) {
+        this.mode = mode;
+        this.scheme = scheme;
+        this.granularity = granularity;
+        this.io = io;
+        this.samples = samples;
+        this.threads = threads;
+        this.fallback = fallback;
+        this.perChannelDense = perChannelDense;
+    }
+
+    private static void requireSet(Object value, String setting) {
+        if (value == null) {
+            throw new IllegalArgumentException("QuantizationConfig " + setting + " must not be null");
+        }
+    }
+
+    /**
+     * Mode chosen by the converter, symmetric, per-channel, float I/O, 100 calibration samples on one thread, no
+     * float fallback, Dense weights per tensor.
+     */
+    public static QuantizationConfig defaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * The optimization; null (the default) leaves it to the converter, which chooses as TFLite's
+     * {@code Optimize.DEFAULT} does: full integer ({@link QuantizationMode#INT8}) with a representative dataset,
+     * else dynamic range ({@link QuantizationMode#DYNAMIC}); the report says which and why.
+     */
+    public QuantizationConfig withMode(QuantizationMode m) {
+        return new QuantizationConfig(m, scheme, granularity, io, samples, threads, fallback, perChannelDense);
+    }
+
+    /**
+     * Symmetric (TFLite's int8 spec, the default) or asymmetric (its uint8 scheme, with per-tensor weights and
+     * {@link QuantizationMode#INT8} only).
+     */
+    public QuantizationConfig withScheme(QuantizationScheme s) {
+        requireSet(s, "scheme");
+        return new QuantizationConfig(mode, s, granularity, io, samples, threads, fallback, perChannelDense);
+    }
+
+    /**
+     * Weight scales per output channel (the default) or per tensor. Per channel applies to convolutions, and to
+     * Dense only {@link #withPerChannelDense with perChannelDense}; dynamic range keeps convolutions per channel.
+     */
+    public QuantizationConfig withGranularity(Granularity g) {
+        requireSet(g, "granularity");
+        return new QuantizationConfig(mode, scheme, g, io, samples, threads, fallback, perChannelDense);
+    }
+
+    /**
+     * The type of the converted model's inputs and outputs: float (the default), or the quantized tensors
+     * themselves, int8 or uint8 with {@link QuantizationMode#INT8} and int16 with {@link QuantizationMode#INT16X8}.
+     */
+    public QuantizationConfig withIo(IoType t) {
+        requireSet(t, "io");
+        return new QuantizationConfig(mode, scheme, granularity, t, samples, threads, fallback, perChannelDense);
+    }
+
+    /**
+     * How many samples of the representative dataset calibration runs: the first {@code n} (at least 1, default
+     * 100), or all of a smaller dataset. Only the full-integer modes calibrate.
+     */
+    public QuantizationConfig withCalibrationSamples(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("QuantizationConfig calibrationSamples must be at least 1, got " + n);
+        }
+        return new QuantizationConfig(mode, scheme, granularity, io, n, threads, fallback, perChannelDense);
+    }
+
+    /** Threads used by the calibration inferences, 1 to {@link Interpreter#MAX_THREADS} (default 1). */
+    public QuantizationConfig withCalibrationThreads(int n) {
+        if (n < 1 || n > Interpreter.MAX_THREADS) {
+            throw new IllegalArgumentException("QuantizationConfig calibrationThreads must be between 1 and "
+                    + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + n);
+        }
+        return new QuantizationConfig(mode, scheme, granularity, io, samples, n, fallback, perChannelDense);
+    }
+
+    /**
+     * Keep ops that have no integer kernel ({@link IntegerKernelSupport}) in float, between DEQUANTIZE and
+     * QUANTIZE, instead of refusing the conversion; the report lists them with the reason.
+     */
+    public QuantizationConfig withAllowFloatFallback(boolean allow) {
+        return new QuantizationConfig(mode, scheme, granularity, io, samples, threads, allow, perChannelDense);
+    }
+
+    /**
+     * With {@link Granularity#PER_CHANNEL}, quantize Dense weights per output channel too (TFLite's converter keeps
+     * them per tensor, which is also smaller).
+     */
+    public QuantizationConfig withPerChannelDense(boolean perChannel) {
+        return new QuantizationConfig(mode, scheme, granularity, io, samples, threads, fallback, perChannel);
+    }
+
+    /** The mode, or null when the converter chooses it. */
+    public QuantizationMode mode() {
+        return mode;
+    }
+
+    public QuantizationScheme scheme() {
+        return scheme;
+    }
+
+    public Granularity granularity() {
+        return granularity;
+    }
+
+    public IoType io() {
+        return io;
+    }
+
+    public int calibrationSamples() {
+        return samples;
+    }
+
+    public int calibrationThreads() {
+        return threads;
+    }
+
+    public boolean allowFloatFallback() {
+        return fallback;
+    }
+
+    public boolean perChannelDense() {
+        return perChannelDense;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QuantizationConfig c && mode == c.mode && scheme == c.scheme
+                && granularity == c.granularity && io == c.io && samples == c.samples
+                && threads == c.threads && fallback == c.fallback && perChannelDense == c.perChannelDense;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(mode, scheme, granularity, io, samples, threads, fallback, perChannelDense);
+    }
+
+    @Override
+    public String toString() {
+        return "QuantizationConfig[mode=" + (mode == null ? "chosen by the converter" : mode) + ", scheme=" + scheme
+                + ", granularity=" + granularity + ", io=" + io + ", calibrationSamples=" + samples
+                + ", calibrationThreads=" + threads + ", allowFloatFallback=" + fallback
+                + ", perChannelDense=" + perChannelDense + "]";
+    }
+}
