@@ -168,7 +168,7 @@ public final class KerasImporter {
             JsonNode tc = json.has("compile_config") ? json.get("compile_config") : json.get("training_config");
             ModelMetadata md = new ModelMetadata(SourceFormat.KERAS_JSON_WEIGHTS, weightsH5.toString(), version,
                     backend, graph.modelClass(), KerasNames.trainingConfig(tc));
-            return new KerasConverter(configJson, weights, true).convert(graph, md);
+            return new KerasGraphTranslator(configJson, weights, true).translate(graph, md);
         }
     }
 
@@ -207,7 +207,7 @@ public final class KerasImporter {
             }
             ModelMetadata md = new ModelMetadata(SourceFormat.KERAS_H5, file.toString(), version, backend,
                     graph.modelClass(), training);
-            return new KerasConverter(file, weights, false).convert(graph, md);
+            return new KerasGraphTranslator(file, weights, false).translate(graph, md);
         }
     }
 
@@ -244,7 +244,7 @@ public final class KerasImporter {
             }
             ModelMetadata md = new ModelMetadata(SourceFormat.KERAS_V3, file.toString(), version, null,
                     graph.modelClass(), KerasNames.trainingConfig(config.get("compile_config")));
-            return new KerasConverter(file, new WeightSource.Keras3(h5, layers), false).convert(graph, md);
+            return new KerasGraphTranslator(file, new WeightSource.Keras3(h5, layers), false).translate(graph, md);
         }
     }
 

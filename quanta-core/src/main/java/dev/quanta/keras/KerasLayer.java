@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.quanta.QuantaException;
 import dev.quanta.ir.Origin;
+import dev.quanta.ir.Padding;
+import dev.quanta.ir.Tensor;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One layer of a Keras model config: its name, class, config object and the tensors it reads, with typed
@@ -214,6 +217,35 @@ final class KerasLayer {
             }
         }
         throw unsupported("activation", null);
+    }
+
+    /** A required positive integer. */
+    int positive(String key) {
+        if (!has(key)) {
+            throw error("config '" + key + "' is missing");
+        }
+        int v = integer(key, 0);
+        if (v <= 0) {
+            throw unsupported(key, "must be positive");
+        }
+        return v;
+    }
+
+    /** The {@code padding} config: {@code valid} (the default) or {@code same}, in any case. */
+    Padding padding() {
+        String p = string("padding", "valid");
+        return switch (p.toLowerCase(Locale.ROOT)) {
+            case "valid" -> Padding.VALID;
+            case "same" -> Padding.SAME;
+            default -> throw unsupported("padding", "only valid and same are supported");
+        };
+    }
+
+    /** Requires the layer's input {@code x} to have rank {@code rank}. */
+    void requireInputRank(Tensor x, int rank) {
+        if (x.shape().rank() != rank) {
+            throw error("expects an input of rank " + rank + " but '" + x.name() + "' has shape " + x.shape());
+        }
     }
 
     /** Requires {@code data_format} to be absent or channels_last. */

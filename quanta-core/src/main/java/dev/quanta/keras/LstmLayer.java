@@ -1,0 +1,90 @@
+package dev.quanta.keras;
+
+import static dev.quanta.keras.LayerWeights.spec;
+
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** The Keras LSTM layer. */
+final class LstmLayer {
+    private LstmLayer() {}
+
+    /**
+     * Keras LSTM: TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM (batch-major) with the 4 gates split out of Keras' fused
+     * weights (gate order i, f, c, o in both): kernel [in, 4u] → W_x[g] = kernel[:, g·u:(g+1)·u]ᵀ, recurrent_kernel
+     * [u, 4u] → W_h[g] likewise, bias [4u] → b[g] (zeros without use_bias). Without return_sequences the last time
+     * step is sliced out (STRIDED_SLICE, shrinking the time axis). The recurrent activation must be sigmoid.
+     */
+    static Tensor lstm(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 3);
+        int units = l.positive("units");
+        String recurrentActivation = l.string("recurrent_activation", "sigmoid");
+        if (!recurrentActivation.equals("sigmoid")) {
+            throw l.unsupported("recurrent_activation", "only sigmoid is supported (TFLite's LSTM gates use it)");
+        }
+        OpAttributes.LstmActivation act = switch (l.has("activation") ? l.activation() : "tanh") {
+            case "tanh" -> OpAttributes.LstmActivation.TANH;
+            case "relu" -> OpAttributes.LstmActivation.RELU;
+            case "relu6" -> OpAttributes.LstmActivation.RELU6;
+            case "linear" -> OpAttributes.LstmActivation.NONE;
+            default -> throw l.unsupported("activation", "supported: tanh, relu, relu6, linear");
+        };
+        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+            if (l.bool(flag, false)) {
+                throw l.unsupported(flag, "only false is supported");
+            }
+        }
+        boolean useBias = l.bool("use_bias", true);
+        int in = x.shape().dim(2);
+        if (in <= 0) {
+            throw l.error("input '" + x.name() + "' " + x.shape() + " has no known feature size");
+        }
+        List<KerasWeight> w = e.fetch(l, spec("kernel", in, 4 * units), spec("recurrent_kernel", units, 4 * units),
+                useBias ? spec("bias", 4 * units) : null);
+        float[] kernel = w.get(0).values();
+        float[] recurrent = w.get(1).values();
+        float[] bias = useBias ? w.get(2).values() : new float[4 * units];
+        List<Tensor> inputs = new ArrayList<>(List.of(x));
+        String[] gates = {"input", "forget", "cell", "output"};
+        for (int g = 0; g < 4; g++) {
+            inputs.add(e.constant(l, gates[g] + "_kernel", Shape.of(units, in), gateSlice(kernel, in, units, g)));
+        }
+        for (int g = 0; g < 4; g++) {
+            inputs.add(e.constant(l, gates[g] + "_recurrent_kernel", Shape.of(units, units),
+                    gateSlice(recurrent, units, units, g)));
+        }
+        for (int g = 0; g < 4; g++) {
+            inputs.add(e.constant(l, gates[g] + "_bias", Shape.of(units),
+                    Arrays.copyOfRange(bias, g * units, (g + 1) * units)));
+        }
+        boolean[] present = new boolean[24];
+        for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15}) {
+            present[i] = true;
+        }
+        OpAttributes.Lstm attrs = new OpAttributes.Lstm(act, 0f, 0f, false, false, present);
+        Tensor[] ins = inputs.toArray(Tensor[]::new);
+        if (l.bool("return_sequences", false)) {
+            return e.last(l, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
+        }
+        Tensor seq = e.inner(l, "sequence", OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
+        // the last step: [:, -1, :] with the time axis shrunk away
+        return e.last(l, OpType.STRIDED_SLICE, new OpAttributes.StridedSlice(new int[] {0, -1, 0},
+                new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b101, 0b101, 0b010, false), seq);
+    }
+
+    /** Gate g of a Keras fused [rows, 4u] matrix, transposed to [u, rows]. */
+    private static float[] gateSlice(float[] fused, int rows, int units, int g) {
+        float[] out = new float[units * rows];
+        for (int r = 0; r < rows; r++) {
+            for (int u = 0; u < units; u++) {
+                out[u * rows + r] = fused[r * 4 * units + g * units + u];
+            }
+        }
+        return out;
+    }
+}
