@@ -1,7 +1,9 @@
 package dev.quanta.cli;
 
 import dev.quanta.io.ModelFiles;
+import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
+import dev.quanta.eval.InputChecks;
 import dev.quanta.eval.LayerComparison;
 import dev.quanta.eval.LayerError;
 import dev.quanta.ir.Model;
@@ -63,6 +65,9 @@ final class CompareCommand implements Callable<Integer> {
         Model mb = ModelFiles.load(b);
         Dataset d = data.load(ma, mb);
         List<LayerError> rows = LayerComparison.compare(ma, mb, d, options);
+        List<Notice> notices = new ArrayList<>(InputChecks.check(ma, d));
+        notices.addAll(InputChecks.check(mb, d));
+        Warnings.print(spec.commandLine().getErr(), notices);
         var out = spec.commandLine().getOut();
         if (json) {
             List<Map<String, Object>> list = new ArrayList<>();

@@ -87,14 +87,14 @@ final class EvaluateCommand implements Callable<Integer> {
             ModelComparison.Result c = ModelComparison.compare(m, converted, d, comparison, bar)
                     .withFileBytes(model.model, compare);
             bar.finish();
-            warn(c.notices());
+            Warnings.print(spec.commandLine().getErr(), c.notices());
             out.print(json ? Json.write(toMap(model.model, compare, c)) + "\n" : render(model.model, compare, c));
             out.flush();
             return 0;
         }
         EvaluationResult r = Evaluator.evaluate(m, d, options, bar);
         bar.finish();
-        warn(r.notices());
+        Warnings.print(spec.commandLine().getErr(), r.notices());
         if (json) {
             out.println(Json.write(toMap(model.model.toString(), d, r)));
         } else {
@@ -104,20 +104,12 @@ final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Each notice as one {@code quanta: warning:} line on standard error. */
-    private void warn(List<Notice> notices) {
-        var err = spec.commandLine().getErr();
-        for (Notice n : notices) {
-            err.println("quanta: warning: " + n.render(CliFlags::flag));
-        }
-        err.flush();
-    }
-
     static Map<String, Object> toMap(String modelPath, Dataset d, EvaluationResult r) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("model", modelPath);
         if (d != null) {
             map.put("data", d.name());
+            map.put("preprocessing", d.preprocessing() == null ? null : d.preprocessing().normalization().toString());
         }
         map.put("samples", r.samples());
         map.put("loss_name", r.lossName());
@@ -136,6 +128,9 @@ final class EvaluateCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         sb.append("Model:      ").append(modelPath).append('\n');
         sb.append("Data:       ").append(d.name()).append(" (").append(r.samples()).append(" samples)\n");
+        if (d.preprocessing() != null) {
+            sb.append("Input:      x = ").append(d.preprocessing().normalization()).append('\n');
+        }
         if (r.lossName() != null) {
             sb.append(String.format(Locale.ROOT, "Loss:       %.4f (%s%s)%n", r.loss(), r.lossName(),
                     r.fromLogits() ? ", from logits" : ""));

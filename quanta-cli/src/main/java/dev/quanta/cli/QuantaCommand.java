@@ -66,6 +66,15 @@ public final class QuantaCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        int code;
+        try {
+            code = commandLine().execute(args);
+        } catch (OutOfMemoryError e) {
+            // sizes are checked before allocating; what is left is work larger than this heap
+            System.err.println("quanta: out of memory (" + e.getMessage() + "); give the JVM more heap, e.g. "
+                    + "QUANTA_JAVA_OPTS=-Xmx8g, or use fewer samples");
+            code = EXIT_BAD_INPUT;
+        }
+        System.exit(code);
     }
 }

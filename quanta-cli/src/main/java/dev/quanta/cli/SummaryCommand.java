@@ -42,6 +42,10 @@ final class SummaryCommand implements Callable<Integer> {
             if (m.metadata().trainingConfig() != null && m.metadata().trainingConfig().loss() != null) {
                 out.println("Loss: " + m.metadata().trainingConfig().loss());
             }
+            if (m.metadata().inputNormalization() != null) {
+                out.println("Input preprocessing: x = " + m.metadata().inputNormalization()
+                        + " (recorded in the file; evaluate applies it unless told otherwise)");
+            }
         }
         out.flush();
         return 0;
@@ -53,6 +57,8 @@ final class SummaryCommand implements Callable<Integer> {
         r.put("class", s.modelClass());
         r.put("format", m.metadata().sourceFormat().name());
         r.put("framework_version", m.metadata().frameworkVersion());
+        r.put("input_preprocessing", m.metadata().inputNormalization() == null ? null
+                : m.metadata().inputNormalization().toString());
         r.put("inputs", tensors(m.inputs()));
         r.put("outputs", tensors(m.outputs()));
         List<Map<String, Object>> layers = new ArrayList<>();
