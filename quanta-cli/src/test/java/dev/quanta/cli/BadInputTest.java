@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Every bad input ends with exit code 2 and one line on standard error that names the file and what is wrong; no
@@ -29,6 +30,7 @@ class BadInputTest {
     }
 
     @Test
+    @UsesFixtures
     void truncatedH5() throws IOException {
         byte[] full = Files.readAllBytes(Fixtures.require("mnist/keras_mlp/mnist.h5"));
         Path cut = tmp.resolve("truncated.h5");
@@ -46,12 +48,14 @@ class BadInputTest {
     }
 
     @Test
+    @UsesFixtures
     void h5WithoutModelConfigSuggestsConfig() {
         Path p = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
         assertOneLineError(CliRunner.run("summary", p.toString()), p.toString(), "model_config", "--config");
     }
 
     @Test
+    @UsesFixtures
     void unknownLayerClassNamesTheLayer() throws IOException {
         Path config = Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json");
         String json = Files.readString(config);
@@ -64,6 +68,7 @@ class BadInputTest {
     }
 
     @Test
+    @UsesFixtures
     void weightShapeMismatchNamesLayerAndShapes() throws IOException {
         Path config = Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json");
         String json = Files.readString(config);
@@ -76,6 +81,7 @@ class BadInputTest {
     }
 
     @Test
+    @UsesFixtures
     void datasetShapeThatDoesNotFitTheModel() {
         Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
         Path images = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
@@ -85,6 +91,7 @@ class BadInputTest {
     }
 
     @Test
+    @UsesFixtures
     void labelsOutOfRange() throws IOException {
         Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
         int n = 3;
@@ -101,6 +108,7 @@ class BadInputTest {
     }
 
     @Test
+    @UsesFixtures
     void missingFile() {
         Path p = tmp.resolve("nope.h5");
         assertOneLineError(CliRunner.run("summary", p.toString()), p.toString(), "no such file");

@@ -9,8 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /** {@code benchmark}, {@code compare} and {@code evaluate --compare} on a real model and its int8 conversion. */
+@UsesFixtures
 class BenchmarkAndCompareCommandTest {
     @TempDir
     Path tmp;

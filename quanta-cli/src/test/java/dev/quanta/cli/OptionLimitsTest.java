@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Numeric options that would make sizes overflow or explode (or make no sense) are refused before any work: exit
@@ -49,6 +50,7 @@ class OptionLimitsTest {
     }
 
     @Test
+    @UsesFixtures
     void benchmarkRefusesSizesThatOverflowOrExplode() {
         refused(args("benchmark", mnist(), "--batch", "2000000000"), "--batch", "2000000000", "268435456");
         refused(args("benchmark", mnist(), "--runs", "2000000000"), "--runs must be between 1 and 10000000",
@@ -61,6 +63,7 @@ class OptionLimitsTest {
     }
 
     @Test
+    @UsesFixtures
     void benchmarkRefusesTooManyThreadsAtOnceWithoutStartingThem() {
         long before = quantaThreads();
         int max = Interpreter.MAX_THREADS;
@@ -78,6 +81,7 @@ class OptionLimitsTest {
     }
 
     @Test
+    @UsesFixtures
     void benchmarkRefusesCountsBelowTheirMinimum() {
         refused(args("benchmark", mnist(), "--runs", "0"), "--runs", "got 0");
         refused(args("benchmark", mnist(), "--warmup", "-1"), "--warmup", "got -1");
@@ -90,6 +94,7 @@ class OptionLimitsTest {
     }
 
     @Test
+    @UsesFixtures
     void benchmarkPrintsNothingWhenASecondModelIsRefused() throws IOException {
         Path junk = tmp.resolve("junk.tflite");
         Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
@@ -97,6 +102,7 @@ class OptionLimitsTest {
     }
 
     @Test
+    @UsesFixtures
     void evaluateRefusesItsNumericOptionsOutOfRange() {
         int max = Interpreter.MAX_THREADS;
         refused(args("evaluate", mnist(), "--data", images(), "--threads", "100000"),
@@ -110,6 +116,7 @@ class OptionLimitsTest {
     }
 
     @Test
+    @UsesFixtures
     void compareAndQuantizeRefuseThreadAndSampleCounts() throws IOException {
         int max = Interpreter.MAX_THREADS;
         refused(args("compare", mnist(), mnist(), "--data", images(), "--threads", "100000"),

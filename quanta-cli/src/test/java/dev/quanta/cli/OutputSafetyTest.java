@@ -19,6 +19,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Issue 8: a writing command never replaces one of its inputs, never turns a device, FIFO or folder into a regular
@@ -77,6 +78,7 @@ class OutputSafetyTest {
     // Finding 1: -o is never an input
 
     @Test
+    @UsesFixtures
     void outputEqualToTheCalibrationDataIsRefusedHoweverItIsNamed() throws IOException {
         copyFixtures();
         byte[] before = Files.readAllBytes(calibration);
@@ -90,6 +92,7 @@ class OutputSafetyTest {
     }
 
     @Test
+    @UsesFixtures
     void outputEqualToTheLabelsIsRefusedGivenOrFoundNextToTheImages() throws IOException {
         copyFixtures();
         Path labels = Files.copy(Fixtures.require("mnist/t10k-labels-idx1-ubyte.gz"), tmp.resolve("labels.gz"));
@@ -109,6 +112,7 @@ class OutputSafetyTest {
     }
 
     @Test
+    @UsesFixtures
     void outputEqualToTheModelOrItsConfigIsRefused() throws IOException {
         copyFixtures();
         Path config = Files.writeString(tmp.resolve("model.json"), "{\"class_name\": \"Sequential\"}");
@@ -142,6 +146,7 @@ class OutputSafetyTest {
     }
 
     @Test
+    @UsesFixtures
     void noOutputInsideACalibrationFolder() throws IOException {
         copyFixtures();
         Path folder = Files.createDirectories(tmp.resolve("samples"));
@@ -156,6 +161,7 @@ class OutputSafetyTest {
     // Finding 2: non-regular targets, and -o -
 
     @Test
+    @UsesFixtures
     void aFifoADirectoryOrALinkToThemIsNotReplaced() throws Exception {
         copyFixtures();
         Path fifo = mkfifo(tmp.resolve("pipe"));
@@ -176,6 +182,7 @@ class OutputSafetyTest {
     }
 
     @Test
+    @UsesFixtures
     void devFullIsNotReplaced() throws IOException {
         copyFixtures();
         Path full = Path.of("/dev/full");
@@ -199,6 +206,7 @@ class OutputSafetyTest {
     }
 
     @Test
+    @UsesFixtures
     void dashWritesExactlyTheTfliteToStandardOutputAndTheReportToStandardError() throws IOException {
         copyFixtures();
         Path file = tmp.resolve("int8.tflite");
@@ -241,6 +249,7 @@ class OutputSafetyTest {
     }
 
     @Test
+    @UsesFixtures
     void inARealProcessStandardOutputCarriesOnlyTheFile() throws Exception {
         copyFixtures();
         Path file = tmp.resolve("f16.tflite");

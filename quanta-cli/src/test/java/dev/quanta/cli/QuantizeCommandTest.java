@@ -22,6 +22,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /** {@code quanta quantize}: a working run, and every bad input ending in exit code 2 with nothing half-written. */
 class QuantizeCommandTest {
@@ -52,6 +53,7 @@ class QuantizeCommandTest {
     }
 
     @Test
+    @UsesFixtures
     void quantizesMnistToInt8AndReports() throws IOException {
         Path out = tmp.resolve("mnist_int8.tflite");
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
@@ -68,6 +70,7 @@ class QuantizeCommandTest {
     }
 
     @Test
+    @UsesFixtures
     void calibrationOfTheWrongShape() throws IOException {
         Path out = tmp.resolve("out.tflite");
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
@@ -78,6 +81,7 @@ class QuantizeCommandTest {
     }
 
     @Test
+    @UsesFixtures
     void emptyCalibrationSet() throws IOException {
         ByteBuffer images = ByteBuffer.allocate(16);
         images.putInt(0x00000803).putInt(0).putInt(28).putInt(28);
@@ -91,6 +95,7 @@ class QuantizeCommandTest {
     }
 
     @Test
+    @UsesFixtures
     void int8WithoutCalibrationDataSaysWhatIsMissing() throws IOException {
         Path out = tmp.resolve("out.tflite");
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--mode", "int8");
@@ -102,6 +107,7 @@ class QuantizeCommandTest {
 
     /** As TFLite's Optimize.DEFAULT without a representative dataset: dynamic range, and the report says so. */
     @Test
+    @UsesFixtures
     void withoutModeOrCalibrationDataQuantizesDynamicRange() {
         Path out = tmp.resolve("out.tflite");
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString());
@@ -123,6 +129,7 @@ class QuantizeCommandTest {
     }
 
     @Test
+    @UsesFixtures
     void outputPointingAtTheInputIsRefusedAndTheInputIsUntouched() throws IOException {
         Path copy = tmp.resolve("model.h5");
         Files.copy(mnist(), copy);
@@ -133,6 +140,7 @@ class QuantizeCommandTest {
     }
 
     @Test
+    @UsesFixtures
     void unwritableOutputPath() throws IOException {
         Path file = tmp.resolve("not-a-dir");
         Files.writeString(file, "x");

@@ -9,12 +9,14 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Issue 8, finding 12: preprocessing is not lost between steps. {@code quantize} records the calibration data's
  * preprocessing in the file; {@code evaluate} and {@code compare} apply it when none is given, and warn when the
  * given one differs, or when the data does not fit the quantized input.
  */
+@UsesFixtures
 class RecordedPreprocessingTest {
     @TempDir
     Path tmp;

@@ -28,6 +28,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * One conformance suite over every {@code .tflite} under the fixtures root (a new fixture is covered by adding
@@ -78,6 +80,8 @@ import org.junit.jupiter.api.TestFactory;
  * <p>The files Quanta itself writes (every quantization mode, scheme and granularity) are covered by
  * {@code dev.quanta.integration.WrittenModelConformanceIT}; this suite only takes the fixtures as they are.
  */
+@UsesFixtures
+@UsesOracle
 class FixtureConformanceSuiteIT {
 
     /** Relative float tolerance (of the tensor's range) unless {@link #FLOAT_BOUNDS} documents another. */

@@ -12,12 +12,14 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 class DatasetsTest {
     @TempDir
     Path tmp;
 
     @Test
+    @UsesFixtures
     void idxAutoDetectedWithSiblingLabelsAndLimit() {
         Path images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
         assertThat(Datasets.detectFormat(images, null)).isEqualTo(Datasets.IDX);
@@ -41,6 +43,7 @@ class DatasetsTest {
     }
 
     @Test
+    @UsesFixtures
     void rawFoldersAutoDetected() {
         Path ic = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
         assertThat(Datasets.detectFormat(ic, null)).isEqualTo(Datasets.RAW);
@@ -58,6 +61,7 @@ class DatasetsTest {
     }
 
     @Test
+    @UsesFixtures
     void numpyAutoDetected() {
         Path npz = Fixtures.require("mlperf-tiny/sww/calibration_samples.npz");
         assertThat(Datasets.detectFormat(npz, null)).isEqualTo(Datasets.NUMPY);

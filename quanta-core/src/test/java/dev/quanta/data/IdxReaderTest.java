@@ -9,12 +9,14 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 class IdxReaderTest {
     @TempDir
     Path tmp;
 
     @Test
+    @UsesFixtures
     void mnistTestSet() {
         Path images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
         Path labels = Fixtures.require("mnist/t10k-labels-idx1-ubyte.gz");
@@ -41,6 +43,7 @@ class IdxReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void mnistReshapedToFlatAndChannelsLast() {
         Path images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
         Dataset flat = IdxReader.load(images, null, Preprocessing.identity().withReshape(784));
@@ -52,6 +55,7 @@ class IdxReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void fashionMnistHasThousandPerClass() {
         Dataset d = IdxReader.load(Fixtures.require("fashion-mnist/t10k-images-idx3-ubyte.gz"),
                 Fixtures.require("fashion-mnist/t10k-labels-idx1-ubyte.gz"), null);
@@ -92,6 +96,7 @@ class IdxReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void truncatedGzipIsReported() {
         Path src = Fixtures.require("mnist/t10k-labels-idx1-ubyte.gz");
         Path cut = TestFiles.truncatedCopy(src, tmp.resolve("t10k-labels-idx1-ubyte.gz"), 2000);
@@ -115,6 +120,7 @@ class IdxReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void badMagicAndWrongKindOfFile() {
         Path bad = TestFiles.write(tmp.resolve("bad.idx"), TestFiles.bytes(0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0));
         assertThatThrownBy(() -> IdxReader.load(bad, null, null))

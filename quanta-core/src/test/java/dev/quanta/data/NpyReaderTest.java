@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 class NpyReaderTest {
     @TempDir
@@ -85,6 +86,7 @@ class NpyReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void realNumpyFile() {
         NpyArray idx = NpyReader.read(Fixtures.require("mlperf-tiny/ic/perf_samples_idxs.npy"));
         assertThat(idx.dtype()).isEqualTo("<i8");
@@ -127,6 +129,7 @@ class NpyReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void npzFixture() {
         Path file = Fixtures.require("mlperf-tiny/sww/calibration_samples.npz");
         assertThat(NpzReader.names(file)).containsExactly("specs", "labels");
@@ -159,6 +162,7 @@ class NpyReaderTest {
     }
 
     @Test
+    @UsesFixtures
     void npzErrors() {
         Path src = Fixtures.require("mlperf-tiny/sww/calibration_samples.npz");
         Path cut = TestFiles.truncatedCopy(src, tmp.resolve("cut.npz"), 100000);

@@ -8,12 +8,14 @@ import dev.quanta.testing.Fixtures;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 class NumpyDatasetsTest {
     @TempDir
     Path tmp;
 
     @Test
+    @UsesFixtures
     void swwCalibrationNpzWithFloatLabels() {
         Path file = Fixtures.require("mlperf-tiny/sww/calibration_samples.npz");
         Dataset d = NumpyDatasets.load(file, Preprocessing.identity());
@@ -37,6 +39,7 @@ class NumpyDatasetsTest {
     }
 
     @Test
+    @UsesFixtures
     void explicitKeysAndScaling() {
         Path file = Fixtures.require("mlperf-tiny/sww/calibration_samples.npz");
         Dataset d = NumpyDatasets.load(file, "specs", "labels", null, LabelFormat.INDEX, Preprocessing.scale(2f));

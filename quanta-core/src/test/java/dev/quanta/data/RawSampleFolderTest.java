@@ -10,12 +10,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 class RawSampleFolderTest {
     @TempDir
     Path tmp;
 
     @Test
+    @UsesFixtures
     void imageClassificationPerfSamples() throws IOException {
         Path dir = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
         Dataset d = RawSampleFolder.load(dir, SampleType.UINT8, new int[] {32, 32, 3}, Preprocessing.identity());
@@ -42,6 +44,7 @@ class RawSampleFolderTest {
     }
 
     @Test
+    @UsesFixtures
     void perChannelNormalisationOfHwcPixels() {
         Path dir = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
         Preprocessing p = Preprocessing.meanStd(new float[] {50, 40, 60}, new float[] {2, 1, 4});
@@ -51,6 +54,7 @@ class RawSampleFolderTest {
     }
 
     @Test
+    @UsesFixtures
     void keywordSpottingInt8IsSigned() {
         Path dir = Fixtures.require("mlperf-tiny/kws/kws01_mfcc");
         Dataset d = RawSampleFolder.load(dir, SampleType.INT8, new int[] {49, 10}, null);

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /** The WAV reader: real 16 kHz clips, files written here (extra chunks, stereo), and every malformed case. */
 class WavAudioTest {
@@ -19,6 +20,7 @@ class WavAudioTest {
     Path tmp;
 
     @Test
+    @UsesFixtures
     void readsTheMicroSpeechClips() {
         WavAudio yes = WavAudio.read(Fixtures.require("tflite-micro/micro_speech/testdata/yes_1000ms.wav"));
         assertThat(yes.sampleRate()).isEqualTo(16000);

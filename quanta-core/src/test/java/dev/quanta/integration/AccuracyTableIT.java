@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * The MLPerf Tiny accuracy table of the README, regenerated from the fixtures, and its acceptance checks: Quanta's
@@ -34,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Tiny's targets (IC 85%, large IC 91%, KWS 90%). The table is written to {@code target/accuracy-table.md}:
  * {@code ./run-tests -pl quanta-core -am -Dtest=AccuracyTableIT} regenerates it.
  */
+@UsesFixtures
+@UsesOracle
 class AccuracyTableIT {
     @TempDir
     Path tmp;

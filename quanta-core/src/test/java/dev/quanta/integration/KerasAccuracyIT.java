@@ -7,11 +7,13 @@ import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.ir.Model;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Acceptance: {@code evaluate} accuracy of the Keras fixture models on their full test sets, to the sample
  * (numbers from the fixtures' MANIFEST, measured there with an independent float implementation).
  */
+@UsesFixtures
 class KerasAccuracyIT {
     private static EvaluationResult evaluate(Model m, Dataset d) {
         return Evaluator.evaluate(m, d, Evaluator.Options.defaults().withBatchSize(100).withThreads(2),

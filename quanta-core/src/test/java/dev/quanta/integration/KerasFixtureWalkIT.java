@@ -16,12 +16,14 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Walks every Keras model in the fixtures (any {@code .keras}, any {@code .h5}; a weights-only {@code .h5} pairs
  * with the {@code modelConfig.json} beside it) through import → summary → a float run of two random samples.
  * A new fixture is covered by dropping it in.
  */
+@UsesFixtures
 class KerasFixtureWalkIT {
 
     static List<Path> kerasFiles() throws IOException {

@@ -33,6 +33,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Keras LSTM layers, with real weights: tflite-micro's mnist_lstm (a Keras LSTM(20) → Flatten → Dense(10) →
@@ -41,6 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * accuracy (9853/10000). An LSTM without return_sequences (config JSON + those weights) returns the last step of
  * the sequence, and its int8 quantization (integer LSTM, then an int8 STRIDED_SLICE) is bit-exact with TFLite.
  */
+@UsesFixtures
+@UsesOracle
 class KerasLstmIT {
     @TempDir
     Path tmp;

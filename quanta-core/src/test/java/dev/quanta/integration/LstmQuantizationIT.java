@@ -28,6 +28,8 @@ import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Quanta's int8 quantization of an LSTM (tflite-micro's mnist_lstm, float .tflite), checked as the TFLite
@@ -35,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * biases at s_x·s_W, int16 cell state with a power-of-two scale, the 5 intermediates), it runs in the official
  * runtime, and Quanta's interpreter is bit-exact with it on both paths over real MNIST digits.
  */
+@UsesFixtures
+@UsesOracle
 class LstmQuantizationIT {
     private static final int SAMPLES = 300;
 

@@ -21,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * tflite-micro's micro_speech example end to end in Quanta: the audio preprocessors (the signal-library custom
@@ -43,6 +45,8 @@ import org.junit.jupiter.api.Test;
  *       {@link Interpreter#resetVariableTensors} restores the fresh state.</li>
  * </ul>
  */
+@UsesFixtures
+@UsesOracle
 class MicroSpeechIT {
     private static final int FRAMES = 49;
     private static final int FEATURES = 40;

@@ -13,11 +13,15 @@ import dev.quanta.testing.TfliteOracle;
 import java.io.IOException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Acceptance: Quanta's float run of each Keras fixture agrees with the official TFLite runtime (XNNPACK path) on
  * the model's float {@code .tflite} twin, on the same inputs.
  */
+@UsesFixtures
+@UsesOracle
 class OracleAgreementIT {
 
     /** Runs both on {@code count} samples of {@code inputs}; returns the max abs and max relative-to-range error. */

@@ -19,11 +19,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Acceptance of post-training quantization on the real fixtures: accuracy in Quanta's interpreter and in the
  * official TFLite runtime, and file sizes against the TFLite converter's own int8 files.
  */
+@UsesFixtures
+@UsesOracle
 class QuantizationAcceptanceIT {
     @TempDir
     Path tmp;

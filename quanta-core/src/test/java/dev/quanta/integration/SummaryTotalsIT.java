@@ -8,8 +8,10 @@ import dev.quanta.summary.ModelSummary;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
 
 /** Acceptance: {@code summary} totals equal Keras' own counts for the fixture models. */
+@UsesFixtures
 class SummaryTotalsIT {
 
     @ParameterizedTest(name = "{0}")

@@ -21,12 +21,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Quantizing from a .tflite: Quanta's int8 of the KWS model, made from the hybrid "float32" file (its int8 conv
  * weights are dequantized first) and calibrated on 100 of the kws01 samples, is at least as accurate on the 1000
  * samples as the TFLite converter's int8 file (902 XNNPACK, 901 built-in) and meets MLPerf Tiny's 90%.
  */
+@UsesFixtures
+@UsesOracle
 class TfliteInputQuantizationIT {
     @TempDir
     Path tmp;

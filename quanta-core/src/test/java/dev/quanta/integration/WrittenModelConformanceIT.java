@@ -28,6 +28,8 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Every file Quanta writes, in every mode × scheme × granularity, on real fixture models (IC, MNIST, VWW, AD and
@@ -38,6 +40,8 @@ import org.junit.jupiter.api.TestFactory;
  * path. The count of exact matches and the largest difference (in output steps for integer models) are printed
  * for both paths.
  */
+@UsesFixtures
+@UsesOracle
 class WrittenModelConformanceIT {
 
     record Fixture(String name, Supplier<Model> model, Supplier<Dataset> data, int samples) {}

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Model configs are capped at {@link KerasImporter#MAX_CONFIG_BYTES} (issue 8, finding 9): a larger {@code
@@ -69,6 +70,7 @@ class KerasConfigSizeTest {
     }
 
     @Test
+    @UsesFixtures
     void modelJsonFileLargerThanTheCapIsRefusedUnread() throws IOException {
         Path json = tmp.resolve("model.json");
         try (RandomAccessFile f = new RandomAccessFile(json.toFile(), "rw")) {
@@ -82,6 +84,7 @@ class KerasConfigSizeTest {
     }
 
     @Test
+    @UsesFixtures
     void hdf5ConfigAttributeLargerThanTheCapIsRefused() throws IOException {
         Path h5 = Fixtures.require("mnist/keras_mlp/mnist.h5");
         long size = Files.size(h5);

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import dev.quanta.testing.UsesFixtures;
 
 /** Bad input ends in a one-line {@link QuantaException} that names the file and the problem. */
 class KerasImporterErrorsTest {
@@ -69,6 +70,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void missingFile() {
         Path p = tmp.resolve("nothing-here.h5");
         assertThat(failure(() -> KerasImporter.load(p)).getMessage()).isEqualTo(p + ": no such file");
@@ -87,6 +89,7 @@ class KerasImporterErrorsTest {
 
     @ParameterizedTest(name = "first {0} bytes")
     @ValueSource(ints = {8, 100, 800, 4096, 200_000, 1_000_000, 1_247_679})
+    @UsesFixtures
     void truncatedH5(int bytes) throws IOException {
         Path source = Fixtures.require("mnist/keras_mlp/mnist.h5");
         Path cut = tmp.resolve("cut.h5");
@@ -98,6 +101,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void truncationIsReportedWithSizes() throws IOException {
         Path source = Fixtures.require("mlperf-tiny/ic/pretrainedResnet.h5");
         Path cut = tmp.resolve("resnet.h5");
@@ -136,6 +140,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void corruptedBytesInsideARealFile() throws IOException {
         byte[] bytes = Files.readAllBytes(Fixtures.require("mnist/keras_mlp/mnist.h5"));
         Random rnd = new Random(11);
@@ -155,6 +160,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void weightsOnlyFile() {
         Path w = lenetWeights();
         assertThat(failure(() -> KerasImporter.load(w)).getMessage()).isEqualTo(w
@@ -162,6 +168,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void jsonWithoutWeights() {
         Path json = Fixtures.require(LENET + "modelConfig.json");
         assertThat(failure(() -> KerasImporter.load(json)).getMessage())
@@ -169,6 +176,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void swappedArguments() {
         Path json = Fixtures.require(LENET + "modelConfig.json");
         assertThat(failure(() -> KerasImporter.load(lenetWeights(), json)).getMessage())
@@ -178,6 +186,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void unknownLayerClass() throws IOException {
         Path json = writeJson(lenetJson().replaceFirst("\"MaxPooling2D\"", "\"FancyPooling2D\""));
         assertThat(json).content().contains("FancyPooling2D");
@@ -186,6 +195,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void weightShapeMismatch() throws IOException {
         Path json = editedLenet("dense", c -> c.put("units", 128));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).isEqualTo(lenetWeights()
@@ -193,6 +203,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void convFilterMismatch() throws IOException {
         Path json = editedLenet("conv2d_1", c -> c.put("filters", 48));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).isEqualTo(lenetWeights()
@@ -201,6 +212,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void missingBias() throws IOException {
         Path json = editedLenet("conv2d", c -> c.put("use_bias", false));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(lenetWeights()
@@ -208,6 +220,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void missingWeightsGroup() throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         JsonNode root = mapper.readTree(lenetJson());
@@ -222,6 +235,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void unsupportedActivation() throws IOException {
         Path json = editedLenet("dense_2", c -> c.put("activation", "elu"));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(json
@@ -229,6 +243,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void channelsFirst() throws IOException {
         Path json = editedLenet("conv2d", c -> c.put("data_format", "channels_first"));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(json
@@ -236,6 +251,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void groupedConvolution() throws IOException {
         Path json = editedLenet("conv2d", c -> c.put("groups", 2));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(json
@@ -243,6 +259,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void variableSpatialInput() throws IOException {
         Path json = editedLenet("conv2d", c -> {
             ArrayNode shape = c.putArray("batch_input_shape");
@@ -254,6 +271,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void invalidJson() throws IOException {
         Path json = writeJson(lenetJson().substring(0, 300));
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
@@ -264,6 +282,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void subclassedModel() throws IOException {
         Path json = writeJson("{\"class_name\": \"MyModel\", \"config\": {\"name\": \"m\"}}");
         assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
@@ -271,6 +290,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void nestedModel() throws IOException {
         String json = """
                 {"class_name": "Functional", "config": {"name": "outer",
@@ -287,6 +307,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void reluWithThresholdAndSoftmaxOnAnotherAxis() throws IOException {
         String relu = """
                 {"class_name": "Sequential", "config": {"name": "s", "layers": [
@@ -304,6 +325,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void sharedLayer() throws IOException {
         String json = """
                 {"class_name": "Functional", "config": {"name": "m",
@@ -320,6 +342,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void truncatedKerasArchive() throws IOException {
         Path source = Fixtures.require("mnist/keras3_mlp/mnist_model.keras");
         byte[] bytes = Files.readAllBytes(source);
@@ -329,6 +352,7 @@ class KerasImporterErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void kerasArchiveWithDamagedWeights() throws IOException {
         Path source = Fixtures.require("mnist/keras3_mlp/mnist_model.keras");
         Path out = tmp.resolve("damaged.keras");

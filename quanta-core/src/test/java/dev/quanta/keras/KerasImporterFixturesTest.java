@@ -30,8 +30,12 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /** Imports every Keras fixture and checks the result against Keras' own numbers and the TFLite twins. */
+@UsesFixtures
+@UsesOracle
 class KerasImporterFixturesTest {
     private static final String LENET = "fashion-mnist/keras_lenet/";
     private static final Map<String, Model> CACHE = new ConcurrentHashMap<>();

@@ -18,6 +18,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * The TFLite converter's int8 MLPerf Tiny models, read by {@link TfliteReader}, run through Quanta's integer kernels
@@ -25,6 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * path Quanta reproduces; the report line gives per model and path the exact count, the largest difference in
  * output steps and the top-1 agreement with the labels.
  */
+@UsesFixtures
+@UsesOracle
 class FixtureConformanceTest {
     private static final String ROOT = "mlperf-tiny/";
 

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Op by op on the fixture graphs: every op of the IC and KWS int8 models, fed with the official runtime's own values
@@ -21,6 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * read with {@code SetPreserveAllTensors}; the XNNPACK path's by re-pointing the model's output at each
  * intermediate tensor ({@link NativeTflite#withOutput}), so that the delegate has to write it out.
  */
+@UsesFixtures
+@UsesOracle
 class FixtureOpByOpTest {
 
     @ParameterizedTest(name = "{0}")

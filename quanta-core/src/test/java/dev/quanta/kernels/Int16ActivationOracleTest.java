@@ -14,6 +14,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * int16 LOGISTIC, TANH and SOFTMAX against the official runtime on both paths (XNNPACK does not take int16, so the
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.TestFactory;
  * gemmlowp path) and others (its interpolated sigmoid table); SOFTMAX sees seeded rows spread over the full int16
  * range and rows of nearby values (where many exponentials matter), with several input scales and betas.
  */
+@UsesOracle
 class Int16ActivationOracleTest {
     private static final float[] SCALES = {1f / 4096, 1f / 2048, 1f / 8192, 3f / 32768, 0.01f, 0.1f, 0.0003f,
             1.5f / 4096, 0.5f};

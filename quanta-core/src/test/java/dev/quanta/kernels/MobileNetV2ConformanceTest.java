@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * The int8 MobileNetV2 that TinyNeuralNetwork converted from PyTorch (tflite-micro's xtensa example: NCHW int8
@@ -28,6 +30,8 @@ import org.junit.jupiter.api.Test;
  * <p>MobileNetV2 is about 300 M multiply-adds and Quanta's kernels are scalar, so only a few inputs are run
  * ({@code -Dmobilenet.samples=N} for more).
  */
+@UsesFixtures
+@UsesOracle
 class MobileNetV2ConformanceTest {
     static final String FILE = "tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite";
     private static final int SAMPLES = Integer.getInteger("mobilenet.samples", 6);

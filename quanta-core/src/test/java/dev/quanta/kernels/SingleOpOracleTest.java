@@ -12,6 +12,7 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * Op by op against the official runtime: seeded random single-op models ({@link SingleOpModels}), written with the
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.TestFactory;
  *       between int16 and 8-bit types other than int16 → int8).</li>
  * </ul>
  */
+@UsesOracle
 class SingleOpOracleTest {
     private static final int CASES = 3;
     private static final int SAMPLES = 3;

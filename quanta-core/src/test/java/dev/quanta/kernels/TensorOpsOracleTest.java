@@ -24,6 +24,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * The type-generic ops ({@link TensorOps}: CAST, STRIDED_SLICE, MUL, DIV, MINIMUM, MAXIMUM, and int32 ADD and
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.TestFactory;
  * kernels on the same random inputs (integers over their whole range, so that casts wrap and products overflow).
  * Every output must be bit-exact.
  */
+@UsesOracle
 class TensorOpsOracleTest {
     private static final int SAMPLES = 3;
 

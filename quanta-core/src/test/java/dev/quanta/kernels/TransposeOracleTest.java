@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * TRANSPOSE against the official runtime: seeded single-op models of float32, int8, uint8 and int16 with
@@ -45,6 +46,7 @@ class TransposeOracleTest {
     };
 
     @TestFactory
+    @UsesOracle
     Stream<DynamicTest> bitExactOnBothPaths() {
         SingleOpModels g = new SingleOpModels(20261128L);
         List<DynamicTest> tests = new ArrayList<>();

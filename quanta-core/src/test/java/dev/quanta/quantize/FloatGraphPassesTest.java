@@ -18,8 +18,10 @@ import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
 
 /** Folding and fusion keep the real models' outputs (up to float rounding) and remove what TFLite has no op for. */
+@UsesFixtures
 class FloatGraphPassesTest {
 
     private static float[] runAll(Model m, Dataset d) {

@@ -18,11 +18,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Interpreters of one model share one read-only copy of its constants, and each serves its own thread: four
  * threads with four interpreters give the same outputs as one interpreter alone.
  */
+@UsesFixtures
 class SharedWeightsTest {
     @TempDir
     Path tmp;

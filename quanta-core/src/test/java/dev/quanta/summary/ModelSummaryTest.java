@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.testing.Fixtures;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
 
 class ModelSummaryTest {
     @Test
@@ -17,6 +18,7 @@ class ModelSummaryTest {
     }
 
     @Test
+    @UsesFixtures
     void tfliteSummaryStaysReadableAndCountsTheConvertersParameters() {
         ModelSummary s = ModelSummary.of(ModelFiles.load(Fixtures.require("mlperf-tiny/kws/kws_ref_model.tflite")));
         assertThat(s.totalParams()).isEqualTo(22_604);

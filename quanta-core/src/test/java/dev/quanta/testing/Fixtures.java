@@ -36,6 +36,10 @@ public final class Fixtures {
 
     /** The fixture at {@code relative}; fails under CI and skips elsewhere when it is missing. */
     public static Path require(String relative) {
+        if (Boolean.getBoolean("quanta.fastTier")) { // as dev.quanta.testing.FastTier (quanta-oracle) tells it
+            fail("the fast tier reads no fixtures, but this test asks for " + relative + ": mark its class "
+                    + "@UsesFixtures");
+        }
         Path p = root().resolve(relative);
         if (!Files.exists(p)) {
             if ("true".equalsIgnoreCase(System.getenv("CI"))) {

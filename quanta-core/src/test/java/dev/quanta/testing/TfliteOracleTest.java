@@ -19,6 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Proves {@link TfliteOracle} against the MLPerf Tiny IC fixtures and the accuracies in ORACLE-NOTES.md. */
+@UsesFixtures
+@UsesOracle
 class TfliteOracleTest {
     private static final String IC = "mlperf-tiny/ic/";
     private static final int PIXELS = 32 * 32 * 3;

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * A Keras-like float model built in code with every op the writer supports: written to TFLite, the official
@@ -78,6 +79,7 @@ class TfliteAllOpsTest {
     }
 
     @Test
+    @UsesOracle
     void everyWritableOpRunsInTheOracleLikeInQuanta() {
         Model m = allOps();
         Set<OpType> types = EnumSet.noneOf(OpType.class);
@@ -180,6 +182,7 @@ class TfliteAllOpsTest {
 
     /** A dense layer on a rank-3 input keeps its leading axes (keep_num_dims in TFLite). */
     @Test
+    @UsesOracle
     void fullyConnectedOnRank3InputKeepsItsDims() {
         SplittableRandom r = new SplittableRandom(3);
         ModelBuilder b = new ModelBuilder("seq_dense");
@@ -209,6 +212,7 @@ class TfliteAllOpsTest {
      * batch cannot be dynamic there, so the reader keeps the file's static shapes and inserts a RESHAPE.
      */
     @Test
+    @UsesOracle
     void aDenseLayerThatFoldsTheBatchKeepsStaticShapes() {
         SplittableRandom r = new SplittableRandom(8);
         float[] w = weights(r, 12, 1);

@@ -17,11 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * The float fixtures read into the IR: Quanta's interpreter agrees with the official runtime (XNNPACK) on the
  * original files, and the files written back run bit for bit like the originals in the official runtime.
  */
+@UsesFixtures
+@UsesOracle
 class TfliteFloatFixturesTest {
 
     private static final String IC = "mlperf-tiny/ic/pretrainedResnet.tflite";

@@ -19,11 +19,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * The int8 fixtures read into the IR with their types and quantization parameters; written back, they run bit
  * for bit like the originals in the official runtime (both kernel paths).
  */
+@UsesFixtures
+@UsesOracle
 class TfliteInt8FixturesTest {
 
     private static final String IC = "mlperf-tiny/ic/pretrainedResnet_quant.tflite";

@@ -16,11 +16,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 
 /**
  * tflite-micro's mnist_lstm (UNIDIRECTIONAL_SEQUENCE_LSTM over the 28 rows of an MNIST digit) in Quanta against
  * the official runtime, whose LSTM state is reset before every sample (ORACLE-NOTES).
  */
+@UsesFixtures
+@UsesOracle
 class TfliteLstmFixturesTest {
     static final String FLOAT = "tflite-micro/mnist_lstm/trained_lstm.tflite";
     static final String INT8 = "tflite-micro/mnist_lstm/trained_lstm_int8.tflite";

@@ -18,6 +18,7 @@ import dev.quanta.testing.TfliteOracle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import dev.quanta.testing.UsesOracle;
 
 /** The input normalization a written file records: TFLite's metadata and Quanta's exact entry. */
 class TfliteMetadataTest {
@@ -101,6 +102,7 @@ class TfliteMetadataTest {
 
     /** The official runtime loads a file with both entries and computes what Quanta computes. */
     @Test
+    @UsesOracle
     void theOfficialRuntimeRunsTheFile() {
         Model m = tiny(new InputNormalization(1f / 255f, 0f, new float[] {0.5f}, new float[] {0.25f}));
         byte[] bytes = TfliteWriter.toBytes(m);

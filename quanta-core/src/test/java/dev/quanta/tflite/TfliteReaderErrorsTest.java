@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /** Malformed, hostile and unsupported files give one-line {@link QuantaException}s naming the file. */
 class TfliteReaderErrorsTest {
@@ -106,6 +107,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void truncatedFiles() {
         byte[] full = fixture("mlperf-tiny/ic/pretrainedResnet.tflite");
         for (int length : new int[] {0, 4, 7}) {
@@ -137,6 +139,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void wrongIdentifierAndSchemaVersion() {
         byte[] b = fixture("tflite-micro/hello_world/hello_world_float.tflite");
         b[7] = '2';
@@ -149,6 +152,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void outOfRangeTensorIndices() {
         byte[] b = fixture("mlperf-tiny/ic/pretrainedResnet.tflite");
         Raw raw = new Raw(b);
@@ -169,6 +173,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void missingBufferAndBadOpcodeIndex() {
         byte[] b = fixture("mlperf-tiny/ic/pretrainedResnet.tflite");
         Raw raw = new Raw(b);
@@ -184,6 +189,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void offsetsPointingOutsideTheFile() {
         byte[] b = fixture("mlperf-tiny/ic/pretrainedResnet.tflite");
         Raw raw = new Raw(b);
@@ -224,6 +230,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void bitFlipsNeverEscapeAsOtherExceptions() {
         byte[] original = fixture("tflite-micro/hello_world/hello_world_float.tflite");
         SplittableRandom r = new SplittableRandom(3);
@@ -243,6 +250,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void unsupportedOperatorsAreNamed() {
         // mobilenet_v2's first operator, a TRANSPOSE (supported), relabelled GATHER (builtin code 36, not supported)
         byte[] b = fixture("tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite");
@@ -277,6 +285,7 @@ class TfliteReaderErrorsTest {
     }
 
     @Test
+    @UsesFixtures
     void quantizedDimensionOutOfRangeOrNotMatchingTheScales() {
         Model ic = TfliteReader.read(Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite"));
         QuantParams q = ic.ops().get(0).input(1).quant();

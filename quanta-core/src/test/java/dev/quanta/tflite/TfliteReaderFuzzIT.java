@@ -24,6 +24,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import dev.quanta.testing.UsesFixtures;
 
 /**
  * Mutates every fixture {@code .tflite} 2,000 times (bit flips, byte overwrites, truncation, 32-bit fields set to
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.TestFactory;
  * mutant must end in a model or a one-line {@link QuantaException}; no other exception, no hang (each mutant has a
  * time limit), no unbounded allocation (the heap is limited by the test JVM). The outcome counts are printed.
  */
+@UsesFixtures
 class TfliteReaderFuzzIT {
     private static final int MUTANTS = 2000;
 

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.quanta.testing.UsesFixtures;
 
 /** The layout of written files, operator versions, and the file-system side of {@link TfliteWriter#write}. */
 class TfliteWriterTest {
@@ -44,6 +45,7 @@ class TfliteWriterTest {
     }
 
     @Test
+    @UsesFixtures
     void writtenFilesFollowTheSchemaConventions() {
         Path ic = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite");
         byte[] bytes = TfliteWriter.toBytes(TfliteReader.read(ic));
@@ -76,6 +78,7 @@ class TfliteWriterTest {
 
     /** On the converter's own files (no hybrid ops), the writer picks the versions the converter picked. */
     @Test
+    @UsesFixtures
     void operatorVersionsMatchTheConvertersOnItsFiles() {
         for (String fixture : List.of("mlperf-tiny/ic/pretrainedResnet.tflite",
                 "mlperf-tiny/ic/pretrainedResnet_quant.tflite", "mlperf-tiny/kws/kws_ref_model.tflite",
@@ -102,6 +105,7 @@ class TfliteWriterTest {
      * converters write them.
      */
     @Test
+    @UsesFixtures
     void hybridFullyConnectedKeepsItsInputQuantization() {
         Path file = Fixtures.require("mlperf-tiny/ad/model_ToyCar_quant_dynamic_range.tflite");
         TfliteFile f = TfliteFile.open(Path.of("w"), TfliteWriter.toBytes(TfliteReader.read(file)));
@@ -196,6 +200,7 @@ class TfliteWriterTest {
     }
 
     @Test
+    @UsesFixtures
     void refusesToOverwriteTheModelsOwnSource() throws IOException {
         Path copy = tmp.resolve("hello.tflite");
         Files.copy(Fixtures.require("tflite-micro/hello_world/hello_world_float.tflite"), copy);

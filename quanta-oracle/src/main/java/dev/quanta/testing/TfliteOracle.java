@@ -74,6 +74,7 @@ public final class TfliteOracle implements AutoCloseable {
 
     /** Loads a {@code .tflite} file, builds an interpreter with {@code threads} threads and allocates its tensors. */
     public static TfliteOracle open(Path tflite, Kernels kernels, int threads) {
+        FastTier.refuseOracle();
         Objects.requireNonNull(tflite, "tflite");
         checkArgs(kernels, threads);
         if (!Files.isRegularFile(tflite)) {
@@ -93,6 +94,7 @@ public final class TfliteOracle implements AutoCloseable {
      * {@link #close()} ({@code BuildFromBuffer} does not copy); later changes to {@code modelBytes} have no effect.
      */
     public static TfliteOracle open(byte[] modelBytes, Kernels kernels, int threads) {
+        FastTier.refuseOracle();
         Objects.requireNonNull(modelBytes, "modelBytes");
         checkArgs(kernels, threads);
         if (modelBytes.length == 0) {
