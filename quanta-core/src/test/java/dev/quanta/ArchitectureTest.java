@@ -25,7 +25,8 @@ class ArchitectureTest {
 
     @BeforeAll
     static void importCore() {
-        core = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        core = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.quanta");
     }
 
@@ -36,57 +37,110 @@ class ArchitectureTest {
 
     @Test
     void theRootPackageDependsOnNoOtherQuantaPackage() {
-        noClasses().that().resideInAPackage("dev.quanta").should().dependOnClassesThat()
-                .resideOutsideOfPackages("dev.quanta", "java..").check(core);
+        noClasses()
+                .that()
+                .resideInAPackage("dev.quanta")
+                .should()
+                .dependOnClassesThat()
+                .resideOutsideOfPackages("dev.quanta", "java..")
+                .check(core);
     }
 
     @Test
     void theIrDependsOnNothingAboveIt() {
-        noClasses().that().resideInAPackage("dev.quanta.ir..").should().dependOnClassesThat()
-                .resideOutsideOfPackages("dev.quanta", "dev.quanta.ir..", "java..").check(core);
+        noClasses()
+                .that()
+                .resideInAPackage("dev.quanta.ir..")
+                .should()
+                .dependOnClassesThat()
+                .resideOutsideOfPackages("dev.quanta", "dev.quanta.ir..", "java..")
+                .check(core);
     }
 
     @Test
     void kernelsKnowNoFileFormatAndNothingAboveThem() {
-        noClasses().that().resideInAPackage("dev.quanta.kernels..").should().dependOnClassesThat()
-                .resideInAnyPackage("dev.quanta.io..", "dev.quanta.files..", "dev.quanta.keras..",
-                        "dev.quanta.tflite..", "dev.quanta.runtime..", "dev.quanta.quantize..", "dev.quanta.eval..",
-                        "dev.quanta.data..", "dev.quanta.summary..")
+        noClasses()
+                .that()
+                .resideInAPackage("dev.quanta.kernels..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.quanta.io..",
+                        "dev.quanta.files..",
+                        "dev.quanta.keras..",
+                        "dev.quanta.tflite..",
+                        "dev.quanta.runtime..",
+                        "dev.quanta.quantize..",
+                        "dev.quanta.eval..",
+                        "dev.quanta.data..",
+                        "dev.quanta.summary..")
                 .check(core);
     }
 
     @Test
     void theRuntimeKnowsNoFileFormatAndNothingAboveIt() {
-        noClasses().that().resideInAPackage("dev.quanta.runtime..").should().dependOnClassesThat()
-                .resideInAnyPackage("dev.quanta.io..", "dev.quanta.files..", "dev.quanta.keras..",
-                        "dev.quanta.tflite..", "dev.quanta.quantize..", "dev.quanta.eval..", "dev.quanta.data..",
+        noClasses()
+                .that()
+                .resideInAPackage("dev.quanta.runtime..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.quanta.io..",
+                        "dev.quanta.files..",
+                        "dev.quanta.keras..",
+                        "dev.quanta.tflite..",
+                        "dev.quanta.quantize..",
+                        "dev.quanta.eval..",
+                        "dev.quanta.data..",
                         "dev.quanta.summary..")
                 .check(core);
     }
 
     @Test
     void formatsOnlyTranslateBetweenFilesAndTheIr() {
-        noClasses().that().resideInAnyPackage("dev.quanta.keras..", "dev.quanta.tflite..").should()
-                .dependOnClassesThat().resideInAnyPackage("dev.quanta.io..", "dev.quanta.kernels..",
-                        "dev.quanta.runtime..", "dev.quanta.quantize..", "dev.quanta.eval..", "dev.quanta.data..",
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.quanta.keras..", "dev.quanta.tflite..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.quanta.io..",
+                        "dev.quanta.kernels..",
+                        "dev.quanta.runtime..",
+                        "dev.quanta.quantize..",
+                        "dev.quanta.eval..",
+                        "dev.quanta.data..",
                         "dev.quanta.summary..")
                 .check(core);
     }
 
     @Test
     void datasetsKnowNoModelFormatAndNoRuntime() {
-        noClasses().that().resideInAPackage("dev.quanta.data..").should().dependOnClassesThat()
-                .resideInAnyPackage("dev.quanta.io..", "dev.quanta.keras..", "dev.quanta.tflite..",
-                        "dev.quanta.kernels..", "dev.quanta.runtime..", "dev.quanta.quantize..", "dev.quanta.eval..")
+        noClasses()
+                .that()
+                .resideInAPackage("dev.quanta.data..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage(
+                        "dev.quanta.io..",
+                        "dev.quanta.keras..",
+                        "dev.quanta.tflite..",
+                        "dev.quanta.kernels..",
+                        "dev.quanta.runtime..",
+                        "dev.quanta.quantize..",
+                        "dev.quanta.eval..")
                 .check(core);
     }
 
     /** They run models through the runtime and load files through io, whatever the format. */
     @Test
     void quantizationAndEvaluationKnowNoKernelAndNoFormat() {
-        noClasses().that().resideInAnyPackage("dev.quanta.quantize..", "dev.quanta.eval..", "dev.quanta.summary..")
-                .should().dependOnClassesThat().resideInAnyPackage("dev.quanta.kernels..", "dev.quanta.keras..",
-                        "dev.quanta.tflite..")
+        noClasses()
+                .that()
+                .resideInAnyPackage("dev.quanta.quantize..", "dev.quanta.eval..", "dev.quanta.summary..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("dev.quanta.kernels..", "dev.quanta.keras..", "dev.quanta.tflite..")
                 .check(core);
     }
 }

@@ -65,7 +65,8 @@ public class InferenceBenchmark {
         Tensor in = m.inputs().get(0);
         Tensor out = m.outputs().get(0);
         DType inType = in.dtype();
-        int n = Math.toIntExact(dev.quanta.ir.Shape.of(concrete(in.shape().dims())).elementCount());
+        int n = Math.toIntExact(
+                dev.quanta.ir.Shape.of(concrete(in.shape().dims())).elementCount());
         input = Buffers.allocate(inType, n);
         SplittableRandom r = new SplittableRandom(42);
         switch (input) {
@@ -88,8 +89,10 @@ public class InferenceBenchmark {
                 output = Buffers.allocate(out.dtype(), quanta.getOutputTensor(0).numElements());
             }
             case "tflite-xnnpack", "tflite-builtin" -> {
-                tflite = TfliteOracle.open(file, runtime.equals("tflite-xnnpack") ? TfliteOracle.Kernels.XNNPACK
-                        : TfliteOracle.Kernels.BUILTIN, threads);
+                tflite = TfliteOracle.open(
+                        file,
+                        runtime.equals("tflite-xnnpack") ? TfliteOracle.Kernels.XNNPACK : TfliteOracle.Kernels.BUILTIN,
+                        threads);
                 output = Buffers.allocate(out.dtype(), tflite.outputLength(0)); // only its array type is used
             }
             default -> throw new IllegalArgumentException("unknown runtime " + runtime);

@@ -62,9 +62,13 @@ public final class SideBySide {
                 .forks(1)
                 .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow");
         o = quick
-                ? o.warmupIterations(2).warmupTime(TimeValue.seconds(1)).measurementIterations(3)
+                ? o.warmupIterations(2)
+                        .warmupTime(TimeValue.seconds(1))
+                        .measurementIterations(3)
                         .measurementTime(TimeValue.seconds(1))
-                : o.warmupIterations(3).warmupTime(TimeValue.seconds(2)).measurementIterations(5)
+                : o.warmupIterations(3)
+                        .warmupTime(TimeValue.seconds(2))
+                        .measurementIterations(5)
                         .measurementTime(TimeValue.seconds(2));
         Map<String, Map<String, double[]>> table = new LinkedHashMap<>();
         for (RunResult r : new Runner(o.build()).run()) {
@@ -75,15 +79,30 @@ public final class SideBySide {
             table.computeIfAbsent(model, k -> new LinkedHashMap<>()).put(runtime, new double[] {mean, error});
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "mean µs per inference, batch 1, %d thread(s) (± JMH's 99.9%% error)%n", threads);
-        System.out.printf(Locale.ROOT, "%-44s %18s %18s %18s %10s %10s%n", "model", "Quanta", "TFLite XNNPACK",
-                "TFLite built-in", "Q/XNNPACK", "Q/built-in");
+        System.out.printf(
+                Locale.ROOT, "mean µs per inference, batch 1, %d thread(s) (± JMH's 99.9%% error)%n", threads);
+        System.out.printf(
+                Locale.ROOT,
+                "%-44s %18s %18s %18s %10s %10s%n",
+                "model",
+                "Quanta",
+                "TFLite XNNPACK",
+                "TFLite built-in",
+                "Q/XNNPACK",
+                "Q/built-in");
         for (var e : table.entrySet()) {
             double[] q = e.getValue().get("quanta");
             double[] x = e.getValue().get("tflite-xnnpack");
             double[] b = e.getValue().get("tflite-builtin");
-            System.out.printf(Locale.ROOT, "%-44s %18s %18s %18s %10s %10s%n", shorten(e.getKey(), 44), cell(q),
-                    cell(x), cell(b), ratio(q, x), ratio(q, b));
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-44s %18s %18s %18s %10s %10s%n",
+                    shorten(e.getKey(), 44),
+                    cell(q),
+                    cell(x),
+                    cell(b),
+                    ratio(q, x),
+                    ratio(q, b));
         }
     }
 

@@ -17,7 +17,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code quanta benchmark MODEL [MODEL...]}: latency and throughput in Quanta's interpreter, side by side. */
-@Command(name = "benchmark", mixinStandardHelpOptions = true,
+@Command(
+        name = "benchmark",
+        mixinStandardHelpOptions = true,
         description = "Measure latency (p50/p90/p99) and throughput of one or more models, side by side in one run.")
 final class BenchmarkCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Models to measure (.h5, .keras, .tflite).")
@@ -26,29 +28,48 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "JSON", description = "Keras model JSON for a weights-only .h5.")
     Path config;
 
-    @Option(names = "--warmup", defaultValue = "20", paramLabel = "N", description = "Warm-up runs (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warmup",
+            defaultValue = "20",
+            paramLabel = "N",
+            description = "Warm-up runs (default ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--runs", defaultValue = "200", paramLabel = "N", description = "Timed runs (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--runs",
+            defaultValue = "200",
+            paramLabel = "N",
+            description = "Timed runs (default ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--threads", defaultValue = "1", split = ",", paramLabel = "N[,N...]",
+    @Option(
+            names = "--threads",
+            defaultValue = "1",
+            split = ",",
+            paramLabel = "N[,N...]",
             description = "Threads inside one inference; a list measures each (default ${DEFAULT-VALUE}).")
     int[] threads;
 
-    @Option(names = "--parallel", defaultValue = "1", paramLabel = "N",
+    @Option(
+            names = "--parallel",
+            defaultValue = "1",
+            paramLabel = "N",
             description = "Interpreters serving requests concurrently, sharing one copy of the weights.")
     int parallel;
 
     @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Samples per inference.")
     int batch;
 
-    @Option(names = "--input-shape", split = ",", paramLabel = "D,D,...",
+    @Option(
+            names = "--input-shape",
+            split = ",",
+            paramLabel = "D,D,...",
             description = "Full input shape (resizes the input, like TFLite's resizeInput).")
     int[] inputShape;
 
-    @Option(names = "--profile", description = "Also time every op (in extra runs after the timed ones) and list "
-            + "the ops by time.")
+    @Option(
+            names = "--profile",
+            description = "Also time every op (in extra runs after the timed ones) and list " + "the ops by time.")
     boolean profile;
 
     @Option(names = "--json", description = "Print machine-readable JSON.")
@@ -58,16 +79,33 @@ final class BenchmarkCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** The API settings the flags set, for error messages. */
-    private static final String[] FLAGS = {"Benchmark warmup", "--warmup", "Benchmark runs", "--runs",
-        "Benchmark threads", "--threads", "Benchmark parallel", "--parallel", "Benchmark batch", "--batch",
-        "Benchmark inputShape", "--input-shape"};
+    private static final String[] FLAGS = {
+        "Benchmark warmup",
+        "--warmup",
+        "Benchmark runs",
+        "--runs",
+        "Benchmark threads",
+        "--threads",
+        "Benchmark parallel",
+        "--parallel",
+        "Benchmark batch",
+        "--batch",
+        "Benchmark inputShape",
+        "--input-shape"
+    };
 
     @Override
     public Integer call() {
         // every option and model is checked before the table's header, so that a refusal prints one line only
-        Benchmark.Options base = OptionErrors.build(() -> Benchmark.Options.defaults().withWarmup(warmup)
-                .withRuns(runs).withParallel(parallel).withBatch(batch).withInputShape(inputShape)
-                .withProfile(profile), FLAGS);
+        Benchmark.Options base = OptionErrors.build(
+                () -> Benchmark.Options.defaults()
+                        .withWarmup(warmup)
+                        .withRuns(runs)
+                        .withParallel(parallel)
+                        .withBatch(batch)
+                        .withInputShape(inputShape)
+                        .withProfile(profile),
+                FLAGS);
         List<Benchmark.Options> settings = new ArrayList<>();
         for (int t : threads) {
             settings.add(OptionErrors.build(() -> base.withThreads(t), FLAGS));
@@ -85,8 +123,18 @@ final class BenchmarkCommand implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         var out = spec.commandLine().getOut();
         if (!json) {
-            out.printf(Locale.ROOT, "%-40s %7s %8s %6s %10s %10s %10s %12s %10s%n", "model", "threads", "parallel",
-                    "batch", "p50 us", "p90 us", "p99 us", "samples/s", "peak MB");
+            out.printf(
+                    Locale.ROOT,
+                    "%-40s %7s %8s %6s %10s %10s %10s %12s %10s%n",
+                    "model",
+                    "threads",
+                    "parallel",
+                    "batch",
+                    "p50 us",
+                    "p90 us",
+                    "p99 us",
+                    "samples/s",
+                    "peak MB");
         }
         for (int i = 0; i < models.size(); i++) {
             Path p = models.get(i);
@@ -118,9 +166,18 @@ final class BenchmarkCommand implements Callable<Integer> {
                 }
                 rows.add(row);
                 if (!json) {
-                    out.printf(Locale.ROOT, "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %10.1f%n",
-                            shorten(p.getFileName().toString(), 40), t, r.parallel(), r.batch(), r.p50(), r.p90(),
-                            r.p99(), r.samplesPerSecond(), r.peakHeapBytes() / 1048576.0);
+                    out.printf(
+                            Locale.ROOT,
+                            "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %10.1f%n",
+                            shorten(p.getFileName().toString(), 40),
+                            t,
+                            r.parallel(),
+                            r.batch(),
+                            r.p50(),
+                            r.p90(),
+                            r.p99(),
+                            r.samplesPerSecond(),
+                            r.peakHeapBytes() / 1048576.0);
                     if (profile) {
                         printProfile(out, r.ops());
                     }
@@ -136,15 +193,22 @@ final class BenchmarkCommand implements Callable<Integer> {
 
     /** The ops by time, longest first, with their share of the summed op time and the running total. */
     private static void printProfile(java.io.PrintWriter out, List<dev.quanta.runtime.Interpreter.OpTiming> ops) {
-        double total = ops.stream().mapToDouble(dev.quanta.runtime.Interpreter.OpTiming::meanMicros).sum();
+        double total = ops.stream()
+                .mapToDouble(dev.quanta.runtime.Interpreter.OpTiming::meanMicros)
+                .sum();
         List<dev.quanta.runtime.Interpreter.OpTiming> sorted = new ArrayList<>(ops);
         sorted.sort((a, b) -> Double.compare(b.meanMicros(), a.meanMicros()));
         out.printf(Locale.ROOT, "  %10s %7s %7s  %-24s %s%n", "mean us", "%", "cum %", "op", "layer");
         double cumulative = 0;
         for (var op : sorted) {
             cumulative += op.meanMicros();
-            out.printf(Locale.ROOT, "  %10.1f %6.1f%% %6.1f%%  %-24s %s%n", op.meanMicros(),
-                    100 * op.meanMicros() / total, 100 * cumulative / total, shorten(op.type(), 24),
+            out.printf(
+                    Locale.ROOT,
+                    "  %10.1f %6.1f%% %6.1f%%  %-24s %s%n",
+                    op.meanMicros(),
+                    100 * op.meanMicros() / total,
+                    100 * cumulative / total,
+                    shorten(op.type(), 24),
                     shorten(op.layer(), 60));
         }
     }

@@ -1,11 +1,11 @@
 package dev.quanta.cli;
 
-import dev.quanta.io.ModelFiles;
 import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.InputChecks;
 import dev.quanta.eval.LayerComparison;
 import dev.quanta.eval.LayerError;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +22,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code quanta compare A B --data ...}: a layer-by-layer diff of any two models over the same inputs. */
-@Command(name = "compare", mixinStandardHelpOptions = true,
+@Command(
+        name = "compare",
+        mixinStandardHelpOptions = true,
         description = "Layer-by-layer diff of two models over the same inputs (Keras vs .tflite, float vs "
                 + "quantized, Quanta's file vs the TFLite converter's): max abs error, RMSE, SQNR and RMSE/scale "
                 + "per tensor, worst first.")
@@ -39,11 +41,19 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     DataOptions.Evaluation data;
 
-    @Option(names = "--match", defaultValue = "auto", paramLabel = "HOW",
-            description = "name, position or auto (name when the models share tensor names) (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--match",
+            defaultValue = "auto",
+            paramLabel = "HOW",
+            description =
+                    "name, position or auto (name when the models share tensor names) (default ${DEFAULT-VALUE}).")
     String match;
 
-    @Option(names = "--samples", defaultValue = "100", paramLabel = "N", description = "Samples to run (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--samples",
+            defaultValue = "100",
+            paramLabel = "N",
+            description = "Samples to run (default ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--threads", defaultValue = "1", paramLabel = "N", description = "Threads per inference.")
@@ -57,10 +67,15 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        LayerComparison.Options options = OptionErrors.build(() -> LayerComparison.Options.defaults()
-                .withSamples(samples).withThreads(threads)
-                .withMatching(QuantizeCommand.parse(LayerComparison.Matching.class, match, "--match")),
-                "LayerComparison samples", "--samples", "LayerComparison threads", "--threads");
+        LayerComparison.Options options = OptionErrors.build(
+                () -> LayerComparison.Options.defaults()
+                        .withSamples(samples)
+                        .withThreads(threads)
+                        .withMatching(QuantizeCommand.parse(LayerComparison.Matching.class, match, "--match")),
+                "LayerComparison samples",
+                "--samples",
+                "LayerComparison threads",
+                "--threads");
         Model ma = ModelFiles.load(a, config);
         Model mb = ModelFiles.load(b);
         Dataset d = data.load(ma, mb);
@@ -84,16 +99,29 @@ final class CompareCommand implements Callable<Integer> {
             }
             out.println(Json.write(list));
         } else {
-            out.printf(Locale.ROOT, "%s vs %s on %d samples of %s, tensors matched by %s, worst first%n",
-                    a.getFileName(), b.getFileName(), Math.min(samples, d.size()), d.name(),
+            out.printf(
+                    Locale.ROOT,
+                    "%s vs %s on %d samples of %s, tensors matched by %s, worst first%n",
+                    a.getFileName(),
+                    b.getFileName(),
+                    Math.min(samples, d.size()),
+                    d.name(),
                     match.toLowerCase(Locale.ROOT));
             String f = "%-40s %-18s %12s %12s %10s %12s%n";
             out.printf(Locale.ROOT, f, "tensor (B)", "op", "max |err|", "RMSE", "SQNR dB", "RMSE/scale");
             for (LayerError l : rows) {
-                String name = l.tensor().length() <= 40 ? l.tensor() : "…" + l.tensor().substring(l.tensor().length() - 39);
-                out.printf(Locale.ROOT, "%-40s %-18s %12.4g %12.4g %10.2f %12s%n", name, l.op(), l.maxAbs(),
-                        l.rmse(), l.sqnrDb(), Double.isNaN(l.scale()) ? "-"
-                                : String.format(Locale.ROOT, "%.3f", l.rmseOverScale()));
+                String name = l.tensor().length() <= 40
+                        ? l.tensor()
+                        : "…" + l.tensor().substring(l.tensor().length() - 39);
+                out.printf(
+                        Locale.ROOT,
+                        "%-40s %-18s %12.4g %12.4g %10.2f %12s%n",
+                        name,
+                        l.op(),
+                        l.maxAbs(),
+                        l.rmse(),
+                        l.sqnrDb(),
+                        Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f", l.rmseOverScale()));
             }
         }
         out.flush();

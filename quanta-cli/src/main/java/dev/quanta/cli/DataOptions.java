@@ -21,7 +21,10 @@ abstract class DataOptions {
 
     /** {@code --data}, required: labelled data to evaluate on. */
     static final class Evaluation extends DataOptions {
-        @Option(names = "--data", required = true, paramLabel = "PATH",
+        @Option(
+                names = "--data",
+                required = true,
+                paramLabel = "PATH",
                 description = "Labelled data: MNIST IDX images (raw or .gz), .npy/.npz, a folder of raw .bin samples "
                         + "with a labels CSV (file.bin,count,class), or an image folder (one folder per class).")
         Path data;
@@ -34,7 +37,9 @@ abstract class DataOptions {
 
     /** {@code --calibration}: representative data for full-integer quantization. */
     static final class Calibration extends DataOptions {
-        @Option(names = "--calibration", paramLabel = "PATH",
+        @Option(
+                names = "--calibration",
+                paramLabel = "PATH",
                 description = "Representative data to calibrate activations (same formats and preprocessing options "
                         + "as evaluate's --data; labels are not needed).")
         Path data;
@@ -45,7 +50,9 @@ abstract class DataOptions {
         }
     }
 
-    @Option(names = "--labels", paramLabel = "PATH",
+    @Option(
+            names = "--labels",
+            paramLabel = "PATH",
             description = "Labels file: IDX labels, labels .npy, or the CSV of a raw sample folder "
                     + "(default: found next to the data).")
     Path labels;
@@ -53,28 +60,49 @@ abstract class DataOptions {
     @Option(names = "--format", paramLabel = "FORMAT", description = "idx, numpy, raw or images (default: detected).")
     String format;
 
-    @Option(names = "--sample-type", paramLabel = "TYPE", description = "Raw sample type (required for raw folders): uint8, int8, int16, "
-            + "int32, float32, float64.")
+    @Option(
+            names = "--sample-type",
+            paramLabel = "TYPE",
+            description =
+                    "Raw sample type (required for raw folders): uint8, int8, int16, " + "int32, float32, float64.")
     String sampleType;
 
-    @Option(names = "--sample-shape", paramLabel = "D,D,...", split = ",",
+    @Option(
+            names = "--sample-shape",
+            paramLabel = "D,D,...",
+            split = ",",
             description = "Raw sample shape, or image size as H,W (default: the model's input shape).")
     int[] sampleShape;
 
-    @Option(names = "--scale", paramLabel = "F", description = "Multiply raw values by F (e.g. 0.00392156862745098 "
-            + "for pixels/255; fractions like 1/255 are accepted).", converter = FloatExpression.class)
+    @Option(
+            names = "--scale",
+            paramLabel = "F",
+            description = "Multiply raw values by F (e.g. 0.00392156862745098 "
+                    + "for pixels/255; fractions like 1/255 are accepted).",
+            converter = FloatExpression.class)
     Float scale;
 
-    @Option(names = "--offset", paramLabel = "F", description = "Add F after scaling.",
+    @Option(
+            names = "--offset",
+            paramLabel = "F",
+            description = "Add F after scaling.",
             converter = FloatExpression.class)
     Float offset;
 
-    @Option(names = "--mean", paramLabel = "F,...", split = ",", description = "Subtract per-channel means "
-            + "(after scale/offset).", converter = FloatExpression.class)
+    @Option(
+            names = "--mean",
+            paramLabel = "F,...",
+            split = ",",
+            description = "Subtract per-channel means " + "(after scale/offset).",
+            converter = FloatExpression.class)
     float[] mean;
 
-    @Option(names = "--std", paramLabel = "F,...", split = ",", description = "Divide by per-channel standard "
-            + "deviations.", converter = FloatExpression.class)
+    @Option(
+            names = "--std",
+            paramLabel = "F,...",
+            split = ",",
+            description = "Divide by per-channel standard " + "deviations.",
+            converter = FloatExpression.class)
     float[] std;
 
     @Option(names = "--label-format", paramLabel = "FMT", description = "index or one-hot (default index).")
@@ -98,16 +126,24 @@ abstract class DataOptions {
      */
     Dataset load(Model model) {
         SampleType type = sampleType == null ? null : SampleType.parse(sampleType);
-        LabelFormat lf = labelFormat == null ? LabelFormat.INDEX
+        LabelFormat lf = labelFormat == null
+                ? LabelFormat.INDEX
                 : switch (labelFormat.toLowerCase(Locale.ROOT).replace('_', '-')) {
                     case "index" -> LabelFormat.INDEX;
                     case "one-hot", "onehot" -> LabelFormat.ONE_HOT;
-                    default -> throw new dev.quanta.QuantaException("--label-format must be index or one-hot, not '"
-                            + labelFormat + "'");
+                    default ->
+                        throw new dev.quanta.QuantaException(
+                                "--label-format must be index or one-hot, not '" + labelFormat + "'");
                 };
-        DatasetSpec spec = DatasetSpec.of(dataPath()).withLabels(labels).withFormat(format).withSampleType(type)
-                .withSampleShape(sampleShape).withNumpy(xKey, yKey, lf).withPreprocessing(preprocessing())
-                .withLimit(limit).withGrayscale(grayscale);
+        DatasetSpec spec = DatasetSpec.of(dataPath())
+                .withLabels(labels)
+                .withFormat(format)
+                .withSampleType(type)
+                .withSampleShape(sampleShape)
+                .withNumpy(xKey, yKey, lf)
+                .withPreprocessing(preprocessing())
+                .withLimit(limit)
+                .withGrayscale(grayscale);
         return Datasets.load(spec, model);
     }
 
@@ -119,7 +155,8 @@ abstract class DataOptions {
         if (b.metadata().inputNormalization() == null) {
             return load(a);
         }
-        return load(a.withMetadata(a.metadata().withInputNormalization(b.metadata().inputNormalization())));
+        return load(
+                a.withMetadata(a.metadata().withInputNormalization(b.metadata().inputNormalization())));
     }
 
     /** The preprocessing the options ask for, or null when none of them is given. */

@@ -1,16 +1,15 @@
 package dev.quanta.cli;
 
 import dev.quanta.QuantaException;
-import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
-import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.ModelComparison;
 import dev.quanta.files.AtomicFiles;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
@@ -43,7 +42,9 @@ import picocli.CommandLine.Spec;
  * generated shape images (see {@code dev/quanta/cli/demo/README.md} in this module's resources; the quanta-examples
  * module makes them): summary, quantize in four ways, compare, benchmark.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
         description = "Run the workflow on the embedded example: summary, quantize (int8 per-channel, uint8, "
                 + "dynamic, float16), compare accuracy and size, benchmark float against int8.")
 final class DemoCommand implements Callable<Integer> {
@@ -54,7 +55,9 @@ final class DemoCommand implements Callable<Integer> {
     static final String TRAIN_IMAGES = "shapes-train-images-idx3-ubyte.gz";
     static final String TRAIN_LABELS = "shapes-train-labels-idx1-ubyte.gz";
 
-    @Option(names = "--output-dir", paramLabel = "DIR",
+    @Option(
+            names = "--output-dir",
+            paramLabel = "DIR",
             description = "Keep the example and the quantized models in DIR (default: a temporary folder, deleted); "
                     + "regular files of the same names in DIR are replaced.")
     Path outputDir;
@@ -73,18 +76,29 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Benchmark.Options bench = OptionErrors.build(() -> Benchmark.Options.defaults().withRuns(runs)
-                .withWarmup(Math.max(10, runs / 10)), "Benchmark runs", "--runs");
+        Benchmark.Options bench = OptionErrors.build(
+                () -> Benchmark.Options.defaults().withRuns(runs).withWarmup(Math.max(10, runs / 10)),
+                "Benchmark runs",
+                "--runs");
         PrintWriter out = spec.commandLine().getOut();
         List<Variant> variants = List.of(
-                new Variant("int8 symmetric per-channel", QuantizationMode.INT8, QuantizationScheme.SYMMETRIC,
+                new Variant(
+                        "int8 symmetric per-channel",
+                        QuantizationMode.INT8,
+                        QuantizationScheme.SYMMETRIC,
                         Granularity.PER_CHANNEL),
-                new Variant("uint8 asymmetric per-tensor", QuantizationMode.INT8, QuantizationScheme.ASYMMETRIC,
+                new Variant(
+                        "uint8 asymmetric per-tensor",
+                        QuantizationMode.INT8,
+                        QuantizationScheme.ASYMMETRIC,
                         Granularity.PER_TENSOR),
-                new Variant("dynamic range int8", QuantizationMode.DYNAMIC, QuantizationScheme.SYMMETRIC,
+                new Variant(
+                        "dynamic range int8",
+                        QuantizationMode.DYNAMIC,
+                        QuantizationScheme.SYMMETRIC,
                         Granularity.PER_CHANNEL),
-                new Variant("float16", QuantizationMode.FLOAT16, QuantizationScheme.SYMMETRIC,
-                        Granularity.PER_CHANNEL));
+                new Variant(
+                        "float16", QuantizationMode.FLOAT16, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL));
         if (outputDir != null) {
             checkOutputDir(variants);
         }
@@ -110,33 +124,57 @@ final class DemoCommand implements Callable<Integer> {
             for (Variant v : variants) {
                 String name = v.fileName();
                 Path file = dir.resolve(name);
-                out.printf(Locale.ROOT, "$ quanta quantize %s -o %s --mode %s --scheme %s --granularity %s%s%n", MODEL,
-                        name, v.mode().name().toLowerCase(Locale.ROOT), v.scheme().name().toLowerCase(Locale.ROOT),
+                out.printf(
+                        Locale.ROOT,
+                        "$ quanta quantize %s -o %s --mode %s --scheme %s --granularity %s%s%n",
+                        MODEL,
+                        name,
+                        v.mode().name().toLowerCase(Locale.ROOT),
+                        v.scheme().name().toLowerCase(Locale.ROOT),
                         v.granularity().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                        v.mode() == QuantizationMode.INT8 ? " --calibration " + TRAIN_IMAGES + " --scale 1/255 --samples 100"
+                        v.mode() == QuantizationMode.INT8
+                                ? " --calibration " + TRAIN_IMAGES + " --scale 1/255 --samples 100"
                                 : "");
-                Converter.Conversion c = Converter.fromModel(m).withConfig(QuantizationConfig.defaults()
-                        .withMode(v.mode()).withScheme(v.scheme()).withGranularity(v.granularity()))
-                        .withRepresentativeDataset(calibration).convert();
+                Converter.Conversion c = Converter.fromModel(m)
+                        .withConfig(QuantizationConfig.defaults()
+                                .withMode(v.mode())
+                                .withScheme(v.scheme())
+                                .withGranularity(v.granularity()))
+                        .withRepresentativeDataset(calibration)
+                        .convert();
                 TfliteWriter.write(c.model(), file);
                 long bytes = Files.size(file);
-                out.printf(Locale.ROOT, "   wrote %,d B in %.2f s%n", bytes, c.report().seconds());
+                out.printf(
+                        Locale.ROOT,
+                        "   wrote %,d B in %.2f s%n",
+                        bytes,
+                        c.report().seconds());
                 files.add(file);
             }
 
             out.println();
             out.println("== 3. compare: accuracy on the 1000 test images, in Quanta's interpreter ==");
-            EvaluationResult floatResult = Evaluator.evaluate(m, test, Evaluator.Options.defaults(),
-                    Evaluator.Progress.NONE);
+            EvaluationResult floatResult =
+                    Evaluator.evaluate(m, test, Evaluator.Options.defaults(), Evaluator.Progress.NONE);
             String row = "%-30s %12s %16s %10s %10s%n";
             out.printf(Locale.ROOT, row, "model", "size", "accuracy", "drop", "agreement");
-            out.printf(Locale.ROOT, row, "float32 Keras (.h5)", String.format(Locale.ROOT, "%,d B", Files.size(model)),
-                    pct(floatResult), "", "");
+            out.printf(
+                    Locale.ROOT,
+                    row,
+                    "float32 Keras (.h5)",
+                    String.format(Locale.ROOT, "%,d B", Files.size(model)),
+                    pct(floatResult),
+                    "",
+                    "");
             for (int i = 0; i < variants.size(); i++) {
-                EvaluationResult r = Evaluator.evaluate(ModelFiles.load(files.get(i)), test,
-                        Evaluator.Options.defaults(), Evaluator.Progress.NONE);
-                out.printf(Locale.ROOT, row, variants.get(i).label(),
-                        String.format(Locale.ROOT, "%,d B", Files.size(files.get(i))), pct(r),
+                EvaluationResult r = Evaluator.evaluate(
+                        ModelFiles.load(files.get(i)), test, Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+                out.printf(
+                        Locale.ROOT,
+                        row,
+                        variants.get(i).label(),
+                        String.format(Locale.ROOT, "%,d B", Files.size(files.get(i))),
+                        pct(r),
                         String.format(Locale.ROOT, "%+.2f", 100 * (floatResult.accuracy() - r.accuracy())),
                         String.format(Locale.ROOT, "%.1f%%", 100 * ModelComparison.agreement(floatResult, r)));
             }
@@ -148,7 +186,13 @@ final class DemoCommand implements Callable<Integer> {
             for (int threads : new int[] {1, 2}) {
                 for (Object[] pair : new Object[][] {{"float32", m}, {"int8 per-channel", int8}}) {
                     Benchmark.Result b = Benchmark.run((Model) pair[1], bench.withThreads(threads));
-                    out.printf(Locale.ROOT, "%-30s %8d %10.1f %10.1f %12.0f%n", pair[0], threads, b.p50(), b.p99(),
+                    out.printf(
+                            Locale.ROOT,
+                            "%-30s %8d %10.1f %10.1f %12.0f%n",
+                            pair[0],
+                            threads,
+                            b.p50(),
+                            b.p99(),
                             b.samplesPerSecond());
                 }
             }
@@ -170,7 +214,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static Dataset idx(Path images, Path labels, Preprocessing p) {
-        return Datasets.load(DatasetSpec.of(images).withLabels(labels).withFormat("idx").withPreprocessing(p));
+        return Datasets.load(
+                DatasetSpec.of(images).withLabels(labels).withFormat("idx").withPreprocessing(p));
     }
 
     /**
@@ -187,8 +232,10 @@ final class DemoCommand implements Callable<Integer> {
         for (String name : names) {
             Path file = outputDir.resolve(name);
             if (Files.isSymbolicLink(file)) {
-                throw QuantaException.inFile(file, "is a symbolic link; the demo writes its files only as regular "
-                        + "files in --output-dir (remove the link or choose another folder)");
+                throw QuantaException.inFile(
+                        file,
+                        "is a symbolic link; the demo writes its files only as regular "
+                                + "files in --output-dir (remove the link or choose another folder)");
             }
             if (Files.isDirectory(outputDir)) {
                 AtomicFiles.requireWritableTarget(file);

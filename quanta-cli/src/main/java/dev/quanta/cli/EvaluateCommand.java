@@ -1,6 +1,5 @@
 package dev.quanta.cli;
 
-import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
@@ -18,12 +17,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code quanta evaluate MODEL --data ...}: loss and accuracy on labelled data, like Keras {@code evaluate()}. */
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
+@Command(
+        name = "evaluate",
+        mixinStandardHelpOptions = true,
         description = "Measure a model's loss and top-k accuracy on labelled data.")
 final class EvaluateCommand implements Callable<Integer> {
     @Mixin
@@ -32,32 +33,53 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     DataOptions.Evaluation data;
 
-    @Option(names = "--loss", paramLabel = "NAME", description = "Loss to report (default: the model's training "
-            + "config): sparse_categorical_crossentropy, categorical_crossentropy, mse, mae.")
+    @Option(
+            names = "--loss",
+            paramLabel = "NAME",
+            description = "Loss to report (default: the model's training "
+                    + "config): sparse_categorical_crossentropy, categorical_crossentropy, mse, mae.")
     String loss;
 
-    @Option(names = "--from-logits", arity = "0..1", paramLabel = "BOOL",
+    @Option(
+            names = "--from-logits",
+            arity = "0..1",
+            paramLabel = "BOOL",
             description = "Outputs are logits (default: yes unless the model ends in a softmax).")
     Boolean fromLogits;
 
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "1", description = "Count a sample correct when its "
-            + "label is among the K highest outputs (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--top-k",
+            paramLabel = "K",
+            defaultValue = "1",
+            description = "Count a sample correct when its "
+                    + "label is among the K highest outputs (default ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--batch-size", paramLabel = "N", defaultValue = "64", description = "Samples per inference "
-            + "(default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            paramLabel = "N",
+            defaultValue = "64",
+            description = "Samples per inference " + "(default ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "Threads per inference "
-            + "(default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Threads per inference " + "(default ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--compare", paramLabel = "QUANT_MODEL",
+    @Option(
+            names = "--compare",
+            paramLabel = "QUANT_MODEL",
             description = "A converted model (e.g. Quanta's int8 .tflite) to evaluate side by side with MODEL, with a "
                     + "per-layer error table.")
     Path compare;
 
-    @Option(names = "--layer-samples", defaultValue = "100", paramLabel = "N",
+    @Option(
+            names = "--layer-samples",
+            defaultValue = "100",
+            paramLabel = "N",
             description = "Samples used for the per-layer table of --compare (default ${DEFAULT-VALUE}).")
     int layerSamples;
 
@@ -69,23 +91,37 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Evaluator.Options options = OptionErrors.build(() -> Evaluator.Options.defaults().withTopK(topK)
-                .withBatchSize(batchSize).withThreads(threads), "Evaluator topK", "--top-k", "Evaluator batchSize",
-                "--batch-size", "Evaluator threads", "--threads");
+        Evaluator.Options options = OptionErrors.build(
+                () -> Evaluator.Options.defaults()
+                        .withTopK(topK)
+                        .withBatchSize(batchSize)
+                        .withThreads(threads),
+                "Evaluator topK",
+                "--top-k",
+                "Evaluator batchSize",
+                "--batch-size",
+                "Evaluator threads",
+                "--threads");
         options = options.withLoss(loss == null ? null : Loss.parse(loss)).withFromLogits(fromLogits);
         Evaluator.Options evaluation = options;
-        ModelComparison.Options comparison = OptionErrors.build(() -> ModelComparison.Options.defaults()
-                .withEvaluation(evaluation).withLayerSamples(layerSamples)
-                .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads)),
-                "ModelComparison layerSamples", "--layer-samples", "Benchmark threads", "--threads");
+        ModelComparison.Options comparison = OptionErrors.build(
+                () -> ModelComparison.Options.defaults()
+                        .withEvaluation(evaluation)
+                        .withLayerSamples(layerSamples)
+                        .withLatency(
+                                ModelComparison.Options.defaults().latency().withThreads(threads)),
+                "ModelComparison layerSamples",
+                "--layer-samples",
+                "Benchmark threads",
+                "--threads");
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
         Dataset d = converted == null ? data.load(m) : data.load(m, converted);
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         var out = spec.commandLine().getOut();
         if (compare != null) {
-            ModelComparison.Result c = ModelComparison.compare(m, converted, d, comparison, bar)
-                    .withFileBytes(model.model, compare);
+            ModelComparison.Result c =
+                    ModelComparison.compare(m, converted, d, comparison, bar).withFileBytes(model.model, compare);
             bar.finish();
             Warnings.print(spec.commandLine().getErr(), c.notices());
             out.print(json ? Json.write(toMap(model.model, compare, c)) + "\n" : render(model.model, compare, c));
@@ -109,7 +145,11 @@ final class EvaluateCommand implements Callable<Integer> {
         map.put("model", modelPath);
         if (d != null) {
             map.put("data", d.name());
-            map.put("preprocessing", d.preprocessing() == null ? null : d.preprocessing().normalization().toString());
+            map.put(
+                    "preprocessing",
+                    d.preprocessing() == null
+                            ? null
+                            : d.preprocessing().normalization().toString());
         }
         map.put("samples", r.samples());
         map.put("loss_name", r.lossName());
@@ -120,27 +160,44 @@ final class EvaluateCommand implements Callable<Integer> {
         map.put("accuracy", r.accuracy());
         map.put("seconds", r.seconds());
         map.put("samples_per_second", r.samplesPerSecond());
-        map.put("warnings", r.notices().stream().map(n -> n.render(CliFlags::flag)).toList());
+        map.put(
+                "warnings",
+                r.notices().stream().map(n -> n.render(CliFlags::flag)).toList());
         return map;
     }
 
     static String render(String modelPath, Dataset d, EvaluationResult r) {
         StringBuilder sb = new StringBuilder();
         sb.append("Model:      ").append(modelPath).append('\n');
-        sb.append("Data:       ").append(d.name()).append(" (").append(r.samples()).append(" samples)\n");
+        sb.append("Data:       ")
+                .append(d.name())
+                .append(" (")
+                .append(r.samples())
+                .append(" samples)\n");
         if (d.preprocessing() != null) {
-            sb.append("Input:      x = ").append(d.preprocessing().normalization()).append('\n');
+            sb.append("Input:      x = ")
+                    .append(d.preprocessing().normalization())
+                    .append('\n');
         }
         if (r.lossName() != null) {
-            sb.append(String.format(Locale.ROOT, "Loss:       %.4f (%s%s)%n", r.loss(), r.lossName(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "Loss:       %.4f (%s%s)%n",
+                    r.loss(),
+                    r.lossName(),
                     r.fromLogits() ? ", from logits" : ""));
         } else {
             sb.append("Loss:       n/a (no loss in the model's training config; pass --loss)\n");
         }
-        sb.append(String.format(Locale.ROOT, "Accuracy:   %.2f%% (%d/%d, top-%d)%n", 100 * r.accuracy(), r.correct(),
-                r.samples(), r.topK()));
-        sb.append(String.format(Locale.ROOT, "Throughput: %.0f samples/s (%.2f s)%n", r.samplesPerSecond(),
-                r.seconds()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "Accuracy:   %.2f%% (%d/%d, top-%d)%n",
+                100 * r.accuracy(),
+                r.correct(),
+                r.samples(),
+                r.topK()));
+        sb.append(
+                String.format(Locale.ROOT, "Throughput: %.0f samples/s (%.2f s)%n", r.samplesPerSecond(), r.seconds()));
         return sb.toString();
     }
 
@@ -154,27 +211,48 @@ final class EvaluateCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, fmt, "model", floatPath.getFileName(), quantPath.getFileName()));
         sb.append(String.format(Locale.ROOT, fmt, "samples", f.samples(), q.samples()));
         if (f.lossName() != null) {
-            sb.append(String.format(Locale.ROOT, fmt, "loss", String.format(Locale.ROOT, "%.4f", f.loss()),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    fmt,
+                    "loss",
+                    String.format(Locale.ROOT, "%.4f", f.loss()),
                     String.format(Locale.ROOT, "%.4f", q.loss())));
         }
-        sb.append(String.format(Locale.ROOT, fmt, "accuracy (top-" + f.topK() + ")",
+        sb.append(String.format(
+                Locale.ROOT,
+                fmt,
+                "accuracy (top-" + f.topK() + ")",
                 String.format(Locale.ROOT, "%.2f%% (%d)", 100 * f.accuracy(), f.correct()),
                 String.format(Locale.ROOT, "%.2f%% (%d)", 100 * q.accuracy(), q.correct())));
         sb.append(String.format(Locale.ROOT, "%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
         sb.append(String.format(Locale.ROOT, "%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
-        sb.append(String.format(Locale.ROOT, fmt, "file size", String.format(Locale.ROOT, "%,d B", c.floatBytes()),
+        sb.append(String.format(
+                Locale.ROOT,
+                fmt,
+                "file size",
+                String.format(Locale.ROOT, "%,d B", c.floatBytes()),
                 String.format(Locale.ROOT, "%,d B", c.quantizedBytes())));
-        sb.append(String.format(Locale.ROOT, fmt, "latency p50",
+        sb.append(String.format(
+                Locale.ROOT,
+                fmt,
+                "latency p50",
                 String.format(Locale.ROOT, "%.1f us", c.floatLatency().p50()),
                 String.format(Locale.ROOT, "%.1f us", c.quantizedLatency().p50())));
-        sb.append('\n').append("Per-layer error of the quantized model against float, worst first ")
+        sb.append('\n')
+                .append("Per-layer error of the quantized model against float, worst first ")
                 .append("(RMSE/scale about 0.289 is rounding alone):\n");
         String lf = "%-32s %-18s %10s %12s %12s %12s%n";
         sb.append(String.format(Locale.ROOT, lf, "layer", "op", "SQNR dB", "RMSE", "RMSE/scale", "max |err|"));
         for (LayerError l : c.layers()) {
-            sb.append(String.format(Locale.ROOT, "%-32s %-18s %10.2f %12.4g %12s %12.4g%n", l.layer(), l.op(),
-                    l.sqnrDb(), l.rmse(), Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f",
-                            l.rmseOverScale()), l.maxAbs()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-32s %-18s %10.2f %12.4g %12s %12.4g%n",
+                    l.layer(),
+                    l.op(),
+                    l.sqnrDb(),
+                    l.rmse(),
+                    Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f", l.rmseOverScale()),
+                    l.maxAbs()));
         }
         return sb.toString();
     }

@@ -8,11 +8,15 @@ import picocli.CommandLine.Parameters;
 
 /** The model argument shared by commands: a model file, and optionally a Keras model JSON. */
 final class ModelOptions {
-    @Parameters(index = "0", paramLabel = "MODEL",
+    @Parameters(
+            index = "0",
+            paramLabel = "MODEL",
             description = "Keras .h5 or .keras model (with --config: a weights-only .h5).")
     Path model;
 
-    @Option(names = "--config", paramLabel = "JSON",
+    @Option(
+            names = "--config",
+            paramLabel = "JSON",
             description = "Keras model JSON (architecture) to pair with a weights-only .h5.")
     Path config;
 

@@ -46,8 +46,8 @@ final class OutputGuard {
             AtomicFiles.requireWritableTarget(output);
         } catch (QuantaException e) {
             if (Files.exists(output) && !Files.isRegularFile(output)) {
-                throw new QuantaException(e.getMessage() + " (" + outputOption + " " + STDOUT
-                        + " writes to standard output)", e);
+                throw new QuantaException(
+                        e.getMessage() + " (" + outputOption + " " + STDOUT + " writes to standard output)", e);
             }
             throw e;
         }
@@ -105,8 +105,12 @@ final class OutputGuard {
                 out.flush();
             }
         } catch (IOException e) {
-            throw new QuantaException("cannot write to standard output: " + (e.getMessage() == null
-                    ? e.getClass().getSimpleName() : e.getMessage().replace('\n', ' ')), e);
+            throw new QuantaException(
+                    "cannot write to standard output: "
+                            + (e.getMessage() == null
+                                    ? e.getClass().getSimpleName()
+                                    : e.getMessage().replace('\n', ' ')),
+                    e);
         }
     }
 }

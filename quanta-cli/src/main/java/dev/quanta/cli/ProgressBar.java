@@ -35,8 +35,9 @@ final class ProgressBar implements Evaluator.Progress {
         int width = 30;
         int filled = total == 0 ? width : (int) ((long) width * done / total);
         double seconds = (now - start) / 1e9;
-        err.printf("\r[%s%s] %d/%d  %.0f samples/s", "=".repeat(filled), " ".repeat(width - filled), done, total,
-                done / Math.max(seconds, 1e-9));
+        err.printf(
+                "\r[%s%s] %d/%d  %.0f samples/s",
+                "=".repeat(filled), " ".repeat(width - filled), done, total, done / Math.max(seconds, 1e-9));
         drawn = true;
         if (done >= total) {
             finish();

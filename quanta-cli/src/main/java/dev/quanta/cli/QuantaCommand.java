@@ -10,20 +10,27 @@ import picocli.CommandLine.Option;
  * {@code quanta}: the command line, a thin shell over the public Java API. A {@link QuantaException} (bad input)
  * prints one line and exits with code 2; {@code --verbose} adds the stack trace.
  */
-@Command(name = "quanta", mixinStandardHelpOptions = true, version = "quanta 0.1.0",
+@Command(
+        name = "quanta",
+        mixinStandardHelpOptions = true,
+        version = "quanta 0.1.0",
         description = "Post-training quantization toolkit for the JVM: inspect, quantize, evaluate, compare and "
                 + "benchmark Keras and TFLite models in pure Java.",
-        subcommands = {SummaryCommand.class, EvaluateCommand.class, QuantizeCommand.class, CompareCommand.class,
-                BenchmarkCommand.class,
-                DemoCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {
+            SummaryCommand.class,
+            EvaluateCommand.class,
+            QuantizeCommand.class,
+            CompareCommand.class,
+            BenchmarkCommand.class,
+            DemoCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class QuantaCommand implements Runnable {
 
     /** Exit code for bad input or a request that cannot be carried out. */
     public static final int EXIT_BAD_INPUT = 2;
 
-    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-            description = "Print stack traces with errors.")
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces with errors.")
     boolean verbose;
 
     @Override

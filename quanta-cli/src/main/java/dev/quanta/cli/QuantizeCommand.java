@@ -30,14 +30,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code quanta quantize MODEL -o OUT.tflite}: post-training quantization to a standard .tflite file. */
-@Command(name = "quantize", mixinStandardHelpOptions = true,
+@Command(
+        name = "quantize",
+        mixinStandardHelpOptions = true,
         description = "Convert a model to a smaller .tflite: float32, float16, dynamic-range int8, full int8 "
                 + "calibrated on representative data, or 16x8.")
 final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.tflite",
+    @Option(
+            names = {"-o", "--output"},
+            required = true,
+            paramLabel = "OUT.tflite",
             description = "Output file (replaced atomically; never an input); - writes the .tflite to standard output "
                     + "and the report to standard error.")
     Path output;
@@ -45,16 +50,25 @@ final class QuantizeCommand implements Callable<Integer> {
     /** Standard output as bytes, for {@code -o -}; null means the process's own (tests put a buffer here). */
     OutputStream stdout;
 
-    @Option(names = "--mode", paramLabel = "MODE",
+    @Option(
+            names = "--mode",
+            paramLabel = "MODE",
             description = "float32, float16, dynamic, int8 or int16x8 (default: int8 with --calibration, else "
                     + "dynamic, as TFLite's Optimize.DEFAULT).")
     String mode;
 
-    @Option(names = "--scheme", defaultValue = "symmetric", paramLabel = "SCHEME",
-            description = "symmetric (TFLite int8 spec) or asymmetric (TFLite uint8 scheme) (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--scheme",
+            defaultValue = "symmetric",
+            paramLabel = "SCHEME",
+            description =
+                    "symmetric (TFLite int8 spec) or asymmetric (TFLite uint8 scheme) (default ${DEFAULT-VALUE}).")
     String scheme;
 
-    @Option(names = "--granularity", defaultValue = "per-channel", paramLabel = "G",
+    @Option(
+            names = "--granularity",
+            defaultValue = "per-channel",
+            paramLabel = "G",
             description = "Weights per-channel (convolutions; Dense with --per-channel-dense) or per-tensor "
                     + "(default ${DEFAULT-VALUE}).")
     String granularity;
@@ -62,24 +76,36 @@ final class QuantizeCommand implements Callable<Integer> {
     @Mixin
     DataOptions.Calibration calibration;
 
-    @Option(names = "--samples", defaultValue = "100", paramLabel = "N",
+    @Option(
+            names = "--samples",
+            defaultValue = "100",
+            paramLabel = "N",
             description = "Calibration samples: the first N (default ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--calibrator", defaultValue = "minmax", paramLabel = "NAME",
+    @Option(
+            names = "--calibrator",
+            defaultValue = "minmax",
+            paramLabel = "NAME",
             description = "Range estimator (default ${DEFAULT-VALUE}; the only one so far).")
     String calibrator;
 
-    @Option(names = "--io", defaultValue = "float", paramLabel = "TYPE",
-            description = "float (QUANTIZE/DEQUANTIZE at the boundary), int8, uint8 or int16 (default ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--io",
+            defaultValue = "float",
+            paramLabel = "TYPE",
+            description =
+                    "float (QUANTIZE/DEQUANTIZE at the boundary), int8, uint8 or int16 (default ${DEFAULT-VALUE}).")
     String io;
 
-    @Option(names = "--per-channel-dense",
+    @Option(
+            names = "--per-channel-dense",
             description = "With per-channel granularity, quantize Dense weights per channel too (TFLite's converter "
                     + "keeps them per tensor, which is also smaller).")
     boolean perChannelDense;
 
-    @Option(names = "--allow-float-fallback",
+    @Option(
+            names = "--allow-float-fallback",
             description = "Keep layers that have no integer kernel in float instead of failing.")
     boolean allowFloatFallback;
 
@@ -97,15 +123,22 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!"minmax".equalsIgnoreCase(calibrator)) {
             throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
         }
-        QuantizationConfig config = OptionErrors.build(() -> {
-            QuantizationConfig c = QuantizationConfig.defaults()
-                    .withScheme(parse(QuantizationScheme.class, scheme, "--scheme"))
-                    .withGranularity(parse(Granularity.class, granularity, "--granularity"))
-                    .withIo(parse(IoType.class, io, "--io")).withCalibrationSamples(samples)
-                    .withCalibrationThreads(threads).withAllowFloatFallback(allowFloatFallback)
-                    .withPerChannelDense(perChannelDense);
-            return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
-        }, "QuantizationConfig calibrationSamples", "--samples", "QuantizationConfig calibrationThreads", "--threads");
+        QuantizationConfig config = OptionErrors.build(
+                () -> {
+                    QuantizationConfig c = QuantizationConfig.defaults()
+                            .withScheme(parse(QuantizationScheme.class, scheme, "--scheme"))
+                            .withGranularity(parse(Granularity.class, granularity, "--granularity"))
+                            .withIo(parse(IoType.class, io, "--io"))
+                            .withCalibrationSamples(samples)
+                            .withCalibrationThreads(threads)
+                            .withAllowFloatFallback(allowFloatFallback)
+                            .withPerChannelDense(perChannelDense);
+                    return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
+                },
+                "QuantizationConfig calibrationSamples",
+                "--samples",
+                "QuantizationConfig calibrationThreads",
+                "--threads");
         boolean toStdout = OutputGuard.isStdout(output);
         if (!toStdout) {
             OutputGuard.check(spec, "-o", output, implicitInputs());
@@ -133,8 +166,12 @@ final class QuantizeCommand implements Callable<Integer> {
             out.println(Json.write(toMap(c.report(), output, before, bytes)));
         } else {
             out.print(c.report().render());
-            out.printf(Locale.ROOT, "Wrote %s: %,d B (input file %,d B)%n", toStdout ? "standard output" : output,
-                    bytes, before);
+            out.printf(
+                    Locale.ROOT,
+                    "Wrote %s: %,d B (input file %,d B)%n",
+                    toStdout ? "standard output" : output,
+                    bytes,
+                    before);
         }
         out.flush();
         return 0;
@@ -143,7 +180,8 @@ final class QuantizeCommand implements Callable<Integer> {
     /** Inputs read without being named: the IDX labels found next to the calibration images. */
     private Map<String, Path> implicitInputs() {
         Map<String, Path> inputs = new LinkedHashMap<>();
-        if (calibration.dataPath() != null && calibration.labels == null
+        if (calibration.dataPath() != null
+                && calibration.labels == null
                 && Files.isRegularFile(calibration.dataPath())) {
             inputs.put("labels next to --calibration", Datasets.idxLabelsSibling(calibration.dataPath()));
         }

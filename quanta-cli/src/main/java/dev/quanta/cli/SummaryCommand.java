@@ -11,12 +11,14 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code quanta summary MODEL}: the model's structure, like Keras {@code model.summary()}. */
-@Command(name = "summary", mixinStandardHelpOptions = true,
+@Command(
+        name = "summary",
+        mixinStandardHelpOptions = true,
         description = "Load a model, check it, and print its layers and parameter counts.")
 final class SummaryCommand implements Callable<Integer> {
     @Mixin
@@ -37,9 +39,12 @@ final class SummaryCommand implements Callable<Integer> {
             out.println(Json.write(toMap(m, s)));
         } else {
             out.print(s.render());
-            out.println("Source: " + m.metadata().sourceFormat() + (m.metadata().frameworkVersion() == null ? ""
-                    : " (Keras " + m.metadata().frameworkVersion() + ")"));
-            if (m.metadata().trainingConfig() != null && m.metadata().trainingConfig().loss() != null) {
+            out.println("Source: " + m.metadata().sourceFormat()
+                    + (m.metadata().frameworkVersion() == null
+                            ? ""
+                            : " (Keras " + m.metadata().frameworkVersion() + ")"));
+            if (m.metadata().trainingConfig() != null
+                    && m.metadata().trainingConfig().loss() != null) {
                 out.println("Loss: " + m.metadata().trainingConfig().loss());
             }
             if (m.metadata().inputNormalization() != null) {
@@ -57,8 +62,11 @@ final class SummaryCommand implements Callable<Integer> {
         r.put("class", s.modelClass());
         r.put("format", m.metadata().sourceFormat().name());
         r.put("framework_version", m.metadata().frameworkVersion());
-        r.put("input_preprocessing", m.metadata().inputNormalization() == null ? null
-                : m.metadata().inputNormalization().toString());
+        r.put(
+                "input_preprocessing",
+                m.metadata().inputNormalization() == null
+                        ? null
+                        : m.metadata().inputNormalization().toString());
         r.put("inputs", tensors(m.inputs()));
         r.put("outputs", tensors(m.outputs()));
         List<Map<String, Object>> layers = new ArrayList<>();

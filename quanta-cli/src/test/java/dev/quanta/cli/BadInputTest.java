@@ -3,6 +3,7 @@ package dev.quanta.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +11,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Every bad input ends with exit code 2 and one line on standard error that names the file and what is wrong; no
@@ -63,8 +63,10 @@ class BadInputTest {
         Path edited = tmp.resolve("unknown-layer.json");
         Files.writeString(edited, json.replaceFirst("\"MaxPooling2D\"", "\"FancyPooling2D\""));
         Path weights = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
-        assertOneLineError(CliRunner.run("summary", weights.toString(), "--config", edited.toString()),
-                "FancyPooling2D", "unsupported");
+        assertOneLineError(
+                CliRunner.run("summary", weights.toString(), "--config", edited.toString()),
+                "FancyPooling2D",
+                "unsupported");
     }
 
     @Test
@@ -85,8 +87,15 @@ class BadInputTest {
     void datasetShapeThatDoesNotFitTheModel() {
         Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
         Path images = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
-        CliRunner r = CliRunner.run("evaluate", model.toString(), "--data", images.toString(), "--sample-type",
-                "uint8", "--sample-shape", "32,32,3");
+        CliRunner r = CliRunner.run(
+                "evaluate",
+                model.toString(),
+                "--data",
+                images.toString(),
+                "--sample-type",
+                "uint8",
+                "--sample-shape",
+                "32,32,3");
         assertOneLineError(r, "3072", "784");
     }
 

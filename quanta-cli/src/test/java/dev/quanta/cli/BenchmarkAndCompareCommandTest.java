@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /** {@code benchmark}, {@code compare} and {@code evaluate --compare} on a real model and its int8 conversion. */
 @UsesFixtures
@@ -19,9 +19,17 @@ class BenchmarkAndCompareCommandTest {
 
     private Path int8Mnist() {
         Path out = tmp.resolve("mnist_int8.tflite");
-        CliRunner r = CliRunner.run("quantize", Fixtures.require("mnist/keras_mlp/mnist.h5").toString(), "-o",
-                out.toString(), "--calibration", Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString(),
-                "--scale", "1/255", "--samples", "100");
+        CliRunner r = CliRunner.run(
+                "quantize",
+                Fixtures.require("mnist/keras_mlp/mnist.h5").toString(),
+                "-o",
+                out.toString(),
+                "--calibration",
+                Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString(),
+                "--scale",
+                "1/255",
+                "--samples",
+                "100");
         assertThat(r.exitCode()).as(r.err()).isZero();
         return out;
     }
@@ -29,8 +37,19 @@ class BenchmarkAndCompareCommandTest {
     @Test
     void benchmarkPrintsFloatAndInt8SideBySideAsJson() throws Exception {
         Path int8 = int8Mnist();
-        CliRunner r = CliRunner.run("benchmark", Fixtures.require("mnist/keras_mlp/mnist.h5").toString(),
-                int8.toString(), "--threads", "1,2", "--runs", "20", "--warmup", "5", "--batch", "4", "--json");
+        CliRunner r = CliRunner.run(
+                "benchmark",
+                Fixtures.require("mnist/keras_mlp/mnist.h5").toString(),
+                int8.toString(),
+                "--threads",
+                "1,2",
+                "--runs",
+                "20",
+                "--warmup",
+                "5",
+                "--batch",
+                "4",
+                "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode rows = new ObjectMapper().readTree(r.out());
         assertThat(rows).hasSize(4);
@@ -43,8 +62,8 @@ class BenchmarkAndCompareCommandTest {
             assertThat(row.get("samples_per_second").asDouble()).isPositive();
             assertThat(row.get("peak_heap_bytes").asLong()).isPositive();
         }
-        CliRunner parallel = CliRunner.run("benchmark", int8.toString(), "--parallel", "2", "--runs", "20",
-                "--input-shape", "3,28,28");
+        CliRunner parallel = CliRunner.run(
+                "benchmark", int8.toString(), "--parallel", "2", "--runs", "20", "--input-shape", "3,28,28");
         assertThat(parallel.exitCode()).as(parallel.err()).isZero();
         assertThat(parallel.out()).contains("mnist_int8.tflite").containsPattern("\\s2\\s+3\\s");
     }
@@ -52,8 +71,8 @@ class BenchmarkAndCompareCommandTest {
     @Test
     void profileListsEveryOpOfTheModelLongestFirst() throws Exception {
         Path int8 = int8Mnist();
-        CliRunner r = CliRunner.run("benchmark", int8.toString(), "--profile", "--runs", "10", "--warmup", "2",
-                "--json");
+        CliRunner r =
+                CliRunner.run("benchmark", int8.toString(), "--profile", "--runs", "10", "--warmup", "2", "--json");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode ops = new ObjectMapper().readTree(r.out()).get(0).get("ops");
         dev.quanta.ir.Model m = dev.quanta.io.ModelFiles.load(int8);
@@ -63,7 +82,8 @@ class BenchmarkAndCompareCommandTest {
             assertThat(op.get("mean_us").asDouble()).isGreaterThanOrEqualTo(0);
             layers.add(op.get("layer").asText());
         }
-        assertThat(layers).containsAll(m.ops().stream().map(o -> o.origin().layerName()).toList());
+        assertThat(layers)
+                .containsAll(m.ops().stream().map(o -> o.origin().layerName()).toList());
         CliRunner text = CliRunner.run("benchmark", int8.toString(), "--profile", "--runs", "10", "--warmup", "2");
         assertThat(text.exitCode()).as(text.err()).isZero();
         String[] lines = text.out().split("\\R");
@@ -83,14 +103,28 @@ class BenchmarkAndCompareCommandTest {
         Path int8 = int8Mnist();
         String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
         String keras = Fixtures.require("mnist/keras_mlp/mnist.h5").toString();
-        CliRunner c = CliRunner.run("compare", keras, int8.toString(), "--data", images, "--scale", "1/255",
-                "--samples", "50");
+        CliRunner c = CliRunner.run(
+                "compare", keras, int8.toString(), "--data", images, "--scale", "1/255", "--samples", "50");
         assertThat(c.exitCode()).as(c.err()).isZero();
         assertThat(c.out()).contains("dense_6").contains("FULLY_CONNECTED").contains("SQNR dB");
-        CliRunner e = CliRunner.run("evaluate", keras, "--compare", int8.toString(), "--data", images, "--scale",
-                "1/255", "--limit", "500", "--layer-samples", "20");
+        CliRunner e = CliRunner.run(
+                "evaluate",
+                keras,
+                "--compare",
+                int8.toString(),
+                "--data",
+                images,
+                "--scale",
+                "1/255",
+                "--limit",
+                "500",
+                "--layer-samples",
+                "20");
         assertThat(e.exitCode()).as(e.err()).isZero();
-        assertThat(e.out()).contains("accuracy drop").contains("top-1 agreement").contains("RMSE/scale")
+        assertThat(e.out())
+                .contains("accuracy drop")
+                .contains("top-1 agreement")
+                .contains("RMSE/scale")
                 .contains("dense_6");
     }
 
@@ -100,21 +134,43 @@ class BenchmarkAndCompareCommandTest {
         Path keras = Fixtures.require("mnist/keras_mlp/mnist.h5");
         String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
         // no --scale: both models take the preprocessing the int8 file records (pixels / 255), so no warning
-        CliRunner recorded = CliRunner.run("evaluate", keras.toString(), "--compare", int8.toString(), "--data",
-                images, "--limit", "200", "--layer-samples", "5", "--json");
+        CliRunner recorded = CliRunner.run(
+                "evaluate",
+                keras.toString(),
+                "--compare",
+                int8.toString(),
+                "--data",
+                images,
+                "--limit",
+                "200",
+                "--layer-samples",
+                "5",
+                "--json");
         assertThat(recorded.exitCode()).as(recorded.err()).isZero();
         assertThat(recorded.err()).isEmpty();
         JsonNode r = new ObjectMapper().readTree(recorded.out());
         assertThat(r.at("/float/accuracy").asDouble()).isGreaterThan(0.9);
         assertThat(r.at("/quantized/accuracy").asDouble()).isGreaterThan(0.9);
         // raw pixels given explicitly (--scale 1): the recorded preprocessing disagrees and the int8 input saturates
-        CliRunner e = CliRunner.run("evaluate", keras.toString(), "--compare", int8.toString(), "--data", images,
-                "--scale", "1", "--limit", "200", "--layer-samples", "5", "--json");
+        CliRunner e = CliRunner.run(
+                "evaluate",
+                keras.toString(),
+                "--compare",
+                int8.toString(),
+                "--data",
+                images,
+                "--scale",
+                "1",
+                "--limit",
+                "200",
+                "--layer-samples",
+                "5",
+                "--json");
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.err().lines()).hasSize(2).allMatch(l -> l.startsWith("quanta: warning: "));
-        assertThat(e.err().lines().toList().get(0)).contains("the data was preprocessed as x = identity, but "
-                + int8 + " records x = v·0.003921569").endsWith("give no --scale/--offset/--mean/--std to use the "
-                + "recorded one");
+        assertThat(e.err().lines().toList().get(0))
+                .contains("the data was preprocessed as x = identity, but " + int8 + " records x = v·0.003921569")
+                .endsWith("give no --scale/--offset/--mean/--std to use the " + "recorded one");
         assertThat(e.err().lines().toList().get(1)).contains("saturate").endsWith("a missing --scale 1/255?");
         JsonNode j = new ObjectMapper().readTree(e.out());
         assertThat(j.get("float_file_bytes").asLong()).isEqualTo(Files.size(keras));
@@ -123,10 +179,12 @@ class BenchmarkAndCompareCommandTest {
         assertThat(j.at("/float/warnings")).isEmpty();
         assertThat(j.at("/quantized/warnings")).hasSize(2);
         // the .tflite has no training config: it is scored with the Keras model's loss
-        assertThat(j.at("/quantized/loss_name").asText()).isEqualTo(j.at("/float/loss_name").asText())
+        assertThat(j.at("/quantized/loss_name").asText())
+                .isEqualTo(j.at("/float/loss_name").asText())
                 .isNotEqualTo("null");
-        assertThat(j.get("accuracy_drop").asDouble()).isEqualTo(j.at("/float/accuracy").asDouble()
-                - j.at("/quantized/accuracy").asDouble());
+        assertThat(j.get("accuracy_drop").asDouble())
+                .isEqualTo(j.at("/float/accuracy").asDouble()
+                        - j.at("/quantized/accuracy").asDouble());
         assertThat(j.get("top1_agreement").asDouble()).isBetween(0.0, 1.0);
         assertThat(j.get("layers")).isNotEmpty();
         assertThat(j.get("float_latency_p50_us").asDouble()).isPositive();
@@ -134,10 +192,17 @@ class BenchmarkAndCompareCommandTest {
 
     @Test
     void asymmetricPerChannelOnConvolutionsIsRefusedWithTheReason() {
-        CliRunner r = CliRunner.run("quantize",
-                Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5").toString(), "--config",
-                Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json").toString(), "-o",
-                tmp.resolve("x.tflite").toString(), "--scheme", "asymmetric", "--calibration",
+        CliRunner r = CliRunner.run(
+                "quantize",
+                Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5")
+                        .toString(),
+                "--config",
+                Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json").toString(),
+                "-o",
+                tmp.resolve("x.tflite").toString(),
+                "--scheme",
+                "asymmetric",
+                "--calibration",
                 Fixtures.require("fashion-mnist/t10k-images-idx3-ubyte.gz").toString());
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("--granularity per-tensor").contains("uint8");

@@ -46,7 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fuzzes the data options of {@code evaluate}, {@code quantize --calibration} and {@code compare} with hostile
- * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end with exit code 2 and exactly one line on standard error
+ * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end with
+ * exit code 2 and exactly one line on standard error
  * ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in a child JVM limited to {@value #HEAP} of heap.
  *
  * <p>Cases are drawn from a seeded generator ({@code -Dquanta.fuzz.seed=N} replays another draw; the seed is
@@ -86,8 +87,7 @@ class DataOptionsFuzzIT {
     }
 
     /** The outcome of one child run. */
-    private record Run(int index, String kind, List<String> args, boolean refuse, int exit, String err,
-            long millis) {
+    private record Run(int index, String kind, List<String> args, boolean refuse, int exit, String err, long millis) {
         List<String> errLines() {
             return err.lines().filter(l -> !l.isBlank()).toList();
         }
@@ -121,7 +121,9 @@ class DataOptionsFuzzIT {
         // the machine may be busy: a refusal that was only too slow runs again, alone, up to twice
         int retried = 0;
         for (int i = 0; i < runs.size(); i++) {
-            for (int attempt = 0; attempt < 2 && runs.get(i).answered() && !runs.get(i).ok(); attempt++) {
+            for (int attempt = 0;
+                    attempt < 2 && runs.get(i).answered() && !runs.get(i).ok();
+                    attempt++) {
                 Run r = runs.get(i);
                 runs.set(i, run(i, r.kind(), r.args(), r.refuse()));
                 retried++;
@@ -147,8 +149,12 @@ class DataOptionsFuzzIT {
             runs.forEach(r -> report.append(r).append('\n'));
         }
         System.out.print(report);
-        assertThat(failed).as("cases not refused with exit 2 and one line within %d ms:\n%s", LIMIT_MILLIS,
-                String.join("\n", failed.stream().map(Run::toString).toList())).isEmpty();
+        assertThat(failed)
+                .as(
+                        "cases not refused with exit 2 and one line within %d ms:\n%s",
+                        LIMIT_MILLIS,
+                        String.join("\n", failed.stream().map(Run::toString).toList()))
+                .isEmpty();
     }
 
     // ---- the cases ----------------------------------------------------------------------------------------------
@@ -177,16 +183,25 @@ class DataOptionsFuzzIT {
         c.add("option sizes", "benchmark", m, "--warmup", "2000000000");
         c.add("option sizes", "evaluate", m, "--data", images.toString(), "--threads", "100000");
         c.add("option sizes", "evaluate", m, "--data", images.toString(), "--top-k", "0");
-        c.add("option sizes", "quantize", m, "-o", output.toString(), "--calibration", images.toString(),
-                "--threads", "100000");
+        c.add(
+                "option sizes",
+                "quantize",
+                m,
+                "-o",
+                output.toString(),
+                "--calibration",
+                images.toString(),
+                "--threads",
+                "100000");
         c.add("option sizes", "compare", m, m, "--data", images.toString(), "--samples", "-1");
 
         // option values
         for (String limit : new String[] {"0", "-1", "-2147483648", "2147483648", "99999999999999999999", "ten"}) {
             any(c, rnd, "option --limit", images, "--limit", limit);
         }
-        String[] shapes = {"0", "-5", "0,28", "28,-28", "2147483647,2147483647", "65536,65536,65536",
-            "99999999999", "28,x"};
+        String[] shapes = {
+            "0", "-5", "0,28", "28,-28", "2147483647,2147483647", "65536,65536,65536", "99999999999", "28,x"
+        };
         for (String shape : pick(rnd, shapes, 4)) {
             any(c, rnd, "option --sample-shape", raw, "--sample-type", "uint8", "--sample-shape", shape);
         }
@@ -215,26 +230,53 @@ class DataOptionsFuzzIT {
         int cut = 16 + rnd.nextInt(good.length - 17);
         any(c, rnd, "idx truncated", write("cut-images-idx3-ubyte", Arrays.copyOf(good, cut)));
         byte[] gz = gzip(good);
-        any(c, rnd, "idx truncated", write("cut-images-idx3-ubyte.gz",
-                Arrays.copyOf(gz, 10 + rnd.nextInt(gz.length - 18))));
+        any(
+                c,
+                rnd,
+                "idx truncated",
+                write("cut-images-idx3-ubyte.gz", Arrays.copyOf(gz, 10 + rnd.nextInt(gz.length - 18))));
         any(c, rnd, "idx truncated", write("short-header-idx3-ubyte", Arrays.copyOf(good, 4 + rnd.nextInt(12))));
         all(c, "idx trailing data", write("long-images-idx3-ubyte", good, new byte[1 + rnd.nextInt(100)]));
         int claimed = 1_000_000 + rnd.nextInt(Integer.MAX_VALUE - 1_000_000);
-        all(c, "idx huge claimed count", write("claims-images-idx3-ubyte", idxHeader(0x08, claimed, 28, 28),
-                random(rnd, 784)));
-        all(c, "idx huge claimed count", write("claims-images-idx3-ubyte.gz",
-                gzip(concat(idxHeader(0x08, claimed, 28, 28), random(rnd, 784)))));
-        all(c, "idx huge claimed count", write("dims-images-idx3-ubyte",
-                idxHeader(0x08, 2, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE), random(rnd, 64)));
-        all(c, "idx huge claimed count", images, "--labels", write("claims-labels-idx1-ubyte",
-                idxHeader(0x08, claimed), digits(rnd, 10)).toString());
+        all(
+                c,
+                "idx huge claimed count",
+                write("claims-images-idx3-ubyte", idxHeader(0x08, claimed, 28, 28), random(rnd, 784)));
+        all(
+                c,
+                "idx huge claimed count",
+                write("claims-images-idx3-ubyte.gz", gzip(concat(idxHeader(0x08, claimed, 28, 28), random(rnd, 784)))));
+        all(
+                c,
+                "idx huge claimed count",
+                write(
+                        "dims-images-idx3-ubyte",
+                        idxHeader(0x08, 2, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE),
+                        random(rnd, 64)));
+        all(
+                c,
+                "idx huge claimed count",
+                images,
+                "--labels",
+                write("claims-labels-idx1-ubyte", idxHeader(0x08, claimed), digits(rnd, 10))
+                        .toString());
         // finding 9: a gzip bomb claiming 2^31-1 images; finding 4: a bomb whose claim is plausible but too big
-        all(c, "idx gzip bomb", HostileFiles.gzipZeros(tmp.resolve("bomb-images-idx3-ubyte.gz"),
-                idxHeader(0x08, Integer.MAX_VALUE, 28, 28), (256L + rnd.nextInt(768)) << 20));
+        all(
+                c,
+                "idx gzip bomb",
+                HostileFiles.gzipZeros(
+                        tmp.resolve("bomb-images-idx3-ubyte.gz"),
+                        idxHeader(0x08, Integer.MAX_VALUE, 28, 28),
+                        (256L + rnd.nextInt(768)) << 20));
         int bombSamples = 100_000 + rnd.nextInt(400_000);
         HostileFiles.gzipZeros(tmp.resolve("big-labels-idx1-ubyte.gz"), idxHeader(0x08, bombSamples), bombSamples);
-        all(c, "idx gzip bomb", HostileFiles.gzipZeros(tmp.resolve("big-images-idx3-ubyte.gz"),
-                idxHeader(0x08, bombSamples, 28, 28), (long) bombSamples * 784));
+        all(
+                c,
+                "idx gzip bomb",
+                HostileFiles.gzipZeros(
+                        tmp.resolve("big-images-idx3-ubyte.gz"),
+                        idxHeader(0x08, bombSamples, 28, 28),
+                        (long) bombSamples * 784));
         any(c, rnd, "idx bad bytes", write("magic-images-idx3-ubyte", new byte[] {0x12, 0x34, 8, 3}, random(rnd, 60)));
         byte[] flipped = gz.clone();
         for (int i = 0; i < 8; i++) {
@@ -247,38 +289,78 @@ class DataOptionsFuzzIT {
         byte[] x = concat(npyHeader("|u1", "(" + n + ", 28, 28)"), random(rnd, n * 784));
         Path npy = write("x.npy", x);
         any(c, rnd, "npy truncated", write("cut.npy", Arrays.copyOf(x, 20 + rnd.nextInt(x.length - 21))));
-        all(c, "npy huge claimed shape", write("claims.npy", npyHeader("<f4", "(" + claimed + ", 28, 28)"),
-                random(rnd, 100)));
-        all(c, "npy huge claimed shape", write("dims.npy", npyHeader("<f8",
-                "(2147483647, 2147483647, 2147483647)"), random(rnd, 100)));
+        all(
+                c,
+                "npy huge claimed shape",
+                write("claims.npy", npyHeader("<f4", "(" + claimed + ", 28, 28)"), random(rnd, 100)));
+        all(
+                c,
+                "npy huge claimed shape",
+                write("dims.npy", npyHeader("<f8", "(2147483647, 2147483647, 2147483647)"), random(rnd, 100)));
         byte[] hugeHeader = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f};
         any(c, rnd, "npy bad header", write("header-length.npy", hugeHeader, random(rnd, 100)));
-        any(c, rnd, "npy bad header", write("nested.npy", npyRaw("{'descr': '<f4', 'fortran_order': False, "
-                + "'shape': " + "(".repeat(3000) + ")".repeat(3000) + "}")));
+        any(
+                c,
+                rnd,
+                "npy bad header",
+                write(
+                        "nested.npy",
+                        npyRaw("{'descr': '<f4', 'fortran_order': False, " + "'shape': " + "(".repeat(3000)
+                                + ")".repeat(3000) + "}")));
         any(c, rnd, "npy bad header", write("object.npy", npyHeader("|O", "(" + n + ", 784)"), random(rnd, n * 8)));
-        any(c, rnd, "npy bad header", write("fortran.npy", npyRaw("{'descr': '|u1', 'fortran_order': True, 'shape': ("
-                + n + ", 28, 28), }"), random(rnd, n * 784)));
+        any(
+                c,
+                rnd,
+                "npy bad header",
+                write(
+                        "fortran.npy",
+                        npyRaw("{'descr': '|u1', 'fortran_order': True, 'shape': (" + n + ", 28, 28), }"),
+                        random(rnd, n * 784)));
         any(c, rnd, "npy bad header", write("negative.npy", npyHeader("|u1", "(-20, 28, 28)"), random(rnd, n * 784)));
-        all(c, "npz huge claimed shape", HostileFiles.zip(tmp.resolve("claims.npz"), ZipItem.stored("x.npy",
-                concat(npyHeader("|u1", "(" + claimed + ", 28, 28)"), random(rnd, 784)))));
-        HostileFiles.Deflated small = HostileFiles.deflate(npyHeader("|u1", "(2500000, 28, 28)"), 0, 1000,
-                new byte[0]);
-        all(c, "npz lying directory", HostileFiles.zip(tmp.resolve("lying.npz"),
-                ZipItem.deflated("x.npy", small).declaring(1_960_000_128L)));
-        all(c, "npz lying directory", HostileFiles.zip(tmp.resolve("lying-short.npz"),
-                ZipItem.deflated("x.npy", HostileFiles.deflate(npyHeader("|u1", "(20, 28, 28)"), 0, 20 * 784,
-                        new byte[0])).declaring(128 + 20 * 784 + 1000)));
+        all(
+                c,
+                "npz huge claimed shape",
+                HostileFiles.zip(
+                        tmp.resolve("claims.npz"),
+                        ZipItem.stored(
+                                "x.npy", concat(npyHeader("|u1", "(" + claimed + ", 28, 28)"), random(rnd, 784)))));
+        HostileFiles.Deflated small = HostileFiles.deflate(npyHeader("|u1", "(2500000, 28, 28)"), 0, 1000, new byte[0]);
+        all(
+                c,
+                "npz lying directory",
+                HostileFiles.zip(
+                        tmp.resolve("lying.npz"),
+                        ZipItem.deflated("x.npy", small).declaring(1_960_000_128L)));
+        all(
+                c,
+                "npz lying directory",
+                HostileFiles.zip(
+                        tmp.resolve("lying-short.npz"),
+                        ZipItem.deflated(
+                                        "x.npy",
+                                        HostileFiles.deflate(
+                                                npyHeader("|u1", "(20, 28, 28)"), 0, 20 * 784, new byte[0]))
+                                .declaring(128 + 20 * 784 + 1000)));
         // finding 4: a 1.9 MB .npz holding 2.5M samples and labels
-        all(c, "npz gzip bomb", HostileFiles.zip(tmp.resolve("big.npz"),
-                ZipItem.deflated("x.npy", HostileFiles.deflate(npyHeader("|u1", "(2500000, 28, 28)"), 0,
-                        2_500_000L * 784, new byte[0])),
-                ZipItem.deflated("y.npy", HostileFiles.deflate(npyHeader("|u1", "(2500000,)"), 0, 2_500_000,
-                        new byte[0]))));
+        all(
+                c,
+                "npz gzip bomb",
+                HostileFiles.zip(
+                        tmp.resolve("big.npz"),
+                        ZipItem.deflated(
+                                "x.npy",
+                                HostileFiles.deflate(
+                                        npyHeader("|u1", "(2500000, 28, 28)"), 0, 2_500_000L * 784, new byte[0])),
+                        ZipItem.deflated(
+                                "y.npy",
+                                HostileFiles.deflate(npyHeader("|u1", "(2500000,)"), 0, 2_500_000, new byte[0]))));
         for (String limit : new String[] {"1", String.valueOf(1 + rnd.nextInt(50))}) {
             accepted(c, "accepted: --limit on big data", tmp.resolve("big.npz"), "--limit", limit);
             accepted(c, "accepted: --limit on big data", tmp.resolve("big-images-idx3-ubyte.gz"), "--limit", limit);
         }
-        byte[] npz = Files.readAllBytes(HostileFiles.zip(tmp.resolve("good.npz"), ZipItem.stored("x.npy", x),
+        byte[] npz = Files.readAllBytes(HostileFiles.zip(
+                tmp.resolve("good.npz"),
+                ZipItem.stored("x.npy", x),
                 ZipItem.stored("y.npy", concat(npyHeader("|u1", "(" + n + ",)"), digits(rnd, n)))));
         any(c, rnd, "npz truncated", write("cut.npz", Arrays.copyOf(npz, 30 + rnd.nextInt(npz.length - 60))));
         any(c, rnd, "npz keys", tmp.resolve("good.npz"), "--x-key", "nope");
@@ -287,35 +369,106 @@ class DataOptionsFuzzIT {
 
         // labels that do not fit the data or the model
         int wrong = n + (rnd.nextBoolean() ? 1 : -1) * (1 + rnd.nextInt(5));
-        all(c, "labels wrong length", images, "--labels", write("wrong-labels-idx1-ubyte", idxHeader(0x08, wrong),
-                digits(rnd, wrong)).toString());
-        all(c, "labels wrong length", npy, "--labels", write("wrong-y.npy", npyHeader("|u1", "(" + wrong + ",)"),
-                digits(rnd, wrong)).toString());
-        all(c, "labels wrong length", images, "--labels", write("swapped-labels", Files.readAllBytes(images))
-                .toString());
+        all(
+                c,
+                "labels wrong length",
+                images,
+                "--labels",
+                write("wrong-labels-idx1-ubyte", idxHeader(0x08, wrong), digits(rnd, wrong))
+                        .toString());
+        all(
+                c,
+                "labels wrong length",
+                npy,
+                "--labels",
+                write("wrong-y.npy", npyHeader("|u1", "(" + wrong + ",)"), digits(rnd, wrong))
+                        .toString());
+        all(
+                c,
+                "labels wrong length",
+                images,
+                "--labels",
+                write("swapped-labels", Files.readAllBytes(images)).toString());
         int width = rnd.nextBoolean() ? 9 : 11 + rnd.nextInt(20);
-        evaluate(c, "labels one-hot width", npy, "--label-format", "one-hot", "--labels",
-                write("onehot.npy", npyHeader("|u1", "(" + n + ", " + width + ")"), oneHot(rnd, n, width)).toString());
+        evaluate(
+                c,
+                "labels one-hot width",
+                npy,
+                "--label-format",
+                "one-hot",
+                "--labels",
+                write("onehot.npy", npyHeader("|u1", "(" + n + ", " + width + ")"), oneHot(rnd, n, width))
+                        .toString());
         byte[] outOfRange = digits(rnd, n);
         outOfRange[rnd.nextInt(n)] = (byte) (10 + rnd.nextInt(200));
-        evaluate(c, "labels out of range", images, "--labels", write("range-labels-idx1-ubyte", idxHeader(0x08, n),
-                outOfRange).toString());
-        any(c, rnd, "labels bad values", images, "--labels", write("float-labels-idx1-ubyte", idxHeader(0x0D, n),
-                floats(n, 1.5f)).toString());
+        evaluate(
+                c,
+                "labels out of range",
+                images,
+                "--labels",
+                write("range-labels-idx1-ubyte", idxHeader(0x08, n), outOfRange).toString());
+        any(
+                c,
+                rnd,
+                "labels bad values",
+                images,
+                "--labels",
+                write("float-labels-idx1-ubyte", idxHeader(0x0D, n), floats(n, 1.5f))
+                        .toString());
 
         // raw sample folders and their CSV
-        evaluate(c, "csv class count", raw, "--sample-type", "uint8", "--labels",
-                write("raw/count.csv", csvLines(n, rnd.nextBoolean() ? Integer.MAX_VALUE : 11)).toString());
-        any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels",
+        evaluate(
+                c,
+                "csv class count",
+                raw,
+                "--sample-type",
+                "uint8",
+                "--labels",
+                write("raw/count.csv", csvLines(n, rnd.nextBoolean() ? Integer.MAX_VALUE : 11))
+                        .toString());
+        any(
+                c,
+                rnd,
+                "csv hostile",
+                raw,
+                "--sample-type",
+                "uint8",
+                "--labels",
                 write("raw/missing.csv", "nope.bin,10,1\n").toString());
-        any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels",
+        any(
+                c,
+                rnd,
+                "csv hostile",
+                raw,
+                "--sample-type",
+                "uint8",
+                "--labels",
                 write("raw/long.csv", "a" + "x".repeat(70_000) + ".bin,10,1\n").toString());
-        any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels",
+        any(
+                c,
+                rnd,
+                "csv hostile",
+                raw,
+                "--sample-type",
+                "uint8",
+                "--labels",
                 write("raw/fields.csv", "s0.bin,10,1,2\n").toString());
         int lines = 300_000 + rnd.nextInt(200_000);
-        all(c, "csv huge claimed count", raw, "--sample-type", "float32", "--labels",
+        all(
+                c,
+                "csv huge claimed count",
+                raw,
+                "--sample-type",
+                "float32",
+                "--labels",
                 write("raw/many.csv", "f.bin,10,1\n".repeat(lines)).toString());
-        all(c, "raw sample size", raw, "--sample-type", "uint8", "--labels",
+        all(
+                c,
+                "raw sample size",
+                raw,
+                "--sample-type",
+                "uint8",
+                "--labels",
                 write("raw/sparse.csv", "sparse.bin,10,1\n").toString());
         all(c, "raw sample size", raw, "--sample-type", "float32");
 
@@ -325,8 +478,7 @@ class DataOptionsFuzzIT {
         all(c, "image hostile", pngBomb, "--sample-shape", "-1,-1");
         any(c, rnd, "image hostile", pngFolder("png-not", "not an image at all".getBytes(StandardCharsets.US_ASCII)));
         byte[] png = Files.readAllBytes(imageFolder.resolve("c0/0.png"));
-        any(c, rnd, "image hostile", pngFolder("png-cut",
-                Arrays.copyOf(png, 40 + rnd.nextInt((png.length - 40) / 2))));
+        any(c, rnd, "image hostile", pngFolder("png-cut", Arrays.copyOf(png, 40 + rnd.nextInt((png.length - 40) / 2))));
         evaluate(c, "image class folders", imageFolder("eleven", 11, rnd), "--grayscale");
 
         // paths that are not data
@@ -336,23 +488,50 @@ class DataOptionsFuzzIT {
         any(c, rnd, "path", tmp.resolve("nothing"));
 
         // models: finding 9 (a .keras whose config.json inflates to 1.5 GB) and finding 8 (a bad training loss)
-        Path hugeKeras = HostileFiles.zip(tmp.resolve("huge.keras"), ZipItem.deflated("config.json",
-                HostileFiles.deflate("{".getBytes(StandardCharsets.US_ASCII), ' ', 1_500_000_000L,
-                        "}".getBytes(StandardCharsets.US_ASCII))));
+        Path hugeKeras = HostileFiles.zip(
+                tmp.resolve("huge.keras"),
+                ZipItem.deflated(
+                        "config.json",
+                        HostileFiles.deflate(
+                                "{".getBytes(StandardCharsets.US_ASCII),
+                                ' ',
+                                1_500_000_000L,
+                                "}".getBytes(StandardCharsets.US_ASCII))));
         c.add("model config bomb", "evaluate", hugeKeras.toString(), "--data", images.toString());
-        c.add("model config bomb", "quantize", hugeKeras.toString(), "-o", output.toString(), "--calibration",
+        c.add(
+                "model config bomb",
+                "quantize",
+                hugeKeras.toString(),
+                "-o",
+                output.toString(),
+                "--calibration",
                 images.toString());
         c.add("model config bomb", "compare", model.toString(), hugeKeras.toString(), "--data", images.toString());
-        c.add("model training loss", "evaluate", badLossModel(tmp.resolve("bad-loss.h5")).toString(), "--data",
-                images.toString(), "--labels", labels.toString());
+        c.add(
+                "model training loss",
+                "evaluate",
+                badLossModel(tmp.resolve("bad-loss.h5")).toString(),
+                "--data",
+                images.toString(),
+                "--labels",
+                labels.toString());
         return c;
     }
 
     /** Adds the case to evaluate, quantize --calibration and compare. */
     private void all(Cases c, String kind, Path data, String... options) {
         evaluate(c, kind, data, options);
-        c.add(kind, with(List.of("quantize", model.toString(), "-o", output.toString(), "--calibration",
-                data.toString()), options));
+        c.add(
+                kind,
+                with(
+                        List.of(
+                                "quantize",
+                                model.toString(),
+                                "-o",
+                                output.toString(),
+                                "--calibration",
+                                data.toString()),
+                        options));
         c.add(kind, with(List.of("compare", model.toString(), model.toString(), "--data", data.toString()), options));
     }
 
@@ -360,20 +539,44 @@ class DataOptionsFuzzIT {
     private void any(Cases c, SplittableRandom rnd, String kind, Path data, String... options) {
         switch (rnd.nextInt(3)) {
             case 0 -> evaluate(c, kind, data, options);
-            case 1 -> c.add(kind, with(List.of("quantize", model.toString(), "-o", output.toString(), "--calibration",
-                    data.toString()), options));
-            default -> c.add(kind, with(List.of("compare", model.toString(), model.toString(), "--data",
-                    data.toString()), options));
+            case 1 ->
+                c.add(
+                        kind,
+                        with(
+                                List.of(
+                                        "quantize",
+                                        model.toString(),
+                                        "-o",
+                                        output.toString(),
+                                        "--calibration",
+                                        data.toString()),
+                                options));
+            default ->
+                c.add(
+                        kind,
+                        with(
+                                List.of("compare", model.toString(), model.toString(), "--data", data.toString()),
+                                options));
         }
     }
 
     /** Adds a case to each command that must succeed (exit code 0). */
     private void accepted(Cases c, String kind, Path data, String... options) {
         c.accept(kind, with(List.of("evaluate", model.toString(), "--data", data.toString()), options));
-        c.accept(kind, with(List.of("quantize", model.toString(), "-o", tmp.resolve("accepted-" + c.kinds.size()
-                + ".tflite").toString(), "--calibration", data.toString()), options));
-        c.accept(kind, with(List.of("compare", model.toString(), model.toString(), "--data", data.toString()),
-                options));
+        c.accept(
+                kind,
+                with(
+                        List.of(
+                                "quantize",
+                                model.toString(),
+                                "-o",
+                                tmp.resolve("accepted-" + c.kinds.size() + ".tflite")
+                                        .toString(),
+                                "--calibration",
+                                data.toString()),
+                        options));
+        c.accept(
+                kind, with(List.of("compare", model.toString(), model.toString(), "--data", data.toString()), options));
     }
 
     /** Adds the case to evaluate only (labels matter to evaluate alone). */
@@ -395,8 +598,8 @@ class DataOptionsFuzzIT {
             List<Future<Run>> futures = new ArrayList<>();
             for (int i = 0; i < cases.args.size(); i++) {
                 int index = i;
-                futures.add(pool.submit(() -> run(index, cases.kinds.get(index), cases.args.get(index),
-                        cases.refuse.get(index))));
+                futures.add(pool.submit(
+                        () -> run(index, cases.kinds.get(index), cases.args.get(index), cases.refuse.get(index))));
             }
             List<Run> runs = new ArrayList<>();
             for (Future<Run> f : futures) {
@@ -409,16 +612,21 @@ class DataOptionsFuzzIT {
     }
 
     /** Runs the CLI in a child JVM with a small heap, as a user would. */
-    private Run run(int index, String kind, List<String> args, boolean refuse) throws IOException,
-            InterruptedException {
+    private Run run(int index, String kind, List<String> args, boolean refuse)
+            throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx" + HEAP, "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(
+                java.toString(),
+                "-Xmx" + HEAP,
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
                 "dev.quanta.cli.QuantaCommand"));
         command.addAll(args);
         Path err = tmp.resolve("stderr-" + index + ".txt");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectError(err.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         long start = System.nanoTime();
         Process p = pb.start();
         boolean done = p.waitFor(LIMIT_MILLIS * 5, TimeUnit.MILLISECONDS);
@@ -442,13 +650,22 @@ class DataOptionsFuzzIT {
         ModelBuilder b = new ModelBuilder("tiny");
         Origin o = new Origin("dense", "Dense");
         Tensor x = b.input("input", Shape.batched(28, 28));
-        Tensor f = b.add(OpType.RESHAPE, "flatten", new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 784}), x);
+        Tensor f = b.add(
+                OpType.RESHAPE,
+                "flatten",
+                new Origin("flatten", "Flatten"),
+                new OpAttributes.Reshape(new int[] {-1, 784}),
+                x);
         float[] w = new float[10 * 784];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (r.nextDouble() - 0.5) * 0.1f;
         }
-        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", o, new OpAttributes.FullyConnected(Activation.NONE), f,
+        Tensor d = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                o,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                f,
                 b.constant("dense/kernel", Shape.of(10, 784), w));
         Tensor s = b.add(OpType.SOFTMAX, "softmax", o, new OpAttributes.Softmax(1f), d);
         return b.output(s).build(metadata);
@@ -456,8 +673,15 @@ class DataOptionsFuzzIT {
 
     /** The same model as a Keras .h5 whose training config names the loss "foo". */
     private static Path badLossModel(Path file) {
-        KerasH5Writer.write(mnistLike(new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, "Sequential",
-                new TrainingConfig("foo", false, null))), file);
+        KerasH5Writer.write(
+                mnistLike(new ModelMetadata(
+                        SourceFormat.IN_MEMORY,
+                        null,
+                        null,
+                        null,
+                        "Sequential",
+                        new TrainingConfig("foo", false, null))),
+                file);
         return file;
     }
 
@@ -469,7 +693,8 @@ class DataOptionsFuzzIT {
         }
         write(name + "/f.bin", random(rnd, 784 * 4));
         write(name + "/y_labels.csv", csv.toString());
-        try (RandomAccessFile f = new RandomAccessFile(tmp.resolve(name + "/sparse.bin").toFile(), "rw")) {
+        try (RandomAccessFile f =
+                new RandomAccessFile(tmp.resolve(name + "/sparse.bin").toFile(), "rw")) {
             f.setLength(3L << 30); // a 3 GiB sample file that costs nothing on disk
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -501,8 +726,16 @@ class DataOptionsFuzzIT {
     private static byte[] pngHeader(int w, int h) {
         ByteBuffer b = ByteBuffer.allocate(8 + 25 + 12 + 12).order(ByteOrder.BIG_ENDIAN);
         b.put(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        byte[] ihdr = ByteBuffer.allocate(17).put("IHDR".getBytes(StandardCharsets.US_ASCII)).putInt(w).putInt(h)
-                .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0).array();
+        byte[] ihdr = ByteBuffer.allocate(17)
+                .put("IHDR".getBytes(StandardCharsets.US_ASCII))
+                .putInt(w)
+                .putInt(h)
+                .put((byte) 8)
+                .put((byte) 2)
+                .put((byte) 0)
+                .put((byte) 0)
+                .put((byte) 0)
+                .array();
         b.putInt(13).put(ihdr).putInt(crc(ihdr));
         byte[] idat = "IDAT".getBytes(StandardCharsets.US_ASCII);
         b.putInt(0).put(idat).putInt(crc(idat));
@@ -520,7 +753,13 @@ class DataOptionsFuzzIT {
     private static String csvLines(int n, int count) {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append("s").append(i).append(".bin,").append(count).append(',').append(i % 10).append('\n');
+            sb.append("s")
+                    .append(i)
+                    .append(".bin,")
+                    .append(count)
+                    .append(',')
+                    .append(i % 10)
+                    .append('\n');
         }
         return sb.toString();
     }
@@ -530,7 +769,10 @@ class DataOptionsFuzzIT {
         byte[] text = dict.getBytes(StandardCharsets.ISO_8859_1);
         int padded = (10 + text.length + 1 + 63) / 64 * 64;
         ByteBuffer b = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.put((byte) 0x93)
+                .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
+                .put((byte) 1)
+                .put((byte) 0);
         b.putShort((short) (padded - 10)).put(text);
         while (b.position() < padded - 1) {
             b.put((byte) ' ');

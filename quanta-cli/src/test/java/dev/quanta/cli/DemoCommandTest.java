@@ -21,11 +21,18 @@ class DemoCommandTest {
         Path dir = tmp.resolve("demo");
         CliRunner r = CliRunner.run("demo", "--output-dir", dir.toString(), "--runs", "1");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("== 1. summary").contains("Total params: 9,604")
+        assertThat(r.out())
+                .contains("== 1. summary")
+                .contains("Total params: 9,604")
                 .containsPattern("float32 Keras \\(\\.h5\\)\\s+45,034 B\\s+97\\.30% \\(973\\)")
-                .contains("== 4. benchmark").contains("Files are in " + dir);
-        List<String> shipped = List.of(DemoCommand.MODEL, DemoCommand.TEST_IMAGES, DemoCommand.TEST_LABELS,
-                DemoCommand.TRAIN_IMAGES, DemoCommand.TRAIN_LABELS);
+                .contains("== 4. benchmark")
+                .contains("Files are in " + dir);
+        List<String> shipped = List.of(
+                DemoCommand.MODEL,
+                DemoCommand.TEST_IMAGES,
+                DemoCommand.TEST_LABELS,
+                DemoCommand.TRAIN_IMAGES,
+                DemoCommand.TRAIN_LABELS);
         for (String name : shipped) {
             try (InputStream in = DemoCommand.class.getResourceAsStream(DemoCommand.RESOURCES + name)) {
                 assertThat(in).as(name).isNotNull();
@@ -34,8 +41,10 @@ class DemoCommandTest {
         }
         try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tflite")))
-                    .containsExactlyInAnyOrder("shapes_cnn_int8_symmetric_per_channel.tflite",
-                            "shapes_cnn_uint8_asymmetric_per_tensor.tflite", "shapes_cnn_dynamic_range_int8.tflite",
+                    .containsExactlyInAnyOrder(
+                            "shapes_cnn_int8_symmetric_per_channel.tflite",
+                            "shapes_cnn_uint8_asymmetric_per_tensor.tflite",
+                            "shapes_cnn_dynamic_range_int8.tflite",
                             "shapes_cnn_float16.tflite");
         }
     }

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Numeric options that would make sizes overflow or explode (or make no sense) are refused before any work: exit
@@ -33,7 +33,9 @@ class OptionLimitsTest {
         long start = System.nanoTime();
         CliRunner r = CliRunner.run(args);
         double seconds = (System.nanoTime() - start) / 1e9;
-        assertThat(r.exitCode()).as("exit code of %s; stderr: %s", String.join(" ", args), r.err()).isEqualTo(2);
+        assertThat(r.exitCode())
+                .as("exit code of %s; stderr: %s", String.join(" ", args), r.err())
+                .isEqualTo(2);
         assertThat(r.errLines()).as("one line: %s", r.err()).isEqualTo(1);
         assertThat(r.err()).startsWith("quanta: ").doesNotContain("\tat ").doesNotContain("internal error");
         assertThat(r.out()).as("standard output").isEmpty();
@@ -53,13 +55,16 @@ class OptionLimitsTest {
     @UsesFixtures
     void benchmarkRefusesSizesThatOverflowOrExplode() {
         refused(args("benchmark", mnist(), "--batch", "2000000000"), "--batch", "2000000000", "268435456");
-        refused(args("benchmark", mnist(), "--runs", "2000000000"), "--runs must be between 1 and 10000000",
+        refused(
+                args("benchmark", mnist(), "--runs", "2000000000"),
+                "--runs must be between 1 and 10000000",
                 "2000000000");
-        refused(args("benchmark", mnist(), "--input-shape", "1,100000,100000,3"),
-                "--input-shape [1, 100000, 100000, 3] has 30000000000 elements", "268435456");
+        refused(
+                args("benchmark", mnist(), "--input-shape", "1,100000,100000,3"),
+                "--input-shape [1, 100000, 100000, 3] has 30000000000 elements",
+                "268435456");
         // the batch is allowed on its own, the input it makes for this model is not: the file is named too
-        refused(args("benchmark", mnist(), "--batch", "1000000"), mnist(), "--batch 1000000",
-                "784000000 elements");
+        refused(args("benchmark", mnist(), "--batch", "1000000"), mnist(), "--batch 1000000", "784000000 elements");
     }
 
     @Test
@@ -67,17 +72,21 @@ class OptionLimitsTest {
     void benchmarkRefusesTooManyThreadsAtOnceWithoutStartingThem() {
         long before = quantaThreads();
         int max = Interpreter.MAX_THREADS;
-        refused(args("benchmark", mnist(), "--threads", "100000"),
+        refused(
+                args("benchmark", mnist(), "--threads", "100000"),
                 "--threads must be between 1 and " + max + " (8 per CPU), got 100000");
         refused(args("benchmark", mnist(), "--threads", "1,100000"), "--threads", "100000");
         refused(args("benchmark", mnist(), "--parallel", "100000"), "--parallel must be between 1 and " + max);
-        refused(args("benchmark", mnist(), "--parallel", String.valueOf(max), "--threads", "2"),
+        refused(
+                args("benchmark", mnist(), "--parallel", String.valueOf(max), "--threads", "2"),
                 "--parallel " + max + " with --threads 2 makes " + 2 * max + " threads, more than the " + max);
         assertThat(quantaThreads()).isEqualTo(before);
     }
 
     private static long quantaThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("quanta-")).count();
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("quanta-"))
+                .count();
     }
 
     @Test
@@ -105,13 +114,16 @@ class OptionLimitsTest {
     @UsesFixtures
     void evaluateRefusesItsNumericOptionsOutOfRange() {
         int max = Interpreter.MAX_THREADS;
-        refused(args("evaluate", mnist(), "--data", images(), "--threads", "100000"),
+        refused(
+                args("evaluate", mnist(), "--data", images(), "--threads", "100000"),
                 "--threads must be between 1 and " + max + " (8 per CPU), got 100000");
         refused(args("evaluate", mnist(), "--data", images(), "--threads", "0"), "--threads", "got 0");
-        refused(args("evaluate", mnist(), "--data", images(), "--batch-size", "0"),
+        refused(
+                args("evaluate", mnist(), "--data", images(), "--batch-size", "0"),
                 "--batch-size must be at least 1, got 0");
         refused(args("evaluate", mnist(), "--data", images(), "--top-k", "-2"), "--top-k must be at least 1, got -2");
-        refused(args("evaluate", mnist(), "--data", images(), "--compare", mnist(), "--layer-samples", "0"),
+        refused(
+                args("evaluate", mnist(), "--data", images(), "--compare", mnist(), "--layer-samples", "0"),
                 "--layer-samples must be at least 1, got 0");
     }
 
@@ -119,16 +131,22 @@ class OptionLimitsTest {
     @UsesFixtures
     void compareAndQuantizeRefuseThreadAndSampleCounts() throws IOException {
         int max = Interpreter.MAX_THREADS;
-        refused(args("compare", mnist(), mnist(), "--data", images(), "--threads", "100000"),
+        refused(
+                args("compare", mnist(), mnist(), "--data", images(), "--threads", "100000"),
                 "--threads must be between 1 and " + max + " (8 per CPU), got 100000");
-        refused(args("compare", mnist(), mnist(), "--data", images(), "--samples", "0"),
+        refused(
+                args("compare", mnist(), mnist(), "--data", images(), "--samples", "0"),
                 "--samples must be at least 1, got 0");
         Path out = tmp.resolve("q.tflite");
-        refused(args("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--threads", "100000"),
+        refused(
+                args("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--threads", "100000"),
                 "--threads must be between 1 and " + max);
-        refused(args("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--threads", "0"),
-                "--threads", "got 0");
-        refused(args("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--samples", "-5"),
+        refused(
+                args("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--threads", "0"),
+                "--threads",
+                "got 0");
+        refused(
+                args("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--samples", "-5"),
                 "--samples");
         try (Stream<Path> files = Files.list(tmp)) {
             assertThat(files).isEmpty();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import dev.quanta.tflite.TfliteReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -19,7 +20,6 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Issue 8: a writing command never replaces one of its inputs, never turns a device, FIFO or folder into a regular
@@ -35,8 +35,8 @@ class OutputSafetyTest {
     /** The MNIST model and test images copied into the test folder (the images named like IDX images). */
     private void copyFixtures() throws IOException {
         model = Files.copy(Fixtures.require("mnist/keras_mlp/mnist.h5"), tmp.resolve("mnist.h5"));
-        calibration = Files.copy(Fixtures.require("mnist/t10k-images-idx3-ubyte.gz"),
-                tmp.resolve("cal-images-idx3-ubyte.gz"));
+        calibration = Files.copy(
+                Fixtures.require("mnist/t10k-images-idx3-ubyte.gz"), tmp.resolve("cal-images-idx3-ubyte.gz"));
     }
 
     private static void assertOneLineError(CliRunner r, String... fragments) {
@@ -69,7 +69,9 @@ class OutputSafetyTest {
     private List<Path> aliases(Path file) throws IOException {
         Path sub = Files.createDirectories(tmp.resolve("sub"));
         String name = file.getFileName().toString();
-        return List.of(file, sub.resolve("../" + name),
+        return List.of(
+                file,
+                sub.resolve("../" + name),
                 Files.createSymbolicLink(tmp.resolve("symlink-to-" + name), file),
                 Files.createLink(tmp.resolve("hardlink-to-" + name), file));
     }
@@ -83,12 +85,20 @@ class OutputSafetyTest {
         copyFixtures();
         byte[] before = Files.readAllBytes(calibration);
         for (Path out : aliases(calibration)) {
-            CliRunner r = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--calibration",
-                    calibration.toString(), "--scale", "1/255");
+            CliRunner r = CliRunner.run(
+                    "quantize",
+                    model.toString(),
+                    "-o",
+                    out.toString(),
+                    "--calibration",
+                    calibration.toString(),
+                    "--scale",
+                    "1/255");
             assertOneLineError(r, "output " + out + " is the same file as the input --calibration " + calibration);
             assertThat(Files.readAllBytes(calibration)).isEqualTo(before);
         }
-        assertThat(Files.isSymbolicLink(tmp.resolve("symlink-to-cal-images-idx3-ubyte.gz"))).isTrue();
+        assertThat(Files.isSymbolicLink(tmp.resolve("symlink-to-cal-images-idx3-ubyte.gz")))
+                .isTrue();
     }
 
     @Test
@@ -98,15 +108,31 @@ class OutputSafetyTest {
         Path labels = Files.copy(Fixtures.require("mnist/t10k-labels-idx1-ubyte.gz"), tmp.resolve("labels.gz"));
         byte[] before = Files.readAllBytes(labels);
         for (Path out : aliases(labels)) {
-            CliRunner r = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--calibration",
-                    calibration.toString(), "--labels", labels.toString(), "--scale", "1/255");
+            CliRunner r = CliRunner.run(
+                    "quantize",
+                    model.toString(),
+                    "-o",
+                    out.toString(),
+                    "--calibration",
+                    calibration.toString(),
+                    "--labels",
+                    labels.toString(),
+                    "--scale",
+                    "1/255");
             assertOneLineError(r, "output " + out + " is the same file as the input --labels " + labels);
             assertThat(Files.readAllBytes(labels)).isEqualTo(before);
         }
         // without --labels, the IDX labels next to the images are read too
         Path sibling = Files.copy(labels, tmp.resolve("cal-labels-idx1-ubyte.gz"));
-        CliRunner r = CliRunner.run("quantize", model.toString(), "-o", sibling.toString(), "--calibration",
-                calibration.toString(), "--scale", "1/255");
+        CliRunner r = CliRunner.run(
+                "quantize",
+                model.toString(),
+                "-o",
+                sibling.toString(),
+                "--calibration",
+                calibration.toString(),
+                "--scale",
+                "1/255");
         assertOneLineError(r, "is the same file as the input labels next to --calibration " + sibling);
         assertThat(Files.readAllBytes(sibling)).isEqualTo(before);
     }
@@ -117,8 +143,15 @@ class OutputSafetyTest {
         copyFixtures();
         Path config = Files.writeString(tmp.resolve("model.json"), "{\"class_name\": \"Sequential\"}");
         for (Path out : aliases(config)) {
-            CliRunner r = CliRunner.run("quantize", model.toString(), "--config", config.toString(), "-o",
-                    out.toString(), "--mode", "float16");
+            CliRunner r = CliRunner.run(
+                    "quantize",
+                    model.toString(),
+                    "--config",
+                    config.toString(),
+                    "-o",
+                    out.toString(),
+                    "--mode",
+                    "float16");
             assertOneLineError(r, "output " + out + " is the same file as the input --config " + config);
         }
         assertThat(Files.readString(config)).isEqualTo("{\"class_name\": \"Sequential\"}");
@@ -139,8 +172,8 @@ class OutputSafetyTest {
         new SplittableRandom(8).nextBytes(bytes);
         Files.write(junk, bytes);
         Path data = Files.write(tmp.resolve("data.npy"), new byte[] {1, 2, 3});
-        CliRunner r = CliRunner.run("quantize", junk.toString(), "-o", data.toString(), "--calibration",
-                data.toString());
+        CliRunner r =
+                CliRunner.run("quantize", junk.toString(), "-o", data.toString(), "--calibration", data.toString());
         assertOneLineError(r, "is the same file as the input --calibration " + data);
         assertThat(Files.readAllBytes(data)).containsExactly(1, 2, 3);
     }
@@ -151,8 +184,15 @@ class OutputSafetyTest {
         copyFixtures();
         Path folder = Files.createDirectories(tmp.resolve("samples"));
         Path out = folder.resolve("model.tflite");
-        CliRunner r = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--calibration",
-                folder.toString(), "--sample-type", "uint8");
+        CliRunner r = CliRunner.run(
+                "quantize",
+                model.toString(),
+                "-o",
+                out.toString(),
+                "--calibration",
+                folder.toString(),
+                "--sample-type",
+                "uint8");
         assertOneLineError(r, "output " + out + " is inside the input --calibration folder " + folder);
         assertThat(names(folder)).isEmpty();
     }
@@ -167,9 +207,11 @@ class OutputSafetyTest {
         Path fifo = mkfifo(tmp.resolve("pipe"));
         Path dir = Files.createDirectory(tmp.resolve("out-dir"));
         Path link = Files.createSymbolicLink(tmp.resolve("link-to-pipe"), fifo);
-        String[][] cases = {{fifo.toString(), "is a FIFO (named pipe), not a regular file"},
-                {dir.toString(), "is a directory, not a regular file"},
-                {link.toString(), "is a symbolic link to a FIFO (named pipe), not a regular file"}};
+        String[][] cases = {
+            {fifo.toString(), "is a FIFO (named pipe), not a regular file"},
+            {dir.toString(), "is a directory, not a regular file"},
+            {link.toString(), "is a symbolic link to a FIFO (named pipe), not a regular file"}
+        };
         for (String[] c : cases) {
             CliRunner r = CliRunner.run("quantize", model.toString(), "-o", c[0], "--mode", "float16");
             assertOneLineError(r, c[0] + ": " + c[1], "(-o - writes to standard output)");
@@ -177,8 +219,8 @@ class OutputSafetyTest {
         assertThat(fileType(fifo)).isEqualTo(0010000);
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(names(dir)).isEmpty();
-        assertThat(names(tmp)).containsExactly("cal-images-idx3-ubyte.gz", "link-to-pipe", "mnist.h5", "out-dir",
-                "pipe");
+        assertThat(names(tmp))
+                .containsExactly("cal-images-idx3-ubyte.gz", "link-to-pipe", "mnist.h5", "out-dir", "pipe");
     }
 
     @Test
@@ -188,8 +230,8 @@ class OutputSafetyTest {
         Path full = Path.of("/dev/full");
         assertThat(fileType(full)).isEqualTo(0020000);
         CliRunner r = CliRunner.run("quantize", model.toString(), "-o", full.toString(), "--mode", "float16");
-        assertOneLineError(r, "/dev/full: is a character device, not a regular file",
-                "(-o - writes to standard output)");
+        assertOneLineError(
+                r, "/dev/full: is a character device, not a regular file", "(-o - writes to standard output)");
         assertThat(fileType(full)).isEqualTo(0020000);
     }
 
@@ -211,8 +253,8 @@ class OutputSafetyTest {
         copyFixtures();
         Path file = tmp.resolve("int8.tflite");
         String[] common = {"--calibration", calibration.toString(), "--scale", "1/255", "--samples", "50"};
-        CliRunner toFile = CliRunner.run(concat(new String[] {"quantize", model.toString(), "-o", file.toString()},
-                common));
+        CliRunner toFile =
+                CliRunner.run(concat(new String[] {"quantize", model.toString(), "-o", file.toString()}, common));
         assertThat(toFile.exitCode()).as(toFile.err()).isZero();
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         CliRunner r = runWithStdout(stdout, concat(new String[] {"quantize", model.toString(), "-o", "-"}, common));
@@ -221,8 +263,9 @@ class OutputSafetyTest {
         Model m = TfliteReader.read(stdout.toByteArray(), Path.of("stdout.tflite"));
         assertThat(m.inputs()).hasSize(1);
         assertThat(r.out()).isEmpty();
-        assertThat(r.err()).contains("Mode: int8").contains("Wrote standard output: " + String.format(
-                java.util.Locale.ROOT, "%,d B", Files.size(file)));
+        assertThat(r.err())
+                .contains("Mode: int8")
+                .contains("Wrote standard output: " + String.format(java.util.Locale.ROOT, "%,d B", Files.size(file)));
         assertThat(names(tmp)).containsExactly("cal-images-idx3-ubyte.gz", "int8.tflite", "mnist.h5");
 
         ByteArrayOutputStream json = new ByteArrayOutputStream();
@@ -230,7 +273,9 @@ class OutputSafetyTest {
         assertThat(j.exitCode()).as(j.err()).isZero();
         assertThat(j.out()).isEmpty();
         assertThat(j.err()).contains("\"output\" : \"-\"").contains("\"mode\" : \"float16\"");
-        assertThat(TfliteReader.read(json.toByteArray(), Path.of("stdout.tflite")).inputs()).hasSize(1);
+        assertThat(TfliteReader.read(json.toByteArray(), Path.of("stdout.tflite"))
+                        .inputs())
+                .hasSize(1);
     }
 
     private static String[] concat(String[] a, String[] b) {
@@ -241,11 +286,17 @@ class OutputSafetyTest {
 
     /** {@code quanta ...} in a new JVM, standard output redirected to {@code stdout}. */
     private Process quanta(File stdout, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), QuantaCommand.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                QuantaCommand.class.getName()));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).directory(tmp.toFile()).redirectOutput(stdout)
-                .redirectError(tmp.resolve("stderr.txt").toFile()).start();
+        return new ProcessBuilder(command)
+                .directory(tmp.toFile())
+                .redirectOutput(stdout)
+                .redirectError(tmp.resolve("stderr.txt").toFile())
+                .start();
     }
 
     @Test
@@ -276,24 +327,27 @@ class OutputSafetyTest {
     @Test
     void demoRefusesAnOutputDirThatIsAFileAndSpecialFilesOrLinksAtItsNames() throws Exception {
         Path file = Files.writeString(tmp.resolve("not-a-dir"), "keep");
-        assertOneLineError(CliRunner.run("demo", "--output-dir", file.toString(), "--runs", "1"),
+        assertOneLineError(
+                CliRunner.run("demo", "--output-dir", file.toString(), "--runs", "1"),
                 file + ": --output-dir is not a directory");
         assertThat(Files.readString(file)).isEqualTo("keep");
         Path danglingDir = Files.createSymbolicLink(tmp.resolve("gone"), tmp.resolve("no-such-folder"));
-        assertOneLineError(CliRunner.run("demo", "--output-dir", danglingDir.toString(), "--runs", "1"),
+        assertOneLineError(
+                CliRunner.run("demo", "--output-dir", danglingDir.toString(), "--runs", "1"),
                 danglingDir + ": --output-dir is not a directory");
 
         Path dir = Files.createDirectory(tmp.resolve("demo"));
         Path fifo = mkfifo(dir.resolve(DemoCommand.TEST_LABELS));
-        assertOneLineError(CliRunner.run("demo", "--output-dir", dir.toString(), "--runs", "1"),
+        assertOneLineError(
+                CliRunner.run("demo", "--output-dir", dir.toString(), "--runs", "1"),
                 fifo + ": is a FIFO (named pipe), not a regular file");
         assertThat(fileType(fifo)).isEqualTo(0010000);
         Files.delete(fifo);
 
         Path precious = Files.writeString(tmp.resolve("precious.h5"), "mine");
         Path link = Files.createSymbolicLink(dir.resolve(DemoCommand.MODEL), precious);
-        assertOneLineError(CliRunner.run("demo", "--output-dir", dir.toString(), "--runs", "1"),
-                link + ": is a symbolic link");
+        assertOneLineError(
+                CliRunner.run("demo", "--output-dir", dir.toString(), "--runs", "1"), link + ": is a symbolic link");
         assertThat(Files.readString(precious)).isEqualTo("mine");
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(names(dir)).containsExactly(DemoCommand.MODEL);

@@ -14,6 +14,7 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -22,7 +23,6 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /** {@code quanta quantize}: a working run, and every bad input ending in exit code 2 with nothing half-written. */
 class QuantizeCommandTest {
@@ -40,7 +40,8 @@ class QuantizeCommandTest {
     private void assertNothingWritten(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.filter(p -> p.getFileName().toString().contains(".tflite")
-                    || p.getFileName().toString().contains(".tmp"))).isEmpty();
+                            || p.getFileName().toString().contains(".tmp")))
+                    .isEmpty();
         }
     }
 
@@ -56,15 +57,28 @@ class QuantizeCommandTest {
     @UsesFixtures
     void quantizesMnistToInt8AndReports() throws IOException {
         Path out = tmp.resolve("mnist_int8.tflite");
-        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
-                mnistImages().toString(), "--scale", "1/255", "--samples", "100");
+        CliRunner r = CliRunner.run(
+                "quantize",
+                mnist().toString(),
+                "-o",
+                out.toString(),
+                "--calibration",
+                mnistImages().toString(),
+                "--scale",
+                "1/255",
+                "--samples",
+                "100");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("Mode: int8 (chosen: a representative dataset was given").contains("dense_6").contains("FULLY_CONNECTED")
-                .contains("calibrated on 100 samples").contains("Wrote");
+        assertThat(r.out())
+                .contains("Mode: int8 (chosen: a representative dataset was given")
+                .contains("dense_6")
+                .contains("FULLY_CONNECTED")
+                .contains("calibrated on 100 samples")
+                .contains("Wrote");
         assertThat(Files.size(out)).isBetween(100_000L, 110_000L);
         // the written model evaluates through the CLI
-        CliRunner e = CliRunner.run("evaluate", out.toString(), "--data", mnistImages().toString(), "--scale",
-                "1/255", "--limit", "1000");
+        CliRunner e = CliRunner.run(
+                "evaluate", out.toString(), "--data", mnistImages().toString(), "--scale", "1/255", "--limit", "1000");
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.out()).contains("(1000 samples)");
     }
@@ -73,9 +87,17 @@ class QuantizeCommandTest {
     @UsesFixtures
     void calibrationOfTheWrongShape() throws IOException {
         Path out = tmp.resolve("out.tflite");
-        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
-                Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5").toString(), "--sample-type", "uint8",
-                "--sample-shape", "32,32,3");
+        CliRunner r = CliRunner.run(
+                "quantize",
+                mnist().toString(),
+                "-o",
+                out.toString(),
+                "--calibration",
+                Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5").toString(),
+                "--sample-type",
+                "uint8",
+                "--sample-shape",
+                "32,32,3");
         assertOneLineError(r, "3072", "784");
         assertNothingWritten(tmp);
     }
@@ -88,8 +110,8 @@ class QuantizeCommandTest {
         Path empty = tmp.resolve("empty-images-idx3-ubyte");
         Files.write(empty, images.array());
         Path out = tmp.resolve("out.tflite");
-        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration",
-                empty.toString());
+        CliRunner r =
+                CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration", empty.toString());
         assertOneLineError(r, "empty-images-idx3-ubyte");
         assertNothingWritten(tmp);
     }
@@ -101,7 +123,8 @@ class QuantizeCommandTest {
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--mode", "int8");
         assertOneLineError(r, "--mode int8 calibrates activations: give --calibration DATA");
         assertNothingWritten(tmp);
-        assertOneLineError(CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--io", "int8"),
+        assertOneLineError(
+                CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--io", "int8"),
                 "--io int8 needs full-integer quantization, which calibrates activations: give --calibration DATA");
     }
 
@@ -112,8 +135,9 @@ class QuantizeCommandTest {
         Path out = tmp.resolve("out.tflite");
         CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("Mode: dynamic (chosen: no representative dataset, so weights only (TFLite's "
-                + "Optimize.DEFAULT without one))");
+        assertThat(r.out())
+                .contains("Mode: dynamic (chosen: no representative dataset, so weights only (TFLite's "
+                        + "Optimize.DEFAULT without one))");
         Model m = dev.quanta.tflite.TfliteReader.read(out);
         assertThat(m.inputs().get(0).dtype()).isEqualTo(dev.quanta.ir.DType.FLOAT32);
         assertThat(m.ops()).allSatisfy(op -> {
@@ -124,8 +148,9 @@ class QuantizeCommandTest {
             }
         });
         CliRunner json = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--json");
-        assertThat(json.out()).contains("\"mode\" : \"dynamic\"").contains("\"mode_reason\" : \"chosen: no "
-                + "representative dataset");
+        assertThat(json.out())
+                .contains("\"mode\" : \"dynamic\"")
+                .contains("\"mode_reason\" : \"chosen: no " + "representative dataset");
     }
 
     @Test
@@ -157,16 +182,35 @@ class QuantizeCommandTest {
         Tensor x = b.input("input_1", Shape.batched(8, 8, 1));
         Tensor w = b.constant("conv2d/kernel", Shape.of(4, 3, 3, 1), random(r, 36));
         Tensor bias = b.constant("conv2d/bias", Shape.of(4), random(r, 4));
-        Tensor c = b.add(OpType.CONV_2D, "conv2d", new Origin("conv2d", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.NONE), x, w, bias);
-        Tensor p = b.add(OpType.MAX_POOL_2D, "max_pooling2d", new Origin("max_pooling2d", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), c);
+        Tensor c = b.add(
+                OpType.CONV_2D,
+                "conv2d",
+                new Origin("conv2d", "Conv2D"),
+                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.NONE),
+                x,
+                w,
+                bias);
+        Tensor p = b.add(
+                OpType.MAX_POOL_2D,
+                "max_pooling2d",
+                new Origin("max_pooling2d", "MaxPooling2D"),
+                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
+                c);
         Tensor a = b.add(OpType.RELU6, "re_lu", new Origin("re_lu", "ReLU"), OpAttributes.None.INSTANCE, p);
-        Tensor f = b.add(OpType.RESHAPE, "flatten", new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 64}), a);
+        Tensor f = b.add(
+                OpType.RESHAPE,
+                "flatten",
+                new Origin("flatten", "Flatten"),
+                new OpAttributes.Reshape(new int[] {-1, 64}),
+                a);
         Tensor dw = b.constant("dense/kernel", Shape.of(3, 64), random(r, 192));
-        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), f, dw);
+        Tensor d = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                f,
+                dw);
         Model m = b.output(d).build(ModelMetadata.inMemory());
         Path file = tmp.resolve("relu6.h5");
         KerasH5Writer.write(m, file);
@@ -197,13 +241,34 @@ class QuantizeCommandTest {
         Path model = modelWithStandaloneRelu6();
         Path cal = randomImages(20);
         Path out = tmp.resolve("out_int16.tflite");
-        CliRunner r = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--mode", "int16x8",
-                "--calibration", cal.toString(), "--scale", "1/255", "--sample-shape", "8,8,1");
+        CliRunner r = CliRunner.run(
+                "quantize",
+                model.toString(),
+                "-o",
+                out.toString(),
+                "--mode",
+                "int16x8",
+                "--calibration",
+                cal.toString(),
+                "--scale",
+                "1/255",
+                "--sample-shape",
+                "8,8,1");
         assertOneLineError(r, "re_lu", "RELU6", "--allow-float-fallback");
         assertThat(out).doesNotExist();
 
-        CliRunner ok = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--mode", "int16x8",
-                "--calibration", cal.toString(), "--scale", "1/255", "--allow-float-fallback");
+        CliRunner ok = CliRunner.run(
+                "quantize",
+                model.toString(),
+                "-o",
+                out.toString(),
+                "--mode",
+                "int16x8",
+                "--calibration",
+                cal.toString(),
+                "--scale",
+                "1/255",
+                "--allow-float-fallback");
         assertThat(ok.exitCode()).as(ok.err()).isZero();
         assertThat(ok.out()).contains("Left in float:").contains("re_lu (RELU6)");
         assertThat(out).exists();

@@ -2,14 +2,14 @@ package dev.quanta.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.ir.InputNormalization;
 import dev.quanta.io.ModelFiles;
+import dev.quanta.ir.InputNormalization;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Issue 8, finding 12: preprocessing is not lost between steps. {@code quantize} records the calibration data's
@@ -31,8 +31,8 @@ class RecordedPreprocessingTest {
 
     private Path quantize(String name, String... preprocessing) {
         Path out = tmp.resolve(name);
-        List<String> args = new java.util.ArrayList<>(List.of("quantize", mnist(), "-o", out.toString(),
-                "--calibration", images(), "--samples", "200"));
+        List<String> args = new java.util.ArrayList<>(
+                List.of("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--samples", "200"));
         args.addAll(List.of(preprocessing));
         CliRunner r = CliRunner.run(args.toArray(String[]::new));
         assertThat(r.exitCode()).as(r.err()).isZero();
@@ -51,8 +51,8 @@ class RecordedPreprocessingTest {
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.err()).isEmpty();
         assertThat(e.out()).contains("Input:      x = v·0.003921569").contains("Accuracy:   9");
-        CliRunner same = CliRunner.run("evaluate", scaled.toString(), "--data", images(), "--limit", "2000",
-                "--scale", "1/255");
+        CliRunner same =
+                CliRunner.run("evaluate", scaled.toString(), "--data", images(), "--limit", "2000", "--scale", "1/255");
         assertThat(same.err()).isEmpty();
         assertThat(same.out().lines().filter(l -> l.startsWith("Accuracy")))
                 .isEqualTo(e.out().lines().filter(l -> l.startsWith("Accuracy")).toList());
@@ -71,15 +71,18 @@ class RecordedPreprocessingTest {
         assertThat(e.out()).contains("Accuracy:   9.86% (986/10000, top-1)");
         List<String> warnings = e.err().lines().toList();
         assertThat(warnings).hasSize(2);
-        assertThat(warnings.get(0)).isEqualTo("quanta: warning: the data was preprocessed as x = v·0.003921569, but "
-                + raw + " records x = identity for its input (its calibration data's preprocessing); give no "
-                + "--scale/--offset/--mean/--std to use the recorded one");
-        assertThat(warnings.get(1)).startsWith("quanta: warning: the input values use only 0.4% of the input's range: "
-                + "the data spans [0, 1], the input ").contains("holds [0, 255]")
+        assertThat(warnings.get(0))
+                .isEqualTo("quanta: warning: the data was preprocessed as x = v·0.003921569, but "
+                        + raw + " records x = identity for its input (its calibration data's preprocessing); give no "
+                        + "--scale/--offset/--mean/--std to use the recorded one");
+        assertThat(warnings.get(1))
+                .startsWith("quanta: warning: the input values use only 0.4% of the input's range: "
+                        + "the data spans [0, 1], the input ")
+                .contains("holds [0, 255]")
                 .endsWith("data scaled by 1/255 that the model was not calibrated with (a --scale too many, or one "
                         + "missing at calibration)?");
-        CliRunner c = CliRunner.run("compare", mnist(), raw.toString(), "--data", images(), "--scale", "1/255",
-                "--samples", "20");
+        CliRunner c = CliRunner.run(
+                "compare", mnist(), raw.toString(), "--data", images(), "--scale", "1/255", "--samples", "20");
         assertThat(c.exitCode()).as(c.err()).isZero();
         assertThat(c.err().lines()).hasSize(2).first().asString().contains("records x = identity");
     }

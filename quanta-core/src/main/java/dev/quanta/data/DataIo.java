@@ -56,16 +56,24 @@ final class DataIo {
         long per = Shapes.saturatedProduct(sampleShape);
         String of = count(samples) + " samples of " + Shapes.format(sampleShape);
         if (per > MAX_VALUES) {
-            throw QuantaException.inFile(file, where + "one sample of " + Shapes.format(sampleShape) + " has "
-                    + count(per) + " values, more than the " + count(MAX_VALUES) + " a dataset holds");
+            throw QuantaException.inFile(
+                    file,
+                    where + "one sample of " + Shapes.format(sampleShape) + " has " + count(per)
+                            + " values, more than the " + count(MAX_VALUES) + " a dataset holds");
         }
         long values = Shapes.saturatedMultiply(samples, per);
         if (values > MAX_VALUES) {
-            throw QuantaException.inFileAboutSettings(file, where + of + " are " + count(values) + " values, more "
-                    + "than the " + count(MAX_VALUES) + " a dataset holds in one float array; " + LIMIT_HINT);
+            throw QuantaException.inFileAboutSettings(
+                    file,
+                    where + of + " are " + count(values) + " values, more " + "than the " + count(MAX_VALUES)
+                            + " a dataset holds in one float array; " + LIMIT_HINT);
         }
         long need = 4 * values + 4 * samples;
-        requireHeap(file, where, extraBytes > Long.MAX_VALUE - need ? Long.MAX_VALUE : need + extraBytes, of,
+        requireHeap(
+                file,
+                where,
+                extraBytes > Long.MAX_VALUE - need ? Long.MAX_VALUE : need + extraBytes,
+                of,
                 " as float32");
     }
 
@@ -81,8 +89,10 @@ final class DataIo {
             available = availableHeap();
         }
         if (need > available) {
-            throw QuantaException.inFileAboutSettings(file, where + subject + " need " + bytes(need) + as
-                    + ", more than the " + bytes(available) + " of heap available; " + LIMIT_HINT);
+            throw QuantaException.inFileAboutSettings(
+                    file,
+                    where + subject + " need " + bytes(need) + as + ", more than the " + bytes(available)
+                            + " of heap available; " + LIMIT_HINT);
         }
     }
 
@@ -131,8 +141,8 @@ final class DataIo {
             throw QuantaException.inFile(file, where + "label " + fmt(v) + " at sample " + i + " is not an integer");
         }
         if (v < 0 || v > Integer.MAX_VALUE) {
-            throw QuantaException.inFile(file, where + "label " + fmt(v) + " at sample " + i
-                    + " is not a valid class index (must be >= 0)");
+            throw QuantaException.inFile(
+                    file, where + "label " + fmt(v) + " at sample " + i + " is not a valid class index (must be >= 0)");
         }
         return (int) v;
     }
@@ -197,8 +207,15 @@ final class DataIo {
      *
      * @param storedShape sample shape as stored, before reshape
      */
-    static Dataset finish(String name, Path source, int[] storedShape, float[] values, int[] labels, int declaredClasses,
-            Preprocessing p, List<String> classNames) {
+    static Dataset finish(
+            String name,
+            Path source,
+            int[] storedShape,
+            float[] values,
+            int[] labels,
+            int declaredClasses,
+            Preprocessing p,
+            List<String> classNames) {
         Preprocessing pre = p == null ? Preprocessing.identity() : p;
         String where = source == null ? "" : source + ": ";
         long sampleSize = Shapes.product(storedShape);

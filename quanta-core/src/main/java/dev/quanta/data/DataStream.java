@@ -43,8 +43,16 @@ final class DataStream implements Closeable {
     private final long gzipTrailerSize;
     private long position;
 
-    private DataStream(Path file, String where, InputStream in, String entryName, boolean gzip, long compressedSize,
-            long length, long maxLength, long gzipTrailerSize) {
+    private DataStream(
+            Path file,
+            String where,
+            InputStream in,
+            String entryName,
+            boolean gzip,
+            long compressedSize,
+            long length,
+            long maxLength,
+            long gzipTrailerSize) {
         this.file = file;
         this.where = where;
         this.in = in;
@@ -97,8 +105,8 @@ final class DataStream implements Closeable {
         }
         DataStream s = new DataStream(file, "", null, null, true, size, -1, MAX_DEFLATE_RATIO * size, isize);
         try {
-            return new DataStream(file, "", new GZIPInputStream(raw, BUFFER), null, true, size, -1,
-                    MAX_DEFLATE_RATIO * size, isize);
+            return new DataStream(
+                    file, "", new GZIPInputStream(raw, BUFFER), null, true, size, -1, MAX_DEFLATE_RATIO * size, isize);
         } catch (IOException e) {
             closeQuietly(raw);
             throw s.failure(e);
@@ -124,21 +132,35 @@ final class DataStream implements Closeable {
             throw QuantaException.inFile(file, where + "entry " + e.getName() + " does not declare its size");
         }
         if (csize > archive) {
-            throw QuantaException.inFile(file, where + "entry " + e.getName() + " declares " + DataIo.count(csize)
-                    + " compressed bytes but the archive has " + DataIo.count(archive));
+            throw QuantaException.inFile(
+                    file,
+                    where + "entry " + e.getName() + " declares " + DataIo.count(csize)
+                            + " compressed bytes but the archive has " + DataIo.count(archive));
         }
         boolean stored = e.getMethod() == ZipEntry.STORED;
         long max = stored ? csize : MAX_DEFLATE_RATIO * csize;
         if (size > max) {
-            throw QuantaException.inFile(file, where + "entry " + e.getName() + " declares " + DataIo.count(size)
-                    + " bytes, " + (stored ? "but stores only " + DataIo.count(csize)
-                    : "more than its " + DataIo.count(csize) + " deflated bytes can hold (at most "
-                            + DataIo.count(max) + ")"));
+            throw QuantaException.inFile(
+                    file,
+                    where + "entry " + e.getName() + " declares " + DataIo.count(size)
+                            + " bytes, "
+                            + (stored
+                                    ? "but stores only " + DataIo.count(csize)
+                                    : "more than its " + DataIo.count(csize) + " deflated bytes can hold (at most "
+                                            + DataIo.count(max) + ")"));
         }
         DataStream s = new DataStream(file, where, null, e.getName(), false, csize, size, size, -1);
         try {
-            return new DataStream(file, where, new BufferedInputStream(zip.getInputStream(e), BUFFER), e.getName(),
-                    false, csize, size, size, -1);
+            return new DataStream(
+                    file,
+                    where,
+                    new BufferedInputStream(zip.getInputStream(e), BUFFER),
+                    e.getName(),
+                    false,
+                    csize,
+                    size,
+                    size,
+                    -1);
         } catch (IOException ex) {
             throw s.failure(ex);
         }
@@ -282,8 +304,11 @@ final class DataStream implements Closeable {
     QuantaException failure(IOException e) {
         if (gzip) {
             if (e instanceof EOFException) {
-                return QuantaException.inFile(file, "truncated gzip data (" + compressedSize
-                        + " compressed bytes end before the end of the stream)", e);
+                return QuantaException.inFile(
+                        file,
+                        "truncated gzip data (" + compressedSize
+                                + " compressed bytes end before the end of the stream)",
+                        e);
             }
             if (e instanceof ZipException) {
                 return QuantaException.inFile(file, "corrupt gzip data: " + e.getMessage(), e);

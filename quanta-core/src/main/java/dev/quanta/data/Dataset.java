@@ -45,21 +45,47 @@ public final class Dataset {
         static final LabelOrigin UNKNOWN = new LabelOrigin(null, null, ClassCount.NONE);
     }
 
-    Dataset(String name, Path source, int[] sampleShape, float[] features, int[] labels, int declaredClasses,
-            float[] targets, List<String> classNames) {
-        this(name, source, sampleShape, features, labels, declaredClasses, targets, classNames, LabelOrigin.UNKNOWN,
+    Dataset(
+            String name,
+            Path source,
+            int[] sampleShape,
+            float[] features,
+            int[] labels,
+            int declaredClasses,
+            float[] targets,
+            List<String> classNames) {
+        this(
+                name,
+                source,
+                sampleShape,
+                features,
+                labels,
+                declaredClasses,
+                targets,
+                classNames,
+                LabelOrigin.UNKNOWN,
                 null);
     }
 
-    Dataset(String name, Path source, int[] sampleShape, float[] features, int[] labels, int declaredClasses,
-            float[] targets, List<String> classNames, LabelOrigin labelOrigin, Preprocessing preprocessing) {
+    Dataset(
+            String name,
+            Path source,
+            int[] sampleShape,
+            float[] features,
+            int[] labels,
+            int declaredClasses,
+            float[] targets,
+            List<String> classNames,
+            LabelOrigin labelOrigin,
+            Preprocessing preprocessing) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = source;
         this.sampleShape = sampleShape.clone();
         long ss = Shapes.product(sampleShape);
         for (int d : sampleShape) {
             if (d <= 0) {
-                throw new IllegalArgumentException("sample shape " + Arrays.toString(sampleShape) + " has a non-positive dimension");
+                throw new IllegalArgumentException(
+                        "sample shape " + Arrays.toString(sampleShape) + " has a non-positive dimension");
             }
         }
         if (ss > Integer.MAX_VALUE) {
@@ -68,8 +94,8 @@ public final class Dataset {
         this.sampleSize = (int) ss;
         this.features = Objects.requireNonNull(features, "features");
         if (features.length % sampleSize != 0) {
-            throw new IllegalArgumentException("features length " + features.length + " is not a multiple of the sample size "
-                    + sampleSize);
+            throw new IllegalArgumentException(
+                    "features length " + features.length + " is not a multiple of the sample size " + sampleSize);
         }
         this.size = features.length / sampleSize;
         this.labels = labels;
@@ -86,11 +112,13 @@ public final class Dataset {
             }
         }
         if (declaredClasses > 0 && maxLabel >= declaredClasses) {
-            throw new IllegalArgumentException("label " + maxLabel + " >= declared number of classes " + declaredClasses);
+            throw new IllegalArgumentException(
+                    "label " + maxLabel + " >= declared number of classes " + declaredClasses);
         }
         this.numClasses = declaredClasses > 0 ? declaredClasses : maxLabel + 1;
         if (targets != null && (size == 0 ? targets.length != 0 : targets.length % size != 0)) {
-            throw new IllegalArgumentException("targets length " + targets.length + " is not a multiple of " + size + " samples");
+            throw new IllegalArgumentException(
+                    "targets length " + targets.length + " is not a multiple of " + size + " samples");
         }
         this.targets = targets;
         if (classNames != null && classNames.size() != numClasses) {
@@ -103,14 +131,23 @@ public final class Dataset {
 
     /** This dataset with its labels' origin recorded (same storage). */
     Dataset withLabelOrigin(Path file, String array, ClassCount declaredBy) {
-        return new Dataset(name, source, sampleShape, features, labels, numClasses, targets, classNames,
-                new LabelOrigin(file, array, declaredBy), preprocessing);
+        return new Dataset(
+                name,
+                source,
+                sampleShape,
+                features,
+                labels,
+                numClasses,
+                targets,
+                classNames,
+                new LabelOrigin(file, array, declaredBy),
+                preprocessing);
     }
 
     /** This dataset with the preprocessing its values went through recorded (same storage). */
     Dataset withPreprocessing(Preprocessing applied) {
-        return new Dataset(name, source, sampleShape, features, labels, numClasses, targets, classNames, labelOrigin,
-                applied);
+        return new Dataset(
+                name, source, sampleShape, features, labels, numClasses, targets, classNames, labelOrigin, applied);
     }
 
     /**
@@ -138,8 +175,17 @@ public final class Dataset {
 
     /** This dataset with float regression {@code targets}: {@code size * k} values, k per sample (not copied). */
     public Dataset withTargets(float[] targets) {
-        return new Dataset(name, source, sampleShape, features, labels, declaredClasses(), targets, classNames,
-                labelOrigin, preprocessing);
+        return new Dataset(
+                name,
+                source,
+                sampleShape,
+                features,
+                labels,
+                declaredClasses(),
+                targets,
+                classNames,
+                labelOrigin,
+                preprocessing);
     }
 
     /** A display name, usually the file or folder name. */
@@ -207,7 +253,10 @@ public final class Dataset {
         return labels == null ? null : labels.clone();
     }
 
-    /** The declared number of classes (e.g. from a labels CSV or class folders), else {@code max(label) + 1}; 0 if unlabelled. */
+    /**
+     * The declared number of classes (e.g. from a labels CSV or class folders), else {@code max(label) + 1}; 0 if
+     * unlabelled.
+     */
     public int numClasses() {
         return numClasses;
     }
@@ -284,20 +333,25 @@ public final class Dataset {
         switch (labelOrigin.declaredBy()) {
             case ONE_HOT_WIDTH -> {
                 if (this.numClasses != numClasses) {
-                    throw QuantaException.inFile(where, array + "one-hot labels are " + this.numClasses
-                            + " wide but the model has " + numClasses + " classes");
+                    throw QuantaException.inFile(
+                            where,
+                            array + "one-hot labels are " + this.numClasses + " wide but the model has " + numClasses
+                                    + " classes");
                 }
             }
             case CSV_COUNT -> {
                 if (this.numClasses != numClasses) {
-                    throw QuantaException.inFile(where, "declares " + this.numClasses + " classes (the count column) "
-                            + "but the model has " + numClasses + " classes");
+                    throw QuantaException.inFile(
+                            where,
+                            "declares " + this.numClasses + " classes (the count column) " + "but the model has "
+                                    + numClasses + " classes");
                 }
             }
             case CLASS_FOLDERS -> {
                 if (this.numClasses > numClasses) {
-                    throw QuantaException.inFile(where, this.numClasses + " class folders but the model has only "
-                            + numClasses + " classes");
+                    throw QuantaException.inFile(
+                            where,
+                            this.numClasses + " class folders but the model has only " + numClasses + " classes");
                 }
             }
             case NONE -> {
@@ -306,8 +360,10 @@ public final class Dataset {
         }
         for (int i = 0; i < size; i++) {
             if (labels[i] >= numClasses) {
-                throw QuantaException.inFile(where, array + "label " + labels[i] + " at sample " + i
-                        + " is out of range for a model with " + numClasses + " classes");
+                throw QuantaException.inFile(
+                        where,
+                        array + "label " + labels[i] + " at sample " + i + " is out of range for a model with "
+                                + numClasses + " classes");
             }
         }
     }

@@ -29,8 +29,17 @@ public final class DatasetSpec {
     private final Integer limit;
     private final boolean grayscale;
 
-    private DatasetSpec(Path data, Path labels, String format, SampleType sampleType, int[] sampleShape,
-            LabelFormat labelFormat, String xKey, String yKey, Preprocessing preprocessing, Integer limit,
+    private DatasetSpec(
+            Path data,
+            Path labels,
+            String format,
+            SampleType sampleType,
+            int[] sampleShape,
+            LabelFormat labelFormat,
+            String xKey,
+            String yKey,
+            Preprocessing preprocessing,
+            Integer limit,
             boolean grayscale) {
         this.data = Objects.requireNonNull(data, "data");
         this.labels = labels;
@@ -110,26 +119,66 @@ public final class DatasetSpec {
 
     /** With a label file or labels CSV. */
     public DatasetSpec withLabels(Path labels) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With an explicit format ({@code idx}, {@code numpy}, {@code raw}, {@code images}); null detects it. */
     public DatasetSpec withFormat(String format) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With the element type of raw sample files. */
     public DatasetSpec withSampleType(SampleType sampleType) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With the shape of one raw sample, or the image size (null: the default). */
     public DatasetSpec withSampleShape(int... sampleShape) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With the raw sample type and shape. */
@@ -139,48 +188,114 @@ public final class DatasetSpec {
 
     /** With the NumPy label format (null: from the label array's shape). */
     public DatasetSpec withLabelFormat(LabelFormat labelFormat) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With NumPy array names (null: the defaults of {@link NumpyDatasets}) and label format. */
     public DatasetSpec withNumpy(String xKey, String yKey, LabelFormat labelFormat) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With preprocessing (null: none given). */
     public DatasetSpec withPreprocessing(Preprocessing preprocessing) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With a sample limit (null = all). */
     public DatasetSpec withLimit(Integer limit) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     /** With grayscale (images). */
     public DatasetSpec withGrayscale(boolean grayscale) {
-        return new DatasetSpec(data, labels, format, sampleType, sampleShape, labelFormat, xKey, yKey, preprocessing,
-                limit, grayscale);
+        return new DatasetSpec(
+                data,
+                labels,
+                format,
+                sampleType,
+                sampleShape,
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof DatasetSpec s && data.equals(s.data) && Objects.equals(labels, s.labels)
-                && Objects.equals(format, s.format) && sampleType == s.sampleType
-                && Arrays.equals(sampleShape, s.sampleShape) && labelFormat == s.labelFormat
-                && Objects.equals(xKey, s.xKey) && Objects.equals(yKey, s.yKey)
-                && Objects.equals(preprocessing, s.preprocessing) && Objects.equals(limit, s.limit)
+        return o instanceof DatasetSpec s
+                && data.equals(s.data)
+                && Objects.equals(labels, s.labels)
+                && Objects.equals(format, s.format)
+                && sampleType == s.sampleType
+                && Arrays.equals(sampleShape, s.sampleShape)
+                && labelFormat == s.labelFormat
+                && Objects.equals(xKey, s.xKey)
+                && Objects.equals(yKey, s.yKey)
+                && Objects.equals(preprocessing, s.preprocessing)
+                && Objects.equals(limit, s.limit)
                 && grayscale == s.grayscale;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(data, labels, format, sampleType, Arrays.hashCode(sampleShape), labelFormat, xKey, yKey,
-                preprocessing, limit, grayscale);
+        return Objects.hash(
+                data,
+                labels,
+                format,
+                sampleType,
+                Arrays.hashCode(sampleShape),
+                labelFormat,
+                xKey,
+                yKey,
+                preprocessing,
+                limit,
+                grayscale);
     }
 
     @Override

@@ -37,7 +37,9 @@ public final class Datasets {
             throw QuantaException.inFile(data, "limit must be at least 1, found " + lim);
         }
         int limit = lim == null ? Integer.MAX_VALUE : lim;
-        String format = spec.format() == null || spec.format().isBlank() || spec.format().equalsIgnoreCase("auto")
+        String format = spec.format() == null
+                        || spec.format().isBlank()
+                        || spec.format().equalsIgnoreCase("auto")
                 ? detectFormat(data, spec.labels())
                 : normalizeFormat(spec.format());
         Preprocessing p = spec.preprocessing() == null ? Preprocessing.identity() : spec.preprocessing();
@@ -46,9 +48,10 @@ public final class Datasets {
                 Path labels = spec.labels() != null ? spec.labels() : idxLabelsSibling(data);
                 yield IdxReader.load(data, labels, p, limit);
             }
-            case NUMPY -> NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p,
-                    limit);
-            case RAW -> RawSampleFolder.load(data, spec.labels(), spec.sampleType(), spec.sampleShape(), true, p, limit);
+            case NUMPY ->
+                NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p, limit);
+            case RAW ->
+                RawSampleFolder.load(data, spec.labels(), spec.sampleType(), spec.sampleShape(), true, p, limit);
             case IMAGES -> loadImages(spec, p, limit);
             default -> throw new IllegalStateException(format);
         };
@@ -80,23 +83,28 @@ public final class Datasets {
         int h = 0;
         if (s != null) {
             if (s.length != 2 && s.length != 3) {
-                throw QuantaException.inFile(spec.data(), "image size must be [height, width] or [height, width, channels], found "
-                        + Shapes.format(s));
+                throw QuantaException.inFile(
+                        spec.data(),
+                        "image size must be [height, width] or [height, width, channels], found " + Shapes.format(s));
             }
             for (int d : s) {
                 if (d <= 0 && d != -1) {
-                    throw QuantaException.inFile(spec.data(), "image size " + Shapes.format(s)
-                            + " must have positive dimensions (or -1: the first image's)");
+                    throw QuantaException.inFile(
+                            spec.data(),
+                            "image size " + Shapes.format(s)
+                                    + " must have positive dimensions (or -1: the first image's)");
                 }
             }
             h = Math.max(0, s[0]);
             w = Math.max(0, s[1]);
             if (s.length == 3) {
                 if (s[2] != 1 && s[2] != 3) {
-                    throw QuantaException.inFile(spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);
+                    throw QuantaException.inFile(
+                            spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);
                 }
                 if (grey && s[2] == 3) {
-                    throw QuantaException.inFile(spec.data(), "grayscale was requested but the sample shape has 3 channels");
+                    throw QuantaException.inFile(
+                            spec.data(), "grayscale was requested but the sample shape has 3 channels");
                 }
                 grey = s[2] == 1;
             }
@@ -119,8 +127,10 @@ public final class Datasets {
             if (ImageFolder.hasSubfolders(data)) {
                 return IMAGES;
             }
-            throw QuantaException.inFile(data, "cannot tell the dataset format: the folder has no "
-                    + RawSampleFolder.DEFAULT_LABELS + " and no class subfolders; give the format");
+            throw QuantaException.inFile(
+                    data,
+                    "cannot tell the dataset format: the folder has no " + RawSampleFolder.DEFAULT_LABELS
+                            + " and no class subfolders; give the format");
         }
         byte[] h = NumpyDatasets.head(data, 6, "dataset");
         if (DataIo.isGzip(h)) {
@@ -129,7 +139,10 @@ public final class Datasets {
         if (NpyReader.isNpy(h) || (h.length >= 2 && h[0] == 'P' && h[1] == 'K')) {
             return NUMPY;
         }
-        if (h.length >= 4 && h[0] == 0 && h[1] == 0 && (h[2] == 0x08 || h[2] == 0x09 || (h[2] >= 0x0B && h[2] <= 0x0E))
+        if (h.length >= 4
+                && h[0] == 0
+                && h[1] == 0
+                && (h[2] == 0x08 || h[2] == 0x09 || (h[2] >= 0x0B && h[2] <= 0x0E))
                 && h[3] > 0) {
             return IDX;
         }
@@ -141,8 +154,10 @@ public final class Datasets {
         for (byte b : h) {
             hex.append(String.format("%02x", b & 0xFF));
         }
-        throw QuantaException.inFile(data, "unrecognised data file (first bytes 0x" + hex
-                + "); expected IDX (optionally gzip), .npy or .npz; give the format");
+        throw QuantaException.inFile(
+                data,
+                "unrecognised data file (first bytes 0x" + hex
+                        + "); expected IDX (optionally gzip), .npy or .npz; give the format");
     }
 
     /** Maps format names and aliases to {@link #IDX}, {@link #NUMPY}, {@link #RAW} or {@link #IMAGES}. */
@@ -152,8 +167,9 @@ public final class Datasets {
             case "numpy", "npy", "npz" -> NUMPY;
             case "raw", "bin", "mlperf", "mlperf-tiny" -> RAW;
             case "images", "image", "imagefolder", "image-folder" -> IMAGES;
-            default -> throw new QuantaException("unknown dataset format '" + format
-                    + "'; expected idx, numpy, raw or images");
+            default ->
+                throw new QuantaException(
+                        "unknown dataset format '" + format + "'; expected idx, numpy, raw or images");
         };
     }
 

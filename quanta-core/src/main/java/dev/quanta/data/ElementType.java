@@ -45,8 +45,10 @@ record ElementType(char kind, int size, boolean bigEndian) {
         }
         String supported = "supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1";
         if (d.startsWith("O")) {
-            throw QuantaException.inFile(file, where + "unsupported dtype '" + descr
-                    + "' (object arrays hold pickled Python objects; " + supported + ")");
+            throw QuantaException.inFile(
+                    file,
+                    where + "unsupported dtype '" + descr + "' (object arrays hold pickled Python objects; " + supported
+                            + ")");
         }
         if (d.length() < 2) {
             throw QuantaException.inFile(file, where + "unsupported dtype '" + descr + "' (" + supported + ")");
@@ -84,23 +86,26 @@ record ElementType(char kind, int size, boolean bigEndian) {
     double doubleAt(ByteBuffer b, int at) {
         return switch (kind) {
             case 'b' -> b.get(at) != 0 ? 1 : 0;
-            case 'f' -> switch (size) {
-                case 2 -> Float.float16ToFloat(b.getShort(at));
-                case 4 -> b.getFloat(at);
-                default -> b.getDouble(at);
-            };
-            case 'i' -> switch (size) {
-                case 1 -> b.get(at);
-                case 2 -> b.getShort(at);
-                case 4 -> b.getInt(at);
-                default -> (double) b.getLong(at);
-            };
-            default -> switch (size) {
-                case 1 -> b.get(at) & 0xFF;
-                case 2 -> b.getShort(at) & 0xFFFF;
-                case 4 -> b.getInt(at) & 0xFFFFFFFFL;
-                default -> unsigned(b.getLong(at));
-            };
+            case 'f' ->
+                switch (size) {
+                    case 2 -> Float.float16ToFloat(b.getShort(at));
+                    case 4 -> b.getFloat(at);
+                    default -> b.getDouble(at);
+                };
+            case 'i' ->
+                switch (size) {
+                    case 1 -> b.get(at);
+                    case 2 -> b.getShort(at);
+                    case 4 -> b.getInt(at);
+                    default -> (double) b.getLong(at);
+                };
+            default ->
+                switch (size) {
+                    case 1 -> b.get(at) & 0xFF;
+                    case 2 -> b.getShort(at) & 0xFFFF;
+                    case 4 -> b.getInt(at) & 0xFFFFFFFFL;
+                    default -> unsigned(b.getLong(at));
+                };
         };
     }
 

@@ -70,13 +70,20 @@ public final class IdxReader {
                 y = readLabels(labels, n, rows, images);
             }
             float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
-            xs.readFloats(ElementType.idx(x.type()), values, 0, values.length,
-                    found -> truncated(xs, x, found));
+            xs.readFloats(ElementType.idx(x.type()), values, 0, values.length, found -> truncated(xs, x, found));
             if (rows == n) {
                 requireEnd(xs, x);
             }
-            return DataIo.finish(String.valueOf(images.getFileName()), images, sampleShape, values, y, 0,
-                    preprocessing, null).withLabelOrigin(labels, null, Dataset.ClassCount.NONE);
+            return DataIo.finish(
+                            String.valueOf(images.getFileName()),
+                            images,
+                            sampleShape,
+                            values,
+                            y,
+                            0,
+                            preprocessing,
+                            null)
+                    .withLabelOrigin(labels, null, Dataset.ClassCount.NONE);
         }
     }
 
@@ -97,13 +104,19 @@ public final class IdxReader {
         try (DataStream ys = DataStream.open(labels, "IDX labels")) {
             Header y = header(ys);
             if (y.dims().length != 1) {
-                throw QuantaException.inFile(labels, String.format(
-                        "expected a 1-D IDX label file (magic 0x00000801), found magic 0x%08X (%d-D, %s); are images "
-                                + "and labels swapped?", y.magic(), y.dims().length, Shapes.format(y.dims())));
+                throw QuantaException.inFile(
+                        labels,
+                        String.format(
+                                "expected a 1-D IDX label file (magic 0x00000801), found magic 0x%08X (%d-D, "
+                                        + "%s); are images "
+                                        + "and labels swapped?",
+                                y.magic(), y.dims().length, Shapes.format(y.dims())));
             }
             if (expected >= 0 && y.count() != expected) {
-                throw QuantaException.inFile(labels, "has " + y.count() + " labels but the images file "
-                        + images.getFileName() + " has " + expected + " samples");
+                throw QuantaException.inFile(
+                        labels,
+                        "has " + y.count() + " labels but the images file " + images.getFileName() + " has " + expected
+                                + " samples");
             }
             int n = Math.min(rows, y.count());
             checkSize(ys, y);
@@ -114,8 +127,11 @@ public final class IdxReader {
                 checkTrailer(ys, y);
             }
             int[] out = new int[n];
-            ys.readValues(ElementType.idx(y.type()), n, (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i,
-                    labels, ""), found -> truncated(ys, y, found));
+            ys.readValues(
+                    ElementType.idx(y.type()),
+                    n,
+                    (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i, labels, ""),
+                    found -> truncated(ys, y, found));
             if (n == y.count()) {
                 requireEnd(ys, y);
             }
@@ -130,32 +146,36 @@ public final class IdxReader {
         byte[] head = new byte[4];
         int got = s.read(head, 0, 4);
         if (got < 4) {
-            throw QuantaException.inFile(file, "truncated: " + got + " bytes" + gz
-                    + ", an IDX header needs at least 4");
+            throw QuantaException.inFile(
+                    file, "truncated: " + got + " bytes" + gz + ", an IDX header needs at least 4");
         }
         int magic = ByteBuffer.wrap(head).order(ByteOrder.BIG_ENDIAN).getInt(0);
         int ndims = head[3] & 0xFF;
         SampleType type = typeOf(head[2] & 0xFF);
         if (head[0] != 0 || head[1] != 0 || type == null || ndims == 0) {
-            throw QuantaException.inFile(file, String.format(
-                    "bad magic 0x%08X at offset 0: expected an IDX header 0x0000TTNN (TT = type 08/09/0B/0C/0D/0E, "
-                            + "NN = number of dimensions), e.g. 0x00000803 for images or 0x00000801 for labels",
-                    magic));
+            throw QuantaException.inFile(
+                    file,
+                    String.format(
+                            "bad magic 0x%08X at offset 0: expected an IDX header 0x0000TTNN (TT = type "
+                                    + "08/09/0B/0C/0D/0E, "
+                                    + "NN = number of dimensions), e.g. 0x00000803 for images or 0x00000801 for labels",
+                            magic));
         }
         int header = 4 + 4 * ndims;
         byte[] dimBytes = new byte[4 * ndims];
         got = s.read(dimBytes, 0, dimBytes.length);
         if (got < dimBytes.length) {
-            throw QuantaException.inFile(file, "truncated header: " + ndims + " dimensions need " + header
-                    + " bytes, found " + (4 + got) + gz);
+            throw QuantaException.inFile(
+                    file,
+                    "truncated header: " + ndims + " dimensions need " + header + " bytes, found " + (4 + got) + gz);
         }
         ByteBuffer bb = ByteBuffer.wrap(dimBytes).order(ByteOrder.BIG_ENDIAN);
         int[] dims = new int[ndims];
         for (int i = 0; i < ndims; i++) {
             dims[i] = bb.getInt(4 * i);
             if (dims[i] < 0) {
-                throw QuantaException.inFile(file, "dimension " + i + " at offset " + (4 + 4 * i) + " is negative ("
-                        + dims[i] + ")");
+                throw QuantaException.inFile(
+                        file, "dimension " + i + " at offset " + (4 + 4 * i) + " is negative (" + dims[i] + ")");
             }
         }
         return new Header(type, dims, header, magic);
@@ -174,15 +194,18 @@ public final class IdxReader {
                 throw QuantaException.inFile(file, "truncated: " + h.describe(expected) + ", found " + found);
             }
             if (found > expected) {
-                throw QuantaException.inFile(file, h.describe(expected) + ", but " + found + " bytes follow"
-                        + " (trailing data)");
+                throw QuantaException.inFile(
+                        file, h.describe(expected) + ", but " + found + " bytes follow" + " (trailing data)");
             }
             return;
         }
         if (total(h) > s.maxLength()) {
-            throw QuantaException.inFile(file, h.describe(expected) + ", but a gzip file of "
-                    + DataIo.count(s.compressedSize()) + " bytes inflates to at most " + DataIo.count(s.maxLength())
-                    + " bytes");
+            throw QuantaException.inFile(
+                    file,
+                    h.describe(expected) + ", but a gzip file of "
+                            + DataIo.count(s.compressedSize()) + " bytes inflates to at most "
+                            + DataIo.count(s.maxLength())
+                            + " bytes");
         }
     }
 
@@ -214,13 +237,13 @@ public final class IdxReader {
     }
 
     private static QuantaException truncated(DataStream s, Header h, long found) {
-        return QuantaException.inFile(s.file(), "truncated: " + h.describe(h.dataBytes()) + ", found " + found
-                + s.gzipNote());
+        return QuantaException.inFile(
+                s.file(), "truncated: " + h.describe(h.dataBytes()) + ", found " + found + s.gzipNote());
     }
 
     private static QuantaException trailing(DataStream s, Header h) {
-        return QuantaException.inFile(s.file(), h.describe(h.dataBytes()) + ", but more bytes follow" + s.gzipNote()
-                + " (trailing data)");
+        return QuantaException.inFile(
+                s.file(), h.describe(h.dataBytes()) + ", but more bytes follow" + s.gzipNote() + " (trailing data)");
     }
 
     private static void requireEnd(DataStream s, Header h) {

@@ -73,8 +73,8 @@ public final class ImageFolder {
             }
         }
         if (files.isEmpty()) {
-            throw QuantaException.inFile(root, "no images (" + EXTENSIONS + ") found in " + classDirs.size()
-                    + " class subfolders");
+            throw QuantaException.inFile(
+                    root, "no images (" + EXTENSIONS + ") found in " + classDirs.size() + " class subfolders");
         }
         int n = Math.min(limit, files.size());
         int channels = grayscale ? 1 : 3;
@@ -93,13 +93,14 @@ public final class ImageFolder {
                     h = ih;
                 }
                 if (iw != w || ih != h) {
-                    throw QuantaException.inFile(f, "image is " + iw + "x" + ih + " (width x height), expected "
-                            + w + "x" + h + "; images are not resized, resize them beforehand");
+                    throw QuantaException.inFile(
+                            f,
+                            "image is " + iw + "x" + ih + " (width x height), expected " + w + "x" + h
+                                    + "; images are not resized, resize them beforehand");
                 }
                 if (values == null) {
                     // the samples, plus one decoded image (at most 4 bytes per pixel)
-                    DataIo.requireMemory(root, "", n, new int[] {h, w, channels},
-                            Shapes.saturatedMultiply(4L * w, h));
+                    DataIo.requireMemory(root, "", n, new int[] {h, w, channels}, Shapes.saturatedMultiply(4L * w, h));
                     values = new float[n * w * h * channels];
                 }
                 pixels(decode(reader, f), grayscale, values, i * w * h * channels);
@@ -108,8 +109,15 @@ public final class ImageFolder {
             }
             labels[i] = fileLabels.get(i);
         }
-        return DataIo.finish(String.valueOf(root.getFileName()), root, new int[] {h, w, channels}, values, labels,
-                classDirs.size(), preprocessing, classNames)
+        return DataIo.finish(
+                        String.valueOf(root.getFileName()),
+                        root,
+                        new int[] {h, w, channels},
+                        values,
+                        labels,
+                        classDirs.size(),
+                        preprocessing,
+                        classNames)
                 .withLabelOrigin(root, null, Dataset.ClassCount.CLASS_FOLDERS);
     }
 
@@ -222,7 +230,8 @@ public final class ImageFolder {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> !p.getFileName().toString().startsWith("."))
                     .filter(p -> directories ? Files.isDirectory(p) : Files.isRegularFile(p))
-                    .sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()))
+                    .sorted((a, b) ->
+                            a.getFileName().toString().compareTo(b.getFileName().toString()))
                     .toList();
         } catch (IOException e) {
             throw QuantaException.inFile(dir, "cannot list folder: " + e.getMessage(), e);

@@ -27,7 +27,8 @@ public record NpyArray(String dtype, int[] shape, float[] floatData, double[] do
         long n = Shapes.product(shape);
         int len = floatData != null ? floatData.length : doubleData.length;
         if (n != len) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " needs " + n + " values, found " + len);
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(shape) + " needs " + n + " values, found " + len);
         }
     }
 
@@ -83,8 +84,11 @@ public record NpyArray(String dtype, int[] shape, float[] floatData, double[] do
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NpyArray a && dtype.equals(a.dtype) && Arrays.equals(shape, a.shape)
-                && Arrays.equals(floatData, a.floatData) && Arrays.equals(doubleData, a.doubleData);
+        return o instanceof NpyArray a
+                && dtype.equals(a.dtype)
+                && Arrays.equals(shape, a.shape)
+                && Arrays.equals(floatData, a.floatData)
+                && Arrays.equals(doubleData, a.doubleData);
     }
 
     @Override

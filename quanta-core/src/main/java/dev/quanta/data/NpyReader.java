@@ -79,7 +79,11 @@ public final class NpyReader {
             throw QuantaException.inFile(file, where + "array too large: " + shapeText(h.shape()));
         }
         boolean asFloat = h.type().exactInFloat();
-        DataIo.requireHeap(file, where, count * (asFloat ? 4 : 8), "shape " + shapeText(h.shape()),
+        DataIo.requireHeap(
+                file,
+                where,
+                count * (asFloat ? 4 : 8),
+                "shape " + shapeText(h.shape()),
                 " as " + (asFloat ? "float32" : "float64"));
         int n = (int) count;
         NpyArray array;
@@ -107,8 +111,10 @@ public final class NpyReader {
         byte[] prefix = new byte[12];
         int got = s.read(prefix, 0, 10);
         if (got < MAGIC.length || !isNpy(prefix)) {
-            throw QuantaException.inFile(file, where + "bad magic at offset 0: expected \\x93NUMPY, found "
-                    + hex(prefix, Math.min(MAGIC.length, got)));
+            throw QuantaException.inFile(
+                    file,
+                    where + "bad magic at offset 0: expected \\x93NUMPY, found "
+                            + hex(prefix, Math.min(MAGIC.length, got)));
         }
         if (got < 10) {
             throw QuantaException.inFile(file, where + "truncated header: " + got + " bytes");
@@ -127,28 +133,37 @@ public final class NpyReader {
             headerLen = bb.getInt(8) & 0xFFFFFFFFL;
             headerStart = 12;
         } else {
-            throw QuantaException.inFile(file, where + "unsupported .npy format version " + major + "."
-                    + (prefix[7] & 0xFF) + " at offset 6 (expected 1, 2 or 3)");
+            throw QuantaException.inFile(
+                    file,
+                    where + "unsupported .npy format version " + major + "." + (prefix[7] & 0xFF)
+                            + " at offset 6 (expected 1, 2 or 3)");
         }
         if (headerStart + headerLen > length) {
-            throw QuantaException.inFile(file, where + "truncated header: declares " + headerLen + " header bytes from "
-                    + "offset " + headerStart + ", found " + (length - headerStart));
+            throw QuantaException.inFile(
+                    file,
+                    where + "truncated header: declares " + headerLen + " header bytes from " + "offset " + headerStart
+                            + ", found " + (length - headerStart));
         }
         if (headerLen > MAX_HEADER) {
-            throw QuantaException.inFile(file, where + "header of " + DataIo.count(headerLen) + " bytes at offset "
-                    + headerStart + " is larger than the " + DataIo.count(MAX_HEADER) + " a .npy header may have");
+            throw QuantaException.inFile(
+                    file,
+                    where + "header of " + DataIo.count(headerLen) + " bytes at offset " + headerStart
+                            + " is larger than the " + DataIo.count(MAX_HEADER) + " a .npy header may have");
         }
         byte[] text = new byte[(int) headerLen];
         if (s.read(text, 0, text.length) < text.length) {
-            throw QuantaException.inFile(file, where + "truncated header: declares " + headerLen + " header bytes from "
-                    + "offset " + headerStart + ", found " + (s.position() - headerStart));
+            throw QuantaException.inFile(
+                    file,
+                    where + "truncated header: declares " + headerLen + " header bytes from " + "offset " + headerStart
+                            + ", found " + (s.position() - headerStart));
         }
         String header = new String(text, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).strip();
         Object parsed;
         try {
             parsed = new Literal(header).parseAll();
         } catch (IllegalArgumentException e) {
-            throw QuantaException.inFile(file, where + "malformed header at offset " + headerStart + ": " + e.getMessage());
+            throw QuantaException.inFile(
+                    file, where + "malformed header at offset " + headerStart + ": " + e.getMessage());
         }
         if (!(parsed instanceof Map<?, ?> dict)) {
             throw QuantaException.inFile(file, where + "malformed header: expected a dict, found " + shorten(header));
@@ -157,30 +172,41 @@ public final class NpyReader {
         Object fortran = dict.get("fortran_order");
         Object shapeObj = dict.get("shape");
         if (descr == null || fortran == null || shapeObj == null) {
-            throw QuantaException.inFile(file, where + "malformed header: needs keys 'descr', 'fortran_order' and 'shape', found "
-                    + shorten(header));
+            throw QuantaException.inFile(
+                    file,
+                    where + "malformed header: needs keys 'descr', 'fortran_order' and 'shape', found "
+                            + shorten(header));
         }
         if (!(descr instanceof String dtype)) {
-            throw QuantaException.inFile(file, where + "structured dtype " + shorten(String.valueOf(descr))
-                    + " is not supported; save a plain numeric array");
+            throw QuantaException.inFile(
+                    file,
+                    where + "structured dtype " + shorten(String.valueOf(descr))
+                            + " is not supported; save a plain numeric array");
         }
         if (Boolean.TRUE.equals(fortran)) {
-            throw QuantaException.inFile(file, where + "fortran_order True (column-major) is not supported; save the array "
-                    + "with np.ascontiguousarray(a)");
+            throw QuantaException.inFile(
+                    file,
+                    where + "fortran_order True (column-major) is not supported; save the array "
+                            + "with np.ascontiguousarray(a)");
         }
         if (!(shapeObj instanceof List<?> dimsList)) {
-            throw QuantaException.inFile(file, where + "malformed header: 'shape' must be a tuple, found "
-                    + shorten(String.valueOf(shapeObj)));
+            throw QuantaException.inFile(
+                    file,
+                    where + "malformed header: 'shape' must be a tuple, found " + shorten(String.valueOf(shapeObj)));
         }
         if (dimsList.size() > 64) {
-            throw QuantaException.inFile(file, where + "malformed header: 'shape' has " + dimsList.size()
-                    + " dimensions (NumPy allows at most 64)");
+            throw QuantaException.inFile(
+                    file,
+                    where + "malformed header: 'shape' has " + dimsList.size()
+                            + " dimensions (NumPy allows at most 64)");
         }
         int[] shape = new int[dimsList.size()];
         for (int i = 0; i < shape.length; i++) {
             if (!(dimsList.get(i) instanceof Long d) || d < 0 || d > Integer.MAX_VALUE) {
-                throw QuantaException.inFile(file, where + "malformed header: bad dimension "
-                        + shorten(String.valueOf(dimsList.get(i))) + " in 'shape'");
+                throw QuantaException.inFile(
+                        file,
+                        where + "malformed header: bad dimension " + shorten(String.valueOf(dimsList.get(i)))
+                                + " in 'shape'");
             }
             shape[i] = (int) (long) d;
         }
@@ -192,8 +218,8 @@ public final class NpyReader {
             throw QuantaException.inFile(file, where + "truncated: " + h.describe() + ", found " + found);
         }
         if (found > expected) {
-            throw QuantaException.inFile(file, where + h.describe() + ", but " + found
-                    + " bytes follow (trailing data)");
+            throw QuantaException.inFile(
+                    file, where + h.describe() + ", but " + found + " bytes follow (trailing data)");
         }
         return h;
     }
@@ -206,8 +232,8 @@ public final class NpyReader {
     /** Fails when bytes follow the data (an archive entry longer than it declared). */
     static void requireEnd(DataStream s, Header h) {
         if (!s.atEnd()) {
-            throw QuantaException.inFile(s.file(), s.where() + h.describe()
-                    + ", but more bytes follow (trailing data)");
+            throw QuantaException.inFile(
+                    s.file(), s.where() + h.describe() + ", but more bytes follow (trailing data)");
         }
     }
 
@@ -323,8 +349,10 @@ public final class NpyReader {
                 }
                 default -> {
                     int start = pos;
-                    while (pos < s.length() && (Character.isLetterOrDigit(s.charAt(pos)) || s.charAt(pos) == '-'
-                            || s.charAt(pos) == '_')) {
+                    while (pos < s.length()
+                            && (Character.isLetterOrDigit(s.charAt(pos))
+                                    || s.charAt(pos) == '-'
+                                    || s.charAt(pos) == '_')) {
                         pos++;
                     }
                     String word = s.substring(start, pos);
@@ -340,8 +368,9 @@ public final class NpyReader {
                             try {
                                 return Long.parseLong(digits);
                             } catch (NumberFormatException e) {
-                                throw new IllegalArgumentException("unexpected "
-                                        + (word.isEmpty() ? "'" + c + "'" : "'" + word + "'") + " at character " + start);
+                                throw new IllegalArgumentException(
+                                        "unexpected " + (word.isEmpty() ? "'" + c + "'" : "'" + word + "'")
+                                                + " at character " + start);
                             }
                     }
                 }

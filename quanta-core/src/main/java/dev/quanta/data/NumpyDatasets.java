@@ -39,8 +39,8 @@ public final class NumpyDatasets {
      *     array's shape ({@code [N]} / {@code [N,1]} = index, {@code [N,k]} = one-hot)
      * @param preprocessing applied to every feature value (null = identity)
      */
-    public static Dataset load(Path file, String xKey, String yKey, Path labels, LabelFormat labelFormat,
-            Preprocessing preprocessing) {
+    public static Dataset load(
+            Path file, String xKey, String yKey, Path labels, LabelFormat labelFormat, Preprocessing preprocessing) {
         return load(file, xKey, yKey, labels, labelFormat, preprocessing, Integer.MAX_VALUE);
     }
 
@@ -48,8 +48,14 @@ public final class NumpyDatasets {
      * Same, decoding only the first {@code limit} samples and labels: the arrays are streamed from the file or archive
      * entry, and their headers are checked against the size of the file or entry before anything is allocated.
      */
-    static Dataset load(Path file, String xKey, String yKey, Path labels, LabelFormat labelFormat,
-            Preprocessing preprocessing, int limit) {
+    static Dataset load(
+            Path file,
+            String xKey,
+            String yKey,
+            Path labels,
+            LabelFormat labelFormat,
+            Preprocessing preprocessing,
+            int limit) {
         boolean npz = isZip(file);
         String name = String.valueOf(file.getFileName());
         String xk = null;
@@ -71,7 +77,8 @@ public final class NumpyDatasets {
                     }
                 }
                 if (xk == null) {
-                    throw QuantaException.inFile(file, "the only array '" + yk + "' is used for labels; no feature array left");
+                    throw QuantaException.inFile(
+                            file, "the only array '" + yk + "' is used for labels; no feature array left");
                 }
             }
             if (xk.equals(yk)) {
@@ -86,8 +93,8 @@ public final class NumpyDatasets {
             yk = yKey != null ? require(names, yKey, labels, "label") : first(names, DEFAULT_Y_KEYS);
             if (yk == null) {
                 if (names.size() != 1) {
-                    throw QuantaException.inFile(labels, "cannot tell which array holds the labels among " + names
-                            + "; pass the label key");
+                    throw QuantaException.inFile(
+                            labels, "cannot tell which array holds the labels among " + names + "; pass the label key");
                 }
                 yk = names.get(0);
             }
@@ -96,8 +103,10 @@ public final class NumpyDatasets {
         try (Source xs = open(file, npz, xk)) {
             NpyReader.Header x = NpyReader.header(xs.stream);
             if (x.shape().length == 0) {
-                throw QuantaException.inFile(file, (npz ? xName : "the array")
-                        + " is a scalar; expected an array whose first axis is the samples");
+                throw QuantaException.inFile(
+                        file,
+                        (npz ? xName : "the array")
+                                + " is a scalar; expected an array whose first axis is the samples");
             }
             int[] xs0 = x.shape();
             int n = xs0[0];
@@ -115,10 +124,21 @@ public final class NumpyDatasets {
             if (rows == n) {
                 NpyReader.requireEnd(xs.stream, x);
             }
-            Dataset d = DataIo.finish(name, file, sampleShape, values, y == null ? null : y.labels(),
-                    y == null ? 0 : y.oneHotWidth(), preprocessing, null);
-            return y == null ? d : d.withLabelOrigin(yFile, yZip ? yk : null, y.oneHotWidth() > 0
-                    ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE);
+            Dataset d = DataIo.finish(
+                    name,
+                    file,
+                    sampleShape,
+                    values,
+                    y == null ? null : y.labels(),
+                    y == null ? 0 : y.oneHotWidth(),
+                    preprocessing,
+                    null);
+            return y == null
+                    ? d
+                    : d.withLabelOrigin(
+                            yFile,
+                            yZip ? yk : null,
+                            y.oneHotWidth() > 0 ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE);
         }
     }
 
@@ -137,12 +157,17 @@ public final class NumpyDatasets {
         }
         if (fmt == LabelFormat.INDEX) {
             if (!(shape.length == 1 || (shape.length == 2 && shape[1] == 1))) {
-                throw QuantaException.inFile(yFile, where + "class-index labels must have shape (N,) or (N, 1), found "
-                        + NpyReader.shapeText(shape));
+                throw QuantaException.inFile(
+                        yFile,
+                        where + "class-index labels must have shape (N,) or (N, 1), found "
+                                + NpyReader.shapeText(shape));
             }
             checkCount(shape[0], n, yFile, where, xName);
             int[] out = new int[rows];
-            s.readValues(y.type(), rows, (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i, yFile, where),
+            s.readValues(
+                    y.type(),
+                    rows,
+                    (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i, yFile, where),
                     found -> NpyReader.truncated(s, y, found));
             if (rows == n) {
                 NpyReader.requireEnd(s, y);
@@ -150,8 +175,8 @@ public final class NumpyDatasets {
             return new Labels(out, 0);
         }
         if (shape.length != 2) {
-            throw QuantaException.inFile(yFile, where + "one-hot labels must have shape (N, classes), found "
-                    + NpyReader.shapeText(shape));
+            throw QuantaException.inFile(
+                    yFile, where + "one-hot labels must have shape (N, classes), found " + NpyReader.shapeText(shape));
         }
         checkCount(shape[0], n, yFile, where, xName);
         DataIo.OneHotDecoder decoder = new DataIo.OneHotDecoder(rows, shape[1], yFile, where);
@@ -213,8 +238,8 @@ public final class NumpyDatasets {
 
     private static void checkCount(int labels, int samples, Path yFile, String where, String xName) {
         if (labels != samples) {
-            throw QuantaException.inFile(yFile, where + "has " + labels + " labels but " + xName + " has " + samples
-                    + " samples");
+            throw QuantaException.inFile(
+                    yFile, where + "has " + labels + " labels but " + xName + " has " + samples + " samples");
         }
     }
 
@@ -237,7 +262,9 @@ public final class NumpyDatasets {
     /** True if the file starts with a zip local-file or end-of-archive signature. */
     static boolean isZip(Path file) {
         byte[] head = head(file, 4, "NumPy");
-        return head.length == 4 && head[0] == 'P' && head[1] == 'K'
+        return head.length == 4
+                && head[0] == 'P'
+                && head[1] == 'K'
                 && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6));
     }
 

@@ -35,11 +35,12 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
     /** Validates and copies the arrays. */
     public Preprocessing {
         if (!Float.isFinite(scale) || !Float.isFinite(offset)) {
-            throw new QuantaException("preprocessing scale and offset must be finite, found scale " + scale
-                    + " offset " + offset);
+            throw new QuantaException(
+                    "preprocessing scale and offset must be finite, found scale " + scale + " offset " + offset);
         }
         if ((mean == null) != (std == null)) {
-            throw new QuantaException("preprocessing needs both mean and std, found only " + (mean == null ? "std" : "mean"));
+            throw new QuantaException(
+                    "preprocessing needs both mean and std, found only " + (mean == null ? "std" : "mean"));
         }
         if (mean != null) {
             if (mean.length == 0 || std.length == 0) {
@@ -68,8 +69,8 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
                 if (d == -1) {
                     inferred++;
                 } else if (d <= 0) {
-                    throw new QuantaException("reshape " + Arrays.toString(reshape)
-                            + " has a dimension " + d + "; dimensions must be positive (or one -1)");
+                    throw new QuantaException("reshape " + Arrays.toString(reshape) + " has a dimension " + d
+                            + "; dimensions must be positive (or one -1)");
                 }
             }
             if (inferred > 1) {
@@ -181,8 +182,8 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
         int[] out = reshape.clone();
         if (inferAt >= 0) {
             if (known == 0 || count % known != 0) {
-                throw new QuantaException(where + "cannot reshape samples of shape " + Shapes.format(sampleShape)
-                        + " (" + count + " elements) to " + Arrays.toString(reshape));
+                throw new QuantaException(where + "cannot reshape samples of shape " + Shapes.format(sampleShape) + " ("
+                        + count + " elements) to " + Arrays.toString(reshape));
             }
             out[inferAt] = (int) (count / known);
         } else if (known != count) {
@@ -204,8 +205,9 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
         if (storedShape.length > 0 && storedShape[storedShape.length - 1] == n) {
             return n;
         }
-        throw new QuantaException(where + "mean/std have " + n + " entries but the last (channel) axis of samples of shape "
-                + Shapes.format(storedShape) + " has " + (storedShape.length == 0 ? 1 : storedShape[storedShape.length - 1]));
+        throw new QuantaException(where + "mean/std have " + n
+                + " entries but the last (channel) axis of samples of shape " + Shapes.format(storedShape) + " has "
+                + (storedShape.length == 0 ? 1 : storedShape[storedShape.length - 1]));
     }
 
     /** Applies the value transform in place to whole samples laid out back to back. */

@@ -33,7 +33,12 @@ public final class RawSampleFolder {
      * @param preprocessing applied to every decoded value (null = identity)
      * @throws QuantaException for a missing folder/CSV/file, a malformed CSV line, or a file of the wrong size
      */
-    public static Dataset load(Path folder, Path labelsCsv, SampleType type, int[] sampleShape, boolean littleEndian,
+    public static Dataset load(
+            Path folder,
+            Path labelsCsv,
+            SampleType type,
+            int[] sampleShape,
+            boolean littleEndian,
             Preprocessing preprocessing) {
         return load(folder, labelsCsv, type, sampleShape, littleEndian, preprocessing, Integer.MAX_VALUE);
     }
@@ -49,11 +54,18 @@ public final class RawSampleFolder {
     /** Longest CSV line accepted, in characters. */
     static final int MAX_LINE = 1 << 16;
 
-    static Dataset load(Path folder, Path labelsCsv, SampleType type, int[] sampleShape, boolean littleEndian,
-            Preprocessing preprocessing, int limit) {
+    static Dataset load(
+            Path folder,
+            Path labelsCsv,
+            SampleType type,
+            int[] sampleShape,
+            boolean littleEndian,
+            Preprocessing preprocessing,
+            int limit) {
         DataIo.requireDirectory(folder, "sample folder");
         if (type == null) {
-            throw QuantaException.inFile(folder, "raw samples need a sample type (uint8, int8, int16, int32, float32, float64)");
+            throw QuantaException.inFile(
+                    folder, "raw samples need a sample type (uint8, int8, int16, int32, float32, float64)");
         }
         Path csv = labelsCsv != null ? labelsCsv : folder.resolve(DEFAULT_LABELS);
         if (labelsCsv == null && !Files.exists(csv)) {
@@ -63,8 +75,8 @@ public final class RawSampleFolder {
         if (shape != null) {
             for (int d : shape) {
                 if (d <= 0) {
-                    throw QuantaException.inFile(folder, "sample shape " + Shapes.format(shape)
-                            + " must have positive dimensions");
+                    throw QuantaException.inFile(
+                            folder, "sample shape " + Shapes.format(shape) + " must have positive dimensions");
                 }
             }
         }
@@ -86,21 +98,27 @@ public final class RawSampleFolder {
         }
         int declared = declaredBox[0];
         if (declared > 0 && maxLabel[0].label() >= declared) {
-            throw QuantaException.inFile(csv, "line " + maxLabel[0].line() + ": label " + maxLabel[0].label()
-                    + " is out of range for " + declared + " classes");
+            throw QuantaException.inFile(
+                    csv,
+                    "line " + maxLabel[0].line() + ": label " + maxLabel[0].label() + " is out of range for " + declared
+                            + " classes");
         }
         ElementType element = ElementType.of(type, !littleEndian);
         if (shape == null) {
             Path bin = sampleFile(folder, csv, first[0]);
             long size = size(bin);
             if (size == 0 || size % type.bytes() != 0) {
-                throw QuantaException.inFile(bin, "size " + size + " bytes is not a positive multiple of "
-                        + type.bytes() + " (" + type.label() + "); pass the sample shape");
+                throw QuantaException.inFile(
+                        bin,
+                        "size " + size + " bytes is not a positive multiple of " + type.bytes() + " (" + type.label()
+                                + "); pass the sample shape");
             }
             long elements = size / type.bytes();
             if (elements > DataIo.MAX_VALUES) {
-                throw QuantaException.inFile(bin, "one sample of " + DataIo.count(elements) + " values is more than "
-                        + "the " + DataIo.count(DataIo.MAX_VALUES) + " a dataset holds");
+                throw QuantaException.inFile(
+                        bin,
+                        "one sample of " + DataIo.count(elements) + " values is more than " + "the "
+                                + DataIo.count(DataIo.MAX_VALUES) + " a dataset holds");
             }
             shape = new int[] {(int) elements};
         }
@@ -116,25 +134,40 @@ public final class RawSampleFolder {
             Path bin = sampleFile(folder, csv, e);
             try (DataStream in = DataStream.openRaw(bin, "sample")) {
                 if (in.length() != sampleBytes) {
-                    throw QuantaException.inFile(bin, "expected " + sampleBytes + " bytes (" + Shapes.format(shapeUsed)
-                            + " " + type.label() + "), found " + in.length());
+                    throw QuantaException.inFile(
+                            bin,
+                            "expected " + sampleBytes + " bytes (" + Shapes.format(shapeUsed) + " " + type.label()
+                                    + "), found " + in.length());
                 }
                 int i = next[0]++;
-                in.readFloats(element, values, i * sampleSize, sampleSize, found -> QuantaException.inFile(bin,
-                        "file shrank while being read: expected " + sampleBytes + " bytes, found " + found));
+                in.readFloats(
+                        element,
+                        values,
+                        i * sampleSize,
+                        sampleSize,
+                        found -> QuantaException.inFile(
+                                bin,
+                                "file shrank while being read: expected " + sampleBytes + " bytes, found " + found));
                 labels[i] = e.label();
             }
         });
-        return DataIo.finish(String.valueOf(folder.getFileName()), folder, shape, values, labels, declared,
-                preprocessing, null).withLabelOrigin(csv, null,
-                        declared > 0 ? Dataset.ClassCount.CSV_COUNT : Dataset.ClassCount.NONE);
+        return DataIo.finish(
+                        String.valueOf(folder.getFileName()),
+                        folder,
+                        shape,
+                        values,
+                        labels,
+                        declared,
+                        preprocessing,
+                        null)
+                .withLabelOrigin(csv, null, declared > 0 ? Dataset.ClassCount.CSV_COUNT : Dataset.ClassCount.NONE);
     }
 
     private static Path sampleFile(Path folder, Path csv, Entry e) {
         Path bin = folder.resolve(e.file());
         if (!Files.isRegularFile(bin)) {
-            throw QuantaException.inFile(csv, "line " + e.line() + ": sample file '" + e.file() + "' not found in "
-                    + folder);
+            throw QuantaException.inFile(
+                    csv, "line " + e.line() + ": sample file '" + e.file() + "' not found in " + folder);
         }
         return bin;
     }
@@ -174,8 +207,10 @@ public final class RawSampleFolder {
                 Entry e = parseLine(line, csv, lineNo);
                 if (e.classes() > 0) {
                     if (classes != 0 && e.classes() != classes) {
-                        throw QuantaException.inFile(csv, "line " + lineNo + ": class count " + e.classes()
-                                + " differs from " + classes + " on line " + classesLine);
+                        throw QuantaException.inFile(
+                                csv,
+                                "line " + lineNo + ": class count " + e.classes() + " differs from " + classes
+                                        + " on line " + classesLine);
                     }
                     if (classes == 0) {
                         classes = e.classes();
@@ -234,8 +269,10 @@ public final class RawSampleFolder {
                     return true;
                 }
                 if (sb.length() == MAX_LINE) {
-                    throw QuantaException.inFile(csv, "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE)
-                            + " characters; expected 'file.bin,count,class' lines");
+                    throw QuantaException.inFile(
+                            csv,
+                            "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE)
+                                    + " characters; expected 'file.bin,count,class' lines");
                 }
                 sb.append((char) c);
                 c = read();
@@ -254,8 +291,10 @@ public final class RawSampleFolder {
             f[j] = f[j].strip();
         }
         if (f.length != 2 && f.length != 3) {
-            throw QuantaException.inFile(csv, "line " + lineNo + ": expected 'file,count,class' or 'file,class', found "
-                    + f.length + " fields in '" + shorten(line) + "'");
+            throw QuantaException.inFile(
+                    csv,
+                    "line " + lineNo + ": expected 'file,count,class' or 'file,class', found " + f.length
+                            + " fields in '" + shorten(line) + "'");
         }
         if (f[0].isEmpty()) {
             throw QuantaException.inFile(csv, "line " + lineNo + ": empty file name");
@@ -271,8 +310,8 @@ public final class RawSampleFolder {
                 throw QuantaException.inFile(csv, "line " + lineNo + ": class count " + count + " must be positive");
             }
             if (label >= count) {
-                throw QuantaException.inFile(csv, "line " + lineNo + ": label " + label + " is out of range for "
-                        + count + " classes");
+                throw QuantaException.inFile(
+                        csv, "line " + lineNo + ": label " + label + " is out of range for " + count + " classes");
             }
         }
         return new Entry(lineNo, f[0], label, count);

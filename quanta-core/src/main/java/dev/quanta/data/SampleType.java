@@ -42,7 +42,8 @@ public enum SampleType {
      */
     public static SampleType parse(String text) {
         if (text == null) {
-            throw new QuantaException("missing sample type; expected one of uint8, int8, int16, int32, float32, float64");
+            throw new QuantaException(
+                    "missing sample type; expected one of uint8, int8, int16, int32, float32, float64");
         }
         return switch (text.trim().toLowerCase(Locale.ROOT)) {
             case "uint8", "u8", "ubyte" -> UINT8;
@@ -51,8 +52,9 @@ public enum SampleType {
             case "int32", "i32", "int" -> INT32;
             case "float32", "f32", "float" -> FLOAT32;
             case "float64", "f64", "double" -> FLOAT64;
-            default -> throw new QuantaException("unknown sample type '" + text
-                    + "'; expected one of uint8, int8, int16, int32, float32, float64");
+            default ->
+                throw new QuantaException("unknown sample type '" + text
+                        + "'; expected one of uint8, int8, int16, int32, float32, float64");
         };
     }
 

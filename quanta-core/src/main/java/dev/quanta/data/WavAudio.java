@@ -52,13 +52,15 @@ public record WavAudio(int sampleRate, int channels, short[] samples) {
             long size = Integer.toUnsignedLong(b.getInt(pos + 4));
             int body = pos + 8;
             if (body + size > bytes.length) {
-                throw QuantaException.inFile(file, "chunk '" + fourcc(id) + "' at offset " + pos + " claims " + size
-                        + " bytes but the file ends after " + (bytes.length - body));
+                throw QuantaException.inFile(
+                        file,
+                        "chunk '" + fourcc(id) + "' at offset " + pos + " claims " + size
+                                + " bytes but the file ends after " + (bytes.length - body));
             }
             if (id == 0x20746D66) { // "fmt "
                 if (size < 16) {
-                    throw QuantaException.inFile(file, "fmt chunk at offset " + pos + " is " + size + " bytes, "
-                            + "less than 16");
+                    throw QuantaException.inFile(
+                            file, "fmt chunk at offset " + pos + " is " + size + " bytes, " + "less than 16");
                 }
                 format = b.getShort(body) & 0xFFFF;
                 channels = b.getShort(body + 2) & 0xFFFF;
@@ -66,13 +68,18 @@ public record WavAudio(int sampleRate, int channels, short[] samples) {
                 bits = b.getShort(body + 14) & 0xFFFF;
             } else if (id == 0x61746164) { // "data"
                 if (format != 1 || bits != 16 || channels < 1) {
-                    throw QuantaException.inFile(file, format < 0 ? "data chunk at offset " + pos
-                            + " comes before the fmt chunk" : "only 16-bit PCM is supported (format " + format + ", "
-                            + bits + " bits, " + channels + " channels)");
+                    throw QuantaException.inFile(
+                            file,
+                            format < 0
+                                    ? "data chunk at offset " + pos + " comes before the fmt chunk"
+                                    : "only 16-bit PCM is supported (format " + format + ", " + bits + " bits, "
+                                            + channels + " channels)");
                 }
                 if (size % (2L * channels) != 0) {
-                    throw QuantaException.inFile(file, "data chunk at offset " + pos + " holds " + size
-                            + " bytes, not a whole number of " + channels + "-channel 16-bit frames");
+                    throw QuantaException.inFile(
+                            file,
+                            "data chunk at offset " + pos + " holds " + size + " bytes, not a whole number of "
+                                    + channels + "-channel 16-bit frames");
                 }
                 short[] samples = new short[(int) (size / 2)];
                 b.position(body);

@@ -12,8 +12,16 @@ import java.util.List;
  * @param predictions top-1 class per sample
  * @param notices warnings about the data, such as values that do not fit the model's quantized input
  */
-public record EvaluationResult(int samples, String lossName, boolean fromLogits, double loss, int topK,
-        int correct, double seconds, int[] predictions, List<Notice> notices) {
+public record EvaluationResult(
+        int samples,
+        String lossName,
+        boolean fromLogits,
+        double loss,
+        int topK,
+        int correct,
+        double seconds,
+        int[] predictions,
+        List<Notice> notices) {
 
     public EvaluationResult {
         notices = List.copyOf(notices);

@@ -41,8 +41,8 @@ public final class Evaluator {
                 throw new IllegalArgumentException("Evaluator batchSize must be at least 1, got " + batchSize);
             }
             if (threads < 1 || threads > Interpreter.MAX_THREADS) {
-                throw new IllegalArgumentException("Evaluator threads must be between 1 and "
-                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
+                throw new IllegalArgumentException("Evaluator threads must be between 1 and " + Interpreter.MAX_THREADS
+                        + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
             }
         }
 
@@ -80,8 +80,9 @@ public final class Evaluator {
      */
     public static EvaluationResult evaluate(Model model, Dataset data, Options options, Progress progress) {
         if (model.inputs().size() != 1 || model.outputs().size() != 1) {
-            throw new QuantaException("model '" + model.name() + "' has " + model.inputs().size() + " inputs and "
-                    + model.outputs().size() + " outputs; evaluate needs exactly one of each");
+            throw new QuantaException(
+                    "model '" + model.name() + "' has " + model.inputs().size() + " inputs and "
+                            + model.outputs().size() + " outputs; evaluate needs exactly one of each");
         }
         if (!data.hasLabels()) {
             throw new QuantaException(data.name() + ": the dataset has no labels");
@@ -90,7 +91,8 @@ public final class Evaluator {
         int sampleSize = model.inputs().get(0).shape().sampleElementCount();
         if (data.sampleSize() != sampleSize) {
             throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
-                    + " (" + data.sampleSize() + " values) but model input '" + model.inputs().get(0).name()
+                    + " (" + data.sampleSize() + " values) but model input '"
+                    + model.inputs().get(0).name()
                     + "' takes " + model.inputs().get(0).shape() + " (" + sampleSize + " values per sample)");
         }
         int classes = model.outputs().get(0).shape().sampleElementCount();
@@ -121,8 +123,8 @@ public final class Evaluator {
         double lossSum = 0;
         int correct = 0;
         long start = System.nanoTime();
-        try (Interpreter interpreter = new Interpreter(model,
-                Interpreter.Options.defaults().withNumThreads(options.threads()))) {
+        try (Interpreter interpreter =
+                new Interpreter(model, Interpreter.Options.defaults().withNumThreads(options.threads()))) {
             float[] in = new float[0];
             Object out = new float[0];
             Tensor outputTensor = model.outputs().get(0);
@@ -136,7 +138,8 @@ public final class Evaluator {
                     out = interpreter.getOutputTensor(0).newArray();
                 }
                 data.copyBatch(s, count, in);
-                Object input = model.inputs().get(0).dtype() == dev.quanta.ir.DType.FLOAT32 ? in
+                Object input = model.inputs().get(0).dtype() == dev.quanta.ir.DType.FLOAT32
+                        ? in
                         : InputQuantizer.quantize(in, model.inputs().get(0));
                 interpreter.run(input, out);
                 float[] scores = InputQuantizer.dequantize(out, outputTensor);
@@ -155,8 +158,15 @@ public final class Evaluator {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new EvaluationResult(n, loss == null ? null : loss.kerasName(), fromLogits,
-                loss == null ? Double.NaN : lossSum / n, k, correct, seconds, predictions,
+        return new EvaluationResult(
+                n,
+                loss == null ? null : loss.kerasName(),
+                fromLogits,
+                loss == null ? Double.NaN : lossSum / n,
+                k,
+                correct,
+                seconds,
+                predictions,
                 InputChecks.check(model, data));
     }
 

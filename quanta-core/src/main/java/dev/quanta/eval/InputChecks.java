@@ -49,8 +49,7 @@ public final class InputChecks {
      * @param saturated share of data values beyond the range
      * @param used share of the range that {@code [min, max]} covers
      */
-    public record Result(Tensor tensor, double lo, double hi, double min, double max, double saturated,
-            double used) {}
+    public record Result(Tensor tensor, double lo, double hi, double min, double max, double saturated, double used) {}
 
     /** The check of {@code data} against {@code model}'s first input, or null when that input is not quantized. */
     public static Result measure(Model model, Dataset data) {
@@ -115,20 +114,33 @@ public final class InputChecks {
         if (r == null) {
             return out;
         }
-        String input = "input '" + r.tensor().name() + "' (" + r.tensor().dtype().lowerName() + ")";
-        String ranges = String.format(Locale.ROOT, "the data spans [%s, %s], the %s holds [%s, %s]", num(r.min()),
-                num(r.max()), input, num(r.lo()), num(r.hi()));
+        String input =
+                "input '" + r.tensor().name() + "' (" + r.tensor().dtype().lowerName() + ")";
+        String ranges = String.format(
+                Locale.ROOT,
+                "the data spans [%s, %s], the %s holds [%s, %s]",
+                num(r.min()),
+                num(r.max()),
+                input,
+                num(r.lo()),
+                num(r.hi()));
         if (r.saturated() > SATURATED_SHARE) {
             double ratio = (r.max() - r.min()) / (r.hi() - r.lo());
-            out.add(new Notice(String.format(Locale.ROOT, "%.1f%% of the input values saturate: %s", 100 * r.saturated(),
-                    ranges) + (ratio >= 4 ? "; a missing {INPUT_SCALE} " + factor(1 / ratio) + "?" : "")));
+            out.add(new Notice(
+                    String.format(Locale.ROOT, "%.1f%% of the input values saturate: %s", 100 * r.saturated(), ranges)
+                            + (ratio >= 4 ? "; a missing {INPUT_SCALE} " + factor(1 / ratio) + "?" : "")));
         }
         if (r.used() < USED_SHARE) {
             double ratio = (r.hi() - r.lo()) / Math.max(r.max() - r.min(), Double.MIN_NORMAL);
-            out.add(new Notice(String.format(Locale.ROOT, "the input values use only %.1f%% of the input's range: %s",
-                    100 * r.used(), ranges) + (ratio >= 4 && r.max() > r.min()
-                    ? "; data scaled by " + factor(1 / ratio) + " that the model was not calibrated with (a "
-                    + "{INPUT_SCALE} too many, or one missing at calibration)?" : "")));
+            out.add(new Notice(String.format(
+                            Locale.ROOT,
+                            "the input values use only %.1f%% of the input's range: %s",
+                            100 * r.used(),
+                            ranges)
+                    + (ratio >= 4 && r.max() > r.min()
+                            ? "; data scaled by " + factor(1 / ratio) + " that the model was not calibrated with (a "
+                                    + "{INPUT_SCALE} too many, or one missing at calibration)?"
+                            : "")));
         }
         return out;
     }
@@ -145,7 +157,10 @@ public final class InputChecks {
 
     /** Four significant digits without trailing zeros: {@code 255}, {@code 1}, {@code 0.003922}. */
     private static String num(double v) {
-        return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
+        return new java.math.BigDecimal(v)
+                .round(new java.math.MathContext(4))
+                .stripTrailingZeros()
+                .toPlainString();
     }
 
     /** The integer tensor holding input 0's values: the input itself, or for float I/O its QUANTIZE's output. */
@@ -158,7 +173,9 @@ public final class InputChecks {
             return null;
         }
         for (Op op : model.ops()) {
-            if (op.type() == OpType.QUANTIZE && op.input(0) == in && op.output(0).quant() != null
+            if (op.type() == OpType.QUANTIZE
+                    && op.input(0) == in
+                    && op.output(0).quant() != null
                     && op.output(0).quant().isPerTensor()) {
                 return op.output(0);
             }

@@ -16,8 +16,8 @@ public final class InputQuantizer {
     public static Object quantize(float[] x, Tensor input) {
         QuantParams p = input.quant();
         if (p == null) {
-            throw new IllegalArgumentException("input " + input.name() + " is " + input.dtype()
-                    + " without quantization parameters");
+            throw new IllegalArgumentException(
+                    "input " + input.name() + " is " + input.dtype() + " without quantization parameters");
         }
         float scale = p.scale();
         long zp = p.zeroPoint();

@@ -110,7 +110,9 @@ public final class LayerComparison {
         for (Op op : candidate.ops()) {
             for (Tensor t : op.outputs()) {
                 Tensor r = reference.tensor(t.name());
-                if (r != null && !r.isConstant() && r.shape().rank() == t.shape().rank()
+                if (r != null
+                        && !r.isConstant()
+                        && r.shape().rank() == t.shape().rank()
                         && sampleSize(r) == sampleSize(t)) {
                     byName.add(new Object[] {r, t, op});
                 }
@@ -159,8 +161,8 @@ public final class LayerComparison {
      * @throws QuantaException when the models take inputs of different sizes, the data does not fit them or they
      *     have no tensor in common
      */
-    public static List<LayerError> compare(Model reference, Model candidate, Dataset data, int samples, int threads,
-            Matching matching) {
+    public static List<LayerError> compare(
+            Model reference, Model candidate, Dataset data, int samples, int threads, Matching matching) {
         if (samples < 1) {
             throw new IllegalArgumentException("LayerComparison samples must be at least 1, got " + samples);
         }
@@ -221,9 +223,17 @@ public final class LayerComparison {
             Tensor t = pairs.get(k)[1];
             Op op = producers.get(k);
             double sqnr = noise[k] == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal[k] / noise[k]);
-            double scale = t.quant() != null && t.quant().isPerTensor() ? t.quant().scale() : Double.NaN;
-            result.add(new LayerError(t.name(), op.origin().layerName(), op.type().name(), count[k], sqnr,
-                    Math.sqrt(noise[k] / Math.max(1, count[k])), scale, maxAbs[k]));
+            double scale =
+                    t.quant() != null && t.quant().isPerTensor() ? t.quant().scale() : Double.NaN;
+            result.add(new LayerError(
+                    t.name(),
+                    op.origin().layerName(),
+                    op.type().name(),
+                    count[k],
+                    sqnr,
+                    Math.sqrt(noise[k] / Math.max(1, count[k])),
+                    scale,
+                    maxAbs[k]));
         }
         result.sort(Comparator.comparingDouble(LayerError::sqnrDb));
         return result;

@@ -14,8 +14,8 @@ package dev.quanta.eval;
  *
  * @param scale the candidate tensor's scale, NaN when it is not quantized
  */
-public record LayerError(String tensor, String layer, String op, long count, double sqnrDb, double rmse,
-        double scale, double maxAbs) {
+public record LayerError(
+        String tensor, String layer, String op, long count, double sqnrDb, double rmse, double scale, double maxAbs) {
 
     /** RMSE in units of the quantization step; NaN for float tensors. */
     public double rmseOverScale() {

@@ -40,8 +40,10 @@ public enum Loss {
             case "categorical_crossentropy" -> CATEGORICAL_CROSSENTROPY;
             case "mse", "mean_squared_error" -> MEAN_SQUARED_ERROR;
             case "mae", "mean_absolute_error" -> MEAN_ABSOLUTE_ERROR;
-            default -> throw new QuantaException("unsupported loss '" + name + "' (supported: "
-                    + "sparse_categorical_crossentropy, categorical_crossentropy, mean_squared_error, mean_absolute_error)");
+            default ->
+                throw new QuantaException("unsupported loss '" + name + "' (supported: "
+                        + "sparse_categorical_crossentropy, categorical_crossentropy, "
+                        + "mean_squared_error, mean_absolute_error)");
         };
     }
 
@@ -50,8 +52,8 @@ public enum Loss {
      */
     public double of(float[] out, int off, int n, int label, boolean fromLogits) {
         return switch (this) {
-            case SPARSE_CATEGORICAL_CROSSENTROPY, CATEGORICAL_CROSSENTROPY -> fromLogits
-                    ? logitsCrossentropy(out, off, n, label) : probabilityCrossentropy(out, off, n, label);
+            case SPARSE_CATEGORICAL_CROSSENTROPY, CATEGORICAL_CROSSENTROPY ->
+                fromLogits ? logitsCrossentropy(out, off, n, label) : probabilityCrossentropy(out, off, n, label);
             case MEAN_SQUARED_ERROR, MEAN_ABSOLUTE_ERROR -> {
                 double s = 0;
                 for (int j = 0; j < n; j++) {

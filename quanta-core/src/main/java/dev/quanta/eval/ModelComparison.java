@@ -42,8 +42,8 @@ public final class ModelComparison {
         public Options {
             Objects.requireNonNull(evaluation, "evaluation");
             if (layerSamples < 1) {
-                throw new IllegalArgumentException("ModelComparison layerSamples must be at least 1, got "
-                        + layerSamples);
+                throw new IllegalArgumentException(
+                        "ModelComparison layerSamples must be at least 1, got " + layerSamples);
             }
         }
 
@@ -52,7 +52,9 @@ public final class ModelComparison {
          * timed runs at batch 1 on one thread.
          */
         public static Options defaults() {
-            return new Options(Evaluator.Options.defaults(), 100,
+            return new Options(
+                    Evaluator.Options.defaults(),
+                    100,
                     Benchmark.Options.defaults().withWarmup(5).withRuns(50));
         }
 
@@ -80,8 +82,14 @@ public final class ModelComparison {
      * @param quantizedLatency the quantized model's latency, null when {@link Options#latency} is null
      * @param layers the quantized model's tensors against the float model's, worst (lowest SQNR) first
      */
-    public record Result(EvaluationResult floatResult, EvaluationResult quantizedResult, double agreement,
-            long floatBytes, long quantizedBytes, Benchmark.Result floatLatency, Benchmark.Result quantizedLatency,
+    public record Result(
+            EvaluationResult floatResult,
+            EvaluationResult quantizedResult,
+            double agreement,
+            long floatBytes,
+            long quantizedBytes,
+            Benchmark.Result floatLatency,
+            Benchmark.Result quantizedLatency,
             List<LayerError> layers) {
         public Result {
             layers = List.copyOf(layers);
@@ -105,8 +113,15 @@ public final class ModelComparison {
          * @throws QuantaException naming a file whose size cannot be read
          */
         public Result withFileBytes(Path floatFile, Path quantizedFile) {
-            return new Result(floatResult, quantizedResult, agreement, size(floatFile), size(quantizedFile),
-                    floatLatency, quantizedLatency, layers);
+            return new Result(
+                    floatResult,
+                    quantizedResult,
+                    agreement,
+                    size(floatFile),
+                    size(quantizedFile),
+                    floatLatency,
+                    quantizedLatency,
+                    layers);
         }
     }
 
@@ -118,8 +133,8 @@ public final class ModelComparison {
      *
      * @throws QuantaException naming the file that cannot be loaded, or as the other {@code compare} does
      */
-    public static Result compare(Path floatFile, Path quantizedFile, Dataset data, Options options,
-            Evaluator.Progress progress) {
+    public static Result compare(
+            Path floatFile, Path quantizedFile, Dataset data, Options options, Evaluator.Progress progress) {
         Model floatModel = ModelFiles.load(floatFile);
         Model quantized = ModelFiles.load(quantizedFile);
         return compare(floatModel, quantized, data, options, progress).withFileBytes(floatFile, quantizedFile);
@@ -133,8 +148,8 @@ public final class ModelComparison {
      *
      * @throws QuantaException when the data does not fit a model or the models have no tensor in common
      */
-    public static Result compare(Model floatModel, Model quantized, Dataset data, Options options,
-            Evaluator.Progress progress) {
+    public static Result compare(
+            Model floatModel, Model quantized, Dataset data, Options options, Evaluator.Progress progress) {
         EvaluationResult f = Evaluator.evaluate(floatModel, data, options.evaluation(), progress);
         Evaluator.Options quantOptions = options.evaluation();
         if (quantOptions.loss() == null && f.lossName() != null) {
@@ -147,8 +162,13 @@ public final class ModelComparison {
             fl = Benchmark.run(floatModel, options.latency());
             ql = Benchmark.run(quantized, options.latency());
         }
-        List<LayerError> layers = LayerComparison.compare(FloatGraphPasses.apply(floatModel), quantized, data,
-                options.layerSamples(), options.evaluation().threads(), LayerComparison.Matching.NAME);
+        List<LayerError> layers = LayerComparison.compare(
+                FloatGraphPasses.apply(floatModel),
+                quantized,
+                data,
+                options.layerSamples(),
+                options.evaluation().threads(),
+                LayerComparison.Matching.NAME);
         return new Result(f, q, agreement(f, q), -1, -1, fl, ql, layers);
     }
 
@@ -162,8 +182,8 @@ public final class ModelComparison {
         int[] a = reference.predictions();
         int[] b = candidate.predictions();
         if (a.length != b.length) {
-            throw new IllegalArgumentException("results of " + a.length + " and " + b.length
-                    + " samples cannot be compared");
+            throw new IllegalArgumentException(
+                    "results of " + a.length + " and " + b.length + " samples cannot be compared");
         }
         int same = 0;
         for (int i = 0; i < a.length; i++) {

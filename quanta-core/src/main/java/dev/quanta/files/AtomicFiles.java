@@ -66,8 +66,9 @@ public final class AtomicFiles {
     public static void writeStream(Path target, StreamWriter writer) {
         Objects.requireNonNull(writer, "writer");
         writeFile(target, file -> {
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING), 1 << 16)) {
+            try (OutputStream out = new BufferedOutputStream(
+                    Files.newOutputStream(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING),
+                    1 << 16)) {
                 writer.writeTo(out);
             }
         });
@@ -94,12 +95,14 @@ public final class AtomicFiles {
         if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
             BasicFileAttributes a = attributes(abs);
             if (a == null) {
-                throw QuantaException.inFile(target, "is a symbolic link to a missing file; refusing to write through"
-                        + " it");
+                throw QuantaException.inFile(
+                        target, "is a symbolic link to a missing file; refusing to write through" + " it");
             }
             if (!a.isRegularFile()) {
-                throw QuantaException.inFile(target, "is " + (Files.isSymbolicLink(abs) ? "a symbolic link to " : "")
-                        + kind(abs, a) + ", not a regular file; refusing to replace it");
+                throw QuantaException.inFile(
+                        target,
+                        "is " + (Files.isSymbolicLink(abs) ? "a symbolic link to " : "") + kind(abs, a)
+                                + ", not a regular file; refusing to replace it");
             }
             if (!Files.isWritable(abs)) {
                 throw QuantaException.inFile(target, "is read-only; refusing to replace it");
@@ -112,8 +115,12 @@ public final class AtomicFiles {
         }
         Path dir = abs.getParent();
         if (dir == null || !Files.isDirectory(dir)) {
-            throw QuantaException.inFile(target, "cannot write: " + (dir != null && Files.exists(dir)
-                    ? dir + " is not a directory" : "directory " + dir + " does not exist"));
+            throw QuantaException.inFile(
+                    target,
+                    "cannot write: "
+                            + (dir != null && Files.exists(dir)
+                                    ? dir + " is not a directory"
+                                    : "directory " + dir + " does not exist"));
         }
         try {
             return dir.toRealPath().resolve(abs.getFileName());
@@ -215,10 +222,11 @@ public final class AtomicFiles {
             int end = Character.isHighSurrogate(stem.charAt(31)) ? 31 : 32;
             stem = stem.substring(0, end);
         }
-        for (int attempt = 0;; attempt++) {
+        for (int attempt = 0; ; attempt++) {
             Path tmp = dir.resolve("." + stem + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
             try {
-                Files.newByteChannel(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)).close();
+                Files.newByteChannel(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+                        .close();
                 return tmp;
             } catch (FileAlreadyExistsException e) {
                 if (attempt >= 20) {
@@ -273,7 +281,9 @@ public final class AtomicFiles {
         Path p;
         try {
             Path abs = target.toAbsolutePath();
-            p = Files.exists(abs) ? abs.toRealPath() : abs.getParent() == null ? null : abs.getParent().toRealPath();
+            p = Files.exists(abs)
+                    ? abs.toRealPath()
+                    : abs.getParent() == null ? null : abs.getParent().toRealPath();
         } catch (IOException e) {
             return false; // its directory does not exist: nothing can be written there
         }

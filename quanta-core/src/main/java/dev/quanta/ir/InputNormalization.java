@@ -85,8 +85,11 @@ public record InputNormalization(float scale, float offset, float[] mean, float[
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof InputNormalization n && Float.compare(scale, n.scale) == 0
-                && Float.compare(offset, n.offset) == 0 && Arrays.equals(mean, n.mean) && Arrays.equals(std, n.std);
+        return o instanceof InputNormalization n
+                && Float.compare(scale, n.scale) == 0
+                && Float.compare(offset, n.offset) == 0
+                && Arrays.equals(mean, n.mean)
+                && Arrays.equals(std, n.std);
     }
 
     @Override
@@ -107,7 +110,11 @@ public record InputNormalization(float scale, float offset, float[] mean, float[
         if (mean != null) {
             String x = sb.isEmpty() ? "v" : "(" + sb + ")";
             sb.setLength(0);
-            sb.append("(").append(x).append(" − ").append(Arrays.toString(mean)).append(") / ")
+            sb.append("(")
+                    .append(x)
+                    .append(" − ")
+                    .append(Arrays.toString(mean))
+                    .append(") / ")
                     .append(Arrays.toString(std));
         }
         return sb.isEmpty() ? "identity" : sb.toString();

@@ -34,8 +34,8 @@ public final class Model {
         for (Op op : this.ops) {
             for (Tensor t : op.inputs()) {
                 if (!t.isConstant() && !available.contains(t)) {
-                    throw new IllegalArgumentException("op " + op.name() + " reads tensor " + t.name()
-                            + " before any op produces it");
+                    throw new IllegalArgumentException(
+                            "op " + op.name() + " reads tensor " + t.name() + " before any op produces it");
                 }
             }
             for (Tensor t : op.outputs()) {

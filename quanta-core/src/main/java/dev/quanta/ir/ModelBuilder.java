@@ -53,8 +53,8 @@ public final class ModelBuilder {
         try {
             out = ShapeInference.infer(type, attrs, in);
         } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new QuantaException("layer '" + origin.layerName() + "' (" + origin.layerClass() + "): "
-                    + e.getMessage());
+            throw new QuantaException(
+                    "layer '" + origin.layerName() + "' (" + origin.layerClass() + "): " + e.getMessage());
         }
         Tensor output = Tensor.activation(unique(opName), out);
         ops.add(new Op(output.name(), type, in, List.of(output), attrs, origin));

@@ -8,12 +8,23 @@ package dev.quanta.ir;
  * @param inputNormalization how raw data becomes the model's input, when the file records it (a Quanta-written
  *     file records its calibration data's preprocessing), else null
  */
-public record ModelMetadata(SourceFormat sourceFormat, String source, String frameworkVersion, String backend,
-        String modelClass, TrainingConfig trainingConfig, InputNormalization inputNormalization) {
+public record ModelMetadata(
+        SourceFormat sourceFormat,
+        String source,
+        String frameworkVersion,
+        String backend,
+        String modelClass,
+        TrainingConfig trainingConfig,
+        InputNormalization inputNormalization) {
 
     /** Metadata without a recorded input normalization. */
-    public ModelMetadata(SourceFormat sourceFormat, String source, String frameworkVersion, String backend,
-            String modelClass, TrainingConfig trainingConfig) {
+    public ModelMetadata(
+            SourceFormat sourceFormat,
+            String source,
+            String frameworkVersion,
+            String backend,
+            String modelClass,
+            TrainingConfig trainingConfig) {
         this(sourceFormat, source, frameworkVersion, backend, modelClass, trainingConfig, null);
     }
 
@@ -27,12 +38,12 @@ public record ModelMetadata(SourceFormat sourceFormat, String source, String fra
     }
 
     public ModelMetadata withTrainingConfig(TrainingConfig config) {
-        return new ModelMetadata(sourceFormat, source, frameworkVersion, backend, modelClass, config,
-                inputNormalization);
+        return new ModelMetadata(
+                sourceFormat, source, frameworkVersion, backend, modelClass, config, inputNormalization);
     }
 
     public ModelMetadata withInputNormalization(InputNormalization normalization) {
-        return new ModelMetadata(sourceFormat, source, frameworkVersion, backend, modelClass, trainingConfig,
-                normalization);
+        return new ModelMetadata(
+                sourceFormat, source, frameworkVersion, backend, modelClass, trainingConfig, normalization);
     }
 }

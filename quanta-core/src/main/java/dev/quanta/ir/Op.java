@@ -7,8 +7,8 @@ import java.util.Objects;
  * One operation of the graph. Inputs and outputs are {@link Tensor}s (by identity); attributes are typed per
  * {@link OpType}; {@code origin} names the source layer for reports and errors.
  */
-public record Op(String name, OpType type, List<Tensor> inputs, List<Tensor> outputs, OpAttributes attributes,
-        Origin origin) {
+public record Op(
+        String name, OpType type, List<Tensor> inputs, List<Tensor> outputs, OpAttributes attributes, Origin origin) {
     public Op {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(type, "type");

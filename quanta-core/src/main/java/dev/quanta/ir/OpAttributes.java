@@ -25,8 +25,15 @@ public sealed interface OpAttributes {
             implements OpAttributes {}
 
     /** DEPTHWISE_CONV_2D. */
-    record DepthwiseConv2D(Padding padding, int strideH, int strideW, int dilationH, int dilationW,
-            int depthMultiplier, Activation activation) implements OpAttributes {}
+    record DepthwiseConv2D(
+            Padding padding,
+            int strideH,
+            int strideW,
+            int dilationH,
+            int dilationW,
+            int depthMultiplier,
+            Activation activation)
+            implements OpAttributes {}
 
     /** MAX_POOL_2D and AVERAGE_POOL_2D. */
     record Pool2D(Padding padding, int filterH, int filterW, int strideH, int strideW, Activation activation)
@@ -69,15 +76,27 @@ public sealed interface OpAttributes {
      * intermediate tensors (input, forget, cell and output gate pre-activations, effective hidden), an entry null
      * when the file gives none. All three are null for float models.
      */
-    record Lstm(LstmActivation activation, float cellClip, float projClip, boolean timeMajor,
-            boolean asymmetricQuantizeInputs, boolean[] presentInputs, QuantParams outputStateQuant,
-            QuantParams cellStateQuant, QuantParams[] intermediates) implements OpAttributes {
+    record Lstm(
+            LstmActivation activation,
+            float cellClip,
+            float projClip,
+            boolean timeMajor,
+            boolean asymmetricQuantizeInputs,
+            boolean[] presentInputs,
+            QuantParams outputStateQuant,
+            QuantParams cellStateQuant,
+            QuantParams[] intermediates)
+            implements OpAttributes {
 
         /** A float LSTM's attributes (no state or intermediate quantization). */
-        public Lstm(LstmActivation activation, float cellClip, float projClip, boolean timeMajor,
-                boolean asymmetricQuantizeInputs, boolean[] presentInputs) {
-            this(activation, cellClip, projClip, timeMajor, asymmetricQuantizeInputs, presentInputs, null, null,
-                    null);
+        public Lstm(
+                LstmActivation activation,
+                float cellClip,
+                float projClip,
+                boolean timeMajor,
+                boolean asymmetricQuantizeInputs,
+                boolean[] presentInputs) {
+            this(activation, cellClip, projClip, timeMajor, asymmetricQuantizeInputs, presentInputs, null, null, null);
         }
 
         /** Whether TFLite input {@code i} is present. */
@@ -102,7 +121,11 @@ public sealed interface OpAttributes {
 
     /** The LSTM's cell and output activation (TFLite's ActivationFunctionType, SIGN_BIT excluded). */
     enum LstmActivation {
-        NONE, RELU, RELU_N1_TO_1, RELU6, TANH;
+        NONE,
+        RELU,
+        RELU_N1_TO_1,
+        RELU6,
+        TANH;
 
         /** Applies the activation to one value, in float as TFLite's ApplyActivationToVector does. */
         public float apply(float x) {
@@ -128,8 +151,9 @@ public sealed interface OpAttributes {
      * bit i of {@code shrinkAxisMask} drops axis i (which must then be a single element); {@code offset} makes end
      * relative to begin. Ellipsis and new-axis masks are not supported.
      */
-    record StridedSlice(int[] begin, int[] end, int[] strides, int beginMask, int endMask, int shrinkAxisMask,
-            boolean offset) implements OpAttributes {}
+    record StridedSlice(
+            int[] begin, int[] end, int[] strides, int beginMask, int endMask, int shrinkAxisMask, boolean offset)
+            implements OpAttributes {}
 
     /** SIGNAL_WINDOW: y = saturate16((x · w) >> shift), the window w repeating along the input. */
     record SignalWindow(int shift) implements OpAttributes {}
@@ -148,9 +172,17 @@ public sealed interface OpAttributes {
      * channels with {@code smoothing}, odd ones with the alternate coefficients; scale 2^spectralSubtractionBits)
      * subtracted from the signal, never below {@code minSignalRemaining} of it.
      */
-    record SignalSpectralSubtraction(int numChannels, long smoothing, long oneMinusSmoothing,
-            long alternateSmoothing, long alternateOneMinusSmoothing, long minSignalRemaining, int smoothingBits,
-            int spectralSubtractionBits, boolean clamping) implements OpAttributes {}
+    record SignalSpectralSubtraction(
+            int numChannels,
+            long smoothing,
+            long oneMinusSmoothing,
+            long alternateSmoothing,
+            long alternateOneMinusSmoothing,
+            long minSignalRemaining,
+            int smoothingBits,
+            int spectralSubtractionBits,
+            boolean clamping)
+            implements OpAttributes {}
 
     /** SIGNAL_PCAN: per-channel automatic gain control; {@code snrShift} scales the gain·signal product. */
     record SignalPcan(int snrShift) implements OpAttributes {}

@@ -54,7 +54,9 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QuantParams q && axis == q.axis && Arrays.equals(scales, q.scales)
+        return o instanceof QuantParams q
+                && axis == q.axis
+                && Arrays.equals(scales, q.scales)
                 && Arrays.equals(zeroPoints, q.zeroPoints);
     }
 
@@ -65,7 +67,8 @@ public record QuantParams(float[] scales, long[] zeroPoints, int axis) {
 
     @Override
     public String toString() {
-        return isPerTensor() ? "scale=" + scales[0] + " zp=" + zeroPoints[0]
+        return isPerTensor()
+                ? "scale=" + scales[0] + " zp=" + zeroPoints[0]
                 : "per-axis(" + axis + ") x" + scales.length;
     }
 }

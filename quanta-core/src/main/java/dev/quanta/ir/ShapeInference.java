@@ -28,7 +28,8 @@ public final class ShapeInference {
             case TRANSPOSE -> transpose(x, ((OpAttributes.Transpose) attrs).perm());
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(x, inputs, (OpAttributes.Lstm) attrs);
             case CAST -> x;
-            case STRIDED_SLICE -> stridedSlice(x, (OpAttributes.StridedSlice) attrs).shape();
+            case STRIDED_SLICE ->
+                stridedSlice(x, (OpAttributes.StridedSlice) attrs).shape();
             case MUL, DIV, MINIMUM, MAXIMUM -> broadcast(x, inputs.get(1).shape());
             default -> inferAll(type, attrs, inputs).get(0);
         };
@@ -48,8 +49,8 @@ public final class ShapeInference {
                 Shape w = inputs.get(1).shape();
                 requireRank(w, 1, "window");
                 if (x.rank() < 1 || w.dim(0) < 1 || x.dim(-1) % w.dim(0) != 0) {
-                    throw new IllegalArgumentException("input " + x + " is not a whole number of windows of "
-                            + w.dim(0));
+                    throw new IllegalArgumentException(
+                            "input " + x + " is not a whole number of windows of " + w.dim(0));
                 }
                 yield List.of(x);
             }
@@ -106,8 +107,8 @@ public final class ShapeInference {
     public static SliceGeometry stridedSlice(Shape x, OpAttributes.StridedSlice a) {
         int rank = x.rank();
         if (a.begin().length != rank || a.end().length != rank || a.strides().length != rank) {
-            throw new IllegalArgumentException("begin/end/strides of lengths " + a.begin().length + "/"
-                    + a.end().length + "/" + a.strides().length + " do not fit input " + x);
+            throw new IllegalArgumentException("begin/end/strides of lengths " + a.begin().length + "/" + a.end().length
+                    + "/" + a.strides().length + " do not fit input " + x);
         }
         int[] start = new int[rank];
         int[] stride = new int[rank];
@@ -119,7 +120,9 @@ public final class ShapeInference {
             int st = a.strides()[i];
             if (dim == Shape.DYNAMIC) {
                 // a dynamic axis (the batch) can only be taken whole
-                if ((a.beginMask() >> i & 1) == 0 || (a.endMask() >> i & 1) == 0 || st != 1
+                if ((a.beginMask() >> i & 1) == 0
+                        || (a.endMask() >> i & 1) == 0
+                        || st != 1
                         || (a.shrinkAxisMask() >> i & 1) != 0) {
                     throw new IllegalArgumentException("cannot slice the dynamic axis " + i + " of " + x);
                 }
@@ -138,8 +141,8 @@ public final class ShapeInference {
             if (shrink) {
                 b = b < 0 ? b + dim : b;
                 if (b < 0 || b >= dim) {
-                    throw new IllegalArgumentException("index " + a.begin()[i] + " of shrunk axis " + i
-                            + " is out of range for " + x);
+                    throw new IllegalArgumentException(
+                            "index " + a.begin()[i] + " of shrunk axis " + i + " is out of range for " + x);
                 }
                 start[i] = (int) b;
                 stride[i] = 1;
@@ -180,8 +183,8 @@ public final class ShapeInference {
                     + " features but the weights expect " + w.dim(1));
         }
         if (bias != null && bias.shape().elementCount() != w.dim(0)) {
-            throw new IllegalArgumentException("bias has " + bias.shape().elementCount()
-                    + " elements but the layer has " + w.dim(0) + " units");
+            throw new IllegalArgumentException(
+                    "bias has " + bias.shape().elementCount() + " elements but the layer has " + w.dim(0) + " units");
         }
         int[] d = x.dims();
         d[d.length - 1] = w.dim(0);
@@ -192,8 +195,8 @@ public final class ShapeInference {
         requireRank(x, 4, "input");
         requireRank(w, 4, "weights");
         if (x.dim(3) != w.dim(3)) {
-            throw new IllegalArgumentException("input " + x + " has " + x.dim(3)
-                    + " channels but the kernel expects " + w.dim(3));
+            throw new IllegalArgumentException(
+                    "input " + x + " has " + x.dim(3) + " channels but the kernel expects " + w.dim(3));
         }
         int oh = a.padding().outputSize(x.dim(1), w.dim(1), a.strideH(), a.dilationH());
         int ow = a.padding().outputSize(x.dim(2), w.dim(2), a.strideW(), a.dilationW());
@@ -221,8 +224,8 @@ public final class ShapeInference {
 
     private static Shape checkedSpatial(int n, int oh, int ow, int c, Shape x) {
         if (oh <= 0 || ow <= 0) {
-            throw new IllegalArgumentException("input " + x + " is too small for the kernel: output would be "
-                    + oh + "x" + ow);
+            throw new IllegalArgumentException(
+                    "input " + x + " is too small for the kernel: output would be " + oh + "x" + ow);
         }
         return Shape.of(n, oh, ow, c);
     }
@@ -268,8 +271,8 @@ public final class ShapeInference {
         for (int i = first; i < target.length; i++) {
             if (target[i] == -1) {
                 if (unknown >= 0) {
-                    throw new IllegalArgumentException("reshape target " + Arrays.toString(target)
-                            + " has more than one unknown dimension");
+                    throw new IllegalArgumentException(
+                            "reshape target " + Arrays.toString(target) + " has more than one unknown dimension");
                 }
                 unknown = i;
             } else {
@@ -339,8 +342,8 @@ public final class ShapeInference {
             for (int i = 0; i < s.rank(); i++) {
                 boolean batch = i == 0 && (s.dim(0) == Shape.DYNAMIC || first.dim(0) == Shape.DYNAMIC);
                 if (i != ax && !batch && s.dim(i) != first.dim(i)) {
-                    throw new IllegalArgumentException("cannot concatenate " + first + " and " + s
-                            + " along axis " + axis);
+                    throw new IllegalArgumentException(
+                            "cannot concatenate " + first + " and " + s + " along axis " + axis);
                 }
             }
             out[ax] += s.dim(ax);

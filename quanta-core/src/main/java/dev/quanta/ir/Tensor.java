@@ -15,8 +15,8 @@ public record Tensor(String name, Shape shape, DType dtype, TensorData data, Qua
         Objects.requireNonNull(shape, "shape");
         Objects.requireNonNull(dtype, "dtype");
         if (data != null && !shape.isDynamic() && shape.elementCount() != data.elementCount()) {
-            throw new IllegalArgumentException("tensor " + name + ": shape " + shape + " holds "
-                    + shape.elementCount() + " elements but data has " + data.elementCount());
+            throw new IllegalArgumentException("tensor " + name + ": shape " + shape + " holds " + shape.elementCount()
+                    + " elements but data has " + data.elementCount());
         }
     }
 

@@ -48,8 +48,8 @@ final class ActivationLayers {
     }
 
     /** One element-wise activation op. */
-    private static Tensor activationOp(LayerEmitter e, KerasLayer l, String act, Tensor x, String opName,
-            String outName, boolean standalone) {
+    private static Tensor activationOp(
+            LayerEmitter e, KerasLayer l, String act, Tensor x, String opName, String outName, boolean standalone) {
         return switch (act) {
             case "linear" -> e.emit(l, OpType.IDENTITY, opName, outName, OpAttributes.None.INSTANCE, x);
             case "relu" -> e.emit(l, OpType.RELU, opName, outName, OpAttributes.None.INSTANCE, x);
@@ -58,8 +58,10 @@ final class ActivationLayers {
             case "tanh" -> e.emit(l, OpType.TANH, opName, outName, OpAttributes.None.INSTANCE, x);
             case "softmax" -> e.emit(l, OpType.SOFTMAX, opName, outName, new OpAttributes.Softmax(1f), x);
             case "leaky_relu" -> e.emit(l, OpType.LEAKY_RELU, opName, outName, new OpAttributes.LeakyRelu(0.2f), x);
-            default -> throw l.unsupported("activation",
-                    "supported: linear, relu, relu6, sigmoid, tanh, softmax" + (standalone ? ", leaky_relu" : ""));
+            default ->
+                throw l.unsupported(
+                        "activation",
+                        "supported: linear, relu, relu6, sigmoid, tanh, softmax" + (standalone ? ", leaky_relu" : ""));
         };
     }
 

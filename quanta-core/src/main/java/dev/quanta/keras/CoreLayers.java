@@ -36,8 +36,8 @@ final class CoreLayers {
         if (useBias) {
             inputs.add(e.constant(l, "bias", Shape.of(units), w.get(1).values()));
         }
-        return ActivationLayers.withActivation(e, l, OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(fused),
-                inputs);
+        return ActivationLayers.withActivation(
+                e, l, OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(fused), inputs);
     }
 
     /** RESHAPE to {@code [-1, n]}, n the known size of one sample. */
@@ -86,8 +86,11 @@ final class CoreLayers {
         boolean center = l.bool("center", true);
         boolean scale = l.bool("scale", true);
         double eps = l.number("epsilon", 1e-3);
-        List<KerasWeight> w = e.fetch(l, scale ? spec("gamma", channels) : null,
-                center ? spec("beta", channels) : null, spec("moving_mean", channels),
+        List<KerasWeight> w = e.fetch(
+                l,
+                scale ? spec("gamma", channels) : null,
+                center ? spec("beta", channels) : null,
+                spec("moving_mean", channels),
                 spec("moving_variance", channels));
         List<Tensor> inputs = new ArrayList<>();
         inputs.add(x);
@@ -98,9 +101,14 @@ final class CoreLayers {
         if (center) {
             inputs.add(e.constant(l, "beta", Shape.of(channels), w.get(i++).values()));
         }
-        inputs.add(e.nonTrainableConstant(l, "moving_mean", Shape.of(channels), w.get(i++).values()));
-        inputs.add(e.nonTrainableConstant(l, "moving_variance", Shape.of(channels), w.get(i).values()));
-        return e.last(l, OpType.BATCH_NORM, new OpAttributes.BatchNorm((float) eps, ax, scale, center),
+        inputs.add(e.nonTrainableConstant(
+                l, "moving_mean", Shape.of(channels), w.get(i++).values()));
+        inputs.add(e.nonTrainableConstant(
+                l, "moving_variance", Shape.of(channels), w.get(i).values()));
+        return e.last(
+                l,
+                OpType.BATCH_NORM,
+                new OpAttributes.BatchNorm((float) eps, ax, scale, center),
                 inputs.toArray(Tensor[]::new));
     }
 
@@ -112,7 +120,8 @@ final class CoreLayers {
         OpAttributes.Add attrs = new OpAttributes.Add(Activation.NONE);
         Tensor acc = in.get(0);
         for (int i = 1; i < in.size(); i++) {
-            acc = i == in.size() - 1 ? e.last(l, OpType.ADD, attrs, acc, in.get(i))
+            acc = i == in.size() - 1
+                    ? e.last(l, OpType.ADD, attrs, acc, in.get(i))
                     : e.inner(l, "add", OpType.ADD, attrs, acc, in.get(i));
         }
         return acc;
@@ -124,7 +133,10 @@ final class CoreLayers {
             throw l.error("has no inputs");
         }
         int axis = l.integer("axis", -1);
-        return e.last(l, OpType.CONCATENATION, new OpAttributes.Concatenation(axis, Activation.NONE),
+        return e.last(
+                l,
+                OpType.CONCATENATION,
+                new OpAttributes.Concatenation(axis, Activation.NONE),
                 in.toArray(Tensor[]::new));
     }
 }

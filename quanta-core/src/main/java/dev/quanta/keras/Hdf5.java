@@ -51,11 +51,14 @@ final class Hdf5 implements AutoCloseable {
     private static Hdf5 checked(Path file, HdfFile hdf, long size) {
         Hdf5 h = new Hdf5(file, hdf);
         try {
-            long needed = h.call(() -> hdf.getHdfBackingStorage().getSuperblock().getBaseAddressByte()
-                    + hdf.getHdfBackingStorage().getSuperblock().getEndOfFileAddress());
+            long needed =
+                    h.call(() -> hdf.getHdfBackingStorage().getSuperblock().getBaseAddressByte()
+                            + hdf.getHdfBackingStorage().getSuperblock().getEndOfFileAddress());
             if (needed > size) {
-                throw QuantaException.inFile(file, "not a readable HDF5 file (truncated: the file has " + size
-                        + " bytes but its HDF5 superblock says " + needed + ")");
+                throw QuantaException.inFile(
+                        file,
+                        "not a readable HDF5 file (truncated: the file has " + size
+                                + " bytes but its HDF5 superblock says " + needed + ")");
             }
             return h;
         } catch (RuntimeException e) {
@@ -102,7 +105,8 @@ final class Hdf5 implements AutoCloseable {
     /** A one-line description of a library failure. */
     static String describe(Throwable e) {
         String msg = e.getMessage();
-        String text = msg == null || msg.isBlank() ? e.getClass().getSimpleName()
+        String text = msg == null || msg.isBlank()
+                ? e.getClass().getSimpleName()
                 : e.getClass().getSimpleName() + ": " + msg;
         text = text.replaceAll("\\s+", " ").trim();
         return text.length() > 200 ? text.substring(0, 200) + "…" : text;
@@ -156,9 +160,11 @@ final class Hdf5 implements AutoCloseable {
     }
 
     private QuantaException tooLarge(Node node, String name, long bytes, long maxBytes) {
-        return QuantaException.inFile(file, "attribute '" + name + "' of " + where(node) + " is "
-                + KerasImporter.size(bytes) + ", more than the " + KerasImporter.size(maxBytes)
-                + " a Keras model config may have");
+        return QuantaException.inFile(
+                file,
+                "attribute '" + name + "' of " + where(node) + " is "
+                        + KerasImporter.size(bytes) + ", more than the " + KerasImporter.size(maxBytes)
+                        + " a Keras model config may have");
     }
 
     private String stringValue(Node node, String name, Attribute a) {
@@ -172,8 +178,10 @@ final class Hdf5 implements AutoCloseable {
         if (data instanceof byte[] bytes) {
             return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
         }
-        throw QuantaException.inFile(file, "attribute '" + name + "' of " + where(node)
-                + " is not a string (found " + (data == null ? "nothing" : data.getClass().getSimpleName()) + ")");
+        throw QuantaException.inFile(
+                file,
+                "attribute '" + name + "' of " + where(node) + " is not a string (found "
+                        + (data == null ? "nothing" : data.getClass().getSimpleName()) + ")");
     }
 
     /**
@@ -196,8 +204,8 @@ final class Hdf5 implements AutoCloseable {
             } else if (data != null && data.getClass().isArray()) {
                 flattenStrings(data, out, name, node);
             } else {
-                throw QuantaException.inFile(file, "attribute '" + name + "' of " + where(node)
-                        + " is not a list of strings");
+                throw QuantaException.inFile(
+                        file, "attribute '" + name + "' of " + where(node) + " is not a list of strings");
             }
             return out;
         });
@@ -214,8 +222,8 @@ final class Hdf5 implements AutoCloseable {
             } else if (v != null && v.getClass().isArray()) {
                 flattenStrings(v, out, name, node);
             } else {
-                throw QuantaException.inFile(file, "attribute '" + name + "' of " + where(node)
-                        + " is not a list of strings");
+                throw QuantaException.inFile(
+                        file, "attribute '" + name + "' of " + where(node) + " is not a list of strings");
             }
         }
     }
@@ -256,8 +264,10 @@ final class Hdf5 implements AutoCloseable {
             int[] shape = ds.isScalar() ? new int[0] : ds.getDimensions();
             DataType type = ds.getDataType();
             if (!(type instanceof FloatingPoint)) {
-                throw QuantaException.inFile(file, "weight '" + path + "' has a non-floating-point element type ("
-                        + type.getClass().getSimpleName() + ", " + type.getSize() + " bytes)");
+                throw QuantaException.inFile(
+                        file,
+                        "weight '" + path + "' has a non-floating-point element type ("
+                                + type.getClass().getSimpleName() + ", " + type.getSize() + " bytes)");
             }
             long count = 1;
             for (int d : shape) {
@@ -274,8 +284,10 @@ final class Hdf5 implements AutoCloseable {
                 values = toFloats(flat, path);
             }
             if (values.length != count) {
-                throw QuantaException.inFile(file, "weight '" + path + "' has " + values.length
-                        + " elements but its shape " + java.util.Arrays.toString(shape) + " needs " + count);
+                throw QuantaException.inFile(
+                        file,
+                        "weight '" + path + "' has " + values.length + " elements but its shape "
+                                + java.util.Arrays.toString(shape) + " needs " + count);
             }
             return new KerasWeight(key, path, shape, values);
         });
@@ -308,8 +320,10 @@ final class Hdf5 implements AutoCloseable {
         if (data instanceof ByteBuffer) {
             throw QuantaException.inFile(file, "weight '" + path + "' has an unsupported float layout");
         }
-        throw QuantaException.inFile(file, "weight '" + path + "' could not be read as floats (found "
-                + (data == null ? "no data" : data.getClass().getSimpleName()) + ")");
+        throw QuantaException.inFile(
+                file,
+                "weight '" + path + "' could not be read as floats (found "
+                        + (data == null ? "no data" : data.getClass().getSimpleName()) + ")");
     }
 
     @Override

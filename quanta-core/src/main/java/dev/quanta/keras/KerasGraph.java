@@ -20,8 +20,13 @@ import java.util.Set;
  * @param outputs the graph outputs in order
  * @param trainable false when the whole model is frozen
  */
-record KerasGraph(String name, String modelClass, List<Input> inputs, List<KerasLayer> layers,
-        List<KerasLayer.Ref> outputs, boolean trainable) {
+record KerasGraph(
+        String name,
+        String modelClass,
+        List<Input> inputs,
+        List<KerasLayer> layers,
+        List<KerasLayer.Ref> outputs,
+        boolean trainable) {
 
     /** A graph input: the tensor name (the InputLayer's name, or {@code <first layer>_input}) and shape. */
     record Input(String name, Shape shape) {}
@@ -41,9 +46,12 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
         return switch (cls.asText()) {
             case "Sequential" -> sequential(file, model, config);
             case "Functional", "Model" -> functional(file, config);
-            default -> throw QuantaException.inFile(file, "unsupported model class '" + cls.asText()
-                    + "': only Sequential and Functional models can be imported "
-                    + "(subclassed models have no layer graph)");
+            default ->
+                throw QuantaException.inFile(
+                        file,
+                        "unsupported model class '" + cls.asText()
+                                + "': only Sequential and Functional models can be imported "
+                                + "(subclassed models have no layer graph)");
         };
     }
 
@@ -105,7 +113,11 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
             if (!names.add(lname)) {
                 throw QuantaException.inFile(file, "two layers are named '" + lname + "'");
             }
-            KerasLayer layer = new KerasLayer(file, lname, cls, l.get("config"),
+            KerasLayer layer = new KerasLayer(
+                    file,
+                    lname,
+                    cls,
+                    l.get("config"),
                     previous == null ? List.of() : List.of(new KerasLayer.Ref(previous, 0, 0)));
             if ("InputLayer".equals(cls)) {
                 if (previous != null) {
@@ -122,8 +134,10 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
                     shape = buildShape(layer, config, model);
                 }
                 if (shape == null) {
-                    throw QuantaException.inFile(file, "Sequential model '" + name + "' declares no input shape "
-                            + "(no InputLayer and no batch_input_shape on its first layer '" + lname + "')");
+                    throw QuantaException.inFile(
+                            file,
+                            "Sequential model '" + name + "' declares no input shape "
+                                    + "(no InputLayer and no batch_input_shape on its first layer '" + lname + "')");
                 }
                 String inputName = lname + "_input";
                 for (JsonNode other : layers) {
@@ -140,8 +154,8 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
         if (out.isEmpty()) {
             throw QuantaException.inFile(file, "Sequential model '" + name + "' has no layers besides its input");
         }
-        return new KerasGraph(name, "Sequential", inputs, out, List.of(new KerasLayer.Ref(previous, 0, 0)),
-                trainable(config));
+        return new KerasGraph(
+                name, "Sequential", inputs, out, List.of(new KerasLayer.Ref(previous, 0, 0)), trainable(config));
     }
 
     /** Keras 2 {@code build_input_shape} / Keras 3 {@code build_config.input_shape} of a Sequential model. */
@@ -283,8 +297,10 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
                 }
             }
             if (found == null) {
-                throw QuantaException.inFile(file, "input_layers names '" + r.layer() + "', which is not an InputLayer "
-                        + "of the model (nested models are not supported)");
+                throw QuantaException.inFile(
+                        file,
+                        "input_layers names '" + r.layer() + "', which is not an InputLayer "
+                                + "of the model (nested models are not supported)");
             }
             inputs.add(found);
         }
@@ -311,7 +327,8 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
         } else if (node.isObject()) {
             JsonNode cls = node.get("class_name");
             if (cls != null && "__keras_tensor__".equals(cls.asText())) {
-                JsonNode h = node.get("config") == null ? null : node.get("config").get("keras_history");
+                JsonNode h =
+                        node.get("config") == null ? null : node.get("config").get("keras_history");
                 if (h == null || !isHistory(h)) {
                     throw layer.error("an input tensor has no valid keras_history");
                 }
@@ -339,12 +356,16 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
     }
 
     private static boolean isHistory(JsonNode n) {
-        return n.isArray() && n.size() >= 3 && n.get(0).isTextual() && n.get(1).isIntegralNumber()
+        return n.isArray()
+                && n.size() >= 3
+                && n.get(0).isTextual()
+                && n.get(1).isIntegralNumber()
                 && n.get(2).isIntegralNumber();
     }
 
     private static KerasLayer.Ref toRef(JsonNode h, KerasLayer layer) {
-        KerasLayer.Ref r = new KerasLayer.Ref(h.get(0).asText(), h.get(1).asInt(), h.get(2).asInt());
+        KerasLayer.Ref r =
+                new KerasLayer.Ref(h.get(0).asText(), h.get(1).asInt(), h.get(2).asInt());
         if (r.node() != 0) {
             throw layer.error("reads call " + r.node() + " of layer '" + r.layer()
                     + "' (a shared layer): shared layers are not supported");
@@ -367,8 +388,8 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
         } else if (n.isArray() || n.isObject()) {
             for (JsonNode e : n) {
                 if (!isHistory(e)) {
-                    throw QuantaException.inFile(file, key + " entry " + KerasLayer.show(e)
-                            + " is not [layer, node, tensor]");
+                    throw QuantaException.inFile(
+                            file, key + " entry " + KerasLayer.show(e) + " is not [layer, node, tensor]");
                 }
                 addModelRef(file, e, key, out);
             }
@@ -379,10 +400,13 @@ record KerasGraph(String name, String modelClass, List<Input> inputs, List<Keras
     }
 
     private static void addModelRef(Path file, JsonNode h, String key, List<KerasLayer.Ref> out) {
-        KerasLayer.Ref r = new KerasLayer.Ref(h.get(0).asText(), h.get(1).asInt(), h.get(2).asInt());
+        KerasLayer.Ref r =
+                new KerasLayer.Ref(h.get(0).asText(), h.get(1).asInt(), h.get(2).asInt());
         if (r.node() != 0 || r.tensor() != 0) {
-            throw QuantaException.inFile(file, key + " names " + KerasLayer.show(h)
-                    + ": shared layers and layers with several outputs are not supported");
+            throw QuantaException.inFile(
+                    file,
+                    key + " names " + KerasLayer.show(h)
+                            + ": shared layers and layers with several outputs are not supported");
         }
         out.add(r);
     }

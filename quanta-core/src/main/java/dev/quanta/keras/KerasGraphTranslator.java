@@ -25,8 +25,15 @@ import java.util.Set;
  * {@link ActivationLayers} and {@link LstmLayer}.
  */
 final class KerasGraphTranslator {
-    private static final Set<String> IDENTITY_LAYERS = Set.of("Dropout", "SpatialDropout1D", "SpatialDropout2D",
-            "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization");
+    private static final Set<String> IDENTITY_LAYERS = Set.of(
+            "Dropout",
+            "SpatialDropout1D",
+            "SpatialDropout2D",
+            "SpatialDropout3D",
+            "GaussianNoise",
+            "GaussianDropout",
+            "AlphaDropout",
+            "ActivityRegularization");
 
     private final Path configFile;
     private final WeightSource weights;
@@ -67,8 +74,8 @@ final class KerasGraphTranslator {
         }
 
         List<KerasLayer> order = order(graph, byName, produced.keySet());
-        LayerEmitter emitter = new LayerEmitter(builder, graph.trainable(),
-                LayerWeights.plan(weights, order, matchByPosition));
+        LayerEmitter emitter =
+                new LayerEmitter(builder, graph.trainable(), LayerWeights.plan(weights, order, matchByPosition));
         for (KerasLayer l : order) {
             List<Tensor> in = new ArrayList<>();
             for (KerasLayer.Ref r : l.inputs()) {
@@ -79,8 +86,8 @@ final class KerasGraphTranslator {
         for (KerasLayer.Ref r : graph.outputs()) {
             Tensor t = produced.get(r.layer());
             if (t == null) {
-                throw QuantaException.inFile(configFile, "output_layers names '" + r.layer()
-                        + "', which is not a layer of the model");
+                throw QuantaException.inFile(
+                        configFile, "output_layers names '" + r.layer() + "', which is not a layer of the model");
             }
             builder.output(t);
         }
@@ -103,8 +110,8 @@ final class KerasGraphTranslator {
         List<String> stack = new ArrayList<>();
         for (KerasLayer.Ref r : graph.outputs()) {
             if (!byName.containsKey(r.layer()) && !inputs.contains(r.layer())) {
-                throw QuantaException.inFile(configFile, "output_layers names '" + r.layer()
-                        + "', which is not a layer of the model");
+                throw QuantaException.inFile(
+                        configFile, "output_layers names '" + r.layer() + "', which is not a layer of the model");
             }
             stack.add(r.layer());
         }
@@ -171,8 +178,8 @@ final class KerasGraphTranslator {
             case "Concatenate" -> CoreLayers.concatenate(e, l, in);
             case "ZeroPadding2D" -> SpatialLayers.zeroPadding(e, l, single(l, in));
             case "LSTM" -> LstmLayer.lstm(e, l, single(l, in));
-            case "Sequential", "Functional", "Model" -> throw l.error(
-                    "a nested model used as a layer is not supported (import the inner model on its own)");
+            case "Sequential", "Functional", "Model" ->
+                throw l.error("a nested model used as a layer is not supported (import the inner model on its own)");
             default -> throw l.error("unsupported layer class");
         };
     }

@@ -106,7 +106,8 @@ final class KerasH5File {
      */
     private static void dropProvenanceTrailer(Path file) throws IOException {
         byte[] trailer = ("jHDF - " + JhdfInfo.VERSION + " - " + JhdfInfo.OS + " - " + JhdfInfo.ARCH + " - "
-                + JhdfInfo.BYTE_ORDER).getBytes(StandardCharsets.UTF_8);
+                        + JhdfInfo.BYTE_ORDER)
+                .getBytes(StandardCharsets.UTF_8);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
             if (size < SUPERBLOCK_SIZE + trailer.length) {
@@ -118,8 +119,11 @@ final class KerasH5File {
             readFully(ch, tail, size - trailer.length);
             byte[] signature = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
             boolean v2 = Arrays.equals(Arrays.copyOf(sb.array(), 8), signature)
-                    && (sb.get(8) == 2 || sb.get(8) == 3) && sb.get(9) == 8 && sb.get(10) == 8
-                    && sb.getLong(12) == 0 && sb.getLong(28) == size
+                    && (sb.get(8) == 2 || sb.get(8) == 3)
+                    && sb.get(9) == 8
+                    && sb.get(10) == 8
+                    && sb.getLong(12) == 0
+                    && sb.getLong(28) == size
                     && sb.getInt(44) == ChecksumUtils.checksum(Arrays.copyOf(sb.array(), 44));
             if (!v2 || !Arrays.equals(tail.array(), trailer)) {
                 return;

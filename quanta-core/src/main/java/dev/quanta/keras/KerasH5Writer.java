@@ -113,11 +113,13 @@ public final class KerasH5Writer {
         List<RebuiltLayer> layers = KerasLayerRebuilder.rebuild(model);
         ObjectNode modelConfig = KerasConfigJson.modelConfig(model, layers);
         TrainingConfig tc = model.metadata().trainingConfig();
-        String trainingConfig = tc == null ? null : KerasConfigJson.toJson(KerasConfigJson.trainingConfig(tc,
-                optimizer == null ? Optimizer.kerasDefault() : optimizer));
+        String trainingConfig = tc == null
+                ? null
+                : KerasConfigJson.toJson(
+                        KerasConfigJson.trainingConfig(tc, optimizer == null ? Optimizer.kerasDefault() : optimizer));
         try {
-            AtomicFiles.writeFile(file,
-                    tmp -> KerasH5File.write(tmp, KerasConfigJson.toJson(modelConfig), trainingConfig, layers));
+            AtomicFiles.writeFile(
+                    file, tmp -> KerasH5File.write(tmp, KerasConfigJson.toJson(modelConfig), trainingConfig, layers));
         } catch (RuntimeException e) {
             if (e instanceof QuantaException q) {
                 throw q;

@@ -80,8 +80,8 @@ public final class KerasImporter {
             return loadKeras3(file);
         }
         if (looksLikeJson(head)) {
-            throw QuantaException.inFile(file, "this is a model JSON without weights: load it together with its "
-                    + "weights .h5 file");
+            throw QuantaException.inFile(
+                    file, "this is a model JSON without weights: load it together with its " + "weights .h5 file");
         }
         String ext = extension(file);
         String start = "starts with " + hex(head);
@@ -89,11 +89,11 @@ public final class KerasImporter {
             throw QuantaException.inFile(file, "not a readable HDF5 file (no HDF5 signature; the file " + start + ")");
         }
         if (ext.equals("keras")) {
-            throw QuantaException.inFile(file, "not a readable .keras file (not a zip archive; the file " + start
-                    + ")");
+            throw QuantaException.inFile(
+                    file, "not a readable .keras file (not a zip archive; the file " + start + ")");
         }
-        throw QuantaException.inFile(file, "not a Keras model file: neither HDF5 (.h5) nor a zip archive (.keras); "
-                + "the file " + start);
+        throw QuantaException.inFile(
+                file, "not a Keras model file: neither HDF5 (.h5) nor a zip archive (.keras); " + "the file " + start);
     }
 
     /**
@@ -108,12 +108,14 @@ public final class KerasImporter {
         long weightsSize = requireFile(weightsH5);
         byte[] configHead = head(configJson, 8);
         if (Hdf5.startsWithSignature(configHead)) {
-            throw QuantaException.inFile(configJson, "expected a model JSON but this is an HDF5 file (pass it as the "
-                    + "weights file, or load a full-model .h5 on its own)");
+            throw QuantaException.inFile(
+                    configJson,
+                    "expected a model JSON but this is an HDF5 file (pass it as the "
+                            + "weights file, or load a full-model .h5 on its own)");
         }
         if (configHead.length >= 2 && configHead[0] == 'P' && configHead[1] == 'K') {
-            throw QuantaException.inFile(configJson, "expected a model JSON but this is a zip archive (load a .keras "
-                    + "file on its own)");
+            throw QuantaException.inFile(
+                    configJson, "expected a model JSON but this is a zip archive (load a .keras " + "file on its own)");
         }
         long configSize;
         try {
@@ -122,8 +124,10 @@ public final class KerasImporter {
             throw QuantaException.inFile(configJson, "cannot read the model JSON (" + Hdf5.describe(e) + ")", e);
         }
         if (configSize > MAX_CONFIG_BYTES) {
-            throw QuantaException.inFile(configJson, "the model JSON is " + size(configSize) + ", more than the "
-                    + size(MAX_CONFIG_BYTES) + " a Keras model config may have");
+            throw QuantaException.inFile(
+                    configJson,
+                    "the model JSON is " + size(configSize) + ", more than the " + size(MAX_CONFIG_BYTES)
+                            + " a Keras model config may have");
         }
         String text;
         try {
@@ -139,8 +143,10 @@ public final class KerasImporter {
         KerasGraph graph = KerasGraph.parse(configJson, json);
 
         if (!Hdf5.startsWithSignature(head(weightsH5, 8)) && !hasUserBlockSignature(weightsH5, weightsSize)) {
-            throw QuantaException.inFile(weightsH5, "not a readable HDF5 file (no HDF5 signature; the file starts with "
-                    + hex(head(weightsH5, 8)) + ")");
+            throw QuantaException.inFile(
+                    weightsH5,
+                    "not a readable HDF5 file (no HDF5 signature; the file starts with " + hex(head(weightsH5, 8))
+                            + ")");
         }
         try (Hdf5 h5 = Hdf5.open(weightsH5, weightsSize)) {
             Group root = h5.root();
@@ -154,8 +160,10 @@ public final class KerasImporter {
             } else if (layers != null) {
                 weights = new WeightSource.Keras3(h5, layers);
             } else {
-                throw QuantaException.inFile(weightsH5, "not a Keras weights file (no layer_names attribute and no "
-                        + "model_weights or layers group)");
+                throw QuantaException.inFile(
+                        weightsH5,
+                        "not a Keras weights file (no layer_names attribute and no "
+                                + "model_weights or layers group)");
             }
             String version = text(json, "keras_version");
             if (version == null) {
@@ -166,8 +174,13 @@ public final class KerasImporter {
                 backend = h5.stringAttribute(root, "backend");
             }
             JsonNode tc = json.has("compile_config") ? json.get("compile_config") : json.get("training_config");
-            ModelMetadata md = new ModelMetadata(SourceFormat.KERAS_JSON_WEIGHTS, weightsH5.toString(), version,
-                    backend, graph.modelClass(), KerasNames.trainingConfig(tc));
+            ModelMetadata md = new ModelMetadata(
+                    SourceFormat.KERAS_JSON_WEIGHTS,
+                    weightsH5.toString(),
+                    version,
+                    backend,
+                    graph.modelClass(),
+                    KerasNames.trainingConfig(tc));
             return new KerasGraphTranslator(configJson, weights, true).translate(graph, md);
         }
     }
@@ -179,8 +192,8 @@ public final class KerasImporter {
             Group root = h5.root();
             String modelConfig = h5.stringAttribute(root, "model_config", MAX_CONFIG_BYTES);
             if (modelConfig == null) {
-                throw QuantaException.inFileAboutSettings(file, "no model_config attribute: this is a weights-only "
-                        + "file; give {MODEL_CONFIG}");
+                throw QuantaException.inFileAboutSettings(
+                        file, "no model_config attribute: this is a weights-only " + "file; give {MODEL_CONFIG}");
             }
             JsonNode model = parseJson(file, modelConfig, "the model_config attribute");
             KerasGraph graph = KerasGraph.parse(file, model);
@@ -196,8 +209,8 @@ public final class KerasImporter {
             } else if (h5.group(root, "layers") != null) {
                 weights = new WeightSource.Keras3(h5, h5.group(root, "layers"));
             } else {
-                throw QuantaException.inFile(file,
-                        "no model_weights group: the file holds a model config but no weights");
+                throw QuantaException.inFile(
+                        file, "no model_weights group: the file holds a model config but no weights");
             }
             String version = h5.stringAttribute(root, "keras_version");
             String backend = h5.stringAttribute(root, "backend");
@@ -205,8 +218,8 @@ public final class KerasImporter {
                 version = version != null ? version : h5.stringAttribute(modelWeights, "keras_version");
                 backend = backend != null ? backend : h5.stringAttribute(modelWeights, "backend");
             }
-            ModelMetadata md = new ModelMetadata(SourceFormat.KERAS_H5, file.toString(), version, backend,
-                    graph.modelClass(), training);
+            ModelMetadata md = new ModelMetadata(
+                    SourceFormat.KERAS_H5, file.toString(), version, backend, graph.modelClass(), training);
             return new KerasGraphTranslator(file, weights, false).translate(graph, md);
         }
     }
@@ -242,8 +255,13 @@ public final class KerasImporter {
             if (layers == null) {
                 throw QuantaException.inFile(weightsName, "no 'layers' group: not a Keras 3 weights file");
             }
-            ModelMetadata md = new ModelMetadata(SourceFormat.KERAS_V3, file.toString(), version, null,
-                    graph.modelClass(), KerasNames.trainingConfig(config.get("compile_config")));
+            ModelMetadata md = new ModelMetadata(
+                    SourceFormat.KERAS_V3,
+                    file.toString(),
+                    version,
+                    null,
+                    graph.modelClass(),
+                    KerasNames.trainingConfig(config.get("compile_config")));
             return new KerasGraphTranslator(file, new WeightSource.Keras3(h5, layers), false).translate(graph, md);
         }
     }
@@ -254,15 +272,19 @@ public final class KerasImporter {
      */
     private static String readConfig(Path file, ZipFile zip, ZipEntry entry) throws IOException {
         if (entry.getSize() > MAX_CONFIG_BYTES) {
-            throw QuantaException.inFile(file, entry.getName() + " in the archive is " + size(entry.getSize())
-                    + ", more than the " + size(MAX_CONFIG_BYTES) + " a Keras model config may have");
+            throw QuantaException.inFile(
+                    file,
+                    entry.getName() + " in the archive is " + size(entry.getSize()) + ", more than the "
+                            + size(MAX_CONFIG_BYTES) + " a Keras model config may have");
         }
         try (InputStream in = zip.getInputStream(entry)) {
             byte[] bytes = in.readNBytes((int) MAX_CONFIG_BYTES + 1);
             if (bytes.length > MAX_CONFIG_BYTES) {
-                throw QuantaException.inFile(file, entry.getName() + " in the archive inflates to more than the "
-                        + size(MAX_CONFIG_BYTES) + " a Keras model config may have (it declares "
-                        + size(entry.getSize()) + ")");
+                throw QuantaException.inFile(
+                        file,
+                        entry.getName() + " in the archive inflates to more than the "
+                                + size(MAX_CONFIG_BYTES) + " a Keras model config may have (it declares "
+                                + size(entry.getSize()) + ")");
             }
             return new String(bytes, StandardCharsets.UTF_8);
         }
@@ -285,21 +307,26 @@ public final class KerasImporter {
 
     private static byte[] read(Path file, ZipFile zip, ZipEntry entry) throws IOException {
         if (entry.getSize() > MAX_ZIP_ENTRY) {
-            throw QuantaException.inFile(file, entry.getName() + " in the archive is too large (" + entry.getSize()
-                    + " bytes)");
+            throw QuantaException.inFile(
+                    file, entry.getName() + " in the archive is too large (" + entry.getSize() + " bytes)");
         }
         long deflateBound = 1032 * Math.max(0, entry.getCompressedSize());
         boolean deflated = entry.getMethod() == ZipEntry.DEFLATED && entry.getCompressedSize() >= 0;
         if (deflated && entry.getSize() > deflateBound) {
-            throw QuantaException.inFile(file, entry.getName() + " in the archive declares " + entry.getSize()
-                    + " bytes, more than its " + entry.getCompressedSize() + " deflated bytes can hold (at most "
-                    + deflateBound + ")");
+            throw QuantaException.inFile(
+                    file,
+                    entry.getName() + " in the archive declares " + entry.getSize()
+                            + " bytes, more than its " + entry.getCompressedSize()
+                            + " deflated bytes can hold (at most "
+                            + deflateBound + ")");
         }
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (entry.getSize() > free) {
-            throw QuantaException.inFile(file, entry.getName() + " in the archive is " + size(entry.getSize())
-                    + ", more than the " + size(Math.max(0, free)) + " of heap available to read it");
+            throw QuantaException.inFile(
+                    file,
+                    entry.getName() + " in the archive is " + size(entry.getSize()) + ", more than the "
+                            + size(Math.max(0, free)) + " of heap available to read it");
         }
         try (InputStream in = zip.getInputStream(entry)) {
             return in.readAllBytes();
@@ -319,8 +346,10 @@ public final class KerasImporter {
             throw QuantaException.inFile(file, "no such file");
         }
         if (Files.isDirectory(file)) {
-            throw QuantaException.inFile(file, "is a directory, not a Keras model file (TensorFlow SavedModel "
-                    + "directories are not supported)");
+            throw QuantaException.inFile(
+                    file,
+                    "is a directory, not a Keras model file (TensorFlow SavedModel "
+                            + "directories are not supported)");
         }
         if (!Files.isReadable(file)) {
             throw QuantaException.inFile(file, "cannot read the file (permission denied)");
@@ -405,7 +434,8 @@ public final class KerasImporter {
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
             String where = loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
-            String msg = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().replaceAll("\\s+", " ");
+            String msg =
+                    e.getOriginalMessage() == null ? "" : e.getOriginalMessage().replaceAll("\\s+", " ");
             if (msg.length() > 160) {
                 msg = msg.substring(0, 160) + "…";
             }

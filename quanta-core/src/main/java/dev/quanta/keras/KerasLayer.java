@@ -159,7 +159,10 @@ final class KerasLayer {
         if (v.isIntegralNumber()) {
             a = v.asInt();
             b = a;
-        } else if (v.isArray() && v.size() == 2 && v.get(0).isIntegralNumber() && v.get(1).isIntegralNumber()) {
+        } else if (v.isArray()
+                && v.size() == 2
+                && v.get(0).isIntegralNumber()
+                && v.get(1).isIntegralNumber()) {
             a = v.get(0).asInt();
             b = v.get(1).asInt();
         } else if (v.isArray() && v.size() == 1 && v.get(0).isIntegralNumber()) {

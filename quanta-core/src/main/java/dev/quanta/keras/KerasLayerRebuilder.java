@@ -52,7 +52,8 @@ final class KerasLayerRebuilder {
     private List<RebuiltLayer> layers() {
         if (model.inputs().size() != 1 || model.outputs().size() != 1) {
             throw new QuantaException("cannot write model '" + model.name() + "' as a Keras Sequential HDF5 file: it"
-                    + " has " + model.inputs().size() + " inputs and " + model.outputs().size()
+                    + " has " + model.inputs().size() + " inputs and "
+                    + model.outputs().size()
                     + " outputs (need 1 and 1)");
         }
         Tensor input = model.inputs().get(0);
@@ -78,11 +79,18 @@ final class KerasLayerRebuilder {
                 requireChained(activation, op.output(0));
             }
             RebuiltLayer layer = layer(op, activation);
-            if (layer.name().isEmpty() || layer.name().contains("/") || layer.name().equals(".")
+            if (layer.name().isEmpty()
+                    || layer.name().contains("/")
+                    || layer.name().equals(".")
                     || !names.add(layer.name())) {
-                throw unsupported(op, "layer name '" + layer.name() + "' is "
-                        + (layer.name().isEmpty() || layer.name().contains("/") || layer.name().equals(".")
-                                ? "not a valid HDF5 group name" : "used by more than one layer"));
+                throw unsupported(
+                        op,
+                        "layer name '" + layer.name() + "' is "
+                                + (layer.name().isEmpty()
+                                                || layer.name().contains("/")
+                                                || layer.name().equals(".")
+                                        ? "not a valid HDF5 group name"
+                                        : "used by more than one layer"));
             }
             layers.add(layer);
             current = (activation != null ? activation : op).output(0);
@@ -97,8 +105,9 @@ final class KerasLayerRebuilder {
 
     private void requireChained(Op op, Tensor current) {
         if (op.outputs().size() != 1 || op.inputs().isEmpty() || op.input(0) != current) {
-            throw unsupported(op, "the graph is not a single chain of layers (it does not read the previous "
-                    + "layer's output)");
+            throw unsupported(
+                    op,
+                    "the graph is not a single chain of layers (it does not read the previous " + "layer's output)");
         }
         for (int k = 1; k < op.inputs().size(); k++) {
             if (!op.input(k).isConstant()) {
@@ -107,8 +116,10 @@ final class KerasLayerRebuilder {
         }
         for (Tensor t : op.inputs()) {
             if (t.quant() != null || t.dtype() != DType.FLOAT32) {
-                throw unsupported(op, "tensor " + t.name() + " is " + t.dtype().lowerName()
-                        + (t.quant() != null ? " (quantized)" : "") + "; only float32 models can be written");
+                throw unsupported(
+                        op,
+                        "tensor " + t.name() + " is " + t.dtype().lowerName()
+                                + (t.quant() != null ? " (quantized)" : "") + "; only float32 models can be written");
             }
         }
     }
@@ -118,7 +129,8 @@ final class KerasLayerRebuilder {
         Activation fused = switch (op.type()) {
             case FULLY_CONNECTED -> op.attrs(OpAttributes.FullyConnected.class).activation();
             case CONV_2D -> op.attrs(OpAttributes.Conv2D.class).activation();
-            case DEPTHWISE_CONV_2D -> op.attrs(OpAttributes.DepthwiseConv2D.class).activation();
+            case DEPTHWISE_CONV_2D ->
+                op.attrs(OpAttributes.DepthwiseConv2D.class).activation();
             default -> null;
         };
         return fused == Activation.NONE;
@@ -166,12 +178,21 @@ final class KerasLayerRebuilder {
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
         c.put("units", units);
-        c.put("activation", activation != null ? activation
-                : fusedName(op, op.attrs(OpAttributes.FullyConnected.class).activation()));
+        c.put(
+                "activation",
+                activation != null
+                        ? activation
+                        : fusedName(
+                                op, op.attrs(OpAttributes.FullyConnected.class).activation()));
         c.put("use_bias", bias);
         c.set("kernel_initializer", initializer("GlorotUniform"));
         c.set("bias_initializer", initializer("Zeros"));
-        nulls(c, "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+        nulls(
+                c,
+                "kernel_regularizer",
+                "bias_regularizer",
+                "activity_regularizer",
+                "kernel_constraint",
                 "bias_constraint");
         return new RebuiltLayer(name, "Dense", c, weights, in);
     }
@@ -186,11 +207,16 @@ final class KerasLayerRebuilder {
         for (int i = 0; i < 24; i++) {
             boolean expected = i <= 8 || (i >= 12 && i <= 15);
             if (a.has(i) != expected) {
-                throw unsupported(op, "only an LSTM with all gates and no peepholes, projection or layer"
-                        + " normalization has a Keras equivalent (TFLite input " + i + ")");
+                throw unsupported(
+                        op,
+                        "only an LSTM with all gates and no peepholes, projection or layer"
+                                + " normalization has a Keras equivalent (TFLite input " + i + ")");
             }
         }
-        if (a.timeMajor() || a.cellClip() != 0f || a.projClip() != 0f || op.input(0).dtype() != DType.FLOAT32) {
+        if (a.timeMajor()
+                || a.cellClip() != 0f
+                || a.projClip() != 0f
+                || op.input(0).dtype() != DType.FLOAT32) {
             throw unsupported(op, "only a float, batch-major LSTM without clipping has a Keras equivalent");
         }
         String activation = switch (a.activation()) {
@@ -219,7 +245,8 @@ final class KerasLayerRebuilder {
                 bias[g * units + u] = b[u];
             }
         }
-        List<Weight> weights = List.of(new Weight("kernel", new int[] {features, 4 * units}, kernel),
+        List<Weight> weights = List.of(
+                new Weight("kernel", new int[] {features, 4 * units}, kernel),
                 new Weight("recurrent_kernel", new int[] {units, 4 * units}, recurrent),
                 new Weight("bias", new int[] {4 * units}, bias));
         ObjectNode c = layerConfig(name);
@@ -240,8 +267,15 @@ final class KerasLayerRebuilder {
         c.set("kernel_initializer", initializer("GlorotUniform"));
         c.set("recurrent_initializer", initializer("Orthogonal"));
         c.set("bias_initializer", initializer("Zeros"));
-        nulls(c, "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-                "kernel_constraint", "recurrent_constraint", "bias_constraint");
+        nulls(
+                c,
+                "kernel_regularizer",
+                "recurrent_regularizer",
+                "bias_regularizer",
+                "activity_regularizer",
+                "kernel_constraint",
+                "recurrent_constraint",
+                "bias_constraint");
         return new RebuiltLayer(name, "LSTM", c, weights, in);
     }
 
@@ -267,11 +301,21 @@ final class KerasLayerRebuilder {
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
         c.put("filters", cout);
-        window(c, op, w.shape(), new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
-                a.activation()), activation, bias);
+        window(
+                c,
+                op,
+                w.shape(),
+                new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation()),
+                activation,
+                bias);
         c.set("kernel_initializer", initializer("GlorotUniform"));
         c.set("bias_initializer", initializer("Zeros"));
-        nulls(c, "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+        nulls(
+                c,
+                "kernel_regularizer",
+                "bias_regularizer",
+                "activity_regularizer",
+                "kernel_constraint",
                 "bias_constraint");
         return new RebuiltLayer(name, "Conv2D", c, weights, in);
     }
@@ -284,11 +328,17 @@ final class KerasLayerRebuilder {
         // IR [1, kh, kw, C*m] with channel c*m+j and Keras [kh, kw, C, m] have the same row-major order.
         int[] kerasShape = {k.dim(1), k.dim(2), k.dim(3) / mult, mult};
         List<Weight> weights = new ArrayList<>();
-        weights.add(new Weight("depthwise_kernel", kerasShape, op.input(1).data().floats()));
+        weights.add(
+                new Weight("depthwise_kernel", kerasShape, op.input(1).data().floats()));
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
-        window(c, op, k, new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
-                a.activation()), activation, bias);
+        window(
+                c,
+                op,
+                k,
+                new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation()),
+                activation,
+                bias);
         c.set("bias_initializer", initializer("Zeros"));
         nulls(c, "bias_regularizer", "activity_regularizer", "bias_constraint");
         c.put("depth_multiplier", mult);
@@ -317,7 +367,9 @@ final class KerasLayerRebuilder {
     }
 
     private void requireWeights(Op op, int rank) {
-        if (op.inputs().size() < 2 || op.inputs().size() > 3 || !op.input(1).isConstant()
+        if (op.inputs().size() < 2
+                || op.inputs().size() > 3
+                || !op.input(1).isConstant()
                 || op.input(1).shape().rank() != rank) {
             throw unsupported(op, "expected a constant rank-" + rank + " weight tensor and an optional bias");
         }
@@ -328,7 +380,10 @@ final class KerasLayerRebuilder {
             return false;
         }
         Tensor b = op.input(2);
-        weights.add(new Weight("bias", new int[] {Math.toIntExact(b.shape().elementCount())}, b.data().floats()));
+        weights.add(new Weight(
+                "bias",
+                new int[] {Math.toIntExact(b.shape().elementCount())},
+                b.data().floats()));
         return true;
     }
 
@@ -345,14 +400,16 @@ final class KerasLayerRebuilder {
         c.put("padding", padding(a.padding()));
         c.set("strides", pair(a.strideH(), a.strideW()));
         c.put("data_format", "channels_last");
-        return new RebuiltLayer(name, op.type() == OpType.MAX_POOL_2D ? "MaxPooling2D" : "AveragePooling2D", c,
-                List.of(), in);
+        return new RebuiltLayer(
+                name, op.type() == OpType.MAX_POOL_2D ? "MaxPooling2D" : "AveragePooling2D", c, List.of(), in);
     }
 
     private static RebuiltLayer reshape(Op op, String name, Shape in) {
         int[] target = op.attrs(OpAttributes.Reshape.class).newShape();
         Shape out = op.output(0).shape();
-        boolean flatten = out.rank() == 2 && target.length == 2 && target[0] == -1
+        boolean flatten = out.rank() == 2
+                && target.length == 2
+                && target[0] == -1
                 && !"Reshape".equals(op.origin().layerClass());
         ObjectNode c = layerConfig(name);
         if (flatten) {
@@ -416,8 +473,11 @@ final class KerasLayerRebuilder {
                 requireUnitBeta(op);
                 yield "softmax";
             }
-            default -> throw unsupported(op, op.type() + " cannot be written as a Keras activation of layer '"
-                    + op.origin().layerName() + "'");
+            default ->
+                throw unsupported(
+                        op,
+                        op.type() + " cannot be written as a Keras activation of layer '"
+                                + op.origin().layerName() + "'");
         };
     }
 

@@ -29,7 +29,8 @@ final class KerasNames {
             if (Character.isUpperCase(c) && i > 0) {
                 char prev = name.charAt(i - 1);
                 boolean nextLower = i + 1 < name.length() && Character.isLowerCase(name.charAt(i + 1));
-                if (Character.isLowerCase(prev) || Character.isDigit(prev)
+                if (Character.isLowerCase(prev)
+                        || Character.isDigit(prev)
                         || (Character.isUpperCase(prev) && nextLower)) {
                     sb.append('_');
                 }

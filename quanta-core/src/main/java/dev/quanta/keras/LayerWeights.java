@@ -15,8 +15,8 @@ import java.util.Set;
  */
 final class LayerWeights {
     /** Layer classes that own weights (used to match layers to weight groups by position). */
-    private static final Set<String> WEIGHTED = Set.of("Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D",
-            "BatchNormalization");
+    private static final Set<String> WEIGHTED =
+            Set.of("Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D", "BatchNormalization");
 
     private final WeightSource weights;
     /** Config layer name → weights-file entry, where they differ. */
@@ -83,16 +83,20 @@ final class LayerWeights {
             throw l.error(weights.file(), "no weights in the file (expected " + weights.describe(group) + ")");
         }
         if (found.size() != expected.size()) {
-            throw l.error(weights.file(), "the file has " + found.size() + " weight(s) " + found
-                    + " but the layer config implies " + expected.size() + " " + describe(expected));
+            throw l.error(
+                    weights.file(),
+                    "the file has " + found.size() + " weight(s) " + found + " but the layer config implies "
+                            + expected.size() + " " + describe(expected));
         }
         List<KerasWeight> matched = byName(found, expected);
         for (int i = 0; i < expected.size(); i++) {
             Spec s = expected.get(i);
             KerasWeight w = matched.get(i);
             if (!Arrays.equals(w.shape(), s.shape())) {
-                throw l.error(weights.file(), "weight '" + s.key() + "' has shape " + Arrays.toString(w.shape())
-                        + " but the layer expects " + Arrays.toString(s.shape()));
+                throw l.error(
+                        weights.file(),
+                        "weight '" + s.key() + "' has shape " + Arrays.toString(w.shape()) + " but the layer expects "
+                                + Arrays.toString(s.shape()));
             }
         }
         return matched;
@@ -122,7 +126,9 @@ final class LayerWeights {
     private static String describe(List<Spec> specs) {
         StringBuilder sb = new StringBuilder("[");
         for (int i = 0; i < specs.size(); i++) {
-            sb.append(i == 0 ? "" : ", ").append(specs.get(i).key()).append(Arrays.toString(specs.get(i).shape()));
+            sb.append(i == 0 ? "" : ", ")
+                    .append(specs.get(i).key())
+                    .append(Arrays.toString(specs.get(i).shape()));
         }
         return sb.append(']').toString();
     }

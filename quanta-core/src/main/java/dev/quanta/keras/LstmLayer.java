@@ -44,7 +44,10 @@ final class LstmLayer {
         if (in <= 0) {
             throw l.error("input '" + x.name() + "' " + x.shape() + " has no known feature size");
         }
-        List<KerasWeight> w = e.fetch(l, spec("kernel", in, 4 * units), spec("recurrent_kernel", units, 4 * units),
+        List<KerasWeight> w = e.fetch(
+                l,
+                spec("kernel", in, 4 * units),
+                spec("recurrent_kernel", units, 4 * units),
                 useBias ? spec("bias", 4 * units) : null);
         float[] kernel = w.get(0).values();
         float[] recurrent = w.get(1).values();
@@ -55,12 +58,12 @@ final class LstmLayer {
             inputs.add(e.constant(l, gates[g] + "_kernel", Shape.of(units, in), gateSlice(kernel, in, units, g)));
         }
         for (int g = 0; g < 4; g++) {
-            inputs.add(e.constant(l, gates[g] + "_recurrent_kernel", Shape.of(units, units),
-                    gateSlice(recurrent, units, units, g)));
+            inputs.add(e.constant(
+                    l, gates[g] + "_recurrent_kernel", Shape.of(units, units), gateSlice(recurrent, units, units, g)));
         }
         for (int g = 0; g < 4; g++) {
-            inputs.add(e.constant(l, gates[g] + "_bias", Shape.of(units),
-                    Arrays.copyOfRange(bias, g * units, (g + 1) * units)));
+            inputs.add(e.constant(
+                    l, gates[g] + "_bias", Shape.of(units), Arrays.copyOfRange(bias, g * units, (g + 1) * units)));
         }
         boolean[] present = new boolean[24];
         for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15}) {
@@ -73,8 +76,12 @@ final class LstmLayer {
         }
         Tensor seq = e.inner(l, "sequence", OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
         // the last step: [:, -1, :] with the time axis shrunk away
-        return e.last(l, OpType.STRIDED_SLICE, new OpAttributes.StridedSlice(new int[] {0, -1, 0},
-                new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b101, 0b101, 0b010, false), seq);
+        return e.last(
+                l,
+                OpType.STRIDED_SLICE,
+                new OpAttributes.StridedSlice(
+                        new int[] {0, -1, 0}, new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b101, 0b101, 0b010, false),
+                seq);
     }
 
     /** Gate g of a Keras fused [rows, 4u] matrix, transposed to [u, rows]. */

@@ -34,8 +34,8 @@ final class SpatialLayers {
         boolean useBias = l.bool("use_bias", true);
         Activation fused = ActivationLayers.fused(l);
         int cin = x.shape().dim(3);
-        List<KerasWeight> w = e.fetch(l, spec("kernel", k[0], k[1], cin, filters),
-                useBias ? spec("bias", filters) : null);
+        List<KerasWeight> w =
+                e.fetch(l, spec("kernel", k[0], k[1], cin, filters), useBias ? spec("bias", filters) : null);
         // Keras [kh, kw, in, out] -> IR [out, kh, kw, in]
         float[] src = w.get(0).values();
         float[] dst = new float[src.length];
@@ -48,13 +48,13 @@ final class SpatialLayers {
                 }
             }
         }
-        List<Tensor> inputs = new ArrayList<>(List.of(x,
-                e.constant(l, "kernel", Shape.of(filters, k[0], k[1], cin), dst)));
+        List<Tensor> inputs =
+                new ArrayList<>(List.of(x, e.constant(l, "kernel", Shape.of(filters, k[0], k[1], cin), dst)));
         if (useBias) {
             inputs.add(e.constant(l, "bias", Shape.of(filters), w.get(1).values()));
         }
-        return ActivationLayers.withActivation(e, l, OpType.CONV_2D,
-                new OpAttributes.Conv2D(padding, s[0], s[1], d[0], d[1], fused), inputs);
+        return ActivationLayers.withActivation(
+                e, l, OpType.CONV_2D, new OpAttributes.Conv2D(padding, s[0], s[1], d[0], d[1], fused), inputs);
     }
 
     /** DEPTHWISE_CONV_2D; Keras' [kh, kw, in, multiplier] kernel needs no reordering. */
@@ -72,16 +72,27 @@ final class SpatialLayers {
         boolean useBias = l.bool("use_bias", true);
         Activation fused = ActivationLayers.fused(l);
         int cin = x.shape().dim(3);
-        List<KerasWeight> w = e.fetch(l, spec("depthwise_kernel", k[0], k[1], cin, mult).alias("kernel"),
+        List<KerasWeight> w = e.fetch(
+                l,
+                spec("depthwise_kernel", k[0], k[1], cin, mult).alias("kernel"),
                 useBias ? spec("bias", cin * mult) : null);
         // Keras [kh, kw, in, mult] has the same element order as IR [1, kh, kw, in*mult] (channel c*mult+m).
-        List<Tensor> inputs = new ArrayList<>(List.of(x,
-                e.constant(l, "depthwise_kernel", Shape.of(1, k[0], k[1], cin * mult), w.get(0).values())));
+        List<Tensor> inputs = new ArrayList<>(List.of(
+                x,
+                e.constant(
+                        l,
+                        "depthwise_kernel",
+                        Shape.of(1, k[0], k[1], cin * mult),
+                        w.get(0).values())));
         if (useBias) {
             inputs.add(e.constant(l, "bias", Shape.of(cin * mult), w.get(1).values()));
         }
-        return ActivationLayers.withActivation(e, l, OpType.DEPTHWISE_CONV_2D,
-                new OpAttributes.DepthwiseConv2D(padding, s[0], s[1], d[0], d[1], mult, fused), inputs);
+        return ActivationLayers.withActivation(
+                e,
+                l,
+                OpType.DEPTHWISE_CONV_2D,
+                new OpAttributes.DepthwiseConv2D(padding, s[0], s[1], d[0], d[1], mult, fused),
+                inputs);
     }
 
     /** MAX_POOL_2D or AVERAGE_POOL_2D ({@code type}); strides default to the pool size. */
@@ -92,8 +103,8 @@ final class SpatialLayers {
         int[] s = l.pair("strides", size);
         Padding padding = l.padding();
         Activation fused = ActivationLayers.fused(l);
-        return ActivationLayers.withActivation(e, l, type,
-                new OpAttributes.Pool2D(padding, size[0], size[1], s[0], s[1], fused), List.of(x));
+        return ActivationLayers.withActivation(
+                e, l, type, new OpAttributes.Pool2D(padding, size[0], size[1], s[0], s[1], fused), List.of(x));
     }
 
     /** MEAN over height and width. */
@@ -114,11 +125,19 @@ final class SpatialLayers {
             hw = new int[][] {{1, 1}, {1, 1}};
         } else if (p.isIntegralNumber()) {
             hw = new int[][] {{p.asInt(), p.asInt()}, {p.asInt(), p.asInt()}};
-        } else if (p.isArray() && p.size() == 2 && p.get(0).isIntegralNumber() && p.get(1).isIntegralNumber()) {
-            hw = new int[][] {{p.get(0).asInt(), p.get(0).asInt()}, {p.get(1).asInt(), p.get(1).asInt()}};
+        } else if (p.isArray()
+                && p.size() == 2
+                && p.get(0).isIntegralNumber()
+                && p.get(1).isIntegralNumber()) {
+            hw = new int[][] {
+                {p.get(0).asInt(), p.get(0).asInt()},
+                {p.get(1).asInt(), p.get(1).asInt()}
+            };
         } else if (p.isArray() && p.size() == 2 && isIntPair(p.get(0)) && isIntPair(p.get(1))) {
-            hw = new int[][] {{p.get(0).get(0).asInt(), p.get(0).get(1).asInt()},
-                {p.get(1).get(0).asInt(), p.get(1).get(1).asInt()}};
+            hw = new int[][] {
+                {p.get(0).get(0).asInt(), p.get(0).get(1).asInt()},
+                {p.get(1).get(0).asInt(), p.get(1).get(1).asInt()}
+            };
         } else {
             throw l.unsupported("padding", "expected an int, [h, w] or [[top, bottom], [left, right]]");
         }
@@ -132,6 +151,9 @@ final class SpatialLayers {
     }
 
     private static boolean isIntPair(JsonNode n) {
-        return n.isArray() && n.size() == 2 && n.get(0).isIntegralNumber() && n.get(1).isIntegralNumber();
+        return n.isArray()
+                && n.size() == 2
+                && n.get(0).isIntegralNumber()
+                && n.get(1).isIntegralNumber();
     }
 }

@@ -62,8 +62,10 @@ interface WeightSource {
             for (String name : names) {
                 Dataset ds = h5.dataset(g, name);
                 if (ds == null) {
-                    throw QuantaException.inFile(file(), describe(layerName) + " lists weight '" + name
-                            + "' in weight_names but has no such dataset");
+                    throw QuantaException.inFile(
+                            file(),
+                            describe(layerName) + " lists weight '" + name
+                                    + "' in weight_names but has no such dataset");
                 }
                 out.add(h5.readWeight(ds, KerasWeight.keyOf(name), prefix + layerName + "/" + name));
             }
@@ -127,8 +129,8 @@ interface WeightSource {
             List<String> names = new ArrayList<>(h5.childNames(vars));
             for (String n : names) {
                 if (!n.chars().allMatch(Character::isDigit) || n.isEmpty()) {
-                    throw QuantaException.inFile(file(), describe(layerName) + " has an unexpected entry '" + n
-                            + "' (expected 0, 1, …)");
+                    throw QuantaException.inFile(
+                            file(), describe(layerName) + " has an unexpected entry '" + n + "' (expected 0, 1, …)");
                 }
             }
             names.sort(Comparator.comparingLong(Long::parseLong));

@@ -19,8 +19,16 @@ final class BatchNormFloat implements Kernel {
     /**
      * @param inner number of elements after the channel axis (1 for channels_last)
      */
-    BatchNormFloat(float[] x, float[] y, float[] gamma, float[] beta, float[] mean, float[] var, float epsilon,
-            int channels, int inner) {
+    BatchNormFloat(
+            float[] x,
+            float[] y,
+            float[] gamma,
+            float[] beta,
+            float[] mean,
+            float[] var,
+            float epsilon,
+            int channels,
+            int inner) {
         this.x = x;
         this.y = y;
         this.channels = channels;

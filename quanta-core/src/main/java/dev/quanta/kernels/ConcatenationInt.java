@@ -30,8 +30,18 @@ final class ConcatenationInt implements Kernel {
     private final int hi;
     private final boolean clampAll;
 
-    ConcatenationInt(Object[] inputs, int[][] shapes, float[] inScales, int[] inZeroPoints, int axis, Object y,
-            DType type, float sy, int zy, int lo, int hi) {
+    ConcatenationInt(
+            Object[] inputs,
+            int[][] shapes,
+            float[] inScales,
+            int[] inZeroPoints,
+            int axis,
+            Object y,
+            DType type,
+            float sy,
+            int zy,
+            int lo,
+            int hi) {
         this.inputs = inputs;
         this.y = y;
         this.type = type;

@@ -23,13 +23,29 @@ final class Conv2DFloat extends WindowKernel {
     private final float hi;
     /** Weights in the IR layout [O][kh][kw][C]. */
     private final float[] weights;
+
     private final int taps;
     private final ThreadLocal<float[]> columns;
     private final float[] zeros;
 
-    Conv2DFloat(float[] x, int[] xShape, float[] weights, int[] wShape, float[] bias, float[] y, int[] yShape,
+    Conv2DFloat(
+            float[] x,
+            int[] xShape,
+            float[] weights,
+            int[] wShape,
+            float[] bias,
+            float[] y,
+            int[] yShape,
             OpAttributes.Conv2D a) {
-        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
+        super(
+                xShape,
+                yShape,
+                wShape[1],
+                wShape[2],
+                a.strideH(),
+                a.strideW(),
+                a.dilationH(),
+                a.dilationW(),
                 a.padding());
         this.x = x;
         this.y = y;

@@ -29,32 +29,48 @@ final class Conv2DInt extends IntegerWindowKernel {
     private final boolean pointwise;
     /** Per thread: one output row's im2col buffer [outW][kh·kw·C] (centred inputs, 0 for padding). */
     private final ThreadLocal<int[]> columns;
+
     private final int[] zeros;
 
     Conv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
-        super(x, xShape, p, y, yShape, wShape[0], wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(),
-                a.dilationW(), a.padding());
+        super(
+                x,
+                xShape,
+                p,
+                y,
+                yShape,
+                wShape[0],
+                wShape[1],
+                wShape[2],
+                a.strideH(),
+                a.strideW(),
+                a.dilationH(),
+                a.dilationW(),
+                a.padding());
         int khh = kh;
         int kww = kw;
         int ic = inC;
         int oc = outC;
-        this.packed = !wide ? null : PackedWeights.get(p.weights, "conv-int[kh][kw][C][O]", () -> {
-            int[] v = new int[khh * kww * ic * oc];
-            for (int o = 0; o < oc; o++) {
-                for (int ky = 0; ky < khh; ky++) {
-                    for (int kx = 0; kx < kww; kx++) {
-                        for (int c = 0; c < ic; c++) {
-                            v[((ky * kww + kx) * ic + c) * oc + o] = p.weights[((o * khh + ky) * kww + kx) * ic + c];
+        this.packed = !wide
+                ? null
+                : PackedWeights.get(p.weights, "conv-int[kh][kw][C][O]", () -> {
+                    int[] v = new int[khh * kww * ic * oc];
+                    for (int o = 0; o < oc; o++) {
+                        for (int ky = 0; ky < khh; ky++) {
+                            for (int kx = 0; kx < kww; kx++) {
+                                for (int c = 0; c < ic; c++) {
+                                    v[((ky * kww + kx) * ic + c) * oc + o] =
+                                            p.weights[((o * khh + ky) * kww + kx) * ic + c];
+                                }
+                            }
                         }
                     }
-                }
-            }
-            return v;
-        });
+                    return v;
+                });
         this.wDot = p.weights;
         this.taps = kh * kw * inC;
-        this.pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && outH == inH
-                && outW == inW;
+        this.pointwise =
+                kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && outH == inH && outW == inW;
         // 8-bit: every output is a dot product of length kh·kw·C over an im2col row; 16x8 accumulates in 64 bits in
         // the axpy form
         int columnLength = outW * taps;

@@ -7,7 +7,8 @@ import dev.quanta.ir.OpAttributes;
  * channel c (M = depth multiplier).
  *
  * <pre>
- * y[b, oy, ox, o] = act( bias[o] + Σ_{ky,kx} x[b, oy·sh − padT + ky·dh, ox·sw − padL + kx·dw, o / M] · W[0, ky, kx, o] )
+ * y[b, oy, ox, o] = act( bias[o] + Σ_{ky,kx} x[b, oy·sh − padT + ky·dh, ox·sw − padL + kx·dw, o / M] · W[0, ky, kx, o]
+ * )
  * </pre>
  */
 final class DepthwiseConv2DFloat extends WindowKernel {
@@ -20,9 +21,24 @@ final class DepthwiseConv2DFloat extends WindowKernel {
     private final float lo;
     private final float hi;
 
-    DepthwiseConv2DFloat(float[] x, int[] xShape, float[] weights, int[] wShape, float[] bias, float[] y,
-            int[] yShape, OpAttributes.DepthwiseConv2D a) {
-        super(xShape, yShape, wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(),
+    DepthwiseConv2DFloat(
+            float[] x,
+            int[] xShape,
+            float[] weights,
+            int[] wShape,
+            float[] bias,
+            float[] y,
+            int[] yShape,
+            OpAttributes.DepthwiseConv2D a) {
+        super(
+                xShape,
+                yShape,
+                wShape[1],
+                wShape[2],
+                a.strideH(),
+                a.strideW(),
+                a.dilationH(),
+                a.dilationW(),
                 a.padding());
         this.x = x;
         this.y = y;

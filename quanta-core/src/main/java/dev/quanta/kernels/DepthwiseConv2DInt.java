@@ -19,10 +19,28 @@ final class DepthwiseConv2DInt extends IntegerWindowKernel {
     private final long[] accWide;
     private final int mult;
 
-    DepthwiseConv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape,
+    DepthwiseConv2DInt(
+            Object x,
+            int[] xShape,
+            WeightedOpParams p,
+            int[] wShape,
+            Object y,
+            int[] yShape,
             OpAttributes.DepthwiseConv2D a) {
-        super(x, xShape, p, y, yShape, wShape[3], wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(),
-                a.dilationW(), a.padding());
+        super(
+                x,
+                xShape,
+                p,
+                y,
+                yShape,
+                wShape[3],
+                wShape[1],
+                wShape[2],
+                a.strideH(),
+                a.strideW(),
+                a.dilationH(),
+                a.dilationW(),
+                a.padding());
         this.w = p.weights;
         this.mult = a.depthMultiplier();
         int outPixels = batch * outH * outW;

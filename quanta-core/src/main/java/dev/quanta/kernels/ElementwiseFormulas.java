@@ -38,10 +38,11 @@ final class ElementwiseFormulas {
     static IntUnaryOperator reluX(DType out, float sx, int zx, float sy, int zy, boolean relu6) {
         FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier((double) (sx / sy));
         int lo = Math.max(Quant.qmin(out), zy + (int) FixedPoint.roundHalfAwayFromZero(0f / sy));
-        int hi = relu6 ? Math.min(Quant.qmax(out), zy + (int) FixedPoint.roundHalfAwayFromZero(6f / sy))
+        int hi = relu6
+                ? Math.min(Quant.qmax(out), zy + (int) FixedPoint.roundHalfAwayFromZero(6f / sy))
                 : Quant.qmax(out);
-        return v -> FixedPoint.clamp(zy + FixedPoint.multiplyByQuantizedMultiplier(v - zx, q.multiplier(), q.shift()),
-                lo, hi);
+        return v -> FixedPoint.clamp(
+                zy + FixedPoint.multiplyByQuantizedMultiplier(v - zx, q.multiplier(), q.shift()), lo, hi);
     }
 
     static IntUnaryOperator leakyRelu(DType out, float sx, int zx, float sy, int zy, float alpha) {
@@ -52,7 +53,8 @@ final class ElementwiseFormulas {
         return v -> {
             int c = v - zx;
             FixedPoint.Multiplier q = c >= 0 ? id : al;
-            return FixedPoint.clamp(zy + FixedPoint.multiplyByQuantizedMultiplier(c, q.multiplier(), q.shift()), lo, hi);
+            return FixedPoint.clamp(
+                    zy + FixedPoint.multiplyByQuantizedMultiplier(c, q.multiplier(), q.shift()), lo, hi);
         };
     }
 
@@ -107,8 +109,8 @@ final class ElementwiseFormulas {
         FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier((double) sx / (double) sy);
         int lo = Quant.qmin(out);
         int hi = Quant.qmax(out);
-        return v -> FixedPoint.clamp(FixedPoint.multiplyByQuantizedMultiplier(v - zx, q.multiplier(), q.shift()) + zy,
-                lo, hi);
+        return v -> FixedPoint.clamp(
+                FixedPoint.multiplyByQuantizedMultiplier(v - zx, q.multiplier(), q.shift()) + zy, lo, hi);
     }
 
     static IntUnaryOperator requantizeXnnpack(DType out, float sx, int zx, float sy, int zy) {

@@ -164,8 +164,8 @@ public final class FixedPoint {
     public static int multiplyByQuantizedMultiplierUpward(int x, int multiplier, int shift) {
         int leftShift = shift > 0 ? shift : 0;
         int rightShift = shift > 0 ? 0 : -shift;
-        return roundingRightShiftUpward(saturatingRoundingDoublingHighMul(x * (1 << leftShift), multiplier),
-                rightShift);
+        return roundingRightShiftUpward(
+                saturatingRoundingDoublingHighMul(x * (1 << leftShift), multiplier), rightShift);
     }
 
     /** The single-rounding {@code MultiplyByQuantizedMultiplier} of ruy and {@code TFLITE_SINGLE_ROUNDING}. */

@@ -27,25 +27,55 @@ public final class FloatKernels {
             case FULLY_CONNECTED -> {
                 int[] ws = shape.apply(op.input(1));
                 int rows = x.length / ws[1];
-                yield new FullyConnectedFloat(x, buffer.apply(op.input(1)), optional(op, 2, buffer), y, rows, ws[1],
-                        ws[0], op.attrs(OpAttributes.FullyConnected.class).activation());
+                yield new FullyConnectedFloat(
+                        x,
+                        buffer.apply(op.input(1)),
+                        optional(op, 2, buffer),
+                        y,
+                        rows,
+                        ws[1],
+                        ws[0],
+                        op.attrs(OpAttributes.FullyConnected.class).activation());
             }
-            case CONV_2D -> new Conv2DFloat(x, xs, buffer.apply(op.input(1)), shape.apply(op.input(1)),
-                    optional(op, 2, buffer), y, ys, op.attrs(OpAttributes.Conv2D.class));
-            case DEPTHWISE_CONV_2D -> new DepthwiseConv2DFloat(x, xs, buffer.apply(op.input(1)),
-                    shape.apply(op.input(1)), optional(op, 2, buffer), y, ys,
-                    op.attrs(OpAttributes.DepthwiseConv2D.class));
+            case CONV_2D ->
+                new Conv2DFloat(
+                        x,
+                        xs,
+                        buffer.apply(op.input(1)),
+                        shape.apply(op.input(1)),
+                        optional(op, 2, buffer),
+                        y,
+                        ys,
+                        op.attrs(OpAttributes.Conv2D.class));
+            case DEPTHWISE_CONV_2D ->
+                new DepthwiseConv2DFloat(
+                        x,
+                        xs,
+                        buffer.apply(op.input(1)),
+                        shape.apply(op.input(1)),
+                        optional(op, 2, buffer),
+                        y,
+                        ys,
+                        op.attrs(OpAttributes.DepthwiseConv2D.class));
             case MAX_POOL_2D -> new Pool2DFloat(true, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
             case AVERAGE_POOL_2D -> new Pool2DFloat(false, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
-            case MEAN -> new MeanFloat(x, xs, y, op.attrs(OpAttributes.Mean.class).axes());
+            case MEAN ->
+                new MeanFloat(x, xs, y, op.attrs(OpAttributes.Mean.class).axes());
             case BATCH_NORM -> batchNorm(op, x, xs, y, buffer);
             case RELU, RELU6, LOGISTIC, TANH, IDENTITY, RESHAPE -> new ActivationFloat(op.type(), 0f, x, y);
-            case LEAKY_RELU -> new ActivationFloat(op.type(), op.attrs(OpAttributes.LeakyRelu.class).alpha(), x, y);
-            case SOFTMAX -> new SoftmaxFloat(x, y, xs[xs.length - 1], op.attrs(OpAttributes.Softmax.class).beta());
+            case LEAKY_RELU ->
+                new ActivationFloat(
+                        op.type(), op.attrs(OpAttributes.LeakyRelu.class).alpha(), x, y);
+            case SOFTMAX ->
+                new SoftmaxFloat(
+                        x,
+                        y,
+                        xs[xs.length - 1],
+                        op.attrs(OpAttributes.Softmax.class).beta());
             case ADD -> {
                 Activation act = op.attrs(OpAttributes.Add.class).activation();
-                yield new AddFloat(x, xs, buffer.apply(op.input(1)), shape.apply(op.input(1)), y, ys, act.min(),
-                        act.max());
+                yield new AddFloat(
+                        x, xs, buffer.apply(op.input(1)), shape.apply(op.input(1)), y, ys, act.min(), act.max());
             }
             case CONCATENATION -> {
                 OpAttributes.Concatenation a = op.attrs(OpAttributes.Concatenation.class);
@@ -57,13 +87,22 @@ public final class FloatKernels {
                     shapes[i] = shape.apply(op.input(i));
                 }
                 int axis = a.axis() < 0 ? a.axis() + xs.length : a.axis();
-                yield new ConcatenationFloat(ins, shapes, axis, y, a.activation().min(), a.activation().max());
+                yield new ConcatenationFloat(
+                        ins,
+                        shapes,
+                        axis,
+                        y,
+                        a.activation().min(),
+                        a.activation().max());
             }
-            case PAD -> new PadFloat(x, xs, y, ys, op.attrs(OpAttributes.Pad.class).paddings());
-            case TRANSPOSE -> new TransposeFloat(x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
+            case PAD ->
+                new PadFloat(x, xs, y, ys, op.attrs(OpAttributes.Pad.class).paddings());
+            case TRANSPOSE ->
+                new TransposeFloat(
+                        x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> LstmFloat.create(op, buffer, shape);
-            default -> throw new UnsupportedOperationException(
-                    op.describe() + ": " + op.type() + " has no float32 kernel");
+            default ->
+                throw new UnsupportedOperationException(op.describe() + ": " + op.type() + " has no float32 kernel");
         };
     }
 

@@ -23,8 +23,8 @@ final class FullyConnectedFloat implements Kernel {
     private final float lo;
     private final float hi;
 
-    FullyConnectedFloat(float[] x, float[] weights, float[] bias, float[] y, int rows, int k, int n,
-            Activation activation) {
+    FullyConnectedFloat(
+            float[] x, float[] weights, float[] bias, float[] y, int rows, int k, int n, Activation activation) {
         this.x = x;
         this.y = y;
         this.rows = rows;

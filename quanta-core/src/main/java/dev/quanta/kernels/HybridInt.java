@@ -73,30 +73,125 @@ final class HybridInt implements Kernel {
     private final boolean asymmetric;
 
     /** FULLY_CONNECTED: x [rows, k], weights [n, k]. */
-    static HybridInt fullyConnected(float[] x, int rows, int k, int n, byte[] weights, float[] scales, float[] bias,
-            float[] y, Activation act, boolean asymmetric) {
-        return new HybridInt(OpType.FULLY_CONNECTED, x, y, weights, scales, bias, act, rows, k, n,
-                new int[] {rows, 1, 1, k}, new int[] {n, 1, 1, k}, 1, 1, 1, 1, Padding.VALID, 1, asymmetric);
+    static HybridInt fullyConnected(
+            float[] x,
+            int rows,
+            int k,
+            int n,
+            byte[] weights,
+            float[] scales,
+            float[] bias,
+            float[] y,
+            Activation act,
+            boolean asymmetric) {
+        return new HybridInt(
+                OpType.FULLY_CONNECTED,
+                x,
+                y,
+                weights,
+                scales,
+                bias,
+                act,
+                rows,
+                k,
+                n,
+                new int[] {rows, 1, 1, k},
+                new int[] {n, 1, 1, k},
+                1,
+                1,
+                1,
+                1,
+                Padding.VALID,
+                1,
+                asymmetric);
     }
 
-    static HybridInt conv(float[] x, int[] xs, byte[] weights, int[] ws, float[] scales, float[] bias, float[] y,
-            OpAttributes.Conv2D a, boolean xnnpack) {
+    static HybridInt conv(
+            float[] x,
+            int[] xs,
+            byte[] weights,
+            int[] ws,
+            float[] scales,
+            float[] bias,
+            float[] y,
+            OpAttributes.Conv2D a,
+            boolean xnnpack) {
         // TFLite's built-in conv: per-channel weights go to EvalHybridPerChannel (asymmetric input quantization),
         // per-tensor weights to the older EvalHybrid, which quantizes each batch row symmetrically. XNNPACK
         // quantizes inputs asymmetrically in both cases, so that setting keeps the asymmetric form (closer to it).
-        return new HybridInt(OpType.CONV_2D, x, y, weights, scales, bias, a.activation(), 0, 0, 0, xs, ws,
-                a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding(), 1, scales.length > 1 || xnnpack);
+        return new HybridInt(
+                OpType.CONV_2D,
+                x,
+                y,
+                weights,
+                scales,
+                bias,
+                a.activation(),
+                0,
+                0,
+                0,
+                xs,
+                ws,
+                a.strideH(),
+                a.strideW(),
+                a.dilationH(),
+                a.dilationW(),
+                a.padding(),
+                1,
+                scales.length > 1 || xnnpack);
     }
 
-    static HybridInt depthwise(float[] x, int[] xs, byte[] weights, int[] ws, float[] scales, float[] bias, float[] y,
+    static HybridInt depthwise(
+            float[] x,
+            int[] xs,
+            byte[] weights,
+            int[] ws,
+            float[] scales,
+            float[] bias,
+            float[] y,
             OpAttributes.DepthwiseConv2D a) {
-        return new HybridInt(OpType.DEPTHWISE_CONV_2D, x, y, weights, scales, bias, a.activation(), 0, 0, 0, xs, ws,
-                a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding(), a.depthMultiplier(), true);
+        return new HybridInt(
+                OpType.DEPTHWISE_CONV_2D,
+                x,
+                y,
+                weights,
+                scales,
+                bias,
+                a.activation(),
+                0,
+                0,
+                0,
+                xs,
+                ws,
+                a.strideH(),
+                a.strideW(),
+                a.dilationH(),
+                a.dilationW(),
+                a.padding(),
+                a.depthMultiplier(),
+                true);
     }
 
-    private HybridInt(OpType type, float[] x, float[] y, byte[] weights, float[] scales, float[] bias,
-            Activation act, int rows, int k, int n, int[] xs, int[] ws, int sh, int sw, int dh, int dw,
-            Padding padding, int mult, boolean asymmetric) {
+    private HybridInt(
+            OpType type,
+            float[] x,
+            float[] y,
+            byte[] weights,
+            float[] scales,
+            float[] bias,
+            Activation act,
+            int rows,
+            int k,
+            int n,
+            int[] xs,
+            int[] ws,
+            int sh,
+            int sw,
+            int dh,
+            int dw,
+            Padding padding,
+            int mult,
+            boolean asymmetric) {
         this.type = type;
         this.asymmetric = asymmetric;
         this.x = x;

@@ -17,16 +17,30 @@ abstract class IntegerWindowKernel extends WindowKernel {
     protected final DType outType;
     /** The centred input, x − zp_x. */
     protected final int[] xc;
+
     protected final long[] bias;
     protected final int[] biasInt;
     protected final Requantizer rq;
     /** 16x8: 64-bit accumulation. */
     protected final boolean wide;
+
     protected final int outC;
     private final boolean biasOnly;
 
-    IntegerWindowKernel(Object x, int[] xShape, WeightedOpParams p, Object y, int[] yShape, int outC, int kh, int kw,
-            int sh, int sw, int dh, int dw, Padding padding) {
+    IntegerWindowKernel(
+            Object x,
+            int[] xShape,
+            WeightedOpParams p,
+            Object y,
+            int[] yShape,
+            int outC,
+            int kh,
+            int kw,
+            int sh,
+            int sw,
+            int dh,
+            int dw,
+            Padding padding) {
         super(xShape, yShape, kh, kw, sh, sw, dh, dw, padding);
         this.x = x;
         this.inType = p.inType;

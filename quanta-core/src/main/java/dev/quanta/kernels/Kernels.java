@@ -16,8 +16,10 @@ public final class Kernels {
     private Kernels() {}
 
     /** The providers on the class path, found once. */
-    private static final List<KernelProvider> PROVIDERS = ServiceLoader.load(KernelProvider.class,
-            Kernels.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
+    private static final List<KernelProvider> PROVIDERS =
+            ServiceLoader.load(KernelProvider.class, Kernels.class.getClassLoader()).stream()
+                    .map(ServiceLoader.Provider::get)
+                    .toList();
 
     /**
      * @param buffer the interpreter array of a tensor (see {@link Buffers})
@@ -32,16 +34,16 @@ public final class Kernels {
      * As {@link #create(Op, Function, Function)}, with the quantized kernels reproducing {@code path} of the official
      * TFLite runtime ({@link QuantizedPath#XNNPACK} is what the three-argument form uses).
      */
-    public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape,
-            QuantizedPath path) {
+    public static Kernel create(
+            Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
         for (KernelProvider p : PROVIDERS) {
             if (p.handles(op)) {
                 return p.create(op, buffer, shape, path);
             }
         }
         if (op.type().isSignal()) {
-            throw new UnsupportedOperationException(op.describe() + ": no kernel provider for " + op.type()
-                    + " on the class path");
+            throw new UnsupportedOperationException(
+                    op.describe() + ": no kernel provider for " + op.type() + " on the class path");
         }
         if (TensorOps.handles(op)) {
             return TensorOps.create(op, buffer, shape);

@@ -36,10 +36,12 @@ final class LstmFloat implements Kernel {
     private final boolean timeMajor;
     /** Input weights [4][nCell × nInput] and recurrent weights [4][nCell × nOutput], gate order i, f, c, o. */
     private final float[][] wx = new float[4][];
+
     private final float[][] wh = new float[4][];
     private final float[][] bias = new float[4][];
     /** Peephole weights for i, f, o (null when absent). */
     private final float[] pi;
+
     private final float[] pf;
     private final float[] po;
     private final float[] projW;
@@ -49,6 +51,7 @@ final class LstmFloat implements Kernel {
     private final OpAttributes.LstmActivation act;
     /** Step buffers: the four gates, the output state h, the cell state c and m = o ⊙ act(c). */
     private final float[][] gate;
+
     private final float[] h;
     private final float[] c;
     private final float[] m;

@@ -66,10 +66,12 @@ final class LstmInt implements Kernel {
     private final int outputStateZp;
     /** Gate activations and the cell tanh, tabulated over every int16 input ({@code table[v + 32768]}). */
     private final short[] sigmoid = Int16Activations.logisticQ3Table();
+
     private final short[] tanhGate = Int16Activations.tanhTable(3);
     private final short[] tanhCell;
     /** Step buffers: the four gates, the output state h and the cell state c (reset for every batch row). */
     private final int[][] gate;
+
     private final byte[] h;
     private final int[] c;
 
@@ -77,8 +79,10 @@ final class LstmInt implements Kernel {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
         for (int k : new int[] {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
             if (a.has(k)) {
-                throw Quant.unsupported(op, "the integer LSTM kernel supports no peepholes, projection or layer"
-                        + " normalization (TFLite input " + k + " is present)");
+                throw Quant.unsupported(
+                        op,
+                        "the integer LSTM kernel supports no peepholes, projection or layer"
+                                + " normalization (TFLite input " + k + " is present)");
             }
         }
         if (a.activation() != OpAttributes.LstmActivation.TANH) {
@@ -93,13 +97,17 @@ final class LstmInt implements Kernel {
         QuantParams cq = a.cellStateQuant();
         QuantParams[] inter = a.intermediates();
         if (hq == null || cq == null || inter == null || inter.length != 5 || inter[4] == null) {
-            throw Quant.unsupported(op, "the integer LSTM needs the quantization of its states and its 5"
-                    + " intermediate tensors (TFLite's 8x8→16 LSTM)");
+            throw Quant.unsupported(
+                    op,
+                    "the integer LSTM needs the quantization of its states and its 5"
+                            + " intermediate tensors (TFLite's 8x8→16 LSTM)");
         }
         Integer c = Int16Activations.checkedLog2(cq.scale());
         if (c == null || c < -15 || c > -11) {
-            throw Quant.unsupported(op, "the integer LSTM kernel supports cell-state scales 2^-15 … 2^-11 (cell"
-                    + " ranges up to ±16), got " + cq.scale());
+            throw Quant.unsupported(
+                    op,
+                    "the integer LSTM kernel supports cell-state scales 2^-15 … 2^-11 (cell"
+                            + " ranges up to ±16), got " + cq.scale());
         }
         this.cellShift = c;
         // TFLite's Prepare: (int16) min(max(cell_clip / s_c, −32768), 32767) in float, truncated
@@ -128,10 +136,13 @@ final class LstmInt implements Kernel {
             Tensor wxt = op.input(a.position(1 + g));
             Tensor wht = op.input(a.position(5 + g));
             int bp = a.position(12 + g);
-            if (bp < 0 || wxt.quant() == null || wht.quant() == null || !wxt.quant().isPerTensor()
+            if (bp < 0
+                    || wxt.quant() == null
+                    || wht.quant() == null
+                    || !wxt.quant().isPerTensor()
                     || !wht.quant().isPerTensor()) {
-                throw Quant.unsupported(op, "LSTM gate " + "ifco".charAt(g) + " needs per-tensor quantized"
-                        + " weights and a bias");
+                throw Quant.unsupported(
+                        op, "LSTM gate " + "ifco".charAt(g) + " needs per-tensor quantized" + " weights and a bias");
             }
             wx[g] = (byte[]) buffer.apply(wxt);
             wh[g] = (byte[]) buffer.apply(wht);
@@ -179,8 +190,8 @@ final class LstmInt implements Kernel {
     }
 
     /** gate[r] = sat16(gate[r] + MBQM(bias[r] + Σ_k w[r,k]·v[off + k], m, s)). */
-    private static void matVecAcc(byte[] v, int off, int cols, byte[] w, int[] bias, int m, int s, int rows,
-            int[] gate) {
+    private static void matVecAcc(
+            byte[] v, int off, int cols, byte[] w, int[] bias, int m, int s, int rows, int[] gate) {
         for (int r = 0; r < rows; r++) {
             int acc = bias[r];
             int base = r * cols;

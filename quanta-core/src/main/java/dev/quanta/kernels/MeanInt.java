@@ -48,8 +48,18 @@ final class MeanInt implements Kernel {
     private final boolean rawMean;
     private final float xnnpackScale;
 
-    MeanInt(Object x, int[] xShape, Object y, DType type, int[] axes, boolean keepDims, float sx, int zx, float sy,
-            int zy, boolean xnnpackPath) {
+    MeanInt(
+            Object x,
+            int[] xShape,
+            Object y,
+            DType type,
+            int[] axes,
+            boolean keepDims,
+            float sx,
+            int zx,
+            float sy,
+            int zy,
+            boolean xnnpackPath) {
         this.x = x;
         this.y = y;
         this.type = type;
@@ -83,8 +93,13 @@ final class MeanInt implements Kernel {
         this.xnnpack = xnnpackPath && type != DType.INT16 && !sameParams;
         this.xnnpackScale = (sx / sy) * (1.0f / (float) n);
         this.rawMean = xnnpackPath && sameParams && type != DType.INT16;
-        this.gap = (type == DType.INT8 || type == DType.UINT8) && !rawMean
-                && keepDims && rank == 4 && axes.length == 2 && reduced[1] && reduced[2];
+        this.gap = (type == DType.INT8 || type == DType.UINT8)
+                && !rawMean
+                && keepDims
+                && rank == 4
+                && axes.length == 2
+                && reduced[1]
+                && reduced[2];
         if (gap) {
             float t = (float) zx * sx / sy;
             t = t > 0 ? t + 0.5f : t - 0.5f;
@@ -129,13 +144,14 @@ final class MeanInt implements Kernel {
                 float mean = (float) (sums[j] - (long) inZeroPoint * count) * xnnpackScale + (float) outZeroPoint;
                 v = (int) FixedPoint.roundHalfAwayFromZero(mean);
             } else if (xnnpack) {
-                v = FixedPoint.requantizeFp32((int) (sums[j] - (long) inZeroPoint * count), xnnpackScale, outZeroPoint,
-                        qmin, qmax);
+                v = FixedPoint.requantizeFp32(
+                        (int) (sums[j] - (long) inZeroPoint * count), xnnpackScale, outZeroPoint, qmin, qmax);
             } else if (gap) {
                 v = FixedPoint.multiplyByQuantizedMultiplier((int) sums[j], multiplier, shift) + bias;
             } else {
-                v = FixedPoint.multiplyByQuantizedMultiplier((int) (sums[j] - (long) inZeroPoint * count), multiplier,
-                        shift) + outZeroPoint;
+                v = FixedPoint.multiplyByQuantizedMultiplier(
+                                (int) (sums[j] - (long) inZeroPoint * count), multiplier, shift)
+                        + outZeroPoint;
             }
             Quant.set(y, type, j, v < qmin ? qmin : (v > qmax ? qmax : v));
         }

@@ -13,7 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * sequence number (odd while being written, even once published), wakes the workers it needs, runs part 0 itself
  * and waits (spinning briefly, then parked) until the count of unfinished parts reaches zero; idle workers also
  * spin briefly before they park. Nobody spins while the open splitters have more threads than there are CPUs
- * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work. Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker
+ * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work. Part p of
+ * P is {@code [n·p/P, n·(p+1)/P)}; worker
  * w runs part w + 1 when it exists.
  *
  * <p>{@link #close} stops the workers; after it every method throws {@link IllegalStateException}. Each
@@ -34,12 +35,14 @@ public final class Parallel implements AutoCloseable {
     private static final int SPINS = 2000;
     /** Threads of all open multi-threaded splitters (callers included); spinning only pays while they fit the CPUs. */
     private static final AtomicInteger THREADS_IN_USE = new AtomicInteger();
+
     private static final int CPUS = Runtime.getRuntime().availableProcessors();
 
     private final int threads;
     private final Thread[] workers;
     /** Job sequence number: odd while the caller writes the job fields, even when they are published. */
     private volatile int sequence;
+
     private RangeBody body;
     private int size;
     private int parts;

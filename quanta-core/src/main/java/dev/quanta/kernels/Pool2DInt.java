@@ -26,8 +26,16 @@ final class Pool2DInt extends WindowKernel {
     private final int hi;
     private final int[] acc;
 
-    Pool2DInt(boolean max, Object x, int[] xShape, Object y, int[] yShape, DType type, OpAttributes.Pool2D a,
-            int lo, int hi) {
+    Pool2DInt(
+            boolean max,
+            Object x,
+            int[] xShape,
+            Object y,
+            int[] yShape,
+            DType type,
+            OpAttributes.Pool2D a,
+            int lo,
+            int hi) {
         super(xShape, yShape, a.filterH(), a.filterW(), a.strideH(), a.strideW(), 1, 1, a.padding());
         this.max = max;
         this.x = x;

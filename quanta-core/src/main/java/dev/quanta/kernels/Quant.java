@@ -77,7 +77,7 @@ final class Quant {
         int lo = qmin(type);
         int hi = qmax(type);
         switch (act) {
-            case NONE -> { }
+            case NONE -> {}
             case RELU -> lo = Math.max(lo, quantize(0f, s, zp, type, xnnpack));
             case RELU6 -> {
                 lo = Math.max(lo, quantize(0f, s, zp, type, xnnpack));
@@ -180,7 +180,7 @@ final class Quant {
     }
 
     static UnsupportedOperationException unsupported(Op op, String missing) {
-        return new UnsupportedOperationException(op.describe() + ": no integer kernel for " + op.type() + " with "
-                + types(op) + ": " + missing);
+        return new UnsupportedOperationException(
+                op.describe() + ": no integer kernel for " + op.type() + " with " + types(op) + ": " + missing);
     }
 }

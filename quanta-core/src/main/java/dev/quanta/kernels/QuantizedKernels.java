@@ -71,11 +71,18 @@ public final class QuantizedKernels {
      * Measured on TFLite 2.21 x86-64: int8 CONV_2D and FULLY_CONNECTED round ties of the final shift upwards,
      * int8 DEPTHWISE_CONV_2D and every uint8 layer use gemmlowp's double rounding.
      */
-    record BuiltinRounding(Requantizer.Rounding int8Conv, Requantizer.Rounding int8Depthwise,
-            Requantizer.Rounding int8FullyConnected, Requantizer.Rounding uint8, boolean symmetricHybridInputs) {
-        static final BuiltinRounding DEFAULT = new BuiltinRounding(Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD,
-                Requantizer.Rounding.DOUBLE_ROUNDING, Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD,
-                Requantizer.Rounding.DOUBLE_ROUNDING, false);
+    record BuiltinRounding(
+            Requantizer.Rounding int8Conv,
+            Requantizer.Rounding int8Depthwise,
+            Requantizer.Rounding int8FullyConnected,
+            Requantizer.Rounding uint8,
+            boolean symmetricHybridInputs) {
+        static final BuiltinRounding DEFAULT = new BuiltinRounding(
+                Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD,
+                Requantizer.Rounding.DOUBLE_ROUNDING,
+                Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD,
+                Requantizer.Rounding.DOUBLE_ROUNDING,
+                false);
 
         /** This tuning with hybrid FULLY_CONNECTED inputs quantized symmetrically (asymmetric_quantize_inputs off). */
         BuiltinRounding withSymmetricHybridInputs() {
@@ -108,12 +115,16 @@ public final class QuantizedKernels {
      *
      * @throws UnsupportedOperationException naming the op when no kernel handles its types
      */
-    public static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape,
-            QuantizedPath path) {
+    public static Kernel create(
+            Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
         return create(op, buffer, shape, path, BuiltinRounding.DEFAULT);
     }
 
-    static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path,
+    static Kernel create(
+            Op op,
+            Function<Tensor, Object> buffer,
+            Function<Tensor, int[]> shape,
+            QuantizedPath path,
             BuiltinRounding rounding) {
         Tensor in = op.input(0);
         Tensor out = op.output(0);
@@ -124,7 +135,8 @@ public final class QuantizedKernels {
         boolean xnnpack = path == QuantizedPath.XNNPACK;
         if (isHybrid(op)) {
             // XNNPACK quantizes hybrid inputs asymmetrically (qd8) whatever the option says
-            boolean asymmetric = xnnpack || op.type() != dev.quanta.ir.OpType.FULLY_CONNECTED
+            boolean asymmetric = xnnpack
+                    || op.type() != dev.quanta.ir.OpType.FULLY_CONNECTED
                     || op.attrs(OpAttributes.FullyConnected.class).asymmetricQuantizeInputs();
             return hybrid(op, buffer, shape, x, xs, y, asymmetric && !rounding.symmetricHybridInputs(), xnnpack);
         }
@@ -133,32 +145,36 @@ public final class QuantizedKernels {
                 requireQuantizedActivations(op);
                 OpAttributes.Conv2D a = op.attrs(OpAttributes.Conv2D.class);
                 int[] ws = shape.apply(op.input(1));
-                WeightedOpParams p = new WeightedOpParams(op, buffer, 0, ws[0], a.activation(), path,
-                        rounding.forOp(op.type(), in.dtype()));
+                WeightedOpParams p = new WeightedOpParams(
+                        op, buffer, 0, ws[0], a.activation(), path, rounding.forOp(op.type(), in.dtype()));
                 return new Conv2DInt(x, xs, p, ws, y, ys, a);
             }
             case DEPTHWISE_CONV_2D -> {
                 requireQuantizedActivations(op);
                 OpAttributes.DepthwiseConv2D a = op.attrs(OpAttributes.DepthwiseConv2D.class);
                 int[] ws = shape.apply(op.input(1));
-                WeightedOpParams p = new WeightedOpParams(op, buffer, 3, ws[3], a.activation(), path,
-                        rounding.forOp(op.type(), in.dtype()));
+                WeightedOpParams p = new WeightedOpParams(
+                        op, buffer, 3, ws[3], a.activation(), path, rounding.forOp(op.type(), in.dtype()));
                 return new DepthwiseConv2DInt(x, xs, p, ws, y, ys, a);
             }
             case FULLY_CONNECTED -> {
                 requireQuantizedActivations(op);
                 Activation act = op.attrs(OpAttributes.FullyConnected.class).activation();
                 int[] ws = shape.apply(op.input(1));
-                WeightedOpParams p = new WeightedOpParams(op, buffer, 0, ws[0], act, path,
-                        rounding.forOp(op.type(), in.dtype()));
+                WeightedOpParams p =
+                        new WeightedOpParams(op, buffer, 0, ws[0], act, path, rounding.forOp(op.type(), in.dtype()));
                 int rows = Buffers.length(x) / ws[1];
                 return new FullyConnectedInt(x, p, y, rows, ws[1], ws[0]);
             }
             case ADD -> {
                 requireSameType(op);
                 Tensor b = op.input(1);
-                return new AddInt(operand(op, in, x, xs), operand(op, b, buffer.apply(b), shape.apply(b)),
-                        operand(op, out, y, ys), out.dtype(), op.attrs(OpAttributes.Add.class).activation(),
+                return new AddInt(
+                        operand(op, in, x, xs),
+                        operand(op, b, buffer.apply(b), shape.apply(b)),
+                        operand(op, out, y, ys),
+                        out.dtype(),
+                        op.attrs(OpAttributes.Add.class).activation(),
                         xnnpack);
             }
             case MAX_POOL_2D, AVERAGE_POOL_2D -> {
@@ -166,19 +182,25 @@ public final class QuantizedKernels {
                 requireSameParams(op, in, out);
                 OpAttributes.Pool2D a = op.attrs(OpAttributes.Pool2D.class);
                 boolean max = op.type() == dev.quanta.ir.OpType.MAX_POOL_2D;
-                int[] range = Quant.activationRange(a.activation(), out.dtype(), Quant.scale(op, out),
-                        Quant.zeroPoint(op, out), xnnpack && max);
+                int[] range = Quant.activationRange(
+                        a.activation(), out.dtype(), Quant.scale(op, out), Quant.zeroPoint(op, out), xnnpack && max);
                 return new Pool2DInt(max, x, xs, y, ys, out.dtype(), a, range[0], range[1]);
             }
             case SOFTMAX -> {
                 if (in.dtype() == DType.INT16) {
-                    if (out.dtype() != DType.INT16 || Quant.zeroPoint(op, in) != 0 || Quant.zeroPoint(op, out) != 0
+                    if (out.dtype() != DType.INT16
+                            || Quant.zeroPoint(op, in) != 0
+                            || Quant.zeroPoint(op, out) != 0
                             || Math.abs(Quant.scale(op, out) - 1f / 32768) > 0.001f / 32768) {
-                        throw Quant.unsupported(op, "int16 softmax needs zero points 0 and an int16 output of scale"
-                                + " 1/32768");
+                        throw Quant.unsupported(
+                                op, "int16 softmax needs zero points 0 and an int16 output of scale" + " 1/32768");
                     }
-                    return new SoftmaxInt16((short[]) x, Quant.scale(op, in),
-                            op.attrs(OpAttributes.Softmax.class).beta(), (short[]) y, xs[xs.length - 1]);
+                    return new SoftmaxInt16(
+                            (short[]) x,
+                            Quant.scale(op, in),
+                            op.attrs(OpAttributes.Softmax.class).beta(),
+                            (short[]) y,
+                            xs[xs.length - 1]);
                 }
                 if (in.dtype() != DType.INT8 && in.dtype() != DType.UINT8) {
                     throw Quant.unsupported(op, "softmax takes int8, uint8 or int16 input");
@@ -187,8 +209,16 @@ public final class QuantizedKernels {
                     throw Quant.unsupported(op, "softmax output must be int8, uint8 or int16");
                 }
                 float beta = op.attrs(OpAttributes.Softmax.class).beta();
-                return new SoftmaxInt(x, in.dtype(), Quant.scale(op, in), beta, y, out.dtype(), Quant.scale(op, out),
-                        Quant.zeroPoint(op, out), xs[xs.length - 1]);
+                return new SoftmaxInt(
+                        x,
+                        in.dtype(),
+                        Quant.scale(op, in),
+                        beta,
+                        y,
+                        out.dtype(),
+                        Quant.scale(op, out),
+                        Quant.zeroPoint(op, out),
+                        xs[xs.length - 1]);
             }
             case RESHAPE, IDENTITY -> {
                 requireSameType(op);
@@ -198,8 +228,18 @@ public final class QuantizedKernels {
             case MEAN -> {
                 requireSameType(op);
                 OpAttributes.Mean a = op.attrs(OpAttributes.Mean.class);
-                return new MeanInt(x, xs, y, out.dtype(), a.axes(), a.keepDims(), Quant.scale(op, in),
-                        Quant.zeroPoint(op, in), Quant.scale(op, out), Quant.zeroPoint(op, out), xnnpack);
+                return new MeanInt(
+                        x,
+                        xs,
+                        y,
+                        out.dtype(),
+                        a.axes(),
+                        a.keepDims(),
+                        Quant.scale(op, in),
+                        Quant.zeroPoint(op, in),
+                        Quant.scale(op, out),
+                        Quant.zeroPoint(op, out),
+                        xnnpack);
             }
             case CONCATENATION -> {
                 requireSameType(op);
@@ -219,19 +259,25 @@ public final class QuantizedKernels {
                 float sy = Quant.scale(op, out);
                 int zy = Quant.zeroPoint(op, out);
                 int[] range = Quant.activationRange(a.activation(), out.dtype(), sy, zy, false);
-                return new ConcatenationInt(ins, shapes, scales, zps, axis, y, out.dtype(), sy, zy, range[0],
-                        range[1]);
+                return new ConcatenationInt(ins, shapes, scales, zps, axis, y, out.dtype(), sy, zy, range[0], range[1]);
             }
             case PAD -> {
                 requireSameType(op);
                 requireSameParams(op, in, out);
-                return new PadInt(x, xs, y, ys, op.attrs(OpAttributes.Pad.class).paddings(), out.dtype(),
+                return new PadInt(
+                        x,
+                        xs,
+                        y,
+                        ys,
+                        op.attrs(OpAttributes.Pad.class).paddings(),
+                        out.dtype(),
                         Quant.zeroPoint(op, out));
             }
             case TRANSPOSE -> {
                 requireSameType(op);
                 requireSameParams(op, in, out);
-                return new TransposeInt(x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
+                return new TransposeInt(
+                        x, xs, y, op.attrs(OpAttributes.Transpose.class).perm());
             }
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> {
                 return LstmInt.create(op, buffer, shape); // TFLite's 8x8→16 LSTM, built-in on both paths
@@ -246,11 +292,22 @@ public final class QuantizedKernels {
                 java.util.function.IntUnaryOperator f = switch (op.type()) {
                     case RELU -> ElementwiseFormulas.reluX(t, sx, zx, sy, zy, false);
                     case RELU6 -> ElementwiseFormulas.reluX(t, sx, zx, sy, zy, true);
-                    case LEAKY_RELU -> xnnpack && t != DType.INT16
-                            ? ElementwiseFormulas.leakyReluXnnpack(t, sx, zx, sy, zy,
-                                    op.attrs(OpAttributes.LeakyRelu.class).alpha())
-                            : ElementwiseFormulas.leakyRelu(t, sx, zx, sy, zy,
-                                    op.attrs(OpAttributes.LeakyRelu.class).alpha());
+                    case LEAKY_RELU ->
+                        xnnpack && t != DType.INT16
+                                ? ElementwiseFormulas.leakyReluXnnpack(
+                                        t,
+                                        sx,
+                                        zx,
+                                        sy,
+                                        zy,
+                                        op.attrs(OpAttributes.LeakyRelu.class).alpha())
+                                : ElementwiseFormulas.leakyRelu(
+                                        t,
+                                        sx,
+                                        zx,
+                                        sy,
+                                        zy,
+                                        op.attrs(OpAttributes.LeakyRelu.class).alpha());
                     case LOGISTIC -> {
                         if (t == DType.INT16) {
                             if (zx != 0 || zy != 0 || sy != 1f / 32768) {
@@ -304,7 +361,10 @@ public final class QuantizedKernels {
                 if (!Quant.isQuantizedType(in.dtype())) {
                     throw Quant.unsupported(op, "DEQUANTIZE takes int8, uint8, int16 or float16 input");
                 }
-                return new LookupTableInt(x, in.dtype(), (float[]) y,
+                return new LookupTableInt(
+                        x,
+                        in.dtype(),
+                        (float[]) y,
                         ElementwiseFormulas.dequantize(Quant.scale(op, in), Quant.zeroPoint(op, in)));
             }
             default -> throw Quant.unsupported(op, "this op has no integer kernel");
@@ -319,15 +379,24 @@ public final class QuantizedKernels {
 
     private static boolean isHybrid(Op op) {
         return switch (op.type()) {
-            case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D -> op.input(0).dtype() == DType.FLOAT32
-                    && op.output(0).dtype() == DType.FLOAT32 && op.inputs().size() > 1
-                    && op.input(1).dtype() == DType.INT8;
+            case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D ->
+                op.input(0).dtype() == DType.FLOAT32
+                        && op.output(0).dtype() == DType.FLOAT32
+                        && op.inputs().size() > 1
+                        && op.input(1).dtype() == DType.INT8;
             default -> false;
         };
     }
 
-    private static Kernel hybrid(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, Object x,
-            int[] xs, Object y, boolean asymmetric, boolean xnnpack) {
+    private static Kernel hybrid(
+            Op op,
+            Function<Tensor, Object> buffer,
+            Function<Tensor, int[]> shape,
+            Object x,
+            int[] xs,
+            Object y,
+            boolean asymmetric,
+            boolean xnnpack) {
         Tensor w = op.input(1);
         if (!w.isConstant() || w.quant() == null) {
             throw Quant.unsupported(op, "hybrid weights must be constant and quantized");
@@ -350,18 +419,45 @@ public final class QuantizedKernels {
             throw Quant.unsupported(op, "per-channel weights must be quantized along axis " + channelAxis);
         }
         return switch (op.type()) {
-            case FULLY_CONNECTED -> HybridInt.fullyConnected((float[]) x, Buffers.length(x) / ws[1], ws[1], ws[0],
-                    weights, scales, bias, (float[]) y, op.attrs(OpAttributes.FullyConnected.class).activation(),
-                    asymmetric);
-            case CONV_2D -> HybridInt.conv((float[]) x, xs, weights, ws, scales, bias, (float[]) y,
-                    op.attrs(OpAttributes.Conv2D.class), xnnpack);
-            default -> HybridInt.depthwise((float[]) x, xs, weights, ws, scales, bias, (float[]) y,
-                    op.attrs(OpAttributes.DepthwiseConv2D.class));
+            case FULLY_CONNECTED ->
+                HybridInt.fullyConnected(
+                        (float[]) x,
+                        Buffers.length(x) / ws[1],
+                        ws[1],
+                        ws[0],
+                        weights,
+                        scales,
+                        bias,
+                        (float[]) y,
+                        op.attrs(OpAttributes.FullyConnected.class).activation(),
+                        asymmetric);
+            case CONV_2D ->
+                HybridInt.conv(
+                        (float[]) x,
+                        xs,
+                        weights,
+                        ws,
+                        scales,
+                        bias,
+                        (float[]) y,
+                        op.attrs(OpAttributes.Conv2D.class),
+                        xnnpack);
+            default ->
+                HybridInt.depthwise(
+                        (float[]) x,
+                        xs,
+                        weights,
+                        ws,
+                        scales,
+                        bias,
+                        (float[]) y,
+                        op.attrs(OpAttributes.DepthwiseConv2D.class));
         };
     }
 
     private static void requireQuantizedActivations(Op op) {
-        if (!Quant.isQuantizedType(op.input(0).dtype()) || !Quant.isQuantizedType(op.output(0).dtype())) {
+        if (!Quant.isQuantizedType(op.input(0).dtype())
+                || !Quant.isQuantizedType(op.output(0).dtype())) {
             throw Quant.unsupported(op, "input and output must be int8, uint8 or int16");
         }
     }
@@ -380,8 +476,10 @@ public final class QuantizedKernels {
 
     private static void requireSameParams(Op op, Tensor a, Tensor b) {
         if (Quant.scale(op, a) != Quant.scale(op, b) || Quant.zeroPoint(op, a) != Quant.zeroPoint(op, b)) {
-            throw Quant.unsupported(op, "input and output must share their quantization parameters, found "
-                    + a.quant() + " and " + b.quant());
+            throw Quant.unsupported(
+                    op,
+                    "input and output must share their quantization parameters, found " + a.quant() + " and "
+                            + b.quant());
         }
     }
 }

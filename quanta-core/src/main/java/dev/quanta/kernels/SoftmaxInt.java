@@ -29,7 +29,15 @@ final class SoftmaxInt implements Kernel {
     private final int qmin;
     private final int qmax;
 
-    SoftmaxInt(Object x, DType inType, float inScale, float beta, Object y, DType outType, float outScale, int zp,
+    SoftmaxInt(
+            Object x,
+            DType inType,
+            float inScale,
+            float beta,
+            Object y,
+            DType outType,
+            float outScale,
+            int zp,
             int depth) {
         this.x = x;
         this.inType = inType;

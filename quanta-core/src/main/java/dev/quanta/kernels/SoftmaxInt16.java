@@ -22,7 +22,8 @@ import java.util.function.DoubleUnaryOperator;
  * f = 1/(1 + x) on [0, 1] (input scale 1/65535, zero point −32768). A lookup of v ∈ [−32768, 32767] is
  *
  * <pre>
- * LUT(v) = T[256 + (v &gt;&gt; 7)] + ((Δ · (v &amp; 127) + 64) &gt;&gt; 7),   Δ = int16(T[j + 1] − T[j])     (result int16)
+ * LUT(v) = T[256 + (v &gt;&gt; 7)] + ((Δ · (v &amp; 127) + 64) &gt;&gt; 7),   Δ = int16(T[j + 1] − T[j])     (result
+ * int16)
  * </pre>
  *
  * <h2>Per row</h2>
@@ -123,8 +124,7 @@ final class SoftmaxInt16 implements Kernel {
         }
         int headroomPlusOne = Integer.numberOfLeadingZeros(sum);
         int shiftedSum = (int) ((((long) sum << (headroomPlusOne - 1)) + (1 << 13)) >> 14);
-        int reciprocal = lookup(FixedPoint.clamp(shiftedSum - ((1 << 15) + (1 << 16)), -32768, 32767),
-                reciprocalTable);
+        int reciprocal = lookup(FixedPoint.clamp(shiftedSum - ((1 << 15) + (1 << 16)), -32768, 32767), reciprocalTable);
         int rightShift = 31 - headroomPlusOne;
         long round = 1L << (rightShift - 1);
         for (int j = 0; j < depth; j++) {

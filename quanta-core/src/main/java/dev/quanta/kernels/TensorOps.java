@@ -6,8 +6,8 @@ import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Shape;
+import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
 import java.util.function.Function;
 
@@ -27,16 +27,20 @@ public final class TensorOps {
     /**
      * True when {@code op} is one of the ops these kernels take: CAST and STRIDED_SLICE of any type (stored values
      * are converted or copied, quantization parameters play no part, as in TFLite); ADD and CONCATENATION on 32-
-     * and 64-bit integer tensors; RESHAPE and IDENTITY on those and on any integer tensor without quantization; MUL, DIV, MINIMUM, MAXIMUM on tensors none of which is quantized.
+     * and 64-bit integer tensors; RESHAPE and IDENTITY on those and on any integer tensor without quantization; MUL,
+     * DIV, MINIMUM, MAXIMUM on tensors none of which is quantized.
      */
     public static boolean handles(Op op) {
         return switch (op.type()) {
             case CAST, STRIDED_SLICE -> true;
             case ADD, CONCATENATION -> isPlainInteger(op.output(0).dtype());
-            case RESHAPE, IDENTITY -> isPlainInteger(op.output(0).dtype())
-                    || op.output(0).quant() == null && !Elements.isFloat(op.output(0).dtype());
+            case RESHAPE, IDENTITY ->
+                isPlainInteger(op.output(0).dtype())
+                        || op.output(0).quant() == null
+                                && !Elements.isFloat(op.output(0).dtype());
             case MUL, DIV, MINIMUM, MAXIMUM -> {
-                boolean plain = op.output(0).quant() == null || Elements.isFloat(op.output(0).dtype());
+                boolean plain = op.output(0).quant() == null
+                        || Elements.isFloat(op.output(0).dtype());
                 for (Tensor t : op.inputs()) {
                     plain &= t.quant() == null || Elements.isFloat(t.dtype());
                 }
@@ -60,29 +64,38 @@ public final class TensorOps {
         DType ty = out.dtype();
         int n = Buffers.length(y);
         return switch (op.type()) {
-            case CAST -> p -> {
-                if (Elements.isFloat(tx)) {
-                    for (int i = 0; i < n; i++) {
-                        Elements.setDouble(y, ty, i, Elements.getDouble(x, tx, i));
-                    }
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        long v = Elements.getLong(x, tx, i);
-                        if (Elements.isFloat(ty)) {
-                            Elements.setDouble(y, ty, i, tx == DType.UINT64 ? Elements.getDouble(x, tx, i) : v);
-                        } else {
-                            Elements.setLong(y, ty, i, v);
+            case CAST ->
+                p -> {
+                    if (Elements.isFloat(tx)) {
+                        for (int i = 0; i < n; i++) {
+                            Elements.setDouble(y, ty, i, Elements.getDouble(x, tx, i));
+                        }
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            long v = Elements.getLong(x, tx, i);
+                            if (Elements.isFloat(ty)) {
+                                Elements.setDouble(y, ty, i, tx == DType.UINT64 ? Elements.getDouble(x, tx, i) : v);
+                            } else {
+                                Elements.setLong(y, ty, i, v);
+                            }
                         }
                     }
-                }
-            };
+                };
             case RESHAPE, IDENTITY -> p -> System.arraycopy(x, 0, y, 0, n);
             case STRIDED_SLICE -> stridedSlice(x, shape.apply(in), y, op.attrs(OpAttributes.StridedSlice.class));
             case CONCATENATION -> concatenation(op, buffer, shape, y, shape.apply(out));
-            case ADD, MUL, DIV, MINIMUM, MAXIMUM -> binary(op, x, shape.apply(in), buffer.apply(op.input(1)),
-                    shape.apply(op.input(1)), y, shape.apply(out));
-            default -> throw new UnsupportedOperationException(op.describe() + ": " + op.type()
-                    + " has no type-generic kernel");
+            case ADD, MUL, DIV, MINIMUM, MAXIMUM ->
+                binary(
+                        op,
+                        x,
+                        shape.apply(in),
+                        buffer.apply(op.input(1)),
+                        shape.apply(op.input(1)),
+                        y,
+                        shape.apply(out));
+            default ->
+                throw new UnsupportedOperationException(
+                        op.describe() + ": " + op.type() + " has no type-generic kernel");
         };
     }
 
@@ -116,8 +129,8 @@ public final class TensorOps {
         };
     }
 
-    private static Kernel concatenation(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape,
-            Object y, int[] ys) {
+    private static Kernel concatenation(
+            Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, Object y, int[] ys) {
         OpAttributes.Concatenation a = op.attrs(OpAttributes.Concatenation.class);
         int axis = a.axis() < 0 ? a.axis() + ys.length : a.axis();
         int outer = 1;

@@ -18,8 +18,8 @@ final class TransposePlan {
     TransposePlan(int[] xShape, int[] perm) {
         int rank = xShape.length;
         if (perm.length != rank) {
-            throw new IllegalArgumentException("permutation " + Arrays.toString(perm) + " does not fit shape "
-                    + Arrays.toString(xShape));
+            throw new IllegalArgumentException(
+                    "permutation " + Arrays.toString(perm) + " does not fit shape " + Arrays.toString(xShape));
         }
         int[] inStrides = new int[rank];
         int stride = 1;

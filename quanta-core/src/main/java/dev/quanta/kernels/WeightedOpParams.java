@@ -44,13 +44,20 @@ final class WeightedOpParams {
     final int[] weights;
     /** Per output channel; zeros when the op has no bias. */
     final long[] bias;
+
     final Requantizer requantizer;
     final boolean wide;
     /** True when the XNNPACK path's arithmetic applies (8-bit activations on {@link QuantizedPath#XNNPACK}). */
     final boolean xnnpack;
 
-    WeightedOpParams(Op op, Function<Tensor, Object> buffer, int channelAxis, int channels, Activation activation,
-            QuantizedPath path, Requantizer.Rounding requantMode) {
+    WeightedOpParams(
+            Op op,
+            Function<Tensor, Object> buffer,
+            int channelAxis,
+            int channels,
+            Activation activation,
+            QuantizedPath path,
+            Requantizer.Rounding requantMode) {
         Tensor x = op.input(0);
         Tensor w = op.input(1);
         Tensor b = op.inputs().size() > 2 ? op.input(2) : null;
@@ -65,12 +72,13 @@ final class WeightedOpParams {
                 || (inType == DType.UINT8 && w.dtype() == DType.UINT8 && outType == DType.UINT8)
                 || (inType == DType.INT16 && w.dtype() == DType.INT8 && outType == DType.INT16);
         if (!okTypes) {
-            throw Quant.unsupported(op, "supported are int8 x int8 -> int8, uint8 x uint8 -> uint8 and int16 x int8 "
-                    + "-> int16 (16x8)");
+            throw Quant.unsupported(
+                    op,
+                    "supported are int8 x int8 -> int8, uint8 x uint8 -> uint8 and int16 x int8 " + "-> int16 (16x8)");
         }
         if (b != null && b.dtype() != (wide ? DType.INT64 : DType.INT32) && !(wide && b.dtype() == DType.INT32)) {
-            throw Quant.unsupported(op, "the bias must be " + (wide ? "INT64 (or INT32)" : "INT32") + ", it is "
-                    + b.dtype());
+            throw Quant.unsupported(
+                    op, "the bias must be " + (wide ? "INT64 (or INT32)" : "INT32") + ", it is " + b.dtype());
         }
         if (b != null && !b.isConstant()) {
             throw Quant.unsupported(op, "the bias must be constant");
@@ -80,8 +88,8 @@ final class WeightedOpParams {
         float sy = Quant.scale(op, y);
         int zy = Quant.zeroPoint(op, y);
         if (wide && (inZeroPoint != 0 || zy != 0)) {
-            throw Quant.unsupported(op, "int16 activations must be symmetric (zero point 0), found " + inZeroPoint
-                    + " and " + zy);
+            throw Quant.unsupported(
+                    op, "int16 activations must be symmetric (zero point 0), found " + inZeroPoint + " and " + zy);
         }
         QuantParams wq = w.quant();
         if (wq == null) {
@@ -91,8 +99,10 @@ final class WeightedOpParams {
         long[] wz = wq.zeroPoints();
         boolean perChannel = !wq.isPerTensor();
         if (perChannel && (wq.axis() != channelAxis || ws.length != channels)) {
-            throw Quant.unsupported(op, "per-channel weights must be quantized along axis " + channelAxis + " with "
-                    + channels + " scales, found " + wq);
+            throw Quant.unsupported(
+                    op,
+                    "per-channel weights must be quantized along axis " + channelAxis + " with " + channels
+                            + " scales, found " + wq);
         }
         // weights minus zero point
         int[] shape = w.shape().dims();
@@ -128,13 +138,14 @@ final class WeightedOpParams {
         float[] fscale = new float[channels];
         for (int c = 0; c < channels; c++) {
             float sw = ws[perChannel ? c : 0];
-            boolean doubleProduct = perChannel || wide
-                    || (op.type() != OpType.FULLY_CONNECTED && inType != DType.UINT8);
+            boolean doubleProduct =
+                    perChannel || wide || (op.type() != OpType.FULLY_CONNECTED && inType != DType.UINT8);
             real[c] = doubleProduct ? (double) sx * (double) sw / (double) sy : (double) (sx * sw) / (double) sy;
             fscale[c] = sx * sw / sy;
         }
         int[] range = Quant.activationRange(activation, outType, sy, zy, xnnpack);
-        Requantizer.Rounding mode = xnnpack ? Requantizer.Rounding.FP32
+        Requantizer.Rounding mode = xnnpack
+                ? Requantizer.Rounding.FP32
                 : wide && op.type() == OpType.FULLY_CONNECTED ? Requantizer.Rounding.SINGLE_ROUNDING : requantMode;
         this.requantizer = Requantizer.of(mode, real, fscale, zy, range[0], range[1]);
     }

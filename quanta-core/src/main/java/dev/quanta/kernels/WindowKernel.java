@@ -22,6 +22,7 @@ abstract class WindowKernel implements Kernel {
     protected final int outW;
     /** Window height and width. */
     protected final int kh;
+
     protected final int kw;
     protected final int sh;
     protected final int sw;

@@ -16,8 +16,8 @@ import dev.quanta.ir.Padding;
 final class XnnpackQuirks {
     private XnnpackQuirks() {}
 
-    static boolean sameWithNegativePadding(Padding padding, int inH, int inW, int kh, int kw, int sh, int sw, int dh,
-            int dw) {
+    static boolean sameWithNegativePadding(
+            Padding padding, int inH, int inW, int kh, int kw, int sh, int sw, int dh, int dw) {
         if (padding != Padding.SAME || kh * kw == 1) {
             return false;
         }

@@ -82,11 +82,13 @@ public final class Converter {
     public Conversion convert() {
         long start = System.nanoTime();
         boolean chosen = config.mode() == null;
-        QuantizationMode mode = !chosen ? config.mode()
-                : representative != null ? QuantizationMode.INT8 : QuantizationMode.DYNAMIC;
-        String modeReason = !chosen ? null : representative != null
-                ? "chosen: a representative dataset was given (TFLite's Optimize.DEFAULT with one)"
-                : "chosen: no representative dataset, so weights only (TFLite's Optimize.DEFAULT without one)";
+        QuantizationMode mode =
+                !chosen ? config.mode() : representative != null ? QuantizationMode.INT8 : QuantizationMode.DYNAMIC;
+        String modeReason = !chosen
+                ? null
+                : representative != null
+                        ? "chosen: a representative dataset was given (TFLite's Optimize.DEFAULT with one)"
+                        : "chosen: no representative dataset, so weights only (TFLite's Optimize.DEFAULT without one)";
         validate(mode, chosen);
         QuantizationConfig settings = config.withMode(mode);
         Model floatModel = FloatGraphPasses.apply(source);
@@ -96,17 +98,25 @@ public final class Converter {
             case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
             case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
             case INT8, INT16X8 -> {
-                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative,
-                        settings.calibrationSamples(), settings.calibrationThreads());
+                Calibration ranges = MinMaxCalibrator.calibrate(
+                        floatModel, representative, settings.calibrationSamples(), settings.calibrationThreads());
                 calibrated = Math.min(settings.calibrationSamples(), representative.size());
                 Rewritten integer = FullIntegerRewriter.rewrite(floatModel, settings, ranges);
                 yield new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
             }
         };
         double seconds = (System.nanoTime() - start) / 1e9;
-        QuantizationReport report = new QuantizationReport(mode, modeReason, settings.scheme(),
-                settings.granularity(), settings.io(), calibrated, result.layers(), constantBytes(floatModel),
-                constantBytes(result.model()), seconds);
+        QuantizationReport report = new QuantizationReport(
+                mode,
+                modeReason,
+                settings.scheme(),
+                settings.granularity(),
+                settings.io(),
+                calibrated,
+                result.layers(),
+                constantBytes(floatModel),
+                constantBytes(result.model()),
+                seconds);
         return new Conversion(result.model(), report);
     }
 
@@ -118,7 +128,8 @@ public final class Converter {
         if (calibration.preprocessing() == null) {
             return m;
         }
-        return m.withMetadata(m.metadata().withInputNormalization(calibration.preprocessing().normalization()));
+        return m.withMetadata(
+                m.metadata().withInputNormalization(calibration.preprocessing().normalization()));
     }
 
     /**
@@ -132,23 +143,27 @@ public final class Converter {
         IoType io = config.io();
         boolean integer = mode == QuantizationMode.INT8 || mode == QuantizationMode.INT16X8;
         if (integer && representative == null) {
-            throw QuantaException.aboutSettings("{MODE} " + m + " calibrates activations: give "
-                    + "{REPRESENTATIVE_DATASET}");
+            throw QuantaException.aboutSettings(
+                    "{MODE} " + m + " calibrates activations: give " + "{REPRESENTATIVE_DATASET}");
         }
         if (chosen && !integer && (io != IoType.FLOAT || scheme == QuantizationScheme.ASYMMETRIC)) {
-            throw QuantaException.aboutSettings((io != IoType.FLOAT ? "{IO} " + io.name().toLowerCase(Locale.ROOT)
-                    : "{SCHEME} asymmetric") + " needs full-integer quantization, which calibrates activations: "
-                    + "give {REPRESENTATIVE_DATASET}");
+            throw QuantaException.aboutSettings(
+                    (io != IoType.FLOAT ? "{IO} " + io.name().toLowerCase(Locale.ROOT) : "{SCHEME} asymmetric")
+                            + " needs full-integer quantization, which calibrates activations: "
+                            + "give {REPRESENTATIVE_DATASET}");
         }
         if (scheme == QuantizationScheme.ASYMMETRIC) {
             if (mode == QuantizationMode.DYNAMIC || mode == QuantizationMode.INT16X8) {
                 throw QuantaException.aboutSettings("{SCHEME} asymmetric does not apply to {MODE} " + m
-                        + ": TFLite's " + (mode == QuantizationMode.DYNAMIC ? "hybrid kernels take int8 symmetric "
-                        + "weights" : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
+                        + ": TFLite's "
+                        + (mode == QuantizationMode.DYNAMIC
+                                ? "hybrid kernels take int8 symmetric " + "weights"
+                                : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
                         + "; use {SCHEME} symmetric");
             }
-            if (mode == QuantizationMode.INT8 && (config.granularity() == Granularity.PER_CHANNEL
-                    && hasConvolutions() || config.perChannelDense())) {
+            if (mode == QuantizationMode.INT8
+                    && (config.granularity() == Granularity.PER_CHANNEL && hasConvolutions()
+                            || config.perChannelDense())) {
                 throw QuantaException.aboutSettings("{SCHEME} asymmetric uses TFLite's uint8 kernels, which take "
                         + "one weight scale per tensor: use {GRANULARITY} per-tensor"
                         + (config.perChannelDense() ? " without {PER_CHANNEL_DENSE}" : ""));
@@ -167,8 +182,7 @@ public final class Converter {
     }
 
     private boolean hasConvolutions() {
-        return source.ops().stream().anyMatch(o -> o.type() == OpType.CONV_2D
-                || o.type() == OpType.DEPTHWISE_CONV_2D);
+        return source.ops().stream().anyMatch(o -> o.type() == OpType.CONV_2D || o.type() == OpType.DEPTHWISE_CONV_2D);
     }
 
     /** Bytes of all constant tensors. */

@@ -22,28 +22,36 @@ final class DynamicRangeRewriter {
         List<Op> result = new ArrayList<>();
         List<LayerReport> report = new ArrayList<>();
         for (Op op : model.ops()) {
-            if (op.type() == OpType.FULLY_CONNECTED || op.type() == OpType.CONV_2D
+            if (op.type() == OpType.FULLY_CONNECTED
+                    || op.type() == OpType.CONV_2D
                     || op.type() == OpType.DEPTHWISE_CONV_2D) {
                 Tensor w = weights.weightsOf(op);
                 List<Tensor> ins = new ArrayList<>(op.inputs());
                 ins.set(1, w);
                 OpAttributes attrs = op.type() == OpType.FULLY_CONNECTED // asymmetric inputs, as TFLite converts
-                        ? new OpAttributes.FullyConnected(op.attrs(OpAttributes.FullyConnected.class).activation())
+                        ? new OpAttributes.FullyConnected(
+                                op.attrs(OpAttributes.FullyConnected.class).activation())
                         : op.attributes();
                 result.add(new Op(op.name(), op.type(), ins, op.outputs(), attrs, op.origin()));
-                report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32",
-                        "float (hybrid: activations quantized on the fly)", WeightQuantizer.describe(w.quant()),
-                        false, null));
+                report.add(new LayerReport(
+                        op.origin().layerName(),
+                        op.type().name(),
+                        "float32",
+                        "float32",
+                        "float (hybrid: activations quantized on the fly)",
+                        WeightQuantizer.describe(w.quant()),
+                        false,
+                        null));
             } else {
                 result.add(op);
                 String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
                         ? "Quanta has no hybrid LSTM kernel: the layer stays float (int8 mode quantizes it fully)"
                         : "no weights to quantize; dynamic range keeps activations in float";
-                report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
-                        null, true, why));
+                report.add(new LayerReport(
+                        op.origin().layerName(), op.type().name(), "float32", "float32", "float", null, true, why));
             }
         }
-        return new Rewritten(new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()),
-                report);
+        return new Rewritten(
+                new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()), report);
     }
 }

@@ -30,9 +30,15 @@ final class Float16Rewriter {
                     Tensor d = dequantized.get(t);
                     if (d == null) {
                         Tensor half = WeightQuantizer.float16(t);
-                        d = Tensor.activation(t.name() + "/dequantize", Shape.of(t.shape().dims()));
-                        result.add(new Op(d.name(), OpType.DEQUANTIZE, List.of(half), List.of(d),
-                                OpAttributes.None.INSTANCE, op.origin()));
+                        d = Tensor.activation(
+                                t.name() + "/dequantize", Shape.of(t.shape().dims()));
+                        result.add(new Op(
+                                d.name(),
+                                OpType.DEQUANTIZE,
+                                List.of(half),
+                                List.of(d),
+                                OpAttributes.None.INSTANCE,
+                                op.origin()));
                         dequantized.put(t, d);
                     }
                     ins.add(d);
@@ -41,10 +47,17 @@ final class Float16Rewriter {
                 }
             }
             result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
-            report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float",
-                    op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null, false, null));
+            report.add(new LayerReport(
+                    op.origin().layerName(),
+                    op.type().name(),
+                    "float32",
+                    "float32",
+                    "float",
+                    op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null,
+                    false,
+                    null));
         }
-        return new Rewritten(new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()),
-                report);
+        return new Rewritten(
+                new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()), report);
     }
 }

@@ -35,23 +35,29 @@ public final class FloatGraphPasses {
         Map<Tensor, Tensor> replace = new IdentityHashMap<>();
         List<Op> ops = new ArrayList<>();
         for (Op op : m.ops()) {
-            if (op.type() == OpType.DEQUANTIZE && op.input(0).isConstant()
+            if (op.type() == OpType.DEQUANTIZE
+                    && op.input(0).isConstant()
                     && op.output(0).dtype() == dev.quanta.ir.DType.FLOAT32) {
-                replace.put(op.output(0), toFloatConstant(op.input(0), op.output(0).name()));
+                replace.put(
+                        op.output(0), toFloatConstant(op.input(0), op.output(0).name()));
                 continue;
             }
             Op rewired = rewire(op, replace);
             boolean floatOp = rewired.output(0).dtype() == dev.quanta.ir.DType.FLOAT32
                     && rewired.input(0).dtype() == dev.quanta.ir.DType.FLOAT32;
-            if (floatOp && rewired.inputs().stream().anyMatch(t -> t.isConstant() && t.quant() != null
-                    && t.dtype() != dev.quanta.ir.DType.FLOAT32)) {
+            if (floatOp
+                    && rewired.inputs().stream()
+                            .anyMatch(t ->
+                                    t.isConstant() && t.quant() != null && t.dtype() != dev.quanta.ir.DType.FLOAT32)) {
                 List<Tensor> ins = new ArrayList<>();
                 for (Tensor t : rewired.inputs()) {
-                    ins.add(t.isConstant() && t.quant() != null && t.dtype() != dev.quanta.ir.DType.FLOAT32
-                            ? toFloatConstant(t, t.name()) : t);
+                    ins.add(
+                            t.isConstant() && t.quant() != null && t.dtype() != dev.quanta.ir.DType.FLOAT32
+                                    ? toFloatConstant(t, t.name())
+                                    : t);
                 }
-                rewired = new Op(rewired.name(), rewired.type(), ins, rewired.outputs(), rewired.attributes(),
-                        rewired.origin());
+                rewired = new Op(
+                        rewired.name(), rewired.type(), ins, rewired.outputs(), rewired.attributes(), rewired.origin());
             }
             ops.add(rewired);
         }
@@ -67,8 +73,13 @@ public final class FloatGraphPasses {
 
     private static Tensor toFloatConstant(Tensor c, String name) {
         float[] v = dev.quanta.ir.Dequantize.constant(c);
-        return new Tensor(name, Shape.of(c.shape().dims()), dev.quanta.ir.DType.FLOAT32,
-                dev.quanta.ir.TensorData.ofFloats(v), null, c.trainable());
+        return new Tensor(
+                name,
+                Shape.of(c.shape().dims()),
+                dev.quanta.ir.DType.FLOAT32,
+                dev.quanta.ir.TensorData.ofFloats(v),
+                null,
+                c.trainable());
     }
 
     /** Removes IDENTITY ops, rewiring their consumers to the identity's input. */
@@ -124,8 +135,11 @@ public final class FloatGraphPasses {
                 continue;
             }
             Op producer = m.producer(bn.input(0));
-            if (producer == null || !isLinear(producer) || m.consumers(bn.input(0)).size() != 1
-                    || m.outputs().contains(bn.input(0)) || activationOf(producer) != Activation.NONE) {
+            if (producer == null
+                    || !isLinear(producer)
+                    || m.consumers(bn.input(0)).size() != 1
+                    || m.outputs().contains(bn.input(0))
+                    || activationOf(producer) != Activation.NONE) {
                 throw new QuantaException(bn.describe() + ": BatchNormalization can only be folded when it directly "
                         + "follows a Dense or convolution layer without activation");
             }
@@ -158,8 +172,13 @@ public final class FloatGraphPasses {
             Tensor newW = new Tensor(w.name(), w.shape(), w.dtype(), dev.quanta.ir.TensorData.ofFloats(wv), null, true);
             String biasName = current.inputs().size() > 2 ? current.input(2).name() : current.name() + "/bias";
             Tensor newB = Tensor.constant(biasName, Shape.of(channels), nb);
-            Op folded = new Op(current.name(), current.type(), List.of(current.input(0), newW, newB),
-                    current.outputs(), current.attributes(), current.origin());
+            Op folded = new Op(
+                    current.name(),
+                    current.type(),
+                    List.of(current.input(0), newW, newB),
+                    current.outputs(),
+                    current.attributes(),
+                    current.origin());
             foldedProducer.put(producer, folded);
             ops.set(ops.indexOf(current), folded);
             replace.put(bn.output(0), bn.input(0));
@@ -188,13 +207,15 @@ public final class FloatGraphPasses {
         List<Op> ops = new ArrayList<>(m.ops());
         for (int i = 0; i < ops.size(); i++) {
             Op act = ops.get(i);
-            Activation activation = act.type() == OpType.RELU ? Activation.RELU
-                    : act.type() == OpType.RELU6 ? Activation.RELU6 : null;
+            Activation activation =
+                    act.type() == OpType.RELU ? Activation.RELU : act.type() == OpType.RELU6 ? Activation.RELU6 : null;
             if (activation == null) {
                 continue;
             }
             Op producer = m.producer(act.input(0));
-            if (producer == null || m.consumers(act.input(0)).size() != 1 || m.outputs().contains(act.input(0))) {
+            if (producer == null
+                    || m.consumers(act.input(0)).size() != 1
+                    || m.outputs().contains(act.input(0))) {
                 continue;
             }
             Op current = fused.getOrDefault(producer, producer);
@@ -204,7 +225,12 @@ public final class FloatGraphPasses {
             }
             // the fused op now produces the activation's tensor, so names and graph outputs stay those of the layer
             // users see last; keep the producer's name for the op itself
-            Op merged = new Op(current.name(), current.type(), current.inputs(), List.of(act.output(0)), withAct,
+            Op merged = new Op(
+                    current.name(),
+                    current.type(),
+                    current.inputs(),
+                    List.of(act.output(0)),
+                    withAct,
                     current.origin());
             fused.put(producer, merged);
             ops.set(ops.indexOf(current), merged);
@@ -220,7 +246,8 @@ public final class FloatGraphPasses {
     }
 
     private static boolean isLinear(Op op) {
-        return op.type() == OpType.FULLY_CONNECTED || op.type() == OpType.CONV_2D
+        return op.type() == OpType.FULLY_CONNECTED
+                || op.type() == OpType.CONV_2D
                 || op.type() == OpType.DEPTHWISE_CONV_2D;
     }
 
@@ -240,13 +267,15 @@ public final class FloatGraphPasses {
     /** {@code attrs} with the fused activation set, or null when it cannot take {@code act}. */
     private static OpAttributes withActivation(OpAttributes attrs, Activation act) {
         return switch (attrs) {
-            case OpAttributes.FullyConnected a when a.activation() == Activation.NONE ->
-                    new OpAttributes.FullyConnected(act);
-            case OpAttributes.Conv2D a when a.activation() == Activation.NONE -> new OpAttributes.Conv2D(a.padding(),
-                    a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), act);
-            case OpAttributes.DepthwiseConv2D a when a.activation() == Activation.NONE ->
-                    new OpAttributes.DepthwiseConv2D(a.padding(), a.strideH(), a.strideW(), a.dilationH(),
-                            a.dilationW(), a.depthMultiplier(), act);
+            case OpAttributes.FullyConnected a
+            when a.activation() == Activation.NONE -> new OpAttributes.FullyConnected(act);
+            case OpAttributes.Conv2D a
+            when a.activation() == Activation.NONE ->
+                new OpAttributes.Conv2D(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), act);
+            case OpAttributes.DepthwiseConv2D a
+            when a.activation() == Activation.NONE ->
+                new OpAttributes.DepthwiseConv2D(
+                        a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.depthMultiplier(), act);
             case OpAttributes.Add a when a.activation() == Activation.NONE -> new OpAttributes.Add(act);
             default -> null;
         };

@@ -87,8 +87,8 @@ final class FullIntegerRewriter {
         List<Tensor> inputs = new ArrayList<>();
         for (Tensor in : model.inputs()) {
             QuantParams p = activationParams(in);
-            Tensor q = new Tensor(in.name() + (io == IoType.FLOAT ? "/quantized" : ""), in.shape(), actType, null, p,
-                    false);
+            Tensor q = new Tensor(
+                    in.name() + (io == IoType.FLOAT ? "/quantized" : ""), in.shape(), actType, null, p, false);
             quantized.put(in, q);
             inputs.add(boundaryInput(in, q));
         }
@@ -106,8 +106,8 @@ final class FullIntegerRewriter {
     private Tensor boundaryInput(Tensor floatIn, Tensor q) {
         Origin origin = new Origin(floatIn.name(), "InputLayer");
         if (io == IoType.FLOAT) {
-            ops.add(new Op(q.name(), OpType.QUANTIZE, List.of(floatIn), List.of(q), OpAttributes.None.INSTANCE,
-                    origin));
+            ops.add(new Op(
+                    q.name(), OpType.QUANTIZE, List.of(floatIn), List.of(q), OpAttributes.None.INSTANCE, origin));
             return floatIn;
         }
         DType ioType = ioDType();
@@ -119,8 +119,13 @@ final class FullIntegerRewriter {
         Tensor external = new Tensor(floatIn.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType), false);
         Tensor internal = new Tensor(floatIn.name() + "/requantized", q.shape(), q.dtype(), null, q.quant(), false);
         quantized.put(floatIn, internal);
-        ops.add(new Op(internal.name(), OpType.QUANTIZE, List.of(external), List.of(internal),
-                OpAttributes.None.INSTANCE, origin));
+        ops.add(new Op(
+                internal.name(),
+                OpType.QUANTIZE,
+                List.of(external),
+                List.of(internal),
+                OpAttributes.None.INSTANCE,
+                origin));
         return external;
     }
 
@@ -131,19 +136,29 @@ final class FullIntegerRewriter {
         if (io == IoType.FLOAT) {
             Tensor out = Tensor.activation(floatOut.name(), floatOut.shape());
             renameQuantized(q, floatOut.name() + "/quantized");
-            ops.add(new Op(out.name(), OpType.DEQUANTIZE, List.of(quantized.get(floatOut)), List.of(out),
-                    OpAttributes.None.INSTANCE, origin));
+            ops.add(new Op(
+                    out.name(),
+                    OpType.DEQUANTIZE,
+                    List.of(quantized.get(floatOut)),
+                    List.of(out),
+                    OpAttributes.None.INSTANCE,
+                    origin));
             return out;
         }
         DType ioType = ioDType();
         if (ioType == actType) {
             return q;
         }
-        Tensor external = new Tensor(floatOut.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType),
-                false);
+        Tensor external =
+                new Tensor(floatOut.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType), false);
         renameQuantized(q, floatOut.name() + "/quantized");
-        ops.add(new Op(external.name(), OpType.QUANTIZE, List.of(quantized.get(floatOut)), List.of(external),
-                OpAttributes.None.INSTANCE, origin));
+        ops.add(new Op(
+                external.name(),
+                OpType.QUANTIZE,
+                List.of(quantized.get(floatOut)),
+                List.of(external),
+                OpAttributes.None.INSTANCE,
+                origin));
         return external;
     }
 
@@ -257,14 +272,22 @@ final class FullIntegerRewriter {
                 }
                 outParams = activationParams(out);
             }
-            default -> throw new QuantaException(op.describe() + ": " + op.type()
-                    + " cannot be quantized (fold BatchNorm and drop Dropout first)");
+            default ->
+                throw new QuantaException(op.describe() + ": " + op.type()
+                        + " cannot be quantized (fold BatchNorm and drop Dropout first)");
         }
         Tensor q = new Tensor(out.name(), out.shape(), actType, null, outParams, false);
         quantized.put(out, q);
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), op.attributes(), op.origin()));
-        report.add(new LayerReport(op.origin().layerName(), op.type().name(), x.dtype().lowerName(),
-                actType.lowerName(), outParams.toString(), weightParams, false, null));
+        report.add(new LayerReport(
+                op.origin().layerName(),
+                op.type().name(),
+                x.dtype().lowerName(),
+                actType.lowerName(),
+                outParams.toString(),
+                weightParams,
+                false,
+                null));
     }
 
     /** The largest cell-state range exponent the integer LSTM kernel takes (range ±2^4, scale 2^-11). */
@@ -308,14 +331,28 @@ final class FullIntegerRewriter {
         int pot = cellPot(cell);
         QuantParams c = QuantParams.perTensor((float) (Math.pow(2, pot) / 32768), 0);
         QuantParams[] intermediates = {null, null, null, null, h};
-        OpAttributes.Lstm qa = new OpAttributes.Lstm(a.activation(), a.cellClip(), a.projClip(), a.timeMajor(),
-                a.asymmetricQuantizeInputs(), a.presentInputs(), h, c, intermediates);
+        OpAttributes.Lstm qa = new OpAttributes.Lstm(
+                a.activation(),
+                a.cellClip(),
+                a.projClip(),
+                a.timeMajor(),
+                a.asymmetricQuantizeInputs(),
+                a.presentInputs(),
+                h,
+                c,
+                intermediates);
         Tensor q = new Tensor(out.name(), out.shape(), actType, null, h, false);
         quantized.put(out, q);
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), qa, op.origin()));
-        report.add(new LayerReport(op.origin().layerName(), op.type().name(), x.dtype().lowerName(),
-                actType.lowerName(), h + ", cell state int16 scale 2^" + (pot - 15), "int8 per-tensor symmetric",
-                false, null));
+        report.add(new LayerReport(
+                op.origin().layerName(),
+                op.type().name(),
+                x.dtype().lowerName(),
+                actType.lowerName(),
+                h + ", cell state int16 scale 2^" + (pot - 15),
+                "int8 per-tensor symmetric",
+                false,
+                null));
     }
 
     /** TFLite's GetPowerOfTwoScale exponent: the smallest p in [0, 10] with 2^p ≥ max|c|. */
@@ -362,8 +399,8 @@ final class FullIntegerRewriter {
             }
             Tensor q = quantized.get(t);
             Tensor f = Tensor.activation(t.name() + "/dequantized", t.shape());
-            ops.add(new Op(f.name(), OpType.DEQUANTIZE, List.of(q), List.of(f), OpAttributes.None.INSTANCE,
-                    op.origin()));
+            ops.add(new Op(
+                    f.name(), OpType.DEQUANTIZE, List.of(q), List.of(f), OpAttributes.None.INSTANCE, op.origin()));
             ins.add(f);
         }
         Tensor out = op.output(0);
@@ -371,11 +408,23 @@ final class FullIntegerRewriter {
         ops.add(new Op(op.name(), op.type(), ins, List.of(floatOut), op.attributes(), op.origin()));
         QuantParams p = activationParams(out);
         Tensor q = new Tensor(out.name(), out.shape(), actType, null, p, false);
-        ops.add(new Op(q.name() + "/quantize", OpType.QUANTIZE, List.of(floatOut), List.of(q),
-                OpAttributes.None.INSTANCE, op.origin()));
+        ops.add(new Op(
+                q.name() + "/quantize",
+                OpType.QUANTIZE,
+                List.of(floatOut),
+                List.of(q),
+                OpAttributes.None.INSTANCE,
+                op.origin()));
         quantized.put(out, q);
-        report.add(new LayerReport(op.origin().layerName(), op.type().name(), "float32", "float32", "float", null,
-                true, "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed"));
+        report.add(new LayerReport(
+                op.origin().layerName(),
+                op.type().name(),
+                "float32",
+                "float32",
+                "float",
+                null,
+                true,
+                "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed"));
     }
 
     /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */
@@ -387,9 +436,15 @@ final class FullIntegerRewriter {
             min = Math.min(min, f);
             max = Math.max(max, f);
         }
-        QuantParams p = actType == DType.INT16 ? QuantMath.symmetric(Math.max(Math.abs(min), Math.abs(max)), 32767)
+        QuantParams p = actType == DType.INT16
+                ? QuantMath.symmetric(Math.max(Math.abs(min), Math.abs(max)), 32767)
                 : QuantMath.asymmetric(min, max, qmin, qmax);
-        return new Tensor(c.name(), c.shape(), actType, WeightQuantizer.encode(v, actType, p, c.shape().dims()), p,
+        return new Tensor(
+                c.name(),
+                c.shape(),
+                actType,
+                WeightQuantizer.encode(v, actType, p, c.shape().dims()),
+                p,
                 c.trainable());
     }
 }

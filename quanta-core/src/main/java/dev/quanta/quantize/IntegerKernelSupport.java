@@ -18,14 +18,43 @@ import java.util.Set;
  * int16 cell state), and only without peepholes, projection or layer normalization ({@link #lstmLimitation}).
  */
 public final class IntegerKernelSupport {
-    private static final Set<OpType> EIGHT_BIT = EnumSet.of(OpType.FULLY_CONNECTED, OpType.CONV_2D,
-            OpType.DEPTHWISE_CONV_2D, OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D, OpType.MEAN, OpType.RESHAPE,
-            OpType.RELU, OpType.RELU6, OpType.LEAKY_RELU, OpType.LOGISTIC, OpType.TANH, OpType.SOFTMAX, OpType.ADD,
-            OpType.CONCATENATION, OpType.PAD, OpType.TRANSPOSE, OpType.STRIDED_SLICE);
-    private static final Set<OpType> SIXTEEN_BIT = EnumSet.of(OpType.FULLY_CONNECTED, OpType.CONV_2D,
-            OpType.DEPTHWISE_CONV_2D, OpType.MAX_POOL_2D, OpType.AVERAGE_POOL_2D, OpType.MEAN, OpType.RESHAPE,
-            OpType.RELU, OpType.LEAKY_RELU, OpType.LOGISTIC, OpType.TANH, OpType.SOFTMAX, OpType.ADD,
-            OpType.CONCATENATION, OpType.PAD, OpType.TRANSPOSE, OpType.STRIDED_SLICE);
+    private static final Set<OpType> EIGHT_BIT = EnumSet.of(
+            OpType.FULLY_CONNECTED,
+            OpType.CONV_2D,
+            OpType.DEPTHWISE_CONV_2D,
+            OpType.MAX_POOL_2D,
+            OpType.AVERAGE_POOL_2D,
+            OpType.MEAN,
+            OpType.RESHAPE,
+            OpType.RELU,
+            OpType.RELU6,
+            OpType.LEAKY_RELU,
+            OpType.LOGISTIC,
+            OpType.TANH,
+            OpType.SOFTMAX,
+            OpType.ADD,
+            OpType.CONCATENATION,
+            OpType.PAD,
+            OpType.TRANSPOSE,
+            OpType.STRIDED_SLICE);
+    private static final Set<OpType> SIXTEEN_BIT = EnumSet.of(
+            OpType.FULLY_CONNECTED,
+            OpType.CONV_2D,
+            OpType.DEPTHWISE_CONV_2D,
+            OpType.MAX_POOL_2D,
+            OpType.AVERAGE_POOL_2D,
+            OpType.MEAN,
+            OpType.RESHAPE,
+            OpType.RELU,
+            OpType.LEAKY_RELU,
+            OpType.LOGISTIC,
+            OpType.TANH,
+            OpType.SOFTMAX,
+            OpType.ADD,
+            OpType.CONCATENATION,
+            OpType.PAD,
+            OpType.TRANSPOSE,
+            OpType.STRIDED_SLICE);
 
     private IntegerKernelSupport() {}
 

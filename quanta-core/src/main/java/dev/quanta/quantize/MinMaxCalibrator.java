@@ -26,8 +26,8 @@ public final class MinMaxCalibrator {
      */
     public static Calibration calibrate(Model model, Dataset data, int samples, int threads) {
         if (model.inputs().size() != 1) {
-            throw new QuantaException("model '" + model.name() + "' has " + model.inputs().size()
-                    + " inputs; calibration takes models with one input");
+            throw new QuantaException("model '" + model.name() + "' has "
+                    + model.inputs().size() + " inputs; calibration takes models with one input");
         }
         Tensor input = model.inputs().get(0);
         int n = Math.min(samples, data.size());
@@ -48,15 +48,18 @@ public final class MinMaxCalibrator {
                 }
             }
         }
-        List<Op> lstms = model.ops().stream().filter(o -> o.type() == dev.quanta.ir.OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
-                && o.input(0).dtype() == DType.FLOAT32).toList();
+        List<Op> lstms = model.ops().stream()
+                .filter(o -> o.type() == dev.quanta.ir.OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
+                        && o.input(0).dtype() == DType.FLOAT32)
+                .toList();
         float[] cellAbsMax = new float[lstms.size()];
         float[] min = new float[observed.size()];
         float[] max = new float[observed.size()];
         Arrays.fill(min, Float.POSITIVE_INFINITY);
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         int batch = 32;
-        try (Interpreter it = new Interpreter(model, Interpreter.Options.defaults().withNumThreads(threads))) {
+        try (Interpreter it =
+                new Interpreter(model, Interpreter.Options.defaults().withNumThreads(threads))) {
             float[] in = new float[0];
             for (int s = 0; s < n; s += batch) {
                 int count = Math.min(batch, n - s);

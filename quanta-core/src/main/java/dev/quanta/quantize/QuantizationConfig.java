@@ -14,8 +14,8 @@ import java.util.Objects;
  * }</pre>
  */
 public final class QuantizationConfig {
-    private static final QuantizationConfig DEFAULTS = new QuantizationConfig(null, QuantizationScheme.SYMMETRIC,
-            Granularity.PER_CHANNEL, IoType.FLOAT, 100, 1, false, false);
+    private static final QuantizationConfig DEFAULTS = new QuantizationConfig(
+            null, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL, IoType.FLOAT, 100, 1, false, false);
 
     private final QuantizationMode mode;
     private final QuantizationScheme scheme;
@@ -27,10 +27,18 @@ public final class QuantizationConfig {
     private final int threads;
     /** {@link #allowFloatFallback()}. */
     private final boolean fallback;
+
     private final boolean perChannelDense;
 
-    private QuantizationConfig(QuantizationMode mode, QuantizationScheme scheme, Granularity granularity, IoType io,
-            int samples, int threads, boolean fallback, boolean perChannelDense) {
+    private QuantizationConfig(
+            QuantizationMode mode,
+            QuantizationScheme scheme,
+            Granularity granularity,
+            IoType io,
+            int samples,
+            int threads,
+            boolean fallback,
+            boolean perChannelDense) {
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -162,9 +170,15 @@ public final class QuantizationConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QuantizationConfig c && mode == c.mode && scheme == c.scheme
-                && granularity == c.granularity && io == c.io && samples == c.samples
-                && threads == c.threads && fallback == c.fallback && perChannelDense == c.perChannelDense;
+        return o instanceof QuantizationConfig c
+                && mode == c.mode
+                && scheme == c.scheme
+                && granularity == c.granularity
+                && io == c.io
+                && samples == c.samples
+                && threads == c.threads
+                && fallback == c.fallback
+                && perChannelDense == c.perChannelDense;
     }
 
     @Override

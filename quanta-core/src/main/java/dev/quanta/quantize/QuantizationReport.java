@@ -11,8 +11,16 @@ import java.util.Locale;
  * @param floatBytes bytes of the float32 model's constants
  * @param quantizedBytes bytes of the converted model's constants
  */
-public record QuantizationReport(QuantizationMode mode, String modeReason, QuantizationScheme scheme, Granularity granularity,
-        IoType io, int calibrationSamples, List<LayerReport> layers, long floatBytes, long quantizedBytes,
+public record QuantizationReport(
+        QuantizationMode mode,
+        String modeReason,
+        QuantizationScheme scheme,
+        Granularity granularity,
+        IoType io,
+        int calibrationSamples,
+        List<LayerReport> layers,
+        long floatBytes,
+        long quantizedBytes,
         double seconds) {
     public QuantizationReport {
         layers = List.copyOf(layers);
@@ -33,10 +41,14 @@ public record QuantizationReport(QuantizationMode mode, String modeReason, Quant
     /** A readable table. */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Mode: %s%s, scheme: %s, weights: %s, I/O: %s%s%n",
-                mode.name().toLowerCase(Locale.ROOT), modeReason == null ? "" : " (" + modeReason + ")",
+        sb.append(String.format(
+                Locale.ROOT,
+                "Mode: %s%s, scheme: %s, weights: %s, I/O: %s%s%n",
+                mode.name().toLowerCase(Locale.ROOT),
+                modeReason == null ? "" : " (" + modeReason + ")",
                 scheme.name().toLowerCase(Locale.ROOT),
-                granularity.name().toLowerCase(Locale.ROOT).replace('_', '-'), io.name().toLowerCase(Locale.ROOT),
+                granularity.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                io.name().toLowerCase(Locale.ROOT),
                 calibrationSamples > 0 ? ", calibrated on " + calibrationSamples + " samples" : ""));
         int nameW = 12;
         int opW = 8;
@@ -47,19 +59,34 @@ public record QuantizationReport(QuantizationMode mode, String modeReason, Quant
         String fmt = "%-" + nameW + "s %-" + opW + "s %-16s %-34s %s%n";
         sb.append(String.format(Locale.ROOT, fmt, "Layer", "Op", "Types", "Output", "Weights"));
         for (LayerReport l : layers) {
-            sb.append(String.format(Locale.ROOT, fmt, shorten(l.layer()), l.op(), l.inputType() + "->" + l.outputType(),
-                    l.outputParams(), l.weightParams() == null ? "" : l.weightParams()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    fmt,
+                    shorten(l.layer()),
+                    l.op(),
+                    l.inputType() + "->" + l.outputType(),
+                    l.outputParams(),
+                    l.weightParams() == null ? "" : l.weightParams()));
         }
         List<LayerReport> floats = floatLayers();
         if (!floats.isEmpty()) {
             sb.append("Left in float:\n");
             for (LayerReport l : floats) {
-                sb.append("  ").append(l.layer()).append(" (").append(l.op()).append("): ").append(l.reason())
+                sb.append("  ")
+                        .append(l.layer())
+                        .append(" (")
+                        .append(l.op())
+                        .append("): ")
+                        .append(l.reason())
                         .append('\n');
             }
         }
-        sb.append(String.format(Locale.ROOT, "Weights: %,d B float32 -> %,d B (%.2fx smaller); converted in %.2f s%n",
-                floatBytes, quantizedBytes, quantizedBytes == 0 ? 0.0 : (double) floatBytes / quantizedBytes,
+        sb.append(String.format(
+                Locale.ROOT,
+                "Weights: %,d B float32 -> %,d B (%.2fx smaller); converted in %.2f s%n",
+                floatBytes,
+                quantizedBytes,
+                quantizedBytes == 0 ? 0.0 : (double) floatBytes / quantizedBytes,
                 seconds));
         return sb.toString();
     }

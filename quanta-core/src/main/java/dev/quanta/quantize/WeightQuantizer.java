@@ -30,6 +30,7 @@ final class WeightQuantizer {
     private final boolean uint8;
     /** int64 bias: int16 activations (16x8 mode). */
     private final boolean int64Bias;
+
     private final QuantizationMode mode;
     private final Granularity granularity;
     private final boolean perChannelDense;
@@ -117,7 +118,8 @@ final class WeightQuantizer {
     }
 
     private static Tensor encoded(Tensor w, float[] v, DType type, QuantParams p) {
-        return new Tensor(w.name(), w.shape(), type, encode(v, type, p, w.shape().dims()), p, w.trainable());
+        return new Tensor(
+                w.name(), w.shape(), type, encode(v, type, p, w.shape().dims()), p, w.trainable());
     }
 
     /**
@@ -141,10 +143,15 @@ final class WeightQuantizer {
                 buf.putInt((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, r)));
             }
         }
-        QuantParams p = w.isPerTensor() ? QuantParams.perTensor(scales[0], 0)
-                : QuantParams.perAxis(scales, new long[n], 0);
-        return new Tensor(b.name(), b.shape(), int64Bias ? DType.INT64 : DType.INT32,
-                TensorData.ofBytes(int64Bias ? DType.INT64 : DType.INT32, buf.array()), p, b.trainable());
+        QuantParams p =
+                w.isPerTensor() ? QuantParams.perTensor(scales[0], 0) : QuantParams.perAxis(scales, new long[n], 0);
+        return new Tensor(
+                b.name(),
+                b.shape(),
+                int64Bias ? DType.INT64 : DType.INT32,
+                TensorData.ofBytes(int64Bias ? DType.INT64 : DType.INT32, buf.array()),
+                p,
+                b.trainable());
     }
 
     /** A float32 constant stored as float16 (same name, no quantization parameters). */
@@ -154,7 +161,12 @@ final class WeightQuantizer {
         for (float f : v) {
             buf.putShort(Float.floatToFloat16(f));
         }
-        return new Tensor(t.name(), t.shape(), DType.FLOAT16, TensorData.ofBytes(DType.FLOAT16, buf.array()), null,
+        return new Tensor(
+                t.name(),
+                t.shape(),
+                DType.FLOAT16,
+                TensorData.ofBytes(DType.FLOAT16, buf.array()),
+                null,
                 t.trainable());
     }
 

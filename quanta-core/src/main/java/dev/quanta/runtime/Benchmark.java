@@ -44,23 +44,22 @@ public final class Benchmark {
         private final int[] inputShape;
         private final boolean profile;
 
-        private Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape,
-                boolean profile) {
+        private Options(int warmup, int runs, int threads, int parallel, int batch, int[] inputShape, boolean profile) {
             if (warmup < 0 || warmup > MAX_RUNS) {
-                throw new IllegalArgumentException("Benchmark warmup must be between 0 and " + MAX_RUNS + ", got "
-                        + warmup);
+                throw new IllegalArgumentException(
+                        "Benchmark warmup must be between 0 and " + MAX_RUNS + ", got " + warmup);
             }
             if (runs < 1 || runs > MAX_RUNS) {
-                throw new IllegalArgumentException("Benchmark runs must be between 1 and " + MAX_RUNS + ", got "
-                        + runs);
+                throw new IllegalArgumentException(
+                        "Benchmark runs must be between 1 and " + MAX_RUNS + ", got " + runs);
             }
             if (threads < 1 || threads > Interpreter.MAX_THREADS) {
-                throw new IllegalArgumentException("Benchmark threads must be between 1 and "
-                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
+                throw new IllegalArgumentException("Benchmark threads must be between 1 and " + Interpreter.MAX_THREADS
+                        + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
             }
             if (parallel < 1 || parallel > Interpreter.MAX_THREADS) {
-                throw new IllegalArgumentException("Benchmark parallel must be between 1 and "
-                        + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + parallel);
+                throw new IllegalArgumentException("Benchmark parallel must be between 1 and " + Interpreter.MAX_THREADS
+                        + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + parallel);
             }
             if ((long) parallel * threads > Interpreter.MAX_THREADS) {
                 throw new IllegalArgumentException("Benchmark parallel " + parallel + " with Benchmark threads "
@@ -68,8 +67,8 @@ public final class Benchmark {
                         + Interpreter.MAX_THREADS + " allowed (" + Interpreter.THREADS_PER_CPU + " per CPU)");
             }
             if (batch < 1 || batch > Interpreter.MAX_TENSOR_ELEMENTS) {
-                throw new IllegalArgumentException("Benchmark batch must be between 1 and "
-                        + Interpreter.MAX_TENSOR_ELEMENTS + ", got " + batch);
+                throw new IllegalArgumentException(
+                        "Benchmark batch must be between 1 and " + Interpreter.MAX_TENSOR_ELEMENTS + ", got " + batch);
             }
             if (inputShape != null) {
                 if (inputShape.length == 0 || Arrays.stream(inputShape).anyMatch(d -> d < 1)) {
@@ -168,15 +167,19 @@ public final class Benchmark {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Options x && warmup == x.warmup && runs == x.runs && threads == x.threads
-                    && parallel == x.parallel && batch == x.batch && Arrays.equals(inputShape, x.inputShape)
+            return o instanceof Options x
+                    && warmup == x.warmup
+                    && runs == x.runs
+                    && threads == x.threads
+                    && parallel == x.parallel
+                    && batch == x.batch
+                    && Arrays.equals(inputShape, x.inputShape)
                     && profile == x.profile;
         }
 
         @Override
         public int hashCode() {
-            return java.util.Objects.hash(warmup, runs, threads, parallel, batch, Arrays.hashCode(inputShape),
-                    profile);
+            return java.util.Objects.hash(warmup, runs, threads, parallel, batch, Arrays.hashCode(inputShape), profile);
         }
 
         @Override
@@ -191,8 +194,18 @@ public final class Benchmark {
      * Latencies in microseconds per inference; throughput in samples per second; with {@link Options#profile} the
      * mean time of every op (of one interpreter), else an empty list.
      */
-    public record Result(int runs, int batch, int threads, int parallel, double p50, double p90, double p99,
-            double mean, double samplesPerSecond, long peakHeapBytes, List<Interpreter.OpTiming> ops) {}
+    public record Result(
+            int runs,
+            int batch,
+            int threads,
+            int parallel,
+            double p50,
+            double p90,
+            double p99,
+            double mean,
+            double samplesPerSecond,
+            long peakHeapBytes,
+            List<Interpreter.OpTiming> ops) {}
 
     private Benchmark() {}
 
@@ -225,7 +238,8 @@ public final class Benchmark {
         List<Interpreter> interpreters = new ArrayList<>();
         try {
             for (int p = 0; p < o.parallel(); p++) {
-                Interpreter it = new Interpreter(model, Interpreter.Options.defaults().withNumThreads(o.threads()));
+                Interpreter it =
+                        new Interpreter(model, Interpreter.Options.defaults().withNumThreads(o.threads()));
                 interpreters.add(it);
                 it.resizeInput(0, shape);
             }
@@ -260,8 +274,18 @@ public final class Benchmark {
                 ops = it.opTimings();
                 it.setProfiling(false);
             }
-            return new Result(o.runs(), batch, o.threads(), interpreters.size(), pct(sorted, 50), pct(sorted, 90),
-                    pct(sorted, 99), mean, o.runs() * (double) batch / wall, peakHeap(), ops);
+            return new Result(
+                    o.runs(),
+                    batch,
+                    o.threads(),
+                    interpreters.size(),
+                    pct(sorted, 50),
+                    pct(sorted, 90),
+                    pct(sorted, 99),
+                    mean,
+                    o.runs() * (double) batch / wall,
+                    peakHeap(),
+                    ops);
         } finally {
             for (Interpreter it : interpreters) {
                 it.close();
@@ -303,10 +327,11 @@ public final class Benchmark {
      */
     static int[] plan(Model model, Options o, long heapBytes) {
         if (model.inputs().size() != 1) {
-            throw new dev.quanta.QuantaException("model '" + model.name() + "' has " + model.inputs().size()
-                    + " inputs; the benchmark feeds models with one input");
+            throw new dev.quanta.QuantaException("model '" + model.name() + "' has "
+                    + model.inputs().size() + " inputs; the benchmark feeds models with one input");
         }
-        String setting = o.inputShape() != null ? "Benchmark inputShape " + Arrays.toString(o.inputShape())
+        String setting = o.inputShape() != null
+                ? "Benchmark inputShape " + Arrays.toString(o.inputShape())
                 : "Benchmark batch " + o.batch();
         int[] shape = inputShape(model, o);
         try (Interpreter it = new Interpreter(model)) {
@@ -320,8 +345,8 @@ public final class Benchmark {
                     + " MiB of heap for their latencies, more than half the " + mib(heapBytes) + " MiB heap");
         }
         // the random input and each interpreter's copy of it
-        long inputBytes = Interpreter.elementCount(shape) * model.inputs().get(0).dtype().byteSize()
-                * (1L + o.parallel());
+        long inputBytes =
+                Interpreter.elementCount(shape) * model.inputs().get(0).dtype().byteSize() * (1L + o.parallel());
         if (inputBytes > heapBytes / 2) {
             throw new IllegalArgumentException(setting + " with Benchmark parallel " + o.parallel() + " needs "
                     + mib(inputBytes) + " MiB of heap for its inputs, more than half the " + mib(heapBytes)
@@ -367,7 +392,7 @@ public final class Benchmark {
                     s[i] = (short) r.nextInt();
                 }
             }
-            default -> { }
+            default -> {}
         }
         return a;
     }

@@ -1,12 +1,12 @@
 package dev.quanta.runtime;
 
+import dev.quanta.QuantaException;
 import dev.quanta.ir.Dequantize;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
-import dev.quanta.QuantaException;
 import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Kernels;
@@ -117,6 +117,7 @@ public final class Interpreter implements AutoCloseable {
     private final List<Kernel> kernels = new ArrayList<>();
     /** The op of each kernel, in order (folded constant ops have none). */
     private final List<Op> kernelOps = new ArrayList<>();
+
     private boolean profiling;
     private long[] opNanos = new long[0];
     private long profiledRuns;
@@ -126,7 +127,6 @@ public final class Interpreter implements AutoCloseable {
     public Interpreter(Model model) {
         this(model, Options.defaults());
     }
-
 
     public Interpreter(Model model, Options options) {
         this.model = model;
@@ -184,18 +184,19 @@ public final class Interpreter implements AutoCloseable {
         ensureOpen();
         Shape declared = model.inputs().get(i).shape();
         if (dims.length != declared.rank()) {
-            throw new IllegalArgumentException("input " + i + " has rank " + declared.rank() + ", cannot resize to "
-                    + Arrays.toString(dims));
+            throw new IllegalArgumentException(
+                    "input " + i + " has rank " + declared.rank() + ", cannot resize to " + Arrays.toString(dims));
         }
         for (int k = 0; k < dims.length; k++) {
             if (dims[k] < 1 || (declared.dim(k) != Shape.DYNAMIC && declared.dim(k) != dims[k])) {
-                throw new IllegalArgumentException("cannot resize input " + i + " of shape " + declared + " to "
-                        + Arrays.toString(dims));
+                throw new IllegalArgumentException(
+                        "cannot resize input " + i + " of shape " + declared + " to " + Arrays.toString(dims));
             }
         }
         long elements = elementCount(dims);
         if (elements > MAX_TENSOR_ELEMENTS) {
-            throw new IllegalArgumentException("cannot resize input " + i + " ('" + model.inputs().get(i).name()
+            throw new IllegalArgumentException("cannot resize input " + i + " ('"
+                    + model.inputs().get(i).name()
                     + "') to " + Arrays.toString(dims) + ": " + describeCount(elements) + " elements, more than the "
                     + MAX_TENSOR_ELEMENTS + " an interpreter tensor may hold");
         }
@@ -224,7 +225,10 @@ public final class Interpreter implements AutoCloseable {
             }
             concrete.put(t, t.withShape(Shape.of(inputDims[i])));
             shapes.put(t, inputDims[i].clone());
-            buffers.put(t, Buffers.allocate(t.dtype(), Math.toIntExact(Shape.of(inputDims[i]).elementCount())));
+            buffers.put(
+                    t,
+                    Buffers.allocate(
+                            t.dtype(), Math.toIntExact(Shape.of(inputDims[i]).elementCount())));
         }
         java.util.Set<Tensor> folded = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (Op op : model.ops()) {
@@ -269,8 +273,11 @@ public final class Interpreter implements AutoCloseable {
                 continue;
             }
             for (int k = 0; k < outs.size(); k++) {
-                buffers.put(op.output(k), Buffers.allocate(op.output(k).dtype(),
-                        Math.toIntExact(outs.get(k).elementCount())));
+                buffers.put(
+                        op.output(k),
+                        Buffers.allocate(
+                                op.output(k).dtype(),
+                                Math.toIntExact(outs.get(k).elementCount())));
             }
             try {
                 kernels.add(Kernels.create(op, buffers::get, shapes::get, kernelPath));
@@ -281,8 +288,10 @@ public final class Interpreter implements AutoCloseable {
                 throw e;
             } catch (RuntimeException e) {
                 // constants whose sizes contradict the op (a corrupted file that still parses)
-                throw new QuantaException("model '" + model.name() + "': " + op.describe() + ": inconsistent "
-                        + op.type() + " (" + e + ")", e);
+                throw new QuantaException(
+                        "model '" + model.name() + "': " + op.describe() + ": inconsistent " + op.type() + " (" + e
+                                + ")",
+                        e);
             }
         }
         opNanos = new long[kernels.size()];
@@ -331,8 +340,8 @@ public final class Interpreter implements AutoCloseable {
         }
         for (int i = 0; i < kernelOps.size(); i++) {
             Op op = kernelOps.get(i);
-            out.add(new OpTiming(op.origin().layerName(), op.origin().layerClass(), profiledRuns,
-                    opNanos[i] / 1e3 / profiledRuns));
+            out.add(new OpTiming(
+                    op.origin().layerName(), op.origin().layerClass(), profiledRuns, opNanos[i] / 1e3 / profiledRuns));
         }
         return out;
     }
@@ -414,7 +423,8 @@ public final class Interpreter implements AutoCloseable {
     private void checkArray(String what, Tensor t, Object given, Object own) {
         if (given == null || given.getClass() != own.getClass()) {
             throw new IllegalArgumentException(what + " ('" + t.name() + "') is " + t.dtype() + " and needs a "
-                    + own.getClass().getSimpleName() + ", got " + (given == null ? "null" : given.getClass().getSimpleName()));
+                    + own.getClass().getSimpleName() + ", got "
+                    + (given == null ? "null" : given.getClass().getSimpleName()));
         }
         if (Buffers.length(given) != Buffers.length(own)) {
             throw new IllegalArgumentException(what + " needs " + Buffers.length(own) + " values for shape "

@@ -96,10 +96,18 @@ public final class ModelSummary {
             }
             Op lastOp = ops.get(ops.size() - 1);
             // several outputs (tflite-micro's FFT auto-scale, spectral subtraction) read as Keras prints them
-            String shape = lastOp.outputs().size() == 1 ? lastOp.output(0).shape().toString()
-                    : lastOp.outputs().stream().map(t -> t.shape().toString())
+            String shape = lastOp.outputs().size() == 1
+                    ? lastOp.output(0).shape().toString()
+                    : lastOp.outputs().stream()
+                            .map(t -> t.shape().toString())
                             .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
-            rows.add(new LayerRow(e.getKey().layerName(), e.getKey().layerClass(), shape, params, trainable, bytes,
+            rows.add(new LayerRow(
+                    e.getKey().layerName(),
+                    e.getKey().layerClass(),
+                    shape,
+                    params,
+                    trainable,
+                    bytes,
                     new ArrayList<>(connected)));
         }
         return new ModelSummary(model.name(), model.metadata().modelClass(), functional, rows);
@@ -150,7 +158,9 @@ public final class ModelSummary {
         StringBuilder sb = new StringBuilder();
         sb.append("Model: \"").append(modelName).append('"').append('\n');
         sb.append(thin).append('\n');
-        sb.append(pad("Layer (type)", nameW)).append(pad("Output Shape", shapeW)).append(pad("Param #", paramW));
+        sb.append(pad("Layer (type)", nameW))
+                .append(pad("Output Shape", shapeW))
+                .append(pad("Param #", paramW));
         if (functional) {
             sb.append("Connected to");
         }
@@ -158,21 +168,31 @@ public final class ModelSummary {
         for (int i = 0; i < rows.size(); i++) {
             LayerRow r = rows.get(i);
             List<String> conn = r.connectedTo();
-            sb.append(pad(displayName(r.name()) + " (" + r.type() + ")", nameW)).append(pad(r.outputShape(), shapeW))
+            sb.append(pad(displayName(r.name()) + " (" + r.type() + ")", nameW))
+                    .append(pad(r.outputShape(), shapeW))
                     .append(pad(Long.toString(r.params()), paramW));
             if (functional && !conn.isEmpty()) {
                 sb.append(conn.get(0)).append("[0][0]");
             }
             sb.append('\n');
             for (int k = 1; functional && k < conn.size(); k++) {
-                sb.append(" ".repeat(nameW + shapeW + paramW)).append(conn.get(k)).append("[0][0]").append('\n');
+                sb.append(" ".repeat(nameW + shapeW + paramW))
+                        .append(conn.get(k))
+                        .append("[0][0]")
+                        .append('\n');
             }
             sb.append(i == rows.size() - 1 ? thick : thin).append('\n');
         }
-        sb.append("Total params: ").append(String.format(Locale.ROOT, "%,d", totalParams)).append(" (")
-                .append(humanBytes(paramBytes)).append(")\n");
-        sb.append("Trainable params: ").append(String.format(Locale.ROOT, "%,d", trainableParams)).append('\n');
-        sb.append("Non-trainable params: ").append(String.format(Locale.ROOT, "%,d", nonTrainableParams()))
+        sb.append("Total params: ")
+                .append(String.format(Locale.ROOT, "%,d", totalParams))
+                .append(" (")
+                .append(humanBytes(paramBytes))
+                .append(")\n");
+        sb.append("Trainable params: ")
+                .append(String.format(Locale.ROOT, "%,d", trainableParams))
+                .append('\n');
+        sb.append("Non-trainable params: ")
+                .append(String.format(Locale.ROOT, "%,d", nonTrainableParams()))
                 .append('\n');
         sb.append(thin).append('\n');
         return sb.toString();

@@ -80,8 +80,8 @@ final class FbTable extends Table {
         }
         long vtable = (long) pos - src.bb.getInt(pos);
         if (vtable < 0 || vtable > src.limit - 4L) {
-            throw src.error(what + ": vtable of the table at byte " + pos + " lies outside the file (byte " + vtable
-                    + ")");
+            throw src.error(
+                    what + ": vtable of the table at byte " + pos + " lies outside the file (byte " + vtable + ")");
         }
         int vtableSize = src.bb.getShort((int) vtable) & 0xFFFF;
         int objSize = src.bb.getShort((int) vtable + 2) & 0xFFFF;
@@ -115,8 +115,8 @@ final class FbTable extends Table {
             return -1;
         }
         if (o + size > objectSize) {
-            throw error("field '" + field + "' at table byte " + o + " lies outside the table's " + objectSize
-                    + " bytes");
+            throw error(
+                    "field '" + field + "' at table byte " + o + " lies outside the table's " + objectSize + " bytes");
         }
         return bb_pos + o;
     }
@@ -181,8 +181,8 @@ final class FbTable extends Table {
         long length = bb.getInt(t) & 0xFFFFFFFFL;
         long end = t + 4L + length * elementSize;
         if (end > src.limit) {
-            throw error("field '" + field + "' holds " + length + " elements of " + elementSize + " bytes at byte "
-                    + t + ", past the end of the " + src.limit + "-byte file (truncated or corrupt)");
+            throw error("field '" + field + "' holds " + length + " elements of " + elementSize + " bytes at byte " + t
+                    + ", past the end of the " + src.limit + "-byte file (truncated or corrupt)");
         }
         src.charge(8 + length * elementSize, what + " field '" + field + "'");
         return new int[] {t + 4, (int) length};

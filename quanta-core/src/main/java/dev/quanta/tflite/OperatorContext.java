@@ -73,8 +73,10 @@ final class OperatorContext implements OpContext {
     public Tensor input(int i) {
         Tensor t = optionalInput(i);
         if (t == null) {
-            throw error(i < op.inputs().length ? "input " + i + " is omitted but required"
-                    : "has " + op.inputs().length + " inputs, needs at least " + (i + 1));
+            throw error(
+                    i < op.inputs().length
+                            ? "input " + i + " is omitted but required"
+                            : "has " + op.inputs().length + " inputs, needs at least " + (i + 1));
         }
         return t;
     }
@@ -94,8 +96,13 @@ final class OperatorContext implements OpContext {
         }
         TensorDef def = tensors.checkedDef(op.inputs()[i]);
         int[] dims = tensors.checkedShape(def);
-        return new Tensor(def.name().isEmpty() ? "tensor_" + def.index() : def.name(), Shape.of(dims),
-                tensors.dtype(def), null, tensors.quant(def, dims), false);
+        return new Tensor(
+                def.name().isEmpty() ? "tensor_" + def.index() : def.name(),
+                Shape.of(dims),
+                tensors.dtype(def),
+                null,
+                tensors.quant(def, dims),
+                false);
     }
 
     @Override
@@ -144,8 +151,7 @@ final class OperatorContext implements OpContext {
             return reader.apply(null);
         }
         if (op.optionsType() != expectedType) {
-            throw error("carries builtin options of union type " + op.optionsType() + ", expected "
-                    + expectedType);
+            throw error("carries builtin options of union type " + op.optionsType() + ", expected " + expectedType);
         }
         return reader.apply(op.options());
     }
@@ -214,8 +220,9 @@ final class OperatorContext implements OpContext {
         }
         List<Tensor> in = present(inputs);
         int[] fileShape = tensors.checkedShape(out);
-        tensors.set(out.index(), addOp(type, attrs, in, outName, tensors.dtype(out),
-                tensors.quant(out, fileShape), fileShape));
+        tensors.set(
+                out.index(),
+                addOp(type, attrs, in, outName, tensors.dtype(out), tensors.quant(out, fileShape), fileShape));
     }
 
     private List<Tensor> present(Tensor[] inputs) {
@@ -240,8 +247,14 @@ final class OperatorContext implements OpContext {
      * Adds an op whose output is named {@code name}, inferring the output's shape; checks it against
      * {@code fileShape} when given.
      */
-    private Tensor addOp(OpType type, OpAttributes attrs, List<Tensor> inputs, String name, DType dtype,
-            QuantParams quant, int[] fileShape) {
+    private Tensor addOp(
+            OpType type,
+            OpAttributes attrs,
+            List<Tensor> inputs,
+            String name,
+            DType dtype,
+            QuantParams quant,
+            int[] fileShape) {
         Shape shape;
         try {
             shape = ShapeInference.infer(type, attrs, inputs);
@@ -266,8 +279,8 @@ final class OperatorContext implements OpContext {
             throw new ShapeConflict(where + ": " + e.getMessage());
         }
         if (shapes.size() != outs.length) {
-            throw conversion.error(where + " has " + outs.length + " outputs but " + type + " produces "
-                    + shapes.size());
+            throw conversion.error(
+                    where + " has " + outs.length + " outputs but " + type + " produces " + shapes.size());
         }
         List<Tensor> outputs = new ArrayList<>();
         for (int k = 0; k < outs.length; k++) {
@@ -277,8 +290,13 @@ final class OperatorContext implements OpContext {
                 throw new ShapeConflict(where + ": output " + k + "'s shape in the file is "
                         + Arrays.toString(fileShape) + " but the inputs give " + shapes.get(k));
             }
-            Tensor t = new Tensor(tensors.uniqueName(outs[k]), shapes.get(k), tensors.dtype(outs[k]), null,
-                    tensors.quant(outs[k], fileShape), false);
+            Tensor t = new Tensor(
+                    tensors.uniqueName(outs[k]),
+                    shapes.get(k),
+                    tensors.dtype(outs[k]),
+                    null,
+                    tensors.quant(outs[k], fileShape),
+                    false);
             tensors.set(outs[k].index(), t);
             outputs.add(t);
         }

@@ -62,8 +62,13 @@ final class SubgraphConversion {
             if (dynamic && dims.length > 0) {
                 dims[0] = Shape.DYNAMIC;
             }
-            Tensor t = new Tensor(tensors.uniqueName(def), Shape.of(dims), tensors.dtype(def), null,
-                    tensors.quant(def, def.shape()), false);
+            Tensor t = new Tensor(
+                    tensors.uniqueName(def),
+                    Shape.of(dims),
+                    tensors.dtype(def),
+                    null,
+                    tensors.quant(def, def.shape()),
+                    false);
             tensors.set(index, t);
             inputs.add(t);
         }
@@ -78,12 +83,20 @@ final class SubgraphConversion {
             }
             outputs.add(tensors.produced(index));
         }
-        String name = file.path().getFileName() == null ? "model" : file.path().getFileName().toString();
+        String name = file.path().getFileName() == null
+                ? "model"
+                : file.path().getFileName().toString();
         if (name.endsWith(".tflite")) {
             name = name.substring(0, name.length() - ".tflite".length());
         }
-        ModelMetadata metadata = new ModelMetadata(SourceFormat.TFLITE, file.path().toString(), null, null,
-                null, null, inputs.size() == 1 ? TfliteMetadata.read(file) : null);
+        ModelMetadata metadata = new ModelMetadata(
+                SourceFormat.TFLITE,
+                file.path().toString(),
+                null,
+                null,
+                null,
+                null,
+                inputs.size() == 1 ? TfliteMetadata.read(file) : null);
         try {
             return new Model(name, inputs, outputs, ops, metadata);
         } catch (IllegalArgumentException e) {
@@ -132,8 +145,9 @@ final class SubgraphConversion {
             importer = TfliteImporters.forCode(builtin);
         }
         if (importer == null) {
-            throw file.error("operator #" + op.index() + ": TFLite op " + (opName.startsWith("builtin code")
-                    ? opName : opName + " (builtin code " + builtin + ")") + " is not supported");
+            throw file.error("operator #" + op.index() + ": TFLite op "
+                    + (opName.startsWith("builtin code") ? opName : opName + " (builtin code " + builtin + ")")
+                    + " is not supported");
         }
         String where = "operator #" + op.index() + " (" + opName + ")";
         for (int index : op.inputs()) {

@@ -32,8 +32,8 @@ final class SubgraphTensors {
     /** The file tensor {@code index}, checked to exist; {@code user} names who refers to it in the error. */
     TensorDef def(long index, String user) {
         if (index < 0 || index >= tensors.length) {
-            throw file.error(user + " refers to tensor index " + index + " but the subgraph has "
-                    + tensors.length + " tensors");
+            throw file.error(
+                    user + " refers to tensor index " + index + " but the subgraph has " + tensors.length + " tensors");
         }
         return graph.tensors().get((int) index);
     }
@@ -79,8 +79,8 @@ final class SubgraphTensors {
                     + data.length);
         }
         // TFLite keeps no training state (batch statistics are folded): every constant counts as a parameter
-        Tensor t = new Tensor(uniqueName(def), Shape.of(dims), dtype, TensorData.ofBytes(dtype, data),
-                quant(def, dims), true);
+        Tensor t = new Tensor(
+                uniqueName(def), Shape.of(dims), dtype, TensorData.ofBytes(dtype, data), quant(def, dims), true);
         tensors[index] = t;
         return t;
     }
@@ -93,8 +93,7 @@ final class SubgraphTensors {
         }
         for (int d : dims) {
             if (d < 0) {
-                throw file.error(def.describe() + " has a negative dimension in its shape "
-                        + Arrays.toString(dims));
+                throw file.error(def.describe() + " has a negative dimension in its shape " + Arrays.toString(dims));
             }
         }
         return dims;
@@ -127,8 +126,8 @@ final class SubgraphTensors {
         float[] scale = q.scale();
         long[] zp = q.zeroPoint() == null || q.zeroPoint().length == 0 ? new long[scale.length] : q.zeroPoint();
         if (zp.length != scale.length) {
-            throw file.error(def.describe() + " has " + scale.length + " quantization scales but " + zp.length
-                    + " zero points");
+            throw file.error(
+                    def.describe() + " has " + scale.length + " quantization scales but " + zp.length + " zero points");
         }
         if (scale.length == 1) {
             return QuantParams.perTensor(scale[0], zp[0]);
@@ -142,8 +141,8 @@ final class SubgraphTensors {
                     + " quantized_dimension " + axis + ", out of range for its rank " + dims.length);
         }
         if (dims[axis] != scale.length) {
-            throw file.error(def.describe() + " has " + scale.length + " quantization scales but dimension "
-                    + axis + " of its shape " + Arrays.toString(dims) + " has size " + dims[axis]);
+            throw file.error(def.describe() + " has " + scale.length + " quantization scales but dimension " + axis
+                    + " of its shape " + Arrays.toString(dims) + " has size " + dims[axis]);
         }
         return QuantParams.perAxis(scale, zp, axis);
     }

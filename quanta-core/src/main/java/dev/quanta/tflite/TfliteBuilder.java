@@ -156,8 +156,10 @@ final class TfliteBuilder {
     /** An OperatorCode with both code fields, as the converter writes them. */
     int operatorCode(int builtinCode, int version) {
         fb.startTable(OperatorCodeF.COUNT);
-        fb.addByte(OperatorCodeF.DEPRECATED_BUILTIN_CODE,
-                (byte) Math.min(builtinCode, TfliteSchema.PLACEHOLDER_FOR_GREATER_OP_CODES), 0);
+        fb.addByte(
+                OperatorCodeF.DEPRECATED_BUILTIN_CODE,
+                (byte) Math.min(builtinCode, TfliteSchema.PLACEHOLDER_FOR_GREATER_OP_CODES),
+                0);
         fb.addInt(OperatorCodeF.VERSION, version, 1);
         fb.addInt(OperatorCodeF.BUILTIN_CODE, builtinCode, 0);
         return fb.endTable();
@@ -231,7 +233,12 @@ final class TfliteBuilder {
     }
 
     /** The Model table; finishes the buffer with the "TFL3" identifier and returns the file's bytes. */
-    byte[] finishModel(int[] operatorCodes, int[] subgraphs, String description, int[] buffers, int[] metadata,
+    byte[] finishModel(
+            int[] operatorCodes,
+            int[] subgraphs,
+            String description,
+            int[] buffers,
+            int[] metadata,
             int[] signatureDefs) {
         int codes = offsets(operatorCodes);
         int sgs = offsets(subgraphs);

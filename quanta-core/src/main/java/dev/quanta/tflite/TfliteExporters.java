@@ -49,10 +49,15 @@ final class TfliteExporters {
      * One operator to write: its builtin code and version, its input tensor indices (-1 for an omitted optional
      * input), and its options (union member number and a function that builds the table, or {@code BO_NONE}).
      */
-    record Exported(int builtinCode, int version, int[] inputs, int optionsType,
-            ToIntFunction<FlatBufferBuilder> options, int[] intermediates) {
-        Exported(int builtinCode, int version, int[] inputs, int optionsType,
-                ToIntFunction<FlatBufferBuilder> options) {
+    record Exported(
+            int builtinCode,
+            int version,
+            int[] inputs,
+            int optionsType,
+            ToIntFunction<FlatBufferBuilder> options,
+            int[] intermediates) {
+        Exported(
+                int builtinCode, int version, int[] inputs, int optionsType, ToIntFunction<FlatBufferBuilder> options) {
             this(builtinCode, version, inputs, optionsType, options, null);
         }
 
@@ -76,8 +81,12 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.AVERAGE_POOL_2D, (op, c) -> pool(op, c, TfliteSchema.OP_AVERAGE_POOL_2D));
         EXPORTERS.put(OpType.MEAN, TfliteExporters::mean);
         EXPORTERS.put(OpType.RESHAPE, TfliteExporters::reshape);
-        EXPORTERS.put(OpType.RELU, (op, c) -> Exported.of(TfliteSchema.OP_RELU,
-                is(op, 0, DType.INT16) ? 3 : is(op, 0, DType.INT8) || is(op, 0, DType.UINT8) ? 2 : 1, in(op, c)));
+        EXPORTERS.put(
+                OpType.RELU,
+                (op, c) -> Exported.of(
+                        TfliteSchema.OP_RELU,
+                        is(op, 0, DType.INT16) ? 3 : is(op, 0, DType.INT8) || is(op, 0, DType.UINT8) ? 2 : 1,
+                        in(op, c)));
         EXPORTERS.put(OpType.RELU6, (op, c) -> Exported.of(TfliteSchema.OP_RELU6, int8Or16(op, 2, 3), in(op, c)));
         EXPORTERS.put(OpType.LOGISTIC, (op, c) -> Exported.of(TfliteSchema.OP_LOGISTIC, logisticTanh(op), in(op, c)));
         EXPORTERS.put(OpType.TANH, (op, c) -> Exported.of(TfliteSchema.OP_TANH, logisticTanh(op), in(op, c)));
@@ -94,16 +103,28 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.STRIDED_SLICE, TfliteExporters::stridedSlice);
         EXPORTERS.put(OpType.MUL, (op, c) -> arithmetic(op, c, TfliteSchema.OP_MUL, TfliteSchema.BO_MUL));
         EXPORTERS.put(OpType.DIV, (op, c) -> arithmetic(op, c, TfliteSchema.OP_DIV, TfliteSchema.BO_DIV));
-        EXPORTERS.put(OpType.MINIMUM, (op, c) -> new Exported(TfliteSchema.OP_MINIMUM, 1, in(op, c),
-                TfliteSchema.BO_MAXIMUM_MINIMUM, TfliteOptions::writeEmpty));
-        EXPORTERS.put(OpType.MAXIMUM, (op, c) -> new Exported(TfliteSchema.OP_MAXIMUM, 1, in(op, c),
-                TfliteSchema.BO_MAXIMUM_MINIMUM, TfliteOptions::writeEmpty));
+        EXPORTERS.put(
+                OpType.MINIMUM,
+                (op, c) -> new Exported(
+                        TfliteSchema.OP_MINIMUM,
+                        1,
+                        in(op, c),
+                        TfliteSchema.BO_MAXIMUM_MINIMUM,
+                        TfliteOptions::writeEmpty));
+        EXPORTERS.put(
+                OpType.MAXIMUM,
+                (op, c) -> new Exported(
+                        TfliteSchema.OP_MAXIMUM,
+                        1,
+                        in(op, c),
+                        TfliteSchema.BO_MAXIMUM_MINIMUM,
+                        TfliteOptions::writeEmpty));
     }
 
     /** MUL and DIV (version 1: float32 and int32). */
     private static Exported arithmetic(Op op, Context c, int code, int optionsType) {
-        TfliteOptions.Arithmetic o = new TfliteOptions.Arithmetic(optionsType,
-                act(op.attrs(OpAttributes.Arithmetic.class).activation()));
+        TfliteOptions.Arithmetic o = new TfliteOptions.Arithmetic(
+                optionsType, act(op.attrs(OpAttributes.Arithmetic.class).activation()));
         return new Exported(code, 1, in(op, c), optionsType, o::write);
     }
 
@@ -112,14 +133,16 @@ final class TfliteExporters {
         OpAttributes.StridedSlice a = op.attrs(OpAttributes.StridedSlice.class);
         String name = op.output(0).name();
         int rank = a.begin().length;
-        int[] inputs = {c.index(op.input(0)), c.int32Constant(name + "/begin", new int[] {rank}, a.begin()),
-                c.int32Constant(name + "/end", new int[] {rank}, a.end()),
-                c.int32Constant(name + "/strides", new int[] {rank}, a.strides())};
-        TfliteOptions.StridedSlice o = new TfliteOptions.StridedSlice(a.beginMask(), a.endMask(), 0, 0,
-                a.shrinkAxisMask(), a.offset());
+        int[] inputs = {
+            c.index(op.input(0)),
+            c.int32Constant(name + "/begin", new int[] {rank}, a.begin()),
+            c.int32Constant(name + "/end", new int[] {rank}, a.end()),
+            c.int32Constant(name + "/strides", new int[] {rank}, a.strides())
+        };
+        TfliteOptions.StridedSlice o =
+                new TfliteOptions.StridedSlice(a.beginMask(), a.endMask(), 0, 0, a.shrinkAxisMask(), a.offset());
         int version = a.offset() ? 8 : is(op, 0, DType.INT16) ? 5 : is(op, 0, DType.INT8) ? 2 : 1;
-        return new Exported(TfliteSchema.OP_STRIDED_SLICE, version, inputs, TfliteOptions.StridedSlice.TYPE,
-                o::write);
+        return new Exported(TfliteSchema.OP_STRIDED_SLICE, version, inputs, TfliteOptions.StridedSlice.TYPE, o::write);
     }
 
     /**
@@ -133,13 +156,20 @@ final class TfliteExporters {
             return e;
         }
         String hint = switch (op.type()) {
-            case BATCH_NORM -> "fold BatchNorm first (into the preceding convolution or dense layer), as the TFLite"
-                    + " converter does";
+            case BATCH_NORM ->
+                "fold BatchNorm first (into the preceding convolution or dense layer), as the TFLite"
+                        + " converter does";
             case IDENTITY -> "remove identities first, as the TFLite converter does";
-            case SIGNAL_WINDOW, SIGNAL_FFT_AUTO_SCALE, SIGNAL_RFFT, SIGNAL_ENERGY, SIGNAL_FILTER_BANK,
-                    SIGNAL_FILTER_BANK_SQUARE_ROOT, SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION, SIGNAL_PCAN,
-                    SIGNAL_FILTER_BANK_LOG -> "Quanta reads and runs tflite-micro's signal (custom) ops but does not"
-                    + " write them";
+            case SIGNAL_WINDOW,
+                    SIGNAL_FFT_AUTO_SCALE,
+                    SIGNAL_RFFT,
+                    SIGNAL_ENERGY,
+                    SIGNAL_FILTER_BANK,
+                    SIGNAL_FILTER_BANK_SQUARE_ROOT,
+                    SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
+                    SIGNAL_PCAN,
+                    SIGNAL_FILTER_BANK_LOG ->
+                "Quanta reads and runs tflite-micro's signal (custom) ops but does not" + " write them";
             default -> "no TFLite operator is known for it";
         };
         throw new QuantaException(op.describe() + ": " + op.type() + " has no TFLite op; " + hint);
@@ -177,8 +207,9 @@ final class TfliteExporters {
 
     /** x, weights and bias; a missing bias is written as -1 (an omitted optional input). */
     private static int[] withOptionalBias(Op op, Context c) {
-        return new int[] {c.index(op.input(0)), c.index(op.input(1)),
-            op.inputs().size() > 2 ? c.index(op.input(2)) : -1};
+        return new int[] {
+            c.index(op.input(0)), c.index(op.input(1)), op.inputs().size() > 2 ? c.index(op.input(2)) : -1
+        };
     }
 
     /**
@@ -210,14 +241,20 @@ final class TfliteExporters {
                 for (int i = 0; i < ws.length; i++) {
                     bs[i] = x.quant().scale() * ws[i];
                 }
-                quant = ws.length == 1 ? QuantParams.perTensor(bs[0], 0)
+                quant = ws.length == 1
+                        ? QuantParams.perTensor(bs[0], 0)
                         : QuantParams.perAxis(bs, new long[bs.length], 0);
             }
-            default -> throw new QuantaException(op.describe() + ": " + op.type() + " with " + x.dtype()
-                    + " input and no bias cannot be written");
+            default ->
+                throw new QuantaException(op.describe() + ": " + op.type() + " with " + x.dtype()
+                        + " input and no bias cannot be written");
         }
-        int bias = c.constant(op.output(0).name() + "/zero_bias", type, new int[] {channels},
-                new byte[channels * type.byteSize()], quant);
+        int bias = c.constant(
+                op.output(0).name() + "/zero_bias",
+                type,
+                new int[] {channels},
+                new byte[channels * type.byteSize()],
+                quant);
         return new int[] {c.index(x), c.index(w), bias};
     }
 
@@ -229,7 +266,10 @@ final class TfliteExporters {
     private static boolean perChannel(Tensor weights, int axis) {
         QuantParams q = weights.quant();
         int a = axis < 0 ? axis + weights.shape().rank() : axis;
-        return q != null && a >= 0 && a < weights.shape().rank() && q.scales().length == weights.shape().dim(a);
+        return q != null
+                && a >= 0
+                && a < weights.shape().rank()
+                && q.scales().length == weights.shape().dim(a);
     }
 
     private static int padding(Padding p) {
@@ -246,8 +286,11 @@ final class TfliteExporters {
         OpAttributes.FullyConnected a = op.attrs(OpAttributes.FullyConnected.class);
         boolean keepNumDims = op.input(0).shape().rank() > 2;
         boolean hybrid = hybrid(op);
-        TfliteOptions.FullyConnected o = new TfliteOptions.FullyConnected(act(a.activation()),
-                TfliteSchema.FC_WEIGHTS_DEFAULT, keepNumDims, hybrid && a.asymmetricQuantizeInputs());
+        TfliteOptions.FullyConnected o = new TfliteOptions.FullyConnected(
+                act(a.activation()),
+                TfliteSchema.FC_WEIGHTS_DEFAULT,
+                keepNumDims,
+                hybrid && a.asymmetricQuantizeInputs());
         Tensor w = op.input(1);
         int version;
         if (hybrid && w.quant() != null && w.quant().scales().length > 1 && perChannel(w, 0)) {
@@ -265,18 +308,24 @@ final class TfliteExporters {
         } else {
             version = 1;
         }
-        return new Exported(TfliteSchema.OP_FULLY_CONNECTED, version, withOptionalBias(op, c),
-                TfliteOptions.FullyConnected.TYPE, o::write);
+        return new Exported(
+                TfliteSchema.OP_FULLY_CONNECTED,
+                version,
+                withOptionalBias(op, c),
+                TfliteOptions.FullyConnected.TYPE,
+                o::write);
     }
 
     private static Exported conv2d(Op op, Context c) {
         OpAttributes.Conv2D a = op.attrs(OpAttributes.Conv2D.class);
-        TfliteOptions.Conv2D o = new TfliteOptions.Conv2D(padding(a.padding()), a.strideW(), a.strideH(),
-                act(a.activation()), a.dilationW(), a.dilationH());
+        TfliteOptions.Conv2D o = new TfliteOptions.Conv2D(
+                padding(a.padding()), a.strideW(), a.strideH(), act(a.activation()), a.dilationW(), a.dilationH());
         Tensor x = op.input(0);
         Tensor w = op.input(1);
         int version;
-        if (x.shape().rank() == 4 && w.shape().rank() == 4 && x.shape().dim(3) != w.shape().dim(3)) {
+        if (x.shape().rank() == 4
+                && w.shape().rank() == 4
+                && x.shape().dim(3) != w.shape().dim(3)) {
             version = 6; // grouped convolution
         } else if (is(op, 0, DType.INT16) && is(op, 1, DType.INT16) && outIs(op, DType.INT16)) {
             version = 4;
@@ -287,14 +336,20 @@ final class TfliteExporters {
         } else {
             version = 1;
         }
-        return new Exported(TfliteSchema.OP_CONV_2D, version, convInputs(op, c, 0),
-                TfliteOptions.Conv2D.TYPE, o::write);
+        return new Exported(
+                TfliteSchema.OP_CONV_2D, version, convInputs(op, c, 0), TfliteOptions.Conv2D.TYPE, o::write);
     }
 
     private static Exported depthwise(Op op, Context c) {
         OpAttributes.DepthwiseConv2D a = op.attrs(OpAttributes.DepthwiseConv2D.class);
-        TfliteOptions.DepthwiseConv2D o = new TfliteOptions.DepthwiseConv2D(padding(a.padding()), a.strideW(),
-                a.strideH(), a.depthMultiplier(), act(a.activation()), a.dilationW(), a.dilationH());
+        TfliteOptions.DepthwiseConv2D o = new TfliteOptions.DepthwiseConv2D(
+                padding(a.padding()),
+                a.strideW(),
+                a.strideH(),
+                a.depthMultiplier(),
+                act(a.activation()),
+                a.dilationW(),
+                a.dilationH());
         int version;
         if (is(op, 0, DType.INT16) && is(op, 1, DType.INT16) && outIs(op, DType.INT16)) {
             version = 5;
@@ -307,14 +362,18 @@ final class TfliteExporters {
         } else {
             version = 1;
         }
-        return new Exported(TfliteSchema.OP_DEPTHWISE_CONV_2D, version, convInputs(op, c, 3),
-                TfliteOptions.DepthwiseConv2D.TYPE, o::write);
+        return new Exported(
+                TfliteSchema.OP_DEPTHWISE_CONV_2D,
+                version,
+                convInputs(op, c, 3),
+                TfliteOptions.DepthwiseConv2D.TYPE,
+                o::write);
     }
 
     private static Exported pool(Op op, Context c, int code) {
         OpAttributes.Pool2D a = op.attrs(OpAttributes.Pool2D.class);
-        TfliteOptions.Pool2D o = new TfliteOptions.Pool2D(padding(a.padding()), a.strideW(), a.strideH(),
-                a.filterW(), a.filterH(), act(a.activation()));
+        TfliteOptions.Pool2D o = new TfliteOptions.Pool2D(
+                padding(a.padding()), a.strideW(), a.strideH(), a.filterW(), a.filterH(), act(a.activation()));
         int version = is(op, 0, DType.INT16) && outIs(op, DType.INT16) ? 3 : is(op, 0, DType.INT8) ? 2 : 1;
         return new Exported(code, version, in(op, c), TfliteOptions.Pool2D.TYPE, o::write);
     }
@@ -324,8 +383,12 @@ final class TfliteExporters {
         OpAttributes.Mean a = op.attrs(OpAttributes.Mean.class);
         int axes = c.int32Constant(op.output(0).name() + "/axes", new int[] {a.axes().length}, a.axes());
         TfliteOptions.Reducer o = new TfliteOptions.Reducer(a.keepDims());
-        return new Exported(TfliteSchema.OP_MEAN, int8Or16(op, 2, 3), new int[] {c.index(op.input(0)), axes},
-                TfliteOptions.Reducer.TYPE, o::write);
+        return new Exported(
+                TfliteSchema.OP_MEAN,
+                int8Or16(op, 2, 3),
+                new int[] {c.index(op.input(0)), axes},
+                TfliteOptions.Reducer.TYPE,
+                o::write);
     }
 
     /** RESHAPE: the target both as an INT32 constant shape input and as ReshapeOptions.new_shape. */
@@ -333,24 +396,35 @@ final class TfliteExporters {
         int[] target = op.attrs(OpAttributes.Reshape.class).newShape();
         int shape = c.int32Constant(op.output(0).name() + "/shape", new int[] {target.length}, target);
         TfliteOptions.Reshape o = new TfliteOptions.Reshape(target.clone());
-        return new Exported(TfliteSchema.OP_RESHAPE, 1, new int[] {c.index(op.input(0)), shape},
-                TfliteOptions.Reshape.TYPE, o::write);
+        return new Exported(
+                TfliteSchema.OP_RESHAPE,
+                1,
+                new int[] {c.index(op.input(0)), shape},
+                TfliteOptions.Reshape.TYPE,
+                o::write);
     }
 
     private static Exported leakyRelu(Op op, Context c) {
-        TfliteOptions.LeakyRelu o = new TfliteOptions.LeakyRelu(op.attrs(OpAttributes.LeakyRelu.class).alpha());
-        return new Exported(TfliteSchema.OP_LEAKY_RELU, is(op, 0, DType.INT16) ? 2 : 1, in(op, c),
-                TfliteOptions.LeakyRelu.TYPE, o::write);
+        TfliteOptions.LeakyRelu o = new TfliteOptions.LeakyRelu(
+                op.attrs(OpAttributes.LeakyRelu.class).alpha());
+        return new Exported(
+                TfliteSchema.OP_LEAKY_RELU,
+                is(op, 0, DType.INT16) ? 2 : 1,
+                in(op, c),
+                TfliteOptions.LeakyRelu.TYPE,
+                o::write);
     }
 
     private static Exported softmax(Op op, Context c) {
-        TfliteOptions.Softmax o = new TfliteOptions.Softmax(op.attrs(OpAttributes.Softmax.class).beta());
-        return new Exported(TfliteSchema.OP_SOFTMAX, int8Or16(op, 2, 3), in(op, c),
-                TfliteOptions.Softmax.TYPE, o::write);
+        TfliteOptions.Softmax o =
+                new TfliteOptions.Softmax(op.attrs(OpAttributes.Softmax.class).beta());
+        return new Exported(
+                TfliteSchema.OP_SOFTMAX, int8Or16(op, 2, 3), in(op, c), TfliteOptions.Softmax.TYPE, o::write);
     }
 
     private static Exported add(Op op, Context c) {
-        TfliteOptions.Add o = new TfliteOptions.Add(act(op.attrs(OpAttributes.Add.class).activation()));
+        TfliteOptions.Add o =
+                new TfliteOptions.Add(act(op.attrs(OpAttributes.Add.class).activation()));
         boolean quantized = op.input(0).quant() != null;
         int version;
         if (is(op, 0, DType.INT16) && !quantized) {
@@ -371,8 +445,12 @@ final class TfliteExporters {
         int rank = op.input(0).shape().rank();
         int axis = a.axis() < 0 ? a.axis() + rank : a.axis();
         TfliteOptions.Concatenation o = new TfliteOptions.Concatenation(axis, act(a.activation()));
-        return new Exported(TfliteSchema.OP_CONCATENATION, int8Or16(op, 2, 3), in(op, c),
-                TfliteOptions.Concatenation.TYPE, o::write);
+        return new Exported(
+                TfliteSchema.OP_CONCATENATION,
+                int8Or16(op, 2, 3),
+                in(op, c),
+                TfliteOptions.Concatenation.TYPE,
+                o::write);
     }
 
     /** PAD: paddings as an INT32 [rank, 2] constant second input. */
@@ -386,8 +464,12 @@ final class TfliteExporters {
         int paddings = c.int32Constant(op.output(0).name() + "/paddings", new int[] {p.length, 2}, flat);
         int rank = op.input(0).shape().rank();
         int version = rank > 4 ? 4 : int8Or16(op, 2, 3);
-        return new Exported(TfliteSchema.OP_PAD, version, new int[] {c.index(op.input(0)), paddings},
-                TfliteSchema.BO_PAD, TfliteOptions::writeEmpty);
+        return new Exported(
+                TfliteSchema.OP_PAD,
+                version,
+                new int[] {c.index(op.input(0)), paddings},
+                TfliteSchema.BO_PAD,
+                TfliteOptions::writeEmpty);
     }
 
     /** TRANSPOSE: the permutation as an INT32 constant second input, empty TransposeOptions. */
@@ -407,8 +489,12 @@ final class TfliteExporters {
         } else {
             version = 1;
         }
-        return new Exported(TfliteSchema.OP_TRANSPOSE, version, new int[] {c.index(op.input(0)), permIndex},
-                TfliteSchema.BO_TRANSPOSE, TfliteOptions::writeEmpty);
+        return new Exported(
+                TfliteSchema.OP_TRANSPOSE,
+                version,
+                new int[] {c.index(op.input(0)), permIndex},
+                TfliteSchema.BO_TRANSPOSE,
+                TfliteOptions::writeEmpty);
     }
 
     private static Exported quantize(Op op, Context c) {

@@ -32,8 +32,16 @@ final class TfliteFile {
     record Quantization(float[] scale, long[] zeroPoint, int quantizedDimension, int detailsType) {}
 
     /** A Tensor table. {@code shapeSignature} is null when absent. */
-    record TensorDef(int index, String name, int[] shape, int[] shapeSignature, int type, long buffer,
-            Quantization quantization, boolean isVariable, boolean sparse) {
+    record TensorDef(
+            int index,
+            String name,
+            int[] shape,
+            int[] shapeSignature,
+            int type,
+            long buffer,
+            Quantization quantization,
+            boolean isVariable,
+            boolean sparse) {
         /** {@code tensor #3 'conv/out'}: how messages name a tensor. */
         String describe() {
             return "tensor #" + index + " '" + name + "'";
@@ -44,8 +52,15 @@ final class TfliteFile {
      * An Operator table; {@code options} is the builtin options table, or null; {@code customOptions} the custom
      * options bytes (a FlexBuffer for custom ops), or null.
      */
-    record OperatorDef(int index, long opcodeIndex, int[] inputs, int[] outputs, int optionsType, FbTable options,
-            int[] intermediates, byte[] customOptions) {
+    record OperatorDef(
+            int index,
+            long opcodeIndex,
+            int[] inputs,
+            int[] outputs,
+            int optionsType,
+            FbTable options,
+            int[] intermediates,
+            byte[] customOptions) {
         /** Number of intermediate tensors (the integer LSTM's). */
         int intermediateCount() {
             return intermediates.length;
@@ -123,7 +138,8 @@ final class TfliteFile {
     List<OperatorCode> operatorCodes() {
         List<OperatorCode> out = new ArrayList<>();
         for (FbTable t : model.tables(ModelF.OPERATOR_CODES, "operator_codes", "operator code")) {
-            out.add(new OperatorCode(t.int32(OperatorCodeF.BUILTIN_CODE, 0, "builtin_code"),
+            out.add(new OperatorCode(
+                    t.int32(OperatorCodeF.BUILTIN_CODE, 0, "builtin_code"),
                     t.int8(OperatorCodeF.DEPRECATED_BUILTIN_CODE, 0, "deprecated_builtin_code"),
                     t.int32(OperatorCodeF.VERSION, 1, "version"),
                     t.string(OperatorCodeF.CUSTOM_CODE, "custom_code")));
@@ -152,18 +168,29 @@ final class TfliteFile {
         for (int i = 0; i < opTables.size(); i++) {
             FbTable t = opTables.get(i);
             int optionsType = t.uint8(OperatorF.BUILTIN_OPTIONS_TYPE, 0, "builtin_options_type");
-            FbTable options = optionsType == TfliteSchema.BO_NONE ? null
+            FbTable options = optionsType == TfliteSchema.BO_NONE
+                    ? null
                     : t.table(OperatorF.BUILTIN_OPTIONS, "builtin_options", "operator #" + i + " options");
             int[] in = t.ints(OperatorF.INPUTS, "inputs");
             int[] out = t.ints(OperatorF.OUTPUTS, "outputs");
-            operators.add(new OperatorDef(i, t.uint32(OperatorF.OPCODE_INDEX, 0, "opcode_index"),
-                    in == null ? new int[0] : in, out == null ? new int[0] : out, optionsType, options,
-                    intermediates(t), t.bytes(OperatorF.CUSTOM_OPTIONS, "custom_options")));
+            operators.add(new OperatorDef(
+                    i,
+                    t.uint32(OperatorF.OPCODE_INDEX, 0, "opcode_index"),
+                    in == null ? new int[0] : in,
+                    out == null ? new int[0] : out,
+                    optionsType,
+                    options,
+                    intermediates(t),
+                    t.bytes(OperatorF.CUSTOM_OPTIONS, "custom_options")));
         }
         int[] inputs = sg.ints(SubGraphF.INPUTS, "inputs");
         int[] outputs = sg.ints(SubGraphF.OUTPUTS, "outputs");
-        return new SubGraph(tensors, inputs == null ? new int[0] : inputs, outputs == null ? new int[0] : outputs,
-                operators, sg.string(SubGraphF.NAME, "name"));
+        return new SubGraph(
+                tensors,
+                inputs == null ? new int[0] : inputs,
+                outputs == null ? new int[0] : outputs,
+                operators,
+                sg.string(SubGraphF.NAME, "name"));
     }
 
     /** The operator's intermediates vector (tensor indices), empty when absent. */
@@ -179,13 +206,22 @@ final class TfliteFile {
         FbTable q = t.table(TensorF.QUANTIZATION, "quantization", "tensor #" + index + " quantization");
         Quantization quant = null;
         if (q != null) {
-            quant = new Quantization(q.floats(QuantF.SCALE, "scale"), q.longs(QuantF.ZERO_POINT, "zero_point"),
+            quant = new Quantization(
+                    q.floats(QuantF.SCALE, "scale"),
+                    q.longs(QuantF.ZERO_POINT, "zero_point"),
                     q.int32(QuantF.QUANTIZED_DIMENSION, 0, "quantized_dimension"),
                     q.uint8(QuantF.DETAILS_TYPE, 0, "details_type"));
         }
-        return new TensorDef(index, name == null ? "" : name, shape == null ? new int[0] : shape, signature,
-                t.int8(TensorF.TYPE, 0, "type"), t.uint32(TensorF.BUFFER, 0, "buffer"), quant,
-                t.bool(TensorF.IS_VARIABLE, false, "is_variable"), t.has(TensorF.SPARSITY));
+        return new TensorDef(
+                index,
+                name == null ? "" : name,
+                shape == null ? new int[0] : shape,
+                signature,
+                t.int8(TensorF.TYPE, 0, "type"),
+                t.uint32(TensorF.BUFFER, 0, "buffer"),
+                quant,
+                t.bool(TensorF.IS_VARIABLE, false, "is_variable"),
+                t.has(TensorF.SPARSITY));
     }
 
     /**
@@ -198,7 +234,8 @@ final class TfliteFile {
                 continue;
             }
             long index = m.uint32(MetadataF.BUFFER, 0, "buffer");
-            if (index <= 0 || index >= buffers.size()
+            if (index <= 0
+                    || index >= buffers.size()
                     || buffers.get((int) index).vectorLength(BufferF.DATA, 1, "data") > maxBytes) {
                 return null;
             }
@@ -225,8 +262,7 @@ final class TfliteFile {
      */
     byte[] bufferData(long index, String user) {
         if (index < 0 || index >= buffers.size()) {
-            throw src.error(user + " refers to buffer " + index + " but the model has " + buffers.size()
-                    + " buffers");
+            throw src.error(user + " refers to buffer " + index + " but the model has " + buffers.size() + " buffers");
         }
         byte[] cached = bufferCache.get((int) index);
         if (cached != null) {

@@ -67,12 +67,29 @@ final class TfliteImporters {
         register(OP_TANH, c -> unary(c, OpType.TANH));
         register(OP_QUANTIZE, c -> unary(c, OpType.QUANTIZE));
         register(OP_DEQUANTIZE, c -> unary(c, OpType.DEQUANTIZE));
-        register(OP_LEAKY_RELU, c -> c.produce(OpType.LEAKY_RELU, new OpAttributes.LeakyRelu(
-                c.options(TfliteOptions.LeakyRelu.TYPE, TfliteOptions.LeakyRelu::read).alpha()), c.input(0)));
-        register(OP_SOFTMAX, c -> c.produce(OpType.SOFTMAX, new OpAttributes.Softmax(
-                c.options(TfliteOptions.Softmax.TYPE, TfliteOptions.Softmax::read).beta()), c.input(0)));
-        register(OP_ADD, c -> c.produce(OpType.ADD, new OpAttributes.Add(c.activation(
-                c.options(TfliteOptions.Add.TYPE, TfliteOptions.Add::read).activation())), c.input(0), c.input(1)));
+        register(
+                OP_LEAKY_RELU,
+                c -> c.produce(
+                        OpType.LEAKY_RELU,
+                        new OpAttributes.LeakyRelu(
+                                c.options(TfliteOptions.LeakyRelu.TYPE, TfliteOptions.LeakyRelu::read)
+                                        .alpha()),
+                        c.input(0)));
+        register(
+                OP_SOFTMAX,
+                c -> c.produce(
+                        OpType.SOFTMAX,
+                        new OpAttributes.Softmax(c.options(TfliteOptions.Softmax.TYPE, TfliteOptions.Softmax::read)
+                                .beta()),
+                        c.input(0)));
+        register(
+                OP_ADD,
+                c -> c.produce(
+                        OpType.ADD,
+                        new OpAttributes.Add(c.activation(c.options(TfliteOptions.Add.TYPE, TfliteOptions.Add::read)
+                                .activation())),
+                        c.input(0),
+                        c.input(1)));
         register(OP_CONCATENATION, TfliteImporters::concatenation);
         register(OP_PAD, TfliteImporters::pad);
         register(OP_TRANSPOSE, TfliteImporters::transpose);
@@ -81,10 +98,12 @@ final class TfliteImporters {
         register(TfliteSchema.OP_STRIDED_SLICE, TfliteImporters::stridedSlice);
         register(TfliteSchema.OP_MUL, c -> arithmetic(c, OpType.MUL, TfliteSchema.BO_MUL));
         register(TfliteSchema.OP_DIV, c -> arithmetic(c, OpType.DIV, TfliteSchema.BO_DIV));
-        register(TfliteSchema.OP_MINIMUM, c -> c.produce(OpType.MINIMUM, OpAttributes.None.INSTANCE, c.input(0),
-                c.input(1)));
-        register(TfliteSchema.OP_MAXIMUM, c -> c.produce(OpType.MAXIMUM, OpAttributes.None.INSTANCE, c.input(0),
-                c.input(1)));
+        register(
+                TfliteSchema.OP_MINIMUM,
+                c -> c.produce(OpType.MINIMUM, OpAttributes.None.INSTANCE, c.input(0), c.input(1)));
+        register(
+                TfliteSchema.OP_MAXIMUM,
+                c -> c.produce(OpType.MAXIMUM, OpAttributes.None.INSTANCE, c.input(0), c.input(1)));
     }
 
     /** CAST: the target type is the output tensor's; CastOptions (when present) only repeat the two types. */
@@ -102,12 +121,20 @@ final class TfliteImporters {
     private static void stridedSlice(OpContext c) {
         TfliteOptions.StridedSlice o = c.options(TfliteOptions.StridedSlice.TYPE, TfliteOptions.StridedSlice::read);
         if (o.ellipsisMask() != 0 || o.newAxisMask() != 0) {
-            throw c.error("ellipsis_mask " + o.ellipsisMask() + " / new_axis_mask " + o.newAxisMask()
-                    + " are not supported");
+            throw c.error(
+                    "ellipsis_mask " + o.ellipsisMask() + " / new_axis_mask " + o.newAxisMask() + " are not supported");
         }
-        c.produce(OpType.STRIDED_SLICE, new OpAttributes.StridedSlice(c.constantInts(1, "begin"),
-                c.constantInts(2, "end"), c.constantInts(3, "strides"), o.beginMask(), o.endMask(),
-                o.shrinkAxisMask(), o.offset()), c.input(0));
+        c.produce(
+                OpType.STRIDED_SLICE,
+                new OpAttributes.StridedSlice(
+                        c.constantInts(1, "begin"),
+                        c.constantInts(2, "end"),
+                        c.constantInts(3, "strides"),
+                        o.beginMask(),
+                        o.endMask(),
+                        o.shrinkAxisMask(),
+                        o.offset()),
+                c.input(0));
     }
 
     private static void unary(OpContext c, OpType type) {
@@ -116,10 +143,18 @@ final class TfliteImporters {
 
     private static void conv2d(OpContext c) {
         TfliteOptions.Conv2D o = c.options(TfliteOptions.Conv2D.TYPE, TfliteOptions.Conv2D::read);
-        c.produce(OpType.CONV_2D, new OpAttributes.Conv2D(c.padding(o.padding()), c.positive(o.strideH(), "stride_h"),
-                c.positive(o.strideW(), "stride_w"), c.positive(o.dilationH(), "dilation_h_factor"),
-                c.positive(o.dilationW(), "dilation_w_factor"), c.activation(o.activation())),
-                c.input(0), c.input(1), c.optionalInput(2));
+        c.produce(
+                OpType.CONV_2D,
+                new OpAttributes.Conv2D(
+                        c.padding(o.padding()),
+                        c.positive(o.strideH(), "stride_h"),
+                        c.positive(o.strideW(), "stride_w"),
+                        c.positive(o.dilationH(), "dilation_h_factor"),
+                        c.positive(o.dilationW(), "dilation_w_factor"),
+                        c.activation(o.activation())),
+                c.input(0),
+                c.input(1),
+                c.optionalInput(2));
     }
 
     /**
@@ -132,14 +167,25 @@ final class TfliteImporters {
         Tensor x = c.input(0);
         Tensor w = c.input(1);
         int multiplier = o.depthMultiplier();
-        if (x.shape().rank() == 4 && w.shape().rank() == 4 && x.shape().dim(3) > 0
+        if (x.shape().rank() == 4
+                && w.shape().rank() == 4
+                && x.shape().dim(3) > 0
                 && w.shape().dim(3) % x.shape().dim(3) == 0) {
             multiplier = w.shape().dim(3) / x.shape().dim(3);
         }
-        c.produce(OpType.DEPTHWISE_CONV_2D, new OpAttributes.DepthwiseConv2D(c.padding(o.padding()),
-                c.positive(o.strideH(), "stride_h"), c.positive(o.strideW(), "stride_w"),
-                c.positive(o.dilationH(), "dilation_h_factor"), c.positive(o.dilationW(), "dilation_w_factor"),
-                c.positive(multiplier, "depth_multiplier"), c.activation(o.activation())), x, w, c.optionalInput(2));
+        c.produce(
+                OpType.DEPTHWISE_CONV_2D,
+                new OpAttributes.DepthwiseConv2D(
+                        c.padding(o.padding()),
+                        c.positive(o.strideH(), "stride_h"),
+                        c.positive(o.strideW(), "stride_w"),
+                        c.positive(o.dilationH(), "dilation_h_factor"),
+                        c.positive(o.dilationW(), "dilation_w_factor"),
+                        c.positive(multiplier, "depth_multiplier"),
+                        c.activation(o.activation())),
+                x,
+                w,
+                c.optionalInput(2));
     }
 
     /**
@@ -158,25 +204,41 @@ final class TfliteImporters {
             if (w.shape().rank() != 2) {
                 throw c.error("weights " + w.name() + " must have rank 2 but have shape " + w.shape());
             }
-            x = c.emit(OpType.RESHAPE, new OpAttributes.Reshape(new int[] {-1, w.shape().dim(1)}), x);
+            x = c.emit(
+                    OpType.RESHAPE,
+                    new OpAttributes.Reshape(new int[] {-1, w.shape().dim(1)}),
+                    x);
         }
         // the option only means something for hybrid layers (float input, integer weights)
-        boolean hybrid = x.dtype() == dev.quanta.ir.DType.FLOAT32 && w.dtype() != dev.quanta.ir.DType.FLOAT32
+        boolean hybrid = x.dtype() == dev.quanta.ir.DType.FLOAT32
+                && w.dtype() != dev.quanta.ir.DType.FLOAT32
                 && w.quant() != null;
-        c.produce(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(c.activation(o.activation()),
-                !hybrid || o.asymmetricQuantizeInputs()), x, w, c.optionalInput(2));
+        c.produce(
+                OpType.FULLY_CONNECTED,
+                new OpAttributes.FullyConnected(c.activation(o.activation()), !hybrid || o.asymmetricQuantizeInputs()),
+                x,
+                w,
+                c.optionalInput(2));
     }
 
     private static void pool(OpContext c, OpType type) {
         TfliteOptions.Pool2D o = c.options(TfliteOptions.Pool2D.TYPE, TfliteOptions.Pool2D::read);
-        c.produce(type, new OpAttributes.Pool2D(c.padding(o.padding()), c.positive(o.filterHeight(), "filter_height"),
-                c.positive(o.filterWidth(), "filter_width"), c.positive(o.strideH(), "stride_h"),
-                c.positive(o.strideW(), "stride_w"), c.activation(o.activation())), c.input(0));
+        c.produce(
+                type,
+                new OpAttributes.Pool2D(
+                        c.padding(o.padding()),
+                        c.positive(o.filterHeight(), "filter_height"),
+                        c.positive(o.filterWidth(), "filter_width"),
+                        c.positive(o.strideH(), "stride_h"),
+                        c.positive(o.strideW(), "stride_w"),
+                        c.activation(o.activation())),
+                c.input(0));
     }
 
     /** MEAN: the axes come from the constant second input. */
     private static void mean(OpContext c) {
-        boolean keepDims = c.options(TfliteOptions.Reducer.TYPE, TfliteOptions.Reducer::read).keepDims();
+        boolean keepDims = c.options(TfliteOptions.Reducer.TYPE, TfliteOptions.Reducer::read)
+                .keepDims();
         c.produce(OpType.MEAN, new OpAttributes.Mean(c.constantInts(1, "axes"), keepDims), c.input(0));
     }
 
@@ -192,15 +254,22 @@ final class TfliteImporters {
             target = c.constantInts(1, "shape");
         }
         if (target == null) {
-            target = c.options(TfliteOptions.Reshape.TYPE, TfliteOptions.Reshape::read).newShape();
+            target = c.options(TfliteOptions.Reshape.TYPE, TfliteOptions.Reshape::read)
+                    .newShape();
         }
         if (target == null) {
-            throw c.error(shape == null ? "has neither a shape input nor a new_shape option"
-                    : "a computed (non-constant) shape input is not supported");
+            throw c.error(
+                    shape == null
+                            ? "has neither a shape input nor a new_shape option"
+                            : "a computed (non-constant) shape input is not supported");
         }
         int[] fileShape = c.fileShape(0);
-        if (c.dynamicBatch() && x.shape().rank() > 0 && x.shape().dim(0) == Shape.DYNAMIC && target.length > 0
-                && fileShape.length > 0 && target[0] == fileShape[0]) {
+        if (c.dynamicBatch()
+                && x.shape().rank() > 0
+                && x.shape().dim(0) == Shape.DYNAMIC
+                && target.length > 0
+                && fileShape.length > 0
+                && target[0] == fileShape[0]) {
             target = target.clone();
             target[0] = -1;
         }
@@ -216,7 +285,9 @@ final class TfliteImporters {
         if (inputs.isEmpty()) {
             throw c.error("has no inputs");
         }
-        c.produce(OpType.CONCATENATION, new OpAttributes.Concatenation(o.axis(), c.activation(o.activation())),
+        c.produce(
+                OpType.CONCATENATION,
+                new OpAttributes.Concatenation(o.axis(), c.activation(o.activation())),
                 inputs.toArray(Tensor[]::new));
     }
 
@@ -226,8 +297,7 @@ final class TfliteImporters {
         int[] flat = c.constantInts(1, "paddings");
         int rank = x.shape().rank();
         if (flat.length != 2 * rank) {
-            throw c.error("paddings hold " + flat.length + " values but the input " + x.shape() + " needs "
-                    + 2 * rank);
+            throw c.error("paddings hold " + flat.length + " values but the input " + x.shape() + " needs " + 2 * rank);
         }
         int[][] paddings = new int[rank][];
         for (int i = 0; i < rank; i++) {
@@ -255,8 +325,8 @@ final class TfliteImporters {
         for (int p : perm) {
             int a = p < 0 ? p + rank : p;
             if (a < 0 || a >= rank || seen[a]) {
-                throw c.error("permutation " + java.util.Arrays.toString(perm) + " is not a permutation of the "
-                        + rank + " axes");
+                throw c.error("permutation " + java.util.Arrays.toString(perm) + " is not a permutation of the " + rank
+                        + " axes");
             }
             seen[a] = true;
         }

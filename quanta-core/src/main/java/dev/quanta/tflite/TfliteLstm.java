@@ -30,8 +30,13 @@ final class TfliteLstm {
     static final int CELL_STATE = 19;
 
     /** UnidirectionalSequenceLSTMOptions (union member 71). */
-    record Options(int activation, float cellClip, float projClip, boolean timeMajor,
-            boolean asymmetricQuantizeInputs, boolean diagonalRecurrentTensors) {
+    record Options(
+            int activation,
+            float cellClip,
+            float projClip,
+            boolean timeMajor,
+            boolean asymmetricQuantizeInputs,
+            boolean diagonalRecurrentTensors) {
         static final int ACTIVATION = 0;
         static final int CELL_CLIP = 1;
         static final int PROJ_CLIP = 2;
@@ -44,8 +49,10 @@ final class TfliteLstm {
             if (t == null) {
                 return new Options(0, 0f, 0f, false, false, false);
             }
-            return new Options(t.int8(ACTIVATION, 0, "fused_activation_function"),
-                    t.float32(CELL_CLIP, 0f, "cell_clip"), t.float32(PROJ_CLIP, 0f, "proj_clip"),
+            return new Options(
+                    t.int8(ACTIVATION, 0, "fused_activation_function"),
+                    t.float32(CELL_CLIP, 0f, "cell_clip"),
+                    t.float32(PROJ_CLIP, 0f, "proj_clip"),
                     t.bool(TIME_MAJOR, false, "time_major"),
                     t.bool(ASYMMETRIC_QUANTIZE_INPUTS, false, "asymmetric_quantize_inputs"),
                     t.bool(DIAGONAL_RECURRENT_TENSORS, false, "diagonal_recurrent_tensors"));
@@ -119,9 +126,16 @@ final class TfliteLstm {
                 intermediates[i] = c.intermediateQuant(i);
             }
         }
-        OpAttributes.Lstm attrs = new OpAttributes.Lstm(activation(c, o.activation()), o.cellClip(), o.projClip(),
-                o.timeMajor(), o.asymmetricQuantizeInputs(), present, outState == null ? null : outState.quant(),
-                cellState == null ? null : cellState.quant(), intermediates);
+        OpAttributes.Lstm attrs = new OpAttributes.Lstm(
+                activation(c, o.activation()),
+                o.cellClip(),
+                o.projClip(),
+                o.timeMajor(),
+                o.asymmetricQuantizeInputs(),
+                present,
+                outState == null ? null : outState.quant(),
+                cellState == null ? null : cellState.quant(),
+                intermediates);
         c.produce(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, inputs.toArray(Tensor[]::new));
     }
 
@@ -144,32 +158,49 @@ final class TfliteLstm {
         int nCell = op.input(a.position(8)).shape().dim(0);
         boolean integer = x.dtype() == DType.INT8;
         boolean floatModel = x.dtype() == DType.FLOAT32 && op.input(1).dtype() == DType.FLOAT32;
-        if (!floatModel && !(integer && a.intermediates() != null && a.intermediates().length == 5
-                && a.outputStateQuant() != null && a.cellStateQuant() != null)) {
+        if (!floatModel
+                && !(integer
+                        && a.intermediates() != null
+                        && a.intermediates().length == 5
+                        && a.outputStateQuant() != null
+                        && a.cellStateQuant() != null)) {
             throw new dev.quanta.QuantaException(op.describe() + ": only float32 and integer (8x8→16, with state and"
                     + " intermediate quantization) UNIDIRECTIONAL_SEQUENCE_LSTMs can be written; hybrid ones cannot");
         }
         DType stateType = integer ? DType.INT8 : DType.FLOAT32;
-        in[OUTPUT_STATE] = c.variable(y.name() + "/output_state", stateType, new int[] {batch, nOutput},
-                a.outputStateQuant());
-        in[CELL_STATE] = c.variable(y.name() + "/cell_state", integer ? DType.INT16 : DType.FLOAT32,
-                new int[] {batch, nCell}, a.cellStateQuant());
-        Options o = new Options(activation(a.activation()), a.cellClip(), a.projClip(), a.timeMajor(),
-                a.asymmetricQuantizeInputs(), false);
+        in[OUTPUT_STATE] =
+                c.variable(y.name() + "/output_state", stateType, new int[] {batch, nOutput}, a.outputStateQuant());
+        in[CELL_STATE] = c.variable(
+                y.name() + "/cell_state",
+                integer ? DType.INT16 : DType.FLOAT32,
+                new int[] {batch, nCell},
+                a.cellStateQuant());
+        Options o = new Options(
+                activation(a.activation()),
+                a.cellClip(),
+                a.projClip(),
+                a.timeMajor(),
+                a.asymmetricQuantizeInputs(),
+                false);
         if (!integer) {
-            return new TfliteExporters.Exported(OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in,
-                    BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
+            return new TfliteExporters.Exported(
+                    OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
         }
         // the integer LSTM's 5 intermediates: input, forget, cell, output gate (float, unquantized without layer
         // normalization, as TFLite's converter leaves them) and the effective hidden state (int8)
-        String[] names = {"input_to_input_intermediate", "input_to_forget_intermediate",
-            "input_to_cell_intermediate", "input_to_output_intermediate", "effective_hidden_scale_intermediate"};
+        String[] names = {
+            "input_to_input_intermediate",
+            "input_to_forget_intermediate",
+            "input_to_cell_intermediate",
+            "input_to_output_intermediate",
+            "effective_hidden_scale_intermediate"
+        };
         int[] intermediates = new int[5];
         for (int i = 0; i < 5; i++) {
             QuantParams q = a.intermediates()[i];
             intermediates[i] = c.intermediate(y.name() + "/" + names[i], q == null ? DType.FLOAT32 : DType.INT8, q);
         }
-        return new TfliteExporters.Exported(OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM,
-                o::write, intermediates);
+        return new TfliteExporters.Exported(
+                OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write, intermediates);
     }
 }

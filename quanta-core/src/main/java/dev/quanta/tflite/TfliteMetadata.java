@@ -40,7 +40,8 @@ final class TfliteMetadata {
 
     /** Decimals read as written, so that each float comes back exactly (no rounding through double). */
     private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .build();
     /** Metadata entries larger than this are not parsed. */
     private static final int MAX_ENTRY_BYTES = 1 << 20;
 
@@ -217,18 +218,18 @@ final class TfliteMetadata {
         }
         try {
             FbTable root = new FbTable.Source(Path.of(path + "!" + TFLITE_METADATA), bytes).root("ModelMetadata");
-            List<FbTable> subgraphs = root.tables(ModelMetadataF.SUBGRAPH_METADATA, "subgraph_metadata",
-                    "subgraph metadata");
+            List<FbTable> subgraphs =
+                    root.tables(ModelMetadataF.SUBGRAPH_METADATA, "subgraph_metadata", "subgraph metadata");
             if (subgraphs.isEmpty()) {
                 return null;
             }
-            List<FbTable> inputs = subgraphs.get(0).tables(SubGraphMetadataF.INPUT_TENSOR_METADATA,
-                    "input_tensor_metadata", "input tensor metadata");
+            List<FbTable> inputs = subgraphs
+                    .get(0)
+                    .tables(SubGraphMetadataF.INPUT_TENSOR_METADATA, "input_tensor_metadata", "input tensor metadata");
             if (inputs.isEmpty()) {
                 return null;
             }
-            for (FbTable unit : inputs.get(0).tables(TensorMetadataF.PROCESS_UNITS, "process_units",
-                    "process unit")) {
+            for (FbTable unit : inputs.get(0).tables(TensorMetadataF.PROCESS_UNITS, "process_units", "process unit")) {
                 if (unit.uint8(ProcessUnitF.OPTIONS_TYPE, 0, "options_type") != NORMALIZATION_OPTIONS) {
                     continue;
                 }

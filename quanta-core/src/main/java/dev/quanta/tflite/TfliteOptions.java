@@ -24,8 +24,10 @@ final class TfliteOptions {
             if (t == null) {
                 return new Conv2D(0, 0, 0, 0, 1, 1);
             }
-            return new Conv2D(t.int8(Conv2DOptionsF.PADDING, 0, "padding"),
-                    t.int32(Conv2DOptionsF.STRIDE_W, 0, "stride_w"), t.int32(Conv2DOptionsF.STRIDE_H, 0, "stride_h"),
+            return new Conv2D(
+                    t.int8(Conv2DOptionsF.PADDING, 0, "padding"),
+                    t.int32(Conv2DOptionsF.STRIDE_W, 0, "stride_w"),
+                    t.int32(Conv2DOptionsF.STRIDE_H, 0, "stride_h"),
                     t.int8(Conv2DOptionsF.FUSED_ACTIVATION, 0, "fused_activation_function"),
                     t.int32(Conv2DOptionsF.DILATION_W, 1, "dilation_w_factor"),
                     t.int32(Conv2DOptionsF.DILATION_H, 1, "dilation_h_factor"));
@@ -44,15 +46,16 @@ final class TfliteOptions {
     }
 
     /** DepthwiseConv2DOptions (union member 2). */
-    record DepthwiseConv2D(int padding, int strideW, int strideH, int depthMultiplier, int activation,
-            int dilationW, int dilationH) {
+    record DepthwiseConv2D(
+            int padding, int strideW, int strideH, int depthMultiplier, int activation, int dilationW, int dilationH) {
         static final int TYPE = TfliteSchema.BO_DEPTHWISE_CONV_2D;
 
         static DepthwiseConv2D read(FbTable t) {
             if (t == null) {
                 return new DepthwiseConv2D(0, 0, 0, 0, 0, 1, 1);
             }
-            return new DepthwiseConv2D(t.int8(DepthwiseConv2DOptionsF.PADDING, 0, "padding"),
+            return new DepthwiseConv2D(
+                    t.int8(DepthwiseConv2DOptionsF.PADDING, 0, "padding"),
                     t.int32(DepthwiseConv2DOptionsF.STRIDE_W, 0, "stride_w"),
                     t.int32(DepthwiseConv2DOptionsF.STRIDE_H, 0, "stride_h"),
                     t.int32(DepthwiseConv2DOptionsF.DEPTH_MULTIPLIER, 0, "depth_multiplier"),
@@ -82,8 +85,10 @@ final class TfliteOptions {
             if (t == null) {
                 return new Pool2D(0, 0, 0, 0, 0, 0);
             }
-            return new Pool2D(t.int8(Pool2DOptionsF.PADDING, 0, "padding"),
-                    t.int32(Pool2DOptionsF.STRIDE_W, 0, "stride_w"), t.int32(Pool2DOptionsF.STRIDE_H, 0, "stride_h"),
+            return new Pool2D(
+                    t.int8(Pool2DOptionsF.PADDING, 0, "padding"),
+                    t.int32(Pool2DOptionsF.STRIDE_W, 0, "stride_w"),
+                    t.int32(Pool2DOptionsF.STRIDE_H, 0, "stride_h"),
                     t.int32(Pool2DOptionsF.FILTER_WIDTH, 0, "filter_width"),
                     t.int32(Pool2DOptionsF.FILTER_HEIGHT, 0, "filter_height"),
                     t.int8(Pool2DOptionsF.FUSED_ACTIVATION, 0, "fused_activation_function"));
@@ -109,7 +114,8 @@ final class TfliteOptions {
             if (t == null) {
                 return new FullyConnected(0, 0, false, false);
             }
-            return new FullyConnected(t.int8(FullyConnectedOptionsF.FUSED_ACTIVATION, 0, "fused_activation_function"),
+            return new FullyConnected(
+                    t.int8(FullyConnectedOptionsF.FUSED_ACTIVATION, 0, "fused_activation_function"),
                     t.int8(FullyConnectedOptionsF.WEIGHTS_FORMAT, 0, "weights_format"),
                     t.bool(FullyConnectedOptionsF.KEEP_NUM_DIMS, false, "keep_num_dims"),
                     t.bool(FullyConnectedOptionsF.ASYMMETRIC_QUANTIZE_INPUTS, false, "asymmetric_quantize_inputs"));
@@ -148,7 +154,8 @@ final class TfliteOptions {
             if (t == null) {
                 return new Concatenation(0, 0);
             }
-            return new Concatenation(t.int32(ConcatenationOptionsF.AXIS, 0, "axis"),
+            return new Concatenation(
+                    t.int32(ConcatenationOptionsF.AXIS, 0, "axis"),
                     t.int8(ConcatenationOptionsF.FUSED_ACTIVATION, 0, "fused_activation_function"));
         }
 
@@ -189,15 +196,16 @@ final class TfliteOptions {
     }
 
     /** StridedSliceOptions (union member 32). */
-    record StridedSlice(int beginMask, int endMask, int ellipsisMask, int newAxisMask, int shrinkAxisMask,
-            boolean offset) {
+    record StridedSlice(
+            int beginMask, int endMask, int ellipsisMask, int newAxisMask, int shrinkAxisMask, boolean offset) {
         static final int TYPE = TfliteSchema.BO_STRIDED_SLICE;
 
         static StridedSlice read(FbTable t) {
             if (t == null) {
                 return new StridedSlice(0, 0, 0, 0, 0, false);
             }
-            return new StridedSlice(t.int32(TfliteSchema.StridedSliceOptionsF.BEGIN_MASK, 0, "begin_mask"),
+            return new StridedSlice(
+                    t.int32(TfliteSchema.StridedSliceOptionsF.BEGIN_MASK, 0, "begin_mask"),
                     t.int32(TfliteSchema.StridedSliceOptionsF.END_MASK, 0, "end_mask"),
                     t.int32(TfliteSchema.StridedSliceOptionsF.ELLIPSIS_MASK, 0, "ellipsis_mask"),
                     t.int32(TfliteSchema.StridedSliceOptionsF.NEW_AXIS_MASK, 0, "new_axis_mask"),

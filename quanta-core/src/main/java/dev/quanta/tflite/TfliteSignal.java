@@ -14,25 +14,50 @@ final class TfliteSignal {
     private TfliteSignal() {}
 
     private static final Map<String, TfliteImporters.OpImporter> IMPORTERS = Map.of(
-            "SignalWindow", c -> c.produce(OpType.SIGNAL_WINDOW,
-                    new OpAttributes.SignalWindow(intOption(c, "shift", 0, 31)), c.input(0), c.input(1)),
-            "SignalFftAutoScale", c -> c.produceAll(OpType.SIGNAL_FFT_AUTO_SCALE, OpAttributes.None.INSTANCE,
-                    c.input(0)),
+            "SignalWindow",
+                    c -> c.produce(
+                            OpType.SIGNAL_WINDOW,
+                            new OpAttributes.SignalWindow(intOption(c, "shift", 0, 31)),
+                            c.input(0),
+                            c.input(1)),
+            "SignalFftAutoScale",
+                    c -> c.produceAll(OpType.SIGNAL_FFT_AUTO_SCALE, OpAttributes.None.INSTANCE, c.input(0)),
             "SignalRfft", TfliteSignal::rfft,
-            "SignalEnergy", c -> c.produce(OpType.SIGNAL_ENERGY, new OpAttributes.SignalEnergy(
-                    intOption(c, "start_index", 0, Integer.MAX_VALUE),
-                    intOption(c, "end_index", 0, Integer.MAX_VALUE)), c.input(0)),
-            "SignalFilterBank", c -> c.produce(OpType.SIGNAL_FILTER_BANK, new OpAttributes.SignalFilterBank(
-                    intOption(c, "num_channels", 1, 1 << 16)), c.input(0), c.input(1), c.input(2), c.input(3),
-                    c.input(4), c.input(5)),
-            "SignalFilterBankSquareRoot", c -> c.produce(OpType.SIGNAL_FILTER_BANK_SQUARE_ROOT,
-                    OpAttributes.None.INSTANCE, c.input(0), c.input(1)),
+            "SignalEnergy",
+                    c -> c.produce(
+                            OpType.SIGNAL_ENERGY,
+                            new OpAttributes.SignalEnergy(
+                                    intOption(c, "start_index", 0, Integer.MAX_VALUE),
+                                    intOption(c, "end_index", 0, Integer.MAX_VALUE)),
+                            c.input(0)),
+            "SignalFilterBank",
+                    c -> c.produce(
+                            OpType.SIGNAL_FILTER_BANK,
+                            new OpAttributes.SignalFilterBank(intOption(c, "num_channels", 1, 1 << 16)),
+                            c.input(0),
+                            c.input(1),
+                            c.input(2),
+                            c.input(3),
+                            c.input(4),
+                            c.input(5)),
+            "SignalFilterBankSquareRoot",
+                    c -> c.produce(
+                            OpType.SIGNAL_FILTER_BANK_SQUARE_ROOT, OpAttributes.None.INSTANCE, c.input(0), c.input(1)),
             "SignalFilterBankSpectralSubtraction", TfliteSignal::spectralSubtraction,
-            "SignalPCAN", c -> c.produce(OpType.SIGNAL_PCAN, new OpAttributes.SignalPcan(
-                    intOption(c, "snr_shift", 0, 63)), c.input(0), c.input(1), c.input(2)),
-            "SignalFilterBankLog", c -> c.produce(OpType.SIGNAL_FILTER_BANK_LOG, new OpAttributes.SignalFilterBankLog(
-                    intOption(c, "input_correction_bits", 0, 31), intOption(c, "output_scale", 0, Integer.MAX_VALUE)),
-                    c.input(0)));
+            "SignalPCAN",
+                    c -> c.produce(
+                            OpType.SIGNAL_PCAN,
+                            new OpAttributes.SignalPcan(intOption(c, "snr_shift", 0, 63)),
+                            c.input(0),
+                            c.input(1),
+                            c.input(2)),
+            "SignalFilterBankLog",
+                    c -> c.produce(
+                            OpType.SIGNAL_FILTER_BANK_LOG,
+                            new OpAttributes.SignalFilterBankLog(
+                                    intOption(c, "input_correction_bits", 0, 31),
+                                    intOption(c, "output_scale", 0, Integer.MAX_VALUE)),
+                            c.input(0)));
 
     /** The importer of custom op {@code name}, or null when Quanta does not know it. */
     static TfliteImporters.OpImporter forName(String name) {
@@ -52,12 +77,19 @@ final class TfliteSignal {
 
     private static void spectralSubtraction(OpContext c) {
         long max = 0xFFFF_FFFFL;
-        c.produceAll(OpType.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION, new OpAttributes.SignalSpectralSubtraction(
-                intOption(c, "num_channels", 1, 1 << 16), longOption(c, "smoothing", max),
-                longOption(c, "one_minus_smoothing", max), longOption(c, "alternate_smoothing", max),
-                longOption(c, "alternate_one_minus_smoothing", max), longOption(c, "min_signal_remaining", max),
-                intOption(c, "smoothing_bits", 0, 31), intOption(c, "spectral_subtraction_bits", 0, 63),
-                boolOption(c, "clamping")), c.input(0));
+        c.produceAll(
+                OpType.SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
+                new OpAttributes.SignalSpectralSubtraction(
+                        intOption(c, "num_channels", 1, 1 << 16),
+                        longOption(c, "smoothing", max),
+                        longOption(c, "one_minus_smoothing", max),
+                        longOption(c, "alternate_smoothing", max),
+                        longOption(c, "alternate_one_minus_smoothing", max),
+                        longOption(c, "min_signal_remaining", max),
+                        intOption(c, "smoothing_bits", 0, 31),
+                        intOption(c, "spectral_subtraction_bits", 0, 63),
+                        boolOption(c, "clamping")),
+                c.input(0));
     }
 
     private static FlexBuffers.Reference option(OpContext c, String key) {

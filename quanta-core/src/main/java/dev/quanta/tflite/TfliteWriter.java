@@ -78,8 +78,8 @@ public final class TfliteWriter {
     }
 
     /** One tensor to write; {@code data} null for activations. */
-    private record TensorPlan(String name, int[] shape, int[] signature, int type, byte[] data, QuantParams quant,
-            boolean variable) {
+    private record TensorPlan(
+            String name, int[] shape, int[] signature, int type, byte[] data, QuantParams quant, boolean variable) {
         TensorPlan(String name, int[] shape, int[] signature, int type, byte[] data, QuantParams quant) {
             this(name, shape, signature, type, data, quant, false);
         }
@@ -141,8 +141,8 @@ public final class TfliteWriter {
                 }
                 TensorData d = t.data();
                 if (d.dtype() != t.dtype()) {
-                    throw new QuantaException("constant tensor '" + t.name() + "' is " + t.dtype() + " but holds "
-                            + d.dtype() + " data");
+                    throw new QuantaException(
+                            "constant tensor '" + t.name() + "' is " + t.dtype() + " but holds " + d.dtype() + " data");
                 }
                 data = d.bytes();
                 dataBytes += data.length + TfliteBuilder.DATA_ALIGNMENT;
@@ -152,8 +152,8 @@ public final class TfliteWriter {
                 }
             }
             index.put(t, tensors.size());
-            tensors.add(new TensorPlan(t.name(), shape, dynamic ? dims : null, TfliteSchema.tensorType(t.dtype()),
-                    data, t.quant()));
+            tensors.add(new TensorPlan(
+                    t.name(), shape, dynamic ? dims : null, TfliteSchema.tensorType(t.dtype()), data, t.quant()));
         }
 
         @Override
@@ -172,22 +172,22 @@ public final class TfliteWriter {
                 unique = name + "_" + k;
             }
             dataBytes += data.length + TfliteBuilder.DATA_ALIGNMENT;
-            tensors.add(new TensorPlan(unique, shape.clone(), null, TfliteSchema.tensorType(type), data.clone(),
-                    quant));
+            tensors.add(
+                    new TensorPlan(unique, shape.clone(), null, TfliteSchema.tensorType(type), data.clone(), quant));
             return tensors.size() - 1;
         }
 
         @Override
         public int variable(String name, DType type, int[] shape, QuantParams quant) {
-            tensors.add(new TensorPlan(uniqueName(name), shape.clone(), null, TfliteSchema.tensorType(type), null,
-                    quant, true));
+            tensors.add(new TensorPlan(
+                    uniqueName(name), shape.clone(), null, TfliteSchema.tensorType(type), null, quant, true));
             return tensors.size() - 1;
         }
 
         @Override
         public int intermediate(String name, DType type, QuantParams quant) {
-            tensors.add(new TensorPlan(uniqueName(name), new int[] {0}, null, TfliteSchema.tensorType(type), null,
-                    quant, false));
+            tensors.add(new TensorPlan(
+                    uniqueName(name), new int[] {0}, null, TfliteSchema.tensorType(type), null, quant, false));
             return tensors.size() - 1;
         }
 
@@ -200,8 +200,8 @@ public final class TfliteWriter {
         }
 
         byte[] build() {
-            TfliteBuilder b = new TfliteBuilder((int) Math.min(Integer.MAX_VALUE - 8, dataBytes
-                    + 256L * tensors.size() + 128L * ops.size() + 4096));
+            TfliteBuilder b = new TfliteBuilder((int)
+                    Math.min(Integer.MAX_VALUE - 8, dataBytes + 256L * tensors.size() + 128L * ops.size() + 4096));
             // Buffers: 0 is the empty sentinel, then one per constant, in tensor order.
             List<Integer> buffers = new ArrayList<>();
             buffers.add(b.buffer(null));
@@ -221,16 +221,16 @@ public final class TfliteWriter {
                     QuantParams q = t.quant();
                     quant = b.quantization(q.scales(), q.zeroPoints(), q.isPerTensor() ? 0 : q.axis());
                 }
-                tensorTables[i] = b.tensor(t.name(), t.shape(), t.signature(), t.type(), bufferOf[i], quant,
-                        t.variable());
+                tensorTables[i] =
+                        b.tensor(t.name(), t.shape(), t.signature(), t.type(), bufferOf[i], quant, t.variable());
             }
             int[] opTables = new int[ops.size()];
             for (int i = 0; i < ops.size(); i++) {
                 OpPlan p = ops.get(i);
                 TfliteExporters.Exported e = p.exported();
                 int options = e.options() == null ? 0 : e.options().applyAsInt(b.fb);
-                opTables[i] = b.operator(p.opcodeIndex(), e.inputs(), p.outputs(), e.optionsType(), options,
-                        e.intermediates());
+                opTables[i] = b.operator(
+                        p.opcodeIndex(), e.inputs(), p.outputs(), e.optionsType(), options, e.intermediates());
             }
             int[] codes = new int[versions.size()];
             int k = 0;
@@ -252,8 +252,11 @@ public final class TfliteWriter {
             List<Integer> metadata = new ArrayList<>();
             InputNormalization normalization = model.metadata().inputNormalization();
             if (normalization != null && model.inputs().size() == 1) {
-                byte[] tflite = TfliteMetadata.tfliteMetadata(normalization, model.name(),
-                        model.inputs().get(0).name(), model.outputs().stream().map(Tensor::name).toList());
+                byte[] tflite = TfliteMetadata.tfliteMetadata(
+                        normalization,
+                        model.name(),
+                        model.inputs().get(0).name(),
+                        model.outputs().stream().map(Tensor::name).toList());
                 if (tflite != null) {
                     metadata.add(b.metadata(TfliteMetadata.TFLITE_METADATA, buffers.size()));
                     buffers.add(b.buffer(tflite));
@@ -261,9 +264,13 @@ public final class TfliteWriter {
                 metadata.add(b.metadata(TfliteMetadata.QUANTA_ENTRY, buffers.size()));
                 buffers.add(b.buffer(TfliteMetadata.quantaEntry(normalization)));
             }
-            return b.finishModel(codes, new int[] {subgraph}, DESCRIPTION,
+            return b.finishModel(
+                    codes,
+                    new int[] {subgraph},
+                    DESCRIPTION,
                     buffers.stream().mapToInt(Integer::intValue).toArray(),
-                    metadata.stream().mapToInt(Integer::intValue).toArray(), new int[] {signature});
+                    metadata.stream().mapToInt(Integer::intValue).toArray(),
+                    new int[] {signature});
         }
 
         private int[] indices(List<Tensor> list) {

@@ -14,6 +14,8 @@ import dev.quanta.kernels.QuantizedPath;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +30,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * One conformance suite over every {@code .tflite} under the fixtures root (a new fixture is covered by adding
@@ -94,11 +94,26 @@ class FixtureConformanceSuiteIT {
     record FloatBound(String fixture, String op, QuantizedPath path, double opByOp, double endToEnd, String why) {}
 
     static final List<FloatBound> FLOAT_BOUNDS = List.of(
-            new FloatBound("kws_ref_model_float32", "CONV_2D", QuantizedPath.XNNPACK, 0.0125, 0.065,
+            new FloatBound(
+                    "kws_ref_model_float32",
+                    "CONV_2D",
+                    QuantizedPath.XNNPACK,
+                    0.0125,
+                    0.065,
                     "XNNPACK's own dynamic quantization (qd8) is not reproduced"),
-            new FloatBound("kws_ref_model_float32", "*", QuantizedPath.BUILTIN, FLOAT_TOLERANCE, 0.25,
+            new FloatBound(
+                    "kws_ref_model_float32",
+                    "*",
+                    QuantizedPath.BUILTIN,
+                    FLOAT_TOLERANCE,
+                    0.25,
                     "float ops downstream of the hybrid CONV_2D (op by op they agree within 1e-5)"),
-            new FloatBound("kws_ref_model_float32", "*", QuantizedPath.XNNPACK, FLOAT_TOLERANCE, 0.065,
+            new FloatBound(
+                    "kws_ref_model_float32",
+                    "*",
+                    QuantizedPath.XNNPACK,
+                    FLOAT_TOLERANCE,
+                    0.065,
                     "float ops downstream of the hybrid CONV_2D (op by op they agree within 1e-5)"));
 
     private static final Queue SUMMARY = new Queue();
@@ -116,8 +131,8 @@ class FixtureConformanceSuiteIT {
             files = walk.filter(p -> p.toString().endsWith(".tflite")).sorted().toList();
         }
         assertThat(files).as("no .tflite under " + root).isNotEmpty();
-        return files.stream().map(f -> DynamicTest.dynamicTest(root.relativize(f).toString(),
-                () -> check(root, f)));
+        return files.stream()
+                .map(f -> DynamicTest.dynamicTest(root.relativize(f).toString(), () -> check(root, f)));
     }
 
     @AfterAll
@@ -135,14 +150,18 @@ class FixtureConformanceSuiteIT {
      * repeats its outputs exactly.
      */
     private static void checkCustom(String rel, Path file, Model model, Set<String> custom) {
-        assertThatThrownBy(() -> TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1).close())
-                .as("stock TFLite cannot run it").isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() ->
+                        TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1).close())
+                .as("stock TFLite cannot run it")
+                .isInstanceOf(IllegalStateException.class);
         java.util.Random random = new java.util.Random(rel.hashCode());
         Tensor in = model.inputs().get(0);
         Tensor out = model.outputs().get(0);
         try (Interpreter q = new Interpreter(model)) {
-            int n = Math.toIntExact(dev.quanta.ir.Shape.of(q.getInputTensor(0).shape()).elementCount());
-            int m = Math.toIntExact(dev.quanta.ir.Shape.of(q.getOutputTensor(0).shape()).elementCount());
+            int n = Math.toIntExact(
+                    dev.quanta.ir.Shape.of(q.getInputTensor(0).shape()).elementCount());
+            int m = Math.toIntExact(
+                    dev.quanta.ir.Shape.of(q.getOutputTensor(0).shape()).elementCount());
             List<Object> inputs = new ArrayList<>();
             List<Object> first = new ArrayList<>();
             for (int sample = 0; sample < 20; sample++) {
@@ -162,9 +181,10 @@ class FixtureConformanceSuiteIT {
                 assertThat(y).as(rel + ": sample " + sample + " after reset").isEqualTo(first.get(sample));
             }
         }
-        String line = String.format("%-62s %3d ops, custom ops %s: read and run by Quanta (stock TFLite cannot);"
-                + " checked against tflite-micro's expected features in MicroSpeechIT", rel, model.ops().size(),
-                custom);
+        String line = String.format(
+                "%-62s %3d ops, custom ops %s: read and run by Quanta (stock TFLite cannot);"
+                        + " checked against tflite-micro's expected features in MicroSpeechIT",
+                rel, model.ops().size(), custom);
         System.out.println(line);
         SUMMARY.add(line);
     }
@@ -252,8 +272,10 @@ class FixtureConformanceSuiteIT {
 
         try (TfliteOracle ox = TfliteOracle.open(allOut, TfliteOracle.Kernels.XNNPACK, 1);
                 TfliteOracle ob = TfliteOracle.open(allOut, TfliteOracle.Kernels.BUILTIN, 1);
-                Interpreter qx = new Interpreter(model, Interpreter.Options.defaults().withKernelPath(X));
-                Interpreter qb = new Interpreter(model, Interpreter.Options.defaults().withKernelPath(B))) {
+                Interpreter qx =
+                        new Interpreter(model, Interpreter.Options.defaults().withKernelPath(X));
+                Interpreter qb =
+                        new Interpreter(model, Interpreter.Options.defaults().withKernelPath(B))) {
             assertThat(ox.outputCount()).isEqualTo(opOut.length);
             OpRunner rx = new OpRunner(model, X);
             OpRunner rb = new OpRunner(model, B);
@@ -264,7 +286,8 @@ class FixtureConformanceSuiteIT {
                 Interpreter[] qs = {qx, qb};
                 Object[][] refs = {refX, refB};
                 for (int p = 0; p < 2; p++) {
-                    qs[p].runForMultipleInputsOutputs(in, new Object[model.outputs().size()]);
+                    qs[p].runForMultipleInputsOutputs(
+                            in, new Object[model.outputs().size()]);
                     boolean exact = true;
                     for (int k = 0; k < opOut.length; k++) {
                         if (refs[p][k] == null) {
@@ -310,18 +333,25 @@ class FixtureConformanceSuiteIT {
                     continue;
                 }
                 if (integer && s.differing > 0) {
-                    failures.add(String.format("%s %s: %d/%d elements differ, max %.0f steps", where, label,
-                            s.differing, s.elements, s.maxDiff));
+                    failures.add(String.format(
+                            "%s %s: %d/%d elements differ, max %.0f steps",
+                            where, label, s.differing, s.elements, s.maxDiff));
                 } else if (!integer) {
                     FloatBound bound = floatBound(rel, opName, path);
                     double limit = bound == null ? FLOAT_TOLERANCE : opByOp ? bound.opByOp() : bound.endToEnd();
                     if (s.relative() > limit) {
-                        failures.add(String.format("%s %s: max |diff| %.3g of the range > %.3g", where, label,
-                                s.relative(), limit));
+                        failures.add(String.format(
+                                "%s %s: max |diff| %.3g of the range > %.3g", where, label, s.relative(), limit));
                     }
                     if (s.relative() > FLOAT_TOLERANCE && opByOp) {
-                        perOp.append(String.format(Locale.ROOT, "    op %3d %-18s %-17s max |diff| %.3g of the"
-                                + " range (bound %.3g: %s)%n", k, opName, label, s.relative(), limit,
+                        perOp.append(String.format(
+                                Locale.ROOT,
+                                "    op %3d %-18s %-17s max |diff| %.3g of the" + " range (bound %.3g: %s)%n",
+                                k,
+                                opName,
+                                label,
+                                s.relative(),
+                                limit,
                                 bound == null ? "default" : bound.why()));
                     }
                 }
@@ -331,9 +361,16 @@ class FixtureConformanceSuiteIT {
                 crossOps++;
                 if (integer) {
                     crossSteps = Math.max(crossSteps, c.maxDiff);
-                    perOp.append(String.format(Locale.ROOT, "    op %3d %-18s Quanta XNNPACK vs oracle BUILTIN (same"
-                            + " inputs): %d/%d elements differ (%.2f%%), max %.0f step(s)%n", k, opName,
-                            c.differing, c.elements, 100.0 * c.differing / c.elements, c.maxDiff));
+                    perOp.append(String.format(
+                            Locale.ROOT,
+                            "    op %3d %-18s Quanta XNNPACK vs oracle BUILTIN (same"
+                                    + " inputs): %d/%d elements differ (%.2f%%), max %.0f step(s)%n",
+                            k,
+                            opName,
+                            c.differing,
+                            c.elements,
+                            100.0 * c.differing / c.elements,
+                            c.maxDiff));
                     if (c.maxDiff > 1) {
                         failures.add(String.format("%s cross-path: max %.0f steps > 1", where, c.maxDiff));
                     }
@@ -342,13 +379,26 @@ class FixtureConformanceSuiteIT {
                 }
             }
         }
-        String line = String.format(Locale.ROOT,
+        String line = String.format(
+                Locale.ROOT,
                 "%-58s %3d ops, %3d samples (%s)%s: end-to-end outputs bit-exact XNNPACK %d/%d, BUILTIN %d/%d;"
                         + " op-by-op agree XNNPACK %d/%d, BUILTIN %d/%d; vs other path: %d ops differ, max %.0f"
                         + " step(s)%s; %.1f s",
-                rel, opOut.length, n, samples.source(), patched[0] > 0 ? ", oracle copy with " + patched[0]
-                        + " quantized_dimension fields zeroed" : "", finalExact[0], n, finalExact[1], n, opExact[0],
-                opTotal, opExact[1], opTotal, crossOps, crossSteps,
+                rel,
+                opOut.length,
+                n,
+                samples.source(),
+                patched[0] > 0 ? ", oracle copy with " + patched[0] + " quantized_dimension fields zeroed" : "",
+                finalExact[0],
+                n,
+                finalExact[1],
+                n,
+                opExact[0],
+                opTotal,
+                opExact[1],
+                opTotal,
+                crossOps,
+                crossSteps,
                 crossFloat > 0 ? String.format(Locale.ROOT, ", float %.3g of range", crossFloat) : "",
                 (System.nanoTime() - start) / 1e9);
         System.out.println(line);
@@ -381,8 +431,12 @@ class FixtureConformanceSuiteIT {
             byte[] noPerson = (byte[]) finals.get(1)[w];
             double p = scale * (person[1] - zp);
             double np = scale * (noPerson[0] - zp);
-            System.out.printf(Locale.ROOT, "    person_detect %s: person.bmp person %.3f, no_person.bmp no-person %.3f%n",
-                    who[w], p, np);
+            System.out.printf(
+                    Locale.ROOT,
+                    "    person_detect %s: person.bmp person %.3f, no_person.bmp no-person %.3f%n",
+                    who[w],
+                    p,
+                    np);
             assertThat(p).as(who[w] + " person score").isCloseTo(0.941, within(0.0006));
             assertThat(np).as(who[w] + " no-person score").isCloseTo(noPersonExpected[w], within(0.0006));
         }
@@ -390,7 +444,8 @@ class FixtureConformanceSuiteIT {
 
     private static FloatBound floatBound(String rel, String op, QuantizedPath path) {
         for (FloatBound b : FLOAT_BOUNDS) {
-            if (rel.contains(b.fixture()) && (b.op().equals("*") || b.op().equals(op))
+            if (rel.contains(b.fixture())
+                    && (b.op().equals("*") || b.op().equals(op))
                     && (b.path() == null || b.path() == path)) {
                 return b;
             }
@@ -424,8 +479,16 @@ class FixtureConformanceSuiteIT {
     }
 
     /** Runs each file operator's IR ops on the oracle's values of its inputs and compares its output. */
-    private static void opByOp(OpRunner r, Object[] in, Object[] ref, List<int[]> groups, List<Op> irOps,
-            Tensor[] groupOut, Map<Tensor, Integer> position, Map<Tensor, Integer> graphInput, Stat[] stats) {
+    private static void opByOp(
+            OpRunner r,
+            Object[] in,
+            Object[] ref,
+            List<int[]> groups,
+            List<Op> irOps,
+            Tensor[] groupOut,
+            Map<Tensor, Integer> position,
+            Map<Tensor, Integer> graphInput,
+            Stat[] stats) {
         for (int k = 0; k < groups.size(); k++) {
             int[] g = groups.get(k);
             Map<Tensor, Boolean> inside = new IdentityHashMap<>();
@@ -516,5 +579,4 @@ class FixtureConformanceSuiteIT {
         assertThat(got).as("element count of " + t.name()).isEqualTo(want);
         return got;
     }
-
 }

@@ -61,7 +61,8 @@ final class FixtureInputs {
                 }
                 if (r.contains("person_detect")) {
                     Path dir = root.resolve("tflite-micro/person_detection");
-                    return one("person.bmp, no_person.bmp",
+                    return one(
+                            "person.bmp, no_person.bmp",
                             List.of(bmpTopDown(dir.resolve("person.bmp")), bmpTopDown(dir.resolve("no_person.bmp"))),
                             b -> b);
                 }
@@ -101,7 +102,10 @@ final class FixtureInputs {
     }
 
     private static int length(Tensor t) {
-        return Math.toIntExact(t.shape().isDynamic() ? t.shape().withBatch(1).elementCount() : t.shape().elementCount());
+        return Math.toIntExact(
+                t.shape().isDynamic()
+                        ? t.shape().withBatch(1).elementCount()
+                        : t.shape().elementCount());
     }
 
     private static Object random(Tensor t, Random rnd, boolean unitInterval) {
@@ -176,7 +180,10 @@ final class FixtureInputs {
     static List<byte[]> icImages(Path root, int n) throws IOException {
         Path dir = root.resolve("mlperf-tiny/ic/perf_samples_v0.5");
         try (Stream<Path> files = Files.list(dir)) {
-            List<Path> bins = files.filter(p -> p.toString().endsWith(".bin")).sorted().limit(n).toList();
+            List<Path> bins = files.filter(p -> p.toString().endsWith(".bin"))
+                    .sorted()
+                    .limit(n)
+                    .toList();
             List<byte[]> out = new ArrayList<>();
             for (Path p : bins) {
                 out.add(Files.readAllBytes(p));
@@ -188,7 +195,10 @@ final class FixtureInputs {
     static List<byte[]> kws(Path root, int n) throws IOException {
         Path dir = root.resolve("mlperf-tiny/kws/kws01_mfcc");
         try (Stream<Path> files = Files.list(dir)) {
-            List<Path> bins = files.filter(p -> p.toString().endsWith(".bin")).sorted().limit(n).toList();
+            List<Path> bins = files.filter(p -> p.toString().endsWith(".bin"))
+                    .sorted()
+                    .limit(n)
+                    .toList();
             List<byte[]> out = new ArrayList<>();
             for (Path p : bins) {
                 out.add(Files.readAllBytes(p));

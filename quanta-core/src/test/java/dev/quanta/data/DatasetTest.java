@@ -80,7 +80,8 @@ class DatasetTest {
         assertThat(u.size()).isEqualTo(3);
         assertThatThrownBy(() -> u.label(0)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> u.validateLabels(10, Path.of("u.npy")))
-                .isInstanceOf(QuantaException.class).hasMessage("u.npy: the dataset has no labels");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("u.npy: the dataset has no labels");
         Dataset declared = Dataset.of("d", new int[] {1}, new float[] {1, 2}, new int[] {0, 1}, 10);
         assertThat(declared.numClasses()).isEqualTo(10);
         assertThatThrownBy(() -> Dataset.of("bad", new int[] {2}, new float[] {1, 2, 3}, null))
@@ -94,7 +95,8 @@ class DatasetTest {
         Dataset d = small().withTargets(new float[] {0, 1, 10, 11, 20, 21, 30, 31});
         assertThat(d.targetSize()).isEqualTo(2);
         assertThat(d.slice(1, 3).targets()).containsExactly(10, 11, 20, 21);
-        assertThatThrownBy(() -> small().withTargets(new float[] {1, 2, 3})).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> small().withTargets(new float[] {1, 2, 3}))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -105,7 +107,8 @@ class DatasetTest {
         d.validateLabels(13, Path.of("x"));
         assertThatThrownBy(() -> d.validateLabels(10, Path.of("data/labels.csv")))
                 .isInstanceOf(QuantaException.class)
-                .hasMessage(Path.of("data/labels.csv") + ": label 12 at sample 37 is out of range for a model with 10 classes");
+                .hasMessage(Path.of("data/labels.csv")
+                        + ": label 12 at sample 37 is out of range for a model with 10 classes");
         assertThatThrownBy(() -> d.validateLabels(10, null)).hasMessageStartingWith("d: label 12 at sample 37");
     }
 }

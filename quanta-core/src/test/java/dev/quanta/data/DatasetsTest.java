@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 class DatasetsTest {
     @TempDir
@@ -24,7 +24,8 @@ class DatasetsTest {
         Path images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
         assertThat(Datasets.detectFormat(images, null)).isEqualTo(Datasets.IDX);
         assertThat(Datasets.idxLabelsSibling(images)).isEqualTo(images.resolveSibling("t10k-labels-idx1-ubyte.gz"));
-        Dataset d = Datasets.load(DatasetSpec.of(images).withLimit(100)
+        Dataset d = Datasets.load(DatasetSpec.of(images)
+                .withLimit(100)
                 .withPreprocessing(Preprocessing.scale(1 / 255f).withReshape(784)));
         assertThat(d.size()).isEqualTo(100);
         assertThat(d.sampleShape()).containsExactly(784);
@@ -34,11 +35,13 @@ class DatasetsTest {
 
     @Test
     void rawIdxWithoutSiblingIsUnlabelled() {
-        Path x = TestFiles.write(tmp.resolve("train-images-idx3-ubyte"),
+        Path x = TestFiles.write(
+                tmp.resolve("train-images-idx3-ubyte"),
                 TestFiles.idx(0x08, new int[] {2, 1, 1}, TestFiles.bytes(1, 2)));
         assertThat(Datasets.detectFormat(x, null)).isEqualTo(Datasets.IDX);
         assertThat(Datasets.load(DatasetSpec.of(x)).hasLabels()).isFalse();
-        TestFiles.write(tmp.resolve("train-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {2}, TestFiles.bytes(3, 1)));
+        TestFiles.write(
+                tmp.resolve("train-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {2}, TestFiles.bytes(3, 1)));
         assertThat(Datasets.load(DatasetSpec.of(x)).labels()).containsExactly(3, 1);
     }
 
@@ -47,17 +50,21 @@ class DatasetsTest {
     void rawFoldersAutoDetected() {
         Path ic = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
         assertThat(Datasets.detectFormat(ic, null)).isEqualTo(Datasets.RAW);
-        Dataset d = Datasets.load(DatasetSpec.of(ic).withSamples(SampleType.UINT8, 32, 32, 3).withLimit(10));
+        Dataset d = Datasets.load(
+                DatasetSpec.of(ic).withSamples(SampleType.UINT8, 32, 32, 3).withLimit(10));
         assertThat(d.size()).isEqualTo(10);
         assertThat(d.label(0)).isEqualTo(7);
         assertThat(d.numClasses()).isEqualTo(10);
         Path kws = Fixtures.require("mlperf-tiny/kws/kws01_mfcc");
-        Dataset k = Datasets.load(DatasetSpec.of(kws).withLabels(kws.resolve("y_labels.csv")).withFormat("raw")
+        Dataset k = Datasets.load(DatasetSpec.of(kws)
+                .withLabels(kws.resolve("y_labels.csv"))
+                .withFormat("raw")
                 .withSamples(SampleType.parse("int8"), 49, 10, 1));
         assertThat(k.size()).isEqualTo(1000);
         assertThat(k.sampleShape()).containsExactly(49, 10, 1);
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(kws)))
-                .isInstanceOf(QuantaException.class).hasMessageContaining("raw samples need a sample type");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("raw samples need a sample type");
     }
 
     @Test
@@ -68,7 +75,8 @@ class DatasetsTest {
         Dataset d = Datasets.load(DatasetSpec.of(npz).withNumpy("specs", "labels", LabelFormat.INDEX));
         assertThat(d.size()).isEqualTo(45);
         assertThat(d.numClasses()).isEqualTo(3);
-        Path npy = TestFiles.write(tmp.resolve("noext"), TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2)));
+        Path npy =
+                TestFiles.write(tmp.resolve("noext"), TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2)));
         assertThat(Datasets.detectFormat(npy, null)).isEqualTo(Datasets.NUMPY);
     }
 
@@ -86,7 +94,8 @@ class DatasetsTest {
         assertThat(rgb.sampleShape()).containsExactly(2, 2, 3);
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(tmp).withSamples(null, 3, 3)))
                 .hasMessageContaining("image is 2x2 (width x height), expected 3x3");
-        assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(tmp).withSamples(null, 2, 2, 3).withGrayscale(true)))
+        assertThatThrownBy(() -> Datasets.load(
+                        DatasetSpec.of(tmp).withSamples(null, 2, 2, 3).withGrayscale(true)))
                 .hasMessageContaining("grayscale was requested but the sample shape has 3 channels");
     }
 
@@ -94,7 +103,8 @@ class DatasetsTest {
     void errors() throws IOException {
         Path missing = tmp.resolve("missing.npz");
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(missing)))
-                .isInstanceOf(QuantaException.class).hasMessage(missing + ": dataset not found");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(missing + ": dataset not found");
         Path text = TestFiles.write(tmp.resolve("data.csv"), "a,b\n");
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(text)))
                 .hasMessage(text + ": unrecognised data file (first bytes 0x612c620a); expected IDX (optionally gzip), "
@@ -103,14 +113,18 @@ class DatasetsTest {
                 .hasMessage("unknown dataset format 'tfrecord'; expected idx, numpy, raw or images");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(empty)))
-                .hasMessageContaining("cannot tell the dataset format: the folder has no y_labels.csv and no class subfolders");
-        assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(text).withLimit(0))).hasMessageContaining("limit must be at least 1");
+                .hasMessageContaining(
+                        "cannot tell the dataset format: the folder has no y_labels.csv and no class subfolders");
+        assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(text).withLimit(0)))
+                .hasMessageContaining("limit must be at least 1");
     }
 
     @Test
     void specValueSemantics() {
-        DatasetSpec a = DatasetSpec.of(Path.of("d")).withSamples(SampleType.UINT8, 1, 2).withLimit(3);
-        DatasetSpec b = DatasetSpec.of(Path.of("d")).withSamples(SampleType.UINT8, 1, 2).withLimit(3);
+        DatasetSpec a =
+                DatasetSpec.of(Path.of("d")).withSamples(SampleType.UINT8, 1, 2).withLimit(3);
+        DatasetSpec b =
+                DatasetSpec.of(Path.of("d")).withSamples(SampleType.UINT8, 1, 2).withLimit(3);
         assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
         assertThat(a.toString()).contains("sampleShape=[1, 2]", "limit=3");
         assertThat(a.withGrayscale(true)).isNotEqualTo(a);

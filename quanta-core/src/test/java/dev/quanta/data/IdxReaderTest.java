@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 class IdxReaderTest {
     @TempDir
@@ -57,8 +57,10 @@ class IdxReaderTest {
     @Test
     @UsesFixtures
     void fashionMnistHasThousandPerClass() {
-        Dataset d = IdxReader.load(Fixtures.require("fashion-mnist/t10k-images-idx3-ubyte.gz"),
-                Fixtures.require("fashion-mnist/t10k-labels-idx1-ubyte.gz"), null);
+        Dataset d = IdxReader.load(
+                Fixtures.require("fashion-mnist/t10k-images-idx3-ubyte.gz"),
+                Fixtures.require("fashion-mnist/t10k-labels-idx1-ubyte.gz"),
+                null);
         assertThat(d.size()).isEqualTo(10000);
         assertThat(TestFiles.counts(d.labels(), 10)).containsOnly(1000);
         assertThat(d.labels()).startsWith(9, 2, 1, 1, 6);
@@ -66,7 +68,10 @@ class IdxReaderTest {
 
     @Test
     void rawIdxOfOtherTypesBigEndian() {
-        ByteBuffer shorts = ByteBuffer.allocate(8).putShort((short) -300).putShort((short) 2).putShort((short) 7)
+        ByteBuffer shorts = ByteBuffer.allocate(8)
+                .putShort((short) -300)
+                .putShort((short) 2)
+                .putShort((short) 7)
                 .putShort((short) 32767);
         Path x = TestFiles.write(tmp.resolve("x.idx"), TestFiles.idx(0x0B, new int[] {2, 2}, shorts.array()));
         ByteBuffer ylabels = ByteBuffer.allocate(8).putInt(4).putInt(1);
@@ -82,7 +87,8 @@ class IdxReaderTest {
         ByteBuffer doubles = ByteBuffer.allocate(16).putDouble(2.0).putDouble(-0.25);
         Path dd = TestFiles.write(tmp.resolve("d.idx"), TestFiles.idx(0x0E, new int[] {1, 2}, doubles.array()));
         assertThat(IdxReader.load(dd, null, null).features()).containsExactly(2f, -0.25f);
-        Path sb = TestFiles.write(tmp.resolve("s.idx"), TestFiles.idx(0x09, new int[] {2, 1}, TestFiles.bytes(-5, 127)));
+        Path sb =
+                TestFiles.write(tmp.resolve("s.idx"), TestFiles.idx(0x09, new int[] {2, 1}, TestFiles.bytes(-5, 127)));
         assertThat(IdxReader.load(sb, null, null).features()).containsExactly(-5f, 127f);
     }
 
@@ -116,7 +122,8 @@ class IdxReaderTest {
         assertThatThrownBy(() -> IdxReader.load(gz, null, null))
                 .hasMessage(gz + ": truncated header: 3 dimensions need 16 bytes, found 10 (after gzip decompression)");
         Path extra = TestFiles.write(tmp.resolve("extra.idx"), java.util.Arrays.copyOf(idx, idx.length + 1));
-        assertThatThrownBy(() -> IdxReader.load(extra, null, null)).hasMessageContaining("but 13 bytes follow (trailing data)");
+        assertThatThrownBy(() -> IdxReader.load(extra, null, null))
+                .hasMessageContaining("but 13 bytes follow (trailing data)");
     }
 
     @Test
@@ -141,7 +148,8 @@ class IdxReaderTest {
     void missingFileAndCountMismatch() {
         Path missing = tmp.resolve("nope-images-idx3-ubyte.gz");
         assertThatThrownBy(() -> IdxReader.load(missing, null, null))
-                .isInstanceOf(QuantaException.class).hasMessage(missing + ": IDX images file not found");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(missing + ": IDX images file not found");
         assertThatThrownBy(() -> IdxReader.load(tmp, null, null))
                 .hasMessage(tmp + ": is a directory; expected the IDX images file");
         Path x = TestFiles.write(tmp.resolve("x.idx"), TestFiles.idx(0x08, new int[] {3, 1}, new byte[3]));
@@ -156,9 +164,11 @@ class IdxReaderTest {
         ByteBuffer f = ByteBuffer.allocate(8).putFloat(1f).putFloat(1.5f);
         Path y = TestFiles.write(tmp.resolve("y.idx"), TestFiles.idx(0x0D, new int[] {2}, f.array()));
         assertThatThrownBy(() -> IdxReader.load(x, y, null))
-                .isInstanceOf(QuantaException.class).hasMessage(y + ": label 1.5 at sample 1 is not an integer");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(y + ": label 1.5 at sample 1 is not an integer");
         Path neg = TestFiles.write(tmp.resolve("neg.idx"), TestFiles.idx(0x09, new int[] {2}, TestFiles.bytes(0, -1)));
-        assertThatThrownBy(() -> IdxReader.load(x, neg, null)).hasMessageContaining("label -1 at sample 1 is not a valid class index");
+        assertThatThrownBy(() -> IdxReader.load(x, neg, null))
+                .hasMessageContaining("label -1 at sample 1 is not a valid class index");
     }
 
     @Test

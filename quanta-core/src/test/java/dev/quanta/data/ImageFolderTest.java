@@ -72,7 +72,8 @@ class ImageFolderTest {
         float[] g = d.sample(0);
         assertThat(g[0]).isEqualTo(3.5f);
         assertThat(g[15]).isEqualTo((7 + 48 + 3) * 0.5f);
-        // colour (R,G,B) = (0,100,200) -> round(0.299*0 + 0.587*100 + 0.114*200) = 81.5 -> 82 (fixed point rounds half up)
+        // colour (R,G,B) = (0,100,200) -> round(0.299*0 + 0.587*100 + 0.114*200) = 81.5 -> 82 (fixed point rounds half
+        // up)
         float[] c = d.sample(1);
         assertThat(c[0]).isEqualTo(((19595 * 0 + 38470 * 100 + 7471 * 200 + 32768) >> 16) * 0.5f);
         // a grey image loaded as RGB repeats the value
@@ -86,7 +87,9 @@ class ImageFolderTest {
         Path odd = rgb(tmp.resolve("b/2.png"), 5, 4, "png");
         assertThatThrownBy(() -> ImageFolder.load(tmp, false, null))
                 .isInstanceOf(QuantaException.class)
-                .hasMessage(odd + ": image is 5x4 (width x height), expected 4x4; images are not resized, resize them beforehand");
+                .hasMessage(odd
+                        + ": image is 5x4 (width x height), expected 4x4; images are not resized, "
+                        + "resize them beforehand");
         Path first = tmp.resolve("a/1.png");
         assertThatThrownBy(() -> ImageFolder.load(tmp, false, 28, 28, null))
                 .hasMessageStartingWith(first + ": image is 4x4 (width x height), expected 28x28");

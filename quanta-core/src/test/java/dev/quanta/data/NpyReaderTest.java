@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 class NpyReaderTest {
     @TempDir
@@ -23,59 +23,75 @@ class NpyReaderTest {
 
     @Test
     void readsFloatDtypes() {
-        NpyArray f4 = NpyReader.read(npy("f4.npy", TestFiles.npy(1, "<f4", false, "(2, 3)",
-                TestFiles.floatsLE(1, 2, 3, -4, 5.5f, 6))));
+        NpyArray f4 = NpyReader.read(
+                npy("f4.npy", TestFiles.npy(1, "<f4", false, "(2, 3)", TestFiles.floatsLE(1, 2, 3, -4, 5.5f, 6))));
         assertThat(f4.dtype()).isEqualTo("<f4");
         assertThat(f4.shape()).containsExactly(2, 3);
         assertThat(f4.floatData()).containsExactly(1, 2, 3, -4, 5.5f, 6);
         assertThat(f4.doubleData()).isNull();
         assertThat(f4.isIntegral()).isFalse();
 
-        NpyArray f8 = NpyReader.read(npy("f8.npy", TestFiles.npy(1, "<f8", false, "(2,)", TestFiles.doublesLE(0.1, -1e300))));
+        NpyArray f8 =
+                NpyReader.read(npy("f8.npy", TestFiles.npy(1, "<f8", false, "(2,)", TestFiles.doublesLE(0.1, -1e300))));
         assertThat(f8.doubleData()).containsExactly(0.1, -1e300);
         assertThat(f8.toFloatArray()).containsExactly(0.1f, Float.NEGATIVE_INFINITY);
 
         ByteBuffer be = TestFiles.buffer(8, true).putFloat(2.5f).putFloat(-0.75f);
-        assertThat(NpyReader.read(npy("bf4.npy", TestFiles.npy(1, ">f4", false, "(2,)", be.array()))).floatData())
+        assertThat(NpyReader.read(npy("bf4.npy", TestFiles.npy(1, ">f4", false, "(2,)", be.array())))
+                        .floatData())
                 .containsExactly(2.5f, -0.75f);
         ByteBuffer half = TestFiles.buffer(4, false).putShort((short) 0x3C00).putShort((short) 0xC000);
-        assertThat(NpyReader.read(npy("f2.npy", TestFiles.npy(1, "<f2", false, "(2,)", half.array()))).floatData())
+        assertThat(NpyReader.read(npy("f2.npy", TestFiles.npy(1, "<f2", false, "(2,)", half.array())))
+                        .floatData())
                 .containsExactly(1f, -2f);
     }
 
     @Test
     void readsIntegerAndBoolDtypes() {
         assertThat(NpyReader.read(npy("u1.npy", TestFiles.npy(1, "|u1", false, "(3,)", TestFiles.bytes(0, 128, 255))))
-                .floatData()).containsExactly(0, 128, 255);
+                        .floatData())
+                .containsExactly(0, 128, 255);
         assertThat(NpyReader.read(npy("i1.npy", TestFiles.npy(1, "|i1", false, "(3,)", TestFiles.bytes(0, 128, 255))))
-                .floatData()).containsExactly(0, -128, -1);
+                        .floatData())
+                .containsExactly(0, -128, -1);
         ByteBuffer i2 = TestFiles.buffer(4, false).putShort((short) -2).putShort((short) 300);
-        assertThat(NpyReader.read(npy("i2.npy", TestFiles.npy(1, "<i2", false, "(1, 2)", i2.array()))).floatData())
+        assertThat(NpyReader.read(npy("i2.npy", TestFiles.npy(1, "<i2", false, "(1, 2)", i2.array())))
+                        .floatData())
                 .containsExactly(-2, 300);
         ByteBuffer i2be = TestFiles.buffer(4, true).putShort((short) -2).putShort((short) 300);
-        assertThat(NpyReader.read(npy("bi2.npy", TestFiles.npy(1, ">i2", false, "(2,)", i2be.array()))).floatData())
+        assertThat(NpyReader.read(npy("bi2.npy", TestFiles.npy(1, ">i2", false, "(2,)", i2be.array())))
+                        .floatData())
                 .containsExactly(-2, 300);
         ByteBuffer i4 = TestFiles.buffer(8, false).putInt(-100000).putInt(16777217);
         NpyArray a4 = NpyReader.read(npy("i4.npy", TestFiles.npy(1, "<i4", false, "(2,)", i4.array())));
         assertThat(a4.doubleData()).containsExactly(-100000, 16777217);
         assertThat(a4.isIntegral()).isTrue();
         ByteBuffer i8 = TestFiles.buffer(16, false).putLong(-3).putLong(1L << 40);
-        assertThat(NpyReader.read(npy("i8.npy", TestFiles.npy(1, "<i8", false, "(2,)", i8.array()))).doubleData())
+        assertThat(NpyReader.read(npy("i8.npy", TestFiles.npy(1, "<i8", false, "(2,)", i8.array())))
+                        .doubleData())
                 .containsExactly(-3, 1099511627776.0);
         ByteBuffer u8 = TestFiles.buffer(8, false).putLong(-1L);
-        assertThat(NpyReader.read(npy("u8.npy", TestFiles.npy(1, "<u8", false, "(1,)", u8.array()))).get(0))
+        assertThat(NpyReader.read(npy("u8.npy", TestFiles.npy(1, "<u8", false, "(1,)", u8.array())))
+                        .get(0))
                 .isEqualTo(18446744073709551615.0);
         ByteBuffer u2 = TestFiles.buffer(2, false).putShort((short) 0xFFFF);
-        assertThat(NpyReader.read(npy("u2.npy", TestFiles.npy(1, "<u2", false, "(1,)", u2.array()))).get(0)).isEqualTo(65535.0);
+        assertThat(NpyReader.read(npy("u2.npy", TestFiles.npy(1, "<u2", false, "(1,)", u2.array())))
+                        .get(0))
+                .isEqualTo(65535.0);
         assertThat(NpyReader.read(npy("b1.npy", TestFiles.npy(1, "|b1", false, "(3,)", TestFiles.bytes(1, 0, 1))))
-                .floatData()).containsExactly(1, 0, 1);
+                        .floatData())
+                .containsExactly(1, 0, 1);
     }
 
     @Test
     void headerVariants() {
         // v2 and v3 headers, double quotes, no trailing comma, scalar shape
-        NpyArray v2 = NpyReader.read(npy("v2.npy", TestFiles.npyRaw(2,
-                "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1, 1)}", TestFiles.floatsLE(7))));
+        NpyArray v2 = NpyReader.read(npy(
+                "v2.npy",
+                TestFiles.npyRaw(
+                        2,
+                        "{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (1, 1)}",
+                        TestFiles.floatsLE(7))));
         assertThat(v2.shape()).containsExactly(1, 1);
         assertThat(v2.get(0)).isEqualTo(7.0);
         NpyArray v3 = NpyReader.read(npy("v3.npy", TestFiles.npy(3, "<f4", false, "()", TestFiles.floatsLE(9))));
@@ -115,15 +131,18 @@ class NpyReaderTest {
         assertThatThrownBy(() -> NpyReader.read(obj)).hasMessageContaining("unsupported dtype '|O' (object arrays");
         Path str = npy("s.npy", TestFiles.npy(1, "<U3", false, "(1,)", new byte[12]));
         assertThatThrownBy(() -> NpyReader.read(str)).hasMessageContaining("unsupported dtype '<U3'");
-        Path structured = npy("st.npy", TestFiles.npyRaw(1,
-                "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new byte[4]));
+        Path structured = npy(
+                "st.npy",
+                TestFiles.npyRaw(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new byte[4]));
         assertThatThrownBy(() -> NpyReader.read(structured)).hasMessageContaining("structured dtype");
         Path version = npy("ver.npy", TestFiles.bytes(0x93, 'N', 'U', 'M', 'P', 'Y', 4, 0, 0, 0, 0, 0));
-        assertThatThrownBy(() -> NpyReader.read(version)).hasMessageContaining("unsupported .npy format version 4.0 at offset 6");
+        assertThatThrownBy(() -> NpyReader.read(version))
+                .hasMessageContaining("unsupported .npy format version 4.0 at offset 6");
         Path garbage = npy("g.npy", TestFiles.npyRaw(1, "{'descr': '<f4', 'shape': (1,, }", new byte[4]));
         assertThatThrownBy(() -> NpyReader.read(garbage)).hasMessageContaining("malformed header at offset 10");
         Path missingKey = npy("k.npy", TestFiles.npyRaw(1, "{'descr': '<f4', 'shape': (1,)}", new byte[4]));
-        assertThatThrownBy(() -> NpyReader.read(missingKey)).hasMessageContaining("needs keys 'descr', 'fortran_order'");
+        assertThatThrownBy(() -> NpyReader.read(missingKey))
+                .hasMessageContaining("needs keys 'descr', 'fortran_order'");
         assertThatThrownBy(() -> NpyReader.read(tmp.resolve("absent.npy")))
                 .hasMessage(tmp.resolve("absent.npy") + ": NumPy .npy file not found");
     }
@@ -152,8 +171,9 @@ class NpyReaderTest {
         byte[] a = TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2));
         byte[] b = TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(3, 4));
         for (boolean stored : new boolean[] {true, false}) {
-            Path z = TestFiles.write(tmp.resolve("t" + stored + ".npz"), TestFiles.zip(stored, "a.npy", a, "b.npy", b,
-                    "readme.txt", new byte[] {1}));
+            Path z = TestFiles.write(
+                    tmp.resolve("t" + stored + ".npz"),
+                    TestFiles.zip(stored, "a.npy", a, "b.npy", b, "readme.txt", new byte[] {1}));
             Map<String, NpyArray> m = NpzReader.read(z);
             assertThat(m).containsOnlyKeys("a", "b");
             assertThat(m.get("a").floatData()).containsExactly(1, 2);

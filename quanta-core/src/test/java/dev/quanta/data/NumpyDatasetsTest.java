@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 class NumpyDatasetsTest {
     @TempDir
@@ -53,19 +53,30 @@ class NumpyDatasetsTest {
 
     @Test
     void npyFeaturesWithSeparateLabels() {
-        Path x = TestFiles.write(tmp.resolve("x.npy"),
+        Path x = TestFiles.write(
+                tmp.resolve("x.npy"),
                 TestFiles.npy(1, "|u1", false, "(3, 2)", TestFiles.bytes(0, 255, 10, 20, 30, 40)));
-        Path y = TestFiles.write(tmp.resolve("y.npy"),
-                TestFiles.npy(1, "<i8", false, "(3,)", TestFiles.buffer(24, false).putLong(1).putLong(0).putLong(4).array()));
-        Dataset d = NumpyDatasets.load(x, null, null, y, null, Preprocessing.scale(1 / 255f).withReshape(2, 1));
+        Path y = TestFiles.write(
+                tmp.resolve("y.npy"),
+                TestFiles.npy(
+                        1,
+                        "<i8",
+                        false,
+                        "(3,)",
+                        TestFiles.buffer(24, false)
+                                .putLong(1)
+                                .putLong(0)
+                                .putLong(4)
+                                .array()));
+        Dataset d = NumpyDatasets.load(
+                x, null, null, y, null, Preprocessing.scale(1 / 255f).withReshape(2, 1));
         assertThat(d.sampleShape()).containsExactly(2, 1);
         assertThat(d.labels()).containsExactly(1, 0, 4);
         assertThat(d.features()[1]).isEqualTo(1f);
         assertThat(d.name()).isEqualTo("x.npy");
         Dataset unlabelled = NumpyDatasets.load(x, null);
         assertThat(unlabelled.hasLabels()).isFalse();
-        Path y2 = TestFiles.write(tmp.resolve("y2.npy"),
-                TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(0, 1)));
+        Path y2 = TestFiles.write(tmp.resolve("y2.npy"), TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(0, 1)));
         assertThatThrownBy(() -> NumpyDatasets.load(x, null, null, y2, null, null))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(y2 + ": has 2 labels but x.npy has 3 samples");
@@ -89,15 +100,19 @@ class NumpyDatasetsTest {
         Path z = TestFiles.write(tmp.resolve("a.npz"), TestFiles.zip(true, "x.npy", x, "y.npy", twoOnes));
         assertThatThrownBy(() -> NumpyDatasets.load(z, null, null, null, LabelFormat.ONE_HOT, null))
                 .isInstanceOf(QuantaException.class)
-                .hasMessage(z + ": array 'y': one-hot row 1 is not a one-hot vector: expected exactly one 1 in 3 columns, found 2");
+                .hasMessage(z
+                        + ": array 'y': one-hot row 1 is not a one-hot vector: expected exactly one 1 "
+                        + "in 3 columns, found 2");
         byte[] none = TestFiles.npy(1, "|u1", false, "(3, 2)", TestFiles.bytes(1, 0, 0, 1, 0, 0));
         Path z2 = TestFiles.write(tmp.resolve("b.npz"), TestFiles.zip(true, "x.npy", x, "y.npy", none));
         assertThatThrownBy(() -> NumpyDatasets.load(z2, null))
-                .hasMessageEndingWith("one-hot row 2 is not a one-hot vector: expected exactly one 1 in 2 columns, found 0");
+                .hasMessageEndingWith(
+                        "one-hot row 2 is not a one-hot vector: expected exactly one 1 in 2 columns, found 0");
         byte[] soft = TestFiles.npy(1, "<f4", false, "(3, 2)", TestFiles.floatsLE(1, 0, 0.9f, 0.1f, 0, 1));
         Path z3 = TestFiles.write(tmp.resolve("c.npz"), TestFiles.zip(true, "x.npy", x, "y.npy", soft));
         assertThatThrownBy(() -> NumpyDatasets.load(z3, null))
-                .hasMessageEndingWith("one-hot row 1 is not a one-hot vector: column 0 holds 0.8999999761581421 (expected 0 or 1)");
+                .hasMessageEndingWith(
+                        "one-hot row 1 is not a one-hot vector: column 0 holds 0.8999999761581421 (expected 0 or 1)");
     }
 
     @Test
@@ -122,9 +137,11 @@ class NumpyDatasetsTest {
 
     @Test
     void labelsFromSeparateNpz() {
-        Path x = TestFiles.write(tmp.resolve("x.npy"), TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2)));
-        Path yz = TestFiles.write(tmp.resolve("y.npz"), TestFiles.zip(false, "y.npy",
-                TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(1, 0))));
+        Path x =
+                TestFiles.write(tmp.resolve("x.npy"), TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2)));
+        Path yz = TestFiles.write(
+                tmp.resolve("y.npz"),
+                TestFiles.zip(false, "y.npy", TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(1, 0))));
         assertThat(NumpyDatasets.load(x, null, null, yz, null, null).labels()).containsExactly(1, 0);
     }
 }

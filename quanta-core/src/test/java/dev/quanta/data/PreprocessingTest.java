@@ -48,7 +48,8 @@ class PreprocessingTest {
 
     @Test
     void channelAxisMayComeFromStoredShapeWhenReshapedFlat() {
-        Preprocessing p = Preprocessing.meanStd(new float[] {1, 2, 3}, new float[] {1, 1, 1}).withReshape(12);
+        Preprocessing p = Preprocessing.meanStd(new float[] {1, 2, 3}, new float[] {1, 1, 1})
+                .withReshape(12);
         int[] out = p.outputShape(new int[] {2, 2, 3});
         assertThat(out).containsExactly(12);
         assertThat(p.channels(new int[] {2, 2, 3}, out, "")).isEqualTo(3);
@@ -59,14 +60,18 @@ class PreprocessingTest {
         Preprocessing p = Preprocessing.meanStd(new float[] {1, 2, 3}, new float[] {1, 1, 1});
         assertThatThrownBy(() -> p.channels(new int[] {28, 28}, new int[] {28, 28}, "f.npy: "))
                 .isInstanceOf(QuantaException.class)
-                .hasMessage("f.npy: mean/std have 3 entries but the last (channel) axis of samples of shape 28x28 has 28");
+                .hasMessage(
+                        "f.npy: mean/std have 3 entries but the last (channel) axis of samples of shape 28x28 has 28");
     }
 
     @Test
     void reshapeKeepsCountOrThrows() {
-        assertThat(Preprocessing.identity().withReshape(784).outputShape(new int[] {28, 28})).containsExactly(784);
-        assertThat(Preprocessing.identity().withReshape(28, 28, 1).outputShape(new int[] {784})).containsExactly(28, 28, 1);
-        assertThat(Preprocessing.identity().withReshape(-1, 1).outputShape(new int[] {28, 28})).containsExactly(784, 1);
+        assertThat(Preprocessing.identity().withReshape(784).outputShape(new int[] {28, 28}))
+                .containsExactly(784);
+        assertThat(Preprocessing.identity().withReshape(28, 28, 1).outputShape(new int[] {784}))
+                .containsExactly(28, 28, 1);
+        assertThat(Preprocessing.identity().withReshape(-1, 1).outputShape(new int[] {28, 28}))
+                .containsExactly(784, 1);
         assertThatThrownBy(() -> Preprocessing.identity().withReshape(28, 28, 2).outputShape(new int[] {28, 28}))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage("reshape [28, 28, 2] has 1568 elements but samples of shape 28x28 have 784");
@@ -74,19 +79,24 @@ class PreprocessingTest {
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("cannot reshape samples of shape 28x28 (784 elements) to [-1, 5]");
         assertThatThrownBy(() -> Preprocessing.identity().withReshape(-1, -1))
-                .isInstanceOf(QuantaException.class).hasMessageContaining("more than one -1");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("more than one -1");
         assertThatThrownBy(() -> Preprocessing.identity().withReshape(0, 5))
-                .isInstanceOf(QuantaException.class).hasMessageContaining("must be positive");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("must be positive");
     }
 
     @Test
     void invalidParametersAreRejected() {
         assertThatThrownBy(() -> Preprocessing.meanStd(new float[] {0}, new float[] {0}))
-                .isInstanceOf(QuantaException.class).hasMessageContaining("non-zero");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("non-zero");
         assertThatThrownBy(() -> Preprocessing.meanStd(new float[] {0, 1}, new float[] {1, 1, 1}))
-                .isInstanceOf(QuantaException.class).hasMessageContaining("mean has 2 entries but std has 3");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("mean has 2 entries but std has 3");
         assertThatThrownBy(() -> new Preprocessing(1f, 0f, new float[] {1}, null, null))
-                .isInstanceOf(QuantaException.class).hasMessageContaining("both mean and std");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("both mean and std");
         assertThatThrownBy(() -> Preprocessing.scale(Float.NaN)).isInstanceOf(QuantaException.class);
     }
 
@@ -95,7 +105,8 @@ class PreprocessingTest {
         float[] mean = {1, 2};
         Preprocessing a = Preprocessing.meanStd(mean, new float[] {3, 4}).withReshape(2, 1);
         mean[0] = 99;
-        Preprocessing b = Preprocessing.meanStd(new float[] {1, 2}, new float[] {3, 4}).withReshape(2, 1);
+        Preprocessing b =
+                Preprocessing.meanStd(new float[] {1, 2}, new float[] {3, 4}).withReshape(2, 1);
         assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
         a.mean()[1] = 42;
         assertThat(a.mean()).containsExactly(1f, 2f);
@@ -104,8 +115,10 @@ class PreprocessingTest {
     }
 
     @Property(tries = 200)
-    void scaleMatchesFormula(@ForAll @FloatRange(min = -1000, max = 1000) float v,
-            @ForAll @FloatRange(min = -10, max = 10) float s, @ForAll @FloatRange(min = -10, max = 10) float o) {
+    void scaleMatchesFormula(
+            @ForAll @FloatRange(min = -1000, max = 1000) float v,
+            @ForAll @FloatRange(min = -10, max = 10) float s,
+            @ForAll @FloatRange(min = -10, max = 10) float o) {
         float[] one = {v};
         Preprocessing.scale(s).withOffset(o).applyInPlace(one, 1);
         assertThat(one[0]).isEqualTo(v * s + o);

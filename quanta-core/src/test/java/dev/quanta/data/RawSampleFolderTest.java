@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 class RawSampleFolderTest {
     @TempDir
@@ -73,8 +73,14 @@ class RawSampleFolderTest {
         assertThat(min).isEqualTo(-128f);
         assertThat(TestFiles.max(d.features())).isEqualTo(127f);
         // dequantize with the model's input scale / zero point: (q - 83) * 0.5847029
-        Dataset deq = RawSampleFolder.load(dir, null, SampleType.INT8, new int[] {49, 10, 1}, true,
-                Preprocessing.scale(0.5847029f).withOffset(-83 * 0.5847029f), 2);
+        Dataset deq = RawSampleFolder.load(
+                dir,
+                null,
+                SampleType.INT8,
+                new int[] {49, 10, 1},
+                true,
+                Preprocessing.scale(0.5847029f).withOffset(-83 * 0.5847029f),
+                2);
         assertThat(deq.sample(1)[0]).isCloseTo((-8 - 83) * 0.5847029f, org.assertj.core.data.Offset.offset(1e-4f));
     }
 
@@ -82,7 +88,8 @@ class RawSampleFolderTest {
     void twoColumnCsvWhitespaceAndFloatLittleAndBigEndian() {
         TestFiles.write(tmp.resolve("a.bin"), TestFiles.floatsLE(1.5f, -2f));
         TestFiles.write(tmp.resolve("b.bin"), TestFiles.floatsLE(3f, 4f));
-        Path csv = TestFiles.write(tmp.resolve("labels.txt"), "\uFEFF# name,class\r\n a.bin , 4 \r\n\r\nb.bin,1\r\n\r\n  \n");
+        Path csv = TestFiles.write(
+                tmp.resolve("labels.txt"), "\uFEFF# name,class\r\n a.bin , 4 \r\n\r\nb.bin,1\r\n\r\n  \n");
         Dataset d = RawSampleFolder.load(tmp, csv, SampleType.FLOAT32, new int[] {2}, true, null);
         assertThat(d.features()).containsExactly(1.5f, -2f, 3f, 4f);
         assertThat(d.labels()).containsExactly(4, 1);
@@ -108,10 +115,13 @@ class RawSampleFolderTest {
         Path csv = tmp.resolve("y_labels.csv");
         TestFiles.write(csv, "a.bin,10,1\na.bin,10,cat\n");
         assertThatThrownBy(() -> RawSampleFolder.load(tmp, SampleType.UINT8, null, null))
-                .isInstanceOf(QuantaException.class).hasMessage(csv + ": line 2: label 'cat' is not an integer");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(csv + ": line 2: label 'cat' is not an integer");
         TestFiles.write(csv, "a.bin,10,1\n\na.bin,10,1,extra\n");
         assertThatThrownBy(() -> RawSampleFolder.load(tmp, SampleType.UINT8, null, null))
-                .hasMessage(csv + ": line 3: expected 'file,count,class' or 'file,class', found 4 fields in 'a.bin,10,1,extra'");
+                .hasMessage(csv
+                        + ": line 3: expected 'file,count,class' or 'file,class', found 4 fields in "
+                        + "'a.bin,10,1,extra'");
         TestFiles.write(csv, "a.bin,10,10\n");
         assertThatThrownBy(() -> RawSampleFolder.load(tmp, SampleType.UINT8, null, null))
                 .hasMessage(csv + ": line 1: label 10 is out of range for 10 classes");
@@ -133,11 +143,14 @@ class RawSampleFolderTest {
     void missingFolderCsvOrType() throws IOException {
         Path none = tmp.resolve("none");
         assertThatThrownBy(() -> RawSampleFolder.load(none, SampleType.UINT8, null, null))
-                .isInstanceOf(QuantaException.class).hasMessage(none + ": sample folder not found");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(none + ": sample folder not found");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertThatThrownBy(() -> RawSampleFolder.load(empty, SampleType.UINT8, null, null))
-                .hasMessage(empty.resolve("y_labels.csv") + ": labels CSV not found (expected lines 'file.bin,count,class')");
-        assertThatThrownBy(() -> RawSampleFolder.load(empty, empty.resolve("l.csv"), SampleType.UINT8, null, true, null))
+                .hasMessage(empty.resolve("y_labels.csv")
+                        + ": labels CSV not found (expected lines 'file.bin,count,class')");
+        assertThatThrownBy(
+                        () -> RawSampleFolder.load(empty, empty.resolve("l.csv"), SampleType.UINT8, null, true, null))
                 .hasMessage(empty.resolve("l.csv") + ": labels CSV file not found");
         assertThatThrownBy(() -> RawSampleFolder.load(empty, null, null, null))
                 .hasMessageContaining("raw samples need a sample type");

@@ -22,7 +22,8 @@ class SampleTypeTest {
         assertThat(SampleType.INT16.label()).isEqualTo("int16");
         assertThatThrownBy(() -> SampleType.parse("uint16"))
                 .isInstanceOf(QuantaException.class)
-                .hasMessage("unknown sample type 'uint16'; expected one of uint8, int8, int16, int32, float32, float64");
+                .hasMessage(
+                        "unknown sample type 'uint16'; expected one of uint8, int8, int16, int32, float32, float64");
     }
 
     @Test
@@ -49,7 +50,8 @@ class SampleTypeTest {
         assertThat(LabelFormat.parse("one-hot")).isEqualTo(LabelFormat.ONE_HOT);
         assertThat(LabelFormat.parse("OneHot")).isEqualTo(LabelFormat.ONE_HOT);
         assertThat(LabelFormat.parse("index")).isEqualTo(LabelFormat.INDEX);
-        assertThatThrownBy(() -> LabelFormat.parse("soft")).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> LabelFormat.parse("soft"))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("unknown label format 'soft'; expected index or one-hot");
     }
 }

@@ -20,8 +20,8 @@ final class TestFiles {
 
     /** A .npy file: the header dict text is padded with spaces and a newline to a multiple of 64 bytes. */
     static byte[] npy(int major, String descr, boolean fortran, String shape, byte[] data) {
-        String dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': " + shape
-                + ", }";
+        String dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") + ", 'shape': "
+                + shape + ", }";
         return npyRaw(major, dict, data);
     }
 
@@ -32,7 +32,10 @@ final class TestFiles {
         int total = prefix + text.length + 1;
         int padded = (total + 63) / 64 * 64;
         ByteBuffer b = ByteBuffer.allocate(padded + data.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) major).put((byte) 0);
+        b.put((byte) 0x93)
+                .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
+                .put((byte) major)
+                .put((byte) 0);
         int headerLen = padded - prefix;
         if (major == 1) {
             b.putShort((short) headerLen);

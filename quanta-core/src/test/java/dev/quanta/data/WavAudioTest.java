@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /** The WAV reader: real 16 kHz clips, files written here (extra chunks, stereo), and every malformed case. */
 class WavAudioTest {
@@ -55,9 +55,15 @@ class WavAudioTest {
     }
 
     private static byte[] fmt(int format, int channels, int rate, int bits) {
-        return ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putShort((short) format)
-                .putShort((short) channels).putInt(rate).putInt(rate * channels * bits / 8)
-                .putShort((short) (channels * bits / 8)).putShort((short) bits).array();
+        return ByteBuffer.allocate(16)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putShort((short) format)
+                .putShort((short) channels)
+                .putInt(rate)
+                .putInt(rate * channels * bits / 8)
+                .putShort((short) (channels * bits / 8))
+                .putShort((short) bits)
+                .array();
     }
 
     private static byte[] samples(short... s) {
@@ -76,8 +82,15 @@ class WavAudioTest {
 
     @Test
     void skipsOtherChunksAndKeepsChannelsInterleaved() throws Exception {
-        Path p = write("stereo.wav", riff("fmt ", fmt(1, 2, 8000, 16), "LIST", new byte[] {1, 2, 3},
-                "data", samples((short) 1, (short) -2, (short) 32767, (short) -32768)));
+        Path p = write(
+                "stereo.wav",
+                riff(
+                        "fmt ",
+                        fmt(1, 2, 8000, 16),
+                        "LIST",
+                        new byte[] {1, 2, 3},
+                        "data",
+                        samples((short) 1, (short) -2, (short) 32767, (short) -32768)));
         WavAudio a = WavAudio.read(p);
         assertThat(a.sampleRate()).isEqualTo(8000);
         assertThat(a.channels()).isEqualTo(2);
@@ -88,8 +101,8 @@ class WavAudioTest {
     @Test
     void malformedFilesFailWithOneLineNamingTheFileAndTheProblem() throws Exception {
         Object[][] cases = {
-            {"not RIFF", "hello world, not a wav".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                "not a WAV file"},
+            {"not RIFF", "hello world, not a wav".getBytes(java.nio.charset.StandardCharsets.US_ASCII), "not a WAV file"
+            },
             {"8-bit", riff("fmt ", fmt(1, 1, 16000, 8), "data", new byte[] {1, 2}), "only 16-bit PCM"},
             {"float", riff("fmt ", fmt(3, 1, 16000, 32), "data", new byte[8]), "only 16-bit PCM"},
             {"data first", riff("data", samples((short) 1), "fmt ", fmt(1, 1, 16000, 16)), "before the fmt chunk"},
@@ -99,15 +112,20 @@ class WavAudioTest {
         };
         for (Object[] c : cases) {
             Path p = write(((String) c[0]).replace(' ', '_') + ".wav", (byte[]) c[1]);
-            assertThatThrownBy(() -> WavAudio.read(p)).as((String) c[0]).isInstanceOf(QuantaException.class)
-                    .hasMessageContaining(p.toString()).hasMessageContaining((String) c[2])
+            assertThatThrownBy(() -> WavAudio.read(p))
+                    .as((String) c[0])
+                    .isInstanceOf(QuantaException.class)
+                    .hasMessageContaining(p.toString())
+                    .hasMessageContaining((String) c[2])
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
         }
         byte[] good = riff("fmt ", fmt(1, 1, 16000, 16), "data", samples((short) 1, (short) 2, (short) 3));
         Path truncated = write("truncated.wav", java.util.Arrays.copyOf(good, good.length - 3));
-        assertThatThrownBy(() -> WavAudio.read(truncated)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> WavAudio.read(truncated))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("chunk 'data' at offset 36 claims 6 bytes");
-        assertThatThrownBy(() -> WavAudio.read(tmp.resolve("missing.wav"))).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> WavAudio.read(tmp.resolve("missing.wav")))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("no such file");
     }
 }

@@ -37,14 +37,26 @@ class EvaluatorLabelsTest {
         Tensor w = b.constant("dense/kernel", Shape.of(3, 2), new float[] {1, 0, 0, 1, 1, 1});
         Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", o, new OpAttributes.FullyConnected(Activation.NONE), x, w);
         Tensor s = b.add(OpType.SOFTMAX, "softmax", o, new OpAttributes.Softmax(1f), d);
-        return b.output(s).build(new ModelMetadata(SourceFormat.KERAS_H5, source, "2.15.0", "tensorflow",
-                "Sequential", new TrainingConfig(loss, false, null)));
+        return b.output(s)
+                .build(new ModelMetadata(
+                        SourceFormat.KERAS_H5,
+                        source,
+                        "2.15.0",
+                        "tensorflow",
+                        "Sequential",
+                        new TrainingConfig(loss, false, null)));
     }
 
     private Path npz(String name, byte[] y) {
-        byte[] x = HostileFiles.concat(HostileFiles.npyHeader("<f4", "(2, 2)"),
-                java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                        .putFloat(1).putFloat(0).putFloat(0).putFloat(1).array());
+        byte[] x = HostileFiles.concat(
+                HostileFiles.npyHeader("<f4", "(2, 2)"),
+                java.nio.ByteBuffer.allocate(16)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putFloat(1)
+                        .putFloat(0)
+                        .putFloat(0)
+                        .putFloat(1)
+                        .array());
         return HostileFiles.zip(tmp.resolve(name), ZipItem.stored("x.npy", x), ZipItem.stored("y.npy", y));
     }
 
@@ -62,20 +74,22 @@ class EvaluatorLabelsTest {
                 .hasMessageEndingWith("; give a loss to choose one");
         // an explicit loss does not need the training config's
         Evaluator.Options mse = Evaluator.Options.defaults().withLoss(Loss.MEAN_SQUARED_ERROR);
-        assertThat(Evaluator.evaluate(bad, d, mse, Evaluator.Progress.NONE).lossName()).isEqualTo("mean_squared_error");
+        assertThat(Evaluator.evaluate(bad, d, mse, Evaluator.Progress.NONE).lossName())
+                .isEqualTo("mean_squared_error");
     }
 
     @Test
     void oneHotLabelsOfAnotherWidthAndOutOfRangeLabelsAreRefusedNamingTheLabels() {
         Model m = tiny("models/tiny.h5", "categorical_crossentropy");
-        Path fourWide = npz("wide.npz", HostileFiles.concat(HostileFiles.npyHeader("|u1", "(2, 4)"),
-                new byte[] {1, 0, 0, 0, 0, 1, 0, 0}));
+        Path fourWide = npz(
+                "wide.npz",
+                HostileFiles.concat(HostileFiles.npyHeader("|u1", "(2, 4)"), new byte[] {1, 0, 0, 0, 0, 1, 0, 0}));
         Dataset d = Datasets.load(DatasetSpec.of(fourWide));
         assertThatThrownBy(() -> Evaluator.evaluate(m, d, Evaluator.Options.defaults(), Evaluator.Progress.NONE))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(fourWide + ": array 'y': one-hot labels are 4 wide but the model has 3 classes");
-        Path outOfRange = npz("range.npz", HostileFiles.concat(HostileFiles.npyHeader("|u1", "(2,)"),
-                new byte[] {0, 7}));
+        Path outOfRange =
+                npz("range.npz", HostileFiles.concat(HostileFiles.npyHeader("|u1", "(2,)"), new byte[] {0, 7}));
         Dataset r = Datasets.load(DatasetSpec.of(outOfRange));
         assertThatThrownBy(() -> Evaluator.evaluate(m, r, Evaluator.Options.defaults(), Evaluator.Progress.NONE))
                 .isInstanceOf(QuantaException.class)

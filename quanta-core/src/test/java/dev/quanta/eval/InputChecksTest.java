@@ -29,8 +29,13 @@ class InputChecksTest {
         ModelBuilder b = new ModelBuilder("dense");
         Tensor x = b.input("x", Shape.batched(4));
         Tensor w = b.constant("dense/kernel", Shape.of(2, 4), new float[] {1, -1, 0.5f, 0.25f, -0.5f, 1, 1, -1});
-        Tensor out = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x, w);
+        Tensor out = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
+                w);
         return b.output(out).build(ModelMetadata.inMemory());
     }
 
@@ -45,8 +50,11 @@ class InputChecksTest {
 
     /** Calibrated on [0, 1] pixels, int8 (float I/O: the range is the boundary QUANTIZE's). */
     private static Model int8(IoType io) {
-        return Converter.fromModel(dense()).withConfig(QuantizationConfig.defaults().withIo(io))
-                .withRepresentativeDataset(spread(50, 1f)).convert().model();
+        return Converter.fromModel(dense())
+                .withConfig(QuantizationConfig.defaults().withIo(io))
+                .withRepresentativeDataset(spread(50, 1f))
+                .convert()
+                .model();
     }
 
     @Test
@@ -69,20 +77,26 @@ class InputChecksTest {
         assertThat(r.saturated()).isCloseTo(254.0 / 255, within(0.01));
         List<Notice> notices = InputChecks.check(m, spread(100, 255f));
         assertThat(notices).hasSize(1);
-        assertThat(notices.get(0).message()).startsWith(String.format(java.util.Locale.ROOT, "%.1f%%",
-                100 * r.saturated())).contains("% of the input values saturate: the data spans [0, 255], the input "
-                + "'x/quantized' (int8) holds [0, 1]").endsWith("; a missing the preprocessing "
-                + "scale 1/255?");
+        assertThat(notices.get(0).message())
+                .startsWith(String.format(java.util.Locale.ROOT, "%.1f%%", 100 * r.saturated()))
+                .contains("% of the input values saturate: the data spans [0, 255], the input "
+                        + "'x/quantized' (int8) holds [0, 1]")
+                .endsWith("; a missing the preprocessing " + "scale 1/255?");
         assertThat(notices.get(0).render(s -> "--scale")).endsWith("; a missing --scale 1/255?");
     }
 
     @Test
     void dataScaledOnceTooOftenUsesASliverOfTheRange() {
-        Model m = Converter.fromModel(dense()).withRepresentativeDataset(spread(50, 255f)).convert().model();
+        Model m = Converter.fromModel(dense())
+                .withRepresentativeDataset(spread(50, 255f))
+                .convert()
+                .model();
         List<Notice> notices = InputChecks.check(m, spread(100, 1f));
         assertThat(notices).hasSize(1);
-        assertThat(notices.get(0).message()).startsWith("the input values use only 0.4% of the input's range: the "
-                + "data spans [0, 1], the input 'x/quantized' (int8) holds [0, 255]; data scaled by 1/255 that");
+        assertThat(notices.get(0).message())
+                .startsWith("the input values use only 0.4% of the input's range: the "
+                        + "data spans [0, 1], the input 'x/quantized' (int8) holds [0, 255]; data "
+                        + "scaled by 1/255 that");
     }
 
     @Test

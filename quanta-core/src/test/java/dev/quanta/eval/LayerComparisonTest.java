@@ -17,8 +17,8 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.quantize.Converter;
-import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.runtime.Interpreter;
 import java.util.List;
@@ -42,10 +42,16 @@ class LayerComparisonTest {
         Tensor x = mb.input("x", Shape.batched(2));
         Tensor kernel = mb.constant(denseName + "/kernel", Shape.of(2, 2), w);
         Tensor bias = mb.constant(denseName + "/bias", Shape.of(2), b);
-        Tensor d = mb.add(OpType.FULLY_CONNECTED, denseName, new Origin(denseName + "_layer", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x, kernel, bias);
-        Tensor r = mb.add(OpType.RELU, reluName, new Origin(reluName + "_layer", "ReLU"), OpAttributes.None.INSTANCE,
-                d);
+        Tensor d = mb.add(
+                OpType.FULLY_CONNECTED,
+                denseName,
+                new Origin(denseName + "_layer", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
+                kernel,
+                bias);
+        Tensor r =
+                mb.add(OpType.RELU, reluName, new Origin(reluName + "_layer", "ReLU"), OpAttributes.None.INSTANCE, d);
         return mb.output(r).build(ModelMetadata.inMemory());
     }
 
@@ -60,7 +66,10 @@ class LayerComparisonTest {
     }
 
     private static LayerError byTensor(List<LayerError> errors, String tensor) {
-        return errors.stream().filter(e -> e.tensor().equals(tensor)).findFirst().orElseThrow();
+        return errors.stream()
+                .filter(e -> e.tensor().equals(tensor))
+                .findFirst()
+                .orElseThrow();
     }
 
     /**
@@ -91,14 +100,15 @@ class LayerComparisonTest {
     /** Only the first {@code samples} samples count: for 2, dense has Σe² = 1.75 and Σf² = 25 over 4 values. */
     @Test
     void onlyTheFirstSamplesAreCompared() {
-        LayerError dense = byTensor(LayerComparison.compare(reference(), perturbed("dense", "relu"), data(), 2, 1),
-                "dense");
+        LayerError dense =
+                byTensor(LayerComparison.compare(reference(), perturbed("dense", "relu"), data(), 2, 1), "dense");
         assertThat(dense.count()).isEqualTo(4);
         assertThat(dense.sqnrDb()).isCloseTo(10 * Math.log10(25 / 1.75), within(1e-9));
         assertThat(dense.maxAbs()).isEqualTo(1.0);
         // more samples than the data holds: all of them
         assertThat(byTensor(LayerComparison.compare(reference(), perturbed("dense", "relu"), data(), 99, 2), "dense")
-                .count()).isEqualTo(6);
+                        .count())
+                .isEqualTo(6);
     }
 
     @Test
@@ -114,11 +124,12 @@ class LayerComparisonTest {
     @Test
     void modelsNamedDifferentlyPairByPosition() {
         Model other = perturbed("fc_out", "act_out");
-        assertThatThrownBy(() -> LayerComparison.compare(reference(), other, data(), 3, 1,
-                LayerComparison.Matching.NAME)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(
+                        () -> LayerComparison.compare(reference(), other, data(), 3, 1, LayerComparison.Matching.NAME))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("models 'ref' and 'cand' have no tensors to pair by name");
-        for (LayerComparison.Matching m : new LayerComparison.Matching[] {LayerComparison.Matching.POSITION,
-                LayerComparison.Matching.AUTO}) {
+        for (LayerComparison.Matching m :
+                new LayerComparison.Matching[] {LayerComparison.Matching.POSITION, LayerComparison.Matching.AUTO}) {
             List<LayerError> errors = LayerComparison.compare(reference(), other, data(), 3, 1, m);
             assertThat(errors).as(m.name()).extracting(LayerError::tensor).containsExactly("fc_out", "act_out");
             assertThat(errors.get(0).sqnrDb()).isCloseTo(10 * Math.log10(35 / 4.25), within(1e-9));
@@ -136,18 +147,26 @@ class LayerComparisonTest {
                         + Shape.batched(2) + " (2 values per sample)");
         Dataset wide = Dataset.of("wide.npy", new int[] {3}, new float[] {1f, 2f, 3f}, null);
         assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), wide, 3, 1))
-                .isInstanceOf(QuantaException.class).hasMessageStartingWith("wide.npy: samples have shape [3]");
+                .isInstanceOf(QuantaException.class)
+                .hasMessageStartingWith("wide.npy: samples have shape [3]");
         ModelBuilder mb = new ModelBuilder("three_inputs");
         Tensor x3 = mb.input("x", Shape.batched(3));
-        Model three = mb.output(mb.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x3, mb.constant("k", Shape.of(2, 3), new float[6])))
+        Model three = mb.output(mb.add(
+                        OpType.FULLY_CONNECTED,
+                        "dense",
+                        new Origin("dense", "Dense"),
+                        new OpAttributes.FullyConnected(Activation.NONE),
+                        x3,
+                        mb.constant("k", Shape.of(2, 3), new float[6])))
                 .build(ModelMetadata.inMemory());
         assertThatThrownBy(() -> LayerComparison.compare(reference(), three, data(), 3, 1))
-                .isInstanceOf(QuantaException.class).hasMessage("model 'three_inputs': input " + Shape.batched(3)
-                        + " does not match model 'ref''s input " + Shape.batched(2));
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("model 'three_inputs': input " + Shape.batched(3) + " does not match model 'ref''s input "
+                        + Shape.batched(2));
         Dataset empty = Dataset.of("empty.npy", new int[] {2}, new float[0], null);
         assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), empty, 3, 1))
-                .isInstanceOf(QuantaException.class).hasMessage("empty.npy: no samples to compare");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("empty.npy: no samples to compare");
         assertThatThrownBy(() -> LayerComparison.compare(reference(), perturbed("dense", "relu"), data(), 0, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("LayerComparison samples must be at least 1, got 0");
@@ -164,8 +183,12 @@ class LayerComparisonTest {
         ModelBuilder mb = new ModelBuilder("swapped");
         Tensor x = mb.input("x", Shape.batched(2));
         Tensor r = mb.add(OpType.RELU, "r", new Origin("r", "ReLU"), OpAttributes.None.INSTANCE, x);
-        Tensor d = mb.add(OpType.FULLY_CONNECTED, "d", new Origin("d", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), r,
+        Tensor d = mb.add(
+                OpType.FULLY_CONNECTED,
+                "d",
+                new Origin("d", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                r,
                 mb.constant("k", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
         Model swapped = mb.output(d).build(ModelMetadata.inMemory());
         List<Object[]> byPosition = LayerComparison.pair(ref, swapped, LayerComparison.Matching.POSITION);
@@ -182,12 +205,20 @@ class LayerComparisonTest {
     void integerCandidatesAreDequantizedAndTheirScaleReported() {
         ModelBuilder mb = new ModelBuilder("two_dense");
         Tensor x = mb.input("x", Shape.batched(2));
-        Tensor d1 = mb.add(OpType.FULLY_CONNECTED, "hidden", new Origin("hidden", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor d1 = mb.add(
+                OpType.FULLY_CONNECTED,
+                "hidden",
+                new Origin("hidden", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 mb.constant("hidden/kernel", Shape.of(3, 2), new float[] {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f}),
                 mb.constant("hidden/bias", Shape.of(3), new float[] {0.05f, -0.1f, 0.2f}));
-        Tensor d2 = mb.add(OpType.FULLY_CONNECTED, "out", new Origin("out", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), d1,
+        Tensor d2 = mb.add(
+                OpType.FULLY_CONNECTED,
+                "out",
+                new Origin("out", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                d1,
                 mb.constant("out/kernel", Shape.of(1, 3), new float[] {0.5f, -1.2f, 0.8f}));
         Model ref = mb.output(d2).build(ModelMetadata.inMemory());
         float[] samples = new float[40];
@@ -195,9 +226,21 @@ class LayerComparisonTest {
             samples[i] = (float) Math.sin(i * 1.7) * 2;
         }
         Dataset data = Dataset.of("sine", new int[] {2}, samples, null);
-        Model floatIo = Converter.fromModel(ref).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withCalibrationSamples(20)).withRepresentativeDataset(data)
-                .convert().model();
-        Model int8Io = Converter.fromModel(ref).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withIo(IoType.INT8).withCalibrationSamples(20)).withRepresentativeDataset(data).convert().model();
+        Model floatIo = Converter.fromModel(ref)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withCalibrationSamples(20))
+                .withRepresentativeDataset(data)
+                .convert()
+                .model();
+        Model int8Io = Converter.fromModel(ref)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withIo(IoType.INT8)
+                        .withCalibrationSamples(20))
+                .withRepresentativeDataset(data)
+                .convert()
+                .model();
 
         List<LayerError> errors = LayerComparison.compare(ref, floatIo, data, 20, 1);
         LayerError hidden = byTensor(errors, "hidden");
@@ -209,7 +252,8 @@ class LayerComparisonTest {
         double noise = 0;
         double signal = 0;
         double maxAbs = 0;
-        try (Interpreter r = new Interpreter(ref); Interpreter c = new Interpreter(floatIo)) {
+        try (Interpreter r = new Interpreter(ref);
+                Interpreter c = new Interpreter(floatIo)) {
             for (int s = 0; s < 20; s++) {
                 float[] in = {samples[2 * s], samples[2 * s + 1]};
                 r.run(in, new float[1]);

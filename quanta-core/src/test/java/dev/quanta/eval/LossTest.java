@@ -37,10 +37,12 @@ class LossTest {
 
     @Test
     void parseRefusesOtherLossesNamingTheSupportedOnes() {
-        assertThatThrownBy(() -> Loss.parse("BinaryCrossentropy")).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> Loss.parse("BinaryCrossentropy"))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("unsupported loss 'BinaryCrossentropy' (supported: sparse_categorical_crossentropy, "
                         + "categorical_crossentropy, mean_squared_error, mean_absolute_error)");
-        assertThatThrownBy(() -> Loss.parse("")).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> Loss.parse(""))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith("unsupported loss ''");
         assertThatThrownBy(() -> Loss.parse("ms e")).isInstanceOf(QuantaException.class);
     }

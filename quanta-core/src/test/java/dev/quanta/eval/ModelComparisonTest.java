@@ -46,12 +46,23 @@ class ModelComparisonTest {
             w[i] = (float) (r.nextDouble() * 4 - 2);
         }
         Origin dense = new Origin("dense", "Dense");
-        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", dense, new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor d = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                dense,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 b.constant("dense/kernel", Shape.of(3, 4), w),
                 b.constant("dense/bias", Shape.of(3), new float[] {0.1f, -0.2f, 0.05f}));
         Tensor s = b.add(OpType.SOFTMAX, "dense/softmax", dense, new OpAttributes.Softmax(1f), d);
-        return b.output(s).build(new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, "Sequential",
-                new TrainingConfig(LOSS, false, List.of("accuracy"))));
+        return b.output(s)
+                .build(new ModelMetadata(
+                        SourceFormat.IN_MEMORY,
+                        null,
+                        null,
+                        null,
+                        "Sequential",
+                        new TrainingConfig(LOSS, false, List.of("accuracy"))));
     }
 
     /** {@code n} samples uniform in [0, max), random labels of 3 classes. */
@@ -76,8 +87,13 @@ class ModelComparisonTest {
         Path h5 = tmp.resolve("tiny.h5");
         Path tflite = tmp.resolve("tiny_int8.tflite");
         KerasH5Writer.write(classifier(), h5);
-        TfliteWriter.write(Converter.fromModel(ModelFiles.load(h5)).withConfig(QuantizationConfig.defaults().withCalibrationSamples(200)).withRepresentativeDataset(data(200, 1f, 7))
-                .convert().model(), tflite);
+        TfliteWriter.write(
+                Converter.fromModel(ModelFiles.load(h5))
+                        .withConfig(QuantizationConfig.defaults().withCalibrationSamples(200))
+                        .withRepresentativeDataset(data(200, 1f, 7))
+                        .convert()
+                        .model(),
+                tflite);
         return new Path[] {h5, tflite};
     }
 
@@ -85,16 +101,20 @@ class ModelComparisonTest {
     void filesAreEvaluatedOnTheSameDataAndScoredWithTheFloatModelsLoss() throws Exception {
         Path[] files = files();
         Dataset data = data(200, 1f, 7);
-        ModelComparison.Result r = ModelComparison.compare(files[0], files[1], data,
-                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(20), Evaluator.Progress.NONE);
+        ModelComparison.Result r = ModelComparison.compare(
+                files[0],
+                files[1],
+                data,
+                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(20),
+                Evaluator.Progress.NONE);
 
         // each side is what the Evaluator gives alone
         Model floatModel = ModelFiles.load(files[0]);
         Model quantized = ModelFiles.load(files[1]);
-        EvaluationResult f = Evaluator.evaluate(floatModel, data, Evaluator.Options.defaults(),
-                Evaluator.Progress.NONE);
-        EvaluationResult q = Evaluator.evaluate(quantized, data,
-                Evaluator.Options.defaults().withLoss(Loss.parse(LOSS)), Evaluator.Progress.NONE);
+        EvaluationResult f =
+                Evaluator.evaluate(floatModel, data, Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+        EvaluationResult q = Evaluator.evaluate(
+                quantized, data, Evaluator.Options.defaults().withLoss(Loss.parse(LOSS)), Evaluator.Progress.NONE);
         assertThat(r.floatResult().samples()).isEqualTo(200);
         assertThat(r.floatResult().correct()).isEqualTo(f.correct());
         assertThat(r.floatResult().predictions()).isEqualTo(f.predictions());
@@ -102,7 +122,8 @@ class ModelComparisonTest {
         assertThat(r.accuracyDrop()).isEqualTo(f.accuracy() - q.accuracy());
         // the .tflite records no training config: alone it has no loss, in the comparison it takes the float one's
         assertThat(Evaluator.evaluate(quantized, data, Evaluator.Options.defaults(), Evaluator.Progress.NONE)
-                .lossName()).isNull();
+                        .lossName())
+                .isNull();
         assertThat(r.floatResult().lossName()).isEqualTo(LOSS);
         assertThat(r.quantizedResult().lossName()).isEqualTo(LOSS);
         assertThat(r.quantizedResult().loss()).isEqualTo(q.loss());
@@ -122,7 +143,9 @@ class ModelComparisonTest {
 
         // per-layer: the int8 Dense against the float one on its calibration data, where nothing saturates: in
         // units of its scale, near the rounding error alone
-        LayerError dense = r.layers().stream().filter(l -> l.op().equals("FULLY_CONNECTED")).findFirst()
+        LayerError dense = r.layers().stream()
+                .filter(l -> l.op().equals("FULLY_CONNECTED"))
+                .findFirst()
                 .orElseThrow();
         assertThat(dense.layer()).startsWith("dense");
         assertThat(dense.count()).isEqualTo(20 * 3);
@@ -134,9 +157,13 @@ class ModelComparisonTest {
     @Test
     void aModelAgainstItselfAgreesEverywhereAndMeasuresLatencyWhenAsked() {
         Model m = classifier();
-        ModelComparison.Result r = ModelComparison.compare(m, m, data(40, 1f, 3),
-                ModelComparison.Options.defaults().withLatency(Benchmark.Options.defaults().withWarmup(0)
-                        .withRuns(3)), Evaluator.Progress.NONE);
+        ModelComparison.Result r = ModelComparison.compare(
+                m,
+                m,
+                data(40, 1f, 3),
+                ModelComparison.Options.defaults()
+                        .withLatency(Benchmark.Options.defaults().withWarmup(0).withRuns(3)),
+                Evaluator.Progress.NONE);
         assertThat(r.agreement()).isEqualTo(1.0);
         assertThat(r.accuracyDrop()).isZero();
         assertThat(r.floatBytes()).isEqualTo(-1);
@@ -147,15 +174,20 @@ class ModelComparisonTest {
         });
         assertThat(r.floatLatency().runs()).isEqualTo(3);
         assertThat(r.quantizedLatency().runs()).isEqualTo(3);
-        assertThat(r.floatLatency().p99()).isGreaterThanOrEqualTo(r.floatLatency().p50());
+        assertThat(r.floatLatency().p99())
+                .isGreaterThanOrEqualTo(r.floatLatency().p50());
     }
 
     @Test
     void dataOutsideTheQuantizedInputsRangeIsNoticedOnTheQuantizedSide() {
         Path[] files = files();
         // raw values up to 255 against a model calibrated on [0, 1)
-        ModelComparison.Result r = ModelComparison.compare(files[0], files[1], data(100, 255f, 5),
-                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(5), Evaluator.Progress.NONE);
+        ModelComparison.Result r = ModelComparison.compare(
+                files[0],
+                files[1],
+                data(100, 255f, 5),
+                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(5),
+                Evaluator.Progress.NONE);
         assertThat(r.floatResult().notices()).isEmpty();
         assertThat(r.quantizedResult().notices()).hasSize(1);
         assertThat(r.notices()).isEqualTo(r.quantizedResult().notices());
@@ -166,8 +198,14 @@ class ModelComparisonTest {
     void progressIsReportedForBothModels() {
         Model m = classifier();
         int[] calls = new int[2];
-        ModelComparison.compare(m, m, data(10, 1f, 3), ModelComparison.Options.defaults().withLatency(null)
-                .withEvaluation(Evaluator.Options.defaults().withBatchSize(4)), (done, total) -> {
+        ModelComparison.compare(
+                m,
+                m,
+                data(10, 1f, 3),
+                ModelComparison.Options.defaults()
+                        .withLatency(null)
+                        .withEvaluation(Evaluator.Options.defaults().withBatchSize(4)),
+                (done, total) -> {
                     calls[0]++;
                     calls[1] = done;
                     assertThat(total).isEqualTo(10);
@@ -186,12 +224,14 @@ class ModelComparisonTest {
                 .hasMessage("LayerComparison samples must be at least 1, got -3");
         assertThatThrownBy(() -> LayerComparison.Options.defaults().withThreads(0))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageStartingWith("LayerComparison threads must be between 1 and ").hasMessageEndingWith("got 0");
-        EvaluationResult ten = Evaluator.evaluate(classifier(), data(10, 1f, 1), Evaluator.Options.defaults(),
-                Evaluator.Progress.NONE);
-        EvaluationResult twelve = Evaluator.evaluate(classifier(), data(12, 1f, 1), Evaluator.Options.defaults(),
-                Evaluator.Progress.NONE);
-        assertThatThrownBy(() -> ModelComparison.agreement(ten, twelve)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("LayerComparison threads must be between 1 and ")
+                .hasMessageEndingWith("got 0");
+        EvaluationResult ten = Evaluator.evaluate(
+                classifier(), data(10, 1f, 1), Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+        EvaluationResult twelve = Evaluator.evaluate(
+                classifier(), data(12, 1f, 1), Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+        assertThatThrownBy(() -> ModelComparison.agreement(ten, twelve))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("results of 10 and 12 samples cannot be compared");
     }
 
@@ -199,8 +239,12 @@ class ModelComparisonTest {
     private static Model withDropout() {
         ModelBuilder b = new ModelBuilder("dropout");
         Tensor x = b.input("input", Shape.batched(4));
-        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor d = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 b.constant("dense/kernel", Shape.of(3, 4), new float[] {1, -1, 0, 2, 0.5f, 0.5f, -1, 0, 1, 1, 1, 1}));
         Tensor i = b.add(OpType.IDENTITY, "dropout", new Origin("dropout", "Dropout"), OpAttributes.None.INSTANCE, d);
         Tensor y = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, i);
@@ -211,8 +255,9 @@ class ModelComparisonTest {
     void kerasOnlyOpsAreFoldedAsTheConverterDoesUnlessTurnedOff() {
         Model keras = withDropout();
         Model folded = LayerComparison.folded(keras);
-        assertThat(keras.ops()).extracting(o -> o.type()).containsExactly(OpType.FULLY_CONNECTED, OpType.IDENTITY,
-                OpType.RELU);
+        assertThat(keras.ops())
+                .extracting(o -> o.type())
+                .containsExactly(OpType.FULLY_CONNECTED, OpType.IDENTITY, OpType.RELU);
         assertThat(folded.ops()).extracting(o -> o.type()).containsExactly(OpType.FULLY_CONNECTED);
         // a model without Keras-only ops is left as it is
         Model plain = classifier();
@@ -220,8 +265,8 @@ class ModelComparisonTest {
 
         // by position: folded, the single FULLY_CONNECTED of each pairs; unfolded, the unfused RELU has no partner
         Dataset d = data(8, 1f, 2);
-        LayerComparison.Options byPosition = LayerComparison.Options.defaults().withSamples(8)
-                .withMatching(LayerComparison.Matching.POSITION);
+        LayerComparison.Options byPosition =
+                LayerComparison.Options.defaults().withSamples(8).withMatching(LayerComparison.Matching.POSITION);
         List<LayerError> rows = LayerComparison.compare(keras, folded, d, byPosition);
         assertThat(rows).hasSize(1);
         assertThat(rows.get(0).op()).isEqualTo("FULLY_CONNECTED");
@@ -238,11 +283,13 @@ class ModelComparisonTest {
         Tensor x = b.input("input", Shape.batched(5));
         Tensor y = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, x);
         Model five = b.output(y).build(ModelMetadata.inMemory());
-        assertThatThrownBy(() -> LayerComparison.compare(classifier(), five, data(4, 1f, 1),
-                LayerComparison.Options.defaults())).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() ->
+                        LayerComparison.compare(classifier(), five, data(4, 1f, 1), LayerComparison.Options.defaults()))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("model 'five': input (None, 5) does not match model 'tiny''s input (None, 4)");
-        assertThatThrownBy(() -> LayerComparison.compare(five, five, data(4, 1f, 1),
-                LayerComparison.Options.defaults())).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(
+                        () -> LayerComparison.compare(five, five, data(4, 1f, 1), LayerComparison.Options.defaults()))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("data: samples have shape [4] (4 values) but model 'five' takes input 'input' of shape "
                         + "(None, 5) (5 values per sample)");
     }

@@ -109,7 +109,8 @@ class AtomicFilesTest {
             assertThat(Files.readAllBytes(p)).isEqualTo(NEW);
             assertThat(modeString(p)).isEqualTo("r--r--r--");
         } else {
-            assertThatThrownBy(() -> AtomicFiles.writeBytes(p, NEW)).isInstanceOf(QuantaException.class)
+            assertThatThrownBy(() -> AtomicFiles.writeBytes(p, NEW))
+                    .isInstanceOf(QuantaException.class)
                     .hasMessage(p + ": is read-only; refusing to replace it");
             assertThat(Files.readString(p)).isEqualTo("old");
         }
@@ -137,30 +138,37 @@ class AtomicFilesTest {
         Path p = tmp.resolve("model.bin");
         Files.writeString(p, "old");
         assertThatThrownBy(() -> AtomicFiles.writeStream(p, out -> {
-            out.write(new byte[100_000]);
-            throw new IOException("disk on fire");
-        })).isInstanceOf(QuantaException.class).hasMessageStartingWith(p + ": cannot write: ")
-                .hasMessageContaining("disk on fire").hasMessageNotContaining("\n");
+                    out.write(new byte[100_000]);
+                    throw new IOException("disk on fire");
+                }))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageStartingWith(p + ": cannot write: ")
+                .hasMessageContaining("disk on fire")
+                .hasMessageNotContaining("\n");
         IllegalStateException bug = new IllegalStateException("writer bug");
         assertThatThrownBy(() -> AtomicFiles.writeFile(p, f -> {
-            Files.write(f, NEW);
-            throw bug;
-        })).isSameAs(bug);
+                    Files.write(f, NEW);
+                    throw bug;
+                }))
+                .isSameAs(bug);
         QuantaException bad = new QuantaException("model: cannot be expressed");
         assertThatThrownBy(() -> AtomicFiles.writeStream(p, out -> {
-            out.write(NEW);
-            throw bad;
-        })).isSameAs(bad);
+                    out.write(NEW);
+                    throw bad;
+                }))
+                .isSameAs(bad);
         assertThatThrownBy(() -> AtomicFiles.writeStream(p, out -> {
-            throw new UncheckedIOException(new IOException("late"));
-        })).isInstanceOf(UncheckedIOException.class);
+                    throw new UncheckedIOException(new IOException("late"));
+                }))
+                .isInstanceOf(UncheckedIOException.class);
         assertThat(Files.readString(p)).isEqualTo("old");
         assertThat(names()).containsExactly("model.bin");
         // a new target is not created either
         Path fresh = tmp.resolve("fresh.bin");
         assertThatThrownBy(() -> AtomicFiles.writeFile(fresh, f -> {
-            throw new IOException("no");
-        })).isInstanceOf(QuantaException.class);
+                    throw new IOException("no");
+                }))
+                .isInstanceOf(QuantaException.class);
         assertThat(names()).containsExactly("model.bin");
     }
 
@@ -227,9 +235,10 @@ class AtomicFilesTest {
         Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r-----"));
         NoAtomicMove mover = new NoAtomicMove();
         AtomicFiles.write(p, f -> Files.write(f, NEW), mover);
-        assertThat(mover.calls).containsExactly(
-                List.of(StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING),
-                List.of(StandardCopyOption.REPLACE_EXISTING));
+        assertThat(mover.calls)
+                .containsExactly(
+                        List.of(StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING),
+                        List.of(StandardCopyOption.REPLACE_EXISTING));
         assertThat(Files.readAllBytes(p)).isEqualTo(NEW);
         assertThat(modeString(p)).isEqualTo("rw-r-----");
         assertThat(names()).containsExactly("model.bin");
@@ -244,8 +253,7 @@ class AtomicFilesTest {
             calls.add(List.of(o));
             Files.move(s, t, o);
         });
-        assertThat(calls).containsExactly(List.of(StandardCopyOption.ATOMIC_MOVE,
-                StandardCopyOption.REPLACE_EXISTING));
+        assertThat(calls).containsExactly(List.of(StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING));
         assertThat(Files.readString(to)).isEqualTo("new");
         assertThat(names()).containsExactly("to");
     }
@@ -255,8 +263,10 @@ class AtomicFilesTest {
         Path p = tmp.resolve("model.bin");
         Files.writeString(p, "old");
         assertThatThrownBy(() -> AtomicFiles.write(p, f -> Files.write(f, NEW), (s, t, o) -> {
-            throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Read-only file system");
-        })).isInstanceOf(QuantaException.class).hasMessageStartingWith(p + ": cannot write: Read-only file system");
+                    throw new java.nio.file.FileSystemException(s.toString(), t.toString(), "Read-only file system");
+                }))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageStartingWith(p + ": cannot write: Read-only file system");
         assertThat(Files.readString(p)).isEqualTo("old");
         assertThat(names()).containsExactly("model.bin");
     }
@@ -280,12 +290,15 @@ class AtomicFilesTest {
         expected.put(Path.of("/dev/full"), "is a character device, not a regular file; refusing to replace it");
         for (Map.Entry<Path, String> e : expected.entrySet()) {
             Path target = e.getKey();
-            for (Runnable write : List.<Runnable>of(() -> AtomicFiles.writeBytes(target, NEW),
+            for (Runnable write : List.<Runnable>of(
+                    () -> AtomicFiles.writeBytes(target, NEW),
                     () -> AtomicFiles.writeStream(target, out -> out.write(NEW)),
                     () -> AtomicFiles.writeFile(target, f -> Files.write(f, NEW)),
                     () -> AtomicFiles.requireWritableTarget(target))) {
-                assertThatThrownBy(write::run).isInstanceOf(QuantaException.class)
-                        .hasMessageStartingWith(target + ": " + e.getValue()).hasMessageNotContaining("\n");
+                assertThatThrownBy(write::run)
+                        .isInstanceOf(QuantaException.class)
+                        .hasMessageStartingWith(target + ": " + e.getValue())
+                        .hasMessageNotContaining("\n");
             }
         }
         assertThat(fileType(fifo)).isEqualTo(0010000);
@@ -302,10 +315,12 @@ class AtomicFilesTest {
     void aMissingDirectoryOrAFileAsDirectoryIsAOneLineError() throws IOException {
         Path plain = Files.writeString(tmp.resolve("plain"), "x");
         Path underFile = plain.resolve("out.bin");
-        assertThatThrownBy(() -> AtomicFiles.writeBytes(underFile, NEW)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> AtomicFiles.writeBytes(underFile, NEW))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage(underFile + ": cannot write: " + plain + " is not a directory");
         Path missing = tmp.resolve("no/such/out.bin");
-        assertThatThrownBy(() -> AtomicFiles.writeBytes(missing, NEW)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> AtomicFiles.writeBytes(missing, NEW))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage(missing + ": cannot write: directory " + missing.getParent() + " does not exist");
         assertThat(names()).containsExactly("plain");
     }
@@ -334,8 +349,13 @@ class AtomicFilesTest {
         inputs.put("model", other.resolveSibling("missing.h5")); // a missing input is skipped
         inputs.put("config", null); // an absent one too
         inputs.put("calibration data", data);
-        for (Path target : List.of(data, sub.resolve("../cal-images-idx3-ubyte.gz"),
-                tmp.resolve("./cal-images-idx3-ubyte.gz"), link, hard, tmp.toAbsolutePath().resolve(data))) {
+        for (Path target : List.of(
+                data,
+                sub.resolve("../cal-images-idx3-ubyte.gz"),
+                tmp.resolve("./cal-images-idx3-ubyte.gz"),
+                link,
+                hard,
+                tmp.toAbsolutePath().resolve(data))) {
             assertThatThrownBy(() -> AtomicFiles.requireNotAnInput(target, inputs))
                     .isInstanceOf(QuantaException.class)
                     .hasMessage("output " + target + " is the same file as the input calibration data " + data
@@ -352,8 +372,8 @@ class AtomicFilesTest {
         Path image = Files.write(folder.resolve("1.png"), new byte[] {1});
         Path link = Files.createSymbolicLink(tmp.resolve("shortcut"), folder);
         Map<String, Path> inputs = Map.of("calibration data", tmp.resolve("images"));
-        for (Path target : List.of(image, folder.resolve("new.tflite"), link.resolve("x.tflite"),
-                tmp.resolve("images"))) {
+        for (Path target :
+                List.of(image, folder.resolve("new.tflite"), link.resolve("x.tflite"), tmp.resolve("images"))) {
             assertThatThrownBy(() -> AtomicFiles.requireNotAnInput(target, inputs))
                     .isInstanceOf(QuantaException.class)
                     .hasMessage("output " + target + " is inside the input calibration data folder "

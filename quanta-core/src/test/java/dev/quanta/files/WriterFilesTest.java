@@ -39,15 +39,19 @@ class WriterFilesTest {
     private static Model tinyDense() {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor y = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor y = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 b.constant("dense/kernel", Shape.of(1, 2), new float[] {1, 2}),
                 b.constant("dense/bias", Shape.of(1), new float[] {0.5f}));
         return b.output(y).build(ModelMetadata.inMemory());
     }
 
-    private static final List<BiConsumer<Model, Path>> WRITERS = List.of(TfliteWriter::write,
-            (m, p) -> KerasH5Writer.write(m, p));
+    private static final List<BiConsumer<Model, Path>> WRITERS =
+            List.of(TfliteWriter::write, (m, p) -> KerasH5Writer.write(m, p));
 
     private static String mode(Path p) throws IOException {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
@@ -85,19 +89,27 @@ class WriterFilesTest {
     @Test
     void aTargetThatIsNotARegularFileIsRefused() throws Exception {
         Path fifo = tmp.resolve("fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString())
+                        .inheritIO()
+                        .start()
+                        .waitFor())
+                .isZero();
         Path dir = Files.createDirectory(tmp.resolve("dir"));
         for (BiConsumer<Model, Path> writer : WRITERS) {
-            assertThatThrownBy(() -> writer.accept(tinyDense(), fifo)).isInstanceOf(QuantaException.class)
+            assertThatThrownBy(() -> writer.accept(tinyDense(), fifo))
+                    .isInstanceOf(QuantaException.class)
                     .hasMessage(fifo + ": is a FIFO (named pipe), not a regular file; refusing to replace it");
-            assertThatThrownBy(() -> writer.accept(tinyDense(), dir)).isInstanceOf(QuantaException.class)
+            assertThatThrownBy(() -> writer.accept(tinyDense(), dir))
+                    .isInstanceOf(QuantaException.class)
                     .hasMessage(dir + ": is a directory, not a regular file; refusing to replace it");
             Path full = Path.of("/dev/full");
-            assertThatThrownBy(() -> writer.accept(tinyDense(), full)).isInstanceOf(QuantaException.class)
+            assertThatThrownBy(() -> writer.accept(tinyDense(), full))
+                    .isInstanceOf(QuantaException.class)
                     .hasMessage(full + ": is a character device, not a regular file; refusing to replace it");
         }
         assertThat((Integer) Files.getAttribute(fifo, "unix:mode") & 0170000).isEqualTo(0010000);
-        assertThat((Integer) Files.getAttribute(Path.of("/dev/full"), "unix:mode") & 0170000).isEqualTo(0020000);
+        assertThat((Integer) Files.getAttribute(Path.of("/dev/full"), "unix:mode") & 0170000)
+                .isEqualTo(0020000);
         assertThat(names(tmp)).containsExactly("dir", "fifo");
         assertThat(names(dir)).isEmpty();
     }
@@ -113,7 +125,8 @@ class WriterFilesTest {
             Model loaded = ModelFiles.load(source);
             Path hard = Files.createLink(tmp.resolve("hard-" + source.getFileName()), source);
             for (BiConsumer<Model, Path> writer : WRITERS) {
-                assertThatThrownBy(() -> writer.accept(loaded, hard)).isInstanceOf(QuantaException.class)
+                assertThatThrownBy(() -> writer.accept(loaded, hard))
+                        .isInstanceOf(QuantaException.class)
                         .hasMessage("output " + hard + " is the same file as the input model source " + source
                                 + "; write to another path");
             }

@@ -2,11 +2,11 @@ package dev.quanta.integration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.InputQuantizer;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
@@ -16,6 +16,8 @@ import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
@@ -26,8 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * The MLPerf Tiny accuracy table of the README, regenerated from the fixtures, and its acceptance checks: Quanta's
@@ -92,15 +92,20 @@ class AccuracyTableIT {
     }
 
     private static int quantaTop1(Model m, Dataset d, int batch) {
-        EvaluationResult r = Evaluator.evaluate(m, d, Evaluator.Options.defaults().withThreads(2)
-                .withBatchSize(batch), Evaluator.Progress.NONE);
+        EvaluationResult r = Evaluator.evaluate(
+                m, d, Evaluator.Options.defaults().withThreads(2).withBatchSize(batch), Evaluator.Progress.NONE);
         return r.correct();
     }
 
     private Path quantaInt8(Model source, Dataset calibration, String name) {
         Path out = tmp.resolve(name);
-        TfliteWriter.write(Converter.fromModel(source).withConfig(QuantizationConfig.defaults()
-                .withCalibrationThreads(2)).withRepresentativeDataset(calibration).convert().model(), out);
+        TfliteWriter.write(
+                Converter.fromModel(source)
+                        .withConfig(QuantizationConfig.defaults().withCalibrationThreads(2))
+                        .withRepresentativeDataset(calibration)
+                        .convert()
+                        .model(),
+                out);
         return out;
     }
 
@@ -112,8 +117,14 @@ class AccuracyTableIT {
         return Files.size(p);
     }
 
-    private void row(String model, String data, String floatAcc, String converter, String quantaInQuanta,
-            String quantaInTflite, String sizes) {
+    private void row(
+            String model,
+            String data,
+            String floatAcc,
+            String converter,
+            String quantaInQuanta,
+            String quantaInTflite,
+            String sizes) {
         rows.add(String.join(" | ", "", model, data, floatAcc, converter, quantaInQuanta, quantaInTflite, sizes, "")
                 .trim());
     }
@@ -130,8 +141,13 @@ class AccuracyTableIT {
         int icQ = quantaTop1(TfliteReader.read(icMine), ic);
         int icConvX = OracleRuns.top1(icConv, ic, TfliteOracle.Kernels.XNNPACK);
         int icConvB = OracleRuns.top1(icConv, ic, TfliteOracle.Kernels.BUILTIN);
-        row("IC ResNet-8", "200 images", pct(OracleRuns.top1(icFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
-                pct(icConvX, 200) + " / " + pct(icConvB, 200), pct(icQ, 200), pct(icX, 200) + " / " + pct(icB, 200),
+        row(
+                "IC ResNet-8",
+                "200 images",
+                pct(OracleRuns.top1(icFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
+                pct(icConvX, 200) + " / " + pct(icConvB, 200),
+                pct(icQ, 200),
+                pct(icX, 200) + " / " + pct(icB, 200),
                 size(icFloat) + " / " + size(icConv) + " / " + size(icMine));
         assertThat(icX).isGreaterThanOrEqualTo(icConvX);
         assertThat(icB).isGreaterThanOrEqualTo(icConvB);
@@ -146,8 +162,13 @@ class AccuracyTableIT {
         int lQ = quantaTop1(TfliteReader.read(largeMine), ic);
         int lConvX = OracleRuns.top1(largeConv, ic, TfliteOracle.Kernels.XNNPACK);
         int lConvB = OracleRuns.top1(largeConv, ic, TfliteOracle.Kernels.BUILTIN);
-        row("IC large ResNet", "200 images", pct(OracleRuns.top1(largeFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
-                pct(lConvX, 200) + " / " + pct(lConvB, 200), pct(lQ, 200), pct(lX, 200) + " / " + pct(lB, 200),
+        row(
+                "IC large ResNet",
+                "200 images",
+                pct(OracleRuns.top1(largeFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
+                pct(lConvX, 200) + " / " + pct(lConvB, 200),
+                pct(lQ, 200),
+                pct(lX, 200) + " / " + pct(lB, 200),
                 size(largeFloat) + " / " + size(largeConv) + " / " + size(largeMine));
         assertThat(lX).isGreaterThanOrEqualTo(lConvX);
         assertThat(lB).isGreaterThanOrEqualTo(lConvB);
@@ -163,9 +184,14 @@ class AccuracyTableIT {
         int kQ = quantaTop1(TfliteReader.read(kwsMine), kws);
         int kConvX = OracleRuns.top1(kwsConv, kws, TfliteOracle.Kernels.XNNPACK);
         int kConvB = OracleRuns.top1(kwsConv, kws, TfliteOracle.Kernels.BUILTIN);
-        row("KWS DS-CNN", "1000 kws01", pct(OracleRuns.top1(kwsFloat, kws, TfliteOracle.Kernels.XNNPACK), 1000)
-                + " (hybrid file)", pct(kConvX, 1000) + " / " + pct(kConvB, 1000), pct(kQ, 1000),
-                pct(kX, 1000) + " / " + pct(kB, 1000), size(kwsFloat) + " / " + size(kwsConv) + " / " + size(kwsMine));
+        row(
+                "KWS DS-CNN",
+                "1000 kws01",
+                pct(OracleRuns.top1(kwsFloat, kws, TfliteOracle.Kernels.XNNPACK), 1000) + " (hybrid file)",
+                pct(kConvX, 1000) + " / " + pct(kConvB, 1000),
+                pct(kQ, 1000),
+                pct(kX, 1000) + " / " + pct(kB, 1000),
+                size(kwsFloat) + " / " + size(kwsConv) + " / " + size(kwsMine));
         assertThat(kX).isGreaterThanOrEqualTo(kConvX);
         assertThat(kB).isGreaterThanOrEqualTo(kConvB);
         assertThat(kQ).isEqualTo(kX).isGreaterThanOrEqualTo(900);
@@ -177,10 +203,16 @@ class AccuracyTableIT {
         Path adMine = quantaInt8(ModelFiles.load(adFloat), ad, "ad.tflite");
         double adQ = quantaMse(TfliteReader.read(adMine), ad);
         double adX = oracleMse(adMine, ad, TfliteOracle.Kernels.XNNPACK);
-        row("AD autoencoder (mean window MSE)", "196 windows", String.format(Locale.ROOT, "%.4f",
-                oracleMse(adFloat, ad, TfliteOracle.Kernels.XNNPACK)), String.format(Locale.ROOT, "%.4f / %.4f",
-                oracleMse(adConv, ad, TfliteOracle.Kernels.XNNPACK), oracleMse(adConv, ad,
-                        TfliteOracle.Kernels.BUILTIN)), String.format(Locale.ROOT, "%.4f", adQ),
+        row(
+                "AD autoencoder (mean window MSE)",
+                "196 windows",
+                String.format(Locale.ROOT, "%.4f", oracleMse(adFloat, ad, TfliteOracle.Kernels.XNNPACK)),
+                String.format(
+                        Locale.ROOT,
+                        "%.4f / %.4f",
+                        oracleMse(adConv, ad, TfliteOracle.Kernels.XNNPACK),
+                        oracleMse(adConv, ad, TfliteOracle.Kernels.BUILTIN)),
+                String.format(Locale.ROOT, "%.4f", adQ),
                 String.format(Locale.ROOT, "%.4f / %.4f", adX, oracleMse(adMine, ad, TfliteOracle.Kernels.BUILTIN)),
                 size(adFloat) + " / " + size(adConv) + " / " + size(adMine));
         assertThat(adQ).isCloseTo(adX, org.assertj.core.data.Offset.offset(1e-9));
@@ -189,14 +221,24 @@ class AccuracyTableIT {
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
         Path mnistMine = quantaInt8(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"), mnist, "mnist.tflite");
         int mQ = quantaTop1(TfliteReader.read(mnistMine), mnist);
-        row("MNIST MLP (Keras .h5)", "10000", pct(quantaTop1(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"),
-                mnist), 10000), "—", pct(mQ, 10000), pct(OracleRuns.top1(mnistMine, mnist, TfliteOracle.Kernels.XNNPACK),
-                10000), size(Fixtures.require("mnist/keras_mlp/mnist.h5")) + " / — / " + size(mnistMine));
+        row(
+                "MNIST MLP (Keras .h5)",
+                "10000",
+                pct(quantaTop1(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"), mnist), 10000),
+                "—",
+                pct(mQ, 10000),
+                pct(OracleRuns.top1(mnistMine, mnist, TfliteOracle.Kernels.XNNPACK), 10000),
+                size(Fixtures.require("mnist/keras_mlp/mnist.h5")) + " / — / " + size(mnistMine));
         Dataset fashion = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
         Path lenetMine = quantaInt8(KerasFixtureModels.lenet(), fashion, "lenet.tflite");
         int fQ = quantaTop1(TfliteReader.read(lenetMine), fashion);
-        row("Fashion LeNet (JSON + weights)", "10000", pct(quantaTop1(KerasFixtureModels.lenet(), fashion), 10000),
-                "—", pct(fQ, 10000), pct(OracleRuns.top1(lenetMine, fashion, TfliteOracle.Kernels.XNNPACK), 10000),
+        row(
+                "Fashion LeNet (JSON + weights)",
+                "10000",
+                pct(quantaTop1(KerasFixtureModels.lenet(), fashion), 10000),
+                "—",
+                pct(fQ, 10000),
+                pct(OracleRuns.top1(lenetMine, fashion, TfliteOracle.Kernels.XNNPACK), 10000),
                 size(Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5")) + " / — / "
                         + size(lenetMine));
 
@@ -210,11 +252,15 @@ class AccuracyTableIT {
         int lstmQ = quantaTop1(TfliteReader.read(lstmMine), lstm, 1);
         int lstmX = OracleRuns.top1(lstmMine, lstm, TfliteOracle.Kernels.XNNPACK);
         int lstmB = OracleRuns.top1(lstmMine, lstm, TfliteOracle.Kernels.BUILTIN);
-        row("mnist_lstm (tflite-micro .tflite)", "10000", pct(quantaTop1(ModelFiles.load(lstmFloat), lstm, 1), 10000)
-                + " in Quanta", pct(lstmConverter, 10000) + " / "
-                + pct(OracleRuns.top1(lstmInt8, lstm, TfliteOracle.Kernels.BUILTIN), 10000), pct(lstmQ, 10000),
-                pct(lstmX, 10000) + " / " + pct(lstmB, 10000), size(lstmFloat) + " / " + size(lstmInt8) + " / "
-                        + size(lstmMine));
+        row(
+                "mnist_lstm (tflite-micro .tflite)",
+                "10000",
+                pct(quantaTop1(ModelFiles.load(lstmFloat), lstm, 1), 10000) + " in Quanta",
+                pct(lstmConverter, 10000) + " / "
+                        + pct(OracleRuns.top1(lstmInt8, lstm, TfliteOracle.Kernels.BUILTIN), 10000),
+                pct(lstmQ, 10000),
+                pct(lstmX, 10000) + " / " + pct(lstmB, 10000),
+                size(lstmFloat) + " / " + size(lstmInt8) + " / " + size(lstmMine));
         // the integer LSTM has no XNNPACK kernel: both paths run TFLite's built-in 8x8→16 LSTM, as Quanta does
         assertThat(lstmX).isEqualTo(lstmQ);
         assertThat(lstmB).isEqualTo(lstmQ);
@@ -222,7 +268,8 @@ class AccuracyTableIT {
 
         StringBuilder md = new StringBuilder();
         md.append("| model | data | float | TFLite converter's int8 (XNNPACK / built-in) | Quanta int8 in Quanta ")
-                .append("| Quanta int8 in TFLite (XNNPACK / built-in) | bytes: float / converter int8 / Quanta int8 |\n");
+                .append("| Quanta int8 in TFLite (XNNPACK / built-in) | bytes: float / converter int8 / Quanta "
+                        + "int8 |\n");
         md.append("|---|---|---|---|---|---|---|\n");
         for (String r : rows) {
             md.append(r).append('\n');

@@ -1,12 +1,11 @@
 package dev.quanta.integration;
 
-import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
-import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.data.SampleType;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.testing.Fixtures;
 import java.nio.file.Path;
@@ -20,7 +19,8 @@ final class KerasFixtureModels {
     }
 
     static Model lenet() {
-        return ModelFiles.load(Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5"),
+        return ModelFiles.load(
+                Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5"),
                 Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json"));
     }
 
@@ -31,7 +31,8 @@ final class KerasFixtureModels {
         if (reshape != null) {
             p = p.withReshape(reshape);
         }
-        return Datasets.load(DatasetSpec.of(images).withLabels(labels).withFormat("idx").withPreprocessing(p));
+        return Datasets.load(
+                DatasetSpec.of(images).withLabels(labels).withFormat("idx").withPreprocessing(p));
     }
 
     /** The 200 MLPerf Tiny IC images as raw 0..255 floats, HWC RGB. */

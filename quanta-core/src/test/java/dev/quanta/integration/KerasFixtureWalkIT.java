@@ -7,6 +7,7 @@ import dev.quanta.ir.Model;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.summary.ModelSummary;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,7 +17,6 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Walks every Keras model in the fixtures (any {@code .keras}, any {@code .h5}; a weights-only {@code .h5} pairs
@@ -40,18 +40,21 @@ class KerasFixtureWalkIT {
     Stream<DynamicTest> everyKerasFixtureImportsSummarizesAndRuns() throws IOException {
         List<Path> files = kerasFiles();
         assertThat(files).hasSizeGreaterThanOrEqualTo(7);
-        return files.stream().map(p -> DynamicTest.dynamicTest(Fixtures.root().relativize(p).toString(),
-                () -> walk(p)));
+        return files.stream()
+                .map(p -> DynamicTest.dynamicTest(Fixtures.root().relativize(p).toString(), () -> walk(p)));
     }
 
     private static void walk(Path file) throws IOException {
         Path config = file.resolveSibling("modelConfig.json");
-        Model model = Files.exists(config) && !hasModelConfig(file) ? ModelFiles.load(file, config)
-                : ModelFiles.load(file);
+        Model model =
+                Files.exists(config) && !hasModelConfig(file) ? ModelFiles.load(file, config) : ModelFiles.load(file);
         ModelSummary summary = ModelSummary.of(model);
         assertThat(summary.totalParams()).isPositive();
-        assertThat(summary.render()).contains("Total params: ").contains(model.ops().get(0).origin().layerName());
-        try (Interpreter it = new Interpreter(model, Interpreter.Options.defaults().withNumThreads(2))) {
+        assertThat(summary.render())
+                .contains("Total params: ")
+                .contains(model.ops().get(0).origin().layerName());
+        try (Interpreter it =
+                new Interpreter(model, Interpreter.Options.defaults().withNumThreads(2))) {
             int[] dims = it.getInputTensor(0).shape();
             dims[0] = 2;
             it.resizeInput(0, dims);

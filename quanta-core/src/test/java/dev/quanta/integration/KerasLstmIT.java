@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.InputQuantizer;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
@@ -23,6 +23,8 @@ import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import io.jhdf.HdfFile;
@@ -33,8 +35,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Keras LSTM layers, with real weights: tflite-micro's mnist_lstm (a Keras LSTM(20) → Flatten → Dense(10) →
@@ -62,10 +62,20 @@ class KerasLstmIT {
             dev.quanta.ir.OpAttributes attrs = op.attributes();
             if (attrs instanceof dev.quanta.ir.OpAttributes.Lstm a) {
                 assertThat(a.cellClip()).as("the converter's clip").isEqualTo(10f);
-                attrs = new dev.quanta.ir.OpAttributes.Lstm(a.activation(), 0f, a.projClip(), a.timeMajor(),
-                        a.asymmetricQuantizeInputs(), a.presentInputs());
+                attrs = new dev.quanta.ir.OpAttributes.Lstm(
+                        a.activation(),
+                        0f,
+                        a.projClip(),
+                        a.timeMajor(),
+                        a.asymmetricQuantizeInputs(),
+                        a.presentInputs());
             }
-            ops.add(new Op(op.name(), op.type(), op.inputs(), op.outputs(), attrs,
+            ops.add(new Op(
+                    op.name(),
+                    op.type(),
+                    op.inputs(),
+                    op.outputs(),
+                    attrs,
                     new Origin(names[i], op.origin().layerClass())));
         }
         return new Model("mnist_lstm", m.inputs(), m.outputs(), ops, m.metadata());
@@ -74,15 +84,18 @@ class KerasLstmIT {
     @Test
     void kerasLstmRoundTripGivesTheTflitesOutputsAndAccuracy() {
         Model tflite = tfliteModel();
-        assertThat(tflite.ops()).extracting(Op::type).containsExactly(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,
-                OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(tflite.ops())
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
         Path h5 = tmp.resolve("mnist_lstm.h5");
         KerasH5Writer.write(tflite, h5);
         Model keras = ModelFiles.load(h5);
         assertThat(keras.ops()).extracting(Op::type).contains(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM);
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
         float[] x = new float[mnist.sampleSize()];
-        try (Interpreter a = new Interpreter(tflite); Interpreter b = new Interpreter(keras)) {
+        try (Interpreter a = new Interpreter(tflite);
+                Interpreter b = new Interpreter(keras)) {
             for (int s = 0; s < 200; s++) {
                 mnist.copySample(s, x, 0);
                 float[] ya = new float[10];
@@ -92,14 +105,19 @@ class KerasLstmIT {
                 assertThat(yb).as("sample %d", s).isEqualTo(ya);
             }
         }
-        var options = dev.quanta.eval.Evaluator.Options.defaults().withThreads(2).withBatchSize(50);
-        int kerasCorrect = dev.quanta.eval.Evaluator.evaluate(keras, mnist, options,
-                dev.quanta.eval.Evaluator.Progress.NONE).correct();
-        int clipped = dev.quanta.eval.Evaluator.evaluate(ModelFiles.load(Fixtures.require(
-                "tflite-micro/mnist_lstm/trained_lstm.tflite")), mnist, options,
-                dev.quanta.eval.Evaluator.Progress.NONE).correct();
-        System.out.printf("mnist_lstm as a Keras .h5: %d/10000 (the .tflite with its cell clip: %d)%n", kerasCorrect,
-                clipped);
+        var options =
+                dev.quanta.eval.Evaluator.Options.defaults().withThreads(2).withBatchSize(50);
+        int kerasCorrect = dev.quanta.eval.Evaluator.evaluate(
+                        keras, mnist, options, dev.quanta.eval.Evaluator.Progress.NONE)
+                .correct();
+        int clipped = dev.quanta.eval.Evaluator.evaluate(
+                        ModelFiles.load(Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite")),
+                        mnist,
+                        options,
+                        dev.quanta.eval.Evaluator.Progress.NONE)
+                .correct();
+        System.out.printf(
+                "mnist_lstm as a Keras .h5: %d/10000 (the .tflite with its cell clip: %d)%n", kerasCorrect, clipped);
         assertThat(clipped).isEqualTo(9853);
         assertThat(kerasCorrect).isBetween(9843, 9863); // the clip at 10 hardly ever acts on MNIST
     }
@@ -130,14 +148,16 @@ class KerasLstmIT {
         Path configFile = tmp.resolve("last_step.json");
         Files.writeString(configFile, json.writeValueAsString(config));
         Model last = ModelFiles.load(h5, configFile);
-        assertThat(last.ops()).extracting(Op::type).containsExactly(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,
-                OpType.STRIDED_SLICE);
+        assertThat(last.ops())
+                .extracting(Op::type)
+                .containsExactly(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, OpType.STRIDED_SLICE);
         assertThat(last.outputs().get(0).shape().dims()).containsExactly(-1, 20);
 
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
         float[] x = new float[mnist.sampleSize()];
         Tensor sequence = tflite.ops().get(0).output(0);
-        try (Interpreter full = new Interpreter(tflite); Interpreter step = new Interpreter(last)) {
+        try (Interpreter full = new Interpreter(tflite);
+                Interpreter step = new Interpreter(last)) {
             for (int s = 0; s < 50; s++) {
                 mnist.copySample(s, x, 0);
                 full.run(x, new float[10]);
@@ -149,12 +169,17 @@ class KerasLstmIT {
         }
 
         Path int8 = tmp.resolve("last_step_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(last).withConfig(QuantizationConfig.defaults().withIo(IoType.INT8))
-                .withRepresentativeDataset(mnist).convert()
-                .model(), int8);
+        TfliteWriter.write(
+                Converter.fromModel(last)
+                        .withConfig(QuantizationConfig.defaults().withIo(IoType.INT8))
+                        .withRepresentativeDataset(mnist)
+                        .convert()
+                        .model(),
+                int8);
         Model written = TfliteReader.read(int8);
-        assertThat(written.ops()).extracting(Op::type).contains(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,
-                OpType.STRIDED_SLICE);
+        assertThat(written.ops())
+                .extracting(Op::type)
+                .contains(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, OpType.STRIDED_SLICE);
         Tensor in = written.inputs().get(0);
         Tensor out = written.outputs().get(0);
         assertThat(out.dtype()).isEqualTo(DType.INT8);

@@ -3,10 +3,10 @@ package dev.quanta.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.quanta.io.ModelFiles;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.InputQuantizer;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
@@ -23,13 +23,13 @@ import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Quanta's int8 quantization of an LSTM (tflite-micro's mnist_lstm, float .tflite), checked as the TFLite
@@ -54,19 +54,29 @@ class LstmQuantizationIT {
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
         for (IoType io : new IoType[] {IoType.FLOAT, IoType.INT8}) {
             Path file = tmp.resolve("lstm_" + io + ".tflite");
-            TfliteWriter.write(Converter.fromModel(floatLstm()).withConfig(QuantizationConfig.defaults().withIo(io))
-                    .withRepresentativeDataset(mnist).convert().model(), file);
+            TfliteWriter.write(
+                    Converter.fromModel(floatLstm())
+                            .withConfig(QuantizationConfig.defaults().withIo(io))
+                            .withRepresentativeDataset(mnist)
+                            .convert()
+                            .model(),
+                    file);
             Model written = TfliteReader.read(file);
-            Op lstm = written.ops().stream().filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM).findFirst()
+            Op lstm = written.ops().stream()
+                    .filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM)
+                    .findFirst()
                     .orElseThrow();
             OpAttributes.Lstm a = lstm.attrs(OpAttributes.Lstm.class);
             assertThat(lstm.input(0).dtype()).isEqualTo(DType.INT8);
             assertThat(lstm.output(0).dtype()).isEqualTo(DType.INT8);
-            assertThat(a.cellStateQuant().scale()).as("power-of-two cell scale")
+            assertThat(a.cellStateQuant().scale())
+                    .as("power-of-two cell scale")
                     .isIn(0x1p-15f, 0x1p-14f, 0x1p-13f, 0x1p-12f, 0x1p-11f);
             assertThat(a.intermediates()).hasSize(5);
             assertThat(a.intermediates()[4]).isEqualTo(lstm.output(0).quant());
-            assertThat(a.outputStateQuant().zeroPoint()).as("symmetric hidden state").isZero();
+            assertThat(a.outputStateQuant().zeroPoint())
+                    .as("symmetric hidden state")
+                    .isZero();
             for (int i = 1; i <= 8; i++) {
                 Tensor w = lstm.input(a.position(i));
                 assertThat(w.dtype()).isEqualTo(DType.INT8);
@@ -76,7 +86,8 @@ class LstmQuantizationIT {
                 Tensor b = lstm.input(a.position(i));
                 Tensor w = lstm.input(a.position(i - 11));
                 assertThat(b.dtype()).isEqualTo(DType.INT32);
-                assertThat(b.quant().scale()).isEqualTo(lstm.input(0).quant().scale() * w.quant().scale());
+                assertThat(b.quant().scale())
+                        .isEqualTo(lstm.input(0).quant().scale() * w.quant().scale());
             }
 
             Tensor in = written.inputs().get(0);
@@ -84,8 +95,8 @@ class LstmQuantizationIT {
             float[] x = new float[mnist.sampleSize()];
             int[] exact = new int[2];
             try (Interpreter qx = new Interpreter(written);
-                    Interpreter qb = new Interpreter(written,
-                            Interpreter.Options.defaults().withKernelPath(QuantizedPath.BUILTIN));
+                    Interpreter qb = new Interpreter(
+                            written, Interpreter.Options.defaults().withKernelPath(QuantizedPath.BUILTIN));
                     TfliteOracle ox = TfliteOracle.open(file, TfliteOracle.Kernels.XNNPACK, 1);
                     TfliteOracle ob = TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1)) {
                 Interpreter[] mine = {qx, qb};
@@ -94,7 +105,8 @@ class LstmQuantizationIT {
                     mnist.copySample(5000 + s, x, 0); // beyond the calibration samples
                     Object input = in.dtype() == DType.FLOAT32 ? x : InputQuantizer.quantize(x, in);
                     for (int p = 0; p < 2; p++) {
-                        Object y = Buffers.allocate(out.dtype(), mine[p].getOutputTensor(0).numElements());
+                        Object y = Buffers.allocate(
+                                out.dtype(), mine[p].getOutputTensor(0).numElements());
                         mine[p].run(input, y);
                         OracleRuns.setInput(theirs[p], input);
                         theirs[p].resetVariableTensors(); // TFLite keeps LSTM states between invocations
@@ -104,8 +116,9 @@ class LstmQuantizationIT {
                     }
                 }
             }
-            System.out.printf("mnist_lstm int8 (io %s): bit-exact XNNPACK %d/%d, built-in %d/%d, cell scale %s%n", io,
-                    exact[0], SAMPLES, exact[1], SAMPLES, a.cellStateQuant().scale());
+            System.out.printf(
+                    "mnist_lstm int8 (io %s): bit-exact XNNPACK %d/%d, built-in %d/%d, cell scale %s%n",
+                    io, exact[0], SAMPLES, exact[1], SAMPLES, a.cellStateQuant().scale());
             assertThat(exact).containsExactly(SAMPLES, SAMPLES);
         }
     }
@@ -113,16 +126,23 @@ class LstmQuantizationIT {
     @Test
     void uint8HasNoIntegerLstmAndSaysSo() {
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
-        QuantizationConfig uint8 = QuantizationConfig.defaults().withMode(QuantizationMode.INT8)
-                .withScheme(QuantizationScheme.ASYMMETRIC).withCalibrationSamples(20);
+        QuantizationConfig uint8 = QuantizationConfig.defaults()
+                .withMode(QuantizationMode.INT8)
+                .withScheme(QuantizationScheme.ASYMMETRIC)
+                .withCalibrationSamples(20);
         Converter c = Converter.fromModel(floatLstm()).withConfig(uint8).withRepresentativeDataset(mnist);
-        assertThatThrownBy(c::convert).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(c::convert)
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("UNIDIRECTIONAL_SEQUENCE_LSTM has no uint8 kernel")
                 .hasMessageContaining("set allowFloatFallback to keep this layer in float");
-        Model fallback = c.withConfig(uint8.withAllowFloatFallback(true)).convert().model();
-        Op lstm = fallback.ops().stream().filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM).findFirst()
+        Model fallback =
+                c.withConfig(uint8.withAllowFloatFallback(true)).convert().model();
+        Op lstm = fallback.ops().stream()
+                .filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM)
+                .findFirst()
                 .orElseThrow();
-        assertThat(lstm.input(0).dtype()).as("kept in float between DEQUANTIZE and QUANTIZE")
+        assertThat(lstm.input(0).dtype())
+                .as("kept in float between DEQUANTIZE and QUANTIZE")
                 .isEqualTo(DType.FLOAT32);
     }
 }

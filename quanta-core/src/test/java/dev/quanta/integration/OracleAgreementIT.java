@@ -10,11 +10,11 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import java.io.IOException;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Acceptance: Quanta's float run of each Keras fixture agrees with the official TFLite runtime (XNNPACK path) on
@@ -50,8 +50,12 @@ class OracleAgreementIT {
     @Test
     void icResnetSoftmaxWithin1e4OnTheRealImages() {
         Dataset images = KerasFixtureModels.icImages();
-        double[] err = compare(KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5"),
-                "mlperf-tiny/ic/pretrainedResnet.tflite", images.features(), images.size(), 10);
+        double[] err = compare(
+                KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5"),
+                "mlperf-tiny/ic/pretrainedResnet.tflite",
+                images.features(),
+                images.size(),
+                10);
         System.out.printf("IC: max abs softmax difference %.3g over 200 images%n", err[0]);
         assertThat(err[0]).isLessThanOrEqualTo(1e-4);
     }
@@ -64,8 +68,12 @@ class OracleAgreementIT {
         for (int i = 0; i < inputs.length; i++) {
             inputs[i] = (float) r.nextDouble();
         }
-        double[] err = compare(KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5"),
-                "mlperf-tiny/vww/vww_96_float.tflite", inputs, count, 2);
+        double[] err = compare(
+                KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5"),
+                "mlperf-tiny/vww/vww_96_float.tflite",
+                inputs,
+                count,
+                2);
         System.out.printf("VWW: max abs softmax difference %.3g over %d random inputs%n", err[0], count);
         assertThat(err[0]).isLessThanOrEqualTo(1e-4);
     }
@@ -85,13 +93,17 @@ class OracleAgreementIT {
         Model keras = KerasFixtureModels.model("mlperf-tiny/ad/ad01.h5");
         Model asConverted = withoutDenseBiasBeforeBatchNorm(keras);
         double[] err = compare(asConverted, "mlperf-tiny/ad/ad01_fp32.tflite", inputs, 196, 640);
-        System.out.printf("AD (Dense biases before BatchNorm dropped, as the converter did): max abs reconstruction"
-                + " difference %.3g, relative to the output range %.3g%n", err[0], err[1]);
+        System.out.printf(
+                "AD (Dense biases before BatchNorm dropped, as the converter did): max abs reconstruction"
+                        + " difference %.3g, relative to the output range %.3g%n",
+                err[0], err[1]);
         assertThat(err[1]).isLessThanOrEqualTo(1e-4);
 
         double[] kerasErr = compare(keras, "mlperf-tiny/ad/ad01_fp32.tflite", inputs, 196, 640);
         System.out.printf("AD (Keras model as saved): max abs difference %.3g vs the .tflite%n", kerasErr[0]);
-        assertThat(kerasErr[1]).as("the saved Keras model really differs from the .tflite").isGreaterThan(1e-3);
+        assertThat(kerasErr[1])
+                .as("the saved Keras model really differs from the .tflite")
+                .isGreaterThan(1e-3);
     }
 
     /** A copy of {@code m} in which every FULLY_CONNECTED that feeds a BATCH_NORM has a zero bias. */
@@ -99,13 +111,20 @@ class OracleAgreementIT {
         java.util.List<Op> ops = new java.util.ArrayList<>();
         int changed = 0;
         for (Op op : m.ops()) {
-            boolean feedsBatchNorm = op.type() == OpType.FULLY_CONNECTED && op.inputs().size() == 3
+            boolean feedsBatchNorm = op.type() == OpType.FULLY_CONNECTED
+                    && op.inputs().size() == 3
                     && m.consumers(op.output(0)).stream().anyMatch(c -> c.type() == OpType.BATCH_NORM);
             if (feedsBatchNorm) {
                 Tensor bias = op.input(2);
-                Tensor zero = Tensor.constant(bias.name(), bias.shape(), new float[bias.data().elementCount()]);
-                ops.add(new Op(op.name(), op.type(), java.util.List.of(op.input(0), op.input(1), zero), op.outputs(),
-                        op.attributes(), op.origin()));
+                Tensor zero = Tensor.constant(
+                        bias.name(), bias.shape(), new float[bias.data().elementCount()]);
+                ops.add(new Op(
+                        op.name(),
+                        op.type(),
+                        java.util.List.of(op.input(0), op.input(1), zero),
+                        op.outputs(),
+                        op.attributes(),
+                        op.origin()));
                 changed++;
             } else {
                 ops.add(op);

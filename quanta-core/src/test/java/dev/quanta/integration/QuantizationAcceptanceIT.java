@@ -12,6 +12,8 @@ import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
@@ -19,8 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Acceptance of post-training quantization on the real fixtures: accuracy in Quanta's interpreter and in the
@@ -33,8 +33,8 @@ class QuantizationAcceptanceIT {
     Path tmp;
 
     private static EvaluationResult quanta(Model m, Dataset d) {
-        return Evaluator.evaluate(m, d, Evaluator.Options.defaults().withBatchSize(50).withThreads(2),
-                Evaluator.Progress.NONE);
+        return Evaluator.evaluate(
+                m, d, Evaluator.Options.defaults().withBatchSize(50).withThreads(2), Evaluator.Progress.NONE);
     }
 
     @Test
@@ -43,7 +43,8 @@ class QuantizationAcceptanceIT {
         Dataset images = KerasFixtureModels.icImages();
         Converter.Conversion c = Converter.fromModel(keras)
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8))
-                .withRepresentativeDataset(images).convert();
+                .withRepresentativeDataset(images)
+                .convert();
         Path out = tmp.resolve("ic_int8.tflite");
         TfliteWriter.write(c.model(), out);
         Model written = TfliteReader.read(out);
@@ -51,8 +52,10 @@ class QuantizationAcceptanceIT {
         int inQuanta = quanta(written, images).correct();
         int xnnpack = OracleRuns.top1(out, images, TfliteOracle.Kernels.XNNPACK);
         int builtin = OracleRuns.top1(out, images, TfliteOracle.Kernels.BUILTIN);
-        System.out.printf("IC int8 (Quanta, calibrated on 100 images): Quanta %d/200, TFLite XNNPACK %d/200, "
-                + "built-in %d/200; file %d B (converter's int8: 98,496 B; its top-1 170 XNNPACK / 173 built-in)%n",
+        System.out.printf(
+                "IC int8 (Quanta, calibrated on 100 images): Quanta %d/200, TFLite XNNPACK %d/200, "
+                        + "built-in %d/200; file %d B (converter's int8: 98,496 B; its top-1 170 XNNPACK / 173 "
+                        + "built-in)%n",
                 inQuanta, xnnpack, builtin, Files.size(out));
         assertThat(xnnpack).isGreaterThanOrEqualTo(170);
         assertThat(builtin).isGreaterThanOrEqualTo(173);
@@ -65,13 +68,23 @@ class QuantizationAcceptanceIT {
         Model vww = KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5");
         Dataset random = RandomData.uniform(new int[] {96, 96, 3}, 32, 7);
         Path vwwOut = tmp.resolve("vww_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(vww).withRepresentativeDataset(random).convert().model(), vwwOut);
+        TfliteWriter.write(
+                Converter.fromModel(vww)
+                        .withRepresentativeDataset(random)
+                        .convert()
+                        .model(),
+                vwwOut);
         Model ad = KerasFixtureModels.model("mlperf-tiny/ad/ad01.h5");
         Path adOut = tmp.resolve("ad_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(ad).withConfig(QuantizationConfig.defaults().withCalibrationSamples(196))
-                .withRepresentativeDataset(RandomData.adWindows()).convert()
-                .model(), adOut);
-        System.out.printf("int8 file sizes: VWW %d B (converter 333,288 B), AD %d B (converter 276,976 B)%n",
+        TfliteWriter.write(
+                Converter.fromModel(ad)
+                        .withConfig(QuantizationConfig.defaults().withCalibrationSamples(196))
+                        .withRepresentativeDataset(RandomData.adWindows())
+                        .convert()
+                        .model(),
+                adOut);
+        System.out.printf(
+                "int8 file sizes: VWW %d B (converter 333,288 B), AD %d B (converter 276,976 B)%n",
                 Files.size(vwwOut), Files.size(adOut));
         assertThat(Files.size(vwwOut)).isLessThanOrEqualTo(333_288);
         assertThat(Files.size(adOut)).isLessThanOrEqualTo(276_976);
@@ -83,14 +96,14 @@ class QuantizationAcceptanceIT {
         Dataset test = KerasFixtureModels.idx("mnist", null);
         Dataset calibration = test.limit(200);
         for (Variant v : Variant.values()) {
-            Converter conv = Converter.fromModel(keras).withConfig(v.config().withCalibrationSamples(200))
+            Converter conv = Converter.fromModel(keras)
+                    .withConfig(v.config().withCalibrationSamples(200))
                     .withRepresentativeDataset(calibration);
             Path out = tmp.resolve("mnist_" + v + ".tflite");
             TfliteWriter.write(conv.convert().model(), out);
             Model written = TfliteReader.read(out);
             int correct = quanta(written, test).correct();
-            System.out.printf("MNIST MLP %-22s Quanta %d/10000 (float 9719), file %d B%n", v, correct,
-                    Files.size(out));
+            System.out.printf("MNIST MLP %-22s Quanta %d/10000 (float 9719), file %d B%n", v, correct, Files.size(out));
             if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
                 assertThat(correct).isGreaterThanOrEqualTo(9719 - 30);
                 assertThat(OracleRuns.top1(out, test.limit(2000), TfliteOracle.Kernels.XNNPACK))
@@ -104,14 +117,24 @@ class QuantizationAcceptanceIT {
     void lenetInt8StaysWithin0p5Points() throws IOException {
         Model keras = KerasFixtureModels.lenet();
         Dataset test = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
-        for (Variant v : new Variant[] {Variant.INT8_SYMMETRIC_PER_CHANNEL, Variant.INT8_SYMMETRIC_PER_TENSOR,
-            Variant.UINT8_ASYMMETRIC_PER_TENSOR, Variant.DYNAMIC, Variant.FLOAT16}) {
+        for (Variant v : new Variant[] {
+            Variant.INT8_SYMMETRIC_PER_CHANNEL,
+            Variant.INT8_SYMMETRIC_PER_TENSOR,
+            Variant.UINT8_ASYMMETRIC_PER_TENSOR,
+            Variant.DYNAMIC,
+            Variant.FLOAT16
+        }) {
             Path out = tmp.resolve("lenet_" + v + ".tflite");
-            TfliteWriter.write(Converter.fromModel(keras).withConfig(v.config().withCalibrationSamples(200))
-                    .withRepresentativeDataset(test.limit(200)).convert().model(), out);
+            TfliteWriter.write(
+                    Converter.fromModel(keras)
+                            .withConfig(v.config().withCalibrationSamples(200))
+                            .withRepresentativeDataset(test.limit(200))
+                            .convert()
+                            .model(),
+                    out);
             int correct = quanta(TfliteReader.read(out), test).correct();
-            System.out.printf("Fashion LeNet %-22s Quanta %d/10000 (float 8414), file %d B%n", v, correct,
-                    Files.size(out));
+            System.out.printf(
+                    "Fashion LeNet %-22s Quanta %d/10000 (float 8414), file %d B%n", v, correct, Files.size(out));
             if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
                 assertThat(correct).isGreaterThanOrEqualTo(8414 - 50);
             }
@@ -140,7 +163,10 @@ class QuantizationAcceptanceIT {
 
         QuantizationConfig config() {
             // int16 softmax has no Quanta kernel yet: it stays in float, between DEQUANTIZE and QUANTIZE
-            return QuantizationConfig.defaults().withMode(mode).withScheme(scheme).withGranularity(granularity)
+            return QuantizationConfig.defaults()
+                    .withMode(mode)
+                    .withScheme(scheme)
+                    .withGranularity(granularity)
                     .withAllowFloatFallback(mode == QuantizationMode.INT16X8);
         }
     }

@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.quanta.ir.Model;
 import dev.quanta.summary.LayerRow;
 import dev.quanta.summary.ModelSummary;
+import dev.quanta.testing.UsesFixtures;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
 
 /** Acceptance: {@code summary} totals equal Keras' own counts for the fixture models. */
 @UsesFixtures
@@ -36,8 +36,9 @@ class SummaryTotalsIT {
     void mnistMlpRowsAreKerasLayers() {
         ModelSummary s = ModelSummary.of(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"));
         assertThat(s.rows()).extracting(LayerRow::type).containsExactly("Flatten", "Dense", "Dense");
-        assertThat(s.rows()).extracting(LayerRow::outputShape).containsExactly("(None, 784)", "(None, 128)",
-                "(None, 10)");
+        assertThat(s.rows())
+                .extracting(LayerRow::outputShape)
+                .containsExactly("(None, 784)", "(None, 128)", "(None, 10)");
         assertThat(s.rows()).extracting(LayerRow::params).containsExactly(0L, 100480L, 1290L);
     }
 
@@ -46,7 +47,10 @@ class SummaryTotalsIT {
         Model m = KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5");
         ModelSummary s = ModelSummary.of(m);
         assertThat(s.rows().get(0).type()).isEqualTo("InputLayer");
-        LayerRow firstAdd = s.rows().stream().filter(r -> r.type().equals("Add")).findFirst().orElseThrow();
+        LayerRow firstAdd = s.rows().stream()
+                .filter(r -> r.type().equals("Add"))
+                .findFirst()
+                .orElseThrow();
         assertThat(firstAdd.connectedTo()).hasSize(2);
         assertThat(s.render()).contains("Connected to");
     }

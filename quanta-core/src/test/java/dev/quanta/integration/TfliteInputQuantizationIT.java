@@ -2,18 +2,19 @@ package dev.quanta.integration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
-import dev.quanta.data.LabelFormat;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.data.SampleType;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
@@ -21,8 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Quantizing from a .tflite: Quanta's int8 of the KWS model, made from the hybrid "float32" file (its int8 conv
@@ -37,7 +36,8 @@ class TfliteInputQuantizationIT {
 
     /** kws01 features as the float model takes them: (q − 83) × 0.5847029. */
     static Dataset kwsFeatures() {
-        return Datasets.load(DatasetSpec.of(Fixtures.require("mlperf-tiny/kws/kws01_mfcc")).withFormat("raw")
+        return Datasets.load(DatasetSpec.of(Fixtures.require("mlperf-tiny/kws/kws01_mfcc"))
+                .withFormat("raw")
                 .withSamples(SampleType.INT8, 49, 10, 1)
                 .withPreprocessing(Preprocessing.scale(0.5847029f).withOffset(-83 * 0.5847029f)));
     }
@@ -48,15 +48,22 @@ class TfliteInputQuantizationIT {
         Dataset kws = kwsFeatures();
         assertThat(kws.size()).isEqualTo(1000);
         Path out = tmp.resolve("kws_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(hybrid).withRepresentativeDataset(kws).convert().model(), out);
+        TfliteWriter.write(
+                Converter.fromModel(hybrid)
+                        .withRepresentativeDataset(kws)
+                        .convert()
+                        .model(),
+                out);
         Model written = TfliteReader.read(out);
-        int quanta = Evaluator.evaluate(written, kws, Evaluator.Options.defaults().withThreads(2),
-                Evaluator.Progress.NONE).correct();
+        int quanta = Evaluator.evaluate(
+                        written, kws, Evaluator.Options.defaults().withThreads(2), Evaluator.Progress.NONE)
+                .correct();
         int xnnpack = OracleRuns.top1(out, kws, TfliteOracle.Kernels.XNNPACK);
         int builtin = OracleRuns.top1(out, kws, TfliteOracle.Kernels.BUILTIN);
-        System.out.printf("KWS int8 (Quanta, from kws_ref_model_float32.tflite, 100 calibration samples): Quanta "
-                + "%d/1000, TFLite XNNPACK %d, built-in %d; %d B (converter's int8: 902 / 901, 53,936 B)%n", quanta,
-                xnnpack, builtin, Files.size(out));
+        System.out.printf(
+                "KWS int8 (Quanta, from kws_ref_model_float32.tflite, 100 calibration samples): Quanta "
+                        + "%d/1000, TFLite XNNPACK %d, built-in %d; %d B (converter's int8: 902 / 901, 53,936 B)%n",
+                quanta, xnnpack, builtin, Files.size(out));
         assertThat(xnnpack).isGreaterThanOrEqualTo(902);
         assertThat(builtin).isGreaterThanOrEqualTo(901);
         assertThat(quanta).isEqualTo(xnnpack);

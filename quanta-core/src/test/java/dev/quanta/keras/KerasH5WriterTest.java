@@ -54,32 +54,65 @@ class KerasH5WriterTest {
         SplittableRandom r = new SplittableRandom(99);
         ModelBuilder b = new ModelBuilder("every_layer");
         Tensor x = b.input("inputs", Shape.batched(12, 12, 3));
-        Tensor t = b.add(OpType.CONV_2D, "c1", new Origin("c1", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.RELU6), x,
+        Tensor t = b.add(
+                OpType.CONV_2D,
+                "c1",
+                new Origin("c1", "Conv2D"),
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.RELU6),
+                x,
                 b.constant("c1/kernel", Shape.of(4, 3, 3, 3), random(r, 4 * 3 * 3 * 3)));
-        t = b.add(OpType.DEPTHWISE_CONV_2D, "dw", new Origin("dw", "DepthwiseConv2D"),
-                new OpAttributes.DepthwiseConv2D(Padding.SAME, 2, 2, 1, 1, 2, Activation.RELU), t,
+        t = b.add(
+                OpType.DEPTHWISE_CONV_2D,
+                "dw",
+                new Origin("dw", "DepthwiseConv2D"),
+                new OpAttributes.DepthwiseConv2D(Padding.SAME, 2, 2, 1, 1, 2, Activation.RELU),
+                t,
                 b.constant("dw/kernel", Shape.of(1, 3, 3, 8), random(r, 72)),
                 b.constant("dw/bias", Shape.of(8), random(r, 8)));
-        t = b.add(OpType.AVERAGE_POOL_2D, "ap", new Origin("ap", "AveragePooling2D"),
-                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE), t);
+        t = b.add(
+                OpType.AVERAGE_POOL_2D,
+                "ap",
+                new Origin("ap", "AveragePooling2D"),
+                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE),
+                t);
         t = b.add(OpType.LEAKY_RELU, "lr", new Origin("lr", "LeakyReLU"), new OpAttributes.LeakyRelu(0.25f), t);
-        t = b.add(OpType.MAX_POOL_2D, "mp", new Origin("mp", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE), t);
+        t = b.add(
+                OpType.MAX_POOL_2D,
+                "mp",
+                new Origin("mp", "MaxPooling2D"),
+                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE),
+                t);
         t = b.add(OpType.RELU, "re", new Origin("re", "ReLU"), OpAttributes.None.INSTANCE, t);
         t = b.add(OpType.RESHAPE, "rs", new Origin("rs", "Reshape"), new OpAttributes.Reshape(new int[] {-1, 4, 8}), t);
         t = b.add(OpType.RESHAPE, "fl", new Origin("fl", "Flatten"), new OpAttributes.Reshape(new int[] {-1, 32}), t);
         Origin d1 = new Origin("d1", "Dense");
-        t = b.add(OpType.FULLY_CONNECTED, "d1", d1, new OpAttributes.FullyConnected(Activation.NONE), t,
-                b.constant("d1/kernel", Shape.of(5, 32), random(r, 160)), b.constant("d1/bias", Shape.of(5), random(r, 5)));
+        t = b.add(
+                OpType.FULLY_CONNECTED,
+                "d1",
+                d1,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                t,
+                b.constant("d1/kernel", Shape.of(5, 32), random(r, 160)),
+                b.constant("d1/bias", Shape.of(5), random(r, 5)));
         t = b.add(OpType.TANH, "d1/tanh", d1, OpAttributes.None.INSTANCE, t);
         t = b.add(OpType.LOGISTIC, "act", new Origin("act", "Activation"), OpAttributes.None.INSTANCE, t);
         Origin d2 = new Origin("d2", "Dense");
-        t = b.add(OpType.FULLY_CONNECTED, "d2", d2, new OpAttributes.FullyConnected(Activation.NONE), t,
-                b.constant("d2/kernel", Shape.of(3, 5), random(r, 15)), b.constant("d2/bias", Shape.of(3), random(r, 3)));
+        t = b.add(
+                OpType.FULLY_CONNECTED,
+                "d2",
+                d2,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                t,
+                b.constant("d2/kernel", Shape.of(3, 5), random(r, 15)),
+                b.constant("d2/bias", Shape.of(3), random(r, 3)));
         t = b.add(OpType.SOFTMAX, "d2/softmax", d2, new OpAttributes.Softmax(1f), t);
         b.output(t);
-        return b.build(new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, "Sequential",
+        return b.build(new ModelMetadata(
+                SourceFormat.IN_MEMORY,
+                null,
+                null,
+                null,
+                "Sequential",
                 new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"))));
     }
 
@@ -101,7 +134,9 @@ class KerasH5WriterTest {
         }
         // no trace of the writing library, its version, the OS or the CPU
         String bytes = new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1);
-        assertThat(bytes).doesNotContain("jHDF").doesNotContain(System.getProperty("os.name"))
+        assertThat(bytes)
+                .doesNotContain("jHDF")
+                .doesNotContain(System.getProperty("os.name"))
                 .doesNotContain(System.getProperty("os.arch"));
         try (HdfFile h5 = new HdfFile(file)) {
             assertThat(h5.getAttributes().keySet())
@@ -114,13 +149,27 @@ class KerasH5WriterTest {
             assertThat(h5.getAttribute("keras_version").getData()).isEqualTo("2.15.0");
             assertThat(h5.getAttribute("backend").getData()).isEqualTo("tensorflow");
 
-            JsonNode config = JSON.readTree((String) h5.getAttribute("model_config").getData());
+            JsonNode config =
+                    JSON.readTree((String) h5.getAttribute("model_config").getData());
             assertThat(config.get("class_name").asText()).isEqualTo("Sequential");
             assertThat(config.at("/config/name").asText()).isEqualTo("every_layer");
             List<String> classes = new ArrayList<>();
-            config.at("/config/layers").forEach(l -> classes.add(l.get("class_name").asText()));
-            assertThat(classes).containsExactly("InputLayer", "Conv2D", "DepthwiseConv2D", "AveragePooling2D",
-                    "LeakyReLU", "MaxPooling2D", "ReLU", "Reshape", "Flatten", "Dense", "Activation", "Dense");
+            config.at("/config/layers")
+                    .forEach(l -> classes.add(l.get("class_name").asText()));
+            assertThat(classes)
+                    .containsExactly(
+                            "InputLayer",
+                            "Conv2D",
+                            "DepthwiseConv2D",
+                            "AveragePooling2D",
+                            "LeakyReLU",
+                            "MaxPooling2D",
+                            "ReLU",
+                            "Reshape",
+                            "Flatten",
+                            "Dense",
+                            "Activation",
+                            "Dense");
             JsonNode layers = config.at("/config/layers");
             assertThat(layers.at("/0/config/batch_input_shape").toString()).isEqualTo("[null,12,12,3]");
             assertThat(layers.at("/0/config/name").asText()).isEqualTo("inputs");
@@ -147,11 +196,13 @@ class KerasH5WriterTest {
             assertThat(layers.at("/11/config/activation").asText()).isEqualTo("softmax");
             assertThat(layers.at("/11/build_config/input_shape").toString()).isEqualTo("[null,5]");
 
-            JsonNode training = JSON.readTree((String) h5.getAttribute("training_config").getData());
+            JsonNode training =
+                    JSON.readTree((String) h5.getAttribute("training_config").getData());
             assertThat(training.get("loss").asText()).isEqualTo("sparse_categorical_crossentropy");
             assertThat(training.get("metrics").toString()).isEqualTo("[\"accuracy\"]");
             assertThat(training.at("/optimizer_config/class_name").asText()).isEqualTo("Adam");
-            assertThat(training.at("/optimizer_config/config/learning_rate").asDouble()).isEqualTo(0.01);
+            assertThat(training.at("/optimizer_config/config/learning_rate").asDouble())
+                    .isEqualTo(0.01);
 
             Group weights = (Group) h5.getChild("model_weights");
             Attribute layerNames = weights.getAttribute("layer_names");
@@ -159,17 +210,29 @@ class KerasH5WriterTest {
             assertThat((String[]) layerNames.getData()).containsExactly("c1", "dw", "d1", "d2");
             assertThat(weights.getAttribute("keras_version").getData()).isEqualTo("2.15.0");
             assertThat(weights.getChildren().keySet()).containsExactlyInAnyOrder("c1", "dw", "d1", "d2");
-            assertThat((String[]) ((Group) weights.getChild("c1")).getAttribute("weight_names").getData())
+            assertThat((String[]) ((Group) weights.getChild("c1"))
+                            .getAttribute("weight_names")
+                            .getData())
                     .containsExactly("c1/kernel:0");
-            assertThat((String[]) ((Group) weights.getChild("dw")).getAttribute("weight_names").getData())
+            assertThat((String[]) ((Group) weights.getChild("dw"))
+                            .getAttribute("weight_names")
+                            .getData())
                     .containsExactly("dw/depthwise_kernel:0", "dw/bias:0");
-            assertThat((String[]) ((Group) weights.getChild("d1")).getAttribute("weight_names").getData())
+            assertThat((String[]) ((Group) weights.getChild("d1"))
+                            .getAttribute("weight_names")
+                            .getData())
                     .containsExactly("d1/kernel:0", "d1/bias:0");
 
             Map<String, int[]> shapes = shapes(h5);
-            assertThat(shapes).containsOnlyKeys("/model_weights/c1/c1/kernel:0", "/model_weights/dw/dw/depthwise_kernel:0",
-                    "/model_weights/dw/dw/bias:0", "/model_weights/d1/d1/kernel:0", "/model_weights/d1/d1/bias:0",
-                    "/model_weights/d2/d2/kernel:0", "/model_weights/d2/d2/bias:0");
+            assertThat(shapes)
+                    .containsOnlyKeys(
+                            "/model_weights/c1/c1/kernel:0",
+                            "/model_weights/dw/dw/depthwise_kernel:0",
+                            "/model_weights/dw/dw/bias:0",
+                            "/model_weights/d1/d1/kernel:0",
+                            "/model_weights/d1/d1/bias:0",
+                            "/model_weights/d2/d2/kernel:0",
+                            "/model_weights/d2/d2/bias:0");
             assertThat(shapes.get("/model_weights/c1/c1/kernel:0")).containsExactly(3, 3, 3, 4);
             assertThat(shapes.get("/model_weights/dw/dw/depthwise_kernel:0")).containsExactly(3, 3, 4, 2);
             assertThat(shapes.get("/model_weights/d1/d1/kernel:0")).containsExactly(32, 5);
@@ -210,7 +273,8 @@ class KerasH5WriterTest {
         assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
         // without an optimizer, Keras' compile() default is recorded so that Keras can compile the model
         try (HdfFile h5 = new HdfFile(a)) {
-            JsonNode training = JSON.readTree((String) h5.getAttribute("training_config").getData());
+            JsonNode training =
+                    JSON.readTree((String) h5.getAttribute("training_config").getData());
             assertThat(training.at("/optimizer_config/class_name").asText()).isEqualTo("RMSprop");
         }
     }
@@ -246,8 +310,12 @@ class KerasH5WriterTest {
         List<Tensor> e = expected.constants();
         assertThat(a).hasSameSizeAs(e);
         for (int i = 0; i < e.size(); i++) {
-            assertThat(a.get(i).shape()).as("constant %s", e.get(i).name()).isEqualTo(e.get(i).shape());
-            assertThat(a.get(i).data().floats()).as("constant %s", e.get(i).name()).isEqualTo(e.get(i).data().floats());
+            assertThat(a.get(i).shape())
+                    .as("constant %s", e.get(i).name())
+                    .isEqualTo(e.get(i).shape());
+            assertThat(a.get(i).data().floats())
+                    .as("constant %s", e.get(i).name())
+                    .isEqualTo(e.get(i).data().floats());
         }
     }
 
@@ -266,14 +334,20 @@ class KerasH5WriterTest {
     void unsupportedOpIsNamedAndNothingIsWritten() throws IOException {
         ModelBuilder b = new ModelBuilder("gap");
         Tensor x = b.input("x", Shape.batched(4, 4, 2));
-        Tensor t = b.add(OpType.MEAN, "gap_mean", new Origin("gap", "GlobalAveragePooling2D"),
-                new OpAttributes.Mean(new int[] {1, 2}, false), x);
+        Tensor t = b.add(
+                OpType.MEAN,
+                "gap_mean",
+                new Origin("gap", "GlobalAveragePooling2D"),
+                new OpAttributes.Mean(new int[] {1, 2}, false),
+                x);
         b.output(t);
         Model m = b.build(ModelMetadata.inMemory());
         Path file = tmp.resolve("gap.h5");
         Files.writeString(file, "previous content");
-        assertThatThrownBy(() -> KerasH5Writer.write(m, file)).isInstanceOf(QuantaException.class)
-                .hasMessageContaining("gap_mean").hasMessageContaining("MEAN")
+        assertThatThrownBy(() -> KerasH5Writer.write(m, file))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("gap_mean")
+                .hasMessageContaining("MEAN")
                 .hasMessageContaining("layer 'gap' (GlobalAveragePooling2D)");
         assertThat(Files.readString(file)).isEqualTo("previous content");
         try (Stream<Path> s = Files.list(tmp)) {
@@ -289,7 +363,8 @@ class KerasH5WriterTest {
         Tensor s = b.add(OpType.ADD, "add", new Origin("add", "Add"), new OpAttributes.Add(Activation.NONE), x, r);
         b.output(s);
         Model m = b.build(ModelMetadata.inMemory());
-        assertThatThrownBy(() -> KerasH5Writer.write(m, tmp.resolve("branch.h5"))).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> KerasH5Writer.write(m, tmp.resolve("branch.h5")))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("'add' (ADD)");
         assertThat(tmp.resolve("branch.h5")).doesNotExist();
     }
@@ -298,13 +373,19 @@ class KerasH5WriterTest {
     void fusedActivationWithoutKerasNameIsRejected() {
         ModelBuilder b = new ModelBuilder("clip");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor t = b.add(OpType.FULLY_CONNECTED, "fc", new Origin("fc", "Dense"),
-                new OpAttributes.FullyConnected(Activation.RELU_N1_TO_1), x,
+        Tensor t = b.add(
+                OpType.FULLY_CONNECTED,
+                "fc",
+                new Origin("fc", "Dense"),
+                new OpAttributes.FullyConnected(Activation.RELU_N1_TO_1),
+                x,
                 b.constant("w", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
         b.output(t);
         Model m = b.build(ModelMetadata.inMemory());
-        assertThatThrownBy(() -> KerasH5Writer.write(m, tmp.resolve("clip.h5"))).isInstanceOf(QuantaException.class)
-                .hasMessageContaining("'fc' (FULLY_CONNECTED)").hasMessageContaining("RELU_N1_TO_1");
+        assertThatThrownBy(() -> KerasH5Writer.write(m, tmp.resolve("clip.h5")))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("'fc' (FULLY_CONNECTED)")
+                .hasMessageContaining("RELU_N1_TO_1");
     }
 
     @Test
@@ -321,7 +402,8 @@ class KerasH5WriterTest {
     @Test
     void missingFolderIsAnError() {
         Path file = tmp.resolve("no/such/folder/m.h5");
-        assertThatThrownBy(() -> KerasH5Writer.write(everyLayer(), file)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> KerasH5Writer.write(everyLayer(), file))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("does not exist");
     }
 

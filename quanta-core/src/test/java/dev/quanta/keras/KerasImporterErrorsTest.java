@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import dev.quanta.testing.UsesFixtures;
 
 /** Bad input ends in a one-line {@link QuantaException} that names the file and the problem. */
 class KerasImporterErrorsTest {
@@ -74,7 +74,8 @@ class KerasImporterErrorsTest {
     void missingFile() {
         Path p = tmp.resolve("nothing-here.h5");
         assertThat(failure(() -> KerasImporter.load(p)).getMessage()).isEqualTo(p + ": no such file");
-        assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage()).isEqualTo(p + ": no such file");
+        assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage())
+                .isEqualTo(p + ": no such file");
         Path json = Fixtures.require(LENET + "modelConfig.json");
         assertThat(failure(() -> KerasImporter.load(json, p)).getMessage()).isEqualTo(p + ": no such file");
     }
@@ -108,9 +109,11 @@ class KerasImporterErrorsTest {
         try (InputStream in = Files.newInputStream(source)) {
             Files.write(cut, in.readNBytes(500_000));
         }
-        assertThat(failure(() -> KerasImporter.load(cut)).getMessage()).isEqualTo(cut
-                + ": not a readable HDF5 file (truncated: the file has 500000 bytes but its HDF5 superblock says "
-                + "1116712)");
+        assertThat(failure(() -> KerasImporter.load(cut)).getMessage())
+                .isEqualTo(cut
+                        + ": not a readable HDF5 file (truncated: the file has 500000 bytes but its HDF5 "
+                        + "superblock says "
+                        + "1116712)");
     }
 
     @Test
@@ -163,8 +166,8 @@ class KerasImporterErrorsTest {
     @UsesFixtures
     void weightsOnlyFile() {
         Path w = lenetWeights();
-        assertThat(failure(() -> KerasImporter.load(w)).getMessage()).isEqualTo(w
-                + ": no model_config attribute: this is a weights-only file; give the model JSON");
+        assertThat(failure(() -> KerasImporter.load(w)).getMessage())
+                .isEqualTo(w + ": no model_config attribute: this is a weights-only file; give the model JSON");
     }
 
     @Test
@@ -198,25 +201,28 @@ class KerasImporterErrorsTest {
     @UsesFixtures
     void weightShapeMismatch() throws IOException {
         Path json = editedLenet("dense", c -> c.put("units", 128));
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).isEqualTo(lenetWeights()
-                + ": layer 'dense' (Dense): weight 'kernel' has shape [3136, 256] but the layer expects [3136, 128]");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .isEqualTo(lenetWeights()
+                        + ": layer 'dense' (Dense): weight 'kernel' has shape [3136, 256] but the layer "
+                        + "expects [3136, 128]");
     }
 
     @Test
     @UsesFixtures
     void convFilterMismatch() throws IOException {
         Path json = editedLenet("conv2d_1", c -> c.put("filters", 48));
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).isEqualTo(lenetWeights()
-                + ": layer 'conv2d_1' (Conv2D): weight 'kernel' has shape [3, 3, 32, 64] but the layer expects "
-                + "[3, 3, 32, 48]");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .isEqualTo(lenetWeights()
+                        + ": layer 'conv2d_1' (Conv2D): weight 'kernel' has shape [3, 3, 32, 64] but the layer expects "
+                        + "[3, 3, 32, 48]");
     }
 
     @Test
     @UsesFixtures
     void missingBias() throws IOException {
         Path json = editedLenet("conv2d", c -> c.put("use_bias", false));
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(lenetWeights()
-                + ": layer 'conv2d' (Conv2D): the file has 2 weight(s)");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .startsWith(lenetWeights() + ": layer 'conv2d' (Conv2D): the file has 2 weight(s)");
     }
 
     @Test
@@ -226,36 +232,40 @@ class KerasImporterErrorsTest {
         JsonNode root = mapper.readTree(lenetJson());
         ArrayNode layers = (ArrayNode) root.get("config").get("layers");
         ObjectNode extra = mapper.createObjectNode().put("class_name", "Dense");
-        extra.putObject("config").put("name", "dense_extra").put("units", 256).put("activation", "relu")
+        extra.putObject("config")
+                .put("name", "dense_extra")
+                .put("units", 256)
+                .put("activation", "relu")
                 .put("use_bias", true);
         layers.insert(6, extra); // after dense, before dense_1
         Path p = writeJson(mapper.writeValueAsString(root));
-        assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage()).isEqualTo(lenetWeights()
-                + ": layer 'dense_extra' (Dense): no weights in the file (expected group 'dense_extra')");
+        assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage())
+                .isEqualTo(lenetWeights()
+                        + ": layer 'dense_extra' (Dense): no weights in the file (expected group 'dense_extra')");
     }
 
     @Test
     @UsesFixtures
     void unsupportedActivation() throws IOException {
         Path json = editedLenet("dense_2", c -> c.put("activation", "elu"));
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(json
-                + ": layer 'dense_2' (Dense): unsupported config value activation='elu'");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .startsWith(json + ": layer 'dense_2' (Dense): unsupported config value activation='elu'");
     }
 
     @Test
     @UsesFixtures
     void channelsFirst() throws IOException {
         Path json = editedLenet("conv2d", c -> c.put("data_format", "channels_first"));
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(json
-                + ": layer 'conv2d' (Conv2D): unsupported config value data_format='channels_first'");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .startsWith(json + ": layer 'conv2d' (Conv2D): unsupported config value data_format='channels_first'");
     }
 
     @Test
     @UsesFixtures
     void groupedConvolution() throws IOException {
         Path json = editedLenet("conv2d", c -> c.put("groups", 2));
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).startsWith(json
-                + ": layer 'conv2d' (Conv2D): unsupported config value groups=2");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .startsWith(json + ": layer 'conv2d' (Conv2D): unsupported config value groups=2");
     }
 
     @Test
@@ -265,9 +275,11 @@ class KerasImporterErrorsTest {
             ArrayNode shape = c.putArray("batch_input_shape");
             shape.addNull().addNull().addNull().add(1);
         });
-        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage()).isEqualTo(json
-                + ": layer 'conv2d' (Conv2D): config 'batch_input_shape' (None, None, None, 1) has an unknown size "
-                + "(None) in dimension 1: only the batch dimension may be unknown");
+        assertThat(failure(() -> KerasImporter.load(json, lenetWeights())).getMessage())
+                .isEqualTo(json
+                        + ": layer 'conv2d' (Conv2D): config 'batch_input_shape' (None, None, None, 1) has an "
+                        + "unknown size "
+                        + "(None) in dimension 1: only the batch dimension may be unknown");
     }
 
     @Test
@@ -302,8 +314,8 @@ class KerasImporterErrorsTest {
                   "input_layers": [["in", 0, 0]], "output_layers": [["inner", 0, 0]]}}
                 """;
         Path p = writeJson(json);
-        assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage()).startsWith(p
-                + ": layer 'inner' (Sequential): a nested model used as a layer is not supported");
+        assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage())
+                .startsWith(p + ": layer 'inner' (Sequential): a nested model used as a layer is not supported");
     }
 
     @Test
@@ -317,7 +329,8 @@ class KerasImporterErrorsTest {
         Path p = writeJson(relu);
         assertThat(failure(() -> KerasImporter.load(p, lenetWeights())).getMessage())
                 .isEqualTo(p + ": layer 'r' (ReLU): unsupported config value threshold=0.5 (only 0 is supported)");
-        Path q = writeJson(relu.replace("{\"class_name\": \"ReLU\", \"config\": {\"name\": \"r\", \"threshold\": 0.5}}",
+        Path q = writeJson(relu.replace(
+                "{\"class_name\": \"ReLU\", \"config\": {\"name\": \"r\", \"threshold\": 0.5}}",
                 "{\"class_name\": \"Softmax\", \"config\": {\"name\": \"sm\", \"axis\": 1}}"));
         assertThat(failure(() -> KerasImporter.load(q, lenetWeights())).getMessage())
                 .isEqualTo(q + ": layer 'sm' (Softmax): unsupported config value axis=1 "
@@ -378,7 +391,8 @@ class KerasImporterErrorsTest {
             zos.write("{}".getBytes());
             zos.closeEntry();
         }
-        assertThatThrownBy(() -> KerasImporter.load(noConfig)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> KerasImporter.load(noConfig))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage(noConfig + ": a zip archive without config.json: not a Keras 3 .keras file");
     }
 }

@@ -14,6 +14,8 @@ import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import io.jhdf.HdfFile;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -30,8 +32,6 @@ import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /** Imports every Keras fixture and checks the result against Keras' own numbers and the TFLite twins. */
 @UsesFixtures
@@ -45,8 +45,11 @@ class KerasImporterFixturesTest {
     }
 
     private static Model lenet() {
-        return CACHE.computeIfAbsent("lenet", r -> KerasImporter.load(Fixtures.require(LENET + "modelConfig.json"),
-                Fixtures.require(LENET + "mnist_weights_only.h5")));
+        return CACHE.computeIfAbsent(
+                "lenet",
+                r -> KerasImporter.load(
+                        Fixtures.require(LENET + "modelConfig.json"),
+                        Fixtures.require(LENET + "mnist_weights_only.h5")));
     }
 
     private static long[] params(Model m) {
@@ -70,7 +73,9 @@ class KerasImporterFixturesTest {
     }
 
     private static Op op(Model m, String name) {
-        return m.ops().stream().filter(o -> o.name().equals(name)).findFirst()
+        return m.ops().stream()
+                .filter(o -> o.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no op " + name));
     }
 
@@ -103,17 +108,36 @@ class KerasImporterFixturesTest {
             assertThat(t.name()).isEqualTo("dense_2");
             assertThat(t.shape()).isEqualTo(Shape.batched(10));
         });
-        assertThat(m.ops()).extracting(Op::type).containsExactly(OpType.CONV_2D, OpType.MAX_POOL_2D,
-                OpType.CONV_2D, OpType.MAX_POOL_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED,
-                OpType.FULLY_CONNECTED, OpType.FULLY_CONNECTED);
-        assertThat(m.ops()).extracting(Op::name).containsExactly("conv2d", "max_pooling2d", "conv2d_1",
-                "max_pooling2d_1", "flatten", "dense", "dense_1", "dense_2");
+        assertThat(m.ops())
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.CONV_2D,
+                        OpType.MAX_POOL_2D,
+                        OpType.CONV_2D,
+                        OpType.MAX_POOL_2D,
+                        OpType.RESHAPE,
+                        OpType.FULLY_CONNECTED,
+                        OpType.FULLY_CONNECTED,
+                        OpType.FULLY_CONNECTED);
+        assertThat(m.ops())
+                .extracting(Op::name)
+                .containsExactly(
+                        "conv2d",
+                        "max_pooling2d",
+                        "conv2d_1",
+                        "max_pooling2d_1",
+                        "flatten",
+                        "dense",
+                        "dense_1",
+                        "dense_2");
         assertThat(op(m, "conv2d").attrs(OpAttributes.Conv2D.class))
                 .isEqualTo(new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU));
         assertThat(op(m, "max_pooling2d").attrs(OpAttributes.Pool2D.class))
                 .isEqualTo(new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE));
-        assertThat(op(m, "flatten").attrs(OpAttributes.Reshape.class).newShape()).containsExactly(-1, 3136);
-        assertThat(op(m, "dense_2").attrs(OpAttributes.FullyConnected.class).activation()).isEqualTo(Activation.NONE);
+        assertThat(op(m, "flatten").attrs(OpAttributes.Reshape.class).newShape())
+                .containsExactly(-1, 3136);
+        assertThat(op(m, "dense_2").attrs(OpAttributes.FullyConnected.class).activation())
+                .isEqualTo(Activation.NONE);
         assertThat(m.tensor("conv2d_1/kernel").shape()).isEqualTo(Shape.of(64, 3, 3, 32));
         assertThat(m.tensor("dense/kernel").shape()).isEqualTo(Shape.of(256, 3136));
         assertThat(m.metadata().sourceFormat()).isEqualTo(SourceFormat.KERAS_JSON_WEIGHTS);
@@ -141,9 +165,24 @@ class KerasImporterFixturesTest {
     void resnetGraph() {
         Model m = load("mlperf-tiny/ic/pretrainedResnet.h5");
         assertThat(m.name()).isEqualTo("model");
-        assertThat(opCounts(m)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.CONV_2D, 9, OpType.BATCH_NORM, 7,
-                OpType.RELU, 7, OpType.ADD, 3, OpType.AVERAGE_POOL_2D, 1, OpType.RESHAPE, 1,
-                OpType.FULLY_CONNECTED, 1, OpType.SOFTMAX, 1));
+        assertThat(opCounts(m))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        OpType.CONV_2D,
+                        9,
+                        OpType.BATCH_NORM,
+                        7,
+                        OpType.RELU,
+                        7,
+                        OpType.ADD,
+                        3,
+                        OpType.AVERAGE_POOL_2D,
+                        1,
+                        OpType.RESHAPE,
+                        1,
+                        OpType.FULLY_CONNECTED,
+                        1,
+                        OpType.SOFTMAX,
+                        1));
         assertThat(m.inputs()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("input_1");
             assertThat(t.shape().toString()).isEqualTo("(None, 32, 32, 3)");
@@ -171,13 +210,19 @@ class KerasImporterFixturesTest {
         assertThat(bn.axis()).isEqualTo(3);
         assertThat(bn.hasGamma()).isTrue();
         assertThat(bn.hasBeta()).isTrue();
-        assertThat(op(m, "batch_normalization").inputs()).extracting(Tensor::name).containsExactly("conv2d",
-                "batch_normalization/gamma", "batch_normalization/beta", "batch_normalization/moving_mean",
-                "batch_normalization/moving_variance");
+        assertThat(op(m, "batch_normalization").inputs())
+                .extracting(Tensor::name)
+                .containsExactly(
+                        "conv2d",
+                        "batch_normalization/gamma",
+                        "batch_normalization/beta",
+                        "batch_normalization/moving_mean",
+                        "batch_normalization/moving_variance");
         assertThat(m.tensor("batch_normalization/moving_mean").trainable()).isFalse();
         assertThat(m.tensor("batch_normalization/gamma").trainable()).isTrue();
-        assertThat(op(m, "add_1").inputs()).extracting(Tensor::name).containsExactly("conv2d_5",
-                "batch_normalization_4");
+        assertThat(op(m, "add_1").inputs())
+                .extracting(Tensor::name)
+                .containsExactly("conv2d_5", "batch_normalization_4");
         assertThat(op(m, "average_pooling2d").output(0).shape()).isEqualTo(Shape.batched(1, 1, 64));
         for (Op op : m.ops()) {
             assertThat(op.origin().layerName()).isNotBlank();
@@ -198,8 +243,8 @@ class KerasImporterFixturesTest {
         Model m = load("mlperf-tiny/ic/pretrainedResnet.h5");
         Path dir = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
         List<String> lines = Files.readAllLines(dir.resolve("y_labels.csv"));
-        try (TfliteOracle tflite = TfliteOracle.open(Fixtures.require("mlperf-tiny/ic/pretrainedResnet.tflite"),
-                TfliteOracle.Kernels.BUILTIN, 1)) {
+        try (TfliteOracle tflite = TfliteOracle.open(
+                Fixtures.require("mlperf-tiny/ic/pretrainedResnet.tflite"), TfliteOracle.Kernels.BUILTIN, 1)) {
             for (int s = 0; s < 3; s++) {
                 byte[] img = Files.readAllBytes(dir.resolve(lines.get(s).trim().split(",")[0]));
                 float[] x = new float[img.length];
@@ -230,8 +275,8 @@ class KerasImporterFixturesTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = rnd.nextFloat();
         }
-        try (TfliteOracle tflite = TfliteOracle.open(Fixtures.require("mlperf-tiny/vww/vww_96_float.tflite"),
-                TfliteOracle.Kernels.BUILTIN, 1)) {
+        try (TfliteOracle tflite = TfliteOracle.open(
+                Fixtures.require("mlperf-tiny/vww/vww_96_float.tflite"), TfliteOracle.Kernels.BUILTIN, 1)) {
             float[] expected = tflite.runFloat(x);
             assertThat(ReferenceRunner.output(m, x)).containsExactly(expected, within(2e-4f));
         }
@@ -241,8 +286,11 @@ class KerasImporterFixturesTest {
     void streamingWakeWordModel() {
         Model m = load("mlperf-tiny/sww/str_ww_ref_model.h5");
         Map<OpType, Integer> counts = opCounts(m);
-        assertThat(counts).containsEntry(OpType.IDENTITY, 4).containsEntry(OpType.DEPTHWISE_CONV_2D, 4)
-                .containsEntry(OpType.CONV_2D, 4).containsEntry(OpType.BATCH_NORM, 4);
+        assertThat(counts)
+                .containsEntry(OpType.IDENTITY, 4)
+                .containsEntry(OpType.DEPTHWISE_CONV_2D, 4)
+                .containsEntry(OpType.CONV_2D, 4)
+                .containsEntry(OpType.BATCH_NORM, 4);
         Op dropout = op(m, "dropout");
         assertThat(dropout.type()).isEqualTo(OpType.IDENTITY);
         assertThat(dropout.origin().layerClass()).isEqualTo("Dropout");
@@ -251,22 +299,29 @@ class KerasImporterFixturesTest {
         assertThat(m.tensor("depthwise_conv2d_3/depthwise_kernel").shape()).isEqualTo(Shape.of(1, 15, 1, 128));
         assertThat(m.tensor("conv2d/kernel").shape()).isEqualTo(Shape.of(128, 1, 1, 40));
         // "scale": 1 (an int) still means gamma is present
-        assertThat(op(m, "batch_normalization").attrs(OpAttributes.BatchNorm.class).hasGamma()).isTrue();
+        assertThat(op(m, "batch_normalization")
+                        .attrs(OpAttributes.BatchNorm.class)
+                        .hasGamma())
+                .isTrue();
         assertThat(m.inputs().get(0).shape()).isEqualTo(Shape.batched(30, 1, 40));
         assertThat(m.outputs().get(0).shape()).isEqualTo(Shape.batched(3));
         assertThat(m.metadata().frameworkVersion()).isEqualTo("2.14.0");
         assertThat(m.metadata().trainingConfig().loss()).isEqualTo("categorical_crossentropy");
-        assertThat(m.metadata().trainingConfig().metrics()).containsExactly("categorical_accuracy", "precision",
-                "recall");
+        assertThat(m.metadata().trainingConfig().metrics())
+                .containsExactly("categorical_accuracy", "precision", "recall");
     }
 
     @Test
     void anomalyDetectionAutoencoder() {
         Model m = load("mlperf-tiny/ad/ad01.h5");
         assertThat(m.name()).isEqualTo("functional_1");
-        assertThat(opCounts(m)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.FULLY_CONNECTED, 10,
-                OpType.BATCH_NORM, 9, OpType.RELU, 9));
-        assertThat(op(m, "batch_normalization_4").attrs(OpAttributes.BatchNorm.class).axis()).isEqualTo(1);
+        assertThat(opCounts(m))
+                .containsExactlyInAnyOrderEntriesOf(
+                        Map.of(OpType.FULLY_CONNECTED, 10, OpType.BATCH_NORM, 9, OpType.RELU, 9));
+        assertThat(op(m, "batch_normalization_4")
+                        .attrs(OpAttributes.BatchNorm.class)
+                        .axis())
+                .isEqualTo(1);
         assertThat(m.tensor("dense_4/kernel").shape()).isEqualTo(Shape.of(8, 128));
         assertThat(m.inputs().get(0).shape()).isEqualTo(Shape.batched(640));
         assertThat(m.outputs().get(0).name()).isEqualTo("dense_9");
@@ -282,8 +337,10 @@ class KerasImporterFixturesTest {
         float[][] keras;
         float[] kerasBias;
         try (HdfFile h = new HdfFile(file)) {
-            keras = (float[][]) h.getDatasetByPath("model_weights/dense_6/dense_6/kernel:0").getData();
-            kerasBias = (float[]) h.getDatasetByPath("model_weights/dense_6/dense_6/bias:0").getData();
+            keras = (float[][])
+                    h.getDatasetByPath("model_weights/dense_6/dense_6/kernel:0").getData();
+            kerasBias = (float[])
+                    h.getDatasetByPath("model_weights/dense_6/dense_6/bias:0").getData();
         }
         Tensor kernel = m.tensor("dense_6/kernel");
         assertThat(kernel.shape()).isEqualTo(Shape.of(128, 784));
@@ -301,9 +358,11 @@ class KerasImporterFixturesTest {
         assertThat(m.metadata().frameworkVersion()).isEqualTo("2.2.4-tf");
         assertThat(m.metadata().trainingConfig().loss()).isEqualTo("sparse_categorical_crossentropy");
         assertThat(m.metadata().trainingConfig().metrics()).containsExactly("accuracy");
-        assertThat(op(m, "dense_6").attrs(OpAttributes.FullyConnected.class).activation()).isEqualTo(Activation.RELU);
-        assertThat(m.ops()).extracting(Op::name).containsExactly("flatten_3", "dense_6", "dense_7/fully_connected",
-                "dense_7/softmax");
+        assertThat(op(m, "dense_6").attrs(OpAttributes.FullyConnected.class).activation())
+                .isEqualTo(Activation.RELU);
+        assertThat(m.ops())
+                .extracting(Op::name)
+                .containsExactly("flatten_3", "dense_6", "dense_7/fully_connected", "dense_7/softmax");
     }
 
     @Test
@@ -331,8 +390,9 @@ class KerasImporterFixturesTest {
             assertThat(t.shape()).isEqualTo(Shape.batched(784));
         });
         assertThat(m.outputs().get(0).name()).isEqualTo("dense_1");
-        assertThat(m.ops()).extracting(Op::type).containsExactly(OpType.FULLY_CONNECTED, OpType.FULLY_CONNECTED,
-                OpType.SOFTMAX);
+        assertThat(m.ops())
+                .extracting(Op::type)
+                .containsExactly(OpType.FULLY_CONNECTED, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
         assertThat(m.tensor("dense/kernel").shape()).isEqualTo(Shape.of(128, 784));
         assertThat(m.metadata().sourceFormat()).isEqualTo(SourceFormat.KERAS_V3);
         assertThat(m.metadata().frameworkVersion()).isEqualTo("3.11.3");

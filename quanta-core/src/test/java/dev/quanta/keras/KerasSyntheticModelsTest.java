@@ -63,8 +63,11 @@ class KerasSyntheticModelsTest {
     /** A Keras 2 layer group: weight_names plus datasets under {@code <layer>/<layer>/}; bias may be null. */
     private static void keras2Layer(WritableGroup parent, String layer, Object kernel, Object bias) {
         WritableGroup g = parent.putGroup(layer);
-        g.putAttribute("weight_names", bias == null ? new String[] {layer + "/kernel:0"}
-                : new String[] {layer + "/kernel:0", layer + "/bias:0"});
+        g.putAttribute(
+                "weight_names",
+                bias == null
+                        ? new String[] {layer + "/kernel:0"}
+                        : new String[] {layer + "/kernel:0", layer + "/bias:0"});
         WritableGroup inner = g.putGroup(layer);
         inner.putDataset("kernel:0", kernel);
         if (bias != null) {
@@ -103,10 +106,12 @@ class KerasSyntheticModelsTest {
         Path file = tmp.resolve("branchy.h5");
         try (WritableHdfFile h = HdfFile.write(file)) {
             h.putAttribute("model_config", BRANCHY);
-            h.putAttribute("training_config", "{\"loss\": {\"class_name\": \"SparseCategoricalCrossentropy\", "
-                    + "\"config\": {\"from_logits\": true, \"name\": \"sparse_categorical_crossentropy\"}}, "
-                    + "\"metrics\": [[\"accuracy\", {\"class_name\": \"MeanMetricWrapper\", "
-                    + "\"config\": {\"name\": \"acc2\"}}]]}");
+            h.putAttribute(
+                    "training_config",
+                    "{\"loss\": {\"class_name\": \"SparseCategoricalCrossentropy\", "
+                            + "\"config\": {\"from_logits\": true, \"name\": \"sparse_categorical_crossentropy\"}}, "
+                            + "\"metrics\": [[\"accuracy\", {\"class_name\": \"MeanMetricWrapper\", "
+                            + "\"config\": {\"name\": \"acc2\"}}]]}");
             h.putAttribute("keras_version", "2.15.0");
             h.putAttribute("backend", "tensorflow");
             WritableGroup mw = h.putGroup("model_weights");
@@ -124,15 +129,35 @@ class KerasSyntheticModelsTest {
         assertThat(m.metadata().trainingConfig().loss()).isEqualTo("sparse_categorical_crossentropy");
         assertThat(m.metadata().trainingConfig().fromLogits()).isTrue();
         assertThat(m.metadata().trainingConfig().metrics()).containsExactly("accuracy", "acc2");
-        assertThat(m.ops()).extracting(Op::name).containsExactly("d1", "d2/fully_connected", "d2/tanh", "sum/add",
-                "sum", "cat", "drop", "out/fully_connected", "out/softmax");
-        assertThat(m.ops()).extracting(Op::type).containsExactly(OpType.FULLY_CONNECTED, OpType.FULLY_CONNECTED,
-                OpType.TANH, OpType.ADD, OpType.ADD, OpType.CONCATENATION, OpType.IDENTITY,
-                OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(m.ops())
+                .extracting(Op::name)
+                .containsExactly(
+                        "d1",
+                        "d2/fully_connected",
+                        "d2/tanh",
+                        "sum/add",
+                        "sum",
+                        "cat",
+                        "drop",
+                        "out/fully_connected",
+                        "out/softmax");
+        assertThat(m.ops())
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.FULLY_CONNECTED,
+                        OpType.FULLY_CONNECTED,
+                        OpType.TANH,
+                        OpType.ADD,
+                        OpType.ADD,
+                        OpType.CONCATENATION,
+                        OpType.IDENTITY,
+                        OpType.FULLY_CONNECTED,
+                        OpType.SOFTMAX);
         Op tanh = m.ops().get(2);
         assertThat(tanh.output(0).name()).isEqualTo("d2");
         assertThat(tanh.origin()).isEqualTo(m.ops().get(1).origin());
-        assertThat(m.ops().get(0).attrs(OpAttributes.FullyConnected.class).activation()).isEqualTo(Activation.RELU);
+        assertThat(m.ops().get(0).attrs(OpAttributes.FullyConnected.class).activation())
+                .isEqualTo(Activation.RELU);
         assertThat(m.ops().get(3).inputs()).extracting(Tensor::name).containsExactly("d1", "d2");
         assertThat(m.ops().get(4).inputs()).extracting(Tensor::name).containsExactly("sum/add", "d1");
         assertThat(m.tensor("cat").shape()).isEqualTo(Shape.batched(6));
@@ -163,8 +188,7 @@ class KerasSyntheticModelsTest {
         double e0 = Math.exp(logits[0]);
         double e1 = Math.exp(logits[1]);
         float[] y = ReferenceRunner.output(m, new float[] {0.3f, -1.2f, 2.0f, 0.7f});
-        assertThat(y).containsExactly(new float[] {(float) (e0 / (e0 + e1)), (float) (e1 / (e0 + e1))},
-                within(1e-5f));
+        assertThat(y).containsExactly(new float[] {(float) (e0 / (e0 + e1)), (float) (e1 / (e0 + e1))}, within(1e-5f));
     }
 
     @Test
@@ -176,10 +200,11 @@ class KerasSyntheticModelsTest {
             keras2Layer(mw, "d1", randn(4, 3), randn(3));
             keras2Layer(mw, "d2", randn(4, 3), randn(3));
         }
-        QuantaException e = org.assertj.core.api.Assertions.catchThrowableOfType(QuantaException.class,
-                () -> KerasImporter.load(file));
-        assertThat(e).hasMessage(file + ": layer 'out' (Dense): no weights in the file (expected group "
-                + "'model_weights/out')");
+        QuantaException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                QuantaException.class, () -> KerasImporter.load(file));
+        assertThat(e)
+                .hasMessage(file + ": layer 'out' (Dense): no weights in the file (expected group "
+                        + "'model_weights/out')");
     }
 
     // Keras 3 spelling: inbound nodes with args/keras_history, a flat input_layers triple, vars/0..n weights.
@@ -213,22 +238,44 @@ class KerasSyntheticModelsTest {
                 + "{\"module\": \"keras.layers\", \"class_name\": \"InputLayer\", \"name\": \"img\", \"config\": "
                 + "{\"name\": \"img\", \"batch_shape\": [null, 6, 6, 2], \"dtype\": \"float32\", \"sparse\": false}, "
                 + "\"inbound_nodes\": []}, "
-                + layer("ZeroPadding2D", "pad", "\"padding\": [[1, 0], [0, 1]], \"data_format\": \"channels_last\"",
-                        node("img")) + ", "
-                + layer("Conv2D", "conv", "\"filters\": 3, \"kernel_size\": [3, 3], \"strides\": [2, 2], "
-                        + "\"padding\": \"valid\", \"data_format\": \"channels_last\", \"dilation_rate\": [1, 1], "
-                        + "\"groups\": 1, \"activation\": \"relu6\", \"use_bias\": true", node("pad")) + ", "
-                + layer("DepthwiseConv2D", "dw", "\"kernel_size\": [2, 2], \"strides\": [1, 1], \"padding\": \"same\", "
-                        + "\"depth_multiplier\": 2, \"activation\": \"linear\", \"use_bias\": true",
-                        node("conv")) + ", "
-                + layer("BatchNormalization", "bn", "\"axis\": -1, \"epsilon\": 0.01, \"center\": false, "
-                        + "\"scale\": true", node("dw")) + ", "
-                + layer("ReLU", "relu", "\"max_value\": 6.0, \"negative_slope\": 0.0, \"threshold\": 0.0",
-                        node("bn")) + ", "
+                + layer(
+                        "ZeroPadding2D",
+                        "pad",
+                        "\"padding\": [[1, 0], [0, 1]], \"data_format\": \"channels_last\"",
+                        node("img"))
+                + ", "
+                + layer(
+                        "Conv2D",
+                        "conv",
+                        "\"filters\": 3, \"kernel_size\": [3, 3], \"strides\": [2, 2], "
+                                + "\"padding\": \"valid\", \"data_format\": \"channels_last\", "
+                                + "\"dilation_rate\": [1, 1], "
+                                + "\"groups\": 1, \"activation\": \"relu6\", \"use_bias\": true",
+                        node("pad"))
+                + ", "
+                + layer(
+                        "DepthwiseConv2D",
+                        "dw",
+                        "\"kernel_size\": [2, 2], \"strides\": [1, 1], \"padding\": \"same\", "
+                                + "\"depth_multiplier\": 2, \"activation\": \"linear\", \"use_bias\": true",
+                        node("conv"))
+                + ", "
+                + layer(
+                        "BatchNormalization",
+                        "bn",
+                        "\"axis\": -1, \"epsilon\": 0.01, \"center\": false, " + "\"scale\": true",
+                        node("dw"))
+                + ", "
+                + layer("ReLU", "relu", "\"max_value\": 6.0, \"negative_slope\": 0.0, \"threshold\": 0.0", node("bn"))
+                + ", "
                 + layer("LeakyReLU", "leaky", "\"negative_slope\": 0.1", node("bn")) + ", "
                 + layer("Concatenate", "cat", "\"axis\": -1", node("relu", "leaky")) + ", "
-                + layer("GlobalAveragePooling2D", "gap", "\"data_format\": \"channels_last\", \"keepdims\": false",
-                        node("cat")) + ", "
+                + layer(
+                        "GlobalAveragePooling2D",
+                        "gap",
+                        "\"data_format\": \"channels_last\", \"keepdims\": false",
+                        node("cat"))
+                + ", "
                 + layer("Reshape", "reshape", "\"target_shape\": [3, 4]", node("gap")) + ", "
                 + layer("Softmax", "sm", "\"axis\": -1", node("reshape"))
                 + "], \"input_layers\": [\"img\", 0, 0], \"output_layers\": [[\"sm\", 0, 0]]}, "
@@ -267,27 +314,42 @@ class KerasSyntheticModelsTest {
         assertThat(m.metadata().modelClass()).isEqualTo("Functional");
         assertThat(m.metadata().trainingConfig().loss()).isEqualTo("mean_squared_error");
         assertThat(m.metadata().trainingConfig().metrics()).containsExactly("mean_absolute_error");
-        assertThat(m.ops()).extracting(Op::type).containsExactly(OpType.PAD, OpType.CONV_2D,
-                OpType.DEPTHWISE_CONV_2D, OpType.BATCH_NORM, OpType.RELU6, OpType.LEAKY_RELU, OpType.CONCATENATION,
-                OpType.MEAN, OpType.RESHAPE, OpType.SOFTMAX);
-        assertThat(m.ops()).extracting(Op::name).containsExactly("pad", "conv", "dw", "bn", "relu", "leaky", "cat",
-                "gap", "reshape", "sm");
+        assertThat(m.ops())
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.PAD,
+                        OpType.CONV_2D,
+                        OpType.DEPTHWISE_CONV_2D,
+                        OpType.BATCH_NORM,
+                        OpType.RELU6,
+                        OpType.LEAKY_RELU,
+                        OpType.CONCATENATION,
+                        OpType.MEAN,
+                        OpType.RESHAPE,
+                        OpType.SOFTMAX);
+        assertThat(m.ops())
+                .extracting(Op::name)
+                .containsExactly("pad", "conv", "dw", "bn", "relu", "leaky", "cat", "gap", "reshape", "sm");
         assertThat(m.ops().get(0).attrs(OpAttributes.Pad.class).paddings())
                 .isDeepEqualTo(new int[][] {{0, 0}, {1, 0}, {0, 1}, {0, 0}});
         assertThat(m.tensor("pad").shape()).isEqualTo(Shape.batched(7, 7, 2));
         assertThat(m.tensor("conv").shape()).isEqualTo(Shape.batched(3, 3, 3));
         assertThat(m.ops().get(1).attrs(OpAttributes.Conv2D.class).activation()).isEqualTo(Activation.RELU6);
         assertThat(m.tensor("dw/depthwise_kernel").shape()).isEqualTo(Shape.of(1, 2, 2, 6));
-        assertThat(m.ops().get(2).attrs(OpAttributes.DepthwiseConv2D.class).depthMultiplier()).isEqualTo(2);
+        assertThat(m.ops().get(2).attrs(OpAttributes.DepthwiseConv2D.class).depthMultiplier())
+                .isEqualTo(2);
         OpAttributes.BatchNorm bnAttrs = m.ops().get(3).attrs(OpAttributes.BatchNorm.class);
         assertThat(bnAttrs).isEqualTo(new OpAttributes.BatchNorm(0.01f, 3, true, false));
-        assertThat(m.ops().get(3).inputs()).extracting(Tensor::name).containsExactly("dw", "bn/gamma",
-                "bn/moving_mean", "bn/moving_variance");
+        assertThat(m.ops().get(3).inputs())
+                .extracting(Tensor::name)
+                .containsExactly("dw", "bn/gamma", "bn/moving_mean", "bn/moving_variance");
         assertThat(m.ops().get(5).attrs(OpAttributes.LeakyRelu.class).alpha()).isEqualTo(0.1f);
         assertThat(m.tensor("gap").shape()).isEqualTo(Shape.batched(12));
         assertThat(m.outputs().get(0).shape()).isEqualTo(Shape.batched(3, 4));
-        long nonTrainable = m.constants().stream().filter(t -> !t.trainable())
-                .mapToLong(t -> t.shape().elementCount()).sum();
+        long nonTrainable = m.constants().stream()
+                .filter(t -> !t.trainable())
+                .mapToLong(t -> t.shape().elementCount())
+                .sum();
         assertThat(nonTrainable).isEqualTo(12);
 
         // Forward pass straight from the Keras-layout arrays.
@@ -398,8 +460,11 @@ class KerasSyntheticModelsTest {
             }
             System.arraycopy(f16, 0, b, i, f16.length);
             int ohdr = i;
-            while (ohdr >= 0 && !(orig[ohdr] == 'O' && orig[ohdr + 1] == 'H' && orig[ohdr + 2] == 'D'
-                    && orig[ohdr + 3] == 'R')) {
+            while (ohdr >= 0
+                    && !(orig[ohdr] == 'O'
+                            && orig[ohdr + 1] == 'H'
+                            && orig[ohdr + 2] == 'D'
+                            && orig[ohdr + 3] == 'R')) {
                 ohdr--;
             }
             assertThat(ohdr).isNotNegative();
@@ -441,12 +506,18 @@ class KerasSyntheticModelsTest {
         Path file = tmp.resolve("half.h5");
         try (WritableHdfFile h = HdfFile.write(file)) {
             h.putAttribute("model_config", json);
-            keras2Layer(h.putGroup("model_weights"), "d", new float[][] {{k[0], k[1], k[2]}, {k[3], k[4], k[5]}},
+            keras2Layer(
+                    h.putGroup("model_weights"),
+                    "d",
+                    new float[][] {{k[0], k[1], k[2]}, {k[3], k[4], k[5]}},
                     java.util.Arrays.copyOf(packHalves(bias), 3));
         }
         rewriteFloat32AsFloat16(file);
         try (HdfFile h = new HdfFile(file)) {
-            assertThat(h.getDatasetByPath("model_weights/d/d/kernel:0").getDataType().getSize()).isEqualTo(2);
+            assertThat(h.getDatasetByPath("model_weights/d/d/kernel:0")
+                            .getDataType()
+                            .getSize())
+                    .isEqualTo(2);
         }
         Model m = KerasImporter.load(file);
         assertThat(m.tensor("d/kernel").dtype()).isEqualTo(dev.quanta.ir.DType.FLOAT32);

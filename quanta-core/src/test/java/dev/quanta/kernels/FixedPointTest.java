@@ -47,7 +47,8 @@ class FixedPointTest {
 
     @Test
     void nonFiniteMultipliersAreRefused() {
-        assertThatThrownBy(() -> FixedPoint.quantizeMultiplier(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> FixedPoint.quantizeMultiplier(Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> FixedPoint.quantizeMultiplier(Double.POSITIVE_INFINITY))
                 .isInstanceOf(IllegalArgumentException.class);
     }
@@ -66,7 +67,8 @@ class FixedPointTest {
     void saturatingRoundingDoublingHighMulExactCases() {
         assertThat(FixedPoint.saturatingRoundingDoublingHighMul(Integer.MIN_VALUE, Integer.MIN_VALUE))
                 .isEqualTo(Integer.MAX_VALUE);
-        assertThat(FixedPoint.saturatingRoundingDoublingHighMul(1 << 30, 1 << 30)).isEqualTo(1 << 29);
+        assertThat(FixedPoint.saturatingRoundingDoublingHighMul(1 << 30, 1 << 30))
+                .isEqualTo(1 << 29);
         // (±3 · 2^30) / 2^31 = ±1.5: gemmlowp's nudge 1 − 2^30 for negative products makes ties go up
         assertThat(FixedPoint.saturatingRoundingDoublingHighMul(3, 1 << 30)).isEqualTo(2);
         assertThat(FixedPoint.saturatingRoundingDoublingHighMul(-3, 1 << 30)).isEqualTo(-1);
@@ -107,12 +109,16 @@ class FixedPointTest {
     void theThreeRoundingsOnTheirDistinguishingCases() {
         // M = 0.25 = (2^30, −1). x = 5: exactly 1.25. Double rounding: SRDHM → round(2.5) = 3, then 3/2 → 2.
         assertThat(FixedPoint.multiplyByQuantizedMultiplier(5, 1 << 30, -1)).isEqualTo(2);
-        assertThat(FixedPoint.multiplyByQuantizedMultiplierUpward(5, 1 << 30, -1)).isEqualTo(2);
-        assertThat(FixedPoint.multiplyByQuantizedMultiplierSingleRounding(5, 1 << 30, -1)).isEqualTo(1);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplierUpward(5, 1 << 30, -1))
+                .isEqualTo(2);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplierSingleRounding(5, 1 << 30, -1))
+                .isEqualTo(1);
         // x = −6: exactly −1.5. Away from zero → −2; upward tie of the shift → −1; single rounding (up) → −1.
         assertThat(FixedPoint.multiplyByQuantizedMultiplier(-6, 1 << 30, -1)).isEqualTo(-2);
-        assertThat(FixedPoint.multiplyByQuantizedMultiplierUpward(-6, 1 << 30, -1)).isEqualTo(-1);
-        assertThat(FixedPoint.multiplyByQuantizedMultiplierSingleRounding(-6, 1 << 30, -1)).isEqualTo(-1);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplierUpward(-6, 1 << 30, -1))
+                .isEqualTo(-1);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplierSingleRounding(-6, 1 << 30, -1))
+                .isEqualTo(-1);
         // XNNPACK: rint(−1.5) = −2 (ties to even), rint(2.5) = 2
         assertThat(FixedPoint.requantizeFp32(-6, 0.25f, 0, -128, 127)).isEqualTo(-2);
         assertThat(FixedPoint.requantizeFp32(10, 0.25f, 0, -128, 127)).isEqualTo(2);
@@ -122,10 +128,12 @@ class FixedPointTest {
     @Test
     void leftShiftsForMultipliersAboveOne() {
         FixedPoint.Multiplier three = FixedPoint.quantizeMultiplier(3.0);
-        assertThat(FixedPoint.multiplyByQuantizedMultiplier(7, three.multiplier(), three.shift())).isEqualTo(21);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplier(7, three.multiplier(), three.shift()))
+                .isEqualTo(21);
         assertThat(FixedPoint.multiplyByQuantizedMultiplierSingleRounding(7, three.multiplier(), three.shift()))
                 .isEqualTo(21);
-        assertThat(FixedPoint.multiplyByQuantizedMultiplier(-7L, three.multiplier(), three.shift())).isEqualTo(-21);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplier(-7L, three.multiplier(), three.shift()))
+                .isEqualTo(-21);
     }
 
     @Test
@@ -134,11 +142,13 @@ class FixedPointTest {
         FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier(0.3);
         long x = 1_000_000_000L;
         long expected = (x * 19661 + (1L << 15)) >> 16;
-        assertThat(FixedPoint.multiplyByQuantizedMultiplier(x, q.multiplier(), q.shift())).isEqualTo((int) expected);
+        assertThat(FixedPoint.multiplyByQuantizedMultiplier(x, q.multiplier(), q.shift()))
+                .isEqualTo((int) expected);
     }
 
     @Property(seed = "13")
-    void singleRoundingIsTheExactProductRoundedWithTiesUp(@ForAll @IntRange(min = -(1 << 24), max = 1 << 24) int x,
+    void singleRoundingIsTheExactProductRoundedWithTiesUp(
+            @ForAll @IntRange(min = -(1 << 24), max = 1 << 24) int x,
             @ForAll @DoubleRange(min = 1e-6, max = 0.999) @Scale(12) double m) {
         FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier(m);
         int total = 31 - q.shift();
@@ -164,8 +174,10 @@ class FixedPointTest {
     }
 
     @Property(seed = "15")
-    void fp32RequantizationStaysInRangeAndIsMonotonic(@ForAll @IntRange(min = -(1 << 22), max = 1 << 22) int acc,
-            @ForAll @DoubleRange(min = 1e-5, max = 1) @Scale(12) double scale, @ForAll @IntRange(min = -128, max = 127) int zp) {
+    void fp32RequantizationStaysInRangeAndIsMonotonic(
+            @ForAll @IntRange(min = -(1 << 22), max = 1 << 22) int acc,
+            @ForAll @DoubleRange(min = 1e-5, max = 1) @Scale(12) double scale,
+            @ForAll @IntRange(min = -128, max = 127) int zp) {
         int a = FixedPoint.requantizeFp32(acc, (float) scale, zp, -128, 127);
         int b = FixedPoint.requantizeFp32(acc + 1, (float) scale, zp, -128, 127);
         assertThat(a).isBetween(-128, 127);

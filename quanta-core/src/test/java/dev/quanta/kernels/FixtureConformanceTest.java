@@ -6,6 +6,8 @@ import dev.quanta.ir.Model;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,8 +20,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * The TFLite converter's int8 MLPerf Tiny models, read by {@link TfliteReader}, run through Quanta's integer kernels
@@ -48,12 +48,13 @@ class FixtureConformanceTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void bitExactWithTheOfficialRuntime(String which, QuantizedPath path) throws IOException {
-        Path file = Fixtures.require(ROOT + switch (which) {
-            case "ic" -> "ic/pretrainedResnet_quant.tflite";
-            case "kws" -> "kws/kws_ref_model.tflite";
-            case "vww" -> "vww/vww_96_int8.tflite";
-            default -> "ad/ad01_int8.tflite";
-        });
+        Path file = Fixtures.require(ROOT
+                + switch (which) {
+                    case "ic" -> "ic/pretrainedResnet_quant.tflite";
+                    case "kws" -> "kws/kws_ref_model.tflite";
+                    case "vww" -> "vww/vww_96_int8.tflite";
+                    default -> "ad/ad01_int8.tflite";
+                });
         Model model = TfliteReader.read(file);
         int inLen = Math.toIntExact(model.inputs().get(0).shape().withBatch(1).elementCount());
         List<Sample> samples = switch (which) {
@@ -62,8 +63,8 @@ class FixtureConformanceTest {
             case "vww" -> randomSamples(40, inLen, 96);
             default -> randomSamples(100, inLen, 1);
         };
-        TfliteOracle.Kernels kernels = path == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK
-                : TfliteOracle.Kernels.BUILTIN;
+        TfliteOracle.Kernels kernels =
+                path == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK : TfliteOracle.Kernels.BUILTIN;
         int exact = 0;
         int maxDiff = 0;
         int quantaTop1 = 0;
@@ -81,7 +82,9 @@ class FixtureConformanceTest {
                 if (path == QuantizedPath.XNNPACK) {
                     // the interpreter's default kernels are the XNNPACK-path ones
                     interpreter.run(s.input(), viaInterpreter);
-                    assertThat(viaInterpreter).as("Interpreter vs XNNPACK-path kernels").isEqualTo(got);
+                    assertThat(viaInterpreter)
+                            .as("Interpreter vs XNNPACK-path kernels")
+                            .isEqualTo(got);
                 }
                 int d = 0;
                 for (int i = 0; i < got.length; i++) {
@@ -96,12 +99,14 @@ class FixtureConformanceTest {
             }
         }
         String top1 = samples.get(0).label() >= 0
-                ? String.format(", top-1 Quanta %d/%d, TFLite %d/%d", quantaTop1, samples.size(), oracleTop1,
-                        samples.size())
+                ? String.format(
+                        ", top-1 Quanta %d/%d, TFLite %d/%d", quantaTop1, samples.size(), oracleTop1, samples.size())
                 : "";
-        System.out.printf("conformance %-4s %-8s bit-exact %d/%d, max |diff| %d steps%s%n", which, path, exact,
-                samples.size(), maxDiff, top1);
-        assertThat(exact).as(which + " on " + path + ": bit-exact outputs (max diff " + maxDiff + ")")
+        System.out.printf(
+                "conformance %-4s %-8s bit-exact %d/%d, max |diff| %d steps%s%n",
+                which, path, exact, samples.size(), maxDiff, top1);
+        assertThat(exact)
+                .as(which + " on " + path + ": bit-exact outputs (max diff " + maxDiff + ")")
                 .isEqualTo(samples.size());
     }
 
@@ -138,7 +143,8 @@ class FixtureConformanceTest {
         Path dir = Fixtures.require(ROOT + "kws/kws01_mfcc");
         List<Sample> out = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.filter(p -> p.toString().endsWith(".bin")).sorted().toList()) {
+            for (Path p :
+                    files.filter(p -> p.toString().endsWith(".bin")).sorted().toList()) {
                 String name = p.getFileName().toString();
                 String stem = name.substring(0, name.length() - 4);
                 int label = Integer.parseInt(stem.substring(stem.lastIndexOf('_') + 1));
@@ -176,8 +182,10 @@ class FixtureConformanceTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("hybridCases")
     void hybridModels(String which, QuantizedPath path) throws IOException {
-        Path file = Fixtures.require(ROOT + (which.startsWith("kws") ? "kws/kws_ref_model_float32.tflite"
-                : "ad/model_ToyCar_quant_dynamic_range.tflite"));
+        Path file = Fixtures.require(ROOT
+                + (which.startsWith("kws")
+                        ? "kws/kws_ref_model_float32.tflite"
+                        : "ad/model_ToyCar_quant_dynamic_range.tflite"));
         Model model = TfliteReader.read(file);
         int inLen = Math.toIntExact(model.inputs().get(0).shape().withBatch(1).elementCount());
         List<float[]> inputs = new ArrayList<>();
@@ -202,8 +210,8 @@ class FixtureConformanceTest {
                 labels.add(-1);
             }
         }
-        TfliteOracle.Kernels kernels = path == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK
-                : TfliteOracle.Kernels.BUILTIN;
+        TfliteOracle.Kernels kernels =
+                path == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK : TfliteOracle.Kernels.BUILTIN;
         int exact = 0;
         double maxRel = 0;
         int quantaTop1 = 0;
@@ -231,13 +239,20 @@ class FixtureConformanceTest {
                 }
             }
         }
-        System.out.printf("hybrid %-13s %-8s bit-exact %d/%d, max rel diff %.3g%s%n", which, path, exact,
-                inputs.size(), maxRel, labels.get(0) >= 0 ? String.format(", top-1 Quanta %d, TFLite %d",
-                        quantaTop1, oracleTop1) : "");
+        System.out.printf(
+                "hybrid %-13s %-8s bit-exact %d/%d, max rel diff %.3g%s%n",
+                which,
+                path,
+                exact,
+                inputs.size(),
+                maxRel,
+                labels.get(0) >= 0 ? String.format(", top-1 Quanta %d, TFLite %d", quantaTop1, oracleTop1) : "");
         if (path == QuantizedPath.BUILTIN && which.startsWith("toycar")) {
             // only hybrid FULLY_CONNECTED ops: bit-exact; KWS also has float DEPTHWISE_CONV_2D and FULLY_CONNECTED,
             // whose float summation order differs from TFLite's
-            assertThat(exact).as(which + " bit-exact with the built-in hybrid kernels").isEqualTo(inputs.size());
+            assertThat(exact)
+                    .as(which + " bit-exact with the built-in hybrid kernels")
+                    .isEqualTo(inputs.size());
         }
     }
 

@@ -6,6 +6,8 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Tensor;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -14,8 +16,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Op by op on the fixture graphs: every op of the IC and KWS int8 models, fed with the official runtime's own values

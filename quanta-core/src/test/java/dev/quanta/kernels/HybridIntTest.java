@@ -20,10 +20,19 @@ import org.junit.jupiter.api.Test;
  */
 class HybridIntTest {
 
-    private static float[] fc(float[] x, int rows, int k, int n, byte[] w, float[] scales, float[] bias,
-            Activation act, boolean asymmetric) {
+    private static float[] fc(
+            float[] x,
+            int rows,
+            int k,
+            int n,
+            byte[] w,
+            float[] scales,
+            float[] bias,
+            Activation act,
+            boolean asymmetric) {
         float[] y = new float[rows * n];
-        HybridInt.fullyConnected(x, rows, k, n, w, scales, bias, y, act, asymmetric).run(Parallel.of(1));
+        HybridInt.fullyConnected(x, rows, k, n, w, scales, bias, y, act, asymmetric)
+                .run(Parallel.of(1));
         return y;
     }
 
@@ -58,12 +67,28 @@ class HybridIntTest {
      */
     @Test
     void asymmetricRowQuantization() {
-        float[] y = fc(new float[] {0.25f, 1f}, 1, 2, 1, bytes(2, -1), new float[] {0.25f}, new float[] {0.5f},
-                Activation.NONE, true);
+        float[] y = fc(
+                new float[] {0.25f, 1f},
+                1,
+                2,
+                1,
+                bytes(2, -1),
+                new float[] {0.25f},
+                new float[] {0.5f},
+                Activation.NONE,
+                true);
         assertThat(y).containsExactly(0.5f + -127f * ((float) (1.0 / 255) * 0.25f));
         // symmetric rows would give q = [32 (31.75), 127]: acc = −63, y = 0.5 − 63·(0.25/127)
-        float[] sym = fc(new float[] {0.25f, 1f}, 1, 2, 1, bytes(2, -1), new float[] {0.25f}, new float[] {0.5f},
-                Activation.NONE, false);
+        float[] sym = fc(
+                new float[] {0.25f, 1f},
+                1,
+                2,
+                1,
+                bytes(2, -1),
+                new float[] {0.25f},
+                new float[] {0.5f},
+                Activation.NONE,
+                false);
         assertThat(sym).containsExactly(0.5f + -63f * ((1f / 127) * 0.25f));
     }
 
@@ -71,8 +96,7 @@ class HybridIntTest {
     @Test
     void perChannelWeightScales() {
         float[] x = {2f, -1f, 0.5f};
-        float[] y = fc(x, 1, 3, 2, bytes(1, 2, 3, -1, 0, 1), new float[] {0.5f, 0.125f}, null, Activation.NONE,
-                false);
+        float[] y = fc(x, 1, 3, 2, bytes(1, 2, 3, -1, 0, 1), new float[] {0.5f, 0.125f}, null, Activation.NONE, false);
         float s = 2f / 127;
         assertThat(y).containsExactly(95f * (0.5f * s), -95f * (0.125f * s));
     }
@@ -80,12 +104,28 @@ class HybridIntTest {
     /** A row of zeros quantizes to zeros with scale 1; a fused ReLU6 clamps the float result. */
     @Test
     void zeroRowsAndFusedActivation() {
-        float[] y = fc(new float[] {0f, 0f, 10f, -10f}, 2, 2, 1, bytes(100, 1), new float[] {0.1f},
-                new float[] {-0.5f}, Activation.RELU6, true);
+        float[] y = fc(
+                new float[] {0f, 0f, 10f, -10f},
+                2,
+                2,
+                1,
+                bytes(100, 1),
+                new float[] {0.1f},
+                new float[] {-0.5f},
+                Activation.RELU6,
+                true);
         // row 0: zeros → y = b = −0.5 → ReLU6 → 0; row 1: ≈ 10·10 − 10·0.1 = 99 → 6
         assertThat(y).containsExactly(0f, 6f);
-        float[] none = fc(new float[] {0f, 0f}, 1, 2, 1, bytes(100, 1), new float[] {0.1f}, new float[] {-0.5f},
-                Activation.NONE, false);
+        float[] none = fc(
+                new float[] {0f, 0f},
+                1,
+                2,
+                1,
+                bytes(100, 1),
+                new float[] {0.1f},
+                new float[] {-0.5f},
+                Activation.NONE,
+                false);
         assertThat(none).containsExactly(-0.5f);
     }
 
@@ -102,7 +142,8 @@ class HybridIntTest {
             float[] y = fc(x, 2, 3, 1, w, new float[] {0.01f}, bias, Activation.NONE, asymmetric);
             double exact1 = 0.01 * (0.01 * 127 + 0.005 * 127 + 0.0025 * 64);
             double step1 = asymmetric ? 0.015 / 255 : 0.01 / 127;
-            assertThat(Math.abs(y[1] - exact1)).as("asymmetric " + asymmetric)
+            assertThat(Math.abs(y[1] - exact1))
+                    .as("asymmetric " + asymmetric)
                     .isLessThanOrEqualTo((asymmetric ? 1 : 0.5) * step1 * 0.01 * (127 + 127 + 64) + 1e-9);
             assertThat(y[1]).isNotZero();
             assertThat(y[0] / y[1]).isCloseTo(10000f, org.assertj.core.data.Offset.offset(100f));
@@ -111,9 +152,13 @@ class HybridIntTest {
 
     /** Seeded random Dense layers: the distance to the float layer stays within the input rounding's bound. */
     @Property(seed = "7", tries = 200)
-    void fullyConnectedIsTheFloatLayerUpToInputRounding(@ForAll @IntRange(min = 1, max = 3) int rows,
-            @ForAll @IntRange(min = 1, max = 40) int k, @ForAll @IntRange(min = 1, max = 6) int n,
-            @ForAll boolean perChannel, @ForAll boolean asymmetric, @ForAll long seed) {
+    void fullyConnectedIsTheFloatLayerUpToInputRounding(
+            @ForAll @IntRange(min = 1, max = 3) int rows,
+            @ForAll @IntRange(min = 1, max = 40) int k,
+            @ForAll @IntRange(min = 1, max = 6) int n,
+            @ForAll boolean perChannel,
+            @ForAll boolean asymmetric,
+            @ForAll long seed) {
         Random r = new Random(seed);
         float[] x = new float[rows * k];
         for (int i = 0; i < x.length; i++) {
@@ -151,7 +196,9 @@ class HybridIntTest {
                     magnitude += Math.abs(x[b * k + i] * w[o * k + i] * sw);
                 }
                 double bound = (asymmetric ? 1 : 0.5) * step * weightSum + 1e-5 * magnitude;
-                assertThat(Math.abs(y[b * n + o] - exact)).as("row %d output %d", b, o).isLessThanOrEqualTo(bound);
+                assertThat(Math.abs(y[b * n + o] - exact))
+                        .as("row %d output %d", b, o)
+                        .isLessThanOrEqualTo(bound);
             }
         }
     }
@@ -167,12 +214,12 @@ class HybridIntTest {
         int[] ws = {1, 1, 1, 2};
         var a = new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE);
         float[] builtin = new float[1];
-        HybridInt.conv(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, builtin, a,
-                false).run(Parallel.of(1));
+        HybridInt.conv(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, builtin, a, false)
+                .run(Parallel.of(1));
         assertThat(builtin).containsExactly(169f * (1f * (3f / 127)));
         float[] xnnpack = new float[1];
-        HybridInt.conv(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, xnnpack, a,
-                true).run(Parallel.of(1));
+        HybridInt.conv(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, xnnpack, a, true)
+                .run(Parallel.of(1));
         assertThat(xnnpack).containsExactly(340f * (1f * (float) (3.0 / 255)));
     }
 
@@ -220,10 +267,25 @@ class HybridIntTest {
             float[] y = new float[oh * ow * oc];
             int[] xs = {1, h, wd, c};
             Kernel kernel = depthwise
-                    ? HybridInt.depthwise(x, xs, w, ws, scales, bias, y,
+                    ? HybridInt.depthwise(
+                            x,
+                            xs,
+                            w,
+                            ws,
+                            scales,
+                            bias,
+                            y,
                             new OpAttributes.DepthwiseConv2D(pad, stride, stride, 1, 1, mult, Activation.NONE))
-                    : HybridInt.conv(x, xs, w, ws, scales, bias, y,
-                            new OpAttributes.Conv2D(pad, stride, stride, 1, 1, Activation.NONE), true);
+                    : HybridInt.conv(
+                            x,
+                            xs,
+                            w,
+                            ws,
+                            scales,
+                            bias,
+                            y,
+                            new OpAttributes.Conv2D(pad, stride, stride, 1, 1, Activation.NONE),
+                            true);
             kernel.run(Parallel.of(1));
             double max = 0;
             for (float v : x) {
@@ -254,8 +316,8 @@ class HybridIntTest {
                             }
                         }
                         float got = y[(oy * ow + ox) * oc + o];
-                        assertThat(Math.abs(got - exact)).as("trial %d (%s) at (%d, %d, %d)", trial,
-                                depthwise ? "depthwise" : "conv", oy, ox, o)
+                        assertThat(Math.abs(got - exact))
+                                .as("trial %d (%s) at (%d, %d, %d)", trial, depthwise ? "depthwise" : "conv", oy, ox, o)
                                 .isLessThanOrEqualTo(step * weightSum + 1e-4);
                     }
                 }

@@ -7,6 +7,7 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,6 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * int16 LOGISTIC, TANH and SOFTMAX against the official runtime on both paths (XNNPACK does not take int16, so the
@@ -24,8 +24,9 @@ import dev.quanta.testing.UsesOracle;
  */
 @UsesOracle
 class Int16ActivationOracleTest {
-    private static final float[] SCALES = {1f / 4096, 1f / 2048, 1f / 8192, 3f / 32768, 0.01f, 0.1f, 0.0003f,
-            1.5f / 4096, 0.5f};
+    private static final float[] SCALES = {
+        1f / 4096, 1f / 2048, 1f / 8192, 3f / 32768, 0.01f, 0.1f, 0.0003f, 1.5f / 4096, 0.5f
+    };
 
     @TestFactory
     Stream<DynamicTest> logisticAndTanhEveryInput() {
@@ -40,7 +41,9 @@ class Int16ActivationOracleTest {
                     SingleOpModels g = new SingleOpModels(1);
                     Tensor x = g.activation("x", DType.INT16, s, 0, 1, all.length);
                     Tensor y = g.activation("y", DType.INT16, 1f / 32768, 0, 1, all.length);
-                    Model m = SingleOpModels.model(type.name().toLowerCase(), List.of(x),
+                    Model m = SingleOpModels.model(
+                            type.name().toLowerCase(),
+                            List.of(x),
                             SingleOpModels.op(type, OpAttributes.None.INSTANCE, y, x));
                     assertBitExact(m, List.of(all));
                 }));
@@ -61,7 +64,9 @@ class Int16ActivationOracleTest {
                     int depth = 1 + r.nextInt(40);
                     Tensor x = g.activation("x", DType.INT16, s, 0, rows, depth);
                     Tensor y = g.activation("y", DType.INT16, 1f / 32768, 0, rows, depth);
-                    Model m = SingleOpModels.model("softmax", List.of(x),
+                    Model m = SingleOpModels.model(
+                            "softmax",
+                            List.of(x),
                             SingleOpModels.op(OpType.SOFTMAX, new OpAttributes.Softmax(beta), y, x));
                     List<Object> samples = new ArrayList<>();
                     for (int k = 0; k < 4; k++) {
@@ -76,7 +81,8 @@ class Int16ActivationOracleTest {
                             };
                             int centre = r.nextInt(65536) - 32768;
                             for (int j = 0; j < depth; j++) {
-                                int v = spread == 65536 ? r.nextInt(65536) - 32768
+                                int v = spread == 65536
+                                        ? r.nextInt(65536) - 32768
                                         : centre + r.nextInt(spread) - spread / 2;
                                 in[row * depth + j] = (short) Math.max(-32768, Math.min(32767, v));
                             }
@@ -112,7 +118,8 @@ class Int16ActivationOracleTest {
                             }
                         }
                     }
-                    assertThat(diffs).as(path + " " + diffs + "/" + got.length + " differ, first " + first)
+                    assertThat(diffs)
+                            .as(path + " " + diffs + "/" + got.length + " differ, first " + first)
                             .isZero();
                 }
             }

@@ -129,7 +129,11 @@ class Int16ActivationsTest {
         assertWithin(Int16Activations.logistic(0x1p-12f), v -> 1 / (1 + Math.exp(-v)), 0x1p-12f, 6, "logistic Q3.12");
         assertWithin(Int16Activations.tanh(0x1p-12f), Math::tanh, 0x1p-12f, 12, "tanh Q3.12");
         // L = 1: the doubled input saturates above 16383, where tanh(8) is 1 to within 2⁻²¹
-        assertWithin(Int16Activations.tanh(0x1p-11f), v -> Math.tanh(Math.max(-8, Math.min(8, v))), 0x1p-11f, 12,
+        assertWithin(
+                Int16Activations.tanh(0x1p-11f),
+                v -> Math.tanh(Math.max(-8, Math.min(8, v))),
+                0x1p-11f,
+                12,
                 "tanh s_x=2^-11");
     }
 
@@ -155,8 +159,8 @@ class Int16ActivationsTest {
         assertThatThrownBy(() -> Int16Activations.tanh(5, 5)).isInstanceOf(IllegalArgumentException.class);
     }
 
-    private static void assertWithin(IntUnaryOperator f, DoubleUnaryOperator real, float sx, int tolerance,
-            String what) {
+    private static void assertWithin(
+            IntUnaryOperator f, DoubleUnaryOperator real, float sx, int tolerance, String what) {
         int worst = 0;
         int at = 0;
         for (int x = -32768; x <= 32767; x++) {
@@ -186,12 +190,15 @@ class Int16ActivationsTest {
                 }
                 IntUnaryOperator f = type == OpType.LOGISTIC ? Int16Activations.logistic(s) : Int16Activations.tanh(s);
                 for (int i = 0; i < in.length; i++) {
-                    assertThat((int) out[i]).as(type + " s_x=" + s + " x=" + in[i]).isEqualTo(f.applyAsInt(in[i]));
+                    assertThat((int) out[i])
+                            .as(type + " s_x=" + s + " x=" + in[i])
+                            .isEqualTo(f.applyAsInt(in[i]));
                 }
             }
         }
         try (Interpreter it = new Interpreter(unary(OpType.LOGISTIC, 0.01f, 1f / 256))) {
-            assertThatThrownBy(it::allocateTensors).isInstanceOf(QuantaException.class)
+            assertThatThrownBy(it::allocateTensors)
+                    .isInstanceOf(QuantaException.class)
                     .hasMessageContaining("int16 LOGISTIC needs zero points 0, output scale 1/32768");
         }
     }

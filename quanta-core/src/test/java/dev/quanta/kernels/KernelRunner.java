@@ -49,9 +49,10 @@ final class KernelRunner implements AutoCloseable {
             Shape out = ShapeInference.infer(op.type(), op.attributes(), ins);
             concrete.put(op.output(0), op.output(0).withShape(out));
             allocate(op.output(0), out);
-            kernels.add(Kernels.isFloat(op)
-                    ? Kernels.create(op, buffers::get, shapes::get)
-                    : QuantizedKernels.create(op, buffers::get, shapes::get, path, rounding));
+            kernels.add(
+                    Kernels.isFloat(op)
+                            ? Kernels.create(op, buffers::get, shapes::get)
+                            : QuantizedKernels.create(op, buffers::get, shapes::get, path, rounding));
         }
     }
 
@@ -61,9 +62,12 @@ final class KernelRunner implements AutoCloseable {
             return QuantizedKernels.BuiltinRounding.DEFAULT;
         }
         String[] p = r.split(",");
-        return new QuantizedKernels.BuiltinRounding(Requantizer.Rounding.valueOf(p[0]),
-                Requantizer.Rounding.valueOf(p[1]), Requantizer.Rounding.valueOf(p[2]),
-                Requantizer.Rounding.valueOf(p[3]), false);
+        return new QuantizedKernels.BuiltinRounding(
+                Requantizer.Rounding.valueOf(p[0]),
+                Requantizer.Rounding.valueOf(p[1]),
+                Requantizer.Rounding.valueOf(p[2]),
+                Requantizer.Rounding.valueOf(p[3]),
+                false);
     }
 
     private void allocate(Tensor t, Shape shape) {

@@ -36,8 +36,17 @@ class LstmIntTest {
     private static final QuantParams H = QuantParams.perTensor(1f / 128, 0);
 
     /** A quantized LSTM op with seeded weights, and the real values of everything it holds. */
-    record Lstm(Model model, int nInput, int nCell, boolean cifg, boolean timeMajor, float cellClip, int cellExp,
-            double[][] wx, double[][] wh, double[][] b) {
+    record Lstm(
+            Model model,
+            int nInput,
+            int nCell,
+            boolean cifg,
+            boolean timeMajor,
+            float cellClip,
+            int cellExp,
+            double[][] wx,
+            double[][] wh,
+            double[][] b) {
 
         /** The reference outputs h (real values) for int8 inputs laid out as the model's input. */
         double[] reference(byte[] in, int batch, int steps) {
@@ -88,8 +97,17 @@ class LstmIntTest {
      * Weights uniform in ±{@code spread}, int8 symmetric per tensor; biases in ±1, int32 at s_x·s_W; input int8 with
      * s_x = 0.05 and zero point 5; output (= hidden) state 1/128; cell state scale 2^{@code cellExp}.
      */
-    static Lstm build(long seed, int nInput, int nCell, int batch, int steps, boolean timeMajor, boolean cifg,
-            float cellClip, int cellExp, double spread) {
+    static Lstm build(
+            long seed,
+            int nInput,
+            int nCell,
+            int batch,
+            int steps,
+            boolean timeMajor,
+            boolean cifg,
+            float cellClip,
+            int cellExp,
+            double spread) {
         Random r = new Random(seed);
         double[][] wx = new double[4][];
         double[][] wh = new double[4][];
@@ -111,8 +129,8 @@ class LstmIntTest {
             }
             wxT.add(tx);
             whT.add(th);
-            bT.add(new Tensor("b" + g, Shape.of(nCell), DType.INT32, TensorData.ofInts(qb),
-                    QuantParams.perTensor(bs, 0), true));
+            bT.add(new Tensor(
+                    "b" + g, Shape.of(nCell), DType.INT32, TensorData.ofInts(qb), QuantParams.perTensor(bs, 0), true));
         }
         boolean[] present = new boolean[24];
         for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15}) {
@@ -128,8 +146,10 @@ class LstmIntTest {
         ins.addAll(whT);
         ins.addAll(bT);
         QuantParams cell = QuantParams.perTensor((float) Math.scalb(1.0, cellExp), 0);
-        var attrs = new OpAttributes.Lstm(OpAttributes.LstmActivation.TANH, cellClip, 0f, timeMajor, false, present, H,
-                cell, new QuantParams[] {null, null, null, null, H});
+        var attrs = new OpAttributes.Lstm(
+                OpAttributes.LstmActivation.TANH, cellClip, 0f, timeMajor, false, present, H, cell, new QuantParams[] {
+                    null, null, null, null, H
+                });
         Op op = new Op("y", OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, ins, List.of(y), attrs, new Origin("lstm", "LSTM"));
         Model m = new Model("lstm", List.of(x), List.of(y), List.of(op), ModelMetadata.inMemory());
         return new Lstm(m, nInput, nCell, cifg, timeMajor, cellClip, cellExp, wx, wh, b);
@@ -147,8 +167,13 @@ class LstmIntTest {
         for (int i = 0; i < w.length; i++) {
             q[i] = (byte) Math.round(w[i] / s);
         }
-        return new Tensor(name, Shape.of(rows, cols), DType.INT8, TensorData.ofBytes(DType.INT8, q),
-                QuantParams.perTensor(s, 0), true);
+        return new Tensor(
+                name,
+                Shape.of(rows, cols),
+                DType.INT8,
+                TensorData.ofBytes(DType.INT8, q),
+                QuantParams.perTensor(s, 0),
+                true);
     }
 
     private static double[] real(Tensor w) {
@@ -213,7 +238,8 @@ class LstmIntTest {
     void coupledInputAndForgetGate() {
         for (int seed = 0; seed < 4; seed++) {
             Lstm l = build(200 + seed, 3, 3, 2, 5, false, true, 0f, -11, 0.8);
-            assertThat(worstSteps(l, input(seed, 30), 2, 5)).as("CIFG seed " + seed)
+            assertThat(worstSteps(l, input(seed, 30), 2, 5))
+                    .as("CIFG seed " + seed)
                     .isLessThanOrEqualTo(TOLERANCE_STEPS);
         }
     }
@@ -279,34 +305,70 @@ class LstmIntTest {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
 
         Lstm coarse = build(1, 2, 2, 1, 2, false, false, 0f, -10, 0.5);
-        assertThatThrownBy(() -> run(coarse.model(), new byte[4])).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> run(coarse.model(), new byte[4]))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("cell-state scales 2^-15 … 2^-11");
 
-        var relu = new OpAttributes.Lstm(OpAttributes.LstmActivation.RELU, 0f, 0f, false, false, a.presentInputs(),
-                a.outputStateQuant(), a.cellStateQuant(), a.intermediates());
-        assertThatThrownBy(() -> run(withAttrs(l.model(), relu), new byte[4])).isInstanceOf(QuantaException.class)
+        var relu = new OpAttributes.Lstm(
+                OpAttributes.LstmActivation.RELU,
+                0f,
+                0f,
+                false,
+                false,
+                a.presentInputs(),
+                a.outputStateQuant(),
+                a.cellStateQuant(),
+                a.intermediates());
+        assertThatThrownBy(() -> run(withAttrs(l.model(), relu), new byte[4]))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("always uses tanh");
 
         QuantParams shifted = QuantParams.perTensor(1f / 128, 3);
-        var hiddenZp = new OpAttributes.Lstm(a.activation(), 0f, 0f, false, false, a.presentInputs(),
-                a.outputStateQuant(), a.cellStateQuant(), new QuantParams[] {null, null, null, null, shifted});
-        assertThatThrownBy(() -> run(withAttrs(l.model(), hiddenZp), new byte[4])).isInstanceOf(QuantaException.class)
+        var hiddenZp = new OpAttributes.Lstm(
+                a.activation(),
+                0f,
+                0f,
+                false,
+                false,
+                a.presentInputs(),
+                a.outputStateQuant(),
+                a.cellStateQuant(),
+                new QuantParams[] {null, null, null, null, shifted});
+        assertThatThrownBy(() -> run(withAttrs(l.model(), hiddenZp), new byte[4]))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("hidden zero point of 0");
 
         var noStates = new OpAttributes.Lstm(a.activation(), 0f, 0f, false, false, a.presentInputs());
-        assertThatThrownBy(() -> run(withAttrs(l.model(), noStates), new byte[4])).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> run(withAttrs(l.model(), noStates), new byte[4]))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("needs the quantization of its states");
 
         boolean[] peephole = a.presentInputs().clone();
         peephole[10] = true; // cell-to-forget weights, inserted after the recurrent weights
         List<Tensor> ins = new ArrayList<>(op.inputs());
-        ins.add(9, new Tensor("peephole", Shape.of(2), DType.INT16, TensorData.ofBytes(DType.INT16, new byte[4]),
-                QuantParams.perTensor(1f, 0), true));
-        var withPeephole = new OpAttributes.Lstm(a.activation(), 0f, 0f, false, false, peephole,
-                a.outputStateQuant(), a.cellStateQuant(), a.intermediates());
+        ins.add(
+                9,
+                new Tensor(
+                        "peephole",
+                        Shape.of(2),
+                        DType.INT16,
+                        TensorData.ofBytes(DType.INT16, new byte[4]),
+                        QuantParams.perTensor(1f, 0),
+                        true));
+        var withPeephole = new OpAttributes.Lstm(
+                a.activation(),
+                0f,
+                0f,
+                false,
+                false,
+                peephole,
+                a.outputStateQuant(),
+                a.cellStateQuant(),
+                a.intermediates());
         Op p = new Op(op.name(), op.type(), ins, op.outputs(), withPeephole, op.origin());
         Model pm = new Model("p", l.model().inputs(), l.model().outputs(), List.of(p), ModelMetadata.inMemory());
-        assertThatThrownBy(() -> run(pm, new byte[4])).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> run(pm, new byte[4]))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("no peepholes, projection or layer normalization (TFLite input 10 is present)");
     }
 

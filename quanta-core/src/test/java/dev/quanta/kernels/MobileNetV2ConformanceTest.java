@@ -9,6 +9,8 @@ import dev.quanta.ir.OpType;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -16,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * The int8 MobileNetV2 that TinyNeuralNetwork converted from PyTorch (tflite-micro's xtensa example: NCHW int8
@@ -48,9 +48,13 @@ class MobileNetV2ConformanceTest {
         Op first = model.ops().get(0);
         assertThat(first.type()).isEqualTo(OpType.TRANSPOSE);
         assertThat(first.attrs(OpAttributes.Transpose.class).perm()).containsExactly(0, 2, 3, 1);
-        assertThat(counts).containsEntry(OpType.TRANSPOSE, 1).containsEntry(OpType.CONV_2D, 35)
-                .containsEntry(OpType.DEPTHWISE_CONV_2D, 17).containsEntry(OpType.PAD, 18)
-                .containsEntry(OpType.ADD, 10).containsEntry(OpType.FULLY_CONNECTED, 1);
+        assertThat(counts)
+                .containsEntry(OpType.TRANSPOSE, 1)
+                .containsEntry(OpType.CONV_2D, 35)
+                .containsEntry(OpType.DEPTHWISE_CONV_2D, 17)
+                .containsEntry(OpType.PAD, 18)
+                .containsEntry(OpType.ADD, 10)
+                .containsEntry(OpType.FULLY_CONNECTED, 1);
     }
 
     @Test
@@ -69,9 +73,16 @@ class MobileNetV2ConformanceTest {
         long[] quantaFirst = new long[paths.length];
         try {
             for (QuantizedPath p : paths) {
-                quanta.put(p, new Interpreter(model, Interpreter.Options.defaults().withKernelPath(p)));
-                oracles.put(p, TfliteOracle.open(file, p == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK
-                        : TfliteOracle.Kernels.BUILTIN, 1));
+                quanta.put(
+                        p, new Interpreter(model, Interpreter.Options.defaults().withKernelPath(p)));
+                oracles.put(
+                        p,
+                        TfliteOracle.open(
+                                file,
+                                p == QuantizedPath.XNNPACK
+                                        ? TfliteOracle.Kernels.XNNPACK
+                                        : TfliteOracle.Kernels.BUILTIN,
+                                1));
             }
             for (int s = 0; s < samples.size(); s++) {
                 byte[] input = samples.get(s).input();
@@ -113,19 +124,24 @@ class MobileNetV2ConformanceTest {
         int n = samples.size();
         for (QuantizedPath q : paths) {
             for (QuantizedPath o : paths) {
-                System.out.printf("mobilenet_v2 Quanta %-8s vs TFLite %-8s bit-exact %d/%d, max |diff| %d steps%n",
+                System.out.printf(
+                        "mobilenet_v2 Quanta %-8s vs TFLite %-8s bit-exact %d/%d, max |diff| %d steps%n",
                         q, o, exact[q.ordinal()][o.ordinal()], n, maxDiff[q.ordinal()][o.ordinal()]);
             }
         }
         for (QuantizedPath p : paths) {
-            System.out.printf("mobilenet_v2 %-8s 1 thread: Quanta first run %.0f ms%s, TFLite %.0f ms/inference%n", p,
+            System.out.printf(
+                    "mobilenet_v2 %-8s 1 thread: Quanta first run %.0f ms%s, TFLite %.0f ms/inference%n",
+                    p,
                     quantaFirst[p.ordinal()] / 1e6,
                     n > 1 ? String.format(", then %.0f ms/inference", quantaNanos[p.ordinal()] / 1e6 / (n - 1)) : "",
                     oracleNanos[p.ordinal()] / 1e6 / n);
         }
         for (QuantizedPath p : paths) {
-            assertThat(exact[p.ordinal()][p.ordinal()]).as("Quanta " + p + " vs TFLite " + p + " (max diff "
-                    + maxDiff[p.ordinal()][p.ordinal()] + " steps)").isEqualTo(n);
+            assertThat(exact[p.ordinal()][p.ordinal()])
+                    .as("Quanta " + p + " vs TFLite " + p + " (max diff " + maxDiff[p.ordinal()][p.ordinal()]
+                            + " steps)")
+                    .isEqualTo(n);
         }
     }
 }

@@ -121,7 +121,8 @@ final class NativeTflite implements AutoCloseable {
         IntPointer plan = interpreter.execution_plan();
         for (long p = 0; p < plan.limit(); p++) {
             RegistrationNodePair pair = interpreter.node_and_registration(plan.get(p));
-            if (pair.second().builtin_code() == org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteBuiltinDelegate) {
+            if (pair.second().builtin_code()
+                    == org.bytedeco.tensorflowlite.global.tensorflowlite.kTfLiteBuiltinDelegate) {
                 return true;
             }
         }
@@ -248,14 +249,20 @@ final class NativeTflite implements AutoCloseable {
             switch (code) {
                 case 3 -> {
                     type = OpType.CONV_2D;
-                    attrs = new OpAttributes.Conv2D(padding(ip.get(0)), ip.get(2), ip.get(1), ip.get(5), ip.get(4),
-                            activation(ip.get(3)));
+                    attrs = new OpAttributes.Conv2D(
+                            padding(ip.get(0)), ip.get(2), ip.get(1), ip.get(5), ip.get(4), activation(ip.get(3)));
                     ins = ins.subList(0, Math.min(3, ins.size()));
                 }
                 case 4 -> {
                     type = OpType.DEPTHWISE_CONV_2D;
-                    attrs = new OpAttributes.DepthwiseConv2D(padding(ip.get(0)), ip.get(2), ip.get(1), ip.get(6),
-                            ip.get(5), ip.get(3), activation(ip.get(4)));
+                    attrs = new OpAttributes.DepthwiseConv2D(
+                            padding(ip.get(0)),
+                            ip.get(2),
+                            ip.get(1),
+                            ip.get(6),
+                            ip.get(5),
+                            ip.get(3),
+                            activation(ip.get(4)));
                 }
                 case 9 -> {
                     type = OpType.FULLY_CONNECTED;
@@ -267,8 +274,8 @@ final class NativeTflite implements AutoCloseable {
                 }
                 case 1, 17 -> {
                     type = code == 1 ? OpType.AVERAGE_POOL_2D : OpType.MAX_POOL_2D;
-                    attrs = new OpAttributes.Pool2D(padding(ip.get(0)), ip.get(4), ip.get(3), ip.get(2), ip.get(1),
-                            activation(ip.get(5)));
+                    attrs = new OpAttributes.Pool2D(
+                            padding(ip.get(0)), ip.get(4), ip.get(3), ip.get(2), ip.get(1), activation(ip.get(5)));
                 }
                 case 22 -> {
                     type = OpType.RESHAPE;
@@ -343,22 +350,27 @@ final class NativeTflite implements AutoCloseable {
         }
         QuantParams quant = null;
         if (t.quantization().type() == kTfLiteAffineQuantization) {
-            TfLiteAffineQuantization q = new TfLiteAffineQuantization(t.quantization().params());
+            TfLiteAffineQuantization q =
+                    new TfLiteAffineQuantization(t.quantization().params());
             int n = q.scale().size();
             float[] scales = new float[n];
             long[] zps = new long[n];
             for (int i = 0; i < n; i++) {
                 scales[i] = q.scale().data(i);
-                zps[i] = q.zero_point().size() == n ? q.zero_point().data(i) : q.zero_point().data(0);
+                zps[i] = q.zero_point().size() == n
+                        ? q.zero_point().data(i)
+                        : q.zero_point().data(0);
             }
-            quant = n == 1 ? QuantParams.perTensor(scales[0], zps[0])
+            quant = n == 1
+                    ? QuantParams.perTensor(scales[0], zps[0])
                     : QuantParams.perAxis(scales, zps, q.quantized_dimension());
         }
         TensorData data = null;
         if (t.allocation_type() == 1 /* kTfLiteMmapRo */) {
             data = TensorData.ofBytes(dtype, tensorBytes(index));
         }
-        String name = t.name() == null || t.name().isNull() ? "t" + index : t.name().getString();
+        String name =
+                t.name() == null || t.name().isNull() ? "t" + index : t.name().getString();
         Tensor ir = new Tensor(name + "#" + index, Shape.of(dims), dtype, data, quant, false);
         irTensors.put(index, ir);
         indexOf.put(ir, index);

@@ -25,7 +25,8 @@ class ParallelTest {
                         }
                     });
                     for (int i = 0; i < n; i++) {
-                        assertThat(seen.get(i)).as("threads %d, call %d, n %d, index %d", threads, call, n, i)
+                        assertThat(seen.get(i))
+                                .as("threads %d, call %d, n %d, index %d", threads, call, n, i)
                                 .isEqualTo(1);
                     }
                 }
@@ -39,10 +40,12 @@ class ParallelTest {
             for (int failing = 0; failing < 3; failing++) {
                 int bad = failing;
                 assertThatThrownBy(() -> p.forRange(300, 1, (from, to) -> {
-                    if (from == 100 * bad) {
-                        throw new IllegalArgumentException("part " + bad);
-                    }
-                })).isInstanceOf(IllegalArgumentException.class).hasMessage("part " + bad);
+                            if (from == 100 * bad) {
+                                throw new IllegalArgumentException("part " + bad);
+                            }
+                        }))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessage("part " + bad);
                 AtomicIntegerArray seen = new AtomicIntegerArray(300);
                 p.forRange(300, 1, (from, to) -> {
                     for (int i = from; i < to; i++) {
@@ -59,7 +62,7 @@ class ParallelTest {
     @Test
     void workersEndWhenClosed() throws InterruptedException {
         Parallel p = Parallel.of(3);
-        p.forRange(10, 1, (from, to) -> { });
+        p.forRange(10, 1, (from, to) -> {});
         Thread[] workers = p.workerThreads();
         assertThat(workers).hasSize(2).allMatch(Thread::isAlive).allMatch(Thread::isDaemon);
         p.close();
@@ -67,7 +70,7 @@ class ParallelTest {
             t.join(5000);
             assertThat(t.isAlive()).as(t.getName()).isFalse();
         }
-        assertThatThrownBy(() -> p.forRange(10, 1, (from, to) -> { })).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> p.forRange(10, 1, (from, to) -> {})).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
@@ -79,11 +82,14 @@ class ParallelTest {
             closed.close();
             closed.close(); // idempotent
             // even a loop small enough to run on the caller alone
-            assertThatThrownBy(() -> closed.forRange(10, 100, (from, to) -> { }))
-                    .isExactlyInstanceOf(IllegalStateException.class).hasMessage("Parallel is closed");
-            assertThatThrownBy(() -> closed.forRange(300, 1, (from, to) -> { }))
-                    .isExactlyInstanceOf(IllegalStateException.class).hasMessage("Parallel is closed");
-            assertThatThrownBy(closed::threads).isExactlyInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> closed.forRange(10, 100, (from, to) -> {}))
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("Parallel is closed");
+            assertThatThrownBy(() -> closed.forRange(300, 1, (from, to) -> {}))
+                    .isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessage("Parallel is closed");
+            assertThatThrownBy(closed::threads)
+                    .isExactlyInstanceOf(IllegalStateException.class)
                     .hasMessage("Parallel is closed");
             AtomicIntegerArray seen = new AtomicIntegerArray(300);
             other.forRange(300, 1, (from, to) -> {

@@ -32,8 +32,13 @@ class QuantizedKernelsTest {
     // ------------------------------------------------------------------ model helpers
 
     private static Tensor act(String name, DType type, float scale, int zp, int... dims) {
-        return new Tensor(name, Shape.of(dims), type, null,
-                type == DType.FLOAT32 ? null : QuantParams.perTensor(scale, zp), false);
+        return new Tensor(
+                name,
+                Shape.of(dims),
+                type,
+                null,
+                type == DType.FLOAT32 ? null : QuantParams.perTensor(scale, zp),
+                false);
     }
 
     private static Tensor int8(String name, float scale, int[] dims, int... values) {
@@ -41,18 +46,29 @@ class QuantizedKernelsTest {
         for (int i = 0; i < values.length; i++) {
             b[i] = (byte) values[i];
         }
-        return new Tensor(name, Shape.of(dims), DType.INT8, TensorData.ofBytes(DType.INT8, b),
-                QuantParams.perTensor(scale, 0), true);
+        return new Tensor(
+                name,
+                Shape.of(dims),
+                DType.INT8,
+                TensorData.ofBytes(DType.INT8, b),
+                QuantParams.perTensor(scale, 0),
+                true);
     }
 
     private static Tensor int32(String name, float scale, int... values) {
-        return new Tensor(name, Shape.of(values.length), DType.INT32, TensorData.ofInts(values),
-                QuantParams.perTensor(scale, 0), true);
+        return new Tensor(
+                name,
+                Shape.of(values.length),
+                DType.INT32,
+                TensorData.ofInts(values),
+                QuantParams.perTensor(scale, 0),
+                true);
     }
 
     private static Model model(OpType type, OpAttributes attrs, Tensor out, Tensor... ins) {
         Op op = new Op(out.name(), type, List.of(ins), List.of(out), attrs, new Origin(out.name(), type.name()));
-        List<Tensor> inputs = java.util.Arrays.stream(ins).filter(t -> !t.isConstant()).toList();
+        List<Tensor> inputs =
+                java.util.Arrays.stream(ins).filter(t -> !t.isConstant()).toList();
         return new Model("m", inputs, List.of(out), List.of(op), ModelMetadata.inMemory());
     }
 
@@ -181,7 +197,9 @@ class QuantizedKernelsTest {
         Tensor y = act("y", DType.INT8, 1f, 0, 1, 2, 2);
         Model m = model(OpType.ADD, new OpAttributes.Add(Activation.RELU), y, a, b);
         for (QuantizedPath p : QuantizedPath.values()) {
-            assertThat(run(m, p, bytes(1, 2, 3, 4), bytes(10, -20))).as(p.name()).containsExactly(11, 0, 13, 0);
+            assertThat(run(m, p, bytes(1, 2, 3, 4), bytes(10, -20)))
+                    .as(p.name())
+                    .containsExactly(11, 0, 13, 0);
         }
     }
 
@@ -233,8 +251,8 @@ class QuantizedKernelsTest {
         assertThat(run(model(OpType.TANH, OpAttributes.None.INSTANCE, th, x), QuantizedPath.XNNPACK, bytes(7)))
                 .containsExactly(0);
         // far in the tails: logistic saturates at 1 → 256 − 128 = 128 → clamped to 127
-        assertThat(run(model(OpType.LOGISTIC, OpAttributes.None.INSTANCE, sig, x), QuantizedPath.BUILTIN,
-                bytes(127))).containsExactly(127);
+        assertThat(run(model(OpType.LOGISTIC, OpAttributes.None.INSTANCE, sig, x), QuantizedPath.BUILTIN, bytes(127)))
+                .containsExactly(127);
     }
 
     // ------------------------------------------------------------------ quantize, dequantize, copies
@@ -270,14 +288,30 @@ class QuantizedKernelsTest {
     @Test
     void dequantizeFloat16IsExact() {
         short[] halves = {Float.floatToFloat16(1.5f), Float.floatToFloat16(-0.0009765625f)};
-        Tensor h = new Tensor("h", Shape.of(2), DType.FLOAT16, TensorData.ofBytes(DType.FLOAT16,
-                ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort(halves[0]).putShort(halves[1]).array()),
-                null, false);
+        Tensor h = new Tensor(
+                "h",
+                Shape.of(2),
+                DType.FLOAT16,
+                TensorData.ofBytes(
+                        DType.FLOAT16,
+                        ByteBuffer.allocate(4)
+                                .order(ByteOrder.LITTLE_ENDIAN)
+                                .putShort(halves[0])
+                                .putShort(halves[1])
+                                .array()),
+                null,
+                false);
         Tensor f = act("f", DType.FLOAT32, 0, 0, 2);
-        Op op = new Op("f", OpType.DEQUANTIZE, List.of(h), List.of(f), OpAttributes.None.INSTANCE,
+        Op op = new Op(
+                "f",
+                OpType.DEQUANTIZE,
+                List.of(h),
+                List.of(f),
+                OpAttributes.None.INSTANCE,
                 new Origin("f", "Dequantize"));
         float[] out = new float[2];
-        Kernel k = QuantizedKernels.create(op, t -> t == h ? halves : out, t -> t.shape().dims());
+        Kernel k = QuantizedKernels.create(
+                op, t -> t == h ? halves : out, t -> t.shape().dims());
         k.run(Parallel.of(1));
         assertThat(out).containsExactly(1.5f, -0.0009765625f);
     }

@@ -35,8 +35,13 @@ final class SingleOpModels {
     record Case(String name, Model model) {}
 
     Tensor activation(String name, DType type, float scale, int zp, int... dims) {
-        return new Tensor(name + "_" + (counter++), Shape.of(dims), type, null,
-                type == DType.FLOAT32 ? null : QuantParams.perTensor(scale, zp), false);
+        return new Tensor(
+                name + "_" + (counter++),
+                Shape.of(dims),
+                type,
+                null,
+                type == DType.FLOAT32 ? null : QuantParams.perTensor(scale, zp),
+                false);
     }
 
     float logUniform(float lo, float hi) {
@@ -95,7 +100,8 @@ final class SingleOpModels {
         for (int i = 0; i < ws.length; i++) {
             bs[i] = x.quant().scale() * ws[i];
         }
-        QuantParams q = ws.length == 1 ? QuantParams.perTensor(bs[0], 0) : QuantParams.perAxis(bs, new long[bs.length], 0);
+        QuantParams q =
+                ws.length == 1 ? QuantParams.perTensor(bs[0], 0) : QuantParams.perAxis(bs, new long[bs.length], 0);
         DType t = wide ? DType.INT64 : DType.INT32;
         return new Tensor("b_" + (counter++), Shape.of(channels), t, TensorData.ofBytes(t, b.array()), q, true);
     }
@@ -126,9 +132,9 @@ final class SingleOpModels {
         float sy = accumulatorScale(sx, w.quant().scales()[0], k, type);
         Tensor y = activation("y", type, sy, zeroPoint(type), batch, n);
         Activation act = activation();
-        return new Case("FC " + type + (perChannel ? " per-channel" : " per-tensor") + " k=" + k + " n=" + n + " "
-                + act, model("fc", List.of(x), op(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(act), y, x,
-                        w, b)));
+        return new Case(
+                "FC " + type + (perChannel ? " per-channel" : " per-tensor") + " k=" + k + " n=" + n + " " + act,
+                model("fc", List.of(x), op(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(act), y, x, w, b)));
     }
 
     Case hybridFullyConnected(boolean perChannel) {
@@ -144,9 +150,12 @@ final class SingleOpModels {
         Tensor bias = Tensor.constant("hb_" + (counter++), Shape.of(n), b);
         Tensor y = activation("y", DType.FLOAT32, 0, 0, batch, n);
         Activation act = activation();
-        return new Case("HYBRID FC " + (perChannel ? "per-channel" : "per-tensor") + " k=" + k + " n=" + n + " " + act,
-                model("hfc", List.of(x), op(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(act), y, x, w,
-                        bias)));
+        return new Case(
+                "HYBRID FC " + (perChannel ? "per-channel" : "per-tensor") + " k=" + k + " n=" + n + " " + act,
+                model(
+                        "hfc",
+                        List.of(x),
+                        op(OpType.FULLY_CONNECTED, new OpAttributes.FullyConnected(act), y, x, w, bias)));
     }
 
     Case hybridConv(boolean depthwise) {
@@ -159,21 +168,26 @@ final class SingleOpModels {
         int stride = 1 + random.nextInt(2);
         Padding pad = random.nextBoolean() ? Padding.SAME : Padding.VALID;
         Tensor x = activation("x", DType.FLOAT32, 0, 0, 1, h, wd, c);
-        Tensor w = depthwise ? weights(DType.INT8, new int[] {1, kh, kw, o}, 3, true)
+        Tensor w = depthwise
+                ? weights(DType.INT8, new int[] {1, kh, kw, o}, 3, true)
                 : weights(DType.INT8, new int[] {o, kh, kw, c}, 0, true);
         float[] b = new float[o];
         for (int i = 0; i < o; i++) {
             b[i] = (float) random.nextGaussian();
         }
         Tensor bias = Tensor.constant("hb_" + (counter++), Shape.of(o), b);
-        Tensor y = activation("y", DType.FLOAT32, 0, 0, 1, pad.outputSize(h, kh, stride, 1),
-                pad.outputSize(wd, kw, stride, 1), o);
+        Tensor y = activation(
+                "y", DType.FLOAT32, 0, 0, 1, pad.outputSize(h, kh, stride, 1), pad.outputSize(wd, kw, stride, 1), o);
         Activation act = activation();
-        OpAttributes a = depthwise ? new OpAttributes.DepthwiseConv2D(pad, stride, stride, 1, 1, 1, act)
+        OpAttributes a = depthwise
+                ? new OpAttributes.DepthwiseConv2D(pad, stride, stride, 1, 1, 1, act)
                 : new OpAttributes.Conv2D(pad, stride, stride, 1, 1, act);
-        return new Case("HYBRID " + (depthwise ? "DW " : "CONV ") + kh + "x" + kw + " s" + stride + " " + pad + " "
-                + act, model("hconv", List.of(x), op(depthwise ? OpType.DEPTHWISE_CONV_2D : OpType.CONV_2D, a, y, x,
-                        w, bias)));
+        return new Case(
+                "HYBRID " + (depthwise ? "DW " : "CONV ") + kh + "x" + kw + " s" + stride + " " + pad + " " + act,
+                model(
+                        "hconv",
+                        List.of(x),
+                        op(depthwise ? OpType.DEPTHWISE_CONV_2D : OpType.CONV_2D, a, y, x, w, bias)));
     }
 
     Case conv(DType type, boolean perChannel) {
@@ -202,7 +216,8 @@ final class SingleOpModels {
         Tensor y = activation("y", type, sy, zeroPoint(type), 1, oh, ow, o);
         Activation act = activation();
         var a = new OpAttributes.Conv2D(pad, stride, stride, dil, dil, act);
-        return new Case("CONV " + type + " " + kh + "x" + kw + " s" + stride + " d" + dil + " " + pad + " " + act,
+        return new Case(
+                "CONV " + type + " " + kh + "x" + kw + " s" + stride + " d" + dil + " " + pad + " " + act,
                 model("conv", List.of(x), op(OpType.CONV_2D, a, y, x, w, b)));
     }
 
@@ -217,7 +232,8 @@ final class SingleOpModels {
         float sy = accumulatorScale(sx, w.quant().scales()[0], kh * kw * c, type);
         Tensor y = activation("y", type, sy, zeroPoint(type), 1, oh, ow, o);
         var a = new OpAttributes.Conv2D(pad, sh, sw, 1, 1, Activation.NONE);
-        return new Case("CONV " + h + "x" + wd + "x" + c + " k" + kh + "x" + kw + " s" + sh + "x" + sw + " " + pad,
+        return new Case(
+                "CONV " + h + "x" + wd + "x" + c + " k" + kh + "x" + kw + " s" + sh + "x" + sw + " " + pad,
                 model("conv", List.of(x), op(OpType.CONV_2D, a, y, x, w, b)));
     }
 
@@ -241,7 +257,8 @@ final class SingleOpModels {
         Tensor y = activation("y", type, sy, zeroPoint(type), 1, oh, ow, c * mult);
         Activation act = activation();
         var a = new OpAttributes.DepthwiseConv2D(pad, stride, stride, 1, 1, mult, act);
-        return new Case("DW " + type + " " + kh + "x" + kw + " m" + mult + " s" + stride + " " + pad + " " + act,
+        return new Case(
+                "DW " + type + " " + kh + "x" + kw + " m" + mult + " s" + stride + " " + pad + " " + act,
                 model("dw", List.of(x), op(OpType.DEPTHWISE_CONV_2D, a, y, x, w, b)));
     }
 
@@ -253,11 +270,13 @@ final class SingleOpModels {
         float sb = sa * logUniform(0.3f, 3f);
         float sy = Math.max(sa, sb) * logUniform(0.8f, 3f);
         Tensor a = activation("a", type, sa, zeroPoint(type), 1, h, w, c);
-        Tensor b = broadcast ? activation("b", type, sb, zeroPoint(type), 1, 1, 1, c)
+        Tensor b = broadcast
+                ? activation("b", type, sb, zeroPoint(type), 1, 1, 1, c)
                 : activation("b", type, sb, zeroPoint(type), 1, h, w, c);
         Tensor y = activation("y", type, sy, zeroPoint(type), 1, h, w, c);
         Activation act = activation();
-        return new Case("ADD " + type + (broadcast ? " broadcast " : " ") + act,
+        return new Case(
+                "ADD " + type + (broadcast ? " broadcast " : " ") + act,
                 model("add", List.of(a, b), op(OpType.ADD, new OpAttributes.Add(act), y, a, b)));
     }
 
@@ -277,7 +296,8 @@ final class SingleOpModels {
         Tensor y = activation("y", type, sx, zp, 1, pad.outputSize(h, f, s, 1), pad.outputSize(w, f, s, 1), c);
         Activation act = activation();
         var a = new OpAttributes.Pool2D(pad, f, f, s, s, act);
-        return new Case((max ? "MAX_POOL " : "AVG_POOL ") + type + " " + f + "x" + f + " s" + s + " " + pad + " " + act,
+        return new Case(
+                (max ? "MAX_POOL " : "AVG_POOL ") + type + " " + f + "x" + f + " s" + s + " " + pad + " " + act,
                 model("pool", List.of(x), op(max ? OpType.MAX_POOL_2D : OpType.AVERAGE_POOL_2D, a, y, x)));
     }
 
@@ -291,7 +311,8 @@ final class SingleOpModels {
         float sy = sameParams ? sx : sx * logUniform(0.3f, 2f);
         int zy = sameParams ? zx : zeroPoint(type);
         Tensor y = keepDims ? activation("y", type, sy, zy, 1, 1, 1, c) : activation("y", type, sy, zy, 1, c);
-        return new Case("MEAN " + type + " HW keep=" + keepDims + " same=" + sameParams,
+        return new Case(
+                "MEAN " + type + " HW keep=" + keepDims + " same=" + sameParams,
                 model("mean", List.of(x), op(OpType.MEAN, new OpAttributes.Mean(new int[] {1, 2}, keepDims), y, x)));
     }
 
@@ -303,11 +324,16 @@ final class SingleOpModels {
         float s = logUniform(0.01f, 0.2f);
         int zp = zeroPoint(type);
         Tensor a = activation("a", type, s, zp, 1, h, w, c1);
-        Tensor b = sameParams ? activation("b", type, s, zp, 1, h, w, c2)
+        Tensor b = sameParams
+                ? activation("b", type, s, zp, 1, h, w, c2)
                 : activation("b", type, s * logUniform(0.5f, 2f), zeroPoint(type), 1, h, w, c2);
         Tensor y = activation("y", type, s, zp, 1, h, w, c1 + c2);
-        return new Case("CONCAT " + type + " same=" + sameParams, model("concat", List.of(a, b),
-                op(OpType.CONCATENATION, new OpAttributes.Concatenation(3, Activation.NONE), y, a, b)));
+        return new Case(
+                "CONCAT " + type + " same=" + sameParams,
+                model(
+                        "concat",
+                        List.of(a, b),
+                        op(OpType.CONCATENATION, new OpAttributes.Concatenation(3, Activation.NONE), y, a, b)));
     }
 
     Case pad(DType type) {
@@ -344,10 +370,12 @@ final class SingleOpModels {
             }
         }
         Tensor y = activation("y", dtype, sy, zy, 1, n);
-        OpAttributes attrs = type == OpType.LEAKY_RELU ? new OpAttributes.LeakyRelu(0.01f + random.nextFloat() * 0.3f)
+        OpAttributes attrs = type == OpType.LEAKY_RELU
+                ? new OpAttributes.LeakyRelu(0.01f + random.nextFloat() * 0.3f)
                 : OpAttributes.None.INSTANCE;
-        return new Case(type + " " + dtype + " same=" + sameParams, model(type.name().toLowerCase(), List.of(x),
-                op(type, attrs, y, x)));
+        return new Case(
+                type + " " + dtype + " same=" + sameParams,
+                model(type.name().toLowerCase(), List.of(x), op(type, attrs, y, x)));
     }
 
     Case softmax(DType in, DType out) {
@@ -359,8 +387,9 @@ final class SingleOpModels {
         int zy = out == DType.INT8 ? -128 : 0;
         Tensor y = activation("y", out, sy, zy, rows, depth);
         float beta = random.nextBoolean() ? 1f : 0.5f + random.nextFloat();
-        return new Case("SOFTMAX " + in + "->" + out + " beta=" + beta, model("softmax", List.of(x),
-                op(OpType.SOFTMAX, new OpAttributes.Softmax(beta), y, x)));
+        return new Case(
+                "SOFTMAX " + in + "->" + out + " beta=" + beta,
+                model("softmax", List.of(x), op(OpType.SOFTMAX, new OpAttributes.Softmax(beta), y, x)));
     }
 
     Case quantize(DType in, DType out) {
@@ -369,16 +398,18 @@ final class SingleOpModels {
         Tensor x = activation("x", in, sx, zeroPoint(in), 1, n);
         float sy = sx * logUniform(0.5f, 2f);
         Tensor y = activation("y", out, sy, zeroPoint(out), 1, n);
-        return new Case("QUANTIZE " + in + "->" + out, model("quantize", List.of(x), op(OpType.QUANTIZE,
-                OpAttributes.None.INSTANCE, y, x)));
+        return new Case(
+                "QUANTIZE " + in + "->" + out,
+                model("quantize", List.of(x), op(OpType.QUANTIZE, OpAttributes.None.INSTANCE, y, x)));
     }
 
     Case dequantize(DType in) {
         int n = 1 + random.nextInt(300);
         Tensor x = activation("x", in, logUniform(0.01f, 0.2f), zeroPoint(in), 1, n);
         Tensor y = activation("y", DType.FLOAT32, 0, 0, 1, n);
-        return new Case("DEQUANTIZE " + in, model("dequantize", List.of(x), op(OpType.DEQUANTIZE,
-                OpAttributes.None.INSTANCE, y, x)));
+        return new Case(
+                "DEQUANTIZE " + in,
+                model("dequantize", List.of(x), op(OpType.DEQUANTIZE, OpAttributes.None.INSTANCE, y, x)));
     }
 
     /** Random contents for an input tensor of the model (float inputs spread over a few quantization steps). */

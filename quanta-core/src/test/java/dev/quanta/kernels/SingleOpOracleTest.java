@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.DType;
 import dev.quanta.ir.OpType;
+import dev.quanta.testing.UsesOracle;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +13,6 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * Op by op against the official runtime: seeded random single-op models ({@link SingleOpModels}), written with the
@@ -77,8 +77,8 @@ class SingleOpOracleTest {
                     SingleOpModels.Case c = e.getValue().apply(g);
                     for (QuantizedPath path : QuantizedPath.values()) {
                         SingleOpSweep.Result r = SingleOpSweep.run(g, c, path, SAMPLES);
-                        boolean hybridOnXnnpack = e.getKey().startsWith("hybrid") && path == QuantizedPath.XNNPACK
-                                && r.delegated();
+                        boolean hybridOnXnnpack =
+                                e.getKey().startsWith("hybrid") && path == QuantizedPath.XNNPACK && r.delegated();
                         if (hybridOnXnnpack) {
                             assertThat(r.error()).as(r.toString()).isNull();
                             continue;

@@ -9,15 +9,19 @@ import java.util.List;
 /** Runs single-op models through Quanta (one path) and the official runtime (same path) and counts agreement. */
 final class SingleOpSweep {
     /** Result of one case on one path. */
-    record Result(String name, QuantizedPath path, boolean delegated, int exact, int total, double maxDiff,
-            String error) {
+    record Result(
+            String name, QuantizedPath path, boolean delegated, int exact, int total, double maxDiff, String error) {
         boolean ok() {
             return error == null && exact == total;
         }
 
         @Override
         public String toString() {
-            return String.format("%-60s %-8s %s %s", name, path, delegated ? "delegated" : "builtin  ",
+            return String.format(
+                    "%-60s %-8s %s %s",
+                    name,
+                    path,
+                    delegated ? "delegated" : "builtin  ",
                     error != null ? "ERROR " + error : exact + "/" + total + " exact, max diff " + maxDiff);
         }
     }
@@ -36,7 +40,8 @@ final class SingleOpSweep {
         } catch (RuntimeException e) {
             return new Result(c.name(), path, false, 0, samples, 0, "oracle rejects: " + e.getMessage());
         }
-        try (oracle; KernelRunner mine = new KernelRunner(m, path)) {
+        try (oracle;
+                KernelRunner mine = new KernelRunner(m, path)) {
             int exact = 0;
             double maxDiff = 0;
             for (int s = 0; s < samples; s++) {

@@ -15,6 +15,7 @@ import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Path;
@@ -24,7 +25,6 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * The type-generic ops ({@link TensorOps}: CAST, STRIDED_SLICE, MUL, DIV, MINIMUM, MAXIMUM, and int32 ADD and
@@ -45,23 +45,52 @@ class TensorOpsOracleTest {
     @TestFactory
     Stream<DynamicTest> bitExactWithTheBuiltinKernels() {
         List<Case> cases = new ArrayList<>();
-        DType[][] casts = {{DType.INT16, DType.INT32}, {DType.INT32, DType.INT8}, {DType.INT32, DType.INT16},
-            {DType.UINT32, DType.INT32}, {DType.INT32, DType.UINT32}, {DType.FLOAT32, DType.INT32},
-            {DType.INT32, DType.FLOAT32}, {DType.INT16, DType.FLOAT32}, {DType.INT8, DType.INT32},
-            {DType.INT32, DType.INT32}};
+        DType[][] casts = {
+            {DType.INT16, DType.INT32},
+            {DType.INT32, DType.INT8},
+            {DType.INT32, DType.INT16},
+            {DType.UINT32, DType.INT32},
+            {DType.INT32, DType.UINT32},
+            {DType.FLOAT32, DType.INT32},
+            {DType.INT32, DType.FLOAT32},
+            {DType.INT16, DType.FLOAT32},
+            {DType.INT8, DType.INT32},
+            {DType.INT32, DType.INT32}
+        };
         for (DType[] c : casts) {
             Tensor x = input(c[0], 3, 7);
-            cases.add(unary("CAST " + c[0] + " -> " + c[1], OpType.CAST, OpAttributes.None.INSTANCE, x,
-                    tensor(c[1], 3, 7)));
+            cases.add(unary(
+                    "CAST " + c[0] + " -> " + c[1], OpType.CAST, OpAttributes.None.INSTANCE, x, tensor(c[1], 3, 7)));
         }
         // the audio front end's slice: bins 5..240 of 257
         cases.add(slice(DType.INT32, new int[] {257}, new int[] {5}, new int[] {241}, new int[] {1}, 0, 0, 0));
-        cases.add(slice(DType.FLOAT32, new int[] {4, 6, 5}, new int[] {1, -1, 0}, new int[] {3, 0, 5},
-                new int[] {1, -2, 2}, 0, 0, 0));
-        cases.add(slice(DType.INT32, new int[] {4, 6, 5}, new int[] {0, 2, 1}, new int[] {0, 5, 4},
-                new int[] {1, 1, 1}, 0b101, 0b001, 0));
-        cases.add(slice(DType.INT8, new int[] {4, 6, 5}, new int[] {2, 0, -3}, new int[] {3, 6, -1},
-                new int[] {1, 3, 1}, 0, 0, 0b001));
+        cases.add(slice(
+                DType.FLOAT32,
+                new int[] {4, 6, 5},
+                new int[] {1, -1, 0},
+                new int[] {3, 0, 5},
+                new int[] {1, -2, 2},
+                0,
+                0,
+                0));
+        cases.add(slice(
+                DType.INT32,
+                new int[] {4, 6, 5},
+                new int[] {0, 2, 1},
+                new int[] {0, 5, 4},
+                new int[] {1, 1, 1},
+                0b101,
+                0b001,
+                0));
+        cases.add(slice(
+                DType.INT8,
+                new int[] {4, 6, 5},
+                new int[] {2, 0, -3},
+                new int[] {3, 6, -1},
+                new int[] {1, 3, 1},
+                0,
+                0,
+                0b001));
         cases.add(slice(DType.FLOAT32, new int[] {9}, new int[] {-1}, new int[] {0}, new int[] {-1}, 0, 0b1, 0));
         for (DType t : new DType[] {DType.INT32, DType.FLOAT32}) {
             for (OpType type : new OpType[] {OpType.MUL, OpType.DIV, OpType.MINIMUM, OpType.MAXIMUM, OpType.ADD}) {
@@ -88,12 +117,14 @@ class TensorOpsOracleTest {
             for (int s = 0; s < SAMPLES; s++) {
                 Object[] ins = new Object[read.inputs().size()];
                 for (int i = 0; i < ins.length; i++) {
-                    ins[i] = randomValues(c.model().inputs().get(i), c.model().ops().get(0).type());
+                    ins[i] = randomValues(
+                            c.model().inputs().get(i), c.model().ops().get(0).type());
                     oracle.setInput(i, ins[i]);
                 }
                 oracle.invoke();
                 Tensor out = c.model().outputs().get(0);
-                Object got = Buffers.allocate(out.dtype(), Math.toIntExact(out.shape().elementCount()));
+                Object got = Buffers.allocate(
+                        out.dtype(), Math.toIntExact(out.shape().elementCount()));
                 quanta.runForMultipleInputsOutputs(ins, new Object[] {got});
                 Object want = oracle.outputLike(0, got);
                 assertThat(got).as(c.name() + " sample " + s).isEqualTo(want);
@@ -137,16 +168,20 @@ class TensorOpsOracleTest {
         return new Case(name, new Model("m", List.of(x), List.of(y), List.of(op), ModelMetadata.inMemory()));
     }
 
-    private Case slice(DType t, int[] shape, int[] begin, int[] end, int[] strides, int beginMask, int endMask,
-            int shrinkMask) {
-        OpAttributes.StridedSlice a = new OpAttributes.StridedSlice(begin, end, strides, beginMask, endMask,
-                shrinkMask, false);
+    private Case slice(
+            DType t, int[] shape, int[] begin, int[] end, int[] strides, int beginMask, int endMask, int shrinkMask) {
+        OpAttributes.StridedSlice a =
+                new OpAttributes.StridedSlice(begin, end, strides, beginMask, endMask, shrinkMask, false);
         Tensor x = input(t, shape);
         Shape out = ShapeInference.stridedSlice(x.shape(), a).shape();
-        return unary("STRIDED_SLICE " + t + " " + java.util.Arrays.toString(shape) + " begin "
-                + java.util.Arrays.toString(begin) + " end " + java.util.Arrays.toString(end) + " strides "
-                + java.util.Arrays.toString(strides) + " masks " + beginMask + "/" + endMask + "/" + shrinkMask,
-                OpType.STRIDED_SLICE, a, x, tensor(t, out.dims()));
+        return unary(
+                "STRIDED_SLICE " + t + " " + java.util.Arrays.toString(shape) + " begin "
+                        + java.util.Arrays.toString(begin) + " end " + java.util.Arrays.toString(end) + " strides "
+                        + java.util.Arrays.toString(strides) + " masks " + beginMask + "/" + endMask + "/" + shrinkMask,
+                OpType.STRIDED_SLICE,
+                a,
+                x,
+                tensor(t, out.dims()));
     }
 
     private Case binary(OpType type, DType t, int[] a, int[] b, Activation act) {
@@ -159,8 +194,9 @@ class TensorOpsOracleTest {
             default -> OpAttributes.None.INSTANCE;
         };
         Op op = op(type, attrs, z, x, y);
-        return new Case(type + " " + t + " " + java.util.Arrays.toString(a) + " " + java.util.Arrays.toString(b)
-                + " " + act, new Model("m", List.of(x, y), List.of(z), List.of(op), ModelMetadata.inMemory()));
+        return new Case(
+                type + " " + t + " " + java.util.Arrays.toString(a) + " " + java.util.Arrays.toString(b) + " " + act,
+                new Model("m", List.of(x, y), List.of(z), List.of(op), ModelMetadata.inMemory()));
     }
 
     private Case concat(DType t, int[]... shapes) {
@@ -169,11 +205,17 @@ class TensorOpsOracleTest {
             ins.add(input(t, s));
         }
         int axis = shapes[0].length - 1;
-        Tensor z = tensor(t, ShapeInference.infer(OpType.CONCATENATION, new OpAttributes.Concatenation(axis,
-                Activation.NONE), ins).dims());
-        Op op = op(OpType.CONCATENATION, new OpAttributes.Concatenation(axis, Activation.NONE), z,
+        Tensor z = tensor(
+                t,
+                ShapeInference.infer(OpType.CONCATENATION, new OpAttributes.Concatenation(axis, Activation.NONE), ins)
+                        .dims());
+        Op op = op(
+                OpType.CONCATENATION,
+                new OpAttributes.Concatenation(axis, Activation.NONE),
+                z,
                 ins.toArray(Tensor[]::new));
-        return new Case("CONCATENATION " + t + " axis " + axis + " " + shapes.length + " inputs",
+        return new Case(
+                "CONCATENATION " + t + " axis " + axis + " " + shapes.length + " inputs",
                 new Model("m", ins, List.of(z), List.of(op), ModelMetadata.inMemory()));
     }
 }

@@ -8,6 +8,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * TRANSPOSE against the official runtime: seeded single-op models of float32, int8, uint8 and int16 with
@@ -77,8 +77,9 @@ class TransposeOracleTest {
         Tensor x = g.activation("x", type, s, zp, shape);
         Tensor y = g.activation("y", type, s, zp, out);
         Op op = SingleOpModels.op(OpType.TRANSPOSE, new OpAttributes.Transpose(perm.clone()), y, x);
-        return new SingleOpModels.Case("TRANSPOSE " + type + " " + Arrays.toString(shape) + " perm "
-                + Arrays.toString(perm), SingleOpModels.model("transpose", List.of(x), op));
+        return new SingleOpModels.Case(
+                "TRANSPOSE " + type + " " + Arrays.toString(shape) + " perm " + Arrays.toString(perm),
+                SingleOpModels.model("transpose", List.of(x), op));
     }
 
     /** The writer stores the permutation as an INT32 input; the reader gives it back unchanged. */

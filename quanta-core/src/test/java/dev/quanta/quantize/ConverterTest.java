@@ -34,10 +34,15 @@ class ConverterTest {
         }
         Tensor kernel = b.constant("dense/kernel", Shape.of(3, 4), w);
         Tensor bias = b.constant("dense/bias", Shape.of(3), new float[] {0.1f, -0.2f, 0.05f});
-        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x, kernel, bias);
-        Tensor s = b.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"),
-                new OpAttributes.Softmax(1f), d);
+        Tensor d = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
+                kernel,
+                bias);
+        Tensor s = b.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f), d);
         return b.output(s).build(ModelMetadata.inMemory());
     }
 
@@ -51,7 +56,10 @@ class ConverterTest {
     }
 
     private static Op dense(Model m) {
-        return m.ops().stream().filter(o -> o.type() == OpType.FULLY_CONNECTED).findFirst().orElseThrow();
+        return m.ops().stream()
+                .filter(o -> o.type() == OpType.FULLY_CONNECTED)
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -67,7 +75,9 @@ class ConverterTest {
 
     @Test
     void withDataAndNoModeItQuantizesFullInteger() {
-        Converter.Conversion c = Converter.fromModel(tinyDense()).withRepresentativeDataset(calibration()).convert();
+        Converter.Conversion c = Converter.fromModel(tinyDense())
+                .withRepresentativeDataset(calibration())
+                .convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.INT8);
         assertThat(c.report().modeReason()).startsWith("chosen: a representative dataset was given");
         assertThat(c.report().calibrationSamples()).isEqualTo(40);
@@ -77,7 +87,8 @@ class ConverterTest {
     @Test
     void anExplicitModeHasNoReason() {
         Converter.Conversion c = Converter.fromModel(tinyDense())
-                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16)).convert();
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16))
+                .convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.FLOAT16);
         assertThat(c.report().modeReason()).isNull();
         assertThat(c.report().render()).startsWith("Mode: float16, scheme");
@@ -87,31 +98,38 @@ class ConverterTest {
     void refusalsNameApiSettingsAndRenderWithAFrontEndsNames() {
         Converter int8WithoutData = Converter.fromModel(tinyDense())
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8));
-        assertThatThrownBy(int8WithoutData::convert).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(int8WithoutData::convert)
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("mode int8 calibrates activations: give a representative dataset")
                 .satisfies(e -> assertThat(((QuantaException) e).render(s -> "<" + s.name() + ">"))
                         .isEqualTo("<MODE> int8 calibrates activations: give <REPRESENTATIVE_DATASET>"));
         Converter int8Io = Converter.fromModel(tinyDense())
                 .withConfig(QuantizationConfig.defaults().withIo(IoType.INT8));
-        assertThatThrownBy(int8Io::convert).hasMessage("io type int8 needs full-integer quantization, which "
-                + "calibrates activations: give a representative dataset");
-        Converter asymmetricDynamic = Converter.fromModel(tinyDense()).withConfig(QuantizationConfig.defaults()
-                .withMode(QuantizationMode.DYNAMIC).withScheme(QuantizationScheme.ASYMMETRIC));
-        assertThatThrownBy(asymmetricDynamic::convert).hasMessageStartingWith("scheme asymmetric does not apply to "
-                + "mode dynamic");
+        assertThatThrownBy(int8Io::convert)
+                .hasMessage("io type int8 needs full-integer quantization, which "
+                        + "calibrates activations: give a representative dataset");
+        Converter asymmetricDynamic = Converter.fromModel(tinyDense())
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.DYNAMIC)
+                        .withScheme(QuantizationScheme.ASYMMETRIC));
+        assertThatThrownBy(asymmetricDynamic::convert)
+                .hasMessageStartingWith("scheme asymmetric does not apply to " + "mode dynamic");
     }
 
     @Test
     void configWithersRefuseValuesOutOfRangeNamingTheSetting() {
         QuantizationConfig d = QuantizationConfig.defaults();
         int max = Interpreter.MAX_THREADS;
-        assertThatThrownBy(() -> d.withCalibrationThreads(0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withCalibrationThreads(0))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("QuantizationConfig calibrationThreads must be between 1 and " + max + " ("
                         + Interpreter.THREADS_PER_CPU + " per CPU), got 0");
-        assertThatThrownBy(() -> d.withCalibrationThreads(max + 1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withCalibrationThreads(max + 1))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageEndingWith("got " + (max + 1));
         assertThat(d.withCalibrationThreads(max).calibrationThreads()).isEqualTo(max);
-        assertThatThrownBy(() -> d.withCalibrationSamples(0)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withCalibrationSamples(0))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("QuantizationConfig calibrationSamples must be at least 1, got 0");
         assertThatThrownBy(() -> d.withScheme(null)).hasMessage("QuantizationConfig scheme must not be null");
         assertThatThrownBy(() -> d.withGranularity(null)).hasMessage("QuantizationConfig granularity must not be null");
@@ -129,8 +147,10 @@ class ConverterTest {
         QuantizationConfig int8 = d.withMode(QuantizationMode.INT8).withIo(IoType.INT8);
         assertThat(d.mode()).isNull();
         assertThat(d.io()).isEqualTo(IoType.FLOAT);
-        assertThat(int8).isEqualTo(QuantizationConfig.defaults().withIo(IoType.INT8).withMode(QuantizationMode.INT8))
-                .hasSameHashCodeAs(d.withIo(IoType.INT8).withMode(QuantizationMode.INT8)).isNotEqualTo(d);
+        assertThat(int8)
+                .isEqualTo(QuantizationConfig.defaults().withIo(IoType.INT8).withMode(QuantizationMode.INT8))
+                .hasSameHashCodeAs(d.withIo(IoType.INT8).withMode(QuantizationMode.INT8))
+                .isNotEqualTo(d);
         assertThat(int8.withMode(null)).isEqualTo(d.withIo(IoType.INT8));
         assertThat(int8.toString()).contains("mode=INT8", "io=INT8", "calibrationSamples=100");
 
@@ -147,15 +167,19 @@ class ConverterTest {
     void calibrationUsesTheConfiguredNumberOfSamples() {
         Converter c = Converter.fromModel(tinyDense()).withRepresentativeDataset(calibration());
         assertThat(c.convert().report().calibrationSamples()).isEqualTo(40); // all 40: fewer than the default 100
-        assertThat(c.withConfig(QuantizationConfig.defaults().withCalibrationSamples(7)).convert().report()
-                .calibrationSamples()).isEqualTo(7);
+        assertThat(c.withConfig(QuantizationConfig.defaults().withCalibrationSamples(7))
+                        .convert()
+                        .report()
+                        .calibrationSamples())
+                .isEqualTo(7);
     }
 
     @Test
     void bracesInNamesThatAreNoSettingStayAsTheyAre() {
         QuantaException e = QuantaException.aboutSettings("layer '{weird}' {NOT_A_SETTING}: set {MODE}");
         assertThat(e.getMessage()).isEqualTo("layer '{weird}' {NOT_A_SETTING}: set mode");
-        assertThat(e.render(s -> "--" + s.name().toLowerCase())).isEqualTo("layer '{weird}' {NOT_A_SETTING}: set --mode");
+        assertThat(e.render(s -> "--" + s.name().toLowerCase()))
+                .isEqualTo("layer '{weird}' {NOT_A_SETTING}: set --mode");
         assertThat(new QuantaException("plain {MODE}").render(s -> "x")).isEqualTo("plain {MODE}");
     }
 }

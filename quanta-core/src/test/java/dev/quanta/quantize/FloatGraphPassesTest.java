@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
-import dev.quanta.data.LabelFormat;
-import dev.quanta.data.Preprocessing;
 import dev.quanta.data.SampleType;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Activation;
@@ -16,9 +14,9 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
 
 /** Folding and fusion keep the real models' outputs (up to float rounding) and remove what TFLite has no op for. */
 @UsesFixtures
@@ -44,17 +42,24 @@ class FloatGraphPassesTest {
         Model folded = FloatGraphPasses.apply(keras);
         assertThat(keras.ops()).filteredOn(o -> o.type() == OpType.BATCH_NORM).hasSize(7);
         assertThat(folded.ops()).noneMatch(o -> o.type() == OpType.BATCH_NORM || o.type() == OpType.RELU);
-        long fusedConvs = folded.ops().stream().filter(o -> o.type() == OpType.CONV_2D)
-                .filter(o -> o.attrs(OpAttributes.Conv2D.class).activation() == Activation.RELU).count();
+        long fusedConvs = folded.ops().stream()
+                .filter(o -> o.type() == OpType.CONV_2D)
+                .filter(o -> o.attrs(OpAttributes.Conv2D.class).activation() == Activation.RELU)
+                .count();
         // stem + the first conv of each of the 3 residual blocks; the 3 block outputs fuse into their ADDs
         assertThat(fusedConvs).isEqualTo(4);
-        assertThat(folded.ops()).filteredOn(o -> o.type() == OpType.ADD)
-                .allMatch(o -> o.attrs(OpAttributes.Add.class).activation() == Activation.RELU).hasSize(3);
+        assertThat(folded.ops())
+                .filteredOn(o -> o.type() == OpType.ADD)
+                .allMatch(o -> o.attrs(OpAttributes.Add.class).activation() == Activation.RELU)
+                .hasSize(3);
         assertThat(folded.ops()).hasSize(9 + 3 + 1 + 1 + 1 + 1); // as the TFLite converter's float model
-        assertThat(folded.outputs().get(0).name()).isEqualTo(keras.outputs().get(0).name());
+        assertThat(folded.outputs().get(0).name())
+                .isEqualTo(keras.outputs().get(0).name());
 
         Dataset images = Datasets.load(DatasetSpec.of(Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5"))
-                .withFormat("raw").withSamples(SampleType.UINT8, 32, 32, 3).withLimit(40));
+                .withFormat("raw")
+                .withSamples(SampleType.UINT8, 32, 32, 3)
+                .withLimit(40));
         float[] a = runAll(keras, images);
         float[] b = runAll(folded, images);
         double max = 0;
@@ -81,7 +86,8 @@ class FloatGraphPassesTest {
         }
         float[] x = new float[640];
         float[] y = new float[640];
-        try (Interpreter p = new Interpreter(ad); Interpreter q = new Interpreter(adFolded)) {
+        try (Interpreter p = new Interpreter(ad);
+                Interpreter q = new Interpreter(adFolded)) {
             p.run(in, x);
             q.run(in, y);
         }

@@ -68,7 +68,8 @@ class IntegerKernelSupportTest {
             return QuantParams.perTensor(1f / 32768, 0);
         }
         boolean u8 = t == DType.UINT8;
-        return type == OpType.TANH ? QuantParams.perTensor(1f / 128, u8 ? 128 : 0)
+        return type == OpType.TANH
+                ? QuantParams.perTensor(1f / 128, u8 ? 128 : 0)
                 : QuantParams.perTensor(1f / 256, u8 ? 0 : -128);
     }
 
@@ -92,8 +93,13 @@ class IntegerKernelSupportTest {
         for (int i = 0; i < n; i++) {
             b[i] = (byte) (wt == DType.UINT8 ? r.nextInt(256) : r.nextInt(255) - 127);
         }
-        return new Tensor(name, Shape.of(dims), wt, TensorData.ofBytes(wt, b),
-                QuantParams.perTensor(0.01f, wt == DType.UINT8 ? 128 : 0), true);
+        return new Tensor(
+                name,
+                Shape.of(dims),
+                wt,
+                TensorData.ofBytes(wt, b),
+                QuantParams.perTensor(0.01f, wt == DType.UINT8 ? 128 : 0),
+                true);
     }
 
     /** Bias: float, int32 at s_x·s_w, or int64 for int16 activations. */
@@ -103,9 +109,17 @@ class IntegerKernelSupportTest {
         }
         QuantParams p = QuantParams.perTensor(x.quant().scale() * w.quant().scale(), 0);
         if (t == DType.INT16) {
-            return new Tensor(name, Shape.of(n), DType.INT64,
-                    TensorData.ofBytes(DType.INT64, ByteBuffer.allocate(8 * n).order(ByteOrder.LITTLE_ENDIAN).array()),
-                    p, true);
+            return new Tensor(
+                    name,
+                    Shape.of(n),
+                    DType.INT64,
+                    TensorData.ofBytes(
+                            DType.INT64,
+                            ByteBuffer.allocate(8 * n)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .array()),
+                    p,
+                    true);
         }
         return new Tensor(name, Shape.of(n), DType.INT32, TensorData.ofInts(new int[n]), p, true);
     }
@@ -122,52 +136,89 @@ class IntegerKernelSupportTest {
         Op op = switch (type) {
             case FULLY_CONNECTED -> {
                 Tensor w = weights("w", t, 3, 4);
-                yield op(type, new OpAttributes.FullyConnected(Activation.NONE), act("y", t, p, 3), x4, w,
+                yield op(
+                        type,
+                        new OpAttributes.FullyConnected(Activation.NONE),
+                        act("y", t, p, 3),
+                        x4,
+                        w,
                         bias("b", t, x4, w, 3));
             }
             case CONV_2D -> {
                 Tensor w = weights("w", t, 2, 2, 2, 2);
-                yield op(type, new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
-                        act("y", t, p, 2, 2, 2), img, w, bias("b", t, img, w, 2));
+                yield op(
+                        type,
+                        new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                        act("y", t, p, 2, 2, 2),
+                        img,
+                        w,
+                        bias("b", t, img, w, 2));
             }
             case DEPTHWISE_CONV_2D -> {
                 Tensor w = weights("w", t, 1, 2, 2, 2);
-                yield op(type, new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 1, Activation.NONE),
-                        act("y", t, p, 2, 2, 2), img, w, bias("b", t, img, w, 2));
+                yield op(
+                        type,
+                        new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 1, Activation.NONE),
+                        act("y", t, p, 2, 2, 2),
+                        img,
+                        w,
+                        bias("b", t, img, w, 2));
             }
-            case MAX_POOL_2D, AVERAGE_POOL_2D -> op(type,
-                    new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE), act("y", t, p, 2, 2, 2), img);
-            case MEAN -> op(type, new OpAttributes.Mean(new int[] {1, 2}, false), act("y", t, freeParams2(t), 2),
-                    img);
+            case MAX_POOL_2D, AVERAGE_POOL_2D ->
+                op(
+                        type,
+                        new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE),
+                        act("y", t, p, 2, 2, 2),
+                        img);
+            case MEAN -> op(type, new OpAttributes.Mean(new int[] {1, 2}, false), act("y", t, freeParams2(t), 2), img);
             case RESHAPE -> op(type, new OpAttributes.Reshape(new int[] {-1, 18}), act("y", t, p, 18), img);
-            case BATCH_NORM -> op(type, new OpAttributes.BatchNorm(1e-3f, -1, false, false), act("y", t, p, 4), x4,
-                    Tensor.nonTrainableConstant("mean", Shape.of(4), new float[] {0, 1, 2, 3}),
-                    Tensor.nonTrainableConstant("var", Shape.of(4), new float[] {1, 1, 2, 2}));
+            case BATCH_NORM ->
+                op(
+                        type,
+                        new OpAttributes.BatchNorm(1e-3f, -1, false, false),
+                        act("y", t, p, 4),
+                        x4,
+                        Tensor.nonTrainableConstant("mean", Shape.of(4), new float[] {0, 1, 2, 3}),
+                        Tensor.nonTrainableConstant("var", Shape.of(4), new float[] {1, 1, 2, 2}));
             case RELU, RELU6 -> op(type, OpAttributes.None.INSTANCE, act("y", t, freeParams2(t), 4), x4);
             case LEAKY_RELU -> op(type, new OpAttributes.LeakyRelu(0.2f), act("y", t, freeParams2(t), 4), x4);
             case LOGISTIC, TANH -> op(type, OpAttributes.None.INSTANCE, act("y", t, fixedParams(type, t), 4), x4);
             case SOFTMAX -> op(type, new OpAttributes.Softmax(1f), act("y", t, fixedParams(type, t), 4), x4);
             case ADD -> op(type, new OpAttributes.Add(Activation.NONE), act("y", t, freeParams2(t), 4), x4, x4);
-            case MUL, DIV -> op(type, new OpAttributes.Arithmetic(Activation.NONE), act("y", t, freeParams2(t), 4), x4,
-                    x4);
+            case MUL, DIV ->
+                op(type, new OpAttributes.Arithmetic(Activation.NONE), act("y", t, freeParams2(t), 4), x4, x4);
             case MINIMUM, MAXIMUM -> op(type, OpAttributes.None.INSTANCE, act("y", t, p, 4), x4, x4);
-            case CONCATENATION -> op(type, new OpAttributes.Concatenation(-1, Activation.NONE), act("y", t, p, 8), x4,
-                    x4);
+            case CONCATENATION ->
+                op(type, new OpAttributes.Concatenation(-1, Activation.NONE), act("y", t, p, 8), x4, x4);
             case PAD -> op(type, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 1}}), act("y", t, p, 6), x4);
             case IDENTITY -> op(type, OpAttributes.None.INSTANCE, act("y", t, p, 4), x4);
-            case TRANSPOSE -> op(type, new OpAttributes.Transpose(new int[] {0, 2, 1, 3}), act("y", t, p, 3, 3, 2),
-                    img);
-            case STRIDED_SLICE -> op(type, new OpAttributes.StridedSlice(new int[] {0, 1}, new int[] {0, 3},
-                    new int[] {1, 1}, 1, 1, 0, false), act("y", t, p, 2), x4);
-            case CAST -> op(type, OpAttributes.None.INSTANCE, new Tensor("y", Shape.batched(4), DType.INT32, null, null,
-                    false), x4);
+            case TRANSPOSE ->
+                op(type, new OpAttributes.Transpose(new int[] {0, 2, 1, 3}), act("y", t, p, 3, 3, 2), img);
+            case STRIDED_SLICE ->
+                op(
+                        type,
+                        new OpAttributes.StridedSlice(
+                                new int[] {0, 1}, new int[] {0, 3}, new int[] {1, 1}, 1, 1, 0, false),
+                        act("y", t, p, 2),
+                        x4);
+            case CAST ->
+                op(
+                        type,
+                        OpAttributes.None.INSTANCE,
+                        new Tensor("y", Shape.batched(4), DType.INT32, null, null, false),
+                        x4);
             case QUANTIZE -> op(type, OpAttributes.None.INSTANCE, act("y", t, p, 4), act("x", DType.FLOAT32, null, 4));
             case DEQUANTIZE -> op(type, OpAttributes.None.INSTANCE, act("y", DType.FLOAT32, null, 4), x4);
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(t);
-            default -> throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
-                    + " whether IntegerKernelSupport and the rewriter should take it");
+            default ->
+                throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
+                        + " whether IntegerKernelSupport and the rewriter should take it");
         };
-        return new Model(type.name().toLowerCase(), List.of(op.input(0)), List.of(op.output(0)), List.of(op),
+        return new Model(
+                type.name().toLowerCase(),
+                List.of(op.input(0)),
+                List.of(op.output(0)),
+                List.of(op),
                 ModelMetadata.inMemory());
     }
 
@@ -198,9 +249,18 @@ class IntegerKernelSupportTest {
             inputWeights.add(w);
         }
         for (int g = 0; g < 4; g++) {
-            Tensor b = t == DType.FLOAT32 ? bias("b" + g, t, x, x, 2)
-                    : new Tensor("b" + g, Shape.of(2), DType.INT32, TensorData.ofInts(new int[2]),
-                            QuantParams.perTensor(x.quant().scale() * inputWeights.get(g).quant().scale(), 0), true);
+            Tensor b = t == DType.FLOAT32
+                    ? bias("b" + g, t, x, x, 2)
+                    : new Tensor(
+                            "b" + g,
+                            Shape.of(2),
+                            DType.INT32,
+                            TensorData.ofInts(new int[2]),
+                            QuantParams.perTensor(
+                                    x.quant().scale()
+                                            * inputWeights.get(g).quant().scale(),
+                                    0),
+                            true);
             ins.add(b);
         }
         boolean[] present = new boolean[24];
@@ -209,8 +269,16 @@ class IntegerKernelSupportTest {
         }
         OpAttributes.Lstm attrs = t == DType.FLOAT32
                 ? new OpAttributes.Lstm(OpAttributes.LstmActivation.TANH, 0f, 0f, false, false, present)
-                : new OpAttributes.Lstm(OpAttributes.LstmActivation.TANH, 0f, 0f, false, false, present, h,
-                        QuantParams.perTensor(0x1p-11f, 0), new QuantParams[] {null, null, null, null, h});
+                : new OpAttributes.Lstm(
+                        OpAttributes.LstmActivation.TANH,
+                        0f,
+                        0f,
+                        false,
+                        false,
+                        present,
+                        h,
+                        QuantParams.perTensor(0x1p-11f, 0),
+                        new QuantParams[] {null, null, null, null, h});
         return op(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, act("y", t, h, 2, 2), ins.toArray(Tensor[]::new));
     }
 
@@ -225,7 +293,9 @@ class IntegerKernelSupportTest {
     }
 
     private static List<OpType> nonSignalTypes() {
-        return java.util.Arrays.stream(OpType.values()).filter(o -> !o.isSignal()).toList();
+        return java.util.Arrays.stream(OpType.values())
+                .filter(o -> !o.isSignal())
+                .toList();
     }
 
     // ------------------------------------------------------------------ tests
@@ -237,7 +307,9 @@ class IntegerKernelSupportTest {
             if (type == OpType.QUANTIZE || type == OpType.DEQUANTIZE) {
                 continue; // no float form
             }
-            assertThat(kernelError(minimalOp(type, DType.FLOAT32))).as(type.name()).isNull();
+            assertThat(kernelError(minimalOp(type, DType.FLOAT32)))
+                    .as(type.name())
+                    .isNull();
         }
     }
 
@@ -270,7 +342,9 @@ class IntegerKernelSupportTest {
         for (OpType type : OpType.values()) {
             if (type.isSignal()) {
                 for (DType t : ACTIVATION_TYPES) {
-                    assertThat(IntegerKernelSupport.supports(type, t)).as(type + " " + t).isFalse();
+                    assertThat(IntegerKernelSupport.supports(type, t))
+                            .as(type + " " + t)
+                            .isFalse();
                 }
             }
         }
@@ -297,23 +371,38 @@ class IntegerKernelSupportTest {
             }
             Dataset d = Dataset.of("d", f.inputs().get(0).shape().sampleDims(), data, null);
             for (DType t : ACTIVATION_TYPES) {
-                Converter c = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withGranularity(Granularity.PER_TENSOR).withMode(t == DType.INT16 ? QuantizationMode.INT16X8 : QuantizationMode.INT8).withScheme(t == DType.UINT8 ? QuantizationScheme.ASYMMETRIC : QuantizationScheme.SYMMETRIC).withCalibrationSamples(8)).withRepresentativeDataset(d);
+                Converter c = Converter.fromModel(f)
+                        .withConfig(QuantizationConfig.defaults()
+                                .withGranularity(Granularity.PER_TENSOR)
+                                .withMode(t == DType.INT16 ? QuantizationMode.INT16X8 : QuantizationMode.INT8)
+                                .withScheme(
+                                        t == DType.UINT8 ? QuantizationScheme.ASYMMETRIC : QuantizationScheme.SYMMETRIC)
+                                .withCalibrationSamples(8))
+                        .withRepresentativeDataset(d);
                 String what = type + " " + t;
                 if (IntegerKernelSupport.supports(type, t)) {
                     Model q = c.convert().model();
-                    Op converted = q.ops().stream().filter(o -> o.type() == type).findFirst().orElseThrow();
+                    Op converted = q.ops().stream()
+                            .filter(o -> o.type() == type)
+                            .findFirst()
+                            .orElseThrow();
                     assertThat(converted.input(0).dtype()).as(what).isEqualTo(t);
                     assertThat(converted.output(0).dtype()).as(what).isEqualTo(t);
                     try (Interpreter it = new Interpreter(q)) {
-                        float[] out = new float[Math.toIntExact(q.outputs().get(0).shape().sampleElementCount())];
+                        float[] out = new float
+                                [Math.toIntExact(q.outputs().get(0).shape().sampleElementCount())];
                         it.run(d.sample(0), out);
                     }
                 } else if (type == OpType.BATCH_NORM) {
                     // refused earlier: a BatchNormalization is folded into the layer before it, or not converted
-                    assertThatThrownBy(c::convert).as(what).isInstanceOf(QuantaException.class)
+                    assertThatThrownBy(c::convert)
+                            .as(what)
+                            .isInstanceOf(QuantaException.class)
                             .hasMessageContaining("can only be folded");
                 } else {
-                    assertThatThrownBy(c::convert).as(what).isInstanceOf(QuantaException.class)
+                    assertThatThrownBy(c::convert)
+                            .as(what)
+                            .isInstanceOf(QuantaException.class)
                             .hasMessageContaining(type + " has no " + t.lowerName() + " kernel");
                 }
             }

@@ -34,8 +34,12 @@ class MinMaxCalibratorTest {
     private static Model denseRelu() {
         ModelBuilder mb = new ModelBuilder("dense_relu");
         Tensor x = mb.input("x", Shape.batched(3));
-        Tensor d = mb.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor d = mb.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 mb.constant("dense/kernel", Shape.of(2, 3), new float[] {1, -2, 0.5f, 0.25f, 1, -1}),
                 mb.constant("dense/bias", Shape.of(2), new float[] {0.5f, -1}));
         Tensor r = mb.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, d);
@@ -103,12 +107,16 @@ class MinMaxCalibratorTest {
         for (int i = 0; i < w1.length; i++) {
             w1[i] = (float) (r.nextDouble() * 2 - 1);
         }
-        Tensor h = mb.add(OpType.FULLY_CONNECTED, "hidden", new Origin("hidden", "Dense"),
-                new OpAttributes.FullyConnected(Activation.RELU), x, mb.constant("w1", Shape.of(6, 4), w1),
+        Tensor h = mb.add(
+                OpType.FULLY_CONNECTED,
+                "hidden",
+                new Origin("hidden", "Dense"),
+                new OpAttributes.FullyConnected(Activation.RELU),
+                x,
+                mb.constant("w1", Shape.of(6, 4), w1),
                 mb.constant("b1", Shape.of(6), new float[] {0.1f, -0.2f, 0.3f, 0f, 0.05f, -0.5f}));
         Tensor t = mb.add(OpType.TANH, "tanh", new Origin("tanh", "Activation"), OpAttributes.None.INSTANCE, h);
-        Tensor s = mb.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f),
-                t);
+        Tensor s = mb.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f), t);
         Model m = mb.output(s).build(ModelMetadata.inMemory());
         int n = 70;
         float[] f = new float[n * 4];
@@ -144,8 +152,12 @@ class MinMaxCalibratorTest {
         Calibration two = MinMaxCalibrator.calibrate(m, data, n, 2);
         for (int k = 0; k < observed.size(); k++) {
             TensorRange want = new TensorRange(min[k], max[k]);
-            assertThat(one.ranges().get(observed.get(k))).as(observed.get(k).name()).isEqualTo(want);
-            assertThat(two.ranges().get(observed.get(k))).as(observed.get(k).name() + ", 2 threads").isEqualTo(want);
+            assertThat(one.ranges().get(observed.get(k)))
+                    .as(observed.get(k).name())
+                    .isEqualTo(want);
+            assertThat(two.ranges().get(observed.get(k)))
+                    .as(observed.get(k).name() + ", 2 threads")
+                    .isEqualTo(want);
         }
         // fewer samples than one batch: the same rule on the first 33 (the maximum at sample 33 is left out)
         Calibration first33 = MinMaxCalibrator.calibrate(m, data, 33, 1);
@@ -176,7 +188,10 @@ class MinMaxCalibratorTest {
         for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15}) {
             present[i] = true;
         }
-        Tensor y = mb.add(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, "lstm", new Origin("lstm", "LSTM"),
+        Tensor y = mb.add(
+                OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,
+                "lstm",
+                new Origin("lstm", "LSTM"),
                 new OpAttributes.Lstm(OpAttributes.LstmActivation.TANH, 0f, 0f, false, false, present),
                 ins.toArray(Tensor[]::new));
         return mb.output(y).build(ModelMetadata.inMemory());
@@ -230,12 +245,15 @@ class MinMaxCalibratorTest {
     void refusesDataThatDoesNotFitAndModelsWithSeveralInputs() {
         Model m = denseRelu();
         Dataset empty = Dataset.of("empty.npy", new int[] {3}, new float[0], null);
-        assertThatThrownBy(() -> MinMaxCalibrator.calibrate(m, empty, 10, 1)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> MinMaxCalibrator.calibrate(m, empty, 10, 1))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("empty.npy: the calibration set is empty");
         assertThatThrownBy(() -> MinMaxCalibrator.calibrate(m, fourSamples(), 0, 1))
-                .isInstanceOf(QuantaException.class).hasMessage("four: the calibration set is empty");
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("four: the calibration set is empty");
         Dataset wide = Dataset.of("wide.npy", new int[] {2, 2}, new float[8], null);
-        assertThatThrownBy(() -> MinMaxCalibrator.calibrate(m, wide, 2, 1)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> MinMaxCalibrator.calibrate(m, wide, 2, 1))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage("wide.npy: calibration samples have shape [2, 2] (4 values) but model input 'x' takes "
                         + Shape.batched(3) + " (3 values per sample)");
         ModelBuilder mb = new ModelBuilder("two_inputs");
@@ -253,8 +271,14 @@ class MinMaxCalibratorTest {
     void theConverterWidensObservedRangesToZero() {
         Model m = denseRelu();
         Dataset positive = Dataset.of("positive", new int[] {3}, new float[] {0.5f, 1, 2, 1, 0.75f, 1.5f}, null);
-        Model q = Converter.fromModel(m).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8).withIo(IoType.INT8).withCalibrationSamples(2)).withRepresentativeDataset(positive)
-                .convert().model();
+        Model q = Converter.fromModel(m)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withIo(IoType.INT8)
+                        .withCalibrationSamples(2))
+                .withRepresentativeDataset(positive)
+                .convert()
+                .model();
         QuantParams in = q.inputs().get(0).quant();
         assertThat(in.scale()).isEqualTo((float) (2.0 / 255));
         assertThat(in.zeroPoint()).isEqualTo(-128);

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 class QuantMathTest {
 
     @Property
-    void zeroIsExactlyRepresentableAndParamsAreInRange(@ForAll @FloatRange(min = -1000, max = 1000) float a,
+    void zeroIsExactlyRepresentableAndParamsAreInRange(
+            @ForAll @FloatRange(min = -1000, max = 1000) float a,
             @ForAll @FloatRange(min = -1000, max = 1000) float b) {
         float lo = Math.min(a, b);
         float hi = Math.max(a, b);
@@ -26,8 +27,10 @@ class QuantMathTest {
     }
 
     @Property
-    void valuesInsideTheRangeRoundTripWithinHalfAStep(@ForAll @FloatRange(min = -50, max = 0) float lo,
-            @ForAll @FloatRange(min = 0, max = 50) float hi, @ForAll @FloatRange(min = 0, max = 1) float t) {
+    void valuesInsideTheRangeRoundTripWithinHalfAStep(
+            @ForAll @FloatRange(min = -50, max = 0) float lo,
+            @ForAll @FloatRange(min = 0, max = 50) float hi,
+            @ForAll @FloatRange(min = 0, max = 1) float t) {
         Assume.that(hi - lo > 1e-3);
         QuantParams p = QuantMath.asymmetric(lo, hi, -128, 127);
         float r = lo + t * (hi - lo);

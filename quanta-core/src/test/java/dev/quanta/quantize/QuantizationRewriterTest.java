@@ -2,7 +2,6 @@ package dev.quanta.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
@@ -52,21 +51,34 @@ class QuantizationRewriterTest {
         for (int i = 0; i < k.length; i++) {
             k[i] = (float) ((r.nextDouble() * 2 - 1) * CHANNEL_MAGNITUDE[i / 8]);
         }
-        Tensor conv = mb.add(OpType.CONV_2D, "conv", new Origin("conv", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE), x,
+        Tensor conv = mb.add(
+                OpType.CONV_2D,
+                "conv",
+                new Origin("conv", "Conv2D"),
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                x,
                 mb.constant("conv/kernel", Shape.of(3, 2, 2, 2), k),
                 mb.constant("conv/bias", Shape.of(3), new float[] {0.1f, -0.3f, 0.02f}));
-        Tensor flat = mb.add(OpType.RESHAPE, "flatten", new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 12}), conv);
+        Tensor flat = mb.add(
+                OpType.RESHAPE,
+                "flatten",
+                new Origin("flatten", "Flatten"),
+                new OpAttributes.Reshape(new int[] {-1, 12}),
+                conv);
         float[] w = new float[4 * 12];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (r.nextDouble() * 2 - 1) * (i < 12 ? 0.25f : 1f);
         }
-        Tensor dense = mb.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), flat, mb.constant("dense/kernel", Shape.of(4, 12), w),
+        Tensor dense = mb.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                flat,
+                mb.constant("dense/kernel", Shape.of(4, 12), w),
                 mb.constant("dense/bias", Shape.of(4), new float[] {0.5f, -0.25f, 0f, 1e-3f}));
-        Tensor sm = mb.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f),
-                dense);
+        Tensor sm = mb.add(
+                OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f), dense);
         return mb.output(sm).build(ModelMetadata.inMemory());
     }
 
@@ -84,12 +96,22 @@ class QuantizationRewriterTest {
     static Model tanhLogistic() {
         ModelBuilder mb = new ModelBuilder("tanh_logistic");
         Tensor x = mb.input("x", Shape.batched(4));
-        Tensor d1 = mb.add(OpType.FULLY_CONNECTED, "d1", new Origin("d1", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x, mb.constant("d1/kernel", Shape.of(3, 4),
-                        new float[] {0.5f, -1f, 0.25f, 0.75f, 1f, 0.5f, -0.5f, 0.1f, -0.3f, 0.2f, 0.9f, -0.8f}));
+        Tensor d1 = mb.add(
+                OpType.FULLY_CONNECTED,
+                "d1",
+                new Origin("d1", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
+                mb.constant("d1/kernel", Shape.of(3, 4), new float[] {
+                    0.5f, -1f, 0.25f, 0.75f, 1f, 0.5f, -0.5f, 0.1f, -0.3f, 0.2f, 0.9f, -0.8f
+                }));
         Tensor t = mb.add(OpType.TANH, "t", new Origin("t", "Activation"), OpAttributes.None.INSTANCE, d1);
-        Tensor d2 = mb.add(OpType.FULLY_CONNECTED, "d2", new Origin("d2", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), t,
+        Tensor d2 = mb.add(
+                OpType.FULLY_CONNECTED,
+                "d2",
+                new Origin("d2", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                t,
                 mb.constant("d2/kernel", Shape.of(2, 3), new float[] {1f, -2f, 0.5f, 0.3f, 0.3f, -1.5f}));
         Tensor l = mb.add(OpType.LOGISTIC, "l", new Origin("l", "Activation"), OpAttributes.None.INSTANCE, d2);
         return mb.output(l).build(ModelMetadata.inMemory());
@@ -113,7 +135,9 @@ class QuantizationRewriterTest {
         float hi = Float.NEGATIVE_INFINITY;
         try (Interpreter it = new Interpreter(m)) {
             for (int s = 0; s < n; s++) {
-                it.run(d.sample(s), new float[Math.toIntExact(m.outputs().get(0).shape().sampleElementCount())]);
+                it.run(
+                        d.sample(s),
+                        new float[Math.toIntExact(m.outputs().get(0).shape().sampleElementCount())]);
                 for (float v : it.readTensorAsFloats(t)) {
                     lo = Math.min(lo, v);
                     hi = Math.max(hi, v);
@@ -153,8 +177,11 @@ class QuantizationRewriterTest {
 
     /** An int8 converter of {@code m} calibrated on all of {@code d}, with more {@code settings}. */
     static Converter int8(Model m, Dataset d, java.util.function.UnaryOperator<QuantizationConfig> settings) {
-        return Converter.fromModel(m).withConfig(settings.apply(QuantizationConfig.defaults()
-                .withMode(QuantizationMode.INT8).withCalibrationSamples(d.size()))).withRepresentativeDataset(d);
+        return Converter.fromModel(m)
+                .withConfig(settings.apply(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withCalibrationSamples(d.size())))
+                .withRepresentativeDataset(d);
     }
 
     // ------------------------------------------------------------------ weights
@@ -184,7 +211,9 @@ class QuantizationRewriterTest {
                 assertThat(Math.abs(v[i] * (double) s - w[i])).isLessThanOrEqualTo(s / 2 * 1.0001);
                 reaches127 |= Math.abs(v[i]) == 127;
             }
-            assertThat(reaches127).as("the largest weight of channel " + c + " maps to ±127").isTrue();
+            assertThat(reaches127)
+                    .as("the largest weight of channel " + c + " maps to ±127")
+                    .isTrue();
         }
         // the tiny channel keeps its resolution: its scale is over 100 times smaller than channel 1's
         assertThat(p.scales()[2]).isLessThan(p.scales()[1] / 100);
@@ -193,7 +222,9 @@ class QuantizationRewriterTest {
     @Test
     void perTensorWeightsShareOneScale() {
         Model f = convNet();
-        Model q = int8(f, convData(), c -> c.withGranularity(Granularity.PER_TENSOR)).convert().model();
+        Model q = int8(f, convData(), c -> c.withGranularity(Granularity.PER_TENSOR))
+                .convert()
+                .model();
         float[] w = f.tensor("conv/kernel").data().floats();
         double absMax = 0;
         for (float x : w) {
@@ -224,10 +255,14 @@ class QuantizationRewriterTest {
             all = Math.max(all, Math.abs(w[i]));
             rows[i / 12] = Math.max(rows[i / 12], Math.abs(w[i]));
         }
-        QuantParams perTensor = int8(f, convData()).convert().model().tensor("dense/kernel").quant();
+        QuantParams perTensor =
+                int8(f, convData()).convert().model().tensor("dense/kernel").quant();
         assertThat(perTensor.isPerTensor()).isTrue();
         assertThat(perTensor.scale()).isEqualTo((float) (all / 127));
-        QuantParams perChannel = int8(f, convData(), c -> c.withPerChannelDense(true)).convert().model().tensor("dense/kernel")
+        QuantParams perChannel = int8(f, convData(), c -> c.withPerChannelDense(true))
+                .convert()
+                .model()
+                .tensor("dense/kernel")
                 .quant();
         assertThat(perChannel.axis()).isZero();
         for (int o = 0; o < 4; o++) {
@@ -245,9 +280,14 @@ class QuantizationRewriterTest {
         for (int i = 0; i < k.length; i++) {
             k[i] = (i % 4 + 1) * 0.1f * (i % 3 == 0 ? -1 : 1) * (1 + i / 4); // channel c = i % 4
         }
-        Tensor y = mb.add(OpType.DEPTHWISE_CONV_2D, "dw", new Origin("dw", "DepthwiseConv2D"),
-                new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 2, Activation.NONE), x,
-                mb.constant("dw/kernel", Shape.of(1, 2, 2, 4), k), mb.constant("dw/bias", Shape.of(4), new float[4]));
+        Tensor y = mb.add(
+                OpType.DEPTHWISE_CONV_2D,
+                "dw",
+                new Origin("dw", "DepthwiseConv2D"),
+                new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 2, Activation.NONE),
+                x,
+                mb.constant("dw/kernel", Shape.of(1, 2, 2, 4), k),
+                mb.constant("dw/bias", Shape.of(4), new float[4]));
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("d", new int[] {3, 3, 2}, new float[36], null);
         Model q = int8(f, d).convert().model();
@@ -267,19 +307,27 @@ class QuantizationRewriterTest {
     void anAllZeroChannelGetsScaleOne() {
         ModelBuilder mb = new ModelBuilder("zeros");
         Tensor x = mb.input("x", Shape.batched(2, 2, 1));
-        Tensor y = mb.add(OpType.CONV_2D, "conv", new Origin("conv", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE), x,
+        Tensor y = mb.add(
+                OpType.CONV_2D,
+                "conv",
+                new Origin("conv", "Conv2D"),
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                x,
                 mb.constant("k", Shape.of(2, 1, 1, 1), new float[] {0f, -0.5f}));
-        Model q = Converter.fromModel(mb.output(y).build(ModelMetadata.inMemory())).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
-                .convert().model();
+        Model q = Converter.fromModel(mb.output(y).build(ModelMetadata.inMemory()))
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                .convert()
+                .model();
         assertThat(q.tensor("k").quant().scales()).containsExactly(1f, 0.5f / 127);
         assertThat(bytes(q.tensor("k"))).containsExactly(0, -127);
     }
 
     /** Seeded random weights: every dequantized weight is within half a step of the float weight. */
     @Property(seed = "20240611", tries = 30)
-    void dequantizedWeightsAreWithinHalfAStep(@ForAll @Size(min = 1, max = 40) List<@FloatRange(min = -8, max = 8)
-            Float> values, @ForAll @IntRange(min = 1, max = 4) int channels, @ForAll boolean perChannel) {
+    void dequantizedWeightsAreWithinHalfAStep(
+            @ForAll @Size(min = 1, max = 40) List<@FloatRange(min = -8, max = 8) Float> values,
+            @ForAll @IntRange(min = 1, max = 4) int channels,
+            @ForAll boolean perChannel) {
         int per = (values.size() + channels - 1) / channels;
         float[] w = new float[per * channels];
         for (int i = 0; i < w.length; i++) {
@@ -287,12 +335,17 @@ class QuantizationRewriterTest {
         }
         ModelBuilder mb = new ModelBuilder("p");
         Tensor x = mb.input("x", Shape.batched(1, 1, per));
-        Tensor y = mb.add(OpType.CONV_2D, "conv", new Origin("conv", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE), x,
+        Tensor y = mb.add(
+                OpType.CONV_2D,
+                "conv",
+                new Origin("conv", "Conv2D"),
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                x,
                 mb.constant("k", Shape.of(channels, 1, 1, per), w));
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("d", new int[] {1, 1, per}, new float[per], null);
-        Model q = int8(f, d, c -> c.withGranularity(perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR)).convert()
+        Model q = int8(f, d, c -> c.withGranularity(perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR))
+                .convert()
                 .model();
         Tensor qk = q.tensor("k");
         float[] s = qk.quant().scales();
@@ -300,7 +353,8 @@ class QuantizationRewriterTest {
         for (int i = 0; i < w.length; i++) {
             float scale = s[perChannel ? i / per : 0];
             assertThat(v[i]).isBetween((byte) -127, (byte) 127);
-            assertThat(Math.abs(v[i] * (double) scale - w[i])).as("w[%d] = %s", i, w[i])
+            assertThat(Math.abs(v[i] * (double) scale - w[i]))
+                    .as("w[%d] = %s", i, w[i])
                     .isLessThanOrEqualTo(scale / 2 * 1.0001);
         }
     }
@@ -338,7 +392,8 @@ class QuantizationRewriterTest {
         }
         // Dense: per-tensor weights, one bias scale
         Tensor db = q.tensor("dense/bias");
-        float sd = q.tensor("flatten").quant().scale() * q.tensor("dense/kernel").quant().scale();
+        float sd = q.tensor("flatten").quant().scale()
+                * q.tensor("dense/kernel").quant().scale();
         assertThat(db.quant()).isEqualTo(QuantParams.perTensor(sd, 0));
         float[] fb = f.tensor("dense/bias").data().floats();
         for (int o = 0; o < 4; o++) {
@@ -360,7 +415,8 @@ class QuantizationRewriterTest {
         assertThat(q.tensor("conv").dtype()).isEqualTo(DType.INT8);
         assertThat(conv).isEqualTo(asymmetric(convRange, -128, 127));
         assertThat(conv.zeroPoint()).isBetween(-128L, 127L);
-        assertThat(QuantMath.quantize(0f, conv.scale(), conv.zeroPoint(), -128, 127)).isEqualTo(conv.zeroPoint());
+        assertThat(QuantMath.quantize(0f, conv.scale(), conv.zeroPoint(), -128, 127))
+                .isEqualTo(conv.zeroPoint());
         assertThat(q.tensor("flatten").quant()).isEqualTo(conv);
         assertThat(q.tensor("dense").quant()).isEqualTo(asymmetric(observedRange(f, "dense", d, d.size()), -128, 127));
         assertThat(q.tensor("softmax/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 256, -128));
@@ -380,8 +436,12 @@ class QuantizationRewriterTest {
     void rangesThatExcludeZeroAreWidenedToIt() {
         ModelBuilder mb = new ModelBuilder("negative");
         Tensor x = mb.input("x", Shape.batched(2));
-        Tensor y = mb.add(OpType.FULLY_CONNECTED, "neg", new Origin("neg", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor y = mb.add(
+                OpType.FULLY_CONNECTED,
+                "neg",
+                new Origin("neg", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 mb.constant("neg/kernel", Shape.of(1, 2), new float[] {1, 1}),
                 mb.constant("neg/bias", Shape.of(1), new float[] {-10}));
         Model f = mb.output(y).build(ModelMetadata.inMemory());
@@ -389,7 +449,14 @@ class QuantizationRewriterTest {
         Model q = int8(f, d, c -> c.withIo(IoType.INT8)).convert().model();
         assertThat(q.inputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (1.0 / 255), -128));
         assertThat(q.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (9.0 / 255), 127));
-        Model u = int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR).withIo(IoType.UINT8)).convert().model();
+        Model u = int8(
+                        f,
+                        d,
+                        c -> c.withScheme(QuantizationScheme.ASYMMETRIC)
+                                .withGranularity(Granularity.PER_TENSOR)
+                                .withIo(IoType.UINT8))
+                .convert()
+                .model();
         assertThat(u.inputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (1.0 / 255), 0));
         assertThat(u.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor((float) (9.0 / 255), 255));
     }
@@ -400,12 +467,21 @@ class QuantizationRewriterTest {
         Model int8 = int8(tanhLogistic(), d).convert().model();
         assertThat(int8.tensor("t").quant()).isEqualTo(QuantParams.perTensor(1f / 128, 0));
         assertThat(int8.tensor("l/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 256, -128));
-        Model uint8 = int8(tanhLogistic(), d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR))
-                .convert().model();
+        Model uint8 = int8(
+                        tanhLogistic(),
+                        d,
+                        c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR))
+                .convert()
+                .model();
         assertThat(uint8.tensor("t").quant()).isEqualTo(QuantParams.perTensor(1f / 128, 128));
         assertThat(uint8.tensor("l/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 256, 0));
-        Model int16 = Converter.fromModel(tanhLogistic()).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withCalibrationSamples(16)).withRepresentativeDataset(d)
-                .convert().model();
+        Model int16 = Converter.fromModel(tanhLogistic())
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT16X8)
+                        .withCalibrationSamples(16))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
         assertThat(int16.tensor("t").quant()).isEqualTo(QuantParams.perTensor(1f / 32768, 0));
         assertThat(int16.tensor("l/quantized").quant()).isEqualTo(QuantParams.perTensor(1f / 32768, 0));
     }
@@ -417,9 +493,12 @@ class QuantizationRewriterTest {
     void asymmetricSchemeIsUint8Throughout() {
         Model f = convNet();
         Dataset d = convData();
-        assertThatThrownBy(() -> int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC)).convert())
-                .isInstanceOf(QuantaException.class).hasMessageContaining("one weight scale per tensor");
-        Model q = int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR)).convert()
+        assertThatThrownBy(() -> int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC))
+                        .convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("one weight scale per tensor");
+        Model q = int8(f, d, c -> c.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR))
+                .convert()
                 .model();
         float[] w = f.tensor("dense/kernel").data().floats();
         float[] wr = {0, 0};
@@ -451,7 +530,12 @@ class QuantizationRewriterTest {
     void int16x8HasSymmetricInt16ActivationsAndInt64Bias() {
         Model f = convNet();
         Dataset d = convData();
-        Model q = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withCalibrationSamples(d.size())).withRepresentativeDataset(d).convert()
+        Model q = Converter.fromModel(f)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT16X8)
+                        .withCalibrationSamples(d.size()))
+                .withRepresentativeDataset(d)
+                .convert()
                 .model();
         float[] convRange = observedRange(f, "conv", d, d.size());
         double absMax = Math.max(Math.abs(convRange[0]), Math.abs(convRange[1]));
@@ -480,7 +564,9 @@ class QuantizationRewriterTest {
     @Test
     void float16StoresHalfWeightsBehindDequantize() {
         Model f = convNet();
-        Converter.Conversion c = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16)).convert();
+        Converter.Conversion c = Converter.fromModel(f)
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16))
+                .convert();
         Model q = c.model();
         for (String name : new String[] {"conv/kernel", "conv/bias", "dense/kernel", "dense/bias"}) {
             Tensor h = q.tensor(name);
@@ -509,10 +595,15 @@ class QuantizationRewriterTest {
     @Test
     void dynamicRangeQuantizesWeightsOnly() {
         Model f = convNet();
-        Converter.Conversion c = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC).withGranularity(Granularity.PER_TENSOR)).convert();
+        Converter.Conversion c = Converter.fromModel(f)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.DYNAMIC)
+                        .withGranularity(Granularity.PER_TENSOR))
+                .convert();
         Model q = c.model();
-        assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.CONV_2D, OpType.RESHAPE,
-                OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(q.ops())
+                .extracting(Op::type)
+                .containsExactly(OpType.CONV_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
         Op conv = producer(q, "conv");
         assertThat(conv.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(conv.input(1).dtype()).isEqualTo(DType.INT8);
@@ -521,7 +612,8 @@ class QuantizationRewriterTest {
         assertThat(conv.output(0).dtype()).isEqualTo(DType.FLOAT32);
         Op dense = producer(q, "dense");
         assertThat(dense.input(1).quant().isPerTensor()).isTrue();
-        assertThat(dense.attrs(OpAttributes.FullyConnected.class).asymmetricQuantizeInputs()).isTrue();
+        assertThat(dense.attrs(OpAttributes.FullyConnected.class).asymmetricQuantizeInputs())
+                .isTrue();
         assertThat(c.report().floatLayers()).extracting(LayerReport::layer).containsExactly("flatten", "softmax");
         assertThat(maxDifference(f, q, convData(), 5)).isLessThan(0.05);
     }
@@ -534,8 +626,15 @@ class QuantizationRewriterTest {
         Converter.Conversion c = int8(f, convData()).convert();
         Model q = c.model();
         List<Op> ops = q.ops();
-        assertThat(ops).extracting(Op::type).containsExactly(OpType.QUANTIZE, OpType.CONV_2D, OpType.RESHAPE,
-                OpType.FULLY_CONNECTED, OpType.SOFTMAX, OpType.DEQUANTIZE);
+        assertThat(ops)
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.QUANTIZE,
+                        OpType.CONV_2D,
+                        OpType.RESHAPE,
+                        OpType.FULLY_CONNECTED,
+                        OpType.SOFTMAX,
+                        OpType.DEQUANTIZE);
         Tensor in = q.inputs().get(0);
         assertThat(in.name()).isEqualTo("x");
         assertThat(in.dtype()).isEqualTo(DType.FLOAT32);
@@ -556,8 +655,9 @@ class QuantizationRewriterTest {
     void integerIoExposesTheQuantizedTensors() {
         Model f = convNet();
         Model q = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
-        assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.CONV_2D, OpType.RESHAPE,
-                OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(q.ops())
+                .extracting(Op::type)
+                .containsExactly(OpType.CONV_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
         Tensor in = q.inputs().get(0);
         assertThat(in.name()).isEqualTo("x");
         assertThat(in.dtype()).isEqualTo(DType.INT8);
@@ -574,8 +674,15 @@ class QuantizationRewriterTest {
         Model f = convNet();
         Model int8Io = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
         Model q = int8(f, convData(), c -> c.withIo(IoType.UINT8)).convert().model();
-        assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.QUANTIZE, OpType.CONV_2D, OpType.RESHAPE,
-                OpType.FULLY_CONNECTED, OpType.SOFTMAX, OpType.QUANTIZE);
+        assertThat(q.ops())
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.QUANTIZE,
+                        OpType.CONV_2D,
+                        OpType.RESHAPE,
+                        OpType.FULLY_CONNECTED,
+                        OpType.SOFTMAX,
+                        OpType.QUANTIZE);
         QuantParams inner = int8Io.inputs().get(0).quant();
         Tensor in = q.inputs().get(0);
         assertThat(in.dtype()).isEqualTo(DType.UINT8);
@@ -590,13 +697,29 @@ class QuantizationRewriterTest {
     @Test
     void int16IoNeedsTheInt16x8Mode() {
         Model f = convNet();
-        assertThatThrownBy(() -> int8(f, convData(), c -> c.withIo(IoType.INT16)).convert()).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(
+                        () -> int8(f, convData(), c -> c.withIo(IoType.INT16)).convert())
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("int16x8");
-        Model q = Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withIo(IoType.INT16).withCalibrationSamples(24)).withRepresentativeDataset(convData()).convert().model();
+        Model q = Converter.fromModel(f)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT16X8)
+                        .withIo(IoType.INT16)
+                        .withCalibrationSamples(24))
+                .withRepresentativeDataset(convData())
+                .convert()
+                .model();
         assertThat(q.inputs().get(0).dtype()).isEqualTo(DType.INT16);
         assertThat(q.inputs().get(0).quant().zeroPoint()).isZero();
         assertThat(q.outputs().get(0).quant()).isEqualTo(QuantParams.perTensor(1f / 32768, 0));
-        assertThatThrownBy(() -> Converter.fromModel(f).withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT16X8).withIo(IoType.INT8).withCalibrationSamples(24)).withRepresentativeDataset(convData()).convert()).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> Converter.fromModel(f)
+                        .withConfig(QuantizationConfig.defaults()
+                                .withMode(QuantizationMode.INT16X8)
+                                .withIo(IoType.INT8)
+                                .withCalibrationSamples(24))
+                        .withRepresentativeDataset(convData())
+                        .convert())
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("int16 activations");
     }
 
@@ -614,7 +737,9 @@ class QuantizationRewriterTest {
         float cellMax = cal.lstmCellStates().values().iterator().next().max();
         assertThat(cellMax).isGreaterThan(2f).isLessThanOrEqualTo(4f); // so p = 2
         Model q = int8(f, d).convert().model();
-        Op lstm = q.ops().stream().filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM).findFirst()
+        Op lstm = q.ops().stream()
+                .filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM)
+                .findFirst()
                 .orElseThrow();
         OpAttributes.Lstm a = lstm.attrs(OpAttributes.Lstm.class);
         assertThat(a.cellStateQuant()).isEqualTo(QuantParams.perTensor(4f / 32768, 0));
@@ -629,7 +754,9 @@ class QuantizationRewriterTest {
         for (int g = 0; g < 4; g++) {
             Tensor b = lstm.input(9 + g);
             assertThat(b.dtype()).isEqualTo(DType.INT32);
-            assertThat(b.quant().scale()).isEqualTo(lstm.input(0).quant().scale() * lstm.input(1 + g).quant().scale());
+            assertThat(b.quant().scale())
+                    .isEqualTo(lstm.input(0).quant().scale()
+                            * lstm.input(1 + g).quant().scale());
         }
     }
 
@@ -639,18 +766,28 @@ class QuantizationRewriterTest {
         ModelBuilder mb = new ModelBuilder("mul");
         Tensor x = mb.input("x", Shape.batched(4));
         Tensor two = mb.constant("two", Shape.of(4), new float[] {2, 2, 2, 2});
-        Tensor m = mb.add(OpType.MUL, "mul", new Origin("mul", "Multiply"),
-                new OpAttributes.Arithmetic(Activation.NONE), x, two);
+        Tensor m = mb.add(
+                OpType.MUL, "mul", new Origin("mul", "Multiply"), new OpAttributes.Arithmetic(Activation.NONE), x, two);
         Tensor r = mb.add(OpType.RELU, "relu_after", new Origin("relu_after", "ReLU"), OpAttributes.None.INSTANCE, m);
         Tensor t = mb.add(OpType.TANH, "tanh", new Origin("tanh", "Activation"), OpAttributes.None.INSTANCE, r);
         Model f = mb.output(t).build(ModelMetadata.inMemory());
         Dataset d = vectorData(4, 8, 3);
-        assertThatThrownBy(() -> int8(f, d).convert()).isInstanceOf(QuantaException.class)
-                .hasMessageContaining("MUL has no int8 kernel").hasMessageContaining("allowFloatFallback");
+        assertThatThrownBy(() -> int8(f, d).convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("MUL has no int8 kernel")
+                .hasMessageContaining("allowFloatFallback");
         Converter.Conversion c = int8(f, d, s -> s.withAllowFloatFallback(true)).convert();
         Model q = c.model();
-        assertThat(q.ops()).extracting(Op::type).containsExactly(OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.MUL,
-                OpType.QUANTIZE, OpType.RELU, OpType.TANH, OpType.DEQUANTIZE);
+        assertThat(q.ops())
+                .extracting(Op::type)
+                .containsExactly(
+                        OpType.QUANTIZE,
+                        OpType.DEQUANTIZE,
+                        OpType.MUL,
+                        OpType.QUANTIZE,
+                        OpType.RELU,
+                        OpType.TANH,
+                        OpType.DEQUANTIZE);
         Op mul = q.ops().get(2);
         assertThat(mul.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(mul.output(0).dtype()).isEqualTo(DType.FLOAT32);
@@ -670,7 +807,8 @@ class QuantizationRewriterTest {
     static double maxDifference(Model a, Model b, Dataset d, int n) {
         int size = Math.toIntExact(a.outputs().get(0).shape().sampleElementCount());
         double max = 0;
-        try (Interpreter ia = new Interpreter(a); Interpreter ib = new Interpreter(b)) {
+        try (Interpreter ia = new Interpreter(a);
+                Interpreter ib = new Interpreter(b)) {
             for (int s = 0; s < n; s++) {
                 float[] ya = new float[size];
                 float[] yb = new float[size];

@@ -28,8 +28,14 @@ class BenchmarkTest {
     @Test
     void withersChangeOneSettingAndLeaveTheDefaultsAlone() {
         int[] shape = {3, 28, 28};
-        Benchmark.Options o = Benchmark.Options.defaults().withWarmup(5).withRuns(50).withThreads(2).withParallel(2)
-                .withBatch(4).withInputShape(shape).withProfile(true);
+        Benchmark.Options o = Benchmark.Options.defaults()
+                .withWarmup(5)
+                .withRuns(50)
+                .withThreads(2)
+                .withParallel(2)
+                .withBatch(4)
+                .withInputShape(shape)
+                .withProfile(true);
         shape[0] = 99; // the options keep their own copy
         assertThat(o.warmup()).isEqualTo(5);
         assertThat(o.runs()).isEqualTo(50);
@@ -43,26 +49,37 @@ class BenchmarkTest {
                 .containsExactly(20, 200, 1, 1, 1);
         assertThat(d.inputShape()).isNull();
         assertThat(d.profile()).isFalse();
-        assertThat(o).isEqualTo(Benchmark.Options.defaults().withWarmup(5).withRuns(50).withThreads(2)
-                .withParallel(2).withBatch(4).withInputShape(new int[] {3, 28, 28}).withProfile(true));
+        assertThat(o)
+                .isEqualTo(Benchmark.Options.defaults()
+                        .withWarmup(5)
+                        .withRuns(50)
+                        .withThreads(2)
+                        .withParallel(2)
+                        .withBatch(4)
+                        .withInputShape(new int[] {3, 28, 28})
+                        .withProfile(true));
     }
 
     @Test
     void settingsOutOfRangeAreRefusedNamingTheSetting() {
         Benchmark.Options d = Benchmark.Options.defaults();
         int max = Interpreter.MAX_THREADS;
-        assertThatThrownBy(() -> d.withRuns(2_000_000_000)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withRuns(2_000_000_000))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark runs must be between 1 and 10000000, got 2000000000");
         assertThatThrownBy(() -> d.withRuns(0)).hasMessageStartingWith("Benchmark runs must be between 1");
-        assertThatThrownBy(() -> d.withWarmup(-1)).hasMessage("Benchmark warmup must be between 0 and 10000000, "
-                + "got -1");
-        assertThatThrownBy(() -> d.withThreads(100_000)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withWarmup(-1))
+                .hasMessage("Benchmark warmup must be between 0 and 10000000, " + "got -1");
+        assertThatThrownBy(() -> d.withThreads(100_000))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark threads must be between 1 and " + max + " (8 per CPU), got 100000");
         assertThatThrownBy(() -> d.withParallel(0)).hasMessageStartingWith("Benchmark parallel must be between 1");
-        assertThatThrownBy(() -> d.withParallel(max).withThreads(2)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withParallel(max).withThreads(2))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark parallel " + max + " with Benchmark threads 2 makes " + 2 * max
                         + " threads, more than the " + max + " allowed (8 per CPU)");
-        assertThatThrownBy(() -> d.withBatch(2_000_000_000)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> d.withBatch(2_000_000_000))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark batch must be between 1 and 268435456, got 2000000000");
         assertThatThrownBy(() -> d.withInputShape(new int[] {1, 100_000, 100_000, 3}))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -79,7 +96,8 @@ class BenchmarkTest {
         Model m = relu();
         // 2^20 × 28 × 28 elements: the batch alone is allowed, the input it makes is not
         Benchmark.Options big = Benchmark.Options.defaults().withBatch(1 << 20);
-        assertThatThrownBy(() -> Benchmark.plan(m, big, 64 * GIB)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Benchmark.plan(m, big, 64 * GIB))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("Benchmark batch 1048576: cannot resize input 0 ('x') to [1048576, 28, 28]: "
                         + "822083584 elements, more than the 268435456");
         assertThatThrownBy(() -> Benchmark.check(m, Benchmark.Options.defaults().withInputShape(new int[] {2, 28})))
@@ -88,12 +106,14 @@ class BenchmarkTest {
         // heap: 10^7 runs keep 160 MB of latencies; 10^5 × 784 float inputs, and a copy per interpreter
         Benchmark.Options runs = Benchmark.Options.defaults().withRuns(10_000_000);
         assertThat(Benchmark.plan(m, runs, GIB)).containsExactly(1, 28, 28);
-        assertThatThrownBy(() -> Benchmark.plan(m, runs, 256L << 20)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Benchmark.plan(m, runs, 256L << 20))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark runs 10000000 need 153 MiB of heap for their latencies, more than half the "
                         + "256 MiB heap");
         Benchmark.Options wide = Benchmark.Options.defaults().withBatch(100_000).withParallel(2);
         assertThat(Benchmark.plan(m, wide, 4 * GIB)).containsExactly(100_000, 28, 28);
-        assertThatThrownBy(() -> Benchmark.plan(m, wide, 512L << 20)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> Benchmark.plan(m, wide, 512L << 20))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark batch 100000 with Benchmark parallel 2 needs 898 MiB of heap for its inputs, "
                         + "more than half the 512 MiB heap");
     }
@@ -101,7 +121,11 @@ class BenchmarkTest {
     @Test
     void runMeasuresWithTheCheckedSettings() {
         Model m = relu();
-        Benchmark.Options o = Benchmark.Options.defaults().withWarmup(2).withRuns(7).withBatch(3).withParallel(2);
+        Benchmark.Options o = Benchmark.Options.defaults()
+                .withWarmup(2)
+                .withRuns(7)
+                .withBatch(3)
+                .withParallel(2);
         Benchmark.check(m, o);
         Benchmark.Result r = Benchmark.run(m, o);
         assertThat(r.runs()).isEqualTo(7);

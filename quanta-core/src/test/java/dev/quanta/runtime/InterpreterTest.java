@@ -54,8 +54,8 @@ class InterpreterTest {
         ModelBuilder b = new ModelBuilder("conv");
         Tensor x = b.input("x", Shape.batched(4, 4, 1));
         Tensor w = b.constant("w", Shape.of(1, 3, 3, 1), ones(9));
-        Tensor y = b.add(OpType.CONV_2D, "conv", O,
-                new OpAttributes.Conv2D(Padding.SAME, 2, 2, 1, 1, Activation.NONE), x, w);
+        Tensor y = b.add(
+                OpType.CONV_2D, "conv", O, new OpAttributes.Conv2D(Padding.SAME, 2, 2, 1, 1, Activation.NONE), x, w);
         Model m = b.output(y).build(ModelMetadata.inMemory());
         assertThat(y.shape()).isEqualTo(Shape.of(-1, 2, 2, 1));
         // total padding 1 per axis, all of it after: window (0,0) is fully inside (9), the others are clipped.
@@ -67,8 +67,8 @@ class InterpreterTest {
         ModelBuilder b = new ModelBuilder("conv");
         Tensor x = b.input("x", Shape.batched(3, 3, 1));
         Tensor w = b.constant("w", Shape.of(1, 3, 3, 1), ones(9));
-        Tensor y = b.add(OpType.CONV_2D, "conv", O,
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.NONE), x, w);
+        Tensor y = b.add(
+                OpType.CONV_2D, "conv", O, new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.NONE), x, w);
         assertThat(run(b.output(y).build(ModelMetadata.inMemory()), ones(9)))
                 .containsExactly(4f, 6f, 4f, 6f, 9f, 6f, 4f, 6f, 4f);
     }
@@ -81,8 +81,8 @@ class InterpreterTest {
         k[0] = 1; // top-left tap only
         k[8] = 10; // bottom-right tap only
         Tensor w = b.constant("w", Shape.of(1, 3, 3, 1), k);
-        Tensor y = b.add(OpType.CONV_2D, "conv", O,
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 2, 2, Activation.NONE), x, w);
+        Tensor y = b.add(
+                OpType.CONV_2D, "conv", O, new OpAttributes.Conv2D(Padding.VALID, 1, 1, 2, 2, Activation.NONE), x, w);
         float[] in = new float[25];
         for (int i = 0; i < 25; i++) {
             in[i] = i;
@@ -98,8 +98,14 @@ class InterpreterTest {
         // weights [1,1,1,C*M=4]: channel 0 -> outputs 0,1 ; channel 1 -> outputs 2,3
         Tensor w = b.constant("w", Shape.of(1, 1, 1, 4), new float[] {1, 2, 3, 4});
         Tensor bias = b.constant("b", Shape.of(4), new float[] {0, 0, 0, 0.5f});
-        Tensor y = b.add(OpType.DEPTHWISE_CONV_2D, "dw", O,
-                new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 2, Activation.NONE), x, w, bias);
+        Tensor y = b.add(
+                OpType.DEPTHWISE_CONV_2D,
+                "dw",
+                O,
+                new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 2, Activation.NONE),
+                x,
+                w,
+                bias);
         assertThat(run(b.output(y).build(ModelMetadata.inMemory()), new float[] {10, 100}))
                 .containsExactly(10f, 20f, 300f, 400.5f);
     }
@@ -108,8 +114,12 @@ class InterpreterTest {
     void averagePoolWithSamePaddingDividesByTheValidCount() {
         ModelBuilder b = new ModelBuilder("pool");
         Tensor x = b.input("x", Shape.batched(3, 3, 1));
-        Tensor y = b.add(OpType.AVERAGE_POOL_2D, "pool", O,
-                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE), x);
+        Tensor y = b.add(
+                OpType.AVERAGE_POOL_2D,
+                "pool",
+                O,
+                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE),
+                x);
         float[] in = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         // windows: {1,2,4,5} {3,6} {7,8} {9}
         assertThat(run(b.output(y).build(ModelMetadata.inMemory()), in)).containsExactly(3f, 4.5f, 7.5f, 9f);
@@ -119,8 +129,8 @@ class InterpreterTest {
     void maxPoolIgnoresPaddingEvenForNegativeInputs() {
         ModelBuilder b = new ModelBuilder("pool");
         Tensor x = b.input("x", Shape.batched(3, 3, 1));
-        Tensor y = b.add(OpType.MAX_POOL_2D, "pool", O,
-                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE), x);
+        Tensor y = b.add(
+                OpType.MAX_POOL_2D, "pool", O, new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE), x);
         float[] in = {-1, -2, -3, -4, -5, -6, -7, -8, -9};
         assertThat(run(b.output(y).build(ModelMetadata.inMemory()), in)).containsExactly(-1f, -3f, -7f, -9f);
     }
@@ -133,8 +143,16 @@ class InterpreterTest {
         Tensor beta = b.constant("b", Shape.of(2), new float[] {1, 0});
         Tensor mean = b.nonTrainableConstant("m", Shape.of(2), new float[] {3, 0});
         Tensor var = b.nonTrainableConstant("v", Shape.of(2), new float[] {4, 1});
-        Tensor y = b.add(OpType.BATCH_NORM, "bn", O, new OpAttributes.BatchNorm(0.001f, -1, true, true),
-                x, gamma, beta, mean, var);
+        Tensor y = b.add(
+                OpType.BATCH_NORM,
+                "bn",
+                O,
+                new OpAttributes.BatchNorm(0.001f, -1, true, true),
+                x,
+                gamma,
+                beta,
+                mean,
+                var);
         float[] out = run(b.output(y).build(ModelMetadata.inMemory()), new float[] {5, 2});
         assertThat(out[0]).isCloseTo((float) (2 * (5 - 3) / Math.sqrt(4.001) + 1), within(1e-6f));
         assertThat(out[1]).isCloseTo((float) (2 / Math.sqrt(1.001)), within(1e-6f));
@@ -170,10 +188,10 @@ class InterpreterTest {
         Tensor x = b.input("x", Shape.batched(2, 2, 2));
         Tensor c = b.constant("c", Shape.of(2), new float[] {10, 20});
         Tensor added = b.add(OpType.ADD, "add", O, new OpAttributes.Add(Activation.NONE), x, c);
-        Tensor cat = b.add(OpType.CONCATENATION, "cat", O, new OpAttributes.Concatenation(-1, Activation.NONE), x,
-                added);
-        Tensor padded = b.add(OpType.PAD, "pad", O,
-                new OpAttributes.Pad(new int[][] {{0, 0}, {1, 0}, {0, 1}, {0, 0}}), cat);
+        Tensor cat =
+                b.add(OpType.CONCATENATION, "cat", O, new OpAttributes.Concatenation(-1, Activation.NONE), x, added);
+        Tensor padded =
+                b.add(OpType.PAD, "pad", O, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 0}, {0, 1}, {0, 0}}), cat);
         Tensor mean = b.add(OpType.MEAN, "mean", O, new OpAttributes.Mean(new int[] {1, 2}, false), padded);
         Model m = b.output(mean).build(ModelMetadata.inMemory());
         assertThat(padded.shape()).isEqualTo(Shape.of(-1, 3, 3, 4));
@@ -190,13 +208,24 @@ class InterpreterTest {
         Tensor x = b.input("x", Shape.batched(9, 9, 3));
         Tensor w1 = b.constant("w1", Shape.of(8, 3, 3, 3), random(r, 8 * 27));
         Tensor b1 = b.constant("b1", Shape.of(8), random(r, 8));
-        Tensor c1 = b.add(OpType.CONV_2D, "c1", O, new OpAttributes.Conv2D(Padding.SAME, 2, 2, 1, 1, Activation.RELU6),
-                x, w1, b1);
+        Tensor c1 = b.add(
+                OpType.CONV_2D,
+                "c1",
+                O,
+                new OpAttributes.Conv2D(Padding.SAME, 2, 2, 1, 1, Activation.RELU6),
+                x,
+                w1,
+                b1);
         Tensor w2 = b.constant("w2", Shape.of(1, 3, 3, 16), random(r, 9 * 16));
-        Tensor c2 = b.add(OpType.DEPTHWISE_CONV_2D, "c2", O,
-                new OpAttributes.DepthwiseConv2D(Padding.SAME, 1, 1, 1, 1, 2, Activation.RELU), c1, w2);
-        Tensor p = b.add(OpType.MAX_POOL_2D, "p", O, new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2,
-                Activation.NONE), c2);
+        Tensor c2 = b.add(
+                OpType.DEPTHWISE_CONV_2D,
+                "c2",
+                O,
+                new OpAttributes.DepthwiseConv2D(Padding.SAME, 1, 1, 1, 1, 2, Activation.RELU),
+                c1,
+                w2);
+        Tensor p = b.add(
+                OpType.MAX_POOL_2D, "p", O, new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), c2);
         Tensor f = b.add(OpType.RESHAPE, "f", O, new OpAttributes.Reshape(new int[] {-1, 64}), p);
         Tensor w3 = b.constant("w3", Shape.of(300, 64), random(r, 300 * 64));
         Tensor d = b.add(OpType.FULLY_CONNECTED, "d", O, new OpAttributes.FullyConnected(Activation.NONE), f, w3);
@@ -227,7 +256,8 @@ class InterpreterTest {
             }
         }
         for (int threads : new int[] {1, 2, 3}) {
-            try (Interpreter it = new Interpreter(m, Interpreter.Options.defaults().withNumThreads(threads))) {
+            try (Interpreter it =
+                    new Interpreter(m, Interpreter.Options.defaults().withNumThreads(threads))) {
                 it.resizeInput(0, new int[] {batch, 9, 9, 3});
                 assertThat(it.getOutputTensor(0).shape()).containsExactly(batch, 300);
                 float[] out = new float[batch * 300];
@@ -246,10 +276,8 @@ class InterpreterTest {
     void rejectsWrongInputLengthAndBadResize() {
         Model m = randomCnn(1);
         try (Interpreter it = new Interpreter(m)) {
-            assertThatThrownBy(() -> it.run(new float[10], new float[300]))
-                    .hasMessageContaining("needs 243 values");
-            assertThatThrownBy(() -> it.resizeInput(0, new int[] {1, 8, 9, 3}))
-                    .hasMessageContaining("cannot resize");
+            assertThatThrownBy(() -> it.run(new float[10], new float[300])).hasMessageContaining("needs 243 values");
+            assertThatThrownBy(() -> it.resizeInput(0, new int[] {1, 8, 9, 3})).hasMessageContaining("cannot resize");
             assertThat(it.getInputTensor(0).shape()).containsExactly(1, 9, 9, 3);
         }
     }
@@ -268,7 +296,8 @@ class InterpreterTest {
                             + "than the 268435456 an interpreter tensor may hold");
             // a product that overflows even a long
             assertThatThrownBy(() -> it.resizeInput(0, new int[] {1 << 30, 1 << 30, 1 << 30, 1 << 30}))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than 2^63 elements");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("more than 2^63 elements");
             // the refused shapes left the interpreter as it was
             assertThat(it.getInputTensor(0).shape()).containsExactly(1, 1, 1, 1);
             it.resizeInput(0, new int[] {2, 1, 1, 2});
@@ -289,8 +318,10 @@ class InterpreterTest {
                             + Interpreter.THREADS_PER_CPU + " per CPU), got " + bad);
         }
         assertThatThrownBy(() -> Interpreter.Options.defaults().withKernelPath(null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("kernelPath");
-        Interpreter.Options o = Interpreter.Options.defaults().withNumThreads(Interpreter.MAX_THREADS)
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("kernelPath");
+        Interpreter.Options o = Interpreter.Options.defaults()
+                .withNumThreads(Interpreter.MAX_THREADS)
                 .withKernelPath(dev.quanta.kernels.QuantizedPath.BUILTIN);
         assertThat(o.numThreads()).isEqualTo(Interpreter.MAX_THREADS);
         assertThat(o.kernelPath()).isEqualTo(dev.quanta.kernels.QuantizedPath.BUILTIN);
@@ -317,13 +348,15 @@ class InterpreterTest {
                 }
                 Object[] args = argumentsFor(method, m);
                 assertThatThrownBy(() -> {
-                    try {
-                        method.invoke(it, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                }).as("%s with %d threads", method, threads)
-                        .isExactlyInstanceOf(IllegalStateException.class).hasMessage("interpreter is closed");
+                            try {
+                                method.invoke(it, args);
+                            } catch (java.lang.reflect.InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        })
+                        .as("%s with %d threads", method, threads)
+                        .isExactlyInstanceOf(IllegalStateException.class)
+                        .hasMessage("interpreter is closed");
                 checked++;
             }
             assertThat(checked).isGreaterThanOrEqualTo(16);

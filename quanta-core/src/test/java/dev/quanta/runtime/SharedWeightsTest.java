@@ -2,13 +2,14 @@ package dev.quanta.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.io.ModelFiles;
 import dev.quanta.data.Dataset;
+import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.PackedWeights;
 import dev.quanta.quantize.Converter;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Interpreters of one model share one read-only copy of its constants, and each serves its own thread: four
@@ -32,7 +32,8 @@ class SharedWeightsTest {
     @Test
     void interpretersOfOneModelShareTheirConstants() {
         Model m = ModelFiles.load(Fixtures.require("mnist/keras_mlp/mnist.h5"));
-        try (Interpreter a = new Interpreter(m); Interpreter b = new Interpreter(m)) {
+        try (Interpreter a = new Interpreter(m);
+                Interpreter b = new Interpreter(m)) {
             for (Tensor c : m.constants()) {
                 assertThat(a.bufferOf(c)).as(c.name()).isSameAs(b.bufferOf(c));
             }
@@ -53,7 +54,12 @@ class SharedWeightsTest {
         }
         Dataset cal = Dataset.of("random", new int[] {28, 28}, x, new int[64]);
         Path file = tmp.resolve("mnist_int8.tflite");
-        TfliteWriter.write(Converter.fromModel(keras).withRepresentativeDataset(cal).convert().model(), file);
+        TfliteWriter.write(
+                Converter.fromModel(keras)
+                        .withRepresentativeDataset(cal)
+                        .convert()
+                        .model(),
+                file);
         Model int8 = TfliteReader.read(file);
         float[][] expected = new float[64][10];
         try (Interpreter one = new Interpreter(int8)) {

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.io.ModelFiles;
 import dev.quanta.testing.Fixtures;
-import org.junit.jupiter.api.Test;
 import dev.quanta.testing.UsesFixtures;
+import org.junit.jupiter.api.Test;
 
 class ModelSummaryTest {
     @Test
@@ -14,7 +14,10 @@ class ModelSummaryTest {
                 .isEqualTo("f/conv2d/Conv2D1");
         assertThat(ModelSummary.displayName("dense_1")).isEqualTo("dense_1");
         String longName = "x".repeat(30) + "/" + "y".repeat(30);
-        assertThat(ModelSummary.displayName(longName)).hasSize(48).startsWith("…").endsWith("y".repeat(30));
+        assertThat(ModelSummary.displayName(longName))
+                .hasSize(48)
+                .startsWith("…")
+                .endsWith("y".repeat(30));
     }
 
     @Test

@@ -133,17 +133,39 @@ public final class HostileFiles {
                 }
                 int method = it.stored() != null ? 0 : 8;
                 ByteBuffer local = ByteBuffer.allocate(30 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                local.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) method)
-                        .putShort((short) 0).putShort((short) 0x21).putInt((int) crc).putInt(data.length)
-                        .putInt((int) it.declaredSize()).putShort((short) name.length).putShort((short) 0).put(name);
+                local.putInt(0x04034b50)
+                        .putShort((short) 20)
+                        .putShort((short) 0)
+                        .putShort((short) method)
+                        .putShort((short) 0)
+                        .putShort((short) 0x21)
+                        .putInt((int) crc)
+                        .putInt(data.length)
+                        .putInt((int) it.declaredSize())
+                        .putShort((short) name.length)
+                        .putShort((short) 0)
+                        .put(name);
                 os.write(local.array());
                 os.write(data);
                 ByteBuffer cd = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                cd.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0)
-                        .putShort((short) method).putShort((short) 0).putShort((short) 0x21).putInt((int) crc)
-                        .putInt(data.length).putInt((int) it.declaredSize()).putShort((short) name.length)
-                        .putShort((short) 0).putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0)
-                        .putInt((int) offset).put(name);
+                cd.putInt(0x02014b50)
+                        .putShort((short) 20)
+                        .putShort((short) 20)
+                        .putShort((short) 0)
+                        .putShort((short) method)
+                        .putShort((short) 0)
+                        .putShort((short) 0x21)
+                        .putInt((int) crc)
+                        .putInt(data.length)
+                        .putInt((int) it.declaredSize())
+                        .putShort((short) name.length)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putInt(0)
+                        .putInt((int) offset)
+                        .put(name);
                 central.add(cd.array());
                 offset += local.capacity() + data.length;
             }
@@ -153,8 +175,14 @@ public final class HostileFiles {
                 cdSize += c.length;
             }
             ByteBuffer end = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN);
-            end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) items.length)
-                    .putShort((short) items.length).putInt((int) cdSize).putInt((int) offset).putShort((short) 0);
+            end.putInt(0x06054b50)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putShort((short) items.length)
+                    .putShort((short) items.length)
+                    .putInt((int) cdSize)
+                    .putInt((int) offset)
+                    .putShort((short) 0);
             os.write(end.array());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -178,7 +206,10 @@ public final class HostileFiles {
         int total = 10 + dict.length() + 1;
         int padded = (total + 63) / 64 * 64;
         ByteBuffer b = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.put((byte) 0x93)
+                .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
+                .put((byte) 1)
+                .put((byte) 0);
         b.putShort((short) (padded - 10));
         b.put(dict.getBytes(StandardCharsets.ISO_8859_1));
         while (b.position() < padded - 1) {

@@ -27,6 +27,7 @@ class TfliteOracleTest {
 
     /** The 200 perf_samples_v0.5 images as raw HWC RGB bytes (unsigned), in y_labels.csv order. */
     private static List<byte[]> images;
+
     private static int[] labels;
 
     @BeforeAll
@@ -207,8 +208,7 @@ class TfliteOracleTest {
 
     @Test
     void rejectsMisuseWithClearExceptions() {
-        TfliteOracle o =
-                TfliteOracle.open(Fixtures.require(IC + "pretrainedResnet_quant.tflite"), Kernels.XNNPACK, 1);
+        TfliteOracle o = TfliteOracle.open(Fixtures.require(IC + "pretrainedResnet_quant.tflite"), Kernels.XNNPACK, 1);
         assertThatThrownBy(() -> o.setInput(0, new float[PIXELS]))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("INT8")

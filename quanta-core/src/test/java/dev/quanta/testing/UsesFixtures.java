@@ -7,7 +7,8 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.Tag;
 
 /**
- * Marks a test class (or method) that reads the third-party fixtures ({@link Fixtures}): it is left out of the fast tier
+ * Marks a test class (or method) that reads the third-party fixtures ({@link Fixtures}): it is left out of the fast
+ * tier
  * ({@code ./run-tests --fast}), where {@link Fixtures#require} fails to say the mark is missing.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})

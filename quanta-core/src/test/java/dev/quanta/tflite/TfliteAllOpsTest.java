@@ -15,13 +15,13 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesOracle;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * A Keras-like float model built in code with every op the writer supports: written to TFLite, the official
@@ -39,38 +39,73 @@ class TfliteAllOpsTest {
         SplittableRandom r = new SplittableRandom(42);
         ModelBuilder b = new ModelBuilder("all_ops");
         Tensor x = b.input("image", Shape.batched(16, 16, 3));
-        Tensor padded = b.add(OpType.PAD, "pad", O, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 1}, {1, 1}, {0, 0}}),
-                x);
-        Tensor conv = b.add(OpType.CONV_2D, "conv", O,
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.RELU), padded,
+        Tensor padded =
+                b.add(OpType.PAD, "pad", O, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 1}, {1, 1}, {0, 0}}), x);
+        Tensor conv = b.add(
+                OpType.CONV_2D,
+                "conv",
+                O,
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.RELU),
+                padded,
                 b.constant("conv/w", Shape.of(8, 3, 3, 3), weights(r, 8 * 27, 0.3)),
                 b.constant("conv/b", Shape.of(8), weights(r, 8, 0.1)));
-        Tensor dw = b.add(OpType.DEPTHWISE_CONV_2D, "dw", O,
-                new OpAttributes.DepthwiseConv2D(Padding.SAME, 1, 1, 1, 1, 2, Activation.RELU6), conv,
+        Tensor dw = b.add(
+                OpType.DEPTHWISE_CONV_2D,
+                "dw",
+                O,
+                new OpAttributes.DepthwiseConv2D(Padding.SAME, 1, 1, 1, 1, 2, Activation.RELU6),
+                conv,
                 b.constant("dw/w", Shape.of(1, 3, 3, 16), weights(r, 9 * 16, 0.4)),
                 b.constant("dw/b", Shape.of(16), weights(r, 16, 0.1)));
-        Tensor dilated = b.add(OpType.CONV_2D, "dilated", O,
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 2, 2, Activation.NONE), dw,
+        Tensor dilated = b.add(
+                OpType.CONV_2D,
+                "dilated",
+                O,
+                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 2, 2, Activation.NONE),
+                dw,
                 b.constant("dilated/w", Shape.of(16, 3, 3, 16), weights(r, 16 * 9 * 16, 0.15)));
-        Tensor maxPool = b.add(OpType.MAX_POOL_2D, "max_pool", O,
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), dilated);
-        Tensor avgPool = b.add(OpType.AVERAGE_POOL_2D, "avg_pool", O,
-                new OpAttributes.Pool2D(Padding.SAME, 3, 3, 1, 1, Activation.NONE), maxPool);
-        Tensor shifted = b.add(OpType.ADD, "add_broadcast", O, new OpAttributes.Add(Activation.NONE), avgPool,
+        Tensor maxPool = b.add(
+                OpType.MAX_POOL_2D,
+                "max_pool",
+                O,
+                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
+                dilated);
+        Tensor avgPool = b.add(
+                OpType.AVERAGE_POOL_2D,
+                "avg_pool",
+                O,
+                new OpAttributes.Pool2D(Padding.SAME, 3, 3, 1, 1, Activation.NONE),
+                maxPool);
+        Tensor shifted = b.add(
+                OpType.ADD,
+                "add_broadcast",
+                O,
+                new OpAttributes.Add(Activation.NONE),
+                avgPool,
                 b.constant("shift", Shape.of(16), weights(r, 16, 0.5)));
         Tensor leaky = b.add(OpType.LEAKY_RELU, "leaky", O, new OpAttributes.LeakyRelu(0.2f), shifted);
         Tensor sig = b.add(OpType.LOGISTIC, "sigmoid", O, OpAttributes.None.INSTANCE, leaky);
         Tensor tanh = b.add(OpType.TANH, "tanh", O, OpAttributes.None.INSTANCE, leaky);
-        Tensor cat = b.add(OpType.CONCATENATION, "concat", O, new OpAttributes.Concatenation(-1, Activation.NONE), sig,
-                tanh);
+        Tensor cat = b.add(
+                OpType.CONCATENATION, "concat", O, new OpAttributes.Concatenation(-1, Activation.NONE), sig, tanh);
         Tensor relu = b.add(OpType.RELU, "relu", O, OpAttributes.None.INSTANCE, cat);
         Tensor mean = b.add(OpType.MEAN, "gap", O, new OpAttributes.Mean(new int[] {1, 2}, false), relu);
         Tensor nchw = b.add(OpType.TRANSPOSE, "to_nchw", O, new OpAttributes.Transpose(new int[] {0, 3, 1, 2}), relu);
         Tensor flat = b.add(OpType.RESHAPE, "flatten", O, new OpAttributes.Reshape(new int[] {-1, 8 * 8 * 32}), nchw);
-        Tensor fc1 = b.add(OpType.FULLY_CONNECTED, "fc1", O, new OpAttributes.FullyConnected(Activation.RELU6), mean,
+        Tensor fc1 = b.add(
+                OpType.FULLY_CONNECTED,
+                "fc1",
+                O,
+                new OpAttributes.FullyConnected(Activation.RELU6),
+                mean,
                 b.constant("fc1/w", Shape.of(10, 32), weights(r, 320, 0.5)),
                 b.constant("fc1/b", Shape.of(10), weights(r, 10, 0.1)));
-        Tensor fc2 = b.add(OpType.FULLY_CONNECTED, "fc2", O, new OpAttributes.FullyConnected(Activation.NONE), flat,
+        Tensor fc2 = b.add(
+                OpType.FULLY_CONNECTED,
+                "fc2",
+                O,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                flat,
                 b.constant("fc2/w", Shape.of(10, 2048), weights(r, 20480, 0.05)));
         Tensor sum = b.add(OpType.ADD, "logits", O, new OpAttributes.Add(Activation.NONE), fc1, fc2);
         Tensor relu6 = b.add(OpType.RELU6, "clip", O, OpAttributes.None.INSTANCE, sum);
@@ -84,9 +119,17 @@ class TfliteAllOpsTest {
         Model m = allOps();
         Set<OpType> types = EnumSet.noneOf(OpType.class);
         m.ops().forEach(op -> types.add(op.type()));
-        Set<OpType> elsewhere = EnumSet.of(OpType.BATCH_NORM, OpType.IDENTITY, OpType.QUANTIZE, OpType.DEQUANTIZE,
+        Set<OpType> elsewhere = EnumSet.of(
+                OpType.BATCH_NORM,
+                OpType.IDENTITY,
+                OpType.QUANTIZE,
+                OpType.DEQUANTIZE,
                 OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, // TfliteLstmFixturesTest, LstmQuantizationIT
-                OpType.CAST, OpType.STRIDED_SLICE, OpType.MUL, OpType.DIV, OpType.MINIMUM, // TensorOpsOracleTest
+                OpType.CAST,
+                OpType.STRIDED_SLICE,
+                OpType.MUL,
+                OpType.DIV,
+                OpType.MINIMUM, // TensorOpsOracleTest
                 OpType.MAXIMUM);
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
@@ -139,13 +182,16 @@ class TfliteAllOpsTest {
             if (a.type() == OpType.CONV_2D && a.inputs().size() == 2) {
                 // TFLite's CONV_2D needs a bias: the writer adds zeros
                 assertThat(b.inputs()).hasSize(3);
-                assertThat(b.input(2).data().floats()).containsOnly(0f).hasSize(a.input(1).shape().dim(0));
+                assertThat(b.input(2).data().floats())
+                        .containsOnly(0f)
+                        .hasSize(a.input(1).shape().dim(0));
             } else {
                 assertThat(b.inputs()).hasSameSizeAs(a.inputs());
             }
             assertThat(b.output(0).name()).isEqualTo(a.output(0).name());
             assertThat(b.output(0).shape()).isEqualTo(a.output(0).shape());
-            assertThat(b.origin()).isEqualTo(new Origin(a.output(0).name(), a.type().name()));
+            assertThat(b.origin())
+                    .isEqualTo(new Origin(a.output(0).name(), a.type().name()));
             assertThat(b.attributes()).usingRecursiveComparison().isEqualTo(normalized(a.attributes(), a));
             for (int k = 0; k < a.inputs().size(); k++) {
                 Tensor ta = a.input(k);
@@ -157,7 +203,8 @@ class TfliteAllOpsTest {
             }
         }
         SplittableRandom r = new SplittableRandom(9);
-        try (Interpreter qa = new Interpreter(m); Interpreter qb = new Interpreter(back)) {
+        try (Interpreter qa = new Interpreter(m);
+                Interpreter qb = new Interpreter(back)) {
             for (int s = 0; s < 3; s++) {
                 float[] in = TfliteSamples.uniform(r, 16 * 16 * 3, -1, 1);
                 float[] a0 = new float[10];
@@ -187,8 +234,14 @@ class TfliteAllOpsTest {
         SplittableRandom r = new SplittableRandom(3);
         ModelBuilder b = new ModelBuilder("seq_dense");
         Tensor x = b.input("x", Shape.batched(4, 8));
-        Tensor y = b.add(OpType.FULLY_CONNECTED, "dense", O, new OpAttributes.FullyConnected(Activation.NONE), x,
-                b.constant("w", Shape.of(5, 8), weights(r, 40, 1)), b.constant("b", Shape.of(5), weights(r, 5, 1)));
+        Tensor y = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                O,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
+                b.constant("w", Shape.of(5, 8), weights(r, 40, 1)),
+                b.constant("b", Shape.of(5), weights(r, 5, 1)));
         Model m = b.output(y).build(ModelMetadata.inMemory());
         byte[] written = TfliteWriter.toBytes(m);
         float[] in = TfliteSamples.uniform(r, 32, -1, 1);
@@ -218,18 +271,27 @@ class TfliteAllOpsTest {
         float[] w = weights(r, 12, 1);
         float[] bias = weights(r, 4, 1);
         TfliteBuilder b = new TfliteBuilder(4096);
-        int[] buffers = {b.buffer(null), b.buffer(dev.quanta.ir.TensorData.ofFloats(w).bytes()),
-            b.buffer(dev.quanta.ir.TensorData.ofFloats(bias).bytes())};
+        int[] buffers = {
+            b.buffer(null),
+            b.buffer(dev.quanta.ir.TensorData.ofFloats(w).bytes()),
+            b.buffer(dev.quanta.ir.TensorData.ofFloats(bias).bytes())
+        };
         int[] tensors = {
             b.tensor("x", new int[] {1, 2, 3}, new int[] {-1, 2, 3}, TfliteSchema.TT_FLOAT32, 0, 0),
             b.tensor("w", new int[] {4, 3}, null, TfliteSchema.TT_FLOAT32, 1, 0),
             b.tensor("b", new int[] {4}, null, TfliteSchema.TT_FLOAT32, 2, 0),
-            b.tensor("y", new int[] {2, 4}, null, TfliteSchema.TT_FLOAT32, 0, 0)};
+            b.tensor("y", new int[] {2, 4}, null, TfliteSchema.TT_FLOAT32, 0, 0)
+        };
         int options = new TfliteOptions.FullyConnected(TfliteSchema.ACT_NONE, 0, false, false).write(b.fb);
         int op = b.operator(0, new int[] {0, 1, 2}, new int[] {3}, TfliteOptions.FullyConnected.TYPE, options);
         int subgraph = b.subgraph(tensors, new int[] {0}, new int[] {3}, new int[] {op}, "main");
-        byte[] file = b.finishModel(new int[] {b.operatorCode(TfliteSchema.OP_FULLY_CONNECTED, 1)},
-                new int[] {subgraph}, "hand-built", buffers, new int[0], new int[0]);
+        byte[] file = b.finishModel(
+                new int[] {b.operatorCode(TfliteSchema.OP_FULLY_CONNECTED, 1)},
+                new int[] {subgraph},
+                "hand-built",
+                buffers,
+                new int[0],
+                new int[0]);
 
         Model m = TfliteReader.read(file, java.nio.file.Path.of("flatten_dense.tflite"));
         assertThat(m.inputs().get(0).shape()).isEqualTo(Shape.of(1, 2, 3));

@@ -10,6 +10,8 @@ import dev.quanta.ir.SourceFormat;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -17,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * The float fixtures read into the IR: Quanta's interpreter agrees with the official runtime (XNNPACK) on the
@@ -108,8 +108,20 @@ class TfliteFloatFixturesTest {
         assertThat(m.metadata().source()).isEqualTo(file.toString());
         assertThat(m.inputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 32, 32, 3));
         assertThat(m.outputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 10));
-        assertThat(opCounts(m)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.CONV_2D, 9, OpType.ADD, 3,
-                OpType.AVERAGE_POOL_2D, 1, OpType.RESHAPE, 1, OpType.FULLY_CONNECTED, 1, OpType.SOFTMAX, 1));
+        assertThat(opCounts(m))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        OpType.CONV_2D,
+                        9,
+                        OpType.ADD,
+                        3,
+                        OpType.AVERAGE_POOL_2D,
+                        1,
+                        OpType.RESHAPE,
+                        1,
+                        OpType.FULLY_CONNECTED,
+                        1,
+                        OpType.SOFTMAX,
+                        1));
         Op first = m.ops().get(0);
         assertThat(first.origin().layerClass()).isEqualTo("CONV_2D");
         assertThat(first.origin().layerName()).isEqualTo(first.output(0).name());
@@ -132,8 +144,8 @@ class TfliteFloatFixturesTest {
                 }
             }
         }
-        System.out.printf("IC float via TfliteReader: top-1 %d/200, max |Quanta - TFLite| %.3g (softmax)%n", correct,
-                maxAbs);
+        System.out.printf(
+                "IC float via TfliteReader: top-1 %d/200, max |Quanta - TFLite| %.3g (softmax)%n", correct, maxAbs);
         assertThat(correct).isEqualTo(171);
         assertThat(maxAbs).isLessThanOrEqualTo(1e-5);
     }
@@ -148,7 +160,8 @@ class TfliteFloatFixturesTest {
             Path file = Fixtures.require(c.getKey());
             Model m = TfliteReader.read(file);
             Agreement a = agreement(m, file, c.getValue());
-            System.out.printf("%s: max |Quanta - TFLite| %.3g over an output range of %.3g (%.2g relative)%n",
+            System.out.printf(
+                    "%s: max |Quanta - TFLite| %.3g over an output range of %.3g (%.2g relative)%n",
                     file.getFileName(), a.maxAbs(), a.range(), a.relative());
             assertThat(a.relative()).as(c.getKey()).isLessThanOrEqualTo(1e-5);
         }
@@ -156,9 +169,20 @@ class TfliteFloatFixturesTest {
 
     @Test
     void floatFixturesOpCounts() {
-        assertThat(opCounts(TfliteReader.read(Fixtures.require(VWW)))).containsExactlyInAnyOrderEntriesOf(Map.of(
-                OpType.CONV_2D, 14, OpType.DEPTHWISE_CONV_2D, 13, OpType.AVERAGE_POOL_2D, 1, OpType.RESHAPE, 1,
-                OpType.FULLY_CONNECTED, 1, OpType.SOFTMAX, 1));
+        assertThat(opCounts(TfliteReader.read(Fixtures.require(VWW))))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        OpType.CONV_2D,
+                        14,
+                        OpType.DEPTHWISE_CONV_2D,
+                        13,
+                        OpType.AVERAGE_POOL_2D,
+                        1,
+                        OpType.RESHAPE,
+                        1,
+                        OpType.FULLY_CONNECTED,
+                        1,
+                        OpType.SOFTMAX,
+                        1));
         assertThat(opCounts(TfliteReader.read(Fixtures.require(AD))))
                 .containsExactlyInAnyOrderEntriesOf(Map.of(OpType.FULLY_CONNECTED, 10));
         Model hello = TfliteReader.read(Fixtures.require(HELLO));

@@ -13,14 +13,14 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * The int8 fixtures read into the IR with their types and quantization parameters; written back, they run bit
@@ -73,14 +73,32 @@ class TfliteInt8FixturesTest {
         assertPerTensor(in, DType.INT8, 1.0f, -128);
         assertThat(in.shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 32, 32, 3));
         assertPerTensor(m.outputs().get(0), DType.INT8, 1f / 256, -128);
-        assertThat(opCounts(m)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.CONV_2D, 9, OpType.ADD, 3,
-                OpType.AVERAGE_POOL_2D, 1, OpType.RESHAPE, 1, OpType.FULLY_CONNECTED, 1, OpType.SOFTMAX, 1));
+        assertThat(opCounts(m))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        OpType.CONV_2D,
+                        9,
+                        OpType.ADD,
+                        3,
+                        OpType.AVERAGE_POOL_2D,
+                        1,
+                        OpType.RESHAPE,
+                        1,
+                        OpType.FULLY_CONNECTED,
+                        1,
+                        OpType.SOFTMAX,
+                        1));
         assertConvWeightsPerChannel(m);
-        Op fc = m.ops().stream().filter(o -> o.type() == OpType.FULLY_CONNECTED).findFirst().orElseThrow();
+        Op fc = m.ops().stream()
+                .filter(o -> o.type() == OpType.FULLY_CONNECTED)
+                .findFirst()
+                .orElseThrow();
         assertThat(fc.input(1).dtype()).isEqualTo(DType.INT8);
         assertThat(fc.input(1).quant().isPerTensor()).isTrue();
         assertThat(fc.input(2).dtype()).isEqualTo(DType.INT32);
-        Op reshape = m.ops().stream().filter(o -> o.type() == OpType.RESHAPE).findFirst().orElseThrow();
+        Op reshape = m.ops().stream()
+                .filter(o -> o.type() == OpType.RESHAPE)
+                .findFirst()
+                .orElseThrow();
         assertThat(reshape.inputs()).hasSize(1);
         assertThat(reshape.output(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 64));
     }
@@ -91,17 +109,39 @@ class TfliteInt8FixturesTest {
         assertPerTensor(kws.inputs().get(0), DType.INT8, 0.5847029f, 83);
         assertThat(kws.inputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 49, 10, 1));
         assertPerTensor(kws.outputs().get(0), DType.INT8, 1f / 256, -128);
-        assertThat(opCounts(kws)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.CONV_2D, 5,
-                OpType.DEPTHWISE_CONV_2D, 4, OpType.AVERAGE_POOL_2D, 1, OpType.RESHAPE, 1, OpType.FULLY_CONNECTED, 1,
-                OpType.SOFTMAX, 1));
+        assertThat(opCounts(kws))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        OpType.CONV_2D,
+                        5,
+                        OpType.DEPTHWISE_CONV_2D,
+                        4,
+                        OpType.AVERAGE_POOL_2D,
+                        1,
+                        OpType.RESHAPE,
+                        1,
+                        OpType.FULLY_CONNECTED,
+                        1,
+                        OpType.SOFTMAX,
+                        1));
         assertConvWeightsPerChannel(kws);
 
         Model vww = TfliteReader.read(Fixtures.require(VWW));
         assertPerTensor(vww.inputs().get(0), DType.INT8, 1f / 255, -128);
         assertPerTensor(vww.outputs().get(0), DType.INT8, 1f / 256, -128);
-        assertThat(opCounts(vww)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.CONV_2D, 14,
-                OpType.DEPTHWISE_CONV_2D, 13, OpType.AVERAGE_POOL_2D, 1, OpType.RESHAPE, 1, OpType.FULLY_CONNECTED, 1,
-                OpType.SOFTMAX, 1));
+        assertThat(opCounts(vww))
+                .containsExactlyInAnyOrderEntriesOf(Map.of(
+                        OpType.CONV_2D,
+                        14,
+                        OpType.DEPTHWISE_CONV_2D,
+                        13,
+                        OpType.AVERAGE_POOL_2D,
+                        1,
+                        OpType.RESHAPE,
+                        1,
+                        OpType.FULLY_CONNECTED,
+                        1,
+                        OpType.SOFTMAX,
+                        1));
         assertConvWeightsPerChannel(vww);
 
         Model ad = TfliteReader.read(Fixtures.require(AD));
@@ -112,8 +152,9 @@ class TfliteInt8FixturesTest {
         Model toycar = TfliteReader.read(Fixtures.require(TOYCAR));
         assertThat(toycar.inputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(toycar.outputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
-        assertThat(opCounts(toycar)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.QUANTIZE, 1,
-                OpType.FULLY_CONNECTED, 10, OpType.DEQUANTIZE, 1));
+        assertThat(opCounts(toycar))
+                .containsExactlyInAnyOrderEntriesOf(
+                        Map.of(OpType.QUANTIZE, 1, OpType.FULLY_CONNECTED, 10, OpType.DEQUANTIZE, 1));
         assertThat(toycar.ops().get(0).type()).isEqualTo(OpType.QUANTIZE);
         // calibrated separately from ad01_int8: its own input parameters
         assertPerTensor(toycar.ops().get(0).output(0), DType.INT8, 0.40484673f, 81);
@@ -123,8 +164,8 @@ class TfliteInt8FixturesTest {
     private static int assertInt8BitIdentical(Path original, byte[] written, List<byte[]> inputs) {
         int compared = 0;
         for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
-            List<byte[]> in = k == TfliteOracle.Kernels.XNNPACK ? inputs
-                    : inputs.subList(0, Math.min(3, inputs.size()));
+            List<byte[]> in =
+                    k == TfliteOracle.Kernels.XNNPACK ? inputs : inputs.subList(0, Math.min(3, inputs.size()));
             try (TfliteOracle a = TfliteOracle.open(original, k, 1);
                     TfliteOracle b = TfliteOracle.open(written, k, 1)) {
                 assertThat(b.inputType(0)).isEqualTo(a.inputType(0));
@@ -137,7 +178,8 @@ class TfliteInt8FixturesTest {
                     a.invoke();
                     b.setInput(0, x);
                     b.invoke();
-                    assertThat(b.outputInt8(0)).as(k + " output of the rewritten " + original.getFileName())
+                    assertThat(b.outputInt8(0))
+                            .as(k + " output of the rewritten " + original.getFileName())
                             .containsExactly(a.outputInt8(0));
                     compared++;
                 }
@@ -152,9 +194,12 @@ class TfliteInt8FixturesTest {
         for (TfliteSamples.Sample s : TfliteSamples.icImages(16)) {
             ic.add(TfliteSamples.pixelsMinus128(s.bytes()));
         }
-        List<byte[]> kws = TfliteSamples.kws(16).stream().map(TfliteSamples.Sample::bytes).toList();
+        List<byte[]> kws =
+                TfliteSamples.kws(16).stream().map(TfliteSamples.Sample::bytes).toList();
         SplittableRandom r = new SplittableRandom(11);
-        List<byte[]> vww = List.of(TfliteSamples.randomBytes(r, 96 * 96 * 3), TfliteSamples.randomBytes(r, 96 * 96 * 3),
+        List<byte[]> vww = List.of(
+                TfliteSamples.randomBytes(r, 96 * 96 * 3),
+                TfliteSamples.randomBytes(r, 96 * 96 * 3),
                 TfliteSamples.randomBytes(r, 96 * 96 * 3));
         List<byte[]> ad = new ArrayList<>();
         for (float[] w : TfliteSamples.adWindows(16)) {
@@ -198,7 +243,8 @@ class TfliteInt8FixturesTest {
             byte[] noPerson = o.outputInt8(0);
             double personScore = scale * (person[1] - zp);
             double noPersonScore = scale * (noPerson[0] - zp);
-            System.out.printf("person_detect rewritten: person.bmp person %.3f, no_person.bmp no-person %.3f%n",
+            System.out.printf(
+                    "person_detect rewritten: person.bmp person %.3f, no_person.bmp no-person %.3f%n",
                     personScore, noPersonScore);
             assertThat(personScore).isGreaterThan(0.5);
             assertThat(noPersonScore).isGreaterThan(0.5);

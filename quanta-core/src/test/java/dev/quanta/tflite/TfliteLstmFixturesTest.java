@@ -9,6 +9,8 @@ import dev.quanta.ir.OpType;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesFixtures;
+import dev.quanta.testing.UsesOracle;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,8 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesFixtures;
-import dev.quanta.testing.UsesOracle;
 
 /**
  * tflite-micro's mnist_lstm (UNIDIRECTIONAL_SEQUENCE_LSTM over the 28 rows of an MNIST digit) in Quanta against
@@ -118,8 +118,10 @@ class TfliteLstmFixturesTest {
                 correct += argmax(out) == labels[s] ? 1 : 0;
             }
         }
-        System.out.printf("mnist_lstm float: max |quanta - oracle| = %.3g over range %.3g (%.3g); top-1 agreement"
-                + " %d/200; accuracy %d/10000%n", maxAbs, hi - lo, maxAbs / (hi - lo), agreeTop1, correct);
+        System.out.printf(
+                "mnist_lstm float: max |quanta - oracle| = %.3g over range %.3g (%.3g); top-1 agreement"
+                        + " %d/200; accuracy %d/10000%n",
+                maxAbs, hi - lo, maxAbs / (hi - lo), agreeTop1, correct);
         assertThat(maxAbs / (hi - lo)).isLessThan(1e-5);
         assertThat(agreeTop1).isEqualTo(200);
         assertThat(correct).isEqualTo(9853);
@@ -142,7 +144,11 @@ class TfliteLstmFixturesTest {
         }
         Model again = TfliteReader.read(written, Path.of("written.tflite"));
         assertThat(again.ops().get(0).attrs(OpAttributes.Lstm.class).presentInputs())
-                .containsExactly(TfliteReader.read(file).ops().get(0).attrs(OpAttributes.Lstm.class).presentInputs());
+                .containsExactly(TfliteReader.read(file)
+                        .ops()
+                        .get(0)
+                        .attrs(OpAttributes.Lstm.class)
+                        .presentInputs());
     }
 
     /**
@@ -159,7 +165,8 @@ class TfliteLstmFixturesTest {
         int correct = 0;
         Model model = TfliteReader.read(file);
         try (Interpreter quanta = new Interpreter(model);
-                Interpreter quantaBuiltin = new Interpreter(model,
+                Interpreter quantaBuiltin = new Interpreter(
+                        model,
                         Interpreter.Options.defaults().withKernelPath(dev.quanta.kernels.QuantizedPath.BUILTIN));
                 TfliteOracle builtin = TfliteOracle.open(file, TfliteOracle.Kernels.BUILTIN, 1);
                 TfliteOracle xnnpack = TfliteOracle.open(file, TfliteOracle.Kernels.XNNPACK, 1)) {
@@ -191,8 +198,9 @@ class TfliteLstmFixturesTest {
                 correct += best == labels[s] ? 1 : 0;
             }
         }
-        System.out.printf("mnist_lstm int8: bit-exact %d/%d built-in, %d/%d XNNPACK; accuracy %d/10000%n", exact[0],
-                compared, exact[1], compared, correct);
+        System.out.printf(
+                "mnist_lstm int8: bit-exact %d/%d built-in, %d/%d XNNPACK; accuracy %d/10000%n",
+                exact[0], compared, exact[1], compared, correct);
         assertThat(exact[0]).isEqualTo(compared);
         assertThat(exact[1]).isEqualTo(compared);
         assertThat(correct).isEqualTo(9849);

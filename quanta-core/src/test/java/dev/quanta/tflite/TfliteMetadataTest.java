@@ -15,10 +15,10 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesOracle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
-import dev.quanta.testing.UsesOracle;
 
 /** The input normalization a written file records: TFLite's metadata and Quanta's exact entry. */
 class TfliteMetadataTest {
@@ -27,15 +27,24 @@ class TfliteMetadataTest {
     private static Model tiny(InputNormalization n) {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("pixels", Shape.batched(2, 2, 3));
-        Tensor flat = b.add(OpType.RESHAPE, "flatten", new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 12}), x);
+        Tensor flat = b.add(
+                OpType.RESHAPE,
+                "flatten",
+                new Origin("flatten", "Flatten"),
+                new OpAttributes.Reshape(new int[] {-1, 12}),
+                x);
         float[] w = new float[24];
         for (int i = 0; i < w.length; i++) {
             w[i] = (i % 5 - 2) * 0.25f;
         }
         Tensor kernel = b.constant("dense/kernel", Shape.of(2, 12), w);
-        Tensor out = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), flat, kernel);
+        Tensor out = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                flat,
+                kernel);
         return b.output(out).build(ModelMetadata.inMemory().withInputNormalization(n));
     }
 
@@ -51,8 +60,8 @@ class TfliteMetadataTest {
 
     @Test
     void perChannelMeanAndStdWithScaleAndOffsetComeBackExactly() {
-        InputNormalization n = new InputNormalization(0.00784313725f, -1f, new float[] {0.485f, 0.456f, 0.406f},
-                new float[] {0.229f, 0.224f, 0.225f});
+        InputNormalization n = new InputNormalization(
+                0.00784313725f, -1f, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
         assertThat(roundTrip(tiny(n)).metadata().inputNormalization()).isEqualTo(n);
         assertThat(roundTrip(tiny(InputNormalization.identity())).metadata().inputNormalization())
                 .isEqualTo(InputNormalization.identity());
@@ -64,7 +73,8 @@ class TfliteMetadataTest {
         TfliteFile f = TfliteFile.open(Path.of("tiny.tflite"), bytes);
         assertThat(f.metadataEntry(TfliteMetadata.TFLITE_METADATA, 1 << 20)).isNull();
         assertThat(f.metadataEntry(TfliteMetadata.QUANTA_ENTRY, 1 << 20)).isNull();
-        assertThat(TfliteReader.read(bytes, Path.of("tiny.tflite")).metadata().inputNormalization()).isNull();
+        assertThat(TfliteReader.read(bytes, Path.of("tiny.tflite")).metadata().inputNormalization())
+                .isNull();
     }
 
     /** TFLite's own entry alone, as in a file from TFLite's metadata writer: (v − mean) / std per channel. */
@@ -78,7 +88,8 @@ class TfliteMetadataTest {
         // hide Quanta's entry by renaming it in place (same length)
         String entry = TfliteMetadata.QUANTA_ENTRY;
         byte[] renamed = replace(bytes, entry, entry.toUpperCase());
-        InputNormalization read = TfliteReader.read(renamed, Path.of("tiny.tflite")).metadata().inputNormalization();
+        InputNormalization read =
+                TfliteReader.read(renamed, Path.of("tiny.tflite")).metadata().inputNormalization();
         assertThat(read.scale()).isEqualTo(1f);
         assertThat(read.offset()).isEqualTo(0f);
         assertThat(read.mean()).containsExactly(127.5f);
@@ -86,8 +97,8 @@ class TfliteMetadataTest {
         // a scale and offset become (v − (−offset/scale)) / (1/scale), up to float rounding
         InputNormalization scaled = new InputNormalization(1f / 127.5f, -1f, null, null);
         byte[] other = replace(TfliteWriter.toBytes(tiny(scaled)), entry, entry.toUpperCase());
-        InputNormalization meanStd = TfliteReader.read(other, Path.of("tiny.tflite")).metadata()
-                .inputNormalization();
+        InputNormalization meanStd =
+                TfliteReader.read(other, Path.of("tiny.tflite")).metadata().inputNormalization();
         assertThat(meanStd.mean()[0]).isCloseTo(127.5f, within(1e-3f));
         assertThat(meanStd.std()[0]).isCloseTo(127.5f, within(1e-3f));
     }
@@ -97,7 +108,8 @@ class TfliteMetadataTest {
         byte[] bytes = TfliteWriter.toBytes(tiny(new InputNormalization(2f, 0f, null, null)));
         byte[] broken = replace(bytes, "\"scale\"", "\"sXale\"");
         broken = replace(broken, "M001", "M999");
-        assertThat(TfliteReader.read(broken, Path.of("tiny.tflite")).metadata().inputNormalization()).isNull();
+        assertThat(TfliteReader.read(broken, Path.of("tiny.tflite")).metadata().inputNormalization())
+                .isNull();
     }
 
     /** The official runtime loads a file with both entries and computes what Quanta computes. */

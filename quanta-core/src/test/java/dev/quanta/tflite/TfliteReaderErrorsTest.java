@@ -10,6 +10,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /** Malformed, hostile and unsupported files give one-line {@link QuantaException}s naming the file. */
 class TfliteReaderErrorsTest {
@@ -102,7 +102,8 @@ class TfliteReaderErrorsTest {
     @Test
     void missingFile() {
         Path missing = tmp.resolve("nope.tflite");
-        assertThatThrownBy(() -> TfliteReader.read(missing)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> TfliteReader.read(missing))
+                .isInstanceOf(QuantaException.class)
                 .hasMessage(missing + ": no such file");
     }
 
@@ -221,8 +222,8 @@ class TfliteReaderErrorsTest {
             tensors[i] = b.fb.endTable();
         }
         int subgraph = b.subgraph(tensors, new int[] {0}, new int[] {0}, new int[0], "main");
-        byte[] file = b.finishModel(new int[0], new int[] {subgraph}, "hostile", new int[] {b.buffer(null)},
-                new int[0], new int[0]);
+        byte[] file = b.finishModel(
+                new int[0], new int[] {subgraph}, "hostile", new int[] {b.buffer(null)}, new int[0], new int[0]);
         assertThat(file.length).isLessThan(500_000); // 2000 × 400 kB of shapes if each were read in full
         long start = System.nanoTime();
         assertRejected(file, "far more data than the file holds");
@@ -268,7 +269,8 @@ class TfliteReaderErrorsTest {
         if (builtin >= 0) {
             raw.bb().putInt(builtin, 36);
         }
-        assertThatThrownBy(() -> TfliteReader.read(b, NAME)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> TfliteReader.read(b, NAME))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("GATHER (builtin code 36)");
     }
 
@@ -290,13 +292,17 @@ class TfliteReaderErrorsTest {
         Model ic = TfliteReader.read(Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite"));
         QuantParams q = ic.ops().get(0).input(1).quant();
         assertThat(q.axis()).isZero();
-        assertRejected(TfliteWriter.toBytes(withWeightQuant(ic, QuantParams.perAxis(q.scales(), q.zeroPoints(), 5))),
-                "tensor #", "16 quantization scales along quantized_dimension 5, out of range for its rank 4");
-        assertRejected(TfliteWriter.toBytes(withWeightQuant(ic, QuantParams.perAxis(q.scales(), q.zeroPoints(), 3))),
+        assertRejected(
+                TfliteWriter.toBytes(withWeightQuant(ic, QuantParams.perAxis(q.scales(), q.zeroPoints(), 5))),
+                "tensor #",
+                "16 quantization scales along quantized_dimension 5, out of range for its rank 4");
+        assertRejected(
+                TfliteWriter.toBytes(withWeightQuant(ic, QuantParams.perAxis(q.scales(), q.zeroPoints(), 3))),
                 "16 quantization scales but dimension 3 of its shape [16, 3, 3, 3] has size 3");
         // one scale with any quantized_dimension is per-tensor, as in tflite-micro
-        Model fine = TfliteReader.read(TfliteWriter.toBytes(withWeightQuant(ic,
-                QuantParams.perAxis(new float[] {0.01f}, new long[] {0}, 9))), NAME);
+        Model fine = TfliteReader.read(
+                TfliteWriter.toBytes(withWeightQuant(ic, QuantParams.perAxis(new float[] {0.01f}, new long[] {0}, 9))),
+                NAME);
         assertThat(fine.ops().get(0).input(1).quant()).isEqualTo(QuantParams.perTensor(0.01f, 0));
     }
 
@@ -304,7 +310,8 @@ class TfliteReaderErrorsTest {
     void aFileOnDiskWithProblemsIsNamed() throws IOException {
         Path bad = tmp.resolve("garbage.tflite");
         Files.write(bad, new byte[] {1, 2, 3, 4, 'T', 'F', 'L', '3', 0, 0, 0, 0});
-        assertThatThrownBy(() -> TfliteReader.read(bad)).isInstanceOf(QuantaException.class)
+        assertThatThrownBy(() -> TfliteReader.read(bad))
+                .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith(bad + ": ");
     }
 }

@@ -7,6 +7,7 @@ import dev.quanta.QuantaException;
 import dev.quanta.ir.Model;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,7 +25,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import dev.quanta.testing.UsesFixtures;
 
 /**
  * Mutates every fixture {@code .tflite} 2,000 times (bit flips, byte overwrites, truncation, 32-bit fields set to
@@ -46,8 +46,8 @@ class TfliteReaderFuzzIT {
     Stream<DynamicTest> everyFixtureSurvivesTwoThousandMutants() throws IOException {
         List<Path> files = fixtures();
         assertThat(files).hasSizeGreaterThanOrEqualTo(20);
-        return files.stream().map(f -> DynamicTest.dynamicTest(Fixtures.root().relativize(f).toString(),
-                () -> fuzz(f)));
+        return files.stream()
+                .map(f -> DynamicTest.dynamicTest(Fixtures.root().relativize(f).toString(), () -> fuzz(f)));
     }
 
     private static void fuzz(Path file) throws Exception {
@@ -105,13 +105,15 @@ class TfliteReaderFuzzIT {
             // small models also run once on zero inputs: kernels must not read out of bounds either
             Object[] ins = new Object[model.inputs().size()];
             for (int i = 0; i < ins.length; i++) {
-                ins[i] = dev.quanta.kernels.Buffers.allocate(model.inputs().get(i).dtype(), Math.toIntExact(
-                        dev.quanta.ir.Shape.of(it.getInputTensor(i).shape()).elementCount()));
+                ins[i] = dev.quanta.kernels.Buffers.allocate(
+                        model.inputs().get(i).dtype(),
+                        Math.toIntExact(
+                                dev.quanta.ir.Shape.of(it.getInputTensor(i).shape())
+                                        .elementCount()));
             }
             it.runForMultipleInputsOutputs(ins, new Object[0]);
             return "prepared and ran";
-        } catch (QuantaException | IllegalArgumentException | IllegalStateException
-                | UnsupportedOperationException e) {
+        } catch (QuantaException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             // the reader accepted a structurally valid file whose contents the interpreter cannot run
             assertThat(String.valueOf(e.getMessage())).doesNotContain("\n");
             return "read, not runnable";
@@ -136,13 +138,22 @@ class TfliteReaderFuzzIT {
             }
             case 2 -> { // a 32-bit field near the structure (the first 4 KiB and the last 64 KiB) set out of range
                 b = original.clone();
-                int region = r.nextBoolean() ? Math.min(4096, b.length - 4)
-                        : Math.max(0, b.length - 65536);
-                int pos = r.nextBoolean() ? r.nextInt(Math.max(1, Math.min(4096, b.length - 4)))
+                int region = r.nextBoolean() ? Math.min(4096, b.length - 4) : Math.max(0, b.length - 65536);
+                int pos = r.nextBoolean()
+                        ? r.nextInt(Math.max(1, Math.min(4096, b.length - 4)))
                         : region + r.nextInt(Math.max(1, b.length - 4 - region));
                 pos &= ~3;
-                int[] evil = {-1, Integer.MAX_VALUE, Integer.MIN_VALUE, b.length, b.length + 4, 0x7FFF0000,
-                    r.nextInt(), 65535, 1 << 24};
+                int[] evil = {
+                    -1,
+                    Integer.MAX_VALUE,
+                    Integer.MIN_VALUE,
+                    b.length,
+                    b.length + 4,
+                    0x7FFF0000,
+                    r.nextInt(),
+                    65535,
+                    1 << 24
+                };
                 ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(pos, evil[r.nextInt(evil.length)]);
             }
             default -> { // a run of random bytes

@@ -15,6 +15,7 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,7 +26,6 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.quanta.testing.UsesFixtures;
 
 /** The layout of written files, operator versions, and the file-system side of {@link TfliteWriter#write}. */
 class TfliteWriterTest {
@@ -60,7 +60,8 @@ class TfliteWriterTest {
             byte[] data = f.bufferData(t.buffer(), "test");
             if (data.length > 0) {
                 constants++;
-                assertThat(f.bufferDataPosition((int) t.buffer()) % 16).as(t.describe() + " data alignment")
+                assertThat(f.bufferDataPosition((int) t.buffer()) % 16)
+                        .as(t.describe() + " data alignment")
                         .isZero();
             } else {
                 assertThat(t.buffer()).as("activations use buffer 0").isZero();
@@ -80,11 +81,16 @@ class TfliteWriterTest {
     @Test
     @UsesFixtures
     void operatorVersionsMatchTheConvertersOnItsFiles() {
-        for (String fixture : List.of("mlperf-tiny/ic/pretrainedResnet.tflite",
-                "mlperf-tiny/ic/pretrainedResnet_quant.tflite", "mlperf-tiny/kws/kws_ref_model.tflite",
-                "mlperf-tiny/vww/vww_96_float.tflite", "mlperf-tiny/vww/vww_96_int8.tflite",
-                "mlperf-tiny/ad/ad01_int8.tflite", "mlperf-tiny/ad/model_ToyCar_quant_fullint_floatio.tflite",
-                "tflite-micro/hello_world/hello_world_int8.tflite", "mlperf-tiny/sww/str_ww_ref_model.tflite")) {
+        for (String fixture : List.of(
+                "mlperf-tiny/ic/pretrainedResnet.tflite",
+                "mlperf-tiny/ic/pretrainedResnet_quant.tflite",
+                "mlperf-tiny/kws/kws_ref_model.tflite",
+                "mlperf-tiny/vww/vww_96_float.tflite",
+                "mlperf-tiny/vww/vww_96_int8.tflite",
+                "mlperf-tiny/ad/ad01_int8.tflite",
+                "mlperf-tiny/ad/model_ToyCar_quant_fullint_floatio.tflite",
+                "tflite-micro/hello_world/hello_world_int8.tflite",
+                "mlperf-tiny/sww/str_ww_ref_model.tflite")) {
             Path file = Fixtures.require(fixture);
             Map<Integer, Integer> original = usedVersions(TfliteFile.open(file, TfliteSamples.bytes(file)));
             byte[] written = TfliteWriter.toBytes(TfliteReader.read(file));
@@ -94,9 +100,13 @@ class TfliteWriterTest {
         // int8 CONV_2D 3, DEPTHWISE_CONV_2D 3, FULLY_CONNECTED 4, pools/softmax/ADD 2, RESHAPE 1
         Path kws = Fixtures.require("mlperf-tiny/kws/kws_ref_model.tflite");
         Map<Integer, Integer> v = usedVersions(TfliteFile.open(kws, TfliteWriter.toBytes(TfliteReader.read(kws))));
-        assertThat(v).containsEntry(TfliteSchema.OP_CONV_2D, 3).containsEntry(TfliteSchema.OP_DEPTHWISE_CONV_2D, 3)
-                .containsEntry(TfliteSchema.OP_FULLY_CONNECTED, 4).containsEntry(TfliteSchema.OP_AVERAGE_POOL_2D, 2)
-                .containsEntry(TfliteSchema.OP_SOFTMAX, 2).containsEntry(TfliteSchema.OP_RESHAPE, 1);
+        assertThat(v)
+                .containsEntry(TfliteSchema.OP_CONV_2D, 3)
+                .containsEntry(TfliteSchema.OP_DEPTHWISE_CONV_2D, 3)
+                .containsEntry(TfliteSchema.OP_FULLY_CONNECTED, 4)
+                .containsEntry(TfliteSchema.OP_AVERAGE_POOL_2D, 2)
+                .containsEntry(TfliteSchema.OP_SOFTMAX, 2)
+                .containsEntry(TfliteSchema.OP_RESHAPE, 1);
     }
 
     /**
@@ -111,18 +121,21 @@ class TfliteWriterTest {
         TfliteFile f = TfliteFile.open(Path.of("w"), TfliteWriter.toBytes(TfliteReader.read(file)));
         assertThat(usedVersions(f)).containsExactly(Map.entry(TfliteSchema.OP_FULLY_CONNECTED, 3));
         for (TfliteFile.OperatorDef op : f.mainSubgraph().operators()) {
-            assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isFalse();
+            assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs())
+                    .isFalse();
         }
-        dev.quanta.ir.Model dynamic = dev.quanta.quantize.Converter.fromModel(dev.quanta.io.ModelFiles.load(
-                Fixtures.require("mnist/keras_mlp/mnist.h5")))
+        dev.quanta.ir.Model dynamic = dev.quanta.quantize.Converter.fromModel(
+                        dev.quanta.io.ModelFiles.load(Fixtures.require("mnist/keras_mlp/mnist.h5")))
                 .withConfig(dev.quanta.quantize.QuantizationConfig.defaults()
                         .withMode(dev.quanta.quantize.QuantizationMode.DYNAMIC))
-                .convert().model();
+                .convert()
+                .model();
         TfliteFile d = TfliteFile.open(Path.of("d"), TfliteWriter.toBytes(dynamic));
         assertThat(usedVersions(d)).containsEntry(TfliteSchema.OP_FULLY_CONNECTED, 9);
         for (TfliteFile.OperatorDef op : d.mainSubgraph().operators()) {
             if (op.optionsType() == TfliteSchema.BO_FULLY_CONNECTED) {
-                assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs()).isTrue();
+                assertThat(TfliteOptions.FullyConnected.read(op.options()).asymmetricQuantizeInputs())
+                        .isTrue();
             }
         }
     }
@@ -142,8 +155,12 @@ class TfliteWriterTest {
     private static Model withBatchNorm() {
         ModelBuilder b = new ModelBuilder("bn");
         Tensor x = b.input("x", Shape.batched(4));
-        Tensor y = b.add(OpType.BATCH_NORM, "bn", new Origin("batch_normalization", "BatchNormalization"),
-                new OpAttributes.BatchNorm(1e-3f, -1, false, false), x,
+        Tensor y = b.add(
+                OpType.BATCH_NORM,
+                "bn",
+                new Origin("batch_normalization", "BatchNormalization"),
+                new OpAttributes.BatchNorm(1e-3f, -1, false, false),
+                x,
                 b.nonTrainableConstant("mean", Shape.of(4), new float[4]),
                 b.nonTrainableConstant("var", Shape.of(4), new float[] {1, 1, 1, 1}));
         return b.output(y).build(ModelMetadata.inMemory());
@@ -151,23 +168,31 @@ class TfliteWriterTest {
 
     @Test
     void batchNormAndIdentityHaveNoTfliteOp() {
-        assertThatThrownBy(() -> TfliteWriter.toBytes(withBatchNorm())).isInstanceOf(QuantaException.class)
-                .hasMessageContaining("batch_normalization").hasMessageContaining("BATCH_NORM")
+        assertThatThrownBy(() -> TfliteWriter.toBytes(withBatchNorm()))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("batch_normalization")
+                .hasMessageContaining("BATCH_NORM")
                 .hasMessageContaining("fold BatchNorm first");
         ModelBuilder b = new ModelBuilder("id");
         Tensor x = b.input("x", Shape.batched(4));
         Tensor y = b.add(OpType.IDENTITY, "dropout", new Origin("dropout", "Dropout"), OpAttributes.None.INSTANCE, x);
         Tensor z = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, y);
         Model m = b.output(z).build(ModelMetadata.inMemory());
-        assertThatThrownBy(() -> TfliteWriter.toBytes(m)).isInstanceOf(QuantaException.class)
-                .hasMessageContaining("dropout").hasMessageContaining("IDENTITY");
+        assertThatThrownBy(() -> TfliteWriter.toBytes(m))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("dropout")
+                .hasMessageContaining("IDENTITY");
     }
 
     private static Model tinyDense() {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor y = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE), x,
+        Tensor y = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.NONE),
+                x,
                 b.constant("w", Shape.of(1, 2), new float[] {1, 2}));
         return b.output(y).build(ModelMetadata.inMemory());
     }
@@ -209,14 +234,15 @@ class TfliteWriterTest {
         Files.createDirectory(tmp.resolve("sub"));
         Path link = Files.createSymbolicLink(tmp.resolve("link.tflite"), copy);
         Path hard = Files.createLink(tmp.resolve("hard.tflite"), copy);
-        for (Path same : List.of(copy, tmp.resolve("sub/../hello.tflite"), tmp.resolve("./hello.tflite"), link,
-                hard)) {
-            assertThatThrownBy(() -> TfliteWriter.write(m, same)).isInstanceOf(QuantaException.class)
+        for (Path same : List.of(copy, tmp.resolve("sub/../hello.tflite"), tmp.resolve("./hello.tflite"), link, hard)) {
+            assertThatThrownBy(() -> TfliteWriter.write(m, same))
+                    .isInstanceOf(QuantaException.class)
                     .hasMessageContaining("is the same file as the input model source");
         }
         assertThat(Files.readAllBytes(copy)).isEqualTo(before);
         TfliteWriter.write(m, tmp.resolve("hello_copy.tflite")); // another path is fine
-        assertThat(listTmp()).extracting(p -> p.getFileName().toString())
+        assertThat(listTmp())
+                .extracting(p -> p.getFileName().toString())
                 .containsExactly("hard.tflite", "hello.tflite", "hello_copy.tflite", "link.tflite", "sub");
     }
 
@@ -224,11 +250,15 @@ class TfliteWriterTest {
     void anUnwritableDirectoryGivesAOneLineErrorNamingThePath() throws IOException {
         Path notADir = Files.writeString(tmp.resolve("plain-file"), "x");
         Path out = notADir.resolve("model.tflite");
-        assertThatThrownBy(() -> TfliteWriter.write(tinyDense(), out)).isInstanceOf(QuantaException.class)
-                .hasMessageStartingWith(out.toString()).hasMessageNotContaining("\n");
+        assertThatThrownBy(() -> TfliteWriter.write(tinyDense(), out))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageStartingWith(out.toString())
+                .hasMessageNotContaining("\n");
         Path missing = tmp.resolve("no/such/dir/model.tflite");
-        assertThatThrownBy(() -> TfliteWriter.write(tinyDense(), missing)).isInstanceOf(QuantaException.class)
-                .hasMessageStartingWith(missing.toString()).hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> TfliteWriter.write(tinyDense(), missing))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageStartingWith(missing.toString())
+                .hasMessageContaining("does not exist");
         assertThat(listTmp()).containsExactly(notADir);
     }
 }

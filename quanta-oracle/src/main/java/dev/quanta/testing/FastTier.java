@@ -16,8 +16,8 @@ public final class FastTier {
     /** Refuses native oracle work in the fast tier. */
     public static void refuseOracle() {
         if (active()) {
-            throw new IllegalStateException("the fast tier runs no native TFLite oracle: mark the test class "
-                    + "@UsesOracle");
+            throw new IllegalStateException(
+                    "the fast tier runs no native TFLite oracle: mark the test class " + "@UsesOracle");
         }
     }
 }

@@ -81,7 +81,8 @@ public final class TfliteOracle implements AutoCloseable {
             throw new IllegalArgumentException("no such .tflite file: " + tflite);
         }
         // VerifyAndBuild: a malformed file is rejected with an exception instead of crashing the JVM later.
-        FlatBufferModel model = FlatBufferModel.VerifyAndBuildFromFile(tflite.toAbsolutePath().toString());
+        FlatBufferModel model =
+                FlatBufferModel.VerifyAndBuildFromFile(tflite.toAbsolutePath().toString());
         if (model == null || model.isNull()) {
             throw new IllegalStateException("TFLite could not load " + tflite
                     + " (not a readable, valid .tflite flatbuffer; TFLite's reason is on stderr)");
@@ -242,7 +243,8 @@ public final class TfliteOracle implements AutoCloseable {
         Interpreter it = live();
         try {
             int tensorIndex = it.inputs().get(checkIndex(i, inputCount(), "input"));
-            check(it.ResizeInputTensor(tensorIndex, shape.clone()),
+            check(
+                    it.ResizeInputTensor(tensorIndex, shape.clone()),
                     "ResizeInputTensor(input " + i + ", " + Arrays.toString(shape) + ")");
             check(it.AllocateTensors(), "AllocateTensors after resizing input " + i);
         } finally {
@@ -310,7 +312,9 @@ public final class TfliteOracle implements AutoCloseable {
             case byte[] b -> setInput(i, b);
             case short[] s -> setInput(i, s);
             case int[] v -> setInput(i, v);
-            default -> throw new IllegalArgumentException("no input array type " + data.getClass().getName());
+            default ->
+                throw new IllegalArgumentException(
+                        "no input array type " + data.getClass().getName());
         }
     }
 
@@ -321,7 +325,9 @@ public final class TfliteOracle implements AutoCloseable {
             case byte[] b -> outputInt8(i);
             case short[] s -> outputInt16(i);
             case int[] v -> outputInt32(i);
-            default -> throw new IllegalArgumentException("no output array type " + like.getClass().getName());
+            default ->
+                throw new IllegalArgumentException(
+                        "no output array type " + like.getClass().getName());
         };
     }
 
@@ -459,7 +465,8 @@ public final class TfliteOracle implements AutoCloseable {
 
     private int checkIndex(int i, int count, String what) {
         if (i < 0 || i >= count) {
-            throw new IndexOutOfBoundsException(describe() + ": " + what + " " + i + " out of range, model has " + count);
+            throw new IndexOutOfBoundsException(
+                    describe() + ": " + what + " " + i + " out of range, model has " + count);
         }
         return i;
     }
@@ -527,10 +534,11 @@ public final class TfliteOracle implements AutoCloseable {
         if (!ok) {
             StringBuilder names = new StringBuilder();
             for (int a : allowed) {
-                names.append(names.isEmpty() ? "" : "/").append(TfLiteTypeGetName(a).getString());
+                names.append(names.isEmpty() ? "" : "/")
+                        .append(TfLiteTypeGetName(a).getString());
             }
-            throw new IllegalArgumentException(describe() + ": " + what + " is " + TfLiteTypeGetName(type).getString()
-                    + ", this call needs " + names);
+            throw new IllegalArgumentException(describe() + ": " + what + " is "
+                    + TfLiteTypeGetName(type).getString() + ", this call needs " + names);
         }
         int count = elementCount(t);
         if (length >= 0 && length != count) {

@@ -100,7 +100,8 @@ public final class SignalKernels {
         short[] x = (short[]) buffer.apply(op.input(0));
         short[] y = (short[]) buffer.apply(op.output(0));
         int[] xs = shape.apply(op.input(0));
-        RealFftInt16 fft = new RealFftInt16(op.attrs(OpAttributes.SignalRfft.class).fftLength());
+        RealFftInt16 fft =
+                new RealFftInt16(op.attrs(OpAttributes.SignalRfft.class).fftLength());
         int rowIn = xs.length == 0 ? 1 : xs[xs.length - 1];
         int rowOut = fft.length() + 2;
         short[] padded = new short[fft.length()];
@@ -134,7 +135,9 @@ public final class SignalKernels {
      * sign-extended as in C++); the output drops the scratch channel.
      */
     private static Kernel filterBank(Op op, Function<Tensor, Object> buffer) {
-        requireTypes(op, types(DType.UINT32, DType.INT16, DType.INT16, DType.INT16, DType.INT16, DType.INT16),
+        requireTypes(
+                op,
+                types(DType.UINT32, DType.INT16, DType.INT16, DType.INT16, DType.INT16, DType.INT16),
                 types(DType.UINT64));
         int[] x = (int[]) buffer.apply(op.input(0));
         short[] weights = (short[]) buffer.apply(op.input(1));
@@ -146,10 +149,12 @@ public final class SignalKernels {
         int channels = op.attrs(OpAttributes.SignalFilterBank.class).numChannels();
         String where = op.describe();
         return p -> {
-            if (freqStarts.length <= channels || weightStarts.length <= channels || widths.length <= channels
+            if (freqStarts.length <= channels
+                    || weightStarts.length <= channels
+                    || widths.length <= channels
                     || y.length < channels) {
-                throw new QuantaException(where + ": the channel tables hold fewer than " + (channels + 1)
-                        + " entries");
+                throw new QuantaException(
+                        where + ": the channel tables hold fewer than " + (channels + 1) + " entries");
             }
             long weighted = 0;
             long unweighted = 0;
@@ -157,8 +162,12 @@ public final class SignalKernels {
                 int freq = freqStarts[i];
                 int wStart = weightStarts[i];
                 int width = widths[i];
-                if (freq < 0 || wStart < 0 || width < 0 || freq + width > x.length
-                        || wStart + width > weights.length || wStart + width > unweights.length) {
+                if (freq < 0
+                        || wStart < 0
+                        || width < 0
+                        || freq + width > x.length
+                        || wStart + width > weights.length
+                        || wStart + width > unweights.length) {
                     throw new QuantaException(where + ": channel " + i + " (frequencies " + freq + "+" + width
                             + ", weights " + wStart + "+" + width + ") reaches outside its " + x.length
                             + " inputs or " + weights.length + " weights");

@@ -26,8 +26,13 @@ class SignalKernelProviderTest {
         Tensor x = new Tensor("x", Shape.of(4), DType.INT16, null, null, false);
         Tensor w = new Tensor("w", Shape.of(2), DType.INT16, null, null, false);
         Tensor y = new Tensor("y", Shape.of(4), DType.INT16, null, null, false);
-        Op window = new Op("window", OpType.SIGNAL_WINDOW, List.of(x, w), List.of(y),
-                new OpAttributes.SignalWindow(2), new Origin("window", "SignalWindow"));
+        Op window = new Op(
+                "window",
+                OpType.SIGNAL_WINDOW,
+                List.of(x, w),
+                List.of(y),
+                new OpAttributes.SignalWindow(2),
+                new Origin("window", "SignalWindow"));
         Map<Tensor, Object> buffers = new IdentityHashMap<>();
         buffers.put(x, new short[] {100, -100, 32767, 7});
         buffers.put(w, new short[] {4, 3});

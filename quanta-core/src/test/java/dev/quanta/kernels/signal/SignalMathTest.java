@@ -34,7 +34,8 @@ class SignalMathTest {
         long r = Integer.toUnsignedLong(SignalMath.sqrt64(n));
         java.math.BigInteger big = java.math.BigInteger.valueOf(n);
         java.math.BigInteger rr = java.math.BigInteger.valueOf(r);
-        assertThat(big).isGreaterThan(rr.multiply(rr).subtract(rr))
+        assertThat(big)
+                .isGreaterThan(rr.multiply(rr).subtract(rr))
                 .isLessThanOrEqualTo(rr.multiply(rr).add(rr));
     }
 
@@ -47,7 +48,8 @@ class SignalMathTest {
     }
 
     @Property
-    void log32FollowsTheNaturalLog(@ForAll @IntRange(min = 2, max = Integer.MAX_VALUE) int x,
+    void log32FollowsTheNaturalLog(
+            @ForAll @IntRange(min = 2, max = Integer.MAX_VALUE) int x,
             @ForAll @IntRange(min = 1, max = 2000) int scale) {
         // (scale · ln x · 2^16) must fit in 32 bits: tflite-micro's product wraps past that
         double want = scale * Math.log(x);

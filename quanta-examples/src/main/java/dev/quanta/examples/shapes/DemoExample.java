@@ -19,6 +19,7 @@ import java.util.Locale;
 public final class DemoExample {
     /** The model's name (the Keras Sequential name). */
     public static final String MODEL_NAME = "shapes_cnn";
+
     public static final String MODEL_FILE = "shapes_cnn.h5";
     public static final String TEST_IMAGES = "shapes-test-images-idx3-ubyte.gz";
     public static final String TEST_LABELS = "shapes-test-labels-idx1-ubyte.gz";
@@ -70,7 +71,9 @@ public final class DemoExample {
         writeData(dir);
         ShapesTrainer.Result result = train();
         ShapesTrainer.Config c = ShapesTrainer.Config.defaults();
-        KerasH5Writer.write(result.model(), dir.resolve(MODEL_FILE),
+        KerasH5Writer.write(
+                result.model(),
+                dir.resolve(MODEL_FILE),
                 KerasH5Writer.Optimizer.adam(c.learningRate(), c.beta1(), c.beta2(), c.epsilon()));
         int correct = countCorrect(result.model(), testSet());
         AtomicFiles.writeBytes(dir.resolve(README), readme(correct).getBytes(StandardCharsets.UTF_8));
@@ -108,7 +111,8 @@ public final class DemoExample {
             for (int b0 = 0; b0 < n; b0 += batch) {
                 int m = Math.min(batch, n - b0);
                 interpreter.resizeInput(0, new int[] {m, ShapesDataset.SIZE, ShapesDataset.SIZE, 1});
-                float[] in = java.util.Arrays.copyOfRange(x, b0 * ShapesDataset.PIXELS, (b0 + m) * ShapesDataset.PIXELS);
+                float[] in =
+                        java.util.Arrays.copyOfRange(x, b0 * ShapesDataset.PIXELS, (b0 + m) * ShapesDataset.PIXELS);
                 float[] out = new float[m * ShapesDataset.CLASSES];
                 interpreter.run(in, out);
                 for (int i = 0; i < m; i++) {
@@ -129,7 +133,9 @@ public final class DemoExample {
 
     static String readme(int testCorrect) {
         ShapesTrainer.Config c = ShapesTrainer.Config.defaults();
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 # The `quanta demo` example
 
                 Everything in this folder was made by Quanta's own code (`dev.quanta.examples.shapes` in the
@@ -188,11 +194,34 @@ public final class DemoExample {
                 `DemoExampleTest` (quanta-examples) checks that regeneration reproduces these files and this
                 accuracy.
                 """,
-                MODEL_FILE, TEST_IMAGES, TEST_LABELS, TEST_COUNT, TRAIN_IMAGES, TRAIN_LABELS, SHIPPED_TRAIN_COUNT,
-                SHIPPED_TRAIN_COUNT, TRAIN_COUNT, ShapesDataset.LEVELS, ShapesDataset.ANGLE_JITTER_DEGREES, TEST_SEED, TRAIN_SEED,
-                ShapesTrainer.PARAMS, c.seed(), num(c.learningRate()), num(c.lrDecay()), c.lrDecayEpoch() + 1,
-                num(c.beta1()), num(c.beta2()), num(c.epsilon()), c.batchSize(), c.epochs(), TRAIN_COUNT, TEST_COUNT,
-                testCorrect, TEST_COUNT, SHIPPED_DIR);
+                MODEL_FILE,
+                TEST_IMAGES,
+                TEST_LABELS,
+                TEST_COUNT,
+                TRAIN_IMAGES,
+                TRAIN_LABELS,
+                SHIPPED_TRAIN_COUNT,
+                SHIPPED_TRAIN_COUNT,
+                TRAIN_COUNT,
+                ShapesDataset.LEVELS,
+                ShapesDataset.ANGLE_JITTER_DEGREES,
+                TEST_SEED,
+                TRAIN_SEED,
+                ShapesTrainer.PARAMS,
+                c.seed(),
+                num(c.learningRate()),
+                num(c.lrDecay()),
+                c.lrDecayEpoch() + 1,
+                num(c.beta1()),
+                num(c.beta2()),
+                num(c.epsilon()),
+                c.batchSize(),
+                c.epochs(),
+                TRAIN_COUNT,
+                TEST_COUNT,
+                testCorrect,
+                TEST_COUNT,
+                SHIPPED_DIR);
     }
 
     private static String num(double v) {
@@ -210,10 +239,20 @@ public final class DemoExample {
         Generated g = generate(dir);
         ShapesTrainer.Result r = g.training();
         for (int e = 0; e < r.epochLoss().length; e++) {
-            System.out.printf(Locale.ROOT, "epoch %2d  loss %.4f  train accuracy %.4f%n", e + 1, r.epochLoss()[e],
+            System.out.printf(
+                    Locale.ROOT,
+                    "epoch %2d  loss %.4f  train accuracy %.4f%n",
+                    e + 1,
+                    r.epochLoss()[e],
                     r.epochAccuracy()[e]);
         }
-        System.out.printf(Locale.ROOT, "trained %d parameters in %.1f s; test accuracy %d/%d; wrote %s%n",
-                ShapesTrainer.PARAMS, r.millis() / 1000.0, g.testCorrect(), TEST_COUNT, dir.toAbsolutePath());
+        System.out.printf(
+                Locale.ROOT,
+                "trained %d parameters in %.1f s; test accuracy %d/%d; wrote %s%n",
+                ShapesTrainer.PARAMS,
+                r.millis() / 1000.0,
+                g.testCorrect(),
+                TEST_COUNT,
+                dir.toAbsolutePath());
     }
 }

@@ -61,8 +61,11 @@ public final class IdxFiles {
             throw new IllegalArgumentException("not a uint8 IDX images/labels pair");
         }
         int n = x.getInt();
-        if (x.getInt() != ShapesDataset.SIZE || x.getInt() != ShapesDataset.SIZE || y.getInt() != n
-                || x.remaining() != n * ShapesDataset.PIXELS || y.remaining() != n) {
+        if (x.getInt() != ShapesDataset.SIZE
+                || x.getInt() != ShapesDataset.SIZE
+                || y.getInt() != n
+                || x.remaining() != n * ShapesDataset.PIXELS
+                || y.remaining() != n) {
             throw new IllegalArgumentException("IDX dimensions do not match " + n + " images of 16x16");
         }
         byte[] images = new byte[n * ShapesDataset.PIXELS];

@@ -32,8 +32,8 @@ public final class ShapesDataset {
     /** Number of classes. */
     public static final int CLASSES = 4;
     /** Class names, by label. */
-    public static final java.util.List<String> CLASS_NAMES = java.util.List.of("horizontal", "vertical", "diagonal",
-            "disc");
+    public static final java.util.List<String> CLASS_NAMES =
+            java.util.List.of("horizontal", "vertical", "diagonal", "disc");
     /** Maximum deviation of the stripe direction from its class's nominal angle. */
     public static final int ANGLE_JITTER_DEGREES = 21;
 

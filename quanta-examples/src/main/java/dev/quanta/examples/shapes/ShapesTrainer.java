@@ -60,8 +60,16 @@ public final class ShapesTrainer {
      *
      * @param lrDecayEpoch from this epoch on the learning rate is multiplied by {@code lrDecay}
      */
-    public record Config(long seed, int epochs, int batchSize, double learningRate, double beta1, double beta2,
-            double epsilon, int lrDecayEpoch, double lrDecay) {
+    public record Config(
+            long seed,
+            int epochs,
+            int batchSize,
+            double learningRate,
+            double beta1,
+            double beta2,
+            double epsilon,
+            int lrDecayEpoch,
+            double lrDecay) {
         /** The settings the shipped demo model was trained with. */
         public static Config defaults() {
             return new Config(20240611L, 14, 32, 0.003, 0.9, 0.999, 1e-7, 9, 0.25);
@@ -338,8 +346,8 @@ public final class ShapesTrainer {
         convBackward(x, xo, S, 1, C1W, C1B, C1, dz1, null);
     }
 
-    private void convBackward(float[] in, int io, int n, int cin, int wOff, int bOff, int cout, float[] dz,
-            float[] dIn) {
+    private void convBackward(
+            float[] in, int io, int n, int cin, int wOff, int bOff, int cout, float[] dz, float[] dIn) {
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
                 int o0 = (y * n + x) * cout;
@@ -392,32 +400,66 @@ public final class ShapesTrainer {
         ModelBuilder b = new ModelBuilder(DemoExample.MODEL_NAME);
         Tensor x = b.input("input_1", Shape.batched(S, S, 1));
         Origin conv1 = new Origin("conv2d", "Conv2D");
-        Tensor t = b.add(OpType.CONV_2D, "conv2d", conv1,
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU), x,
+        Tensor t = b.add(
+                OpType.CONV_2D,
+                "conv2d",
+                conv1,
+                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU),
+                x,
                 b.constant("conv2d/kernel", Shape.of(C1, 3, 3, 1), convToIr(C1W, 1, C1)),
                 b.constant("conv2d/bias", Shape.of(C1), slice(C1B, C1)));
-        t = b.add(OpType.MAX_POOL_2D, "max_pooling2d", new Origin("max_pooling2d", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), t);
+        t = b.add(
+                OpType.MAX_POOL_2D,
+                "max_pooling2d",
+                new Origin("max_pooling2d", "MaxPooling2D"),
+                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
+                t);
         Origin conv2 = new Origin("conv2d_1", "Conv2D");
-        t = b.add(OpType.CONV_2D, "conv2d_1", conv2,
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU), t,
+        t = b.add(
+                OpType.CONV_2D,
+                "conv2d_1",
+                conv2,
+                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU),
+                t,
                 b.constant("conv2d_1/kernel", Shape.of(C2, 3, 3, C1), convToIr(C2W, C1, C2)),
                 b.constant("conv2d_1/bias", Shape.of(C2), slice(C2B, C2)));
-        t = b.add(OpType.MAX_POOL_2D, "max_pooling2d_1", new Origin("max_pooling2d_1", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), t);
-        t = b.add(OpType.RESHAPE, "flatten", new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, FLAT}), t);
-        t = b.add(OpType.FULLY_CONNECTED, "dense", new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.RELU), t,
+        t = b.add(
+                OpType.MAX_POOL_2D,
+                "max_pooling2d_1",
+                new Origin("max_pooling2d_1", "MaxPooling2D"),
+                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
+                t);
+        t = b.add(
+                OpType.RESHAPE,
+                "flatten",
+                new Origin("flatten", "Flatten"),
+                new OpAttributes.Reshape(new int[] {-1, FLAT}),
+                t);
+        t = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense",
+                new Origin("dense", "Dense"),
+                new OpAttributes.FullyConnected(Activation.RELU),
+                t,
                 b.constant("dense/kernel", Shape.of(HIDDEN, FLAT), denseToIr(D1W, FLAT, HIDDEN)),
                 b.constant("dense/bias", Shape.of(HIDDEN), slice(D1B, HIDDEN)));
         Origin out = new Origin("dense_1", "Dense");
-        t = b.add(OpType.FULLY_CONNECTED, "dense_1", out, new OpAttributes.FullyConnected(Activation.NONE), t,
+        t = b.add(
+                OpType.FULLY_CONNECTED,
+                "dense_1",
+                out,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                t,
                 b.constant("dense_1/kernel", Shape.of(OUT, HIDDEN), denseToIr(D2W, HIDDEN, OUT)),
                 b.constant("dense_1/bias", Shape.of(OUT), slice(D2B, OUT)));
         t = b.add(OpType.SOFTMAX, "dense_1/softmax", out, new OpAttributes.Softmax(1f), t);
         b.output(t);
-        return b.build(new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, "Sequential",
+        return b.build(new ModelMetadata(
+                SourceFormat.IN_MEMORY,
+                null,
+                null,
+                null,
+                "Sequential",
                 new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"))));
     }
 

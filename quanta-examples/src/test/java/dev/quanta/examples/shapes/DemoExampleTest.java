@@ -25,8 +25,8 @@ class DemoExampleTest {
     /** Test images the shipped model classifies correctly (float32, pixels / 255), out of 1000. */
     static final int EXPECTED_CORRECT = 973;
 
-    private static final List<String> IDX_FILES = List.of(DemoExample.TEST_IMAGES, DemoExample.TEST_LABELS,
-            DemoExample.TRAIN_IMAGES, DemoExample.TRAIN_LABELS);
+    private static final List<String> IDX_FILES = List.of(
+            DemoExample.TEST_IMAGES, DemoExample.TEST_LABELS, DemoExample.TRAIN_IMAGES, DemoExample.TRAIN_LABELS);
 
     @TempDir
     Path tmp;
@@ -74,8 +74,12 @@ class DemoExampleTest {
         List<Tensor> e = trained.constants();
         assertThat(a).hasSameSizeAs(e);
         for (int i = 0; i < e.size(); i++) {
-            assertThat(a.get(i).shape()).as("constant %s", e.get(i).name()).isEqualTo(e.get(i).shape());
-            assertThat(a.get(i).data().floats()).as("constant %s", e.get(i).name()).isEqualTo(e.get(i).data().floats());
+            assertThat(a.get(i).shape())
+                    .as("constant %s", e.get(i).name())
+                    .isEqualTo(e.get(i).shape());
+            assertThat(a.get(i).data().floats())
+                    .as("constant %s", e.get(i).name())
+                    .isEqualTo(e.get(i).data().floats());
         }
         float[] x = DemoExample.testSet().scaledPixels();
         assertThat(DemoFiles.run(imported, x, DemoExample.TEST_COUNT))
@@ -87,9 +91,17 @@ class DemoExampleTest {
         Path file = tmp.resolve(DemoExample.MODEL_FILE);
         Files.write(file, DemoFiles.shipped(DemoExample.MODEL_FILE));
         Model m = KerasImporter.load(file);
-        assertThat(m.ops()).extracting(op -> op.type()).containsExactly(OpType.CONV_2D, OpType.MAX_POOL_2D,
-                OpType.CONV_2D, OpType.MAX_POOL_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.FULLY_CONNECTED,
-                OpType.SOFTMAX);
+        assertThat(m.ops())
+                .extracting(op -> op.type())
+                .containsExactly(
+                        OpType.CONV_2D,
+                        OpType.MAX_POOL_2D,
+                        OpType.CONV_2D,
+                        OpType.MAX_POOL_2D,
+                        OpType.RESHAPE,
+                        OpType.FULLY_CONNECTED,
+                        OpType.FULLY_CONNECTED,
+                        OpType.SOFTMAX);
         assertThat(m.inputs().get(0).shape().dims()).containsExactly(-1, 16, 16, 1);
         int params = 0;
         for (var t : m.constants()) {
@@ -97,8 +109,8 @@ class DemoExampleTest {
         }
         assertThat(params).isEqualTo(9604);
 
-        ShapesDataset.Samples test = IdxFiles.read(DemoFiles.shipped(DemoExample.TEST_IMAGES),
-                DemoFiles.shipped(DemoExample.TEST_LABELS));
+        ShapesDataset.Samples test =
+                IdxFiles.read(DemoFiles.shipped(DemoExample.TEST_IMAGES), DemoFiles.shipped(DemoExample.TEST_LABELS));
         assertThat(test.count()).isEqualTo(1000);
         assertThat(DemoExample.countCorrect(m, test)).isEqualTo(EXPECTED_CORRECT);
         assertThat(new String(DemoFiles.shipped(DemoExample.README), StandardCharsets.UTF_8))
@@ -107,10 +119,10 @@ class DemoExampleTest {
 
     @Test
     void shippedDataIsBalancedAndTheTrainingFilesArePrefixOfTheTrainingSet() {
-        ShapesDataset.Samples test = IdxFiles.read(DemoFiles.shipped(DemoExample.TEST_IMAGES),
-                DemoFiles.shipped(DemoExample.TEST_LABELS));
-        ShapesDataset.Samples train = IdxFiles.read(DemoFiles.shipped(DemoExample.TRAIN_IMAGES),
-                DemoFiles.shipped(DemoExample.TRAIN_LABELS));
+        ShapesDataset.Samples test =
+                IdxFiles.read(DemoFiles.shipped(DemoExample.TEST_IMAGES), DemoFiles.shipped(DemoExample.TEST_LABELS));
+        ShapesDataset.Samples train =
+                IdxFiles.read(DemoFiles.shipped(DemoExample.TRAIN_IMAGES), DemoFiles.shipped(DemoExample.TRAIN_LABELS));
         assertThat(counts(test.labels())).containsExactly(250, 250, 250, 250);
         assertThat(counts(train.labels())).containsExactly(125, 125, 125, 125);
         ShapesDataset.Samples all = DemoExample.trainingSet();
@@ -120,12 +132,22 @@ class DemoExampleTest {
 
     @Test
     void shippedFilesAreSmallAndGzipHeadersCarryNoTimestamp() throws IOException {
-        assertThat(names(DemoFiles.shippedDir())).containsExactlyInAnyOrder(DemoExample.MODEL_FILE,
-                DemoExample.README, DemoExample.TEST_IMAGES, DemoExample.TEST_LABELS, DemoExample.TRAIN_IMAGES,
-                DemoExample.TRAIN_LABELS);
+        assertThat(names(DemoFiles.shippedDir()))
+                .containsExactlyInAnyOrder(
+                        DemoExample.MODEL_FILE,
+                        DemoExample.README,
+                        DemoExample.TEST_IMAGES,
+                        DemoExample.TEST_LABELS,
+                        DemoExample.TRAIN_IMAGES,
+                        DemoExample.TRAIN_LABELS);
         long total = 0;
-        for (String name : List.of(DemoExample.MODEL_FILE, DemoExample.README, DemoExample.TEST_IMAGES,
-                DemoExample.TEST_LABELS, DemoExample.TRAIN_IMAGES, DemoExample.TRAIN_LABELS)) {
+        for (String name : List.of(
+                DemoExample.MODEL_FILE,
+                DemoExample.README,
+                DemoExample.TEST_IMAGES,
+                DemoExample.TEST_LABELS,
+                DemoExample.TRAIN_IMAGES,
+                DemoExample.TRAIN_LABELS)) {
             byte[] b = DemoFiles.shipped(name);
             total += b.length;
             if (name.endsWith(".gz")) {
@@ -142,8 +164,13 @@ class DemoExampleTest {
         Path kept = Files.writeString(dir.resolve(DemoExample.TEST_LABELS), "old");
         Files.setPosixFilePermissions(kept, PosixFilePermissions.fromString("rw-r-----"));
         DemoExample.writeData(dir);
-        assertThat(names(dir)).containsExactly("plain", DemoExample.TEST_IMAGES, DemoExample.TEST_LABELS,
-                DemoExample.TRAIN_IMAGES, DemoExample.TRAIN_LABELS);
+        assertThat(names(dir))
+                .containsExactly(
+                        "plain",
+                        DemoExample.TEST_IMAGES,
+                        DemoExample.TEST_LABELS,
+                        DemoExample.TRAIN_IMAGES,
+                        DemoExample.TRAIN_LABELS);
         for (String n : names(dir)) {
             assertThat(mode(dir.resolve(n))).as(n).isEqualTo(n.equals(DemoExample.TEST_LABELS) ? "rw-r-----" : plain);
         }

@@ -22,9 +22,10 @@ class ShapesDatasetTest {
             assertThat(block).as("labels %d..%d", b, b + 3).containsExactly(0, 1, 2, 3);
         }
         // the order inside blocks is random, not a fixed cycle
-        assertThat(Arrays.copyOf(s.labels(), 40)).isNotEqualTo(
-                new int[] {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2,
-                        3, 0, 1, 2, 3, 0, 1, 2, 3});
+        assertThat(Arrays.copyOf(s.labels(), 40)).isNotEqualTo(new int[] {
+            0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3,
+            0, 1, 2, 3
+        });
     }
 
     @Test
@@ -68,7 +69,9 @@ class ShapesDatasetTest {
             n[s.labels()[i]]++;
         }
         for (int c = 0; c < 4; c++) {
-            assertThat(sum[c] / n[c]).as("mean pixel of class %s", ShapesDataset.CLASS_NAMES.get(c)).isBetween(100.0, 155.0);
+            assertThat(sum[c] / n[c])
+                    .as("mean pixel of class %s", ShapesDataset.CLASS_NAMES.get(c))
+                    .isBetween(100.0, 155.0);
         }
     }
 
