@@ -13,7 +13,8 @@ import java.util.Objects;
  * </pre>
  *
  * <p>TFLite's metadata records the second line alone ({@code NormalizationOptions}); a file from elsewhere reads as
- * {@code scale = 1, offset = 0}.
+ * {@code scale = 1, offset = 0}. A mean of 0 and std of 1 on every channel is the identity and is kept as no mean
+ * and std.
  *
  * @param mean per-channel or single means, or null
  * @param std per-channel or single standard deviations (non-zero), or null; set together with {@code mean}
@@ -44,7 +45,20 @@ public record InputNormalization(float scale, float offset, float[] mean, float[
             }
             mean = mean.clone();
             std = std.clone();
+            if (allEqual(mean, 0f) && allEqual(std, 1f)) { // (x − 0) / 1 = x: the same transform as none
+                mean = null;
+                std = null;
+            }
         }
+    }
+
+    private static boolean allEqual(float[] values, float v) {
+        for (float x : values) {
+            if (x != v) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@code y = v}. */
@@ -60,27 +74,6 @@ public record InputNormalization(float scale, float offset, float[] mean, float[
     @Override
     public float[] std() {
         return std == null ? null : std.clone();
-    }
-
-    /**
-     * The same transform as TFLite's {@code (v − mean') / std'} per channel: {@code mean' = (mean − offset) / scale}
-     * and {@code std' = std / scale} (mean 0 and std 1 without mean and std), computed in double; null when the
-     * scale is zero. Equal to this transform up to float rounding.
-     */
-    public float[][] asMeanStd() {
-        if (scale == 0f) {
-            return null;
-        }
-        int n = mean == null ? 1 : Math.max(mean.length, std.length);
-        float[] m = new float[n];
-        float[] s = new float[n];
-        for (int c = 0; c < n; c++) {
-            double mc = mean == null ? 0 : mean[mean.length == 1 ? 0 : c];
-            double sc = std == null ? 1 : std[std.length == 1 ? 0 : c];
-            m[c] = (float) ((mc - offset) / scale);
-            s[c] = (float) (sc / scale);
-        }
-        return new float[][] {m, s};
     }
 
     @Override

@@ -15,19 +15,20 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The input normalization a model file records, in two {@code Model.metadata} entries that the TFLite runtime
- * ignores:
+ * The input normalization a model file records, in a {@code Model.metadata} entry that the TFLite runtime ignores:
  *
  * <ul>
- *   <li>{@value #TFLITE_METADATA}: TFLite's metadata flatbuffer (tflite-support's {@code metadata_schema.fbs},
- *       file identifier {@code M001}), with the input tensor's {@code NormalizationOptions} {@code (v − mean) /
- *       std}, as TFLite's metadata writers record it and other tools read it;
- *   <li>{@value #QUANTA_ENTRY}: Quanta's own JSON {@code {"scale":…, "offset":…, "mean":[…], "std":[…]}}, the
- *       transform exactly as given (a scale such as 1/255 is not exactly a division by 255 in float).
+ *   <li>{@value #TFLITE_METADATA}, where it fits: TFLite's metadata flatbuffer (tflite-support's
+ *       {@code metadata_schema.fbs}, file identifier {@code M001}) with the input tensor's
+ *       {@code NormalizationOptions} {@code (v − mean) / std}, as TFLite's metadata writers record it and other
+ *       tools read it. It fits a transform without scale and offset (identity is mean 0, std 1);
+ *   <li>{@value #QUANTA_ENTRY} otherwise: Quanta's own JSON {@code {"scale":…, "offset":…, "mean":[…], "std":[…]}},
+ *       the transform exactly as given (a scale such as 1/255 is not exactly a division by 255 in float, so it does
+ *       not fit {@code NormalizationOptions}).
  * </ul>
  *
- * <p>Reading prefers Quanta's entry, then TFLite's; metadata that cannot be parsed is ignored, as the runtime
- * ignores it.
+ * <p>Reading takes Quanta's entry, else TFLite's (written by other tools too); metadata that cannot be parsed is
+ * ignored, as the runtime ignores it.
  */
 final class TfliteMetadata {
     private TfliteMetadata() {}
@@ -47,8 +48,6 @@ final class TfliteMetadata {
 
     /** Table ModelMetadata. */
     static final class ModelMetadataF {
-        static final int NAME = 0;
-        static final int DESCRIPTION = 1;
         static final int SUBGRAPH_METADATA = 3;
         static final int MIN_PARSER_VERSION = 7;
         static final int COUNT = 8;
@@ -85,18 +84,24 @@ final class TfliteMetadata {
         static final int COUNT = 2;
     }
 
+    /** True when TFLite's {@code NormalizationOptions} hold {@code n} exactly: no scale and no offset. */
+    static boolean fitsTflite(InputNormalization n) {
+        return n.scale() == 1f && n.offset() == 0f;
+    }
+
     /**
      * TFLite's metadata flatbuffer: one TensorMetadata per input and output (by name), the input's normalization
-     * as NormalizationOptions; null when the transform has no such form (a zero scale).
+     * as NormalizationOptions.
+     *
+     * @throws IllegalArgumentException when {@code n} does not {@linkplain #fitsTflite fit}
      */
-    static byte[] tfliteMetadata(InputNormalization n, String modelName, String inputName, List<String> outputs) {
-        float[][] meanStd = n.asMeanStd();
-        if (meanStd == null) {
-            return null;
+    static byte[] tfliteMetadata(InputNormalization n, String inputName, List<String> outputs) {
+        if (!fitsTflite(n)) {
+            throw new IllegalArgumentException(n + " has no NormalizationOptions form");
         }
-        FlatBufferBuilder fb = new FlatBufferBuilder(512);
-        int mean = floats(fb, meanStd[0]);
-        int std = floats(fb, meanStd[1]);
+        FlatBufferBuilder fb = new FlatBufferBuilder(256);
+        int mean = floats(fb, n.mean() == null ? new float[] {0f} : n.mean());
+        int std = floats(fb, n.std() == null ? new float[] {1f} : n.std());
         fb.startTable(NormalizationOptionsF.COUNT);
         fb.addOffset(NormalizationOptionsF.MEAN, mean, 0);
         fb.addOffset(NormalizationOptionsF.STD, std, 0);
@@ -125,12 +130,8 @@ final class TfliteMetadata {
         fb.addOffset(SubGraphMetadataF.OUTPUT_TENSOR_METADATA, outputsVector, 0);
         int subgraph = fb.endTable();
         int subgraphs = fb.createVectorOfTables(new int[] {subgraph});
-        int name = fb.createString(modelName);
-        int description = fb.createString("Input normalization of the data Quanta calibrated on");
         int version = fb.createString(MIN_PARSER_VERSION);
         fb.startTable(ModelMetadataF.COUNT);
-        fb.addOffset(ModelMetadataF.NAME, name, 0);
-        fb.addOffset(ModelMetadataF.DESCRIPTION, description, 0);
         fb.addOffset(ModelMetadataF.SUBGRAPH_METADATA, subgraphs, 0);
         fb.addOffset(ModelMetadataF.MIN_PARSER_VERSION, version, 0);
         fb.finish(fb.endTable(), FILE_IDENTIFIER);

@@ -252,17 +252,17 @@ public final class TfliteWriter {
             List<Integer> metadata = new ArrayList<>();
             InputNormalization normalization = model.metadata().inputNormalization();
             if (normalization != null && model.inputs().size() == 1) {
-                byte[] tflite = TfliteMetadata.tfliteMetadata(
-                        normalization,
-                        model.name(),
-                        model.inputs().get(0).name(),
-                        model.outputs().stream().map(Tensor::name).toList());
-                if (tflite != null) {
+                if (TfliteMetadata.fitsTflite(normalization)) {
+                    byte[] tflite = TfliteMetadata.tfliteMetadata(
+                            normalization,
+                            model.inputs().get(0).name(),
+                            model.outputs().stream().map(Tensor::name).toList());
                     metadata.add(b.metadata(TfliteMetadata.TFLITE_METADATA, buffers.size()));
                     buffers.add(b.buffer(tflite));
+                } else {
+                    metadata.add(b.metadata(TfliteMetadata.QUANTA_ENTRY, buffers.size()));
+                    buffers.add(b.buffer(TfliteMetadata.quantaEntry(normalization)));
                 }
-                metadata.add(b.metadata(TfliteMetadata.QUANTA_ENTRY, buffers.size()));
-                buffers.add(b.buffer(TfliteMetadata.quantaEntry(normalization)));
             }
             return b.finishModel(
                     codes,

@@ -21,7 +21,7 @@ public final class Fixtures {
             return Path.of(override);
         }
         String fromBuild = System.getenv("QUANTA_FIXTURES_DEFAULT");
-        if (fromBuild != null && !fromBuild.isBlank()) {
+        if (fromBuild != null && !fromBuild.isBlank() && Files.isDirectory(Path.of(fromBuild))) {
             return Path.of(fromBuild).normalize();
         }
         Path dir = Path.of("").toAbsolutePath();

@@ -52,18 +52,42 @@ class TfliteMetadataTest {
         return TfliteReader.read(TfliteWriter.toBytes(m), Path.of("tiny.tflite"));
     }
 
-    @Test
-    void aScaleComesBackExactly() {
-        InputNormalization n = new InputNormalization(1f / 255f, 0f, null, null);
-        assertThat(roundTrip(tiny(n)).metadata().inputNormalization()).isEqualTo(n);
+    private static TfliteFile file(Model m) {
+        return TfliteFile.open(Path.of("tiny.tflite"), TfliteWriter.toBytes(m));
     }
 
+    /** A scale or an offset has no exact NormalizationOptions form: Quanta's own entry holds it, exactly. */
     @Test
-    void perChannelMeanAndStdWithScaleAndOffsetComeBackExactly() {
-        InputNormalization n = new InputNormalization(
-                0.00784313725f, -1f, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+    void aScaleComesBackExactlyFromQuantasEntry() {
+        InputNormalization n = new InputNormalization(1f / 255f, 0f, null, null);
         assertThat(roundTrip(tiny(n)).metadata().inputNormalization()).isEqualTo(n);
+        TfliteFile f = file(tiny(n));
+        assertThat(new String(f.metadataEntry(TfliteMetadata.QUANTA_ENTRY, 1 << 20), StandardCharsets.UTF_8))
+                .isEqualTo("{\"scale\":0.003921569,\"offset\":0.0}");
+        assertThat(f.metadataEntry(TfliteMetadata.TFLITE_METADATA, 1 << 20)).isNull();
+        InputNormalization perChannel = new InputNormalization(
+                0.00784313725f, -1f, new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f});
+        assertThat(roundTrip(tiny(perChannel)).metadata().inputNormalization()).isEqualTo(perChannel);
+    }
+
+    /** Without scale and offset the transform is TFLite's NormalizationOptions, written as TFLite writes it. */
+    @Test
+    void meanAndStdAloneAreWrittenAsTflitesNormalizationOptions() {
+        InputNormalization n = new InputNormalization(1f, 0f, new float[] {127.5f}, new float[] {127.5f});
+        TfliteFile f = file(tiny(n));
+        byte[] meta = f.metadataEntry(TfliteMetadata.TFLITE_METADATA, 1 << 20);
+        assertThat(new String(meta, 4, 4, StandardCharsets.ISO_8859_1)).isEqualTo("M001");
+        assertThat(f.metadataEntry(TfliteMetadata.QUANTA_ENTRY, 1 << 20)).isNull();
+        InputNormalization read = roundTrip(tiny(n)).metadata().inputNormalization();
+        assertThat(read).isEqualTo(n);
+        assertThat(read.mean()).containsExactly(127.5f);
+        assertThat(read.std()).containsExactly(127.5f);
+        // identity is mean 0, std 1, and reads back as identity
+        assertThat(file(tiny(InputNormalization.identity())).metadataEntry(TfliteMetadata.TFLITE_METADATA, 1 << 20))
+                .isNotNull();
         assertThat(roundTrip(tiny(InputNormalization.identity())).metadata().inputNormalization())
+                .isEqualTo(InputNormalization.identity());
+        assertThat(new InputNormalization(1f, 0f, new float[] {0f, 0f}, new float[] {1f, 1f}))
                 .isEqualTo(InputNormalization.identity());
     }
 
@@ -77,58 +101,38 @@ class TfliteMetadataTest {
                 .isNull();
     }
 
-    /** TFLite's own entry alone, as in a file from TFLite's metadata writer: (v − mean) / std per channel. */
-    @Test
-    void tflitesNormalizationOptionsAreRead() {
-        InputNormalization n = new InputNormalization(1f, 0f, new float[] {127.5f}, new float[] {127.5f});
-        byte[] bytes = TfliteWriter.toBytes(tiny(n));
-        TfliteFile f = TfliteFile.open(Path.of("tiny.tflite"), bytes);
-        byte[] meta = f.metadataEntry(TfliteMetadata.TFLITE_METADATA, 1 << 20);
-        assertThat(new String(meta, 4, 4, StandardCharsets.ISO_8859_1)).isEqualTo("M001");
-        // hide Quanta's entry by renaming it in place (same length)
-        String entry = TfliteMetadata.QUANTA_ENTRY;
-        byte[] renamed = replace(bytes, entry, entry.toUpperCase());
-        InputNormalization read =
-                TfliteReader.read(renamed, Path.of("tiny.tflite")).metadata().inputNormalization();
-        assertThat(read.scale()).isEqualTo(1f);
-        assertThat(read.offset()).isEqualTo(0f);
-        assertThat(read.mean()).containsExactly(127.5f);
-        assertThat(read.std()).containsExactly(127.5f);
-        // a scale and offset become (v − (−offset/scale)) / (1/scale), up to float rounding
-        InputNormalization scaled = new InputNormalization(1f / 127.5f, -1f, null, null);
-        byte[] other = replace(TfliteWriter.toBytes(tiny(scaled)), entry, entry.toUpperCase());
-        InputNormalization meanStd =
-                TfliteReader.read(other, Path.of("tiny.tflite")).metadata().inputNormalization();
-        assertThat(meanStd.mean()[0]).isCloseTo(127.5f, within(1e-3f));
-        assertThat(meanStd.std()[0]).isCloseTo(127.5f, within(1e-3f));
-    }
-
     @Test
     void corruptMetadataIsIgnoredAsTheRuntimeIgnoresIt() {
-        byte[] bytes = TfliteWriter.toBytes(tiny(new InputNormalization(2f, 0f, null, null)));
-        byte[] broken = replace(bytes, "\"scale\"", "\"sXale\"");
-        broken = replace(broken, "M001", "M999");
-        assertThat(TfliteReader.read(broken, Path.of("tiny.tflite")).metadata().inputNormalization())
+        byte[] quanta = replace(
+                TfliteWriter.toBytes(tiny(new InputNormalization(2f, 0f, null, null))), "\"scale\"", "\"sXale\"");
+        assertThat(TfliteReader.read(quanta, Path.of("tiny.tflite")).metadata().inputNormalization())
+                .isNull();
+        byte[] tflite = replace(TfliteWriter.toBytes(tiny(InputNormalization.identity())), "M001", "M999");
+        assertThat(TfliteReader.read(tflite, Path.of("tiny.tflite")).metadata().inputNormalization())
                 .isNull();
     }
 
-    /** The official runtime loads a file with both entries and computes what Quanta computes. */
+    /** The official runtime loads files with either entry and computes what Quanta computes. */
     @Test
     @UsesOracle
     void theOfficialRuntimeRunsTheFile() {
-        Model m = tiny(new InputNormalization(1f / 255f, 0f, new float[] {0.5f}, new float[] {0.25f}));
-        byte[] bytes = TfliteWriter.toBytes(m);
         float[] input = new float[12];
         for (int i = 0; i < input.length; i++) {
             input[i] = i * 0.1f - 0.5f;
         }
-        float[] ours = new float[2];
-        try (Interpreter it = new Interpreter(TfliteReader.read(bytes, Path.of("tiny.tflite")));
-                TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
-            it.run(input, ours);
-            float[] theirs = oracle.runFloat(input);
-            for (int i = 0; i < ours.length; i++) {
-                assertThat(theirs[i]).isCloseTo(ours[i], within(1e-6f));
+        for (InputNormalization n : new InputNormalization[] {
+            new InputNormalization(1f / 255f, 0f, new float[] {0.5f}, new float[] {0.25f}),
+            new InputNormalization(1f, 0f, new float[] {0.5f}, new float[] {0.25f})
+        }) {
+            byte[] bytes = TfliteWriter.toBytes(tiny(n));
+            float[] ours = new float[2];
+            try (Interpreter it = new Interpreter(TfliteReader.read(bytes, Path.of("tiny.tflite")));
+                    TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
+                it.run(input, ours);
+                float[] theirs = oracle.runFloat(input);
+                for (int i = 0; i < ours.length; i++) {
+                    assertThat(theirs[i]).isCloseTo(ours[i], within(1e-6f));
+                }
             }
         }
     }
