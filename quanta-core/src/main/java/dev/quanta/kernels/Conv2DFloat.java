@@ -1,6 +1,5 @@
 package dev.quanta.kernels;
 
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.OpAttributes;
 
 /**
@@ -14,56 +13,19 @@ import dev.quanta.ir.OpAttributes;
  * inputs, 0 for padding) reduced against the weights in their own [O][kh][kw][C] layout, four output channels per
  * pass; every output sums the bias, then the taps in (ky, kx, c) order (a padded tap adds 0).
  */
-final class Conv2DFloat extends WindowKernel {
-    private final float[] x;
-    private final float[] y;
-    private final float[] bias;
-    private final int outC;
-    private final float lo;
-    private final float hi;
-    /** Weights in the IR layout [O][kh][kw][C]. */
-    private final float[] weights;
-
+final class Conv2DFloat extends FloatConvKernel {
+    /** Taps per output value: kh·kw·C; the weights are in the IR layout [O][kh][kw][C]. */
     private final int taps;
+
     private final ThreadLocal<float[]> columns;
     private final float[] zeros;
 
-    Conv2DFloat(
-            float[] x,
-            int[] xShape,
-            float[] weights,
-            int[] wShape,
-            float[] bias,
-            float[] y,
-            int[] yShape,
-            OpAttributes.Conv2D a) {
-        super(
-                xShape,
-                yShape,
-                wShape[1],
-                wShape[2],
-                a.strideH(),
-                a.strideW(),
-                a.dilationH(),
-                a.dilationW(),
-                a.padding());
-        this.x = x;
-        this.y = y;
-        this.outC = wShape[0];
-        this.bias = bias != null ? bias.clone() : new float[outC];
+    Conv2DFloat(Tensors t, OpAttributes.Conv2D a) {
+        super(t, t.wShape()[0], Window.of(t.wShape(), a), a.activation());
         this.taps = kh * kw * inC;
-        this.weights = weights;
         int columnLength = outW * taps;
         this.columns = ThreadLocal.withInitial(() -> new float[columnLength]);
         this.zeros = new float[kw * inC];
-        Activation act = a.activation();
-        this.lo = act.min();
-        this.hi = act.max();
-    }
-
-    @Override
-    public void run(Parallel parallel) {
-        forEachOutputRow(parallel);
     }
 
     @Override

@@ -33,20 +33,7 @@ final class Conv2DInt extends IntegerWindowKernel {
     private final int[] zeros;
 
     Conv2DInt(Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
-        super(
-                x,
-                xShape,
-                p,
-                y,
-                yShape,
-                wShape[0],
-                wShape[1],
-                wShape[2],
-                a.strideH(),
-                a.strideW(),
-                a.dilationH(),
-                a.dilationW(),
-                a.padding());
+        super(x, xShape, p, y, yShape, wShape[0], Window.of(wShape, a));
         int khh = kh;
         int kww = kw;
         int ic = inC;

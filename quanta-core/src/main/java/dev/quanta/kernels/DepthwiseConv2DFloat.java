@@ -11,48 +11,12 @@ import dev.quanta.ir.OpAttributes;
  * )
  * </pre>
  */
-final class DepthwiseConv2DFloat extends WindowKernel {
-    private final float[] x;
-    private final float[] y;
-    private final float[] w;
-    private final float[] bias;
+final class DepthwiseConv2DFloat extends FloatConvKernel {
     private final int mult;
-    private final int outC;
-    private final float lo;
-    private final float hi;
 
-    DepthwiseConv2DFloat(
-            float[] x,
-            int[] xShape,
-            float[] weights,
-            int[] wShape,
-            float[] bias,
-            float[] y,
-            int[] yShape,
-            OpAttributes.DepthwiseConv2D a) {
-        super(
-                xShape,
-                yShape,
-                wShape[1],
-                wShape[2],
-                a.strideH(),
-                a.strideW(),
-                a.dilationH(),
-                a.dilationW(),
-                a.padding());
-        this.x = x;
-        this.y = y;
-        this.w = weights;
+    DepthwiseConv2DFloat(Tensors t, OpAttributes.DepthwiseConv2D a) {
+        super(t, t.wShape()[3], Window.of(t.wShape(), a), a.activation());
         this.mult = a.depthMultiplier();
-        this.outC = wShape[3];
-        this.bias = bias != null ? bias.clone() : new float[outC];
-        this.lo = a.activation().min();
-        this.hi = a.activation().max();
-    }
-
-    @Override
-    public void run(Parallel parallel) {
-        forEachOutputRow(parallel);
     }
 
     @Override
@@ -74,11 +38,11 @@ final class DepthwiseConv2DFloat extends WindowKernel {
                     int wo = (ky * kw + kx) * outC;
                     if (mult == 1) {
                         for (int c = 0; c < inC; c++) {
-                            y[out + c] += x[in + c] * w[wo + c];
+                            y[out + c] += x[in + c] * weights[wo + c];
                         }
                     } else {
                         for (int o = 0; o < outC; o++) {
-                            y[out + o] += x[in + o / mult] * w[wo + o];
+                            y[out + o] += x[in + o / mult] * weights[wo + o];
                         }
                     }
                 }

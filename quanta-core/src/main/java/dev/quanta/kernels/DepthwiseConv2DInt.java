@@ -27,20 +27,7 @@ final class DepthwiseConv2DInt extends IntegerWindowKernel {
             Object y,
             int[] yShape,
             OpAttributes.DepthwiseConv2D a) {
-        super(
-                x,
-                xShape,
-                p,
-                y,
-                yShape,
-                wShape[3],
-                wShape[1],
-                wShape[2],
-                a.strideH(),
-                a.strideW(),
-                a.dilationH(),
-                a.dilationW(),
-                a.padding());
+        super(x, xShape, p, y, yShape, wShape[3], Window.of(wShape, a));
         this.w = p.weights;
         this.mult = a.depthMultiplier();
         int outPixels = batch * outH * outW;

@@ -3,6 +3,7 @@ package dev.quanta.kernels;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
 import java.util.function.Function;
 
@@ -37,26 +38,13 @@ public final class FloatKernels {
                         ws[0],
                         op.attrs(OpAttributes.FullyConnected.class).activation());
             }
-            case CONV_2D ->
-                new Conv2DFloat(
-                        x,
-                        xs,
-                        buffer.apply(op.input(1)),
-                        shape.apply(op.input(1)),
-                        optional(op, 2, buffer),
-                        y,
-                        ys,
-                        op.attrs(OpAttributes.Conv2D.class));
-            case DEPTHWISE_CONV_2D ->
-                new DepthwiseConv2DFloat(
-                        x,
-                        xs,
-                        buffer.apply(op.input(1)),
-                        shape.apply(op.input(1)),
-                        optional(op, 2, buffer),
-                        y,
-                        ys,
-                        op.attrs(OpAttributes.DepthwiseConv2D.class));
+            case CONV_2D, DEPTHWISE_CONV_2D -> {
+                FloatConvKernel.Tensors t = new FloatConvKernel.Tensors(
+                        x, xs, buffer.apply(op.input(1)), shape.apply(op.input(1)), optional(op, 2, buffer), y, ys);
+                yield op.type() == OpType.CONV_2D
+                        ? new Conv2DFloat(t, op.attrs(OpAttributes.Conv2D.class))
+                        : new DepthwiseConv2DFloat(t, op.attrs(OpAttributes.DepthwiseConv2D.class));
+            }
             case MAX_POOL_2D -> new Pool2DFloat(true, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
             case AVERAGE_POOL_2D -> new Pool2DFloat(false, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
             case MEAN ->

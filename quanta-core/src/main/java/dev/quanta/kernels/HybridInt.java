@@ -3,7 +3,6 @@ package dev.quanta.kernels;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.Padding;
 
 /**
  * Hybrid ("dynamic range") FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D: float32 input and output, int8
@@ -35,7 +34,14 @@ import dev.quanta.ir.Padding;
  * and requantizes differently; Quanta does not reproduce it, so hybrid ops follow the built-in path on both
  * {@link QuantizedPath}s.
  */
-final class HybridInt implements Kernel {
+final class HybridInt extends WindowKernel {
+    /**
+     * A hybrid op's tensors: the float input and output, the int8 weights with their scales (one, or one per output
+     * channel) and the float bias (null: none). FULLY_CONNECTED's weights are [n, k] and its input is rows of k
+     * values, whatever its shape.
+     */
+    record Tensors(float[] x, int[] xShape, byte[] weights, int[] wShape, float[] scales, float[] bias, float[] y) {}
+
     private final OpType type;
     private final float[] x;
     private final float[] y;
@@ -50,181 +56,48 @@ final class HybridInt implements Kernel {
     private final int[] acc;
     private final float lo;
     private final float hi;
-    // geometry: FC uses rows x k -> rows x n; convs use NHWC
+    // FULLY_CONNECTED runs as rows x k -> rows x n, a 1x1 convolution over [rows, 1, 1, k]; convolutions use NHWC
     private final int rows;
     private final int k;
     private final int n;
-    private final int batch;
-    private final int inH;
-    private final int inW;
-    private final int inC;
-    private final int outH;
-    private final int outW;
     private final int outC;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int dh;
-    private final int dw;
-    private final int padT;
-    private final int padL;
     private final int mult;
     private final boolean asymmetric;
 
     /** FULLY_CONNECTED: x [rows, k], weights [n, k]. */
-    static HybridInt fullyConnected(
-            float[] x,
-            int rows,
-            int k,
-            int n,
-            byte[] weights,
-            float[] scales,
-            float[] bias,
-            float[] y,
-            Activation act,
-            boolean asymmetric) {
-        return new HybridInt(
-                OpType.FULLY_CONNECTED,
-                x,
-                y,
-                weights,
-                scales,
-                bias,
-                act,
-                rows,
-                k,
-                n,
-                new int[] {rows, 1, 1, k},
-                new int[] {n, 1, 1, k},
-                1,
-                1,
-                1,
-                1,
-                Padding.VALID,
-                1,
-                asymmetric);
+    static HybridInt fullyConnected(Tensors t, Activation act, boolean asymmetric) {
+        return new HybridInt(OpType.FULLY_CONNECTED, t, Window.POINT, act, 1, asymmetric);
     }
 
-    static HybridInt conv(
-            float[] x,
-            int[] xs,
-            byte[] weights,
-            int[] ws,
-            float[] scales,
-            float[] bias,
-            float[] y,
-            OpAttributes.Conv2D a,
-            boolean xnnpack) {
+    static HybridInt conv(Tensors t, OpAttributes.Conv2D a, boolean xnnpack) {
         // TFLite's built-in conv: per-channel weights go to EvalHybridPerChannel (asymmetric input quantization),
         // per-tensor weights to the older EvalHybrid, which quantizes each batch row symmetrically. XNNPACK
         // quantizes inputs asymmetrically in both cases, so that setting keeps the asymmetric form (closer to it).
-        return new HybridInt(
-                OpType.CONV_2D,
-                x,
-                y,
-                weights,
-                scales,
-                bias,
-                a.activation(),
-                0,
-                0,
-                0,
-                xs,
-                ws,
-                a.strideH(),
-                a.strideW(),
-                a.dilationH(),
-                a.dilationW(),
-                a.padding(),
-                1,
-                scales.length > 1 || xnnpack);
+        boolean asymmetric = t.scales().length > 1 || xnnpack;
+        return new HybridInt(OpType.CONV_2D, t, Window.of(t.wShape(), a), a.activation(), 1, asymmetric);
     }
 
-    static HybridInt depthwise(
-            float[] x,
-            int[] xs,
-            byte[] weights,
-            int[] ws,
-            float[] scales,
-            float[] bias,
-            float[] y,
-            OpAttributes.DepthwiseConv2D a) {
+    static HybridInt depthwise(Tensors t, OpAttributes.DepthwiseConv2D a) {
         return new HybridInt(
-                OpType.DEPTHWISE_CONV_2D,
-                x,
-                y,
-                weights,
-                scales,
-                bias,
-                a.activation(),
-                0,
-                0,
-                0,
-                xs,
-                ws,
-                a.strideH(),
-                a.strideW(),
-                a.dilationH(),
-                a.dilationW(),
-                a.padding(),
-                a.depthMultiplier(),
-                true);
+                OpType.DEPTHWISE_CONV_2D, t, Window.of(t.wShape(), a), a.activation(), a.depthMultiplier(), true);
     }
 
-    private HybridInt(
-            OpType type,
-            float[] x,
-            float[] y,
-            byte[] weights,
-            float[] scales,
-            float[] bias,
-            Activation act,
-            int rows,
-            int k,
-            int n,
-            int[] xs,
-            int[] ws,
-            int sh,
-            int sw,
-            int dh,
-            int dw,
-            Padding padding,
-            int mult,
-            boolean asymmetric) {
+    private HybridInt(OpType type, Tensors t, Window window, Activation act, int mult, boolean asymmetric) {
+        super(inputAsNhwc(type, t), window);
         this.type = type;
         this.asymmetric = asymmetric;
-        this.x = x;
-        this.y = y;
-        this.weightScales = scales.clone();
-        this.perChannel = scales.length > 1;
+        this.x = t.x();
+        this.y = t.y();
+        this.weightScales = t.scales().clone();
+        this.perChannel = t.scales().length > 1;
         this.lo = act.min();
         this.hi = act.max();
-        this.sh = sh;
-        this.sw = sw;
-        this.dh = dh;
-        this.dw = dw;
         this.mult = mult;
-        this.batch = xs[0];
-        this.inH = xs[1];
-        this.inW = xs[2];
-        this.inC = xs[3];
-        if (type == OpType.DEPTHWISE_CONV_2D) {
-            this.kh = ws[1];
-            this.kw = ws[2];
-            this.outC = ws[3];
-        } else {
-            this.kh = ws[1];
-            this.kw = ws[2];
-            this.outC = ws[0];
-        }
-        this.padT = padding.padBefore(inH, kh, sh, dh);
-        this.padL = padding.padBefore(inW, kw, sw, dw);
-        this.outH = padding.outputSize(inH, kh, sh, dh);
-        this.outW = padding.outputSize(inW, kw, sw, dw);
-        this.rows = type == OpType.FULLY_CONNECTED ? rows : batch;
-        this.k = type == OpType.FULLY_CONNECTED ? k : inH * inW * inC;
-        this.n = type == OpType.FULLY_CONNECTED ? n : outC;
+        this.outC = type == OpType.DEPTHWISE_CONV_2D ? t.wShape()[3] : t.wShape()[0];
+        this.rows = batch;
+        this.k = inH * inW * inC;
+        this.n = outC;
+        byte[] weights = t.weights();
         this.w = PackedWeights.get(weights, "hybrid-int-weights", () -> {
             int[] v = new int[weights.length];
             for (int i = 0; i < weights.length; i++) {
@@ -232,7 +105,7 @@ final class HybridInt implements Kernel {
             }
             return v;
         });
-        this.bias = bias != null ? bias.clone() : null;
+        this.bias = t.bias() != null ? t.bias().clone() : null;
         this.rowSums = new int[outC];
         if (type == OpType.DEPTHWISE_CONV_2D) {
             for (int i = 0; i < w.length; i++) {
@@ -252,6 +125,15 @@ final class HybridInt implements Kernel {
         this.acc = new int[y.length];
     }
 
+    /** The input's NHWC shape; FULLY_CONNECTED's rows of k as [rows, 1, 1, k]. */
+    private static int[] inputAsNhwc(OpType type, Tensors t) {
+        if (type != OpType.FULLY_CONNECTED) {
+            return t.xShape();
+        }
+        int k = t.wShape()[1];
+        return new int[] {t.x().length / k, 1, 1, k};
+    }
+
     @Override
     public void run(Parallel parallel) {
         for (int b = 0; b < rows; b++) {
@@ -264,15 +146,10 @@ final class HybridInt implements Kernel {
                 }
             });
         } else {
-            parallel.forRange(batch * outH, 1, (from, to) -> {
-                for (int r = from; r < to; r++) {
-                    convRow(r / outH, r % outH);
-                }
-            });
+            forEachOutputRow(parallel);
         }
     }
 
-    /** TFLite's AsymmetricQuantizeFloats of {@code x[off, off + size)} into {@code xq}. */
     /** TFLite's SymmetricQuantizeFloats (asymmetric_quantize_inputs = false) or AsymmetricQuantizeFloats. */
     private void quantizeRow(int off, int size, int b) {
         if (!asymmetric) {
@@ -360,7 +237,8 @@ final class HybridInt implements Kernel {
         }
     }
 
-    private void convRow(int b, int oy) {
+    @Override
+    protected void outputRow(int b, int oy) {
         float s = rowScale[b];
         int z = rowOffset[b];
         int xb = b * inH * inW * inC;

@@ -1,7 +1,6 @@
 package dev.quanta.kernels;
 
 import dev.quanta.ir.DType;
-import dev.quanta.ir.Padding;
 
 /**
  * Base of the integer (8-bit and 16x8) convolution and depthwise kernels: their quantized input, output, bias and
@@ -27,21 +26,8 @@ abstract class IntegerWindowKernel extends WindowKernel {
     protected final int outC;
     private final boolean biasOnly;
 
-    IntegerWindowKernel(
-            Object x,
-            int[] xShape,
-            WeightedOpParams p,
-            Object y,
-            int[] yShape,
-            int outC,
-            int kh,
-            int kw,
-            int sh,
-            int sw,
-            int dh,
-            int dw,
-            Padding padding) {
-        super(xShape, yShape, kh, kw, sh, sw, dh, dw, padding);
+    IntegerWindowKernel(Object x, int[] xShape, WeightedOpParams p, Object y, int[] yShape, int outC, Window window) {
+        super(xShape, yShape, window);
         this.x = x;
         this.inType = p.inType;
         this.inZeroPoint = p.inZeroPoint;
@@ -50,7 +36,7 @@ abstract class IntegerWindowKernel extends WindowKernel {
         this.rq = p.requantizer;
         this.wide = p.wide;
         this.outC = outC;
-        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(padding, inH, inW, kh, kw, sh, sw, dh, dw);
+        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(window, inH, inW);
         this.xc = new int[Buffers.length(x)];
         this.bias = p.bias;
         this.biasInt = new int[outC];

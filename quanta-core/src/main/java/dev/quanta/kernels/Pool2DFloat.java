@@ -19,7 +19,7 @@ final class Pool2DFloat extends WindowKernel {
     private final float hi;
 
     Pool2DFloat(boolean max, float[] x, int[] xShape, float[] y, int[] yShape, OpAttributes.Pool2D a) {
-        super(xShape, yShape, a.filterH(), a.filterW(), a.strideH(), a.strideW(), 1, 1, a.padding());
+        super(xShape, yShape, Window.of(a));
         this.max = max;
         this.x = x;
         this.y = y;

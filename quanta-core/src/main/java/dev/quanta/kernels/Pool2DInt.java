@@ -36,7 +36,7 @@ final class Pool2DInt extends WindowKernel {
             OpAttributes.Pool2D a,
             int lo,
             int hi) {
-        super(xShape, yShape, a.filterH(), a.filterW(), a.strideH(), a.strideW(), 1, 1, a.padding());
+        super(xShape, yShape, Window.of(a));
         this.max = max;
         this.x = x;
         this.y = y;

@@ -371,7 +371,6 @@ public final class QuantizedKernels {
         }
     }
 
-    /** FULLY_CONNECTED / CONV_2D / DEPTHWISE_CONV_2D with float32 input and output and int8 weights. */
     /** {@code t} as an ADD operand: its array, shape and the op's view of its quantization. */
     private static AddInt.Operand operand(Op op, Tensor t, Object data, int[] dims) {
         return new AddInt.Operand(data, dims, Quant.scale(op, t), Quant.zeroPoint(op, t));
@@ -388,6 +387,7 @@ public final class QuantizedKernels {
         };
     }
 
+    /** FULLY_CONNECTED / CONV_2D / DEPTHWISE_CONV_2D with float32 input and output and int8 weights. */
     private static Kernel hybrid(
             Op op,
             Function<Tensor, Object> buffer,
@@ -418,40 +418,13 @@ public final class QuantizedKernels {
         if (!w.quant().isPerTensor() && (w.quant().axis() != channelAxis || scales.length != ws[channelAxis])) {
             throw Quant.unsupported(op, "per-channel weights must be quantized along axis " + channelAxis);
         }
+        HybridInt.Tensors t = new HybridInt.Tensors((float[]) x, xs, weights, ws, scales, bias, (float[]) y);
         return switch (op.type()) {
             case FULLY_CONNECTED ->
                 HybridInt.fullyConnected(
-                        (float[]) x,
-                        Buffers.length(x) / ws[1],
-                        ws[1],
-                        ws[0],
-                        weights,
-                        scales,
-                        bias,
-                        (float[]) y,
-                        op.attrs(OpAttributes.FullyConnected.class).activation(),
-                        asymmetric);
-            case CONV_2D ->
-                HybridInt.conv(
-                        (float[]) x,
-                        xs,
-                        weights,
-                        ws,
-                        scales,
-                        bias,
-                        (float[]) y,
-                        op.attrs(OpAttributes.Conv2D.class),
-                        xnnpack);
-            default ->
-                HybridInt.depthwise(
-                        (float[]) x,
-                        xs,
-                        weights,
-                        ws,
-                        scales,
-                        bias,
-                        (float[]) y,
-                        op.attrs(OpAttributes.DepthwiseConv2D.class));
+                        t, op.attrs(OpAttributes.FullyConnected.class).activation(), asymmetric);
+            case CONV_2D -> HybridInt.conv(t, op.attrs(OpAttributes.Conv2D.class), xnnpack);
+            default -> HybridInt.depthwise(t, op.attrs(OpAttributes.DepthwiseConv2D.class));
         };
     }
 

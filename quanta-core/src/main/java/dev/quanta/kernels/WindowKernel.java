@@ -35,21 +35,34 @@ abstract class WindowKernel implements Kernel {
      * @param xShape the input's [N, H, W, C]
      * @param yShape the output's [N, OH, OW, C']
      */
-    WindowKernel(int[] xShape, int[] yShape, int kh, int kw, int sh, int sw, int dh, int dw, Padding padding) {
+    WindowKernel(int[] xShape, int[] yShape, Window window) {
+        this(xShape, yShape[1], yShape[2], window);
+    }
+
+    /** With the output's height and width as TensorFlow's padding gives them ({@link Padding#outputSize}). */
+    WindowKernel(int[] xShape, Window window) {
+        this(
+                xShape,
+                window.padding().outputSize(xShape[1], window.kh(), window.sh(), window.dh()),
+                window.padding().outputSize(xShape[2], window.kw(), window.sw(), window.dw()),
+                window);
+    }
+
+    private WindowKernel(int[] xShape, int outH, int outW, Window window) {
         this.batch = xShape[0];
         this.inH = xShape[1];
         this.inW = xShape[2];
         this.inC = xShape[3];
-        this.outH = yShape[1];
-        this.outW = yShape[2];
-        this.kh = kh;
-        this.kw = kw;
-        this.sh = sh;
-        this.sw = sw;
-        this.dh = dh;
-        this.dw = dw;
-        this.padT = padding.padBefore(inH, kh, sh, dh);
-        this.padL = padding.padBefore(inW, kw, sw, dw);
+        this.outH = outH;
+        this.outW = outW;
+        this.kh = window.kh();
+        this.kw = window.kw();
+        this.sh = window.sh();
+        this.sw = window.sw();
+        this.dh = window.dh();
+        this.dw = window.dw();
+        this.padT = window.padding().padBefore(inH, kh, sh, dh);
+        this.padL = window.padding().padBefore(inW, kw, sw, dw);
     }
 
     /**

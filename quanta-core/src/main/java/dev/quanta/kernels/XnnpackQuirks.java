@@ -16,12 +16,12 @@ import dev.quanta.ir.Padding;
 final class XnnpackQuirks {
     private XnnpackQuirks() {}
 
-    static boolean sameWithNegativePadding(
-            Padding padding, int inH, int inW, int kh, int kw, int sh, int sw, int dh, int dw) {
-        if (padding != Padding.SAME || kh * kw == 1) {
+    /** True when {@code w} over an input of height {@code inH} and width {@code inW} reads no input in XNNPACK. */
+    static boolean sameWithNegativePadding(Window w, int inH, int inW) {
+        if (w.padding() != Padding.SAME || w.kh() * w.kw() == 1) {
             return false;
         }
-        return negative(inH, kh, sh, dh) || negative(inW, kw, sw, dw);
+        return negative(inH, w.kh(), w.sh(), w.dh()) || negative(inW, w.kw(), w.sw(), w.dw());
     }
 
     private static boolean negative(int in, int k, int s, int d) {

@@ -31,8 +31,8 @@ class HybridIntTest {
             Activation act,
             boolean asymmetric) {
         float[] y = new float[rows * n];
-        HybridInt.fullyConnected(x, rows, k, n, w, scales, bias, y, act, asymmetric)
-                .run(Parallel.of(1));
+        var t = new HybridInt.Tensors(x, new int[] {rows, k}, w, new int[] {n, k}, scales, bias, y);
+        HybridInt.fullyConnected(t, act, asymmetric).run(Parallel.of(1));
         return y;
     }
 
@@ -214,13 +214,16 @@ class HybridIntTest {
         int[] ws = {1, 1, 1, 2};
         var a = new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE);
         float[] builtin = new float[1];
-        HybridInt.conv(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, builtin, a, false)
-                .run(Parallel.of(1));
+        HybridInt.conv(conv1x1(xs, ws, builtin), a, false).run(Parallel.of(1));
         assertThat(builtin).containsExactly(169f * (1f * (3f / 127)));
         float[] xnnpack = new float[1];
-        HybridInt.conv(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, xnnpack, a, true)
-                .run(Parallel.of(1));
+        HybridInt.conv(conv1x1(xs, ws, xnnpack), a, true).run(Parallel.of(1));
         assertThat(xnnpack).containsExactly(340f * (1f * (float) (3.0 / 255)));
+    }
+
+    /** The input [1, 3] through the weights [1, 1] (scale 1, bias 0) into {@code y}. */
+    private static HybridInt.Tensors conv1x1(int[] xs, int[] ws, float[] y) {
+        return new HybridInt.Tensors(new float[] {1f, 3f}, xs, bytes(1, 1), ws, new float[] {1f}, new float[] {0f}, y);
     }
 
     /**
@@ -266,26 +269,11 @@ class HybridIntTest {
             int ow = pad.outputSize(wd, kw, stride, 1);
             float[] y = new float[oh * ow * oc];
             int[] xs = {1, h, wd, c};
+            var t = new HybridInt.Tensors(x, xs, w, ws, scales, bias, y);
             Kernel kernel = depthwise
                     ? HybridInt.depthwise(
-                            x,
-                            xs,
-                            w,
-                            ws,
-                            scales,
-                            bias,
-                            y,
-                            new OpAttributes.DepthwiseConv2D(pad, stride, stride, 1, 1, mult, Activation.NONE))
-                    : HybridInt.conv(
-                            x,
-                            xs,
-                            w,
-                            ws,
-                            scales,
-                            bias,
-                            y,
-                            new OpAttributes.Conv2D(pad, stride, stride, 1, 1, Activation.NONE),
-                            true);
+                            t, new OpAttributes.DepthwiseConv2D(pad, stride, stride, 1, 1, mult, Activation.NONE))
+                    : HybridInt.conv(t, new OpAttributes.Conv2D(pad, stride, stride, 1, 1, Activation.NONE), true);
             kernel.run(Parallel.of(1));
             double max = 0;
             for (float v : x) {
