@@ -18,6 +18,11 @@ public record Op(
         Objects.requireNonNull(origin, "origin");
     }
 
+    /** An op of one input and one output without attributes, such as QUANTIZE and DEQUANTIZE. */
+    public static Op unary(String name, OpType type, Tensor input, Tensor output, Origin origin) {
+        return new Op(name, type, List.of(input), List.of(output), OpAttributes.None.INSTANCE, origin);
+    }
+
     public Tensor input(int i) {
         return inputs.get(i);
     }

@@ -33,22 +33,18 @@ final class DynamicRangeRewriter {
                                 op.attrs(OpAttributes.FullyConnected.class).activation())
                         : op.attributes();
                 result.add(new Op(op.name(), op.type(), ins, op.outputs(), attrs, op.origin()));
-                report.add(new LayerReport(
-                        op.origin().layerName(),
-                        op.type().name(),
+                report.add(LayerReport.converted(
+                        op,
                         "float32",
                         "float32",
                         "float (hybrid: activations quantized on the fly)",
-                        WeightQuantizer.describe(w.quant()),
-                        false,
-                        null));
+                        WeightQuantizer.describe(w.quant())));
             } else {
                 result.add(op);
                 String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
                         ? "Quanta has no hybrid LSTM kernel: the layer stays float (int8 mode quantizes it fully)"
                         : "no weights to quantize; dynamic range keeps activations in float";
-                report.add(new LayerReport(
-                        op.origin().layerName(), op.type().name(), "float32", "float32", "float", null, true, why));
+                report.add(LayerReport.leftInFloat(op, why));
             }
         }
         return new Rewritten(

@@ -3,7 +3,6 @@ package dev.quanta.quantize;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
-import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
@@ -32,13 +31,7 @@ final class Float16Rewriter {
                         Tensor half = WeightQuantizer.float16(t);
                         d = Tensor.activation(
                                 t.name() + "/dequantize", Shape.of(t.shape().dims()));
-                        result.add(new Op(
-                                d.name(),
-                                OpType.DEQUANTIZE,
-                                List.of(half),
-                                List.of(d),
-                                OpAttributes.None.INSTANCE,
-                                op.origin()));
+                        result.add(Op.unary(d.name(), OpType.DEQUANTIZE, half, d, op.origin()));
                         dequantized.put(t, d);
                     }
                     ins.add(d);
@@ -47,15 +40,8 @@ final class Float16Rewriter {
                 }
             }
             result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
-            report.add(new LayerReport(
-                    op.origin().layerName(),
-                    op.type().name(),
-                    "float32",
-                    "float32",
-                    "float",
-                    op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null,
-                    false,
-                    null));
+            String weights = op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null;
+            report.add(LayerReport.converted(op, "float32", "float32", "float", weights));
         }
         return new Rewritten(
                 new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()), report);

@@ -106,8 +106,7 @@ final class FullIntegerRewriter {
     private Tensor boundaryInput(Tensor floatIn, Tensor q) {
         Origin origin = new Origin(floatIn.name(), "InputLayer");
         if (io == IoType.FLOAT) {
-            ops.add(new Op(
-                    q.name(), OpType.QUANTIZE, List.of(floatIn), List.of(q), OpAttributes.None.INSTANCE, origin));
+            ops.add(Op.unary(q.name(), OpType.QUANTIZE, floatIn, q, origin));
             return floatIn;
         }
         DType ioType = ioDType();
@@ -119,13 +118,7 @@ final class FullIntegerRewriter {
         Tensor external = new Tensor(floatIn.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType), false);
         Tensor internal = new Tensor(floatIn.name() + "/requantized", q.shape(), q.dtype(), null, q.quant(), false);
         quantized.put(floatIn, internal);
-        ops.add(new Op(
-                internal.name(),
-                OpType.QUANTIZE,
-                List.of(external),
-                List.of(internal),
-                OpAttributes.None.INSTANCE,
-                origin));
+        ops.add(Op.unary(internal.name(), OpType.QUANTIZE, external, internal, origin));
         return external;
     }
 
@@ -136,13 +129,7 @@ final class FullIntegerRewriter {
         if (io == IoType.FLOAT) {
             Tensor out = Tensor.activation(floatOut.name(), floatOut.shape());
             renameQuantized(q, floatOut.name() + "/quantized");
-            ops.add(new Op(
-                    out.name(),
-                    OpType.DEQUANTIZE,
-                    List.of(quantized.get(floatOut)),
-                    List.of(out),
-                    OpAttributes.None.INSTANCE,
-                    origin));
+            ops.add(Op.unary(out.name(), OpType.DEQUANTIZE, quantized.get(floatOut), out, origin));
             return out;
         }
         DType ioType = ioDType();
@@ -152,13 +139,7 @@ final class FullIntegerRewriter {
         Tensor external =
                 new Tensor(floatOut.name(), q.shape(), ioType, null, shiftZeroPoint(q.quant(), ioType), false);
         renameQuantized(q, floatOut.name() + "/quantized");
-        ops.add(new Op(
-                external.name(),
-                OpType.QUANTIZE,
-                List.of(quantized.get(floatOut)),
-                List.of(external),
-                OpAttributes.None.INSTANCE,
-                origin));
+        ops.add(Op.unary(external.name(), OpType.QUANTIZE, quantized.get(floatOut), external, origin));
         return external;
     }
 
@@ -279,15 +260,8 @@ final class FullIntegerRewriter {
         Tensor q = new Tensor(out.name(), out.shape(), actType, null, outParams, false);
         quantized.put(out, q);
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), op.attributes(), op.origin()));
-        report.add(new LayerReport(
-                op.origin().layerName(),
-                op.type().name(),
-                x.dtype().lowerName(),
-                actType.lowerName(),
-                outParams.toString(),
-                weightParams,
-                false,
-                null));
+        report.add(LayerReport.converted(
+                op, x.dtype().lowerName(), actType.lowerName(), outParams.toString(), weightParams));
     }
 
     /** The largest cell-state range exponent the integer LSTM kernel takes (range ±2^4, scale 2^-11). */
@@ -344,15 +318,12 @@ final class FullIntegerRewriter {
         Tensor q = new Tensor(out.name(), out.shape(), actType, null, h, false);
         quantized.put(out, q);
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), qa, op.origin()));
-        report.add(new LayerReport(
-                op.origin().layerName(),
-                op.type().name(),
+        report.add(LayerReport.converted(
+                op,
                 x.dtype().lowerName(),
                 actType.lowerName(),
                 h + ", cell state int16 scale 2^" + (pot - 15),
-                "int8 per-tensor symmetric",
-                false,
-                null));
+                "int8 per-tensor symmetric"));
     }
 
     /** TFLite's GetPowerOfTwoScale exponent: the smallest p in [0, 10] with 2^p ≥ max|c|. */
@@ -399,8 +370,7 @@ final class FullIntegerRewriter {
             }
             Tensor q = quantized.get(t);
             Tensor f = Tensor.activation(t.name() + "/dequantized", t.shape());
-            ops.add(new Op(
-                    f.name(), OpType.DEQUANTIZE, List.of(q), List.of(f), OpAttributes.None.INSTANCE, op.origin()));
+            ops.add(Op.unary(f.name(), OpType.DEQUANTIZE, q, f, op.origin()));
             ins.add(f);
         }
         Tensor out = op.output(0);
@@ -408,23 +378,10 @@ final class FullIntegerRewriter {
         ops.add(new Op(op.name(), op.type(), ins, List.of(floatOut), op.attributes(), op.origin()));
         QuantParams p = activationParams(out);
         Tensor q = new Tensor(out.name(), out.shape(), actType, null, p, false);
-        ops.add(new Op(
-                q.name() + "/quantize",
-                OpType.QUANTIZE,
-                List.of(floatOut),
-                List.of(q),
-                OpAttributes.None.INSTANCE,
-                op.origin()));
+        ops.add(Op.unary(q.name() + "/quantize", OpType.QUANTIZE, floatOut, q, op.origin()));
         quantized.put(out, q);
-        report.add(new LayerReport(
-                op.origin().layerName(),
-                op.type().name(),
-                "float32",
-                "float32",
-                "float",
-                null,
-                true,
-                "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed"));
+        report.add(LayerReport.leftInFloat(
+                op, "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed"));
     }
 
     /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */

@@ -1,5 +1,7 @@
 package dev.quanta.quantize;
 
+import dev.quanta.ir.Op;
+
 /**
  * One line of a conversion report: how a layer's op was converted.
  *
@@ -14,4 +16,24 @@ public record LayerReport(
         String outputParams,
         String weightParams,
         boolean leftInFloat,
-        String reason) {}
+        String reason) {
+
+    /** The row of {@code op}, converted as described (no reason to give). */
+    static LayerReport converted(Op op, String inputType, String outputType, String outputParams, String weightParams) {
+        return new LayerReport(
+                op.origin().layerName(),
+                op.type().name(),
+                inputType,
+                outputType,
+                outputParams,
+                weightParams,
+                false,
+                null);
+    }
+
+    /** The row of {@code op} left computing in float32, and why. */
+    static LayerReport leftInFloat(Op op, String reason) {
+        return new LayerReport(
+                op.origin().layerName(), op.type().name(), "float32", "float32", "float", null, true, reason);
+    }
+}
