@@ -37,26 +37,16 @@ public final class IntegerKernelSupport {
             OpType.PAD,
             OpType.TRANSPOSE,
             OpType.STRIDED_SLICE);
-    private static final Set<OpType> SIXTEEN_BIT = EnumSet.of(
-            OpType.FULLY_CONNECTED,
-            OpType.CONV_2D,
-            OpType.DEPTHWISE_CONV_2D,
-            OpType.MAX_POOL_2D,
-            OpType.AVERAGE_POOL_2D,
-            OpType.MEAN,
-            OpType.RESHAPE,
-            OpType.RELU,
-            OpType.LEAKY_RELU,
-            OpType.LOGISTIC,
-            OpType.TANH,
-            OpType.SOFTMAX,
-            OpType.ADD,
-            OpType.CONCATENATION,
-            OpType.PAD,
-            OpType.TRANSPOSE,
-            OpType.STRIDED_SLICE);
+    /** Int16 activations: the same ops but a standalone RELU6. */
+    private static final Set<OpType> SIXTEEN_BIT = without(EIGHT_BIT, OpType.RELU6);
 
     private IntegerKernelSupport() {}
+
+    private static Set<OpType> without(Set<OpType> ops, OpType removed) {
+        Set<OpType> rest = EnumSet.copyOf(ops);
+        rest.remove(removed);
+        return rest;
+    }
 
     /**
      * Why an LSTM op cannot become TFLite's integer 8x8→16 LSTM as Quanta writes it (no peepholes, projection or
