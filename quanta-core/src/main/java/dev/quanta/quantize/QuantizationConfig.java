@@ -1,7 +1,8 @@
 package dev.quanta.quantize;
 
 import dev.quanta.runtime.Interpreter;
-import java.util.Objects;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * What a {@link Converter} does, immutable: start from {@link #defaults()} and change one setting per wither, which
@@ -168,22 +169,19 @@ public final class QuantizationConfig {
         return perChannelDense;
     }
 
+    /** Every setting: what equality and the hash are made of. */
+    private List<Object> values() {
+        return Arrays.asList(mode, scheme, granularity, io, samples, threads, fallback, perChannelDense);
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof QuantizationConfig c
-                && mode == c.mode
-                && scheme == c.scheme
-                && granularity == c.granularity
-                && io == c.io
-                && samples == c.samples
-                && threads == c.threads
-                && fallback == c.fallback
-                && perChannelDense == c.perChannelDense;
+        return o instanceof QuantizationConfig c && values().equals(c.values());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(mode, scheme, granularity, io, samples, threads, fallback, perChannelDense);
+        return values().hashCode();
     }
 
     @Override

@@ -165,21 +165,22 @@ public final class Benchmark {
             return profile;
         }
 
+        /** Every setting: what equality and the hash are made of. */
+        private List<Object> values() {
+            List<Integer> shape = inputShape == null
+                    ? null
+                    : Arrays.stream(inputShape).boxed().toList();
+            return Arrays.asList(warmup, runs, threads, parallel, batch, shape, profile);
+        }
+
         @Override
         public boolean equals(Object o) {
-            return o instanceof Options x
-                    && warmup == x.warmup
-                    && runs == x.runs
-                    && threads == x.threads
-                    && parallel == x.parallel
-                    && batch == x.batch
-                    && Arrays.equals(inputShape, x.inputShape)
-                    && profile == x.profile;
+            return o instanceof Options x && values().equals(x.values());
         }
 
         @Override
         public int hashCode() {
-            return java.util.Objects.hash(warmup, runs, threads, parallel, batch, Arrays.hashCode(inputShape), profile);
+            return values().hashCode();
         }
 
         @Override
