@@ -64,6 +64,11 @@ final class TfliteExporters {
         static Exported of(int builtinCode, int version, int[] inputs) {
             return new Exported(builtinCode, version, inputs, TfliteSchema.BO_NONE, null);
         }
+
+        /** An operator whose options are an empty table of union member {@code optionsType}. */
+        static Exported withEmptyOptions(int builtinCode, int version, int[] inputs, int optionsType) {
+            return new Exported(builtinCode, version, inputs, optionsType, TfliteOptions::writeEmpty);
+        }
     }
 
     @FunctionalInterface
@@ -103,22 +108,13 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.STRIDED_SLICE, TfliteExporters::stridedSlice);
         EXPORTERS.put(OpType.MUL, (op, c) -> arithmetic(op, c, TfliteSchema.OP_MUL, TfliteSchema.BO_MUL));
         EXPORTERS.put(OpType.DIV, (op, c) -> arithmetic(op, c, TfliteSchema.OP_DIV, TfliteSchema.BO_DIV));
-        EXPORTERS.put(
-                OpType.MINIMUM,
-                (op, c) -> new Exported(
-                        TfliteSchema.OP_MINIMUM,
-                        1,
-                        in(op, c),
-                        TfliteSchema.BO_MAXIMUM_MINIMUM,
-                        TfliteOptions::writeEmpty));
-        EXPORTERS.put(
-                OpType.MAXIMUM,
-                (op, c) -> new Exported(
-                        TfliteSchema.OP_MAXIMUM,
-                        1,
-                        in(op, c),
-                        TfliteSchema.BO_MAXIMUM_MINIMUM,
-                        TfliteOptions::writeEmpty));
+        EXPORTERS.put(OpType.MINIMUM, (op, c) -> minimumMaximum(op, c, TfliteSchema.OP_MINIMUM));
+        EXPORTERS.put(OpType.MAXIMUM, (op, c) -> minimumMaximum(op, c, TfliteSchema.OP_MAXIMUM));
+    }
+
+    /** MINIMUM and MAXIMUM (version 1: float32), with their empty MaximumMinimumOptions. */
+    private static Exported minimumMaximum(Op op, Context c, int code) {
+        return Exported.withEmptyOptions(code, 1, in(op, c), TfliteSchema.BO_MAXIMUM_MINIMUM);
     }
 
     /** MUL and DIV (version 1: float32 and int32). */
@@ -160,17 +156,10 @@ final class TfliteExporters {
                 "fold BatchNorm first (into the preceding convolution or dense layer), as the TFLite"
                         + " converter does";
             case IDENTITY -> "remove identities first, as the TFLite converter does";
-            case SIGNAL_WINDOW,
-                    SIGNAL_FFT_AUTO_SCALE,
-                    SIGNAL_RFFT,
-                    SIGNAL_ENERGY,
-                    SIGNAL_FILTER_BANK,
-                    SIGNAL_FILTER_BANK_SQUARE_ROOT,
-                    SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
-                    SIGNAL_PCAN,
-                    SIGNAL_FILTER_BANK_LOG ->
-                "Quanta reads and runs tflite-micro's signal (custom) ops but does not" + " write them";
-            default -> "no TFLite operator is known for it";
+            default ->
+                op.type().isSignal()
+                        ? "Quanta reads and runs tflite-micro's signal (custom) ops but does not write them"
+                        : "no TFLite operator is known for it";
         };
         throw new QuantaException(op.describe() + ": " + op.type() + " has no TFLite op; " + hint);
     }
@@ -195,6 +184,15 @@ final class TfliteExporters {
             return 3;
         }
         return is(op, 0, DType.INT8) ? 2 : 1;
+    }
+
+    /**
+     * The op's first input, then a new INT32 constant {@code <output name>/<what>} of {@code shape} holding
+     * {@code values} (MEAN's axes, RESHAPE's shape, PAD's paddings, TRANSPOSE's permutation).
+     */
+    private static int[] withInt32Constant(Op op, Context c, String what, int[] shape, int[] values) {
+        int constant = c.int32Constant(op.output(0).name() + "/" + what, shape, values);
+        return new int[] {c.index(op.input(0)), constant};
     }
 
     private static int[] in(Op op, Context c) {
@@ -381,27 +379,17 @@ final class TfliteExporters {
     /** MEAN: axes as an INT32 constant second input, keep_dims in ReducerOptions. */
     private static Exported mean(Op op, Context c) {
         OpAttributes.Mean a = op.attrs(OpAttributes.Mean.class);
-        int axes = c.int32Constant(op.output(0).name() + "/axes", new int[] {a.axes().length}, a.axes());
+        int[] inputs = withInt32Constant(op, c, "axes", new int[] {a.axes().length}, a.axes());
         TfliteOptions.Reducer o = new TfliteOptions.Reducer(a.keepDims());
-        return new Exported(
-                TfliteSchema.OP_MEAN,
-                int8Or16(op, 2, 3),
-                new int[] {c.index(op.input(0)), axes},
-                TfliteOptions.Reducer.TYPE,
-                o::write);
+        return new Exported(TfliteSchema.OP_MEAN, int8Or16(op, 2, 3), inputs, TfliteOptions.Reducer.TYPE, o::write);
     }
 
     /** RESHAPE: the target both as an INT32 constant shape input and as ReshapeOptions.new_shape. */
     private static Exported reshape(Op op, Context c) {
         int[] target = op.attrs(OpAttributes.Reshape.class).newShape();
-        int shape = c.int32Constant(op.output(0).name() + "/shape", new int[] {target.length}, target);
+        int[] inputs = withInt32Constant(op, c, "shape", new int[] {target.length}, target);
         TfliteOptions.Reshape o = new TfliteOptions.Reshape(target.clone());
-        return new Exported(
-                TfliteSchema.OP_RESHAPE,
-                1,
-                new int[] {c.index(op.input(0)), shape},
-                TfliteOptions.Reshape.TYPE,
-                o::write);
+        return new Exported(TfliteSchema.OP_RESHAPE, 1, inputs, TfliteOptions.Reshape.TYPE, o::write);
     }
 
     private static Exported leakyRelu(Op op, Context c) {
@@ -461,21 +449,16 @@ final class TfliteExporters {
             flat[2 * i] = p[i][0];
             flat[2 * i + 1] = p[i][1];
         }
-        int paddings = c.int32Constant(op.output(0).name() + "/paddings", new int[] {p.length, 2}, flat);
+        int[] inputs = withInt32Constant(op, c, "paddings", new int[] {p.length, 2}, flat);
         int rank = op.input(0).shape().rank();
         int version = rank > 4 ? 4 : int8Or16(op, 2, 3);
-        return new Exported(
-                TfliteSchema.OP_PAD,
-                version,
-                new int[] {c.index(op.input(0)), paddings},
-                TfliteSchema.BO_PAD,
-                TfliteOptions::writeEmpty);
+        return Exported.withEmptyOptions(TfliteSchema.OP_PAD, version, inputs, TfliteSchema.BO_PAD);
     }
 
     /** TRANSPOSE: the permutation as an INT32 constant second input, empty TransposeOptions. */
     private static Exported transpose(Op op, Context c) {
         int[] perm = op.attrs(OpAttributes.Transpose.class).perm();
-        int permIndex = c.int32Constant(op.output(0).name() + "/perm", new int[] {perm.length}, perm);
+        int[] inputs = withInt32Constant(op, c, "perm", new int[] {perm.length}, perm);
         int rank = op.input(0).shape().rank();
         int version;
         if (rank > 5) {
@@ -489,12 +472,7 @@ final class TfliteExporters {
         } else {
             version = 1;
         }
-        return new Exported(
-                TfliteSchema.OP_TRANSPOSE,
-                version,
-                new int[] {c.index(op.input(0)), permIndex},
-                TfliteSchema.BO_TRANSPOSE,
-                TfliteOptions::writeEmpty);
+        return Exported.withEmptyOptions(TfliteSchema.OP_TRANSPOSE, version, inputs, TfliteSchema.BO_TRANSPOSE);
     }
 
     private static Exported quantize(Op op, Context c) {
