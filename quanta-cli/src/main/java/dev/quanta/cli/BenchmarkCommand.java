@@ -154,15 +154,11 @@ final class BenchmarkCommand implements Callable<Integer> {
                 row.put("samples_per_second", r.samplesPerSecond());
                 row.put("peak_heap_bytes", r.peakHeapBytes());
                 if (profile) {
-                    List<Map<String, Object>> ops = new ArrayList<>();
-                    for (var op : r.ops()) {
-                        Map<String, Object> o = new LinkedHashMap<>();
+                    row.put("ops", Json.rows(r.ops(), (op, o) -> {
                         o.put("layer", op.layer());
                         o.put("type", op.type());
                         o.put("mean_us", op.meanMicros());
-                        ops.add(o);
-                    }
-                    row.put("ops", ops);
+                    }));
                 }
                 rows.add(row);
                 if (!json) {

@@ -9,10 +9,8 @@ import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -85,9 +83,7 @@ final class CompareCommand implements Callable<Integer> {
         Warnings.print(spec.commandLine().getErr(), notices);
         var out = spec.commandLine().getOut();
         if (json) {
-            List<Map<String, Object>> list = new ArrayList<>();
-            for (LayerError l : rows) {
-                Map<String, Object> r = new LinkedHashMap<>();
+            out.println(Json.write(Json.rows(rows, (l, r) -> {
                 r.put("tensor", l.tensor());
                 r.put("layer", l.layer());
                 r.put("op", l.op());
@@ -95,9 +91,7 @@ final class CompareCommand implements Callable<Integer> {
                 r.put("rmse", l.rmse());
                 r.put("sqnr_db", Double.isInfinite(l.sqnrDb()) ? null : l.sqnrDb());
                 r.put("rmse_over_scale", Double.isNaN(l.scale()) ? null : l.rmseOverScale());
-                list.add(r);
-            }
-            out.println(Json.write(list));
+            })));
         } else {
             out.printf(
                     Locale.ROOT,

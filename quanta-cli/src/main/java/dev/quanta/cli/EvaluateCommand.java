@@ -9,9 +9,7 @@ import dev.quanta.eval.ModelComparison;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -206,38 +204,25 @@ final class EvaluateCommand implements Callable<Integer> {
         EvaluationResult f = c.floatResult();
         EvaluationResult q = c.quantizedResult();
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-18s %18s %18s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "", "float", "quantized"));
-        sb.append(String.format(Locale.ROOT, fmt, "model", floatPath.getFileName(), quantPath.getFileName()));
-        sb.append(String.format(Locale.ROOT, fmt, "samples", f.samples(), q.samples()));
+        row(sb, "", "float", "quantized");
+        row(sb, "model", floatPath.getFileName(), quantPath.getFileName());
+        row(sb, "samples", f.samples(), q.samples());
         if (f.lossName() != null) {
-            sb.append(String.format(
-                    Locale.ROOT,
-                    fmt,
-                    "loss",
-                    String.format(Locale.ROOT, "%.4f", f.loss()),
-                    String.format(Locale.ROOT, "%.4f", q.loss())));
+            row(sb, "loss", format("%.4f", f.loss()), format("%.4f", q.loss()));
         }
-        sb.append(String.format(
-                Locale.ROOT,
-                fmt,
+        row(
+                sb,
                 "accuracy (top-" + f.topK() + ")",
-                String.format(Locale.ROOT, "%.2f%% (%d)", 100 * f.accuracy(), f.correct()),
-                String.format(Locale.ROOT, "%.2f%% (%d)", 100 * q.accuracy(), q.correct())));
-        sb.append(String.format(Locale.ROOT, "%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
-        sb.append(String.format(Locale.ROOT, "%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
-        sb.append(String.format(
-                Locale.ROOT,
-                fmt,
-                "file size",
-                String.format(Locale.ROOT, "%,d B", c.floatBytes()),
-                String.format(Locale.ROOT, "%,d B", c.quantizedBytes())));
-        sb.append(String.format(
-                Locale.ROOT,
-                fmt,
+                format("%.2f%% (%d)", 100 * f.accuracy(), f.correct()),
+                format("%.2f%% (%d)", 100 * q.accuracy(), q.correct()));
+        sb.append(format("%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
+        sb.append(format("%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
+        row(sb, "file size", format("%,d B", c.floatBytes()), format("%,d B", c.quantizedBytes()));
+        row(
+                sb,
                 "latency p50",
-                String.format(Locale.ROOT, "%.1f us", c.floatLatency().p50()),
-                String.format(Locale.ROOT, "%.1f us", c.quantizedLatency().p50())));
+                format("%.1f us", c.floatLatency().p50()),
+                format("%.1f us", c.quantizedLatency().p50()));
         sb.append('\n')
                 .append("Per-layer error of the quantized model against float, worst first ")
                 .append("(RMSE/scale about 0.289 is rounding alone):\n");
@@ -257,6 +242,15 @@ final class EvaluateCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** A row of the {@code --compare} table: its label, then the float model's and the quantized model's values. */
+    private static void row(StringBuilder sb, String label, Object floatValue, Object quantizedValue) {
+        sb.append(format("%-18s %18s %18s%n", label, floatValue, quantizedValue));
+    }
+
+    private static String format(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+
     /** {@code --compare --json}: both evaluations, the differences and the per-layer rows. */
     static Map<String, Object> toMap(Path floatPath, Path quantPath, ModelComparison.Result c) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -268,9 +262,7 @@ final class EvaluateCommand implements Callable<Integer> {
         m.put("quantized_file_bytes", c.quantizedBytes());
         m.put("float_latency_p50_us", c.floatLatency().p50());
         m.put("quantized_latency_p50_us", c.quantizedLatency().p50());
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (LayerError l : c.layers()) {
-            Map<String, Object> r = new LinkedHashMap<>();
+        m.put("layers", Json.rows(c.layers(), (l, r) -> {
             r.put("tensor", l.tensor());
             r.put("layer", l.layer());
             r.put("op", l.op());
@@ -278,9 +270,7 @@ final class EvaluateCommand implements Callable<Integer> {
             r.put("rmse", l.rmse());
             r.put("rmse_over_scale", Double.isNaN(l.scale()) ? null : l.rmseOverScale());
             r.put("max_abs_error", l.maxAbs());
-            rows.add(r);
-        }
-        m.put("layers", rows);
+        }));
         return m;
     }
 }

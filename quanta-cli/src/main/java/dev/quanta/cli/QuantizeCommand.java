@@ -7,7 +7,6 @@ import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
-import dev.quanta.quantize.LayerReport;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;
@@ -216,9 +215,7 @@ final class QuantizeCommand implements Callable<Integer> {
         m.put("float_weight_bytes", r.floatBytes());
         m.put("quantized_weight_bytes", r.quantizedBytes());
         m.put("seconds", r.seconds());
-        List<Map<String, Object>> layers = new ArrayList<>();
-        for (LayerReport l : r.layers()) {
-            Map<String, Object> row = new LinkedHashMap<>();
+        m.put("layers", Json.rows(r.layers(), (l, row) -> {
             row.put("layer", l.layer());
             row.put("op", l.op());
             row.put("input_type", l.inputType());
@@ -227,9 +224,7 @@ final class QuantizeCommand implements Callable<Integer> {
             row.put("weights", l.weightParams());
             row.put("left_in_float", l.leftInFloat());
             row.put("reason", l.reason());
-            layers.add(row);
-        }
-        m.put("layers", layers);
+        }));
         return m;
     }
 }

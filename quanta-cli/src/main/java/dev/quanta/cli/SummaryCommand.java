@@ -2,9 +2,7 @@ package dev.quanta.cli;
 
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
-import dev.quanta.summary.LayerRow;
 import dev.quanta.summary.ModelSummary;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,18 +67,14 @@ final class SummaryCommand implements Callable<Integer> {
                         : m.metadata().inputNormalization().toString());
         r.put("inputs", tensors(m.inputs()));
         r.put("outputs", tensors(m.outputs()));
-        List<Map<String, Object>> layers = new ArrayList<>();
-        for (LayerRow row : s.rows()) {
-            Map<String, Object> l = new LinkedHashMap<>();
+        r.put("layers", Json.rows(s.rows(), (row, l) -> {
             l.put("name", row.name());
             l.put("type", row.type());
             l.put("output_shape", row.outputShape());
             l.put("params", row.params());
             l.put("trainable_params", row.trainableParams());
             l.put("connected_to", row.connectedTo());
-            layers.add(l);
-        }
-        r.put("layers", layers);
+        }));
         r.put("total_params", s.totalParams());
         r.put("trainable_params", s.trainableParams());
         r.put("non_trainable_params", s.nonTrainableParams());
@@ -93,14 +87,10 @@ final class SummaryCommand implements Callable<Integer> {
     }
 
     private static List<Map<String, Object>> tensors(List<Tensor> ts) {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (Tensor t : ts) {
-            Map<String, Object> m = new LinkedHashMap<>();
+        return Json.rows(ts, (t, m) -> {
             m.put("name", t.name());
             m.put("shape", t.shape().toString());
             m.put("dtype", t.dtype().lowerName());
-            list.add(m);
-        }
-        return list;
+        });
     }
 }

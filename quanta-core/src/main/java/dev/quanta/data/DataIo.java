@@ -1,5 +1,6 @@
 package dev.quanta.data;
 
+import dev.quanta.ByteCounts;
 import dev.quanta.QuantaException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,8 +92,8 @@ final class DataIo {
         if (need > available) {
             throw QuantaException.inFileAboutSettings(
                     file,
-                    where + subject + " need " + bytes(need) + as + ", more than the " + bytes(available)
-                            + " of heap available; " + LIMIT_HINT);
+                    where + subject + " need " + ByteCounts.iec(need) + as + ", more than the "
+                            + ByteCounts.iec(available) + " of heap available; " + LIMIT_HINT);
         }
     }
 
@@ -109,21 +110,6 @@ final class DataIo {
     /** {@code n} with thousands separators, e.g. {@code 2,500,000}. */
     static String count(long n) {
         return String.format(Locale.ROOT, "%,d", n);
-    }
-
-    /** A byte count in KiB, MiB or GiB with one decimal, e.g. {@code 7.3 GiB}. */
-    static String bytes(long n) {
-        if (n < 1024) {
-            return n + " bytes";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     static boolean isGzip(byte[] b) {
@@ -203,19 +189,21 @@ final class DataIo {
     }
 
     /**
+     * Labels as a loader read them: the class index of each sample (null: unlabelled), the number of classes the data
+     * declares (0: none), the class names in index order (null: unknown) and where the labels came from.
+     */
+    record ReadLabels(int[] indices, int declaredClasses, List<String> classNames, Dataset.LabelOrigin origin) {
+        /** An unlabelled dataset's. */
+        static final ReadLabels NONE = new ReadLabels(null, 0, null, Dataset.LabelOrigin.UNKNOWN);
+    }
+
+    /**
      * Applies {@code p} to the decoded {@code values} (in place) and wraps them as a dataset.
      *
      * @param storedShape sample shape as stored, before reshape
      */
     static Dataset finish(
-            String name,
-            Path source,
-            int[] storedShape,
-            float[] values,
-            int[] labels,
-            int declaredClasses,
-            Preprocessing p,
-            List<String> classNames) {
+            String name, Path source, int[] storedShape, float[] values, ReadLabels labels, Preprocessing p) {
         Preprocessing pre = p == null ? Preprocessing.identity() : p;
         String where = source == null ? "" : source + ": ";
         long sampleSize = Shapes.product(storedShape);
@@ -225,7 +213,16 @@ final class DataIo {
         int[] outShape = pre.outputShape(storedShape, where);
         int channels = pre.channels(storedShape, outShape, where);
         pre.applyInPlace(values, channels);
-        return new Dataset(name, source, outShape, values, labels, declaredClasses, null, classNames)
-                .withPreprocessing(pre);
+        return new Dataset(
+                name,
+                source,
+                outShape,
+                values,
+                labels.indices(),
+                labels.declaredClasses(),
+                null,
+                labels.classNames(),
+                labels.origin(),
+                pre);
     }
 }

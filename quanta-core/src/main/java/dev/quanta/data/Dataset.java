@@ -53,28 +53,6 @@ public final class Dataset {
             int[] labels,
             int declaredClasses,
             float[] targets,
-            List<String> classNames) {
-        this(
-                name,
-                source,
-                sampleShape,
-                features,
-                labels,
-                declaredClasses,
-                targets,
-                classNames,
-                LabelOrigin.UNKNOWN,
-                null);
-    }
-
-    Dataset(
-            String name,
-            Path source,
-            int[] sampleShape,
-            float[] features,
-            int[] labels,
-            int declaredClasses,
-            float[] targets,
             List<String> classNames,
             LabelOrigin labelOrigin,
             Preprocessing preprocessing) {
@@ -129,27 +107,6 @@ public final class Dataset {
         this.preprocessing = preprocessing;
     }
 
-    /** This dataset with its labels' origin recorded (same storage). */
-    Dataset withLabelOrigin(Path file, String array, ClassCount declaredBy) {
-        return new Dataset(
-                name,
-                source,
-                sampleShape,
-                features,
-                labels,
-                numClasses,
-                targets,
-                classNames,
-                new LabelOrigin(file, array, declaredBy),
-                preprocessing);
-    }
-
-    /** This dataset with the preprocessing its values went through recorded (same storage). */
-    Dataset withPreprocessing(Preprocessing applied) {
-        return new Dataset(
-                name, source, sampleShape, features, labels, numClasses, targets, classNames, labelOrigin, applied);
-    }
-
     /**
      * The preprocessing the values went through when they were loaded (identity when none was asked for), or null
      * for a dataset made from arrays ({@link #of}), whose preprocessing is unknown.
@@ -165,7 +122,8 @@ public final class Dataset {
      * @param numClasses declared number of classes, or 0 to use {@code max(label) + 1}
      */
     public static Dataset of(String name, int[] sampleShape, float[] features, int[] labels, int numClasses) {
-        return new Dataset(name, null, sampleShape, features, labels, numClasses, null, null);
+        return new Dataset(
+                name, null, sampleShape, features, labels, numClasses, null, null, LabelOrigin.UNKNOWN, null);
     }
 
     /** Same as {@link #of(String, int[], float[], int[], int)} with {@code numClasses = max(label) + 1}. */
@@ -175,17 +133,7 @@ public final class Dataset {
 
     /** This dataset with float regression {@code targets}: {@code size * k} values, k per sample (not copied). */
     public Dataset withTargets(float[] targets) {
-        return new Dataset(
-                name,
-                source,
-                sampleShape,
-                features,
-                labels,
-                declaredClasses(),
-                targets,
-                classNames,
-                labelOrigin,
-                preprocessing);
+        return derived(features, labels, targets);
     }
 
     /** A display name, usually the file or folder name. */
@@ -310,7 +258,7 @@ public final class Dataset {
         int[] l = labels == null ? null : Arrays.copyOfRange(labels, from, to);
         int k = targetSize();
         float[] t = targets == null ? null : Arrays.copyOfRange(targets, from * k, to * k);
-        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin, preprocessing);
+        return derived(f, l, t);
     }
 
     /**
@@ -368,8 +316,9 @@ public final class Dataset {
         }
     }
 
-    private int declaredClasses() {
-        return numClasses;
+    /** A dataset like this one (name, source, shape, classes, records) over the given samples, labels and targets. */
+    private Dataset derived(float[] f, int[] l, float[] t) {
+        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin, preprocessing);
     }
 
     @Override

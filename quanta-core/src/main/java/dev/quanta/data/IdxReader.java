@@ -74,16 +74,10 @@ public final class IdxReader {
             if (rows == n) {
                 requireEnd(xs, x);
             }
+            DataIo.ReadLabels read =
+                    new DataIo.ReadLabels(y, 0, null, new Dataset.LabelOrigin(labels, null, Dataset.ClassCount.NONE));
             return DataIo.finish(
-                            String.valueOf(images.getFileName()),
-                            images,
-                            sampleShape,
-                            values,
-                            y,
-                            0,
-                            preprocessing,
-                            null)
-                    .withLabelOrigin(labels, null, Dataset.ClassCount.NONE);
+                    String.valueOf(images.getFileName()), images, sampleShape, values, read, preprocessing);
         }
     }
 

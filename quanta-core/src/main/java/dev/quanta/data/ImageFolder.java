@@ -109,16 +109,13 @@ public final class ImageFolder {
             }
             labels[i] = fileLabels.get(i);
         }
-        return DataIo.finish(
-                        String.valueOf(root.getFileName()),
-                        root,
-                        new int[] {h, w, channels},
-                        values,
-                        labels,
-                        classDirs.size(),
-                        preprocessing,
-                        classNames)
-                .withLabelOrigin(root, null, Dataset.ClassCount.CLASS_FOLDERS);
+        DataIo.ReadLabels read = new DataIo.ReadLabels(
+                labels,
+                classDirs.size(),
+                classNames,
+                new Dataset.LabelOrigin(root, null, Dataset.ClassCount.CLASS_FOLDERS));
+        int[] shape = {h, w, channels};
+        return DataIo.finish(String.valueOf(root.getFileName()), root, shape, values, read, preprocessing);
     }
 
     /** A reader positioned on {@code f}, chosen by content; only the header is read so far. */

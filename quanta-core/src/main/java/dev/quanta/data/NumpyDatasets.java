@@ -124,21 +124,14 @@ public final class NumpyDatasets {
             if (rows == n) {
                 NpyReader.requireEnd(xs.stream, x);
             }
-            Dataset d = DataIo.finish(
-                    name,
-                    file,
-                    sampleShape,
-                    values,
-                    y == null ? null : y.labels(),
-                    y == null ? 0 : y.oneHotWidth(),
-                    preprocessing,
-                    null);
-            return y == null
-                    ? d
-                    : d.withLabelOrigin(
-                            yFile,
-                            yZip ? yk : null,
-                            y.oneHotWidth() > 0 ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE);
+            DataIo.ReadLabels read = DataIo.ReadLabels.NONE;
+            if (y != null) {
+                Dataset.ClassCount declaredBy =
+                        y.oneHotWidth() > 0 ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE;
+                Dataset.LabelOrigin origin = new Dataset.LabelOrigin(yFile, yZip ? yk : null, declaredBy);
+                read = new DataIo.ReadLabels(y.labels(), y.oneHotWidth(), null, origin);
+            }
+            return DataIo.finish(name, file, sampleShape, values, read, preprocessing);
         }
     }
 

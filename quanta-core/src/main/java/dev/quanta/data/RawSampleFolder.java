@@ -151,16 +151,10 @@ public final class RawSampleFolder {
                 labels[i] = e.label();
             }
         });
-        return DataIo.finish(
-                        String.valueOf(folder.getFileName()),
-                        folder,
-                        shape,
-                        values,
-                        labels,
-                        declared,
-                        preprocessing,
-                        null)
-                .withLabelOrigin(csv, null, declared > 0 ? Dataset.ClassCount.CSV_COUNT : Dataset.ClassCount.NONE);
+        Dataset.ClassCount declaredBy = declared > 0 ? Dataset.ClassCount.CSV_COUNT : Dataset.ClassCount.NONE;
+        DataIo.ReadLabels read =
+                new DataIo.ReadLabels(labels, declared, null, new Dataset.LabelOrigin(csv, null, declaredBy));
+        return DataIo.finish(String.valueOf(folder.getFileName()), folder, shape, values, read, preprocessing);
     }
 
     private static Path sampleFile(Path folder, Path csv, Entry e) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.quanta.ByteCounts;
 import dev.quanta.QuantaException;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelMetadata;
@@ -292,17 +293,8 @@ public final class KerasImporter {
 
     /** A byte count for messages: bytes below 1 KiB, else KiB / MiB / GiB with one decimal. */
     static String size(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " bytes";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.1f %s (%,d bytes)", v, units[u], bytes);
+        String scaled = ByteCounts.iec(bytes);
+        return bytes < 1024 ? scaled : scaled + String.format(Locale.ROOT, " (%,d bytes)", bytes);
     }
 
     private static byte[] read(Path file, ZipFile zip, ZipEntry entry) throws IOException {

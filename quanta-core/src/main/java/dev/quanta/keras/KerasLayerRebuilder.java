@@ -185,15 +185,7 @@ final class KerasLayerRebuilder {
                         : fusedName(
                                 op, op.attrs(OpAttributes.FullyConnected.class).activation()));
         c.put("use_bias", bias);
-        c.set("kernel_initializer", initializer("GlorotUniform"));
-        c.set("bias_initializer", initializer("Zeros"));
-        nulls(
-                c,
-                "kernel_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "bias_constraint");
+        weightSettings(c, "kernel", "bias");
         return new RebuiltLayer(name, "Dense", c, weights, in);
     }
 
@@ -264,18 +256,7 @@ final class KerasLayerRebuilder {
         c.put("dropout", 0.0);
         c.put("recurrent_dropout", 0.0);
         c.put("implementation", 2);
-        c.set("kernel_initializer", initializer("GlorotUniform"));
-        c.set("recurrent_initializer", initializer("Orthogonal"));
-        c.set("bias_initializer", initializer("Zeros"));
-        nulls(
-                c,
-                "kernel_regularizer",
-                "recurrent_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "recurrent_constraint",
-                "bias_constraint");
+        weightSettings(c, "kernel", "recurrent", "bias");
         return new RebuiltLayer(name, "LSTM", c, weights, in);
     }
 
@@ -301,22 +282,8 @@ final class KerasLayerRebuilder {
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
         c.put("filters", cout);
-        window(
-                c,
-                op,
-                w.shape(),
-                new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation()),
-                activation,
-                bias);
-        c.set("kernel_initializer", initializer("GlorotUniform"));
-        c.set("bias_initializer", initializer("Zeros"));
-        nulls(
-                c,
-                "kernel_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "bias_constraint");
+        window(c, op, w.shape(), Window.of(a), activation, bias);
+        weightSettings(c, "kernel", "bias");
         return new RebuiltLayer(name, "Conv2D", c, weights, in);
     }
 
@@ -332,15 +299,8 @@ final class KerasLayerRebuilder {
                 new Weight("depthwise_kernel", kerasShape, op.input(1).data().floats()));
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
-        window(
-                c,
-                op,
-                k,
-                new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation()),
-                activation,
-                bias);
-        c.set("bias_initializer", initializer("Zeros"));
-        nulls(c, "bias_regularizer", "activity_regularizer", "bias_constraint");
+        window(c, op, k, Window.of(a), activation, bias);
+        weightSettings(c, "bias");
         c.put("depth_multiplier", mult);
         c.set("depthwise_initializer", initializer("GlorotUniform"));
         nulls(c, "depthwise_regularizer", "depthwise_constraint");
@@ -348,7 +308,15 @@ final class KerasLayerRebuilder {
     }
 
     /** The sliding window of a convolution: what Conv2D and DepthwiseConv2D share. */
-    private record Window(Padding padding, int strideH, int strideW, int dilationH, int dilationW, Activation fused) {}
+    private record Window(Padding padding, int strideH, int strideW, int dilationH, int dilationW, Activation fused) {
+        static Window of(OpAttributes.Conv2D a) {
+            return new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation());
+        }
+
+        static Window of(OpAttributes.DepthwiseConv2D a) {
+            return new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation());
+        }
+    }
 
     /**
      * The convolution keys from {@code kernel_size} to {@code use_bias}, in Keras' order; {@code kernel} is the IR
@@ -364,6 +332,30 @@ final class KerasLayerRebuilder {
         c.put("groups", 1);
         c.put("activation", activation != null ? activation : fusedName(op, w.fused()));
         c.put("use_bias", bias);
+    }
+
+    /**
+     * The initializer, regularizer and constraint keys of the named weights ({@code kernel}, {@code recurrent},
+     * {@code bias}) in Keras' order: every initializer (Glorot uniform, orthogonal for the recurrent kernel, zeros
+     * for the bias), every regularizer then the activity regularizer, every constraint; regularizers and
+     * constraints null.
+     */
+    private static void weightSettings(ObjectNode c, String... weights) {
+        for (String w : weights) {
+            String init = switch (w) {
+                case "recurrent" -> "Orthogonal";
+                case "bias" -> "Zeros";
+                default -> "GlorotUniform";
+            };
+            c.set(w + "_initializer", initializer(init));
+        }
+        for (String w : weights) {
+            c.putNull(w + "_regularizer");
+        }
+        c.putNull("activity_regularizer");
+        for (String w : weights) {
+            c.putNull(w + "_constraint");
+        }
     }
 
     private void requireWeights(Op op, int rank) {

@@ -1,5 +1,6 @@
 package dev.quanta.summary;
 
+import dev.quanta.ByteCounts;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Origin;
@@ -215,17 +216,7 @@ public final class ModelSummary {
 
     /** Sizes as Keras 3 prints them: {@code 397.54 KB} (1 KB = 1024 B). */
     public static String humanBytes(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KB", "MB", "GB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(Locale.ROOT, "%.2f %s", v, units[u]);
+        return ByteCounts.scaled(bytes, "B", "%.2f %s", "KB", "MB", "GB");
     }
 
     private static String pad(String s, int w) {
