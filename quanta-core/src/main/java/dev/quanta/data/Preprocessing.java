@@ -22,47 +22,17 @@ import java.util.Arrays;
  * <p>{@code reshape} (nullable) replaces the sample shape without moving data (row-major); it must keep the element
  * count, and one entry may be -1 to be inferred, e.g. MNIST {@code 28x28 -> [784]} or {@code [28, 28, 1]}.
  *
- * @param scale multiplier applied first (1 = none)
- * @param offset added after scaling (0 = none)
- * @param mean per-channel or single mean, or null
- * @param std per-channel or single standard deviation (non-zero), or null; set together with {@code mean}
- * @param reshape target sample shape without the batch dimension, or null to keep the stored shape
+ * <p>The value transform itself is the IR's {@link InputNormalization}, which a model can record for its input.
  */
-public record Preprocessing(float scale, float offset, float[] mean, float[] std, int[] reshape) {
+public final class Preprocessing {
 
-    private static final Preprocessing IDENTITY = new Preprocessing(1f, 0f, null, null, null);
+    private static final Preprocessing IDENTITY = new Preprocessing(InputNormalization.identity(), null);
 
-    /** Validates and copies the arrays. */
-    public Preprocessing {
-        if (!Float.isFinite(scale) || !Float.isFinite(offset)) {
-            throw new QuantaException(
-                    "preprocessing scale and offset must be finite, found scale " + scale + " offset " + offset);
-        }
-        if ((mean == null) != (std == null)) {
-            throw new QuantaException(
-                    "preprocessing needs both mean and std, found only " + (mean == null ? "std" : "mean"));
-        }
-        if (mean != null) {
-            if (mean.length == 0 || std.length == 0) {
-                throw new QuantaException("preprocessing mean/std must not be empty");
-            }
-            if (mean.length != std.length && mean.length != 1 && std.length != 1) {
-                throw new QuantaException("preprocessing mean has " + mean.length + " entries but std has " + std.length
-                        + "; they must match (or one must be a single value)");
-            }
-            for (float m : mean) {
-                if (!Float.isFinite(m)) {
-                    throw new QuantaException("preprocessing mean must be finite, found " + m);
-                }
-            }
-            for (float s : std) {
-                if (!Float.isFinite(s) || s == 0f) {
-                    throw new QuantaException("preprocessing std must be finite and non-zero, found " + s);
-                }
-            }
-            mean = mean.clone();
-            std = std.clone();
-        }
+    private final InputNormalization values;
+    private final int[] reshape;
+
+    private Preprocessing(InputNormalization values, int[] reshape) {
+        this.values = values;
         if (reshape != null) {
             int inferred = 0;
             for (int d : reshape) {
@@ -76,7 +46,27 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
             if (inferred > 1) {
                 throw new QuantaException("reshape " + Arrays.toString(reshape) + " has more than one -1");
             }
-            reshape = reshape.clone();
+        }
+        this.reshape = reshape == null ? null : reshape.clone();
+    }
+
+    /**
+     * {@code x = v·scale + offset}, then {@code (x − mean[c]) / std[c]} when mean and std are given.
+     *
+     * @param mean per-channel or single mean, or null
+     * @param std per-channel or single standard deviation (non-zero), or null; set together with {@code mean}
+     * @param reshape target sample shape without the batch dimension, or null to keep the stored shape
+     * @throws QuantaException for values that are not finite, a zero std, or mean and std that do not fit together
+     */
+    public Preprocessing(float scale, float offset, float[] mean, float[] std, int[] reshape) {
+        this(values(scale, offset, mean, std), reshape);
+    }
+
+    private static InputNormalization values(float scale, float offset, float[] mean, float[] std) {
+        try {
+            return new InputNormalization(scale, offset, mean, std);
+        } catch (IllegalArgumentException e) {
+            throw new QuantaException("preprocessing " + e.getMessage());
         }
     }
 
@@ -97,63 +87,67 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
 
     /** The value transform a model records for its input (see {@link InputNormalization}), with no reshape. */
     public static Preprocessing of(InputNormalization n) {
-        return new Preprocessing(n.scale(), n.offset(), n.mean(), n.std(), null);
+        return new Preprocessing(n, null);
     }
 
     /** The value transform alone, as a model records it for its input. */
     public InputNormalization normalization() {
-        return new InputNormalization(scale, offset, mean, std);
+        return values;
     }
 
     /** Same, with {@code x = v * scale + offset} using this offset (e.g. {@code scale(1/127.5f).withOffset(-1)}). */
     public Preprocessing withOffset(float offset) {
-        return new Preprocessing(scale, offset, mean, std, reshape);
+        return new Preprocessing(scale(), offset, mean(), std(), reshape);
     }
 
     /** Same, with a different multiplier. */
     public Preprocessing withScale(float scale) {
-        return new Preprocessing(scale, offset, mean, std, reshape);
+        return new Preprocessing(scale, offset(), mean(), std(), reshape);
     }
 
     /** Same, followed by {@code (x - mean[c]) / std[c]}. */
     public Preprocessing withMeanStd(float[] mean, float[] std) {
-        return new Preprocessing(scale, offset, mean, std, reshape);
+        return new Preprocessing(scale(), offset(), mean, std, reshape);
     }
 
     /** Same, with the sample shape replaced by {@code shape} (null keeps the stored shape). */
     public Preprocessing withReshape(int... shape) {
-        return new Preprocessing(scale, offset, mean, std, shape);
+        return new Preprocessing(values, shape);
     }
 
-    @Override
+    /** The multiplier applied first (1 = none). */
+    public float scale() {
+        return values.scale();
+    }
+
+    /** Added after scaling (0 = none). */
+    public float offset() {
+        return values.offset();
+    }
+
+    /** Per-channel or single mean (a copy), or null. */
     public float[] mean() {
-        return mean == null ? null : mean.clone();
+        return values.mean();
     }
 
-    @Override
+    /** Per-channel or single standard deviation (a copy), or null. */
     public float[] std() {
-        return std == null ? null : std.clone();
+        return values.std();
     }
 
-    @Override
+    /** The target sample shape (a copy), or null to keep the stored shape. */
     public int[] reshape() {
         return reshape == null ? null : reshape.clone();
     }
 
     /** True when values are not changed (the shape may still be). */
     public boolean isIdentityOnValues() {
-        return scale == 1f && offset == 0f && mean == null;
+        return values.isIdentity();
     }
 
     /** Applies the value transform to {@code v} whose channel index is {@code channel}. */
     public float apply(float v, int channel) {
-        float x = v * scale + offset;
-        if (mean != null) {
-            float m = mean.length == 1 ? mean[0] : mean[channel];
-            float s = std.length == 1 ? std[0] : std[channel];
-            x = (x - m) / s;
-        }
-        return x;
+        return values.apply(v, channel);
     }
 
     /**
@@ -195,7 +189,7 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
 
     /** Length of the channel axis used for mean/std (1 when they are single values). */
     int channels(int[] storedShape, int[] outShape, String where) {
-        int n = mean == null ? 1 : Math.max(mean.length, std.length);
+        int n = values.channels();
         if (n == 1) {
             return 1;
         }
@@ -211,19 +205,8 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
     }
 
     /** Applies the value transform in place to whole samples laid out back to back. */
-    void applyInPlace(float[] values, int channels) {
-        if (isIdentityOnValues()) {
-            return;
-        }
-        if (mean == null) {
-            for (int i = 0; i < values.length; i++) {
-                values[i] = values[i] * scale + offset;
-            }
-            return;
-        }
-        for (int i = 0; i < values.length; i++) {
-            values[i] = apply(values[i], channels == 1 ? 0 : i % channels);
-        }
+    void applyInPlace(float[] samples, int channels) {
+        values.applyInPlace(samples, channels);
     }
 
     private static long product(int[] shape) {
@@ -236,26 +219,22 @@ public record Preprocessing(float scale, float offset, float[] mean, float[] std
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Preprocessing p
-                && Float.compare(scale, p.scale) == 0
-                && Float.compare(offset, p.offset) == 0
-                && Arrays.equals(mean, p.mean)
-                && Arrays.equals(std, p.std)
-                && Arrays.equals(reshape, p.reshape);
+        return o instanceof Preprocessing p && values.equals(p.values) && Arrays.equals(reshape, p.reshape);
     }
 
     @Override
     public int hashCode() {
-        int h = Float.hashCode(scale) * 31 + Float.hashCode(offset);
-        h = h * 31 + Arrays.hashCode(mean);
-        h = h * 31 + Arrays.hashCode(std);
-        return h * 31 + Arrays.hashCode(reshape);
+        return values.hashCode() * 31 + Arrays.hashCode(reshape);
     }
 
     /** E.g. {@code "v*0.003921569+0.0, reshape [784]"} or {@code "identity"}. */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
+        float scale = scale();
+        float offset = offset();
+        float[] mean = mean();
+        float[] std = std();
         if (scale != 1f || offset != 0f) {
             sb.append("v*").append(scale).append('+').append(offset);
         }

@@ -21,26 +21,37 @@ import java.util.Objects;
  */
 public record InputNormalization(float scale, float offset, float[] mean, float[] std) {
 
-    /** Checks the values and copies the arrays. */
+    /**
+     * Checks the values and copies the arrays.
+     *
+     * @throws IllegalArgumentException for a value that is not finite, a zero std, mean without std (or the other
+     *     way round), or per-channel mean and std of different lengths
+     */
     public InputNormalization {
         if (!Float.isFinite(scale) || !Float.isFinite(offset)) {
-            throw new IllegalArgumentException("scale and offset must be finite, found " + scale + ", " + offset);
+            throw new IllegalArgumentException(
+                    "scale and offset must be finite, found scale " + scale + " offset " + offset);
         }
         if ((mean == null) != (std == null)) {
-            throw new IllegalArgumentException("mean and std go together");
+            throw new IllegalArgumentException(
+                    "needs both mean and std, found only " + (mean == null ? "std" : "mean"));
         }
         if (mean != null) {
             if (mean.length == 0 || std.length == 0) {
-                throw new IllegalArgumentException("mean and std must not be empty");
+                throw new IllegalArgumentException("mean/std must not be empty");
             }
-            for (float s : std) {
-                if (s == 0f || !Float.isFinite(s)) {
-                    throw new IllegalArgumentException("std must be finite and non-zero, found " + s);
-                }
+            if (mean.length != std.length && mean.length != 1 && std.length != 1) {
+                throw new IllegalArgumentException("mean has " + mean.length + " entries but std has " + std.length
+                        + "; they must match (or one must be a single value)");
             }
             for (float m : mean) {
                 if (!Float.isFinite(m)) {
                     throw new IllegalArgumentException("mean must be finite, found " + m);
+                }
+            }
+            for (float s : std) {
+                if (!Float.isFinite(s) || s == 0f) {
+                    throw new IllegalArgumentException("std must be finite and non-zero, found " + s);
                 }
             }
             mean = mean.clone();
@@ -49,6 +60,43 @@ public record InputNormalization(float scale, float offset, float[] mean, float[
                 mean = null;
                 std = null;
             }
+        }
+    }
+
+    /** True when values are not changed. */
+    public boolean isIdentity() {
+        return scale == 1f && offset == 0f && mean == null;
+    }
+
+    /** Length of the channel axis mean and std run along (1 when they are single values or absent). */
+    public int channels() {
+        return mean == null ? 1 : Math.max(mean.length, std.length);
+    }
+
+    /** The transform of {@code v} on channel {@code channel}. */
+    public float apply(float v, int channel) {
+        float x = v * scale + offset;
+        if (mean != null) {
+            float m = mean.length == 1 ? mean[0] : mean[channel];
+            float s = std.length == 1 ? std[0] : std[channel];
+            x = (x - m) / s;
+        }
+        return x;
+    }
+
+    /** Transforms {@code values} in place: whole samples back to back, {@code channels} the last axis' length. */
+    public void applyInPlace(float[] values, int channels) {
+        if (isIdentity()) {
+            return;
+        }
+        if (mean == null) {
+            for (int i = 0; i < values.length; i++) {
+                values[i] = values[i] * scale + offset;
+            }
+            return;
+        }
+        for (int i = 0; i < values.length; i++) {
+            values[i] = apply(values[i], channels == 1 ? 0 : i % channels);
         }
     }
 
