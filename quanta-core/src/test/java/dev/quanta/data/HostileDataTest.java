@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.HostileFiles.ZipItem;
 import java.awt.image.BufferedImage;
@@ -80,7 +81,7 @@ class HostileDataTest {
                 concat(idxHeader(0x08, N, 28, 28), firstSamples()),
                 PIXELS - 3 * 784);
         Path labels = HostileFiles.gzipZeros(
-                tmp.resolve("big-labels-idx1-ubyte.gz"), concat(idxHeader(0x08, N), TestFiles.bytes(7, 2, 1)), N - 3);
+                tmp.resolve("big-labels-idx1-ubyte.gz"), concat(idxHeader(0x08, N), CoreArrays.bytes(7, 2, 1)), N - 3);
         assertThat(images.toFile().length()).isLessThan(3_000_000);
         // inflating all 1.96 GB takes several seconds: a quick answer shows that only the first samples were read
         Dataset d = assertTimeoutPreemptively(
@@ -109,7 +110,7 @@ class HostileDataTest {
                 ZipItem.deflated(
                         "y.npy",
                         HostileFiles.deflate(
-                                concat(npyHeader("|u1", "(2500000,)"), TestFiles.bytes(4, 0, 9)),
+                                concat(npyHeader("|u1", "(2500000,)"), CoreArrays.bytes(4, 0, 9)),
                                 0,
                                 N - 3,
                                 new byte[0])));
@@ -140,7 +141,7 @@ class HostileDataTest {
         Path idx = HostileFiles.write(
                 tmp.resolve("x-images-idx3-ubyte"), idxHeader(0x08, n, 28, 28), firstSamples(), rest);
         Path idxLabels = HostileFiles.write(
-                tmp.resolve("x-labels-idx1-ubyte"), idxHeader(0x08, n), TestFiles.bytes(5, 5, 6), new byte[n - 3]);
+                tmp.resolve("x-labels-idx1-ubyte"), idxHeader(0x08, n), CoreArrays.bytes(5, 5, 6), new byte[n - 3]);
         Dataset d = Datasets.load(DatasetSpec.of(idx).withLimit(3));
         assertFirstSamples(d, 5, 5, 6);
         assertThat(d.labelsSource()).isEqualTo(idxLabels);
@@ -203,7 +204,7 @@ class HostileDataTest {
         // two gzip members (as `cat a.gz b.gz` makes): the last trailer covers only the second member, yet it loads
         byte[] header = idxHeader(0x08, 2, 2);
         Path twoMembers = TestFiles.write(
-                tmp.resolve("two.gz"), concat(TestFiles.gzip(header), TestFiles.gzip(TestFiles.bytes(9, 8, 7, 6))));
+                tmp.resolve("two.gz"), concat(TestFiles.gzip(header), TestFiles.gzip(CoreArrays.bytes(9, 8, 7, 6))));
         assertThat(IdxReader.load(twoMembers, null, null).features()).containsExactly(9, 8, 7, 6);
     }
 
@@ -250,7 +251,7 @@ class HostileDataTest {
                 "|u1",
                 false,
                 "(2, 12)",
-                TestFiles.bytes(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+                CoreArrays.bytes(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         Path z = TestFiles.write(tmp.resolve("onehot.npz"), TestFiles.zip(false, "x.npy", x, "y.npy", y));
         Dataset d = Datasets.load(DatasetSpec.of(z).withNumpy(null, null, LabelFormat.ONE_HOT));
         assertThat(d.labels()).containsExactly(0, 3);
@@ -274,8 +275,8 @@ class HostileDataTest {
     @Test
     void csvClassCountMustEqualTheModelsClassCount() {
         Path dir = tmp.resolve("raw");
-        TestFiles.write(dir.resolve("a.bin"), TestFiles.bytes(1, 2));
-        TestFiles.write(dir.resolve("b.bin"), TestFiles.bytes(3, 4));
+        TestFiles.write(dir.resolve("a.bin"), CoreArrays.bytes(1, 2));
+        TestFiles.write(dir.resolve("b.bin"), CoreArrays.bytes(3, 4));
         Path csv = TestFiles.write(dir.resolve("y_labels.csv"), "a.bin,12,3\nb.bin,12,0\n");
         Dataset d = Datasets.load(DatasetSpec.of(dir).withSamples(SampleType.UINT8, 2));
         assertThat(d.labels()).containsExactly(3, 0);
@@ -313,9 +314,9 @@ class HostileDataTest {
     @Test
     void outOfRangeLabelsNameTheLabelsFile() {
         Path images = TestFiles.write(
-                tmp.resolve("t-images-idx3-ubyte"), TestFiles.idx(0x08, new int[] {3, 1}, TestFiles.bytes(1, 2, 3)));
+                tmp.resolve("t-images-idx3-ubyte"), TestFiles.idx(0x08, new int[] {3, 1}, CoreArrays.bytes(1, 2, 3)));
         Path labels = TestFiles.write(
-                tmp.resolve("t-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {3}, TestFiles.bytes(1, 12, 3)));
+                tmp.resolve("t-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {3}, CoreArrays.bytes(1, 12, 3)));
         Dataset d = Datasets.load(DatasetSpec.of(images));
         assertThat(d.source()).isEqualTo(images);
         assertThat(d.labelsSource()).isEqualTo(labels);
@@ -331,7 +332,7 @@ class HostileDataTest {
                 .hasMessage(labels + ": label 12 at sample 1 is out of range for a model with 10 classes");
 
         byte[] x = TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2));
-        byte[] y = TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(0, 11));
+        byte[] y = TestFiles.npy(1, "|u1", false, "(2,)", CoreArrays.bytes(0, 11));
         Path z = TestFiles.write(tmp.resolve("d.npz"), TestFiles.zip(true, "x.npy", x, "labels.npy", y));
         Dataset n = Datasets.load(DatasetSpec.of(z));
         assertThat(refusal(() -> {
@@ -341,7 +342,7 @@ class HostileDataTest {
                 .hasMessage(z + ": array 'labels': label 11 at sample 1 is out of range for a model with 10 classes");
 
         Path dir = tmp.resolve("raw");
-        TestFiles.write(dir.resolve("a.bin"), TestFiles.bytes(1));
+        TestFiles.write(dir.resolve("a.bin"), CoreArrays.bytes(1));
         Path csv = TestFiles.write(dir.resolve("labels.csv"), "a.bin,10\n");
         Dataset r = Datasets.load(DatasetSpec.of(dir).withLabels(csv).withSamples(SampleType.UINT8, 1));
         assertThat(refusal(() -> {

@@ -12,6 +12,7 @@ import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreOpCounts;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
@@ -23,7 +24,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -62,14 +62,6 @@ class KerasImporterFixturesTest {
             }
         }
         return new long[] {total, frozen};
-    }
-
-    private static Map<OpType, Integer> opCounts(Model m) {
-        Map<OpType, Integer> counts = new EnumMap<>(OpType.class);
-        for (Op op : m.ops()) {
-            counts.merge(op.type(), 1, Integer::sum);
-        }
-        return counts;
     }
 
     private static Op op(Model m, String name) {
@@ -165,24 +157,10 @@ class KerasImporterFixturesTest {
     void resnetGraph() {
         Model m = load("mlperf-tiny/ic/pretrainedResnet.h5");
         assertThat(m.name()).isEqualTo("model");
-        assertThat(opCounts(m))
-                .containsExactlyInAnyOrderEntriesOf(Map.of(
-                        OpType.CONV_2D,
-                        9,
-                        OpType.BATCH_NORM,
-                        7,
-                        OpType.RELU,
-                        7,
-                        OpType.ADD,
-                        3,
-                        OpType.AVERAGE_POOL_2D,
-                        1,
-                        OpType.RESHAPE,
-                        1,
-                        OpType.FULLY_CONNECTED,
-                        1,
-                        OpType.SOFTMAX,
-                        1));
+        assertThat(CoreOpCounts.of(m))
+                .isEqualTo(
+                        CoreOpCounts.parse(
+                                "CONV_2D 9, BATCH_NORM 7, RELU 7, ADD 3, AVERAGE_POOL_2D 1, RESHAPE 1, FULLY_CONNECTED 1, SOFTMAX 1"));
         assertThat(m.inputs()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("input_1");
             assertThat(t.shape().toString()).isEqualTo("(None, 32, 32, 3)");
@@ -261,7 +239,7 @@ class KerasImporterFixturesTest {
     @Test
     void vwwGraphAndDepthwiseLayoutMatchTflite() {
         Model m = load("mlperf-tiny/vww/vww_96.h5");
-        Map<OpType, Integer> counts = opCounts(m);
+        Map<OpType, Integer> counts = CoreOpCounts.of(m);
         assertThat(counts.get(OpType.CONV_2D)).isEqualTo(14);
         assertThat(counts.get(OpType.DEPTHWISE_CONV_2D)).isEqualTo(13);
         assertThat(counts.get(OpType.BATCH_NORM)).isEqualTo(27);
@@ -285,7 +263,7 @@ class KerasImporterFixturesTest {
     @Test
     void streamingWakeWordModel() {
         Model m = load("mlperf-tiny/sww/str_ww_ref_model.h5");
-        Map<OpType, Integer> counts = opCounts(m);
+        Map<OpType, Integer> counts = CoreOpCounts.of(m);
         assertThat(counts)
                 .containsEntry(OpType.IDENTITY, 4)
                 .containsEntry(OpType.DEPTHWISE_CONV_2D, 4)
@@ -315,7 +293,7 @@ class KerasImporterFixturesTest {
     void anomalyDetectionAutoencoder() {
         Model m = load("mlperf-tiny/ad/ad01.h5");
         assertThat(m.name()).isEqualTo("functional_1");
-        assertThat(opCounts(m))
+        assertThat(CoreOpCounts.of(m))
                 .containsExactlyInAnyOrderEntriesOf(
                         Map.of(OpType.FULLY_CONNECTED, 10, OpType.BATCH_NORM, 9, OpType.RELU, 9));
         assertThat(op(m, "batch_normalization_4")

@@ -1,5 +1,6 @@
 package dev.quanta.kernels;
 
+import static dev.quanta.testing.CoreArrays.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Activation;
@@ -34,14 +35,6 @@ class HybridIntTest {
         HybridInt.fullyConnected(x, rows, k, n, w, scales, bias, y, act, asymmetric)
                 .run(Parallel.of(1));
         return y;
-    }
-
-    private static byte[] bytes(int... v) {
-        byte[] b = new byte[v.length];
-        for (int i = 0; i < v.length; i++) {
-            b[i] = (byte) v[i];
-        }
-        return b;
     }
 
     /**
@@ -241,10 +234,7 @@ class HybridIntTest {
             int kh = 1 + r.nextInt(3);
             int kw = 1 + r.nextInt(3);
             int stride = 1 + r.nextInt(2);
-            Padding pad = r.nextBoolean() ? Padding.SAME : Padding.VALID;
-            if (pad == Padding.VALID && (h < kh || wd < kw)) {
-                pad = Padding.SAME;
-            }
+            Padding pad = SingleOpModels.padding(r.nextBoolean(), h, wd, kh, kw);
             float[] x = new float[h * wd * c];
             for (int i = 0; i < x.length; i++) {
                 x[i] = 0.5f + r.nextFloat() * 3;

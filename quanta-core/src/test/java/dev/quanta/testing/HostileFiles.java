@@ -133,33 +133,14 @@ public final class HostileFiles {
                 }
                 int method = it.stored() != null ? 0 : 8;
                 ByteBuffer local = ByteBuffer.allocate(30 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                local.putInt(0x04034b50)
-                        .putShort((short) 20)
-                        .putShort((short) 0)
-                        .putShort((short) method)
-                        .putShort((short) 0)
-                        .putShort((short) 0x21)
-                        .putInt((int) crc)
-                        .putInt(data.length)
-                        .putInt((int) it.declaredSize())
-                        .putShort((short) name.length)
-                        .putShort((short) 0)
+                local.putInt(0x04034b50);
+                entryFields(local, method, crc, data.length, it.declaredSize(), name.length)
                         .put(name);
                 os.write(local.array());
                 os.write(data);
                 ByteBuffer cd = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                cd.putInt(0x02014b50)
-                        .putShort((short) 20)
-                        .putShort((short) 20)
-                        .putShort((short) 0)
-                        .putShort((short) method)
-                        .putShort((short) 0)
-                        .putShort((short) 0x21)
-                        .putInt((int) crc)
-                        .putInt(data.length)
-                        .putInt((int) it.declaredSize())
-                        .putShort((short) name.length)
-                        .putShort((short) 0)
+                cd.putInt(0x02014b50).putShort((short) 20); // version made by: 2.0
+                entryFields(cd, method, crc, data.length, it.declaredSize(), name.length)
                         .putShort((short) 0)
                         .putShort((short) 0)
                         .putShort((short) 0)
@@ -188,6 +169,24 @@ public final class HostileFiles {
             throw new UncheckedIOException(e);
         }
         return file;
+    }
+
+    /**
+     * The fields a zip entry's local header and its central directory record share, from "version needed to extract"
+     * (2.0) to the extra field's length (0): no flags, {@code method}, time 00:00 of 1980-01-01, the CRC and sizes.
+     */
+    private static ByteBuffer entryFields(
+            ByteBuffer b, int method, long crc, int compressedSize, long size, int nameLength) {
+        return b.putShort((short) 20)
+                .putShort((short) 0)
+                .putShort((short) method)
+                .putShort((short) 0)
+                .putShort((short) 0x21)
+                .putInt((int) crc)
+                .putInt(compressedSize)
+                .putInt((int) size)
+                .putShort((short) nameLength)
+                .putShort((short) 0);
     }
 
     /** An IDX header: magic {@code 0x0000TTNN} and big-endian dimensions. */
