@@ -3,6 +3,7 @@ package dev.quanta.data;
 import static dev.quanta.testing.HostileFiles.concat;
 import static dev.quanta.testing.HostileFiles.idxHeader;
 import static dev.quanta.testing.HostileFiles.npyHeader;
+import static dev.quanta.testing.HostileFiles.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
@@ -16,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,20 +44,6 @@ class HostileDataTest {
             b[i] = (byte) (i % 251);
         }
         return b;
-    }
-
-    private static QuantaException refusal(Supplier<?> load) {
-        QuantaException[] caught = new QuantaException[1];
-        assertTimeoutPreemptively(QUICK, () -> {
-            try {
-                load.get();
-            } catch (QuantaException e) {
-                caught[0] = e;
-            }
-        });
-        assertThat(caught[0]).as("a QuantaException").isNotNull();
-        assertThat(caught[0].getMessage()).doesNotContain("\n");
-        return caught[0];
     }
 
     private static void assertFirstSamples(Dataset d, int... labels) {
@@ -256,19 +242,13 @@ class HostileDataTest {
         Dataset d = Datasets.load(DatasetSpec.of(z).withNumpy(null, null, LabelFormat.ONE_HOT));
         assertThat(d.labels()).containsExactly(0, 3);
         d.validateLabels(12, null);
-        assertThat(refusal(() -> {
-                    d.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(10, null)))
                 .hasMessage(z + ": array 'y': one-hot labels are 12 wide but the model has 10 classes");
 
         Path yFile = TestFiles.write(tmp.resolve("y.npy"), y);
         Path xFile = TestFiles.write(tmp.resolve("x.npy"), x);
         Dataset separate = NumpyDatasets.load(xFile, null, null, yFile, null, null);
-        assertThat(refusal(() -> {
-                    separate.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> separate.validateLabels(10, null)))
                 .hasMessage(yFile + ": one-hot labels are 12 wide but the model has 10 classes");
     }
 
@@ -282,10 +262,7 @@ class HostileDataTest {
         assertThat(d.labels()).containsExactly(3, 0);
         assertThat(d.labelsSource()).isEqualTo(csv);
         d.validateLabels(12, null);
-        assertThat(refusal(() -> {
-                    d.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(10, null)))
                 .hasMessage(csv + ": declares 12 classes (the count column) but the model has 10 classes");
     }
 
@@ -302,10 +279,7 @@ class HostileDataTest {
         assertThat(d.labels()).containsExactly(0);
         d.validateLabels(3, null);
         d.validateLabels(4, null);
-        assertThat(refusal(() -> {
-                    d.validateLabels(2, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(2, null)))
                 .hasMessage(root + ": 3 class folders but the model has only 2 classes");
     }
 
@@ -320,35 +294,23 @@ class HostileDataTest {
         Dataset d = Datasets.load(DatasetSpec.of(images));
         assertThat(d.source()).isEqualTo(images);
         assertThat(d.labelsSource()).isEqualTo(labels);
-        assertThat(refusal(() -> {
-                    d.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(10, null)))
                 .hasMessage(labels + ": label 12 at sample 1 is out of range for a model with 10 classes");
-        assertThat(refusal(() -> {
-                    d.limit(2).validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.limit(2).validateLabels(10, null)))
                 .hasMessage(labels + ": label 12 at sample 1 is out of range for a model with 10 classes");
 
         byte[] x = TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2));
         byte[] y = TestFiles.npy(1, "|u1", false, "(2,)", CoreArrays.bytes(0, 11));
         Path z = TestFiles.write(tmp.resolve("d.npz"), TestFiles.zip(true, "x.npy", x, "labels.npy", y));
         Dataset n = Datasets.load(DatasetSpec.of(z));
-        assertThat(refusal(() -> {
-                    n.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> n.validateLabels(10, null)))
                 .hasMessage(z + ": array 'labels': label 11 at sample 1 is out of range for a model with 10 classes");
 
         Path dir = tmp.resolve("raw");
         TestFiles.write(dir.resolve("a.bin"), CoreArrays.bytes(1));
         Path csv = TestFiles.write(dir.resolve("labels.csv"), "a.bin,10\n");
         Dataset r = Datasets.load(DatasetSpec.of(dir).withLabels(csv).withSamples(SampleType.UINT8, 1));
-        assertThat(refusal(() -> {
-                    r.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> r.validateLabels(10, null)))
                 .hasMessage(csv + ": label 10 at sample 0 is out of range for a model with 10 classes");
     }
 }

@@ -32,8 +32,7 @@ class EvaluatorLabelsTest {
     private static Model tiny(String source, String loss) {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor w = b.constant("dense/kernel", Shape.of(3, 2), new float[] {1, 0, 0, 1, 1, 1});
-        Tensor d = CoreModels.dense(b, "dense", x, w);
+        Tensor d = CoreModels.dense(b, "dense", x, new float[] {1, 0, 0, 1, 1, 1});
         Tensor s = b.add(OpType.SOFTMAX, "softmax", CoreModels.dense("dense"), new OpAttributes.Softmax(1f), d);
         return b.output(s)
                 .build(new ModelMetadata(

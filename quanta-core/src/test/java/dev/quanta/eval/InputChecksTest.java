@@ -25,8 +25,7 @@ class InputChecksTest {
     private static Model dense() {
         ModelBuilder b = new ModelBuilder("dense");
         Tensor x = b.input("x", Shape.batched(4));
-        Tensor w = b.constant("dense/kernel", Shape.of(2, 4), new float[] {1, -1, 0.5f, 0.25f, -0.5f, 1, 1, -1});
-        Tensor out = CoreModels.dense(b, "dense", x, w);
+        Tensor out = CoreModels.dense(b, "dense", x, new float[] {1, -1, 0.5f, 0.25f, -0.5f, 1, 1, -1});
         return b.output(out).build(ModelMetadata.inMemory());
     }
 

@@ -16,10 +16,7 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
-import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.IoType;
-import dev.quanta.quantize.QuantizationConfig;
-import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreModels;
 import java.util.List;
@@ -195,34 +192,17 @@ class LayerComparisonTest {
         ModelBuilder mb = new ModelBuilder("two_dense");
         Tensor x = mb.input("x", Shape.batched(2));
         Tensor d1 = CoreModels.dense(
-                mb,
-                "hidden",
-                x,
-                mb.constant("hidden/kernel", Shape.of(3, 2), new float[] {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f}),
-                mb.constant("hidden/bias", Shape.of(3), new float[] {0.05f, -0.1f, 0.2f}));
-        Tensor d2 = CoreModels.dense(
-                mb, "out", d1, mb.constant("out/kernel", Shape.of(1, 3), new float[] {0.5f, -1.2f, 0.8f}));
+                mb, "hidden", x, new float[] {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f}, new float[] {0.05f, -0.1f, 0.2f});
+        Tensor d2 = CoreModels.dense(mb, "out", d1, new float[] {0.5f, -1.2f, 0.8f});
         Model ref = mb.output(d2).build(ModelMetadata.inMemory());
         float[] samples = new float[40];
         for (int i = 0; i < samples.length; i++) {
             samples[i] = (float) Math.sin(i * 1.7) * 2;
         }
         Dataset data = Dataset.of("sine", new int[] {2}, samples, null);
-        Model floatIo = Converter.fromModel(ref)
-                .withConfig(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withCalibrationSamples(20))
-                .withRepresentativeDataset(data)
-                .convert()
-                .model();
-        Model int8Io = Converter.fromModel(ref)
-                .withConfig(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withIo(IoType.INT8)
-                        .withCalibrationSamples(20))
-                .withRepresentativeDataset(data)
-                .convert()
-                .model();
+        Model floatIo = CoreModels.int8(ref, data).convert().model();
+        Model int8Io =
+                CoreModels.int8(ref, data, c -> c.withIo(IoType.INT8)).convert().model();
 
         List<LayerError> errors = LayerComparison.compare(ref, floatIo, data, 20, 1);
         LayerError hidden = byTensor(errors, "hidden");

@@ -206,9 +206,7 @@ class ModelComparisonTest {
     private static Model withDropout() {
         ModelBuilder b = new ModelBuilder("dropout");
         Tensor x = b.input("input", Shape.batched(4));
-        Tensor d = CoreModels.dense(b, "dense", x, b.constant("dense/kernel", Shape.of(3, 4), new float[] {
-            1, -1, 0, 2, 0.5f, 0.5f, -1, 0, 1, 1, 1, 1
-        }));
+        Tensor d = CoreModels.dense(b, "dense", x, new float[] {1, -1, 0, 2, 0.5f, 0.5f, -1, 0, 1, 1, 1, 1});
         Tensor i = b.add(OpType.IDENTITY, "dropout", new Origin("dropout", "Dropout"), OpAttributes.None.INSTANCE, d);
         Tensor y = CoreModels.relu(b, "relu", i);
         return b.output(y).build(ModelMetadata.inMemory());

@@ -70,36 +70,16 @@ class KerasH5WriterTest {
                 t,
                 b.constant("dw/kernel", Shape.of(1, 3, 3, 8), uniform(r, 72, -1, 1)),
                 b.constant("dw/bias", Shape.of(8), uniform(r, 8, -1, 1)));
-        t = b.add(
-                OpType.AVERAGE_POOL_2D,
-                "ap",
-                new Origin("ap", "AveragePooling2D"),
-                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE),
-                t);
+        t = CoreModels.averagePool(b, "ap", new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE), t);
         t = b.add(OpType.LEAKY_RELU, "lr", new Origin("lr", "LeakyReLU"), new OpAttributes.LeakyRelu(0.25f), t);
-        t = b.add(
-                OpType.MAX_POOL_2D,
-                "mp",
-                new Origin("mp", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE),
-                t);
+        t = CoreModels.maxPool(b, "mp", new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE), t);
         t = CoreModels.relu(b, "re", t);
         t = b.add(OpType.RESHAPE, "rs", new Origin("rs", "Reshape"), new OpAttributes.Reshape(new int[] {-1, 4, 8}), t);
         t = CoreModels.flatten(b, "fl", t);
-        t = CoreModels.dense(
-                b,
-                "d1",
-                t,
-                b.constant("d1/kernel", Shape.of(5, 32), uniform(r, 160, -1, 1)),
-                b.constant("d1/bias", Shape.of(5), uniform(r, 5, -1, 1)));
+        t = CoreModels.dense(b, "d1", t, uniform(r, 160, -1, 1), uniform(r, 5, -1, 1));
         t = b.add(OpType.TANH, "d1/tanh", CoreModels.dense("d1"), OpAttributes.None.INSTANCE, t);
         t = CoreModels.activation(b, OpType.LOGISTIC, "act", t);
-        t = CoreModels.dense(
-                b,
-                "d2",
-                t,
-                b.constant("d2/kernel", Shape.of(3, 5), uniform(r, 15, -1, 1)),
-                b.constant("d2/bias", Shape.of(3), uniform(r, 3, -1, 1)));
+        t = CoreModels.dense(b, "d2", t, uniform(r, 15, -1, 1), uniform(r, 3, -1, 1));
         t = b.add(OpType.SOFTMAX, "d2/softmax", CoreModels.dense("d2"), new OpAttributes.Softmax(1f), t);
         b.output(t);
         return b.build(new ModelMetadata(
@@ -136,8 +116,7 @@ class KerasH5WriterTest {
             assertThat(h5.getAttribute("keras_version").getData()).isEqualTo("2.15.0");
             assertThat(h5.getAttribute("backend").getData()).isEqualTo("tensorflow");
 
-            JsonNode config =
-                    JSON.readTree((String) h5.getAttribute("model_config").getData());
+            JsonNode config = jsonAttribute(h5, "model_config");
             assertThat(config.get("class_name").asText()).isEqualTo("Sequential");
             assertThat(config.at("/config/name").asText()).isEqualTo("every_layer");
             List<String> classes = new ArrayList<>();
@@ -183,8 +162,7 @@ class KerasH5WriterTest {
             assertThat(layers.at("/11/config/activation").asText()).isEqualTo("softmax");
             assertThat(layers.at("/11/build_config/input_shape").toString()).isEqualTo("[null,5]");
 
-            JsonNode training =
-                    JSON.readTree((String) h5.getAttribute("training_config").getData());
+            JsonNode training = jsonAttribute(h5, "training_config");
             assertThat(training.get("loss").asText()).isEqualTo("sparse_categorical_crossentropy");
             assertThat(training.get("metrics").toString()).isEqualTo("[\"accuracy\"]");
             assertThat(training.at("/optimizer_config/class_name").asText()).isEqualTo("Adam");
@@ -197,18 +175,9 @@ class KerasH5WriterTest {
             assertThat((String[]) layerNames.getData()).containsExactly("c1", "dw", "d1", "d2");
             assertThat(weights.getAttribute("keras_version").getData()).isEqualTo("2.15.0");
             assertThat(weights.getChildren().keySet()).containsExactlyInAnyOrder("c1", "dw", "d1", "d2");
-            assertThat((String[]) ((Group) weights.getChild("c1"))
-                            .getAttribute("weight_names")
-                            .getData())
-                    .containsExactly("c1/kernel:0");
-            assertThat((String[]) ((Group) weights.getChild("dw"))
-                            .getAttribute("weight_names")
-                            .getData())
-                    .containsExactly("dw/depthwise_kernel:0", "dw/bias:0");
-            assertThat((String[]) ((Group) weights.getChild("d1"))
-                            .getAttribute("weight_names")
-                            .getData())
-                    .containsExactly("d1/kernel:0", "d1/bias:0");
+            assertThat(weightNames(weights, "c1")).containsExactly("c1/kernel:0");
+            assertThat(weightNames(weights, "dw")).containsExactly("dw/depthwise_kernel:0", "dw/bias:0");
+            assertThat(weightNames(weights, "d1")).containsExactly("d1/kernel:0", "d1/bias:0");
 
             Map<String, int[]> shapes = shapes(h5);
             assertThat(shapes)
@@ -260,8 +229,7 @@ class KerasH5WriterTest {
         assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
         // without an optimizer, Keras' compile() default is recorded so that Keras can compile the model
         try (HdfFile h5 = new HdfFile(a)) {
-            JsonNode training =
-                    JSON.readTree((String) h5.getAttribute("training_config").getData());
+            JsonNode training = jsonAttribute(h5, "training_config");
             assertThat(training.at("/optimizer_config/class_name").asText()).isEqualTo("RMSprop");
         }
     }
@@ -290,6 +258,18 @@ class KerasH5WriterTest {
 
         float[] x = uniform(new SplittableRandom(5), 3 * 12 * 12 * 3, -1, 1);
         assertThat(run(back, x, 3)).isEqualTo(run(m, x, 3));
+    }
+
+    /** The JSON text of the file's attribute {@code name}, parsed. */
+    private static JsonNode jsonAttribute(HdfFile h5, String name) throws IOException {
+        return JSON.readTree((String) h5.getAttribute(name).getData());
+    }
+
+    /** The weight_names attribute of {@code layer}'s group under model_weights. */
+    private static String[] weightNames(Group modelWeights, String layer) {
+        return (String[]) ((Group) modelWeights.getChild(layer))
+                .getAttribute("weight_names")
+                .getData();
     }
 
     static void assertSameConstants(Model actual, Model expected) {

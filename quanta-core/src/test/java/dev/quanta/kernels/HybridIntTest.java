@@ -60,28 +60,14 @@ class HybridIntTest {
      */
     @Test
     void asymmetricRowQuantization() {
-        float[] y = fc(
-                new float[] {0.25f, 1f},
-                1,
-                2,
-                1,
-                bytes(2, -1),
-                new float[] {0.25f},
-                new float[] {0.5f},
-                Activation.NONE,
-                true);
+        float[] x = {0.25f, 1f};
+        byte[] w = bytes(2, -1);
+        float[] scales = {0.25f};
+        float[] b = {0.5f};
+        float[] y = fc(x, 1, 2, 1, w, scales, b, Activation.NONE, true);
         assertThat(y).containsExactly(0.5f + -127f * ((float) (1.0 / 255) * 0.25f));
         // symmetric rows would give q = [32 (31.75), 127]: acc = −63, y = 0.5 − 63·(0.25/127)
-        float[] sym = fc(
-                new float[] {0.25f, 1f},
-                1,
-                2,
-                1,
-                bytes(2, -1),
-                new float[] {0.25f},
-                new float[] {0.5f},
-                Activation.NONE,
-                false);
+        float[] sym = fc(x, 1, 2, 1, w, scales, b, Activation.NONE, false);
         assertThat(sym).containsExactly(0.5f + -63f * ((1f / 127) * 0.25f));
     }
 

@@ -7,7 +7,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.runtime.Interpreter;
-import dev.quanta.testing.CoreOpCounts;
+import dev.quanta.testing.CoreOps;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
@@ -39,14 +39,14 @@ class MobileNetV2ConformanceTest {
     @Test
     void importsWithATransposeFirst() {
         Model model = TfliteReader.read(Fixtures.require(FILE));
-        Map<OpType, Integer> counts = CoreOpCounts.of(model);
+        Map<OpType, Integer> counts = CoreOps.counts(model);
         System.out.println("mobilenet_v2 ops " + counts);
         assertThat(model.inputs().get(0).shape().withBatch(1).dims()).containsExactly(1, 3, 224, 224);
         Op first = model.ops().get(0);
         assertThat(first.type()).isEqualTo(OpType.TRANSPOSE);
         assertThat(first.attrs(OpAttributes.Transpose.class).perm()).containsExactly(0, 2, 3, 1);
         assertThat(counts)
-                .containsAllEntriesOf(CoreOpCounts.parse(
+                .containsAllEntriesOf(CoreOps.parseCounts(
                         "TRANSPOSE 1, CONV_2D 35, DEPTHWISE_CONV_2D 17, PAD 18, ADD 10, FULLY_CONNECTED 1"));
     }
 

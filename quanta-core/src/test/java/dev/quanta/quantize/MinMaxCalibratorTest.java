@@ -36,12 +36,7 @@ class MinMaxCalibratorTest {
     private static Model denseRelu() {
         ModelBuilder mb = new ModelBuilder("dense_relu");
         Tensor x = mb.input("x", Shape.batched(3));
-        Tensor d = CoreModels.dense(
-                mb,
-                "dense",
-                x,
-                mb.constant("dense/kernel", Shape.of(2, 3), new float[] {1, -2, 0.5f, 0.25f, 1, -1}),
-                mb.constant("dense/bias", Shape.of(2), new float[] {0.5f, -1}));
+        Tensor d = CoreModels.dense(mb, "dense", x, new float[] {1, -2, 0.5f, 0.25f, 1, -1}, new float[] {0.5f, -1});
         Tensor r = CoreModels.relu(mb, "relu", d);
         return mb.output(r).build(ModelMetadata.inMemory());
     }
@@ -266,12 +261,7 @@ class MinMaxCalibratorTest {
     void theConverterWidensObservedRangesToZero() {
         Model m = denseRelu();
         Dataset positive = Dataset.of("positive", new int[] {3}, new float[] {0.5f, 1, 2, 1, 0.75f, 1.5f}, null);
-        Model q = Converter.fromModel(m)
-                .withConfig(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withIo(IoType.INT8)
-                        .withCalibrationSamples(2))
-                .withRepresentativeDataset(positive)
+        Model q = CoreModels.int8(m, positive, c -> c.withIo(IoType.INT8))
                 .convert()
                 .model();
         QuantParams in = q.inputs().get(0).quant();

@@ -1,5 +1,6 @@
 package dev.quanta.quantize;
 
+import static dev.quanta.testing.CoreModels.int8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,6 +22,7 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
+import dev.quanta.testing.CoreOps;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -69,15 +71,13 @@ class QuantizationRewriterTest {
         for (int i = 0; i < 12; i++) {
             w[i] *= 0.25f; // row 0 drawn 4× smaller
         }
-        Tensor dense = CoreModels.dense(
-                mb,
-                "dense",
-                flat,
-                mb.constant("dense/kernel", Shape.of(4, 12), w),
-                mb.constant("dense/bias", Shape.of(4), new float[] {0.5f, -0.25f, 0f, 1e-3f}));
+        Tensor dense = CoreModels.dense(mb, "dense", flat, w, new float[] {0.5f, -0.25f, 0f, 1e-3f});
         Tensor sm = CoreModels.softmax(mb, "softmax", dense);
         return mb.output(sm).build(ModelMetadata.inMemory());
     }
+
+    /** The op types of {@link #convNet()}, in order, as {@link CoreOps#types} gives them. */
+    private static final String CONV_NET_OPS = "CONV_2D RESHAPE FULLY_CONNECTED SOFTMAX";
 
     /** 24 seeded samples for {@link #convNet()}, roughly in [−2, 1.5]. */
     static Dataset convData() {
@@ -89,12 +89,10 @@ class QuantizationRewriterTest {
     static Model tanhLogistic() {
         ModelBuilder mb = new ModelBuilder("tanh_logistic");
         Tensor x = mb.input("x", Shape.batched(4));
-        Tensor d1 = CoreModels.dense(mb, "d1", x, mb.constant("d1/kernel", Shape.of(3, 4), new float[] {
-            0.5f, -1f, 0.25f, 0.75f, 1f, 0.5f, -0.5f, 0.1f, -0.3f, 0.2f, 0.9f, -0.8f
-        }));
+        Tensor d1 = CoreModels.dense(
+                mb, "d1", x, new float[] {0.5f, -1f, 0.25f, 0.75f, 1f, 0.5f, -0.5f, 0.1f, -0.3f, 0.2f, 0.9f, -0.8f});
         Tensor t = CoreModels.activation(mb, OpType.TANH, "t", d1);
-        Tensor d2 = CoreModels.dense(
-                mb, "d2", t, mb.constant("d2/kernel", Shape.of(2, 3), new float[] {1f, -2f, 0.5f, 0.3f, 0.3f, -1.5f}));
+        Tensor d2 = CoreModels.dense(mb, "d2", t, new float[] {1f, -2f, 0.5f, 0.3f, 0.3f, -1.5f});
         Tensor l = CoreModels.activation(mb, OpType.LOGISTIC, "l", d2);
         return mb.output(l).build(ModelMetadata.inMemory());
     }
@@ -147,19 +145,6 @@ class QuantizationRewriterTest {
 
     static Op producer(Model m, String tensor) {
         return m.producer(m.tensor(tensor));
-    }
-
-    static Converter int8(Model m, Dataset d) {
-        return int8(m, d, c -> c);
-    }
-
-    /** An int8 converter of {@code m} calibrated on all of {@code d}, with more {@code settings}. */
-    static Converter int8(Model m, Dataset d, java.util.function.UnaryOperator<QuantizationConfig> settings) {
-        return Converter.fromModel(m)
-                .withConfig(settings.apply(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withCalibrationSamples(d.size())))
-                .withRepresentativeDataset(d);
     }
 
     // ------------------------------------------------------------------ weights
@@ -403,12 +388,7 @@ class QuantizationRewriterTest {
     void rangesThatExcludeZeroAreWidenedToIt() {
         ModelBuilder mb = new ModelBuilder("negative");
         Tensor x = mb.input("x", Shape.batched(2));
-        Tensor y = CoreModels.dense(
-                mb,
-                "neg",
-                x,
-                mb.constant("neg/kernel", Shape.of(1, 2), new float[] {1, 1}),
-                mb.constant("neg/bias", Shape.of(1), new float[] {-10}));
+        Tensor y = CoreModels.dense(mb, "neg", x, new float[] {1, 1}, new float[] {-10});
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("positive", new int[] {2}, new float[] {0.5f, 0.5f, 1f, 1f, 0.75f, 0.5f}, null);
         Model q = int8(f, d, c -> c.withIo(IoType.INT8)).convert().model();
@@ -566,9 +546,7 @@ class QuantizationRewriterTest {
                         .withGranularity(Granularity.PER_TENSOR))
                 .convert();
         Model q = c.model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(OpType.CONV_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(CoreOps.types(q)).isEqualTo(CONV_NET_OPS);
         Op conv = producer(q, "conv");
         assertThat(conv.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(conv.input(1).dtype()).isEqualTo(DType.INT8);
@@ -591,15 +569,7 @@ class QuantizationRewriterTest {
         Converter.Conversion c = int8(f, convData()).convert();
         Model q = c.model();
         List<Op> ops = q.ops();
-        assertThat(ops)
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.QUANTIZE,
-                        OpType.CONV_2D,
-                        OpType.RESHAPE,
-                        OpType.FULLY_CONNECTED,
-                        OpType.SOFTMAX,
-                        OpType.DEQUANTIZE);
+        assertThat(CoreOps.types(q)).isEqualTo("QUANTIZE " + CONV_NET_OPS + " DEQUANTIZE");
         Tensor in = q.inputs().get(0);
         assertThat(in.name()).isEqualTo("x");
         assertThat(in.dtype()).isEqualTo(DType.FLOAT32);
@@ -620,9 +590,7 @@ class QuantizationRewriterTest {
     void integerIoExposesTheQuantizedTensors() {
         Model f = convNet();
         Model q = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(OpType.CONV_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(CoreOps.types(q)).isEqualTo(CONV_NET_OPS);
         Tensor in = q.inputs().get(0);
         assertThat(in.name()).isEqualTo("x");
         assertThat(in.dtype()).isEqualTo(DType.INT8);
@@ -639,15 +607,7 @@ class QuantizationRewriterTest {
         Model f = convNet();
         Model int8Io = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
         Model q = int8(f, convData(), c -> c.withIo(IoType.UINT8)).convert().model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.QUANTIZE,
-                        OpType.CONV_2D,
-                        OpType.RESHAPE,
-                        OpType.FULLY_CONNECTED,
-                        OpType.SOFTMAX,
-                        OpType.QUANTIZE);
+        assertThat(CoreOps.types(q)).isEqualTo("QUANTIZE " + CONV_NET_OPS + " QUANTIZE");
         QuantParams inner = int8Io.inputs().get(0).quant();
         Tensor in = q.inputs().get(0);
         assertThat(in.dtype()).isEqualTo(DType.UINT8);
@@ -743,16 +703,7 @@ class QuantizationRewriterTest {
                 .hasMessageContaining("allowFloatFallback");
         Converter.Conversion c = int8(f, d, s -> s.withAllowFloatFallback(true)).convert();
         Model q = c.model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.QUANTIZE,
-                        OpType.DEQUANTIZE,
-                        OpType.MUL,
-                        OpType.QUANTIZE,
-                        OpType.RELU,
-                        OpType.TANH,
-                        OpType.DEQUANTIZE);
+        assertThat(CoreOps.types(q)).isEqualTo("QUANTIZE DEQUANTIZE MUL QUANTIZE RELU TANH DEQUANTIZE");
         Op mul = q.ops().get(2);
         assertThat(mul.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(mul.output(0).dtype()).isEqualTo(DType.FLOAT32);

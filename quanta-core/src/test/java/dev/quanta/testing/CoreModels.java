@@ -1,5 +1,6 @@
 package dev.quanta.testing;
 
+import dev.quanta.data.Dataset;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
@@ -11,8 +12,12 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.quantize.QuantizationMode;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 
 /**
  * Layers as one call on a {@link ModelBuilder}, each op named {@code name} and tagged as the Keras layer {@code name}
@@ -28,12 +33,7 @@ public final class CoreModels {
     public static Model tinyDense() {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor y = dense(
-                b,
-                "dense",
-                x,
-                b.constant("dense/kernel", Shape.of(1, 2), new float[] {1, 2}),
-                b.constant("dense/bias", Shape.of(1), new float[] {0.5f}));
+        Tensor y = dense(b, "dense", x, new float[] {1, 2}, new float[] {0.5f});
         return b.output(y).build(ModelMetadata.inMemory());
     }
 
@@ -46,11 +46,8 @@ public final class CoreModels {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("input", Shape.batched(4));
         Tensor d = dense(
-                b,
-                "dense",
-                x,
-                b.constant("dense/kernel", Shape.of(3, 4), CoreArrays.uniform(new SplittableRandom(11), 12, -2, 2)),
-                b.constant("dense/bias", Shape.of(3), new float[] {0.1f, -0.2f, 0.05f}));
+                b, "dense", x, CoreArrays.uniform(new SplittableRandom(11), 12, -2, 2), new float[] {0.1f, -0.2f, 0.05f
+                });
         Tensor s = b.add(OpType.SOFTMAX, "dense/softmax", dense("dense"), new OpAttributes.Softmax(1f), d);
         return b.output(s)
                 .build(new ModelMetadata(
@@ -62,6 +59,20 @@ public final class CoreModels {
                         new TrainingConfig(CLASSIFIER_LOSS, false, List.of("accuracy"))));
     }
 
+    /** An int8 converter of {@code m} calibrated on all of {@code d}. */
+    public static Converter int8(Model m, Dataset d) {
+        return int8(m, d, c -> c);
+    }
+
+    /** An int8 converter of {@code m} calibrated on all of {@code d}, with more {@code settings}. */
+    public static Converter int8(Model m, Dataset d, UnaryOperator<QuantizationConfig> settings) {
+        return Converter.fromModel(m)
+                .withConfig(settings.apply(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withCalibrationSamples(d.size())))
+                .withRepresentativeDataset(d);
+    }
+
     /** The origin of the ops of Dense layer {@code name}. */
     public static Origin dense(String name) {
         return new Origin(name, "Dense");
@@ -70,6 +81,24 @@ public final class CoreModels {
     /** Dense layer {@code name} without a fused activation: FULLY_CONNECTED of {@code x}, kernel [out, in], bias. */
     public static Tensor dense(ModelBuilder b, String name, Tensor x, Tensor... kernelAndBias) {
         return dense(b, name, Activation.NONE, x, kernelAndBias);
+    }
+
+    /**
+     * Dense layer {@code name} with its constants named as Keras names them: kernel "name/kernel" of shape [units, in]
+     * (one row of {@code in} values per unit; in = the sample size of {@code x}), no bias.
+     */
+    public static Tensor dense(ModelBuilder b, String name, Tensor x, float[] kernel) {
+        return dense(b, name, x, kernel(b, name, x, kernel));
+    }
+
+    /** As {@link #dense(ModelBuilder, String, Tensor, float[])}, and bias "name/bias" of the units' count. */
+    public static Tensor dense(ModelBuilder b, String name, Tensor x, float[] kernel, float[] bias) {
+        return dense(b, name, x, kernel(b, name, x, kernel), b.constant(name + "/bias", Shape.of(bias.length), bias));
+    }
+
+    private static Tensor kernel(ModelBuilder b, String name, Tensor x, float[] values) {
+        int in = x.shape().sampleElementCount();
+        return b.constant(name + "/kernel", Shape.of(values.length / in, in), values);
     }
 
     /** Dense layer {@code name} with {@code fused} applied to its output. */
@@ -86,6 +115,16 @@ public final class CoreModels {
     public static Tensor conv2d(
             ModelBuilder b, String name, OpAttributes.Conv2D attrs, Tensor x, Tensor... kernelAndBias) {
         return b.add(OpType.CONV_2D, name, new Origin(name, "Conv2D"), attrs, withInput(x, kernelAndBias));
+    }
+
+    /** AveragePooling2D layer {@code name}. */
+    public static Tensor averagePool(ModelBuilder b, String name, OpAttributes.Pool2D attrs, Tensor x) {
+        return b.add(OpType.AVERAGE_POOL_2D, name, new Origin(name, "AveragePooling2D"), attrs, x);
+    }
+
+    /** MaxPooling2D layer {@code name}. */
+    public static Tensor maxPool(ModelBuilder b, String name, OpAttributes.Pool2D attrs, Tensor x) {
+        return b.add(OpType.MAX_POOL_2D, name, new Origin(name, "MaxPooling2D"), attrs, x);
     }
 
     /** Flatten layer {@code name}: RESHAPE of {@code x} to [batch, its sample's element count]. */

@@ -1,5 +1,9 @@
 package dev.quanta.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.quanta.QuantaException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -9,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,6 +32,27 @@ public final class HostileFiles {
     private HostileFiles() {}
 
     private static final int MIB = 1 << 20;
+
+    /** How long reading a hostile file may take before it is refused: the refusal must come before any large work. */
+    public static final Duration REFUSAL_LIMIT = Duration.ofSeconds(2);
+
+    /**
+     * Runs {@code load}, which must end within {@link #REFUSAL_LIMIT} in a {@link QuantaException} of one line, and
+     * returns that exception.
+     */
+    public static QuantaException refusal(Runnable load) {
+        QuantaException[] caught = new QuantaException[1];
+        assertTimeoutPreemptively(REFUSAL_LIMIT, () -> {
+            try {
+                load.run();
+            } catch (QuantaException e) {
+                caught[0] = e;
+            }
+        });
+        assertThat(caught[0]).as("a QuantaException").isNotNull();
+        assertThat(caught[0].getMessage()).doesNotContain("\n");
+        return caught[0];
+    }
 
     /** A raw deflate stream with its uncompressed size and CRC-32. */
     public record Deflated(byte[] data, long size, long crc) {}

@@ -7,7 +7,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.runtime.Interpreter;
-import dev.quanta.testing.CoreOpCounts;
+import dev.quanta.testing.CoreOps;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
@@ -99,7 +99,7 @@ class TfliteFloatFixturesTest {
         assertThat(m.metadata().source()).isEqualTo(file.toString());
         assertThat(m.inputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 32, 32, 3));
         assertThat(m.outputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 10));
-        assertThat(CoreOpCounts.of(m)).isEqualTo(CoreOpCounts.IC_RESNET);
+        assertThat(CoreOps.counts(m)).isEqualTo(CoreOps.IC_RESNET_COUNTS);
         Op first = m.ops().get(0);
         assertThat(first.origin().layerClass()).isEqualTo("CONV_2D");
         assertThat(first.origin().layerName()).isEqualTo(first.output(0).name());
@@ -147,11 +147,11 @@ class TfliteFloatFixturesTest {
 
     @Test
     void floatFixturesOpCounts() {
-        assertThat(CoreOpCounts.of(TfliteReader.read(Fixtures.require(VWW)))).isEqualTo(CoreOpCounts.VWW_MOBILENET);
-        assertThat(CoreOpCounts.of(TfliteReader.read(Fixtures.require(AD))))
-                .isEqualTo(CoreOpCounts.parse("FULLY_CONNECTED 10"));
+        assertThat(CoreOps.counts(TfliteReader.read(Fixtures.require(VWW)))).isEqualTo(CoreOps.VWW_MOBILENET_COUNTS);
+        assertThat(CoreOps.counts(TfliteReader.read(Fixtures.require(AD))))
+                .isEqualTo(CoreOps.parseCounts("FULLY_CONNECTED 10"));
         Model hello = TfliteReader.read(Fixtures.require(HELLO));
-        assertThat(CoreOpCounts.of(hello)).isEqualTo(CoreOpCounts.parse("FULLY_CONNECTED 3"));
+        assertThat(CoreOps.counts(hello)).isEqualTo(CoreOps.parseCounts("FULLY_CONNECTED 3"));
         assertThat(hello.inputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 1));
     }
 

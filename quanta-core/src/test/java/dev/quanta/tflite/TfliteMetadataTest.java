@@ -29,7 +29,7 @@ class TfliteMetadataTest {
         for (int i = 0; i < w.length; i++) {
             w[i] = (i % 5 - 2) * 0.25f;
         }
-        Tensor out = CoreModels.dense(b, "dense", flat, b.constant("dense/kernel", Shape.of(2, 12), w));
+        Tensor out = CoreModels.dense(b, "dense", flat, w);
         return b.output(out).build(ModelMetadata.inMemory().withInputNormalization(n));
     }
 
