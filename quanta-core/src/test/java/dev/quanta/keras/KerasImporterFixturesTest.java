@@ -101,8 +101,8 @@ class KerasImporterFixturesTest {
             assertThat(t.shape()).isEqualTo(Shape.batched(10));
         });
         assertThat(CoreOps.types(m))
-                .isEqualTo(
-                        "CONV_2D MAX_POOL_2D CONV_2D MAX_POOL_2D RESHAPE FULLY_CONNECTED FULLY_CONNECTED FULLY_CONNECTED");
+                .isEqualTo("CONV_2D MAX_POOL_2D CONV_2D MAX_POOL_2D RESHAPE "
+                        + "FULLY_CONNECTED FULLY_CONNECTED FULLY_CONNECTED");
         assertThat(CoreOps.names(m))
                 .isEqualTo("conv2d max_pooling2d conv2d_1 max_pooling2d_1 flatten dense dense_1 dense_2");
         assertThat(op(m, "conv2d").attrs(OpAttributes.Conv2D.class))
@@ -141,9 +141,8 @@ class KerasImporterFixturesTest {
         Model m = load("mlperf-tiny/ic/pretrainedResnet.h5");
         assertThat(m.name()).isEqualTo("model");
         assertThat(CoreOps.counts(m))
-                .isEqualTo(
-                        CoreOps.parseCounts(
-                                "CONV_2D 9, BATCH_NORM 7, RELU 7, ADD 3, AVERAGE_POOL_2D 1, RESHAPE 1, FULLY_CONNECTED 1, SOFTMAX 1"));
+                .isEqualTo(CoreOps.parseCounts("CONV_2D 9, BATCH_NORM 7, RELU 7, ADD 3, "
+                        + "AVERAGE_POOL_2D 1, RESHAPE 1, FULLY_CONNECTED 1, SOFTMAX 1"));
         assertThat(m.inputs()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("input_1");
             assertThat(t.shape().toString()).isEqualTo("(None, 32, 32, 3)");

@@ -45,9 +45,8 @@ public final class CoreModels {
     public static Model classifier() {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("input", Shape.batched(4));
-        Tensor d = dense(
-                b, "dense", x, CoreArrays.uniform(new SplittableRandom(11), 12, -2, 2), new float[] {0.1f, -0.2f, 0.05f
-                });
+        float[] kernel = CoreArrays.uniform(new SplittableRandom(11), 12, -2, 2);
+        Tensor d = dense(b, "dense", x, kernel, new float[] {0.1f, -0.2f, 0.05f});
         Tensor s = b.add(OpType.SOFTMAX, "dense/softmax", dense("dense"), new OpAttributes.Softmax(1f), d);
         return b.output(s)
                 .build(new ModelMetadata(
@@ -83,6 +82,16 @@ public final class CoreModels {
         return dense(b, name, Activation.NONE, x, kernelAndBias);
     }
 
+    /** Dense layer {@code name} with {@code fused} applied to its output. */
+    public static Tensor dense(ModelBuilder b, String name, Activation fused, Tensor x, Tensor... kernelAndBias) {
+        return b.add(
+                OpType.FULLY_CONNECTED,
+                name,
+                dense(name),
+                new OpAttributes.FullyConnected(fused),
+                withInput(x, kernelAndBias));
+    }
+
     /**
      * Dense layer {@code name} with its constants named as Keras names them: kernel "name/kernel" of shape [units, in]
      * (one row of {@code in} values per unit; in = the sample size of {@code x}), no bias.
@@ -96,19 +105,10 @@ public final class CoreModels {
         return dense(b, name, x, kernel(b, name, x, kernel), b.constant(name + "/bias", Shape.of(bias.length), bias));
     }
 
+    /** The kernel constant "name/kernel" of a Dense layer over {@code x}: [units, in], in = x's sample size. */
     private static Tensor kernel(ModelBuilder b, String name, Tensor x, float[] values) {
         int in = x.shape().sampleElementCount();
         return b.constant(name + "/kernel", Shape.of(values.length / in, in), values);
-    }
-
-    /** Dense layer {@code name} with {@code fused} applied to its output. */
-    public static Tensor dense(ModelBuilder b, String name, Activation fused, Tensor x, Tensor... kernelAndBias) {
-        return b.add(
-                OpType.FULLY_CONNECTED,
-                name,
-                dense(name),
-                new OpAttributes.FullyConnected(fused),
-                withInput(x, kernelAndBias));
     }
 
     /** Conv2D layer {@code name}: CONV_2D of {@code x}, kernel [out, kh, kw, in] and an optional bias. */
