@@ -6,6 +6,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -35,112 +36,70 @@ class ArchitectureTest {
         slices().matching("dev.quanta.(**)").should().beFreeOfCycles().check(core);
     }
 
-    @Test
-    void theRootPackageDependsOnNoOtherQuantaPackage() {
+    /** Quanta's packages {@code names}, each with its subpackages. */
+    private static String[] quanta(String... names) {
+        return Arrays.stream(names).map(n -> "dev.quanta." + n + "..").toArray(String[]::new);
+    }
+
+    /** No class in the packages {@code from} uses a class in the packages {@code to}. */
+    private static void noDependency(String[] from, String[] to) {
         noClasses()
                 .that()
-                .resideInAPackage("dev.quanta")
+                .resideInAnyPackage(from)
                 .should()
                 .dependOnClassesThat()
-                .resideOutsideOfPackages("dev.quanta", "java..")
+                .resideInAnyPackage(to)
                 .check(core);
+    }
+
+    /** The classes in {@code from} use only classes of the packages {@code allowed}. */
+    private static void dependsOnlyOn(String from, String... allowed) {
+        noClasses()
+                .that()
+                .resideInAPackage(from)
+                .should()
+                .dependOnClassesThat()
+                .resideOutsideOfPackages(allowed)
+                .check(core);
+    }
+
+    @Test
+    void theRootPackageDependsOnNoOtherQuantaPackage() {
+        dependsOnlyOn("dev.quanta", "dev.quanta", "java..");
     }
 
     @Test
     void theIrDependsOnNothingAboveIt() {
-        noClasses()
-                .that()
-                .resideInAPackage("dev.quanta.ir..")
-                .should()
-                .dependOnClassesThat()
-                .resideOutsideOfPackages("dev.quanta", "dev.quanta.ir..", "java..")
-                .check(core);
+        dependsOnlyOn("dev.quanta.ir..", "dev.quanta", "dev.quanta.ir..", "java..");
     }
 
     @Test
     void kernelsKnowNoFileFormatAndNothingAboveThem() {
-        noClasses()
-                .that()
-                .resideInAPackage("dev.quanta.kernels..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage(
-                        "dev.quanta.io..",
-                        "dev.quanta.files..",
-                        "dev.quanta.keras..",
-                        "dev.quanta.tflite..",
-                        "dev.quanta.runtime..",
-                        "dev.quanta.quantize..",
-                        "dev.quanta.eval..",
-                        "dev.quanta.data..",
-                        "dev.quanta.summary..")
-                .check(core);
+        noDependency(
+                quanta("kernels"),
+                quanta("io", "files", "keras", "tflite", "runtime", "quantize", "eval", "data", "summary"));
     }
 
     @Test
     void theRuntimeKnowsNoFileFormatAndNothingAboveIt() {
-        noClasses()
-                .that()
-                .resideInAPackage("dev.quanta.runtime..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage(
-                        "dev.quanta.io..",
-                        "dev.quanta.files..",
-                        "dev.quanta.keras..",
-                        "dev.quanta.tflite..",
-                        "dev.quanta.quantize..",
-                        "dev.quanta.eval..",
-                        "dev.quanta.data..",
-                        "dev.quanta.summary..")
-                .check(core);
+        noDependency(
+                quanta("runtime"), quanta("io", "files", "keras", "tflite", "quantize", "eval", "data", "summary"));
     }
 
     @Test
     void formatsOnlyTranslateBetweenFilesAndTheIr() {
-        noClasses()
-                .that()
-                .resideInAnyPackage("dev.quanta.keras..", "dev.quanta.tflite..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage(
-                        "dev.quanta.io..",
-                        "dev.quanta.kernels..",
-                        "dev.quanta.runtime..",
-                        "dev.quanta.quantize..",
-                        "dev.quanta.eval..",
-                        "dev.quanta.data..",
-                        "dev.quanta.summary..")
-                .check(core);
+        noDependency(
+                quanta("keras", "tflite"), quanta("io", "kernels", "runtime", "quantize", "eval", "data", "summary"));
     }
 
     @Test
     void datasetsKnowNoModelFormatAndNoRuntime() {
-        noClasses()
-                .that()
-                .resideInAPackage("dev.quanta.data..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage(
-                        "dev.quanta.io..",
-                        "dev.quanta.keras..",
-                        "dev.quanta.tflite..",
-                        "dev.quanta.kernels..",
-                        "dev.quanta.runtime..",
-                        "dev.quanta.quantize..",
-                        "dev.quanta.eval..")
-                .check(core);
+        noDependency(quanta("data"), quanta("io", "keras", "tflite", "kernels", "runtime", "quantize", "eval"));
     }
 
     /** They run models through the runtime and load files through io, whatever the format. */
     @Test
     void quantizationAndEvaluationKnowNoKernelAndNoFormat() {
-        noClasses()
-                .that()
-                .resideInAnyPackage("dev.quanta.quantize..", "dev.quanta.eval..", "dev.quanta.summary..")
-                .should()
-                .dependOnClassesThat()
-                .resideInAnyPackage("dev.quanta.kernels..", "dev.quanta.keras..", "dev.quanta.tflite..")
-                .check(core);
+        noDependency(quanta("quantize", "eval", "summary"), quanta("kernels", "keras", "tflite"));
     }
 }

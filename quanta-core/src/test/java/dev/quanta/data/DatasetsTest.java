@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.awt.image.BufferedImage;
@@ -37,11 +38,11 @@ class DatasetsTest {
     void rawIdxWithoutSiblingIsUnlabelled() {
         Path x = TestFiles.write(
                 tmp.resolve("train-images-idx3-ubyte"),
-                TestFiles.idx(0x08, new int[] {2, 1, 1}, TestFiles.bytes(1, 2)));
+                TestFiles.idx(0x08, new int[] {2, 1, 1}, CoreArrays.bytes(1, 2)));
         assertThat(Datasets.detectFormat(x, null)).isEqualTo(Datasets.IDX);
         assertThat(Datasets.load(DatasetSpec.of(x)).hasLabels()).isFalse();
         TestFiles.write(
-                tmp.resolve("train-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {2}, TestFiles.bytes(3, 1)));
+                tmp.resolve("train-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {2}, CoreArrays.bytes(3, 1)));
         assertThat(Datasets.load(DatasetSpec.of(x)).labels()).containsExactly(3, 1);
     }
 

@@ -3,10 +3,12 @@ package dev.quanta.data;
 import static dev.quanta.testing.HostileFiles.concat;
 import static dev.quanta.testing.HostileFiles.idxHeader;
 import static dev.quanta.testing.HostileFiles.npyHeader;
+import static dev.quanta.testing.HostileFiles.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.HostileFiles.ZipItem;
 import java.awt.image.BufferedImage;
@@ -15,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,20 +46,6 @@ class HostileDataTest {
         return b;
     }
 
-    private static QuantaException refusal(Supplier<?> load) {
-        QuantaException[] caught = new QuantaException[1];
-        assertTimeoutPreemptively(QUICK, () -> {
-            try {
-                load.get();
-            } catch (QuantaException e) {
-                caught[0] = e;
-            }
-        });
-        assertThat(caught[0]).as("a QuantaException").isNotNull();
-        assertThat(caught[0].getMessage()).doesNotContain("\n");
-        return caught[0];
-    }
-
     private static void assertFirstSamples(Dataset d, int... labels) {
         assertThat(d.size()).isEqualTo(3);
         assertThat(d.sampleShape()).containsExactly(28, 28);
@@ -80,7 +67,7 @@ class HostileDataTest {
                 concat(idxHeader(0x08, N, 28, 28), firstSamples()),
                 PIXELS - 3 * 784);
         Path labels = HostileFiles.gzipZeros(
-                tmp.resolve("big-labels-idx1-ubyte.gz"), concat(idxHeader(0x08, N), TestFiles.bytes(7, 2, 1)), N - 3);
+                tmp.resolve("big-labels-idx1-ubyte.gz"), concat(idxHeader(0x08, N), CoreArrays.bytes(7, 2, 1)), N - 3);
         assertThat(images.toFile().length()).isLessThan(3_000_000);
         // inflating all 1.96 GB takes several seconds: a quick answer shows that only the first samples were read
         Dataset d = assertTimeoutPreemptively(
@@ -109,7 +96,7 @@ class HostileDataTest {
                 ZipItem.deflated(
                         "y.npy",
                         HostileFiles.deflate(
-                                concat(npyHeader("|u1", "(2500000,)"), TestFiles.bytes(4, 0, 9)),
+                                concat(npyHeader("|u1", "(2500000,)"), CoreArrays.bytes(4, 0, 9)),
                                 0,
                                 N - 3,
                                 new byte[0])));
@@ -140,7 +127,7 @@ class HostileDataTest {
         Path idx = HostileFiles.write(
                 tmp.resolve("x-images-idx3-ubyte"), idxHeader(0x08, n, 28, 28), firstSamples(), rest);
         Path idxLabels = HostileFiles.write(
-                tmp.resolve("x-labels-idx1-ubyte"), idxHeader(0x08, n), TestFiles.bytes(5, 5, 6), new byte[n - 3]);
+                tmp.resolve("x-labels-idx1-ubyte"), idxHeader(0x08, n), CoreArrays.bytes(5, 5, 6), new byte[n - 3]);
         Dataset d = Datasets.load(DatasetSpec.of(idx).withLimit(3));
         assertFirstSamples(d, 5, 5, 6);
         assertThat(d.labelsSource()).isEqualTo(idxLabels);
@@ -203,7 +190,7 @@ class HostileDataTest {
         // two gzip members (as `cat a.gz b.gz` makes): the last trailer covers only the second member, yet it loads
         byte[] header = idxHeader(0x08, 2, 2);
         Path twoMembers = TestFiles.write(
-                tmp.resolve("two.gz"), concat(TestFiles.gzip(header), TestFiles.gzip(TestFiles.bytes(9, 8, 7, 6))));
+                tmp.resolve("two.gz"), concat(TestFiles.gzip(header), TestFiles.gzip(CoreArrays.bytes(9, 8, 7, 6))));
         assertThat(IdxReader.load(twoMembers, null, null).features()).containsExactly(9, 8, 7, 6);
     }
 
@@ -250,41 +237,32 @@ class HostileDataTest {
                 "|u1",
                 false,
                 "(2, 12)",
-                TestFiles.bytes(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+                CoreArrays.bytes(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         Path z = TestFiles.write(tmp.resolve("onehot.npz"), TestFiles.zip(false, "x.npy", x, "y.npy", y));
         Dataset d = Datasets.load(DatasetSpec.of(z).withNumpy(null, null, LabelFormat.ONE_HOT));
         assertThat(d.labels()).containsExactly(0, 3);
         d.validateLabels(12, null);
-        assertThat(refusal(() -> {
-                    d.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(10, null)))
                 .hasMessage(z + ": array 'y': one-hot labels are 12 wide but the model has 10 classes");
 
         Path yFile = TestFiles.write(tmp.resolve("y.npy"), y);
         Path xFile = TestFiles.write(tmp.resolve("x.npy"), x);
         Dataset separate = NumpyDatasets.load(xFile, null, null, yFile, null, null);
-        assertThat(refusal(() -> {
-                    separate.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> separate.validateLabels(10, null)))
                 .hasMessage(yFile + ": one-hot labels are 12 wide but the model has 10 classes");
     }
 
     @Test
     void csvClassCountMustEqualTheModelsClassCount() {
         Path dir = tmp.resolve("raw");
-        TestFiles.write(dir.resolve("a.bin"), TestFiles.bytes(1, 2));
-        TestFiles.write(dir.resolve("b.bin"), TestFiles.bytes(3, 4));
+        TestFiles.write(dir.resolve("a.bin"), CoreArrays.bytes(1, 2));
+        TestFiles.write(dir.resolve("b.bin"), CoreArrays.bytes(3, 4));
         Path csv = TestFiles.write(dir.resolve("y_labels.csv"), "a.bin,12,3\nb.bin,12,0\n");
         Dataset d = Datasets.load(DatasetSpec.of(dir).withSamples(SampleType.UINT8, 2));
         assertThat(d.labels()).containsExactly(3, 0);
         assertThat(d.labelsSource()).isEqualTo(csv);
         d.validateLabels(12, null);
-        assertThat(refusal(() -> {
-                    d.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(10, null)))
                 .hasMessage(csv + ": declares 12 classes (the count column) but the model has 10 classes");
     }
 
@@ -301,10 +279,7 @@ class HostileDataTest {
         assertThat(d.labels()).containsExactly(0);
         d.validateLabels(3, null);
         d.validateLabels(4, null);
-        assertThat(refusal(() -> {
-                    d.validateLabels(2, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(2, null)))
                 .hasMessage(root + ": 3 class folders but the model has only 2 classes");
     }
 
@@ -313,41 +288,29 @@ class HostileDataTest {
     @Test
     void outOfRangeLabelsNameTheLabelsFile() {
         Path images = TestFiles.write(
-                tmp.resolve("t-images-idx3-ubyte"), TestFiles.idx(0x08, new int[] {3, 1}, TestFiles.bytes(1, 2, 3)));
+                tmp.resolve("t-images-idx3-ubyte"), TestFiles.idx(0x08, new int[] {3, 1}, CoreArrays.bytes(1, 2, 3)));
         Path labels = TestFiles.write(
-                tmp.resolve("t-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {3}, TestFiles.bytes(1, 12, 3)));
+                tmp.resolve("t-labels-idx1-ubyte"), TestFiles.idx(0x08, new int[] {3}, CoreArrays.bytes(1, 12, 3)));
         Dataset d = Datasets.load(DatasetSpec.of(images));
         assertThat(d.source()).isEqualTo(images);
         assertThat(d.labelsSource()).isEqualTo(labels);
-        assertThat(refusal(() -> {
-                    d.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.validateLabels(10, null)))
                 .hasMessage(labels + ": label 12 at sample 1 is out of range for a model with 10 classes");
-        assertThat(refusal(() -> {
-                    d.limit(2).validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> d.limit(2).validateLabels(10, null)))
                 .hasMessage(labels + ": label 12 at sample 1 is out of range for a model with 10 classes");
 
         byte[] x = TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2));
-        byte[] y = TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(0, 11));
+        byte[] y = TestFiles.npy(1, "|u1", false, "(2,)", CoreArrays.bytes(0, 11));
         Path z = TestFiles.write(tmp.resolve("d.npz"), TestFiles.zip(true, "x.npy", x, "labels.npy", y));
         Dataset n = Datasets.load(DatasetSpec.of(z));
-        assertThat(refusal(() -> {
-                    n.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> n.validateLabels(10, null)))
                 .hasMessage(z + ": array 'labels': label 11 at sample 1 is out of range for a model with 10 classes");
 
         Path dir = tmp.resolve("raw");
-        TestFiles.write(dir.resolve("a.bin"), TestFiles.bytes(1));
+        TestFiles.write(dir.resolve("a.bin"), CoreArrays.bytes(1));
         Path csv = TestFiles.write(dir.resolve("labels.csv"), "a.bin,10\n");
         Dataset r = Datasets.load(DatasetSpec.of(dir).withLabels(csv).withSamples(SampleType.UINT8, 1));
-        assertThat(refusal(() -> {
-                    r.validateLabels(10, null);
-                    return null;
-                }))
+        assertThat(refusal(() -> r.validateLabels(10, null)))
                 .hasMessage(csv + ": label 10 at sample 0 is out of range for a model with 10 classes");
     }
 }

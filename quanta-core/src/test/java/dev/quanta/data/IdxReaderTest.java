@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.nio.ByteBuffer;
@@ -88,13 +89,13 @@ class IdxReaderTest {
         Path dd = TestFiles.write(tmp.resolve("d.idx"), TestFiles.idx(0x0E, new int[] {1, 2}, doubles.array()));
         assertThat(IdxReader.load(dd, null, null).features()).containsExactly(2f, -0.25f);
         Path sb =
-                TestFiles.write(tmp.resolve("s.idx"), TestFiles.idx(0x09, new int[] {2, 1}, TestFiles.bytes(-5, 127)));
+                TestFiles.write(tmp.resolve("s.idx"), TestFiles.idx(0x09, new int[] {2, 1}, CoreArrays.bytes(-5, 127)));
         assertThat(IdxReader.load(sb, null, null).features()).containsExactly(-5f, 127f);
     }
 
     @Test
     void gzipIsDetectedByMagicNotName() {
-        byte[] idx = TestFiles.idx(0x08, new int[] {2, 3}, TestFiles.bytes(1, 2, 3, 4, 5, 255));
+        byte[] idx = TestFiles.idx(0x08, new int[] {2, 3}, CoreArrays.bytes(1, 2, 3, 4, 5, 255));
         Path x = TestFiles.write(tmp.resolve("images.idx"), TestFiles.gzip(idx));
         Dataset d = IdxReader.load(x, null, null);
         assertThat(d.features()).containsExactly(1, 2, 3, 4, 5, 255);
@@ -129,18 +130,18 @@ class IdxReaderTest {
     @Test
     @UsesFixtures
     void badMagicAndWrongKindOfFile() {
-        Path bad = TestFiles.write(tmp.resolve("bad.idx"), TestFiles.bytes(0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0));
+        Path bad = TestFiles.write(tmp.resolve("bad.idx"), CoreArrays.bytes(0x12, 0x34, 0x08, 0x01, 0, 0, 0, 0));
         assertThatThrownBy(() -> IdxReader.load(bad, null, null))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith(bad + ": bad magic 0x12340801 at offset 0: expected an IDX header");
-        Path badType = TestFiles.write(tmp.resolve("t.idx"), TestFiles.bytes(0, 0, 0x07, 0x01, 0, 0, 0, 0));
+        Path badType = TestFiles.write(tmp.resolve("t.idx"), CoreArrays.bytes(0, 0, 0x07, 0x01, 0, 0, 0, 0));
         assertThatThrownBy(() -> IdxReader.load(badType, null, null)).hasMessageContaining("bad magic 0x00000701");
         Path images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
         assertThatThrownBy(() -> IdxReader.readLabels(images))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(images + ": expected a 1-D IDX label file (magic 0x00000801), found magic 0x00000803 "
                         + "(3-D, 10000x28x28); are images and labels swapped?");
-        Path tiny = TestFiles.write(tmp.resolve("tiny.idx"), TestFiles.bytes(0, 0));
+        Path tiny = TestFiles.write(tmp.resolve("tiny.idx"), CoreArrays.bytes(0, 0));
         assertThatThrownBy(() -> IdxReader.load(tiny, null, null)).hasMessageContaining("needs at least 4");
     }
 
@@ -166,7 +167,7 @@ class IdxReaderTest {
         assertThatThrownBy(() -> IdxReader.load(x, y, null))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(y + ": label 1.5 at sample 1 is not an integer");
-        Path neg = TestFiles.write(tmp.resolve("neg.idx"), TestFiles.idx(0x09, new int[] {2}, TestFiles.bytes(0, -1)));
+        Path neg = TestFiles.write(tmp.resolve("neg.idx"), TestFiles.idx(0x09, new int[] {2}, CoreArrays.bytes(0, -1)));
         assertThatThrownBy(() -> IdxReader.load(x, neg, null))
                 .hasMessageContaining("label -1 at sample 1 is not a valid class index");
     }

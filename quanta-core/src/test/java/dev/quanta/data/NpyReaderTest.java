@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.nio.ByteBuffer;
@@ -48,10 +49,10 @@ class NpyReaderTest {
 
     @Test
     void readsIntegerAndBoolDtypes() {
-        assertThat(NpyReader.read(npy("u1.npy", TestFiles.npy(1, "|u1", false, "(3,)", TestFiles.bytes(0, 128, 255))))
+        assertThat(NpyReader.read(npy("u1.npy", TestFiles.npy(1, "|u1", false, "(3,)", CoreArrays.bytes(0, 128, 255))))
                         .floatData())
                 .containsExactly(0, 128, 255);
-        assertThat(NpyReader.read(npy("i1.npy", TestFiles.npy(1, "|i1", false, "(3,)", TestFiles.bytes(0, 128, 255))))
+        assertThat(NpyReader.read(npy("i1.npy", TestFiles.npy(1, "|i1", false, "(3,)", CoreArrays.bytes(0, 128, 255))))
                         .floatData())
                 .containsExactly(0, -128, -1);
         ByteBuffer i2 = TestFiles.buffer(4, false).putShort((short) -2).putShort((short) 300);
@@ -78,7 +79,7 @@ class NpyReaderTest {
         assertThat(NpyReader.read(npy("u2.npy", TestFiles.npy(1, "<u2", false, "(1,)", u2.array())))
                         .get(0))
                 .isEqualTo(65535.0);
-        assertThat(NpyReader.read(npy("b1.npy", TestFiles.npy(1, "|b1", false, "(3,)", TestFiles.bytes(1, 0, 1))))
+        assertThat(NpyReader.read(npy("b1.npy", TestFiles.npy(1, "|b1", false, "(3,)", CoreArrays.bytes(1, 0, 1))))
                         .floatData())
                 .containsExactly(1, 0, 1);
     }
@@ -135,7 +136,7 @@ class NpyReaderTest {
                 "st.npy",
                 TestFiles.npyRaw(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new byte[4]));
         assertThatThrownBy(() -> NpyReader.read(structured)).hasMessageContaining("structured dtype");
-        Path version = npy("ver.npy", TestFiles.bytes(0x93, 'N', 'U', 'M', 'P', 'Y', 4, 0, 0, 0, 0, 0));
+        Path version = npy("ver.npy", CoreArrays.bytes(0x93, 'N', 'U', 'M', 'P', 'Y', 4, 0, 0, 0, 0, 0));
         assertThatThrownBy(() -> NpyReader.read(version))
                 .hasMessageContaining("unsupported .npy format version 4.0 at offset 6");
         Path garbage = npy("g.npy", TestFiles.npyRaw(1, "{'descr': '<f4', 'shape': (1,, }", new byte[4]));
@@ -169,7 +170,7 @@ class NpyReaderTest {
     @Test
     void npzStoredAndDeflatedWrittenHere() {
         byte[] a = TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2));
-        byte[] b = TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(3, 4));
+        byte[] b = TestFiles.npy(1, "|u1", false, "(2,)", CoreArrays.bytes(3, 4));
         for (boolean stored : new boolean[] {true, false}) {
             Path z = TestFiles.write(
                     tmp.resolve("t" + stored + ".npz"),

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Path;
@@ -55,7 +56,7 @@ class NumpyDatasetsTest {
     void npyFeaturesWithSeparateLabels() {
         Path x = TestFiles.write(
                 tmp.resolve("x.npy"),
-                TestFiles.npy(1, "|u1", false, "(3, 2)", TestFiles.bytes(0, 255, 10, 20, 30, 40)));
+                TestFiles.npy(1, "|u1", false, "(3, 2)", CoreArrays.bytes(0, 255, 10, 20, 30, 40)));
         Path y = TestFiles.write(
                 tmp.resolve("y.npy"),
                 TestFiles.npy(
@@ -76,7 +77,8 @@ class NumpyDatasetsTest {
         assertThat(d.name()).isEqualTo("x.npy");
         Dataset unlabelled = NumpyDatasets.load(x, null);
         assertThat(unlabelled.hasLabels()).isFalse();
-        Path y2 = TestFiles.write(tmp.resolve("y2.npy"), TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(0, 1)));
+        Path y2 =
+                TestFiles.write(tmp.resolve("y2.npy"), TestFiles.npy(1, "|u1", false, "(2,)", CoreArrays.bytes(0, 1)));
         assertThatThrownBy(() -> NumpyDatasets.load(x, null, null, y2, null, null))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(y2 + ": has 2 labels but x.npy has 3 samples");
@@ -96,14 +98,14 @@ class NumpyDatasetsTest {
     @Test
     void invalidOneHotRowsAreNamed() {
         byte[] x = TestFiles.npy(1, "<f4", false, "(3,)", TestFiles.floatsLE(1, 2, 3));
-        byte[] twoOnes = TestFiles.npy(1, "|u1", false, "(3, 3)", TestFiles.bytes(1, 0, 0, 0, 1, 1, 0, 0, 1));
+        byte[] twoOnes = TestFiles.npy(1, "|u1", false, "(3, 3)", CoreArrays.bytes(1, 0, 0, 0, 1, 1, 0, 0, 1));
         Path z = TestFiles.write(tmp.resolve("a.npz"), TestFiles.zip(true, "x.npy", x, "y.npy", twoOnes));
         assertThatThrownBy(() -> NumpyDatasets.load(z, null, null, null, LabelFormat.ONE_HOT, null))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(z
                         + ": array 'y': one-hot row 1 is not a one-hot vector: expected exactly one 1 "
                         + "in 3 columns, found 2");
-        byte[] none = TestFiles.npy(1, "|u1", false, "(3, 2)", TestFiles.bytes(1, 0, 0, 1, 0, 0));
+        byte[] none = TestFiles.npy(1, "|u1", false, "(3, 2)", CoreArrays.bytes(1, 0, 0, 1, 0, 0));
         Path z2 = TestFiles.write(tmp.resolve("b.npz"), TestFiles.zip(true, "x.npy", x, "y.npy", none));
         assertThatThrownBy(() -> NumpyDatasets.load(z2, null))
                 .hasMessageEndingWith(
@@ -141,7 +143,7 @@ class NumpyDatasetsTest {
                 TestFiles.write(tmp.resolve("x.npy"), TestFiles.npy(1, "<f4", false, "(2,)", TestFiles.floatsLE(1, 2)));
         Path yz = TestFiles.write(
                 tmp.resolve("y.npz"),
-                TestFiles.zip(false, "y.npy", TestFiles.npy(1, "|u1", false, "(2,)", TestFiles.bytes(1, 0))));
+                TestFiles.zip(false, "y.npy", TestFiles.npy(1, "|u1", false, "(2,)", CoreArrays.bytes(1, 0))));
         assertThat(NumpyDatasets.load(x, null, null, yz, null, null).labels()).containsExactly(1, 0);
     }
 }

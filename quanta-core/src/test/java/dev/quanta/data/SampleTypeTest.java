@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.testing.CoreArrays;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -29,13 +30,13 @@ class SampleTypeTest {
     @Test
     void decodesEachTypeInBothByteOrders() {
         float[] out = new float[3];
-        SampleType.UINT8.decode(TestFiles.bytes(0, 255, 128), 0, false, out, 0, 3);
+        SampleType.UINT8.decode(CoreArrays.bytes(0, 255, 128), 0, false, out, 0, 3);
         assertThat(out).containsExactly(0f, 255f, 128f);
-        SampleType.INT8.decode(TestFiles.bytes(0, 255, 128), 0, false, out, 0, 3);
+        SampleType.INT8.decode(CoreArrays.bytes(0, 255, 128), 0, false, out, 0, 3);
         assertThat(out).containsExactly(0f, -1f, -128f);
-        SampleType.INT16.decode(TestFiles.bytes(9, 0x01, 0xFF), 1, false, out, 0, 1);
+        SampleType.INT16.decode(CoreArrays.bytes(9, 0x01, 0xFF), 1, false, out, 0, 1);
         assertThat(out[0]).isEqualTo(-255f); // 0xFF01 little-endian
-        SampleType.INT16.decode(TestFiles.bytes(0x01, 0xFF), 0, true, out, 1, 1);
+        SampleType.INT16.decode(CoreArrays.bytes(0x01, 0xFF), 0, true, out, 1, 1);
         assertThat(out[1]).isEqualTo(511f); // 0x01FF big-endian
         SampleType.INT32.decode(ByteBuffer.allocate(4).putInt(-70000).array(), 0, true, out, 0, 1);
         assertThat(out[0]).isEqualTo(-70000f);

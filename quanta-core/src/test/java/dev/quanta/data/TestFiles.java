@@ -71,14 +71,6 @@ final class TestFiles {
         return b.array();
     }
 
-    static byte[] bytes(int... v) {
-        byte[] out = new byte[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = (byte) v[i];
-        }
-        return out;
-    }
-
     /** An IDX file: magic 0x0000TTNN, big-endian dims, then {@code data}. */
     static byte[] idx(int typeCode, int[] dims, byte[] data) {
         ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length + data.length).order(ByteOrder.BIG_ENDIAN);

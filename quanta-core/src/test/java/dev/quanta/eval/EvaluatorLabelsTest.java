@@ -7,17 +7,16 @@ import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
+import dev.quanta.testing.CoreModels;
 import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.HostileFiles.ZipItem;
 import java.nio.file.Path;
@@ -32,11 +31,9 @@ class EvaluatorLabelsTest {
     /** Dense(3) + softmax over 2 inputs, recorded as loaded from {@code source} with a training-config loss. */
     private static Model tiny(String source, String loss) {
         ModelBuilder b = new ModelBuilder("tiny");
-        Origin o = new Origin("dense", "Dense");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor w = b.constant("dense/kernel", Shape.of(3, 2), new float[] {1, 0, 0, 1, 1, 1});
-        Tensor d = b.add(OpType.FULLY_CONNECTED, "dense", o, new OpAttributes.FullyConnected(Activation.NONE), x, w);
-        Tensor s = b.add(OpType.SOFTMAX, "softmax", o, new OpAttributes.Softmax(1f), d);
+        Tensor d = CoreModels.dense(b, "dense", x, new float[] {1, 0, 0, 1, 1, 1});
+        Tensor s = b.add(OpType.SOFTMAX, "softmax", CoreModels.dense("dense"), new OpAttributes.Softmax(1f), d);
         return b.output(s)
                 .build(new ModelMetadata(
                         SourceFormat.KERAS_H5,

@@ -5,19 +5,16 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.quanta.Notice;
 import dev.quanta.data.Dataset;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
-import dev.quanta.ir.OpAttributes;
-import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.IoType;
 import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.testing.CoreModels;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,14 +25,7 @@ class InputChecksTest {
     private static Model dense() {
         ModelBuilder b = new ModelBuilder("dense");
         Tensor x = b.input("x", Shape.batched(4));
-        Tensor w = b.constant("dense/kernel", Shape.of(2, 4), new float[] {1, -1, 0.5f, 0.25f, -0.5f, 1, 1, -1});
-        Tensor out = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                w);
+        Tensor out = CoreModels.dense(b, "dense", x, new float[] {1, -1, 0.5f, 0.25f, -0.5f, 1, 1, -1});
         return b.output(out).build(ModelMetadata.inMemory());
     }
 

@@ -16,11 +16,9 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
-import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.IoType;
-import dev.quanta.quantize.QuantizationConfig;
-import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreModels;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -151,13 +149,7 @@ class LayerComparisonTest {
                 .hasMessageStartingWith("wide.npy: samples have shape [3]");
         ModelBuilder mb = new ModelBuilder("three_inputs");
         Tensor x3 = mb.input("x", Shape.batched(3));
-        Model three = mb.output(mb.add(
-                        OpType.FULLY_CONNECTED,
-                        "dense",
-                        new Origin("dense", "Dense"),
-                        new OpAttributes.FullyConnected(Activation.NONE),
-                        x3,
-                        mb.constant("k", Shape.of(2, 3), new float[6])))
+        Model three = mb.output(CoreModels.dense(mb, "dense", x3, mb.constant("k", Shape.of(2, 3), new float[6])))
                 .build(ModelMetadata.inMemory());
         assertThatThrownBy(() -> LayerComparison.compare(reference(), three, data(), 3, 1))
                 .isInstanceOf(QuantaException.class)
@@ -182,14 +174,8 @@ class LayerComparisonTest {
         // a candidate whose ops come in another order pairs only what follows in the same order
         ModelBuilder mb = new ModelBuilder("swapped");
         Tensor x = mb.input("x", Shape.batched(2));
-        Tensor r = mb.add(OpType.RELU, "r", new Origin("r", "ReLU"), OpAttributes.None.INSTANCE, x);
-        Tensor d = mb.add(
-                OpType.FULLY_CONNECTED,
-                "d",
-                new Origin("d", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                r,
-                mb.constant("k", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
+        Tensor r = CoreModels.relu(mb, "r", x);
+        Tensor d = CoreModels.dense(mb, "d", r, mb.constant("k", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
         Model swapped = mb.output(d).build(ModelMetadata.inMemory());
         List<Object[]> byPosition = LayerComparison.pair(ref, swapped, LayerComparison.Matching.POSITION);
         assertThat(byPosition).hasSize(1);
@@ -205,42 +191,18 @@ class LayerComparisonTest {
     void integerCandidatesAreDequantizedAndTheirScaleReported() {
         ModelBuilder mb = new ModelBuilder("two_dense");
         Tensor x = mb.input("x", Shape.batched(2));
-        Tensor d1 = mb.add(
-                OpType.FULLY_CONNECTED,
-                "hidden",
-                new Origin("hidden", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                mb.constant("hidden/kernel", Shape.of(3, 2), new float[] {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f}),
-                mb.constant("hidden/bias", Shape.of(3), new float[] {0.05f, -0.1f, 0.2f}));
-        Tensor d2 = mb.add(
-                OpType.FULLY_CONNECTED,
-                "out",
-                new Origin("out", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                d1,
-                mb.constant("out/kernel", Shape.of(1, 3), new float[] {0.5f, -1.2f, 0.8f}));
+        Tensor d1 = CoreModels.dense(
+                mb, "hidden", x, new float[] {0.3f, -0.7f, 1.1f, 0.2f, -0.4f, 0.9f}, new float[] {0.05f, -0.1f, 0.2f});
+        Tensor d2 = CoreModels.dense(mb, "out", d1, new float[] {0.5f, -1.2f, 0.8f});
         Model ref = mb.output(d2).build(ModelMetadata.inMemory());
         float[] samples = new float[40];
         for (int i = 0; i < samples.length; i++) {
             samples[i] = (float) Math.sin(i * 1.7) * 2;
         }
         Dataset data = Dataset.of("sine", new int[] {2}, samples, null);
-        Model floatIo = Converter.fromModel(ref)
-                .withConfig(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withCalibrationSamples(20))
-                .withRepresentativeDataset(data)
-                .convert()
-                .model();
-        Model int8Io = Converter.fromModel(ref)
-                .withConfig(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withIo(IoType.INT8)
-                        .withCalibrationSamples(20))
-                .withRepresentativeDataset(data)
-                .convert()
-                .model();
+        Model floatIo = CoreModels.int8(ref, data).convert().model();
+        Model int8Io =
+                CoreModels.int8(ref, data, c -> c.withIo(IoType.INT8)).convert().model();
 
         List<LayerError> errors = LayerComparison.compare(ref, floatIo, data, 20, 1);
         LayerError hidden = byTensor(errors, "hidden");

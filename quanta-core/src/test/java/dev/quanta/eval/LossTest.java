@@ -15,19 +15,18 @@ class LossTest {
     private static final Loss SCCE = Loss.SPARSE_CATEGORICAL_CROSSENTROPY;
     private static final Loss CCE = Loss.CATEGORICAL_CROSSENTROPY;
 
+    private static void assertParses(Loss expected, String... names) {
+        for (String name : names) {
+            assertThat(Loss.parse(name)).as(name).isEqualTo(expected);
+        }
+    }
+
     @Test
     void parseTakesKerasNamesClassNamesAndAliases() {
-        assertThat(Loss.parse("sparse_categorical_crossentropy")).isEqualTo(SCCE);
-        assertThat(Loss.parse("SparseCategoricalCrossentropy")).isEqualTo(SCCE);
-        assertThat(Loss.parse("categorical_crossentropy")).isEqualTo(CCE);
-        assertThat(Loss.parse("CategoricalCrossentropy")).isEqualTo(CCE);
-        assertThat(Loss.parse("mse")).isEqualTo(Loss.MEAN_SQUARED_ERROR);
-        assertThat(Loss.parse("MSE")).isEqualTo(Loss.MEAN_SQUARED_ERROR);
-        assertThat(Loss.parse("mean_squared_error")).isEqualTo(Loss.MEAN_SQUARED_ERROR);
-        assertThat(Loss.parse("MeanSquaredError")).isEqualTo(Loss.MEAN_SQUARED_ERROR);
-        assertThat(Loss.parse("mae")).isEqualTo(Loss.MEAN_ABSOLUTE_ERROR);
-        assertThat(Loss.parse("MeanAbsoluteError")).isEqualTo(Loss.MEAN_ABSOLUTE_ERROR);
-        assertThat(Loss.parse("  mean_absolute_error \n")).isEqualTo(Loss.MEAN_ABSOLUTE_ERROR);
+        assertParses(SCCE, "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy");
+        assertParses(CCE, "categorical_crossentropy", "CategoricalCrossentropy");
+        assertParses(Loss.MEAN_SQUARED_ERROR, "mse", "MSE", "mean_squared_error", "MeanSquaredError");
+        assertParses(Loss.MEAN_ABSOLUTE_ERROR, "mae", "MeanAbsoluteError", "  mean_absolute_error \n");
         for (Loss l : Loss.values()) {
             assertThat(Loss.parse(l.kerasName())).isEqualTo(l);
         }

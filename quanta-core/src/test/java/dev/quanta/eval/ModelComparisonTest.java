@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.io.ModelFiles;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
@@ -14,13 +13,13 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
-import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
-import dev.quanta.ir.TrainingConfig;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Benchmark;
+import dev.quanta.testing.CoreArrays;
+import dev.quanta.testing.CoreModels;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,47 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@link ModelComparison} and {@link LayerComparison}'s settings on a tiny Dense classifier and its int8 twin. */
 class ModelComparisonTest {
-    private static final String LOSS = "sparse_categorical_crossentropy";
+    private static final String LOSS = CoreModels.CLASSIFIER_LOSS;
 
     @TempDir
     Path tmp;
 
-    /** input [4] → Dense(3, softmax), seeded weights, trained with sparse categorical cross-entropy. */
-    private static Model classifier() {
-        SplittableRandom r = new SplittableRandom(11);
-        ModelBuilder b = new ModelBuilder("tiny");
-        Tensor x = b.input("input", Shape.batched(4));
-        float[] w = new float[12];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (r.nextDouble() * 4 - 2);
-        }
-        Origin dense = new Origin("dense", "Dense");
-        Tensor d = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                dense,
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                b.constant("dense/kernel", Shape.of(3, 4), w),
-                b.constant("dense/bias", Shape.of(3), new float[] {0.1f, -0.2f, 0.05f}));
-        Tensor s = b.add(OpType.SOFTMAX, "dense/softmax", dense, new OpAttributes.Softmax(1f), d);
-        return b.output(s)
-                .build(new ModelMetadata(
-                        SourceFormat.IN_MEMORY,
-                        null,
-                        null,
-                        null,
-                        "Sequential",
-                        new TrainingConfig(LOSS, false, List.of("accuracy"))));
-    }
-
     /** {@code n} samples uniform in [0, max), random labels of 3 classes. */
     private static Dataset data(int n, float max, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        float[] f = new float[n * 4];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) (r.nextDouble() * max);
-        }
+        float[] f = CoreArrays.uniform(r, n * 4, 0, max);
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = r.nextInt(3);
@@ -86,7 +53,7 @@ class ModelComparisonTest {
     private Path[] files() {
         Path h5 = tmp.resolve("tiny.h5");
         Path tflite = tmp.resolve("tiny_int8.tflite");
-        KerasH5Writer.write(classifier(), h5);
+        KerasH5Writer.write(CoreModels.classifier(), h5);
         TfliteWriter.write(
                 Converter.fromModel(ModelFiles.load(h5))
                         .withConfig(QuantizationConfig.defaults().withCalibrationSamples(200))
@@ -156,7 +123,7 @@ class ModelComparisonTest {
 
     @Test
     void aModelAgainstItselfAgreesEverywhereAndMeasuresLatencyWhenAsked() {
-        Model m = classifier();
+        Model m = CoreModels.classifier();
         ModelComparison.Result r = ModelComparison.compare(
                 m,
                 m,
@@ -196,7 +163,7 @@ class ModelComparisonTest {
 
     @Test
     void progressIsReportedForBothModels() {
-        Model m = classifier();
+        Model m = CoreModels.classifier();
         int[] calls = new int[2];
         ModelComparison.compare(
                 m,
@@ -227,9 +194,9 @@ class ModelComparisonTest {
                 .hasMessageStartingWith("LayerComparison threads must be between 1 and ")
                 .hasMessageEndingWith("got 0");
         EvaluationResult ten = Evaluator.evaluate(
-                classifier(), data(10, 1f, 1), Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+                CoreModels.classifier(), data(10, 1f, 1), Evaluator.Options.defaults(), Evaluator.Progress.NONE);
         EvaluationResult twelve = Evaluator.evaluate(
-                classifier(), data(12, 1f, 1), Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+                CoreModels.classifier(), data(12, 1f, 1), Evaluator.Options.defaults(), Evaluator.Progress.NONE);
         assertThatThrownBy(() -> ModelComparison.agreement(ten, twelve))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("results of 10 and 12 samples cannot be compared");
@@ -239,15 +206,9 @@ class ModelComparisonTest {
     private static Model withDropout() {
         ModelBuilder b = new ModelBuilder("dropout");
         Tensor x = b.input("input", Shape.batched(4));
-        Tensor d = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                b.constant("dense/kernel", Shape.of(3, 4), new float[] {1, -1, 0, 2, 0.5f, 0.5f, -1, 0, 1, 1, 1, 1}));
+        Tensor d = CoreModels.dense(b, "dense", x, new float[] {1, -1, 0, 2, 0.5f, 0.5f, -1, 0, 1, 1, 1, 1});
         Tensor i = b.add(OpType.IDENTITY, "dropout", new Origin("dropout", "Dropout"), OpAttributes.None.INSTANCE, d);
-        Tensor y = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, i);
+        Tensor y = CoreModels.relu(b, "relu", i);
         return b.output(y).build(ModelMetadata.inMemory());
     }
 
@@ -260,7 +221,7 @@ class ModelComparisonTest {
                 .containsExactly(OpType.FULLY_CONNECTED, OpType.IDENTITY, OpType.RELU);
         assertThat(folded.ops()).extracting(o -> o.type()).containsExactly(OpType.FULLY_CONNECTED);
         // a model without Keras-only ops is left as it is
-        Model plain = classifier();
+        Model plain = CoreModels.classifier();
         assertThat(LayerComparison.folded(plain)).isSameAs(plain);
 
         // by position: folded, the single FULLY_CONNECTED of each pairs; unfolded, the unfused RELU has no partner
@@ -281,10 +242,10 @@ class ModelComparisonTest {
     void modelsWithInputsOfDifferentSizesAndDataThatFitsNeitherAreRefused() {
         ModelBuilder b = new ModelBuilder("five");
         Tensor x = b.input("input", Shape.batched(5));
-        Tensor y = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, x);
+        Tensor y = CoreModels.relu(b, "relu", x);
         Model five = b.output(y).build(ModelMetadata.inMemory());
-        assertThatThrownBy(() ->
-                        LayerComparison.compare(classifier(), five, data(4, 1f, 1), LayerComparison.Options.defaults()))
+        assertThatThrownBy(() -> LayerComparison.compare(
+                        CoreModels.classifier(), five, data(4, 1f, 1), LayerComparison.Options.defaults()))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage("model 'five': input (None, 5) does not match model 'tiny''s input (None, 4)");
         assertThatThrownBy(

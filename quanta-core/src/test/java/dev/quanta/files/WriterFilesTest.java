@@ -5,16 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.io.ModelFiles;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
-import dev.quanta.ir.ModelBuilder;
-import dev.quanta.ir.ModelMetadata;
-import dev.quanta.ir.OpAttributes;
-import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
-import dev.quanta.ir.Shape;
-import dev.quanta.ir.Tensor;
 import dev.quanta.keras.KerasH5Writer;
+import dev.quanta.testing.CoreModels;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
@@ -36,20 +29,6 @@ class WriterFilesTest {
     @TempDir
     Path tmp;
 
-    private static Model tinyDense() {
-        ModelBuilder b = new ModelBuilder("tiny");
-        Tensor x = b.input("x", Shape.batched(2));
-        Tensor y = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                b.constant("dense/kernel", Shape.of(1, 2), new float[] {1, 2}),
-                b.constant("dense/bias", Shape.of(1), new float[] {0.5f}));
-        return b.output(y).build(ModelMetadata.inMemory());
-    }
-
     private static final List<BiConsumer<Model, Path>> WRITERS =
             List.of(TfliteWriter::write, (m, p) -> KerasH5Writer.write(m, p));
 
@@ -68,16 +47,16 @@ class WriterFilesTest {
         String plain = mode(Files.createFile(tmp.resolve("plain")));
         Path tflite = tmp.resolve("new.tflite");
         Path h5 = tmp.resolve("new.h5");
-        TfliteWriter.write(tinyDense(), tflite);
-        KerasH5Writer.write(tinyDense(), h5);
+        TfliteWriter.write(CoreModels.tinyDense(), tflite);
+        KerasH5Writer.write(CoreModels.tinyDense(), h5);
         assertThat(mode(tflite)).isEqualTo(plain);
         assertThat(mode(h5)).isEqualTo(plain);
         for (String m : List.of("rw-r-----", "rw-rw-r--")) {
             for (Path p : List.of(tflite, h5)) {
                 Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(m));
             }
-            TfliteWriter.write(tinyDense(), tflite);
-            KerasH5Writer.write(tinyDense(), h5);
+            TfliteWriter.write(CoreModels.tinyDense(), tflite);
+            KerasH5Writer.write(CoreModels.tinyDense(), h5);
             assertThat(mode(tflite)).isEqualTo(m);
             assertThat(mode(h5)).isEqualTo(m);
         }
@@ -96,14 +75,14 @@ class WriterFilesTest {
                 .isZero();
         Path dir = Files.createDirectory(tmp.resolve("dir"));
         for (BiConsumer<Model, Path> writer : WRITERS) {
-            assertThatThrownBy(() -> writer.accept(tinyDense(), fifo))
+            assertThatThrownBy(() -> writer.accept(CoreModels.tinyDense(), fifo))
                     .isInstanceOf(QuantaException.class)
                     .hasMessage(fifo + ": is a FIFO (named pipe), not a regular file; refusing to replace it");
-            assertThatThrownBy(() -> writer.accept(tinyDense(), dir))
+            assertThatThrownBy(() -> writer.accept(CoreModels.tinyDense(), dir))
                     .isInstanceOf(QuantaException.class)
                     .hasMessage(dir + ": is a directory, not a regular file; refusing to replace it");
             Path full = Path.of("/dev/full");
-            assertThatThrownBy(() -> writer.accept(tinyDense(), full))
+            assertThatThrownBy(() -> writer.accept(CoreModels.tinyDense(), full))
                     .isInstanceOf(QuantaException.class)
                     .hasMessage(full + ": is a character device, not a regular file; refusing to replace it");
         }
@@ -118,8 +97,8 @@ class WriterFilesTest {
     void neitherWriterReplacesTheModelsSourceThroughAHardLink() throws IOException {
         Path tflite = tmp.resolve("m.tflite");
         Path h5 = tmp.resolve("m.h5");
-        TfliteWriter.write(tinyDense(), tflite);
-        KerasH5Writer.write(tinyDense(), h5);
+        TfliteWriter.write(CoreModels.tinyDense(), tflite);
+        KerasH5Writer.write(CoreModels.tinyDense(), h5);
         for (Path source : List.of(tflite, h5)) {
             byte[] before = Files.readAllBytes(source);
             Model loaded = ModelFiles.load(source);

@@ -129,6 +129,40 @@ class AccuracyTableIT {
                 .trim());
     }
 
+    /**
+     * The row of a classifier that the TFLite converter quantized too, top-1 over all of {@code d}, and its checks:
+     * Quanta's int8 file {@code mine} scores at least what the converter's file does in each of the official
+     * runtime's kernels, the same in Quanta's interpreter as in XNNPACK, and at least {@code minCorrect}.
+     */
+    private void classifierRow(
+            String model,
+            String data,
+            Dataset d,
+            Path floatFile,
+            String floatNote,
+            Path converterFile,
+            Path mine,
+            int minCorrect)
+            throws IOException {
+        int n = d.size();
+        int mineX = OracleRuns.top1(mine, d, TfliteOracle.Kernels.XNNPACK);
+        int mineB = OracleRuns.top1(mine, d, TfliteOracle.Kernels.BUILTIN);
+        int mineQ = quantaTop1(TfliteReader.read(mine), d);
+        int convX = OracleRuns.top1(converterFile, d, TfliteOracle.Kernels.XNNPACK);
+        int convB = OracleRuns.top1(converterFile, d, TfliteOracle.Kernels.BUILTIN);
+        row(
+                model,
+                data,
+                pct(OracleRuns.top1(floatFile, d, TfliteOracle.Kernels.XNNPACK), n) + floatNote,
+                pct(convX, n) + " / " + pct(convB, n),
+                pct(mineQ, n),
+                pct(mineX, n) + " / " + pct(mineB, n),
+                size(floatFile) + " / " + size(converterFile) + " / " + size(mine));
+        assertThat(mineX).isGreaterThanOrEqualTo(convX);
+        assertThat(mineB).isGreaterThanOrEqualTo(convB);
+        assertThat(mineQ).isEqualTo(mineX).isGreaterThanOrEqualTo(minCorrect);
+    }
+
     @Test
     void mlperfTinyTable() throws IOException {
         // IC: Keras float, converter's int8, Quanta's int8 from the .h5 calibrated on 100 of the 200 images
@@ -136,65 +170,20 @@ class AccuracyTableIT {
         Path icFloat = Fixtures.require("mlperf-tiny/ic/pretrainedResnet.tflite");
         Path icConv = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite");
         Path icMine = quantaInt8(KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5"), ic, "ic.tflite");
-        int icX = OracleRuns.top1(icMine, ic, TfliteOracle.Kernels.XNNPACK);
-        int icB = OracleRuns.top1(icMine, ic, TfliteOracle.Kernels.BUILTIN);
-        int icQ = quantaTop1(TfliteReader.read(icMine), ic);
-        int icConvX = OracleRuns.top1(icConv, ic, TfliteOracle.Kernels.XNNPACK);
-        int icConvB = OracleRuns.top1(icConv, ic, TfliteOracle.Kernels.BUILTIN);
-        row(
-                "IC ResNet-8",
-                "200 images",
-                pct(OracleRuns.top1(icFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
-                pct(icConvX, 200) + " / " + pct(icConvB, 200),
-                pct(icQ, 200),
-                pct(icX, 200) + " / " + pct(icB, 200),
-                size(icFloat) + " / " + size(icConv) + " / " + size(icMine));
-        assertThat(icX).isGreaterThanOrEqualTo(icConvX);
-        assertThat(icB).isGreaterThanOrEqualTo(icConvB);
-        assertThat(icQ).isEqualTo(icX).isGreaterThanOrEqualTo(170);
+        classifierRow("IC ResNet-8", "200 images", ic, icFloat, "", icConv, icMine, 170);
 
         // large IC: from the float .tflite (no .h5 in the fixtures)
         Path largeFloat = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_float.tflite");
         Path largeConv = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_int8.tflite");
         Path largeMine = quantaInt8(ModelFiles.load(largeFloat), ic, "ic_large.tflite");
-        int lX = OracleRuns.top1(largeMine, ic, TfliteOracle.Kernels.XNNPACK);
-        int lB = OracleRuns.top1(largeMine, ic, TfliteOracle.Kernels.BUILTIN);
-        int lQ = quantaTop1(TfliteReader.read(largeMine), ic);
-        int lConvX = OracleRuns.top1(largeConv, ic, TfliteOracle.Kernels.XNNPACK);
-        int lConvB = OracleRuns.top1(largeConv, ic, TfliteOracle.Kernels.BUILTIN);
-        row(
-                "IC large ResNet",
-                "200 images",
-                pct(OracleRuns.top1(largeFloat, ic, TfliteOracle.Kernels.XNNPACK), 200),
-                pct(lConvX, 200) + " / " + pct(lConvB, 200),
-                pct(lQ, 200),
-                pct(lX, 200) + " / " + pct(lB, 200),
-                size(largeFloat) + " / " + size(largeConv) + " / " + size(largeMine));
-        assertThat(lX).isGreaterThanOrEqualTo(lConvX);
-        assertThat(lB).isGreaterThanOrEqualTo(lConvB);
-        assertThat(lQ).isEqualTo(lX).isGreaterThanOrEqualTo(182); // 91%
+        classifierRow("IC large ResNet", "200 images", ic, largeFloat, "", largeConv, largeMine, 182); // 91%
 
         // KWS: from the hybrid "float32" .tflite, calibrated on 100 of the 1000 samples
         Dataset kws = TfliteInputQuantizationIT.kwsFeatures();
         Path kwsFloat = Fixtures.require("mlperf-tiny/kws/kws_ref_model_float32.tflite");
         Path kwsConv = Fixtures.require("mlperf-tiny/kws/kws_ref_model.tflite");
         Path kwsMine = quantaInt8(ModelFiles.load(kwsFloat), kws, "kws.tflite");
-        int kX = OracleRuns.top1(kwsMine, kws, TfliteOracle.Kernels.XNNPACK);
-        int kB = OracleRuns.top1(kwsMine, kws, TfliteOracle.Kernels.BUILTIN);
-        int kQ = quantaTop1(TfliteReader.read(kwsMine), kws);
-        int kConvX = OracleRuns.top1(kwsConv, kws, TfliteOracle.Kernels.XNNPACK);
-        int kConvB = OracleRuns.top1(kwsConv, kws, TfliteOracle.Kernels.BUILTIN);
-        row(
-                "KWS DS-CNN",
-                "1000 kws01",
-                pct(OracleRuns.top1(kwsFloat, kws, TfliteOracle.Kernels.XNNPACK), 1000) + " (hybrid file)",
-                pct(kConvX, 1000) + " / " + pct(kConvB, 1000),
-                pct(kQ, 1000),
-                pct(kX, 1000) + " / " + pct(kB, 1000),
-                size(kwsFloat) + " / " + size(kwsConv) + " / " + size(kwsMine));
-        assertThat(kX).isGreaterThanOrEqualTo(kConvX);
-        assertThat(kB).isGreaterThanOrEqualTo(kConvB);
-        assertThat(kQ).isEqualTo(kX).isGreaterThanOrEqualTo(900);
+        classifierRow("KWS DS-CNN", "1000 kws01", kws, kwsFloat, " (hybrid file)", kwsConv, kwsMine, 900);
 
         // AD: mean window MSE on the normal_id_01 clip (lower is closer to the float model)
         Dataset ad = RandomData.adWindows();

@@ -1,5 +1,6 @@
 package dev.quanta.integration;
 
+import static dev.quanta.testing.CoreArrays.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -74,14 +75,6 @@ class MicroSpeechIT {
         preInt8 = ModelFiles.load(dir.resolve("audio_preprocessor_int8.tflite"));
         preFloat = ModelFiles.load(dir.resolve("audio_preprocessor_float.tflite"));
         classifier = ModelFiles.load(dir.resolve("micro_speech_quantized.tflite"));
-    }
-
-    private static byte[] bytes(int... v) {
-        byte[] b = new byte[v.length];
-        for (int i = 0; i < v.length; i++) {
-            b[i] = (byte) v[i];
-        }
-        return b;
     }
 
     private static short[] audio(String name) {

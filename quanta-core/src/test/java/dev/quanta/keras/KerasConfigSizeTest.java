@@ -1,9 +1,7 @@
 package dev.quanta.keras;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.quanta.QuantaException;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.HostileFiles.ZipItem;
@@ -14,7 +12,6 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,20 +26,6 @@ class KerasConfigSizeTest {
     @TempDir
     Path tmp;
 
-    private static QuantaException refusedQuickly(Runnable r) {
-        QuantaException[] caught = new QuantaException[1];
-        assertTimeoutPreemptively(Duration.ofSeconds(2), () -> {
-            try {
-                r.run();
-            } catch (QuantaException e) {
-                caught[0] = e;
-            }
-        });
-        assertThat(caught[0]).as("a QuantaException").isNotNull();
-        assertThat(caught[0].getMessage()).doesNotContain("\n");
-        return caught[0];
-    }
-
     /** A deflated config.json of "{", 1.5 GB of spaces and "}": about 1.5 MB on disk. */
     private static HostileFiles.Deflated hugeConfig() {
         return HostileFiles.deflate(
@@ -56,7 +39,7 @@ class KerasConfigSizeTest {
                 ZipItem.deflated("config.json", hugeConfig()),
                 ZipItem.stored("metadata.json", "{}".getBytes(StandardCharsets.US_ASCII)));
         assertThat(keras.toFile().length()).isLessThan(2_000_000);
-        assertThat(refusedQuickly(() -> KerasImporter.load(keras)))
+        assertThat(HostileFiles.refusal(() -> KerasImporter.load(keras)))
                 .hasMessage(keras + ": config.json in the archive "
                         + "is 1.4 GiB (1,500,000,002 bytes), more than the 64.0 MiB (67,108,864 bytes) a Keras "
                         + "model config "
@@ -69,7 +52,7 @@ class KerasConfigSizeTest {
                 tmp.resolve("lying.keras"),
                 ZipItem.stored("config.json", "{}".getBytes(StandardCharsets.US_ASCII)),
                 ZipItem.deflated("metadata.json", hugeConfig()).declaring(100));
-        assertThat(refusedQuickly(() -> KerasImporter.load(keras)))
+        assertThat(HostileFiles.refusal(() -> KerasImporter.load(keras)))
                 .hasMessage(keras + ": metadata.json in the "
                         + "archive inflates to more than the 64.0 MiB (67,108,864 bytes) a Keras model config "
                         + "may have (it "
@@ -85,7 +68,7 @@ class KerasConfigSizeTest {
             f.setLength(KerasImporter.MAX_CONFIG_BYTES + 1); // sparse: cheap to make
         }
         Path weights = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
-        assertThat(refusedQuickly(() -> KerasImporter.load(json, weights)))
+        assertThat(HostileFiles.refusal(() -> KerasImporter.load(json, weights)))
                 .hasMessage(json + ": the model JSON is "
                         + "64.0 MiB (67,108,865 bytes), more than the 64.0 MiB (67,108,864 bytes) a Keras model "
                         + "config may "
@@ -102,7 +85,7 @@ class KerasConfigSizeTest {
             String config = file.stringAttribute(root, "model_config", KerasImporter.MAX_CONFIG_BYTES);
             assertThat(config).startsWith("{").contains("Sequential");
             long cap = config.length() - 1;
-            assertThat(refusedQuickly(() -> file.stringAttribute(root, "model_config", cap))
+            assertThat(HostileFiles.refusal(() -> file.stringAttribute(root, "model_config", cap))
                             .getMessage())
                     .startsWith(h5 + ": attribute 'model_config' of the root group is ")
                     .endsWith(", more than the " + KerasImporter.size(cap) + " a Keras model config may have");

@@ -1,5 +1,6 @@
 package dev.quanta.keras;
 
+import static dev.quanta.testing.CoreArrays.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,6 +21,7 @@ import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreModels;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
 import io.jhdf.api.Dataset;
@@ -54,58 +56,31 @@ class KerasH5WriterTest {
         SplittableRandom r = new SplittableRandom(99);
         ModelBuilder b = new ModelBuilder("every_layer");
         Tensor x = b.input("inputs", Shape.batched(12, 12, 3));
-        Tensor t = b.add(
-                OpType.CONV_2D,
+        Tensor t = CoreModels.conv2d(
+                b,
                 "c1",
-                new Origin("c1", "Conv2D"),
                 new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.RELU6),
                 x,
-                b.constant("c1/kernel", Shape.of(4, 3, 3, 3), random(r, 4 * 3 * 3 * 3)));
+                b.constant("c1/kernel", Shape.of(4, 3, 3, 3), uniform(r, 4 * 3 * 3 * 3, -1, 1)));
         t = b.add(
                 OpType.DEPTHWISE_CONV_2D,
                 "dw",
                 new Origin("dw", "DepthwiseConv2D"),
                 new OpAttributes.DepthwiseConv2D(Padding.SAME, 2, 2, 1, 1, 2, Activation.RELU),
                 t,
-                b.constant("dw/kernel", Shape.of(1, 3, 3, 8), random(r, 72)),
-                b.constant("dw/bias", Shape.of(8), random(r, 8)));
-        t = b.add(
-                OpType.AVERAGE_POOL_2D,
-                "ap",
-                new Origin("ap", "AveragePooling2D"),
-                new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE),
-                t);
+                b.constant("dw/kernel", Shape.of(1, 3, 3, 8), uniform(r, 72, -1, 1)),
+                b.constant("dw/bias", Shape.of(8), uniform(r, 8, -1, 1)));
+        t = CoreModels.averagePool(b, "ap", new OpAttributes.Pool2D(Padding.SAME, 2, 2, 2, 2, Activation.NONE), t);
         t = b.add(OpType.LEAKY_RELU, "lr", new Origin("lr", "LeakyReLU"), new OpAttributes.LeakyRelu(0.25f), t);
-        t = b.add(
-                OpType.MAX_POOL_2D,
-                "mp",
-                new Origin("mp", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE),
-                t);
-        t = b.add(OpType.RELU, "re", new Origin("re", "ReLU"), OpAttributes.None.INSTANCE, t);
+        t = CoreModels.maxPool(b, "mp", new OpAttributes.Pool2D(Padding.VALID, 2, 2, 1, 1, Activation.NONE), t);
+        t = CoreModels.relu(b, "re", t);
         t = b.add(OpType.RESHAPE, "rs", new Origin("rs", "Reshape"), new OpAttributes.Reshape(new int[] {-1, 4, 8}), t);
-        t = b.add(OpType.RESHAPE, "fl", new Origin("fl", "Flatten"), new OpAttributes.Reshape(new int[] {-1, 32}), t);
-        Origin d1 = new Origin("d1", "Dense");
-        t = b.add(
-                OpType.FULLY_CONNECTED,
-                "d1",
-                d1,
-                new OpAttributes.FullyConnected(Activation.NONE),
-                t,
-                b.constant("d1/kernel", Shape.of(5, 32), random(r, 160)),
-                b.constant("d1/bias", Shape.of(5), random(r, 5)));
-        t = b.add(OpType.TANH, "d1/tanh", d1, OpAttributes.None.INSTANCE, t);
-        t = b.add(OpType.LOGISTIC, "act", new Origin("act", "Activation"), OpAttributes.None.INSTANCE, t);
-        Origin d2 = new Origin("d2", "Dense");
-        t = b.add(
-                OpType.FULLY_CONNECTED,
-                "d2",
-                d2,
-                new OpAttributes.FullyConnected(Activation.NONE),
-                t,
-                b.constant("d2/kernel", Shape.of(3, 5), random(r, 15)),
-                b.constant("d2/bias", Shape.of(3), random(r, 3)));
-        t = b.add(OpType.SOFTMAX, "d2/softmax", d2, new OpAttributes.Softmax(1f), t);
+        t = CoreModels.flatten(b, "fl", t);
+        t = CoreModels.dense(b, "d1", t, uniform(r, 160, -1, 1), uniform(r, 5, -1, 1));
+        t = b.add(OpType.TANH, "d1/tanh", CoreModels.dense("d1"), OpAttributes.None.INSTANCE, t);
+        t = CoreModels.activation(b, OpType.LOGISTIC, "act", t);
+        t = CoreModels.dense(b, "d2", t, uniform(r, 15, -1, 1), uniform(r, 3, -1, 1));
+        t = b.add(OpType.SOFTMAX, "d2/softmax", CoreModels.dense("d2"), new OpAttributes.Softmax(1f), t);
         b.output(t);
         return b.build(new ModelMetadata(
                 SourceFormat.IN_MEMORY,
@@ -114,14 +89,6 @@ class KerasH5WriterTest {
                 null,
                 "Sequential",
                 new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"))));
-    }
-
-    private static float[] random(SplittableRandom r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return v;
     }
 
     @Test
@@ -149,8 +116,7 @@ class KerasH5WriterTest {
             assertThat(h5.getAttribute("keras_version").getData()).isEqualTo("2.15.0");
             assertThat(h5.getAttribute("backend").getData()).isEqualTo("tensorflow");
 
-            JsonNode config =
-                    JSON.readTree((String) h5.getAttribute("model_config").getData());
+            JsonNode config = jsonAttribute(h5, "model_config");
             assertThat(config.get("class_name").asText()).isEqualTo("Sequential");
             assertThat(config.at("/config/name").asText()).isEqualTo("every_layer");
             List<String> classes = new ArrayList<>();
@@ -196,8 +162,7 @@ class KerasH5WriterTest {
             assertThat(layers.at("/11/config/activation").asText()).isEqualTo("softmax");
             assertThat(layers.at("/11/build_config/input_shape").toString()).isEqualTo("[null,5]");
 
-            JsonNode training =
-                    JSON.readTree((String) h5.getAttribute("training_config").getData());
+            JsonNode training = jsonAttribute(h5, "training_config");
             assertThat(training.get("loss").asText()).isEqualTo("sparse_categorical_crossentropy");
             assertThat(training.get("metrics").toString()).isEqualTo("[\"accuracy\"]");
             assertThat(training.at("/optimizer_config/class_name").asText()).isEqualTo("Adam");
@@ -210,18 +175,9 @@ class KerasH5WriterTest {
             assertThat((String[]) layerNames.getData()).containsExactly("c1", "dw", "d1", "d2");
             assertThat(weights.getAttribute("keras_version").getData()).isEqualTo("2.15.0");
             assertThat(weights.getChildren().keySet()).containsExactlyInAnyOrder("c1", "dw", "d1", "d2");
-            assertThat((String[]) ((Group) weights.getChild("c1"))
-                            .getAttribute("weight_names")
-                            .getData())
-                    .containsExactly("c1/kernel:0");
-            assertThat((String[]) ((Group) weights.getChild("dw"))
-                            .getAttribute("weight_names")
-                            .getData())
-                    .containsExactly("dw/depthwise_kernel:0", "dw/bias:0");
-            assertThat((String[]) ((Group) weights.getChild("d1"))
-                            .getAttribute("weight_names")
-                            .getData())
-                    .containsExactly("d1/kernel:0", "d1/bias:0");
+            assertThat(weightNames(weights, "c1")).containsExactly("c1/kernel:0");
+            assertThat(weightNames(weights, "dw")).containsExactly("dw/depthwise_kernel:0", "dw/bias:0");
+            assertThat(weightNames(weights, "d1")).containsExactly("d1/kernel:0", "d1/bias:0");
 
             Map<String, int[]> shapes = shapes(h5);
             assertThat(shapes)
@@ -273,8 +229,7 @@ class KerasH5WriterTest {
         assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
         // without an optimizer, Keras' compile() default is recorded so that Keras can compile the model
         try (HdfFile h5 = new HdfFile(a)) {
-            JsonNode training =
-                    JSON.readTree((String) h5.getAttribute("training_config").getData());
+            JsonNode training = jsonAttribute(h5, "training_config");
             assertThat(training.at("/optimizer_config/class_name").asText()).isEqualTo("RMSprop");
         }
     }
@@ -301,8 +256,20 @@ class KerasH5WriterTest {
         }
         assertThat(origins).isEqualTo(expected);
 
-        float[] x = random(new SplittableRandom(5), 3 * 12 * 12 * 3);
+        float[] x = uniform(new SplittableRandom(5), 3 * 12 * 12 * 3, -1, 1);
         assertThat(run(back, x, 3)).isEqualTo(run(m, x, 3));
+    }
+
+    /** The JSON text of the file's attribute {@code name}, parsed. */
+    private static JsonNode jsonAttribute(HdfFile h5, String name) throws IOException {
+        return JSON.readTree((String) h5.getAttribute(name).getData());
+    }
+
+    /** The weight_names attribute of {@code layer}'s group under model_weights. */
+    private static String[] weightNames(Group modelWeights, String layer) {
+        return (String[]) ((Group) modelWeights.getChild(layer))
+                .getAttribute("weight_names")
+                .getData();
     }
 
     static void assertSameConstants(Model actual, Model expected) {
@@ -359,7 +326,7 @@ class KerasH5WriterTest {
     void branchingGraphIsRejected() {
         ModelBuilder b = new ModelBuilder("branch");
         Tensor x = b.input("x", Shape.batched(4));
-        Tensor r = b.add(OpType.RELU, "r", new Origin("r", "ReLU"), OpAttributes.None.INSTANCE, x);
+        Tensor r = CoreModels.relu(b, "r", x);
         Tensor s = b.add(OpType.ADD, "add", new Origin("add", "Add"), new OpAttributes.Add(Activation.NONE), x, r);
         b.output(s);
         Model m = b.build(ModelMetadata.inMemory());
@@ -373,13 +340,8 @@ class KerasH5WriterTest {
     void fusedActivationWithoutKerasNameIsRejected() {
         ModelBuilder b = new ModelBuilder("clip");
         Tensor x = b.input("x", Shape.batched(2));
-        Tensor t = b.add(
-                OpType.FULLY_CONNECTED,
-                "fc",
-                new Origin("fc", "Dense"),
-                new OpAttributes.FullyConnected(Activation.RELU_N1_TO_1),
-                x,
-                b.constant("w", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
+        Tensor t = CoreModels.dense(
+                b, "fc", Activation.RELU_N1_TO_1, x, b.constant("w", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
         b.output(t);
         Model m = b.build(ModelMetadata.inMemory());
         assertThatThrownBy(() -> KerasH5Writer.write(m, tmp.resolve("clip.h5")))

@@ -12,6 +12,7 @@ import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreOps;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
@@ -23,7 +24,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -64,14 +64,6 @@ class KerasImporterFixturesTest {
         return new long[] {total, frozen};
     }
 
-    private static Map<OpType, Integer> opCounts(Model m) {
-        Map<OpType, Integer> counts = new EnumMap<>(OpType.class);
-        for (Op op : m.ops()) {
-            counts.merge(op.type(), 1, Integer::sum);
-        }
-        return counts;
-    }
-
     private static Op op(Model m, String name) {
         return m.ops().stream()
                 .filter(o -> o.name().equals(name))
@@ -108,28 +100,11 @@ class KerasImporterFixturesTest {
             assertThat(t.name()).isEqualTo("dense_2");
             assertThat(t.shape()).isEqualTo(Shape.batched(10));
         });
-        assertThat(m.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.CONV_2D,
-                        OpType.MAX_POOL_2D,
-                        OpType.CONV_2D,
-                        OpType.MAX_POOL_2D,
-                        OpType.RESHAPE,
-                        OpType.FULLY_CONNECTED,
-                        OpType.FULLY_CONNECTED,
-                        OpType.FULLY_CONNECTED);
-        assertThat(m.ops())
-                .extracting(Op::name)
-                .containsExactly(
-                        "conv2d",
-                        "max_pooling2d",
-                        "conv2d_1",
-                        "max_pooling2d_1",
-                        "flatten",
-                        "dense",
-                        "dense_1",
-                        "dense_2");
+        assertThat(CoreOps.types(m))
+                .isEqualTo("CONV_2D MAX_POOL_2D CONV_2D MAX_POOL_2D RESHAPE "
+                        + "FULLY_CONNECTED FULLY_CONNECTED FULLY_CONNECTED");
+        assertThat(CoreOps.names(m))
+                .isEqualTo("conv2d max_pooling2d conv2d_1 max_pooling2d_1 flatten dense dense_1 dense_2");
         assertThat(op(m, "conv2d").attrs(OpAttributes.Conv2D.class))
                 .isEqualTo(new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU));
         assertThat(op(m, "max_pooling2d").attrs(OpAttributes.Pool2D.class))
@@ -165,24 +140,9 @@ class KerasImporterFixturesTest {
     void resnetGraph() {
         Model m = load("mlperf-tiny/ic/pretrainedResnet.h5");
         assertThat(m.name()).isEqualTo("model");
-        assertThat(opCounts(m))
-                .containsExactlyInAnyOrderEntriesOf(Map.of(
-                        OpType.CONV_2D,
-                        9,
-                        OpType.BATCH_NORM,
-                        7,
-                        OpType.RELU,
-                        7,
-                        OpType.ADD,
-                        3,
-                        OpType.AVERAGE_POOL_2D,
-                        1,
-                        OpType.RESHAPE,
-                        1,
-                        OpType.FULLY_CONNECTED,
-                        1,
-                        OpType.SOFTMAX,
-                        1));
+        assertThat(CoreOps.counts(m))
+                .isEqualTo(CoreOps.parseCounts("CONV_2D 9, BATCH_NORM 7, RELU 7, ADD 3, "
+                        + "AVERAGE_POOL_2D 1, RESHAPE 1, FULLY_CONNECTED 1, SOFTMAX 1"));
         assertThat(m.inputs()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("input_1");
             assertThat(t.shape().toString()).isEqualTo("(None, 32, 32, 3)");
@@ -261,7 +221,7 @@ class KerasImporterFixturesTest {
     @Test
     void vwwGraphAndDepthwiseLayoutMatchTflite() {
         Model m = load("mlperf-tiny/vww/vww_96.h5");
-        Map<OpType, Integer> counts = opCounts(m);
+        Map<OpType, Integer> counts = CoreOps.counts(m);
         assertThat(counts.get(OpType.CONV_2D)).isEqualTo(14);
         assertThat(counts.get(OpType.DEPTHWISE_CONV_2D)).isEqualTo(13);
         assertThat(counts.get(OpType.BATCH_NORM)).isEqualTo(27);
@@ -285,7 +245,7 @@ class KerasImporterFixturesTest {
     @Test
     void streamingWakeWordModel() {
         Model m = load("mlperf-tiny/sww/str_ww_ref_model.h5");
-        Map<OpType, Integer> counts = opCounts(m);
+        Map<OpType, Integer> counts = CoreOps.counts(m);
         assertThat(counts)
                 .containsEntry(OpType.IDENTITY, 4)
                 .containsEntry(OpType.DEPTHWISE_CONV_2D, 4)
@@ -315,7 +275,7 @@ class KerasImporterFixturesTest {
     void anomalyDetectionAutoencoder() {
         Model m = load("mlperf-tiny/ad/ad01.h5");
         assertThat(m.name()).isEqualTo("functional_1");
-        assertThat(opCounts(m))
+        assertThat(CoreOps.counts(m))
                 .containsExactlyInAnyOrderEntriesOf(
                         Map.of(OpType.FULLY_CONNECTED, 10, OpType.BATCH_NORM, 9, OpType.RELU, 9));
         assertThat(op(m, "batch_normalization_4")
@@ -360,9 +320,7 @@ class KerasImporterFixturesTest {
         assertThat(m.metadata().trainingConfig().metrics()).containsExactly("accuracy");
         assertThat(op(m, "dense_6").attrs(OpAttributes.FullyConnected.class).activation())
                 .isEqualTo(Activation.RELU);
-        assertThat(m.ops())
-                .extracting(Op::name)
-                .containsExactly("flatten_3", "dense_6", "dense_7/fully_connected", "dense_7/softmax");
+        assertThat(CoreOps.names(m)).isEqualTo("flatten_3 dense_6 dense_7/fully_connected dense_7/softmax");
     }
 
     @Test
@@ -390,9 +348,7 @@ class KerasImporterFixturesTest {
             assertThat(t.shape()).isEqualTo(Shape.batched(784));
         });
         assertThat(m.outputs().get(0).name()).isEqualTo("dense_1");
-        assertThat(m.ops())
-                .extracting(Op::type)
-                .containsExactly(OpType.FULLY_CONNECTED, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(CoreOps.types(m)).isEqualTo("FULLY_CONNECTED FULLY_CONNECTED SOFTMAX");
         assertThat(m.tensor("dense/kernel").shape()).isEqualTo(Shape.of(128, 784));
         assertThat(m.metadata().sourceFormat()).isEqualTo(SourceFormat.KERAS_V3);
         assertThat(m.metadata().frameworkVersion()).isEqualTo("3.11.3");

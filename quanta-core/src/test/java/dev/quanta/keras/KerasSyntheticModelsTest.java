@@ -12,6 +12,7 @@ import dev.quanta.ir.OpType;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreOps;
 import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;
 import io.jhdf.api.WritableGroup;
@@ -129,30 +130,11 @@ class KerasSyntheticModelsTest {
         assertThat(m.metadata().trainingConfig().loss()).isEqualTo("sparse_categorical_crossentropy");
         assertThat(m.metadata().trainingConfig().fromLogits()).isTrue();
         assertThat(m.metadata().trainingConfig().metrics()).containsExactly("accuracy", "acc2");
-        assertThat(m.ops())
-                .extracting(Op::name)
-                .containsExactly(
-                        "d1",
-                        "d2/fully_connected",
-                        "d2/tanh",
-                        "sum/add",
-                        "sum",
-                        "cat",
-                        "drop",
-                        "out/fully_connected",
-                        "out/softmax");
-        assertThat(m.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.FULLY_CONNECTED,
-                        OpType.FULLY_CONNECTED,
-                        OpType.TANH,
-                        OpType.ADD,
-                        OpType.ADD,
-                        OpType.CONCATENATION,
-                        OpType.IDENTITY,
-                        OpType.FULLY_CONNECTED,
-                        OpType.SOFTMAX);
+        assertThat(CoreOps.names(m))
+                .isEqualTo("d1 d2/fully_connected d2/tanh sum/add sum cat drop out/fully_connected out/softmax");
+        assertThat(CoreOps.types(m))
+                .isEqualTo(
+                        "FULLY_CONNECTED FULLY_CONNECTED TANH ADD ADD CONCATENATION IDENTITY FULLY_CONNECTED SOFTMAX");
         Op tanh = m.ops().get(2);
         assertThat(tanh.output(0).name()).isEqualTo("d2");
         assertThat(tanh.origin()).isEqualTo(m.ops().get(1).origin());
@@ -314,22 +296,10 @@ class KerasSyntheticModelsTest {
         assertThat(m.metadata().modelClass()).isEqualTo("Functional");
         assertThat(m.metadata().trainingConfig().loss()).isEqualTo("mean_squared_error");
         assertThat(m.metadata().trainingConfig().metrics()).containsExactly("mean_absolute_error");
-        assertThat(m.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.PAD,
-                        OpType.CONV_2D,
-                        OpType.DEPTHWISE_CONV_2D,
-                        OpType.BATCH_NORM,
-                        OpType.RELU6,
-                        OpType.LEAKY_RELU,
-                        OpType.CONCATENATION,
-                        OpType.MEAN,
-                        OpType.RESHAPE,
-                        OpType.SOFTMAX);
-        assertThat(m.ops())
-                .extracting(Op::name)
-                .containsExactly("pad", "conv", "dw", "bn", "relu", "leaky", "cat", "gap", "reshape", "sm");
+        assertThat(CoreOps.types(m))
+                .isEqualTo(
+                        "PAD CONV_2D DEPTHWISE_CONV_2D BATCH_NORM RELU6 LEAKY_RELU CONCATENATION MEAN RESHAPE SOFTMAX");
+        assertThat(CoreOps.names(m)).isEqualTo("pad conv dw bn relu leaky cat gap reshape sm");
         assertThat(m.ops().get(0).attrs(OpAttributes.Pad.class).paddings())
                 .isDeepEqualTo(new int[][] {{0, 0}, {1, 0}, {0, 1}, {0, 0}});
         assertThat(m.tensor("pad").shape()).isEqualTo(Shape.batched(7, 7, 2));
@@ -549,7 +519,7 @@ class KerasSyntheticModelsTest {
         Model m = KerasImporter.load(jsonFile, weights);
         assertThat(m.inputs().get(0).name()).isEqualTo("a_input");
         assertThat(m.metadata().frameworkVersion()).isEqualTo("2.3.1");
-        assertThat(m.ops()).extracting(Op::name).containsExactly("a/fully_connected", "a/sigmoid", "b");
+        assertThat(CoreOps.names(m)).isEqualTo("a/fully_connected a/sigmoid b");
         assertThat(m.ops().get(1).type()).isEqualTo(OpType.LOGISTIC);
         assertThat(m.ops().get(2).inputs()).hasSize(2);
         assertThat(m.tensor("b/kernel").data().floats()[1 * 3 + 2]).isEqualTo((float) k2[2][1]);

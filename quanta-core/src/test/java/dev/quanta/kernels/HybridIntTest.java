@@ -1,5 +1,6 @@
 package dev.quanta.kernels;
 
+import static dev.quanta.testing.CoreArrays.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Activation;
@@ -36,14 +37,6 @@ class HybridIntTest {
         return y;
     }
 
-    private static byte[] bytes(int... v) {
-        byte[] b = new byte[v.length];
-        for (int i = 0; i < v.length; i++) {
-            b[i] = (byte) v[i];
-        }
-        return b;
-    }
-
     /**
      * Symmetric row: x = [2, −1, 0.5], s = 2/127, q = round(x·127/2) = [127, −64 (−63.5, ties away), 32 (31.75)].
      * W = [[1, 2, 3], [−1, 0, 1]], s_w = 0.5: acc = [95, −95], y = b + acc·(s·s_w).
@@ -67,28 +60,14 @@ class HybridIntTest {
      */
     @Test
     void asymmetricRowQuantization() {
-        float[] y = fc(
-                new float[] {0.25f, 1f},
-                1,
-                2,
-                1,
-                bytes(2, -1),
-                new float[] {0.25f},
-                new float[] {0.5f},
-                Activation.NONE,
-                true);
+        float[] x = {0.25f, 1f};
+        byte[] w = bytes(2, -1);
+        float[] scales = {0.25f};
+        float[] b = {0.5f};
+        float[] y = fc(x, 1, 2, 1, w, scales, b, Activation.NONE, true);
         assertThat(y).containsExactly(0.5f + -127f * ((float) (1.0 / 255) * 0.25f));
         // symmetric rows would give q = [32 (31.75), 127]: acc = −63, y = 0.5 − 63·(0.25/127)
-        float[] sym = fc(
-                new float[] {0.25f, 1f},
-                1,
-                2,
-                1,
-                bytes(2, -1),
-                new float[] {0.25f},
-                new float[] {0.5f},
-                Activation.NONE,
-                false);
+        float[] sym = fc(x, 1, 2, 1, w, scales, b, Activation.NONE, false);
         assertThat(sym).containsExactly(0.5f + -63f * ((1f / 127) * 0.25f));
     }
 
@@ -244,10 +223,7 @@ class HybridIntTest {
             int kh = 1 + r.nextInt(3);
             int kw = 1 + r.nextInt(3);
             int stride = 1 + r.nextInt(2);
-            Padding pad = r.nextBoolean() ? Padding.SAME : Padding.VALID;
-            if (pad == Padding.VALID && (h < kh || wd < kw)) {
-                pad = Padding.SAME;
-            }
+            Padding pad = SingleOpModels.padding(r.nextBoolean(), h, wd, kh, kw);
             float[] x = new float[h * wd * c];
             for (int i = 0; i < x.length; i++) {
                 x[i] = 0.5f + r.nextFloat() * 3;

@@ -309,31 +309,14 @@ class LstmIntTest {
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("cell-state scales 2^-15 … 2^-11");
 
-        var relu = new OpAttributes.Lstm(
-                OpAttributes.LstmActivation.RELU,
-                0f,
-                0f,
-                false,
-                false,
-                a.presentInputs(),
-                a.outputStateQuant(),
-                a.cellStateQuant(),
-                a.intermediates());
+        var relu = variant(a, OpAttributes.LstmActivation.RELU, a.presentInputs(), a.intermediates());
         assertThatThrownBy(() -> run(withAttrs(l.model(), relu), new byte[4]))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("always uses tanh");
 
         QuantParams shifted = QuantParams.perTensor(1f / 128, 3);
-        var hiddenZp = new OpAttributes.Lstm(
-                a.activation(),
-                0f,
-                0f,
-                false,
-                false,
-                a.presentInputs(),
-                a.outputStateQuant(),
-                a.cellStateQuant(),
-                new QuantParams[] {null, null, null, null, shifted});
+        var hiddenZp =
+                variant(a, a.activation(), a.presentInputs(), new QuantParams[] {null, null, null, null, shifted});
         assertThatThrownBy(() -> run(withAttrs(l.model(), hiddenZp), new byte[4]))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("hidden zero point of 0");
@@ -355,21 +338,30 @@ class LstmIntTest {
                         TensorData.ofBytes(DType.INT16, new byte[4]),
                         QuantParams.perTensor(1f, 0),
                         true));
-        var withPeephole = new OpAttributes.Lstm(
-                a.activation(),
-                0f,
-                0f,
-                false,
-                false,
-                peephole,
-                a.outputStateQuant(),
-                a.cellStateQuant(),
-                a.intermediates());
+        var withPeephole = variant(a, a.activation(), peephole, a.intermediates());
         Op p = new Op(op.name(), op.type(), ins, op.outputs(), withPeephole, op.origin());
         Model pm = new Model("p", l.model().inputs(), l.model().outputs(), List.of(p), ModelMetadata.inMemory());
         assertThatThrownBy(() -> run(pm, new byte[4]))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("no peepholes, projection or layer normalization (TFLite input 10 is present)");
+    }
+
+    /** {@code a}'s state parameters with another activation, other present inputs and other intermediates. */
+    private static OpAttributes.Lstm variant(
+            OpAttributes.Lstm a,
+            OpAttributes.LstmActivation activation,
+            boolean[] presentInputs,
+            QuantParams[] intermediates) {
+        return new OpAttributes.Lstm(
+                activation,
+                0f,
+                0f,
+                false,
+                false,
+                presentInputs,
+                a.outputStateQuant(),
+                a.cellStateQuant(),
+                intermediates);
     }
 
     private static Model withAttrs(Model m, OpAttributes.Lstm attrs) {

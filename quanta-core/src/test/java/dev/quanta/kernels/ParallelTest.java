@@ -10,6 +10,19 @@ import org.junit.jupiter.api.Test;
 /** The loop splitter: every index exactly once, failures reported, reuse after failure, workers end on close. */
 class ParallelTest {
 
+    /** Runs a loop of {@code n} indices in parts of {@code grain} on {@code p}: each index must run exactly once. */
+    private static void assertEachIndexRunsOnce(Parallel p, int n, int grain, String context) {
+        AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, n));
+        p.forRange(n, grain, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                seen.incrementAndGet(i);
+            }
+        });
+        for (int i = 0; i < n; i++) {
+            assertThat(seen.get(i)).as("%s, n %d, index %d", context, n, i).isEqualTo(1);
+        }
+    }
+
     @Test
     void everyIndexRunsExactlyOnceOverManyCalls() {
         SplittableRandom r = new SplittableRandom(11);
@@ -18,17 +31,7 @@ class ParallelTest {
                 for (int call = 0; call < 3000; call++) {
                     int n = r.nextInt(0, 2000);
                     int grain = 1 + r.nextInt(64);
-                    AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(1, n));
-                    p.forRange(n, grain, (from, to) -> {
-                        for (int i = from; i < to; i++) {
-                            seen.incrementAndGet(i);
-                        }
-                    });
-                    for (int i = 0; i < n; i++) {
-                        assertThat(seen.get(i))
-                                .as("threads %d, call %d, n %d, index %d", threads, call, n, i)
-                                .isEqualTo(1);
-                    }
+                    assertEachIndexRunsOnce(p, n, grain, "threads " + threads + ", call " + call);
                 }
             }
         }
@@ -46,15 +49,7 @@ class ParallelTest {
                         }))
                         .isInstanceOf(IllegalArgumentException.class)
                         .hasMessage("part " + bad);
-                AtomicIntegerArray seen = new AtomicIntegerArray(300);
-                p.forRange(300, 1, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        seen.incrementAndGet(i);
-                    }
-                });
-                for (int i = 0; i < 300; i++) {
-                    assertThat(seen.get(i)).isEqualTo(1);
-                }
+                assertEachIndexRunsOnce(p, 300, 1, "after part " + bad + " failed");
             }
         }
     }
@@ -91,15 +86,7 @@ class ParallelTest {
             assertThatThrownBy(closed::threads)
                     .isExactlyInstanceOf(IllegalStateException.class)
                     .hasMessage("Parallel is closed");
-            AtomicIntegerArray seen = new AtomicIntegerArray(300);
-            other.forRange(300, 1, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    seen.incrementAndGet(i);
-                }
-            });
-            for (int i = 0; i < 300; i++) {
-                assertThat(seen.get(i)).isEqualTo(1);
-            }
+            assertEachIndexRunsOnce(other, 300, 1, "another splitter of " + threads + " threads");
             assertThat(other.threads()).isEqualTo(threads);
             other.close();
         }

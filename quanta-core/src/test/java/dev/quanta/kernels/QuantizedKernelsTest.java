@@ -1,5 +1,6 @@
 package dev.quanta.kernels;
 
+import static dev.quanta.testing.CoreArrays.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -77,14 +78,6 @@ class QuantizedKernelsTest {
             r.run(inputs);
             return ((byte[]) r.output()).clone();
         }
-    }
-
-    private static byte[] bytes(int... v) {
-        byte[] b = new byte[v.length];
-        for (int i = 0; i < v.length; i++) {
-            b[i] = (byte) v[i];
-        }
-        return b;
     }
 
     // ------------------------------------------------------------------ FULLY_CONNECTED

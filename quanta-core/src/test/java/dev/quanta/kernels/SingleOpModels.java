@@ -280,16 +280,18 @@ final class SingleOpModels {
                 model("add", List.of(a, b), op(OpType.ADD, new OpAttributes.Add(act), y, a, b)));
     }
 
+    /** SAME when {@code same}, and where a VALID kh × kw window would not fit an h × w input; else VALID. */
+    static Padding padding(boolean same, int h, int w, int kh, int kw) {
+        return same || h < kh || w < kw ? Padding.SAME : Padding.VALID;
+    }
+
     Case pool(DType type, boolean max) {
         int h = 2 + random.nextInt(10);
         int w = 2 + random.nextInt(10);
         int c = 1 + random.nextInt(10);
         int f = 2 + random.nextInt(2);
         int s = 1 + random.nextInt(2);
-        Padding pad = random.nextBoolean() ? Padding.SAME : Padding.VALID;
-        if (pad == Padding.VALID && (h < f || w < f)) {
-            pad = Padding.SAME;
-        }
+        Padding pad = padding(random.nextBoolean(), h, w, f, f);
         float sx = logUniform(0.01f, 0.2f);
         int zp = zeroPoint(type);
         Tensor x = activation("x", type, sx, zp, 1, h, w, c);

@@ -5,54 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
-import dev.quanta.ir.ModelBuilder;
-import dev.quanta.ir.ModelMetadata;
 import dev.quanta.ir.Op;
-import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
-import dev.quanta.ir.Shape;
-import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
+import dev.quanta.testing.CoreModels;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The converter's choice of mode when none is set, and its refusals, which name API settings. */
 class ConverterTest {
 
-    /** input [4] → Dense(3) → softmax, seeded weights. */
-    static Model tinyDense() {
-        SplittableRandom r = new SplittableRandom(11);
-        ModelBuilder b = new ModelBuilder("tiny_dense");
-        Tensor x = b.input("input", Shape.batched(4));
-        float[] w = new float[12];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        Tensor kernel = b.constant("dense/kernel", Shape.of(3, 4), w);
-        Tensor bias = b.constant("dense/bias", Shape.of(3), new float[] {0.1f, -0.2f, 0.05f});
-        Tensor d = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                kernel,
-                bias);
-        Tensor s = b.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f), d);
-        return b.output(s).build(ModelMetadata.inMemory());
-    }
-
+    /** 40 samples for {@link CoreModels#classifier()}, uniform in [0, 1) from seed 3. */
     static Dataset calibration() {
-        SplittableRandom r = new SplittableRandom(3);
-        float[] f = new float[40 * 4];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) r.nextDouble();
-        }
-        return Dataset.of("random", new int[] {4}, f, null);
+        return Dataset.of("random", new int[] {4}, CoreArrays.uniform(new SplittableRandom(3), 40 * 4, 0, 1), null);
     }
 
     private static Op dense(Model m) {
@@ -64,7 +32,7 @@ class ConverterTest {
 
     @Test
     void withoutModeOrDataItQuantizesDynamicRangeAndSaysWhy() {
-        Converter.Conversion c = Converter.fromModel(tinyDense()).convert();
+        Converter.Conversion c = Converter.fromModel(CoreModels.classifier()).convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.DYNAMIC);
         assertThat(c.report().modeReason()).startsWith("chosen: no representative dataset");
         assertThat(c.report().render()).startsWith("Mode: dynamic (chosen: no representative dataset");
@@ -75,7 +43,7 @@ class ConverterTest {
 
     @Test
     void withDataAndNoModeItQuantizesFullInteger() {
-        Converter.Conversion c = Converter.fromModel(tinyDense())
+        Converter.Conversion c = Converter.fromModel(CoreModels.classifier())
                 .withRepresentativeDataset(calibration())
                 .convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.INT8);
@@ -86,7 +54,7 @@ class ConverterTest {
 
     @Test
     void anExplicitModeHasNoReason() {
-        Converter.Conversion c = Converter.fromModel(tinyDense())
+        Converter.Conversion c = Converter.fromModel(CoreModels.classifier())
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16))
                 .convert();
         assertThat(c.report().mode()).isEqualTo(QuantizationMode.FLOAT16);
@@ -96,19 +64,19 @@ class ConverterTest {
 
     @Test
     void refusalsNameApiSettingsAndRenderWithAFrontEndsNames() {
-        Converter int8WithoutData = Converter.fromModel(tinyDense())
+        Converter int8WithoutData = Converter.fromModel(CoreModels.classifier())
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8));
         assertThatThrownBy(int8WithoutData::convert)
                 .isInstanceOf(QuantaException.class)
                 .hasMessage("mode int8 calibrates activations: give a representative dataset")
                 .satisfies(e -> assertThat(((QuantaException) e).render(s -> "<" + s.name() + ">"))
                         .isEqualTo("<MODE> int8 calibrates activations: give <REPRESENTATIVE_DATASET>"));
-        Converter int8Io = Converter.fromModel(tinyDense())
+        Converter int8Io = Converter.fromModel(CoreModels.classifier())
                 .withConfig(QuantizationConfig.defaults().withIo(IoType.INT8));
         assertThatThrownBy(int8Io::convert)
                 .hasMessage("io type int8 needs full-integer quantization, which "
                         + "calibrates activations: give a representative dataset");
-        Converter asymmetricDynamic = Converter.fromModel(tinyDense())
+        Converter asymmetricDynamic = Converter.fromModel(CoreModels.classifier())
                 .withConfig(QuantizationConfig.defaults()
                         .withMode(QuantizationMode.DYNAMIC)
                         .withScheme(QuantizationScheme.ASYMMETRIC));
@@ -134,10 +102,10 @@ class ConverterTest {
         assertThatThrownBy(() -> d.withScheme(null)).hasMessage("QuantizationConfig scheme must not be null");
         assertThatThrownBy(() -> d.withGranularity(null)).hasMessage("QuantizationConfig granularity must not be null");
         assertThatThrownBy(() -> d.withIo(null)).hasMessage("QuantizationConfig io must not be null");
-        assertThatThrownBy(() -> Converter.fromModel(tinyDense()).withRepresentativeDataset(null))
+        assertThatThrownBy(() -> Converter.fromModel(CoreModels.classifier()).withRepresentativeDataset(null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Converter representativeDataset must not be null");
-        assertThatThrownBy(() -> Converter.fromModel(tinyDense()).withConfig(null))
+        assertThatThrownBy(() -> Converter.fromModel(CoreModels.classifier()).withConfig(null))
                 .hasMessage("Converter config must not be null");
     }
 
@@ -154,7 +122,7 @@ class ConverterTest {
         assertThat(int8.withMode(null)).isEqualTo(d.withIo(IoType.INT8));
         assertThat(int8.toString()).contains("mode=INT8", "io=INT8", "calibrationSamples=100");
 
-        Converter base = Converter.fromModel(tinyDense());
+        Converter base = Converter.fromModel(CoreModels.classifier());
         Converter calibrated = base.withConfig(int8).withRepresentativeDataset(calibration());
         assertThat(base.config()).isSameAs(d);
         assertThat(calibrated.config()).isEqualTo(int8);
@@ -165,7 +133,7 @@ class ConverterTest {
 
     @Test
     void calibrationUsesTheConfiguredNumberOfSamples() {
-        Converter c = Converter.fromModel(tinyDense()).withRepresentativeDataset(calibration());
+        Converter c = Converter.fromModel(CoreModels.classifier()).withRepresentativeDataset(calibration());
         assertThat(c.convert().report().calibrationSamples()).isEqualTo(40); // all 40: fewer than the default 100
         assertThat(c.withConfig(QuantizationConfig.defaults().withCalibrationSamples(7))
                         .convert()

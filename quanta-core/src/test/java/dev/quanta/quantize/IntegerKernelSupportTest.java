@@ -144,25 +144,13 @@ class IntegerKernelSupportTest {
                         w,
                         bias("b", t, x4, w, 3));
             }
-            case CONV_2D -> {
-                Tensor w = weights("w", t, 2, 2, 2, 2);
-                yield op(
-                        type,
-                        new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
-                        act("y", t, p, 2, 2, 2),
-                        img,
-                        w,
-                        bias("b", t, img, w, 2));
-            }
-            case DEPTHWISE_CONV_2D -> {
-                Tensor w = weights("w", t, 1, 2, 2, 2);
-                yield op(
-                        type,
-                        new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 1, Activation.NONE),
-                        act("y", t, p, 2, 2, 2),
-                        img,
-                        w,
-                        bias("b", t, img, w, 2));
+            case CONV_2D, DEPTHWISE_CONV_2D -> {
+                boolean depthwise = type == OpType.DEPTHWISE_CONV_2D;
+                Tensor w = weights("w", t, depthwise ? 1 : 2, 2, 2, 2);
+                OpAttributes attrs = depthwise
+                        ? new OpAttributes.DepthwiseConv2D(Padding.VALID, 1, 1, 1, 1, 1, Activation.NONE)
+                        : new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE);
+                yield op(type, attrs, act("y", t, p, 2, 2, 2), img, w, bias("b", t, img, w, 2));
             }
             case MAX_POOL_2D, AVERAGE_POOL_2D ->
                 op(

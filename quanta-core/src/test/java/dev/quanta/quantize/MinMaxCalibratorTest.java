@@ -18,6 +18,8 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
+import dev.quanta.testing.CoreModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -34,15 +36,8 @@ class MinMaxCalibratorTest {
     private static Model denseRelu() {
         ModelBuilder mb = new ModelBuilder("dense_relu");
         Tensor x = mb.input("x", Shape.batched(3));
-        Tensor d = mb.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                mb.constant("dense/kernel", Shape.of(2, 3), new float[] {1, -2, 0.5f, 0.25f, 1, -1}),
-                mb.constant("dense/bias", Shape.of(2), new float[] {0.5f, -1}));
-        Tensor r = mb.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, d);
+        Tensor d = CoreModels.dense(mb, "dense", x, new float[] {1, -2, 0.5f, 0.25f, 1, -1}, new float[] {0.5f, -1});
+        Tensor r = CoreModels.relu(mb, "relu", d);
         return mb.output(r).build(ModelMetadata.inMemory());
     }
 
@@ -103,20 +98,15 @@ class MinMaxCalibratorTest {
         SplittableRandom r = new SplittableRandom(5);
         ModelBuilder mb = new ModelBuilder("mlp");
         Tensor x = mb.input("x", Shape.batched(4));
-        float[] w1 = new float[24];
-        for (int i = 0; i < w1.length; i++) {
-            w1[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        Tensor h = mb.add(
-                OpType.FULLY_CONNECTED,
+        Tensor h = CoreModels.dense(
+                mb,
                 "hidden",
-                new Origin("hidden", "Dense"),
-                new OpAttributes.FullyConnected(Activation.RELU),
+                Activation.RELU,
                 x,
-                mb.constant("w1", Shape.of(6, 4), w1),
+                mb.constant("w1", Shape.of(6, 4), CoreArrays.uniform(r, 24, -1, 1)),
                 mb.constant("b1", Shape.of(6), new float[] {0.1f, -0.2f, 0.3f, 0f, 0.05f, -0.5f}));
-        Tensor t = mb.add(OpType.TANH, "tanh", new Origin("tanh", "Activation"), OpAttributes.None.INSTANCE, h);
-        Tensor s = mb.add(OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f), t);
+        Tensor t = CoreModels.activation(mb, OpType.TANH, "tanh", h);
+        Tensor s = CoreModels.softmax(mb, "softmax", t);
         Model m = mb.output(s).build(ModelMetadata.inMemory());
         int n = 70;
         float[] f = new float[n * 4];
@@ -271,12 +261,7 @@ class MinMaxCalibratorTest {
     void theConverterWidensObservedRangesToZero() {
         Model m = denseRelu();
         Dataset positive = Dataset.of("positive", new int[] {3}, new float[] {0.5f, 1, 2, 1, 0.75f, 1.5f}, null);
-        Model q = Converter.fromModel(m)
-                .withConfig(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withIo(IoType.INT8)
-                        .withCalibrationSamples(2))
-                .withRepresentativeDataset(positive)
+        Model q = CoreModels.int8(m, positive, c -> c.withIo(IoType.INT8))
                 .convert()
                 .model();
         QuantParams in = q.inputs().get(0).quant();

@@ -1,5 +1,6 @@
 package dev.quanta.quantize;
 
+import static dev.quanta.testing.CoreModels.int8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,6 +20,9 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
+import dev.quanta.testing.CoreModels;
+import dev.quanta.testing.CoreOps;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -39,6 +43,10 @@ import org.junit.jupiter.api.Test;
 class QuantizationRewriterTest {
     private static final double[] CHANNEL_MAGNITUDE = {0.5, 2.0, 0.01};
 
+    /** A VALID convolution with strides and dilations 1 and no fused activation. */
+    private static final OpAttributes.Conv2D VALID_1X1 =
+            new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE);
+
     /**
      * x[3, 3, 2] → Conv2D 2×2 VALID, 3 filters of very different magnitudes ("conv", [2, 2, 3]) → Reshape [12]
      * ("flatten") → Dense(4) ("dense") → Softmax ("softmax").
@@ -51,79 +59,47 @@ class QuantizationRewriterTest {
         for (int i = 0; i < k.length; i++) {
             k[i] = (float) ((r.nextDouble() * 2 - 1) * CHANNEL_MAGNITUDE[i / 8]);
         }
-        Tensor conv = mb.add(
-                OpType.CONV_2D,
+        Tensor conv = CoreModels.conv2d(
+                mb,
                 "conv",
-                new Origin("conv", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                VALID_1X1,
                 x,
                 mb.constant("conv/kernel", Shape.of(3, 2, 2, 2), k),
                 mb.constant("conv/bias", Shape.of(3), new float[] {0.1f, -0.3f, 0.02f}));
-        Tensor flat = mb.add(
-                OpType.RESHAPE,
-                "flatten",
-                new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 12}),
-                conv);
-        float[] w = new float[4 * 12];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (r.nextDouble() * 2 - 1) * (i < 12 ? 0.25f : 1f);
+        Tensor flat = CoreModels.flatten(mb, "flatten", conv);
+        float[] w = CoreArrays.uniform(r, 4 * 12, -1, 1);
+        for (int i = 0; i < 12; i++) {
+            w[i] *= 0.25f; // row 0 drawn 4× smaller
         }
-        Tensor dense = mb.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                flat,
-                mb.constant("dense/kernel", Shape.of(4, 12), w),
-                mb.constant("dense/bias", Shape.of(4), new float[] {0.5f, -0.25f, 0f, 1e-3f}));
-        Tensor sm = mb.add(
-                OpType.SOFTMAX, "softmax", new Origin("softmax", "Softmax"), new OpAttributes.Softmax(1f), dense);
+        Tensor dense = CoreModels.dense(mb, "dense", flat, w, new float[] {0.5f, -0.25f, 0f, 1e-3f});
+        Tensor sm = CoreModels.softmax(mb, "softmax", dense);
         return mb.output(sm).build(ModelMetadata.inMemory());
     }
+
+    /** The op types of {@link #convNet()}, in order, as {@link CoreOps#types} gives them. */
+    private static final String CONV_NET_OPS = "CONV_2D RESHAPE FULLY_CONNECTED SOFTMAX";
 
     /** 24 seeded samples for {@link #convNet()}, roughly in [−2, 1.5]. */
     static Dataset convData() {
         SplittableRandom r = new SplittableRandom(23);
-        float[] f = new float[24 * 18];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) (r.nextDouble() * 3.5 - 2);
-        }
-        return Dataset.of("conv-data", new int[] {3, 3, 2}, f, null);
+        return Dataset.of("conv-data", new int[] {3, 3, 2}, CoreArrays.uniform(r, 24 * 18, -2, 1.5), null);
     }
 
     /** x[4] → Dense(3) "d1" → tanh "t" → Dense(2) "d2" → logistic "l". */
     static Model tanhLogistic() {
         ModelBuilder mb = new ModelBuilder("tanh_logistic");
         Tensor x = mb.input("x", Shape.batched(4));
-        Tensor d1 = mb.add(
-                OpType.FULLY_CONNECTED,
-                "d1",
-                new Origin("d1", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                mb.constant("d1/kernel", Shape.of(3, 4), new float[] {
-                    0.5f, -1f, 0.25f, 0.75f, 1f, 0.5f, -0.5f, 0.1f, -0.3f, 0.2f, 0.9f, -0.8f
-                }));
-        Tensor t = mb.add(OpType.TANH, "t", new Origin("t", "Activation"), OpAttributes.None.INSTANCE, d1);
-        Tensor d2 = mb.add(
-                OpType.FULLY_CONNECTED,
-                "d2",
-                new Origin("d2", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                t,
-                mb.constant("d2/kernel", Shape.of(2, 3), new float[] {1f, -2f, 0.5f, 0.3f, 0.3f, -1.5f}));
-        Tensor l = mb.add(OpType.LOGISTIC, "l", new Origin("l", "Activation"), OpAttributes.None.INSTANCE, d2);
+        Tensor d1 = CoreModels.dense(
+                mb, "d1", x, new float[] {0.5f, -1f, 0.25f, 0.75f, 1f, 0.5f, -0.5f, 0.1f, -0.3f, 0.2f, 0.9f, -0.8f});
+        Tensor t = CoreModels.activation(mb, OpType.TANH, "t", d1);
+        Tensor d2 = CoreModels.dense(mb, "d2", t, new float[] {1f, -2f, 0.5f, 0.3f, 0.3f, -1.5f});
+        Tensor l = CoreModels.activation(mb, OpType.LOGISTIC, "l", d2);
         return mb.output(l).build(ModelMetadata.inMemory());
     }
 
     static Dataset vectorData(int size, int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        float[] f = new float[n * size];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (float) (r.nextDouble() * 4 - 2);
-        }
-        return Dataset.of("vectors", new int[] {size}, f, null);
+        return Dataset.of("vectors", new int[] {size}, CoreArrays.uniform(r, n * size, -2, 2), null);
     }
 
     // ------------------------------------------------------------------ expected values from the spec
@@ -169,19 +145,6 @@ class QuantizationRewriterTest {
 
     static Op producer(Model m, String tensor) {
         return m.producer(m.tensor(tensor));
-    }
-
-    static Converter int8(Model m, Dataset d) {
-        return int8(m, d, c -> c);
-    }
-
-    /** An int8 converter of {@code m} calibrated on all of {@code d}, with more {@code settings}. */
-    static Converter int8(Model m, Dataset d, java.util.function.UnaryOperator<QuantizationConfig> settings) {
-        return Converter.fromModel(m)
-                .withConfig(settings.apply(QuantizationConfig.defaults()
-                        .withMode(QuantizationMode.INT8)
-                        .withCalibrationSamples(d.size())))
-                .withRepresentativeDataset(d);
     }
 
     // ------------------------------------------------------------------ weights
@@ -307,13 +270,8 @@ class QuantizationRewriterTest {
     void anAllZeroChannelGetsScaleOne() {
         ModelBuilder mb = new ModelBuilder("zeros");
         Tensor x = mb.input("x", Shape.batched(2, 2, 1));
-        Tensor y = mb.add(
-                OpType.CONV_2D,
-                "conv",
-                new Origin("conv", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
-                x,
-                mb.constant("k", Shape.of(2, 1, 1, 1), new float[] {0f, -0.5f}));
+        Tensor y = CoreModels.conv2d(
+                mb, "conv", VALID_1X1, x, mb.constant("k", Shape.of(2, 1, 1, 1), new float[] {0f, -0.5f}));
         Model q = Converter.fromModel(mb.output(y).build(ModelMetadata.inMemory()))
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
                 .convert()
@@ -335,13 +293,7 @@ class QuantizationRewriterTest {
         }
         ModelBuilder mb = new ModelBuilder("p");
         Tensor x = mb.input("x", Shape.batched(1, 1, per));
-        Tensor y = mb.add(
-                OpType.CONV_2D,
-                "conv",
-                new Origin("conv", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
-                x,
-                mb.constant("k", Shape.of(channels, 1, 1, per), w));
+        Tensor y = CoreModels.conv2d(mb, "conv", VALID_1X1, x, mb.constant("k", Shape.of(channels, 1, 1, per), w));
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("d", new int[] {1, 1, per}, new float[per], null);
         Model q = int8(f, d, c -> c.withGranularity(perChannel ? Granularity.PER_CHANNEL : Granularity.PER_TENSOR))
@@ -436,14 +388,7 @@ class QuantizationRewriterTest {
     void rangesThatExcludeZeroAreWidenedToIt() {
         ModelBuilder mb = new ModelBuilder("negative");
         Tensor x = mb.input("x", Shape.batched(2));
-        Tensor y = mb.add(
-                OpType.FULLY_CONNECTED,
-                "neg",
-                new Origin("neg", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                mb.constant("neg/kernel", Shape.of(1, 2), new float[] {1, 1}),
-                mb.constant("neg/bias", Shape.of(1), new float[] {-10}));
+        Tensor y = CoreModels.dense(mb, "neg", x, new float[] {1, 1}, new float[] {-10});
         Model f = mb.output(y).build(ModelMetadata.inMemory());
         Dataset d = Dataset.of("positive", new int[] {2}, new float[] {0.5f, 0.5f, 1f, 1f, 0.75f, 0.5f}, null);
         Model q = int8(f, d, c -> c.withIo(IoType.INT8)).convert().model();
@@ -601,9 +546,7 @@ class QuantizationRewriterTest {
                         .withGranularity(Granularity.PER_TENSOR))
                 .convert();
         Model q = c.model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(OpType.CONV_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(CoreOps.types(q)).isEqualTo(CONV_NET_OPS);
         Op conv = producer(q, "conv");
         assertThat(conv.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(conv.input(1).dtype()).isEqualTo(DType.INT8);
@@ -626,15 +569,7 @@ class QuantizationRewriterTest {
         Converter.Conversion c = int8(f, convData()).convert();
         Model q = c.model();
         List<Op> ops = q.ops();
-        assertThat(ops)
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.QUANTIZE,
-                        OpType.CONV_2D,
-                        OpType.RESHAPE,
-                        OpType.FULLY_CONNECTED,
-                        OpType.SOFTMAX,
-                        OpType.DEQUANTIZE);
+        assertThat(CoreOps.types(q)).isEqualTo("QUANTIZE " + CONV_NET_OPS + " DEQUANTIZE");
         Tensor in = q.inputs().get(0);
         assertThat(in.name()).isEqualTo("x");
         assertThat(in.dtype()).isEqualTo(DType.FLOAT32);
@@ -655,9 +590,7 @@ class QuantizationRewriterTest {
     void integerIoExposesTheQuantizedTensors() {
         Model f = convNet();
         Model q = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(OpType.CONV_2D, OpType.RESHAPE, OpType.FULLY_CONNECTED, OpType.SOFTMAX);
+        assertThat(CoreOps.types(q)).isEqualTo(CONV_NET_OPS);
         Tensor in = q.inputs().get(0);
         assertThat(in.name()).isEqualTo("x");
         assertThat(in.dtype()).isEqualTo(DType.INT8);
@@ -674,15 +607,7 @@ class QuantizationRewriterTest {
         Model f = convNet();
         Model int8Io = int8(f, convData(), c -> c.withIo(IoType.INT8)).convert().model();
         Model q = int8(f, convData(), c -> c.withIo(IoType.UINT8)).convert().model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.QUANTIZE,
-                        OpType.CONV_2D,
-                        OpType.RESHAPE,
-                        OpType.FULLY_CONNECTED,
-                        OpType.SOFTMAX,
-                        OpType.QUANTIZE);
+        assertThat(CoreOps.types(q)).isEqualTo("QUANTIZE " + CONV_NET_OPS + " QUANTIZE");
         QuantParams inner = int8Io.inputs().get(0).quant();
         Tensor in = q.inputs().get(0);
         assertThat(in.dtype()).isEqualTo(DType.UINT8);
@@ -768,8 +693,8 @@ class QuantizationRewriterTest {
         Tensor two = mb.constant("two", Shape.of(4), new float[] {2, 2, 2, 2});
         Tensor m = mb.add(
                 OpType.MUL, "mul", new Origin("mul", "Multiply"), new OpAttributes.Arithmetic(Activation.NONE), x, two);
-        Tensor r = mb.add(OpType.RELU, "relu_after", new Origin("relu_after", "ReLU"), OpAttributes.None.INSTANCE, m);
-        Tensor t = mb.add(OpType.TANH, "tanh", new Origin("tanh", "Activation"), OpAttributes.None.INSTANCE, r);
+        Tensor r = CoreModels.relu(mb, "relu_after", m);
+        Tensor t = CoreModels.activation(mb, OpType.TANH, "tanh", r);
         Model f = mb.output(t).build(ModelMetadata.inMemory());
         Dataset d = vectorData(4, 8, 3);
         assertThatThrownBy(() -> int8(f, d).convert())
@@ -778,16 +703,7 @@ class QuantizationRewriterTest {
                 .hasMessageContaining("allowFloatFallback");
         Converter.Conversion c = int8(f, d, s -> s.withAllowFloatFallback(true)).convert();
         Model q = c.model();
-        assertThat(q.ops())
-                .extracting(Op::type)
-                .containsExactly(
-                        OpType.QUANTIZE,
-                        OpType.DEQUANTIZE,
-                        OpType.MUL,
-                        OpType.QUANTIZE,
-                        OpType.RELU,
-                        OpType.TANH,
-                        OpType.DEQUANTIZE);
+        assertThat(CoreOps.types(q)).isEqualTo("QUANTIZE DEQUANTIZE MUL QUANTIZE RELU TANH DEQUANTIZE");
         Op mul = q.ops().get(2);
         assertThat(mul.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(mul.output(0).dtype()).isEqualTo(DType.FLOAT32);

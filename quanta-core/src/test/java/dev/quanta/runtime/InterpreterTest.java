@@ -1,5 +1,6 @@
 package dev.quanta.runtime;
 
+import static dev.quanta.testing.CoreArrays.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -206,8 +207,8 @@ class InterpreterTest {
         SplittableRandom r = new SplittableRandom(seed);
         ModelBuilder b = new ModelBuilder("cnn");
         Tensor x = b.input("x", Shape.batched(9, 9, 3));
-        Tensor w1 = b.constant("w1", Shape.of(8, 3, 3, 3), random(r, 8 * 27));
-        Tensor b1 = b.constant("b1", Shape.of(8), random(r, 8));
+        Tensor w1 = b.constant("w1", Shape.of(8, 3, 3, 3), uniform(r, 8 * 27, -1, 1));
+        Tensor b1 = b.constant("b1", Shape.of(8), uniform(r, 8, -1, 1));
         Tensor c1 = b.add(
                 OpType.CONV_2D,
                 "c1",
@@ -216,7 +217,7 @@ class InterpreterTest {
                 x,
                 w1,
                 b1);
-        Tensor w2 = b.constant("w2", Shape.of(1, 3, 3, 16), random(r, 9 * 16));
+        Tensor w2 = b.constant("w2", Shape.of(1, 3, 3, 16), uniform(r, 9 * 16, -1, 1));
         Tensor c2 = b.add(
                 OpType.DEPTHWISE_CONV_2D,
                 "c2",
@@ -227,18 +228,10 @@ class InterpreterTest {
         Tensor p = b.add(
                 OpType.MAX_POOL_2D, "p", O, new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE), c2);
         Tensor f = b.add(OpType.RESHAPE, "f", O, new OpAttributes.Reshape(new int[] {-1, 64}), p);
-        Tensor w3 = b.constant("w3", Shape.of(300, 64), random(r, 300 * 64));
+        Tensor w3 = b.constant("w3", Shape.of(300, 64), uniform(r, 300 * 64, -1, 1));
         Tensor d = b.add(OpType.FULLY_CONNECTED, "d", O, new OpAttributes.FullyConnected(Activation.NONE), f, w3);
         Tensor s = b.add(OpType.SOFTMAX, "s", O, new OpAttributes.Softmax(1f), d);
         return b.output(s).build(ModelMetadata.inMemory());
-    }
-
-    private static float[] random(SplittableRandom r, int n) {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-            f[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return f;
     }
 
     @Test
@@ -246,7 +239,7 @@ class InterpreterTest {
         Model m = randomCnn(7);
         SplittableRandom r = new SplittableRandom(11);
         int batch = 5;
-        float[] in = random(r, batch * 9 * 9 * 3);
+        float[] in = uniform(r, batch * 9 * 9 * 3, -1, 1);
         float[] single = new float[batch * 300];
         try (Interpreter one = new Interpreter(m)) {
             for (int s = 0; s < batch; s++) {
@@ -394,7 +387,7 @@ class InterpreterTest {
     @Test
     void closingOneInterpreterLeavesAnotherOfTheSameModelWorking() {
         Model m = randomCnn(5);
-        float[] in = random(new SplittableRandom(2), 243);
+        float[] in = uniform(new SplittableRandom(2), 243, -1, 1);
         for (int threads : new int[] {1, 2}) {
             Interpreter.Options options = Interpreter.Options.defaults().withNumThreads(threads);
             try (Interpreter kept = new Interpreter(m, options)) {

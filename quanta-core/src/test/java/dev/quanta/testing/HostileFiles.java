@@ -1,5 +1,9 @@
 package dev.quanta.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.quanta.QuantaException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -9,6 +13,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,6 +32,27 @@ public final class HostileFiles {
     private HostileFiles() {}
 
     private static final int MIB = 1 << 20;
+
+    /** How long reading a hostile file may take before it is refused: the refusal must come before any large work. */
+    public static final Duration REFUSAL_LIMIT = Duration.ofSeconds(2);
+
+    /**
+     * Runs {@code load}, which must end within {@link #REFUSAL_LIMIT} in a {@link QuantaException} of one line, and
+     * returns that exception.
+     */
+    public static QuantaException refusal(Runnable load) {
+        QuantaException[] caught = new QuantaException[1];
+        assertTimeoutPreemptively(REFUSAL_LIMIT, () -> {
+            try {
+                load.run();
+            } catch (QuantaException e) {
+                caught[0] = e;
+            }
+        });
+        assertThat(caught[0]).as("a QuantaException").isNotNull();
+        assertThat(caught[0].getMessage()).doesNotContain("\n");
+        return caught[0];
+    }
 
     /** A raw deflate stream with its uncompressed size and CRC-32. */
     public record Deflated(byte[] data, long size, long crc) {}
@@ -133,33 +159,14 @@ public final class HostileFiles {
                 }
                 int method = it.stored() != null ? 0 : 8;
                 ByteBuffer local = ByteBuffer.allocate(30 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                local.putInt(0x04034b50)
-                        .putShort((short) 20)
-                        .putShort((short) 0)
-                        .putShort((short) method)
-                        .putShort((short) 0)
-                        .putShort((short) 0x21)
-                        .putInt((int) crc)
-                        .putInt(data.length)
-                        .putInt((int) it.declaredSize())
-                        .putShort((short) name.length)
-                        .putShort((short) 0)
+                local.putInt(0x04034b50);
+                entryFields(local, method, crc, data.length, it.declaredSize(), name.length)
                         .put(name);
                 os.write(local.array());
                 os.write(data);
                 ByteBuffer cd = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                cd.putInt(0x02014b50)
-                        .putShort((short) 20)
-                        .putShort((short) 20)
-                        .putShort((short) 0)
-                        .putShort((short) method)
-                        .putShort((short) 0)
-                        .putShort((short) 0x21)
-                        .putInt((int) crc)
-                        .putInt(data.length)
-                        .putInt((int) it.declaredSize())
-                        .putShort((short) name.length)
-                        .putShort((short) 0)
+                cd.putInt(0x02014b50).putShort((short) 20); // version made by: 2.0
+                entryFields(cd, method, crc, data.length, it.declaredSize(), name.length)
                         .putShort((short) 0)
                         .putShort((short) 0)
                         .putShort((short) 0)
@@ -188,6 +195,24 @@ public final class HostileFiles {
             throw new UncheckedIOException(e);
         }
         return file;
+    }
+
+    /**
+     * The fields a zip entry's local header and its central directory record share, from "version needed to extract"
+     * (2.0) to the extra field's length (0): no flags, {@code method}, time 00:00 of 1980-01-01, the CRC and sizes.
+     */
+    private static ByteBuffer entryFields(
+            ByteBuffer b, int method, long crc, int compressedSize, long size, int nameLength) {
+        return b.putShort((short) 20)
+                .putShort((short) 0)
+                .putShort((short) method)
+                .putShort((short) 0)
+                .putShort((short) 0x21)
+                .putInt((int) crc)
+                .putInt(compressedSize)
+                .putInt((int) size)
+                .putShort((short) nameLength)
+                .putShort((short) 0);
     }
 
     /** An IDX header: magic {@code 0x0000TTNN} and big-endian dimensions. */

@@ -1,6 +1,5 @@
 package dev.quanta.tflite;
 
-import static dev.quanta.tflite.TfliteFloatFixturesTest.opCounts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -11,6 +10,7 @@ import dev.quanta.ir.OpType;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreOps;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
@@ -73,20 +73,7 @@ class TfliteInt8FixturesTest {
         assertPerTensor(in, DType.INT8, 1.0f, -128);
         assertThat(in.shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 32, 32, 3));
         assertPerTensor(m.outputs().get(0), DType.INT8, 1f / 256, -128);
-        assertThat(opCounts(m))
-                .containsExactlyInAnyOrderEntriesOf(Map.of(
-                        OpType.CONV_2D,
-                        9,
-                        OpType.ADD,
-                        3,
-                        OpType.AVERAGE_POOL_2D,
-                        1,
-                        OpType.RESHAPE,
-                        1,
-                        OpType.FULLY_CONNECTED,
-                        1,
-                        OpType.SOFTMAX,
-                        1));
+        assertThat(CoreOps.counts(m)).isEqualTo(CoreOps.IC_RESNET_COUNTS);
         assertConvWeightsPerChannel(m);
         Op fc = m.ops().stream()
                 .filter(o -> o.type() == OpType.FULLY_CONNECTED)
@@ -109,52 +96,27 @@ class TfliteInt8FixturesTest {
         assertPerTensor(kws.inputs().get(0), DType.INT8, 0.5847029f, 83);
         assertThat(kws.inputs().get(0).shape()).isEqualTo(Shape.of(Shape.DYNAMIC, 49, 10, 1));
         assertPerTensor(kws.outputs().get(0), DType.INT8, 1f / 256, -128);
-        assertThat(opCounts(kws))
-                .containsExactlyInAnyOrderEntriesOf(Map.of(
-                        OpType.CONV_2D,
-                        5,
-                        OpType.DEPTHWISE_CONV_2D,
-                        4,
-                        OpType.AVERAGE_POOL_2D,
-                        1,
-                        OpType.RESHAPE,
-                        1,
-                        OpType.FULLY_CONNECTED,
-                        1,
-                        OpType.SOFTMAX,
-                        1));
+        assertThat(CoreOps.counts(kws))
+                .isEqualTo(CoreOps.parseCounts(
+                        "CONV_2D 5, DEPTHWISE_CONV_2D 4, AVERAGE_POOL_2D 1, RESHAPE 1, FULLY_CONNECTED 1, SOFTMAX 1"));
         assertConvWeightsPerChannel(kws);
 
         Model vww = TfliteReader.read(Fixtures.require(VWW));
         assertPerTensor(vww.inputs().get(0), DType.INT8, 1f / 255, -128);
         assertPerTensor(vww.outputs().get(0), DType.INT8, 1f / 256, -128);
-        assertThat(opCounts(vww))
-                .containsExactlyInAnyOrderEntriesOf(Map.of(
-                        OpType.CONV_2D,
-                        14,
-                        OpType.DEPTHWISE_CONV_2D,
-                        13,
-                        OpType.AVERAGE_POOL_2D,
-                        1,
-                        OpType.RESHAPE,
-                        1,
-                        OpType.FULLY_CONNECTED,
-                        1,
-                        OpType.SOFTMAX,
-                        1));
+        assertThat(CoreOps.counts(vww)).isEqualTo(CoreOps.VWW_MOBILENET_COUNTS);
         assertConvWeightsPerChannel(vww);
 
         Model ad = TfliteReader.read(Fixtures.require(AD));
         assertPerTensor(ad.inputs().get(0), DType.INT8, 0.39101523f, 89);
         assertPerTensor(ad.outputs().get(0), DType.INT8, 0.36449847f, 96);
-        assertThat(opCounts(ad)).containsExactlyInAnyOrderEntriesOf(Map.of(OpType.FULLY_CONNECTED, 10));
+        assertThat(CoreOps.counts(ad)).isEqualTo(CoreOps.parseCounts("FULLY_CONNECTED 10"));
 
         Model toycar = TfliteReader.read(Fixtures.require(TOYCAR));
         assertThat(toycar.inputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(toycar.outputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
-        assertThat(opCounts(toycar))
-                .containsExactlyInAnyOrderEntriesOf(
-                        Map.of(OpType.QUANTIZE, 1, OpType.FULLY_CONNECTED, 10, OpType.DEQUANTIZE, 1));
+        assertThat(CoreOps.counts(toycar))
+                .isEqualTo(CoreOps.parseCounts("QUANTIZE 1, FULLY_CONNECTED 10, DEQUANTIZE 1"));
         assertThat(toycar.ops().get(0).type()).isEqualTo(OpType.QUANTIZE);
         // calibrated separately from ad01_int8: its own input parameters
         assertPerTensor(toycar.ops().get(0).output(0), DType.INT8, 0.40484673f, 81);

@@ -3,17 +3,14 @@ package dev.quanta.tflite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.InputNormalization;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
-import dev.quanta.ir.OpAttributes;
-import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreModels;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesOracle;
 import java.nio.charset.StandardCharsets;
@@ -27,24 +24,12 @@ class TfliteMetadataTest {
     private static Model tiny(InputNormalization n) {
         ModelBuilder b = new ModelBuilder("tiny");
         Tensor x = b.input("pixels", Shape.batched(2, 2, 3));
-        Tensor flat = b.add(
-                OpType.RESHAPE,
-                "flatten",
-                new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 12}),
-                x);
+        Tensor flat = CoreModels.flatten(b, "flatten", x);
         float[] w = new float[24];
         for (int i = 0; i < w.length; i++) {
             w[i] = (i % 5 - 2) * 0.25f;
         }
-        Tensor kernel = b.constant("dense/kernel", Shape.of(2, 12), w);
-        Tensor out = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                flat,
-                kernel);
+        Tensor out = CoreModels.dense(b, "dense", flat, w);
         return b.output(out).build(ModelMetadata.inMemory().withInputNormalization(n));
     }
 

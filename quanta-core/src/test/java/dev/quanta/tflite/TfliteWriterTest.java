@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
@@ -14,6 +13,7 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreModels;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
@@ -176,25 +176,12 @@ class TfliteWriterTest {
         ModelBuilder b = new ModelBuilder("id");
         Tensor x = b.input("x", Shape.batched(4));
         Tensor y = b.add(OpType.IDENTITY, "dropout", new Origin("dropout", "Dropout"), OpAttributes.None.INSTANCE, x);
-        Tensor z = b.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, y);
+        Tensor z = CoreModels.relu(b, "relu", y);
         Model m = b.output(z).build(ModelMetadata.inMemory());
         assertThatThrownBy(() -> TfliteWriter.toBytes(m))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("dropout")
                 .hasMessageContaining("IDENTITY");
-    }
-
-    private static Model tinyDense() {
-        ModelBuilder b = new ModelBuilder("tiny");
-        Tensor x = b.input("x", Shape.batched(2));
-        Tensor y = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                x,
-                b.constant("w", Shape.of(1, 2), new float[] {1, 2}));
-        return b.output(y).build(ModelMetadata.inMemory());
     }
 
     private List<Path> listTmp() throws IOException {
@@ -207,12 +194,12 @@ class TfliteWriterTest {
     void writeReplacesAtomicallyAndLeavesNoTemporaryFile() throws IOException {
         Path out = tmp.resolve("model.tflite");
         Files.writeString(out, "old contents");
-        TfliteWriter.write(tinyDense(), out);
+        TfliteWriter.write(CoreModels.tinyDense(), out);
         assertThat(listTmp()).containsExactly(out);
         Model back = TfliteReader.read(out);
         assertThat(back.metadata().sourceFormat()).isEqualTo(SourceFormat.TFLITE);
         assertThat(back.metadata().source()).isEqualTo(out.toString());
-        assertThat(Files.readAllBytes(out)).isEqualTo(TfliteWriter.toBytes(tinyDense()));
+        assertThat(Files.readAllBytes(out)).isEqualTo(TfliteWriter.toBytes(CoreModels.tinyDense()));
     }
 
     @Test
@@ -250,12 +237,12 @@ class TfliteWriterTest {
     void anUnwritableDirectoryGivesAOneLineErrorNamingThePath() throws IOException {
         Path notADir = Files.writeString(tmp.resolve("plain-file"), "x");
         Path out = notADir.resolve("model.tflite");
-        assertThatThrownBy(() -> TfliteWriter.write(tinyDense(), out))
+        assertThatThrownBy(() -> TfliteWriter.write(CoreModels.tinyDense(), out))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith(out.toString())
                 .hasMessageNotContaining("\n");
         Path missing = tmp.resolve("no/such/dir/model.tflite");
-        assertThatThrownBy(() -> TfliteWriter.write(tinyDense(), missing))
+        assertThatThrownBy(() -> TfliteWriter.write(CoreModels.tinyDense(), missing))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith(missing.toString())
                 .hasMessageContaining("does not exist");
