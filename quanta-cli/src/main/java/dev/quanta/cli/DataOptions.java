@@ -114,8 +114,15 @@ abstract class DataOptions {
     @Option(names = "--y-key", paramLabel = "KEY", description = "Array holding labels in an .npz.")
     String yKey;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Use only the first N samples.")
+    @Option(names = "--limit", paramLabel = "N", description = "Use only the first N samples (after --skip).")
     Integer limit;
+
+    @Option(
+            names = "--skip",
+            paramLabel = "N",
+            defaultValue = "0",
+            description = "Leave out the first N samples, e.g. the ones the model was calibrated on (default 0).")
+    int skip;
 
     @Option(names = "--grayscale", description = "Read images as one grey channel (default RGB).")
     boolean grayscale;
@@ -143,6 +150,7 @@ abstract class DataOptions {
                 .withNumpy(xKey, yKey, lf)
                 .withPreprocessing(preprocessing())
                 .withLimit(limit)
+                .withSkip(skip)
                 .withGrayscale(grayscale);
         return Datasets.load(spec, model);
     }

@@ -33,6 +33,7 @@ public final class DatasetSpec {
         String yKey;
         Preprocessing preprocessing;
         Integer limit;
+        int skip;
         boolean grayscale;
 
         /** A shallow copy: the sample shape array is shared, as no spec ever writes into it. */
@@ -166,6 +167,19 @@ public final class DatasetSpec {
         return with(s -> s.preprocessing = preprocessing);
     }
 
+    /**
+     * Leaves out the first {@code skip} samples (for example the ones a model was calibrated on); a limit then
+     * counts from the first sample kept.
+     */
+    public DatasetSpec withSkip(int skip) {
+        return with(s -> s.skip = skip);
+    }
+
+    /** Samples left out at the start (0 = none). */
+    public int skip() {
+        return options.skip;
+    }
+
     /** With a sample limit (null = all). */
     public DatasetSpec withLimit(Integer limit) {
         return with(s -> s.limit = limit);
@@ -193,6 +207,7 @@ public final class DatasetSpec {
                 && Objects.equals(a.yKey, b.yKey)
                 && Objects.equals(a.preprocessing, b.preprocessing)
                 && Objects.equals(a.limit, b.limit)
+                && a.skip == b.skip
                 && a.grayscale == b.grayscale;
     }
 
@@ -210,6 +225,7 @@ public final class DatasetSpec {
                 a.yKey,
                 a.preprocessing,
                 a.limit,
+                a.skip,
                 a.grayscale);
     }
 
@@ -219,6 +235,6 @@ public final class DatasetSpec {
         return "DatasetSpec[data=" + a.data + ", labels=" + a.labels + ", format=" + a.format + ", sampleType="
                 + a.sampleType + ", sampleShape=" + Arrays.toString(a.sampleShape) + ", labelFormat=" + a.labelFormat
                 + ", xKey=" + a.xKey + ", yKey=" + a.yKey + ", preprocessing=" + a.preprocessing + ", limit=" + a.limit
-                + ", grayscale=" + a.grayscale + "]";
+                + ", skip=" + a.skip + ", grayscale=" + a.grayscale + "]";
     }
 }

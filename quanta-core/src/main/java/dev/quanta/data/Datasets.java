@@ -21,7 +21,8 @@ public final class Datasets {
     public static final String IMAGES = "images";
 
     /**
-     * Loads the dataset described by {@code spec}. With a limit, only the first {@code limit} samples and labels are
+     * Loads the dataset described by {@code spec}, without its first {@link DatasetSpec#skip()} samples. With a
+     * limit, only the first {@code skip + limit} samples and labels are
      * read and decoded (the rest of the file is not read); every loader checks the sizes a file declares against the
      * file and the heap before allocating, and refuses what cannot fit with one line naming the file.
      *
@@ -36,7 +37,12 @@ public final class Datasets {
         if (lim != null && lim < 1) {
             throw QuantaException.inFile(data, "limit must be at least 1, found " + lim);
         }
-        int limit = lim == null ? Integer.MAX_VALUE : lim;
+        int skip = spec.skip();
+        if (skip < 0) {
+            throw QuantaException.inFile(data, "the samples to skip must be 0 or more, found " + skip);
+        }
+        // the loaders read the samples kept and the ones skipped before them, no more
+        int limit = lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + skip);
         String format = spec.format() == null
                         || spec.format().isBlank()
                         || spec.format().equalsIgnoreCase("auto")
@@ -55,7 +61,11 @@ public final class Datasets {
             case IMAGES -> loadImages(spec, p, limit);
             default -> throw new IllegalStateException(format);
         };
-        return d.limit(limit);
+        d = d.limit(limit);
+        if (skip >= d.size()) {
+            throw QuantaException.inFile(data, "skipping " + skip + " samples leaves none of its " + d.size());
+        }
+        return skip == 0 ? d : d.slice(skip, d.size());
     }
 
     /**

@@ -46,6 +46,29 @@ class DatasetsTest {
         assertThat(Datasets.load(DatasetSpec.of(x)).labels()).containsExactly(3, 1);
     }
 
+    /** Skip leaves out the first samples and their labels; a limit counts from the first sample kept. */
+    @Test
+    void skipLeavesOutTheFirstSamples() {
+        Path x = TestFiles.write(
+                tmp.resolve("skip-images-idx3-ubyte"),
+                TestFiles.idx(0x08, new int[] {6, 1, 1}, CoreArrays.bytes(10, 11, 12, 13, 14, 15)));
+        TestFiles.write(
+                tmp.resolve("skip-labels-idx1-ubyte"),
+                TestFiles.idx(0x08, new int[] {6}, CoreArrays.bytes(0, 1, 2, 3, 4, 5)));
+        Dataset rest = Datasets.load(DatasetSpec.of(x).withSkip(4));
+        assertThat(rest.features()).containsExactly(14f, 15f);
+        assertThat(rest.labels()).containsExactly(4, 5);
+        Dataset middle = Datasets.load(DatasetSpec.of(x).withSkip(2).withLimit(3));
+        assertThat(middle.features()).containsExactly(12f, 13f, 14f);
+        assertThat(middle.labels()).containsExactly(2, 3, 4);
+        assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(x).withSkip(6)))
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(x + ": skipping 6 samples leaves none of its 6");
+        assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(x).withSkip(-1)))
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(x + ": the samples to skip must be 0 or more, found -1");
+    }
+
     @Test
     @UsesFixtures
     void rawFoldersAutoDetected() {

@@ -37,13 +37,17 @@ class QuantizationAcceptanceIT {
                 m, d, Evaluator.Options.defaults().withBatchSize(50).withThreads(2), Evaluator.Progress.NONE);
     }
 
+    /** Calibration samples: the first ones of a set; the samples after them are scored. */
+    private static final int CALIBRATION = 200;
+
     @Test
-    void icInt8BeatsOrMatchesTheTfliteConvertersInt8() throws IOException {
+    void icInt8MeetsTheMlperfTargetOnImagesItWasNotCalibratedOn() throws IOException {
         Model keras = KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5");
-        Dataset images = KerasFixtureModels.icImages();
+        Dataset all = KerasFixtureModels.icImages();
+        Dataset images = all.slice(100, all.size());
         Converter.Conversion c = Converter.fromModel(keras)
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.INT8))
-                .withRepresentativeDataset(images)
+                .withRepresentativeDataset(all.slice(0, 100))
                 .convert();
         Path out = tmp.resolve("ic_int8.tflite");
         TfliteWriter.write(c.model(), out);
@@ -53,13 +57,11 @@ class QuantizationAcceptanceIT {
         int xnnpack = OracleRuns.top1(out, images, TfliteOracle.Kernels.XNNPACK);
         int builtin = OracleRuns.top1(out, images, TfliteOracle.Kernels.BUILTIN);
         System.out.printf(
-                "IC int8 (Quanta, calibrated on 100 images): Quanta %d/200, TFLite XNNPACK %d/200, "
-                        + "built-in %d/200; file %d B (converter's int8: 98,496 B; its top-1 170 XNNPACK / 173 "
-                        + "built-in)%n",
+                "IC int8 (Quanta, calibrated on images 1-100): on images 101-200 Quanta %d/100, TFLite XNNPACK "
+                        + "%d/100, built-in %d/100; file %d B (converter's int8: 98,496 B)%n",
                 inQuanta, xnnpack, builtin, Files.size(out));
-        assertThat(xnnpack).isGreaterThanOrEqualTo(170);
-        assertThat(builtin).isGreaterThanOrEqualTo(173);
-        assertThat(inQuanta).isGreaterThanOrEqualTo(170);
+        assertThat(inQuanta).isEqualTo(xnnpack).isGreaterThanOrEqualTo(85); // MLPerf Tiny's target: 85%
+        assertThat(builtin).isGreaterThanOrEqualTo(85);
         assertThat(Files.size(out)).isLessThanOrEqualTo(98_496);
     }
 
@@ -93,30 +95,36 @@ class QuantizationAcceptanceIT {
     @Test
     void mnistMlpInt8StaysWithin0p3PointsAndEveryVariantIsReported() throws IOException {
         Model keras = KerasFixtureModels.model("mnist/keras_mlp/mnist.h5");
-        Dataset test = KerasFixtureModels.idx("mnist", null);
-        Dataset calibration = test.limit(200);
+        Dataset all = KerasFixtureModels.idx("mnist", null);
+        Dataset calibration = all.slice(0, CALIBRATION);
+        Dataset test = all.slice(CALIBRATION, all.size());
+        int floatCorrect = quanta(keras, test).correct();
         for (Variant v : Variant.values()) {
             Converter conv = Converter.fromModel(keras)
-                    .withConfig(v.config().withCalibrationSamples(200))
+                    .withConfig(v.config().withCalibrationSamples(CALIBRATION))
                     .withRepresentativeDataset(calibration);
             Path out = tmp.resolve("mnist_" + v + ".tflite");
             TfliteWriter.write(conv.convert().model(), out);
             Model written = TfliteReader.read(out);
             int correct = quanta(written, test).correct();
-            System.out.printf("MNIST MLP %-22s Quanta %d/10000 (float 9719), file %d B%n", v, correct, Files.size(out));
+            System.out.printf(
+                    "MNIST MLP %-22s Quanta %d/%d (float %d), file %d B%n",
+                    v, correct, test.size(), floatCorrect, Files.size(out));
             if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
-                assertThat(correct).isGreaterThanOrEqualTo(9719 - 30);
+                assertThat(correct).isGreaterThanOrEqualTo(floatCorrect - 30);
                 assertThat(OracleRuns.top1(out, test.limit(2000), TfliteOracle.Kernels.XNNPACK))
                         .isEqualTo(quanta(written, test.limit(2000)).correct());
             }
-            assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(9600);
+            assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(floatCorrect - 100);
         }
     }
 
     @Test
     void lenetInt8StaysWithin0p5Points() throws IOException {
         Model keras = KerasFixtureModels.lenet();
-        Dataset test = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
+        Dataset all = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
+        Dataset test = all.slice(CALIBRATION, all.size());
+        int floatCorrect = quanta(keras, test).correct();
         for (Variant v : new Variant[] {
             Variant.INT8_SYMMETRIC_PER_CHANNEL,
             Variant.INT8_SYMMETRIC_PER_TENSOR,
@@ -127,18 +135,19 @@ class QuantizationAcceptanceIT {
             Path out = tmp.resolve("lenet_" + v + ".tflite");
             TfliteWriter.write(
                     Converter.fromModel(keras)
-                            .withConfig(v.config().withCalibrationSamples(200))
-                            .withRepresentativeDataset(test.limit(200))
+                            .withConfig(v.config().withCalibrationSamples(CALIBRATION))
+                            .withRepresentativeDataset(all.slice(0, CALIBRATION))
                             .convert()
                             .model(),
                     out);
             int correct = quanta(TfliteReader.read(out), test).correct();
             System.out.printf(
-                    "Fashion LeNet %-22s Quanta %d/10000 (float 8414), file %d B%n", v, correct, Files.size(out));
+                    "Fashion LeNet %-22s Quanta %d/%d (float %d), file %d B%n",
+                    v, correct, test.size(), floatCorrect, Files.size(out));
             if (v == Variant.INT8_SYMMETRIC_PER_CHANNEL) {
-                assertThat(correct).isGreaterThanOrEqualTo(8414 - 50);
+                assertThat(correct).isGreaterThanOrEqualTo(floatCorrect - 50);
             }
-            assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(8300);
+            assertThat(correct).as(v.toString()).isGreaterThanOrEqualTo(floatCorrect - 120);
         }
     }
 

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Quantizing from a .tflite: Quanta's int8 of the KWS model, made from the hybrid "float32" file (its int8 conv
- * weights are dequantized first) and calibrated on 100 of the kws01 samples, is at least as accurate on the 1000
- * samples as the TFLite converter's int8 file (902 XNNPACK, 901 built-in) and meets MLPerf Tiny's 90%.
+ * weights are dequantized first) and calibrated on the first 100 kws01 samples, is at least as accurate on the other
+ * 900 as the TFLite converter's int8 file, on both of the runtime's paths, and meets MLPerf Tiny's 90%.
  */
 @UsesFixtures
 @UsesOracle
@@ -45,12 +45,13 @@ class TfliteInputQuantizationIT {
     @Test
     void kwsInt8FromTheHybridFloatFileBeatsTheConvertersInt8() throws IOException {
         Model hybrid = ModelFiles.load(Fixtures.require("mlperf-tiny/kws/kws_ref_model_float32.tflite"));
-        Dataset kws = kwsFeatures();
-        assertThat(kws.size()).isEqualTo(1000);
+        Dataset all = kwsFeatures();
+        assertThat(all.size()).isEqualTo(1000);
+        Dataset kws = all.slice(100, all.size());
         Path out = tmp.resolve("kws_int8.tflite");
         TfliteWriter.write(
                 Converter.fromModel(hybrid)
-                        .withRepresentativeDataset(kws)
+                        .withRepresentativeDataset(all.slice(0, 100))
                         .convert()
                         .model(),
                 out);
@@ -60,13 +61,17 @@ class TfliteInputQuantizationIT {
                 .correct();
         int xnnpack = OracleRuns.top1(out, kws, TfliteOracle.Kernels.XNNPACK);
         int builtin = OracleRuns.top1(out, kws, TfliteOracle.Kernels.BUILTIN);
+        Path converter = Fixtures.require("mlperf-tiny/kws/kws_ref_model.tflite");
+        int converterX = OracleRuns.top1(converter, kws, TfliteOracle.Kernels.XNNPACK);
+        int converterB = OracleRuns.top1(converter, kws, TfliteOracle.Kernels.BUILTIN);
         System.out.printf(
-                "KWS int8 (Quanta, from kws_ref_model_float32.tflite, 100 calibration samples): Quanta "
-                        + "%d/1000, TFLite XNNPACK %d, built-in %d; %d B (converter's int8: 902 / 901, 53,936 B)%n",
-                quanta, xnnpack, builtin, Files.size(out));
-        assertThat(xnnpack).isGreaterThanOrEqualTo(902);
-        assertThat(builtin).isGreaterThanOrEqualTo(901);
+                "KWS int8 (Quanta, from kws_ref_model_float32.tflite, calibrated on samples 1-100): on samples "
+                        + "101-1000 Quanta %d/900, TFLite XNNPACK %d, built-in %d; %d B (converter's int8: %d / %d, "
+                        + "53,936 B)%n",
+                quanta, xnnpack, builtin, Files.size(out), converterX, converterB);
+        assertThat(xnnpack).isGreaterThanOrEqualTo(converterX);
+        assertThat(builtin).isGreaterThanOrEqualTo(converterB);
         assertThat(quanta).isEqualTo(xnnpack);
-        assertThat(quanta).isGreaterThanOrEqualTo(900);
+        assertThat(quanta).isGreaterThanOrEqualTo(810); // 90%
     }
 }
