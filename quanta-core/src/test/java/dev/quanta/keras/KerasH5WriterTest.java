@@ -1,5 +1,9 @@
 package dev.quanta.keras;
 
+import static dev.quanta.testing.Hdf5Reading.shapes;
+import static dev.quanta.testing.Hdf5Reading.weights;
+import static dev.quanta.testing.ModelChecks.assertSameConstants;
+import static dev.quanta.testing.ModelChecks.outputs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,12 +23,9 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
-import dev.quanta.runtime.Interpreter;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
-import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
-import io.jhdf.api.Node;
 import io.jhdf.object.datatype.StringData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +34,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -302,32 +302,7 @@ class KerasH5WriterTest {
         assertThat(origins).isEqualTo(expected);
 
         float[] x = random(new SplittableRandom(5), 3 * 12 * 12 * 3);
-        assertThat(run(back, x, 3)).isEqualTo(run(m, x, 3));
-    }
-
-    static void assertSameConstants(Model actual, Model expected) {
-        List<Tensor> a = actual.constants();
-        List<Tensor> e = expected.constants();
-        assertThat(a).hasSameSizeAs(e);
-        for (int i = 0; i < e.size(); i++) {
-            assertThat(a.get(i).shape())
-                    .as("constant %s", e.get(i).name())
-                    .isEqualTo(e.get(i).shape());
-            assertThat(a.get(i).data().floats())
-                    .as("constant %s", e.get(i).name())
-                    .isEqualTo(e.get(i).data().floats());
-        }
-    }
-
-    static float[] run(Model m, float[] x, int batch) {
-        try (Interpreter it = new Interpreter(m)) {
-            int[] dims = it.getInputTensor(0).shape();
-            dims[0] = batch;
-            it.resizeInput(0, dims);
-            float[] out = new float[it.getOutputTensor(0).numElements()];
-            it.run(x, out);
-            return out;
-        }
+        assertThat(outputs(back, x, 3)).isEqualTo(outputs(m, x, 3));
     }
 
     @Test
@@ -405,40 +380,5 @@ class KerasH5WriterTest {
         assertThatThrownBy(() -> KerasH5Writer.write(everyLayer(), file))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("does not exist");
-    }
-
-    /** Every dataset under {@code model_weights}, by path, as its flat float values. */
-    private static Map<String, float[]> weights(HdfFile h5) {
-        Map<String, float[]> out = new TreeMap<>();
-        collect((Group) h5.getChild("model_weights"), out, null);
-        return out;
-    }
-
-    /** Every dataset under {@code model_weights}, by path, as its dimensions. */
-    private static Map<String, int[]> shapes(HdfFile h5) {
-        Map<String, int[]> out = new TreeMap<>();
-        collect((Group) h5.getChild("model_weights"), null, out);
-        return out;
-    }
-
-    private static Map<String, float[]> weights(Path file) {
-        try (HdfFile h5 = new HdfFile(file)) {
-            return weights(h5);
-        }
-    }
-
-    private static void collect(Group g, Map<String, float[]> values, Map<String, int[]> shapes) {
-        for (Node n : g) {
-            if (n instanceof Group child) {
-                collect(child, values, shapes);
-            } else if (n instanceof Dataset d) {
-                if (values != null) {
-                    values.put(d.getPath(), (float[]) d.getDataFlat());
-                }
-                if (shapes != null) {
-                    shapes.put(d.getPath(), d.getDimensions());
-                }
-            }
-        }
     }
 }
