@@ -20,7 +20,6 @@ import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
 import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
-import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import io.jhdf.HdfFile;
@@ -107,12 +106,7 @@ class KerasH5WriterTest {
                 b.constant("d2/bias", Shape.of(3), random(r, 3)));
         t = b.add(OpType.SOFTMAX, "d2/softmax", d2, new OpAttributes.Softmax(1f), t);
         b.output(t);
-        return b.build(new ModelMetadata(
-                SourceFormat.IN_MEMORY,
-                null,
-                null,
-                null,
-                "Sequential",
+        return b.build(ModelMetadata.inMemorySequential(
                 new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"))));
     }
 
