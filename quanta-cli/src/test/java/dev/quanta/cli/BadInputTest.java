@@ -1,5 +1,6 @@
 package dev.quanta.cli;
 
+import static dev.quanta.cli.CliAssertions.assertOneLineError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.testing.Fixtures;
@@ -20,19 +21,10 @@ class BadInputTest {
     @TempDir
     Path tmp;
 
-    private static void assertOneLineError(CliRunner r, String... fragments) {
-        assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
-        assertThat(r.errLines()).as("one line: %s", r.err()).isEqualTo(1);
-        assertThat(r.err()).doesNotContain("\tat ");
-        for (String f : fragments) {
-            assertThat(r.err()).contains(f);
-        }
-    }
-
     @Test
     @UsesFixtures
     void truncatedH5() throws IOException {
-        byte[] full = Files.readAllBytes(Fixtures.require("mnist/keras_mlp/mnist.h5"));
+        byte[] full = Files.readAllBytes(MnistFixtures.model());
         Path cut = tmp.resolve("truncated.h5");
         Files.write(cut, Arrays.copyOf(full, full.length / 3));
         assertOneLineError(CliRunner.run("summary", cut.toString()), cut.toString());
@@ -85,7 +77,7 @@ class BadInputTest {
     @Test
     @UsesFixtures
     void datasetShapeThatDoesNotFitTheModel() {
-        Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        Path model = MnistFixtures.model();
         Path images = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
         CliRunner r = CliRunner.run(
                 "evaluate",
@@ -102,7 +94,7 @@ class BadInputTest {
     @Test
     @UsesFixtures
     void labelsOutOfRange() throws IOException {
-        Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        Path model = MnistFixtures.model();
         int n = 3;
         java.nio.ByteBuffer images = java.nio.ByteBuffer.allocate(16 + n * 28 * 28);
         images.putInt(0x00000803).putInt(n).putInt(28).putInt(28);
@@ -121,7 +113,7 @@ class BadInputTest {
     void missingFile() {
         Path p = tmp.resolve("nope.h5");
         assertOneLineError(CliRunner.run("summary", p.toString()), p.toString(), "no such file");
-        Path model = Fixtures.require("mnist/keras_mlp/mnist.h5");
+        Path model = MnistFixtures.model();
         Path data = tmp.resolve("missing-images-idx3-ubyte.gz");
         assertOneLineError(CliRunner.run("evaluate", model.toString(), "--data", data.toString()), data.toString());
     }

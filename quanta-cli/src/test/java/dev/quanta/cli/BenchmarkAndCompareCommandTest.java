@@ -19,19 +19,17 @@ class BenchmarkAndCompareCommandTest {
 
     private Path int8Mnist() {
         Path out = tmp.resolve("mnist_int8.tflite");
-        CliRunner r = CliRunner.run(
-                "quantize",
-                Fixtures.require("mnist/keras_mlp/mnist.h5").toString(),
-                "-o",
-                out.toString(),
-                "--calibration",
-                Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString(),
-                "--scale",
-                "1/255",
-                "--samples",
-                "100");
+        CliRunner r = MnistFixtures.quantizeInt8(out);
         assertThat(r.exitCode()).as(r.err()).isZero();
         return out;
+    }
+
+    /** {@code quanta evaluate} of the MNIST model on its test images, compared with {@code int8}. */
+    private static CliRunner evaluateCompare(Path int8, String... options) {
+        String model = MnistFixtures.model().toString();
+        String images = MnistFixtures.testImages().toString();
+        return CliRunner.run(CliRunner.args(
+                new String[] {"evaluate", model, "--compare", int8.toString(), "--data", images}, options));
     }
 
     @Test
@@ -39,7 +37,7 @@ class BenchmarkAndCompareCommandTest {
         Path int8 = int8Mnist();
         CliRunner r = CliRunner.run(
                 "benchmark",
-                Fixtures.require("mnist/keras_mlp/mnist.h5").toString(),
+                MnistFixtures.model().toString(),
                 int8.toString(),
                 "--threads",
                 "1,2",
@@ -101,25 +99,13 @@ class BenchmarkAndCompareCommandTest {
     @Test
     void compareAndEvaluateCompareShowLayersWorstFirst() {
         Path int8 = int8Mnist();
-        String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
-        String keras = Fixtures.require("mnist/keras_mlp/mnist.h5").toString();
+        String images = MnistFixtures.testImages().toString();
+        String keras = MnistFixtures.model().toString();
         CliRunner c = CliRunner.run(
                 "compare", keras, int8.toString(), "--data", images, "--scale", "1/255", "--samples", "50");
         assertThat(c.exitCode()).as(c.err()).isZero();
         assertThat(c.out()).contains("dense_6").contains("FULLY_CONNECTED").contains("SQNR dB");
-        CliRunner e = CliRunner.run(
-                "evaluate",
-                keras,
-                "--compare",
-                int8.toString(),
-                "--data",
-                images,
-                "--scale",
-                "1/255",
-                "--limit",
-                "500",
-                "--layer-samples",
-                "20");
+        CliRunner e = evaluateCompare(int8, "--scale", "1/255", "--limit", "500", "--layer-samples", "20");
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.out())
                 .contains("accuracy drop")
@@ -131,41 +117,16 @@ class BenchmarkAndCompareCommandTest {
     @Test
     void evaluateCompareAsJsonCarriesTheSizesAndTheQuantizedModelsWarnings() throws Exception {
         Path int8 = int8Mnist();
-        Path keras = Fixtures.require("mnist/keras_mlp/mnist.h5");
-        String images = Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
+        Path keras = MnistFixtures.model();
         // no --scale: both models take the preprocessing the int8 file records (pixels / 255), so no warning
-        CliRunner recorded = CliRunner.run(
-                "evaluate",
-                keras.toString(),
-                "--compare",
-                int8.toString(),
-                "--data",
-                images,
-                "--limit",
-                "200",
-                "--layer-samples",
-                "5",
-                "--json");
+        CliRunner recorded = evaluateCompare(int8, "--limit", "200", "--layer-samples", "5", "--json");
         assertThat(recorded.exitCode()).as(recorded.err()).isZero();
         assertThat(recorded.err()).isEmpty();
         JsonNode r = new ObjectMapper().readTree(recorded.out());
         assertThat(r.at("/float/accuracy").asDouble()).isGreaterThan(0.9);
         assertThat(r.at("/quantized/accuracy").asDouble()).isGreaterThan(0.9);
         // raw pixels given explicitly (--scale 1): the recorded preprocessing disagrees and the int8 input saturates
-        CliRunner e = CliRunner.run(
-                "evaluate",
-                keras.toString(),
-                "--compare",
-                int8.toString(),
-                "--data",
-                images,
-                "--scale",
-                "1",
-                "--limit",
-                "200",
-                "--layer-samples",
-                "5",
-                "--json");
+        CliRunner e = evaluateCompare(int8, "--scale", "1", "--limit", "200", "--layer-samples", "5", "--json");
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.err().lines()).hasSize(2).allMatch(l -> l.startsWith("quanta: warning: "));
         assertThat(e.err().lines().toList().get(0))

@@ -5,16 +5,7 @@ import static dev.quanta.testing.HostileFiles.idxHeader;
 import static dev.quanta.testing.HostileFiles.npyHeader;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.ir.Activation;
-import dev.quanta.ir.Model;
-import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
-import dev.quanta.ir.OpAttributes;
-import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
-import dev.quanta.ir.Shape;
-import dev.quanta.ir.SourceFormat;
-import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.testing.HostileFiles;
@@ -426,33 +417,15 @@ class DataOptionsFuzzIT {
                 "--labels",
                 write("raw/count.csv", csvLines(n, rnd.nextBoolean() ? Integer.MAX_VALUE : 11))
                         .toString());
-        any(
-                c,
-                rnd,
-                "csv hostile",
-                raw,
-                "--sample-type",
-                "uint8",
-                "--labels",
-                write("raw/missing.csv", "nope.bin,10,1\n").toString());
-        any(
-                c,
-                rnd,
-                "csv hostile",
-                raw,
-                "--sample-type",
-                "uint8",
-                "--labels",
-                write("raw/long.csv", "a" + "x".repeat(70_000) + ".bin,10,1\n").toString());
-        any(
-                c,
-                rnd,
-                "csv hostile",
-                raw,
-                "--sample-type",
-                "uint8",
-                "--labels",
-                write("raw/fields.csv", "s0.bin,10,1,2\n").toString());
+        String[][] hostileCsv = {
+            {"missing.csv", "nope.bin,10,1\n"},
+            {"long.csv", "a" + "x".repeat(70_000) + ".bin,10,1\n"},
+            {"fields.csv", "s0.bin,10,1,2\n"}
+        };
+        for (String[] csv : hostileCsv) {
+            Path file = write("raw/" + csv[0], csv[1]);
+            any(c, rnd, "csv hostile", raw, "--sample-type", "uint8", "--labels", file.toString());
+        }
         int lines = 300_000 + rnd.nextInt(200_000);
         all(
                 c,
@@ -520,74 +493,40 @@ class DataOptionsFuzzIT {
 
     /** Adds the case to evaluate, quantize --calibration and compare. */
     private void all(Cases c, String kind, Path data, String... options) {
-        evaluate(c, kind, data, options);
-        c.add(
-                kind,
-                with(
-                        List.of(
-                                "quantize",
-                                model.toString(),
-                                "-o",
-                                output.toString(),
-                                "--calibration",
-                                data.toString()),
-                        options));
-        c.add(kind, with(List.of("compare", model.toString(), model.toString(), "--data", data.toString()), options));
+        for (String[] commandLine : commandLines(output, data, options)) {
+            c.add(kind, commandLine);
+        }
     }
 
     /** Adds the case to one of evaluate, quantize --calibration and compare, drawn at random. */
     private void any(Cases c, SplittableRandom rnd, String kind, Path data, String... options) {
-        switch (rnd.nextInt(3)) {
-            case 0 -> evaluate(c, kind, data, options);
-            case 1 ->
-                c.add(
-                        kind,
-                        with(
-                                List.of(
-                                        "quantize",
-                                        model.toString(),
-                                        "-o",
-                                        output.toString(),
-                                        "--calibration",
-                                        data.toString()),
-                                options));
-            default ->
-                c.add(
-                        kind,
-                        with(
-                                List.of("compare", model.toString(), model.toString(), "--data", data.toString()),
-                                options));
-        }
+        c.add(kind, commandLines(output, data, options).get(rnd.nextInt(3)));
     }
 
     /** Adds a case to each command that must succeed (exit code 0). */
     private void accepted(Cases c, String kind, Path data, String... options) {
-        c.accept(kind, with(List.of("evaluate", model.toString(), "--data", data.toString()), options));
-        c.accept(
-                kind,
-                with(
-                        List.of(
-                                "quantize",
-                                model.toString(),
-                                "-o",
-                                tmp.resolve("accepted-" + c.kinds.size() + ".tflite")
-                                        .toString(),
-                                "--calibration",
-                                data.toString()),
-                        options));
-        c.accept(
-                kind, with(List.of("compare", model.toString(), model.toString(), "--data", data.toString()), options));
+        Path out = tmp.resolve("accepted-" + c.kinds.size() + ".tflite");
+        for (String[] commandLine : commandLines(out, data, options)) {
+            c.accept(kind, commandLine);
+        }
     }
 
     /** Adds the case to evaluate only (labels matter to evaluate alone). */
     private void evaluate(Cases c, String kind, Path data, String... options) {
-        c.add(kind, with(List.of("evaluate", model.toString(), "--data", data.toString()), options));
+        c.add(kind, commandLines(output, data, options).get(0));
     }
 
-    private static String[] with(List<String> head, String... options) {
-        List<String> all = new ArrayList<>(head);
-        all.addAll(List.of(options));
-        return all.toArray(new String[0]);
+    /**
+     * The three commands that read data, with the data and the options: evaluate, quantize --calibration (writing
+     * {@code out}) and compare (the model with itself).
+     */
+    private List<String[]> commandLines(Path out, Path data, String... options) {
+        String m = model.toString();
+        String d = data.toString();
+        return List.of(
+                CliRunner.args(new String[] {"evaluate", m, "--data", d}, options),
+                CliRunner.args(new String[] {"quantize", m, "-o", out.toString(), "--calibration", d}, options),
+                CliRunner.args(new String[] {"compare", m, m, "--data", d}, options));
     }
 
     // ---- running ------------------------------------------------------------------------------------------------
@@ -641,46 +580,14 @@ class DataOptionsFuzzIT {
 
     /** Input [N, 28, 28] -> reshape 784 -> dense 10 -> softmax, as a float .tflite. */
     private static Path tinyModel(Path file) {
-        TfliteWriter.write(mnistLike(ModelMetadata.inMemory()), file);
+        TfliteWriter.write(CliTestModels.mnistLike(ModelMetadata.inMemory()), file);
         return file;
-    }
-
-    private static Model mnistLike(ModelMetadata metadata) {
-        SplittableRandom r = new SplittableRandom(1);
-        ModelBuilder b = new ModelBuilder("tiny");
-        Origin o = new Origin("dense", "Dense");
-        Tensor x = b.input("input", Shape.batched(28, 28));
-        Tensor f = b.add(
-                OpType.RESHAPE,
-                "flatten",
-                new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 784}),
-                x);
-        float[] w = new float[10 * 784];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (r.nextDouble() - 0.5) * 0.1f;
-        }
-        Tensor d = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                o,
-                new OpAttributes.FullyConnected(Activation.NONE),
-                f,
-                b.constant("dense/kernel", Shape.of(10, 784), w));
-        Tensor s = b.add(OpType.SOFTMAX, "softmax", o, new OpAttributes.Softmax(1f), d);
-        return b.output(s).build(metadata);
     }
 
     /** The same model as a Keras .h5 whose training config names the loss "foo". */
     private static Path badLossModel(Path file) {
         KerasH5Writer.write(
-                mnistLike(new ModelMetadata(
-                        SourceFormat.IN_MEMORY,
-                        null,
-                        null,
-                        null,
-                        "Sequential",
-                        new TrainingConfig("foo", false, null))),
+                CliTestModels.mnistLike(ModelMetadata.inMemorySequential(new TrainingConfig("foo", false, null))),
                 file);
         return file;
     }

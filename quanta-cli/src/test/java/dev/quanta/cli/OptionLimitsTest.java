@@ -3,7 +3,6 @@ package dev.quanta.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.runtime.Interpreter;
-import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,11 +20,11 @@ class OptionLimitsTest {
     Path tmp;
 
     private static String mnist() {
-        return Fixtures.require("mnist/keras_mlp/mnist.h5").toString();
+        return MnistFixtures.model().toString();
     }
 
     private static String images() {
-        return Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
+        return MnistFixtures.testImages().toString();
     }
 
     /** Runs the CLI and checks the refusal: quick, one line naming the flag and each fragment, no output. */

@@ -1,5 +1,6 @@
 package dev.quanta.cli;
 
+import static dev.quanta.cli.CliAssertions.assertOneLineError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
@@ -9,14 +10,13 @@ import dev.quanta.tflite.TfliteReader;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,18 +34,14 @@ class OutputSafetyTest {
 
     /** The MNIST model and test images copied into the test folder (the images named like IDX images). */
     private void copyFixtures() throws IOException {
-        model = Files.copy(Fixtures.require("mnist/keras_mlp/mnist.h5"), tmp.resolve("mnist.h5"));
-        calibration = Files.copy(
-                Fixtures.require("mnist/t10k-images-idx3-ubyte.gz"), tmp.resolve("cal-images-idx3-ubyte.gz"));
+        model = Files.copy(MnistFixtures.model(), tmp.resolve("mnist.h5"));
+        calibration = Files.copy(MnistFixtures.testImages(), tmp.resolve("cal-images-idx3-ubyte.gz"));
     }
 
-    private static void assertOneLineError(CliRunner r, String... fragments) {
-        assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
-        assertThat(r.errLines()).as("one line: %s", r.err()).isEqualTo(1);
-        assertThat(r.err()).doesNotContain("\tat ");
-        for (String f : fragments) {
-            assertThat(r.err()).contains(f);
-        }
+    /** {@code quantize MODEL -o OUTPUT --calibration CALIBRATION [more] --scale 1/255}. */
+    private CliRunner quantizeCalibrated(Path output, String... more) {
+        String[] calibrated = CliRunner.args(new String[] {"--calibration", calibration.toString()}, more);
+        return CliRunner.quantize(model, output, CliRunner.args(calibrated, "--scale", "1/255"));
     }
 
     private List<String> names(Path dir) throws IOException {
@@ -76,6 +72,20 @@ class OutputSafetyTest {
                 Files.createLink(tmp.resolve("hardlink-to-" + name), file));
     }
 
+    /**
+     * Quantizes to each name of {@code input} ({@link #aliases}): every run is refused with one line naming the output
+     * and the input ({@code option} says which), and the input keeps its bytes.
+     */
+    private void assertEveryAliasRefused(Path input, String option, Function<Path, CliRunner> quantizeTo)
+            throws IOException {
+        byte[] before = Files.readAllBytes(input);
+        for (Path out : aliases(input)) {
+            CliRunner r = quantizeTo.apply(out);
+            assertOneLineError(r, "output " + out + " is the same file as the input " + option + " " + input);
+            assertThat(Files.readAllBytes(input)).isEqualTo(before);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Finding 1: -o is never an input
 
@@ -83,20 +93,7 @@ class OutputSafetyTest {
     @UsesFixtures
     void outputEqualToTheCalibrationDataIsRefusedHoweverItIsNamed() throws IOException {
         copyFixtures();
-        byte[] before = Files.readAllBytes(calibration);
-        for (Path out : aliases(calibration)) {
-            CliRunner r = CliRunner.run(
-                    "quantize",
-                    model.toString(),
-                    "-o",
-                    out.toString(),
-                    "--calibration",
-                    calibration.toString(),
-                    "--scale",
-                    "1/255");
-            assertOneLineError(r, "output " + out + " is the same file as the input --calibration " + calibration);
-            assertThat(Files.readAllBytes(calibration)).isEqualTo(before);
-        }
+        assertEveryAliasRefused(calibration, "--calibration", this::quantizeCalibrated);
         assertThat(Files.isSymbolicLink(tmp.resolve("symlink-to-cal-images-idx3-ubyte.gz")))
                 .isTrue();
     }
@@ -107,32 +104,10 @@ class OutputSafetyTest {
         copyFixtures();
         Path labels = Files.copy(Fixtures.require("mnist/t10k-labels-idx1-ubyte.gz"), tmp.resolve("labels.gz"));
         byte[] before = Files.readAllBytes(labels);
-        for (Path out : aliases(labels)) {
-            CliRunner r = CliRunner.run(
-                    "quantize",
-                    model.toString(),
-                    "-o",
-                    out.toString(),
-                    "--calibration",
-                    calibration.toString(),
-                    "--labels",
-                    labels.toString(),
-                    "--scale",
-                    "1/255");
-            assertOneLineError(r, "output " + out + " is the same file as the input --labels " + labels);
-            assertThat(Files.readAllBytes(labels)).isEqualTo(before);
-        }
+        assertEveryAliasRefused(labels, "--labels", out -> quantizeCalibrated(out, "--labels", labels.toString()));
         // without --labels, the IDX labels next to the images are read too
         Path sibling = Files.copy(labels, tmp.resolve("cal-labels-idx1-ubyte.gz"));
-        CliRunner r = CliRunner.run(
-                "quantize",
-                model.toString(),
-                "-o",
-                sibling.toString(),
-                "--calibration",
-                calibration.toString(),
-                "--scale",
-                "1/255");
+        CliRunner r = quantizeCalibrated(sibling);
         assertOneLineError(r, "is the same file as the input labels next to --calibration " + sibling);
         assertThat(Files.readAllBytes(sibling)).isEqualTo(before);
     }
@@ -142,24 +117,16 @@ class OutputSafetyTest {
     void outputEqualToTheModelOrItsConfigIsRefused() throws IOException {
         copyFixtures();
         Path config = Files.writeString(tmp.resolve("model.json"), "{\"class_name\": \"Sequential\"}");
-        for (Path out : aliases(config)) {
-            CliRunner r = CliRunner.run(
-                    "quantize",
-                    model.toString(),
-                    "--config",
-                    config.toString(),
-                    "-o",
-                    out.toString(),
-                    "--mode",
-                    "float16");
-            assertOneLineError(r, "output " + out + " is the same file as the input --config " + config);
-        }
+        assertEveryAliasRefused(
+                config,
+                "--config",
+                out -> CliRunner.quantize(model, out, "--config", config.toString(), "--mode", "float16"));
         assertThat(Files.readString(config)).isEqualTo("{\"class_name\": \"Sequential\"}");
         byte[] before = Files.readAllBytes(model);
         Path hard = Files.createLink(tmp.resolve("model-hard.h5"), model);
         Path up = tmp.resolve("sub/../mnist.h5");
         for (Path out : List.of(hard, up)) {
-            CliRunner r = CliRunner.run("quantize", model.toString(), "-o", out.toString(), "--mode", "float16");
+            CliRunner r = CliRunner.quantize(model, out, "--mode", "float16");
             assertOneLineError(r, "output " + out + " is the same file as the input MODEL " + model);
         }
         assertThat(Files.readAllBytes(model)).isEqualTo(before);
@@ -172,8 +139,7 @@ class OutputSafetyTest {
         new SplittableRandom(8).nextBytes(bytes);
         Files.write(junk, bytes);
         Path data = Files.write(tmp.resolve("data.npy"), new byte[] {1, 2, 3});
-        CliRunner r =
-                CliRunner.run("quantize", junk.toString(), "-o", data.toString(), "--calibration", data.toString());
+        CliRunner r = CliRunner.quantize(junk, data, "--calibration", data.toString());
         assertOneLineError(r, "is the same file as the input --calibration " + data);
         assertThat(Files.readAllBytes(data)).containsExactly(1, 2, 3);
     }
@@ -184,15 +150,7 @@ class OutputSafetyTest {
         copyFixtures();
         Path folder = Files.createDirectories(tmp.resolve("samples"));
         Path out = folder.resolve("model.tflite");
-        CliRunner r = CliRunner.run(
-                "quantize",
-                model.toString(),
-                "-o",
-                out.toString(),
-                "--calibration",
-                folder.toString(),
-                "--sample-type",
-                "uint8");
+        CliRunner r = CliRunner.quantize(model, out, "--calibration", folder.toString(), "--sample-type", "uint8");
         assertOneLineError(r, "output " + out + " is inside the input --calibration folder " + folder);
         assertThat(names(folder)).isEmpty();
     }
@@ -213,7 +171,7 @@ class OutputSafetyTest {
             {link.toString(), "is a symbolic link to a FIFO (named pipe), not a regular file"}
         };
         for (String[] c : cases) {
-            CliRunner r = CliRunner.run("quantize", model.toString(), "-o", c[0], "--mode", "float16");
+            CliRunner r = CliRunner.quantize(model, Path.of(c[0]), "--mode", "float16");
             assertOneLineError(r, c[0] + ": " + c[1], "(-o - writes to standard output)");
         }
         assertThat(fileType(fifo)).isEqualTo(0010000);
@@ -229,7 +187,7 @@ class OutputSafetyTest {
         copyFixtures();
         Path full = Path.of("/dev/full");
         assertThat(fileType(full)).isEqualTo(0020000);
-        CliRunner r = CliRunner.run("quantize", model.toString(), "-o", full.toString(), "--mode", "float16");
+        CliRunner r = CliRunner.quantize(model, full, "--mode", "float16");
         assertOneLineError(
                 r, "/dev/full: is a character device, not a regular file", "(-o - writes to standard output)");
         assertThat(fileType(full)).isEqualTo(0020000);
@@ -237,14 +195,8 @@ class OutputSafetyTest {
 
     /** Runs the CLI in-process with the bytes of {@code quantize -o -} going to {@code stdout}. */
     private static CliRunner runWithStdout(ByteArrayOutputStream stdout, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = QuantaCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        ((QuantizeCommand) cl.getSubcommands().get("quantize").getCommand()).stdout = stdout;
-        int code = cl.execute(args);
-        return new CliRunner(code, out.toString(), err.toString());
+        return CliRunner.run(
+                cl -> ((QuantizeCommand) cl.getSubcommands().get("quantize").getCommand()).stdout = stdout, args);
     }
 
     @Test
@@ -253,11 +205,11 @@ class OutputSafetyTest {
         copyFixtures();
         Path file = tmp.resolve("int8.tflite");
         String[] common = {"--calibration", calibration.toString(), "--scale", "1/255", "--samples", "50"};
-        CliRunner toFile =
-                CliRunner.run(concat(new String[] {"quantize", model.toString(), "-o", file.toString()}, common));
+        CliRunner toFile = CliRunner.quantize(model, file, common);
         assertThat(toFile.exitCode()).as(toFile.err()).isZero();
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        CliRunner r = runWithStdout(stdout, concat(new String[] {"quantize", model.toString(), "-o", "-"}, common));
+        CliRunner r =
+                runWithStdout(stdout, CliRunner.args(new String[] {"quantize", model.toString(), "-o", "-"}, common));
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(stdout.toByteArray()).isEqualTo(Files.readAllBytes(file));
         Model m = TfliteReader.read(stdout.toByteArray(), Path.of("stdout.tflite"));
@@ -276,12 +228,6 @@ class OutputSafetyTest {
         assertThat(TfliteReader.read(json.toByteArray(), Path.of("stdout.tflite"))
                         .inputs())
                 .hasSize(1);
-    }
-
-    private static String[] concat(String[] a, String[] b) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 
     /** {@code quanta ...} in a new JVM, standard output redirected to {@code stdout}. */
@@ -304,7 +250,7 @@ class OutputSafetyTest {
     void inARealProcessStandardOutputCarriesOnlyTheFile() throws Exception {
         copyFixtures();
         Path file = tmp.resolve("f16.tflite");
-        CliRunner toFile = CliRunner.run("quantize", model.toString(), "-o", file.toString(), "--mode", "float16");
+        CliRunner toFile = CliRunner.quantize(model, file, "--mode", "float16");
         assertThat(toFile.exitCode()).as(toFile.err()).isZero();
         Path captured = tmp.resolve("captured.bin");
         Process p = quanta(captured.toFile(), "quantize", model.toString(), "-o", "-", "--mode", "float16");

@@ -1,17 +1,12 @@
 package dev.quanta.cli;
 
+import static dev.quanta.cli.CliAssertions.assertOneLineError;
+import static dev.quanta.cli.MnistFixtures.model;
+import static dev.quanta.cli.MnistFixtures.testImages;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
-import dev.quanta.ir.ModelBuilder;
-import dev.quanta.ir.ModelMetadata;
-import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
-import dev.quanta.ir.Padding;
-import dev.quanta.ir.Shape;
-import dev.quanta.ir.Tensor;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
@@ -29,14 +24,6 @@ class QuantizeCommandTest {
     @TempDir
     Path tmp;
 
-    private static Path mnist() {
-        return Fixtures.require("mnist/keras_mlp/mnist.h5");
-    }
-
-    private static Path mnistImages() {
-        return Fixtures.require("mnist/t10k-images-idx3-ubyte.gz");
-    }
-
     private void assertNothingWritten(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.filter(p -> p.getFileName().toString().contains(".tflite")
@@ -45,29 +32,11 @@ class QuantizeCommandTest {
         }
     }
 
-    private static void assertOneLineError(CliRunner r, String... fragments) {
-        assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isEqualTo(2);
-        assertThat(r.errLines()).as("one line: %s", r.err()).isEqualTo(1);
-        for (String f : fragments) {
-            assertThat(r.err()).contains(f);
-        }
-    }
-
     @Test
     @UsesFixtures
     void quantizesMnistToInt8AndReports() throws IOException {
         Path out = tmp.resolve("mnist_int8.tflite");
-        CliRunner r = CliRunner.run(
-                "quantize",
-                mnist().toString(),
-                "-o",
-                out.toString(),
-                "--calibration",
-                mnistImages().toString(),
-                "--scale",
-                "1/255",
-                "--samples",
-                "100");
+        CliRunner r = MnistFixtures.quantizeInt8(out);
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out())
                 .contains("Mode: int8 (chosen: a representative dataset was given")
@@ -78,7 +47,7 @@ class QuantizeCommandTest {
         assertThat(Files.size(out)).isBetween(100_000L, 110_000L);
         // the written model evaluates through the CLI
         CliRunner e = CliRunner.run(
-                "evaluate", out.toString(), "--data", mnistImages().toString(), "--scale", "1/255", "--limit", "1000");
+                "evaluate", out.toString(), "--data", testImages().toString(), "--scale", "1/255", "--limit", "1000");
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.out()).contains("(1000 samples)");
     }
@@ -87,17 +56,9 @@ class QuantizeCommandTest {
     @UsesFixtures
     void calibrationOfTheWrongShape() throws IOException {
         Path out = tmp.resolve("out.tflite");
-        CliRunner r = CliRunner.run(
-                "quantize",
-                mnist().toString(),
-                "-o",
-                out.toString(),
-                "--calibration",
-                Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5").toString(),
-                "--sample-type",
-                "uint8",
-                "--sample-shape",
-                "32,32,3");
+        String samples = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5").toString();
+        CliRunner r = CliRunner.quantize(
+                model(), out, "--calibration", samples, "--sample-type", "uint8", "--sample-shape", "32,32,3");
         assertOneLineError(r, "3072", "784");
         assertNothingWritten(tmp);
     }
@@ -110,8 +71,7 @@ class QuantizeCommandTest {
         Path empty = tmp.resolve("empty-images-idx3-ubyte");
         Files.write(empty, images.array());
         Path out = tmp.resolve("out.tflite");
-        CliRunner r =
-                CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--calibration", empty.toString());
+        CliRunner r = CliRunner.quantize(model(), out, "--calibration", empty.toString());
         assertOneLineError(r, "empty-images-idx3-ubyte");
         assertNothingWritten(tmp);
     }
@@ -120,11 +80,11 @@ class QuantizeCommandTest {
     @UsesFixtures
     void int8WithoutCalibrationDataSaysWhatIsMissing() throws IOException {
         Path out = tmp.resolve("out.tflite");
-        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--mode", "int8");
+        CliRunner r = CliRunner.quantize(model(), out, "--mode", "int8");
         assertOneLineError(r, "--mode int8 calibrates activations: give --calibration DATA");
         assertNothingWritten(tmp);
         assertOneLineError(
-                CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--io", "int8"),
+                CliRunner.quantize(model(), out, "--io", "int8"),
                 "--io int8 needs full-integer quantization, which calibrates activations: give --calibration DATA");
     }
 
@@ -133,7 +93,7 @@ class QuantizeCommandTest {
     @UsesFixtures
     void withoutModeOrCalibrationDataQuantizesDynamicRange() {
         Path out = tmp.resolve("out.tflite");
-        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString());
+        CliRunner r = CliRunner.quantize(model(), out);
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out())
                 .contains("Mode: dynamic (chosen: no representative dataset, so weights only (TFLite's "
@@ -147,7 +107,7 @@ class QuantizeCommandTest {
                 assertThat(op.output(0).dtype()).as("activations").isEqualTo(dev.quanta.ir.DType.FLOAT32);
             }
         });
-        CliRunner json = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--json");
+        CliRunner json = CliRunner.quantize(model(), out, "--json");
         assertThat(json.out())
                 .contains("\"mode\" : \"dynamic\"")
                 .contains("\"mode_reason\" : \"chosen: no " + "representative dataset");
@@ -157,9 +117,9 @@ class QuantizeCommandTest {
     @UsesFixtures
     void outputPointingAtTheInputIsRefusedAndTheInputIsUntouched() throws IOException {
         Path copy = tmp.resolve("model.h5");
-        Files.copy(mnist(), copy);
+        Files.copy(model(), copy);
         byte[] before = Files.readAllBytes(copy);
-        CliRunner r = CliRunner.run("quantize", copy.toString(), "-o", copy.toString(), "--mode", "float16");
+        CliRunner r = CliRunner.quantize(copy, copy, "--mode", "float16");
         assertOneLineError(r, "is the same file as the input MODEL");
         assertThat(Files.readAllBytes(copy)).isEqualTo(before);
     }
@@ -170,59 +130,16 @@ class QuantizeCommandTest {
         Path file = tmp.resolve("not-a-dir");
         Files.writeString(file, "x");
         Path out = file.resolve("model.tflite");
-        CliRunner r = CliRunner.run("quantize", mnist().toString(), "-o", out.toString(), "--mode", "float16");
+        CliRunner r = CliRunner.quantize(model(), out, "--mode", "float16");
         assertOneLineError(r, out.getParent().toString());
         assertThat(Files.readString(file)).isEqualTo("x");
     }
 
-    /** A conv → max pool → standalone ReLU6 → dense model: TFLite has no int16 ReLU6 kernel. */
+    /** {@link CliTestModels#relu6AfterPool()} as a Keras .h5: TFLite has no int16 ReLU6 kernel. */
     private Path modelWithStandaloneRelu6() {
-        SplittableRandom r = new SplittableRandom(5);
-        ModelBuilder b = new ModelBuilder("relu6_after_pool");
-        Tensor x = b.input("input_1", Shape.batched(8, 8, 1));
-        Tensor w = b.constant("conv2d/kernel", Shape.of(4, 3, 3, 1), random(r, 36));
-        Tensor bias = b.constant("conv2d/bias", Shape.of(4), random(r, 4));
-        Tensor c = b.add(
-                OpType.CONV_2D,
-                "conv2d",
-                new Origin("conv2d", "Conv2D"),
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.NONE),
-                x,
-                w,
-                bias);
-        Tensor p = b.add(
-                OpType.MAX_POOL_2D,
-                "max_pooling2d",
-                new Origin("max_pooling2d", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
-                c);
-        Tensor a = b.add(OpType.RELU6, "re_lu", new Origin("re_lu", "ReLU"), OpAttributes.None.INSTANCE, p);
-        Tensor f = b.add(
-                OpType.RESHAPE,
-                "flatten",
-                new Origin("flatten", "Flatten"),
-                new OpAttributes.Reshape(new int[] {-1, 64}),
-                a);
-        Tensor dw = b.constant("dense/kernel", Shape.of(3, 64), random(r, 192));
-        Tensor d = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.NONE),
-                f,
-                dw);
-        Model m = b.output(d).build(ModelMetadata.inMemory());
         Path file = tmp.resolve("relu6.h5");
-        KerasH5Writer.write(m, file);
+        KerasH5Writer.write(CliTestModels.relu6AfterPool(), file);
         return file;
-    }
-
-    private static float[] random(SplittableRandom r, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        return v;
     }
 
     private Path randomImages(int n) throws IOException {
@@ -241,34 +158,12 @@ class QuantizeCommandTest {
         Path model = modelWithStandaloneRelu6();
         Path cal = randomImages(20);
         Path out = tmp.resolve("out_int16.tflite");
-        CliRunner r = CliRunner.run(
-                "quantize",
-                model.toString(),
-                "-o",
-                out.toString(),
-                "--mode",
-                "int16x8",
-                "--calibration",
-                cal.toString(),
-                "--scale",
-                "1/255",
-                "--sample-shape",
-                "8,8,1");
+        String[] int16x8 = {"--mode", "int16x8", "--calibration", cal.toString(), "--scale", "1/255"};
+        CliRunner r = CliRunner.quantize(model, out, CliRunner.args(int16x8, "--sample-shape", "8,8,1"));
         assertOneLineError(r, "re_lu", "RELU6", "--allow-float-fallback");
         assertThat(out).doesNotExist();
 
-        CliRunner ok = CliRunner.run(
-                "quantize",
-                model.toString(),
-                "-o",
-                out.toString(),
-                "--mode",
-                "int16x8",
-                "--calibration",
-                cal.toString(),
-                "--scale",
-                "1/255",
-                "--allow-float-fallback");
+        CliRunner ok = CliRunner.quantize(model, out, CliRunner.args(int16x8, "--allow-float-fallback"));
         assertThat(ok.exitCode()).as(ok.err()).isZero();
         assertThat(ok.out()).contains("Left in float:").contains("re_lu (RELU6)");
         assertThat(out).exists();

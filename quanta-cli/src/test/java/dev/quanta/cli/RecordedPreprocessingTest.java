@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.InputNormalization;
-import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,20 +20,15 @@ class RecordedPreprocessingTest {
     @TempDir
     Path tmp;
 
-    private static String mnist() {
-        return Fixtures.require("mnist/keras_mlp/mnist.h5").toString();
-    }
-
+    /** The MNIST test images, as a command-line argument. */
     private static String images() {
-        return Fixtures.require("mnist/t10k-images-idx3-ubyte.gz").toString();
+        return MnistFixtures.testImages().toString();
     }
 
     private Path quantize(String name, String... preprocessing) {
         Path out = tmp.resolve(name);
-        List<String> args = new java.util.ArrayList<>(
-                List.of("quantize", mnist(), "-o", out.toString(), "--calibration", images(), "--samples", "200"));
-        args.addAll(List.of(preprocessing));
-        CliRunner r = CliRunner.run(args.toArray(String[]::new));
+        String[] calibration = {"--calibration", images(), "--samples", "200"};
+        CliRunner r = CliRunner.quantize(MnistFixtures.model(), out, CliRunner.args(calibration, preprocessing));
         assertThat(r.exitCode()).as(r.err()).isZero();
         return out;
     }
@@ -82,7 +76,15 @@ class RecordedPreprocessingTest {
                 .endsWith("data scaled by 1/255 that the model was not calibrated with (a --scale too many, or one "
                         + "missing at calibration)?");
         CliRunner c = CliRunner.run(
-                "compare", mnist(), raw.toString(), "--data", images(), "--scale", "1/255", "--samples", "20");
+                "compare",
+                MnistFixtures.model().toString(),
+                raw.toString(),
+                "--data",
+                images(),
+                "--scale",
+                "1/255",
+                "--samples",
+                "20");
         assertThat(c.exitCode()).as(c.err()).isZero();
         assertThat(c.err().lines()).hasSize(2).first().asString().contains("records x = identity");
     }

@@ -179,7 +179,8 @@ public final class Evaluator {
         return last != null && (last.type() == OpType.SOFTMAX || last.type() == OpType.LOGISTIC);
     }
 
-    static int argmax(float[] v, int off, int n) {
+    /** The index, from 0 to {@code n - 1}, of the first largest of {@code v[off]} … {@code v[off + n - 1]}. */
+    public static int argmax(float[] v, int off, int n) {
         int best = 0;
         for (int j = 1; j < n; j++) {
             if (v[off + j] > v[off + best]) {

@@ -32,6 +32,14 @@ public record ModelMetadata(
         return new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, null, null, null);
     }
 
+    /**
+     * A model built in memory as a Keras {@code Sequential} model compiled with {@code trainingConfig} (the loss and
+     * metrics a Keras file records), with no source file.
+     */
+    public static ModelMetadata inMemorySequential(TrainingConfig trainingConfig) {
+        return new ModelMetadata(SourceFormat.IN_MEMORY, null, null, null, "Sequential", trainingConfig, null);
+    }
+
     /** True for Keras functional models, whose summary shows input layers and connections. */
     public boolean isFunctional() {
         return modelClass != null && !"Sequential".equals(modelClass);

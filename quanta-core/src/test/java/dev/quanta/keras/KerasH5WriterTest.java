@@ -1,6 +1,10 @@
 package dev.quanta.keras;
 
 import static dev.quanta.testing.CoreArrays.uniform;
+import static dev.quanta.testing.Hdf5Reading.shapes;
+import static dev.quanta.testing.Hdf5Reading.weights;
+import static dev.quanta.testing.ModelChecks.assertSameConstants;
+import static dev.quanta.testing.ModelChecks.outputs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,16 +21,12 @@ import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
 import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
-import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
-import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreModels;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
-import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
-import io.jhdf.api.Node;
 import io.jhdf.object.datatype.StringData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -35,7 +35,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,12 +81,7 @@ class KerasH5WriterTest {
         t = CoreModels.dense(b, "d2", t, uniform(r, 15, -1, 1), uniform(r, 3, -1, 1));
         t = b.add(OpType.SOFTMAX, "d2/softmax", CoreModels.dense("d2"), new OpAttributes.Softmax(1f), t);
         b.output(t);
-        return b.build(new ModelMetadata(
-                SourceFormat.IN_MEMORY,
-                null,
-                null,
-                null,
-                "Sequential",
+        return b.build(ModelMetadata.inMemorySequential(
                 new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"))));
     }
 
@@ -257,7 +251,7 @@ class KerasH5WriterTest {
         assertThat(origins).isEqualTo(expected);
 
         float[] x = uniform(new SplittableRandom(5), 3 * 12 * 12 * 3, -1, 1);
-        assertThat(run(back, x, 3)).isEqualTo(run(m, x, 3));
+        assertThat(outputs(back, x, 3)).isEqualTo(outputs(m, x, 3));
     }
 
     /** The JSON text of the file's attribute {@code name}, parsed. */
@@ -270,31 +264,6 @@ class KerasH5WriterTest {
         return (String[]) ((Group) modelWeights.getChild(layer))
                 .getAttribute("weight_names")
                 .getData();
-    }
-
-    static void assertSameConstants(Model actual, Model expected) {
-        List<Tensor> a = actual.constants();
-        List<Tensor> e = expected.constants();
-        assertThat(a).hasSameSizeAs(e);
-        for (int i = 0; i < e.size(); i++) {
-            assertThat(a.get(i).shape())
-                    .as("constant %s", e.get(i).name())
-                    .isEqualTo(e.get(i).shape());
-            assertThat(a.get(i).data().floats())
-                    .as("constant %s", e.get(i).name())
-                    .isEqualTo(e.get(i).data().floats());
-        }
-    }
-
-    static float[] run(Model m, float[] x, int batch) {
-        try (Interpreter it = new Interpreter(m)) {
-            int[] dims = it.getInputTensor(0).shape();
-            dims[0] = batch;
-            it.resizeInput(0, dims);
-            float[] out = new float[it.getOutputTensor(0).numElements()];
-            it.run(x, out);
-            return out;
-        }
     }
 
     @Test
@@ -367,40 +336,5 @@ class KerasH5WriterTest {
         assertThatThrownBy(() -> KerasH5Writer.write(everyLayer(), file))
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("does not exist");
-    }
-
-    /** Every dataset under {@code model_weights}, by path, as its flat float values. */
-    private static Map<String, float[]> weights(HdfFile h5) {
-        Map<String, float[]> out = new TreeMap<>();
-        collect((Group) h5.getChild("model_weights"), out, null);
-        return out;
-    }
-
-    /** Every dataset under {@code model_weights}, by path, as its dimensions. */
-    private static Map<String, int[]> shapes(HdfFile h5) {
-        Map<String, int[]> out = new TreeMap<>();
-        collect((Group) h5.getChild("model_weights"), null, out);
-        return out;
-    }
-
-    private static Map<String, float[]> weights(Path file) {
-        try (HdfFile h5 = new HdfFile(file)) {
-            return weights(h5);
-        }
-    }
-
-    private static void collect(Group g, Map<String, float[]> values, Map<String, int[]> shapes) {
-        for (Node n : g) {
-            if (n instanceof Group child) {
-                collect(child, values, shapes);
-            } else if (n instanceof Dataset d) {
-                if (values != null) {
-                    values.put(d.getPath(), (float[]) d.getDataFlat());
-                }
-                if (shapes != null) {
-                    shapes.put(d.getPath(), d.getDimensions());
-                }
-            }
-        }
     }
 }

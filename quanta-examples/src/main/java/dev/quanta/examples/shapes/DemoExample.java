@@ -1,5 +1,6 @@
 package dev.quanta.examples.shapes;
 
+import dev.quanta.eval.Evaluator;
 import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasH5Writer;
@@ -116,12 +117,7 @@ public final class DemoExample {
                 float[] out = new float[m * ShapesDataset.CLASSES];
                 interpreter.run(in, out);
                 for (int i = 0; i < m; i++) {
-                    int best = 0;
-                    for (int k = 1; k < ShapesDataset.CLASSES; k++) {
-                        if (out[i * ShapesDataset.CLASSES + k] > out[i * ShapesDataset.CLASSES + best]) {
-                            best = k;
-                        }
-                    }
+                    int best = Evaluator.argmax(out, i * ShapesDataset.CLASSES, ShapesDataset.CLASSES);
                     if (best == samples.labels()[b0 + i]) {
                         correct++;
                     }

@@ -1,5 +1,6 @@
 package dev.quanta.examples.shapes;
 
+import dev.quanta.eval.Evaluator;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
@@ -9,7 +10,6 @@ import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
 import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
-import dev.quanta.ir.SourceFormat;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import java.util.List;
@@ -54,6 +54,17 @@ public final class ShapesTrainer {
     static final int D2B = D2W + HIDDEN * OUT;
     /** Number of trainable parameters (9,604). */
     public static final int PARAMS = D2B + OUT;
+
+    // The taps of each layer's weighted sums (see weightedSum): the convolutions', and a Dense layer's single tap
+    // (one output position, one weight block).
+    private static final int[] CONV1 = convTaps(S, 1, C1, C1W);
+    private static final int[] CONV2 = convTaps(H2, C1, C2, C2W);
+    private static final int[] DENSE1 = {0, 0, D1W};
+    private static final int[] DENSE2 = {0, 0, D2W};
+
+    /** What the model records as its compilation: the loss {@link #train} minimizes, and the accuracy metric. */
+    private static final TrainingConfig TRAINING =
+            new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"));
 
     /**
      * Training settings.
@@ -143,7 +154,7 @@ public final class ShapesTrainer {
                     int label = train.labels()[i];
                     t.forward(x, i * ShapesDataset.PIXELS);
                     lossSum += -StrictMath.log(Math.max(t.prob[label], 1e-30f));
-                    if (argmax(t.prob) == label) {
+                    if (Evaluator.argmax(t.prob, 0, OUT) == label) {
                         correct++;
                     }
                     t.backward(x, i * ShapesDataset.PIXELS, label);
@@ -185,36 +196,18 @@ public final class ShapesTrainer {
 
     private void forward(float[] x, int xo) {
         // conv -> (relu + 2x2 max pool, fused) twice; activations are [y][x][c], z1 and z2 before the ReLU
-        conv3x3(x, xo, S, 1, C1W, C1B, C1, z1);
+        weightedSum(x, xo, CONV1, 1, C1B, C1, z1);
         maxPool(z1, S, C1, p1, arg1);
-        conv3x3(p1, 0, H2, C1, C2W, C2B, C2, z2);
+        weightedSum(p1, 0, CONV2, C1, C2B, C2, z2);
         maxPool(z2, H2, C2, p2, arg2);
         // dense1 + relu
-        for (int o = 0; o < HIDDEN; o++) {
-            z3[o] = params[D1B + o];
-        }
-        for (int i = 0; i < FLAT; i++) {
-            float xv = p2[i];
-            int w = D1W + i * HIDDEN;
-            for (int o = 0; o < HIDDEN; o++) {
-                z3[o] += xv * params[w + o];
-            }
-        }
+        weightedSum(p2, 0, DENSE1, FLAT, D1B, HIDDEN, z3);
         for (int o = 0; o < HIDDEN; o++) {
             a3[o] = z3[o] > 0f ? z3[o] : 0f;
         }
         // dense2 + softmax
         float[] z4 = prob;
-        for (int o = 0; o < OUT; o++) {
-            z4[o] = params[D2B + o];
-        }
-        for (int i = 0; i < HIDDEN; i++) {
-            float xv = a3[i];
-            int w = D2W + i * OUT;
-            for (int o = 0; o < OUT; o++) {
-                z4[o] += xv * params[w + o];
-            }
-        }
+        weightedSum(a3, 0, DENSE2, HIDDEN, D2B, OUT, z4);
         float max = Float.NEGATIVE_INFINITY;
         for (int o = 0; o < OUT; o++) {
             max = Math.max(max, z4[o]);
@@ -229,35 +222,89 @@ public final class ShapesTrainer {
         }
     }
 
-    /** Same-padded 3×3 convolution of an {@code n×n×cin} input; output {@code n×n×cout}, before ReLU. */
-    private void conv3x3(float[] in, int io, int n, int cin, int wOff, int bOff, int cout, float[] out) {
+    /**
+     * A layer's weighted sums before the activation: {@code out} = the bias at {@code bOff}, plus for each tap (in
+     * the order of {@code taps}, triples of offsets: output block, input block from {@code io}, weight block) the
+     * {@code cin} inputs times the {@code cin×cout} weights ([cin][cout], Keras' layout) added to the {@code cout}
+     * outputs. A convolution has a tap per kernel position inside the input at every output position
+     * ({@link #convTaps}); a Dense layer has a single tap.
+     */
+    private void weightedSum(float[] in, int io, int[] taps, int cin, int bOff, int cout, float[] out) {
+        for (int o0 = 0; o0 < out.length; o0 += cout) {
+            System.arraycopy(params, bOff, out, o0, cout);
+        }
+        for (int t = 0; t < taps.length; t += 3) {
+            tapForward(in, io + taps[t + 1], taps[t + 2], taps[t], cin, cout, out);
+        }
+    }
+
+    /**
+     * The backward pass of {@link #weightedSum} for the output gradients {@code dz}: adds the weight and bias
+     * gradients to {@link #grads}, and the input gradients to {@code dIn} when it is not null.
+     */
+    private void weightedSumBackward(
+            float[] in, int io, int[] taps, int cin, int bOff, int cout, float[] dz, float[] dIn) {
+        for (int o0 = 0; o0 < dz.length; o0 += cout) {
+            for (int co = 0; co < cout; co++) {
+                grads[bOff + co] += dz[o0 + co];
+            }
+        }
+        for (int t = 0; t < taps.length; t += 3) {
+            tapBackward(in, io, taps[t + 1], taps[t + 2], taps[t], cin, cout, dz, dIn);
+        }
+    }
+
+    /**
+     * The taps of a same-padded 3×3 convolution of an {@code n×n×cin} input into {@code cout} channels with the
+     * kernel at {@code wOff}, in the order both passes sum them (output position row-major, then ky, kx): per tap
+     * the offsets of its output block {@code (y·n + x)·cout}, input block {@code (iy·n + ix)·cin} and weight block
+     * {@code wOff + (ky·3 + kx)·cin·cout}; taps outside the input (the zero padding) are left out.
+     */
+    private static int[] convTaps(int n, int cin, int cout, int wOff) {
+        int[] taps = new int[n * n * 9 * 3];
+        int size = 0;
         for (int y = 0; y < n; y++) {
             for (int x = 0; x < n; x++) {
-                int o0 = (y * n + x) * cout;
-                for (int co = 0; co < cout; co++) {
-                    out[o0 + co] = params[bOff + co];
-                }
                 for (int ky = 0; ky < 3; ky++) {
-                    int iy = y + ky - 1;
-                    if (iy < 0 || iy >= n) {
-                        continue;
-                    }
                     for (int kx = 0; kx < 3; kx++) {
+                        int iy = y + ky - 1;
                         int ix = x + kx - 1;
-                        if (ix < 0 || ix >= n) {
-                            continue;
-                        }
-                        int i0 = io + (iy * n + ix) * cin;
-                        int w0 = wOff + (ky * 3 + kx) * cin * cout;
-                        for (int ci = 0; ci < cin; ci++) {
-                            float xv = in[i0 + ci];
-                            int w = w0 + ci * cout;
-                            for (int co = 0; co < cout; co++) {
-                                out[o0 + co] += xv * params[w + co];
-                            }
+                        if (iy >= 0 && iy < n && ix >= 0 && ix < n) {
+                            taps[size++] = (y * n + x) * cout;
+                            taps[size++] = (iy * n + ix) * cin;
+                            taps[size++] = wOff + (ky * 3 + kx) * cin * cout;
                         }
                     }
                 }
+            }
+        }
+        return java.util.Arrays.copyOf(taps, size);
+    }
+
+    /** Adds one kernel tap's contribution to the output block at {@code o0}. */
+    private void tapForward(float[] in, int i0, int w0, int o0, int cin, int cout, float[] out) {
+        for (int ci = 0; ci < cin; ci++) {
+            float xv = in[i0 + ci];
+            int w = w0 + ci * cout;
+            for (int co = 0; co < cout; co++) {
+                out[o0 + co] += xv * params[w + co];
+            }
+        }
+    }
+
+    /** Adds one kernel tap's weight gradients, and its input gradients into {@code dIn} when not null. */
+    private void tapBackward(float[] in, int io, int i0, int w0, int o0, int cin, int cout, float[] dz, float[] dIn) {
+        for (int ci = 0; ci < cin; ci++) {
+            float xv = in[io + i0 + ci];
+            int w = w0 + ci * cout;
+            float d = 0f;
+            for (int co = 0; co < cout; co++) {
+                float g = dz[o0 + co];
+                grads[w + co] += xv * g;
+                d += params[w + co] * g;
+            }
+            if (dIn != null) {
+                dIn[i0 + ci] += d;
             }
         }
     }
@@ -296,171 +343,110 @@ public final class ShapesTrainer {
         for (int o = 0; o < OUT; o++) {
             dz4[o] = prob[o] - (o == label ? 1f : 0f);
         }
-        // dense2
+        // dense2, then the derivative of dense1's ReLU (an input gradient is a sum from +0, never -0, so adding it
+        // to a zeroed array gives it exactly)
+        java.util.Arrays.fill(dz3, 0f);
+        weightedSumBackward(a3, 0, DENSE2, HIDDEN, D2B, OUT, dz4, dz3);
         for (int i = 0; i < HIDDEN; i++) {
-            int w = D2W + i * OUT;
-            float d = 0f;
-            for (int o = 0; o < OUT; o++) {
-                grads[w + o] += a3[i] * dz4[o];
-                d += params[w + o] * dz4[o];
-            }
-            dz3[i] = z3[i] > 0f ? d : 0f;
-        }
-        for (int o = 0; o < OUT; o++) {
-            grads[D2B + o] += dz4[o];
+            dz3[i] = z3[i] > 0f ? dz3[i] : 0f;
         }
         // dense1
-        for (int i = 0; i < FLAT; i++) {
-            int w = D1W + i * HIDDEN;
-            float xv = p2[i];
-            float d = 0f;
-            for (int o = 0; o < HIDDEN; o++) {
-                grads[w + o] += xv * dz3[o];
-                d += params[w + o] * dz3[o];
-            }
-            dp2[i] = d;
-        }
-        for (int o = 0; o < HIDDEN; o++) {
-            grads[D1B + o] += dz3[o];
-        }
-        // pool2 + relu2: route each window's gradient to its winner, zero where the conv output was not positive
-        java.util.Arrays.fill(dz2, 0f);
-        for (int i = 0; i < FLAT; i++) {
-            int idx = arg2[i];
-            if (z2[idx] > 0f) {
-                dz2[idx] += dp2[i];
-            }
-        }
-        // conv2: weight, bias and input gradients
+        java.util.Arrays.fill(dp2, 0f);
+        weightedSumBackward(p2, 0, DENSE1, FLAT, D1B, HIDDEN, dz3, dp2);
+        // pool2 + relu2, conv2: weight, bias and input gradients
+        poolBackward(dp2, arg2, z2, dz2);
         java.util.Arrays.fill(dp1, 0f);
-        convBackward(p1, 0, H2, C1, C2W, C2B, C2, dz2, dp1);
-        // pool1 + relu1
-        java.util.Arrays.fill(dz1, 0f);
-        for (int i = 0; i < dp1.length; i++) {
-            int idx = arg1[i];
-            if (z1[idx] > 0f) {
-                dz1[idx] += dp1[i];
-            }
-        }
-        // conv1: weight and bias gradients only
-        convBackward(x, xo, S, 1, C1W, C1B, C1, dz1, null);
+        weightedSumBackward(p1, 0, CONV2, C1, C2B, C2, dz2, dp1);
+        // pool1 + relu1, conv1: weight and bias gradients only
+        poolBackward(dp1, arg1, z1, dz1);
+        weightedSumBackward(x, xo, CONV1, 1, C1B, C1, dz1, null);
     }
 
-    private void convBackward(
-            float[] in, int io, int n, int cin, int wOff, int bOff, int cout, float[] dz, float[] dIn) {
-        for (int y = 0; y < n; y++) {
-            for (int x = 0; x < n; x++) {
-                int o0 = (y * n + x) * cout;
-                for (int co = 0; co < cout; co++) {
-                    grads[bOff + co] += dz[o0 + co];
-                }
-                for (int ky = 0; ky < 3; ky++) {
-                    int iy = y + ky - 1;
-                    if (iy < 0 || iy >= n) {
-                        continue;
-                    }
-                    for (int kx = 0; kx < 3; kx++) {
-                        int ix = x + kx - 1;
-                        if (ix < 0 || ix >= n) {
-                            continue;
-                        }
-                        int i0 = (iy * n + ix) * cin;
-                        int w0 = wOff + (ky * 3 + kx) * cin * cout;
-                        for (int ci = 0; ci < cin; ci++) {
-                            float xv = in[io + i0 + ci];
-                            int w = w0 + ci * cout;
-                            float d = 0f;
-                            for (int co = 0; co < cout; co++) {
-                                float g = dz[o0 + co];
-                                grads[w + co] += xv * g;
-                                d += params[w + co] * g;
-                            }
-                            if (dIn != null) {
-                                dIn[i0 + ci] += d;
-                            }
-                        }
-                    }
-                }
+    /**
+     * Routes the gradients {@code dp} of a max pool's outputs to each window's winner ({@code arg}), where the
+     * pooled {@code z} was positive (the ReLU before the pool); {@code dz} is overwritten.
+     */
+    private static void poolBackward(float[] dp, int[] arg, float[] z, float[] dz) {
+        java.util.Arrays.fill(dz, 0f);
+        for (int i = 0; i < dp.length; i++) {
+            int idx = arg[i];
+            if (z[idx] > 0f) {
+                dz[idx] += dp[i];
             }
         }
     }
 
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
+    /** The network with every parameter zero: the layers, ops and weight shapes of the model {@link #train} makes. */
+    static Model architecture() {
+        return new ShapesTrainer().toModel();
     }
 
     /** The trained network as an IR model, weights in the IR (TFLite) layouts. */
     private Model toModel() {
         ModelBuilder b = new ModelBuilder(DemoExample.MODEL_NAME);
-        Tensor x = b.input("input_1", Shape.batched(S, S, 1));
-        Origin conv1 = new Origin("conv2d", "Conv2D");
-        Tensor t = b.add(
-                OpType.CONV_2D,
-                "conv2d",
-                conv1,
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU),
-                x,
-                b.constant("conv2d/kernel", Shape.of(C1, 3, 3, 1), convToIr(C1W, 1, C1)),
-                b.constant("conv2d/bias", Shape.of(C1), slice(C1B, C1)));
-        t = b.add(
-                OpType.MAX_POOL_2D,
-                "max_pooling2d",
-                new Origin("max_pooling2d", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
-                t);
-        Origin conv2 = new Origin("conv2d_1", "Conv2D");
-        t = b.add(
-                OpType.CONV_2D,
-                "conv2d_1",
-                conv2,
-                new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU),
-                t,
-                b.constant("conv2d_1/kernel", Shape.of(C2, 3, 3, C1), convToIr(C2W, C1, C2)),
-                b.constant("conv2d_1/bias", Shape.of(C2), slice(C2B, C2)));
-        t = b.add(
-                OpType.MAX_POOL_2D,
-                "max_pooling2d_1",
-                new Origin("max_pooling2d_1", "MaxPooling2D"),
-                new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE),
-                t);
+        Tensor t = b.input("input_1", Shape.batched(S, S, 1));
+        t = conv2d(b, t, "conv2d", 1, C1, C1W, C1B);
+        t = maxPool2x2(b, t, "max_pooling2d");
+        t = conv2d(b, t, "conv2d_1", C1, C2, C2W, C2B);
+        t = maxPool2x2(b, t, "max_pooling2d_1");
         t = b.add(
                 OpType.RESHAPE,
                 "flatten",
                 new Origin("flatten", "Flatten"),
                 new OpAttributes.Reshape(new int[] {-1, FLAT}),
                 t);
-        t = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense",
-                new Origin("dense", "Dense"),
-                new OpAttributes.FullyConnected(Activation.RELU),
-                t,
-                b.constant("dense/kernel", Shape.of(HIDDEN, FLAT), denseToIr(D1W, FLAT, HIDDEN)),
-                b.constant("dense/bias", Shape.of(HIDDEN), slice(D1B, HIDDEN)));
-        Origin out = new Origin("dense_1", "Dense");
-        t = b.add(
-                OpType.FULLY_CONNECTED,
-                "dense_1",
-                out,
-                new OpAttributes.FullyConnected(Activation.NONE),
-                t,
-                b.constant("dense_1/kernel", Shape.of(OUT, HIDDEN), denseToIr(D2W, HIDDEN, OUT)),
-                b.constant("dense_1/bias", Shape.of(OUT), slice(D2B, OUT)));
-        t = b.add(OpType.SOFTMAX, "dense_1/softmax", out, new OpAttributes.Softmax(1f), t);
-        b.output(t);
-        return b.build(new ModelMetadata(
-                SourceFormat.IN_MEMORY,
-                null,
-                null,
-                null,
-                "Sequential",
-                new TrainingConfig("sparse_categorical_crossentropy", false, List.of("accuracy"))));
+        t = dense(b, t, "dense", Activation.RELU, FLAT, HIDDEN, D1W, D1B);
+        t = dense(b, t, "dense_1", Activation.NONE, HIDDEN, OUT, D2W, D2B);
+        t = b.add(OpType.SOFTMAX, "dense_1/softmax", new Origin("dense_1", "Dense"), new OpAttributes.Softmax(1f), t);
+        return b.output(t).build(ModelMetadata.inMemorySequential(TRAINING));
+    }
+
+    /** A Keras Conv2D layer {@code name}: 3×3, same padding, ReLU, weights at {@code wOff} and {@code bOff}. */
+    private Tensor conv2d(ModelBuilder b, Tensor in, String name, int cin, int cout, int wOff, int bOff) {
+        OpAttributes attrs = new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, Activation.RELU);
+        Origin origin = new Origin(name, "Conv2D");
+        Shape kernel = Shape.of(cout, 3, 3, cin);
+        return withWeights(b, in, OpType.CONV_2D, origin, attrs, kernel, convToIr(wOff, cin, cout), bOff);
+    }
+
+    /** A Keras Dense layer {@code name} of {@code out} units, weights at {@code wOff} and {@code bOff}. */
+    private Tensor dense(
+            ModelBuilder b, Tensor x, String name, Activation activation, int in, int out, int wOff, int bOff) {
+        OpAttributes attrs = new OpAttributes.FullyConnected(activation);
+        Origin origin = new Origin(name, "Dense");
+        return withWeights(
+                b, x, OpType.FULLY_CONNECTED, origin, attrs, Shape.of(out, in), denseToIr(wOff, in, out), bOff);
+    }
+
+    /**
+     * The op of a layer with a kernel (IR layout, output channels first) and the bias at {@code biasOffset} of the
+     * parameters; the op and the constants {@code name/kernel} and {@code name/bias} take the layer's name.
+     */
+    private Tensor withWeights(
+            ModelBuilder b,
+            Tensor in,
+            OpType type,
+            Origin layer,
+            OpAttributes attrs,
+            Shape kernelShape,
+            float[] kernel,
+            int biasOffset) {
+        String name = layer.layerName();
+        int units = kernelShape.dims()[0];
+        return b.add(
+                type,
+                name,
+                layer,
+                attrs,
+                in,
+                b.constant(name + "/kernel", kernelShape, kernel),
+                b.constant(name + "/bias", Shape.of(units), slice(biasOffset, units)));
+    }
+
+    /** A Keras MaxPooling2D layer {@code name}: 2×2 windows, stride 2. */
+    private static Tensor maxPool2x2(ModelBuilder b, Tensor in, String name) {
+        OpAttributes pool = new OpAttributes.Pool2D(Padding.VALID, 2, 2, 2, 2, Activation.NONE);
+        return b.add(OpType.MAX_POOL_2D, name, new Origin(name, "MaxPooling2D"), pool, in);
     }
 
     private float[] slice(int offset, int count) {
