@@ -69,7 +69,7 @@ final class BenchmarkCommand implements Callable<Integer> {
 
     @Option(
             names = "--profile",
-            description = "Also time every op (in extra runs after the timed ones) and list " + "the ops by time.")
+            description = "Also time every op (in extra runs after the timed ones) and list the ops by time.")
     boolean profile;
 
     @Option(names = "--json", description = "Print machine-readable JSON.")

@@ -63,8 +63,7 @@ abstract class DataOptions {
     @Option(
             names = "--sample-type",
             paramLabel = "TYPE",
-            description =
-                    "Raw sample type (required for raw folders): uint8, int8, int16, " + "int32, float32, float64.")
+            description = "Raw sample type (required for raw folders): uint8, int8, int16, int32, float32, float64.")
     String sampleType;
 
     @Option(
@@ -93,7 +92,7 @@ abstract class DataOptions {
             names = "--mean",
             paramLabel = "F,...",
             split = ",",
-            description = "Subtract per-channel means " + "(after scale/offset).",
+            description = "Subtract per-channel means (after scale/offset).",
             converter = FloatExpression.class)
     float[] mean;
 
@@ -101,7 +100,7 @@ abstract class DataOptions {
             names = "--std",
             paramLabel = "F,...",
             split = ",",
-            description = "Divide by per-channel standard " + "deviations.",
+            description = "Divide by per-channel standard deviations.",
             converter = FloatExpression.class)
     float[] std;
 

@@ -57,14 +57,14 @@ final class EvaluateCommand implements Callable<Integer> {
             names = "--batch-size",
             paramLabel = "N",
             defaultValue = "64",
-            description = "Samples per inference " + "(default ${DEFAULT-VALUE}).")
+            description = "Samples per inference (default ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(
             names = "--threads",
             paramLabel = "N",
             defaultValue = "1",
-            description = "Threads per inference " + "(default ${DEFAULT-VALUE}).")
+            description = "Threads per inference (default ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(

@@ -131,7 +131,7 @@ class BenchmarkAndCompareCommandTest {
         assertThat(e.err().lines()).hasSize(2).allMatch(l -> l.startsWith("quanta: warning: "));
         assertThat(e.err().lines().toList().get(0))
                 .contains("the data was preprocessed as x = identity, but " + int8 + " records x = v·0.003921569")
-                .endsWith("give no --scale/--offset/--mean/--std to use the " + "recorded one");
+                .endsWith("give no --scale/--offset/--mean/--std to use the recorded one");
         assertThat(e.err().lines().toList().get(1)).contains("saturate").endsWith("a missing --scale 1/255?");
         JsonNode j = new ObjectMapper().readTree(e.out());
         assertThat(j.get("float_file_bytes").asLong()).isEqualTo(Files.size(keras));

@@ -296,7 +296,7 @@ class DataOptionsFuzzIT {
                 "npy bad header",
                 write(
                         "nested.npy",
-                        npyRaw("{'descr': '<f4', 'fortran_order': False, " + "'shape': " + "(".repeat(3000)
+                        npyRaw("{'descr': '<f4', 'fortran_order': False, 'shape': " + "(".repeat(3000)
                                 + ")".repeat(3000) + "}")));
         any(c, rnd, "npy bad header", write("object.npy", npyHeader("|O", "(" + n + ", 784)"), random(rnd, n * 8)));
         any(

@@ -110,7 +110,7 @@ class QuantizeCommandTest {
         CliRunner json = CliRunner.quantize(model(), out, "--json");
         assertThat(json.out())
                 .contains("\"mode\" : \"dynamic\"")
-                .contains("\"mode_reason\" : \"chosen: no " + "representative dataset");
+                .contains("\"mode_reason\" : \"chosen: no representative dataset");
     }
 
     @Test

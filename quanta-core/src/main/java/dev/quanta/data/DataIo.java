@@ -66,7 +66,7 @@ final class DataIo {
         if (values > MAX_VALUES) {
             throw QuantaException.inFileAboutSettings(
                     file,
-                    where + of + " are " + count(values) + " values, more " + "than the " + count(MAX_VALUES)
+                    where + of + " are " + count(values) + " values, more than the " + count(MAX_VALUES)
                             + " a dataset holds in one float array; " + LIMIT_HINT);
         }
         long need = 4 * values + 4 * samples;

@@ -291,7 +291,7 @@ public final class Dataset {
                 if (this.numClasses != numClasses) {
                     throw QuantaException.inFile(
                             where,
-                            "declares " + this.numClasses + " classes (the count column) " + "but the model has "
+                            "declares " + this.numClasses + " classes (the count column) but the model has "
                                     + numClasses + " classes");
                 }
             }

@@ -189,7 +189,7 @@ public final class IdxReader {
             }
             if (found > expected) {
                 throw QuantaException.inFile(
-                        file, h.describe(expected) + ", but " + found + " bytes follow" + " (trailing data)");
+                        file, h.describe(expected) + ", but " + found + " bytes follow (trailing data)");
             }
             return;
         }

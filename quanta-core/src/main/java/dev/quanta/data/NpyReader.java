@@ -141,7 +141,7 @@ public final class NpyReader {
         if (headerStart + headerLen > length) {
             throw QuantaException.inFile(
                     file,
-                    where + "truncated header: declares " + headerLen + " header bytes from " + "offset " + headerStart
+                    where + "truncated header: declares " + headerLen + " header bytes from offset " + headerStart
                             + ", found " + (length - headerStart));
         }
         if (headerLen > MAX_HEADER) {
@@ -154,7 +154,7 @@ public final class NpyReader {
         if (s.read(text, 0, text.length) < text.length) {
             throw QuantaException.inFile(
                     file,
-                    where + "truncated header: declares " + headerLen + " header bytes from " + "offset " + headerStart
+                    where + "truncated header: declares " + headerLen + " header bytes from offset " + headerStart
                             + ", found " + (s.position() - headerStart));
         }
         String header = new String(text, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).strip();

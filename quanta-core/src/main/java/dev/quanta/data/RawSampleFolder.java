@@ -117,7 +117,7 @@ public final class RawSampleFolder {
             if (elements > DataIo.MAX_VALUES) {
                 throw QuantaException.inFile(
                         bin,
-                        "one sample of " + DataIo.count(elements) + " values is more than " + "the "
+                        "one sample of " + DataIo.count(elements) + " values is more than the "
                                 + DataIo.count(DataIo.MAX_VALUES) + " a dataset holds");
             }
             shape = new int[] {(int) elements};

@@ -60,7 +60,7 @@ public record WavAudio(int sampleRate, int channels, short[] samples) {
             if (id == 0x20746D66) { // "fmt "
                 if (size < 16) {
                     throw QuantaException.inFile(
-                            file, "fmt chunk at offset " + pos + " is " + size + " bytes, " + "less than 16");
+                            file, "fmt chunk at offset " + pos + " is " + size + " bytes, less than 16");
                 }
                 format = b.getShort(body) & 0xFFFF;
                 channels = b.getShort(body + 2) & 0xFFFF;

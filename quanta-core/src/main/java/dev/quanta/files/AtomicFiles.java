@@ -96,7 +96,7 @@ public final class AtomicFiles {
             BasicFileAttributes a = attributes(abs);
             if (a == null) {
                 throw QuantaException.inFile(
-                        target, "is a symbolic link to a missing file; refusing to write through" + " it");
+                        target, "is a symbolic link to a missing file; refusing to write through it");
             }
             if (!a.isRegularFile()) {
                 throw QuantaException.inFile(

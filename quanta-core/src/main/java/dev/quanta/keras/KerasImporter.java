@@ -82,7 +82,7 @@ public final class KerasImporter {
         }
         if (looksLikeJson(head)) {
             throw QuantaException.inFile(
-                    file, "this is a model JSON without weights: load it together with its " + "weights .h5 file");
+                    file, "this is a model JSON without weights: load it together with its weights .h5 file");
         }
         String ext = extension(file);
         String start = "starts with " + hex(head);
@@ -94,7 +94,7 @@ public final class KerasImporter {
                     file, "not a readable .keras file (not a zip archive; the file " + start + ")");
         }
         throw QuantaException.inFile(
-                file, "not a Keras model file: neither HDF5 (.h5) nor a zip archive (.keras); " + "the file " + start);
+                file, "not a Keras model file: neither HDF5 (.h5) nor a zip archive (.keras); the file " + start);
     }
 
     /**
@@ -116,7 +116,7 @@ public final class KerasImporter {
         }
         if (configHead.length >= 2 && configHead[0] == 'P' && configHead[1] == 'K') {
             throw QuantaException.inFile(
-                    configJson, "expected a model JSON but this is a zip archive (load a .keras " + "file on its own)");
+                    configJson, "expected a model JSON but this is a zip archive (load a .keras file on its own)");
         }
         long configSize;
         try {
@@ -194,7 +194,7 @@ public final class KerasImporter {
             String modelConfig = h5.stringAttribute(root, "model_config", MAX_CONFIG_BYTES);
             if (modelConfig == null) {
                 throw QuantaException.inFileAboutSettings(
-                        file, "no model_config attribute: this is a weights-only " + "file; give {MODEL_CONFIG}");
+                        file, "no model_config attribute: this is a weights-only file; give {MODEL_CONFIG}");
             }
             JsonNode model = parseJson(file, modelConfig, "the model_config attribute");
             KerasGraph graph = KerasGraph.parse(file, model);

@@ -106,8 +106,7 @@ final class KerasLayerRebuilder {
     private void requireChained(Op op, Tensor current) {
         if (op.outputs().size() != 1 || op.inputs().isEmpty() || op.input(0) != current) {
             throw unsupported(
-                    op,
-                    "the graph is not a single chain of layers (it does not read the previous " + "layer's output)");
+                    op, "the graph is not a single chain of layers (it does not read the previous layer's output)");
         }
         for (int k = 1; k < op.inputs().size(); k++) {
             if (!op.input(k).isConstant()) {

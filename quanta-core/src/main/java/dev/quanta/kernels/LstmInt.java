@@ -142,7 +142,7 @@ final class LstmInt implements Kernel {
                     || !wxt.quant().isPerTensor()
                     || !wht.quant().isPerTensor()) {
                 throw Quant.unsupported(
-                        op, "LSTM gate " + "ifco".charAt(g) + " needs per-tensor quantized" + " weights and a bias");
+                        op, "LSTM gate " + "ifco".charAt(g) + " needs per-tensor quantized weights and a bias");
             }
             wx[g] = (byte[]) buffer.apply(wxt);
             wh[g] = (byte[]) buffer.apply(wht);

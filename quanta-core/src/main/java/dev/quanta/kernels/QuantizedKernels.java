@@ -193,7 +193,7 @@ public final class QuantizedKernels {
                             || Quant.zeroPoint(op, out) != 0
                             || Math.abs(Quant.scale(op, out) - 1f / 32768) > 0.001f / 32768) {
                         throw Quant.unsupported(
-                                op, "int16 softmax needs zero points 0 and an int16 output of scale" + " 1/32768");
+                                op, "int16 softmax needs zero points 0 and an int16 output of scale 1/32768");
                     }
                     return new SoftmaxInt16(
                             (short[]) x,

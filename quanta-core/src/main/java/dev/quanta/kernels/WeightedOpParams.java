@@ -73,8 +73,7 @@ final class WeightedOpParams {
                 || (inType == DType.INT16 && w.dtype() == DType.INT8 && outType == DType.INT16);
         if (!okTypes) {
             throw Quant.unsupported(
-                    op,
-                    "supported are int8 x int8 -> int8, uint8 x uint8 -> uint8 and int16 x int8 " + "-> int16 (16x8)");
+                    op, "supported are int8 x int8 -> int8, uint8 x uint8 -> uint8 and int16 x int8 -> int16 (16x8)");
         }
         if (b != null && b.dtype() != (wide ? DType.INT64 : DType.INT32) && !(wide && b.dtype() == DType.INT32)) {
             throw Quant.unsupported(

@@ -144,7 +144,7 @@ public final class Converter {
         boolean integer = mode == QuantizationMode.INT8 || mode == QuantizationMode.INT16X8;
         if (integer && representative == null) {
             throw QuantaException.aboutSettings(
-                    "{MODE} " + m + " calibrates activations: give " + "{REPRESENTATIVE_DATASET}");
+                    "{MODE} " + m + " calibrates activations: give {REPRESENTATIVE_DATASET}");
         }
         if (chosen && !integer && (io != IoType.FLOAT || scheme == QuantizationScheme.ASYMMETRIC)) {
             throw QuantaException.aboutSettings(
@@ -157,7 +157,7 @@ public final class Converter {
                 throw QuantaException.aboutSettings("{SCHEME} asymmetric does not apply to {MODE} " + m
                         + ": TFLite's "
                         + (mode == QuantizationMode.DYNAMIC
-                                ? "hybrid kernels take int8 symmetric " + "weights"
+                                ? "hybrid kernels take int8 symmetric weights"
                                 : "16x8 kernels take int16 symmetric activations and int8 symmetric weights")
                         + "; use {SCHEME} symmetric");
             }

@@ -346,7 +346,7 @@ class FixtureConformanceSuiteIT {
                     if (s.relative() > FLOAT_TOLERANCE && opByOp) {
                         perOp.append(String.format(
                                 Locale.ROOT,
-                                "    op %3d %-18s %-17s max |diff| %.3g of the" + " range (bound %.3g: %s)%n",
+                                "    op %3d %-18s %-17s max |diff| %.3g of the range (bound %.3g: %s)%n",
                                 k,
                                 opName,
                                 label,

@@ -71,7 +71,7 @@ class InputChecksTest {
                 .startsWith(String.format(java.util.Locale.ROOT, "%.1f%%", 100 * r.saturated()))
                 .contains("% of the input values saturate: the data spans [0, 255], the input "
                         + "'x/quantized' (int8) holds [0, 1]")
-                .endsWith("; a missing the preprocessing " + "scale 1/255?");
+                .endsWith("; a missing the preprocessing scale 1/255?");
         assertThat(notices.get(0).render(s -> "--scale")).endsWith("; a missing --scale 1/255?");
     }
 

@@ -245,7 +245,7 @@ class KerasSyntheticModelsTest {
                 + layer(
                         "BatchNormalization",
                         "bn",
-                        "\"axis\": -1, \"epsilon\": 0.01, \"center\": false, " + "\"scale\": true",
+                        "\"axis\": -1, \"epsilon\": 0.01, \"center\": false, \"scale\": true",
                         node("dw"))
                 + ", "
                 + layer("ReLU", "relu", "\"max_value\": 6.0, \"negative_slope\": 0.0, \"threshold\": 0.0", node("bn"))

@@ -81,7 +81,7 @@ class ConverterTest {
                         .withMode(QuantizationMode.DYNAMIC)
                         .withScheme(QuantizationScheme.ASYMMETRIC));
         assertThatThrownBy(asymmetricDynamic::convert)
-                .hasMessageStartingWith("scheme asymmetric does not apply to " + "mode dynamic");
+                .hasMessageStartingWith("scheme asymmetric does not apply to mode dynamic");
     }
 
     @Test

@@ -69,7 +69,7 @@ class BenchmarkTest {
                 .hasMessage("Benchmark runs must be between 1 and 10000000, got 2000000000");
         assertThatThrownBy(() -> d.withRuns(0)).hasMessageStartingWith("Benchmark runs must be between 1");
         assertThatThrownBy(() -> d.withWarmup(-1))
-                .hasMessage("Benchmark warmup must be between 0 and 10000000, " + "got -1");
+                .hasMessage("Benchmark warmup must be between 0 and 10000000, got -1");
         assertThatThrownBy(() -> d.withThreads(100_000))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("Benchmark threads must be between 1 and " + max + " (8 per CPU), got 100000");

@@ -17,7 +17,7 @@ public final class FastTier {
     public static void refuseOracle() {
         if (active()) {
             throw new IllegalStateException(
-                    "the fast tier runs no native TFLite oracle: mark the test class " + "@UsesOracle");
+                    "the fast tier runs no native TFLite oracle: mark the test class @UsesOracle");
         }
     }
 }
