@@ -78,37 +78,19 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** The API settings the flags set, for error messages. */
-    private static final String[] FLAGS = {
-        "Benchmark warmup",
-        "--warmup",
-        "Benchmark runs",
-        "--runs",
-        "Benchmark threads",
-        "--threads",
-        "Benchmark parallel",
-        "--parallel",
-        "Benchmark batch",
-        "--batch",
-        "Benchmark inputShape",
-        "--input-shape"
-    };
-
     @Override
     public Integer call() {
         // every option and model is checked before the table's header, so that a refusal prints one line only
-        Benchmark.Options base = OptionErrors.build(
-                () -> Benchmark.Options.defaults()
-                        .withWarmup(warmup)
-                        .withRuns(runs)
-                        .withParallel(parallel)
-                        .withBatch(batch)
-                        .withInputShape(inputShape)
-                        .withProfile(profile),
-                FLAGS);
+        Benchmark.Options base = OptionErrors.build(() -> Benchmark.Options.defaults()
+                .withWarmup(warmup)
+                .withRuns(runs)
+                .withParallel(parallel)
+                .withBatch(batch)
+                .withInputShape(inputShape)
+                .withProfile(profile));
         List<Benchmark.Options> settings = new ArrayList<>();
         for (int t : threads) {
-            settings.add(OptionErrors.build(() -> base.withThreads(t), FLAGS));
+            settings.add(OptionErrors.build(() -> base.withThreads(t)));
         }
         List<Model> loaded = new ArrayList<>();
         for (Path p : models) {
@@ -116,7 +98,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             try {
                 Benchmark.check(m, base); // the thread count changes nothing that check() looks at
             } catch (IllegalArgumentException e) {
-                throw OptionErrors.refusal(p + ": ", e, FLAGS);
+                throw OptionErrors.refusal(p + ": ", e);
             }
             loaded.add(m);
         }

@@ -65,15 +65,10 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        LayerComparison.Options options = OptionErrors.build(
-                () -> LayerComparison.Options.defaults()
-                        .withSamples(samples)
-                        .withThreads(threads)
-                        .withMatching(QuantizeCommand.parse(LayerComparison.Matching.class, match, "--match")),
-                "LayerComparison samples",
-                "--samples",
-                "LayerComparison threads",
-                "--threads");
+        LayerComparison.Options options = OptionErrors.build(() -> LayerComparison.Options.defaults()
+                .withSamples(samples)
+                .withThreads(threads)
+                .withMatching(QuantizeCommand.parse(LayerComparison.Matching.class, match, "--match")));
         Model ma = ModelFiles.load(a, config);
         Model mb = ModelFiles.load(b);
         Dataset d = data.load(ma, mb);

@@ -77,9 +77,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Benchmark.Options bench = OptionErrors.build(
-                () -> Benchmark.Options.defaults().withRuns(runs).withWarmup(Math.max(10, runs / 10)),
-                "Benchmark runs",
-                "--runs");
+                () -> Benchmark.Options.defaults().withRuns(runs).withWarmup(Math.max(10, runs / 10)));
         PrintWriter out = spec.commandLine().getOut();
         List<Variant> variants = List.of(
                 new Variant(

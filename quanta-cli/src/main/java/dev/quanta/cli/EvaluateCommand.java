@@ -89,29 +89,16 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Evaluator.Options options = OptionErrors.build(
-                () -> Evaluator.Options.defaults()
-                        .withTopK(topK)
-                        .withBatchSize(batchSize)
-                        .withThreads(threads),
-                "Evaluator topK",
-                "--top-k",
-                "Evaluator batchSize",
-                "--batch-size",
-                "Evaluator threads",
-                "--threads");
-        options = options.withLoss(loss == null ? null : Loss.parse(loss)).withFromLogits(fromLogits);
-        Evaluator.Options evaluation = options;
-        ModelComparison.Options comparison = OptionErrors.build(
-                () -> ModelComparison.Options.defaults()
-                        .withEvaluation(evaluation)
-                        .withLayerSamples(layerSamples)
-                        .withLatency(
-                                ModelComparison.Options.defaults().latency().withThreads(threads)),
-                "ModelComparison layerSamples",
-                "--layer-samples",
-                "Benchmark threads",
-                "--threads");
+        Evaluator.Options options = OptionErrors.build(() -> Evaluator.Options.defaults()
+                .withTopK(topK)
+                .withBatchSize(batchSize)
+                .withThreads(threads)
+                .withLoss(loss == null ? null : Loss.parse(loss))
+                .withFromLogits(fromLogits));
+        ModelComparison.Options comparison = OptionErrors.build(() -> ModelComparison.Options.defaults()
+                .withEvaluation(options)
+                .withLayerSamples(layerSamples)
+                .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads)));
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
         Dataset d = converted == null ? data.load(m) : data.load(m, converted);

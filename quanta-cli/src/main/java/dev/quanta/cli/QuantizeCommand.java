@@ -122,22 +122,17 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!"minmax".equalsIgnoreCase(calibrator)) {
             throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
         }
-        QuantizationConfig config = OptionErrors.build(
-                () -> {
-                    QuantizationConfig c = QuantizationConfig.defaults()
-                            .withScheme(parse(QuantizationScheme.class, scheme, "--scheme"))
-                            .withGranularity(parse(Granularity.class, granularity, "--granularity"))
-                            .withIo(parse(IoType.class, io, "--io"))
-                            .withCalibrationSamples(samples)
-                            .withCalibrationThreads(threads)
-                            .withAllowFloatFallback(allowFloatFallback)
-                            .withPerChannelDense(perChannelDense);
-                    return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
-                },
-                "QuantizationConfig calibrationSamples",
-                "--samples",
-                "QuantizationConfig calibrationThreads",
-                "--threads");
+        QuantizationConfig config = OptionErrors.build(() -> {
+            QuantizationConfig c = QuantizationConfig.defaults()
+                    .withScheme(parse(QuantizationScheme.class, scheme, "--scheme"))
+                    .withGranularity(parse(Granularity.class, granularity, "--granularity"))
+                    .withIo(parse(IoType.class, io, "--io"))
+                    .withCalibrationSamples(samples)
+                    .withCalibrationThreads(threads)
+                    .withAllowFloatFallback(allowFloatFallback)
+                    .withPerChannelDense(perChannelDense);
+            return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
+        });
         boolean toStdout = OutputGuard.isStdout(output);
         if (!toStdout) {
             OutputGuard.check(spec, "-o", output, implicitInputs());
