@@ -150,8 +150,7 @@ final class QuantizeCommand implements Callable<Integer> {
             OutputGuard.writeStdout(tflite, stdout);
             bytes = tflite.length;
         } else {
-            OutputGuard.check(spec, "-o", output, implicitInputs()); // again: files may have moved meanwhile
-            TfliteWriter.write(c.model(), output);
+            TfliteWriter.write(c.model(), output); // checks the target and the model's source file once more
             bytes = Files.size(output);
         }
         long before = Files.size(model.model);
