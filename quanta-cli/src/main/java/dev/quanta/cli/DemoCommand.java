@@ -164,9 +164,11 @@ final class DemoCommand implements Callable<Integer> {
                     pct(floatResult),
                     "",
                     "");
+            List<Model> written = new ArrayList<>(); // the quantized models as read back from their files
             for (int i = 0; i < variants.size(); i++) {
-                EvaluationResult r = Evaluator.evaluate(
-                        ModelFiles.load(files.get(i)), test, Evaluator.Options.defaults(), Evaluator.Progress.NONE);
+                written.add(ModelFiles.load(files.get(i)));
+                EvaluationResult r =
+                        Evaluator.evaluate(written.get(i), test, Evaluator.Options.defaults(), Evaluator.Progress.NONE);
                 out.printf(
                         Locale.ROOT,
                         row,
@@ -180,7 +182,7 @@ final class DemoCommand implements Callable<Integer> {
             out.println();
             out.println("== 4. benchmark: float against int8, 1 and 2 threads (batch 1, " + runs + " runs) ==");
             out.printf(Locale.ROOT, "%-30s %8s %10s %10s %12s%n", "model", "threads", "p50 us", "p99 us", "samples/s");
-            Model int8 = ModelFiles.load(files.get(0));
+            Model int8 = written.get(0);
             for (int threads : new int[] {1, 2}) {
                 for (Object[] pair : new Object[][] {{"float32", m}, {"int8 per-channel", int8}}) {
                     Benchmark.Result b = Benchmark.run((Model) pair[1], bench.withThreads(threads));
