@@ -1,10 +1,10 @@
 package dev.quanta.examples.shapes;
 
+import dev.quanta.data.Dataset;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasH5Writer;
-import dev.quanta.runtime.Interpreter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -100,31 +100,18 @@ public final class DemoExample {
     }
 
     /**
-     * Runs {@code model} with the project's {@link Interpreter} on {@code samples} (pixels / 255) and counts the
+     * Evaluates {@code model} with the project's {@link Evaluator} on {@code samples} (pixels / 255) and counts the
      * images whose highest-scoring class is the label.
      */
     public static int countCorrect(Model model, ShapesDataset.Samples samples) {
-        int n = samples.count();
-        int batch = 250;
-        float[] x = samples.scaledPixels();
-        int correct = 0;
-        try (Interpreter interpreter = new Interpreter(model)) {
-            for (int b0 = 0; b0 < n; b0 += batch) {
-                int m = Math.min(batch, n - b0);
-                interpreter.resizeInput(0, new int[] {m, ShapesDataset.SIZE, ShapesDataset.SIZE, 1});
-                float[] in =
-                        java.util.Arrays.copyOfRange(x, b0 * ShapesDataset.PIXELS, (b0 + m) * ShapesDataset.PIXELS);
-                float[] out = new float[m * ShapesDataset.CLASSES];
-                interpreter.run(in, out);
-                for (int i = 0; i < m; i++) {
-                    int best = Evaluator.argmax(out, i * ShapesDataset.CLASSES, ShapesDataset.CLASSES);
-                    if (best == samples.labels()[b0 + i]) {
-                        correct++;
-                    }
-                }
-            }
-        }
-        return correct;
+        Dataset data = Dataset.of(
+                "shapes",
+                new int[] {ShapesDataset.SIZE, ShapesDataset.SIZE, 1},
+                samples.scaledPixels(),
+                samples.labels(),
+                ShapesDataset.CLASSES);
+        return Evaluator.evaluate(model, data, Evaluator.Options.defaults(), Evaluator.Progress.NONE)
+                .correct();
     }
 
     static String readme(int testCorrect) {
