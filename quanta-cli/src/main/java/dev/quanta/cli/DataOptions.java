@@ -12,8 +12,8 @@ import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
- * Dataset and preprocessing options shared by {@code evaluate} ({@code --data}) and {@code quantize}
- * ({@code --calibration}); subclasses declare the path option.
+ * Dataset and preprocessing options shared by {@code evaluate} and {@code compare} ({@code --data}) and
+ * {@code quantize} ({@code --calibration}); subclasses declare the path option.
  */
 abstract class DataOptions {
     /** The dataset path, or null when none was given. */
