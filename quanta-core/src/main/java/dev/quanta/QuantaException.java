@@ -30,8 +30,9 @@ public class QuantaException extends RuntimeException {
         this.template = null;
     }
 
-    private QuantaException(String template, Throwable cause, boolean isTemplate) {
-        super(Setting.fill(template, Setting::apiName), cause);
+    /** A message that names settings in API terms, kept with the {@code template} it was filled from. */
+    private QuantaException(String message, String template) {
+        super(message);
         this.template = template;
     }
 
@@ -50,7 +51,8 @@ public class QuantaException extends RuntimeException {
      * {@link Setting} constant (text in braces that names no setting, say from a layer name, stays as it is).
      */
     public static QuantaException aboutSettings(String template) {
-        return new QuantaException(Objects.requireNonNull(template, "template"), null, true);
+        Objects.requireNonNull(template, "template");
+        return new QuantaException(Setting.fill(template, Setting::apiName), template);
     }
 
     /** An error in {@code file} whose description {@code what} names settings with {@code {NAME}} markers. */

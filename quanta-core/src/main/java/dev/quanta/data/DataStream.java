@@ -6,10 +6,13 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.function.LongFunction;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
@@ -34,19 +37,20 @@ final class DataStream implements Closeable {
 
     private final Path file;
     private final String where;
-    private final InputStream in;
     private final String entryName;
     private final boolean gzip;
     private final long compressedSize;
     private final long length;
     private final long maxLength;
     private final long gzipTrailerSize;
+    /** The (decompressed) bytes; set by the factory methods once the stream is open. */
+    private InputStream in;
+
     private long position;
 
     private DataStream(
             Path file,
             String where,
-            InputStream in,
             String entryName,
             boolean gzip,
             long compressedSize,
@@ -55,7 +59,6 @@ final class DataStream implements Closeable {
             long gzipTrailerSize) {
         this.file = file;
         this.where = where;
-        this.in = in;
         this.entryName = entryName;
         this.gzip = gzip;
         this.compressedSize = compressedSize;
@@ -78,39 +81,49 @@ final class DataStream implements Closeable {
         return open(file, what, false);
     }
 
+    /**
+     * Opens {@code file} once: its size, its first two bytes and (gzip) its trailer are read through the channel
+     * that then streams the data.
+     */
     private static DataStream open(Path file, String what, boolean allowGzip) {
         DataIo.requireFile(file, what);
-        long size;
-        byte[] head;
-        long isize = -1;
-        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
-            size = raf.length();
-            head = new byte[(int) Math.min(2, size)];
-            raf.readFully(head);
-            if (allowGzip && DataIo.isGzip(head) && size >= 18) {
-                raf.seek(size - 4);
-                isize = Integer.toUnsignedLong(Integer.reverseBytes(raf.readInt()));
-            }
+        SeekableByteChannel channel;
+        try {
+            channel = Files.newByteChannel(file);
         } catch (IOException e) {
             throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
         }
-        InputStream raw;
+        InputStream raw = new BufferedInputStream(Channels.newInputStream(channel), BUFFER);
+        DataStream s = null;
         try {
-            raw = new BufferedInputStream(Files.newInputStream(file), BUFFER);
-        } catch (IOException e) {
-            throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
-        }
-        if (!allowGzip || !DataIo.isGzip(head)) {
-            return new DataStream(file, "", raw, null, false, size, size, size, -1);
-        }
-        DataStream s = new DataStream(file, "", null, null, true, size, -1, MAX_DEFLATE_RATIO * size, isize);
-        try {
-            return new DataStream(
-                    file, "", new GZIPInputStream(raw, BUFFER), null, true, size, -1, MAX_DEFLATE_RATIO * size, isize);
+            long size = channel.size();
+            boolean gzip = allowGzip && DataIo.isGzip(readAt(channel, 0, 2));
+            byte[] trailer = gzip && size >= 18 ? readAt(channel, size - 4, 4) : new byte[0];
+            long isize = trailer.length < 4
+                    ? -1
+                    : Integer.toUnsignedLong(ByteBuffer.wrap(trailer)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .getInt());
+            channel.position(0);
+            s = gzip
+                    ? new DataStream(file, "", null, true, size, -1, MAX_DEFLATE_RATIO * size, isize)
+                    : new DataStream(file, "", null, false, size, size, size, -1);
+            s.in = gzip ? new GZIPInputStream(raw, BUFFER) : raw;
+            return s;
         } catch (IOException e) {
             closeQuietly(raw);
-            throw s.failure(e);
+            throw s == null ? QuantaException.inFile(file, "cannot read: " + e.getMessage(), e) : s.failure(e);
         }
+    }
+
+    /** Up to {@code n} bytes of {@code channel} from {@code offset}; fewer only at the end of the file. */
+    private static byte[] readAt(SeekableByteChannel channel, long offset, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        channel.position(offset);
+        while (b.hasRemaining() && channel.read(b) >= 0) {
+            // read until full or at the end
+        }
+        return Arrays.copyOf(b.array(), b.position());
     }
 
     /**
@@ -149,18 +162,10 @@ final class DataStream implements Closeable {
                                     : "more than its " + DataIo.count(csize) + " deflated bytes can hold (at most "
                                             + DataIo.count(max) + ")"));
         }
-        DataStream s = new DataStream(file, where, null, e.getName(), false, csize, size, size, -1);
+        DataStream s = new DataStream(file, where, e.getName(), false, csize, size, size, -1);
         try {
-            return new DataStream(
-                    file,
-                    where,
-                    new BufferedInputStream(zip.getInputStream(e), BUFFER),
-                    e.getName(),
-                    false,
-                    csize,
-                    size,
-                    size,
-                    -1);
+            s.in = new BufferedInputStream(zip.getInputStream(e), BUFFER);
+            return s;
         } catch (IOException ex) {
             throw s.failure(ex);
         }

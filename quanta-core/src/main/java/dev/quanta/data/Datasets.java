@@ -22,9 +22,9 @@ public final class Datasets {
 
     /**
      * Loads the dataset described by {@code spec}, without its first {@link DatasetSpec#skip()} samples. With a
-     * limit, only the first {@code skip + limit} samples and labels are
-     * read and decoded (the rest of the file is not read); every loader checks the sizes a file declares against the
-     * file and the heap before allocating, and refuses what cannot fit with one line naming the file.
+     * limit, only the first {@code skip + limit} samples and labels are read and decoded (the rest of the file is not
+     * read); every loader checks the sizes a file declares against the file and the heap before allocating, and
+     * refuses what cannot fit with one line naming the file.
      *
      * @throws QuantaException for a missing or unrecognised input or any loader error
      */
@@ -61,7 +61,6 @@ public final class Datasets {
             case IMAGES -> loadImages(spec, p, limit);
             default -> throw new IllegalStateException(format);
         };
-        d = d.limit(limit);
         if (skip >= d.size()) {
             throw QuantaException.inFile(data, "skipping " + skip + " samples leaves none of its " + d.size());
         }

@@ -35,9 +35,10 @@ public final class IdxReader {
             return Shapes.saturatedMultiply(Shapes.saturatedProduct(dims), type.bytes());
         }
 
-        String describe(long bytes) {
-            return "header declares " + Shapes.format(dims) + " " + type.label() + " = " + bytes + " data bytes from "
-                    + "offset " + dataOffset;
+        /** E.g. {@code "header declares 3x28x28 uint8 = 2352 data bytes from offset 16"}. */
+        String describe() {
+            return "header declares " + Shapes.format(dims) + " " + type.label() + " = " + dataBytes()
+                    + " data bytes from offset " + dataOffset;
         }
     }
 
@@ -185,18 +186,17 @@ public final class IdxReader {
         if (s.length() >= 0) {
             long found = s.length() - h.dataOffset();
             if (found < expected) {
-                throw QuantaException.inFile(file, "truncated: " + h.describe(expected) + ", found " + found);
+                throw QuantaException.inFile(file, "truncated: " + h.describe() + ", found " + found);
             }
             if (found > expected) {
-                throw QuantaException.inFile(
-                        file, h.describe(expected) + ", but " + found + " bytes follow (trailing data)");
+                throw QuantaException.inFile(file, h.describe() + ", but " + found + " bytes follow (trailing data)");
             }
             return;
         }
         if (total(h) > s.maxLength()) {
             throw QuantaException.inFile(
                     file,
-                    h.describe(expected) + ", but a gzip file of "
+                    h.describe() + ", but a gzip file of "
                             + DataIo.count(s.compressedSize()) + " bytes inflates to at most "
                             + DataIo.count(s.maxLength())
                             + " bytes");
@@ -231,13 +231,12 @@ public final class IdxReader {
     }
 
     private static QuantaException truncated(DataStream s, Header h, long found) {
-        return QuantaException.inFile(
-                s.file(), "truncated: " + h.describe(h.dataBytes()) + ", found " + found + s.gzipNote());
+        return QuantaException.inFile(s.file(), "truncated: " + h.describe() + ", found " + found + s.gzipNote());
     }
 
     private static QuantaException trailing(DataStream s, Header h) {
         return QuantaException.inFile(
-                s.file(), h.describe(h.dataBytes()) + ", but more bytes follow" + s.gzipNote() + " (trailing data)");
+                s.file(), h.describe() + ", but more bytes follow" + s.gzipNote() + " (trailing data)");
     }
 
     private static void requireEnd(DataStream s, Header h) {

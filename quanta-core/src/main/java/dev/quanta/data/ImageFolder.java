@@ -105,7 +105,7 @@ public final class ImageFolder {
                 }
                 pixels(decode(reader, f), grayscale, values, i * w * h * channels);
             } finally {
-                reader.dispose();
+                close(reader);
             }
             labels[i] = fileLabels.get(i);
         }
@@ -167,11 +167,15 @@ public final class ImageFolder {
                 throw q;
             }
             throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
-        } finally {
-            Object input = reader.getInput();
-            if (input instanceof ImageInputStream in) {
-                closeQuietly(in);
-            }
+        }
+    }
+
+    /** Releases {@code reader} and closes the file it reads (which {@link ImageReader#dispose} leaves open). */
+    private static void close(ImageReader reader) {
+        Object input = reader.getInput();
+        reader.dispose();
+        if (input instanceof ImageInputStream in) {
+            closeQuietly(in);
         }
     }
 

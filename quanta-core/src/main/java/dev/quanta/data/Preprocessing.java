@@ -163,7 +163,7 @@ public final class Preprocessing {
         if (reshape == null) {
             return sampleShape.clone();
         }
-        long count = product(sampleShape);
+        long count = Shapes.product(sampleShape);
         long known = 1;
         int inferAt = -1;
         for (int i = 0; i < reshape.length; i++) {
@@ -207,14 +207,6 @@ public final class Preprocessing {
     /** Applies the value transform in place to whole samples laid out back to back. */
     void applyInPlace(float[] samples, int channels) {
         values.applyInPlace(samples, channels);
-    }
-
-    private static long product(int[] shape) {
-        long p = 1;
-        for (int d : shape) {
-            p *= d;
-        }
-        return p;
     }
 
     @Override

@@ -64,51 +64,8 @@ public enum SampleType {
      * @param bigEndian byte order of multi-byte elements (ignored for 8-bit types)
      */
     public void decode(byte[] src, int srcOffset, boolean bigEndian, float[] dst, int dstOffset, int count) {
-        ByteBuffer b = ByteBuffer.wrap(src).order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        switch (this) {
-            case UINT8 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = src[srcOffset + i] & 0xFF;
-                }
-            }
-            case INT8 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = src[srcOffset + i];
-                }
-            }
-            case INT16 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = b.getShort(srcOffset + 2 * i);
-                }
-            }
-            case INT32 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = b.getInt(srcOffset + 4 * i);
-                }
-            }
-            case FLOAT32 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = b.getFloat(srcOffset + 4 * i);
-                }
-            }
-            case FLOAT64 -> {
-                for (int i = 0; i < count; i++) {
-                    dst[dstOffset + i] = (float) b.getDouble(srcOffset + 8 * i);
-                }
-            }
-        }
-    }
-
-    /** Decodes element {@code index} (counted in elements, not bytes) exactly as a double. */
-    double get(ByteBuffer buffer, int byteOffset, int index) {
-        int at = byteOffset + index * bytes;
-        return switch (this) {
-            case UINT8 -> buffer.get(at) & 0xFF;
-            case INT8 -> buffer.get(at);
-            case INT16 -> buffer.getShort(at);
-            case INT32 -> buffer.getInt(at);
-            case FLOAT32 -> buffer.getFloat(at);
-            case FLOAT64 -> buffer.getDouble(at);
-        };
+        ByteBuffer b = ByteBuffer.wrap(src, srcOffset, count * bytes).slice();
+        b.order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        ElementType.of(this, bigEndian).decode(b, count, dst, dstOffset);
     }
 }

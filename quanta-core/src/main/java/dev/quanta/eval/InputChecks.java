@@ -60,8 +60,8 @@ public final class InputChecks {
         QuantParams p = q.quant();
         double scale = p.scale();
         long zp = p.zeroPoint();
-        long qmin = q.dtype() == DType.UINT8 ? 0 : q.dtype() == DType.INT8 ? -128 : -32768;
-        long qmax = q.dtype() == DType.UINT8 ? 255 : q.dtype() == DType.INT8 ? 127 : 32767;
+        long qmin = InputQuantizer.qmin(q.dtype());
+        long qmax = InputQuantizer.qmax(q.dtype());
         float[] x = data.features();
         long beyond = 0;
         float min = Float.POSITIVE_INFINITY;

@@ -22,8 +22,8 @@ public final class InputQuantizer {
         float scale = p.scale();
         long zp = p.zeroPoint();
         DType type = input.dtype();
-        long lo = type == DType.UINT8 ? 0 : type == DType.INT8 ? -128 : -32768;
-        long hi = type == DType.UINT8 ? 255 : type == DType.INT8 ? 127 : 32767;
+        long lo = qmin(type);
+        long hi = qmax(type);
         if (type == DType.INT16) {
             short[] out = new short[x.length];
             for (int i = 0; i < x.length; i++) {
@@ -68,6 +68,16 @@ public final class InputQuantizer {
             default -> throw new IllegalArgumentException("output " + output.name() + " is " + output.dtype());
         }
         return out;
+    }
+
+    /** The smallest level of an integer input type: 0 for UINT8, -128 for INT8, -32768 for INT16. */
+    static long qmin(DType type) {
+        return type == DType.UINT8 ? 0 : type == DType.INT8 ? -128 : -32768;
+    }
+
+    /** The largest level of an integer input type: 255 for UINT8, 127 for INT8, 32767 for INT16. */
+    static long qmax(DType type) {
+        return type == DType.UINT8 ? 255 : type == DType.INT8 ? 127 : 32767;
     }
 
     private static long clamp(long v, long lo, long hi) {
