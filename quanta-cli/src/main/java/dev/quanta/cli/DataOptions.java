@@ -131,6 +131,23 @@ abstract class DataOptions {
      * sample shape, and the preprocessing it records applies when no {@code --scale/--offset/--mean/--std} is given.
      */
     Dataset load(Model model) {
+        return Datasets.load(spec(preprocessing()), model);
+    }
+
+    /**
+     * Loads the dataset for two models compared on the same data: {@code a}'s input fills in a sample shape, and the
+     * preprocessing {@code b} records applies (else the one {@code a} records) when none is given.
+     */
+    Dataset load(Model a, Model b) {
+        Preprocessing given = preprocessing();
+        if (given == null && b.metadata().inputNormalization() != null) {
+            given = Preprocessing.of(b.metadata().inputNormalization());
+        }
+        return Datasets.load(spec(given), a);
+    }
+
+    /** The spec the options describe, with {@code preprocessing} (null: none given). */
+    private DatasetSpec spec(Preprocessing preprocessing) {
         SampleType type = sampleType == null ? null : SampleType.parse(sampleType);
         LabelFormat lf = labelFormat == null
                 ? LabelFormat.INDEX
@@ -141,29 +158,16 @@ abstract class DataOptions {
                         throw new dev.quanta.QuantaException(
                                 "--label-format must be index or one-hot, not '" + labelFormat + "'");
                 };
-        DatasetSpec spec = DatasetSpec.of(dataPath())
+        return DatasetSpec.of(dataPath())
                 .withLabels(labels)
                 .withFormat(format)
                 .withSampleType(type)
                 .withSampleShape(sampleShape)
                 .withNumpy(xKey, yKey, lf)
-                .withPreprocessing(preprocessing())
+                .withPreprocessing(preprocessing)
                 .withLimit(limit)
                 .withSkip(skip)
                 .withGrayscale(grayscale);
-        return Datasets.load(spec, model);
-    }
-
-    /**
-     * Loads the dataset for two models compared on the same data: {@code a}'s input fills in a sample shape, and the
-     * preprocessing {@code b} records applies (else the one {@code a} records) when none is given.
-     */
-    Dataset load(Model a, Model b) {
-        if (b.metadata().inputNormalization() == null) {
-            return load(a);
-        }
-        return load(
-                a.withMetadata(a.metadata().withInputNormalization(b.metadata().inputNormalization())));
     }
 
     /** The preprocessing the options ask for, or null when none of them is given. */
