@@ -117,7 +117,7 @@ public final class Evaluator {
             fromLogits = !endsInProbabilities(model);
         }
         int k = Math.max(1, Math.min(options.topK(), classes));
-        int batch = Math.max(1, options.batchSize());
+        int batch = options.batchSize();
         int n = data.size();
         int[] predictions = new int[n];
         double lossSum = 0;
