@@ -10,9 +10,9 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,21 +50,9 @@ public final class TfliteWriter {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(out, "out");
         AtomicFiles.requireWritableTarget(out);
-        AtomicFiles.requireNotAnInput(out, source(model));
+        AtomicFiles.requireNotAnInput(
+                out, Collections.singletonMap("model source", model.metadata().sourceFile()));
         AtomicFiles.writeBytes(out, toBytes(model));
-    }
-
-    /** The model's source file as the one input a write must not replace; empty when it has none. */
-    private static Map<String, Path> source(Model model) {
-        String source = model.metadata().source();
-        if (source == null) {
-            return Map.of();
-        }
-        try {
-            return Map.of("model source", Path.of(source));
-        } catch (InvalidPathException e) {
-            return Map.of();
-        }
     }
 
     /**
