@@ -155,13 +155,9 @@ public final class TfliteWriter {
 
         @Override
         public int constant(String name, DType type, int[] shape, byte[] data, QuantParams quant) {
-            String unique = name;
-            for (int k = 1; !names.add(unique); k++) {
-                unique = name + "_" + k;
-            }
             dataBytes += data.length + TfliteBuilder.DATA_ALIGNMENT;
-            tensors.add(
-                    new TensorPlan(unique, shape.clone(), null, TfliteSchema.tensorType(type), data.clone(), quant));
+            tensors.add(new TensorPlan(
+                    uniqueName(name), shape.clone(), null, TfliteSchema.tensorType(type), data.clone(), quant));
             return tensors.size() - 1;
         }
 
