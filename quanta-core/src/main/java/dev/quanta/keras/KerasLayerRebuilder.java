@@ -78,18 +78,13 @@ final class KerasLayerRebuilder {
                 requireChained(activation, op.output(0));
             }
             RebuiltLayer layer = layer(op, activation);
-            if (layer.name().isEmpty()
-                    || layer.name().contains("/")
-                    || layer.name().equals(".")
-                    || !names.add(layer.name())) {
+            String name = layer.name();
+            boolean invalid = name.isEmpty() || name.contains("/") || name.equals(".");
+            if (invalid || !names.add(name)) {
                 throw unsupported(
                         op,
-                        "layer name '" + layer.name() + "' is "
-                                + (layer.name().isEmpty()
-                                                || layer.name().contains("/")
-                                                || layer.name().equals(".")
-                                        ? "not a valid HDF5 group name"
-                                        : "used by more than one layer"));
+                        "layer name '" + name + "' is "
+                                + (invalid ? "not a valid HDF5 group name" : "used by more than one layer"));
             }
             layers.add(layer);
             current = (activation != null ? activation : op).output(0);
