@@ -105,7 +105,7 @@ public final class KerasImporter {
      * @throws QuantaException naming the JSON file for config problems and the weights file for weight problems
      */
     public static Model load(Path configJson, Path weightsH5) {
-        requireFile(configJson);
+        long configSize = requireFile(configJson);
         long weightsSize = requireFile(weightsH5);
         byte[] configHead = head(configJson, 8);
         if (Hdf5.startsWithSignature(configHead)) {
@@ -117,12 +117,6 @@ public final class KerasImporter {
         if (configHead.length >= 2 && configHead[0] == 'P' && configHead[1] == 'K') {
             throw QuantaException.inFile(
                     configJson, "expected a model JSON but this is a zip archive (load a .keras file on its own)");
-        }
-        long configSize;
-        try {
-            configSize = Files.size(configJson);
-        } catch (IOException e) {
-            throw QuantaException.inFile(configJson, "cannot read the model JSON (" + Hdf5.describe(e) + ")", e);
         }
         if (configSize > MAX_CONFIG_BYTES) {
             throw QuantaException.inFile(
