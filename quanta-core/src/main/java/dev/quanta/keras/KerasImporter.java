@@ -37,7 +37,8 @@ import java.util.zip.ZipFile;
  *
  * <p>Sequential and Functional models are supported, with the layers Dense, Conv2D, DepthwiseConv2D,
  * MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dropout (and other inference-time
- * identities), BatchNormalization, Activation, ReLU, LeakyReLU, Softmax, Add, Concatenate and ZeroPadding2D.
+ * identities), BatchNormalization, Activation, ReLU, LeakyReLU, Softmax, Add, Concatenate, ZeroPadding2D and LSTM
+ * (with the sigmoid recurrent activation).
  * Weights are converted to the IR layouts documented on {@link dev.quanta.ir.OpType} and to float32. Every
  * problem with the input ends in a one-line {@link QuantaException} naming the file.
  */
