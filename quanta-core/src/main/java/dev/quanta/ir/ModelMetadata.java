@@ -1,5 +1,8 @@
 package dev.quanta.ir;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+
 /**
  * Facts about a model's source.
  *
@@ -43,6 +46,21 @@ public record ModelMetadata(
     /** True for Keras functional models, whose summary shows input layers and connections. */
     public boolean isFunctional() {
         return modelClass != null && !"Sequential".equals(modelClass);
+    }
+
+    /**
+     * The file the model was read from, which a writer must not replace; null when it has none (built in memory)
+     * or when {@link #source} is no path on this system.
+     */
+    public Path sourceFile() {
+        if (source == null) {
+            return null;
+        }
+        try {
+            return Path.of(source);
+        } catch (InvalidPathException e) {
+            return null;
+        }
     }
 
     public ModelMetadata withTrainingConfig(TrainingConfig config) {

@@ -20,9 +20,24 @@ public sealed interface OpAttributes {
         }
     }
 
+    /** What CONV_2D and DEPTHWISE_CONV_2D share: the window's padding, strides and dilations, the fused activation. */
+    sealed interface Convolution extends OpAttributes {
+        Padding padding();
+
+        int strideH();
+
+        int strideW();
+
+        int dilationH();
+
+        int dilationW();
+
+        Activation activation();
+    }
+
     /** CONV_2D. */
     record Conv2D(Padding padding, int strideH, int strideW, int dilationH, int dilationW, Activation activation)
-            implements OpAttributes {}
+            implements Convolution {}
 
     /** DEPTHWISE_CONV_2D. */
     record DepthwiseConv2D(
@@ -33,7 +48,7 @@ public sealed interface OpAttributes {
             int dilationW,
             int depthMultiplier,
             Activation activation)
-            implements OpAttributes {}
+            implements Convolution {}
 
     /** MAX_POOL_2D and AVERAGE_POOL_2D. */
     record Pool2D(Padding padding, int filterH, int filterW, int strideH, int strideW, Activation activation)

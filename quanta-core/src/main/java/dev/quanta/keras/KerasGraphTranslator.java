@@ -84,12 +84,7 @@ final class KerasGraphTranslator {
             produced.put(l.name(), layer(emitter, l, in));
         }
         for (KerasLayer.Ref r : graph.outputs()) {
-            Tensor t = produced.get(r.layer());
-            if (t == null) {
-                throw QuantaException.inFile(
-                        configFile, "output_layers names '" + r.layer() + "', which is not a layer of the model");
-            }
-            builder.output(t);
+            builder.output(produced.get(r.layer())); // order() refused outputs that are no layer or input
         }
         try {
             return builder.build(metadata);

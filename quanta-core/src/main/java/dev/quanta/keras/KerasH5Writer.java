@@ -6,6 +6,7 @@ import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.TrainingConfig;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,7 +69,7 @@ public final class KerasH5Writer {
     public record Optimizer(String className, Map<String, Object> config) {
         public Optimizer {
             Objects.requireNonNull(className, "className");
-            config = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(config));
+            config = Collections.unmodifiableMap(new LinkedHashMap<>(config));
         }
 
         /** Adam with the given hyper-parameters. */
@@ -109,7 +110,8 @@ public final class KerasH5Writer {
      */
     public static void write(Model model, Path file, Optimizer optimizer) {
         AtomicFiles.requireWritableTarget(file);
-        AtomicFiles.requireNotAnInput(file, source(model));
+        AtomicFiles.requireNotAnInput(
+                file, Collections.singletonMap("model source", model.metadata().sourceFile()));
         List<RebuiltLayer> layers = KerasLayerRebuilder.rebuild(model);
         ObjectNode modelConfig = KerasConfigJson.modelConfig(model, layers);
         TrainingConfig tc = model.metadata().trainingConfig();
@@ -125,19 +127,6 @@ public final class KerasH5Writer {
                 throw q;
             }
             throw QuantaException.inFile(file, "cannot write the Keras HDF5 file: " + e.getMessage(), e);
-        }
-    }
-
-    /** The model's source file as the one input a write must not replace; empty when it has none. */
-    private static Map<String, Path> source(Model model) {
-        String source = model.metadata().source();
-        if (source == null) {
-            return Map.of();
-        }
-        try {
-            return Map.of("model source", Path.of(source));
-        } catch (java.nio.file.InvalidPathException e) {
-            return Map.of();
         }
     }
 }

@@ -37,7 +37,8 @@ import java.util.zip.ZipFile;
  *
  * <p>Sequential and Functional models are supported, with the layers Dense, Conv2D, DepthwiseConv2D,
  * MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Dropout (and other inference-time
- * identities), BatchNormalization, Activation, ReLU, LeakyReLU, Softmax, Add, Concatenate and ZeroPadding2D.
+ * identities), BatchNormalization, Activation, ReLU, LeakyReLU, Softmax, Add, Concatenate, ZeroPadding2D and LSTM
+ * (with the sigmoid recurrent activation).
  * Weights are converted to the IR layouts documented on {@link dev.quanta.ir.OpType} and to float32. Every
  * problem with the input ends in a one-line {@link QuantaException} naming the file.
  */
@@ -105,7 +106,7 @@ public final class KerasImporter {
      * @throws QuantaException naming the JSON file for config problems and the weights file for weight problems
      */
     public static Model load(Path configJson, Path weightsH5) {
-        requireFile(configJson);
+        long configSize = requireFile(configJson);
         long weightsSize = requireFile(weightsH5);
         byte[] configHead = head(configJson, 8);
         if (Hdf5.startsWithSignature(configHead)) {
@@ -117,12 +118,6 @@ public final class KerasImporter {
         if (configHead.length >= 2 && configHead[0] == 'P' && configHead[1] == 'K') {
             throw QuantaException.inFile(
                     configJson, "expected a model JSON but this is a zip archive (load a .keras file on its own)");
-        }
-        long configSize;
-        try {
-            configSize = Files.size(configJson);
-        } catch (IOException e) {
-            throw QuantaException.inFile(configJson, "cannot read the model JSON (" + Hdf5.describe(e) + ")", e);
         }
         if (configSize > MAX_CONFIG_BYTES) {
             throw QuantaException.inFile(

@@ -15,7 +15,6 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.keras.RebuiltLayer.Weight;
@@ -79,18 +78,13 @@ final class KerasLayerRebuilder {
                 requireChained(activation, op.output(0));
             }
             RebuiltLayer layer = layer(op, activation);
-            if (layer.name().isEmpty()
-                    || layer.name().contains("/")
-                    || layer.name().equals(".")
-                    || !names.add(layer.name())) {
+            String name = layer.name();
+            boolean invalid = name.isEmpty() || name.contains("/") || name.equals(".");
+            if (invalid || !names.add(name)) {
                 throw unsupported(
                         op,
-                        "layer name '" + layer.name() + "' is "
-                                + (layer.name().isEmpty()
-                                                || layer.name().contains("/")
-                                                || layer.name().equals(".")
-                                        ? "not a valid HDF5 group name"
-                                        : "used by more than one layer"));
+                        "layer name '" + name + "' is "
+                                + (invalid ? "not a valid HDF5 group name" : "used by more than one layer"));
             }
             layers.add(layer);
             current = (activation != null ? activation : op).output(0);
@@ -281,7 +275,7 @@ final class KerasLayerRebuilder {
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
         c.put("filters", cout);
-        window(c, op, w.shape(), Window.of(a), activation, bias);
+        window(c, op, w.shape(), a, activation, bias);
         weightSettings(c, "kernel", "bias");
         return new RebuiltLayer(name, "Conv2D", c, weights, in);
     }
@@ -298,7 +292,7 @@ final class KerasLayerRebuilder {
                 new Weight("depthwise_kernel", kerasShape, op.input(1).data().floats()));
         boolean bias = addBias(op, weights);
         ObjectNode c = layerConfig(name);
-        window(c, op, k, Window.of(a), activation, bias);
+        window(c, op, k, a, activation, bias);
         weightSettings(c, "bias");
         c.put("depth_multiplier", mult);
         c.set("depthwise_initializer", initializer("GlorotUniform"));
@@ -306,30 +300,20 @@ final class KerasLayerRebuilder {
         return new RebuiltLayer(name, "DepthwiseConv2D", c, weights, in);
     }
 
-    /** The sliding window of a convolution: what Conv2D and DepthwiseConv2D share. */
-    private record Window(Padding padding, int strideH, int strideW, int dilationH, int dilationW, Activation fused) {
-        static Window of(OpAttributes.Conv2D a) {
-            return new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation());
-        }
-
-        static Window of(OpAttributes.DepthwiseConv2D a) {
-            return new Window(a.padding(), a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.activation());
-        }
-    }
-
     /**
      * The convolution keys from {@code kernel_size} to {@code use_bias}, in Keras' order; {@code kernel} is the IR
      * weight shape ([out, kh, kw, in] or [1, kh, kw, in·m]), {@code activation} that of a separate activation op,
      * or null for the fused one.
      */
-    private void window(ObjectNode c, Op op, Shape kernel, Window w, String activation, boolean bias) {
+    private void window(
+            ObjectNode c, Op op, Shape kernel, OpAttributes.Convolution w, String activation, boolean bias) {
         c.set("kernel_size", pair(kernel.dim(1), kernel.dim(2)));
         c.set("strides", pair(w.strideH(), w.strideW()));
         c.put("padding", padding(w.padding()));
         c.put("data_format", "channels_last");
         c.set("dilation_rate", pair(w.dilationH(), w.dilationW()));
         c.put("groups", 1);
-        c.put("activation", activation != null ? activation : fusedName(op, w.fused()));
+        c.put("activation", activation != null ? activation : fusedName(op, w.activation()));
         c.put("use_bias", bias);
     }
 

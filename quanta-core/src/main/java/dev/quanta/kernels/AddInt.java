@@ -112,10 +112,6 @@ final class AddInt implements Kernel {
         this.index = new int[y.shape().length];
     }
 
-    boolean usesXnnpackArithmetic() {
-        return xnnpack;
-    }
-
     private int add(int va, int vb) {
         if (xnnpack) {
             int v = ((xBias + va * xMulA + vb * xMulB) >> xShift) + zpY;

@@ -7,8 +7,8 @@ import dev.quanta.ir.OpAttributes;
  * channel c (M = depth multiplier).
  *
  * <pre>
- * y[b, oy, ox, o] = act( bias[o] + Σ_{ky,kx} x[b, oy·sh − padT + ky·dh, ox·sw − padL + kx·dw, o / M] · W[0, ky, kx, o]
- * )
+ * y[b, oy, ox, o] = act( bias[o] + Σ_{ky,kx} x[b, iy, ix, o / M] · W[0, ky, kx, o] )
+ *     iy = oy·sh − padT + ky·dh,   ix = ox·sw − padL + kx·dw
  * </pre>
  */
 final class DepthwiseConv2DFloat extends FloatConvKernel {

@@ -56,10 +56,12 @@ final class HybridInt extends WindowKernel {
     private final int[] acc;
     private final float lo;
     private final float hi;
-    // FULLY_CONNECTED runs as rows x k -> rows x n, a 1x1 convolution over [rows, 1, 1, k]; convolutions use NHWC
-    private final int rows;
+    /**
+     * Inputs per batch row: H·W·C. FULLY_CONNECTED (rows x k -> rows x n) runs as a 1x1 convolution over
+     * [rows, 1, 1, k], so its rows are {@link #batch} and its n is {@link #outC}.
+     */
     private final int k;
-    private final int n;
+
     private final int outC;
     private final int mult;
     private final boolean asymmetric;
@@ -94,9 +96,7 @@ final class HybridInt extends WindowKernel {
         this.hi = act.max();
         this.mult = mult;
         this.outC = type == OpType.DEPTHWISE_CONV_2D ? t.wShape()[3] : t.wShape()[0];
-        this.rows = batch;
         this.k = inH * inW * inC;
-        this.n = outC;
         byte[] weights = t.weights();
         this.w = PackedWeights.get(weights, "hybrid-int-weights", () -> {
             int[] v = new int[weights.length];
@@ -120,8 +120,8 @@ final class HybridInt extends WindowKernel {
             }
         }
         this.xq = new byte[x.length];
-        this.rowScale = new float[this.rows];
-        this.rowOffset = new int[this.rows];
+        this.rowScale = new float[batch];
+        this.rowOffset = new int[batch];
         this.acc = new int[y.length];
     }
 
@@ -136,12 +136,12 @@ final class HybridInt extends WindowKernel {
 
     @Override
     public void run(Parallel parallel) {
-        for (int b = 0; b < rows; b++) {
+        for (int b = 0; b < batch; b++) {
             quantizeRow(b * k, k, b);
         }
         if (type == OpType.FULLY_CONNECTED) {
-            parallel.forRange(n, 16, (from, to) -> {
-                for (int b = 0; b < rows; b++) {
+            parallel.forRange(outC, 16, (from, to) -> {
+                for (int b = 0; b < batch; b++) {
                     fcRow(b, from, to);
                 }
             });
@@ -220,7 +220,7 @@ final class HybridInt extends WindowKernel {
 
     private void fcRow(int b, int from, int to) {
         int in = b * k;
-        int out = b * n;
+        int out = b * outC;
         float s = rowScale[b];
         int z = rowOffset[b];
         for (int o = from; o < to; o++) {

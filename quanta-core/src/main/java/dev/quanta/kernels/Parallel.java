@@ -13,9 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * sequence number (odd while being written, even once published), wakes the workers it needs, runs part 0 itself
  * and waits (spinning briefly, then parked) until the count of unfinished parts reaches zero; idle workers also
  * spin briefly before they park. Nobody spins while the open splitters have more threads than there are CPUs
- * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work. Part p of
- * P is {@code [n·p/P, n·(p+1)/P)}; worker
- * w runs part w + 1 when it exists.
+ * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work.
+ * Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker w runs part w + 1 when it exists.
  *
  * <p>{@link #close} stops the workers; after it every method throws {@link IllegalStateException}. Each
  * {@link #of} returns a new splitter, so closing one never affects another.

@@ -66,10 +66,6 @@ final class Requantizer {
         return new Requantizer(mode, m, s, floatScales.clone(), zeroPoint, lo, hi);
     }
 
-    Rounding mode() {
-        return mode;
-    }
-
     /** Requantizes one int32 accumulator of output channel {@code c}. */
     int apply(int acc, int c) {
         int v;

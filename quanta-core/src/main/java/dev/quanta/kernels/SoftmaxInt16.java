@@ -22,8 +22,7 @@ import java.util.function.DoubleUnaryOperator;
  * f = 1/(1 + x) on [0, 1] (input scale 1/65535, zero point −32768). A lookup of v ∈ [−32768, 32767] is
  *
  * <pre>
- * LUT(v) = T[256 + (v &gt;&gt; 7)] + ((Δ · (v &amp; 127) + 64) &gt;&gt; 7),   Δ = int16(T[j + 1] − T[j])     (result
- * int16)
+ * LUT(v) = T[256 + (v &gt;&gt; 7)] + ((Δ · (v &amp; 127) + 64) &gt;&gt; 7),   Δ = int16(T[j + 1] − T[j])   (int16)
  * </pre>
  *
  * <h2>Per row</h2>

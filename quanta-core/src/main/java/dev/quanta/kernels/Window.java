@@ -11,13 +11,8 @@ record Window(int kh, int kw, int sh, int sw, int dh, int dw, Padding padding) {
     /** A 1×1 window, stride 1, unpadded: FULLY_CONNECTED seen as a convolution over [rows, 1, 1, k]. */
     static final Window POINT = new Window(1, 1, 1, 1, 1, 1, Padding.VALID);
 
-    /** CONV_2D's window: weights [O, kh, kw, C]. */
-    static Window of(int[] wShape, OpAttributes.Conv2D a) {
-        return new Window(wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding());
-    }
-
-    /** DEPTHWISE_CONV_2D's window: weights [1, kh, kw, O]. */
-    static Window of(int[] wShape, OpAttributes.DepthwiseConv2D a) {
+    /** A convolution's window: weights [O, kh, kw, C] (CONV_2D) or [1, kh, kw, O] (DEPTHWISE_CONV_2D). */
+    static Window of(int[] wShape, OpAttributes.Convolution a) {
         return new Window(wShape[1], wShape[2], a.strideH(), a.strideW(), a.dilationH(), a.dilationW(), a.padding());
     }
 

@@ -12,7 +12,6 @@ import dev.quanta.ir.Tensor;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -169,13 +168,11 @@ final class FullIntegerRewriter {
         };
     }
 
-    /** The same real values in another 8-bit type: uint8 zero point = int8 zero point + 128. */
-    private QuantParams shiftZeroPoint(QuantParams p, DType to) {
-        if (actType == DType.INT16 || to == DType.INT16) {
-            throw QuantaException.aboutSettings("{IO} " + io.name().toLowerCase(Locale.ROOT) + " does not fit "
-                    + actType + " activations; use {IO} " + (actType == DType.INT16 ? "int16" : "int8 or uint8")
-                    + " or float");
-        }
+    /**
+     * The same real values in the other 8-bit type: uint8 zero point = int8 zero point + 128. (An I/O type of
+     * another width than the activations was refused by {@link Converter#convert()}.)
+     */
+    private static QuantParams shiftZeroPoint(QuantParams p, DType to) {
         long shift = to == DType.UINT8 ? 128 : -128;
         return QuantParams.perTensor(p.scale(), p.zeroPoint() + shift);
     }

@@ -243,6 +243,7 @@ public final class Benchmark {
                         new Interpreter(model, Interpreter.Options.defaults().withNumThreads(o.threads()));
                 interpreters.add(it);
                 it.resizeInput(0, shape);
+                it.allocateTensors(); // prepared here, so that no timed run (warmup 0) includes the preparation
             }
             for (Interpreter it : interpreters) {
                 for (int w = 0; w < o.warmup(); w++) {

@@ -168,7 +168,6 @@ public final class Interpreter implements AutoCloseable {
 
     /** The i-th output with its concrete shape for the current input shapes. */
     public TensorInfo getOutputTensor(int i) {
-        ensureOpen();
         allocateTensors();
         Tensor t = model.outputs().get(i);
         return new TensorInfo(t.name(), shapes.get(t), t.dtype(), t.quant());
@@ -219,16 +218,15 @@ public final class Interpreter implements AutoCloseable {
         Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
         for (int i = 0; i < inputDims.length; i++) {
             Tensor t = model.inputs().get(i);
-            if (elementCount(inputDims[i]) > MAX_TENSOR_ELEMENTS) {
-                throw new QuantaException("model '" + model.name() + "': input " + t.name() + " of shape "
-                        + Shape.of(inputDims[i]) + " is larger than " + MAX_TENSOR_ELEMENTS + " elements");
+            Shape shape = Shape.of(inputDims[i]);
+            long elements = elementCount(inputDims[i]);
+            if (elements > MAX_TENSOR_ELEMENTS) {
+                throw new QuantaException("model '" + model.name() + "': input " + t.name() + " of shape " + shape
+                        + " is larger than " + MAX_TENSOR_ELEMENTS + " elements");
             }
-            concrete.put(t, t.withShape(Shape.of(inputDims[i])));
+            concrete.put(t, t.withShape(shape));
             shapes.put(t, inputDims[i].clone());
-            buffers.put(
-                    t,
-                    Buffers.allocate(
-                            t.dtype(), Math.toIntExact(Shape.of(inputDims[i]).elementCount())));
+            buffers.put(t, Buffers.allocate(t.dtype(), (int) elements));
         }
         java.util.Set<Tensor> folded = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
         for (Op op : model.ops()) {
@@ -313,7 +311,6 @@ public final class Interpreter implements AutoCloseable {
      * run); {@link #opTimings} reads the result. Switching it on clears earlier timings.
      */
     public void setProfiling(boolean on) {
-        ensureOpen();
         allocateTensors();
         profiling = on;
         java.util.Arrays.fill(opNanos, 0);
@@ -325,7 +322,6 @@ public final class Interpreter implements AutoCloseable {
      * allocated (the float LSTM's cell state), or NaN when the op keeps none.
      */
     public float stateAbsMax(Op op) {
-        ensureOpen();
         allocateTensors();
         int k = kernelOps.indexOf(op);
         return k < 0 ? Float.NaN : kernels.get(k).stateAbsMax();
@@ -381,13 +377,11 @@ public final class Interpreter implements AutoCloseable {
      * {@code int[]} for INT32).
      */
     public void run(Object input, Object output) {
-        ensureOpen();
         runForMultipleInputsOutputs(new Object[] {input}, new Object[] {output});
     }
 
     /** Runs the model; {@code outputs[i]} may be null to skip copying output i. */
     public void runForMultipleInputsOutputs(Object[] inputs, Object[] outputs) {
-        ensureOpen();
         allocateTensors();
         if (inputs.length != model.inputs().size()) {
             throw new IllegalArgumentException("model has " + model.inputs().size() + " inputs, got " + inputs.length);
@@ -434,7 +428,6 @@ public final class Interpreter implements AutoCloseable {
 
     /** A copy of any tensor's array from the last run (intermediate activations included). */
     public Object readTensor(Tensor t) {
-        ensureOpen();
         allocateTensors();
         Object b = buffers.get(t);
         if (b == null) {
@@ -448,7 +441,6 @@ public final class Interpreter implements AutoCloseable {
 
     /** The real values of any tensor from the last run: quantized values are dequantized. */
     public float[] readTensorAsFloats(Tensor t) {
-        ensureOpen();
         allocateTensors();
         Object b = buffers.get(t);
         if (b == null) {
@@ -459,14 +451,12 @@ public final class Interpreter implements AutoCloseable {
 
     /** The array the interpreter holds for {@code t} (not a copy); for tests of buffer sharing. */
     Object bufferOf(Tensor t) {
-        ensureOpen();
         allocateTensors();
         return buffers.get(t);
     }
 
     /** The concrete shape of any tensor for the current input shapes. */
     public int[] tensorShape(Tensor t) {
-        ensureOpen();
         allocateTensors();
         int[] s = shapes.get(t);
         if (s == null) {
@@ -493,6 +483,10 @@ public final class Interpreter implements AutoCloseable {
         return elements == Long.MAX_VALUE ? "more than 2^63" : Long.toString(elements);
     }
 
+    /**
+     * Refuses a closed interpreter. {@link #allocateTensors} calls it first, so the methods that start with
+     * {@code allocateTensors()} (every run among them) are checked once, there.
+     */
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("interpreter is closed");

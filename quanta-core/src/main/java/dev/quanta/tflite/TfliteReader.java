@@ -19,7 +19,9 @@ import java.util.Objects;
  *
  * <p>The main subgraph becomes the model. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED,
  * MAX_POOL_2D, AVERAGE_POOL_2D, MEAN, RESHAPE, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ADD,
- * CONCATENATION, PAD, QUANTIZE, DEQUANTIZE, TRANSPOSE and UNIDIRECTIONAL_SEQUENCE_LSTM (see {@link TfliteImporters}).
+ * CONCATENATION, PAD, QUANTIZE, DEQUANTIZE, TRANSPOSE, UNIDIRECTIONAL_SEQUENCE_LSTM, CAST, STRIDED_SLICE, MUL,
+ * DIV, MINIMUM and MAXIMUM (see {@link TfliteImporters}), and tflite-micro's signal custom ops
+ * ({@link TfliteSignal}).
  * Constant tensors keep their type, bytes and quantization parameters; the axes of MEAN, the paddings of PAD and the
  * target of RESHAPE become attributes; omitted optional inputs (index -1) are dropped. Each op's origin is (its
  * output tensor's name, the TFLite op name).

@@ -10,9 +10,9 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,21 +50,9 @@ public final class TfliteWriter {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(out, "out");
         AtomicFiles.requireWritableTarget(out);
-        AtomicFiles.requireNotAnInput(out, source(model));
+        AtomicFiles.requireNotAnInput(
+                out, Collections.singletonMap("model source", model.metadata().sourceFile()));
         AtomicFiles.writeBytes(out, toBytes(model));
-    }
-
-    /** The model's source file as the one input a write must not replace; empty when it has none. */
-    private static Map<String, Path> source(Model model) {
-        String source = model.metadata().source();
-        if (source == null) {
-            return Map.of();
-        }
-        try {
-            return Map.of("model source", Path.of(source));
-        } catch (InvalidPathException e) {
-            return Map.of();
-        }
     }
 
     /**
@@ -167,13 +155,9 @@ public final class TfliteWriter {
 
         @Override
         public int constant(String name, DType type, int[] shape, byte[] data, QuantParams quant) {
-            String unique = name;
-            for (int k = 1; !names.add(unique); k++) {
-                unique = name + "_" + k;
-            }
             dataBytes += data.length + TfliteBuilder.DATA_ALIGNMENT;
-            tensors.add(
-                    new TensorPlan(unique, shape.clone(), null, TfliteSchema.tensorType(type), data.clone(), quant));
+            tensors.add(new TensorPlan(
+                    uniqueName(name), shape.clone(), null, TfliteSchema.tensorType(type), data.clone(), quant));
             return tensors.size() - 1;
         }
 

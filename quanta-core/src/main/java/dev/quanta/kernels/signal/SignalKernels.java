@@ -148,14 +148,13 @@ public final class SignalKernels {
         long[] y = (long[]) buffer.apply(op.output(0));
         int channels = op.attrs(OpAttributes.SignalFilterBank.class).numChannels();
         String where = op.describe();
+        if (freqStarts.length <= channels
+                || weightStarts.length <= channels
+                || widths.length <= channels
+                || y.length < channels) {
+            throw new QuantaException(where + ": the channel tables hold fewer than " + (channels + 1) + " entries");
+        }
         return p -> {
-            if (freqStarts.length <= channels
-                    || weightStarts.length <= channels
-                    || widths.length <= channels
-                    || y.length < channels) {
-                throw new QuantaException(
-                        where + ": the channel tables hold fewer than " + (channels + 1) + " entries");
-            }
             long weighted = 0;
             long unweighted = 0;
             for (int i = 0; i <= channels; i++) {
