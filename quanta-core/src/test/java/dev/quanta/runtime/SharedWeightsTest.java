@@ -8,6 +8,7 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.PackedWeights;
 import dev.quanta.quantize.Converter;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import dev.quanta.tflite.TfliteReader;
@@ -47,11 +48,7 @@ class SharedWeightsTest {
     @Test
     void parallelInterpretersOfAnInt8ModelAgreeWithOne() throws Exception {
         Model keras = ModelFiles.load(Fixtures.require("mnist/keras_mlp/mnist.h5"));
-        float[] x = new float[64 * 784];
-        SplittableRandom r = new SplittableRandom(3);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextDouble();
-        }
+        float[] x = CoreArrays.uniform(new SplittableRandom(3), 64 * 784, 0, 1);
         Dataset cal = Dataset.of("random", new int[] {28, 28}, x, new int[64]);
         Path file = tmp.resolve("mnist_int8.tflite");
         TfliteWriter.write(
