@@ -37,16 +37,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fuzzes the data options of {@code evaluate}, {@code quantize --calibration} and {@code compare} with hostile
- * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end with
- * exit code 2 and exactly one line on standard error
- * ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in a child JVM limited to {@value #HEAP} of heap.
+ * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end
+ * with exit code 2 and exactly one line on standard error ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in
+ * a child JVM limited to {@value #HEAP} of heap.
  *
  * <p>Cases are drawn from a seeded generator ({@code -Dquanta.fuzz.seed=N} replays another draw; the seed is
  * printed; {@code -Dquanta.fuzz.verbose=true} prints every case and its answer) and run two at a time. A refusal that
  * was only too slow (the machine may be busy) runs again alone, up to twice. To add a case, call {@link
  * Cases#add(String, String...)} in {@link #cases} with a kind (for the per-kind count) and the command line; every
- * added case is expected to be refused with exit code 2 and one line.
- * A few cases must instead be accepted ({@link Cases#accept}): a {@code --limit}ed load of the same huge files.
+ * added case is expected to be refused with exit code 2 and one line. A few cases must instead be accepted ({@link
+ * Cases#accept}): a {@code --limit}ed load of the same huge files.
  */
 class DataOptionsFuzzIT {
     private static final String HEAP = "256m";
