@@ -557,16 +557,8 @@ class DataOptionsFuzzIT {
     /** Runs the CLI in a child JVM with a small heap, as a user would. */
     private Run run(int index, String kind, List<String> args, boolean refuse)
             throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(
-                java.toString(),
-                "-Xmx" + HEAP,
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.quanta.cli.QuantaCommand"));
-        command.addAll(args);
+        List<String> command =
+                CliRunner.childCommand(List.of("-Xmx" + HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), args);
         Path err = tmp.resolve("stderr-" + index + ".txt");
         ProcessBuilder pb =
                 new ProcessBuilder(command).redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD);

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -219,13 +218,7 @@ class OutputSafetyTest {
 
     /** {@code quanta ...} in a new JVM, standard output redirected to {@code stdout}. */
     private Process quanta(File stdout, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                QuantaCommand.class.getName()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command)
+        return new ProcessBuilder(CliRunner.childCommand(List.of(), List.of(args)))
                 .directory(tmp.toFile())
                 .redirectOutput(stdout)
                 .redirectError(tmp.resolve("stderr.txt").toFile())
