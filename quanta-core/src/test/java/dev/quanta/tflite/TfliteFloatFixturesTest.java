@@ -118,7 +118,7 @@ class TfliteFloatFixturesTest {
                 for (int i = 0; i < 10; i++) {
                     maxAbs = Math.max(maxAbs, Math.abs(out[i] - ref[i]));
                 }
-                if (TfliteSamples.argmax(out) == s.label()) {
+                if (CoreArrays.argmax(out) == s.label()) {
                     correct++;
                 }
             }
