@@ -1,9 +1,11 @@
 package dev.quanta.cli;
 
 import static dev.quanta.cli.CliAssertions.assertOneLineError;
+import static dev.quanta.testing.HostileFiles.idxHeader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -96,14 +98,9 @@ class BadInputTest {
     void labelsOutOfRange() throws IOException {
         Path model = MnistFixtures.model();
         int n = 3;
-        java.nio.ByteBuffer images = java.nio.ByteBuffer.allocate(16 + n * 28 * 28);
-        images.putInt(0x00000803).putInt(n).putInt(28).putInt(28);
-        java.nio.ByteBuffer labels = java.nio.ByteBuffer.allocate(8 + n);
-        labels.putInt(0x00000801).putInt(n).put((byte) 1).put((byte) 12).put((byte) 3);
-        Path img = tmp.resolve("bad-images-idx3-ubyte");
-        Path lab = tmp.resolve("bad-labels-idx1-ubyte");
-        Files.write(img, images.array());
-        Files.write(lab, labels.array());
+        Path img =
+                HostileFiles.write(tmp.resolve("bad-images-idx3-ubyte"), idxHeader(0x08, n, 28, 28), new byte[n * 784]);
+        Path lab = HostileFiles.write(tmp.resolve("bad-labels-idx1-ubyte"), idxHeader(0x08, n), new byte[] {1, 12, 3});
         CliRunner r = CliRunner.run("evaluate", model.toString(), "--data", img.toString(), "--labels", lab.toString());
         assertOneLineError(r, "label 12 at sample 1", "out of range", "10 classes");
     }

@@ -3,7 +3,9 @@ package dev.quanta.cli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 import picocli.CommandLine;
 
@@ -35,6 +37,19 @@ record CliRunner(int exitCode, String out, String err) {
         String[] all = Arrays.copyOf(head, head.length + more.length);
         System.arraycopy(more, 0, all, head.length, more.length);
         return all;
+    }
+
+    /**
+     * The command line of {@code quanta ARGS} in a new JVM, as a user would run it: this JVM's {@code java} and class
+     * path, with {@code jvmOptions} before them.
+     */
+    static List<String> childCommand(List<String> jvmOptions, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), QuantaCommand.class.getName()));
+        command.addAll(args);
+        return command;
     }
 
     /** Non-empty lines of standard error. */

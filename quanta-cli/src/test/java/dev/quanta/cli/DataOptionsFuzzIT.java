@@ -37,16 +37,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fuzzes the data options of {@code evaluate}, {@code quantize --calibration} and {@code compare} with hostile
- * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end with
- * exit code 2 and exactly one line on standard error
- * ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in a child JVM limited to {@value #HEAP} of heap.
+ * files and option values, and the size options of {@code benchmark} and the others (issue 8): every case must end
+ * with exit code 2 and exactly one line on standard error ({@code quanta: ...}), within {@value #LIMIT_MILLIS} ms, in
+ * a child JVM limited to {@value #HEAP} of heap.
  *
  * <p>Cases are drawn from a seeded generator ({@code -Dquanta.fuzz.seed=N} replays another draw; the seed is
  * printed; {@code -Dquanta.fuzz.verbose=true} prints every case and its answer) and run two at a time. A refusal that
  * was only too slow (the machine may be busy) runs again alone, up to twice. To add a case, call {@link
  * Cases#add(String, String...)} in {@link #cases} with a kind (for the per-kind count) and the command line; every
- * added case is expected to be refused with exit code 2 and one line.
- * A few cases must instead be accepted ({@link Cases#accept}): a {@code --limit}ed load of the same huge files.
+ * added case is expected to be refused with exit code 2 and one line. A few cases must instead be accepted ({@link
+ * Cases#accept}): a {@code --limit}ed load of the same huge files.
  */
 class DataOptionsFuzzIT {
     private static final String HEAP = "256m";
@@ -220,7 +220,7 @@ class DataOptionsFuzzIT {
         byte[] good = Files.readAllBytes(images);
         int cut = 16 + rnd.nextInt(good.length - 17);
         any(c, rnd, "idx truncated", write("cut-images-idx3-ubyte", Arrays.copyOf(good, cut)));
-        byte[] gz = gzip(good);
+        byte[] gz = HostileFiles.gzipBytes(good);
         any(
                 c,
                 rnd,
@@ -236,7 +236,9 @@ class DataOptionsFuzzIT {
         all(
                 c,
                 "idx huge claimed count",
-                write("claims-images-idx3-ubyte.gz", gzip(concat(idxHeader(0x08, claimed, 28, 28), random(rnd, 784)))));
+                write(
+                        "claims-images-idx3-ubyte.gz",
+                        HostileFiles.gzipBytes(concat(idxHeader(0x08, claimed, 28, 28), random(rnd, 784)))));
         all(
                 c,
                 "idx huge claimed count",
@@ -296,8 +298,10 @@ class DataOptionsFuzzIT {
                 "npy bad header",
                 write(
                         "nested.npy",
-                        npyRaw("{'descr': '<f4', 'fortran_order': False, 'shape': " + "(".repeat(3000)
-                                + ")".repeat(3000) + "}")));
+                        npyHeader(
+                                1,
+                                "{'descr': '<f4', 'fortran_order': False, 'shape': " + "(".repeat(3000)
+                                        + ")".repeat(3000) + "}")));
         any(c, rnd, "npy bad header", write("object.npy", npyHeader("|O", "(" + n + ", 784)"), random(rnd, n * 8)));
         any(
                 c,
@@ -305,7 +309,7 @@ class DataOptionsFuzzIT {
                 "npy bad header",
                 write(
                         "fortran.npy",
-                        npyRaw("{'descr': '|u1', 'fortran_order': True, 'shape': (" + n + ", 28, 28), }"),
+                        npyHeader(1, "{'descr': '|u1', 'fortran_order': True, 'shape': (" + n + ", 28, 28), }"),
                         random(rnd, n * 784)));
         any(c, rnd, "npy bad header", write("negative.npy", npyHeader("|u1", "(-20, 28, 28)"), random(rnd, n * 784)));
         all(
@@ -553,16 +557,8 @@ class DataOptionsFuzzIT {
     /** Runs the CLI in a child JVM with a small heap, as a user would. */
     private Run run(int index, String kind, List<String> args, boolean refuse)
             throws IOException, InterruptedException {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> command = new ArrayList<>(List.of(
-                java.toString(),
-                "-Xmx" + HEAP,
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                "dev.quanta.cli.QuantaCommand"));
-        command.addAll(args);
+        List<String> command =
+                CliRunner.childCommand(List.of("-Xmx" + HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), args);
         Path err = tmp.resolve("stderr-" + index + ".txt");
         ProcessBuilder pb =
                 new ProcessBuilder(command).redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD);
@@ -671,22 +667,6 @@ class DataOptionsFuzzIT {
         return sb.toString();
     }
 
-    /** A version 1 .npy header with the given dict text, padded to 64 bytes. */
-    private static byte[] npyRaw(String dict) {
-        byte[] text = dict.getBytes(StandardCharsets.ISO_8859_1);
-        int padded = (10 + text.length + 1 + 63) / 64 * 64;
-        ByteBuffer b = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93)
-                .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
-                .put((byte) 1)
-                .put((byte) 0);
-        b.putShort((short) (padded - 10)).put(text);
-        while (b.position() < padded - 1) {
-            b.put((byte) ' ');
-        }
-        return b.put((byte) '\n').array();
-    }
-
     private static byte[] random(SplittableRandom rnd, int n) {
         byte[] b = new byte[n];
         rnd.nextBytes(b);
@@ -715,16 +695,6 @@ class DataOptionsFuzzIT {
             b.putFloat(v);
         }
         return b.array();
-    }
-
-    private static byte[] gzip(byte[] data) {
-        java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
-        try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(bos)) {
-            g.write(data);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bos.toByteArray();
     }
 
     private static String[] pick(SplittableRandom rnd, String[] from, int k) {

@@ -5,10 +5,9 @@ import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Path;
 
 /**
- * The MNIST fixtures most CLI tests run on (through {@link Fixtures#require}: like this class, the tests using them
- * are marked {@link UsesFixtures}, which keeps them out of the fast tier).
+ * The MNIST fixtures most CLI tests run on, through {@link Fixtures#require}: the tests that use them are marked
+ * {@link UsesFixtures}, which keeps them out of the fast tier.
  */
-@UsesFixtures
 final class MnistFixtures {
     private MnistFixtures() {}
 

@@ -1,6 +1,11 @@
 package dev.quanta.cli;
 
 import static dev.quanta.cli.CliAssertions.assertOneLineError;
+import static dev.quanta.testing.SpecialFiles.CHARACTER_DEVICE;
+import static dev.quanta.testing.SpecialFiles.FIFO;
+import static dev.quanta.testing.SpecialFiles.fileType;
+import static dev.quanta.testing.SpecialFiles.mkfifo;
+import static dev.quanta.testing.SpecialFiles.names;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
@@ -13,11 +18,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,23 +45,6 @@ class OutputSafetyTest {
     private CliRunner quantizeCalibrated(Path output, String... more) {
         String[] calibrated = CliRunner.args(new String[] {"--calibration", calibration.toString()}, more);
         return CliRunner.quantize(model, output, CliRunner.args(calibrated, "--scale", "1/255"));
-    }
-
-    private List<String> names(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
-        }
-    }
-
-    private static int fileType(Path p) throws IOException {
-        return (Integer) Files.getAttribute(p, "unix:mode") & 0170000;
-    }
-
-    private Path mkfifo(Path fifo) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
-        assertThat(p.waitFor()).as("mkfifo exit code").isZero();
-        assertThat(fileType(fifo)).isEqualTo(0010000);
-        return fifo;
     }
 
     /** The ways one file can be named: itself, through '..', a symbolic link and a hard link. */
@@ -174,7 +160,7 @@ class OutputSafetyTest {
             CliRunner r = CliRunner.quantize(model, Path.of(c[0]), "--mode", "float16");
             assertOneLineError(r, c[0] + ": " + c[1], "(-o - writes to standard output)");
         }
-        assertThat(fileType(fifo)).isEqualTo(0010000);
+        assertThat(fileType(fifo)).isEqualTo(FIFO);
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(names(dir)).isEmpty();
         assertThat(names(tmp))
@@ -186,11 +172,11 @@ class OutputSafetyTest {
     void devFullIsNotReplaced() throws IOException {
         copyFixtures();
         Path full = Path.of("/dev/full");
-        assertThat(fileType(full)).isEqualTo(0020000);
+        assertThat(fileType(full)).isEqualTo(CHARACTER_DEVICE);
         CliRunner r = CliRunner.quantize(model, full, "--mode", "float16");
         assertOneLineError(
                 r, "/dev/full: is a character device, not a regular file", "(-o - writes to standard output)");
-        assertThat(fileType(full)).isEqualTo(0020000);
+        assertThat(fileType(full)).isEqualTo(CHARACTER_DEVICE);
     }
 
     /** Runs the CLI in-process with the bytes of {@code quantize -o -} going to {@code stdout}. */
@@ -232,13 +218,7 @@ class OutputSafetyTest {
 
     /** {@code quanta ...} in a new JVM, standard output redirected to {@code stdout}. */
     private Process quanta(File stdout, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp",
-                System.getProperty("java.class.path"),
-                QuantaCommand.class.getName()));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command)
+        return new ProcessBuilder(CliRunner.childCommand(List.of(), List.of(args)))
                 .directory(tmp.toFile())
                 .redirectOutput(stdout)
                 .redirectError(tmp.resolve("stderr.txt").toFile())
@@ -264,7 +244,7 @@ class OutputSafetyTest {
         String err = Files.readString(tmp.resolve("stderr.txt"), StandardCharsets.UTF_8);
         assertThat(err.lines().filter(l -> !l.isBlank())).hasSize(1);
         assertThat(err).startsWith("quanta: cannot write to standard output: ");
-        assertThat(fileType(Path.of("/dev/full"))).isEqualTo(0020000);
+        assertThat(fileType(Path.of("/dev/full"))).isEqualTo(CHARACTER_DEVICE);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -287,7 +267,7 @@ class OutputSafetyTest {
         assertOneLineError(
                 CliRunner.run("demo", "--output-dir", dir.toString(), "--runs", "1"),
                 fifo + ": is a FIFO (named pipe), not a regular file");
-        assertThat(fileType(fifo)).isEqualTo(0010000);
+        assertThat(fileType(fifo)).isEqualTo(FIFO);
         Files.delete(fifo);
 
         Path precious = Files.writeString(tmp.resolve("precious.h5"), "mine");

@@ -3,15 +3,16 @@ package dev.quanta.cli;
 import static dev.quanta.cli.CliAssertions.assertOneLineError;
 import static dev.quanta.cli.MnistFixtures.model;
 import static dev.quanta.cli.MnistFixtures.testImages;
+import static dev.quanta.testing.HostileFiles.idxHeader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
 import dev.quanta.ir.OpType;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -66,10 +67,7 @@ class QuantizeCommandTest {
     @Test
     @UsesFixtures
     void emptyCalibrationSet() throws IOException {
-        ByteBuffer images = ByteBuffer.allocate(16);
-        images.putInt(0x00000803).putInt(0).putInt(28).putInt(28);
-        Path empty = tmp.resolve("empty-images-idx3-ubyte");
-        Files.write(empty, images.array());
+        Path empty = HostileFiles.write(tmp.resolve("empty-images-idx3-ubyte"), idxHeader(0x08, 0, 28, 28));
         Path out = tmp.resolve("out.tflite");
         CliRunner r = CliRunner.quantize(model(), out, "--calibration", empty.toString());
         assertOneLineError(r, "empty-images-idx3-ubyte");
@@ -142,15 +140,11 @@ class QuantizeCommandTest {
         return file;
     }
 
-    private Path randomImages(int n) throws IOException {
-        ByteBuffer images = ByteBuffer.allocate(16 + n * 64);
-        images.putInt(0x00000803).putInt(n).putInt(8).putInt(8);
+    /** {@code n} random 8×8 images as an IDX file. */
+    private Path randomImages(int n) {
         byte[] px = new byte[n * 64];
         new SplittableRandom(9).nextBytes(px);
-        images.put(px);
-        Path p = tmp.resolve("cal-images-idx3-ubyte");
-        Files.write(p, images.array());
-        return p;
+        return HostileFiles.write(tmp.resolve("cal-images-idx3-ubyte"), idxHeader(0x08, n, 8, 8), px);
     }
 
     @Test

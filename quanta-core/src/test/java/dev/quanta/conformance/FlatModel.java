@@ -3,10 +3,8 @@ package dev.quanta.conformance;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -96,10 +94,6 @@ final class FlatModel {
             }
         }
         return out;
-    }
-
-    int[] graphInputs() {
-        return ints(vector(subgraph(), SUBGRAPH_INPUTS));
     }
 
     int[] graphOutputs() {
@@ -218,14 +212,6 @@ final class FlatModel {
         int[] out = new int[b.getInt(vector)];
         for (int i = 0; i < out.length; i++) {
             out[i] = b.getInt(vector + 4 + 4 * i);
-        }
-        return out;
-    }
-
-    static List<Integer> boxed(int[] v) {
-        List<Integer> out = new ArrayList<>(v.length);
-        for (int x : v) {
-            out.add(x);
         }
         return out;
     }

@@ -181,8 +181,8 @@ class HostileDataTest {
         // header, and the data is inflated (not stored) to report what is wrong
         byte[] noise = new byte[10 * 784];
         new SplittableRandom(8).nextBytes(noise);
-        Path shortGz =
-                TestFiles.write(tmp.resolve("short.gz"), TestFiles.gzip(concat(idxHeader(0x08, 1000, 28, 28), noise)));
+        Path shortGz = TestFiles.write(
+                tmp.resolve("short.gz"), HostileFiles.gzipBytes(concat(idxHeader(0x08, 1000, 28, 28), noise)));
         assertThat(refusal(() -> IdxReader.load(shortGz, null, null)))
                 .hasMessage(shortGz + ": truncated: header "
                         + "declares 1000x28x28 uint8 = 784000 data bytes from offset 16, found 7840 (after gzip "
@@ -190,7 +190,8 @@ class HostileDataTest {
         // two gzip members (as `cat a.gz b.gz` makes): the last trailer covers only the second member, yet it loads
         byte[] header = idxHeader(0x08, 2, 2);
         Path twoMembers = TestFiles.write(
-                tmp.resolve("two.gz"), concat(TestFiles.gzip(header), TestFiles.gzip(CoreArrays.bytes(9, 8, 7, 6))));
+                tmp.resolve("two.gz"),
+                concat(HostileFiles.gzipBytes(header), HostileFiles.gzipBytes(CoreArrays.bytes(9, 8, 7, 6))));
         assertThat(IdxReader.load(twoMembers, null, null).features()).containsExactly(9, 8, 7, 6);
     }
 

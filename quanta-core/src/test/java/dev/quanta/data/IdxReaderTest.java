@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.quanta.QuantaException;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.HostileFiles;
 import dev.quanta.testing.UsesFixtures;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -96,7 +97,7 @@ class IdxReaderTest {
     @Test
     void gzipIsDetectedByMagicNotName() {
         byte[] idx = TestFiles.idx(0x08, new int[] {2, 3}, CoreArrays.bytes(1, 2, 3, 4, 5, 255));
-        Path x = TestFiles.write(tmp.resolve("images.idx"), TestFiles.gzip(idx));
+        Path x = TestFiles.write(tmp.resolve("images.idx"), HostileFiles.gzipBytes(idx));
         Dataset d = IdxReader.load(x, null, null);
         assertThat(d.features()).containsExactly(1, 2, 3, 4, 5, 255);
         assertThat(d.sampleShape()).containsExactly(3);
@@ -119,7 +120,7 @@ class IdxReaderTest {
         assertThatThrownBy(() -> IdxReader.load(cut, null, null))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(cut + ": truncated: header declares 3x2x2 uint8 = 12 data bytes from offset 16, found 7");
-        Path gz = TestFiles.write(tmp.resolve("cut.gz"), TestFiles.gzip(java.util.Arrays.copyOf(idx, 10)));
+        Path gz = TestFiles.write(tmp.resolve("cut.gz"), HostileFiles.gzipBytes(java.util.Arrays.copyOf(idx, 10)));
         assertThatThrownBy(() -> IdxReader.load(gz, null, null))
                 .hasMessage(gz + ": truncated header: 3 dimensions need 16 bytes, found 10 (after gzip decompression)");
         Path extra = TestFiles.write(tmp.resolve("extra.idx"), java.util.Arrays.copyOf(idx, idx.length + 1));

@@ -1,5 +1,6 @@
 package dev.quanta.data;
 
+import dev.quanta.testing.HostileFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,11 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.zip.CRC32;
-import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
-/** Builds small test files (npy, npz, IDX, gzip) byte by byte. */
+/** Builds small test files (npy, npz, IDX) byte by byte, on {@link HostileFiles}' pieces. */
 final class TestFiles {
     private TestFiles() {}
 
@@ -25,30 +25,9 @@ final class TestFiles {
         return npyRaw(major, dict, data);
     }
 
-    /** A .npy file with the given header dict text. */
+    /** A .npy file with the given header dict text ({@link HostileFiles#npyHeader(int, String)}), then {@code data}. */
     static byte[] npyRaw(int major, String dict, byte[] data) {
-        byte[] text = dict.getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        int prefix = major == 1 ? 10 : 12;
-        int total = prefix + text.length + 1;
-        int padded = (total + 63) / 64 * 64;
-        ByteBuffer b = ByteBuffer.allocate(padded + data.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put((byte) 0x93)
-                .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
-                .put((byte) major)
-                .put((byte) 0);
-        int headerLen = padded - prefix;
-        if (major == 1) {
-            b.putShort((short) headerLen);
-        } else {
-            b.putInt(headerLen);
-        }
-        b.put(text);
-        for (int i = prefix + text.length; i < padded - 1; i++) {
-            b.put((byte) ' ');
-        }
-        b.put((byte) '\n');
-        b.put(data);
-        return b.array();
+        return HostileFiles.concat(HostileFiles.npyHeader(major, dict), data);
     }
 
     static ByteBuffer buffer(int bytes, boolean bigEndian) {
@@ -71,25 +50,9 @@ final class TestFiles {
         return b.array();
     }
 
-    /** An IDX file: magic 0x0000TTNN, big-endian dims, then {@code data}. */
+    /** An IDX file: {@link HostileFiles#idxHeader}, then {@code data}. */
     static byte[] idx(int typeCode, int[] dims, byte[] data) {
-        ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length + data.length).order(ByteOrder.BIG_ENDIAN);
-        b.put((byte) 0).put((byte) 0).put((byte) typeCode).put((byte) dims.length);
-        for (int d : dims) {
-            b.putInt(d);
-        }
-        b.put(data);
-        return b.array();
-    }
-
-    static byte[] gzip(byte[] data) {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
-            gz.write(data);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bos.toByteArray();
+        return HostileFiles.concat(HostileFiles.idxHeader(typeCode, dims), data);
     }
 
     /** A zip of {@code name -> bytes} pairs; {@code stored} selects STORED instead of DEFLATED entries. */
@@ -117,12 +80,7 @@ final class TestFiles {
     }
 
     static Path write(Path file, byte[] content) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            return Files.write(file, content);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return HostileFiles.write(file, content);
     }
 
     static Path write(Path file, String content) {

@@ -100,7 +100,7 @@ class ModelComparisonTest {
             same += f.predictions()[i] == q.predictions()[i] ? 1 : 0;
         }
         assertThat(r.agreement()).isEqualTo(same / 200.0);
-        assertThat(same).isGreaterThan(180).isLessThanOrEqualTo(200);
+        assertThat(same).isGreaterThan(180);
 
         assertThat(r.floatBytes()).isEqualTo(Files.size(files[0]));
         assertThat(r.quantizedBytes()).isEqualTo(Files.size(files[1]));

@@ -1,5 +1,10 @@
 package dev.quanta.files;
 
+import static dev.quanta.testing.SpecialFiles.CHARACTER_DEVICE;
+import static dev.quanta.testing.SpecialFiles.FIFO;
+import static dev.quanta.testing.SpecialFiles.fileType;
+import static dev.quanta.testing.SpecialFiles.mkfifo;
+import static dev.quanta.testing.SpecialFiles.names;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,31 +34,12 @@ class AtomicFilesTest {
 
     private static final byte[] NEW = "new contents".getBytes(StandardCharsets.UTF_8);
 
-    private List<String> names() throws IOException {
-        try (Stream<Path> s = Files.list(tmp)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
-        }
-    }
-
     private static Set<PosixFilePermission> mode(Path p) throws IOException {
         return Files.getPosixFilePermissions(p);
     }
 
     private static String modeString(Path p) throws IOException {
         return PosixFilePermissions.toString(mode(p));
-    }
-
-    private Path mkfifo(String name) throws IOException, InterruptedException {
-        Path fifo = tmp.resolve(name);
-        Process p = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
-        assertThat(p.waitFor()).as("mkfifo exit code").isZero();
-        assertThat(Files.exists(fifo)).isTrue();
-        assertThat(Files.isRegularFile(fifo)).isFalse();
-        return fifo;
-    }
-
-    private static int fileType(Path p) throws IOException {
-        return (Integer) Files.getAttribute(p, "unix:mode") & 0170000;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -73,7 +58,7 @@ class AtomicFilesTest {
             assertThat(Files.readAllBytes(p)).isEqualTo(NEW);
             assertThat(modeString(p)).as(p.toString()).isEqualTo(modeString(plain));
         }
-        assertThat(names()).containsExactly("bytes.bin", "file.bin", "plain", "stream.bin");
+        assertThat(names(tmp)).containsExactly("bytes.bin", "file.bin", "plain", "stream.bin");
     }
 
     @Test
@@ -96,7 +81,7 @@ class AtomicFilesTest {
             Files.write(f, NEW);
         });
         assertThat(modeString(viaPath)).isEqualTo("rw-r-----");
-        assertThat(names()).allMatch(n -> !n.endsWith(".tmp"));
+        assertThat(names(tmp)).allMatch(n -> !n.endsWith(".tmp"));
     }
 
     @Test
@@ -130,7 +115,7 @@ class AtomicFilesTest {
         // a new inode took the name: the old one (still reachable through the hard link) was never written
         assertThat(Files.readAttributes(p, "unix:ino").get("ino")).isNotEqualTo(before);
         assertThat(Files.readString(hardLink)).isEqualTo("old");
-        assertThat(names()).containsExactly("model.bin", "old-name");
+        assertThat(names(tmp)).containsExactly("model.bin", "old-name");
     }
 
     @Test
@@ -162,14 +147,14 @@ class AtomicFilesTest {
                 }))
                 .isInstanceOf(UncheckedIOException.class);
         assertThat(Files.readString(p)).isEqualTo("old");
-        assertThat(names()).containsExactly("model.bin");
+        assertThat(names(tmp)).containsExactly("model.bin");
         // a new target is not created either
         Path fresh = tmp.resolve("fresh.bin");
         assertThatThrownBy(() -> AtomicFiles.writeFile(fresh, f -> {
                     throw new IOException("no");
                 }))
                 .isInstanceOf(QuantaException.class);
-        assertThat(names()).containsExactly("model.bin");
+        assertThat(names(tmp)).containsExactly("model.bin");
     }
 
     @Test
@@ -193,7 +178,7 @@ class AtomicFilesTest {
         Path p = tmp.resolve("m".repeat(250) + ".bin"); // 254 bytes: "." + name + ".tmp" would exceed 255
         AtomicFiles.writeBytes(p, NEW);
         assertThat(Files.readAllBytes(p)).isEqualTo(NEW);
-        assertThat(names()).containsExactly(p.getFileName().toString());
+        assertThat(names(tmp)).containsExactly(p.getFileName().toString());
     }
 
     @Test
@@ -206,9 +191,7 @@ class AtomicFilesTest {
         assertThat(Files.isSymbolicLink(link)).isTrue();
         assertThat(Files.readAllBytes(real)).isEqualTo(NEW);
         assertThat(modeString(real)).isEqualTo("rw-r-----");
-        try (Stream<Path> s = Files.list(real.getParent())) {
-            assertThat(s).containsExactly(real);
-        }
+        assertThat(names(real.getParent())).containsExactly(real.getFileName().toString());
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -241,7 +224,7 @@ class AtomicFilesTest {
                         List.of(StandardCopyOption.REPLACE_EXISTING));
         assertThat(Files.readAllBytes(p)).isEqualTo(NEW);
         assertThat(modeString(p)).isEqualTo("rw-r-----");
-        assertThat(names()).containsExactly("model.bin");
+        assertThat(names(tmp)).containsExactly("model.bin");
     }
 
     @Test
@@ -255,7 +238,7 @@ class AtomicFilesTest {
         });
         assertThat(calls).containsExactly(List.of(StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING));
         assertThat(Files.readString(to)).isEqualTo("new");
-        assertThat(names()).containsExactly("to");
+        assertThat(names(tmp)).containsExactly("to");
     }
 
     @Test
@@ -268,7 +251,7 @@ class AtomicFilesTest {
                 .isInstanceOf(QuantaException.class)
                 .hasMessageStartingWith(p + ": cannot write: Read-only file system");
         assertThat(Files.readString(p)).isEqualTo("old");
-        assertThat(names()).containsExactly("model.bin");
+        assertThat(names(tmp)).containsExactly("model.bin");
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -277,7 +260,7 @@ class AtomicFilesTest {
     @Test
     void aTargetThatIsNotARegularFileIsRefusedAndLeftAsItWas() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("a-dir"));
-        Path fifo = mkfifo("a-fifo");
+        Path fifo = mkfifo(tmp.resolve("a-fifo"));
         Path linkToFifo = Files.createSymbolicLink(tmp.resolve("link-to-fifo"), fifo);
         Path linkToDir = Files.createSymbolicLink(tmp.resolve("link-to-dir"), dir);
         Path dangling = Files.createSymbolicLink(tmp.resolve("dangling"), tmp.resolve("nothing-here"));
@@ -301,14 +284,12 @@ class AtomicFilesTest {
                         .hasMessageNotContaining("\n");
             }
         }
-        assertThat(fileType(fifo)).isEqualTo(0010000);
-        assertThat(fileType(Path.of("/dev/full"))).isEqualTo(0020000);
+        assertThat(fileType(fifo)).isEqualTo(FIFO);
+        assertThat(fileType(Path.of("/dev/full"))).isEqualTo(CHARACTER_DEVICE);
         assertThat(Files.isDirectory(dir)).isTrue();
-        try (Stream<Path> s = Files.list(dir)) {
-            assertThat(s).isEmpty();
-        }
+        assertThat(names(dir)).isEmpty();
         assertThat(Files.isSymbolicLink(dangling)).isTrue();
-        assertThat(names()).containsExactly("a-dir", "a-fifo", "dangling", "link-to-dir", "link-to-fifo");
+        assertThat(names(tmp)).containsExactly("a-dir", "a-fifo", "dangling", "link-to-dir", "link-to-fifo");
     }
 
     @Test
@@ -322,7 +303,7 @@ class AtomicFilesTest {
         assertThatThrownBy(() -> AtomicFiles.writeBytes(missing, NEW))
                 .isInstanceOf(QuantaException.class)
                 .hasMessage(missing + ": cannot write: directory " + missing.getParent() + " does not exist");
-        assertThat(names()).containsExactly("plain");
+        assertThat(names(tmp)).containsExactly("plain");
     }
 
     @Test

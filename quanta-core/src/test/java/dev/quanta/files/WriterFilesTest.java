@@ -1,5 +1,10 @@
 package dev.quanta.files;
 
+import static dev.quanta.testing.SpecialFiles.CHARACTER_DEVICE;
+import static dev.quanta.testing.SpecialFiles.FIFO;
+import static dev.quanta.testing.SpecialFiles.fileType;
+import static dev.quanta.testing.SpecialFiles.mkfifo;
+import static dev.quanta.testing.SpecialFiles.names;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.function.BiConsumer;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,12 +38,6 @@ class WriterFilesTest {
 
     private static String mode(Path p) throws IOException {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
-    }
-
-    private List<String> names(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
-        }
     }
 
     @Test
@@ -67,12 +65,7 @@ class WriterFilesTest {
 
     @Test
     void aTargetThatIsNotARegularFileIsRefused() throws Exception {
-        Path fifo = tmp.resolve("fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString())
-                        .inheritIO()
-                        .start()
-                        .waitFor())
-                .isZero();
+        Path fifo = mkfifo(tmp.resolve("fifo"));
         Path dir = Files.createDirectory(tmp.resolve("dir"));
         for (BiConsumer<Model, Path> writer : WRITERS) {
             assertThatThrownBy(() -> writer.accept(CoreModels.tinyDense(), fifo))
@@ -86,9 +79,8 @@ class WriterFilesTest {
                     .isInstanceOf(QuantaException.class)
                     .hasMessage(full + ": is a character device, not a regular file; refusing to replace it");
         }
-        assertThat((Integer) Files.getAttribute(fifo, "unix:mode") & 0170000).isEqualTo(0010000);
-        assertThat((Integer) Files.getAttribute(Path.of("/dev/full"), "unix:mode") & 0170000)
-                .isEqualTo(0020000);
+        assertThat(fileType(fifo)).isEqualTo(FIFO);
+        assertThat(fileType(Path.of("/dev/full"))).isEqualTo(CHARACTER_DEVICE);
         assertThat(names(tmp)).containsExactly("dir", "fifo");
         assertThat(names(dir)).isEmpty();
     }

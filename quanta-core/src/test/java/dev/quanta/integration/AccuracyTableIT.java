@@ -270,28 +270,30 @@ class AccuracyTableIT {
         Dataset mnistAll = KerasFixtureModels.idx("mnist", null);
         Dataset mnist = held(mnistAll);
         int mn = mnist.size();
-        Path mnistMine =
-                quantaInt8(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"), calibration(mnistAll), "mnist.tflite");
+        Model mnistKeras = KerasFixtureModels.model("mnist/keras_mlp/mnist.h5");
+        Path mnistMine = quantaInt8(mnistKeras, calibration(mnistAll), "mnist.tflite");
         int mQ = quantaTop1(TfliteReader.read(mnistMine), mnist);
         row(
                 "MNIST MLP (Keras .h5)",
                 "t10k 101-10000",
-                pct(quantaTop1(KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"), mnist), mn),
+                pct(quantaTop1(mnistKeras, mnist), mn),
                 "—",
                 pct(mQ, mn),
                 pct(OracleRuns.top1(mnistMine, mnist, TfliteOracle.Kernels.XNNPACK), mn),
                 size(Fixtures.require("mnist/keras_mlp/mnist.h5")) + " / — / " + size(mnistMine));
         Dataset fashionAll = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
         Dataset fashion = held(fashionAll);
-        Path lenetMine = quantaInt8(KerasFixtureModels.lenet(), calibration(fashionAll), "lenet.tflite");
+        int fn = fashion.size();
+        Model lenet = KerasFixtureModels.lenet();
+        Path lenetMine = quantaInt8(lenet, calibration(fashionAll), "lenet.tflite");
         int fQ = quantaTop1(TfliteReader.read(lenetMine), fashion);
         row(
                 "Fashion LeNet (JSON + weights)",
                 "t10k 101-10000",
-                pct(quantaTop1(KerasFixtureModels.lenet(), fashion), mn),
+                pct(quantaTop1(lenet, fashion), fn),
                 "—",
-                pct(fQ, mn),
-                pct(OracleRuns.top1(lenetMine, fashion, TfliteOracle.Kernels.XNNPACK), mn),
+                pct(fQ, fn),
+                pct(OracleRuns.top1(lenetMine, fashion, TfliteOracle.Kernels.XNNPACK), fn),
                 size(Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5")) + " / — / "
                         + size(lenetMine));
 
@@ -300,7 +302,8 @@ class AccuracyTableIT {
         Dataset lstm = mnist;
         Path lstmFloat = Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite");
         Path lstmInt8 = Fixtures.require("tflite-micro/mnist_lstm/trained_lstm_int8.tflite");
-        Path lstmMine = quantaInt8(ModelFiles.load(lstmFloat), calibration(mnistAll), "mnist_lstm.tflite");
+        Model lstmSource = ModelFiles.load(lstmFloat);
+        Path lstmMine = quantaInt8(lstmSource, calibration(mnistAll), "mnist_lstm.tflite");
         int lstmConverter = OracleRuns.top1(lstmInt8, lstm, TfliteOracle.Kernels.XNNPACK);
         int lstmQ = quantaTop1(TfliteReader.read(lstmMine), lstm, 1);
         int lstmX = OracleRuns.top1(lstmMine, lstm, TfliteOracle.Kernels.XNNPACK);
@@ -308,7 +311,7 @@ class AccuracyTableIT {
         row(
                 "mnist_lstm (tflite-micro .tflite)",
                 "t10k 101-10000",
-                pct(quantaTop1(ModelFiles.load(lstmFloat), lstm, 1), mn) + " in Quanta",
+                pct(quantaTop1(lstmSource, lstm, 1), mn) + " in Quanta",
                 pct(lstmConverter, mn) + " / " + pct(OracleRuns.top1(lstmInt8, lstm, TfliteOracle.Kernels.BUILTIN), mn),
                 pct(lstmQ, mn),
                 pct(lstmX, mn) + " / " + pct(lstmB, mn),

@@ -6,6 +6,7 @@ import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.summary.ModelSummary;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
@@ -58,11 +59,8 @@ class KerasFixtureWalkIT {
             int[] dims = it.getInputTensor(0).shape();
             dims[0] = 2;
             it.resizeInput(0, dims);
-            float[] in = new float[it.getInputTensor(0).numElements()];
-            SplittableRandom r = new SplittableRandom(1);
-            for (int i = 0; i < in.length; i++) {
-                in[i] = (float) r.nextDouble();
-            }
+            float[] in = CoreArrays.uniform(
+                    new SplittableRandom(1), it.getInputTensor(0).numElements(), 0, 1);
             float[] out = new float[it.getOutputTensor(0).numElements()];
             it.run(in, out);
             assertThat(it.getOutputTensor(0).shape()[0]).isEqualTo(2);

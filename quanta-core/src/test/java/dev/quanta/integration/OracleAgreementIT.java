@@ -8,6 +8,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
@@ -63,11 +64,7 @@ class OracleAgreementIT {
     @Test
     void vwwSoftmaxWithin1e4OnSeededRandomInputs() {
         int count = 16;
-        float[] inputs = new float[count * 96 * 96 * 3];
-        SplittableRandom r = new SplittableRandom(2026);
-        for (int i = 0; i < inputs.length; i++) {
-            inputs[i] = (float) r.nextDouble();
-        }
+        float[] inputs = CoreArrays.uniform(new SplittableRandom(2026), count * 96 * 96 * 3, 0, 1);
         double[] err = compare(
                 KerasFixtureModels.model("mlperf-tiny/vww/vww_96.h5"),
                 "mlperf-tiny/vww/vww_96_float.tflite",

@@ -1,5 +1,7 @@
 package dev.quanta.integration;
 
+import static dev.quanta.testing.CoreArrays.argmax;
+
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.InputQuantizer;
 import dev.quanta.ir.DType;
@@ -50,15 +52,5 @@ final class OracleRuns {
             case INT16 -> InputQuantizer.dequantize(o.outputInt16(0), out);
             default -> throw new IllegalStateException(out.dtype().name());
         };
-    }
-
-    static int argmax(float[] v) {
-        int b = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[b]) {
-                b = i;
-            }
-        }
-        return b;
     }
 }

@@ -1,6 +1,7 @@
 package dev.quanta.integration;
 
 import dev.quanta.data.Dataset;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,11 +20,7 @@ final class RandomData {
         for (int d : sampleShape) {
             size *= d;
         }
-        float[] x = new float[n * size];
-        SplittableRandom r = new SplittableRandom(seed);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextDouble();
-        }
+        float[] x = CoreArrays.uniform(new SplittableRandom(seed), n * size, 0, 1);
         return Dataset.of("uniform-random", sampleShape, x, new int[n]);
     }
 

@@ -1,5 +1,6 @@
 package dev.quanta.keras;
 
+import static dev.quanta.testing.CoreArrays.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -129,7 +130,7 @@ class KerasImporterFixturesTest {
         int[] labels = idxLabels(Fixtures.require("fashion-mnist/t10k-labels-idx1-ubyte.gz"), 150);
         int correct = 0;
         for (int i = 0; i < images.length; i++) {
-            correct += ReferenceRunner.argmax(ReferenceRunner.output(m, images[i])) == labels[i] ? 1 : 0;
+            correct += argmax(ReferenceRunner.output(m, images[i])) == labels[i] ? 1 : 0;
         }
         // 84.14% over all 10000 images; the first 150 must be well above chance (10%) for the kernel layout to
         // be right.
@@ -333,7 +334,7 @@ class KerasImporterFixturesTest {
             for (int i = 0; i < images.length; i++) {
                 float[] probs = ReferenceRunner.output(m, images[i]);
                 assertThat(probs).hasSize(10);
-                correct += ReferenceRunner.argmax(probs) == labels[i] ? 1 : 0;
+                correct += argmax(probs) == labels[i] ? 1 : 0;
             }
             assertThat(correct).as(file).isGreaterThanOrEqualTo(470); // ~97% claimed/checked over all 10000
         }

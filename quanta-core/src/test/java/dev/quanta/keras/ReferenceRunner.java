@@ -305,15 +305,4 @@ final class ReferenceRunner {
         }
         return y;
     }
-
-    /** Index of the largest element. */
-    static int argmax(float[] x) {
-        int best = 0;
-        for (int i = 1; i < x.length; i++) {
-            if (x[i] > x[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

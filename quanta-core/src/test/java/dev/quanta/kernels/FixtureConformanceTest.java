@@ -1,5 +1,6 @@
 package dev.quanta.kernels;
 
+import static dev.quanta.testing.CoreArrays.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
@@ -108,16 +109,6 @@ class FixtureConformanceTest {
         assertThat(exact)
                 .as(which + " on " + path + ": bit-exact outputs (max diff " + maxDiff + ")")
                 .isEqualTo(samples.size());
-    }
-
-    private static int argmax(byte[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** The 200 IC perf samples: int8 = pixel − 128, labels from y_labels.csv ({@code file.bin,10,class}). */
@@ -234,8 +225,8 @@ class FixtureConformanceTest {
                 }
                 exact += same ? 1 : 0;
                 if (labels.get(s) >= 0) {
-                    quantaTop1 += argmaxF(got) == labels.get(s) ? 1 : 0;
-                    oracleTop1 += argmaxF(want) == labels.get(s) ? 1 : 0;
+                    quantaTop1 += argmax(got) == labels.get(s) ? 1 : 0;
+                    oracleTop1 += argmax(want) == labels.get(s) ? 1 : 0;
                 }
             }
         }
@@ -254,16 +245,6 @@ class FixtureConformanceTest {
                     .as(which + " bit-exact with the built-in hybrid kernels")
                     .isEqualTo(inputs.size());
         }
-    }
-
-    private static int argmaxF(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     @SuppressWarnings("unused")

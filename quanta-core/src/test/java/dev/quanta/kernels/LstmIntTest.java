@@ -25,9 +25,8 @@ import org.junit.jupiter.api.Test;
 /**
  * TFLite's integer 8x8→16 LSTM against a double-precision LSTM with the same (dequantized) weights, biases and
  * inputs: i, f, o = σ(·), g = tanh(·), c = f·c + i·g (CIFG: i = 1 − f), saturated to the int16 range of its scale
- * and clipped when asked, h = o·tanh(c). The
- * kernel's gates are Q3.12 / Q0.15 fixed point and its cell state int16, so each output stays within
- * {@value #TOLERANCE_STEPS} steps of the output scale (1/128) of the reference.
+ * and clipped when asked, h = o·tanh(c). The kernel's gates are Q3.12 / Q0.15 fixed point and its cell state int16,
+ * so each output stays within {@value #TOLERANCE_STEPS} steps of the output scale (1/128) of the reference.
  */
 class LstmIntTest {
     private static final double TOLERANCE_STEPS = 1.5;

@@ -130,14 +130,6 @@ final class NativeTflite implements AutoCloseable {
         return false;
     }
 
-    float[] tensorFloats(int index) {
-        TfLiteTensor t = interpreter.tensor(index);
-        float[] out = new float[(int) (t.bytes() / 4)];
-        t.data().f().capacity(out.length).get(out);
-        Reference.reachabilityFence(this);
-        return out;
-    }
-
     /** Fills input {@code i} from a byte[], short[] or float[] array. */
     void setInputArray(int i, Object data) {
         TfLiteTensor t = interpreter.input_tensor(i);
@@ -179,10 +171,6 @@ final class NativeTflite implements AutoCloseable {
         TfLiteTensor t = interpreter.input_tensor(0);
         t.data().i16().capacity(data.length).put(data);
         Reference.reachabilityFence(this);
-    }
-
-    int tensorCount() {
-        return (int) interpreter.tensors_size();
     }
 
     int inputIndex() {

@@ -2,6 +2,7 @@ package dev.quanta.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -18,8 +19,10 @@ class ParallelTest {
                 seen.incrementAndGet(i);
             }
         });
-        for (int i = 0; i < n; i++) {
-            assertThat(seen.get(i)).as("%s, n %d, index %d", context, n, i).isEqualTo(1);
+        for (int i = 0; i < n; i++) { // an assertion per index took most of the time of the many-calls test
+            if (seen.get(i) != 1) {
+                fail("%s, n %d: index %d ran %d times, not once".formatted(context, n, i, seen.get(i)));
+            }
         }
     }
 

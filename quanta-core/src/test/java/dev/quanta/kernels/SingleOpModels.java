@@ -221,22 +221,6 @@ final class SingleOpModels {
                 model("conv", List.of(x), op(OpType.CONV_2D, a, y, x, w, b)));
     }
 
-    Case convFixed(int h, int wd, int c, int o, int kh, int kw, int sh, int sw, Padding pad) {
-        DType type = DType.INT8;
-        float sx = logUniform(0.005f, 0.1f);
-        Tensor x = activation("x", type, sx, zeroPoint(type), 1, h, wd, c);
-        Tensor w = weights(DType.INT8, new int[] {o, kh, kw, c}, 0, true);
-        Tensor b = bias(type, x, w, o, 5000);
-        int oh = pad.outputSize(h, kh, sh, 1);
-        int ow = pad.outputSize(wd, kw, sw, 1);
-        float sy = accumulatorScale(sx, w.quant().scales()[0], kh * kw * c, type);
-        Tensor y = activation("y", type, sy, zeroPoint(type), 1, oh, ow, o);
-        var a = new OpAttributes.Conv2D(pad, sh, sw, 1, 1, Activation.NONE);
-        return new Case(
-                "CONV " + h + "x" + wd + "x" + c + " k" + kh + "x" + kw + " s" + sh + "x" + sw + " " + pad,
-                model("conv", List.of(x), op(OpType.CONV_2D, a, y, x, w, b)));
-    }
-
     Case depthwise(DType type, boolean perChannel) {
         int h = 3 + random.nextInt(10);
         int wd = 3 + random.nextInt(10);

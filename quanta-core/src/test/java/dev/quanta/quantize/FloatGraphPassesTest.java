@@ -14,6 +14,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.ModelChecks;
 import dev.quanta.testing.UsesFixtures;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -22,18 +23,11 @@ import org.junit.jupiter.api.Test;
 @UsesFixtures
 class FloatGraphPassesTest {
 
+    /** The model's outputs for all of {@code d} in one batch. */
     private static float[] runAll(Model m, Dataset d) {
-        int classes = m.outputs().get(0).shape().sampleElementCount();
-        float[] out = new float[d.size() * classes];
-        try (Interpreter it = new Interpreter(m)) {
-            int[] dims = m.inputs().get(0).shape().dims();
-            dims[0] = d.size();
-            it.resizeInput(0, dims);
-            float[] in = new float[d.size() * d.sampleSize()];
-            d.copyBatch(0, d.size(), in);
-            it.run(in, out);
-        }
-        return out;
+        float[] in = new float[d.size() * d.sampleSize()];
+        d.copyBatch(0, d.size(), in);
+        return ModelChecks.outputs(m, in, d.size());
     }
 
     @Test

@@ -19,6 +19,7 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -82,11 +83,7 @@ class IntegerKernelSupportTest {
         SplittableRandom r = new SplittableRandom(name.hashCode());
         int n = Math.toIntExact(Shape.of(dims).elementCount());
         if (t == DType.FLOAT32) {
-            float[] v = new float[n];
-            for (int i = 0; i < n; i++) {
-                v[i] = (float) (r.nextDouble() - 0.5);
-            }
-            return Tensor.constant(name, Shape.of(dims), v);
+            return Tensor.constant(name, Shape.of(dims), CoreArrays.uniform(r, n, -0.5, 0.5));
         }
         DType wt = t == DType.UINT8 ? DType.UINT8 : DType.INT8;
         byte[] b = new byte[n];
@@ -353,10 +350,7 @@ class IntegerKernelSupportTest {
             Model f = minimalOp(type, DType.FLOAT32);
             int sample = Math.toIntExact(f.inputs().get(0).shape().sampleElementCount());
             SplittableRandom r = new SplittableRandom(type.ordinal());
-            float[] data = new float[8 * sample];
-            for (int i = 0; i < data.length; i++) {
-                data[i] = (float) (r.nextDouble() * 4 - 2);
-            }
+            float[] data = CoreArrays.uniform(r, 8 * sample, -2, 2);
             Dataset d = Dataset.of("d", f.inputs().get(0).shape().sampleDims(), data, null);
             for (DType t : ACTIVATION_TYPES) {
                 Converter c = Converter.fromModel(f)

@@ -6,11 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
-import dev.quanta.ir.OpAttributes;
-import dev.quanta.ir.OpType;
-import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreModels;
 import org.junit.jupiter.api.Test;
 
 /** Benchmark settings: one idiom (defaults and withers), limits named by setting, checks before measuring. */
@@ -21,8 +19,7 @@ class BenchmarkTest {
     private static Model relu() {
         ModelBuilder b = new ModelBuilder("relu");
         Tensor x = b.input("x", Shape.batched(28, 28));
-        Tensor y = b.add(OpType.RELU, "r", new Origin("r", "ReLU"), OpAttributes.None.INSTANCE, x);
-        return b.output(y).build(ModelMetadata.inMemory());
+        return b.output(CoreModels.relu(b, "r", x)).build(ModelMetadata.inMemory());
     }
 
     @Test

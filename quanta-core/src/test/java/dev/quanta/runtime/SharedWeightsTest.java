@@ -8,6 +8,8 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.PackedWeights;
 import dev.quanta.quantize.Converter;
+import dev.quanta.testing.CoreArrays;
+import dev.quanta.testing.CoreModels;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import dev.quanta.tflite.TfliteReader;
@@ -24,14 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Interpreters of one model share one read-only copy of its constants, and each serves its own thread: four
  * threads with four interpreters give the same outputs as one interpreter alone.
  */
-@UsesFixtures
 class SharedWeightsTest {
     @TempDir
     Path tmp;
 
     @Test
     void interpretersOfOneModelShareTheirConstants() {
-        Model m = ModelFiles.load(Fixtures.require("mnist/keras_mlp/mnist.h5"));
+        Model m = CoreModels.classifier();
+        assertThat(m.constants()).hasSize(2);
         try (Interpreter a = new Interpreter(m);
                 Interpreter b = new Interpreter(m)) {
             for (Tensor c : m.constants()) {
@@ -45,13 +47,10 @@ class SharedWeightsTest {
     }
 
     @Test
+    @UsesFixtures
     void parallelInterpretersOfAnInt8ModelAgreeWithOne() throws Exception {
         Model keras = ModelFiles.load(Fixtures.require("mnist/keras_mlp/mnist.h5"));
-        float[] x = new float[64 * 784];
-        SplittableRandom r = new SplittableRandom(3);
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextDouble();
-        }
+        float[] x = CoreArrays.uniform(new SplittableRandom(3), 64 * 784, 0, 1);
         Dataset cal = Dataset.of("random", new int[] {28, 28}, x, new int[64]);
         Path file = tmp.resolve("mnist_int8.tflite");
         TfliteWriter.write(

@@ -2,7 +2,7 @@ package dev.quanta.testing;
 
 import java.util.SplittableRandom;
 
-/** Array literals and seeded random arrays for quanta-core's tests. */
+/** Array literals, seeded random arrays and the argmax of an output, for quanta-core's tests. */
 public final class CoreArrays {
     private CoreArrays() {}
 
@@ -22,5 +22,27 @@ public final class CoreArrays {
             b[i] = (byte) v[i];
         }
         return b;
+    }
+
+    /** The index of the first largest value. */
+    public static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** The index of the first largest value. */
+    public static int argmax(byte[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 }

@@ -19,10 +19,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * Builds hostile data files cheaply: gzip and zip entries that inflate to gigabytes of one repeated byte (a bomb),
- * IDX and {@code .npy} headers that claim whatever a test needs.
+ * IDX and {@code .npy} headers that claim whatever a test needs; and the plain pieces such files are made of (gzip
+ * streams, concatenation, writing).
  *
  * <p>A long run is deflated once per mebibyte and the compressed mebibyte is repeated: after a sync flush a deflate
  * block sequence ends on a byte boundary, and within a run every back reference (at most 32 KiB back) reads the
@@ -227,21 +229,44 @@ public final class HostileFiles {
 
     /** A version 1 {@code .npy} header for {@code descr} and a Python shape tuple, padded to 64 bytes. */
     public static byte[] npyHeader(String descr, String shape) {
-        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-        int total = 10 + dict.length() + 1;
-        int padded = (total + 63) / 64 * 64;
+        return npyHeader(1, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }");
+    }
+
+    /**
+     * A {@code .npy} header of format version {@code major} holding the dict text {@code dict} as it is: magic,
+     * version, header length (2 bytes in version 1, 4 after), the text (UTF-8 in version 3, else Latin-1), then spaces
+     * and a newline to a multiple of 64 bytes.
+     */
+    public static byte[] npyHeader(int major, String dict) {
+        byte[] text = dict.getBytes(major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        int prefix = major == 1 ? 10 : 12;
+        int padded = (prefix + text.length + 1 + 63) / 64 * 64;
         ByteBuffer b = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
         b.put((byte) 0x93)
                 .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
-                .put((byte) 1)
+                .put((byte) major)
                 .put((byte) 0);
-        b.putShort((short) (padded - 10));
-        b.put(dict.getBytes(StandardCharsets.ISO_8859_1));
+        if (major == 1) {
+            b.putShort((short) (padded - prefix));
+        } else {
+            b.putInt(padded - prefix);
+        }
+        b.put(text);
         while (b.position() < padded - 1) {
             b.put((byte) ' ');
         }
-        b.put((byte) '\n');
-        return b.array();
+        return b.put((byte) '\n').array();
+    }
+
+    /** {@code data} as one gzip member, as {@link GZIPOutputStream} writes it. */
+    public static byte[] gzipBytes(byte[] data) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+            gz.write(data);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 
     /** Concatenates byte arrays. */

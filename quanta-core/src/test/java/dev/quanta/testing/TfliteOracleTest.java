@@ -1,5 +1,6 @@
 package dev.quanta.testing;
 
+import static dev.quanta.testing.CoreArrays.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -70,26 +71,6 @@ class TfliteOracleTest {
             q[j] = (byte) ((img[j] & 0xFF) - 128);
         }
         return q;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int j = 1; j < v.length; j++) {
-            if (v[j] > v[best]) {
-                best = j;
-            }
-        }
-        return best;
-    }
-
-    private static int argmax(byte[] v) {
-        int best = 0;
-        for (int j = 1; j < v.length; j++) {
-            if (v[j] > v[best]) {
-                best = j;
-            }
-        }
-        return best;
     }
 
     @ParameterizedTest(name = "{0}, {1} thread(s)")

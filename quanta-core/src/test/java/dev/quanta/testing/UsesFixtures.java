@@ -8,8 +8,7 @@ import org.junit.jupiter.api.Tag;
 
 /**
  * Marks a test class (or method) that reads the third-party fixtures ({@link Fixtures}): it is left out of the fast
- * tier
- * ({@code ./run-tests --fast}), where {@link Fixtures#require} fails to say the mark is missing.
+ * tier ({@code ./run-tests --fast}), where {@link Fixtures#require} fails to say the mark is missing.
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)

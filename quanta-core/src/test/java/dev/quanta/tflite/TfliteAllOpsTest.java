@@ -14,6 +14,7 @@ import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesOracle;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ class TfliteAllOpsTest {
     private static final Origin O = new Origin("layer", "Test");
 
     private static float[] weights(SplittableRandom r, int n, double scale) {
-        return TfliteSamples.uniform(r, n, -scale, scale);
+        return CoreArrays.uniform(r, n, -scale, scale);
     }
 
     /** Input [N,16,16,3]; outputs softmax [N,10] and mean [N,32]. */
@@ -148,7 +149,7 @@ class TfliteAllOpsTest {
             assertThat(oracle.outputShape(0)).containsExactly(1, 10);
             assertThat(oracle.outputShape(1)).containsExactly(1, 32);
             for (int s = 0; s < 8; s++) {
-                float[] in = TfliteSamples.uniform(r, 16 * 16 * 3, -1, 1);
+                float[] in = CoreArrays.uniform(r, 16 * 16 * 3, -1, 1);
                 float[] q0 = new float[10];
                 float[] q1 = new float[32];
                 quanta.runForMultipleInputsOutputs(new Object[] {in}, new Object[] {q0, q1});
@@ -206,7 +207,7 @@ class TfliteAllOpsTest {
         try (Interpreter qa = new Interpreter(m);
                 Interpreter qb = new Interpreter(back)) {
             for (int s = 0; s < 3; s++) {
-                float[] in = TfliteSamples.uniform(r, 16 * 16 * 3, -1, 1);
+                float[] in = CoreArrays.uniform(r, 16 * 16 * 3, -1, 1);
                 float[] a0 = new float[10];
                 float[] a1 = new float[32];
                 float[] b0 = new float[10];
@@ -244,7 +245,7 @@ class TfliteAllOpsTest {
                 b.constant("b", Shape.of(5), weights(r, 5, 1)));
         Model m = b.output(y).build(ModelMetadata.inMemory());
         byte[] written = TfliteWriter.toBytes(m);
-        float[] in = TfliteSamples.uniform(r, 32, -1, 1);
+        float[] in = CoreArrays.uniform(r, 32, -1, 1);
         float[] out = new float[20];
         try (Interpreter q = new Interpreter(m);
                 TfliteOracle o = TfliteOracle.open(written, TfliteOracle.Kernels.XNNPACK, 1)) {
@@ -297,7 +298,7 @@ class TfliteAllOpsTest {
         assertThat(m.inputs().get(0).shape()).isEqualTo(Shape.of(1, 2, 3));
         assertThat(types(m)).containsExactly(OpType.RESHAPE, OpType.FULLY_CONNECTED);
         assertThat(m.outputs().get(0).shape()).isEqualTo(Shape.of(2, 4));
-        float[] in = TfliteSamples.uniform(r, 6, -1, 1);
+        float[] in = CoreArrays.uniform(r, 6, -1, 1);
         float[] out = new float[8];
         try (Interpreter q = new Interpreter(m);
                 TfliteOracle o = TfliteOracle.open(file, TfliteOracle.Kernels.XNNPACK, 1)) {

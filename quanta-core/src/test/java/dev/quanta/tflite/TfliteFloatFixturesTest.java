@@ -7,6 +7,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.SourceFormat;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreOps;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
@@ -78,7 +79,7 @@ class TfliteFloatFixturesTest {
         SplittableRandom r = new SplittableRandom(seed);
         List<float[]> out = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            out.add(TfliteSamples.uniform(r, size, lo, hi));
+            out.add(CoreArrays.uniform(r, size, lo, hi));
         }
         return out;
     }
@@ -117,7 +118,7 @@ class TfliteFloatFixturesTest {
                 for (int i = 0; i < 10; i++) {
                     maxAbs = Math.max(maxAbs, Math.abs(out[i] - ref[i]));
                 }
-                if (TfliteSamples.argmax(out) == s.label()) {
+                if (CoreArrays.argmax(out) == s.label()) {
                     correct++;
                 }
             }

@@ -1,5 +1,6 @@
 package dev.quanta.tflite;
 
+import static dev.quanta.testing.CoreArrays.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
@@ -62,16 +63,6 @@ class TfliteLstmFixturesTest {
             f[i] = (img[i] & 0xFF) / 255f;
         }
         return f;
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     @Test

@@ -101,15 +101,6 @@ final class TfliteSamples {
         return q;
     }
 
-    /** Seeded uniform floats in [lo, hi). */
-    static float[] uniform(SplittableRandom r, int n, double lo, double hi) {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) {
-            f[i] = (float) (lo + (hi - lo) * r.nextDouble());
-        }
-        return f;
-    }
-
     /** Seeded random int8 values. */
     static byte[] randomBytes(SplittableRandom r, int n) {
         byte[] b = new byte[n];
@@ -134,15 +125,5 @@ final class TfliteSamples {
             System.arraycopy(bmp, offset + src * 96, out, row * 96, 96);
         }
         return out;
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
