@@ -60,7 +60,11 @@ public final class SideBySide {
                 .param("runtime", RUNTIMES)
                 .param("threads", String.valueOf(threads))
                 .forks(1)
-                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow");
+                .jvmArgsAppend(
+                        "--enable-native-access=ALL-UNNAMED",
+                        "--sun-misc-unsafe-memory-access=allow",
+                        "--add-modules",
+                        "jdk.incubator.vector");
         o = quick
                 ? o.warmupIterations(2)
                         .warmupTime(TimeValue.seconds(1))
