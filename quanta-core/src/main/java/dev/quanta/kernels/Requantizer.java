@@ -66,6 +66,24 @@ final class Requantizer {
         return new Requantizer(mode, m, s, floatScales.clone(), zeroPoint, lo, hi);
     }
 
+    Rounding mode() {
+        return mode;
+    }
+
+    /** The float scale of channel {@code c} that {@link Rounding#FP32} multiplies by. */
+    float scale(int c) {
+        return scales[c];
+    }
+
+    /** The number of output channels it has parameters for. */
+    int channels() {
+        return scales.length;
+    }
+
+    int zeroPoint() {
+        return zeroPoint;
+    }
+
     /** Requantizes one int32 accumulator of output channel {@code c}. */
     int apply(int acc, int c) {
         int v;
