@@ -104,7 +104,9 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         var out = spec.commandLine().getOut();
+        dev.quanta.runtime.Machine machine = dev.quanta.runtime.Machine.current();
         if (!json) {
+            out.println("Machine: " + machine.describe());
             out.printf(
                     Locale.ROOT,
                     "%-40s %7s %8s %6s %10s %10s %10s %12s %10s%n",
@@ -135,6 +137,10 @@ final class BenchmarkCommand implements Callable<Integer> {
                 row.put("mean_us", r.mean());
                 row.put("samples_per_second", r.samplesPerSecond());
                 row.put("peak_heap_bytes", r.peakHeapBytes());
+                row.put("cpu", machine.cpu());
+                row.put("cpu_simd", machine.simdFeatures());
+                row.put("jdk", machine.jdk());
+                row.put("kernels", machine.kernels());
                 if (profile) {
                     row.put("ops", Json.rows(r.ops(), (op, o) -> {
                         o.put("layer", op.layer());

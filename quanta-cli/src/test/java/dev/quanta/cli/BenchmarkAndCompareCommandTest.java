@@ -66,6 +66,9 @@ class BenchmarkAndCompareCommandTest {
             assertThat(row.get("p99_us").asDouble()).isGreaterThanOrEqualTo(p50);
             assertThat(row.get("samples_per_second").asDouble()).isPositive();
             assertThat(row.get("peak_heap_bytes").asLong()).isPositive();
+            assertThat(row.get("cpu").asText()).isNotBlank();
+            assertThat(row.get("jdk").asText()).isEqualTo(Runtime.version().toString());
+            assertThat(row.get("kernels").asText()).isEqualTo(dev.quanta.kernels.Simd.describe());
         }
         CliRunner parallel = CliRunner.run(
                 "benchmark", int8.toString(), "--parallel", "2", "--runs", "20", "--input-shape", "3,28,28");
@@ -91,10 +94,15 @@ class BenchmarkAndCompareCommandTest {
         CliRunner text = CliRunner.run("benchmark", int8.toString(), "--profile", "--runs", "10", "--warmup", "2");
         assertThat(text.exitCode()).as(text.err()).isZero();
         String[] lines = text.out().split("\\R");
-        assertThat(lines[2]).contains("mean us").contains("cum %");
+        // the machine first: CPU, its vector features, the JDK and the kernels' vector width
+        assertThat(lines[0])
+                .startsWith("Machine: ")
+                .contains(Runtime.version().toString())
+                .contains("kernels: " + dev.quanta.kernels.Simd.describe());
+        assertThat(lines[3]).contains("mean us").contains("cum %");
         // longest first, and the running total ends at 100%
         double previous = Double.MAX_VALUE;
-        for (int i = 3; i < lines.length; i++) {
+        for (int i = 4; i < lines.length; i++) {
             double us = Double.parseDouble(lines[i].trim().split("\\s+")[0]);
             assertThat(us).isLessThanOrEqualTo(previous);
             previous = us;
