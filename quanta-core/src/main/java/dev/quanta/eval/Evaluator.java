@@ -124,7 +124,6 @@ public final class Evaluator {
         if (!data.hasLabels()) {
             throw new QuantaException(data.name() + ": the dataset has no labels");
         }
-        int[] inShape = model.inputs().get(0).shape().dims();
         int sampleSize = model.inputs().get(0).shape().sampleElementCount();
         if (data.sampleSize() != sampleSize) {
             throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
