@@ -192,7 +192,8 @@ public final class InterpreterPool implements AutoCloseable {
      * Runs every request of {@code requests} (each as {@link #run} takes it) on the pool's own {@link #size}
      * threads, concurrently, and returns the results in the order of the requests. It returns once every request
      * has ended; if any failed, it throws the exception of the first failed request in that order (the same
-     * exception {@link #run} throws for it), with the others' exceptions as suppressed.
+     * exception {@link #run} throws for it), with the others' exceptions as suppressed. Not to be called from inside
+     * a request of this pool (its threads would wait for themselves).
      */
     public List<Object[]> map(List<Object[]> requests) {
         return map(requests, ownExecutor());
