@@ -26,6 +26,7 @@ final class CliFlags {
             Map.entry("Evaluator topK", "--top-k"),
             Map.entry("Evaluator batchSize", "--batch-size"),
             Map.entry("Evaluator threads", "--threads"),
+            Map.entry("Evaluator parallel", "--parallel"),
             Map.entry("ModelComparison layerSamples", "--layer-samples"),
             Map.entry("LayerComparison samples", "--samples"),
             Map.entry("LayerComparison threads", "--threads"),

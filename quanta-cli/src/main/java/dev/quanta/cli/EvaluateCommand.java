@@ -68,6 +68,14 @@ final class EvaluateCommand implements Callable<Integer> {
     int threads;
 
     @Option(
+            names = "--parallel",
+            paramLabel = "N",
+            defaultValue = "1",
+            description = "Interpreters evaluating batches at once, each on its own thread (default ${DEFAULT-VALUE}); "
+                    + "the results are the same as with one.")
+    int parallel;
+
+    @Option(
             names = "--compare",
             paramLabel = "QUANT_MODEL",
             description = "A converted model (e.g. Quanta's int8 .tflite) to evaluate side by side with MODEL, with a "
@@ -93,6 +101,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 .withTopK(topK)
                 .withBatchSize(batchSize)
                 .withThreads(threads)
+                .withParallel(parallel)
                 .withLoss(loss == null ? null : Loss.parse(loss))
                 .withFromLogits(fromLogits));
         ModelComparison.Options comparison = OptionErrors.build(() -> ModelComparison.Options.defaults()

@@ -112,6 +112,13 @@ class OptionLimitsTest {
                 "--threads must be between 1 and " + max + " (8 per CPU), got 100000");
         refused(args("evaluate", mnist(), "--data", images(), "--threads", "0"), "--threads", "got 0");
         refused(
+                args("evaluate", mnist(), "--data", images(), "--parallel", "100000"),
+                "--parallel must be between 1 and " + max + " (8 per CPU), got 100000");
+        refused(args("evaluate", mnist(), "--data", images(), "--parallel", "0"), "--parallel", "got 0");
+        refused(
+                args("evaluate", mnist(), "--data", images(), "--parallel", String.valueOf(max), "--threads", "2"),
+                "--parallel " + max + " with --threads 2 makes " + 2 * max + " threads, more than the " + max);
+        refused(
                 args("evaluate", mnist(), "--data", images(), "--batch-size", "0"),
                 "--batch-size must be at least 1, got 0");
         refused(args("evaluate", mnist(), "--data", images(), "--top-k", "-2"), "--top-k must be at least 1, got -2");

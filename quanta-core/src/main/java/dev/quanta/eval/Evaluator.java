@@ -2,17 +2,26 @@ package dev.quanta.eval;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
 import dev.quanta.runtime.Interpreter;
+import dev.quanta.runtime.InterpreterPool;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Measures a classifier's loss and top-k accuracy on a labelled dataset, like Keras {@code model.evaluate()}:
  * samples run in batches through an {@link Interpreter}; the loss is the mean of per-sample losses.
+ *
+ * <p>With {@link Options#parallel} above 1, that many interpreters (an {@link InterpreterPool}, one thread each
+ * plus their inference threads) run batches at once. The batches are the same as with one interpreter and are
+ * scored in sample order, so the result (loss, accuracy, every prediction) is identical whatever the parallel
+ * count; only the time differs.
  */
 public final class Evaluator {
 
@@ -30,9 +39,15 @@ public final class Evaluator {
      * @param loss loss to report; null takes the model's training config, and no loss is reported without one
      * @param fromLogits whether outputs are logits; null decides from the model (logits unless it ends in a
      *     softmax or the training config says so)
+     * @param threads threads inside one inference
+     * @param parallel interpreters running batches at once, each on its own thread ({@code parallel × threads}
+     *     threads in all); the result does not depend on it
      */
-    public record Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads) {
-        /** Refuses a top-k, batch size or thread count out of range, naming the setting ("Evaluator topK"). */
+    public record Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads, int parallel) {
+        /**
+         * Refuses a top-k, batch size, thread count or parallel count out of range, naming the setting
+         * ("Evaluator topK").
+         */
         public Options {
             if (topK < 1) {
                 throw new IllegalArgumentException("Evaluator topK must be at least 1, got " + topK);
@@ -44,32 +59,54 @@ public final class Evaluator {
                 throw new IllegalArgumentException("Evaluator threads must be between 1 and " + Interpreter.MAX_THREADS
                         + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + threads);
             }
+            if (parallel < 1 || parallel > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("Evaluator parallel must be between 1 and " + Interpreter.MAX_THREADS
+                        + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + parallel);
+            }
+            if ((long) parallel * threads > Interpreter.MAX_THREADS) {
+                throw new IllegalArgumentException("Evaluator parallel " + parallel + " with Evaluator threads "
+                        + threads + " makes " + (long) parallel * threads + " threads, more than the "
+                        + Interpreter.MAX_THREADS + " allowed (" + Interpreter.THREADS_PER_CPU + " per CPU)");
+            }
+        }
+
+        /** The settings with one interpreter ({@code parallel} 1), as before {@code parallel} existed. */
+        public Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads) {
+            this(loss, fromLogits, topK, batchSize, threads, 1);
         }
 
         public static Options defaults() {
-            return new Options(null, null, 1, 64, 1);
+            return new Options(null, null, 1, 64, 1, 1);
         }
 
         public Options withLoss(Loss l) {
-            return new Options(l, fromLogits, topK, batchSize, threads);
+            return new Options(l, fromLogits, topK, batchSize, threads, parallel);
         }
 
         public Options withFromLogits(Boolean f) {
-            return new Options(loss, f, topK, batchSize, threads);
+            return new Options(loss, f, topK, batchSize, threads, parallel);
         }
 
         public Options withTopK(int k) {
-            return new Options(loss, fromLogits, k, batchSize, threads);
+            return new Options(loss, fromLogits, k, batchSize, threads, parallel);
         }
 
         public Options withBatchSize(int b) {
-            return new Options(loss, fromLogits, topK, b, threads);
+            return new Options(loss, fromLogits, topK, b, threads, parallel);
         }
 
         public Options withThreads(int t) {
-            return new Options(loss, fromLogits, topK, batchSize, t);
+            return new Options(loss, fromLogits, topK, batchSize, t, parallel);
+        }
+
+        /** Interpreters evaluating batches at once, 1 to {@link Interpreter#MAX_THREADS} with the threads. */
+        public Options withParallel(int p) {
+            return new Options(loss, fromLogits, topK, batchSize, threads, p);
         }
     }
+
+    /** Batches each interpreter is given per round; a round's inputs are held in memory together. */
+    private static final int BATCHES_PER_INTERPRETER = 4;
 
     private Evaluator() {}
 
@@ -87,7 +124,6 @@ public final class Evaluator {
         if (!data.hasLabels()) {
             throw new QuantaException(data.name() + ": the dataset has no labels");
         }
-        int[] inShape = model.inputs().get(0).shape().dims();
         int sampleSize = model.inputs().get(0).shape().sampleElementCount();
         if (data.sampleSize() != sampleSize) {
             throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
@@ -123,38 +159,40 @@ public final class Evaluator {
         double lossSum = 0;
         int correct = 0;
         long start = System.nanoTime();
-        try (Interpreter interpreter =
-                new Interpreter(model, Interpreter.Options.defaults().withNumThreads(options.threads()))) {
-            float[] in = new float[0];
-            Object out = new float[0];
-            Tensor outputTensor = model.outputs().get(0);
-            for (int s = 0; s < n; s += batch) {
-                int count = Math.min(batch, n - s);
-                if (in.length != count * sampleSize) {
-                    int[] dims = inShape.clone();
-                    dims[0] = count;
-                    interpreter.resizeInput(0, dims);
-                    in = new float[count * sampleSize];
-                    out = interpreter.getOutputTensor(0).newArray();
+        Tensor input = model.inputs().get(0);
+        Tensor outputTensor = model.outputs().get(0);
+        // batches are cut as one interpreter would cut them, run ROUND at a time on the pool's interpreters, and
+        // scored in sample order: every sum is taken in the same order as with one interpreter
+        int round = options.parallel() * BATCHES_PER_INTERPRETER;
+        Interpreter.Options perInterpreter = Interpreter.Options.defaults().withNumThreads(options.threads());
+        try (InterpreterPool pool = InterpreterPool.create(model, options.parallel(), perInterpreter)) {
+            for (int s = 0; s < n; ) {
+                List<Object[]> requests = new ArrayList<>(round);
+                for (int r = 0, at = s; r < round && at < n; r++) {
+                    int count = Math.min(batch, n - at);
+                    float[] in = new float[count * sampleSize];
+                    data.copyBatch(at, count, in);
+                    requests.add(
+                            new Object[] {input.dtype() == DType.FLOAT32 ? in : InputQuantizer.quantize(in, input)});
+                    at += count;
                 }
-                data.copyBatch(s, count, in);
-                Object input = model.inputs().get(0).dtype() == dev.quanta.ir.DType.FLOAT32
-                        ? in
-                        : InputQuantizer.quantize(in, model.inputs().get(0));
-                interpreter.run(input, out);
-                float[] scores = InputQuantizer.dequantize(out, outputTensor);
-                for (int i = 0; i < count; i++) {
-                    int label = data.label(s + i);
-                    int off = i * classes;
-                    predictions[s + i] = argmax(scores, off, classes);
-                    if (inTopK(scores, off, classes, label, k)) {
-                        correct++;
+                for (Object[] out : pool.map(requests)) {
+                    float[] scores = InputQuantizer.dequantize(out[0], outputTensor);
+                    int count = scores.length / classes;
+                    for (int i = 0; i < count; i++) {
+                        int label = data.label(s + i);
+                        int off = i * classes;
+                        predictions[s + i] = argmax(scores, off, classes);
+                        if (inTopK(scores, off, classes, label, k)) {
+                            correct++;
+                        }
+                        if (loss != null) {
+                            lossSum += loss.of(scores, off, classes, label, fromLogits);
+                        }
                     }
-                    if (loss != null) {
-                        lossSum += loss.of(scores, off, classes, label, fromLogits);
-                    }
+                    s += count;
+                    progress.update(s, n);
                 }
-                progress.update(s + count, n);
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
