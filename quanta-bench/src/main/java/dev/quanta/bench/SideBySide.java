@@ -199,6 +199,11 @@ public final class SideBySide {
             }
             System.out.printf(Locale.ROOT, format, row.toArray());
         }
+        if (gc) {
+            System.out.println("Q B/op: JMH's gc.alloc.rate.norm, which spreads JMH's own bookkeeping (a few KB per"
+                    + " iteration) over the iteration's calls: it dominates for models that run only a few times a"
+                    + " second.");
+        }
     }
 
     /** Quanta's own int8 file beside Quanta's float of the same network. */
@@ -258,8 +263,10 @@ public final class SideBySide {
         }
     }
 
+    /** The label of one of Quanta's own files, else the model's file name. */
     private static String name(String model, Map<String, String> labels) {
-        return shorten(labels.getOrDefault(model, model), NAME);
+        String label = labels.get(model);
+        return shorten(label != null ? label : Path.of(model).getFileName().toString(), NAME);
     }
 
     private static String cell(Cell v) {
