@@ -27,8 +27,9 @@ import java.util.Set;
  * Runs a {@link Model} in pure Java, shaped like TensorFlow Lite's Java {@code Interpreter}.
  *
  * <p>Preparation (on first run or after {@link #resizeInput}) fixes every tensor's shape, plans the activation
- * buffers and binds a kernel per op, packing weights for it; {@link #run} then only computes, and allocates
- * nothing. A dynamic batch dimension starts at 1. Results do not depend on {@link Options#withNumThreads}.
+ * buffers and binds a kernel per op, packing weights for it; {@link #run} then only computes (the interpreter
+ * allocates nothing per run; a few kernels still make a small lambda per call). A dynamic batch dimension starts at
+ * 1. Results do not depend on {@link Options#withNumThreads}.
  *
  * <p>Buffer planning: model inputs and outputs get arrays of their own; an intermediate tensor takes, in op order,
  * an array of the same Java type and length whose previous tensor was last read by an earlier op, else a new one.
