@@ -90,6 +90,7 @@ public final class SideBySide {
             models = new ArrayList<>(DEFAULT_MODELS);
             if (own) {
                 Path dir = Files.createTempDirectory("quanta-bench-int8");
+                dir.toFile().deleteOnExit(); // registered first: deleted last, after its files
                 System.out.println("bench: converting IC and VWW with Quanta's Converter into " + dir + " ...");
                 for (OwnInt8Models.Own o : OwnInt8Models.write(fixtures, dir).values()) {
                     String path = o.file().toAbsolutePath().toString();
@@ -98,7 +99,6 @@ public final class SideBySide {
                     owns.add(o);
                     o.file().toFile().deleteOnExit();
                 }
-                dir.toFile().deleteOnExit();
             }
         }
         List<String> header = MachineInfo.describe();
