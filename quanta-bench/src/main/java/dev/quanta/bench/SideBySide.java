@@ -1,10 +1,16 @@
 package dev.quanta.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -14,57 +20,103 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs {@link InferenceBenchmark} over the fixture models in Quanta and in the official TFLite runtime (XNNPACK and
- * built-in kernels) in one JMH run, and prints the mean latencies side by side with Quanta's ratio to each.
+ * built-in kernels) in one JMH run, and prints the mean latencies side by side with Quanta's ratio to each, under a
+ * header naming the CPU, its SIMD flags, the JDK and Quanta's kernel width.
  *
  * <pre>
- * java -jar quanta-bench/target/benchmarks.jar [--quick] [--threads N] [model.tflite ...]
+ * java -jar quanta-bench/target/benchmarks.jar [--quick] [--threads N[,M...]] [--gc] [--no-own] [model.tflite ...]
  * </pre>
  *
- * Models are paths under the fixtures root ($QUANTA_FIXTURES or ../shared/fixtures); without any, a default set of
- * the MLPerf Tiny and tflite-micro files. {@code --quick}: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (else 1
- * fork, 3 × 2 s, 5 × 2 s). Any other JMH use: {@code java -cp quanta-bench/target/benchmarks.jar
- * org.openjdk.jmh.Main InferenceBenchmark -p model=...}.
+ * <ul>
+ *   <li>Models are paths under the fixtures root ($QUANTA_FIXTURES or ../shared/fixtures); without any, {@link
+ *       #DEFAULT_MODELS} plus Quanta's own int8 files of IC and VWW ({@link OwnInt8Models}, converted at start;
+ *       {@code --no-own} leaves them out), shown beside Quanta's float of the same network.
+ *   <li>{@code --threads 1,2}: every model at each thread count, then the speedup of the last count over the first.
+ *   <li>{@code --gc}: JMH's gc profiler; a column gives Quanta's {@code gc.alloc.rate.norm} (bytes allocated per
+ *       inference, JMH's own bookkeeping included).
+ *   <li>{@code --quick}: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (else 1 fork, 3 × 2 s, 5 × 2 s).
+ * </ul>
+ *
+ * Any other JMH use: {@code java -cp quanta-bench/target/benchmarks.jar org.openjdk.jmh.Main InferenceBenchmark
+ * -p model=... -prof gc}.
  */
 public final class SideBySide {
+    /** The default set of issue 9's acceptance: every model at batch 1. */
     static final List<String> DEFAULT_MODELS = List.of(
             "mlperf-tiny/ic/pretrainedResnet.tflite",
             "mlperf-tiny/ic/pretrainedResnet_quant.tflite",
+            "mlperf-tiny/ic/pretrainedResnet_large_float.tflite",
+            "mlperf-tiny/ic/pretrainedResnet_large_int8.tflite",
             "mlperf-tiny/kws/kws_ref_model.tflite",
+            "mlperf-tiny/vww/vww_96_float.tflite",
             "mlperf-tiny/vww/vww_96_int8.tflite",
             "mlperf-tiny/ad/ad01_int8.tflite",
             "tflite-micro/mnist_lstm/trained_lstm_int8.tflite",
             "tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite");
 
     private static final String[] RUNTIMES = {"quanta", "tflite-xnnpack", "tflite-builtin"};
+    private static final String GC_NORM = "gc.alloc.rate.norm";
+    private static final int NAME = 46;
+
+    /** One measurement: JMH's mean and 99.9% error in µs, and bytes allocated per operation (NaN without --gc). */
+    private record Cell(double mean, double error, double bytesPerOp) {}
 
     private SideBySide() {}
 
-    public static void main(String[] args) throws RunnerException {
+    public static void main(String[] args) throws RunnerException, IOException {
         boolean quick = false;
-        int threads = 1;
+        boolean gc = false;
+        boolean own = true;
+        List<Integer> threads = List.of(1);
         List<String> models = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--gc" -> gc = true;
+                case "--no-own" -> own = false;
+                case "--threads" -> {
+                    if (i + 1 == args.length) {
+                        throw new IllegalArgumentException("--threads needs a count or a list such as 1,2");
+                    }
+                    threads = parseThreads(args[++i]);
+                }
                 default -> models.add(args[i]);
             }
         }
+        Path fixtures = InferenceBenchmark.fixtures(); // fail early, with a message, when the fixtures are missing
+        Map<String, String> labels = new LinkedHashMap<>();
+        List<OwnInt8Models.Own> owns = new ArrayList<>();
         if (models.isEmpty()) {
-            models = DEFAULT_MODELS;
+            models = new ArrayList<>(DEFAULT_MODELS);
+            if (own) {
+                Path dir = Files.createTempDirectory("quanta-bench-int8");
+                dir.toFile().deleteOnExit(); // registered first: deleted last, after its files
+                System.out.println("bench: converting IC and VWW with Quanta's Converter into " + dir + " ...");
+                for (OwnInt8Models.Own o : OwnInt8Models.write(fixtures, dir).values()) {
+                    String path = o.file().toAbsolutePath().toString();
+                    models.add(path);
+                    labels.put(path, o.label());
+                    owns.add(o);
+                    o.file().toFile().deleteOnExit();
+                }
+            }
         }
-        InferenceBenchmark.fixtures(); // fail early, with a message, when the fixtures are missing
+        List<String> header = MachineInfo.describe();
+        header.forEach(System.out::println);
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include(InferenceBenchmark.class.getSimpleName())
                 .param("model", models.toArray(String[]::new))
                 .param("runtime", RUNTIMES)
-                .param("threads", String.valueOf(threads))
+                .param("threads", threads.stream().map(String::valueOf).toArray(String[]::new))
                 .forks(1)
                 .jvmArgsAppend(
                         "--enable-native-access=ALL-UNNAMED",
                         "--sun-misc-unsafe-memory-access=allow",
                         "--add-modules",
                         "jdk.incubator.vector");
+        if (gc) {
+            o = o.addProfiler(GCProfiler.class);
+        }
         o = quick
                 ? o.warmupIterations(2)
                         .warmupTime(TimeValue.seconds(1))
@@ -74,48 +126,156 @@ public final class SideBySide {
                         .warmupTime(TimeValue.seconds(2))
                         .measurementIterations(5)
                         .measurementTime(TimeValue.seconds(2));
-        Map<String, Map<String, double[]>> table = new LinkedHashMap<>();
+        // threads -> model -> runtime -> cell
+        Map<Integer, Map<String, Map<String, Cell>>> table = new TreeMap<>();
         for (RunResult r : new Runner(o.build()).run()) {
             String model = r.getParams().getParam("model");
             String runtime = r.getParams().getParam("runtime");
-            double mean = r.getPrimaryResult().getScore();
-            double error = r.getPrimaryResult().getScoreError();
-            table.computeIfAbsent(model, k -> new LinkedHashMap<>()).put(runtime, new double[] {mean, error});
+            int t = Integer.parseInt(r.getParams().getParam("threads"));
+            Result<?> alloc = r.getSecondaryResults().get(GC_NORM);
+            Cell c = new Cell(
+                    r.getPrimaryResult().getScore(),
+                    r.getPrimaryResult().getScoreError(),
+                    alloc == null ? Double.NaN : alloc.getScore());
+            table.computeIfAbsent(t, k -> new LinkedHashMap<>())
+                    .computeIfAbsent(model, k -> new LinkedHashMap<>())
+                    .put(runtime, c);
         }
+        System.out.println();
+        header.forEach(System.out::println);
+        System.out.println("JMH: 1 fork, "
+                + (quick ? "2 x 1 s warm-up, 3 x 1 s measurement (--quick)" : "3 x 2 s warm-up, 5 x 2 s measurement"));
+        for (var byThreads : table.entrySet()) {
+            printLatencies(byThreads.getKey(), byThreads.getValue(), labels, gc);
+            printOwn(byThreads.getKey(), byThreads.getValue(), owns);
+        }
+        if (table.size() > 1) {
+            printSpeedups(table, labels);
+        }
+    }
+
+    static List<Integer> parseThreads(String list) {
+        List<Integer> out = new ArrayList<>();
+        for (String s : list.split(",")) {
+            int t;
+            try {
+                t = Integer.parseInt(s.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--threads takes counts such as 1 or 1,2, got '" + list + "'");
+            }
+            if (t < 1) {
+                throw new IllegalArgumentException("--threads counts must be at least 1, got '" + list + "'");
+            }
+            if (!out.contains(t)) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    private static void printLatencies(
+            int threads, Map<String, Map<String, Cell>> rows, Map<String, String> labels, boolean gc) {
         System.out.println();
         System.out.printf(
                 Locale.ROOT, "mean µs per inference, batch 1, %d thread(s) (± JMH's 99.9%% error)%n", threads);
-        System.out.printf(
-                Locale.ROOT,
-                "%-44s %18s %18s %18s %10s %10s%n",
-                "model",
-                "Quanta",
-                "TFLite XNNPACK",
-                "TFLite built-in",
-                "Q/XNNPACK",
-                "Q/built-in");
-        for (var e : table.entrySet()) {
-            double[] q = e.getValue().get("quanta");
-            double[] x = e.getValue().get("tflite-xnnpack");
-            double[] b = e.getValue().get("tflite-builtin");
-            System.out.printf(
-                    Locale.ROOT,
-                    "%-44s %18s %18s %18s %10s %10s%n",
-                    shorten(e.getKey(), 44),
-                    cell(q),
-                    cell(x),
-                    cell(b),
-                    ratio(q, x),
-                    ratio(q, b));
+        String format = "%-" + NAME + "s %18s %18s %18s %10s %10s" + (gc ? " %10s" : "") + "%n";
+        List<Object> head = new ArrayList<>(
+                List.of("model", "Quanta", "TFLite XNNPACK", "TFLite built-in", "Q/XNNPACK", "Q/built-in"));
+        if (gc) {
+            head.add("Q B/op");
+        }
+        System.out.printf(Locale.ROOT, format, head.toArray());
+        for (var e : rows.entrySet()) {
+            Cell q = e.getValue().get("quanta");
+            Cell x = e.getValue().get("tflite-xnnpack");
+            Cell b = e.getValue().get("tflite-builtin");
+            List<Object> row = new ArrayList<>(
+                    List.of(name(e.getKey(), labels), cell(q), cell(x), cell(b), ratio(q, x), ratio(q, b)));
+            if (gc) {
+                row.add(
+                        q == null || Double.isNaN(q.bytesPerOp())
+                                ? "—"
+                                : String.format(Locale.ROOT, "%.0f", q.bytesPerOp()));
+            }
+            System.out.printf(Locale.ROOT, format, row.toArray());
+        }
+        if (gc) {
+            System.out.println("Q B/op: JMH's gc.alloc.rate.norm, which spreads JMH's own bookkeeping (a few KB per"
+                    + " iteration) over the iteration's calls: it dominates for models that run only a few times a"
+                    + " second.");
         }
     }
 
-    private static String cell(double[] v) {
-        return v == null ? "—" : String.format(Locale.ROOT, "%.1f ± %.1f", v[0], v[1]);
+    /** Quanta's own int8 file beside Quanta's float of the same network. */
+    private static void printOwn(int threads, Map<String, Map<String, Cell>> rows, List<OwnInt8Models.Own> owns) {
+        if (owns.isEmpty()) {
+            return;
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "Quanta's own int8 against its float, %d thread(s), mean µs%n", threads);
+        String format = "%-" + NAME + "s %18s %18s %14s %22s%n";
+        System.out.printf(
+                Locale.ROOT,
+                format,
+                "network",
+                "Quanta float",
+                "Quanta int8",
+                "int8 speedup",
+                "XNNPACK's int8 speedup");
+        for (OwnInt8Models.Own o : owns) {
+            Map<String, Cell> f = rows.get(o.floatModel());
+            Map<String, Cell> q = rows.get(o.file().toAbsolutePath().toString());
+            if (f == null || q == null) {
+                continue;
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    format,
+                    o.label(),
+                    cell(f.get("quanta")),
+                    cell(q.get("quanta")),
+                    ratio(f.get("quanta"), q.get("quanta")),
+                    ratio(f.get("tflite-xnnpack"), q.get("tflite-xnnpack")));
+        }
     }
 
-    private static String ratio(double[] q, double[] t) {
-        return q == null || t == null ? "—" : String.format(Locale.ROOT, "%.1fx", q[0] / t[0]);
+    /** The first thread count's latency over the last's, per model and runtime. */
+    private static void printSpeedups(Map<Integer, Map<String, Map<String, Cell>>> table, Map<String, String> labels) {
+        int first = table.keySet().stream().min(Integer::compare).orElseThrow();
+        int last = table.keySet().stream().max(Integer::compare).orElseThrow();
+        System.out.println();
+        System.out.printf(
+                Locale.ROOT, "speedup of %d threads over %d (time at %d / time at %d)%n", last, first, first, last);
+        String format = "%-" + NAME + "s %10s %16s %16s%n";
+        System.out.printf(Locale.ROOT, format, "model", "Quanta", "TFLite XNNPACK", "TFLite built-in");
+        for (var e : table.get(first).entrySet()) {
+            Map<String, Cell> at = table.get(last).get(e.getKey());
+            if (at == null) {
+                continue;
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    format,
+                    name(e.getKey(), labels),
+                    ratio(e.getValue().get("quanta"), at.get("quanta")),
+                    ratio(e.getValue().get("tflite-xnnpack"), at.get("tflite-xnnpack")),
+                    ratio(e.getValue().get("tflite-builtin"), at.get("tflite-builtin")));
+        }
+    }
+
+    /** The label of one of Quanta's own files, else the model's file name. */
+    private static String name(String model, Map<String, String> labels) {
+        String label = labels.get(model);
+        return shorten(label != null ? label : Path.of(model).getFileName().toString(), NAME);
+    }
+
+    private static String cell(Cell v) {
+        return v == null ? "—" : String.format(Locale.ROOT, "%.1f ± %.1f", v.mean(), v.error());
+    }
+
+    /** {@code a / b} of the means, "—" when either is missing. */
+    private static String ratio(Cell a, Cell b) {
+        return a == null || b == null ? "—" : String.format(Locale.ROOT, "%.2fx", a.mean() / b.mean());
     }
 
     private static String shorten(String s, int w) {

@@ -197,7 +197,9 @@ public final class LayerComparison {
         double[] noise = new double[pairs.size()];
         double[] maxAbs = new double[pairs.size()];
         long[] count = new long[pairs.size()];
-        Interpreter.Options options = Interpreter.Options.defaults().withNumThreads(threads);
+        // every intermediate tensor is read after each run
+        Interpreter.Options options =
+                Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true);
         try (Interpreter ref = new Interpreter(reference, options);
                 Interpreter cand = new Interpreter(candidate, options)) {
             float[] in = new float[sampleSize];

@@ -23,9 +23,12 @@ final class ActivationFloat implements Kernel {
         this.y = y;
     }
 
+    /** The body of {@link #run}, made once: a method reference per run would be an allocation per run. */
+    private final Parallel.RangeBody body = this::range;
+
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(x.length, 4096, this::range);
+        parallel.forRange(x.length, 4096, body);
     }
 
     private void range(int from, int to) {

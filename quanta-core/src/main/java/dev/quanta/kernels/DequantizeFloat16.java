@@ -6,18 +6,22 @@ package dev.quanta.kernels;
 final class DequantizeFloat16 implements Kernel {
     private final short[] x;
     private final float[] y;
+    /** The body of {@link #run} over a range of elements. */
+    private final Parallel.RangeBody range;
 
     DequantizeFloat16(short[] x, float[] y) {
         this.x = x;
         this.y = y;
+        // made once here: a lambda created in run() would be an allocation per run
+        this.range = (from, to) -> {
+            for (int i = from; i < to; i++) {
+                y[i] = Float.float16ToFloat(x[i]);
+            }
+        };
     }
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(x.length, 16384, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                y[i] = Float.float16ToFloat(x[i]);
-            }
-        });
+        parallel.forRange(x.length, 16384, range);
     }
 }

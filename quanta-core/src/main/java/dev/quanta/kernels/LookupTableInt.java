@@ -59,9 +59,12 @@ final class LookupTableInt implements Kernel {
         };
     }
 
+    /** The body of {@link #run}, made once: a method reference per run would be an allocation per run. */
+    private final Parallel.RangeBody body = this::range;
+
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(Buffers.length(x), 16384, this::range);
+        parallel.forRange(Buffers.length(x), 16384, body);
     }
 
     private void range(int from, int to) {

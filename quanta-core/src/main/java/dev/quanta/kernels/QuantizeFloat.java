@@ -25,6 +25,8 @@ final class QuantizeFloat implements Kernel {
     private final int qmin;
     private final int qmax;
     private final boolean xnnpack;
+    /** The body of {@link #run} over a range of elements. */
+    private final Parallel.RangeBody range;
 
     QuantizeFloat(float[] x, Object y, DType type, float scale, int zp, boolean xnnpack) {
         this.x = x;
@@ -36,15 +38,17 @@ final class QuantizeFloat implements Kernel {
         this.qmin = Quant.qmin(type);
         this.qmax = Quant.qmax(type);
         this.xnnpack = xnnpack && type != DType.INT16;
+        // made once here: a lambda created in run() would be an allocation per run
+        this.range = (from, to) -> {
+            for (int i = from; i < to; i++) {
+                Quant.set(y, type, i, quantize(x[i]));
+            }
+        };
     }
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(x.length, 16384, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                Quant.set(y, type, i, quantize(x[i]));
-            }
-        });
+        parallel.forRange(x.length, 16384, range);
     }
 
     int quantize(float v) {

@@ -12,17 +12,16 @@ final class SoftmaxFloat implements Kernel {
     private final float[] y;
     private final int depth;
     private final float beta;
+    /** The body of {@link #run} over a range of rows. */
+    private final Parallel.RangeBody rows;
 
     SoftmaxFloat(float[] x, float[] y, int depth, float beta) {
         this.x = x;
         this.y = y;
         this.depth = depth;
         this.beta = beta;
-    }
-
-    @Override
-    public void run(Parallel parallel) {
-        parallel.forRange(x.length / depth, 64, (from, to) -> {
+        // made once here: a lambda created in run() would be an allocation per run
+        this.rows = (from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = r * depth;
                 float m = Float.NEGATIVE_INFINITY;
@@ -40,6 +39,11 @@ final class SoftmaxFloat implements Kernel {
                     y[base + i] *= inv;
                 }
             }
-        });
+        };
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        parallel.forRange(x.length / depth, 64, rows);
     }
 }

@@ -28,6 +28,8 @@ final class SoftmaxInt implements Kernel {
     private final int depth;
     private final int qmin;
     private final int qmax;
+    /** The body of {@link #run} over a range of rows. */
+    private final Parallel.RangeBody rows;
 
     SoftmaxInt(
             Object x,
@@ -52,15 +54,17 @@ final class SoftmaxInt implements Kernel {
         for (int v = 0; v <= 255; v++) {
             table[255 - v] = (float) Math.exp(scale * v);
         }
+        // made once here: a lambda created in run() would be an allocation per run
+        this.rows = (from, to) -> {
+            for (int r = from; r < to; r++) {
+                row(r * depth);
+            }
+        };
     }
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(Buffers.length(x) / depth, 64, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                row(r * depth);
-            }
-        });
+        parallel.forRange(Buffers.length(x) / depth, 64, rows);
     }
 
     private void row(int base) {

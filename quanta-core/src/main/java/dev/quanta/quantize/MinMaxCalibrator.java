@@ -58,8 +58,8 @@ public final class MinMaxCalibrator {
         Arrays.fill(min, Float.POSITIVE_INFINITY);
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         int batch = 32;
-        try (Interpreter it =
-                new Interpreter(model, Interpreter.Options.defaults().withNumThreads(threads))) {
+        try (Interpreter it = new Interpreter(
+                model, Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true))) {
             float[] in = new float[0];
             for (int s = 0; s < n; s += batch) {
                 int count = Math.min(batch, n - s);

@@ -1,6 +1,7 @@
 package dev.quanta.runtime;
 
 import dev.quanta.QuantaException;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.Dequantize;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
@@ -12,18 +13,29 @@ import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Kernels;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.QuantizedPath;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs a {@link Model} in pure Java, shaped like TensorFlow Lite's Java {@code Interpreter}.
  *
- * <p>Preparation (on first run or after {@link #resizeInput}) fixes every tensor's shape, allocates one buffer
- * per activation and binds a kernel per op, packing weights for it; {@link #run} then only computes. A dynamic
- * batch dimension starts at 1. Results do not depend on {@link Options#withNumThreads}.
+ * <p>Preparation (on first run or after {@link #resizeInput}) fixes every tensor's shape, plans the activation
+ * buffers and binds a kernel per op, packing weights for it; {@link #run} then only computes (the interpreter
+ * allocates nothing per run; a few kernels still make a small lambda per call). A dynamic batch dimension starts at
+ * 1. Results do not depend on {@link Options#withNumThreads}.
+ *
+ * <p>Buffer planning: model inputs and outputs get arrays of their own; an intermediate tensor takes, in op order,
+ * an array of the same Java type and length whose previous tensor was last read by an earlier op, else a new one.
+ * Intermediate values are therefore overwritten during a run, and {@link #readTensor} refuses them unless the
+ * interpreter was made with {@link Options#withPreserveAllTensors} (as TFLite's
+ * {@code experimental_preserve_all_tensors}), which gives every tensor its own array.
  *
  * <p>An interpreter is not thread-safe: use one per thread. Close it to stop its worker threads and release its
  * buffers; after {@link #close} every method throws {@code IllegalStateException("interpreter is closed")}.
@@ -49,12 +61,13 @@ public final class Interpreter implements AutoCloseable {
      * refuses a value out of range with an {@link IllegalArgumentException} naming the setting.
      */
     public static final class Options {
-        private static final Options DEFAULTS = new Options(1, QuantizedPath.XNNPACK);
+        private static final Options DEFAULTS = new Options(1, QuantizedPath.XNNPACK, false);
 
         private final int numThreads;
         private final QuantizedPath kernelPath;
+        private final boolean preserveAllTensors;
 
-        private Options(int numThreads, QuantizedPath kernelPath) {
+        private Options(int numThreads, QuantizedPath kernelPath, boolean preserveAllTensors) {
             if (numThreads < 1 || numThreads > MAX_THREADS) {
                 throw new IllegalArgumentException("numThreads must be between 1 and " + MAX_THREADS + " ("
                         + THREADS_PER_CPU + " per CPU), got " + numThreads);
@@ -64,16 +77,17 @@ public final class Interpreter implements AutoCloseable {
             }
             this.numThreads = numThreads;
             this.kernelPath = kernelPath;
+            this.preserveAllTensors = preserveAllTensors;
         }
 
-        /** One thread, the XNNPACK integer path. */
+        /** One thread, the XNNPACK integer path, intermediate tensors sharing storage. */
         public static Options defaults() {
             return DEFAULTS;
         }
 
         /** Threads used inside one inference, 1 to {@link #MAX_THREADS} (default 1). */
         public Options withNumThreads(int threads) {
-            return new Options(threads, kernelPath);
+            return new Options(threads, kernelPath, preserveAllTensors);
         }
 
         /**
@@ -81,7 +95,16 @@ public final class Interpreter implements AutoCloseable {
          * default, and Quanta's) or its built-in kernels.
          */
         public Options withKernelPath(QuantizedPath path) {
-            return new Options(numThreads, path);
+            return new Options(numThreads, path, preserveAllTensors);
+        }
+
+        /**
+         * True gives every tensor its own array, so {@link #readTensor} can read any intermediate tensor after a run
+         * (layer comparison, calibration); false (the default) lets intermediate tensors whose lifetimes do not
+         * overlap share arrays, which needs less memory and cache.
+         */
+        public Options withPreserveAllTensors(boolean preserve) {
+            return new Options(numThreads, kernelPath, preserve);
         }
 
         public int numThreads() {
@@ -92,28 +115,47 @@ public final class Interpreter implements AutoCloseable {
             return kernelPath;
         }
 
+        public boolean preserveAllTensors() {
+            return preserveAllTensors;
+        }
+
         @Override
         public boolean equals(Object o) {
-            return o instanceof Options other && numThreads == other.numThreads && kernelPath == other.kernelPath;
+            return o instanceof Options other
+                    && numThreads == other.numThreads
+                    && kernelPath == other.kernelPath
+                    && preserveAllTensors == other.preserveAllTensors;
         }
 
         @Override
         public int hashCode() {
-            return 31 * numThreads + kernelPath.hashCode();
+            return 31 * (31 * numThreads + kernelPath.hashCode()) + Boolean.hashCode(preserveAllTensors);
         }
 
         @Override
         public String toString() {
-            return "Interpreter.Options[numThreads=" + numThreads + ", kernelPath=" + kernelPath + "]";
+            return "Interpreter.Options[numThreads=" + numThreads + ", kernelPath=" + kernelPath
+                    + ", preserveAllTensors=" + preserveAllTensors + "]";
         }
     }
 
     private final Model model;
     private final Parallel parallel;
     private final QuantizedPath kernelPath;
+    private final boolean preserveAllTensors;
     private final int[][] inputDims;
     private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
     private final Map<Tensor, Object> buffers = new IdentityHashMap<>();
+    /** Intermediate tensors planned into shared storage: their values do not survive the run. */
+    private final Set<Tensor> sharedTensors = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The kernels in run order (an array: the run loop allocates no iterator). */
+    private Kernel[] kernelArray = new Kernel[0];
+
+    private Tensor[] inputTensors = new Tensor[0];
+    private Object[] inputBuffers = new Object[0];
+    private Tensor[] outputTensors = new Tensor[0];
+    private Object[] outputBuffers = new Object[0];
+    private long activationBytes;
     private final List<Kernel> kernels = new ArrayList<>();
     /** The op of each kernel, in order (folded constant ops have none). */
     private final List<Op> kernelOps = new ArrayList<>();
@@ -132,6 +174,7 @@ public final class Interpreter implements AutoCloseable {
         this.model = model;
         this.parallel = Parallel.of(options.numThreads());
         this.kernelPath = options.kernelPath();
+        this.preserveAllTensors = options.preserveAllTensors();
         this.inputDims = new int[model.inputs().size()][];
         for (int i = 0; i < inputDims.length; i++) {
             int[] d = model.inputs().get(i).shape().dims();
@@ -205,7 +248,10 @@ public final class Interpreter implements AutoCloseable {
         }
     }
 
-    /** Fixes shapes, allocates buffers and binds kernels; runs implicitly before the first inference. */
+    /**
+     * Fixes shapes, plans buffers (see the class comment) and binds kernels; runs implicitly before the first
+     * inference.
+     */
     public void allocateTensors() {
         ensureOpen();
         if (prepared) {
@@ -213,8 +259,22 @@ public final class Interpreter implements AutoCloseable {
         }
         shapes.clear();
         buffers.clear();
+        sharedTensors.clear();
         kernels.clear();
         kernelOps.clear();
+        activationBytes = 0;
+        List<Op> ops = model.ops();
+        // the index of the last op reading each tensor; model inputs and outputs are never shared
+        Map<Tensor, Integer> lastUse = new IdentityHashMap<>();
+        for (int i = 0; i < ops.size(); i++) {
+            for (Tensor t : ops.get(i).inputs()) {
+                lastUse.put(t, i);
+            }
+        }
+        Set<Tensor> ownStorage = Collections.newSetFromMap(new IdentityHashMap<>());
+        ownStorage.addAll(model.inputs());
+        ownStorage.addAll(model.outputs());
+        Arena arena = new Arena();
         Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
         for (int i = 0; i < inputDims.length; i++) {
             Tensor t = model.inputs().get(i);
@@ -226,10 +286,11 @@ public final class Interpreter implements AutoCloseable {
             }
             concrete.put(t, t.withShape(shape));
             shapes.put(t, inputDims[i].clone());
-            buffers.put(t, Buffers.allocate(t.dtype(), (int) elements));
+            buffers.put(t, arena.allocate(t.dtype(), (int) elements));
         }
-        java.util.Set<Tensor> folded = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Op op : model.ops()) {
+        Set<Tensor> folded = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int opIndex = 0; opIndex < ops.size(); opIndex++) {
+            Op op = ops.get(opIndex);
             List<Tensor> ins = new ArrayList<>(op.inputs().size());
             boolean allConstant = true;
             for (Tensor t : op.inputs()) {
@@ -270,12 +331,17 @@ public final class Interpreter implements AutoCloseable {
                 folded.add(o);
                 continue;
             }
+            // outputs first, then the inputs read for the last time are released: an op never writes the array
+            // it reads
             for (int k = 0; k < outs.size(); k++) {
-                buffers.put(
-                        op.output(k),
-                        Buffers.allocate(
-                                op.output(k).dtype(),
-                                Math.toIntExact(outs.get(k).elementCount())));
+                Tensor o = op.output(k);
+                int n = Math.toIntExact(outs.get(k).elementCount());
+                if (preserveAllTensors || ownStorage.contains(o)) {
+                    buffers.put(o, arena.allocate(o.dtype(), n));
+                } else {
+                    buffers.put(o, arena.take(o.dtype(), n));
+                    sharedTensors.add(o);
+                }
             }
             try {
                 kernels.add(Kernels.create(op, buffers::get, shapes::get, kernelPath));
@@ -291,10 +357,92 @@ public final class Interpreter implements AutoCloseable {
                                 + ")",
                         e);
             }
+            releaseAfter(op.inputs(), opIndex, lastUse, arena);
+            releaseAfter(op.outputs(), opIndex, lastUse, arena); // outputs nobody reads
+        }
+        activationBytes = arena.bytes;
+        kernelArray = kernels.toArray(Kernel[]::new);
+        inputTensors = model.inputs().toArray(Tensor[]::new);
+        outputTensors = model.outputs().toArray(Tensor[]::new);
+        inputBuffers = new Object[inputTensors.length];
+        for (int i = 0; i < inputTensors.length; i++) {
+            inputBuffers[i] = buffers.get(inputTensors[i]);
+        }
+        outputBuffers = new Object[outputTensors.length];
+        for (int i = 0; i < outputTensors.length; i++) {
+            outputBuffers[i] = buffers.get(outputTensors[i]);
         }
         opNanos = new long[kernels.size()];
         profiledRuns = 0;
         prepared = true;
+    }
+
+    /** Returns to the arena the arrays of the shared tensors in {@code tensors} that no op after {@code op} reads. */
+    private void releaseAfter(List<Tensor> tensors, int op, Map<Tensor, Integer> lastUse, Arena arena) {
+        for (Tensor t : tensors) {
+            if (sharedTensors.contains(t) && lastUse.getOrDefault(t, -1) <= op) {
+                Object array = buffers.get(t);
+                arena.release(array); // a tensor read twice by the same op is released once
+            }
+        }
+    }
+
+    /**
+     * The arrays of one allocation: {@link #take} reuses a released array of the same Java type and exact length
+     * (kernels size their loops from array lengths), else allocates; {@link #bytes} counts what was allocated.
+     */
+    private static final class Arena {
+        private record Key(Class<?> type, int length) {}
+
+        private final Map<Key, ArrayDeque<Object>> free = new HashMap<>();
+        private final Set<Object> released = Collections.newSetFromMap(new IdentityHashMap<>());
+        long bytes;
+
+        Object allocate(DType dtype, int elements) {
+            Object array = Buffers.allocate(dtype, elements);
+            bytes += (long) elements * elementBytes(array);
+            return array;
+        }
+
+        Object take(DType dtype, int elements) {
+            Object probe = Buffers.allocate(dtype, 0);
+            ArrayDeque<Object> pool = free.get(new Key(probe.getClass(), elements));
+            if (pool != null && !pool.isEmpty()) {
+                Object array = pool.pop();
+                released.remove(array);
+                return array;
+            }
+            return allocate(dtype, elements);
+        }
+
+        void release(Object array) {
+            if (released.add(array)) {
+                free.computeIfAbsent(new Key(array.getClass(), Buffers.length(array)), k -> new ArrayDeque<>())
+                        .push(array);
+            }
+        }
+
+        private static int elementBytes(Object array) {
+            return switch (array) {
+                case byte[] b -> 1;
+                case short[] s -> 2;
+                case float[] f -> 4;
+                case int[] i -> 4;
+                case long[] l -> 8;
+                case double[] d -> 8;
+                case boolean[] z -> 1;
+                default -> throw new IllegalStateException("unexpected buffer " + array.getClass());
+            };
+        }
+    }
+
+    /**
+     * The bytes of the arrays this interpreter allocated for its input, intermediate and output tensors (constants
+     * and packed weights excluded): with buffer planning, less than the sum of the tensors' sizes.
+     */
+    public long activationBytes() {
+        allocateTensors();
+        return activationBytes;
     }
 
     /**
@@ -377,39 +525,62 @@ public final class Interpreter implements AutoCloseable {
      * {@code int[]} for INT32).
      */
     public void run(Object input, Object output) {
-        runForMultipleInputsOutputs(new Object[] {input}, new Object[] {output});
+        allocateTensors();
+        if (inputTensors.length != 1) {
+            throw new IllegalArgumentException("model has " + inputTensors.length + " inputs, got 1");
+        }
+        copyIn(0, input);
+        runKernels();
+        if (outputTensors.length > 0 && output != null) {
+            copyOut(0, output);
+        }
     }
 
     /** Runs the model; {@code outputs[i]} may be null to skip copying output i. */
     public void runForMultipleInputsOutputs(Object[] inputs, Object[] outputs) {
         allocateTensors();
-        if (inputs.length != model.inputs().size()) {
-            throw new IllegalArgumentException("model has " + model.inputs().size() + " inputs, got " + inputs.length);
+        if (inputs.length != inputTensors.length) {
+            throw new IllegalArgumentException("model has " + inputTensors.length + " inputs, got " + inputs.length);
         }
         for (int i = 0; i < inputs.length; i++) {
-            Tensor t = model.inputs().get(i);
-            Object dst = buffers.get(t);
-            checkArray("input " + i, t, inputs[i], dst);
-            System.arraycopy(inputs[i], 0, dst, 0, Buffers.length(dst));
+            copyIn(i, inputs[i]);
         }
+        runKernels();
+        for (int i = 0; i < outputs.length && i < outputTensors.length; i++) {
+            if (outputs[i] != null) {
+                copyOut(i, outputs[i]);
+            }
+        }
+    }
+
+    private void copyIn(int i, Object input) {
+        Object dst = inputBuffers[i];
+        if (input == null || input.getClass() != dst.getClass() || Buffers.length(input) != Buffers.length(dst)) {
+            checkArray("input " + i, inputTensors[i], input, dst);
+        }
+        System.arraycopy(input, 0, dst, 0, Buffers.length(dst));
+    }
+
+    private void copyOut(int i, Object output) {
+        Object src = outputBuffers[i];
+        if (output.getClass() != src.getClass() || Buffers.length(output) != Buffers.length(src)) {
+            checkArray("output " + i, outputTensors[i], output, src);
+        }
+        System.arraycopy(src, 0, output, 0, Buffers.length(src));
+    }
+
+    private void runKernels() {
+        Kernel[] ks = kernelArray;
         if (profiling) {
-            for (int k = 0; k < kernels.size(); k++) {
+            for (int k = 0; k < ks.length; k++) {
                 long t0 = System.nanoTime();
-                kernels.get(k).run(parallel);
+                ks[k].run(parallel);
                 opNanos[k] += System.nanoTime() - t0;
             }
             profiledRuns++;
         } else {
-            for (Kernel k : kernels) {
+            for (Kernel k : ks) {
                 k.run(parallel);
-            }
-        }
-        for (int i = 0; i < outputs.length && i < model.outputs().size(); i++) {
-            if (outputs[i] != null) {
-                Tensor t = model.outputs().get(i);
-                Object src = buffers.get(t);
-                checkArray("output " + i, t, outputs[i], src);
-                System.arraycopy(src, 0, outputs[i], 0, Buffers.length(src));
             }
         }
     }
@@ -426,27 +597,41 @@ public final class Interpreter implements AutoCloseable {
         }
     }
 
-    /** A copy of any tensor's array from the last run (intermediate activations included). */
+    /**
+     * A copy of a tensor's array from the last run: an input, an output or a constant, and any intermediate
+     * activation when the interpreter preserves all tensors.
+     *
+     * @throws IllegalStateException for an intermediate tensor whose storage other tensors reuse (the interpreter
+     *     was made without {@link Options#withPreserveAllTensors})
+     */
     public Object readTensor(Tensor t) {
-        allocateTensors();
-        Object b = buffers.get(t);
-        if (b == null) {
-            throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
-        }
+        Object b = readable(t);
         int n = Buffers.length(b);
         Object copy = java.lang.reflect.Array.newInstance(b.getClass().getComponentType(), n);
         System.arraycopy(b, 0, copy, 0, n);
         return copy;
     }
 
-    /** The real values of any tensor from the last run: quantized values are dequantized. */
+    /**
+     * The real values of a tensor from the last run (quantized values are dequantized); which tensors are readable
+     * is as for {@link #readTensor}.
+     */
     public float[] readTensorAsFloats(Tensor t) {
+        Object b = readable(t);
+        return Dequantize.toFloats(b, t.dtype(), t.quant(), shapes.get(t));
+    }
+
+    private Object readable(Tensor t) {
         allocateTensors();
         Object b = buffers.get(t);
         if (b == null) {
             throw new IllegalArgumentException("tensor " + t.name() + " is not part of this model");
         }
-        return Dequantize.toFloats(b, t.dtype(), t.quant(), shapes.get(t));
+        if (sharedTensors.contains(t)) {
+            throw new IllegalStateException("tensor " + t.name() + " is an intermediate tensor whose storage later "
+                    + "ops reuse; make the interpreter with Options.withPreserveAllTensors(true) to read it");
+        }
+        return b;
     }
 
     /** The array the interpreter holds for {@code t} (not a copy); for tests of buffer sharing. */
@@ -506,8 +691,12 @@ public final class Interpreter implements AutoCloseable {
         parallel.close();
         shapes.clear();
         buffers.clear();
+        sharedTensors.clear();
         kernels.clear();
         kernelOps.clear();
+        kernelArray = new Kernel[0];
+        inputBuffers = new Object[0];
+        outputBuffers = new Object[0];
         prepared = false;
     }
 }

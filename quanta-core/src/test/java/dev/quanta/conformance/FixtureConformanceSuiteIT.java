@@ -272,10 +272,10 @@ class FixtureConformanceSuiteIT {
 
         try (TfliteOracle ox = TfliteOracle.open(allOut, TfliteOracle.Kernels.XNNPACK, 1);
                 TfliteOracle ob = TfliteOracle.open(allOut, TfliteOracle.Kernels.BUILTIN, 1);
-                Interpreter qx =
-                        new Interpreter(model, Interpreter.Options.defaults().withKernelPath(X));
-                Interpreter qb =
-                        new Interpreter(model, Interpreter.Options.defaults().withKernelPath(B))) {
+                Interpreter qx = new Interpreter(
+                        model, Interpreter.Options.defaults().withKernelPath(X).withPreserveAllTensors(true));
+                Interpreter qb = new Interpreter(
+                        model, Interpreter.Options.defaults().withKernelPath(B).withPreserveAllTensors(true))) {
             assertThat(ox.outputCount()).isEqualTo(opOut.length);
             OpRunner rx = new OpRunner(model, X);
             OpRunner rb = new OpRunner(model, B);

@@ -214,8 +214,9 @@ class LayerComparisonTest {
         double noise = 0;
         double signal = 0;
         double maxAbs = 0;
-        try (Interpreter r = new Interpreter(ref);
-                Interpreter c = new Interpreter(floatIo)) {
+        try (Interpreter r = new Interpreter(ref, Interpreter.Options.defaults().withPreserveAllTensors(true));
+                Interpreter c =
+                        new Interpreter(floatIo, Interpreter.Options.defaults().withPreserveAllTensors(true))) {
             for (int s = 0; s < 20; s++) {
                 float[] in = {samples[2 * s], samples[2 * s + 1]};
                 r.run(in, new float[1]);

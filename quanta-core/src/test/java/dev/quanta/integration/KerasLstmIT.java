@@ -156,7 +156,8 @@ class KerasLstmIT {
         Dataset mnist = KerasFixtureModels.idx("mnist", null);
         float[] x = new float[mnist.sampleSize()];
         Tensor sequence = tflite.ops().get(0).output(0);
-        try (Interpreter full = new Interpreter(tflite);
+        try (Interpreter full =
+                        new Interpreter(tflite, Interpreter.Options.defaults().withPreserveAllTensors(true));
                 Interpreter step = new Interpreter(last)) {
             for (int s = 0; s < 50; s++) {
                 mnist.copySample(s, x, 0);

@@ -199,7 +199,8 @@ class MicroSpeechIT {
             assertThat(builtin).extracting(Op::type).contains(OpType.CAST, OpType.STRIDED_SLICE, OpType.CONCATENATION);
             // Quanta's values of every tensor on every frame
             List<java.util.Map<Tensor, Object>> frames = new ArrayList<>();
-            try (Interpreter q = new Interpreter(pre)) {
+            try (Interpreter q =
+                    new Interpreter(pre, Interpreter.Options.defaults().withPreserveAllTensors(true))) {
                 Object out =
                         dev.quanta.kernels.Buffers.allocate(pre.outputs().get(0).dtype(), FEATURES);
                 for (int start = 0; start + WINDOW <= s.length && frames.size() < FRAMES; start += STRIDE) {

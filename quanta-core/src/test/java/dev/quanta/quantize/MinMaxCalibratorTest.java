@@ -125,7 +125,7 @@ class MinMaxCalibratorTest {
         float[] max = new float[observed.size()];
         java.util.Arrays.fill(min, Float.POSITIVE_INFINITY);
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        try (Interpreter it = new Interpreter(m)) {
+        try (Interpreter it = new Interpreter(m, Interpreter.Options.defaults().withPreserveAllTensors(true))) {
             for (int i = 0; i < n; i++) {
                 it.run(data.sample(i), new float[6]);
                 for (int k = 0; k < observed.size(); k++) {

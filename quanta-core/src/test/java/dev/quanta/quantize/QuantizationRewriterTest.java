@@ -109,7 +109,7 @@ class QuantizationRewriterTest {
         Tensor t = m.tensor(tensor);
         float lo = Float.POSITIVE_INFINITY;
         float hi = Float.NEGATIVE_INFINITY;
-        try (Interpreter it = new Interpreter(m)) {
+        try (Interpreter it = new Interpreter(m, Interpreter.Options.defaults().withPreserveAllTensors(true))) {
             for (int s = 0; s < n; s++) {
                 it.run(
                         d.sample(s),
