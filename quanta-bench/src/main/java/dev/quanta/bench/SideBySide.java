@@ -101,7 +101,14 @@ public final class SideBySide {
                 }
             }
         }
-        List<String> header = MachineInfo.describe();
+        dev.quanta.runtime.Machine machine = dev.quanta.runtime.Machine.current();
+        List<String> header = List.of(
+                "CPU:   " + machine.cpu() + ", " + machine.cpus() + " CPU(s) for this JVM, "
+                        + System.getProperty("os.arch"),
+                "SIMD:  "
+                        + (machine.simdFeatures().isEmpty() ? "none listed" : String.join(" ", machine.simdFeatures())),
+                "JDK:   " + machine.jdk(),
+                "Quanta kernels: " + machine.kernels());
         header.forEach(System.out::println);
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include(InferenceBenchmark.class.getSimpleName())
