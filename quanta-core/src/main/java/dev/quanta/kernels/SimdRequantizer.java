@@ -23,9 +23,18 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdRequantizer {
     private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
     private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
-    /** Bytes of one int vector's lanes (a quarter of the width). */
-    private static final VectorSpecies<Byte> BYTE_QUARTER =
-            ByteVector.SPECIES_PREFERRED.withShape(jdk.incubator.vector.VectorShape.forBitSize(INT.length() * 8));
+    /**
+     * Bytes for one int vector's lanes: a quarter of the width, at least 64 bits (at 128 bits the 4 int lanes
+     * land in the low half of an 8-byte vector and stores are masked to them).
+     */
+    private static final VectorSpecies<Byte> BYTE_QUARTER = ByteVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(Math.max(64, INT.length() * 8)));
+
+    /** True when BYTE_QUARTER has exactly one lane per int lane. */
+    private static final boolean WHOLE = BYTE_QUARTER.length() == INT.length();
+
+    /** The byte lanes that hold the int lanes. */
+    private static final VectorMask<Byte> INT_LANES = BYTE_QUARTER.indexInRange(0, INT.length());
 
     private static final float MAGIC = 12582912f; // 1.5 · 2^23
 
@@ -76,7 +85,9 @@ final class SimdRequantizer {
     void store(IntVector acc, int c, byte[] y, int at, VectorMask<Integer> mask) {
         IntVector q = apply(acc, c);
         ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
-        if (mask.allTrue()) {
+        if (!WHOLE) {
+            b.intoArray(y, at, INT_LANES.and(BYTE_QUARTER.indexInRange(0, mask.trueCount())));
+        } else if (mask.allTrue()) {
             b.intoArray(y, at);
         } else {
             b.intoArray(y, at, mask.cast(BYTE_QUARTER));
@@ -86,6 +97,11 @@ final class SimdRequantizer {
     /** As {@link #store(IntVector, int, byte[], int, VectorMask)} for a whole vector of channels. */
     void store(IntVector acc, int c, byte[] y, int at) {
         IntVector q = apply(acc, c);
-        ((ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0)).intoArray(y, at);
+        ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+        if (WHOLE) {
+            b.intoArray(y, at);
+        } else {
+            b.intoArray(y, at, INT_LANES);
+        }
     }
 }
