@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * the broadcast A value of each row times the panel's vector with FMA; bias (the accumulators' start) and clamp
  * are its epilogue, and the last panel's stores are masked at N. Measured on AVX-512 (Zen), one vector per panel
  * with 8 rows ran at about 2.5× the speed of 2 vectors × 6 rows, whose extra broadcast register moves competed
- * with the FMAs. Rows past the last whole tile go through 4-row and 1-row tiles. A C[i, j] of a 4- or 8-row tile
- * sums bias then k = 0..K−1 in order; a single-row tile (the M tail, GEMV) sums even and odd k apart to hide the
- * FMA latency, so results differ from the scalar order by float reassociation only.
+ * with the FMAs. Rows past the last whole tile go through a 4-row tile, then single rows that take 4 panels at a time (the
+ * GEMV shape: 4 independent FMA chains). Every tile sums C[i, j] as bias, then k = 0..K−1 in order with FMA, so
+ * a result does not depend on the tiling, the batch or the thread split; it differs from the scalar kernels only
+ * by the FMA's single rounding.
  *
  * <p>Only loaded when {@link Simd#enabled()}. Immutable after construction; safe to share between threads.
  */
@@ -85,6 +86,7 @@ final class FloatGemm {
             float[] a, int aOff, int lda, int m, float[] c, int cOff, int ldc, int p0, int p1, float lo, float hi) {
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
+        int tiled = m - m % 4; // rows in 8-row tiles, then at most one 4-row tile
         for (int p = p0; p < p1; p++) {
             int ch = p * L;
             int b = ch * k;
@@ -95,10 +97,20 @@ final class FloatGemm {
             }
             if (i + 4 <= m) {
                 kernel4(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, vlo, vhi, masked);
-                i += 4;
             }
-            for (; i < m; i++) {
-                kernel1(a, aOff + i * lda, b, c, cOff + i * ldc + ch, ch, vlo, vhi, masked);
+        }
+        // the rows past the 8- and 4-row tiles, 4 panels at a time
+        for (int i = tiled; i < m; i++) {
+            int p = p0;
+            for (; p + 4 <= p1; p += 4) {
+                int ch = p * L;
+                boolean masked = p + 3 == panels - 1 && !lastFull;
+                kernel1x4(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, vlo, vhi, masked);
+            }
+            for (; p < p1; p++) {
+                int ch = p * L;
+                boolean masked = p == panels - 1 && !lastFull;
+                kernel1(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, vlo, vhi, masked);
             }
         }
     }
@@ -179,21 +191,39 @@ final class FloatGemm {
         store(s3, c, c0 + 3 * ldc, lo, hi, masked);
     }
 
+    /** One row against panels p .. p+3 (k's 4 vectors are 4 independent FMA chains): the GEMV shape. */
+    private void kernel1x4(
+            float[] a, int a0, int b, float[] c, int c0, int ch, FloatVector lo, FloatVector hi, boolean masked) {
+        float[] w = packed;
+        int panel = k * L;
+        FloatVector s0 = FloatVector.fromArray(S, bias, ch);
+        FloatVector s1 = FloatVector.fromArray(S, bias, ch + L);
+        FloatVector s2 = FloatVector.fromArray(S, bias, ch + 2 * L);
+        FloatVector s3 = FloatVector.fromArray(S, bias, ch + 3 * L);
+        int kk = k;
+        for (int t = 0; t < kk; t++) {
+            FloatVector x = FloatVector.broadcast(S, a[a0 + t]);
+            int wb = b + t * L;
+            s0 = FloatVector.fromArray(S, w, wb).fma(x, s0);
+            s1 = FloatVector.fromArray(S, w, wb + panel).fma(x, s1);
+            s2 = FloatVector.fromArray(S, w, wb + 2 * panel).fma(x, s2);
+            s3 = FloatVector.fromArray(S, w, wb + 3 * panel).fma(x, s3);
+        }
+        store(s0, c, c0, lo, hi, false);
+        store(s1, c, c0 + L, lo, hi, false);
+        store(s2, c, c0 + 2 * L, lo, hi, false);
+        store(s3, c, c0 + 3 * L, lo, hi, masked);
+    }
+
     private void kernel1(
             float[] a, int a0, int b, float[] c, int c0, int ch, FloatVector lo, FloatVector hi, boolean masked) {
         float[] w = packed;
-        FloatVector even = FloatVector.fromArray(S, bias, ch);
-        FloatVector odd = FloatVector.zero(S);
+        FloatVector s0 = FloatVector.fromArray(S, bias, ch);
         int kk = k;
-        int t = 0;
-        for (; t + 2 <= kk; t += 2) {
-            even = FloatVector.fromArray(S, w, b + t * L).fma(FloatVector.broadcast(S, a[a0 + t]), even);
-            odd = FloatVector.fromArray(S, w, b + (t + 1) * L).fma(FloatVector.broadcast(S, a[a0 + t + 1]), odd);
+        for (int t = 0; t < kk; t++) {
+            s0 = FloatVector.fromArray(S, w, b + t * L).fma(FloatVector.broadcast(S, a[a0 + t]), s0);
         }
-        if (t < kk) {
-            even = FloatVector.fromArray(S, w, b + t * L).fma(FloatVector.broadcast(S, a[a0 + t]), even);
-        }
-        store(even.add(odd), c, c0, lo, hi, masked);
+        store(s0, c, c0, lo, hi, masked);
     }
 
     private void store(FloatVector v, float[] c, int off, FloatVector lo, FloatVector hi, boolean masked) {

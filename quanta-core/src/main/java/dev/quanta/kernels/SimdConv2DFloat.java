@@ -17,7 +17,7 @@ import dev.quanta.ir.OpAttributes;
  * the threads. Only loaded when {@link Simd#enabled()}.
  */
 final class SimdConv2DFloat extends FloatConvKernel {
-    /** Pixels per GEMM the row blocks aim at: several 6-row tiles. */
+    /** Pixels per GEMM the row blocks aim at: several 8-row tiles. */
     private static final int TARGET_PIXELS = 48;
     /** Largest im2col scratch (floats) a block may take, unless one row alone is larger. */
     private static final int MAX_SCRATCH = 1 << 18;

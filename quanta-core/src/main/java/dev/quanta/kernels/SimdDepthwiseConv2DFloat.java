@@ -35,6 +35,18 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
     private final int[] kx1;
     private final VectorMask<Float> tail;
     private final Parallel.RangeBody body = this::rows;
+    /**
+     * Output columns whose whole window row lies inside the input, [interiorFrom, interiorTo), and for stride-1
+     * kernels with channels that are not whole vectors, the weights and bias tiled along an output row (element
+     * ox·C + c holds channel c), or null.
+     */
+    private final int interiorFrom;
+
+    private final int interiorTo;
+    private final float[] rowWeights;
+    private final float[] rowBias;
+    /** Largest tiled weights (floats) the row form may take. */
+    private static final int MAX_ROW_WEIGHTS = 1 << 16;
 
     SimdDepthwiseConv2DFloat(Tensors t, OpAttributes.DepthwiseConv2D a) {
         super(t, t.wShape()[3], Window.of(t.wShape(), a), a.activation());
@@ -63,6 +75,33 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
             kx1[ox] = range[1];
         }
         this.tail = S.indexInRange(c - c % L, c);
+        int from = 0;
+        while (from < outW && kx0[from] != 0) {
+            from++;
+        }
+        int to = from;
+        while (to < outW && kx0[to] == 0 && kx1[to] == kw) {
+            to++;
+        }
+        this.interiorFrom = from;
+        this.interiorTo = to;
+        int rowLength = outW * c;
+        if (sw == 1 && c % L != 0 && (long) taps * rowLength <= MAX_ROW_WEIGHTS) {
+            float[] tiled = new float[taps * rowLength];
+            for (int tap = 0; tap < taps; tap++) {
+                for (int f = 0; f < rowLength; f++) {
+                    tiled[tap * rowLength + f] = w[tap * c + f % c];
+                }
+            }
+            this.rowWeights = tiled;
+            this.rowBias = new float[rowLength];
+            for (int f = 0; f < rowLength; f++) {
+                rowBias[f] = bias[f % c];
+            }
+        } else {
+            this.rowWeights = null;
+            this.rowBias = null;
+        }
     }
 
     /** The window positions [first, past-last) whose input index start + k·dilation lies in [0, size). */
@@ -102,9 +141,62 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
         }
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
+        if (rowWeights != null && interiorFrom < interiorTo) {
+            pixels(b, oy, iy0, ky0, ky1, 0, interiorFrom, vlo, vhi);
+            interior(b, oy, iy0, ky0, ky1, vlo, vhi);
+            pixels(b, oy, iy0, ky0, ky1, interiorTo, outW, vlo, vhi);
+        } else {
+            pixels(b, oy, iy0, ky0, ky1, 0, outW, vlo, vhi);
+        }
+    }
+
+    /**
+     * Output columns [interiorFrom, interiorTo) of a stride-1 row as one run of ox·C + c elements: at tap (ky, kx)
+     * element f reads x at the row's f + (kx·dw − padL)·C, so whole vectors span several pixels.
+     */
+    private void interior(int b, int oy, int iy0, int ky0, int ky1, FloatVector vlo, FloatVector hi) {
+        int c = outC;
+        int rowLength = outW * c;
+        int f0 = interiorFrom * c;
+        int f1 = interiorTo * c;
+        int out = (b * outH + oy) * rowLength;
+        int f = f0;
+        for (; f + 2 * L <= f1; f += 2 * L) {
+            FloatVector a0 = FloatVector.fromArray(S, rowBias, f);
+            FloatVector a1 = FloatVector.fromArray(S, rowBias, f + L);
+            for (int ky = ky0; ky < ky1; ky++) {
+                int row = (b * inH + iy0 + ky * dh) * inW * c + f - padL * c;
+                for (int kx = 0; kx < kw; kx++) {
+                    int in = row + kx * dw * c;
+                    int w = (ky * kw + kx) * rowLength + f;
+                    a0 = FloatVector.fromArray(S, x, in).fma(FloatVector.fromArray(S, rowWeights, w), a0);
+                    a1 = FloatVector.fromArray(S, x, in + L).fma(FloatVector.fromArray(S, rowWeights, w + L), a1);
+                }
+            }
+            a0.max(vlo).min(hi).intoArray(y, out + f);
+            a1.max(vlo).min(hi).intoArray(y, out + f + L);
+        }
+        for (; f < f1; f += L) {
+            VectorMask<Float> m = S.indexInRange(f, f1);
+            FloatVector a0 = FloatVector.fromArray(S, rowBias, f, m);
+            for (int ky = ky0; ky < ky1; ky++) {
+                int row = (b * inH + iy0 + ky * dh) * inW * c + f - padL * c;
+                for (int kx = 0; kx < kw; kx++) {
+                    int w = (ky * kw + kx) * rowLength + f;
+                    a0 = FloatVector.fromArray(S, x, row + kx * dw * c, m)
+                            .fma(FloatVector.fromArray(S, rowWeights, w, m), a0);
+                }
+            }
+            a0.max(vlo).min(hi).intoArray(y, out + f, m);
+        }
+    }
+
+    /** Output columns [oxFrom, oxTo) pixel by pixel, channels in vectors. */
+    private void pixels(
+            int b, int oy, int iy0, int ky0, int ky1, int oxFrom, int oxTo, FloatVector vlo, FloatVector vhi) {
         int c = outC;
         int full = c - c % L;
-        for (int ox = 0; ox < outW; ox++) {
+        for (int ox = oxFrom; ox < oxTo; ox++) {
             int out = ((b * outH + oy) * outW + ox) * c;
             int ix0 = ox * sw - padL;
             int kxa = kx0[ox];

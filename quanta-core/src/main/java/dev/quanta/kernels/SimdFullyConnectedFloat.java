@@ -12,7 +12,7 @@ import dev.quanta.ir.Activation;
  *
  * A GEMM of M = rows, K, N with the weights packed once into panels. With few rows (M = 1 is typical) the single
  * row streams the packed weights (GEMV shape) and threads split the channel panels; with many rows they split
- * the rows in whole 6-row tiles. Only loaded when {@link Simd#enabled()}.
+ * the rows in whole 8-row tiles. Only loaded when {@link Simd#enabled()}.
  */
 final class SimdFullyConnectedFloat implements Kernel {
     private final float[] x;
@@ -51,7 +51,7 @@ final class SimdFullyConnectedFloat implements Kernel {
         }
     }
 
-    /** Rows of the 6-row tiles {@code [from, to)}, every channel. */
+    /** Rows of the 8-row tiles {@code [from, to)}, every channel. */
     private void rowTiles(int from, int to) {
         int r0 = from * FloatGemm.MR;
         int r1 = Math.min(rows, to * FloatGemm.MR);

@@ -15,7 +15,8 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * The Vector API float kernels ({@link SimdConv2DFloat}, {@link SimdDepthwiseConv2DFloat}, {@link
  * SimdFullyConnectedFloat}) against the scalar references over random shapes: every output within
  * 1e-5·(1 + max |reference|) of the reference, on 1 and 2 threads, and again after the input changes (the
- * per-thread im2col scratch must not serve a stale block).
+ * per-thread im2col scratch must not serve a stale block); and the fast results are the same floats whatever the
+ * thread count and whether a batch item runs alone or in its batch.
  */
 class SimdFloatKernelsTest {
     private static final Parallel ONE = Parallel.of(1);
@@ -127,6 +128,22 @@ class SimdFloatKernelsTest {
             ref.run(ONE);
             fast.run(p);
             assertClose(yFast, yRef, context + " pass " + pass);
+            // the other thread count, and each batch item alone, give the very same floats
+            float[] first = yFast.clone();
+            fast.run(twoThreads ? ONE : TWO);
+            assertThat(yFast).as(context + " 1 vs 2 threads").containsExactly(first);
+            int itemIn = h * w * inC;
+            int itemOut = oh * ow * outC;
+            for (int b = 0; b < batch && batch > 1; b++) {
+                float[] xb = java.util.Arrays.copyOfRange(x, b * itemIn, (b + 1) * itemIn);
+                float[] yb = new float[itemOut];
+                int[] xsb = {1, h, w, inC};
+                int[] ysb = {1, oh, ow, outC};
+                new SimdConv2DFloat(new FloatConvKernel.Tensors(xb, xsb, weights, ws, bias, yb, ysb), a).run(ONE);
+                assertThat(yb)
+                        .as(context + " item " + b + " alone")
+                        .containsExactly(java.util.Arrays.copyOfRange(first, b * itemOut, (b + 1) * itemOut));
+            }
             System.arraycopy(random(r, x.length), 0, x, 0, x.length);
         }
     }
@@ -192,6 +209,17 @@ class SimdFloatKernelsTest {
         float[] yFast = new float[rows * n];
         new FullyConnectedFloat(x, weights, bias, yRef, rows, k, n, act).run(ONE);
         new SimdFullyConnectedFloat(x, weights, bias, yFast, rows, k, n, act).run(twoThreads ? TWO : ONE);
-        assertClose(yFast, yRef, "fc rows %d k %d n %d %s".formatted(rows, k, n, act));
+        String context = "fc rows %d k %d n %d %s".formatted(rows, k, n, act);
+        assertClose(yFast, yRef, context);
+        // each row alone, on the other thread count, gives the very same floats
+        for (int m = 0; m < rows; m++) {
+            float[] ym = new float[n];
+            new SimdFullyConnectedFloat(
+                            java.util.Arrays.copyOfRange(x, m * k, (m + 1) * k), weights, bias, ym, 1, k, n, act)
+                    .run(twoThreads ? ONE : TWO);
+            assertThat(ym)
+                    .as(context + " row " + m + " alone")
+                    .containsExactly(java.util.Arrays.copyOfRange(yFast, m * n, (m + 1) * n));
+        }
     }
 }
