@@ -84,8 +84,6 @@ final class FloatGemm {
      */
     void multiply(
             float[] a, int aOff, int lda, int m, float[] c, int cOff, int ldc, int p0, int p1, float lo, float hi) {
-        FloatVector vlo = FloatVector.broadcast(S, lo);
-        FloatVector vhi = FloatVector.broadcast(S, hi);
         int tiled = m - m % 4; // rows in 8-row tiles, then at most one 4-row tile
         for (int p = p0; p < p1; p++) {
             int ch = p * L;
@@ -93,10 +91,10 @@ final class FloatGemm {
             boolean masked = p == panels - 1 && !lastFull;
             int i = 0;
             for (; i + MR <= m; i += MR) {
-                kernel8(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, vlo, vhi, masked);
+                kernel8(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, lo, hi, masked);
             }
             if (i + 4 <= m) {
-                kernel4(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, vlo, vhi, masked);
+                kernel4(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, lo, hi, masked);
             }
         }
         // the rows past the 8- and 4-row tiles, 4 panels at a time
@@ -105,28 +103,20 @@ final class FloatGemm {
             for (; p + 4 <= p1; p += 4) {
                 int ch = p * L;
                 boolean masked = p + 3 == panels - 1 && !lastFull;
-                kernel1x4(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, vlo, vhi, masked);
+                kernel1x4(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, lo, hi, masked);
             }
             for (; p < p1; p++) {
                 int ch = p * L;
                 boolean masked = p == panels - 1 && !lastFull;
-                kernel1(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, vlo, vhi, masked);
+                kernel1(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, lo, hi, masked);
             }
         }
     }
 
     private void kernel8(
-            float[] a,
-            int a0,
-            int lda,
-            int b,
-            float[] c,
-            int c0,
-            int ldc,
-            int ch,
-            FloatVector lo,
-            FloatVector hi,
-            boolean masked) {
+            float[] a, int a0, int lda, int b, float[] c, int c0, int ldc, int ch, float lo, float hi, boolean masked) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
         FloatVector start = FloatVector.fromArray(S, bias, ch);
         FloatVector s0 = start, s1 = start, s2 = start, s3 = start, s4 = start, s5 = start, s6 = start, s7 = start;
@@ -149,28 +139,20 @@ final class FloatGemm {
             s6 = v.fma(FloatVector.broadcast(S, a[a6 + t]), s6);
             s7 = v.fma(FloatVector.broadcast(S, a[a7 + t]), s7);
         }
-        store(s0, c, c0, lo, hi, masked);
-        store(s1, c, c0 + ldc, lo, hi, masked);
-        store(s2, c, c0 + 2 * ldc, lo, hi, masked);
-        store(s3, c, c0 + 3 * ldc, lo, hi, masked);
-        store(s4, c, c0 + 4 * ldc, lo, hi, masked);
-        store(s5, c, c0 + 5 * ldc, lo, hi, masked);
-        store(s6, c, c0 + 6 * ldc, lo, hi, masked);
-        store(s7, c, c0 + 7 * ldc, lo, hi, masked);
+        store(s0, c, c0, vlo, vhi, masked);
+        store(s1, c, c0 + ldc, vlo, vhi, masked);
+        store(s2, c, c0 + 2 * ldc, vlo, vhi, masked);
+        store(s3, c, c0 + 3 * ldc, vlo, vhi, masked);
+        store(s4, c, c0 + 4 * ldc, vlo, vhi, masked);
+        store(s5, c, c0 + 5 * ldc, vlo, vhi, masked);
+        store(s6, c, c0 + 6 * ldc, vlo, vhi, masked);
+        store(s7, c, c0 + 7 * ldc, vlo, vhi, masked);
     }
 
     private void kernel4(
-            float[] a,
-            int a0,
-            int lda,
-            int b,
-            float[] c,
-            int c0,
-            int ldc,
-            int ch,
-            FloatVector lo,
-            FloatVector hi,
-            boolean masked) {
+            float[] a, int a0, int lda, int b, float[] c, int c0, int ldc, int ch, float lo, float hi, boolean masked) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
         FloatVector start = FloatVector.fromArray(S, bias, ch);
         FloatVector s0 = start, s1 = start, s2 = start, s3 = start;
@@ -185,15 +167,16 @@ final class FloatGemm {
             s2 = v.fma(FloatVector.broadcast(S, a[a2 + t]), s2);
             s3 = v.fma(FloatVector.broadcast(S, a[a3 + t]), s3);
         }
-        store(s0, c, c0, lo, hi, masked);
-        store(s1, c, c0 + ldc, lo, hi, masked);
-        store(s2, c, c0 + 2 * ldc, lo, hi, masked);
-        store(s3, c, c0 + 3 * ldc, lo, hi, masked);
+        store(s0, c, c0, vlo, vhi, masked);
+        store(s1, c, c0 + ldc, vlo, vhi, masked);
+        store(s2, c, c0 + 2 * ldc, vlo, vhi, masked);
+        store(s3, c, c0 + 3 * ldc, vlo, vhi, masked);
     }
 
     /** One row against panels p .. p+3 (k's 4 vectors are 4 independent FMA chains): the GEMV shape. */
-    private void kernel1x4(
-            float[] a, int a0, int b, float[] c, int c0, int ch, FloatVector lo, FloatVector hi, boolean masked) {
+    private void kernel1x4(float[] a, int a0, int b, float[] c, int c0, int ch, float lo, float hi, boolean masked) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
         int panel = k * L;
         FloatVector s0 = FloatVector.fromArray(S, bias, ch);
@@ -209,21 +192,22 @@ final class FloatGemm {
             s2 = FloatVector.fromArray(S, w, wb + 2 * panel).fma(x, s2);
             s3 = FloatVector.fromArray(S, w, wb + 3 * panel).fma(x, s3);
         }
-        store(s0, c, c0, lo, hi, false);
-        store(s1, c, c0 + L, lo, hi, false);
-        store(s2, c, c0 + 2 * L, lo, hi, false);
-        store(s3, c, c0 + 3 * L, lo, hi, masked);
+        store(s0, c, c0, vlo, vhi, false);
+        store(s1, c, c0 + L, vlo, vhi, false);
+        store(s2, c, c0 + 2 * L, vlo, vhi, false);
+        store(s3, c, c0 + 3 * L, vlo, vhi, masked);
     }
 
-    private void kernel1(
-            float[] a, int a0, int b, float[] c, int c0, int ch, FloatVector lo, FloatVector hi, boolean masked) {
+    private void kernel1(float[] a, int a0, int b, float[] c, int c0, int ch, float lo, float hi, boolean masked) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
         FloatVector s0 = FloatVector.fromArray(S, bias, ch);
         int kk = k;
         for (int t = 0; t < kk; t++) {
             s0 = FloatVector.fromArray(S, w, b + t * L).fma(FloatVector.broadcast(S, a[a0 + t]), s0);
         }
-        store(s0, c, c0, lo, hi, masked);
+        store(s0, c, c0, vlo, vhi, masked);
     }
 
     private void store(FloatVector v, float[] c, int off, FloatVector lo, FloatVector hi, boolean masked) {

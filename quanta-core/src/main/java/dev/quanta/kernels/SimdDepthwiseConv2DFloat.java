@@ -15,9 +15,13 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * The weights are packed once as [kh·kw][C'] and the bias as [C'], C' = C rounded up to the vector length (zeros
  * past C). For each output pixel the taps inside the input are a rectangle [ky0, ky1) × [kx0, kx1) (per output row
- * and per output column, worked out once), so the channel loop has no padding test: blocks of 4 vectors of
- * channels accumulate over the taps in registers with FMA, then single vectors, then the last partial vector
- * under a mask; bias and clamp are the accumulators' start and the store's epilogue. Only loaded when {@link
+ * and per output column, worked out once), so the channel loop has no padding test. Output columns whose window
+ * lies inside the input go 4 pixels at a time (4 FMA chains per channel vector, sharing the weight vector); the
+ * others one pixel at a time in blocks of 4 channel vectors, then single vectors, then the last partial vector
+ * under a mask. A stride-1 row whose channels are not whole vectors (C = 8 on 16 lanes) runs its inside columns
+ * as one run of ox·C + c elements over weights tiled along the row. Every output sums bias, then its inside taps
+ * in (ky, kx) order with FMA, whichever path computes it; bias and clamp are the accumulators' start and the
+ * store's epilogue. Only loaded when {@link
  * Simd#enabled()}.
  */
 final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
@@ -139,14 +143,69 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
         while (ky1 < kh && iy0 + ky1 * dh < inH) {
             ky1++;
         }
+        if (rowWeights != null && interiorFrom < interiorTo) {
+            pixels(b, oy, iy0, ky0, ky1, 0, interiorFrom);
+            interior(b, oy, iy0, ky0, ky1);
+            pixels(b, oy, iy0, ky0, ky1, interiorTo, outW);
+        } else if (interiorTo - interiorFrom >= 4) {
+            pixels(b, oy, iy0, ky0, ky1, 0, interiorFrom);
+            int ox = interiorFrom;
+            for (; ox + 4 <= interiorTo; ox += 4) {
+                fourPixels(b, oy, iy0, ky0, ky1, ox);
+            }
+            pixels(b, oy, iy0, ky0, ky1, ox, outW);
+        } else {
+            pixels(b, oy, iy0, ky0, ky1, 0, outW);
+        }
+    }
+
+    /**
+     * Output columns ox .. ox+3, all with their whole window row inside the input: for each vector of channels the
+     * 4 pixels are 4 independent FMA chains sharing each tap's weight vector.
+     */
+    private void fourPixels(int b, int oy, int iy0, int ky0, int ky1, int ox) {
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
-        if (rowWeights != null && interiorFrom < interiorTo) {
-            pixels(b, oy, iy0, ky0, ky1, 0, interiorFrom, vlo, vhi);
-            interior(b, oy, iy0, ky0, ky1, vlo, vhi);
-            pixels(b, oy, iy0, ky0, ky1, interiorTo, outW, vlo, vhi);
-        } else {
-            pixels(b, oy, iy0, ky0, ky1, 0, outW, vlo, vhi);
+        int c = outC;
+        int step = sw * c;
+        int out = ((b * outH + oy) * outW + ox) * c;
+        int ix0 = ox * sw - padL;
+        for (int ch = 0; ch < c; ch += L) {
+            boolean whole = ch + L <= c;
+            FloatVector start = FloatVector.fromArray(S, paddedBias, ch);
+            FloatVector a0 = start;
+            FloatVector a1 = start;
+            FloatVector a2 = start;
+            FloatVector a3 = start;
+            for (int ky = ky0; ky < ky1; ky++) {
+                int row = (b * inH + iy0 + ky * dh) * inW;
+                for (int kx = 0; kx < kw; kx++) {
+                    int in = (row + ix0 + kx * dw) * c + ch;
+                    FloatVector w = FloatVector.fromArray(S, packed, (ky * kw + kx) * padded + ch);
+                    if (whole) {
+                        a0 = FloatVector.fromArray(S, x, in).fma(w, a0);
+                        a1 = FloatVector.fromArray(S, x, in + step).fma(w, a1);
+                        a2 = FloatVector.fromArray(S, x, in + 2 * step).fma(w, a2);
+                        a3 = FloatVector.fromArray(S, x, in + 3 * step).fma(w, a3);
+                    } else {
+                        a0 = FloatVector.fromArray(S, x, in, tail).fma(w, a0);
+                        a1 = FloatVector.fromArray(S, x, in + step, tail).fma(w, a1);
+                        a2 = FloatVector.fromArray(S, x, in + 2 * step, tail).fma(w, a2);
+                        a3 = FloatVector.fromArray(S, x, in + 3 * step, tail).fma(w, a3);
+                    }
+                }
+            }
+            if (whole) {
+                a0.max(vlo).min(vhi).intoArray(y, out + ch);
+                a1.max(vlo).min(vhi).intoArray(y, out + c + ch);
+                a2.max(vlo).min(vhi).intoArray(y, out + 2 * c + ch);
+                a3.max(vlo).min(vhi).intoArray(y, out + 3 * c + ch);
+            } else {
+                a0.max(vlo).min(vhi).intoArray(y, out + ch, tail);
+                a1.max(vlo).min(vhi).intoArray(y, out + c + ch, tail);
+                a2.max(vlo).min(vhi).intoArray(y, out + 2 * c + ch, tail);
+                a3.max(vlo).min(vhi).intoArray(y, out + 3 * c + ch, tail);
+            }
         }
     }
 
@@ -154,16 +213,20 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
      * Output columns [interiorFrom, interiorTo) of a stride-1 row as one run of ox·C + c elements: at tap (ky, kx)
      * element f reads x at the row's f + (kx·dw − padL)·C, so whole vectors span several pixels.
      */
-    private void interior(int b, int oy, int iy0, int ky0, int ky1, FloatVector vlo, FloatVector hi) {
+    private void interior(int b, int oy, int iy0, int ky0, int ky1) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
         int c = outC;
         int rowLength = outW * c;
         int f0 = interiorFrom * c;
         int f1 = interiorTo * c;
         int out = (b * outH + oy) * rowLength;
         int f = f0;
-        for (; f + 2 * L <= f1; f += 2 * L) {
+        for (; f + 4 * L <= f1; f += 4 * L) {
             FloatVector a0 = FloatVector.fromArray(S, rowBias, f);
             FloatVector a1 = FloatVector.fromArray(S, rowBias, f + L);
+            FloatVector a2 = FloatVector.fromArray(S, rowBias, f + 2 * L);
+            FloatVector a3 = FloatVector.fromArray(S, rowBias, f + 3 * L);
             for (int ky = ky0; ky < ky1; ky++) {
                 int row = (b * inH + iy0 + ky * dh) * inW * c + f - padL * c;
                 for (int kx = 0; kx < kw; kx++) {
@@ -171,10 +234,16 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
                     int w = (ky * kw + kx) * rowLength + f;
                     a0 = FloatVector.fromArray(S, x, in).fma(FloatVector.fromArray(S, rowWeights, w), a0);
                     a1 = FloatVector.fromArray(S, x, in + L).fma(FloatVector.fromArray(S, rowWeights, w + L), a1);
+                    a2 = FloatVector.fromArray(S, x, in + 2 * L)
+                            .fma(FloatVector.fromArray(S, rowWeights, w + 2 * L), a2);
+                    a3 = FloatVector.fromArray(S, x, in + 3 * L)
+                            .fma(FloatVector.fromArray(S, rowWeights, w + 3 * L), a3);
                 }
             }
-            a0.max(vlo).min(hi).intoArray(y, out + f);
-            a1.max(vlo).min(hi).intoArray(y, out + f + L);
+            a0.max(vlo).min(vhi).intoArray(y, out + f);
+            a1.max(vlo).min(vhi).intoArray(y, out + f + L);
+            a2.max(vlo).min(vhi).intoArray(y, out + f + 2 * L);
+            a3.max(vlo).min(vhi).intoArray(y, out + f + 3 * L);
         }
         for (; f < f1; f += L) {
             VectorMask<Float> m = S.indexInRange(f, f1);
@@ -187,13 +256,14 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
                             .fma(FloatVector.fromArray(S, rowWeights, w, m), a0);
                 }
             }
-            a0.max(vlo).min(hi).intoArray(y, out + f, m);
+            a0.max(vlo).min(vhi).intoArray(y, out + f, m);
         }
     }
 
     /** Output columns [oxFrom, oxTo) pixel by pixel, channels in vectors. */
-    private void pixels(
-            int b, int oy, int iy0, int ky0, int ky1, int oxFrom, int oxTo, FloatVector vlo, FloatVector vhi) {
+    private void pixels(int b, int oy, int iy0, int ky0, int ky1, int oxFrom, int oxTo) {
+        FloatVector vlo = FloatVector.broadcast(S, lo);
+        FloatVector vhi = FloatVector.broadcast(S, hi);
         int c = outC;
         int full = c - c % L;
         for (int ox = oxFrom; ox < oxTo; ox++) {
