@@ -42,6 +42,8 @@ final class FloatGemm {
     private final VectorMask<Float> tail;
 
     private final boolean lastFull;
+    /** One segment at offset 0: A rows of K contiguous values. */
+    private final int[] whole = {0};
 
     /**
      * @param weights [n][k], row j holding output channel j's k weights
@@ -84,6 +86,28 @@ final class FloatGemm {
      */
     void multiply(
             float[] a, int aOff, int lda, int m, float[] c, int cOff, int ldc, int p0, int p1, float lo, float hi) {
+        multiply(a, aOff, lda, whole, k, m, c, cOff, ldc, p0, p1, lo, hi);
+    }
+
+    /**
+     * As {@link #multiply(float[], int, int, int, float[], int, int, int, int, float, float)} with each A row made
+     * of segments: row i's k values are, segment after segment, the {@code segLength} values at {@code a[aOff +
+     * i·lda + segments[s] ..]} (a convolution reading its window rows straight from the input).
+     */
+    void multiply(
+            float[] a,
+            int aOff,
+            int lda,
+            int[] segments,
+            int segLength,
+            int m,
+            float[] c,
+            int cOff,
+            int ldc,
+            int p0,
+            int p1,
+            float lo,
+            float hi) {
         int tiled = m - m % 4; // rows in 8-row tiles, then at most one 4-row tile
         for (int p = p0; p < p1; p++) {
             int ch = p * L;
@@ -91,10 +115,36 @@ final class FloatGemm {
             boolean masked = p == panels - 1 && !lastFull;
             int i = 0;
             for (; i + MR <= m; i += MR) {
-                kernel8(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, lo, hi, masked);
+                kernel8(
+                        a,
+                        aOff + i * lda,
+                        lda,
+                        segments,
+                        segLength,
+                        b,
+                        c,
+                        cOff + i * ldc + ch,
+                        ldc,
+                        ch,
+                        lo,
+                        hi,
+                        masked);
             }
             if (i + 4 <= m) {
-                kernel4(a, aOff + i * lda, lda, b, c, cOff + i * ldc + ch, ldc, ch, lo, hi, masked);
+                kernel4(
+                        a,
+                        aOff + i * lda,
+                        lda,
+                        segments,
+                        segLength,
+                        b,
+                        c,
+                        cOff + i * ldc + ch,
+                        ldc,
+                        ch,
+                        lo,
+                        hi,
+                        masked);
             }
         }
         // the rows past the 8- and 4-row tiles, 4 panels at a time
@@ -103,18 +153,30 @@ final class FloatGemm {
             for (; p + 4 <= p1; p += 4) {
                 int ch = p * L;
                 boolean masked = p + 3 == panels - 1 && !lastFull;
-                kernel1x4(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, lo, hi, masked);
+                kernel1x4(a, aOff + i * lda, segments, segLength, ch * k, c, cOff + i * ldc + ch, ch, lo, hi, masked);
             }
             for (; p < p1; p++) {
                 int ch = p * L;
                 boolean masked = p == panels - 1 && !lastFull;
-                kernel1(a, aOff + i * lda, ch * k, c, cOff + i * ldc + ch, ch, lo, hi, masked);
+                kernel1(a, aOff + i * lda, segments, segLength, ch * k, c, cOff + i * ldc + ch, ch, lo, hi, masked);
             }
         }
     }
 
     private void kernel8(
-            float[] a, int a0, int lda, int b, float[] c, int c0, int ldc, int ch, float lo, float hi, boolean masked) {
+            float[] a,
+            int a0,
+            int lda,
+            int[] segments,
+            int segLength,
+            int b,
+            float[] c,
+            int c0,
+            int ldc,
+            int ch,
+            float lo,
+            float hi,
+            boolean masked) {
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
@@ -127,17 +189,21 @@ final class FloatGemm {
         int a5 = a4 + lda;
         int a6 = a5 + lda;
         int a7 = a6 + lda;
-        int kk = k;
-        for (int t = 0; t < kk; t++) {
-            FloatVector v = FloatVector.fromArray(S, w, b + t * L);
-            s0 = v.fma(FloatVector.broadcast(S, a[a0 + t]), s0);
-            s1 = v.fma(FloatVector.broadcast(S, a[a1 + t]), s1);
-            s2 = v.fma(FloatVector.broadcast(S, a[a2 + t]), s2);
-            s3 = v.fma(FloatVector.broadcast(S, a[a3 + t]), s3);
-            s4 = v.fma(FloatVector.broadcast(S, a[a4 + t]), s4);
-            s5 = v.fma(FloatVector.broadcast(S, a[a5 + t]), s5);
-            s6 = v.fma(FloatVector.broadcast(S, a[a6 + t]), s6);
-            s7 = v.fma(FloatVector.broadcast(S, a[a7 + t]), s7);
+        int len = segLength;
+        int wb = b;
+        for (int o : segments) {
+            for (int t = 0; t < len; t++) {
+                FloatVector v = FloatVector.fromArray(S, w, wb + t * L);
+                s0 = v.fma(FloatVector.broadcast(S, a[a0 + o + t]), s0);
+                s1 = v.fma(FloatVector.broadcast(S, a[a1 + o + t]), s1);
+                s2 = v.fma(FloatVector.broadcast(S, a[a2 + o + t]), s2);
+                s3 = v.fma(FloatVector.broadcast(S, a[a3 + o + t]), s3);
+                s4 = v.fma(FloatVector.broadcast(S, a[a4 + o + t]), s4);
+                s5 = v.fma(FloatVector.broadcast(S, a[a5 + o + t]), s5);
+                s6 = v.fma(FloatVector.broadcast(S, a[a6 + o + t]), s6);
+                s7 = v.fma(FloatVector.broadcast(S, a[a7 + o + t]), s7);
+            }
+            wb += len * L;
         }
         store(s0, c, c0, vlo, vhi, masked);
         store(s1, c, c0 + ldc, vlo, vhi, masked);
@@ -150,7 +216,19 @@ final class FloatGemm {
     }
 
     private void kernel4(
-            float[] a, int a0, int lda, int b, float[] c, int c0, int ldc, int ch, float lo, float hi, boolean masked) {
+            float[] a,
+            int a0,
+            int lda,
+            int[] segments,
+            int segLength,
+            int b,
+            float[] c,
+            int c0,
+            int ldc,
+            int ch,
+            float lo,
+            float hi,
+            boolean masked) {
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
@@ -159,13 +237,17 @@ final class FloatGemm {
         int a1 = a0 + lda;
         int a2 = a1 + lda;
         int a3 = a2 + lda;
-        int kk = k;
-        for (int t = 0; t < kk; t++) {
-            FloatVector v = FloatVector.fromArray(S, w, b + t * L);
-            s0 = v.fma(FloatVector.broadcast(S, a[a0 + t]), s0);
-            s1 = v.fma(FloatVector.broadcast(S, a[a1 + t]), s1);
-            s2 = v.fma(FloatVector.broadcast(S, a[a2 + t]), s2);
-            s3 = v.fma(FloatVector.broadcast(S, a[a3 + t]), s3);
+        int len = segLength;
+        int wb = b;
+        for (int o : segments) {
+            for (int t = 0; t < len; t++) {
+                FloatVector v = FloatVector.fromArray(S, w, wb + t * L);
+                s0 = v.fma(FloatVector.broadcast(S, a[a0 + o + t]), s0);
+                s1 = v.fma(FloatVector.broadcast(S, a[a1 + o + t]), s1);
+                s2 = v.fma(FloatVector.broadcast(S, a[a2 + o + t]), s2);
+                s3 = v.fma(FloatVector.broadcast(S, a[a3 + o + t]), s3);
+            }
+            wb += len * L;
         }
         store(s0, c, c0, vlo, vhi, masked);
         store(s1, c, c0 + ldc, vlo, vhi, masked);
@@ -174,7 +256,18 @@ final class FloatGemm {
     }
 
     /** One row against panels p .. p+3 (k's 4 vectors are 4 independent FMA chains): the GEMV shape. */
-    private void kernel1x4(float[] a, int a0, int b, float[] c, int c0, int ch, float lo, float hi, boolean masked) {
+    private void kernel1x4(
+            float[] a,
+            int a0,
+            int[] segments,
+            int segLength,
+            int b,
+            float[] c,
+            int c0,
+            int ch,
+            float lo,
+            float hi,
+            boolean masked) {
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
@@ -183,14 +276,18 @@ final class FloatGemm {
         FloatVector s1 = FloatVector.fromArray(S, bias, ch + L);
         FloatVector s2 = FloatVector.fromArray(S, bias, ch + 2 * L);
         FloatVector s3 = FloatVector.fromArray(S, bias, ch + 3 * L);
-        int kk = k;
-        for (int t = 0; t < kk; t++) {
-            FloatVector x = FloatVector.broadcast(S, a[a0 + t]);
-            int wb = b + t * L;
-            s0 = FloatVector.fromArray(S, w, wb).fma(x, s0);
-            s1 = FloatVector.fromArray(S, w, wb + panel).fma(x, s1);
-            s2 = FloatVector.fromArray(S, w, wb + 2 * panel).fma(x, s2);
-            s3 = FloatVector.fromArray(S, w, wb + 3 * panel).fma(x, s3);
+        int len = segLength;
+        int wb = b;
+        for (int o : segments) {
+            for (int t = 0; t < len; t++) {
+                FloatVector x = FloatVector.broadcast(S, a[a0 + o + t]);
+                int wt = wb + t * L;
+                s0 = FloatVector.fromArray(S, w, wt).fma(x, s0);
+                s1 = FloatVector.fromArray(S, w, wt + panel).fma(x, s1);
+                s2 = FloatVector.fromArray(S, w, wt + 2 * panel).fma(x, s2);
+                s3 = FloatVector.fromArray(S, w, wt + 3 * panel).fma(x, s3);
+            }
+            wb += len * L;
         }
         store(s0, c, c0, vlo, vhi, false);
         store(s1, c, c0 + L, vlo, vhi, false);
@@ -198,14 +295,29 @@ final class FloatGemm {
         store(s3, c, c0 + 3 * L, vlo, vhi, masked);
     }
 
-    private void kernel1(float[] a, int a0, int b, float[] c, int c0, int ch, float lo, float hi, boolean masked) {
+    private void kernel1(
+            float[] a,
+            int a0,
+            int[] segments,
+            int segLength,
+            int b,
+            float[] c,
+            int c0,
+            int ch,
+            float lo,
+            float hi,
+            boolean masked) {
         FloatVector vlo = FloatVector.broadcast(S, lo);
         FloatVector vhi = FloatVector.broadcast(S, hi);
         float[] w = packed;
         FloatVector s0 = FloatVector.fromArray(S, bias, ch);
-        int kk = k;
-        for (int t = 0; t < kk; t++) {
-            s0 = FloatVector.fromArray(S, w, b + t * L).fma(FloatVector.broadcast(S, a[a0 + t]), s0);
+        int len = segLength;
+        int wb = b;
+        for (int o : segments) {
+            for (int t = 0; t < len; t++) {
+                s0 = FloatVector.fromArray(S, w, wb + t * L).fma(FloatVector.broadcast(S, a[a0 + o + t]), s0);
+            }
+            wb += len * L;
         }
         store(s0, c, c0, vlo, vhi, masked);
     }

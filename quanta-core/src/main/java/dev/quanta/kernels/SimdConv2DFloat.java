@@ -3,66 +3,77 @@ package dev.quanta.kernels;
 import dev.quanta.ir.OpAttributes;
 
 /**
- * Float 2-D convolution through {@link FloatGemm}: the same math as {@link Conv2DFloat}, up to float
- * reassociation.
+ * Float 2-D convolution through {@link FloatGemm}: the same math as {@link Conv2DFloat}, up to the FMA's rounding.
  *
  * <pre>
  * y[b, oy, ox, o] = act( bias[o] + Σ_{ky,kx,c} x[b, iy, ix, c] · W[o, ky, kx, c] )     (padded taps read 0)
  * </pre>
  *
- * The output rows of all batch items (b·OH + oy) are cut into blocks of a few rows, so that a block's pixels make
- * a GEMM of M = rows·OW ≥ about 48 pixels, K = kh·kw·C taps, N = O channels. A block's A is its im2col rows in a
- * per-thread scratch; a 1×1, stride-1, unpadded convolution reads the input itself as A (no copy). Threads share
- * the (block, channel-panel group) units: panel groups split a block's channels when there are too few blocks for
- * the threads. Only loaded when {@link Simd#enabled()}.
+ * No im2col copy: the GEMM reads each output pixel's window straight from the input, as segments. When the
+ * window can leave the input, each run first copies the input into a zero-bordered buffer [N][Hp][Wp][C] (its
+ * border is zeroed once and never written), so every tap is an ordinary read. Output pixel (b, oy, ox) is then the
+ * A row at ((b·Hp + oy·sh)·Wp + ox·sw)·C, pixels of one output row lie sw·C apart, and the row's K = kh·kw·C
+ * values are kh segments of kw·C values (or, with a column dilation, kh·kw segments of C) at fixed offsets; the
+ * weights keep their [O][kh][kw][C] order, so K is summed in (ky, kx, c) order. One GEMM per output row (M = OW,
+ * N = O); when consecutive rows continue each other in memory (1×1, stride 1, unpadded: a pointwise convolution
+ * is a plain GEMM over the input) a block of rows is one GEMM. Threads share the (row block, channel-panel group)
+ * units: panel groups split a block's channels when there are too few blocks for the threads. Only loaded when
+ * {@link Simd#enabled()}.
  */
 final class SimdConv2DFloat extends FloatConvKernel {
-    /** Pixels per GEMM the row blocks aim at: several 8-row tiles. */
-    private static final int TARGET_PIXELS = 48;
-    /** Largest im2col scratch (floats) a block may take, unless one row alone is larger. */
-    private static final int MAX_SCRATCH = 1 << 18;
+    /** Pixels per GEMM the row blocks of a pointwise convolution aim at. */
+    private static final int TARGET_PIXELS = 64;
 
-    private final int taps;
-    private final boolean pointwise;
     private final FloatGemm gemm;
-    /** Output rows per block. */
+    /** The input as the GEMM reads it: {@code x} itself, or the zero-bordered copy. */
+    private final float[] source;
+
+    private final boolean padded;
+    private final int hp;
+    private final int wp;
+    /** Offsets of an A row's segments from its pixel's base, and their length. */
+    private final int[] segments;
+
+    private final int segLength;
+    /** Output rows per block (1 unless rows continue each other), and the number of blocks. */
     private final int blockRows;
 
     private final int blocks;
-    private final float[] zeros;
-    private final ThreadLocal<Scratch> scratch;
     private final Parallel.RangeBody body = this::units;
-    /** Set by {@link #run} before the units run: panel groups per block, and this run's number. */
+    /** Set by {@link #run} before the units run: channel-panel groups per block. */
     private int groups;
-
-    private int runId;
-
-    /** A thread's im2col buffer and the block of which run it holds. */
-    private static final class Scratch {
-        final float[] col;
-        int run = -1;
-        int block = -1;
-
-        Scratch(int length) {
-            this.col = new float[length];
-        }
-    }
 
     SimdConv2DFloat(Tensors t, OpAttributes.Conv2D a) {
         super(t, t.wShape()[0], Window.of(t.wShape(), a), a.activation());
-        this.taps = kh * kw * inC;
-        this.pointwise =
-                kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && outH == inH && outW == inW;
+        int taps = kh * kw * inC;
         this.gemm = new FloatGemm(weights, t.bias(), outC, taps);
+        int needH = outH == 0 ? inH : Math.max(inH + padT, (outH - 1) * sh + (kh - 1) * dh + 1);
+        int needW = outW == 0 ? inW : Math.max(inW + padL, (outW - 1) * sw + (kw - 1) * dw + 1);
+        this.padded = padT > 0 || padL > 0 || needH > inH || needW > inW;
+        this.hp = padded ? needH : inH;
+        this.wp = padded ? needW : inW;
+        this.source = padded ? new float[batch * hp * wp * inC] : x;
+        if (dw == 1) {
+            this.segments = new int[kh];
+            for (int ky = 0; ky < kh; ky++) {
+                segments[ky] = ky * dh * wp * inC;
+            }
+            this.segLength = kw * inC;
+        } else {
+            this.segments = new int[kh * kw];
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    segments[ky * kw + kx] = (ky * dh * wp + kx * dw) * inC;
+                }
+            }
+            this.segLength = inC;
+        }
         int rows = batch * outH;
-        int r = Math.max(1, (TARGET_PIXELS + outW - 1) / Math.max(1, outW));
-        r = Math.min(r, Math.max(1, MAX_SCRATCH / Math.max(1, outW * taps)));
+        boolean continuous = outW * sw == sh * wp && hp == outH * sh;
+        int r = continuous ? Math.max(1, (TARGET_PIXELS + outW - 1) / Math.max(1, outW)) : 1;
         r = Math.min(r, Math.max(1, (rows + 1) / 2)); // at least two blocks for two threads when there are 2 rows
         this.blockRows = r;
         this.blocks = (rows + r - 1) / r;
-        this.zeros = new float[kw * inC];
-        int length = pointwise ? 0 : blockRows * outW * taps;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(length));
     }
 
     @Override
@@ -70,11 +81,17 @@ final class SimdConv2DFloat extends FloatConvKernel {
         if (outW == 0 || blocks == 0) {
             return;
         }
+        if (padded) {
+            int run = inW * inC;
+            for (int b = 0; b < batch; b++) {
+                for (int iy = 0; iy < inH; iy++) {
+                    System.arraycopy(x, (b * inH + iy) * run, source, ((b * hp + iy + padT) * wp + padL) * inC, run);
+                }
+            }
+        }
         int threads = parallel.threads();
-        int panels = gemm.panels();
         // split channels too when the blocks alone would leave a thread idle or unevenly loaded
-        groups = blocks % threads == 0 || blocks >= 4 * threads ? 1 : Math.min(panels, threads);
-        runId++;
+        groups = blocks % threads == 0 || blocks >= 4 * threads ? 1 : Math.min(gemm.panels(), threads);
         parallel.forRange(blocks * groups, 1, body);
     }
 
@@ -86,56 +103,25 @@ final class SimdConv2DFloat extends FloatConvKernel {
             int g = u % groups;
             int r0 = block * blockRows;
             int r1 = Math.min(rows, r0 + blockRows);
-            int m = (r1 - r0) * outW;
             int p0 = panels * g / groups;
             int p1 = panels * (g + 1) / groups;
-            int out = r0 * outW * outC;
-            if (pointwise) {
-                gemm.multiply(x, r0 * outW * inC, inC, m, y, out, outC, p0, p1, lo, hi);
-                continue;
-            }
-            Scratch s = scratch.get();
-            if (s.run != runId || s.block != block) {
-                for (int r = r0; r < r1; r++) {
-                    im2col(s.col, (r - r0) * outW * taps, r / outH, r % outH);
-                }
-                s.run = runId;
-                s.block = block;
-            }
-            gemm.multiply(s.col, 0, taps, m, y, out, outC, p0, p1, lo, hi);
-        }
-    }
-
-    /**
-     * Output row oy of batch item b as im2col rows at {@code col[dst ..]}: for each pixel ox its kh·kw·C inputs in
-     * [ky][kx][c] order, 0 where the window leaves the input (as {@link WindowKernel#im2colRow}, at an offset).
-     */
-    private void im2col(float[] col, int dst0, int b, int oy) {
-        int run = kw * inC;
-        int iy0 = oy * sh - padT;
-        for (int ox = 0; ox < outW; ox++) {
-            int ix0 = ox * sw - padL;
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = iy0 + ky * dh;
-                int dst = dst0 + ox * taps + ky * run;
-                if (iy < 0 || iy >= inH) {
-                    System.arraycopy(zeros, 0, col, dst, run);
-                    continue;
-                }
-                int row = (b * inH + iy) * inW;
-                if (dw == 1 && ix0 >= 0 && ix0 + kw <= inW) {
-                    System.arraycopy(x, (row + ix0) * inC, col, dst, run);
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ix0 + kx * dw;
-                    if (ix >= 0 && ix < inW) {
-                        System.arraycopy(x, (row + ix) * inC, col, dst + kx * inC, inC);
-                    } else {
-                        System.arraycopy(zeros, 0, col, dst + kx * inC, inC);
-                    }
-                }
-            }
+            int b = r0 / outH;
+            int oy = r0 % outH;
+            int base = (b * hp + oy * sh) * wp * inC;
+            gemm.multiply(
+                    source,
+                    base,
+                    sw * inC,
+                    segments,
+                    segLength,
+                    (r1 - r0) * outW,
+                    y,
+                    r0 * outW * outC,
+                    outC,
+                    p0,
+                    p1,
+                    lo,
+                    hi);
         }
     }
 
