@@ -9,8 +9,8 @@ import java.util.function.Function;
 
 /**
  * Makes the float32 kernel of an op, bound to its buffers: for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED the
- * Vector API kernels when {@link Simd#enabled()}, else (and for every other op) the scalar reference. {@code buffer} gives the float array of a
- * tensor (constants hold their data), {@code shape} its concrete dimensions.
+ * Vector API kernels when {@link Simd#enabled()}, else (and for every other op) the scalar reference. {@code buffer}
+ * gives the float array of a tensor (constants hold their data), {@code shape} its concrete dimensions.
  */
 public final class FloatKernels {
     private FloatKernels() {}

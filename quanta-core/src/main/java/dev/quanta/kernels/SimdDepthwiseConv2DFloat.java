@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Float depthwise 2-D convolution with depth multiplier 1, vectorised across channels: the same math as {@link
- * DepthwiseConv2DFloat}, up to float reassociation.
+ * DepthwiseConv2DFloat} in the same order of terms, up to the FMA's single rounding.
  *
  * <pre>
  * y[b, oy, ox, c] = act( bias[c] + Σ_{ky,kx inside} x[b, iy, ix, c] · W[0, ky, kx, c] )
@@ -21,8 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  * under a mask. A stride-1 row whose channels are not whole vectors (C = 8 on 16 lanes) runs its inside columns
  * as one run of ox·C + c elements over weights tiled along the row. Every output sums bias, then its inside taps
  * in (ky, kx) order with FMA, whichever path computes it; bias and clamp are the accumulators' start and the
- * store's epilogue. Only loaded when {@link
- * Simd#enabled()}.
+ * store's epilogue. Only loaded when {@link Simd#enabled()}.
  */
 final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
     private static final VectorSpecies<Float> S = SimdSpecies.FLOAT;

@@ -3,8 +3,8 @@ package dev.quanta.kernels;
 import dev.quanta.ir.Activation;
 
 /**
- * Float fully connected layer through {@link FloatGemm}: the same math as {@link FullyConnectedFloat}, up to float
- * reassociation.
+ * Float fully connected layer through {@link FloatGemm}: the same math as {@link FullyConnectedFloat} in the same
+ * order of terms, up to the FMA's single rounding.
  *
  * <pre>
  * y[m, n] = act( b[n] + Σ_k x[m, k] · W[n, k] )      m over all leading axes, W in IR layout [N, K]
