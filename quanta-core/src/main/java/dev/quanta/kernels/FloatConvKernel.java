@@ -4,7 +4,8 @@ import dev.quanta.ir.Activation;
 
 /**
  * Base of the float convolution and depthwise convolution kernels: their tensors, the bias (zeros when the op has
- * none), the fused activation's clamp {@code [lo, hi]}, and the run (every output row, split across threads).
+ * none), the fused activation's clamp {@code [lo, hi]}, and the reference run (every output row, split across
+ * threads).
  */
 abstract class FloatConvKernel extends WindowKernel {
     /** A float convolution's tensors and their shapes; {@code bias} is null when the op has none. */
@@ -29,8 +30,9 @@ abstract class FloatConvKernel extends WindowKernel {
         this.hi = act.max();
     }
 
+    /** Runs {@link #outputRow} over every output row, split across threads; the fast kernels plan their own run. */
     @Override
-    public final void run(Parallel parallel) {
+    public void run(Parallel parallel) {
         forEachOutputRow(parallel);
     }
 }

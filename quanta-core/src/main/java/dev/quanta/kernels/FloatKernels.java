@@ -8,8 +8,9 @@ import dev.quanta.ir.Tensor;
 import java.util.function.Function;
 
 /**
- * Makes the float32 reference kernel of an op, bound to its buffers. {@code buffer} gives the float array of a
- * tensor (constants hold their data), {@code shape} its concrete dimensions.
+ * Makes the float32 kernel of an op, bound to its buffers: for CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED the
+ * Vector API kernels when {@link Simd#enabled()}, else (and for every other op) the scalar reference. {@code buffer}
+ * gives the float array of a tensor (constants hold their data), {@code shape} its concrete dimensions.
  */
 public final class FloatKernels {
     private FloatKernels() {}
@@ -28,22 +29,22 @@ public final class FloatKernels {
             case FULLY_CONNECTED -> {
                 int[] ws = shape.apply(op.input(1));
                 int rows = x.length / ws[1];
-                yield new FullyConnectedFloat(
-                        x,
-                        buffer.apply(op.input(1)),
-                        optional(op, 2, buffer),
-                        y,
-                        rows,
-                        ws[1],
-                        ws[0],
-                        op.attrs(OpAttributes.FullyConnected.class).activation());
+                float[] w = buffer.apply(op.input(1));
+                float[] bias = optional(op, 2, buffer);
+                Activation act = op.attrs(OpAttributes.FullyConnected.class).activation();
+                yield Simd.enabled()
+                        ? SimdFloatKernels.fullyConnected(x, w, bias, y, rows, ws[1], ws[0], act)
+                        : new FullyConnectedFloat(x, w, bias, y, rows, ws[1], ws[0], act);
             }
             case CONV_2D, DEPTHWISE_CONV_2D -> {
                 FloatConvKernel.Tensors t = new FloatConvKernel.Tensors(
                         x, xs, buffer.apply(op.input(1)), shape.apply(op.input(1)), optional(op, 2, buffer), y, ys);
-                yield op.type() == OpType.CONV_2D
-                        ? new Conv2DFloat(t, op.attrs(OpAttributes.Conv2D.class))
-                        : new DepthwiseConv2DFloat(t, op.attrs(OpAttributes.DepthwiseConv2D.class));
+                if (op.type() == OpType.CONV_2D) {
+                    OpAttributes.Conv2D a = op.attrs(OpAttributes.Conv2D.class);
+                    yield Simd.enabled() ? SimdFloatKernels.conv2d(t, a) : new Conv2DFloat(t, a);
+                }
+                OpAttributes.DepthwiseConv2D a = op.attrs(OpAttributes.DepthwiseConv2D.class);
+                yield Simd.enabled() ? SimdFloatKernels.depthwise(t, a) : new DepthwiseConv2DFloat(t, a);
             }
             case MAX_POOL_2D -> new Pool2DFloat(true, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
             case AVERAGE_POOL_2D -> new Pool2DFloat(false, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
