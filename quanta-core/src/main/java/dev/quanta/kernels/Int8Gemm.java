@@ -20,21 +20,25 @@ import jdk.incubator.vector.VectorSpecies;
  * each chunk's float sum is converted to int (exact) and added to the int32 accumulator, in the wrapping int
  * arithmetic of the scalar kernel.
  *
- * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR = two vectors of output channels
- * (the last panel padded with 0); a micro-kernel keeps MR = 4 rows × NR channels of float sums in registers, reads
- * one panel row and broadcasts one A value per row and tap. The epilogue adds the bias and requantizes: XNNPACK's
- * FP32 rounding in vectors ({@link SimdRequantizer}), the built-in path's fixed-point modes per value with
- * {@link Requantizer#apply(int, int)}. Immutable after construction; callers pass per-thread scratch.
+ * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR output channels (the last panel padded
+ * with 0): two vectors, or one when the layer has at most one vector of channels. A micro-kernel keeps MR rows × NR
+ * channels of float sums in registers (4 × two vectors, or 8 × one), reads one panel row and broadcasts one A value
+ * per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding in vectors
+ * ({@link SimdRequantizer}), the built-in path's fixed-point modes per value with {@link Requantizer#apply(int, int)}.
+ *
+ * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
+ * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
+ * zero-padded centred input has one run per window row (kw·C values, or C per tap when dilated across), a fully
+ * connected layer or pointwise convolution one run of K. The runs, cut at the chunk boundaries, are the kernel's
+ * "pieces". Immutable after construction; callers pass per-thread scratch.
  */
 final class Int8Gemm {
     private static final VectorSpecies<Float> F = SimdSpecies.FLOAT;
     private static final VectorSpecies<Integer> I = SimdSpecies.INT;
     /** Float lanes per vector. */
     static final int V = F.length();
-    /** Output channels per panel: two vectors. */
-    static final int NR = 2 * V;
-    /** Rows of the micro-kernel's register tile. */
-    static final int MR = 4;
+    /** The most rows × channels of one register tile: 4 × two vectors or 8 × one. */
+    private static final int TILE = 8 * V;
 
     private static final int EXACT = 1 << 24;
 
@@ -42,6 +46,10 @@ final class Int8Gemm {
     final int k;
     /** Output channels. */
     final int n;
+    /** Output channels per panel, NR: two vectors, or one for layers of at most one vector of channels. */
+    final int nr;
+    /** Rows of the micro-kernel's register tile, MR: 4 with two vectors, 8 with one. */
+    final int mr;
     /** Channel panels: ⌈n / NR⌉. */
     final int panels;
     /** Taps per exact float chunk, L. */
@@ -57,19 +65,44 @@ final class Int8Gemm {
 
     private final DType outType;
 
+    /** Pieces of a row: offset in A (relative to the row's base), first tap, length, end of a chunk after it. */
+    private final int[] pieceOffset;
+
+    private final int[] pieceTap;
+    private final int[] pieceLength;
+    private final boolean[] pieceFlush;
+
     /**
      * @param weights centred weights, [n][k] (the IR layout of CONV_2D's [O][kh][kw][C] and FULLY_CONNECTED's
      *     [N][K]); shared, not written
      * @param maxAbsInput the largest |x − zp_x| the input type allows
+     * @param segOffsets where each run of a row's taps starts, relative to the row's base (runs in tap order)
+     * @param segLen the taps of each run; runs × segLen = k
      */
-    Int8Gemm(int[] weights, int k, int n, int[] biasInt, Requantizer rq, DType outType, int maxAbsInput) {
+    Int8Gemm(
+            int[] weights,
+            int k,
+            int n,
+            int[] biasInt,
+            Requantizer rq,
+            DType outType,
+            int maxAbsInput,
+            int[] segOffsets,
+            int segLen) {
+        if (segOffsets.length * segLen != k) {
+            throw new IllegalArgumentException(segOffsets.length + " runs of " + segLen + " taps for K = " + k);
+        }
         this.k = k;
         this.n = n;
-        this.panels = (n + NR - 1) / NR;
+        this.nr = n <= V ? V : 2 * V;
+        this.mr = TILE / nr;
+        int nr = this.nr;
+        this.panels = (n + nr - 1) / nr;
         this.rq = rq;
-        this.fp32 = SimdRequantizer.supports(rq) ? new SimdRequantizer(rq) : null;
+        // SimdRequantizer narrows through a byte vector of a quarter of the width, which needs 256 bits or more
+        this.fp32 = SimdRequantizer.supports(rq) && V >= 8 ? new SimdRequantizer(rq) : null;
         this.outType = outType;
-        this.bias = new int[panels * NR];
+        this.bias = new int[panels * nr];
         System.arraycopy(biasInt, 0, bias, 0, n);
         int maxW = 0;
         for (int v : weights) {
@@ -77,16 +110,45 @@ final class Int8Gemm {
         }
         this.chunk = chunkLength(k, maxAbsInput, maxW);
         int np = panels;
-        this.w = PackedWeights.get(weights, "int8-gemm-float[N/" + NR + "][K][" + NR + "]", () -> {
-            float[] v = new float[np * k * NR];
+        this.w = PackedWeights.get(weights, "int8-gemm-float[N/" + nr + "][K][" + nr + "]", () -> {
+            float[] v = new float[np * k * nr];
             for (int o = 0; o < n; o++) {
-                int base = (o / NR) * k * NR + o % NR;
+                int base = (o / nr) * k * nr + o % nr;
                 for (int i = 0; i < k; i++) {
-                    v[base + i * NR] = weights[o * k + i];
+                    v[base + i * nr] = weights[o * k + i];
                 }
             }
             return v;
         });
+        // the runs cut at every multiple of the chunk length
+        int count = 0;
+        int[] off = new int[segOffsets.length + k / chunk + 2];
+        int[] tap = new int[off.length];
+        int[] len = new int[off.length];
+        boolean[] flush = new boolean[off.length];
+        for (int sgm = 0; sgm < segOffsets.length; sgm++) {
+            int t = sgm * segLen;
+            int end = t + segLen;
+            while (t < end) {
+                int chunkEnd = (t / chunk + 1) * chunk;
+                int e = Math.min(end, chunkEnd);
+                off[count] = segOffsets[sgm] + t - sgm * segLen;
+                tap[count] = t;
+                len[count] = e - t;
+                flush[count] = e == chunkEnd || e == k;
+                count++;
+                t = e;
+            }
+        }
+        this.pieceOffset = java.util.Arrays.copyOf(off, count);
+        this.pieceTap = java.util.Arrays.copyOf(tap, count);
+        this.pieceLength = java.util.Arrays.copyOf(len, count);
+        this.pieceFlush = java.util.Arrays.copyOf(flush, count);
+    }
+
+    /** A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions). */
+    Int8Gemm(int[] weights, int k, int n, int[] biasInt, Requantizer rq, DType outType, int maxAbsInput) {
+        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k);
     }
 
     /**
@@ -108,54 +170,69 @@ final class Int8Gemm {
 
     /** Ints of per-thread accumulator scratch {@link #rows} needs. */
     static int scratchLength() {
-        return MR * NR;
+        return TILE;
     }
 
     /**
-     * Computes and stores output rows {@code m0 .. m0+count−1}, channel panels {@code [p0, p1)}: A's row i at
-     * {@code a[a0 + i·lda ..]} (k values), the output row {@code m0 + i} at {@code y[(m0 + i)·n ..]}.
+     * Computes and stores output rows {@code m0 .. m0+count−1}, channel panels {@code [p0, p1)}: A's row i based at
+     * {@code a[base[b0 + i]]} (see the class comment), the output row {@code m0 + i} at {@code y[(m0 + i)·n ..]}.
      */
-    void rows(float[] a, int a0, int lda, int count, int m0, int p0, int p1, Object y, int[] acc) {
+    void rows(float[] a, int[] base, int b0, int count, int m0, int p0, int p1, Object y, int[] acc) {
         int i = 0;
-        for (; i + MR <= count; i += MR) {
-            int ai = a0 + i * lda;
+        boolean narrow = nr == V;
+        for (; i + mr <= count; i += mr) {
             for (int p = p0; p < p1; p++) {
-                kernel4(a, ai, lda, p, acc);
-                for (int r = 0; r < MR; r++) {
-                    epilogue(acc, r * NR, p, y, (m0 + i + r) * n);
+                if (narrow) {
+                    kernel8x1(a, base, b0 + i, p, acc);
+                } else {
+                    kernel4x2(a, base, b0 + i, p, acc);
+                }
+                for (int r = 0; r < mr; r++) {
+                    epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
                 }
             }
         }
         for (; i < count; i++) {
-            int ai = a0 + i * lda;
             for (int p = p0; p < p1; p++) {
-                kernel1(a, ai, p, acc);
+                if (narrow) {
+                    kernel1x1(a, base[b0 + i], p, acc);
+                } else {
+                    kernel1x2(a, base[b0 + i], p, acc);
+                }
                 epilogue(acc, 0, p, y, (m0 + i) * n);
             }
         }
     }
 
     /**
-     * The raw sums {@code Σ_k A[m, k] · W[o, k]} ([count][n], no bias, not requantized) of A's rows {@code a[m·k ..]}
-     * through the same micro-kernels as {@link #rows}; for tests of the exactness.
+     * The raw sums {@code Σ_k A[m, k] · W[o, k]} ([count][n], no bias, not requantized) of A's rows based at
+     * {@code base[m]} through the same micro-kernels as {@link #rows}; for tests of the exactness.
      */
-    int[] sums(float[] a, int count) {
+    int[] sums(float[] a, int[] base, int count) {
         int[] out = new int[count * n];
         int[] acc = new int[scratchLength()];
-        int i = 0;
-        for (; i < count; i += MR) {
-            int tile = Math.min(MR, count - i);
+        boolean narrow = nr == V;
+        for (int i = 0; i < count; i += mr) {
+            int tile = Math.min(mr, count - i);
             for (int p = 0; p < panels; p++) {
-                int width = Math.min(NR, n - p * NR);
+                int width = Math.min(nr, n - p * nr);
                 for (int r = 0; r < tile; r++) {
-                    if (tile < MR) {
-                        kernel1(a, (i + r) * k, p, acc);
-                        System.arraycopy(acc, 0, out, (i + r) * n + p * NR, width);
+                    if (tile < mr) {
+                        if (narrow) {
+                            kernel1x1(a, base[i + r], p, acc);
+                        } else {
+                            kernel1x2(a, base[i + r], p, acc);
+                        }
+                        System.arraycopy(acc, 0, out, (i + r) * n + p * nr, width);
                     } else {
                         if (r == 0) {
-                            kernel4(a, i * k, k, p, acc);
+                            if (narrow) {
+                                kernel8x1(a, base, i, p, acc);
+                            } else {
+                                kernel4x2(a, base, i, p, acc);
+                            }
                         }
-                        System.arraycopy(acc, r * NR, out, (i + r) * n + p * NR, width);
+                        System.arraycopy(acc, r * nr, out, (i + r) * n + p * nr, width);
                     }
                 }
             }
@@ -163,84 +240,207 @@ final class Int8Gemm {
         return out;
     }
 
-    /** Rows a0, a0+lda, a0+2·lda, a0+3·lda of A against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k]. */
-    private void kernel4(float[] a, int a0, int lda, int p, int[] acc) {
+    /** NR = 2V: the 4 rows based at base[b ..] against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k]. */
+    private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc) {
+        final int nr2 = 2 * V;
         float[] w = this.w;
-        int wp = p * k * NR;
-        int a1 = a0 + lda;
-        int a2 = a1 + lda;
-        int a3 = a2 + lda;
-        for (int k0 = 0; k0 < k; k0 += chunk) {
-            int k1 = Math.min(k, k0 + chunk);
-            FloatVector c00 = FloatVector.zero(F);
-            FloatVector c01 = c00;
-            FloatVector c10 = c00;
-            FloatVector c11 = c00;
-            FloatVector c20 = c00;
-            FloatVector c21 = c00;
-            FloatVector c30 = c00;
-            FloatVector c31 = c00;
-            for (int t = k0; t < k1; t++) {
-                int wi = wp + t * NR;
+        int wp = p * k * nr2;
+        int r0 = base[b];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int wi = wp + pieceTap[q] * nr2;
+            for (int j = 0; j < len; j++, wi += nr2) {
                 FloatVector w0 = FloatVector.fromArray(F, w, wi);
                 FloatVector w1 = FloatVector.fromArray(F, w, wi + V);
-                FloatVector b0 = FloatVector.broadcast(F, a[a0 + t]);
+                FloatVector b0 = FloatVector.broadcast(F, a[a0 + j]);
                 c00 = w0.fma(b0, c00);
                 c01 = w1.fma(b0, c01);
-                FloatVector b1 = FloatVector.broadcast(F, a[a1 + t]);
+                FloatVector b1 = FloatVector.broadcast(F, a[a1 + j]);
                 c10 = w0.fma(b1, c10);
                 c11 = w1.fma(b1, c11);
-                FloatVector b2 = FloatVector.broadcast(F, a[a2 + t]);
+                FloatVector b2 = FloatVector.broadcast(F, a[a2 + j]);
                 c20 = w0.fma(b2, c20);
                 c21 = w1.fma(b2, c21);
-                FloatVector b3 = FloatVector.broadcast(F, a[a3 + t]);
+                FloatVector b3 = FloatVector.broadcast(F, a[a3 + j]);
                 c30 = w0.fma(b3, c30);
                 c31 = w1.fma(b3, c31);
             }
-            boolean first = k0 == 0;
-            add(acc, 0, c00, first);
-            add(acc, V, c01, first);
-            add(acc, NR, c10, first);
-            add(acc, NR + V, c11, first);
-            add(acc, 2 * NR, c20, first);
-            add(acc, 2 * NR + V, c21, first);
-            add(acc, 3 * NR, c30, first);
-            add(acc, 3 * NR + V, c31, first);
+            if (pieceFlush[q]) {
+                add(acc, 0, c00, first);
+                add(acc, V, c01, first);
+                add(acc, nr2, c10, first);
+                add(acc, nr2 + V, c11, first);
+                add(acc, 2 * nr2, c20, first);
+                add(acc, 2 * nr2 + V, c21, first);
+                add(acc, 3 * nr2, c30, first);
+                add(acc, 3 * nr2 + V, c31, first);
+                first = false;
+                c00 = FloatVector.zero(F);
+                c01 = c00;
+                c10 = c00;
+                c11 = c00;
+                c20 = c00;
+                c21 = c00;
+                c30 = c00;
+                c31 = c00;
+            }
         }
     }
 
-    /**
-     * One row of A against panel p: acc[j] = Σ_k A[k] · W[p·NR + j, k], with two sets of float sums over even and
-     * odd taps (both within one exact chunk, so their sum is exact too).
-     */
-    private void kernel1(float[] a, int a0, int p, int[] acc) {
+    /** NR = 2V: the row based at {@code r0} against panel p, with two sets of sums over even and odd taps. */
+    private void kernel1x2(float[] a, int r0, int p, int[] acc) {
+        final int nr2 = 2 * V;
         float[] w = this.w;
-        int wp = p * k * NR;
-        for (int k0 = 0; k0 < k; k0 += chunk) {
-            int k1 = Math.min(k, k0 + chunk);
-            FloatVector c0 = FloatVector.zero(F);
-            FloatVector c1 = c0;
-            FloatVector d0 = c0;
-            FloatVector d1 = c0;
-            int t = k0;
-            for (; t + 2 <= k1; t += 2) {
-                int wi = wp + t * NR;
-                FloatVector b = FloatVector.broadcast(F, a[a0 + t]);
+        int wp = p * k * nr2;
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector d0 = c0;
+        FloatVector d1 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int a0 = r0 + pieceOffset[q];
+            int len = pieceLength[q];
+            int wi = wp + pieceTap[q] * nr2;
+            int j = 0;
+            for (; j + 2 <= len; j += 2, wi += 2 * nr2) {
+                FloatVector b = FloatVector.broadcast(F, a[a0 + j]);
                 c0 = FloatVector.fromArray(F, w, wi).fma(b, c0);
                 c1 = FloatVector.fromArray(F, w, wi + V).fma(b, c1);
-                FloatVector e = FloatVector.broadcast(F, a[a0 + t + 1]);
-                d0 = FloatVector.fromArray(F, w, wi + NR).fma(e, d0);
-                d1 = FloatVector.fromArray(F, w, wi + NR + V).fma(e, d1);
+                FloatVector e = FloatVector.broadcast(F, a[a0 + j + 1]);
+                d0 = FloatVector.fromArray(F, w, wi + nr2).fma(e, d0);
+                d1 = FloatVector.fromArray(F, w, wi + nr2 + V).fma(e, d1);
             }
-            if (t < k1) {
-                int wi = wp + t * NR;
-                FloatVector b = FloatVector.broadcast(F, a[a0 + t]);
+            if (j < len) {
+                FloatVector b = FloatVector.broadcast(F, a[a0 + j]);
                 c0 = FloatVector.fromArray(F, w, wi).fma(b, c0);
                 c1 = FloatVector.fromArray(F, w, wi + V).fma(b, c1);
             }
-            boolean first = k0 == 0;
-            add(acc, 0, c0.add(d0), first);
-            add(acc, V, c1.add(d1), first);
+            if (pieceFlush[q]) {
+                add(acc, 0, c0.add(d0), first);
+                add(acc, V, c1.add(d1), first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                d0 = c0;
+                d1 = c0;
+            }
+        }
+    }
+
+    /** NR = V: the 8 rows based at base[b ..] against panel p: acc[r·V + j] = Σ_k A[r, k] · W[p·V + j, k]. */
+    private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc) {
+        float[] w = this.w;
+        int wp = p * k * V;
+        int r0 = base[b];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        int r4 = base[b + 4];
+        int r5 = base[b + 5];
+        int r6 = base[b + 6];
+        int r7 = base[b + 7];
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        FloatVector c6 = c0;
+        FloatVector c7 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int a4 = r4 + o;
+            int a5 = r5 + o;
+            int a6 = r6 + o;
+            int a7 = r7 + o;
+            int wi = wp + pieceTap[q] * V;
+            for (int j = 0; j < len; j++, wi += V) {
+                FloatVector wv = FloatVector.fromArray(F, w, wi);
+                c0 = wv.fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                c1 = wv.fma(FloatVector.broadcast(F, a[a1 + j]), c1);
+                c2 = wv.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
+                c3 = wv.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
+                c4 = wv.fma(FloatVector.broadcast(F, a[a4 + j]), c4);
+                c5 = wv.fma(FloatVector.broadcast(F, a[a5 + j]), c5);
+                c6 = wv.fma(FloatVector.broadcast(F, a[a6 + j]), c6);
+                c7 = wv.fma(FloatVector.broadcast(F, a[a7 + j]), c7);
+            }
+            if (pieceFlush[q]) {
+                add(acc, 0, c0, first);
+                add(acc, V, c1, first);
+                add(acc, 2 * V, c2, first);
+                add(acc, 3 * V, c3, first);
+                add(acc, 4 * V, c4, first);
+                add(acc, 5 * V, c5, first);
+                add(acc, 6 * V, c6, first);
+                add(acc, 7 * V, c7, first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                c4 = c0;
+                c5 = c0;
+                c6 = c0;
+                c7 = c0;
+            }
+        }
+    }
+
+    /** NR = V: the row based at {@code r0} against panel p, with four sets of sums over the taps modulo 4. */
+    private void kernel1x1(float[] a, int r0, int p, int[] acc) {
+        float[] w = this.w;
+        int wp = p * k * V;
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int a0 = r0 + pieceOffset[q];
+            int len = pieceLength[q];
+            int wi = wp + pieceTap[q] * V;
+            int j = 0;
+            for (; j + 4 <= len; j += 4, wi += 4 * V) {
+                c0 = FloatVector.fromArray(F, w, wi).fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                c1 = FloatVector.fromArray(F, w, wi + V).fma(FloatVector.broadcast(F, a[a0 + j + 1]), c1);
+                c2 = FloatVector.fromArray(F, w, wi + 2 * V).fma(FloatVector.broadcast(F, a[a0 + j + 2]), c2);
+                c3 = FloatVector.fromArray(F, w, wi + 3 * V).fma(FloatVector.broadcast(F, a[a0 + j + 3]), c3);
+            }
+            for (; j < len; j++, wi += V) {
+                c0 = FloatVector.fromArray(F, w, wi).fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+            }
+            if (pieceFlush[q]) {
+                add(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+            }
         }
     }
 
@@ -255,18 +455,19 @@ final class Int8Gemm {
 
     /** Bias, requantization and store of panel p's channels from {@code acc[r ..]} into the output at {@code out}. */
     private void epilogue(int[] acc, int r, int p, Object y, int out) {
-        int c0 = p * NR;
+        int nr = this.nr;
+        int c0 = p * nr;
         int c = c0;
         if (fp32 != null) {
             // whole vectors of channels in vectors; a partial one below, per value (the same values: SimdRequantizer
             // is bit-exact with Requantizer.apply), as masked stores allocate
             byte[] yb = (byte[]) y;
-            for (; c + V <= n && c < c0 + NR; c += V) {
+            for (; c + V <= n && c < c0 + nr; c += V) {
                 IntVector s = IntVector.fromArray(I, acc, r + c - c0).add(IntVector.fromArray(I, bias, c));
                 fp32.store(s, c, yb, out + c);
             }
         }
-        int end = Math.min(n, c0 + NR);
+        int end = Math.min(n, c0 + nr);
         for (; c < end; c++) {
             Quant.set(y, outType, out + c, rq.apply(bias[c] + acc[r + c - c0], c));
         }

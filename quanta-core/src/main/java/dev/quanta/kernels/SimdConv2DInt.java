@@ -8,19 +8,21 @@ import dev.quanta.ir.OpAttributes;
  * GEMM on {@link Int8Gemm}, equal to it bit for bit.
  *
  * <pre>
- * A[p, (ky, kx, c)] = x[b, iy, ix, c] − zp_x   (0 where the window leaves the input)    p = (b, oy, ox)
- * y[p, o]           = requantize(bias[o] + Σ A[p, ·] · (W[o, ·] − zp_w[o]), o)
+ * P[b, py, px, c] = x[b, py − padT, px − padL, c] − zp_x   inside the input, 0 in the zero border
+ * A[m, (ky, kx, c)] = P[b, oy·sh + ky·dh, ox·sw + kx·dw, c]                  m = (b, oy, ox)
+ * y[m, o]           = requantize(bias[o] + Σ A[m, ·] · (W[o, ·] − zp_w[o]), o)
  * </pre>
  *
- * A run centres the input once into floats; the output pixels (over the whole batch) are cut into blocks of
- * {@link #BLOCK} whose A rows are gathered (im2col) into per-thread scratch, except for a 1×1, stride-1, unpadded
- * convolution, whose centred input already is A. Two or more threads split the pixel blocks, or the channel panels
- * when there are fewer blocks than threads; the results do not depend on the split. XNNPACK's SAME-padding quirk
- * ({@link XnnpackQuirks}) is kept. Only made when {@link Simd#enabled()}.
+ * A run centres the input into the interior of a float buffer P with a zero border (allocated once, the border
+ * never written), so no window ever leaves it and no im2col copy is made: the GEMM reads each output pixel's taps
+ * straight from P as one run of kw·C values per window row (kh·kw runs of C when dilated across). Two or more
+ * threads split the output pixels in blocks of {@link #BLOCK}, or the channel panels when there are fewer blocks
+ * than threads; the results do not depend on the split. XNNPACK's SAME-padding quirk ({@link XnnpackQuirks}) is
+ * kept. Only made when {@link Simd#enabled()}.
  */
 final class SimdConv2DInt extends WindowKernel {
-    /** Output pixels per im2col block: a multiple of the micro-kernel's rows. */
-    static final int BLOCK = 8 * Int8Gemm.MR;
+    /** Output pixels per block of work: a multiple of the micro-kernel's rows (4 or 8). */
+    static final int BLOCK = 32;
 
     private final Object x;
     private final DType inType;
@@ -31,27 +33,23 @@ final class SimdConv2DInt extends WindowKernel {
     private final Requantizer rq;
     private final boolean biasOnly;
     private final Int8Gemm gemm;
-    /** The centred input, x − zp_x, as floats. */
-    private final float[] xf;
+    /** The centred input with its zero border, P: [batch][ph][pw][C]. */
+    private final float[] padded;
 
-    private final int taps;
+    private final int ph;
+    private final int pw;
     private final int pixels;
     private final int blocks;
-    private final boolean pointwise;
-    private final ThreadLocal<Scratch> scratch;
+    /** Per thread: the row bases of a block of pixels, and the micro-kernel's accumulators. */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     private final Parallel.RangeBody centreBody;
     private final Parallel.RangeBody blockBody;
     private final Parallel.RangeBody panelBody;
 
-    /** Per thread: an im2col block and the micro-kernel's accumulators. */
     private static final class Scratch {
-        final float[] col;
+        final int[] base = new int[BLOCK];
         final int[] acc = new int[Int8Gemm.scratchLength()];
-
-        Scratch(int colLength) {
-            this.col = new float[colLength];
-        }
     }
 
     /** The fast kernel as a {@link Kernel}; the factory calls this only when {@link Simd#enabled()}. */
@@ -78,17 +76,46 @@ final class SimdConv2DInt extends WindowKernel {
             biasInt[o] = (int) p.bias[o];
         }
         this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(Window.of(wShape, a), inH, inW);
-        this.taps = kh * kw * inC;
-        this.gemm =
-                new Int8Gemm(p.weights, taps, outC, biasInt, rq, outType, Int8Gemm.maxAbsCentred(inType, inZeroPoint));
-        this.xf = new float[Buffers.length(x)];
+        this.ph = Math.max(padT + inH, (outH - 1) * sh + (kh - 1) * dh + 1);
+        this.pw = Math.max(padL + inW, (outW - 1) * sw + (kw - 1) * dw + 1);
+        this.padded = new float[Math.multiplyExact(Math.multiplyExact(batch * ph, pw), inC)];
+        int[] runs;
+        int runLength;
+        if (dw == 1) {
+            runs = new int[kh]; // one window row, kw·C consecutive values, per run
+            for (int ky = 0; ky < kh; ky++) {
+                runs[ky] = ky * dh * pw * inC;
+            }
+            runLength = kw * inC;
+        } else {
+            runs = new int[kh * kw];
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    runs[ky * kw + kx] = (ky * dh * pw + kx * dw) * inC;
+                }
+            }
+            runLength = inC;
+        }
+        this.gemm = new Int8Gemm(
+                p.weights,
+                kh * kw * inC,
+                outC,
+                biasInt,
+                rq,
+                outType,
+                Int8Gemm.maxAbsCentred(inType, inZeroPoint),
+                runs,
+                runLength);
         this.pixels = batch * outH * outW;
         this.blocks = (pixels + BLOCK - 1) / BLOCK;
-        this.pointwise =
-                kh == 1 && kw == 1 && sh == 1 && sw == 1 && padT == 0 && padL == 0 && outH == inH && outW == inW;
-        int colLength = pointwise ? 0 : BLOCK * taps;
-        this.scratch = ThreadLocal.withInitial(() -> new Scratch(colLength));
-        this.centreBody = (from, to) -> Centre.toFloat(x, inType, inZeroPoint, xf, from, to);
+        this.centreBody = (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int b = r / inH;
+                int iy = r % inH;
+                int dst = ((b * ph + iy + padT) * pw + padL) * inC;
+                SimdCentre.toFloat(x, inType, inZeroPoint, r * inW * inC, padded, dst, inW * inC);
+            }
+        };
         this.blockBody = (from, to) -> {
             Scratch s = scratch.get();
             for (int blk = from; blk < to; blk++) {
@@ -109,7 +136,7 @@ final class SimdConv2DInt extends WindowKernel {
             XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
             return;
         }
-        parallel.forRange(xf.length, 16384, centreBody);
+        parallel.forRange(batch * inH, Math.max(1, 16384 / Math.max(1, inW * inC)), centreBody);
         if (blocks >= parallel.threads() || gemm.panels < 2) {
             parallel.forRange(blocks, 1, blockBody);
         } else {
@@ -121,71 +148,20 @@ final class SimdConv2DInt extends WindowKernel {
     private void block(int blk, int p0, int p1, Scratch s) {
         int m0 = blk * BLOCK;
         int count = Math.min(BLOCK, pixels - m0);
-        if (pointwise) {
-            gemm.rows(xf, m0 * taps, taps, count, m0, p0, p1, y, s.acc);
-            return;
-        }
-        im2col(m0, count, s.col);
-        gemm.rows(s.col, 0, taps, count, m0, p0, p1, y, s.acc);
-    }
-
-    /** A's rows of output pixels {@code m0 .. m0+count−1} into {@code col} ([count][kh·kw·C]). */
-    private void im2col(int m0, int count, float[] col) {
-        int run = kw * inC;
+        int[] base = s.base;
         for (int i = 0; i < count; i++) {
             int m = m0 + i;
             int ox = m % outW;
             int rest = m / outW;
             int oy = rest % outH;
             int b = rest / outH;
-            int iy0 = oy * sh - padT;
-            int ix0 = ox * sw - padL;
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = iy0 + ky * dh;
-                int dst = i * taps + ky * run;
-                if (iy < 0 || iy >= inH) {
-                    java.util.Arrays.fill(col, dst, dst + run, 0f);
-                    continue;
-                }
-                int row = (b * inH + iy) * inW;
-                if (dw == 1 && ix0 >= 0 && ix0 + kw <= inW) {
-                    System.arraycopy(xf, (row + ix0) * inC, col, dst, run); // the whole window row at once
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ix0 + kx * dw;
-                    int d = dst + kx * inC;
-                    if (ix >= 0 && ix < inW) {
-                        System.arraycopy(xf, (row + ix) * inC, col, d, inC);
-                    } else {
-                        java.util.Arrays.fill(col, d, d + inC, 0f);
-                    }
-                }
-            }
+            base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
         }
+        gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
     }
 
     @Override
     protected void outputRow(int b, int oy) {
         throw new UnsupportedOperationException("runs by pixel blocks");
-    }
-
-    /** Centring of 8-bit inputs into floats. */
-    static final class Centre {
-        private Centre() {}
-
-        /** {@code dst[i] = x[i] − zp} for i in [from, to) (uint8 read unsigned). */
-        static void toFloat(Object src, DType type, int zp, float[] dst, int from, int to) {
-            byte[] x = (byte[]) src;
-            if (type == DType.UINT8) {
-                for (int i = from; i < to; i++) {
-                    dst[i] = (x[i] & 0xFF) - zp;
-                }
-            } else {
-                for (int i = from; i < to; i++) {
-                    dst[i] = x[i] - zp;
-                }
-            }
-        }
     }
 }

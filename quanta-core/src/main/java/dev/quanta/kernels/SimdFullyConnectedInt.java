@@ -11,7 +11,7 @@ import dev.quanta.ir.DType;
  * </pre>
  *
  * A run centres the input into floats (A, [rows][K]) and runs the GEMM over it: the threads split groups of
- * {@link Int8Gemm#MR} rows, or, with fewer groups than threads (one row, the usual case), the channel panels, so
+ * {@link Int8Gemm#mr} rows, or, with fewer groups than threads (one row, the usual case), the channel panels, so
  * a single row streams each packed weight once. Only made when {@link Simd#enabled()}.
  */
 final class SimdFullyConnectedInt implements Kernel {
@@ -24,6 +24,9 @@ final class SimdFullyConnectedInt implements Kernel {
     private final int rows;
     private final int k;
     private final int groups;
+    /** Where each row of A starts: m·k. */
+    private final int[] base;
+
     private final ThreadLocal<int[]> acc = ThreadLocal.withInitial(() -> new int[Int8Gemm.scratchLength()]);
 
     private final Parallel.RangeBody centreBody;
@@ -45,21 +48,25 @@ final class SimdFullyConnectedInt implements Kernel {
         this.y = y;
         this.rows = rows;
         this.k = k;
-        this.groups = (rows + Int8Gemm.MR - 1) / Int8Gemm.MR;
         int[] biasInt = new int[n];
         for (int o = 0; o < n; o++) {
             biasInt[o] = (int) p.bias[o];
         }
         this.gemm = new Int8Gemm(
                 p.weights, k, n, biasInt, p.requantizer, p.outType, Int8Gemm.maxAbsCentred(inType, inZeroPoint));
+        this.groups = (rows + gemm.mr - 1) / gemm.mr;
         this.xf = new float[rows * k];
-        this.centreBody = (from, to) -> SimdConv2DInt.Centre.toFloat(x, inType, inZeroPoint, xf, from, to);
+        this.base = new int[rows];
+        for (int m = 0; m < rows; m++) {
+            base[m] = m * k;
+        }
+        this.centreBody = (from, to) -> SimdCentre.toFloat(x, inType, inZeroPoint, from, xf, from, to - from);
         this.rowBody = (from, to) -> {
-            int m0 = from * Int8Gemm.MR;
-            int m1 = Math.min(rows, to * Int8Gemm.MR);
-            gemm.rows(xf, m0 * k, k, m1 - m0, m0, 0, gemm.panels, y, acc.get());
+            int m0 = from * gemm.mr;
+            int m1 = Math.min(rows, to * gemm.mr);
+            gemm.rows(xf, base, m0, m1 - m0, m0, 0, gemm.panels, y, acc.get());
         };
-        this.panelBody = (from, to) -> gemm.rows(xf, 0, k, rows, 0, from, to, y, acc.get());
+        this.panelBody = (from, to) -> gemm.rows(xf, base, 0, rows, 0, from, to, y, acc.get());
     }
 
     @Override

@@ -37,7 +37,7 @@ class SimdConvFullyConnectedIntTest {
     };
 
     /** A random 8-bit layer: its op, the constant and input buffers, and the settings it was made with. */
-    private record Layer(Op op, Map<Tensor, Object> buffers, QuantizedPath path, Requantizer.Rounding mode) {
+    record Layer(Op op, Map<Tensor, Object> buffers, QuantizedPath path, Requantizer.Rounding mode) {
         Object buffer(Tensor t) {
             return buffers.get(t);
         }
@@ -51,7 +51,7 @@ class SimdConvFullyConnectedIntTest {
      * x [xDims] with zero point zpX, weights [wDims] with per-tensor or per-channel (axis 0) zero points, INT32 bias,
      * output [yDims]; scales chosen so the outputs spread over the quantized range.
      */
-    private static Layer layer(
+    static Layer layer(
             Random r,
             OpType type,
             OpAttributes attrs,
@@ -306,7 +306,11 @@ class SimdConvFullyConnectedIntTest {
         Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, new double[n], new float[n], 0, -128, 127);
         Int8Gemm g = new Int8Gemm(w, k, n, new int[n], rq, DType.INT8, 255);
         assertThat(g.chunk).isEqualTo(Int8Gemm.chunkLength(k, 255, maxW));
-        int[] sums = g.sums(a, rows);
+        int[] base = new int[rows];
+        for (int m = 0; m < rows; m++) {
+            base[m] = m * k;
+        }
+        int[] sums = g.sums(a, base, rows);
         for (int m = 0; m < rows; m++) {
             for (int o = 0; o < n; o++) {
                 int exact = 0;
