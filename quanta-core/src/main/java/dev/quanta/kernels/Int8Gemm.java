@@ -458,16 +458,24 @@ final class Int8Gemm {
         int nr = this.nr;
         int c0 = p * nr;
         int c = c0;
-        if (fp32 != null) {
-            // whole vectors of channels in vectors; a partial one below, per value (the same values: SimdRequantizer
-            // is bit-exact with Requantizer.apply), as masked stores allocate
-            byte[] yb = (byte[]) y;
-            for (; c + V <= n && c < c0 + nr; c += V) {
-                IntVector s = IntVector.fromArray(I, acc, r + c - c0).add(IntVector.fromArray(I, bias, c));
-                fp32.store(s, c, yb, out + c);
-            }
-        }
         int end = Math.min(n, c0 + nr);
+        if (fp32 != null) {
+            // whole vectors of channels stored as vectors; a partial one requantized as a vector (the scales and the
+            // bias are padded with 0) into the scratch and stored per value, as masked stores allocate
+            byte[] yb = (byte[]) y;
+            for (; c < end; c += V) {
+                IntVector s = IntVector.fromArray(I, acc, r + c - c0).add(IntVector.fromArray(I, bias, c));
+                if (c + V <= end) {
+                    fp32.store(s, c, yb, out + c);
+                } else {
+                    fp32.apply(s, c).intoArray(acc, r + c - c0);
+                    for (int j = c; j < end; j++) {
+                        yb[out + j] = (byte) acc[r + j - c0];
+                    }
+                }
+            }
+            return;
+        }
         for (; c < end; c++) {
             Quant.set(y, outType, out + c, rq.apply(bias[c] + acc[r + c - c0], c));
         }

@@ -149,13 +149,19 @@ final class SimdConv2DInt extends WindowKernel {
         int m0 = blk * BLOCK;
         int count = Math.min(BLOCK, pixels - m0);
         int[] base = s.base;
+        int ox = m0 % outW; // divisions once per block, then stepping through the pixels
+        int rest = m0 / outW;
+        int oy = rest % outH;
+        int b = rest / outH;
         for (int i = 0; i < count; i++) {
-            int m = m0 + i;
-            int ox = m % outW;
-            int rest = m / outW;
-            int oy = rest % outH;
-            int b = rest / outH;
             base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
+            if (++ox == outW) {
+                ox = 0;
+                if (++oy == outH) {
+                    oy = 0;
+                    b++;
+                }
+            }
         }
         gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
     }
