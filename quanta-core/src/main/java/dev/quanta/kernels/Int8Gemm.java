@@ -99,8 +99,9 @@ final class Int8Gemm {
         int nr = this.nr;
         this.panels = (n + nr - 1) / nr;
         this.rq = rq;
-        // SimdRequantizer narrows through a byte vector of a quarter of the width, which needs 256 bits or more
-        this.fp32 = SimdRequantizer.supports(rq) && V >= 8 ? new SimdRequantizer(rq) : null;
+        // SimdRequantizer narrows through a byte vector of a quarter of the width, which needs 256 bits or more (its
+        // class does not initialise at 128 bits, so it is not touched there)
+        this.fp32 = V >= 8 && SimdRequantizer.supports(rq) ? new SimdRequantizer(rq) : null;
         this.outType = outType;
         this.bias = new int[panels * nr];
         System.arraycopy(biasInt, 0, bias, 0, n);
