@@ -1,9 +1,11 @@
 package dev.quanta.kernels;
 
 import dev.quanta.ir.DType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,8 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR output channels (the last panel padded
  * with 0): two vectors, or one when the layer has at most one vector of channels. A micro-kernel keeps MR rows × NR
  * channels of float sums in registers (4 × two vectors, or 8 × one), reads one panel row and broadcasts one A value
- * per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding in vectors
- * ({@link SimdRequantizer}), the built-in path's fixed-point modes per value with {@link Requantizer#apply(int, int)}.
+ * per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding in vectors (the formula of
+ * {@link SimdRequantizer}, constants hoisted per tile), the built-in path's fixed-point modes per value with
+ * {@link Requantizer#apply(int, int)}.
  *
  * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
  * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
@@ -41,6 +44,11 @@ final class Int8Gemm {
     private static final int TILE = 8 * V;
 
     private static final int EXACT = 1 << 24;
+    /** Bytes of one int vector's lanes (a quarter of the width; null at 128 bits, which has no 32-bit shape). */
+    private static final VectorSpecies<Byte> BYTES =
+            V < 8 ? null : ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(V * 8));
+    /** 1.5 · 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to nearest even. */
+    private static final float MAGIC = 12582912f;
 
     /** Taps per output (the reduction length). */
     final int k;
@@ -60,8 +68,14 @@ final class Int8Gemm {
     private final int[] bias;
 
     private final Requantizer rq;
-    /** The vector requantizer when {@link #rq} rounds as XNNPACK (FP32), else null. */
-    private final SimdRequantizer fp32;
+    /** True when {@link #rq} rounds as XNNPACK (FP32) and the vector form below applies. */
+    private final boolean fp32;
+    /** FP32 requantization: per channel scales (padded with 0), zero point, clamp bounds minus the zero point. */
+    private final float[] scales;
+
+    private final int zeroPoint;
+    private final float lo;
+    private final float hi;
 
     private final DType outType;
 
@@ -99,12 +113,18 @@ final class Int8Gemm {
         int nr = this.nr;
         this.panels = (n + nr - 1) / nr;
         this.rq = rq;
-        // SimdRequantizer narrows through a byte vector of a quarter of the width, which needs 256 bits or more (its
-        // class does not initialise at 128 bits, so it is not touched there)
-        this.fp32 = V >= 8 && SimdRequantizer.supports(rq) ? new SimdRequantizer(rq) : null;
+        // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
+        this.fp32 = V >= 8 && rq.mode() == Requantizer.Rounding.FP32;
         this.outType = outType;
         this.bias = new int[panels * nr];
         System.arraycopy(biasInt, 0, bias, 0, n);
+        this.scales = new float[panels * nr];
+        for (int c = 0; c < n; c++) {
+            scales[c] = rq.scale(c);
+        }
+        this.zeroPoint = rq.zeroPoint();
+        this.lo = rq.lo - zeroPoint;
+        this.hi = rq.hi - zeroPoint;
         int maxW = 0;
         for (int v : weights) {
             maxW = Math.max(maxW, Math.abs(v));
@@ -188,8 +208,12 @@ final class Int8Gemm {
                 } else {
                     kernel4x2(a, base, b0 + i, p, acc);
                 }
-                for (int r = 0; r < mr; r++) {
-                    epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
+                if (fp32) {
+                    requantize(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                } else {
+                    for (int r = 0; r < mr; r++) {
+                        epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
+                    }
                 }
             }
         }
@@ -200,7 +224,11 @@ final class Int8Gemm {
                 } else {
                     kernel1x2(a, base[b0 + i], p, acc);
                 }
-                epilogue(acc, 0, p, y, (m0 + i) * n);
+                if (fp32) {
+                    requantize(acc, 1, p, (byte[]) y, (m0 + i) * n);
+                } else {
+                    epilogue(acc, 0, p, y, (m0 + i) * n);
+                }
             }
         }
     }
@@ -454,30 +482,60 @@ final class Int8Gemm {
         s.intoArray(acc, at);
     }
 
-    /** Bias, requantization and store of panel p's channels from {@code acc[r ..]} into the output at {@code out}. */
-    private void epilogue(int[] acc, int r, int p, Object y, int out) {
+    /**
+     * XNNPACK's FP32 requantization of a tile of {@code rows} rows of panel p, {@code acc[r·NR ..]}, stored as bytes
+     * at {@code y[out + r·n + c]}: per vector of channels c ..
+     *
+     * <pre>
+     * y = F2I((clamp(float(acc + bias) · scale, lo − zp, hi − zp) + 1.5·2^23) − 1.5·2^23) + zp
+     * </pre>
+     *
+     * bit for bit {@link FixedPoint#requantizeFp32} as {@link SimdRequantizer} computes it (the clamped value is
+     * within ±2^16, where the magic-number addition rounds half to even like {@code rint}), with the constants and the
+     * channel vectors loaded once per tile. A partial vector of channels goes through the scratch and is stored per
+     * value (masked stores allocate).
+     */
+    void requantize(int[] acc, int rows, int p, byte[] y, int out) {
         int nr = this.nr;
         int c0 = p * nr;
-        int c = c0;
-        int end = Math.min(n, c0 + nr);
-        if (fp32 != null) {
-            // whole vectors of channels stored as vectors; a partial one requantized as a vector (the scales and the
-            // bias are padded with 0) into the scratch and stored per value, as masked stores allocate
-            byte[] yb = (byte[]) y;
-            for (; c < end; c += V) {
-                IntVector s = IntVector.fromArray(I, acc, r + c - c0).add(IntVector.fromArray(I, bias, c));
-                if (c + V <= end) {
-                    fp32.store(s, c, yb, out + c);
+        FloatVector magic = FloatVector.broadcast(F, MAGIC);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        // rint(v) + zp = bits(v + 1.5·2^23) − bits(1.5·2^23) + zp for |v| ≤ 2^22
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(MAGIC));
+        for (int v = 0; v < nr; v += V) {
+            int c = c0 + v;
+            if (c >= n) {
+                break;
+            }
+            IntVector b = IntVector.fromArray(I, bias, c);
+            FloatVector scale = FloatVector.fromArray(F, scales, c);
+            boolean whole = c + V <= n;
+            for (int r = 0; r < rows; r++) {
+                int at = r * nr + v;
+                IntVector s = IntVector.fromArray(I, acc, at).add(b);
+                FloatVector f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+                f = f.blend(min, f.compare(VectorOperators.LT, min));
+                f = f.blend(max, f.compare(VectorOperators.GT, max));
+                IntVector q = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+                int o = out + r * n + c;
+                if (whole) {
+                    ((ByteVector) q.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
                 } else {
-                    fp32.apply(s, c).intoArray(acc, r + c - c0);
-                    for (int j = c; j < end; j++) {
-                        yb[out + j] = (byte) acc[r + j - c0];
+                    q.intoArray(acc, at);
+                    for (int j = 0; j < n - c; j++) {
+                        y[o + j] = (byte) acc[at + j];
                     }
                 }
             }
-            return;
         }
-        for (; c < end; c++) {
+    }
+
+    /** The built-in path's fixed-point requantization of one row of panel p, per value, at {@code out}. */
+    private void epilogue(int[] acc, int r, int p, Object y, int out) {
+        int c0 = p * nr;
+        int end = Math.min(n, c0 + nr);
+        for (int c = c0; c < end; c++) {
             Quant.set(y, outType, out + c, rq.apply(bias[c] + acc[r + c - c0], c));
         }
     }

@@ -322,6 +322,57 @@ class SimdConvFullyConnectedIntTest {
         }
     }
 
+    /**
+     * The GEMM's vector FP32 requantization (clamp by compare and blend, rounding by the bits of v + 1.5·2^23) equals
+     * {@link Requantizer#apply(int, int)}: accumulators near the output range, exact ties, huge ones; int8 and uint8.
+     */
+    @Property(tries = 200)
+    void fp32RequantizationEqualsTheScalarRequantizer(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 70) int channels,
+            @ForAll @IntRange(min = 1, max = 8) int rows,
+            @ForAll boolean uint8) {
+        Random r = new Random(seed);
+        double[] real = new double[channels];
+        float[] scales = new float[channels];
+        float base = (float) Math.pow(10, -6 + 5 * r.nextDouble());
+        for (int c = 0; c < channels; c++) {
+            scales[c] = base * (0.25f + r.nextFloat());
+            real[c] = scales[c];
+        }
+        int zp = uint8 ? r.nextInt(256) : r.nextInt(256) - 128;
+        int lo = (uint8 ? 0 : -128) + (r.nextBoolean() ? 0 : r.nextInt(40));
+        int hi = (uint8 ? 255 : 127) - (r.nextBoolean() ? 0 : r.nextInt(40));
+        Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, real, scales, zp, lo, hi);
+        Int8Gemm g = new Int8Gemm(new int[channels], 1, channels, new int[channels], rq, DType.INT8, 255);
+        int tileRows = Math.min(rows, g.mr);
+        int[] accs = new int[tileRows * channels];
+        for (int i = 0; i < accs.length; i++) {
+            int c = i % channels;
+            accs[i] = switch (r.nextInt(4)) {
+                case 0 -> r.nextInt();
+                case 1 -> Math.round((r.nextInt(600) - 300 + 0.5f) / scales[c]); // at or near a tie
+                default -> r.nextInt(20001) - 10000;
+            };
+        }
+        byte[] y = new byte[tileRows * channels];
+        int[] scratch = new int[Int8Gemm.scratchLength()];
+        for (int p = 0; p < g.panels; p++) {
+            for (int m = 0; m < tileRows; m++) {
+                for (int j = 0; j < g.nr && p * g.nr + j < channels; j++) {
+                    scratch[m * g.nr + j] = accs[m * channels + p * g.nr + j];
+                }
+            }
+            g.requantize(scratch, tileRows, p, y, 0);
+        }
+        for (int i = 0; i < accs.length; i++) {
+            int c = i % channels;
+            assertThat(uint8 ? y[i] & 0xFF : y[i])
+                    .as("channel %d acc %d", c, accs[i])
+                    .isEqualTo(rq.apply(accs[i], c));
+        }
+    }
+
     @Test
     void chunkLengthKeepsEverySumWithin2To24() {
         assertThat(Int8Gemm.chunkLength(1000, 255, 255)).isEqualTo(258); // 258 · 65025 ≤ 2^24 < 259 · 65025
