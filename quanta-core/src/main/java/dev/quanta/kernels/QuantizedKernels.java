@@ -120,6 +120,18 @@ public final class QuantizedKernels {
         return create(op, buffer, shape, path, BuiltinRounding.DEFAULT);
     }
 
+    /** Multiply-adds per run below which an 8-bit CONV_2D or FULLY_CONNECTED stays on the scalar kernel. */
+    static final long SIMD_GEMM_MIN_MACS = 8192;
+
+    /**
+     * True when an 8-bit GEMM of {@code macs} multiply-adds takes the SIMD kernel: below {@link #SIMD_GEMM_MIN_MACS}
+     * (a classifier head, say) the scalar loop takes about a microsecond, and the vector kernel's fixed costs and its
+     * JIT warm-up (Vector API code allocates until C2 compiles it) outweigh the gain.
+     */
+    static boolean useSimdGemm(long macs) {
+        return macs >= SIMD_GEMM_MIN_MACS;
+    }
+
     static Kernel create(
             Op op,
             Function<Tensor, Object> buffer,
@@ -147,6 +159,9 @@ public final class QuantizedKernels {
                 int[] ws = shape.apply(op.input(1));
                 WeightedOpParams p = new WeightedOpParams(
                         op, buffer, 0, ws[0], a.activation(), path, rounding.forOp(op.type(), in.dtype()));
+                if (Simd.enabled() && !p.wide && useSimdGemm((long) Buffers.length(y) * ws[1] * ws[2] * ws[3])) {
+                    return SimdConv2DInt.create(x, xs, p, ws, y, ys, a);
+                }
                 return new Conv2DInt(x, xs, p, ws, y, ys, a);
             }
             case DEPTHWISE_CONV_2D -> {
@@ -164,6 +179,9 @@ public final class QuantizedKernels {
                 WeightedOpParams p =
                         new WeightedOpParams(op, buffer, 0, ws[0], act, path, rounding.forOp(op.type(), in.dtype()));
                 int rows = Buffers.length(x) / ws[1];
+                if (Simd.enabled() && !p.wide && useSimdGemm((long) rows * ws[1] * ws[0])) {
+                    return SimdFullyConnectedInt.create(x, p, y, rows, ws[1], ws[0]);
+                }
                 return new FullyConnectedInt(x, p, y, rows, ws[1], ws[0]);
             }
             case ADD -> {

@@ -1,0 +1,542 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The 8-bit GEMM of CONV_2D and FULLY_CONNECTED on float FMAs, with the scalar kernels' exact int32 accumulators:
+ *
+ * <pre>
+ * acc[m, o] = bias[o] + Σ_k A[m, k] · W[o, k]       A = x − zp_x, W = w − zp_w[o], integers of at most 255
+ * y[m, o]   = requantize(acc[m, o], o)             fused activation as its clamp
+ * </pre>
+ *
+ * Every product {@code A·W} is an integer of magnitude at most {@code P = max|A| · max|W|}, and float32 holds
+ * every integer up to 2^24 exactly. So the K taps are summed in chunks of {@code L = ⌊2^24 / P⌋}: within a chunk
+ * every partial sum (in any order) is an integer of magnitude at most {@code L·P ≤ 2^24}, so each FMA is exact;
+ * each chunk's float sum is converted to int (exact) and added to the int32 accumulator, in the wrapping int
+ * arithmetic of the scalar kernel.
+ *
+ * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR output channels (the last panel padded
+ * with 0): two vectors, or one when the layer has at most one vector of channels. A micro-kernel keeps MR rows × NR
+ * channels of float sums in registers (4 × two vectors, or 8 × one), reads one panel row and broadcasts one A value
+ * per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding in vectors (the formula of
+ * {@link SimdRequantizer}, constants hoisted per tile), the built-in path's fixed-point modes per value with
+ * {@link Requantizer#apply(int, int)}.
+ *
+ * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
+ * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
+ * zero-padded centred input has one run per window row (kw·C values, or C per tap when dilated across), a fully
+ * connected layer or pointwise convolution one run of K. The runs, cut at the chunk boundaries, are the kernel's
+ * "pieces". Immutable after construction; callers pass per-thread scratch.
+ */
+final class Int8Gemm {
+    private static final VectorSpecies<Float> F = SimdSpecies.FLOAT;
+    private static final VectorSpecies<Integer> I = SimdSpecies.INT;
+    /** Float lanes per vector. */
+    static final int V = F.length();
+    /** The most rows × channels of one register tile: 4 × two vectors or 8 × one. */
+    private static final int TILE = 8 * V;
+
+    private static final int EXACT = 1 << 24;
+    /** Bytes of one int vector's lanes (a quarter of the width; null at 128 bits, which has no 32-bit shape). */
+    private static final VectorSpecies<Byte> BYTES =
+            V < 8 ? null : ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(V * 8));
+    /** 1.5 · 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to nearest even. */
+    private static final float MAGIC = 12582912f;
+
+    /** Taps per output (the reduction length). */
+    final int k;
+    /** Output channels. */
+    final int n;
+    /** Output channels per panel, NR: two vectors, or one for layers of at most one vector of channels. */
+    final int nr;
+    /** Rows of the micro-kernel's register tile, MR: 4 with two vectors, 8 with one. */
+    final int mr;
+    /** Channel panels: ⌈n / NR⌉. */
+    final int panels;
+    /** Taps per exact float chunk, L. */
+    final int chunk;
+
+    private final float[] w;
+    /** Bias per channel, padded with 0 to panels·NR. */
+    private final int[] bias;
+
+    private final Requantizer rq;
+    /** True when {@link #rq} rounds as XNNPACK (FP32) and the vector form below applies. */
+    private final boolean fp32;
+    /** FP32 requantization: per channel scales (padded with 0), zero point, clamp bounds minus the zero point. */
+    private final float[] scales;
+
+    private final int zeroPoint;
+    private final float lo;
+    private final float hi;
+
+    private final DType outType;
+
+    /** Pieces of a row: offset in A (relative to the row's base), first tap, length, end of a chunk after it. */
+    private final int[] pieceOffset;
+
+    private final int[] pieceTap;
+    private final int[] pieceLength;
+    private final boolean[] pieceFlush;
+
+    /**
+     * @param weights centred weights, [n][k] (the IR layout of CONV_2D's [O][kh][kw][C] and FULLY_CONNECTED's
+     *     [N][K]); shared, not written
+     * @param maxAbsInput the largest |x − zp_x| the input type allows
+     * @param segOffsets where each run of a row's taps starts, relative to the row's base (runs in tap order)
+     * @param segLen the taps of each run; runs × segLen = k
+     */
+    Int8Gemm(
+            int[] weights,
+            int k,
+            int n,
+            int[] biasInt,
+            Requantizer rq,
+            DType outType,
+            int maxAbsInput,
+            int[] segOffsets,
+            int segLen) {
+        if (segOffsets.length * segLen != k) {
+            throw new IllegalArgumentException(segOffsets.length + " runs of " + segLen + " taps for K = " + k);
+        }
+        this.k = k;
+        this.n = n;
+        this.nr = n <= V ? V : 2 * V;
+        this.mr = TILE / nr;
+        int nr = this.nr;
+        this.panels = (n + nr - 1) / nr;
+        this.rq = rq;
+        // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
+        this.fp32 = V >= 8 && rq.mode() == Requantizer.Rounding.FP32;
+        this.outType = outType;
+        this.bias = new int[panels * nr];
+        System.arraycopy(biasInt, 0, bias, 0, n);
+        this.scales = new float[panels * nr];
+        for (int c = 0; c < n; c++) {
+            scales[c] = rq.scale(c);
+        }
+        this.zeroPoint = rq.zeroPoint();
+        this.lo = rq.lo - zeroPoint;
+        this.hi = rq.hi - zeroPoint;
+        int maxW = 0;
+        for (int v : weights) {
+            maxW = Math.max(maxW, Math.abs(v));
+        }
+        this.chunk = chunkLength(k, maxAbsInput, maxW);
+        int np = panels;
+        this.w = PackedWeights.get(weights, "int8-gemm-float[N/" + nr + "][K][" + nr + "]", () -> {
+            float[] v = new float[np * k * nr];
+            for (int o = 0; o < n; o++) {
+                int base = (o / nr) * k * nr + o % nr;
+                for (int i = 0; i < k; i++) {
+                    v[base + i * nr] = weights[o * k + i];
+                }
+            }
+            return v;
+        });
+        // the runs cut at every multiple of the chunk length
+        int count = 0;
+        int[] off = new int[segOffsets.length + k / chunk + 2];
+        int[] tap = new int[off.length];
+        int[] len = new int[off.length];
+        boolean[] flush = new boolean[off.length];
+        for (int sgm = 0; sgm < segOffsets.length; sgm++) {
+            int t = sgm * segLen;
+            int end = t + segLen;
+            while (t < end) {
+                int chunkEnd = (t / chunk + 1) * chunk;
+                int e = Math.min(end, chunkEnd);
+                off[count] = segOffsets[sgm] + t - sgm * segLen;
+                tap[count] = t;
+                len[count] = e - t;
+                flush[count] = e == chunkEnd || e == k;
+                count++;
+                t = e;
+            }
+        }
+        this.pieceOffset = java.util.Arrays.copyOf(off, count);
+        this.pieceTap = java.util.Arrays.copyOf(tap, count);
+        this.pieceLength = java.util.Arrays.copyOf(len, count);
+        this.pieceFlush = java.util.Arrays.copyOf(flush, count);
+    }
+
+    /** A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions). */
+    Int8Gemm(int[] weights, int k, int n, int[] biasInt, Requantizer rq, DType outType, int maxAbsInput) {
+        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k);
+    }
+
+    /**
+     * L: the most taps whose products, each of magnitude at most {@code maxX · maxW}, sum to at most 2^24 (at least
+     * 1, and all {@code k} when the products are all 0).
+     */
+    static int chunkLength(int k, int maxX, int maxW) {
+        long p = (long) maxX * maxW;
+        if (p == 0) {
+            return Math.max(1, k);
+        }
+        return (int) Math.max(1, Math.min(Math.max(1, k), EXACT / p));
+    }
+
+    /** The largest |x − zp| of an 8-bit input type with zero point {@code zp}. */
+    static int maxAbsCentred(DType type, int zp) {
+        return type == DType.UINT8 ? Math.max(255 - zp, zp) : Math.max(127 - zp, zp + 128);
+    }
+
+    /** Ints of per-thread accumulator scratch {@link #rows} needs. */
+    static int scratchLength() {
+        return TILE;
+    }
+
+    /**
+     * Computes and stores output rows {@code m0 .. m0+count−1}, channel panels {@code [p0, p1)}: A's row i based at
+     * {@code a[base[b0 + i]]} (see the class comment), the output row {@code m0 + i} at {@code y[(m0 + i)·n ..]}.
+     */
+    void rows(float[] a, int[] base, int b0, int count, int m0, int p0, int p1, Object y, int[] acc) {
+        int i = 0;
+        boolean narrow = nr == V;
+        for (; i + mr <= count; i += mr) {
+            for (int p = p0; p < p1; p++) {
+                if (narrow) {
+                    kernel8x1(a, base, b0 + i, p, acc);
+                } else {
+                    kernel4x2(a, base, b0 + i, p, acc);
+                }
+                if (fp32) {
+                    requantize(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                } else {
+                    for (int r = 0; r < mr; r++) {
+                        epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
+                    }
+                }
+            }
+        }
+        for (; i < count; i++) {
+            for (int p = p0; p < p1; p++) {
+                if (narrow) {
+                    kernel1x1(a, base[b0 + i], p, acc);
+                } else {
+                    kernel1x2(a, base[b0 + i], p, acc);
+                }
+                if (fp32) {
+                    requantize(acc, 1, p, (byte[]) y, (m0 + i) * n);
+                } else {
+                    epilogue(acc, 0, p, y, (m0 + i) * n);
+                }
+            }
+        }
+    }
+
+    /**
+     * The raw sums {@code Σ_k A[m, k] · W[o, k]} ([count][n], no bias, not requantized) of A's rows based at
+     * {@code base[m]} through the same micro-kernels as {@link #rows}; for tests of the exactness.
+     */
+    int[] sums(float[] a, int[] base, int count) {
+        int[] out = new int[count * n];
+        int[] acc = new int[scratchLength()];
+        boolean narrow = nr == V;
+        for (int i = 0; i < count; i += mr) {
+            int tile = Math.min(mr, count - i);
+            for (int p = 0; p < panels; p++) {
+                int width = Math.min(nr, n - p * nr);
+                for (int r = 0; r < tile; r++) {
+                    if (tile < mr) {
+                        if (narrow) {
+                            kernel1x1(a, base[i + r], p, acc);
+                        } else {
+                            kernel1x2(a, base[i + r], p, acc);
+                        }
+                        System.arraycopy(acc, 0, out, (i + r) * n + p * nr, width);
+                    } else {
+                        if (r == 0) {
+                            if (narrow) {
+                                kernel8x1(a, base, i, p, acc);
+                            } else {
+                                kernel4x2(a, base, i, p, acc);
+                            }
+                        }
+                        System.arraycopy(acc, r * nr, out, (i + r) * n + p * nr, width);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** NR = 2V: the 4 rows based at base[b ..] against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k]. */
+    private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc) {
+        final int nr2 = 2 * V;
+        float[] w = this.w;
+        int wp = p * k * nr2;
+        int r0 = base[b];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int wi = wp + pieceTap[q] * nr2;
+            for (int j = 0; j < len; j++, wi += nr2) {
+                FloatVector w0 = FloatVector.fromArray(F, w, wi);
+                FloatVector w1 = FloatVector.fromArray(F, w, wi + V);
+                FloatVector b0 = FloatVector.broadcast(F, a[a0 + j]);
+                c00 = w0.fma(b0, c00);
+                c01 = w1.fma(b0, c01);
+                FloatVector b1 = FloatVector.broadcast(F, a[a1 + j]);
+                c10 = w0.fma(b1, c10);
+                c11 = w1.fma(b1, c11);
+                FloatVector b2 = FloatVector.broadcast(F, a[a2 + j]);
+                c20 = w0.fma(b2, c20);
+                c21 = w1.fma(b2, c21);
+                FloatVector b3 = FloatVector.broadcast(F, a[a3 + j]);
+                c30 = w0.fma(b3, c30);
+                c31 = w1.fma(b3, c31);
+            }
+            if (pieceFlush[q]) {
+                add(acc, 0, c00, first);
+                add(acc, V, c01, first);
+                add(acc, nr2, c10, first);
+                add(acc, nr2 + V, c11, first);
+                add(acc, 2 * nr2, c20, first);
+                add(acc, 2 * nr2 + V, c21, first);
+                add(acc, 3 * nr2, c30, first);
+                add(acc, 3 * nr2 + V, c31, first);
+                first = false;
+                c00 = FloatVector.zero(F);
+                c01 = c00;
+                c10 = c00;
+                c11 = c00;
+                c20 = c00;
+                c21 = c00;
+                c30 = c00;
+                c31 = c00;
+            }
+        }
+    }
+
+    /** NR = 2V: the row based at {@code r0} against panel p, with two sets of sums over even and odd taps. */
+    private void kernel1x2(float[] a, int r0, int p, int[] acc) {
+        final int nr2 = 2 * V;
+        float[] w = this.w;
+        int wp = p * k * nr2;
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector d0 = c0;
+        FloatVector d1 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int a0 = r0 + pieceOffset[q];
+            int len = pieceLength[q];
+            int wi = wp + pieceTap[q] * nr2;
+            int j = 0;
+            for (; j + 2 <= len; j += 2, wi += 2 * nr2) {
+                FloatVector b = FloatVector.broadcast(F, a[a0 + j]);
+                c0 = FloatVector.fromArray(F, w, wi).fma(b, c0);
+                c1 = FloatVector.fromArray(F, w, wi + V).fma(b, c1);
+                FloatVector e = FloatVector.broadcast(F, a[a0 + j + 1]);
+                d0 = FloatVector.fromArray(F, w, wi + nr2).fma(e, d0);
+                d1 = FloatVector.fromArray(F, w, wi + nr2 + V).fma(e, d1);
+            }
+            if (j < len) {
+                FloatVector b = FloatVector.broadcast(F, a[a0 + j]);
+                c0 = FloatVector.fromArray(F, w, wi).fma(b, c0);
+                c1 = FloatVector.fromArray(F, w, wi + V).fma(b, c1);
+            }
+            if (pieceFlush[q]) {
+                add(acc, 0, c0.add(d0), first);
+                add(acc, V, c1.add(d1), first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                d0 = c0;
+                d1 = c0;
+            }
+        }
+    }
+
+    /** NR = V: the 8 rows based at base[b ..] against panel p: acc[r·V + j] = Σ_k A[r, k] · W[p·V + j, k]. */
+    private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc) {
+        float[] w = this.w;
+        int wp = p * k * V;
+        int r0 = base[b];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        int r4 = base[b + 4];
+        int r5 = base[b + 5];
+        int r6 = base[b + 6];
+        int r7 = base[b + 7];
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        FloatVector c6 = c0;
+        FloatVector c7 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int a4 = r4 + o;
+            int a5 = r5 + o;
+            int a6 = r6 + o;
+            int a7 = r7 + o;
+            int wi = wp + pieceTap[q] * V;
+            for (int j = 0; j < len; j++, wi += V) {
+                FloatVector wv = FloatVector.fromArray(F, w, wi);
+                c0 = wv.fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                c1 = wv.fma(FloatVector.broadcast(F, a[a1 + j]), c1);
+                c2 = wv.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
+                c3 = wv.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
+                c4 = wv.fma(FloatVector.broadcast(F, a[a4 + j]), c4);
+                c5 = wv.fma(FloatVector.broadcast(F, a[a5 + j]), c5);
+                c6 = wv.fma(FloatVector.broadcast(F, a[a6 + j]), c6);
+                c7 = wv.fma(FloatVector.broadcast(F, a[a7 + j]), c7);
+            }
+            if (pieceFlush[q]) {
+                add(acc, 0, c0, first);
+                add(acc, V, c1, first);
+                add(acc, 2 * V, c2, first);
+                add(acc, 3 * V, c3, first);
+                add(acc, 4 * V, c4, first);
+                add(acc, 5 * V, c5, first);
+                add(acc, 6 * V, c6, first);
+                add(acc, 7 * V, c7, first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                c4 = c0;
+                c5 = c0;
+                c6 = c0;
+                c7 = c0;
+            }
+        }
+    }
+
+    /** NR = V: the row based at {@code r0} against panel p, with four sets of sums over the taps modulo 4. */
+    private void kernel1x1(float[] a, int r0, int p, int[] acc) {
+        float[] w = this.w;
+        int wp = p * k * V;
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int a0 = r0 + pieceOffset[q];
+            int len = pieceLength[q];
+            int wi = wp + pieceTap[q] * V;
+            int j = 0;
+            for (; j + 4 <= len; j += 4, wi += 4 * V) {
+                c0 = FloatVector.fromArray(F, w, wi).fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                c1 = FloatVector.fromArray(F, w, wi + V).fma(FloatVector.broadcast(F, a[a0 + j + 1]), c1);
+                c2 = FloatVector.fromArray(F, w, wi + 2 * V).fma(FloatVector.broadcast(F, a[a0 + j + 2]), c2);
+                c3 = FloatVector.fromArray(F, w, wi + 3 * V).fma(FloatVector.broadcast(F, a[a0 + j + 3]), c3);
+            }
+            for (; j < len; j++, wi += V) {
+                c0 = FloatVector.fromArray(F, w, wi).fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+            }
+            if (pieceFlush[q]) {
+                add(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+            }
+        }
+    }
+
+    /** acc[at ..] (+)= the chunk's float sums as ints (exact: they are integers of magnitude at most 2^24). */
+    private static void add(int[] acc, int at, FloatVector sums, boolean first) {
+        IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, at));
+        }
+        s.intoArray(acc, at);
+    }
+
+    /**
+     * XNNPACK's FP32 requantization of a tile of {@code rows} rows of panel p, {@code acc[r·NR ..]}, stored as bytes
+     * at {@code y[out + r·n + c]}: per vector of channels c ..
+     *
+     * <pre>
+     * y = F2I((clamp(float(acc + bias) · scale, lo − zp, hi − zp) + 1.5·2^23) − 1.5·2^23) + zp
+     * </pre>
+     *
+     * bit for bit {@link FixedPoint#requantizeFp32} as {@link SimdRequantizer} computes it (the clamped value is
+     * within ±2^16, where the magic-number addition rounds half to even like {@code rint}), with the constants and the
+     * channel vectors loaded once per tile. A partial vector of channels goes through the scratch and is stored per
+     * value (masked stores allocate).
+     */
+    void requantize(int[] acc, int rows, int p, byte[] y, int out) {
+        int nr = this.nr;
+        int c0 = p * nr;
+        FloatVector magic = FloatVector.broadcast(F, MAGIC);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        // rint(v) + zp = bits(v + 1.5·2^23) − bits(1.5·2^23) + zp for |v| ≤ 2^22
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(MAGIC));
+        for (int v = 0; v < nr; v += V) {
+            int c = c0 + v;
+            if (c >= n) {
+                break;
+            }
+            IntVector b = IntVector.fromArray(I, bias, c);
+            FloatVector scale = FloatVector.fromArray(F, scales, c);
+            boolean whole = c + V <= n;
+            for (int r = 0; r < rows; r++) {
+                int at = r * nr + v;
+                IntVector s = IntVector.fromArray(I, acc, at).add(b);
+                FloatVector f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+                f = f.blend(min, f.compare(VectorOperators.LT, min));
+                f = f.blend(max, f.compare(VectorOperators.GT, max));
+                IntVector q = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+                int o = out + r * n + c;
+                if (whole) {
+                    ((ByteVector) q.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+                } else {
+                    q.intoArray(acc, at);
+                    for (int j = 0; j < n - c; j++) {
+                        y[o + j] = (byte) acc[at + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /** The built-in path's fixed-point requantization of one row of panel p, per value, at {@code out}. */
+    private void epilogue(int[] acc, int r, int p, Object y, int out) {
+        int c0 = p * nr;
+        int end = Math.min(n, c0 + nr);
+        for (int c = c0; c < end; c++) {
+            Quant.set(y, outType, out + c, rq.apply(bias[c] + acc[r + c - c0], c));
+        }
+    }
+}

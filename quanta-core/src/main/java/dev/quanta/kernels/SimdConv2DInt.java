@@ -1,0 +1,173 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+import dev.quanta.ir.OpAttributes;
+
+/**
+ * The fast 8-bit CONV_2D (int8 and uint8, per-tensor or per-channel weights): {@link Conv2DInt}'s arithmetic as a
+ * GEMM on {@link Int8Gemm}, equal to it bit for bit.
+ *
+ * <pre>
+ * P[b, py, px, c] = x[b, py − padT, px − padL, c] − zp_x   inside the input, 0 in the zero border
+ * A[m, (ky, kx, c)] = P[b, oy·sh + ky·dh, ox·sw + kx·dw, c]                  m = (b, oy, ox)
+ * y[m, o]           = requantize(bias[o] + Σ A[m, ·] · (W[o, ·] − zp_w[o]), o)
+ * </pre>
+ *
+ * A run centres the input into the interior of a float buffer P with a zero border (allocated once, the border
+ * never written), so no window ever leaves it and no im2col copy is made: the GEMM reads each output pixel's taps
+ * straight from P as one run of kw·C values per window row (kh·kw runs of C when dilated across). Two or more
+ * threads split the output pixels in blocks of {@link #BLOCK}, or the channel panels when there are fewer blocks
+ * than threads; the results do not depend on the split. XNNPACK's SAME-padding quirk ({@link XnnpackQuirks}) is
+ * kept. Only made when {@link Simd#enabled()}.
+ */
+final class SimdConv2DInt extends WindowKernel {
+    /** Output pixels per block of work: a multiple of the micro-kernel's rows (4 or 8). */
+    static final int BLOCK = 32;
+
+    private final Object x;
+    private final DType inType;
+    private final int inZeroPoint;
+    private final Object y;
+    private final DType outType;
+    private final int[] biasInt;
+    private final Requantizer rq;
+    private final boolean biasOnly;
+    private final Int8Gemm gemm;
+    /** The centred input with its zero border, P: [batch][ph][pw][C]. */
+    private final float[] padded;
+
+    private final int ph;
+    private final int pw;
+    private final int pixels;
+    private final int blocks;
+    /** Per thread: the row bases of a block of pixels, and the micro-kernel's accumulators. */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+
+    private final Parallel.RangeBody centreBody;
+    private final Parallel.RangeBody blockBody;
+    private final Parallel.RangeBody panelBody;
+
+    private static final class Scratch {
+        final int[] base = new int[BLOCK];
+        final int[] acc = new int[Int8Gemm.scratchLength()];
+    }
+
+    /** The fast kernel as a {@link Kernel}; the factory calls this only when {@link Simd#enabled()}. */
+    static Kernel create(
+            Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
+        return new SimdConv2DInt(x, xShape, p, wShape, y, yShape, a);
+    }
+
+    SimdConv2DInt(
+            Object x, int[] xShape, WeightedOpParams p, int[] wShape, Object y, int[] yShape, OpAttributes.Conv2D a) {
+        super(xShape, yShape, Window.of(wShape, a));
+        if (p.wide) {
+            throw new IllegalArgumentException("16x8 convolutions run on the scalar kernel");
+        }
+        this.x = x;
+        this.inType = p.inType;
+        this.inZeroPoint = p.inZeroPoint;
+        this.y = y;
+        this.outType = p.outType;
+        this.rq = p.requantizer;
+        int outC = wShape[0];
+        this.biasInt = new int[outC];
+        for (int o = 0; o < outC; o++) {
+            biasInt[o] = (int) p.bias[o];
+        }
+        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(Window.of(wShape, a), inH, inW);
+        this.ph = Math.max(padT + inH, (outH - 1) * sh + (kh - 1) * dh + 1);
+        this.pw = Math.max(padL + inW, (outW - 1) * sw + (kw - 1) * dw + 1);
+        this.padded = new float[Math.multiplyExact(Math.multiplyExact(batch * ph, pw), inC)];
+        int[] runs;
+        int runLength;
+        if (dw == 1) {
+            runs = new int[kh]; // one window row, kw·C consecutive values, per run
+            for (int ky = 0; ky < kh; ky++) {
+                runs[ky] = ky * dh * pw * inC;
+            }
+            runLength = kw * inC;
+        } else {
+            runs = new int[kh * kw];
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+                    runs[ky * kw + kx] = (ky * dh * pw + kx * dw) * inC;
+                }
+            }
+            runLength = inC;
+        }
+        this.gemm = new Int8Gemm(
+                p.weights,
+                kh * kw * inC,
+                outC,
+                biasInt,
+                rq,
+                outType,
+                Int8Gemm.maxAbsCentred(inType, inZeroPoint),
+                runs,
+                runLength);
+        this.pixels = batch * outH * outW;
+        this.blocks = (pixels + BLOCK - 1) / BLOCK;
+        this.centreBody = (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int b = r / inH;
+                int iy = r % inH;
+                int dst = ((b * ph + iy + padT) * pw + padL) * inC;
+                SimdCentre.toFloat(x, inType, inZeroPoint, r * inW * inC, padded, dst, inW * inC);
+            }
+        };
+        this.blockBody = (from, to) -> {
+            Scratch s = scratch.get();
+            for (int blk = from; blk < to; blk++) {
+                block(blk, 0, gemm.panels, s);
+            }
+        };
+        this.panelBody = (from, to) -> {
+            Scratch s = scratch.get();
+            for (int blk = 0; blk < blocks; blk++) {
+                block(blk, from, to, s);
+            }
+        };
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        if (biasOnly) {
+            XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
+            return;
+        }
+        parallel.forRange(batch * inH, Math.max(1, 16384 / Math.max(1, inW * inC)), centreBody);
+        if (blocks >= parallel.threads() || gemm.panels < 2) {
+            parallel.forRange(blocks, 1, blockBody);
+        } else {
+            parallel.forRange(gemm.panels, 1, panelBody);
+        }
+    }
+
+    /** Output pixels of block {@code blk}, channel panels {@code [p0, p1)}. */
+    private void block(int blk, int p0, int p1, Scratch s) {
+        int m0 = blk * BLOCK;
+        int count = Math.min(BLOCK, pixels - m0);
+        int[] base = s.base;
+        int ox = m0 % outW; // divisions once per block, then stepping through the pixels
+        int rest = m0 / outW;
+        int oy = rest % outH;
+        int b = rest / outH;
+        for (int i = 0; i < count; i++) {
+            base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
+            if (++ox == outW) {
+                ox = 0;
+                if (++oy == outH) {
+                    oy = 0;
+                    b++;
+                }
+            }
+        }
+        gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
+    }
+
+    @Override
+    protected void outputRow(int b, int oy) {
+        throw new UnsupportedOperationException("runs by pixel blocks");
+    }
+}
