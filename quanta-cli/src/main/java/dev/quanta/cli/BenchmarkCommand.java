@@ -109,7 +109,7 @@ final class BenchmarkCommand implements Callable<Integer> {
             out.println("Machine: " + machine.describe());
             out.printf(
                     Locale.ROOT,
-                    "%-40s %7s %8s %6s %10s %10s %10s %12s %10s%n",
+                    "%-40s %7s %8s %6s %10s %10s %10s %12s %9s %9s%n",
                     "model",
                     "threads",
                     "parallel",
@@ -118,7 +118,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                     "p90 us",
                     "p99 us",
                     "samples/s",
-                    "peak MB");
+                    "heap MB",
+                    "B/run");
         }
         for (int i = 0; i < models.size(); i++) {
             Path p = models.get(i);
@@ -136,7 +137,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                 row.put("p99_us", r.p99());
                 row.put("mean_us", r.mean());
                 row.put("samples_per_second", r.samplesPerSecond());
-                row.put("peak_heap_bytes", r.peakHeapBytes());
+                row.put("live_heap_bytes", r.liveHeapBytes());
+                row.put("allocated_bytes_per_run", r.allocatedBytesPerRun());
                 row.put("cpu", machine.cpu());
                 row.put("cpu_simd", machine.simdFeatures());
                 row.put("jdk", machine.jdk());
@@ -152,7 +154,7 @@ final class BenchmarkCommand implements Callable<Integer> {
                 if (!json) {
                     out.printf(
                             Locale.ROOT,
-                            "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %10.1f%n",
+                            "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %9.1f %9s%n",
                             shorten(p.getFileName().toString(), 40),
                             t,
                             r.parallel(),
@@ -161,7 +163,8 @@ final class BenchmarkCommand implements Callable<Integer> {
                             r.p90(),
                             r.p99(),
                             r.samplesPerSecond(),
-                            r.peakHeapBytes() / 1048576.0);
+                            r.liveHeapBytes() / 1048576.0,
+                            r.allocatedBytesPerRun() < 0 ? "—" : String.valueOf(r.allocatedBytesPerRun()));
                     if (profile) {
                         printProfile(out, r.ops());
                     }

@@ -65,7 +65,10 @@ class BenchmarkAndCompareCommandTest {
             assertThat(p50).isPositive();
             assertThat(row.get("p99_us").asDouble()).isGreaterThanOrEqualTo(p50);
             assertThat(row.get("samples_per_second").asDouble()).isPositive();
-            assertThat(row.get("peak_heap_bytes").asLong()).isPositive();
+            assertThat(row.get("live_heap_bytes").asLong()).isPositive();
+            // one interpreter: what a timed run allocated on the measuring thread; parallel: not counted (-1)
+            long allocated = row.get("allocated_bytes_per_run").asLong();
+            assertThat(allocated).isNotNegative();
             assertThat(row.get("cpu").asText()).isNotBlank();
             assertThat(row.get("jdk").asText()).isEqualTo(Runtime.version().toString());
             assertThat(row.get("kernels").asText()).isEqualTo(dev.quanta.kernels.Simd.describe());

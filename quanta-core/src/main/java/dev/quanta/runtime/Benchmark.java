@@ -4,8 +4,6 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Buffers;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Measures inference latency and throughput of a model in Quanta's interpreter: warm-up runs, then timed runs
- * on seeded random inputs; latency percentiles per inference, throughput in samples per second and the peak
- * heap used.
+ * on seeded random inputs; latency percentiles per inference, throughput in samples per second, the heap in use
+ * once warmed up (after a full GC: the model, its packed weights and the interpreters' buffers) and the bytes each
+ * timed inference allocated on the measuring thread (0 for an allocation-free run).
  *
  * <p>With {@code parallel > 1}, that many interpreters (each confined to its own thread, never shared) serve a
  * stream of {@code runs} requests; they read one shared copy of the model's constants.
@@ -205,7 +204,8 @@ public final class Benchmark {
             double p99,
             double mean,
             double samplesPerSecond,
-            long peakHeapBytes,
+            long liveHeapBytes,
+            long allocatedBytesPerRun,
             List<Interpreter.OpTiming> ops) {}
 
     private Benchmark() {}
@@ -233,7 +233,6 @@ public final class Benchmark {
      */
     public static Result run(Model model, Options o) {
         int[] shape = plan(model, o, Runtime.getRuntime().maxMemory());
-        resetPeaks();
         int batch = shape.length > 0 ? shape[0] : 1;
         Object input = randomInput(model.inputs().get(0), shape);
         List<Interpreter> interpreters = new ArrayList<>();
@@ -251,14 +250,19 @@ public final class Benchmark {
                 }
             }
             long[] latencies = new long[o.runs()];
+            long live = liveHeap();
+            long allocatedPerRun = -1;
             long start = System.nanoTime();
             if (interpreters.size() == 1) {
                 Interpreter it = interpreters.get(0);
+                long allocated0 = allocatedBytes();
                 for (int r = 0; r < o.runs(); r++) {
                     long t0 = System.nanoTime();
                     it.run(input, null);
                     latencies[r] = System.nanoTime() - t0;
                 }
+                long allocated = allocatedBytes() - allocated0;
+                allocatedPerRun = allocated0 < 0 || o.runs() == 0 ? -1 : allocated / o.runs();
             } else {
                 serve(interpreters, input, latencies);
             }
@@ -286,7 +290,8 @@ public final class Benchmark {
                     pct(sorted, 99),
                     mean,
                     o.runs() * (double) batch / wall,
-                    peakHeap(),
+                    live,
+                    allocatedPerRun,
                     ops);
         } finally {
             for (Interpreter it : interpreters) {
@@ -407,21 +412,19 @@ public final class Benchmark {
         return sorted[Math.max(0, Math.min(sorted.length - 1, idx))] / 1e3;
     }
 
-    private static void resetPeaks() {
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                pool.resetPeakUsage();
-            }
-        }
+    /** Heap in use after a full collection. */
+    private static long liveHeap() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
-    private static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
-                sum += pool.getPeakUsage().getUsed();
-            }
+    /** Bytes this thread has allocated so far, or -1 where the JVM does not count them. */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported()
+                && t.isThreadAllocatedMemoryEnabled()) {
+            return t.getCurrentThreadAllocatedBytes();
         }
-        return sum;
+        return -1;
     }
 }

@@ -130,4 +130,19 @@ class BenchmarkTest {
         assertThat(r.parallel()).isEqualTo(2);
         assertThat(r.p99()).isGreaterThanOrEqualTo(r.p50()).isPositive();
     }
+
+    @Test
+    void oneInterpreterCountsItsAllocationsAndTheLiveHeap() {
+        Model m = relu();
+        Benchmark.Result one =
+                Benchmark.run(m, Benchmark.Options.defaults().withWarmup(3000).withRuns(2000));
+        // the ReLU chain's run allocates nothing once warm (RunAllocationTest); a few bytes of JIT noise at most
+        assertThat(one.allocatedBytesPerRun()).isBetween(0L, 64L);
+        assertThat(one.liveHeapBytes())
+                .isPositive()
+                .isLessThan(Runtime.getRuntime().totalMemory() + 1);
+        Benchmark.Result two =
+                Benchmark.run(m, Benchmark.Options.defaults().withRuns(5).withParallel(2));
+        assertThat(two.allocatedBytesPerRun()).as("not counted across threads").isEqualTo(-1);
+    }
 }
