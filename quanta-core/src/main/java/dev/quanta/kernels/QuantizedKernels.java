@@ -155,7 +155,9 @@ public final class QuantizedKernels {
                 int[] ws = shape.apply(op.input(1));
                 WeightedOpParams p = new WeightedOpParams(
                         op, buffer, 3, ws[3], a.activation(), path, rounding.forOp(op.type(), in.dtype()));
-                return new DepthwiseConv2DInt(x, xs, p, ws, y, ys, a);
+                return Simd.enabled()
+                        ? SimdDepthwiseConv2DInt.create(x, xs, p, ws, y, ys, a)
+                        : new DepthwiseConv2DInt(x, xs, p, ws, y, ys, a);
             }
             case FULLY_CONNECTED -> {
                 requireQuantizedActivations(op);
