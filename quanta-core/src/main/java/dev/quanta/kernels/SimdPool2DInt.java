@@ -1,0 +1,168 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+import dev.quanta.ir.OpAttributes;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast int8/uint8 MAX_POOL_2D and AVERAGE_POOL_2D, vectorised across channels, the integers of
+ * {@link Pool2DInt} bit for bit:
+ *
+ * <ul>
+ *   <li>max: a lanewise maximum of {@link SimdSpecies#BYTE} lanes, then the clamp; uint8 is compared as int8 after
+ *       flipping the top bit ({@code v ^ 0x80} maps 0..255 onto −128..127 in the same order);</li>
+ *   <li>average: each byte block widened into four int parts and summed, then the rounding division
+ *       {@code S > 0 ? (S + ⌊n/2⌋) / n : (S − ⌊n/2⌋) / n} (truncating) computed as {@code (int) (float(S ± ⌊n/2⌋) /
+ *       float(n))}. This is exact while {@code |S| + n < 2^24}: both operands are then exact floats, and a quotient
+ *       {@code k + 1 − 1/n} (the largest below an integer k + 1) rounds to at most {@code (k + 1 − 1/n)(1 + 2^−24)},
+ *       which stays below k + 1 because {@code (k + 1)·n ≤ |S| + n < 2^24}. With 8-bit values that holds for windows
+ *       of up to {@link #MAX_AVERAGE_WINDOW} elements; larger windows take the scalar kernel.</li>
+ * </ul>
+ *
+ * Only loaded when {@link Simd#enabled()}.
+ */
+final class SimdPool2DInt extends WindowKernel {
+    private static final VectorSpecies<Byte> BYTE = SimdSpecies.BYTE;
+    /** The largest window whose average the float division rounds exactly (see the class comment). */
+    static final int MAX_AVERAGE_WINDOW = (1 << 24) / 257;
+
+    private final boolean max;
+    private final byte[] x;
+    private final byte[] y;
+    private final boolean unsigned;
+    /** The clamp, as int8 values (uint8: flipped). */
+    private final byte lo;
+
+    private final byte hi;
+    private final int loInt;
+    private final int hiInt;
+    private final int fullC;
+    private final VectorMask<Byte> tail;
+
+    /** The fast kernel for 8-bit types (average windows up to {@link #MAX_AVERAGE_WINDOW}), else the scalar one. */
+    static Kernel create(
+            boolean max,
+            Object x,
+            int[] xShape,
+            Object y,
+            int[] yShape,
+            DType type,
+            OpAttributes.Pool2D a,
+            int lo,
+            int hi) {
+        boolean bytes = type == DType.INT8 || type == DType.UINT8;
+        if (!bytes || (!max && a.filterH() * a.filterW() > MAX_AVERAGE_WINDOW)) {
+            return new Pool2DInt(max, x, xShape, y, yShape, type, a, lo, hi);
+        }
+        return new SimdPool2DInt(max, (byte[]) x, xShape, (byte[]) y, yShape, type, a, lo, hi);
+    }
+
+    SimdPool2DInt(
+            boolean max,
+            byte[] x,
+            int[] xShape,
+            byte[] y,
+            int[] yShape,
+            DType type,
+            OpAttributes.Pool2D a,
+            int lo,
+            int hi) {
+        super(xShape, yShape, Window.of(a));
+        this.max = max;
+        this.x = x;
+        this.y = y;
+        this.unsigned = type == DType.UINT8;
+        this.loInt = lo;
+        this.hiInt = hi;
+        this.lo = (byte) (unsigned ? lo ^ 0x80 : lo);
+        this.hi = (byte) (unsigned ? hi ^ 0x80 : hi);
+        this.fullC = BYTE.loopBound(inC);
+        this.tail = fullC < inC ? BYTE.indexInRange(fullC, inC) : null;
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        forEachOutputRow(parallel);
+    }
+
+    @Override
+    protected void outputRow(int b, int oy) {
+        int y0 = Math.max(0, oy * sh - padT);
+        int y1 = Math.min(inH, oy * sh - padT + kh);
+        for (int ox = 0; ox < outW; ox++) {
+            int x0 = Math.max(0, ox * sw - padL);
+            int x1 = Math.min(inW, ox * sw - padL + kw);
+            int out = ((b * outH + oy) * outW + ox) * inC;
+            int first = ((b * inH + y0) * inW + x0) * inC;
+            int n = (y1 - y0) * (x1 - x0);
+            for (int c = 0; c < fullC; c += BYTE.length()) {
+                ByteVector v =
+                        max ? maxOf(first + c, y1 - y0, x1 - x0, null) : mean(first + c, y1 - y0, x1 - x0, n, null);
+                v.intoArray(y, out + c);
+            }
+            if (tail != null) {
+                ByteVector v = max
+                        ? maxOf(first + fullC, y1 - y0, x1 - x0, tail)
+                        : mean(first + fullC, y1 - y0, x1 - x0, n, tail);
+                v.intoArray(y, out + fullC, tail);
+            }
+        }
+    }
+
+    private ByteVector load(int at, VectorMask<Byte> m) {
+        return m == null ? ByteVector.fromArray(BYTE, x, at) : ByteVector.fromArray(BYTE, x, at, m);
+    }
+
+    /** The clamped maximum over a rows × cols window whose first element (of this channel block) is at {@code at}. */
+    private ByteVector maxOf(int at, int rows, int cols, VectorMask<Byte> m) {
+        ByteVector acc = ByteVector.broadcast(BYTE, Byte.MIN_VALUE);
+        for (int r = 0; r < rows; r++) {
+            int in = at + r * inW * inC;
+            for (int col = 0; col < cols; col++, in += inC) {
+                ByteVector v = load(in, m);
+                acc = acc.max(unsigned ? v.lanewise(VectorOperators.XOR, (byte) 0x80) : v);
+            }
+        }
+        acc = acc.max(lo).min(hi);
+        return unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc;
+    }
+
+    /** The clamped rounded mean of the n elements of a rows × cols window whose first element is at {@code at}. */
+    private ByteVector mean(int at, int rows, int cols, int n, VectorMask<Byte> m) {
+        VectorSpecies<Integer> ints = SimdSpecies.INT;
+        IntVector s0 = IntVector.zero(ints);
+        IntVector s1 = s0;
+        IntVector s2 = s0;
+        IntVector s3 = s0;
+        for (int r = 0; r < rows; r++) {
+            int in = at + r * inW * inC;
+            for (int col = 0; col < cols; col++, in += inC) {
+                ByteVector v = load(in, m);
+                s0 = s0.add(widen(v, 0));
+                s1 = s1.add(widen(v, 1));
+                s2 = s2.add(widen(v, 2));
+                s3 = s3.add(widen(v, 3));
+            }
+        }
+        return divide(s0, n, 0).or(divide(s1, n, 1)).or(divide(s2, n, 2)).or(divide(s3, n, 3));
+    }
+
+    private IntVector widen(ByteVector v, int part) {
+        IntVector w = (IntVector) v.convert(VectorOperators.B2I, part);
+        return unsigned ? w.and(0xFF) : w;
+    }
+
+    /** Part {@code part} of the result: the rounded, clamped quotient of the sums by n, in its lanes of a byte vector. */
+    private ByteVector divide(IntVector sum, int n, int part) {
+        IntVector half = IntVector.broadcast(sum.species(), n / 2);
+        IntVector num = sum.add(half.blend(-(n / 2), sum.compare(VectorOperators.LE, 0)));
+        FloatVector q = ((FloatVector) num.convert(VectorOperators.I2F, 0)).div((float) n);
+        IntVector v = ((IntVector) q.convert(VectorOperators.F2I, 0)).max(loInt).min(hiInt);
+        return (ByteVector) v.convert(VectorOperators.I2B, -part);
+    }
+}
