@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * so the accumulators are the scalar ones bit for bit. Per output pixel the taps inside the input form a rectangle
  * {@code [kyLo, kyHi) × [kxLo, kxHi)} worked out once, so the channel loop has no bounds checks; each block of L
  * channels keeps its accumulator in a register over all taps. The epilogue is {@link SimdRequantizer} on the XNNPACK
- * path (FP32) and the scalar {@link Requantizer#apply(int, int)} for the built-in fixed-point modes.
+ * path (FP32), {@link SimdFixedPointRequantizer} for the built-in path's double rounding, and the scalar
+ * {@link Requantizer#apply(int, int)} for the other fixed-point modes.
  *
  * <p>Only loaded when {@link Simd#enabled()}; {@link #create} falls back to the scalar kernel for 16x8 and depth
  * multipliers above 1.
@@ -31,9 +32,11 @@ final class SimdDepthwiseConv2DInt extends IntegerWindowKernel {
     private final int[] biasPadded;
 
     private final int cPad;
-    /** FP32 requantization in vectors, or null on the built-in path (scalar requantization of {@link #acc}). */
+    /** FP32 requantization in vectors (XNNPACK path), or null. */
     private final SimdRequantizer vrq;
-    /** Built-in path: the accumulators of every output element, requantized by the scalar requantizer. */
+    /** gemmlowp double rounding in vectors (the built-in path's int8 depthwise and uint8 layers), or null. */
+    private final SimdFixedPointRequantizer frq;
+    /** Other rounding modes: the accumulators of every output element, requantized by the scalar requantizer. */
     private final int[] acc;
 
     private final byte[] yBytes;
@@ -79,7 +82,8 @@ final class SimdDepthwiseConv2DInt extends IntegerWindowKernel {
         this.biasPadded = new int[cPad];
         System.arraycopy(biasInt, 0, biasPadded, 0, outC);
         this.vrq = SimdRequantizer.supports(rq) ? new SimdRequantizer(rq) : null;
-        this.acc = vrq == null ? new int[batch * outH * outW * outC] : null;
+        this.frq = vrq == null && SimdFixedPointRequantizer.supports(rq) ? new SimdFixedPointRequantizer(rq) : null;
+        this.acc = vrq == null && frq == null ? new int[batch * outH * outW * outC] : null;
         this.yBytes = (byte[]) y;
         this.fullC = outC / lanes * lanes;
         this.tail = fullC < outC ? INT.indexInRange(fullC, outC) : null;
@@ -109,6 +113,8 @@ final class SimdDepthwiseConv2DInt extends IntegerWindowKernel {
                 }
                 if (vrq != null) {
                     vrq.store(s, c, yBytes, out + c);
+                } else if (frq != null) {
+                    frq.store(s, c, yBytes, out + c, INT.length());
                 } else {
                     s.intoArray(acc, out + c);
                 }
@@ -126,11 +132,13 @@ final class SimdDepthwiseConv2DInt extends IntegerWindowKernel {
                 }
                 if (vrq != null) {
                     vrq.store(s, c, yBytes, out + c, tail);
+                } else if (frq != null) {
+                    frq.store(s, c, yBytes, out + c, outC - c);
                 } else {
                     s.intoArray(acc, out + c, tail);
                 }
             }
-            if (vrq == null) {
+            if (acc != null) {
                 for (int o = 0; o < outC; o++) {
                     Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
                 }
