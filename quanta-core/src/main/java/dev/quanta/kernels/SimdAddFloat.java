@@ -12,6 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SimdAddFloat implements Kernel {
     private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
+    /** Vectors per {@link #block} call. */
+    private static final int BLOCK = 4;
 
     private final float[] a;
     private final float[] b;
@@ -44,14 +46,27 @@ final class SimdAddFloat implements Kernel {
         parallel.forRange(y.length, 4096, body);
     }
 
-    private void range(int from, int to) {
-        int i = from;
-        for (int end = from + FLOAT.loopBound(to - from); i < end; i += FLOAT.length()) {
+    /**
+     * {@code vectors} whole vectors from {@code i}. A method of its own, invoked once per {@link #BLOCK} vectors, so
+     * that the JIT compiles it fully after a few thousand calls (until then Vector API code runs far slower than
+     * scalar code); no vector crosses its boundary.
+     */
+    private void block(int i, int vectors) {
+        for (int k = 0; k < vectors; k++, i += FLOAT.length()) {
             FloatVector v = FloatVector.fromArray(FLOAT, a, i).add(FloatVector.fromArray(FLOAT, b, i));
             if (clamp) {
                 v = v.blend(lo, v.compare(VectorOperators.LT, lo)).blend(hi, v.compare(VectorOperators.GT, hi));
             }
             v.intoArray(y, i);
+        }
+    }
+
+    private void range(int from, int to) {
+        int i = from;
+        for (int end = from + FLOAT.loopBound(to - from); i < end; ) {
+            int vectors = Math.min(BLOCK, (end - i) / FLOAT.length());
+            block(i, vectors);
+            i += vectors * FLOAT.length();
         }
         int tail = i;
         for (; i < to; i++) {

@@ -70,19 +70,29 @@ final class SimdAddInt implements Kernel {
         int step = BYTE.length();
         int i = from;
         for (; i + step <= to; i += step) {
-            ByteVector va = ByteVector.fromArray(BYTE, a, i);
-            ByteVector vb = ByteVector.fromArray(BYTE, b, i);
-            part(va, vb, 0)
-                    .or(part(va, vb, 1))
-                    .or(part(va, vb, 2))
-                    .or(part(va, vb, 3))
-                    .intoArray(y, i);
+            block(i);
         }
         for (; i < to; i++) {
             int va = unsigned ? a[i] & 0xFF : a[i];
             int vb = unsigned ? b[i] & 0xFF : b[i];
             y[i] = (byte) s.add(va, vb);
         }
+    }
+
+    /**
+     * One block of {@link SimdSpecies#BYTE} elements from {@code i}. A method of its own, invoked once per block, so
+     * that the JIT compiles it fully (vectors in registers) after a few thousand blocks rather than after the tens of
+     * thousands of loop iterations an on-stack replacement of the caller's loop waits for; until then Vector API code
+     * runs far slower than scalar code. No vector crosses its boundary.
+     */
+    private void block(int i) {
+        ByteVector va = ByteVector.fromArray(BYTE, a, i);
+        ByteVector vb = ByteVector.fromArray(BYTE, b, i);
+        part(va, vb, 0)
+                .or(part(va, vb, 1))
+                .or(part(va, vb, 2))
+                .or(part(va, vb, 3))
+                .intoArray(y, i);
     }
 
     /** The results of int part {@code p} (lanes p·L ..) of the byte blocks, in the same lanes of a byte vector. */

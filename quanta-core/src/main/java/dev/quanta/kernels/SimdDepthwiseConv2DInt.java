@@ -101,47 +101,56 @@ final class SimdDepthwiseConv2DInt extends IntegerWindowKernel {
             int out = ((b * outH + oy) * outW + ox) * outC;
             // element offset of tap (0, 0) in the input; taps outside the input are never formed
             int origin = ((b * inH + iy0) * inW + ix0) * inC;
-            for (int c = 0; c < fullC; c += INT.length()) {
-                IntVector s = IntVector.fromArray(INT, biasPadded, c);
-                for (int ky = kyLo; ky < kyHi; ky++) {
-                    int row = origin + ky * dh * inW * inC + c;
-                    int wRow = ky * kw * cPad + c;
-                    for (int kx = kxLo; kx < kxHi; kx++) {
-                        IntVector xv = IntVector.fromArray(INT, xc, row + kx * dw * inC);
-                        s = s.add(xv.mul(IntVector.fromArray(INT, w, wRow + kx * cPad)));
-                    }
-                }
-                if (vrq != null) {
-                    vrq.store(s, c, yBytes, out + c);
-                } else if (frq != null) {
-                    frq.store(s, c, yBytes, out + c, INT.length());
-                } else {
-                    s.intoArray(acc, out + c);
-                }
-            }
-            if (tail != null) {
-                int c = fullC;
-                IntVector s = IntVector.fromArray(INT, biasPadded, c);
-                for (int ky = kyLo; ky < kyHi; ky++) {
-                    int row = origin + ky * dh * inW * inC + c;
-                    int wRow = ky * kw * cPad + c;
-                    for (int kx = kxLo; kx < kxHi; kx++) {
-                        IntVector xv = IntVector.fromArray(INT, xc, row + kx * dw * inC, tail);
-                        s = s.add(xv.mul(IntVector.fromArray(INT, w, wRow + kx * cPad)));
-                    }
-                }
-                if (vrq != null) {
-                    vrq.store(s, c, yBytes, out + c, tail);
-                } else if (frq != null) {
-                    frq.store(s, c, yBytes, out + c, outC - c);
-                } else {
-                    s.intoArray(acc, out + c, tail);
+            pixel(origin, out, kyLo, kyHi, kxLo, kxHi);
+        }
+    }
+
+    /**
+     * All channels of one output pixel at {@code out}, over the taps [kyLo, kyHi) × [kxLo, kxHi) from the input
+     * element {@code origin} of tap (0, 0). A method of its own, invoked once per pixel, so the JIT compiles it whole
+     * after a few thousand pixels (Vector API code is slow until then); no vector enters or leaves it.
+     */
+    private void pixel(int origin, int out, int kyLo, int kyHi, int kxLo, int kxHi) {
+        for (int c = 0; c < fullC; c += INT.length()) {
+            IntVector s = IntVector.fromArray(INT, biasPadded, c);
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int row = origin + ky * dh * inW * inC + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = kxLo; kx < kxHi; kx++) {
+                    IntVector xv = IntVector.fromArray(INT, xc, row + kx * dw * inC);
+                    s = s.add(xv.mul(IntVector.fromArray(INT, w, wRow + kx * cPad)));
                 }
             }
-            if (acc != null) {
-                for (int o = 0; o < outC; o++) {
-                    Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
+            if (vrq != null) {
+                vrq.store(s, c, yBytes, out + c);
+            } else if (frq != null) {
+                frq.store(s, c, yBytes, out + c, INT.length());
+            } else {
+                s.intoArray(acc, out + c);
+            }
+        }
+        if (tail != null) {
+            int c = fullC;
+            IntVector s = IntVector.fromArray(INT, biasPadded, c);
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int row = origin + ky * dh * inW * inC + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = kxLo; kx < kxHi; kx++) {
+                    IntVector xv = IntVector.fromArray(INT, xc, row + kx * dw * inC, tail);
+                    s = s.add(xv.mul(IntVector.fromArray(INT, w, wRow + kx * cPad)));
                 }
+            }
+            if (vrq != null) {
+                vrq.store(s, c, yBytes, out + c, tail);
+            } else if (frq != null) {
+                frq.store(s, c, yBytes, out + c, outC - c);
+            } else {
+                s.intoArray(acc, out + c, tail);
+            }
+        }
+        if (acc != null) {
+            for (int o = 0; o < outC; o++) {
+                Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
             }
         }
     }

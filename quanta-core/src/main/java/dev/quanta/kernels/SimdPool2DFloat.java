@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The fast float MAX_POOL_2D and AVERAGE_POOL_2D, vectorised across channels in {@link SimdSpecies#FLOAT} lanes.
  * Each lane takes the maximum ({@code Math.max}) or the sum of the same elements in the same order as
  * {@link Pool2DFloat}, divides by the same count and clamps the same way, so the results are the scalar ones bit for
- * bit. Only loaded when {@link Simd#enabled()}.
+ * bit. Small pools (under {@link SimdPool2DInt#MIN_BLOCKS} output blocks per run) stay scalar. Only loaded when
+ * {@link Simd#enabled()}.
  */
 final class SimdPool2DFloat extends WindowKernel {
     private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
@@ -25,6 +26,10 @@ final class SimdPool2DFloat extends WindowKernel {
 
     /** The fast pool (made through this method so that the factory's bytecode names no Vector API class). */
     static Kernel create(boolean max, float[] x, int[] xShape, float[] y, int[] yShape, OpAttributes.Pool2D a) {
+        long blocks = (long) yShape[0] * yShape[1] * yShape[2] * ((yShape[3] + FLOAT.length() - 1) / FLOAT.length());
+        if (blocks < SimdPool2DInt.MIN_BLOCKS) {
+            return new Pool2DFloat(max, x, xShape, y, yShape, a);
+        }
         return new SimdPool2DFloat(max, x, xShape, y, yShape, a);
     }
 
@@ -53,34 +58,35 @@ final class SimdPool2DFloat extends WindowKernel {
             int x1 = Math.min(inW, ox * sw - padL + kw);
             int out = ((b * outH + oy) * outW + ox) * inC;
             float count = (float) ((y1 - y0) * (x1 - x0));
-            for (int c = 0; c < fullC; c += FLOAT.length()) {
-                FloatVector acc = FloatVector.broadcast(FLOAT, max ? Float.NEGATIVE_INFINITY : 0f);
-                for (int iy = y0; iy < y1; iy++) {
-                    int in = ((b * inH + iy) * inW + x0) * inC + c;
-                    for (int ix = x0; ix < x1; ix++, in += inC) {
-                        FloatVector v = FloatVector.fromArray(FLOAT, x, in);
-                        acc = max ? acc.max(v) : acc.add(v);
-                    }
-                }
-                finish(acc, count).intoArray(y, out + c);
-            }
-            if (tail != null) {
-                FloatVector acc = FloatVector.broadcast(FLOAT, max ? Float.NEGATIVE_INFINITY : 0f);
-                for (int iy = y0; iy < y1; iy++) {
-                    int in = ((b * inH + iy) * inW + x0) * inC + fullC;
-                    for (int ix = x0; ix < x1; ix++, in += inC) {
-                        FloatVector v = FloatVector.fromArray(FLOAT, x, in, tail);
-                        acc = max ? acc.max(v) : acc.add(v);
-                    }
-                }
-                finish(acc, count).intoArray(y, out + fullC, tail);
+            int first = ((b * inH + y0) * inW + x0) * inC;
+            for (int c = 0; c < inC; c += FLOAT.length()) {
+                block(first + c, y1 - y0, x1 - x0, count, c < fullC ? null : tail, out + c);
             }
         }
     }
 
-    /** The mean (average pool) and the activation's clamp, replacing only values outside [lo, hi]. */
-    private FloatVector finish(FloatVector acc, float count) {
+    /**
+     * Stores at {@code out} the pooled channel block of a rows × cols window whose first element is at {@code at}:
+     * the maximum or the mean (sum divided by {@code count}), then the clamp, replacing only values outside
+     * [lo, hi]. A method invoked once per output pixel and channel block that no vector enters or leaves, so the JIT
+     * compiles it whole.
+     */
+    private void block(int at, int rows, int cols, float count, VectorMask<Float> m, int out) {
+        FloatVector acc = FloatVector.broadcast(FLOAT, max ? Float.NEGATIVE_INFINITY : 0f);
+        for (int r = 0; r < rows; r++) {
+            int in = at + r * inW * inC;
+            for (int col = 0; col < cols; col++, in += inC) {
+                FloatVector v =
+                        m == null ? FloatVector.fromArray(FLOAT, x, in) : FloatVector.fromArray(FLOAT, x, in, m);
+                acc = max ? acc.max(v) : acc.add(v);
+            }
+        }
         FloatVector v = max ? acc : acc.div(count);
-        return v.blend(lo, v.compare(VectorOperators.LT, lo)).blend(hi, v.compare(VectorOperators.GT, hi));
+        v = v.blend(lo, v.compare(VectorOperators.LT, lo)).blend(hi, v.compare(VectorOperators.GT, hi));
+        if (m == null) {
+            v.intoArray(y, out);
+        } else {
+            v.intoArray(y, out, m);
+        }
     }
 }

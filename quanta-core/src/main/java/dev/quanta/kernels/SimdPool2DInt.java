@@ -24,12 +24,18 @@ import jdk.incubator.vector.VectorSpecies;
  *       of up to {@link #MAX_AVERAGE_WINDOW} elements; larger windows take the scalar kernel.</li>
  * </ul>
  *
- * Only loaded when {@link Simd#enabled()}.
+ * Small pools (under {@link #MIN_BLOCKS} output blocks per run) stay scalar. Only loaded when {@link Simd#enabled()}.
  */
 final class SimdPool2DInt extends WindowKernel {
     private static final VectorSpecies<Byte> BYTE = SimdSpecies.BYTE;
     /** The largest window whose average the float division rounds exactly (see the class comment). */
     static final int MAX_AVERAGE_WINDOW = (1 << 24) / 257;
+    /**
+     * Pools with fewer (output pixel, channel block) pairs per run stay scalar: Vector API code is fast only once the
+     * JIT has compiled it, which takes thousands of calls of the per-block methods; a global pool over a few thousand
+     * elements would run slowly for hundreds of inferences while its scalar form takes a few microseconds.
+     */
+    static final int MIN_BLOCKS = 64;
 
     private final boolean max;
     private final byte[] x;
@@ -56,7 +62,8 @@ final class SimdPool2DInt extends WindowKernel {
             int lo,
             int hi) {
         boolean bytes = type == DType.INT8 || type == DType.UINT8;
-        if (!bytes || (!max && a.filterH() * a.filterW() > MAX_AVERAGE_WINDOW)) {
+        long blocks = (long) yShape[0] * yShape[1] * yShape[2] * ((yShape[3] + BYTE.length() - 1) / BYTE.length());
+        if (!bytes || blocks < MIN_BLOCKS || (!max && a.filterH() * a.filterW() > MAX_AVERAGE_WINDOW)) {
             return new Pool2DInt(max, x, xShape, y, yShape, type, a, lo, hi);
         }
         return new SimdPool2DInt(max, (byte[]) x, xShape, (byte[]) y, yShape, type, a, lo, hi);
@@ -100,16 +107,13 @@ final class SimdPool2DInt extends WindowKernel {
             int out = ((b * outH + oy) * outW + ox) * inC;
             int first = ((b * inH + y0) * inW + x0) * inC;
             int n = (y1 - y0) * (x1 - x0);
-            for (int c = 0; c < fullC; c += BYTE.length()) {
-                ByteVector v =
-                        max ? maxOf(first + c, y1 - y0, x1 - x0, null) : mean(first + c, y1 - y0, x1 - x0, n, null);
-                v.intoArray(y, out + c);
-            }
-            if (tail != null) {
-                ByteVector v = max
-                        ? maxOf(first + fullC, y1 - y0, x1 - x0, tail)
-                        : mean(first + fullC, y1 - y0, x1 - x0, n, tail);
-                v.intoArray(y, out + fullC, tail);
+            for (int c = 0; c < inC; c += BYTE.length()) {
+                VectorMask<Byte> m = c < fullC ? null : tail;
+                if (max) {
+                    maxBlock(first + c, y1 - y0, x1 - x0, m, out + c);
+                } else {
+                    meanBlock(first + c, y1 - y0, x1 - x0, n, m, out + c);
+                }
             }
         }
     }
@@ -118,8 +122,20 @@ final class SimdPool2DInt extends WindowKernel {
         return m == null ? ByteVector.fromArray(BYTE, x, at) : ByteVector.fromArray(BYTE, x, at, m);
     }
 
-    /** The clamped maximum over a rows × cols window whose first element (of this channel block) is at {@code at}. */
-    private ByteVector maxOf(int at, int rows, int cols, VectorMask<Byte> m) {
+    private void store(ByteVector v, int at, VectorMask<Byte> m) {
+        if (m == null) {
+            v.intoArray(y, at);
+        } else {
+            v.intoArray(y, at, m);
+        }
+    }
+
+    /**
+     * Stores at {@code out} the clamped maximum over a rows × cols window whose first element (of this channel block)
+     * is at {@code at}. Like {@link #meanBlock}, a method invoked once per output pixel and channel block that no
+     * vector enters or leaves, so the JIT compiles it whole.
+     */
+    private void maxBlock(int at, int rows, int cols, VectorMask<Byte> m, int out) {
         ByteVector acc = ByteVector.broadcast(BYTE, Byte.MIN_VALUE);
         for (int r = 0; r < rows; r++) {
             int in = at + r * inW * inC;
@@ -129,11 +145,11 @@ final class SimdPool2DInt extends WindowKernel {
             }
         }
         acc = acc.max(lo).min(hi);
-        return unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc;
+        store(unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc, out, m);
     }
 
-    /** The clamped rounded mean of the n elements of a rows × cols window whose first element is at {@code at}. */
-    private ByteVector mean(int at, int rows, int cols, int n, VectorMask<Byte> m) {
+    /** Stores at {@code out} the clamped rounded mean of the n elements of a rows × cols window starting at {@code at}. */
+    private void meanBlock(int at, int rows, int cols, int n, VectorMask<Byte> m, int out) {
         VectorSpecies<Integer> ints = SimdSpecies.INT;
         IntVector s0 = IntVector.zero(ints);
         IntVector s1 = s0;
@@ -149,7 +165,7 @@ final class SimdPool2DInt extends WindowKernel {
                 s3 = s3.add(widen(v, 3));
             }
         }
-        return divide(s0, n, 0).or(divide(s1, n, 1)).or(divide(s2, n, 2)).or(divide(s3, n, 3));
+        store(divide(s0, n, 0).or(divide(s1, n, 1)).or(divide(s2, n, 2)).or(divide(s3, n, 3)), out, m);
     }
 
     private IntVector widen(ByteVector v, int part) {

@@ -95,7 +95,7 @@ class SimdPool2DTest {
         float[] expected = new float[g.outputLength()];
         float[] actual = new float[g.outputLength()];
         Pool2DFloat scalar = new Pool2DFloat(max, x, g.xShape(), expected, g.yShape(), attrs);
-        Kernel fast = SimdPool2DFloat.create(max, x, g.xShape(), actual, g.yShape(), attrs);
+        SimdPool2DFloat fast = new SimdPool2DFloat(max, x, g.xShape(), actual, g.yShape(), attrs);
         for (int threads = 1; threads <= 2; threads++) {
             try (Parallel p = Parallel.of(threads)) {
                 scalar.run(p);
