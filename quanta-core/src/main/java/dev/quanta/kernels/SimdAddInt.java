@@ -6,6 +6,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,15 +17,19 @@ import jdk.incubator.vector.VectorSpecies;
  * TFLite,  int64 lanes:  a' = MBQM((a − zp_a)·2^L, m_a, e_a), b' likewise, y = clamp(MBQM(a' + b', m_y, e_y) + zp_y)
  * </pre>
  *
- * Each block of {@link SimdSpecies#BYTE} elements is widened in four int parts (and each of those in two long parts
- * on the TFLite path), computed, and narrowed back into one byte vector; the last partial block runs the scalar
- * formula. The TFLite path's {@code MBQM} in long lanes is gemmlowp's {@code SaturatingRoundingDoublingHighMul}
+ * Each block of {@link SimdSpecies#INT}-many bytes is widened into an int vector (and that into two long halves on
+ * the TFLite path), computed, and narrowed back; the last partial block runs the scalar formula. Below 256-bit
+ * vectors (no byte vector as short as a quarter of the width) the scalar kernel runs. The TFLite path's {@code MBQM} in long lanes is gemmlowp's {@code SaturatingRoundingDoublingHighMul}
  * (exact 64-bit product, nudge, truncating division by 2^31) followed by {@code RoundingDivideByPOT}; it is used
  * only when every shift is a right shift (e ≤ 0, always so for the operands' multipliers below ½), else the scalar
  * kernel runs. Broadcasting and int16 stay scalar. Only loaded when {@link Simd#enabled()}.
  */
 final class SimdAddInt implements Kernel {
-    private static final VectorSpecies<Byte> BYTE = SimdSpecies.BYTE;
+    private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
+    /** Bytes of one int vector's lanes (a quarter of the width); none below 256 bits, where the kernel stays scalar. */
+    private static final VectorSpecies<Byte> BYTE_QUARTER = INT.length() * 8 >= 64
+            ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8))
+            : null;
 
     private final AddInt s;
     private final byte[] a;
@@ -47,7 +52,8 @@ final class SimdAddInt implements Kernel {
 
     static boolean applies(AddInt s) {
         boolean bytes = s.type == DType.INT8 || s.type == DType.UINT8;
-        return bytes && s.sameShape && (s.xnnpack || (s.eA <= 0 && s.eB <= 0 && s.eY <= 0));
+        boolean rightShifts = s.eA <= 0 && s.eB <= 0 && s.eY <= 0;
+        return BYTE_QUARTER != null && bytes && s.sameShape && (s.xnnpack || rightShifts);
     }
 
     SimdAddInt(AddInt scalar) {
@@ -67,7 +73,7 @@ final class SimdAddInt implements Kernel {
     }
 
     private void range(int from, int to) {
-        int step = BYTE.length();
+        int step = INT.length();
         int i = from;
         for (; i + step <= to; i += step) {
             block(i);
@@ -80,25 +86,14 @@ final class SimdAddInt implements Kernel {
     }
 
     /**
-     * One block of {@link SimdSpecies#BYTE} elements from {@code i}. A method of its own, invoked once per block, so
+     * One block of {@link SimdSpecies#INT}-many elements from {@code i}. A method of its own, invoked once per block, so
      * that the JIT compiles it fully (vectors in registers) after a few thousand blocks rather than after the tens of
      * thousands of loop iterations an on-stack replacement of the caller's loop waits for; until then Vector API code
      * runs far slower than scalar code. No vector crosses its boundary.
      */
     private void block(int i) {
-        ByteVector va = ByteVector.fromArray(BYTE, a, i);
-        ByteVector vb = ByteVector.fromArray(BYTE, b, i);
-        part(va, vb, 0)
-                .or(part(va, vb, 1))
-                .or(part(va, vb, 2))
-                .or(part(va, vb, 3))
-                .intoArray(y, i);
-    }
-
-    /** The results of int part {@code p} (lanes p·L ..) of the byte blocks, in the same lanes of a byte vector. */
-    private ByteVector part(ByteVector va, ByteVector vb, int p) {
-        IntVector ia = (IntVector) va.convert(VectorOperators.B2I, p);
-        IntVector ib = (IntVector) vb.convert(VectorOperators.B2I, p);
+        IntVector ia = (IntVector) ByteVector.fromArray(BYTE_QUARTER, a, i).convertShape(VectorOperators.B2I, INT, 0);
+        IntVector ib = (IntVector) ByteVector.fromArray(BYTE_QUARTER, b, i).convertShape(VectorOperators.B2I, INT, 0);
         if (unsigned) {
             ia = ia.and(0xFF);
             ib = ib.and(0xFF);
@@ -113,7 +108,7 @@ final class SimdAddInt implements Kernel {
         } else {
             v = tflite(ia, ib, 0).or(tflite(ia, ib, 1));
         }
-        return (ByteVector) v.max(s.lo).min(s.hi).convert(VectorOperators.I2B, -p);
+        ((ByteVector) v.max(s.lo).min(s.hi).convertShape(VectorOperators.I2B, BYTE_QUARTER, 0)).intoArray(y, i);
     }
 
     /** TFLite's sum (not yet clamped) of long part {@code q} of the int lanes, in the same lanes of an int vector. */

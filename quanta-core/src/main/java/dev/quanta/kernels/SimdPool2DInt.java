@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,18 +17,25 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>max: a lanewise maximum of {@link SimdSpecies#BYTE} lanes, then the clamp; uint8 is compared as int8 after
  *       flipping the top bit ({@code v ^ 0x80} maps 0..255 onto −128..127 in the same order);</li>
- *   <li>average: each byte block widened into four int parts and summed, then the rounding division
+ *   <li>average: blocks of {@link SimdSpecies#INT}-many channels, their bytes widened to ints and summed (needs
+ *       vectors of 256 bits or more, else the scalar kernel runs), then the rounding division
  *       {@code S > 0 ? (S + ⌊n/2⌋) / n : (S − ⌊n/2⌋) / n} (truncating) computed as {@code (int) (float(S ± ⌊n/2⌋) /
- *       float(n))}. This is exact while {@code |S| + n < 2^24}: both operands are then exact floats, and a quotient
- *       {@code k + 1 − 1/n} (the largest below an integer k + 1) rounds to at most {@code (k + 1 − 1/n)(1 + 2^−24)},
- *       which stays below k + 1 because {@code (k + 1)·n ≤ |S| + n < 2^24}. With 8-bit values that holds for windows
- *       of up to {@link #MAX_AVERAGE_WINDOW} elements; larger windows take the scalar kernel.</li>
+ *       float(n))}. With {@code N = S ± ⌊n/2⌋} this is exact while {@code |N| + n < 2^24}: both operands are then
+ *       exact floats, and a quotient magnitude {@code k + 1 − 1/n} (the largest below an integer k + 1) rounds to at
+ *       most {@code (k + 1 − 1/n)(1 + 2^−24)}, which stays below k + 1 because {@code (k + 1)·n ≤ |N| + n < 2^24}.
+ *       With 8-bit values ({@code |S| ≤ 255·n}) that holds for windows of up to {@link #MAX_AVERAGE_WINDOW}
+ *       elements; larger windows take the scalar kernel.</li>
  * </ul>
  *
  * Small pools (under {@link #MIN_BLOCKS} output blocks per run) stay scalar. Only loaded when {@link Simd#enabled()}.
  */
 final class SimdPool2DInt extends WindowKernel {
     private static final VectorSpecies<Byte> BYTE = SimdSpecies.BYTE;
+    private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
+    /** Bytes of one int vector's lanes (a quarter of the width); none below 256 bits, where averages stay scalar. */
+    private static final VectorSpecies<Byte> BYTE_QUARTER = INT.length() * 8 >= 64
+            ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8))
+            : null;
     /** The largest window whose average the float division rounds exactly (see the class comment). */
     static final int MAX_AVERAGE_WINDOW = (1 << 24) / 257;
     /**
@@ -49,6 +57,10 @@ final class SimdPool2DInt extends WindowKernel {
     private final int hiInt;
     private final int fullC;
     private final VectorMask<Byte> tail;
+    /** Average pools: channels in whole int vectors, and the quarter-width byte lanes of the rest. */
+    private final int fullInt;
+
+    private final VectorMask<Byte> tailInt;
 
     /** The fast kernel for 8-bit types (average windows up to {@link #MAX_AVERAGE_WINDOW}), else the scalar one. */
     static Kernel create(
@@ -63,7 +75,8 @@ final class SimdPool2DInt extends WindowKernel {
             int hi) {
         boolean bytes = type == DType.INT8 || type == DType.UINT8;
         long blocks = (long) yShape[0] * yShape[1] * yShape[2] * ((yShape[3] + BYTE.length() - 1) / BYTE.length());
-        if (!bytes || blocks < MIN_BLOCKS || (!max && a.filterH() * a.filterW() > MAX_AVERAGE_WINDOW)) {
+        boolean averageFits = BYTE_QUARTER != null && a.filterH() * a.filterW() <= MAX_AVERAGE_WINDOW;
+        if (!bytes || blocks < MIN_BLOCKS || (!max && !averageFits)) {
             return new Pool2DInt(max, x, xShape, y, yShape, type, a, lo, hi);
         }
         return new SimdPool2DInt(max, (byte[]) x, xShape, (byte[]) y, yShape, type, a, lo, hi);
@@ -90,6 +103,11 @@ final class SimdPool2DInt extends WindowKernel {
         this.hi = (byte) (unsigned ? hi ^ 0x80 : hi);
         this.fullC = BYTE.loopBound(inC);
         this.tail = fullC < inC ? BYTE.indexInRange(fullC, inC) : null;
+        if (!max && BYTE_QUARTER == null) {
+            throw new IllegalArgumentException("the fast average pool needs vectors of 256 bits or more");
+        }
+        this.fullInt = INT.loopBound(inC);
+        this.tailInt = !max && fullInt < inC ? BYTE_QUARTER.indexInRange(0, inC - fullInt) : null;
     }
 
     @Override
@@ -107,12 +125,13 @@ final class SimdPool2DInt extends WindowKernel {
             int out = ((b * outH + oy) * outW + ox) * inC;
             int first = ((b * inH + y0) * inW + x0) * inC;
             int n = (y1 - y0) * (x1 - x0);
-            for (int c = 0; c < inC; c += BYTE.length()) {
-                VectorMask<Byte> m = c < fullC ? null : tail;
-                if (max) {
-                    maxBlock(first + c, y1 - y0, x1 - x0, m, out + c);
-                } else {
-                    meanBlock(first + c, y1 - y0, x1 - x0, n, m, out + c);
+            if (max) {
+                for (int c = 0; c < inC; c += BYTE.length()) {
+                    maxBlock(first + c, y1 - y0, x1 - x0, c < fullC ? null : tail, out + c);
+                }
+            } else {
+                for (int c = 0; c < inC; c += INT.length()) {
+                    meanBlock(first + c, y1 - y0, x1 - x0, n, c < fullInt ? null : tailInt, out + c);
                 }
             }
         }
@@ -120,14 +139,6 @@ final class SimdPool2DInt extends WindowKernel {
 
     private ByteVector load(int at, VectorMask<Byte> m) {
         return m == null ? ByteVector.fromArray(BYTE, x, at) : ByteVector.fromArray(BYTE, x, at, m);
-    }
-
-    private void store(ByteVector v, int at, VectorMask<Byte> m) {
-        if (m == null) {
-            v.intoArray(y, at);
-        } else {
-            v.intoArray(y, at, m);
-        }
     }
 
     /**
@@ -145,40 +156,36 @@ final class SimdPool2DInt extends WindowKernel {
             }
         }
         acc = acc.max(lo).min(hi);
-        store(unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc, out, m);
+        acc = unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc;
+        if (m == null) {
+            acc.intoArray(y, out);
+        } else {
+            acc.intoArray(y, out, m);
+        }
     }
 
     /** Stores at {@code out} the clamped rounded mean of the n elements of a rows × cols window starting at {@code at}. */
     private void meanBlock(int at, int rows, int cols, int n, VectorMask<Byte> m, int out) {
-        VectorSpecies<Integer> ints = SimdSpecies.INT;
-        IntVector s0 = IntVector.zero(ints);
-        IntVector s1 = s0;
-        IntVector s2 = s0;
-        IntVector s3 = s0;
+        IntVector sum = IntVector.zero(INT);
         for (int r = 0; r < rows; r++) {
             int in = at + r * inW * inC;
             for (int col = 0; col < cols; col++, in += inC) {
-                ByteVector v = load(in, m);
-                s0 = s0.add(widen(v, 0));
-                s1 = s1.add(widen(v, 1));
-                s2 = s2.add(widen(v, 2));
-                s3 = s3.add(widen(v, 3));
+                ByteVector v = m == null
+                        ? ByteVector.fromArray(BYTE_QUARTER, x, in)
+                        : ByteVector.fromArray(BYTE_QUARTER, x, in, m);
+                IntVector w = (IntVector) v.convertShape(VectorOperators.B2I, INT, 0);
+                sum = sum.add(unsigned ? w.and(0xFF) : w);
             }
         }
-        store(divide(s0, n, 0).or(divide(s1, n, 1)).or(divide(s2, n, 2)).or(divide(s3, n, 3)), out, m);
-    }
-
-    private IntVector widen(ByteVector v, int part) {
-        IntVector w = (IntVector) v.convert(VectorOperators.B2I, part);
-        return unsigned ? w.and(0xFF) : w;
-    }
-
-    /** Part {@code part} of the result: the rounded, clamped quotient of the sums by n, in its lanes of a byte vector. */
-    private ByteVector divide(IntVector sum, int n, int part) {
-        IntVector half = IntVector.broadcast(sum.species(), n / 2);
+        IntVector half = IntVector.broadcast(INT, n / 2);
         IntVector num = sum.add(half.blend(-(n / 2), sum.compare(VectorOperators.LE, 0)));
         FloatVector q = ((FloatVector) num.convert(VectorOperators.I2F, 0)).div((float) n);
         IntVector v = ((IntVector) q.convert(VectorOperators.F2I, 0)).max(loInt).min(hiInt);
-        return (ByteVector) v.convert(VectorOperators.I2B, -part);
+        ByteVector b = (ByteVector) v.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+        if (m == null) {
+            b.intoArray(y, out);
+        } else {
+            b.intoArray(y, out, m);
+        }
     }
 }
