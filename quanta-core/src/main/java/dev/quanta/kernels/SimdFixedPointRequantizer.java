@@ -5,6 +5,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,6 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdFixedPointRequantizer {
     private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
     private static final VectorSpecies<Byte> BYTE = SimdSpecies.BYTE;
+    /** Bytes of one int vector's lanes (a quarter of the width), when such a shape exists (256 bits or more). */
+    private static final VectorSpecies<Byte> BYTE_QUARTER = INT.length() * 8 >= 64
+            ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8))
+            : null;
+
     private static final VectorSpecies<Long> LONG = LongVector.SPECIES_PREFERRED.withShape(SimdSpecies.SHAPE);
 
     /** Per channel, padded with zeros to whole vectors: left shift, and (as longs) multiplier, right shift, mask. */
@@ -96,7 +102,18 @@ final class SimdFixedPointRequantizer {
      * lanes) as bytes (int8, or uint8 in [0, 255]) at {@code y[at ..]}.
      */
     void store(IntVector acc, int c, byte[] y, int at, int count) {
-        ByteVector b = (ByteVector) apply(acc, c).convert(VectorOperators.I2B, 0);
+        IntVector q = apply(acc, c);
+        if (BYTE_QUARTER != null) {
+            // narrowing into a quarter-width byte vector is much faster than into lanes of a full-width one
+            ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+            if (count == INT.length()) {
+                b.intoArray(y, at);
+            } else {
+                b.intoArray(y, at, BYTE_QUARTER.indexInRange(0, count));
+            }
+            return;
+        }
+        ByteVector b = (ByteVector) q.convert(VectorOperators.I2B, 0);
         b.intoArray(y, at, count == INT.length() ? intLanes : BYTE.indexInRange(0, count));
     }
 }
