@@ -58,6 +58,16 @@ class SimdDepthwiseConv2DIntTest {
         }
     }
 
+    /** The factory takes the fast kernel for 8-bit multiplier-1 depthwise when SIMD is on, the scalar one otherwise. */
+    @Property(tries = 4)
+    void theFactoryChoosesTheFastKernelWhenSimdIsOn(@ForAll QuantizedPath path, @ForAll boolean uint8) {
+        Random r = new Random(7);
+        var one = new OpAttributes.DepthwiseConv2D(Padding.SAME, 1, 1, 1, 1, 1, Activation.RELU6);
+        Case c = new Case(r, uint8, false, 1, 4, 4, 20, 3, 3, 4, 4, one);
+        Kernel k = QuantizedKernels.create(c.op, c.buffers::get, c.shapes::get, path);
+        assertThat(k).isInstanceOf(Simd.enabled() ? SimdDepthwiseConv2DInt.class : DepthwiseConv2DInt.class);
+    }
+
     /** A random depthwise op with its input; {@link #run} makes and runs the scalar or the fast kernel. */
     private static final class Case {
         private final Op op;
