@@ -32,6 +32,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SimdDepthwiseConv2DInt extends WindowKernel {
     private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
+    /** Output rows (over the batch) below which the channels are split across threads too. */
+    private static final int FEW_ROWS = 16;
     /** Bytes of one int vector's lanes (a quarter of the width); none below 256 bits, where the kernel stays scalar. */
     private static final VectorSpecies<Byte> BYTE_QUARTER = INT.length() * 8 >= 64
             ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8))
@@ -66,6 +68,14 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
 
     private final VectorMask<Byte> tailBytes;
     private final int fullC;
+    /**
+     * Threads split output rows × channel groups: with few rows (under {@link #FEW_ROWS}) the channels are cut into
+     * groups of whole vectors, so that small late layers still give every thread work.
+     */
+    private final int groups;
+
+    private final int groupChannels;
+    private final Parallel.RangeBody body = this::units;
 
     /** The fast kernel when it applies (8-bit, multiplier 1, 256-bit vectors or wider), else the scalar one. */
     static Kernel create(
@@ -122,6 +132,10 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         this.fullC = channels / lanes * lanes;
         this.tail = fullC < channels ? INT.indexInRange(fullC, channels) : null;
         this.tailBytes = fullC < channels ? BYTE_QUARTER.indexInRange(fullC, channels) : null;
+        int vectors = cPad / lanes;
+        int rows = batch * outH;
+        this.groups = rows >= FEW_ROWS ? 1 : Math.min(vectors, 4);
+        this.groupChannels = (vectors + groups - 1) / groups * lanes;
     }
 
     @Override
@@ -130,11 +144,25 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
             return;
         }
-        forEachOutputRow(parallel);
+        parallel.forRange(batch * outH * groups, 1, body);
+    }
+
+    /** Work units [from, to): unit u is channel group {@code u % groups} of output row {@code u / groups}. */
+    private void units(int from, int to) {
+        for (int u = from; u < to; u++) {
+            int g = u % groups;
+            int r = u / groups;
+            rowPart(r / outH, r % outH, g * groupChannels, Math.min(channels, (g + 1) * groupChannels));
+        }
     }
 
     @Override
     protected void outputRow(int b, int oy) {
+        rowPart(b, oy, 0, channels);
+    }
+
+    /** Channels [c0, c1) of output row {@code oy} of batch item {@code b}; c0 is a multiple of the lane count. */
+    private void rowPart(int b, int oy, int c0, int c1) {
         int iy0 = oy * sh - padT;
         int kyLo = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
         int kyHi = Math.min(kh, Math.floorDiv(inH - 1 - iy0, dh) + 1);
@@ -145,7 +173,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             int out = ((b * outH + oy) * outW + ox) * channels;
             // element offset of tap (0, 0) in the input; taps outside the input are never formed
             int origin = ((b * inH + iy0) * inW + ix0) * inC;
-            pixel(origin, out, kyLo, kyHi, kxLo, kxHi);
+            pixel(origin, out, kyLo, kyHi, kxLo, kxHi, c0, c1);
         }
     }
 
@@ -158,12 +186,12 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     }
 
     /**
-     * All channels of one output pixel at {@code out}, over the taps [kyLo, kyHi) × [kxLo, kxHi) from the input
+     * Channels [c0, c1) of one output pixel at {@code out}, over the taps [kyLo, kyHi) × [kxLo, kxHi) from the input
      * element {@code origin} of tap (0, 0). A method of its own, invoked once per pixel, so the JIT compiles it whole
      * after a few thousand pixels (Vector API code is slow until then); no vector enters or leaves it.
      */
-    private void pixel(int origin, int out, int kyLo, int kyHi, int kxLo, int kxHi) {
-        for (int c = 0; c < channels; c += INT.length()) {
+    private void pixel(int origin, int out, int kyLo, int kyHi, int kxLo, int kxHi, int c0, int c1) {
+        for (int c = c0; c < c1; c += INT.length()) {
             boolean whole = c < fullC;
             VectorMask<Byte> m = whole ? null : tailBytes;
             IntVector s = IntVector.fromArray(INT, biasPadded, c);
@@ -190,7 +218,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             }
         }
         if (acc != null) {
-            for (int o = 0; o < channels; o++) {
+            for (int o = c0; o < c1; o++) {
                 Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
             }
         }
