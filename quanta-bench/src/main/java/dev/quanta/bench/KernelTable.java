@@ -47,8 +47,9 @@ final class KernelTable {
                 default -> layers.add(KernelLayers.get(args.get(i)).key());
             }
         }
-        if (width.equalsIgnoreCase("off")) {
-            throw new IllegalArgumentException("--simd off: the scalar kernels are always measured beside the fast");
+        if (!width.matches("on|128|256|512")) {
+            throw new IllegalArgumentException("--simd takes on, 128, 256 or 512 (the scalar kernels are always"
+                    + " measured beside the fast ones), got '" + width + "'");
         }
         if (layers.isEmpty()) {
             layers.addAll(KernelLayers.LAYERS.keySet());
