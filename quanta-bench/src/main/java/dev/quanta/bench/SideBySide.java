@@ -25,6 +25,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * java -jar quanta-bench/target/benchmarks.jar [--quick] [--threads N[,M...]] [--gc] [--no-own] [model.tflite ...]
+ * java -jar quanta-bench/target/benchmarks.jar --kernels [--quick] [--simd on|128|256|512] [layer ...]
  * </pre>
  *
  * <ul>
@@ -35,6 +36,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *   <li>{@code --gc}: JMH's gc profiler; a column gives Quanta's {@code gc.alloc.rate.norm} (bytes allocated per
  *       inference, JMH's own bookkeeping included).
  *   <li>{@code --quick}: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (else 1 fork, 3 × 2 s, 5 × 2 s).
+ *   <li>{@code --kernels}: instead of models, each kernel family's throughput against the measured FMA peak
+ *       ({@link KernelTable}); takes {@code --quick}, {@code --simd WIDTH} and layer keys of {@link KernelLayers}.
  * </ul>
  *
  * Any other JMH use: {@code java -cp quanta-bench/target/benchmarks.jar org.openjdk.jmh.Main InferenceBenchmark
@@ -64,6 +67,11 @@ public final class SideBySide {
     private SideBySide() {}
 
     public static void main(String[] args) throws RunnerException, IOException {
+        if (List.of(args).contains("--kernels")) {
+            KernelTable.main(
+                    List.of(args).stream().filter(a -> !a.equals("--kernels")).toList());
+            return;
+        }
         boolean quick = false;
         boolean gc = false;
         boolean own = true;
