@@ -26,15 +26,20 @@ final class AddFloat implements Kernel {
         this.hi = hi;
     }
 
+    /** The same-shape body, made once so that a run allocates nothing. */
+    private final Parallel.RangeBody sameShapeBody = this::addSameShape;
+
+    private void addSameShape(int from, int to) {
+        for (int i = from; i < to; i++) {
+            y[i] = a[i] + b[i];
+        }
+        Clamp.apply(y, from, to, lo, hi);
+    }
+
     @Override
     public void run(Parallel parallel) {
         if (sameShape) {
-            parallel.forRange(y.length, 4096, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    y[i] = a[i] + b[i];
-                }
-                Clamp.apply(y, from, to, lo, hi);
-            });
+            parallel.forRange(y.length, 4096, sameShapeBody);
             return;
         }
         Broadcast.forEach(outShape, aStrides, bStrides, (i, ia, ib) -> y[i] = a[ia] + b[ib]);
