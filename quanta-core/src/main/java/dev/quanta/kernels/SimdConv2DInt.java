@@ -123,16 +123,7 @@ final class SimdConv2DInt extends WindowKernel {
                 SimdCentre.toFloat(x, inType, inZeroPoint, r * inW * inC, padded, dst, inW * inC);
             }
         };
-        this.unitBody = (from, to) -> {
-            Scratch s = scratch.get();
-            for (int u = from; u < to; ) {
-                int tile = u / panels;
-                int p0 = u - tile * panels;
-                int p1 = Math.min(panels, p0 + to - u);
-                tile(tile, p0, p1, s);
-                u += p1 - p0;
-            }
-        };
+        this.unitBody = (from, to) -> units(from, to, scratch.get());
     }
 
     @Override
@@ -145,26 +136,37 @@ final class SimdConv2DInt extends WindowKernel {
         parallel.forRange(units, minGrain, unitBody);
     }
 
-    /** Output pixels of register tile {@code tile} (MR pixels, fewer at the end), channel panels {@code [p0, p1)}. */
-    private void tile(int tile, int p0, int p1, Scratch s) {
-        int m0 = tile * gemm.mr;
-        int count = Math.min(gemm.mr, pixels - m0);
+    /**
+     * Units {@code [from, to)}: for each register tile they touch (MR output pixels, fewer at the end), the row bases
+     * of its pixels (divisions once per range, then stepping through the pixels) and its panels in the range.
+     */
+    private void units(int from, int to, Scratch s) {
+        int panels = gemm.panels;
+        int mr = gemm.mr;
         int[] base = s.base;
-        int ox = m0 % outW; // divisions once per tile, then stepping through the pixels
+        int tile = from / panels;
+        int m0 = tile * mr;
+        int ox = m0 % outW;
         int rest = m0 / outW;
         int oy = rest % outH;
         int b = rest / outH;
-        for (int i = 0; i < count; i++) {
-            base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
-            if (++ox == outW) {
-                ox = 0;
-                if (++oy == outH) {
-                    oy = 0;
-                    b++;
+        for (int u = from; u < to; tile++, m0 += mr) {
+            int p0 = u - tile * panels;
+            int p1 = Math.min(panels, p0 + to - u);
+            int count = Math.min(mr, pixels - m0);
+            for (int i = 0; i < count; i++) {
+                base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
+                if (++ox == outW) {
+                    ox = 0;
+                    if (++oy == outH) {
+                        oy = 0;
+                        b++;
+                    }
                 }
             }
+            gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
+            u += p1 - p0;
         }
-        gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
     }
 
     @Override
