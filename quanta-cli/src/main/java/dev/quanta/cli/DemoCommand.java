@@ -77,7 +77,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Benchmark.Options bench = OptionErrors.build(
-                () -> Benchmark.Options.defaults().withRuns(runs).withWarmup(Math.max(10, runs / 10)));
+                // the SIMD kernels run interpreted until the JIT compiles them: a few thousand runs of this small model
+                () -> Benchmark.Options.defaults().withRuns(runs).withWarmup(Math.max(3000, runs)));
         PrintWriter out = spec.commandLine().getOut();
         List<Variant> variants = List.of(
                 new Variant(

@@ -24,31 +24,31 @@ import dev.quanta.ir.DType;
  * so does this class.
  */
 final class AddInt implements Kernel {
-    private final Object a;
-    private final Object b;
-    private final Object y;
-    private final DType type;
-    private final boolean xnnpack;
+    final Object a;
+    final Object b;
+    final Object y;
+    final DType type;
+    final boolean xnnpack;
     // TFLite
-    private final int zpA;
-    private final int zpB;
-    private final int zpY;
-    private final int leftShift;
-    private final int mA;
-    private final int eA;
-    private final int mB;
-    private final int eB;
-    private final int mY;
-    private final int eY;
+    final int zpA;
+    final int zpB;
+    final int zpY;
+    final int leftShift;
+    final int mA;
+    final int eA;
+    final int mB;
+    final int eB;
+    final int mY;
+    final int eY;
     // XNNPACK
-    private final int xMulA;
-    private final int xMulB;
-    private final int xBias;
-    private final int xShift;
-    private final int lo;
-    private final int hi;
+    final int xMulA;
+    final int xMulB;
+    final int xBias;
+    final int xShift;
+    final int lo;
+    final int hi;
     // broadcasting
-    private final boolean sameShape;
+    final boolean sameShape;
     private final int[] outShape;
     private final int[] aStrides;
     private final int[] bStrides;
@@ -112,7 +112,8 @@ final class AddInt implements Kernel {
         this.index = new int[y.shape().length];
     }
 
-    private int add(int va, int vb) {
+    /** y for the stored values {@code va}, {@code vb} (UINT8 read unsigned). */
+    int add(int va, int vb) {
         if (xnnpack) {
             int v = ((xBias + va * xMulA + vb * xMulB) >> xShift) + zpY;
             return v < lo ? lo : (v > hi ? hi : v);

@@ -47,24 +47,28 @@ final class BatchNormFloat implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
+        parallel.forRange(x.length / (channels * inner), 16, blocks);
+    }
+
+    /** The body over outer blocks of channels·inner values, made once so that a run allocates nothing. */
+    private final Parallel.RangeBody blocks = this::runBlocks;
+
+    private void runBlocks(int from, int to) {
         int block = channels * inner;
-        int outer = x.length / block;
-        parallel.forRange(outer, 16, (from, to) -> {
-            for (int o = from; o < to; o++) {
-                int base = o * block;
-                if (inner == 1) {
-                    for (int c = 0; c < channels; c++) {
-                        y[base + c] = x[base + c] * scale[c] + shift[c];
-                    }
-                } else {
-                    for (int c = 0; c < channels; c++) {
-                        int b = base + c * inner;
-                        for (int i = 0; i < inner; i++) {
-                            y[b + i] = x[b + i] * scale[c] + shift[c];
-                        }
+        for (int o = from; o < to; o++) {
+            int base = o * block;
+            if (inner == 1) {
+                for (int c = 0; c < channels; c++) {
+                    y[base + c] = x[base + c] * scale[c] + shift[c];
+                }
+            } else {
+                for (int c = 0; c < channels; c++) {
+                    int b = base + c * inner;
+                    for (int i = 0; i < inner; i++) {
+                        y[b + i] = x[b + i] * scale[c] + shift[c];
                     }
                 }
             }
-        });
+        }
     }
 }

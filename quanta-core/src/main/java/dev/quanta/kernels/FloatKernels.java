@@ -46,8 +46,13 @@ public final class FloatKernels {
                 OpAttributes.DepthwiseConv2D a = op.attrs(OpAttributes.DepthwiseConv2D.class);
                 yield Simd.enabled() ? SimdFloatKernels.depthwise(t, a) : new DepthwiseConv2DFloat(t, a);
             }
-            case MAX_POOL_2D -> new Pool2DFloat(true, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
-            case AVERAGE_POOL_2D -> new Pool2DFloat(false, x, xs, y, ys, op.attrs(OpAttributes.Pool2D.class));
+            case MAX_POOL_2D, AVERAGE_POOL_2D -> {
+                boolean max = op.type() == OpType.MAX_POOL_2D;
+                OpAttributes.Pool2D a = op.attrs(OpAttributes.Pool2D.class);
+                yield Simd.enabled()
+                        ? SimdPool2DFloat.create(max, x, xs, y, ys, a)
+                        : new Pool2DFloat(max, x, xs, y, ys, a);
+            }
             case MEAN ->
                 new MeanFloat(x, xs, y, op.attrs(OpAttributes.Mean.class).axes());
             case BATCH_NORM -> batchNorm(op, x, xs, y, buffer);
@@ -63,8 +68,11 @@ public final class FloatKernels {
                         op.attrs(OpAttributes.Softmax.class).beta());
             case ADD -> {
                 Activation act = op.attrs(OpAttributes.Add.class).activation();
-                yield new AddFloat(
-                        x, xs, buffer.apply(op.input(1)), shape.apply(op.input(1)), y, ys, act.min(), act.max());
+                float[] b = buffer.apply(op.input(1));
+                int[] bs = shape.apply(op.input(1));
+                yield Simd.enabled()
+                        ? SimdAddFloat.create(x, xs, b, bs, y, ys, act.min(), act.max())
+                        : new AddFloat(x, xs, b, bs, y, ys, act.min(), act.max());
             }
             case CONCATENATION -> {
                 OpAttributes.Concatenation a = op.attrs(OpAttributes.Concatenation.class);

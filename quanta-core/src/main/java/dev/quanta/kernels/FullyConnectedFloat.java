@@ -47,17 +47,27 @@ final class FullyConnectedFloat implements Kernel {
     @Override
     public void run(Parallel parallel) {
         if (rows >= parallel.threads()) {
-            parallel.forRange(rows, 1, (from, to) -> {
-                for (int m = from; m < to; m++) {
-                    row(m, 0, n);
-                }
-            });
+            parallel.forRange(rows, 1, byRows);
         } else {
-            parallel.forRange(n, 64, (from, to) -> {
-                for (int m = 0; m < rows; m++) {
-                    row(m, from, to);
-                }
-            });
+            parallel.forRange(n, 64, byChannels);
+        }
+    }
+
+    /** Whole rows per thread (bodies made once, so that a run allocates nothing). */
+    private final Parallel.RangeBody byRows = this::runByRows;
+
+    private void runByRows(int from, int to) {
+        for (int m = from; m < to; m++) {
+            row(m, 0, n);
+        }
+    }
+
+    /** Output channel ranges per thread, every row. */
+    private final Parallel.RangeBody byChannels = this::runByChannels;
+
+    private void runByChannels(int from, int to) {
+        for (int m = 0; m < rows; m++) {
+            row(m, from, to);
         }
     }
 

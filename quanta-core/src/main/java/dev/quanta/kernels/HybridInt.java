@@ -140,13 +140,18 @@ final class HybridInt extends WindowKernel {
             quantizeRow(b * k, k, b);
         }
         if (type == OpType.FULLY_CONNECTED) {
-            parallel.forRange(outC, 16, (from, to) -> {
-                for (int b = 0; b < batch; b++) {
-                    fcRow(b, from, to);
-                }
-            });
+            parallel.forRange(outC, 16, fcChannels);
         } else {
             forEachOutputRow(parallel);
+        }
+    }
+
+    /** FULLY_CONNECTED's body over output channel ranges, made once so that a run allocates nothing. */
+    private final Parallel.RangeBody fcChannels = this::runFcChannels;
+
+    private void runFcChannels(int from, int to) {
+        for (int b = 0; b < batch; b++) {
+            fcRow(b, from, to);
         }
     }
 

@@ -45,13 +45,20 @@ abstract class IntegerWindowKernel extends WindowKernel {
         }
     }
 
+    /** Centres a range of the input (made once, so that a run allocates nothing). */
+    private final Parallel.RangeBody centre = this::centre;
+
+    private void centre(int from, int to) {
+        Quant.centre(x, inType, inZeroPoint, xc, from, to);
+    }
+
     @Override
     public final void run(Parallel parallel) {
         if (biasOnly) {
             XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
             return;
         }
-        parallel.forRange(xc.length, 16384, (from, to) -> Quant.centre(x, inType, inZeroPoint, xc, from, to));
+        parallel.forRange(xc.length, 16384, centre);
         forEachOutputRow(parallel);
     }
 }

@@ -170,7 +170,9 @@ public final class QuantizedKernels {
                 int[] ws = shape.apply(op.input(1));
                 WeightedOpParams p = new WeightedOpParams(
                         op, buffer, 3, ws[3], a.activation(), path, rounding.forOp(op.type(), in.dtype()));
-                return new DepthwiseConv2DInt(x, xs, p, ws, y, ys, a);
+                return Simd.enabled()
+                        ? SimdDepthwiseConv2DInt.create(x, xs, p, ws, y, ys, a)
+                        : new DepthwiseConv2DInt(x, xs, p, ws, y, ys, a);
             }
             case FULLY_CONNECTED -> {
                 requireQuantizedActivations(op);
@@ -187,13 +189,13 @@ public final class QuantizedKernels {
             case ADD -> {
                 requireSameType(op);
                 Tensor b = op.input(1);
-                return new AddInt(
-                        operand(op, in, x, xs),
-                        operand(op, b, buffer.apply(b), shape.apply(b)),
-                        operand(op, out, y, ys),
-                        out.dtype(),
-                        op.attrs(OpAttributes.Add.class).activation(),
-                        xnnpack);
+                AddInt.Operand ao = operand(op, in, x, xs);
+                AddInt.Operand bo = operand(op, b, buffer.apply(b), shape.apply(b));
+                AddInt.Operand yo = operand(op, out, y, ys);
+                Activation act = op.attrs(OpAttributes.Add.class).activation();
+                return Simd.enabled()
+                        ? SimdAddInt.create(ao, bo, yo, out.dtype(), act, xnnpack)
+                        : new AddInt(ao, bo, yo, out.dtype(), act, xnnpack);
             }
             case MAX_POOL_2D, AVERAGE_POOL_2D -> {
                 requireSameType(op);
@@ -202,7 +204,9 @@ public final class QuantizedKernels {
                 boolean max = op.type() == dev.quanta.ir.OpType.MAX_POOL_2D;
                 int[] range = Quant.activationRange(
                         a.activation(), out.dtype(), Quant.scale(op, out), Quant.zeroPoint(op, out), xnnpack && max);
-                return new Pool2DInt(max, x, xs, y, ys, out.dtype(), a, range[0], range[1]);
+                return Simd.enabled()
+                        ? SimdPool2DInt.create(max, x, xs, y, ys, out.dtype(), a, range[0], range[1])
+                        : new Pool2DInt(max, x, xs, y, ys, out.dtype(), a, range[0], range[1]);
             }
             case SOFTMAX -> {
                 if (in.dtype() == DType.INT16) {

@@ -80,6 +80,16 @@ final class Requantizer {
         return scales.length;
     }
 
+    /** The fixed-point multiplier of channel {@code c} (the modes other than {@link Rounding#FP32}). */
+    int multiplier(int c) {
+        return multipliers[c];
+    }
+
+    /** The fixed-point shift of channel {@code c}: a left shift when positive, else a right shift by its negation. */
+    int shift(int c) {
+        return shifts[c];
+    }
+
     int zeroPoint() {
         return zeroPoint;
     }

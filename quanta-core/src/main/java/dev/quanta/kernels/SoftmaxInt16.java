@@ -101,12 +101,24 @@ final class SoftmaxInt16 implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(x.length / depth, 64, (from, to) -> {
-            int[] exps = new int[depth];
-            for (int r = from; r < to; r++) {
-                row(r * depth, exps);
-            }
-        });
+        parallel.forRange(x.length / depth, 64, rows);
+    }
+
+    /** Per thread: the exponentials of one row. */
+    private final ThreadLocal<int[]> exps = ThreadLocal.withInitial(this::rowScratch);
+
+    private int[] rowScratch() {
+        return new int[depth];
+    }
+
+    /** The body over rows, made once so that a run allocates nothing. */
+    private final Parallel.RangeBody rows = this::runRows;
+
+    private void runRows(int from, int to) {
+        int[] e = exps.get();
+        for (int r = from; r < to; r++) {
+            row(r * depth, e);
+        }
     }
 
     private void row(int base, int[] exps) {

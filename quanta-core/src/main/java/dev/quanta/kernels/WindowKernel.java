@@ -102,10 +102,15 @@ abstract class WindowKernel implements Kernel {
 
     /** Runs {@link #outputRow} for every output row of every batch item, the rows split across threads. */
     protected final void forEachOutputRow(Parallel parallel) {
-        parallel.forRange(batch * outH, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                outputRow(r / outH, r % outH);
-            }
-        });
+        parallel.forRange(batch * outH, 1, outputRows);
+    }
+
+    /** The body over output rows, made once so that a run allocates nothing. */
+    private final Parallel.RangeBody outputRows = this::runOutputRows;
+
+    private void runOutputRows(int from, int to) {
+        for (int r = from; r < to; r++) {
+            outputRow(r / outH, r % outH);
+        }
     }
 }

@@ -150,6 +150,10 @@ public final class Interpreter implements AutoCloseable {
     private final Set<Tensor> sharedTensors = Collections.newSetFromMap(new IdentityHashMap<>());
     /** The kernels in run order (an array: the run loop allocates no iterator). */
     private Kernel[] kernelArray = new Kernel[0];
+    /** Per kernel: the interpreter's splitter, or {@link #serial} for ops too small to share ({@link #MIN_PARALLEL_WORK}). */
+    private Parallel[] kernelSplitters = new Parallel[0];
+    /** Runs everything on the calling thread. */
+    private final Parallel serial = Parallel.of(1);
 
     private Tensor[] inputTensors = new Tensor[0];
     private Object[] inputBuffers = new Object[0];
@@ -362,6 +366,10 @@ public final class Interpreter implements AutoCloseable {
         }
         activationBytes = arena.bytes;
         kernelArray = kernels.toArray(Kernel[]::new);
+        kernelSplitters = new Parallel[kernelArray.length];
+        for (int k = 0; k < kernelArray.length; k++) {
+            kernelSplitters[k] = work(kernelOps.get(k)) >= MIN_PARALLEL_WORK ? parallel : serial;
+        }
         inputTensors = model.inputs().toArray(Tensor[]::new);
         outputTensors = model.outputs().toArray(Tensor[]::new);
         inputBuffers = new Object[inputTensors.length];
@@ -571,18 +579,67 @@ public final class Interpreter implements AutoCloseable {
 
     private void runKernels() {
         Kernel[] ks = kernelArray;
+        Parallel[] splitters = kernelSplitters;
         if (profiling) {
             for (int k = 0; k < ks.length; k++) {
                 long t0 = System.nanoTime();
-                ks[k].run(parallel);
+                ks[k].run(splitters[k]);
                 opNanos[k] += System.nanoTime() - t0;
             }
             profiledRuns++;
         } else {
-            for (Kernel k : ks) {
-                k.run(parallel);
+            for (int k = 0; k < ks.length; k++) {
+                ks[k].run(splitters[k]);
             }
         }
+    }
+
+    /**
+     * Work of an op below which it runs on the calling thread alone, whatever the thread count: handing a part to
+     * another thread and waiting for it costs about a microsecond when that thread is spinning, tens when it was
+     * parked, while 2^16 multiply-adds take a few microseconds in the SIMD kernels. Results do not depend on it.
+     */
+    static final long MIN_PARALLEL_WORK = 1L << 16;
+
+    /**
+     * The work of {@code op} as this interpreter's shapes give it: multiply-adds for CONV_2D (outputs·kh·kw·C),
+     * DEPTHWISE_CONV_2D (outputs·kh·kw) and FULLY_CONNECTED (outputs·K), else the number of output values.
+     */
+    long work(Op op) {
+        long outputs = 0;
+        for (Tensor t : op.outputs()) {
+            outputs += elements(shapes.get(t));
+        }
+        if (op.inputs().size() < 2 || op.input(1) == null || shapes.get(op.input(1)) == null) {
+            return outputs;
+        }
+        int[] w = shapes.get(op.input(1));
+        return switch (op.type()) {
+            case CONV_2D -> w.length == 4 ? outputs * w[1] * w[2] * w[3] : outputs;
+            case DEPTHWISE_CONV_2D -> w.length == 4 ? outputs * w[1] * w[2] : outputs;
+            case FULLY_CONNECTED -> w.length == 2 ? outputs * w[1] : outputs;
+            default -> outputs;
+        };
+    }
+
+    private static long elements(int[] shape) {
+        long n = 1;
+        if (shape == null) {
+            return 0;
+        }
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    /** How many of the prepared kernels may use more than one thread (for tests). */
+    int parallelKernelCount() {
+        int n = 0;
+        for (Parallel p : kernelSplitters) {
+            n += p == serial ? 0 : 1;
+        }
+        return n;
     }
 
     private void checkArray(String what, Tensor t, Object given, Object own) {
@@ -689,6 +746,7 @@ public final class Interpreter implements AutoCloseable {
         }
         closed = true;
         parallel.close();
+        serial.close();
         shapes.clear();
         buffers.clear();
         sharedTensors.clear();

@@ -1,0 +1,226 @@
+package dev.quanta.kernels;
+
+import dev.quanta.ir.DType;
+import dev.quanta.ir.OpAttributes;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast int8/uint8 depthwise convolution (depth multiplier 1), vectorised across channels in
+ * {@link SimdSpecies#INT} lanes; the same integers as {@link DepthwiseConv2DInt}:
+ *
+ * <pre>
+ * acc[c .. c+L) = bias[c ..] + Σ_{taps inside the input} (x − zp_x)[iy, ix, c ..] · (W − zp_w)[ky, kx, c ..]
+ * </pre>
+ *
+ * Each tap's input bytes are read straight from the 8-bit input (a quarter-width byte vector widened to int lanes,
+ * minus the zero point), so no centred int copy of the input is made or read; int32 lanes multiply and add exactly as
+ * the scalar loop does (same wrap-around, which 8-bit operands never reach), so the accumulators are the scalar ones
+ * bit for bit. Per output pixel the taps inside the input form a rectangle
+ * {@code [kyLo, kyHi) × [kxLo, kxHi)} worked out once, so the channel loop has no bounds checks; each block of L
+ * channels keeps its accumulator in a register over all taps. The epilogue is {@link SimdRequantizer} on the XNNPACK
+ * path (FP32), {@link SimdFixedPointRequantizer} for the built-in path's double rounding, and the scalar
+ * {@link Requantizer#apply(int, int)} for the other fixed-point modes.
+ *
+ * <p>Only loaded when {@link Simd#enabled()}; {@link #create} falls back to the scalar kernel for 16x8, depth
+ * multipliers above 1 and vectors narrower than 256 bits. XNNPACK's SAME-padding quirk is kept as in
+ * {@link IntegerWindowKernel}: where it applies, every output is the requantized bias.
+ */
+final class SimdDepthwiseConv2DInt extends WindowKernel {
+    private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
+    /** Output rows (over the batch) below which the channels are split across threads too. */
+    private static final int FEW_ROWS = 16;
+    /** Bytes of one int vector's lanes (a quarter of the width); none below 256 bits, where the kernel stays scalar. */
+    private static final VectorSpecies<Byte> BYTE_QUARTER = INT.length() * 8 >= 64
+            ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8))
+            : null;
+
+    private final byte[] x;
+    private final byte[] y;
+    private final DType outType;
+    private final boolean unsigned;
+    private final int zeroPoint;
+    private final int channels;
+    private final Requantizer rq;
+    private final int[] biasInt;
+    /** XNNPACK's quirk: no input is read, every output is the requantized bias. */
+    private final boolean biasOnly;
+
+    /** Centred weights [tap][cPad], each tap's channels padded with zeros to a whole number of vectors. */
+    private final int[] w;
+    /** Bias padded to cPad. */
+    private final int[] biasPadded;
+
+    private final int cPad;
+    /** FP32 requantization in vectors (XNNPACK path), or null. */
+    private final SimdRequantizer vrq;
+    /** gemmlowp double rounding in vectors (the built-in path's int8 depthwise and uint8 layers), or null. */
+    private final SimdFixedPointRequantizer frq;
+    /** Other rounding modes: the accumulators of every output element, requantized by the scalar requantizer. */
+    private final int[] acc;
+
+    /** Lanes of the last, partial channel block (none when the channels fill whole vectors). */
+    private final VectorMask<Integer> tail;
+
+    private final VectorMask<Byte> tailBytes;
+    private final int fullC;
+    /**
+     * Threads split output rows × channel groups: with few rows (under {@link #FEW_ROWS}) the channels are cut into
+     * groups of whole vectors, so that small late layers still give every thread work.
+     */
+    private final int groups;
+
+    private final int groupChannels;
+    private final Parallel.RangeBody body = this::units;
+
+    /** The fast kernel when it applies (8-bit, multiplier 1, 256-bit vectors or wider), else the scalar one. */
+    static Kernel create(
+            Object x,
+            int[] xShape,
+            WeightedOpParams p,
+            int[] wShape,
+            Object y,
+            int[] yShape,
+            OpAttributes.DepthwiseConv2D a) {
+        if (p.wide || a.depthMultiplier() != 1 || BYTE_QUARTER == null) {
+            return new DepthwiseConv2DInt(x, xShape, p, wShape, y, yShape, a);
+        }
+        return new SimdDepthwiseConv2DInt(x, xShape, p, wShape, y, yShape, a);
+    }
+
+    SimdDepthwiseConv2DInt(
+            Object x,
+            int[] xShape,
+            WeightedOpParams p,
+            int[] wShape,
+            Object y,
+            int[] yShape,
+            OpAttributes.DepthwiseConv2D a) {
+        super(xShape, yShape, Window.of(wShape, a));
+        this.channels = wShape[3];
+        if (p.wide || a.depthMultiplier() != 1 || channels != inC || BYTE_QUARTER == null) {
+            throw new IllegalArgumentException(
+                    "the fast depthwise kernel takes 8-bit types, multiplier 1 and vectors of 256 bits or more");
+        }
+        this.x = (byte[]) x;
+        this.y = (byte[]) y;
+        this.outType = p.outType;
+        this.unsigned = p.inType == DType.UINT8;
+        this.zeroPoint = p.inZeroPoint;
+        this.rq = p.requantizer;
+        this.biasInt = new int[channels];
+        for (int o = 0; o < channels; o++) {
+            biasInt[o] = (int) p.bias[o];
+        }
+        this.biasOnly = p.xnnpack && XnnpackQuirks.sameWithNegativePadding(Window.of(wShape, a), inH, inW);
+        int lanes = INT.length();
+        this.cPad = (channels + lanes - 1) / lanes * lanes;
+        int taps = kh * kw;
+        this.w = new int[taps * cPad];
+        for (int t = 0; t < taps; t++) {
+            System.arraycopy(p.weights, t * channels, w, t * cPad, channels);
+        }
+        this.biasPadded = new int[cPad];
+        System.arraycopy(biasInt, 0, biasPadded, 0, channels);
+        this.vrq = SimdRequantizer.supports(rq) ? new SimdRequantizer(rq) : null;
+        this.frq = vrq == null && SimdFixedPointRequantizer.supports(rq) ? new SimdFixedPointRequantizer(rq) : null;
+        this.acc = vrq == null && frq == null ? new int[batch * outH * outW * channels] : null;
+        this.fullC = channels / lanes * lanes;
+        this.tail = fullC < channels ? INT.indexInRange(fullC, channels) : null;
+        this.tailBytes = fullC < channels ? BYTE_QUARTER.indexInRange(fullC, channels) : null;
+        int vectors = cPad / lanes;
+        int rows = batch * outH;
+        this.groups = rows >= FEW_ROWS ? 1 : Math.min(vectors, 4);
+        this.groupChannels = (vectors + groups - 1) / groups * lanes;
+    }
+
+    @Override
+    public void run(Parallel parallel) {
+        if (biasOnly) {
+            XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
+            return;
+        }
+        parallel.forRange(batch * outH * groups, 1, body);
+    }
+
+    /** Work units [from, to): unit u is channel group {@code u % groups} of output row {@code u / groups}. */
+    private void units(int from, int to) {
+        for (int u = from; u < to; u++) {
+            int g = u % groups;
+            int r = u / groups;
+            rowPart(r / outH, r % outH, g * groupChannels, Math.min(channels, (g + 1) * groupChannels));
+        }
+    }
+
+    @Override
+    protected void outputRow(int b, int oy) {
+        rowPart(b, oy, 0, channels);
+    }
+
+    /** Channels [c0, c1) of output row {@code oy} of batch item {@code b}; c0 is a multiple of the lane count. */
+    private void rowPart(int b, int oy, int c0, int c1) {
+        int iy0 = oy * sh - padT;
+        int kyLo = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
+        int kyHi = Math.min(kh, Math.floorDiv(inH - 1 - iy0, dh) + 1);
+        for (int ox = 0; ox < outW; ox++) {
+            int ix0 = ox * sw - padL;
+            int kxLo = ix0 >= 0 ? 0 : (-ix0 + dw - 1) / dw;
+            int kxHi = Math.min(kw, Math.floorDiv(inW - 1 - ix0, dw) + 1);
+            int out = ((b * outH + oy) * outW + ox) * channels;
+            // element offset of tap (0, 0) in the input; taps outside the input are never formed
+            int origin = ((b * inH + iy0) * inW + ix0) * inC;
+            pixel(origin, out, kyLo, kyHi, kxLo, kxHi, c0, c1);
+        }
+    }
+
+    /** The input bytes at {@code at} (as many as {@code m} selects, or a whole vector's) as centred ints. */
+    private IntVector centred(int at, VectorMask<Byte> m) {
+        ByteVector v =
+                m == null ? ByteVector.fromArray(BYTE_QUARTER, x, at) : ByteVector.fromArray(BYTE_QUARTER, x, at, m);
+        IntVector i = (IntVector) v.convertShape(VectorOperators.B2I, INT, 0);
+        return (unsigned ? i.and(0xFF) : i).sub(zeroPoint);
+    }
+
+    /**
+     * Channels [c0, c1) of one output pixel at {@code out}, over the taps [kyLo, kyHi) × [kxLo, kxHi) from the input
+     * element {@code origin} of tap (0, 0). A method of its own, invoked once per pixel, so the JIT compiles it whole
+     * after a few thousand pixels (Vector API code is slow until then); no vector enters or leaves it.
+     */
+    private void pixel(int origin, int out, int kyLo, int kyHi, int kxLo, int kxHi, int c0, int c1) {
+        for (int c = c0; c < c1; c += INT.length()) {
+            boolean whole = c < fullC;
+            VectorMask<Byte> m = whole ? null : tailBytes;
+            IntVector s = IntVector.fromArray(INT, biasPadded, c);
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int row = origin + ky * dh * inW * inC + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = kxLo; kx < kxHi; kx++) {
+                    IntVector xv = centred(row + kx * dw * inC, m);
+                    s = s.add(xv.mul(IntVector.fromArray(INT, w, wRow + kx * cPad)));
+                }
+            }
+            if (vrq != null) {
+                if (whole) {
+                    vrq.store(s, c, y, out + c);
+                } else {
+                    vrq.store(s, c, y, out + c, tail);
+                }
+            } else if (frq != null) {
+                frq.store(s, c, y, out + c, Math.min(INT.length(), channels - c));
+            } else if (whole) {
+                s.intoArray(acc, out + c);
+            } else {
+                s.intoArray(acc, out + c, tail);
+            }
+        }
+        if (acc != null) {
+            for (int o = c0; o < c1; o++) {
+                Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.quanta.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector form of {@link Requantizer}'s {@link Requantizer.Rounding#DOUBLE_ROUNDING} (gemmlowp; the built-in
+ * path's int8 depthwise and uint8 layers), over {@link SimdSpecies#INT} lanes of consecutive output channels:
+ *
+ * <pre>
+ * x    = acc · 2^left[c]                                           int32, wrapping as the scalar int multiply does
+ * high = trunc((x · m[c] + (x·m[c] ≥ 0 ? 2^30 : 1 − 2^30)) / 2^31)  SaturatingRoundingDoublingHighMul, int64 lanes
+ * v    = (high &gt;&gt; right[c]) + (high &amp; mask &gt; (mask &gt;&gt; 1) + (high &lt; 0 ? 1 : 0) ? 1 : 0),  mask = 2^right[c] − 1
+ * y    = clamp(v + zp, lo, hi)
+ * </pre>
+ *
+ * bit for bit {@link FixedPoint#multiplyByQuantizedMultiplier(int, int, int)}: the 64-bit product is exact, the
+ * truncating division adds 2^31 − 1 to negative dividends before the arithmetic shift, and the saturating case
+ * (both operands −2^31) cannot occur because multipliers are non-negative. Each int vector is split into two long
+ * halves for the multiply. Only loaded when {@link Simd#enabled()}.
+ */
+final class SimdFixedPointRequantizer {
+    private static final VectorSpecies<Integer> INT = SimdSpecies.INT;
+    private static final VectorSpecies<Byte> BYTE = SimdSpecies.BYTE;
+    /** Bytes of one int vector's lanes (a quarter of the width), when such a shape exists (256 bits or more). */
+    private static final VectorSpecies<Byte> BYTE_QUARTER = INT.length() * 8 >= 64
+            ? ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(INT.length() * 8))
+            : null;
+
+    private static final VectorSpecies<Long> LONG = LongVector.SPECIES_PREFERRED.withShape(SimdSpecies.SHAPE);
+
+    /** Per channel, padded with zeros to whole vectors: left shift, and (as longs) multiplier, right shift, mask. */
+    private final int[] left;
+
+    private final long[] multiplier;
+    private final long[] right;
+    private final long[] mask;
+    private final int zeroPoint;
+    private final int lo;
+    private final int hi;
+    /** The first {@link SimdSpecies#INT} lanes of a byte vector. */
+    private final VectorMask<Byte> intLanes;
+
+    /** True when {@code rq} rounds as this class does. */
+    static boolean supports(Requantizer rq) {
+        return rq.mode() == Requantizer.Rounding.DOUBLE_ROUNDING;
+    }
+
+    SimdFixedPointRequantizer(Requantizer rq) {
+        if (!supports(rq)) {
+            throw new IllegalArgumentException("only DOUBLE_ROUNDING is vectorised here, got " + rq.mode());
+        }
+        int n = rq.channels();
+        int padded = Math.max(INT.length(), (n + INT.length() - 1) / INT.length() * INT.length());
+        this.left = new int[padded];
+        this.multiplier = new long[padded];
+        this.right = new long[padded];
+        this.mask = new long[padded];
+        for (int c = 0; c < n; c++) {
+            int shift = rq.shift(c);
+            left[c] = Math.max(shift, 0);
+            right[c] = Math.max(-shift, 0);
+            multiplier[c] = rq.multiplier(c);
+            mask[c] = (1L << right[c]) - 1;
+        }
+        this.zeroPoint = rq.zeroPoint();
+        this.lo = rq.lo;
+        this.hi = rq.hi;
+        this.intLanes = BYTE.indexInRange(0, INT.length());
+    }
+
+    /** The quantized values (zero point added, clamped) of the accumulators of channels c .. c+lanes−1. */
+    IntVector apply(IntVector acc, int c) {
+        IntVector x = acc.lanewise(VectorOperators.LSHL, IntVector.fromArray(INT, left, c));
+        IntVector v = half(x, c, 0).or(half(x, c, 1));
+        return v.add(zeroPoint).max(lo).min(hi);
+    }
+
+    /** Long part {@code q} of the int lanes, rounded, in the same lanes of an int vector. */
+    private IntVector half(IntVector x, int c, int q) {
+        int at = c + q * LONG.length();
+        LongVector ab =
+                ((LongVector) x.convert(VectorOperators.I2L, q)).mul(LongVector.fromArray(LONG, multiplier, at));
+        LongVector zero = LongVector.zero(LONG);
+        LongVector t = ab.add(LongVector.broadcast(LONG, 1L << 30).blend(1L - (1L << 30), ab.lt(0)));
+        LongVector high = t.add(zero.blend((1L << 31) - 1, t.lt(0))).lanewise(VectorOperators.ASHR, 31);
+        LongVector m = LongVector.fromArray(LONG, mask, at);
+        LongVector threshold = m.lanewise(VectorOperators.ASHR, 1).add(zero.blend(1, high.lt(0)));
+        LongVector up = zero.blend(1, high.and(m).compare(VectorOperators.GT, threshold));
+        LongVector v = high.lanewise(VectorOperators.ASHR, LongVector.fromArray(LONG, right, at))
+                .add(up);
+        return (IntVector) v.convert(VectorOperators.L2I, -q);
+    }
+
+    /**
+     * Requantizes the accumulators of channels {@code c ..} and stores the first {@code count} (at most a vector's
+     * lanes) as bytes (int8, or uint8 in [0, 255]) at {@code y[at ..]}.
+     */
+    void store(IntVector acc, int c, byte[] y, int at, int count) {
+        IntVector q = apply(acc, c);
+        if (BYTE_QUARTER != null) {
+            // narrowing into a quarter-width byte vector is much faster than into lanes of a full-width one
+            ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+            if (count == INT.length()) {
+                b.intoArray(y, at);
+            } else {
+                b.intoArray(y, at, BYTE_QUARTER.indexInRange(0, count));
+            }
+            return;
+        }
+        ByteVector b = (ByteVector) q.convert(VectorOperators.I2B, 0);
+        b.intoArray(y, at, count == INT.length() ? intLanes : BYTE.indexInRange(0, count));
+    }
+}

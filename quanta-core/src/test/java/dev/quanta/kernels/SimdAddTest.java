@@ -1,0 +1,121 @@
+package dev.quanta.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.DType;
+import java.util.Random;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorSpecies;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/** The vector ADD kernels equal the scalar {@link AddInt} and {@link AddFloat} bit for bit. */
+class SimdAddTest {
+    private static final VectorSpecies<Long> LONG = LongVector.SPECIES_PREFERRED.withShape(SimdSpecies.SHAPE);
+
+    @Property(tries = 200)
+    void intAddEqualsTheScalarKernel(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 700) int length,
+            @ForAll boolean large,
+            @ForAll boolean uint8,
+            @ForAll QuantizedPath path,
+            @ForAll Activation activation) {
+        Random r = new Random(seed);
+        int n = large ? 8192 + length * 13 : length; // large: two threads get a part each
+        DType type = uint8 ? DType.UINT8 : DType.INT8;
+        byte[] a = SimdDepthwiseConv2DIntTest.randomBytes(r, n);
+        byte[] b = SimdDepthwiseConv2DIntTest.randomBytes(r, n);
+        int[] shape = {1, n};
+        // scales spread over several octaves: ratios inside and outside XNNPACK's [2^-10, 2^8)
+        float sa = (float) Math.scalb(0.5 + r.nextDouble(), r.nextInt(12) - 8);
+        float sb = (float) Math.scalb(0.5 + r.nextDouble(), r.nextInt(12) - 8);
+        float sy = (float) Math.scalb(0.5 + r.nextDouble(), r.nextInt(12) - 8);
+        if (r.nextInt(8) == 0) {
+            sb = sa; // equal scales: multipliers of exactly one half
+        }
+        byte[] expected = new byte[n];
+        byte[] actual = new byte[n];
+        java.util.Arrays.fill(actual, (byte) 0x5A);
+        AddInt scalar = new AddInt(
+                operand(a, shape, sa, r, uint8),
+                operand(b, shape, sb, r, uint8),
+                new AddInt.Operand(expected, shape, sy, zeroPoint(r, uint8)),
+                type,
+                activation,
+                path == QuantizedPath.XNNPACK);
+        AddInt forFast = new AddInt(
+                new AddInt.Operand(a, shape, sa, scalar.zpA),
+                new AddInt.Operand(b, shape, sb, scalar.zpB),
+                new AddInt.Operand(actual, shape, sy, scalar.zpY),
+                type,
+                activation,
+                path == QuantizedPath.XNNPACK);
+        assertThat(SimdAddInt.applies(forFast)).isEqualTo(forFast.xnnpack || forFast.eY <= 0);
+        Kernel fast = SimdAddInt.applies(forFast) ? new SimdAddInt(forFast) : forFast;
+        for (int threads = 1; threads <= 2; threads++) {
+            try (Parallel p = Parallel.of(threads)) {
+                scalar.run(p);
+                fast.run(p);
+            }
+            assertThat(actual).as("%s, %d threads", path, threads).containsExactly(expected);
+        }
+    }
+
+    /** {@link SimdAddInt#mbqm} is {@link FixedPoint#multiplyByQuantizedMultiplier(int, int, int)} for shifts ≤ 0. */
+    @Property(tries = 300)
+    void vectorMultiplyByQuantizedMultiplierIsExact(
+            @ForAll long seed, @ForAll @IntRange(min = 0, max = 31) int rightShift) {
+        Random r = new Random(seed);
+        int m = r.nextInt(4) == 0 ? 1 << 30 : (1 << 30) + r.nextInt(1 << 30);
+        long[] x = new long[LONG.length()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = switch (r.nextInt(3)) {
+                case 0 -> r.nextInt();
+                case 1 -> (r.nextInt(511) - 255) << 20;
+                default -> r.nextInt(2001) - 1000;
+            };
+        }
+        long[] got = new long[x.length];
+        SimdAddInt.mbqm(LongVector.fromArray(LONG, x, 0), m, rightShift).intoArray(got, 0);
+        for (int i = 0; i < x.length; i++) {
+            assertThat(got[i])
+                    .as("x %d m %d shift -%d", x[i], m, rightShift)
+                    .isEqualTo(FixedPoint.multiplyByQuantizedMultiplier((int) x[i], m, -rightShift));
+        }
+    }
+
+    @Property(tries = 100)
+    void floatAddEqualsTheScalarKernel(
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 20000) int n, @ForAll Activation activation) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        float[] b = new float[n];
+        for (int i = 0; i < n; i++) {
+            boolean negativeZero = i % 97 == 0; // −0 + −0 = −0, which a RELU clamp must leave as it is
+            a[i] = negativeZero ? -0f : (float) r.nextGaussian() * 4;
+            b[i] = negativeZero ? -0f : (float) r.nextGaussian() * 4;
+        }
+        int[] shape = {n};
+        float[] expected = new float[n];
+        float[] actual = new float[n];
+        for (int threads = 1; threads <= 2; threads++) {
+            try (Parallel p = Parallel.of(threads)) {
+                new AddFloat(a, shape, b, shape, expected, shape, activation.min(), activation.max()).run(p);
+                SimdAddFloat.create(a, shape, b, shape, actual, shape, activation.min(), activation.max())
+                        .run(p);
+            }
+            assertThat(actual).as("%d threads", threads).containsExactly(expected);
+        }
+    }
+
+    private static AddInt.Operand operand(byte[] data, int[] shape, float scale, Random r, boolean uint8) {
+        return new AddInt.Operand(data, shape, scale, zeroPoint(r, uint8));
+    }
+
+    private static int zeroPoint(Random r, boolean uint8) {
+        return uint8 ? r.nextInt(256) : r.nextInt(256) - 128;
+    }
+}
