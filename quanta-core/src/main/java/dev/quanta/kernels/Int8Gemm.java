@@ -29,7 +29,8 @@ import jdk.incubator.vector.VectorSpecies;
  * A micro-kernel keeps MR rows × NR channels of float sums in registers (4 × two vectors, or 8 × one), reads one
  * panel row and broadcasts one A value per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32
  * rounding in vectors (the formula of {@link SimdRequantizer}, constants hoisted per tile), the built-in path's
- * fixed-point modes per value with {@link Requantizer#apply(int, int)}.
+ * double roundings in vectors through {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or
+ * more), other fixed-point modes and partial vectors per value with {@link Requantizer#apply(int, int)}.
  *
  * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
  * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
@@ -84,6 +85,9 @@ final class Int8Gemm {
     /** FP32 requantization: per channel scales (padded with 0), zero point, clamp bounds minus the zero point. */
     private final float[] scales;
 
+    /** The vector fixed-point requantization of the double roundings, or null (per value). */
+    private final SimdFixedPointRequantizer fixed;
+
     private final int zeroPoint;
     private final float lo;
     private final float hi;
@@ -128,6 +132,10 @@ final class Int8Gemm {
         // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
         this.fp32 = V >= 8 && rq.mode() == Requantizer.Rounding.FP32;
         this.outType = outType;
+        this.fixed =
+                V >= 8 && SimdFixedPointRequantizer.supports(rq) && (outType == DType.INT8 || outType == DType.UINT8)
+                        ? new SimdFixedPointRequantizer(rq)
+                        : null;
         this.bias = new int[panels * nr];
         System.arraycopy(biasInt, 0, bias, 0, n);
         this.scales = new float[panels * nr];
@@ -224,6 +232,8 @@ final class Int8Gemm {
                 }
                 if (fp32) {
                     requantize(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                } else if (fixed != null) {
+                    requantizeFixed(acc, mr, p, (byte[]) y, (m0 + i) * n);
                 } else {
                     for (int r = 0; r < mr; r++) {
                         epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
@@ -242,6 +252,8 @@ final class Int8Gemm {
                 }
                 if (fp32) {
                     requantize(acc, 1, p, (byte[]) y, (m0 + i) * n);
+                } else if (fixed != null) {
+                    requantizeFixed(acc, 1, p, (byte[]) y, (m0 + i) * n);
                 } else {
                     epilogue(acc, 0, p, y, (m0 + i) * n);
                 }
@@ -696,6 +708,39 @@ final class Int8Gemm {
                     for (int j = 0; j < n - c; j++) {
                         y[o + j] = (byte) acc[at + j];
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * The built-in path's double-rounding requantization of a tile of {@code rows} rows of panel p ({@code acc[r·NR
+     * ..]}, bias added here) through {@link #fixed}, stored at {@code y[out + r·n + c]}; a partial vector of channels
+     * per value.
+     */
+    void requantizeFixed(int[] acc, int rows, int p, byte[] y, int out) {
+        int lanes = SimdSpecies.INT.length();
+        int c0 = p * nr;
+        for (int v = 0; v < nr; v += lanes) {
+            int c = c0 + v;
+            if (c >= n) {
+                break;
+            }
+            if (c + lanes > n) {
+                for (int r = 0; r < rows; r++) {
+                    for (int j = c; j < n; j++) {
+                        y[out + r * n + j] = (byte) rq.apply(bias[j] + acc[r * nr + j - c0], j);
+                    }
+                }
+                continue;
+            }
+            IntVector b = IntVector.fromArray(I, bias, c);
+            for (int r = 0; r < rows; r++) {
+                IntVector s = IntVector.fromArray(I, acc, r * nr + v).add(b);
+                if (fixed.upward) {
+                    fixed.storeUpward(s, c, y, out + r * n + c, lanes);
+                } else {
+                    fixed.store(s, c, y, out + r * n + c, lanes);
                 }
             }
         }
