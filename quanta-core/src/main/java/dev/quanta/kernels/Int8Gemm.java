@@ -23,11 +23,14 @@ import jdk.incubator.vector.VectorSpecies;
  * arithmetic of the scalar kernel.
  *
  * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR output channels (the last panel padded
- * with 0): two vectors, or one when the layer has at most one vector of channels. A micro-kernel keeps MR rows × NR
- * channels of float sums in registers (4 × two vectors, or 8 × one), reads one panel row and broadcasts one A value
- * per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding in vectors (the formula of
- * {@link SimdRequantizer}, constants hoisted per tile), the built-in path's fixed-point modes per value with
- * {@link Requantizer#apply(int, int)}.
+ * with 0): two vectors, or one when the layer has at most one vector of channels, or one vector of half the width
+ * (256 bits on a 512-bit machine) when it has at most that many (a first convolution's 8 channels would leave half
+ * of every 512-bit FMA idle; two 256-bit FMAs issue in the time of one 512-bit one on AMD's double-pumped AVX-512).
+ * A micro-kernel keeps MR rows × NR channels of float sums in registers (4 × two vectors, or 8 × one), reads one
+ * panel row and broadcasts one A value per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32
+ * rounding in vectors (the formula of {@link SimdRequantizer}, constants hoisted per tile), the built-in path's
+ * double roundings in vectors through {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or
+ * more), other fixed-point modes and partial vectors per value with {@link Requantizer#apply(int, int)}.
  *
  * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
  * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
@@ -42,6 +45,13 @@ final class Int8Gemm {
     static final int V = F.length();
     /** The most rows × channels of one register tile: 4 × two vectors or 8 × one. */
     private static final int TILE = 8 * V;
+    /** Half-width vectors (8 lanes) for layers of at most 8 channels; null below 512 bits. */
+    private static final VectorSpecies<Float> H = V >= 16 ? FloatVector.SPECIES_256 : null;
+
+    private static final VectorSpecies<Integer> HI = V >= 16 ? IntVector.SPECIES_256 : null;
+    private static final VectorSpecies<Byte> HB = V >= 16 ? ByteVector.SPECIES_64 : null;
+    /** Lanes of {@link #H} (0 when there is none). */
+    static final int HV = H == null ? 0 : H.length();
 
     private static final int EXACT = 1 << 24;
     /** Bytes of one int vector's lanes (a quarter of the width; null at 128 bits, which has no 32-bit shape). */
@@ -54,8 +64,10 @@ final class Int8Gemm {
     final int k;
     /** Output channels. */
     final int n;
-    /** Output channels per panel, NR: two vectors, or one for layers of at most one vector of channels. */
+    /** Output channels per panel, NR: two vectors, one for at most one vector of channels, HV for at most HV. */
     final int nr;
+    /** True when the panels are half-width vectors ({@link #HV} channels). */
+    final boolean half;
     /** Rows of the micro-kernel's register tile, MR: 4 with two vectors, 8 with one. */
     final int mr;
     /** Channel panels: ⌈n / NR⌉. */
@@ -72,6 +84,9 @@ final class Int8Gemm {
     private final boolean fp32;
     /** FP32 requantization: per channel scales (padded with 0), zero point, clamp bounds minus the zero point. */
     private final float[] scales;
+
+    /** The vector fixed-point requantization of the double roundings, or null (per value). */
+    private final SimdFixedPointRequantizer fixed;
 
     private final int zeroPoint;
     private final float lo;
@@ -108,14 +123,19 @@ final class Int8Gemm {
         }
         this.k = k;
         this.n = n;
-        this.nr = n <= V ? V : 2 * V;
-        this.mr = TILE / nr;
+        this.half = HV > 0 && n <= HV;
+        this.nr = half ? HV : n <= V ? V : 2 * V;
+        this.mr = half ? 8 : TILE / nr;
         int nr = this.nr;
         this.panels = (n + nr - 1) / nr;
         this.rq = rq;
         // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
         this.fp32 = V >= 8 && rq.mode() == Requantizer.Rounding.FP32;
         this.outType = outType;
+        this.fixed =
+                V >= 8 && SimdFixedPointRequantizer.supports(rq) && (outType == DType.INT8 || outType == DType.UINT8)
+                        ? new SimdFixedPointRequantizer(rq)
+                        : null;
         this.bias = new int[panels * nr];
         System.arraycopy(biasInt, 0, bias, 0, n);
         this.scales = new float[panels * nr];
@@ -203,13 +223,17 @@ final class Int8Gemm {
         boolean narrow = nr == V;
         for (; i + mr <= count; i += mr) {
             for (int p = p0; p < p1; p++) {
-                if (narrow) {
+                if (half) {
+                    kernel8xHalf(a, base, b0 + i, p, acc);
+                } else if (narrow) {
                     kernel8x1(a, base, b0 + i, p, acc);
                 } else {
                     kernel4x2(a, base, b0 + i, p, acc);
                 }
                 if (fp32) {
                     requantize(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                } else if (fixed != null) {
+                    requantizeFixed(acc, mr, p, (byte[]) y, (m0 + i) * n);
                 } else {
                     for (int r = 0; r < mr; r++) {
                         epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
@@ -219,13 +243,17 @@ final class Int8Gemm {
         }
         for (; i < count; i++) {
             for (int p = p0; p < p1; p++) {
-                if (narrow) {
+                if (half) {
+                    kernel1xHalf(a, base[b0 + i], p, acc);
+                } else if (narrow) {
                     kernel1x1(a, base[b0 + i], p, acc);
                 } else {
                     kernel1x2(a, base[b0 + i], p, acc);
                 }
                 if (fp32) {
                     requantize(acc, 1, p, (byte[]) y, (m0 + i) * n);
+                } else if (fixed != null) {
+                    requantizeFixed(acc, 1, p, (byte[]) y, (m0 + i) * n);
                 } else {
                     epilogue(acc, 0, p, y, (m0 + i) * n);
                 }
@@ -247,7 +275,9 @@ final class Int8Gemm {
                 int width = Math.min(nr, n - p * nr);
                 for (int r = 0; r < tile; r++) {
                     if (tile < mr) {
-                        if (narrow) {
+                        if (half) {
+                            kernel1xHalf(a, base[i + r], p, acc);
+                        } else if (narrow) {
                             kernel1x1(a, base[i + r], p, acc);
                         } else {
                             kernel1x2(a, base[i + r], p, acc);
@@ -255,7 +285,9 @@ final class Int8Gemm {
                         System.arraycopy(acc, 0, out, (i + r) * n + p * nr, width);
                     } else {
                         if (r == 0) {
-                            if (narrow) {
+                            if (half) {
+                                kernel8xHalf(a, base, i, p, acc);
+                            } else if (narrow) {
                                 kernel8x1(a, base, i, p, acc);
                             } else {
                                 kernel4x2(a, base, i, p, acc);
@@ -473,11 +505,120 @@ final class Int8Gemm {
         }
     }
 
+    /** NR = HV, half-width vectors: the 8 rows based at base[b ..] against panel p (as {@link #kernel8x1}). */
+    private void kernel8xHalf(float[] a, int[] base, int b, int p, int[] acc) {
+        float[] w = this.w;
+        int wp = p * k * HV;
+        int r0 = base[b];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        int r4 = base[b + 4];
+        int r5 = base[b + 5];
+        int r6 = base[b + 6];
+        int r7 = base[b + 7];
+        FloatVector c0 = FloatVector.zero(H);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        FloatVector c6 = c0;
+        FloatVector c7 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int a4 = r4 + o;
+            int a5 = r5 + o;
+            int a6 = r6 + o;
+            int a7 = r7 + o;
+            int wi = wp + pieceTap[q] * HV;
+            for (int j = 0; j < len; j++, wi += HV) {
+                FloatVector wv = FloatVector.fromArray(H, w, wi);
+                c0 = wv.fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+                c1 = wv.fma(FloatVector.broadcast(H, a[a1 + j]), c1);
+                c2 = wv.fma(FloatVector.broadcast(H, a[a2 + j]), c2);
+                c3 = wv.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
+                c4 = wv.fma(FloatVector.broadcast(H, a[a4 + j]), c4);
+                c5 = wv.fma(FloatVector.broadcast(H, a[a5 + j]), c5);
+                c6 = wv.fma(FloatVector.broadcast(H, a[a6 + j]), c6);
+                c7 = wv.fma(FloatVector.broadcast(H, a[a7 + j]), c7);
+            }
+            if (pieceFlush[q]) {
+                addHalf(acc, 0, c0, first);
+                addHalf(acc, HV, c1, first);
+                addHalf(acc, 2 * HV, c2, first);
+                addHalf(acc, 3 * HV, c3, first);
+                addHalf(acc, 4 * HV, c4, first);
+                addHalf(acc, 5 * HV, c5, first);
+                addHalf(acc, 6 * HV, c6, first);
+                addHalf(acc, 7 * HV, c7, first);
+                first = false;
+                c0 = FloatVector.zero(H);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                c4 = c0;
+                c5 = c0;
+                c6 = c0;
+                c7 = c0;
+            }
+        }
+    }
+
+    /** NR = HV, half-width vectors: the row based at {@code r0} against panel p (as {@link #kernel1x1}). */
+    private void kernel1xHalf(float[] a, int r0, int p, int[] acc) {
+        float[] w = this.w;
+        int wp = p * k * HV;
+        FloatVector c0 = FloatVector.zero(H);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        boolean first = true;
+        for (int q = 0; q < pieceOffset.length; q++) {
+            int a0 = r0 + pieceOffset[q];
+            int len = pieceLength[q];
+            int wi = wp + pieceTap[q] * HV;
+            int j = 0;
+            for (; j + 4 <= len; j += 4, wi += 4 * HV) {
+                c0 = FloatVector.fromArray(H, w, wi).fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+                c1 = FloatVector.fromArray(H, w, wi + HV).fma(FloatVector.broadcast(H, a[a0 + j + 1]), c1);
+                c2 = FloatVector.fromArray(H, w, wi + 2 * HV).fma(FloatVector.broadcast(H, a[a0 + j + 2]), c2);
+                c3 = FloatVector.fromArray(H, w, wi + 3 * HV).fma(FloatVector.broadcast(H, a[a0 + j + 3]), c3);
+            }
+            for (; j < len; j++, wi += HV) {
+                c0 = FloatVector.fromArray(H, w, wi).fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+            }
+            if (pieceFlush[q]) {
+                addHalf(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                first = false;
+                c0 = FloatVector.zero(H);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+            }
+        }
+    }
+
     /** acc[at ..] (+)= the chunk's float sums as ints (exact: they are integers of magnitude at most 2^24). */
     private static void add(int[] acc, int at, FloatVector sums, boolean first) {
         IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
         if (!first) {
             s = s.add(IntVector.fromArray(I, acc, at));
+        }
+        s.intoArray(acc, at);
+    }
+
+    /** {@link #add} on half-width vectors. */
+    private static void addHalf(int[] acc, int at, FloatVector sums, boolean first) {
+        IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, at));
         }
         s.intoArray(acc, at);
     }
@@ -496,6 +637,10 @@ final class Int8Gemm {
      * value (masked stores allocate).
      */
     void requantize(int[] acc, int rows, int p, byte[] y, int out) {
+        if (half) {
+            requantizeHalf(acc, rows, p, y, out);
+            return;
+        }
         int nr = this.nr;
         int c0 = p * nr;
         FloatVector magic = FloatVector.broadcast(F, MAGIC);
@@ -526,6 +671,76 @@ final class Int8Gemm {
                     for (int j = 0; j < n - c; j++) {
                         y[o + j] = (byte) acc[at + j];
                     }
+                }
+            }
+        }
+    }
+
+    /** {@link #requantize} for half-width panels. */
+    private void requantizeHalf(int[] acc, int rows, int p, byte[] y, int out) {
+        int nr = this.nr;
+        int c0 = p * nr;
+        FloatVector magic = FloatVector.broadcast(H, MAGIC);
+        FloatVector min = FloatVector.broadcast(H, lo);
+        FloatVector max = FloatVector.broadcast(H, hi);
+        // rint(v) + zp = bits(v + 1.5·2^23) − bits(1.5·2^23) + zp for |v| ≤ 2^22
+        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(MAGIC));
+        for (int v = 0; v < nr; v += HV) {
+            int c = c0 + v;
+            if (c >= n) {
+                break;
+            }
+            IntVector b = IntVector.fromArray(HI, bias, c);
+            FloatVector scale = FloatVector.fromArray(H, scales, c);
+            boolean whole = c + HV <= n;
+            for (int r = 0; r < rows; r++) {
+                int at = r * nr + v;
+                IntVector s = IntVector.fromArray(HI, acc, at).add(b);
+                FloatVector f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+                f = f.blend(min, f.compare(VectorOperators.LT, min));
+                f = f.blend(max, f.compare(VectorOperators.GT, max));
+                IntVector q = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+                int o = out + r * n + c;
+                if (whole) {
+                    ((ByteVector) q.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o);
+                } else {
+                    q.intoArray(acc, at);
+                    for (int j = 0; j < n - c; j++) {
+                        y[o + j] = (byte) acc[at + j];
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The built-in path's double-rounding requantization of a tile of {@code rows} rows of panel p ({@code acc[r·NR
+     * ..]}, bias added here) through {@link #fixed}, stored at {@code y[out + r·n + c]}; a partial vector of channels
+     * per value.
+     */
+    void requantizeFixed(int[] acc, int rows, int p, byte[] y, int out) {
+        int lanes = SimdSpecies.INT.length();
+        int c0 = p * nr;
+        for (int v = 0; v < nr; v += lanes) {
+            int c = c0 + v;
+            if (c >= n) {
+                break;
+            }
+            if (c + lanes > n) {
+                for (int r = 0; r < rows; r++) {
+                    for (int j = c; j < n; j++) {
+                        y[out + r * n + j] = (byte) rq.apply(bias[j] + acc[r * nr + j - c0], j);
+                    }
+                }
+                continue;
+            }
+            IntVector b = IntVector.fromArray(I, bias, c);
+            for (int r = 0; r < rows; r++) {
+                IntVector s = IntVector.fromArray(I, acc, r * nr + v).add(b);
+                if (fixed.upward) {
+                    fixed.storeUpward(s, c, y, out + r * n + c, lanes);
+                } else {
+                    fixed.store(s, c, y, out + r * n + c, lanes);
                 }
             }
         }

@@ -15,14 +15,17 @@ import dev.quanta.ir.OpAttributes;
  *
  * A run centres the input into the interior of a float buffer P with a zero border (allocated once, the border
  * never written), so no window ever leaves it and no im2col copy is made: the GEMM reads each output pixel's taps
- * straight from P as one run of kw·C values per window row (kh·kw runs of C when dilated across). Two or more
- * threads split the output pixels in blocks of {@link #BLOCK}, or the channel panels when there are fewer blocks
- * than threads; the results do not depend on the split. XNNPACK's SAME-padding quirk ({@link XnnpackQuirks}) is
- * kept. Only made when {@link Simd#enabled()}.
+ * straight from P as one run of kw·C values per window row (kh·kw runs of C when dilated across).
+ *
+ * <p>The work is cut into units of one register tile of output pixels (the micro-kernel's MR rows) × one channel
+ * panel, numbered tile-major ({@code u = tile · panels + panel}); threads take equal contiguous ranges of units, so
+ * two threads differ by at most one unit even on a 7×7 layer, and each reads a tile's A rows once for the panels of
+ * its range. The results do not depend on the split. XNNPACK's SAME-padding quirk ({@link XnnpackQuirks}) is kept.
+ * Only made when {@link Simd#enabled()}.
  */
 final class SimdConv2DInt extends WindowKernel {
-    /** Output pixels per block of work: a multiple of the micro-kernel's rows (4 or 8). */
-    static final int BLOCK = 32;
+    /** Multiply-adds below which a range of units is not worth handing to another thread (about a microsecond). */
+    private static final int MIN_PART_MACS = 1 << 16;
 
     private final Object x;
     private final DType inType;
@@ -39,16 +42,18 @@ final class SimdConv2DInt extends WindowKernel {
     private final int ph;
     private final int pw;
     private final int pixels;
-    private final int blocks;
-    /** Per thread: the row bases of a block of pixels, and the micro-kernel's accumulators. */
+    /** Units of work: ⌈pixels / MR⌉ tiles × channel panels. */
+    private final int units;
+    /** The fewest units per thread's range. */
+    private final int minGrain;
+    /** Per thread: the row bases of a tile of pixels, and the micro-kernel's accumulators. */
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     private final Parallel.RangeBody centreBody;
-    private final Parallel.RangeBody blockBody;
-    private final Parallel.RangeBody panelBody;
+    private final Parallel.RangeBody unitBody;
 
     private static final class Scratch {
-        final int[] base = new int[BLOCK];
+        final int[] base = new int[Int8Gemm.scratchLength()];
         final int[] acc = new int[Int8Gemm.scratchLength()];
     }
 
@@ -107,7 +112,9 @@ final class SimdConv2DInt extends WindowKernel {
                 runs,
                 runLength);
         this.pixels = batch * outH * outW;
-        this.blocks = (pixels + BLOCK - 1) / BLOCK;
+        int panels = gemm.panels;
+        this.units = (pixels + gemm.mr - 1) / gemm.mr * panels;
+        this.minGrain = Math.max(1, MIN_PART_MACS / Math.max(1, gemm.mr * gemm.nr * gemm.k));
         this.centreBody = (from, to) -> {
             for (int r = from; r < to; r++) {
                 int b = r / inH;
@@ -116,18 +123,7 @@ final class SimdConv2DInt extends WindowKernel {
                 SimdCentre.toFloat(x, inType, inZeroPoint, r * inW * inC, padded, dst, inW * inC);
             }
         };
-        this.blockBody = (from, to) -> {
-            Scratch s = scratch.get();
-            for (int blk = from; blk < to; blk++) {
-                block(blk, 0, gemm.panels, s);
-            }
-        };
-        this.panelBody = (from, to) -> {
-            Scratch s = scratch.get();
-            for (int blk = 0; blk < blocks; blk++) {
-                block(blk, from, to, s);
-            }
-        };
+        this.unitBody = (from, to) -> units(from, to, scratch.get());
     }
 
     @Override
@@ -137,33 +133,40 @@ final class SimdConv2DInt extends WindowKernel {
             return;
         }
         parallel.forRange(batch * inH, Math.max(1, 16384 / Math.max(1, inW * inC)), centreBody);
-        if (blocks >= parallel.threads() || gemm.panels < 2) {
-            parallel.forRange(blocks, 1, blockBody);
-        } else {
-            parallel.forRange(gemm.panels, 1, panelBody);
-        }
+        parallel.forRange(units, minGrain, unitBody);
     }
 
-    /** Output pixels of block {@code blk}, channel panels {@code [p0, p1)}. */
-    private void block(int blk, int p0, int p1, Scratch s) {
-        int m0 = blk * BLOCK;
-        int count = Math.min(BLOCK, pixels - m0);
+    /**
+     * Units {@code [from, to)}: for each register tile they touch (MR output pixels, fewer at the end), the row bases
+     * of its pixels (divisions once per range, then stepping through the pixels) and its panels in the range.
+     */
+    private void units(int from, int to, Scratch s) {
+        int panels = gemm.panels;
+        int mr = gemm.mr;
         int[] base = s.base;
-        int ox = m0 % outW; // divisions once per block, then stepping through the pixels
+        int tile = from / panels;
+        int m0 = tile * mr;
+        int ox = m0 % outW;
         int rest = m0 / outW;
         int oy = rest % outH;
         int b = rest / outH;
-        for (int i = 0; i < count; i++) {
-            base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
-            if (++ox == outW) {
-                ox = 0;
-                if (++oy == outH) {
-                    oy = 0;
-                    b++;
+        for (int u = from; u < to; tile++, m0 += mr) {
+            int p0 = u - tile * panels;
+            int p1 = Math.min(panels, p0 + to - u);
+            int count = Math.min(mr, pixels - m0);
+            for (int i = 0; i < count; i++) {
+                base[i] = ((b * ph + oy * sh) * pw + ox * sw) * inC;
+                if (++ox == outW) {
+                    ox = 0;
+                    if (++oy == outH) {
+                        oy = 0;
+                        b++;
+                    }
                 }
             }
+            gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
+            u += p1 - p0;
         }
-        gemm.rows(padded, base, 0, count, m0, p0, p1, y, s.acc);
     }
 
     @Override

@@ -19,7 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  * y    = clamp(v + zp, lo, hi)
  * </pre>
  *
- * bit for bit {@link FixedPoint#multiplyByQuantizedMultiplier(int, int, int)}: the 64-bit product is exact, the
+ * bit for bit {@link FixedPoint#multiplyByQuantizedMultiplier(int, int, int)}. {@link Requantizer.Rounding#DOUBLE_ROUNDING_UPWARD}
+ * (the built-in path's int8 CONV_2D and FULLY_CONNECTED) replaces the last step by the upward rounding right shift
+ * {@code v = min((high + nudge[c]) >> right[c], MAX >> right[c])}, {@code nudge = 2^(right − 1)} (0 when right = 0),
+ * in long lanes, bit for bit {@link FixedPoint#multiplyByQuantizedMultiplierUpward}. In both: the 64-bit product is exact, the
  * truncating division adds 2^31 − 1 to negative dividends before the arithmetic shift, and the saturating case
  * (both operands −2^31) cannot occur because multipliers are non-negative. Each int vector is split into two long
  * halves for the multiply. Only loaded when {@link Simd#enabled()}.
@@ -40,6 +43,13 @@ final class SimdFixedPointRequantizer {
     private final long[] multiplier;
     private final long[] right;
     private final long[] mask;
+    /** Upward rounding: 2^(right − 1) (0 when right = 0), and the saturated value Integer.MAX_VALUE >> right. */
+    private final long[] nudge;
+
+    private final long[] saturated;
+    /** True for {@link Requantizer.Rounding#DOUBLE_ROUNDING_UPWARD}: use {@link #storeUpward}. */
+    final boolean upward;
+
     private final int zeroPoint;
     private final int lo;
     private final int hi;
@@ -48,12 +58,13 @@ final class SimdFixedPointRequantizer {
 
     /** True when {@code rq} rounds as this class does. */
     static boolean supports(Requantizer rq) {
-        return rq.mode() == Requantizer.Rounding.DOUBLE_ROUNDING;
+        return rq.mode() == Requantizer.Rounding.DOUBLE_ROUNDING
+                || rq.mode() == Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD;
     }
 
     SimdFixedPointRequantizer(Requantizer rq) {
         if (!supports(rq)) {
-            throw new IllegalArgumentException("only DOUBLE_ROUNDING is vectorised here, got " + rq.mode());
+            throw new IllegalArgumentException("only the double roundings are vectorised here, got " + rq.mode());
         }
         int n = rq.channels();
         int padded = Math.max(INT.length(), (n + INT.length() - 1) / INT.length() * INT.length());
@@ -61,12 +72,17 @@ final class SimdFixedPointRequantizer {
         this.multiplier = new long[padded];
         this.right = new long[padded];
         this.mask = new long[padded];
+        this.nudge = new long[padded];
+        this.saturated = new long[padded];
+        this.upward = rq.mode() == Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD;
         for (int c = 0; c < n; c++) {
             int shift = rq.shift(c);
             left[c] = Math.max(shift, 0);
             right[c] = Math.max(-shift, 0);
             multiplier[c] = rq.multiplier(c);
             mask[c] = (1L << right[c]) - 1;
+            nudge[c] = right[c] == 0 ? 0 : 1L << (right[c] - 1);
+            saturated[c] = Integer.MAX_VALUE >> right[c];
         }
         this.zeroPoint = rq.zeroPoint();
         this.lo = rq.lo;
@@ -79,6 +95,29 @@ final class SimdFixedPointRequantizer {
         IntVector x = acc.lanewise(VectorOperators.LSHL, IntVector.fromArray(INT, left, c));
         IntVector v = half(x, c, 0).or(half(x, c, 1));
         return v.add(zeroPoint).max(lo).min(hi);
+    }
+
+    /** {@link #apply} with the upward rounding right shift ({@link Requantizer.Rounding#DOUBLE_ROUNDING_UPWARD}). */
+    IntVector applyUpward(IntVector acc, int c) {
+        IntVector x = acc.lanewise(VectorOperators.LSHL, IntVector.fromArray(INT, left, c));
+        IntVector v = halfUpward(x, c, 0).or(halfUpward(x, c, 1));
+        return v.add(zeroPoint).max(lo).min(hi);
+    }
+
+    /** {@link #half} with the upward rounding right shift, saturating where {@code high + nudge} passes int32. */
+    private IntVector halfUpward(IntVector x, int c, int q) {
+        int at = c + q * LONG.length();
+        LongVector ab =
+                ((LongVector) x.convert(VectorOperators.I2L, q)).mul(LongVector.fromArray(LONG, multiplier, at));
+        LongVector zero = LongVector.zero(LONG);
+        LongVector t = ab.add(LongVector.broadcast(LONG, 1L << 30).blend(1L - (1L << 30), ab.lt(0)));
+        LongVector high = t.add(zero.blend((1L << 31) - 1, t.lt(0))).lanewise(VectorOperators.ASHR, 31);
+        LongVector nudged = high.add(LongVector.fromArray(LONG, nudge, at));
+        LongVector v = nudged.lanewise(VectorOperators.ASHR, LongVector.fromArray(LONG, right, at))
+                .blend(
+                        LongVector.fromArray(LONG, saturated, at),
+                        nudged.compare(VectorOperators.GT, Integer.MAX_VALUE));
+        return (IntVector) v.convert(VectorOperators.L2I, -q);
     }
 
     /** Long part {@code q} of the int lanes, rounded, in the same lanes of an int vector. */
@@ -103,6 +142,27 @@ final class SimdFixedPointRequantizer {
      */
     void store(IntVector acc, int c, byte[] y, int at, int count) {
         IntVector q = apply(acc, c);
+        if (BYTE_QUARTER != null) {
+            // narrowing into a quarter-width byte vector is much faster than into lanes of a full-width one
+            ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+            if (count == INT.length()) {
+                b.intoArray(y, at);
+            } else {
+                b.intoArray(y, at, BYTE_QUARTER.indexInRange(0, count));
+            }
+            return;
+        }
+        ByteVector b = (ByteVector) q.convert(VectorOperators.I2B, 0);
+        b.intoArray(y, at, count == INT.length() ? intLanes : BYTE.indexInRange(0, count));
+    }
+
+    /**
+     * {@link #store} with the upward rounding (a method of its own: no vector is chosen between the two). Requantizes
+     * the accumulators of channels {@code c ..} and stores the first {@code count} (at most a vector's
+     * lanes) as bytes (int8, or uint8 in [0, 255]) at {@code y[at ..]}.
+     */
+    void storeUpward(IntVector acc, int c, byte[] y, int at, int count) {
+        IntVector q = applyUpward(acc, c);
         if (BYTE_QUARTER != null) {
             // narrowing into a quarter-width byte vector is much faster than into lanes of a full-width one
             ByteVector b = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);

@@ -373,6 +373,37 @@ class SimdConvFullyConnectedIntTest {
         }
     }
 
+    /**
+     * Layers of at most {@link Int8Gemm#HV} channels (a first convolution's 8) get half-width panels on a 512-bit
+     * machine, and their sums and requantized outputs stay exact through the half-width micro-kernels and epilogue.
+     */
+    @Test
+    void narrowLayersUseHalfWidthPanelsAndStayExact() {
+        Random r = new Random(3);
+        for (int n : new int[] {1, 3, 7, 8, 9}) {
+            Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, new double[n], new float[n], 0, -128, 127);
+            Int8Gemm g = new Int8Gemm(new int[n * 27], 27, n, new int[n], rq, DType.INT8, 255);
+            boolean half = Int8Gemm.HV > 0 && n <= Int8Gemm.HV;
+            assertThat(g.half).as("n = %d", n).isEqualTo(half);
+            assertThat(g.nr).isEqualTo(half ? Int8Gemm.HV : n <= Int8Gemm.V ? Int8Gemm.V : 2 * Int8Gemm.V);
+        }
+        var a = new OpAttributes.Conv2D(Padding.SAME, 2, 2, 1, 1, Activation.RELU6);
+        for (boolean xnnpack : new boolean[] {true, false}) {
+            Layer l = layer(
+                    r,
+                    OpType.CONV_2D,
+                    a,
+                    DType.INT8,
+                    new int[] {2, 19, 21, 3},
+                    new int[] {8, 3, 3, 3},
+                    -128,
+                    false,
+                    true,
+                    xnnpack);
+            assertConvEqual(l, a);
+        }
+    }
+
     @Test
     void chunkLengthKeepsEverySumWithin2To24() {
         assertThat(Int8Gemm.chunkLength(1000, 255, 255)).isEqualTo(258); // 258 · 65025 ≤ 2^24 < 259 · 65025

@@ -8,7 +8,10 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
-/** The vector double-rounding requantization equals {@link Requantizer#apply(int, int)} bit for bit. */
+/**
+ * The vector double-rounding requantizations (gemmlowp's and the upward one of TFLite's x86 int8 CONV_2D / FC) equal
+ * {@link Requantizer#apply(int, int)} bit for bit.
+ */
 class SimdFixedPointRequantizerTest {
     @Property(tries = 300)
     void equalsTheScalarRequantizer(
@@ -16,7 +19,8 @@ class SimdFixedPointRequantizerTest {
             @ForAll @IntRange(min = 1, max = 70) int channels,
             @ForAll @IntRange(min = -128, max = 127) int zeroPoint,
             @ForAll @IntRange(min = -40, max = 6) int exponent,
-            @ForAll boolean uint8) {
+            @ForAll boolean uint8,
+            @ForAll boolean upward) {
         Random r = new Random(seed);
         double[] real = new double[channels];
         float[] scales = new float[channels];
@@ -30,8 +34,9 @@ class SimdFixedPointRequantizerTest {
         int lo = uint8 ? 0 : -128;
         int hi = uint8 ? 255 : 127;
         int zp = uint8 ? zeroPoint + 128 : zeroPoint;
-        Requantizer rq = Requantizer.of(
-                Requantizer.Rounding.DOUBLE_ROUNDING, real, scales, zp, lo + r.nextInt(20), hi - r.nextInt(20));
+        Requantizer.Rounding mode =
+                upward ? Requantizer.Rounding.DOUBLE_ROUNDING_UPWARD : Requantizer.Rounding.DOUBLE_ROUNDING;
+        Requantizer rq = Requantizer.of(mode, real, scales, zp, lo + r.nextInt(20), hi - r.nextInt(20));
         SimdFixedPointRequantizer v = new SimdFixedPointRequantizer(rq);
         int lanes = SimdSpecies.INT.length();
         int[] acc = new int[channels + lanes];
@@ -45,7 +50,12 @@ class SimdFixedPointRequantizerTest {
         }
         byte[] y = new byte[channels + 64];
         for (int c = 0; c < channels; c += lanes) {
-            v.store(IntVector.fromArray(SimdSpecies.INT, acc, c), c, y, c, Math.min(lanes, channels - c));
+            IntVector a = IntVector.fromArray(SimdSpecies.INT, acc, c);
+            if (upward) {
+                v.storeUpward(a, c, y, c, Math.min(lanes, channels - c));
+            } else {
+                v.store(a, c, y, c, Math.min(lanes, channels - c));
+            }
         }
         for (int c = 0; c < channels; c++) {
             assertThat(uint8 ? y[c] & 0xFF : y[c])
