@@ -82,6 +82,11 @@ final class Int8Gemm {
     private final Requantizer rq;
     /** True when {@link #rq} rounds as XNNPACK (FP32) and the vector form below applies. */
     private final boolean fp32;
+
+    /** True when the FP32 requantization runs in vectors (256 bits or more), else per value. */
+    boolean vectorFp32() {
+        return fp32;
+    }
     /** FP32 requantization: per channel scales (padded with 0), zero point, clamp bounds minus the zero point. */
     private final float[] scales;
 
