@@ -1,6 +1,7 @@
 package dev.quanta.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -14,7 +15,11 @@ import java.util.concurrent.locks.LockSupport;
  * and waits (spinning briefly, then parked) until the count of unfinished parts reaches zero; idle workers also
  * spin briefly before they park. Nobody spins while the open splitters have more threads than there are CPUs
  * (several multi-threaded interpreters serving at once), where spinning would steal the CPUs doing the work.
- * Part p of P is {@code [n·p/P, n·(p+1)/P)}; worker w runs part w + 1 when it exists.
+ * Part p of P is {@code [n·p/P, n·(p+1)/P)}. The caller runs part 0; parts 1 .. P−1 go to whoever claims them
+ * first (one atomic counter per job, tagged with the job's sequence number): the workers, and the caller itself
+ * once its own part is done. So a worker that the operating system has not scheduled (a busy shared machine) never
+ * holds the caller up: the caller does that part too, and a run costs at most about what one thread would take.
+ * Which thread runs a part never changes what the part computes.
  *
  * <p>{@link #close} stops the workers; after it every method throws {@link IllegalStateException}. Each
  * {@link #of} returns a new splitter, so closing one never affects another.
@@ -47,6 +52,9 @@ public final class Parallel implements AutoCloseable {
     private int parts;
     private Thread caller;
     private final AtomicInteger unfinished = new AtomicInteger();
+    /** The current job's next unclaimed part (low 32 bits) under its sequence number (high 32 bits). */
+    private final AtomicLong claims = new AtomicLong();
+
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean closed;
 
@@ -57,8 +65,7 @@ public final class Parallel implements AutoCloseable {
             THREADS_IN_USE.addAndGet(threads);
             int id = POOL_ID.incrementAndGet();
             for (int w = 0; w < workers.length; w++) {
-                int part = w + 1;
-                Thread t = new Thread(() -> work(part), "quanta-" + id + "-" + part);
+                Thread t = new Thread(this::work, "quanta-" + id + "-" + (w + 1));
                 t.setDaemon(true);
                 workers[w] = t;
             }
@@ -114,6 +121,7 @@ public final class Parallel implements AutoCloseable {
         this.caller = Thread.currentThread();
         failure.set(null);
         unfinished.set(p - 1);
+        claims.set(((long) (s + 2) << 32) | 1);
         sequence = s + 2; // even: published
         for (int w = 0; w < p - 1; w++) {
             LockSupport.unpark(workers[w]);
@@ -122,6 +130,9 @@ public final class Parallel implements AutoCloseable {
             body.run(0, (int) ((long) n / p));
         } catch (RuntimeException | Error e) {
             failure.compareAndSet(null, e);
+        }
+        for (int q; (q = claim(s + 2, p)) >= 0; ) { // parts no worker has started yet
+            runPart(body, n, p, q);
         }
         int spins = spins();
         for (int spin = 0; unfinished.get() > 0; spin++) {
@@ -148,7 +159,7 @@ public final class Parallel implements AutoCloseable {
     }
 
     /** Worker loop: waits for each newly published job and runs its part {@code part} when the job has one. */
-    private void work(int part) {
+    private void work() {
         int seen = 0;
         int idle = 0;
         while (!closed) {
@@ -170,18 +181,36 @@ public final class Parallel implements AutoCloseable {
                 continue; // a newer job was being written meanwhile: read again
             }
             seen = s;
-            if (part >= p) {
-                continue; // this job has fewer parts than there are workers
-            }
-            try {
-                b.run((int) ((long) n * part / p), (int) ((long) n * (part + 1) / p));
-            } catch (Throwable e) {
-                failure.compareAndSet(null, e);
-            }
-            if (unfinished.decrementAndGet() == 0) {
-                LockSupport.unpark(c);
+            for (int q; (q = claim(s, p)) >= 0; ) {
+                if (runPart(b, n, p, q)) {
+                    LockSupport.unpark(c);
+                }
             }
         }
+    }
+
+    /** Claims the next unstarted part of job {@code seq} (of {@code p} parts), or −1 when none is left or the job ended. */
+    private int claim(int seq, int p) {
+        while (true) {
+            long v = claims.get();
+            int q = (int) v;
+            if ((int) (v >>> 32) != seq || q >= p) {
+                return -1;
+            }
+            if (claims.compareAndSet(v, v + 1)) {
+                return q;
+            }
+        }
+    }
+
+    /** Runs part {@code q} of {@code p} over {@code [0, n)}; true when it was the last unfinished part. */
+    private boolean runPart(RangeBody b, int n, int p, int q) {
+        try {
+            b.run((int) ((long) n * q / p), (int) ((long) n * (q + 1) / p));
+        } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+        }
+        return unfinished.decrementAndGet() == 0;
     }
 
     /** Stops the worker threads; idempotent. */

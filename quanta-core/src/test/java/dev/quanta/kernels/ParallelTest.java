@@ -40,6 +40,55 @@ class ParallelTest {
         }
     }
 
+    /**
+     * More splitter threads than CPUs, driven from several callers at once: workers are often not scheduled when a
+     * job is published, so callers run their parts; every index still runs exactly once in every job.
+     */
+    @Test
+    void callersRunThePartsOfWorkersThatAreNotScheduled() throws Exception {
+        int callers = 4;
+        java.util.List<Thread> threads = new java.util.ArrayList<>();
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> failures =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicInteger partsOnCallers = new java.util.concurrent.atomic.AtomicInteger();
+        for (int c = 0; c < callers; c++) {
+            int seed = c;
+            Thread t = new Thread(() -> {
+                SplittableRandom r = new SplittableRandom(seed);
+                try (Parallel p = Parallel.of(3)) {
+                    Thread me = Thread.currentThread();
+                    for (int call = 0; call < 2000; call++) {
+                        int n = r.nextInt(3, 600);
+                        AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                        p.forRange(n, 1, (from, to) -> {
+                            if (from > 0 && Thread.currentThread() == me) {
+                                partsOnCallers.incrementAndGet(); // a part beyond the caller's own part 0
+                            }
+                            for (int i = from; i < to; i++) {
+                                seen.incrementAndGet(i);
+                            }
+                        });
+                        for (int i = 0; i < n; i++) {
+                            if (seen.get(i) != 1) {
+                                throw new AssertionError("call " + call + ": index " + i + " ran " + seen.get(i));
+                            }
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(failures).isEmpty();
+        // 12 splitter threads on this machine's CPUs: callers regularly find parts no worker has started
+        assertThat(partsOnCallers.get()).isPositive();
+    }
+
     @Test
     void aFailingPartIsRethrownAndTheSplitterStaysUsable() {
         try (Parallel p = Parallel.of(3)) {
