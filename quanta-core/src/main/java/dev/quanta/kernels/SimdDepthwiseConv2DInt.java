@@ -3,6 +3,7 @@ package dev.quanta.kernels;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -77,6 +78,28 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     private final int groupChannels;
     private final Parallel.RangeBody body = this::units;
 
+    private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
+    /**
+     * Whether every partial sum of a channel's taps stays below 2^24 in magnitude (max |x − zp_x| · Σ_tap |W − zp_w| &lt; 2^24),
+     * so that float lanes add the integer products exactly; then the input is centred once per run into
+     * {@link #xc} and the taps are summed with FMA in float lanes, else the int-lane pixel loop is used.
+     */
+    private final boolean exact;
+    /** Centred weights as floats [tap][cPad] (exact: |W − zp_w| ≤ 255). */
+    private final float[] fw;
+    /**
+     * The centred input as floats [b][top + rowsHi][left + colsHi][cPad], with a zero border wide enough for every
+     * tap of every output and zeros past the channels, so the tap loops read whole vectors with no checks.
+     */
+    private final float[] xc;
+
+    private final int top;
+    private final int left;
+    private final int padH;
+    private final int padW;
+    private final VectorMask<Float> tailFloat;
+    private final Parallel.RangeBody centreBody = this::centreRows;
+
     /** The fast kernel when it applies (8-bit, multiplier 1, 256-bit vectors or wider), else the scalar one. */
     static Kernel create(
             Object x,
@@ -136,6 +159,31 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         int rows = batch * outH;
         this.groups = rows >= FEW_ROWS ? 1 : Math.min(vectors, 4);
         this.groupChannels = (vectors + groups - 1) / groups * lanes;
+        long worst = 0;
+        for (int o = 0; o < channels; o++) {
+            long sum = 0;
+            for (int t = 0; t < taps; t++) {
+                sum += Math.abs((long) p.weights[t * channels + o]);
+            }
+            worst = Math.max(worst, sum);
+        }
+        long maxInput = unsigned
+                ? Math.max(Math.abs(zeroPoint), Math.abs(255L - zeroPoint))
+                : Math.max(Math.abs(-128L - zeroPoint), Math.abs(127L - zeroPoint));
+        this.top = Math.max(0, padT);
+        this.left = Math.max(0, padL);
+        this.padH = top + Math.max(inH, (outH - 1) * sh - padT + (kh - 1) * dh + 1);
+        this.padW = left + Math.max(inW, (outW - 1) * sw - padL + (kw - 1) * dw + 1);
+        long cells = (long) batch * padH * padW * cPad;
+        this.exact = !biasOnly && worst * maxInput < (1 << 24) && cells <= Integer.MAX_VALUE - 64;
+        this.fw = exact ? new float[taps * cPad] : null;
+        if (exact) {
+            for (int i = 0; i < w.length; i++) {
+                fw[i] = w[i];
+            }
+        }
+        this.xc = exact ? new float[(int) cells] : null;
+        this.tailFloat = fullC < channels ? FLOAT.indexInRange(fullC, channels) : null;
     }
 
     @Override
@@ -144,7 +192,30 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
             return;
         }
+        if (exact) {
+            parallel.forRange(batch * inH, 1, centreBody);
+        }
         parallel.forRange(batch * outH * groups, 1, body);
+    }
+
+    /** Input rows [from, to) over the batch, centred into {@link #xc} (the border and padded lanes stay zero). */
+    private void centreRows(int from, int to) {
+        for (int r = from; r < to; r++) {
+            int b = r / inH;
+            int iy = r % inH;
+            for (int ix = 0; ix < inW; ix++) {
+                int src = (r * inW + ix) * inC;
+                int dst = ((b * padH + iy + top) * padW + ix + left) * cPad;
+                int c = 0;
+                for (; c < fullC; c += INT.length()) {
+                    ((FloatVector) centred(src + c, null).convert(VectorOperators.I2F, 0)).intoArray(xc, dst + c);
+                }
+                if (c < channels) {
+                    ((FloatVector) centred(src + c, tailBytes).convert(VectorOperators.I2F, 0))
+                            .intoArray(xc, dst + c, tailFloat);
+                }
+            }
+        }
     }
 
     /** Work units [from, to): unit u is channel group {@code u % groups} of output row {@code u / groups}. */
@@ -163,6 +234,10 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
 
     /** Channels [c0, c1) of output row {@code oy} of batch item {@code b}; c0 is a multiple of the lane count. */
     private void rowPart(int b, int oy, int c0, int c1) {
+        if (exact) {
+            rowPartFloat(b, oy, c0, c1);
+            return;
+        }
         int iy0 = oy * sh - padT;
         int kyLo = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
         int kyHi = Math.min(kh, Math.floorDiv(inH - 1 - iy0, dh) + 1);
@@ -174,6 +249,97 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             // element offset of tap (0, 0) in the input; taps outside the input are never formed
             int origin = ((b * inH + iy0) * inW + ix0) * inC;
             pixel(origin, out, kyLo, kyHi, kxLo, kxHi, c0, c1);
+        }
+    }
+
+    /**
+     * Channels [c0, c1) of output row {@code oy} from the centred input: 4 output pixels at a time (4 FMA chains per
+     * channel vector sharing each tap's weights), then single pixels; every tap is inside {@link #xc}.
+     */
+    private void rowPartFloat(int b, int oy, int c0, int c1) {
+        int rowBase = (b * padH + oy * sh - padT + top) * padW;
+        int ox = 0;
+        for (; ox + 4 <= outW; ox += 4) {
+            fourPixels(rowBase, ((b * outH + oy) * outW + ox) * channels, ox * sw - padL + left, c0, c1);
+        }
+        for (; ox < outW; ox++) {
+            onePixel(rowBase, ((b * outH + oy) * outW + ox) * channels, ox * sw - padL + left, c0, c1);
+        }
+    }
+
+    /** Output pixels at {@code out} .. + 3 pixels, whose windows start at padded column {@code ix0} (step sw). */
+    private void fourPixels(int rowBase, int out, int ix0, int c0, int c1) {
+        int step = sw * cPad;
+        for (int c = c0; c < c1; c += INT.length()) {
+            FloatVector a0 = FloatVector.zero(FLOAT);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int ky = 0; ky < kh; ky++) {
+                int row = ((rowBase + ky * dh * padW) + ix0) * cPad + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = 0; kx < kw; kx++) {
+                    int in = row + kx * dw * cPad;
+                    FloatVector wv = FloatVector.fromArray(FLOAT, fw, wRow + kx * cPad);
+                    a0 = FloatVector.fromArray(FLOAT, xc, in).fma(wv, a0);
+                    a1 = FloatVector.fromArray(FLOAT, xc, in + step).fma(wv, a1);
+                    a2 = FloatVector.fromArray(FLOAT, xc, in + 2 * step).fma(wv, a2);
+                    a3 = FloatVector.fromArray(FLOAT, xc, in + 3 * step).fma(wv, a3);
+                }
+            }
+            emit(a0, c, out);
+            emit(a1, c, out + channels);
+            emit(a2, c, out + 2 * channels);
+            emit(a3, c, out + 3 * channels);
+        }
+        if (acc != null) {
+            for (int o = out; o < out + 4 * channels; o += channels) {
+                requantizeScalar(o, c0, c1);
+            }
+        }
+    }
+
+    /** One output pixel at {@code out} whose window starts at padded column {@code ix0}. */
+    private void onePixel(int rowBase, int out, int ix0, int c0, int c1) {
+        for (int c = c0; c < c1; c += INT.length()) {
+            FloatVector a0 = FloatVector.zero(FLOAT);
+            for (int ky = 0; ky < kh; ky++) {
+                int row = ((rowBase + ky * dh * padW) + ix0) * cPad + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = 0; kx < kw; kx++) {
+                    FloatVector wv = FloatVector.fromArray(FLOAT, fw, wRow + kx * cPad);
+                    a0 = FloatVector.fromArray(FLOAT, xc, row + kx * dw * cPad).fma(wv, a0);
+                }
+            }
+            emit(a0, c, out);
+        }
+        if (acc != null) {
+            requantizeScalar(out, c0, c1);
+        }
+    }
+
+    /** Stores channels [c, c + L) of the pixel at {@code out}: the exact tap sum {@code a} plus bias, requantized. */
+    private void emit(FloatVector a, int c, int out) {
+        IntVector s = ((IntVector) a.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(INT, biasPadded, c));
+        boolean whole = c < fullC;
+        if (vrq != null) {
+            if (whole) {
+                vrq.store(s, c, y, out + c);
+            } else {
+                vrq.store(s, c, y, out + c, tail);
+            }
+        } else if (frq != null) {
+            frq.store(s, c, y, out + c, Math.min(INT.length(), channels - c));
+        } else if (whole) {
+            s.intoArray(acc, out + c);
+        } else {
+            s.intoArray(acc, out + c, tail);
+        }
+    }
+
+    private void requantizeScalar(int out, int c0, int c1) {
+        for (int o = c0; o < c1; o++) {
+            Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
         }
     }
 
