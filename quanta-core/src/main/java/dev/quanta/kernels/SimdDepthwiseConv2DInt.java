@@ -99,6 +99,21 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     private final int padW;
     private final VectorMask<Float> tailFloat;
     private final Parallel.RangeBody centreBody = this::centreRows;
+    /**
+     * XNNPACK's FP32 requantization fused with the float sums: when also |bias| + the tap bound stays below 2^24,
+     * the accumulators start at the bias as floats, so each lane already holds {@code float(acc)} exactly, and
+     * {@code rint} plus the zero point come from the bits of {@code v + 1.5·2^23} (as {@link SimdRequantizer}).
+     */
+    private final boolean fused;
+
+    private final float[] fusedBias;
+    private final float[] fusedScale;
+    private final float fusedLo;
+    private final float fusedHi;
+    /** The bits of 1.5·2^23 minus the output zero point. */
+    private final int fusedOffset;
+
+    private static final float MAGIC = 12582912f; // 1.5 · 2^23
 
     /** The fast kernel when it applies (8-bit, multiplier 1, 256-bit vectors or wider), else the scalar one. */
     static Kernel create(
@@ -184,6 +199,22 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         }
         this.xc = exact ? new float[(int) cells] : null;
         this.tailFloat = fullC < channels ? FLOAT.indexInRange(fullC, channels) : null;
+        long maxBias = 0;
+        for (int o = 0; o < channels; o++) {
+            maxBias = Math.max(maxBias, Math.abs((long) biasInt[o]));
+        }
+        this.fused = exact && vrq != null && maxBias + worst * maxInput < (1 << 24);
+        this.fusedBias = fused ? new float[cPad] : null;
+        this.fusedScale = fused ? new float[cPad] : null;
+        if (fused) {
+            for (int o = 0; o < channels; o++) {
+                fusedBias[o] = biasInt[o];
+                fusedScale[o] = rq.scale(o);
+            }
+        }
+        this.fusedLo = rq.lo - rq.zeroPoint();
+        this.fusedHi = rq.hi - rq.zeroPoint();
+        this.fusedOffset = Float.floatToRawIntBits(MAGIC) - rq.zeroPoint();
     }
 
     @Override
@@ -271,7 +302,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     private void fourPixels(int rowBase, int out, int ix0, int c0, int c1) {
         int step = sw * cPad;
         for (int c = c0; c < c1; c += INT.length()) {
-            FloatVector a0 = FloatVector.zero(FLOAT);
+            FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
@@ -302,7 +333,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     /** One output pixel at {@code out} whose window starts at padded column {@code ix0}. */
     private void onePixel(int rowBase, int out, int ix0, int c0, int c1) {
         for (int c = c0; c < c1; c += INT.length()) {
-            FloatVector a0 = FloatVector.zero(FLOAT);
+            FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
             for (int ky = 0; ky < kh; ky++) {
                 int row = ((rowBase + ky * dh * padW) + ix0) * cPad + c;
                 int wRow = ky * kw * cPad + c;
@@ -320,6 +351,20 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
 
     /** Stores channels [c, c + L) of the pixel at {@code out}: the exact tap sum {@code a} plus bias, requantized. */
     private void emit(FloatVector a, int c, int out) {
+        if (fused) {
+            FloatVector v = a.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
+                    .max(fusedLo)
+                    .min(fusedHi)
+                    .add(MAGIC);
+            IntVector q = ((IntVector) v.reinterpretAsInts()).sub(fusedOffset);
+            ByteVector bytes = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+            if (c < fullC) {
+                bytes.intoArray(y, out + c);
+            } else {
+                bytes.intoArray(y, out + c, tailBytes);
+            }
+            return;
+        }
         IntVector s = ((IntVector) a.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(INT, biasPadded, c));
         boolean whole = c < fullC;
         if (vrq != null) {
