@@ -99,6 +99,8 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     private final int padW;
     private final VectorMask<Float> tailFloat;
     private final Parallel.RangeBody centreBody = this::centreRows;
+    /** The float tap sums of every output pixel [b][oy][ox][cPad], before the epilogue. */
+    private final float[] sums;
     /**
      * XNNPACK's FP32 requantization fused with the float sums: when also |bias| + the tap bound stays below 2^24,
      * the accumulators start at the bias as floats, so each lane already holds {@code float(acc)} exactly, and
@@ -190,7 +192,10 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         this.padH = top + Math.max(inH, (outH - 1) * sh - padT + (kh - 1) * dh + 1);
         this.padW = left + Math.max(inW, (outW - 1) * sw - padL + (kw - 1) * dw + 1);
         long cells = (long) batch * padH * padW * cPad;
-        this.exact = !biasOnly && worst * maxInput < (1 << 24) && cells <= Integer.MAX_VALUE - 64;
+        this.exact = !biasOnly
+                && worst * maxInput < (1 << 24)
+                && cells <= Integer.MAX_VALUE - 64
+                && (long) batch * outH * outW * cPad <= Integer.MAX_VALUE - 64;
         this.fw = exact ? new float[taps * cPad] : null;
         if (exact) {
             for (int i = 0; i < w.length; i++) {
@@ -198,6 +203,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             }
         }
         this.xc = exact ? new float[(int) cells] : null;
+        this.sums = exact ? new float[batch * outH * outW * cPad] : null;
         this.tailFloat = fullC < channels ? FLOAT.indexInRange(fullC, channels) : null;
         long maxBias = 0;
         for (int o = 0; o < channels; o++) {
@@ -284,22 +290,26 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     }
 
     /**
-     * Channels [c0, c1) of output row {@code oy} from the centred input: 4 output pixels at a time (4 FMA chains per
-     * channel vector sharing each tap's weights), then single pixels; every tap is inside {@link #xc}.
+     * Channels [c0, c1) of output row {@code oy} from the centred input: the float sums of the row go to
+     * {@link #sums}, 4 output pixels at a time (4 FMA chains per channel vector sharing each tap's weights), then
+     * single pixels, with every tap inside {@link #xc}; then {@link #requantizeRow} turns them into outputs. No vector
+     * crosses a method boundary, so none is boxed when a call is not inlined.
      */
     private void rowPartFloat(int b, int oy, int c0, int c1) {
         int rowBase = (b * padH + oy * sh - padT + top) * padW;
+        int pixel0 = (b * outH + oy) * outW;
         int ox = 0;
         for (; ox + 4 <= outW; ox += 4) {
-            fourPixels(rowBase, ((b * outH + oy) * outW + ox) * channels, ox * sw - padL + left, c0, c1);
+            fourPixels(rowBase, (pixel0 + ox) * cPad, ox * sw - padL + left, c0, c1);
         }
         for (; ox < outW; ox++) {
-            onePixel(rowBase, ((b * outH + oy) * outW + ox) * channels, ox * sw - padL + left, c0, c1);
+            onePixel(rowBase, (pixel0 + ox) * cPad, ox * sw - padL + left, c0, c1);
         }
+        requantizeRow(pixel0, c0, c1);
     }
 
-    /** Output pixels at {@code out} .. + 3 pixels, whose windows start at padded column {@code ix0} (step sw). */
-    private void fourPixels(int rowBase, int out, int ix0, int c0, int c1) {
+    /** Sums of pixels at {@code sum} .. + 3 pixels (in {@link #sums}), windows from padded column {@code ix0}. */
+    private void fourPixels(int rowBase, int sum, int ix0, int c0, int c1) {
         int step = sw * cPad;
         for (int c = c0; c < c1; c += INT.length()) {
             FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
@@ -318,20 +328,15 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                     a3 = FloatVector.fromArray(FLOAT, xc, in + 3 * step).fma(wv, a3);
                 }
             }
-            emit(a0, c, out);
-            emit(a1, c, out + channels);
-            emit(a2, c, out + 2 * channels);
-            emit(a3, c, out + 3 * channels);
-        }
-        if (acc != null) {
-            for (int o = out; o < out + 4 * channels; o += channels) {
-                requantizeScalar(o, c0, c1);
-            }
+            a0.intoArray(sums, sum + c);
+            a1.intoArray(sums, sum + cPad + c);
+            a2.intoArray(sums, sum + 2 * cPad + c);
+            a3.intoArray(sums, sum + 3 * cPad + c);
         }
     }
 
-    /** One output pixel at {@code out} whose window starts at padded column {@code ix0}. */
-    private void onePixel(int rowBase, int out, int ix0, int c0, int c1) {
+    /** Sums of the pixel at {@code sum} (in {@link #sums}) whose window starts at padded column {@code ix0}. */
+    private void onePixel(int rowBase, int sum, int ix0, int c0, int c1) {
         for (int c = c0; c < c1; c += INT.length()) {
             FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
             for (int ky = 0; ky < kh; ky++) {
@@ -342,43 +347,55 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                     a0 = FloatVector.fromArray(FLOAT, xc, row + kx * dw * cPad).fma(wv, a0);
                 }
             }
-            emit(a0, c, out);
-        }
-        if (acc != null) {
-            requantizeScalar(out, c0, c1);
+            a0.intoArray(sums, sum + c);
         }
     }
 
-    /** Stores channels [c, c + L) of the pixel at {@code out}: the exact tap sum {@code a} plus bias, requantized. */
-    private void emit(FloatVector a, int c, int out) {
-        if (fused) {
-            FloatVector v = a.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
-                    .max(fusedLo)
-                    .min(fusedHi)
-                    .add(MAGIC);
-            IntVector q = ((IntVector) v.reinterpretAsInts()).sub(fusedOffset);
-            ByteVector bytes = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
-            if (c < fullC) {
-                bytes.intoArray(y, out + c);
-            } else {
-                bytes.intoArray(y, out + c, tailBytes);
+    /**
+     * Channels [c0, c1) of the output row starting at pixel {@code pixel0}, from its sums: fused FP32 requantization
+     * ({@code v = sum · scale}, clamped, rint and zero point from the bits of {@code v + 1.5·2^23}), or the sums as
+     * ints plus the bias into {@link SimdRequantizer}, {@link SimdFixedPointRequantizer} or the scalar requantizer.
+     */
+    private void requantizeRow(int pixel0, int c0, int c1) {
+        for (int p = pixel0; p < pixel0 + outW; p++) {
+            int sum = p * cPad;
+            int out = p * channels;
+            for (int c = c0; c < c1; c += INT.length()) {
+                boolean whole = c < fullC;
+                FloatVector a = FloatVector.fromArray(FLOAT, sums, sum + c);
+                if (fused) {
+                    FloatVector v = a.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
+                            .max(fusedLo)
+                            .min(fusedHi)
+                            .add(MAGIC);
+                    IntVector q = ((IntVector) v.reinterpretAsInts()).sub(fusedOffset);
+                    ByteVector bytes = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                    if (whole) {
+                        bytes.intoArray(y, out + c);
+                    } else {
+                        bytes.intoArray(y, out + c, tailBytes);
+                    }
+                    continue;
+                }
+                IntVector s =
+                        ((IntVector) a.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(INT, biasPadded, c));
+                if (vrq != null) {
+                    if (whole) {
+                        vrq.store(s, c, y, out + c);
+                    } else {
+                        vrq.store(s, c, y, out + c, tail);
+                    }
+                } else if (frq != null) {
+                    frq.store(s, c, y, out + c, Math.min(INT.length(), channels - c));
+                } else if (whole) {
+                    s.intoArray(acc, out + c);
+                } else {
+                    s.intoArray(acc, out + c, tail);
+                }
             }
-            return;
-        }
-        IntVector s = ((IntVector) a.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(INT, biasPadded, c));
-        boolean whole = c < fullC;
-        if (vrq != null) {
-            if (whole) {
-                vrq.store(s, c, y, out + c);
-            } else {
-                vrq.store(s, c, y, out + c, tail);
+            if (acc != null) {
+                requantizeScalar(out, c0, c1);
             }
-        } else if (frq != null) {
-            frq.store(s, c, y, out + c, Math.min(INT.length(), channels - c));
-        } else if (whole) {
-            s.intoArray(acc, out + c);
-        } else {
-            s.intoArray(acc, out + c, tail);
         }
     }
 
