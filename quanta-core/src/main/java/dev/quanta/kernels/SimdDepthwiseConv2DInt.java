@@ -116,6 +116,23 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     private final int fusedOffset;
 
     private static final float MAGIC = 12582912f; // 1.5 · 2^23
+    /** Largest tiled row weights (floats) the flat form may take. */
+    private static final int MAX_ROW_WEIGHTS = 1 << 16;
+    /**
+     * Stride-1 rows with channels that are not whole vectors ({@link #fused} only): the row's outputs are one run of
+     * ox·C + c elements, read from {@link #xc} stored with channel stride C, over weights, bias and scales tiled along
+     * the row ({@code rowWeights[tap][f]} holds channel f mod C), so every vector lane does useful work.
+     */
+    private final boolean flat;
+    /** The channel stride of {@link #xc}: C in the flat form, else cPad. */
+    private final int xcStride;
+
+    private final int rowPadded;
+    private final float[] rowWeights;
+    private final float[] rowBias;
+    private final float[] rowScale;
+    /** The flat form's float sums [b][oy][rowPadded]. */
+    private final float[] rowSums;
 
     /** The fast kernel when it applies (8-bit, multiplier 1, 256-bit vectors or wider), else the scalar one. */
     static Kernel create(
@@ -174,8 +191,6 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         this.tailBytes = fullC < channels ? BYTE_QUARTER.indexInRange(fullC, channels) : null;
         int vectors = cPad / lanes;
         int rows = batch * outH;
-        this.groups = rows >= FEW_ROWS ? 1 : Math.min(vectors, 4);
-        this.groupChannels = (vectors + groups - 1) / groups * lanes;
         long worst = 0;
         for (int o = 0; o < channels; o++) {
             long sum = 0;
@@ -202,7 +217,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 fw[i] = w[i];
             }
         }
-        this.xc = exact ? new float[(int) cells] : null;
+        this.xc = exact ? new float[(int) cells + lanes] : null;
         this.sums = exact ? new float[batch * outH * outW * cPad] : null;
         this.tailFloat = fullC < channels ? FLOAT.indexInRange(fullC, channels) : null;
         long maxBias = 0;
@@ -218,6 +233,27 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 fusedScale[o] = rq.scale(o);
             }
         }
+        int rowLength = outW * channels;
+        int rowPadded = (rowLength + lanes - 1) / lanes * lanes;
+        this.flat = fused && sw == 1 && channels % lanes != 0 && (long) taps * rowPadded <= MAX_ROW_WEIGHTS;
+        this.xcStride = flat ? channels : cPad;
+        this.rowPadded = rowPadded;
+        this.rowWeights = flat ? new float[taps * rowPadded] : null;
+        this.rowBias = flat ? new float[rowPadded] : null;
+        this.rowScale = flat ? new float[rowPadded] : null;
+        this.rowSums = flat ? new float[batch * outH * rowPadded] : null;
+        if (flat) {
+            for (int f = 0; f < rowLength; f++) {
+                int o = f % channels;
+                rowBias[f] = biasInt[o];
+                rowScale[f] = rq.scale(o);
+                for (int t = 0; t < taps; t++) {
+                    rowWeights[t * rowPadded + f] = w[t * cPad + o];
+                }
+            }
+        }
+        this.groups = rows >= FEW_ROWS || flat ? 1 : Math.min(vectors, 4);
+        this.groupChannels = (vectors + groups - 1) / groups * lanes;
         this.fusedLo = rq.lo - rq.zeroPoint();
         this.fusedHi = rq.hi - rq.zeroPoint();
         this.fusedOffset = Float.floatToRawIntBits(MAGIC) - rq.zeroPoint();
@@ -242,7 +278,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             int iy = r % inH;
             for (int ix = 0; ix < inW; ix++) {
                 int src = (r * inW + ix) * inC;
-                int dst = ((b * padH + iy + top) * padW + ix + left) * cPad;
+                int dst = ((b * padH + iy + top) * padW + ix + left) * xcStride;
                 int c = 0;
                 for (; c < fullC; c += INT.length()) {
                     ((FloatVector) centred(src + c, null).convert(VectorOperators.I2F, 0)).intoArray(xc, dst + c);
@@ -296,6 +332,10 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
      * crosses a method boundary, so none is boxed when a call is not inlined.
      */
     private void rowPartFloat(int b, int oy, int c0, int c1) {
+        if (flat) {
+            rowFlat(b, oy);
+            return;
+        }
         int rowBase = (b * padH + oy * sh - padT + top) * padW;
         int pixel0 = (b * outH + oy) * outW;
         int ox = 0;
@@ -306,6 +346,73 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             onePixel(rowBase, (pixel0 + ox) * cPad, ox * sw - padL + left, c0, c1);
         }
         requantizeRow(pixel0, c0, c1);
+    }
+
+    /**
+     * The whole output row {@code oy} in the {@link #flat} form: element f = ox·C + c of the row at tap (ky, kx) reads
+     * {@code xc} at the row's f + (kx·dw + left − padL)·C; 4 vectors of elements at a time, then single vectors, the
+     * last one stored under a mask; the sums go to {@link #rowSums} and the fused FP32 epilogue runs over them in
+     * the same method, so no vector crosses a call.
+     */
+    private void rowFlat(int b, int oy) {
+        int c = channels;
+        int length = outW * c;
+        int in0 = (b * padH + oy - padT + top) * padW * c + (left - padL) * c;
+        int out = (b * outH + oy) * length;
+        int sum = (b * outH + oy) * rowPadded;
+        int lanes = FLOAT.length();
+        int f = 0;
+        for (; f + 4 * lanes <= length; f += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(FLOAT, rowBias, f);
+            FloatVector a1 = FloatVector.fromArray(FLOAT, rowBias, f + lanes);
+            FloatVector a2 = FloatVector.fromArray(FLOAT, rowBias, f + 2 * lanes);
+            FloatVector a3 = FloatVector.fromArray(FLOAT, rowBias, f + 3 * lanes);
+            for (int ky = 0; ky < kh; ky++) {
+                int row = in0 + ky * dh * padW * c + f;
+                for (int kx = 0; kx < kw; kx++) {
+                    int in = row + kx * dw * c;
+                    int wAt = (ky * kw + kx) * rowPadded + f;
+                    a0 = FloatVector.fromArray(FLOAT, xc, in).fma(FloatVector.fromArray(FLOAT, rowWeights, wAt), a0);
+                    a1 = FloatVector.fromArray(FLOAT, xc, in + lanes)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt + lanes), a1);
+                    a2 = FloatVector.fromArray(FLOAT, xc, in + 2 * lanes)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt + 2 * lanes), a2);
+                    a3 = FloatVector.fromArray(FLOAT, xc, in + 3 * lanes)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt + 3 * lanes), a3);
+                }
+            }
+            a0.intoArray(rowSums, sum + f);
+            a1.intoArray(rowSums, sum + f + lanes);
+            a2.intoArray(rowSums, sum + f + 2 * lanes);
+            a3.intoArray(rowSums, sum + f + 3 * lanes);
+        }
+        for (; f < length; f += lanes) {
+            FloatVector a0 = FloatVector.fromArray(FLOAT, rowBias, f);
+            for (int ky = 0; ky < kh; ky++) {
+                int row = in0 + ky * dh * padW * c + f;
+                for (int kx = 0; kx < kw; kx++) {
+                    int wAt = (ky * kw + kx) * rowPadded + f;
+                    a0 = FloatVector.fromArray(FLOAT, xc, row + kx * dw * c)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt), a0);
+                }
+            }
+            a0.intoArray(rowSums, sum + f);
+        }
+        for (f = 0; f < length; f += lanes) {
+            FloatVector v = FloatVector.fromArray(FLOAT, rowSums, sum + f)
+                    .mul(FloatVector.fromArray(FLOAT, rowScale, f))
+                    .max(fusedLo)
+                    .min(fusedHi)
+                    .add(MAGIC);
+            ByteVector bytes = (ByteVector) ((IntVector) v.reinterpretAsInts())
+                    .sub(fusedOffset)
+                    .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+            if (f + lanes <= length) {
+                bytes.intoArray(y, out + f);
+            } else {
+                bytes.intoArray(y, out + f, BYTE_QUARTER.indexInRange(f, length));
+            }
+        }
     }
 
     /** Sums of pixels at {@code sum} .. + 3 pixels (in {@link #sums}), windows from padded column {@code ix0}. */
