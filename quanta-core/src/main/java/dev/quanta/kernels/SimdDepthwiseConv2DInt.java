@@ -345,7 +345,9 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         for (; ox < outW; ox++) {
             onePixel(rowBase, (pixel0 + ox) * cPad, ox * sw - padL + left, c0, c1);
         }
-        requantizeRow(pixel0, c0, c1);
+        if (!fused) {
+            requantizeRow(pixel0, c0, c1);
+        }
     }
 
     /**
@@ -435,10 +437,43 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                     a3 = FloatVector.fromArray(FLOAT, xc, in + 3 * step).fma(wv, a3);
                 }
             }
-            a0.intoArray(sums, sum + c);
-            a1.intoArray(sums, sum + cPad + c);
-            a2.intoArray(sums, sum + 2 * cPad + c);
-            a3.intoArray(sums, sum + 3 * cPad + c);
+            if (fused) {
+                // the FP32 epilogue written out here: a vector passed to a call C2 does not inline is boxed
+                FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, c);
+                int o = sum / cPad * channels + c;
+                ByteVector q0 = (ByteVector) ((IntVector)
+                                a0.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q1 = (ByteVector) ((IntVector)
+                                a1.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q2 = (ByteVector) ((IntVector)
+                                a2.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q3 = (ByteVector) ((IntVector)
+                                a3.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                if (c < fullC) {
+                    q0.intoArray(y, o);
+                    q1.intoArray(y, o + channels);
+                    q2.intoArray(y, o + 2 * channels);
+                    q3.intoArray(y, o + 3 * channels);
+                } else {
+                    q0.intoArray(y, o, tailBytes);
+                    q1.intoArray(y, o + channels, tailBytes);
+                    q2.intoArray(y, o + 2 * channels, tailBytes);
+                    q3.intoArray(y, o + 3 * channels, tailBytes);
+                }
+            } else {
+                a0.intoArray(sums, sum + c);
+                a1.intoArray(sums, sum + cPad + c);
+                a2.intoArray(sums, sum + 2 * cPad + c);
+                a3.intoArray(sums, sum + 3 * cPad + c);
+            }
         }
     }
 
@@ -454,7 +489,21 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                     a0 = FloatVector.fromArray(FLOAT, xc, row + kx * dw * cPad).fma(wv, a0);
                 }
             }
-            a0.intoArray(sums, sum + c);
+            if (fused) {
+                FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, c);
+                int o = sum / cPad * channels + c;
+                ByteVector q0 = (ByteVector) ((IntVector)
+                                a0.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                if (c < fullC) {
+                    q0.intoArray(y, o);
+                } else {
+                    q0.intoArray(y, o, tailBytes);
+                }
+            } else {
+                a0.intoArray(sums, sum + c);
+            }
         }
     }
 
