@@ -18,14 +18,20 @@ import jdk.incubator.vector.VectorSpecies;
  * acc[c .. c+L) = bias[c ..] + Σ_{taps inside the input} (x − zp_x)[iy, ix, c ..] · (W − zp_w)[ky, kx, c ..]
  * </pre>
  *
- * Each tap's input bytes are read straight from the 8-bit input (a quarter-width byte vector widened to int lanes,
- * minus the zero point), so no centred int copy of the input is made or read; int32 lanes multiply and add exactly as
- * the scalar loop does (same wrap-around, which 8-bit operands never reach), so the accumulators are the scalar ones
- * bit for bit. Per output pixel the taps inside the input form a rectangle
- * {@code [kyLo, kyHi) × [kxLo, kxHi)} worked out once, so the channel loop has no bounds checks; each block of L
- * channels keeps its accumulator in a register over all taps. The epilogue is {@link SimdRequantizer} on the XNNPACK
- * path (FP32), {@link SimdFixedPointRequantizer} for the built-in path's double rounding, and the scalar
- * {@link Requantizer#apply(int, int)} for the other fixed-point modes.
+ * Main route (exact float sums): when max|x − zp_x| · Σ_tap |W − zp_w| &lt; 2^24 for every channel, every partial
+ * sum of integer products is an integer below 2^24, so float lanes add them exactly in any order and FMA gives the
+ * scalar accumulator bit for bit. Each run first centres the input once into a float buffer with a zero border wide
+ * enough for every tap (and zeros past the channels), so the tap loops have no checks and read whole vectors;
+ * interior and border pixels alike go 4 output pixels at a time (4 FMA chains sharing each weight vector). Stride-1
+ * rows whose channels are not whole vectors run as one flat stretch of ox·C + c elements over weights tiled along
+ * the row. On the XNNPACK path, when also |bias| stays inside the bound, the sums start at the bias and the FP32
+ * requantization is fused in (the lanes already hold float(acc)); otherwise the sums go to a buffer, are converted to
+ * int, the bias is added and {@link SimdRequantizer}, {@link SimdFixedPointRequantizer} (the built-in path's double
+ * rounding) or the scalar {@link Requantizer#apply(int, int)} finish them.
+ *
+ * <p>Fallback route (bound exceeded, e.g. hundreds of taps of far weights): each tap's input bytes are widened to
+ * int lanes minus the zero point and multiplied in int32 lanes exactly as the scalar loop does; the taps inside the
+ * input form a rectangle {@code [kyLo, kyHi) × [kxLo, kxHi)} per output pixel.
  *
  * <p>Only loaded when {@link Simd#enabled()}; {@link #create} falls back to the scalar kernel for 16x8, depth
  * multipliers above 1 and vectors narrower than 256 bits. XNNPACK's SAME-padding quirk is kept as in
