@@ -3,6 +3,7 @@ package dev.quanta.kernels;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -17,14 +18,20 @@ import jdk.incubator.vector.VectorSpecies;
  * acc[c .. c+L) = bias[c ..] + Σ_{taps inside the input} (x − zp_x)[iy, ix, c ..] · (W − zp_w)[ky, kx, c ..]
  * </pre>
  *
- * Each tap's input bytes are read straight from the 8-bit input (a quarter-width byte vector widened to int lanes,
- * minus the zero point), so no centred int copy of the input is made or read; int32 lanes multiply and add exactly as
- * the scalar loop does (same wrap-around, which 8-bit operands never reach), so the accumulators are the scalar ones
- * bit for bit. Per output pixel the taps inside the input form a rectangle
- * {@code [kyLo, kyHi) × [kxLo, kxHi)} worked out once, so the channel loop has no bounds checks; each block of L
- * channels keeps its accumulator in a register over all taps. The epilogue is {@link SimdRequantizer} on the XNNPACK
- * path (FP32), {@link SimdFixedPointRequantizer} for the built-in path's double rounding, and the scalar
- * {@link Requantizer#apply(int, int)} for the other fixed-point modes.
+ * Main route (exact float sums): when max|x − zp_x| · Σ_tap |W − zp_w| &lt; 2^24 for every channel, every partial
+ * sum of integer products is an integer below 2^24, so float lanes add them exactly in any order and FMA gives the
+ * scalar accumulator bit for bit. Each run first centres the input once into a float buffer with a zero border wide
+ * enough for every tap (and zeros past the channels), so the tap loops have no checks and read whole vectors;
+ * interior and border pixels alike go 4 output pixels at a time (4 FMA chains sharing each weight vector). Stride-1
+ * rows whose channels are not whole vectors run as one flat stretch of ox·C + c elements over weights tiled along
+ * the row. On the XNNPACK path, when also |bias| stays inside the bound, the sums start at the bias and the FP32
+ * requantization is fused in (the lanes already hold float(acc)); otherwise the sums go to a buffer, are converted to
+ * int, the bias is added and {@link SimdRequantizer}, {@link SimdFixedPointRequantizer} (the built-in path's double
+ * rounding) or the scalar {@link Requantizer#apply(int, int)} finish them.
+ *
+ * <p>Fallback route (bound exceeded, e.g. hundreds of taps of far weights): each tap's input bytes are widened to
+ * int lanes minus the zero point and multiplied in int32 lanes exactly as the scalar loop does; the taps inside the
+ * input form a rectangle {@code [kyLo, kyHi) × [kxLo, kxHi)} per output pixel.
  *
  * <p>Only loaded when {@link Simd#enabled()}; {@link #create} falls back to the scalar kernel for 16x8, depth
  * multipliers above 1 and vectors narrower than 256 bits. XNNPACK's SAME-padding quirk is kept as in
@@ -76,6 +83,62 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
 
     private final int groupChannels;
     private final Parallel.RangeBody body = this::units;
+
+    private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
+    /**
+     * Whether every partial sum of a channel's taps stays below 2^24 in magnitude (max |x − zp_x| · Σ_tap |W − zp_w| &lt; 2^24),
+     * so that float lanes add the integer products exactly; then the input is centred once per run into
+     * {@link #xc} and the taps are summed with FMA in float lanes, else the int-lane pixel loop is used.
+     */
+    private final boolean exact;
+    /** Centred weights as floats [tap][cPad] (exact: |W − zp_w| ≤ 255). */
+    private final float[] fw;
+    /**
+     * The centred input as floats [b][top + rowsHi][left + colsHi][cPad], with a zero border wide enough for every
+     * tap of every output and zeros past the channels, so the tap loops read whole vectors with no checks.
+     */
+    private final float[] xc;
+
+    private final int top;
+    private final int left;
+    private final int padH;
+    private final int padW;
+    private final VectorMask<Float> tailFloat;
+    private final Parallel.RangeBody centreBody = this::centreRows;
+    /** The float tap sums of every output pixel [b][oy][ox][cPad], before the epilogue. */
+    private final float[] sums;
+    /**
+     * XNNPACK's FP32 requantization fused with the float sums: when also |bias| + the tap bound stays below 2^24,
+     * the accumulators start at the bias as floats, so each lane already holds {@code float(acc)} exactly, and
+     * {@code rint} plus the zero point come from the bits of {@code v + 1.5·2^23} (as {@link SimdRequantizer}).
+     */
+    private final boolean fused;
+
+    private final float[] fusedBias;
+    private final float[] fusedScale;
+    private final float fusedLo;
+    private final float fusedHi;
+    /** The bits of 1.5·2^23 minus the output zero point. */
+    private final int fusedOffset;
+
+    private static final float MAGIC = 12582912f; // 1.5 · 2^23
+    /** Largest tiled row weights (floats) the flat form may take. */
+    private static final int MAX_ROW_WEIGHTS = 1 << 16;
+    /**
+     * Stride-1 rows with channels that are not whole vectors ({@link #fused} only): the row's outputs are one run of
+     * ox·C + c elements, read from {@link #xc} stored with channel stride C, over weights, bias and scales tiled along
+     * the row ({@code rowWeights[tap][f]} holds channel f mod C), so every vector lane does useful work.
+     */
+    private final boolean flat;
+    /** The channel stride of {@link #xc}: C in the flat form, else cPad. */
+    private final int xcStride;
+
+    private final int rowPadded;
+    private final float[] rowWeights;
+    private final float[] rowBias;
+    private final float[] rowScale;
+    /** The flat form's float sums [b][oy][rowPadded]. */
+    private final float[] rowSums;
 
     /** The fast kernel when it applies (8-bit, multiplier 1, 256-bit vectors or wider), else the scalar one. */
     static Kernel create(
@@ -134,8 +197,72 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         this.tailBytes = fullC < channels ? BYTE_QUARTER.indexInRange(fullC, channels) : null;
         int vectors = cPad / lanes;
         int rows = batch * outH;
-        this.groups = rows >= FEW_ROWS ? 1 : Math.min(vectors, 4);
+        long worst = 0;
+        for (int o = 0; o < channels; o++) {
+            long sum = 0;
+            for (int t = 0; t < taps; t++) {
+                sum += Math.abs((long) p.weights[t * channels + o]);
+            }
+            worst = Math.max(worst, sum);
+        }
+        long maxInput = unsigned
+                ? Math.max(Math.abs(zeroPoint), Math.abs(255L - zeroPoint))
+                : Math.max(Math.abs(-128L - zeroPoint), Math.abs(127L - zeroPoint));
+        this.top = Math.max(0, padT);
+        this.left = Math.max(0, padL);
+        this.padH = top + Math.max(inH, (outH - 1) * sh - padT + (kh - 1) * dh + 1);
+        this.padW = left + Math.max(inW, (outW - 1) * sw - padL + (kw - 1) * dw + 1);
+        long cells = (long) batch * padH * padW * cPad;
+        this.exact = !biasOnly
+                && worst * maxInput < (1 << 24)
+                && cells <= Integer.MAX_VALUE - 64
+                && (long) batch * outH * outW * cPad <= Integer.MAX_VALUE - 64;
+        this.fw = exact ? new float[taps * cPad] : null;
+        if (exact) {
+            for (int i = 0; i < w.length; i++) {
+                fw[i] = w[i];
+            }
+        }
+        this.xc = exact ? new float[(int) cells + lanes] : null;
+        this.sums = exact ? new float[batch * outH * outW * cPad] : null;
+        this.tailFloat = fullC < channels ? FLOAT.indexInRange(fullC, channels) : null;
+        long maxBias = 0;
+        for (int o = 0; o < channels; o++) {
+            maxBias = Math.max(maxBias, Math.abs((long) biasInt[o]));
+        }
+        this.fused = exact && vrq != null && maxBias + worst * maxInput < (1 << 24);
+        this.fusedBias = fused ? new float[cPad] : null;
+        this.fusedScale = fused ? new float[cPad] : null;
+        if (fused) {
+            for (int o = 0; o < channels; o++) {
+                fusedBias[o] = biasInt[o];
+                fusedScale[o] = rq.scale(o);
+            }
+        }
+        int rowLength = outW * channels;
+        int rowPadded = (rowLength + lanes - 1) / lanes * lanes;
+        this.flat = fused && sw == 1 && channels % lanes != 0 && (long) taps * rowPadded <= MAX_ROW_WEIGHTS;
+        this.xcStride = flat ? channels : cPad;
+        this.rowPadded = rowPadded;
+        this.rowWeights = flat ? new float[taps * rowPadded] : null;
+        this.rowBias = flat ? new float[rowPadded] : null;
+        this.rowScale = flat ? new float[rowPadded] : null;
+        this.rowSums = flat ? new float[batch * outH * rowPadded] : null;
+        if (flat) {
+            for (int f = 0; f < rowLength; f++) {
+                int o = f % channels;
+                rowBias[f] = biasInt[o];
+                rowScale[f] = rq.scale(o);
+                for (int t = 0; t < taps; t++) {
+                    rowWeights[t * rowPadded + f] = w[t * cPad + o];
+                }
+            }
+        }
+        this.groups = rows >= FEW_ROWS || flat ? 1 : Math.min(vectors, 4);
         this.groupChannels = (vectors + groups - 1) / groups * lanes;
+        this.fusedLo = rq.lo - rq.zeroPoint();
+        this.fusedHi = rq.hi - rq.zeroPoint();
+        this.fusedOffset = Float.floatToRawIntBits(MAGIC) - rq.zeroPoint();
     }
 
     @Override
@@ -144,7 +271,30 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             XnnpackQuirks.fillWithRequantizedBias(y, outType, biasInt, rq);
             return;
         }
+        if (exact) {
+            parallel.forRange(batch * inH, 1, centreBody);
+        }
         parallel.forRange(batch * outH * groups, 1, body);
+    }
+
+    /** Input rows [from, to) over the batch, centred into {@link #xc} (the border and padded lanes stay zero). */
+    private void centreRows(int from, int to) {
+        for (int r = from; r < to; r++) {
+            int b = r / inH;
+            int iy = r % inH;
+            for (int ix = 0; ix < inW; ix++) {
+                int src = (r * inW + ix) * inC;
+                int dst = ((b * padH + iy + top) * padW + ix + left) * xcStride;
+                int c = 0;
+                for (; c < fullC; c += INT.length()) {
+                    ((FloatVector) centred(src + c, null).convert(VectorOperators.I2F, 0)).intoArray(xc, dst + c);
+                }
+                if (c < channels) {
+                    ((FloatVector) centred(src + c, tailBytes).convert(VectorOperators.I2F, 0))
+                            .intoArray(xc, dst + c, tailFloat);
+                }
+            }
+        }
     }
 
     /** Work units [from, to): unit u is channel group {@code u % groups} of output row {@code u / groups}. */
@@ -163,6 +313,10 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
 
     /** Channels [c0, c1) of output row {@code oy} of batch item {@code b}; c0 is a multiple of the lane count. */
     private void rowPart(int b, int oy, int c0, int c1) {
+        if (exact) {
+            rowPartFloat(b, oy, c0, c1);
+            return;
+        }
         int iy0 = oy * sh - padT;
         int kyLo = iy0 >= 0 ? 0 : (-iy0 + dh - 1) / dh;
         int kyHi = Math.min(kh, Math.floorDiv(inH - 1 - iy0, dh) + 1);
@@ -174,6 +328,242 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             // element offset of tap (0, 0) in the input; taps outside the input are never formed
             int origin = ((b * inH + iy0) * inW + ix0) * inC;
             pixel(origin, out, kyLo, kyHi, kxLo, kxHi, c0, c1);
+        }
+    }
+
+    /**
+     * Channels [c0, c1) of output row {@code oy} from the centred input: the float sums of the row go to
+     * {@link #sums}, 4 output pixels at a time (4 FMA chains per channel vector sharing each tap's weights), then
+     * single pixels, with every tap inside {@link #xc}; then {@link #requantizeRow} turns them into outputs. No vector
+     * crosses a method boundary, so none is boxed when a call is not inlined.
+     */
+    private void rowPartFloat(int b, int oy, int c0, int c1) {
+        if (flat) {
+            rowFlat(b, oy);
+            return;
+        }
+        int rowBase = (b * padH + oy * sh - padT + top) * padW;
+        int pixel0 = (b * outH + oy) * outW;
+        int ox = 0;
+        for (; ox + 4 <= outW; ox += 4) {
+            fourPixels(rowBase, (pixel0 + ox) * cPad, ox * sw - padL + left, c0, c1);
+        }
+        for (; ox < outW; ox++) {
+            onePixel(rowBase, (pixel0 + ox) * cPad, ox * sw - padL + left, c0, c1);
+        }
+        if (!fused) {
+            requantizeRow(pixel0, c0, c1);
+        }
+    }
+
+    /**
+     * The whole output row {@code oy} in the {@link #flat} form: element f = ox·C + c of the row at tap (ky, kx) reads
+     * {@code xc} at the row's f + (kx·dw + left − padL)·C; 4 vectors of elements at a time, then single vectors, the
+     * last one stored under a mask; the sums go to {@link #rowSums} and the fused FP32 epilogue runs over them in
+     * the same method, so no vector crosses a call.
+     */
+    private void rowFlat(int b, int oy) {
+        int c = channels;
+        int length = outW * c;
+        int in0 = (b * padH + oy - padT + top) * padW * c + (left - padL) * c;
+        int out = (b * outH + oy) * length;
+        int sum = (b * outH + oy) * rowPadded;
+        int lanes = FLOAT.length();
+        int f = 0;
+        for (; f + 4 * lanes <= length; f += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(FLOAT, rowBias, f);
+            FloatVector a1 = FloatVector.fromArray(FLOAT, rowBias, f + lanes);
+            FloatVector a2 = FloatVector.fromArray(FLOAT, rowBias, f + 2 * lanes);
+            FloatVector a3 = FloatVector.fromArray(FLOAT, rowBias, f + 3 * lanes);
+            for (int ky = 0; ky < kh; ky++) {
+                int row = in0 + ky * dh * padW * c + f;
+                for (int kx = 0; kx < kw; kx++) {
+                    int in = row + kx * dw * c;
+                    int wAt = (ky * kw + kx) * rowPadded + f;
+                    a0 = FloatVector.fromArray(FLOAT, xc, in).fma(FloatVector.fromArray(FLOAT, rowWeights, wAt), a0);
+                    a1 = FloatVector.fromArray(FLOAT, xc, in + lanes)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt + lanes), a1);
+                    a2 = FloatVector.fromArray(FLOAT, xc, in + 2 * lanes)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt + 2 * lanes), a2);
+                    a3 = FloatVector.fromArray(FLOAT, xc, in + 3 * lanes)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt + 3 * lanes), a3);
+                }
+            }
+            a0.intoArray(rowSums, sum + f);
+            a1.intoArray(rowSums, sum + f + lanes);
+            a2.intoArray(rowSums, sum + f + 2 * lanes);
+            a3.intoArray(rowSums, sum + f + 3 * lanes);
+        }
+        for (; f < length; f += lanes) {
+            FloatVector a0 = FloatVector.fromArray(FLOAT, rowBias, f);
+            for (int ky = 0; ky < kh; ky++) {
+                int row = in0 + ky * dh * padW * c + f;
+                for (int kx = 0; kx < kw; kx++) {
+                    int wAt = (ky * kw + kx) * rowPadded + f;
+                    a0 = FloatVector.fromArray(FLOAT, xc, row + kx * dw * c)
+                            .fma(FloatVector.fromArray(FLOAT, rowWeights, wAt), a0);
+                }
+            }
+            a0.intoArray(rowSums, sum + f);
+        }
+        for (f = 0; f < length; f += lanes) {
+            FloatVector v = FloatVector.fromArray(FLOAT, rowSums, sum + f)
+                    .mul(FloatVector.fromArray(FLOAT, rowScale, f))
+                    .max(fusedLo)
+                    .min(fusedHi)
+                    .add(MAGIC);
+            ByteVector bytes = (ByteVector) ((IntVector) v.reinterpretAsInts())
+                    .sub(fusedOffset)
+                    .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+            if (f + lanes <= length) {
+                bytes.intoArray(y, out + f);
+            } else {
+                bytes.intoArray(y, out + f, BYTE_QUARTER.indexInRange(f, length));
+            }
+        }
+    }
+
+    /** Sums of pixels at {@code sum} .. + 3 pixels (in {@link #sums}), windows from padded column {@code ix0}. */
+    private void fourPixels(int rowBase, int sum, int ix0, int c0, int c1) {
+        int step = sw * cPad;
+        for (int c = c0; c < c1; c += INT.length()) {
+            FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int ky = 0; ky < kh; ky++) {
+                int row = ((rowBase + ky * dh * padW) + ix0) * cPad + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = 0; kx < kw; kx++) {
+                    int in = row + kx * dw * cPad;
+                    FloatVector wv = FloatVector.fromArray(FLOAT, fw, wRow + kx * cPad);
+                    a0 = FloatVector.fromArray(FLOAT, xc, in).fma(wv, a0);
+                    a1 = FloatVector.fromArray(FLOAT, xc, in + step).fma(wv, a1);
+                    a2 = FloatVector.fromArray(FLOAT, xc, in + 2 * step).fma(wv, a2);
+                    a3 = FloatVector.fromArray(FLOAT, xc, in + 3 * step).fma(wv, a3);
+                }
+            }
+            if (fused) {
+                // the FP32 epilogue written out here: a vector passed to a call C2 does not inline is boxed
+                FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, c);
+                int o = sum / cPad * channels + c;
+                ByteVector q0 = (ByteVector) ((IntVector)
+                                a0.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q1 = (ByteVector) ((IntVector)
+                                a1.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q2 = (ByteVector) ((IntVector)
+                                a2.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q3 = (ByteVector) ((IntVector)
+                                a3.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                if (c < fullC) {
+                    q0.intoArray(y, o);
+                    q1.intoArray(y, o + channels);
+                    q2.intoArray(y, o + 2 * channels);
+                    q3.intoArray(y, o + 3 * channels);
+                } else {
+                    q0.intoArray(y, o, tailBytes);
+                    q1.intoArray(y, o + channels, tailBytes);
+                    q2.intoArray(y, o + 2 * channels, tailBytes);
+                    q3.intoArray(y, o + 3 * channels, tailBytes);
+                }
+            } else {
+                a0.intoArray(sums, sum + c);
+                a1.intoArray(sums, sum + cPad + c);
+                a2.intoArray(sums, sum + 2 * cPad + c);
+                a3.intoArray(sums, sum + 3 * cPad + c);
+            }
+        }
+    }
+
+    /** Sums of the pixel at {@code sum} (in {@link #sums}) whose window starts at padded column {@code ix0}. */
+    private void onePixel(int rowBase, int sum, int ix0, int c0, int c1) {
+        for (int c = c0; c < c1; c += INT.length()) {
+            FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
+            for (int ky = 0; ky < kh; ky++) {
+                int row = ((rowBase + ky * dh * padW) + ix0) * cPad + c;
+                int wRow = ky * kw * cPad + c;
+                for (int kx = 0; kx < kw; kx++) {
+                    FloatVector wv = FloatVector.fromArray(FLOAT, fw, wRow + kx * cPad);
+                    a0 = FloatVector.fromArray(FLOAT, xc, row + kx * dw * cPad).fma(wv, a0);
+                }
+            }
+            if (fused) {
+                FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, c);
+                int o = sum / cPad * channels + c;
+                ByteVector q0 = (ByteVector) ((IntVector)
+                                a0.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                if (c < fullC) {
+                    q0.intoArray(y, o);
+                } else {
+                    q0.intoArray(y, o, tailBytes);
+                }
+            } else {
+                a0.intoArray(sums, sum + c);
+            }
+        }
+    }
+
+    /**
+     * Channels [c0, c1) of the output row starting at pixel {@code pixel0}, from its sums: fused FP32 requantization
+     * ({@code v = sum · scale}, clamped, rint and zero point from the bits of {@code v + 1.5·2^23}), or the sums as
+     * ints plus the bias into {@link SimdRequantizer}, {@link SimdFixedPointRequantizer} or the scalar requantizer.
+     */
+    private void requantizeRow(int pixel0, int c0, int c1) {
+        for (int p = pixel0; p < pixel0 + outW; p++) {
+            int sum = p * cPad;
+            int out = p * channels;
+            for (int c = c0; c < c1; c += INT.length()) {
+                boolean whole = c < fullC;
+                FloatVector a = FloatVector.fromArray(FLOAT, sums, sum + c);
+                if (fused) {
+                    FloatVector v = a.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
+                            .max(fusedLo)
+                            .min(fusedHi)
+                            .add(MAGIC);
+                    IntVector q = ((IntVector) v.reinterpretAsInts()).sub(fusedOffset);
+                    ByteVector bytes = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                    if (whole) {
+                        bytes.intoArray(y, out + c);
+                    } else {
+                        bytes.intoArray(y, out + c, tailBytes);
+                    }
+                    continue;
+                }
+                IntVector s =
+                        ((IntVector) a.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(INT, biasPadded, c));
+                if (vrq != null) {
+                    if (whole) {
+                        vrq.store(s, c, y, out + c);
+                    } else {
+                        vrq.store(s, c, y, out + c, tail);
+                    }
+                } else if (frq != null) {
+                    frq.store(s, c, y, out + c, Math.min(INT.length(), channels - c));
+                } else if (whole) {
+                    s.intoArray(acc, out + c);
+                } else {
+                    s.intoArray(acc, out + c, tail);
+                }
+            }
+            if (acc != null) {
+                requantizeScalar(out, c0, c1);
+            }
+        }
+    }
+
+    private void requantizeScalar(int out, int c0, int c1) {
+        for (int o = c0; o < c1; o++) {
+            Quant.set(y, outType, out + o, rq.apply(acc[out + o], o));
         }
     }
 

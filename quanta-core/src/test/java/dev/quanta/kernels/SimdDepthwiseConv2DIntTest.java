@@ -58,6 +58,22 @@ class SimdDepthwiseConv2DIntTest {
         }
     }
 
+    /**
+     * A 26x26 kernel of weights 255 from their zero point: 676 taps · 255 · |x − zp_x| pass 2^24, so the fast kernel
+     * leaves its exact float sums for int lanes; still the scalar kernel's outputs.
+     */
+    @Property(tries = 8)
+    void equalsTheScalarKernelPastTheFloatBound(
+            @ForAll long seed, @ForAll @IntRange(min = 1, max = 20) int channels, @ForAll QuantizedPath path) {
+        Random r = new Random(seed);
+        int in = 1 + r.nextInt(5);
+        var a = new OpAttributes.DepthwiseConv2D(Padding.SAME, 1, 1, 1, 1, 1, Activation.NONE);
+        Case c = new Case(r, true, false, 1, in, in, channels, 26, 26, in, in, a, true);
+        for (int threads = 1; threads <= 2; threads++) {
+            assertThat(c.run(true, path, threads)).containsExactly(c.run(false, path, threads));
+        }
+    }
+
     /** The factory takes the fast kernel for 8-bit multiplier-1 depthwise when SIMD is on, the scalar one otherwise. */
     @Property(tries = 4)
     void theFactoryChoosesTheFastKernelWhenSimdIsOn(@ForAll QuantizedPath path, @ForAll boolean uint8) {
@@ -88,6 +104,24 @@ class SimdDepthwiseConv2DIntTest {
                 int outH,
                 int outW,
                 OpAttributes.DepthwiseConv2D attrs) {
+            this(r, uint8, perChannel, batch, inH, inW, ch, kh, kw, outH, outW, attrs, false);
+        }
+
+        /** With {@code farWeights} (uint8, per tensor): every weight byte 0 with zero point 255, so |W − zp| = 255. */
+        Case(
+                Random r,
+                boolean uint8,
+                boolean perChannel,
+                int batch,
+                int inH,
+                int inW,
+                int ch,
+                int kh,
+                int kw,
+                int outH,
+                int outW,
+                OpAttributes.DepthwiseConv2D attrs,
+                boolean farWeights) {
             this.attrs = attrs;
             DType type = uint8 ? DType.UINT8 : DType.INT8;
             int zx = uint8 ? r.nextInt(256) : r.nextInt(256) - 128;
@@ -97,9 +131,11 @@ class SimdDepthwiseConv2DIntTest {
             int[] xs = {batch, inH, inW, ch};
             int[] ws = {1, kh, kw, ch};
             int[] ys = {batch, outH, outW, ch};
-            byte[] wData = randomBytes(r, kh * kw * ch);
+            byte[] wData = farWeights ? new byte[kh * kw * ch] : randomBytes(r, kh * kw * ch);
             QuantParams wq;
-            if (perChannel && !uint8) {
+            if (farWeights) {
+                wq = QuantParams.perTensor(0.0001f, 255);
+            } else if (perChannel && !uint8) {
                 float[] scales = new float[ch];
                 for (int i = 0; i < ch; i++) {
                     scales[i] = 0.005f + r.nextFloat() * 0.05f;
@@ -111,6 +147,10 @@ class SimdDepthwiseConv2DIntTest {
             int[] bias = new int[ch];
             for (int i = 0; i < ch; i++) {
                 bias[i] = r.nextInt(20001) - 10000;
+            }
+            if (r.nextInt(3) == 0) {
+                // one bias past 2^24: the fast kernel can no longer start its float sums at the bias
+                bias[r.nextInt(ch)] = r.nextBoolean() ? (1 << 24) + r.nextInt(1000) : -(1 << 24) - r.nextInt(1000);
             }
             Tensor x = new Tensor("x", Shape.of(xs), type, null, QuantParams.perTensor(sx, zx), false);
             Tensor w = new Tensor("w", Shape.of(ws), type, TensorData.ofBytes(type, wData), wq, true);
