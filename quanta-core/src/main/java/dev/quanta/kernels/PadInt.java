@@ -9,6 +9,9 @@ import dev.quanta.ir.DType;
  * <pre>
  * y[i + before] = x[i],   y elsewhere = zp
  * </pre>
+ *
+ * The copy moves runs that are contiguous in both tensors: the innermost padded dimension with every dimension
+ * inside it (for NHWC padding of H and W, whole W·C rows).
  */
 final class PadInt implements Kernel {
     private final Object x;
@@ -20,6 +23,10 @@ final class PadInt implements Kernel {
     private final byte fillByte;
     private final short fillShort;
     private final DType type;
+    /** The first dimension of a contiguous run (the innermost padded one; 0 when nothing is padded). */
+    private final int runDim;
+    /** Elements per run: xShape[runDim] · … · xShape[rank − 1]. */
+    private final int run;
 
     PadInt(Object x, int[] xShape, Object y, int[] yShape, int[][] paddings, DType type, int zeroPoint) {
         this.x = x;
@@ -39,6 +46,19 @@ final class PadInt implements Kernel {
         this.index = new int[rank];
         this.fillByte = (byte) zeroPoint;
         this.fillShort = (short) zeroPoint;
+        int k = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            if (paddings[d][0] != 0 || paddings[d][1] != 0) {
+                k = d;
+                break;
+            }
+        }
+        this.runDim = k;
+        int r = 1;
+        for (int d = k; d < xShape.length; d++) {
+            r *= xShape[d];
+        }
+        this.run = r;
     }
 
     @Override
@@ -48,13 +68,12 @@ final class PadInt implements Kernel {
         } else {
             java.util.Arrays.fill((byte[]) y, fillByte);
         }
-        int rank = xShape.length;
-        int row = rank == 0 ? 1 : xShape[rank - 1];
-        int rows = Buffers.length(x) / Math.max(1, row);
+        int row = run;
+        int rows = row == 0 ? 0 : Buffers.length(x) / row;
         for (int r = 0; r < rows; r++) {
             int dst = offset;
             int rem = r;
-            for (int d = rank - 2; d >= 0; d--) {
+            for (int d = runDim - 1; d >= 0; d--) {
                 index[d] = rem % xShape[d];
                 rem /= xShape[d];
                 dst += index[d] * yStrides[d];
