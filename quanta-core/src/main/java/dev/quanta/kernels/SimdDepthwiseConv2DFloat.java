@@ -37,7 +37,6 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
 
     private final int[] kx1;
     private final VectorMask<Float> tail;
-    private final Parallel.RangeBody body = this::rows;
     /**
      * Output columns whose whole window row lies inside the input, [interiorFrom, interiorTo), and for stride-1
      * kernels with channels that are not whole vectors, the weights and bias tiled along an output row (element
@@ -122,13 +121,7 @@ final class SimdDepthwiseConv2DFloat extends FloatConvKernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(batch * outH, 1, body);
-    }
-
-    private void rows(int from, int to) {
-        for (int r = from; r < to; r++) {
-            outputRow(r / outH, r % outH);
-        }
+        forEachOutputRow(parallel);
     }
 
     @Override

@@ -17,9 +17,6 @@ final class SimdPool2DFloat extends WindowKernel {
     private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
 
     private final boolean max;
-    /** Prebuilt, so a run allocates nothing. */
-    private final Parallel.RangeBody body = this::rows;
-
     private final float[] x;
     private final float[] y;
     private final float lo;
@@ -49,13 +46,7 @@ final class SimdPool2DFloat extends WindowKernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(batch * outH, 1, body); // the rows of every batch item, split across threads
-    }
-
-    private void rows(int from, int to) {
-        for (int r = from; r < to; r++) {
-            outputRow(r / outH, r % outH);
-        }
+        forEachOutputRow(parallel);
     }
 
     @Override

@@ -46,9 +46,6 @@ final class SimdPool2DInt extends WindowKernel {
     static final int MIN_BLOCKS = 64;
 
     private final boolean max;
-    /** Prebuilt, so a run allocates nothing. */
-    private final Parallel.RangeBody body = this::rows;
-
     private final byte[] x;
     private final byte[] y;
     private final boolean unsigned;
@@ -115,13 +112,7 @@ final class SimdPool2DInt extends WindowKernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(batch * outH, 1, body); // the rows of every batch item, split across threads
-    }
-
-    private void rows(int from, int to) {
-        for (int r = from; r < to; r++) {
-            outputRow(r / outH, r % outH);
-        }
+        forEachOutputRow(parallel);
     }
 
     @Override

@@ -608,7 +608,8 @@ public final class Interpreter implements AutoCloseable {
     long work(Op op) {
         long outputs = 0;
         for (Tensor t : op.outputs()) {
-            outputs += elements(shapes.get(t));
+            int[] shape = shapes.get(t);
+            outputs += shape == null ? 0 : elementCount(shape);
         }
         if (op.inputs().size() < 2 || op.input(1) == null || shapes.get(op.input(1)) == null) {
             return outputs;
@@ -620,17 +621,6 @@ public final class Interpreter implements AutoCloseable {
             case FULLY_CONNECTED -> w.length == 2 ? outputs * w[1] : outputs;
             default -> outputs;
         };
-    }
-
-    private static long elements(int[] shape) {
-        long n = 1;
-        if (shape == null) {
-            return 0;
-        }
-        for (int d : shape) {
-            n *= d;
-        }
-        return n;
     }
 
     /** How many of the prepared kernels may use more than one thread (for tests). */
