@@ -57,8 +57,6 @@ final class Int8Gemm {
     /** Bytes of one int vector's lanes (a quarter of the width; null at 128 bits, which has no 32-bit shape). */
     private static final VectorSpecies<Byte> BYTES =
             V < 8 ? null : ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(V * 8));
-    /** 1.5 · 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to nearest even. */
-    private static final float MAGIC = 12582912f;
 
     /** Taps per output (the reduction length). */
     final int k;
@@ -648,11 +646,11 @@ final class Int8Gemm {
         }
         int nr = this.nr;
         int c0 = p * nr;
-        FloatVector magic = FloatVector.broadcast(F, MAGIC);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
         FloatVector min = FloatVector.broadcast(F, lo);
         FloatVector max = FloatVector.broadcast(F, hi);
         // rint(v) + zp = bits(v + 1.5·2^23) − bits(1.5·2^23) + zp for |v| ≤ 2^22
-        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(MAGIC));
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
         for (int v = 0; v < nr; v += V) {
             int c = c0 + v;
             if (c >= n) {
@@ -685,11 +683,11 @@ final class Int8Gemm {
     private void requantizeHalf(int[] acc, int rows, int p, byte[] y, int out) {
         int nr = this.nr;
         int c0 = p * nr;
-        FloatVector magic = FloatVector.broadcast(H, MAGIC);
+        FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
         FloatVector min = FloatVector.broadcast(H, lo);
         FloatVector max = FloatVector.broadcast(H, hi);
         // rint(v) + zp = bits(v + 1.5·2^23) − bits(1.5·2^23) + zp for |v| ≤ 2^22
-        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(MAGIC));
+        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
         for (int v = 0; v < nr; v += HV) {
             int c = c0 + v;
             if (c >= n) {

@@ -121,7 +121,6 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     /** The bits of 1.5·2^23 minus the output zero point. */
     private final int fusedOffset;
 
-    private static final float MAGIC = 12582912f; // 1.5 · 2^23
     /** Largest tiled row weights (floats) the flat form may take. */
     private static final int MAX_ROW_WEIGHTS = 1 << 16;
     /**
@@ -262,7 +261,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
         this.groupChannels = (vectors + groups - 1) / groups * lanes;
         this.fusedLo = rq.lo - rq.zeroPoint();
         this.fusedHi = rq.hi - rq.zeroPoint();
-        this.fusedOffset = Float.floatToRawIntBits(MAGIC) - rq.zeroPoint();
+        this.fusedOffset = Float.floatToRawIntBits(SimdRequantizer.MAGIC) - rq.zeroPoint();
     }
 
     @Override
@@ -411,7 +410,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                     .mul(FloatVector.fromArray(FLOAT, rowScale, f))
                     .max(fusedLo)
                     .min(fusedHi)
-                    .add(MAGIC);
+                    .add(SimdRequantizer.MAGIC);
             ByteVector bytes = (ByteVector) ((IntVector) v.reinterpretAsInts())
                     .sub(fusedOffset)
                     .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
@@ -447,20 +446,32 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 // the FP32 epilogue written out here: a vector passed to a call C2 does not inline is boxed
                 FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, c);
                 int o = sum / cPad * channels + c;
-                ByteVector q0 = (ByteVector) ((IntVector)
-                                a0.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
                         .sub(fusedOffset)
                         .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
-                ByteVector q1 = (ByteVector) ((IntVector)
-                                a1.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                ByteVector q1 = (ByteVector) ((IntVector) a1.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
                         .sub(fusedOffset)
                         .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
-                ByteVector q2 = (ByteVector) ((IntVector)
-                                a2.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                ByteVector q2 = (ByteVector) ((IntVector) a2.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
                         .sub(fusedOffset)
                         .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
-                ByteVector q3 = (ByteVector) ((IntVector)
-                                a3.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                ByteVector q3 = (ByteVector) ((IntVector) a3.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
                         .sub(fusedOffset)
                         .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
                 if (c < fullC) {
@@ -498,8 +509,11 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             if (fused) {
                 FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, c);
                 int o = sum / cPad * channels + c;
-                ByteVector q0 = (ByteVector) ((IntVector)
-                                a0.mul(sc).max(fusedLo).min(fusedHi).add(MAGIC).reinterpretAsInts())
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
                         .sub(fusedOffset)
                         .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
                 if (c < fullC) {
@@ -529,7 +543,7 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                     FloatVector v = a.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
                             .max(fusedLo)
                             .min(fusedHi)
-                            .add(MAGIC);
+                            .add(SimdRequantizer.MAGIC);
                     IntVector q = ((IntVector) v.reinterpretAsInts()).sub(fusedOffset);
                     ByteVector bytes = (ByteVector) q.convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
                     if (whole) {

@@ -36,7 +36,11 @@ final class SimdRequantizer {
     /** The byte lanes that hold the int lanes. */
     private static final VectorMask<Byte> INT_LANES = BYTE_QUARTER.indexInRange(0, INT.length());
 
-    private static final float MAGIC = 12582912f; // 1.5 · 2^23
+    /**
+     * 1.5 · 2^23: adding it rounds a float of magnitude below 2^22 to the nearest integer, ties to even (its low
+     * mantissa bits then hold that integer); subtracting it again gives the rounded float.
+     */
+    static final float MAGIC = 12582912f;
 
     /** Per channel scales, padded with zeros to a whole number of vectors. */
     private final float[] scales;
