@@ -31,7 +31,8 @@ final class CliFlags {
             Map.entry("LayerComparison samples", "--samples"),
             Map.entry("LayerComparison threads", "--threads"),
             Map.entry("QuantizationConfig calibrationSamples", "--samples"),
-            Map.entry("QuantizationConfig calibrationThreads", "--threads"));
+            Map.entry("QuantizationConfig calibrationThreads", "--threads"),
+            Map.entry("QuantizationConfig percentile", "--percentile"));
 
     /** The flag (with its parameter where that helps) that sets {@code s}. */
     static String flag(Setting s) {

@@ -4,6 +4,7 @@ import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.Datasets;
 import dev.quanta.ir.Model;
+import dev.quanta.quantize.Calibrator;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
@@ -86,8 +87,17 @@ final class QuantizeCommand implements Callable<Integer> {
             names = "--calibrator",
             defaultValue = "minmax",
             paramLabel = "NAME",
-            description = "Range estimator (default ${DEFAULT-VALUE}; the only one so far).")
+            description = "How activation ranges are chosen: minmax (TFLite's converter), percentile, entropy (KL "
+                    + "divergence, as TensorRT) or mse (least squared quantization error) (default ${DEFAULT-VALUE}).")
     String calibrator;
+
+    @Option(
+            names = "--percentile",
+            defaultValue = "99.99",
+            paramLabel = "P",
+            description = "With --calibrator percentile: the percentile kept, above 50 and at most 100 (default "
+                    + "${DEFAULT-VALUE}).")
+    double percentile;
 
     @Option(
             names = "--io",
@@ -119,9 +129,6 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!"minmax".equalsIgnoreCase(calibrator)) {
-            throw new QuantaException("--calibrator " + calibrator + " is not available; use minmax");
-        }
         QuantizationConfig config = OptionErrors.build(() -> {
             QuantizationConfig c = QuantizationConfig.defaults()
                     .withScheme(parse(QuantizationScheme.class, scheme, "--scheme"))
@@ -130,7 +137,9 @@ final class QuantizeCommand implements Callable<Integer> {
                     .withCalibrationSamples(samples)
                     .withCalibrationThreads(threads)
                     .withAllowFloatFallback(allowFloatFallback)
-                    .withPerChannelDense(perChannelDense);
+                    .withPerChannelDense(perChannelDense)
+                    .withCalibrator(parse(Calibrator.class, calibrator, "--calibrator"))
+                    .withPercentile(percentile);
             return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
         });
         boolean toStdout = OutputGuard.isStdout(output);
@@ -209,6 +218,23 @@ final class QuantizeCommand implements Callable<Integer> {
         m.put("float_weight_bytes", r.floatBytes());
         m.put("quantized_weight_bytes", r.quantizedBytes());
         m.put("seconds", r.seconds());
+        if (r.calibration() != null) {
+            m.put("calibrator", r.calibration().calibrator().cliName());
+            m.put(
+                    "percentile",
+                    Double.isNaN(r.calibration().percentile())
+                            ? null
+                            : r.calibration().percentile());
+            m.put("activations", Json.rows(r.calibration().tensors(), (t, row) -> {
+                row.put("tensor", t.tensor());
+                row.put("calibrated_by", t.method());
+                row.put("seen_min", (double) t.seen().min());
+                row.put("seen_max", (double) t.seen().max());
+                row.put("chosen_min", (double) t.chosen().min());
+                row.put("chosen_max", (double) t.chosen().max());
+                row.put("clipped_fraction", t.clippedFraction());
+            }));
+        }
         m.put("layers", Json.rows(r.layers(), (l, row) -> {
             row.put("layer", l.layer());
             row.put("op", l.op());

@@ -93,13 +93,14 @@ public final class Converter {
         QuantizationConfig settings = config.withMode(mode);
         Model floatModel = FloatGraphPasses.apply(source);
         int calibrated = 0;
+        CalibrationReport calibration = null;
         Rewritten result = switch (mode) {
             case FLOAT32 -> new Rewritten(floatModel, List.of());
             case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
             case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
             case INT8, INT16X8 -> {
-                Calibration ranges = MinMaxCalibrator.calibrate(
-                        floatModel, representative, settings.calibrationSamples(), settings.calibrationThreads());
+                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings);
+                calibration = CalibrationReport.of(ranges, settings);
                 calibrated = Math.min(settings.calibrationSamples(), representative.size());
                 Rewritten integer = FullIntegerRewriter.rewrite(floatModel, settings, ranges);
                 yield new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
@@ -116,7 +117,8 @@ public final class Converter {
                 result.layers(),
                 constantBytes(floatModel),
                 constantBytes(result.model()),
-                seconds);
+                seconds,
+                calibration);
         return new Conversion(result.model(), report);
     }
 

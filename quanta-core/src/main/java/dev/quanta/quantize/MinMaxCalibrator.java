@@ -5,26 +5,92 @@ import dev.quanta.data.Dataset;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
+import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Observes activation ranges: runs the float model over calibration samples and records, for the graph inputs and
- * every op output, the minimum and maximum real value seen over all samples (TFLite's default min/max
- * calibration, without averaging); for LSTM ops also the largest magnitude of the cell state.
+ * Observes activation ranges: runs the float model over calibration samples, in one pass, and records for the
+ * graph inputs and every op output the minimum and maximum real value seen over all samples (TFLite's default
+ * min/max calibration, without averaging); for LSTM ops also the largest magnitude of the cell state. With a
+ * {@link Calibrator} that reads histograms, it also fills a {@link TensorHistogram} (bounded memory) per tensor whose
+ * own range sets its parameters, and lets the calibrator choose that range; other tensors keep min/max: the graph
+ * outputs of ops whose parameters are fixed (SOFTMAX, LOGISTIC, TANH) or inherited from their input (pooling,
+ * RESHAPE, PAD, TRANSPOSE, STRIDED_SLICE), CONCATENATION (TFLite's converter gives it the range of all its inputs),
+ * LSTM outputs and the ops a fallback leaves in float.
  */
 public final class MinMaxCalibrator {
     private MinMaxCalibrator() {}
 
+    /** Ops whose output range, as calibrated, sets the output's parameters and may be clipped. */
+    private static final Set<OpType> CLIPPABLE = EnumSet.of(
+            OpType.FULLY_CONNECTED,
+            OpType.CONV_2D,
+            OpType.DEPTHWISE_CONV_2D,
+            OpType.MEAN,
+            OpType.RELU,
+            OpType.RELU6,
+            OpType.LEAKY_RELU,
+            OpType.ADD);
+
+    /** Ops whose output parameters do not depend on the output's calibrated range. */
+    private static final Set<OpType> RANGE_UNUSED = EnumSet.of(
+            OpType.SOFTMAX,
+            OpType.LOGISTIC,
+            OpType.TANH,
+            OpType.MAX_POOL_2D,
+            OpType.AVERAGE_POOL_2D,
+            OpType.RESHAPE,
+            OpType.PAD,
+            OpType.TRANSPOSE,
+            OpType.STRIDED_SLICE);
+
     /**
+     * Min/max calibration.
+     *
      * @param samples how many samples of {@code data} to use (the first ones)
      * @throws QuantaException when the data is empty or does not fit the model's input
      */
     public static Calibration calibrate(Model model, Dataset data, int samples, int threads) {
+        return calibrate(model, data, samples, threads, Calibrator.MINMAX, 100, Calibrator.Target.INT8);
+    }
+
+    /**
+     * Calibration with the calibrator, percentile and activation grid of a full-integer {@code config}, on its
+     * number of samples and threads.
+     */
+    static Calibration calibrate(Model model, Dataset data, QuantizationConfig config) {
+        return calibrate(
+                model,
+                data,
+                config.calibrationSamples(),
+                config.calibrationThreads(),
+                config.calibrator(),
+                config.percentile(),
+                Calibrator.Target.of(config));
+    }
+
+    /**
+     * @param samples how many samples of {@code data} to use (the first ones)
+     * @param percentile for {@link Calibrator#PERCENTILE}, in (50, 100]
+     * @param target the activation grid the ranges are chosen for
+     * @throws QuantaException when the data is empty or does not fit the model's input
+     */
+    public static Calibration calibrate(
+            Model model,
+            Dataset data,
+            int samples,
+            int threads,
+            Calibrator calibrator,
+            double percentile,
+            Calibrator.Target target) {
         if (model.inputs().size() != 1) {
             throw new QuantaException("model '" + model.name() + "' has "
                     + model.inputs().size() + " inputs; calibration takes models with one input");
@@ -40,16 +106,33 @@ public final class MinMaxCalibrator {
                     + Arrays.toString(data.sampleShape()) + " (" + data.sampleSize() + " values) but model input '"
                     + input.name() + "' takes " + input.shape() + " (" + sampleSize + " values per sample)");
         }
-        List<Tensor> observed = new java.util.ArrayList<>(model.inputs());
+        List<Tensor> observed = new ArrayList<>(model.inputs());
+        // per observed tensor: the calibrator's name, "minmax (reason)", or null when its range is not used
+        List<String> methods = new ArrayList<>();
+        for (int k = 0; k < observed.size(); k++) {
+            methods.add(calibrator.cliName());
+        }
         for (Op op : model.ops()) {
             for (Tensor t : op.outputs()) {
                 if (t.dtype() == DType.FLOAT32) {
                     observed.add(t);
+                    methods.add(
+                            CLIPPABLE.contains(op.type())
+                                    ? calibrator.cliName()
+                                    : RANGE_UNUSED.contains(op.type()) ? null : "minmax (" + op.type() + ")");
+                }
+            }
+        }
+        TensorHistogram[] histograms = new TensorHistogram[observed.size()];
+        if (calibrator.usesHistogram()) {
+            for (int k = 0; k < observed.size(); k++) {
+                if (calibrator.cliName().equals(methods.get(k))) {
+                    histograms[k] = new TensorHistogram();
                 }
             }
         }
         List<Op> lstms = model.ops().stream()
-                .filter(o -> o.type() == dev.quanta.ir.OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
+                .filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
                         && o.input(0).dtype() == DType.FLOAT32)
                 .toList();
         float[] cellAbsMax = new float[lstms.size()];
@@ -88,17 +171,38 @@ public final class MinMaxCalibrator {
                             max[k] = x;
                         }
                     }
+                    if (histograms[k] != null) {
+                        histograms[k].add(v);
+                    }
                 }
             }
         }
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>();
+        List<TensorCalibration> tensors = new ArrayList<>();
         for (int k = 0; k < observed.size(); k++) {
-            ranges.put(observed.get(k), new TensorRange(min[k], max[k]));
+            TensorRange seen = new TensorRange(min[k], max[k]);
+            TensorRange chosen = seen;
+            double clipped = 0;
+            TensorHistogram h = histograms[k];
+            if (h != null && h.total() > 0) {
+                chosen = calibrator.choose(h, target, percentile);
+                double lo = Math.min(chosen.min(), 0);
+                double hi = Math.max(chosen.max(), 0);
+                if (target.symmetric()) {
+                    hi = chosen.absMax();
+                    lo = -hi;
+                }
+                clipped = h.fractionOutside(lo, hi);
+            }
+            ranges.put(observed.get(k), chosen);
+            if (methods.get(k) != null) {
+                tensors.add(new TensorCalibration(observed.get(k).name(), methods.get(k), seen, chosen, clipped));
+            }
         }
         Map<Op, TensorRange> cells = new IdentityHashMap<>();
         for (int k = 0; k < lstms.size(); k++) {
             cells.put(lstms.get(k), new TensorRange(-cellAbsMax[k], cellAbsMax[k]));
         }
-        return new Calibration(ranges, cells);
+        return new Calibration(ranges, cells, calibrator, tensors);
     }
 }

@@ -16,7 +16,16 @@ import java.util.List;
  */
 public final class QuantizationConfig {
     private static final QuantizationConfig DEFAULTS = new QuantizationConfig(
-            null, QuantizationScheme.SYMMETRIC, Granularity.PER_CHANNEL, IoType.FLOAT, 100, 1, false, false);
+            null,
+            QuantizationScheme.SYMMETRIC,
+            Granularity.PER_CHANNEL,
+            IoType.FLOAT,
+            100,
+            1,
+            false,
+            false,
+            Calibrator.MINMAX,
+            99.99);
 
     private final QuantizationMode mode;
     private final QuantizationScheme scheme;
@@ -30,6 +39,9 @@ public final class QuantizationConfig {
     private final boolean fallback;
 
     private final boolean perChannelDense;
+    private final Calibrator calibrator;
+    /** {@link #percentile()}. */
+    private final double percentile;
 
     private QuantizationConfig(
             QuantizationMode mode,
@@ -39,7 +51,9 @@ public final class QuantizationConfig {
             int samples,
             int threads,
             boolean fallback,
-            boolean perChannelDense) {
+            boolean perChannelDense,
+            Calibrator calibrator,
+            double percentile) {
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -48,6 +62,8 @@ public final class QuantizationConfig {
         this.threads = threads;
         this.fallback = fallback;
         this.perChannelDense = perChannelDense;
+        this.calibrator = calibrator;
+        this.percentile = percentile;
     }
 
     private static void requireSet(Object value, String setting) {
@@ -58,7 +74,7 @@ public final class QuantizationConfig {
 
     /**
      * Mode chosen by the converter, symmetric, per-channel, float I/O, 100 calibration samples on one thread, no
-     * float fallback, Dense weights per tensor.
+     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile).
      */
     public static QuantizationConfig defaults() {
         return DEFAULTS;
@@ -70,7 +86,8 @@ public final class QuantizationConfig {
      * else dynamic range ({@link QuantizationMode#DYNAMIC}); the report says which and why.
      */
     public QuantizationConfig withMode(QuantizationMode m) {
-        return new QuantizationConfig(m, scheme, granularity, io, samples, threads, fallback, perChannelDense);
+        return new QuantizationConfig(
+                m, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
     }
 
     /**
@@ -79,7 +96,8 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withScheme(QuantizationScheme s) {
         requireSet(s, "scheme");
-        return new QuantizationConfig(mode, s, granularity, io, samples, threads, fallback, perChannelDense);
+        return new QuantizationConfig(
+                mode, s, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
     }
 
     /**
@@ -88,7 +106,8 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withGranularity(Granularity g) {
         requireSet(g, "granularity");
-        return new QuantizationConfig(mode, scheme, g, io, samples, threads, fallback, perChannelDense);
+        return new QuantizationConfig(
+                mode, scheme, g, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
     }
 
     /**
@@ -97,7 +116,8 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withIo(IoType t) {
         requireSet(t, "io");
-        return new QuantizationConfig(mode, scheme, granularity, t, samples, threads, fallback, perChannelDense);
+        return new QuantizationConfig(
+                mode, scheme, granularity, t, samples, threads, fallback, perChannelDense, calibrator, percentile);
     }
 
     /**
@@ -108,7 +128,8 @@ public final class QuantizationConfig {
         if (n < 1) {
             throw new IllegalArgumentException("QuantizationConfig calibrationSamples must be at least 1, got " + n);
         }
-        return new QuantizationConfig(mode, scheme, granularity, io, n, threads, fallback, perChannelDense);
+        return new QuantizationConfig(
+                mode, scheme, granularity, io, n, threads, fallback, perChannelDense, calibrator, percentile);
     }
 
     /** Threads used by the calibration inferences, 1 to {@link Interpreter#MAX_THREADS} (default 1). */
@@ -117,7 +138,8 @@ public final class QuantizationConfig {
             throw new IllegalArgumentException("QuantizationConfig calibrationThreads must be between 1 and "
                     + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + n);
         }
-        return new QuantizationConfig(mode, scheme, granularity, io, samples, n, fallback, perChannelDense);
+        return new QuantizationConfig(
+                mode, scheme, granularity, io, samples, n, fallback, perChannelDense, calibrator, percentile);
     }
 
     /**
@@ -125,7 +147,8 @@ public final class QuantizationConfig {
      * QUANTIZE, instead of refusing the conversion; the report lists them with the reason.
      */
     public QuantizationConfig withAllowFloatFallback(boolean allow) {
-        return new QuantizationConfig(mode, scheme, granularity, io, samples, threads, allow, perChannelDense);
+        return new QuantizationConfig(
+                mode, scheme, granularity, io, samples, threads, allow, perChannelDense, calibrator, percentile);
     }
 
     /**
@@ -133,7 +156,39 @@ public final class QuantizationConfig {
      * them per tensor, which is also smaller).
      */
     public QuantizationConfig withPerChannelDense(boolean perChannel) {
-        return new QuantizationConfig(mode, scheme, granularity, io, samples, threads, fallback, perChannel);
+        return new QuantizationConfig(
+                mode, scheme, granularity, io, samples, threads, fallback, perChannel, calibrator, percentile);
+    }
+
+    /**
+     * How activation ranges are chosen from the calibration data: {@link Calibrator#MINMAX} (the default, TFLite's
+     * converter), {@link Calibrator#PERCENTILE}, {@link Calibrator#ENTROPY} or {@link Calibrator#MSE}.
+     */
+    public QuantizationConfig withCalibrator(Calibrator c) {
+        requireSet(c, "calibrator");
+        return new QuantizationConfig(
+                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, c, percentile);
+    }
+
+    /**
+     * The percentile {@link Calibrator#PERCENTILE} keeps, in (50, 100] (default 99.99): the range covers that
+     * percentile of |x| (int16) or the (100 − p)-th to p-th percentiles of x (int8, uint8).
+     */
+    public QuantizationConfig withPercentile(double p) {
+        if (!(p > 50 && p <= 100)) {
+            throw new IllegalArgumentException(
+                    "QuantizationConfig percentile must be above 50 and at most 100, got " + p);
+        }
+        return new QuantizationConfig(
+                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, p);
+    }
+
+    public Calibrator calibrator() {
+        return calibrator;
+    }
+
+    public double percentile() {
+        return percentile;
     }
 
     /** The mode, or null when the converter chooses it. */
@@ -171,7 +226,8 @@ public final class QuantizationConfig {
 
     /** Every setting: what equality and the hash are made of. */
     private List<Object> values() {
-        return Arrays.asList(mode, scheme, granularity, io, samples, threads, fallback, perChannelDense);
+        return Arrays.asList(
+                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
     }
 
     @Override
@@ -189,6 +245,7 @@ public final class QuantizationConfig {
         return "QuantizationConfig[mode=" + (mode == null ? "chosen by the converter" : mode) + ", scheme=" + scheme
                 + ", granularity=" + granularity + ", io=" + io + ", calibrationSamples=" + samples
                 + ", calibrationThreads=" + threads + ", allowFloatFallback=" + fallback
-                + ", perChannelDense=" + perChannelDense + "]";
+                + ", perChannelDense=" + perChannelDense + ", calibrator=" + calibrator.cliName() + ", percentile="
+                + percentile + "]";
     }
 }

@@ -10,6 +10,7 @@ import java.util.Locale;
  * @param modeReason why the mode was chosen when the caller left it to the converter, else null
  * @param floatBytes bytes of the float32 model's constants
  * @param quantizedBytes bytes of the converted model's constants
+ * @param calibration the calibrator and the ranges it chose, or null for the modes that do not calibrate
  */
 public record QuantizationReport(
         QuantizationMode mode,
@@ -21,7 +22,8 @@ public record QuantizationReport(
         List<LayerReport> layers,
         long floatBytes,
         long quantizedBytes,
-        double seconds) {
+        double seconds,
+        CalibrationReport calibration) {
     public QuantizationReport {
         layers = List.copyOf(layers);
     }
@@ -67,6 +69,9 @@ public record QuantizationReport(
                     l.inputType() + "->" + l.outputType(),
                     l.outputParams(),
                     l.weightParams() == null ? "" : l.weightParams()));
+        }
+        if (calibration != null) {
+            sb.append(calibration.render());
         }
         List<LayerReport> floats = floatLayers();
         if (!floats.isEmpty()) {

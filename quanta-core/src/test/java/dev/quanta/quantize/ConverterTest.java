@@ -9,6 +9,7 @@ import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
+import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
@@ -140,6 +141,41 @@ class ConverterTest {
                         .report()
                         .calibrationSamples())
                 .isEqualTo(7);
+    }
+
+    @Test
+    void theCalibratorChoosesTheRangesAndTheReportSaysWhichAndWhatItClipped() {
+        Converter minmax = Converter.fromModel(CoreModels.classifier()).withRepresentativeDataset(calibration());
+        QuantizationReport mm = minmax.convert().report();
+        assertThat(mm.calibration().calibrator()).isEqualTo(Calibrator.MINMAX);
+        assertThat(mm.render()).contains("Calibrator: minmax\n");
+        Converter.Conversion pct = minmax.withConfig(QuantizationConfig.defaults()
+                        .withCalibrator(Calibrator.PERCENTILE)
+                        .withPercentile(90))
+                .convert();
+        CalibrationReport r = pct.report().calibration();
+        assertThat(r.describe()).isEqualTo("percentile 90");
+        // the input and the Dense output set their own parameters; the softmax's are fixed
+        assertThat(r.tensors()).extracting(TensorCalibration::tensor).containsExactly("input", "dense");
+        TensorCalibration in = r.tensors().get(0);
+        // 160 values uniform in [0, 1): the 10th and 90th percentiles, the range widened to 0 below (so 10% clip)
+        assertThat(in.seen()).isEqualTo(mm.calibration().tensors().get(0).chosen());
+        assertThat(in.chosen().min()).isZero();
+        assertThat((double) in.chosen().max()).isBetween(0.8, 0.95);
+        assertThat(in.clippedFraction()).isBetween(0.08, 0.12);
+        // the quantized input's scale follows the chosen range (zero point −128 for [0, max])
+        Tensor q = pct.model().ops().get(0).output(0);
+        assertThat(q.quant().scale()).isEqualTo(in.chosen().max() / 255f);
+        assertThat(pct.report().render())
+                .contains("Calibrator: percentile 90\n")
+                .containsPattern(
+                        "input +\\[0\\.00\\d+, 0\\.9\\d+\\] +\\[0\\.0+, 0\\.[89]\\d+\\] +\\d+\\.\\d{4}% +percentile");
+        // modes that do not calibrate report no calibration
+        assertThat(minmax.withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                        .convert()
+                        .report()
+                        .calibration())
+                .isNull();
     }
 
     @Test

@@ -1,0 +1,248 @@
+package dev.quanta.quantize;
+
+import dev.quanta.ir.QuantParams;
+
+/**
+ * How an activation's quantization range is chosen from what calibration observed. {@link #MINMAX} takes the
+ * observed minimum and maximum (TFLite's converter); the others read the tensor's {@link TensorHistogram} and may
+ * clip rare large values to quantize the common ones more finely. Every range they choose contains 0 and is
+ * turned into parameters by {@link QuantMath} as usual (int8 asymmetric, int16 symmetric).
+ */
+public enum Calibrator {
+    /** The observed minimum and maximum. */
+    MINMAX(false) {
+        @Override
+        TensorRange choose(TensorHistogram h, Target target, double percentile) {
+            return new TensorRange(h.min(), h.max());
+        }
+    },
+    /**
+     * Symmetric targets: ±(the {@code p}-th percentile of |x|); asymmetric ones: the {@code (100 − p)}-th and the
+     * {@code p}-th percentiles of x (linear inside a histogram bin).
+     */
+    PERCENTILE(true) {
+        @Override
+        TensorRange choose(TensorHistogram h, Target target, double percentile) {
+            double q = percentile / 100;
+            if (target.symmetric()) {
+                return symmetricClip(h, h.absQuantile(q));
+            }
+            return containingZero(h.quantile((100 - percentile) / 100), h.quantile(q));
+        }
+    },
+    /**
+     * TensorRT's entropy calibration (as ONNX Runtime's {@code CalibrationMethod.Entropy}) on the histogram of |x|:
+     * for each candidate threshold of {@code i} bins, the reference P is bins {@code 0..i−1} with the clipped
+     * counts added to the last; Q merges bins {@code 0..i−1} into as many groups as the target has levels on that
+     * side and spreads each group's count evenly over its nonempty bins; the threshold minimising
+     * KL(P‖Q) = Σ P·ln(P/Q) (with P, Q smoothed and normalised) wins, and the range is ±threshold cut to what was
+     * observed.
+     */
+    ENTROPY(true) {
+        @Override
+        TensorRange choose(TensorHistogram h, Target target, double percentile) {
+            return symmetricClip(h, entropyThreshold(h, target));
+        }
+    },
+    /**
+     * The range minimising the squared quantization error Σ n_b·(deq(q(c_b)) − c_b)² over the histogram's bins
+     * (count n_b, centre c_b), rounding and clipping, with the target's parameters ({@link QuantMath}); the
+     * candidates scale the observed range, [α·min, α·max] (symmetric: ±α·max|x|), for α = k / {@value #MSE_STEPS}.
+     */
+    MSE(true) {
+        @Override
+        TensorRange choose(TensorHistogram h, Target target, double percentile) {
+            return mseRange(h, target);
+        }
+    };
+
+    /** Candidates of the MSE search. */
+    static final int MSE_STEPS = 256;
+
+    /** Most thresholds the entropy search tries (evenly spaced; the unclipped one always). */
+    static final int ENTROPY_CANDIDATES = 512;
+
+    private final boolean usesHistogram;
+
+    Calibrator(boolean usesHistogram) {
+        this.usesHistogram = usesHistogram;
+    }
+
+    /** Whether the calibrator reads histograms (else only the minimum and maximum are collected). */
+    public boolean usesHistogram() {
+        return usesHistogram;
+    }
+
+    /**
+     * The integer grid a range is chosen for: int8 or uint8 asymmetric on [qmin, qmax], or int16 symmetric on
+     * [−qmax, qmax].
+     */
+    public record Target(boolean symmetric, int qmin, int qmax) {
+        public static final Target INT8 = new Target(false, -128, 127);
+        public static final Target UINT8 = new Target(false, 0, 255);
+        public static final Target INT16 = new Target(true, -32767, 32767);
+
+        /** The activation grid of a full-integer config. */
+        static Target of(QuantizationConfig c) {
+            if (c.mode() == QuantizationMode.INT16X8) {
+                return INT16;
+            }
+            return c.scheme() == QuantizationScheme.ASYMMETRIC ? UINT8 : INT8;
+        }
+
+        QuantParams params(double lo, double hi) {
+            return symmetric
+                    ? QuantMath.symmetric(Math.max(Math.abs(lo), Math.abs(hi)), qmax)
+                    : QuantMath.asymmetric(lo, hi, qmin, qmax);
+        }
+    }
+
+    /**
+     * The range chosen for the values {@code h} counted ({@code percentile} in (50, 100] is used by
+     * {@link #PERCENTILE} only). The histogram must not be empty.
+     */
+    abstract TensorRange choose(TensorHistogram h, Target target, double percentile);
+
+    /** The name used on the command line and in reports. */
+    public String cliName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private static TensorRange containingZero(double lo, double hi) {
+        return new TensorRange((float) Math.min(lo, 0), (float) Math.max(hi, 0));
+    }
+
+    /** [−t, t] cut to the observed range, containing 0. */
+    private static TensorRange symmetricClip(TensorHistogram h, double t) {
+        return containingZero(Math.max(h.min(), -t), Math.min(h.max(), t));
+    }
+
+    private static double entropyThreshold(TensorHistogram h, Target target) {
+        double absMax = Math.max(Math.abs(h.min()), Math.abs(h.max()));
+        long[] abs = h.absCounts();
+        boolean bothSigns = h.min() < 0 && h.max() > 0;
+        int levels = (int)
+                (bothSigns || target.symmetric()
+                        ? ((long) target.qmax() - target.qmin() + 1) / 2
+                        : (long) target.qmax() - target.qmin() + 1);
+        int n = abs.length;
+        if (n <= levels || h.binWidth() == 0) {
+            return absMax;
+        }
+        double[] suffix = new double[n + 1];
+        for (int j = n - 1; j >= 0; j--) {
+            suffix[j] = suffix[j + 1] + abs[j];
+        }
+        int step = Math.max(1, (n - levels) / ENTROPY_CANDIDATES);
+        double best = Double.POSITIVE_INFINITY;
+        int bestBins = n;
+        double[] q = new double[n];
+        for (int i = levels; i <= n; i = i == n ? n + 1 : Math.min(n, i + step)) {
+            double kl = divergence(abs, i, levels, suffix, q);
+            if (kl < best) {
+                best = kl;
+                bestBins = i;
+            }
+        }
+        return Math.min(absMax, bestBins * h.binWidth());
+    }
+
+    /** What smoothing puts in the empty bins of P and Q (ONNX Runtime's {@code smooth_distribution}). */
+    private static final double SMOOTHING = 1e-4;
+
+    /**
+     * KL(P‖Q) for the threshold of {@code i} bins. Both are smoothed first as ONNX Runtime does, so that the
+     * clipped counts P puts in an empty last bin do not make the divergence infinite: an empty bin gets
+     * {@value #SMOOTHING}, taken evenly from the nonempty ones.
+     */
+    static double divergence(long[] abs, int i, int levels, double[] suffix, double[] q) {
+        int qZeros = 0;
+        for (int g = 0; g < levels; g++) {
+            int a = (int) ((long) g * i / levels);
+            int b = (int) ((long) (g + 1) * i / levels);
+            long groupSum = 0;
+            int nonEmpty = 0;
+            for (int j = a; j < b; j++) {
+                groupSum += abs[j];
+                if (abs[j] != 0) {
+                    nonEmpty++;
+                }
+            }
+            for (int j = a; j < b; j++) {
+                q[j] = abs[j] == 0 ? 0 : (double) groupSum / nonEmpty;
+                if (q[j] == 0) {
+                    qZeros++;
+                }
+            }
+        }
+        int pZeros = 0;
+        for (int j = 0; j < i - 1; j++) {
+            if (abs[j] == 0) {
+                pZeros++;
+            }
+        }
+        double lastP = abs[i - 1] + suffix[i];
+        if (lastP == 0) {
+            pZeros++;
+        }
+        if (qZeros == i) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double pTake = SMOOTHING * pZeros / (i - pZeros);
+        double qTake = SMOOTHING * qZeros / (i - qZeros);
+        // both smoothed distributions keep their totals: Σ P = suffix[0], Σ Q = Σ of bins 0..i−1
+        double pSum = suffix[0];
+        double qSum = suffix[0] - suffix[i];
+        double kl = 0;
+        for (int j = 0; j < i; j++) {
+            double p = j == i - 1 ? lastP : abs[j];
+            double ps = (p == 0 ? SMOOTHING : p - pTake) / pSum;
+            double qs = (q[j] == 0 ? SMOOTHING : q[j] - qTake) / qSum;
+            kl += ps * Math.log(ps / qs);
+        }
+        return kl;
+    }
+
+    /** Σ c[j]·(deq(q(centre j)) − centre j)² over the kept bins {@code c} of {@code h}, for the range [lo, hi]. */
+    static double squaredError(TensorHistogram h, long[] c, Target target, double lo, double hi) {
+        QuantParams p = target.params(lo, hi);
+        float scale = p.scale();
+        long zp = p.zeroPoint();
+        long qmin = target.symmetric() ? -target.qmax() : target.qmin();
+        long qmax = target.qmax();
+        double err = 0;
+        for (int j = 0; j < c.length; j++) {
+            if (c[j] != 0) {
+                double x = h.centre(j);
+                double d = (double) scale * (QuantMath.quantize((float) x, scale, zp, qmin, qmax) - zp) - x;
+                err += c[j] * d * d;
+            }
+        }
+        return err;
+    }
+
+    private static TensorRange mseRange(TensorHistogram h, Target target) {
+        if (h.binWidth() == 0) {
+            return containingZero(h.min(), h.max());
+        }
+        double lo = Math.min(h.min(), 0);
+        double hi = Math.max(h.max(), 0);
+        if (target.symmetric()) {
+            hi = Math.max(-lo, hi);
+            lo = -hi;
+        }
+        long[] c = h.counts();
+        double best = Double.POSITIVE_INFINITY;
+        int bestK = MSE_STEPS;
+        for (int k = MSE_STEPS; k >= 1; k--) {
+            double a = (double) k / MSE_STEPS;
+            double err = squaredError(h, c, target, a * lo, a * hi);
+            if (err < best) {
+                best = err;
+                bestK = k;
+            }
+        }
+        double a = (double) bestK / MSE_STEPS;
+        return target.symmetric() ? symmetricClip(h, a * hi) : containingZero(a * lo, a * hi);
+    }
+}

@@ -1,0 +1,14 @@
+package dev.quanta.quantize;
+
+/**
+ * What calibration saw of one activation tensor and the range it chose.
+ *
+ * @param method the calibrator that chose the range ({@link Calibrator#cliName()}), or {@code "minmax"} followed by
+ *     the reason in parentheses for tensors that keep the observed range whatever the calibrator
+ * @param seen the observed minimum and maximum
+ * @param chosen the range the tensor is quantized over (before {@link QuantMath} widens it to contain 0)
+ * @param clippedFraction the estimated fraction of calibration values outside the chosen range (as widened to
+ *     contain 0, and to ±max for symmetric targets), from the tensor's histogram; 0 for min/max
+ */
+public record TensorCalibration(
+        String tensor, String method, TensorRange seen, TensorRange chosen, double clippedFraction) {}
