@@ -2,6 +2,8 @@ package dev.quanta.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
@@ -81,6 +83,69 @@ class QuantizeCalibratorsTest {
         }
         System.out.printf(Locale.ROOT, "MNIST MLP, --calibrator %s: %d / 900 in TFLite%n", calibrator, correct);
         assertThat(correct).isGreaterThanOrEqualTo(MIN_CORRECT);
+    }
+
+    @org.junit.jupiter.api.Test
+    void theJsonReportHasTheCalibratorAndEveryTensorsRanges() throws Exception {
+        Path out = tmp.resolve("mnist_pct.tflite");
+        CliRunner r = CliRunner.quantize(
+                MnistFixtures.model(),
+                out,
+                "--calibration",
+                MnistFixtures.testImages().toString(),
+                "--scale",
+                "1/255",
+                "--calibrator",
+                "percentile",
+                "--percentile",
+                "99",
+                "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("calibrator").asText()).isEqualTo("percentile");
+        assertThat(j.get("percentile").asDouble()).isEqualTo(99.0);
+        JsonNode rows = j.get("activations");
+        // the input, the two Dense outputs (ReLU fused into the first); the softmax's parameters are fixed
+        assertThat(rows.size()).isEqualTo(3);
+        for (JsonNode t : rows) {
+            assertThat(t.get("calibrated_by").asText()).isEqualTo("percentile");
+            assertThat(t.get("chosen_max").asDouble())
+                    .isLessThanOrEqualTo(t.get("seen_max").asDouble());
+            assertThat(t.get("chosen_min").asDouble())
+                    .isGreaterThanOrEqualTo(Math.min(0, t.get("seen_min").asDouble()));
+            assertThat(t.get("clipped_fraction").asDouble()).isBetween(0.0, 0.02);
+        }
+        // pixels: 1% of the 78,400 values of the 100 images are the brightest ones, at 1.0 like many more
+        assertThat(rows.get(0).get("tensor").asText()).isEqualTo("flatten_3_input");
+        assertThat(rows.get(0).get("seen_max").asDouble()).isEqualTo(1.0);
+        assertThat(CliRunner.run(
+                        "quantize",
+                        MnistFixtures.model().toString(),
+                        "-o",
+                        tmp.resolve("x.tflite").toString(),
+                        "--calibration",
+                        MnistFixtures.testImages().toString(),
+                        "--percentile",
+                        "40"))
+                .satisfies(bad -> {
+                    assertThat(bad.exitCode()).isEqualTo(2);
+                    assertThat(bad.err()).startsWith("quanta: --percentile must be above 50 and at most 100, got 40.0");
+                });
+        assertThat(CliRunner.run(
+                        "quantize",
+                        MnistFixtures.model().toString(),
+                        "-o",
+                        tmp.resolve("x.tflite").toString(),
+                        "--calibration",
+                        MnistFixtures.testImages().toString(),
+                        "--calibrator",
+                        "kl"))
+                .satisfies(bad -> {
+                    assertThat(bad.exitCode()).isEqualTo(2);
+                    assertThat(bad.err())
+                            .startsWith(
+                                    "quanta: --calibrator must be one of minmax, percentile, entropy, mse, not 'kl'");
+                });
     }
 
     private static int argmax(float[] v) {
