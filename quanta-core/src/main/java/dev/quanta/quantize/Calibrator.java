@@ -33,10 +33,12 @@ public enum Calibrator {
     /**
      * TensorRT's entropy calibration (as ONNX Runtime's {@code CalibrationMethod.Entropy}) on the histogram of |x|:
      * for each candidate threshold of {@code i} bins, the reference P is bins {@code 0..i−1} with the clipped
-     * counts added to the last; Q merges bins {@code 0..i−1} into as many groups as the target has levels on that
-     * side and spreads each group's count evenly over its nonempty bins; the threshold minimising
+     * counts added to the last; Q merges bins {@code 0..i−1} into as many equal groups as the target has levels on
+     * that side (a bin straddling two groups gives each its share, where TensorRT gives the remainder bins to the
+     * last group) and spreads each group's count evenly over its nonempty bins; the threshold minimising
      * KL(P‖Q) = Σ P·ln(P/Q) (with P, Q smoothed and normalised) wins, and the range is ±threshold cut to what was
-     * observed.
+     * observed. Values exactly 0 are left out of P and Q: zero is exact under every range, and the spike of a
+     * ReLU's zeros would otherwise decide the threshold.
      */
     ENTROPY(true) {
         @Override
@@ -46,7 +48,7 @@ public enum Calibrator {
     },
     /**
      * The range minimising the squared quantization error Σ n_b·(deq(q(c_b)) − c_b)² over the histogram's bins
-     * (count n_b, centre c_b), rounding and clipping, with the target's parameters ({@link QuantMath}); the
+     * (count n_b, centre c_b; values exactly 0 are exact and left out), rounding and clipping, with the target's parameters ({@link QuantMath}); the
      * candidates scale the observed range, [α·min, α·max] (symmetric: ±α·max|x|), for α = k / {@value #MSE_STEPS}.
      */
     MSE(true) {
@@ -120,6 +122,9 @@ public enum Calibrator {
     private static double entropyThreshold(TensorHistogram h, Target target) {
         double absMax = Math.max(Math.abs(h.min()), Math.abs(h.max()));
         long[] abs = h.absCounts();
+        // exact zeros (half a ReLU's outputs) quantize exactly whatever the range: left out, else their spike in
+        // bin 0, smeared over its group in Q, drives the search to one bin per level
+        abs[0] -= h.zeros();
         boolean bothSigns = h.min() < 0 && h.max() > 0;
         int levels = (int)
                 (bothSigns || target.symmetric()
@@ -156,23 +161,34 @@ public enum Calibrator {
      * {@value #SMOOTHING}, taken evenly from the nonempty ones.
      */
     static double divergence(long[] abs, int i, int levels, double[] suffix, double[] q) {
-        int qZeros = 0;
-        for (int g = 0; g < levels; g++) {
-            int a = (int) ((long) g * i / levels);
-            int b = (int) ((long) (g + 1) * i / levels);
-            long groupSum = 0;
-            int nonEmpty = 0;
-            for (int j = a; j < b; j++) {
-                groupSum += abs[j];
+        // group g covers bins [g·width, (g+1)·width): a bin straddling two groups gives each its share
+        double width = (double) i / levels;
+        double[] mass = new double[levels];
+        double[] nonEmpty = new double[levels];
+        for (int j = 0; j < i; j++) {
+            int g0 = (int) (j / width);
+            int g1 = Math.min(levels - 1, (int) Math.ceil((j + 1) / width) - 1);
+            for (int g = g0; g <= g1; g++) {
+                double share = Math.min((g + 1) * width, j + 1) - Math.max(g * width, j);
+                mass[g] += abs[j] * share;
                 if (abs[j] != 0) {
-                    nonEmpty++;
+                    nonEmpty[g] += share;
                 }
             }
-            for (int j = a; j < b; j++) {
-                q[j] = abs[j] == 0 ? 0 : (double) groupSum / nonEmpty;
-                if (q[j] == 0) {
-                    qZeros++;
+        }
+        int qZeros = 0;
+        for (int j = 0; j < i; j++) {
+            q[j] = 0;
+            if (abs[j] != 0) {
+                int g0 = (int) (j / width);
+                int g1 = Math.min(levels - 1, (int) Math.ceil((j + 1) / width) - 1);
+                for (int g = g0; g <= g1; g++) {
+                    double share = Math.min((g + 1) * width, j + 1) - Math.max(g * width, j);
+                    q[j] += share * mass[g] / nonEmpty[g];
                 }
+            }
+            if (q[j] == 0) {
+                qZeros++;
             }
         }
         int pZeros = 0;
@@ -232,6 +248,7 @@ public enum Calibrator {
             lo = -hi;
         }
         long[] c = h.counts();
+        c[(int) -h.firstIndex()] -= h.zeros(); // exact zeros quantize exactly, whatever the range
         double best = Double.POSITIVE_INFINITY;
         int bestK = MSE_STEPS;
         for (int k = MSE_STEPS; k >= 1; k--) {

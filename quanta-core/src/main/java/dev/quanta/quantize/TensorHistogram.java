@@ -26,6 +26,7 @@ public final class TensorHistogram {
     private int exponent = ZEROS_ONLY;
     private long first;
     private long total;
+    private long zeros;
     private float min = Float.POSITIVE_INFINITY;
     private float max = Float.NEGATIVE_INFINITY;
 
@@ -58,6 +59,9 @@ public final class TensorHistogram {
                 bmin = Math.min(bmin, x);
                 bmax = Math.max(bmax, x);
                 n++;
+                if (x == 0) {
+                    zeros++;
+                }
             }
         }
         if (n == 0) {
@@ -130,6 +134,11 @@ public final class TensorHistogram {
     /** The number of finite values counted. */
     public long total() {
         return total;
+    }
+
+    /** How many of the values counted are exactly 0 (they are in the bin of index 0). */
+    public long zeros() {
+        return zeros;
     }
 
     /** The smallest finite value seen (+∞ before any). */
