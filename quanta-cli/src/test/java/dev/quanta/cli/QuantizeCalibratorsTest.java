@@ -26,8 +26,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code quantize --calibrator}: with each calibrator, the MNIST MLP calibrated on test images 1–100 is written,
- * loads in the official TFLite runtime, computes on its XNNPACK path exactly what Quanta's interpreter computes, and
- * classifies images 101–1000 about as well as the float model; the report names the calibrator and the range of every tensor.
+ * loads in the official TFLite runtime, computes on its XNNPACK path exactly what Quanta's interpreter computes,
+ * and classifies images 101–1000 about as well as the float model; the report names the calibrator and the range
+ * of every tensor.
  */
 @UsesFixtures
 @UsesOracle

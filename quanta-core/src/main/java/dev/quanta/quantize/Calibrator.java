@@ -48,8 +48,9 @@ public enum Calibrator {
     },
     /**
      * The range minimising the squared quantization error Σ n_b·(deq(q(c_b)) − c_b)² over the histogram's bins
-     * (count n_b, centre c_b; values exactly 0 are exact and left out), rounding and clipping, with the target's parameters ({@link QuantMath}); the
-     * candidates scale the observed range, [α·min, α·max] (symmetric: ±α·max|x|), for α = k / {@value #MSE_STEPS}.
+     * (count n_b, centre c_b; values exactly 0 are exact and left out), rounding and clipping, with the target's
+     * parameters ({@link QuantMath}); the candidates scale the observed range, [α·min, α·max] (symmetric:
+     * ±α·max|x|), for α = k / {@value #MSE_STEPS}.
      */
     MSE(true) {
         @Override
