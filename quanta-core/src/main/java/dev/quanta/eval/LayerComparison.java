@@ -197,6 +197,7 @@ public final class LayerComparison {
         double[] noise = new double[pairs.size()];
         double[] maxAbs = new double[pairs.size()];
         long[] count = new long[pairs.size()];
+        long[] clipped = new long[pairs.size()];
         // every intermediate tensor is read after each run
         Interpreter.Options options =
                 Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true);
@@ -217,6 +218,10 @@ public final class LayerComparison {
                         maxAbs[k] = Math.max(maxAbs[k], Math.abs(e));
                     }
                     count[k] += f.length;
+                    Tensor t = pairs.get(k)[1];
+                    if (isQuantizedPerTensor(t)) {
+                        clipped[k] += clipped(f, cand.readTensor(t), t);
+                    }
                 }
             }
         }
@@ -235,10 +240,43 @@ public final class LayerComparison {
                     sqnr,
                     Math.sqrt(noise[k] / Math.max(1, count[k])),
                     scale,
-                    maxAbs[k]));
+                    maxAbs[k],
+                    isQuantizedPerTensor(t) ? (double) clipped[k] / Math.max(1, count[k]) : Double.NaN));
         }
         result.sort(Comparator.comparingDouble(LayerError::sqnrDb));
         return result;
+    }
+
+    /** True for an INT8, UINT8 or INT16 tensor with one scale and zero point. */
+    static boolean isQuantizedPerTensor(Tensor t) {
+        return (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16)
+                && t.quant() != null
+                && t.quant().isPerTensor();
+    }
+
+    /**
+     * How many of the quantized values {@code q} (a {@code byte[]} or {@code short[]} of {@code t}'s type) are
+     * clipped at the ends of the range against the reference values {@code f} (see {@link LayerError}).
+     */
+    static long clipped(float[] f, Object q, Tensor t) {
+        long qmin = InputQuantizer.qmin(t.dtype());
+        long qmax = InputQuantizer.qmax(t.dtype());
+        double scale = t.quant().scale();
+        long zp = t.quant().zeroPoint();
+        double below = scale * (qmin - zp) - scale / 2;
+        double above = scale * (qmax - zp) + scale / 2;
+        long n = 0;
+        for (int i = 0; i < f.length; i++) {
+            long v = switch (t.dtype()) {
+                case INT8 -> ((byte[]) q)[i];
+                case UINT8 -> ((byte[]) q)[i] & 0xFF;
+                default -> ((short[]) q)[i];
+            };
+            if ((v == qmin && f[i] < below) || (v == qmax && f[i] > above)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** The model's source file, else its name. */
