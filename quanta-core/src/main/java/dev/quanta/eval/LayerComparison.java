@@ -19,7 +19,8 @@ import java.util.Objects;
  * Layer-by-layer diff of two models over the same inputs: op outputs are paired by name or by position along the
  * graph ({@link Matching}) and compared (see {@link LayerError}); the result is ordered worst first (lowest
  * SQNR). Converted models keep the reference's tensor names, so a quantized model lines up with its float
- * source by name; files from other tools line up by position.
+ * source by name; files from other tools line up by position. By name, the QUANTIZE of a model input is paired with
+ * the reference's input of the same name: its row shows how much of the data the input's range clips.
  */
 public final class LayerComparison {
     /** How tensors of the two models are paired. */
@@ -108,6 +109,14 @@ public final class LayerComparison {
     static List<Object[]> pair(Model reference, Model candidate, Matching matching) {
         List<Object[]> byName = new ArrayList<>();
         for (Op op : candidate.ops()) {
+            if (op.type() == OpType.QUANTIZE && candidate.inputs().contains(op.input(0))) {
+                // the quantized model input: its values against the reference's input of the same name
+                Tensor r = reference.tensor(op.input(0).name());
+                if (r != null && reference.inputs().contains(r) && sampleSize(r) == sampleSize(op.output(0))) {
+                    byName.add(new Object[] {r, op.output(0), op});
+                }
+                continue;
+            }
             for (Tensor t : op.outputs()) {
                 Tensor r = reference.tensor(t.name());
                 if (r != null
