@@ -153,4 +153,25 @@ class ReconstructionTest {
                 .hasMessage("unknown metric 'f1'; expected auc, mse, mae or topk");
         assertThat(Metric.parse(" AUC ")).isEqualTo(Metric.AUC);
     }
+
+    /** ModelComparison scores an autoencoder by reconstruction (MSE by default, AUC on request) for both models. */
+    @Test
+    void modelComparisonOfAutoencodersReportsBothModelsReconstruction() {
+        ModelComparison.Options options =
+                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(6);
+        ModelComparison.Result byDefault =
+                ModelComparison.compare(zeroAutoencoder(), zeroAutoencoder(), clips(), options, (d, n) -> {});
+        assertThat(byDefault.metric()).isEqualTo(Metric.MSE);
+        assertThat(byDefault.floatResult()).isNull();
+        assertThat(byDefault.floatReconstruction().meanMse()).isCloseTo(5, within(1e-12));
+        assertThat(byDefault.quantizedReconstruction().meanMse()).isCloseTo(5, within(1e-12));
+        assertThat(byDefault.accuracyDrop()).isNaN();
+        assertThat(byDefault.agreement()).isNaN();
+        assertThat(byDefault.notices()).isEmpty();
+        ModelComparison.Result auc = ModelComparison.compare(
+                zeroAutoencoder(), zeroAutoencoder(), clips(), options.withMetric(Metric.AUC), (d, n) -> {});
+        assertThat(auc.floatReconstruction().auc()).isEqualTo(0.75);
+        assertThat(auc.quantizedReconstruction().auc()).isEqualTo(0.75);
+        assertThat(auc.layers()).extracting(LayerError::tensor).containsExactly("decoder");
+    }
 }
