@@ -270,9 +270,15 @@ final class EvaluateCommand implements Callable<Integer> {
     static String render(String modelPath, Dataset d, ReconstructionResult r) {
         StringBuilder sb = new StringBuilder();
         sb.append("Model:      ").append(modelPath).append('\n');
-        sb.append(format(
-                "Data:       %s (%d windows of %d clips: %d normal, %d anomalous)%n",
-                d.name(), r.samples(), r.clips(), r.clipsLabelled(0), r.clipsLabelled(1)));
+        String labelled = d.hasLabels()
+                ? format(": %d normal, %d anomalous", r.clipsLabelled(0), r.clipsLabelled(1))
+                : ", unlabelled";
+        sb.append(
+                d.hasClips()
+                        ? format(
+                                "Data:       %s (%d windows of %d clips%s)%n",
+                                d.name(), r.samples(), r.clips(), labelled)
+                        : format("Data:       %s (%d samples%s)%n", d.name(), r.samples(), labelled));
         if (d.preprocessing() != null) {
             sb.append("Input:      x = ")
                     .append(d.preprocessing().normalization())
