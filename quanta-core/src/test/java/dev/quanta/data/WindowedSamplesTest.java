@@ -202,6 +202,25 @@ class WindowedSamplesTest {
                         + "2147483644");
     }
 
+    /**
+     * Overlapping windows multiply a file's values: 2 MiB cut into windows of 1 MiB every 4 bytes are 262,145 windows
+     * of 262,144 values, more than one float array holds. That is refused before anything is allocated, and a limit
+     * loads the first windows.
+     */
+    @Test
+    void windowsThatCannotFitAreRefusedBeforeAllocating() throws IOException {
+        Files.write(dir.resolve("big.bin"), new byte[2 << 20]);
+        Path csv = csv("big.bin,2,0,1048576,4");
+        assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(csv)))
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(
+                        csv + ": 262,145 samples of 262144 are 68,719,738,880 values, more than the 2,147,483,639 a "
+                                + "dataset holds in one float array; use a sample limit");
+        Dataset two = Datasets.load(DatasetSpec.of(csv).withLimit(2));
+        assertThat(two.size()).isEqualTo(2);
+        assertThat(two.sampleSize()).isEqualTo(262144);
+    }
+
     private static void assertRefused(Path csv, String messageEnd) {
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(csv).withFormat("windows")))
                 .isInstanceOf(QuantaException.class)
