@@ -55,8 +55,8 @@ abstract class DataOptions {
     @Option(
             names = "--labels",
             paramLabel = "PATH",
-            description = "Labels file: IDX labels, labels .npy, or the CSV of a raw sample folder "
-                    + "(default: found next to the data).")
+            description = "Labels file: IDX labels, labels .npy, or the CSV of a raw sample folder or of windowed "
+                    + "clips (default: found next to the data).")
     Path labels;
 
     @Option(

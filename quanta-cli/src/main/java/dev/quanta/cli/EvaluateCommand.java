@@ -99,7 +99,8 @@ final class EvaluateCommand implements Callable<Integer> {
             names = "--layer-samples",
             defaultValue = "100",
             paramLabel = "N",
-            description = "Samples used for the per-layer table of --compare (default ${DEFAULT-VALUE}).")
+            description = "Samples (the first ones) used for the per-layer table of --compare, its errors and "
+                    + "saturation (default ${DEFAULT-VALUE}).")
     int layerSamples;
 
     @Option(names = "--json", description = "Print machine-readable JSON.")
