@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -88,6 +90,7 @@ public final class WindowedSamples {
         List<Clip> clips = new ArrayList<>();
         List<Integer> windowsOf = new ArrayList<>();
         long[] total = {0};
+        Map<String, Long> sizes = new HashMap<>();
         int[] classes = {0, 0};
         int[] windowBytes = {0, 0};
         parse(csv, t, total, limit, c -> {
@@ -108,8 +111,10 @@ public final class WindowedSamples {
                                 + windowBytes[0] + " bytes on line " + windowBytes[1]
                                 + "; all windows must have one size");
             }
-            Path bin = clipFile(folder, csv, c);
-            long size = size(bin);
+            Long known = sizes.get(c.file());
+            long size = known != null ? known : size(clipFile(folder, csv, c));
+            sizes.put(c.file(), size);
+            Path bin = folder.resolve(c.file());
             if (size < c.windowBytes()) {
                 throw QuantaException.inFile(
                         bin,
@@ -122,6 +127,11 @@ public final class WindowedSamples {
             clips.add(c);
             windowsOf.add((int) Math.min(Integer.MAX_VALUE, used));
             total[0] += used;
+            // refuse as soon as the windows so far cannot fit, not after reading a CSV of a million lines
+            long values = Shapes.saturatedMultiply(total[0], c.windowBytes() / t.bytes());
+            if (values > DataIo.MAX_VALUES || values > DataIo.availableHeap() / 4) {
+                DataIo.requireMemory(csv, "", total[0], new int[] {c.windowBytes() / t.bytes()});
+            }
         });
         if (clips.isEmpty()) {
             throw QuantaException.inFile(csv, "no clips listed (expected lines " + LINE_FORMAT + ")");
