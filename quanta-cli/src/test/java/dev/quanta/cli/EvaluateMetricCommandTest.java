@@ -179,7 +179,7 @@ class EvaluateMetricCommandTest {
         assertThat(mae.out()).contains("Window MAE: ").doesNotContain("AUC:");
     }
 
-    /** {@code --compare}: the AUC of both models (each as {@code evaluate} alone reports it) and saturation per layer. */
+    /** {@code --compare}: the AUC of both models (as {@code evaluate} reports each alone) and saturation per layer. */
     @Test
     void compareReportsTheAucOfBothModelsAndSaturationPerLayer() throws Exception {
         CliRunner alone = CliRunner.run(
@@ -262,6 +262,7 @@ class EvaluateMetricCommandTest {
         Files.writeString(dir.resolve("y_labels.csv"), "short.bin,2,0,1280,512\n");
         assertOneLineError(
                 CliRunner.run("evaluate", fp32.toString(), "--data", dir.toString()),
-                "y_labels.csv: line 1: windows of 1280 bytes hold 320 float32 values, but a sample of 640 has 640");
+                "y_labels.csv: line 1: windows of 1280 bytes hold 320 float32 values, but samples of shape 640 (the "
+                        + "model's input or the given sample shape) have 640");
     }
 }

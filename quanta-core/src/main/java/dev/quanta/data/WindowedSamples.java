@@ -35,7 +35,7 @@ public final class WindowedSamples {
     /** The line format, as errors name it. */
     static final String LINE_FORMAT = "'file,count,label,window_bytes,stride_bytes'";
 
-    /** One clip of the CSV, with the size of its file and the windows used from it. */
+    /** One line of the CSV: a clip file, its label and class count, and how it is cut into windows. */
     record Clip(int line, String file, int label, int classes, int windowBytes, int strideBytes) {}
 
     /**
@@ -148,8 +148,9 @@ public final class WindowedSamples {
             throw QuantaException.inFile(
                     csv,
                     "line " + windowBytes[1] + ": windows of " + windowBytes[0] + " bytes hold " + values + " "
-                            + t.label() + " values, but a sample of " + Shapes.format(shape) + " has "
-                            + Shapes.saturatedProduct(shape));
+                            + t.label() + " values, but samples of shape " + Shapes.format(shape)
+                            + " (the model's input "
+                            + "or the given sample shape) have " + Shapes.saturatedProduct(shape));
         }
         DataIo.requireMemory(csv, "", total[0], shape);
         int n = (int) total[0];

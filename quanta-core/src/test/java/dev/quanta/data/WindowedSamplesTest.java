@@ -179,7 +179,9 @@ class WindowedSamplesTest {
         Path csv = csv("a.bin,2,0,8,4");
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(csv).withSampleShape(3)))
                 .isInstanceOf(QuantaException.class)
-                .hasMessage(csv + ": line 1: windows of 8 bytes hold 2 float32 values, but a sample of 3 has 3");
+                .hasMessage(
+                        csv + ": line 1: windows of 8 bytes hold 2 float32 values, but samples of shape 3 (the model's "
+                                + "input or the given sample shape) have 3");
     }
 
     /**

@@ -246,10 +246,10 @@ class LayerComparisonTest {
 
     /**
      * Saturation on a model calibrated on [−1, 1] and compared on data beyond it: x → Dense "lin" (identity) →
-     * Dense "act" (identity, fused ReLU) → Dense "out" (sum). Over the eight values −3, 0.5, 2, 0, 5, −0.5, 0.25, 0.9, "lin" clips −3, 2
-     * and 5 (3/8); "act" = ReLU(lin) holds [0, 1] with its zero point at −128, so its three zeros sit at the lowest
-     * level exactly and only 2 and 5 are clipped (2/8). The QUANTIZE of the input, paired with the reference's
-     * input, clips −3, 2 and 5 too. The float model's tensors have no saturation.
+     * Dense "act" (identity, fused ReLU) → Dense "out" (sum). Over the eight values −3, 0.5, 2, 0, 5, −0.5, 0.25,
+     * 0.9, "lin" clips −3, 2 and 5 (3/8); "act" = ReLU(lin) holds [0, 1] with its zero point at −128, so its three
+     * zeros sit at the lowest level exactly and only 2 and 5 are clipped (2/8). The QUANTIZE of the input, paired
+     * with the reference's input, clips −3, 2 and 5 too. The float model's tensors have no saturation.
      */
     @Test
     void saturationIsTheShareOfValuesClippedAtTheQuantizedRange() {
