@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
         name = "compare",
         mixinStandardHelpOptions = true,
         description = "Layer-by-layer diff of two models over the same inputs (Keras vs .tflite, float vs "
-                + "quantized, Quanta's file vs the TFLite converter's): max abs error, RMSE, SQNR and RMSE/scale "
-                + "per tensor, worst first.")
+                + "quantized, Quanta's file vs the TFLite converter's): max abs error, RMSE, SQNR, RMSE/scale and "
+                + "the share of values clipped at the quantized range per tensor, worst first.")
 final class CompareCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "A", description = "Reference model.")
     Path a;
@@ -86,6 +86,7 @@ final class CompareCommand implements Callable<Integer> {
                 r.put("rmse", l.rmse());
                 r.put("sqnr_db", Double.isInfinite(l.sqnrDb()) ? null : l.sqnrDb());
                 r.put("rmse_over_scale", Double.isNaN(l.scale()) ? null : l.rmseOverScale());
+                r.put("saturation", Double.isNaN(l.saturation()) ? null : l.saturation());
             })));
         } else {
             out.printf(
@@ -96,21 +97,22 @@ final class CompareCommand implements Callable<Integer> {
                     Math.min(samples, d.size()),
                     d.name(),
                     match.toLowerCase(Locale.ROOT));
-            String f = "%-40s %-18s %12s %12s %10s %12s%n";
-            out.printf(Locale.ROOT, f, "tensor (B)", "op", "max |err|", "RMSE", "SQNR dB", "RMSE/scale");
+            String f = "%-40s %-18s %12s %12s %10s %12s %10s%n";
+            out.printf(Locale.ROOT, f, "tensor (B)", "op", "max |err|", "RMSE", "SQNR dB", "RMSE/scale", "saturated");
             for (LayerError l : rows) {
                 String name = l.tensor().length() <= 40
                         ? l.tensor()
                         : "…" + l.tensor().substring(l.tensor().length() - 39);
                 out.printf(
                         Locale.ROOT,
-                        "%-40s %-18s %12.4g %12.4g %10.2f %12s%n",
+                        "%-40s %-18s %12.4g %12.4g %10.2f %12s %10s%n",
                         name,
                         l.op(),
                         l.maxAbs(),
                         l.rmse(),
                         l.sqnrDb(),
-                        Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f", l.rmseOverScale()));
+                        Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f", l.rmseOverScale()),
+                        EvaluateCommand.saturation(l));
             }
         }
         out.flush();

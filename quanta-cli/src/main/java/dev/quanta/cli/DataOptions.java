@@ -26,7 +26,9 @@ abstract class DataOptions {
                 required = true,
                 paramLabel = "PATH",
                 description = "Labelled data: MNIST IDX images (raw or .gz), .npy/.npz, a folder of raw .bin samples "
-                        + "with a labels CSV (file.bin,count,class), or an image folder (one folder per class).")
+                        + "with a labels CSV (file.bin,count,class), clips cut into windows by a labels CSV "
+                        + "(file.bin,count,label,window_bytes,stride_bytes; the folder or the CSV itself), or an image "
+                        + "folder (one folder per class).")
         Path data;
 
         @Override
@@ -53,17 +55,21 @@ abstract class DataOptions {
     @Option(
             names = "--labels",
             paramLabel = "PATH",
-            description = "Labels file: IDX labels, labels .npy, or the CSV of a raw sample folder "
-                    + "(default: found next to the data).")
+            description = "Labels file: IDX labels, labels .npy, or the CSV of a raw sample folder or of windowed "
+                    + "clips (default: found next to the data).")
     Path labels;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "idx, numpy, raw or images (default: detected).")
+    @Option(
+            names = "--format",
+            paramLabel = "FORMAT",
+            description = "idx, numpy, raw, windows or images (default: detected).")
     String format;
 
     @Option(
             names = "--sample-type",
             paramLabel = "TYPE",
-            description = "Raw sample type (required for raw folders): uint8, int8, int16, int32, float32, float64.")
+            description = "Raw sample type (required for raw folders; windows default to float32): uint8, int8, "
+                    + "int16, int32, float32, float64.")
     String sampleType;
 
     @Option(
@@ -113,7 +119,10 @@ abstract class DataOptions {
     @Option(names = "--y-key", paramLabel = "KEY", description = "Array holding labels in an .npz.")
     String yKey;
 
-    @Option(names = "--limit", paramLabel = "N", description = "Use only the first N samples (after --skip).")
+    @Option(
+            names = "--limit",
+            paramLabel = "N",
+            description = "Use only the first N samples (after --skip); windows count as samples.")
     Integer limit;
 
     @Option(

@@ -5,7 +5,10 @@ import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.LayerError;
 import dev.quanta.eval.Loss;
+import dev.quanta.eval.Metric;
 import dev.quanta.eval.ModelComparison;
+import dev.quanta.eval.Reconstruction;
+import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import java.nio.file.Path;
@@ -23,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "evaluate",
         mixinStandardHelpOptions = true,
-        description = "Measure a model's loss and top-k accuracy on labelled data.")
+        description = "Measure a model's loss and top-k accuracy on labelled data, or an autoencoder's reconstruction "
+                + "error and ROC AUC.")
 final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -44,6 +48,15 @@ final class EvaluateCommand implements Callable<Integer> {
             paramLabel = "BOOL",
             description = "Outputs are logits (default: yes unless the model ends in a softmax).")
     Boolean fromLogits;
+
+    @Option(
+            names = "--metric",
+            paramLabel = "NAME",
+            description = "auc, mse, mae or topk (default: mse for an autoencoder, whose output has the input's "
+                    + "shape, else topk). mse/mae: the mean over windows of the reconstruction error; auc: ROC AUC "
+                    + "over "
+                    + "clips labelled 0 (normal) and 1 (anomalous), a clip scored by the mean MSE of its windows.")
+    String metric;
 
     @Option(
             names = "--top-k",
@@ -86,7 +99,8 @@ final class EvaluateCommand implements Callable<Integer> {
             names = "--layer-samples",
             defaultValue = "100",
             paramLabel = "N",
-            description = "Samples used for the per-layer table of --compare (default ${DEFAULT-VALUE}).")
+            description = "Samples (the first ones) used for the per-layer table of --compare, its errors and "
+                    + "saturation (default ${DEFAULT-VALUE}).")
     int layerSamples;
 
     @Option(names = "--json", description = "Print machine-readable JSON.")
@@ -104,10 +118,12 @@ final class EvaluateCommand implements Callable<Integer> {
                 .withParallel(parallel)
                 .withLoss(loss == null ? null : Loss.parse(loss))
                 .withFromLogits(fromLogits));
+        Metric chosen = metric == null ? null : Metric.parse(metric);
         ModelComparison.Options comparison = OptionErrors.build(() -> ModelComparison.Options.defaults()
                 .withEvaluation(options)
                 .withLayerSamples(layerSamples)
-                .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads)));
+                .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads))
+                .withMetric(chosen));
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
         Dataset d = converted == null ? data.load(m) : data.load(m, converted);
@@ -119,6 +135,19 @@ final class EvaluateCommand implements Callable<Integer> {
             bar.finish();
             Warnings.print(spec.commandLine().getErr(), c.notices());
             out.print(json ? Json.write(toMap(model.model, compare, c)) + "\n" : render(model.model, compare, c));
+            out.flush();
+            return 0;
+        }
+        Metric used = chosen != null ? chosen : Metric.defaultFor(m);
+        if (used.isReconstruction()) {
+            ReconstructionResult r = Reconstruction.evaluate(m, d, used, options, bar);
+            bar.finish();
+            Warnings.print(spec.commandLine().getErr(), r.notices());
+            if (json) {
+                out.println(Json.write(toMap(model.model.toString(), d, r)));
+            } else {
+                out.print(render(model.model.toString(), d, r));
+            }
             out.flush();
             return 0;
         }
@@ -195,6 +224,78 @@ final class EvaluateCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** {@code --json} of a reconstruction metric: the scores, then each clip's score and label. */
+    static Map<String, Object> toMap(String modelPath, Dataset d, ReconstructionResult r) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("model", modelPath);
+        if (d != null) {
+            map.put("data", d.name());
+            map.put(
+                    "preprocessing",
+                    d.preprocessing() == null
+                            ? null
+                            : d.preprocessing().normalization().toString());
+        }
+        map.put("metric", r.metric().label());
+        map.put("value", number(r.value()));
+        map.put("samples", r.samples());
+        map.put("clips", r.clips());
+        map.put("normal_clips", r.clipsLabelled(0));
+        map.put("anomalous_clips", r.clipsLabelled(1));
+        map.put("auc", number(r.auc()));
+        map.put("mean_window_mse", r.meanMse());
+        map.put("mean_window_mae", r.meanMae());
+        map.put("clip_score", r.metric() == Metric.MAE ? "mean window mae" : "mean window mse");
+        map.put("seconds", r.seconds());
+        map.put("samples_per_second", r.samplesPerSecond());
+        map.put(
+                "warnings",
+                r.notices().stream().map(n -> n.render(CliFlags::flag)).toList());
+        java.util.List<Map<String, Object>> clips = new java.util.ArrayList<>();
+        for (int c = 0; c < r.clips(); c++) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("clip", r.clipNames().get(c));
+            row.put("label", r.clipLabels()[c] < 0 ? null : r.clipLabels()[c]);
+            row.put("score", r.clipScores()[c]);
+            clips.add(row);
+        }
+        map.put("clip_scores", clips);
+        return map;
+    }
+
+    /** A double for JSON: null for NaN or infinite. */
+    private static Double number(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    static String render(String modelPath, Dataset d, ReconstructionResult r) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("Model:      ").append(modelPath).append('\n');
+        String labelled = d.hasLabels()
+                ? format(": %d normal, %d anomalous", r.clipsLabelled(0), r.clipsLabelled(1))
+                : ", unlabelled";
+        sb.append(
+                d.hasClips()
+                        ? format(
+                                "Data:       %s (%d windows of %d clips%s)%n",
+                                d.name(), r.samples(), r.clips(), labelled)
+                        : format("Data:       %s (%d samples%s)%n", d.name(), r.samples(), labelled));
+        if (d.preprocessing() != null) {
+            sb.append("Input:      x = ")
+                    .append(d.preprocessing().normalization())
+                    .append('\n');
+        }
+        if (!Double.isNaN(r.auc())) {
+            sb.append(format(
+                    "AUC:        %.4f (ROC over clips; a clip's score is the mean %s of its windows)%n",
+                    r.auc(), r.metric() == Metric.MAE ? "MAE" : "MSE"));
+        }
+        sb.append(format("Window MSE: %.6g (mean over %d windows)%n", r.meanMse(), r.samples()));
+        sb.append(format("Window MAE: %.6g%n", r.meanMae()));
+        sb.append(format("Throughput: %.0f samples/s (%.2f s)%n", r.samplesPerSecond(), r.seconds()));
+        return sb.toString();
+    }
+
     /** The side-by-side table of {@code --compare}, then the per-layer errors. */
     static String render(Path floatPath, Path quantPath, ModelComparison.Result c) {
         EvaluationResult f = c.floatResult();
@@ -202,17 +303,34 @@ final class EvaluateCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder();
         row(sb, "", "float", "quantized");
         row(sb, "model", floatPath.getFileName(), quantPath.getFileName());
-        row(sb, "samples", f.samples(), q.samples());
-        if (f.lossName() != null) {
-            row(sb, "loss", format("%.4f", f.loss()), format("%.4f", q.loss()));
+        if (f == null) {
+            ReconstructionResult fr = c.floatReconstruction();
+            ReconstructionResult qr = c.quantizedReconstruction();
+            row(sb, "windows", fr.samples(), qr.samples());
+            row(
+                    sb,
+                    "clips",
+                    format("%d (%d/%d)", fr.clips(), fr.clipsLabelled(0), fr.clipsLabelled(1)),
+                    format("%d (%d/%d)", qr.clips(), qr.clipsLabelled(0), qr.clipsLabelled(1)));
+            if (!Double.isNaN(fr.auc())) {
+                row(sb, "AUC", format("%.4f", fr.auc()), format("%.4f", qr.auc()));
+                sb.append(format("%-18s %18s %+18.4f%n", "AUC drop", "", fr.auc() - qr.auc()));
+            }
+            row(sb, "mean window MSE", format("%.6g", fr.meanMse()), format("%.6g", qr.meanMse()));
+            row(sb, "mean window MAE", format("%.6g", fr.meanMae()), format("%.6g", qr.meanMae()));
+        } else {
+            row(sb, "samples", f.samples(), q.samples());
+            if (f.lossName() != null) {
+                row(sb, "loss", format("%.4f", f.loss()), format("%.4f", q.loss()));
+            }
+            row(
+                    sb,
+                    "accuracy (top-" + f.topK() + ")",
+                    format("%.2f%% (%d)", 100 * f.accuracy(), f.correct()),
+                    format("%.2f%% (%d)", 100 * q.accuracy(), q.correct()));
+            sb.append(format("%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
+            sb.append(format("%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
         }
-        row(
-                sb,
-                "accuracy (top-" + f.topK() + ")",
-                format("%.2f%% (%d)", 100 * f.accuracy(), f.correct()),
-                format("%.2f%% (%d)", 100 * q.accuracy(), q.correct()));
-        sb.append(format("%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
-        sb.append(format("%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
         row(sb, "file size", format("%,d B", c.floatBytes()), format("%,d B", c.quantizedBytes()));
         row(
                 sb,
@@ -221,21 +339,29 @@ final class EvaluateCommand implements Callable<Integer> {
                 format("%.1f us", c.quantizedLatency().p50()));
         sb.append('\n')
                 .append("Per-layer error of the quantized model against float, worst first ")
-                .append("(RMSE/scale about 0.289 is rounding alone):\n");
-        String lf = "%-32s %-18s %10s %12s %12s %12s%n";
-        sb.append(String.format(Locale.ROOT, lf, "layer", "op", "SQNR dB", "RMSE", "RMSE/scale", "max |err|"));
+                .append("(RMSE/scale about 0.289 is rounding alone; saturated: values clipped at the quantized "
+                        + "range):\n");
+        String lf = "%-32s %-18s %10s %12s %12s %12s %10s%n";
+        sb.append(String.format(
+                Locale.ROOT, lf, "layer", "op", "SQNR dB", "RMSE", "RMSE/scale", "max |err|", "saturated"));
         for (LayerError l : c.layers()) {
             sb.append(String.format(
                     Locale.ROOT,
-                    "%-32s %-18s %10.2f %12.4g %12s %12.4g%n",
+                    "%-32s %-18s %10.2f %12.4g %12s %12.4g %10s%n",
                     l.layer(),
                     l.op(),
                     l.sqnrDb(),
                     l.rmse(),
                     Double.isNaN(l.scale()) ? "-" : String.format(Locale.ROOT, "%.3f", l.rmseOverScale()),
-                    l.maxAbs()));
+                    l.maxAbs(),
+                    saturation(l)));
         }
         return sb.toString();
+    }
+
+    /** A layer's saturation as a percentage with three decimals, or "-" for a tensor that is not quantized. */
+    static String saturation(LayerError l) {
+        return Double.isNaN(l.saturation()) ? "-" : String.format(Locale.ROOT, "%.3f%%", 100 * l.saturation());
     }
 
     /** A row of the {@code --compare} table: its label, then the float model's and the quantized model's values. */
@@ -247,13 +373,25 @@ final class EvaluateCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, format, args);
     }
 
-    /** {@code --compare --json}: both evaluations, the differences and the per-layer rows. */
+    /**
+     * {@code --compare --json}: both evaluations (loss and accuracy, or the reconstruction scores), the differences
+     * and the per-layer rows.
+     */
     static Map<String, Object> toMap(Path floatPath, Path quantPath, ModelComparison.Result c) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("float", toMap(floatPath.toString(), null, c.floatResult()));
-        m.put("quantized", toMap(quantPath.toString(), null, c.quantizedResult()));
-        m.put("accuracy_drop", c.accuracyDrop());
-        m.put("top1_agreement", c.agreement());
+        if (c.floatResult() == null) {
+            m.put("float", toMap(floatPath.toString(), null, c.floatReconstruction()));
+            m.put("quantized", toMap(quantPath.toString(), null, c.quantizedReconstruction()));
+            m.put(
+                    "auc_drop",
+                    number(c.floatReconstruction().auc()
+                            - c.quantizedReconstruction().auc()));
+        } else {
+            m.put("float", toMap(floatPath.toString(), null, c.floatResult()));
+            m.put("quantized", toMap(quantPath.toString(), null, c.quantizedResult()));
+            m.put("accuracy_drop", c.accuracyDrop());
+            m.put("top1_agreement", c.agreement());
+        }
         m.put("float_file_bytes", c.floatBytes());
         m.put("quantized_file_bytes", c.quantizedBytes());
         m.put("float_latency_p50_us", c.floatLatency().p50());
@@ -266,6 +404,7 @@ final class EvaluateCommand implements Callable<Integer> {
             r.put("rmse", l.rmse());
             r.put("rmse_over_scale", Double.isNaN(l.scale()) ? null : l.rmseOverScale());
             r.put("max_abs_error", l.maxAbs());
+            r.put("saturation", number(l.saturation()));
         }));
         return m;
     }

@@ -120,7 +120,11 @@ class BenchmarkAndCompareCommandTest {
         CliRunner c = CliRunner.run(
                 "compare", keras, int8.toString(), "--data", images, "--scale", "1/255", "--samples", "50");
         assertThat(c.exitCode()).as(c.err()).isZero();
-        assertThat(c.out()).contains("dense_6").contains("FULLY_CONNECTED").contains("SQNR dB");
+        assertThat(c.out())
+                .contains("dense_6")
+                .contains("FULLY_CONNECTED")
+                .contains("SQNR dB")
+                .contains("saturated");
         CliRunner e = evaluateCompare("--scale", "1/255", "--limit", "500", "--layer-samples", "20");
         assertThat(e.exitCode()).as(e.err()).isZero();
         assertThat(e.out())

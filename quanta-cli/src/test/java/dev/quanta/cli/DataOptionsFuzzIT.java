@@ -449,6 +449,28 @@ class DataOptionsFuzzIT {
                 write("raw/sparse.csv", "sparse.bin,10,1\n").toString());
         all(c, "raw sample size", raw, "--sample-type", "float32");
 
+        // windowed clips (file,count,label,window_bytes,stride_bytes): 784 float32 values a window for the model
+        Path clips = Files.createDirectories(tmp.resolve("clips"));
+        Files.write(clips.resolve("w.bin"), floats(1 << 18, 0.5f));
+        String[][] hostileWindows = {
+            {"claims.csv", "w.bin,10,1,2147483644,4\n"},
+            {"missing.csv", "w.bin,10,1,3136,3136\nnope.bin,10,1,3136,3136\n"},
+            {"fields.csv", "w.bin,10,1,3136,3136\nw.bin,10,1,3136\n"},
+            {"stride.csv", "w.bin,10,1,3136,x\n"},
+            {"width.csv", "w.bin,10,1,3132,3132\n"}
+        };
+        for (String[] csv : hostileWindows) {
+            any(c, rnd, "windows hostile", write("clips/" + csv[0], csv[1]));
+        }
+        // overlapping windows of 784 values every 4 bytes: 261,361 windows, 0.8 GB of floats from a 1 MiB file
+        Path overlap = write("clips/overlap.csv", "w.bin,10,1,3136,4\n");
+        all(c, "windows overlap", overlap);
+        all(
+                c,
+                "windows huge line count",
+                write("clips/many.csv", "w.bin,10,1,3136,3136\n".repeat(300_000 + rnd.nextInt(200_000))));
+        accepted(c, "accepted: --limit on windows", overlap, "--limit", "5");
+
         // image folders
         Path pngBomb = pngFolder("png-bomb", pngHeader(100_000, 100_000));
         all(c, "image hostile", pngBomb);

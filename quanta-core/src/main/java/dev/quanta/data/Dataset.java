@@ -24,6 +24,8 @@ public final class Dataset {
     private final List<String> classNames;
     private final LabelOrigin labelOrigin;
     private final Preprocessing preprocessing;
+    private final int[] clips;
+    private final List<String> clipNames;
 
     /** How the number of classes of a dataset was declared, which decides how it must match a model. */
     enum ClassCount {
@@ -56,6 +58,34 @@ public final class Dataset {
             List<String> classNames,
             LabelOrigin labelOrigin,
             Preprocessing preprocessing) {
+        this(
+                name,
+                source,
+                sampleShape,
+                features,
+                labels,
+                declaredClasses,
+                targets,
+                classNames,
+                labelOrigin,
+                preprocessing,
+                null,
+                null);
+    }
+
+    private Dataset(
+            String name,
+            Path source,
+            int[] sampleShape,
+            float[] features,
+            int[] labels,
+            int declaredClasses,
+            float[] targets,
+            List<String> classNames,
+            LabelOrigin labelOrigin,
+            Preprocessing preprocessing,
+            int[] clips,
+            List<String> clipNames) {
         this.name = Objects.requireNonNull(name, "name");
         this.source = source;
         this.sampleShape = sampleShape.clone();
@@ -105,6 +135,17 @@ public final class Dataset {
         this.classNames = classNames == null ? null : List.copyOf(classNames);
         this.labelOrigin = labels == null ? LabelOrigin.UNKNOWN : Objects.requireNonNull(labelOrigin, "labelOrigin");
         this.preprocessing = preprocessing;
+        if (clips != null) {
+            Objects.requireNonNull(clipNames, "clipNames");
+            if (clips.length != size) {
+                throw new IllegalArgumentException(clips.length + " clip indices for " + size + " samples");
+            }
+            for (int c : clips) {
+                Objects.checkIndex(c, clipNames.size());
+            }
+        }
+        this.clips = clips;
+        this.clipNames = clipNames == null ? null : List.copyOf(clipNames);
     }
 
     /**
@@ -214,6 +255,44 @@ public final class Dataset {
         return classNames;
     }
 
+    /**
+     * This dataset with samples grouped into clips (windows cut from one recording, say): sample {@code i} belongs
+     * to clip {@code clipOfSample[i]}, an index into {@code clipNames} (not copied).
+     *
+     * @throws IllegalArgumentException when there is not one clip index per sample or one is out of range
+     */
+    public Dataset withClips(int[] clipOfSample, List<String> clipNames) {
+        return new Dataset(
+                name,
+                source,
+                sampleShape,
+                features,
+                labels,
+                numClasses,
+                targets,
+                classNames,
+                labelOrigin,
+                preprocessing,
+                Objects.requireNonNull(clipOfSample, "clipOfSample"),
+                Objects.requireNonNull(clipNames, "clipNames"));
+    }
+
+    /** True when the samples are grouped into clips ({@link #withClips}). */
+    public boolean hasClips() {
+        return clips != null;
+    }
+
+    /** The clip of sample {@code i}: an index into {@link #clipNames()}; {@code i} itself when there are no clips. */
+    public int clip(int i) {
+        Objects.checkIndex(i, size);
+        return clips == null ? i : clips[i];
+    }
+
+    /** The names of the clips (their files), indexed by {@link #clip(int)}, or null without clips. */
+    public List<String> clipNames() {
+        return clipNames;
+    }
+
     /** Float regression targets, {@code size * targetSize()} values (own storage, do not modify), or null. */
     public float[] targets() {
         return targets;
@@ -258,7 +337,9 @@ public final class Dataset {
         int[] l = labels == null ? null : Arrays.copyOfRange(labels, from, to);
         int k = targetSize();
         float[] t = targets == null ? null : Arrays.copyOfRange(targets, from * k, to * k);
-        return derived(f, l, t);
+        int[] c = clips == null ? null : Arrays.copyOfRange(clips, from, to);
+        return new Dataset(
+                name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin, preprocessing, c, clipNames);
     }
 
     /**
@@ -318,12 +399,25 @@ public final class Dataset {
 
     /** A dataset like this one (name, source, shape, classes, records) over the given samples, labels and targets. */
     private Dataset derived(float[] f, int[] l, float[] t) {
-        return new Dataset(name, source, sampleShape, f, l, numClasses, t, classNames, labelOrigin, preprocessing);
+        return new Dataset(
+                name,
+                source,
+                sampleShape,
+                f,
+                l,
+                numClasses,
+                t,
+                classNames,
+                labelOrigin,
+                preprocessing,
+                clips,
+                clipNames);
     }
 
     @Override
     public String toString() {
         return "Dataset[" + name + ", " + size + " x " + Shapes.format(sampleShape)
-                + (labels == null ? ", unlabelled" : ", " + numClasses + " classes") + "]";
+                + (labels == null ? ", unlabelled" : ", " + numClasses + " classes")
+                + (clipNames == null ? "" : ", " + clipNames.size() + " clips") + "]";
     }
 }

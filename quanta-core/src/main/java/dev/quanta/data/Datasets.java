@@ -19,6 +19,11 @@ public final class Datasets {
     public static final String RAW = "raw";
     /** Folder of class subfolders of images. */
     public static final String IMAGES = "images";
+    /**
+     * Clips cut into windows, listed by a labels CSV of {@code file,count,label,window_bytes,stride_bytes} lines
+     * (MLPerf Tiny anomaly detection); see {@link WindowedSamples}.
+     */
+    public static final String WINDOWS = "windows";
 
     /**
      * Loads the dataset described by {@code spec}, without its first {@link DatasetSpec#skip()} samples. With a
@@ -57,7 +62,11 @@ public final class Datasets {
             case NUMPY ->
                 NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p, limit);
             case RAW ->
-                RawSampleFolder.load(data, spec.labels(), spec.sampleType(), spec.sampleShape(), true, p, limit);
+                RawSampleFolder.load(
+                        folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, limit);
+            case WINDOWS ->
+                WindowedSamples.load(
+                        folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, limit);
             case IMAGES -> loadImages(spec, p, limit);
             default -> throw new IllegalStateException(format);
         };
@@ -83,6 +92,25 @@ public final class Datasets {
             s = s.withPreprocessing(Preprocessing.of(recorded));
         }
         return load(s);
+    }
+
+    /** The folder of a raw or windowed dataset: {@code data} itself, or the folder of a labels CSV given as data. */
+    private static Path folder(Path data) {
+        Path parent = data.toAbsolutePath().getParent();
+        return isCsvFile(data) && parent != null ? parent : data;
+    }
+
+    private static boolean isCsvFile(Path data) {
+        return Files.isRegularFile(data)
+                && data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv");
+    }
+
+    /** The labels CSV: the one given, else the data when it is a file (a CSV), else null (the folder's default). */
+    private static Path labelsCsv(DatasetSpec spec) {
+        if (spec.labels() != null) {
+            return spec.labels();
+        }
+        return isCsvFile(spec.data()) ? spec.data() : null;
     }
 
     private static Dataset loadImages(DatasetSpec spec, Preprocessing p, int limit) {
@@ -124,14 +152,19 @@ public final class Datasets {
     /**
      * Detects the format of {@code data}: a file starting with gzip magic 1f 8b or an IDX header is {@code idx}; one
      * starting with {@code \x93NUMPY} or a zip signature (or named .npy/.npz) is {@code numpy}; a folder with a given
-     * labels CSV or a {@code y_labels.csv} is {@code raw}; a folder with subfolders is {@code images}.
+     * labels CSV or a {@code y_labels.csv} is {@code windows} when the CSV's first line has the five fields of {@link
+     * WindowedSamples}, else {@code raw}; a {@code .csv} file with such lines is {@code windows}; a folder with
+     * subfolders is {@code images}.
      *
      * @throws QuantaException if no format matches
      */
     public static String detectFormat(Path data, Path labels) {
         if (Files.isDirectory(data)) {
-            if ((labels != null && Files.isRegularFile(labels)) || RawSampleFolder.hasDefaultLabels(data)) {
-                return RAW;
+            if (labels != null && Files.isRegularFile(labels)) {
+                return WindowedSamples.isWindowedCsv(labels) ? WINDOWS : RAW;
+            }
+            if (RawSampleFolder.hasDefaultLabels(data)) {
+                return WindowedSamples.isWindowedCsv(data.resolve(RawSampleFolder.DEFAULT_LABELS)) ? WINDOWS : RAW;
             }
             if (ImageFolder.hasSubfolders(data)) {
                 return IMAGES;
@@ -140,6 +173,10 @@ public final class Datasets {
                     data,
                     "cannot tell the dataset format: the folder has no " + RawSampleFolder.DEFAULT_LABELS
                             + " and no class subfolders; give the format");
+        }
+        if (data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv")
+                && WindowedSamples.isWindowedCsv(data)) {
+            return WINDOWS;
         }
         byte[] h = NumpyDatasets.head(data, 6, "dataset");
         if (DataIo.isGzip(h)) {
@@ -169,16 +206,20 @@ public final class Datasets {
                         + "); expected IDX (optionally gzip), .npy or .npz; give the format");
     }
 
-    /** Maps format names and aliases to {@link #IDX}, {@link #NUMPY}, {@link #RAW} or {@link #IMAGES}. */
+    /**
+     * Maps format names and aliases to {@link #IDX}, {@link #NUMPY}, {@link #RAW}, {@link #WINDOWS} or {@link
+     * #IMAGES}.
+     */
     public static String normalizeFormat(String format) {
         return switch (format.trim().toLowerCase(Locale.ROOT)) {
             case "idx", "mnist" -> IDX;
             case "numpy", "npy", "npz" -> NUMPY;
             case "raw", "bin", "mlperf", "mlperf-tiny" -> RAW;
             case "images", "image", "imagefolder", "image-folder" -> IMAGES;
+            case "windows", "windowed", "window" -> WINDOWS;
             default ->
                 throw new QuantaException(
-                        "unknown dataset format '" + format + "'; expected idx, numpy, raw or images");
+                        "unknown dataset format '" + format + "'; expected idx, numpy, raw, windows or images");
         };
     }
 

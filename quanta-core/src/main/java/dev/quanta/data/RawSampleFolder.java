@@ -221,15 +221,22 @@ public final class RawSampleFolder {
     }
 
     /** Reads lines of at most {@link #MAX_LINE} characters, ended by {@code \n}, {@code \r\n} or {@code \r}. */
-    private static final class LineReader implements AutoCloseable {
+    static final class LineReader implements AutoCloseable {
         private final Reader in;
         private final char[] buf = new char[1 << 16];
         private int pos;
         private int len;
         private boolean afterCr;
+        private final String expected;
 
         LineReader(Reader in) {
+            this(in, "'file.bin,count,class'");
+        }
+
+        /** @param expected the line format named when a line is too long */
+        LineReader(Reader in, String expected) {
             this.in = in;
+            this.expected = expected;
         }
 
         private int read() throws IOException {
@@ -265,8 +272,8 @@ public final class RawSampleFolder {
                 if (sb.length() == MAX_LINE) {
                     throw QuantaException.inFile(
                             csv,
-                            "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE)
-                                    + " characters; expected 'file.bin,count,class' lines");
+                            "line " + lineNo + " is longer than " + DataIo.count(MAX_LINE) + " characters; expected "
+                                    + expected + " lines");
                 }
                 sb.append((char) c);
                 c = read();

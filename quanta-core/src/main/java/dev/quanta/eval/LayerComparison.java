@@ -19,7 +19,8 @@ import java.util.Objects;
  * Layer-by-layer diff of two models over the same inputs: op outputs are paired by name or by position along the
  * graph ({@link Matching}) and compared (see {@link LayerError}); the result is ordered worst first (lowest
  * SQNR). Converted models keep the reference's tensor names, so a quantized model lines up with its float
- * source by name; files from other tools line up by position.
+ * source by name; files from other tools line up by position. By name, the QUANTIZE of a model input is paired with
+ * the reference's input of the same name: its row shows how much of the data the input's range clips.
  */
 public final class LayerComparison {
     /** How tensors of the two models are paired. */
@@ -108,6 +109,14 @@ public final class LayerComparison {
     static List<Object[]> pair(Model reference, Model candidate, Matching matching) {
         List<Object[]> byName = new ArrayList<>();
         for (Op op : candidate.ops()) {
+            if (op.type() == OpType.QUANTIZE && candidate.inputs().contains(op.input(0))) {
+                // the quantized model input: its values against the reference's input of the same name
+                Tensor r = reference.tensor(op.input(0).name());
+                if (r != null && reference.inputs().contains(r) && sampleSize(r) == sampleSize(op.output(0))) {
+                    byName.add(new Object[] {r, op.output(0), op});
+                }
+                continue;
+            }
             for (Tensor t : op.outputs()) {
                 Tensor r = reference.tensor(t.name());
                 if (r != null
@@ -197,6 +206,7 @@ public final class LayerComparison {
         double[] noise = new double[pairs.size()];
         double[] maxAbs = new double[pairs.size()];
         long[] count = new long[pairs.size()];
+        long[] clipped = new long[pairs.size()];
         // every intermediate tensor is read after each run
         Interpreter.Options options =
                 Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true);
@@ -217,6 +227,10 @@ public final class LayerComparison {
                         maxAbs[k] = Math.max(maxAbs[k], Math.abs(e));
                     }
                     count[k] += f.length;
+                    Tensor t = pairs.get(k)[1];
+                    if (isQuantizedPerTensor(t)) {
+                        clipped[k] += clipped(f, cand.readTensor(t), t);
+                    }
                 }
             }
         }
@@ -235,10 +249,43 @@ public final class LayerComparison {
                     sqnr,
                     Math.sqrt(noise[k] / Math.max(1, count[k])),
                     scale,
-                    maxAbs[k]));
+                    maxAbs[k],
+                    isQuantizedPerTensor(t) ? (double) clipped[k] / Math.max(1, count[k]) : Double.NaN));
         }
         result.sort(Comparator.comparingDouble(LayerError::sqnrDb));
         return result;
+    }
+
+    /** True for an INT8, UINT8 or INT16 tensor with one scale and zero point. */
+    static boolean isQuantizedPerTensor(Tensor t) {
+        return (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16)
+                && t.quant() != null
+                && t.quant().isPerTensor();
+    }
+
+    /**
+     * How many of the quantized values {@code q} (a {@code byte[]} or {@code short[]} of {@code t}'s type) are
+     * clipped at the ends of the range against the reference values {@code f} (see {@link LayerError}).
+     */
+    static long clipped(float[] f, Object q, Tensor t) {
+        long qmin = InputQuantizer.qmin(t.dtype());
+        long qmax = InputQuantizer.qmax(t.dtype());
+        double scale = t.quant().scale();
+        long zp = t.quant().zeroPoint();
+        double below = scale * (qmin - zp) - scale / 2;
+        double above = scale * (qmax - zp) + scale / 2;
+        long n = 0;
+        for (int i = 0; i < f.length; i++) {
+            long v = switch (t.dtype()) {
+                case INT8 -> ((byte[]) q)[i];
+                case UINT8 -> ((byte[]) q)[i] & 0xFF;
+                default -> ((short[]) q)[i];
+            };
+            if ((v == qmin && f[i] < below) || (v == qmax && f[i] > above)) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** The model's source file, else its name. */

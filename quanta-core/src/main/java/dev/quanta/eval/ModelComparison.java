@@ -16,7 +16,8 @@ import java.util.Objects;
 
 /**
  * A float model and its quantized (or otherwise converted) twin side by side on the same labelled data: each
- * model's loss and top-k accuracy ({@link Evaluator}), how often both pick the same top-1 class, each model's
+ * model's loss and top-k accuracy ({@link Evaluator}) or, for an autoencoder, its reconstruction error and AUC
+ * ({@link Reconstruction}), how often both pick the same top-1 class, each model's
  * latency ({@link Benchmark}) and file size, and the per-layer error of the converted model against the float one
  * ({@link LayerComparison}, tensors paired by name, worst first).
  *
@@ -37,8 +38,10 @@ public final class ModelComparison {
      *     float model's evaluation used.
      * @param layerSamples samples (the first ones of the data) run for the per-layer table
      * @param latency how each model's latency is measured; null measures none
+     * @param metric what both models are scored by: {@link Metric#TOPK} ({@link Evaluator}), or a reconstruction
+     *     metric ({@link Reconstruction}); null: {@link Metric#defaultFor} the float model
      */
-    public record Options(Evaluator.Options evaluation, int layerSamples, Benchmark.Options latency) {
+    public record Options(Evaluator.Options evaluation, int layerSamples, Benchmark.Options latency, Metric metric) {
         public Options {
             Objects.requireNonNull(evaluation, "evaluation");
             if (layerSamples < 1) {
@@ -49,38 +52,49 @@ public final class ModelComparison {
 
         /**
          * {@link Evaluator.Options#defaults()}, 100 samples for the per-layer table, latency over 5 warm-up and 50
-         * timed runs at batch 1 on one thread.
+         * timed runs at batch 1 on one thread, the metric chosen by the float model.
          */
         public static Options defaults() {
             return new Options(
                     Evaluator.Options.defaults(),
                     100,
-                    Benchmark.Options.defaults().withWarmup(5).withRuns(50));
+                    Benchmark.Options.defaults().withWarmup(5).withRuns(50),
+                    null);
         }
 
         public Options withEvaluation(Evaluator.Options e) {
-            return new Options(e, layerSamples, latency);
+            return new Options(e, layerSamples, latency, metric);
         }
 
         public Options withLayerSamples(int n) {
-            return new Options(evaluation, n, latency);
+            return new Options(evaluation, n, latency, metric);
         }
 
         /** How latency is measured; null measures none (the result's latencies are then null). */
         public Options withLatency(Benchmark.Options b) {
-            return new Options(evaluation, layerSamples, b);
+            return new Options(evaluation, layerSamples, b, metric);
+        }
+
+        /** The metric both models are scored by; null chooses by the float model ({@link Metric#defaultFor}). */
+        public Options withMetric(Metric m) {
+            return new Options(evaluation, layerSamples, latency, m);
         }
     }
 
     /**
      * What {@link #compare} measured.
      *
-     * @param agreement share of samples whose top-1 class is the same for both models, see {@link #agreement}
+     * @param agreement share of samples whose top-1 class is the same for both models, see {@link #agreement}; NaN
+     *     when scored by a reconstruction metric
      * @param floatBytes size of the float model's file, -1 when unknown (a model in memory)
      * @param quantizedBytes size of the quantized model's file, -1 when unknown
      * @param floatLatency the float model's latency, null when {@link Options#latency} is null
      * @param quantizedLatency the quantized model's latency, null when {@link Options#latency} is null
      * @param layers the quantized model's tensors against the float model's, worst (lowest SQNR) first
+     * @param floatResult the float model's loss and accuracy, null when scored by a reconstruction metric
+     * @param quantizedResult the quantized model's loss and accuracy, null when scored by a reconstruction metric
+     * @param floatReconstruction the float model's reconstruction scores (MSE, MAE, AUC), null for top-k
+     * @param quantizedReconstruction the quantized model's reconstruction scores, null for top-k
      */
     public record Result(
             EvaluationResult floatResult,
@@ -90,20 +104,31 @@ public final class ModelComparison {
             long quantizedBytes,
             Benchmark.Result floatLatency,
             Benchmark.Result quantizedLatency,
-            List<LayerError> layers) {
+            List<LayerError> layers,
+            ReconstructionResult floatReconstruction,
+            ReconstructionResult quantizedReconstruction) {
         public Result {
             layers = List.copyOf(layers);
         }
 
-        /** Accuracy of the float model minus that of the quantized one (positive: the quantized model is worse). */
+        /** The metric both models were scored by. */
+        public Metric metric() {
+            return floatReconstruction != null ? floatReconstruction.metric() : Metric.TOPK;
+        }
+
+        /**
+         * Accuracy of the float model minus that of the quantized one (positive: the quantized model is worse); NaN
+         * when scored by a reconstruction metric.
+         */
         public double accuracyDrop() {
-            return floatResult.accuracy() - quantizedResult.accuracy();
+            return floatResult == null ? Double.NaN : floatResult.accuracy() - quantizedResult.accuracy();
         }
 
         /** The float model's notices, then the quantized model's (data that does not fit its input, say). */
         public List<Notice> notices() {
-            List<Notice> all = new ArrayList<>(floatResult.notices());
-            all.addAll(quantizedResult.notices());
+            List<Notice> all =
+                    new ArrayList<>(floatResult != null ? floatResult.notices() : floatReconstruction.notices());
+            all.addAll(quantizedResult != null ? quantizedResult.notices() : quantizedReconstruction.notices());
             return List.copyOf(all);
         }
 
@@ -121,7 +146,9 @@ public final class ModelComparison {
                     size(quantizedFile),
                     floatLatency,
                     quantizedLatency,
-                    layers);
+                    layers,
+                    floatReconstruction,
+                    quantizedReconstruction);
         }
     }
 
@@ -150,12 +177,22 @@ public final class ModelComparison {
      */
     public static Result compare(
             Model floatModel, Model quantized, Dataset data, Options options, Evaluator.Progress progress) {
-        EvaluationResult f = Evaluator.evaluate(floatModel, data, options.evaluation(), progress);
-        Evaluator.Options quantOptions = options.evaluation();
-        if (quantOptions.loss() == null && f.lossName() != null) {
-            quantOptions = quantOptions.withLoss(Loss.parse(f.lossName())).withFromLogits(f.fromLogits());
+        Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
+        EvaluationResult f = null;
+        EvaluationResult q = null;
+        ReconstructionResult fr = null;
+        ReconstructionResult qr = null;
+        if (metric.isReconstruction()) {
+            fr = Reconstruction.evaluate(floatModel, data, metric, options.evaluation(), progress);
+            qr = Reconstruction.evaluate(quantized, data, metric, options.evaluation(), progress);
+        } else {
+            f = Evaluator.evaluate(floatModel, data, options.evaluation(), progress);
+            Evaluator.Options quantOptions = options.evaluation();
+            if (quantOptions.loss() == null && f.lossName() != null) {
+                quantOptions = quantOptions.withLoss(Loss.parse(f.lossName())).withFromLogits(f.fromLogits());
+            }
+            q = Evaluator.evaluate(quantized, data, quantOptions, progress);
         }
-        EvaluationResult q = Evaluator.evaluate(quantized, data, quantOptions, progress);
         Benchmark.Result fl = null;
         Benchmark.Result ql = null;
         if (options.latency() != null) {
@@ -169,7 +206,8 @@ public final class ModelComparison {
                 options.layerSamples(),
                 options.evaluation().threads(),
                 LayerComparison.Matching.NAME);
-        return new Result(f, q, agreement(f, q), -1, -1, fl, ql, layers);
+        double agreement = f == null ? Double.NaN : agreement(f, q);
+        return new Result(f, q, agreement, -1, -1, fl, ql, layers, fr, qr);
     }
 
     /**

@@ -134,7 +134,7 @@ class DatasetsTest {
                 .hasMessage(text + ": unrecognised data file (first bytes 0x612c620a); expected IDX (optionally gzip), "
                         + ".npy or .npz; give the format");
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(text).withFormat("tfrecord")))
-                .hasMessage("unknown dataset format 'tfrecord'; expected idx, numpy, raw or images");
+                .hasMessage("unknown dataset format 'tfrecord'; expected idx, numpy, raw, windows or images");
         Path empty = Files.createDirectory(tmp.resolve("empty"));
         assertThatThrownBy(() -> Datasets.load(DatasetSpec.of(empty)))
                 .hasMessageContaining(

@@ -243,4 +243,47 @@ class LayerComparisonTest {
         assertThat(hiddenInt8Io.rmse()).isCloseTo(hidden.rmse(), within(1e-6));
         assertThat(hiddenInt8Io.sqnrDb()).isCloseTo(hidden.sqnrDb(), within(1e-6));
     }
+
+    /**
+     * Saturation on a model calibrated on [−1, 1] and compared on data beyond it: x → Dense "lin" (identity) →
+     * Dense "act" (identity, fused ReLU) → Dense "out" (sum). Over the eight values −3, 0.5, 2, 0, 5, −0.5, 0.25,
+     * 0.9, "lin" clips −3, 2 and 5 (3/8); "act" = ReLU(lin) holds [0, 1] with its zero point at −128, so its three
+     * zeros sit at the lowest level exactly and only 2 and 5 are clipped (2/8). The QUANTIZE of the input, paired
+     * with the reference's input, clips −3, 2 and 5 too. The float model's tensors have no saturation.
+     */
+    @Test
+    void saturationIsTheShareOfValuesClippedAtTheQuantizedRange() {
+        ModelBuilder mb = new ModelBuilder("lin_relu");
+        Tensor x = mb.input("x", Shape.batched(2));
+        Tensor lin =
+                CoreModels.dense(mb, "lin", x, mb.constant("lin/kernel", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
+        Tensor act = CoreModels.dense(
+                mb, "act", Activation.RELU, lin, mb.constant("act/kernel", Shape.of(2, 2), new float[] {1, 0, 0, 1}));
+        Tensor out = CoreModels.dense(mb, "out", act, mb.constant("out/kernel", Shape.of(1, 2), new float[] {1, 1}));
+        Model ref = mb.output(out).build(ModelMetadata.inMemory());
+        Dataset calibration = Dataset.of("calibration", new int[] {2}, new float[] {-1, 1, 1, -1, 0.5f, -0.5f}, null);
+        Model int8 = CoreModels.int8(ref, calibration).convert().model();
+        assertThat(int8.tensor("act").quant().zeroPoint()).isEqualTo(-128);
+        Dataset wide = Dataset.of("wide", new int[] {2}, new float[] {-3, 0.5f, 2, 0, 5, -0.5f, 0.25f, 0.9f}, null);
+
+        List<LayerError> errors = LayerComparison.compare(ref, int8, wide, 4, 1);
+        assertThat(byTensor(errors, "lin").saturation()).isEqualTo(3.0 / 8);
+        assertThat(byTensor(errors, "act").saturation()).isEqualTo(2.0 / 8);
+        // the QUANTIZE of the float input pairs with the reference's input "x": the same −3, 2 and 5 are clipped
+        LayerError input = errors.stream()
+                .filter(e -> e.op().equals("QUANTIZE"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(input.tensor()).isEqualTo(int8.ops().get(0).output(0).name());
+        assertThat(input.count()).isEqualTo(8);
+        assertThat(input.saturation()).isEqualTo(3.0 / 8);
+        assertThat(errors).hasSize(4);
+        // inside the calibrated range nothing is clipped
+        assertThat(byTensor(LayerComparison.compare(ref, int8, calibration, 3, 1), "lin")
+                        .saturation())
+                .isZero();
+        // float against float: not quantized, no saturation
+        assertThat(LayerComparison.compare(ref, ref, wide, 4, 1))
+                .allSatisfy(e -> assertThat(e.saturation()).isNaN());
+    }
 }

@@ -1,0 +1,243 @@
+package dev.quanta.eval;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Tensor;
+import dev.quanta.runtime.Interpreter;
+import dev.quanta.runtime.InterpreterPool;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Scores an autoencoder (output shape = input shape) by how well it reconstructs its input, as the MLPerf Tiny
+ * anomaly-detection benchmark does: the reconstruction error of every window, the mean over a clip's windows as the
+ * clip's anomaly score, and the ROC AUC of those scores over clips labelled 0 (normal) and 1 (anomalous). See
+ * {@link ReconstructionResult} for the formulas. Batches run as in {@link Evaluator} (the same with any parallel
+ * count), and every sum is taken in sample order.
+ */
+public final class Reconstruction {
+    /** Batches each interpreter is given per round, as in {@link Evaluator}. */
+    private static final int BATCHES_PER_INTERPRETER = 4;
+
+    private Reconstruction() {}
+
+    /**
+     * Runs {@code data} through {@code model} and scores the reconstructions; the clips are the dataset's
+     * ({@link Dataset#clip}), else one per sample.
+     *
+     * @param metric {@link Metric#MSE}, {@link Metric#MAE} or {@link Metric#AUC}; with AUC the data must have clips
+     *     labelled 0 and 1, with the others the AUC is reported when they do
+     * @param options batch size, threads and parallel interpreters (loss and top-k do not apply)
+     * @throws QuantaException when the model is not an autoencoder, the data does not fit it, or AUC is asked for
+     *     on data without both labels
+     */
+    public static ReconstructionResult evaluate(
+            Model model, Dataset data, Metric metric, Evaluator.Options options, Evaluator.Progress progress) {
+        if (!metric.isReconstruction()) {
+            throw new IllegalArgumentException("metric " + metric.label() + " is not a reconstruction metric");
+        }
+        if (!Metric.isAutoencoder(model)) {
+            String in = model.inputs().isEmpty()
+                    ? "no input"
+                    : model.inputs().get(0).shape().toString();
+            String out = model.outputs().isEmpty()
+                    ? "no output"
+                    : model.outputs().get(0).shape().toString();
+            throw new QuantaException(describe(model) + ": metric " + metric.label()
+                    + " scores an autoencoder (one input and one output of the same shape), but the model maps "
+                    + in + " to " + out + "; a classifier is scored by the metric topk");
+        }
+        Tensor input = model.inputs().get(0);
+        Tensor output = model.outputs().get(0);
+        int d = input.shape().sampleElementCount();
+        if (data.sampleSize() != d) {
+            throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
+                    + " (" + data.sampleSize() + " values) but model input '" + input.name() + "' takes "
+                    + input.shape() + " (" + d + " values per sample)");
+        }
+        int n = data.size();
+        double[] mse = new double[n];
+        double[] mae = new double[n];
+        long start = System.nanoTime();
+        int batch = options.batchSize();
+        int round = options.parallel() * BATCHES_PER_INTERPRETER;
+        Interpreter.Options perInterpreter = Interpreter.Options.defaults().withNumThreads(options.threads());
+        try (InterpreterPool pool = InterpreterPool.create(model, options.parallel(), perInterpreter)) {
+            for (int s = 0; s < n; ) {
+                List<Object[]> requests = new ArrayList<>(round);
+                List<float[]> inputs = new ArrayList<>(round);
+                for (int r = 0, at = s; r < round && at < n; r++) {
+                    int count = Math.min(batch, n - at);
+                    float[] in = new float[count * d];
+                    data.copyBatch(at, count, in);
+                    inputs.add(in);
+                    requests.add(
+                            new Object[] {input.dtype() == DType.FLOAT32 ? in : InputQuantizer.quantize(in, input)});
+                    at += count;
+                }
+                List<Object[]> outs = pool.map(requests);
+                for (int r = 0; r < outs.size(); r++) {
+                    float[] x = inputs.get(r);
+                    float[] y = InputQuantizer.dequantize(outs.get(r)[0], output);
+                    int count = x.length / d;
+                    for (int i = 0; i < count; i++) {
+                        double sq = 0;
+                        double abs = 0;
+                        for (int j = i * d, end = j + d; j < end; j++) {
+                            double e = (double) x[j] - y[j];
+                            sq += e * e;
+                            abs += Math.abs(e);
+                        }
+                        mse[s + i] = sq / d;
+                        mae[s + i] = abs / d;
+                    }
+                    s += count;
+                    progress.update(s, n);
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return score(model, data, metric, mse, mae, seconds);
+    }
+
+    /** Groups the window errors into clips and takes the AUC. */
+    private static ReconstructionResult score(
+            Model model, Dataset data, Metric metric, double[] mse, double[] mae, double seconds) {
+        int n = data.size();
+        int[] denseOf = new int[data.clipNames() == null ? n : data.clipNames().size()];
+        Arrays.fill(denseOf, -1);
+        List<String> names = new ArrayList<>();
+        List<Integer> labelList = new ArrayList<>();
+        double[] sums = new double[denseOf.length];
+        int[] counts = new int[denseOf.length];
+        double[] window = metric == Metric.MAE ? mae : mse;
+        for (int i = 0; i < n; i++) {
+            int c = data.clip(i);
+            int label = data.hasLabels() ? data.label(i) : -1;
+            if (denseOf[c] < 0) {
+                denseOf[c] = names.size();
+                names.add(
+                        data.clipNames() == null
+                                ? "sample " + i
+                                : data.clipNames().get(c));
+                labelList.add(label);
+            } else if (labelList.get(denseOf[c]) != label) {
+                throw new QuantaException(data.name() + ": clip '" + names.get(denseOf[c]) + "' has windows labelled "
+                        + labelList.get(denseOf[c]) + " and " + label + " (sample " + i + ")");
+            }
+            sums[denseOf[c]] += window[i];
+            counts[denseOf[c]]++;
+        }
+        int clips = names.size();
+        double[] scores = new double[clips];
+        int[] labels = new int[clips];
+        for (int c = 0; c < clips; c++) {
+            scores[c] = sums[c] / counts[c];
+            labels[c] = labelList.get(c);
+        }
+        double auc = Double.NaN;
+        String aucProblem = aucProblem(data, labels);
+        if (aucProblem == null) {
+            auc = auc(scores, labels);
+        } else if (metric == Metric.AUC) {
+            throw new QuantaException(
+                    data.name() + ": metric auc needs clips labelled 0 (normal) and 1 (anomalous); " + aucProblem);
+        }
+        return new ReconstructionResult(
+                metric,
+                n,
+                mean(mse),
+                mean(mae),
+                mse,
+                names,
+                scores,
+                labels,
+                auc,
+                seconds,
+                InputChecks.check(model, data));
+    }
+
+    /** Why the clip labels cannot give an AUC, or null when they can. */
+    private static String aucProblem(Dataset data, int[] labels) {
+        if (!data.hasLabels()) {
+            return "the data has no labels";
+        }
+        int normal = 0;
+        int anomalous = 0;
+        for (int l : labels) {
+            if (l == 0) {
+                normal++;
+            } else if (l == 1) {
+                anomalous++;
+            } else {
+                return "found label " + l;
+            }
+        }
+        if (normal == 0 || anomalous == 0) {
+            return "found " + normal + " normal and " + anomalous + " anomalous";
+        }
+        return null;
+    }
+
+    /**
+     * ROC AUC of {@code scores} for labels 1 (positive) against 0, the Mann–Whitney statistic: over all pairs of a
+     * positive p and a negative q, the share with {@code score[p] > score[q]}, a tie counting 1/2. Computed from
+     * mid-ranks: {@code (R₁ − n₁(n₁ + 1)/2) / (n₁ n₀)} with R₁ the sum of the positives' ranks.
+     *
+     * @return NaN when there is no positive or no negative
+     * @throws IllegalArgumentException for lengths that differ, a label other than 0 or 1, or a NaN score
+     */
+    public static double auc(double[] scores, int[] labels) {
+        if (scores.length != labels.length) {
+            throw new IllegalArgumentException(scores.length + " scores for " + labels.length + " labels");
+        }
+        int n = scores.length;
+        Integer[] order = new Integer[n];
+        long positives = 0;
+        for (int i = 0; i < n; i++) {
+            if (labels[i] != 0 && labels[i] != 1) {
+                throw new IllegalArgumentException("label " + labels[i] + " at " + i + " is not 0 or 1");
+            }
+            if (Double.isNaN(scores[i])) {
+                throw new IllegalArgumentException("score at " + i + " is NaN");
+            }
+            positives += labels[i];
+            order[i] = i;
+        }
+        long negatives = n - positives;
+        if (positives == 0 || negatives == 0) {
+            return Double.NaN;
+        }
+        Arrays.sort(order, (a, b) -> Double.compare(scores[a], scores[b]));
+        double rankSum = 0;
+        for (int i = 0; i < n; ) {
+            int j = i;
+            while (j + 1 < n && scores[order[j + 1]] == scores[order[i]]) {
+                j++;
+            }
+            double midRank = (i + j) / 2.0 + 1; // ranks i+1 .. j+1
+            for (int k = i; k <= j; k++) {
+                if (labels[order[k]] == 1) {
+                    rankSum += midRank;
+                }
+            }
+            i = j + 1;
+        }
+        return (rankSum - positives * (positives + 1) / 2.0) / ((double) positives * negatives);
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return v.length == 0 ? Double.NaN : s / v.length;
+    }
+
+    private static String describe(Model m) {
+        return m.metadata().source() != null ? m.metadata().source() : "model '" + m.name() + "'";
+    }
+}
