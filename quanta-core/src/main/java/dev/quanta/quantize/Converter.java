@@ -2,11 +2,15 @@ package dev.quanta.quantize;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Converts a float model to a smaller one, shaped like TFLite's {@code TFLiteConverter}: a model, the settings
@@ -31,14 +35,33 @@ public final class Converter {
     private final QuantizationConfig config;
     /** Null when none was given. */
     private final Dataset representative;
+    /** Null until {@link #calibrateOnce()}: the float graph and what was observed on it, kept for reuse. */
+    private final Calibrated calibrated;
+
+    /** The float model after {@link FloatGraphPasses}, and its calibration with the settings {@code by}. */
+    private record Calibrated(Model floatModel, Calibration ranges, QuantizationConfig by) {
+        /** True when calibrating with {@code c} would observe and choose the same ranges. */
+        boolean fits(QuantizationConfig c) {
+            return c.mode() == by.mode()
+                    && c.calibrator() == by.calibrator()
+                    && c.percentile() == by.percentile()
+                    && c.calibrationSamples() == by.calibrationSamples()
+                    && Calibrator.Target.of(c) == Calibrator.Target.of(by);
+        }
+    }
 
     private Converter(Model source, QuantizationConfig config, Dataset representative) {
+        this(source, config, representative, null);
+    }
+
+    private Converter(Model source, QuantizationConfig config, Dataset representative, Calibrated calibrated) {
         if (config == null) {
             throw new IllegalArgumentException("Converter config must not be null");
         }
         this.source = source;
         this.config = config;
         this.representative = representative;
+        this.calibrated = calibrated;
     }
 
     /** A converter of {@code model} (for example from {@code KerasImporter}) with the default settings. */
@@ -51,7 +74,48 @@ public final class Converter {
 
     /** This converter with the settings {@code c} (all of them; the representative dataset stays). */
     public Converter withConfig(QuantizationConfig c) {
-        return new Converter(source, c, representative);
+        return new Converter(source, c, representative, calibrated);
+    }
+
+    /**
+     * This converter with its activations calibrated now, once: {@link #convert()} of it, and of the converters
+     * {@link #withConfig} makes from it, reuse the ranges as long as the settings that choose them (mode,
+     * calibrator, percentile, sample count, scheme) stay the same, so a model converted many times with different
+     * {@link QuantizationConfig#withFloatLayers float layers} is calibrated once. The mode must be full-integer.
+     *
+     * @throws QuantaException as {@link #convert()} for settings or data that do not fit
+     */
+    public Converter calibrateOnce() {
+        QuantizationMode mode = config.mode() != null ? config.mode() : QuantizationMode.INT8;
+        if (mode != QuantizationMode.INT8 && mode != QuantizationMode.INT16X8) {
+            throw QuantaException.aboutSettings("{MODE} " + mode.name().toLowerCase(Locale.ROOT)
+                    + " does not calibrate activations; calibrating once needs int8 or int16x8");
+        }
+        validate(mode, false);
+        QuantizationConfig settings = config.withMode(mode);
+        Model floatModel = FloatGraphPasses.apply(source);
+        Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings);
+        return new Converter(source, config, representative, new Calibrated(floatModel, ranges, settings));
+    }
+
+    /**
+     * The layers a full-integer conversion quantizes, in graph order: the {@link dev.quanta.ir.Origin#layerName()}
+     * of every op of the float graph that has an integer kernel, the names {@link QuantizationConfig#withFloatLayers}
+     * takes.
+     */
+    public List<String> quantizableLayers() {
+        QuantizationMode mode = config.mode() != null ? config.mode() : QuantizationMode.INT8;
+        DType act = mode == QuantizationMode.INT16X8
+                ? DType.INT16
+                : config.scheme() == QuantizationScheme.ASYMMETRIC ? DType.UINT8 : DType.INT8;
+        Model floatModel = calibrated != null ? calibrated.floatModel() : FloatGraphPasses.apply(source);
+        Set<String> layers = new LinkedHashSet<>();
+        for (Op op : floatModel.ops()) {
+            if (IntegerKernelSupport.supports(op.type(), act)) {
+                layers.add(op.origin().layerName());
+            }
+        }
+        return List.copyOf(layers);
     }
 
     /**
@@ -91,17 +155,20 @@ public final class Converter {
                         : "chosen: no representative dataset, so weights only (TFLite's Optimize.DEFAULT without one)";
         validate(mode, chosen);
         QuantizationConfig settings = config.withMode(mode);
-        Model floatModel = FloatGraphPasses.apply(source);
-        int calibrated = 0;
+        boolean reuse = calibrated != null && calibrated.fits(settings);
+        Model floatModel = reuse ? calibrated.floatModel() : FloatGraphPasses.apply(source);
+        checkFloatLayers(floatModel, mode);
+        int calibratedSamples = 0;
         CalibrationReport calibration = null;
         Rewritten result = switch (mode) {
             case FLOAT32 -> new Rewritten(floatModel, List.of());
             case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
             case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
             case INT8, INT16X8 -> {
-                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings);
+                Calibration ranges =
+                        reuse ? calibrated.ranges() : MinMaxCalibrator.calibrate(floatModel, representative, settings);
                 calibration = CalibrationReport.of(ranges, settings);
-                calibrated = Math.min(settings.calibrationSamples(), representative.size());
+                calibratedSamples = Math.min(settings.calibrationSamples(), representative.size());
                 Rewritten integer = FullIntegerRewriter.rewrite(floatModel, settings, ranges);
                 yield new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
             }
@@ -113,13 +180,34 @@ public final class Converter {
                 settings.scheme(),
                 settings.granularity(),
                 settings.io(),
-                calibrated,
+                calibratedSamples,
                 result.layers(),
                 constantBytes(floatModel),
                 constantBytes(result.model()),
                 seconds,
                 calibration);
         return new Conversion(result.model(), report);
+    }
+
+    /** Refuses float layers with a full-integer mode that are no layer of {@code floatModel}, or without one. */
+    private void checkFloatLayers(Model floatModel, QuantizationMode mode) {
+        if (config.floatLayers().isEmpty()) {
+            return;
+        }
+        if (mode != QuantizationMode.INT8 && mode != QuantizationMode.INT16X8) {
+            throw QuantaException.aboutSettings("layers kept in float apply to the full-integer modes, not {MODE} "
+                    + mode.name().toLowerCase(Locale.ROOT));
+        }
+        Set<String> known = new LinkedHashSet<>();
+        for (Op op : floatModel.ops()) {
+            known.add(op.origin().layerName());
+        }
+        for (String layer : config.floatLayers()) {
+            if (!known.contains(layer)) {
+                throw new QuantaException("layer '" + layer + "' to keep in float is no layer of model '"
+                        + source.name() + "'; its layers are " + String.join(", ", known));
+            }
+        }
     }
 
     /**

@@ -10,9 +10,11 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The full-integer rewrite ({@link QuantizationMode#INT8}, {@link QuantizationMode#INT16X8}): a float model (after
@@ -37,6 +39,9 @@ final class FullIntegerRewriter {
     private final Model model;
     private final IoType io;
     private final boolean allowFloatFallback;
+    /** Layer names kept in float as the config asks ({@link QuantizationConfig#floatLayers()}). */
+    private final Set<String> floatLayers;
+
     private final WeightQuantizer weights;
     private final Map<Tensor, TensorRange> ranges;
     private final Map<Op, TensorRange> cellRanges;
@@ -44,6 +49,9 @@ final class FullIntegerRewriter {
     private final int qmin;
     private final int qmax;
     private final Map<Tensor, Tensor> quantized = new IdentityHashMap<>();
+    /** Float tensor of the source graph → its float32 value in the new graph, where one is computed. */
+    private final Map<Tensor, Tensor> floatValue = new IdentityHashMap<>();
+
     private final List<Op> ops = new ArrayList<>();
     private final List<LayerReport> report = new ArrayList<>();
 
@@ -51,6 +59,7 @@ final class FullIntegerRewriter {
         this.model = model;
         this.io = config.io();
         this.allowFloatFallback = config.allowFloatFallback();
+        this.floatLayers = config.floatLayers();
         this.weights = new WeightQuantizer(config);
         this.ranges = calibration.ranges();
         this.cellRanges = calibration.lstmCellStates();
@@ -90,6 +99,9 @@ final class FullIntegerRewriter {
                     in.name() + (io == IoType.FLOAT ? "/quantized" : ""), in.shape(), actType, null, p, false);
             quantized.put(in, q);
             inputs.add(boundaryInput(in, q));
+            if (io == IoType.FLOAT) {
+                floatValue.put(in, in);
+            }
         }
         for (Op op : model.ops()) {
             quantizeOp(op);
@@ -98,6 +110,7 @@ final class FullIntegerRewriter {
         for (Tensor out : model.outputs()) {
             outputs.add(boundaryOutput(out, quantized.get(out)));
         }
+        dropUnusedQuantize(outputs);
         return new Rewritten(new Model(model.name(), inputs, outputs, ops, model.metadata()), report);
     }
 
@@ -125,6 +138,9 @@ final class FullIntegerRewriter {
     private Tensor boundaryOutput(Tensor floatOut, Tensor q) {
         Op producer = model.producer(floatOut);
         Origin origin = producer == null ? new Origin(floatOut.name(), "Output") : producer.origin();
+        if (io == IoType.FLOAT && floatValue.containsKey(floatOut)) {
+            return floatValue.get(floatOut); // computed in float by a layer kept in float
+        }
         if (io == IoType.FLOAT) {
             Tensor out = Tensor.activation(floatOut.name(), floatOut.shape());
             renameQuantized(q, floatOut.name() + "/quantized");
@@ -198,6 +214,10 @@ final class FullIntegerRewriter {
     }
 
     private void quantizeOp(Op op) {
+        if (floatLayers.contains(op.origin().layerName())) {
+            keepInFloat(op, "kept in float as asked");
+            return;
+        }
         String unsupported = !IntegerKernelSupport.supports(op.type(), actType)
                 ? op.type() + " has no " + actType.lowerName() + " kernel"
                 : op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM ? lstmLimitation(op) : null;
@@ -206,7 +226,7 @@ final class FullIntegerRewriter {
                 throw QuantaException.aboutSettings(op.describe() + ": " + unsupported
                         + "; set {ALLOW_FLOAT_FALLBACK} to keep this layer in float");
             }
-            keepInFloat(op);
+            keepInFloat(op, "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed");
             return;
         }
         if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM) {
@@ -356,13 +376,19 @@ final class FullIntegerRewriter {
 
     /**
      * Runs {@code op} in float between a DEQUANTIZE of each quantized input and a QUANTIZE of its output (with
-     * the output's calibrated parameters), so the rest of the graph stays integer.
+     * the output's calibrated parameters), so the rest of the graph stays integer. An input another float op (or a
+     * float graph input) computes is taken as it is, without quantizing it in between; a QUANTIZE nothing reads is
+     * dropped at the end ({@link #dropUnusedQuantize}).
      */
-    private void keepInFloat(Op op) {
+    private void keepInFloat(Op op, String reason) {
         List<Tensor> ins = new ArrayList<>();
         for (Tensor t : op.inputs()) {
             if (t.isConstant()) {
                 ins.add(t);
+                continue;
+            }
+            if (floatValue.containsKey(t)) {
+                ins.add(floatValue.get(t));
                 continue;
             }
             Tensor q = quantized.get(t);
@@ -371,14 +397,30 @@ final class FullIntegerRewriter {
             ins.add(f);
         }
         Tensor out = op.output(0);
-        Tensor floatOut = Tensor.activation(out.name() + "/float", out.shape());
+        // a graph output with float I/O is this float tensor itself, under the output's name
+        boolean floatGraphOutput = io == IoType.FLOAT && model.outputs().contains(out);
+        Tensor floatOut = Tensor.activation(out.name() + (floatGraphOutput ? "" : "/float"), out.shape());
         ops.add(new Op(op.name(), op.type(), ins, List.of(floatOut), op.attributes(), op.origin()));
+        floatValue.put(out, floatOut);
         QuantParams p = activationParams(out);
-        Tensor q = new Tensor(out.name(), out.shape(), actType, null, p, false);
+        Tensor q =
+                new Tensor(out.name() + (floatGraphOutput ? "/quantized" : ""), out.shape(), actType, null, p, false);
         ops.add(Op.unary(q.name() + "/quantize", OpType.QUANTIZE, floatOut, q, op.origin()));
         quantized.put(out, q);
-        report.add(LayerReport.leftInFloat(
-                op, "no " + actType.lowerName() + " kernel for " + op.type() + "; kept in float as allowed"));
+        report.add(LayerReport.leftInFloat(op, reason));
+    }
+
+    /** Removes the QUANTIZE ops whose output no op and no graph output reads (left by float layers). */
+    private void dropUnusedQuantize(List<Tensor> outputs) {
+        boolean dropped = true;
+        while (dropped) {
+            Set<Tensor> read = Collections.newSetFromMap(new IdentityHashMap<>());
+            read.addAll(outputs);
+            for (Op op : ops) {
+                read.addAll(op.inputs());
+            }
+            dropped = ops.removeIf(op -> op.type() == OpType.QUANTIZE && !read.contains(op.output(0)));
+        }
     }
 
     /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */

@@ -2,7 +2,10 @@ package dev.quanta.quantize;
 
 import dev.quanta.runtime.Interpreter;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What a {@link Converter} does, immutable: start from {@link #defaults()} and change one setting per wither, which
@@ -25,7 +28,8 @@ public final class QuantizationConfig {
             false,
             false,
             Calibrator.MINMAX,
-            99.99);
+            99.99,
+            Set.of());
 
     private final QuantizationMode mode;
     private final QuantizationScheme scheme;
@@ -42,6 +46,8 @@ public final class QuantizationConfig {
     private final Calibrator calibrator;
     /** {@link #percentile()}. */
     private final double percentile;
+    /** {@link #floatLayers()}. */
+    private final Set<String> floatLayers;
 
     private QuantizationConfig(
             QuantizationMode mode,
@@ -53,7 +59,8 @@ public final class QuantizationConfig {
             boolean fallback,
             boolean perChannelDense,
             Calibrator calibrator,
-            double percentile) {
+            double percentile,
+            Set<String> floatLayers) {
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -64,6 +71,7 @@ public final class QuantizationConfig {
         this.perChannelDense = perChannelDense;
         this.calibrator = calibrator;
         this.percentile = percentile;
+        this.floatLayers = floatLayers;
     }
 
     private static void requireSet(Object value, String setting) {
@@ -87,7 +95,17 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withMode(QuantizationMode m) {
         return new QuantizationConfig(
-                m, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                m,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /**
@@ -97,7 +115,17 @@ public final class QuantizationConfig {
     public QuantizationConfig withScheme(QuantizationScheme s) {
         requireSet(s, "scheme");
         return new QuantizationConfig(
-                mode, s, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                s,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /**
@@ -107,7 +135,7 @@ public final class QuantizationConfig {
     public QuantizationConfig withGranularity(Granularity g) {
         requireSet(g, "granularity");
         return new QuantizationConfig(
-                mode, scheme, g, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode, scheme, g, io, samples, threads, fallback, perChannelDense, calibrator, percentile, floatLayers);
     }
 
     /**
@@ -117,7 +145,17 @@ public final class QuantizationConfig {
     public QuantizationConfig withIo(IoType t) {
         requireSet(t, "io");
         return new QuantizationConfig(
-                mode, scheme, granularity, t, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                t,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /**
@@ -129,7 +167,17 @@ public final class QuantizationConfig {
             throw new IllegalArgumentException("QuantizationConfig calibrationSamples must be at least 1, got " + n);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, n, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                n,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /** Threads used by the calibration inferences, 1 to {@link Interpreter#MAX_THREADS} (default 1). */
@@ -139,7 +187,17 @@ public final class QuantizationConfig {
                     + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + n);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, n, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                n,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /**
@@ -148,7 +206,17 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withAllowFloatFallback(boolean allow) {
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, allow, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                allow,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /**
@@ -157,7 +225,17 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withPerChannelDense(boolean perChannel) {
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannel, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannel,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     /**
@@ -167,7 +245,7 @@ public final class QuantizationConfig {
     public QuantizationConfig withCalibrator(Calibrator c) {
         requireSet(c, "calibrator");
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, c, percentile);
+                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, c, percentile, floatLayers);
     }
 
     /**
@@ -180,7 +258,34 @@ public final class QuantizationConfig {
                     "QuantizationConfig percentile must be above 50 and at most 100, got " + p);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, p);
+                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, p, floatLayers);
+    }
+
+    /**
+     * Layers (by {@link dev.quanta.ir.Origin#layerName()}, as the report names them) that the full-integer modes
+     * keep computing in float32 between DEQUANTIZE and QUANTIZE, the rest of the graph integer; consecutive float
+     * layers pass float32 to each other. Default none; {@link Converter#convert()} refuses a name that is no layer
+     * of the model.
+     */
+    public QuantizationConfig withFloatLayers(Set<String> layers) {
+        requireSet(layers, "floatLayers");
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                Collections.unmodifiableSet(new TreeSet<>(layers)));
+    }
+
+    /** The layers kept in float ({@link #withFloatLayers}), sorted; empty by default. */
+    public Set<String> floatLayers() {
+        return floatLayers;
     }
 
     public Calibrator calibrator() {
@@ -227,7 +332,17 @@ public final class QuantizationConfig {
     /** Every setting: what equality and the hash are made of. */
     private List<Object> values() {
         return Arrays.asList(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                floatLayers);
     }
 
     @Override
@@ -246,6 +361,6 @@ public final class QuantizationConfig {
                 + ", granularity=" + granularity + ", io=" + io + ", calibrationSamples=" + samples
                 + ", calibrationThreads=" + threads + ", allowFloatFallback=" + fallback
                 + ", perChannelDense=" + perChannelDense + ", calibrator=" + calibrator.cliName() + ", percentile="
-                + percentile + "]";
+                + percentile + (floatLayers.isEmpty() ? "" : ", floatLayers=" + floatLayers) + "]";
     }
 }

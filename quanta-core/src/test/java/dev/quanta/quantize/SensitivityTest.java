@@ -1,0 +1,219 @@
+package dev.quanta.quantize;
+
+import static dev.quanta.testing.CoreModels.int8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.Metric;
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.ModelBuilder;
+import dev.quanta.ir.ModelMetadata;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.CoreArrays;
+import dev.quanta.testing.CoreModels;
+import dev.quanta.testing.CoreOps;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Layers kept in float ({@link QuantizationConfig#withFloatLayers}), {@link Sensitivity} and
+ * {@link MixedPrecision} on a tiny classifier with one obviously sensitive layer: "outlier" has one weight of 1000
+ * (on an input that is always near 0), so per-tensor int8 weights (scale 1000/127) round all its other weights to 0.
+ */
+class SensitivityTest {
+    private static final int IN = 8;
+    private static final int HIDDEN = 12;
+    private static final int CLASSES = 4;
+
+    /**
+     * x[8] → Dense(12) + ReLU "d1" → Dense(12) + ReLU "outlier" (weight [0][7] = 1000) → Dense(4) "d2" → Softmax
+     * "softmax".
+     */
+    static Model outlierNet() {
+        SplittableRandom r = new SplittableRandom(5);
+        ModelBuilder mb = new ModelBuilder("outlier_net");
+        Tensor x = mb.input("x", Shape.batched(IN));
+        float[] k1 = CoreArrays.uniform(r, HIDDEN * IN, -1, 1);
+        float[] b1 = CoreArrays.uniform(r, HIDDEN, 0, 0.5);
+        // d1's unit 11 is always 0 (zero weights, bias −1 under the ReLU): the outlier weight reads it
+        java.util.Arrays.fill(k1, 11 * IN, 12 * IN, 0f);
+        b1[11] = -1;
+        Tensor d1 = CoreModels.dense(
+                mb,
+                "d1",
+                Activation.RELU,
+                x,
+                mb.constant("d1/kernel", Shape.of(HIDDEN, IN), k1),
+                mb.constant("d1/bias", Shape.of(HIDDEN), b1));
+        float[] w = CoreArrays.uniform(r, HIDDEN * HIDDEN, -1, 1);
+        w[11] = 1000;
+        Tensor outlier = CoreModels.dense(
+                mb,
+                "outlier",
+                Activation.RELU,
+                d1,
+                mb.constant("outlier/kernel", Shape.of(HIDDEN, HIDDEN), w),
+                mb.constant("outlier/bias", Shape.of(HIDDEN), CoreArrays.uniform(r, HIDDEN, 0, 0.5)));
+        Tensor d2 = CoreModels.dense(mb, "d2", outlier, CoreArrays.uniform(r, CLASSES * HIDDEN, -1, 1));
+        Tensor sm = CoreModels.softmax(mb, "softmax", d2);
+        return mb.output(sm).build(ModelMetadata.inMemory());
+    }
+
+    /** n samples in [−1, 1], labelled by the float model's own prediction (float accuracy is 100%). */
+    static Dataset data(Model m, int n, long seed) {
+        float[] x = CoreArrays.uniform(new SplittableRandom(seed), n * IN, -1, 1);
+        int[] labels = new int[n];
+        try (Interpreter it = new Interpreter(m)) {
+            float[] y = new float[CLASSES];
+            for (int s = 0; s < n; s++) {
+                float[] sample = new float[IN];
+                System.arraycopy(x, s * IN, sample, 0, IN);
+                it.run(sample, y);
+                labels[s] = CoreArrays.argmax(y);
+            }
+        }
+        return Dataset.of("samples", new int[] {IN}, x, labels, CLASSES);
+    }
+
+    private static Converter converter(Model m) {
+        return int8(m, data(m, 64, 1), c -> c.withGranularity(Granularity.PER_TENSOR));
+    }
+
+    @Test
+    void aFloatLayerRunsInFloatBetweenDequantizeAndQuantizeAndConsecutiveOnesPassFloat() {
+        Model m = outlierNet();
+        Converter c = converter(m);
+        Converter.Conversion one =
+                c.withConfig(c.config().withFloatLayers(Set.of("outlier"))).convert();
+        assertThat(CoreOps.types(one.model()))
+                .isEqualTo("QUANTIZE FULLY_CONNECTED DEQUANTIZE FULLY_CONNECTED QUANTIZE FULLY_CONNECTED SOFTMAX "
+                        + "DEQUANTIZE");
+        Op outlier = one.model().ops().get(3);
+        assertThat(outlier.input(1).dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(outlier.input(1).data().floats()[11]).isEqualTo(1000f);
+        assertThat(one.report().floatLayers()).singleElement().satisfies(l -> {
+            assertThat(l.layer()).isEqualTo("outlier");
+            assertThat(l.reason()).isEqualTo("kept in float as asked");
+        });
+        // d1 and outlier in float: no QUANTIZE between them, and the input QUANTIZE nothing reads is gone
+        Converter.Conversion two = c.withConfig(c.config().withFloatLayers(Set.of("d1", "outlier")))
+                .convert();
+        assertThat(CoreOps.types(two.model()))
+                .isEqualTo("FULLY_CONNECTED FULLY_CONNECTED QUANTIZE FULLY_CONNECTED SOFTMAX DEQUANTIZE");
+        assertThat(two.model().ops().get(1).input(0))
+                .isSameAs(two.model().ops().get(0).output(0));
+        // every layer in float: the float model's outputs exactly, under the output's name
+        Converter.Conversion all = c.withConfig(c.config().withFloatLayers(Set.of("d1", "outlier", "d2", "softmax")))
+                .convert();
+        assertThat(CoreOps.types(all.model())).isEqualTo("FULLY_CONNECTED FULLY_CONNECTED FULLY_CONNECTED SOFTMAX");
+        assertThat(all.model().outputs().get(0).name())
+                .isEqualTo(m.outputs().get(0).name());
+        Dataset d = data(m, 16, 2);
+        assertThat(QuantizationRewriterTest.maxDifference(m, all.model(), d, 16))
+                .isZero();
+    }
+
+    @Test
+    void aLayerThatIsNoLayerOfTheModelIsRefused() {
+        Converter c = converter(outlierNet());
+        assertThatThrownBy(() ->
+                        c.withConfig(c.config().withFloatLayers(Set.of("nope"))).convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("layer 'nope' to keep in float is no layer of model 'outlier_net'; its layers are d1, "
+                        + "outlier, d2, softmax");
+        assertThatThrownBy(() -> c.withConfig(
+                                c.config().withMode(QuantizationMode.DYNAMIC).withFloatLayers(Set.of("d1")))
+                        .convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("layers kept in float apply to the full-integer modes, not mode dynamic");
+    }
+
+    @Test
+    void calibratingOnceGivesTheSameModelsAsCalibratingEachTime() {
+        Converter c = converter(outlierNet());
+        Converter once = c.calibrateOnce();
+        Dataset d = data(outlierNet(), 32, 3);
+        for (Set<String> layers : List.of(Set.<String>of(), Set.of("d1"), Set.of("outlier", "d2"))) {
+            Model each =
+                    c.withConfig(c.config().withFloatLayers(layers)).convert().model();
+            Model reused = once.withConfig(once.config().withFloatLayers(layers))
+                    .convert()
+                    .model();
+            assertThat(CoreOps.types(reused)).isEqualTo(CoreOps.types(each));
+            assertThat(QuantizationRewriterTest.maxDifference(each, reused, d, 32))
+                    .isZero();
+        }
+        assertThat(once.quantizableLayers()).containsExactly("d1", "outlier", "d2", "softmax");
+    }
+
+    @Test
+    void sensitivityRanksTheOutlierLayerFirst() {
+        Model m = outlierNet();
+        Dataset eval = data(m, 200, 9);
+        List<int[]> progress = new ArrayList<>();
+        Sensitivity.Result r = Sensitivity.measure(
+                converter(m),
+                eval,
+                null,
+                Evaluator.Options.defaults(),
+                (done, total) -> progress.add(new int[] {done, total}));
+        System.out.println(r);
+        assertThat(r.metric()).isEqualTo(Metric.TOPK);
+        assertThat(r.samples()).isEqualTo(200);
+        assertThat(r.floatValue()).isEqualTo(100.0);
+        assertThat(r.int8Drop()).isGreaterThan(30);
+        assertThat(r.layers()).extracting(Sensitivity.Layer::layer).hasSize(4).startsWith("outlier");
+        Sensitivity.Layer worst = r.layers().get(0);
+        assertThat(worst.aloneDrop()).isGreaterThan(30);
+        assertThat(worst.recovered()).isGreaterThan(r.int8Drop() - 5);
+        for (Sensitivity.Layer other : r.layers().subList(1, 4)) {
+            assertThat(other.aloneDrop()).as(other.layer()).isLessThan(5);
+            assertThat(other.recovered()).as(other.layer()).isLessThan(5);
+        }
+        assertThat(progress).hasSize(10);
+        assertThat(progress.get(9)).containsExactly(10, 10);
+    }
+
+    @Test
+    void mixedPrecisionKeepsTheOutlierLayerInFloatAndMeetsTheDrop() {
+        Model m = outlierNet();
+        Dataset eval = data(m, 200, 9);
+        MixedPrecision.Result r = MixedPrecision.choose(converter(m), eval, null, 2.0, Evaluator.Options.defaults());
+        System.out.println(r.steps());
+        assertThat(r.met()).isTrue();
+        assertThat(r.steps().get(0).drop()).isGreaterThan(30);
+        assertThat(r.chosen().floatLayers()).containsExactly("outlier");
+        assertThat(r.chosen().drop()).isLessThanOrEqualTo(2.0);
+        assertThat(r.conversion().report().floatLayers())
+                .extracting(LayerReport::layer)
+                .containsExactly("outlier");
+        assertThat(Sensitivity.value(r.conversion().model(), eval, Metric.TOPK, Evaluator.Options.defaults()))
+                .isEqualTo(r.chosen().value());
+        // already within the limit: full int8, nothing in float
+        MixedPrecision.Result loose =
+                MixedPrecision.choose(converter(m), eval, Metric.TOPK, 100, Evaluator.Options.defaults());
+        assertThat(loose.steps()).hasSize(1);
+        assertThat(loose.chosen().floatLayers()).isEmpty();
+        assertThat(CoreOps.types(loose.conversion().model()))
+                .isEqualTo("QUANTIZE FULLY_CONNECTED FULLY_CONNECTED FULLY_CONNECTED SOFTMAX DEQUANTIZE");
+    }
+
+    @Test
+    void dropIsInPointsForAccuracyAndInPercentOfTheErrorForMse() {
+        assertThat(Sensitivity.drop(Metric.TOPK, 90, 87.5)).isEqualTo(2.5);
+        assertThat(Sensitivity.drop(Metric.AUC, 0.9, 0.85)).isCloseTo(5.0, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(Sensitivity.drop(Metric.MSE, 10, 10.5)).isEqualTo(5.0);
+        assertThat(Sensitivity.drop(Metric.MSE, 10, 9)).isEqualTo(-10.0);
+    }
+}
