@@ -155,8 +155,21 @@ abstract class DataOptions {
         return Datasets.load(spec(given), a);
     }
 
+    /**
+     * Loads {@code path} for {@code model} with these options' format, labels and preprocessing but its own
+     * {@code skip} and {@code limit} (null: all): a second dataset of a command, such as the evaluation data of
+     * {@code quantize --eval-data} or the calibration data of {@code sensitivity}.
+     */
+    Dataset loadOther(Model model, Path path, int otherSkip, Integer otherLimit) {
+        return Datasets.load(spec(path, preprocessing(), otherSkip, otherLimit), model);
+    }
+
     /** The spec the options describe, with {@code preprocessing} (null: none given). */
     private DatasetSpec spec(Preprocessing preprocessing) {
+        return spec(dataPath(), preprocessing, skip, limit);
+    }
+
+    private DatasetSpec spec(Path path, Preprocessing preprocessing, int skip, Integer limit) {
         SampleType type = sampleType == null ? null : SampleType.parse(sampleType);
         LabelFormat lf = labelFormat == null
                 ? LabelFormat.INDEX
@@ -167,7 +180,7 @@ abstract class DataOptions {
                         throw new dev.quanta.QuantaException(
                                 "--label-format must be index or one-hot, not '" + labelFormat + "'");
                 };
-        return DatasetSpec.of(dataPath())
+        return DatasetSpec.of(path)
                 .withLabels(labels)
                 .withFormat(format)
                 .withSampleType(type)

@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
             SummaryCommand.class,
             EvaluateCommand.class,
             QuantizeCommand.class,
+            SensitivityCommand.class,
             CompareCommand.class,
             BenchmarkCommand.class,
             DemoCommand.class,

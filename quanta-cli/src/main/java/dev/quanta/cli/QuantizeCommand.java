@@ -3,15 +3,19 @@ package dev.quanta.cli;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.Datasets;
+import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.Metric;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Calibrator;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.MixedPrecision;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;
 import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.quantize.Sensitivity;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -124,6 +128,40 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
+    @Option(
+            names = "--max-drop",
+            paramLabel = "X",
+            description = "Mixed precision: keep the most sensitive layers in float until the metric on --eval-data "
+                    + "drops from the float model's by at most X (accuracy points; for mse/mae percent of the float "
+                    + "error).")
+    Double maxDrop;
+
+    @Option(
+            names = "--eval-data",
+            paramLabel = "PATH",
+            description = "With --max-drop: labelled data to measure the drop on (the format and preprocessing "
+                    + "options apply to it too), disjoint from the calibration samples.")
+    Path evalData;
+
+    @Option(
+            names = "--eval-skip",
+            defaultValue = "0",
+            paramLabel = "N",
+            description = "Leave out the first N samples of --eval-data (default ${DEFAULT-VALUE}).")
+    int evalSkip;
+
+    @Option(
+            names = "--eval-limit",
+            paramLabel = "N",
+            description = "Use only N samples of --eval-data (after --eval-skip).")
+    Integer evalLimit;
+
+    @Option(
+            names = "--metric",
+            paramLabel = "NAME",
+            description = "With --max-drop: topk, mse, mae or auc (default: mse for an autoencoder, else topk).")
+    String metric;
+
     @Spec
     CommandSpec spec;
 
@@ -152,7 +190,14 @@ final class QuantizeCommand implements Callable<Integer> {
             Dataset data = calibration.load(m);
             converter = converter.withRepresentativeDataset(data);
         }
-        Converter.Conversion c = converter.convert();
+        MixedPrecision.Result mixed = null;
+        Converter.Conversion c;
+        if (maxDrop != null || evalData != null) {
+            mixed = mixedPrecision(m, converter);
+            c = mixed.conversion();
+        } else {
+            c = converter.convert();
+        }
         long bytes;
         if (toStdout) {
             byte[] tflite = TfliteWriter.toBytes(c.model());
@@ -165,9 +210,16 @@ final class QuantizeCommand implements Callable<Integer> {
         long before = Files.size(model.model);
         var out = toStdout ? spec.commandLine().getErr() : spec.commandLine().getOut();
         if (json) {
-            out.println(Json.write(toMap(c.report(), output, before, bytes)));
+            Map<String, Object> map = toMap(c.report(), output, before, bytes);
+            if (mixed != null) {
+                map.put("mixed_precision", mixedMap(mixed));
+            }
+            out.println(Json.write(map));
         } else {
             out.print(c.report().render());
+            if (mixed != null) {
+                out.print(renderMixed(mixed));
+            }
             out.printf(
                     Locale.ROOT,
                     "Wrote %s: %,d B (input file %,d B)%n",
@@ -177,6 +229,90 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** {@code --max-drop} with {@code --eval-data}: the layers kept in float and the chosen conversion. */
+    private MixedPrecision.Result mixedPrecision(Model m, Converter converter) throws IOException {
+        if (maxDrop == null || evalData == null) {
+            throw new QuantaException(
+                    maxDrop == null
+                            ? "--eval-data is the data of --max-drop: give --max-drop X too"
+                            : "--max-drop measures the drop on labelled data: give --eval-data PATH");
+        }
+        if (!(maxDrop >= 0) || maxDrop.isInfinite()) {
+            throw new QuantaException("--max-drop must be a number at least 0, got " + maxDrop);
+        }
+        if (calibration.dataPath() == null) {
+            throw new QuantaException(
+                    "--max-drop starts from full integer, which calibrates activations: " + "give --calibration DATA");
+        }
+        Metric chosen = metric == null ? null : Metric.parse(metric);
+        Dataset eval = calibration.loadOther(m, evalData, evalSkip, evalLimit);
+        if (Files.exists(evalData) && Files.isSameFile(evalData, calibration.dataPath())) {
+            int from = calibration.skip;
+            int to = from + Math.min(samples, calibration.limit == null ? Integer.MAX_VALUE : calibration.limit);
+            long evalTo = evalLimit == null ? Long.MAX_VALUE : (long) evalSkip + evalLimit;
+            if (evalSkip < to && evalTo > from) {
+                throw new QuantaException(evalData + ": the evaluation samples (from " + (evalSkip + 1)
+                        + ") overlap the calibration samples " + (from + 1) + "–" + to
+                        + " of the same file; give --eval-skip " + to + " or other data");
+            }
+        }
+        Evaluator.Options options = Evaluator.Options.defaults().withThreads(threads);
+        ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
+        bar.update(0, 1);
+        MixedPrecision.Result r = MixedPrecision.choose(converter, eval, chosen, maxDrop, options);
+        bar.finish();
+        return r;
+    }
+
+    private static String renderMixed(MixedPrecision.Result r) {
+        Metric m = r.metric();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(
+                Locale.ROOT,
+                "Mixed precision (--max-drop %s %s) on %d samples: float %s%n",
+                r.maxDrop(),
+                Sensitivity.dropUnit(m).equals("%") ? "% of the float " + m.label() : "points of " + m.label(),
+                r.samples(),
+                SensitivityCommand.value(m, r.floatValue())));
+        for (MixedPrecision.Step s : r.steps()) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  %s: %s (drop %s)%n",
+                    s.floatLayers().isEmpty() ? "all layers quantized" : "float " + String.join(", ", s.floatLayers()),
+                    SensitivityCommand.value(m, s.value()),
+                    SensitivityCommand.drop(m, s.drop())));
+        }
+        sb.append(
+                r.met()
+                        ? "Chosen: "
+                                + (r.chosen().floatLayers().isEmpty()
+                                        ? "every layer quantized"
+                                        : String.join(", ", r.chosen().floatLayers()) + " in float, the rest quantized")
+                                + "\n"
+                        : "Warning: the drop stays above " + r.maxDrop()
+                                + " even with every layer in float; wrote that model" + "\n");
+        return sb.toString();
+    }
+
+    private static Map<String, Object> mixedMap(MixedPrecision.Result r) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("metric", r.metric().label());
+        map.put("samples", r.samples());
+        map.put("max_drop", r.maxDrop());
+        map.put("drop_unit", Sensitivity.dropUnit(r.metric()).equals("%") ? "percent of float" : "points");
+        map.put("float", r.floatValue());
+        map.put("met", r.met());
+        map.put("value", r.chosen().value());
+        map.put("drop", r.chosen().drop());
+        map.put("float_layers", r.chosen().floatLayers());
+        map.put("steps", Json.rows(r.steps(), (s, row) -> {
+            row.put("float_layers", s.floatLayers());
+            row.put("value", s.value());
+            row.put("drop", s.drop());
+        }));
+        return map;
     }
 
     /** Inputs read without being named: the IDX labels found next to the calibration images. */
