@@ -157,11 +157,26 @@ abstract class DataOptions {
 
     /**
      * Loads {@code path} for {@code model} with these options' format, labels and preprocessing but its own
-     * {@code skip} and {@code limit} (null: all): a second dataset of a command, such as the evaluation data of
+     * labels ({@code otherLabels}, null: found next to the data), {@code skip} and {@code limit} (null: all): a second
+     * dataset of a command, such as the evaluation data of
      * {@code quantize --eval-data} or the calibration data of {@code sensitivity}.
      */
-    Dataset loadOther(Model model, Path path, int otherSkip, Integer otherLimit) {
-        return Datasets.load(spec(path, preprocessing(), otherSkip, otherLimit), model);
+    Dataset loadOther(Model model, Path path, Path otherLabels, int otherSkip, Integer otherLimit) {
+        return Datasets.load(spec(path, preprocessing(), otherSkip, otherLimit).withLabels(otherLabels), model);
+    }
+
+    /** {@code --labels} when {@code path} is the file of these options' data, else null. */
+    Path labelsIfSameData(Path path) {
+        try {
+            return dataPath() != null
+                            && java.nio.file.Files.exists(path)
+                            && java.nio.file.Files.exists(dataPath())
+                            && java.nio.file.Files.isSameFile(path, dataPath())
+                    ? labels
+                    : null;
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     /** The spec the options describe, with {@code preprocessing} (null: none given). */

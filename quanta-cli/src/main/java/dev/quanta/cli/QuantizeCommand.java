@@ -144,6 +144,13 @@ final class QuantizeCommand implements Callable<Integer> {
     Path evalData;
 
     @Option(
+            names = "--eval-labels",
+            paramLabel = "PATH",
+            description = "Labels of --eval-data (default: --labels when it is the calibration file, else found next "
+                    + "to it).")
+    Path evalLabels;
+
+    @Option(
             names = "--eval-skip",
             defaultValue = "0",
             paramLabel = "N",
@@ -247,7 +254,12 @@ final class QuantizeCommand implements Callable<Integer> {
                     "--max-drop starts from full integer, which calibrates activations: " + "give --calibration DATA");
         }
         Metric chosen = metric == null ? null : Metric.parse(metric);
-        Dataset eval = calibration.loadOther(m, evalData, evalSkip, evalLimit);
+        Dataset eval = calibration.loadOther(
+                m,
+                evalData,
+                evalLabels != null ? evalLabels : calibration.labelsIfSameData(evalData),
+                evalSkip,
+                evalLimit);
         if (Files.exists(evalData) && Files.isSameFile(evalData, calibration.dataPath())) {
             int from = calibration.skip;
             int to = from + Math.min(samples, calibration.limit == null ? Integer.MAX_VALUE : calibration.limit);

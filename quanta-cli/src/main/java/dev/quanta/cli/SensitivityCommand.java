@@ -46,7 +46,7 @@ final class SensitivityCommand implements Callable<Integer> {
             required = true,
             paramLabel = "PATH",
             description = "Representative data to calibrate on, its first --samples samples (the format and "
-                    + "preprocessing options apply to it too, --skip and --limit only to --data); when it is the "
+                    + "preprocessing options apply to it too; --labels, --skip and --limit only to --data); when it is the "
                     + "--data file, give --skip at least the calibration samples so the two do not overlap.")
     Path calibration;
 
@@ -144,7 +144,7 @@ final class SensitivityCommand implements Callable<Integer> {
                 .withParallel(parallel));
         Metric chosen = metric == null ? null : Metric.parse(metric);
         Model m = model.load();
-        Dataset cal = data.loadOther(m, calibration, 0, samples);
+        Dataset cal = data.loadOther(m, calibration, data.labelsIfSameData(calibration), 0, samples);
         Dataset eval = data.load(m);
         checkDisjoint(calibration, data.data, cal.size(), data.skip);
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();

@@ -1,6 +1,7 @@
 package dev.quanta.quantize;
 
 import static dev.quanta.testing.CoreModels.int8;
+import static dev.quanta.testing.SensitiveModels.outlierNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,86 +9,23 @@ import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
-import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
-import dev.quanta.ir.ModelBuilder;
-import dev.quanta.ir.ModelMetadata;
 import dev.quanta.ir.Op;
-import dev.quanta.ir.Shape;
-import dev.quanta.ir.Tensor;
-import dev.quanta.runtime.Interpreter;
-import dev.quanta.testing.CoreArrays;
-import dev.quanta.testing.CoreModels;
 import dev.quanta.testing.CoreOps;
+import dev.quanta.testing.SensitiveModels;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
  * Layers kept in float ({@link QuantizationConfig#withFloatLayers}), {@link Sensitivity} and
- * {@link MixedPrecision} on a tiny classifier with one obviously sensitive layer: "outlier" has one weight of 1000
- * (on an input that is always near 0), so per-tensor int8 weights (scale 1000/127) round all its other weights to 0.
+ * {@link MixedPrecision} on a tiny classifier with one obviously sensitive layer ({@link SensitiveModels#outlierNet}).
  */
 class SensitivityTest {
-    private static final int IN = 8;
-    private static final int HIDDEN = 12;
-    private static final int CLASSES = 4;
-
-    /**
-     * x[8] → Dense(12) + ReLU "d1" → Dense(12) + ReLU "outlier" (weight [0][7] = 1000) → Dense(4) "d2" → Softmax
-     * "softmax".
-     */
-    static Model outlierNet() {
-        SplittableRandom r = new SplittableRandom(5);
-        ModelBuilder mb = new ModelBuilder("outlier_net");
-        Tensor x = mb.input("x", Shape.batched(IN));
-        float[] k1 = CoreArrays.uniform(r, HIDDEN * IN, -1, 1);
-        float[] b1 = CoreArrays.uniform(r, HIDDEN, 0, 0.5);
-        // d1's unit 11 is always 0 (zero weights, bias −1 under the ReLU): the outlier weight reads it
-        java.util.Arrays.fill(k1, 11 * IN, 12 * IN, 0f);
-        b1[11] = -1;
-        Tensor d1 = CoreModels.dense(
-                mb,
-                "d1",
-                Activation.RELU,
-                x,
-                mb.constant("d1/kernel", Shape.of(HIDDEN, IN), k1),
-                mb.constant("d1/bias", Shape.of(HIDDEN), b1));
-        float[] w = CoreArrays.uniform(r, HIDDEN * HIDDEN, -1, 1);
-        w[11] = 1000;
-        Tensor outlier = CoreModels.dense(
-                mb,
-                "outlier",
-                Activation.RELU,
-                d1,
-                mb.constant("outlier/kernel", Shape.of(HIDDEN, HIDDEN), w),
-                mb.constant("outlier/bias", Shape.of(HIDDEN), CoreArrays.uniform(r, HIDDEN, 0, 0.5)));
-        Tensor d2 = CoreModels.dense(mb, "d2", outlier, CoreArrays.uniform(r, CLASSES * HIDDEN, -1, 1));
-        Tensor sm = CoreModels.softmax(mb, "softmax", d2);
-        return mb.output(sm).build(ModelMetadata.inMemory());
-    }
-
-    /** n samples in [−1, 1], labelled by the float model's own prediction (float accuracy is 100%). */
-    static Dataset data(Model m, int n, long seed) {
-        float[] x = CoreArrays.uniform(new SplittableRandom(seed), n * IN, -1, 1);
-        int[] labels = new int[n];
-        try (Interpreter it = new Interpreter(m)) {
-            float[] y = new float[CLASSES];
-            for (int s = 0; s < n; s++) {
-                float[] sample = new float[IN];
-                System.arraycopy(x, s * IN, sample, 0, IN);
-                it.run(sample, y);
-                labels[s] = CoreArrays.argmax(y);
-            }
-        }
-        return Dataset.of("samples", new int[] {IN}, x, labels, CLASSES);
-    }
-
     private static Converter converter(Model m) {
-        return int8(m, data(m, 64, 1), c -> c.withGranularity(Granularity.PER_TENSOR));
+        return int8(m, SensitiveModels.data(m, 64, 1), c -> c.withGranularity(Granularity.PER_TENSOR));
     }
 
     @Test
@@ -119,7 +57,7 @@ class SensitivityTest {
         assertThat(CoreOps.types(all.model())).isEqualTo("FULLY_CONNECTED FULLY_CONNECTED FULLY_CONNECTED SOFTMAX");
         assertThat(all.model().outputs().get(0).name())
                 .isEqualTo(m.outputs().get(0).name());
-        Dataset d = data(m, 16, 2);
+        Dataset d = SensitiveModels.data(m, 16, 2);
         assertThat(QuantizationRewriterTest.maxDifference(m, all.model(), d, 16))
                 .isZero();
     }
@@ -143,7 +81,7 @@ class SensitivityTest {
     void calibratingOnceGivesTheSameModelsAsCalibratingEachTime() {
         Converter c = converter(outlierNet());
         Converter once = c.calibrateOnce();
-        Dataset d = data(outlierNet(), 32, 3);
+        Dataset d = SensitiveModels.data(outlierNet(), 32, 3);
         for (Set<String> layers : List.of(Set.<String>of(), Set.of("d1"), Set.of("outlier", "d2"))) {
             Model each =
                     c.withConfig(c.config().withFloatLayers(layers)).convert().model();
@@ -160,7 +98,7 @@ class SensitivityTest {
     @Test
     void sensitivityRanksTheOutlierLayerFirst() {
         Model m = outlierNet();
-        Dataset eval = data(m, 200, 9);
+        Dataset eval = SensitiveModels.data(m, 200, 9);
         List<int[]> progress = new ArrayList<>();
         Sensitivity.Result r = Sensitivity.measure(
                 converter(m),
@@ -188,7 +126,7 @@ class SensitivityTest {
     @Test
     void mixedPrecisionKeepsTheOutlierLayerInFloatAndMeetsTheDrop() {
         Model m = outlierNet();
-        Dataset eval = data(m, 200, 9);
+        Dataset eval = SensitiveModels.data(m, 200, 9);
         MixedPrecision.Result r = MixedPrecision.choose(converter(m), eval, null, 2.0, Evaluator.Options.defaults());
         System.out.println(r.steps());
         assertThat(r.met()).isTrue();
