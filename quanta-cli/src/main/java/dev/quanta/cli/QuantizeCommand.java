@@ -245,6 +245,18 @@ final class QuantizeCommand implements Callable<Integer> {
             row.put("left_in_float", l.leftInFloat());
             row.put("reason", l.reason());
         }));
+        m.put("scale_adjustments", Json.rows(r.scaleAdjustments(), (a, row) -> {
+            row.put("layer", a.layer());
+            row.put("channel", a.channel());
+            row.put("original_scale", a.originalScale());
+            row.put("new_scale", a.newScale());
+            row.put(
+                    "causes",
+                    a.causes().stream()
+                            .map(c -> c.name().toLowerCase(Locale.ROOT))
+                            .toList());
+            row.put("reason", a.detail());
+        }));
         return m;
     }
 }

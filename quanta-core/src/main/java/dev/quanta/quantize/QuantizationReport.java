@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a conversion did: the settings, the parameters chosen per layer, the layers left in float and why, the
- * sizes before and after, and the time taken.
+ * What a conversion did: the settings, the parameters chosen per layer, the layers left in float and why, the weight
+ * scales that had to be adjusted, the sizes before and after, and the time taken.
  *
  * @param modeReason why the mode was chosen when the caller left it to the converter, else null
  * @param floatBytes bytes of the float32 model's constants
@@ -31,6 +31,11 @@ public record QuantizationReport(
     /** Layers left in float, with their reasons. */
     public List<LayerReport> floatLayers() {
         return layers.stream().filter(LayerReport::leftInFloat).toList();
+    }
+
+    /** Every weight scale the converter changed (minimum scale, bias range), layer by layer. */
+    public List<ScaleAdjustment> scaleAdjustments() {
+        return layers.stream().flatMap(l -> l.scaleAdjustments().stream()).toList();
     }
 
     private static final int MAX_NAME = 48;
@@ -84,6 +89,17 @@ public record QuantizationReport(
                         .append("): ")
                         .append(l.reason())
                         .append('\n');
+            }
+        }
+        List<ScaleAdjustment> adjusted = scaleAdjustments();
+        if (!adjusted.isEmpty()) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "Weight scales adjusted (%d channel%s: weights about 0, or a bias that int32 could not hold):%n",
+                    adjusted.size(),
+                    adjusted.size() == 1 ? "" : "s"));
+            for (ScaleAdjustment a : adjusted) {
+                sb.append("  ").append(a.describe()).append('\n');
             }
         }
         sb.append(String.format(
