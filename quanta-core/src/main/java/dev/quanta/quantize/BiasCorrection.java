@@ -121,7 +121,7 @@ final class BiasCorrection {
             lines.add(String.format(
                     Locale.ROOT,
                     "%s (%s): largest bias shift %+.4g at channel %d (bias there %.4g)",
-                    op.origin().layerName(),
+                    QuantizationReport.shorten(op.origin().layerName()),
                     op.type(),
                     corrected[worst] - bias[worst],
                     worst,

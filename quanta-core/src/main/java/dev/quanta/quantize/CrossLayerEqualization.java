@@ -147,8 +147,8 @@ final class CrossLayerEqualization {
             lines.add(String.format(
                     Locale.ROOT,
                     "%s -> %s: %d channels scaled by %.3g..%.3g (%d sweeps)",
-                    p.first.op.origin().layerName(),
-                    p.second.op.origin().layerName(),
+                    QuantizationReport.shorten(p.first.op.origin().layerName()),
+                    QuantizationReport.shorten(p.second.op.origin().layerName()),
                     p.total.length,
                     lo,
                     hi,

@@ -80,7 +80,7 @@ public record QuantizationReport(
     private static final int MAX_NAME = 48;
 
     /** Long names (TFLite tensor names) keep their end, which names the layer. */
-    private static String shorten(String name) {
+    static String shorten(String name) {
         return name.length() < MAX_NAME ? name : "…" + name.substring(name.length() - MAX_NAME + 2);
     }
 
