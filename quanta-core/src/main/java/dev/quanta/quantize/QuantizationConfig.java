@@ -84,7 +84,8 @@ public final class QuantizationConfig {
 
     /**
      * Mode chosen by the converter, symmetric, per-channel, float I/O, 100 calibration samples on one thread, no
-     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile).
+     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile), no
+     * cross-layer equalization, no bias correction.
      */
     public static QuantizationConfig defaults() {
         return DEFAULTS;
