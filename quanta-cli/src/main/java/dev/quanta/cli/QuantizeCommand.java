@@ -114,6 +114,19 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean perChannelDense;
 
     @Option(
+            names = "--equalize",
+            description = "Cross-layer equalization before quantizing: rescale the channels of consecutive "
+                    + "convolution and Dense layers (ReLU or nothing between them) so that their weight ranges match; "
+                    + "helps per-tensor weights.")
+    boolean equalize;
+
+    @Option(
+            names = "--bias-correction",
+            description = "Correct each Dense or convolution bias for the mean output shift its weights' rounding "
+                    + "causes on the calibration data (int8 and int16x8).")
+    boolean biasCorrection;
+
+    @Option(
             names = "--allow-float-fallback",
             description = "Keep layers that have no integer kernel in float instead of failing.")
     boolean allowFloatFallback;
@@ -138,6 +151,8 @@ final class QuantizeCommand implements Callable<Integer> {
                     .withCalibrationThreads(threads)
                     .withAllowFloatFallback(allowFloatFallback)
                     .withPerChannelDense(perChannelDense)
+                    .withCrossLayerEqualization(equalize)
+                    .withBiasCorrection(biasCorrection)
                     .withCalibrator(parse(Calibrator.class, calibrator, "--calibrator"))
                     .withPercentile(percentile);
             return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
@@ -235,6 +250,10 @@ final class QuantizeCommand implements Callable<Integer> {
                 row.put("clipped_fraction", t.clippedFraction());
             }));
         }
+        m.put("techniques", Json.rows(r.techniques(), (t, row) -> {
+            row.put("technique", t.name());
+            row.put("changes", t.changes());
+        }));
         m.put("layers", Json.rows(r.layers(), (l, row) -> {
             row.put("layer", l.layer());
             row.put("op", l.op());

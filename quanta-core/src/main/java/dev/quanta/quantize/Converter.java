@@ -5,6 +5,7 @@ import dev.quanta.data.Dataset;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -92,6 +93,13 @@ public final class Converter {
         validate(mode, chosen);
         QuantizationConfig settings = config.withMode(mode);
         Model floatModel = FloatGraphPasses.apply(source);
+        List<QuantizationReport.Technique> techniques = new ArrayList<>();
+        if (settings.crossLayerEqualization()) {
+            CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(floatModel);
+            floatModel = cle.model();
+            techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
+        }
+        Model equalized = floatModel;
         int calibrated = 0;
         CalibrationReport calibration = null;
         Rewritten result = switch (mode) {
@@ -102,7 +110,13 @@ public final class Converter {
                 Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings);
                 calibration = CalibrationReport.of(ranges, settings);
                 calibrated = Math.min(settings.calibrationSamples(), representative.size());
-                Rewritten integer = FullIntegerRewriter.rewrite(floatModel, settings, ranges);
+                Model toRewrite = equalized;
+                if (settings.biasCorrection()) {
+                    BiasCorrection.Result bc = BiasCorrection.apply(equalized, representative, settings);
+                    toRewrite = bc.model();
+                    techniques.add(new QuantizationReport.Technique("bias correction", bc.lines()));
+                }
+                Rewritten integer = FullIntegerRewriter.rewrite(toRewrite, settings, ranges);
                 yield new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
             }
         };
@@ -118,7 +132,8 @@ public final class Converter {
                 constantBytes(floatModel),
                 constantBytes(result.model()),
                 seconds,
-                calibration);
+                calibration,
+                techniques);
         return new Conversion(result.model(), report);
     }
 
@@ -170,6 +185,10 @@ public final class Converter {
                         + "one weight scale per tensor: use {GRANULARITY} per-tensor"
                         + (config.perChannelDense() ? " without {PER_CHANNEL_DENSE}" : ""));
             }
+        }
+        if (!integer && config.biasCorrection()) {
+            throw QuantaException.aboutSettings("{BIAS_CORRECTION} measures on calibration data and corrects int32 "
+                    + "biases: it needs a full-integer {MODE} (int8 or int16x8), not " + m);
         }
         if (!integer && io != IoType.FLOAT) {
             throw QuantaException.aboutSettings("{IO} " + io.name().toLowerCase(Locale.ROOT) + " needs a "

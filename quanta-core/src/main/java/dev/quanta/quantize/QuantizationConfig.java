@@ -25,7 +25,9 @@ public final class QuantizationConfig {
             false,
             false,
             Calibrator.MINMAX,
-            99.99);
+            99.99,
+            false,
+            false);
 
     private final QuantizationMode mode;
     private final QuantizationScheme scheme;
@@ -42,6 +44,10 @@ public final class QuantizationConfig {
     private final Calibrator calibrator;
     /** {@link #percentile()}. */
     private final double percentile;
+    /** {@link #crossLayerEqualization()}. */
+    private final boolean equalize;
+    /** {@link #biasCorrection()}. */
+    private final boolean biasCorrection;
 
     private QuantizationConfig(
             QuantizationMode mode,
@@ -53,7 +59,9 @@ public final class QuantizationConfig {
             boolean fallback,
             boolean perChannelDense,
             Calibrator calibrator,
-            double percentile) {
+            double percentile,
+            boolean equalize,
+            boolean biasCorrection) {
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -64,6 +72,8 @@ public final class QuantizationConfig {
         this.perChannelDense = perChannelDense;
         this.calibrator = calibrator;
         this.percentile = percentile;
+        this.equalize = equalize;
+        this.biasCorrection = biasCorrection;
     }
 
     private static void requireSet(Object value, String setting) {
@@ -74,7 +84,8 @@ public final class QuantizationConfig {
 
     /**
      * Mode chosen by the converter, symmetric, per-channel, float I/O, 100 calibration samples on one thread, no
-     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile).
+     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile), no
+     * cross-layer equalization, no bias correction.
      */
     public static QuantizationConfig defaults() {
         return DEFAULTS;
@@ -87,7 +98,18 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withMode(QuantizationMode m) {
         return new QuantizationConfig(
-                m, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                m,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -97,7 +119,18 @@ public final class QuantizationConfig {
     public QuantizationConfig withScheme(QuantizationScheme s) {
         requireSet(s, "scheme");
         return new QuantizationConfig(
-                mode, s, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                s,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -107,7 +140,18 @@ public final class QuantizationConfig {
     public QuantizationConfig withGranularity(Granularity g) {
         requireSet(g, "granularity");
         return new QuantizationConfig(
-                mode, scheme, g, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                g,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -117,7 +161,18 @@ public final class QuantizationConfig {
     public QuantizationConfig withIo(IoType t) {
         requireSet(t, "io");
         return new QuantizationConfig(
-                mode, scheme, granularity, t, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                t,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -129,7 +184,18 @@ public final class QuantizationConfig {
             throw new IllegalArgumentException("QuantizationConfig calibrationSamples must be at least 1, got " + n);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, n, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                n,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /** Threads used by the calibration inferences, 1 to {@link Interpreter#MAX_THREADS} (default 1). */
@@ -139,7 +205,18 @@ public final class QuantizationConfig {
                     + Interpreter.MAX_THREADS + " (" + Interpreter.THREADS_PER_CPU + " per CPU), got " + n);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, n, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                n,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -148,7 +225,18 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withAllowFloatFallback(boolean allow) {
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, allow, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                allow,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -157,7 +245,18 @@ public final class QuantizationConfig {
      */
     public QuantizationConfig withPerChannelDense(boolean perChannel) {
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannel, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannel,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -167,7 +266,18 @@ public final class QuantizationConfig {
     public QuantizationConfig withCalibrator(Calibrator c) {
         requireSet(c, "calibrator");
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, c, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                c,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     /**
@@ -180,7 +290,67 @@ public final class QuantizationConfig {
                     "QuantizationConfig percentile must be above 50 and at most 100, got " + p);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, p);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                p,
+                equalize,
+                biasCorrection);
+    }
+
+    /**
+     * Cross-layer equalization before quantization (Nagel et al. 2019): rescale the channels of consecutive
+     * convolution and Dense layers (with at most a ReLU between them) so that their weight ranges match, without
+     * changing what the float model computes. Helps per-tensor weights on depthwise-separable networks.
+     */
+    public QuantizationConfig withCrossLayerEqualization(boolean on) {
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                on,
+                biasCorrection);
+    }
+
+    /**
+     * Empirical bias correction in the full-integer modes: each Dense or convolution bias takes back the mean
+     * output shift its weights' rounding causes on the calibration data.
+     */
+    public QuantizationConfig withBiasCorrection(boolean on) {
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                on);
+    }
+
+    public boolean crossLayerEqualization() {
+        return equalize;
+    }
+
+    public boolean biasCorrection() {
+        return biasCorrection;
     }
 
     public Calibrator calibrator() {
@@ -227,7 +397,18 @@ public final class QuantizationConfig {
     /** Every setting: what equality and the hash are made of. */
     private List<Object> values() {
         return Arrays.asList(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, percentile);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection);
     }
 
     @Override
@@ -246,6 +427,6 @@ public final class QuantizationConfig {
                 + ", granularity=" + granularity + ", io=" + io + ", calibrationSamples=" + samples
                 + ", calibrationThreads=" + threads + ", allowFloatFallback=" + fallback
                 + ", perChannelDense=" + perChannelDense + ", calibrator=" + calibrator.cliName() + ", percentile="
-                + percentile + "]";
+                + percentile + ", crossLayerEqualization=" + equalize + ", biasCorrection=" + biasCorrection + "]";
     }
 }

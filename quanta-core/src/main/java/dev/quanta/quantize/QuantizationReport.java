@@ -11,6 +11,8 @@ import java.util.Locale;
  * @param floatBytes bytes of the float32 model's constants
  * @param quantizedBytes bytes of the converted model's constants
  * @param calibration the calibrator and the ranges it chose, or null for the modes that do not calibrate
+ * @param techniques the weight and bias techniques applied (cross-layer equalization, bias correction), in order,
+ *     with what each changed
  */
 public record QuantizationReport(
         QuantizationMode mode,
@@ -23,9 +25,51 @@ public record QuantizationReport(
         long floatBytes,
         long quantizedBytes,
         double seconds,
-        CalibrationReport calibration) {
+        CalibrationReport calibration,
+        List<Technique> techniques) {
     public QuantizationReport {
         layers = List.copyOf(layers);
+        techniques = List.copyOf(techniques);
+    }
+
+    /** A report without weight and bias techniques. */
+    public QuantizationReport(
+            QuantizationMode mode,
+            String modeReason,
+            QuantizationScheme scheme,
+            Granularity granularity,
+            IoType io,
+            int calibrationSamples,
+            List<LayerReport> layers,
+            long floatBytes,
+            long quantizedBytes,
+            double seconds,
+            CalibrationReport calibration) {
+        this(
+                mode,
+                modeReason,
+                scheme,
+                granularity,
+                io,
+                calibrationSamples,
+                layers,
+                floatBytes,
+                quantizedBytes,
+                seconds,
+                calibration,
+                List.of());
+    }
+
+    /**
+     * A weight or bias technique that was applied and what it changed, a line per layer or layer pair (empty when
+     * it found nothing to change).
+     *
+     * @param name {@code "cross-layer equalization"} or {@code "bias correction"}
+     */
+    public record Technique(String name, List<String> changes) {
+        public Technique {
+            changes = List.copyOf(changes);
+        }
     }
 
     /** Layers left in float, with their reasons. */
@@ -41,7 +85,7 @@ public record QuantizationReport(
     private static final int MAX_NAME = 48;
 
     /** Long names (TFLite tensor names) keep their end, which names the layer. */
-    private static String shorten(String name) {
+    static String shorten(String name) {
         return name.length() < MAX_NAME ? name : "…" + name.substring(name.length() - MAX_NAME + 2);
     }
 
@@ -77,6 +121,14 @@ public record QuantizationReport(
         }
         if (calibration != null) {
             sb.append(calibration.render());
+        }
+        for (Technique t : techniques) {
+            sb.append(Character.toUpperCase(t.name().charAt(0)))
+                    .append(t.name().substring(1))
+                    .append(t.changes().isEmpty() ? ": nothing to change\n" : ":\n");
+            for (String line : t.changes()) {
+                sb.append("  ").append(line).append('\n');
+            }
         }
         List<LayerReport> floats = floatLayers();
         if (!floats.isEmpty()) {
