@@ -199,6 +199,9 @@ final class QuantizeCommand implements Callable<Integer> {
                     toStdout ? "standard output" : output,
                     bytes,
                     before);
+            if (report != null) {
+                out.println("Report: " + report);
+            }
         }
         out.flush();
         return 0;

@@ -112,6 +112,10 @@ public final class BarChart {
 
     /** Labels longer than 40 characters keep their end, which names the layer (the tooltip has all of it). */
     static String shorten(String label) {
-        return label.length() <= 40 ? label : "…" + label.substring(label.length() - 39);
+        if (label.length() <= 40) {
+            return label;
+        }
+        int from = label.length() - 39;
+        return "…" + label.substring(Character.isLowSurrogate(label.charAt(from)) ? from + 1 : from);
     }
 }

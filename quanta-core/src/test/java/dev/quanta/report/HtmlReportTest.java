@@ -109,6 +109,42 @@ class HtmlReportTest {
     }
 
     @Test
+    void reconstructionComparisonShowsAucAndWindowErrorsWithoutAccuracy() {
+        var fr = new dev.quanta.eval.ReconstructionResult(
+                dev.quanta.eval.Metric.AUC,
+                6,
+                9.707,
+                2.5,
+                new double[6],
+                List.of("a", "b"),
+                new double[] {1, 2},
+                new int[] {0, 1},
+                0.875,
+                1,
+                List.of());
+        var qr = new dev.quanta.eval.ReconstructionResult(
+                dev.quanta.eval.Metric.AUC,
+                6,
+                10.24,
+                2.75,
+                new double[6],
+                List.of("a", "b"),
+                new double[] {1, 2},
+                new int[] {0, 1},
+                0.75,
+                1,
+                List.of());
+        var c = new ModelComparison.Result(null, null, Double.NaN, 1000, 300, null, null, layers(), fr, qr);
+        String html = ComparisonHtml.page("ad.h5", "ad_int8.tflite", c).render();
+        assertThat(html)
+                .contains("<th class=\"num\">AUC</th>", "0.8750", "0.7500", "AUC drop +0.1250.")
+                .contains("9.70700", "10.2400", "2.50000", "2.75000")
+                .doesNotContain("accuracy")
+                .contains("Latency was not measured.");
+        assertThat(count(html, "<rect class=\"bar[ \"]")).isEqualTo(3);
+    }
+
+    @Test
     void barChartSpansNegativeValuesAndInfinity() {
         BarChart chart = new BarChart("c", "dB")
                 .bar("neg", -10, "-10", false)
