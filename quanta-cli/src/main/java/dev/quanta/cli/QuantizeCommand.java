@@ -12,6 +12,7 @@ import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;
 import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.report.QuantizationHtml;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -137,6 +138,13 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
+    @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description = "Also write a self-contained HTML report (settings, sizes, layers, activation histograms "
+                    + "with the chosen ranges), replaced atomically; never an input.")
+    Path report;
+
     @Spec
     CommandSpec spec;
 
@@ -161,8 +169,16 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!toStdout) {
             OutputGuard.check(spec, "-o", output, implicitInputs());
         }
+        if (report != null) {
+            OutputGuard.check(spec, "--report", report, implicitInputs());
+            if (report.toAbsolutePath()
+                    .normalize()
+                    .equals(output.toAbsolutePath().normalize())) {
+                throw new QuantaException("--report " + report + " is the -o file; write the report to another path");
+            }
+        }
         Model m = model.load();
-        Converter converter = Converter.fromModel(m).withConfig(config);
+        Converter converter = Converter.fromModel(m).withConfig(config).withHistograms(report != null);
         if (calibration.dataPath() != null) {
             Dataset data = calibration.load(m);
             converter = converter.withRepresentativeDataset(data);
@@ -178,6 +194,15 @@ final class QuantizeCommand implements Callable<Integer> {
             bytes = Files.size(output);
         }
         long before = Files.size(model.model);
+        if (report != null) {
+            QuantizationHtml.page(
+                            c.report(),
+                            model.model.getFileName().toString(),
+                            toStdout ? "standard output" : output.getFileName().toString(),
+                            before,
+                            bytes)
+                    .write(report);
+        }
         var out = toStdout ? spec.commandLine().getErr() : spec.commandLine().getOut();
         if (json) {
             out.println(Json.write(toMap(c.report(), output, before, bytes)));
@@ -189,6 +214,9 @@ final class QuantizeCommand implements Callable<Integer> {
                     toStdout ? "standard output" : output,
                     bytes,
                     before);
+            if (report != null) {
+                out.println("Report: " + report);
+            }
         }
         out.flush();
         return 0;

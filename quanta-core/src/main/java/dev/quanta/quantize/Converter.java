@@ -33,13 +33,20 @@ public final class Converter {
     /** Null when none was given. */
     private final Dataset representative;
 
+    private final boolean keepHistograms;
+
     private Converter(Model source, QuantizationConfig config, Dataset representative) {
+        this(source, config, representative, false);
+    }
+
+    private Converter(Model source, QuantizationConfig config, Dataset representative, boolean keepHistograms) {
         if (config == null) {
             throw new IllegalArgumentException("Converter config must not be null");
         }
         this.source = source;
         this.config = config;
         this.representative = representative;
+        this.keepHistograms = keepHistograms;
     }
 
     /** A converter of {@code model} (for example from {@code KerasImporter}) with the default settings. */
@@ -52,7 +59,16 @@ public final class Converter {
 
     /** This converter with the settings {@code c} (all of them; the representative dataset stays). */
     public Converter withConfig(QuantizationConfig c) {
-        return new Converter(source, c, representative);
+        return new Converter(source, c, representative, keepHistograms);
+    }
+
+    /**
+     * With {@code keep}, the calibration report keeps each calibrated tensor's histogram
+     * ({@link TensorCalibration#histogram()}, 16 KiB per tensor), for an HTML report; min/max calibration then
+     * collects histograms it does not otherwise need, and chooses the same ranges.
+     */
+    public Converter withHistograms(boolean keep) {
+        return new Converter(source, config, representative, keep);
     }
 
     /**
@@ -63,7 +79,7 @@ public final class Converter {
         if (data == null) {
             throw new IllegalArgumentException("Converter representativeDataset must not be null");
         }
-        return new Converter(source, config, data);
+        return new Converter(source, config, data, keepHistograms);
     }
 
     /** The settings. */
@@ -107,7 +123,7 @@ public final class Converter {
             case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
             case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
             case INT8, INT16X8 -> {
-                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings);
+                Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings, keepHistograms);
                 calibration = CalibrationReport.of(ranges, settings);
                 calibrated = Math.min(settings.calibrationSamples(), representative.size());
                 Model toRewrite = equalized;
