@@ -26,6 +26,8 @@ public enum Setting {
     ALLOW_FLOAT_FALLBACK("allowFloatFallback"),
     /** {@code QuantizationConfig.withPerChannelDense}. */
     PER_CHANNEL_DENSE("perChannelDense"),
+    /** {@code QuantizationConfig.withBiasCorrection}. */
+    BIAS_CORRECTION("biasCorrection"),
     /** A Keras model JSON paired with a weights-only file. */
     MODEL_CONFIG("the model JSON"),
     /** {@code DatasetSpec.limit}: read only the first samples of a dataset. */

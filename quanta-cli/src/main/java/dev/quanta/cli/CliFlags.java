@@ -44,6 +44,7 @@ final class CliFlags {
             case REPRESENTATIVE_DATASET -> "--calibration DATA";
             case ALLOW_FLOAT_FALLBACK -> "--allow-float-fallback";
             case PER_CHANNEL_DENSE -> "--per-channel-dense";
+            case BIAS_CORRECTION -> "--bias-correction";
             case MODEL_CONFIG -> "--config JSON";
             case LIMIT -> "--limit N";
             case LOSS -> "--loss NAME";

@@ -1,5 +1,6 @@
 package dev.quanta.cli;
 
+import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
@@ -11,6 +12,7 @@ import dev.quanta.eval.Reconstruction;
 import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
+import dev.quanta.report.ComparisonHtml;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -106,6 +108,13 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print machine-readable JSON.")
     boolean json;
 
+    @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description = "With --compare: also write a self-contained HTML report (tables, per-layer SQNR chart; "
+                    + "no script, nothing loaded from elsewhere), replaced atomically; never an input.")
+    Path report;
+
     @Spec
     CommandSpec spec;
 
@@ -124,6 +133,12 @@ final class EvaluateCommand implements Callable<Integer> {
                 .withLayerSamples(layerSamples)
                 .withLatency(ModelComparison.Options.defaults().latency().withThreads(threads))
                 .withMetric(chosen));
+        if (report != null) {
+            if (compare == null) {
+                throw new QuantaException("--report needs --compare (the report compares two models)");
+            }
+            OutputGuard.check(spec, "--report", report, Map.of());
+        }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
         Dataset d = converted == null ? data.load(m) : data.load(m, converted);
@@ -134,7 +149,13 @@ final class EvaluateCommand implements Callable<Integer> {
                     ModelComparison.compare(m, converted, d, comparison, bar).withFileBytes(model.model, compare);
             bar.finish();
             Warnings.print(spec.commandLine().getErr(), c.notices());
+            if (report != null) {
+                ComparisonHtml.page(fileName(model.model), fileName(compare), c).write(report);
+            }
             out.print(json ? Json.write(toMap(model.model, compare, c)) + "\n" : render(model.model, compare, c));
+            if (report != null && !json) {
+                out.println("Report: " + report);
+            }
             out.flush();
             return 0;
         }
@@ -357,6 +378,10 @@ final class EvaluateCommand implements Callable<Integer> {
                     saturation(l)));
         }
         return sb.toString();
+    }
+
+    private static String fileName(Path p) {
+        return p.getFileName() == null ? p.toString() : p.getFileName().toString();
     }
 
     /** A layer's saturation as a percentage with three decimals, or "-" for a tensor that is not quantized. */

@@ -16,6 +16,7 @@ import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;
 import dev.quanta.quantize.QuantizationScheme;
 import dev.quanta.quantize.Sensitivity;
+import dev.quanta.report.QuantizationHtml;
 import dev.quanta.tflite.TfliteWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -118,6 +119,19 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean perChannelDense;
 
     @Option(
+            names = "--equalize",
+            description = "Cross-layer equalization before quantizing: rescale the channels of consecutive "
+                    + "convolution and Dense layers (ReLU or nothing between them) so that their weight ranges match; "
+                    + "helps per-tensor weights.")
+    boolean equalize;
+
+    @Option(
+            names = "--bias-correction",
+            description = "Correct each Dense or convolution bias for the mean output shift its weights' rounding "
+                    + "causes on the calibration data (int8 and int16x8).")
+    boolean biasCorrection;
+
+    @Option(
             names = "--allow-float-fallback",
             description = "Keep layers that have no integer kernel in float instead of failing.")
     boolean allowFloatFallback;
@@ -169,6 +183,13 @@ final class QuantizeCommand implements Callable<Integer> {
             description = "With --max-drop: topk, mse, mae or auc (default: mse for an autoencoder, else topk).")
     String metric;
 
+    @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description = "Also write a self-contained HTML report (settings, sizes, layers, activation histograms "
+                    + "with the chosen ranges), replaced atomically; never an input.")
+    Path report;
+
     @Spec
     CommandSpec spec;
 
@@ -183,6 +204,8 @@ final class QuantizeCommand implements Callable<Integer> {
                     .withCalibrationThreads(threads)
                     .withAllowFloatFallback(allowFloatFallback)
                     .withPerChannelDense(perChannelDense)
+                    .withCrossLayerEqualization(equalize)
+                    .withBiasCorrection(biasCorrection)
                     .withCalibrator(parse(Calibrator.class, calibrator, "--calibrator"))
                     .withPercentile(percentile);
             return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
@@ -191,8 +214,16 @@ final class QuantizeCommand implements Callable<Integer> {
         if (!toStdout) {
             OutputGuard.check(spec, "-o", output, implicitInputs());
         }
+        if (report != null) {
+            OutputGuard.check(spec, "--report", report, implicitInputs());
+            if (report.toAbsolutePath()
+                    .normalize()
+                    .equals(output.toAbsolutePath().normalize())) {
+                throw new QuantaException("--report " + report + " is the -o file; write the report to another path");
+            }
+        }
         Model m = model.load();
-        Converter converter = Converter.fromModel(m).withConfig(config);
+        Converter converter = Converter.fromModel(m).withConfig(config).withHistograms(report != null);
         if (calibration.dataPath() != null) {
             Dataset data = calibration.load(m);
             converter = converter.withRepresentativeDataset(data);
@@ -215,6 +246,15 @@ final class QuantizeCommand implements Callable<Integer> {
             bytes = Files.size(output);
         }
         long before = Files.size(model.model);
+        if (report != null) {
+            QuantizationHtml.page(
+                            c.report(),
+                            model.model.getFileName().toString(),
+                            toStdout ? "standard output" : output.getFileName().toString(),
+                            before,
+                            bytes)
+                    .write(report);
+        }
         var out = toStdout ? spec.commandLine().getErr() : spec.commandLine().getOut();
         if (json) {
             Map<String, Object> map = toMap(c.report(), output, before, bytes);
@@ -233,6 +273,9 @@ final class QuantizeCommand implements Callable<Integer> {
                     toStdout ? "standard output" : output,
                     bytes,
                     before);
+            if (report != null) {
+                out.println("Report: " + report);
+            }
         }
         out.flush();
         return 0;
@@ -383,6 +426,10 @@ final class QuantizeCommand implements Callable<Integer> {
                 row.put("clipped_fraction", t.clippedFraction());
             }));
         }
+        m.put("techniques", Json.rows(r.techniques(), (t, row) -> {
+            row.put("technique", t.name());
+            row.put("changes", t.changes());
+        }));
         m.put("layers", Json.rows(r.layers(), (l, row) -> {
             row.put("layer", l.layer());
             row.put("op", l.op());
@@ -392,6 +439,18 @@ final class QuantizeCommand implements Callable<Integer> {
             row.put("weights", l.weightParams());
             row.put("left_in_float", l.leftInFloat());
             row.put("reason", l.reason());
+        }));
+        m.put("scale_adjustments", Json.rows(r.scaleAdjustments(), (a, row) -> {
+            row.put("layer", a.layer());
+            row.put("channel", a.channel());
+            row.put("original_scale", a.originalScale());
+            row.put("new_scale", a.newScale());
+            row.put(
+                    "causes",
+                    a.causes().stream()
+                            .map(c -> c.name().toLowerCase(Locale.ROOT))
+                            .toList());
+            row.put("reason", a.detail());
         }));
         return m;
     }

@@ -7,6 +7,7 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -35,32 +36,45 @@ public final class Converter {
     private final QuantizationConfig config;
     /** Null when none was given. */
     private final Dataset representative;
+
+    private final boolean keepHistograms;
     /** Null until {@link #calibrateOnce()}: the float graph and what was observed on it, kept for reuse. */
     private final Calibrated calibrated;
 
-    /** The float model after {@link FloatGraphPasses}, and its calibration with the settings {@code by}. */
-    private record Calibrated(Model floatModel, Calibration ranges, QuantizationConfig by) {
-        /** True when calibrating with {@code c} would observe and choose the same ranges. */
+    /**
+     * What {@link #calibrateOnce()} keeps: the float model after {@link FloatGraphPasses} (and cross-layer
+     * equalization), its calibration, the model the rewrite starts from (bias-corrected when asked) and the
+     * techniques' report, all for the settings {@code by}.
+     */
+    private record Calibrated(
+            Model floatModel,
+            Calibration ranges,
+            Model toRewrite,
+            List<QuantizationReport.Technique> techniques,
+            QuantizationConfig by) {
+        /** True when {@code c} differs from the settings calibrated with in the float layers at most. */
         boolean fits(QuantizationConfig c) {
-            return c.mode() == by.mode()
-                    && c.calibrator() == by.calibrator()
-                    && c.percentile() == by.percentile()
-                    && c.calibrationSamples() == by.calibrationSamples()
-                    && Calibrator.Target.of(c) == Calibrator.Target.of(by);
+            return c.withFloatLayers(by.floatLayers()).equals(by);
         }
     }
 
     private Converter(Model source, QuantizationConfig config, Dataset representative) {
-        this(source, config, representative, null);
+        this(source, config, representative, false, null);
     }
 
-    private Converter(Model source, QuantizationConfig config, Dataset representative, Calibrated calibrated) {
+    private Converter(
+            Model source,
+            QuantizationConfig config,
+            Dataset representative,
+            boolean keepHistograms,
+            Calibrated calibrated) {
         if (config == null) {
             throw new IllegalArgumentException("Converter config must not be null");
         }
         this.source = source;
         this.config = config;
         this.representative = representative;
+        this.keepHistograms = keepHistograms;
         this.calibrated = calibrated;
     }
 
@@ -74,14 +88,14 @@ public final class Converter {
 
     /** This converter with the settings {@code c} (all of them; the representative dataset stays). */
     public Converter withConfig(QuantizationConfig c) {
-        return new Converter(source, c, representative, calibrated);
+        return new Converter(source, c, representative, keepHistograms, calibrated);
     }
 
     /**
      * This converter with its activations calibrated now, once: {@link #convert()} of it, and of the converters
-     * {@link #withConfig} makes from it, reuse the ranges as long as the settings that choose them (mode,
-     * calibrator, percentile, sample count, scheme) stay the same, so a model converted many times with different
-     * {@link QuantizationConfig#withFloatLayers float layers} is calibrated once. The mode must be full-integer.
+     * {@link #withConfig} makes from it, reuse the float graph, the ranges and any bias correction as long as the
+     * settings differ in {@link QuantizationConfig#withFloatLayers float layers} at most, so a model converted many
+     * times with different float layers is calibrated once. The mode must be full-integer (null means int8).
      *
      * @throws QuantaException as {@link #convert()} for settings or data that do not fit
      */
@@ -93,9 +107,13 @@ public final class Converter {
         }
         validate(mode, false);
         QuantizationConfig settings = config.withMode(mode);
-        Model floatModel = FloatGraphPasses.apply(source);
-        Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings);
-        return new Converter(source, config, representative, new Calibrated(floatModel, ranges, settings));
+        Prepared p = prepare(settings);
+        return new Converter(
+                source,
+                config,
+                representative,
+                keepHistograms,
+                new Calibrated(p.floatModel, p.ranges, p.toRewrite, p.techniques, settings));
     }
 
     /**
@@ -119,6 +137,15 @@ public final class Converter {
     }
 
     /**
+     * With {@code keep}, the calibration report keeps each calibrated tensor's histogram
+     * ({@link TensorCalibration#histogram()}, 16 KiB per tensor), for an HTML report; min/max calibration then
+     * collects histograms it does not otherwise need, and chooses the same ranges.
+     */
+    public Converter withHistograms(boolean keep) {
+        return new Converter(source, config, representative, keep, null);
+    }
+
+    /**
      * Calibration data for the full-integer modes, of which calibration uses the first
      * {@link QuantizationConfig#calibrationSamples()} (100 unless the config says otherwise).
      */
@@ -126,7 +153,7 @@ public final class Converter {
         if (data == null) {
             throw new IllegalArgumentException("Converter representativeDataset must not be null");
         }
-        return new Converter(source, config, data);
+        return new Converter(source, config, data, keepHistograms, null);
     }
 
     /** The settings. */
@@ -155,24 +182,41 @@ public final class Converter {
                         : "chosen: no representative dataset, so weights only (TFLite's Optimize.DEFAULT without one)";
         validate(mode, chosen);
         QuantizationConfig settings = config.withMode(mode);
-        boolean reuse = calibrated != null && calibrated.fits(settings);
-        Model floatModel = reuse ? calibrated.floatModel() : FloatGraphPasses.apply(source);
+        boolean integerMode = mode == QuantizationMode.INT8 || mode == QuantizationMode.INT16X8;
+        Prepared prepared = !integerMode
+                ? null
+                : calibrated != null && calibrated.fits(settings)
+                        ? new Prepared(
+                                calibrated.floatModel(),
+                                calibrated.ranges(),
+                                calibrated.toRewrite(),
+                                new ArrayList<>(calibrated.techniques()))
+                        : prepare(settings);
+        Model floatModel = prepared != null ? prepared.floatModel : FloatGraphPasses.apply(source);
+        List<QuantizationReport.Technique> techniques = new ArrayList<>();
+        if (!integerMode && settings.crossLayerEqualization()) {
+            CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(floatModel);
+            floatModel = cle.model();
+            techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
+        }
         checkFloatLayers(floatModel, mode);
         int calibratedSamples = 0;
         CalibrationReport calibration = null;
-        Rewritten result = switch (mode) {
-            case FLOAT32 -> new Rewritten(floatModel, List.of());
-            case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
-            case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
-            case INT8, INT16X8 -> {
-                Calibration ranges =
-                        reuse ? calibrated.ranges() : MinMaxCalibrator.calibrate(floatModel, representative, settings);
-                calibration = CalibrationReport.of(ranges, settings);
-                calibratedSamples = Math.min(settings.calibrationSamples(), representative.size());
-                Rewritten integer = FullIntegerRewriter.rewrite(floatModel, settings, ranges);
-                yield new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
-            }
-        };
+        Rewritten result;
+        if (integerMode) {
+            Calibration ranges = prepared.ranges;
+            techniques.addAll(prepared.techniques);
+            calibration = CalibrationReport.of(ranges, settings);
+            calibratedSamples = Math.min(settings.calibrationSamples(), representative.size());
+            Rewritten integer = FullIntegerRewriter.rewrite(prepared.toRewrite, settings, ranges);
+            result = new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
+        } else {
+            result = switch (mode) {
+                case FLOAT16 -> Float16Rewriter.rewrite(floatModel);
+                case DYNAMIC -> DynamicRangeRewriter.rewrite(floatModel, settings);
+                default -> new Rewritten(floatModel, List.of());
+            };
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         QuantizationReport report = new QuantizationReport(
                 mode,
@@ -185,11 +229,38 @@ public final class Converter {
                 constantBytes(floatModel),
                 constantBytes(result.model()),
                 seconds,
-                calibration);
+                calibration,
+                techniques);
         return new Conversion(result.model(), report);
     }
 
-    /** Refuses float layers with a full-integer mode that are no layer of {@code floatModel}, or without one. */
+    /** The float model, ranges, model to rewrite and techniques of a full-integer conversion. */
+    private record Prepared(
+            Model floatModel, Calibration ranges, Model toRewrite, List<QuantizationReport.Technique> techniques) {}
+
+    /**
+     * The float passes, cross-layer equalization when asked, calibration, and bias correction when asked, for a
+     * full-integer {@code settings}.
+     */
+    private Prepared prepare(QuantizationConfig settings) {
+        Model floatModel = FloatGraphPasses.apply(source);
+        List<QuantizationReport.Technique> techniques = new ArrayList<>();
+        if (settings.crossLayerEqualization()) {
+            CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(floatModel);
+            floatModel = cle.model();
+            techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
+        }
+        Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings, keepHistograms);
+        Model toRewrite = floatModel;
+        if (settings.biasCorrection()) {
+            BiasCorrection.Result bc = BiasCorrection.apply(floatModel, representative, settings);
+            toRewrite = bc.model();
+            techniques.add(new QuantizationReport.Technique("bias correction", bc.lines()));
+        }
+        return new Prepared(floatModel, ranges, toRewrite, List.copyOf(techniques));
+    }
+
+    /** Refuses float layers with a mode that is not full-integer, or that are no layer of {@code floatModel}. */
     private void checkFloatLayers(Model floatModel, QuantizationMode mode) {
         if (config.floatLayers().isEmpty()) {
             return;
@@ -258,6 +329,10 @@ public final class Converter {
                         + "one weight scale per tensor: use {GRANULARITY} per-tensor"
                         + (config.perChannelDense() ? " without {PER_CHANNEL_DENSE}" : ""));
             }
+        }
+        if (!integer && config.biasCorrection()) {
+            throw QuantaException.aboutSettings("{BIAS_CORRECTION} measures on calibration data and corrects int32 "
+                    + "biases: it needs a full-integer {MODE} (int8 or int16x8), not " + m);
         }
         if (!integer && io != IoType.FLOAT) {
             throw QuantaException.aboutSettings("{IO} " + io.name().toLowerCase(Locale.ROOT) + " needs a "

@@ -10,7 +10,7 @@ import java.util.List;
 
 /**
  * The dynamic-range rewrite: the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D become int8
- * ({@link WeightQuantizer#weightsOf}), which TFLite runs with hybrid kernels that quantize the float activations
+ * ({@link WeightQuantizer#weightsAndBias}), which TFLite runs with hybrid kernels that quantize the float activations
  * on the fly; every other op, and every activation, stays float.
  */
 final class DynamicRangeRewriter {
@@ -25,7 +25,8 @@ final class DynamicRangeRewriter {
             if (op.type() == OpType.FULLY_CONNECTED
                     || op.type() == OpType.CONV_2D
                     || op.type() == OpType.DEPTHWISE_CONV_2D) {
-                Tensor w = weights.weightsOf(op);
+                WeightQuantizer.Encoded e = weights.weightsAndBias(op, null);
+                Tensor w = e.weights();
                 List<Tensor> ins = new ArrayList<>(op.inputs());
                 ins.set(1, w);
                 OpAttributes attrs = op.type() == OpType.FULLY_CONNECTED // asymmetric inputs, as TFLite converts
@@ -34,11 +35,12 @@ final class DynamicRangeRewriter {
                         : op.attributes();
                 result.add(new Op(op.name(), op.type(), ins, op.outputs(), attrs, op.origin()));
                 report.add(LayerReport.converted(
-                        op,
-                        "float32",
-                        "float32",
-                        "float (hybrid: activations quantized on the fly)",
-                        WeightQuantizer.describe(w.quant())));
+                                op,
+                                "float32",
+                                "float32",
+                                "float (hybrid: activations quantized on the fly)",
+                                WeightQuantizer.describe(w.quant()))
+                        .withScaleAdjustments(e.adjustments()));
             } else {
                 result.add(op);
                 String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM

@@ -26,7 +26,8 @@ import java.util.Set;
  *       point 0, from calibrated ranges ({@link QuantMath});
  *   <li>weights and biases as {@link WeightQuantizer} encodes them: int8 symmetric per channel or per tensor
  *       (uint8 asymmetric per tensor in the uint8 scheme); bias int32 (int64 with int16 activations) with scale =
- *       input scale × weight scale, zero point 0;
+ *       input scale × weight scale, zero point 0; weight scales at least the minimum and large enough for every
+ *       int32 bias to quantize within ±2³⁰, each adjusted channel listed in the layer's report;
  *   <li>fixed output parameters: SOFTMAX and LOGISTIC 1/256 (int8 zero point −128, uint8 0), TANH 1/128 (int8
  *       zero point 0, uint8 128); with int16, 1/32768 and zero point 0;
  *   <li>shared parameters: MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD and TRANSPOSE keep their input's parameters;
@@ -239,17 +240,19 @@ final class FullIntegerRewriter {
             throw new IllegalStateException("input of " + op.name() + " was not quantized");
         }
         String weightParams = null;
+        List<ScaleAdjustment> adjustments = List.of();
         Tensor out = op.output(0);
         QuantParams outParams;
         switch (op.type()) {
             case FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D -> {
-                Tensor w = weights.weightsOf(op);
+                WeightQuantizer.Encoded e = weights.weightsAndBias(op, x.quant());
                 ins.add(x);
-                ins.add(w);
-                if (op.inputs().size() > 2) {
-                    ins.add(weights.bias(op.input(2), x.quant(), w.quant()));
+                ins.add(e.weights());
+                if (e.bias() != null) {
+                    ins.add(e.bias());
                 }
-                weightParams = WeightQuantizer.describe(w.quant());
+                weightParams = WeightQuantizer.describe(e.weights().quant());
+                adjustments = e.adjustments();
                 outParams = activationParams(out);
             }
             case MAX_POOL_2D, AVERAGE_POOL_2D, RESHAPE, PAD, TRANSPOSE, STRIDED_SLICE -> {
@@ -278,7 +281,8 @@ final class FullIntegerRewriter {
         quantized.put(out, q);
         ops.add(new Op(op.name(), op.type(), ins, List.of(q), op.attributes(), op.origin()));
         report.add(LayerReport.converted(
-                op, x.dtype().lowerName(), actType.lowerName(), outParams.toString(), weightParams));
+                        op, x.dtype().lowerName(), actType.lowerName(), outParams.toString(), weightParams)
+                .withScaleAdjustments(adjustments));
     }
 
     /** The largest cell-state range exponent the integer LSTM kernel takes (range ±2^4, scale 2^-11). */

@@ -66,7 +66,7 @@ public final class MinMaxCalibrator {
      * Calibration with the calibrator, percentile and activation grid of a full-integer {@code config}, on its
      * number of samples and threads.
      */
-    static Calibration calibrate(Model model, Dataset data, QuantizationConfig config) {
+    static Calibration calibrate(Model model, Dataset data, QuantizationConfig config, boolean keepHistograms) {
         return calibrate(
                 model,
                 data,
@@ -74,7 +74,8 @@ public final class MinMaxCalibrator {
                 config.calibrationThreads(),
                 config.calibrator(),
                 config.percentile(),
-                Calibrator.Target.of(config));
+                Calibrator.Target.of(config),
+                keepHistograms);
     }
 
     /**
@@ -91,6 +92,23 @@ public final class MinMaxCalibrator {
             Calibrator calibrator,
             double percentile,
             Calibrator.Target target) {
+        return calibrate(model, data, samples, threads, calibrator, percentile, target, false);
+    }
+
+    /**
+     * As above; with {@code keepHistograms}, every {@link TensorCalibration} whose range the calibrator chose
+     * carries its {@link TensorHistogram} (for reports), min/max calibration included: its ranges stay the observed
+     * minimum and maximum, the histograms are only collected.
+     */
+    public static Calibration calibrate(
+            Model model,
+            Dataset data,
+            int samples,
+            int threads,
+            Calibrator calibrator,
+            double percentile,
+            Calibrator.Target target,
+            boolean keepHistograms) {
         if (model.inputs().size() != 1) {
             throw new QuantaException("model '" + model.name() + "' has "
                     + model.inputs().size() + " inputs; calibration takes models with one input");
@@ -124,7 +142,7 @@ public final class MinMaxCalibrator {
             }
         }
         TensorHistogram[] histograms = new TensorHistogram[observed.size()];
-        if (calibrator.usesHistogram()) {
+        if (calibrator.usesHistogram() || keepHistograms) {
             for (int k = 0; k < observed.size(); k++) {
                 if (calibrator.cliName().equals(methods.get(k))) {
                     histograms[k] = new TensorHistogram();
@@ -184,7 +202,7 @@ public final class MinMaxCalibrator {
             TensorRange chosen = seen;
             double clipped = 0;
             TensorHistogram h = histograms[k];
-            if (h != null && h.total() > 0) {
+            if (h != null && h.total() > 0 && calibrator.usesHistogram()) {
                 chosen = calibrator.choose(h, target, percentile);
                 double lo = Math.min(chosen.min(), 0);
                 double hi = Math.max(chosen.max(), 0);
@@ -196,7 +214,8 @@ public final class MinMaxCalibrator {
             }
             ranges.put(observed.get(k), chosen);
             if (methods.get(k) != null) {
-                tensors.add(new TensorCalibration(observed.get(k).name(), methods.get(k), seen, chosen, clipped));
+                tensors.add(new TensorCalibration(
+                        observed.get(k).name(), methods.get(k), seen, chosen, clipped, keepHistograms ? h : null));
             }
         }
         Map<Op, TensorRange> cells = new IdentityHashMap<>();

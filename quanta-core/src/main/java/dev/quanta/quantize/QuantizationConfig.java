@@ -29,6 +29,8 @@ public final class QuantizationConfig {
             false,
             Calibrator.MINMAX,
             99.99,
+            false,
+            false,
             Set.of());
 
     private final QuantizationMode mode;
@@ -46,6 +48,10 @@ public final class QuantizationConfig {
     private final Calibrator calibrator;
     /** {@link #percentile()}. */
     private final double percentile;
+    /** {@link #crossLayerEqualization()}. */
+    private final boolean equalize;
+    /** {@link #biasCorrection()}. */
+    private final boolean biasCorrection;
     /** {@link #floatLayers()}. */
     private final Set<String> floatLayers;
 
@@ -60,6 +66,8 @@ public final class QuantizationConfig {
             boolean perChannelDense,
             Calibrator calibrator,
             double percentile,
+            boolean equalize,
+            boolean biasCorrection,
             Set<String> floatLayers) {
         this.mode = mode;
         this.scheme = scheme;
@@ -71,6 +79,8 @@ public final class QuantizationConfig {
         this.perChannelDense = perChannelDense;
         this.calibrator = calibrator;
         this.percentile = percentile;
+        this.equalize = equalize;
+        this.biasCorrection = biasCorrection;
         this.floatLayers = floatLayers;
     }
 
@@ -82,7 +92,8 @@ public final class QuantizationConfig {
 
     /**
      * Mode chosen by the converter, symmetric, per-channel, float I/O, 100 calibration samples on one thread, no
-     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile).
+     * float fallback, Dense weights per tensor, min/max calibration (percentile 99.99 if switched to percentile), no
+     * cross-layer equalization, no bias correction.
      */
     public static QuantizationConfig defaults() {
         return DEFAULTS;
@@ -105,6 +116,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -125,6 +138,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -135,7 +150,19 @@ public final class QuantizationConfig {
     public QuantizationConfig withGranularity(Granularity g) {
         requireSet(g, "granularity");
         return new QuantizationConfig(
-                mode, scheme, g, io, samples, threads, fallback, perChannelDense, calibrator, percentile, floatLayers);
+                mode,
+                scheme,
+                g,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection,
+                floatLayers);
     }
 
     /**
@@ -155,6 +182,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -177,6 +206,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -197,6 +228,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -216,6 +249,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -235,6 +270,8 @@ public final class QuantizationConfig {
                 perChannel,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -245,7 +282,19 @@ public final class QuantizationConfig {
     public QuantizationConfig withCalibrator(Calibrator c) {
         requireSet(c, "calibrator");
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, c, percentile, floatLayers);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                c,
+                percentile,
+                equalize,
+                biasCorrection,
+                floatLayers);
     }
 
     /**
@@ -258,7 +307,62 @@ public final class QuantizationConfig {
                     "QuantizationConfig percentile must be above 50 and at most 100, got " + p);
         }
         return new QuantizationConfig(
-                mode, scheme, granularity, io, samples, threads, fallback, perChannelDense, calibrator, p, floatLayers);
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                p,
+                equalize,
+                biasCorrection,
+                floatLayers);
+    }
+
+    /**
+     * Cross-layer equalization before quantization (Nagel et al. 2019): rescale the channels of consecutive
+     * convolution and Dense layers (with at most a ReLU between them) so that their weight ranges match, without
+     * changing what the float model computes. Helps per-tensor weights on depthwise-separable networks.
+     */
+    public QuantizationConfig withCrossLayerEqualization(boolean on) {
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                on,
+                biasCorrection,
+                floatLayers);
+    }
+
+    /**
+     * Empirical bias correction in the full-integer modes: each Dense or convolution bias takes back the mean
+     * output shift its weights' rounding causes on the calibration data.
+     */
+    public QuantizationConfig withBiasCorrection(boolean on) {
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                on,
+                floatLayers);
     }
 
     /**
@@ -280,12 +384,22 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 Collections.unmodifiableSet(new TreeSet<>(layers)));
     }
 
     /** The layers kept in float ({@link #withFloatLayers}), sorted; empty by default. */
     public Set<String> floatLayers() {
         return floatLayers;
+    }
+
+    public boolean crossLayerEqualization() {
+        return equalize;
+    }
+
+    public boolean biasCorrection() {
+        return biasCorrection;
     }
 
     public Calibrator calibrator() {
@@ -342,6 +456,8 @@ public final class QuantizationConfig {
                 perChannelDense,
                 calibrator,
                 percentile,
+                equalize,
+                biasCorrection,
                 floatLayers);
     }
 
@@ -361,6 +477,7 @@ public final class QuantizationConfig {
                 + ", granularity=" + granularity + ", io=" + io + ", calibrationSamples=" + samples
                 + ", calibrationThreads=" + threads + ", allowFloatFallback=" + fallback
                 + ", perChannelDense=" + perChannelDense + ", calibrator=" + calibrator.cliName() + ", percentile="
-                + percentile + (floatLayers.isEmpty() ? "" : ", floatLayers=" + floatLayers) + "]";
+                + percentile + ", crossLayerEqualization=" + equalize + ", biasCorrection=" + biasCorrection
+                + (floatLayers.isEmpty() ? "" : ", floatLayers=" + floatLayers) + "]";
     }
 }

@@ -4,13 +4,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What a conversion did: the settings, the parameters chosen per layer, the layers left in float and why, the
- * sizes before and after, and the time taken.
+ * What a conversion did: the settings, the parameters chosen per layer, the layers left in float and why, the weight
+ * scales that had to be adjusted, the sizes before and after, and the time taken.
  *
  * @param modeReason why the mode was chosen when the caller left it to the converter, else null
  * @param floatBytes bytes of the float32 model's constants
  * @param quantizedBytes bytes of the converted model's constants
  * @param calibration the calibrator and the ranges it chose, or null for the modes that do not calibrate
+ * @param techniques the weight and bias techniques applied (cross-layer equalization, bias correction), in order,
+ *     with what each changed
  */
 public record QuantizationReport(
         QuantizationMode mode,
@@ -23,9 +25,51 @@ public record QuantizationReport(
         long floatBytes,
         long quantizedBytes,
         double seconds,
-        CalibrationReport calibration) {
+        CalibrationReport calibration,
+        List<Technique> techniques) {
     public QuantizationReport {
         layers = List.copyOf(layers);
+        techniques = List.copyOf(techniques);
+    }
+
+    /** A report without weight and bias techniques. */
+    public QuantizationReport(
+            QuantizationMode mode,
+            String modeReason,
+            QuantizationScheme scheme,
+            Granularity granularity,
+            IoType io,
+            int calibrationSamples,
+            List<LayerReport> layers,
+            long floatBytes,
+            long quantizedBytes,
+            double seconds,
+            CalibrationReport calibration) {
+        this(
+                mode,
+                modeReason,
+                scheme,
+                granularity,
+                io,
+                calibrationSamples,
+                layers,
+                floatBytes,
+                quantizedBytes,
+                seconds,
+                calibration,
+                List.of());
+    }
+
+    /**
+     * A weight or bias technique that was applied and what it changed, a line per layer or layer pair (empty when
+     * it found nothing to change).
+     *
+     * @param name {@code "cross-layer equalization"} or {@code "bias correction"}
+     */
+    public record Technique(String name, List<String> changes) {
+        public Technique {
+            changes = List.copyOf(changes);
+        }
     }
 
     /** Layers left in float, with their reasons. */
@@ -33,10 +77,15 @@ public record QuantizationReport(
         return layers.stream().filter(LayerReport::leftInFloat).toList();
     }
 
+    /** Every weight scale the converter changed (minimum scale, bias range), layer by layer. */
+    public List<ScaleAdjustment> scaleAdjustments() {
+        return layers.stream().flatMap(l -> l.scaleAdjustments().stream()).toList();
+    }
+
     private static final int MAX_NAME = 48;
 
     /** Long names (TFLite tensor names) keep their end, which names the layer. */
-    private static String shorten(String name) {
+    static String shorten(String name) {
         return name.length() < MAX_NAME ? name : "…" + name.substring(name.length() - MAX_NAME + 2);
     }
 
@@ -73,6 +122,14 @@ public record QuantizationReport(
         if (calibration != null) {
             sb.append(calibration.render());
         }
+        for (Technique t : techniques) {
+            sb.append(Character.toUpperCase(t.name().charAt(0)))
+                    .append(t.name().substring(1))
+                    .append(t.changes().isEmpty() ? ": nothing to change\n" : ":\n");
+            for (String line : t.changes()) {
+                sb.append("  ").append(line).append('\n');
+            }
+        }
         List<LayerReport> floats = floatLayers();
         if (!floats.isEmpty()) {
             sb.append("Left in float:\n");
@@ -84,6 +141,17 @@ public record QuantizationReport(
                         .append("): ")
                         .append(l.reason())
                         .append('\n');
+            }
+        }
+        List<ScaleAdjustment> adjusted = scaleAdjustments();
+        if (!adjusted.isEmpty()) {
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "Weight scales adjusted (%d channel%s: weights about 0, or a bias that int32 could not hold):%n",
+                    adjusted.size(),
+                    adjusted.size() == 1 ? "" : "s"));
+            for (ScaleAdjustment a : adjusted) {
+                sb.append("  ").append(a.describe()).append('\n');
             }
         }
         sb.append(String.format(

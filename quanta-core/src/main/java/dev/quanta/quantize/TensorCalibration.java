@@ -9,6 +9,20 @@ package dev.quanta.quantize;
  * @param chosen the range the tensor is quantized over (before {@link QuantMath} widens it to contain 0)
  * @param clippedFraction the estimated fraction of calibration values outside the chosen range (as widened to
  *     contain 0, and to ±max for symmetric targets), from the tensor's histogram; 0 for min/max
+ * @param histogram the tensor's values over the calibration data, or null when none was collected (min/max
+ *     calibration collects one only when asked, see {@link Converter#withHistograms})
  */
 public record TensorCalibration(
-        String tensor, String method, TensorRange seen, TensorRange chosen, double clippedFraction) {}
+        String tensor,
+        String method,
+        TensorRange seen,
+        TensorRange chosen,
+        double clippedFraction,
+        TensorHistogram histogram) {
+
+    /** A tensor's calibration without a histogram. */
+    public TensorCalibration(
+            String tensor, String method, TensorRange seen, TensorRange chosen, double clippedFraction) {
+        this(tensor, method, seen, chosen, clippedFraction, null);
+    }
+}

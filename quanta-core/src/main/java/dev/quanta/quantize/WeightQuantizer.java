@@ -8,14 +8,16 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * Encodes constant weights and biases as the TFLite quantization spec asks, with {@code real = s × (q − zp)}:
  *
  * <ul>
- *   <li>int8 symmetric, per output channel c or per tensor: {@code s[c] = max|w[c]| / 127}, {@code zp = 0},
- *       {@code q = clamp(round(w / s[c]), −127, 127)};
+ *   <li>int8 symmetric, per output channel c or per tensor: {@code s[c] = max(max|w[c]|, 5·10⁻⁷) / 127},
+ *       {@code zp = 0}, {@code q = clamp(round(w / s[c]), −127, 127)};
  *   <li>uint8 asymmetric per tensor (the uint8 scheme): {@code [min(w, 0), max(w, 0)]} on [0, 255],
  *       {@code s = (max − min) / 255}, {@code zp = clamp(round(−min / s), 0, 255)} ({@link QuantMath#asymmetric});
  *   <li>bias: {@code s_b[c] = s_in × s_w[c]}, {@code zp = 0}, {@code q = round(b / s_b[c])} in int32 (saturated),
@@ -23,7 +25,9 @@ import java.util.Locale;
  *   <li>float16: IEEE binary16, rounded to nearest even.
  * </ul>
  *
- * {@code round} is half away from zero ({@link QuantMath#round}); an all-zero range gets scale 1.
+ * {@code round} is half away from zero ({@link QuantMath#round}). Weight scales are guarded as TFLite's converter
+ * guards them ({@link QuantMath}): never below {@code 5·10⁻⁷ / 127}, and enlarged where an int32 bias would
+ * otherwise quantize beyond {@code ±2³⁰}; {@link #weightsAndBias} reports each such channel.
  */
 final class WeightQuantizer {
     /** uint8 asymmetric weights: the asymmetric scheme in int8 mode (TFLite's uint8 kernels). */
@@ -47,74 +51,158 @@ final class WeightQuantizer {
         perChannelDense = config.perChannelDense();
     }
 
+    /** Quantized weights, their bias (null when absent or left float), and the weight scales that were adjusted. */
+    record Encoded(Tensor weights, Tensor bias, List<ScaleAdjustment> adjustments) {
+        Encoded {
+            adjustments = List.copyOf(adjustments);
+        }
+    }
+
     /**
-     * The weights (input 1) of a FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D op: per channel along the
-     * output-channel axis (0, or 3 for depthwise) for convolutions, and for Dense only with
-     * {@code perChannelDense}; per tensor otherwise.
+     * The weights (input 1) and bias (input 2, when present) of a FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D op.
+     * Weights are per channel along the output-channel axis (0, or 3 for depthwise) for convolutions, and for Dense
+     * only with {@code perChannelDense}; per tensor otherwise. Their scales follow the guards of {@link QuantMath}:
+     * at least the minimum scale, and, with an int32 bias, large enough that every bias quantizes within
+     * {@code ±2³⁰} (with one weight scale, the largest |b| decides). Each changed scale is reported.
+     *
+     * @param input the parameters of the op's quantized input, or null when activations stay float (dynamic range:
+     *     the bias stays float and is not returned)
      */
-    Tensor weightsOf(Op op) {
+    Encoded weightsAndBias(Op op, QuantParams input) {
         int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
         boolean conv = op.type() != OpType.FULLY_CONNECTED;
         // TFLite's hybrid convolutions take per-channel weights (its per-tensor hybrid path is legacy and
         // quantizes inputs differently), so dynamic range keeps convolutions per channel, as its converter does
         boolean perChannel = conv && (granularity == Granularity.PER_CHANNEL || mode == QuantizationMode.DYNAMIC)
                 || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense;
-        return weights(op.input(1), axis, perChannel);
+        Tensor b = input != null && op.inputs().size() > 2 ? op.input(2) : null;
+        // an int64 bias (16x8) has room for any bias at the minimum weight scale
+        BiasFit fit = b == null || int64Bias ? null : new BiasFit(b.data().floats(), input.scale());
+        List<ScaleAdjustment> adjustments = new ArrayList<>();
+        Tensor w = weights(op.input(1), axis, perChannel, fit, op.origin().layerName(), adjustments);
+        Tensor qb = b == null ? null : bias(b, input, w.quant());
+        return new Encoded(w, qb, adjustments);
     }
 
-    /** Weights with one scale (the integer LSTM's gate weights). */
+    /** Weights with one scale (the integer LSTM's gate weights), at least the minimum scale. */
     Tensor perTensor(Tensor w) {
-        return weights(w, 0, false);
+        return weights(w, 0, false, null, w.name(), new ArrayList<>());
     }
 
-    private Tensor weights(Tensor w, int axis, boolean perChannel) {
-        if (uint8) {
-            return asymmetricUint8(w);
+    /** The bias an int32 bias must fit: its values and the input scale it is quantized with. */
+    private record BiasFit(float[] bias, float inputScale) {
+        /** The largest |b| over channel {@code c}, or over all channels when {@code c} is −1. */
+        double absMax(int c) {
+            if (c >= 0) {
+                return Math.abs((double) bias[c]);
+            }
+            double m = 0;
+            for (float v : bias) {
+                m = Math.max(m, Math.abs((double) v));
+            }
+            return m;
         }
-        return perChannel ? symmetricPerChannel(w, axis) : symmetricPerTensor(w);
     }
 
-    /** int8 symmetric with one scale per index of {@code axis}. */
-    static Tensor symmetricPerChannel(Tensor w, int axis) {
+    private Tensor weights(
+            Tensor w, int axis, boolean perChannel, BiasFit fit, String layer, List<ScaleAdjustment> adjustments) {
+        if (uint8) {
+            return asymmetricUint8(w, fit, layer, adjustments);
+        }
         float[] v = w.data().floats();
         int[] shape = w.shape().dims();
-        int channels = shape[axis];
+        int channels = perChannel ? shape[axis] : 1;
         int inner = 1;
-        for (int i = axis + 1; i < shape.length; i++) {
+        for (int i = axis + 1; perChannel && i < shape.length; i++) {
             inner *= shape[i];
         }
         double[] absMax = new double[channels];
         for (int e = 0; e < v.length; e++) {
-            int c = (e / inner) % channels;
+            int c = perChannel ? (e / inner) % channels : 0;
             absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
         }
         float[] scales = new float[channels];
         for (int c = 0; c < channels; c++) {
-            scales[c] = QuantMath.symmetricScale(absMax[c], 127);
+            float plain = (float) (absMax[c] / 127);
+            List<ScaleAdjustment.Cause> causes = new ArrayList<>();
+            List<String> why = new ArrayList<>();
+            float s = QuantMath.weightScale(absMax[c], 127);
+            if (absMax[c] < QuantMath.MIN_WEIGHT_ABS_MAX) {
+                causes.add(ScaleAdjustment.Cause.MINIMUM_SCALE);
+                why.add(String.format(
+                        Locale.ROOT, "max |w| %.3g is below 5e-7: minimum scale 5e-7/127 = %.3g", absMax[c], s));
+            }
+            if (fit != null) {
+                s = fitBias(fit, perChannel ? c : -1, s, causes, why);
+            }
+            scales[c] = s;
+            if (!causes.isEmpty()) {
+                adjustments.add(
+                        new ScaleAdjustment(layer, perChannel ? c : -1, plain, s, causes, String.join("; ", why)));
+            }
         }
-        return encoded(w, v, DType.INT8, QuantParams.perAxis(scales, new long[channels], axis));
+        QuantParams p = perChannel
+                ? QuantParams.perAxis(scales, new long[channels], axis)
+                : QuantParams.perTensor(scales[0], 0);
+        return encoded(w, v, DType.INT8, p);
     }
 
-    /** int8 symmetric with one scale. */
-    static Tensor symmetricPerTensor(Tensor w) {
-        float[] v = w.data().floats();
-        double absMax = 0;
-        for (float f : v) {
-            absMax = Math.max(absMax, Math.abs(f));
+    /**
+     * {@code s}, or the larger scale at which the bias of channel {@code c} (of all channels when −1) quantizes
+     * within ±2³⁰, noting why in {@code causes} and {@code why}.
+     */
+    private static float fitBias(BiasFit fit, int c, float s, List<ScaleAdjustment.Cause> causes, List<String> why) {
+        double absBias = fit.absMax(c);
+        float fitted = QuantMath.biasFittingWeightScale(absBias, fit.inputScale(), s);
+        if (fitted != s) {
+            causes.add(ScaleAdjustment.Cause.BIAS_RANGE);
+            why.add(String.format(
+                    Locale.ROOT,
+                    "bias %s%.4g at input scale %.4g would quantize to %.3g, beyond 2^30: scale raised to %.3g",
+                    c < 0 ? "max |b| " : "",
+                    absBias,
+                    fit.inputScale(),
+                    absBias / (fit.inputScale() * s),
+                    fitted));
         }
-        return encoded(w, v, DType.INT8, QuantMath.symmetric(absMax, 127));
+        return fitted;
     }
 
-    /** uint8 asymmetric with one scale, over the range of the values widened to take 0. */
-    static Tensor asymmetricUint8(Tensor w) {
+    /**
+     * uint8 asymmetric with one scale, over the range of the values widened to take 0 and, when narrower than
+     * {@code 10⁻⁶}, to {@code [−5·10⁻⁷, 5·10⁻⁷]}; the scale enlarged (zero point kept from the range's low end)
+     * when the bias would not fit.
+     */
+    private static Tensor asymmetricUint8(Tensor w, BiasFit fit, String layer, List<ScaleAdjustment> adjustments) {
         float[] v = w.data().floats();
-        float min = 0;
-        float max = 0;
+        double min = 0;
+        double max = 0;
         for (float f : v) {
             min = Math.min(min, f);
             max = Math.max(max, f);
         }
-        return encoded(w, v, DType.UINT8, QuantMath.asymmetric(min, max, 0, 255));
+        float plain = (float) ((max - min) / 255);
+        List<ScaleAdjustment.Cause> causes = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        if (max - min < 2 * QuantMath.MIN_WEIGHT_ABS_MAX) {
+            causes.add(ScaleAdjustment.Cause.MINIMUM_SCALE);
+            why.add(String.format(
+                    Locale.ROOT, "range [%.3g, %.3g] is narrower than 1e-6: widened to at least ±5e-7", min, max));
+            min = Math.min(min, -QuantMath.MIN_WEIGHT_ABS_MAX);
+            max = Math.max(max, QuantMath.MIN_WEIGHT_ABS_MAX);
+        }
+        QuantParams p = QuantMath.asymmetric(min, max, 0, 255);
+        if (fit != null) {
+            float s = fitBias(fit, -1, p.scale(), causes, why);
+            if (s != p.scale()) {
+                long zp = Math.max(0, Math.min(255, QuantMath.round(-min / s)));
+                p = QuantParams.perTensor(s, zp);
+            }
+        }
+        if (!causes.isEmpty()) {
+            adjustments.add(new ScaleAdjustment(layer, -1, plain, p.scale(), causes, String.join("; ", why)));
+        }
+        return encoded(w, v, DType.UINT8, p);
     }
 
     private static Tensor encoded(Tensor w, float[] v, DType type, QuantParams p) {

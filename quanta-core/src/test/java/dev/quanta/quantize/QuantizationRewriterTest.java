@@ -265,9 +265,12 @@ class QuantizationRewriterTest {
         }
     }
 
-    /** A channel of zeros gets scale 1 (all its values quantize to 0) instead of a division by zero. */
+    /**
+     * A channel of zeros gets the minimum scale 5e-7 / 127 (all its values quantize to 0) instead of a division by
+     * zero; {@link WeightScaleGuardsTest} has the rest of the guards.
+     */
     @Test
-    void anAllZeroChannelGetsScaleOne() {
+    void anAllZeroChannelGetsTheMinimumScale() {
         ModelBuilder mb = new ModelBuilder("zeros");
         Tensor x = mb.input("x", Shape.batched(2, 2, 1));
         Tensor y = CoreModels.conv2d(
@@ -276,7 +279,7 @@ class QuantizationRewriterTest {
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
                 .convert()
                 .model();
-        assertThat(q.tensor("k").quant().scales()).containsExactly(1f, 0.5f / 127);
+        assertThat(q.tensor("k").quant().scales()).containsExactly((float) (5e-7 / 127), 0.5f / 127);
         assertThat(bytes(q.tensor("k"))).containsExactly(0, -127);
     }
 
