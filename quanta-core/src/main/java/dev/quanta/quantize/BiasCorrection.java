@@ -148,7 +148,10 @@ final class BiasCorrection {
             return null;
         }
         float[] exact = w.data().floats();
-        float[] rounded = Dequantize.constant(quantizer.weightsOf(op));
+        // the weights as encoded with the minimum-scale guard; the bias-fit guard (which can only enlarge the
+        // scales of channels whose weights are about zero next to their bias) is left out: it needs the input's
+        // quantized scale and changes those channels' rounding error by less than their tiny weights
+        float[] rounded = Dequantize.constant(quantizer.weightsAndBias(op, null).weights());
         float[] delta = new float[exact.length];
         boolean any = false;
         for (int e = 0; e < exact.length; e++) {
