@@ -79,7 +79,14 @@ class SensitivityTest {
 
     @Test
     void calibratingOnceGivesTheSameModelsAsCalibratingEachTime() {
+        calibratingOnceMatches(converter(outlierNet()));
+        // with cross-layer equalization and bias correction, which are kept with the ranges
         Converter c = converter(outlierNet());
+        calibratingOnceMatches(
+                c.withConfig(c.config().withCrossLayerEqualization(true).withBiasCorrection(true)));
+    }
+
+    private static void calibratingOnceMatches(Converter c) {
         Converter once = c.calibrateOnce();
         Dataset d = SensitiveModels.data(outlierNet(), 32, 3);
         for (Set<String> layers : List.of(Set.<String>of(), Set.of("d1"), Set.of("outlier", "d2"))) {
