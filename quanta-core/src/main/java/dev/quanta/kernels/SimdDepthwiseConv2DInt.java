@@ -613,10 +613,38 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 }
             }
             if (fused) {
-                quantize(a0, ch, sum + ch);
-                quantize(a1, ch, sum + c + ch);
-                quantize(a2, ch, sum + 2 * c + ch);
-                quantize(a3, ch, sum + 3 * c + ch);
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(FloatVector.fromArray(FLOAT, fusedScale, ch))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q0.intoArray(y, sum + ch);
+                ByteVector q1 = (ByteVector) ((IntVector) a1.mul(FloatVector.fromArray(FLOAT, fusedScale, ch))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q1.intoArray(y, sum + c + ch);
+                ByteVector q2 = (ByteVector) ((IntVector) a2.mul(FloatVector.fromArray(FLOAT, fusedScale, ch))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q2.intoArray(y, sum + 2 * c + ch);
+                ByteVector q3 = (ByteVector) ((IntVector) a3.mul(FloatVector.fromArray(FLOAT, fusedScale, ch))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q3.intoArray(y, sum + 3 * c + ch);
             } else {
                 a0.intoArray(sums, sum + ch);
                 a1.intoArray(sums, sum + c + ch);
@@ -662,10 +690,40 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 }
             }
             if (fused) {
-                quantize(a0, ch, sum + ch);
-                quantize(a1, ch + lanes, sum + ch + lanes);
-                quantize(a2, ch + 2 * lanes, sum + ch + 2 * lanes);
-                quantize(a3, ch + 3 * lanes, sum + ch + 3 * lanes);
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(FloatVector.fromArray(FLOAT, fusedScale, ch))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q0.intoArray(y, sum + ch);
+                ByteVector q1 = (ByteVector) ((IntVector) a1.mul(FloatVector.fromArray(FLOAT, fusedScale, ch + lanes))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q1.intoArray(y, sum + ch + lanes);
+                ByteVector q2 =
+                        (ByteVector) ((IntVector) a2.mul(FloatVector.fromArray(FLOAT, fusedScale, ch + 2 * lanes))
+                                        .max(fusedLo)
+                                        .min(fusedHi)
+                                        .add(SimdRequantizer.MAGIC)
+                                        .reinterpretAsInts())
+                                .sub(fusedOffset)
+                                .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q2.intoArray(y, sum + ch + 2 * lanes);
+                ByteVector q3 =
+                        (ByteVector) ((IntVector) a3.mul(FloatVector.fromArray(FLOAT, fusedScale, ch + 3 * lanes))
+                                        .max(fusedLo)
+                                        .min(fusedHi)
+                                        .add(SimdRequantizer.MAGIC)
+                                        .reinterpretAsInts())
+                                .sub(fusedOffset)
+                                .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q3.intoArray(y, sum + ch + 3 * lanes);
             } else {
                 a0.intoArray(sums, sum + ch);
                 a1.intoArray(sums, sum + ch + lanes);
@@ -673,7 +731,20 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 a3.intoArray(sums, sum + ch + 3 * lanes);
             }
         }
-        for (; ch < c1; ch += lanes) {
+        if (ch < c1) {
+            onePixelDirectSingles(inRow, sum, ix0, kyLo, kyHi, kxA, kxB, start, ch, c1);
+        }
+    }
+
+    /**
+     * {@link #onePixelDirect} for channels [c0, c1) one vector at a time (a method of its own: the 4-vector loop and
+     * this one together pass what C1 compiles).
+     */
+    private void onePixelDirectSingles(
+            int inRow, int sum, int ix0, int kyLo, int kyHi, int kxA, int kxB, int start, int c0, int c1) {
+        int lanes = INT.length();
+        int c = cPad;
+        for (int ch = c0; ch < c1; ch += lanes) {
             FloatVector a0 = FloatVector.fromArray(FLOAT, starts, start + ch);
             for (int ky = kyLo; ky < kyHi; ky++) {
                 int row = (inRow + ky * dh * inW + ix0) * c + ch;
@@ -685,7 +756,14 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 }
             }
             if (fused) {
-                quantize(a0, ch, sum + ch);
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(FloatVector.fromArray(FLOAT, fusedScale, ch))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q0.intoArray(y, sum + ch);
             } else {
                 a0.intoArray(sums, sum + ch);
             }
@@ -841,8 +919,8 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
     private void onePixel(int rowBase, int sum, int ix0, int kyLo, int kyHi, int kxA, int kxB, int c0, int c1) {
         int lanes = INT.length();
         int o = sum / cPad * channels;
-        // blocks may run into the zero lanes past C (up to cPad), never past c1 otherwise
-        int end = c1 == channels ? cPad : c1;
+        // whole vectors of channels in the blocks; a partial last vector goes to onePixelSingles
+        int end = Math.min(c1, fullC);
         int c = c0;
         for (; c + 4 * lanes <= end; c += 4 * lanes) {
             FloatVector a0;
@@ -876,10 +954,40 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 }
             }
             if (fused) {
-                quantize(a0, c, o + c);
-                quantize(a1, c + lanes, o + c + lanes);
-                quantize(a2, c + 2 * lanes, o + c + 2 * lanes);
-                quantize(a3, c + 3 * lanes, o + c + 3 * lanes);
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q0.intoArray(y, o + c);
+                ByteVector q1 = (ByteVector) ((IntVector) a1.mul(FloatVector.fromArray(FLOAT, fusedScale, c + lanes))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q1.intoArray(y, o + c + lanes);
+                ByteVector q2 =
+                        (ByteVector) ((IntVector) a2.mul(FloatVector.fromArray(FLOAT, fusedScale, c + 2 * lanes))
+                                        .max(fusedLo)
+                                        .min(fusedHi)
+                                        .add(SimdRequantizer.MAGIC)
+                                        .reinterpretAsInts())
+                                .sub(fusedOffset)
+                                .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q2.intoArray(y, o + c + 2 * lanes);
+                ByteVector q3 =
+                        (ByteVector) ((IntVector) a3.mul(FloatVector.fromArray(FLOAT, fusedScale, c + 3 * lanes))
+                                        .max(fusedLo)
+                                        .min(fusedHi)
+                                        .add(SimdRequantizer.MAGIC)
+                                        .reinterpretAsInts())
+                                .sub(fusedOffset)
+                                .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q3.intoArray(y, o + c + 3 * lanes);
             } else {
                 a0.intoArray(sums, sum + c);
                 a1.intoArray(sums, sum + c + lanes);
@@ -887,7 +995,16 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 a3.intoArray(sums, sum + c + 3 * lanes);
             }
         }
-        for (; c < c1; c += lanes) {
+        if (c < c1) {
+            onePixelSingles(rowBase, sum, ix0, kyLo, kyHi, kxA, kxB, c, c1);
+        }
+    }
+
+    /** {@link #onePixel} for channels [c0, c1) one vector at a time (its own method, for C1's sake). */
+    private void onePixelSingles(int rowBase, int sum, int ix0, int kyLo, int kyHi, int kxA, int kxB, int c0, int c1) {
+        int lanes = INT.length();
+        int o = sum / cPad * channels;
+        for (int c = c0; c < c1; c += lanes) {
             FloatVector a0 = fused ? FloatVector.fromArray(FLOAT, fusedBias, c) : FloatVector.zero(FLOAT);
             for (int ky = kyLo; ky < kyHi; ky++) {
                 int row = ((rowBase + ky * dh * padW) + ix0) * cPad + c;
@@ -898,29 +1015,21 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 }
             }
             if (fused) {
-                quantize(a0, c, o + c);
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                if (c + INT.length() <= channels) {
+                    q0.intoArray(y, o + c);
+                } else {
+                    q0.intoArray(y, o + c, BYTE_QUARTER.indexInRange(c, channels));
+                }
             } else {
                 a0.intoArray(sums, sum + c);
             }
-        }
-    }
-
-    /**
-     * The fused FP32 requantization of the float accumulators {@code a} of channels c .. c + L into y at {@code out}
-     * (the lanes past C not stored). Small enough for C2 to inline, so {@code a} stays in a register.
-     */
-    private void quantize(FloatVector a, int c, int out) {
-        ByteVector q = (ByteVector) ((IntVector) a.mul(FloatVector.fromArray(FLOAT, fusedScale, c))
-                        .max(fusedLo)
-                        .min(fusedHi)
-                        .add(SimdRequantizer.MAGIC)
-                        .reinterpretAsInts())
-                .sub(fusedOffset)
-                .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
-        if (c + INT.length() <= channels) {
-            q.intoArray(y, out);
-        } else {
-            q.intoArray(y, out, BYTE_QUARTER.indexInRange(c, channels));
         }
     }
 
