@@ -556,6 +556,11 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
             fourPixelsDirect3(
                     inRow, (pixel0 + ox) * cPad, ox - padL, kyLo, kyHi, (classes + columnClass[ox]) * cPad, c0, c1);
         }
+        boolean rows3s2 = kw == 3 && dw == 1 && sw == 2;
+        for (; rows3s2 && ox + 4 <= interiorTo; ox += 4) {
+            fourPixelsDirect3s2(
+                    inRow, (pixel0 + ox) * cPad, 2 * ox - padL, kyLo, kyHi, (classes + columnClass[ox]) * cPad, c0, c1);
+        }
         for (; ox + 4 <= interiorTo; ox += 4) {
             fourPixelsDirect(
                     inRow,
@@ -619,6 +624,90 @@ final class SimdDepthwiseConv2DInt extends WindowKernel {
                 a1 = v3.fma(w2, v2.fma(w1, v1.fma(w0, a1)));
                 a2 = v4.fma(w2, v3.fma(w1, v2.fma(w0, a2)));
                 a3 = v5.fma(w2, v4.fma(w1, v3.fma(w0, a3)));
+            }
+            if (fused) {
+                FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, ch);
+                ByteVector q0 = (ByteVector) ((IntVector) a0.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q1 = (ByteVector) ((IntVector) a1.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q2 = (ByteVector) ((IntVector) a2.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                ByteVector q3 = (ByteVector) ((IntVector) a3.mul(sc)
+                                .max(fusedLo)
+                                .min(fusedHi)
+                                .add(SimdRequantizer.MAGIC)
+                                .reinterpretAsInts())
+                        .sub(fusedOffset)
+                        .convertShape(VectorOperators.I2B, BYTE_QUARTER, 0);
+                q0.intoArray(y, sum + ch);
+                q1.intoArray(y, sum + c + ch);
+                q2.intoArray(y, sum + 2 * c + ch);
+                q3.intoArray(y, sum + 3 * c + ch);
+            } else {
+                a0.intoArray(sums, sum + ch);
+                a1.intoArray(sums, sum + c + ch);
+                a2.intoArray(sums, sum + 2 * c + ch);
+                a3.intoArray(sums, sum + 3 * c + ch);
+            }
+        }
+    }
+
+    /**
+     * {@link #fourPixelsDirect} for 3-wide windows at stride 2, dilation 1: the 4 pixels of a tap row read 9 input
+     * columns, each converted to floats once (instead of 12 conversions); columns 2, 4 and 6 serve two pixels.
+     */
+    private void fourPixelsDirect3s2(int inRow, int sum, int ix0, int kyLo, int kyHi, int start, int c0, int c1) {
+        int c = cPad;
+        for (int ch = c0; ch < c1; ch += INT.length()) {
+            FloatVector a0 = FloatVector.fromArray(FLOAT, starts, start + ch);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int ky = kyLo; ky < kyHi; ky++) {
+                int in = (inRow + ky * dh * inW + ix0) * c + ch;
+                int wRow = ky * 3 * c + ch;
+                FloatVector w0 = FloatVector.fromArray(FLOAT, fw, wRow);
+                FloatVector w1 = FloatVector.fromArray(FLOAT, fw, wRow + c);
+                FloatVector w2 = FloatVector.fromArray(FLOAT, fw, wRow + 2 * c);
+                FloatVector v0 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v1 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v2 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 2 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v3 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 3 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v4 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 4 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v5 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 5 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v6 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 6 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v7 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 7 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                FloatVector v8 = (FloatVector)
+                        ByteVector.fromArray(BYTE_QUARTER, x, in + 8 * c).convertShape(VectorOperators.B2F, FLOAT, 0);
+                // tap order kx = 0, 1, 2 per pixel, as in fourPixelsDirect (exact sums: any order gives the same)
+                a0 = v2.fma(w2, v1.fma(w1, v0.fma(w0, a0)));
+                a1 = v4.fma(w2, v3.fma(w1, v2.fma(w0, a1)));
+                a2 = v6.fma(w2, v5.fma(w1, v4.fma(w0, a2)));
+                a3 = v8.fma(w2, v7.fma(w1, v6.fma(w0, a3)));
             }
             if (fused) {
                 FloatVector sc = FloatVector.fromArray(FLOAT, fusedScale, ch);
