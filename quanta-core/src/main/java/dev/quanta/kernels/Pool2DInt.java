@@ -25,6 +25,11 @@ final class Pool2DInt extends WindowKernel {
     private final int lo;
     private final int hi;
     private final int[] acc;
+    /** 8-bit tensors: the bytes, read without {@link Quant#get}'s type switch (uint8 masked with 0xFF). */
+    private final byte[] xBytes;
+
+    private final byte[] yBytes;
+    private final boolean unsigned;
 
     Pool2DInt(
             boolean max,
@@ -44,6 +49,10 @@ final class Pool2DInt extends WindowKernel {
         this.lo = lo;
         this.hi = hi;
         this.acc = new int[Buffers.length(y)];
+        boolean bytes = type == DType.INT8 || type == DType.UINT8;
+        this.xBytes = bytes ? (byte[]) x : null;
+        this.yBytes = bytes ? (byte[]) y : null;
+        this.unsigned = type == DType.UINT8;
     }
 
     @Override
@@ -60,6 +69,10 @@ final class Pool2DInt extends WindowKernel {
             int x1 = Math.min(inW, ox * sw - padL + kw);
             int out = ((b * outH + oy) * outW + ox) * inC;
             java.util.Arrays.fill(acc, out, out + inC, max ? Integer.MIN_VALUE : 0);
+            if (xBytes != null) {
+                windowBytes(b, y0, y1, x0, x1, out);
+                continue;
+            }
             for (int iy = y0; iy < y1; iy++) {
                 for (int ix = x0; ix < x1; ix++) {
                     int in = ((b * inH + iy) * inW + ix) * inC;
@@ -82,6 +95,45 @@ final class Pool2DInt extends WindowKernel {
                 }
                 Quant.set(y, type, out + ch, v < lo ? lo : (v > hi ? hi : v));
             }
+        }
+    }
+
+    /**
+     * The output pixel at {@code out} of an 8-bit pool, window rows [y0, y1) × columns [x0, x1): the same max or
+     * rounded mean as the generic loop, over the byte arrays directly (plain loops over the channels).
+     */
+    private void windowBytes(int b, int y0, int y1, int x0, int x1, int out) {
+        byte[] xb = xBytes;
+        int[] a = acc;
+        for (int iy = y0; iy < y1; iy++) {
+            for (int ix = x0; ix < x1; ix++) {
+                int in = ((b * inH + iy) * inW + ix) * inC;
+                if (max && unsigned) {
+                    for (int ch = 0; ch < inC; ch++) {
+                        a[out + ch] = Math.max(a[out + ch], xb[in + ch] & 0xFF);
+                    }
+                } else if (max) {
+                    for (int ch = 0; ch < inC; ch++) {
+                        a[out + ch] = Math.max(a[out + ch], xb[in + ch]);
+                    }
+                } else if (unsigned) {
+                    for (int ch = 0; ch < inC; ch++) {
+                        a[out + ch] += xb[in + ch] & 0xFF;
+                    }
+                } else {
+                    for (int ch = 0; ch < inC; ch++) {
+                        a[out + ch] += xb[in + ch];
+                    }
+                }
+            }
+        }
+        int n = (y1 - y0) * (x1 - x0);
+        for (int ch = 0; ch < inC; ch++) {
+            int v = a[out + ch];
+            if (!max) {
+                v = v > 0 ? (v + n / 2) / n : (v - n / 2) / n;
+            }
+            yBytes[out + ch] = (byte) (v < lo ? lo : (v > hi ? hi : v));
         }
     }
 }

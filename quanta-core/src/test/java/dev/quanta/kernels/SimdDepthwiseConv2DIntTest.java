@@ -59,6 +59,47 @@ class SimdDepthwiseConv2DIntTest {
     }
 
     /**
+     * Channels that fill whole vectors (1 to 5 vectors of the widest species here, so also whole vectors at 256
+     * bits): for int8 the fast kernel reads the input bytes directly and puts the zero point into the sums' start per
+     * class of window (corner, edge, interior); feature maps from 1x1 (every window cut) to 12x12.
+     */
+    @Property(tries = 60)
+    void equalsTheScalarKernelOnWholeVectorsOfChannels(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 2) int batch,
+            @ForAll @IntRange(min = 1, max = 5) int vectors,
+            @ForAll @IntRange(min = 1, max = 3) int k,
+            @ForAll @IntRange(min = 1, max = 2) int stride,
+            @ForAll @IntRange(min = 1, max = 2) int dilation,
+            @ForAll boolean same,
+            @ForAll boolean uint8,
+            @ForAll boolean perChannel,
+            @ForAll QuantizedPath path,
+            @ForAll Activation activation) {
+        Random r = new Random(seed);
+        int channels = vectors * 16;
+        int inH = 1 + r.nextInt(12);
+        int inW = 1 + r.nextInt(12);
+        int kh = 2 * k - 1;
+        int kw = 2 * k - 1;
+        Padding padding = same ? Padding.SAME : Padding.VALID;
+        int outH = padding.outputSize(inH, kh, stride, dilation);
+        int outW = padding.outputSize(inW, kw, stride, dilation);
+        if (outH == 0 || outW == 0) {
+            padding = Padding.SAME;
+            outH = padding.outputSize(inH, kh, stride, dilation);
+            outW = padding.outputSize(inW, kw, stride, dilation);
+        }
+        var a = new OpAttributes.DepthwiseConv2D(padding, stride, stride, dilation, dilation, 1, activation);
+        Case c = new Case(r, uint8, perChannel, batch, inH, inW, channels, kh, kw, outH, outW, a);
+        for (int threads = 1; threads <= 2; threads++) {
+            byte[] expected = c.run(false, path, threads);
+            byte[] actual = c.run(true, path, threads);
+            assertThat(actual).as("%s, %d threads", path, threads).containsExactly(expected);
+        }
+    }
+
+    /**
      * A 26x26 kernel of weights 255 from their zero point: 676 taps · 255 · |x − zp_x| pass 2^24, so the fast kernel
      * leaves its exact float sums for int lanes; still the scalar kernel's outputs.
      */
