@@ -186,14 +186,15 @@ public enum Calibrator {
         double[] mass = new double[levels];
         double[] nonEmpty = new double[levels];
         for (int j = 0; j < i; j++) {
+            if (abs[j] == 0) {
+                continue; // adds nothing to either
+            }
             int g0 = (int) (j / width);
             int g1 = Math.min(levels - 1, (int) Math.ceil((j + 1) / width) - 1);
             for (int g = g0; g <= g1; g++) {
                 double share = Math.min((g + 1) * width, j + 1) - Math.max(g * width, j);
                 mass[g] += abs[j] * share;
-                if (abs[j] != 0) {
-                    nonEmpty[g] += share;
-                }
+                nonEmpty[g] += share;
             }
         }
         int qZeros = 0;
@@ -230,11 +231,22 @@ public enum Calibrator {
         double pSum = suffix[0];
         double qSum = suffix[0] - suffix[i];
         double kl = 0;
+        // an empty bin before the last has P = Q = 0 (Q is 0 exactly where the counts are): each such bin adds the
+        // same term, counted once
+        int emptyBins = 0;
         for (int j = 0; j < i; j++) {
             double p = j == i - 1 ? lastP : abs[j];
+            if (p == 0 && j < i - 1) {
+                emptyBins++;
+                continue;
+            }
             double ps = (p == 0 ? SMOOTHING : p - pTake) / pSum;
             double qs = (q[j] == 0 ? SMOOTHING : q[j] - qTake) / qSum;
             kl += ps * Math.log(ps / qs);
+        }
+        if (emptyBins > 0) {
+            double ps = SMOOTHING / pSum;
+            kl += emptyBins * ps * Math.log(ps / (SMOOTHING / qSum));
         }
         return kl;
     }

@@ -158,7 +158,7 @@ public record QuantizationReport(
                     adjusted.size() == 1 ? "" : "s",
                     layerCount,
                     layerCount == 1 ? "" : "s",
-                    everyChannel ? "" : "; per channel with --verbose and in --json"));
+                    everyChannel ? "" : "; every channel in --json"));
             if (everyChannel) {
                 for (ScaleAdjustment a : adjusted) {
                     sb.append("  ").append(a.describe()).append('\n');
