@@ -267,6 +267,25 @@ class VwwDeadChannelsIT {
         }
         System.out.println("VWW dead channels per layer: " + dead);
         assertThat(reported).isEqualTo(dead);
+        // the text report: one line per layer (971 channels in 9 lines), each naming its layer and channel count
+        String text = c.report().render();
+        String section = text.substring(text.indexOf("Weight scales adjusted ("), text.indexOf("Weights: "));
+        System.out.print(section);
+        List<String> lines = section.lines().skip(1).toList();
+        assertThat(lines).hasSize(dead.size());
+        int i = 0;
+        for (Map.Entry<String, Integer> e : dead.entrySet()) {
+            assertThat(lines.get(i++))
+                    .startsWith("  " + e.getKey() + ": " + e.getValue() + " channels (minimum scale " + e.getValue());
+        }
+        int total = dead.values().stream().mapToInt(Integer::intValue).sum();
+        assertThat(section).startsWith("Weight scales adjusted (" + total + " channels in 9 layers");
+        assertThat(c.report()
+                        .render(true)
+                        .lines()
+                        .filter(l -> l.contains(" channel "))
+                        .count())
+                .isEqualTo(total);
         assertThat(dead.keySet())
                 .containsExactly(
                         "conv2d_5",
