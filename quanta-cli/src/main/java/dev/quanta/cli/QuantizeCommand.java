@@ -93,7 +93,8 @@ final class QuantizeCommand implements Callable<Integer> {
             defaultValue = "minmax",
             paramLabel = "NAME",
             description = "How activation ranges are chosen: minmax (TFLite's converter), percentile, entropy (KL "
-                    + "divergence, as TensorRT) or mse (least squared quantization error) (default ${DEFAULT-VALUE}).")
+                    + "divergence, as TensorRT), mse (least squared quantization error) or auto (per tensor, the "
+                    + "one whose range generalises best across two halves of the data) (default ${DEFAULT-VALUE}).")
     String calibrator;
 
     @Option(

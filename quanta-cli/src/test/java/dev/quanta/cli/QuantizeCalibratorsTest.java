@@ -43,7 +43,7 @@ class QuantizeCalibratorsTest {
     private static final int MIN_CORRECT = 872;
 
     @ParameterizedTest
-    @ValueSource(strings = {"minmax", "percentile", "entropy", "mse"})
+    @ValueSource(strings = {"minmax", "percentile", "entropy", "mse", "auto"})
     void eachCalibratorWritesAFileTheOfficialRuntimeRuns(String calibrator) {
         Path out = tmp.resolve("mnist_" + calibrator + ".tflite");
         CliRunner r = CliRunner.quantize(
@@ -60,10 +60,14 @@ class QuantizeCalibratorsTest {
                 "--percentile",
                 "99.9");
         assertThat(r.exitCode()).as(r.err()).isZero();
+        boolean auto = calibrator.equals("auto");
         assertThat(r.out())
-                .contains("Calibrator: " + calibrator + (calibrator.equals("percentile") ? " 99.9" : "") + "\n")
+                .contains("Calibrator: " + calibrator
+                        + (calibrator.equals("percentile") ? " 99.9" : "")
+                        + (auto ? " (" : "\n"))
                 .containsPattern("(?m)^dense_6 +\\[-?\\d")
-                .containsPattern("% +" + calibrator + "\n");
+                // auto names the calibrator it picked for each tensor
+                .containsPattern("% +" + calibrator + (auto ? ": (minmax|percentile|entropy|mse)" : "") + "\n");
         Dataset images = Datasets.load(DatasetSpec.of(MnistFixtures.testImages())
                         .withFormat("idx")
                         .withPreprocessing(Preprocessing.scale(1f / 255)))
@@ -195,7 +199,7 @@ class QuantizeCalibratorsTest {
                     assertThat(bad.exitCode()).isEqualTo(2);
                     assertThat(bad.err())
                             .startsWith(
-                                    "quanta: --calibrator must be one of minmax, percentile, entropy, mse, not 'kl'");
+                                    "quanta: --calibrator must be one of minmax, percentile, entropy, mse, auto, not 'kl'");
                 });
     }
 

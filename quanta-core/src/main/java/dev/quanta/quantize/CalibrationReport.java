@@ -37,7 +37,21 @@ public record CalibrationReport(Calibrator calibrator, double percentile, List<T
     /** The table: one line per tensor. */
     public String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append("Calibrator: ").append(describe()).append('\n');
+        sb.append("Calibrator: ").append(describe());
+        if (calibrator == Calibrator.AUTO) {
+            // how many tensors each candidate won: "auto (minmax 3, mse 12)"
+            java.util.Map<String, Integer> picks = new java.util.TreeMap<>();
+            for (TensorCalibration t : tensors) {
+                if (t.method().startsWith(calibrator.cliName() + ": ")) {
+                    picks.merge(t.method().substring(calibrator.cliName().length() + 2), 1, Integer::sum);
+                }
+            }
+            StringBuilder won = new StringBuilder();
+            picks.forEach((k, v) ->
+                    won.append(won.isEmpty() ? "" : ", ").append(k).append(' ').append(v));
+            sb.append(" (").append(won).append(')');
+        }
+        sb.append('\n');
         int nameW = 12;
         for (TensorCalibration t : tensors) {
             nameW = Math.min(MAX_NAME, Math.max(nameW, t.tensor().length() + 1));

@@ -1,11 +1,13 @@
 package dev.quanta.quantize;
 
 import dev.quanta.ir.QuantParams;
+import java.util.List;
 
 /**
  * How an activation's quantization range is chosen from what calibration observed. {@link #MINMAX} takes the
  * observed minimum and maximum (TFLite's converter); the others read the tensor's {@link TensorHistogram} and may
- * clip rare large values to quantize the common ones more finely. Every range they choose contains 0 and is
+ * clip rare large values to quantize the common ones more finely; {@link #AUTO} picks one of those per tensor. Every
+ * range they choose contains 0 and is
  * turned into parameters by {@link QuantMath} as usual (int8 asymmetric, int16 symmetric).
  */
 public enum Calibrator {
@@ -57,7 +59,24 @@ public enum Calibrator {
         TensorRange choose(TensorHistogram h, Target target, double percentile) {
             return mseRange(h, target);
         }
+    },
+    /**
+     * Per tensor, the one of {@link #CANDIDATES} whose range generalises best, by two-fold cross-validation: the
+     * calibration samples are split in two halves A and B (even and odd samples); each candidate chooses a range on
+     * A, scored by the squared quantization error it gives B's values, and a range on B, scored on A; the candidate
+     * with the least total error (the first on ties, so min/max unless another is strictly better) chooses the
+     * range on all the samples ({@link #autoChoice}). Given one histogram only, the error is taken on that same
+     * histogram (in-sample, which favours {@link #MSE}).
+     */
+    AUTO(true) {
+        @Override
+        TensorRange choose(TensorHistogram h, Target target, double percentile) {
+            return autoChoice(h, h, target, percentile).choose(h, target, percentile);
+        }
     };
+
+    /** The calibrators {@link #AUTO} chooses from, in order of preference on equal error. */
+    static final List<Calibrator> CANDIDATES = List.of(MINMAX, PERCENTILE, ENTROPY, MSE);
 
     /** Candidates of the MSE search. */
     static final int MSE_STEPS = 256;
@@ -167,14 +186,15 @@ public enum Calibrator {
         double[] mass = new double[levels];
         double[] nonEmpty = new double[levels];
         for (int j = 0; j < i; j++) {
+            if (abs[j] == 0) {
+                continue; // adds nothing to either
+            }
             int g0 = (int) (j / width);
             int g1 = Math.min(levels - 1, (int) Math.ceil((j + 1) / width) - 1);
             for (int g = g0; g <= g1; g++) {
                 double share = Math.min((g + 1) * width, j + 1) - Math.max(g * width, j);
                 mass[g] += abs[j] * share;
-                if (abs[j] != 0) {
-                    nonEmpty[g] += share;
-                }
+                nonEmpty[g] += share;
             }
         }
         int qZeros = 0;
@@ -211,11 +231,22 @@ public enum Calibrator {
         double pSum = suffix[0];
         double qSum = suffix[0] - suffix[i];
         double kl = 0;
+        // an empty bin before the last has P = Q = 0 (Q is 0 exactly where the counts are): each such bin adds the
+        // same term, counted once
+        int emptyBins = 0;
         for (int j = 0; j < i; j++) {
             double p = j == i - 1 ? lastP : abs[j];
+            if (p == 0 && j < i - 1) {
+                emptyBins++;
+                continue;
+            }
             double ps = (p == 0 ? SMOOTHING : p - pTake) / pSum;
             double qs = (q[j] == 0 ? SMOOTHING : q[j] - qTake) / qSum;
             kl += ps * Math.log(ps / qs);
+        }
+        if (emptyBins > 0) {
+            double ps = SMOOTHING / pSum;
+            kl += emptyBins * ps * Math.log(ps / (SMOOTHING / qSum));
         }
         return kl;
     }
@@ -236,6 +267,42 @@ public enum Calibrator {
             }
         }
         return err;
+    }
+
+    /**
+     * {@link #AUTO}'s choice: the candidate minimising err(B | range chosen on A) + err(A | range chosen on B), the
+     * squared quantization error over a histogram's bins as in {@link #MSE} (exact zeros left out).
+     */
+    static Calibrator autoChoice(TensorHistogram a, TensorHistogram b, Target target, double percentile) {
+        if (a.binWidth() == 0 || b.binWidth() == 0) {
+            return MINMAX;
+        }
+        long[] ca = keptCounts(a);
+        long[] cb = keptCounts(b);
+        Calibrator best = MINMAX;
+        double bestErr = Double.POSITIVE_INFINITY;
+        for (Calibrator c : CANDIDATES) {
+            double err = heldOutError(c.choose(a, target, percentile), b, cb, target)
+                    + heldOutError(c.choose(b, target, percentile), a, ca, target);
+            if (err < bestErr) {
+                bestErr = err;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    private static double heldOutError(TensorRange r, TensorHistogram h, long[] c, Target target) {
+        double lo = Math.min(r.min(), 0);
+        double hi = Math.max(r.max(), 0);
+        return squaredError(h, c, target, lo, hi);
+    }
+
+    /** The counts of {@code h} without its exact zeros. */
+    private static long[] keptCounts(TensorHistogram h) {
+        long[] c = h.counts();
+        c[(int) -h.firstIndex()] -= h.zeros();
+        return c;
     }
 
     private static TensorRange mseRange(TensorHistogram h, Target target) {

@@ -53,6 +53,22 @@ public final class MinMaxCalibrator {
             OpType.STRIDED_SLICE);
 
     /**
+     * Adds the values of a batch of {@code count} samples, the first being sample {@code first} of the calibration
+     * set, to {@code halves[0]} (even samples) and {@code halves[1]} (odd ones); a tensor that does not hold the
+     * same number of values per sample goes whole to the half of its first sample.
+     */
+    private static void addByHalves(TensorHistogram[] halves, float[] v, int first, int count) {
+        if (v.length % count != 0) {
+            halves[first % 2].add(v);
+            return;
+        }
+        int per = v.length / count;
+        for (int i = 0; i < count; i++) {
+            halves[(first + i) % 2].add(v, i * per, (i + 1) * per);
+        }
+    }
+
+    /**
      * Min/max calibration.
      *
      * @param samples how many samples of {@code data} to use (the first ones)
@@ -142,10 +158,15 @@ public final class MinMaxCalibrator {
             }
         }
         TensorHistogram[] histograms = new TensorHistogram[observed.size()];
+        // AUTO: the same values again in two halves, the even and the odd samples, to cross-validate on
+        TensorHistogram[][] halves = new TensorHistogram[observed.size()][];
         if (calibrator.usesHistogram() || keepHistograms) {
             for (int k = 0; k < observed.size(); k++) {
                 if (calibrator.cliName().equals(methods.get(k))) {
                     histograms[k] = new TensorHistogram();
+                    if (calibrator == Calibrator.AUTO) {
+                        halves[k] = new TensorHistogram[] {new TensorHistogram(), new TensorHistogram()};
+                    }
                 }
             }
         }
@@ -192,6 +213,9 @@ public final class MinMaxCalibrator {
                     if (histograms[k] != null) {
                         histograms[k].add(v);
                     }
+                    if (halves[k] != null) {
+                        addByHalves(halves[k], v, s, count);
+                    }
                 }
             }
         }
@@ -202,8 +226,16 @@ public final class MinMaxCalibrator {
             TensorRange chosen = seen;
             double clipped = 0;
             TensorHistogram h = histograms[k];
+            String method = methods.get(k);
             if (h != null && h.total() > 0 && calibrator.usesHistogram()) {
-                chosen = calibrator.choose(h, target, percentile);
+                Calibrator by = calibrator;
+                if (halves[k] != null) {
+                    TensorHistogram a = halves[k][0];
+                    TensorHistogram b = halves[k][1].total() > 0 ? halves[k][1] : a;
+                    by = Calibrator.autoChoice(a, b, target, percentile);
+                    method = calibrator.cliName() + ": " + by.cliName();
+                }
+                chosen = by.choose(h, target, percentile);
                 double lo = Math.min(chosen.min(), 0);
                 double hi = Math.max(chosen.max(), 0);
                 if (target.symmetric()) {
@@ -213,9 +245,9 @@ public final class MinMaxCalibrator {
                 clipped = h.fractionOutside(lo, hi);
             }
             ranges.put(observed.get(k), chosen);
-            if (methods.get(k) != null) {
+            if (method != null) {
                 tensors.add(new TensorCalibration(
-                        observed.get(k).name(), methods.get(k), seen, chosen, clipped, keepHistograms ? h : null));
+                        observed.get(k).name(), method, seen, chosen, clipped, keepHistograms ? h : null));
             }
         }
         Map<Op, TensorRange> cells = new IdentityHashMap<>();

@@ -277,7 +277,9 @@ public final class QuantizationConfig {
 
     /**
      * How activation ranges are chosen from the calibration data: {@link Calibrator#MINMAX} (the default, TFLite's
-     * converter), {@link Calibrator#PERCENTILE}, {@link Calibrator#ENTROPY} or {@link Calibrator#MSE}.
+     * converter), {@link Calibrator#PERCENTILE}, {@link Calibrator#ENTROPY}, {@link Calibrator#MSE}, or
+     * {@link Calibrator#AUTO} (per tensor, the one of those whose range generalises best across two halves of the
+     * calibration data).
      */
     public QuantizationConfig withCalibrator(Calibrator c) {
         requireSet(c, "calibrator");

@@ -1,7 +1,11 @@
 package dev.quanta.quantize;
 
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What a conversion did: the settings, the parameters chosen per layer, the layers left in float and why, the weight
@@ -89,8 +93,59 @@ public record QuantizationReport(
         return name.length() < MAX_NAME ? name : "…" + name.substring(name.length() - MAX_NAME + 2);
     }
 
-    /** A readable table. */
+    /**
+     * One line per layer, in the order of {@code adjusted}: "conv2d_5: 12 channels (minimum scale 12, bias range 1);
+     * smallest scale 6.80e-33 -> 3.94e-09 (channel 7)".
+     */
+    static List<String> perLayer(List<ScaleAdjustment> adjusted) {
+        Map<String, List<ScaleAdjustment>> byLayer = new LinkedHashMap<>();
+        for (ScaleAdjustment a : adjusted) {
+            byLayer.computeIfAbsent(a.layer(), k -> new ArrayList<>()).add(a);
+        }
+        List<String> lines = new ArrayList<>();
+        for (Map.Entry<String, List<ScaleAdjustment>> e : byLayer.entrySet()) {
+            List<ScaleAdjustment> as = e.getValue();
+            Map<ScaleAdjustment.Cause, Integer> causes = new EnumMap<>(ScaleAdjustment.Cause.class);
+            ScaleAdjustment smallest = as.get(0);
+            for (ScaleAdjustment a : as) {
+                for (ScaleAdjustment.Cause c : a.causes()) {
+                    causes.merge(c, 1, Integer::sum);
+                }
+                if (a.originalScale() < smallest.originalScale()) {
+                    smallest = a;
+                }
+            }
+            StringBuilder why = new StringBuilder();
+            for (Map.Entry<ScaleAdjustment.Cause, Integer> c : causes.entrySet()) {
+                why.append(why.isEmpty() ? "" : ", ")
+                        .append(c.getKey().name().toLowerCase(Locale.ROOT).replace('_', ' '))
+                        .append(' ')
+                        .append(c.getValue());
+            }
+            lines.add(String.format(
+                    Locale.ROOT,
+                    "%s: %s (%s); smallest scale %.3g -> %.3g%s",
+                    e.getKey(),
+                    smallest.channel() < 0 ? "all channels" : as.size() + " channel" + (as.size() == 1 ? "" : "s"),
+                    why,
+                    smallest.originalScale(),
+                    smallest.newScale(),
+                    smallest.channel() < 0 ? "" : " (channel " + smallest.channel() + ")"));
+        }
+        return lines;
+    }
+
+    /** A readable table, with one line per layer whose weight scales were adjusted. */
     public String render() {
+        return render(false);
+    }
+
+    /**
+     * A readable table. Weight-scale adjustments print one line per layer (how many channels, why, and the channel
+     * with the smallest plain scale: that scale and the one written), or with {@code everyChannel} one line per
+     * adjusted channel.
+     */
+    public String render(boolean everyChannel) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(
                 Locale.ROOT,
@@ -145,13 +200,25 @@ public record QuantizationReport(
         }
         List<ScaleAdjustment> adjusted = scaleAdjustments();
         if (!adjusted.isEmpty()) {
+            long layerCount =
+                    adjusted.stream().map(ScaleAdjustment::layer).distinct().count();
             sb.append(String.format(
                     Locale.ROOT,
-                    "Weight scales adjusted (%d channel%s: weights about 0, or a bias that int32 could not hold):%n",
+                    "Weight scales adjusted (%d channel%s in %d layer%s: weights about 0, or a bias that int32 could"
+                            + " not hold)%s:%n",
                     adjusted.size(),
-                    adjusted.size() == 1 ? "" : "s"));
-            for (ScaleAdjustment a : adjusted) {
-                sb.append("  ").append(a.describe()).append('\n');
+                    adjusted.size() == 1 ? "" : "s",
+                    layerCount,
+                    layerCount == 1 ? "" : "s",
+                    everyChannel ? "" : "; every channel in --json"));
+            if (everyChannel) {
+                for (ScaleAdjustment a : adjusted) {
+                    sb.append("  ").append(a.describe()).append('\n');
+                }
+            } else {
+                for (String line : perLayer(adjusted)) {
+                    sb.append("  ").append(line).append('\n');
+                }
             }
         }
         sb.append(String.format(

@@ -227,4 +227,80 @@ class CalibratorTest {
             assertThat(t.clippedFraction()).isZero();
         });
     }
+
+    /** 100,000 values spread evenly over [0, 10), and {@code outlier} if it is not 0. */
+    private static float[] bulk(int seed, float outlier) {
+        float[] v = new float[100_001];
+        Random r = new Random(seed);
+        for (int k = 0; k < v.length - 1; k++) {
+            v[k] = r.nextFloat() * 10;
+        }
+        v[v.length - 1] = outlier;
+        return v;
+    }
+
+    @Test
+    void autoDoesNotTrustAnOutlierSeenInOneHalfOnly() {
+        // A: the bulk and one value at 1000; B: the bulk. Min/max on A puts B's bulk on a grid of 1000/255 ≈ 3.9
+        // (error ≈ N·s²/12 ≈ 1.3e5); every range chosen on B misses A's outlier (≈ 990² ≈ 9.8e5) whatever. The
+        // percentile (99.99) range of A, ≈ [0, 10], costs B almost nothing: it generalises, min/max does not.
+        TensorHistogram a = histogramOf(bulk(1, 1000));
+        TensorHistogram b = histogramOf(bulk(2, 0));
+        long[] cb = b.counts();
+        cb[(int) -b.firstIndex()] -= b.zeros();
+        double minmaxOnB = Calibrator.squaredError(b, cb, Calibrator.Target.INT8, 0, 1000);
+        assertThat(minmaxOnB).isBetween(1.0e5, 1.6e5);
+        Calibrator picked = Calibrator.autoChoice(a, b, Calibrator.Target.INT8, 99.99);
+        assertThat(picked).isIn(Calibrator.PERCENTILE, Calibrator.ENTROPY);
+        // on all the values, the pick clips the outlier
+        float[] both = new float[2 * 100_001];
+        System.arraycopy(bulk(1, 1000), 0, both, 0, 100_001);
+        System.arraycopy(bulk(2, 0), 0, both, 100_001, 100_001);
+        TensorHistogram all = histogramOf(both);
+        assertThat(picked.choose(all, Calibrator.Target.INT8, 99.99).max()).isBetween(9.9f, 10.1f);
+        // in-sample (one histogram for both roles), the outlier's own error counts: the range stays far above the
+        // bulk (mse's trade-off, about 773)
+        assertThat(Calibrator.AUTO.choose(all, Calibrator.Target.INT8, 99.99).max())
+                .isGreaterThan(500f);
+    }
+
+    @Test
+    void autoKeepsMinMaxWhenNoCandidateIsStrictlyBetter() {
+        // both halves the same uniform bulk: every candidate keeps (about) the whole range; min/max wins ties
+        TensorHistogram a = histogramOf(bulk(1, 0));
+        Calibrator picked = Calibrator.autoChoice(a, a, Calibrator.Target.INT8, 100);
+        TensorRange range = picked.choose(a, Calibrator.Target.INT8, 100);
+        assertThat((double) range.max()).isGreaterThan(9.9);
+        // all zeros: nothing to choose
+        TensorHistogram zeros = histogramOf(new float[10]);
+        assertThat(Calibrator.autoChoice(zeros, zeros, Calibrator.Target.INT8, 99.99))
+                .isEqualTo(Calibrator.MINMAX);
+    }
+
+    @Test
+    void autoCalibrationCrossValidatesOnEvenAndOddSamplesAndReportsItsPicks() {
+        Model m = denseReluReshape();
+        Random r = new Random(5);
+        int n = 20_000; // 60,000 values: the 99.99th percentile leaves out 6
+        float[] x = new float[3 * n];
+        for (int k = 0; k < x.length; k++) {
+            x[k] = (float) r.nextGaussian();
+        }
+        x[3 * 10] = 400; // one outlier, in sample 10 (even): only half A sees it
+        Dataset d = Dataset.of("gauss", new int[] {3}, x, null);
+        Calibration auto = MinMaxCalibrator.calibrate(m, d, n, 1, Calibrator.AUTO, 99.99, Calibrator.Target.INT8);
+        Calibration minmax = MinMaxCalibrator.calibrate(m, d, n, 1);
+        assertThat(auto.calibrator()).isEqualTo(Calibrator.AUTO);
+        assertThat(auto.tensors()).extracting(TensorCalibration::tensor).containsExactly("x", "dense", "relu");
+        assertThat(auto.tensors()).allSatisfy(t -> assertThat(t.method()).startsWith("auto: "));
+        TensorCalibration in = auto.tensors().get(0);
+        assertThat(in.seen().max()).isEqualTo(400f);
+        assertThat(in.method()).isIn("auto: percentile", "auto: entropy", "auto: mse");
+        assertThat(in.chosen().max()).isLessThan(10f);
+        assertThat(auto.ranges().get(m.tensor("x"))).isEqualTo(in.chosen());
+        assertThat(minmax.ranges().get(m.tensor("x")).max()).isEqualTo(400f);
+        assertThat(new CalibrationReport(Calibrator.AUTO, Double.NaN, auto.tensors()).render())
+                .startsWith("Calibrator: auto (")
+                .contains(in.method());
+    }
 }

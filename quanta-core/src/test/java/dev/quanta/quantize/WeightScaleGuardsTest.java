@@ -125,9 +125,13 @@ class WeightScaleGuardsTest {
         assertThat(adjusted.get(1).newScale()).isEqualTo(MIN_SCALE);
         assertThat(adjusted.get(1).causes()).containsExactly(ScaleAdjustment.Cause.MINIMUM_SCALE);
         assertThat(adjusted.get(2).causes()).containsExactly(ScaleAdjustment.Cause.MINIMUM_SCALE);
+        // one line per layer: the channel with the smallest plain scale (channel 2's all-zero weights: 0)
         assertThat(c.report().render())
-                .contains("Weight scales adjusted (3 channels")
-                .contains("conv channel 1: scale 7.87e-33 -> 5.96e-08");
+                .contains("Weight scales adjusted (3 channels in 1 layer")
+                .contains("  conv: 3 channels (minimum scale 3, bias range 1); smallest scale 0.00 -> 3.94e-09"
+                        + " (channel 2)\n")
+                .doesNotContain("conv channel 1:");
+        assertThat(c.report().render(true)).contains("  conv channel 1: scale 7.87e-33 -> 5.96e-08");
     }
 
     @Test
