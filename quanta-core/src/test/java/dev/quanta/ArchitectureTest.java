@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * (the package graph has no cycles).
  *
  * <pre>
- *   dev.quanta (errors, settings)  ←  ir  ←  kernels (+ .signal)  ←  runtime  ←  quantize  ←  eval
+ *   dev.quanta (errors, settings)  ←  ir  ←  kernels (+ .signal)  ←  runtime  ←  quantize  ←  eval  ←  tuning, report
  *                                     ↑          files  ←  keras, tflite  ←  io  ←───────────────┘
  *                                     └──────────────────  data  ←──────────────── quantize, eval
  * </pre>

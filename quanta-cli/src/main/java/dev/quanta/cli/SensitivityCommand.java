@@ -11,7 +11,7 @@ import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
-import dev.quanta.quantize.Sensitivity;
+import dev.quanta.tuning.Sensitivity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -23,6 +23,7 @@ import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
 import dev.quanta.testing.CoreOps;
+import dev.quanta.testing.ModelChecks;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -533,7 +534,7 @@ class QuantizationRewriterTest {
         assertThat(q.inputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(q.outputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(c.report().quantizedBytes() * 2).isEqualTo(c.report().floatBytes());
-        assertThat(maxDifference(f, q, convData(), 5)).isLessThan(1e-3);
+        assertThat(ModelChecks.maxDifference(f, q, convData(), 5)).isLessThan(1e-3);
     }
 
     /**
@@ -561,7 +562,7 @@ class QuantizationRewriterTest {
         assertThat(dense.attrs(OpAttributes.FullyConnected.class).asymmetricQuantizeInputs())
                 .isTrue();
         assertThat(c.report().floatLayers()).extracting(LayerReport::layer).containsExactly("flatten", "softmax");
-        assertThat(maxDifference(f, q, convData(), 5)).isLessThan(0.05);
+        assertThat(ModelChecks.maxDifference(f, q, convData(), 5)).isLessThan(0.05);
     }
 
     // ------------------------------------------------------------------ I/O types
@@ -586,7 +587,7 @@ class QuantizationRewriterTest {
         assertThat(ops.get(5).input(0).name()).isEqualTo("softmax/quantized");
         assertThat(ops.get(5).input(0)).isSameAs(ops.get(4).output(0));
         // the converted model computes about what the float model does (the error of three quantized layers)
-        assertThat(maxDifference(f, q, convData(), 24)).isLessThan(0.05);
+        assertThat(ModelChecks.maxDifference(f, q, convData(), 24)).isLessThan(0.05);
     }
 
     @Test
@@ -721,25 +722,6 @@ class QuantizationRewriterTest {
             assertThat(l.op()).isEqualTo("MUL");
             assertThat(l.reason()).isEqualTo("no int8 kernel for MUL; kept in float as allowed");
         });
-        assertThat(maxDifference(f, q, d, 8)).isLessThan(0.05);
-    }
-
-    /** The largest difference between the outputs of two float-I/O models over the first n samples. */
-    static double maxDifference(Model a, Model b, Dataset d, int n) {
-        int size = Math.toIntExact(a.outputs().get(0).shape().sampleElementCount());
-        double max = 0;
-        try (Interpreter ia = new Interpreter(a);
-                Interpreter ib = new Interpreter(b)) {
-            for (int s = 0; s < n; s++) {
-                float[] ya = new float[size];
-                float[] yb = new float[size];
-                ia.run(d.sample(s), ya);
-                ib.run(d.sample(s), yb);
-                for (int i = 0; i < size; i++) {
-                    max = Math.max(max, Math.abs(ya[i] - yb[i]));
-                }
-            }
-        }
-        return max;
+        assertThat(ModelChecks.maxDifference(f, q, d, 8)).isLessThan(0.05);
     }
 }

@@ -2,6 +2,7 @@ package dev.quanta.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.quanta.data.Dataset;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
@@ -36,5 +37,24 @@ public final class ModelChecks {
             it.run(x, out);
             return out;
         }
+    }
+
+    /** The largest difference between the outputs of two float-I/O models over the first n samples. */
+    public static double maxDifference(Model a, Model b, Dataset d, int n) {
+        int size = Math.toIntExact(a.outputs().get(0).shape().sampleElementCount());
+        double max = 0;
+        try (Interpreter ia = new Interpreter(a);
+                Interpreter ib = new Interpreter(b)) {
+            for (int s = 0; s < n; s++) {
+                float[] ya = new float[size];
+                float[] yb = new float[size];
+                ia.run(d.sample(s), ya);
+                ib.run(d.sample(s), yb);
+                for (int i = 0; i < size; i++) {
+                    max = Math.max(max, Math.abs(ya[i] - yb[i]));
+                }
+            }
+        }
+        return max;
     }
 }

@@ -1,10 +1,11 @@
-package dev.quanta.quantize;
+package dev.quanta.tuning;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
 import dev.quanta.ir.Model;
+import dev.quanta.quantize.Converter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;

@@ -1,4 +1,4 @@
-package dev.quanta.quantize;
+package dev.quanta.tuning;
 
 import static dev.quanta.testing.CoreModels.int8;
 import static dev.quanta.testing.SensitiveModels.outlierNet;
@@ -12,7 +12,13 @@ import dev.quanta.eval.Metric;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.Granularity;
+import dev.quanta.quantize.LayerReport;
+import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.testing.CoreOps;
+import dev.quanta.testing.ModelChecks;
 import dev.quanta.testing.SensitiveModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,8 +64,7 @@ class SensitivityTest {
         assertThat(all.model().outputs().get(0).name())
                 .isEqualTo(m.outputs().get(0).name());
         Dataset d = SensitiveModels.data(m, 16, 2);
-        assertThat(QuantizationRewriterTest.maxDifference(m, all.model(), d, 16))
-                .isZero();
+        assertThat(ModelChecks.maxDifference(m, all.model(), d, 16)).isZero();
     }
 
     @Test
@@ -96,8 +101,7 @@ class SensitivityTest {
                     .convert()
                     .model();
             assertThat(CoreOps.types(reused)).isEqualTo(CoreOps.types(each));
-            assertThat(QuantizationRewriterTest.maxDifference(each, reused, d, 32))
-                    .isZero();
+            assertThat(ModelChecks.maxDifference(each, reused, d, 32)).isZero();
         }
         assertThat(once.quantizableLayers()).containsExactly("d1", "outlier", "d2", "softmax");
     }

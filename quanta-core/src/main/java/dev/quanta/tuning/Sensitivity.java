@@ -1,4 +1,4 @@
-package dev.quanta.quantize;
+package dev.quanta.tuning;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
@@ -6,6 +6,10 @@ import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
 import dev.quanta.eval.Reconstruction;
 import dev.quanta.ir.Model;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.quantize.QuantizationMode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
