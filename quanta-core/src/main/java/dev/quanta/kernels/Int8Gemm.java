@@ -217,6 +217,19 @@ final class Int8Gemm {
         return TILE;
     }
 
+    /** Epilogue of a tile's micro-kernel: the raw sums into the scratch ({@link #rows} requantizes them). */
+    private static final int RAW = 0;
+    /** Epilogue of a tile's micro-kernel: XNNPACK's FP32 requantization straight from the registers, as bytes. */
+    private static final int FP32 = 1;
+
+    /**
+     * How panel p's tile micro-kernel ends: {@link #FP32} when the rounding is XNNPACK's and the panel's channels
+     * fill whole vectors, else {@link #RAW}.
+     */
+    private int epilogueMode(int p) {
+        return fp32 && (p + 1) * nr <= n ? FP32 : RAW;
+    }
+
     /**
      * Computes and stores output rows {@code m0 .. m0+count−1}, channel panels {@code [p0, p1)}: A's row i based at
      * {@code a[base[b0 + i]]} (see the class comment), the output row {@code m0 + i} at {@code y[(m0 + i)·n ..]}.
@@ -225,21 +238,27 @@ final class Int8Gemm {
         int i = 0;
         boolean narrow = nr == V;
         for (; i + mr <= count; i += mr) {
+            int out = (m0 + i) * n;
             for (int p = p0; p < p1; p++) {
+                int e = epilogueMode(p);
+                byte[] bytes = e == RAW ? null : (byte[]) y;
                 if (half) {
-                    kernel8xHalf(a, base, b0 + i, p, acc);
+                    kernel8xHalf(a, base, b0 + i, p, acc, e, bytes, out);
                 } else if (narrow) {
-                    kernel8x1(a, base, b0 + i, p, acc);
+                    kernel8x1(a, base, b0 + i, p, acc, e, bytes, out);
                 } else {
-                    kernel4x2(a, base, b0 + i, p, acc);
+                    kernel4x2(a, base, b0 + i, p, acc, e, bytes, out);
+                }
+                if (e != RAW) {
+                    continue;
                 }
                 if (fp32) {
-                    requantize(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                    requantize(acc, mr, p, (byte[]) y, out);
                 } else if (fixed != null) {
-                    requantizeFixed(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                    requantizeFixed(acc, mr, p, (byte[]) y, out);
                 } else {
                     for (int r = 0; r < mr; r++) {
-                        epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
+                        epilogue(acc, r * nr, p, y, out + r * n);
                     }
                 }
             }
@@ -289,11 +308,11 @@ final class Int8Gemm {
                     } else {
                         if (r == 0) {
                             if (half) {
-                                kernel8xHalf(a, base, i, p, acc);
+                                kernel8xHalf(a, base, i, p, acc, RAW, null, 0);
                             } else if (narrow) {
-                                kernel8x1(a, base, i, p, acc);
+                                kernel8x1(a, base, i, p, acc, RAW, null, 0);
                             } else {
-                                kernel4x2(a, base, i, p, acc);
+                                kernel4x2(a, base, i, p, acc, RAW, null, 0);
                             }
                         }
                         System.arraycopy(acc, r * nr, out, (i + r) * n + p * nr, width);
@@ -304,8 +323,11 @@ final class Int8Gemm {
         return out;
     }
 
-    /** NR = 2V: the 4 rows based at base[b ..] against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k]. */
-    private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc) {
+    /**
+     * NR = 2V: the 4 rows based at base[b ..] against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k] (mode
+     * {@link #RAW}), or requantized with the bias from the registers into {@code y[out + r·n + p·NR + j]}.
+     */
+    private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         final int nr2 = 2 * V;
         float[] w = this.w;
         int wp = p * k * nr2;
@@ -322,7 +344,8 @@ final class Int8Gemm {
         FloatVector c30 = c00;
         FloatVector c31 = c00;
         boolean first = true;
-        for (int q = 0; q < pieceOffset.length; q++) {
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
             int o = pieceOffset[q];
             int len = pieceLength[q];
             int a0 = r0 + o;
@@ -346,7 +369,7 @@ final class Int8Gemm {
                 c30 = w0.fma(b3, c30);
                 c31 = w1.fma(b3, c31);
             }
-            if (pieceFlush[q]) {
+            if (pieceFlush[q] && q < last) {
                 add(acc, 0, c00, first);
                 add(acc, V, c01, first);
                 add(acc, nr2, c10, first);
@@ -366,6 +389,103 @@ final class Int8Gemm {
                 c31 = c00;
             }
         }
+        if (mode == RAW) {
+            add(acc, 0, c00, first);
+            add(acc, V, c01, first);
+            add(acc, nr2, c10, first);
+            add(acc, nr2 + V, c11, first);
+            add(acc, 2 * nr2, c20, first);
+            add(acc, 2 * nr2 + V, c21, first);
+            add(acc, 3 * nr2, c30, first);
+            add(acc, 3 * nr2 + V, c31, first);
+            return;
+        }
+        int c = p * nr2;
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        IntVector bias0 = IntVector.fromArray(I, bias, c);
+        IntVector bias1 = IntVector.fromArray(I, bias, c + V);
+        FloatVector scale0 = FloatVector.fromArray(F, scales, c);
+        FloatVector scale1 = FloatVector.fromArray(F, scales, c + V);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        s = ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(bias0);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 0));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+        s = ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(bias1);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + V);
+        s = ((IntVector) c10.convert(VectorOperators.F2I, 0)).add(bias0);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, nr2));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
+        s = ((IntVector) c11.convert(VectorOperators.F2I, 0)).add(bias1);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, nr2 + V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n + V);
+        s = ((IntVector) c20.convert(VectorOperators.F2I, 0)).add(bias0);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 2 * nr2));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
+        s = ((IntVector) c21.convert(VectorOperators.F2I, 0)).add(bias1);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 2 * nr2 + V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n + V);
+        s = ((IntVector) c30.convert(VectorOperators.F2I, 0)).add(bias0);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 3 * nr2));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
+        s = ((IntVector) c31.convert(VectorOperators.F2I, 0)).add(bias1);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 3 * nr2 + V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n + V);
     }
 
     /** NR = 2V: the row based at {@code r0} against panel p, with two sets of sums over even and odd taps. */
@@ -408,8 +528,8 @@ final class Int8Gemm {
         }
     }
 
-    /** NR = V: the 8 rows based at base[b ..] against panel p: acc[r·V + j] = Σ_k A[r, k] · W[p·V + j, k]. */
-    private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc) {
+    /** NR = V: the 8 rows based at base[b ..] against panel p (as {@link #kernel4x2}, one vector of channels). */
+    private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         float[] w = this.w;
         int wp = p * k * V;
         int r0 = base[b];
@@ -429,7 +549,8 @@ final class Int8Gemm {
         FloatVector c6 = c0;
         FloatVector c7 = c0;
         boolean first = true;
-        for (int q = 0; q < pieceOffset.length; q++) {
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
             int o = pieceOffset[q];
             int len = pieceLength[q];
             int a0 = r0 + o;
@@ -452,7 +573,7 @@ final class Int8Gemm {
                 c6 = wv.fma(FloatVector.broadcast(F, a[a6 + j]), c6);
                 c7 = wv.fma(FloatVector.broadcast(F, a[a7 + j]), c7);
             }
-            if (pieceFlush[q]) {
+            if (pieceFlush[q] && q < last) {
                 add(acc, 0, c0, first);
                 add(acc, V, c1, first);
                 add(acc, 2 * V, c2, first);
@@ -472,6 +593,101 @@ final class Int8Gemm {
                 c7 = c0;
             }
         }
+        if (mode == RAW) {
+            add(acc, 0, c0, first);
+            add(acc, V, c1, first);
+            add(acc, 2 * V, c2, first);
+            add(acc, 3 * V, c3, first);
+            add(acc, 4 * V, c4, first);
+            add(acc, 5 * V, c5, first);
+            add(acc, 6 * V, c6, first);
+            add(acc, 7 * V, c7, first);
+            return;
+        }
+        int c = p * V;
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        IntVector bv = IntVector.fromArray(I, bias, c);
+        FloatVector scale = FloatVector.fromArray(F, scales, c);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 0));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+        s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
+        s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 2 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
+        s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 3 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
+        s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 4 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 4 * n);
+        s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 5 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 5 * n);
+        s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 6 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 6 * n);
+        s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 7 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 7 * n);
     }
 
     /** NR = V: the row based at {@code r0} against panel p, with four sets of sums over the taps modulo 4. */
@@ -509,7 +725,7 @@ final class Int8Gemm {
     }
 
     /** NR = HV, half-width vectors: the 8 rows based at base[b ..] against panel p (as {@link #kernel8x1}). */
-    private void kernel8xHalf(float[] a, int[] base, int b, int p, int[] acc) {
+    private void kernel8xHalf(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         float[] w = this.w;
         int wp = p * k * HV;
         int r0 = base[b];
@@ -529,7 +745,8 @@ final class Int8Gemm {
         FloatVector c6 = c0;
         FloatVector c7 = c0;
         boolean first = true;
-        for (int q = 0; q < pieceOffset.length; q++) {
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
             int o = pieceOffset[q];
             int len = pieceLength[q];
             int a0 = r0 + o;
@@ -552,7 +769,7 @@ final class Int8Gemm {
                 c6 = wv.fma(FloatVector.broadcast(H, a[a6 + j]), c6);
                 c7 = wv.fma(FloatVector.broadcast(H, a[a7 + j]), c7);
             }
-            if (pieceFlush[q]) {
+            if (pieceFlush[q] && q < last) {
                 addHalf(acc, 0, c0, first);
                 addHalf(acc, HV, c1, first);
                 addHalf(acc, 2 * HV, c2, first);
@@ -572,6 +789,100 @@ final class Int8Gemm {
                 c7 = c0;
             }
         }
+        if (mode == RAW) {
+            addHalf(acc, 0, c0, first);
+            addHalf(acc, HV, c1, first);
+            addHalf(acc, 2 * HV, c2, first);
+            addHalf(acc, 3 * HV, c3, first);
+            addHalf(acc, 4 * HV, c4, first);
+            addHalf(acc, 5 * HV, c5, first);
+            addHalf(acc, 6 * HV, c6, first);
+            addHalf(acc, 7 * HV, c7, first);
+            return;
+        }
+        // FP32 only (the fixed-point vectors are full width): the single panel holds exactly HV channels
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        IntVector bv = IntVector.fromArray(HI, bias, 0);
+        FloatVector scale = FloatVector.fromArray(H, scales, 0);
+        FloatVector min = FloatVector.broadcast(H, lo);
+        FloatVector max = FloatVector.broadcast(H, hi);
+        FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 0));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out);
+        s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + n);
+        s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 2 * n);
+        s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 3 * n);
+        s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 4 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 4 * n);
+        s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 5 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 5 * n);
+        s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 6 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 6 * n);
+        s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 7 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 7 * n);
     }
 
     /** NR = HV, half-width vectors: the row based at {@code r0} against panel p (as {@link #kernel1x1}). */

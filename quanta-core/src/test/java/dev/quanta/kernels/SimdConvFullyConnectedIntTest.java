@@ -177,6 +177,55 @@ class SimdConvFullyConnectedIntTest {
         assertConvEqual(l, a);
     }
 
+    /**
+     * Pointwise and 3×3 layers whose channels fill whole vectors (8, 16, 32, 48, 64: the micro-kernels requantize
+     * straight from their registers) with K inside one exact chunk or over several (extreme zero points), on both
+     * paths, against the scalar kernel; 1 and 2 threads.
+     */
+    @Property(tries = 60)
+    void wholeVectorPanelsRequantizeInRegisters(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 4) int outChoice,
+            @ForAll @IntRange(min = 1, max = 70) int inC,
+            @ForAll boolean pointwise,
+            @ForAll boolean extreme,
+            @ForAll boolean uint8,
+            @ForAll boolean perChannel,
+            @ForAll boolean xnnpack,
+            @ForAll Activation activation) {
+        Random r = new Random(seed);
+        DType dt = uint8 ? DType.UINT8 : DType.INT8;
+        int outC = new int[] {8, 16, 32, 48, 64}[outChoice];
+        int kSize = pointwise ? 1 : 3;
+        var a = new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, activation);
+        Layer l = layer(
+                r,
+                OpType.CONV_2D,
+                a,
+                dt,
+                new int[] {1 + r.nextInt(2), 3 + r.nextInt(8), 3 + r.nextInt(8), inC},
+                new int[] {outC, kSize, kSize, inC},
+                extreme ? zeroPoint(r, dt, 1) : zeroPoint(r, dt, 2),
+                extreme,
+                perChannel && !uint8,
+                xnnpack);
+        assertConvEqual(l, a);
+        var fc = new OpAttributes.FullyConnected(activation);
+        int k = kSize * kSize * inC;
+        Layer f = layer(
+                r,
+                OpType.FULLY_CONNECTED,
+                fc,
+                dt,
+                new int[] {1 + r.nextInt(11), k},
+                new int[] {outC, k},
+                extreme ? zeroPoint(r, dt, 1) : zeroPoint(r, dt, 2),
+                extreme,
+                perChannel && !uint8,
+                xnnpack);
+        assertFullyConnectedEqual(f, f.op().input(0).shape().dims()[0], k, outC, activation);
+    }
+
     /** Kernels whose K exceeds the exact chunk (|x − zp| and |w − zp_w| both 255 ⇒ L = 258 taps). */
     @Property(tries = 20)
     void longReductionsWithExtremeZeroPointsStayExact(
