@@ -45,6 +45,11 @@ final class Int8Gemm {
     static final int V = F.length();
     /** The most rows × channels of one register tile: 4 × two vectors or 8 × one. */
     private static final int TILE = 8 * V;
+    /**
+     * True at 512 bits: a layer's channels are cut into panels of two vectors with the rest in narrower panels (one
+     * vector, half a vector), so little of a panel is padding (40 channels: 32 + 8, not 32 + 32).
+     */
+    private static final boolean WIDE = V >= 16;
     /** Half-width vectors (8 lanes) for layers of at most 8 channels; null below 512 bits. */
     private static final VectorSpecies<Float> H = V >= 16 ? FloatVector.SPECIES_256 : null;
 
@@ -62,19 +67,26 @@ final class Int8Gemm {
     final int k;
     /** Output channels. */
     final int n;
-    /** Output channels per panel, NR: two vectors, one for at most one vector of channels, HV for at most HV. */
+    /**
+     * Output channels per panel, NR (of the first panel; at 512 bits the last one or two may be narrower): two
+     * vectors, one for at most one vector of channels, HV for at most HV.
+     */
     final int nr;
     /** True when the panels are half-width vectors ({@link #HV} channels). */
     final boolean half;
-    /** Rows of the micro-kernel's register tile, MR: 4 with two vectors, 8 with one. */
+    /** Rows of the micro-kernel's register tile, MR: 4 when a panel is two vectors wide, else 8. */
     final int mr;
-    /** Channel panels: ⌈n / NR⌉. */
+    /** Channel panels. */
     final int panels;
+    /** First channel and width (2V, V or HV channels, the last panel padded past n) of each panel. */
+    private final int[] panelStart;
+
+    private final int[] panelWidth;
     /** Taps per exact float chunk, L. */
     final int chunk;
 
     private final float[] w;
-    /** Bias per channel, padded with 0 to panels·NR. */
+    /** Bias per channel, padded with 0 to the panels' end. */
     private final int[] bias;
 
     private final Requantizer rq;
@@ -127,10 +139,16 @@ final class Int8Gemm {
         this.k = k;
         this.n = n;
         this.half = HV > 0 && n <= HV;
-        this.nr = half ? HV : n <= V ? V : 2 * V;
-        this.mr = half ? 8 : TILE / nr;
-        int nr = this.nr;
-        this.panels = (n + nr - 1) / nr;
+        this.panelWidth = panelWidths(n);
+        this.panels = panelWidth.length;
+        this.panelStart = new int[panels + 1];
+        for (int p = 0; p < panels; p++) {
+            panelStart[p + 1] = panelStart[p] + panelWidth[p];
+        }
+        this.nr = panelWidth[0];
+        // 8-row tiles when no panel is two vectors wide, else 4 rows (8 × two vectors would need 16 accumulators)
+        this.mr = java.util.Arrays.stream(panelWidth).anyMatch(w -> w == 2 * V) ? 4 : 8;
+        int padded = panelStart[panels];
         this.rq = rq;
         // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
         this.fp32 = V >= 8 && rq.mode() == Requantizer.Rounding.FP32;
@@ -139,9 +157,9 @@ final class Int8Gemm {
                 V >= 8 && SimdFixedPointRequantizer.supports(rq) && (outType == DType.INT8 || outType == DType.UINT8)
                         ? new SimdFixedPointRequantizer(rq)
                         : null;
-        this.bias = new int[panels * nr];
+        this.bias = new int[padded];
         System.arraycopy(biasInt, 0, bias, 0, n);
-        this.scales = new float[panels * nr];
+        this.scales = new float[padded];
         for (int c = 0; c < n; c++) {
             scales[c] = rq.scale(c);
         }
@@ -153,13 +171,17 @@ final class Int8Gemm {
             maxW = Math.max(maxW, Math.abs(v));
         }
         this.chunk = chunkLength(k, maxAbsInput, maxW);
-        int np = panels;
-        this.w = PackedWeights.get(weights, "int8-gemm-float[N/" + nr + "][K][" + nr + "]", () -> {
-            float[] v = new float[np * k * nr];
-            for (int o = 0; o < n; o++) {
-                int base = (o / nr) * k * nr + o % nr;
-                for (int i = 0; i < k; i++) {
-                    v[base + i * nr] = weights[o * k + i];
+        int[] start = panelStart;
+        int[] width = panelWidth;
+        String layout = "int8-gemm-float panels " + java.util.Arrays.toString(width) + " of [K][width]";
+        this.w = PackedWeights.get(weights, layout, () -> {
+            float[] v = new float[padded * k];
+            for (int p = 0; p < width.length; p++) {
+                for (int o = start[p]; o < Math.min(n, start[p + 1]); o++) {
+                    int base = start[p] * k + o - start[p];
+                    for (int i = 0; i < k; i++) {
+                        v[base + i * width[p]] = weights[o * k + i];
+                    }
                 }
             }
             return v;
@@ -188,6 +210,39 @@ final class Int8Gemm {
         this.pieceTap = java.util.Arrays.copyOf(tap, count);
         this.pieceLength = java.util.Arrays.copyOf(len, count);
         this.pieceFlush = java.util.Arrays.copyOf(flush, count);
+    }
+
+    /**
+     * The panels' widths for n channels: at 512 bits as many of two vectors as fit, then the rest in one panel of two
+     * vectors (more than V + HV left), one vector and half a vector (more than V), one vector (more than HV) or half
+     * a vector; below 512 bits panels of one vector (n ≤ V) or two.
+     */
+    static int[] panelWidths(int n) {
+        if (!WIDE) {
+            int w = n <= V ? V : 2 * V;
+            int[] widths = new int[(n + w - 1) / w];
+            java.util.Arrays.fill(widths, w);
+            return widths;
+        }
+        int full = n / (2 * V);
+        int r = n - full * 2 * V;
+        int[] tail = r == 0
+                ? new int[0]
+                : r > V + HV ? new int[] {2 * V} : r > V ? new int[] {V, HV} : r > HV ? new int[] {V} : new int[] {HV};
+        int[] widths = new int[full + tail.length];
+        java.util.Arrays.fill(widths, 0, full, 2 * V);
+        System.arraycopy(tail, 0, widths, full, tail.length);
+        return widths;
+    }
+
+    /** The first channel of panel p. */
+    int panelStart(int p) {
+        return panelStart[p];
+    }
+
+    /** The channels of panel p (its packed width; the last panel may reach past n). */
+    int panelWidth(int p) {
+        return panelWidth[p];
     }
 
     /** A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions). */
@@ -227,7 +282,7 @@ final class Int8Gemm {
      * fill whole vectors, else {@link #RAW}.
      */
     private int epilogueMode(int p) {
-        return fp32 && (p + 1) * nr <= n ? FP32 : RAW;
+        return fp32 && panelStart[p + 1] <= n ? FP32 : RAW;
     }
 
     /**
@@ -236,19 +291,13 @@ final class Int8Gemm {
      */
     void rows(float[] a, int[] base, int b0, int count, int m0, int p0, int p1, Object y, int[] acc) {
         int i = 0;
-        boolean narrow = nr == V;
         for (; i + mr <= count; i += mr) {
             int out = (m0 + i) * n;
             for (int p = p0; p < p1; p++) {
                 int e = epilogueMode(p);
                 byte[] bytes = e == RAW ? null : (byte[]) y;
-                if (half) {
-                    kernel8xHalf(a, base, b0 + i, p, acc, e, bytes, out);
-                } else if (narrow) {
-                    kernel8x1(a, base, b0 + i, p, acc, e, bytes, out);
-                } else {
-                    kernel4x2(a, base, b0 + i, p, acc, e, bytes, out);
-                }
+                int width = panelWidth[p];
+                tile(a, base, b0 + i, p, acc, e, bytes, out);
                 if (e != RAW) {
                     continue;
                 }
@@ -258,16 +307,17 @@ final class Int8Gemm {
                     requantizeFixed(acc, mr, p, (byte[]) y, out);
                 } else {
                     for (int r = 0; r < mr; r++) {
-                        epilogue(acc, r * nr, p, y, out + r * n);
+                        epilogue(acc, r * width, p, y, out + r * n);
                     }
                 }
             }
         }
         for (; i < count; i++) {
             for (int p = p0; p < p1; p++) {
-                if (half) {
+                int width = panelWidth[p];
+                if (width == HV) {
                     kernel1xHalf(a, base[b0 + i], p, acc);
-                } else if (narrow) {
+                } else if (width == V) {
                     kernel1x1(a, base[b0 + i], p, acc);
                 } else {
                     kernel1x2(a, base[b0 + i], p, acc);
@@ -283,6 +333,24 @@ final class Int8Gemm {
         }
     }
 
+    /** The micro-kernel of panel p's width for the tile of {@link #mr} rows based at base[b ..]. */
+    private void tile(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        int width = panelWidth[p];
+        if (mr == 8) {
+            if (width == HV) {
+                kernel8xHalf(a, base, b, p, acc, mode, y, out);
+            } else {
+                kernel8x1(a, base, b, p, acc, mode, y, out);
+            }
+        } else if (width == HV) {
+            kernel4xHalf(a, base, b, p, acc, mode, y, out);
+        } else if (width == V) {
+            kernel4x1(a, base, b, p, acc, mode, y, out);
+        } else {
+            kernel4x2(a, base, b, p, acc, mode, y, out);
+        }
+    }
+
     /**
      * The raw sums {@code Σ_k A[m, k] · W[o, k]} ([count][n], no bias, not requantized) of A's rows based at
      * {@code base[m]} through the same micro-kernels as {@link #rows}; for tests of the exactness.
@@ -290,32 +358,27 @@ final class Int8Gemm {
     int[] sums(float[] a, int[] base, int count) {
         int[] out = new int[count * n];
         int[] acc = new int[scratchLength()];
-        boolean narrow = nr == V;
         for (int i = 0; i < count; i += mr) {
             int tile = Math.min(mr, count - i);
             for (int p = 0; p < panels; p++) {
-                int width = Math.min(nr, n - p * nr);
+                int pw = panelWidth[p];
+                int c0 = panelStart[p];
+                int width = Math.min(pw, n - c0);
                 for (int r = 0; r < tile; r++) {
                     if (tile < mr) {
-                        if (half) {
+                        if (pw == HV) {
                             kernel1xHalf(a, base[i + r], p, acc);
-                        } else if (narrow) {
+                        } else if (pw == V) {
                             kernel1x1(a, base[i + r], p, acc);
                         } else {
                             kernel1x2(a, base[i + r], p, acc);
                         }
-                        System.arraycopy(acc, 0, out, (i + r) * n + p * nr, width);
+                        System.arraycopy(acc, 0, out, (i + r) * n + c0, width);
                     } else {
                         if (r == 0) {
-                            if (half) {
-                                kernel8xHalf(a, base, i, p, acc, RAW, null, 0);
-                            } else if (narrow) {
-                                kernel8x1(a, base, i, p, acc, RAW, null, 0);
-                            } else {
-                                kernel4x2(a, base, i, p, acc, RAW, null, 0);
-                            }
+                            tile(a, base, i, p, acc, RAW, null, 0);
                         }
-                        System.arraycopy(acc, r * nr, out, (i + r) * n + p * nr, width);
+                        System.arraycopy(acc, r * pw, out, (i + r) * n + c0, width);
                     }
                 }
             }
@@ -330,7 +393,7 @@ final class Int8Gemm {
     private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         final int nr2 = 2 * V;
         float[] w = this.w;
-        int wp = p * k * nr2;
+        int wp = panelStart[p] * k;
         int r0 = base[b];
         int r1 = base[b + 1];
         int r2 = base[b + 2];
@@ -400,7 +463,7 @@ final class Int8Gemm {
             add(acc, 3 * nr2 + V, c31, first);
             return;
         }
-        int c = p * nr2;
+        int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
         IntVector bias0 = IntVector.fromArray(I, bias, c);
@@ -488,11 +551,254 @@ final class Int8Gemm {
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n + V);
     }
 
+    /**
+     * NR = V in a layer of 4-row tiles: the 4 rows based at base[b ..] against panel p, with two sets of
+     * sums over even and odd taps (8 chains of FMAs, as {@link #kernel4x2}); modes as {@link #kernel4x2}.
+     */
+    private void kernel4x1(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        float[] w = this.w;
+        int wp = panelStart[p] * k;
+        int r0 = base[b + 0];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector d0 = c0;
+        FloatVector d1 = c0;
+        FloatVector d2 = c0;
+        FloatVector d3 = c0;
+        boolean first = true;
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int wi = wp + pieceTap[q] * V;
+            int j = 0;
+            for (; j + 2 <= len; j += 2, wi += 2 * V) {
+                FloatVector w0 = FloatVector.fromArray(F, w, wi);
+                FloatVector w1 = FloatVector.fromArray(F, w, wi + V);
+                c0 = w0.fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                d0 = w1.fma(FloatVector.broadcast(F, a[a0 + j + 1]), d0);
+                c1 = w0.fma(FloatVector.broadcast(F, a[a1 + j]), c1);
+                d1 = w1.fma(FloatVector.broadcast(F, a[a1 + j + 1]), d1);
+                c2 = w0.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
+                d2 = w1.fma(FloatVector.broadcast(F, a[a2 + j + 1]), d2);
+                c3 = w0.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
+                d3 = w1.fma(FloatVector.broadcast(F, a[a3 + j + 1]), d3);
+            }
+            if (j < len) {
+                FloatVector w0 = FloatVector.fromArray(F, w, wi);
+                c0 = w0.fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                c1 = w0.fma(FloatVector.broadcast(F, a[a1 + j]), c1);
+                c2 = w0.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
+                c3 = w0.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
+            }
+            if (pieceFlush[q] && q < last) {
+                add(acc, 0, c0.add(d0), first);
+                add(acc, V, c1.add(d1), first);
+                add(acc, 2 * V, c2.add(d2), first);
+                add(acc, 3 * V, c3.add(d3), first);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                d0 = c0;
+                d1 = c0;
+                d2 = c0;
+                d3 = c0;
+            }
+        }
+        if (mode == RAW) {
+            add(acc, 0, c0.add(d0), first);
+            add(acc, V, c1.add(d1), first);
+            add(acc, 2 * V, c2.add(d2), first);
+            add(acc, 3 * V, c3.add(d3), first);
+            return;
+        }
+        int c = panelStart[p];
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        IntVector bv = IntVector.fromArray(I, bias, c);
+        FloatVector scale = FloatVector.fromArray(F, scales, c);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 0));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+        s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
+        s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 2 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
+        s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(I, acc, 3 * V));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
+    }
+
+    /**
+     * NR = HV in a layer of 4-row tiles: {@link #kernel4x1} on half-width vectors.
+     */
+    private void kernel4xHalf(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        float[] w = this.w;
+        int wp = panelStart[p] * k;
+        int r0 = base[b + 0];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        FloatVector c0 = FloatVector.zero(H);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector d0 = c0;
+        FloatVector d1 = c0;
+        FloatVector d2 = c0;
+        FloatVector d3 = c0;
+        boolean first = true;
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int wi = wp + pieceTap[q] * HV;
+            int j = 0;
+            for (; j + 2 <= len; j += 2, wi += 2 * HV) {
+                FloatVector w0 = FloatVector.fromArray(H, w, wi);
+                FloatVector w1 = FloatVector.fromArray(H, w, wi + HV);
+                c0 = w0.fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+                d0 = w1.fma(FloatVector.broadcast(H, a[a0 + j + 1]), d0);
+                c1 = w0.fma(FloatVector.broadcast(H, a[a1 + j]), c1);
+                d1 = w1.fma(FloatVector.broadcast(H, a[a1 + j + 1]), d1);
+                c2 = w0.fma(FloatVector.broadcast(H, a[a2 + j]), c2);
+                d2 = w1.fma(FloatVector.broadcast(H, a[a2 + j + 1]), d2);
+                c3 = w0.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
+                d3 = w1.fma(FloatVector.broadcast(H, a[a3 + j + 1]), d3);
+            }
+            if (j < len) {
+                FloatVector w0 = FloatVector.fromArray(H, w, wi);
+                c0 = w0.fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+                c1 = w0.fma(FloatVector.broadcast(H, a[a1 + j]), c1);
+                c2 = w0.fma(FloatVector.broadcast(H, a[a2 + j]), c2);
+                c3 = w0.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
+            }
+            if (pieceFlush[q] && q < last) {
+                addHalf(acc, 0, c0.add(d0), first);
+                addHalf(acc, HV, c1.add(d1), first);
+                addHalf(acc, 2 * HV, c2.add(d2), first);
+                addHalf(acc, 3 * HV, c3.add(d3), first);
+                first = false;
+                c0 = FloatVector.zero(H);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                d0 = c0;
+                d1 = c0;
+                d2 = c0;
+                d3 = c0;
+            }
+        }
+        if (mode == RAW) {
+            addHalf(acc, 0, c0.add(d0), first);
+            addHalf(acc, HV, c1.add(d1), first);
+            addHalf(acc, 2 * HV, c2.add(d2), first);
+            addHalf(acc, 3 * HV, c3.add(d3), first);
+            return;
+        }
+        int c = panelStart[p];
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        IntVector bv = IntVector.fromArray(HI, bias, c);
+        FloatVector scale = FloatVector.fromArray(H, scales, c);
+        FloatVector min = FloatVector.broadcast(H, lo);
+        FloatVector max = FloatVector.broadcast(H, hi);
+        FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 0));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o);
+        s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + n);
+        s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + 2 * n);
+        s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
+        if (!first) {
+            s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
+        }
+        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + 3 * n);
+    }
+
     /** NR = 2V: the row based at {@code r0} against panel p, with two sets of sums over even and odd taps. */
     private void kernel1x2(float[] a, int r0, int p, int[] acc) {
         final int nr2 = 2 * V;
         float[] w = this.w;
-        int wp = p * k * nr2;
+        int wp = panelStart[p] * k;
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
         FloatVector d0 = c0;
@@ -531,7 +837,7 @@ final class Int8Gemm {
     /** NR = V: the 8 rows based at base[b ..] against panel p (as {@link #kernel4x2}, one vector of channels). */
     private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         float[] w = this.w;
-        int wp = p * k * V;
+        int wp = panelStart[p] * k;
         int r0 = base[b];
         int r1 = base[b + 1];
         int r2 = base[b + 2];
@@ -604,7 +910,7 @@ final class Int8Gemm {
             add(acc, 7 * V, c7, first);
             return;
         }
-        int c = p * V;
+        int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
         IntVector bv = IntVector.fromArray(I, bias, c);
@@ -693,7 +999,7 @@ final class Int8Gemm {
     /** NR = V: the row based at {@code r0} against panel p, with four sets of sums over the taps modulo 4. */
     private void kernel1x1(float[] a, int r0, int p, int[] acc) {
         float[] w = this.w;
-        int wp = p * k * V;
+        int wp = panelStart[p] * k;
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
@@ -727,7 +1033,7 @@ final class Int8Gemm {
     /** NR = HV, half-width vectors: the 8 rows based at base[b ..] against panel p (as {@link #kernel8x1}). */
     private void kernel8xHalf(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         float[] w = this.w;
-        int wp = p * k * HV;
+        int wp = panelStart[p] * k;
         int r0 = base[b];
         int r1 = base[b + 1];
         int r2 = base[b + 2];
@@ -800,11 +1106,12 @@ final class Int8Gemm {
             addHalf(acc, 7 * HV, c7, first);
             return;
         }
-        // FP32 only (the fixed-point vectors are full width): the single panel holds exactly HV channels
+        // FP32 only (the fixed-point vectors are full width), the panel within n
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
-        IntVector bv = IntVector.fromArray(HI, bias, 0);
-        FloatVector scale = FloatVector.fromArray(H, scales, 0);
+        int c = panelStart[p];
+        IntVector bv = IntVector.fromArray(HI, bias, c);
+        FloatVector scale = FloatVector.fromArray(H, scales, c);
         FloatVector min = FloatVector.broadcast(H, lo);
         FloatVector max = FloatVector.broadcast(H, hi);
         FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
@@ -819,7 +1126,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c);
         s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, HV));
@@ -828,7 +1135,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + n);
         s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
@@ -837,7 +1144,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 2 * n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 2 * n);
         s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
@@ -846,7 +1153,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 3 * n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 3 * n);
         s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, 4 * HV));
@@ -855,7 +1162,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 4 * n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 4 * n);
         s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, 5 * HV));
@@ -864,7 +1171,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 5 * n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 5 * n);
         s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, 6 * HV));
@@ -873,7 +1180,7 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 6 * n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 6 * n);
         s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
         if (!first) {
             s = s.add(IntVector.fromArray(HI, acc, 7 * HV));
@@ -882,13 +1189,13 @@ final class Int8Gemm {
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
-        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + 7 * n);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 7 * n);
     }
 
     /** NR = HV, half-width vectors: the row based at {@code r0} against panel p (as {@link #kernel1x1}). */
     private void kernel1xHalf(float[] a, int r0, int p, int[] acc) {
         float[] w = this.w;
-        int wp = p * k * HV;
+        int wp = panelStart[p] * k;
         FloatVector c0 = FloatVector.zero(H);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
@@ -951,12 +1258,12 @@ final class Int8Gemm {
      * value (masked stores allocate).
      */
     void requantize(int[] acc, int rows, int p, byte[] y, int out) {
-        if (half) {
+        if (panelWidth[p] == HV) {
             requantizeHalf(acc, rows, p, y, out);
             return;
         }
-        int nr = this.nr;
-        int c0 = p * nr;
+        int nr = panelWidth[p];
+        int c0 = panelStart[p];
         FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
         FloatVector min = FloatVector.broadcast(F, lo);
         FloatVector max = FloatVector.broadcast(F, hi);
@@ -992,8 +1299,8 @@ final class Int8Gemm {
 
     /** {@link #requantize} for half-width panels. */
     private void requantizeHalf(int[] acc, int rows, int p, byte[] y, int out) {
-        int nr = this.nr;
-        int c0 = p * nr;
+        int nr = panelWidth[p];
+        int c0 = panelStart[p];
         FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
         FloatVector min = FloatVector.broadcast(H, lo);
         FloatVector max = FloatVector.broadcast(H, hi);
@@ -1034,7 +1341,8 @@ final class Int8Gemm {
      */
     void requantizeFixed(int[] acc, int rows, int p, byte[] y, int out) {
         int lanes = SimdSpecies.INT.length();
-        int c0 = p * nr;
+        int nr = panelWidth[p];
+        int c0 = panelStart[p];
         for (int v = 0; v < nr; v += lanes) {
             int c = c0 + v;
             if (c >= n) {
@@ -1062,8 +1370,8 @@ final class Int8Gemm {
 
     /** The built-in path's fixed-point requantization of one row of panel p, per value, at {@code out}. */
     private void epilogue(int[] acc, int r, int p, Object y, int out) {
-        int c0 = p * nr;
-        int end = Math.min(n, c0 + nr);
+        int c0 = panelStart[p];
+        int end = Math.min(n, panelStart[p + 1]);
         for (int c = c0; c < end; c++) {
             Quant.set(y, outType, out + c, rq.apply(bias[c] + acc[r + c - c0], c));
         }

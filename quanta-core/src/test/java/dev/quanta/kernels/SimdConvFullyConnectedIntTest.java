@@ -178,14 +178,14 @@ class SimdConvFullyConnectedIntTest {
     }
 
     /**
-     * Pointwise and 3×3 layers whose channels fill whole vectors (8, 16, 32, 48, 64: the micro-kernels requantize
+     * Pointwise and 3×3 layers whose channels fill whole panels (8 .. 80: the micro-kernels requantize
      * straight from their registers) with K inside one exact chunk or over several (extreme zero points), on both
      * paths, against the scalar kernel; 1 and 2 threads.
      */
     @Property(tries = 60)
     void wholeVectorPanelsRequantizeInRegisters(
             @ForAll long seed,
-            @ForAll @IntRange(min = 0, max = 4) int outChoice,
+            @ForAll @IntRange(min = 0, max = 8) int outChoice,
             @ForAll @IntRange(min = 1, max = 70) int inC,
             @ForAll boolean pointwise,
             @ForAll boolean extreme,
@@ -195,7 +195,7 @@ class SimdConvFullyConnectedIntTest {
             @ForAll Activation activation) {
         Random r = new Random(seed);
         DType dt = uint8 ? DType.UINT8 : DType.INT8;
-        int outC = new int[] {8, 16, 32, 48, 64}[outChoice];
+        int outC = new int[] {8, 16, 24, 32, 40, 48, 56, 64, 80}[outChoice];
         int kSize = pointwise ? 1 : 3;
         var a = new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, activation);
         Layer l = layer(
@@ -413,9 +413,11 @@ class SimdConvFullyConnectedIntTest {
         byte[] y = new byte[tileRows * channels];
         int[] scratch = new int[Int8Gemm.scratchLength()];
         for (int p = 0; p < g.panels; p++) {
+            int width = g.panelWidth(p);
+            int c0 = g.panelStart(p);
             for (int m = 0; m < tileRows; m++) {
-                for (int j = 0; j < g.nr && p * g.nr + j < channels; j++) {
-                    scratch[m * g.nr + j] = accs[m * channels + p * g.nr + j];
+                for (int j = 0; j < width && c0 + j < channels; j++) {
+                    scratch[m * width + j] = accs[m * channels + c0 + j];
                 }
             }
             g.requantize(scratch, tileRows, p, y, 0);
@@ -456,6 +458,35 @@ class SimdConvFullyConnectedIntTest {
                     true,
                     xnnpack);
             assertConvEqual(l, a);
+        }
+    }
+
+    /**
+     * The panels cover the channels in order with little padding: at 512 bits two-vector panels and then the rest in
+     * narrower ones (40 = 32 + 8, 24 = 16 + 8, 80 = 32 + 32 + 16), below it panels of one width.
+     */
+    @Test
+    void panelsCoverTheChannelsWithNarrowerLastPanels() {
+        int v = Int8Gemm.V;
+        for (int n = 1; n <= 200; n++) {
+            int[] widths = Int8Gemm.panelWidths(n);
+            int total = 0;
+            for (int w : widths) {
+                assertThat(w).isIn(2 * v, v, Int8Gemm.HV);
+                total += w;
+            }
+            assertThat(total).as("n = %d", n).isGreaterThanOrEqualTo(n);
+            if (Int8Gemm.HV > 0) {
+                // only the last panel may pad, by less than half a vector unless it is two vectors wide
+                assertThat(total - n).as("n = %d", n).isLessThan(widths[widths.length - 1] == 2 * v ? 2 * v : v);
+            }
+        }
+        if (v == 16) {
+            assertThat(Int8Gemm.panelWidths(40)).containsExactly(32, 8);
+            assertThat(Int8Gemm.panelWidths(24)).containsExactly(16, 8);
+            assertThat(Int8Gemm.panelWidths(80)).containsExactly(32, 32, 16);
+            assertThat(Int8Gemm.panelWidths(8)).containsExactly(8);
+            assertThat(Int8Gemm.panelWidths(60)).containsExactly(32, 32);
         }
     }
 
