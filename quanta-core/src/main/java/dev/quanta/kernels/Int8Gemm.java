@@ -22,15 +22,20 @@ import jdk.incubator.vector.VectorSpecies;
  * each chunk's float sum is converted to int (exact) and added to the int32 accumulator, in the wrapping int
  * arithmetic of the scalar kernel.
  *
- * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR output channels (the last panel padded
- * with 0): two vectors, or one when the layer has at most one vector of channels, or one vector of half the width
- * (256 bits on a 512-bit machine) when it has at most that many (a first convolution's 8 channels would leave half
- * of every 512-bit FMA idle; two 256-bit FMAs issue in the time of one 512-bit one on AMD's double-pumped AVX-512).
- * A micro-kernel keeps MR rows × NR channels of float sums in registers (4 × two vectors, or 8 × one), reads one
- * panel row and broadcasts one A value per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32
- * rounding in vectors (the formula of {@link SimdRequantizer}, constants hoisted per tile), the built-in path's
- * double roundings in vectors through {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or
- * more), other fixed-point modes and partial vectors per value with {@link Requantizer#apply(int, int)}.
+ * <p>The weights are packed once as float panels of output channels, each {@code [K][width]} (padded with 0 past
+ * n). Below 512 bits every panel has one width: two vectors, or one when the layer has at most one vector of
+ * channels. At 512 bits the channels fill panels of two vectors and the rest goes into one panel of two vectors (more
+ * than 1.5 vectors left), or one of one vector and one of half a vector (256 bits: two 256-bit FMAs issue in the time
+ * of one 512-bit one on AMD's double-pumped AVX-512), or one of either: 40 channels are 32 + 8, not 32 + 32 with 24 of
+ * padding. A micro-kernel keeps MR rows × a panel's channels of float sums in registers, reads one panel row and
+ * broadcasts one A value per row and tap: MR = 4 when a panel is two vectors wide (4 × two vectors; the narrower
+ * panels of such a layer keep two sets of sums, over even and odd taps, so 8 chains of FMAs hide the latency), else
+ * 8. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding straight from the registers at the end of a
+ * tile's micro-kernel when the panel's channels are all real (the formula of {@link SimdRequantizer}, written out
+ * per row in the kernel: vectors passed to a helper that is not inlined would be boxed), or from the int scratch
+ * (partial panels, single rows); the built-in path's double roundings in vectors through
+ * {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or more), other fixed-point modes and
+ * partial vectors per value with {@link Requantizer#apply(int, int)}.
  *
  * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
  * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
@@ -88,6 +93,14 @@ final class Int8Gemm {
     private final float[] w;
     /** Bias per channel, padded with 0 to the panels' end. */
     private final int[] bias;
+    /** The bias as floats (exact when {@link #foldBias}). */
+    private final float[] biasFloat;
+    /**
+     * True when the FP32 tile kernels start their sums at the bias instead of adding it to the int accumulator: K is
+     * one exact chunk and {@code max|bias| + K·P ≤ 2^24}, so every partial sum from the bias on is an exact float
+     * integer and the last one is {@code float(acc)} itself.
+     */
+    final boolean foldBias;
 
     private final Requantizer rq;
     /** True when {@link #rq} rounds as XNNPACK (FP32) and the vector form below applies. */
@@ -171,6 +184,15 @@ final class Int8Gemm {
             maxW = Math.max(maxW, Math.abs(v));
         }
         this.chunk = chunkLength(k, maxAbsInput, maxW);
+        long maxBias = 0;
+        for (int v : biasInt) {
+            maxBias = Math.max(maxBias, Math.abs((long) v));
+        }
+        this.foldBias = fp32 && chunk >= k && maxBias + (long) k * maxAbsInput * maxW <= EXACT;
+        this.biasFloat = new float[padded];
+        for (int c = 0; c < n; c++) {
+            biasFloat[c] = bias[c];
+        }
         int[] start = panelStart;
         int[] width = panelWidth;
         String layout = "int8-gemm-float panels " + java.util.Arrays.toString(width) + " of [K][width]";
@@ -398,14 +420,16 @@ final class Int8Gemm {
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        FloatVector c00 = FloatVector.zero(F);
-        FloatVector c01 = c00;
+        boolean fold = foldBias && mode == FP32;
+        int ch = panelStart[p];
+        FloatVector c00 = fold ? FloatVector.fromArray(F, biasFloat, ch) : FloatVector.zero(F);
+        FloatVector c01 = fold ? FloatVector.fromArray(F, biasFloat, ch + V) : FloatVector.zero(F);
         FloatVector c10 = c00;
-        FloatVector c11 = c00;
+        FloatVector c11 = c01;
         FloatVector c20 = c00;
-        FloatVector c21 = c00;
+        FloatVector c21 = c01;
         FloatVector c30 = c00;
-        FloatVector c31 = c00;
+        FloatVector c31 = c01;
         boolean first = true;
         int last = pieceOffset.length - 1;
         for (int q = 0; q <= last; q++) {
@@ -477,74 +501,106 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        s = ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(bias0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 0));
+        if (fold) {
+            f = c00.mul(scale0);
+        } else {
+            s = ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(bias0);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 0));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
-        s = ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(bias1);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, V));
+        if (fold) {
+            f = c01.mul(scale1);
+        } else {
+            s = ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(bias1);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + V);
-        s = ((IntVector) c10.convert(VectorOperators.F2I, 0)).add(bias0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, nr2));
+        if (fold) {
+            f = c10.mul(scale0);
+        } else {
+            s = ((IntVector) c10.convert(VectorOperators.F2I, 0)).add(bias0);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, nr2));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
-        s = ((IntVector) c11.convert(VectorOperators.F2I, 0)).add(bias1);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, nr2 + V));
+        if (fold) {
+            f = c11.mul(scale1);
+        } else {
+            s = ((IntVector) c11.convert(VectorOperators.F2I, 0)).add(bias1);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, nr2 + V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n + V);
-        s = ((IntVector) c20.convert(VectorOperators.F2I, 0)).add(bias0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 2 * nr2));
+        if (fold) {
+            f = c20.mul(scale0);
+        } else {
+            s = ((IntVector) c20.convert(VectorOperators.F2I, 0)).add(bias0);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 2 * nr2));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
-        s = ((IntVector) c21.convert(VectorOperators.F2I, 0)).add(bias1);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 2 * nr2 + V));
+        if (fold) {
+            f = c21.mul(scale1);
+        } else {
+            s = ((IntVector) c21.convert(VectorOperators.F2I, 0)).add(bias1);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 2 * nr2 + V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n + V);
-        s = ((IntVector) c30.convert(VectorOperators.F2I, 0)).add(bias0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 3 * nr2));
+        if (fold) {
+            f = c30.mul(scale0);
+        } else {
+            s = ((IntVector) c30.convert(VectorOperators.F2I, 0)).add(bias0);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 3 * nr2));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
-        s = ((IntVector) c31.convert(VectorOperators.F2I, 0)).add(bias1);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 3 * nr2 + V));
+        if (fold) {
+            f = c31.mul(scale1);
+        } else {
+            s = ((IntVector) c31.convert(VectorOperators.F2I, 0)).add(bias1);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 3 * nr2 + V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -562,14 +618,16 @@ final class Int8Gemm {
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        FloatVector c0 = FloatVector.zero(F);
+        boolean fold = foldBias && mode == FP32;
+        int ch = panelStart[p];
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = d0;
+        FloatVector d2 = d0;
+        FloatVector d3 = d0;
+        FloatVector c0 = fold ? FloatVector.fromArray(F, biasFloat, ch) : d0;
         FloatVector c1 = c0;
         FloatVector c2 = c0;
         FloatVector c3 = c0;
-        FloatVector d0 = c0;
-        FloatVector d1 = c0;
-        FloatVector d2 = c0;
-        FloatVector d3 = c0;
         boolean first = true;
         int last = pieceOffset.length - 1;
         for (int q = 0; q <= last; q++) {
@@ -635,38 +693,54 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 0));
+        if (fold) {
+            f = c0.add(d0).mul(scale);
+        } else {
+            s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 0));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
-        s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, V));
+        if (fold) {
+            f = c1.add(d1).mul(scale);
+        } else {
+            s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
-        s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 2 * V));
+        if (fold) {
+            f = c2.add(d2).mul(scale);
+        } else {
+            s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 2 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
-        s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 3 * V));
+        if (fold) {
+            f = c3.add(d3).mul(scale);
+        } else {
+            s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 3 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -683,14 +757,16 @@ final class Int8Gemm {
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        FloatVector c0 = FloatVector.zero(H);
+        boolean fold = foldBias && mode == FP32;
+        int ch = panelStart[p];
+        FloatVector d0 = FloatVector.zero(H);
+        FloatVector d1 = d0;
+        FloatVector d2 = d0;
+        FloatVector d3 = d0;
+        FloatVector c0 = fold ? FloatVector.fromArray(H, biasFloat, ch) : d0;
         FloatVector c1 = c0;
         FloatVector c2 = c0;
         FloatVector c3 = c0;
-        FloatVector d0 = c0;
-        FloatVector d1 = c0;
-        FloatVector d2 = c0;
-        FloatVector d3 = c0;
         boolean first = true;
         int last = pieceOffset.length - 1;
         for (int q = 0; q <= last; q++) {
@@ -756,38 +832,54 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 0));
+        if (fold) {
+            f = c0.add(d0).mul(scale);
+        } else {
+            s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 0));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o);
-        s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, HV));
+        if (fold) {
+            f = c1.add(d1).mul(scale);
+        } else {
+            s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + n);
-        s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
+        if (fold) {
+            f = c2.add(d2).mul(scale);
+        } else {
+            s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + 2 * n);
-        s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
+        if (fold) {
+            f = c3.add(d3).mul(scale);
+        } else {
+            s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -846,7 +938,9 @@ final class Int8Gemm {
         int r5 = base[b + 5];
         int r6 = base[b + 6];
         int r7 = base[b + 7];
-        FloatVector c0 = FloatVector.zero(F);
+        boolean fold = foldBias && mode == FP32;
+        int ch = panelStart[p];
+        FloatVector c0 = fold ? FloatVector.fromArray(F, biasFloat, ch) : FloatVector.zero(F);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
         FloatVector c3 = c0;
@@ -922,74 +1016,106 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 0));
+        if (fold) {
+            f = c0.mul(scale);
+        } else {
+            s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 0));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
-        s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, V));
+        if (fold) {
+            f = c1.mul(scale);
+        } else {
+            s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
-        s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 2 * V));
+        if (fold) {
+            f = c2.mul(scale);
+        } else {
+            s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 2 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
-        s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 3 * V));
+        if (fold) {
+            f = c3.mul(scale);
+        } else {
+            s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 3 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
-        s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 4 * V));
+        if (fold) {
+            f = c4.mul(scale);
+        } else {
+            s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 4 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 4 * n);
-        s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 5 * V));
+        if (fold) {
+            f = c5.mul(scale);
+        } else {
+            s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 5 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 5 * n);
-        s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 6 * V));
+        if (fold) {
+            f = c6.mul(scale);
+        } else {
+            s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 6 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 6 * n);
-        s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, 7 * V));
+        if (fold) {
+            f = c7.mul(scale);
+        } else {
+            s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(I, acc, 7 * V));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -1042,7 +1168,9 @@ final class Int8Gemm {
         int r5 = base[b + 5];
         int r6 = base[b + 6];
         int r7 = base[b + 7];
-        FloatVector c0 = FloatVector.zero(H);
+        boolean fold = foldBias && mode == FP32;
+        int ch = panelStart[p];
+        FloatVector c0 = fold ? FloatVector.fromArray(H, biasFloat, ch) : FloatVector.zero(H);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
         FloatVector c3 = c0;
@@ -1118,74 +1246,106 @@ final class Int8Gemm {
         IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
         IntVector s;
         FloatVector f;
-        s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 0));
+        if (fold) {
+            f = c0.mul(scale);
+        } else {
+            s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 0));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c);
-        s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, HV));
+        if (fold) {
+            f = c1.mul(scale);
+        } else {
+            s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + n);
-        s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
+        if (fold) {
+            f = c2.mul(scale);
+        } else {
+            s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 2 * n);
-        s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
+        if (fold) {
+            f = c3.mul(scale);
+        } else {
+            s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 3 * n);
-        s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 4 * HV));
+        if (fold) {
+            f = c4.mul(scale);
+        } else {
+            s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 4 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 4 * n);
-        s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 5 * HV));
+        if (fold) {
+            f = c5.mul(scale);
+        } else {
+            s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 5 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 5 * n);
-        s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 6 * HV));
+        if (fold) {
+            f = c6.mul(scale);
+        } else {
+            s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 6 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 6 * n);
-        s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, 7 * HV));
+        if (fold) {
+            f = c7.mul(scale);
+        } else {
+            s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
+            if (!first) {
+                s = s.add(IntVector.fromArray(HI, acc, 7 * HV));
+            }
+            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         }
-        f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);

@@ -431,6 +431,66 @@ class SimdConvFullyConnectedIntTest {
     }
 
     /**
+     * The FP32 tile kernels start their sums at the bias only when every partial sum stays an exact float integer
+     * (one chunk, {@code max|bias| + K·P ≤ 2^24}); with biases near 2^24 they add it in int lanes. Both equal
+     * {@link Requantizer#apply(int, int)} of the exact accumulator, over whole and partial panels and tail rows.
+     */
+    @Property(tries = 60)
+    void biasStartsTheSumsOnlyWhenExact(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 60) int k,
+            @ForAll @IntRange(min = 0, max = 9) int nChoice,
+            @ForAll @IntRange(min = 1, max = 13) int rows,
+            @ForAll boolean hugeBias) {
+        Random r = new Random(seed);
+        int n = new int[] {8, 16, 24, 32, 40, 48, 56, 64, 80, 37}[nChoice];
+        int[] w = new int[n * k];
+        int maxW = 0;
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextInt(255) - 127;
+            maxW = Math.max(maxW, Math.abs(w[i]));
+        }
+        int[] bias = new int[n];
+        long maxBias = 0;
+        for (int o = 0; o < n; o++) {
+            bias[o] = hugeBias ? (r.nextBoolean() ? 1 : -1) * ((1 << 24) - r.nextInt(1000)) : r.nextInt(20001) - 10000;
+            maxBias = Math.max(maxBias, Math.abs((long) bias[o]));
+        }
+        float[] a = new float[rows * k];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = r.nextInt(511) - 255;
+        }
+        double[] real = new double[n];
+        float[] scales = new float[n];
+        for (int o = 0; o < n; o++) {
+            scales[o] = (hugeBias ? 1e-5f : 2e-4f) * (0.5f + r.nextFloat());
+            real[o] = scales[o];
+        }
+        Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, real, scales, r.nextInt(256) - 128, -128, 127);
+        Int8Gemm g = new Int8Gemm(w, k, n, bias, rq, DType.INT8, 255);
+        boolean exact = g.chunk >= k && maxBias + (long) k * 255 * maxW <= 1 << 24;
+        assertThat(g.foldBias).isEqualTo(exact && g.vectorFp32());
+        if (hugeBias && maxW > 0) {
+            assertThat(g.foldBias).isFalse();
+        }
+        int[] base = new int[rows];
+        for (int m = 0; m < rows; m++) {
+            base[m] = m * k;
+        }
+        byte[] y = new byte[rows * n];
+        g.rows(a, base, 0, rows, 0, 0, g.panels, y, new int[Int8Gemm.scratchLength()]);
+        for (int m = 0; m < rows; m++) {
+            for (int o = 0; o < n; o++) {
+                int acc = bias[o];
+                for (int i = 0; i < k; i++) {
+                    acc += (int) a[m * k + i] * w[o * k + i];
+                }
+                assertThat(y[m * n + o]).as("row %d channel %d", m, o).isEqualTo((byte) rq.apply(acc, o));
+            }
+        }
+    }
+
+    /**
      * Layers of at most {@link Int8Gemm#HV} channels (a first convolution's 8) get half-width panels on a 512-bit
      * machine, and their sums and requantized outputs stay exact through the half-width micro-kernels and epilogue.
      */
