@@ -31,9 +31,10 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasts one A value per row and tap: MR = 4 when a panel is two vectors wide (4 × two vectors; the narrower
  * panels of such a layer keep two sets of sums, over even and odd taps, so 8 chains of FMAs hide the latency), else
  * 8. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding straight from the registers at the end of a
- * tile's micro-kernel when the panel's channels are all real (the formula of {@link SimdRequantizer}, written out
- * per row in the kernel: vectors passed to a helper that is not inlined would be boxed), or from the int scratch
- * (partial panels, single rows); the built-in path's double roundings in vectors through
+ * tile's micro-kernel when K is one exact chunk whose sums may start at the bias ({@link #foldBias}) and the panel's
+ * channels are all real (the formula of {@link SimdRequantizer}, written out per row in the kernel: vectors passed
+ * to a helper that is not inlined would be boxed), else from the int scratch (several chunks, partial panels, single
+ * rows); the built-in path's double roundings in vectors through
  * {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or more), other fixed-point modes and
  * partial vectors per value with {@link Requantizer#apply(int, int)}.
  *
@@ -296,15 +297,18 @@ final class Int8Gemm {
 
     /** Epilogue of a tile's micro-kernel: the raw sums into the scratch ({@link #rows} requantizes them). */
     private static final int RAW = 0;
-    /** Epilogue of a tile's micro-kernel: XNNPACK's FP32 requantization straight from the registers, as bytes. */
+    /**
+     * Epilogue of a tile's micro-kernel: XNNPACK's FP32 requantization straight from the registers (the sums, which
+     * started at the bias, are {@code float(acc)}), as bytes.
+     */
     private static final int FP32 = 1;
 
     /**
-     * How panel p's tile micro-kernel ends: {@link #FP32} when the rounding is XNNPACK's and the panel's channels
-     * fill whole vectors, else {@link #RAW}.
+     * How panel p's tile micro-kernel ends: {@link #FP32} when the rounding is XNNPACK's, the sums start at the bias
+     * ({@link #foldBias}) and the panel's channels are all real, else {@link #RAW}.
      */
     private int epilogueMode(int p) {
-        return fp32 && panelStart[p + 1] <= n ? FP32 : RAW;
+        return foldBias && panelStart[p + 1] <= n ? FP32 : RAW;
     }
 
     /**
@@ -420,7 +424,7 @@ final class Int8Gemm {
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        boolean fold = foldBias && mode == FP32;
+        boolean fold = mode == FP32;
         int ch = panelStart[p];
         FloatVector c00 = fold ? FloatVector.fromArray(F, biasFloat, ch) : FloatVector.zero(F);
         FloatVector c01 = fold ? FloatVector.fromArray(F, biasFloat, ch + V) : FloatVector.zero(F);
@@ -490,8 +494,6 @@ final class Int8Gemm {
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
-        IntVector bias0 = IntVector.fromArray(I, bias, c);
-        IntVector bias1 = IntVector.fromArray(I, bias, c + V);
         FloatVector scale0 = FloatVector.fromArray(F, scales, c);
         FloatVector scale1 = FloatVector.fromArray(F, scales, c + V);
         FloatVector min = FloatVector.broadcast(F, lo);
@@ -501,106 +503,42 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        if (fold) {
-            f = c00.mul(scale0);
-        } else {
-            s = ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(bias0);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 0));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
-        }
+        f = c00.mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
-        if (fold) {
-            f = c01.mul(scale1);
-        } else {
-            s = ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(bias1);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
-        }
+        f = c01.mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + V);
-        if (fold) {
-            f = c10.mul(scale0);
-        } else {
-            s = ((IntVector) c10.convert(VectorOperators.F2I, 0)).add(bias0);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, nr2));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
-        }
+        f = c10.mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
-        if (fold) {
-            f = c11.mul(scale1);
-        } else {
-            s = ((IntVector) c11.convert(VectorOperators.F2I, 0)).add(bias1);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, nr2 + V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
-        }
+        f = c11.mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n + V);
-        if (fold) {
-            f = c20.mul(scale0);
-        } else {
-            s = ((IntVector) c20.convert(VectorOperators.F2I, 0)).add(bias0);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 2 * nr2));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
-        }
+        f = c20.mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
-        if (fold) {
-            f = c21.mul(scale1);
-        } else {
-            s = ((IntVector) c21.convert(VectorOperators.F2I, 0)).add(bias1);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 2 * nr2 + V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
-        }
+        f = c21.mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n + V);
-        if (fold) {
-            f = c30.mul(scale0);
-        } else {
-            s = ((IntVector) c30.convert(VectorOperators.F2I, 0)).add(bias0);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 3 * nr2));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale0);
-        }
+        f = c30.mul(scale0);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
-        if (fold) {
-            f = c31.mul(scale1);
-        } else {
-            s = ((IntVector) c31.convert(VectorOperators.F2I, 0)).add(bias1);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 3 * nr2 + V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale1);
-        }
+        f = c31.mul(scale1);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -618,7 +556,7 @@ final class Int8Gemm {
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        boolean fold = foldBias && mode == FP32;
+        boolean fold = mode == FP32;
         int ch = panelStart[p];
         FloatVector d0 = FloatVector.zero(F);
         FloatVector d1 = d0;
@@ -684,7 +622,6 @@ final class Int8Gemm {
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
-        IntVector bv = IntVector.fromArray(I, bias, c);
         FloatVector scale = FloatVector.fromArray(F, scales, c);
         FloatVector min = FloatVector.broadcast(F, lo);
         FloatVector max = FloatVector.broadcast(F, hi);
@@ -693,54 +630,22 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        if (fold) {
-            f = c0.add(d0).mul(scale);
-        } else {
-            s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 0));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c0.add(d0).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
-        if (fold) {
-            f = c1.add(d1).mul(scale);
-        } else {
-            s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c1.add(d1).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
-        if (fold) {
-            f = c2.add(d2).mul(scale);
-        } else {
-            s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 2 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c2.add(d2).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
-        if (fold) {
-            f = c3.add(d3).mul(scale);
-        } else {
-            s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 3 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c3.add(d3).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -757,7 +662,7 @@ final class Int8Gemm {
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        boolean fold = foldBias && mode == FP32;
+        boolean fold = mode == FP32;
         int ch = panelStart[p];
         FloatVector d0 = FloatVector.zero(H);
         FloatVector d1 = d0;
@@ -823,7 +728,6 @@ final class Int8Gemm {
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
-        IntVector bv = IntVector.fromArray(HI, bias, c);
         FloatVector scale = FloatVector.fromArray(H, scales, c);
         FloatVector min = FloatVector.broadcast(H, lo);
         FloatVector max = FloatVector.broadcast(H, hi);
@@ -832,54 +736,22 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        if (fold) {
-            f = c0.add(d0).mul(scale);
-        } else {
-            s = ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 0));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c0.add(d0).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o);
-        if (fold) {
-            f = c1.add(d1).mul(scale);
-        } else {
-            s = ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c1.add(d1).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + n);
-        if (fold) {
-            f = c2.add(d2).mul(scale);
-        } else {
-            s = ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c2.add(d2).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + 2 * n);
-        if (fold) {
-            f = c3.add(d3).mul(scale);
-        } else {
-            s = ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c3.add(d3).mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -938,7 +810,7 @@ final class Int8Gemm {
         int r5 = base[b + 5];
         int r6 = base[b + 6];
         int r7 = base[b + 7];
-        boolean fold = foldBias && mode == FP32;
+        boolean fold = mode == FP32;
         int ch = panelStart[p];
         FloatVector c0 = fold ? FloatVector.fromArray(F, biasFloat, ch) : FloatVector.zero(F);
         FloatVector c1 = c0;
@@ -1007,7 +879,6 @@ final class Int8Gemm {
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
-        IntVector bv = IntVector.fromArray(I, bias, c);
         FloatVector scale = FloatVector.fromArray(F, scales, c);
         FloatVector min = FloatVector.broadcast(F, lo);
         FloatVector max = FloatVector.broadcast(F, hi);
@@ -1016,106 +887,42 @@ final class Int8Gemm {
         IntVector s;
         FloatVector f;
         int o = out + c;
-        if (fold) {
-            f = c0.mul(scale);
-        } else {
-            s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 0));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c0.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
-        if (fold) {
-            f = c1.mul(scale);
-        } else {
-            s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c1.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
-        if (fold) {
-            f = c2.mul(scale);
-        } else {
-            s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 2 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c2.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
-        if (fold) {
-            f = c3.mul(scale);
-        } else {
-            s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 3 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c3.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
-        if (fold) {
-            f = c4.mul(scale);
-        } else {
-            s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 4 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c4.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 4 * n);
-        if (fold) {
-            f = c5.mul(scale);
-        } else {
-            s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 5 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c5.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 5 * n);
-        if (fold) {
-            f = c6.mul(scale);
-        } else {
-            s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 6 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c6.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 6 * n);
-        if (fold) {
-            f = c7.mul(scale);
-        } else {
-            s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(I, acc, 7 * V));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c7.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
@@ -1168,7 +975,7 @@ final class Int8Gemm {
         int r5 = base[b + 5];
         int r6 = base[b + 6];
         int r7 = base[b + 7];
-        boolean fold = foldBias && mode == FP32;
+        boolean fold = mode == FP32;
         int ch = panelStart[p];
         FloatVector c0 = fold ? FloatVector.fromArray(H, biasFloat, ch) : FloatVector.zero(H);
         FloatVector c1 = c0;
@@ -1238,7 +1045,6 @@ final class Int8Gemm {
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
         // compiled on its own first and then not inlined, and its vector arguments would be boxed
         int c = panelStart[p];
-        IntVector bv = IntVector.fromArray(HI, bias, c);
         FloatVector scale = FloatVector.fromArray(H, scales, c);
         FloatVector min = FloatVector.broadcast(H, lo);
         FloatVector max = FloatVector.broadcast(H, hi);
@@ -1246,106 +1052,42 @@ final class Int8Gemm {
         IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
         IntVector s;
         FloatVector f;
-        if (fold) {
-            f = c0.mul(scale);
-        } else {
-            s = ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 0));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c0.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c);
-        if (fold) {
-            f = c1.mul(scale);
-        } else {
-            s = ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c1.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + n);
-        if (fold) {
-            f = c2.mul(scale);
-        } else {
-            s = ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 2 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c2.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 2 * n);
-        if (fold) {
-            f = c3.mul(scale);
-        } else {
-            s = ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 3 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c3.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 3 * n);
-        if (fold) {
-            f = c4.mul(scale);
-        } else {
-            s = ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 4 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c4.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 4 * n);
-        if (fold) {
-            f = c5.mul(scale);
-        } else {
-            s = ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 5 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c5.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 5 * n);
-        if (fold) {
-            f = c6.mul(scale);
-        } else {
-            s = ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 6 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c6.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 6 * n);
-        if (fold) {
-            f = c7.mul(scale);
-        } else {
-            s = ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(bv);
-            if (!first) {
-                s = s.add(IntVector.fromArray(HI, acc, 7 * HV));
-            }
-            f = ((FloatVector) s.convert(VectorOperators.I2F, 0)).mul(scale);
-        }
+        f = c7.mul(scale);
         f = f.blend(min, f.compare(VectorOperators.LT, min));
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
