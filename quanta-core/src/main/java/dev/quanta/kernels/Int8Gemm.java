@@ -461,14 +461,44 @@ final class Int8Gemm {
                 c31 = w1.fma(b3, c31);
             }
             if (pieceFlush[q] && q < last) {
-                add(acc, 0, c00, first);
-                add(acc, V, c01, first);
-                add(acc, nr2, c10, first);
-                add(acc, nr2 + V, c11, first);
-                add(acc, 2 * nr2, c20, first);
-                add(acc, 2 * nr2 + V, c21, first);
-                add(acc, 3 * nr2, c30, first);
-                add(acc, 3 * nr2 + V, c31, first);
+                (first
+                                ? (IntVector) c00.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c01.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
+                (first
+                                ? (IntVector) c10.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c10.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, nr2)))
+                        .intoArray(acc, nr2);
+                (first
+                                ? (IntVector) c11.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c11.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, nr2 + V)))
+                        .intoArray(acc, nr2 + V);
+                (first
+                                ? (IntVector) c20.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c20.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * nr2)))
+                        .intoArray(acc, 2 * nr2);
+                (first
+                                ? (IntVector) c21.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c21.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * nr2 + V)))
+                        .intoArray(acc, 2 * nr2 + V);
+                (first
+                                ? (IntVector) c30.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c30.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * nr2)))
+                        .intoArray(acc, 3 * nr2);
+                (first
+                                ? (IntVector) c31.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c31.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * nr2 + V)))
+                        .intoArray(acc, 3 * nr2 + V);
                 first = false;
                 c00 = FloatVector.zero(F);
                 c01 = c00;
@@ -481,14 +511,43 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            add(acc, 0, c00, first);
-            add(acc, V, c01, first);
-            add(acc, nr2, c10, first);
-            add(acc, nr2 + V, c11, first);
-            add(acc, 2 * nr2, c20, first);
-            add(acc, 2 * nr2 + V, c21, first);
-            add(acc, 3 * nr2, c30, first);
-            add(acc, 3 * nr2 + V, c31, first);
+            (first
+                            ? (IntVector) c00.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
+                    .intoArray(acc, 0);
+            (first
+                            ? (IntVector) c01.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
+                    .intoArray(acc, V);
+            (first
+                            ? (IntVector) c10.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c10.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, nr2)))
+                    .intoArray(acc, nr2);
+            (first
+                            ? (IntVector) c11.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c11.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, nr2 + V)))
+                    .intoArray(acc, nr2 + V);
+            (first
+                            ? (IntVector) c20.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c20.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 2 * nr2)))
+                    .intoArray(acc, 2 * nr2);
+            (first
+                            ? (IntVector) c21.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c21.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 2 * nr2 + V)))
+                    .intoArray(acc, 2 * nr2 + V);
+            (first
+                            ? (IntVector) c30.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c30.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 3 * nr2)))
+                    .intoArray(acc, 3 * nr2);
+            (first
+                            ? (IntVector) c31.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c31.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 3 * nr2 + V)))
+                    .intoArray(acc, 3 * nr2 + V);
             return;
         }
         int c = panelStart[p];
@@ -597,10 +656,26 @@ final class Int8Gemm {
                 c3 = w0.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
             }
             if (pieceFlush[q] && q < last) {
-                add(acc, 0, c0.add(d0), first);
-                add(acc, V, c1.add(d1), first);
-                add(acc, 2 * V, c2.add(d2), first);
-                add(acc, 3 * V, c3.add(d3), first);
+                (first
+                                ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
+                (first
+                                ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * V)))
+                        .intoArray(acc, 2 * V);
+                (first
+                                ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * V)))
+                        .intoArray(acc, 3 * V);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -613,10 +688,26 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            add(acc, 0, c0.add(d0), first);
-            add(acc, V, c1.add(d1), first);
-            add(acc, 2 * V, c2.add(d2), first);
-            add(acc, 3 * V, c3.add(d3), first);
+            (first
+                            ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 0)))
+                    .intoArray(acc, 0);
+            (first
+                            ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, V)))
+                    .intoArray(acc, V);
+            (first
+                            ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 2 * V)))
+                    .intoArray(acc, 2 * V);
+            (first
+                            ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(I, acc, 3 * V)))
+                    .intoArray(acc, 3 * V);
             return;
         }
         int c = panelStart[p];
@@ -703,10 +794,26 @@ final class Int8Gemm {
                 c3 = w0.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
             }
             if (pieceFlush[q] && q < last) {
-                addHalf(acc, 0, c0.add(d0), first);
-                addHalf(acc, HV, c1.add(d1), first);
-                addHalf(acc, 2 * HV, c2.add(d2), first);
-                addHalf(acc, 3 * HV, c3.add(d3), first);
+                (first
+                                ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, HV)))
+                        .intoArray(acc, HV);
+                (first
+                                ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 2 * HV)))
+                        .intoArray(acc, 2 * HV);
+                (first
+                                ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 3 * HV)))
+                        .intoArray(acc, 3 * HV);
                 first = false;
                 c0 = FloatVector.zero(H);
                 c1 = c0;
@@ -719,10 +826,26 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            addHalf(acc, 0, c0.add(d0), first);
-            addHalf(acc, HV, c1.add(d1), first);
-            addHalf(acc, 2 * HV, c2.add(d2), first);
-            addHalf(acc, 3 * HV, c3.add(d3), first);
+            (first
+                            ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 0)))
+                    .intoArray(acc, 0);
+            (first
+                            ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, HV)))
+                    .intoArray(acc, HV);
+            (first
+                            ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 2 * HV)))
+                    .intoArray(acc, 2 * HV);
+            (first
+                            ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 3 * HV)))
+                    .intoArray(acc, 3 * HV);
             return;
         }
         int c = panelStart[p];
@@ -787,8 +910,16 @@ final class Int8Gemm {
                 c1 = FloatVector.fromArray(F, w, wi + V).fma(b, c1);
             }
             if (pieceFlush[q]) {
-                add(acc, 0, c0.add(d0), first);
-                add(acc, V, c1.add(d1), first);
+                (first
+                                ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -846,14 +977,44 @@ final class Int8Gemm {
                 c7 = wv.fma(FloatVector.broadcast(F, a[a7 + j]), c7);
             }
             if (pieceFlush[q] && q < last) {
-                add(acc, 0, c0, first);
-                add(acc, V, c1, first);
-                add(acc, 2 * V, c2, first);
-                add(acc, 3 * V, c3, first);
-                add(acc, 4 * V, c4, first);
-                add(acc, 5 * V, c5, first);
-                add(acc, 6 * V, c6, first);
-                add(acc, 7 * V, c7, first);
+                (first
+                                ? (IntVector) c0.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
+                (first
+                                ? (IntVector) c2.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * V)))
+                        .intoArray(acc, 2 * V);
+                (first
+                                ? (IntVector) c3.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * V)))
+                        .intoArray(acc, 3 * V);
+                (first
+                                ? (IntVector) c4.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c4.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 4 * V)))
+                        .intoArray(acc, 4 * V);
+                (first
+                                ? (IntVector) c5.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c5.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 5 * V)))
+                        .intoArray(acc, 5 * V);
+                (first
+                                ? (IntVector) c6.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c6.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 6 * V)))
+                        .intoArray(acc, 6 * V);
+                (first
+                                ? (IntVector) c7.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c7.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 7 * V)))
+                        .intoArray(acc, 7 * V);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -866,14 +1027,38 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            add(acc, 0, c0, first);
-            add(acc, V, c1, first);
-            add(acc, 2 * V, c2, first);
-            add(acc, 3 * V, c3, first);
-            add(acc, 4 * V, c4, first);
-            add(acc, 5 * V, c5, first);
-            add(acc, 6 * V, c6, first);
-            add(acc, 7 * V, c7, first);
+            (first
+                            ? (IntVector) c0.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
+                    .intoArray(acc, 0);
+            (first
+                            ? (IntVector) c1.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
+                    .intoArray(acc, V);
+            (first
+                            ? (IntVector) c2.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 2 * V)))
+                    .intoArray(acc, 2 * V);
+            (first
+                            ? (IntVector) c3.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 3 * V)))
+                    .intoArray(acc, 3 * V);
+            (first
+                            ? (IntVector) c4.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 4 * V)))
+                    .intoArray(acc, 4 * V);
+            (first
+                            ? (IntVector) c5.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 5 * V)))
+                    .intoArray(acc, 5 * V);
+            (first
+                            ? (IntVector) c6.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 6 * V)))
+                    .intoArray(acc, 6 * V);
+            (first
+                            ? (IntVector) c7.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 7 * V)))
+                    .intoArray(acc, 7 * V);
             return;
         }
         int c = panelStart[p];
@@ -953,7 +1138,11 @@ final class Int8Gemm {
                 c0 = FloatVector.fromArray(F, w, wi).fma(FloatVector.broadcast(F, a[a0 + j]), c0);
             }
             if (pieceFlush[q]) {
-                add(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                (first
+                                ? (IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -1011,14 +1200,45 @@ final class Int8Gemm {
                 c7 = wv.fma(FloatVector.broadcast(H, a[a7 + j]), c7);
             }
             if (pieceFlush[q] && q < last) {
-                addHalf(acc, 0, c0, first);
-                addHalf(acc, HV, c1, first);
-                addHalf(acc, 2 * HV, c2, first);
-                addHalf(acc, 3 * HV, c3, first);
-                addHalf(acc, 4 * HV, c4, first);
-                addHalf(acc, 5 * HV, c5, first);
-                addHalf(acc, 6 * HV, c6, first);
-                addHalf(acc, 7 * HV, c7, first);
+                (first
+                                ? (IntVector) c0.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, HV)))
+                        .intoArray(acc, HV);
+                (first
+                                ? (IntVector) c2.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 2 * HV)))
+                        .intoArray(acc, 2 * HV);
+                (first
+                                ? (IntVector) c3.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 3 * HV)))
+                        .intoArray(acc, 3 * HV);
+                (first
+                                ? (IntVector) c4.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c4.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 4 * HV)))
+                        .intoArray(acc, 4 * HV);
+                (first
+                                ? (IntVector) c5.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c5.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 5 * HV)))
+                        .intoArray(acc, 5 * HV);
+                (first
+                                ? (IntVector) c6.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c6.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 6 * HV)))
+                        .intoArray(acc, 6 * HV);
+                (first
+                                ? (IntVector) c7.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c7.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 7 * HV)))
+                        .intoArray(acc, 7 * HV);
                 first = false;
                 c0 = FloatVector.zero(H);
                 c1 = c0;
@@ -1031,14 +1251,44 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            addHalf(acc, 0, c0, first);
-            addHalf(acc, HV, c1, first);
-            addHalf(acc, 2 * HV, c2, first);
-            addHalf(acc, 3 * HV, c3, first);
-            addHalf(acc, 4 * HV, c4, first);
-            addHalf(acc, 5 * HV, c5, first);
-            addHalf(acc, 6 * HV, c6, first);
-            addHalf(acc, 7 * HV, c7, first);
+            (first
+                            ? (IntVector) c0.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, 0)))
+                    .intoArray(acc, 0);
+            (first
+                            ? (IntVector) c1.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, HV)))
+                    .intoArray(acc, HV);
+            (first
+                            ? (IntVector) c2.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c2.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 2 * HV)))
+                    .intoArray(acc, 2 * HV);
+            (first
+                            ? (IntVector) c3.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c3.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 3 * HV)))
+                    .intoArray(acc, 3 * HV);
+            (first
+                            ? (IntVector) c4.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c4.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 4 * HV)))
+                    .intoArray(acc, 4 * HV);
+            (first
+                            ? (IntVector) c5.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c5.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 5 * HV)))
+                    .intoArray(acc, 5 * HV);
+            (first
+                            ? (IntVector) c6.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c6.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 6 * HV)))
+                    .intoArray(acc, 6 * HV);
+            (first
+                            ? (IntVector) c7.convert(VectorOperators.F2I, 0)
+                            : ((IntVector) c7.convert(VectorOperators.F2I, 0))
+                                    .add(IntVector.fromArray(HI, acc, 7 * HV)))
+                    .intoArray(acc, 7 * HV);
             return;
         }
         // FP32 only (the fixed-point vectors are full width), the panel within n
@@ -1118,7 +1368,11 @@ final class Int8Gemm {
                 c0 = FloatVector.fromArray(H, w, wi).fma(FloatVector.broadcast(H, a[a0 + j]), c0);
             }
             if (pieceFlush[q]) {
-                addHalf(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                (first
+                                ? (IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 0)))
+                        .intoArray(acc, 0);
                 first = false;
                 c0 = FloatVector.zero(H);
                 c1 = c0;
@@ -1126,24 +1380,6 @@ final class Int8Gemm {
                 c3 = c0;
             }
         }
-    }
-
-    /** acc[at ..] (+)= the chunk's float sums as ints (exact: they are integers of magnitude at most 2^24). */
-    private static void add(int[] acc, int at, FloatVector sums, boolean first) {
-        IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, at));
-        }
-        s.intoArray(acc, at);
-    }
-
-    /** {@link #add} on half-width vectors. */
-    private static void addHalf(int[] acc, int at, FloatVector sums, boolean first) {
-        IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, at));
-        }
-        s.intoArray(acc, at);
     }
 
     /**
