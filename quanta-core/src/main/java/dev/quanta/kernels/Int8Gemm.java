@@ -136,6 +136,9 @@ final class Int8Gemm {
      * @param maxAbsInput the largest |x − zp_x| the input type allows
      * @param segOffsets where each run of a row's taps starts, relative to the row's base (runs in tap order)
      * @param segLen the taps of each run; runs × segLen = k
+     * @param narrowPanels whether the last channels may go into narrower panels ({@link #panelWidths}); false keeps
+     *     one width, for GEMMs of a row or two (a fully connected layer), whose narrow-panel kernel would run once
+     *     an inference: too rarely for C2 to compile it, so it would run interpreted, boxing every vector
      */
     Int8Gemm(
             int[] weights,
@@ -146,14 +149,15 @@ final class Int8Gemm {
             DType outType,
             int maxAbsInput,
             int[] segOffsets,
-            int segLen) {
+            int segLen,
+            boolean narrowPanels) {
         if (segOffsets.length * segLen != k) {
             throw new IllegalArgumentException(segOffsets.length + " runs of " + segLen + " taps for K = " + k);
         }
         this.k = k;
         this.n = n;
         this.half = HV > 0 && n <= HV;
-        this.panelWidth = panelWidths(n);
+        this.panelWidth = narrowPanels ? panelWidths(n) : uniformWidths(n);
         this.panels = panelWidth.length;
         this.panelStart = new int[panels + 1];
         for (int p = 0; p < panels; p++) {
@@ -242,10 +246,7 @@ final class Int8Gemm {
      */
     static int[] panelWidths(int n) {
         if (!WIDE) {
-            int w = n <= V ? V : 2 * V;
-            int[] widths = new int[(n + w - 1) / w];
-            java.util.Arrays.fill(widths, w);
-            return widths;
+            return uniformWidths(n);
         }
         int full = n / (2 * V);
         int r = n - full * 2 * V;
@@ -255,6 +256,14 @@ final class Int8Gemm {
         int[] widths = new int[full + tail.length];
         java.util.Arrays.fill(widths, 0, full, 2 * V);
         System.arraycopy(tail, 0, widths, full, tail.length);
+        return widths;
+    }
+
+    /** Panels of one width for n channels: HV (at most HV channels), V (at most V), else two vectors. */
+    static int[] uniformWidths(int n) {
+        int w = HV > 0 && n <= HV ? HV : n <= V ? V : 2 * V;
+        int[] widths = new int[(n + w - 1) / w];
+        java.util.Arrays.fill(widths, w);
         return widths;
     }
 
@@ -268,9 +277,25 @@ final class Int8Gemm {
         return panelWidth[p];
     }
 
+    /**
+     * A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions), with
+     * narrower last panels or not ({@code narrowPanels}, see the main constructor).
+     */
+    Int8Gemm(
+            int[] weights,
+            int k,
+            int n,
+            int[] biasInt,
+            Requantizer rq,
+            DType outType,
+            int maxAbsInput,
+            boolean narrowPanels) {
+        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k, narrowPanels);
+    }
+
     /** A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions). */
     Int8Gemm(int[] weights, int k, int n, int[] biasInt, Requantizer rq, DType outType, int maxAbsInput) {
-        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k);
+        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k, true);
     }
 
     /**

@@ -548,6 +548,12 @@ class SimdConvFullyConnectedIntTest {
             assertThat(Int8Gemm.panelWidths(8)).containsExactly(8);
             assertThat(Int8Gemm.panelWidths(60)).containsExactly(32, 32);
         }
+        // a GEMM of a row or two (fully connected) keeps one width: its narrow-panel kernel would run too rarely to
+        // be compiled
+        Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, new double[40], new float[40], 0, -128, 127);
+        Int8Gemm fc = new Int8Gemm(new int[40 * 5], 5, 40, new int[40], rq, DType.INT8, 255, false);
+        assertThat(fc.panels).isEqualTo(2);
+        assertThat(fc.panelWidth(1)).isEqualTo(2 * v);
     }
 
     @Test
