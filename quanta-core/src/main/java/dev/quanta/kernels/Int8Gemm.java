@@ -485,7 +485,7 @@ final class Int8Gemm {
                 c30 = w0.fma(b3, c30);
                 c31 = w1.fma(b3, c31);
             }
-            if (pieceFlush[q] && q < last) {
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
                 (first
                                 ? (IntVector) c00.convert(VectorOperators.F2I, 0)
                                 : ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
@@ -536,44 +536,7 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            (first
-                            ? (IntVector) c00.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
-                    .intoArray(acc, 0);
-            (first
-                            ? (IntVector) c01.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
-                    .intoArray(acc, V);
-            (first
-                            ? (IntVector) c10.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c10.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, nr2)))
-                    .intoArray(acc, nr2);
-            (first
-                            ? (IntVector) c11.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c11.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, nr2 + V)))
-                    .intoArray(acc, nr2 + V);
-            (first
-                            ? (IntVector) c20.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c20.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 2 * nr2)))
-                    .intoArray(acc, 2 * nr2);
-            (first
-                            ? (IntVector) c21.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c21.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 2 * nr2 + V)))
-                    .intoArray(acc, 2 * nr2 + V);
-            (first
-                            ? (IntVector) c30.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c30.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 3 * nr2)))
-                    .intoArray(acc, 3 * nr2);
-            (first
-                            ? (IntVector) c31.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c31.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 3 * nr2 + V)))
-                    .intoArray(acc, 3 * nr2 + V);
-            return;
+            return; // the last chunk went into the scratch in the loop
         }
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
@@ -680,7 +643,7 @@ final class Int8Gemm {
                 c2 = w0.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
                 c3 = w0.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
             }
-            if (pieceFlush[q] && q < last) {
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
                 (first
                                 ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
                                 : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
@@ -713,27 +676,7 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            (first
-                            ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 0)))
-                    .intoArray(acc, 0);
-            (first
-                            ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, V)))
-                    .intoArray(acc, V);
-            (first
-                            ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 2 * V)))
-                    .intoArray(acc, 2 * V);
-            (first
-                            ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(I, acc, 3 * V)))
-                    .intoArray(acc, 3 * V);
-            return;
+            return; // the last chunk went into the scratch in the loop
         }
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
@@ -818,7 +761,7 @@ final class Int8Gemm {
                 c2 = w0.fma(FloatVector.broadcast(H, a[a2 + j]), c2);
                 c3 = w0.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
             }
-            if (pieceFlush[q] && q < last) {
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
                 (first
                                 ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
                                 : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
@@ -851,27 +794,7 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            (first
-                            ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 0)))
-                    .intoArray(acc, 0);
-            (first
-                            ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, HV)))
-                    .intoArray(acc, HV);
-            (first
-                            ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 2 * HV)))
-                    .intoArray(acc, 2 * HV);
-            (first
-                            ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 3 * HV)))
-                    .intoArray(acc, 3 * HV);
-            return;
+            return; // the last chunk went into the scratch in the loop
         }
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
@@ -1001,7 +924,7 @@ final class Int8Gemm {
                 c6 = wv.fma(FloatVector.broadcast(F, a[a6 + j]), c6);
                 c7 = wv.fma(FloatVector.broadcast(F, a[a7 + j]), c7);
             }
-            if (pieceFlush[q] && q < last) {
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
                 (first
                                 ? (IntVector) c0.convert(VectorOperators.F2I, 0)
                                 : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
@@ -1052,39 +975,7 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            (first
-                            ? (IntVector) c0.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
-                    .intoArray(acc, 0);
-            (first
-                            ? (IntVector) c1.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
-                    .intoArray(acc, V);
-            (first
-                            ? (IntVector) c2.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c2.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 2 * V)))
-                    .intoArray(acc, 2 * V);
-            (first
-                            ? (IntVector) c3.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c3.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 3 * V)))
-                    .intoArray(acc, 3 * V);
-            (first
-                            ? (IntVector) c4.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c4.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 4 * V)))
-                    .intoArray(acc, 4 * V);
-            (first
-                            ? (IntVector) c5.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c5.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 5 * V)))
-                    .intoArray(acc, 5 * V);
-            (first
-                            ? (IntVector) c6.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c6.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 6 * V)))
-                    .intoArray(acc, 6 * V);
-            (first
-                            ? (IntVector) c7.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c7.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 7 * V)))
-                    .intoArray(acc, 7 * V);
-            return;
+            return; // the last chunk went into the scratch in the loop
         }
         int c = panelStart[p];
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
@@ -1224,7 +1115,7 @@ final class Int8Gemm {
                 c6 = wv.fma(FloatVector.broadcast(H, a[a6 + j]), c6);
                 c7 = wv.fma(FloatVector.broadcast(H, a[a7 + j]), c7);
             }
-            if (pieceFlush[q] && q < last) {
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
                 (first
                                 ? (IntVector) c0.convert(VectorOperators.F2I, 0)
                                 : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, 0)))
@@ -1276,45 +1167,7 @@ final class Int8Gemm {
             }
         }
         if (mode == RAW) {
-            (first
-                            ? (IntVector) c0.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, 0)))
-                    .intoArray(acc, 0);
-            (first
-                            ? (IntVector) c1.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, HV)))
-                    .intoArray(acc, HV);
-            (first
-                            ? (IntVector) c2.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c2.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 2 * HV)))
-                    .intoArray(acc, 2 * HV);
-            (first
-                            ? (IntVector) c3.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c3.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 3 * HV)))
-                    .intoArray(acc, 3 * HV);
-            (first
-                            ? (IntVector) c4.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c4.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 4 * HV)))
-                    .intoArray(acc, 4 * HV);
-            (first
-                            ? (IntVector) c5.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c5.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 5 * HV)))
-                    .intoArray(acc, 5 * HV);
-            (first
-                            ? (IntVector) c6.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c6.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 6 * HV)))
-                    .intoArray(acc, 6 * HV);
-            (first
-                            ? (IntVector) c7.convert(VectorOperators.F2I, 0)
-                            : ((IntVector) c7.convert(VectorOperators.F2I, 0))
-                                    .add(IntVector.fromArray(HI, acc, 7 * HV)))
-                    .intoArray(acc, 7 * HV);
-            return;
+            return; // the last chunk went into the scratch in the loop
         }
         // FP32 only (the fixed-point vectors are full width), the panel within n
         // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
