@@ -552,8 +552,8 @@ class SimdConvFullyConnectedIntTest {
         // be compiled
         Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, new double[40], new float[40], 0, -128, 127);
         Int8Gemm fc = new Int8Gemm(new int[40 * 5], 5, 40, new int[40], rq, DType.INT8, 255, false);
-        assertThat(fc.panels).isEqualTo(2);
-        assertThat(fc.panelWidth(1)).isEqualTo(2 * v);
+        assertThat(fc.panels).isEqualTo((40 + 2 * v - 1) / (2 * v));
+        assertThat(fc.panelWidth(fc.panels - 1)).isEqualTo(2 * v);
     }
 
     @Test
