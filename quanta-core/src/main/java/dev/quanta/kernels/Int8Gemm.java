@@ -22,15 +22,21 @@ import jdk.incubator.vector.VectorSpecies;
  * each chunk's float sum is converted to int (exact) and added to the int32 accumulator, in the wrapping int
  * arithmetic of the scalar kernel.
  *
- * <p>The weights are packed once as float panels {@code [N/NR][K][NR]} of NR output channels (the last panel padded
- * with 0): two vectors, or one when the layer has at most one vector of channels, or one vector of half the width
- * (256 bits on a 512-bit machine) when it has at most that many (a first convolution's 8 channels would leave half
- * of every 512-bit FMA idle; two 256-bit FMAs issue in the time of one 512-bit one on AMD's double-pumped AVX-512).
- * A micro-kernel keeps MR rows × NR channels of float sums in registers (4 × two vectors, or 8 × one), reads one
- * panel row and broadcasts one A value per row and tap. The epilogue adds the bias and requantizes: XNNPACK's FP32
- * rounding in vectors (the formula of {@link SimdRequantizer}, constants hoisted per tile), the built-in path's
- * double roundings in vectors through {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or
- * more), other fixed-point modes and partial vectors per value with {@link Requantizer#apply(int, int)}.
+ * <p>The weights are packed once as float panels of output channels, each {@code [K][width]} (padded with 0 past
+ * n). Below 512 bits every panel has one width: two vectors, or one when the layer has at most one vector of
+ * channels. At 512 bits the channels fill panels of two vectors and the rest goes into one panel of two vectors (more
+ * than 1.5 vectors left), or one of one vector and one of half a vector (256 bits: two 256-bit FMAs issue in the time
+ * of one 512-bit one on AMD's double-pumped AVX-512), or one of either: 40 channels are 32 + 8, not 32 + 32 with 24 of
+ * padding. A micro-kernel keeps MR rows × a panel's channels of float sums in registers, reads one panel row and
+ * broadcasts one A value per row and tap: MR = 4 when a panel is two vectors wide (4 × two vectors; the narrower
+ * panels of such a layer keep two sets of sums, over even and odd taps, so 8 chains of FMAs hide the latency), else
+ * 8. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding straight from the registers at the end of a
+ * tile's micro-kernel when K is one exact chunk whose sums may start at the bias ({@link #foldBias}) and the panel's
+ * channels are all real (the formula of {@link SimdRequantizer}, written out per row in the kernel: vectors passed
+ * to a helper that is not inlined would be boxed), else from the int scratch (several chunks, partial panels, single
+ * rows); the built-in path's double roundings in vectors through
+ * {@link SimdFixedPointRequantizer} (whole vectors of channels at 256 bits or more), other fixed-point modes and
+ * partial vectors per value with {@link Requantizer#apply(int, int)}.
  *
  * <p>A is never materialised: row m of A is read from a float array as {@code segments} runs of {@code segLen}
  * consecutive values, run s at {@code a[base[m] + segOffset[s] ..]}, the runs in tap order. A convolution over a
@@ -45,6 +51,11 @@ final class Int8Gemm {
     static final int V = F.length();
     /** The most rows × channels of one register tile: 4 × two vectors or 8 × one. */
     private static final int TILE = 8 * V;
+    /**
+     * True at 512 bits: a layer's channels are cut into panels of two vectors with the rest in narrower panels (one
+     * vector, half a vector), so little of a panel is padding (40 channels: 32 + 8, not 32 + 32).
+     */
+    private static final boolean WIDE = V >= 16;
     /** Half-width vectors (8 lanes) for layers of at most 8 channels; null below 512 bits. */
     private static final VectorSpecies<Float> H = V >= 16 ? FloatVector.SPECIES_256 : null;
 
@@ -62,20 +73,35 @@ final class Int8Gemm {
     final int k;
     /** Output channels. */
     final int n;
-    /** Output channels per panel, NR: two vectors, one for at most one vector of channels, HV for at most HV. */
+    /**
+     * Output channels per panel, NR (of the first panel; at 512 bits the last one or two may be narrower): two
+     * vectors, one for at most one vector of channels, HV for at most HV.
+     */
     final int nr;
     /** True when the panels are half-width vectors ({@link #HV} channels). */
     final boolean half;
-    /** Rows of the micro-kernel's register tile, MR: 4 with two vectors, 8 with one. */
+    /** Rows of the micro-kernel's register tile, MR: 4 when a panel is two vectors wide, else 8. */
     final int mr;
-    /** Channel panels: ⌈n / NR⌉. */
+    /** Channel panels. */
     final int panels;
+    /** First channel and width (2V, V or HV channels, the last panel padded past n) of each panel. */
+    private final int[] panelStart;
+
+    private final int[] panelWidth;
     /** Taps per exact float chunk, L. */
     final int chunk;
 
     private final float[] w;
-    /** Bias per channel, padded with 0 to panels·NR. */
+    /** Bias per channel, padded with 0 to the panels' end. */
     private final int[] bias;
+    /** The bias as floats (exact when {@link #foldBias}). */
+    private final float[] biasFloat;
+    /**
+     * True when the FP32 tile kernels start their sums at the bias instead of adding it to the int accumulator: K is
+     * one exact chunk and {@code max|bias| + K·P ≤ 2^24}, so every partial sum from the bias on is an exact float
+     * integer and the last one is {@code float(acc)} itself.
+     */
+    final boolean foldBias;
 
     private final Requantizer rq;
     /** True when {@link #rq} rounds as XNNPACK (FP32) and the vector form below applies. */
@@ -110,6 +136,9 @@ final class Int8Gemm {
      * @param maxAbsInput the largest |x − zp_x| the input type allows
      * @param segOffsets where each run of a row's taps starts, relative to the row's base (runs in tap order)
      * @param segLen the taps of each run; runs × segLen = k
+     * @param narrowPanels whether the last channels may go into narrower panels ({@link #panelWidths}); false keeps
+     *     one width, for GEMMs of a row or two (a fully connected layer), whose narrow-panel kernel would run once
+     *     an inference: too rarely for C2 to compile it, so it would run interpreted, boxing every vector
      */
     Int8Gemm(
             int[] weights,
@@ -120,17 +149,24 @@ final class Int8Gemm {
             DType outType,
             int maxAbsInput,
             int[] segOffsets,
-            int segLen) {
+            int segLen,
+            boolean narrowPanels) {
         if (segOffsets.length * segLen != k) {
             throw new IllegalArgumentException(segOffsets.length + " runs of " + segLen + " taps for K = " + k);
         }
         this.k = k;
         this.n = n;
         this.half = HV > 0 && n <= HV;
-        this.nr = half ? HV : n <= V ? V : 2 * V;
-        this.mr = half ? 8 : TILE / nr;
-        int nr = this.nr;
-        this.panels = (n + nr - 1) / nr;
+        this.panelWidth = narrowPanels ? panelWidths(n) : uniformWidths(n);
+        this.panels = panelWidth.length;
+        this.panelStart = new int[panels + 1];
+        for (int p = 0; p < panels; p++) {
+            panelStart[p + 1] = panelStart[p] + panelWidth[p];
+        }
+        this.nr = panelWidth[0];
+        // 8-row tiles when no panel is two vectors wide, else 4 rows (8 × two vectors would need 16 accumulators)
+        this.mr = java.util.Arrays.stream(panelWidth).anyMatch(w -> w == 2 * V) ? 4 : 8;
+        int padded = panelStart[panels];
         this.rq = rq;
         // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
         this.fp32 = V >= 8 && rq.mode() == Requantizer.Rounding.FP32;
@@ -139,9 +175,9 @@ final class Int8Gemm {
                 V >= 8 && SimdFixedPointRequantizer.supports(rq) && (outType == DType.INT8 || outType == DType.UINT8)
                         ? new SimdFixedPointRequantizer(rq)
                         : null;
-        this.bias = new int[panels * nr];
+        this.bias = new int[padded];
         System.arraycopy(biasInt, 0, bias, 0, n);
-        this.scales = new float[panels * nr];
+        this.scales = new float[padded];
         for (int c = 0; c < n; c++) {
             scales[c] = rq.scale(c);
         }
@@ -153,13 +189,26 @@ final class Int8Gemm {
             maxW = Math.max(maxW, Math.abs(v));
         }
         this.chunk = chunkLength(k, maxAbsInput, maxW);
-        int np = panels;
-        this.w = PackedWeights.get(weights, "int8-gemm-float[N/" + nr + "][K][" + nr + "]", () -> {
-            float[] v = new float[np * k * nr];
-            for (int o = 0; o < n; o++) {
-                int base = (o / nr) * k * nr + o % nr;
-                for (int i = 0; i < k; i++) {
-                    v[base + i * nr] = weights[o * k + i];
+        long maxBias = 0;
+        for (int v : biasInt) {
+            maxBias = Math.max(maxBias, Math.abs((long) v));
+        }
+        this.foldBias = fp32 && chunk >= k && maxBias + (long) k * maxAbsInput * maxW <= EXACT;
+        this.biasFloat = new float[padded];
+        for (int c = 0; c < n; c++) {
+            biasFloat[c] = bias[c];
+        }
+        int[] start = panelStart;
+        int[] width = panelWidth;
+        String layout = "int8-gemm-float panels " + java.util.Arrays.toString(width) + " of [K][width]";
+        this.w = PackedWeights.get(weights, layout, () -> {
+            float[] v = new float[padded * k];
+            for (int p = 0; p < width.length; p++) {
+                for (int o = start[p]; o < Math.min(n, start[p + 1]); o++) {
+                    int base = start[p] * k + o - start[p];
+                    for (int i = 0; i < k; i++) {
+                        v[base + i * width[p]] = weights[o * k + i];
+                    }
                 }
             }
             return v;
@@ -190,9 +239,63 @@ final class Int8Gemm {
         this.pieceFlush = java.util.Arrays.copyOf(flush, count);
     }
 
+    /**
+     * The panels' widths for n channels: at 512 bits as many of two vectors as fit, then the rest in one panel of two
+     * vectors (more than V + HV left), one vector and half a vector (more than V), one vector (more than HV) or half
+     * a vector; below 512 bits panels of one vector (n ≤ V) or two.
+     */
+    static int[] panelWidths(int n) {
+        if (!WIDE) {
+            return uniformWidths(n);
+        }
+        int full = n / (2 * V);
+        int r = n - full * 2 * V;
+        int[] tail = r == 0
+                ? new int[0]
+                : r > V + HV ? new int[] {2 * V} : r > V ? new int[] {V, HV} : r > HV ? new int[] {V} : new int[] {HV};
+        int[] widths = new int[full + tail.length];
+        java.util.Arrays.fill(widths, 0, full, 2 * V);
+        System.arraycopy(tail, 0, widths, full, tail.length);
+        return widths;
+    }
+
+    /** Panels of one width for n channels: HV (at most HV channels), V (at most V), else two vectors. */
+    static int[] uniformWidths(int n) {
+        int w = HV > 0 && n <= HV ? HV : n <= V ? V : 2 * V;
+        int[] widths = new int[(n + w - 1) / w];
+        java.util.Arrays.fill(widths, w);
+        return widths;
+    }
+
+    /** The first channel of panel p. */
+    int panelStart(int p) {
+        return panelStart[p];
+    }
+
+    /** The channels of panel p (its packed width; the last panel may reach past n). */
+    int panelWidth(int p) {
+        return panelWidth[p];
+    }
+
+    /**
+     * A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions), with
+     * narrower last panels or not ({@code narrowPanels}, see the main constructor).
+     */
+    Int8Gemm(
+            int[] weights,
+            int k,
+            int n,
+            int[] biasInt,
+            Requantizer rq,
+            DType outType,
+            int maxAbsInput,
+            boolean narrowPanels) {
+        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k, narrowPanels);
+    }
+
     /** A GEMM whose rows are contiguous runs of k values (fully connected layers, pointwise convolutions). */
     Int8Gemm(int[] weights, int k, int n, int[] biasInt, Requantizer rq, DType outType, int maxAbsInput) {
-        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k);
+        this(weights, k, n, biasInt, rq, outType, maxAbsInput, new int[] {0}, k, true);
     }
 
     /**
@@ -217,38 +320,55 @@ final class Int8Gemm {
         return TILE;
     }
 
+    /** Epilogue of a tile's micro-kernel: the raw sums into the scratch ({@link #rows} requantizes them). */
+    private static final int RAW = 0;
+    /**
+     * Epilogue of a tile's micro-kernel: XNNPACK's FP32 requantization straight from the registers (the sums, which
+     * started at the bias, are {@code float(acc)}), as bytes.
+     */
+    private static final int FP32 = 1;
+
+    /**
+     * How panel p's tile micro-kernel ends: {@link #FP32} when the rounding is XNNPACK's, the sums start at the bias
+     * ({@link #foldBias}) and the panel's channels are all real, else {@link #RAW}.
+     */
+    private int epilogueMode(int p) {
+        return foldBias && panelStart[p + 1] <= n ? FP32 : RAW;
+    }
+
     /**
      * Computes and stores output rows {@code m0 .. m0+count−1}, channel panels {@code [p0, p1)}: A's row i based at
      * {@code a[base[b0 + i]]} (see the class comment), the output row {@code m0 + i} at {@code y[(m0 + i)·n ..]}.
      */
     void rows(float[] a, int[] base, int b0, int count, int m0, int p0, int p1, Object y, int[] acc) {
         int i = 0;
-        boolean narrow = nr == V;
         for (; i + mr <= count; i += mr) {
+            int out = (m0 + i) * n;
             for (int p = p0; p < p1; p++) {
-                if (half) {
-                    kernel8xHalf(a, base, b0 + i, p, acc);
-                } else if (narrow) {
-                    kernel8x1(a, base, b0 + i, p, acc);
-                } else {
-                    kernel4x2(a, base, b0 + i, p, acc);
+                int e = epilogueMode(p);
+                byte[] bytes = e == RAW ? null : (byte[]) y;
+                int width = panelWidth[p];
+                tile(a, base, b0 + i, p, acc, e, bytes, out);
+                if (e != RAW) {
+                    continue;
                 }
                 if (fp32) {
-                    requantize(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                    requantize(acc, mr, p, (byte[]) y, out);
                 } else if (fixed != null) {
-                    requantizeFixed(acc, mr, p, (byte[]) y, (m0 + i) * n);
+                    requantizeFixed(acc, mr, p, (byte[]) y, out);
                 } else {
                     for (int r = 0; r < mr; r++) {
-                        epilogue(acc, r * nr, p, y, (m0 + i + r) * n);
+                        epilogue(acc, r * width, p, y, out + r * n);
                     }
                 }
             }
         }
         for (; i < count; i++) {
             for (int p = p0; p < p1; p++) {
-                if (half) {
+                int width = panelWidth[p];
+                if (width == HV) {
                     kernel1xHalf(a, base[b0 + i], p, acc);
-                } else if (narrow) {
+                } else if (width == V) {
                     kernel1x1(a, base[b0 + i], p, acc);
                 } else {
                     kernel1x2(a, base[b0 + i], p, acc);
@@ -264,6 +384,24 @@ final class Int8Gemm {
         }
     }
 
+    /** The micro-kernel of panel p's width for the tile of {@link #mr} rows based at base[b ..]. */
+    private void tile(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        int width = panelWidth[p];
+        if (mr == 8) {
+            if (width == HV) {
+                kernel8xHalf(a, base, b, p, acc, mode, y, out);
+            } else {
+                kernel8x1(a, base, b, p, acc, mode, y, out);
+            }
+        } else if (width == HV) {
+            kernel4xHalf(a, base, b, p, acc, mode, y, out);
+        } else if (width == V) {
+            kernel4x1(a, base, b, p, acc, mode, y, out);
+        } else {
+            kernel4x2(a, base, b, p, acc, mode, y, out);
+        }
+    }
+
     /**
      * The raw sums {@code Σ_k A[m, k] · W[o, k]} ([count][n], no bias, not requantized) of A's rows based at
      * {@code base[m]} through the same micro-kernels as {@link #rows}; for tests of the exactness.
@@ -271,32 +409,27 @@ final class Int8Gemm {
     int[] sums(float[] a, int[] base, int count) {
         int[] out = new int[count * n];
         int[] acc = new int[scratchLength()];
-        boolean narrow = nr == V;
         for (int i = 0; i < count; i += mr) {
             int tile = Math.min(mr, count - i);
             for (int p = 0; p < panels; p++) {
-                int width = Math.min(nr, n - p * nr);
+                int pw = panelWidth[p];
+                int c0 = panelStart[p];
+                int width = Math.min(pw, n - c0);
                 for (int r = 0; r < tile; r++) {
                     if (tile < mr) {
-                        if (half) {
+                        if (pw == HV) {
                             kernel1xHalf(a, base[i + r], p, acc);
-                        } else if (narrow) {
+                        } else if (pw == V) {
                             kernel1x1(a, base[i + r], p, acc);
                         } else {
                             kernel1x2(a, base[i + r], p, acc);
                         }
-                        System.arraycopy(acc, 0, out, (i + r) * n + p * nr, width);
+                        System.arraycopy(acc, 0, out, (i + r) * n + c0, width);
                     } else {
                         if (r == 0) {
-                            if (half) {
-                                kernel8xHalf(a, base, i, p, acc);
-                            } else if (narrow) {
-                                kernel8x1(a, base, i, p, acc);
-                            } else {
-                                kernel4x2(a, base, i, p, acc);
-                            }
+                            tile(a, base, i, p, acc, RAW, null, 0);
                         }
-                        System.arraycopy(acc, r * nr, out, (i + r) * n + p * nr, width);
+                        System.arraycopy(acc, r * pw, out, (i + r) * n + c0, width);
                     }
                 }
             }
@@ -304,25 +437,31 @@ final class Int8Gemm {
         return out;
     }
 
-    /** NR = 2V: the 4 rows based at base[b ..] against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k]. */
-    private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc) {
+    /**
+     * NR = 2V: the 4 rows based at base[b ..] against panel p: acc[r·NR + j] = Σ_k A[r, k] · W[p·NR + j, k] (mode
+     * {@link #RAW}), or requantized with the bias from the registers into {@code y[out + r·n + p·NR + j]}.
+     */
+    private void kernel4x2(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         final int nr2 = 2 * V;
         float[] w = this.w;
-        int wp = p * k * nr2;
+        int wp = panelStart[p] * k;
         int r0 = base[b];
         int r1 = base[b + 1];
         int r2 = base[b + 2];
         int r3 = base[b + 3];
-        FloatVector c00 = FloatVector.zero(F);
-        FloatVector c01 = c00;
+        boolean fold = mode == FP32;
+        int ch = panelStart[p];
+        FloatVector c00 = fold ? FloatVector.fromArray(F, biasFloat, ch) : FloatVector.zero(F);
+        FloatVector c01 = fold ? FloatVector.fromArray(F, biasFloat, ch + V) : FloatVector.zero(F);
         FloatVector c10 = c00;
-        FloatVector c11 = c00;
+        FloatVector c11 = c01;
         FloatVector c20 = c00;
-        FloatVector c21 = c00;
+        FloatVector c21 = c01;
         FloatVector c30 = c00;
-        FloatVector c31 = c00;
+        FloatVector c31 = c01;
         boolean first = true;
-        for (int q = 0; q < pieceOffset.length; q++) {
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
             int o = pieceOffset[q];
             int len = pieceLength[q];
             int a0 = r0 + o;
@@ -346,15 +485,45 @@ final class Int8Gemm {
                 c30 = w0.fma(b3, c30);
                 c31 = w1.fma(b3, c31);
             }
-            if (pieceFlush[q]) {
-                add(acc, 0, c00, first);
-                add(acc, V, c01, first);
-                add(acc, nr2, c10, first);
-                add(acc, nr2 + V, c11, first);
-                add(acc, 2 * nr2, c20, first);
-                add(acc, 2 * nr2 + V, c21, first);
-                add(acc, 3 * nr2, c30, first);
-                add(acc, 3 * nr2 + V, c31, first);
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
+                (first
+                                ? (IntVector) c00.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c00.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c01.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c01.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
+                (first
+                                ? (IntVector) c10.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c10.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, nr2)))
+                        .intoArray(acc, nr2);
+                (first
+                                ? (IntVector) c11.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c11.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, nr2 + V)))
+                        .intoArray(acc, nr2 + V);
+                (first
+                                ? (IntVector) c20.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c20.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * nr2)))
+                        .intoArray(acc, 2 * nr2);
+                (first
+                                ? (IntVector) c21.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c21.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * nr2 + V)))
+                        .intoArray(acc, 2 * nr2 + V);
+                (first
+                                ? (IntVector) c30.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c30.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * nr2)))
+                        .intoArray(acc, 3 * nr2);
+                (first
+                                ? (IntVector) c31.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c31.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * nr2 + V)))
+                        .intoArray(acc, 3 * nr2 + V);
                 first = false;
                 c00 = FloatVector.zero(F);
                 c01 = c00;
@@ -366,13 +535,305 @@ final class Int8Gemm {
                 c31 = c00;
             }
         }
+        if (mode == RAW) {
+            return; // the last chunk went into the scratch in the loop
+        }
+        int c = panelStart[p];
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        FloatVector scale0 = FloatVector.fromArray(F, scales, c);
+        FloatVector scale1 = FloatVector.fromArray(F, scales, c + V);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        f = c00.mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+        f = c01.mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + V);
+        f = c10.mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
+        f = c11.mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n + V);
+        f = c20.mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
+        f = c21.mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n + V);
+        f = c30.mul(scale0);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
+        f = c31.mul(scale1);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n + V);
+    }
+
+    /**
+     * NR = V in a layer of 4-row tiles: the 4 rows based at base[b ..] against panel p, with two sets of
+     * sums over even and odd taps (8 chains of FMAs, as {@link #kernel4x2}); modes as {@link #kernel4x2}.
+     */
+    private void kernel4x1(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        float[] w = this.w;
+        int wp = panelStart[p] * k;
+        int r0 = base[b + 0];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        boolean fold = mode == FP32;
+        int ch = panelStart[p];
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = d0;
+        FloatVector d2 = d0;
+        FloatVector d3 = d0;
+        FloatVector c0 = fold ? FloatVector.fromArray(F, biasFloat, ch) : d0;
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        boolean first = true;
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int wi = wp + pieceTap[q] * V;
+            int j = 0;
+            for (; j + 2 <= len; j += 2, wi += 2 * V) {
+                FloatVector w0 = FloatVector.fromArray(F, w, wi);
+                FloatVector w1 = FloatVector.fromArray(F, w, wi + V);
+                c0 = w0.fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                d0 = w1.fma(FloatVector.broadcast(F, a[a0 + j + 1]), d0);
+                c1 = w0.fma(FloatVector.broadcast(F, a[a1 + j]), c1);
+                d1 = w1.fma(FloatVector.broadcast(F, a[a1 + j + 1]), d1);
+                c2 = w0.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
+                d2 = w1.fma(FloatVector.broadcast(F, a[a2 + j + 1]), d2);
+                c3 = w0.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
+                d3 = w1.fma(FloatVector.broadcast(F, a[a3 + j + 1]), d3);
+            }
+            if (j < len) {
+                FloatVector w0 = FloatVector.fromArray(F, w, wi);
+                c0 = w0.fma(FloatVector.broadcast(F, a[a0 + j]), c0);
+                c1 = w0.fma(FloatVector.broadcast(F, a[a1 + j]), c1);
+                c2 = w0.fma(FloatVector.broadcast(F, a[a2 + j]), c2);
+                c3 = w0.fma(FloatVector.broadcast(F, a[a3 + j]), c3);
+            }
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
+                (first
+                                ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
+                (first
+                                ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * V)))
+                        .intoArray(acc, 2 * V);
+                (first
+                                ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * V)))
+                        .intoArray(acc, 3 * V);
+                first = false;
+                c0 = FloatVector.zero(F);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                d0 = c0;
+                d1 = c0;
+                d2 = c0;
+                d3 = c0;
+            }
+        }
+        if (mode == RAW) {
+            return; // the last chunk went into the scratch in the loop
+        }
+        int c = panelStart[p];
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        FloatVector scale = FloatVector.fromArray(F, scales, c);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        f = c0.add(d0).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+        f = c1.add(d1).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
+        f = c2.add(d2).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
+        f = c3.add(d3).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
+    }
+
+    /**
+     * NR = HV in a layer of 4-row tiles: {@link #kernel4x1} on half-width vectors.
+     */
+    private void kernel4xHalf(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        float[] w = this.w;
+        int wp = panelStart[p] * k;
+        int r0 = base[b + 0];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        boolean fold = mode == FP32;
+        int ch = panelStart[p];
+        FloatVector d0 = FloatVector.zero(H);
+        FloatVector d1 = d0;
+        FloatVector d2 = d0;
+        FloatVector d3 = d0;
+        FloatVector c0 = fold ? FloatVector.fromArray(H, biasFloat, ch) : d0;
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        boolean first = true;
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int wi = wp + pieceTap[q] * HV;
+            int j = 0;
+            for (; j + 2 <= len; j += 2, wi += 2 * HV) {
+                FloatVector w0 = FloatVector.fromArray(H, w, wi);
+                FloatVector w1 = FloatVector.fromArray(H, w, wi + HV);
+                c0 = w0.fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+                d0 = w1.fma(FloatVector.broadcast(H, a[a0 + j + 1]), d0);
+                c1 = w0.fma(FloatVector.broadcast(H, a[a1 + j]), c1);
+                d1 = w1.fma(FloatVector.broadcast(H, a[a1 + j + 1]), d1);
+                c2 = w0.fma(FloatVector.broadcast(H, a[a2 + j]), c2);
+                d2 = w1.fma(FloatVector.broadcast(H, a[a2 + j + 1]), d2);
+                c3 = w0.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
+                d3 = w1.fma(FloatVector.broadcast(H, a[a3 + j + 1]), d3);
+            }
+            if (j < len) {
+                FloatVector w0 = FloatVector.fromArray(H, w, wi);
+                c0 = w0.fma(FloatVector.broadcast(H, a[a0 + j]), c0);
+                c1 = w0.fma(FloatVector.broadcast(H, a[a1 + j]), c1);
+                c2 = w0.fma(FloatVector.broadcast(H, a[a2 + j]), c2);
+                c3 = w0.fma(FloatVector.broadcast(H, a[a3 + j]), c3);
+            }
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
+                (first
+                                ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, HV)))
+                        .intoArray(acc, HV);
+                (first
+                                ? (IntVector) c2.add(d2).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.add(d2).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 2 * HV)))
+                        .intoArray(acc, 2 * HV);
+                (first
+                                ? (IntVector) c3.add(d3).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.add(d3).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 3 * HV)))
+                        .intoArray(acc, 3 * HV);
+                first = false;
+                c0 = FloatVector.zero(H);
+                c1 = c0;
+                c2 = c0;
+                c3 = c0;
+                d0 = c0;
+                d1 = c0;
+                d2 = c0;
+                d3 = c0;
+            }
+        }
+        if (mode == RAW) {
+            return; // the last chunk went into the scratch in the loop
+        }
+        int c = panelStart[p];
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        FloatVector scale = FloatVector.fromArray(H, scales, c);
+        FloatVector min = FloatVector.broadcast(H, lo);
+        FloatVector max = FloatVector.broadcast(H, hi);
+        FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        f = c0.add(d0).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o);
+        f = c1.add(d1).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + n);
+        f = c2.add(d2).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + 2 * n);
+        f = c3.add(d3).mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, o + 3 * n);
     }
 
     /** NR = 2V: the row based at {@code r0} against panel p, with two sets of sums over even and odd taps. */
     private void kernel1x2(float[] a, int r0, int p, int[] acc) {
         final int nr2 = 2 * V;
         float[] w = this.w;
-        int wp = p * k * nr2;
+        int wp = panelStart[p] * k;
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
         FloatVector d0 = c0;
@@ -397,8 +858,16 @@ final class Int8Gemm {
                 c1 = FloatVector.fromArray(F, w, wi + V).fma(b, c1);
             }
             if (pieceFlush[q]) {
-                add(acc, 0, c0.add(d0), first);
-                add(acc, V, c1.add(d1), first);
+                (first
+                                ? (IntVector) c0.add(d0).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(d0).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.add(d1).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.add(d1).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -408,10 +877,10 @@ final class Int8Gemm {
         }
     }
 
-    /** NR = V: the 8 rows based at base[b ..] against panel p: acc[r·V + j] = Σ_k A[r, k] · W[p·V + j, k]. */
-    private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc) {
+    /** NR = V: the 8 rows based at base[b ..] against panel p (as {@link #kernel4x2}, one vector of channels). */
+    private void kernel8x1(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         float[] w = this.w;
-        int wp = p * k * V;
+        int wp = panelStart[p] * k;
         int r0 = base[b];
         int r1 = base[b + 1];
         int r2 = base[b + 2];
@@ -420,7 +889,9 @@ final class Int8Gemm {
         int r5 = base[b + 5];
         int r6 = base[b + 6];
         int r7 = base[b + 7];
-        FloatVector c0 = FloatVector.zero(F);
+        boolean fold = mode == FP32;
+        int ch = panelStart[p];
+        FloatVector c0 = fold ? FloatVector.fromArray(F, biasFloat, ch) : FloatVector.zero(F);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
         FloatVector c3 = c0;
@@ -429,7 +900,8 @@ final class Int8Gemm {
         FloatVector c6 = c0;
         FloatVector c7 = c0;
         boolean first = true;
-        for (int q = 0; q < pieceOffset.length; q++) {
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
             int o = pieceOffset[q];
             int len = pieceLength[q];
             int a0 = r0 + o;
@@ -452,15 +924,45 @@ final class Int8Gemm {
                 c6 = wv.fma(FloatVector.broadcast(F, a[a6 + j]), c6);
                 c7 = wv.fma(FloatVector.broadcast(F, a[a7 + j]), c7);
             }
-            if (pieceFlush[q]) {
-                add(acc, 0, c0, first);
-                add(acc, V, c1, first);
-                add(acc, 2 * V, c2, first);
-                add(acc, 3 * V, c3, first);
-                add(acc, 4 * V, c4, first);
-                add(acc, 5 * V, c5, first);
-                add(acc, 6 * V, c6, first);
-                add(acc, 7 * V, c7, first);
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
+                (first
+                                ? (IntVector) c0.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(I, acc, V)))
+                        .intoArray(acc, V);
+                (first
+                                ? (IntVector) c2.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 2 * V)))
+                        .intoArray(acc, 2 * V);
+                (first
+                                ? (IntVector) c3.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 3 * V)))
+                        .intoArray(acc, 3 * V);
+                (first
+                                ? (IntVector) c4.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c4.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 4 * V)))
+                        .intoArray(acc, 4 * V);
+                (first
+                                ? (IntVector) c5.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c5.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 5 * V)))
+                        .intoArray(acc, 5 * V);
+                (first
+                                ? (IntVector) c6.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c6.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 6 * V)))
+                        .intoArray(acc, 6 * V);
+                (first
+                                ? (IntVector) c7.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c7.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 7 * V)))
+                        .intoArray(acc, 7 * V);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -472,12 +974,66 @@ final class Int8Gemm {
                 c7 = c0;
             }
         }
+        if (mode == RAW) {
+            return; // the last chunk went into the scratch in the loop
+        }
+        int c = panelStart[p];
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        FloatVector scale = FloatVector.fromArray(F, scales, c);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        int o = out + c;
+        f = c0.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+        f = c1.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + n);
+        f = c2.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 2 * n);
+        f = c3.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n);
+        f = c4.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 4 * n);
+        f = c5.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 5 * n);
+        f = c6.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 6 * n);
+        f = c7.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 7 * n);
     }
 
     /** NR = V: the row based at {@code r0} against panel p, with four sets of sums over the taps modulo 4. */
     private void kernel1x1(float[] a, int r0, int p, int[] acc) {
         float[] w = this.w;
-        int wp = p * k * V;
+        int wp = panelStart[p] * k;
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
@@ -498,7 +1054,11 @@ final class Int8Gemm {
                 c0 = FloatVector.fromArray(F, w, wi).fma(FloatVector.broadcast(F, a[a0 + j]), c0);
             }
             if (pieceFlush[q]) {
-                add(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                (first
+                                ? (IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(I, acc, 0)))
+                        .intoArray(acc, 0);
                 first = false;
                 c0 = FloatVector.zero(F);
                 c1 = c0;
@@ -509,9 +1069,9 @@ final class Int8Gemm {
     }
 
     /** NR = HV, half-width vectors: the 8 rows based at base[b ..] against panel p (as {@link #kernel8x1}). */
-    private void kernel8xHalf(float[] a, int[] base, int b, int p, int[] acc) {
+    private void kernel8xHalf(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
         float[] w = this.w;
-        int wp = p * k * HV;
+        int wp = panelStart[p] * k;
         int r0 = base[b];
         int r1 = base[b + 1];
         int r2 = base[b + 2];
@@ -520,7 +1080,9 @@ final class Int8Gemm {
         int r5 = base[b + 5];
         int r6 = base[b + 6];
         int r7 = base[b + 7];
-        FloatVector c0 = FloatVector.zero(H);
+        boolean fold = mode == FP32;
+        int ch = panelStart[p];
+        FloatVector c0 = fold ? FloatVector.fromArray(H, biasFloat, ch) : FloatVector.zero(H);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
         FloatVector c3 = c0;
@@ -529,7 +1091,8 @@ final class Int8Gemm {
         FloatVector c6 = c0;
         FloatVector c7 = c0;
         boolean first = true;
-        for (int q = 0; q < pieceOffset.length; q++) {
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
             int o = pieceOffset[q];
             int len = pieceLength[q];
             int a0 = r0 + o;
@@ -552,15 +1115,46 @@ final class Int8Gemm {
                 c6 = wv.fma(FloatVector.broadcast(H, a[a6 + j]), c6);
                 c7 = wv.fma(FloatVector.broadcast(H, a[a7 + j]), c7);
             }
-            if (pieceFlush[q]) {
-                addHalf(acc, 0, c0, first);
-                addHalf(acc, HV, c1, first);
-                addHalf(acc, 2 * HV, c2, first);
-                addHalf(acc, 3 * HV, c3, first);
-                addHalf(acc, 4 * HV, c4, first);
-                addHalf(acc, 5 * HV, c5, first);
-                addHalf(acc, 6 * HV, c6, first);
-                addHalf(acc, 7 * HV, c7, first);
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
+                (first
+                                ? (IntVector) c0.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.convert(VectorOperators.F2I, 0)).add(IntVector.fromArray(HI, acc, 0)))
+                        .intoArray(acc, 0);
+                (first
+                                ? (IntVector) c1.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c1.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, HV)))
+                        .intoArray(acc, HV);
+                (first
+                                ? (IntVector) c2.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c2.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 2 * HV)))
+                        .intoArray(acc, 2 * HV);
+                (first
+                                ? (IntVector) c3.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c3.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 3 * HV)))
+                        .intoArray(acc, 3 * HV);
+                (first
+                                ? (IntVector) c4.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c4.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 4 * HV)))
+                        .intoArray(acc, 4 * HV);
+                (first
+                                ? (IntVector) c5.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c5.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 5 * HV)))
+                        .intoArray(acc, 5 * HV);
+                (first
+                                ? (IntVector) c6.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c6.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 6 * HV)))
+                        .intoArray(acc, 6 * HV);
+                (first
+                                ? (IntVector) c7.convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c7.convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 7 * HV)))
+                        .intoArray(acc, 7 * HV);
                 first = false;
                 c0 = FloatVector.zero(H);
                 c1 = c0;
@@ -572,12 +1166,66 @@ final class Int8Gemm {
                 c7 = c0;
             }
         }
+        if (mode == RAW) {
+            return; // the last chunk went into the scratch in the loop
+        }
+        // FP32 only (the fixed-point vectors are full width), the panel within n
+        // XNNPACK's FP32 requantization (see #requantize) written out per row: a helper taking vectors would be
+        // compiled on its own first and then not inlined, and its vector arguments would be boxed
+        int c = panelStart[p];
+        FloatVector scale = FloatVector.fromArray(H, scales, c);
+        FloatVector min = FloatVector.broadcast(H, lo);
+        FloatVector max = FloatVector.broadcast(H, hi);
+        FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(HI, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        IntVector s;
+        FloatVector f;
+        f = c0.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c);
+        f = c1.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + n);
+        f = c2.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 2 * n);
+        f = c3.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 3 * n);
+        f = c4.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 4 * n);
+        f = c5.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 5 * n);
+        f = c6.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 6 * n);
+        f = c7.mul(scale);
+        f = f.blend(min, f.compare(VectorOperators.LT, min));
+        f = f.blend(max, f.compare(VectorOperators.GT, max));
+        s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+        ((ByteVector) s.convertShape(VectorOperators.I2B, HB, 0)).intoArray(y, out + c + 7 * n);
     }
 
     /** NR = HV, half-width vectors: the row based at {@code r0} against panel p (as {@link #kernel1x1}). */
     private void kernel1xHalf(float[] a, int r0, int p, int[] acc) {
         float[] w = this.w;
-        int wp = p * k * HV;
+        int wp = panelStart[p] * k;
         FloatVector c0 = FloatVector.zero(H);
         FloatVector c1 = c0;
         FloatVector c2 = c0;
@@ -598,7 +1246,11 @@ final class Int8Gemm {
                 c0 = FloatVector.fromArray(H, w, wi).fma(FloatVector.broadcast(H, a[a0 + j]), c0);
             }
             if (pieceFlush[q]) {
-                addHalf(acc, 0, c0.add(c1).add(c2.add(c3)), first);
+                (first
+                                ? (IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0)
+                                : ((IntVector) c0.add(c1).add(c2.add(c3)).convert(VectorOperators.F2I, 0))
+                                        .add(IntVector.fromArray(HI, acc, 0)))
+                        .intoArray(acc, 0);
                 first = false;
                 c0 = FloatVector.zero(H);
                 c1 = c0;
@@ -606,24 +1258,6 @@ final class Int8Gemm {
                 c3 = c0;
             }
         }
-    }
-
-    /** acc[at ..] (+)= the chunk's float sums as ints (exact: they are integers of magnitude at most 2^24). */
-    private static void add(int[] acc, int at, FloatVector sums, boolean first) {
-        IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(I, acc, at));
-        }
-        s.intoArray(acc, at);
-    }
-
-    /** {@link #add} on half-width vectors. */
-    private static void addHalf(int[] acc, int at, FloatVector sums, boolean first) {
-        IntVector s = (IntVector) sums.convert(VectorOperators.F2I, 0);
-        if (!first) {
-            s = s.add(IntVector.fromArray(HI, acc, at));
-        }
-        s.intoArray(acc, at);
     }
 
     /**
@@ -640,12 +1274,12 @@ final class Int8Gemm {
      * value (masked stores allocate).
      */
     void requantize(int[] acc, int rows, int p, byte[] y, int out) {
-        if (half) {
+        if (panelWidth[p] == HV) {
             requantizeHalf(acc, rows, p, y, out);
             return;
         }
-        int nr = this.nr;
-        int c0 = p * nr;
+        int nr = panelWidth[p];
+        int c0 = panelStart[p];
         FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
         FloatVector min = FloatVector.broadcast(F, lo);
         FloatVector max = FloatVector.broadcast(F, hi);
@@ -681,8 +1315,8 @@ final class Int8Gemm {
 
     /** {@link #requantize} for half-width panels. */
     private void requantizeHalf(int[] acc, int rows, int p, byte[] y, int out) {
-        int nr = this.nr;
-        int c0 = p * nr;
+        int nr = panelWidth[p];
+        int c0 = panelStart[p];
         FloatVector magic = FloatVector.broadcast(H, SimdRequantizer.MAGIC);
         FloatVector min = FloatVector.broadcast(H, lo);
         FloatVector max = FloatVector.broadcast(H, hi);
@@ -723,7 +1357,8 @@ final class Int8Gemm {
      */
     void requantizeFixed(int[] acc, int rows, int p, byte[] y, int out) {
         int lanes = SimdSpecies.INT.length();
-        int c0 = p * nr;
+        int nr = panelWidth[p];
+        int c0 = panelStart[p];
         for (int v = 0; v < nr; v += lanes) {
             int c = c0 + v;
             if (c >= n) {
@@ -751,8 +1386,8 @@ final class Int8Gemm {
 
     /** The built-in path's fixed-point requantization of one row of panel p, per value, at {@code out}. */
     private void epilogue(int[] acc, int r, int p, Object y, int out) {
-        int c0 = p * nr;
-        int end = Math.min(n, c0 + nr);
+        int c0 = panelStart[p];
+        int end = Math.min(n, panelStart[p + 1]);
         for (int c = c0; c < end; c++) {
             Quant.set(y, outType, out + c, rq.apply(bias[c] + acc[r + c - c0], c));
         }

@@ -110,7 +110,8 @@ final class SimdConv2DInt extends WindowKernel {
                 outType,
                 Int8Gemm.maxAbsCentred(inType, inZeroPoint),
                 runs,
-                runLength);
+                runLength,
+                true);
         this.pixels = batch * outH * outW;
         int panels = gemm.panels;
         this.units = (pixels + gemm.mr - 1) / gemm.mr * panels;

@@ -52,8 +52,16 @@ final class SimdFullyConnectedInt implements Kernel {
         for (int o = 0; o < n; o++) {
             biasInt[o] = (int) p.bias[o];
         }
+        // narrower last panels only when there are rows for their tile kernels (see Int8Gemm's constructor)
         this.gemm = new Int8Gemm(
-                p.weights, k, n, biasInt, p.requantizer, p.outType, Int8Gemm.maxAbsCentred(inType, inZeroPoint));
+                p.weights,
+                k,
+                n,
+                biasInt,
+                p.requantizer,
+                p.outType,
+                Int8Gemm.maxAbsCentred(inType, inZeroPoint),
+                rows >= 8);
         this.groups = (rows + gemm.mr - 1) / gemm.mr;
         this.xf = new float[rows * k];
         this.base = new int[rows];

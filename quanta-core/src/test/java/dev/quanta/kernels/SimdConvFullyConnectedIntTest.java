@@ -177,6 +177,55 @@ class SimdConvFullyConnectedIntTest {
         assertConvEqual(l, a);
     }
 
+    /**
+     * Pointwise and 3×3 layers whose channels fill whole panels (8 .. 80: the micro-kernels requantize
+     * straight from their registers) with K inside one exact chunk or over several (extreme zero points), on both
+     * paths, against the scalar kernel; 1 and 2 threads.
+     */
+    @Property(tries = 60)
+    void wholeVectorPanelsRequantizeInRegisters(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 0, max = 8) int outChoice,
+            @ForAll @IntRange(min = 1, max = 70) int inC,
+            @ForAll boolean pointwise,
+            @ForAll boolean extreme,
+            @ForAll boolean uint8,
+            @ForAll boolean perChannel,
+            @ForAll boolean xnnpack,
+            @ForAll Activation activation) {
+        Random r = new Random(seed);
+        DType dt = uint8 ? DType.UINT8 : DType.INT8;
+        int outC = new int[] {8, 16, 24, 32, 40, 48, 56, 64, 80}[outChoice];
+        int kSize = pointwise ? 1 : 3;
+        var a = new OpAttributes.Conv2D(Padding.SAME, 1, 1, 1, 1, activation);
+        Layer l = layer(
+                r,
+                OpType.CONV_2D,
+                a,
+                dt,
+                new int[] {1 + r.nextInt(2), 3 + r.nextInt(8), 3 + r.nextInt(8), inC},
+                new int[] {outC, kSize, kSize, inC},
+                extreme ? zeroPoint(r, dt, 1) : zeroPoint(r, dt, 2),
+                extreme,
+                perChannel && !uint8,
+                xnnpack);
+        assertConvEqual(l, a);
+        var fc = new OpAttributes.FullyConnected(activation);
+        int k = kSize * kSize * inC;
+        Layer f = layer(
+                r,
+                OpType.FULLY_CONNECTED,
+                fc,
+                dt,
+                new int[] {1 + r.nextInt(11), k},
+                new int[] {outC, k},
+                extreme ? zeroPoint(r, dt, 1) : zeroPoint(r, dt, 2),
+                extreme,
+                perChannel && !uint8,
+                xnnpack);
+        assertFullyConnectedEqual(f, f.op().input(0).shape().dims()[0], k, outC, activation);
+    }
+
     /** Kernels whose K exceeds the exact chunk (|x − zp| and |w − zp_w| both 255 ⇒ L = 258 taps). */
     @Property(tries = 20)
     void longReductionsWithExtremeZeroPointsStayExact(
@@ -364,9 +413,11 @@ class SimdConvFullyConnectedIntTest {
         byte[] y = new byte[tileRows * channels];
         int[] scratch = new int[Int8Gemm.scratchLength()];
         for (int p = 0; p < g.panels; p++) {
+            int width = g.panelWidth(p);
+            int c0 = g.panelStart(p);
             for (int m = 0; m < tileRows; m++) {
-                for (int j = 0; j < g.nr && p * g.nr + j < channels; j++) {
-                    scratch[m * g.nr + j] = accs[m * channels + p * g.nr + j];
+                for (int j = 0; j < width && c0 + j < channels; j++) {
+                    scratch[m * width + j] = accs[m * channels + c0 + j];
                 }
             }
             g.requantize(scratch, tileRows, p, y, 0);
@@ -376,6 +427,66 @@ class SimdConvFullyConnectedIntTest {
             assertThat(uint8 ? y[i] & 0xFF : y[i])
                     .as("channel %d acc %d", c, accs[i])
                     .isEqualTo(rq.apply(accs[i], c));
+        }
+    }
+
+    /**
+     * The FP32 tile kernels start their sums at the bias only when every partial sum stays an exact float integer
+     * (one chunk, {@code max|bias| + K·P ≤ 2^24}); with biases near 2^24 they add it in int lanes. Both equal
+     * {@link Requantizer#apply(int, int)} of the exact accumulator, over whole and partial panels and tail rows.
+     */
+    @Property(tries = 60)
+    void biasStartsTheSumsOnlyWhenExact(
+            @ForAll long seed,
+            @ForAll @IntRange(min = 1, max = 60) int k,
+            @ForAll @IntRange(min = 0, max = 9) int nChoice,
+            @ForAll @IntRange(min = 1, max = 13) int rows,
+            @ForAll boolean hugeBias) {
+        Random r = new Random(seed);
+        int n = new int[] {8, 16, 24, 32, 40, 48, 56, 64, 80, 37}[nChoice];
+        int[] w = new int[n * k];
+        int maxW = 0;
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextInt(255) - 127;
+            maxW = Math.max(maxW, Math.abs(w[i]));
+        }
+        int[] bias = new int[n];
+        long maxBias = 0;
+        for (int o = 0; o < n; o++) {
+            bias[o] = hugeBias ? (r.nextBoolean() ? 1 : -1) * ((1 << 24) - r.nextInt(1000)) : r.nextInt(20001) - 10000;
+            maxBias = Math.max(maxBias, Math.abs((long) bias[o]));
+        }
+        float[] a = new float[rows * k];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = r.nextInt(511) - 255;
+        }
+        double[] real = new double[n];
+        float[] scales = new float[n];
+        for (int o = 0; o < n; o++) {
+            scales[o] = (hugeBias ? 1e-5f : 2e-4f) * (0.5f + r.nextFloat());
+            real[o] = scales[o];
+        }
+        Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, real, scales, r.nextInt(256) - 128, -128, 127);
+        Int8Gemm g = new Int8Gemm(w, k, n, bias, rq, DType.INT8, 255);
+        boolean exact = g.chunk >= k && maxBias + (long) k * 255 * maxW <= 1 << 24;
+        assertThat(g.foldBias).isEqualTo(exact && g.vectorFp32());
+        if (hugeBias && maxW > 0) {
+            assertThat(g.foldBias).isFalse();
+        }
+        int[] base = new int[rows];
+        for (int m = 0; m < rows; m++) {
+            base[m] = m * k;
+        }
+        byte[] y = new byte[rows * n];
+        g.rows(a, base, 0, rows, 0, 0, g.panels, y, new int[Int8Gemm.scratchLength()]);
+        for (int m = 0; m < rows; m++) {
+            for (int o = 0; o < n; o++) {
+                int acc = bias[o];
+                for (int i = 0; i < k; i++) {
+                    acc += (int) a[m * k + i] * w[o * k + i];
+                }
+                assertThat(y[m * n + o]).as("row %d channel %d", m, o).isEqualTo((byte) rq.apply(acc, o));
+            }
         }
     }
 
@@ -408,6 +519,41 @@ class SimdConvFullyConnectedIntTest {
                     xnnpack);
             assertConvEqual(l, a);
         }
+    }
+
+    /**
+     * The panels cover the channels in order with little padding: at 512 bits two-vector panels and then the rest in
+     * narrower ones (40 = 32 + 8, 24 = 16 + 8, 80 = 32 + 32 + 16), below it panels of one width.
+     */
+    @Test
+    void panelsCoverTheChannelsWithNarrowerLastPanels() {
+        int v = Int8Gemm.V;
+        for (int n = 1; n <= 200; n++) {
+            int[] widths = Int8Gemm.panelWidths(n);
+            int total = 0;
+            for (int w : widths) {
+                assertThat(w).isIn(2 * v, v, Int8Gemm.HV);
+                total += w;
+            }
+            assertThat(total).as("n = %d", n).isGreaterThanOrEqualTo(n);
+            if (Int8Gemm.HV > 0) {
+                // only the last panel may pad, by less than half a vector unless it is two vectors wide
+                assertThat(total - n).as("n = %d", n).isLessThan(widths[widths.length - 1] == 2 * v ? 2 * v : v);
+            }
+        }
+        if (v == 16) {
+            assertThat(Int8Gemm.panelWidths(40)).containsExactly(32, 8);
+            assertThat(Int8Gemm.panelWidths(24)).containsExactly(16, 8);
+            assertThat(Int8Gemm.panelWidths(80)).containsExactly(32, 32, 16);
+            assertThat(Int8Gemm.panelWidths(8)).containsExactly(8);
+            assertThat(Int8Gemm.panelWidths(60)).containsExactly(32, 32);
+        }
+        // a GEMM of a row or two (fully connected) keeps one width: its narrow-panel kernel would run too rarely to
+        // be compiled
+        Requantizer rq = Requantizer.of(Requantizer.Rounding.FP32, new double[40], new float[40], 0, -128, 127);
+        Int8Gemm fc = new Int8Gemm(new int[40 * 5], 5, 40, new int[40], rq, DType.INT8, 255, false);
+        assertThat(fc.panels).isEqualTo((40 + 2 * v - 1) / (2 * v));
+        assertThat(fc.panelWidth(fc.panels - 1)).isEqualTo(2 * v);
     }
 
     @Test
