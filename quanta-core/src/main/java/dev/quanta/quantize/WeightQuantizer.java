@@ -38,6 +38,11 @@ final class WeightQuantizer {
     private final QuantizationMode mode;
     private final Granularity granularity;
     private final boolean perChannelDense;
+    /**
+     * {@code --calibrator auto} in int8 with per-channel granularity: each Dense layer takes per-channel weights when
+     * that lowers its weight rounding error (TFLite has both kernels, on both paths).
+     */
+    private final boolean denseByRoundingError;
 
     /** @param config the settings, with the mode chosen (not null) */
     WeightQuantizer(QuantizationConfig config) {
@@ -49,6 +54,10 @@ final class WeightQuantizer {
         int64Bias = mode == QuantizationMode.INT16X8;
         granularity = config.granularity();
         perChannelDense = config.perChannelDense();
+        denseByRoundingError = config.calibrator() == Calibrator.AUTO
+                && mode == QuantizationMode.INT8
+                && !uint8
+                && granularity == Granularity.PER_CHANNEL;
     }
 
     /** Quantized weights, their bias (null when absent or left float), and the weight scales that were adjusted. */
@@ -74,7 +83,8 @@ final class WeightQuantizer {
         // TFLite's hybrid convolutions take per-channel weights (its per-tensor hybrid path is legacy and
         // quantizes inputs differently), so dynamic range keeps convolutions per channel, as its converter does
         boolean perChannel = conv && (granularity == Granularity.PER_CHANNEL || mode == QuantizationMode.DYNAMIC)
-                || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense;
+                || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense
+                || !conv && denseByRoundingError && perChannelRoundsCloser(op.input(1));
         Tensor b = input != null && op.inputs().size() > 2 ? op.input(2) : null;
         // an int64 bias (16x8) has room for any bias at the minimum weight scale
         BiasFit fit = b == null || int64Bias ? null : new BiasFit(b.data().floats(), input.scale());
@@ -82,6 +92,39 @@ final class WeightQuantizer {
         Tensor w = weights(op.input(1), axis, perChannel, fit, op.origin().layerName(), adjustments);
         Tensor qb = b == null ? null : bias(b, input, w.quant());
         return new Encoded(w, qb, adjustments);
+    }
+
+    /**
+     * True when one int8 scale per output channel (axis 0) rounds the Dense weights {@code w} with a smaller
+     * squared error than one scale for the tensor: Σ (w − s·clamp(round(w/s), −127, 127))², with
+     * s = max(max|w|, 5e-7) / 127 over the channel or over the tensor.
+     */
+    static boolean perChannelRoundsCloser(Tensor w) {
+        float[] v = w.data().floats();
+        int channels = w.shape().dims()[0];
+        int inner = v.length / channels;
+        double tensorMax = 0;
+        double[] channelMax = new double[channels];
+        for (int e = 0; e < v.length; e++) {
+            double a = Math.abs(v[e]);
+            channelMax[e / inner] = Math.max(channelMax[e / inner], a);
+            tensorMax = Math.max(tensorMax, a);
+        }
+        double tensorScale = QuantMath.weightScale(tensorMax, 127);
+        double perTensor = 0;
+        double perChannel = 0;
+        for (int e = 0; e < v.length; e++) {
+            perTensor += roundingError(v[e], tensorScale);
+            perChannel += roundingError(v[e], QuantMath.weightScale(channelMax[e / inner], 127));
+        }
+        return perChannel < perTensor;
+    }
+
+    /** (x − s·clamp(round(x/s), −127, 127))². */
+    private static double roundingError(float x, double s) {
+        double q = Math.max(-127, Math.min(127, QuantMath.round(x / s)));
+        double d = x - s * q;
+        return d * d;
     }
 
     /** Weights with one scale (the integer LSTM's gate weights), at least the minimum scale. */
