@@ -11,6 +11,7 @@ import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationScheme;
+import dev.quanta.report.SensitivityHtml;
 import dev.quanta.tuning.Sensitivity;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -122,6 +123,14 @@ final class SensitivityCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print machine-readable JSON.")
     boolean json;
 
+    @Option(
+            names = "--report",
+            paramLabel = "FILE.html",
+            description =
+                    "Also write a self-contained HTML report (summary, a bar chart of each layer's recovered "
+                            + "drop, the table; no script, nothing loaded from elsewhere), replaced atomically; never an input.")
+    Path report;
+
     @Spec
     CommandSpec spec;
 
@@ -143,6 +152,9 @@ final class SensitivityCommand implements Callable<Integer> {
                 .withThreads(threads)
                 .withParallel(parallel));
         Metric chosen = metric == null ? null : Metric.parse(metric);
+        if (report != null) {
+            OutputGuard.check(spec, "--report", report, Map.of());
+        }
         Model m = model.load();
         Dataset cal = data.loadOther(m, calibration, data.labelsIfSameData(calibration), 0, samples);
         Dataset eval = data.load(m);
@@ -155,8 +167,19 @@ final class SensitivityCommand implements Callable<Integer> {
                 options,
                 bar::update);
         bar.finish();
+        String text = render(r, config, cal.size());
+        if (report != null) {
+            SensitivityHtml.page(
+                            model.model.getFileName().toString(),
+                            text.lines().findFirst().orElse(""),
+                            r)
+                    .write(report);
+        }
         var out = spec.commandLine().getOut();
-        out.print(json ? Json.write(toMap(r, cal.size())) + "\n" : render(r, config, cal.size()));
+        out.print(json ? Json.write(toMap(r, cal.size())) + "\n" : text);
+        if (report != null && !json) {
+            out.println("Report: " + report);
+        }
         out.flush();
         return 0;
     }

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.SensitiveModels;
 import dev.quanta.testing.UsesFixtures;
+import dev.quanta.tflite.TfliteWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -235,6 +239,83 @@ class HtmlReportBrowserTest {
                         "[%.6g, %.6g]",
                         first.get("chosen_min").asDouble(),
                         first.get("chosen_max").asDouble()));
+    }
+
+    /** The sensitivity report of {@link SensitiveModels#outlierNet}: one bar per layer, "outlier" first in red. */
+    @Test
+    void sensitivityReportOfTheOutlierModel() throws IOException {
+        Model m = SensitiveModels.outlierNet();
+        Path model = tmp.resolve("outlier.tflite");
+        TfliteWriter.write(m, model);
+        Dataset d = SensitiveModels.data(m, 264, 4);
+        Path samples = tmp.resolve("x.npy");
+        Path labels = tmp.resolve("y.npy");
+        Files.write(samples, SensitiveModels.samplesNpy(d));
+        Files.write(labels, SensitiveModels.labelsNpy(d));
+        Path report = tmp.resolve("sensitivity.html");
+        CliRunner r = CliRunner.run(
+                "sensitivity",
+                model.toString(),
+                "--calibration",
+                samples.toString(),
+                "--data",
+                samples.toString(),
+                "--labels",
+                labels.toString(),
+                "--samples",
+                "64",
+                "--skip",
+                "64",
+                "--granularity",
+                "per-tensor",
+                "--json",
+                "--report",
+                report.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        int layers = json.get("layers").size();
+        assertThat(layers).isEqualTo(4);
+
+        open(report, "sensitivity-outlier");
+        assertThat(driver.getTitle()).isEqualTo("Quanta: sensitivity of outlier.tflite");
+        assertThat(count("#recovered svg .bar")).isEqualTo(layers);
+        assertThat(count("#recovered svg .bar.worst")).isEqualTo(1);
+        assertThat(count("#layers tbody tr")).isEqualTo(layers);
+        JsonNode first = json.get("layers").get(0);
+        assertThat(first.get("layer").asText()).isEqualTo("outlier");
+        WebElement bar = driver.findElement(By.cssSelector("#recovered svg .bar.worst"));
+        assertThat(bar.findElement(By.tagName("title")).getAttribute("textContent"))
+                .isEqualTo(String.format(
+                        Locale.ROOT, "outlier: %+.2f", first.get("recovered").asDouble()));
+        assertThat(driver.findElement(By.id("summary")).getText())
+                .contains(String.format(Locale.ROOT, "%.2f%%", json.get("float").asDouble()))
+                .contains(String.format(
+                        Locale.ROOT, "%.2f%%", json.get("quantized").asDouble()))
+                .contains(String.format(
+                        Locale.ROOT, "%+.2f", json.get("quantized_drop").asDouble()));
+        // the bars are drawn: the worst one is wider than any other
+        int worstWidth = bar.getSize().getWidth();
+        for (WebElement other : driver.findElements(By.cssSelector("#recovered svg .bar:not(.worst)"))) {
+            assertThat(other.getSize().getWidth()).isLessThan(worstWidth);
+        }
+        // --report is never an input
+        byte[] before = Files.readAllBytes(labels);
+        CliAssertions.assertOneLineError(
+                CliRunner.run(
+                        "sensitivity",
+                        model.toString(),
+                        "--calibration",
+                        samples.toString(),
+                        "--data",
+                        samples.toString(),
+                        "--labels",
+                        labels.toString(),
+                        "--skip",
+                        "100",
+                        "--report",
+                        labels.toString()),
+                "y.npy");
+        assertThat(Files.readAllBytes(labels)).isEqualTo(before);
     }
 
     @Test
