@@ -38,8 +38,8 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
- * The HTML reports of {@code evaluate --compare} and {@code quantize} opened in a real browser: Debian's chromium
- * (headless) through chromedriver. Each page loads with no SEVERE console entry, each chart has one bar per layer
+ * The HTML reports of {@code evaluate --compare}, {@code quantize} and {@code sensitivity} opened in a real
+ * browser: Debian's chromium (headless) through chromedriver. Each page loads with no SEVERE console entry, each chart has one bar per layer
  * or display bin, and the numbers the CLI printed are on the page; a screenshot of each is kept in
  * {@code target/report-screenshots}. Under {@code CI=true} a missing browser fails; elsewhere the test is skipped
  * with a note.
