@@ -256,6 +256,7 @@ final class QuantizeCommand implements Callable<Integer> {
                             bytes)
                     .write(report);
         }
+        Warnings.printLines(spec.commandLine().getErr(), c.report().warnings());
         var out = toStdout ? spec.commandLine().getErr() : spec.commandLine().getOut();
         if (json) {
             Map<String, Object> map = toMap(c.report(), output, before, bytes);
@@ -410,6 +411,7 @@ final class QuantizeCommand implements Callable<Integer> {
         m.put("float_weight_bytes", r.floatBytes());
         m.put("quantized_weight_bytes", r.quantizedBytes());
         m.put("seconds", r.seconds());
+        m.put("warnings", r.warnings());
         if (r.calibration() != null) {
             m.put("calibrator", r.calibration().calibrator().cliName());
             m.put(

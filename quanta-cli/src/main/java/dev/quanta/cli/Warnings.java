@@ -16,4 +16,12 @@ final class Warnings {
         }
         err.flush();
     }
+
+    /** Each line as one {@code quanta: warning:} line on {@code err}. */
+    static void printLines(PrintWriter err, Collection<String> lines) {
+        for (String line : lines) {
+            err.println("quanta: warning: " + line);
+        }
+        err.flush();
+    }
 }

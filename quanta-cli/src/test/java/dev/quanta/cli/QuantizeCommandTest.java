@@ -162,4 +162,31 @@ class QuantizeCommandTest {
         assertThat(ok.out()).contains("Left in float:").contains("re_lu (RELU6)");
         assertThat(out).exists();
     }
+
+    @Test
+    @UsesFixtures
+    void aSmallCalibrationSetIsWarnedOnStandardErrorAndInJson() throws IOException {
+        Path out = tmp.resolve("out.tflite");
+        CliRunner r = CliRunner.quantize(
+                model(), out, "--calibration", testImages().toString(), "--scale", "1/255", "--samples", "20");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.err().lines().filter(l -> l.startsWith("quanta: warning: ")))
+                .contains("quanta: warning: calibrated on 20 samples; about 100 to 500 representative samples are"
+                        + " advised");
+        assertThat(r.out()).doesNotContain("warning");
+        CliRunner json = CliRunner.quantize(
+                model(),
+                tmp.resolve("out2.tflite"),
+                "--calibration",
+                testImages().toString(),
+                "--scale",
+                "1/255",
+                "--samples",
+                "20",
+                "--json");
+        assertThat(json.exitCode()).as(json.err()).isZero();
+        assertThat(json.out())
+                .contains("\"warnings\" : [ \"calibrated on 20 samples; about 100 to 500 representative samples are"
+                        + " advised\"");
+    }
 }

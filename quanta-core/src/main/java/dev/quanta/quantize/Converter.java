@@ -202,11 +202,13 @@ public final class Converter {
         checkFloatLayers(floatModel, mode);
         int calibratedSamples = 0;
         CalibrationReport calibration = null;
+        List<String> warnings = List.of();
         Rewritten result;
         if (integerMode) {
             Calibration ranges = prepared.ranges;
             techniques.addAll(prepared.techniques);
             calibration = CalibrationReport.of(ranges, settings);
+            warnings = ranges.warnings();
             calibratedSamples = Math.min(settings.calibrationSamples(), representative.size());
             Rewritten integer = FullIntegerRewriter.rewrite(prepared.toRewrite, settings, ranges);
             result = new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
@@ -230,7 +232,8 @@ public final class Converter {
                 constantBytes(result.model()),
                 seconds,
                 calibration,
-                techniques);
+                techniques,
+                warnings);
         return new Conversion(result.model(), report);
     }
 

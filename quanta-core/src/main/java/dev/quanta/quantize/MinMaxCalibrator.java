@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -179,6 +180,15 @@ public final class MinMaxCalibrator {
         float[] max = new float[observed.size()];
         Arrays.fill(min, Float.POSITIVE_INFINITY);
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        // per observed tensor and sample: the sample's own extremes (null for a tensor without values per sample)
+        float[][] sampleMin = new float[observed.size()][];
+        float[][] sampleMax = new float[observed.size()][];
+        for (int k = 0; k < observed.size(); k++) {
+            if (methods.get(k) != null) {
+                sampleMin[k] = new float[n];
+                sampleMax[k] = new float[n];
+            }
+        }
         int batch = 32;
         try (Interpreter it = new Interpreter(
                 model, Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true))) {
@@ -202,12 +212,35 @@ public final class MinMaxCalibrator {
                 }
                 for (int k = 0; k < observed.size(); k++) {
                     float[] v = (float[]) it.readTensor(observed.get(k));
-                    for (float x : v) {
-                        if (x < min[k]) {
-                            min[k] = x;
+                    if (sampleMax[k] != null && v.length % count != 0) {
+                        sampleMax[k] = null;
+                        sampleMin[k] = null;
+                    }
+                    // sample by sample when the tensor holds the same number of values per sample, else whole
+                    int parts = sampleMax[k] != null ? count : 1;
+                    int per = v.length / parts;
+                    for (int i = 0; i < parts; i++) {
+                        float lo = Float.POSITIVE_INFINITY;
+                        float hi = Float.NEGATIVE_INFINITY;
+                        for (int j = i * per; j < (i + 1) * per; j++) {
+                            float x = v[j];
+                            if (x < lo) {
+                                lo = x;
+                            }
+                            if (x > hi) {
+                                hi = x;
+                            }
                         }
-                        if (x > max[k]) {
-                            max[k] = x;
+                        // comparisons, not Math.min: the first of equal values (0.0 before -0.0) stays, as before
+                        if (lo < min[k]) {
+                            min[k] = lo;
+                        }
+                        if (hi > max[k]) {
+                            max[k] = hi;
+                        }
+                        if (sampleMax[k] != null) {
+                            sampleMin[k][s + i] = lo;
+                            sampleMax[k][s + i] = hi;
                         }
                     }
                     if (histograms[k] != null) {
@@ -246,14 +279,106 @@ public final class MinMaxCalibrator {
             }
             ranges.put(observed.get(k), chosen);
             if (method != null) {
+                TensorCalibration.Coverage coverage =
+                        sampleMax[k] == null ? null : coverage(sampleMin[k], sampleMax[k], chosen, target);
                 tensors.add(new TensorCalibration(
-                        observed.get(k).name(), method, seen, chosen, clipped, keepHistograms ? h : null));
+                        observed.get(k).name(), method, seen, chosen, clipped, keepHistograms ? h : null, coverage));
             }
         }
         Map<Op, TensorRange> cells = new IdentityHashMap<>();
         for (int k = 0; k < lstms.size(); k++) {
             cells.put(lstms.get(k), new TensorRange(-cellAbsMax[k], cellAbsMax[k]));
         }
-        return new Calibration(ranges, cells, calibrator, tensors);
+        return new Calibration(ranges, cells, calibrator, tensors, warnings(tensors, n, data.size()));
+    }
+
+    /** Below this many calibration samples {@code quantize} warns (TFLite's guidance is about 100 to 500). */
+    static final int ADVISED_SAMPLES = 100;
+
+    /**
+     * How many samples reach each end of {@code chosen}: those whose own extreme lies within one step of the
+     * {@code target} grid (over the range widened to contain 0, as quantization widens it) of that end.
+     */
+    static TensorCalibration.Coverage coverage(
+            float[] sampleMin, float[] sampleMax, TensorRange chosen, Calibrator.Target target) {
+        double lo = Math.min(chosen.min(), 0);
+        double hi = Math.max(chosen.max(), 0);
+        if (target.symmetric()) {
+            hi = chosen.absMax();
+            lo = -hi;
+        }
+        double step = (hi - lo) / (target.qmax() - target.qmin());
+        int atMax = 0;
+        int atMin = 0;
+        float nextMax = Float.NaN;
+        float nextMin = Float.NaN;
+        for (int i = 0; i < sampleMax.length; i++) {
+            if (chosen.max() > 0) {
+                if (sampleMax[i] >= chosen.max() - step) {
+                    atMax++;
+                } else if (Float.isNaN(nextMax) || sampleMax[i] > nextMax) {
+                    nextMax = sampleMax[i];
+                }
+            }
+            if (chosen.min() < 0) {
+                if (sampleMin[i] <= chosen.min() + step) {
+                    atMin++;
+                } else if (Float.isNaN(nextMin) || sampleMin[i] < nextMin) {
+                    nextMin = sampleMin[i];
+                }
+            }
+        }
+        return new TensorCalibration.Coverage(sampleMax.length, atMax, nextMax, atMin, nextMin);
+    }
+
+    /**
+     * The calibration set's warnings: fewer than {@link #ADVISED_SAMPLES} samples used; and per tensor, a range
+     * end (the maximum, or a negative minimum) reached by fewer than max(2, 1% of the samples) samples.
+     *
+     * @param used the samples calibrated on
+     * @param available the samples of the dataset
+     */
+    static List<String> warnings(List<TensorCalibration> tensors, int used, int available) {
+        List<String> lines = new ArrayList<>();
+        if (used < ADVISED_SAMPLES) {
+            lines.add(
+                    used == available
+                            ? "calibrated on " + used
+                                    + " samples, all the dataset holds; about 100 to 500 representative"
+                                    + " samples are advised"
+                            : "calibrated on " + used
+                                    + " samples; about 100 to 500 representative samples are advised");
+        }
+        if (used < 2) {
+            return lines;
+        }
+        double few = Math.max(2, 0.01 * used);
+        for (TensorCalibration t : tensors) {
+            TensorCalibration.Coverage c = t.coverage();
+            if (c == null) {
+                continue;
+            }
+            if (t.chosen().max() > 0 && c.atMax() < few && !Float.isNaN(c.nextMax())) {
+                lines.add(fewSamples(t.tensor(), "max", t.chosen().max(), c.atMax(), used, c.nextMax()));
+            }
+            if (t.chosen().min() < 0 && c.atMin() < few && !Float.isNaN(c.nextMin())) {
+                lines.add(fewSamples(t.tensor(), "min", t.chosen().min(), c.atMin(), used, c.nextMin()));
+            }
+        }
+        return lines;
+    }
+
+    private static String fewSamples(String tensor, String end, float value, int count, int used, float next) {
+        return String.format(
+                Locale.ROOT,
+                "the %s %.6g of tensor '%s' is reached by %d of %d calibration samples (the next sample's %s is"
+                        + " %.6g); the range may rest on an outlier",
+                end,
+                value,
+                tensor,
+                count,
+                used,
+                end,
+                next);
     }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param calibration the calibrator and the ranges it chose, or null for the modes that do not calibrate
  * @param techniques the weight and bias techniques applied (cross-layer equalization, bias correction), in order,
  *     with what each changed
+ * @param warnings one line each, about the calibration data: too few samples, a range end set by very few of them
  */
 public record QuantizationReport(
         QuantizationMode mode,
@@ -30,10 +31,42 @@ public record QuantizationReport(
         long quantizedBytes,
         double seconds,
         CalibrationReport calibration,
-        List<Technique> techniques) {
+        List<Technique> techniques,
+        List<String> warnings) {
     public QuantizationReport {
         layers = List.copyOf(layers);
         techniques = List.copyOf(techniques);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** A report without warnings. */
+    public QuantizationReport(
+            QuantizationMode mode,
+            String modeReason,
+            QuantizationScheme scheme,
+            Granularity granularity,
+            IoType io,
+            int calibrationSamples,
+            List<LayerReport> layers,
+            long floatBytes,
+            long quantizedBytes,
+            double seconds,
+            CalibrationReport calibration,
+            List<Technique> techniques) {
+        this(
+                mode,
+                modeReason,
+                scheme,
+                granularity,
+                io,
+                calibrationSamples,
+                layers,
+                floatBytes,
+                quantizedBytes,
+                seconds,
+                calibration,
+                techniques,
+                List.of());
     }
 
     /** A report without weight and bias techniques. */
@@ -61,6 +94,7 @@ public record QuantizationReport(
                 quantizedBytes,
                 seconds,
                 calibration,
+                List.of(),
                 List.of());
     }
 
