@@ -197,40 +197,21 @@ final class BiasCorrection {
 
     /** Runs the float model over the calibration batches and each layer's error on its float input. */
     private static void measure(Model model, Dataset data, QuantizationConfig config, List<Layer> layers) {
-        Tensor input = model.inputs().get(0);
-        int sampleSize = input.shape().sampleElementCount();
         int n = Math.min(config.calibrationSamples(), data.size());
-        int batch = 32;
-        try (Interpreter it = new Interpreter(
-                model,
-                Interpreter.Options.defaults()
-                        .withNumThreads(config.calibrationThreads())
-                        .withPreserveAllTensors(true))) {
-            float[] in = new float[0];
-            for (int s = 0; s < n; s += batch) {
-                int count = Math.min(batch, n - s);
-                if (in.length != count * sampleSize) {
-                    int[] dims = input.shape().dims();
-                    dims[0] = count;
-                    it.resizeInput(0, dims);
-                    in = new float[count * sampleSize];
+        CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
+            for (Layer l : layers) {
+                Tensor x = l.op.input(0);
+                float[] xv = (float[]) it.readTensor(x);
+                l.interpreter.resizeInput(0, it.tensorShape(x));
+                l.interpreter.runForMultipleInputsOutputs(new Object[] {xv}, new Object[0]);
+                float[] shift =
+                        (float[]) l.interpreter.readTensor(l.delta.outputs().get(0));
+                int channels = l.sum.length;
+                for (int e = 0; e < shift.length; e++) {
+                    l.sum[e % channels] += shift[e];
                 }
-                data.copyBatch(s, count, in);
-                it.runForMultipleInputsOutputs(new Object[] {in}, new Object[0]);
-                for (Layer l : layers) {
-                    Tensor x = l.op.input(0);
-                    float[] xv = (float[]) it.readTensor(x);
-                    l.interpreter.resizeInput(0, it.tensorShape(x));
-                    l.interpreter.runForMultipleInputsOutputs(new Object[] {xv}, new Object[0]);
-                    float[] shift =
-                            (float[]) l.interpreter.readTensor(l.delta.outputs().get(0));
-                    int channels = l.sum.length;
-                    for (int e = 0; e < shift.length; e++) {
-                        l.sum[e % channels] += shift[e];
-                    }
-                    l.count += shift.length / channels;
-                }
+                l.count += shift.length / channels;
             }
-        }
+        });
     }
 }

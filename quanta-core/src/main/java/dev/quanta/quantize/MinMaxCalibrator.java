@@ -7,7 +7,6 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
-import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -189,69 +188,55 @@ public final class MinMaxCalibrator {
                 sampleMax[k] = new float[n];
             }
         }
-        int batch = 32;
-        try (Interpreter it = new Interpreter(
-                model, Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true))) {
-            float[] in = new float[0];
-            for (int s = 0; s < n; s += batch) {
-                int count = Math.min(batch, n - s);
-                if (in.length != count * sampleSize) {
-                    int[] dims = input.shape().dims();
-                    dims[0] = count;
-                    it.resizeInput(0, dims);
-                    in = new float[count * sampleSize];
-                }
-                data.copyBatch(s, count, in);
-                it.runForMultipleInputsOutputs(new Object[] {in}, new Object[0]);
-                for (int k = 0; k < lstms.size(); k++) {
-                    // the kernel keeps its maximum since the last (re)allocation: read it after every batch
-                    float m = it.stateAbsMax(lstms.get(k));
-                    if (!Float.isNaN(m)) {
-                        cellAbsMax[k] = Math.max(cellAbsMax[k], m);
-                    }
-                }
-                for (int k = 0; k < observed.size(); k++) {
-                    float[] v = (float[]) it.readTensor(observed.get(k));
-                    if (sampleMax[k] != null && v.length % count != 0) {
-                        sampleMax[k] = null;
-                        sampleMin[k] = null;
-                    }
-                    // sample by sample when the tensor holds the same number of values per sample, else whole
-                    int parts = sampleMax[k] != null ? count : 1;
-                    int per = v.length / parts;
-                    for (int i = 0; i < parts; i++) {
-                        float lo = Float.POSITIVE_INFINITY;
-                        float hi = Float.NEGATIVE_INFINITY;
-                        for (int j = i * per; j < (i + 1) * per; j++) {
-                            float x = v[j];
-                            if (x < lo) {
-                                lo = x;
-                            }
-                            if (x > hi) {
-                                hi = x;
-                            }
-                        }
-                        // comparisons, not Math.min: the first of equal values (0.0 before -0.0) stays, as before
-                        if (lo < min[k]) {
-                            min[k] = lo;
-                        }
-                        if (hi > max[k]) {
-                            max[k] = hi;
-                        }
-                        if (sampleMax[k] != null) {
-                            sampleMin[k][s + i] = lo;
-                            sampleMax[k][s + i] = hi;
-                        }
-                    }
-                    if (histograms[k] != null) {
-                        histograms[k].add(v);
-                    }
-                    if (halves[k] != null) {
-                        addByHalves(halves[k], v, s, count);
-                    }
+        CalibrationBatches.run(model, data, n, threads, (it, s, count) -> {
+            for (int k = 0; k < lstms.size(); k++) {
+                // the kernel keeps its maximum since the last (re)allocation: read it after every batch
+                float m = it.stateAbsMax(lstms.get(k));
+                if (!Float.isNaN(m)) {
+                    cellAbsMax[k] = Math.max(cellAbsMax[k], m);
                 }
             }
-        }
+            for (int k = 0; k < observed.size(); k++) {
+                float[] v = (float[]) it.readTensor(observed.get(k));
+                if (sampleMax[k] != null && v.length % count != 0) {
+                    sampleMax[k] = null;
+                    sampleMin[k] = null;
+                }
+                // sample by sample when the tensor holds the same number of values per sample, else whole
+                int parts = sampleMax[k] != null ? count : 1;
+                int per = v.length / parts;
+                for (int i = 0; i < parts; i++) {
+                    float lo = Float.POSITIVE_INFINITY;
+                    float hi = Float.NEGATIVE_INFINITY;
+                    for (int j = i * per; j < (i + 1) * per; j++) {
+                        float x = v[j];
+                        if (x < lo) {
+                            lo = x;
+                        }
+                        if (x > hi) {
+                            hi = x;
+                        }
+                    }
+                    // comparisons, not Math.min: the first of equal values (0.0 before -0.0) stays, as before
+                    if (lo < min[k]) {
+                        min[k] = lo;
+                    }
+                    if (hi > max[k]) {
+                        max[k] = hi;
+                    }
+                    if (sampleMax[k] != null) {
+                        sampleMin[k][s + i] = lo;
+                        sampleMax[k][s + i] = hi;
+                    }
+                }
+                if (histograms[k] != null) {
+                    histograms[k].add(v);
+                }
+                if (halves[k] != null) {
+                    addByHalves(halves[k], v, s, count);
+                }
+            }
+        });
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>();
         List<TensorCalibration> tensors = new ArrayList<>();
         for (int k = 0; k < observed.size(); k++) {
