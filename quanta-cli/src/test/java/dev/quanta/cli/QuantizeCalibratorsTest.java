@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quanta.data.Dataset;
-import dev.quanta.data.DatasetSpec;
-import dev.quanta.data.Datasets;
-import dev.quanta.data.Preprocessing;
+import dev.quanta.eval.Evaluator;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Tensor;
-import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
 import dev.quanta.testing.UsesOracle;
@@ -68,28 +65,7 @@ class QuantizeCalibratorsTest {
                 .containsPattern("(?m)^dense_6 +\\[-?\\d")
                 // auto names the calibrator it picked for each tensor
                 .containsPattern("% +" + calibrator + (auto ? ": (minmax|percentile|entropy|mse)" : "") + "\n");
-        Dataset images = Datasets.load(DatasetSpec.of(MnistFixtures.testImages())
-                        .withFormat("idx")
-                        .withPreprocessing(Preprocessing.scale(1f / 255)))
-                .slice(100, 1000);
-        Model m = TfliteReader.read(out);
-        int correct = 0;
-        float[] x = new float[images.sampleSize()];
-        try (TfliteOracle o = TfliteOracle.open(out, TfliteOracle.Kernels.XNNPACK, 1);
-                Interpreter it = new Interpreter(m)) {
-            float[] mine = new float[10];
-            for (int s = 0; s < images.size(); s++) {
-                images.copySample(s, x, 0);
-                o.setInput(0, x);
-                o.invoke();
-                float[] theirs = o.outputFloat(0);
-                it.run(x, mine);
-                assertThat(mine).as("sample %d", s).containsExactly(theirs);
-                if (argmax(theirs) == images.label(s)) {
-                    correct++;
-                }
-            }
-        }
+        int correct = MnistFixtures.correctInTfliteBitExact(out);
         System.out.printf(Locale.ROOT, "MNIST MLP, --calibrator %s: %d / 900 in TFLite%n", calibrator, correct);
         assertThat(correct).isGreaterThanOrEqualTo(MIN_CORRECT);
     }
@@ -120,10 +96,7 @@ class QuantizeCalibratorsTest {
                 }
             }
         }
-        Dataset images = Datasets.load(DatasetSpec.of(MnistFixtures.testImages())
-                        .withFormat("idx")
-                        .withPreprocessing(Preprocessing.scale(1f / 255)))
-                .slice(100, 1000);
+        Dataset images = MnistFixtures.heldOutImages();
         int correct = 0;
         float[] x = new float[images.sampleSize()];
         try (TfliteOracle o = TfliteOracle.open(out, TfliteOracle.Kernels.BUILTIN, 1)) {
@@ -131,7 +104,7 @@ class QuantizeCalibratorsTest {
                 images.copySample(s, x, 0);
                 o.setInput(0, x);
                 o.invoke();
-                if (argmax(o.outputFloat(0)) == images.label(s)) {
+                if (Evaluator.argmax(o.outputFloat(0), 0, 10) == images.label(s)) {
                     correct++;
                 }
             }
@@ -201,15 +174,5 @@ class QuantizeCalibratorsTest {
                             .startsWith(
                                     "quanta: --calibrator must be one of minmax, percentile, entropy, mse, auto, not 'kl'");
                 });
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int k = 1; k < v.length; k++) {
-            if (v[k] > v[best]) {
-                best = k;
-            }
-        }
-        return best;
     }
 }

@@ -4,16 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.quanta.data.Dataset;
-import dev.quanta.data.DatasetSpec;
-import dev.quanta.data.Datasets;
-import dev.quanta.data.Preprocessing;
-import dev.quanta.ir.Model;
-import dev.quanta.runtime.Interpreter;
-import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesFixtures;
 import dev.quanta.testing.UsesOracle;
-import dev.quanta.tflite.TfliteReader;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
@@ -54,28 +46,7 @@ class QuantizeWeightTechniquesTest {
         assertThat(r.out())
                 .containsPattern("(?m)^Cross-layer equalization:\n  \\S+ -> \\S+: \\d+ channels scaled by ")
                 .containsPattern("(?m)^Bias correction:\n  \\S+ \\(FULLY_CONNECTED\\): largest bias shift ");
-        Dataset images = Datasets.load(DatasetSpec.of(MnistFixtures.testImages())
-                        .withFormat("idx")
-                        .withPreprocessing(Preprocessing.scale(1f / 255)))
-                .slice(100, 1000);
-        Model m = TfliteReader.read(out);
-        int correct = 0;
-        float[] x = new float[images.sampleSize()];
-        try (TfliteOracle o = TfliteOracle.open(out, TfliteOracle.Kernels.XNNPACK, 1);
-                Interpreter it = new Interpreter(m)) {
-            float[] mine = new float[10];
-            for (int s = 0; s < images.size(); s++) {
-                images.copySample(s, x, 0);
-                o.setInput(0, x);
-                o.invoke();
-                float[] theirs = o.outputFloat(0);
-                it.run(x, mine);
-                assertThat(mine).as("sample %d", s).containsExactly(theirs);
-                if (argmax(theirs) == images.label(s)) {
-                    correct++;
-                }
-            }
-        }
+        int correct = MnistFixtures.correctInTfliteBitExact(out);
         System.out.printf(Locale.ROOT, "MNIST MLP, per-tensor, --equalize --bias-correction: %d / 900%n", correct);
         assertThat(correct).isGreaterThanOrEqualTo(MIN_CORRECT);
 
@@ -107,15 +78,5 @@ class QuantizeWeightTechniquesTest {
         assertThat(r.err())
                 .isEqualTo("quanta: --bias-correction measures on calibration data and corrects int32 biases: it "
                         + "needs a full-integer --mode (int8 or int16x8), not dynamic\n");
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
