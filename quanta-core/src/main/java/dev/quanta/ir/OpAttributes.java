@@ -204,4 +204,15 @@ public sealed interface OpAttributes {
 
     /** SIGNAL_FILTER_BANK_LOG: y = min(32767, log(x · 2^inputCorrectionBits) · outputScale) in fixed point. */
     record SignalFilterBankLog(int inputCorrectionBits, int outputScale) implements OpAttributes {}
+    // -- elementwise and activations (issue 11) --
+
+    // -- shape and data movement (issue 11) --
+
+    // -- resampling and reductions (issue 11) --
+
+    // -- linear (issue 11) --
+
+    // -- sequence (issue 11) --
+
+    // -- detection (issue 11) --
 }

@@ -76,7 +76,21 @@ public enum OpType {
     SIGNAL_FILTER_BANK_SQUARE_ROOT,
     SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION,
     SIGNAL_PCAN,
-    SIGNAL_FILTER_BANK_LOG;
+    SIGNAL_FILTER_BANK_LOG,
+
+// -- elementwise and activations (issue 11) --
+
+// -- shape and data movement (issue 11) --
+
+// -- resampling and reductions (issue 11) --
+
+// -- linear (issue 11) --
+
+// -- sequence (issue 11) --
+
+// -- detection (issue 11) --
+
+;
 
     /** True for tflite-micro's signal-library ops (custom ops in a {@code .tflite} file). */
     public boolean isSignal() {

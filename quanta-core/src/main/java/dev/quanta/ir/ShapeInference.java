@@ -31,6 +31,18 @@ public final class ShapeInference {
             case STRIDED_SLICE ->
                 stridedSlice(x, (OpAttributes.StridedSlice) attrs).shape();
             case MUL, DIV, MINIMUM, MAXIMUM -> broadcast(x, inputs.get(1).shape());
+
+            // -- elementwise and activations (issue 11) --
+
+            // -- shape and data movement (issue 11) --
+
+            // -- resampling and reductions (issue 11) --
+
+            // -- linear (issue 11) --
+
+            // -- sequence (issue 11) --
+
+            // -- detection (issue 11) --
             default -> inferAll(type, attrs, inputs).get(0);
         };
     }

@@ -2,6 +2,7 @@ package dev.quanta.kernels;
 
 import dev.quanta.ir.Op;
 import dev.quanta.ir.Tensor;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -20,4 +21,10 @@ public interface KernelProvider {
      * @throws UnsupportedOperationException naming the op when its tensor types are not supported
      */
     Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path);
+
+    /**
+     * The op × type × path combinations this provider runs: its rows of the kernel registry. {@link #handles} is
+     * true for an op of each row whose tensors have the row's type.
+     */
+    List<KernelSupport> supported();
 }

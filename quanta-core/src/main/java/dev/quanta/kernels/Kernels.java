@@ -21,6 +21,11 @@ public final class Kernels {
                     .map(ServiceLoader.Provider::get)
                     .toList();
 
+    /** The registry rows of every {@link KernelProvider} on the class path. */
+    public static List<KernelSupport> providerSupport() {
+        return PROVIDERS.stream().flatMap(p -> p.supported().stream()).toList();
+    }
+
     /**
      * @param buffer the interpreter array of a tensor (see {@link Buffers})
      * @param shape its concrete dimensions

@@ -273,6 +273,18 @@ final class FullIntegerRewriter {
                 }
                 outParams = activationParams(out);
             }
+
+            // -- elementwise and activations (issue 11) --
+
+            // -- shape and data movement (issue 11) --
+
+            // -- resampling and reductions (issue 11) --
+
+            // -- linear (issue 11) --
+
+            // -- sequence (issue 11) --
+
+            // -- detection (issue 11) --
             default ->
                 throw new QuantaException(op.describe() + ": " + op.type()
                         + " cannot be quantized (fold BatchNorm and drop Dropout first)");

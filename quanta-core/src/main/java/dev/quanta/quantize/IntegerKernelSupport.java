@@ -2,6 +2,7 @@ package dev.quanta.quantize;
 
 import dev.quanta.ir.DType;
 import dev.quanta.ir.OpType;
+import dev.quanta.runtime.KernelRegistry;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -37,6 +38,7 @@ public final class IntegerKernelSupport {
             OpType.PAD,
             OpType.TRANSPOSE,
             OpType.STRIDED_SLICE);
+    // Ops of the issue-11 kernel families are found in the kernel registry (KernelRegistry.runsOnBothPaths).
     /** Int16 activations: the same ops but a standalone RELU6. */
     private static final Set<OpType> SIXTEEN_BIT = without(EIGHT_BIT, OpType.RELU6);
 
@@ -71,10 +73,21 @@ public final class IntegerKernelSupport {
         if (type == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM) {
             return activationType == DType.INT8; // TFLite's integer LSTM is 8x8→16: int8 only
         }
-        return switch (activationType) {
+        boolean builtIn = switch (activationType) {
             case INT8, UINT8 -> EIGHT_BIT.contains(type);
             case INT16 -> SIXTEEN_BIT.contains(type);
             default -> false;
         };
+        return builtIn || fromProviders(type, activationType);
+    }
+
+    /**
+     * True when a kernel family's registry row runs {@code type} on quantized {@code activationType} (the signal
+     * ops compute plain integers, not quantized values: the quantizer never writes them).
+     */
+    private static boolean fromProviders(OpType type, DType activationType) {
+        boolean quantized =
+                activationType == DType.INT8 || activationType == DType.UINT8 || activationType == DType.INT16;
+        return quantized && !type.isSignal() && KernelRegistry.runsOnBothPaths(type, activationType);
     }
 }

@@ -110,6 +110,18 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.DIV, (op, c) -> arithmetic(op, c, TfliteSchema.OP_DIV, TfliteSchema.BO_DIV));
         EXPORTERS.put(OpType.MINIMUM, (op, c) -> minimumMaximum(op, c, TfliteSchema.OP_MINIMUM));
         EXPORTERS.put(OpType.MAXIMUM, (op, c) -> minimumMaximum(op, c, TfliteSchema.OP_MAXIMUM));
+
+        // -- elementwise and activations (issue 11) --
+
+        // -- shape and data movement (issue 11) --
+
+        // -- resampling and reductions (issue 11) --
+
+        // -- linear (issue 11) --
+
+        // -- sequence (issue 11) --
+
+        // -- detection (issue 11) --
     }
 
     /** MINIMUM and MAXIMUM (version 1: float32), with their empty MaximumMinimumOptions. */

@@ -104,6 +104,18 @@ final class TfliteImporters {
         register(
                 TfliteSchema.OP_MAXIMUM,
                 c -> c.produce(OpType.MAXIMUM, OpAttributes.None.INSTANCE, c.input(0), c.input(1)));
+
+        // -- elementwise and activations (issue 11) --
+
+        // -- shape and data movement (issue 11) --
+
+        // -- resampling and reductions (issue 11) --
+
+        // -- linear (issue 11) --
+
+        // -- sequence (issue 11) --
+
+        // -- detection (issue 11) --
     }
 
     /** CAST: the target type is the output tensor's; CastOptions (when present) only repeat the two types. */

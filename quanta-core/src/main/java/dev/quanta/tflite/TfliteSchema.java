@@ -219,6 +219,18 @@ final class TfliteSchema {
     static final int OP_MINIMUM = 57;
     static final int OP_LEAKY_RELU = 98;
     static final int OP_QUANTIZE = 114;
+
+    // -- elementwise and activations (issue 11) --
+
+    // -- shape and data movement (issue 11) --
+
+    // -- resampling and reductions (issue 11) --
+
+    // -- linear (issue 11) --
+
+    // -- sequence (issue 11) --
+
+    // -- detection (issue 11) --
     /** Codes below this fit in {@code deprecated_builtin_code} (a byte). */
     static final int PLACEHOLDER_FOR_GREATER_OP_CODES = 127;
 
@@ -470,6 +482,18 @@ final class TfliteSchema {
     static final int BO_MAXIMUM_MINIMUM = 39;
     static final int BO_LEAKY_RELU = 75;
     static final int BO_QUANTIZE = 89;
+
+    // -- elementwise and activations (issue 11) --
+
+    // -- shape and data movement (issue 11) --
+
+    // -- resampling and reductions (issue 11) --
+
+    // -- linear (issue 11) --
+
+    // -- sequence (issue 11) --
+
+    // -- detection (issue 11) --
 
     /** Options tables: field ids. */
     static final class Conv2DOptionsF {
