@@ -206,6 +206,8 @@ public sealed interface OpAttributes {
     record SignalFilterBankLog(int inputCorrectionBits, int outputScale) implements OpAttributes {}
     // -- elementwise and activations (issue 11) --
 
+    // -- activations (issue 11) --
+
     // -- shape and data movement (issue 11) --
 
     // -- resampling and reductions (issue 11) --

@@ -80,6 +80,8 @@ public enum OpType {
 
 // -- elementwise and activations (issue 11) --
 
+// -- activations (issue 11) --
+
 // -- shape and data movement (issue 11) --
 
 // -- resampling and reductions (issue 11) --

@@ -34,6 +34,8 @@ public final class ShapeInference {
 
             // -- elementwise and activations (issue 11) --
 
+            // -- activations (issue 11) --
+
             // -- shape and data movement (issue 11) --
 
             // -- resampling and reductions (issue 11) --

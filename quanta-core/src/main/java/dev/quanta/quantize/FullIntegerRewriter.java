@@ -276,6 +276,8 @@ final class FullIntegerRewriter {
 
             // -- elementwise and activations (issue 11) --
 
+            // -- activations (issue 11) --
+
             // -- shape and data movement (issue 11) --
 
             // -- resampling and reductions (issue 11) --

@@ -113,6 +113,8 @@ final class TfliteExporters {
 
         // -- elementwise and activations (issue 11) --
 
+        // -- activations (issue 11) --
+
         // -- shape and data movement (issue 11) --
 
         // -- resampling and reductions (issue 11) --

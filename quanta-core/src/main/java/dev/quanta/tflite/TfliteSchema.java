@@ -222,6 +222,8 @@ final class TfliteSchema {
 
     // -- elementwise and activations (issue 11) --
 
+    // -- activations (issue 11) --
+
     // -- shape and data movement (issue 11) --
 
     // -- resampling and reductions (issue 11) --
@@ -484,6 +486,8 @@ final class TfliteSchema {
     static final int BO_QUANTIZE = 89;
 
     // -- elementwise and activations (issue 11) --
+
+    // -- activations (issue 11) --
 
     // -- shape and data movement (issue 11) --
 
