@@ -8,22 +8,36 @@ import java.util.ServiceLoader;
 import java.util.function.Function;
 
 /**
- * Chooses the kernel of an op: a {@link KernelProvider}'s when one handles the op (the op families of other
- * packages), the type-generic tensor ops, else from the types of its tensors: the float32 reference kernels when
- * every input and output is FLOAT32, the quantized (integer, hybrid and float16) kernels otherwise.
+ * The kernel registry: the op families, each a {@link KernelProvider} listed in
+ * {@code META-INF/services/dev.quanta.kernels.KernelProvider} and found with {@link ServiceLoader} (so that this
+ * package depends on none of them): the built-in {@code conv.ConvolutionKernels},
+ * {@code elementwise.ElementwiseKernels}, {@code shape.ShapeKernels}, {@code reduce.ReductionKernels},
+ * {@code sequence.SequenceKernels} and {@code signal.SignalKernelProvider} first, then the families added later. Their {@link KernelProvider#handles} are
+ * disjoint: each op has one family, which makes its kernel from the types of its tensors. {@link #registry()} lists
+ * what they run.
  */
 public final class Kernels {
     private Kernels() {}
 
-    /** The providers on the class path, found once. */
-    private static final List<KernelProvider> PROVIDERS =
+    /** The families on the class path, found once, in the order the services files list them. */
+    private static final List<KernelProvider> FAMILIES =
             ServiceLoader.load(KernelProvider.class, Kernels.class.getClassLoader()).stream()
                     .map(ServiceLoader.Provider::get)
                     .toList();
 
-    /** The registry rows of every {@link KernelProvider} on the class path. */
+    /** Every kernel family. */
+    public static List<KernelProvider> families() {
+        return FAMILIES;
+    }
+
+    /** The rows of every kernel family: each op × activation type × TFLite paths Quanta runs. */
+    public static List<KernelSupport> registry() {
+        return FAMILIES.stream().flatMap(p -> p.supported().stream()).toList();
+    }
+
+    /** The same rows as {@link #registry()} (the name the first provider-only registry had). */
     public static List<KernelSupport> providerSupport() {
-        return PROVIDERS.stream().flatMap(p -> p.supported().stream()).toList();
+        return registry();
     }
 
     /**
@@ -41,22 +55,17 @@ public final class Kernels {
      */
     public static Kernel create(
             Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
-        for (KernelProvider p : PROVIDERS) {
+        return family(op).create(op, buffer, shape, path);
+    }
+
+    private static KernelProvider family(Op op) {
+        for (KernelProvider p : FAMILIES) {
             if (p.handles(op)) {
-                return p.create(op, buffer, shape, path);
+                return p;
             }
         }
-        if (op.type().isSignal()) {
-            throw new UnsupportedOperationException(
-                    op.describe() + ": no kernel provider for " + op.type() + " on the class path");
-        }
-        if (TensorOps.handles(op)) {
-            return TensorOps.create(op, buffer, shape);
-        }
-        if (isFloat(op)) {
-            return FloatKernels.create(op, t -> (float[]) buffer.apply(t), shape);
-        }
-        return QuantizedKernels.create(op, buffer, shape, path);
+        throw new UnsupportedOperationException(op.describe() + ": no kernel for " + op.type() + " with "
+                + op.inputs().stream().map(t -> t.dtype().toString()).toList() + " inputs");
     }
 
     /** True when every input and output of {@code op} is FLOAT32. */

@@ -1,5 +1,7 @@
 package dev.quanta.kernels;
 
+import dev.quanta.kernels.arithmetic.FixedPoint;
+
 /**
  * Which of the official TFLite runtime's two int8 code paths the integer kernels reproduce bit for bit.
  *

@@ -8,47 +8,25 @@ import java.util.Set;
 
 /**
  * Which ops have integer kernels, per activation type, in both Quanta's interpreter and the official TFLite
- * runtime (a converted file must run in both). An op outside this table stays in float only with
- * {@code QuantizationConfig.withAllowFloatFallback}.
+ * runtime (a converted file must run in both): the kernel registry's rows that run on both TFLite paths
+ * ({@link KernelRegistry#runsOnBothPaths}), without the boundary ops the quantizer never converts. An op outside
+ * this table stays in float only with {@code QuantizationConfig.withAllowFloatFallback}.
  *
- * <p>TFLite 2.21 has no int16 kernel for a standalone RELU6 (its Relu6 kernel takes float32, int8 and uint8);
- * RELU6 fused into a convolution, Dense or ADD is fine in every type. With int16 activations LOGISTIC, TANH and
- * SOFTMAX are integer too, bit-exact with TFLite's int16 kernels (symmetric, zero point 0, output scale 1/32768;
- * LOGISTIC and TANH in gemmlowp fixed point or with TFLite's interpolated sigmoid table, SOFTMAX with its exp and
- * 1/(1 + x) tables). UNIDIRECTIONAL_SEQUENCE_LSTM is integer with int8 activations only (TFLite's 8x8→16 LSTM,
- * int16 cell state), and only without peepholes, projection or layer normalization ({@link #lstmLimitation}).
+ * <p>For example TFLite 2.21 has no int16 kernel for a standalone RELU6 (its Relu6 kernel takes float32, int8 and
+ * uint8), so the registry has no such row; RELU6 fused into a convolution, Dense or ADD is fine in every type.
+ * UNIDIRECTIONAL_SEQUENCE_LSTM is integer with int8 activations only (TFLite's 8x8→16 LSTM, int16 cell state), and
+ * only without peepholes, projection or layer normalization ({@link #lstmLimitation}).
  */
 public final class IntegerKernelSupport {
-    private static final Set<OpType> EIGHT_BIT = EnumSet.of(
-            OpType.FULLY_CONNECTED,
-            OpType.CONV_2D,
-            OpType.DEPTHWISE_CONV_2D,
-            OpType.MAX_POOL_2D,
-            OpType.AVERAGE_POOL_2D,
-            OpType.MEAN,
-            OpType.RESHAPE,
-            OpType.RELU,
-            OpType.RELU6,
-            OpType.LEAKY_RELU,
-            OpType.LOGISTIC,
-            OpType.TANH,
-            OpType.SOFTMAX,
-            OpType.ADD,
-            OpType.CONCATENATION,
-            OpType.PAD,
-            OpType.TRANSPOSE,
-            OpType.STRIDED_SLICE);
-    // Ops of the issue-11 kernel families are found in the kernel registry (KernelRegistry.runsOnBothPaths).
-    /** Int16 activations: the same ops but a standalone RELU6. */
-    private static final Set<OpType> SIXTEEN_BIT = without(EIGHT_BIT, OpType.RELU6);
+    /**
+     * Ops with integer kernels that the quantizer does not produce from a float op: IDENTITY (dropped before
+     * quantization), QUANTIZE and DEQUANTIZE (boundaries the rewriter inserts itself) and CAST (converts stored
+     * values whatever their parameters).
+     */
+    private static final Set<OpType> NOT_QUANTIZED =
+            EnumSet.of(OpType.IDENTITY, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.CAST);
 
     private IntegerKernelSupport() {}
-
-    private static Set<OpType> without(Set<OpType> ops, OpType removed) {
-        Set<OpType> rest = EnumSet.copyOf(ops);
-        rest.remove(removed);
-        return rest;
-    }
 
     /**
      * Why an LSTM op cannot become TFLite's integer 8x8→16 LSTM as Quanta writes it (no peepholes, projection or
@@ -70,24 +48,12 @@ public final class IntegerKernelSupport {
 
     /** True when {@code type} with activations of {@code activationType} has an integer kernel. */
     public static boolean supports(OpType type, DType activationType) {
-        if (type == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM) {
-            return activationType == DType.INT8; // TFLite's integer LSTM is 8x8→16: int8 only
-        }
-        boolean builtIn = switch (activationType) {
-            case INT8, UINT8 -> EIGHT_BIT.contains(type);
-            case INT16 -> SIXTEEN_BIT.contains(type);
-            default -> false;
-        };
-        return builtIn || fromProviders(type, activationType);
-    }
-
-    /**
-     * True when a kernel family's registry row runs {@code type} on quantized {@code activationType} (the signal
-     * ops compute plain integers, not quantized values: the quantizer never writes them).
-     */
-    private static boolean fromProviders(OpType type, DType activationType) {
         boolean quantized =
                 activationType == DType.INT8 || activationType == DType.UINT8 || activationType == DType.INT16;
-        return quantized && !type.isSignal() && KernelRegistry.runsOnBothPaths(type, activationType);
+        // the signal ops compute plain integers, not quantized values: the quantizer never writes them
+        return quantized
+                && !type.isSignal()
+                && !NOT_QUANTIZED.contains(type)
+                && KernelRegistry.runsOnBothPaths(type, activationType);
     }
 }

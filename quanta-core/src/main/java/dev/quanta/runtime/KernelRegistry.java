@@ -13,12 +13,12 @@ public final class KernelRegistry {
     private KernelRegistry() {}
 
     /**
-     * True when a kernel family's registry row runs {@code op} with activations of {@code type} on both TFLite
+     * True when a kernel family's registry row ({@code Kernels.registry()}, hybrid rows aside) runs {@code op} with activations of {@code type} on both TFLite
      * paths, so that a file using it runs in Quanta whichever path is chosen.
      */
     public static boolean runsOnBothPaths(OpType op, DType type) {
-        for (KernelSupport s : Kernels.providerSupport()) {
-            if (s.op() == op && s.type() == type && s.onBothPaths()) {
+        for (KernelSupport s : Kernels.registry()) {
+            if (s.op() == op && s.type() == type && !s.hybrid() && s.onBothPaths()) {
                 return true;
             }
         }

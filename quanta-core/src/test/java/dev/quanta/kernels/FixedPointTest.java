@@ -3,6 +3,7 @@ package dev.quanta.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.quanta.kernels.arithmetic.FixedPoint;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;

@@ -4,6 +4,7 @@ import static dev.quanta.testing.CoreArrays.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.ir.Model;
+import dev.quanta.kernels.conv.ConvolutionKernels;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
@@ -208,7 +209,7 @@ class FixtureConformanceTest {
         int quantaTop1 = 0;
         int oracleTop1 = 0;
         // (ToyCar was converted with asymmetric_quantize_inputs = false: the reader records it on the op)
-        QuantizedKernels.BuiltinRounding tuning = QuantizedKernels.BuiltinRounding.DEFAULT;
+        ConvolutionKernels.BuiltinRounding tuning = ConvolutionKernels.BuiltinRounding.DEFAULT;
         try (TfliteOracle oracle = TfliteOracle.open(file, kernels, 1);
                 KernelRunner quanta = new KernelRunner(model, path, tuning, 1)) {
             for (int s = 0; s < inputs.size(); s++) {

@@ -14,6 +14,7 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.kernels.arithmetic.Int16Activations;
 import dev.quanta.runtime.Interpreter;
 import java.util.List;
 import java.util.function.DoubleUnaryOperator;

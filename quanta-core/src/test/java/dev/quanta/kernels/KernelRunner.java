@@ -5,6 +5,8 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
+import dev.quanta.kernels.arithmetic.Requantizer;
+import dev.quanta.kernels.conv.ConvolutionKernels;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -15,6 +17,8 @@ import java.util.Map;
  * the default path), keeping every tensor's buffer readable for op-by-op comparisons.
  */
 final class KernelRunner implements AutoCloseable {
+    private static final ConvolutionKernels CONVOLUTION = new ConvolutionKernels();
+
     private final Model model;
     private final Map<Tensor, Object> buffers = new IdentityHashMap<>();
     private final Map<Tensor, int[]> shapes = new IdentityHashMap<>();
@@ -25,7 +29,7 @@ final class KernelRunner implements AutoCloseable {
         this(model, path, roundingOverride(), 1);
     }
 
-    KernelRunner(Model model, QuantizedPath path, QuantizedKernels.BuiltinRounding rounding, int threads) {
+    KernelRunner(Model model, QuantizedPath path, ConvolutionKernels.BuiltinRounding rounding, int threads) {
         this.model = model;
         this.parallel = Parallel.of(threads);
         Map<Tensor, Tensor> concrete = new IdentityHashMap<>();
@@ -50,19 +54,24 @@ final class KernelRunner implements AutoCloseable {
             concrete.put(op.output(0), op.output(0).withShape(out));
             allocate(op.output(0), out);
             kernels.add(
-                    Kernels.isFloat(op)
-                            ? Kernels.create(op, buffers::get, shapes::get)
-                            : QuantizedKernels.create(op, buffers::get, shapes::get, path, rounding));
+                    Kernels.isFloat(op) ? Kernels.create(op, buffers::get, shapes::get) : create(op, path, rounding));
         }
     }
 
-    private static QuantizedKernels.BuiltinRounding roundingOverride() {
+    /** The kernel of a quantized op, a convolution-family op's with the built-in path's {@code rounding}. */
+    private Kernel create(Op op, QuantizedPath path, ConvolutionKernels.BuiltinRounding rounding) {
+        return CONVOLUTION.handles(op)
+                ? CONVOLUTION.create(op, buffers::get, shapes::get, path, rounding)
+                : Kernels.create(op, buffers::get, shapes::get, path);
+    }
+
+    private static ConvolutionKernels.BuiltinRounding roundingOverride() {
         String r = System.getProperty("rounding");
         if (r == null) {
-            return QuantizedKernels.BuiltinRounding.DEFAULT;
+            return ConvolutionKernels.BuiltinRounding.DEFAULT;
         }
         String[] p = r.split(",");
-        return new QuantizedKernels.BuiltinRounding(
+        return new ConvolutionKernels.BuiltinRounding(
                 Requantizer.Rounding.valueOf(p[0]),
                 Requantizer.Rounding.valueOf(p[1]),
                 Requantizer.Rounding.valueOf(p[2]),

@@ -17,6 +17,7 @@ import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
+import dev.quanta.kernels.conv.ConvolutionKernels;
 import dev.quanta.runtime.Interpreter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -303,8 +304,7 @@ class QuantizedKernelsTest {
                 OpAttributes.None.INSTANCE,
                 new Origin("f", "Dequantize"));
         float[] out = new float[2];
-        Kernel k = QuantizedKernels.create(
-                op, t -> t == h ? halves : out, t -> t.shape().dims());
+        Kernel k = Kernels.create(op, t -> t == h ? halves : out, t -> t.shape().dims());
         k.run(Parallel.of(1));
         assertThat(out).containsExactly(1.5f, -0.0009765625f);
     }
@@ -359,11 +359,13 @@ class QuantizedKernelsTest {
         Model m = g.conv(DType.INT8, true).model();
         byte[] in = (byte[]) g.randomInput(m.inputs().get(0));
         byte[] one;
-        try (KernelRunner r = new KernelRunner(m, QuantizedPath.BUILTIN, QuantizedKernels.BuiltinRounding.DEFAULT, 1)) {
+        try (KernelRunner r =
+                new KernelRunner(m, QuantizedPath.BUILTIN, ConvolutionKernels.BuiltinRounding.DEFAULT, 1)) {
             r.run((Object) in);
             one = ((byte[]) r.output()).clone();
         }
-        try (KernelRunner r = new KernelRunner(m, QuantizedPath.BUILTIN, QuantizedKernels.BuiltinRounding.DEFAULT, 2)) {
+        try (KernelRunner r =
+                new KernelRunner(m, QuantizedPath.BUILTIN, ConvolutionKernels.BuiltinRounding.DEFAULT, 2)) {
             r.run((Object) in);
             assertThat((byte[]) r.output()).isEqualTo(one);
         }

@@ -2,6 +2,8 @@ package dev.quanta.kernels;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.quanta.kernels.arithmetic.Requantizer;
+import dev.quanta.kernels.arithmetic.SimdFixedPointRequantizer;
 import java.util.Random;
 import jdk.incubator.vector.IntVector;
 import net.jqwik.api.ForAll;

@@ -23,7 +23,7 @@ import java.util.Random;
  * Seeded random single-op quantized models (static shapes, batch 1 or 2), as the TFLite converter would write
  * them: activations per-tensor, weights symmetric per-channel (or per-tensor), INT32 bias at s_x·s_w.
  */
-final class SingleOpModels {
+public final class SingleOpModels {
     final Random random;
     private int counter;
 
@@ -265,7 +265,7 @@ final class SingleOpModels {
     }
 
     /** SAME when {@code same}, and where a VALID kh × kw window would not fit an h × w input; else VALID. */
-    static Padding padding(boolean same, int h, int w, int kh, int kw) {
+    public static Padding padding(boolean same, int h, int w, int kh, int kw) {
         return same || h < kh || w < kw ? Padding.SAME : Padding.VALID;
     }
 

@@ -2,6 +2,7 @@ package dev.quanta.kernels;
 
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
+import dev.quanta.kernels.arithmetic.Quant;
 import dev.quanta.tflite.TfliteWriter;
 import java.util.ArrayList;
 import java.util.List;

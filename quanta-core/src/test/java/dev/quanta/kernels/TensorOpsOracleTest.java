@@ -27,8 +27,8 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * The type-generic ops ({@link TensorOps}: CAST, STRIDED_SLICE, MUL, DIV, MINIMUM, MAXIMUM, and int32 ADD and
- * CONCATENATION, the ops around tflite-micro's audio front end) against the official runtime: seeded single-op
+ * The type-generic ops (elementwise {@code PlainArithmetic} and shape {@code PlainCopies}: CAST, STRIDED_SLICE,
+ * MUL, DIV, MINIMUM, MAXIMUM, and int32 ADD and CONCATENATION, the ops around tflite-micro's audio front end) against the official runtime: seeded single-op
  * models written by Quanta's writer, read back by its reader, run by Quanta's interpreter and by TFLite's built-in
  * kernels on the same random inputs (integers over their whole range, so that casts wrap and products overflow).
  * Every output must be bit-exact.

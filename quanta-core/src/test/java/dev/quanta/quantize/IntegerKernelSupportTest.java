@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keeps {@link IntegerKernelSupport} (what the quantizer converts to integer) in step with the interpreter's kernels
- * ({@code dev.quanta.kernels.Kernels} / {@code QuantizedKernels}) and with the rewriter. Every {@link OpType} gets a
+ * ({@code dev.quanta.kernels.Kernels} and its families) and with the rewriter. Every {@link OpType} gets a
  * minimal op in float and in each activation type; a new op type fails {@link #minimalOp} until it is added there,
  * and a kernel or table entry added on one side only fails {@link #theTableListsExactlyTheOpsWithIntegerKernels}.
  */

@@ -6,7 +6,7 @@ import dev.quanta.data.Dataset;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
-import dev.quanta.kernels.PackedWeights;
+import dev.quanta.kernels.conv.PackedWeights;
 import dev.quanta.quantize.Converter;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
