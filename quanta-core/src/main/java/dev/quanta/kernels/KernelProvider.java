@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Makes the kernels of a family of ops that lives in a package of its own (tflite-micro's signal ops, say).
- * {@link Kernels} finds providers with {@link java.util.ServiceLoader} (listed in
- * {@code META-INF/services/dev.quanta.kernels.KernelProvider}) and asks them first, so that this package does not
- * depend on the families it runs.
+ * Makes the kernels of one op family (convolution, elementwise, shape, ... in a subpackage of its own).
+ * {@link Kernels} finds the families with {@link java.util.ServiceLoader} (listed in
+ * {@code META-INF/services/dev.quanta.kernels.KernelProvider}), so that this package depends on none of them, and
+ * gives each op to the one family whose {@link #handles} takes it: families must not overlap.
  */
 public interface KernelProvider {
     /** True when this provider makes the kernel of {@code op}. */
