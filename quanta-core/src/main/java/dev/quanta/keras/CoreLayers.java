@@ -139,4 +139,23 @@ final class CoreLayers {
                 new OpAttributes.Concatenation(axis, Activation.NONE),
                 in.toArray(Tensor[]::new));
     }
+
+    /** TRANSPOSE of the sample axes: Keras' {@code dims} are 1-based axes of a sample, the batch stays first. */
+    static Tensor permute(LayerEmitter e, KerasLayer l, Tensor x) {
+        int[] dims = l.dims("dims");
+        int rank = x.shape().rank();
+        if (dims == null || dims.length != rank - 1) {
+            throw l.unsupported("dims", "expected a permutation of 1.." + (rank - 1));
+        }
+        int[] perm = new int[rank];
+        boolean[] seen = new boolean[rank];
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] < 1 || dims[i] >= rank || seen[dims[i]]) {
+                throw l.unsupported("dims", "expected a permutation of 1.." + (rank - 1));
+            }
+            seen[dims[i]] = true;
+            perm[i + 1] = dims[i];
+        }
+        return e.last(l, OpType.TRANSPOSE, new OpAttributes.Transpose(perm), x);
+    }
 }

@@ -7,6 +7,7 @@ import io.jhdf.api.Dataset;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import io.jhdf.object.datatype.DataType;
+import io.jhdf.object.datatype.FixedPoint;
 import io.jhdf.object.datatype.FloatingPoint;
 import io.jhdf.object.datatype.StringData;
 import java.lang.reflect.Array;
@@ -258,12 +259,16 @@ final class Hdf5 implements AutoCloseable {
         });
     }
 
-    /** Reads a floating-point dataset (float16, float32 or float64) as float32 values. */
+    /**
+     * Reads a floating-point dataset (float16, float32 or float64) as float32 values; an integer dataset (a count,
+     * such as Normalization's) is read as float32 too.
+     */
     KerasWeight readWeight(Dataset ds, String key, String path) {
         return call(() -> {
             int[] shape = ds.isScalar() ? new int[0] : ds.getDimensions();
             DataType type = ds.getDataType();
-            if (!(type instanceof FloatingPoint)) {
+            boolean integer = type instanceof FixedPoint;
+            if (!(type instanceof FloatingPoint) && !integer) {
                 throw QuantaException.inFile(
                         file,
                         "weight '" + path + "' has a non-floating-point element type ("
@@ -281,7 +286,7 @@ final class Hdf5 implements AutoCloseable {
                 values = new float[0];
             } else {
                 Object flat = ds.isScalar() ? ds.getData() : ds.getDataFlat();
-                values = toFloats(flat, path);
+                values = integer ? integersToFloats(flat, path) : toFloats(flat, path);
             }
             if (values.length != count) {
                 throw QuantaException.inFile(
@@ -291,6 +296,27 @@ final class Hdf5 implements AutoCloseable {
             }
             return new KerasWeight(key, path, shape, values);
         });
+    }
+
+    /** The values of an integer dataset (any width jhdf reads) as floats. */
+    private float[] integersToFloats(Object data, String path) {
+        if (data instanceof Number n) {
+            return new float[] {n.floatValue()};
+        }
+        if (data != null
+                && data.getClass().isArray()
+                && data.getClass().getComponentType().isPrimitive()) {
+            int n = java.lang.reflect.Array.getLength(data);
+            float[] f = new float[n];
+            for (int i = 0; i < n; i++) {
+                f[i] = ((Number) java.lang.reflect.Array.get(data, i)).floatValue();
+            }
+            return f;
+        }
+        throw QuantaException.inFile(
+                file,
+                "weight '" + path + "' could not be read as integers (found "
+                        + (data == null ? "no data" : data.getClass().getSimpleName()) + ")");
     }
 
     private float[] toFloats(Object data, String path) {

@@ -173,6 +173,21 @@ final class KerasGraphTranslator {
             case "Concatenate" -> CoreLayers.concatenate(e, l, in);
             case "ZeroPadding2D" -> SpatialLayers.zeroPadding(e, l, single(l, in));
             case "LSTM" -> LstmLayer.lstm(e, l, single(l, in));
+            case "Conv1D", "Convolution1D" -> TemporalLayers.conv1d(e, l, single(l, in));
+            case "MaxPooling1D", "MaxPool1D" -> TemporalLayers.pool(e, l, OpType.MAX_POOL_2D, single(l, in));
+            case "AveragePooling1D", "AvgPool1D" -> TemporalLayers.pool(e, l, OpType.AVERAGE_POOL_2D, single(l, in));
+            case "GlobalAveragePooling1D", "GlobalAvgPool1D" -> TemporalLayers.globalAverage(e, l, single(l, in));
+            case "ZeroPadding1D" -> TemporalLayers.zeroPadding(e, l, single(l, in));
+            case "Cropping1D" -> TemporalLayers.cropping(e, l, single(l, in));
+            case "SeparableConv2D", "SeparableConvolution2D" -> SpatialLayers.separable(e, l, single(l, in));
+            case "Cropping2D" -> SpatialLayers.cropping(e, l, single(l, in));
+            case "Permute" -> CoreLayers.permute(e, l, single(l, in));
+            case "Multiply" -> MergeLayers.chain(e, l, OpType.MUL, in);
+            case "Maximum" -> MergeLayers.chain(e, l, OpType.MAXIMUM, in);
+            case "Minimum" -> MergeLayers.chain(e, l, OpType.MINIMUM, in);
+            case "Average" -> MergeLayers.average(e, l, in);
+            case "Rescaling" -> PreprocessingLayers.rescaling(e, l, single(l, in));
+            case "Normalization" -> PreprocessingLayers.normalization(e, l, single(l, in));
             case "Sequential", "Functional", "Model" ->
                 throw l.error("a nested model used as a layer is not supported (import the inner model on its own)");
             default -> throw l.error("unsupported layer class");

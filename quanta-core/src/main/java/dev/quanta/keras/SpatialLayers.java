@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * The Keras layers on channels_last images ([batch, height, width, channels]): Conv2D, DepthwiseConv2D,
- * MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D and ZeroPadding2D.
+ * SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ZeroPadding2D and Cropping2D.
  */
 final class SpatialLayers {
     private SpatialLayers() {}
@@ -148,6 +148,122 @@ final class SpatialLayers {
         }
         int[][] paddings = {{0, 0}, hw[0], hw[1], {0, 0}};
         return e.last(l, OpType.PAD, new OpAttributes.Pad(paddings), x);
+    }
+
+    /**
+     * SeparableConv2D as the TFLite converter lowers it: DEPTHWISE_CONV_2D with the layer's strides, dilation and
+     * depth multiplier, no bias, then a 1×1 CONV_2D with the pointwise kernel ([1, 1, in·mult, out] → IR
+     * [out, 1, 1, in·mult]), the bias and the activation.
+     */
+    static Tensor separable(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 4);
+        l.requireChannelsLast();
+        int filters = l.positive("filters");
+        int[] k = l.pair("kernel_size", null);
+        int[] s = l.pair("strides", new int[] {1, 1});
+        int[] d = l.pair("dilation_rate", new int[] {1, 1});
+        Padding padding = l.padding();
+        int mult = l.has("depth_multiplier") ? l.positive("depth_multiplier") : 1;
+        boolean useBias = l.bool("use_bias", true);
+        Activation fused = ActivationLayers.fused(l);
+        int cin = x.shape().dim(3);
+        int mid = cin * mult;
+        List<KerasWeight> w = e.fetch(
+                l,
+                spec("depthwise_kernel", k[0], k[1], cin, mult),
+                spec("pointwise_kernel", 1, 1, mid, filters),
+                useBias ? spec("bias", filters) : null);
+        Tensor dw = e.inner(
+                l,
+                "depthwise",
+                OpType.DEPTHWISE_CONV_2D,
+                new OpAttributes.DepthwiseConv2D(padding, s[0], s[1], d[0], d[1], mult, Activation.NONE),
+                x,
+                e.constant(
+                        l,
+                        "depthwise_kernel",
+                        Shape.of(1, k[0], k[1], mid),
+                        w.get(0).values()));
+        float[] src = w.get(1).values(); // [1, 1, mid, out]
+        float[] dst = new float[src.length]; // [out, 1, 1, mid]
+        for (int c = 0; c < mid; c++) {
+            for (int o = 0; o < filters; o++) {
+                dst[o * mid + c] = src[c * filters + o];
+            }
+        }
+        List<Tensor> inputs =
+                new ArrayList<>(List.of(dw, e.constant(l, "pointwise_kernel", Shape.of(filters, 1, 1, mid), dst)));
+        if (useBias) {
+            inputs.add(e.constant(l, "bias", Shape.of(filters), w.get(2).values()));
+        }
+        return ActivationLayers.withActivation(
+                e, l, OpType.CONV_2D, new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, fused), inputs);
+    }
+
+    /** STRIDED_SLICE of height and width: {@code cropping} is an int, [h, w] or [[top, bottom], [left, right]]. */
+    static Tensor cropping(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 4);
+        l.requireChannelsLast();
+        JsonNode c = l.get("cropping");
+        int[][] hw;
+        if (c != null && c.isArray() && c.size() == 2 && isIntPair(c.get(0)) && isIntPair(c.get(1))) {
+            hw = new int[][] {
+                {c.get(0).get(0).asInt(), c.get(0).get(1).asInt()},
+                {c.get(1).get(0).asInt(), c.get(1).get(1).asInt()}
+            };
+        } else if (c != null && c.isArray() && c.size() == 2) {
+            int[] h = c.get(0).isIntegralNumber()
+                    ? new int[] {c.get(0).asInt(), c.get(0).asInt()}
+                    : null;
+            int[] w = c.get(1).isIntegralNumber()
+                    ? new int[] {c.get(1).asInt(), c.get(1).asInt()}
+                    : null;
+            if (h == null || w == null) {
+                throw l.unsupported("cropping", "expected an int, [h, w] or [[top, bottom], [left, right]]");
+            }
+            hw = new int[][] {h, w};
+        } else {
+            int[] both = TemporalLayers.beforeAfter(l, "cropping", 0);
+            if (both[0] != both[1]) {
+                throw l.unsupported("cropping", "expected an int, [h, w] or [[top, bottom], [left, right]]");
+            }
+            hw = new int[][] {both, both};
+        }
+        for (int[] pair : hw) {
+            if (pair[0] < 0 || pair[1] < 0) {
+                throw l.unsupported("cropping", "amounts must not be negative");
+            }
+        }
+        return crop(e, l, x, new int[][] {{0, 0}, hw[0], hw[1], {0, 0}});
+    }
+
+    /**
+     * STRIDED_SLICE keeping {@code [cut[i][0], dim_i − cut[i][1])} of every axis but the batch (kept whole through
+     * the begin and end masks); every cut axis must have a known size that the cuts leave at least one of.
+     */
+    static Tensor crop(LayerEmitter e, KerasLayer l, Tensor x, int[][] cut) {
+        int rank = x.shape().rank();
+        int[] begin = new int[rank];
+        int[] end = new int[rank];
+        int[] strides = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            strides[i] = 1;
+            if (i == 0) {
+                continue;
+            }
+            int dim = x.shape().dim(i);
+            if (dim < 0 && (cut[i][0] != 0 || cut[i][1] != 0)) {
+                throw l.error(
+                        "cannot crop axis " + i + " of '" + x.name() + "' " + x.shape() + ": its size is unknown");
+            }
+            if (cut[i][0] + cut[i][1] >= dim && dim >= 0) {
+                throw l.error("cropping " + cut[i][0] + " + " + cut[i][1] + " leaves nothing of axis " + i + " of '"
+                        + x.name() + "' " + x.shape());
+            }
+            begin[i] = cut[i][0];
+            end[i] = dim - cut[i][1];
+        }
+        return e.last(l, OpType.STRIDED_SLICE, new OpAttributes.StridedSlice(begin, end, strides, 1, 1, 0, false), x);
     }
 
     private static boolean isIntPair(JsonNode n) {

@@ -1,0 +1,493 @@
+package dev.quanta.keras;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quanta.QuantaException;
+import dev.quanta.ir.Model;
+import dev.quanta.summary.ModelSummary;
+import dev.quanta.testing.ModelChecks;
+import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesOracle;
+import dev.quanta.tflite.TfliteWriter;
+import io.jhdf.HdfFile;
+import io.jhdf.WritableHdfFile;
+import io.jhdf.api.WritableGroup;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Keras layers that lower onto several IR ops (Conv1D and the other 1-D layers, SeparableConv2D, Cropping,
+ * Permute, the merge layers, Rescaling, Normalization): each small Keras 2 file is imported, run in Quanta's
+ * interpreter and, written as .tflite, in the official runtime on both paths, and every output is compared with
+ * the layer's Keras semantics computed straight from its config and weights in this test. The summary's parameter
+ * totals follow Keras' rules (a layer's parameters are its weights).
+ */
+@UsesOracle
+class KerasLayerSemanticsTest {
+    @TempDir
+    Path tmp;
+
+    private final Random rnd = new Random(20261202);
+
+    private float[] uniform(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = rnd.nextFloat() * 2 - 1;
+        }
+        return v;
+    }
+
+    /** One layer of a Sequential Keras 2 model: class, config JSON body, weights by name (Keras layout). */
+    private record Layer(String cls, String name, String config, Map<String, Object> weights) {}
+
+    private static Layer layer(String cls, String name, String config) {
+        return new Layer(cls, name, config, Map.of());
+    }
+
+    /** A Sequential Keras 2 .h5 with an input of {@code inputShape} (no batch) and {@code layers}. */
+    private Path sequential(String modelName, int[] inputShape, List<Layer> layers) {
+        StringBuilder json = new StringBuilder();
+        json.append("{\"class_name\": \"Sequential\", \"config\": {\"name\": \"")
+                .append(modelName)
+                .append("\", \"layers\": [");
+        StringBuilder shape = new StringBuilder("[null");
+        for (int d : inputShape) {
+            shape.append(", ").append(d);
+        }
+        shape.append(']');
+        json.append("{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": ")
+                .append(shape)
+                .append(", \"dtype\": \"float32\"}}");
+        for (Layer l : layers) {
+            json.append(", {\"class_name\": \"")
+                    .append(l.cls)
+                    .append("\", \"config\": {\"name\": \"")
+                    .append(l.name)
+                    .append('"')
+                    .append(l.config.isEmpty() ? "" : ", " + l.config)
+                    .append("}}");
+        }
+        json.append("]}}");
+        Path file = tmp.resolve(modelName + ".h5");
+        try (WritableHdfFile h = HdfFile.write(file)) {
+            h.putAttribute("model_config", json.toString());
+            h.putAttribute("keras_version", "2.15.0");
+            h.putAttribute("backend", "tensorflow");
+            WritableGroup mw = h.putGroup("model_weights");
+            mw.putAttribute("layer_names", layers.stream().map(Layer::name).toArray(String[]::new));
+            for (Layer l : layers) {
+                if (l.weights.isEmpty()) {
+                    continue;
+                }
+                WritableGroup g = mw.putGroup(l.name);
+                g.putAttribute(
+                        "weight_names",
+                        l.weights.keySet().stream()
+                                .map(k -> l.name + "/" + k + ":0")
+                                .toArray(String[]::new));
+                WritableGroup inner = g.putGroup(l.name);
+                l.weights.forEach((k, v) -> inner.putDataset(k + ":0", v));
+            }
+        }
+        return file;
+    }
+
+    /**
+     * Imports {@code file}, runs one sample {@code x} in Quanta and in TFLite on both paths, and checks each output
+     * against {@code expected} within 1e-5 of its range.
+     */
+    private Model checkAgainstReference(Path file, float[] x, float[] expected) {
+        Model m = KerasImporter.load(file);
+        float[] quanta = ModelChecks.outputs(m, x, 1);
+        assertClose("quanta", quanta, expected);
+        byte[] tflite = TfliteWriter.toBytes(m);
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                assertClose("tflite " + k, o.runFloat(x), expected);
+            }
+        }
+        return m;
+    }
+
+    private static void assertClose(String who, float[] actual, float[] expected) {
+        assertThat(actual).as(who + " output length").hasSize(expected.length);
+        float range = 0;
+        for (float v : expected) {
+            range = Math.max(range, Math.abs(v));
+        }
+        float tol = 1e-5f * Math.max(1, range);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(Math.abs(actual[i] - expected[i]))
+                    .as("%s output %d: %s vs %s", who, i, actual[i], expected[i])
+                    .isLessThanOrEqualTo(tol);
+        }
+    }
+
+    private static float[][][] reshape3(float[] flat, int a, int b, int c) {
+        float[][][] out = new float[a][b][c];
+        for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+                System.arraycopy(flat, (i * b + j) * c, out[i][j], 0, c);
+            }
+        }
+        return out;
+    }
+
+    /** Keras Conv1D on [steps, in] with kernel [k, in, out], as its documentation defines it. */
+    private static float[] conv1d(
+            float[] x,
+            int steps,
+            int cin,
+            float[][][] w,
+            float[] bias,
+            int stride,
+            int dil,
+            String padding,
+            UnaryOperator<Float> act) {
+        int k = w.length;
+        int out = w[0][0].length;
+        int span = (k - 1) * dil + 1;
+        int padBefore;
+        int outSteps;
+        switch (padding) {
+            case "valid" -> {
+                padBefore = 0;
+                outSteps = (steps - span) / stride + 1;
+            }
+            case "same" -> {
+                outSteps = (steps + stride - 1) / stride;
+                int total = Math.max(0, (outSteps - 1) * stride + span - steps);
+                padBefore = total / 2;
+            }
+            default -> { // causal
+                padBefore = span - 1;
+                outSteps = (steps + padBefore - span) / stride + 1;
+            }
+        }
+        float[] y = new float[outSteps * out];
+        for (int t = 0; t < outSteps; t++) {
+            for (int o = 0; o < out; o++) {
+                double s = bias[o];
+                for (int j = 0; j < k; j++) {
+                    int it = t * stride + j * dil - padBefore;
+                    if (it < 0 || it >= steps) {
+                        continue;
+                    }
+                    for (int c = 0; c < cin; c++) {
+                        s += x[it * cin + c] * w[j][c][o];
+                    }
+                }
+                y[t * out + o] = act.apply((float) s);
+            }
+        }
+        return y;
+    }
+
+    private static String conv1dConfig(int filters, int k, int stride, int dil, String padding, String act) {
+        return "\"filters\": " + filters + ", \"kernel_size\": [" + k + "], \"strides\": [" + stride
+                + "], \"dilation_rate\": [" + dil + "], \"padding\": \"" + padding + "\", \"activation\": \"" + act
+                + "\", \"use_bias\": true, \"data_format\": \"channels_last\", \"groups\": 1";
+    }
+
+    @Test
+    void conv1dValidSameAndCausalWithFusedAndSeparateActivations() {
+        int steps = 13;
+        int cin = 3;
+        int filters = 5;
+        int k = 3;
+        Object[][] cases = {{"valid", 2, 1, "relu"}, {"same", 1, 2, "sigmoid"}, {"causal", 1, 2, "linear"}};
+        for (Object[] c : cases) {
+            String padding = (String) c[0];
+            int stride = (int) c[1];
+            int dil = (int) c[2];
+            String act = (String) c[3];
+            float[][][] w = reshape3(uniform(k * cin * filters), k, cin, filters);
+            float[] bias = uniform(filters);
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("kernel", w);
+            weights.put("bias", bias);
+            Path file = sequential(
+                    "conv1d_" + padding,
+                    new int[] {steps, cin},
+                    List.of(new Layer("Conv1D", "conv", conv1dConfig(filters, k, stride, dil, padding, act), weights)));
+            float[] x = uniform(steps * cin);
+            UnaryOperator<Float> f = switch (act) {
+                case "relu" -> v -> Math.max(v, 0f);
+                case "sigmoid" -> v -> (float) (1 / (1 + Math.exp(-v)));
+                default -> v -> v;
+            };
+            Model m = checkAgainstReference(file, x, conv1d(x, steps, cin, w, bias, stride, dil, padding, f));
+            ModelSummary s = ModelSummary.of(m);
+            assertThat(s.totalParams()).as(padding).isEqualTo((long) k * cin * filters + filters);
+            assertThat(s.trainableParams()).isEqualTo(s.totalParams());
+        }
+    }
+
+    @Test
+    void oneDimensionalPoolingPaddingAndCropping() {
+        int steps = 11;
+        int ch = 4;
+        Path file = sequential(
+                "pools_1d",
+                new int[] {steps, ch},
+                List.of(
+                        layer("ZeroPadding1D", "pad", "\"padding\": [2, 1]"),
+                        layer("MaxPooling1D", "max", "\"pool_size\": [3], \"strides\": [2], \"padding\": \"valid\""),
+                        layer("Cropping1D", "crop", "\"cropping\": [1, 0]"),
+                        layer(
+                                "AveragePooling1D",
+                                "avg",
+                                "\"pool_size\": [2], \"strides\": [1], \"padding\": \"same\"")));
+        float[] x = uniform(steps * ch);
+        // pad: 14 steps; max 3/2 valid: 6 steps; crop 1 front: 5 steps; avg 2/1 same: 5 steps (last window of 1)
+        int padded = steps + 3;
+        float[] p = new float[padded * ch];
+        System.arraycopy(x, 0, p, 2 * ch, steps * ch);
+        int maxSteps = (padded - 3) / 2 + 1;
+        float[] mx = new float[maxSteps * ch];
+        for (int t = 0; t < maxSteps; t++) {
+            for (int c = 0; c < ch; c++) {
+                float v = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < 3; j++) {
+                    v = Math.max(v, p[(2 * t + j) * ch + c]);
+                }
+                mx[t * ch + c] = v;
+            }
+        }
+        int cropped = maxSteps - 1;
+        float[] y = new float[cropped * ch];
+        for (int t = 0; t < cropped; t++) {
+            for (int c = 0; c < ch; c++) {
+                float a = mx[(t + 1) * ch + c];
+                y[t * ch + c] = t + 1 < cropped ? (a + mx[(t + 2) * ch + c]) / 2 : a;
+            }
+        }
+        Model m = checkAgainstReference(file, x, y);
+        assertThat(ModelSummary.of(m).totalParams()).isZero();
+    }
+
+    @Test
+    void globalAveragePooling1dAndPermute() {
+        int steps = 6;
+        int ch = 3;
+        Path file = sequential(
+                "gap_permute",
+                new int[] {steps, ch},
+                List.of(
+                        layer("Permute", "perm", "\"dims\": [2, 1]"),
+                        layer("GlobalAveragePooling1D", "gap", "\"data_format\": \"channels_last\"")));
+        float[] x = uniform(steps * ch);
+        // permuted: [ch, steps]; averaging over axis 1 (the channels) gives one value per step
+        float[] y = new float[steps];
+        for (int t = 0; t < steps; t++) {
+            double s = 0;
+            for (int c = 0; c < ch; c++) {
+                s += x[t * ch + c];
+            }
+            y[t] = (float) (s / ch);
+        }
+        checkAgainstReference(file, x, y);
+    }
+
+    @Test
+    void separableConv2dThenCropping2d() {
+        int h = 7;
+        int w = 6;
+        int cin = 3;
+        int mult = 2;
+        int filters = 4;
+        float[] dk = uniform(3 * 3 * cin * mult); // [3, 3, cin, mult]
+        float[] pk = uniform(cin * mult * filters); // [1, 1, cin·mult, filters]
+        float[] bias = uniform(filters);
+        Map<String, Object> weights = new LinkedHashMap<>();
+        float[][][][] dk4 = new float[3][3][cin][mult];
+        for (int i = 0; i < dk.length; i++) {
+            dk4[i / (3 * cin * mult)][i / (cin * mult) % 3][i / mult % cin][i % mult] = dk[i];
+        }
+        float[][][][] pk4 = new float[1][1][cin * mult][filters];
+        for (int i = 0; i < pk.length; i++) {
+            pk4[0][0][i / filters][i % filters] = pk[i];
+        }
+        weights.put("depthwise_kernel", dk4);
+        weights.put("pointwise_kernel", pk4);
+        weights.put("bias", bias);
+        Path file = sequential(
+                "separable",
+                new int[] {h, w, cin},
+                List.of(
+                        new Layer(
+                                "SeparableConv2D",
+                                "sep",
+                                "\"filters\": 4, \"kernel_size\": [3, 3], \"strides\": [1, 1], \"padding\": \"same\", "
+                                        + "\"depth_multiplier\": 2, \"activation\": \"relu\", \"use_bias\": true",
+                                weights),
+                        layer("Cropping2D", "crop", "\"cropping\": [[1, 2], [0, 1]]")));
+        float[] x = uniform(h * w * cin);
+        float[] mid = new float[h * w * cin * mult];
+        for (int oy = 0; oy < h; oy++) {
+            for (int ox = 0; ox < w; ox++) {
+                for (int c = 0; c < cin; c++) {
+                    for (int m = 0; m < mult; m++) {
+                        double s = 0;
+                        for (int ky = 0; ky < 3; ky++) {
+                            for (int kx = 0; kx < 3; kx++) {
+                                int iy = oy + ky - 1;
+                                int ix = ox + kx - 1;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+                                    s += x[(iy * w + ix) * cin + c] * dk4[ky][kx][c][m];
+                                }
+                            }
+                        }
+                        mid[((oy * w + ox) * cin + c) * mult + m] = (float) s;
+                    }
+                }
+            }
+        }
+        List<Float> y = new ArrayList<>();
+        for (int oy = 1; oy < h - 2; oy++) {
+            for (int ox = 0; ox < w - 1; ox++) {
+                for (int o = 0; o < filters; o++) {
+                    double s = bias[o];
+                    for (int c = 0; c < cin * mult; c++) {
+                        s += mid[(oy * w + ox) * cin * mult + c] * pk4[0][0][c][o];
+                    }
+                    y.add((float) Math.max(s, 0));
+                }
+            }
+        }
+        float[] expected = new float[y.size()];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = y.get(i);
+        }
+        Model m = checkAgainstReference(file, x, expected);
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) dk.length + pk.length + filters);
+    }
+
+    @Test
+    void rescalingThenNormalization() {
+        int ch = 3;
+        float[] mean = {0.25f, -0.5f, 0.1f};
+        float[] variance = {4f, 0.25f, 0f}; // a zero variance divides by Keras' epsilon
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("mean", mean);
+        weights.put("variance", variance);
+        weights.put("count", 100L);
+        Path file = sequential(
+                "preprocessing",
+                new int[] {2, ch},
+                List.of(
+                        layer("Rescaling", "rescale", "\"scale\": 0.0078431377, \"offset\": -1.0"),
+                        new Layer(
+                                "Normalization",
+                                "norm",
+                                "\"axis\": [-1], \"mean\": null, \"variance\": null",
+                                weights)));
+        float[] x = {0, 255, 127.5f, 10, 200, 128};
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            float r = x[i] * 0.0078431377f - 1f;
+            float sd = Math.max((float) Math.sqrt(variance[i % ch]), 1e-7f);
+            y[i] = (r - mean[i % ch]) / sd;
+        }
+        // the zero-variance channel divides by 1e-7: its outputs are large, so compare each relative to its size
+        Model m = KerasImporter.load(file);
+        byte[] tflite = TfliteWriter.toBytes(m);
+        List<float[]> runs = new ArrayList<>(List.of(ModelChecks.outputs(m, x, 1)));
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                runs.add(o.runFloat(x));
+            }
+        }
+        for (float[] out : runs) {
+            for (int i = 0; i < x.length; i++) {
+                assertThat((double) out[i])
+                        .as("output %d", i)
+                        .isCloseTo(y[i], org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, Math.abs(y[i]))));
+            }
+        }
+    }
+
+    @Test
+    void mergeLayersOnDenseBranches() {
+        // x → Dense a, Dense b; Multiply(a, b), Maximum(a, b), Minimum(a, b), Average(a, b, a) concatenated
+        String json = """
+                {"class_name": "Functional", "config": {"name": "merges", "layers": [
+                  {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [null, 4],
+                   "dtype": "float32"}, "inbound_nodes": []},
+                  {"class_name": "Dense", "name": "a", "config": {"name": "a", "units": 3, "use_bias": false},
+                   "inbound_nodes": [[["x", 0, 0, {}]]]},
+                  {"class_name": "Dense", "name": "b", "config": {"name": "b", "units": 3, "use_bias": false},
+                   "inbound_nodes": [[["x", 0, 0, {}]]]},
+                  {"class_name": "Multiply", "name": "mul", "config": {"name": "mul"},
+                   "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]]},
+                  {"class_name": "Maximum", "name": "max", "config": {"name": "max"},
+                   "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]]},
+                  {"class_name": "Minimum", "name": "min", "config": {"name": "min"},
+                   "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]]},
+                  {"class_name": "Average", "name": "avg", "config": {"name": "avg"},
+                   "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}], ["a", 0, 0, {}]]]},
+                  {"class_name": "Concatenate", "name": "cat", "config": {"name": "cat", "axis": -1},
+                   "inbound_nodes": [[["mul", 0, 0, {}], ["max", 0, 0, {}], ["min", 0, 0, {}], ["avg", 0, 0, {}]]]}],
+                 "input_layers": [["x", 0, 0]], "output_layers": [["cat", 0, 0]]}}
+                """;
+        float[][] wa = new float[4][3];
+        float[][] wb = new float[4][3];
+        for (int i = 0; i < 4; i++) {
+            wa[i] = uniform(3);
+            wb[i] = uniform(3);
+        }
+        Path file = tmp.resolve("merges.h5");
+        try (WritableHdfFile h = HdfFile.write(file)) {
+            h.putAttribute("model_config", json);
+            h.putAttribute("keras_version", "2.15.0");
+            h.putAttribute("backend", "tensorflow");
+            WritableGroup mw = h.putGroup("model_weights");
+            mw.putAttribute("layer_names", new String[] {"x", "a", "b", "mul", "max", "min", "avg", "cat"});
+            for (String n : new String[] {"a", "b"}) {
+                WritableGroup g = mw.putGroup(n);
+                g.putAttribute("weight_names", new String[] {n + "/kernel:0"});
+                g.putGroup(n).putDataset("kernel:0", n.equals("a") ? wa : wb);
+            }
+        }
+        float[] x = uniform(4);
+        float[] a = new float[3];
+        float[] b = new float[3];
+        for (int o = 0; o < 3; o++) {
+            for (int i = 0; i < 4; i++) {
+                a[o] += x[i] * wa[i][o];
+                b[o] += x[i] * wb[i][o];
+            }
+        }
+        float[] y = new float[12];
+        for (int o = 0; o < 3; o++) {
+            y[o] = a[o] * b[o];
+            y[3 + o] = Math.max(a[o], b[o]);
+            y[6 + o] = Math.min(a[o], b[o]);
+            y[9 + o] = (a[o] + b[o] + a[o]) / 3;
+        }
+        checkAgainstReference(file, x, y);
+    }
+
+    @Test
+    void badConfigsNameTheLayer() {
+        Path file = sequential("bad_permute", new int[] {4, 3}, List.of(layer("Permute", "perm", "\"dims\": [1, 1]")));
+        assertThatThrownBy(() -> KerasImporter.load(file))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("perm")
+                .hasMessageContaining("dims");
+        Path crop =
+                sequential("bad_crop", new int[] {4, 3}, List.of(layer("Cropping1D", "crop", "\"cropping\": [2, 2]")));
+        assertThatThrownBy(() -> KerasImporter.load(crop))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("crop")
+                .hasMessageContaining("leaves nothing");
+    }
+}
