@@ -62,14 +62,16 @@ class ActivationOpsOracleTest {
                 () -> unary(OpType.GELU, new OpAttributes.Gelu(false)),
                 DType.FLOAT32,
                 DType.INT8,
-                DType.UINT8);
+                DType.UINT8,
+                DType.INT16);
         add(
                 tests,
                 "GELU approximate",
                 () -> unary(OpType.GELU, new OpAttributes.Gelu(true)),
                 DType.FLOAT32,
                 DType.INT8,
-                DType.UINT8);
+                DType.UINT8,
+                DType.INT16);
         add(
                 tests,
                 "RELU_N1_TO_1",

@@ -35,7 +35,7 @@ import java.util.function.IntUnaryOperator;
  * PRELU         yes       two multipliers (MBQM)   two multipliers (MBQM)   refused
  * ELU           yes       float table (XNNPACK:    refused                  refused
  *                         zero point added before rounding)
- * GELU          yes       float table              float table              refused
+ * GELU          yes       float table              float table              interpolated int16 table
  * RELU_N1_TO_1  yes       ReluX (MBQM, clamp)      ReluX                    refused
  * RELU_0_TO_1   yes       ReluX                    ReluX                    refused
  * LOG_SOFTMAX   yes       float exp table, rint    float exp table, rint    refused
@@ -160,8 +160,14 @@ public final class ActivationOpsKernels implements KernelProvider {
                         zy,
                         floatFunction(op),
                         xnnpack ? ActivationFormulas.TableRounding.XNNPACK : ActivationFormulas.TableRounding.TFLITE);
-            case GELU ->
-                ActivationFormulas.table(t, sx, zx, sy, zy, floatFunction(op), ActivationFormulas.TableRounding.TFLITE);
+            case GELU -> {
+                if (t == INT16) {
+                    short[] lut = Int16Table.populate(sx, zx, sy, zy, floatFunction(op));
+                    yield v -> Int16Table.lookup(v, lut);
+                }
+                yield ActivationFormulas.table(
+                        t, sx, zx, sy, zy, floatFunction(op), ActivationFormulas.TableRounding.TFLITE);
+            }
             default -> throw new IllegalStateException(op.type().name());
         };
         return new LookupTableInt(x, t, y, t, f);
@@ -244,6 +250,8 @@ public final class ActivationOpsKernels implements KernelProvider {
                 INT8,
                 EnumSet.allOf(QuantizedPath.class),
                 "float lookup table: TFLite's (std::round, then zp) built-in, XNNPACK's (zp, then round) delegated"));
+        rows.add(KernelSupport.bothPaths(
+                OpType.GELU, INT16, "TFLite's 513-entry int16 table (float LUTPopulate), interpolated"));
         for (DType t : new DType[] {INT8, UINT8}) {
             rows.add(KernelSupport.bothPaths(
                     OpType.LOG_SOFTMAX, t, "TFLite's optimized LogSoftmax: float exp table, rint; s_y = 16/256"));
