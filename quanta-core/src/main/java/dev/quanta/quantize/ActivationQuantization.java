@@ -13,7 +13,8 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li>HARD_SWISH, ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1: the output calibrated like any activation;
- *   <li>PRELU: the output calibrated, the slopes quantized like an activation over their own range;
+ *   <li>PRELU: the output calibrated, the slopes quantized like an activation over their own range (int8 and
+ *       uint8), or int8 symmetric with int16 activations (TFLite's int16 PRELU reads int8 slopes);
  *   <li>LOG_SOFTMAX: the fixed output scale 16/256 with zero point 127 (int8) or 255 (uint8);
  *   <li>MINIMUM, MAXIMUM: inputs and output share one set of parameters (TFLite's kernel compares stored values),
  *       over the union of the calibrated ranges; an input quantized otherwise is requantized by a QUANTIZE op, a
@@ -53,6 +54,19 @@ final class ActivationQuantization {
         return actType == DType.INT16
                 ? QuantMath.symmetric(Math.max(Math.abs(min), Math.abs(max)), 32767)
                 : QuantMath.asymmetric(min, max, qmin, qmax);
+    }
+
+    /** PRELU's constant slopes for int16 activations: int8 symmetric, s = max|α| / 127. */
+    static Tensor int8Slopes(Op op, Tensor alpha) {
+        if (!alpha.isConstant()) {
+            throw new dev.quanta.QuantaException(
+                    op.describe() + ": int16 PRELU needs constant slopes (TFLite reads them as int8)");
+        }
+        float absMax = 0;
+        for (float v : alpha.data().floats()) {
+            absMax = Math.max(absMax, Math.abs(v));
+        }
+        return constant(alpha, DType.INT8, QuantMath.symmetric(absMax, 127));
     }
 
     /** Constant {@code c} encoded in {@code actType} with the parameters {@code p}. */

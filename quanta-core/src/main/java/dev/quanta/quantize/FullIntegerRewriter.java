@@ -284,7 +284,10 @@ final class FullIntegerRewriter {
             case PRELU -> {
                 ins.add(x);
                 Tensor alpha = op.input(1);
-                ins.add(alpha.isConstant() ? quantizeConstantActivation(alpha) : quantized.get(alpha));
+                ins.add(
+                        actType == DType.INT16
+                                ? ActivationQuantization.int8Slopes(op, alpha)
+                                : alpha.isConstant() ? quantizeConstantActivation(alpha) : quantized.get(alpha));
                 outParams = activationParams(out);
             }
             case LOG_SOFTMAX -> {

@@ -93,7 +93,7 @@ class ActivationOpsOracleTest {
                 DType.FLOAT32,
                 DType.INT8,
                 DType.UINT8);
-        add(tests, "PRELU", () -> this::prelu, DType.FLOAT32, DType.INT8, DType.UINT8);
+        add(tests, "PRELU", () -> this::prelu, DType.FLOAT32, DType.INT8, DType.UINT8, DType.INT16);
         add(tests, "MINIMUM", () -> t -> minMax(OpType.MINIMUM, t), DType.INT8, DType.UINT8, DType.INT16);
         add(tests, "MAXIMUM", () -> t -> minMax(OpType.MAXIMUM, t), DType.INT8, DType.UINT8, DType.INT16);
         return tests.stream();
@@ -283,10 +283,12 @@ class ActivationOpsOracleTest {
             }
             alpha = new Tensor("alpha", Shape.of(as), t, TensorData.ofFloats(a), null, true);
         } else {
+            // int16 activations take int8 slopes (the 16x8 scheme)
+            DType at = t == DType.INT16 ? DType.INT8 : t;
             byte[] a = new byte[n];
             g.random.nextBytes(a);
-            QuantParams q = QuantParams.perTensor(g.logUniform(0.001f, 0.01f), g.zeroPoint(t));
-            alpha = new Tensor("alpha", Shape.of(as), t, TensorData.ofBytes(t, a), q, true);
+            QuantParams q = QuantParams.perTensor(g.logUniform(0.001f, 0.01f), t == DType.INT16 ? 0 : g.zeroPoint(t));
+            alpha = new Tensor("alpha", Shape.of(as), at, TensorData.ofBytes(at, a), q, true);
         }
         Shape ys = ShapeInference.broadcast(x.shape(), alpha.shape());
         Tensor y = g.activation("y", t, sx * g.logUniform(0.5f, 2f), g.zeroPoint(t), ys.dims());

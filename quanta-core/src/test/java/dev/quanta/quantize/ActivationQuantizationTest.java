@@ -89,8 +89,13 @@ class ActivationQuantizationTest {
                 new Case("MAXIMUM / MINIMUM", minMax(), 0.05));
         Stream<DynamicTest> run = cases.stream()
                 .flatMap(c -> Stream.of(
-                        DynamicTest.dynamicTest(c.name() + " int8", () -> check(c, false)),
-                        DynamicTest.dynamicTest(c.name() + " uint8", () -> check(c, true))))
+                        DynamicTest.dynamicTest(c.name() + " int8", () -> check(c, DType.INT8)),
+                        DynamicTest.dynamicTest(c.name() + " uint8", () -> check(c, DType.UINT8)),
+                        DynamicTest.dynamicTest(c.name() + " int16", () -> check(c, DType.INT16))))
+                // TFLite has int16 kernels for GELU and PRELU (int8 slopes) only
+                .filter(t -> !t.getDisplayName().endsWith("int16")
+                        || t.getDisplayName().startsWith("GELU")
+                        || t.getDisplayName().startsWith("PRELU"))
                 .filter(t -> !t.getDisplayName().equals("ELU uint8"));
         // TFLite registers ELU for float32 and int8 only: the uint8 scheme refuses it (or keeps it in float)
         DynamicTest eluUint8 = DynamicTest.dynamicTest("ELU uint8 is refused", () -> {
@@ -107,20 +112,24 @@ class ActivationQuantizationTest {
         return Stream.concat(run, Stream.of(eluUint8));
     }
 
-    private void check(Case c, boolean u8) throws Exception {
+    private void check(Case c, DType act) throws Exception {
+        boolean u8 = act == DType.UINT8;
         Model f = c.model();
-        UnaryOperator<QuantizationConfig> settings =
-                u8 ? s -> s.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR) : s -> s;
+        UnaryOperator<QuantizationConfig> settings = switch (act) {
+            case UINT8 -> s -> s.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR);
+            case INT16 -> s -> s.withMode(QuantizationMode.INT16X8);
+            default -> s -> s;
+        };
         int sampleSize = 1;
         for (int d : f.inputs().get(0).shape().dims()) {
             sampleSize *= d > 0 ? d : 1;
         }
         Dataset d = data(sampleSize);
         Model q = CoreModels.int8(f, d, settings).convert().model();
-        DType act = u8 ? DType.UINT8 : DType.INT8;
         for (Op op : q.ops()) {
             if (op.type() != OpType.QUANTIZE && op.type() != OpType.DEQUANTIZE) {
                 assertThat(op.output(0).dtype()).as(op.describe()).isEqualTo(act);
+                assertThat(op.input(0).dtype()).as(op.describe()).isEqualTo(act);
             }
             if (op.type() == OpType.LOG_SOFTMAX) {
                 assertThat(op.output(0).quant()).isEqualTo(QuantParams.perTensor(16f / 256, u8 ? 255 : 127));

@@ -32,7 +32,7 @@ import java.util.function.IntUnaryOperator;
  * <pre>
  * op            float32   int8                     uint8                    int16
  * HARD_SWISH    yes       int16 fixed point        int16 fixed point        refused (TFLite has none)
- * PRELU         yes       two multipliers (MBQM)   two multipliers (MBQM)   refused
+ * PRELU         yes       two multipliers (MBQM)   two multipliers (MBQM)   the same, int8 slopes
  * ELU           yes       float table (XNNPACK:    refused                  refused
  *                         zero point added before rounding)
  * GELU          yes       float table              float table              interpolated int16 table
@@ -73,8 +73,10 @@ public final class ActivationOpsKernels implements KernelProvider {
             throw new UnsupportedOperationException(
                     op.describe() + ": " + op.type() + " has no " + t + " kernel (TFLite 2.21 has none either)");
         }
-        for (Tensor u : op.inputs()) {
-            requireType(op, u, t);
+        for (int i = 0; i < op.inputs().size(); i++) {
+            // int16 PRELU takes int8 slopes (the 16x8 scheme), as TFLite reads them
+            boolean int8Slopes = op.type() == OpType.PRELU && t == INT16 && i == 1;
+            requireType(op, op.input(i), int8Slopes ? INT8 : t);
         }
         requireType(op, out, t);
         Object x = buffer.apply(in);
@@ -101,6 +103,21 @@ public final class ActivationOpsKernels implements KernelProvider {
                         shape.apply(a),
                         (float[]) y,
                         shape.apply(out));
+            }
+            if (t == INT16) {
+                return PreluKernel.ofShorts(
+                        (short[]) x,
+                        shape.apply(in),
+                        scale(op, in),
+                        zeroPoint(op, in),
+                        (byte[]) buffer.apply(a),
+                        shape.apply(a),
+                        scale(op, a),
+                        zeroPoint(op, a),
+                        (short[]) y,
+                        shape.apply(out),
+                        scale(op, out),
+                        zeroPoint(op, out));
             }
             return PreluKernel.ofBytes(
                     t == INT8,
@@ -250,6 +267,7 @@ public final class ActivationOpsKernels implements KernelProvider {
                 INT8,
                 EnumSet.allOf(QuantizedPath.class),
                 "float lookup table: TFLite's (std::round, then zp) built-in, XNNPACK's (zp, then round) delegated"));
+        rows.add(KernelSupport.bothPaths(OpType.PRELU, INT16, "TFLite Prelu, two MBQM multipliers, int8 slopes"));
         rows.add(KernelSupport.bothPaths(
                 OpType.GELU, INT16, "TFLite's 513-entry int16 table (float LUTPopulate), interpolated"));
         for (DType t : new DType[] {INT8, UINT8}) {

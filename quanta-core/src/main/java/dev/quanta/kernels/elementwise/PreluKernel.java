@@ -6,8 +6,8 @@ import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
 
 /**
- * PRELU with NumPy broadcasting of input and slopes. Float: {@code y = x ≥ 0 ? x : x·α}. 8-bit (TFLite
- * reference_ops::Prelu / BroadcastPrelu4DSlow):
+ * PRELU with NumPy broadcasting of input and slopes. Float: {@code y = x ≥ 0 ? x : x·α}. int8, uint8 and int16
+ * (TFLite reference_ops::Prelu / BroadcastPrelu4DSlow):
  *
  * <pre>
  * (m₁, e₁) = QM(double(float(s_x / s_y))),   (m₂, e₂) = QM(double(float(s_x · s_α / s_y)))
@@ -63,6 +63,34 @@ final class PreluKernel implements Kernel {
                 r = FixedPoint.multiplyByQuantizedMultiplier(c * av, slope.multiplier(), slope.shift());
             }
             y[o] = (byte) Math.max(lo, Math.min(hi, r + zy));
+        });
+    }
+
+    /**
+     * int16 PRELU (the 16x8 scheme: int8 slopes): the same arithmetic as {@link #ofBytes}, clamped to
+     * [−32768, 32767].
+     */
+    static PreluKernel ofShorts(
+            short[] x,
+            int[] xs,
+            float sx,
+            int zx,
+            byte[] alpha,
+            int[] as,
+            float sa,
+            int za,
+            short[] y,
+            int[] ys,
+            float sy,
+            int zy) {
+        FixedPoint.Multiplier identity = FixedPoint.quantizeMultiplier((double) (sx / sy));
+        FixedPoint.Multiplier slope = FixedPoint.quantizeMultiplier((double) (sx * sa / sy));
+        return new PreluKernel(xs, as, ys, (o, i, a) -> {
+            int c = x[i] - zx;
+            int r = c >= 0
+                    ? FixedPoint.multiplyByQuantizedMultiplier(c, identity.multiplier(), identity.shift())
+                    : FixedPoint.multiplyByQuantizedMultiplier(c * (alpha[a] - za), slope.multiplier(), slope.shift());
+            y[o] = (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, r + zy));
         });
     }
 
