@@ -207,6 +207,8 @@ public sealed interface OpAttributes {
     // -- elementwise and activations (issue 11) --
 
     // -- activations (issue 11) --
+    /** GELU: the exact form (erf) or, when {@code approximate}, the tanh approximation. */
+    record Gelu(boolean approximate) implements OpAttributes {}
 
     // -- shape and data movement (issue 11) --
 

@@ -78,9 +78,29 @@ public enum OpType {
     SIGNAL_PCAN,
     SIGNAL_FILTER_BANK_LOG,
 
-// -- elementwise and activations (issue 11) --
+    // -- elementwise and activations (issue 11) --
 
-// -- activations (issue 11) --
+    // -- activations (issue 11) --
+    /** HARD_SWISH: y = x · min(6, max(0, x + 3)) / 6. */
+    HARD_SWISH,
+    /**
+     * PRELU: y = x for x ≥ 0, α·x otherwise, with the slopes α a constant second input broadcast (NumPy rules)
+     * over the input.
+     */
+    PRELU,
+    /** ELU: y = x for x ≥ 0, eˣ − 1 otherwise (TFLite's ELU has α = 1). */
+    ELU,
+    /**
+     * GELU: y = x·Φ(x) = ½x(1 + erf(x/√2)), or with {@link OpAttributes.Gelu#approximate} the tanh form
+     * ½x(1 + tanh(√(2/π)(x + 0.044715x³))).
+     */
+    GELU,
+    /** RELU_N1_TO_1: y = min(1, max(−1, x)). */
+    RELU_N1_TO_1,
+    /** RELU_0_TO_1: y = min(1, max(0, x)). */
+    RELU_0_TO_1,
+    /** LOG_SOFTMAX: y_i = x_i − m − log Σ_j exp(x_j − m) along the last axis, m = max_j x_j. */
+    LOG_SOFTMAX,
 
 // -- shape and data movement (issue 11) --
 

@@ -35,6 +35,8 @@ public final class ShapeInference {
             // -- elementwise and activations (issue 11) --
 
             // -- activations (issue 11) --
+            case HARD_SWISH, ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1, LOG_SOFTMAX -> x;
+            case PRELU -> broadcast(x, inputs.get(1).shape());
 
             // -- shape and data movement (issue 11) --
 

@@ -169,6 +169,8 @@ final class KerasGraphTranslator {
             case "ReLU" -> ActivationLayers.relu(e, l, single(l, in));
             case "LeakyReLU" -> ActivationLayers.leakyRelu(e, l, single(l, in));
             case "Softmax" -> ActivationLayers.softmax(e, l, single(l, in));
+            case "ELU" -> ActivationLayers.elu(e, l, single(l, in));
+            case "PReLU" -> ActivationLayers.prelu(e, l, single(l, in));
             case "Add" -> CoreLayers.add(e, l, in);
             case "Concatenate" -> CoreLayers.concatenate(e, l, in);
             case "ZeroPadding2D" -> SpatialLayers.zeroPadding(e, l, single(l, in));

@@ -16,7 +16,7 @@ import java.util.Set;
 final class LayerWeights {
     /** Layer classes that own weights (used to match layers to weight groups by position). */
     private static final Set<String> WEIGHTED =
-            Set.of("Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D", "BatchNormalization");
+            Set.of("Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D", "BatchNormalization", "PReLU");
 
     private final WeightSource weights;
     /** Config layer name → weights-file entry, where they differ. */

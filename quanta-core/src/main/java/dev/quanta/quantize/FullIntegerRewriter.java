@@ -277,6 +277,32 @@ final class FullIntegerRewriter {
             // -- elementwise and activations (issue 11) --
 
             // -- activations (issue 11) --
+            case HARD_SWISH, ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 -> {
+                ins.add(x);
+                outParams = activationParams(out);
+            }
+            case PRELU -> {
+                ins.add(x);
+                Tensor alpha = op.input(1);
+                ins.add(
+                        actType == DType.INT16
+                                ? ActivationQuantization.int8Slopes(op, alpha)
+                                : alpha.isConstant() ? quantizeConstantActivation(alpha) : quantized.get(alpha));
+                outParams = activationParams(out);
+            }
+            case LOG_SOFTMAX -> {
+                ins.add(x);
+                outParams = ActivationQuantization.logSoftmaxOutput(actType);
+            }
+            case MINIMUM, MAXIMUM -> {
+                outParams = ActivationQuantization.minMaxParams(op, this::activationRange, actType, qmin, qmax);
+                for (Tensor t : op.inputs()) {
+                    ins.add(
+                            t.isConstant()
+                                    ? ActivationQuantization.constant(t, actType, outParams)
+                                    : ActivationQuantization.withParams(quantized.get(t), outParams, op, ops));
+                }
+            }
 
             // -- shape and data movement (issue 11) --
 

@@ -114,6 +114,7 @@ final class TfliteExporters {
         // -- elementwise and activations (issue 11) --
 
         // -- activations (issue 11) --
+        TfliteActivationOps.registerExporters(EXPORTERS);
 
         // -- shape and data movement (issue 11) --
 

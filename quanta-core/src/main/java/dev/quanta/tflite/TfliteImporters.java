@@ -108,6 +108,7 @@ final class TfliteImporters {
         // -- elementwise and activations (issue 11) --
 
         // -- activations (issue 11) --
+        TfliteActivationOps.registerImporters();
 
         // -- shape and data movement (issue 11) --
 

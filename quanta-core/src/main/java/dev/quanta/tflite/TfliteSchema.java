@@ -223,6 +223,13 @@ final class TfliteSchema {
     // -- elementwise and activations (issue 11) --
 
     // -- activations (issue 11) --
+    static final int OP_RELU_N1_TO_1 = 20;
+    static final int OP_LOG_SOFTMAX = 50;
+    static final int OP_PRELU = 54;
+    static final int OP_ELU = 111;
+    static final int OP_HARD_SWISH = 117;
+    static final int OP_GELU = 150;
+    static final int OP_RELU_0_TO_1 = 152;
 
     // -- shape and data movement (issue 11) --
 
@@ -488,6 +495,7 @@ final class TfliteSchema {
     // -- elementwise and activations (issue 11) --
 
     // -- activations (issue 11) --
+    static final int BO_GELU = 116;
 
     // -- shape and data movement (issue 11) --
 

@@ -195,6 +195,22 @@ class IntegerKernelSupportTest {
             case QUANTIZE -> op(type, OpAttributes.None.INSTANCE, act("y", t, p, 4), act("x", DType.FLOAT32, null, 4));
             case DEQUANTIZE -> op(type, OpAttributes.None.INSTANCE, act("y", DType.FLOAT32, null, 4), x4);
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(t);
+            case HARD_SWISH, ELU, RELU_N1_TO_1, RELU_0_TO_1 ->
+                op(type, OpAttributes.None.INSTANCE, act("y", t, freeParams2(t), 4), x4);
+            case GELU -> op(type, new OpAttributes.Gelu(false), act("y", t, freeParams2(t), 4), x4);
+            case PRELU ->
+                op(
+                        type,
+                        OpAttributes.None.INSTANCE,
+                        act("y", t, freeParams2(t), 4),
+                        x4,
+                        weights("alpha", t == DType.INT16 ? DType.INT8 : t, 4));
+            case LOG_SOFTMAX ->
+                op(
+                        type,
+                        OpAttributes.None.INSTANCE,
+                        act("y", t, QuantParams.perTensor(16f / 256, t == DType.UINT8 ? 255 : 127), 4),
+                        x4);
             default ->
                 throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
                         + " whether IntegerKernelSupport and the rewriter should take it");

@@ -131,7 +131,14 @@ class TfliteAllOpsTest {
                 OpType.MUL,
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
-                OpType.MAXIMUM);
+                OpType.MAXIMUM,
+                OpType.HARD_SWISH, // ActivationOpsOracleTest
+                OpType.PRELU,
+                OpType.ELU,
+                OpType.GELU,
+                OpType.RELU_N1_TO_1,
+                OpType.RELU_0_TO_1,
+                OpType.LOG_SOFTMAX);
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written

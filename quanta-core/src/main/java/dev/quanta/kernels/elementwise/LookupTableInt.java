@@ -18,7 +18,7 @@ import java.util.function.IntUnaryOperator;
  * 8-bit input: 256 entries, indexed by the stored byte;  INT16 input: 65536 entries, indexed by x + 32768
  * </pre>
  */
-final class LookupTableInt implements Kernel {
+public final class LookupTableInt implements Kernel {
     private final Object x;
     private final DType inType;
     private final Object y;
@@ -27,7 +27,7 @@ final class LookupTableInt implements Kernel {
     private final float[] floatTable;
 
     /** A table of integer outputs, from {@code formula(q)} for every input value q. */
-    LookupTableInt(Object x, DType inType, Object y, DType outType, IntUnaryOperator formula) {
+    public LookupTableInt(Object x, DType inType, Object y, DType outType, IntUnaryOperator formula) {
         this.x = x;
         this.inType = inType;
         this.y = y;
