@@ -112,6 +112,7 @@ final class TfliteImporters {
         // -- shape and data movement (issue 11) --
 
         // -- resampling and reductions (issue 11) --
+        TfliteResampleReduceOps.registerImporters();
 
         // -- linear (issue 11) --
 
