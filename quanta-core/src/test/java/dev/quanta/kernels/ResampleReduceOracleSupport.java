@@ -113,6 +113,9 @@ final class ResampleReduceOracleSupport {
         byte[] bytes = TfliteWriter.toBytes(m);
         Model read = TfliteReader.read(bytes, Path.of(m.name() + ".tflite"));
         Tensor in = m.inputs().get(0);
+        if (in.shape().isDynamic()) {
+            in = in.withShape(in.shape().withBatch(1)); // the file holds batch 1 for TFLite
+        }
         Tensor out = m.outputs().get(0);
         int exact = 0;
         double maxDiff = 0;
