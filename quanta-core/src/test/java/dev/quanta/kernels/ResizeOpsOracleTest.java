@@ -61,6 +61,10 @@ class ResizeOpsOracleTest {
                         });
                     }
                     shapes.add(new int[] {1, 3, 4, 3, 6, 8}); // exactly 2x
+                    if (t == DType.UINT8 && f[1]) { // TFLite's uint8 x8 kernel: depth divisible by 8
+                        shapes.add(new int[] {2, 3, 2, 16, 24, 16});
+                        shapes.add(new int[] {1, 1, 4, 8, 8, 32});
+                    }
                     tests.add(DynamicTest.dynamicTest(name, () -> {
                         for (int[] s : shapes) {
                             Model m = model(g, op, t, s, f[0], f[1]);

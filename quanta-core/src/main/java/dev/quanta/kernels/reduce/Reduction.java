@@ -47,8 +47,6 @@ final class Reduction implements Kernel {
     private final DType type;
     private final Kind kind;
     private final Mode mode;
-    private final int[] xShape;
-    private final int[] outStrides;
     private final int count;
     private final int zx;
     private final int zy;
@@ -58,6 +56,8 @@ final class Reduction implements Kernel {
     private final int shift;
     private final int qmin;
     private final int qmax;
+    /** The output element each input element (row-major) reduces into. */
+    private final int[] outIndex;
 
     Reduction(
             Object x,
@@ -76,9 +76,8 @@ final class Reduction implements Kernel {
         this.type = type;
         this.kind = kind;
         this.mode = mode;
-        this.xShape = xShape.clone();
         int rank = xShape.length;
-        this.outStrides = new int[rank];
+        int[] outStrides = new int[rank];
         int stride = 1;
         long n = 1;
         for (int i = rank - 1; i >= 0; i--) {
@@ -90,6 +89,21 @@ final class Reduction implements Kernel {
             }
         }
         this.count = Math.toIntExact(n);
+        this.outIndex = new int[dev.quanta.kernels.Buffers.length(x)];
+        int[] idx = new int[rank];
+        int out = 0;
+        for (int i = 0; i < outIndex.length; i++) {
+            outIndex[i] = out;
+            for (int d = rank - 1; d >= 0; d--) {
+                idx[d]++;
+                out += outStrides[d];
+                if (idx[d] < xShape[d]) {
+                    break;
+                }
+                out -= outStrides[d] * xShape[d];
+                idx[d] = 0;
+            }
+        }
         this.zx = zx;
         this.zy = zy;
         this.rescale = sx / sy;
@@ -110,23 +124,6 @@ final class Reduction implements Kernel {
     @Override
     public void run(Parallel parallel) {
         int outLength = dev.quanta.kernels.Buffers.length(y);
-        int n = dev.quanta.kernels.Buffers.length(x);
-        int[] outIndex = new int[n];
-        int rank = xShape.length;
-        int[] idx = new int[rank];
-        int out = 0;
-        for (int i = 0; i < n; i++) {
-            outIndex[i] = out;
-            for (int d = rank - 1; d >= 0; d--) {
-                idx[d]++;
-                out += outStrides[d];
-                if (idx[d] < xShape[d]) {
-                    break;
-                }
-                out -= outStrides[d] * xShape[d];
-                idx[d] = 0;
-            }
-        }
         switch (mode) {
             case FLOAT -> runFloat(outIndex, outLength);
             case RAW, SUM_RESCALE, SUM_XNNPACK -> runIntegers(outIndex, outLength);

@@ -27,8 +27,9 @@ import java.util.function.Function;
  * <p>Bilinear: float32 follows TFLite's float kernel on both paths (XNNPACK's float weights differ by float
  * rounding only); int8 and int16 take TFLite's integer ResizeBilinearInteger on the built-in path, uint8 its float
  * kernel with the result rounded; on the XNNPACK path int8 and uint8 take XNNPACK's 11-bit fixed-point weights.
- * Not reproduced: TFLite's uint8 special case for an exact ×8 half-pixel upscale of a depth divisible by 8 (the
- * kernel refuses it on the built-in path). Nearest neighbour copies the same pixels on both paths.
+ * TFLite's uint8 special case for an exact ×8 half-pixel upscale of a depth divisible by 8 accumulates in 8.8 fixed
+ * point, but its weights are sixteenths, which float holds exactly, so the float kernel gives the same bytes (the
+ * oracle test covers it). Nearest neighbour copies the same pixels on both paths.
  */
 public final class ResizeKernels implements KernelProvider {
     private static final Set<DType> TYPES = EnumSet.of(FLOAT32, INT8, UINT8, INT16);
@@ -66,32 +67,12 @@ public final class ResizeKernels implements KernelProvider {
         } else if (xnnpack && type != INT16) {
             arithmetic = ResizeBilinear.Arithmetic.XNNPACK;
         } else if (type == UINT8) {
-            if (eightfoldUint8(xShape, a)) {
-                throw new UnsupportedOperationException(op.describe() + ": uint8 RESIZE_BILINEAR by exactly 8 with"
-                        + " half-pixel centres and a depth divisible by 8 (TFLite's special kernel) is not reproduced"
-                        + " on the built-in path");
-            }
             arithmetic = ResizeBilinear.Arithmetic.FLOAT;
         } else {
             arithmetic = ResizeBilinear.Arithmetic.INTEGER;
         }
         return new ResizeBilinear(
                 x, xShape, y, type, a.height(), a.width(), a.alignCorners(), a.halfPixelCenters(), arithmetic);
-    }
-
-    /** TFLite's built-in uint8 ×8 special case (ResizeBilinear888Uint8). */
-    static boolean eightfoldUint8(int[] xShape, OpAttributes.Resize a) {
-        int inH = xShape[1];
-        int inW = xShape[2];
-        int scale = a.height() / inH;
-        return !a.alignCorners()
-                && a.halfPixelCenters()
-                && xShape[3] % 8 == 0
-                && a.height() >= 8
-                && a.width() >= 8
-                && inH * scale == a.height()
-                && inW * scale == a.width()
-                && scale == 8;
     }
 
     @Override
@@ -106,11 +87,8 @@ public final class ResizeKernels implements KernelProvider {
                 OpType.RESIZE_BILINEAR,
                 UINT8,
                 "built-in: TFLite's float weights, rounded; XNNPACK: 11-bit fixed-point weights"));
-        rows.add(new KernelSupport(
-                OpType.RESIZE_BILINEAR,
-                INT16,
-                EnumSet.allOf(QuantizedPath.class),
-                "TFLite's 10-bit fixed-point ResizeBilinearInteger"));
+        rows.add(KernelSupport.bothPaths(
+                OpType.RESIZE_BILINEAR, INT16, "TFLite's 10-bit fixed-point ResizeBilinearInteger"));
         for (DType t : TYPES) {
             rows.add(KernelSupport.bothPaths(OpType.RESIZE_NEAREST_NEIGHBOR, t, "copy of the nearest pixel"));
         }
