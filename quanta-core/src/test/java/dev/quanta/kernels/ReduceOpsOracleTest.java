@@ -128,6 +128,12 @@ class ReduceOpsOracleTest {
                     ResampleReduceOracleSupport.assertMatches(
                             c.name(), path, c.model().outputs().get(0).dtype(), o);
                 }
+                if (c.model().ops().get(0).type() == OpType.SUM
+                        && c.model().outputs().get(0).quant() != null) {
+                    assertThat(g.crossPathDiff(c.model(), SAMPLES))
+                            .as(c.name() + ": XNNPACK vs built-in")
+                            .isLessThanOrEqualTo(1.0);
+                }
             }
         });
     }

@@ -149,6 +149,39 @@ final class ResampleReduceOracleSupport {
         return new Outcome(delegated, samples, exact, maxDiff, range);
     }
 
+    /**
+     * The largest difference between Quanta's outputs on the two paths over {@code samples} random inputs (the
+     * acceptance asks integer outputs to be within one step of the other path).
+     */
+    double crossPathDiff(Model m, int samples) throws Exception {
+        byte[] bytes = TfliteWriter.toBytes(m);
+        Model read = TfliteReader.read(bytes, Path.of(m.name() + ".tflite"));
+        Tensor in = m.inputs().get(0);
+        Tensor out = m.outputs().get(0);
+        int n = Math.toIntExact(out.shape().elementCount());
+        double d = 0;
+        try (Interpreter a =
+                        new Interpreter(read, Interpreter.Options.defaults().withKernelPath(QuantizedPath.XNNPACK));
+                Interpreter b =
+                        new Interpreter(read, Interpreter.Options.defaults().withKernelPath(QuantizedPath.BUILTIN))) {
+            a.resizeInput(0, in.shape().dims());
+            b.resizeInput(0, in.shape().dims());
+            for (int s = 0; s < samples; s++) {
+                Object x = decode(randomBytes(in, 0, 3f), in.dtype());
+                Object ya = Buffers.allocate(out.dtype(), n);
+                Object yb = Buffers.allocate(out.dtype(), n);
+                a.runForMultipleInputsOutputs(new Object[] {x}, new Object[] {ya});
+                b.runForMultipleInputsOutputs(new Object[] {x}, new Object[] {yb});
+                for (int i = 0; i < n; i++) {
+                    d = Math.max(
+                            d,
+                            Math.abs(Elements.getDouble(ya, out.dtype(), i) - Elements.getDouble(yb, out.dtype(), i)));
+                }
+            }
+        }
+        return d;
+    }
+
     /** Asserts bit-exact integer outputs, or float outputs within 1e-5 of their range. */
     static void assertMatches(String name, QuantizedPath path, DType outType, Outcome o) {
         String what = name + " on " + path + (o.delegated() ? " (delegated)" : "") + ": " + o;

@@ -73,6 +73,11 @@ class ResizeOpsOracleTest {
                                 ResampleReduceOracleSupport.assertMatches(
                                         name + " " + java.util.Arrays.toString(s), path, t, o);
                             }
+                            if (t != DType.FLOAT32) {
+                                assertThat(g.crossPathDiff(m, SAMPLES))
+                                        .as(name + " " + java.util.Arrays.toString(s) + ": XNNPACK vs built-in")
+                                        .isLessThanOrEqualTo(1.0);
+                            }
                         }
                     }));
                 }
