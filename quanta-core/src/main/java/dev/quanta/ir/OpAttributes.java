@@ -214,6 +214,19 @@ public sealed interface OpAttributes {
 
     // -- resampling and reductions (issue 11) --
 
+    /**
+     * RESIZE_BILINEAR and RESIZE_NEAREST_NEIGHBOR to {@code height} × {@code width} (TFLite's constant size
+     * input); {@code alignCorners} maps the corner pixels onto each other, {@code halfPixelCenters} samples at pixel
+     * centres.
+     */
+    record Resize(int height, int width, boolean alignCorners, boolean halfPixelCenters) implements OpAttributes {}
+
+    /** ARG_MAX and ARG_MIN along {@code axis} (negative counts from the end); the output type gives INT32/INT64. */
+    record ArgMinMax(int axis) implements OpAttributes {}
+
+    /** SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_PROD over {@code axes}; {@code keepDims} keeps them as size 1. */
+    record Reduce(int[] axes, boolean keepDims) implements OpAttributes {}
+
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --

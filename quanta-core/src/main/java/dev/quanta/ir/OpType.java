@@ -102,9 +102,37 @@ public enum OpType {
     /** LOG_SOFTMAX: y_i = x_i − m − log Σ_j exp(x_j − m) along the last axis, m = max_j x_j. */
     LOG_SOFTMAX,
 
-// -- shape and data movement (issue 11) --
+    // -- shape and data movement (issue 11) --
 
-// -- resampling and reductions (issue 11) --
+    // -- resampling and reductions (issue 11) --
+    /**
+     * RESIZE_BILINEAR: x[N,H,W,C] → y[N,h,w,C] ({@link OpAttributes.Resize}); each output pixel (y, x) maps to the
+     * input point (y·s_h, x·s_w), or ((y + ½)·s_h − ½, …) with half-pixel centres, where s = in/out (or
+     * (in − 1)/(out − 1) with align_corners), and interpolates the four neighbours linearly in both axes.
+     */
+    RESIZE_BILINEAR,
+    /**
+     * RESIZE_NEAREST_NEIGHBOR: as {@link #RESIZE_BILINEAR} but copies the nearest input pixel: index
+     * min(⌊(i + o)·s⌋, in − 1) (o = ½ with half-pixel centres), or round((i + o)·s) with align_corners.
+     */
+    RESIZE_NEAREST_NEIGHBOR,
+    /**
+     * ARG_MAX: the index of the largest element along one axis (the first on ties); the axis is dropped and the
+     * output is INT32 or INT64 ({@link OpAttributes.ArgMinMax}).
+     */
+    ARG_MAX,
+    /** ARG_MIN: as {@link #ARG_MAX} for the smallest element. */
+    ARG_MIN,
+    /** SUM: y = Σ x over the axes of {@link OpAttributes.Reduce}. */
+    SUM,
+    /** REDUCE_MAX: y = max x over the axes of {@link OpAttributes.Reduce}. */
+    REDUCE_MAX,
+    /** REDUCE_MIN: y = min x over the axes of {@link OpAttributes.Reduce}. */
+    REDUCE_MIN,
+    /** REDUCE_PROD: y = Π x over the axes of {@link OpAttributes.Reduce}. */
+    REDUCE_PROD,
+    /** L2_NORMALIZATION: y = x / max(√(Σ x²), ε) along the last axis. */
+    L2_NORMALIZATION,
 
 // -- linear (issue 11) --
 

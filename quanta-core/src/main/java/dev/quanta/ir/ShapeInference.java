@@ -41,6 +41,12 @@ public final class ShapeInference {
             // -- shape and data movement (issue 11) --
 
             // -- resampling and reductions (issue 11) --
+            case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR ->
+                ResampleReduceShapes.resize(x, (OpAttributes.Resize) attrs, type == OpType.RESIZE_BILINEAR);
+            case ARG_MAX, ARG_MIN -> ResampleReduceShapes.argMinMax(x, (OpAttributes.ArgMinMax) attrs);
+            case SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD ->
+                ResampleReduceShapes.reduce(x, (OpAttributes.Reduce) attrs);
+            case L2_NORMALIZATION -> ResampleReduceShapes.l2Normalization(x);
 
             // -- linear (issue 11) --
 

@@ -142,6 +142,9 @@ final class FullIntegerRewriter {
         if (io == IoType.FLOAT && floatValue.containsKey(floatOut)) {
             return floatValue.get(floatOut); // computed in float by a layer kept in float
         }
+        if (q.dtype() == DType.INT32 || q.dtype() == DType.INT64) {
+            return q; // indices (ARG_MAX): not quantized
+        }
         if (io == IoType.FLOAT) {
             Tensor out = Tensor.activation(floatOut.name(), floatOut.shape());
             renameQuantized(q, floatOut.name() + "/quantized");
@@ -307,6 +310,26 @@ final class FullIntegerRewriter {
             // -- shape and data movement (issue 11) --
 
             // -- resampling and reductions (issue 11) --
+            case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, REDUCE_MAX, REDUCE_MIN -> {
+                ins.add(x);
+                outParams = x.quant();
+            }
+            case SUM, REDUCE_PROD -> {
+                ins.add(x);
+                outParams = activationParams(out);
+            }
+            case L2_NORMALIZATION -> {
+                ins.add(x);
+                outParams = ResampleReduceQuantization.l2NormalizationParams(op, actType);
+            }
+            case ARG_MAX, ARG_MIN -> {
+                Tensor index = ResampleReduceQuantization.indexOutput(out);
+                quantized.put(out, index);
+                ops.add(new Op(op.name(), op.type(), List.of(x), List.of(index), op.attributes(), op.origin()));
+                report.add(LayerReport.converted(
+                        op, x.dtype().lowerName(), index.dtype().lowerName(), "-", null));
+                return;
+            }
 
             // -- linear (issue 11) --
 

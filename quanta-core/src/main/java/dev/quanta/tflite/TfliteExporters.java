@@ -119,6 +119,7 @@ final class TfliteExporters {
         // -- shape and data movement (issue 11) --
 
         // -- resampling and reductions (issue 11) --
+        TfliteResampleReduceOps.registerExporters(EXPORTERS);
 
         // -- linear (issue 11) --
 

@@ -113,6 +113,7 @@ final class TfliteImporters {
         // -- shape and data movement (issue 11) --
 
         // -- resampling and reductions (issue 11) --
+        TfliteResampleReduceOps.registerImporters();
 
         // -- linear (issue 11) --
 

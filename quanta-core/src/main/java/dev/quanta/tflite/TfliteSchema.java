@@ -234,6 +234,15 @@ final class TfliteSchema {
     // -- shape and data movement (issue 11) --
 
     // -- resampling and reductions (issue 11) --
+    static final int OP_L2_NORMALIZATION = 11;
+    static final int OP_RESIZE_BILINEAR = 23;
+    static final int OP_ARG_MAX = 56;
+    static final int OP_SUM = 74;
+    static final int OP_ARG_MIN = 79;
+    static final int OP_REDUCE_PROD = 81;
+    static final int OP_REDUCE_MAX = 82;
+    static final int OP_REDUCE_MIN = 89;
+    static final int OP_RESIZE_NEAREST_NEIGHBOR = 97;
 
     // -- linear (issue 11) --
 
@@ -500,6 +509,11 @@ final class TfliteSchema {
     // -- shape and data movement (issue 11) --
 
     // -- resampling and reductions (issue 11) --
+    static final int BO_L2_NORM = 12;
+    static final int BO_RESIZE_BILINEAR = 15;
+    static final int BO_ARG_MAX = 40;
+    static final int BO_ARG_MIN = 57;
+    static final int BO_RESIZE_NEAREST_NEIGHBOR = 74;
 
     // -- linear (issue 11) --
 

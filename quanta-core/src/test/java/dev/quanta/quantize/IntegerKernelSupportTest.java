@@ -211,6 +211,28 @@ class IntegerKernelSupportTest {
                         OpAttributes.None.INSTANCE,
                         act("y", t, QuantParams.perTensor(16f / 256, t == DType.UINT8 ? 255 : 127), 4),
                         x4);
+            case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR ->
+                op(type, new OpAttributes.Resize(4, 5, false, true), act("y", t, p, 4, 5, 2), img);
+            case ARG_MAX, ARG_MIN ->
+                op(
+                        type,
+                        new OpAttributes.ArgMinMax(-1),
+                        new Tensor("y", Shape.batched(), DType.INT32, null, null, false),
+                        x4);
+            case SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN -> {
+                boolean shared = type == OpType.REDUCE_MAX || type == OpType.REDUCE_MIN;
+                yield op(
+                        type,
+                        new OpAttributes.Reduce(new int[] {1, 2}, false),
+                        act("y", t, shared ? p : freeParams2(t), 2),
+                        img);
+            }
+            case L2_NORMALIZATION ->
+                op(
+                        type,
+                        OpAttributes.None.INSTANCE,
+                        act("y", t, QuantParams.perTensor(1f / 128, t == DType.UINT8 ? 128 : 0), 4),
+                        x4);
             default ->
                 throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
                         + " whether IntegerKernelSupport and the rewriter should take it");
@@ -385,11 +407,11 @@ class IntegerKernelSupportTest {
                             .findFirst()
                             .orElseThrow();
                     assertThat(converted.input(0).dtype()).as(what).isEqualTo(t);
-                    assertThat(converted.output(0).dtype()).as(what).isEqualTo(t);
+                    boolean index = type == OpType.ARG_MAX || type == OpType.ARG_MIN;
+                    assertThat(converted.output(0).dtype()).as(what).isEqualTo(index ? DType.INT32 : t);
                     try (Interpreter it = new Interpreter(q)) {
-                        float[] out = new float
-                                [Math.toIntExact(q.outputs().get(0).shape().sampleElementCount())];
-                        it.run(d.sample(0), out);
+                        int n = Math.toIntExact(q.outputs().get(0).shape().sampleElementCount());
+                        it.run(d.sample(0), index ? new int[n] : new float[n]);
                     }
                 } else if (type == OpType.BATCH_NORM) {
                     // refused earlier: a BatchNormalization is folded into the layer before it, or not converted

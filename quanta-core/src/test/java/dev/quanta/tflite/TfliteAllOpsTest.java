@@ -139,6 +139,7 @@ class TfliteAllOpsTest {
                 OpType.RELU_N1_TO_1,
                 OpType.RELU_0_TO_1,
                 OpType.LOG_SOFTMAX);
+        elsewhere.addAll(EnumSet.range(OpType.RESIZE_BILINEAR, OpType.L2_NORMALIZATION)); // ResizeOps/ReduceOps oracles
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
