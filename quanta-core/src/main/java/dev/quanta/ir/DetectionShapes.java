@@ -63,7 +63,7 @@ public final class DetectionShapes {
         int n = boxes.dim(1);
         int b = boxes.dim(0);
         if (scores.rank() != 3
-                || scores.dim(0) != b
+                || (scores.dim(0) != b && scores.dim(0) != Shape.DYNAMIC && b != Shape.DYNAMIC)
                 || scores.dim(1) != n
                 || (scores.dim(2) != a.numClasses() && scores.dim(2) != a.numClasses() + 1)) {
             throw new IllegalArgumentException(

@@ -83,11 +83,16 @@ public final class IntegerKernelSupport {
 
     /**
      * True when a kernel family's registry row runs {@code type} on quantized {@code activationType} (the signal
-     * ops compute plain integers, not quantized values: the quantizer never writes them).
+     * ops compute plain integers, not quantized values: the quantizer never writes them; DETECTION_POSTPROCESS runs
+     * on uint8 inputs, but its outputs are always float and the quantizer keeps it float, see
+     * DetectionQuantization).
      */
     private static boolean fromProviders(OpType type, DType activationType) {
         boolean quantized =
                 activationType == DType.INT8 || activationType == DType.UINT8 || activationType == DType.INT16;
-        return quantized && !type.isSignal() && KernelRegistry.runsOnBothPaths(type, activationType);
+        return quantized
+                && !type.isSignal()
+                && type != OpType.DETECTION_POSTPROCESS
+                && KernelRegistry.runsOnBothPaths(type, activationType);
     }
 }

@@ -131,7 +131,8 @@ class TfliteAllOpsTest {
                 OpType.MUL,
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
-                OpType.MAXIMUM);
+                OpType.MAXIMUM,
+                OpType.DETECTION_POSTPROCESS); // DetectionPostProcessOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
