@@ -98,7 +98,8 @@ public enum OpType {
      * h_scale) · a_h, ...) and pruned by non-max suppression, per class or class-agnostic
      * ({@link OpAttributes.DetectionPostProcess}). Four FLOAT32 outputs: boxes [1, n, 4] (ymin, xmin, ymax, xmax),
      * classes [1, n], scores [1, n] and the number of detections [1], n = max detections × max classes per
-     * detection. Float32 or uint8 (dequantized) inputs, float32 arithmetic, as TFLite's kernel.
+     * detection. Float32 or uint8 (dequantized) inputs, float32 arithmetic, as TFLite's kernel. TFLite takes a
+     * batch of 1; Quanta runs a larger batch item by item (outputs [b, n, 4], [b, n], [b, n], [b]).
      */
     DETECTION_POSTPROCESS,
     ;

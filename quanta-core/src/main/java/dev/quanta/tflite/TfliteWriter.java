@@ -30,6 +30,9 @@ import java.util.Objects;
  * both {@code builtin_code} and {@code deprecated_builtin_code}, and per builtin the highest version that the
  * converter's versioning rules give its ops (see {@link TfliteExporters}).
  *
+ * <p>Custom ops (DETECTION_POSTPROCESS as {@code TFLite_Detection_PostProcess}) get an operator code of builtin
+ * code CUSTOM with their custom code, and their options as a FlexBuffer in {@code custom_options}.
+ *
  * <p>BATCH_NORM and IDENTITY have no TFLite operator: models with them are refused (fold or remove them first).
  */
 public final class TfliteWriter {

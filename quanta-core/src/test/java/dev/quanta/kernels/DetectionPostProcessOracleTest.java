@@ -282,6 +282,53 @@ class DetectionPostProcessOracleTest {
         }
     }
 
+    /**
+     * Quanta runs a batch item by item (calibration runs batches; TFLite takes batch 1 only): each item's outputs
+     * are those of the item run alone.
+     */
+    @Test
+    void aBatchRunsItemByItem() {
+        for (boolean regular : new boolean[] {false, true}) {
+            OpAttributes.DetectionPostProcess a =
+                    new OpAttributes.DetectionPostProcess(4, 2, 3, 0.25f, 0.5f, 3, 10f, 10f, 5f, 5f, regular);
+            Model one = model(a, 30, 4, true, DType.FLOAT32, DType.UINT8, 99);
+            Tensor x = one.inputs().get(0);
+            Tensor s = one.inputs().get(1);
+            Model batched = model(
+                    a,
+                    new Tensor("boxes", Shape.of(Shape.DYNAMIC, 30, 4), x.dtype(), null, x.quant(), false),
+                    new Tensor("scores", Shape.of(Shape.DYNAMIC, 30, 4), s.dtype(), null, s.quant(), false),
+                    one.ops().get(0).input(2));
+            SplittableRandom r = new SplittableRandom(5);
+            Object[][] items = {inputs(one, r), inputs(one, r), inputs(one, r)};
+            float[] boxes = new float[3 * 120];
+            byte[] scores = new byte[3 * 120];
+            for (int i = 0; i < 3; i++) {
+                System.arraycopy(items[i][0], 0, boxes, 120 * i, 120);
+                System.arraycopy(items[i][1], 0, scores, 120 * i, 120);
+            }
+            float[][] all = {new float[3 * 32], new float[3 * 8], new float[3 * 8], new float[3]};
+            try (Interpreter it = new Interpreter(batched)) {
+                it.resizeInput(0, new int[] {3, 30, 4});
+                it.resizeInput(1, new int[] {3, 30, 4});
+                it.runForMultipleInputsOutputs(new Object[] {boxes, scores}, all);
+            }
+            try (Interpreter it = new Interpreter(one)) {
+                for (int i = 0; i < 3; i++) {
+                    float[][] alone = {new float[32], new float[8], new float[8], new float[1]};
+                    it.runForMultipleInputsOutputs(items[i], alone);
+                    assertThat(alone[3][0]).as("detections of item " + i).isPositive();
+                    for (int k = 0; k < 4; k++) {
+                        int n = alone[k].length;
+                        assertThat(java.util.Arrays.copyOfRange(all[k], n * i, n * (i + 1)))
+                                .as((regular ? "regular" : "fast") + " item " + i + " output " + k)
+                                .containsExactly(alone[k]);
+                    }
+                }
+            }
+        }
+    }
+
     /** Int8 inputs: TFLite 2.21's kernel refuses them when it runs, and Quanta when it prepares the op. */
     @Test
     void int8InputsAreRefusedAsTfliteRefusesThem() {

@@ -30,7 +30,10 @@ import java.util.function.Function;
  *       max detections so far, an earlier class's box going before a later one of equal score.
  * </ol>
  *
- * Rows that TFLite leaves unwritten (beyond the detections of the fast NMS, beyond max detections of the regular
+ * With more than one thread, TFLite 2.21 hands the regular NMS's classes to its threads as they come free and merges
+ * their results, so its order of boxes of equal score depends on the run; this is its one-thread order.
+ *
+ * <p>Rows that TFLite leaves unwritten (beyond the detections of the fast NMS, beyond max detections of the regular
  * one) are 0 here. TFLite takes a batch of 1; Quanta runs each item of a larger batch the same way (calibration
  * runs batches).
  */
