@@ -232,4 +232,34 @@ public sealed interface OpAttributes {
     // -- sequence (issue 11) --
 
     // -- detection (issue 11) --
+    /**
+     * DETECTION_POSTPROCESS, as the custom options of TFLite's {@code TFLite_Detection_PostProcess}: at most
+     * {@code maxDetections} boxes, each with up to {@code maxClassesPerDetection} classes (class-agnostic
+     * non-max suppression) or {@code detectionsPerClass} boxes kept per class before the best {@code maxDetections}
+     * are taken ({@code useRegularNms}); boxes scoring below {@code scoreThreshold} are dropped and a box overlapping
+     * a better one by an IoU above {@code iouThreshold} is suppressed; {@code numClasses} excludes the background;
+     * the four scales divide the encodings (y, x, h, w).
+     */
+    record DetectionPostProcess(
+            int maxDetections,
+            int maxClassesPerDetection,
+            int detectionsPerClass,
+            float scoreThreshold,
+            float iouThreshold,
+            int numClasses,
+            float yScale,
+            float xScale,
+            float hScale,
+            float wScale,
+            boolean useRegularNms)
+            implements OpAttributes {
+
+        /** TFLite's default for {@code detections_per_class} when the options leave it out. */
+        public static final int DEFAULT_DETECTIONS_PER_CLASS = 100;
+
+        /** The rows of the boxes, classes and scores outputs: max detections × max classes per detection. */
+        public int outputRows() {
+            return Math.multiplyExact(maxDetections, maxClassesPerDetection);
+        }
+    }
 }

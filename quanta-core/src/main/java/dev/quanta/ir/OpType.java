@@ -134,13 +134,23 @@ public enum OpType {
     /** L2_NORMALIZATION: y = x / max(√(Σ x²), ε) along the last axis. */
     L2_NORMALIZATION,
 
-// -- linear (issue 11) --
+    // -- linear (issue 11) --
 
-// -- sequence (issue 11) --
+    // -- sequence (issue 11) --
 
-// -- detection (issue 11) --
-
-;
+    // -- detection (issue 11) --
+    /**
+     * TFLite's {@code TFLite_Detection_PostProcess} custom op (SSD heads): inputs box encodings [1, boxes, ≥ 4]
+     * (y, x, h, w per box), class predictions [1, boxes, classes (+ 1 background)] and anchors [boxes, 4]
+     * (y, x, h, w); the boxes are decoded against the anchors (y = y_e / y_scale · a_h + a_y, h = exp(h_e /
+     * h_scale) · a_h, ...) and pruned by non-max suppression, per class or class-agnostic
+     * ({@link OpAttributes.DetectionPostProcess}). Four FLOAT32 outputs: boxes [1, n, 4] (ymin, xmin, ymax, xmax),
+     * classes [1, n], scores [1, n] and the number of detections [1], n = max detections × max classes per
+     * detection. Float32 or uint8 (dequantized) inputs, float32 arithmetic, as TFLite's kernel. TFLite takes a
+     * batch of 1; Quanta runs a larger batch item by item (outputs [b, n, 4], [b, n], [b, n], [b]).
+     */
+    DETECTION_POSTPROCESS,
+    ;
 
     /** True for tflite-micro's signal-library ops (custom ops in a {@code .tflite} file). */
     public boolean isSignal() {

@@ -53,15 +53,20 @@ public final class ShapeInference {
             // -- sequence (issue 11) --
 
             // -- detection (issue 11) --
+            case DETECTION_POSTPROCESS -> inferAll(type, attrs, inputs).get(0);
             default -> inferAll(type, attrs, inputs).get(0);
         };
     }
 
     /**
      * The shapes of every output of {@code type}; one for all ops but SIGNAL_FFT_AUTO_SCALE (the scaled signal and
-     * the scalar shift) and SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate).
+     * the scalar shift), SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate) and
+     * DETECTION_POSTPROCESS (boxes, classes, scores and count, see {@link DetectionShapes}).
      */
     public static List<Shape> inferAll(OpType type, OpAttributes attrs, List<Tensor> inputs) {
+        if (type == OpType.DETECTION_POSTPROCESS) {
+            return DetectionShapes.infer((OpAttributes.DetectionPostProcess) attrs, inputs);
+        }
         if (!type.isSignal()) {
             return List.of(infer(type, attrs, inputs));
         }

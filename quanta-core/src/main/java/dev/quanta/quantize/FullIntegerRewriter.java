@@ -139,8 +139,8 @@ final class FullIntegerRewriter {
     private Tensor boundaryOutput(Tensor floatOut, Tensor q) {
         Op producer = model.producer(floatOut);
         Origin origin = producer == null ? new Origin(floatOut.name(), "Output") : producer.origin();
-        if (io == IoType.FLOAT && floatValue.containsKey(floatOut)) {
-            return floatValue.get(floatOut); // computed in float by a layer kept in float
+        if (floatValue.containsKey(floatOut) && (io == IoType.FLOAT || !quantized.containsKey(floatOut))) {
+            return floatValue.get(floatOut); // computed in float by a layer kept in float, or float-only (detection)
         }
         if (q.dtype() == DType.INT32 || q.dtype() == DType.INT64) {
             return q; // indices (ARG_MAX): not quantized
@@ -218,6 +218,10 @@ final class FullIntegerRewriter {
     }
 
     private void quantizeOp(Op op) {
+        if (op.type() == OpType.DETECTION_POSTPROCESS) { // float outputs in every mode (issue 11, detection)
+            report.add(DetectionQuantization.floatOnDequantizedInputs(op, quantized, floatValue, ops));
+            return;
+        }
         if (floatLayers.contains(op.origin().layerName())) {
             keepInFloat(op, "kept in float as asked");
             return;

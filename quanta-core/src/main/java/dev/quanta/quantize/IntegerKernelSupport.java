@@ -21,10 +21,11 @@ public final class IntegerKernelSupport {
     /**
      * Ops with integer kernels that the quantizer does not produce from a float op: IDENTITY (dropped before
      * quantization), QUANTIZE and DEQUANTIZE (boundaries the rewriter inserts itself) and CAST (converts stored
-     * values whatever their parameters).
+     * values whatever their parameters) and DETECTION_POSTPROCESS (runs on uint8 inputs but always gives float
+     * outputs; the quantizer keeps it float on dequantized inputs, see DetectionQuantization).
      */
     private static final Set<OpType> NOT_QUANTIZED =
-            EnumSet.of(OpType.IDENTITY, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.CAST);
+            EnumSet.of(OpType.IDENTITY, OpType.QUANTIZE, OpType.DEQUANTIZE, OpType.CAST, OpType.DETECTION_POSTPROCESS);
 
     private IntegerKernelSupport() {}
 

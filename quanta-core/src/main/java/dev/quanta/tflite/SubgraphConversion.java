@@ -135,7 +135,7 @@ final class SubgraphConversion {
         String opName = TfliteSchema.opName(builtin);
         TfliteImporters.OpImporter importer;
         if (builtin == TfliteSchema.OP_CUSTOM) {
-            importer = TfliteSignal.forName(code.customCode());
+            importer = TfliteImporters.forCustomCode(code.customCode());
             if (importer == null) {
                 throw file.error("operator #" + op.index() + " is the custom op '"
                         + TfliteFile.printable(code.customCode(), 64) + "', which is not supported");

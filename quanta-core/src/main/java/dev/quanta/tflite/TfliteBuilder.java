@@ -155,7 +155,16 @@ final class TfliteBuilder {
 
     /** An OperatorCode with both code fields, as the converter writes them. */
     int operatorCode(int builtinCode, int version) {
+        return operatorCode(builtinCode, version, null);
+    }
+
+    /** An OperatorCode with both code fields and, for a custom op, its {@code customCode} (else null). */
+    int operatorCode(int builtinCode, int version, String customCode) {
+        int custom = customCode == null ? 0 : string(customCode);
         fb.startTable(OperatorCodeF.COUNT);
+        if (customCode != null) {
+            fb.addOffset(OperatorCodeF.CUSTOM_CODE, custom, 0);
+        }
         fb.addByte(
                 OperatorCodeF.DEPRECATED_BUILTIN_CODE,
                 (byte) Math.min(builtinCode, TfliteSchema.PLACEHOLDER_FOR_GREATER_OP_CODES),
@@ -172,10 +181,29 @@ final class TfliteBuilder {
 
     /** An Operator table; {@code intermediates} (tensor indices, the integer LSTM's) may be null. */
     int operator(int opcodeIndex, int[] inputs, int[] outputs, int optionsType, int options, int[] intermediates) {
+        return operator(opcodeIndex, inputs, outputs, optionsType, options, intermediates, null);
+    }
+
+    /**
+     * An Operator table; {@code intermediates} (tensor indices, the integer LSTM's) and {@code customOptions} (a custom
+     * op's FlexBuffer, custom_options_format FLEXBUFFERS) may be null.
+     */
+    int operator(
+            int opcodeIndex,
+            int[] inputs,
+            int[] outputs,
+            int optionsType,
+            int options,
+            int[] intermediates,
+            byte[] customOptions) {
         int in = ints(inputs);
         int out = ints(outputs);
         int inter = intermediates == null ? 0 : ints(intermediates);
+        int custom = customOptions == null ? 0 : fb.createByteVector(customOptions);
         fb.startTable(OperatorF.COUNT);
+        if (customOptions != null) {
+            fb.addOffset(OperatorF.CUSTOM_OPTIONS, custom, 0);
+        }
         if (intermediates != null) {
             fb.addOffset(OperatorF.INTERMEDIATES, inter, 0);
         }

@@ -47,7 +47,9 @@ final class TfliteExporters {
 
     /**
      * One operator to write: its builtin code and version, its input tensor indices (-1 for an omitted optional
-     * input), and its options (union member number and a function that builds the table, or {@code BO_NONE}).
+     * input), and its options (union member number and a function that builds the table, or {@code BO_NONE}). A
+     * custom op has builtin code {@code OP_CUSTOM}, its {@code customCode} and its custom options bytes (a
+     * FlexBuffer); both are null for builtin ops.
      */
     record Exported(
             int builtinCode,
@@ -55,10 +57,35 @@ final class TfliteExporters {
             int[] inputs,
             int optionsType,
             ToIntFunction<FlatBufferBuilder> options,
-            int[] intermediates) {
+            int[] intermediates,
+            String customCode,
+            byte[] customOptions) {
+        Exported(
+                int builtinCode,
+                int version,
+                int[] inputs,
+                int optionsType,
+                ToIntFunction<FlatBufferBuilder> options,
+                int[] intermediates) {
+            this(builtinCode, version, inputs, optionsType, options, intermediates, null, null);
+        }
+
         Exported(
                 int builtinCode, int version, int[] inputs, int optionsType, ToIntFunction<FlatBufferBuilder> options) {
             this(builtinCode, version, inputs, optionsType, options, null);
+        }
+
+        /** The custom op {@code customCode} with its custom options. */
+        static Exported custom(String customCode, int version, int[] inputs, byte[] customOptions) {
+            return new Exported(
+                    TfliteSchema.OP_CUSTOM,
+                    version,
+                    inputs,
+                    TfliteSchema.BO_NONE,
+                    null,
+                    null,
+                    customCode,
+                    customOptions);
         }
 
         static Exported of(int builtinCode, int version, int[] inputs) {
@@ -126,6 +153,7 @@ final class TfliteExporters {
         // -- sequence (issue 11) --
 
         // -- detection (issue 11) --
+        EXPORTERS.put(OpType.DETECTION_POSTPROCESS, TfliteDetectionOps::write);
     }
 
     /** MINIMUM and MAXIMUM (version 1: float32), with their empty MaximumMinimumOptions. */

@@ -53,6 +53,22 @@ final class TfliteImporters {
         return IMPORTERS.get(builtinCode);
     }
 
+    private static final Map<String, OpImporter> CUSTOM_IMPORTERS = new HashMap<>();
+
+    /** Registers the importer of the custom op whose custom code is {@code customCode}. */
+    static void registerCustom(String customCode, OpImporter importer) {
+        CUSTOM_IMPORTERS.put(customCode, importer);
+    }
+
+    /**
+     * The importer of the custom op {@code customCode} (tflite-micro's signal ops included), or null when the reader
+     * does not support it.
+     */
+    static OpImporter forCustomCode(String customCode) {
+        OpImporter signal = TfliteSignal.forName(customCode);
+        return signal != null || customCode == null ? signal : CUSTOM_IMPORTERS.get(customCode);
+    }
+
     static {
         register(OP_CONV_2D, TfliteImporters::conv2d);
         register(OP_DEPTHWISE_CONV_2D, TfliteImporters::depthwise);
@@ -120,6 +136,7 @@ final class TfliteImporters {
         // -- sequence (issue 11) --
 
         // -- detection (issue 11) --
+        TfliteDetectionOps.registerImporters();
     }
 
     /** CAST: the target type is the output tensor's; CastOptions (when present) only repeat the two types. */

@@ -20,8 +20,8 @@ import java.util.Objects;
  * <p>The main subgraph becomes the model. Supported operators: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED,
  * MAX_POOL_2D, AVERAGE_POOL_2D, MEAN, RESHAPE, RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, SOFTMAX, ADD,
  * CONCATENATION, PAD, QUANTIZE, DEQUANTIZE, TRANSPOSE, UNIDIRECTIONAL_SEQUENCE_LSTM, CAST, STRIDED_SLICE, MUL,
- * DIV, MINIMUM and MAXIMUM (see {@link TfliteImporters}), and tflite-micro's signal custom ops
- * ({@link TfliteSignal}).
+ * DIV, MINIMUM and MAXIMUM (see {@link TfliteImporters}), tflite-micro's signal custom ops ({@link TfliteSignal})
+ * and TFLite's {@code TFLite_Detection_PostProcess} custom op ({@link TfliteDetectionOps}).
  * Constant tensors keep their type, bytes and quantization parameters; the axes of MEAN, the paddings of PAD and the
  * target of RESHAPE become attributes; omitted optional inputs (index -1) are dropped. Each op's origin is (its
  * output tensor's name, the TFLite op name).

@@ -30,6 +30,9 @@ import java.util.Objects;
  * both {@code builtin_code} and {@code deprecated_builtin_code}, and per builtin the highest version that the
  * converter's versioning rules give its ops (see {@link TfliteExporters}).
  *
+ * <p>Custom ops (DETECTION_POSTPROCESS as {@code TFLite_Detection_PostProcess}) get an operator code of builtin
+ * code CUSTOM with their custom code, and their options as a FlexBuffer in {@code custom_options}.
+ *
  * <p>BATCH_NORM and IDENTITY have no TFLite operator: models with them are refused (fold or remove them first).
  */
 public final class TfliteWriter {
@@ -76,12 +79,15 @@ public final class TfliteWriter {
     /** One operator to write. */
     private record OpPlan(int opcodeIndex, TfliteExporters.Exported exported, int[] outputs) {}
 
+    /** What tells operator codes apart: the builtin code, and the custom code of a custom op (else null). */
+    private record CodeKey(int builtinCode, String customCode) {}
+
     /** The model mapped to tensor indices, operator codes and operators, before any byte is built. */
     private static final class Plan implements TfliteExporters.Context {
         private final Model model;
         private final Map<Tensor, Integer> index = new IdentityHashMap<>();
         private final List<TensorPlan> tensors = new ArrayList<>();
-        private final Map<Integer, Integer> versions = new LinkedHashMap<>(); // builtin code -> version
+        private final Map<CodeKey, Integer> versions = new LinkedHashMap<>(); // operator code -> version
         private final List<OpPlan> ops = new ArrayList<>();
         private final java.util.Set<String> names = new java.util.HashSet<>();
         private long dataBytes;
@@ -97,18 +103,19 @@ public final class TfliteWriter {
             for (Tensor t : model.tensors()) {
                 add(t);
             }
-            List<Integer> codes = new ArrayList<>();
+            List<CodeKey> codes = new ArrayList<>();
             for (Op op : model.ops()) {
                 TfliteExporters.Exported e = TfliteExporters.forOp(op).write(op, this);
                 int[] outputs = new int[op.outputs().size()];
                 for (int i = 0; i < outputs.length; i++) {
                     outputs[i] = index(op.output(i));
                 }
-                versions.merge(e.builtinCode(), e.version(), Math::max);
-                if (!codes.contains(e.builtinCode())) {
-                    codes.add(e.builtinCode());
+                CodeKey key = new CodeKey(e.builtinCode(), e.customCode());
+                versions.merge(key, e.version(), Math::max);
+                if (!codes.contains(key)) {
+                    codes.add(key);
                 }
-                ops.add(new OpPlan(codes.indexOf(e.builtinCode()), e, outputs));
+                ops.add(new OpPlan(codes.indexOf(key), e, outputs));
             }
         }
 
@@ -214,12 +221,19 @@ public final class TfliteWriter {
                 TfliteExporters.Exported e = p.exported();
                 int options = e.options() == null ? 0 : e.options().applyAsInt(b.fb);
                 opTables[i] = b.operator(
-                        p.opcodeIndex(), e.inputs(), p.outputs(), e.optionsType(), options, e.intermediates());
+                        p.opcodeIndex(),
+                        e.inputs(),
+                        p.outputs(),
+                        e.optionsType(),
+                        options,
+                        e.intermediates(),
+                        e.customOptions());
             }
             int[] codes = new int[versions.size()];
             int k = 0;
-            for (Map.Entry<Integer, Integer> v : versions.entrySet()) {
-                codes[k++] = b.operatorCode(v.getKey(), v.getValue());
+            for (Map.Entry<CodeKey, Integer> v : versions.entrySet()) {
+                codes[k++] = b.operatorCode(
+                        v.getKey().builtinCode(), v.getValue(), v.getKey().customCode());
             }
             int[] inputs = indices(model.inputs());
             int[] outputs = indices(model.outputs());

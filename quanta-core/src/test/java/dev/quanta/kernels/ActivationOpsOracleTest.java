@@ -13,6 +13,7 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
+import dev.quanta.kernels.arithmetic.Quant;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;

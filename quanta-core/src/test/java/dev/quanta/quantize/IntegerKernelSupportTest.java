@@ -52,6 +52,14 @@ class IntegerKernelSupportTest {
         return type == OpType.RELU6 && t == DType.INT16;
     }
 
+    /**
+     * TFLite's detection post-process takes uint8 inputs (TF1 SSD files), but always gives float outputs: the
+     * quantizer keeps it float on dequantized inputs (DetectionQuantizationTest).
+     */
+    private static boolean floatOnUint8Inputs(OpType type, DType t) {
+        return type == OpType.DETECTION_POSTPROCESS && t == DType.UINT8;
+    }
+
     // ------------------------------------------------------------------ minimal ops
 
     private static QuantParams freeParams(DType t) {
@@ -233,6 +241,7 @@ class IntegerKernelSupportTest {
                         OpAttributes.None.INSTANCE,
                         act("y", t, QuantParams.perTensor(1f / 128, t == DType.UINT8 ? 128 : 0), 4),
                         x4);
+            case DETECTION_POSTPROCESS -> detection(t);
             default ->
                 throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
                         + " whether IntegerKernelSupport and the rewriter should take it");
@@ -243,6 +252,53 @@ class IntegerKernelSupportTest {
                 List.of(op.output(0)),
                 List.of(op),
                 ModelMetadata.inMemory());
+    }
+
+    /**
+     * DETECTION_POSTPROCESS with the box encodings [N, 2, 4] as graph input, constant class predictions [1, 2, 2]
+     * and anchors [2, 4] (float, or of type t with their own parameters, as TF1 uint8 SSD files store them), and
+     * its four float outputs.
+     */
+    private static Op detection(DType t) {
+        Tensor boxes = act("x", t, freeParams(t), 2, 4);
+        QuantParams unit = t == DType.FLOAT32 ? null : QuantParams.perTensor(1f / 256, t == DType.UINT8 ? 0 : -128);
+        Tensor scores = t == DType.FLOAT32
+                ? Tensor.nonTrainableConstant("scores", Shape.of(1, 2, 2), new float[] {0.9f, 0.1f, 0.4f, 0.6f})
+                : new Tensor("scores", Shape.of(1, 2, 2), t, constantBytes(t, 4), unit, false);
+        Tensor anchors = t == DType.FLOAT32
+                ? Tensor.nonTrainableConstant(
+                        "anchors", Shape.of(2, 4), new float[] {.5f, .5f, .2f, .2f, .4f, .4f, .3f, .3f})
+                : new Tensor("anchors", Shape.of(2, 4), t, constantBytes(t, 8), unit, false);
+        List<Tensor> outs = List.of(
+                new Tensor("boxes", Shape.batched(3, 4), DType.FLOAT32, null, null, false),
+                new Tensor("classes", Shape.batched(3), DType.FLOAT32, null, null, false),
+                new Tensor("scores_out", Shape.batched(3), DType.FLOAT32, null, null, false),
+                new Tensor("count", Shape.batched(), DType.FLOAT32, null, null, false));
+        OpAttributes.DetectionPostProcess a =
+                new OpAttributes.DetectionPostProcess(3, 1, 100, 0.2f, 0.5f, 2, 10f, 10f, 5f, 5f, false);
+        return new Op(
+                "y",
+                OpType.DETECTION_POSTPROCESS,
+                List.of(boxes, scores, anchors),
+                outs,
+                a,
+                new Origin("layer", "DETECTION_POSTPROCESS"));
+    }
+
+    /** {@code n} positive values of an integer type t (100 + i). */
+    private static TensorData constantBytes(DType t, int n) {
+        if (t == DType.INT16) {
+            ByteBuffer b = ByteBuffer.allocate(2 * n).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                b.putShort((short) (100 + i));
+            }
+            return TensorData.ofBytes(t, b.array());
+        }
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (100 + i);
+        }
+        return TensorData.ofBytes(t, b);
     }
 
     /** Other free parameters, for ops that requantize to their own output parameters. */
@@ -344,7 +400,9 @@ class IntegerKernelSupportTest {
                 String error = kernelError(minimalOp(type, t));
                 boolean kernel = error == null;
                 boolean table = IntegerKernelSupport.supports(type, t);
-                boolean expectedDifference = KERNEL_BUT_NOT_QUANTIZED.containsKey(type) || kernelOnlyInQuanta(type, t);
+                boolean expectedDifference = KERNEL_BUT_NOT_QUANTIZED.containsKey(type)
+                        || kernelOnlyInQuanta(type, t)
+                        || floatOnUint8Inputs(type, t);
                 if (expectedDifference) {
                     if (!(kernel && !table)) {
                         mismatches.add(type + " " + t + ": listed as 'kernel but not quantized', but kernel=" + kernel
@@ -384,6 +442,9 @@ class IntegerKernelSupportTest {
         for (OpType type : nonSignalTypes()) {
             if (type == OpType.QUANTIZE || type == OpType.DEQUANTIZE || type == OpType.IDENTITY) {
                 continue; // no float form to convert, or dropped before quantization
+            }
+            if (type == OpType.DETECTION_POSTPROCESS) {
+                continue; // kept in float on dequantized inputs in every mode: DetectionQuantizationTest
             }
             Model f = minimalOp(type, DType.FLOAT32);
             int sample = Math.toIntExact(f.inputs().get(0).shape().sampleElementCount());

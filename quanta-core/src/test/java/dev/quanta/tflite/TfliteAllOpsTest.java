@@ -138,7 +138,8 @@ class TfliteAllOpsTest {
                 OpType.GELU,
                 OpType.RELU_N1_TO_1,
                 OpType.RELU_0_TO_1,
-                OpType.LOG_SOFTMAX);
+                OpType.LOG_SOFTMAX,
+                OpType.DETECTION_POSTPROCESS); // DetectionPostProcessOracleTest
         elsewhere.addAll(EnumSet.range(OpType.RESIZE_BILINEAR, OpType.L2_NORMALIZATION)); // ResizeOps/ReduceOps oracles
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {

@@ -1,7 +1,7 @@
 package dev.quanta.kernels.elementwise;
 
 import dev.quanta.ir.DType;
-import dev.quanta.kernels.FixedPoint;
+import dev.quanta.kernels.arithmetic.FixedPoint;
 import java.util.function.IntUnaryOperator;
 
 /**

@@ -14,7 +14,6 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.KernelProvider;
 import dev.quanta.kernels.KernelSupport;
-import dev.quanta.kernels.LookupTableInt;
 import dev.quanta.kernels.QuantizedPath;
 import java.util.ArrayList;
 import java.util.EnumSet;

@@ -1,6 +1,6 @@
 package dev.quanta.kernels.elementwise;
 
-import dev.quanta.kernels.FixedPoint;
+import dev.quanta.kernels.arithmetic.FixedPoint;
 
 /**
  * TFLite's int16 lookup tables in single precision ({@code LUTPopulate<int16_t>} with a {@code float(float)}

@@ -1,9 +1,9 @@
 package dev.quanta.kernels.elementwise;
 
 import dev.quanta.kernels.Broadcast;
-import dev.quanta.kernels.FixedPoint;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.FixedPoint;
 
 /**
  * PRELU with NumPy broadcasting of input and slopes. Float: {@code y = x ≥ 0 ? x : x·α}. int8, uint8 and int16

@@ -1,9 +1,9 @@
 package dev.quanta.kernels.reduce;
 
 import dev.quanta.ir.DType;
-import dev.quanta.kernels.FixedPoint;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.FixedPoint;
 
 /**
  * L2_NORMALIZATION along the last axis, as TFLite's kernels compute it.

@@ -2,9 +2,9 @@ package dev.quanta.kernels.reduce;
 
 import dev.quanta.ir.DType;
 import dev.quanta.kernels.Elements;
-import dev.quanta.kernels.FixedPoint;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.FixedPoint;
 
 /**
  * SUM, REDUCE_MAX, REDUCE_MIN and REDUCE_PROD over a set of axes, elements visited in row-major order of the input
