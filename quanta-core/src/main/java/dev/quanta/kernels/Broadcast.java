@@ -1,16 +1,16 @@
 package dev.quanta.kernels;
 
 /** NumPy broadcasting helpers: walks an output shape with the matching element index of each operand. */
-final class Broadcast {
+public final class Broadcast {
     private Broadcast() {}
 
     /** Visitor of (output index, index in a, index in b). */
-    interface Visitor {
+    public interface Visitor {
         void visit(int out, int ia, int ib);
     }
 
     /** Strides of {@code shape} aligned right to {@code outShape}; a broadcast axis has stride 0. */
-    static int[] strides(int[] shape, int[] outShape) {
+    public static int[] strides(int[] shape, int[] outShape) {
         int rank = outShape.length;
         int[] strides = new int[rank];
         int stride = 1;
@@ -22,7 +22,7 @@ final class Broadcast {
         return strides;
     }
 
-    static void forEach(int[] outShape, int[] aStrides, int[] bStrides, Visitor v) {
+    public static void forEach(int[] outShape, int[] aStrides, int[] bStrides, Visitor v) {
         int rank = outShape.length;
         long total = 1;
         for (int d : outShape) {

@@ -8,16 +8,16 @@ import dev.quanta.ir.DType;
  * keeping the low bits, as a C++ {@code static_cast} to a narrower integer does; floats are stored rounded to
  * float32, and a float stored to an integer is truncated toward zero.
  */
-final class Elements {
+public final class Elements {
     private Elements() {}
 
     /** True for the float types (FLOAT32, FLOAT16). */
-    static boolean isFloat(DType t) {
+    public static boolean isFloat(DType t) {
         return t == DType.FLOAT32 || t == DType.FLOAT16;
     }
 
     /** Element {@code i} of an integer or BOOL array as a long. */
-    static long getLong(Object a, DType t, int i) {
+    public static long getLong(Object a, DType t, int i) {
         return switch (t) {
             case INT8, BOOL -> ((byte[]) a)[i];
             case UINT8 -> ((byte[]) a)[i] & 0xFF;
@@ -31,7 +31,7 @@ final class Elements {
     }
 
     /** Element {@code i} as a double (exact for every integer type up to 2^53 and for floats). */
-    static double getDouble(Object a, DType t, int i) {
+    public static double getDouble(Object a, DType t, int i) {
         return switch (t) {
             case FLOAT32 -> ((float[]) a)[i];
             case FLOAT16 -> Float.float16ToFloat(((short[]) a)[i]);
@@ -44,7 +44,7 @@ final class Elements {
     }
 
     /** Stores an integer value, keeping its low bits (BOOL stores 1 for any non-zero value). */
-    static void setLong(Object a, DType t, int i, long v) {
+    public static void setLong(Object a, DType t, int i, long v) {
         switch (t) {
             case INT8, UINT8 -> ((byte[]) a)[i] = (byte) v;
             case BOOL -> ((byte[]) a)[i] = (byte) (v != 0 ? 1 : 0);
@@ -57,7 +57,7 @@ final class Elements {
     }
 
     /** Stores a real value: rounded to the float type, or truncated toward zero for integer types. */
-    static void setDouble(Object a, DType t, int i, double v) {
+    public static void setDouble(Object a, DType t, int i, double v) {
         switch (t) {
             case FLOAT32 -> ((float[]) a)[i] = (float) v;
             case FLOAT16 -> ((short[]) a)[i] = Float.floatToFloat16((float) v);

@@ -16,14 +16,14 @@ import dev.quanta.ir.Tensor;
  * RELU: [max(qmin, q(0)), qmax]   RELU6: [max(qmin, q(0)), min(qmax, q(6))]   RELU_N1_TO_1: [q(−1), q(1)] clamped
  * </pre>
  */
-final class Quant {
+public final class Quant {
     private Quant() {}
 
     static boolean isQuantizedType(DType t) {
         return t == DType.INT8 || t == DType.UINT8 || t == DType.INT16;
     }
 
-    static int qmin(DType t) {
+    public static int qmin(DType t) {
         return switch (t) {
             case INT8 -> -128;
             case UINT8 -> 0;
@@ -33,7 +33,7 @@ final class Quant {
         };
     }
 
-    static int qmax(DType t) {
+    public static int qmax(DType t) {
         return switch (t) {
             case INT8 -> 127;
             case UINT8 -> 255;
@@ -64,16 +64,16 @@ final class Quant {
         return q;
     }
 
-    static float scale(Op op, Tensor t) {
+    public static float scale(Op op, Tensor t) {
         return perTensor(op, t).scales()[0];
     }
 
-    static int zeroPoint(Op op, Tensor t) {
+    public static int zeroPoint(Op op, Tensor t) {
         return (int) perTensor(op, t).zeroPoints()[0];
     }
 
     /** The clamp {lo, hi} of a fused activation on an output with scale {@code s} and zero point {@code zp}. */
-    static int[] activationRange(Activation act, DType type, float s, int zp, boolean xnnpack) {
+    public static int[] activationRange(Activation act, DType type, float s, int zp, boolean xnnpack) {
         int lo = qmin(type);
         int hi = qmax(type);
         switch (act) {
@@ -130,7 +130,7 @@ final class Quant {
     }
 
     /** Element {@code i} of a quantized array as an int (UINT8 unsigned). */
-    static int get(Object src, DType type, int i) {
+    public static int get(Object src, DType type, int i) {
         return switch (type) {
             case INT8 -> ((byte[]) src)[i];
             case UINT8 -> ((byte[]) src)[i] & 0xFF;
@@ -141,7 +141,7 @@ final class Quant {
     }
 
     /** Stores an in-range value into a quantized array (byte[] for INT8/UINT8, short[] for INT16). */
-    static void set(Object dst, DType type, int i, int v) {
+    public static void set(Object dst, DType type, int i, int v) {
         switch (type) {
             case INT8, UINT8 -> ((byte[]) dst)[i] = (byte) v;
             case INT16 -> ((short[]) dst)[i] = (short) v;

@@ -275,6 +275,12 @@ final class FullIntegerRewriter {
             }
 
             // -- elementwise and activations (issue 11) --
+            case SUB, MUL -> {
+                for (Tensor t : op.inputs()) {
+                    ins.add(t.isConstant() ? quantizeConstantActivation(t) : quantized.get(t));
+                }
+                outParams = activationParams(out);
+            }
 
             // -- activations (issue 11) --
 

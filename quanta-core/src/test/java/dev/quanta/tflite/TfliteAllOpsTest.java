@@ -132,6 +132,7 @@ class TfliteAllOpsTest {
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
                 OpType.MAXIMUM);
+        elsewhere.addAll(EnumSet.range(OpType.SUB, OpType.LOGICAL_NOT)); // ElementwiseOpsOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
