@@ -75,17 +75,19 @@ public final class ComparisonKernels implements KernelProvider {
         return PlainElementwise.create(op, buffer, shape);
     }
 
+    /**
+     * Rows for the non-activation types only: the quantized int8/uint8 (and int16) comparisons run, but the
+     * quantizer does not produce them (their BOOL output is not an activation), so they have no row; nor do
+     * SELECT's value types (its row type is its BOOL condition).
+     */
     @Override
     public List<KernelSupport> supported() {
         List<KernelSupport> rows = new ArrayList<>();
         for (OpType op : COMPARISONS) {
-            for (DType t : List.of(FLOAT32, INT32, INT64, INT16, BOOL)) {
+            for (DType t : List.of(FLOAT32, INT32, INT64, BOOL)) {
                 if (plainTypes(op).contains(t)) {
                     rows.add(KernelSupport.bothPaths(op, t, "compares stored values"));
                 }
-            }
-            for (DType t : List.of(INT8, UINT8)) {
-                rows.add(KernelSupport.bothPaths(op, t, "compares MBQM((x − zp)·2^8, QM(s)) of each side"));
             }
         }
         for (OpType op : List.of(OpType.SELECT, OpType.SELECT_V2)) {

@@ -53,7 +53,10 @@ public final class UnaryMathKernels implements KernelProvider {
         }
         for (OpType op : List.of(OpType.ABS, OpType.NEG)) {
             for (DType t : types(op)) {
-                rows.add(KernelSupport.bothPaths(op, t, "exact, integers wrap"));
+                // unquantized int16 ABS runs but has no row: the quantizer reads an int16 row as a quantized kernel
+                if (t != DType.INT16) {
+                    rows.add(KernelSupport.bothPaths(op, t, "exact, integers wrap"));
+                }
             }
         }
         return rows;
