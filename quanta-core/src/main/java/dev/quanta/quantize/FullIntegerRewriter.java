@@ -281,6 +281,10 @@ final class FullIntegerRewriter {
                 }
                 outParams = activationParams(out);
             }
+            case ABS -> {
+                ins.add(x);
+                outParams = activationParams(out);
+            }
 
             // -- activations (issue 11) --
 

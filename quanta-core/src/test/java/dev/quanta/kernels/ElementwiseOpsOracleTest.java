@@ -143,6 +143,60 @@ class ElementwiseOpsOracleTest {
         return tests.stream();
     }
 
+    /**
+     * Quantized unary ops: ABS and SQRT run (TFLite's formulas); RSQRT, EXP and LOG on int8/int16 are refused by
+     * Quanta (TFLite's fixed-point inverse square root and float lookup tables are not reproduced) and NEG and the
+     * uint8 forms by both. SQRT, RSQRT and LOG get inputs at or above the zero point.
+     */
+    @TestFactory
+    Stream<DynamicTest> quantizedUnary() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (OpType op : new OpType[] {OpType.ABS, OpType.SQRT, OpType.RSQRT, OpType.EXP, OpType.LOG, OpType.NEG}) {
+            for (DType t : new DType[] {DType.INT8, DType.INT16, DType.UINT8}) {
+                tests.add(DynamicTest.dynamicTest("quantized " + op + " " + t, () -> {
+                    for (int k = 0; k < CASES; k++) {
+                        int[] d = dims();
+                        QuantParams qx = params(t, logUniform(0.005f, 0.2f));
+                        QuantParams qy = random.nextInt(4) == 0 ? qx : params(t, logUniform(0.005f, 0.2f));
+                        Tensor x = tensor(t, qx, d);
+                        Tensor y = tensor(t, qy, d);
+                        Model m = new Model(
+                                "m",
+                                List.of(x),
+                                List.of(y),
+                                List.of(op(op, OpAttributes.None.INSTANCE, y, x)),
+                                ModelMetadata.inMemory());
+                        Object in = values(x, OpType.ABS, 0);
+                        if (op == OpType.SQRT || op == OpType.RSQRT || op == OpType.LOG) {
+                            int zp = (int) qx.zeroPoints()[0];
+                            for (int i = 0; i < Buffers.length(in); i++) {
+                                int v = Quant.get(in, t, i);
+                                Quant.set(in, t, i, v < zp ? zp + (zp - v) % (Quant.qmax(t) - zp + 1) : v);
+                            }
+                        }
+                        for (QuantizedPath path : QuantizedPath.values()) {
+                            ElementwiseOracle.Outcome o = ElementwiseOracle.run(m, path, new Object[] {in});
+                            String what = op + " " + t + " " + qx + " -> " + qy + " on " + path + ": " + o;
+                            boolean runs =
+                                    (op == OpType.ABS || op == OpType.SQRT || op == OpType.NEG) && t != DType.UINT8;
+                            if (runs) {
+                                assertThat(o.agree(0)).as(what).isTrue();
+                            } else {
+                                assertThat(o.quantaError())
+                                        .as("Quanta refuses " + what)
+                                        .isNotNull();
+                            }
+                            if (k == 0 && path == QuantizedPath.BUILTIN) {
+                                System.out.println("quantized unary: " + what);
+                            }
+                        }
+                    }
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
     @TestFactory
     Stream<DynamicTest> comparisons() {
         List<DynamicTest> tests = new ArrayList<>();

@@ -29,7 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Full-integer quantization of SUB and MUL: each becomes an integer op whose inputs share the producers' (or a
+ * Full-integer quantization of SUB, MUL and ABS: each becomes an integer op whose inputs share the producers' (or a
  * constant's own) parameters and whose output takes the calibrated range; the written file runs in TFLite on both
  * paths bit-exactly like Quanta on the same path.
  */
@@ -38,7 +38,7 @@ class ElementwiseQuantizationTest {
     @TempDir
     Path tmp;
 
-    /** x[8] → d = x − c (c a constant, fused ReLU6 off) → y = d · x (fused RELU) → z = y − d. */
+    /** x[8] → d = x − c (c a constant) → y = d · x (fused RELU) → z = y − d → w = |z|. */
     static Model subMul() {
         ModelBuilder mb = new ModelBuilder("sub_mul");
         Tensor x = mb.input("x", Shape.batched(8));
@@ -49,14 +49,15 @@ class ElementwiseQuantizationTest {
                 OpType.MUL, "y", new Origin("y", "Multiply"), new OpAttributes.Arithmetic(Activation.RELU), d, x);
         Tensor z = mb.add(
                 OpType.SUB, "z", new Origin("z", "Subtract"), new OpAttributes.Arithmetic(Activation.NONE), y, d);
-        return mb.output(z).build(ModelMetadata.inMemory());
+        Tensor w = mb.add(OpType.ABS, "w", new Origin("w", "Abs"), OpAttributes.None.INSTANCE, z);
+        return mb.output(w).build(ModelMetadata.inMemory());
     }
 
     @ParameterizedTest
     @EnumSource(
             value = QuantizationMode.class,
             names = {"INT8", "INT16X8"})
-    void subAndMulBecomeIntegerOpsThatRunInTfliteOnBothPaths(QuantizationMode mode) throws Exception {
+    void subMulAndAbsBecomeIntegerOpsThatRunInTfliteOnBothPaths(QuantizationMode mode) throws Exception {
         Model f = subMul();
         Dataset d =
                 Dataset.of("vectors", new int[] {8}, CoreArrays.uniform(new SplittableRandom(3), 32 * 8, -2, 2), null);
@@ -66,7 +67,7 @@ class ElementwiseQuantizationTest {
                 .convert();
         DType act = mode == QuantizationMode.INT8 ? DType.INT8 : DType.INT16;
         for (Op op : c.model().ops()) {
-            if (op.type() == OpType.SUB || op.type() == OpType.MUL) {
+            if (op.type() == OpType.SUB || op.type() == OpType.MUL || op.type() == OpType.ABS) {
                 assertThat(op.output(0).dtype()).as(op.name()).isEqualTo(act);
                 for (Tensor in : op.inputs()) {
                     assertThat(in.dtype()).as(op.name() + " input " + in.name()).isEqualTo(act);

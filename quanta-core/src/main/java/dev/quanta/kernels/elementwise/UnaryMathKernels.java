@@ -19,8 +19,8 @@ import java.util.function.Function;
 
 /**
  * Float32 SQRT, RSQRT, EXP, LOG, FLOOR, CEIL, ROUND (ties to even), ABS on float32, int32 and unquantized int16, NEG on float32, int32 and int64
- * (integers wrap: |MIN| = MIN). Quantized forms (int8/int16 ABS, RSQRT, EXP) are not run: the interpreter
- * refuses them naming the op.
+ * (integers wrap: |MIN| = MIN); quantized ABS and SQRT (int8, int16) as {@link QuantizedUnary}. Other quantized
+ * forms (RSQRT, EXP, LOG) are not run: the interpreter refuses them naming the op.
  */
 public final class UnaryMathKernels implements KernelProvider {
     private static final List<OpType> FLOAT_ONLY =
@@ -35,13 +35,29 @@ public final class UnaryMathKernels implements KernelProvider {
         };
     }
 
+    private static boolean quantized(Op op) {
+        return (op.type() == OpType.ABS || op.type() == OpType.SQRT)
+                && Operands.quantized(op, Set.of(DType.INT8, DType.INT16));
+    }
+
+    /** NEG on int8/int16, quantized or not: TFLite negates the stored values, whatever their parameters. */
+    private static boolean storedNegation(Op op) {
+        DType t = op.input(0).dtype();
+        return op.type() == OpType.NEG
+                && (t == DType.INT8 || t == DType.INT16)
+                && op.output(0).dtype() == t;
+    }
+
     @Override
     public boolean handles(Op op) {
-        return Operands.plain(op, types(op.type()));
+        return Operands.plain(op, types(op.type())) || quantized(op) || storedNegation(op);
     }
 
     @Override
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
+        if (quantized(op)) {
+            return new QuantizedUnary(op, buffer.apply(op.input(0)), buffer.apply(op.output(0)));
+        }
         return PlainElementwise.create(op, buffer, shape);
     }
 
@@ -58,6 +74,10 @@ public final class UnaryMathKernels implements KernelProvider {
                     rows.add(KernelSupport.bothPaths(op, t, "exact, integers wrap"));
                 }
             }
+        }
+        // quantized SQRT runs too but has no row: the quantizer leaves SQRT in float (its input may be negative)
+        for (DType t : List.of(DType.INT8, DType.INT16)) {
+            rows.add(KernelSupport.bothPaths(OpType.ABS, t, "TFLite's quantized Abs, tabulated [built-in on both]"));
         }
         return rows;
     }
