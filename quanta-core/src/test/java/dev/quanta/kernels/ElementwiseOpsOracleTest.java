@@ -144,9 +144,9 @@ class ElementwiseOpsOracleTest {
     }
 
     /**
-     * Quantized unary ops: ABS and SQRT run (TFLite's formulas); RSQRT, EXP and LOG on int8/int16 are refused by
-     * Quanta (TFLite's fixed-point inverse square root and float lookup tables are not reproduced) and NEG and the
-     * uint8 forms by both. SQRT, RSQRT and LOG get inputs at or above the zero point.
+     * Quantized unary ops: ABS, SQRT, NEG (stored values), EXP and LOG (int8, int16) and RSQRT (int16) run; int8
+     * RSQRT is refused by Quanta (TFLite's fixed-point inverse square root is not reproduced), the uint8 forms by
+     * both. SQRT, RSQRT and LOG get inputs at or above the zero point.
      */
     @TestFactory
     Stream<DynamicTest> quantizedUnary() {
@@ -177,8 +177,7 @@ class ElementwiseOpsOracleTest {
                         for (QuantizedPath path : QuantizedPath.values()) {
                             ElementwiseOracle.Outcome o = ElementwiseOracle.run(m, path, new Object[] {in});
                             String what = op + " " + t + " " + qx + " -> " + qy + " on " + path + ": " + o;
-                            boolean runs =
-                                    (op == OpType.ABS || op == OpType.SQRT || op == OpType.NEG) && t != DType.UINT8;
+                            boolean runs = t != DType.UINT8 && !(op == OpType.RSQRT && t == DType.INT8);
                             if (runs) {
                                 assertThat(o.agree(0)).as(what).isTrue();
                             } else {
@@ -189,6 +188,48 @@ class ElementwiseOpsOracleTest {
                             if (k == 0 && path == QuantizedPath.BUILTIN) {
                                 System.out.println("quantized unary: " + what);
                             }
+                        }
+                    }
+                }));
+            }
+        }
+        return tests.stream();
+    }
+
+    /** Every input value (256 for int8, 65536 for int16) through the quantized unary kernels, random parameters. */
+    @TestFactory
+    Stream<DynamicTest> everyQuantizedUnaryInput() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (OpType op : new OpType[] {OpType.ABS, OpType.SQRT, OpType.EXP, OpType.LOG, OpType.RSQRT}) {
+            for (DType t : new DType[] {DType.INT8, DType.INT16}) {
+                if (op == OpType.RSQRT && t == DType.INT8) {
+                    continue;
+                }
+                tests.add(DynamicTest.dynamicTest(op + " " + t + " every input", () -> {
+                    for (int k = 0; k < 3; k++) {
+                        QuantParams qx = params(t, logUniform(0.0005f, 0.05f));
+                        QuantParams qy = params(t, logUniform(0.0005f, 0.05f));
+                        int zp = (int) qx.zeroPoints()[0];
+                        boolean nonNegative = op == OpType.SQRT || op == OpType.RSQRT;
+                        int from = nonNegative ? zp : Quant.qmin(t);
+                        int n = Quant.qmax(t) - from + 1;
+                        Tensor x = tensor(t, qx, new int[] {n});
+                        Tensor y = tensor(t, qy, new int[] {n});
+                        Object in = Buffers.allocate(t, n);
+                        for (int i = 0; i < n; i++) {
+                            Quant.set(in, t, i, from + i);
+                        }
+                        Model m = new Model(
+                                "m",
+                                List.of(x),
+                                List.of(y),
+                                List.of(op(op, OpAttributes.None.INSTANCE, y, x)),
+                                ModelMetadata.inMemory());
+                        for (QuantizedPath path : QuantizedPath.values()) {
+                            ElementwiseOracle.Outcome o = ElementwiseOracle.run(m, path, new Object[] {in});
+                            assertThat(o.agree(0))
+                                    .as(op + " " + t + " " + qx + " -> " + qy + " on " + path + ": " + o)
+                                    .isTrue();
                         }
                     }
                 }));

@@ -19,8 +19,9 @@ import java.util.function.Function;
 
 /**
  * Float32 SQRT, RSQRT, EXP, LOG, FLOOR, CEIL, ROUND (ties to even), ABS on float32, int32 and unquantized int16, NEG on float32, int32 and int64
- * (integers wrap: |MIN| = MIN); quantized ABS and SQRT (int8, int16) as {@link QuantizedUnary}. Other quantized
- * forms (RSQRT, EXP, LOG) are not run: the interpreter refuses them naming the op.
+ * (integers wrap: |MIN| = MIN); quantized ABS and SQRT (int8, int16) as {@link QuantizedUnary}. Quantized EXP
+ * and LOG (int8, int16) and RSQRT (int16) through TFLite's tables ({@link LookupUnary}); int8 RSQRT (TFLite's
+ * fixed-point inverse square root) is not run: the interpreter refuses it naming the op.
  */
 public final class UnaryMathKernels implements KernelProvider {
     private static final List<OpType> FLOAT_ONLY =
@@ -48,13 +49,26 @@ public final class UnaryMathKernels implements KernelProvider {
                 && op.output(0).dtype() == t;
     }
 
+    /** EXP and LOG on int8/int16, RSQRT on int16: TFLite's lookup tables. */
+    private static boolean lookup(Op op) {
+        DType t = op.input(0).dtype();
+        return switch (op.type()) {
+            case EXP, LOG -> Operands.quantized(op, Set.of(DType.INT8, DType.INT16));
+            case RSQRT -> Operands.quantized(op, Set.of(DType.INT16)) && t == DType.INT16;
+            default -> false;
+        };
+    }
+
     @Override
     public boolean handles(Op op) {
-        return Operands.plain(op, types(op.type())) || quantized(op) || storedNegation(op);
+        return Operands.plain(op, types(op.type())) || quantized(op) || storedNegation(op) || lookup(op);
     }
 
     @Override
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
+        if (lookup(op)) {
+            return new LookupUnary(op, buffer.apply(op.input(0)), buffer.apply(op.output(0)));
+        }
         if (quantized(op)) {
             return new QuantizedUnary(op, buffer.apply(op.input(0)), buffer.apply(op.output(0)));
         }
