@@ -275,7 +275,7 @@ final class FullIntegerRewriter {
             }
 
             // -- elementwise and activations (issue 11) --
-            case SUB, MUL -> {
+            case SUB, MUL, SQUARED_DIFFERENCE -> {
                 for (Tensor t : op.inputs()) {
                     ins.add(t.isConstant() ? quantizeConstantActivation(t) : quantized.get(t));
                 }

@@ -64,8 +64,11 @@ class ElementwiseOpsOracleTest {
     @TestFactory
     Stream<DynamicTest> everyEightBitPair() {
         List<DynamicTest> tests = new ArrayList<>();
-        for (OpType op : new OpType[] {OpType.SUB, OpType.MUL}) {
+        for (OpType op : new OpType[] {OpType.SUB, OpType.MUL, OpType.SQUARED_DIFFERENCE}) {
             for (DType t : new DType[] {DType.INT8, DType.UINT8}) {
+                if (op == OpType.SQUARED_DIFFERENCE && t == DType.UINT8) {
+                    continue;
+                }
                 tests.add(DynamicTest.dynamicTest(op + " " + t + " every pair", () -> {
                     for (int k = 0; k < 3; k++) {
                         Case c = allPairs(op, t);
@@ -78,7 +81,9 @@ class ElementwiseOpsOracleTest {
                             assertThat(o.agree(0))
                                     .as(c.name() + " on " + path + ": " + o)
                                     .isTrue();
-                            assertThat(o.delegated()).as(c.name()).isEqualTo(path == QuantizedPath.XNNPACK);
+                            assertThat(o.delegated())
+                                    .as(c.name())
+                                    .isEqualTo(path == QuantizedPath.XNNPACK && op != OpType.SQUARED_DIFFERENCE);
                         }
                     }
                 }));
@@ -91,11 +96,16 @@ class ElementwiseOpsOracleTest {
         float sa = logUniform(0.01f, 0.2f);
         float sb = sa * logUniform(0.3f, 3f);
         float sy = type == OpType.MUL ? sa * sb * logUniform(20f, 300f) : Math.max(sa, sb) * logUniform(0.8f, 3f);
+        if (type == OpType.SQUARED_DIFFERENCE) {
+            sy = Math.max(sa, sb) * Math.max(sa, sb) * logUniform(30f, 300f);
+        }
         Tensor a = tensor(t, params(t, sa), new int[] {256, 1});
         Tensor b = tensor(t, params(t, sb), new int[] {1, 256});
         Tensor y = tensor(t, params(t, sy), new int[] {256, 256});
         Activation act = Activation.values()[random.nextInt(3)];
-        Op o = op(type, new OpAttributes.Arithmetic(act), y, a, b);
+        Op o = type == OpType.SQUARED_DIFFERENCE
+                ? op(type, OpAttributes.None.INSTANCE, y, a, b)
+                : op(type, new OpAttributes.Arithmetic(act), y, a, b);
         return new Case(
                 type + " " + t + " " + a.quant() + ", " + b.quant() + " -> " + y.quant() + " " + act,
                 new Model("m", List.of(a, b), List.of(y), List.of(o), ModelMetadata.inMemory()),

@@ -24,7 +24,7 @@ import java.util.function.Function;
 
 /**
  * SUB (float32, int32, int64, and quantized int8, uint8, int16), quantized MUL (int8, uint8, int16; the other
- * types run in {@code TensorOps}), SQUARED_DIFFERENCE (float32, int32), FLOOR_DIV (float32, int32, int16, int8 on
+ * types run in {@code TensorOps}), SQUARED_DIFFERENCE (float32, int32, quantized int8), FLOOR_DIV (float32, int32, int16, int8 on
  * plain tensors), FLOOR_MOD (those and int64), POW (float32, int32). See {@link QuantizedBinary} for the integer
  * arithmetic of each path and {@link PlainElementwise} for the rest.
  */
@@ -46,20 +46,24 @@ public final class BinaryArithmeticKernels implements KernelProvider {
         return switch (op.type()) {
             case SUB -> Operands.plain(op, plainTypes(OpType.SUB)) || Operands.quantized(op, QUANTIZED);
             case MUL -> Operands.quantized(op, QUANTIZED);
-            case SQUARED_DIFFERENCE, FLOOR_DIV, FLOOR_MOD, POW -> Operands.plain(op, plainTypes(op.type()));
+            case SQUARED_DIFFERENCE ->
+                Operands.plain(op, plainTypes(op.type())) || Operands.quantized(op, Set.of(INT8));
+            case FLOOR_DIV, FLOOR_MOD, POW -> Operands.plain(op, plainTypes(op.type()));
             default -> false;
         };
     }
 
     @Override
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
-        if ((op.type() == OpType.SUB || op.type() == OpType.MUL) && Operands.quantized(op, QUANTIZED)) {
+        boolean integerOp =
+                op.type() == OpType.SUB || op.type() == OpType.MUL || op.type() == OpType.SQUARED_DIFFERENCE;
+        if (integerOp && Operands.quantized(op, QUANTIZED)) {
             Tensor a = op.input(0);
             Tensor b = op.input(1);
             Tensor y = op.output(0);
             Activation act = op.attributes() instanceof OpAttributes.Arithmetic ar ? ar.activation() : Activation.NONE;
             return new QuantizedBinary(
-                    op.type() == OpType.MUL,
+                    op.type(),
                     Operands.operand(op, a, buffer.apply(a), shape.apply(a)),
                     Operands.operand(op, b, buffer.apply(b), shape.apply(b)),
                     Operands.operand(op, y, buffer.apply(y), shape.apply(y)),
@@ -87,6 +91,10 @@ public final class BinaryArithmeticKernels implements KernelProvider {
         rows.add(KernelSupport.bothPaths(OpType.MUL, INT8, "XNNPACK vmul fp32 [XNNPACK], TFLite MBQM((a−zp)(b−zp))"));
         rows.add(KernelSupport.bothPaths(OpType.MUL, UINT8, "XNNPACK vmul fp32 [XNNPACK], TFLite MBQM((a−zp)(b−zp))"));
         rows.add(KernelSupport.bothPaths(OpType.MUL, INT16, "TFLite MBQM((a−zp)(b−zp)) [built-in on both]"));
+        rows.add(KernelSupport.bothPaths(
+                OpType.SQUARED_DIFFERENCE,
+                INT8,
+                "TFLite SquaredDifference (L = 7, MBQM of (a' − b')²) [built-in on both]"));
         for (OpType op : List.of(OpType.SQUARED_DIFFERENCE, OpType.FLOOR_DIV, OpType.FLOOR_MOD, OpType.POW)) {
             for (DType t : plainTypes(op)) {
                 // unquantized int8/int16 run but have no row: the quantizer reads those rows as quantized kernels

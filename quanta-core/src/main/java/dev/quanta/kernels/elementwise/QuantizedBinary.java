@@ -9,7 +9,7 @@ import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.Quant;
 
 /**
- * Integer SUB and MUL (int8, uint8, int16) with NumPy broadcasting, each operand and the result with its own
+ * Integer SUB and MUL (int8, uint8, int16) and SQUARED_DIFFERENCE (int8) with NumPy broadcasting, each operand and the result with its own
  * parameters, the fused activation applied as a clamp. Both TFLite arithmetics of each op:
  *
  * <pre>
@@ -24,6 +24,8 @@ import dev.quanta.kernels.Quant;
  * MUL, TFLite built-in:
  *   (m, e) = QM(s_a · s_b / s_y)                                          in double
  *   y = clamp(MBQM((a − zp_a)·(b − zp_b), m, e) + zp_y, lo, hi)
+ * SQUARED_DIFFERENCE, TFLite built-in (int8 only, L = 7, no activation; XNNPACK does not take it):
+ *   a', b' as SUB's with m_b positive,  y = clamp(MBQM((a' − b')², QM(twice_max² / (2^14 · s_y))) + zp_y)
  * MUL, XNNPACK (qs8/qu8 vmul, fp32 requantization):
  *   r = (s_a · s_b) / s_y                                                 in float
  *   y = clamp(rint(float((a − zp_a)·(b − zp_b)) · r) + zp_y, lo, hi)
@@ -37,6 +39,7 @@ final class QuantizedBinary implements Kernel {
     record Operand(Object data, int[] shape, float scale, int zeroPoint) {}
 
     private final boolean multiply;
+    private final boolean squaredDifference;
     private final DType type;
     private final Object a;
     private final Object b;
@@ -67,18 +70,19 @@ final class QuantizedBinary implements Kernel {
     private final int[] bStrides;
 
     /**
-     * @param multiply MUL when true, else SUB (y = a − b)
+     * @param op SUB, MUL or SQUARED_DIFFERENCE (int8 only)
      * @param xnnpackRequested reproduce XNNPACK where it takes the op
      */
     QuantizedBinary(
-            boolean multiply,
+            dev.quanta.ir.OpType op,
             Operand a,
             Operand b,
             Operand y,
             DType type,
             Activation activation,
             boolean xnnpackRequested) {
-        this.multiply = multiply;
+        this.multiply = op == dev.quanta.ir.OpType.MUL;
+        this.squaredDifference = op == dev.quanta.ir.OpType.SQUARED_DIFFERENCE;
         this.type = type;
         this.a = a.data();
         this.b = b.data();
@@ -107,20 +111,33 @@ final class QuantizedBinary implements Kernel {
             this.xBias = 0;
             this.xShift = 0;
         } else {
-            this.leftShift = type == DType.INT16 ? 15 : 20;
+            this.leftShift = squaredDifference ? 7 : type == DType.INT16 ? 15 : 20;
             double twiceMax = 2 * (double) Math.max(sA, sB);
             FixedPoint.Multiplier qa = FixedPoint.quantizeMultiplier((double) sA / twiceMax);
             FixedPoint.Multiplier qb = FixedPoint.quantizeMultiplier((double) sB / twiceMax);
-            FixedPoint.Multiplier qy = FixedPoint.quantizeMultiplier(twiceMax / ((1 << leftShift) * (double) sY));
+            double realOutput = squaredDifference
+                    ? twiceMax * twiceMax / ((1 << 2 * leftShift) * (double) sY)
+                    : twiceMax / ((1 << leftShift) * (double) sY);
+            if (squaredDifference && realOutput >= 1) {
+                throw new UnsupportedOperationException("SQUARED_DIFFERENCE: (2·max(s_a, s_b))² / (2^14 · s_y) = "
+                        + realOutput + " must be below 1, as TFLite requires");
+            }
+            FixedPoint.Multiplier qy = FixedPoint.quantizeMultiplier(realOutput);
             this.mA = qa.multiplier();
             this.eA = qa.shift();
-            this.mB = -qb.multiplier();
+            this.mB = squaredDifference ? qb.multiplier() : -qb.multiplier();
             this.eB = qb.shift();
             this.mY = qy.multiplier();
             this.eY = qy.shift();
             float ra = sA / sY;
             float rb = sB / sY;
-            this.xnnpack = xnnpackRequested && bytes && ra >= 0x1p-10f && rb >= 0x1p-10f && ra < 0x1p8f && rb < 0x1p8f;
+            this.xnnpack = xnnpackRequested
+                    && bytes
+                    && !squaredDifference
+                    && ra >= 0x1p-10f
+                    && rb >= 0x1p-10f
+                    && ra < 0x1p8f
+                    && rb < 0x1p8f;
             this.xScale = 0;
             if (xnnpack) {
                 this.xShift = 20 - Math.getExponent(Math.max(ra, rb));
@@ -161,7 +178,8 @@ final class QuantizedBinary implements Kernel {
         } else {
             int sa = FixedPoint.multiplyByQuantizedMultiplier((va - zpA) * (1 << leftShift), mA, eA);
             int sb = FixedPoint.multiplyByQuantizedMultiplier((vb - zpB) * (1 << leftShift), mB, eB);
-            v = FixedPoint.multiplyByQuantizedMultiplier(sa + sb, mY, eY) + zpY;
+            int sum = squaredDifference ? (sa - sb) * (sa - sb) : sa + sb;
+            v = FixedPoint.multiplyByQuantizedMultiplier(sum, mY, eY) + zpY;
         }
         return v < lo ? lo : (v > hi ? hi : v);
     }
