@@ -79,6 +79,59 @@ public enum OpType {
     SIGNAL_FILTER_BANK_LOG,
 
     // -- elementwise and activations (issue 11) --
+    /** y = a − b with NumPy broadcasting, then the fused activation of {@link OpAttributes.Arithmetic}. */
+    SUB,
+    /** y = √x (float32). */
+    SQRT,
+    /** y = 1/√x (float32). */
+    RSQRT,
+    /** y = |x|. */
+    ABS,
+    /** y = −x (integers wrap around). */
+    NEG,
+    /** y = eˣ (float32). */
+    EXP,
+    /** y = ln x (float32). */
+    LOG,
+    /** y = ⌊x⌋ (float32). */
+    FLOOR,
+    /** y = ⌈x⌉ (float32). */
+    CEIL,
+    /** y = x rounded to the nearest integer, ties to even (float32). */
+    ROUND,
+    /** y = (a − b)² with NumPy broadcasting. */
+    SQUARED_DIFFERENCE,
+    /** y = ⌊a / b⌋ with NumPy broadcasting (integers: the quotient rounded toward −∞). */
+    FLOOR_DIV,
+    /** y = a − ⌊a / b⌋·b with NumPy broadcasting: the remainder with the sign of b. */
+    FLOOR_MOD,
+    /** y = aᵇ with NumPy broadcasting (int32: repeated multiplication, b ≥ 0). */
+    POW,
+    /** y = a &lt; b (BOOL) with NumPy broadcasting. */
+    LESS,
+    /** y = a ≤ b (BOOL) with NumPy broadcasting. */
+    LESS_EQUAL,
+    /** y = a &gt; b (BOOL) with NumPy broadcasting. */
+    GREATER,
+    /** y = a ≥ b (BOOL) with NumPy broadcasting. */
+    GREATER_EQUAL,
+    /** y = a == b (BOOL) with NumPy broadcasting. */
+    EQUAL,
+    /** y = a ≠ b (BOOL) with NumPy broadcasting. */
+    NOT_EQUAL,
+    /**
+     * Inputs cond (BOOL), a, b; y = cond ? a : b. cond has the shape of a and b, or is a vector along their first
+     * axis (a whole row is taken from a or from b).
+     */
+    SELECT,
+    /** Inputs cond (BOOL), a, b; y = cond ? a : b with NumPy broadcasting of all three. */
+    SELECT_V2,
+    /** y = a ∧ b (BOOL) with NumPy broadcasting. */
+    LOGICAL_AND,
+    /** y = a ∨ b (BOOL) with NumPy broadcasting. */
+    LOGICAL_OR,
+    /** y = ¬x (BOOL). */
+    LOGICAL_NOT,
 
     // -- activations (issue 11) --
     /** HARD_SWISH: y = x · min(6, max(0, x + 3)) / 6. */

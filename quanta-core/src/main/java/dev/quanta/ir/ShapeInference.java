@@ -33,6 +33,24 @@ public final class ShapeInference {
             case MUL, DIV, MINIMUM, MAXIMUM -> broadcast(x, inputs.get(1).shape());
 
             // -- elementwise and activations (issue 11) --
+            case SUB,
+                    SQUARED_DIFFERENCE,
+                    FLOOR_DIV,
+                    FLOOR_MOD,
+                    POW,
+                    LESS,
+                    LESS_EQUAL,
+                    GREATER,
+                    GREATER_EQUAL,
+                    EQUAL,
+                    NOT_EQUAL,
+                    LOGICAL_AND,
+                    LOGICAL_OR -> broadcast(x, inputs.get(1).shape());
+            case SQRT, RSQRT, ABS, NEG, EXP, LOG, FLOOR, CEIL, ROUND, LOGICAL_NOT -> x;
+            case SELECT ->
+                ElementwiseShapes.select(x, inputs.get(1).shape(), inputs.get(2).shape());
+            case SELECT_V2 ->
+                broadcast(broadcast(x, inputs.get(1).shape()), inputs.get(2).shape());
 
             // -- activations (issue 11) --
             case HARD_SWISH, ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1, LOG_SOFTMAX -> x;

@@ -282,6 +282,16 @@ final class FullIntegerRewriter {
             }
 
             // -- elementwise and activations (issue 11) --
+            case SUB, MUL, SQUARED_DIFFERENCE -> {
+                for (Tensor t : op.inputs()) {
+                    ins.add(t.isConstant() ? quantizeConstantActivation(t) : quantized.get(t));
+                }
+                outParams = activationParams(out);
+            }
+            case ABS -> {
+                ins.add(x);
+                outParams = activationParams(out);
+            }
 
             // -- activations (issue 11) --
             case HARD_SWISH, ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 -> {

@@ -139,6 +139,7 @@ final class TfliteExporters {
         EXPORTERS.put(OpType.MAXIMUM, (op, c) -> minimumMaximum(op, c, TfliteSchema.OP_MAXIMUM));
 
         // -- elementwise and activations (issue 11) --
+        TfliteElementwiseOps.registerExporters(EXPORTERS);
 
         // -- activations (issue 11) --
         TfliteActivationOps.registerExporters(EXPORTERS);

@@ -122,6 +122,7 @@ final class TfliteImporters {
                 c -> c.produce(OpType.MAXIMUM, OpAttributes.None.INSTANCE, c.input(0), c.input(1)));
 
         // -- elementwise and activations (issue 11) --
+        TfliteElementwiseOps.registerImporters();
 
         // -- activations (issue 11) --
         TfliteActivationOps.registerImporters();

@@ -221,6 +221,31 @@ final class TfliteSchema {
     static final int OP_QUANTIZE = 114;
 
     // -- elementwise and activations (issue 11) --
+    static final int OP_SUB = 41;
+    static final int OP_SQRT = 75;
+    static final int OP_RSQRT = 76;
+    static final int OP_ABS = 101;
+    static final int OP_NEG = 59;
+    static final int OP_EXP = 47;
+    static final int OP_LOG = 73;
+    static final int OP_FLOOR = 8;
+    static final int OP_CEIL = 104;
+    static final int OP_ROUND = 116;
+    static final int OP_SQUARED_DIFFERENCE = 99;
+    static final int OP_FLOOR_DIV = 90;
+    static final int OP_FLOOR_MOD = 95;
+    static final int OP_POW = 78;
+    static final int OP_LESS = 58;
+    static final int OP_LESS_EQUAL = 63;
+    static final int OP_GREATER = 61;
+    static final int OP_GREATER_EQUAL = 62;
+    static final int OP_EQUAL = 71;
+    static final int OP_NOT_EQUAL = 72;
+    static final int OP_SELECT = 64;
+    static final int OP_SELECT_V2 = 123;
+    static final int OP_LOGICAL_AND = 86;
+    static final int OP_LOGICAL_OR = 84;
+    static final int OP_LOGICAL_NOT = 87;
 
     // -- activations (issue 11) --
     static final int OP_RELU_N1_TO_1 = 20;
@@ -502,6 +527,25 @@ final class TfliteSchema {
     static final int BO_QUANTIZE = 89;
 
     // -- elementwise and activations (issue 11) --
+    static final int BO_SUB = 28;
+    static final int BO_EXP = 33;
+    static final int BO_LESS = 41;
+    static final int BO_NEG = 42;
+    static final int BO_GREATER = 44;
+    static final int BO_GREATER_EQUAL = 45;
+    static final int BO_LESS_EQUAL = 46;
+    static final int BO_SELECT = 47;
+    static final int BO_EQUAL = 53;
+    static final int BO_NOT_EQUAL = 54;
+    static final int BO_POW = 56;
+    static final int BO_LOGICAL_OR = 60;
+    static final int BO_LOGICAL_AND = 62;
+    static final int BO_LOGICAL_NOT = 63;
+    static final int BO_FLOOR_DIV = 65;
+    static final int BO_FLOOR_MOD = 72;
+    static final int BO_SQUARED_DIFFERENCE = 76;
+    static final int BO_ABS = 78;
+    static final int BO_SELECT_V2 = 98;
 
     // -- activations (issue 11) --
     static final int BO_GELU = 116;

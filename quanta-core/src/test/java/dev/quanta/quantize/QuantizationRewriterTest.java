@@ -696,31 +696,31 @@ class QuantizationRewriterTest {
         Tensor x = mb.input("x", Shape.batched(4));
         Tensor two = mb.constant("two", Shape.of(4), new float[] {2, 2, 2, 2});
         Tensor m = mb.add(
-                OpType.MUL, "mul", new Origin("mul", "Multiply"), new OpAttributes.Arithmetic(Activation.NONE), x, two);
+                OpType.DIV, "mul", new Origin("mul", "Divide"), new OpAttributes.Arithmetic(Activation.NONE), x, two);
         Tensor r = CoreModels.relu(mb, "relu_after", m);
         Tensor t = CoreModels.activation(mb, OpType.TANH, "tanh", r);
         Model f = mb.output(t).build(ModelMetadata.inMemory());
         Dataset d = vectorData(4, 8, 3);
         assertThatThrownBy(() -> int8(f, d).convert())
                 .isInstanceOf(QuantaException.class)
-                .hasMessageContaining("MUL has no int8 kernel")
+                .hasMessageContaining("DIV has no int8 kernel")
                 .hasMessageContaining("allowFloatFallback");
         Converter.Conversion c = int8(f, d, s -> s.withAllowFloatFallback(true)).convert();
         Model q = c.model();
-        // the MUL reads the float graph input itself (no QUANTIZE/DEQUANTIZE round trip before it)
-        assertThat(CoreOps.types(q)).isEqualTo("MUL QUANTIZE RELU TANH DEQUANTIZE");
+        // the DIV reads the float graph input itself (no QUANTIZE/DEQUANTIZE round trip before it)
+        assertThat(CoreOps.types(q)).isEqualTo("DIV QUANTIZE RELU TANH DEQUANTIZE");
         Op mul = q.ops().get(0);
         assertThat(mul.input(0)).isSameAs(q.inputs().get(0));
         assertThat(mul.input(0).dtype()).isEqualTo(DType.FLOAT32);
         assertThat(mul.output(0).dtype()).isEqualTo(DType.FLOAT32);
-        // the QUANTIZE after it takes the MUL output's observed range (a MUL takes no fused ReLU here)
+        // the QUANTIZE after it takes the DIV output's observed range (a DIV takes no fused ReLU here)
         Tensor back = q.ops().get(1).output(0);
         assertThat(back.name()).isEqualTo("mul");
         assertThat(back.dtype()).isEqualTo(DType.INT8);
         assertThat(back.quant()).isEqualTo(asymmetric(observedRange(f, "mul", d, d.size()), -128, 127));
         assertThat(c.report().floatLayers()).singleElement().satisfies(l -> {
-            assertThat(l.op()).isEqualTo("MUL");
-            assertThat(l.reason()).isEqualTo("no int8 kernel for MUL; kept in float as allowed");
+            assertThat(l.op()).isEqualTo("DIV");
+            assertThat(l.reason()).isEqualTo("no int8 kernel for DIV; kept in float as allowed");
         });
         assertThat(ModelChecks.maxDifference(f, q, d, 8)).isLessThan(0.05);
     }

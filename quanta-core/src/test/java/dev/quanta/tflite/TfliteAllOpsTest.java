@@ -141,6 +141,7 @@ class TfliteAllOpsTest {
                 OpType.LOG_SOFTMAX,
                 OpType.DETECTION_POSTPROCESS); // DetectionPostProcessOracleTest
         elsewhere.addAll(EnumSet.range(OpType.RESIZE_BILINEAR, OpType.L2_NORMALIZATION)); // ResizeOps/ReduceOps oracles
+        elsewhere.addAll(EnumSet.range(OpType.SUB, OpType.LOGICAL_NOT)); // ElementwiseOpsOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written

@@ -41,7 +41,7 @@ import java.util.function.DoubleUnaryOperator;
  * MBQM is the double-rounding {@link FixedPoint#multiplyByQuantizedMultiplier}, QM {@link
  * FixedPoint#quantizeMultiplier}.
  */
-final class SoftmaxInt16 implements Kernel {
+public final class SoftmaxInt16 implements Kernel {
     private static final int RANGE = 65535;
 
     private final short[] x;
@@ -93,7 +93,7 @@ final class SoftmaxInt16 implements Kernel {
     }
 
     /** TFLite's int16 {@code LUTLookup}: 9-bit index, 7-bit linear interpolation. */
-    static int lookup(int v, short[] lut) {
+    public static int lookup(int v, short[] lut) {
         int index = 256 + (v >> 7);
         int offset = v & 0x7F;
         int base = lut[index];
