@@ -210,6 +210,21 @@ public sealed interface OpAttributes {
 
     // -- shape and data movement (issue 11) --
 
+    /** SPLIT into {@code numSplits} equal parts along {@code axis} (negative counts from the end). */
+    record Split(int axis, int numSplits) implements OpAttributes {}
+
+    /** SPLIT_V into parts of {@code sizes} along {@code axis}; at most one size is -1 (what the others leave). */
+    record SplitV(int axis, int[] sizes) implements OpAttributes {}
+
+    /** UNPACK into {@code num} outputs along {@code axis}, which the outputs drop. */
+    record Unpack(int axis, int num) implements OpAttributes {}
+
+    /** PACK of the inputs along the new output axis {@code axis} (negative counts from the end of the output). */
+    record Pack(int axis) implements OpAttributes {}
+
+    /** GATHER along {@code axis} of params; the first {@code batchDims} axes of indices are batch axes. */
+    record Gather(int axis, int batchDims) implements OpAttributes {}
+
     // -- resampling and reductions (issue 11) --
 
     // -- linear (issue 11) --

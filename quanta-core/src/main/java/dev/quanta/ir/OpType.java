@@ -78,11 +78,32 @@ public enum OpType {
     SIGNAL_PCAN,
     SIGNAL_FILTER_BANK_LOG,
 
-// -- elementwise and activations (issue 11) --
+    // -- elementwise and activations (issue 11) --
 
-// -- activations (issue 11) --
+    // -- activations (issue 11) --
 
-// -- shape and data movement (issue 11) --
+    // -- shape and data movement (issue 11) --
+    /** SPLIT: {@link OpAttributes.Split#numSplits} equal parts of the input along an axis, one output each. */
+    SPLIT,
+    /**
+     * SPLIT_V: parts of the given sizes along an axis ({@link OpAttributes.SplitV}; one size may be -1, the rest).
+     */
+    SPLIT_V,
+    /** UNPACK: the input's slices along an axis, that axis removed, one output each ({@link OpAttributes.Unpack}). */
+    UNPACK,
+    /** PACK: the inputs (all of one shape) stacked along a new axis ({@link OpAttributes.Pack}). */
+    PACK,
+    /**
+     * GATHER: inputs params and indices (int32 or int64); y[p.., i.., q..] = params[p.., indices[i..], q..] along
+     * {@link OpAttributes.Gather#axis}, the first {@code batchDims} axes of indices matching those of params.
+     * An index outside [0, dim) is an error.
+     */
+    GATHER,
+    /**
+     * GATHER_ND: inputs params and indices [..., d]; y[i..] = params[indices[i.., 0], …, indices[i.., d − 1], …]
+     * (a slice of the d leading axes). An index outside its axis is an error.
+     */
+    GATHER_ND,
 
 // -- resampling and reductions (issue 11) --
 

@@ -37,6 +37,9 @@ public final class ShapeInference {
             // -- activations (issue 11) --
 
             // -- shape and data movement (issue 11) --
+            case SPLIT, SPLIT_V, UNPACK ->
+                DataMovementShapes.inferAll(type, attrs, inputs).get(0);
+            case PACK, GATHER, GATHER_ND -> DataMovementShapes.infer(type, attrs, inputs);
 
             // -- resampling and reductions (issue 11) --
 
@@ -51,9 +54,13 @@ public final class ShapeInference {
 
     /**
      * The shapes of every output of {@code type}; one for all ops but SIGNAL_FFT_AUTO_SCALE (the scaled signal and
-     * the scalar shift) and SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate).
+     * the scalar shift), SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate) and SPLIT,
+     * SPLIT_V and UNPACK (one per part).
      */
     public static List<Shape> inferAll(OpType type, OpAttributes attrs, List<Tensor> inputs) {
+        if (DataMovementShapes.isMultiOutput(type)) {
+            return DataMovementShapes.inferAll(type, attrs, inputs);
+        }
         if (!type.isSignal()) {
             return List.of(infer(type, attrs, inputs));
         }

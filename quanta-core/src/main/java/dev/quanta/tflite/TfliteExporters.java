@@ -116,6 +116,7 @@ final class TfliteExporters {
         // -- activations (issue 11) --
 
         // -- shape and data movement (issue 11) --
+        TfliteDataMovementOps.registerExporters(EXPORTERS);
 
         // -- resampling and reductions (issue 11) --
 

@@ -110,6 +110,7 @@ final class TfliteImporters {
         // -- activations (issue 11) --
 
         // -- shape and data movement (issue 11) --
+        TfliteDataMovementOps.registerImporters();
 
         // -- resampling and reductions (issue 11) --
 
