@@ -24,6 +24,46 @@ public final class DataMovementShapes {
             case PACK -> pack(inputs, ((OpAttributes.Pack) attrs).axis());
             case GATHER -> gather(x, inputs.get(1).shape(), (OpAttributes.Gather) attrs);
             case GATHER_ND -> gatherNd(x, inputs.get(1).shape());
+            case SLICE -> slice(x, (OpAttributes.Slice) attrs);
+            case SQUEEZE -> squeeze(x, ((OpAttributes.Squeeze) attrs).axes());
+            case EXPAND_DIMS -> expandDims(x, ((OpAttributes.ExpandDims) attrs).axis());
+            case TILE -> tile(x, ((OpAttributes.Tile) attrs).multiples());
+            case BROADCAST_TO -> broadcastTo(x, ((OpAttributes.BroadcastTo) attrs).shape());
+            case DEPTH_TO_SPACE -> depthToSpace(x, ((OpAttributes.BlockSize) attrs).blockSize());
+            case SPACE_TO_DEPTH -> spaceToDepth(x, ((OpAttributes.BlockSize) attrs).blockSize());
+            case REVERSE_V2 -> {
+                for (int axis : ((OpAttributes.Reverse) attrs).axes()) {
+                    axis(axis, x.rank(), x, type);
+                }
+                yield x;
+            }
+            case MIRROR_PAD -> {
+                OpAttributes.MirrorPad a = (OpAttributes.MirrorPad) attrs;
+                yield pad(x, a.paddings(), a.symmetric() ? 0 : 1, type);
+            }
+            case PADV2 -> {
+                if (inputs.size() > 1 && inputs.get(1).shape().elementCount() != 1) {
+                    throw new IllegalArgumentException(
+                            "PADV2 constant_values " + inputs.get(1).shape() + " must hold one value");
+                }
+                yield pad(x, ((OpAttributes.Pad) attrs).paddings(), -1, type);
+            }
+            case SPACE_TO_BATCH_ND -> spaceBatch(x, (OpAttributes.SpaceBatch) attrs, true);
+            case BATCH_TO_SPACE_ND -> spaceBatch(x, (OpAttributes.SpaceBatch) attrs, false);
+            case SHAPE -> Shape.of(x.rank());
+            case FILL -> {
+                for (int d : ((OpAttributes.Fill) attrs).dims()) {
+                    if (d < 0) {
+                        throw new IllegalArgumentException("FILL dims "
+                                + Arrays.toString(((OpAttributes.Fill) attrs).dims()) + " must not be negative");
+                    }
+                }
+                if (!x.isDynamic() && x.elementCount() != 1) {
+                    throw new IllegalArgumentException("FILL value " + x + " must hold one value");
+                }
+                yield Shape.of(((OpAttributes.Fill) attrs).dims());
+            }
+            case ZEROS_LIKE -> x;
             default -> throw new IllegalStateException(type.name());
         };
     }
@@ -184,6 +224,202 @@ public final class DataMovementShapes {
         }
         for (int i = depth; i < params.rank(); i++) {
             d[k++] = params.dim(i);
+        }
+        return Shape.of(d);
+    }
+
+    private static int[] fixed(Shape x, OpType type) {
+        if (x.isDynamic()) {
+            throw new IllegalArgumentException(type + " needs the input's dimensions, but " + x + " has a dynamic one");
+        }
+        return x.dims();
+    }
+
+    private static Shape slice(Shape x, OpAttributes.Slice a) {
+        if (a.begin().length != x.rank() || a.size().length != x.rank()) {
+            throw new IllegalArgumentException("SLICE begin " + Arrays.toString(a.begin()) + " and size "
+                    + Arrays.toString(a.size()) + " do not fit input " + x);
+        }
+        int[] d = new int[x.rank()];
+        for (int i = 0; i < d.length; i++) {
+            int b = a.begin()[i];
+            int s = a.size()[i];
+            if (x.dim(i) == Shape.DYNAMIC) {
+                if (b != 0 || s != -1) {
+                    throw new IllegalArgumentException("SLICE cannot cut the dynamic axis " + i + " of " + x);
+                }
+                d[i] = Shape.DYNAMIC;
+                continue;
+            }
+            int size = s == -1 ? x.dim(i) - b : s;
+            if (b < 0 || size < 0 || (long) b + size > x.dim(i)) {
+                throw new IllegalArgumentException(
+                        "SLICE begin " + b + " size " + s + " is outside axis " + i + " of " + x);
+            }
+            d[i] = size;
+        }
+        return Shape.of(d);
+    }
+
+    private static Shape squeeze(Shape x, int[] axes) {
+        boolean[] drop = new boolean[x.rank()];
+        if (axes.length == 0) {
+            for (int i = 0; i < drop.length; i++) {
+                drop[i] = x.dim(i) == 1;
+            }
+        }
+        for (int axis : axes) {
+            int a = axis(axis, x.rank(), x, OpType.SQUEEZE);
+            if (x.dim(a) != 1) {
+                throw new IllegalArgumentException("SQUEEZE axis " + axis + " of " + x + " is not of size 1");
+            }
+            drop[a] = true;
+        }
+        int[] d = new int[x.rank()];
+        int k = 0;
+        for (int i = 0; i < drop.length; i++) {
+            if (!drop[i]) {
+                d[k++] = x.dim(i);
+            }
+        }
+        return Shape.of(Arrays.copyOf(d, k));
+    }
+
+    private static Shape expandDims(Shape x, int axis) {
+        int a = axis(axis, x.rank() + 1, x, OpType.EXPAND_DIMS);
+        int[] d = new int[x.rank() + 1];
+        for (int i = 0, k = 0; i < d.length; i++) {
+            d[i] = i == a ? 1 : x.dim(k++);
+        }
+        return Shape.of(d);
+    }
+
+    private static Shape tile(Shape x, int[] multiples) {
+        if (multiples.length != x.rank()) {
+            throw new IllegalArgumentException("TILE multiples " + Arrays.toString(multiples) + " do not fit " + x);
+        }
+        int[] d = x.dims();
+        for (int i = 0; i < d.length; i++) {
+            if (multiples[i] < 0 || d[i] == Shape.DYNAMIC && multiples[i] != 1) {
+                throw new IllegalArgumentException("TILE multiples " + Arrays.toString(multiples) + " do not fit " + x);
+            }
+            d[i] = d[i] == Shape.DYNAMIC ? d[i] : Math.multiplyExact(d[i], multiples[i]);
+        }
+        return Shape.of(d);
+    }
+
+    /** BROADCAST_TO; a target entry of -1 keeps the input's dimension there (a dynamic batch). */
+    private static Shape broadcastTo(Shape x, int[] shape) {
+        if (shape.length < x.rank()) {
+            throw new IllegalArgumentException("BROADCAST_TO " + Arrays.toString(shape) + " has fewer axes than " + x);
+        }
+        int[] d = shape.clone();
+        for (int i = 0; i < shape.length; i++) {
+            int xi = i - (shape.length - x.rank());
+            int xd = xi >= 0 ? x.dim(xi) : 1;
+            if (shape[i] == -1 && xi >= 0) {
+                d[i] = xd; // the input's own (batch) dimension, dynamic or not
+            } else if (shape[i] < 0 || xd != 1 && xd != shape[i]) {
+                throw new IllegalArgumentException("cannot broadcast " + x + " to " + Arrays.toString(shape));
+            }
+        }
+        return Shape.of(d);
+    }
+
+    private static Shape depthToSpace(Shape x, int b) {
+        if (x.rank() != 4 || b < 1 || x.dim(3) % (b * b) != 0 || x.dim(1) < 0 || x.dim(2) < 0) {
+            throw new IllegalArgumentException("DEPTH_TO_SPACE with block " + b + " does not fit input " + x);
+        }
+        return Shape.of(x.dim(0), x.dim(1) * b, x.dim(2) * b, x.dim(3) / (b * b));
+    }
+
+    private static Shape spaceToDepth(Shape x, int b) {
+        if (x.rank() != 4 || b < 1 || x.dim(1) % b != 0 || x.dim(2) % b != 0 || x.dim(1) < 0 || x.dim(2) < 0) {
+            throw new IllegalArgumentException("SPACE_TO_DEPTH with block " + b + " does not fit input " + x);
+        }
+        return Shape.of(x.dim(0), x.dim(1) / b, x.dim(2) / b, x.dim(3) * b * b);
+    }
+
+    /**
+     * PADV2 and MIRROR_PAD: each axis grows by its before and after amounts, at most {@code dim − edge} each for
+     * a mirror pad (edge 1 for REFLECT, 0 for SYMMETRIC), any for a constant pad ({@code edge} −1).
+     */
+    private static Shape pad(Shape x, int[][] paddings, int edge, OpType type) {
+        if (paddings.length != x.rank()) {
+            throw new IllegalArgumentException(type + " paddings for " + paddings.length + " axes do not fit " + x);
+        }
+        int[] d = x.dims();
+        for (int i = 0; i < d.length; i++) {
+            int before = paddings[i][0];
+            int after = paddings[i][1];
+            if (before < 0 || after < 0) {
+                throw new IllegalArgumentException(
+                        type + " padding " + before + ", " + after + " of axis " + i + " is negative");
+            }
+            if (d[i] == Shape.DYNAMIC) {
+                if (before != 0 || after != 0) {
+                    throw new IllegalArgumentException(type + " cannot pad the dynamic axis " + i + " of " + x);
+                }
+                continue;
+            }
+            if (edge >= 0 && (before > d[i] - edge || after > d[i] - edge)) {
+                throw new IllegalArgumentException(type + " padding " + before + ", " + after + " of axis " + i
+                        + " is more than " + (d[i] - edge) + " for " + x);
+            }
+            d[i] += before + after;
+        }
+        return Shape.of(d);
+    }
+
+    private static Shape spaceBatch(Shape x, OpAttributes.SpaceBatch a, boolean toBatch) {
+        OpType type = toBatch ? OpType.SPACE_TO_BATCH_ND : OpType.BATCH_TO_SPACE_ND;
+        int[] xs = x.dims();
+        if (Shape.of(x.sampleDims()).isDynamic()) {
+            fixed(x, type);
+        }
+        int m = a.blockShape().length;
+        if (m < 1 || xs.length < m + 1 || a.amounts().length != m) {
+            throw new IllegalArgumentException(
+                    type + " block shape " + Arrays.toString(a.blockShape()) + " does not fit input " + x);
+        }
+        int[] d = xs.clone();
+        long blocks = 1;
+        for (int i = 0; i < m; i++) {
+            int b = a.blockShape()[i];
+            int before = a.amounts()[i][0];
+            int after = a.amounts()[i][1];
+            if (b < 1 || before < 0 || after < 0) {
+                throw new IllegalArgumentException(type + " block " + b + " or amounts " + before + ", " + after
+                        + " of spatial axis " + i + " are not valid");
+            }
+            blocks *= b;
+            if (toBatch) {
+                long padded = (long) xs[i + 1] + before + after;
+                if (padded % b != 0) {
+                    throw new IllegalArgumentException("SPACE_TO_BATCH_ND: axis " + (i + 1) + " of " + x + " padded to "
+                            + padded + " is not a multiple of the block " + b);
+                }
+                d[i + 1] = (int) (padded / b);
+            } else {
+                long cropped = (long) xs[i + 1] * b - before - after;
+                if (cropped < 0) {
+                    throw new IllegalArgumentException("BATCH_TO_SPACE_ND crops " + before + ", " + after
+                            + " are more than axis " + (i + 1) + " of " + x + " times the block " + b);
+                }
+                d[i + 1] = (int) cropped;
+            }
+        }
+        if (xs[0] == Shape.DYNAMIC) {
+            if (blocks != 1) {
+                throw new IllegalArgumentException(type + " needs the batch of " + x + " to move blocks into it");
+            }
+        } else if (toBatch) {
+            d[0] = Math.toIntExact(xs[0] * blocks);
+        } else if (xs[0] % blocks != 0) {
+            throw new IllegalArgumentException(
+                    "BATCH_TO_SPACE_ND batch " + xs[0] + " is not a multiple of the " + blocks + " blocks");
+        } else {
+            d[0] = (int) (xs[0] / blocks);
         }
         return Shape.of(d);
     }

@@ -104,6 +104,47 @@ public enum OpType {
      * (a slice of the d leading axes). An index outside its axis is an error.
      */
     GATHER_ND,
+    /** SLICE: y = x[begin : begin + size] per axis ({@link OpAttributes.Slice}; a size of -1 runs to the end). */
+    SLICE,
+    /** SQUEEZE: drops the given size-1 axes (all size-1 axes when none are given); the values are unchanged. */
+    SQUEEZE,
+    /** EXPAND_DIMS: inserts a size-1 axis at {@link OpAttributes.ExpandDims#axis}; the values are unchanged. */
+    EXPAND_DIMS,
+    /** TILE: y[i..] = x[i_0 mod d_0, …]: the input repeated {@code multiples[k]} times along each axis k. */
+    TILE,
+    /** BROADCAST_TO: the input broadcast (NumPy rules) to {@link OpAttributes.BroadcastTo#shape}. */
+    BROADCAST_TO,
+    /**
+     * DEPTH_TO_SPACE: NHWC, y[n, h, w, c] = x[n, h / b, w / b, ((h mod b)·b + w mod b)·C_out + c] for block b.
+     */
+    DEPTH_TO_SPACE,
+    /** SPACE_TO_DEPTH: the inverse of DEPTH_TO_SPACE, [N, H, W, C] → [N, H / b, W / b, C·b²]. */
+    SPACE_TO_DEPTH,
+    /** REVERSE_V2: reverses the order of the elements along each of {@link OpAttributes.Reverse#axes}. */
+    REVERSE_V2,
+    /**
+     * MIRROR_PAD: pads each axis with its own mirror image, REFLECT (without the edge element) or SYMMETRIC (with
+     * it), {@link OpAttributes.MirrorPad}.
+     */
+    MIRROR_PAD,
+    /**
+     * PADV2: PAD with a constant value: inputs x and an optional scalar value (x's type; without it the pad is 0,
+     * or the zero point of a quantized x), amounts in {@link OpAttributes.Pad}.
+     */
+    PADV2,
+    /**
+     * SPACE_TO_BATCH_ND: [N, s_1..s_m, C] padded ({@link OpAttributes.SpaceBatch#amounts}, with 0 or the zero
+     * point) and cut into blocks; block offset (row-major) o gives batch o·N + n of [N·Πb, (s_i + pads)/b_i.., C].
+     */
+    SPACE_TO_BATCH_ND,
+    /** BATCH_TO_SPACE_ND: the inverse of SPACE_TO_BATCH_ND, cropping by {@link OpAttributes.SpaceBatch#amounts}. */
+    BATCH_TO_SPACE_ND,
+    /** SHAPE: the input's dimensions as a 1-D int32 or int64 tensor (the output's type). */
+    SHAPE,
+    /** FILL: a tensor of {@link OpAttributes.Fill#dims} holding the scalar input everywhere. */
+    FILL,
+    /** ZEROS_LIKE: zeros of the input's shape and type. */
+    ZEROS_LIKE,
 
 // -- resampling and reductions (issue 11) --
 

@@ -39,7 +39,24 @@ public final class ShapeInference {
             // -- shape and data movement (issue 11) --
             case SPLIT, SPLIT_V, UNPACK ->
                 DataMovementShapes.inferAll(type, attrs, inputs).get(0);
-            case PACK, GATHER, GATHER_ND -> DataMovementShapes.infer(type, attrs, inputs);
+            case PACK,
+                    GATHER,
+                    GATHER_ND,
+                    SLICE,
+                    SQUEEZE,
+                    EXPAND_DIMS,
+                    TILE,
+                    BROADCAST_TO,
+                    DEPTH_TO_SPACE,
+                    SPACE_TO_DEPTH,
+                    REVERSE_V2,
+                    MIRROR_PAD,
+                    PADV2,
+                    SPACE_TO_BATCH_ND,
+                    BATCH_TO_SPACE_ND,
+                    SHAPE,
+                    FILL,
+                    ZEROS_LIKE -> DataMovementShapes.infer(type, attrs, inputs);
 
             // -- resampling and reductions (issue 11) --
 

@@ -33,6 +33,26 @@ final class DataMovementQuantization {
     }
 
     /**
+     * PADV2's constant value in the quantized input {@code x}'s type and parameters (a float constant is rounded to
+     * the nearest step and clamped to the type's range, as the TFLite converter quantizes it).
+     */
+    static Tensor padValue(Tensor value, Tensor x, Op op) {
+        if (!value.isConstant() || value.dtype() != DType.FLOAT32) {
+            throw new dev.quanta.QuantaException(op.describe() + ": PADV2 needs a constant float32 pad value to"
+                    + " quantize, but " + value.name() + " is " + (value.isConstant() ? "" : "computed ")
+                    + value.dtype());
+        }
+        QuantParams p = x.quant();
+        double q = Math.rint(value.data().floats()[0] / (double) p.scale()) + p.zeroPoint();
+        long lo = x.dtype() == DType.UINT8 ? 0 : x.dtype() == DType.INT16 ? -32768 : -128;
+        long hi = x.dtype() == DType.UINT8 ? 255 : x.dtype() == DType.INT16 ? 32767 : 127;
+        long v = (long) Math.max(lo, Math.min(hi, q));
+        byte[] bytes = x.dtype() == DType.INT16 ? new byte[] {(byte) v, (byte) (v >> 8)} : new byte[] {(byte) v};
+        return new Tensor(
+                value.name(), value.shape(), x.dtype(), dev.quanta.ir.TensorData.ofBytes(x.dtype(), bytes), p, false);
+    }
+
+    /**
      * {@code q} when it has parameters {@code p}; else a new tensor holding q requantized to {@code p}, by a
      * QUANTIZE op (integer to integer) added to {@code ops}.
      */

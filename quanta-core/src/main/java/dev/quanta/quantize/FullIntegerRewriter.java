@@ -291,6 +291,27 @@ final class FullIntegerRewriter {
                         null));
                 return;
             }
+            case SLICE,
+                    SQUEEZE,
+                    EXPAND_DIMS,
+                    TILE,
+                    BROADCAST_TO,
+                    DEPTH_TO_SPACE,
+                    SPACE_TO_DEPTH,
+                    REVERSE_V2,
+                    MIRROR_PAD,
+                    SPACE_TO_BATCH_ND,
+                    BATCH_TO_SPACE_ND -> {
+                ins.add(x);
+                outParams = x.quant();
+            }
+            case PADV2 -> {
+                ins.add(x);
+                if (op.inputs().size() > 1) {
+                    ins.add(DataMovementQuantization.padValue(op.input(1), x, op));
+                }
+                outParams = x.quant();
+            }
             case GATHER, GATHER_ND -> {
                 ins.add(x);
                 ins.add(quantized.getOrDefault(op.input(1), op.input(1)));

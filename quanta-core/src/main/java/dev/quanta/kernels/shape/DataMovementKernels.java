@@ -15,6 +15,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
+import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.KernelProvider;
 import dev.quanta.kernels.KernelSupport;
@@ -28,8 +29,11 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * The kernels of SPLIT, SPLIT_V, UNPACK, PACK, GATHER and GATHER_ND, for {@link dev.quanta.kernels.Kernels}
- * (registered as a service). They copy stored elements, whatever the element type: quantization parameters play no
+ * The kernels of the shape and data movement ops of issue 11 (SPLIT, SPLIT_V, UNPACK, PACK, GATHER, GATHER_ND,
+ * SLICE, SQUEEZE, EXPAND_DIMS, TILE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, MIRROR_PAD, PADV2,
+ * SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, SHAPE, FILL, ZEROS_LIKE), for {@link dev.quanta.kernels.Kernels}
+ * (registered as a service). Ops whose every output element comes from a fixed input element (or is padding) find
+ * those sources once, when the kernel is made. They copy stored elements, whatever the element type: quantization parameters play no
  * part (TFLite copies the stored values too, and its converter gives the outputs the input's parameters), so one
  * kernel per op serves every type and both TFLite paths. Index inputs (int16, int32 or int64) are read at run time;
  * an index outside its axis is an error naming the op, never a read out of bounds.
@@ -46,10 +50,37 @@ public final class DataMovementKernels implements KernelProvider {
         TYPES.put(OpType.PACK, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, UINT32, INT64));
         TYPES.put(OpType.GATHER, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL));
         TYPES.put(OpType.GATHER_ND, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL));
+        TYPES.put(OpType.SLICE, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL, UINT32));
+        TYPES.put(OpType.SQUEEZE, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL, UINT32));
+        TYPES.put(OpType.EXPAND_DIMS, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL, UINT32));
+        TYPES.put(OpType.TILE, EnumSet.of(FLOAT32, UINT8, INT8, INT32, INT64, BOOL));
+        TYPES.put(OpType.BROADCAST_TO, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL, UINT32));
+        TYPES.put(OpType.DEPTH_TO_SPACE, EnumSet.of(FLOAT32, UINT8, INT8, INT32, INT64));
+        TYPES.put(OpType.SPACE_TO_DEPTH, EnumSet.of(FLOAT32, UINT8, INT8, INT32, INT64));
+        TYPES.put(OpType.REVERSE_V2, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL));
+        TYPES.put(OpType.MIRROR_PAD, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64));
+        TYPES.put(OpType.PADV2, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64, BOOL));
+        TYPES.put(OpType.SPACE_TO_BATCH_ND, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64));
+        TYPES.put(OpType.BATCH_TO_SPACE_ND, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64));
+        TYPES.put(OpType.SHAPE, EnumSet.of(FLOAT32, INT32, INT64, BOOL));
+        // TFLite's FILL also takes int8 and int16 values; Quanta does not yet (the quantizer has no rule for FILL: its
+        // value is a scalar, which calibration cannot batch)
+        TYPES.put(OpType.FILL, EnumSet.of(FLOAT32, INT32, INT64, BOOL));
+        TYPES.put(OpType.ZEROS_LIKE, EnumSet.of(FLOAT32, INT32, INT64));
     }
 
+    /** The element types {@code op} runs with (its first input's), as TFLite 2.21 registers them. */
+    public static Set<DType> types(OpType op) {
+        return TYPES.getOrDefault(op, Set.of());
+    }
+
+    /** SHAPE reads no values: it runs on any input type (its rows list the unquantized ones). */
     @Override
     public boolean handles(Op op) {
+        if (op.type() == OpType.SHAPE) {
+            DType out = op.output(0).dtype();
+            return out == INT32 || out == INT64;
+        }
         Set<DType> types = TYPES.get(op.type());
         return types != null && types.contains(op.input(0).dtype());
     }
@@ -68,7 +99,7 @@ public final class DataMovementKernels implements KernelProvider {
     @Override
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
         for (Tensor out : op.outputs()) {
-            if (out.dtype() != op.input(0).dtype()) {
+            if (out.dtype() != op.input(0).dtype() && op.type() != OpType.SHAPE) {
                 throw new UnsupportedOperationException(op.describe() + ": " + op.type() + " of "
                         + op.input(0).dtype() + " cannot produce " + out.dtype());
             }
@@ -93,6 +124,276 @@ public final class DataMovementKernels implements KernelProvider {
                         buffer.apply(op.input(1)),
                         shape.apply(op.input(1)),
                         buffer.apply(op.output(0)));
+            case SQUEEZE, EXPAND_DIMS -> {
+                Object x = buffer.apply(op.input(0));
+                Object y = buffer.apply(op.output(0));
+                int n = product(xs, 0, xs.length);
+                yield p -> System.arraycopy(x, 0, y, 0, n);
+            }
+            case SHAPE -> {
+                Object y = buffer.apply(op.output(0));
+                yield p -> {
+                    for (int i = 0; i < xs.length; i++) {
+                        switch (y) {
+                            case int[] a -> a[i] = xs[i];
+                            case long[] a -> a[i] = xs[i];
+                            default ->
+                                throw new IllegalStateException(
+                                        "SHAPE output " + op.output(0).dtype());
+                        }
+                    }
+                };
+            }
+            case FILL -> {
+                int[] ys = shape.apply(op.output(0));
+                yield mapped(
+                        buffer.apply(op.input(0)),
+                        buffer.apply(op.output(0)),
+                        new int[product(ys, 0, ys.length)],
+                        null);
+            }
+            case ZEROS_LIKE -> {
+                Object y = buffer.apply(op.output(0));
+                Object zeros = Buffers.allocate(op.output(0).dtype(), product(xs, 0, xs.length));
+                yield p -> System.arraycopy(zeros, 0, y, 0, Buffers.length(zeros));
+            }
+            default -> {
+                int[] ys = shape.apply(op.output(0));
+                Object fill = op.type() == OpType.PADV2 && op.inputs().size() > 1
+                        ? buffer.apply(op.input(1))
+                        : zeroPoint(op.input(0));
+                yield mapped(
+                        buffer.apply(op.input(0)),
+                        buffer.apply(op.output(0)),
+                        sources(ys, xs, indexMap(op, xs, ys)),
+                        fill);
+            }
+        };
+    }
+
+    /** Where output element {@code out} comes from: fills {@code in} and returns true, or false for padding. */
+    @FunctionalInterface
+    private interface IndexMap {
+        boolean source(int[] out, int[] in);
+    }
+
+    /** The flat input index of every output element, -1 for padding. */
+    private static int[] sources(int[] ys, int[] xs, IndexMap map) {
+        int n = product(ys, 0, ys.length);
+        int[] xStride = new int[xs.length];
+        for (int d = xs.length - 1, s = 1; d >= 0; s *= xs[d], d--) {
+            xStride[d] = s;
+        }
+        int[] src = new int[n];
+        int[] o = new int[ys.length];
+        int[] i = new int[xs.length];
+        for (int k = 0; k < n; k++) {
+            if (map.source(o, i)) {
+                int f = 0;
+                for (int d = 0; d < xs.length; d++) {
+                    f += i[d] * xStride[d];
+                }
+                src[k] = f;
+            } else {
+                src[k] = -1;
+            }
+            for (int d = ys.length - 1; d >= 0; d--) {
+                if (++o[d] < ys[d]) {
+                    break;
+                }
+                o[d] = 0;
+            }
+        }
+        return src;
+    }
+
+    /** A one-element array of the input's type holding its zero point (0 when it is not quantized). */
+    private static Object zeroPoint(Tensor x) {
+        Object a = Buffers.allocate(x.dtype(), 1);
+        long zp = x.quant() == null ? 0 : x.quant().zeroPoint();
+        switch (a) {
+            case byte[] b -> b[0] = (byte) zp;
+            case short[] b -> b[0] = (short) zp;
+            case int[] b -> b[0] = (int) zp;
+            case long[] b -> b[0] = zp;
+            default -> {} // float: 0
+        }
+        return a;
+    }
+
+    /**
+     * y[k] = x[src[k]], or element 0 of {@code fill} where src[k] is -1 (read at run time: PADV2's value input);
+     * a null {@code fill} means there is no padding.
+     */
+    private static Kernel mapped(Object x, Object y, int[] src, Object fill) {
+        Object pad = fill == null ? x : fill;
+        return switch (y) {
+            case float[] b ->
+                p -> {
+                    float[] a = (float[]) x;
+                    float f = ((float[]) pad)[0];
+                    for (int k = 0; k < src.length; k++) {
+                        b[k] = src[k] >= 0 ? a[src[k]] : f;
+                    }
+                };
+            case byte[] b ->
+                p -> {
+                    byte[] a = (byte[]) x;
+                    byte f = ((byte[]) pad)[0];
+                    for (int k = 0; k < src.length; k++) {
+                        b[k] = src[k] >= 0 ? a[src[k]] : f;
+                    }
+                };
+            case short[] b ->
+                p -> {
+                    short[] a = (short[]) x;
+                    short f = ((short[]) pad)[0];
+                    for (int k = 0; k < src.length; k++) {
+                        b[k] = src[k] >= 0 ? a[src[k]] : f;
+                    }
+                };
+            case int[] b ->
+                p -> {
+                    int[] a = (int[]) x;
+                    int f = ((int[]) pad)[0];
+                    for (int k = 0; k < src.length; k++) {
+                        b[k] = src[k] >= 0 ? a[src[k]] : f;
+                    }
+                };
+            case long[] b ->
+                p -> {
+                    long[] a = (long[]) x;
+                    long f = ((long[]) pad)[0];
+                    for (int k = 0; k < src.length; k++) {
+                        b[k] = src[k] >= 0 ? a[src[k]] : f;
+                    }
+                };
+            default ->
+                throw new IllegalStateException("no copy for " + y.getClass().getSimpleName());
+        };
+    }
+
+    /** The source of each output element of the static-index ops. */
+    private static IndexMap indexMap(Op op, int[] xs, int[] ys) {
+        return switch (op.type()) {
+            case SLICE -> {
+                int[] begin = op.attrs(OpAttributes.Slice.class).begin();
+                yield (o, i) -> {
+                    for (int d = 0; d < o.length; d++) {
+                        i[d] = o[d] + begin[d];
+                    }
+                    return true;
+                };
+            }
+            case TILE ->
+                (o, i) -> {
+                    for (int d = 0; d < o.length; d++) {
+                        i[d] = o[d] % xs[d];
+                    }
+                    return true;
+                };
+            case BROADCAST_TO ->
+                (o, i) -> {
+                    int shift = ys.length - xs.length;
+                    for (int d = 0; d < xs.length; d++) {
+                        i[d] = xs[d] == 1 ? 0 : o[d + shift];
+                    }
+                    return true;
+                };
+            case DEPTH_TO_SPACE -> {
+                int b = op.attrs(OpAttributes.BlockSize.class).blockSize();
+                yield (o, i) -> {
+                    i[0] = o[0];
+                    i[1] = o[1] / b;
+                    i[2] = o[2] / b;
+                    i[3] = ((o[1] % b) * b + o[2] % b) * ys[3] + o[3];
+                    return true;
+                };
+            }
+            case SPACE_TO_DEPTH -> {
+                int b = op.attrs(OpAttributes.BlockSize.class).blockSize();
+                yield (o, i) -> {
+                    int offset = o[3] / xs[3];
+                    i[0] = o[0];
+                    i[1] = o[1] * b + offset / b;
+                    i[2] = o[2] * b + offset % b;
+                    i[3] = o[3] % xs[3];
+                    return true;
+                };
+            }
+            case REVERSE_V2 -> {
+                boolean[] reversed = new boolean[xs.length];
+                for (int axis : op.attrs(OpAttributes.Reverse.class).axes()) {
+                    reversed[axis < 0 ? axis + xs.length : axis] = true;
+                }
+                yield (o, i) -> {
+                    for (int d = 0; d < o.length; d++) {
+                        i[d] = reversed[d] ? xs[d] - 1 - o[d] : o[d];
+                    }
+                    return true;
+                };
+            }
+            case MIRROR_PAD -> {
+                OpAttributes.MirrorPad a = op.attrs(OpAttributes.MirrorPad.class);
+                int edge = a.symmetric() ? 1 : 0;
+                yield (o, i) -> {
+                    for (int d = 0; d < o.length; d++) {
+                        int k = o[d] - a.paddings()[d][0];
+                        if (k < 0) {
+                            k = -k - edge;
+                        } else if (k >= xs[d]) {
+                            k = 2 * xs[d] - 2 + edge - k;
+                        }
+                        i[d] = k;
+                    }
+                    return true;
+                };
+            }
+            case PADV2 -> {
+                int[][] paddings = op.attrs(OpAttributes.Pad.class).paddings();
+                yield (o, i) -> {
+                    for (int d = 0; d < o.length; d++) {
+                        i[d] = o[d] - paddings[d][0];
+                        if (i[d] < 0 || i[d] >= xs[d]) {
+                            return false;
+                        }
+                    }
+                    return true;
+                };
+            }
+            case SPACE_TO_BATCH_ND -> {
+                OpAttributes.SpaceBatch a = op.attrs(OpAttributes.SpaceBatch.class);
+                int m = a.blockShape().length;
+                yield (o, i) -> {
+                    i[0] = o[0] % xs[0];
+                    int offset = o[0] / xs[0];
+                    boolean inside = true;
+                    for (int j = m - 1; j >= 0; j--) {
+                        int b = a.blockShape()[j];
+                        i[j + 1] = o[j + 1] * b + offset % b - a.amounts()[j][0];
+                        offset /= b;
+                        inside &= i[j + 1] >= 0 && i[j + 1] < xs[j + 1];
+                    }
+                    System.arraycopy(o, m + 1, i, m + 1, o.length - m - 1);
+                    return inside;
+                };
+            }
+            case BATCH_TO_SPACE_ND -> {
+                OpAttributes.SpaceBatch a = op.attrs(OpAttributes.SpaceBatch.class);
+                int m = a.blockShape().length;
+                yield (o, i) -> {
+                    int offset = 0;
+                    for (int j = 0; j < m; j++) {
+                        int b = a.blockShape()[j];
+                        int pos = o[j + 1] + a.amounts()[j][0];
+                        offset = offset * b + pos % b;
+                        i[j + 1] = pos / b;
+                    }
+                    i[0] = offset * ys[0] + o[0];
+                    System.arraycopy(o, m + 1, i, m + 1, o.length - m - 1);
+                    return true;
+                };
+            }
             default ->
                 throw new UnsupportedOperationException(op.describe() + ": " + op.type() + " is not handled here");
         };
