@@ -132,6 +132,85 @@ class DataMovementQuantizationTest {
                 .as("PACK's inputs requantized to its output's parameters")
                 .isNotEmpty();
 
+        assertBitExactInTflite(q, d, form, new int[] {1, 4, 6});
+    }
+
+    /**
+     * x[B,4,4,2] → PADV2(value 0.5) → SPACE_TO_DEPTH(2) → DEPTH_TO_SPACE(2) → MIRROR_PAD(REFLECT) → SLICE →
+     * REVERSE_V2 → TILE → EXPAND_DIMS → SQUEEZE → BROADCAST_TO (the batch kept).
+     */
+    static Model spatialModel() {
+        ModelBuilder mb = new ModelBuilder("spatial_movement");
+        Origin o = new Origin("spatial", "Test");
+        Tensor x = mb.input("x", Shape.batched(4, 4, 2));
+        Tensor v = Tensor.constant("padv2/value", Shape.of(), new float[] {0.5f});
+        Tensor t = mb.add(
+                OpType.PADV2, "padv2", o, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 1}, {0, 2}, {0, 0}}), x, v);
+        t = mb.add(OpType.SPACE_TO_DEPTH, "s2d", o, new OpAttributes.BlockSize(2), t);
+        t = mb.add(OpType.DEPTH_TO_SPACE, "d2s", o, new OpAttributes.BlockSize(2), t);
+        t = mb.add(
+                OpType.MIRROR_PAD,
+                "mirror",
+                o,
+                new OpAttributes.MirrorPad(new int[][] {{0, 0}, {1, 1}, {1, 1}, {0, 0}}, false),
+                t);
+        t = mb.add(
+                OpType.SLICE, "slice", o, new OpAttributes.Slice(new int[] {0, 1, 0, 0}, new int[] {-1, 4, 8, 2}), t);
+        t = mb.add(OpType.REVERSE_V2, "reverse", o, new OpAttributes.Reverse(new int[] {2}), t);
+        t = mb.add(OpType.TILE, "tile", o, new OpAttributes.Tile(new int[] {1, 1, 1, 2}), t);
+        t = mb.add(OpType.EXPAND_DIMS, "expand", o, new OpAttributes.ExpandDims(1), t);
+        t = mb.add(OpType.SQUEEZE, "squeeze", o, new OpAttributes.Squeeze(new int[] {1}), t);
+        Tensor s = mb.add(
+                OpType.SLICE, "row", o, new OpAttributes.Slice(new int[] {0, 0, 0, 0}, new int[] {-1, 1, 8, 4}), t);
+        Tensor b =
+                mb.add(OpType.BROADCAST_TO, "broadcast", o, new OpAttributes.BroadcastTo(new int[] {-1, 3, 8, 4}), s);
+        return mb.output(t).output(b).build(ModelMetadata.inMemory());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"INT8", "UINT8", "INT16X8"})
+    void spatialOpsKeepTheirInputParametersAndRunBitExactInTflite(String form) throws Exception {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] v = new float[12 * 32];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 3 - 1);
+        }
+        Dataset d = Dataset.of("spatial", new int[] {4, 4, 2}, v, null);
+        Model q = Converter.fromModel(spatialModel())
+                .withConfig(config(form).withCalibrationSamples(d.size()))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
+        for (Op op : q.ops()) {
+            boolean integer = op.input(0).dtype() != DType.FLOAT32;
+            if (op.type() != OpType.QUANTIZE && op.type() != OpType.DEQUANTIZE && integer) {
+                assertThat(op.output(0).quant())
+                        .as(op.type().name())
+                        .isEqualTo(op.input(0).quant());
+            }
+        }
+        // TFLite 2.21 has no int16 DEPTH_TO_SPACE or SPACE_TO_DEPTH: with 16x8 they stay in float, as allowed
+        boolean int16 = form.equals("INT16X8");
+        assertThat(producer(q, OpType.SPACE_TO_DEPTH).input(0).dtype() == DType.FLOAT32)
+                .isEqualTo(int16);
+        assertThat(producer(q, OpType.DEPTH_TO_SPACE).input(0).dtype() == DType.FLOAT32)
+                .isEqualTo(int16);
+        Op pad = producer(q, OpType.PADV2);
+        assertThat(pad.input(1).dtype()).isEqualTo(pad.input(0).dtype());
+        assertBitExactInTflite(q, d, form, new int[] {1, 4, 4, 2});
+    }
+
+    private static QuantizationConfig config(String form) {
+        QuantizationConfig c = QuantizationConfig.defaults().withMode(QuantizationMode.INT8);
+        return switch (form) {
+            case "UINT8" -> c.withScheme(QuantizationScheme.ASYMMETRIC);
+            case "INT16X8" -> c.withMode(QuantizationMode.INT16X8).withAllowFloatFallback(true);
+            default -> c;
+        };
+    }
+
+    /** The written file, read back by Quanta and run by TFLite on both paths, sample by sample: equal floats. */
+    private static void assertBitExactInTflite(Model q, Dataset d, String form, int[] inputShape) throws Exception {
         byte[] file = TfliteWriter.toBytes(q);
         Model read = TfliteReader.read(file, Path.of("data_movement.tflite"));
         float[] x = new float[d.sampleSize()];
@@ -140,7 +219,7 @@ class DataMovementQuantizationTest {
                     Interpreter it = new Interpreter(
                             read,
                             Interpreter.Options.defaults().withKernelPath(QuantizedPath.valueOf(kernels.name())))) {
-                it.resizeInput(0, new int[] {1, 4, 6});
+                it.resizeInput(0, inputShape);
                 for (int s = 0; s < d.size(); s++) {
                     d.copySample(s, x, 0);
                     o.setInput(0, x);
