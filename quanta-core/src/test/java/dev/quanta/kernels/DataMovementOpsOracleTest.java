@@ -407,6 +407,35 @@ class DataMovementOpsOracleTest {
     }
 
     /**
+     * A GATHER_ND index outside its axis whose flat position still falls inside params: TFLite 2.21 checks only
+     * the flat position and reads there; Quanta refuses it, as every out-of-range index.
+     */
+    @Test
+    void gatherNdIndexOutsideItsAxisButInsideTheTensor() throws Exception {
+        Tensor p = tensor(DType.FLOAT32, 4, 5, 2);
+        Tensor nd = constantIndices(DType.INT32, new int[] {1, 2}, new long[] {1, 7});
+        Tensor z = tensor(DType.FLOAT32, 1, 2);
+        Model m = model(OpType.GATHER_ND, OpAttributes.None.INSTANCE, List.of(p), List.of(p, nd), List.of(z));
+        byte[] bytes = TfliteWriter.toBytes(m);
+        float[] x = new float[40];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i;
+        }
+        try (TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
+            oracle.setInput(0, x);
+            oracle.invoke();
+            assertThat(oracle.outputFloat(0)).containsExactly(24f, 25f); // flat position 1·10 + 7·2
+        }
+        Model read = TfliteReader.read(bytes, Path.of("nd.tflite"));
+        try (Interpreter quanta = new Interpreter(read)) {
+            quanta.resizeInput(0, new int[] {4, 5, 2});
+            assertThatThrownBy(() -> quanta.runForMultipleInputsOutputs(new Object[] {x}, new Object[] {new float[2]}))
+                    .isInstanceOf(QuantaException.class)
+                    .hasMessageContaining("GATHER_ND index 7 (element 1 of the indices) is outside [0, 5)");
+        }
+    }
+
+    /**
      * Types TFLite 2.21's kernels do not register for an op (SPLIT, SPLIT_V and PACK bool, UNPACK int64, GATHER
      * uint32): TFLite refuses the model, and so does Quanta, naming the op.
      */
