@@ -407,6 +407,59 @@ class DataMovementOpsOracleTest {
     }
 
     /**
+     * Files whose attributes do not fit the input (written by Quanta's writer, which does not check them) are
+     * refused by the reader with one line naming the file, the operator and what is wrong.
+     */
+    @Test
+    void attributesThatDoNotFitTheInputAreRefusedByTheReader() {
+        record Bad(OpType type, OpAttributes a, int[] in, String message) {}
+        List<Bad> bad = List.of(
+                new Bad(OpType.SPLIT, new OpAttributes.Split(0, 3), new int[] {4, 3}, "into 3 equal parts"),
+                new Bad(
+                        OpType.SPLIT_V,
+                        new OpAttributes.SplitV(0, new int[] {1, 1}),
+                        new int[] {4, 3},
+                        "do not add up to 4"),
+                new Bad(OpType.UNPACK, new OpAttributes.Unpack(1, 2), new int[] {4, 3}, "gives num 2"),
+                new Bad(
+                        OpType.SLICE,
+                        new OpAttributes.Slice(new int[] {3, 0}, new int[] {2, 3}),
+                        new int[] {4, 3},
+                        "is outside axis 0"),
+                new Bad(
+                        OpType.MIRROR_PAD,
+                        new OpAttributes.MirrorPad(new int[][] {{3, 0}, {0, 0}}, false),
+                        new int[] {3, 3},
+                        "is more than 2"),
+                new Bad(OpType.DEPTH_TO_SPACE, new OpAttributes.BlockSize(2), new int[] {1, 2, 2, 3}, "block 2"),
+                new Bad(
+                        OpType.SPACE_TO_BATCH_ND,
+                        new OpAttributes.SpaceBatch(new int[] {2}, new int[][] {{0, 0}}),
+                        new int[] {1, 3, 2},
+                        "not a multiple of the block 2"),
+                new Bad(OpType.SQUEEZE, new OpAttributes.Squeeze(new int[] {0}), new int[] {4, 3}, "not of size 1"));
+        for (Bad b : bad) {
+            Tensor x = tensor(DType.FLOAT32, b.in());
+            List<Tensor> outs = new ArrayList<>();
+            for (int k = 0; k < (b.type() == OpType.SPLIT_V || b.type() == OpType.UNPACK ? 2 : 1); k++) {
+                outs.add(tensor(DType.FLOAT32, b.in()));
+            }
+            if (b.type() == OpType.SPLIT) {
+                outs.add(tensor(DType.FLOAT32, b.in()));
+                outs.add(tensor(DType.FLOAT32, b.in()));
+            }
+            byte[] bytes = TfliteWriter.toBytes(model(b.type(), b.a(), List.of(x), List.of(x), outs));
+            assertThatThrownBy(() -> TfliteReader.read(bytes, Path.of("bad.tflite")))
+                    .as(b.type().name())
+                    .isInstanceOf(QuantaException.class)
+                    .hasMessageContaining("bad.tflite")
+                    .hasMessageContaining(b.type().name())
+                    .hasMessageContaining(b.message())
+                    .hasMessageNotContaining("\n");
+        }
+    }
+
+    /**
      * A GATHER_ND index outside its axis whose flat position still falls inside params: TFLite 2.21 checks only
      * the flat position and reads there; Quanta refuses it, as every out-of-range index.
      */
