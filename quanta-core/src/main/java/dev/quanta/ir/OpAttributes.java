@@ -212,6 +212,54 @@ public sealed interface OpAttributes {
 
     // -- shape and data movement (issue 11) --
 
+    /** SPLIT into {@code numSplits} equal parts along {@code axis} (negative counts from the end). */
+    record Split(int axis, int numSplits) implements OpAttributes {}
+
+    /** SPLIT_V into parts of {@code sizes} along {@code axis}; at most one size is -1 (what the others leave). */
+    record SplitV(int axis, int[] sizes) implements OpAttributes {}
+
+    /** UNPACK into {@code num} outputs along {@code axis}, which the outputs drop. */
+    record Unpack(int axis, int num) implements OpAttributes {}
+
+    /** PACK of the inputs along the new output axis {@code axis} (negative counts from the end of the output). */
+    record Pack(int axis) implements OpAttributes {}
+
+    /** GATHER along {@code axis} of params; the first {@code batchDims} axes of indices are batch axes. */
+    record Gather(int axis, int batchDims) implements OpAttributes {}
+
+    /** SLICE from {@code begin} taking {@code size} elements per axis (-1: to the end of the axis). */
+    record Slice(int[] begin, int[] size) implements OpAttributes {}
+
+    /** SQUEEZE of {@code axes} (negative count from the end); empty: every size-1 axis. */
+    record Squeeze(int[] axes) implements OpAttributes {}
+
+    /** EXPAND_DIMS: the new axis, in [−rank − 1, rank] (negative counts from the end of the output). */
+    record ExpandDims(int axis) implements OpAttributes {}
+
+    /** TILE: how many times each axis repeats. */
+    record Tile(int[] multiples) implements OpAttributes {}
+
+    /** BROADCAST_TO the output {@code shape}; a -1 keeps the input's dynamic dimension (the batch). */
+    record BroadcastTo(int[] shape) implements OpAttributes {}
+
+    /** DEPTH_TO_SPACE and SPACE_TO_DEPTH: the block size. */
+    record BlockSize(int blockSize) implements OpAttributes {}
+
+    /** REVERSE_V2 along {@code axes} (negative count from the end). */
+    record Reverse(int[] axes) implements OpAttributes {}
+
+    /** MIRROR_PAD: {@code paddings[axis] = {before, after}}; SYMMETRIC repeats the edge element, REFLECT does not. */
+    record MirrorPad(int[][] paddings, boolean symmetric) implements OpAttributes {}
+
+    /**
+     * SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND: the block shape of the spatial axes and, per spatial axis,
+     * {@code {before, after}}: paddings for SPACE_TO_BATCH_ND, crops for BATCH_TO_SPACE_ND.
+     */
+    record SpaceBatch(int[] blockShape, int[][] amounts) implements OpAttributes {}
+
+    /** FILL: the output's dimensions. */
+    record Fill(int[] dims) implements OpAttributes {}
+
     // -- resampling and reductions (issue 11) --
 
     /**

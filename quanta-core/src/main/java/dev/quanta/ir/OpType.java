@@ -157,6 +157,72 @@ public enum OpType {
 
     // -- shape and data movement (issue 11) --
 
+    // -- activations (issue 11) --
+
+    // -- shape and data movement (issue 11) --
+    /** SPLIT: {@link OpAttributes.Split#numSplits} equal parts of the input along an axis, one output each. */
+    SPLIT,
+    /**
+     * SPLIT_V: parts of the given sizes along an axis ({@link OpAttributes.SplitV}; one size may be -1, the rest).
+     */
+    SPLIT_V,
+    /** UNPACK: the input's slices along an axis, that axis removed, one output each ({@link OpAttributes.Unpack}). */
+    UNPACK,
+    /** PACK: the inputs (all of one shape) stacked along a new axis ({@link OpAttributes.Pack}). */
+    PACK,
+    /**
+     * GATHER: inputs params and indices (int32 or int64); y[p.., i.., q..] = params[p.., indices[i..], q..] along
+     * {@link OpAttributes.Gather#axis}, the first {@code batchDims} axes of indices matching those of params.
+     * An index outside [0, dim) is an error.
+     */
+    GATHER,
+    /**
+     * GATHER_ND: inputs params and indices [..., d]; y[i..] = params[indices[i.., 0], …, indices[i.., d − 1], …]
+     * (a slice of the d leading axes). An index outside its axis is an error.
+     */
+    GATHER_ND,
+    /** SLICE: y = x[begin : begin + size] per axis ({@link OpAttributes.Slice}; a size of -1 runs to the end). */
+    SLICE,
+    /** SQUEEZE: drops the given size-1 axes (all size-1 axes when none are given); the values are unchanged. */
+    SQUEEZE,
+    /** EXPAND_DIMS: inserts a size-1 axis at {@link OpAttributes.ExpandDims#axis}; the values are unchanged. */
+    EXPAND_DIMS,
+    /** TILE: y[i..] = x[i_0 mod d_0, …]: the input repeated {@code multiples[k]} times along each axis k. */
+    TILE,
+    /** BROADCAST_TO: the input broadcast (NumPy rules) to {@link OpAttributes.BroadcastTo#shape}. */
+    BROADCAST_TO,
+    /**
+     * DEPTH_TO_SPACE: NHWC, y[n, h, w, c] = x[n, h / b, w / b, ((h mod b)·b + w mod b)·C_out + c] for block b.
+     */
+    DEPTH_TO_SPACE,
+    /** SPACE_TO_DEPTH: the inverse of DEPTH_TO_SPACE, [N, H, W, C] → [N, H / b, W / b, C·b²]. */
+    SPACE_TO_DEPTH,
+    /** REVERSE_V2: reverses the order of the elements along each of {@link OpAttributes.Reverse#axes}. */
+    REVERSE_V2,
+    /**
+     * MIRROR_PAD: pads each axis with its own mirror image, REFLECT (without the edge element) or SYMMETRIC (with
+     * it), {@link OpAttributes.MirrorPad}.
+     */
+    MIRROR_PAD,
+    /**
+     * PADV2: PAD with a constant value: inputs x and an optional scalar value (x's type; without it the pad is 0,
+     * or the zero point of a quantized x), amounts in {@link OpAttributes.Pad}.
+     */
+    PADV2,
+    /**
+     * SPACE_TO_BATCH_ND: [N, s_1..s_m, C] padded ({@link OpAttributes.SpaceBatch#amounts}, with 0 or the zero
+     * point) and cut into blocks; block offset (row-major) o gives batch o·N + n of [N·Πb, (s_i + pads)/b_i.., C].
+     */
+    SPACE_TO_BATCH_ND,
+    /** BATCH_TO_SPACE_ND: the inverse of SPACE_TO_BATCH_ND, cropping by {@link OpAttributes.SpaceBatch#amounts}. */
+    BATCH_TO_SPACE_ND,
+    /** SHAPE: the input's dimensions as a 1-D int32 or int64 tensor (the output's type). */
+    SHAPE,
+    /** FILL: a tensor of {@link OpAttributes.Fill#dims} holding the scalar input everywhere. */
+    FILL,
+    /** ZEROS_LIKE: zeros of the input's shape and type. */
+    ZEROS_LIKE,
+
     // -- resampling and reductions (issue 11) --
     /**
      * RESIZE_BILINEAR: x[N,H,W,C] → y[N,h,w,C] ({@link OpAttributes.Resize}); each output pixel (y, x) maps to the

@@ -57,6 +57,26 @@ public final class ShapeInference {
             case PRELU -> broadcast(x, inputs.get(1).shape());
 
             // -- shape and data movement (issue 11) --
+            case SPLIT, SPLIT_V, UNPACK ->
+                DataMovementShapes.inferAll(type, attrs, inputs).get(0);
+            case PACK,
+                    GATHER,
+                    GATHER_ND,
+                    SLICE,
+                    SQUEEZE,
+                    EXPAND_DIMS,
+                    TILE,
+                    BROADCAST_TO,
+                    DEPTH_TO_SPACE,
+                    SPACE_TO_DEPTH,
+                    REVERSE_V2,
+                    MIRROR_PAD,
+                    PADV2,
+                    SPACE_TO_BATCH_ND,
+                    BATCH_TO_SPACE_ND,
+                    SHAPE,
+                    FILL,
+                    ZEROS_LIKE -> DataMovementShapes.infer(type, attrs, inputs);
 
             // -- resampling and reductions (issue 11) --
             case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR ->
@@ -78,12 +98,16 @@ public final class ShapeInference {
 
     /**
      * The shapes of every output of {@code type}; one for all ops but SIGNAL_FFT_AUTO_SCALE (the scaled signal and
-     * the scalar shift), SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate) and
-     * DETECTION_POSTPROCESS (boxes, classes, scores and count, see {@link DetectionShapes}).
+     * the scalar shift), SIGNAL_FILTER_BANK_SPECTRAL_SUBTRACTION (the signal and the noise estimate),
+     * DETECTION_POSTPROCESS (boxes, classes, scores and count, see {@link DetectionShapes}) and SPLIT, SPLIT_V and
+     * UNPACK (one per part).
      */
     public static List<Shape> inferAll(OpType type, OpAttributes attrs, List<Tensor> inputs) {
         if (type == OpType.DETECTION_POSTPROCESS) {
             return DetectionShapes.infer((OpAttributes.DetectionPostProcess) attrs, inputs);
+        }
+        if (DataMovementShapes.isMultiOutput(type)) {
+            return DataMovementShapes.inferAll(type, attrs, inputs);
         }
         if (!type.isSignal()) {
             return List.of(infer(type, attrs, inputs));

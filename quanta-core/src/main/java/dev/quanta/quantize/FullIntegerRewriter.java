@@ -168,7 +168,9 @@ final class FullIntegerRewriter {
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
             if (op.outputs().contains(q)) {
-                ops.set(i, new Op(op.name(), op.type(), op.inputs(), List.of(renamed), op.attributes(), op.origin()));
+                List<Tensor> outs = new ArrayList<>(op.outputs());
+                outs.replaceAll(t -> t == q ? renamed : t);
+                ops.set(i, new Op(op.name(), op.type(), op.inputs(), outs, op.attributes(), op.origin()));
             }
             if (op.inputs().contains(q)) {
                 List<Tensor> ins = new ArrayList<>(op.inputs());
@@ -322,6 +324,49 @@ final class FullIntegerRewriter {
             }
 
             // -- shape and data movement (issue 11) --
+            case SPLIT, SPLIT_V, UNPACK -> {
+                ops.add(DataMovementQuantization.multiOutput(op, x, actType, quantized));
+                report.add(LayerReport.converted(
+                        op,
+                        x.dtype().lowerName(),
+                        actType.lowerName(),
+                        x.quant().toString(),
+                        null));
+                return;
+            }
+            case SLICE,
+                    SQUEEZE,
+                    EXPAND_DIMS,
+                    TILE,
+                    BROADCAST_TO,
+                    DEPTH_TO_SPACE,
+                    SPACE_TO_DEPTH,
+                    REVERSE_V2,
+                    MIRROR_PAD,
+                    SPACE_TO_BATCH_ND,
+                    BATCH_TO_SPACE_ND -> {
+                ins.add(x);
+                outParams = x.quant();
+            }
+            case PADV2 -> {
+                ins.add(x);
+                if (op.inputs().size() > 1) {
+                    ins.add(DataMovementQuantization.padValue(op.input(1), x, op));
+                }
+                outParams = x.quant();
+            }
+            case GATHER, GATHER_ND -> {
+                ins.add(x);
+                ins.add(quantized.getOrDefault(op.input(1), op.input(1)));
+                outParams = x.quant();
+            }
+            case PACK -> {
+                outParams = activationParams(out);
+                for (Tensor t : op.inputs()) {
+                    Tensor qt = t.isConstant() ? quantizeConstantActivation(t) : quantized.get(t);
+                    ins.add(DataMovementQuantization.withParams(qt, outParams, op, ops));
+                }
+            }
 
             // -- resampling and reductions (issue 11) --
             case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, REDUCE_MAX, REDUCE_MIN -> {

@@ -145,6 +145,7 @@ final class TfliteExporters {
         TfliteActivationOps.registerExporters(EXPORTERS);
 
         // -- shape and data movement (issue 11) --
+        TfliteDataMovementOps.registerExporters(EXPORTERS);
 
         // -- resampling and reductions (issue 11) --
         TfliteResampleReduceOps.registerExporters(EXPORTERS);

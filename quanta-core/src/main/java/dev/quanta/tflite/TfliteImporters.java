@@ -128,6 +128,7 @@ final class TfliteImporters {
         TfliteActivationOps.registerImporters();
 
         // -- shape and data movement (issue 11) --
+        TfliteDataMovementOps.registerImporters();
 
         // -- resampling and reductions (issue 11) --
         TfliteResampleReduceOps.registerImporters();

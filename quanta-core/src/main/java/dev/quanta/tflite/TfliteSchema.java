@@ -257,6 +257,28 @@ final class TfliteSchema {
     static final int OP_RELU_0_TO_1 = 152;
 
     // -- shape and data movement (issue 11) --
+    static final int OP_DEPTH_TO_SPACE = 5;
+    static final int OP_SPACE_TO_DEPTH = 26;
+    static final int OP_GATHER = 36;
+    static final int OP_BATCH_TO_SPACE_ND = 37;
+    static final int OP_SPACE_TO_BATCH_ND = 38;
+    static final int OP_SQUEEZE = 43;
+    static final int OP_SPLIT = 49;
+    static final int OP_PADV2 = 60;
+    static final int OP_SLICE = 65;
+    static final int OP_TILE = 69;
+    static final int OP_EXPAND_DIMS = 70;
+    static final int OP_SHAPE = 77;
+    static final int OP_PACK = 83;
+    static final int OP_UNPACK = 88;
+    static final int OP_ZEROS_LIKE = 93;
+    static final int OP_FILL = 94;
+    static final int OP_RANGE = 96;
+    static final int OP_MIRROR_PAD = 100;
+    static final int OP_SPLIT_V = 102;
+    static final int OP_REVERSE_V2 = 105;
+    static final int OP_GATHER_ND = 107;
+    static final int OP_BROADCAST_TO = 130;
 
     // -- resampling and reductions (issue 11) --
     static final int OP_L2_NORMALIZATION = 11;
@@ -551,6 +573,28 @@ final class TfliteSchema {
     static final int BO_GELU = 116;
 
     // -- shape and data movement (issue 11) --
+    static final int BO_SPACE_TO_DEPTH = 19;
+    static final int BO_GATHER = 23;
+    static final int BO_BATCH_TO_SPACE_ND = 24;
+    static final int BO_SPACE_TO_BATCH_ND = 25;
+    static final int BO_SQUEEZE = 30;
+    static final int BO_SPLIT = 35;
+    static final int BO_PADV2 = 43;
+    static final int BO_SLICE = 48;
+    static final int BO_TILE = 51;
+    static final int BO_EXPAND_DIMS = 52;
+    static final int BO_SHAPE = 55;
+    static final int BO_PACK = 59;
+    static final int BO_UNPACK = 64;
+    static final int BO_ZEROS_LIKE = 67;
+    static final int BO_FILL = 68;
+    static final int BO_RANGE = 73;
+    static final int BO_MIRROR_PAD = 77;
+    static final int BO_SPLIT_V = 79;
+    static final int BO_REVERSE_V2 = 81;
+    static final int BO_GATHER_ND = 83;
+    static final int BO_DEPTH_TO_SPACE = 94;
+    static final int BO_BROADCAST_TO = 104;
 
     // -- resampling and reductions (issue 11) --
     static final int BO_L2_NORM = 12;

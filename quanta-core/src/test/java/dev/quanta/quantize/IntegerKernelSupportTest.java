@@ -16,6 +16,7 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.Padding;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
+import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
 import dev.quanta.runtime.Interpreter;
@@ -45,7 +46,8 @@ class IntegerKernelSupportTest {
             OpType.IDENTITY, "dropped by FloatGraphPasses before quantization (Keras Dropout); files may carry it",
             OpType.QUANTIZE, "a boundary op the rewriter itself inserts",
             OpType.DEQUANTIZE, "a boundary op the rewriter itself inserts",
-            OpType.CAST, "converts stored values whatever their parameters; a float model's CAST stays a type cast");
+            OpType.CAST, "converts stored values whatever their parameters; a float model's CAST stays a type cast",
+            OpType.SHAPE, "reads only the input's shape; a float model's SHAPE stays as it is");
 
     /**
      * Issue 11's element-wise ops that run on integer tensors but that the quantizer does not produce: comparisons
@@ -293,6 +295,27 @@ class IntegerKernelSupportTest {
                 yield op(type, OpAttributes.None.INSTANCE, bool("y"), bx, bx);
             }
             case LOGICAL_NOT -> op(type, OpAttributes.None.INSTANCE, bool("y"), bool("x"));
+            case SPLIT,
+                    SPLIT_V,
+                    UNPACK,
+                    PACK,
+                    GATHER,
+                    GATHER_ND,
+                    SLICE,
+                    SQUEEZE,
+                    EXPAND_DIMS,
+                    TILE,
+                    BROADCAST_TO,
+                    DEPTH_TO_SPACE,
+                    SPACE_TO_DEPTH,
+                    REVERSE_V2,
+                    MIRROR_PAD,
+                    PADV2,
+                    SPACE_TO_BATCH_ND,
+                    BATCH_TO_SPACE_ND,
+                    SHAPE,
+                    FILL,
+                    ZEROS_LIKE -> dataMovementOp(type, t, p);
             default ->
                 throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
                         + " whether IntegerKernelSupport and the rewriter should take it");
@@ -364,6 +387,74 @@ class IntegerKernelSupportTest {
             case INT16 -> QuantParams.perTensor(0.002f, 0);
             default -> null;
         };
+    }
+
+    /** The shape and data movement ops of issue 11: copies that keep their input's parameters. */
+    private static Op dataMovementOp(OpType type, DType t, QuantParams p) {
+        Tensor x4 = act("x", t, p, 4);
+        Tensor img = act("x", t, p, 3, 3, 2);
+        return switch (type) {
+            case SPLIT, SPLIT_V, UNPACK -> {
+                OpAttributes a = type == OpType.SPLIT
+                        ? new OpAttributes.Split(-1, 2)
+                        : type == OpType.SPLIT_V
+                                ? new OpAttributes.SplitV(1, new int[] {1, -1})
+                                : new OpAttributes.Unpack(3, 2);
+                List<Tensor> outs = new ArrayList<>();
+                for (Shape s : ShapeInference.inferAll(type, a, List.of(img))) {
+                    outs.add(new Tensor("y" + outs.size(), s, t, null, p, false));
+                }
+                yield new Op("y", type, List.of(img), outs, a, new Origin("layer", type.name()));
+            }
+            case PACK -> op(type, new OpAttributes.Pack(1), act("y", t, p, 2, 4), x4, x4);
+            case GATHER -> op(type, new OpAttributes.Gather(1, 0), act("y", t, p, 2), x4, indices(Shape.of(2), 3, 0));
+            case GATHER_ND ->
+                op(type, OpAttributes.None.INSTANCE, act("y", t, p, 3, 3, 2), img, indices(Shape.of(1, 1), 0));
+            case SLICE -> op(type, new OpAttributes.Slice(new int[] {0, 1}, new int[] {-1, 2}), act("y", t, p, 2), x4);
+            case SQUEEZE -> op(type, new OpAttributes.Squeeze(new int[] {1}), act("y", t, p, 4), act("x", t, p, 1, 4));
+            case EXPAND_DIMS -> op(type, new OpAttributes.ExpandDims(1), act("y", t, p, 1, 4), x4);
+            case TILE -> op(type, new OpAttributes.Tile(new int[] {1, 2}), act("y", t, p, 8), x4);
+            case BROADCAST_TO ->
+                op(
+                        type,
+                        new OpAttributes.BroadcastTo(new int[] {-1, 3, 4}),
+                        act("y", t, p, 3, 4),
+                        act("x", t, p, 1, 4));
+            case DEPTH_TO_SPACE ->
+                op(type, new OpAttributes.BlockSize(2), act("y", t, p, 4, 4, 1), act("x", t, p, 2, 2, 4));
+            case SPACE_TO_DEPTH ->
+                op(type, new OpAttributes.BlockSize(2), act("y", t, p, 1, 1, 4), act("x", t, p, 2, 2, 1));
+            case REVERSE_V2 -> op(type, new OpAttributes.Reverse(new int[] {1}), act("y", t, p, 4), x4);
+            case MIRROR_PAD ->
+                op(type, new OpAttributes.MirrorPad(new int[][] {{0, 0}, {1, 1}}, false), act("y", t, p, 6), x4);
+            case PADV2 -> op(type, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 2}}), act("y", t, p, 7), x4);
+            case SPACE_TO_BATCH_ND ->
+                op(
+                        type,
+                        new OpAttributes.SpaceBatch(new int[] {1, 1}, new int[][] {{0, 0}, {1, 1}}),
+                        act("y", t, p, 2, 4, 1),
+                        act("x", t, p, 2, 2, 1));
+            case BATCH_TO_SPACE_ND ->
+                op(
+                        type,
+                        new OpAttributes.SpaceBatch(new int[] {1, 1}, new int[][] {{0, 0}, {1, 1}}),
+                        act("y", t, p, 2, 2, 1),
+                        act("x", t, p, 2, 4, 1));
+            case SHAPE ->
+                op(type, OpAttributes.None.INSTANCE, new Tensor("y", Shape.of(2), DType.INT32, null, null, false), x4);
+            case FILL ->
+                op(
+                        type,
+                        new OpAttributes.Fill(new int[] {1, 6}),
+                        new Tensor("y", Shape.of(1, 6), t, null, p, false),
+                        act("x", t, p));
+            case ZEROS_LIKE -> op(type, OpAttributes.None.INSTANCE, act("y", t, p, 4), x4);
+            default -> throw new IllegalArgumentException(type.name());
+        };
+    }
+
+    private static Tensor indices(Shape shape, int... values) {
+        return new Tensor("indices", shape, DType.INT32, TensorData.ofInts(values), null, false);
     }
 
     private static Op op(OpType type, OpAttributes attrs, Tensor out, Tensor... ins) {
@@ -501,6 +592,9 @@ class IntegerKernelSupportTest {
             }
             if (type == OpType.DETECTION_POSTPROCESS) {
                 continue; // kept in float on dequantized inputs in every mode: DetectionQuantizationTest
+            }
+            if (type == OpType.FILL) {
+                continue; // its one graph input is a scalar value, which calibration cannot batch
             }
             Model f = minimalOp(type, DType.FLOAT32);
             int sample = Math.toIntExact(f.inputs().get(0).shape().sampleElementCount());

@@ -253,7 +253,8 @@ class TfliteReaderErrorsTest {
     @Test
     @UsesFixtures
     void unsupportedOperatorsAreNamed() {
-        // mobilenet_v2's first operator, a TRANSPOSE (supported), relabelled GATHER (builtin code 36, not supported)
+        // mobilenet_v2's first operator, a TRANSPOSE (supported), relabelled LSH_PROJECTION (builtin code 15, not
+        // supported)
         byte[] b = fixture("tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite");
         Raw raw = new Raw(b);
         int op0 = raw.tableAt(raw.subgraph(), TfliteSchema.SubGraphF.OPERATORS, 0);
@@ -264,14 +265,14 @@ class TfliteReaderErrorsTest {
         int builtin = raw.field(code, TfliteSchema.OperatorCodeF.BUILTIN_CODE);
         assertThat(deprecated >= 0 ? b[deprecated] : raw.bb().getInt(builtin)).isEqualTo(39);
         if (deprecated >= 0) {
-            b[deprecated] = 36;
+            b[deprecated] = 15;
         }
         if (builtin >= 0) {
-            raw.bb().putInt(builtin, 36);
+            raw.bb().putInt(builtin, 15);
         }
         assertThatThrownBy(() -> TfliteReader.read(b, NAME))
                 .isInstanceOf(QuantaException.class)
-                .hasMessageContaining("GATHER (builtin code 36)");
+                .hasMessageContaining("LSH_PROJECTION (builtin code 15)");
     }
 
     /** Replaces the quantization of the weights of the first op (a per-channel conv) in a copy of the model. */

@@ -49,6 +49,9 @@ final class Operands {
 
     static QuantizedBinary.Operand operand(Op op, Tensor t, Object data, int[] dims) {
         return new QuantizedBinary.Operand(
-                data, dims, dev.quanta.kernels.arithmetic.Quant.scale(op, t), dev.quanta.kernels.arithmetic.Quant.zeroPoint(op, t));
+                data,
+                dims,
+                dev.quanta.kernels.arithmetic.Quant.scale(op, t),
+                dev.quanta.kernels.arithmetic.Quant.zeroPoint(op, t));
     }
 }

@@ -1,0 +1,245 @@
+package dev.quanta.quantize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.ModelBuilder;
+import dev.quanta.ir.ModelMetadata;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Origin;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import dev.quanta.ir.TensorData;
+import dev.quanta.kernels.Buffers;
+import dev.quanta.kernels.QuantizedPath;
+import dev.quanta.runtime.Interpreter;
+import dev.quanta.testing.TfliteOracle;
+import dev.quanta.testing.UsesOracle;
+import dev.quanta.tflite.TfliteReader;
+import dev.quanta.tflite.TfliteWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A float model of SPLIT, GATHER, PACK, UNPACK, GATHER_ND and SPLIT_V, quantized by Quanta (int8, uint8, 16x8) and
+ * written as a .tflite: the data movement ops keep their input's parameters, PACK's inputs are requantized to its
+ * calibrated output parameters (TFLite's kernel requires equal ones), and the file runs in TFLite on both paths
+ * bit for bit as in Quanta.
+ */
+@UsesOracle
+class DataMovementQuantizationTest {
+
+    /**
+     * x[B,4,6] → SPLIT(axis −1, 2) → a, b [B,4,3]; a → GATHER(axis 1, [3,0,2,1]) → g; PACK(g, relu(b); axis 1) →
+     * p[B,2,4,3]; UNPACK(p; axis 3) → u0, u1, u2 [B,2,4]; u0 → GATHER_ND([[0,1],[0,0]]) → n[2,4]; u1 →
+     * SPLIT_V(axis 2, [1, −1]) → s0[B,2,1], s1[B,2,3]. Outputs n, s1, u2.
+     */
+    static Model model() {
+        ModelBuilder mb = new ModelBuilder("data_movement");
+        Tensor x = mb.input("x", Shape.batched(4, 6));
+        List<Tensor> ab = multi(mb, OpType.SPLIT, "split", new OpAttributes.Split(-1, 2), x, 2);
+        Tensor idx = new Tensor(
+                "gather/indices", Shape.of(4), DType.INT32, TensorData.ofInts(new int[] {3, 0, 2, 1}), null, false);
+        Tensor g = mb.add(
+                OpType.GATHER, "gather", new Origin("gather", "Gather"), new OpAttributes.Gather(1, 0), ab.get(0), idx);
+        Tensor r = mb.add(OpType.RELU, "relu", new Origin("relu", "ReLU"), OpAttributes.None.INSTANCE, ab.get(1));
+        Tensor p = mb.add(OpType.PACK, "pack", new Origin("pack", "Pack"), new OpAttributes.Pack(1), g, r);
+        List<Tensor> u = multi(mb, OpType.UNPACK, "unpack", new OpAttributes.Unpack(3, 3), p, 3);
+        Tensor ndIdx = new Tensor(
+                "gather_nd/indices",
+                Shape.of(2, 2),
+                DType.INT32,
+                TensorData.ofInts(new int[] {0, 1, 0, 0}),
+                null,
+                false);
+        Tensor n = mb.add(
+                OpType.GATHER_ND,
+                "gather_nd",
+                new Origin("gather_nd", "GatherNd"),
+                OpAttributes.None.INSTANCE,
+                u.get(0),
+                ndIdx);
+        List<Tensor> s =
+                multi(mb, OpType.SPLIT_V, "split_v", new OpAttributes.SplitV(2, new int[] {1, -1}), u.get(1), 2);
+        return mb.output(n).output(s.get(1)).output(u.get(2)).build(ModelMetadata.inMemory());
+    }
+
+    /** A multi-output op of {@code count} outputs {@code <name>/<k>}. */
+    private static List<Tensor> multi(ModelBuilder mb, OpType type, String name, OpAttributes a, Tensor x, int count) {
+        List<Shape> shapes = dev.quanta.ir.ShapeInference.inferAll(type, a, List.of(x));
+        assertThat(shapes).hasSize(count);
+        List<Tensor> outs = java.util.stream.IntStream.range(0, count)
+                .mapToObj(k -> Tensor.activation(name + "/" + k, shapes.get(k)))
+                .toList();
+        mb.add(new Op(name, type, List.of(x), outs, a, new Origin(name, type.name())));
+        return outs;
+    }
+
+    private static Dataset data() {
+        SplittableRandom r = new SplittableRandom(7);
+        float[] v = new float[16 * 24];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 5 - 2);
+        }
+        return Dataset.of("data-movement", new int[] {4, 6}, v, null);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"INT8", "UINT8", "INT16X8"})
+    void quantizedFileRunsBitExactInTflite(String form) throws Exception {
+        Model f = model();
+        Dataset d = data();
+        UnaryOperator<QuantizationConfig> cfg = switch (form) {
+            case "UINT8" -> c -> c.withScheme(QuantizationScheme.ASYMMETRIC);
+            case "INT16X8" -> c -> c.withMode(QuantizationMode.INT16X8);
+            default -> c -> c;
+        };
+        Model q = Converter.fromModel(f)
+                .withConfig(cfg.apply(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withCalibrationSamples(d.size())))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
+        DType act = form.equals("UINT8") ? DType.UINT8 : form.equals("INT16X8") ? DType.INT16 : DType.INT8;
+
+        Op split = producer(q, OpType.SPLIT);
+        assertThat(split.input(0).dtype()).isEqualTo(act);
+        for (Tensor o : split.outputs()) {
+            assertThat(o.quant()).isEqualTo(split.input(0).quant());
+        }
+        for (OpType t : new OpType[] {OpType.GATHER, OpType.UNPACK, OpType.GATHER_ND, OpType.SPLIT_V}) {
+            Op op = producer(q, t);
+            assertThat(op.output(op.outputs().size() - 1).quant())
+                    .as(t.name())
+                    .isEqualTo(op.input(0).quant());
+        }
+        Op pack = producer(q, OpType.PACK);
+        for (Tensor in : pack.inputs()) {
+            assertThat(in.quant()).isEqualTo(pack.output(0).quant());
+        }
+        assertThat(q.ops().stream()
+                        .filter(o -> o.type() == OpType.QUANTIZE
+                                && o.output(0).name().endsWith("/requantized")))
+                .as("PACK's inputs requantized to its output's parameters")
+                .isNotEmpty();
+
+        assertBitExactInTflite(q, d, form, new int[] {1, 4, 6});
+    }
+
+    /**
+     * x[B,4,4,2] → PADV2(value 0.5) → SPACE_TO_DEPTH(2) → DEPTH_TO_SPACE(2) → MIRROR_PAD(REFLECT) → SLICE →
+     * REVERSE_V2 → TILE → EXPAND_DIMS → SQUEEZE → BROADCAST_TO (the batch kept).
+     */
+    static Model spatialModel() {
+        ModelBuilder mb = new ModelBuilder("spatial_movement");
+        Origin o = new Origin("spatial", "Test");
+        Tensor x = mb.input("x", Shape.batched(4, 4, 2));
+        Tensor v = Tensor.constant("padv2/value", Shape.of(), new float[] {0.5f});
+        Tensor t = mb.add(
+                OpType.PADV2, "padv2", o, new OpAttributes.Pad(new int[][] {{0, 0}, {1, 1}, {0, 2}, {0, 0}}), x, v);
+        t = mb.add(OpType.SPACE_TO_DEPTH, "s2d", o, new OpAttributes.BlockSize(2), t);
+        t = mb.add(OpType.DEPTH_TO_SPACE, "d2s", o, new OpAttributes.BlockSize(2), t);
+        t = mb.add(
+                OpType.MIRROR_PAD,
+                "mirror",
+                o,
+                new OpAttributes.MirrorPad(new int[][] {{0, 0}, {1, 1}, {1, 1}, {0, 0}}, false),
+                t);
+        t = mb.add(
+                OpType.SLICE, "slice", o, new OpAttributes.Slice(new int[] {0, 1, 0, 0}, new int[] {-1, 4, 8, 2}), t);
+        t = mb.add(OpType.REVERSE_V2, "reverse", o, new OpAttributes.Reverse(new int[] {2}), t);
+        t = mb.add(OpType.TILE, "tile", o, new OpAttributes.Tile(new int[] {1, 1, 1, 2}), t);
+        t = mb.add(OpType.EXPAND_DIMS, "expand", o, new OpAttributes.ExpandDims(1), t);
+        t = mb.add(OpType.SQUEEZE, "squeeze", o, new OpAttributes.Squeeze(new int[] {1}), t);
+        Tensor s = mb.add(
+                OpType.SLICE, "row", o, new OpAttributes.Slice(new int[] {0, 0, 0, 0}, new int[] {-1, 1, 8, 4}), t);
+        Tensor b =
+                mb.add(OpType.BROADCAST_TO, "broadcast", o, new OpAttributes.BroadcastTo(new int[] {-1, 3, 8, 4}), s);
+        return mb.output(t).output(b).build(ModelMetadata.inMemory());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"INT8", "UINT8", "INT16X8"})
+    void spatialOpsKeepTheirInputParametersAndRunBitExactInTflite(String form) throws Exception {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] v = new float[12 * 32];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 3 - 1);
+        }
+        Dataset d = Dataset.of("spatial", new int[] {4, 4, 2}, v, null);
+        Model q = Converter.fromModel(spatialModel())
+                .withConfig(config(form).withCalibrationSamples(d.size()))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
+        for (Op op : q.ops()) {
+            boolean integer = op.input(0).dtype() != DType.FLOAT32;
+            if (op.type() != OpType.QUANTIZE && op.type() != OpType.DEQUANTIZE && integer) {
+                assertThat(op.output(0).quant())
+                        .as(op.type().name())
+                        .isEqualTo(op.input(0).quant());
+            }
+        }
+        // TFLite 2.21 has no int16 DEPTH_TO_SPACE or SPACE_TO_DEPTH: with 16x8 they stay in float, as allowed
+        boolean int16 = form.equals("INT16X8");
+        assertThat(producer(q, OpType.SPACE_TO_DEPTH).input(0).dtype() == DType.FLOAT32)
+                .isEqualTo(int16);
+        assertThat(producer(q, OpType.DEPTH_TO_SPACE).input(0).dtype() == DType.FLOAT32)
+                .isEqualTo(int16);
+        Op pad = producer(q, OpType.PADV2);
+        assertThat(pad.input(1).dtype()).isEqualTo(pad.input(0).dtype());
+        assertBitExactInTflite(q, d, form, new int[] {1, 4, 4, 2});
+    }
+
+    private static QuantizationConfig config(String form) {
+        QuantizationConfig c = QuantizationConfig.defaults().withMode(QuantizationMode.INT8);
+        return switch (form) {
+            case "UINT8" -> c.withScheme(QuantizationScheme.ASYMMETRIC);
+            case "INT16X8" -> c.withMode(QuantizationMode.INT16X8).withAllowFloatFallback(true);
+            default -> c;
+        };
+    }
+
+    /** The written file, read back by Quanta and run by TFLite on both paths, sample by sample: equal floats. */
+    private static void assertBitExactInTflite(Model q, Dataset d, String form, int[] inputShape) throws Exception {
+        byte[] file = TfliteWriter.toBytes(q);
+        Model read = TfliteReader.read(file, Path.of("data_movement.tflite"));
+        float[] x = new float[d.sampleSize()];
+        for (TfliteOracle.Kernels kernels : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(file, kernels, 1);
+                    Interpreter it = new Interpreter(
+                            read,
+                            Interpreter.Options.defaults().withKernelPath(QuantizedPath.valueOf(kernels.name())))) {
+                it.resizeInput(0, inputShape);
+                for (int s = 0; s < d.size(); s++) {
+                    d.copySample(s, x, 0);
+                    o.setInput(0, x);
+                    o.invoke();
+                    Object[] outs = new Object[read.outputs().size()];
+                    for (int k = 0; k < outs.length; k++) {
+                        outs[k] = Buffers.allocate(DType.FLOAT32, o.outputLength(k));
+                    }
+                    it.runForMultipleInputsOutputs(new Object[] {x}, outs);
+                    for (int k = 0; k < outs.length; k++) {
+                        assertThat((float[]) outs[k])
+                                .as("%s %s sample %d output %d", form, kernels, s, k)
+                                .containsExactly(o.outputFloat(k));
+                    }
+                }
+            }
+        }
+    }
+
+    private static Op producer(Model m, OpType type) {
+        return m.ops().stream().filter(o -> o.type() == type).findFirst().orElseThrow();
+    }
+}
