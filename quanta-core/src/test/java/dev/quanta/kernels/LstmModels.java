@@ -194,6 +194,34 @@ final class LstmModels {
         return new Case("float LSTM " + d, m);
     }
 
+    /**
+     * A hybrid LSTM: float32 input, output and biases, int8 weights with one random scale each (real weights up to
+     * about ±{@code spread}), inputs quantized on the fly asymmetrically or symmetrically.
+     */
+    Case hybrid(Dims d, double spread, boolean asymmetricInputs) {
+        List<Tensor> wx = new ArrayList<>();
+        List<Tensor> wh = new ArrayList<>();
+        List<Tensor> b = new ArrayList<>();
+        for (int g = d.cifg() ? 1 : 0; g < 4; g++) {
+            wx.add(int8Weights(d.nCell(), d.nInput(), (float) spread / 127 * logUniform(0.5f, 1.5f)));
+            wh.add(int8Weights(d.nCell(), d.nCell(), (float) spread / 127 * logUniform(0.5f, 1.5f)));
+            b.add(Tensor.constant(name("b"), Shape.of(d.nCell()), floats(d.nCell(), 1)));
+        }
+        Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
+        Tensor y = Tensor.activation(name("y"), Shape.of(d.output()));
+        List<Tensor> ins = new ArrayList<>();
+        ins.add(x);
+        ins.addAll(wx);
+        ins.addAll(wh);
+        ins.addAll(b);
+        var attrs = new OpAttributes.Lstm(
+                OpAttributes.LstmActivation.TANH, d.cellClip(), 0f, d.timeMajor(), asymmetricInputs, present(d.cifg()));
+        Op op = new Op(
+                y.name(), OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, ins, List.of(y), attrs, new Origin("lstm", "LSTM"));
+        Model m = new Model("lstm", List.of(x), List.of(y), List.of(op), ModelMetadata.inMemory());
+        return new Case("hybrid LSTM " + d + (asymmetricInputs ? " asymmetric inputs" : " symmetric inputs"), m);
+    }
+
     /** {@code n} floats uniform in ±{@code spread}. */
     float[] floats(int n, double spread) {
         float[] v = new float[n];

@@ -85,6 +85,62 @@ class UnidirectionalLstmOracleTest {
         return tests.stream();
     }
 
+    /**
+     * The hybrid LSTM (float activations, int8 weights), with asymmetric_quantize_inputs both ways: float outputs
+     * within {@value #FLOAT_TOLERANCE} of the output range (2: h = o·tanh(c) is in (−1, 1)) of TFLite's; the
+     * number of bit-exact outputs is printed.
+     */
+    @TestFactory
+    Stream<DynamicTest> hybridLstmFollowsTheBuiltinKernel() {
+        LstmModels g = new LstmModels(2612L);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int i = 0; i < CASES; i++) {
+            LstmModels.Case c = g.hybrid(g.dims(), 0.8, i % 2 == 0);
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> checkFloat(g, c)));
+        }
+        return tests.stream();
+    }
+
+    private static final double FLOAT_TOLERANCE = 1e-5 * 2;
+
+    private static void checkFloat(LstmModels g, LstmModels.Case c) {
+        byte[] bytes = TfliteWriter.toBytes(c.model());
+        Model read = TfliteReader.read(bytes, Path.of("lstm.tflite"));
+        Tensor in = c.model().inputs().get(0);
+        Tensor out = c.model().outputs().get(0);
+        int n = LstmModels.count(in.shape().dims());
+        int m = LstmModels.count(out.shape().dims());
+        int exact = 0;
+        double worst = 0;
+        for (QuantizedPath path : QuantizedPath.values()) {
+            TfliteOracle.Kernels kernels =
+                    path == QuantizedPath.XNNPACK ? TfliteOracle.Kernels.XNNPACK : TfliteOracle.Kernels.BUILTIN;
+            try (TfliteOracle oracle = TfliteOracle.open(bytes, kernels, 1);
+                    Interpreter quanta =
+                            new Interpreter(read, Interpreter.Options.defaults().withKernelPath(path))) {
+                quanta.resizeInput(0, in.shape().dims());
+                for (int s = 0; s < SAMPLES; s++) {
+                    float[] x = g.floats(n, 2);
+                    oracle.resetVariableTensors();
+                    oracle.setInput(0, x);
+                    oracle.invoke();
+                    float[] want = oracle.outputFloat(0);
+                    float[] got = new float[m];
+                    quanta.run(x, got);
+                    for (int k = 0; k < m; k++) {
+                        assertThat((double) got[k])
+                                .as(path + " sample " + s + " output " + k)
+                                .isCloseTo(want[k], org.assertj.core.data.Offset.offset(FLOAT_TOLERANCE));
+                        exact += got[k] == want[k] ? 1 : 0;
+                        worst = Math.max(worst, Math.abs(got[k] - want[k]));
+                    }
+                }
+            }
+        }
+        System.out.printf(
+                "%s: %d/%d outputs bit-exact, largest difference %.3g%n", c.name(), exact, 2 * SAMPLES * m, worst);
+    }
+
     private static void checkInteger(LstmModels g, LstmModels.Case c) {
         byte[] bytes = TfliteWriter.toBytes(c.model());
         Model read = TfliteReader.read(bytes, Path.of("lstm.tflite"));
