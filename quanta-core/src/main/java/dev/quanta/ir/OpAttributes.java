@@ -215,6 +215,13 @@ public sealed interface OpAttributes {
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --
+    /**
+     * UNIDIRECTIONAL_SEQUENCE_RNN, as TFLite's SequenceRNNOptions: the activation of the hidden state (TANH in Keras'
+     * SimpleRNN), whether the input is time-major, and for the hybrid kernel (int8 weights) whether inputs are
+     * quantized asymmetrically.
+     */
+    record SequenceRnn(LstmActivation activation, boolean timeMajor, boolean asymmetricQuantizeInputs)
+            implements OpAttributes {}
 
     // -- detection (issue 11) --
 }

@@ -78,17 +78,24 @@ public enum OpType {
     SIGNAL_PCAN,
     SIGNAL_FILTER_BANK_LOG,
 
-// -- elementwise and activations (issue 11) --
+    // -- elementwise and activations (issue 11) --
 
-// -- activations (issue 11) --
+    // -- activations (issue 11) --
 
-// -- shape and data movement (issue 11) --
+    // -- shape and data movement (issue 11) --
 
-// -- resampling and reductions (issue 11) --
+    // -- resampling and reductions (issue 11) --
 
-// -- linear (issue 11) --
+    // -- linear (issue 11) --
 
-// -- sequence (issue 11) --
+    // -- sequence (issue 11) --
+    /**
+     * TFLite's UNIDIRECTIONAL_SEQUENCE_RNN over a sequence x [batch, time, in] (or [time, batch, in] when time-major):
+     * h_t = act(b + W_x·x_t + W_h·h_{t−1}), output h_t for every step; inputs x, W_x [units, in], W_h
+     * [units, units], b [units] (TFLite's fifth input, the hidden-state variable tensor, is left out); the state
+     * starts at zero on every run. Float32, or hybrid with int8 weights ({@link OpAttributes.SequenceRnn}).
+     */
+    UNIDIRECTIONAL_SEQUENCE_RNN,
 
 // -- detection (issue 11) --
 

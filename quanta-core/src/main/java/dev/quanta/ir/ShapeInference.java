@@ -43,6 +43,7 @@ public final class ShapeInference {
             // -- linear (issue 11) --
 
             // -- sequence (issue 11) --
+            case UNIDIRECTIONAL_SEQUENCE_RNN -> sequenceRnn(x, inputs);
 
             // -- detection (issue 11) --
             default -> inferAll(type, attrs, inputs).get(0);
@@ -408,6 +409,12 @@ public final class ShapeInference {
             throw new IllegalArgumentException("LSTM has no recurrent-to-output weights");
         }
         return Shape.of(x.dim(0), x.dim(1), units);
+    }
+
+    /** RNN output: the input's [batch, time] (or [time, batch]) and units = the input weights' first dimension. */
+    private static Shape sequenceRnn(Shape x, List<Tensor> inputs) {
+        requireRank(x, 3, "RNN input");
+        return Shape.of(x.dim(0), x.dim(1), inputs.get(1).shape().dim(0));
     }
 
     private static Shape pad(Shape x, int[][] paddings) {

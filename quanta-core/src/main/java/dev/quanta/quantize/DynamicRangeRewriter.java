@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * The dynamic-range rewrite: the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D become int8
- * ({@link WeightQuantizer#weightsAndBias}), and the gate weights of UNIDIRECTIONAL_SEQUENCE_LSTM int8 per tensor,
- * which TFLite runs with hybrid kernels that quantize the float activations on the fly; every other op, and every
+ * ({@link WeightQuantizer#weightsAndBias}), and the weights of UNIDIRECTIONAL_SEQUENCE_LSTM and _RNN int8 per
+ * tensor (with asymmetric_quantize_inputs, as TFLite's converter writes them), which TFLite runs with hybrid kernels that quantize the float activations on the fly; every other op, and every
  * activation, stays float.
  */
 final class DynamicRangeRewriter {
@@ -42,6 +42,19 @@ final class DynamicRangeRewriter {
                                 "float (hybrid: activations quantized on the fly)",
                                 WeightQuantizer.describe(w.quant()))
                         .withScaleAdjustments(e.adjustments()));
+            } else if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_RNN) {
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                ins.set(1, weights.perTensor(op.input(1)));
+                ins.set(2, weights.perTensor(op.input(2)));
+                OpAttributes.SequenceRnn a = op.attrs(OpAttributes.SequenceRnn.class);
+                OpAttributes.SequenceRnn hybrid = new OpAttributes.SequenceRnn(a.activation(), a.timeMajor(), true);
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), hybrid, op.origin()));
+                report.add(LayerReport.converted(
+                        op,
+                        "float32",
+                        "float32",
+                        "float (hybrid RNN: input and state quantized on the fly at every step)",
+                        "int8 per-tensor symmetric"));
             } else if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM && hybridLstmLimitation(op) == null) {
                 result.add(hybridLstm(op, weights));
                 report.add(LayerReport.converted(

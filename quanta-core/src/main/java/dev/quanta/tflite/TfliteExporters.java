@@ -122,6 +122,7 @@ final class TfliteExporters {
         // -- linear (issue 11) --
 
         // -- sequence (issue 11) --
+        EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::writeRnn);
 
         // -- detection (issue 11) --
     }

@@ -116,6 +116,7 @@ final class TfliteImporters {
         // -- linear (issue 11) --
 
         // -- sequence (issue 11) --
+        register(TfliteSchema.OP_UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::readRnn);
 
         // -- detection (issue 11) --
     }

@@ -71,7 +71,7 @@ final class TfliteLstm {
         }
     }
 
-    private static OpAttributes.LstmActivation activation(OpContext c, int value) {
+    static OpAttributes.LstmActivation activation(OpContext c, int value) {
         return switch (value) {
             case TfliteSchema.ACT_NONE -> OpAttributes.LstmActivation.NONE;
             case TfliteSchema.ACT_RELU -> OpAttributes.LstmActivation.RELU;
@@ -82,7 +82,7 @@ final class TfliteLstm {
         };
     }
 
-    private static int activation(OpAttributes.LstmActivation a) {
+    static int activation(OpAttributes.LstmActivation a) {
         return switch (a) {
             case NONE -> TfliteSchema.ACT_NONE;
             case RELU -> TfliteSchema.ACT_RELU;

@@ -231,6 +231,7 @@ final class TfliteSchema {
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --
+    static final int OP_UNIDIRECTIONAL_SEQUENCE_RNN = 35;
 
     // -- detection (issue 11) --
     /** Codes below this fit in {@code deprecated_builtin_code} (a byte). */
@@ -496,6 +497,7 @@ final class TfliteSchema {
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --
+    static final int BO_SEQUENCE_RNN = 31;
 
     // -- detection (issue 11) --
 

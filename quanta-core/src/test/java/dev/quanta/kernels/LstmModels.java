@@ -222,6 +222,37 @@ final class LstmModels {
         return new Case("hybrid LSTM " + d + (asymmetricInputs ? " asymmetric inputs" : " symmetric inputs"), m);
     }
 
+    /**
+     * A UNIDIRECTIONAL_SEQUENCE_RNN (units = {@code d.nCell()}) with weights about ±{@code spread}: float32, or
+     * hybrid (int8 weights with one random scale each) with inputs quantized asymmetrically or symmetrically.
+     */
+    Case rnn(Dims d, double spread, boolean hybrid, boolean asymmetricInputs, OpAttributes.LstmActivation act) {
+        int u = d.nCell();
+        Tensor wx = hybrid
+                ? int8Weights(u, d.nInput(), (float) spread / 127 * logUniform(0.5f, 1.5f))
+                : Tensor.constant(name("wx"), Shape.of(u, d.nInput()), floats(u * d.nInput(), spread));
+        Tensor wh = hybrid
+                ? int8Weights(u, u, (float) spread / 127 * logUniform(0.5f, 1.5f))
+                : Tensor.constant(name("wh"), Shape.of(u, u), floats(u * u, spread));
+        Tensor b = Tensor.constant(name("b"), Shape.of(u), floats(u, 1));
+        Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
+        Tensor y = Tensor.activation(name("y"), Shape.of(d.output()));
+        var attrs = new OpAttributes.SequenceRnn(act, d.timeMajor(), hybrid && asymmetricInputs);
+        Op op = new Op(
+                y.name(),
+                OpType.UNIDIRECTIONAL_SEQUENCE_RNN,
+                List.of(x, wx, wh, b),
+                List.of(y),
+                attrs,
+                new Origin("rnn", "SimpleRNN"));
+        Model m = new Model("rnn", List.of(x), List.of(y), List.of(op), ModelMetadata.inMemory());
+        String kind = hybrid ? "hybrid" + (asymmetricInputs ? " asymmetric inputs" : " symmetric inputs") : "float";
+        return new Case(
+                "RNN " + kind + " " + act + " in " + d.nInput() + " units " + u + " batch " + d.batch() + " steps "
+                        + d.steps() + (d.timeMajor() ? " time-major" : ""),
+                m);
+    }
+
     /** {@code n} floats uniform in ±{@code spread}. */
     float[] floats(int n, double spread) {
         float[] v = new float[n];

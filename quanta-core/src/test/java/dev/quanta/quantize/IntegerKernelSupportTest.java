@@ -195,6 +195,19 @@ class IntegerKernelSupportTest {
             case QUANTIZE -> op(type, OpAttributes.None.INSTANCE, act("y", t, p, 4), act("x", DType.FLOAT32, null, 4));
             case DEQUANTIZE -> op(type, OpAttributes.None.INSTANCE, act("y", DType.FLOAT32, null, 4), x4);
             case UNIDIRECTIONAL_SEQUENCE_LSTM -> lstm(t);
+            case UNIDIRECTIONAL_SEQUENCE_RNN -> {
+                // TFLite has float and hybrid RNN kernels only: the integer forms have no kernel
+                Tensor x = act("x", t, p, 2, 2);
+                DType w = t == DType.FLOAT32 ? t : DType.INT8;
+                yield op(
+                        type,
+                        new OpAttributes.SequenceRnn(OpAttributes.LstmActivation.TANH, false, false),
+                        act("y", t, p, 2, 2),
+                        x,
+                        weights("wx", w, 2, 2),
+                        weights("wh", w, 2, 2),
+                        Tensor.constant("b", Shape.of(2), new float[2]));
+            }
             default ->
                 throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
                         + " whether IntegerKernelSupport and the rewriter should take it");

@@ -131,7 +131,8 @@ class TfliteAllOpsTest {
                 OpType.MUL,
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
-                OpType.MAXIMUM);
+                OpType.MAXIMUM,
+                OpType.UNIDIRECTIONAL_SEQUENCE_RNN); // UnidirectionalRnnOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
