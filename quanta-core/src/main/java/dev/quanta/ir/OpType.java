@@ -96,6 +96,13 @@ public enum OpType {
      * starts at zero on every run. Float32, or hybrid with int8 weights ({@link OpAttributes.SequenceRnn}).
      */
     UNIDIRECTIONAL_SEQUENCE_RNN,
+    /**
+     * TFLite's BIDIRECTIONAL_SEQUENCE_LSTM: a forward LSTM over the sequence and a backward one over it in reverse
+     * time order (its output at step t is its state after steps T−1 … t), each with its own weights; outputs the
+     * two concatenated along the last axis (merge_outputs) or as two outputs. Inputs as TFLite's 48 without the
+     * four state tensors ({@link OpAttributes.BidirectionalLstm}); the states start at zero on every run.
+     */
+    BIDIRECTIONAL_SEQUENCE_LSTM,
 
 // -- detection (issue 11) --
 

@@ -67,7 +67,9 @@ final class DynamicRangeRewriter {
                 result.add(op);
                 String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
                         ? "Quanta's hybrid LSTM kernel " + hybridLstmLimitation(op) + ": the layer stays float"
-                        : "no weights to quantize; dynamic range keeps activations in float";
+                        : op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM
+                                ? "Quanta has no hybrid bidirectional LSTM kernel: the layer stays float"
+                                : "no weights to quantize; dynamic range keeps activations in float";
                 report.add(LayerReport.leftInFloat(op, why));
             }
         }

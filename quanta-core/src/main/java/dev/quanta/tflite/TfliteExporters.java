@@ -123,6 +123,7 @@ final class TfliteExporters {
 
         // -- sequence (issue 11) --
         EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::writeRnn);
+        EXPORTERS.put(OpType.BIDIRECTIONAL_SEQUENCE_LSTM, TfliteSequenceOps::writeBidirectionalLstm);
 
         // -- detection (issue 11) --
     }

@@ -117,6 +117,7 @@ final class TfliteImporters {
 
         // -- sequence (issue 11) --
         register(TfliteSchema.OP_UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::readRnn);
+        register(TfliteSchema.OP_BIDIRECTIONAL_SEQUENCE_LSTM, TfliteSequenceOps::readBidirectionalLstm);
 
         // -- detection (issue 11) --
     }

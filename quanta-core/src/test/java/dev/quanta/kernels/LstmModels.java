@@ -253,6 +253,56 @@ final class LstmModels {
                 m);
     }
 
+    /**
+     * A float32 BIDIRECTIONAL_SEQUENCE_LSTM: the forward LSTM with {@code d.nCell()} cells (CIFG as {@code d}), the
+     * backward one with {@code bwCells} and all gates; weights in ±{@code spread}, biases in ±0.5; merged outputs
+     * or two.
+     */
+    Case bidirectional(Dims d, int bwCells, double spread, boolean merge) {
+        boolean[] present = new boolean[48];
+        List<Tensor> ins = new ArrayList<>();
+        Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
+        ins.add(x);
+        present[0] = true;
+        for (int dir = 0; dir < 2; dir++) {
+            int n = dir == 0 ? d.nCell() : bwCells;
+            boolean cifg = dir == 0 && d.cifg();
+            int off = 17 * dir;
+            for (int i = 1; i <= 8; i++) {
+                if (cifg && (i == 1 || i == 5)) {
+                    continue;
+                }
+                int cols = i <= 4 ? d.nInput() : n;
+                ins.add(Tensor.constant(name("w" + (i + off)), Shape.of(n, cols), floats(n * cols, spread)));
+                present[i + off] = true;
+            }
+            for (int i = 12; i <= 15; i++) {
+                if (cifg && i == 12) {
+                    continue;
+                }
+                ins.add(Tensor.constant(name("b" + (i + off)), Shape.of(n), floats(n, 0.5)));
+                present[i + off] = true;
+            }
+        }
+        int[] dims = d.input();
+        var attrs = new OpAttributes.BidirectionalLstm(
+                OpAttributes.LstmActivation.TANH, d.cellClip(), 0f, merge, d.timeMajor(), false, present);
+        List<Tensor> outs = merge
+                ? List.of(Tensor.activation(name("y"), Shape.of(dims[0], dims[1], d.nCell() + bwCells)))
+                : List.of(
+                        Tensor.activation(name("fw"), Shape.of(dims[0], dims[1], d.nCell())),
+                        Tensor.activation(name("bw"), Shape.of(dims[0], dims[1], bwCells)));
+        Op op = new Op(
+                outs.get(0).name(),
+                OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
+                ins,
+                outs,
+                attrs,
+                new Origin("bilstm", "Bidirectional"));
+        Model m = new Model("bilstm", List.of(x), outs, List.of(op), ModelMetadata.inMemory());
+        return new Case("bidirectional LSTM " + d + " bw cells " + bwCells + (merge ? " merged" : " two outputs"), m);
+    }
+
     /** {@code n} floats uniform in ±{@code spread}. */
     float[] floats(int n, double spread) {
         float[] v = new float[n];

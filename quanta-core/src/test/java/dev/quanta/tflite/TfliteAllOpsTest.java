@@ -132,7 +132,8 @@ class TfliteAllOpsTest {
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
                 OpType.MAXIMUM,
-                OpType.UNIDIRECTIONAL_SEQUENCE_RNN); // UnidirectionalRnnOracleTest
+                OpType.UNIDIRECTIONAL_SEQUENCE_RNN, // UnidirectionalRnnOracleTest
+                OpType.BIDIRECTIONAL_SEQUENCE_LSTM); // BidirectionalLstmOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
