@@ -97,5 +97,16 @@ class HybridLstmIT {
             assertThat(worst).as(path.toString()).isLessThanOrEqualTo(1e-5);
             assertThat(sameTop1).isEqualTo(SAMPLES);
         }
+        int correct = 0;
+        try (Interpreter mine = new Interpreter(written)) {
+            float[] y = new float[10];
+            for (int s = 0; s < mnist.size(); s++) {
+                mnist.copySample(s, x, 0);
+                mine.run(x, y);
+                correct += argmax(y) == mnist.label(s) ? 1 : 0;
+            }
+        }
+        System.out.printf("mnist_lstm dynamic range: %d/%d correct in Quanta%n", correct, mnist.size());
+        assertThat(correct).as("the float file scores 9853").isBetween(9800, 9900);
     }
 }
