@@ -180,14 +180,16 @@ final class TfliteSequenceOps {
                 inputs.toArray(Tensor[]::new));
     }
 
-    /** Writes BIDIRECTIONAL_SEQUENCE_LSTM (float32, version 1) with its four states as new variable tensors. */
+    /**
+     * Writes BIDIRECTIONAL_SEQUENCE_LSTM (float32 version 1, hybrid 2 or 3) with its four states as new float32
+     * variable tensors.
+     */
     static TfliteExporters.Exported writeBidirectionalLstm(Op op, TfliteExporters.Context c) {
         OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
-        for (Tensor t : op.inputs()) {
-            if (t.dtype() != DType.FLOAT32) {
-                throw new dev.quanta.QuantaException(
-                        op.describe() + ": only float32 BIDIRECTIONAL_SEQUENCE_LSTMs can be written");
-            }
+        boolean hybrid = op.input(a.position(2)).dtype() == DType.INT8;
+        if (op.input(0).dtype() != DType.FLOAT32 || op.output(0).dtype() != DType.FLOAT32) {
+            throw new dev.quanta.QuantaException(op.describe()
+                    + ": only float32 and hybrid (int8 weights) BIDIRECTIONAL_SEQUENCE_LSTMs can be written");
         }
         int[] in = new int[BIDI_INPUT_COUNT];
         java.util.Arrays.fill(in, -1);
@@ -220,9 +222,11 @@ final class TfliteSequenceOps {
                 a.mergeOutputs(),
                 a.timeMajor(),
                 a.asymmetricQuantizeInputs());
+        // op_version.cc: hybrid (int8 weights, float output) is version 2, 3 with asymmetric_quantize_inputs
+        int version = hybrid ? (a.asymmetricQuantizeInputs() ? 3 : 2) : 1;
         return new TfliteExporters.Exported(
                 TfliteSchema.OP_BIDIRECTIONAL_SEQUENCE_LSTM,
-                1,
+                version,
                 in,
                 TfliteSchema.BO_BIDIRECTIONAL_SEQUENCE_LSTM,
                 o::write);

@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelMetadata;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.testing.UsesOracle;
@@ -25,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Float32 BIDIRECTIONAL_SEQUENCE_LSTM against the official runtime: seeded random models (sizes, batch- or
+ * BIDIRECTIONAL_SEQUENCE_LSTM (float32, and hybrid with int8 weights) against the official runtime: seeded random models (sizes, batch- or
  * time-major, CIFG forward direction, cell clip, merged or separate outputs; as many cells backward as forward,
  * which TFLite requires) written by Quanta's writer, read back
  * and run by Quanta on both paths and by TFLite on both (XNNPACK does not take the op). Every output within 1e-5 of
@@ -45,6 +49,44 @@ class BidirectionalLstmOracleTest {
             LstmModels.Dims d = g.dims();
             LstmModels.Case c = g.bidirectional(d, d.nCell(), 0.8, i % 2 == 0);
             tests.add(DynamicTest.dynamicTest(c.name(), () -> check(g, c)));
+        }
+        return tests.stream();
+    }
+
+    /** The hybrid form (int8 weights) with asymmetric_quantize_inputs both ways. */
+    @TestFactory
+    Stream<DynamicTest> hybridBidirectionalLstmFollowsTheBuiltinKernel() {
+        LstmModels g = new LstmModels(4813L);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int i = 0; i < CASES; i++) {
+            LstmModels.Dims d = g.dims();
+            LstmModels.Case c = g.bidirectional(d, d.nCell(), 0.8, i % 2 == 0, true, i % 4 < 2);
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> check(g, c)));
+        }
+        return tests.stream();
+    }
+
+    /** Dynamic-range quantization makes a float bidirectional LSTM the hybrid one (asymmetric inputs). */
+    @TestFactory
+    Stream<DynamicTest> dynamicRangeMakesTheHybridBidirectionalLstm() {
+        LstmModels g = new LstmModels(4814L);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            LstmModels.Dims d = g.dims();
+            LstmModels.Case f = g.bidirectional(d, d.nCell(), 0.8, i % 2 == 0);
+            Model q = Converter.fromModel(f.model())
+                    .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                    .convert()
+                    .model();
+            tests.add(DynamicTest.dynamicTest("dynamic range " + f.name(), () -> {
+                Op op = q.ops().get(0);
+                OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
+                assertThat(a.asymmetricQuantizeInputs()).isTrue();
+                for (int k : new int[] {2, 3, 4, 6, 7, 8, 19, 20, 21, 23, 24, 25}) {
+                    assertThat(op.input(a.position(k)).dtype()).as("input " + k).isEqualTo(DType.INT8);
+                }
+                check(g, new LstmModels.Case(f.name(), q));
+            }));
         }
         return tests.stream();
     }

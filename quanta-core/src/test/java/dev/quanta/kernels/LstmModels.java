@@ -259,6 +259,11 @@ final class LstmModels {
      * or two.
      */
     Case bidirectional(Dims d, int bwCells, double spread, boolean merge) {
+        return bidirectional(d, bwCells, spread, merge, false, false);
+    }
+
+    /** As above; {@code hybrid}: int8 weights with one random scale each, inputs quantized as asked. */
+    Case bidirectional(Dims d, int bwCells, double spread, boolean merge, boolean hybrid, boolean asymmetricInputs) {
         boolean[] present = new boolean[48];
         List<Tensor> ins = new ArrayList<>();
         Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
@@ -273,7 +278,10 @@ final class LstmModels {
                     continue;
                 }
                 int cols = i <= 4 ? d.nInput() : n;
-                ins.add(Tensor.constant(name("w" + (i + off)), Shape.of(n, cols), floats(n * cols, spread)));
+                ins.add(
+                        hybrid
+                                ? int8Weights(n, cols, (float) spread / 127 * logUniform(0.5f, 1.5f))
+                                : Tensor.constant(name("w" + (i + off)), Shape.of(n, cols), floats(n * cols, spread)));
                 present[i + off] = true;
             }
             for (int i = 12; i <= 15; i++) {
@@ -286,7 +294,7 @@ final class LstmModels {
         }
         int[] dims = d.input();
         var attrs = new OpAttributes.BidirectionalLstm(
-                OpAttributes.LstmActivation.TANH, d.cellClip(), 0f, merge, d.timeMajor(), false, present);
+                OpAttributes.LstmActivation.TANH, d.cellClip(), 0f, merge, d.timeMajor(), asymmetricInputs, present);
         List<Tensor> outs = merge
                 ? List.of(Tensor.activation(name("y"), Shape.of(dims[0], dims[1], d.nCell() + bwCells)))
                 : List.of(
@@ -300,7 +308,9 @@ final class LstmModels {
                 attrs,
                 new Origin("bilstm", "Bidirectional"));
         Model m = new Model("bilstm", List.of(x), outs, List.of(op), ModelMetadata.inMemory());
-        return new Case("bidirectional LSTM " + d + " bw cells " + bwCells + (merge ? " merged" : " two outputs"), m);
+        String kind = hybrid ? (asymmetricInputs ? "hybrid asymmetric " : "hybrid symmetric ") : "";
+        return new Case(
+                kind + "bidirectional LSTM " + d + " bw cells " + bwCells + (merge ? " merged" : " two outputs"), m);
     }
 
     /** {@code n} floats uniform in ±{@code spread}. */

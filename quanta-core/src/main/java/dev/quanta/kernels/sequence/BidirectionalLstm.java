@@ -10,8 +10,8 @@ import java.util.Arrays;
 import java.util.function.Function;
 
 /**
- * BIDIRECTIONAL_SEQUENCE_LSTM in float32, as TFLite's kernel ({@code bidirectional_sequence_lstm.cc} with
- * {@code lstm_eval.cc} EvalFloat): a forward LSTM over steps 0 … T−1 and a backward one over T−1 … 0, one batch row
+ * BIDIRECTIONAL_SEQUENCE_LSTM in float32 or hybrid (int8 weights), as TFLite's kernel
+ * ({@code bidirectional_sequence_lstm.cc} with {@code lstm_eval.cc} EvalFloat / EvalHybrid): a forward LSTM over steps 0 … T−1 and a backward one over T−1 … 0, one batch row
  * at a time, both starting from zero states on every run; each writes its h at the step it computes. With x_t the
  * input, h and c the direction's states, σ(v) = 1 / (1 + e^(−v)) and act the op's activation:
  *
@@ -21,18 +21,30 @@ import java.util.function.Function;
  *   h = σ(o)·act(c)
  * </pre>
  *
+ * In the hybrid kernel x_t and h are quantized per row at every step and each product adds
+ * {@code float(Σ W·q − z·ΣW) · (s · s_W)} ({@link HybridRows}, as {@link LstmHybrid}).
  * merge_outputs writes [fw h, bw h] along the last axis of one output, else the two outputs. As in TFLite both
  * directions have the same number of cells. Peepholes, projection, layer normalization and the auxiliary input are
  * refused.
  */
 final class BidirectionalLstm implements Kernel {
-    /** One direction's weights [4][cells × in], [4][cells × cells], biases [4][cells] (gate 0 null with CIFG). */
+    /**
+     * One direction's weights [4][cells × in] and [4][cells × cells], float or (hybrid) int8 with a scale and row
+     * sums each, and float biases [4][cells] (gate 0 null with CIFG).
+     */
     private static final class Direction {
         final float[][] wx = new float[4][];
         final float[][] wh = new float[4][];
+        final byte[][] qwx = new byte[4][];
+        final byte[][] qwh = new byte[4][];
+        final float[] sx = new float[4];
+        final float[] sh = new float[4];
+        final int[][] sumX = new int[4][];
+        final int[][] sumH = new int[4][];
         final float[][] bias = new float[4][];
         final int cells;
         final boolean cifg;
+        final boolean hybrid;
 
         Direction(Op op, OpAttributes.BidirectionalLstm a, int off, Function<Tensor, Object> buffer, int nInput) {
             for (int k : new int[] {9, 10, 11, 16, 17}) {
@@ -43,17 +55,38 @@ final class BidirectionalLstm implements Kernel {
             }
             this.cells = op.input(a.position(8 + off)).shape().dim(0);
             this.cifg = !a.has(1 + off);
+            this.hybrid = op.input(a.position(2 + off)).dtype() == DType.INT8;
             for (int g = cifg ? 1 : 0; g < 4; g++) {
-                wx[g] = (float[]) buffer.apply(op.input(a.position(1 + g + off)));
-                wh[g] = (float[]) buffer.apply(op.input(a.position(5 + g + off)));
+                Tensor wxt = op.input(a.position(1 + g + off));
+                Tensor wht = op.input(a.position(5 + g + off));
+                DType want = hybrid ? DType.INT8 : DType.FLOAT32;
+                if (wxt.dtype() != want
+                        || wht.dtype() != want
+                        || (hybrid && (wxt.quant() == null || wht.quant() == null))
+                        || (hybrid && !(wxt.quant().isPerTensor() && wht.quant().isPerTensor()))) {
+                    throw new UnsupportedOperationException(op.describe() + ": bidirectional LSTM gate "
+                            + "ifco".charAt(g) + " needs float32 weights, or int8 weights with one scale each");
+                }
+                if (hybrid) {
+                    qwx[g] = (byte[]) buffer.apply(wxt);
+                    qwh[g] = (byte[]) buffer.apply(wht);
+                    sx[g] = wxt.quant().scale();
+                    sh[g] = wht.quant().scale();
+                    sumX[g] = HybridRows.rowSums(qwx[g], cells, nInput);
+                    sumH[g] = HybridRows.rowSums(qwh[g], cells, cells);
+                } else {
+                    wx[g] = (float[]) buffer.apply(wxt);
+                    wh[g] = (float[]) buffer.apply(wht);
+                }
                 int bp = a.position(12 + g + off);
-                if (bp < 0) {
+                if (bp < 0 || op.input(bp).dtype() != DType.FLOAT32) {
                     throw new UnsupportedOperationException(
-                            op.describe() + ": LSTM gate " + "ifco".charAt(g) + " has no bias");
+                            op.describe() + ": LSTM gate " + "ifco".charAt(g) + " needs a float32 bias");
                 }
                 bias[g] = (float[]) buffer.apply(op.input(bp));
             }
-            if (op.input(a.position(8 + off)).shape().dim(1) != cells || wx[1].length != cells * nInput) {
+            if (op.input(a.position(8 + off)).shape().dim(1) != cells
+                    || op.input(a.position(2 + off)).shape().dim(1) != nInput) {
                 throw new UnsupportedOperationException(
                         op.describe() + ": LSTM without projection needs as many outputs as cells");
             }
@@ -70,11 +103,18 @@ final class BidirectionalLstm implements Kernel {
     private final boolean merge;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
+    private final boolean asymmetric;
     private final Direction fw;
     private final Direction bw;
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
+    /** Hybrid scratch: the input row, its and the state's int8 values, their offsets. */
+    private final float[] row;
+
+    private final byte[] xq;
+    private final byte[] hq;
+    private final int[] zp = new int[2];
 
     private BidirectionalLstm(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
@@ -84,11 +124,10 @@ final class BidirectionalLstm implements Kernel {
                         + ": the bidirectional LSTM kernel takes no auxiliary input (TFLite input " + k + ")");
             }
         }
-        for (Tensor t : op.inputs()) {
-            if (t.dtype() != DType.FLOAT32) {
-                throw new UnsupportedOperationException(
-                        op.describe() + ": BIDIRECTIONAL_SEQUENCE_LSTM runs in float32 only, got " + t.dtype());
-            }
+        if (op.input(0).dtype() != DType.FLOAT32) {
+            throw new UnsupportedOperationException(
+                    op.describe() + ": BIDIRECTIONAL_SEQUENCE_LSTM runs on float32 activations only, got "
+                            + op.input(0).dtype());
         }
         int[] xs = shape.apply(op.input(0));
         this.x = (float[]) buffer.apply(op.input(0));
@@ -101,6 +140,7 @@ final class BidirectionalLstm implements Kernel {
         this.bwOut = merge ? fwOut : (float[]) buffer.apply(op.output(1));
         this.act = a.activation();
         this.cellClip = a.cellClip();
+        this.asymmetric = a.asymmetricQuantizeInputs();
         this.fw = new Direction(op, a, 0, buffer, nInput);
         this.bw = new Direction(op, a, 17, buffer, nInput);
         if (fw.cells != bw.cells) {
@@ -112,6 +152,9 @@ final class BidirectionalLstm implements Kernel {
         this.gate = new float[4][most];
         this.h = new float[most];
         this.c = new float[most];
+        this.row = new float[nInput];
+        this.xq = new byte[nInput];
+        this.hq = new byte[most];
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
@@ -151,10 +194,22 @@ final class BidirectionalLstm implements Kernel {
         for (int s = 0; s < steps; s++) {
             int t = forward ? s : steps - 1 - s;
             int r = timeMajor ? t * batch + b : b * steps + t;
+            float xs = 0f;
+            float hs = 0f;
+            if (d.hybrid) {
+                System.arraycopy(x, r * nInput, row, 0, nInput);
+                xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
+                hs = HybridRows.quantize(h, 0, n, asymmetric, hq, zp, 1);
+            }
             for (int g = d.cifg ? 1 : 0; g < 4; g++) {
                 System.arraycopy(d.bias[g], 0, gate[g], 0, n);
-                matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
-                matVecAcc(d.wh[g], n, n, h, 0, gate[g]);
+                if (d.hybrid) {
+                    HybridRows.multiplyAccumulate(d.qwx[g], d.sumX[g], n, nInput, xq, 0, zp[0], xs * d.sx[g], gate[g]);
+                    HybridRows.multiplyAccumulate(d.qwh[g], d.sumH[g], n, n, hq, 0, zp[1], hs * d.sh[g], gate[g]);
+                } else {
+                    matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
+                    matVecAcc(d.wh[g], n, n, h, 0, gate[g]);
+                }
             }
             for (int k = 0; k < n; k++) {
                 float f = sigmoid(gate[1][k]);

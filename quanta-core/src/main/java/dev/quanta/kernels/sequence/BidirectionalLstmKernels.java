@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * BIDIRECTIONAL_SEQUENCE_LSTM for {@link dev.quanta.kernels.Kernels} (registered as a service): float32, on both
- * paths (XNNPACK does not take the op). TFLite's hybrid form is not implemented yet.
+ * BIDIRECTIONAL_SEQUENCE_LSTM for {@link dev.quanta.kernels.Kernels} (registered as a service): float32 and hybrid
+ * (int8 weights), on both paths (XNNPACK does not take the op).
  */
 public final class BidirectionalLstmKernels implements KernelProvider {
     @Override
@@ -29,6 +29,8 @@ public final class BidirectionalLstmKernels implements KernelProvider {
     @Override
     public List<KernelSupport> supported() {
         return List.of(KernelSupport.bothPaths(
-                OpType.BIDIRECTIONAL_SEQUENCE_LSTM, DType.FLOAT32, "float32, TFLite's EvalFloat per direction"));
+                OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
+                DType.FLOAT32,
+                "float32, or hybrid: int8 weights, input and states quantized per row at every step"));
     }
 }
