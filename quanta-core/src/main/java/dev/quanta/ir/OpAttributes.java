@@ -278,6 +278,50 @@ public sealed interface OpAttributes {
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --
+    /**
+     * UNIDIRECTIONAL_SEQUENCE_RNN, as TFLite's SequenceRNNOptions: the activation of the hidden state (TANH in Keras'
+     * SimpleRNN), whether the input is time-major, and for the hybrid kernel (int8 weights) whether inputs are
+     * quantized asymmetrically.
+     */
+    record SequenceRnn(LstmActivation activation, boolean timeMajor, boolean asymmetricQuantizeInputs)
+            implements OpAttributes {}
+
+    /**
+     * BIDIRECTIONAL_SEQUENCE_LSTM, as TFLite's BidirectionalSequenceLSTMOptions (time_major defaults to true in the
+     * schema). {@code presentInputs[i]} tells whether TFLite input i (of 48) is given: 0 input; 1–17 the forward
+     * LSTM's weights, peepholes, biases and projection in {@link Lstm}'s order 1–17; 18–34 the backward LSTM's in
+     * the same order; 35–38 the four state tensors (never op inputs, always false); 39–47 the auxiliary input and
+     * its weights. Absent inputs are not in the op's input list.
+     */
+    record BidirectionalLstm(
+            LstmActivation activation,
+            float cellClip,
+            float projClip,
+            boolean mergeOutputs,
+            boolean timeMajor,
+            boolean asymmetricQuantizeInputs,
+            boolean[] presentInputs)
+            implements OpAttributes {
+
+        /** Whether TFLite input {@code i} is present. */
+        public boolean has(int i) {
+            return i < presentInputs.length && presentInputs[i];
+        }
+
+        /** The position in the op's input list of TFLite input {@code i}, or -1 when it is absent. */
+        public int position(int i) {
+            if (!has(i)) {
+                return -1;
+            }
+            int k = 0;
+            for (int j = 0; j < i; j++) {
+                if (presentInputs[j]) {
+                    k++;
+                }
+            }
+            return k;
+        }
+    }
 
     // -- detection (issue 11) --
     /**

@@ -253,6 +253,30 @@ public enum OpType {
     /** L2_NORMALIZATION: y = x / max(√(Σ x²), ε) along the last axis. */
     L2_NORMALIZATION,
 
+    // -- activations (issue 11) --
+
+    // -- shape and data movement (issue 11) --
+
+    // -- resampling and reductions (issue 11) --
+
+    // -- linear (issue 11) --
+
+    // -- sequence (issue 11) --
+    /**
+     * TFLite's UNIDIRECTIONAL_SEQUENCE_RNN over a sequence x [batch, time, in] (or [time, batch, in] when time-major):
+     * h_t = act(b + W_x·x_t + W_h·h_{t−1}), output h_t for every step; inputs x, W_x [units, in], W_h
+     * [units, units], b [units] (TFLite's fifth input, the hidden-state variable tensor, is left out); the state
+     * starts at zero on every run. Float32, or hybrid with int8 weights ({@link OpAttributes.SequenceRnn}).
+     */
+    UNIDIRECTIONAL_SEQUENCE_RNN,
+    /**
+     * TFLite's BIDIRECTIONAL_SEQUENCE_LSTM: a forward LSTM over the sequence and a backward one over it in reverse
+     * time order (its output at step t is its state after steps T−1 … t), each with its own weights; outputs the
+     * two concatenated along the last axis (merge_outputs) or as two outputs. Inputs as TFLite's 48 without the
+     * four state tensors ({@link OpAttributes.BidirectionalLstm}); the states start at zero on every run.
+     */
+    BIDIRECTIONAL_SEQUENCE_LSTM,
+
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --

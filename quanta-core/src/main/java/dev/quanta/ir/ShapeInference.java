@@ -89,6 +89,10 @@ public final class ShapeInference {
             // -- linear (issue 11) --
 
             // -- sequence (issue 11) --
+            case UNIDIRECTIONAL_SEQUENCE_RNN -> sequenceRnn(x, inputs);
+            case BIDIRECTIONAL_SEQUENCE_LSTM ->
+                bidirectionalLstm(x, inputs, (OpAttributes.BidirectionalLstm) attrs)
+                        .get(0);
 
             // -- detection (issue 11) --
             case DETECTION_POSTPROCESS -> inferAll(type, attrs, inputs).get(0);
@@ -108,6 +112,9 @@ public final class ShapeInference {
         }
         if (DataMovementShapes.isMultiOutput(type)) {
             return DataMovementShapes.inferAll(type, attrs, inputs);
+        }
+        if (type == OpType.BIDIRECTIONAL_SEQUENCE_LSTM) {
+            return bidirectionalLstm(inputs.get(0).shape(), inputs, (OpAttributes.BidirectionalLstm) attrs);
         }
         if (!type.isSignal()) {
             return List.of(infer(type, attrs, inputs));
@@ -463,6 +470,36 @@ public final class ShapeInference {
             throw new IllegalArgumentException("LSTM has no recurrent-to-output weights");
         }
         return Shape.of(x.dim(0), x.dim(1), units);
+    }
+
+    /** RNN output: the input's [batch, time] (or [time, batch]) and units = the input weights' first dimension. */
+    private static Shape sequenceRnn(Shape x, List<Tensor> inputs) {
+        requireRank(x, 3, "RNN input");
+        return Shape.of(x.dim(0), x.dim(1), inputs.get(1).shape().dim(0));
+    }
+
+    /**
+     * Bidirectional LSTM outputs: [d0, d1, fw + bw] merged, else [d0, d1, fw] and [d0, d1, bw]; each direction's
+     * size is its recurrent-to-output weights' second dimension, or its projection weights' first.
+     */
+    private static List<Shape> bidirectionalLstm(Shape x, List<Tensor> inputs, OpAttributes.BidirectionalLstm a) {
+        requireRank(x, 3, "bidirectional LSTM input");
+        int[] units = new int[2];
+        for (int d = 0; d < 2; d++) {
+            int off = 17 * d;
+            int proj = a.position(16 + off);
+            int rec = a.position(8 + off);
+            if (rec < 0) {
+                throw new IllegalArgumentException("bidirectional LSTM has no recurrent-to-output weights");
+            }
+            units[d] = proj >= 0
+                    ? inputs.get(proj).shape().dim(0)
+                    : inputs.get(rec).shape().dim(1);
+        }
+        if (a.mergeOutputs()) {
+            return List.of(Shape.of(x.dim(0), x.dim(1), units[0] + units[1]));
+        }
+        return List.of(Shape.of(x.dim(0), x.dim(1), units[0]), Shape.of(x.dim(0), x.dim(1), units[1]));
     }
 
     private static Shape pad(Shape x, int[][] paddings) {

@@ -10,8 +10,10 @@ import java.util.List;
 
 /**
  * The dynamic-range rewrite: the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D become int8
- * ({@link WeightQuantizer#weightsAndBias}), which TFLite runs with hybrid kernels that quantize the float activations
- * on the fly; every other op, and every activation, stays float.
+ * ({@link WeightQuantizer#weightsAndBias}), and the weights of UNIDIRECTIONAL_SEQUENCE_LSTM, _RNN and
+ * BIDIRECTIONAL_SEQUENCE_LSTM int8 per tensor (with asymmetric_quantize_inputs, as TFLite's converter writes them),
+ * which TFLite runs with hybrid kernels that quantize the float activations on the fly; every other op, and every
+ * activation, stays float.
  */
 final class DynamicRangeRewriter {
     private DynamicRangeRewriter() {}
@@ -41,15 +43,104 @@ final class DynamicRangeRewriter {
                                 "float (hybrid: activations quantized on the fly)",
                                 WeightQuantizer.describe(w.quant()))
                         .withScaleAdjustments(e.adjustments()));
+            } else if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_RNN) {
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                ins.set(1, weights.perTensor(op.input(1)));
+                ins.set(2, weights.perTensor(op.input(2)));
+                OpAttributes.SequenceRnn a = op.attrs(OpAttributes.SequenceRnn.class);
+                OpAttributes.SequenceRnn hybrid = new OpAttributes.SequenceRnn(a.activation(), a.timeMajor(), true);
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), hybrid, op.origin()));
+                report.add(LayerReport.converted(
+                        op,
+                        "float32",
+                        "float32",
+                        "float (hybrid RNN: input and state quantized on the fly at every step)",
+                        "int8 per-tensor symmetric"));
+            } else if (op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM && hybridBidirectionalLimitation(op) == null) {
+                OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                for (int i = 1; i <= 25; i++) {
+                    int p = (i <= 8 || i >= 18) ? a.position(i) : -1;
+                    if (p >= 0) {
+                        ins.set(p, weights.perTensor(op.input(p)));
+                    }
+                }
+                OpAttributes.BidirectionalLstm hybrid = new OpAttributes.BidirectionalLstm(
+                        a.activation(),
+                        a.cellClip(),
+                        a.projClip(),
+                        a.mergeOutputs(),
+                        a.timeMajor(),
+                        true,
+                        a.presentInputs());
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), hybrid, op.origin()));
+                report.add(LayerReport.converted(
+                        op,
+                        "float32",
+                        "float32",
+                        "float (hybrid bidirectional LSTM: input and states quantized on the fly at every step)",
+                        "int8 per-tensor symmetric"));
+            } else if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM && hybridLstmLimitation(op) == null) {
+                result.add(hybridLstm(op, weights));
+                report.add(LayerReport.converted(
+                        op,
+                        "float32",
+                        "float32",
+                        "float (hybrid LSTM: input and state quantized on the fly at every step)",
+                        "int8 per-tensor symmetric"));
             } else {
                 result.add(op);
                 String why = op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
-                        ? "Quanta has no hybrid LSTM kernel: the layer stays float (int8 mode quantizes it fully)"
-                        : "no weights to quantize; dynamic range keeps activations in float";
+                        ? "Quanta's hybrid LSTM kernel " + hybridLstmLimitation(op) + ": the layer stays float"
+                        : op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM
+                                ? "Quanta's hybrid bidirectional LSTM kernel " + hybridBidirectionalLimitation(op)
+                                        + ": the layer stays float"
+                                : "no weights to quantize; dynamic range keeps activations in float";
                 report.add(LayerReport.leftInFloat(op, why));
             }
         }
         return new Rewritten(
                 new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()), report);
+    }
+
+    /** Why the hybrid LSTM kernel cannot run {@code op}, or null (it takes no peepholes, projection, layer norm). */
+    private static String hybridLstmLimitation(Op op) {
+        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
+        for (int k : new int[] {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
+            if (a.has(k)) {
+                return "takes no peepholes, projection or layer normalization (TFLite input " + k + " is present)";
+            }
+        }
+        return null;
+    }
+
+    /** Why the hybrid bidirectional LSTM kernel cannot run {@code op}, or null. */
+    private static String hybridBidirectionalLimitation(Op op) {
+        OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
+        for (int k = 0; k < 48; k++) {
+            boolean refused = (k >= 9 && k <= 11) || k == 16 || k == 17 || (k >= 26 && k <= 28) || k >= 33;
+            if (refused && a.has(k)) {
+                return "takes no peepholes, projection or auxiliary input (TFLite input " + k + " is present)";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * TFLite's hybrid LSTM, as the converter's dynamic-range mode makes it: the eight gate weight matrices int8
+     * symmetric per tensor, biases float, asymmetric_quantize_inputs set.
+     */
+    private static Op hybridLstm(Op op, WeightQuantizer weights) {
+        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
+        List<Tensor> ins = new ArrayList<>(op.inputs());
+        for (int i = 1; i <= 8; i++) {
+            int p = a.position(i);
+            if (p >= 0) {
+                ins.set(p, weights.perTensor(op.input(p)));
+            }
+        }
+        OpAttributes.Lstm hybrid = new OpAttributes.Lstm(
+                a.activation(), a.cellClip(), a.projClip(), a.timeMajor(), true, a.presentInputs());
+        return new Op(op.name(), op.type(), ins, op.outputs(), hybrid, op.origin());
     }
 }

@@ -55,9 +55,30 @@ final class FullIntegerRewriter {
 
     private final List<Op> ops = new ArrayList<>();
     private final List<LayerReport> report = new ArrayList<>();
+    /** How an integer LSTM's output (= hidden) state is quantized. */
+    private final LstmHiddenState lstmHidden;
 
-    private FullIntegerRewriter(Model model, QuantizationConfig config, Calibration calibration) {
+    /**
+     * The parameters of an integer LSTM's output state, which its effective hidden state (intermediate 4) and its
+     * output share: int8 over the calibrated range of the LSTM's output.
+     */
+    enum LstmHiddenState {
+        /** Zero point 0, scale max|h| / 127 (the form of tflite-micro's mnist_lstm int8 file). */
+        SYMMETRIC,
+        /** Asymmetric over [min h, max h], any zero point: the form the current TFLite converter writes. */
+        ASYMMETRIC
+    }
+
+    /**
+     * The form {@link #rewrite(Model, QuantizationConfig, Calibration)} writes: asymmetric, the converter's, which
+     * is also the more accurate on tflite-micro's mnist_lstm (9852 of 10000 MNIST test digits, 9851 symmetric).
+     */
+    static final LstmHiddenState DEFAULT_LSTM_HIDDEN = LstmHiddenState.ASYMMETRIC;
+
+    private FullIntegerRewriter(
+            Model model, QuantizationConfig config, Calibration calibration, LstmHiddenState lstmHidden) {
         this.model = model;
+        this.lstmHidden = lstmHidden;
         this.io = config.io();
         this.allowFloatFallback = config.allowFloatFallback();
         this.floatLayers = config.floatLayers();
@@ -89,7 +110,13 @@ final class FullIntegerRewriter {
      * @param calibration the ranges observed on {@code model}
      */
     static Rewritten rewrite(Model model, QuantizationConfig config, Calibration calibration) {
-        return new FullIntegerRewriter(model, config, calibration).rewrite();
+        return rewrite(model, config, calibration, DEFAULT_LSTM_HIDDEN);
+    }
+
+    /** As {@link #rewrite(Model, QuantizationConfig, Calibration)}, with integer LSTMs' hidden state as given. */
+    static Rewritten rewrite(
+            Model model, QuantizationConfig config, Calibration calibration, LstmHiddenState lstmHidden) {
+        return new FullIntegerRewriter(model, config, calibration, lstmHidden).rewrite();
     }
 
     private Rewritten rewrite() {
@@ -412,10 +439,11 @@ final class FullIntegerRewriter {
 
     /**
      * TFLite's integer 8x8→16 LSTM, as its converter makes it: weights int8 symmetric per tensor; each gate's bias
-     * int32 with scale s_x · s_Wx(gate); the output (= hidden) state int8 symmetric over the calibrated output
-     * range; the cell state int16 with the power-of-two scale 2^p / 32768, p = ⌈log2 max|c|⌉ clamped to [0, 10]
-     * (TFLite's GetPowerOfTwoScale); intermediate 4 (the effective hidden state) quantized as the output, the four
-     * gate intermediates left unquantized (they only matter with layer normalization).
+     * int32 with scale s_x · s_Wx(gate); the output (= hidden) state int8 over the calibrated output range,
+     * asymmetric as the current converter writes it or symmetric ({@link LstmHiddenState}); the cell state int16
+     * with the power-of-two scale 2^p / 32768, p = ⌈log2 max|c|⌉ clamped to [0, 10] (TFLite's GetPowerOfTwoScale);
+     * intermediate 4 (the effective hidden state) quantized as the output, the four gate intermediates left
+     * unquantized (they only matter with layer normalization).
      */
     private void quantizeLstm(Op op) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
@@ -440,7 +468,10 @@ final class FullIntegerRewriter {
             }
         }
         Tensor out = op.output(0);
-        QuantParams h = QuantMath.symmetric(activationRange(out).absMax(), 127);
+        TensorRange range = activationRange(out);
+        QuantParams h = lstmHidden == LstmHiddenState.SYMMETRIC
+                ? QuantMath.symmetric(range.absMax(), 127)
+                : QuantMath.asymmetric(range.min(), range.max(), -128, 127);
         TensorRange cell = cellRanges.get(op);
         if (cell == null) {
             throw new IllegalStateException("no calibrated cell-state range for " + op.name());

@@ -153,6 +153,8 @@ final class TfliteExporters {
         // -- linear (issue 11) --
 
         // -- sequence (issue 11) --
+        EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::writeRnn);
+        EXPORTERS.put(OpType.BIDIRECTIONAL_SEQUENCE_LSTM, TfliteSequenceOps::writeBidirectionalLstm);
 
         // -- detection (issue 11) --
         EXPORTERS.put(OpType.DETECTION_POSTPROCESS, TfliteDetectionOps::write);

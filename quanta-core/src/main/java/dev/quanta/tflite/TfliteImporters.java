@@ -136,6 +136,8 @@ final class TfliteImporters {
         // -- linear (issue 11) --
 
         // -- sequence (issue 11) --
+        register(TfliteSchema.OP_UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::readRnn);
+        register(TfliteSchema.OP_BIDIRECTIONAL_SEQUENCE_LSTM, TfliteSequenceOps::readBidirectionalLstm);
 
         // -- detection (issue 11) --
         TfliteDetectionOps.registerImporters();

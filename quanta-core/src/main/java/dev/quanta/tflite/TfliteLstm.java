@@ -18,7 +18,8 @@ import dev.quanta.ir.Tensor;
  * both variable tensors; 20–23 layer-norm coefficients. The reader keeps the given inputs except the two states,
  * records which are present in {@link OpAttributes.Lstm#presentInputs()}, and keeps the states' quantization in
  * the attributes; the writer puts the states back as variable tensors ({@code is_variable}, no data) of shape
- * [batch, n_output] and [batch, n_cell].
+ * [batch, n_output] and [batch, n_cell]: float32 for float and hybrid LSTMs (float input, int8 weights, float
+ * biases; written as version 2, or 3 with asymmetric_quantize_inputs), int8 and int16 for the integer LSTM.
  */
 final class TfliteLstm {
     private TfliteLstm() {}
@@ -70,7 +71,7 @@ final class TfliteLstm {
         }
     }
 
-    private static OpAttributes.LstmActivation activation(OpContext c, int value) {
+    static OpAttributes.LstmActivation activation(OpContext c, int value) {
         return switch (value) {
             case TfliteSchema.ACT_NONE -> OpAttributes.LstmActivation.NONE;
             case TfliteSchema.ACT_RELU -> OpAttributes.LstmActivation.RELU;
@@ -81,7 +82,7 @@ final class TfliteLstm {
         };
     }
 
-    private static int activation(OpAttributes.LstmActivation a) {
+    static int activation(OpAttributes.LstmActivation a) {
         return switch (a) {
             case NONE -> TfliteSchema.ACT_NONE;
             case RELU -> TfliteSchema.ACT_RELU;
@@ -158,14 +159,19 @@ final class TfliteLstm {
         int nCell = op.input(a.position(8)).shape().dim(0);
         boolean integer = x.dtype() == DType.INT8;
         boolean floatModel = x.dtype() == DType.FLOAT32 && op.input(1).dtype() == DType.FLOAT32;
+        boolean hybrid = x.dtype() == DType.FLOAT32
+                && y.dtype() == DType.FLOAT32
+                && op.input(a.position(2)).dtype() == DType.INT8;
         if (!floatModel
+                && !hybrid
                 && !(integer
                         && a.intermediates() != null
                         && a.intermediates().length == 5
                         && a.outputStateQuant() != null
                         && a.cellStateQuant() != null)) {
-            throw new dev.quanta.QuantaException(op.describe() + ": only float32 and integer (8x8→16, with state and"
-                    + " intermediate quantization) UNIDIRECTIONAL_SEQUENCE_LSTMs can be written; hybrid ones cannot");
+            throw new dev.quanta.QuantaException(
+                    op.describe() + ": only float32, hybrid (int8 weights) and integer"
+                            + " (8x8→16, with state and intermediate quantization) UNIDIRECTIONAL_SEQUENCE_LSTMs can be written");
         }
         DType stateType = integer ? DType.INT8 : DType.FLOAT32;
         in[OUTPUT_STATE] =
@@ -183,8 +189,10 @@ final class TfliteLstm {
                 a.asymmetricQuantizeInputs(),
                 false);
         if (!integer) {
+            // op_version.cc: a hybrid LSTM is version 2, 3 with asymmetric_quantize_inputs
+            int version = hybrid ? (a.asymmetricQuantizeInputs() ? 3 : 2) : 1;
             return new TfliteExporters.Exported(
-                    OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
+                    OP_UNIDIRECTIONAL_SEQUENCE_LSTM, version, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
         }
         // the integer LSTM's 5 intermediates: input, forget, cell, output gate (float, unquantized without layer
         // normalization, as TFLite's converter leaves them) and the effective hidden state (int8)

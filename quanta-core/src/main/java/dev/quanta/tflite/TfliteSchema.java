@@ -294,6 +294,8 @@ final class TfliteSchema {
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --
+    static final int OP_UNIDIRECTIONAL_SEQUENCE_RNN = 35;
+    static final int OP_BIDIRECTIONAL_SEQUENCE_LSTM = 52;
 
     // -- detection (issue 11) --
     /** Codes below this fit in {@code deprecated_builtin_code} (a byte). */
@@ -606,6 +608,8 @@ final class TfliteSchema {
     // -- linear (issue 11) --
 
     // -- sequence (issue 11) --
+    static final int BO_SEQUENCE_RNN = 31;
+    static final int BO_BIDIRECTIONAL_SEQUENCE_LSTM = 69;
 
     // -- detection (issue 11) --
 

@@ -316,6 +316,44 @@ class IntegerKernelSupportTest {
                     SHAPE,
                     FILL,
                     ZEROS_LIKE -> dataMovementOp(type, t, p);
+            case BIDIRECTIONAL_SEQUENCE_LSTM -> {
+                // float32 only in Quanta (TFLite also has a hybrid form): no integer kernel
+                List<Tensor> ins = new ArrayList<>();
+                ins.add(act("x", t, p, 2, 2));
+                boolean[] present = new boolean[48];
+                present[0] = true;
+                for (int d = 0; d < 2; d++) {
+                    for (int i = 1; i <= 15; i++) {
+                        if (i >= 9 && i <= 11) {
+                            continue;
+                        }
+                        present[i + 17 * d] = true;
+                        ins.add(
+                                i <= 8
+                                        ? weights("w" + (i + 17 * d), t == DType.FLOAT32 ? t : DType.INT8, 2, 2)
+                                        : Tensor.constant("b" + (i + 17 * d), Shape.of(2), new float[2]));
+                    }
+                }
+                yield op(
+                        type,
+                        new OpAttributes.BidirectionalLstm(
+                                OpAttributes.LstmActivation.TANH, 0f, 0f, true, false, false, present),
+                        act("y", t, p, 2, 4),
+                        ins.toArray(Tensor[]::new));
+            }
+            case UNIDIRECTIONAL_SEQUENCE_RNN -> {
+                // TFLite has float and hybrid RNN kernels only: the integer forms have no kernel
+                Tensor x = act("x", t, p, 2, 2);
+                DType w = t == DType.FLOAT32 ? t : DType.INT8;
+                yield op(
+                        type,
+                        new OpAttributes.SequenceRnn(OpAttributes.LstmActivation.TANH, false, false),
+                        act("y", t, p, 2, 2),
+                        x,
+                        weights("wx", w, 2, 2),
+                        weights("wh", w, 2, 2),
+                        Tensor.constant("b", Shape.of(2), new float[2]));
+            }
             default ->
                 throw new AssertionError("no minimal op for " + type + ": add one to this test, and decide"
                         + " whether IntegerKernelSupport and the rewriter should take it");

@@ -655,8 +655,8 @@ class QuantizationRewriterTest {
     // ------------------------------------------------------------------ LSTM and float fallback
 
     /**
-     * An LSTM becomes TFLite's integer LSTM: int8 per-tensor weights, the output state symmetric over the observed
-     * output range, the cell state int16 with scale 2^p / 32768, p = ⌈log2 max|c|⌉.
+     * An LSTM becomes TFLite's integer LSTM: int8 per-tensor weights, the output state asymmetric over the observed
+     * output range (as the TFLite converter writes it; the output and intermediate 4 share it), the cell state int16 with scale 2^p / 32768, p = ⌈log2 max|c|⌉.
      */
     @Test
     void lstmGetsPowerOfTwoCellScale() {
@@ -673,7 +673,9 @@ class QuantizationRewriterTest {
         OpAttributes.Lstm a = lstm.attrs(OpAttributes.Lstm.class);
         assertThat(a.cellStateQuant()).isEqualTo(QuantParams.perTensor(4f / 32768, 0));
         TensorRange out = cal.ranges().get(f.outputs().get(0));
-        assertThat(a.outputStateQuant()).isEqualTo(QuantParams.perTensor((float) (out.absMax() / 127.0), 0));
+        assertThat(a.outputStateQuant()).isEqualTo(QuantMath.asymmetric(out.min(), out.max(), -128, 127));
+        assertThat(a.outputStateQuant().zeroPoint()).isNotZero();
+        assertThat(lstm.output(0).quant()).isEqualTo(a.outputStateQuant());
         assertThat(a.intermediates()[4]).isEqualTo(a.outputStateQuant());
         for (int i = 1; i < 9; i++) {
             Tensor w = lstm.input(i);

@@ -139,7 +139,9 @@ class TfliteAllOpsTest {
                 OpType.RELU_N1_TO_1,
                 OpType.RELU_0_TO_1,
                 OpType.LOG_SOFTMAX,
-                OpType.DETECTION_POSTPROCESS); // DetectionPostProcessOracleTest
+                OpType.DETECTION_POSTPROCESS, // DetectionPostProcessOracleTest
+                OpType.UNIDIRECTIONAL_SEQUENCE_RNN, // UnidirectionalRnnOracleTest
+                OpType.BIDIRECTIONAL_SEQUENCE_LSTM); // BidirectionalLstmOracleTest
         elsewhere.addAll(EnumSet.range(OpType.RESIZE_BILINEAR, OpType.L2_NORMALIZATION)); // ResizeOps/ReduceOps oracles
         elsewhere.addAll(EnumSet.range(OpType.SUB, OpType.LOGICAL_NOT)); // ElementwiseOpsOracleTest
         for (OpType t : OpType.values()) {

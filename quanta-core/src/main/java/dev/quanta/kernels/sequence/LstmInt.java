@@ -14,34 +14,37 @@ import java.util.Arrays;
 import java.util.function.Function;
 
 /**
- * UNIDIRECTIONAL_SEQUENCE_LSTM with int8 input, weights and output state, int32 biases and an int16 cell state:
- * TFLite's integer 8x8→16 LSTM ({@code lstm_eval.cc} EvalInteger8x8_16 with the portable tensor utilities, which
- * x86 builds use for every integer LSTM function). XNNPACK does not take the LSTM, so both oracle paths run this.
+ * UNIDIRECTIONAL_SEQUENCE_LSTM with int8 input, weights and output state (any zero points), int32 biases and an
+ * int16 cell state: TFLite's integer 8x8→16 LSTM ({@code lstm_eval.cc} EvalInteger8x8_16 with the portable tensor
+ * utilities, which x86 builds use for every integer LSTM function). XNNPACK does not take the LSTM, so both oracle
+ * paths run this.
  *
  * <p>Prepared once (as TFLite's Prepare): with s_x, s_h, s_c the input, output-state and cell-state scales
  * (s_c = 2^C), s_W each weight's scale and s_g = 2⁻¹² the gate pre-activation scale (Q3.12, no layer norm):
  *
  * <pre>
  *   M_xg = QuantizeMultiplier(float(s_Wxg · s_x) / s_g)      M_hg = QuantizeMultiplier(float(s_Whg · s_h) / s_g)
- *   M_m  = QuantizeMultiplier(float(2⁻¹⁵ / s_m) · 2⁻¹⁵)      s_m = scale of intermediate 4 (effective hidden)
+ *   M_m  = QuantizeMultiplier(float(2⁻¹⁵ / s_m) · 2⁻¹⁵)      s_m, z_m: intermediate 4 (effective hidden)
  *   β_xg[r] = b_g[r] − z_x · Σ_k W_xg[r,k]                   β_hg[r] = −z_h · Σ_k W_hg[r,k]
  * </pre>
  *
- * One step, states h (int8, zero point z_h) and c (int16) starting at 0 on every run; MBQM is TFLite's
- * double-rounding MultiplyByQuantizedMultiplier, RDP gemmlowp's RoundingDivideByPOT (ties away from 0), sat16 a
- * clamp to int16:
+ * One step, states h (int8, zero point z_h) and c (int16) starting at real 0 (h = z_h, c = 0) on every run, as
+ * TFLite resets its variable tensors; MBQM is TFLite's double-rounding MultiplyByQuantizedMultiplier, RDP gemmlowp's
+ * RoundingDivideByPOT (ties away from 0), sat16 a clamp to int16:
  *
  * <pre>
  *   gate_g = sat16( sat16(MBQM(β_xg + Σ W_xg·x, M_xg)) + MBQM(β_hg + Σ W_hg·h, M_hg) )    g ∈ {i, f, c, o}
  *   i, f, o = gemmlowp logistic of Q3.12 → Q0.15;   g_c = gemmlowp tanh of Q3.12 → Q0.15
  *   c = sat16( RDP(f·c, 15) + RDP(i·g_c, 30 + C) )           (CIFG: i = 32767 − f)
  *   c = clamp(c, ±q_clip)  when cell_clip &gt; 0,   q_clip = (int16) min(max(cell_clip / s_c, −32768), 32767) (float)
- *   m = clamp8( MBQM(o · tanh_{Q(15+C)}(c), M_m) − z_m )
+ *   m = clamp8( MBQM(o · tanh_{Q(15+C)}(c), M_m) + z_m )
  *   h = m;  y_t = h
  * </pre>
  *
  * Gates are computed in the order i, f, c, then the cell update, then o (whose recurrent term still reads the old
- * h). proj_clip only acts on a projection. Peepholes, projection, layer normalization and cell scales outside
+ * h). m is copied into h and y without rescaling: a converted model gives intermediate 4, the output state and the
+ * output the same parameters (TFLite's converter asymmetric over the calibrated range, z_h = z_m ≠ 0 in general).
+ * proj_clip only acts on a projection. Peepholes, projection, layer normalization and cell scales outside
  * 2⁻¹⁵ … 2⁻¹¹ are rejected.
  */
 final class LstmInt implements Kernel {
@@ -178,9 +181,6 @@ final class LstmInt implements Kernel {
         this.hiddenA = mm.multiplier();
         this.hiddenB = mm.shift();
         this.hiddenZp = (int) inter[4].zeroPoint();
-        if (hiddenZp != 0) {
-            throw Quant.unsupported(op, "the integer LSTM kernel supports a hidden zero point of 0 only");
-        }
         this.gate = new int[4][nCell];
         this.h = new byte[nOutput];
         this.c = new int[nCell];
@@ -240,7 +240,7 @@ final class LstmInt implements Kernel {
                 for (int k = 0; k < nCell; k++) {
                     int o = sigmoid[gate[3][k] + 32768];
                     int tc = tanhCell[c[k] + 32768];
-                    int v = FixedPoint.multiplyByQuantizedMultiplier(o * tc, hiddenA, hiddenB) - hiddenZp;
+                    int v = FixedPoint.multiplyByQuantizedMultiplier(o * tc, hiddenA, hiddenB) + hiddenZp;
                     h[k] = (byte) Math.max(-128, Math.min(127, v));
                 }
                 System.arraycopy(h, 0, y, row * nOutput, nOutput);
