@@ -31,7 +31,10 @@ import org.junit.jupiter.api.Test;
 class KernelRegistryTest {
     private static final Origin ORIGIN = new Origin("test", "test");
 
-    /** An op of the row's type: two inputs and one output of its type (quantized when int8, uint8 or int16). */
+    /**
+     * An op of the row's type: two inputs and one output of its type (quantized when int8, uint8 or int16); a
+     * comparison or logical op gives BOOL, ARG_MAX/ARG_MIN and SHAPE INT32, and SELECT takes a BOOL condition first.
+     */
     private static Op opOf(KernelSupport row) {
         Tensor x = tensor("x", row.type(), row.op());
         Tensor w = row.hybrid()
@@ -43,13 +46,16 @@ class KernelRegistryTest {
                         QuantParams.perTensor(0.1f, 0),
                         true)
                 : tensor("w", row.type(), row.op());
-        return new Op(
-                "op",
-                row.op(),
-                List.of(x, w),
-                List.of(tensor("y", row.type(), row.op())),
-                OpAttributes.None.INSTANCE,
-                ORIGIN);
+        DType out = switch (row.op()) {
+            case LESS, LESS_EQUAL, GREATER, GREATER_EQUAL, EQUAL, NOT_EQUAL, LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT ->
+                DType.BOOL;
+            case ARG_MAX, ARG_MIN, SHAPE -> DType.INT32;
+            default -> row.type();
+        };
+        List<Tensor> inputs = row.op() == OpType.SELECT || row.op() == OpType.SELECT_V2
+                ? List.of(tensor("c", DType.BOOL, row.op()), x, w)
+                : List.of(x, w);
+        return new Op("op", row.op(), inputs, List.of(tensor("y", out, row.op())), OpAttributes.None.INSTANCE, ORIGIN);
     }
 
     private static Tensor tensor(String name, DType t, OpType op) {
@@ -61,6 +67,7 @@ class KernelRegistryTest {
     void everyRowBelongsToExactlyOneFamilyWhichHandlesIt() {
         List<KernelSupport> rows = Kernels.registry();
         assertThat(rows).hasSizeGreaterThan(100);
+        List<String> wrong = new ArrayList<>();
         for (KernelSupport row : rows) {
             Op op = opOf(row);
             List<KernelProvider> handling = new ArrayList<>();
@@ -69,13 +76,17 @@ class KernelRegistryTest {
                     handling.add(p);
                 }
             }
-            assertThat(handling)
-                    .as("families handling %s %s%s", row.op(), row.type(), row.hybrid() ? " hybrid" : "")
-                    .hasSize(1);
-            assertThat(handling.get(0).supported())
-                    .as("the family handling %s %s lists the row", row.op(), row.type())
-                    .contains(row);
+            String what = row.op() + " " + row.type() + (row.hybrid() ? " hybrid" : "");
+            if (handling.size() != 1) {
+                wrong.add(what + " handled by "
+                        + handling.stream()
+                                .map(p -> p.getClass().getSimpleName())
+                                .toList());
+            } else if (!handling.get(0).supported().contains(row)) {
+                wrong.add(what + " handled by " + handling.get(0).getClass().getSimpleName() + ", which has no row");
+            }
         }
+        assertThat(wrong).isEmpty();
     }
 
     @Test

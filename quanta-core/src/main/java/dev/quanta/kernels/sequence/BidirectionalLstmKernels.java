@@ -8,6 +8,7 @@ import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.KernelProvider;
 import dev.quanta.kernels.KernelSupport;
 import dev.quanta.kernels.QuantizedPath;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.function.Function;
 
@@ -28,9 +29,11 @@ public final class BidirectionalLstmKernels implements KernelProvider {
 
     @Override
     public List<KernelSupport> supported() {
-        return List.of(KernelSupport.bothPaths(
-                OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
-                DType.FLOAT32,
-                "float32, or hybrid: int8 weights, input and states quantized per row at every step"));
+        return List.of(
+                KernelSupport.bothPaths(OpType.BIDIRECTIONAL_SEQUENCE_LSTM, DType.FLOAT32, "float32"),
+                KernelSupport.hybrid(
+                        OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
+                        EnumSet.allOf(QuantizedPath.class),
+                        "hybrid: int8 weights, input and states quantized per row at every step"));
     }
 }

@@ -8,6 +8,7 @@ import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.KernelProvider;
 import dev.quanta.kernels.KernelSupport;
 import dev.quanta.kernels.QuantizedPath;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.function.Function;
 
@@ -33,9 +34,11 @@ public final class SequenceRnnKernels implements KernelProvider {
 
     @Override
     public List<KernelSupport> supported() {
-        return List.of(KernelSupport.bothPaths(
-                OpType.UNIDIRECTIONAL_SEQUENCE_RNN,
-                DType.FLOAT32,
-                "float32, or hybrid: int8 weights, input and state quantized per row at every step"));
+        return List.of(
+                KernelSupport.bothPaths(OpType.UNIDIRECTIONAL_SEQUENCE_RNN, DType.FLOAT32, "float32"),
+                KernelSupport.hybrid(
+                        OpType.UNIDIRECTIONAL_SEQUENCE_RNN,
+                        EnumSet.allOf(QuantizedPath.class),
+                        "hybrid: int8 weights, input and state quantized per row at every step"));
     }
 }
