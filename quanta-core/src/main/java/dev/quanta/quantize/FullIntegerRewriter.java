@@ -56,12 +56,13 @@ final class FullIntegerRewriter {
     private final List<Op> ops = new ArrayList<>();
     private final List<LayerReport> report = new ArrayList<>();
 
-    private FullIntegerRewriter(Model model, QuantizationConfig config, Calibration calibration) {
+    private FullIntegerRewriter(
+            Model model, QuantizationConfig config, Calibration calibration, Map<String, Boolean> perChannel) {
         this.model = model;
         this.io = config.io();
         this.allowFloatFallback = config.allowFloatFallback();
         this.floatLayers = config.floatLayers();
-        this.weights = new WeightQuantizer(config);
+        this.weights = new WeightQuantizer(config, perChannel);
         this.ranges = calibration.ranges();
         this.cellRanges = calibration.lstmCellStates();
         if (config.mode() == QuantizationMode.INT16X8) {
@@ -89,7 +90,18 @@ final class FullIntegerRewriter {
      * @param calibration the ranges observed on {@code model}
      */
     static Rewritten rewrite(Model model, QuantizationConfig config, Calibration calibration) {
-        return new FullIntegerRewriter(model, config, calibration).rewrite();
+        return rewrite(model, config, calibration, Map.of());
+    }
+
+    /**
+     * As above, with the weight granularity chosen per layer.
+     *
+     * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights; other layers take
+     *     the configured granularity
+     */
+    static Rewritten rewrite(
+            Model model, QuantizationConfig config, Calibration calibration, Map<String, Boolean> perChannel) {
+        return new FullIntegerRewriter(model, config, calibration, perChannel).rewrite();
     }
 
     private Rewritten rewrite() {
