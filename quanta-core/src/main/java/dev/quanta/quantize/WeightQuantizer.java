@@ -68,8 +68,8 @@ final class WeightQuantizer {
 
     /**
      * Whether {@code config} lets {@link HeldOutSearch} choose the granularity per layer: {@code --calibrator auto}
-     * in int8 (symmetric) with per-channel granularity, where TFLite has per-tensor and per-channel kernels for Dense,
-     * CONV_2D and DEPTHWISE_CONV_2D on both of its paths.
+     * in int8 (symmetric) with per-channel granularity, where TFLite has per-tensor and per-channel kernels for Dense
+     * on both of its paths.
      */
     static boolean granularityChosenPerLayer(QuantizationConfig config) {
         return config.calibrator() == Calibrator.AUTO
