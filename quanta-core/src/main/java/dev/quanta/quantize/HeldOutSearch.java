@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * Choices made by the error of the whole quantized network on held-out calibration samples, rather than by each
  * tensor's or weight's own rounding error: the calibration samples are split into the even ones, which choose the
- * activation ranges (with the configured calibrator), and the odd ones (at most {@value #MAX_HELD_OUT}), on which
+ * activation ranges (with the configured calibrator) for the range search (the granularity search, which fits no
+ * range, takes the ranges of all the samples), and the odd ones (at most {@value #MAX_HELD_OUT}), on which
  * each candidate network is run and compared with the float model at every layer. The error of a candidate is
  *
  * <pre>
@@ -143,8 +144,11 @@ final class HeldOutSearch {
         Dataset odd = every(data, n, 1, MAX_HELD_OUT);
         int half = (odd.size() + 1) / 2;
         Dataset[] halves = {odd.slice(0, half), odd.slice(half, odd.size())};
-        Calibration evenRanges =
-                MinMaxCalibrator.calibrate(floatModel, even, settings.withCalibrationSamples(even.size()), false);
+        // the range search fits ranges, so they come from the even samples only; the granularity alone fits no
+        // range and scores with those of all the samples, which spares a second calibration pass
+        Calibration evenRanges = rangeSearch
+                ? MinMaxCalibrator.calibrate(floatModel, even, settings.withCalibrationSamples(even.size()), false)
+                : full;
         Search s = new Search(floatModel, toRewrite, settings, halves, evenRanges);
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>(evenRanges.ranges());
         Map<String, Boolean> chosen = new HashMap<>(perChannel);
