@@ -28,6 +28,8 @@ public enum Setting {
     PER_CHANNEL_DENSE("perChannelDense"),
     /** {@code QuantizationConfig.withBiasCorrection}. */
     BIAS_CORRECTION("biasCorrection"),
+    /** {@code QuantizationConfig.withRangeSearch}. */
+    RANGE_SEARCH("rangeSearch"),
     /** A Keras model JSON paired with a weights-only file. */
     MODEL_CONFIG("the model JSON"),
     /** {@code DatasetSpec.limit}: read only the first samples of a dataset. */

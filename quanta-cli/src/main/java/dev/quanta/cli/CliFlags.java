@@ -45,6 +45,7 @@ final class CliFlags {
             case ALLOW_FLOAT_FALLBACK -> "--allow-float-fallback";
             case PER_CHANNEL_DENSE -> "--per-channel-dense";
             case BIAS_CORRECTION -> "--bias-correction";
+            case RANGE_SEARCH -> "--range-search";
             case MODEL_CONFIG -> "--config JSON";
             case LIMIT -> "--limit N";
             case LOSS -> "--loss NAME";

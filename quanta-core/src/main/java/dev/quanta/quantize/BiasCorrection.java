@@ -15,6 +15,7 @@ import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Empirical bias correction (Nagel et al. 2019, "Data-Free Quantization", section 4.2, measured on data rather than
@@ -72,7 +73,16 @@ final class BiasCorrection {
      * @param config the settings with the mode chosen: they decide how weights will be quantized
      */
     static Result apply(Model model, Dataset data, QuantizationConfig config) {
-        WeightQuantizer quantizer = new WeightQuantizer(config);
+        return apply(model, data, config, Map.of());
+    }
+
+    /**
+     * As above, with weights quantized at the granularity chosen per layer.
+     *
+     * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights
+     */
+    static Result apply(Model model, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
+        WeightQuantizer quantizer = new WeightQuantizer(config, perChannel);
         List<Layer> layers = new ArrayList<>();
         try {
             for (Op op : model.ops()) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -50,6 +51,7 @@ public final class Converter {
             Model floatModel,
             Calibration ranges,
             Model toRewrite,
+            Map<String, Boolean> perChannel,
             List<QuantizationReport.Technique> techniques,
             QuantizationConfig by) {
         /** True when {@code c} differs from the settings calibrated with in the float layers at most. */
@@ -113,7 +115,7 @@ public final class Converter {
                 config,
                 representative,
                 keepHistograms,
-                new Calibrated(p.floatModel, p.ranges, p.toRewrite, p.techniques, settings));
+                new Calibrated(p.floatModel, p.ranges, p.toRewrite, p.perChannel, p.techniques, settings));
     }
 
     /**
@@ -190,6 +192,7 @@ public final class Converter {
                                 calibrated.floatModel(),
                                 calibrated.ranges(),
                                 calibrated.toRewrite(),
+                                calibrated.perChannel(),
                                 new ArrayList<>(calibrated.techniques()))
                         : prepare(settings);
         Model floatModel = prepared != null ? prepared.floatModel : FloatGraphPasses.apply(source);
@@ -210,7 +213,7 @@ public final class Converter {
             calibration = CalibrationReport.of(ranges, settings);
             warnings = ranges.warnings();
             calibratedSamples = Math.min(settings.calibrationSamples(), representative.size());
-            Rewritten integer = FullIntegerRewriter.rewrite(prepared.toRewrite, settings, ranges);
+            Rewritten integer = FullIntegerRewriter.rewrite(prepared.toRewrite, settings, ranges, prepared.perChannel);
             result = new Rewritten(recordPreprocessing(integer.model(), representative), integer.layers());
         } else {
             result = switch (mode) {
@@ -237,9 +240,16 @@ public final class Converter {
         return new Conversion(result.model(), report);
     }
 
-    /** The float model, ranges, model to rewrite and techniques of a full-integer conversion. */
+    /**
+     * The float model, ranges, model to rewrite, granularity chosen per weight tensor and techniques of a
+     * full-integer conversion.
+     */
     private record Prepared(
-            Model floatModel, Calibration ranges, Model toRewrite, List<QuantizationReport.Technique> techniques) {}
+            Model floatModel,
+            Calibration ranges,
+            Model toRewrite,
+            Map<String, Boolean> perChannel,
+            List<QuantizationReport.Technique> techniques) {}
 
     /**
      * The float passes, cross-layer equalization when asked, calibration, and bias correction when asked, for a
@@ -254,13 +264,32 @@ public final class Converter {
             techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
         }
         Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings, keepHistograms);
+        // granularity first (on the model before bias correction, which then corrects the weights as chosen),
+        // then the ranges, on the model as it will be rewritten
+        HeldOutSearch.Result granularity = HeldOutSearch.apply(
+                floatModel,
+                floatModel,
+                representative,
+                settings,
+                ranges,
+                Map.of(),
+                WeightQuantizer.granularityChosenPerLayer(settings),
+                false);
+        techniques.addAll(granularity.techniques());
+        Map<String, Boolean> perChannel = granularity.perChannel();
         Model toRewrite = floatModel;
         if (settings.biasCorrection()) {
-            BiasCorrection.Result bc = BiasCorrection.apply(floatModel, representative, settings);
+            BiasCorrection.Result bc = BiasCorrection.apply(floatModel, representative, settings, perChannel);
             toRewrite = bc.model();
             techniques.add(new QuantizationReport.Technique("bias correction", bc.lines()));
         }
-        return new Prepared(floatModel, ranges, toRewrite, List.copyOf(techniques));
+        if (settings.rangeSearch()) {
+            HeldOutSearch.Result search = HeldOutSearch.apply(
+                    floatModel, toRewrite, representative, settings, ranges, perChannel, false, true);
+            ranges = search.ranges();
+            techniques.addAll(search.techniques());
+        }
+        return new Prepared(floatModel, ranges, toRewrite, perChannel, List.copyOf(techniques));
     }
 
     /** Refuses float layers with a mode that is not full-integer, or that are no layer of {@code floatModel}. */
@@ -332,6 +361,10 @@ public final class Converter {
                         + "one weight scale per tensor: use {GRANULARITY} per-tensor"
                         + (config.perChannelDense() ? " without {PER_CHANNEL_DENSE}" : ""));
             }
+        }
+        if (!integer && config.rangeSearch()) {
+            throw QuantaException.aboutSettings("{RANGE_SEARCH} scales activation ranges: it needs a full-integer "
+                    + "{MODE} (int8 or int16x8), not " + m);
         }
         if (!integer && config.biasCorrection()) {
             throw QuantaException.aboutSettings("{BIAS_CORRECTION} measures on calibration data and corrects int32 "

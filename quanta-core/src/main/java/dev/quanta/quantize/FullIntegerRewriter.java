@@ -76,13 +76,17 @@ final class FullIntegerRewriter {
     static final LstmHiddenState DEFAULT_LSTM_HIDDEN = LstmHiddenState.ASYMMETRIC;
 
     private FullIntegerRewriter(
-            Model model, QuantizationConfig config, Calibration calibration, LstmHiddenState lstmHidden) {
+            Model model,
+            QuantizationConfig config,
+            Calibration calibration,
+            Map<String, Boolean> perChannel,
+            LstmHiddenState lstmHidden) {
         this.model = model;
         this.lstmHidden = lstmHidden;
         this.io = config.io();
         this.allowFloatFallback = config.allowFloatFallback();
         this.floatLayers = config.floatLayers();
-        this.weights = new WeightQuantizer(config);
+        this.weights = new WeightQuantizer(config, perChannel);
         this.ranges = calibration.ranges();
         this.cellRanges = calibration.lstmCellStates();
         if (config.mode() == QuantizationMode.INT16X8) {
@@ -110,13 +114,33 @@ final class FullIntegerRewriter {
      * @param calibration the ranges observed on {@code model}
      */
     static Rewritten rewrite(Model model, QuantizationConfig config, Calibration calibration) {
-        return rewrite(model, config, calibration, DEFAULT_LSTM_HIDDEN);
+        return rewrite(model, config, calibration, Map.of(), DEFAULT_LSTM_HIDDEN);
+    }
+
+    /**
+     * As above, with the weight granularity chosen per layer.
+     *
+     * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights; other layers take
+     *     the configured granularity
+     */
+    static Rewritten rewrite(
+            Model model, QuantizationConfig config, Calibration calibration, Map<String, Boolean> perChannel) {
+        return rewrite(model, config, calibration, perChannel, DEFAULT_LSTM_HIDDEN);
     }
 
     /** As {@link #rewrite(Model, QuantizationConfig, Calibration)}, with integer LSTMs' hidden state as given. */
     static Rewritten rewrite(
             Model model, QuantizationConfig config, Calibration calibration, LstmHiddenState lstmHidden) {
-        return new FullIntegerRewriter(model, config, calibration, lstmHidden).rewrite();
+        return rewrite(model, config, calibration, Map.of(), lstmHidden);
+    }
+
+    private static Rewritten rewrite(
+            Model model,
+            QuantizationConfig config,
+            Calibration calibration,
+            Map<String, Boolean> perChannel,
+            LstmHiddenState lstmHidden) {
+        return new FullIntegerRewriter(model, config, calibration, perChannel, lstmHidden).rewrite();
     }
 
     private Rewritten rewrite() {

@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Encodes constant weights and biases as the TFLite quantization spec asks, with {@code real = s × (q − zp)}:
@@ -39,13 +40,21 @@ final class WeightQuantizer {
     private final Granularity granularity;
     private final boolean perChannelDense;
     /**
-     * {@code --calibrator auto} in int8 with per-channel granularity: each Dense layer takes per-channel weights when
-     * that lowers its weight rounding error (TFLite has both kernels, on both paths).
+     * Per weight tensor (by name), the granularity chosen for it ({@link HeldOutSearch}): true for per channel. A
+     * layer it does not name takes the configured granularity.
      */
-    private final boolean denseByRoundingError;
+    private final Map<String, Boolean> chosenPerChannel;
 
     /** @param config the settings, with the mode chosen (not null) */
     WeightQuantizer(QuantizationConfig config) {
+        this(config, Map.of());
+    }
+
+    /**
+     * @param config the settings, with the mode chosen (not null)
+     * @param chosenPerChannel per weight tensor name, per channel (true) or per tensor (false) where chosen
+     */
+    WeightQuantizer(QuantizationConfig config, Map<String, Boolean> chosenPerChannel) {
         mode = config.mode();
         if (mode == null) {
             throw new IllegalArgumentException("WeightQuantizer needs a mode");
@@ -54,10 +63,28 @@ final class WeightQuantizer {
         int64Bias = mode == QuantizationMode.INT16X8;
         granularity = config.granularity();
         perChannelDense = config.perChannelDense();
-        denseByRoundingError = config.calibrator() == Calibrator.AUTO
-                && mode == QuantizationMode.INT8
-                && !uint8
-                && granularity == Granularity.PER_CHANNEL;
+        this.chosenPerChannel = Map.copyOf(chosenPerChannel);
+    }
+
+    /**
+     * Whether {@code config} lets {@link HeldOutSearch} choose the granularity per layer: {@code --calibrator auto}
+     * in int8 (symmetric) with per-channel granularity, where TFLite has per-tensor and per-channel kernels for Dense
+     * on both of its paths.
+     */
+    static boolean granularityChosenPerLayer(QuantizationConfig config) {
+        return config.calibrator() == Calibrator.AUTO
+                && config.mode() == QuantizationMode.INT8
+                && config.scheme() == QuantizationScheme.SYMMETRIC
+                && config.granularity() == Granularity.PER_CHANNEL;
+    }
+
+    /** The configured granularity of {@code op}'s weights, before any choice per layer: true for per channel. */
+    boolean configuredPerChannel(Op op) {
+        boolean conv = op.type() != OpType.FULLY_CONNECTED;
+        // TFLite's hybrid convolutions take per-channel weights (its per-tensor hybrid path is legacy and
+        // quantizes inputs differently), so dynamic range keeps convolutions per channel, as its converter does
+        return conv && (granularity == Granularity.PER_CHANNEL || mode == QuantizationMode.DYNAMIC)
+                || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense;
     }
 
     /** Quantized weights, their bias (null when absent or left float), and the weight scales that were adjusted. */
@@ -70,7 +97,7 @@ final class WeightQuantizer {
     /**
      * The weights (input 1) and bias (input 2, when present) of a FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D op.
      * Weights are per channel along the output-channel axis (0, or 3 for depthwise) for convolutions, and for Dense
-     * only with {@code perChannelDense}; per tensor otherwise. Their scales follow the guards of {@link QuantMath}:
+     * only with {@code perChannelDense}; per tensor otherwise; a granularity chosen for the layer overrides both. Their scales follow the guards of {@link QuantMath}:
      * at least the minimum scale, and, with an int32 bias, large enough that every bias quantizes within
      * {@code ±2³⁰} (with one weight scale, the largest |b| decides). Each changed scale is reported.
      *
@@ -79,12 +106,8 @@ final class WeightQuantizer {
      */
     Encoded weightsAndBias(Op op, QuantParams input) {
         int axis = op.type() == OpType.DEPTHWISE_CONV_2D ? 3 : 0;
-        boolean conv = op.type() != OpType.FULLY_CONNECTED;
-        // TFLite's hybrid convolutions take per-channel weights (its per-tensor hybrid path is legacy and
-        // quantizes inputs differently), so dynamic range keeps convolutions per channel, as its converter does
-        boolean perChannel = conv && (granularity == Granularity.PER_CHANNEL || mode == QuantizationMode.DYNAMIC)
-                || !conv && granularity == Granularity.PER_CHANNEL && perChannelDense
-                || !conv && denseByRoundingError && perChannelRoundsCloser(op.input(1));
+        Boolean chosen = chosenPerChannel.get(op.input(1).name());
+        boolean perChannel = chosen != null ? chosen : configuredPerChannel(op);
         Tensor b = input != null && op.inputs().size() > 2 ? op.input(2) : null;
         // an int64 bias (16x8) has room for any bias at the minimum weight scale
         BiasFit fit = b == null || int64Bias ? null : new BiasFit(b.data().floats(), input.scale());
@@ -92,39 +115,6 @@ final class WeightQuantizer {
         Tensor w = weights(op.input(1), axis, perChannel, fit, op.origin().layerName(), adjustments);
         Tensor qb = b == null ? null : bias(b, input, w.quant());
         return new Encoded(w, qb, adjustments);
-    }
-
-    /**
-     * True when one int8 scale per output channel (axis 0) rounds the Dense weights {@code w} with a smaller
-     * squared error than one scale for the tensor: Σ (w − s·clamp(round(w/s), −127, 127))², with
-     * s = max(max|w|, 5e-7) / 127 over the channel or over the tensor.
-     */
-    static boolean perChannelRoundsCloser(Tensor w) {
-        float[] v = w.data().floats();
-        int channels = w.shape().dims()[0];
-        int inner = v.length / channels;
-        double tensorMax = 0;
-        double[] channelMax = new double[channels];
-        for (int e = 0; e < v.length; e++) {
-            double a = Math.abs(v[e]);
-            channelMax[e / inner] = Math.max(channelMax[e / inner], a);
-            tensorMax = Math.max(tensorMax, a);
-        }
-        double tensorScale = QuantMath.weightScale(tensorMax, 127);
-        double perTensor = 0;
-        double perChannel = 0;
-        for (int e = 0; e < v.length; e++) {
-            perTensor += roundingError(v[e], tensorScale);
-            perChannel += roundingError(v[e], QuantMath.weightScale(channelMax[e / inner], 127));
-        }
-        return perChannel < perTensor;
-    }
-
-    /** (x − s·clamp(round(x/s), −127, 127))². */
-    private static double roundingError(float x, double s) {
-        double q = Math.max(-127, Math.min(127, QuantMath.round(x / s)));
-        double d = x - s * q;
-        return d * d;
     }
 
     /** Weights with one scale (the integer LSTM's gate weights), at least the minimum scale. */

@@ -11,8 +11,11 @@ import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Buffers;
+import dev.quanta.quantize.Calibrator;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.TfliteOracle;
@@ -26,6 +29,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -330,6 +334,192 @@ class AccuracyTableIT {
             md.append(r).append('\n');
         }
         Path target = Path.of("target", "accuracy-table.md");
+        Files.createDirectories(target.getParent());
+        Files.writeString(target, md.toString());
+        System.out.print(md);
+    }
+
+    /** One model of the calibration table: its source, calibration and scored samples, and how a file scores. */
+    private record TableModel(
+            String name,
+            String data,
+            Model source,
+            Dataset calibration,
+            Dataset scored,
+            boolean reconstruction,
+            Path floatFile,
+            Path converterFile) {
+        /** The float model's score: its file in the runtime (XNNPACK / built-in), else the model in Quanta. */
+        String floatScore() {
+            if (floatFile != null) {
+                return score(floatFile, TfliteOracle.Kernels.XNNPACK) + " / "
+                        + score(floatFile, TfliteOracle.Kernels.BUILTIN);
+            }
+            return quantaTop1(source, scored, 1) + " (in Quanta)";
+        }
+
+        /** Top-1 correct (classifiers) or mean window MSE (the autoencoder) of {@code file} in the runtime. */
+        String score(Path file, TfliteOracle.Kernels kernels) {
+            return reconstruction
+                    ? String.format(Locale.ROOT, "%.4f", oracleMse(file, scored, kernels))
+                    : Integer.toString(OracleRuns.top1(file, scored, kernels));
+        }
+    }
+
+    /**
+     * Issue 10's calibration table: every calibrator, each with and without bias correction, with per-channel and
+     * per-tensor weights, in the official runtime on its XNNPACK and built-in paths, calibration and scored samples
+     * disjoint. Scored subsets keep the run short: IC and the large IC calibrated on images 101–200, scored on 1–100
+     * (one fold); KWS calibrated on 1–100, scored on 101–400; AD calibrated on windows 1–98, scored on 99–196 (mean
+     * window MSE: closer to the float model's is better); MNIST, LeNet and mnist_lstm calibrated on test images 1–100,
+     * scored on 101–600. Each cell is "XNNPACK / built-in". Written to {@code target/calibration-table.md}. Check
+     * (issue 10, acceptance 2): per model, {@code auto} is at least {@code minmax} in the default per-channel setting
+     * on XNNPACK (a lower MSE for AD).
+     */
+    @Test
+    void calibrationTable() throws IOException {
+        Dataset ic = KerasFixtureModels.icImages();
+        Dataset kwsAll = TfliteInputQuantizationIT.kwsFeatures();
+        Dataset adAll = RandomData.adWindows();
+        Dataset mnistAll = KerasFixtureModels.idx("mnist", null);
+        Dataset fashionAll = KerasFixtureModels.idx("fashion-mnist", new int[] {28, 28, 1});
+        List<TableModel> models = List.of(
+                new TableModel(
+                        "IC ResNet-8",
+                        "images 1-100 (of 100)",
+                        KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5"),
+                        ic.slice(100, 200),
+                        ic.slice(0, 100),
+                        false,
+                        Fixtures.require("mlperf-tiny/ic/pretrainedResnet.tflite"),
+                        Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite")),
+                new TableModel(
+                        "IC large ResNet",
+                        "images 1-100 (of 100)",
+                        ModelFiles.load(Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_float.tflite")),
+                        ic.slice(100, 200),
+                        ic.slice(0, 100),
+                        false,
+                        Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_float.tflite"),
+                        Fixtures.require("mlperf-tiny/ic/pretrainedResnet_large_int8.tflite")),
+                new TableModel(
+                        "KWS DS-CNN",
+                        "kws01 101-400 (of 300)",
+                        ModelFiles.load(Fixtures.require("mlperf-tiny/kws/kws_ref_model_float32.tflite")),
+                        kwsAll.slice(0, 100),
+                        kwsAll.slice(100, 400),
+                        false,
+                        Fixtures.require("mlperf-tiny/kws/kws_ref_model_float32.tflite"),
+                        Fixtures.require("mlperf-tiny/kws/kws_ref_model.tflite")),
+                new TableModel(
+                        "AD autoencoder",
+                        "windows 99-196 (mean window MSE)",
+                        ModelFiles.load(Fixtures.require("mlperf-tiny/ad/ad01_fp32.tflite")),
+                        adAll.slice(0, 98),
+                        adAll.slice(98, adAll.size()),
+                        true,
+                        Fixtures.require("mlperf-tiny/ad/ad01_fp32.tflite"),
+                        Fixtures.require("mlperf-tiny/ad/ad01_int8.tflite")),
+                new TableModel(
+                        "MNIST MLP",
+                        "t10k 101-600 (of 500)",
+                        KerasFixtureModels.model("mnist/keras_mlp/mnist.h5"),
+                        mnistAll.slice(0, 100),
+                        mnistAll.slice(100, 600),
+                        false,
+                        null,
+                        null),
+                new TableModel(
+                        "Fashion LeNet",
+                        "t10k 101-600 (of 500)",
+                        KerasFixtureModels.lenet(),
+                        fashionAll.slice(0, 100),
+                        fashionAll.slice(100, 600),
+                        false,
+                        null,
+                        null),
+                new TableModel(
+                        "mnist_lstm",
+                        "t10k 101-600 (of 500)",
+                        ModelFiles.load(Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite")),
+                        mnistAll.slice(0, 100),
+                        mnistAll.slice(100, 600),
+                        false,
+                        Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite"),
+                        Fixtures.require("tflite-micro/mnist_lstm/trained_lstm_int8.tflite")));
+        StringBuilder md = new StringBuilder(
+                "| model | scored on | calibrator | bias correction | per-channel (XNNPACK / built-in) "
+                        + "| per-tensor (XNNPACK / built-in) |\n|---|---|---|---|---|---|\n");
+        for (TableModel m : models) {
+            md.append(String.join(" | ", "", m.name(), m.data(), "float", "—", m.floatScore(), "—", "")
+                            .trim())
+                    .append('\n');
+            if (m.converterFile() != null) {
+                md.append(String.join(
+                                        " | ",
+                                        "",
+                                        m.name(),
+                                        m.data(),
+                                        "TFLite converter's int8",
+                                        "—",
+                                        m.score(m.converterFile(), TfliteOracle.Kernels.XNNPACK) + " / "
+                                                + m.score(m.converterFile(), TfliteOracle.Kernels.BUILTIN),
+                                        "—",
+                                        "")
+                                .trim())
+                        .append('\n');
+            }
+            Map<String, String> cells = new java.util.LinkedHashMap<>();
+            for (Calibrator c : Calibrator.values()) {
+                for (boolean bc : new boolean[] {false, true}) {
+                    String[] cell = new String[2];
+                    for (Granularity g : Granularity.values()) {
+                        Path file = tmp.resolve("table.tflite");
+                        TfliteWriter.write(
+                                Converter.fromModel(m.source())
+                                        .withConfig(QuantizationConfig.defaults()
+                                                .withMode(QuantizationMode.INT8)
+                                                .withCalibrationThreads(2)
+                                                .withCalibrationSamples(
+                                                        m.calibration().size())
+                                                .withCalibrator(c)
+                                                .withBiasCorrection(bc)
+                                                .withGranularity(g))
+                                        .withRepresentativeDataset(m.calibration())
+                                        .convert()
+                                        .model(),
+                                file);
+                        String x = m.score(file, TfliteOracle.Kernels.XNNPACK);
+                        String b = m.score(file, TfliteOracle.Kernels.BUILTIN);
+                        cell[g == Granularity.PER_CHANNEL ? 0 : 1] = x + " / " + b;
+                        cells.put(c.cliName() + (bc ? "+bc" : "") + " " + g, x);
+                    }
+                    md.append(String.join(
+                                            " | ",
+                                            "",
+                                            m.name(),
+                                            m.data(),
+                                            c.cliName(),
+                                            bc ? "yes" : "no",
+                                            cell[0],
+                                            cell[1],
+                                            "")
+                                    .trim())
+                            .append('\n');
+                }
+            }
+            System.out.println(m.name() + ": " + cells);
+            double auto = Double.parseDouble(cells.get("auto " + Granularity.PER_CHANNEL));
+            double minmax = Double.parseDouble(cells.get("minmax " + Granularity.PER_CHANNEL));
+            if (m.reconstruction()) {
+                assertThat(auto).as(m.name() + ": auto's MSE against minmax's").isLessThanOrEqualTo(minmax);
+            } else {
+                assertThat(auto)
+                        .as(m.name() + ": auto's correct against minmax's")
+                        .isGreaterThanOrEqualTo(minmax);
+            }
+        }
+        Path target = Path.of("target", "calibration-table.md");
         Files.createDirectories(target.getParent());
         Files.writeString(target, md.toString());
         System.out.print(md);

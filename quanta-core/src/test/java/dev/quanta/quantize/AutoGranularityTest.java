@@ -14,24 +14,52 @@ import dev.quanta.ir.Tensor;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** {@code --calibrator auto} picks per-channel Dense weights where they round closer than one scale per tensor. */
+/**
+ * {@code --calibrator auto} chooses each layer's weight granularity by the network's error on the held-out (odd)
+ * calibration samples ({@link HeldOutSearch}); the configured one stays unless the other is strictly better.
+ */
 class AutoGranularityTest {
-    /**
-     * Channel 0 spans ±1, channel 1 ±0.01. One tensor scale 1/127 rounds 0.01 to 1 step and −0.003 to 0 (squared
-     * error 4.5e-6 + 9e-6); channel 1's own scale 0.01/127 holds 0.01 exactly and −0.003 within 8e-6 of a step
-     * of 7.9e-5 (squared error below 1e-10). Channel 0 rounds the same either way.
-     */
+    /** Both rows span ±1 and hold values on the tensor's grid: the same scales, the same error; per tensor stays. */
     @Test
-    void perChannelWinsWhenChannelRangesDiffer() {
-        Tensor w = Tensor.constant("w", Shape.of(2, 2), new float[] {1f, 0.5f, 0.01f, -0.003f});
-        assertThat(WeightQuantizer.perChannelRoundsCloser(w)).isTrue();
+    void equalRowRangesKeepOneScale() {
+        ModelBuilder b = new ModelBuilder("equal-ranges");
+        Tensor x = b.input("x", Shape.batched(2));
+        Tensor y = dense(b, "dense", x, new float[] {1f, -1f, -1f, 1f});
+        Model m = b.output(y).build(ModelMetadata.inMemory());
+        Converter.Conversion c =
+                int8(m, uniform(2, 64), s -> s.withCalibrator(Calibrator.AUTO)).convert();
+        assertThat(c.model().tensor("dense/kernel").quant().isPerTensor()).isTrue();
+        QuantizationReport.Technique t = c.report().techniques().get(0);
+        assertThat(t.name()).isEqualTo("granularity by held-out error");
+        assertThat(t.changes()).hasSize(1);
+        assertThat(t.changes().get(0)).startsWith("dense: per tensor (held-out error ");
     }
 
-    /** Both channels span ±1 and hold values on the tensor's grid: the same scales, the same error; per tensor. */
+    /** With min/max, or per-tensor granularity, nothing is searched: no such report section. */
     @Test
-    void equalRangesKeepOneScale() {
-        Tensor w = Tensor.constant("w", Shape.of(2, 2), new float[] {1f, -1f, -1f, 1f});
-        assertThat(WeightQuantizer.perChannelRoundsCloser(w)).isFalse();
+    void onlyAutoWithPerChannelGranularitySearches() {
+        ModelBuilder b = new ModelBuilder("equal-ranges");
+        Tensor x = b.input("x", Shape.batched(2));
+        Tensor y = dense(b, "dense", x, new float[] {1f, -1f, -1f, 1f});
+        Model m = b.output(y).build(ModelMetadata.inMemory());
+        assertThat(int8(m, uniform(2, 64)).convert().report().techniques()).isEmpty();
+        assertThat(int8(
+                                m,
+                                uniform(2, 64),
+                                s -> s.withCalibrator(Calibrator.AUTO).withGranularity(Granularity.PER_TENSOR))
+                        .convert()
+                        .report()
+                        .techniques())
+                .isEmpty();
+    }
+
+    private static Dataset uniform(int width, int n) {
+        SplittableRandom r = new SplittableRandom(3);
+        float[] samples = new float[width * n];
+        for (int i = 0; i < samples.length; i++) {
+            samples[i] = (float) r.nextDouble(-1, 1);
+        }
+        return Dataset.of("uniform", new int[] {width}, samples, new int[n]);
     }
 
     @Test
@@ -57,6 +85,14 @@ class AutoGranularityTest {
         assertThat(auto.isPerTensor()).isFalse();
         assertThat(auto.axis()).isZero();
         assertThat(auto.scales()).containsExactly(2f / 127, 0.02f / 127);
+        assertThat(int8(m, d, c -> c.withCalibrator(Calibrator.AUTO))
+                        .convert()
+                        .report()
+                        .techniques()
+                        .get(0)
+                        .changes())
+                .singleElement(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .startsWith("dense: per channel (held-out error ");
         // per tensor in the per-tensor granularity, whatever the calibrator
         QuantParams perTensor = int8(
                         m, d, c -> c.withCalibrator(Calibrator.AUTO).withGranularity(Granularity.PER_TENSOR))
