@@ -8,6 +8,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TrainingConfig;
+import dev.quanta.quantize.InputQuantizer;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.runtime.InterpreterPool;
 import java.util.ArrayList;

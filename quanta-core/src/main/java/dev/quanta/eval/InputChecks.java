@@ -9,6 +9,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.InputQuantizer;
 import dev.quanta.quantize.QuantMath;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,6 +6,8 @@ import dev.quanta.data.Dataset;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.FloatGraphPasses;
+import dev.quanta.quantize.LayerComparison;
+import dev.quanta.quantize.LayerError;
 import dev.quanta.runtime.Benchmark;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import dev.quanta.data.Dataset;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.InputQuantizer;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.runtime.InterpreterPool;
 import java.util.ArrayList;

@@ -1,8 +1,6 @@
 package dev.quanta.quantize;
 
 import dev.quanta.data.Dataset;
-import dev.quanta.eval.LayerComparison;
-import dev.quanta.eval.LayerError;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;

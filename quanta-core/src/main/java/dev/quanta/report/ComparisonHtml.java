@@ -1,9 +1,9 @@
 package dev.quanta.report;
 
 import dev.quanta.eval.EvaluationResult;
-import dev.quanta.eval.LayerError;
 import dev.quanta.eval.ModelComparison;
 import dev.quanta.eval.ReconstructionResult;
+import dev.quanta.quantize.LayerError;
 import java.util.ArrayList;
 import java.util.List;
 

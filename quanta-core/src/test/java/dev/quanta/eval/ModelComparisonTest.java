@@ -16,6 +16,8 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.LayerComparison;
+import dev.quanta.quantize.LayerError;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Benchmark;
 import dev.quanta.testing.CoreArrays;

@@ -11,6 +11,7 @@ import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.LayerError;
 import dev.quanta.testing.CoreModels;
 import java.util.List;
 import org.junit.jupiter.api.Test;

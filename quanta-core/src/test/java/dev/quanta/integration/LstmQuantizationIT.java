@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
-import dev.quanta.eval.InputQuantizer;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
@@ -16,6 +15,7 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.QuantizedPath;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.InputQuantizer;
 import dev.quanta.quantize.IoType;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;

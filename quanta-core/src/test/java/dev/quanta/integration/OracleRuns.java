@@ -3,10 +3,10 @@ package dev.quanta.integration;
 import static dev.quanta.testing.CoreArrays.argmax;
 
 import dev.quanta.data.Dataset;
-import dev.quanta.eval.InputQuantizer;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
+import dev.quanta.quantize.InputQuantizer;
 import dev.quanta.testing.TfliteOracle;
 import dev.quanta.tflite.TfliteReader;
 import java.nio.file.Path;

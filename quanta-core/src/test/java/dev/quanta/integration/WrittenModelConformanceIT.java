@@ -3,7 +3,6 @@ package dev.quanta.integration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.data.Dataset;
-import dev.quanta.eval.InputQuantizer;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
@@ -11,6 +10,7 @@ import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.QuantizedPath;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
+import dev.quanta.quantize.InputQuantizer;
 import dev.quanta.quantize.IoType;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.quantize.QuantizationMode;

@@ -3,8 +3,6 @@ package dev.quanta.quantize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.quanta.data.Dataset;
-import dev.quanta.eval.LayerComparison;
-import dev.quanta.eval.LayerError;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.eval.EvaluationResult;
-import dev.quanta.eval.LayerError;
 import dev.quanta.eval.ModelComparison;
 import dev.quanta.quantize.CalibrationReport;
 import dev.quanta.quantize.Calibrator;
 import dev.quanta.quantize.Granularity;
 import dev.quanta.quantize.IoType;
+import dev.quanta.quantize.LayerError;
 import dev.quanta.quantize.LayerReport;
 import dev.quanta.quantize.QuantizationMode;
 import dev.quanta.quantize.QuantizationReport;

@@ -1,4 +1,4 @@
-package dev.quanta.eval;
+package dev.quanta.quantize;
 
 /**
  * How far one tensor of a quantized (or otherwise converted) model is from the same tensor of the reference model,

@@ -1,4 +1,4 @@
-package dev.quanta.eval;
+package dev.quanta.quantize;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
@@ -7,7 +7,6 @@ import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
-import dev.quanta.quantize.FloatGraphPasses;
 import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,9 +1,8 @@
-package dev.quanta.eval;
+package dev.quanta.quantize;
 
 import dev.quanta.ir.DType;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
-import dev.quanta.quantize.QuantMath;
 
 /**
  * Feeds float samples to a model with integer inputs: {@code q = clamp(round(x / scale) + zeroPoint)} (rounding
@@ -71,12 +70,12 @@ public final class InputQuantizer {
     }
 
     /** The smallest level of an integer input type: 0 for UINT8, -128 for INT8, -32768 for INT16. */
-    static long qmin(DType type) {
+    public static long qmin(DType type) {
         return type == DType.UINT8 ? 0 : type == DType.INT8 ? -128 : -32768;
     }
 
     /** The largest level of an integer input type: 255 for UINT8, 127 for INT8, 32767 for INT16. */
-    static long qmax(DType type) {
+    public static long qmax(DType type) {
         return type == DType.UINT8 ? 255 : type == DType.INT8 ? 127 : 32767;
     }
 

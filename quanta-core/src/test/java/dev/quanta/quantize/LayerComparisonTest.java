@@ -1,4 +1,4 @@
-package dev.quanta.eval;
+package dev.quanta.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,7 +16,6 @@ import dev.quanta.ir.Origin;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
-import dev.quanta.quantize.IoType;
 import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreModels;
 import java.util.List;
