@@ -213,6 +213,12 @@ public sealed interface OpAttributes {
     // -- resampling and reductions (issue 11) --
 
     // -- linear (issue 11) --
+    /**
+     * TRANSPOSE_CONV: TensorFlow padding, strides, the output's height and width (TFLite's constant output_shape
+     * input; the batch follows the input and the channels the weights) and the fused activation.
+     */
+    record TransposeConv(Padding padding, int strideH, int strideW, int outH, int outW, Activation activation)
+            implements OpAttributes {}
 
     // -- sequence (issue 11) --
 

@@ -78,15 +78,23 @@ public enum OpType {
     SIGNAL_PCAN,
     SIGNAL_FILTER_BANK_LOG,
 
-// -- elementwise and activations (issue 11) --
+    // -- elementwise and activations (issue 11) --
 
-// -- activations (issue 11) --
+    // -- activations (issue 11) --
 
-// -- shape and data movement (issue 11) --
+    // -- shape and data movement (issue 11) --
 
-// -- resampling and reductions (issue 11) --
+    // -- resampling and reductions (issue 11) --
 
-// -- linear (issue 11) --
+    // -- linear (issue 11) --
+    /**
+     * TRANSPOSE_CONV (the gradient of CONV_2D, Keras Conv2DTranspose): inputs x[N,H,W,I], weights[O,kh,kw,I],
+     * optional bias[O]; output [N, outH, outW, O] from {@link OpAttributes.TransposeConv}. Every input pixel
+     * scatters: y[b, iy·sh − padT + ky, ix·sw − padL + kx, o] += x[b, iy, ix, c] · W[o, ky, kx, c] (taps outside
+     * the output dropped), then y += bias, then the fused activation; padT/padL are CONV_2D's padding of an
+     * outH × outW input.
+     */
+    TRANSPOSE_CONV,
 
 // -- sequence (issue 11) --
 

@@ -41,6 +41,7 @@ public final class ShapeInference {
             // -- resampling and reductions (issue 11) --
 
             // -- linear (issue 11) --
+            case TRANSPOSE_CONV -> LinearShapes.transposeConv(x, inputs, (OpAttributes.TransposeConv) attrs);
 
             // -- sequence (issue 11) --
 

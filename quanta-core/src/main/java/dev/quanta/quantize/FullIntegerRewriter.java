@@ -283,6 +283,18 @@ final class FullIntegerRewriter {
             // -- resampling and reductions (issue 11) --
 
             // -- linear (issue 11) --
+            case TRANSPOSE_CONV -> {
+                // weights per channel along axis 0 (output channels) as CONV_2D, bias at s_x·s_w[c]
+                WeightQuantizer.Encoded e = weights.weightsAndBias(op, x.quant());
+                ins.add(x);
+                ins.add(e.weights());
+                if (e.bias() != null) {
+                    ins.add(e.bias());
+                }
+                weightParams = WeightQuantizer.describe(e.weights().quant());
+                adjustments = e.adjustments();
+                outParams = activationParams(out);
+            }
 
             // -- sequence (issue 11) --
 

@@ -120,6 +120,7 @@ final class TfliteExporters {
         // -- resampling and reductions (issue 11) --
 
         // -- linear (issue 11) --
+        TfliteLinearOps.registerExporters(EXPORTERS);
 
         // -- sequence (issue 11) --
 

@@ -114,6 +114,7 @@ final class TfliteImporters {
         // -- resampling and reductions (issue 11) --
 
         // -- linear (issue 11) --
+        TfliteLinearOps.registerImporters();
 
         // -- sequence (issue 11) --
 

@@ -229,6 +229,8 @@ final class TfliteSchema {
     // -- resampling and reductions (issue 11) --
 
     // -- linear (issue 11) --
+    static final int OP_TRANSPOSE_CONV = 67;
+    static final int OP_BATCH_MATMUL = 126;
 
     // -- sequence (issue 11) --
 
@@ -494,6 +496,8 @@ final class TfliteSchema {
     // -- resampling and reductions (issue 11) --
 
     // -- linear (issue 11) --
+    static final int BO_TRANSPOSE_CONV = 49;
+    static final int BO_BATCH_MATMUL = 101;
 
     // -- sequence (issue 11) --
 

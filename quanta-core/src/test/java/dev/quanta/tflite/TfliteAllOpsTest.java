@@ -131,7 +131,8 @@ class TfliteAllOpsTest {
                 OpType.MUL,
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
-                OpType.MAXIMUM);
+                OpType.MAXIMUM,
+                OpType.TRANSPOSE_CONV); // TransposeConvOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
