@@ -39,4 +39,41 @@ final class LinearShapes {
         }
         return Shape.of(x.dim(0), a.outH(), a.outW(), w.dim(0));
     }
+
+    /**
+     * BATCH_MATMUL: [batch..., M, N] for a [..., M, K] (or [..., K, M] with adj_x) and b [..., K, N] (or [..., N, K]
+     * with adj_y); the batch axes broadcast (a size 1 stretches; a dynamic size takes the other's unless that is 1).
+     */
+    static Shape batchMatMul(Shape a, Shape b, OpAttributes.BatchMatMul attrs) {
+        if (a.rank() < 2 || b.rank() < 2 || a.rank() > 5 || b.rank() > 5) {
+            throw new IllegalArgumentException("inputs " + a + " and " + b + " must have rank 2 to 5");
+        }
+        int m = a.dim(attrs.adjX() ? -1 : -2);
+        int ka = a.dim(attrs.adjX() ? -2 : -1);
+        int kb = b.dim(attrs.adjY() ? -1 : -2);
+        int n = b.dim(attrs.adjY() ? -2 : -1);
+        if (ka != kb) {
+            throw new IllegalArgumentException("inputs " + a + " and " + b + " (adj_x " + attrs.adjX() + ", adj_y "
+                    + attrs.adjY() + ") have inner sizes " + ka + " and " + kb);
+        }
+        int rank = Math.max(a.rank(), b.rank());
+        int[] out = new int[rank];
+        for (int i = 0; i < rank - 2; i++) {
+            int da = i - (rank - a.rank()) >= 0 ? a.dim(i - (rank - a.rank())) : 1;
+            int db = i - (rank - b.rank()) >= 0 ? b.dim(i - (rank - b.rank())) : 1;
+            if (da == db || db == 1) {
+                out[i] = da;
+            } else if (da == 1) {
+                out[i] = db;
+            } else if (da == Shape.DYNAMIC || db == Shape.DYNAMIC) {
+                out[i] = da == Shape.DYNAMIC ? db : da;
+            } else {
+                throw new IllegalArgumentException(
+                        "batch axes of " + a + " and " + b + " do not broadcast (" + da + " vs " + db + ")");
+            }
+        }
+        out[rank - 2] = m;
+        out[rank - 1] = n;
+        return Shape.of(out);
+    }
 }

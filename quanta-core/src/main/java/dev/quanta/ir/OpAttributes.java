@@ -220,6 +220,9 @@ public sealed interface OpAttributes {
     record TransposeConv(Padding padding, int strideH, int strideW, int outH, int outW, Activation activation)
             implements OpAttributes {}
 
+    /** BATCH_MATMUL: {@code adjX} reads the first input as [..., K, M], {@code adjY} the second as [..., N, K]. */
+    record BatchMatMul(boolean adjX, boolean adjY) implements OpAttributes {}
+
     // -- sequence (issue 11) --
 
     // -- detection (issue 11) --

@@ -95,6 +95,12 @@ public enum OpType {
      * outH × outW input.
      */
     TRANSPOSE_CONV,
+    /**
+     * BATCH_MATMUL: y[..., m, n] = Σ_k a[..., m, k] · b[..., k, n] for inputs a[..., M, K] and b[..., K, N] (a
+     * stored [..., K, M] with adj_x, b stored [..., N, K] with adj_y, see {@link OpAttributes.BatchMatMul}); the
+     * batch axes (all but the last two, up to rank 5) broadcast as NumPy's. No fused activation.
+     */
+    BATCH_MATMUL,
 
 // -- sequence (issue 11) --
 

@@ -42,6 +42,7 @@ public final class ShapeInference {
 
             // -- linear (issue 11) --
             case TRANSPOSE_CONV -> LinearShapes.transposeConv(x, inputs, (OpAttributes.TransposeConv) attrs);
+            case BATCH_MATMUL -> LinearShapes.batchMatMul(x, inputs.get(1).shape(), (OpAttributes.BatchMatMul) attrs);
 
             // -- sequence (issue 11) --
 

@@ -295,6 +295,13 @@ final class FullIntegerRewriter {
                 adjustments = e.adjustments();
                 outParams = activationParams(out);
             }
+            case BATCH_MATMUL -> {
+                // operands as activations (calibrated), a constant second one symmetric; the output calibrated
+                ins.add(x);
+                Tensor b = op.input(1);
+                ins.add(b.isConstant() ? LinearQuantization.symmetricConstant(b, actType) : quantized.get(b));
+                outParams = activationParams(out);
+            }
 
             // -- sequence (issue 11) --
 

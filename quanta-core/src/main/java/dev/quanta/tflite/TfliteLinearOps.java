@@ -11,8 +11,9 @@ import dev.quanta.ir.Tensor;
 import java.util.Map;
 
 /**
- * Issue 11's linear ops in TFLite files: TRANSPOSE_CONV (TransposeConvOptions, union member 49) and their operator
- * versions ({@code tensorflow/lite/tools/versioning/op_version.cc}).
+ * Issue 11's linear ops in TFLite files: TRANSPOSE_CONV (TransposeConvOptions, union member 49) and BATCH_MATMUL
+ * (BatchMatMulOptions, union member 101), and their operator versions
+ * ({@code tensorflow/lite/tools/versioning/op_version.cc}).
  */
 final class TfliteLinearOps {
     private TfliteLinearOps() {}
@@ -25,12 +26,21 @@ final class TfliteLinearOps {
     private static final int TC_FUSED_ACTIVATION = 3;
     private static final int TC_FIELDS = 5;
 
+    /** BatchMatMulOptions field ids. */
+    private static final int BMM_ADJ_X = 0;
+
+    private static final int BMM_ADJ_Y = 1;
+    private static final int BMM_ASYMMETRIC_QUANTIZE_INPUTS = 2;
+    private static final int BMM_FIELDS = 3;
+
     static void registerImporters() {
         TfliteImporters.register(TfliteSchema.OP_TRANSPOSE_CONV, TfliteLinearOps::readTransposeConv);
+        TfliteImporters.register(TfliteSchema.OP_BATCH_MATMUL, TfliteLinearOps::readBatchMatMul);
     }
 
     static void registerExporters(Map<OpType, TfliteExporters.OpExporter> exporters) {
         exporters.put(OpType.TRANSPOSE_CONV, TfliteLinearOps::writeTransposeConv);
+        exporters.put(OpType.BATCH_MATMUL, TfliteLinearOps::writeBatchMatMul);
     }
 
     /**
@@ -84,6 +94,40 @@ final class TfliteLinearOps {
                 TfliteSchema.padding(a.padding()), a.strideW(), a.strideH(), TfliteSchema.activation(a.activation()));
         return new TfliteExporters.Exported(
                 TfliteSchema.OP_TRANSPOSE_CONV, version, inputs, TfliteSchema.BO_TRANSPOSE_CONV, o::write);
+    }
+
+    /** BATCH_MATMUL: adj_x and adj_y from its options (asymmetric_quantize_inputs only concerns hybrid files). */
+    private static void readBatchMatMul(OpContext c) {
+        boolean[] adj = c.options(
+                TfliteSchema.BO_BATCH_MATMUL,
+                t -> t == null
+                        ? new boolean[2]
+                        : new boolean[] {t.bool(BMM_ADJ_X, false, "adj_x"), t.bool(BMM_ADJ_Y, false, "adj_y")});
+        Tensor a = c.input(0);
+        Tensor b = c.input(1);
+        if (a.dtype() == DType.FLOAT32 && b.dtype() != DType.FLOAT32) {
+            throw c.error("hybrid BATCH_MATMUL (float32 input, " + b.dtype() + " second input) is not supported");
+        }
+        c.produce(OpType.BATCH_MATMUL, new OpAttributes.BatchMatMul(adj[0], adj[1]), a, b);
+    }
+
+    /** BATCH_MATMUL: version 3 for int16, 2 for int8, else 1. */
+    private static TfliteExporters.Exported writeBatchMatMul(Op op, TfliteExporters.Context c) {
+        OpAttributes.BatchMatMul a = op.attrs(OpAttributes.BatchMatMul.class);
+        DType t = op.input(0).dtype();
+        int version = t == DType.INT16 ? 3 : t == DType.INT8 ? 2 : 1;
+        return new TfliteExporters.Exported(
+                TfliteSchema.OP_BATCH_MATMUL,
+                version,
+                new int[] {c.index(op.input(0)), c.index(op.input(1))},
+                TfliteSchema.BO_BATCH_MATMUL,
+                b -> {
+                    b.startTable(BMM_FIELDS);
+                    b.addBoolean(BMM_ASYMMETRIC_QUANTIZE_INPUTS, false, false);
+                    b.addBoolean(BMM_ADJ_Y, a.adjY(), false);
+                    b.addBoolean(BMM_ADJ_X, a.adjX(), false);
+                    return b.endTable();
+                });
     }
 
     /** TransposeConvOptions: padding, strides and (since version 4) the fused activation. */

@@ -132,7 +132,8 @@ class TfliteAllOpsTest {
                 OpType.DIV,
                 OpType.MINIMUM, // TensorOpsOracleTest
                 OpType.MAXIMUM,
-                OpType.TRANSPOSE_CONV); // TransposeConvOracleTest
+                OpType.TRANSPOSE_CONV, // TransposeConvOracleTest
+                OpType.BATCH_MATMUL); // BatchMatMulOracleTest
         for (OpType t : OpType.values()) {
             if (t.isSignal()) {
                 elsewhere.add(t); // read and run (MicroSpeechIT), not written
