@@ -13,6 +13,7 @@ import dev.quanta.ir.Padding;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.arithmetic.Quant;
+import dev.quanta.kernels.conv.ConvolutionKernels;
 import dev.quanta.testing.UsesOracle;
 import dev.quanta.tflite.TfliteReader;
 import dev.quanta.tflite.TfliteWriter;
@@ -216,5 +217,25 @@ class TransposeConvOracleTest {
         assertThatThrownBy(() -> new KernelRunner(m, QuantizedPath.BUILTIN))
                 .isInstanceOf(UnsupportedOperationException.class)
                 .hasMessageContaining("TRANSPOSE_CONV");
+    }
+
+    /** Output rows split over threads: the same values as on one thread, integer and float. */
+    @Test
+    void threadsDoNotChangeTheResult() {
+        SingleOpModels g = new SingleOpModels(14);
+        for (DType type : new DType[] {DType.FLOAT32, DType.INT8, DType.INT16}) {
+            SingleOpModels.Case c = transposeConv(g, type, true, true, false);
+            Object in = g.randomInput(c.model().inputs().get(0));
+            try (KernelRunner one = new KernelRunner(
+                            c.model(), QuantizedPath.BUILTIN, ConvolutionKernels.BuiltinRounding.DEFAULT, 1);
+                    KernelRunner three = new KernelRunner(
+                            c.model(), QuantizedPath.BUILTIN, ConvolutionKernels.BuiltinRounding.DEFAULT, 3)) {
+                one.run(in);
+                three.run(in);
+                three.run(in); // a second run reuses the centred input and the accumulators
+                assertThat(Buffers.length(three.output())).isPositive();
+                assertThat(three.output()).as(c.name()).isEqualTo(one.output());
+            }
+        }
     }
 }

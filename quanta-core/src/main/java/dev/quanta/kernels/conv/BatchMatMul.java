@@ -1,6 +1,7 @@
 package dev.quanta.kernels.conv;
 
 import dev.quanta.ir.DType;
+import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.arithmetic.Quant;
@@ -36,6 +37,10 @@ final class BatchMatMul implements Kernel {
     private final int[] aOffset;
 
     private final int[] bOffset;
+    /** Integer kernels: the operands minus their zero points, made at the start of each run. */
+    private final int[] ac;
+
+    private final int[] bc;
 
     /**
      * @param as the first input's shape, {@code bs} the second's, {@code ys} the output's
@@ -74,6 +79,8 @@ final class BatchMatMul implements Kernel {
         }
         this.aOffset = new int[batches];
         this.bOffset = new int[batches];
+        this.ac = rq == null ? null : new int[Buffers.length(a)];
+        this.bc = rq == null ? null : new int[Buffers.length(b)];
         int rank = ys.length;
         for (int bi = 0; bi < batches; bi++) {
             aOffset[bi] = offset(bi, ys, as, rank) * m * k;
@@ -103,6 +110,10 @@ final class BatchMatMul implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
+        if (rq != null) {
+            Quant.centre(a, type, zpA, ac, 0, ac.length);
+            Quant.centre(b, type, zpB, bc, 0, bc.length);
+        }
         parallel.forRange(aOffset.length, 1, matrices);
     }
 
@@ -151,7 +162,7 @@ final class BatchMatMul implements Kernel {
             for (int c = 0; c < n; c++) {
                 long s = 0;
                 for (int i = 0; i < k; i++) {
-                    s += (long) (Quant.get(a, type, ao + ai(r, i)) - zpA) * (Quant.get(b, type, bo + bi(i, c)) - zpB);
+                    s += (long) ac[ao + ai(r, i)] * bc[bo + bi(i, c)];
                 }
                 Quant.set(y, outType, out + r * n + c, wide ? rq.apply(s, 0) : rq.apply((int) s, 0));
             }

@@ -3,6 +3,7 @@ package dev.quanta.kernels.conv;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Padding;
+import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.arithmetic.Quant;
@@ -22,7 +23,7 @@ import dev.quanta.kernels.arithmetic.Requantizer;
  * </pre>
  *
  * Integer sums are exact, so the gather gives TFLite's scatter result; only the requantization distinguishes the
- * paths (see {@link WeightedOpParams}). Output rows are split over threads.
+ * paths (see {@link WeightedOpParams}). An integer run centres the input once; output rows are split over threads.
  */
 final class TransposeConv2D implements Kernel {
     private final Object x;
@@ -47,6 +48,8 @@ final class TransposeConv2D implements Kernel {
     private final int sw;
     private final int padT;
     private final int padL;
+    /** Integer kernels: the input minus its zero point, made at the start of each run. */
+    private final int[] xc;
 
     private TransposeConv2D(
             Object x,
@@ -79,6 +82,7 @@ final class TransposeConv2D implements Kernel {
         this.sw = a.strideW();
         this.padT = padBefore(a.padding(), outH, kh, sh);
         this.padL = padBefore(a.padding(), outW, kw, sw);
+        this.xc = p == null ? null : new int[Buffers.length(x)];
         int channels = outC;
         this.accFloat = ThreadLocal.withInitial(() -> new float[channels]);
         this.accInt = ThreadLocal.withInitial(() -> new long[channels]);
@@ -104,6 +108,9 @@ final class TransposeConv2D implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
+        if (!floating) {
+            Quant.centre(x, inType, p.inZeroPoint, xc, 0, xc.length);
+        }
         parallel.forRange(batch * outH, 1, rows);
     }
 
@@ -163,7 +170,6 @@ final class TransposeConv2D implements Kernel {
 
     private void pixelInt(int b, int oy, int ox, long[] acc) {
         int[] w = p.weights;
-        int zx = p.inZeroPoint;
         System.arraycopy(p.bias, 0, acc, 0, outC);
         for (int ky = 0; ky < kh; ky++) {
             int ny = oy + padT - ky;
@@ -181,7 +187,7 @@ final class TransposeConv2D implements Kernel {
                     int wi = ((o * kh + ky) * kw + kx) * inC;
                     long s = 0;
                     for (int c = 0; c < inC; c++) {
-                        s += (long) (Quant.get(x, inType, in + c) - zx) * w[wi + c];
+                        s += (long) xc[in + c] * w[wi + c];
                     }
                     acc[o] += s;
                 }
