@@ -300,6 +300,9 @@ final class FullIntegerRewriter {
                 ins.add(x);
                 Tensor b = op.input(1);
                 ins.add(b.isConstant() ? LinearQuantization.symmetricConstant(b, actType) : quantized.get(b));
+                if (b.isConstant()) {
+                    weightParams = WeightQuantizer.describe(ins.get(1).quant());
+                }
                 outParams = activationParams(out);
             }
 
