@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Quantizing a float model with a TRANSPOSE_CONV (a U-Net's upsampling step: 4×4×3 → 8×8×5, 3×3 kernel, stride 2,
- * SAME, ReLU): int8 with per-channel weights along the output channels and int16x8 with an int64 bias. The written
+ * SAME, ReLU): int8 with per-channel weights along the output channels, int16x8 with an int64 bias, and the uint8
+ * scheme (per-tensor uint8 weights). The written
  * file runs in TFLite on both paths with the same outputs as Quanta's interpreter, and near the float model (within
  * the rounding error of inputs and weights).
  */
@@ -77,11 +78,21 @@ class TransposeConvQuantizationTest {
         checkQuantized(QuantizationMode.INT16X8, DType.INT16);
     }
 
+    /** The uint8 scheme (asymmetric, per-tensor): uint8 activations and weights, TF1's file form. */
+    @Test
+    void uint8RunsInTfliteAsInQuanta() throws Exception {
+        checkQuantized(QuantizationMode.INT8, DType.UINT8);
+    }
+
     private void checkQuantized(QuantizationMode mode, DType act) throws Exception {
         Model floatModel = upsampler();
         Dataset d = data(32);
+        QuantizationConfig config = QuantizationConfig.defaults().withMode(mode).withCalibrationSamples(d.size());
+        if (act == DType.UINT8) {
+            config = config.withScheme(QuantizationScheme.ASYMMETRIC).withGranularity(Granularity.PER_TENSOR);
+        }
         Converter.Conversion c = Converter.fromModel(floatModel)
-                .withConfig(QuantizationConfig.defaults().withMode(mode).withCalibrationSamples(d.size()))
+                .withConfig(config)
                 .withRepresentativeDataset(d)
                 .convert();
         Op op = c.model().ops().stream()
@@ -89,13 +100,15 @@ class TransposeConvQuantizationTest {
                 .findFirst()
                 .orElseThrow();
         assertThat(op.input(0).dtype()).isEqualTo(act);
-        assertThat(op.input(1).dtype()).isEqualTo(DType.INT8);
-        assertThat(op.input(1).quant().scales()).hasSize(5); // per output channel
-        assertThat(op.input(1).quant().axis()).isZero();
+        assertThat(op.input(1).dtype()).isEqualTo(act == DType.UINT8 ? DType.UINT8 : DType.INT8);
+        if (act != DType.UINT8) {
+            assertThat(op.input(1).quant().scales()).hasSize(5); // per output channel
+            assertThat(op.input(1).quant().axis()).isZero();
+        }
         assertThat(op.input(2).dtype()).isEqualTo(act == DType.INT16 ? DType.INT64 : DType.INT32);
         float outScale = op.output(0).quant().scale();
 
-        Path file = tmp.resolve(mode + ".tflite");
+        Path file = tmp.resolve(mode + "-" + act + ".tflite");
         TfliteWriter.write(c.model(), file);
         Model written = TfliteReader.read(file);
         float[] x = new float[SAMPLE];
