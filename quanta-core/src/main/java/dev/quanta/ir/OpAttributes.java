@@ -276,6 +276,15 @@ public sealed interface OpAttributes {
     record Reduce(int[] axes, boolean keepDims) implements OpAttributes {}
 
     // -- linear (issue 11) --
+    /**
+     * TRANSPOSE_CONV: TensorFlow padding, strides, the output's height and width (TFLite's constant output_shape
+     * input; the batch follows the input and the channels the weights) and the fused activation.
+     */
+    record TransposeConv(Padding padding, int strideH, int strideW, int outH, int outW, Activation activation)
+            implements OpAttributes {}
+
+    /** BATCH_MATMUL: {@code adjX} reads the first input as [..., K, M], {@code adjY} the second as [..., N, K]. */
+    record BatchMatMul(boolean adjX, boolean adjY) implements OpAttributes {}
 
     // -- sequence (issue 11) --
     /**

@@ -223,6 +223,28 @@ public enum OpType {
     /** ZEROS_LIKE: zeros of the input's shape and type. */
     ZEROS_LIKE,
 
+    // -- activations (issue 11) --
+
+    // -- shape and data movement (issue 11) --
+
+    // -- resampling and reductions (issue 11) --
+
+    // -- linear (issue 11) --
+    /**
+     * TRANSPOSE_CONV (the gradient of CONV_2D, Keras Conv2DTranspose): inputs x[N,H,W,I], weights[O,kh,kw,I],
+     * optional bias[O]; output [N, outH, outW, O] from {@link OpAttributes.TransposeConv}. Every input pixel
+     * scatters: y[b, iy·sh − padT + ky, ix·sw − padL + kx, o] += x[b, iy, ix, c] · W[o, ky, kx, c] (taps outside
+     * the output dropped), then y += bias, then the fused activation; padT/padL are CONV_2D's padding of an
+     * outH × outW input.
+     */
+    TRANSPOSE_CONV,
+    /**
+     * BATCH_MATMUL: y[..., m, n] = Σ_k a[..., m, k] · b[..., k, n] for inputs a[..., M, K] and b[..., K, N] (a
+     * stored [..., K, M] with adj_x, b stored [..., N, K] with adj_y, see {@link OpAttributes.BatchMatMul}); the
+     * batch axes (all but the last two, up to rank 5) broadcast as NumPy's. No fused activation.
+     */
+    BATCH_MATMUL,
+
     // -- resampling and reductions (issue 11) --
     /**
      * RESIZE_BILINEAR: x[N,H,W,C] → y[N,h,w,C] ({@link OpAttributes.Resize}); each output pixel (y, x) maps to the

@@ -87,6 +87,8 @@ public final class ShapeInference {
             case L2_NORMALIZATION -> ResampleReduceShapes.l2Normalization(x);
 
             // -- linear (issue 11) --
+            case TRANSPOSE_CONV -> LinearShapes.transposeConv(x, inputs, (OpAttributes.TransposeConv) attrs);
+            case BATCH_MATMUL -> LinearShapes.batchMatMul(x, inputs.get(1).shape(), (OpAttributes.BatchMatMul) attrs);
 
             // -- sequence (issue 11) --
             case UNIDIRECTIONAL_SEQUENCE_RNN -> sequenceRnn(x, inputs);

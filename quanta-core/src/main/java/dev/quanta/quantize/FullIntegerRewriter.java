@@ -442,6 +442,28 @@ final class FullIntegerRewriter {
             }
 
             // -- linear (issue 11) --
+            case TRANSPOSE_CONV -> {
+                // weights per channel along axis 0 (output channels) as CONV_2D, bias at s_x·s_w[c]
+                WeightQuantizer.Encoded e = weights.weightsAndBias(op, x.quant());
+                ins.add(x);
+                ins.add(e.weights());
+                if (e.bias() != null) {
+                    ins.add(e.bias());
+                }
+                weightParams = WeightQuantizer.describe(e.weights().quant());
+                adjustments = e.adjustments();
+                outParams = activationParams(out);
+            }
+            case BATCH_MATMUL -> {
+                // operands as activations (calibrated), a constant second one symmetric; the output calibrated
+                ins.add(x);
+                Tensor b = op.input(1);
+                ins.add(b.isConstant() ? LinearQuantization.symmetricConstant(b, actType) : quantized.get(b));
+                if (b.isConstant()) {
+                    weightParams = WeightQuantizer.describe(ins.get(1).quant());
+                }
+                outParams = activationParams(out);
+            }
 
             // -- sequence (issue 11) --
 

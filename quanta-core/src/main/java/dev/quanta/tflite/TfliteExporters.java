@@ -151,6 +151,7 @@ final class TfliteExporters {
         TfliteResampleReduceOps.registerExporters(EXPORTERS);
 
         // -- linear (issue 11) --
+        TfliteLinearOps.registerExporters(EXPORTERS);
 
         // -- sequence (issue 11) --
         EXPORTERS.put(OpType.UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::writeRnn);

@@ -134,6 +134,7 @@ final class TfliteImporters {
         TfliteResampleReduceOps.registerImporters();
 
         // -- linear (issue 11) --
+        TfliteLinearOps.registerImporters();
 
         // -- sequence (issue 11) --
         register(TfliteSchema.OP_UNIDIRECTIONAL_SEQUENCE_RNN, TfliteSequenceOps::readRnn);

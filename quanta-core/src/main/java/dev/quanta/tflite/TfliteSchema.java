@@ -292,6 +292,8 @@ final class TfliteSchema {
     static final int OP_RESIZE_NEAREST_NEIGHBOR = 97;
 
     // -- linear (issue 11) --
+    static final int OP_TRANSPOSE_CONV = 67;
+    static final int OP_BATCH_MATMUL = 126;
 
     // -- sequence (issue 11) --
     static final int OP_UNIDIRECTIONAL_SEQUENCE_RNN = 35;
@@ -606,6 +608,8 @@ final class TfliteSchema {
     static final int BO_RESIZE_NEAREST_NEIGHBOR = 74;
 
     // -- linear (issue 11) --
+    static final int BO_TRANSPOSE_CONV = 49;
+    static final int BO_BATCH_MATMUL = 101;
 
     // -- sequence (issue 11) --
     static final int BO_SEQUENCE_RNN = 31;

@@ -186,6 +186,13 @@ class IntegerKernelSupportTest {
                         : new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE);
                 yield op(type, attrs, act("y", t, p, 2, 2, 2), img, w, bias("b", t, img, w, 2));
             }
+            case TRANSPOSE_CONV -> {
+                Tensor w = weights("w", t, 2, 2, 2, 2);
+                var attrs = new OpAttributes.TransposeConv(Padding.SAME, 2, 2, 6, 6, Activation.NONE);
+                yield op(type, attrs, act("y", t, p, 6, 6, 2), img, w, bias("b", t, img, w, 2));
+            }
+            case BATCH_MATMUL ->
+                op(type, new OpAttributes.BatchMatMul(false, true), act("y", t, freeParams2(t), 3, 3, 3), img, img);
             case MAX_POOL_2D, AVERAGE_POOL_2D ->
                 op(
                         type,

@@ -141,7 +141,9 @@ class TfliteAllOpsTest {
                 OpType.LOG_SOFTMAX,
                 OpType.DETECTION_POSTPROCESS, // DetectionPostProcessOracleTest
                 OpType.UNIDIRECTIONAL_SEQUENCE_RNN, // UnidirectionalRnnOracleTest
-                OpType.BIDIRECTIONAL_SEQUENCE_LSTM); // BidirectionalLstmOracleTest
+                OpType.BIDIRECTIONAL_SEQUENCE_LSTM, // BidirectionalLstmOracleTest
+                OpType.TRANSPOSE_CONV, // TransposeConvOracleTest
+                OpType.BATCH_MATMUL); // BatchMatMulOracleTest
         elsewhere.addAll(EnumSet.range(OpType.RESIZE_BILINEAR, OpType.L2_NORMALIZATION)); // ResizeOps/ReduceOps oracles
         elsewhere.addAll(EnumSet.range(OpType.SUB, OpType.LOGICAL_NOT)); // ElementwiseOpsOracleTest
         for (OpType t : OpType.values()) {
