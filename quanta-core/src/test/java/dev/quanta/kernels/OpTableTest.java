@@ -51,7 +51,9 @@ class OpTableTest {
             Map<DType, String> cells = new EnumMap<>(DType.class);
             String hybrid = "";
             List<String> others = new ArrayList<>();
-            for (KernelSupport r : e.getValue()) {
+            List<KernelSupport> ordered = new ArrayList<>(e.getValue());
+            ordered.sort(java.util.Comparator.comparing(KernelSupport::type)); // rows may come in any order
+            for (KernelSupport r : ordered) {
                 if (r.hybrid()) {
                     hybrid = paths(r);
                 } else if (List.of(COLUMNS).contains(r.type())) {
