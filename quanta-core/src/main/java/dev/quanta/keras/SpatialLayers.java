@@ -115,6 +115,13 @@ final class SpatialLayers {
         return e.last(l, OpType.MEAN, new OpAttributes.Mean(new int[] {1, 2}, keep), x);
     }
 
+    /** REDUCE_MAX over height and width (keepdims as the layer's config says). */
+    static Tensor globalMax(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 4);
+        l.requireChannelsLast();
+        return e.last(l, OpType.REDUCE_MAX, new OpAttributes.Reduce(new int[] {1, 2}, l.bool("keepdims", false)), x);
+    }
+
     /** PAD of height and width: {@code padding} is an int, [h, w] or [[top, bottom], [left, right]]. */
     static Tensor zeroPadding(LayerEmitter e, KerasLayer l, Tensor x) {
         l.requireInputRank(x, 4);

@@ -406,6 +406,12 @@ class KerasLayerSemanticsTest {
                 runs.add(o.runFloat(x));
             }
         }
+        // Keras' counts: Rescaling has no weights; Normalization's mean, variance and count are not trained
+        ModelSummary s = ModelSummary.of(m);
+        assertThat(row(s, "rescale").params()).isZero();
+        assertThat(row(s, "norm").params()).isEqualTo(2L * ch + 1);
+        assertThat(s.totalParams()).isEqualTo(2L * ch + 1);
+        assertThat(s.trainableParams()).isZero();
         for (float[] out : runs) {
             for (int i = 0; i < x.length; i++) {
                 assertThat((double) out[i])
@@ -473,7 +479,14 @@ class KerasLayerSemanticsTest {
             y[6 + o] = Math.min(a[o], b[o]);
             y[9 + o] = (a[o] + b[o] + a[o]) / 3;
         }
-        checkAgainstReference(file, x, y);
+        Model m = checkAgainstReference(file, x, y);
+        ModelSummary s = ModelSummary.of(m);
+        assertThat(row(s, "avg").params()).as("Average has no weights").isZero();
+        assertThat(s.totalParams()).isEqualTo(24);
+    }
+
+    private static dev.quanta.summary.LayerRow row(ModelSummary s, String layer) {
+        return s.rows().stream().filter(r -> r.name().equals(layer)).findFirst().orElseThrow();
     }
 
     @Test
@@ -489,5 +502,348 @@ class KerasLayerSemanticsTest {
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("crop")
                 .hasMessageContaining("leaves nothing");
+    }
+
+    /** A Functional Keras 2 .h5 of {@code json} (the whole model_config) with weights by layer, then by name. */
+    private Path functional(String modelName, String json, Map<String, Map<String, Object>> weights) {
+        Path file = tmp.resolve(modelName + ".h5");
+        try (WritableHdfFile h = HdfFile.write(file)) {
+            h.putAttribute("model_config", json);
+            h.putAttribute("keras_version", "2.15.0");
+            h.putAttribute("backend", "tensorflow");
+            WritableGroup mw = h.putGroup("model_weights");
+            List<String> names = new ArrayList<>(weights.keySet());
+            if (names.isEmpty()) {
+                names.add("x"); // the input layer, which has no weights
+            }
+            mw.putAttribute("layer_names", names.toArray(String[]::new));
+            weights.forEach((n, ws) -> {
+                WritableGroup g = mw.putGroup(n);
+                g.putAttribute(
+                        "weight_names",
+                        ws.keySet().stream().map(k -> n + "/" + k + ":0").toArray(String[]::new));
+                WritableGroup inner = g.putGroup(n);
+                ws.forEach((k, v) -> inner.putDataset(k + ":0", v));
+            });
+        }
+        return file;
+    }
+
+    @Test
+    void subtractOfGlobalMaxAndAveragePooling2d() {
+        String json = """
+                {"class_name": "Functional", "config": {"name": "sub", "layers": [
+                  {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [null, 4, 5, 3],
+                   "dtype": "float32"}, "inbound_nodes": []},
+                  {"class_name": "GlobalMaxPooling2D", "name": "gmax", "config": {"name": "gmax",
+                   "data_format": "channels_last", "keepdims": false}, "inbound_nodes": [[["x", 0, 0, {}]]]},
+                  {"class_name": "GlobalAveragePooling2D", "name": "gavg", "config": {"name": "gavg"},
+                   "inbound_nodes": [[["x", 0, 0, {}]]]},
+                  {"class_name": "Subtract", "name": "diff", "config": {"name": "diff"},
+                   "inbound_nodes": [[["gmax", 0, 0, {}], ["gavg", 0, 0, {}]]]}],
+                 "input_layers": [["x", 0, 0]], "output_layers": [["diff", 0, 0]]}}
+                """;
+        Path file = functional("sub", json, Map.of());
+        float[] x = uniform(4 * 5 * 3);
+        float[] y = new float[3];
+        for (int c = 0; c < 3; c++) {
+            float max = Float.NEGATIVE_INFINITY;
+            double sum = 0;
+            for (int p = 0; p < 20; p++) {
+                max = Math.max(max, x[p * 3 + c]);
+                sum += x[p * 3 + c];
+            }
+            y[c] = (float) (max - sum / 20);
+        }
+        Model m = checkAgainstReference(file, x, y);
+        assertThat(m.outputs().get(0).shape().dims()).containsExactly(-1, 3);
+        assertThat(ModelSummary.of(m).totalParams()).isZero();
+    }
+
+    @Test
+    void globalMaxPooling1dKeepsDims() {
+        Path file = sequential(
+                "gmax1d",
+                new int[] {6, 3},
+                List.of(layer("GlobalMaxPooling1D", "gmax", "\"data_format\": \"channels_last\", \"keepdims\": true")));
+        float[] x = uniform(18);
+        float[] y = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (int t = 0; t < 6; t++) {
+            for (int c = 0; c < 3; c++) {
+                y[c] = Math.max(y[c], x[t * 3 + c]);
+            }
+        }
+        Model m = checkAgainstReference(file, x, y);
+        assertThat(m.outputs().get(0).shape().dims()).containsExactly(-1, 1, 3);
+    }
+
+    /** TF2's resize with half-pixel centres: the source coordinate of output i for scale in/out. */
+    private static double source(int i, double scale) {
+        return (i + 0.5) * scale - 0.5;
+    }
+
+    @Test
+    void upSampling2dNearestAndBilinear() {
+        int h = 3;
+        int w = 4;
+        int ch = 2;
+        float[] x = uniform(h * w * ch);
+        Path nearest = sequential(
+                "up_nearest",
+                new int[] {h, w, ch},
+                List.of(layer("UpSampling2D", "up", "\"size\": [2, 3], \"interpolation\": \"nearest\"")));
+        float[] yn = new float[2 * h * 3 * w * ch];
+        for (int oy = 0; oy < 2 * h; oy++) {
+            for (int ox = 0; ox < 3 * w; ox++) {
+                for (int c = 0; c < ch; c++) {
+                    yn[(oy * 3 * w + ox) * ch + c] = x[((oy / 2) * w + ox / 3) * ch + c];
+                }
+            }
+        }
+        checkAgainstReference(nearest, x, yn);
+        Path bilinear = sequential(
+                "up_bilinear",
+                new int[] {h, w, ch},
+                List.of(layer("UpSampling2D", "up", "\"size\": [2, 3], \"interpolation\": \"bilinear\"")));
+        float[] yb = new float[yn.length];
+        for (int oy = 0; oy < 2 * h; oy++) {
+            double sy = source(oy, 1.0 / 2);
+            int y0 = (int) Math.floor(sy);
+            double fy = sy - y0;
+            int ylo = Math.max(y0, 0);
+            int yhi = Math.min(y0 + 1, h - 1);
+            for (int ox = 0; ox < 3 * w; ox++) {
+                double sx = source(ox, 1.0 / 3);
+                int x0 = (int) Math.floor(sx);
+                double fx = sx - x0;
+                int xlo = Math.max(x0, 0);
+                int xhi = Math.min(x0 + 1, w - 1);
+                for (int c = 0; c < ch; c++) {
+                    double top = x[(ylo * w + xlo) * ch + c] * (1 - fx) + x[(ylo * w + xhi) * ch + c] * fx;
+                    double bottom = x[(yhi * w + xlo) * ch + c] * (1 - fx) + x[(yhi * w + xhi) * ch + c] * fx;
+                    yb[(oy * 3 * w + ox) * ch + c] = (float) (top * (1 - fy) + bottom * fy);
+                }
+            }
+        }
+        checkAgainstReference(bilinear, x, yb);
+        Path bad = sequential(
+                "up_bad",
+                new int[] {h, w, ch},
+                List.of(layer("UpSampling2D", "up", "\"size\": [2, 2], \"interpolation\": \"bicubic\"")));
+        assertThatThrownBy(() -> KerasImporter.load(bad))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("up")
+                .hasMessageContaining("interpolation");
+    }
+
+    /**
+     * Keras Conv2DTranspose from its definition: every input pixel scatters its kernel window, input pixel (iy, ix)
+     * tap (ky, kx) landing on (iy·s + ky − padTop, ix·s + kx − padLeft) of the output, with TensorFlow's padding
+     * of the outH × outW convolution this is the gradient of; kernel [kh, kw, out, in].
+     */
+    private static float[] conv2dTranspose(
+            float[] x, int h, int w, int cin, float[][][][] k, float[] bias, int s, int outH, int outW, boolean same) {
+        int kh = k.length;
+        int kw = k[0].length;
+        int cout = k[0][0].length;
+        int padTop = same ? Math.max(0, (h - 1) * s + kh - outH) / 2 : 0;
+        int padLeft = same ? Math.max(0, (w - 1) * s + kw - outW) / 2 : 0;
+        double[] y = new double[outH * outW * cout];
+        for (int iy = 0; iy < h; iy++) {
+            for (int ix = 0; ix < w; ix++) {
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        int oy = iy * s + ky - padTop;
+                        int ox = ix * s + kx - padLeft;
+                        if (oy < 0 || oy >= outH || ox < 0 || ox >= outW) {
+                            continue;
+                        }
+                        for (int o = 0; o < cout; o++) {
+                            for (int c = 0; c < cin; c++) {
+                                y[(oy * outW + ox) * cout + o] += x[(iy * w + ix) * cin + c] * k[ky][kx][o][c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        float[] out = new float[y.length];
+        for (int i = 0; i < y.length; i++) {
+            out[i] = (float) (y[i] + bias[i % cout]);
+        }
+        return out;
+    }
+
+    @Test
+    void conv2dTransposeSameAndValidWithStrides() {
+        int h = 3;
+        int w = 4;
+        int cin = 2;
+        int cout = 3;
+        // padding, kernel, stride, output_padding (JSON), expected output height and width
+        Object[][] cases = {
+            {"same", 3, 2, "null", 6, 8},
+            {"valid", 3, 2, "null", 7, 9},
+            {"same", 3, 2, "[1, 1]", 6, 8},
+            {"valid", 2, 3, "null", 9, 12},
+            {"valid", 3, 2, "[1, 0]", 8, 9}
+        };
+        for (Object[] c : cases) {
+            String padding = (String) c[0];
+            int k = (int) c[1];
+            int s = (int) c[2];
+            int outH = (int) c[4];
+            int outW = (int) c[5];
+            float[][][][] kernel = new float[k][k][cout][cin];
+            for (float[][][] a : kernel) {
+                for (float[][] b : a) {
+                    for (int o = 0; o < cout; o++) {
+                        b[o] = uniform(cin);
+                    }
+                }
+            }
+            float[] bias = uniform(cout);
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("kernel", kernel);
+            weights.put("bias", bias);
+            String name = "deconv_" + padding + k + s + ((String) c[3]).replaceAll("\\W", "");
+            Path file = sequential(
+                    name,
+                    new int[] {h, w, cin},
+                    List.of(new Layer(
+                            "Conv2DTranspose",
+                            "deconv",
+                            "\"filters\": " + cout + ", \"kernel_size\": [" + k + ", " + k + "], \"strides\": [" + s
+                                    + ", " + s + "], \"padding\": \"" + padding + "\", \"output_padding\": " + c[3]
+                                    + ", \"dilation_rate\": [1, 1], \"activation\": \"linear\", \"use_bias\": true",
+                            weights)));
+            float[] x = uniform(h * w * cin);
+            float[] y = conv2dTranspose(x, h, w, cin, kernel, bias, s, outH, outW, padding.equals("same"));
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(m.outputs().get(0).shape().dims()).as(name).containsExactly(-1, outH, outW, cout);
+            assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) k * k * cin * cout + cout);
+        }
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("kernel", new float[3][3][cout][cin]);
+        weights.put("bias", new float[cout]);
+        Path bad = sequential(
+                "deconv_bad",
+                new int[] {h, w, cin},
+                List.of(new Layer(
+                        "Conv2DTranspose",
+                        "deconv",
+                        "\"filters\": 3, \"kernel_size\": [3, 3], \"strides\": [2, 2], \"padding\": \"same\", "
+                                + "\"output_padding\": [1, 3]",
+                        weights)));
+        assertThatThrownBy(() -> KerasImporter.load(bad))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("deconv")
+                .hasMessageContaining("output_padding")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void embeddingGathersRowsOfAnInt32Input() {
+        int vocab = 7;
+        int dim = 4;
+        float[][] table = new float[vocab][];
+        for (int i = 0; i < vocab; i++) {
+            table[i] = uniform(dim);
+        }
+        String json = """
+                {"class_name": "Sequential", "config": {"name": "embed", "layers": [
+                  {"class_name": "InputLayer", "config": {"name": "ids", "batch_input_shape": [null, 5],
+                   "dtype": "int32"}},
+                  {"class_name": "Embedding", "config": {"name": "emb", "input_dim": 7, "output_dim": 4,
+                   "mask_zero": false, "input_length": 5}},
+                  {"class_name": "GlobalAveragePooling1D", "config": {"name": "avg"}}]}}
+                """;
+        Path file = functional("embed", json, Map.of("emb", Map.of("embeddings", table)));
+        int[] ids = {3, 0, 6, 3, 1};
+        float[] y = new float[dim];
+        for (int id : ids) {
+            for (int j = 0; j < dim; j++) {
+                y[j] += table[id][j] / ids.length;
+            }
+        }
+        Model m = KerasImporter.load(file);
+        assertThat(m.inputs().get(0).dtype()).isEqualTo(dev.quanta.ir.DType.INT32);
+        float[] quanta = new float[dim];
+        try (dev.quanta.runtime.Interpreter it = new dev.quanta.runtime.Interpreter(m)) {
+            it.resizeInput(0, new int[] {1, 5});
+            it.run(ids, quanta);
+        }
+        assertClose("quanta", quanta, y);
+        byte[] tflite = TfliteWriter.toBytes(m);
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                assertThat(o.inputType(0)).isEqualTo("INT32");
+                o.setInput(0, ids);
+                o.invoke();
+                assertClose("tflite " + k, o.outputFloat(0), y);
+            }
+        }
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) vocab * dim);
+    }
+
+    @Test
+    void layerNormalizationOverTheLastAxis() {
+        int steps = 3;
+        int ch = 6;
+        float[] gamma = uniform(ch);
+        float[] beta = uniform(ch);
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("gamma", gamma);
+        weights.put("beta", beta);
+        Path file = sequential(
+                "layer_norm",
+                new int[] {steps, ch},
+                List.of(new Layer(
+                        "LayerNormalization",
+                        "ln",
+                        "\"axis\": [2], \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+                        weights)));
+        float[] x = uniform(steps * ch);
+        for (int i = 0; i < ch; i++) {
+            x[i] *= 5; // a wider first row
+        }
+        float[] y = new float[x.length];
+        for (int t = 0; t < steps; t++) {
+            double mean = 0;
+            for (int c = 0; c < ch; c++) {
+                mean += x[t * ch + c] / (double) ch;
+            }
+            double var = 0;
+            for (int c = 0; c < ch; c++) {
+                double d = x[t * ch + c] - mean;
+                var += d * d / ch;
+            }
+            for (int c = 0; c < ch; c++) {
+                y[t * ch + c] = (float) ((x[t * ch + c] - mean) / Math.sqrt(var + 0.001) * gamma[c] + beta[c]);
+            }
+        }
+        Model m = checkAgainstReference(file, x, y);
+        ModelSummary s = ModelSummary.of(m);
+        assertThat(s.totalParams()).isEqualTo(2L * ch);
+        assertThat(s.trainableParams()).isEqualTo(2L * ch);
+    }
+
+    @Test
+    void lambdaAndUnknownLayersAreNamedInOneLine() {
+        Path lambda = sequential(
+                "lambda",
+                new int[] {4},
+                List.of(layer("Lambda", "double_it", "\"function\": [\"4wEAAAAAAAAA\", null, null]")));
+        assertThatThrownBy(() -> KerasImporter.load(lambda))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("double_it")
+                .hasMessageContaining("Lambda")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        Path unknown = sequential("unknown", new int[] {4}, List.of(layer("MyCustomLayer", "custom", "")));
+        assertThatThrownBy(() -> KerasImporter.load(unknown))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("custom")
+                .hasMessageContaining("MyCustomLayer")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
 }
