@@ -846,4 +846,192 @@ class KerasLayerSemanticsTest {
                 .hasMessageContaining("MyCustomLayer")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
+
+    private float[][] matrix(int rows, int cols) {
+        float[][] m = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+            m[r] = uniform(cols);
+        }
+        return m;
+    }
+
+    /** Keras SimpleRNN with tanh: h_t = tanh(x_t·kernel + h_{t−1}·recurrent + bias), every step's h. */
+    private static float[][] simpleRnn(float[] x, int steps, int in, float[][] kernel, float[][] rec, float[] bias) {
+        int units = bias.length;
+        float[][] hs = new float[steps][units];
+        float[] h = new float[units];
+        for (int t = 0; t < steps; t++) {
+            float[] next = new float[units];
+            for (int u = 0; u < units; u++) {
+                double s = bias[u];
+                for (int i = 0; i < in; i++) {
+                    s += x[t * in + i] * kernel[i][u];
+                }
+                for (int j = 0; j < units; j++) {
+                    s += h[j] * rec[j][u];
+                }
+                next[u] = (float) Math.tanh(s);
+            }
+            h = next;
+            hs[t] = next;
+        }
+        return hs;
+    }
+
+    @Test
+    void simpleRnnWithAndWithoutSequences() {
+        int steps = 5;
+        int in = 3;
+        int units = 4;
+        for (boolean sequences : new boolean[] {true, false}) {
+            float[][] kernel = matrix(in, units);
+            float[][] rec = matrix(units, units);
+            float[] bias = uniform(units);
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("kernel", kernel);
+            weights.put("recurrent_kernel", rec);
+            weights.put("bias", bias);
+            Path file = sequential(
+                    "rnn_" + sequences,
+                    new int[] {steps, in},
+                    List.of(new Layer(
+                            "SimpleRNN",
+                            "rnn",
+                            "\"units\": 4, \"activation\": \"tanh\", \"use_bias\": true, \"return_sequences\": "
+                                    + sequences,
+                            weights)));
+            float[] x = uniform(steps * in);
+            float[][] hs = simpleRnn(x, steps, in, kernel, rec, bias);
+            float[] y = sequences ? flatten(hs) : hs[steps - 1];
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) in * units + units * units + units);
+        }
+    }
+
+    private static float[] flatten(float[][] rows) {
+        float[] out = new float[rows.length * rows[0].length];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, out, r * rows[0].length, rows[0].length);
+        }
+        return out;
+    }
+
+    private static double sigmoid(double v) {
+        return 1 / (1 + Math.exp(-v));
+    }
+
+    /**
+     * Keras LSTM (gates i, f, c, o in kernel [in, 4u], recurrent [u, 4u], bias [4u]) over the steps in {@code order};
+     * the returned h is indexed by step.
+     */
+    private static float[][] lstm(float[] x, int in, float[][] kernel, float[][] rec, float[] bias, int[] order) {
+        int units = bias.length / 4;
+        float[][] hs = new float[order.length][];
+        double[] h = new double[units];
+        double[] c = new double[units];
+        for (int t : order) {
+            double[] z = new double[4 * units];
+            for (int g = 0; g < 4 * units; g++) {
+                double s = bias[g];
+                for (int i = 0; i < in; i++) {
+                    s += x[t * in + i] * kernel[i][g];
+                }
+                for (int j = 0; j < units; j++) {
+                    s += h[j] * rec[j][g];
+                }
+                z[g] = s;
+            }
+            float[] out = new float[units];
+            for (int u = 0; u < units; u++) {
+                double ig = sigmoid(z[u]);
+                double fg = sigmoid(z[units + u]);
+                double cg = Math.tanh(z[2 * units + u]);
+                double og = sigmoid(z[3 * units + u]);
+                c[u] = fg * c[u] + ig * cg;
+                h[u] = og * Math.tanh(c[u]);
+                out[u] = (float) h[u];
+            }
+            hs[t] = out;
+        }
+        return hs;
+    }
+
+    @Test
+    void bidirectionalLstmConcatWithAndWithoutSequences() {
+        int steps = 4;
+        int in = 3;
+        int units = 2;
+        for (boolean sequences : new boolean[] {true, false}) {
+            float[][][] w = new float[6][][];
+            float[][] biases = new float[2][];
+            for (int d = 0; d < 2; d++) {
+                w[3 * d] = matrix(in, 4 * units);
+                w[3 * d + 1] = matrix(units, 4 * units);
+                biases[d] = uniform(4 * units);
+            }
+            String lstm = "{\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 2, \"activation\": "
+                    + "\"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"return_sequences\": "
+                    + sequences + "}}";
+            String json = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"bidir\", \"layers\": ["
+                    + "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, "
+                    + steps + ", " + in + "], \"dtype\": \"float32\"}},"
+                    + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
+                    + "\"concat\", \"layer\": " + lstm + "}}]}}";
+            Path file = tmp.resolve("bidir_" + sequences + ".h5");
+            try (WritableHdfFile h = HdfFile.write(file)) {
+                h.putAttribute("model_config", json);
+                h.putAttribute("keras_version", "2.15.0");
+                h.putAttribute("backend", "tensorflow");
+                WritableGroup mw = h.putGroup("model_weights");
+                mw.putAttribute("layer_names", new String[] {"bidir"});
+                WritableGroup g = mw.putGroup("bidir");
+                List<String> names = new ArrayList<>();
+                WritableGroup top = g.putGroup("bidir");
+                String[] dirs = {"forward_lstm", "backward_lstm"};
+                for (int d = 0; d < 2; d++) {
+                    WritableGroup cell = top.putGroup(dirs[d]).putGroup("lstm_cell");
+                    cell.putDataset("kernel:0", w[3 * d]);
+                    cell.putDataset("recurrent_kernel:0", w[3 * d + 1]);
+                    cell.putDataset("bias:0", biases[d]);
+                    for (String k : new String[] {"kernel", "recurrent_kernel", "bias"}) {
+                        names.add("bidir/" + dirs[d] + "/lstm_cell/" + k + ":0");
+                    }
+                }
+                g.putAttribute("weight_names", names.toArray(String[]::new));
+            }
+            float[] x = uniform(steps * in);
+            float[][] fwd = lstm(x, in, w[0], w[1], biases[0], new int[] {0, 1, 2, 3});
+            float[][] bwd = lstm(x, in, w[3], w[4], biases[1], new int[] {3, 2, 1, 0});
+            float[] y;
+            if (sequences) {
+                y = new float[steps * 2 * units];
+                for (int t = 0; t < steps; t++) {
+                    System.arraycopy(fwd[t], 0, y, t * 2 * units, units);
+                    System.arraycopy(bwd[t], 0, y, t * 2 * units + units, units);
+                }
+            } else {
+                y = new float[2 * units];
+                System.arraycopy(fwd[steps - 1], 0, y, 0, units);
+                System.arraycopy(bwd[0], 0, y, units, units);
+            }
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(ModelSummary.of(m).totalParams())
+                    .isEqualTo(2L * (in * 4 * units + units * 4 * units + 4 * units));
+        }
+        Path bad = tmp.resolve("bidir_sum.h5");
+        try (WritableHdfFile h = HdfFile.write(bad)) {
+            h.putAttribute(
+                    "model_config",
+                    "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"b\", \"layers\": [{\"class_name\": "
+                            + "\"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, 4, 3]}}, "
+                            + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
+                            + "\"sum\", \"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 2}}}}]}}");
+            h.putGroup("model_weights").putAttribute("layer_names", new String[] {"bidir"});
+        }
+        assertThatThrownBy(() -> KerasImporter.load(bad))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("bidir")
+                .hasMessageContaining("merge_mode")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
 }
