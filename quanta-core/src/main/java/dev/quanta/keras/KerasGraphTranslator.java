@@ -222,6 +222,7 @@ final class KerasGraphTranslator {
             case "Embedding" -> CoreLayers.embedding(e, l, single(l, in));
             case "LayerNormalization" -> CoreLayers.layerNormalization(e, l, single(l, in));
             case "SimpleRNN" -> RecurrentLayers.simpleRnn(e, l, single(l, in));
+            case "GRU" -> RecurrentLayers.gru(e, l, single(l, in));
             case "Bidirectional" -> RecurrentLayers.bidirectional(e, l, single(l, in));
             case "Sequential", "Functional", "Model" ->
                 throw l.error("a nested model used as a layer is not supported (import the inner model on its own)");
