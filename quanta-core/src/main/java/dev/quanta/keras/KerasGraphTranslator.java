@@ -22,7 +22,9 @@ import java.util.Set;
  * layers the outputs depend on, each after its inputs, as one or two ops each, with the weights converted to the
  * IR layouts of {@link OpType}. The output tensor of each layer's last op is named after the layer; inner tensors
  * are named {@code <layer>/...}. The layers are translated by family: {@link CoreLayers}, {@link SpatialLayers},
- * {@link ActivationLayers} and {@link LstmLayer}.
+ * {@link TemporalLayers}, {@link UpsamplingLayers}, {@link MergeLayers}, {@link PreprocessingLayers},
+ * {@link ActivationLayers}, {@link LstmLayer} and {@link RecurrentLayers}. A model input that Embedding layers read
+ * holds indices and becomes an INT32 graph input.
  */
 final class KerasGraphTranslator {
     private static final Set<String> IDENTITY_LAYERS = Set.of(

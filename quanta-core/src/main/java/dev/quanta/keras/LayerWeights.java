@@ -15,9 +15,25 @@ import java.util.Set;
  * one checked against the Keras-layout shape the layer config implies.
  */
 final class LayerWeights {
-    /** Layer classes that own weights (used to match layers to weight groups by position). */
-    private static final Set<String> WEIGHTED =
-            Set.of("Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D", "BatchNormalization", "PReLU");
+    /** Layer classes that always own weights (used to match layers to weight groups by position). */
+    private static final Set<String> WEIGHTED = Set.of(
+            "Dense",
+            "Conv2D",
+            "Convolution2D",
+            "DepthwiseConv2D",
+            "BatchNormalization",
+            "PReLU",
+            "Conv1D",
+            "Convolution1D",
+            "SeparableConv2D",
+            "SeparableConvolution2D",
+            "Conv2DTranspose",
+            "Convolution2DTranspose",
+            "Embedding",
+            "LSTM",
+            "SimpleRNN",
+            "GRU",
+            "Bidirectional");
 
     /** Keras weight names that are never trainable (BatchNormalization's moving statistics). */
     private static final Set<String> NON_TRAINABLE = Set.of("moving_mean", "moving_variance");

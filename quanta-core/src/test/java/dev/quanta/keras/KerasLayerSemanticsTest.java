@@ -1034,4 +1034,39 @@ class KerasLayerSemanticsTest {
                 .hasMessageContaining("merge_mode")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
+
+    @Test
+    void weightsOnlyFileMatchesRecurrentLayersByPosition() throws Exception {
+        String json = """
+                {"class_name": "Sequential", "config": {"name": "renamed", "layers": [
+                  {"class_name": "SimpleRNN", "config": {"name": "rnn", "units": 2, "batch_input_shape": [null, 3, 2]}},
+                  {"class_name": "Dense", "config": {"name": "out", "units": 1}}]}, "keras_version": "2.15.0"}
+                """;
+        Path jsonFile = java.nio.file.Files.writeString(tmp.resolve("renamed.json"), json);
+        float[][] kernel = {{1, 2}, {3, 4}};
+        float[][] rec = {{5, 6}, {7, 8}};
+        Path weights = tmp.resolve("renamed.h5");
+        try (WritableHdfFile h = HdfFile.write(weights)) {
+            h.putAttribute("layer_names", new String[] {"simple_rnn_3", "dense_9"});
+            WritableGroup g = h.putGroup("simple_rnn_3");
+            g.putAttribute(
+                    "weight_names",
+                    new String[] {"simple_rnn_3/kernel:0", "simple_rnn_3/recurrent_kernel:0", "simple_rnn_3/bias:0"});
+            WritableGroup gi = g.putGroup("simple_rnn_3");
+            gi.putDataset("kernel:0", kernel);
+            gi.putDataset("recurrent_kernel:0", rec);
+            gi.putDataset("bias:0", new float[] {0.5f, -0.5f});
+            WritableGroup d = h.putGroup("dense_9");
+            d.putAttribute("weight_names", new String[] {"dense_9/kernel:0", "dense_9/bias:0"});
+            WritableGroup di = d.putGroup("dense_9");
+            di.putDataset("kernel:0", new float[][] {{1}, {-1}});
+            di.putDataset("bias:0", new float[] {0.25f});
+        }
+        Model m = KerasImporter.load(jsonFile, weights);
+        // IR W_x = kernelᵀ
+        assertThat(m.tensor("rnn/kernel").data().floats()).containsExactly(1, 3, 2, 4);
+        assertThat(m.tensor("rnn/recurrent_kernel").data().floats()).containsExactly(5, 7, 6, 8);
+        assertThat(row(ModelSummary.of(m), "rnn").params()).isEqualTo(10);
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo(13);
+    }
 }
