@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The Keras layers on channels_last images ([batch, height, width, channels]): Conv2D, DepthwiseConv2D,
- * SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ZeroPadding2D and Cropping2D.
+ * SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D and
+ * Cropping2D.
  */
 final class SpatialLayers {
     private SpatialLayers() {}

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Keras layers that lower onto several IR ops (Conv1D and the other 1-D layers, SeparableConv2D, Cropping,
- * Permute, the merge layers, Rescaling, Normalization): each small Keras 2 file is imported, run in Quanta's
+ * Permute, the merge layers, Rescaling, Normalization, GlobalMaxPooling, UpSampling2D, Conv2DTranspose, Embedding,
+ * LayerNormalization, SimpleRNN, Bidirectional(LSTM)): each small Keras 2 file is imported, run in Quanta's
  * interpreter and, written as .tflite, in the official runtime on both paths, and every output is compared with
  * the layer's Keras semantics computed straight from its config and weights in this test. The summary's parameter
  * totals follow Keras' rules (a layer's parameters are its weights).
