@@ -4,6 +4,7 @@ import static dev.quanta.keras.LayerWeights.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.quanta.ir.Activation;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Shape;
@@ -157,5 +158,77 @@ final class CoreLayers {
             perm[i + 1] = dims[i];
         }
         return e.last(l, OpType.TRANSPOSE, new OpAttributes.Transpose(perm), x);
+    }
+
+    /**
+     * Keras Embedding: GATHER of the rows of the embeddings matrix [input_dim, output_dim] by the int32 indices x,
+     * y[..., j] = E[x[...], j]. The indices must come straight from a model input (made INT32 by the translator);
+     * an index outside [0, input_dim) is an error when the model runs. mask_zero is not supported.
+     */
+    static Tensor embedding(LayerEmitter e, KerasLayer l, Tensor x) {
+        if (x.dtype() != DType.INT32) {
+            throw l.error("reads the float output '" + x.name() + "'; only a model input of indices is supported");
+        }
+        if (l.bool("mask_zero", false)) {
+            throw l.unsupported("mask_zero", "masking is not supported");
+        }
+        int rows = l.positive("input_dim");
+        int dim = l.positive("output_dim");
+        List<KerasWeight> w = e.fetch(l, spec("embeddings", rows, dim));
+        Tensor table = e.constant(l, "embeddings", Shape.of(rows, dim), w.get(0).values());
+        return e.last(l, OpType.GATHER, new OpAttributes.Gather(0, 0), table, x);
+    }
+
+    /**
+     * Keras LayerNormalization over the last axis: μ = mean x, σ² = mean (x − μ)², y = (x − μ) · rsqrt(σ² + ε) · γ
+     * + β, as MEAN, SUB, MUL, MEAN, ADD ε, RSQRT, MUL, MUL γ, ADD β (γ and β left out when scale or center is
+     * false). Only the last axis is supported.
+     */
+    static Tensor layerNormalization(LayerEmitter e, KerasLayer l, Tensor x) {
+        int rank = x.shape().rank();
+        JsonNode axisNode = l.get("axis");
+        int axis = -1;
+        if (axisNode != null) {
+            if (axisNode.isArray() && axisNode.size() != 1) {
+                throw l.unsupported("axis", "only the last axis is supported");
+            }
+            axis = l.integer("axis", -1);
+        }
+        if (axis != -1 && axis != rank - 1) {
+            throw l.unsupported("axis", "only the last axis is supported");
+        }
+        int channels = x.shape().dim(rank - 1);
+        if (rank < 2 || channels <= 0) {
+            throw l.error("input '" + x.name() + "' " + x.shape() + " has no known last axis");
+        }
+        boolean center = l.bool("center", true);
+        boolean scale = l.bool("scale", true);
+        float eps = (float) l.number("epsilon", 1e-3);
+        List<KerasWeight> w = scale || center
+                ? e.fetch(l, scale ? spec("gamma", channels) : null, center ? spec("beta", channels) : null)
+                : List.of();
+        OpAttributes.Mean mean = new OpAttributes.Mean(new int[] {rank - 1}, true);
+        OpAttributes.Arithmetic mul = new OpAttributes.Arithmetic(Activation.NONE);
+        OpAttributes.Add add = new OpAttributes.Add(Activation.NONE);
+        Tensor mu = e.inner(l, "mean", OpType.MEAN, mean, x);
+        Tensor centred = e.inner(l, "centred", OpType.SUB, mul, x, mu);
+        Tensor squared = e.inner(l, "squared", OpType.MUL, mul, centred, centred);
+        Tensor variance = e.inner(l, "variance", OpType.MEAN, mean, squared);
+        Tensor epsilon = e.nonTrainableConstant(l, "epsilon", Shape.of(1), new float[] {eps});
+        Tensor shifted = e.inner(l, "variance_epsilon", OpType.ADD, add, variance, epsilon);
+        Tensor inverse = e.inner(l, "rsqrt", OpType.RSQRT, OpAttributes.None.INSTANCE, shifted);
+        Tensor y = scale || center
+                ? e.inner(l, "normalized", OpType.MUL, mul, centred, inverse)
+                : e.last(l, OpType.MUL, mul, centred, inverse);
+        if (scale) {
+            Tensor gamma = e.constant(l, "gamma", Shape.of(channels), w.get(0).values());
+            y = center ? e.inner(l, "scaled", OpType.MUL, mul, y, gamma) : e.last(l, OpType.MUL, mul, y, gamma);
+        }
+        if (center) {
+            Tensor beta = e.constant(
+                    l, "beta", Shape.of(channels), w.get(scale ? 1 : 0).values());
+            y = e.last(l, OpType.ADD, add, y, beta);
+        }
+        return y;
     }
 }

@@ -22,7 +22,9 @@ import java.util.Set;
  * layers the outputs depend on, each after its inputs, as one or two ops each, with the weights converted to the
  * IR layouts of {@link OpType}. The output tensor of each layer's last op is named after the layer; inner tensors
  * are named {@code <layer>/...}. The layers are translated by family: {@link CoreLayers}, {@link SpatialLayers},
- * {@link ActivationLayers} and {@link LstmLayer}.
+ * {@link TemporalLayers}, {@link UpsamplingLayers}, {@link MergeLayers}, {@link PreprocessingLayers},
+ * {@link ActivationLayers}, {@link LstmLayer} and {@link RecurrentLayers}. A model input that Embedding layers read
+ * holds indices and becomes an INT32 graph input.
  */
 final class KerasGraphTranslator {
     private static final Set<String> IDENTITY_LAYERS = Set.of(
@@ -67,15 +69,17 @@ final class KerasGraphTranslator {
         for (KerasLayer l : graph.layers()) {
             reserve(l.name());
         }
+        Set<String> indexInputs = indexInputs(graph);
         for (KerasGraph.Input in : graph.inputs()) {
-            Tensor t = new Tensor(in.name(), in.shape(), DType.FLOAT32, null, null, false);
+            DType type = indexInputs.contains(in.name()) ? DType.INT32 : DType.FLOAT32;
+            Tensor t = new Tensor(in.name(), in.shape(), type, null, null, false);
             builder.input(t);
             produced.put(in.name(), t);
         }
 
         List<KerasLayer> order = order(graph, byName, produced.keySet());
-        LayerEmitter emitter =
-                new LayerEmitter(builder, graph.trainable(), LayerWeights.plan(weights, order, matchByPosition));
+        LayerEmitter emitter = new LayerEmitter(
+                builder, graph.trainable(), LayerWeights.plan(weights, order, matchByPosition, graph.trainable()));
         for (KerasLayer l : order) {
             List<Tensor> in = new ArrayList<>();
             for (KerasLayer.Ref r : l.inputs()) {
@@ -91,6 +95,28 @@ final class KerasGraphTranslator {
         } catch (IllegalArgumentException e) {
             throw QuantaException.inFile(configFile, "the layer graph is inconsistent: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The model inputs that an Embedding layer reads: they hold integer indices, so they become INT32 graph inputs
+     * (as the TFLite converter makes them). Such an input must feed nothing but Embedding layers.
+     */
+    private static Set<String> indexInputs(KerasGraph graph) {
+        Set<String> index = new HashSet<>();
+        for (KerasLayer l : graph.layers()) {
+            if (l.className().equals("Embedding")) {
+                l.inputs().forEach(r -> index.add(r.layer()));
+            }
+        }
+        for (KerasLayer l : graph.layers()) {
+            for (KerasLayer.Ref r : l.inputs()) {
+                if (index.contains(r.layer()) && !l.className().equals("Embedding")) {
+                    throw l.error("reads '" + r.layer() + "', which holds the integer indices of an Embedding layer;"
+                            + " only Embedding layers may read it");
+                }
+            }
+        }
+        return index;
     }
 
     private void reserve(String name) {
@@ -190,6 +216,16 @@ final class KerasGraphTranslator {
             case "Average" -> MergeLayers.average(e, l, in);
             case "Rescaling" -> PreprocessingLayers.rescaling(e, l, single(l, in));
             case "Normalization" -> PreprocessingLayers.normalization(e, l, single(l, in));
+            case "Subtract" -> MergeLayers.subtract(e, l, in);
+            case "GlobalMaxPooling1D", "GlobalMaxPool1D" -> TemporalLayers.globalMax(e, l, single(l, in));
+            case "GlobalMaxPooling2D", "GlobalMaxPool2D" -> SpatialLayers.globalMax(e, l, single(l, in));
+            case "UpSampling2D" -> UpsamplingLayers.upSampling2d(e, l, single(l, in));
+            case "Conv2DTranspose", "Convolution2DTranspose" -> UpsamplingLayers.conv2dTranspose(e, l, single(l, in));
+            case "Embedding" -> CoreLayers.embedding(e, l, single(l, in));
+            case "LayerNormalization" -> CoreLayers.layerNormalization(e, l, single(l, in));
+            case "SimpleRNN" -> RecurrentLayers.simpleRnn(e, l, single(l, in));
+            case "GRU" -> RecurrentLayers.gru(e, l, single(l, in));
+            case "Bidirectional" -> RecurrentLayers.bidirectional(e, l, single(l, in));
             case "Sequential", "Functional", "Model" ->
                 throw l.error("a nested model used as a layer is not supported (import the inner model on its own)");
             default -> throw l.error("unsupported layer class");

@@ -32,6 +32,21 @@ final class KerasLayer {
         this.inputs = List.copyOf(inputs);
     }
 
+    /**
+     * The layer a wrapper (Bidirectional) holds in config {@code key} ({@code {"class_name", "config"}}), under this
+     * layer's name and inputs, so that its config can be read with the same accessors and errors.
+     */
+    KerasLayer wrapped(String key) {
+        JsonNode w = get(key);
+        if (w == null
+                || !w.isObject()
+                || !w.path("class_name").isTextual()
+                || !w.path("config").isObject()) {
+            throw unsupported(key, "expected a layer {\"class_name\": ..., \"config\": {...}}");
+        }
+        return new KerasLayer(file, name, w.get("class_name").asText(), w.get("config"), inputs);
+    }
+
     String name() {
         return name;
     }

@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * What the layer translations ({@link CoreLayers}, {@link SpatialLayers}, {@link ActivationLayers},
  * {@link LstmLayer}) add to the model being built: ops with inferred output shapes and the layer as their origin
- * (a layer's last op and its output tensor take the layer's name, inner ones {@code <layer>/<suffix>}), constants
+ * (a layer's last op and its output tensor take the layer's name, inner ones {@code <layer>/<suffix>}; the origin
+ * records the layer's Keras parameter counts, see {@link LayerWeights#origin}), constants
  * named {@code <layer>/<weight>}, and the layers' weights from the file.
  *
  * @param builder the model being built
@@ -42,7 +43,7 @@ record LayerEmitter(ModelBuilder builder, boolean modelTrainable, LayerWeights w
             throw l.error(e.getMessage());
         }
         Tensor t = Tensor.activation(outName, out);
-        builder.add(new Op(opName, type, inputs, List.of(t), attrs, l.origin()));
+        builder.add(new Op(opName, type, inputs, List.of(t), attrs, weights.origin(l)));
         return t;
     }
 

@@ -1,5 +1,6 @@
 package dev.quanta.keras;
 
+import dev.quanta.ir.Origin;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -14,27 +15,56 @@ import java.util.Set;
  * one checked against the Keras-layout shape the layer config implies.
  */
 final class LayerWeights {
-    /** Layer classes that own weights (used to match layers to weight groups by position). */
-    private static final Set<String> WEIGHTED =
-            Set.of("Dense", "Conv2D", "Convolution2D", "DepthwiseConv2D", "BatchNormalization", "PReLU");
+    /** Layer classes that always own weights (used to match layers to weight groups by position). */
+    private static final Set<String> WEIGHTED = Set.of(
+            "Dense",
+            "Conv2D",
+            "Convolution2D",
+            "DepthwiseConv2D",
+            "BatchNormalization",
+            "PReLU",
+            "Conv1D",
+            "Convolution1D",
+            "SeparableConv2D",
+            "SeparableConvolution2D",
+            "Conv2DTranspose",
+            "Convolution2DTranspose",
+            "Embedding",
+            "LSTM",
+            "SimpleRNN",
+            "GRU",
+            "Bidirectional");
+
+    /** Keras weight names that are never trainable (BatchNormalization's moving statistics). */
+    private static final Set<String> NON_TRAINABLE = Set.of("moving_mean", "moving_variance");
 
     private final WeightSource weights;
     /** Config layer name → weights-file entry, where they differ. */
     private final Map<String, String> groupOf;
+    /** Weights read for {@link #origin} and not yet fetched, by file entry. */
+    private final Map<String, List<KerasWeight>> loaded = new HashMap<>();
+    /** Each layer's origin with its Keras parameter counts, by layer name. */
+    private final Map<String, Origin> origins = new HashMap<>();
 
-    private LayerWeights(WeightSource weights, Map<String, String> groupOf) {
+    /** False when the whole model is frozen: then no weight counts as trainable. */
+    private final boolean modelTrainable;
+
+    private LayerWeights(WeightSource weights, Map<String, String> groupOf, boolean modelTrainable) {
         this.weights = weights;
         this.groupOf = groupOf;
+        this.modelTrainable = modelTrainable;
     }
 
     /**
      * Decides which weights-file entry holds each layer's weights: by name, or with {@code matchByPosition} by
-     * position when the file has as many weighted layers as {@code order} but not all of their names.
+     * position when the file has as many weighted layers as {@code order} but not all of their names;
+     * {@code modelTrainable} false when the whole model is frozen.
      */
-    static LayerWeights plan(WeightSource weights, List<KerasLayer> order, boolean matchByPosition) {
+    static LayerWeights plan(
+            WeightSource weights, List<KerasLayer> order, boolean matchByPosition, boolean modelTrainable) {
         Map<String, String> groupOf = new HashMap<>();
         if (!matchByPosition) {
-            return new LayerWeights(weights, groupOf);
+            return new LayerWeights(weights, groupOf, modelTrainable);
         }
         List<String> fileLayers = weights.layersWithWeights();
         List<String> configLayers = new ArrayList<>();
@@ -44,12 +74,48 @@ final class LayerWeights {
             }
         }
         if (new HashSet<>(fileLayers).containsAll(configLayers) || fileLayers.size() != configLayers.size()) {
-            return new LayerWeights(weights, groupOf); // by name; a missing layer is reported when it is converted
+            return new LayerWeights(
+                    weights, groupOf, modelTrainable); // by name; a missing layer is reported when it is converted
         }
         for (int i = 0; i < configLayers.size(); i++) {
             groupOf.put(configLayers.get(i), fileLayers.get(i));
         }
-        return new LayerWeights(weights, groupOf);
+        return new LayerWeights(weights, groupOf, modelTrainable);
+    }
+
+    /**
+     * The layer's origin with its parameter counts as Keras counts them: the elements of the layer's weights in
+     * the file (none when it has no entry), trainable unless the layer or the model is frozen, the weight is a
+     * moving statistic or the layer is a Normalization (whose mean, variance and count Keras does not train).
+     * Without weight names (Keras 3 files) the counts are not recorded and a summary counts the constants.
+     */
+    Origin origin(KerasLayer l) {
+        return origins.computeIfAbsent(l.name(), n -> {
+            String group = groupOf.getOrDefault(n, n);
+            List<KerasWeight> found = weights.weights(group);
+            loaded.put(group, found);
+            return originOf(l, found);
+        });
+    }
+
+    private Origin originOf(KerasLayer l, List<KerasWeight> found) {
+        Origin plain = l.origin();
+        if (found == null) {
+            return new Origin(plain.layerName(), plain.layerClass(), 0, 0);
+        }
+        boolean layerTrainable =
+                modelTrainable && l.bool("trainable", true) && !l.className().equals("Normalization");
+        long params = 0;
+        long trainable = 0;
+        for (KerasWeight w : found) {
+            if (w.key() == null) {
+                return plain;
+            }
+            long n = w.values().length;
+            params += n;
+            trainable += layerTrainable && !NON_TRAINABLE.contains(w.key()) ? n : 0;
+        }
+        return new Origin(plain.layerName(), plain.layerClass(), params, trainable);
     }
 
     /** A weight a layer expects: its Keras name (plus aliases) and Keras-layout shape. */
@@ -78,7 +144,8 @@ final class LayerWeights {
             }
         }
         String group = groupOf.getOrDefault(l.name(), l.name());
-        List<KerasWeight> found = weights.weights(group);
+        List<KerasWeight> found = loaded.containsKey(group) ? loaded.remove(group) : weights.weights(group);
+        origins.computeIfAbsent(l.name(), n -> originOf(l, found));
         if (found == null) {
             throw l.error(weights.file(), "no weights in the file (expected " + weights.describe(group) + ")");
         }

@@ -23,48 +23,16 @@ final class LstmLayer {
     static Tensor lstm(LayerEmitter e, KerasLayer l, Tensor x) {
         l.requireInputRank(x, 3);
         int units = l.positive("units");
-        String recurrentActivation = l.string("recurrent_activation", "sigmoid");
-        if (!recurrentActivation.equals("sigmoid")) {
-            throw l.unsupported("recurrent_activation", "only sigmoid is supported (TFLite's LSTM gates use it)");
-        }
-        OpAttributes.LstmActivation act = switch (l.has("activation") ? l.activation() : "tanh") {
-            case "tanh" -> OpAttributes.LstmActivation.TANH;
-            case "relu" -> OpAttributes.LstmActivation.RELU;
-            case "relu6" -> OpAttributes.LstmActivation.RELU6;
-            case "linear" -> OpAttributes.LstmActivation.NONE;
-            default -> throw l.unsupported("activation", "supported: tanh, relu, relu6, linear");
-        };
-        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
-            if (l.bool(flag, false)) {
-                throw l.unsupported(flag, "only false is supported");
-            }
-        }
+        OpAttributes.LstmActivation act = activation(l);
         boolean useBias = l.bool("use_bias", true);
-        int in = x.shape().dim(2);
-        if (in <= 0) {
-            throw l.error("input '" + x.name() + "' " + x.shape() + " has no known feature size");
-        }
+        int in = featureSize(l, x);
         List<KerasWeight> w = e.fetch(
                 l,
                 spec("kernel", in, 4 * units),
                 spec("recurrent_kernel", units, 4 * units),
                 useBias ? spec("bias", 4 * units) : null);
-        float[] kernel = w.get(0).values();
-        float[] recurrent = w.get(1).values();
-        float[] bias = useBias ? w.get(2).values() : new float[4 * units];
         List<Tensor> inputs = new ArrayList<>(List.of(x));
-        String[] gates = {"input", "forget", "cell", "output"};
-        for (int g = 0; g < 4; g++) {
-            inputs.add(e.constant(l, gates[g] + "_kernel", Shape.of(units, in), gateSlice(kernel, in, units, g)));
-        }
-        for (int g = 0; g < 4; g++) {
-            inputs.add(e.constant(
-                    l, gates[g] + "_recurrent_kernel", Shape.of(units, units), gateSlice(recurrent, units, units, g)));
-        }
-        for (int g = 0; g < 4; g++) {
-            inputs.add(e.constant(
-                    l, gates[g] + "_bias", Shape.of(units), Arrays.copyOfRange(bias, g * units, (g + 1) * units)));
-        }
+        inputs.addAll(gateConstants(e, l, "", w, 0, useBias, in, units));
         boolean[] present = new boolean[24];
         for (int i : new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15}) {
             present[i] = true;
@@ -75,7 +43,88 @@ final class LstmLayer {
             return e.last(l, OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
         }
         Tensor seq = e.inner(l, "sequence", OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
-        // the last step: [:, -1, :] with the time axis shrunk away
+        return lastStep(e, l, seq);
+    }
+
+    /**
+     * The LSTM's cell activation from its config; refuses a recurrent activation other than sigmoid and the flags
+     * TFLite's sequence LSTM has no counterpart of.
+     */
+    static OpAttributes.LstmActivation activation(KerasLayer l) {
+        String recurrentActivation = l.string("recurrent_activation", "sigmoid");
+        if (!recurrentActivation.equals("sigmoid")) {
+            throw l.unsupported("recurrent_activation", "only sigmoid is supported (TFLite's LSTM gates use it)");
+        }
+        OpAttributes.LstmActivation act = cellActivation(l);
+        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+            if (l.bool(flag, false)) {
+                throw l.unsupported(flag, "only false is supported");
+            }
+        }
+        return act;
+    }
+
+    /** The {@code activation} of a recurrent layer (tanh when absent) as TFLite's fused activation. */
+    static OpAttributes.LstmActivation cellActivation(KerasLayer l) {
+        return switch (l.has("activation") ? l.activation() : "tanh") {
+            case "tanh" -> OpAttributes.LstmActivation.TANH;
+            case "relu" -> OpAttributes.LstmActivation.RELU;
+            case "relu6" -> OpAttributes.LstmActivation.RELU6;
+            case "linear" -> OpAttributes.LstmActivation.NONE;
+            default -> throw l.unsupported("activation", "supported: tanh, relu, relu6, linear");
+        };
+    }
+
+    /** The feature size of a sequence x [batch, steps, features], which must be known. */
+    static int featureSize(KerasLayer l, Tensor x) {
+        int in = x.shape().dim(2);
+        if (in <= 0) {
+            throw l.error("input '" + x.name() + "' " + x.shape() + " has no known feature size");
+        }
+        return in;
+    }
+
+    /**
+     * The 12 gate constants of one LSTM from its Keras weights {@code w[first..]} (kernel, recurrent_kernel and,
+     * with {@code useBias}, bias): W_x[g] = kernel[:, g·u:(g+1)·u]ᵀ, W_h[g] likewise, b[g] (zeros without bias),
+     * each gate in the order input, forget, cell, output; named {@code <layer>/<prefix><gate>_kernel} etc.
+     */
+    static List<Tensor> gateConstants(
+            LayerEmitter e,
+            KerasLayer l,
+            String prefix,
+            List<KerasWeight> w,
+            int first,
+            boolean useBias,
+            int in,
+            int units) {
+        float[] kernel = w.get(first).values();
+        float[] recurrent = w.get(first + 1).values();
+        float[] bias = useBias ? w.get(first + 2).values() : new float[4 * units];
+        List<Tensor> out = new ArrayList<>();
+        String[] gates = {"input", "forget", "cell", "output"};
+        for (int g = 0; g < 4; g++) {
+            out.add(e.constant(l, prefix + gates[g] + "_kernel", Shape.of(units, in), gateSlice(kernel, in, units, g)));
+        }
+        for (int g = 0; g < 4; g++) {
+            out.add(e.constant(
+                    l,
+                    prefix + gates[g] + "_recurrent_kernel",
+                    Shape.of(units, units),
+                    gateSlice(recurrent, units, units, g)));
+        }
+        for (int g = 0; g < 4; g++) {
+            out.add(e.constant(
+                    l,
+                    prefix + gates[g] + "_bias",
+                    Shape.of(units),
+                    Arrays.copyOfRange(bias, g * units, (g + 1) * units)));
+        }
+        return out;
+    }
+
+    /** The last step of a sequence [batch, steps, n]: [:, -1, :] with the time axis shrunk away (STRIDED_SLICE). */
+    static Tensor lastStep(LayerEmitter e, KerasLayer l, Tensor seq) {
         return e.last(
                 l,
                 OpType.STRIDED_SLICE,

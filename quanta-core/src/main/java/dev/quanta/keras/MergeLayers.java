@@ -8,8 +8,8 @@ import dev.quanta.ir.Tensor;
 import java.util.List;
 
 /**
- * The Keras merge layers that combine several inputs element-wise with broadcasting: Multiply, Maximum, Minimum
- * and Average (Add and Concatenate are in {@link CoreLayers}).
+ * The Keras merge layers that combine several inputs element-wise with broadcasting: Multiply, Maximum, Minimum,
+ * Average and Subtract (Add and Concatenate are in {@link CoreLayers}).
  */
 final class MergeLayers {
     private MergeLayers() {}
@@ -43,5 +43,13 @@ final class MergeLayers {
         }
         Tensor scale = e.nonTrainableConstant(l, "reciprocal_count", Shape.of(1), new float[] {1f / in.size()});
         return e.last(l, OpType.MUL, new OpAttributes.Arithmetic(Activation.NONE), acc, scale);
+    }
+
+    /** Keras Subtract: y = a − b for exactly two inputs, one SUB. */
+    static Tensor subtract(LayerEmitter e, KerasLayer l, List<Tensor> in) {
+        if (in.size() != 2) {
+            throw l.error("expects exactly 2 inputs but is connected to " + in.size());
+        }
+        return e.last(l, OpType.SUB, new OpAttributes.Arithmetic(Activation.NONE), in.get(0), in.get(1));
     }
 }

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * The Keras layers on channels_last images ([batch, height, width, channels]): Conv2D, DepthwiseConv2D,
- * SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, ZeroPadding2D and Cropping2D.
+ * SeparableConv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, GlobalMaxPooling2D, ZeroPadding2D and
+ * Cropping2D.
  */
 final class SpatialLayers {
     private SpatialLayers() {}
@@ -113,6 +114,13 @@ final class SpatialLayers {
         l.requireChannelsLast();
         boolean keep = l.bool("keepdims", false);
         return e.last(l, OpType.MEAN, new OpAttributes.Mean(new int[] {1, 2}, keep), x);
+    }
+
+    /** REDUCE_MAX over height and width (keepdims as the layer's config says). */
+    static Tensor globalMax(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 4);
+        l.requireChannelsLast();
+        return e.last(l, OpType.REDUCE_MAX, new OpAttributes.Reduce(new int[] {1, 2}, l.bool("keepdims", false)), x);
     }
 
     /** PAD of height and width: {@code padding} is an int, [h, w] or [[top, bottom], [left, right]]. */

@@ -15,7 +15,7 @@ import java.util.Locale;
 
 /**
  * The Keras layers on sequences ([batch, steps, channels], channels_last): Conv1D, MaxPooling1D, AveragePooling1D,
- * GlobalAveragePooling1D, ZeroPadding1D and Cropping1D. As the TFLite converter does, a 1-D window op runs as its
+ * GlobalAveragePooling1D, GlobalMaxPooling1D, ZeroPadding1D and Cropping1D. As the TFLite converter does, a 1-D window op runs as its
  * 2-D form on a height of 1: RESHAPE to [batch, 1, steps, channels], the 2-D op with a 1 × k window, RESHAPE back.
  */
 final class TemporalLayers {
@@ -102,6 +102,13 @@ final class TemporalLayers {
         l.requireInputRank(x, 3);
         l.requireChannelsLast();
         return e.last(l, OpType.MEAN, new OpAttributes.Mean(new int[] {1}, l.bool("keepdims", false)), x);
+    }
+
+    /** REDUCE_MAX over the steps (keepdims as the layer's config says). */
+    static Tensor globalMax(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 3);
+        l.requireChannelsLast();
+        return e.last(l, OpType.REDUCE_MAX, new OpAttributes.Reduce(new int[] {1}, l.bool("keepdims", false)), x);
     }
 
     /** PAD of the steps: {@code padding} is an int or [before, after]. */

@@ -19,7 +19,9 @@ import java.util.Set;
  * The structure of a model in the spirit of Keras {@code model.summary()}: a row per source layer (the ops that
  * share an {@link Origin}), with output shape, parameter count and, for functional models, the layers it is
  * connected to; then the totals. A parameter is an element of a constant tensor; a constant the source does not
- * train (BatchNormalization's moving statistics) counts as non-trainable.
+ * train (BatchNormalization's moving statistics) counts as non-trainable. When the source recorded a layer's own
+ * count in its {@link Origin} (the Keras importer does: a layer's weights), that count is shown instead, so that
+ * constants derived from a layer's config (Rescaling's scale, LayerNormalization's ε) are not parameters.
  */
 public final class ModelSummary {
     private final String modelName;
@@ -94,6 +96,11 @@ public final class ModelSummary {
                         }
                     }
                 }
+            }
+            if (e.getKey().hasParams()) {
+                // the source's own count (Keras: a layer's weights), not the constants derived from its config
+                params = e.getKey().params();
+                trainable = e.getKey().trainableParams();
             }
             Op lastOp = ops.get(ops.size() - 1);
             // several outputs (tflite-micro's FFT auto-scale, spectral subtraction) read as Keras prints them

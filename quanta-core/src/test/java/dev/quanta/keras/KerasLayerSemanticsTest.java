@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Keras layers that lower onto several IR ops (Conv1D and the other 1-D layers, SeparableConv2D, Cropping,
- * Permute, the merge layers, Rescaling, Normalization): each small Keras 2 file is imported, run in Quanta's
+ * Permute, the merge layers, Rescaling, Normalization, GlobalMaxPooling, UpSampling2D, Conv2DTranspose, Embedding,
+ * LayerNormalization, SimpleRNN, Bidirectional(LSTM)): each small Keras 2 file is imported, run in Quanta's
  * interpreter and, written as .tflite, in the official runtime on both paths, and every output is compared with
  * the layer's Keras semantics computed straight from its config and weights in this test. The summary's parameter
  * totals follow Keras' rules (a layer's parameters are its weights).
@@ -406,6 +407,12 @@ class KerasLayerSemanticsTest {
                 runs.add(o.runFloat(x));
             }
         }
+        // Keras' counts: Rescaling has no weights; Normalization's mean, variance and count are not trained
+        ModelSummary s = ModelSummary.of(m);
+        assertThat(row(s, "rescale").params()).isZero();
+        assertThat(row(s, "norm").params()).isEqualTo(2L * ch + 1);
+        assertThat(s.totalParams()).isEqualTo(2L * ch + 1);
+        assertThat(s.trainableParams()).isZero();
         for (float[] out : runs) {
             for (int i = 0; i < x.length; i++) {
                 assertThat((double) out[i])
@@ -473,7 +480,14 @@ class KerasLayerSemanticsTest {
             y[6 + o] = Math.min(a[o], b[o]);
             y[9 + o] = (a[o] + b[o] + a[o]) / 3;
         }
-        checkAgainstReference(file, x, y);
+        Model m = checkAgainstReference(file, x, y);
+        ModelSummary s = ModelSummary.of(m);
+        assertThat(row(s, "avg").params()).as("Average has no weights").isZero();
+        assertThat(s.totalParams()).isEqualTo(24);
+    }
+
+    private static dev.quanta.summary.LayerRow row(ModelSummary s, String layer) {
+        return s.rows().stream().filter(r -> r.name().equals(layer)).findFirst().orElseThrow();
     }
 
     @Test
@@ -489,5 +503,571 @@ class KerasLayerSemanticsTest {
                 .isInstanceOf(QuantaException.class)
                 .hasMessageContaining("crop")
                 .hasMessageContaining("leaves nothing");
+    }
+
+    /** A Functional Keras 2 .h5 of {@code json} (the whole model_config) with weights by layer, then by name. */
+    private Path functional(String modelName, String json, Map<String, Map<String, Object>> weights) {
+        Path file = tmp.resolve(modelName + ".h5");
+        try (WritableHdfFile h = HdfFile.write(file)) {
+            h.putAttribute("model_config", json);
+            h.putAttribute("keras_version", "2.15.0");
+            h.putAttribute("backend", "tensorflow");
+            WritableGroup mw = h.putGroup("model_weights");
+            List<String> names = new ArrayList<>(weights.keySet());
+            if (names.isEmpty()) {
+                names.add("x"); // the input layer, which has no weights
+            }
+            mw.putAttribute("layer_names", names.toArray(String[]::new));
+            weights.forEach((n, ws) -> {
+                WritableGroup g = mw.putGroup(n);
+                g.putAttribute(
+                        "weight_names",
+                        ws.keySet().stream().map(k -> n + "/" + k + ":0").toArray(String[]::new));
+                WritableGroup inner = g.putGroup(n);
+                ws.forEach((k, v) -> inner.putDataset(k + ":0", v));
+            });
+        }
+        return file;
+    }
+
+    @Test
+    void subtractOfGlobalMaxAndAveragePooling2d() {
+        String json = """
+                {"class_name": "Functional", "config": {"name": "sub", "layers": [
+                  {"class_name": "InputLayer", "name": "x", "config": {"name": "x", "batch_input_shape": [null, 4, 5, 3],
+                   "dtype": "float32"}, "inbound_nodes": []},
+                  {"class_name": "GlobalMaxPooling2D", "name": "gmax", "config": {"name": "gmax",
+                   "data_format": "channels_last", "keepdims": false}, "inbound_nodes": [[["x", 0, 0, {}]]]},
+                  {"class_name": "GlobalAveragePooling2D", "name": "gavg", "config": {"name": "gavg"},
+                   "inbound_nodes": [[["x", 0, 0, {}]]]},
+                  {"class_name": "Subtract", "name": "diff", "config": {"name": "diff"},
+                   "inbound_nodes": [[["gmax", 0, 0, {}], ["gavg", 0, 0, {}]]]}],
+                 "input_layers": [["x", 0, 0]], "output_layers": [["diff", 0, 0]]}}
+                """;
+        Path file = functional("sub", json, Map.of());
+        float[] x = uniform(4 * 5 * 3);
+        float[] y = new float[3];
+        for (int c = 0; c < 3; c++) {
+            float max = Float.NEGATIVE_INFINITY;
+            double sum = 0;
+            for (int p = 0; p < 20; p++) {
+                max = Math.max(max, x[p * 3 + c]);
+                sum += x[p * 3 + c];
+            }
+            y[c] = (float) (max - sum / 20);
+        }
+        Model m = checkAgainstReference(file, x, y);
+        assertThat(m.outputs().get(0).shape().dims()).containsExactly(-1, 3);
+        assertThat(ModelSummary.of(m).totalParams()).isZero();
+    }
+
+    @Test
+    void globalMaxPooling1dKeepsDims() {
+        Path file = sequential(
+                "gmax1d",
+                new int[] {6, 3},
+                List.of(layer("GlobalMaxPooling1D", "gmax", "\"data_format\": \"channels_last\", \"keepdims\": true")));
+        float[] x = uniform(18);
+        float[] y = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        for (int t = 0; t < 6; t++) {
+            for (int c = 0; c < 3; c++) {
+                y[c] = Math.max(y[c], x[t * 3 + c]);
+            }
+        }
+        Model m = checkAgainstReference(file, x, y);
+        assertThat(m.outputs().get(0).shape().dims()).containsExactly(-1, 1, 3);
+    }
+
+    /** TF2's resize with half-pixel centres: the source coordinate of output i for scale in/out. */
+    private static double source(int i, double scale) {
+        return (i + 0.5) * scale - 0.5;
+    }
+
+    @Test
+    void upSampling2dNearestAndBilinear() {
+        int h = 3;
+        int w = 4;
+        int ch = 2;
+        float[] x = uniform(h * w * ch);
+        Path nearest = sequential(
+                "up_nearest",
+                new int[] {h, w, ch},
+                List.of(layer("UpSampling2D", "up", "\"size\": [2, 3], \"interpolation\": \"nearest\"")));
+        float[] yn = new float[2 * h * 3 * w * ch];
+        for (int oy = 0; oy < 2 * h; oy++) {
+            for (int ox = 0; ox < 3 * w; ox++) {
+                for (int c = 0; c < ch; c++) {
+                    yn[(oy * 3 * w + ox) * ch + c] = x[((oy / 2) * w + ox / 3) * ch + c];
+                }
+            }
+        }
+        checkAgainstReference(nearest, x, yn);
+        Path bilinear = sequential(
+                "up_bilinear",
+                new int[] {h, w, ch},
+                List.of(layer("UpSampling2D", "up", "\"size\": [2, 3], \"interpolation\": \"bilinear\"")));
+        float[] yb = new float[yn.length];
+        for (int oy = 0; oy < 2 * h; oy++) {
+            double sy = source(oy, 1.0 / 2);
+            int y0 = (int) Math.floor(sy);
+            double fy = sy - y0;
+            int ylo = Math.max(y0, 0);
+            int yhi = Math.min(y0 + 1, h - 1);
+            for (int ox = 0; ox < 3 * w; ox++) {
+                double sx = source(ox, 1.0 / 3);
+                int x0 = (int) Math.floor(sx);
+                double fx = sx - x0;
+                int xlo = Math.max(x0, 0);
+                int xhi = Math.min(x0 + 1, w - 1);
+                for (int c = 0; c < ch; c++) {
+                    double top = x[(ylo * w + xlo) * ch + c] * (1 - fx) + x[(ylo * w + xhi) * ch + c] * fx;
+                    double bottom = x[(yhi * w + xlo) * ch + c] * (1 - fx) + x[(yhi * w + xhi) * ch + c] * fx;
+                    yb[(oy * 3 * w + ox) * ch + c] = (float) (top * (1 - fy) + bottom * fy);
+                }
+            }
+        }
+        checkAgainstReference(bilinear, x, yb);
+        Path bad = sequential(
+                "up_bad",
+                new int[] {h, w, ch},
+                List.of(layer("UpSampling2D", "up", "\"size\": [2, 2], \"interpolation\": \"bicubic\"")));
+        assertThatThrownBy(() -> KerasImporter.load(bad))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("up")
+                .hasMessageContaining("interpolation");
+    }
+
+    /**
+     * Keras Conv2DTranspose from its definition: every input pixel scatters its kernel window, input pixel (iy, ix)
+     * tap (ky, kx) landing on (iy·s + ky − padTop, ix·s + kx − padLeft) of the output, with TensorFlow's padding
+     * of the outH × outW convolution this is the gradient of; kernel [kh, kw, out, in].
+     */
+    private static float[] conv2dTranspose(
+            float[] x, int h, int w, int cin, float[][][][] k, float[] bias, int s, int outH, int outW, boolean same) {
+        int kh = k.length;
+        int kw = k[0].length;
+        int cout = k[0][0].length;
+        int padTop = same ? Math.max(0, (h - 1) * s + kh - outH) / 2 : 0;
+        int padLeft = same ? Math.max(0, (w - 1) * s + kw - outW) / 2 : 0;
+        double[] y = new double[outH * outW * cout];
+        for (int iy = 0; iy < h; iy++) {
+            for (int ix = 0; ix < w; ix++) {
+                for (int ky = 0; ky < kh; ky++) {
+                    for (int kx = 0; kx < kw; kx++) {
+                        int oy = iy * s + ky - padTop;
+                        int ox = ix * s + kx - padLeft;
+                        if (oy < 0 || oy >= outH || ox < 0 || ox >= outW) {
+                            continue;
+                        }
+                        for (int o = 0; o < cout; o++) {
+                            for (int c = 0; c < cin; c++) {
+                                y[(oy * outW + ox) * cout + o] += x[(iy * w + ix) * cin + c] * k[ky][kx][o][c];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        float[] out = new float[y.length];
+        for (int i = 0; i < y.length; i++) {
+            out[i] = (float) (y[i] + bias[i % cout]);
+        }
+        return out;
+    }
+
+    @Test
+    void conv2dTransposeSameAndValidWithStrides() {
+        int h = 3;
+        int w = 4;
+        int cin = 2;
+        int cout = 3;
+        // padding, kernel, stride, output_padding (JSON), expected output height and width
+        Object[][] cases = {
+            {"same", 3, 2, "null", 6, 8},
+            {"valid", 3, 2, "null", 7, 9},
+            {"same", 3, 2, "[1, 1]", 6, 8},
+            {"valid", 2, 3, "null", 9, 12},
+            {"valid", 3, 2, "[1, 0]", 8, 9}
+        };
+        for (Object[] c : cases) {
+            String padding = (String) c[0];
+            int k = (int) c[1];
+            int s = (int) c[2];
+            int outH = (int) c[4];
+            int outW = (int) c[5];
+            float[][][][] kernel = new float[k][k][cout][cin];
+            for (float[][][] a : kernel) {
+                for (float[][] b : a) {
+                    for (int o = 0; o < cout; o++) {
+                        b[o] = uniform(cin);
+                    }
+                }
+            }
+            float[] bias = uniform(cout);
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("kernel", kernel);
+            weights.put("bias", bias);
+            String name = "deconv_" + padding + k + s + ((String) c[3]).replaceAll("\\W", "");
+            Path file = sequential(
+                    name,
+                    new int[] {h, w, cin},
+                    List.of(new Layer(
+                            "Conv2DTranspose",
+                            "deconv",
+                            "\"filters\": " + cout + ", \"kernel_size\": [" + k + ", " + k + "], \"strides\": [" + s
+                                    + ", " + s + "], \"padding\": \"" + padding + "\", \"output_padding\": " + c[3]
+                                    + ", \"dilation_rate\": [1, 1], \"activation\": \"linear\", \"use_bias\": true",
+                            weights)));
+            float[] x = uniform(h * w * cin);
+            float[] y = conv2dTranspose(x, h, w, cin, kernel, bias, s, outH, outW, padding.equals("same"));
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(m.outputs().get(0).shape().dims()).as(name).containsExactly(-1, outH, outW, cout);
+            assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) k * k * cin * cout + cout);
+        }
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("kernel", new float[3][3][cout][cin]);
+        weights.put("bias", new float[cout]);
+        Path bad = sequential(
+                "deconv_bad",
+                new int[] {h, w, cin},
+                List.of(new Layer(
+                        "Conv2DTranspose",
+                        "deconv",
+                        "\"filters\": 3, \"kernel_size\": [3, 3], \"strides\": [2, 2], \"padding\": \"same\", "
+                                + "\"output_padding\": [1, 3]",
+                        weights)));
+        assertThatThrownBy(() -> KerasImporter.load(bad))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("deconv")
+                .hasMessageContaining("output_padding")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void embeddingGathersRowsOfAnInt32Input() {
+        int vocab = 7;
+        int dim = 4;
+        float[][] table = new float[vocab][];
+        for (int i = 0; i < vocab; i++) {
+            table[i] = uniform(dim);
+        }
+        String json = """
+                {"class_name": "Sequential", "config": {"name": "embed", "layers": [
+                  {"class_name": "InputLayer", "config": {"name": "ids", "batch_input_shape": [null, 5],
+                   "dtype": "int32"}},
+                  {"class_name": "Embedding", "config": {"name": "emb", "input_dim": 7, "output_dim": 4,
+                   "mask_zero": false, "input_length": 5}},
+                  {"class_name": "GlobalAveragePooling1D", "config": {"name": "avg"}}]}}
+                """;
+        Path file = functional("embed", json, Map.of("emb", Map.of("embeddings", table)));
+        int[] ids = {3, 0, 6, 3, 1};
+        float[] y = new float[dim];
+        for (int id : ids) {
+            for (int j = 0; j < dim; j++) {
+                y[j] += table[id][j] / ids.length;
+            }
+        }
+        Model m = KerasImporter.load(file);
+        assertThat(m.inputs().get(0).dtype()).isEqualTo(dev.quanta.ir.DType.INT32);
+        float[] quanta = new float[dim];
+        try (dev.quanta.runtime.Interpreter it = new dev.quanta.runtime.Interpreter(m)) {
+            it.resizeInput(0, new int[] {1, 5});
+            it.run(ids, quanta);
+        }
+        assertClose("quanta", quanta, y);
+        byte[] tflite = TfliteWriter.toBytes(m);
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                assertThat(o.inputType(0)).isEqualTo("INT32");
+                o.setInput(0, ids);
+                o.invoke();
+                assertClose("tflite " + k, o.outputFloat(0), y);
+            }
+        }
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) vocab * dim);
+    }
+
+    @Test
+    void layerNormalizationOverTheLastAxis() {
+        int steps = 3;
+        int ch = 6;
+        float[] gamma = uniform(ch);
+        float[] beta = uniform(ch);
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("gamma", gamma);
+        weights.put("beta", beta);
+        Path file = sequential(
+                "layer_norm",
+                new int[] {steps, ch},
+                List.of(new Layer(
+                        "LayerNormalization",
+                        "ln",
+                        "\"axis\": [2], \"epsilon\": 0.001, \"center\": true, \"scale\": true",
+                        weights)));
+        float[] x = uniform(steps * ch);
+        for (int i = 0; i < ch; i++) {
+            x[i] *= 5; // a wider first row
+        }
+        float[] y = new float[x.length];
+        for (int t = 0; t < steps; t++) {
+            double mean = 0;
+            for (int c = 0; c < ch; c++) {
+                mean += x[t * ch + c] / (double) ch;
+            }
+            double var = 0;
+            for (int c = 0; c < ch; c++) {
+                double d = x[t * ch + c] - mean;
+                var += d * d / ch;
+            }
+            for (int c = 0; c < ch; c++) {
+                y[t * ch + c] = (float) ((x[t * ch + c] - mean) / Math.sqrt(var + 0.001) * gamma[c] + beta[c]);
+            }
+        }
+        Model m = checkAgainstReference(file, x, y);
+        ModelSummary s = ModelSummary.of(m);
+        assertThat(s.totalParams()).isEqualTo(2L * ch);
+        assertThat(s.trainableParams()).isEqualTo(2L * ch);
+    }
+
+    @Test
+    void lambdaAndUnknownLayersAreNamedInOneLine() {
+        Path lambda = sequential(
+                "lambda",
+                new int[] {4},
+                List.of(layer("Lambda", "double_it", "\"function\": [\"4wEAAAAAAAAA\", null, null]")));
+        assertThatThrownBy(() -> KerasImporter.load(lambda))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("double_it")
+                .hasMessageContaining("Lambda")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        Path unknown = sequential("unknown", new int[] {4}, List.of(layer("MyCustomLayer", "custom", "")));
+        assertThatThrownBy(() -> KerasImporter.load(unknown))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("custom")
+                .hasMessageContaining("MyCustomLayer")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    private float[][] matrix(int rows, int cols) {
+        float[][] m = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+            m[r] = uniform(cols);
+        }
+        return m;
+    }
+
+    /** Keras SimpleRNN with tanh: h_t = tanh(x_t·kernel + h_{t−1}·recurrent + bias), every step's h. */
+    private static float[][] simpleRnn(float[] x, int steps, int in, float[][] kernel, float[][] rec, float[] bias) {
+        int units = bias.length;
+        float[][] hs = new float[steps][units];
+        float[] h = new float[units];
+        for (int t = 0; t < steps; t++) {
+            float[] next = new float[units];
+            for (int u = 0; u < units; u++) {
+                double s = bias[u];
+                for (int i = 0; i < in; i++) {
+                    s += x[t * in + i] * kernel[i][u];
+                }
+                for (int j = 0; j < units; j++) {
+                    s += h[j] * rec[j][u];
+                }
+                next[u] = (float) Math.tanh(s);
+            }
+            h = next;
+            hs[t] = next;
+        }
+        return hs;
+    }
+
+    @Test
+    void simpleRnnWithAndWithoutSequences() {
+        int steps = 5;
+        int in = 3;
+        int units = 4;
+        for (boolean sequences : new boolean[] {true, false}) {
+            float[][] kernel = matrix(in, units);
+            float[][] rec = matrix(units, units);
+            float[] bias = uniform(units);
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("kernel", kernel);
+            weights.put("recurrent_kernel", rec);
+            weights.put("bias", bias);
+            Path file = sequential(
+                    "rnn_" + sequences,
+                    new int[] {steps, in},
+                    List.of(new Layer(
+                            "SimpleRNN",
+                            "rnn",
+                            "\"units\": 4, \"activation\": \"tanh\", \"use_bias\": true, \"return_sequences\": "
+                                    + sequences,
+                            weights)));
+            float[] x = uniform(steps * in);
+            float[][] hs = simpleRnn(x, steps, in, kernel, rec, bias);
+            float[] y = sequences ? flatten(hs) : hs[steps - 1];
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) in * units + units * units + units);
+        }
+    }
+
+    private static float[] flatten(float[][] rows) {
+        float[] out = new float[rows.length * rows[0].length];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, out, r * rows[0].length, rows[0].length);
+        }
+        return out;
+    }
+
+    private static double sigmoid(double v) {
+        return 1 / (1 + Math.exp(-v));
+    }
+
+    /**
+     * Keras LSTM (gates i, f, c, o in kernel [in, 4u], recurrent [u, 4u], bias [4u]) over the steps in {@code order};
+     * the returned h is indexed by step.
+     */
+    private static float[][] lstm(float[] x, int in, float[][] kernel, float[][] rec, float[] bias, int[] order) {
+        int units = bias.length / 4;
+        float[][] hs = new float[order.length][];
+        double[] h = new double[units];
+        double[] c = new double[units];
+        for (int t : order) {
+            double[] z = new double[4 * units];
+            for (int g = 0; g < 4 * units; g++) {
+                double s = bias[g];
+                for (int i = 0; i < in; i++) {
+                    s += x[t * in + i] * kernel[i][g];
+                }
+                for (int j = 0; j < units; j++) {
+                    s += h[j] * rec[j][g];
+                }
+                z[g] = s;
+            }
+            float[] out = new float[units];
+            for (int u = 0; u < units; u++) {
+                double ig = sigmoid(z[u]);
+                double fg = sigmoid(z[units + u]);
+                double cg = Math.tanh(z[2 * units + u]);
+                double og = sigmoid(z[3 * units + u]);
+                c[u] = fg * c[u] + ig * cg;
+                h[u] = og * Math.tanh(c[u]);
+                out[u] = (float) h[u];
+            }
+            hs[t] = out;
+        }
+        return hs;
+    }
+
+    @Test
+    void bidirectionalLstmConcatWithAndWithoutSequences() {
+        int steps = 4;
+        int in = 3;
+        int units = 2;
+        for (boolean sequences : new boolean[] {true, false}) {
+            float[][][] w = new float[6][][];
+            float[][] biases = new float[2][];
+            for (int d = 0; d < 2; d++) {
+                w[3 * d] = matrix(in, 4 * units);
+                w[3 * d + 1] = matrix(units, 4 * units);
+                biases[d] = uniform(4 * units);
+            }
+            String lstm = "{\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 2, \"activation\": "
+                    + "\"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"return_sequences\": "
+                    + sequences + "}}";
+            String json = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"bidir\", \"layers\": ["
+                    + "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, "
+                    + steps + ", " + in + "], \"dtype\": \"float32\"}},"
+                    + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
+                    + "\"concat\", \"layer\": " + lstm + "}}]}}";
+            Path file = tmp.resolve("bidir_" + sequences + ".h5");
+            try (WritableHdfFile h = HdfFile.write(file)) {
+                h.putAttribute("model_config", json);
+                h.putAttribute("keras_version", "2.15.0");
+                h.putAttribute("backend", "tensorflow");
+                WritableGroup mw = h.putGroup("model_weights");
+                mw.putAttribute("layer_names", new String[] {"bidir"});
+                WritableGroup g = mw.putGroup("bidir");
+                List<String> names = new ArrayList<>();
+                WritableGroup top = g.putGroup("bidir");
+                String[] dirs = {"forward_lstm", "backward_lstm"};
+                for (int d = 0; d < 2; d++) {
+                    WritableGroup cell = top.putGroup(dirs[d]).putGroup("lstm_cell");
+                    cell.putDataset("kernel:0", w[3 * d]);
+                    cell.putDataset("recurrent_kernel:0", w[3 * d + 1]);
+                    cell.putDataset("bias:0", biases[d]);
+                    for (String k : new String[] {"kernel", "recurrent_kernel", "bias"}) {
+                        names.add("bidir/" + dirs[d] + "/lstm_cell/" + k + ":0");
+                    }
+                }
+                g.putAttribute("weight_names", names.toArray(String[]::new));
+            }
+            float[] x = uniform(steps * in);
+            float[][] fwd = lstm(x, in, w[0], w[1], biases[0], new int[] {0, 1, 2, 3});
+            float[][] bwd = lstm(x, in, w[3], w[4], biases[1], new int[] {3, 2, 1, 0});
+            float[] y;
+            if (sequences) {
+                y = new float[steps * 2 * units];
+                for (int t = 0; t < steps; t++) {
+                    System.arraycopy(fwd[t], 0, y, t * 2 * units, units);
+                    System.arraycopy(bwd[t], 0, y, t * 2 * units + units, units);
+                }
+            } else {
+                y = new float[2 * units];
+                System.arraycopy(fwd[steps - 1], 0, y, 0, units);
+                System.arraycopy(bwd[0], 0, y, units, units);
+            }
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(ModelSummary.of(m).totalParams())
+                    .isEqualTo(2L * (in * 4 * units + units * 4 * units + 4 * units));
+        }
+        Path bad = tmp.resolve("bidir_sum.h5");
+        try (WritableHdfFile h = HdfFile.write(bad)) {
+            h.putAttribute(
+                    "model_config",
+                    "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"b\", \"layers\": [{\"class_name\": "
+                            + "\"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, 4, 3]}}, "
+                            + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
+                            + "\"sum\", \"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 2}}}}]}}");
+            h.putGroup("model_weights").putAttribute("layer_names", new String[] {"bidir"});
+        }
+        assertThatThrownBy(() -> KerasImporter.load(bad))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("bidir")
+                .hasMessageContaining("merge_mode")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void weightsOnlyFileMatchesRecurrentLayersByPosition() throws Exception {
+        String json = """
+                {"class_name": "Sequential", "config": {"name": "renamed", "layers": [
+                  {"class_name": "SimpleRNN", "config": {"name": "rnn", "units": 2, "batch_input_shape": [null, 3, 2]}},
+                  {"class_name": "Dense", "config": {"name": "out", "units": 1}}]}, "keras_version": "2.15.0"}
+                """;
+        Path jsonFile = java.nio.file.Files.writeString(tmp.resolve("renamed.json"), json);
+        float[][] kernel = {{1, 2}, {3, 4}};
+        float[][] rec = {{5, 6}, {7, 8}};
+        Path weights = tmp.resolve("renamed.h5");
+        try (WritableHdfFile h = HdfFile.write(weights)) {
+            h.putAttribute("layer_names", new String[] {"simple_rnn_3", "dense_9"});
+            WritableGroup g = h.putGroup("simple_rnn_3");
+            g.putAttribute(
+                    "weight_names",
+                    new String[] {"simple_rnn_3/kernel:0", "simple_rnn_3/recurrent_kernel:0", "simple_rnn_3/bias:0"});
+            WritableGroup gi = g.putGroup("simple_rnn_3");
+            gi.putDataset("kernel:0", kernel);
+            gi.putDataset("recurrent_kernel:0", rec);
+            gi.putDataset("bias:0", new float[] {0.5f, -0.5f});
+            WritableGroup d = h.putGroup("dense_9");
+            d.putAttribute("weight_names", new String[] {"dense_9/kernel:0", "dense_9/bias:0"});
+            WritableGroup di = d.putGroup("dense_9");
+            di.putDataset("kernel:0", new float[][] {{1}, {-1}});
+            di.putDataset("bias:0", new float[] {0.25f});
+        }
+        Model m = KerasImporter.load(jsonFile, weights);
+        // IR W_x = kernelᵀ
+        assertThat(m.tensor("rnn/kernel").data().floats()).containsExactly(1, 3, 2, 4);
+        assertThat(m.tensor("rnn/recurrent_kernel").data().floats()).containsExactly(5, 7, 6, 8);
+        assertThat(row(ModelSummary.of(m), "rnn").params()).isEqualTo(10);
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo(13);
     }
 }

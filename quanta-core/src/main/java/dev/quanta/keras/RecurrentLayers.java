@@ -1,0 +1,282 @@
+package dev.quanta.keras;
+
+import static dev.quanta.keras.LayerWeights.spec;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The Keras recurrent layers besides LSTM ({@link LstmLayer}): SimpleRNN, GRU and Bidirectional(LSTM). */
+final class RecurrentLayers {
+    private RecurrentLayers() {}
+
+    /**
+     * Keras SimpleRNN, h_t = act(x_t·kernel + h_{t−1}·recurrent_kernel + bias) from h_0 = 0, as TFLite's
+     * UNIDIRECTIONAL_SEQUENCE_RNN (batch-major) with W_x = kernelᵀ [units, in] and W_h = recurrent_kernelᵀ; without
+     * return_sequences the last step is sliced out.
+     */
+    static Tensor simpleRnn(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 3);
+        int units = l.positive("units");
+        OpAttributes.LstmActivation act = LstmLayer.cellActivation(l);
+        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+            if (l.bool(flag, false)) {
+                throw l.unsupported(flag, "only false is supported");
+            }
+        }
+        boolean useBias = l.bool("use_bias", true);
+        int in = LstmLayer.featureSize(l, x);
+        List<KerasWeight> w = e.fetch(
+                l,
+                spec("kernel", in, units),
+                spec("recurrent_kernel", units, units),
+                useBias ? spec("bias", units) : null);
+        Tensor[] ins = {
+            x,
+            e.constant(l, "kernel", Shape.of(units, in), transpose(w.get(0).values(), in, units)),
+            e.constant(
+                    l,
+                    "recurrent_kernel",
+                    Shape.of(units, units),
+                    transpose(w.get(1).values(), units, units)),
+            e.constant(l, "bias", Shape.of(units), useBias ? w.get(2).values() : new float[units])
+        };
+        OpAttributes.SequenceRnn attrs = new OpAttributes.SequenceRnn(act, false, false);
+        if (l.bool("return_sequences", false)) {
+            return e.last(l, OpType.UNIDIRECTIONAL_SEQUENCE_RNN, attrs, ins);
+        }
+        Tensor seq = e.inner(l, "sequence", OpType.UNIDIRECTIONAL_SEQUENCE_RNN, attrs, ins);
+        return LstmLayer.lastStep(e, l, seq);
+    }
+
+    /**
+     * Keras Bidirectional around an LSTM with merge_mode concat, as TFLite's BIDIRECTIONAL_SEQUENCE_LSTM
+     * (batch-major, outputs merged): the forward LSTM's weights (kernel, recurrent_kernel, bias) come first in the
+     * file, then the backward one's. With return_sequences the output at step t is [forward h_t, backward h_t] (the
+     * backward state after steps T−1 … t); without it, [forward h_{T−1}, backward h_0]: two STRIDED_SLICEs and a
+     * CONCATENATION.
+     */
+    static Tensor bidirectional(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 3);
+        KerasLayer inner = l.wrapped("layer");
+        if (!inner.className().equals("LSTM")) {
+            throw l.unsupported("layer", "only a wrapped LSTM is supported, not " + inner.className());
+        }
+        String merge = l.string("merge_mode", "concat");
+        if (!"concat".equals(merge)) {
+            throw l.unsupported("merge_mode", "only concat is supported");
+        }
+        if (l.has("backward_layer") && !l.wrapped("backward_layer").className().equals("LSTM")) {
+            throw l.unsupported("backward_layer", "only an LSTM is supported");
+        }
+        int units = inner.positive("units");
+        OpAttributes.LstmActivation act = LstmLayer.activation(inner);
+        boolean useBias = inner.bool("use_bias", true);
+        int in = LstmLayer.featureSize(l, x);
+        List<KerasWeight> w = e.fetch(
+                l,
+                spec("kernel", in, 4 * units),
+                spec("recurrent_kernel", units, 4 * units),
+                useBias ? spec("bias", 4 * units) : null,
+                spec("kernel", in, 4 * units),
+                spec("recurrent_kernel", units, 4 * units),
+                useBias ? spec("bias", 4 * units) : null);
+        int perDirection = useBias ? 3 : 2;
+        List<Tensor> inputs = new ArrayList<>(List.of(x));
+        inputs.addAll(LstmLayer.gateConstants(e, l, "forward_", w, 0, useBias, in, units));
+        inputs.addAll(LstmLayer.gateConstants(e, l, "backward_", w, perDirection, useBias, in, units));
+        boolean[] present = new boolean[48];
+        present[0] = true;
+        for (int offset : new int[] {0, 17}) {
+            for (int i : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 15}) {
+                present[offset + i] = true;
+            }
+        }
+        OpAttributes.BidirectionalLstm attrs =
+                new OpAttributes.BidirectionalLstm(act, 0f, 0f, true, false, false, present);
+        Tensor[] ins = inputs.toArray(Tensor[]::new);
+        if (inner.bool("return_sequences", false)) {
+            return e.last(l, OpType.BIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
+        }
+        Tensor seq = e.inner(l, "sequence", OpType.BIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
+        // forward: [:, -1, :units]; backward: [:, 0, units:]; the time axis shrunk away
+        Tensor forward = e.inner(
+                l,
+                "forward_last",
+                OpType.STRIDED_SLICE,
+                new OpAttributes.StridedSlice(
+                        new int[] {0, -1, 0}, new int[] {0, 0, units}, new int[] {1, 1, 1}, 0b001, 0b001, 0b010, false),
+                seq);
+        Tensor backward = e.inner(
+                l,
+                "backward_first",
+                OpType.STRIDED_SLICE,
+                new OpAttributes.StridedSlice(
+                        new int[] {0, 0, units}, new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b001, 0b101, 0b010, false),
+                seq);
+        return e.last(l, OpType.CONCATENATION, new OpAttributes.Concatenation(-1, Activation.NONE), forward, backward);
+    }
+
+    /**
+     * Keras GRU (gates z, r, h in kernel [in, 3u] and recurrent_kernel [u, 3u]) unrolled over its fixed number of
+     * steps into FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD and SUB, since TFLite has no GRU builtin; from h_0 = 0:
+     * <pre>
+     *   z = σ(x_t·W_z + h·U_z + b_z)            r = σ(x_t·W_r + h·U_r + b_r)
+     *   n = tanh(x_t·W_h + r ⊙ (h·U_h + b_hr))   (reset_after, bias [2, 3u]: input and recurrent rows)
+     *   n = tanh(x_t·W_h + (r ⊙ h)·U_h + b_h)    (reset_after false, bias [3u])
+     *   h' = z ⊙ h + (1 − z) ⊙ n = n + z ⊙ (h − n)
+     * </pre>
+     * with b_z and b_r the sums of the input and recurrent biases; at the first step, where h = 0, the terms in h
+     * are left out (h' = n − z ⊙ n). Each step's x_t is a STRIDED_SLICE; with return_sequences the steps' h are
+     * PACKed along axis 1. The activation must be tanh and the recurrent activation sigmoid.
+     */
+    static Tensor gru(LayerEmitter e, KerasLayer l, Tensor x) {
+        l.requireInputRank(x, 3);
+        int units = l.positive("units");
+        if (!l.string("recurrent_activation", "sigmoid").equals("sigmoid")) {
+            throw l.unsupported("recurrent_activation", "only sigmoid is supported");
+        }
+        if (!(l.has("activation") ? l.activation() : "tanh").equals("tanh")) {
+            throw l.unsupported("activation", "only tanh is supported");
+        }
+        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+            if (l.bool(flag, false)) {
+                throw l.unsupported(flag, "only false is supported");
+            }
+        }
+        int steps = x.shape().dim(1);
+        if (steps <= 0) {
+            throw l.error("input '" + x.name() + "' " + x.shape() + " has no fixed number of steps to unroll");
+        }
+        int in = LstmLayer.featureSize(l, x);
+        boolean resetAfter = l.bool("reset_after", true);
+        boolean useBias = l.bool("use_bias", true);
+        List<KerasWeight> w = e.fetch(
+                l,
+                spec("kernel", in, 3 * units),
+                spec("recurrent_kernel", units, 3 * units),
+                useBias ? (resetAfter ? spec("bias", 2, 3 * units) : spec("bias", 3 * units)) : null);
+        float[] bias = useBias ? w.get(2).values() : new float[(resetAfter ? 2 : 1) * 3 * units];
+        String[] gates = {"z", "r", "h"};
+        Tensor[] wx = new Tensor[3];
+        Tensor[] uh = new Tensor[3];
+        Tensor[] bx = new Tensor[3];
+        for (int g = 0; g < 3; g++) {
+            wx[g] = e.constant(
+                    l, gates[g] + "_kernel", Shape.of(units, in), gate(w.get(0).values(), in, units, g));
+            uh[g] = e.constant(
+                    l,
+                    gates[g] + "_recurrent_kernel",
+                    Shape.of(units, units),
+                    gate(w.get(1).values(), units, units, g));
+            float[] b = new float[units];
+            for (int u = 0; u < units; u++) {
+                b[u] = bias[g * units + u] + (resetAfter && g < 2 ? bias[3 * units + g * units + u] : 0f);
+            }
+            bx[g] = e.constant(l, gates[g] + "_bias", Shape.of(units), b);
+        }
+        Tensor bhr = null;
+        if (resetAfter) {
+            float[] b = new float[units];
+            System.arraycopy(bias, 5 * units, b, 0, units);
+            bhr = e.constant(l, "h_recurrent_bias", Shape.of(units), b);
+        }
+        boolean sequences = l.bool("return_sequences", false);
+        OpAttributes fc = new OpAttributes.FullyConnected(Activation.NONE);
+        OpAttributes mul = new OpAttributes.Arithmetic(Activation.NONE);
+        OpAttributes add = new OpAttributes.Add(Activation.NONE);
+        OpAttributes none = OpAttributes.None.INSTANCE;
+        Tensor h = null;
+        Tensor[] hs = new Tensor[steps];
+        for (int t = 0; t < steps; t++) {
+            String p = "step" + t + "/";
+            Tensor xt = e.inner(
+                    l,
+                    p + "x",
+                    OpType.STRIDED_SLICE,
+                    new OpAttributes.StridedSlice(
+                            new int[] {0, t, 0},
+                            new int[] {0, t + 1, 0},
+                            new int[] {1, 1, 1},
+                            0b101,
+                            0b101,
+                            0b010,
+                            false),
+                    x);
+            Tensor xz = e.inner(l, p + "x_z", OpType.FULLY_CONNECTED, fc, xt, wx[0], bx[0]);
+            Tensor xh = e.inner(l, p + "x_h", OpType.FULLY_CONNECTED, fc, xt, wx[2], bx[2]);
+            Tensor z;
+            Tensor pre;
+            if (h == null) {
+                z = e.inner(l, p + "z", OpType.LOGISTIC, none, xz);
+                if (resetAfter) {
+                    Tensor xr = e.inner(l, p + "x_r", OpType.FULLY_CONNECTED, fc, xt, wx[1], bx[1]);
+                    Tensor r = e.inner(l, p + "r", OpType.LOGISTIC, none, xr);
+                    pre = e.inner(l, p + "h_in", OpType.ADD, add, xh, e.inner(l, p + "r_h", OpType.MUL, mul, r, bhr));
+                } else {
+                    pre = xh;
+                }
+            } else {
+                Tensor xr = e.inner(l, p + "x_r", OpType.FULLY_CONNECTED, fc, xt, wx[1], bx[1]);
+                Tensor hz = e.inner(l, p + "h_z", OpType.FULLY_CONNECTED, fc, h, uh[0]);
+                Tensor hr = e.inner(l, p + "h_r", OpType.FULLY_CONNECTED, fc, h, uh[1]);
+                z = e.inner(l, p + "z", OpType.LOGISTIC, none, e.inner(l, p + "z_in", OpType.ADD, add, xz, hz));
+                Tensor r = e.inner(l, p + "r", OpType.LOGISTIC, none, e.inner(l, p + "r_in", OpType.ADD, add, xr, hr));
+                Tensor recurrent = resetAfter
+                        ? e.inner(
+                                l,
+                                p + "r_h",
+                                OpType.MUL,
+                                mul,
+                                r,
+                                e.inner(l, p + "h_h", OpType.FULLY_CONNECTED, fc, h, uh[2], bhr))
+                        : e.inner(
+                                l,
+                                p + "h_h",
+                                OpType.FULLY_CONNECTED,
+                                fc,
+                                e.inner(l, p + "r_times_h", OpType.MUL, mul, r, h),
+                                uh[2]);
+                pre = e.inner(l, p + "h_in", OpType.ADD, add, xh, recurrent);
+            }
+            Tensor n = e.inner(l, p + "n", OpType.TANH, none, pre);
+            boolean last = t == steps - 1 && !sequences;
+            if (h == null) {
+                Tensor zn = e.inner(l, p + "z_n", OpType.MUL, mul, z, n);
+                h = last ? e.last(l, OpType.SUB, mul, n, zn) : e.inner(l, p + "h", OpType.SUB, mul, n, zn);
+            } else {
+                Tensor diff = e.inner(l, p + "h_minus_n", OpType.SUB, mul, h, n);
+                Tensor zd = e.inner(l, p + "z_diff", OpType.MUL, mul, z, diff);
+                h = last ? e.last(l, OpType.ADD, add, n, zd) : e.inner(l, p + "h", OpType.ADD, add, n, zd);
+            }
+            hs[t] = h;
+        }
+        return sequences ? e.last(l, OpType.PACK, new OpAttributes.Pack(1), hs) : h;
+    }
+
+    /** Gate g of a Keras fused [rows, 3u] matrix, transposed to [u, rows]. */
+    private static float[] gate(float[] fused, int rows, int units, int g) {
+        float[] out = new float[units * rows];
+        for (int r = 0; r < rows; r++) {
+            for (int u = 0; u < units; u++) {
+                out[u * rows + r] = fused[r * 3 * units + g * units + u];
+            }
+        }
+        return out;
+    }
+
+    /** A row-major [rows, cols] matrix transposed to [cols, rows]. */
+    private static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = m[r * cols + c];
+            }
+        }
+        return t;
+    }
+}
