@@ -1,6 +1,8 @@
 package dev.quanta.quantize;
 
+import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
@@ -24,7 +26,12 @@ final class CalibrationBatches {
         void accept(Interpreter it, int first, int count);
     }
 
-    /** Runs {@code model} (one input) over samples [0, n) of {@code data}, calling {@code after} per batch. */
+    /**
+     * Runs {@code model} (one input) over samples [0, n) of {@code data}, calling {@code after} per batch. An INT32
+     * input (token ids, as a Keras Embedding reads) takes the samples' values as whole numbers.
+     *
+     * @throws QuantaException when an INT32 input's sample value is not a whole number in the int32 range
+     */
     static void run(Model model, Dataset data, int n, int threads, AfterBatch after) {
         Tensor input = model.inputs().get(0);
         int sampleSize = input.shape().sampleElementCount();
@@ -40,9 +47,25 @@ final class CalibrationBatches {
                     in = new float[count * sampleSize];
                 }
                 data.copyBatch(s, count, in);
-                it.runForMultipleInputsOutputs(new Object[] {in}, new Object[0]);
+                Object feed = input.dtype() == DType.INT32 ? wholeNumbers(in, input, s, sampleSize) : in;
+                it.runForMultipleInputsOutputs(new Object[] {feed}, new Object[0]);
                 after.accept(it, s, count);
             }
         }
+    }
+
+    /** {@code values} as int32, each a whole number; {@code first} and {@code sampleSize} name a bad one. */
+    private static int[] wholeNumbers(float[] values, Tensor input, int first, int sampleSize) {
+        int[] ints = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            float v = values[i];
+            if (v != Math.rint(v) || Math.abs(v) > Integer.MAX_VALUE) {
+                throw new QuantaException("calibration sample " + (first + i / sampleSize) + ", element "
+                        + (i % sampleSize) + ", is " + v + "; input '" + input.name()
+                        + "' is INT32 (token ids) and takes whole numbers");
+            }
+            ints[i] = (int) v;
+        }
+        return ints;
     }
 }

@@ -146,6 +146,11 @@ final class FullIntegerRewriter {
     private Rewritten rewrite() {
         List<Tensor> inputs = new ArrayList<>();
         for (Tensor in : model.inputs()) {
+            if (in.dtype() != DType.FLOAT32) { // an integer input (token ids, indices) is not quantized
+                quantized.put(in, in);
+                inputs.add(in);
+                continue;
+            }
             QuantParams p = activationParams(in);
             Tensor q = new Tensor(
                     in.name() + (io == IoType.FLOAT ? "/quantized" : ""), in.shape(), actType, null, p, false);
@@ -296,6 +301,9 @@ final class FullIntegerRewriter {
         }
         List<Tensor> ins = new ArrayList<>();
         Tensor x = quantized.get(op.input(0));
+        if (x == null && op.input(0).isConstant() && (op.type() == OpType.GATHER || op.type() == OpType.GATHER_ND)) {
+            x = quantizeConstantActivation(op.input(0)); // an embedding table: its rows keep its parameters
+        }
         if (x == null) {
             throw new IllegalStateException("input of " + op.name() + " was not quantized");
         }

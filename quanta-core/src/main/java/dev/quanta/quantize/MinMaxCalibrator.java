@@ -140,7 +140,9 @@ public final class MinMaxCalibrator {
                     + Arrays.toString(data.sampleShape()) + " (" + data.sampleSize() + " values) but model input '"
                     + input.name() + "' takes " + input.shape() + " (" + sampleSize + " values per sample)");
         }
-        List<Tensor> observed = new ArrayList<>(model.inputs());
+        // float inputs only: an INT32 input (token ids) is not quantized
+        List<Tensor> observed = new ArrayList<>(
+                model.inputs().stream().filter(t -> t.dtype() == DType.FLOAT32).toList());
         // per observed tensor: the calibrator's name, "minmax (reason)", or null when its range is not used
         List<String> methods = new ArrayList<>();
         for (int k = 0; k < observed.size(); k++) {

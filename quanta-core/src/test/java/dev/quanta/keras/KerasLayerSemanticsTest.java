@@ -785,6 +785,47 @@ class KerasLayerSemanticsTest {
             }
         }
         assertThat(ModelSummary.of(m).totalParams()).isEqualTo((long) vocab * dim);
+
+        // int8, calibrated on token ids: the gathered rows keep the embedding table's parameters, and the file runs
+        // in TFLite as in Quanta; a calibration value that is no token id is refused in one line
+        float[] calibration = new float[20 * 5]; // random ids, the scored sample among them
+        for (int i = 0; i < calibration.length; i++) {
+            calibration[i] = i < ids.length ? ids[i] : rnd.nextInt(vocab);
+        }
+        dev.quanta.quantize.Converter.Conversion c = dev.quanta.quantize.Converter.fromModel(m)
+                .withConfig(dev.quanta.quantize.QuantizationConfig.defaults()
+                        .withMode(dev.quanta.quantize.QuantizationMode.INT8))
+                .withRepresentativeDataset(dev.quanta.data.Dataset.of("ids", new int[] {5}, calibration, new int[20]))
+                .convert();
+        Model q = c.model();
+        float[] quantized = quantizedRun(q, ids, dim, dev.quanta.kernels.QuantizedPath.XNNPACK);
+        // the table and the mean are each rounded to an int8 grid over a range within [-1, 1]: a step is at most
+        // 2/255, and the output carries at most half a step of each plus the table's rounding averaged
+        for (int j = 0; j < dim; j++) {
+            assertThat(Math.abs(quantized[j] - y[j])).as("int8 output %d", j).isLessThanOrEqualTo(2 * 2f / 255);
+        }
+        byte[] qfile = TfliteWriter.toBytes(q);
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(qfile, k, 1)) {
+                o.setInput(0, ids);
+                o.invoke();
+                dev.quanta.kernels.QuantizedPath path = k == TfliteOracle.Kernels.XNNPACK
+                        ? dev.quanta.kernels.QuantizedPath.XNNPACK
+                        : dev.quanta.kernels.QuantizedPath.BUILTIN;
+                assertThat(o.outputFloat(0)).as("int8 tflite " + k).containsExactly(quantizedRun(q, ids, dim, path));
+            }
+        }
+        float[] notIds = calibration.clone();
+        notIds[7] = 2.5f;
+        assertThatThrownBy(() -> dev.quanta.quantize.Converter.fromModel(m)
+                        .withConfig(dev.quanta.quantize.QuantizationConfig.defaults()
+                                .withMode(dev.quanta.quantize.QuantizationMode.INT8))
+                        .withRepresentativeDataset(
+                                dev.quanta.data.Dataset.of("ids", new int[] {5}, notIds, new int[20]))
+                        .convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("calibration sample 1, element 2, is 2.5")
+                .hasMessageNotContaining("\n");
     }
 
     @Test
@@ -1069,5 +1110,16 @@ class KerasLayerSemanticsTest {
         assertThat(m.tensor("rnn/recurrent_kernel").data().floats()).containsExactly(5, 7, 6, 8);
         assertThat(row(ModelSummary.of(m), "rnn").params()).isEqualTo(10);
         assertThat(ModelSummary.of(m).totalParams()).isEqualTo(13);
+    }
+
+    /** {@code q}'s output for one sample of int32 {@code ids}, with the integer kernels of {@code path}. */
+    private static float[] quantizedRun(Model q, int[] ids, int dim, dev.quanta.kernels.QuantizedPath path) {
+        float[] out = new float[dim];
+        try (dev.quanta.runtime.Interpreter it = new dev.quanta.runtime.Interpreter(
+                q, dev.quanta.runtime.Interpreter.Options.defaults().withKernelPath(path))) {
+            it.resizeInput(0, new int[] {1, ids.length});
+            it.run(ids, out);
+        }
+        return out;
     }
 }
