@@ -52,6 +52,12 @@ final class HeldOutSearch {
     static final double[] FACTORS = {0.8, 0.9, 1.1, 1.25};
 
     /**
+     * Most float values of the float model's layers kept for both held-out halves (128 MiB), so that the float model
+     * runs once per held-out sample rather than once per candidate; a larger model is run again for each candidate.
+     */
+    static final long MAX_RECORDED_FLOATS = 1L << 25;
+
+    /**
      * What the search chose.
      *
      * @param ranges the calibration, with the ranges scaled where the range search changed them
@@ -65,21 +71,68 @@ final class HeldOutSearch {
         }
     }
 
-    /** The state of one search: the model, the two halves of the held-out samples and the even samples' ranges. */
+    /**
+     * The state of one search: the model, the two halves of the held-out samples, the even samples' ranges, and
+     * per half the float model's values on it, recorded on the first candidate (every candidate is the same rewrite
+     * with other ranges or granularities, so it pairs the same tensors) unless they would take more than
+     * {@code maxRecordedFloats} floats.
+     */
     private record Search(
-            Model reference, Model toRewrite, QuantizationConfig settings, Dataset[] heldOut, Calibration even) {
+            Model reference,
+            Model toRewrite,
+            QuantizationConfig settings,
+            Dataset[] heldOut,
+            Calibration even,
+            long maxRecordedFloats,
+            LayerComparison.ReferenceValues[] recorded) {
+        Search(
+                Model reference,
+                Model toRewrite,
+                QuantizationConfig settings,
+                Dataset[] heldOut,
+                Calibration even,
+                long maxRecordedFloats) {
+            this(
+                    reference,
+                    toRewrite,
+                    settings,
+                    heldOut,
+                    even,
+                    maxRecordedFloats,
+                    new LayerComparison.ReferenceValues[heldOut.length]);
+        }
+
         /** E of the network rewritten with {@code ranges} and {@code perChannel}, on each half of the held-out. */
         Error error(Map<Tensor, TensorRange> ranges, Map<String, Boolean> perChannel) {
             Model q = FullIntegerRewriter.rewrite(
                             toRewrite, settings, new Calibration(ranges, even.lstmCellStates()), perChannel)
                     .model();
-            return new Error(error(q, heldOut[0]), error(q, heldOut[1]));
+            return new Error(error(q, 0), error(q, 1));
         }
 
-        private double error(Model q, Dataset data) {
+        private double error(Model q, int half) {
+            Dataset data = heldOut[half];
+            if (recorded[half] == null) {
+                List<Tensor> paired = new ArrayList<>();
+                for (Object[] p : LayerComparison.pair(reference, q, LayerComparison.Matching.NAME)) {
+                    paired.add((Tensor) p[0]);
+                }
+                long floats = LayerComparison.ReferenceValues.floatsPerSample(paired)
+                        * (heldOut[0].size() + heldOut[1].size());
+                if (floats <= maxRecordedFloats) {
+                    recorded[half] = LayerComparison.ReferenceValues.record(
+                            reference, data, paired, settings.calibrationThreads());
+                }
+            }
             double e = 0;
-            for (LayerError l :
-                    LayerComparison.compare(reference, q, data, data.size(), settings.calibrationThreads())) {
+            for (LayerError l : LayerComparison.compare(
+                    reference,
+                    q,
+                    data,
+                    data.size(),
+                    settings.calibrationThreads(),
+                    LayerComparison.Matching.NAME,
+                    recorded[half])) {
                 if (!Double.isNaN(l.sqnrDb()) && l.sqnrDb() != Double.POSITIVE_INFINITY) {
                     e += Math.pow(10, -l.sqnrDb() / 10);
                 }
@@ -122,6 +175,25 @@ final class HeldOutSearch {
             Map<String, Boolean> perChannel,
             boolean granularity,
             boolean rangeSearch) {
+        return apply(
+                floatModel, toRewrite, data, settings, full, perChannel, granularity, rangeSearch, MAX_RECORDED_FLOATS);
+    }
+
+    /**
+     * As {@link #apply(Model, Model, Dataset, QuantizationConfig, Calibration, Map, boolean, boolean)}, the float
+     * model's values on the held-out samples kept only when they take at most {@code maxRecordedFloats} floats
+     * (the result is the same either way; 0 runs the float model again for every candidate).
+     */
+    static Result apply(
+            Model floatModel,
+            Model toRewrite,
+            Dataset data,
+            QuantizationConfig settings,
+            Calibration full,
+            Map<String, Boolean> perChannel,
+            boolean granularity,
+            boolean rangeSearch,
+            long maxRecordedFloats) {
         int n = Math.min(settings.calibrationSamples(), data.size());
         if (!granularity && !rangeSearch) {
             return new Result(full, perChannel, List.of());
@@ -147,7 +219,7 @@ final class HeldOutSearch {
         Calibration evenRanges = rangeSearch
                 ? MinMaxCalibrator.calibrate(floatModel, even, settings.withCalibrationSamples(even.size()), false)
                 : full;
-        Search s = new Search(floatModel, toRewrite, settings, halves, evenRanges);
+        Search s = new Search(floatModel, toRewrite, settings, halves, evenRanges, maxRecordedFloats);
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>(evenRanges.ranges());
         Map<String, Boolean> chosen = new HashMap<>(perChannel);
         Error error = s.error(ranges, chosen);

@@ -10,8 +10,11 @@ import dev.quanta.ir.Tensor;
 import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -171,6 +174,76 @@ public final class LayerComparison {
      */
     public static List<LayerError> compare(
             Model reference, Model candidate, Dataset data, int samples, int threads, Matching matching) {
+        return compare(reference, candidate, data, samples, threads, matching, null);
+    }
+
+    /**
+     * The values of some of a reference model's tensors on every sample of a data set, computed once so that many
+     * candidates can be compared with the reference without running it again (see
+     * {@link #compare(Model, Model, Dataset, int, int, Matching, ReferenceValues)}).
+     */
+    static final class ReferenceValues {
+        private final Model reference;
+        private final Dataset data;
+        private final Map<Tensor, float[][]> values;
+
+        private ReferenceValues(Model reference, Dataset data, Map<Tensor, float[][]> values) {
+            this.reference = reference;
+            this.data = data;
+            this.values = values;
+        }
+
+        /** Runs {@code reference} once on each sample of {@code data} and keeps the values of {@code tensors}. */
+        static ReferenceValues record(Model reference, Dataset data, Collection<Tensor> tensors, int threads) {
+            Map<Tensor, float[][]> values = new IdentityHashMap<>();
+            for (Tensor t : tensors) {
+                values.put(t, new float[data.size()][]);
+            }
+            Interpreter.Options options =
+                    Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true);
+            try (Interpreter ref = new Interpreter(reference, options)) {
+                float[] in = new float[data.sampleSize()];
+                for (int s = 0; s < data.size(); s++) {
+                    data.copySample(s, in, 0);
+                    ref.run(candidateInput(reference, in), null);
+                    for (Map.Entry<Tensor, float[][]> e : values.entrySet()) {
+                        e.getValue()[s] = ref.readTensorAsFloats(e.getKey());
+                    }
+                }
+            }
+            return new ReferenceValues(reference, data, values);
+        }
+
+        /** Values kept per sample of {@code reference}'s tensors {@code tensors}, in floats (the memory they take). */
+        static long floatsPerSample(Collection<Tensor> tensors) {
+            long n = 0;
+            for (Tensor t : tensors) {
+                n += t.shape().sampleElementCount();
+            }
+            return n;
+        }
+
+        /** True when these are {@code reference}'s values on {@code data} and hold every tensor of {@code needed}. */
+        boolean covers(Model reference, Dataset data, Collection<Tensor> needed) {
+            return this.reference == reference
+                    && this.data == data
+                    && values.keySet().containsAll(needed);
+        }
+    }
+
+    /**
+     * As {@link #compare(Model, Model, Dataset, int, int, Matching)}, the reference's values taken from
+     * {@code cached} when it {@linkplain ReferenceValues#covers covers} the paired tensors (the same numbers, without
+     * running the reference), else from running it.
+     */
+    static List<LayerError> compare(
+            Model reference,
+            Model candidate,
+            Dataset data,
+            int samples,
+            int threads,
+            Matching matching,
+            ReferenceValues cached) {
         if (samples < 1) {
             throw new IllegalArgumentException("LayerComparison samples must be at least 1, got " + samples);
         }
@@ -200,6 +273,11 @@ public final class LayerComparison {
                     + "' have no tensors to pair by " + matching.name().toLowerCase(java.util.Locale.ROOT));
         }
         int n = Math.min(samples, data.size());
+        List<Tensor> refTensors = new ArrayList<>();
+        for (Tensor[] p : pairs) {
+            refTensors.add(p[0]);
+        }
+        ReferenceValues known = cached != null && cached.covers(reference, data, refTensors) ? cached : null;
         int sampleSize = refInput.shape().sampleElementCount();
         double[] signal = new double[pairs.size()];
         double[] noise = new double[pairs.size()];
@@ -209,15 +287,20 @@ public final class LayerComparison {
         // every intermediate tensor is read after each run
         Interpreter.Options options =
                 Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true);
-        try (Interpreter ref = new Interpreter(reference, options);
+        try (Interpreter ref = known == null ? new Interpreter(reference, options) : null;
                 Interpreter cand = new Interpreter(candidate, options)) {
             float[] in = new float[sampleSize];
             for (int s = 0; s < n; s++) {
                 data.copySample(s, in, 0);
-                ref.run(candidateInput(reference, in), null);
+                if (ref != null) {
+                    ref.run(candidateInput(reference, in), null);
+                }
                 cand.run(candidateInput(candidate, in), null);
                 for (int k = 0; k < pairs.size(); k++) {
-                    float[] f = ref.readTensorAsFloats(pairs.get(k)[0]);
+                    Tensor r = pairs.get(k)[0];
+                    float[] f = ref != null
+                            ? ref.readTensorAsFloats(r)
+                            : known.values.get(r)[s];
                     float[] q = cand.readTensorAsFloats(pairs.get(k)[1]);
                     for (int i = 0; i < f.length; i++) {
                         double e = (double) f[i] - q[i];

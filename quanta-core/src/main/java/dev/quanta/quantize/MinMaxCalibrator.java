@@ -21,36 +21,79 @@ import java.util.Set;
  * graph inputs and every op output the minimum and maximum real value seen over all samples (TFLite's default
  * min/max calibration, without averaging); for LSTM ops also the largest magnitude of the cell state. With a
  * {@link Calibrator} that reads histograms, it also fills a {@link TensorHistogram} (bounded memory) per tensor whose
- * own range sets its parameters, and lets the calibrator choose that range; other tensors keep min/max: the graph
- * outputs of ops whose parameters are fixed (SOFTMAX, LOGISTIC, TANH) or inherited from their input (pooling,
- * RESHAPE, PAD, TRANSPOSE, STRIDED_SLICE), CONCATENATION (TFLite's converter gives it the range of all its inputs),
- * LSTM outputs and the ops a fallback leaves in float.
+ * own range sets its parameters ({@link #CLIPPABLE}), and lets the calibrator choose that range; other tensors keep
+ * min/max: the outputs of ops whose parameters are fixed or inherited from their input ({@link #RANGE_UNUSED}, not
+ * reported), CONCATENATION and PACK (TFLite's converter gives them the range of all their inputs), MINIMUM and
+ * MAXIMUM (one set of parameters over their inputs and output), LSTM outputs, the ops a fallback leaves in float and
+ * those not listed.
  */
 public final class MinMaxCalibrator {
     private MinMaxCalibrator() {}
 
-    /** Ops whose output range, as calibrated, sets the output's parameters and may be clipped. */
+    /**
+     * Ops whose output range, as calibrated, sets the output's parameters and may be clipped: the weighted layers
+     * (TRANSPOSE_CONV and BATCH_MATMUL as CONV_2D and FULLY_CONNECTED), the activations with calibrated outputs,
+     * the arithmetic ops and the mean and sum reductions.
+     */
     private static final Set<OpType> CLIPPABLE = EnumSet.of(
             OpType.FULLY_CONNECTED,
             OpType.CONV_2D,
             OpType.DEPTHWISE_CONV_2D,
+            OpType.TRANSPOSE_CONV,
+            OpType.BATCH_MATMUL,
             OpType.MEAN,
+            OpType.SUM,
             OpType.RELU,
             OpType.RELU6,
             OpType.LEAKY_RELU,
-            OpType.ADD);
+            OpType.RELU_N1_TO_1,
+            OpType.RELU_0_TO_1,
+            OpType.HARD_SWISH,
+            OpType.ELU,
+            OpType.GELU,
+            OpType.PRELU,
+            OpType.ADD,
+            OpType.SUB,
+            OpType.MUL);
 
-    /** Ops whose output parameters do not depend on the output's calibrated range. */
+    /**
+     * Ops whose output parameters do not depend on the output's calibrated range: fixed (SOFTMAX, LOGISTIC, TANH,
+     * LOG_SOFTMAX, L2_NORMALIZATION) or the input's (the ops that move, select, pad or resample stored values, and
+     * REDUCE_MAX, REDUCE_MIN), as {@link FullIntegerRewriter} gives them.
+     */
     private static final Set<OpType> RANGE_UNUSED = EnumSet.of(
             OpType.SOFTMAX,
             OpType.LOGISTIC,
             OpType.TANH,
+            OpType.LOG_SOFTMAX,
+            OpType.L2_NORMALIZATION,
             OpType.MAX_POOL_2D,
             OpType.AVERAGE_POOL_2D,
             OpType.RESHAPE,
             OpType.PAD,
+            OpType.PADV2,
+            OpType.MIRROR_PAD,
             OpType.TRANSPOSE,
-            OpType.STRIDED_SLICE);
+            OpType.STRIDED_SLICE,
+            OpType.SLICE,
+            OpType.SQUEEZE,
+            OpType.EXPAND_DIMS,
+            OpType.TILE,
+            OpType.BROADCAST_TO,
+            OpType.DEPTH_TO_SPACE,
+            OpType.SPACE_TO_DEPTH,
+            OpType.REVERSE_V2,
+            OpType.SPACE_TO_BATCH_ND,
+            OpType.BATCH_TO_SPACE_ND,
+            OpType.SPLIT,
+            OpType.SPLIT_V,
+            OpType.UNPACK,
+            OpType.GATHER,
+            OpType.GATHER_ND,
+            OpType.RESIZE_BILINEAR,
+            OpType.RESIZE_NEAREST_NEIGHBOR,
+            OpType.REDUCE_MAX,
+            OpType.REDUCE_MIN);
 
     /**
      * Adds the values of a batch of {@code count} samples, the first being sample {@code first} of the calibration

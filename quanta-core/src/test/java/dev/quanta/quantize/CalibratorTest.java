@@ -8,10 +8,15 @@ import dev.quanta.data.Dataset;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Origin;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
 import java.util.Random;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The range each calibrator chooses from a histogram, worked out by hand or from the shape of the data. */
@@ -302,5 +307,53 @@ class CalibratorTest {
         assertThat(new CalibrationReport(Calibrator.AUTO, Double.NaN, auto.tensors()).render())
                 .startsWith("Calibrator: auto (")
                 .contains(in.method());
+    }
+
+    /**
+     * BATCH_MATMUL (as FULLY_CONNECTED) and GELU (as RELU) get the calibrator's clipped ranges; REDUCE_MAX, which
+     * keeps its input's parameters, and LOG_SOFTMAX, whose output parameters are fixed, are neither clipped nor
+     * reported.
+     */
+    @Test
+    void newOpsAreClippedWhereTheirOwnRangeSetsTheirParameters() {
+        ModelBuilder mb = new ModelBuilder("matmul-gelu");
+        Tensor x = mb.input("x", Shape.batched(4, 6));
+        Tensor w = mb.constant("w", Shape.of(6, 3), CoreArrays.uniform(new SplittableRandom(3), 18, -0.8f, 0.5f));
+        Tensor y = mb.add(
+                OpType.BATCH_MATMUL,
+                "matmul",
+                new Origin("matmul", "MatMul"),
+                new OpAttributes.BatchMatMul(false, false),
+                x,
+                w);
+        Tensor g = mb.add(OpType.GELU, "gelu", new Origin("gelu", "Activation"), new OpAttributes.Gelu(false), y);
+        Tensor m = mb.add(
+                OpType.REDUCE_MAX,
+                "max",
+                new Origin("max", "ReduceMax"),
+                new OpAttributes.Reduce(new int[] {2}, false),
+                g);
+        Tensor l =
+                mb.add(OpType.LOG_SOFTMAX, "logsm", new Origin("logsm", "LogSoftmax"), OpAttributes.None.INSTANCE, m);
+        Model model = mb.output(l).build(ModelMetadata.inMemory());
+        Random r = new Random(7);
+        float[] v = new float[24 * 500];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = (float) r.nextGaussian();
+        }
+        Dataset d = Dataset.of("gauss", new int[] {4, 6}, v, null);
+        Calibration minmax = MinMaxCalibrator.calibrate(model, d, 500, 1);
+        Calibration pct =
+                MinMaxCalibrator.calibrate(model, d, 500, 1, Calibrator.PERCENTILE, 99, Calibrator.Target.INT8);
+        assertThat(pct.tensors()).extracting(TensorCalibration::tensor).containsExactly("x", "matmul", "gelu");
+        for (TensorCalibration t : pct.tensors()) {
+            assertThat(t.method()).isEqualTo("percentile");
+            assertThat(t.chosen().max()).isLessThan(t.seen().max());
+            assertThat(t.clippedFraction()).isBetween(0.001, 0.0201);
+        }
+        for (String unused : new String[] {"max", "logsm"}) {
+            assertThat(pct.ranges().get(model.tensor(unused)))
+                    .isEqualTo(minmax.ranges().get(model.tensor(unused)));
+        }
     }
 }

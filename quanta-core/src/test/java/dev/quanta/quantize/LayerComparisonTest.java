@@ -108,6 +108,29 @@ class LayerComparisonTest {
                 .isEqualTo(6);
     }
 
+    /**
+     * The reference's values recorded once give the very numbers of running it with each candidate; values of
+     * another data set, or lacking a paired tensor, are not used.
+     */
+    @Test
+    void recordedReferenceValuesGiveTheSameErrors() {
+        Model ref = reference();
+        Model cand = perturbed("dense", "relu");
+        Dataset d = data();
+        List<Tensor> paired = List.of(ref.tensor("dense"), ref.tensor("relu"));
+        LayerComparison.ReferenceValues recorded = LayerComparison.ReferenceValues.record(ref, d, paired, 1);
+        assertThat(recorded.covers(ref, d, paired)).isTrue();
+        assertThat(recorded.covers(ref, data(), paired)).isFalse();
+        assertThat(LayerComparison.ReferenceValues.record(ref, d, paired.subList(0, 1), 1)
+                        .covers(ref, d, paired))
+                .isFalse();
+        for (int samples = 1; samples <= 3; samples++) {
+            assertThat(LayerComparison.compare(ref, cand, d, samples, 1, LayerComparison.Matching.NAME, recorded))
+                    .isEqualTo(LayerComparison.compare(ref, cand, d, samples, 1));
+        }
+        assertThat(LayerComparison.ReferenceValues.floatsPerSample(paired)).isEqualTo(4);
+    }
+
     @Test
     void identicalModelsHaveNoNoise() {
         List<LayerError> errors = LayerComparison.compare(reference(), reference(), data(), 3, 1);
