@@ -335,11 +335,21 @@ final class FullIntegerRewriter {
                 ins.add(x);
                 outParams = activationParams(out);
             }
-            case ADD, CONCATENATION -> {
+            case ADD -> {
                 for (Tensor t : op.inputs()) {
                     ins.add(t.isConstant() ? quantizeConstantActivation(t) : quantized.get(t));
                 }
                 outParams = activationParams(out);
+            }
+            case CONCATENATION -> {
+                // TFLite's int8 and int16 kernels (and XNNPACK's) require every input to have the output's parameters
+                outParams = activationParams(out);
+                for (Tensor t : op.inputs()) {
+                    ins.add(
+                            t.isConstant()
+                                    ? ActivationQuantization.constant(t, actType, outParams)
+                                    : DataMovementQuantization.withParams(quantized.get(t), outParams, op, ops));
+                }
             }
 
             // -- elementwise and activations (issue 11) --
@@ -634,7 +644,7 @@ final class FullIntegerRewriter {
         }
     }
 
-    /** A constant operand of ADD / CONCATENATION, quantized like an activation over its own range. */
+    /** A constant operand of ADD, SUB, MUL, PACK…, quantized like an activation over its own range. */
     private Tensor quantizeConstantActivation(Tensor c) {
         float[] v = c.data().floats();
         float min = Float.POSITIVE_INFINITY;

@@ -10,7 +10,7 @@ import java.util.function.IntUnaryOperator;
  * parameters; every quantized result is clamped to the output type's range.
  *
  * <pre>
- * HARD_SWISH float:     y = x · min(6, max(0, x + 3)) / 6
+ * HARD_SWISH float:     y = x · min(6, max(0, x + 3)) · (1/6) (built-in); x · min(1, max(0, x/6 + 1/2)) (XNNPACK)
  * HARD_SWISH 8-bit (TFLite reference_ops::HardSwish, int16 fixed point):
  *     h = 128 · (x − zp_x)                             s_h = s_x / 128
  *     (m_o, e_o) = QM16(s_h / s_y),  (m_r, e_r) = QM16(s_h / (3 / 32768))      QM16: QM rounded to 16 bits
@@ -33,8 +33,14 @@ final class ActivationFormulas {
         float apply(float x);
     }
 
+    /** TFLite's built-in float HARD_SWISH, rounding as it does: x · min(6, max(0, x + 3)) · (1/6). */
     static float hardSwish(float x) {
-        return x * Math.min(6.0f, Math.max(0.0f, x + 3.0f)) / 6.0f;
+        return x * Math.min(6.0f, Math.max(0.0f, x + 3.0f)) * (1.0f / 6.0f);
+    }
+
+    /** XNNPACK's float HARD_SWISH: x · min(1, max(0, fma(x, 1/6, 1/2))), the fused multiply-add rounded once. */
+    static float hardSwishXnnpack(float x) {
+        return x * Math.min(1.0f, Math.max(0.0f, Math.fma(x, 1.0f / 6.0f, 0.5f)));
     }
 
     static float elu(float x) {

@@ -138,7 +138,10 @@ public final class ActivationOpsKernels implements KernelProvider {
                 int[] xs = shape.apply(in);
                 return new LogSoftmaxFloat((float[]) x, (float[]) y, xs.length == 0 ? 1 : xs[xs.length - 1]);
             }
-            return new FloatUnaryKernel((float[]) x, (float[]) y, floatFunction(op));
+            ActivationFormulas.FloatFunction f = op.type() == OpType.HARD_SWISH && path == QuantizedPath.XNNPACK
+                    ? ActivationFormulas::hardSwishXnnpack
+                    : floatFunction(op);
+            return new FloatUnaryKernel((float[]) x, (float[]) y, f);
         }
         float sx = scale(op, in);
         int zx = zeroPoint(op, in);
