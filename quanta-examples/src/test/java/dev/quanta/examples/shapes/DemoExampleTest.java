@@ -85,9 +85,9 @@ class DemoExampleTest {
         // the network ShapesTrainer builds: each op of the same type from the same layer, the same weight shapes
         Model architecture = ShapesTrainer.architecture();
         assertThat(m.ops())
-                .extracting(op -> op.origin() + " " + op.type())
+                .extracting(op -> op.origin().layerName() + " " + op.origin().layerClass() + " " + op.type())
                 .isEqualTo(architecture.ops().stream()
-                        .map(op -> op.origin() + " " + op.type())
+                        .map(op -> op.origin().layerName() + " " + op.origin().layerClass() + " " + op.type())
                         .toList())
                 .hasSize(8);
         assertThat(m.constants())
