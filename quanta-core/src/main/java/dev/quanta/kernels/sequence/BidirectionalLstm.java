@@ -6,6 +6,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -161,22 +162,6 @@ final class BidirectionalLstm implements Kernel {
         return new BidirectionalLstm(op, buffer, shape);
     }
 
-    private static float sigmoid(float v) {
-        return 1f / (1f + (float) Math.exp(-v));
-    }
-
-    /** result[r] += Σ_k m[r·cols + k]·v[off + k], the sum from 0 in column order. */
-    private static void matVecAcc(float[] m, int rows, int cols, float[] v, int off, float[] result) {
-        for (int r = 0; r < rows; r++) {
-            float dot = 0f;
-            int base = r * cols;
-            for (int k = 0; k < cols; k++) {
-                dot += m[base + k] * v[off + k];
-            }
-            result[r] += dot;
-        }
-    }
-
     @Override
     public void run(Parallel parallel) {
         int width = merge ? fw.cells + bw.cells : 0;
@@ -207,23 +192,11 @@ final class BidirectionalLstm implements Kernel {
                     HybridRows.multiplyAccumulate(d.qwx[g], d.sumX[g], n, nInput, xq, 0, zp[0], xs * d.sx[g], gate[g]);
                     HybridRows.multiplyAccumulate(d.qwh[g], d.sumH[g], n, n, hq, 0, zp[1], hs * d.sh[g], gate[g]);
                 } else {
-                    matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
-                    matVecAcc(d.wh[g], n, n, h, 0, gate[g]);
+                    LstmCell.matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
+                    LstmCell.matVecAcc(d.wh[g], n, n, h, 0, gate[g]);
                 }
             }
-            for (int k = 0; k < n; k++) {
-                float f = sigmoid(gate[1][k]);
-                float i = d.cifg ? 1f - f : sigmoid(gate[0][k]);
-                float ck = f * c[k];
-                ck += act.apply(gate[2][k]) * i;
-                if (cellClip > 0f) {
-                    ck = Math.max(-cellClip, Math.min(cellClip, ck));
-                }
-                c[k] = ck;
-            }
-            for (int k = 0; k < n; k++) {
-                h[k] = sigmoid(gate[3][k]) * act.apply(c[k]);
-            }
+            LstmCell.step(gate, null, null, null, d.cifg, act, cellClip, c, h, n);
             System.arraycopy(h, 0, out, r * stride + offset, n);
         }
     }

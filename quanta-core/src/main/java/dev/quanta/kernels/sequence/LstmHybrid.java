@@ -6,6 +6,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -111,10 +112,6 @@ final class LstmHybrid implements Kernel {
         return new LstmHybrid(op, buffer, shape);
     }
 
-    private static float sigmoid(float v) {
-        return 1f / (1f + (float) Math.exp(-v));
-    }
-
     @Override
     public void run(Parallel parallel) {
         boolean cifg = wx[0] == null;
@@ -132,19 +129,7 @@ final class LstmHybrid implements Kernel {
                     HybridRows.multiplyAccumulate(wx[g], sumX[g], nCell, nInput, xq, 0, zp[0], xs * sx[g], gate[g]);
                     HybridRows.multiplyAccumulate(wh[g], sumH[g], nCell, nCell, hq, 0, zp[1], hs * sh[g], gate[g]);
                 }
-                for (int k = 0; k < nCell; k++) {
-                    float f = sigmoid(gate[1][k]);
-                    float i = cifg ? 1f - f : sigmoid(gate[0][k]);
-                    float ck = f * c[k];
-                    ck += act.apply(gate[2][k]) * i;
-                    if (cellClip > 0f) {
-                        ck = Math.max(-cellClip, Math.min(cellClip, ck));
-                    }
-                    c[k] = ck;
-                }
-                for (int k = 0; k < nCell; k++) {
-                    h[k] = sigmoid(gate[3][k]) * act.apply(c[k]);
-                }
+                LstmCell.step(gate, null, null, null, cifg, act, cellClip, c, h, nCell);
                 System.arraycopy(h, 0, y, r * nCell, nCell);
             }
         }

@@ -6,6 +6,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -112,18 +113,6 @@ final class SequenceRnn implements Kernel {
         return new SequenceRnn(op, buffer, shape);
     }
 
-    /** result[r] += Σ_k m[r·cols + k]·v[off + k], the sum from 0 in column order. */
-    private static void matVecAcc(float[] m, int rows, int cols, float[] v, int off, float[] result) {
-        for (int r = 0; r < rows; r++) {
-            float dot = 0f;
-            int base = r * cols;
-            for (int k = 0; k < cols; k++) {
-                dot += m[base + k] * v[off + k];
-            }
-            result[r] += dot;
-        }
-    }
-
     @Override
     public void run(Parallel parallel) {
         for (int b = 0; b < batch; b++) {
@@ -132,8 +121,8 @@ final class SequenceRnn implements Kernel {
                 int r = timeMajor ? t * batch + b : b * steps + t;
                 System.arraycopy(bias, 0, acc, 0, units);
                 if (wx != null) {
-                    matVecAcc(wx, units, nInput, x, r * nInput, acc);
-                    matVecAcc(wh, units, units, h, 0, acc);
+                    LstmCell.matVecAcc(wx, units, nInput, x, r * nInput, acc);
+                    LstmCell.matVecAcc(wh, units, units, h, 0, acc);
                 } else {
                     System.arraycopy(x, r * nInput, row, 0, nInput);
                     float xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
