@@ -97,25 +97,18 @@ final class BidirectionalLstm implements Kernel {
     private final float[] x;
     private final float[] fwOut;
     private final float[] bwOut;
-    private final int batch;
-    private final int steps;
     private final int nInput;
-    private final boolean timeMajor;
+    private final SequenceLayout seq;
     private final boolean merge;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
-    private final boolean asymmetric;
     private final Direction fw;
     private final Direction bw;
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
-    /** Hybrid scratch: the input row, its and the state's int8 values, their offsets. */
-    private final float[] row;
-
-    private final byte[] xq;
-    private final byte[] hq;
-    private final int[] zp = new int[2];
+    /** Hybrid scratch: the input row's and the state's int8 values. */
+    private final HybridStep hybrid;
 
     private BidirectionalLstm(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
@@ -132,16 +125,13 @@ final class BidirectionalLstm implements Kernel {
         }
         int[] xs = shape.apply(op.input(0));
         this.x = (float[]) buffer.apply(op.input(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         this.merge = a.mergeOutputs();
         this.fwOut = (float[]) buffer.apply(op.output(0));
         this.bwOut = merge ? fwOut : (float[]) buffer.apply(op.output(1));
         this.act = a.activation();
         this.cellClip = a.cellClip();
-        this.asymmetric = a.asymmetricQuantizeInputs();
         this.fw = new Direction(op, a, 0, buffer, nInput);
         this.bw = new Direction(op, a, 17, buffer, nInput);
         if (fw.cells != bw.cells) {
@@ -153,9 +143,7 @@ final class BidirectionalLstm implements Kernel {
         this.gate = new float[4][most];
         this.h = new float[most];
         this.c = new float[most];
-        this.row = new float[nInput];
-        this.xq = new byte[nInput];
-        this.hq = new byte[most];
+        this.hybrid = new HybridStep(nInput, most, a.asymmetricQuantizeInputs());
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
@@ -165,7 +153,7 @@ final class BidirectionalLstm implements Kernel {
     @Override
     public void run(Parallel parallel) {
         int width = merge ? fw.cells + bw.cells : 0;
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             runDirection(fw, b, true, fwOut, merge ? width : fw.cells, 0);
             runDirection(bw, b, false, bwOut, merge ? width : bw.cells, merge ? fw.cells : 0);
         }
@@ -176,21 +164,17 @@ final class BidirectionalLstm implements Kernel {
         int n = d.cells;
         Arrays.fill(h, 0, n, 0f);
         Arrays.fill(c, 0, n, 0f);
-        for (int s = 0; s < steps; s++) {
-            int t = forward ? s : steps - 1 - s;
-            int r = timeMajor ? t * batch + b : b * steps + t;
-            float xs = 0f;
-            float hs = 0f;
+        for (int s = 0; s < seq.steps(); s++) {
+            int t = forward ? s : seq.steps() - 1 - s;
+            int r = seq.row(b, t);
             if (d.hybrid) {
-                System.arraycopy(x, r * nInput, row, 0, nInput);
-                xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
-                hs = HybridRows.quantize(h, 0, n, asymmetric, hq, zp, 1);
+                hybrid.quantize(x, r * nInput, h, n);
             }
             for (int g = d.cifg ? 1 : 0; g < 4; g++) {
                 System.arraycopy(d.bias[g], 0, gate[g], 0, n);
                 if (d.hybrid) {
-                    HybridRows.multiplyAccumulate(d.qwx[g], d.sumX[g], n, nInput, xq, 0, zp[0], xs * d.sx[g], gate[g]);
-                    HybridRows.multiplyAccumulate(d.qwh[g], d.sumH[g], n, n, hq, 0, zp[1], hs * d.sh[g], gate[g]);
+                    hybrid.addInput(d.qwx[g], d.sumX[g], n, d.sx[g], gate[g]);
+                    hybrid.addState(d.qwh[g], d.sumH[g], n, n, d.sh[g], gate[g]);
                 } else {
                     LstmCell.matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
                     LstmCell.matVecAcc(d.wh[g], n, n, h, 0, gate[g]);

@@ -30,12 +30,10 @@ import java.util.function.Function;
 final class LstmFloat implements Kernel {
     private final float[] x;
     private final float[] y;
-    private final int batch;
-    private final int steps;
     private final int nInput;
     private final int nCell;
     private final int nOutput;
-    private final boolean timeMajor;
+    private final SequenceLayout seq;
     /** Input weights [4][nCell × nInput] and recurrent weights [4][nCell × nOutput], gate order i, f, c, o. */
     private final float[][] wx = new float[4][];
 
@@ -71,10 +69,8 @@ final class LstmFloat implements Kernel {
         int[] xs = shape.apply(op.input(0));
         this.x = buffer.apply(op.input(0));
         this.y = buffer.apply(op.output(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         int[] rf = shape.apply(op.input(a.position(8)));
         this.nCell = rf[0];
         this.nOutput = rf[1];
@@ -133,11 +129,11 @@ final class LstmFloat implements Kernel {
         float[] c = this.c;
         float[] m = this.m;
         boolean cifg = wx[0] == null;
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             java.util.Arrays.fill(h, 0f);
             java.util.Arrays.fill(c, 0f);
-            for (int t = 0; t < steps; t++) {
-                int row = timeMajor ? t * batch + b : b * steps + t;
+            for (int t = 0; t < seq.steps(); t++) {
+                int row = seq.row(b, t);
                 for (int g = cifg ? 1 : 0; g < 4; g++) {
                     System.arraycopy(bias[g], 0, gate[g], 0, nCell);
                     LstmCell.matVecAcc(wx[g], nCell, nInput, x, row * nInput, gate[g]);

@@ -31,12 +31,10 @@ import java.util.function.Function;
 final class LstmHybrid implements Kernel {
     private final float[] x;
     private final float[] y;
-    private final int batch;
-    private final int steps;
     private final int nInput;
     private final int nCell;
-    private final boolean timeMajor;
-    private final boolean asymmetric;
+    private final SequenceLayout seq;
+    private final HybridStep hybrid;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
     private final byte[][] wx = new byte[4][];
@@ -49,9 +47,6 @@ final class LstmHybrid implements Kernel {
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
-    private final byte[] xq;
-    private final byte[] hq;
-    private final int[] zp = new int[2];
 
     private LstmHybrid(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
@@ -64,17 +59,14 @@ final class LstmHybrid implements Kernel {
         int[] xs = shape.apply(op.input(0));
         this.x = (float[]) buffer.apply(op.input(0));
         this.y = (float[]) buffer.apply(op.output(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         int[] rf = shape.apply(op.input(a.position(8)));
         this.nCell = rf[0];
         if (rf[1] != nCell) {
             throw new UnsupportedOperationException(
                     op.describe() + ": LSTM without projection needs as many outputs as cells");
         }
-        this.asymmetric = a.asymmetricQuantizeInputs();
         this.act = a.activation();
         this.cellClip = a.cellClip();
         boolean cifg = !a.has(1);
@@ -104,8 +96,7 @@ final class LstmHybrid implements Kernel {
         this.gate = new float[4][nCell];
         this.h = new float[nCell];
         this.c = new float[nCell];
-        this.xq = new byte[nInput];
-        this.hq = new byte[nCell];
+        this.hybrid = new HybridStep(nInput, nCell, a.asymmetricQuantizeInputs());
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
@@ -115,19 +106,16 @@ final class LstmHybrid implements Kernel {
     @Override
     public void run(Parallel parallel) {
         boolean cifg = wx[0] == null;
-        float[] row = new float[nInput];
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             Arrays.fill(h, 0f);
             Arrays.fill(c, 0f);
-            for (int t = 0; t < steps; t++) {
-                int r = timeMajor ? t * batch + b : b * steps + t;
-                System.arraycopy(x, r * nInput, row, 0, nInput);
-                float xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
-                float hs = HybridRows.quantize(h, 0, nCell, asymmetric, hq, zp, 1);
+            for (int t = 0; t < seq.steps(); t++) {
+                int r = seq.row(b, t);
+                hybrid.quantize(x, r * nInput, h, nCell);
                 for (int g = cifg ? 1 : 0; g < 4; g++) {
                     System.arraycopy(bias[g], 0, gate[g], 0, nCell);
-                    HybridRows.multiplyAccumulate(wx[g], sumX[g], nCell, nInput, xq, 0, zp[0], xs * sx[g], gate[g]);
-                    HybridRows.multiplyAccumulate(wh[g], sumH[g], nCell, nCell, hq, 0, zp[1], hs * sh[g], gate[g]);
+                    hybrid.addInput(wx[g], sumX[g], nCell, sx[g], gate[g]);
+                    hybrid.addState(wh[g], sumH[g], nCell, nCell, sh[g], gate[g]);
                 }
                 LstmCell.step(gate, null, null, null, cifg, act, cellClip, c, h, nCell);
                 System.arraycopy(h, 0, y, r * nCell, nCell);
