@@ -89,8 +89,7 @@ final class AddInt implements Kernel {
         this.eY = p.eY();
         float ra = sA / sY;
         float rb = sB / sY;
-        boolean inRange = ra >= 0x1p-10f && rb >= 0x1p-10f && ra < 0x1p8f && rb < 0x1p8f;
-        this.xnnpack = xnnpackRequested && inRange && type != DType.INT16;
+        this.xnnpack = xnnpackRequested && AddParameters.xnnpackTakes(ra, rb) && type != DType.INT16;
         AddParameters.Xnnpack x = xnnpack ? AddParameters.xnnpack(ra, rb, zpA, zpB) : AddParameters.Xnnpack.NONE;
         this.xShift = x.shift();
         this.xMulA = x.mulA();

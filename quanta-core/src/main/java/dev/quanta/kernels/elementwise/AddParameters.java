@@ -49,6 +49,11 @@ final class AddParameters {
                 leftShift, qa.multiplier(), qa.shift(), qb.multiplier(), qb.shift(), qy.multiplier(), qy.shift());
     }
 
+    /** True when XNNPACK takes an addition with scale ratios {@code ra = s_a / s_y}, {@code rb = s_b / s_y}. */
+    static boolean xnnpackTakes(float ra, float rb) {
+        return ra >= 0x1p-10f && rb >= 0x1p-10f && ra < 0x1p8f && rb < 0x1p8f;
+    }
+
     /** XNNPACK's parameters for the ratios {@code ra = s_a / s_y}, {@code rb = ±s_b / s_y} (|r| in [2⁻¹⁰, 2⁸)). */
     static Xnnpack xnnpack(float ra, float rb, int zpA, int zpB) {
         int shift = 20 - Math.getExponent(Math.max(Math.abs(ra), Math.abs(rb)));

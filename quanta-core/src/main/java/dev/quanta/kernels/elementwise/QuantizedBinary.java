@@ -122,13 +122,7 @@ final class QuantizedBinary implements Kernel {
             this.eY = p.eY();
             float ra = sA / sY;
             float rb = sB / sY;
-            this.xnnpack = xnnpackRequested
-                    && bytes
-                    && !squaredDifference
-                    && ra >= 0x1p-10f
-                    && rb >= 0x1p-10f
-                    && ra < 0x1p8f
-                    && rb < 0x1p8f;
+            this.xnnpack = xnnpackRequested && bytes && !squaredDifference && AddParameters.xnnpackTakes(ra, rb);
             this.xScale = 0;
             AddParameters.Xnnpack x = xnnpack ? AddParameters.xnnpack(ra, -rb, zpA, zpB) : AddParameters.Xnnpack.NONE;
             this.xShift = x.shift();
