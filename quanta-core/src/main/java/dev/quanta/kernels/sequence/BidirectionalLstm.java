@@ -29,71 +29,6 @@ import java.util.function.Function;
  * refused.
  */
 final class BidirectionalLstm implements Kernel {
-    /**
-     * One direction's weights [4][cells × in] and [4][cells × cells], float or (hybrid) int8 with a scale and row
-     * sums each, and float biases [4][cells] (gate 0 null with CIFG).
-     */
-    private static final class Direction {
-        final float[][] wx = new float[4][];
-        final float[][] wh = new float[4][];
-        final byte[][] qwx = new byte[4][];
-        final byte[][] qwh = new byte[4][];
-        final float[] sx = new float[4];
-        final float[] sh = new float[4];
-        final int[][] sumX = new int[4][];
-        final int[][] sumH = new int[4][];
-        final float[][] bias = new float[4][];
-        final int cells;
-        final boolean cifg;
-        final boolean hybrid;
-
-        Direction(Op op, OpAttributes.BidirectionalLstm a, int off, Function<Tensor, Object> buffer, int nInput) {
-            for (int k : new int[] {9, 10, 11, 16, 17}) {
-                if (a.has(k + off)) {
-                    throw new UnsupportedOperationException(op.describe() + ": the bidirectional LSTM kernel"
-                            + " supports no peepholes or projection (TFLite input " + (k + off) + " is present)");
-                }
-            }
-            this.cells = op.input(a.position(8 + off)).shape().dim(0);
-            this.cifg = !a.has(1 + off);
-            this.hybrid = op.input(a.position(2 + off)).dtype() == DType.INT8;
-            for (int g = cifg ? 1 : 0; g < 4; g++) {
-                Tensor wxt = op.input(a.position(1 + g + off));
-                Tensor wht = op.input(a.position(5 + g + off));
-                DType want = hybrid ? DType.INT8 : DType.FLOAT32;
-                if (wxt.dtype() != want
-                        || wht.dtype() != want
-                        || (hybrid && (wxt.quant() == null || wht.quant() == null))
-                        || (hybrid && !(wxt.quant().isPerTensor() && wht.quant().isPerTensor()))) {
-                    throw new UnsupportedOperationException(op.describe() + ": bidirectional LSTM gate "
-                            + "ifco".charAt(g) + " needs float32 weights, or int8 weights with one scale each");
-                }
-                if (hybrid) {
-                    qwx[g] = (byte[]) buffer.apply(wxt);
-                    qwh[g] = (byte[]) buffer.apply(wht);
-                    sx[g] = wxt.quant().scale();
-                    sh[g] = wht.quant().scale();
-                    sumX[g] = HybridRows.rowSums(qwx[g], cells, nInput);
-                    sumH[g] = HybridRows.rowSums(qwh[g], cells, cells);
-                } else {
-                    wx[g] = (float[]) buffer.apply(wxt);
-                    wh[g] = (float[]) buffer.apply(wht);
-                }
-                int bp = a.position(12 + g + off);
-                if (bp < 0 || op.input(bp).dtype() != DType.FLOAT32) {
-                    throw new UnsupportedOperationException(
-                            op.describe() + ": LSTM gate " + "ifco".charAt(g) + " needs a float32 bias");
-                }
-                bias[g] = (float[]) buffer.apply(op.input(bp));
-            }
-            if (op.input(a.position(8 + off)).shape().dim(1) != cells
-                    || op.input(a.position(2 + off)).shape().dim(1) != nInput) {
-                throw new UnsupportedOperationException(
-                        op.describe() + ": LSTM without projection needs as many outputs as cells");
-            }
-        }
-    }
-
     private final float[] x;
     private final float[] fwOut;
     private final float[] bwOut;
@@ -102,8 +37,8 @@ final class BidirectionalLstm implements Kernel {
     private final boolean merge;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
-    private final Direction fw;
-    private final Direction bw;
+    private final LstmGates fw;
+    private final LstmGates bw;
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
@@ -132,8 +67,14 @@ final class BidirectionalLstm implements Kernel {
         this.bwOut = merge ? fwOut : (float[]) buffer.apply(op.output(1));
         this.act = a.activation();
         this.cellClip = a.cellClip();
-        this.fw = new Direction(op, a, 0, buffer, nInput);
-        this.bw = new Direction(op, a, 17, buffer, nInput);
+        for (int k : new int[] {9, 10, 11, 16, 17, 26, 27, 28, 33, 34}) {
+            if (a.has(k)) {
+                throw new UnsupportedOperationException(op.describe() + ": the bidirectional LSTM kernel"
+                        + " supports no peepholes or projection (TFLite input " + k + " is present)");
+            }
+        }
+        this.fw = new LstmGates(op, a, 0, buffer, shape, nInput);
+        this.bw = new LstmGates(op, a, 17, buffer, shape, nInput);
         if (fw.cells != bw.cells) {
             // TFLite's Prepare checks the backward weights against the forward cell count
             throw new UnsupportedOperationException(op.describe() + ": the backward LSTM needs as many cells as the"
@@ -160,7 +101,7 @@ final class BidirectionalLstm implements Kernel {
     }
 
     /** One direction over batch row {@code b}: h of step t goes to out[row(t)·stride + offset …]. */
-    private void runDirection(Direction d, int b, boolean forward, float[] out, int stride, int offset) {
+    private void runDirection(LstmGates d, int b, boolean forward, float[] out, int stride, int offset) {
         int n = d.cells;
         Arrays.fill(h, 0, n, 0f);
         Arrays.fill(c, 0, n, 0f);

@@ -1,6 +1,5 @@
 package dev.quanta.kernels.sequence;
 
-import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
@@ -37,13 +36,7 @@ final class LstmHybrid implements Kernel {
     private final HybridStep hybrid;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
-    private final byte[][] wx = new byte[4][];
-    private final byte[][] wh = new byte[4][];
-    private final float[] sx = new float[4];
-    private final float[] sh = new float[4];
-    private final int[][] sumX = new int[4][];
-    private final int[][] sumH = new int[4][];
-    private final float[][] bias = new float[4][];
+    private final LstmGates w;
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
@@ -61,38 +54,14 @@ final class LstmHybrid implements Kernel {
         this.y = (float[]) buffer.apply(op.output(0));
         this.seq = SequenceLayout.of(xs, a.timeMajor());
         this.nInput = seq.features();
-        int[] rf = shape.apply(op.input(a.position(8)));
-        this.nCell = rf[0];
-        if (rf[1] != nCell) {
-            throw new UnsupportedOperationException(
-                    op.describe() + ": LSTM without projection needs as many outputs as cells");
-        }
         this.act = a.activation();
         this.cellClip = a.cellClip();
-        boolean cifg = !a.has(1);
-        for (int g = cifg ? 1 : 0; g < 4; g++) {
-            Tensor wxt = op.input(a.position(1 + g));
-            Tensor wht = op.input(a.position(5 + g));
-            int bp = a.position(12 + g);
-            if (bp < 0
-                    || wxt.dtype() != DType.INT8
-                    || wht.dtype() != DType.INT8
-                    || wxt.quant() == null
-                    || wht.quant() == null
-                    || !wxt.quant().isPerTensor()
-                    || !wht.quant().isPerTensor()
-                    || op.input(bp).dtype() != DType.FLOAT32) {
-                throw new UnsupportedOperationException(op.describe() + ": hybrid LSTM gate " + "ifco".charAt(g)
-                        + " needs int8 weights with one scale each and a float32 bias");
-            }
-            wx[g] = (byte[]) buffer.apply(wxt);
-            wh[g] = (byte[]) buffer.apply(wht);
-            sx[g] = wxt.quant().scale();
-            sh[g] = wht.quant().scale();
-            sumX[g] = HybridRows.rowSums(wx[g], nCell, nInput);
-            sumH[g] = HybridRows.rowSums(wh[g], nCell, nCell);
-            bias[g] = (float[]) buffer.apply(op.input(bp));
+        this.w = new LstmGates(op, a, 0, buffer, shape, nInput);
+        if (!w.hybrid) {
+            throw new UnsupportedOperationException(
+                    op.describe() + ": the hybrid LSTM kernel needs int8 weights with one scale each");
         }
+        this.nCell = w.cells;
         this.gate = new float[4][nCell];
         this.h = new float[nCell];
         this.c = new float[nCell];
@@ -105,7 +74,7 @@ final class LstmHybrid implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        boolean cifg = wx[0] == null;
+        boolean cifg = w.cifg;
         for (int b = 0; b < seq.batch(); b++) {
             Arrays.fill(h, 0f);
             Arrays.fill(c, 0f);
@@ -113,9 +82,9 @@ final class LstmHybrid implements Kernel {
                 int r = seq.row(b, t);
                 hybrid.quantize(x, r * nInput, h, nCell);
                 for (int g = cifg ? 1 : 0; g < 4; g++) {
-                    System.arraycopy(bias[g], 0, gate[g], 0, nCell);
-                    hybrid.addInput(wx[g], sumX[g], nCell, sx[g], gate[g]);
-                    hybrid.addState(wh[g], sumH[g], nCell, nCell, sh[g], gate[g]);
+                    System.arraycopy(w.bias[g], 0, gate[g], 0, nCell);
+                    hybrid.addInput(w.qwx[g], w.sumX[g], nCell, w.sx[g], gate[g]);
+                    hybrid.addState(w.qwh[g], w.sumH[g], nCell, nCell, w.sh[g], gate[g]);
                 }
                 LstmCell.step(gate, null, null, null, cifg, act, cellClip, c, h, nCell);
                 System.arraycopy(h, 0, y, r * nCell, nCell);
