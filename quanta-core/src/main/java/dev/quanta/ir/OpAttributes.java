@@ -101,7 +101,7 @@ public sealed interface OpAttributes {
             QuantParams outputStateQuant,
             QuantParams cellStateQuant,
             QuantParams[] intermediates)
-            implements OpAttributes {
+            implements OpAttributes, OptionalInputs {
 
         /** A float LSTM's attributes (no state or intermediate quantization). */
         public Lstm(
@@ -113,20 +113,30 @@ public sealed interface OpAttributes {
                 boolean[] presentInputs) {
             this(activation, cellClip, projClip, timeMajor, asymmetricQuantizeInputs, presentInputs, null, null, null);
         }
+    }
+
+    /**
+     * Attributes of an op whose TFLite inputs may be omitted (the LSTMs): {@code presentInputs()[i]} tells whether
+     * TFLite input i is given; absent inputs are not in the op's input list.
+     */
+    interface OptionalInputs {
+        boolean[] presentInputs();
 
         /** Whether TFLite input {@code i} is present. */
-        public boolean has(int i) {
-            return i < presentInputs.length && presentInputs[i];
+        default boolean has(int i) {
+            boolean[] present = presentInputs();
+            return i < present.length && present[i];
         }
 
         /** The position in the op's input list of TFLite input {@code i}, or -1 when it is absent. */
-        public int position(int i) {
+        default int position(int i) {
             if (!has(i)) {
                 return -1;
             }
+            boolean[] present = presentInputs();
             int k = 0;
             for (int j = 0; j < i; j++) {
-                if (presentInputs[j]) {
+                if (present[j]) {
                     k++;
                 }
             }
@@ -310,27 +320,7 @@ public sealed interface OpAttributes {
             boolean timeMajor,
             boolean asymmetricQuantizeInputs,
             boolean[] presentInputs)
-            implements OpAttributes {
-
-        /** Whether TFLite input {@code i} is present. */
-        public boolean has(int i) {
-            return i < presentInputs.length && presentInputs[i];
-        }
-
-        /** The position in the op's input list of TFLite input {@code i}, or -1 when it is absent. */
-        public int position(int i) {
-            if (!has(i)) {
-                return -1;
-            }
-            int k = 0;
-            for (int j = 0; j < i; j++) {
-                if (presentInputs[j]) {
-                    k++;
-                }
-            }
-            return k;
-        }
-    }
+            implements OpAttributes, OptionalInputs {}
 
     // -- detection (issue 11) --
     /**

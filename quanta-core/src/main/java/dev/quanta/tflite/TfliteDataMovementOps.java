@@ -256,20 +256,10 @@ final class TfliteDataMovementOps {
                         TfliteSchema.BO_BROADCAST_TO));
         exporters.put(
                 OpType.DEPTH_TO_SPACE,
-                (op, c) -> withOptions(
-                        TfliteSchema.OP_DEPTH_TO_SPACE,
-                        is(op.input(0), DType.INT8) ? 2 : 1,
-                        new int[] {c.index(op.input(0))},
-                        TfliteSchema.BO_DEPTH_TO_SPACE,
-                        op.attrs(OpAttributes.BlockSize.class).blockSize()));
+                (op, c) -> writeBlockSize(op, c, TfliteSchema.OP_DEPTH_TO_SPACE, TfliteSchema.BO_DEPTH_TO_SPACE));
         exporters.put(
                 OpType.SPACE_TO_DEPTH,
-                (op, c) -> withOptions(
-                        TfliteSchema.OP_SPACE_TO_DEPTH,
-                        is(op.input(0), DType.INT8) ? 2 : 1,
-                        new int[] {c.index(op.input(0))},
-                        TfliteSchema.BO_SPACE_TO_DEPTH,
-                        op.attrs(OpAttributes.BlockSize.class).blockSize()));
+                (op, c) -> writeBlockSize(op, c, TfliteSchema.OP_SPACE_TO_DEPTH, TfliteSchema.BO_SPACE_TO_DEPTH));
         exporters.put(
                 OpType.REVERSE_V2,
                 (op, c) -> withVector(
@@ -347,6 +337,16 @@ final class TfliteDataMovementOps {
                     b.addOffset(0, v, 0);
                     return b.endTable();
                 });
+    }
+
+    /** DEPTH_TO_SPACE or SPACE_TO_DEPTH: the input and its block_size option; version 2 for int8, else 1. */
+    private static Exported writeBlockSize(Op op, TfliteExporters.Context c, int code, int optionsType) {
+        return withOptions(
+                code,
+                is(op.input(0), DType.INT8) ? 2 : 1,
+                new int[] {c.index(op.input(0))},
+                optionsType,
+                op.attrs(OpAttributes.BlockSize.class).blockSize());
     }
 
     /** MIRROR_PAD: paddings [rank, 2], MirrorPadOptions.mode (REFLECT 0, SYMMETRIC 1). Version 3 int16, 2 int8. */

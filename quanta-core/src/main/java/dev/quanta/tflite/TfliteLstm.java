@@ -92,6 +92,66 @@ final class TfliteLstm {
         };
     }
 
+    /**
+     * Collects the operator's given inputs, skipping the variable state inputs {@code firstState..lastState}: input 0
+     * is required, the others may be omitted (index -1); {@code present[i]} records which were given.
+     */
+    static Tensor[] presentInputs(OpContext c, boolean[] present, int firstState, int lastState) {
+        java.util.List<Tensor> inputs = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(c.inputCount(), present.length); i++) {
+            if (i >= firstState && i <= lastState) {
+                continue;
+            }
+            Tensor t = i == 0 ? c.input(0) : c.optionalInput(i);
+            if (t != null) {
+                present[i] = true;
+                inputs.add(t);
+            }
+        }
+        return inputs.toArray(Tensor[]::new);
+    }
+
+    /**
+     * Fails unless each of {@code directions} LSTMs (17 inputs apart) has its forget, cell and output gate weights
+     * and biases (inputs 2–4, 6–8, 13–15); the input gate and the rest are optional (CIFG, no peepholes).
+     */
+    static void requireGates(OpContext c, boolean[] present, int directions) {
+        for (int i : new int[] {2, 3, 4, 6, 7, 8, 13, 14, 15}) {
+            for (int d = 0; d < directions; d++) {
+                if (!present[i + 17 * d]) {
+                    throw c.error("required LSTM input " + (i + 17 * d) + " is omitted");
+                }
+            }
+        }
+    }
+
+    /**
+     * The TFLite input indices of an op read by {@link #presentInputs}: slot i holds the next IR input where
+     * {@code has(i)}, -1 where omitted and for the states {@code firstState..lastState} (the caller fills those).
+     */
+    static int[] inputIndices(
+            Op op,
+            TfliteExporters.Context c,
+            int count,
+            java.util.function.IntPredicate has,
+            int firstState,
+            int lastState) {
+        int[] in = new int[count];
+        java.util.Arrays.fill(in, -1);
+        int k = 0;
+        for (int i = 0; i < count; i++) {
+            if (has.test(i) && (i < firstState || i > lastState)) {
+                in[i] = c.index(op.input(k++));
+            }
+        }
+        return in;
+    }
+
+    /** op_version.cc: a hybrid (int8 weights) sequence op is version 2, 3 with asymmetric_quantize_inputs. */
+    static int version(boolean hybrid, boolean asymmetricQuantizeInputs) {
+        return hybrid ? (asymmetricQuantizeInputs ? 3 : 2) : 1;
+    }
+
     /** Reads the operator into one IR op (see the class comment). */
     static void read(OpContext c) {
         Options o = c.options(BO_UNIDIRECTIONAL_SEQUENCE_LSTM, Options::read);
@@ -102,22 +162,8 @@ final class TfliteLstm {
             throw c.error("has " + c.inputCount() + " inputs, expected 20 or 24");
         }
         boolean[] present = new boolean[INPUT_COUNT];
-        java.util.List<Tensor> inputs = new java.util.ArrayList<>();
-        for (int i = 0; i < c.inputCount(); i++) {
-            if (i == OUTPUT_STATE || i == CELL_STATE) {
-                continue;
-            }
-            Tensor t = i == 0 ? c.input(0) : c.optionalInput(i);
-            if (t != null) {
-                present[i] = true;
-                inputs.add(t);
-            }
-        }
-        for (int i : new int[] {2, 3, 4, 6, 7, 8, 13, 14, 15}) {
-            if (!present[i]) {
-                throw c.error("required LSTM input " + i + " is omitted");
-            }
-        }
+        Tensor[] inputs = presentInputs(c, present, OUTPUT_STATE, CELL_STATE);
+        requireGates(c, present, 1);
         Tensor outState = c.variableInput(OUTPUT_STATE);
         Tensor cellState = c.variableInput(CELL_STATE);
         QuantParams[] intermediates = null;
@@ -137,20 +183,13 @@ final class TfliteLstm {
                 outState == null ? null : outState.quant(),
                 cellState == null ? null : cellState.quant(),
                 intermediates);
-        c.produce(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, inputs.toArray(Tensor[]::new));
+        c.produce(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, attrs, inputs);
     }
 
     /** Writes the op back with its 24 inputs, the states as new variable tensors. */
     static TfliteExporters.Exported write(Op op, TfliteExporters.Context c) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
-        int[] in = new int[INPUT_COUNT];
-        java.util.Arrays.fill(in, -1);
-        int k = 0;
-        for (int i = 0; i < INPUT_COUNT; i++) {
-            if (a.has(i) && i != OUTPUT_STATE && i != CELL_STATE) {
-                in[i] = c.index(op.input(k++));
-            }
-        }
+        int[] in = inputIndices(op, c, INPUT_COUNT, a::has, OUTPUT_STATE, CELL_STATE);
         Tensor x = op.input(0);
         Tensor y = op.output(0);
         int batch = a.timeMajor() ? x.shape().dim(1) : x.shape().dim(0);
@@ -189,10 +228,12 @@ final class TfliteLstm {
                 a.asymmetricQuantizeInputs(),
                 false);
         if (!integer) {
-            // op_version.cc: a hybrid LSTM is version 2, 3 with asymmetric_quantize_inputs
-            int version = hybrid ? (a.asymmetricQuantizeInputs() ? 3 : 2) : 1;
             return new TfliteExporters.Exported(
-                    OP_UNIDIRECTIONAL_SEQUENCE_LSTM, version, in, BO_UNIDIRECTIONAL_SEQUENCE_LSTM, o::write);
+                    OP_UNIDIRECTIONAL_SEQUENCE_LSTM,
+                    version(hybrid, a.asymmetricQuantizeInputs()),
+                    in,
+                    BO_UNIDIRECTIONAL_SEQUENCE_LSTM,
+                    o::write);
         }
         // the integer LSTM's 5 intermediates: input, forget, cell, output gate (float, unquantized without layer
         // normalization, as TFLite's converter leaves them) and the effective hidden state (int8)

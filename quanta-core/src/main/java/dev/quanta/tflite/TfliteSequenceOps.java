@@ -89,7 +89,7 @@ final class TfliteSequenceOps {
         in[RNN_HIDDEN_STATE] = c.variable(y.name() + "/hidden_state", DType.FLOAT32, new int[] {batch, units}, null);
         SequenceRnnOptions o = new SequenceRnnOptions(
                 a.timeMajor(), TfliteLstm.activation(a.activation()), a.asymmetricQuantizeInputs());
-        int version = hybrid ? (a.asymmetricQuantizeInputs() ? 3 : 2) : 1;
+        int version = TfliteLstm.version(hybrid, a.asymmetricQuantizeInputs());
         return new TfliteExporters.Exported(
                 TfliteSchema.OP_UNIDIRECTIONAL_SEQUENCE_RNN, version, in, TfliteSchema.BO_SEQUENCE_RNN, o::write);
     }
@@ -151,22 +151,8 @@ final class TfliteSequenceOps {
                     + " with merge_outputs " + o.mergeOutputs());
         }
         boolean[] present = new boolean[BIDI_INPUT_COUNT];
-        java.util.List<Tensor> inputs = new java.util.ArrayList<>();
-        for (int i = 0; i < BIDI_INPUT_COUNT; i++) {
-            if (i >= BIDI_FIRST_STATE && i <= BIDI_LAST_STATE) {
-                continue;
-            }
-            Tensor t = i == 0 ? c.input(0) : c.optionalInput(i);
-            if (t != null) {
-                present[i] = true;
-                inputs.add(t);
-            }
-        }
-        for (int i : new int[] {2, 3, 4, 6, 7, 8, 13, 14, 15}) {
-            if (!present[i] || !present[i + 17]) {
-                throw c.error("required LSTM input " + (present[i] ? i + 17 : i) + " is omitted");
-            }
-        }
+        Tensor[] inputs = TfliteLstm.presentInputs(c, present, BIDI_FIRST_STATE, BIDI_LAST_STATE);
+        TfliteLstm.requireGates(c, present, 2);
         c.produceAll(
                 OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
                 new OpAttributes.BidirectionalLstm(
@@ -177,7 +163,7 @@ final class TfliteSequenceOps {
                         o.timeMajor(),
                         o.asymmetricQuantizeInputs(),
                         present),
-                inputs.toArray(Tensor[]::new));
+                inputs);
     }
 
     /**
@@ -191,14 +177,7 @@ final class TfliteSequenceOps {
             throw new dev.quanta.QuantaException(op.describe()
                     + ": only float32 and hybrid (int8 weights) BIDIRECTIONAL_SEQUENCE_LSTMs can be written");
         }
-        int[] in = new int[BIDI_INPUT_COUNT];
-        java.util.Arrays.fill(in, -1);
-        int k = 0;
-        for (int i = 0; i < BIDI_INPUT_COUNT; i++) {
-            if (a.has(i)) {
-                in[i] = c.index(op.input(k++));
-            }
-        }
+        int[] in = TfliteLstm.inputIndices(op, c, BIDI_INPUT_COUNT, a::has, BIDI_FIRST_STATE, BIDI_LAST_STATE);
         Tensor x = op.input(0);
         int batch = Math.max(a.timeMajor() ? x.shape().dim(1) : x.shape().dim(0), 1);
         String[] names = {"fw_activation_state", "fw_cell_state", "bw_activation_state", "bw_cell_state"};
@@ -222,11 +201,9 @@ final class TfliteSequenceOps {
                 a.mergeOutputs(),
                 a.timeMajor(),
                 a.asymmetricQuantizeInputs());
-        // op_version.cc: hybrid (int8 weights, float output) is version 2, 3 with asymmetric_quantize_inputs
-        int version = hybrid ? (a.asymmetricQuantizeInputs() ? 3 : 2) : 1;
         return new TfliteExporters.Exported(
                 TfliteSchema.OP_BIDIRECTIONAL_SEQUENCE_LSTM,
-                version,
+                TfliteLstm.version(hybrid, a.asymmetricQuantizeInputs()),
                 in,
                 TfliteSchema.BO_BIDIRECTIONAL_SEQUENCE_LSTM,
                 o::write);

@@ -38,31 +38,14 @@ public final class BatchMatMulKernels implements KernelProvider {
 
     @Override
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
-        OpAttributes.BatchMatMul attrs = op.attrs(OpAttributes.BatchMatMul.class);
         Tensor a = op.input(0);
         Tensor b = op.input(1);
         Tensor y = op.output(0);
-        int[] as = shape.apply(a);
-        int[] bs = shape.apply(b);
-        int[] ys = shape.apply(y);
         if (Kernels.isFloat(op)) {
             if (b.dtype() != DType.FLOAT32) {
                 throw Quant.unsupported(op, "float32 input takes a float32 second input (no hybrid BATCH_MATMUL)");
             }
-            return new BatchMatMul(
-                    buffer.apply(a),
-                    as,
-                    buffer.apply(b),
-                    bs,
-                    buffer.apply(y),
-                    ys,
-                    attrs.adjX(),
-                    attrs.adjY(),
-                    DType.FLOAT32,
-                    DType.FLOAT32,
-                    0,
-                    0,
-                    null);
+            return matMul(op, buffer, shape, DType.FLOAT32, 0, 0, null);
         }
         DType t = a.dtype();
         if ((t != DType.INT8 && t != DType.INT16) || b.dtype() != t || y.dtype() != t) {
@@ -92,13 +75,29 @@ public final class BatchMatMulKernels implements KernelProvider {
                 zy,
                 Quant.qmin(t),
                 Quant.qmax(t));
+        return matMul(op, buffer, shape, t, za, zb, rq);
+    }
+
+    /** The kernel over the op's operands of type {@code t} (float32: zero points 0, no requantizer). */
+    private static BatchMatMul matMul(
+            Op op,
+            Function<Tensor, Object> buffer,
+            Function<Tensor, int[]> shape,
+            DType t,
+            int za,
+            int zb,
+            Requantizer rq) {
+        OpAttributes.BatchMatMul attrs = op.attrs(OpAttributes.BatchMatMul.class);
+        Tensor a = op.input(0);
+        Tensor b = op.input(1);
+        Tensor y = op.output(0);
         return new BatchMatMul(
                 buffer.apply(a),
-                as,
+                shape.apply(a),
                 buffer.apply(b),
-                bs,
+                shape.apply(b),
                 buffer.apply(y),
-                ys,
+                shape.apply(y),
                 attrs.adjX(),
                 attrs.adjY(),
                 t,

@@ -5,7 +5,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.QuantizedPath;
-import dev.quanta.kernels.arithmetic.FixedPoint;
+import dev.quanta.kernels.arithmetic.HybridRows;
 
 /**
  * Hybrid ("dynamic range") FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D: float32 input and output, int8
@@ -160,66 +160,7 @@ final class HybridInt extends WindowKernel {
 
     /** TFLite's SymmetricQuantizeFloats (asymmetric_quantize_inputs = false) or AsymmetricQuantizeFloats. */
     private void quantizeRow(int off, int size, int b) {
-        if (!asymmetric) {
-            float min = x[off];
-            float max = x[off];
-            for (int i = off + 1; i < off + size; i++) {
-                min = Math.min(min, x[i]);
-                max = Math.max(max, x[i]);
-            }
-            float range = Math.max(Math.abs(min), Math.abs(max));
-            rowOffset[b] = 0;
-            if (range == 0) {
-                java.util.Arrays.fill(xq, off, off + size, (byte) 0);
-                rowScale[b] = 1f;
-                return;
-            }
-            rowScale[b] = range / 127;
-            float inv = 127 / range;
-            for (int i = off; i < off + size; i++) {
-                int q = (int) FixedPoint.roundHalfAwayFromZero(x[i] * inv);
-                xq[i] = (byte) Math.min(127, Math.max(-127, q));
-            }
-            return;
-        }
-        float min = x[off];
-        float max = x[off];
-        for (int i = off + 1; i < off + size; i++) {
-            min = Math.min(min, x[i]);
-            max = Math.max(max, x[i]);
-        }
-        double rmin = Math.min(0f, min);
-        double rmax = Math.max(0f, max);
-        if (rmin == rmax) {
-            java.util.Arrays.fill(xq, off, off + size, (byte) 0);
-            rowScale[b] = 1f;
-            rowOffset[b] = 0;
-            return;
-        }
-        final double qmin = -128;
-        final double qmax = 127;
-        double scale = (rmax - rmin) / (qmax - qmin);
-        double zpFromMin = qmin - rmin / scale;
-        double zpFromMax = qmax - rmax / scale;
-        double zpFromMinError = Math.abs(qmin) + Math.abs(rmin / scale);
-        double zpFromMaxError = Math.abs(qmax) + Math.abs(rmax / scale);
-        double zp = zpFromMinError < zpFromMaxError ? zpFromMin : zpFromMax;
-        int nudged;
-        if (zp <= qmin) {
-            nudged = -128;
-        } else if (zp >= qmax) {
-            nudged = 127;
-        } else {
-            nudged = (int) FixedPoint.roundHalfAwayFromZero(zp);
-        }
-        float s = (float) scale;
-        rowScale[b] = s;
-        rowOffset[b] = nudged;
-        float inverse = 1.0f / s;
-        for (int i = off; i < off + size; i++) {
-            int q = (int) FixedPoint.roundHalfAwayFromZero((float) nudged + x[i] * inverse);
-            xq[i] = (byte) Math.min(127, Math.max(-128, q));
-        }
+        rowScale[b] = HybridRows.quantize(x, off, size, asymmetric, xq, rowOffset, b);
     }
 
     private float finish(float v) {

@@ -86,6 +86,7 @@ final class TransposeConv2D implements Kernel {
         int channels = outC;
         this.accFloat = ThreadLocal.withInitial(() -> new float[channels]);
         this.accInt = ThreadLocal.withInitial(() -> new long[channels]);
+        this.taps = ThreadLocal.withInitial(() -> new int[2][kh * kw]);
     }
 
     /** TFLite's padding of a transposed convolution: CONV_2D's of an {@code out}-long input. */
@@ -118,26 +119,35 @@ final class TransposeConv2D implements Kernel {
     private final ThreadLocal<float[]> accFloat;
 
     private final ThreadLocal<long[]> accInt;
+    /** Per thread: the input and weight offsets of the taps that reach one output pixel ({@link #taps}). */
+    private final ThreadLocal<int[][]> taps;
 
     private void rows(int from, int to) {
         float[] accF = floating ? accFloat.get() : null;
         long[] acc = floating ? null : accInt.get();
+        int[][] t = taps.get();
         for (int r = from; r < to; r++) {
             int b = r / outH;
             int oy = r % outH;
             for (int ox = 0; ox < outW; ox++) {
+                int n = taps(b, oy, ox, t[0], t[1]);
                 if (floating) {
-                    pixelFloat(b, oy, ox, accF);
+                    pixelFloat(b, oy, ox, t[0], t[1], n, accF);
                 } else {
-                    pixelInt(b, oy, ox, acc);
+                    pixelInt(b, oy, ox, t[0], t[1], n, acc);
                 }
             }
         }
     }
 
-    private void pixelFloat(int b, int oy, int ox, float[] acc) {
-        float[] xf = (float[]) x;
-        java.util.Arrays.fill(acc, 0f);
+    /**
+     * The taps (ky, kx) that reach output pixel (b, oy, ox), in ky then kx order: those where {@code oy + padT − ky}
+     * and {@code ox + padL − kx} are non-negative multiples of the strides inside the input. Stores each tap's input
+     * offset in {@code inOff} and its weight offset {@code (ky·kw + kx)·inC} (within one output channel) in
+     * {@code wOff}; returns their count.
+     */
+    private int taps(int b, int oy, int ox, int[] inOff, int[] wOff) {
+        int n = 0;
         for (int ky = 0; ky < kh; ky++) {
             int ny = oy + padT - ky;
             if (ny < 0 || ny % sh != 0 || ny / sh >= inH) {
@@ -149,15 +159,27 @@ final class TransposeConv2D implements Kernel {
                 if (nx < 0 || nx % sw != 0 || nx / sw >= inW) {
                     continue;
                 }
-                int in = ((b * inH + iy) * inW + nx / sw) * inC;
-                for (int o = 0; o < outC; o++) {
-                    int w = ((o * kh + ky) * kw + kx) * inC;
-                    float s = 0f;
-                    for (int c = 0; c < inC; c++) {
-                        s += xf[in + c] * wFloat[w + c];
-                    }
-                    acc[o] += s;
+                inOff[n] = ((b * inH + iy) * inW + nx / sw) * inC;
+                wOff[n] = (ky * kw + kx) * inC;
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void pixelFloat(int b, int oy, int ox, int[] inOff, int[] wOff, int taps, float[] acc) {
+        float[] xf = (float[]) x;
+        java.util.Arrays.fill(acc, 0f);
+        int perChannel = kh * kw * inC;
+        for (int t = 0; t < taps; t++) {
+            int in = inOff[t];
+            for (int o = 0; o < outC; o++) {
+                int w = o * perChannel + wOff[t];
+                float s = 0f;
+                for (int c = 0; c < inC; c++) {
+                    s += xf[in + c] * wFloat[w + c];
                 }
+                acc[o] += s;
             }
         }
         float[] yf = (float[]) y;
@@ -168,29 +190,19 @@ final class TransposeConv2D implements Kernel {
         }
     }
 
-    private void pixelInt(int b, int oy, int ox, long[] acc) {
+    private void pixelInt(int b, int oy, int ox, int[] inOff, int[] wOff, int taps, long[] acc) {
         int[] w = p.weights;
         System.arraycopy(p.bias, 0, acc, 0, outC);
-        for (int ky = 0; ky < kh; ky++) {
-            int ny = oy + padT - ky;
-            if (ny < 0 || ny % sh != 0 || ny / sh >= inH) {
-                continue;
-            }
-            int iy = ny / sh;
-            for (int kx = 0; kx < kw; kx++) {
-                int nx = ox + padL - kx;
-                if (nx < 0 || nx % sw != 0 || nx / sw >= inW) {
-                    continue;
+        int perChannel = kh * kw * inC;
+        for (int t = 0; t < taps; t++) {
+            int in = inOff[t];
+            for (int o = 0; o < outC; o++) {
+                int wi = o * perChannel + wOff[t];
+                long s = 0;
+                for (int c = 0; c < inC; c++) {
+                    s += (long) xc[in + c] * w[wi + c];
                 }
-                int in = ((b * inH + iy) * inW + nx / sw) * inC;
-                for (int o = 0; o < outC; o++) {
-                    int wi = ((o * kh + ky) * kw + kx) * inC;
-                    long s = 0;
-                    for (int c = 0; c < inC; c++) {
-                        s += (long) xc[in + c] * w[wi + c];
-                    }
-                    acc[o] += s;
-                }
+                acc[o] += s;
             }
         }
         Requantizer rq = p.requantizer;

@@ -9,12 +9,12 @@ import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.KernelProvider;
 import dev.quanta.kernels.KernelSupport;
 import dev.quanta.kernels.QuantizedPath;
+import dev.quanta.kernels.arithmetic.Quant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -107,46 +107,46 @@ public final class ActivationOpsKernels implements KernelProvider {
                 return PreluKernel.ofShorts(
                         (short[]) x,
                         shape.apply(in),
-                        scale(op, in),
-                        zeroPoint(op, in),
+                        Quant.scale(op, in),
+                        Quant.zeroPoint(op, in),
                         (byte[]) buffer.apply(a),
                         shape.apply(a),
-                        scale(op, a),
-                        zeroPoint(op, a),
+                        Quant.scale(op, a),
+                        Quant.zeroPoint(op, a),
                         (short[]) y,
                         shape.apply(out),
-                        scale(op, out),
-                        zeroPoint(op, out));
+                        Quant.scale(op, out),
+                        Quant.zeroPoint(op, out));
             }
             return PreluKernel.ofBytes(
                     t == INT8,
                     (byte[]) x,
                     shape.apply(in),
-                    scale(op, in),
-                    zeroPoint(op, in),
+                    Quant.scale(op, in),
+                    Quant.zeroPoint(op, in),
                     (byte[]) buffer.apply(a),
                     shape.apply(a),
-                    scale(op, a),
-                    zeroPoint(op, a),
+                    Quant.scale(op, a),
+                    Quant.zeroPoint(op, a),
                     (byte[]) y,
                     shape.apply(out),
-                    scale(op, out),
-                    zeroPoint(op, out));
+                    Quant.scale(op, out),
+                    Quant.zeroPoint(op, out));
         }
         if (t == FLOAT32) {
             if (op.type() == OpType.LOG_SOFTMAX) {
                 int[] xs = shape.apply(in);
-                return new LogSoftmaxFloat((float[]) x, (float[]) y, xs.length == 0 ? 1 : xs[xs.length - 1]);
+                return SoftmaxFloat.logSoftmax((float[]) x, (float[]) y, xs.length == 0 ? 1 : xs[xs.length - 1]);
             }
             ActivationFormulas.FloatFunction f = op.type() == OpType.HARD_SWISH && path == QuantizedPath.XNNPACK
                     ? ActivationFormulas::hardSwishXnnpack
                     : floatFunction(op);
             return new FloatUnaryKernel((float[]) x, (float[]) y, f);
         }
-        float sx = scale(op, in);
-        int zx = zeroPoint(op, in);
-        float sy = scale(op, out);
-        int zy = zeroPoint(op, out);
+        float sx = Quant.scale(op, in);
+        int zx = Quant.zeroPoint(op, in);
+        float sy = Quant.scale(op, out);
+        int zy = Quant.zeroPoint(op, out);
         if (op.type() == OpType.LOG_SOFTMAX) {
             int wantZero = t == INT8 ? 127 : 255;
             if (sy != 16f / 256 || zy != wantZero) {
@@ -222,31 +222,6 @@ public final class ActivationOpsKernels implements KernelProvider {
             throw new UnsupportedOperationException(op.describe() + ": " + op.type() + " needs every tensor " + t
                     + ", tensor '" + u.name() + "' is " + u.dtype());
         }
-    }
-
-    private static QuantParams perTensor(Op op, Tensor t) {
-        QuantParams q = t.quant();
-        if (q == null) {
-            throw new UnsupportedOperationException(op.describe() + ": " + op.type()
-                    + " needs quantization parameters on " + t.dtype() + " tensor '" + t.name() + "', it has none");
-        }
-        float[] s = q.scales();
-        long[] z = q.zeroPoints();
-        for (int i = 1; i < s.length; i++) {
-            if (s[i] != s[0] || z[i] != z[0]) {
-                throw new UnsupportedOperationException(op.describe() + ": " + op.type()
-                        + " needs per-tensor quantization on tensor '" + t.name() + "', it has " + q);
-            }
-        }
-        return q;
-    }
-
-    private static float scale(Op op, Tensor t) {
-        return perTensor(op, t).scales()[0];
-    }
-
-    private static int zeroPoint(Op op, Tensor t) {
-        return (int) perTensor(op, t).zeroPoints()[0];
     }
 
     @Override

@@ -79,34 +79,22 @@ final class AddInt implements Kernel {
         float sA = a.scale();
         float sB = b.scale();
         float sY = y.scale();
-        this.leftShift = type == DType.INT16 ? 15 : 20;
-        double twiceMax = 2 * (double) Math.max(sA, sB);
-        FixedPoint.Multiplier qa = FixedPoint.quantizeMultiplier((double) sA / twiceMax);
-        FixedPoint.Multiplier qb = FixedPoint.quantizeMultiplier((double) sB / twiceMax);
-        FixedPoint.Multiplier qy = FixedPoint.quantizeMultiplier(twiceMax / ((1 << leftShift) * (double) sY));
-        this.mA = qa.multiplier();
-        this.eA = qa.shift();
-        this.mB = qb.multiplier();
-        this.eB = qb.shift();
-        this.mY = qy.multiplier();
-        this.eY = qy.shift();
+        AddParameters.Builtin p = AddParameters.builtin(sA, sB, sY, type == DType.INT16 ? 15 : 20, false);
+        this.leftShift = p.leftShift();
+        this.mA = p.mA();
+        this.eA = p.eA();
+        this.mB = p.mB();
+        this.eB = p.eB();
+        this.mY = p.mY();
+        this.eY = p.eY();
         float ra = sA / sY;
         float rb = sB / sY;
-        boolean inRange = ra >= 0x1p-10f && rb >= 0x1p-10f && ra < 0x1p8f && rb < 0x1p8f;
-        this.xnnpack = xnnpackRequested && inRange && type != DType.INT16;
-        if (this.xnnpack) {
-            float max = Math.max(ra, rb);
-            int exponent = Math.getExponent(max);
-            this.xShift = 20 - exponent;
-            this.xMulA = (int) Math.rint(Math.scalb(ra, xShift));
-            this.xMulB = (int) Math.rint(Math.scalb(rb, xShift));
-            this.xBias = (1 << (xShift - 1)) - xMulA * zpA - xMulB * zpB;
-        } else {
-            this.xShift = 0;
-            this.xMulA = 0;
-            this.xMulB = 0;
-            this.xBias = 0;
-        }
+        this.xnnpack = xnnpackRequested && AddParameters.xnnpackTakes(ra, rb) && type != DType.INT16;
+        AddParameters.Xnnpack x = xnnpack ? AddParameters.xnnpack(ra, rb, zpA, zpB) : AddParameters.Xnnpack.NONE;
+        this.xShift = x.shift();
+        this.xMulA = x.mulA();
+        this.xMulB = x.mulB();
+        this.xBias = x.bias();
         int[] range = Quant.activationRange(activation, type, sY, zpY, xnnpack);
         this.lo = range[0];
         this.hi = range[1];

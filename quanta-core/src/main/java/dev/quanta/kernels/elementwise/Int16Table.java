@@ -1,6 +1,7 @@
 package dev.quanta.kernels.elementwise;
 
 import dev.quanta.kernels.arithmetic.FixedPoint;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * TFLite's int16 lookup tables in single precision ({@code LUTPopulate<int16_t>} with a {@code float(float)}
@@ -14,7 +15,9 @@ import dev.quanta.kernels.arithmetic.FixedPoint;
  * </pre>
  *
  * with {@code round} = {@code roundf} (ties away from zero). The table's outputs are in the output's quantized
- * units; TFLite uses it with zero points 0.
+ * units; TFLite uses it with zero points 0. {@link #populateDouble} is the same in double precision
+ * ({@code LUTPopulateInt16<double>}, as int16 SOFTMAX builds its tables); the two are kept apart because TFLite's
+ * results depend on the precision of every step.
  */
 final class Int16Table {
     private Int16Table() {}
@@ -43,6 +46,35 @@ final class Int16Table {
         float last = FixedPoint.roundHalfAwayFromZero(f.apply(inMax) * scaling);
         lut[steps] = (short) Math.min(Math.max(last, -32768f), 32767f);
         return lut;
+    }
+
+    /** The table of {@code f} in double precision (TFLite's {@code LUTPopulateInt16<double>}). */
+    static short[] populateDouble(double inScale, int inZp, double outScale, int outZp, DoubleUnaryOperator f) {
+        double inMin = inScale * (-32768 - inZp);
+        double inMax = inScale * (32767 - inZp);
+        double outMin = outScale * (-32768 - outZp);
+        double outMax = outScale * (32767 - outZp);
+        int steps = 512;
+        double step = (inMax - inMin) / steps;
+        double halfStep = step / 2;
+        double scaling = 65536.0 / (outMax - outMin);
+        short[] lut = new short[steps + 1];
+        for (int i = 0; i < steps; i++) {
+            double val = f.applyAsDouble(inMin + i * step);
+            double mid = f.applyAsDouble(inMin + i * step + halfStep);
+            double next = f.applyAsDouble(inMin + (i + 1) * step);
+            double sample = round(val * scaling);
+            double midInterp = round((next * scaling + round(val * scaling)) / 2);
+            double midVal = round(mid * scaling);
+            double bias = round((midInterp - midVal) / 2);
+            lut[i] = (short) Math.min(Math.max(sample - bias, -32768.0), 32767.0);
+        }
+        lut[steps] = (short) Math.min(Math.max(round(f.applyAsDouble(inMax) * scaling), -32768.0), 32767.0);
+        return lut;
+    }
+
+    private static double round(double v) {
+        return (double) FixedPoint.roundHalfAwayFromZero(v);
     }
 
     /** TFLite's {@code LUTLookup} for int16: linear interpolation between the entries around {@code v}. */

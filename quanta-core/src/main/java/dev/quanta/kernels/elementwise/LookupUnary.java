@@ -48,7 +48,7 @@ final class LookupUnary implements Kernel {
                         + " needs zero points 0 (TFLite refuses others), got " + zpX + " and " + zpY);
             }
             float outMin = sy * -32768f;
-            this.table16 = populate16(sx, sy, v -> transform(f, v, outMin, sy));
+            this.table16 = Int16Table.populate(sx, 0, sy, 0, v -> transform(f, v, outMin, sy));
             this.table8 = null;
         } else {
             float outMin = sy * (-128 - zpY);
@@ -77,39 +77,6 @@ final class LookupUnary implements Kernel {
         return v >= -0x1p31f && v < 0x1p31f ? (int) v : Integer.MIN_VALUE;
     }
 
-    private interface FloatFunction {
-        float apply(float v);
-    }
-
-    /** TFLite's {@code LUTPopulateInt16<float>} for zero points 0: every step in float. */
-    private static short[] populate16(float sx, float sy, FloatFunction fn) {
-        float inMin = sx * -32768f;
-        float inMax = sx * 32767f;
-        float outMin = sy * -32768f;
-        float outMax = sy * 32767f;
-        int steps = 512;
-        float step = (inMax - inMin) / steps;
-        float halfStep = step / 2;
-        float scaling = 65536f / (outMax - outMin);
-        short[] lut = new short[steps + 1];
-        for (int i = 0; i < steps; i++) {
-            float val = fn.apply(inMin + i * step);
-            float mid = fn.apply(inMin + i * step + halfStep);
-            float next = fn.apply(inMin + (i + 1) * step);
-            float sample = round(val * scaling);
-            float midInterp = round((next * scaling + round(val * scaling)) / 2);
-            float midVal = round(mid * scaling);
-            float bias = round((midInterp - midVal) / 2);
-            lut[i] = (short) Math.min(Math.max(sample - bias, -32768f), 32767f);
-        }
-        lut[steps] = (short) Math.min(Math.max(round(fn.apply(inMax) * scaling), -32768f), 32767f);
-        return lut;
-    }
-
-    private static float round(float v) {
-        return FixedPoint.roundHalfAwayFromZero(v);
-    }
-
     @Override
     public void run(Parallel parallel) {
         int n = Buffers.length(y);
@@ -121,7 +88,7 @@ final class LookupUnary implements Kernel {
                     throw new dev.quanta.QuantaException(
                             where + ": RSQRT of a negative value (stored " + in[i] + "); TFLite refuses it too");
                 }
-                out[i] = (short) SoftmaxInt16.lookup(in[i], table16);
+                out[i] = (short) Int16Table.lookup(in[i], table16);
             }
             return;
         }

@@ -7,7 +7,6 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Tensor;
-import dev.quanta.kernels.Broadcast;
 import dev.quanta.kernels.Buffers;
 import dev.quanta.kernels.Elements;
 import dev.quanta.kernels.Kernel;
@@ -81,61 +80,36 @@ final class PlainArithmetic {
             case OpAttributes.Add ad -> ad.activation();
             default -> Activation.NONE;
         };
-        int[] aStrides = Broadcast.strides(as, ys);
-        int[] bStrides = Broadcast.strides(bs, ys);
-        int[] outShape = ys.clone();
-        if (Elements.isFloat(t)) {
-            float lo = act.min();
-            float hi = act.max();
-            return p -> Broadcast.forEach(outShape, aStrides, bStrides, (i, ia, ib) -> {
-                float u = (float) Elements.getDouble(a, ta, ia);
-                float v = (float) Elements.getDouble(b, tb, ib);
-                float r = switch (type) {
+        String where = op.describe();
+        return PlainBinary.of(
+                a,
+                ta,
+                as,
+                b,
+                tb,
+                bs,
+                y,
+                t,
+                ys,
+                act,
+                (u, v) -> switch (type) {
                     case ADD -> u + v;
                     case MUL -> u * v;
                     case DIV -> u / v;
                     case MINIMUM -> Math.min(u, v);
                     default -> Math.max(u, v);
-                };
-                Elements.setDouble(y, t, i, Math.max(lo, Math.min(hi, r)));
-            });
-        }
-        boolean clamp = act != Activation.NONE;
-        long lo = (long) act.min();
-        long hi = (long) act.max();
-        String where = op.describe();
-        return p -> Broadcast.forEach(outShape, aStrides, bStrides, (i, ia, ib) -> {
-            long u = Elements.getLong(a, ta, ia);
-            long v = Elements.getLong(b, tb, ib);
-            long r = switch (type) {
-                case ADD -> u + v;
-                case MUL -> u * v;
-                case DIV -> {
-                    if (v == 0) {
-                        throw new QuantaException(where + ": integer division by zero");
+                },
+                (u, v) -> switch (type) {
+                    case ADD -> u + v;
+                    case MUL -> u * v;
+                    case DIV -> {
+                        if (v == 0) {
+                            throw new QuantaException(where + ": integer division by zero");
+                        }
+                        yield PlainBinary.wrap(u, t) / PlainBinary.wrap(v, t);
                     }
-                    yield wrap(u, t) / wrap(v, t);
-                }
-                case MINIMUM -> Math.min(u, v);
-                default -> Math.max(u, v);
-            };
-            r = wrap(r, t);
-            if (clamp) {
-                r = Math.max(lo, Math.min(hi, r));
-            }
-            Elements.setLong(y, t, i, r);
-        });
-    }
-
-    /** {@code v} reduced to the value range of integer type {@code t}, as storing and reloading it would. */
-    private static long wrap(long v, DType t) {
-        return switch (t) {
-            case INT8 -> (byte) v;
-            case UINT8 -> v & 0xFF;
-            case INT16 -> (short) v;
-            case INT32 -> (int) v;
-            case UINT32 -> v & 0xFFFF_FFFFL;
-            default -> v;
-        };
+                    case MINIMUM -> Math.min(u, v);
+                    default -> Math.max(u, v);
+                });
     }
 }

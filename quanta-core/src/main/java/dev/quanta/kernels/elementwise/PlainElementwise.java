@@ -87,18 +87,20 @@ final class PlainElementwise {
         DType t = op.output(0).dtype();
         Object a = buffer.apply(op.input(0));
         Object b = buffer.apply(op.input(1));
-        int[] aStrides = Broadcast.strides(shape.apply(op.input(0)), ys);
-        int[] bStrides = Broadcast.strides(shape.apply(op.input(1)), ys);
-        int[] outShape = ys.clone();
         Activation act = op.attributes() instanceof OpAttributes.Arithmetic ar ? ar.activation() : Activation.NONE;
         String where = op.describe();
-        if (Elements.isFloat(t)) {
-            float lo = act.min();
-            float hi = act.max();
-            return p -> Broadcast.forEach(outShape, aStrides, bStrides, (i, ia, ib) -> {
-                float u = (float) Elements.getDouble(a, t, ia);
-                float v = (float) Elements.getDouble(b, t, ib);
-                float r = switch (type) {
+        return PlainBinary.of(
+                a,
+                t,
+                shape.apply(op.input(0)),
+                b,
+                t,
+                shape.apply(op.input(1)),
+                y,
+                t,
+                ys,
+                act,
+                (u, v) -> switch (type) {
                     case SUB -> u - v;
                     case SQUARED_DIFFERENCE -> (u - v) * (u - v);
                     case FLOOR_DIV -> (float) Math.floor(u / v);
@@ -108,36 +110,21 @@ final class PlainElementwise {
                     }
                     case POW -> (float) Math.pow(u, v);
                     default -> throw new IllegalStateException(where + ": " + type);
-                };
-                Elements.setDouble(y, t, i, Math.max(lo, Math.min(hi, r)));
-            });
-        }
-        boolean clamp = act != Activation.NONE;
-        long lo = (long) act.min();
-        long hi = (long) act.max();
-        return p -> Broadcast.forEach(outShape, aStrides, bStrides, (i, ia, ib) -> {
-            long u = Elements.getLong(a, t, ia);
-            long v = Elements.getLong(b, t, ib);
-            long r = switch (type) {
-                case SUB -> u - v;
-                case SQUARED_DIFFERENCE -> wrap((u - v), t) * wrap((u - v), t);
-                case FLOOR_DIV, FLOOR_MOD -> {
-                    if (v == 0) {
-                        throw new QuantaException(where + ": integer division by zero");
+                },
+                (u, v) -> switch (type) {
+                    case SUB -> u - v;
+                    case SQUARED_DIFFERENCE -> PlainBinary.wrap((u - v), t) * PlainBinary.wrap((u - v), t);
+                    case FLOOR_DIV, FLOOR_MOD -> {
+                        if (v == 0) {
+                            throw new QuantaException(where + ": integer division by zero");
+                        }
+                        yield type == OpType.FLOOR_DIV ? Math.floorDiv(u, v) : Math.floorMod(u, v);
                     }
-                    yield type == OpType.FLOOR_DIV ? Math.floorDiv(u, v) : Math.floorMod(u, v);
-                }
-                case POW -> power(u, v, t, where);
-                case LOGICAL_AND -> (u != 0 && v != 0) ? 1 : 0;
-                case LOGICAL_OR -> (u != 0 || v != 0) ? 1 : 0;
-                default -> throw new IllegalStateException(where + ": " + type);
-            };
-            r = wrap(r, t);
-            if (clamp) {
-                r = Math.max(lo, Math.min(hi, r));
-            }
-            Elements.setLong(y, t, i, r);
-        });
+                    case POW -> power(u, v, t, where);
+                    case LOGICAL_AND -> (u != 0 && v != 0) ? 1 : 0;
+                    case LOGICAL_OR -> (u != 0 || v != 0) ? 1 : 0;
+                    default -> throw new IllegalStateException(where + ": " + type);
+                });
     }
 
     /** uᵛ in the width of {@code t} by repeated squaring (wrap-around), as TFLite's IntegerPow. */
@@ -149,9 +136,9 @@ final class PlainElementwise {
         long base = u;
         while (v != 0) {
             if ((v & 1) != 0) {
-                result = wrap(result * base, t);
+                result = PlainBinary.wrap(result * base, t);
             }
-            base = wrap(base * base, t);
+            base = PlainBinary.wrap(base * base, t);
             v >>= 1;
         }
         return result;
@@ -258,17 +245,5 @@ final class PlainElementwise {
                 outShape,
                 shapes,
                 (i, at) -> System.arraycopy(cond[at[0]] != 0 ? a : b, cond[at[0]] != 0 ? at[1] : at[2], y, i, 1));
-    }
-
-    /** {@code v} reduced to the value range of integer type {@code t}, as storing and reloading it would. */
-    static long wrap(long v, DType t) {
-        return switch (t) {
-            case INT8 -> (byte) v;
-            case UINT8 -> v & 0xFF;
-            case INT16 -> (short) v;
-            case INT32 -> (int) v;
-            case UINT32 -> v & 0xFFFF_FFFFL;
-            default -> v;
-        };
     }
 }

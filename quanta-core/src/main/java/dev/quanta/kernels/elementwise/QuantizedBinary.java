@@ -111,45 +111,24 @@ final class QuantizedBinary implements Kernel {
             this.xBias = 0;
             this.xShift = 0;
         } else {
-            this.leftShift = squaredDifference ? 7 : type == DType.INT16 ? 15 : 20;
-            double twiceMax = 2 * (double) Math.max(sA, sB);
-            FixedPoint.Multiplier qa = FixedPoint.quantizeMultiplier((double) sA / twiceMax);
-            FixedPoint.Multiplier qb = FixedPoint.quantizeMultiplier((double) sB / twiceMax);
-            double realOutput = squaredDifference
-                    ? twiceMax * twiceMax / ((1 << 2 * leftShift) * (double) sY)
-                    : twiceMax / ((1 << leftShift) * (double) sY);
-            if (squaredDifference && realOutput >= 1) {
-                throw new UnsupportedOperationException("SQUARED_DIFFERENCE: (2·max(s_a, s_b))² / (2^14 · s_y) = "
-                        + realOutput + " must be below 1, as TFLite requires");
-            }
-            FixedPoint.Multiplier qy = FixedPoint.quantizeMultiplier(realOutput);
-            this.mA = qa.multiplier();
-            this.eA = qa.shift();
-            this.mB = squaredDifference ? qb.multiplier() : -qb.multiplier();
-            this.eB = qb.shift();
-            this.mY = qy.multiplier();
-            this.eY = qy.shift();
+            AddParameters.Builtin p = AddParameters.builtin(
+                    sA, sB, sY, squaredDifference ? 7 : type == DType.INT16 ? 15 : 20, squaredDifference);
+            this.leftShift = p.leftShift();
+            this.mA = p.mA();
+            this.eA = p.eA();
+            this.mB = squaredDifference ? p.mB() : -p.mB();
+            this.eB = p.eB();
+            this.mY = p.mY();
+            this.eY = p.eY();
             float ra = sA / sY;
             float rb = sB / sY;
-            this.xnnpack = xnnpackRequested
-                    && bytes
-                    && !squaredDifference
-                    && ra >= 0x1p-10f
-                    && rb >= 0x1p-10f
-                    && ra < 0x1p8f
-                    && rb < 0x1p8f;
+            this.xnnpack = xnnpackRequested && bytes && !squaredDifference && AddParameters.xnnpackTakes(ra, rb);
             this.xScale = 0;
-            if (xnnpack) {
-                this.xShift = 20 - Math.getExponent(Math.max(ra, rb));
-                this.xMulA = (int) Math.rint(Math.scalb(ra, xShift));
-                this.xMulB = (int) Math.rint(Math.scalb(-rb, xShift));
-                this.xBias = (1 << (xShift - 1)) - xMulA * zpA - xMulB * zpB;
-            } else {
-                this.xShift = 0;
-                this.xMulA = 0;
-                this.xMulB = 0;
-                this.xBias = 0;
-            }
+            AddParameters.Xnnpack x = xnnpack ? AddParameters.xnnpack(ra, -rb, zpA, zpB) : AddParameters.Xnnpack.NONE;
+            this.xShift = x.shift();
+            this.xMulA = x.mulA();
+            this.xMulB = x.mulB();
+            this.xBias = x.bias();
         }
         int[] range = Quant.activationRange(activation, type, sY, zpY, xnnpack);
         this.lo = range[0];

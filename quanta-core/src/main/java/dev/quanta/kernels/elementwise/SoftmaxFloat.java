@@ -4,25 +4,33 @@ import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
 
 /**
- * Float softmax along the last axis.
+ * Float SOFTMAX and LOG_SOFTMAX along the last axis, as TFLite's reference kernels:
  *
  * <pre>
- * m = max_j x_j,   y_i = e^{β(x_i − m)} / Σ_j e^{β(x_j − m)}
+ * m = max_j x_j,   e_i = exp(β(x_i − m)) (the product in double),   s = Σ_j e_j
+ * SOFTMAX:      y_i = e_i · (1 / s)
+ * LOG_SOFTMAX:  y_i = x_i − m − log(s)                                  (β = 1; float32 otherwise throughout)
  * </pre>
  */
 final class SoftmaxFloat implements Kernel {
-    private final float[] x;
     private final float[] y;
     private final int depth;
-    private final float beta;
     /** The body of {@link #run} over a range of rows. */
     private final Parallel.RangeBody rows;
 
+    /** SOFTMAX with {@code beta}. */
     SoftmaxFloat(float[] x, float[] y, int depth, float beta) {
-        this.x = x;
+        this(x, y, depth, beta, false);
+    }
+
+    /** LOG_SOFTMAX. */
+    static SoftmaxFloat logSoftmax(float[] x, float[] y, int depth) {
+        return new SoftmaxFloat(x, y, depth, 1f, true);
+    }
+
+    private SoftmaxFloat(float[] x, float[] y, int depth, float beta, boolean log) {
         this.y = y;
         this.depth = depth;
-        this.beta = beta;
         // made once here: a lambda created in run() would be an allocation per run
         this.rows = (from, to) -> {
             for (int r = from; r < to; r++) {
@@ -34,12 +42,21 @@ final class SoftmaxFloat implements Kernel {
                 float sum = 0f;
                 for (int i = 0; i < depth; i++) {
                     float e = (float) Math.exp((double) beta * (x[base + i] - m));
-                    y[base + i] = e;
+                    if (!log) {
+                        y[base + i] = e;
+                    }
                     sum += e;
                 }
-                float inv = 1f / sum;
-                for (int i = 0; i < depth; i++) {
-                    y[base + i] *= inv;
+                if (log) {
+                    float logSum = (float) Math.log(sum);
+                    for (int i = 0; i < depth; i++) {
+                        y[base + i] = x[base + i] - m - logSum;
+                    }
+                } else {
+                    float inv = 1f / sum;
+                    for (int i = 0; i < depth; i++) {
+                        y[base + i] *= inv;
+                    }
                 }
             }
         };
@@ -47,6 +64,6 @@ final class SoftmaxFloat implements Kernel {
 
     @Override
     public void run(Parallel parallel) {
-        parallel.forRange(x.length / depth, 64, rows);
+        parallel.forRange(depth == 0 ? 0 : y.length / depth, 64, rows);
     }
 }

@@ -3,30 +3,19 @@ package dev.quanta.kernels.elementwise;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.arithmetic.FixedPoint;
-import java.util.function.DoubleUnaryOperator;
 
 /**
  * Softmax of INT16 inputs (zero point 0) along the last axis to an INT16 output (scale 2⁻¹⁵, zero point 0), as
  * TFLite 2.21's built-in kernel computes it ({@code SoftmaxInt16}; XNNPACK does not take it, so both paths run this)
  * with two 513-entry int16 lookup tables, interpolated.
  *
- * <h2>Tables (LUTPopulate, double precision)</h2>
+ * <h2>Tables (LUTPopulate, double precision; see {@link Int16Table})</h2>
  *
- * For f on [a, b] (input step {@code h = (b − a)/512}, output scale {@code κ = 65536 / (o_max − o_min)} with
- * {@code o_max − o_min = (2/65535)·32767 − (2/65535)·(−32768)}), entries i = 0..511 are
- *
- * <pre>
- * s = round(f(a + i·h)·κ),   m = round((f(a + (i+1)·h)·κ + s) / 2),   c = round(f(a + i·h + h/2)·κ)
- * T[i] = clamp(s − round((m − c) / 2), −32768, 32767),      T[512] = clamp(round(f(b)·κ))
- * </pre>
- *
- * ({@code round} ties away from zero): the sample minus half the midpoint error of linear interpolation. The exp
+ * The tables' output scale is 2/65535 with zero point 0, so {@code o_max − o_min = (2/65535)·32767 −
+ * (2/65535)·(−32768)}; each entry is the sample minus half the midpoint error of linear interpolation. The exp
  * table has f = exp on [−10·65535/65535, 0] (input scale 10/65535, zero point 32767); the reciprocal table has
- * f = 1/(1 + x) on [0, 1] (input scale 1/65535, zero point −32768). A lookup of v ∈ [−32768, 32767] is
- *
- * <pre>
- * LUT(v) = T[256 + (v &gt;&gt; 7)] + ((Δ · (v &amp; 127) + 64) &gt;&gt; 7),   Δ = int16(T[j + 1] − T[j])   (int16)
- * </pre>
+ * f = 1/(1 + x) on [0, 1] (input scale 1/65535, zero point −32768). A lookup LUT(v) of v ∈ [−32768, 32767] is
+ * {@link Int16Table#lookup} (9-bit index, 7-bit linear interpolation).
  *
  * <h2>Per row</h2>
  *
@@ -59,47 +48,8 @@ public final class SoftmaxInt16 implements Kernel {
         FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier((double) (inScale * beta) / (10.0 / 65535.0));
         this.multiplier = q.multiplier();
         this.shift = q.shift();
-        this.expTable = populate(10.0 / RANGE, 32767, 2.0 / RANGE, 0, Math::exp);
-        this.reciprocalTable = populate(1.0 / RANGE, -32768, 2.0 / RANGE, 0, v -> 1.0 / (1.0 + v));
-    }
-
-    /** TFLite's {@code LUTPopulateInt16<double>}: 512 interpolation nodes and one end point. */
-    static short[] populate(double inScale, int inZp, double outScale, int outZp, DoubleUnaryOperator f) {
-        double inMin = inScale * (-32768 - inZp);
-        double inMax = inScale * (32767 - inZp);
-        double outMin = outScale * (-32768 - outZp);
-        double outMax = outScale * (32767 - outZp);
-        int steps = 512;
-        double step = (inMax - inMin) / steps;
-        double halfStep = step / 2;
-        double scaling = 65536.0 / (outMax - outMin);
-        short[] lut = new short[steps + 1];
-        for (int i = 0; i < steps; i++) {
-            double val = f.applyAsDouble(inMin + i * step);
-            double mid = f.applyAsDouble(inMin + i * step + halfStep);
-            double next = f.applyAsDouble(inMin + (i + 1) * step);
-            double sample = round(val * scaling);
-            double midInterp = round((next * scaling + round(val * scaling)) / 2);
-            double midVal = round(mid * scaling);
-            double bias = round((midInterp - midVal) / 2);
-            lut[i] = (short) Math.min(Math.max(sample - bias, -32768.0), 32767.0);
-        }
-        lut[steps] = (short) Math.min(Math.max(round(f.applyAsDouble(inMax) * scaling), -32768.0), 32767.0);
-        return lut;
-    }
-
-    private static double round(double v) {
-        return (double) FixedPoint.roundHalfAwayFromZero(v);
-    }
-
-    /** TFLite's int16 {@code LUTLookup}: 9-bit index, 7-bit linear interpolation. */
-    public static int lookup(int v, short[] lut) {
-        int index = 256 + (v >> 7);
-        int offset = v & 0x7F;
-        int base = lut[index];
-        int slope = (short) (lut[index + 1] - lut[index]);
-        int delta = (slope * offset + 64) >> 7;
-        return (short) (base + delta);
+        this.expTable = Int16Table.populateDouble(10.0 / RANGE, 32767, 2.0 / RANGE, 0, Math::exp);
+        this.reciprocalTable = Int16Table.populateDouble(1.0 / RANGE, -32768, 2.0 / RANGE, 0, v -> 1.0 / (1.0 + v));
     }
 
     @Override
@@ -132,13 +82,14 @@ public final class SoftmaxInt16 implements Kernel {
         int sum = 0;
         for (int j = 0; j < depth; j++) {
             int scaled = FixedPoint.multiplyByQuantizedMultiplier(x[base + j] - max, multiplier, shift);
-            int e = lookup(FixedPoint.clamp(scaled + 32767, -32768, 32767), expTable);
+            int e = Int16Table.lookup(FixedPoint.clamp(scaled + 32767, -32768, 32767), expTable);
             exps[j] = e;
             sum += e;
         }
         int headroomPlusOne = Integer.numberOfLeadingZeros(sum);
         int shiftedSum = (int) ((((long) sum << (headroomPlusOne - 1)) + (1 << 13)) >> 14);
-        int reciprocal = lookup(FixedPoint.clamp(shiftedSum - ((1 << 15) + (1 << 16)), -32768, 32767), reciprocalTable);
+        int reciprocal = Int16Table.lookup(
+                FixedPoint.clamp(shiftedSum - ((1 << 15) + (1 << 16)), -32768, 32767), reciprocalTable);
         int rightShift = 31 - headroomPlusOne;
         long round = 1L << (rightShift - 1);
         for (int j = 0; j < depth; j++) {

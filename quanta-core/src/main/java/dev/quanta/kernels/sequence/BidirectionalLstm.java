@@ -6,6 +6,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -28,93 +29,21 @@ import java.util.function.Function;
  * refused.
  */
 final class BidirectionalLstm implements Kernel {
-    /**
-     * One direction's weights [4][cells × in] and [4][cells × cells], float or (hybrid) int8 with a scale and row
-     * sums each, and float biases [4][cells] (gate 0 null with CIFG).
-     */
-    private static final class Direction {
-        final float[][] wx = new float[4][];
-        final float[][] wh = new float[4][];
-        final byte[][] qwx = new byte[4][];
-        final byte[][] qwh = new byte[4][];
-        final float[] sx = new float[4];
-        final float[] sh = new float[4];
-        final int[][] sumX = new int[4][];
-        final int[][] sumH = new int[4][];
-        final float[][] bias = new float[4][];
-        final int cells;
-        final boolean cifg;
-        final boolean hybrid;
-
-        Direction(Op op, OpAttributes.BidirectionalLstm a, int off, Function<Tensor, Object> buffer, int nInput) {
-            for (int k : new int[] {9, 10, 11, 16, 17}) {
-                if (a.has(k + off)) {
-                    throw new UnsupportedOperationException(op.describe() + ": the bidirectional LSTM kernel"
-                            + " supports no peepholes or projection (TFLite input " + (k + off) + " is present)");
-                }
-            }
-            this.cells = op.input(a.position(8 + off)).shape().dim(0);
-            this.cifg = !a.has(1 + off);
-            this.hybrid = op.input(a.position(2 + off)).dtype() == DType.INT8;
-            for (int g = cifg ? 1 : 0; g < 4; g++) {
-                Tensor wxt = op.input(a.position(1 + g + off));
-                Tensor wht = op.input(a.position(5 + g + off));
-                DType want = hybrid ? DType.INT8 : DType.FLOAT32;
-                if (wxt.dtype() != want
-                        || wht.dtype() != want
-                        || (hybrid && (wxt.quant() == null || wht.quant() == null))
-                        || (hybrid && !(wxt.quant().isPerTensor() && wht.quant().isPerTensor()))) {
-                    throw new UnsupportedOperationException(op.describe() + ": bidirectional LSTM gate "
-                            + "ifco".charAt(g) + " needs float32 weights, or int8 weights with one scale each");
-                }
-                if (hybrid) {
-                    qwx[g] = (byte[]) buffer.apply(wxt);
-                    qwh[g] = (byte[]) buffer.apply(wht);
-                    sx[g] = wxt.quant().scale();
-                    sh[g] = wht.quant().scale();
-                    sumX[g] = HybridRows.rowSums(qwx[g], cells, nInput);
-                    sumH[g] = HybridRows.rowSums(qwh[g], cells, cells);
-                } else {
-                    wx[g] = (float[]) buffer.apply(wxt);
-                    wh[g] = (float[]) buffer.apply(wht);
-                }
-                int bp = a.position(12 + g + off);
-                if (bp < 0 || op.input(bp).dtype() != DType.FLOAT32) {
-                    throw new UnsupportedOperationException(
-                            op.describe() + ": LSTM gate " + "ifco".charAt(g) + " needs a float32 bias");
-                }
-                bias[g] = (float[]) buffer.apply(op.input(bp));
-            }
-            if (op.input(a.position(8 + off)).shape().dim(1) != cells
-                    || op.input(a.position(2 + off)).shape().dim(1) != nInput) {
-                throw new UnsupportedOperationException(
-                        op.describe() + ": LSTM without projection needs as many outputs as cells");
-            }
-        }
-    }
-
     private final float[] x;
     private final float[] fwOut;
     private final float[] bwOut;
-    private final int batch;
-    private final int steps;
     private final int nInput;
-    private final boolean timeMajor;
+    private final SequenceLayout seq;
     private final boolean merge;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
-    private final boolean asymmetric;
-    private final Direction fw;
-    private final Direction bw;
+    private final LstmGates fw;
+    private final LstmGates bw;
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
-    /** Hybrid scratch: the input row, its and the state's int8 values, their offsets. */
-    private final float[] row;
-
-    private final byte[] xq;
-    private final byte[] hq;
-    private final int[] zp = new int[2];
+    /** Hybrid scratch: the input row's and the state's int8 values. */
+    private final HybridStep hybrid;
 
     private BidirectionalLstm(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
@@ -131,18 +60,21 @@ final class BidirectionalLstm implements Kernel {
         }
         int[] xs = shape.apply(op.input(0));
         this.x = (float[]) buffer.apply(op.input(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         this.merge = a.mergeOutputs();
         this.fwOut = (float[]) buffer.apply(op.output(0));
         this.bwOut = merge ? fwOut : (float[]) buffer.apply(op.output(1));
         this.act = a.activation();
         this.cellClip = a.cellClip();
-        this.asymmetric = a.asymmetricQuantizeInputs();
-        this.fw = new Direction(op, a, 0, buffer, nInput);
-        this.bw = new Direction(op, a, 17, buffer, nInput);
+        for (int k : new int[] {9, 10, 11, 16, 17, 26, 27, 28, 33, 34}) {
+            if (a.has(k)) {
+                throw new UnsupportedOperationException(op.describe() + ": the bidirectional LSTM kernel"
+                        + " supports no peepholes or projection (TFLite input " + k + " is present)");
+            }
+        }
+        this.fw = new LstmGates(op, a, 0, buffer, shape, nInput);
+        this.bw = new LstmGates(op, a, 17, buffer, shape, nInput);
         if (fw.cells != bw.cells) {
             // TFLite's Prepare checks the backward weights against the forward cell count
             throw new UnsupportedOperationException(op.describe() + ": the backward LSTM needs as many cells as the"
@@ -152,78 +84,44 @@ final class BidirectionalLstm implements Kernel {
         this.gate = new float[4][most];
         this.h = new float[most];
         this.c = new float[most];
-        this.row = new float[nInput];
-        this.xq = new byte[nInput];
-        this.hq = new byte[most];
+        this.hybrid = new HybridStep(nInput, most, a.asymmetricQuantizeInputs());
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         return new BidirectionalLstm(op, buffer, shape);
     }
 
-    private static float sigmoid(float v) {
-        return 1f / (1f + (float) Math.exp(-v));
-    }
-
-    /** result[r] += Σ_k m[r·cols + k]·v[off + k], the sum from 0 in column order. */
-    private static void matVecAcc(float[] m, int rows, int cols, float[] v, int off, float[] result) {
-        for (int r = 0; r < rows; r++) {
-            float dot = 0f;
-            int base = r * cols;
-            for (int k = 0; k < cols; k++) {
-                dot += m[base + k] * v[off + k];
-            }
-            result[r] += dot;
-        }
-    }
-
     @Override
     public void run(Parallel parallel) {
         int width = merge ? fw.cells + bw.cells : 0;
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             runDirection(fw, b, true, fwOut, merge ? width : fw.cells, 0);
             runDirection(bw, b, false, bwOut, merge ? width : bw.cells, merge ? fw.cells : 0);
         }
     }
 
     /** One direction over batch row {@code b}: h of step t goes to out[row(t)·stride + offset …]. */
-    private void runDirection(Direction d, int b, boolean forward, float[] out, int stride, int offset) {
+    private void runDirection(LstmGates d, int b, boolean forward, float[] out, int stride, int offset) {
         int n = d.cells;
         Arrays.fill(h, 0, n, 0f);
         Arrays.fill(c, 0, n, 0f);
-        for (int s = 0; s < steps; s++) {
-            int t = forward ? s : steps - 1 - s;
-            int r = timeMajor ? t * batch + b : b * steps + t;
-            float xs = 0f;
-            float hs = 0f;
+        for (int s = 0; s < seq.steps(); s++) {
+            int t = forward ? s : seq.steps() - 1 - s;
+            int r = seq.row(b, t);
             if (d.hybrid) {
-                System.arraycopy(x, r * nInput, row, 0, nInput);
-                xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
-                hs = HybridRows.quantize(h, 0, n, asymmetric, hq, zp, 1);
+                hybrid.quantize(x, r * nInput, h, n);
             }
             for (int g = d.cifg ? 1 : 0; g < 4; g++) {
                 System.arraycopy(d.bias[g], 0, gate[g], 0, n);
                 if (d.hybrid) {
-                    HybridRows.multiplyAccumulate(d.qwx[g], d.sumX[g], n, nInput, xq, 0, zp[0], xs * d.sx[g], gate[g]);
-                    HybridRows.multiplyAccumulate(d.qwh[g], d.sumH[g], n, n, hq, 0, zp[1], hs * d.sh[g], gate[g]);
+                    hybrid.addInput(d.qwx[g], d.sumX[g], n, d.sx[g], gate[g]);
+                    hybrid.addState(d.qwh[g], d.sumH[g], n, n, d.sh[g], gate[g]);
                 } else {
-                    matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
-                    matVecAcc(d.wh[g], n, n, h, 0, gate[g]);
+                    LstmCell.matVecAcc(d.wx[g], n, nInput, x, r * nInput, gate[g]);
+                    LstmCell.matVecAcc(d.wh[g], n, n, h, 0, gate[g]);
                 }
             }
-            for (int k = 0; k < n; k++) {
-                float f = sigmoid(gate[1][k]);
-                float i = d.cifg ? 1f - f : sigmoid(gate[0][k]);
-                float ck = f * c[k];
-                ck += act.apply(gate[2][k]) * i;
-                if (cellClip > 0f) {
-                    ck = Math.max(-cellClip, Math.min(cellClip, ck));
-                }
-                c[k] = ck;
-            }
-            for (int k = 0; k < n; k++) {
-                h[k] = sigmoid(gate[3][k]) * act.apply(c[k]);
-            }
+            LstmCell.step(gate, null, null, null, d.cifg, act, cellClip, c, h, n);
             System.arraycopy(h, 0, out, r * stride + offset, n);
         }
     }

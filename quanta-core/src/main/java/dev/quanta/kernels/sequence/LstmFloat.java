@@ -30,12 +30,10 @@ import java.util.function.Function;
 final class LstmFloat implements Kernel {
     private final float[] x;
     private final float[] y;
-    private final int batch;
-    private final int steps;
     private final int nInput;
     private final int nCell;
     private final int nOutput;
-    private final boolean timeMajor;
+    private final SequenceLayout seq;
     /** Input weights [4][nCell × nInput] and recurrent weights [4][nCell × nOutput], gate order i, f, c, o. */
     private final float[][] wx = new float[4][];
 
@@ -71,10 +69,8 @@ final class LstmFloat implements Kernel {
         int[] xs = shape.apply(op.input(0));
         this.x = buffer.apply(op.input(0));
         this.y = buffer.apply(op.output(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         int[] rf = shape.apply(op.input(a.position(8)));
         this.nCell = rf[0];
         this.nOutput = rf[1];
@@ -126,22 +122,6 @@ final class LstmFloat implements Kernel {
         return p < 0 ? null : buffer.apply(op.input(p));
     }
 
-    private static float sigmoid(float v) {
-        return 1f / (1f + (float) Math.exp(-v));
-    }
-
-    /** result[r] += Σ_k m[r·cols + k]·v[off + k], the sum from 0 in column order. */
-    private static void matVecAcc(float[] m, int rows, int cols, float[] v, int off, float[] result) {
-        for (int r = 0; r < rows; r++) {
-            float dot = 0f;
-            int base = r * cols;
-            for (int k = 0; k < cols; k++) {
-                dot += m[base + k] * v[off + k];
-            }
-            result[r] += dot;
-        }
-    }
-
     @Override
     public void run(Parallel parallel) {
         float[][] gate = this.gate;
@@ -149,54 +129,24 @@ final class LstmFloat implements Kernel {
         float[] c = this.c;
         float[] m = this.m;
         boolean cifg = wx[0] == null;
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             java.util.Arrays.fill(h, 0f);
             java.util.Arrays.fill(c, 0f);
-            for (int t = 0; t < steps; t++) {
-                int row = timeMajor ? t * batch + b : b * steps + t;
+            for (int t = 0; t < seq.steps(); t++) {
+                int row = seq.row(b, t);
                 for (int g = cifg ? 1 : 0; g < 4; g++) {
                     System.arraycopy(bias[g], 0, gate[g], 0, nCell);
-                    matVecAcc(wx[g], nCell, nInput, x, row * nInput, gate[g]);
-                    matVecAcc(wh[g], nCell, nOutput, h, 0, gate[g]);
+                    LstmCell.matVecAcc(wx[g], nCell, nInput, x, row * nInput, gate[g]);
+                    LstmCell.matVecAcc(wh[g], nCell, nOutput, h, 0, gate[g]);
                 }
-                for (int k = 0; k < nCell; k++) {
-                    if (!cifg) {
-                        float v = gate[0][k];
-                        if (pi != null) {
-                            v += pi[k] * c[k];
-                        }
-                        gate[0][k] = sigmoid(v);
-                    }
-                    float fv = gate[1][k];
-                    if (pf != null) {
-                        fv += pf[k] * c[k];
-                    }
-                    gate[1][k] = sigmoid(fv);
-                }
-                for (int k = 0; k < nCell; k++) {
-                    float g = act.apply(gate[2][k]);
-                    float ck = gate[1][k] * c[k];
-                    ck += g * (cifg ? 1f - gate[1][k] : gate[0][k]);
-                    if (cellClip > 0f) {
-                        ck = Math.max(-cellClip, Math.min(cellClip, ck));
-                    }
-                    c[k] = ck;
-                    cellAbsMax = Math.max(cellAbsMax, Math.abs(ck));
-                }
-                for (int k = 0; k < nCell; k++) {
-                    float ov = gate[3][k];
-                    if (po != null) {
-                        ov += po[k] * c[k];
-                    }
-                    m[k] = sigmoid(ov) * act.apply(c[k]);
-                }
+                cellAbsMax = Math.max(cellAbsMax, LstmCell.step(gate, pi, pf, po, cifg, act, cellClip, c, m, nCell));
                 if (projW != null) {
                     if (projB != null) {
                         System.arraycopy(projB, 0, h, 0, nOutput);
                     } else {
                         java.util.Arrays.fill(h, 0f);
                     }
-                    matVecAcc(projW, nOutput, nCell, m, 0, h);
+                    LstmCell.matVecAcc(projW, nOutput, nCell, m, 0, h);
                     if (projClip > 0f) {
                         for (int k = 0; k < nOutput; k++) {
                             h[k] = Math.max(-projClip, Math.min(projClip, h[k]));

@@ -1,11 +1,11 @@
 package dev.quanta.kernels.sequence;
 
-import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -30,27 +30,16 @@ import java.util.function.Function;
 final class LstmHybrid implements Kernel {
     private final float[] x;
     private final float[] y;
-    private final int batch;
-    private final int steps;
     private final int nInput;
     private final int nCell;
-    private final boolean timeMajor;
-    private final boolean asymmetric;
+    private final SequenceLayout seq;
+    private final HybridStep hybrid;
     private final OpAttributes.LstmActivation act;
     private final float cellClip;
-    private final byte[][] wx = new byte[4][];
-    private final byte[][] wh = new byte[4][];
-    private final float[] sx = new float[4];
-    private final float[] sh = new float[4];
-    private final int[][] sumX = new int[4][];
-    private final int[][] sumH = new int[4][];
-    private final float[][] bias = new float[4][];
+    private final LstmGates w;
     private final float[][] gate;
     private final float[] h;
     private final float[] c;
-    private final byte[] xq;
-    private final byte[] hq;
-    private final int[] zp = new int[2];
 
     private LstmHybrid(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
@@ -63,88 +52,41 @@ final class LstmHybrid implements Kernel {
         int[] xs = shape.apply(op.input(0));
         this.x = (float[]) buffer.apply(op.input(0));
         this.y = (float[]) buffer.apply(op.output(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
-        int[] rf = shape.apply(op.input(a.position(8)));
-        this.nCell = rf[0];
-        if (rf[1] != nCell) {
-            throw new UnsupportedOperationException(
-                    op.describe() + ": LSTM without projection needs as many outputs as cells");
-        }
-        this.asymmetric = a.asymmetricQuantizeInputs();
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         this.act = a.activation();
         this.cellClip = a.cellClip();
-        boolean cifg = !a.has(1);
-        for (int g = cifg ? 1 : 0; g < 4; g++) {
-            Tensor wxt = op.input(a.position(1 + g));
-            Tensor wht = op.input(a.position(5 + g));
-            int bp = a.position(12 + g);
-            if (bp < 0
-                    || wxt.dtype() != DType.INT8
-                    || wht.dtype() != DType.INT8
-                    || wxt.quant() == null
-                    || wht.quant() == null
-                    || !wxt.quant().isPerTensor()
-                    || !wht.quant().isPerTensor()
-                    || op.input(bp).dtype() != DType.FLOAT32) {
-                throw new UnsupportedOperationException(op.describe() + ": hybrid LSTM gate " + "ifco".charAt(g)
-                        + " needs int8 weights with one scale each and a float32 bias");
-            }
-            wx[g] = (byte[]) buffer.apply(wxt);
-            wh[g] = (byte[]) buffer.apply(wht);
-            sx[g] = wxt.quant().scale();
-            sh[g] = wht.quant().scale();
-            sumX[g] = HybridRows.rowSums(wx[g], nCell, nInput);
-            sumH[g] = HybridRows.rowSums(wh[g], nCell, nCell);
-            bias[g] = (float[]) buffer.apply(op.input(bp));
+        this.w = new LstmGates(op, a, 0, buffer, shape, nInput);
+        if (!w.hybrid) {
+            throw new UnsupportedOperationException(
+                    op.describe() + ": the hybrid LSTM kernel needs int8 weights with one scale each");
         }
+        this.nCell = w.cells;
         this.gate = new float[4][nCell];
         this.h = new float[nCell];
         this.c = new float[nCell];
-        this.xq = new byte[nInput];
-        this.hq = new byte[nCell];
+        this.hybrid = new HybridStep(nInput, nCell, a.asymmetricQuantizeInputs());
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         return new LstmHybrid(op, buffer, shape);
     }
 
-    private static float sigmoid(float v) {
-        return 1f / (1f + (float) Math.exp(-v));
-    }
-
     @Override
     public void run(Parallel parallel) {
-        boolean cifg = wx[0] == null;
-        float[] row = new float[nInput];
-        for (int b = 0; b < batch; b++) {
+        boolean cifg = w.cifg;
+        for (int b = 0; b < seq.batch(); b++) {
             Arrays.fill(h, 0f);
             Arrays.fill(c, 0f);
-            for (int t = 0; t < steps; t++) {
-                int r = timeMajor ? t * batch + b : b * steps + t;
-                System.arraycopy(x, r * nInput, row, 0, nInput);
-                float xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
-                float hs = HybridRows.quantize(h, 0, nCell, asymmetric, hq, zp, 1);
+            for (int t = 0; t < seq.steps(); t++) {
+                int r = seq.row(b, t);
+                hybrid.quantize(x, r * nInput, h, nCell);
                 for (int g = cifg ? 1 : 0; g < 4; g++) {
-                    System.arraycopy(bias[g], 0, gate[g], 0, nCell);
-                    HybridRows.multiplyAccumulate(wx[g], sumX[g], nCell, nInput, xq, 0, zp[0], xs * sx[g], gate[g]);
-                    HybridRows.multiplyAccumulate(wh[g], sumH[g], nCell, nCell, hq, 0, zp[1], hs * sh[g], gate[g]);
+                    System.arraycopy(w.bias[g], 0, gate[g], 0, nCell);
+                    hybrid.addInput(w.qwx[g], w.sumX[g], nCell, w.sx[g], gate[g]);
+                    hybrid.addState(w.qwh[g], w.sumH[g], nCell, nCell, w.sh[g], gate[g]);
                 }
-                for (int k = 0; k < nCell; k++) {
-                    float f = sigmoid(gate[1][k]);
-                    float i = cifg ? 1f - f : sigmoid(gate[0][k]);
-                    float ck = f * c[k];
-                    ck += act.apply(gate[2][k]) * i;
-                    if (cellClip > 0f) {
-                        ck = Math.max(-cellClip, Math.min(cellClip, ck));
-                    }
-                    c[k] = ck;
-                }
-                for (int k = 0; k < nCell; k++) {
-                    h[k] = sigmoid(gate[3][k]) * act.apply(c[k]);
-                }
+                LstmCell.step(gate, null, null, null, cifg, act, cellClip, c, h, nCell);
                 System.arraycopy(h, 0, y, r * nCell, nCell);
             }
         }

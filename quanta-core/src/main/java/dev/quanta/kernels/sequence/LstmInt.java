@@ -52,12 +52,10 @@ final class LstmInt implements Kernel {
 
     private final byte[] x;
     private final byte[] y;
-    private final int batch;
-    private final int steps;
     private final int nInput;
     private final int nCell;
     private final int nOutput;
-    private final boolean timeMajor;
+    private final SequenceLayout seq;
     private final byte[][] wx = new byte[4][];
     private final byte[][] wh = new byte[4][];
     private final int[][] biasX = new int[4][];
@@ -125,10 +123,8 @@ final class LstmInt implements Kernel {
         int[] xs = shape.apply(in);
         this.x = (byte[]) buffer.apply(in);
         this.y = (byte[]) buffer.apply(out);
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         int[] rf = shape.apply(op.input(a.position(8)));
         this.nCell = rf[0];
         this.nOutput = rf[1];
@@ -213,11 +209,11 @@ final class LstmInt implements Kernel {
         byte[] h = this.h;
         int[] c = this.c;
         boolean cifg = wx[0] == null;
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             Arrays.fill(h, (byte) outputStateZp);
             Arrays.fill(c, 0);
-            for (int t = 0; t < steps; t++) {
-                int row = timeMajor ? t * batch + b : b * steps + t;
+            for (int t = 0; t < seq.steps(); t++) {
+                int row = seq.row(b, t);
                 for (int g = cifg ? 1 : 0; g < 3; g++) {
                     gateInto(g, row, h, gate[g]);
                     short[] act = g == 2 ? tanhGate : sigmoid;

@@ -6,6 +6,7 @@ import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.Tensor;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
+import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -26,11 +27,9 @@ import java.util.function.Function;
 final class SequenceRnn implements Kernel {
     private final float[] x;
     private final float[] y;
-    private final int batch;
-    private final int steps;
     private final int nInput;
     private final int units;
-    private final boolean timeMajor;
+    private final SequenceLayout seq;
     private final OpAttributes.LstmActivation act;
     private final float[] bias;
     /** Float weights (null in the hybrid kernel). */
@@ -45,26 +44,19 @@ final class SequenceRnn implements Kernel {
     private final float swh;
     private final int[] sumX;
     private final int[] sumH;
-    private final boolean asymmetric;
+    private final HybridStep hybrid;
     private final float[] h;
     private final float[] acc;
-    private final float[] row;
-    private final byte[] xq;
-    private final byte[] hq;
-    private final int[] zp = new int[2];
 
     private SequenceRnn(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         OpAttributes.SequenceRnn a = op.attrs(OpAttributes.SequenceRnn.class);
         int[] xs = shape.apply(op.input(0));
         this.x = (float[]) buffer.apply(op.input(0));
         this.y = (float[]) buffer.apply(op.output(0));
-        this.timeMajor = a.timeMajor();
-        this.batch = timeMajor ? xs[1] : xs[0];
-        this.steps = timeMajor ? xs[0] : xs[1];
-        this.nInput = xs[2];
+        this.seq = SequenceLayout.of(xs, a.timeMajor());
+        this.nInput = seq.features();
         this.units = shape.apply(op.input(1))[0];
         this.act = a.activation();
-        this.asymmetric = a.asymmetricQuantizeInputs();
         Tensor wxt = op.input(1);
         Tensor wht = op.input(2);
         if (op.input(3).dtype() != DType.FLOAT32 || wxt.dtype() != wht.dtype()) {
@@ -103,43 +95,27 @@ final class SequenceRnn implements Kernel {
         }
         this.h = new float[units];
         this.acc = new float[units];
-        this.row = new float[nInput];
-        this.xq = new byte[nInput];
-        this.hq = new byte[units];
+        this.hybrid = new HybridStep(nInput, units, a.asymmetricQuantizeInputs());
     }
 
     static Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape) {
         return new SequenceRnn(op, buffer, shape);
     }
 
-    /** result[r] += Σ_k m[r·cols + k]·v[off + k], the sum from 0 in column order. */
-    private static void matVecAcc(float[] m, int rows, int cols, float[] v, int off, float[] result) {
-        for (int r = 0; r < rows; r++) {
-            float dot = 0f;
-            int base = r * cols;
-            for (int k = 0; k < cols; k++) {
-                dot += m[base + k] * v[off + k];
-            }
-            result[r] += dot;
-        }
-    }
-
     @Override
     public void run(Parallel parallel) {
-        for (int b = 0; b < batch; b++) {
+        for (int b = 0; b < seq.batch(); b++) {
             Arrays.fill(h, 0f);
-            for (int t = 0; t < steps; t++) {
-                int r = timeMajor ? t * batch + b : b * steps + t;
+            for (int t = 0; t < seq.steps(); t++) {
+                int r = seq.row(b, t);
                 System.arraycopy(bias, 0, acc, 0, units);
                 if (wx != null) {
-                    matVecAcc(wx, units, nInput, x, r * nInput, acc);
-                    matVecAcc(wh, units, units, h, 0, acc);
+                    LstmCell.matVecAcc(wx, units, nInput, x, r * nInput, acc);
+                    LstmCell.matVecAcc(wh, units, units, h, 0, acc);
                 } else {
-                    System.arraycopy(x, r * nInput, row, 0, nInput);
-                    float xs = HybridRows.quantize(row, 0, nInput, asymmetric, xq, zp, 0);
-                    HybridRows.multiplyAccumulate(qwx, sumX, units, nInput, xq, 0, zp[0], xs * swx, acc);
-                    float hs = HybridRows.quantize(h, 0, units, asymmetric, hq, zp, 1);
-                    HybridRows.multiplyAccumulate(qwh, sumH, units, units, hq, 0, zp[1], hs * swh, acc);
+                    hybrid.quantize(x, r * nInput, h, units);
+                    hybrid.addInput(qwx, sumX, units, swx, acc);
+                    hybrid.addState(qwh, sumH, units, units, swh, acc);
                 }
                 for (int k = 0; k < units; k++) {
                     h[k] = act.apply(acc[k]);

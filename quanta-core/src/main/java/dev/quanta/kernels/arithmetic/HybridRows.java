@@ -1,11 +1,11 @@
-package dev.quanta.kernels.sequence;
+package dev.quanta.kernels.arithmetic;
 
-import dev.quanta.kernels.arithmetic.FixedPoint;
 import java.util.Arrays;
 
 /**
- * TFLite's BatchQuantizeFloats for one batch row of a hybrid sequence op (the input, or the output state): float
- * values to int8 with a scale and an offset of their own, computed on the fly.
+ * TFLite's BatchQuantizeFloats for one batch row of a hybrid ("dynamic range") op — the input of a hybrid
+ * FULLY_CONNECTED or convolution, the input or the output state of a hybrid sequence op: float values to int8 with
+ * a scale and an offset of their own, computed on the fly.
  *
  * <pre>
  * asymmetric (AsymmetricQuantizeFloats; double for the parameters, float for the values):
@@ -20,14 +20,14 @@ import java.util.Arrays;
  * A product with int8 weights W of scale s_W then adds {@code float(Σ_k W[r,k]·q_k − z·Σ_k W[r,k]) · (s · s_W)}
  * to its float accumulator, the sum exact in int32.
  */
-final class HybridRows {
+public final class HybridRows {
     private HybridRows() {}
 
     /**
      * Quantizes {@code x[off .. off + n)} into {@code q[off ..]}; returns the scale and stores the offset z in
      * {@code zp[slot]}.
      */
-    static float quantize(float[] x, int off, int n, boolean asymmetric, byte[] q, int[] zp, int slot) {
+    public static float quantize(float[] x, int off, int n, boolean asymmetric, byte[] q, int[] zp, int slot) {
         float min = x[off];
         float max = x[off];
         for (int i = off + 1; i < off + n; i++) {
@@ -76,7 +76,7 @@ final class HybridRows {
      * result[r] += float(Σ_k w[r·cols + k]·q[off + k] − z·rowSum[r]) · scale for every row r: one hybrid
      * matrix-vector product (TFLite's MatrixBatchVectorMultiplyAccumulate with input offsets).
      */
-    static void multiplyAccumulate(
+    public static void multiplyAccumulate(
             byte[] w, int[] rowSums, int rows, int cols, byte[] q, int off, int z, float scale, float[] result) {
         for (int r = 0; r < rows; r++) {
             int acc = 0;
@@ -90,7 +90,7 @@ final class HybridRows {
     }
 
     /** Σ_k w[r·cols + k] for every row. */
-    static int[] rowSums(byte[] w, int rows, int cols) {
+    public static int[] rowSums(byte[] w, int rows, int cols) {
         int[] s = new int[rows];
         for (int r = 0; r < rows; r++) {
             for (int k = 0; k < cols; k++) {
