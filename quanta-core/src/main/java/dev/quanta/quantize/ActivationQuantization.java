@@ -2,10 +2,8 @@ package dev.quanta.quantize;
 
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
-import dev.quanta.ir.OpType;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
-import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -78,18 +76,5 @@ final class ActivationQuantization {
                 WeightQuantizer.encode(c.data().floats(), actType, p, c.shape().dims()),
                 p,
                 c.trainable());
-    }
-
-    /**
-     * {@code q} with the parameters {@code p}: itself when it has them, else the output of a QUANTIZE
-     * (requantizing) op added to {@code ops}.
-     */
-    static Tensor withParams(Tensor q, QuantParams p, Op reader, List<Op> ops) {
-        if (p.equals(q.quant())) {
-            return q;
-        }
-        Tensor r = new Tensor(q.name() + "/requantized", q.shape(), q.dtype(), null, p, false);
-        ops.add(Op.unary(r.name(), OpType.QUANTIZE, q, r, reader.origin()));
-        return r;
     }
 }

@@ -53,14 +53,15 @@ final class DataMovementQuantization {
     }
 
     /**
-     * {@code q} when it has parameters {@code p}; else a new tensor holding q requantized to {@code p}, by a
-     * QUANTIZE op (integer to integer) added to {@code ops}.
+     * {@code q} when it has parameters {@code p}; else a new tensor holding q requantized to {@code p} for the reader
+     * {@code op} (named after both, so that a tensor requantized for two readers gets two names), by a QUANTIZE op
+     * (integer to integer) added to {@code ops}. PACK, CONCATENATION, MINIMUM and MAXIMUM use it.
      */
     static Tensor withParams(Tensor q, QuantParams p, Op op, List<Op> ops) {
         if (p.equals(q.quant())) {
             return q;
         }
-        Tensor r = new Tensor(q.name() + "/requantized", q.shape(), q.dtype(), null, p, false);
+        Tensor r = new Tensor(q.name() + "/requantized/" + op.name(), q.shape(), q.dtype(), null, p, false);
         ops.add(Op.unary(r.name(), OpType.QUANTIZE, q, r, op.origin()));
         return r;
     }

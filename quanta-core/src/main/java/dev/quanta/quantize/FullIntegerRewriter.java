@@ -388,7 +388,7 @@ final class FullIntegerRewriter {
                     ins.add(
                             t.isConstant()
                                     ? ActivationQuantization.constant(t, actType, outParams)
-                                    : ActivationQuantization.withParams(quantized.get(t), outParams, op, ops));
+                                    : DataMovementQuantization.withParams(quantized.get(t), outParams, op, ops));
                 }
             }
 

@@ -90,7 +90,7 @@ class ConcatenationQuantizationTest {
         assertThat(q.ops().stream()
                         .filter(o -> o.type() == OpType.QUANTIZE && o.input(0).dtype() == act))
                 .extracting(o -> o.output(0).name())
-                .containsExactly("relu/requantized");
+                .containsExactly("relu/requantized/" + concat.name());
 
         byte[] file = TfliteWriter.toBytes(q);
         Model read = TfliteReader.read(file, Path.of("concat.tflite"));
@@ -158,7 +158,9 @@ class ConcatenationQuantizationTest {
                         .filter(o -> o.type() == OpType.QUANTIZE
                                 && o.input(0).name().equals("relu")
                                 && o.input(0).dtype() == DType.INT8))
-                .as("relu requantized once per concatenation")
+                .as("relu requantized once per concatenation, each under its own name")
+                .extracting(o -> o.output(0).name())
+                .doesNotHaveDuplicates()
                 .hasSize(2);
         byte[] file = TfliteWriter.toBytes(q);
         Model read = TfliteReader.read(file, Path.of("two-concats.tflite"));
