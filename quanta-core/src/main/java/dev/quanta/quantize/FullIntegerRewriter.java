@@ -359,7 +359,8 @@ final class FullIntegerRewriter {
                 }
                 outParams = activationParams(out);
             }
-            case ABS -> {
+            case ABS, RSQRT -> {
+                // RSQRT: int8 only (TFLite's fixed-point 1/√x); the output range as calibrated
                 ins.add(x);
                 outParams = activationParams(out);
             }

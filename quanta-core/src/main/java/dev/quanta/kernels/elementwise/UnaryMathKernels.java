@@ -20,8 +20,8 @@ import java.util.function.Function;
 /**
  * Float32 SQRT, RSQRT, EXP, LOG, FLOOR, CEIL, ROUND (ties to even), ABS on float32, int32 and unquantized int16, NEG on float32, int32 and int64
  * (integers wrap: |MIN| = MIN); quantized ABS and SQRT (int8, int16) as {@link QuantizedUnary}. Quantized EXP
- * and LOG (int8, int16) and RSQRT (int16) through TFLite's tables ({@link LookupUnary}); int8 RSQRT (TFLite's
- * fixed-point inverse square root) is not run: the interpreter refuses it naming the op.
+ * and LOG (int8, int16) and RSQRT (int16) through TFLite's tables ({@link LookupUnary}); per-tensor int8 RSQRT
+ * through TFLite's fixed-point inverse square root ({@link RsqrtInt8}).
  */
 public final class UnaryMathKernels implements KernelProvider {
     private static final List<OpType> FLOAT_ONLY =
@@ -59,13 +59,29 @@ public final class UnaryMathKernels implements KernelProvider {
         };
     }
 
+    /** RSQRT on per-tensor int8: TFLite's fixed-point inverse square root. */
+    private static boolean rsqrtInt8(Op op) {
+        return op.type() == OpType.RSQRT
+                && op.input(0).dtype() == DType.INT8
+                && Operands.quantized(op, Set.of(DType.INT8))
+                && op.input(0).quant().isPerTensor()
+                && op.output(0).quant().isPerTensor();
+    }
+
     @Override
     public boolean handles(Op op) {
-        return Operands.plain(op, types(op.type())) || quantized(op) || storedNegation(op) || lookup(op);
+        return Operands.plain(op, types(op.type()))
+                || quantized(op)
+                || storedNegation(op)
+                || lookup(op)
+                || rsqrtInt8(op);
     }
 
     @Override
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
+        if (rsqrtInt8(op)) {
+            return new RsqrtInt8(op, buffer.apply(op.input(0)), buffer.apply(op.output(0)));
+        }
         if (lookup(op)) {
             return new LookupUnary(op, buffer.apply(op.input(0)), buffer.apply(op.output(0)));
         }
@@ -93,6 +109,8 @@ public final class UnaryMathKernels implements KernelProvider {
         for (DType t : List.of(DType.INT8, DType.INT16)) {
             rows.add(KernelSupport.bothPaths(OpType.ABS, t, "TFLite's quantized Abs, tabulated [built-in on both]"));
         }
+        rows.add(KernelSupport.bothPaths(
+                OpType.RSQRT, DType.INT8, "TFLite's fixed-point inverse square root [built-in on both]"));
         return rows;
     }
 }

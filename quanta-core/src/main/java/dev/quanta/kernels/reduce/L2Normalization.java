@@ -4,6 +4,7 @@ import dev.quanta.ir.DType;
 import dev.quanta.kernels.Kernel;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.arithmetic.FixedPoint;
+import dev.quanta.kernels.arithmetic.InverseSqrt;
 
 /**
  * L2_NORMALIZATION along the last axis, as TFLite's kernels compute it.
@@ -62,7 +63,7 @@ final class L2Normalization implements Kernel {
                 int d = (u8 ? xb[base + c] & 0xFF : xb[base + c]) - zx;
                 acc += d * d;
             }
-            int[] inv = invSqrtMultiplierExp(acc, -1);
+            int[] inv = InverseSqrt.multiplierExp(acc, -1);
             for (int c = 0; c < depth; c++) {
                 int d = (u8 ? xb[base + c] & 0xFF : xb[base + c]) - zx;
                 if (u8) {
@@ -75,54 +76,5 @@ final class L2Normalization implements Kernel {
                 }
             }
         }
-    }
-
-    /**
-     * TFLite's {@code GetInvSqrtQuantizedMultiplierExp}: {multiplier, shift} with 1/√input ≈ multiplier · 2^shift
-     * / 2³¹ (shift multiplied by {@code reverseShift}); inputs 0 and 1 give (INT32_MAX, 0).
-     */
-    static int[] invSqrtMultiplierExp(int input, int reverseShift) {
-        if (input <= 1) {
-            return new int[] {Integer.MAX_VALUE, 0};
-        }
-        int shift = 11;
-        while (input >= (1 << 29)) {
-            input /= 4;
-            shift++;
-        }
-        int maxLeftShiftBits = Integer.numberOfLeadingZeros(input) - 1;
-        int leftShiftBitPairs = maxLeftShiftBits / 2 - 1;
-        shift -= leftShiftBitPairs;
-        input <<= 2 * leftShiftBitPairs;
-        // Q3.28 fixed point: one = 2^28
-        int in = input >> 1;
-        int halfIn = FixedPoint.roundingDivideByPOT(in, 1);
-        int halfThree = (1 << 28) + (1 << 27);
-        int v = 1 << 28;
-        for (int i = 0; i < 5; i++) {
-            int v2 = FixedPoint.saturatingRoundingDoublingHighMul(v, v); // Q6
-            int v3 = saturatingShiftLeft(FixedPoint.saturatingRoundingDoublingHighMul(v2, v), 6); // Q9 → Q3
-            int a = FixedPoint.saturatingRoundingDoublingHighMul(halfThree, v); // Q6
-            int b = FixedPoint.saturatingRoundingDoublingHighMul(halfIn, v3); // Q6
-            v = saturatingShiftLeft(a - b, 3); // Q6 → Q3
-        }
-        v = FixedPoint.saturatingRoundingDoublingHighMul(v, 1518500250); // × √2/2
-        if (shift < 0) {
-            v <<= -shift;
-            shift = 0;
-        }
-        return new int[] {v, shift * reverseShift};
-    }
-
-    /** gemmlowp's SaturatingRoundingMultiplyByPOT for a positive exponent: x · 2^e, saturated to int32. */
-    private static int saturatingShiftLeft(int x, int e) {
-        int threshold = (1 << (31 - e)) - 1;
-        if (x > threshold) {
-            return Integer.MAX_VALUE;
-        }
-        if (x < -threshold) {
-            return Integer.MIN_VALUE;
-        }
-        return x << e;
     }
 }
