@@ -206,6 +206,55 @@ class ElementwiseOpsOracleTest {
         return tests.stream();
     }
 
+    /**
+     * Int8 RSQRT (TFLite's fixed-point inverse square root): every input value at or above the zero point for
+     * twelve parameter pairs with scales from 10⁻⁴ to 2 (LayerNormalization's variances and outputs), bit-exact on
+     * both paths; a value below the zero point (a negative input) is refused by both.
+     */
+    @TestFactory
+    Stream<DynamicTest> int8RsqrtEveryInputWideParameters() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int k = 0; k < 12; k++) {
+            QuantParams qx = params(DType.INT8, logUniform(1e-4f, 2f));
+            QuantParams qy = params(DType.INT8, logUniform(1e-4f, 2f));
+            tests.add(DynamicTest.dynamicTest("RSQRT int8 " + qx + " -> " + qy, () -> {
+                int zp = (int) qx.zeroPoints()[0];
+                int n = 127 - zp + 1;
+                Tensor x = tensor(DType.INT8, qx, new int[] {n});
+                Tensor y = tensor(DType.INT8, qy, new int[] {n});
+                byte[] in = new byte[n];
+                for (int i = 0; i < n; i++) {
+                    in[i] = (byte) (zp + i);
+                }
+                Model m = new Model(
+                        "m",
+                        List.of(x),
+                        List.of(y),
+                        List.of(op(OpType.RSQRT, OpAttributes.None.INSTANCE, y, x)),
+                        ModelMetadata.inMemory());
+                for (QuantizedPath path : QuantizedPath.values()) {
+                    ElementwiseOracle.Outcome o = ElementwiseOracle.run(m, path, new Object[] {in});
+                    assertThat(o.agree(0))
+                            .as(qx + " -> " + qy + " on " + path + ": " + o)
+                            .isTrue();
+                }
+                if (zp > -128) {
+                    in[n - 1] = (byte) (zp - 1);
+                    for (QuantizedPath path : QuantizedPath.values()) {
+                        ElementwiseOracle.Outcome o = ElementwiseOracle.run(m, path, new Object[] {in});
+                        assertThat(o.bothRefuse())
+                                .as("negative input on " + path + ": " + o)
+                                .isTrue();
+                        assertThat(o.quantaError())
+                                .contains("RSQRT of a negative value")
+                                .doesNotContain("\n");
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
     /** Every input value (256 for int8, 65536 for int16) through the quantized unary kernels, random parameters. */
     @TestFactory
     Stream<DynamicTest> everyQuantizedUnaryInput() {
