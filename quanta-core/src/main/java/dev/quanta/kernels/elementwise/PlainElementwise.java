@@ -239,11 +239,9 @@ final class PlainElementwise {
                 }
             };
         }
-        int[][] shapes = {cs, as, bs};
-        int[] outShape = ys.clone();
-        return p -> Walk.forEach(
-                outShape,
-                shapes,
-                (i, at) -> System.arraycopy(cond[at[0]] != 0 ? a : b, cond[at[0]] != 0 ? at[1] : at[2], y, i, 1));
+        Walk walk = new Walk(ys, new int[][] {cs, as, bs});
+        Walk.Visitor copy =
+                (i, at) -> System.arraycopy(cond[at[0]] != 0 ? a : b, cond[at[0]] != 0 ? at[1] : at[2], y, i, 1);
+        return p -> walk.forEach(copy);
     }
 }

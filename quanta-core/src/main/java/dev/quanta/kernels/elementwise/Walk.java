@@ -5,25 +5,35 @@ package dev.quanta.kernels.elementwise;
  * the matching element of every operand (a broadcast axis has stride 0).
  */
 final class Walk {
-    private Walk() {}
+    private final int[] outShape;
+    /** Per operand, its stride along each output axis (0 where it is broadcast), computed once. */
+    private final int[][] strides;
+
+    private final long total;
+
+    /** The walk of {@code outShape} over operands of {@code shapes}, prepared once for every run. */
+    Walk(int[] outShape, int[][] shapes) {
+        this.outShape = outShape.clone();
+        this.strides = new int[shapes.length][];
+        for (int j = 0; j < shapes.length; j++) {
+            strides[j] = dev.quanta.kernels.Broadcast.strides(shapes[j], outShape);
+        }
+        long n = 1;
+        for (int d : outShape) {
+            n *= d;
+        }
+        this.total = n;
+    }
 
     /** Receives (output index, operand indices); the array is reused between calls. */
     interface Visitor {
         void visit(int out, int[] in);
     }
 
-    /** Every output element of {@code outShape} with the indices into operands of {@code shapes}. */
-    static void forEach(int[] outShape, int[][] shapes, Visitor v) {
+    /** Every output element with the indices into the operands. */
+    void forEach(Visitor v) {
         int rank = outShape.length;
-        int k = shapes.length;
-        int[][] strides = new int[k][];
-        for (int j = 0; j < k; j++) {
-            strides[j] = dev.quanta.kernels.Broadcast.strides(shapes[j], outShape);
-        }
-        long total = 1;
-        for (int d : outShape) {
-            total *= d;
-        }
+        int k = strides.length;
         int[] idx = new int[rank];
         int[] at = new int[k];
         for (int i = 0; i < total; i++) {

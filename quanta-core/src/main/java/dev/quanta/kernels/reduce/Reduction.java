@@ -58,6 +58,11 @@ final class Reduction implements Kernel {
     private final int qmax;
     /** The output element each input element (row-major) reduces into. */
     private final int[] outIndex;
+    /** The accumulators of one run, allocated once: int64 for the plain and SUM forms, int32 for quantized PROD. */
+    private final long[] longAcc;
+
+    private final int[] intAcc;
+    private final boolean[] started;
 
     Reduction(
             Object x,
@@ -89,6 +94,11 @@ final class Reduction implements Kernel {
             }
         }
         this.count = Math.toIntExact(n);
+        int outLength = dev.quanta.kernels.Buffers.length(y);
+        boolean integers = mode == Mode.RAW || mode == Mode.SUM_RESCALE || mode == Mode.SUM_XNNPACK;
+        this.longAcc = integers ? new long[outLength] : null;
+        this.intAcc = mode == Mode.PROD_QUANTIZED ? new int[outLength] : null;
+        this.started = mode == Mode.PROD_QUANTIZED ? new boolean[outLength] : null;
         this.outIndex = new int[dev.quanta.kernels.Buffers.length(x)];
         int[] idx = new int[rank];
         int out = 0;
@@ -154,7 +164,7 @@ final class Reduction implements Kernel {
     }
 
     private void runIntegers(int[] outIndex, int outLength) {
-        long[] acc = new long[outLength];
+        long[] acc = longAcc;
         long init = switch (kind) {
             case SUM -> 0L;
             case PROD -> 1L;
@@ -189,8 +199,8 @@ final class Reduction implements Kernel {
     }
 
     private void runQuantizedProd(int[] outIndex, int outLength) {
-        int[] acc = new int[outLength];
-        boolean[] started = new boolean[outLength];
+        int[] acc = intAcc;
+        java.util.Arrays.fill(started, false);
         for (int i = 0; i < outIndex.length; i++) {
             int j = outIndex[i];
             int v = (int) Elements.getLong(x, type, i) - zx;
