@@ -300,10 +300,8 @@ final class FullIntegerRewriter {
             return;
         }
         List<Tensor> ins = new ArrayList<>();
-        Tensor x = quantized.get(op.input(0));
-        if (x == null && op.input(0).isConstant() && (op.type() == OpType.GATHER || op.type() == OpType.GATHER_ND)) {
-            x = quantizeConstantActivation(op.input(0)); // an embedding table: its rows keep its parameters
-        }
+        // a constant first input (a GATHER's embedding table, say) is quantized as an activation over its values
+        Tensor x = op.input(0).isConstant() ? quantizeConstantActivation(op.input(0)) : quantized.get(op.input(0));
         if (x == null) {
             throw new IllegalStateException("input of " + op.name() + " was not quantized");
         }
