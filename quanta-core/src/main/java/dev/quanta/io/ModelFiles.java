@@ -3,6 +3,8 @@ package dev.quanta.io;
 import dev.quanta.QuantaException;
 import dev.quanta.ir.Model;
 import dev.quanta.keras.KerasImporter;
+import dev.quanta.onnx.OnnxImporter;
+import dev.quanta.onnx.OnnxReader;
 import dev.quanta.tflite.TfliteReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,7 +13,7 @@ import java.nio.file.Path;
 
 /**
  * Loads a model file of any supported format into the IR: TensorFlow Lite {@code .tflite}, Keras {@code .h5}
- * and {@code .keras}, or a Keras model JSON with a weights-only {@code .h5}.
+ * and {@code .keras}, a Keras model JSON with a weights-only {@code .h5}, or ONNX {@code .onnx}.
  */
 public final class ModelFiles {
     private ModelFiles() {}
@@ -33,6 +35,10 @@ public final class ModelFiles {
         }
         if (isTflite(model)) {
             return TfliteReader.read(model);
+        }
+        // -- ONNX import (issue 12) --
+        if (OnnxReader.isOnnx(model)) {
+            return OnnxImporter.load(model);
         }
         return KerasImporter.load(model);
     }

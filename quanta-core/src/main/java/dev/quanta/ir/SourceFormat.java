@@ -11,5 +11,8 @@ public enum SourceFormat {
     /** TensorFlow Lite flatbuffer. */
     TFLITE,
     /** Built in code. */
-    IN_MEMORY
+    IN_MEMORY,
+    // -- ONNX import (issue 12) --
+    /** ONNX protobuf ({@code .onnx}). */
+    ONNX
 }

@@ -1,0 +1,372 @@
+package dev.quanta.onnx;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Padding;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * ONNX Conv, Gemm, MatMul and BatchNormalization.
+ *
+ * <ul>
+ *   <li>Conv on channels-last input: weights OIHW → the IR's OHWI (CONV_2D); group = Cin with Cout a multiple →
+ *       DEPTHWISE_CONV_2D with weights [1, kh, kw, Cout]; other groups → one CONV_2D per group on a SPLIT of the
+ *       channels, then CONCATENATION. Pads that are TensorFlow's SAME run SAME, none VALID, others as an explicit
+ *       PAD then VALID. Conv1D runs as 2-D with height 1.
+ *   <li>Gemm: Y = α·A'·B' + β·C (A' = Aᵀ with transA, B' = Bᵀ with transB); a constant B becomes FULLY_CONNECTED with
+ *       weights α·B' transposed to [N, K] and bias β·C when C is a vector.
+ *   <li>MatMul with a constant 2-D right side → FULLY_CONNECTED (weights Bᵀ); of two activations → BATCH_MATMUL.
+ *   <li>BatchNormalization (inference) → BATCH_NORM along the channel axis in the input's layout.
+ * </ul>
+ */
+final class OnnxLinearOps {
+    private OnnxLinearOps() {}
+
+    static void register(Map<String, OnnxTranslator> t) {
+        t.put("Conv", OnnxLinearOps::conv);
+        t.put("Gemm", OnnxLinearOps::gemm);
+        t.put("MatMul", OnnxLinearOps::matMul);
+        t.put("BatchNormalization", OnnxLinearOps::batchNorm);
+    }
+
+    private static void conv(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(2, 3);
+        n.allowAttributes("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
+        int rank = ctx.rank(n.input(0));
+        if (rank != 3 && rank != 4) {
+            throw n.unsupported("input of rank " + rank + " is not supported (only Conv1D and Conv2D)");
+        }
+        OnnxElementwiseOps.requireType(n, ctx.value(n.input(0)).tensor(), DType.FLOAT32);
+        float[] w = ctx.constantFloats(n.input(1), "weights");
+        int[] wd = ctx.onnxShape(n.input(1)).dims();
+        if (wd.length != rank) {
+            throw n.bad("weights of rank " + wd.length + " for an input of rank " + rank);
+        }
+        int[] xd = ctx.onnxShape(n.input(0)).dims();
+        int group = n.getIntExact("group", 1);
+        int cin = xd[1];
+        int cout = wd[0];
+        if (group < 1 || cin % group != 0 || cout % group != 0 || wd[1] != cin / group) {
+            throw n.bad("weights " + java.util.Arrays.toString(wd) + " do not fit " + cin + " input channels in "
+                    + group + " groups");
+        }
+        int[] kernel = java.util.Arrays.copyOfRange(wd, 2, wd.length);
+        int[] ks = n.getIntsExact("kernel_shape");
+        if (ks != null && !java.util.Arrays.equals(ks, kernel)) {
+            throw n.bad("kernel_shape " + java.util.Arrays.toString(ks) + " differs from the weights' "
+                    + java.util.Arrays.toString(kernel));
+        }
+        int[] spatial = java.util.Arrays.copyOfRange(xd, 2, xd.length);
+        OnnxWindow win = OnnxWindow.of(n, spatial, kernel);
+        float[] bias = n.hasInput(2) ? ctx.constantFloats(n.input(2), "bias") : null;
+        if (bias != null && bias.length != cout) {
+            throw n.bad("bias has " + bias.length + " values for " + cout + " output channels");
+        }
+        String base = n.output(0);
+        Tensor x = OnnxWindow.toImage(ctx, ctx.channelsLast(n.input(0)), base);
+        int[] in = {x.shape().dim(1), x.shape().dim(2)};
+        Padding padding;
+        if (win.isValid()) {
+            padding = Padding.VALID;
+        } else if (win.isSame(in)) {
+            padding = Padding.SAME;
+        } else {
+            x = win.padInput(ctx, x, base, 0f);
+            padding = Padding.VALID;
+        }
+        int kh = win.kernel()[0];
+        int kw = win.kernel()[1];
+        int cing = cin / group;
+        Tensor y;
+        if (group == 1) {
+            y = conv2d(ctx, base, x, w, cout, kh, kw, cin, 0, cout, bias, padding, win);
+        } else if (cing == 1) {
+            // depthwise: W [C·m, 1, kh, kw] → [1, kh, kw, C·m]
+            float[] dw = new float[w.length];
+            for (int o = 0; o < cout; o++) {
+                for (int i = 0; i < kh * kw; i++) {
+                    dw[i * cout + o] = w[o * kh * kw + i];
+                }
+            }
+            List<Tensor> ins =
+                    new ArrayList<>(List.of(x, ctx.constant(base + "_weights", Shape.of(1, kh, kw, cout), dw)));
+            ins.add(ctx.constant(base + "_bias", Shape.of(cout), bias != null ? bias : new float[cout]));
+            y = ctx.emit(
+                    base + (win.oneD() ? "_2d_out" : ""),
+                    OpType.DEPTHWISE_CONV_2D,
+                    new OpAttributes.DepthwiseConv2D(
+                            padding,
+                            win.strides()[0],
+                            win.strides()[1],
+                            win.dilations()[0],
+                            win.dilations()[1],
+                            cout / cin,
+                            Activation.NONE),
+                    DType.FLOAT32,
+                    ins.toArray(Tensor[]::new));
+        } else {
+            List<Tensor> parts =
+                    ctx.emitAll(base + "_group", OpType.SPLIT, new OpAttributes.Split(3, group), DType.FLOAT32, x);
+            List<Tensor> outs = new ArrayList<>();
+            int coutg = cout / group;
+            for (int g = 0; g < group; g++) {
+                float[] wg =
+                        java.util.Arrays.copyOfRange(w, g * coutg * cing * kh * kw, (g + 1) * coutg * cing * kh * kw);
+                outs.add(conv2d(
+                        ctx,
+                        base + "_g" + g,
+                        parts.get(g),
+                        wg,
+                        coutg,
+                        kh,
+                        kw,
+                        cing,
+                        g * coutg,
+                        coutg,
+                        bias,
+                        padding,
+                        win));
+            }
+            y = ctx.emit(
+                    base + (win.oneD() ? "_2d_out" : ""),
+                    OpType.CONCATENATION,
+                    new OpAttributes.Concatenation(3, Activation.NONE),
+                    DType.FLOAT32,
+                    outs.toArray(Tensor[]::new));
+        }
+        ctx.define(base, win.fromImage(ctx, y, base), OnnxLayout.CHANNELS_LAST);
+    }
+
+    /** CONV_2D with ONNX weights [cout, cin, kh, kw] moved to [cout, kh, kw, cin], bias from {@code biasFrom}. */
+    private static Tensor conv2d(
+            OnnxContext ctx,
+            String name,
+            Tensor x,
+            float[] w,
+            int cout,
+            int kh,
+            int kw,
+            int cin,
+            int biasFrom,
+            int biasCount,
+            float[] bias,
+            Padding padding,
+            OnnxWindow win) {
+        float[] ohwi = new float[w.length];
+        for (int o = 0; o < cout; o++) {
+            for (int c = 0; c < cin; c++) {
+                for (int i = 0; i < kh * kw; i++) {
+                    ohwi[(o * kh * kw + i) * cin + c] = w[(o * cin + c) * kh * kw + i];
+                }
+            }
+        }
+        float[] b = bias == null
+                ? new float[biasCount]
+                : java.util.Arrays.copyOfRange(bias, biasFrom, biasFrom + biasCount);
+        return ctx.emit(
+                name + (win.oneD() ? "_2d_out" : ""),
+                OpType.CONV_2D,
+                new OpAttributes.Conv2D(
+                        padding,
+                        win.strides()[0],
+                        win.strides()[1],
+                        win.dilations()[0],
+                        win.dilations()[1],
+                        Activation.NONE),
+                DType.FLOAT32,
+                x,
+                ctx.constant(name + "_weights", Shape.of(cout, kh, kw, cin), ohwi),
+                ctx.constant(name + "_bias", Shape.of(cout), b));
+    }
+
+    private static void gemm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(2, 3);
+        n.allowAttributes("alpha", "beta", "transA", "transB", "broadcast");
+        float alpha = n.getFloat("alpha", 1f);
+        float beta = n.getFloat("beta", 1f);
+        boolean transA = n.getInt("transA", 0) != 0;
+        boolean transB = n.getInt("transB", 0) != 0;
+        Tensor a = ctx.onnx(n.input(0));
+        OnnxElementwiseOps.requireType(n, a, DType.FLOAT32);
+        if (a.shape().rank() != 2 || ctx.rank(n.input(1)) != 2) {
+            throw n.bad("A and B must be matrices");
+        }
+        String base = n.output(0);
+        if (transA) {
+            a = ctx.transpose(a, new int[] {1, 0}, base + "_a");
+        }
+        if (!ctx.isConstant(n.input(1))) {
+            Tensor b = ctx.onnx(n.input(1));
+            Tensor y = ctx.emit(
+                    base + "_ab",
+                    OpType.BATCH_MATMUL,
+                    new OpAttributes.BatchMatMul(false, transB),
+                    DType.FLOAT32,
+                    a,
+                    b);
+            if (alpha != 1f) {
+                y = ctx.emit(
+                        base + "_alpha",
+                        OpType.MUL,
+                        new OpAttributes.Arithmetic(Activation.NONE),
+                        DType.FLOAT32,
+                        y,
+                        ctx.constant(base + "_alpha_value", Shape.of(), new float[] {alpha}));
+            }
+            ctx.define(base, addC(n, ctx, y, beta, base));
+            return;
+        }
+        float[] b = ctx.constantFloats(n.input(1), "B");
+        int[] bd = ctx.onnxShape(n.input(1)).dims();
+        int k = transB ? bd[1] : bd[0];
+        int outs = transB ? bd[0] : bd[1];
+        float[] w = new float[b.length]; // [N, K]
+        for (int o = 0; o < outs; o++) {
+            for (int i = 0; i < k; i++) {
+                w[o * k + i] = alpha * (transB ? b[o * k + i] : b[i * outs + o]);
+            }
+        }
+        Tensor wt = ctx.constant(base + "_weights", Shape.of(outs, k), w);
+        float[] bias = null;
+        if (n.hasInput(2) && ctx.isConstant(n.input(2))) {
+            Shape cs = ctx.onnxShape(n.input(2));
+            float[] c = ctx.constantFloats(n.input(2), "C");
+            boolean vector = cs.rank() == 0 || cs.rank() == 1 || (cs.rank() == 2 && cs.dim(0) == 1);
+            if (vector && (c.length == outs || c.length == 1)) {
+                bias = new float[outs];
+                for (int o = 0; o < outs; o++) {
+                    bias[o] = beta * c[c.length == 1 ? 0 : o];
+                }
+            }
+        }
+        if (bias != null || !n.hasInput(2)) {
+            ctx.define(
+                    base,
+                    ctx.emit(
+                            base,
+                            OpType.FULLY_CONNECTED,
+                            new OpAttributes.FullyConnected(Activation.NONE),
+                            DType.FLOAT32,
+                            a,
+                            wt,
+                            ctx.constant(base + "_bias", Shape.of(outs), bias != null ? bias : new float[outs])));
+            return;
+        }
+        Tensor y = ctx.emit(
+                base + "_ab",
+                OpType.FULLY_CONNECTED,
+                new OpAttributes.FullyConnected(Activation.NONE),
+                DType.FLOAT32,
+                a,
+                wt);
+        ctx.define(base, addC(n, ctx, y, beta, base));
+    }
+
+    /** y + β·C (C absent: y). */
+    private static Tensor addC(OnnxNode n, OnnxContext ctx, Tensor y, float beta, String base) {
+        if (!n.hasInput(2) || beta == 0f) {
+            return y;
+        }
+        Tensor c = ctx.onnx(n.input(2));
+        if (beta != 1f) {
+            c = ctx.emit(
+                    base + "_beta",
+                    OpType.MUL,
+                    new OpAttributes.Arithmetic(Activation.NONE),
+                    DType.FLOAT32,
+                    c,
+                    ctx.constant(base + "_beta_value", Shape.of(), new float[] {beta}));
+        }
+        return ctx.emit(base, OpType.ADD, new OpAttributes.Add(Activation.NONE), DType.FLOAT32, y, c);
+    }
+
+    private static void matMul(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(2, 2);
+        n.allowAttributes();
+        Tensor a = ctx.onnx(n.input(0));
+        OnnxElementwiseOps.requireType(n, a, DType.FLOAT32);
+        String base = n.output(0);
+        Shape bs = ctx.onnxShape(n.input(1));
+        if (a.shape().rank() < 2 || bs.rank() < 2) {
+            throw n.unsupported("1-D operands are not supported");
+        }
+        if (ctx.isConstant(n.input(1)) && bs.rank() == 2) {
+            float[] b = ctx.constantFloats(n.input(1), "B");
+            int k = bs.dim(0);
+            int outs = bs.dim(1);
+            float[] w = new float[b.length];
+            for (int o = 0; o < outs; o++) {
+                for (int i = 0; i < k; i++) {
+                    w[o * k + i] = b[i * outs + o];
+                }
+            }
+            ctx.define(
+                    base,
+                    ctx.emit(
+                            base,
+                            OpType.FULLY_CONNECTED,
+                            new OpAttributes.FullyConnected(Activation.NONE),
+                            DType.FLOAT32,
+                            a,
+                            ctx.constant(base + "_weights", Shape.of(outs, k), w)));
+            return;
+        }
+        Tensor b = ctx.onnx(n.input(1));
+        if (a.shape().rank() > 5 || b.shape().rank() > 5) {
+            throw n.unsupported("operands of rank above 5 are not supported");
+        }
+        ctx.define(
+                base,
+                ctx.emit(base, OpType.BATCH_MATMUL, new OpAttributes.BatchMatMul(false, false), DType.FLOAT32, a, b));
+    }
+
+    private static void batchNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(5, 5);
+        n.allowAttributes("epsilon", "momentum", "spatial", "training_mode", "is_test");
+        if (n.getInt("training_mode", 0) != 0) {
+            throw n.unsupported("training_mode 1 is not supported (inference only)");
+        }
+        if (n.getInt("spatial", 1) != 1) {
+            throw n.unsupported("spatial 0 is not supported");
+        }
+        for (int i = 1; i < n.outputCount(); i++) {
+            if (n.hasOutput(i)) {
+                throw n.unsupported("the training outputs (running mean and variance) are not supported");
+            }
+        }
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int rank = v.tensor().shape().rank();
+        if (rank < 2) {
+            throw n.bad("input of rank " + rank);
+        }
+        int c = ctx.onnxShape(n.input(0)).dim(1);
+        Tensor[] ins = new Tensor[5];
+        ins[0] = v.tensor();
+        String[] what = {"", "scale", "B", "mean", "var"};
+        for (int i = 1; i < 5; i++) {
+            float[] vals = ctx.constantFloats(n.input(i), what[i]);
+            if (vals.length != c) {
+                throw n.bad(what[i] + " has " + vals.length + " values for " + c + " channels");
+            }
+            ins[i] = ctx.constant(n.output(0) + "_" + what[i], Shape.of(c), vals);
+        }
+        int axis = ctx.axis(n.input(0), 1);
+        float eps = n.getFloat("epsilon", 1e-5f);
+        ctx.define(
+                n.output(0),
+                ctx.emit(
+                        n.output(0),
+                        OpType.BATCH_NORM,
+                        new OpAttributes.BatchNorm(eps, axis, true, true),
+                        DType.FLOAT32,
+                        ins),
+                v.layout());
+    }
+}

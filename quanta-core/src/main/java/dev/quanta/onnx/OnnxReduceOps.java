@@ -1,0 +1,200 @@
+package dev.quanta.onnx;
+
+import dev.quanta.ir.Activation;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Shape;
+import dev.quanta.ir.Tensor;
+import java.util.Map;
+
+/**
+ * ONNX reductions and normalizations: ReduceMean/Sum/Max/Min/Prod (MEAN, SUM, REDUCE_*), ArgMax/ArgMin, Softmax and
+ * LogSoftmax, LayerNormalization.
+ *
+ * <ul>
+ *   <li>Softmax before opset 13 flattens the input to 2-D at {@code axis} and normalizes the inner part; from 13 it
+ *       normalizes along {@code axis} (the IR softmax runs along the last axis: other axes are transposed there
+ *       and back).
+ *   <li>LayerNormalization: y = (x − μ)/√(σ² + ε)·scale + B over the axes from {@code axis} on, μ and σ² the mean
+ *       and (biased) variance there.
+ * </ul>
+ */
+final class OnnxReduceOps {
+    private OnnxReduceOps() {}
+
+    static void register(Map<String, OnnxTranslator> t) {
+        t.put("ReduceMean", (n, ctx) -> reduce(n, ctx, OpType.MEAN, 18));
+        t.put("ReduceSum", (n, ctx) -> reduce(n, ctx, OpType.SUM, 13));
+        t.put("ReduceMax", (n, ctx) -> reduce(n, ctx, OpType.REDUCE_MAX, 18));
+        t.put("ReduceMin", (n, ctx) -> reduce(n, ctx, OpType.REDUCE_MIN, 18));
+        t.put("ReduceProd", (n, ctx) -> reduce(n, ctx, OpType.REDUCE_PROD, 18));
+        t.put("ArgMax", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MAX));
+        t.put("ArgMin", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MIN));
+        t.put("Softmax", (n, ctx) -> softmax(n, ctx, OpType.SOFTMAX));
+        t.put("LogSoftmax", (n, ctx) -> softmax(n, ctx, OpType.LOG_SOFTMAX));
+        t.put("LayerNormalization", OnnxReduceOps::layerNorm);
+    }
+
+    private static void reduce(OnnxNode n, OnnxContext ctx, OpType type, int axesInputFrom) {
+        boolean axesInput = n.opset() >= axesInputFrom;
+        n.requireInputs(1, axesInput ? 2 : 1);
+        if (axesInput) {
+            n.allowAttributes("keepdims", "noop_with_empty_axes");
+        } else {
+            n.allowAttributes("keepdims", "axes");
+        }
+        long[] axes = axesInput ? (n.hasInput(1) ? ctx.constantLongs(n.input(1), "axes") : null) : n.getInts("axes");
+        boolean keep = n.getInt("keepdims", 1) != 0;
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int r = v.tensor().shape().rank();
+        if (axes == null || axes.length == 0) {
+            if (n.getInt("noop_with_empty_axes", 0) != 0) {
+                ctx.define(n.output(0), v.tensor(), v.layout());
+                return;
+            }
+            axes = new long[r];
+            for (int i = 0; i < r; i++) {
+                axes[i] = i;
+            }
+        }
+        boolean channelsLast = v.channelsLast() && keep;
+        Tensor x = channelsLast ? v.tensor() : ctx.onnx(n.input(0));
+        int[] ir = new int[axes.length];
+        boolean[] seen = new boolean[r];
+        for (int i = 0; i < axes.length; i++) {
+            long a = axes[i] < 0 ? axes[i] + r : axes[i];
+            if (a < 0 || a >= r || seen[(int) a]) {
+                throw n.bad("axes are out of range or repeated");
+            }
+            seen[(int) a] = true;
+            ir[i] = channelsLast ? OnnxLayout.channelsLastAxis((int) a, r) : (int) a;
+        }
+        java.util.Arrays.sort(ir);
+        OpAttributes attrs = type == OpType.MEAN ? new OpAttributes.Mean(ir, keep) : new OpAttributes.Reduce(ir, keep);
+        Tensor y = ctx.emit(n.output(0), type, attrs, DType.FLOAT32, x);
+        ctx.define(n.output(0), y, channelsLast ? OnnxLayout.CHANNELS_LAST : OnnxLayout.ONNX);
+    }
+
+    private static void argMinMax(OnnxNode n, OnnxContext ctx, OpType type) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("axis", "keepdims", "select_last_index");
+        if (n.getInt("select_last_index", 0) != 0) {
+            throw n.unsupported("select_last_index 1 is not supported");
+        }
+        Tensor x = ctx.onnx(n.input(0));
+        OnnxElementwiseOps.requireType(n, x, DType.FLOAT32, DType.INT32);
+        int r = x.shape().rank();
+        long axis = n.getInt("axis", 0);
+        int a = (int) (axis < 0 ? axis + r : axis);
+        if (a < 0 || a >= r) {
+            throw n.bad("axis " + axis + " is out of range for rank " + r);
+        }
+        boolean keep = n.getInt("keepdims", 1) != 0;
+        String out = n.output(0);
+        Tensor y = ctx.emit(keep ? out + "_reduced" : out, type, new OpAttributes.ArgMinMax(a), DType.INT64, x);
+        if (keep) {
+            int[] d = x.shape().dims();
+            d[a] = 1;
+            y = ctx.reshape(y, d, out);
+        }
+        ctx.define(out, y);
+    }
+
+    private static void softmax(OnnxNode n, OnnxContext ctx, OpType type) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("axis");
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int r = v.tensor().shape().rank();
+        String out = n.output(0);
+        OpAttributes attrs = type == OpType.SOFTMAX ? new OpAttributes.Softmax(1f) : OpAttributes.None.INSTANCE;
+        if (r == 0) {
+            throw n.unsupported("a scalar input is not supported");
+        }
+        if (n.opset() < 13) {
+            long axis = n.getInt("axis", 1);
+            int a = (int) (axis < 0 ? axis + r : axis);
+            if (a < 0 || a > r) {
+                throw n.bad("axis " + axis + " is out of range for rank " + r);
+            }
+            Tensor x = ctx.onnx(n.input(0));
+            int[] d = x.shape().dims();
+            if (a == r - 1) {
+                ctx.define(out, ctx.emit(out, type, attrs, DType.FLOAT32, x));
+                return;
+            }
+            if (x.shape().isDynamic()) {
+                throw n.unsupported("softmax over several axes of a dynamic-batch input is not supported");
+            }
+            long inner = 1;
+            for (int i = a; i < r; i++) {
+                inner *= d[i];
+            }
+            long outer = x.shape().elementCount() / Math.max(1, inner);
+            Tensor flat = ctx.reshape(x, new int[] {(int) outer, (int) inner}, out + "_2d");
+            Tensor y = ctx.emit(out + "_2d_out", type, attrs, DType.FLOAT32, flat);
+            ctx.define(out, ctx.reshape(y, d, out));
+            return;
+        }
+        int ia = ctx.axis(n.input(0), n.getInt("axis", -1));
+        Tensor x = v.tensor();
+        if (ia == r - 1) {
+            ctx.define(out, ctx.emit(out, type, attrs, DType.FLOAT32, x), v.layout());
+            return;
+        }
+        int[] perm = new int[r];
+        for (int i = 0; i < r; i++) {
+            perm[i] = i;
+        }
+        perm[ia] = r - 1;
+        perm[r - 1] = ia;
+        Tensor moved = ctx.transpose(x, perm, out + "_axis_last");
+        Tensor y = ctx.emit(out + "_moved", type, attrs, DType.FLOAT32, moved);
+        ctx.define(out, ctx.transpose(y, perm, out), v.layout());
+    }
+
+    private static void layerNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(2, 3);
+        n.allowAttributes("axis", "epsilon", "stash_type");
+        if (n.hasOutput(1) || n.hasOutput(2)) {
+            throw n.unsupported("the Mean and InvStdDev outputs are not supported");
+        }
+        Tensor x = ctx.onnx(n.input(0));
+        OnnxElementwiseOps.requireType(n, x, DType.FLOAT32);
+        int r = x.shape().rank();
+        long axis = n.getInt("axis", -1);
+        int a = (int) (axis < 0 ? axis + r : axis);
+        if (a < 0 || a >= r) {
+            throw n.bad("axis " + axis + " is out of range for rank " + r);
+        }
+        float eps = n.getFloat("epsilon", 1e-5f);
+        int[] axes = new int[r - a];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = a + i;
+        }
+        String out = n.output(0);
+        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor mean = ctx.emit(out + "_mean", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, x);
+        Tensor centred = ctx.emit(out + "_centred", OpType.SUB, none, DType.FLOAT32, x, mean);
+        Tensor sq = ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, centred, centred);
+        Tensor var = ctx.emit(out + "_variance", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, sq);
+        Tensor varEps = ctx.emit(
+                out + "_variance_eps",
+                OpType.ADD,
+                new OpAttributes.Add(Activation.NONE),
+                DType.FLOAT32,
+                var,
+                ctx.constant(out + "_epsilon", Shape.of(), new float[] {eps}));
+        Tensor inv = ctx.emit(out + "_rsqrt", OpType.RSQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, varEps);
+        Tensor norm = ctx.emit(out + "_normalized", OpType.MUL, none, DType.FLOAT32, centred, inv);
+        Tensor y = ctx.emit(
+                n.hasInput(2) ? out + "_scaled" : out, OpType.MUL, none, DType.FLOAT32, norm, ctx.onnx(n.input(1)));
+        if (n.hasInput(2)) {
+            y = ctx.emit(
+                    out, OpType.ADD, new OpAttributes.Add(Activation.NONE), DType.FLOAT32, y, ctx.onnx(n.input(2)));
+        }
+        ctx.define(out, y);
+    }
+}
