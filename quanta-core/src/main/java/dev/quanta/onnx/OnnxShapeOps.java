@@ -151,9 +151,6 @@ final class OnnxShapeOps {
     private static void dropout(OnnxNode n, OnnxContext ctx) {
         n.requireInputs(1, 3);
         n.allowAttributes("ratio", "seed", "is_test");
-        if (n.hasOutput(1)) {
-            throw n.unsupported("the mask output is not supported");
-        }
         if (n.hasInput(2)) {
             long[] training = ctx.constantLongs(n.input(2), "training_mode");
             if (training.length != 1 || training[0] != 0) {
@@ -162,6 +159,19 @@ final class OnnxShapeOps {
         }
         OnnxContext.Value v = ctx.value(n.input(0));
         ctx.define(n.output(0), v.tensor(), v.layout());
+        if (n.hasOutput(1)) {
+            // at inference the mask keeps every element
+            Shape s = v.tensor().shape();
+            if (s.isDynamic()) {
+                throw n.unsupported("the mask output of a dynamic-batch input is not supported");
+            }
+            byte[] ones = new byte[(int) s.elementCount()];
+            java.util.Arrays.fill(ones, (byte) 1);
+            ctx.define(
+                    n.output(1),
+                    ctx.constant(n.output(1), s, DType.BOOL, TensorData.ofBytes(DType.BOOL, ones)),
+                    v.layout());
+        }
     }
 
     private static void cast(OnnxNode n, OnnxContext ctx) {

@@ -24,6 +24,7 @@ final class OnnxSpatialOps {
         t.put("AveragePool", (n, ctx) -> pool(n, ctx, false));
         t.put("GlobalAveragePool", (n, ctx) -> global(n, ctx, OpType.MEAN));
         t.put("GlobalMaxPool", (n, ctx) -> global(n, ctx, OpType.REDUCE_MAX));
+        t.put("LRN", OnnxSpatialOps::lrn);
     }
 
     private static void pool(OnnxNode n, OnnxContext ctx, boolean max) {
@@ -89,7 +90,8 @@ final class OnnxSpatialOps {
             x = win.padInput(ctx, x, base, 0f);
             padding = Padding.VALID;
         } else {
-            throw n.unsupported("pads other than SAME with count_include_pad 0 are not supported");
+            averageOverRealElements(n, ctx, win, x, in, base);
+            return;
         }
         int[] k = win.kernel();
         int[] s = win.strides();
@@ -103,6 +105,96 @@ final class OnnxSpatialOps {
                 DType.FLOAT32,
                 x);
         ctx.define(base, win.fromImage(ctx, y, base), OnnxLayout.CHANNELS_LAST);
+    }
+
+    /**
+     * AveragePool with count_include_pad 0 and pads TensorFlow's SAME does not make: the mean over the real elements
+     * of each window is AVERAGE_POOL of the zero-padded input (sum / k) divided by the real fraction of the window,
+     * a constant [1, oh, ow, 1] of count / k known at import time.
+     */
+    private static void averageOverRealElements(
+            OnnxNode n, OnnxContext ctx, OnnxWindow win, Tensor x, int[] in, String base) {
+        int[] k = win.kernel();
+        int[] s = win.strides();
+        Tensor padded = win.padInput(ctx, x, base, 0f);
+        int oh = win.outputSize(0, in[0], false);
+        int ow = win.outputSize(1, in[1], false);
+        float[] fraction = new float[oh * ow];
+        for (int y = 0; y < oh; y++) {
+            int y0 = y * s[0] - win.before()[0];
+            int rows = Math.min(y0 + k[0], in[0]) - Math.max(y0, 0);
+            for (int xo = 0; xo < ow; xo++) {
+                int x0 = xo * s[1] - win.before()[1];
+                int cols = Math.min(x0 + k[1], in[1]) - Math.max(x0, 0);
+                fraction[y * ow + xo] = (float) (rows * cols) / (k[0] * k[1]);
+            }
+        }
+        Tensor pooled = ctx.emit(
+                base + "_sum",
+                OpType.AVERAGE_POOL_2D,
+                new OpAttributes.Pool2D(Padding.VALID, k[0], k[1], s[0], s[1], Activation.NONE),
+                DType.FLOAT32,
+                padded);
+        Tensor y = ctx.emit(
+                base + (win.oneD() ? "_2d_out" : ""),
+                OpType.DIV,
+                new OpAttributes.Arithmetic(Activation.NONE),
+                DType.FLOAT32,
+                pooled,
+                ctx.constant(base + "_real_fraction", dev.quanta.ir.Shape.of(1, oh, ow, 1), fraction));
+        ctx.define(base, win.fromImage(ctx, y, base), OnnxLayout.CHANNELS_LAST);
+    }
+
+    /**
+     * LRN across channels: y = x / (bias + α/size · Σ x²)^β, the sum over the channels c − ⌊(size−1)/2⌋ …
+     * c + ⌈(size−1)/2⌉; the windowed sum (times α/size, plus bias) is a 1×1 CONV_2D of x² with a banded weight
+     * matrix, then POW and DIV.
+     */
+    private static void lrn(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("alpha", "beta", "bias", "size");
+        float alpha = n.getFloat("alpha", 1e-4f);
+        float beta = n.getFloat("beta", 0.75f);
+        float bias = n.getFloat("bias", 1f);
+        int size = n.getIntExact("size", 0);
+        if (size < 1) {
+            throw n.bad("size must be positive");
+        }
+        if (ctx.rank(n.input(0)) != 4) {
+            throw n.unsupported("input of rank " + ctx.rank(n.input(0)) + " is not supported (only 4)");
+        }
+        OnnxElementwiseOps.requireType(n, ctx.value(n.input(0)).tensor(), DType.FLOAT32);
+        Tensor x = ctx.channelsLast(n.input(0));
+        int c = x.shape().dim(3);
+        int lo = (size - 1) / 2;
+        int hi = size - 1 - lo;
+        float[] w = new float[c * c];
+        for (int o = 0; o < c; o++) {
+            for (int i = Math.max(0, o - lo); i <= Math.min(c - 1, o + hi); i++) {
+                w[o * c + i] = alpha / size;
+            }
+        }
+        float[] b = new float[c];
+        java.util.Arrays.fill(b, bias);
+        String base = n.output(0);
+        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor sq = ctx.emit(base + "_square", OpType.MUL, none, DType.FLOAT32, x, x);
+        Tensor sum = ctx.emit(
+                base + "_window",
+                OpType.CONV_2D,
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                DType.FLOAT32,
+                sq,
+                ctx.constant(base + "_band", dev.quanta.ir.Shape.of(c, 1, 1, c), w),
+                ctx.constant(base + "_bias", dev.quanta.ir.Shape.of(c), b));
+        Tensor pow = ctx.emit(
+                base + "_pow",
+                OpType.POW,
+                OpAttributes.None.INSTANCE,
+                DType.FLOAT32,
+                sum,
+                ctx.constant(base + "_beta", dev.quanta.ir.Shape.of(), new float[] {beta}));
+        ctx.define(base, ctx.emit(base, OpType.DIV, none, DType.FLOAT32, x, pow), OnnxLayout.CHANNELS_LAST);
     }
 
     private static void global(OnnxNode n, OnnxContext ctx, OpType type) {
