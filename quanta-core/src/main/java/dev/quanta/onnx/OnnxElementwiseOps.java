@@ -92,7 +92,7 @@ final class OnnxElementwiseOps {
             Tensor x = v.tensor();
             if (FLOAT_ONLY.contains(type) || type == OpType.NEG || type == OpType.ABS) {
                 if (type == OpType.NEG || type == OpType.ABS) {
-                    requireType(n, x, DType.FLOAT32, DType.INT32);
+                    requireType(n, x, DType.FLOAT32, DType.INT32, DType.INT64);
                 } else {
                     requireType(n, x, DType.FLOAT32);
                 }
@@ -225,6 +225,12 @@ final class OnnxElementwiseOps {
         } else {
             n.requireInputs(1, 3);
             n.allowAttributes();
+            boolean dynamic =
+                    (n.hasInput(1) && !ctx.isConstant(n.input(1))) || (n.hasInput(2) && !ctx.isConstant(n.input(2)));
+            if (dynamic) {
+                clipByTensors(n, ctx);
+                return;
+            }
             lo = n.hasInput(1) ? scalar(n, ctx, n.input(1), "min") : Float.NEGATIVE_INFINITY;
             hi = n.hasInput(2) ? scalar(n, ctx, n.input(2), "max") : Float.POSITIVE_INFINITY;
         }
@@ -270,6 +276,32 @@ final class OnnxElementwiseOps {
             }
         }
         ctx.define(base, y, v.layout());
+    }
+
+    /** Clip with bounds computed at run time: MAXIMUM with min, then MINIMUM with max (ONNX order). */
+    private static void clipByTensors(OnnxNode n, OnnxContext ctx) {
+        Tensor y = ctx.onnx(n.input(0));
+        requireType(n, y, DType.FLOAT32);
+        String base = n.output(0);
+        if (n.hasInput(1)) {
+            y = ctx.emit(
+                    n.hasInput(2) ? base + "_min" : base,
+                    OpType.MAXIMUM,
+                    new OpAttributes.Arithmetic(Activation.NONE),
+                    DType.FLOAT32,
+                    y,
+                    ctx.onnx(n.input(1)));
+        }
+        if (n.hasInput(2)) {
+            y = ctx.emit(
+                    base,
+                    OpType.MINIMUM,
+                    new OpAttributes.Arithmetic(Activation.NONE),
+                    DType.FLOAT32,
+                    y,
+                    ctx.onnx(n.input(2)));
+        }
+        ctx.define(base, y);
     }
 
     private static float scalar(OnnxNode n, OnnxContext ctx, String name, String what) {

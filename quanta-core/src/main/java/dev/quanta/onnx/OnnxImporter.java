@@ -17,7 +17,6 @@ import dev.quanta.onnx.proto.OnnxProto.TensorProto;
 import dev.quanta.onnx.proto.OnnxProto.TensorShapeProto;
 import dev.quanta.onnx.proto.OnnxProto.TypeProto;
 import dev.quanta.onnx.proto.OnnxProto.ValueInfoProto;
-import dev.quanta.runtime.Interpreter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -147,27 +146,16 @@ public final class OnnxImporter {
                 }
             }
         }
-        Model m;
-        try {
-            m = new Model("fold", List.of(), outs, sub, ModelMetadata.inMemory());
-        } catch (IllegalArgumentException e) {
-            return;
-        }
-        Object[] results = new Object[outs.size()];
-        try (Interpreter in = new Interpreter(m)) {
-            in.runForMultipleInputsOutputs(new Object[0], new Object[0]);
-            for (int i = 0; i < outs.size(); i++) {
-                results[i] = in.readTensor(outs.get(i));
-            }
-        } catch (RuntimeException e) {
-            throw node.unsupported("cannot evaluate at import time: " + e.getMessage());
+        java.util.Map<Tensor, dev.quanta.ir.TensorData> values = OnnxFolding.evaluate(sub);
+        if (values == null || !outs.stream().allMatch(values::containsKey)) {
+            return; // not foldable here: the ops stay and run at inference
         }
         all.subList(from, all.size()).clear();
         for (int i = 0; i < outs.size(); i++) {
             Tensor t = outs.get(i);
             OnnxContext.Value v = ctx.value(names.get(i));
-            Tensor c = ctx.constant(
-                    t.name() + "_const", t.shape(), t.dtype(), OnnxTensors.fromArray(t.dtype(), results[i]));
+            dev.quanta.ir.TensorData data = values.get(t);
+            Tensor c = ctx.constant(t.name() + "_const", t.shape(), t.dtype(), data);
             ctx.define(names.get(i), c, v.layout());
         }
     }

@@ -33,6 +33,7 @@ final class OnnxLinearOps {
         t.put("Gemm", OnnxLinearOps::gemm);
         t.put("MatMul", OnnxLinearOps::matMul);
         t.put("BatchNormalization", OnnxLinearOps::batchNorm);
+        t.put("ConvTranspose", OnnxLinearOps::convTranspose);
     }
 
     private static void conv(OnnxNode n, OnnxContext ctx) {
@@ -183,6 +184,113 @@ final class OnnxLinearOps {
                 x,
                 ctx.constant(name + "_weights", Shape.of(cout, kh, kw, cin), ohwi),
                 ctx.constant(name + "_bias", Shape.of(cout), b));
+    }
+
+    /**
+     * ConvTranspose (2-D, group 1, no dilation): TRANSPOSE_CONV with VALID padding onto an output of at least the
+     * full size s·(in − 1) + k, weights [Cin, Cout, kh, kw] → [Cout, kh, kw, Cin], then a STRIDED_SLICE that drops
+     * pads_begin rows/columns and keeps ONNX's out = s·(in − 1) + output_padding + k − pads_begin − pads_end.
+     */
+    private static void convTranspose(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(2, 3);
+        n.allowAttributes("auto_pad", "dilations", "group", "kernel_shape", "output_padding", "pads", "strides");
+        if (ctx.rank(n.input(0)) != 4) {
+            throw n.unsupported("input of rank " + ctx.rank(n.input(0)) + " is not supported (only 2-D)");
+        }
+        if (n.getInt("group", 1) != 1) {
+            throw n.unsupported("group above 1 is not supported");
+        }
+        String autoPad = n.getString("auto_pad", "NOTSET");
+        if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
+            throw n.unsupported("auto_pad '" + autoPad + "' is not supported");
+        }
+        OnnxElementwiseOps.requireType(n, ctx.value(n.input(0)).tensor(), DType.FLOAT32);
+        float[] w = ctx.constantFloats(n.input(1), "weights");
+        int[] wd = ctx.onnxShape(n.input(1)).dims();
+        int[] xd = ctx.onnxShape(n.input(0)).dims();
+        if (wd.length != 4 || wd[0] != xd[1]) {
+            throw n.bad("weights " + java.util.Arrays.toString(wd) + " do not fit " + xd[1] + " input channels");
+        }
+        int cin = wd[0];
+        int cout = wd[1];
+        int kh = wd[2];
+        int kw = wd[3];
+        int[] ks = n.getIntsExact("kernel_shape");
+        if (ks != null && (ks.length != 2 || ks[0] != kh || ks[1] != kw)) {
+            throw n.bad("kernel_shape differs from the weights");
+        }
+        int[] strides = n.getIntsExact("strides");
+        if (strides == null) {
+            strides = new int[] {1, 1};
+        }
+        int[] dil = n.getIntsExact("dilations");
+        if (dil != null && (dil[0] != 1 || dil[1] != 1)) {
+            throw n.unsupported("dilations above 1 are not supported");
+        }
+        int[] pads = n.getIntsExact("pads");
+        if (pads == null || autoPad.equals("VALID")) {
+            pads = new int[4];
+        }
+        int[] outPad = n.getIntsExact("output_padding");
+        if (outPad == null) {
+            outPad = new int[2];
+        }
+        if (strides.length != 2 || pads.length != 4 || outPad.length != 2) {
+            throw n.bad("strides, pads and output_padding must be for 2 axes");
+        }
+        int[] k = {kh, kw};
+        int[] in = {xd[2], xd[3]};
+        int[] full = new int[2];
+        int[] out = new int[2];
+        int[] irOut = new int[2];
+        for (int i = 0; i < 2; i++) {
+            if (strides[i] < 1 || pads[i] < 0 || pads[i + 2] < 0 || outPad[i] < 0 || outPad[i] >= strides[i]) {
+                throw n.bad("strides, pads or output_padding out of range");
+            }
+            full[i] = strides[i] * (in[i] - 1) + k[i];
+            out[i] = full[i] + outPad[i] - pads[i] - pads[i + 2];
+            if (out[i] < 1) {
+                throw n.bad("output size " + out[i]);
+            }
+            irOut[i] = Math.max(full[i], pads[i] + out[i]);
+        }
+        float[] wt = new float[w.length]; // [cout, kh, kw, cin]
+        for (int i = 0; i < cin; i++) {
+            for (int o = 0; o < cout; o++) {
+                for (int p = 0; p < kh * kw; p++) {
+                    wt[(o * kh * kw + p) * cin + i] = w[(i * cout + o) * kh * kw + p];
+                }
+            }
+        }
+        float[] bias = n.hasInput(2) ? ctx.constantFloats(n.input(2), "bias") : new float[cout];
+        if (bias.length != cout) {
+            throw n.bad("bias has " + bias.length + " values for " + cout + " output channels");
+        }
+        String base = n.output(0);
+        Tensor x = ctx.channelsLast(n.input(0));
+        boolean crop = irOut[0] != out[0] || irOut[1] != out[1];
+        Tensor y = ctx.emit(
+                crop ? base + "_full" : base,
+                OpType.TRANSPOSE_CONV,
+                new OpAttributes.TransposeConv(
+                        Padding.VALID, strides[0], strides[1], irOut[0], irOut[1], Activation.NONE),
+                DType.FLOAT32,
+                x,
+                ctx.constant(base + "_weights", Shape.of(cout, kh, kw, cin), wt),
+                ctx.constant(base + "_bias", Shape.of(cout), bias));
+        if (crop) {
+            int[] d = y.shape().dims();
+            int[] begin = {0, pads[0], pads[1], 0};
+            int[] end = {d[0] < 0 ? 0 : d[0], pads[0] + out[0], pads[1] + out[1], cout};
+            y = ctx.emit(
+                    base,
+                    OpType.STRIDED_SLICE,
+                    new OpAttributes.StridedSlice(
+                            begin, end, new int[] {1, 1, 1, 1}, d[0] < 0 ? 1 : 0, d[0] < 0 ? 1 : 0, 0, false),
+                    DType.FLOAT32,
+                    y);
+        }
+        ctx.define(base, y, OnnxLayout.CHANNELS_LAST);
     }
 
     private static void gemm(OnnxNode n, OnnxContext ctx) {

@@ -158,9 +158,6 @@ final class OnnxReduceOps {
     private static void layerNorm(OnnxNode n, OnnxContext ctx) {
         n.requireInputs(2, 3);
         n.allowAttributes("axis", "epsilon", "stash_type");
-        if (n.hasOutput(1) || n.hasOutput(2)) {
-            throw n.unsupported("the Mean and InvStdDev outputs are not supported");
-        }
         Tensor x = ctx.onnx(n.input(0));
         OnnxElementwiseOps.requireType(n, x, DType.FLOAT32);
         int r = x.shape().rank();
@@ -196,5 +193,11 @@ final class OnnxReduceOps {
                     out, OpType.ADD, new OpAttributes.Add(Activation.NONE), DType.FLOAT32, y, ctx.onnx(n.input(2)));
         }
         ctx.define(out, y);
+        if (n.hasOutput(1)) {
+            ctx.define(n.output(1), mean);
+        }
+        if (n.hasOutput(2)) {
+            ctx.define(n.output(2), inv);
+        }
     }
 }

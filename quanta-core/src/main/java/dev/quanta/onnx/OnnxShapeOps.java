@@ -30,6 +30,7 @@ final class OnnxShapeOps {
         t.put("Identity", OnnxShapeOps::identity);
         t.put("Dropout", OnnxShapeOps::dropout);
         t.put("Cast", OnnxShapeOps::cast);
+        t.put("CastLike", OnnxShapeOps::cast);
         t.put("Reshape", OnnxShapeOps::reshape);
         t.put("Flatten", OnnxShapeOps::flatten);
         t.put("Transpose", OnnxShapeOps::transpose);
@@ -175,10 +176,19 @@ final class OnnxShapeOps {
     }
 
     private static void cast(OnnxNode n, OnnxContext ctx) {
-        n.requireInputs(1, 1);
-        n.allowAttributes("to");
-        int to = n.getIntExact("to", 0);
-        DType target = OnnxTensors.irType(to);
+        DType target;
+        int to;
+        if (n.opType().equals("CastLike")) {
+            n.requireInputs(2, 2);
+            n.allowAttributes("saturate");
+            target = ctx.dtype(n.input(1));
+            to = OnnxTensors.onnxType(target);
+        } else {
+            n.requireInputs(1, 1);
+            n.allowAttributes("to", "saturate");
+            to = n.getIntExact("to", 0);
+            target = OnnxTensors.irType(to);
+        }
         if (target == null || target == DType.FLOAT16) {
             throw n.unsupported("cast to " + OnnxTensors.typeName(to) + " is not supported");
         }

@@ -25,6 +25,8 @@ final class OnnxSpatialOps {
         t.put("GlobalAveragePool", (n, ctx) -> global(n, ctx, OpType.MEAN));
         t.put("GlobalMaxPool", (n, ctx) -> global(n, ctx, OpType.REDUCE_MAX));
         t.put("LRN", OnnxSpatialOps::lrn);
+        t.put("Resize", OnnxSpatialOps::resize);
+        t.put("Upsample", OnnxSpatialOps::resize);
     }
 
     private static void pool(OnnxNode n, OnnxContext ctx, boolean max) {
@@ -195,6 +197,154 @@ final class OnnxSpatialOps {
                 sum,
                 ctx.constant(base + "_beta", dev.quanta.ir.Shape.of(), new float[] {beta}));
         ctx.define(base, ctx.emit(base, OpType.DIV, none, DType.FLOAT32, x, pow), OnnxLayout.CHANNELS_LAST);
+    }
+
+    /**
+     * Resize (opset 10+) and Upsample (before 10) of the two spatial axes of a 4-D input → RESIZE_NEAREST_NEIGHBOR /
+     * RESIZE_BILINEAR where TFLite's index arithmetic is ONNX's: linear with half_pixel (pytorch_half_pixel when
+     * the output is larger than 1), align_corners or asymmetric; nearest with asymmetric + floor (TFLite's plain
+     * mode), tf_half_pixel_for_nn + floor or half_pixel + round_prefer_ceil (TFLite's half-pixel centres: index
+     * ⌊(i + ½)·in/out⌋), half_pixel + round_prefer_floor when (i + ½)·in/out is never an integer (the two roundings
+     * agree), align_corners + round_prefer_ceil. The output size must be in × scale exactly (ONNX divides by the
+     * scale, TFLite by out/in).
+     */
+    private static void resize(OnnxNode n, OnnxContext ctx) {
+        boolean upsample = n.opType().equals("Upsample");
+        String mode;
+        String coord;
+        String nearest;
+        float[] scales = null;
+        long[] sizes = null;
+        if (upsample) {
+            n.allowAttributes("mode", "scales");
+            mode = n.getString("mode", "nearest");
+            coord = "asymmetric";
+            nearest = "floor";
+            if (n.opset() < 9) {
+                n.requireInputs(1, 1);
+                scales = n.getFloats("scales");
+            } else {
+                n.requireInputs(2, 2);
+                scales = ctx.constantFloats(n.input(1), "scales");
+            }
+        } else if (n.opset() < 11) {
+            n.requireInputs(2, 2);
+            n.allowAttributes("mode");
+            mode = n.getString("mode", "nearest");
+            coord = "asymmetric";
+            nearest = "floor";
+            scales = ctx.constantFloats(n.input(1), "scales");
+        } else {
+            n.requireInputs(1, 4);
+            n.allowAttributes(
+                    "mode",
+                    "coordinate_transformation_mode",
+                    "nearest_mode",
+                    "cubic_coeff_a",
+                    "exclude_outside",
+                    "extrapolation_value",
+                    "antialias",
+                    "keep_aspect_ratio_policy");
+            mode = n.getString("mode", "nearest");
+            coord = n.getString("coordinate_transformation_mode", "half_pixel");
+            nearest = n.getString("nearest_mode", "round_prefer_floor");
+            if (n.getInt("antialias", 0) != 0 || n.getInt("exclude_outside", 0) != 0) {
+                throw n.unsupported("antialias and exclude_outside are not supported");
+            }
+            if (n.hasInput(3)) {
+                sizes = ctx.constantLongs(n.input(3), "sizes");
+            } else if (n.hasInput(2)) {
+                scales = ctx.constantFloats(n.input(2), "scales");
+            }
+            if (n.has("keep_aspect_ratio_policy")
+                    && sizes != null
+                    && !n.getString("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
+                throw n.unsupported("keep_aspect_ratio_policy other than stretch is not supported");
+            }
+        }
+        if (ctx.rank(n.input(0)) != 4) {
+            throw n.unsupported("input of rank " + ctx.rank(n.input(0)) + " is not supported (only 4-D NCHW)");
+        }
+        OnnxElementwiseOps.requireType(n, ctx.value(n.input(0)).tensor(), DType.FLOAT32);
+        int[] xd = ctx.onnxShape(n.input(0)).dims();
+        int[] out = new int[4];
+        if (sizes != null) {
+            if (sizes.length != 4) {
+                throw n.unsupported("sizes for " + sizes.length + " axes are not supported (only all 4)");
+            }
+            for (int i = 0; i < 4; i++) {
+                out[i] = (int) sizes[i];
+            }
+        } else {
+            if (scales == null || scales.length != 4) {
+                throw n.unsupported("scales for other than the 4 axes are not supported");
+            }
+            for (int i = 0; i < 4; i++) {
+                double o = Math.floor(xd[i] * (double) scales[i]);
+                if (o != xd[i] * (double) scales[i]) {
+                    throw n.unsupported("a scale that does not give a whole output size is not supported");
+                }
+                out[i] = (int) o;
+            }
+        }
+        if (out[0] != xd[0] || out[1] != xd[1]) {
+            throw n.unsupported("resizing the batch or channel axis is not supported");
+        }
+        if (out[2] < 1 || out[3] < 1) {
+            throw n.bad("output size " + java.util.Arrays.toString(out));
+        }
+        boolean align = false;
+        boolean half = false;
+        OpType type;
+        switch (mode) {
+            case "linear", "bilinear" -> {
+                type = OpType.RESIZE_BILINEAR;
+                switch (coord) {
+                    case "half_pixel" -> half = true;
+                    case "pytorch_half_pixel" -> {
+                        if (out[2] == 1 || out[3] == 1) {
+                            throw n.unsupported("pytorch_half_pixel to a size of 1 is not supported");
+                        }
+                        half = true;
+                    }
+                    case "align_corners" -> align = true;
+                    case "asymmetric" -> {}
+                    default -> throw n.unsupported("coordinate_transformation_mode '" + coord + "' is not supported");
+                }
+            }
+            case "nearest" -> {
+                type = OpType.RESIZE_NEAREST_NEIGHBOR;
+                String key = coord + "/" + nearest;
+                switch (key) {
+                    case "asymmetric/floor" -> {}
+                    case "tf_half_pixel_for_nn/floor", "half_pixel/round_prefer_ceil" -> half = true;
+                    case "align_corners/round_prefer_ceil" -> align = true;
+                    case "half_pixel/round_prefer_floor" -> {
+                        for (int a = 2; a < 4; a++) {
+                            for (long i = 0; i < out[a]; i++) {
+                                if (((2 * i + 1) * xd[a]) % (2L * out[a]) == 0) {
+                                    throw n.unsupported("half_pixel with round_prefer_floor where a sample falls "
+                                            + "exactly half-way is not supported");
+                                }
+                            }
+                        }
+                        half = true;
+                    }
+                    default ->
+                        throw n.unsupported("nearest with coordinate_transformation_mode '" + coord
+                                + "' and nearest_mode '" + nearest + "' is not supported");
+                }
+            }
+            default -> throw n.unsupported("mode '" + mode + "' is not supported");
+        }
+        if (align && (out[2] == 1 || out[3] == 1)) {
+            throw n.unsupported("align_corners to a size of 1 is not supported");
+        }
+        Tensor x = ctx.channelsLast(n.input(0));
+        ctx.define(
+                n.output(0),
+                ctx.emit(n.output(0), type, new OpAttributes.Resize(out[2], out[3], align, half), DType.FLOAT32, x),
+                OnnxLayout.CHANNELS_LAST);
     }
 
     private static void global(OnnxNode n, OnnxContext ctx, OpType type) {
