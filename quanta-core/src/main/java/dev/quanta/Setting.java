@@ -30,6 +30,8 @@ public enum Setting {
     BIAS_CORRECTION("biasCorrection"),
     /** {@code QuantizationConfig.withRangeSearch}. */
     RANGE_SEARCH("rangeSearch"),
+    /** {@code QuantizationConfig.withReduceRange} (issue 12). */
+    REDUCE_RANGE("reduceRange"),
     /** A Keras model JSON paired with a weights-only file. */
     MODEL_CONFIG("the model JSON"),
     /** {@code DatasetSpec.limit}: read only the first samples of a dataset. */

@@ -46,6 +46,7 @@ final class CliFlags {
             case PER_CHANNEL_DENSE -> "--per-channel-dense";
             case BIAS_CORRECTION -> "--bias-correction";
             case RANGE_SEARCH -> "--range-search";
+            case REDUCE_RANGE -> "--reduce-range";
             case MODEL_CONFIG -> "--config JSON";
             case LIMIT -> "--limit N";
             case LOSS -> "--loss NAME";

@@ -6,6 +6,7 @@ import dev.quanta.data.Datasets;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
 import dev.quanta.ir.Model;
+import dev.quanta.onnx.OnnxWriter;
 import dev.quanta.quantize.Calibrator;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
@@ -48,8 +49,8 @@ final class QuantizeCommand implements Callable<Integer> {
             names = {"-o", "--output"},
             required = true,
             paramLabel = "OUT.tflite",
-            description = "Output file (replaced atomically; never an input); - writes the .tflite to standard output "
-                    + "and the report to standard error.")
+            description = "Output file (replaced atomically; never an input): .tflite, or .onnx for a QDQ ONNX model; "
+                    + "- writes the .tflite to standard output and the report to standard error.")
     Path output;
 
     /** Standard output as bytes, for {@code -o -}; null means the process's own (tests put a buffer here). */
@@ -139,6 +140,13 @@ final class QuantizeCommand implements Callable<Integer> {
                     + "ranges from the even samples, error on the odd ones (int8 and int16x8; slower).")
     boolean rangeSearch;
 
+    // -- ONNX export (issue 12) --
+    @Option(
+            names = "--reduce-range",
+            description = "7-bit weights (int8 on [-63, 63], uint8 on [0, 127]): for ONNX Runtime's u8s8 kernels on "
+                    + "AVX2 CPUs without VNNI, which saturate with full-range weights (int8 mode).")
+    boolean reduceRange;
+
     @Option(
             names = "--allow-float-fallback",
             description = "Keep layers that have no integer kernel in float instead of failing.")
@@ -215,6 +223,7 @@ final class QuantizeCommand implements Callable<Integer> {
                     .withCrossLayerEqualization(equalize)
                     .withBiasCorrection(biasCorrection)
                     .withRangeSearch(rangeSearch)
+                    .withReduceRange(reduceRange)
                     .withCalibrator(parse(Calibrator.class, calibrator, "--calibrator"))
                     .withPercentile(percentile);
             return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
@@ -250,6 +259,9 @@ final class QuantizeCommand implements Callable<Integer> {
             byte[] tflite = TfliteWriter.toBytes(c.model());
             OutputGuard.writeStdout(tflite, stdout);
             bytes = tflite.length;
+        } else if (isOnnx(output)) {
+            OnnxWriter.write(c.model(), output); // QDQ ONNX for a quantized model (issue 12)
+            bytes = Files.size(output);
         } else {
             TfliteWriter.write(c.model(), output); // checks the target and the model's source file once more
             bytes = Files.size(output);
@@ -289,6 +301,12 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** Whether {@code -o} names an ONNX file ({@code .onnx}, any case): written by {@link OnnxWriter}. */
+    static boolean isOnnx(Path out) {
+        Path name = out.getFileName();
+        return name != null && name.toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
     }
 
     /** {@code --max-drop} with {@code --eval-data}: the layers kept in float and the chosen conversion. */

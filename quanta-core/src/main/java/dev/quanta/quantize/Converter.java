@@ -362,6 +362,10 @@ public final class Converter {
                         + (config.perChannelDense() ? " without {PER_CHANNEL_DENSE}" : ""));
             }
         }
+        if (config.reduceRange() && mode != QuantizationMode.INT8) {
+            throw QuantaException.aboutSettings(
+                    "{REDUCE_RANGE} narrows int8 weights to 7 bits: it needs {MODE} int8, not " + m);
+        }
         if (!integer && config.rangeSearch()) {
             throw QuantaException.aboutSettings("{RANGE_SEARCH} scales activation ranges: it needs a full-integer "
                     + "{MODE} (int8 or int16x8), not " + m);

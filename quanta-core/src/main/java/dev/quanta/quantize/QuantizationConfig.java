@@ -32,7 +32,8 @@ public final class QuantizationConfig {
             false,
             false,
             false,
-            Set.of());
+            Set.of(),
+            false);
 
     private final QuantizationMode mode;
     private final QuantizationScheme scheme;
@@ -57,6 +58,8 @@ public final class QuantizationConfig {
     private final boolean rangeSearch;
     /** {@link #floatLayers()}. */
     private final Set<String> floatLayers;
+    /** {@link #reduceRange()}. */
+    private final boolean reduceRange;
 
     private QuantizationConfig(
             QuantizationMode mode,
@@ -72,7 +75,8 @@ public final class QuantizationConfig {
             boolean equalize,
             boolean biasCorrection,
             boolean rangeSearch,
-            Set<String> floatLayers) {
+            Set<String> floatLayers,
+            boolean reduceRange) {
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -87,6 +91,7 @@ public final class QuantizationConfig {
         this.biasCorrection = biasCorrection;
         this.rangeSearch = rangeSearch;
         this.floatLayers = floatLayers;
+        this.reduceRange = reduceRange;
     }
 
     private static void requireSet(Object value, String setting) {
@@ -124,7 +129,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -147,7 +153,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -170,7 +177,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -193,7 +201,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -218,7 +227,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /** Threads used by the calibration inferences, 1 to {@link Interpreter#MAX_THREADS} (default 1). */
@@ -241,7 +251,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -263,7 +274,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -285,7 +297,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -310,7 +323,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -336,7 +350,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -359,7 +374,8 @@ public final class QuantizationConfig {
                 on,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -381,7 +397,8 @@ public final class QuantizationConfig {
                 equalize,
                 on,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     /**
@@ -406,7 +423,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                Collections.unmodifiableSet(new TreeSet<>(layers)));
+                Collections.unmodifiableSet(new TreeSet<>(layers)),
+                reduceRange);
     }
 
     /**
@@ -430,11 +448,42 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 on,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     public boolean rangeSearch() {
         return rangeSearch;
+    }
+
+    // -- reduce range (issue 12, ONNX export) --
+    /**
+     * 7-bit weights in {@link QuantizationMode#INT8}: symmetric int8 weights on [−63, 63] ({@code s = max|w| / 63})
+     * instead of [−127, 127], uint8 ones on [0, 127]. ONNX Runtime's u8s8 kernels on AVX2 without VNNI add pairs of
+     * uint8 × int8 products in int16, which saturates with full-range weights; ONNX Runtime calls this
+     * {@code reduce_range}. Costs one bit of weight precision.
+     */
+    public QuantizationConfig withReduceRange(boolean on) {
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection,
+                rangeSearch,
+                floatLayers,
+                on);
+    }
+
+    public boolean reduceRange() {
+        return reduceRange;
     }
 
     /** The layers kept in float ({@link #withFloatLayers}), sorted; empty by default. */
@@ -507,7 +556,8 @@ public final class QuantizationConfig {
                 equalize,
                 biasCorrection,
                 rangeSearch,
-                floatLayers);
+                floatLayers,
+                reduceRange);
     }
 
     @Override
@@ -528,6 +578,7 @@ public final class QuantizationConfig {
                 + ", perChannelDense=" + perChannelDense + ", calibrator=" + calibrator.cliName() + ", percentile="
                 + percentile + ", crossLayerEqualization=" + equalize + ", biasCorrection=" + biasCorrection
                 + (rangeSearch ? ", rangeSearch=true" : "")
+                + (reduceRange ? ", reduceRange=true" : "")
                 + (floatLayers.isEmpty() ? "" : ", floatLayers=" + floatLayers) + "]";
     }
 }

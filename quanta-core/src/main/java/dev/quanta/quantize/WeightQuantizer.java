@@ -19,6 +19,8 @@ import java.util.Map;
  * <ul>
  *   <li>int8 symmetric, per output channel c or per tensor: {@code s[c] = max(max|w[c]|, 5·10⁻⁷) / 127},
  *       {@code zp = 0}, {@code q = clamp(round(w / s[c]), −127, 127)};
+ *   <li>with reduce range ({@link QuantizationConfig#withReduceRange}, int8 mode): 63 in place of 127 and 127 in
+ *       place of 255 (7-bit weights);
  *   <li>uint8 asymmetric per tensor (the uint8 scheme): {@code [min(w, 0), max(w, 0)]} on [0, 255],
  *       {@code s = (max − min) / 255}, {@code zp = clamp(round(−min / s), 0, 255)} ({@link QuantMath#asymmetric});
  *   <li>bias: {@code s_b[c] = s_in × s_w[c]}, {@code zp = 0}, {@code q = round(b / s_b[c])} in int32 (saturated),
@@ -35,6 +37,10 @@ final class WeightQuantizer {
     private final boolean uint8;
     /** int64 bias: int16 activations (16x8 mode). */
     private final boolean int64Bias;
+    /** The largest weight magnitude (int8, symmetric) or value (uint8): 127 and 255, or 63 and 127 with reduce range. */
+    private final int int8Max;
+
+    private final int uint8Max;
 
     private final QuantizationMode mode;
     private final Granularity granularity;
@@ -61,6 +67,9 @@ final class WeightQuantizer {
         }
         uint8 = config.scheme() == QuantizationScheme.ASYMMETRIC && mode == QuantizationMode.INT8;
         int64Bias = mode == QuantizationMode.INT16X8;
+        boolean reduce = config.reduceRange() && mode == QuantizationMode.INT8;
+        int8Max = reduce ? 63 : 127;
+        uint8Max = reduce ? 127 : 255;
         granularity = config.granularity();
         perChannelDense = config.perChannelDense();
         this.chosenPerChannel = Map.copyOf(chosenPerChannel);
@@ -140,7 +149,7 @@ final class WeightQuantizer {
     private Tensor weights(
             Tensor w, int axis, boolean perChannel, BiasFit fit, String layer, List<ScaleAdjustment> adjustments) {
         if (uint8) {
-            return asymmetricUint8(w, fit, layer, adjustments);
+            return asymmetricUint8(w, fit, layer, adjustments, uint8Max);
         }
         float[] v = w.data().floats();
         int[] shape = w.shape().dims();
@@ -156,10 +165,10 @@ final class WeightQuantizer {
         }
         float[] scales = new float[channels];
         for (int c = 0; c < channels; c++) {
-            float plain = (float) (absMax[c] / 127);
+            float plain = (float) (absMax[c] / int8Max);
             List<ScaleAdjustment.Cause> causes = new ArrayList<>();
             List<String> why = new ArrayList<>();
-            float s = QuantMath.weightScale(absMax[c], 127);
+            float s = QuantMath.weightScale(absMax[c], int8Max);
             if (absMax[c] < QuantMath.MIN_WEIGHT_ABS_MAX) {
                 causes.add(ScaleAdjustment.Cause.MINIMUM_SCALE);
                 why.add(String.format(
@@ -206,7 +215,8 @@ final class WeightQuantizer {
      * {@code 10⁻⁶}, to {@code [−5·10⁻⁷, 5·10⁻⁷]}; the scale enlarged (zero point kept from the range's low end)
      * when the bias would not fit.
      */
-    private static Tensor asymmetricUint8(Tensor w, BiasFit fit, String layer, List<ScaleAdjustment> adjustments) {
+    private static Tensor asymmetricUint8(
+            Tensor w, BiasFit fit, String layer, List<ScaleAdjustment> adjustments, int qmax) {
         float[] v = w.data().floats();
         double min = 0;
         double max = 0;
@@ -214,7 +224,7 @@ final class WeightQuantizer {
             min = Math.min(min, f);
             max = Math.max(max, f);
         }
-        float plain = (float) ((max - min) / 255);
+        float plain = (float) ((max - min) / qmax);
         List<ScaleAdjustment.Cause> causes = new ArrayList<>();
         List<String> why = new ArrayList<>();
         if (max - min < 2 * QuantMath.MIN_WEIGHT_ABS_MAX) {
@@ -224,11 +234,11 @@ final class WeightQuantizer {
             min = Math.min(min, -QuantMath.MIN_WEIGHT_ABS_MAX);
             max = Math.max(max, QuantMath.MIN_WEIGHT_ABS_MAX);
         }
-        QuantParams p = QuantMath.asymmetric(min, max, 0, 255);
+        QuantParams p = QuantMath.asymmetric(min, max, 0, qmax);
         if (fit != null) {
             float s = fitBias(fit, -1, p.scale(), causes, why);
             if (s != p.scale()) {
-                long zp = Math.max(0, Math.min(255, QuantMath.round(-min / s)));
+                long zp = Math.max(0, Math.min(qmax, QuantMath.round(-min / s)));
                 p = QuantParams.perTensor(s, zp);
             }
         }
