@@ -273,8 +273,34 @@ final class OnnxShapeOps {
             known *= out[i];
         }
         boolean dynamic = x.shape().isDynamic();
+        if (dynamic
+                && inferred < 0
+                && out.length > 0
+                && out[0] == 1
+                && known == x.shape().sampleElementCount()) {
+            // the file's batch of 1 kept as the first axis ([1, 256] of a [1, 16, 4, 4]): per-sample, batch-preserving
+            out[0] = Shape.DYNAMIC;
+        }
+        if (dynamic && inferred < 0 && out.length > 0 && out[0] == Shape.DYNAMIC) {
+            long rest = 1;
+            for (int i = 1; i < out.length; i++) {
+                rest *= out[i];
+            }
+            if (rest != x.shape().sampleElementCount()) {
+                throw n.bad("cannot reshape " + x.shape() + " to " + Arrays.toString(target));
+            }
+        }
+        if (dynamic && !(out.length > 0 && (out[0] == Shape.DYNAMIC || inferred == 0))) {
+            throw n.unsupported("reshape of a dynamic batch to " + Arrays.toString(target) + " is not supported");
+        }
         if (inferred >= 0) {
-            if (dynamic) {
+            if (dynamic && inferred != 0) {
+                long sample = x.shape().sampleElementCount();
+                if (known == 0 || sample % known != 0) {
+                    throw n.bad("cannot reshape " + x.shape() + " to " + Arrays.toString(target));
+                }
+                out[inferred] = (int) (sample / known);
+            } else if (dynamic) {
                 out[inferred] = -1;
             } else {
                 long total = x.shape().elementCount();

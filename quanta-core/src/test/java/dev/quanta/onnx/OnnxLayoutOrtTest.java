@@ -48,7 +48,11 @@ class OnnxLayoutOrtTest {
     }
 
     static AttributeProto intAttr(String name, long v) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(v).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(v)
+                .build();
     }
 
     static TensorProto floats(String name, long... dims) {
@@ -65,7 +69,10 @@ class OnnxLayoutOrtTest {
     }
 
     static TensorProto positive(String name, long c) {
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(c);
+        TensorProto.Builder t = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addDims(c);
         for (long i = 0; i < c; i++) {
             t.addFloatData(0.5f + RANDOM.nextFloat());
         }
@@ -73,8 +80,10 @@ class OnnxLayoutOrtTest {
     }
 
     static TensorProto longs(String name, long... v) {
-        TensorProto.Builder t =
-                TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE).addDims(v.length);
+        TensorProto.Builder t = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(v.length);
         for (long x : v) {
             t.addInt64Data(x);
         }
@@ -82,7 +91,11 @@ class OnnxLayoutOrtTest {
     }
 
     static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
-        NodeProto.Builder n = NodeProto.newBuilder().setName(out + "_node").setOpType(op).addAllInput(in).addOutput(out);
+        NodeProto.Builder n = NodeProto.newBuilder()
+                .setName(out + "_node")
+                .setOpType(op)
+                .addAllInput(in)
+                .addOutput(out);
         for (AttributeProto a : attrs) {
             n.addAttribute(a);
         }
@@ -114,15 +127,26 @@ class OnnxLayoutOrtTest {
                 .addNode(node("Add", List.of("gc", "chan"), "gcb"))
                 .addNode(node("Concat", List.of("dw", "gcb"), "cat", intAttr("axis", 1)))
                 .addNode(node("Slice", List.of("cat", "starts", "ends", "axes"), "sl"))
-                .addNode(node("MaxPool", List.of("cat"), "mp", ints("kernel_shape", 2, 2), ints("strides", 2, 2),
+                .addNode(node(
+                        "MaxPool",
+                        List.of("cat"),
+                        "mp",
+                        ints("kernel_shape", 2, 2),
+                        ints("strides", 2, 2),
                         intAttr("ceil_mode", 1)))
                 .addNode(node("BatchNormalization", List.of("mp", "gamma", "beta", "mean", "var"), "bn"))
                 .addNode(node("ReduceMean", List.of("bn"), "gap", ints("axes", 2, 3)))
                 .addNode(node("Softmax", List.of("gap"), "sm", intAttr("axis", 1)))
                 .addNode(node("Transpose", List.of("sm"), "tr", ints("perm", 0, 2, 3, 1)))
                 .addNode(node("Flatten", List.of("tr"), "y"))
-                .addNode(node("AveragePool", List.of("sl"), "feat", ints("kernel_shape", 2, 3), ints("strides", 1, 3),
-                        ints("pads", 0, 1, 0, 1), intAttr("count_include_pad", 1)))
+                .addNode(node(
+                        "AveragePool",
+                        List.of("sl"),
+                        "feat",
+                        ints("kernel_shape", 2, 3),
+                        ints("strides", 1, 3),
+                        ints("pads", 0, 1, 0, 1),
+                        intAttr("count_include_pad", 1)))
                 .build();
         return ModelProto.newBuilder()
                 .setIrVersion(8)
@@ -137,7 +161,8 @@ class OnnxLayoutOrtTest {
         Path f = tmp.resolve("layout.onnx");
         Files.write(f, mp.toByteArray());
         Model m = OnnxImporter.load(f);
-        long transposes = m.ops().stream().filter(op -> op.type() == OpType.TRANSPOSE).count();
+        long transposes =
+                m.ops().stream().filter(op -> op.type() == OpType.TRANSPOSE).count();
         // in: NCHW → NHWC once; out: the Slice-fed pool back to NCHW once; the Transpose node composes with the
         // channels-last value (the Flatten after it is a pure reshape)
         assertThat(transposes).isLessThanOrEqualTo(3);
