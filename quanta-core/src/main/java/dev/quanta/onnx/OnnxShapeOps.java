@@ -43,6 +43,8 @@ final class OnnxShapeOps {
         t.put("Pad", OnnxShapeOps::pad);
         t.put("Expand", OnnxShapeOps::expand);
         t.put("Tile", OnnxShapeOps::tile);
+        t.put("DepthToSpace", (n, ctx) -> blocks(n, ctx, OpType.DEPTH_TO_SPACE));
+        t.put("SpaceToDepth", (n, ctx) -> blocks(n, ctx, OpType.SPACE_TO_DEPTH));
     }
 
     private static void constant(OnnxNode n, OnnxContext ctx) {
@@ -851,6 +853,30 @@ final class OnnxShapeOps {
         ctx.define(
                 n.output(0),
                 ctx.emit(n.output(0), OpType.BROADCAST_TO, new OpAttributes.BroadcastTo(out), x.dtype(), x));
+    }
+
+    /**
+     * DepthToSpace (mode DCR, the default: output channel c of block (i, j) is input channel (i·b + j)·C + c, as
+     * TFLite's NHWC DEPTH_TO_SPACE) and SpaceToDepth, on the channels-last value.
+     */
+    private static void blocks(OnnxNode n, OnnxContext ctx, OpType type) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("blocksize", "mode");
+        if (!n.getString("mode", "DCR").equals("DCR")) {
+            throw n.unsupported("mode '" + n.getString("mode", "DCR") + "' is not supported (only DCR)");
+        }
+        if (ctx.rank(n.input(0)) != 4) {
+            throw n.bad("input must have rank 4");
+        }
+        int b = n.getIntExact("blocksize", 0);
+        if (b < 1) {
+            throw n.bad("blocksize must be positive");
+        }
+        Tensor x = ctx.channelsLast(n.input(0));
+        ctx.define(
+                n.output(0),
+                ctx.emit(n.output(0), type, new OpAttributes.BlockSize(b), x.dtype(), x),
+                OnnxLayout.CHANNELS_LAST);
     }
 
     private static void tile(OnnxNode n, OnnxContext ctx) {

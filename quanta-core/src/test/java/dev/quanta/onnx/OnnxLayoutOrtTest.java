@@ -180,6 +180,65 @@ class OnnxLayoutOrtTest {
         assertClose(feat, expected[1]);
     }
 
+    /** An LSTM with biases and peepholes, and the composite ops (InstanceNormalization, ReduceL2, Softplus). */
+    static ModelProto sequenceModel() {
+        GraphProto g = GraphProto.newBuilder()
+                .setName("seq")
+                .addInput(OnnxReaderTest.valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 5, 2, 3))
+                .addOutput(OnnxReaderTest.valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 5, 1, 2, 4))
+                .addOutput(OnnxReaderTest.valueInfo("y_h", TensorProto.DataType.FLOAT_VALUE, 1, 2, 4))
+                .addOutput(OnnxReaderTest.valueInfo("z", TensorProto.DataType.FLOAT_VALUE, 2, 1, 3))
+                .addInitializer(floats("W", 1, 16, 3))
+                .addInitializer(floats("R", 1, 16, 4))
+                .addInitializer(floats("B", 1, 32))
+                .addInitializer(floats("P", 1, 12))
+                .addInitializer(positive("scale", 5))
+                .addInitializer(floats("bias", 5))
+                .addNode(NodeProto.newBuilder()
+                        .setName("lstm")
+                        .setOpType("LSTM")
+                        .addAllInput(List.of("x", "W", "R", "B", "", "", "", "P"))
+                        .addOutput("y")
+                        .addOutput("y_h")
+                        .addAttribute(intAttr("hidden_size", 4)))
+                .addNode(node("Transpose", List.of("x"), "xt", ints("perm", 1, 0, 2)))
+                .addNode(node("Unsqueeze", List.of("xt"), "x4", ints("axes", 3)))
+                .addNode(node("Transpose", List.of("x4"), "x5", ints("perm", 0, 1, 2, 3)))
+                .addNode(node("InstanceNormalization", List.of("x5", "scale", "bias"), "in"))
+                .addNode(node("Softplus", List.of("in"), "sp"))
+                .addNode(node("ReduceL2", List.of("sp"), "l2", ints("axes", 1), intAttr("keepdims", 1)))
+                .addNode(node("Squeeze", List.of("l2"), "z", ints("axes", 3)))
+                .build();
+        return ModelProto.newBuilder()
+                .setIrVersion(8)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(12))
+                .setGraph(g)
+                .build();
+    }
+
+    @Test
+    void lstmAndCompositeOpsAgreeWithOnnxRuntime() throws Exception {
+        ModelProto mp = sequenceModel();
+        Path f = tmp.resolve("seq.onnx");
+        Files.write(f, mp.toByteArray());
+        Model m = OnnxImporter.load(f);
+        assertThat(m.ops()).extracting(op -> op.type()).contains(OpType.UNIDIRECTIONAL_SEQUENCE_LSTM);
+        float[] x = new float[5 * 2 * 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) RANDOM.nextGaussian();
+        }
+        float[] y = new float[5 * 2 * 4];
+        float[] yh = new float[2 * 4];
+        float[] z = new float[2 * 3];
+        try (Interpreter in = new Interpreter(m)) {
+            in.runForMultipleInputsOutputs(new Object[] {x}, new Object[] {y, yh, z});
+        }
+        float[][] expected = ort(mp, x, new long[] {5, 2, 3});
+        assertClose(y, expected[0]);
+        assertClose(yh, expected[1]);
+        assertClose(z, expected[2]);
+    }
+
     private static void assertClose(float[] actual, float[] expected) {
         assertThat(actual).hasSameSizeAs(expected);
         float range = 0;
