@@ -88,7 +88,7 @@ public final class OnnxImporter {
             inputs.add(t);
             ctx.define(vi.getName(), t);
         }
-        for (NodeProto np : g.getNodeList()) {
+        for (NodeProto np : OnnxPatterns.rewrite(g, file)) {
             OnnxNode node = new OnnxNode(np, file, onnx.opset());
             translate(node, ctx);
         }

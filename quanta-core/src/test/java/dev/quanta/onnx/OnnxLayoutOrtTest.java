@@ -239,6 +239,52 @@ class OnnxLayoutOrtTest {
         assertClose(z, expected[2]);
     }
 
+    static TensorProto scalar(String name, float v) {
+        return TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(TensorProto.DataType.FLOAT_VALUE)
+                .addFloatData(v)
+                .build();
+    }
+
+    /** PyTorch's erf GELU, y = x·(erf(x/√2) + 1)·0.5, after a Gemm. */
+    @Test
+    void theErfGeluPatternBecomesOneGeluOp() throws Exception {
+        GraphProto g = GraphProto.newBuilder()
+                .setName("gelu")
+                .addInput(OnnxReaderTest.valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 3, 6))
+                .addOutput(OnnxReaderTest.valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 3, 5))
+                .addInitializer(floats("w", 5, 6))
+                .addInitializer(scalar("sqrt2", (float) Math.sqrt(2)))
+                .addInitializer(scalar("one", 1f))
+                .addInitializer(scalar("half", 0.5f))
+                .addNode(node("Gemm", List.of("x", "w"), "h", intAttr("transB", 1)))
+                .addNode(node("Div", List.of("h", "sqrt2"), "d"))
+                .addNode(node("Erf", List.of("d"), "e"))
+                .addNode(node("Add", List.of("e", "one"), "a"))
+                .addNode(node("Mul", List.of("h", "a"), "m"))
+                .addNode(node("Mul", List.of("m", "half"), "y"))
+                .build();
+        ModelProto mp = ModelProto.newBuilder()
+                .setIrVersion(8)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+                .setGraph(g)
+                .build();
+        Path f = tmp.resolve("gelu.onnx");
+        Files.write(f, mp.toByteArray());
+        Model m = OnnxImporter.load(f);
+        assertThat(m.ops()).extracting(op -> op.type()).containsExactly(OpType.FULLY_CONNECTED, OpType.GELU);
+        float[] x = new float[18];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) RANDOM.nextGaussian() * 2;
+        }
+        float[] y = new float[15];
+        try (Interpreter in = new Interpreter(m)) {
+            in.run(x, y);
+        }
+        assertClose(y, ort(mp, x, new long[] {3, 6})[0]);
+    }
+
     private static void assertClose(float[] actual, float[] expected) {
         assertThat(actual).hasSameSizeAs(expected);
         float range = 0;
