@@ -40,7 +40,10 @@ final class SummaryCommand implements Callable<Integer> {
             out.println("Source: " + m.metadata().sourceFormat()
                     + (m.metadata().frameworkVersion() == null
                             ? ""
-                            : " (Keras " + m.metadata().frameworkVersion() + ")"));
+                            : (m.metadata().sourceFormat() == dev.quanta.ir.SourceFormat.ONNX // ONNX import (issue 12)
+                                            ? " (producer "
+                                            : " (Keras ")
+                                    + m.metadata().frameworkVersion() + ")"));
             if (m.metadata().trainingConfig() != null
                     && m.metadata().trainingConfig().loss() != null) {
                 out.println("Loss: " + m.metadata().trainingConfig().loss());

@@ -57,6 +57,8 @@ final class OnnxElementwiseOps {
         t.put("Sum", variadic(OpType.ADD));
         t.put("Mean", OnnxElementwiseOps::mean);
         t.put("Where", OnnxElementwiseOps::where);
+        t.put("Softplus", OnnxElementwiseOps::softplus);
+        t.put("Softsign", OnnxElementwiseOps::softsign);
     }
 
     /** Ops whose float kernels only (float32). */
@@ -183,6 +185,45 @@ final class OnnxElementwiseOps {
                 ctx.constant(base + "_beta", Shape.of(), new float[] {beta}));
         ctx.define(
                 base, ctx.emit(base, OpType.RELU_0_TO_1, OpAttributes.None.INSTANCE, DType.FLOAT32, axb), v.layout());
+    }
+
+    /** Softplus: y = ln(eˣ + 1) as EXP, ADD, LOG. */
+    private static void softplus(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes();
+        OnnxContext.Value v = ctx.value(n.input(0));
+        requireType(n, v.tensor(), DType.FLOAT32);
+        String base = n.output(0);
+        Tensor e = ctx.emit(base + "_exp", OpType.EXP, OpAttributes.None.INSTANCE, DType.FLOAT32, v.tensor());
+        Tensor e1 = ctx.emit(
+                base + "_plus_one",
+                OpType.ADD,
+                new OpAttributes.Add(Activation.NONE),
+                DType.FLOAT32,
+                e,
+                ctx.constant(base + "_one", Shape.of(), new float[] {1f}));
+        ctx.define(base, ctx.emit(base, OpType.LOG, OpAttributes.None.INSTANCE, DType.FLOAT32, e1), v.layout());
+    }
+
+    /** Softsign: y = x / (1 + |x|) as ABS, ADD, DIV. */
+    private static void softsign(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes();
+        OnnxContext.Value v = ctx.value(n.input(0));
+        requireType(n, v.tensor(), DType.FLOAT32);
+        String base = n.output(0);
+        Tensor a = ctx.emit(base + "_abs", OpType.ABS, OpAttributes.None.INSTANCE, DType.FLOAT32, v.tensor());
+        Tensor a1 = ctx.emit(
+                base + "_plus_one",
+                OpType.ADD,
+                new OpAttributes.Add(Activation.NONE),
+                DType.FLOAT32,
+                a,
+                ctx.constant(base + "_one", Shape.of(), new float[] {1f}));
+        ctx.define(
+                base,
+                ctx.emit(base, OpType.DIV, new OpAttributes.Arithmetic(Activation.NONE), DType.FLOAT32, v.tensor(), a1),
+                v.layout());
     }
 
     /** Reciprocal: y = 1 / x as DIV of a constant 1. */

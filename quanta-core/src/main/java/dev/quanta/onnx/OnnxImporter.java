@@ -41,8 +41,31 @@ public final class OnnxImporter {
         return importModel(OnnxReader.read(file));
     }
 
-    /** Imports a parsed file. */
+    /**
+     * Imports a parsed file. A graph input whose batch dimension is 1 gets a dynamic batch when the graph allows it
+     * (as the TFLite reader does), so that evaluation and calibration can run batches; when some node needs the
+     * static shape (a Reshape to a fixed [1, 256], a Shape), the model keeps the file's shapes.
+     */
     public static Model importModel(OnnxReader.OnnxFile onnx) {
+        boolean batchOfOne = false;
+        for (ValueInfoProto vi : onnx.model().getGraph().getInputList()) {
+            if (vi.getType().hasTensorType()
+                    && vi.getType().getTensorType().getShape().getDimCount() >= 2
+                    && vi.getType().getTensorType().getShape().getDim(0).getDimValue() == 1) {
+                batchOfOne = true;
+            }
+        }
+        if (batchOfOne) {
+            try {
+                return importModel(onnx, true);
+            } catch (QuantaException | IllegalArgumentException | IllegalStateException e) {
+                // some node needs the static batch: import with the file's shapes
+            }
+        }
+        return importModel(onnx, false);
+    }
+
+    private static Model importModel(OnnxReader.OnnxFile onnx, boolean dynamicBatch) {
         Path file = onnx.file();
         ModelProto mp = onnx.model();
         GraphProto g = mp.getGraph();
@@ -61,11 +84,11 @@ public final class OnnxImporter {
             if (initializerNames.contains(vi.getName())) {
                 continue; // IR version < 4: initializers are listed as inputs too
             }
-            Tensor t = graphInput(vi, file, ctx);
+            Tensor t = graphInput(vi, file, ctx, dynamicBatch);
             inputs.add(t);
             ctx.define(vi.getName(), t);
         }
-        for (NodeProto np : g.getNodeList()) {
+        for (NodeProto np : OnnxPatterns.rewrite(g, file)) {
             OnnxNode node = new OnnxNode(np, file, onnx.opset());
             translate(node, ctx);
         }
@@ -160,7 +183,7 @@ public final class OnnxImporter {
         }
     }
 
-    private static Tensor graphInput(ValueInfoProto vi, Path file, OnnxContext ctx) {
+    private static Tensor graphInput(ValueInfoProto vi, Path file, OnnxContext ctx, boolean dynamicBatch) {
         String name = vi.getName();
         if (!vi.hasType() || !vi.getType().hasTensorType()) {
             throw QuantaException.inFile(file, "graph input '" + name + "' is not a tensor");
@@ -179,7 +202,9 @@ public final class OnnxImporter {
         int[] dims = new int[tt.getShape().getDimCount()];
         for (int i = 0; i < dims.length; i++) {
             TensorShapeProto.Dimension d = tt.getShape().getDim(i);
-            if (d.hasDimValue() && d.getDimValue() > 0 && d.getDimValue() <= Integer.MAX_VALUE) {
+            if (dynamicBatch && i == 0 && dims.length >= 2 && d.hasDimValue() && d.getDimValue() == 1) {
+                dims[i] = Shape.DYNAMIC;
+            } else if (d.hasDimValue() && d.getDimValue() > 0 && d.getDimValue() <= Integer.MAX_VALUE) {
                 dims[i] = (int) d.getDimValue();
             } else if (d.hasDimValue() && d.getDimValue() == 0) {
                 dims[i] = 0;

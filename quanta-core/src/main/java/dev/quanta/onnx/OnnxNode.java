@@ -191,6 +191,25 @@ public final class OnnxNode {
         return attributes.get(attr);
     }
 
+    /** Input {@code index} of a node replaced by the value {@code name}. */
+    record Rewired(int index, String name) {}
+
+    /**
+     * This node with one input replaced ({@code input} may be null) and its first output renamed to {@code output}:
+     * translators that build one ONNX op out of another's translation use it.
+     */
+    OnnxNode rewired(Rewired input, String output) {
+        NodeProto.Builder b = proto.toBuilder();
+        if (input != null) {
+            b.setInput(input.index(), input.name());
+        }
+        b.setOutput(0, output);
+        if (proto.getName().isEmpty()) {
+            b.setName(name());
+        }
+        return new OnnxNode(b.build(), file, opset);
+    }
+
     /** {@code <file>: node '<name>' (<op>): <what> is not supported}-style error for a feature Quanta lacks. */
     public QuantaException unsupported(String what) {
         return QuantaException.inFile(file, "node '" + name() + "' (" + opType() + "): " + what);

@@ -19,7 +19,8 @@ public final class OnnxOps {
             OnnxSpatialOps::register,
             OnnxElementwiseOps::register,
             OnnxShapeOps::register,
-            OnnxReduceOps::register
+            OnnxReduceOps::register,
+            OnnxSequenceOps::register
             // -- quantized ops (issue 12): add OnnxQuantizedOps::register here --
             );
 

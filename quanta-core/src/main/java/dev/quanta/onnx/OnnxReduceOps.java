@@ -29,11 +29,100 @@ final class OnnxReduceOps {
         t.put("ReduceMax", (n, ctx) -> reduce(n, ctx, OpType.REDUCE_MAX, 18));
         t.put("ReduceMin", (n, ctx) -> reduce(n, ctx, OpType.REDUCE_MIN, 18));
         t.put("ReduceProd", (n, ctx) -> reduce(n, ctx, OpType.REDUCE_PROD, 18));
+        t.put("ReduceSumSquare", (n, ctx) -> composite(n, ctx, OpType.MUL, OpType.SUM, null));
+        t.put("ReduceL2", (n, ctx) -> composite(n, ctx, OpType.MUL, OpType.SUM, OpType.SQRT));
+        t.put("ReduceL1", (n, ctx) -> composite(n, ctx, OpType.ABS, OpType.SUM, null));
+        t.put("ReduceLogSum", (n, ctx) -> composite(n, ctx, null, OpType.SUM, OpType.LOG));
+        t.put("ReduceLogSumExp", (n, ctx) -> composite(n, ctx, OpType.EXP, OpType.SUM, OpType.LOG));
+        t.put("InstanceNormalization", OnnxReduceOps::instanceNorm);
         t.put("ArgMax", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MAX));
         t.put("ArgMin", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MIN));
         t.put("Softmax", (n, ctx) -> softmax(n, ctx, OpType.SOFTMAX));
         t.put("LogSoftmax", (n, ctx) -> softmax(n, ctx, OpType.LOG_SOFTMAX));
         t.put("LayerNormalization", OnnxReduceOps::layerNorm);
+    }
+
+    /**
+     * A reduction built of an element-wise op before (x·x for MUL, |x|, eˣ), a SUM, and one after (√, ln):
+     * ReduceSumSquare Σx², ReduceL2 √Σx², ReduceL1 Σ|x|, ReduceLogSum ln Σx, ReduceLogSumExp ln Σeˣ.
+     */
+    private static void composite(OnnxNode n, OnnxContext ctx, OpType before, OpType sum, OpType after) {
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        String out = n.output(0);
+        String inner = out + "_elementwise";
+        String reduced = after == null ? out : out + "_sum";
+        OnnxNode.Rewired pre = null;
+        if (before != null) {
+            Tensor x = v.tensor();
+            Tensor y = before == OpType.MUL
+                    ? ctx.emit(inner, OpType.MUL, new OpAttributes.Arithmetic(Activation.NONE), DType.FLOAT32, x, x)
+                    : ctx.emit(inner, before, OpAttributes.None.INSTANCE, DType.FLOAT32, x);
+            ctx.define(inner, y, v.layout());
+            pre = new OnnxNode.Rewired(0, inner);
+        }
+        OnnxNode r = n.rewired(pre, reduced);
+        reduce(r, ctx, sum, 18);
+        if (after != null) {
+            OnnxContext.Value s = ctx.value(reduced);
+            ctx.define(out, ctx.emit(out, after, OpAttributes.None.INSTANCE, DType.FLOAT32, s.tensor()), s.layout());
+        }
+    }
+
+    /** InstanceNormalization: y = scale·(x − μ)/√(σ² + ε) + B per sample and channel, μ and σ² over the spatial axes. */
+    private static void instanceNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(3, 3);
+        n.allowAttributes("epsilon");
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int r = v.tensor().shape().rank();
+        if (r < 3) {
+            throw n.bad("input of rank " + r);
+        }
+        Tensor x = ctx.channelsLast(n.input(0));
+        int c = x.shape().dim(r - 1);
+        float[] scale = ctx.constantFloats(n.input(1), "scale");
+        float[] bias = ctx.constantFloats(n.input(2), "B");
+        if (scale.length != c || bias.length != c) {
+            throw n.bad("scale and B must have " + c + " values");
+        }
+        int[] axes = new int[r - 2];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i + 1;
+        }
+        String out = n.output(0);
+        float eps = n.getFloat("epsilon", 1e-5f);
+        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor mean = ctx.emit(out + "_mean", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, x);
+        Tensor centred = ctx.emit(out + "_centred", OpType.SUB, none, DType.FLOAT32, x, mean);
+        Tensor sq = ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, centred, centred);
+        Tensor var = ctx.emit(out + "_variance", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, sq);
+        Tensor varEps = ctx.emit(
+                out + "_variance_eps",
+                OpType.ADD,
+                new OpAttributes.Add(Activation.NONE),
+                DType.FLOAT32,
+                var,
+                ctx.constant(out + "_epsilon", Shape.of(), new float[] {eps}));
+        Tensor inv = ctx.emit(out + "_rsqrt", OpType.RSQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, varEps);
+        Tensor norm = ctx.emit(out + "_normalized", OpType.MUL, none, DType.FLOAT32, centred, inv);
+        Tensor scaled = ctx.emit(
+                out + "_scaled",
+                OpType.MUL,
+                none,
+                DType.FLOAT32,
+                norm,
+                ctx.constant(out + "_scale", Shape.of(c), scale));
+        ctx.define(
+                out,
+                ctx.emit(
+                        out,
+                        OpType.ADD,
+                        new OpAttributes.Add(Activation.NONE),
+                        DType.FLOAT32,
+                        scaled,
+                        ctx.constant(out + "_B", Shape.of(c), bias)),
+                OnnxLayout.CHANNELS_LAST);
     }
 
     private static void reduce(OnnxNode n, OnnxContext ctx, OpType type, int axesInputFrom) {

@@ -43,6 +43,8 @@ final class OnnxShapeOps {
         t.put("Pad", OnnxShapeOps::pad);
         t.put("Expand", OnnxShapeOps::expand);
         t.put("Tile", OnnxShapeOps::tile);
+        t.put("DepthToSpace", (n, ctx) -> blocks(n, ctx, OpType.DEPTH_TO_SPACE));
+        t.put("SpaceToDepth", (n, ctx) -> blocks(n, ctx, OpType.SPACE_TO_DEPTH));
     }
 
     private static void constant(OnnxNode n, OnnxContext ctx) {
@@ -273,8 +275,34 @@ final class OnnxShapeOps {
             known *= out[i];
         }
         boolean dynamic = x.shape().isDynamic();
+        if (dynamic
+                && inferred < 0
+                && out.length > 0
+                && out[0] == 1
+                && known == x.shape().sampleElementCount()) {
+            // the file's batch of 1 kept as the first axis ([1, 256] of a [1, 16, 4, 4]): per-sample, batch-preserving
+            out[0] = Shape.DYNAMIC;
+        }
+        if (dynamic && inferred < 0 && out.length > 0 && out[0] == Shape.DYNAMIC) {
+            long rest = 1;
+            for (int i = 1; i < out.length; i++) {
+                rest *= out[i];
+            }
+            if (rest != x.shape().sampleElementCount()) {
+                throw n.bad("cannot reshape " + x.shape() + " to " + Arrays.toString(target));
+            }
+        }
+        if (dynamic && !(out.length > 0 && (out[0] == Shape.DYNAMIC || inferred == 0))) {
+            throw n.unsupported("reshape of a dynamic batch to " + Arrays.toString(target) + " is not supported");
+        }
         if (inferred >= 0) {
-            if (dynamic) {
+            if (dynamic && inferred != 0) {
+                long sample = x.shape().sampleElementCount();
+                if (known == 0 || sample % known != 0) {
+                    throw n.bad("cannot reshape " + x.shape() + " to " + Arrays.toString(target));
+                }
+                out[inferred] = (int) (sample / known);
+            } else if (dynamic) {
                 out[inferred] = -1;
             } else {
                 long total = x.shape().elementCount();
@@ -825,6 +853,30 @@ final class OnnxShapeOps {
         ctx.define(
                 n.output(0),
                 ctx.emit(n.output(0), OpType.BROADCAST_TO, new OpAttributes.BroadcastTo(out), x.dtype(), x));
+    }
+
+    /**
+     * DepthToSpace (mode DCR, the default: output channel c of block (i, j) is input channel (i·b + j)·C + c, as
+     * TFLite's NHWC DEPTH_TO_SPACE) and SpaceToDepth, on the channels-last value.
+     */
+    private static void blocks(OnnxNode n, OnnxContext ctx, OpType type) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("blocksize", "mode");
+        if (!n.getString("mode", "DCR").equals("DCR")) {
+            throw n.unsupported("mode '" + n.getString("mode", "DCR") + "' is not supported (only DCR)");
+        }
+        if (ctx.rank(n.input(0)) != 4) {
+            throw n.bad("input must have rank 4");
+        }
+        int b = n.getIntExact("blocksize", 0);
+        if (b < 1) {
+            throw n.bad("blocksize must be positive");
+        }
+        Tensor x = ctx.channelsLast(n.input(0));
+        ctx.define(
+                n.output(0),
+                ctx.emit(n.output(0), type, new OpAttributes.BlockSize(b), x.dtype(), x),
+                OnnxLayout.CHANNELS_LAST);
     }
 
     private static void tile(OnnxNode n, OnnxContext ctx) {
