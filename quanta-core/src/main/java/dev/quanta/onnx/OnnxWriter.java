@@ -165,6 +165,38 @@ public final class OnnxWriter {
         return out;
     }
 
+    /**
+     * Whether the quantization of {@code out} clamps to within activation {@code a}'s range, so that the activation
+     * changes nothing: {@code [s·(qmin − zp), s·(qmax − zp)] ⊆ [a.min, a.max]}.
+     */
+    static boolean clampedByQuantization(Activation a, Tensor out) {
+        if (!isQuantizedActivation(out) || !out.quant().isPerTensor()) {
+            return false;
+        }
+        long qmin = switch (out.dtype()) {
+            case UINT8 -> 0;
+            case INT8 -> -128;
+            default -> -32768;
+        };
+        long qmax = switch (out.dtype()) {
+            case UINT8 -> 255;
+            case INT8 -> 127;
+            default -> 32767;
+        };
+        double s = out.quant().scale();
+        long zp = out.quant().zeroPoint();
+        double lo = s * (qmin - zp);
+        double hi = s * (qmax - zp);
+        return lo >= a.min() && hi <= a.max();
+    }
+
+    /** An int8, uint8 or int16 activation with quantization parameters. */
+    static boolean isQuantizedActivation(Tensor t) {
+        return t.quant() != null
+                && !t.isConstant()
+                && (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16);
+    }
+
     /** Builds the graph: one pass over the IR ops in order. */
     private static final class GraphEmitter {
         private final Model model;
@@ -172,8 +204,9 @@ public final class OnnxWriter {
         private final Set<String> names = new HashSet<>();
         private final Map<Tensor, EnumMap<Layout, String>> values = new IdentityHashMap<>();
         private final Map<Tensor, Layout> firstLayout = new IdentityHashMap<>();
-        private final Map<Tensor, Layout> integerLayout = new IdentityHashMap<>();
-        private final Map<Tensor, String> integerValue = new IdentityHashMap<>();
+        /** Quantized activations: the integer value (QuantizeLinear's output or an integer graph input) per layout. */
+        private final Map<Tensor, EnumMap<Layout, String>> integerValues = new IdentityHashMap<>();
+
         private final Map<Object, String> constants = new HashMap<>();
         private int nodeCount;
 
@@ -192,14 +225,7 @@ public final class OnnxWriter {
             for (Tensor in : model.inputs()) {
                 graph.addInput(valueInfo(in.name(), in.dtype(), in.shape().dims()));
                 if (isQuantizedActivation(in)) {
-                    String dq = fresh(in.name() + "_dequantized");
-                    node(
-                            "DequantizeLinear",
-                            List.of(in.name(), scale(in.quant()), zeroPoint(in.quant(), in.dtype())),
-                            dq);
-                    integerValue.put(in, in.name());
-                    integerLayout.put(in, Layout.NATIVE);
-                    record(in, dq, Layout.NATIVE);
+                    recordInteger(in, in.name(), Layout.NATIVE);
                 } else {
                     record(in, in.name(), Layout.NATIVE);
                 }
@@ -209,18 +235,7 @@ public final class OnnxWriter {
             }
             for (Tensor out : model.outputs()) {
                 if (isQuantizedActivation(out)) {
-                    String q = integerLayout.get(out) == Layout.NATIVE ? integerValue.get(out) : null;
-                    if (q != null) {
-                        node("Identity", List.of(q), out.name());
-                    } else {
-                        node(
-                                "QuantizeLinear",
-                                List.of(
-                                        value(out, Layout.NATIVE),
-                                        scale(out.quant()),
-                                        zeroPoint(out.quant(), out.dtype())),
-                                out.name());
-                    }
+                    node("Identity", List.of(layoutOf(integerValues, out, Layout.NATIVE)), out.name());
                 } else {
                     node("Identity", List.of(value(out, Layout.NATIVE)), out.name());
                 }
@@ -283,7 +298,7 @@ public final class OnnxWriter {
                 n.addAttribute(intAttr("group", x.shape().dim(3)));
             }
             graph.addNode(n);
-            String y = activation(n.getOutput(0), a.activation());
+            String y = activation(n.getOutput(0), a.activation(), op.output(0));
             define(op.output(0), y, Layout.CHANNELS_FIRST);
         }
 
@@ -322,7 +337,7 @@ public final class OnnxWriter {
             NodeProto.Builder n = nodeBuilder("Gemm", inputs, fresh(op.output(0).name() + "_gemm"));
             n.addAttribute(intAttr("transB", 1));
             graph.addNode(n);
-            String y = activation(n.getOutput(0), a.activation());
+            String y = activation(n.getOutput(0), a.activation(), op.output(0));
             Shape outShape = op.output(0).shape();
             if (outShape.rank() != 2) {
                 String shaped = fresh(op.output(0).name() + "_shaped");
@@ -356,7 +371,7 @@ public final class OnnxWriter {
                             1,
                             1)));
             graph.addNode(n);
-            define(op.output(0), activation(n.getOutput(0), a.activation()), Layout.CHANNELS_FIRST);
+            define(op.output(0), activation(n.getOutput(0), a.activation(), op.output(0)), Layout.CHANNELS_FIRST);
         }
 
         /** MEAN: GlobalAveragePool for the spatial axes of a rank-4 value kept as size 1, else ReduceMean. */
@@ -455,7 +470,7 @@ public final class OnnxWriter {
             };
             String out = fresh(op.output(0).name() + "_" + kind.toLowerCase(java.util.Locale.ROOT));
             node(kind, inputs, out);
-            define(op.output(0), activation(out, fusedActivation(op)), layout);
+            define(op.output(0), activation(out, fusedActivation(op), op.output(0)), layout);
         }
 
         /** The layout an element-wise op works in: channels first when its rank-4 inputs are already. */
@@ -609,7 +624,7 @@ public final class OnnxWriter {
                     nodeBuilder("Concat", inputs, fresh(op.output(0).name() + "_concat"));
             n.addAttribute(intAttr("axis", axisIn(a.axis(), rank, layout)));
             graph.addNode(n);
-            define(op.output(0), activation(n.getOutput(0), a.activation()), layout);
+            define(op.output(0), activation(n.getOutput(0), a.activation(), op.output(0)), layout);
         }
 
         /** PAD with zeros (in a QDQ graph the zero quantizes to the zero point, as TFLite pads). */
@@ -638,9 +653,13 @@ public final class OnnxWriter {
             define(op.output(0), out, Layout.NATIVE);
         }
 
-        /** A fused activation as its own node after {@code x}; the name of the result. */
-        private String activation(String x, Activation a) {
-            if (a == Activation.NONE) {
+        /**
+         * A fused activation as its own node after {@code x}; the name of the result. Left out when the output's
+         * QuantizeLinear already clamps to within it, as ONNX Runtime's quantizer leaves it out: its range
+         * {@code [s·(qmin − zp), s·(qmax − zp)]} inside [0, ∞) for ReLU, [0, 6] for ReLU6, [−1, 1] for ReLU_N1_TO_1.
+         */
+        private String activation(String x, Activation a, Tensor result) {
+            if (a == Activation.NONE || clampedByQuantization(a, result)) {
                 return x;
             }
             String out = fresh(x + "_" + a.name().toLowerCase(java.util.Locale.ROOT));
@@ -671,29 +690,17 @@ public final class OnnxWriter {
 
         // ------------------------------------------------------------------ values and layouts
 
-        private static boolean isQuantizedActivation(Tensor t) {
-            return t.quant() != null
-                    && !t.isConstant()
-                    && (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16);
-        }
-
         /**
          * Records that {@code floatName} (an op's float result, in {@code layout}) is the value of {@code t}; for a
-         * quantized activation, adds QuantizeLinear → DequantizeLinear with its parameters and records the
-         * dequantized value.
+         * quantized activation, adds its QuantizeLinear with the IR's parameters: each reader then gets its own
+         * DequantizeLinear ({@link #value}), as ONNX Runtime's QDQ fusion wants one per consumer.
          */
         private void define(Tensor t, String floatName, Layout layout) {
             Layout l = t.shape().rank() == 4 ? layout : Layout.NATIVE;
             if (isQuantizedActivation(t)) {
-                String s = scale(t.quant());
-                String z = zeroPoint(t.quant(), t.dtype());
                 String q = fresh(t.name() + "_quantized");
-                node("QuantizeLinear", List.of(floatName, s, z), q);
-                String dq = fresh(t.name() + "_dequantized");
-                node("DequantizeLinear", List.of(q, s, z), dq);
-                integerValue.put(t, q);
-                integerLayout.put(t, l);
-                record(t, dq, l);
+                node("QuantizeLinear", List.of(floatName, scale(t.quant()), zeroPoint(t.quant(), t.dtype())), q);
+                recordInteger(t, q, l);
             } else {
                 record(t, floatName, l);
             }
@@ -704,17 +711,17 @@ public final class OnnxWriter {
             firstLayout.putIfAbsent(t, layout);
         }
 
-        /** The layout {@code t} was first produced in. */
-        private Layout available(Tensor t) {
-            return firstLayout.getOrDefault(t, Layout.NATIVE);
+        private void recordInteger(Tensor t, String name, Layout layout) {
+            integerValues.computeIfAbsent(t, k -> new EnumMap<>(Layout.class)).put(layout, name);
+            firstLayout.putIfAbsent(t, layout);
         }
 
-        /** The float value of activation {@code t} in {@code layout}, transposing (once) from the other one. */
-        private String value(Tensor t, Layout layout) {
-            if (t.isConstant()) {
-                return constantIn(t, layout, t.shape().rank());
-            }
-            EnumMap<Layout, String> m = values.get(t);
+        /**
+         * The value of {@code t} in {@code layout} from {@code byLayout}, transposing (once, cached) from the layout
+         * it has.
+         */
+        private String layoutOf(Map<Tensor, EnumMap<Layout, String>> byLayout, Tensor t, Layout layout) {
+            EnumMap<Layout, String> m = byLayout.get(t);
             if (m == null) {
                 throw new IllegalStateException("tensor " + t.name() + " has no value yet");
             }
@@ -724,7 +731,7 @@ public final class OnnxWriter {
                 return have;
             }
             Layout from = want == Layout.NATIVE ? Layout.CHANNELS_FIRST : Layout.NATIVE;
-            String out = fresh(t.name() + (want == Layout.NATIVE ? "_nhwc" : "_nchw"));
+            String out = fresh(m.get(from) + (want == Layout.NATIVE ? "_nhwc" : "_nchw"));
             NodeProto.Builder n = nodeBuilder("Transpose", List.of(m.get(from)), out);
             n.addAttribute(ints(
                     "perm",
@@ -734,6 +741,29 @@ public final class OnnxWriter {
             graph.addNode(n);
             m.put(want, out);
             return out;
+        }
+
+        /** The layout {@code t} was first produced in. */
+        private Layout available(Tensor t) {
+            return firstLayout.getOrDefault(t, Layout.NATIVE);
+        }
+
+        /**
+         * The float value of {@code t} in {@code layout}: for a quantized activation, a new DequantizeLinear of its
+         * integer value (transposed in the integer domain when the layout differs); else the float value, transposed
+         * once when needed.
+         */
+        private String value(Tensor t, Layout layout) {
+            if (t.isConstant()) {
+                return constantIn(t, layout, t.shape().rank());
+            }
+            if (integerValues.containsKey(t)) {
+                String q = layoutOf(integerValues, t, layout);
+                String dq = fresh(t.name() + "_dequantized");
+                node("DequantizeLinear", List.of(q, scale(t.quant()), zeroPoint(t.quant(), t.dtype())), dq);
+                return dq;
+            }
+            return layoutOf(values, t, layout);
         }
 
         /**

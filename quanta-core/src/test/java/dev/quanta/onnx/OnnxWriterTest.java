@@ -490,13 +490,21 @@ class OnnxWriterTest {
                 .orElseThrow();
         TensorProto dww = init.get(producer(g, dw.getInput(1)).getInput(0));
         assertThat(dww.getDimsList()).containsExactly(4L, 1L, 3L, 3L);
-        // the ReLU6 fused into the depthwise convolution is a Clip before the output's QuantizeLinear
+        // the ReLU6 fused into the depthwise convolution is a Clip before the output's QuantizeLinear, unless the
+        // quantization clamps to within [0, 6] already (then left out, as ONNX Runtime's quantizer does)
+        Tensor dwOutput = q.ops().stream()
+                .filter(o -> o.type() == OpType.DEPTHWISE_CONV_2D)
+                .findFirst()
+                .orElseThrow()
+                .output(0);
         String dwOut = dw.getOutput(0);
         NodeProto after = g.getNodeList().stream()
                 .filter(n -> n.getInputCount() > 0 && n.getInput(0).equals(dwOut))
                 .findFirst()
                 .orElseThrow();
-        assertThat(after.getOpType()).isEqualTo("Clip");
+        double hi = dwOutput.quant().scale() * (127 - dwOutput.quant().zeroPoint());
+        assertThat(dwOutput.quant().zeroPoint()).isEqualTo(-128);
+        assertThat(after.getOpType()).isEqualTo(hi <= 6 ? "QuantizeLinear" : "Clip");
         // the float input is transposed to NCHW once, and quantized
         assertThat(ops.get("Transpose")).isEqualTo(2); // NHWC → NCHW at the input, NCHW → NHWC before the flatten
     }
@@ -632,6 +640,29 @@ class OnnxWriterTest {
                 .hasMessageContaining("'which'")
                 .hasMessageNotContaining("\n");
         assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void aFusedActivationIsLeftOutWhereTheQuantizedRangeLiesWithinIt() {
+        // int8, zp −128, scale 0.02: [0, 5.1]; zp −100: [−0.56, 4.54]
+        Tensor relu6Range = quantizedActivation(DType.INT8, 0.02f, -128);
+        Tensor signed = quantizedActivation(DType.INT8, 0.02f, -100);
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, relu6Range))
+                .isTrue();
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, relu6Range))
+                .isTrue();
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, signed)).isFalse();
+        // uint8, zp 0, scale 0.05: [0, 12.75] is within ReLU's range, not ReLU6's
+        Tensor wide = quantizedActivation(DType.UINT8, 0.05f, 0);
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, wide)).isTrue();
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, wide)).isFalse();
+        // a float tensor has no quantization to clamp
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, Tensor.activation("f", Shape.of(1))))
+                .isFalse();
+    }
+
+    private static Tensor quantizedActivation(DType type, float scale, long zeroPoint) {
+        return new Tensor("t", Shape.of(4), type, null, dev.quanta.ir.QuantParams.perTensor(scale, zeroPoint), false);
     }
 
     @Test
