@@ -59,19 +59,53 @@ public final class OnnxWriter {
 
     private OnnxWriter() {}
 
-    /** Writes {@code model} to {@code out} atomically (temporary file, then move). */
+    /**
+     * How the ONNX file is written.
+     *
+     * @param uint8Activations write int8 activations as uint8 with the zero point moved by 128 ({@code q_u8 = q_s8 +
+     *     128}, the same real values): ONNX Runtime's U8S8 format, whose QDQ nodes it fuses into integer kernels on
+     *     x86-64 (there it converts only Q/DQ pairs with one reader from int8, and runs the others in float). Integer
+     *     graph inputs and outputs keep their type.
+     */
+    public record Options(boolean uint8Activations) {
+        /** Activations as the IR quantizes them. */
+        public static Options defaults() {
+            return new Options(false);
+        }
+
+        public Options withUint8Activations(boolean on) {
+            return new Options(on);
+        }
+    }
+
+    /** Writes {@code model} to {@code out} atomically (temporary file, then move), with default options. */
     public static void write(Model model, Path out) {
+        write(model, out, Options.defaults());
+    }
+
+    /** Writes {@code model} to {@code out} atomically (temporary file, then move). */
+    public static void write(Model model, Path out, Options options) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(out, "out");
         AtomicFiles.requireWritableTarget(out);
         AtomicFiles.requireNotAnInput(
                 out, Collections.singletonMap("model source", model.metadata().sourceFile()));
-        AtomicFiles.writeBytes(out, toBytes(model));
+        AtomicFiles.writeBytes(out, toBytes(model, options));
+    }
+
+    /** The serialized ONNX model of {@code model}, default options. */
+    public static byte[] toBytes(Model model) {
+        return toBytes(model, Options.defaults());
     }
 
     /** The serialized ONNX model of {@code model}. */
-    public static byte[] toBytes(Model model) {
-        return toProto(model).toByteArray();
+    public static byte[] toBytes(Model model, Options options) {
+        return toProto(model, options).toByteArray();
+    }
+
+    /** The ONNX model of {@code model}, default options. */
+    public static ModelProto toProto(Model model) {
+        return toProto(model, Options.defaults());
     }
 
     /**
@@ -79,9 +113,10 @@ public final class OnnxWriter {
      *
      * @throws QuantaException naming the op when it has no ONNX form here
      */
-    public static ModelProto toProto(Model model) {
+    public static ModelProto toProto(Model model, Options options) {
         Objects.requireNonNull(model, "model");
-        GraphProto graph = new GraphEmitter(model).emit();
+        Objects.requireNonNull(options, "options");
+        GraphProto graph = new GraphEmitter(model, options).emit();
         return ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
@@ -166,8 +201,9 @@ public final class OnnxWriter {
     }
 
     /**
-     * Whether the quantization of {@code out} clamps to within activation {@code a}'s range, so that the activation
-     * changes nothing: {@code [s·(qmin − zp), s·(qmax − zp)] ⊆ [a.min, a.max]}.
+     * Whether the QuantizeLinear of {@code out} makes activation {@code a} before it change nothing: Q is monotonic
+     * and clamps to [qmin, qmax], so Clip(min, max) then Q equals Q when {@code Q(min) ≤ qmin} and
+     * {@code Q(max) ≥ qmax}, with {@code Q(x) = rint(x / s) + zp} (ReLU: min 0, max +∞).
      */
     static boolean clampedByQuantization(Activation a, Tensor out) {
         if (!isQuantizedActivation(out) || !out.quant().isPerTensor()) {
@@ -183,11 +219,11 @@ public final class OnnxWriter {
             case INT8 -> 127;
             default -> 32767;
         };
-        double s = out.quant().scale();
+        float s = out.quant().scale();
         long zp = out.quant().zeroPoint();
-        double lo = s * (qmin - zp);
-        double hi = s * (qmax - zp);
-        return lo >= a.min() && hi <= a.max();
+        boolean low = Math.rint(a.min() / s) + zp <= qmin;
+        boolean high = Float.isInfinite(a.max()) || Math.rint(a.max() / s) + zp >= qmax;
+        return low && high;
     }
 
     /** An int8, uint8 or int16 activation with quantization parameters. */
@@ -195,6 +231,18 @@ public final class OnnxWriter {
         return t.quant() != null
                 && !t.isConstant()
                 && (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16);
+    }
+
+    /** The integer type and parameters a quantized activation is written with. */
+    record IntegerForm(DType type, QuantParams quant) {
+        /** As the IR has it, or int8 as uint8 (zero point + 128) with {@link Options#uint8Activations}. */
+        static IntegerForm of(Tensor t, Options options) {
+            QuantParams q = t.quant();
+            if (options.uint8Activations() && t.dtype() == DType.INT8 && q.isPerTensor()) {
+                return new IntegerForm(DType.UINT8, QuantParams.perTensor(q.scale(), q.zeroPoint() + 128));
+            }
+            return new IntegerForm(t.dtype(), q);
+        }
     }
 
     /** Builds the graph: one pass over the IR ops in order. */
@@ -210,8 +258,13 @@ public final class OnnxWriter {
         private final Map<Object, String> constants = new HashMap<>();
         private int nodeCount;
 
-        GraphEmitter(Model model) {
+        private final Options options;
+        /** Quantized activations: the type and parameters of their integer value as written. */
+        private final Map<Tensor, IntegerForm> forms = new IdentityHashMap<>();
+
+        GraphEmitter(Model model, Options options) {
             this.model = model;
+            this.options = options;
             for (Tensor t : model.inputs()) {
                 names.add(t.name());
             }
@@ -225,6 +278,7 @@ public final class OnnxWriter {
             for (Tensor in : model.inputs()) {
                 graph.addInput(valueInfo(in.name(), in.dtype(), in.shape().dims()));
                 if (isQuantizedActivation(in)) {
+                    forms.put(in, new IntegerForm(in.dtype(), in.quant()));
                     recordInteger(in, in.name(), Layout.NATIVE);
                 } else {
                     record(in, in.name(), Layout.NATIVE);
@@ -234,8 +288,13 @@ public final class OnnxWriter {
                 emitOp(op);
             }
             for (Tensor out : model.outputs()) {
-                if (isQuantizedActivation(out)) {
+                if (isQuantizedActivation(out) && forms.get(out).type() == out.dtype()) {
                     node("Identity", List.of(layoutOf(integerValues, out, Layout.NATIVE)), out.name());
+                } else if (isQuantizedActivation(out)) { // written as uint8 inside: back to the IR's int8
+                    node(
+                            "QuantizeLinear",
+                            List.of(value(out, Layout.NATIVE), scale(out.quant()), zeroPoint(out.quant(), out.dtype())),
+                            out.name());
                 } else {
                     node("Identity", List.of(value(out, Layout.NATIVE)), out.name());
                 }
@@ -655,8 +714,8 @@ public final class OnnxWriter {
 
         /**
          * A fused activation as its own node after {@code x}; the name of the result. Left out when the output's
-         * QuantizeLinear already clamps to within it, as ONNX Runtime's quantizer leaves it out: its range
-         * {@code [s·(qmin − zp), s·(qmax − zp)]} inside [0, ∞) for ReLU, [0, 6] for ReLU6, [−1, 1] for ReLU_N1_TO_1.
+         * QuantizeLinear clamps as it would ({@link #clampedByQuantization}), as ONNX Runtime's quantizer leaves it
+         * out.
          */
         private String activation(String x, Activation a, Tensor result) {
             if (a == Activation.NONE || clampedByQuantization(a, result)) {
@@ -698,8 +757,10 @@ public final class OnnxWriter {
         private void define(Tensor t, String floatName, Layout layout) {
             Layout l = t.shape().rank() == 4 ? layout : Layout.NATIVE;
             if (isQuantizedActivation(t)) {
+                IntegerForm f = IntegerForm.of(t, options);
+                forms.put(t, f);
                 String q = fresh(t.name() + "_quantized");
-                node("QuantizeLinear", List.of(floatName, scale(t.quant()), zeroPoint(t.quant(), t.dtype())), q);
+                node("QuantizeLinear", List.of(floatName, scale(f.quant()), zeroPoint(f.quant(), f.type())), q);
                 recordInteger(t, q, l);
             } else {
                 record(t, floatName, l);
@@ -759,8 +820,9 @@ public final class OnnxWriter {
             }
             if (integerValues.containsKey(t)) {
                 String q = layoutOf(integerValues, t, layout);
+                IntegerForm f = forms.get(t);
                 String dq = fresh(t.name() + "_dequantized");
-                node("DequantizeLinear", List.of(q, scale(t.quant()), zeroPoint(t.quant(), t.dtype())), dq);
+                node("DequantizeLinear", List.of(q, scale(f.quant()), zeroPoint(f.quant(), f.type())), dq);
                 return dq;
             }
             return layoutOf(values, t, layout);

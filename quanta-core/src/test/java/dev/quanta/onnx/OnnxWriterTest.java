@@ -237,6 +237,11 @@ class OnnxWriterTest {
 
     /** Integer in, integer out: ONNX Runtime's outputs differ from Quanta's by at most one step. */
     private static int integerModelWorstStep(Model source, QuantizationScheme scheme, IoType io, String what) {
+        return integerModelWorstStep(source, scheme, io, what, OnnxWriter.Options.defaults());
+    }
+
+    private static int integerModelWorstStep(
+            Model source, QuantizationScheme scheme, IoType io, String what, OnnxWriter.Options options) {
         Model q = quantized(source, scheme, io);
         Tensor in = q.inputs().get(0);
         Tensor out = q.outputs().get(0);
@@ -249,7 +254,7 @@ class OnnxWriterTest {
         byte[] mine = new byte[out.shape().sampleElementCount()];
         int mismatches = 0;
         int worst = 0;
-        try (OnnxExportRuntime ort = new OnnxExportRuntime(OnnxWriter.toBytes(q));
+        try (OnnxExportRuntime ort = new OnnxExportRuntime(OnnxWriter.toBytes(q, options));
                 Interpreter it = new Interpreter(q)) {
             for (int s = 0; s < d.size(); s++) {
                 d.copySample(s, x, 0);
@@ -298,6 +303,59 @@ class OnnxWriterTest {
         assertThat(integerModelWorstStep(vision(), QuantizationScheme.SYMMETRIC, IoType.INT8, "int8 vision"))
                 .isLessThanOrEqualTo(2);
         assertThat(integerModelWorstStep(vision(), QuantizationScheme.ASYMMETRIC, IoType.UINT8, "uint8 vision"))
+                .isLessThanOrEqualTo(2);
+    }
+
+    /**
+     * U8S8: int8 activations written as uint8 (zero point + 128) inside the graph, the int8 graph input and output
+     * kept; ONNX Runtime then fuses every convolution into an integer kernel, and stays within a step of Quanta.
+     */
+    @Test
+    void uint8ActivationsOptionKeepsIntegerIoAndLetsOnnxRuntimeFuseEveryConvolution() {
+        OnnxWriter.Options u8s8 = OnnxWriter.Options.defaults().withUint8Activations(true);
+        for (var e : singleOpModels().entrySet()) {
+            int worst = integerModelWorstStep(
+                    e.getValue(), QuantizationScheme.SYMMETRIC, IoType.INT8, e.getKey() + " u8s8", u8s8);
+            assertThat(worst).as(e.getKey()).isLessThanOrEqualTo(1);
+        }
+        Model q = quantized(vision(), QuantizationScheme.SYMMETRIC, IoType.INT8);
+        ModelProto proto = OnnxWriter.toProto(q, u8s8);
+        checkGraphRules(proto);
+        GraphProto g = proto.getGraph();
+        Map<String, TensorProto> init = new HashMap<>();
+        g.getInitializerList().forEach(t -> init.put(t.getName(), t));
+        // the int8 values: the graph input and its integer transposes; everything else quantized is uint8
+        Set<String> int8Values = new HashSet<>(Set.of(g.getInput(0).getName()));
+        for (NodeProto n : g.getNodeList()) {
+            if (n.getOpType().equals("Transpose") && int8Values.contains(n.getInput(0))) {
+                int8Values.add(n.getOutput(0));
+            }
+            boolean activationQdq = n.getOpType().equals("QuantizeLinear")
+                    || n.getOpType().equals("DequantizeLinear") && !init.containsKey(n.getInput(0));
+            if (activationQdq) {
+                boolean int8 = int8Values.contains(n.getInput(0))
+                        || n.getOutput(0).equals(g.getOutput(0).getName());
+                assertThat(init.get(n.getInput(2)).getDataType())
+                        .as(n.getName())
+                        .isEqualTo(int8 ? 3 : 2);
+            }
+        }
+        assertThat(g.getInput(0).getType().getTensorType().getElemType()).isEqualTo(3);
+        assertThat(g.getOutput(0).getType().getTensorType().getElemType()).isEqualTo(3);
+        // with float I/O (the int8 input of q stays int8, so its first convolution cannot be u8s8)
+        Model floatIo = quantized(vision(), QuantizationScheme.SYMMETRIC, IoType.FLOAT);
+        Map<String, Integer> fused =
+                OnnxExportRuntime.optimizedOpCounts(OnnxWriter.toBytes(floatIo, u8s8), tmp.resolve("u8s8.onnx"));
+        Map<String, Integer> plain =
+                OnnxExportRuntime.optimizedOpCounts(OnnxWriter.toBytes(floatIo), tmp.resolve("s8s8.onnx"));
+        System.out.println("ONNX Runtime's optimized vision graph, u8s8: " + fused + "; as the IR (s8s8): " + plain);
+        assertThat(fused).doesNotContainKey(":Conv");
+        assertThat(fused.entrySet().stream()
+                        .filter(e -> e.getKey().endsWith(":QLinearConv"))
+                        .mapToInt(Map.Entry::getValue)
+                        .sum())
+                .isEqualTo(2);
+        assertThat(integerModelWorstStep(vision(), QuantizationScheme.SYMMETRIC, IoType.INT8, "int8 vision u8s8", u8s8))
                 .isLessThanOrEqualTo(2);
     }
 
@@ -502,9 +560,9 @@ class OnnxWriterTest {
                 .filter(n -> n.getInputCount() > 0 && n.getInput(0).equals(dwOut))
                 .findFirst()
                 .orElseThrow();
-        double hi = dwOutput.quant().scale() * (127 - dwOutput.quant().zeroPoint());
         assertThat(dwOutput.quant().zeroPoint()).isEqualTo(-128);
-        assertThat(after.getOpType()).isEqualTo(hi <= 6 ? "QuantizeLinear" : "Clip");
+        assertThat(after.getOpType())
+                .isEqualTo(OnnxWriter.clampedByQuantization(Activation.RELU6, dwOutput) ? "QuantizeLinear" : "Clip");
         // the float input is transposed to NCHW once, and quantized
         assertThat(ops.get("Transpose")).isEqualTo(2); // NHWC → NCHW at the input, NCHW → NHWC before the flatten
     }
@@ -656,6 +714,9 @@ class OnnxWriterTest {
         Tensor wide = quantizedActivation(DType.UINT8, 0.05f, 0);
         assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, wide)).isTrue();
         assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, wide)).isFalse();
+        // a calibrated [0, 6]: scale 6/255 as a float, 255 · s a hair above 6, and still Q(6) = 255
+        Tensor six = quantizedActivation(DType.UINT8, 6f / 255, 0);
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, six)).isTrue();
         // a float tensor has no quantization to clamp
         assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, Tensor.activation("f", Shape.of(1))))
                 .isFalse();
