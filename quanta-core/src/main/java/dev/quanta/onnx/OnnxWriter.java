@@ -116,15 +116,26 @@ public final class OnnxWriter {
     public static ModelProto toProto(Model model, Options options) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(options, "options");
-        GraphProto graph = new GraphEmitter(model, options).emit();
-        return ModelProto.newBuilder()
+        GraphEmitter emitter = new GraphEmitter(model, options);
+        GraphProto graph = emitter.emit();
+        ModelProto.Builder m = ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setProducerName("quanta")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        if (emitter.usesContribDomain) {
+            m.addOpsetImport(
+                    OperatorSetIdProto.newBuilder().setDomain(CONTRIB_DOMAIN).setVersion(1));
+        }
+        return m.setProducerName("quanta")
                 .setProducerVersion("0.1")
                 .setGraph(graph)
                 .build();
     }
+
+    /**
+     * ONNX Runtime's domain of contributed operators, whose QuantizeLinear and DequantizeLinear take int16 before opset
+     * 21: where the 16x8 mode's int16 activations are quantized.
+     */
+    public static final String CONTRIB_DOMAIN = "com.microsoft";
 
     /** Whether a rank-4 value is stored in the IR's order (NHWC) or channels first (NCHW). */
     enum Layout {
@@ -259,6 +270,8 @@ public final class OnnxWriter {
         private int nodeCount;
 
         private final Options options;
+        /** Whether a Q/DQ node is in {@link #CONTRIB_DOMAIN} (int16). */
+        boolean usesContribDomain;
         /** Quantized activations: the type and parameters of their integer value as written. */
         private final Map<Tensor, IntegerForm> forms = new IdentityHashMap<>();
 
@@ -291,10 +304,11 @@ public final class OnnxWriter {
                 if (isQuantizedActivation(out) && forms.get(out).type() == out.dtype()) {
                     node("Identity", List.of(layoutOf(integerValues, out, Layout.NATIVE)), out.name());
                 } else if (isQuantizedActivation(out)) { // written as uint8 inside: back to the IR's int8
-                    node(
+                    qdq(
                             "QuantizeLinear",
                             List.of(value(out, Layout.NATIVE), scale(out.quant()), zeroPoint(out.quant(), out.dtype())),
-                            out.name());
+                            out.name(),
+                            out.dtype());
                 } else {
                     node("Identity", List.of(value(out, Layout.NATIVE)), out.name());
                 }
@@ -760,7 +774,11 @@ public final class OnnxWriter {
                 IntegerForm f = IntegerForm.of(t, options);
                 forms.put(t, f);
                 String q = fresh(t.name() + "_quantized");
-                node("QuantizeLinear", List.of(floatName, scale(f.quant()), zeroPoint(f.quant(), f.type())), q);
+                qdq(
+                        "QuantizeLinear",
+                        List.of(floatName, scale(f.quant()), zeroPoint(f.quant(), f.type())),
+                        q,
+                        f.type());
                 recordInteger(t, q, l);
             } else {
                 record(t, floatName, l);
@@ -822,7 +840,7 @@ public final class OnnxWriter {
                 String q = layoutOf(integerValues, t, layout);
                 IntegerForm f = forms.get(t);
                 String dq = fresh(t.name() + "_dequantized");
-                node("DequantizeLinear", List.of(q, scale(f.quant()), zeroPoint(f.quant(), f.type())), dq);
+                qdq("DequantizeLinear", List.of(q, scale(f.quant()), zeroPoint(f.quant(), f.type())), dq, f.type());
                 return dq;
             }
             return layoutOf(values, t, layout);
@@ -877,6 +895,11 @@ public final class OnnxWriter {
                 type = DType.FLOAT32;
             }
             QuantParams q = t.quant();
+            if (type == DType.INT64 && q != null) { // the 16x8 mode's int64 bias: DequantizeLinear takes no int64
+                data = dequantizedInt64(data, dims, q);
+                type = DType.FLOAT32;
+                q = null;
+            }
             if (perm != null) {
                 data = transposeBytes(data, dims, perm, type.byteSize());
                 dims = permute(dims, perm);
@@ -903,6 +926,10 @@ public final class OnnxWriter {
                         nodeBuilder("DequantizeLinear", List.of(name, scale(q), zeroPoint(q, type)), result);
                 if (!q.isPerTensor()) {
                     n.addAttribute(intAttr("axis", q.axis()));
+                }
+                if (type == DType.INT16) {
+                    n.setDomain(CONTRIB_DOMAIN);
+                    usesContribDomain = true;
                 }
                 graph.addNode(n);
             }
@@ -996,6 +1023,34 @@ public final class OnnxWriter {
                     .setName(opType + "_" + nodeCount++)
                     .addAllInput(inputs)
                     .addOutput(output);
+        }
+
+        /** A QuantizeLinear or DequantizeLinear of {@code type}: int16 ones in {@link #CONTRIB_DOMAIN}. */
+        private void qdq(String opType, List<String> inputs, String output, DType type) {
+            NodeProto.Builder n = nodeBuilder(opType, inputs, output);
+            if (type == DType.INT16) {
+                n.setDomain(CONTRIB_DOMAIN);
+                usesContribDomain = true;
+            }
+            graph.addNode(n);
+        }
+
+        /** Little-endian float32 bytes of {@code real = s[c] × (q − zp[c])} over int64 {@code data}. */
+        private static byte[] dequantizedInt64(byte[] data, int[] dims, QuantParams q) {
+            ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            int n = data.length / 8;
+            ByteBuffer out = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+            float[] scales = q.scales();
+            long[] zps = q.zeroPoints();
+            int inner = 1;
+            for (int i = q.isPerTensor() ? dims.length : q.axis() + 1; i < dims.length; i++) {
+                inner *= dims[i];
+            }
+            for (int i = 0; i < n; i++) {
+                int c = q.isPerTensor() ? 0 : (i / inner) % scales.length;
+                out.putFloat((float) ((double) scales[c] * (in.getLong(8 * i) - zps[c])));
+            }
+            return out.array();
         }
 
         private void node(String opType, List<String> inputs, String output) {

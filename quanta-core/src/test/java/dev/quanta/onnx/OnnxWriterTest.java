@@ -359,6 +359,35 @@ class OnnxWriterTest {
                 .isLessThanOrEqualTo(2);
     }
 
+    /**
+     * 16x8 (int16 activations, int8 weights, int64 biases): int16 Q/DQ in ONNX Runtime's com.microsoft domain, the
+     * int64 bias as float; float I/O, within one int16 output step of Quanta.
+     */
+    @Test
+    void int16x8ModelsRunInOnnxRuntimeWithinOneStep() {
+        for (var e : singleOpModels().entrySet()) {
+            Model q = Converter.fromModel(e.getValue())
+                    .withConfig(QuantizationConfig.defaults()
+                            .withMode(QuantizationMode.INT16X8)
+                            .withCalibrationSamples(SAMPLES))
+                    .withRepresentativeDataset(data(e.getValue(), SAMPLES, 1))
+                    .convert()
+                    .model();
+            ModelProto proto = OnnxWriter.toProto(q);
+            checkGraphRules(proto);
+            assertThat(proto.getOpsetImportList()).anyMatch(o -> o.getDomain().equals(OnnxWriter.CONTRIB_DOMAIN));
+            Tensor last = q.producer(q.outputs().get(0)).input(0);
+            assertThat(last.dtype()).isEqualTo(DType.INT16);
+            double[] range = new double[1];
+            double worst = maxFloatDifference(q, data(e.getValue(), SAMPLES, 2), range);
+            System.out.printf(
+                    "%s 16x8: max |ORT - Quanta| = %.2f steps%n",
+                    e.getKey(), worst / last.quant().scale());
+            // one step, and the float32 rounding of two dequantized values up to 32768 steps: 2 · 32768 · 2⁻²⁴ steps
+            assertThat(worst).as(e.getKey()).isLessThanOrEqualTo(last.quant().scale() * (1 + 0x1p-8));
+        }
+    }
+
     /** Small models of the ops the writer exports, by name. */
     static Map<String, Model> singleOpModels() {
         Map<String, Model> m = new java.util.LinkedHashMap<>();
