@@ -148,6 +148,13 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean reduceRange;
 
     @Option(
+            names = "--onnx-u8s8",
+            description = "With -o OUT.onnx: write int8 activations as uint8 (zero point + 128, the same values), "
+                    + "ONNX Runtime's U8S8 format, which it runs as integer kernels on x86-64; integer inputs and "
+                    + "outputs keep their type.")
+    boolean onnxU8s8;
+
+    @Option(
             names = "--allow-float-fallback",
             description = "Keep layers that have no integer kernel in float instead of failing.")
     boolean allowFloatFallback;
@@ -229,6 +236,9 @@ final class QuantizeCommand implements Callable<Integer> {
             return mode == null ? c : c.withMode(parse(QuantizationMode.class, mode, "--mode"));
         });
         boolean toStdout = OutputGuard.isStdout(output);
+        if (onnxU8s8 && (toStdout || !isOnnx(output))) {
+            throw new QuantaException("--onnx-u8s8 applies to an ONNX output: give -o OUT.onnx");
+        }
         if (!toStdout) {
             OutputGuard.check(spec, "-o", output, implicitInputs());
         }
@@ -260,7 +270,10 @@ final class QuantizeCommand implements Callable<Integer> {
             OutputGuard.writeStdout(tflite, stdout);
             bytes = tflite.length;
         } else if (isOnnx(output)) {
-            OnnxWriter.write(c.model(), output); // QDQ ONNX for a quantized model (issue 12)
+            OnnxWriter.write(
+                    c.model(),
+                    output,
+                    OnnxWriter.Options.defaults().withUint8Activations(onnxU8s8)); // QDQ ONNX (issue 12)
             bytes = Files.size(output);
         } else {
             TfliteWriter.write(c.model(), output); // checks the target and the model's source file once more

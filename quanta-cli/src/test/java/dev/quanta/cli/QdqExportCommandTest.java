@@ -115,6 +115,29 @@ class QdqExportCommandTest {
     }
 
     @Test
+    void u8s8WritesUint8ActivationsBetweenTheFloatInputAndOutput() throws IOException {
+        Path out = tmp.resolve("ic_u8s8.onnx");
+        CliRunner r = quantizeIc(out, "--mode", "int8", "--samples", "20", "--onnx-u8s8");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        byte[] onnx = Files.readAllBytes(out);
+        GraphProto g = ModelProto.parseFrom(onnx).getGraph();
+        Map<String, TensorProto> init = new HashMap<>();
+        g.getInitializerList().forEach(t -> init.put(t.getName(), t));
+        long quantizers = g.getNodeList().stream()
+                .filter(n -> n.getOpType().equals("QuantizeLinear"))
+                .peek(n -> assertThat(init.get(n.getInput(2)).getDataType()).isEqualTo(2)) // uint8
+                .count();
+        assertThat(quantizers).isGreaterThan(10);
+        try (OnnxExportRuntime ort = new OnnxExportRuntime(onnx)) {
+            assertThat(ort.run(new float[32 * 32 * 3], new long[] {1, 32, 32, 3}))
+                    .hasSize(10);
+        }
+        Path tflite = tmp.resolve("ic.tflite");
+        assertOneLineError(quantizeIc(tflite, "--mode", "int8", "--samples", "20", "--onnx-u8s8"), "--onnx-u8s8");
+        assertThat(tflite).doesNotExist();
+    }
+
+    @Test
     void reduceRangeOutsideInt8IsAOneLineError() {
         Path out = tmp.resolve("ic_dynamic.onnx");
         CliRunner r = CliRunner.quantize(

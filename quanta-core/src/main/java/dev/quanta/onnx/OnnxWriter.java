@@ -59,19 +59,53 @@ public final class OnnxWriter {
 
     private OnnxWriter() {}
 
-    /** Writes {@code model} to {@code out} atomically (temporary file, then move). */
+    /**
+     * How the ONNX file is written.
+     *
+     * @param uint8Activations write int8 activations as uint8 with the zero point moved by 128 ({@code q_u8 = q_s8 +
+     *     128}, the same real values): ONNX Runtime's U8S8 format, whose QDQ nodes it fuses into integer kernels on
+     *     x86-64 (there it converts only Q/DQ pairs with one reader from int8, and runs the others in float). Integer
+     *     graph inputs and outputs keep their type.
+     */
+    public record Options(boolean uint8Activations) {
+        /** Activations as the IR quantizes them. */
+        public static Options defaults() {
+            return new Options(false);
+        }
+
+        public Options withUint8Activations(boolean on) {
+            return new Options(on);
+        }
+    }
+
+    /** Writes {@code model} to {@code out} atomically (temporary file, then move), with default options. */
     public static void write(Model model, Path out) {
+        write(model, out, Options.defaults());
+    }
+
+    /** Writes {@code model} to {@code out} atomically (temporary file, then move). */
+    public static void write(Model model, Path out, Options options) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(out, "out");
         AtomicFiles.requireWritableTarget(out);
         AtomicFiles.requireNotAnInput(
                 out, Collections.singletonMap("model source", model.metadata().sourceFile()));
-        AtomicFiles.writeBytes(out, toBytes(model));
+        AtomicFiles.writeBytes(out, toBytes(model, options));
+    }
+
+    /** The serialized ONNX model of {@code model}, default options. */
+    public static byte[] toBytes(Model model) {
+        return toBytes(model, Options.defaults());
     }
 
     /** The serialized ONNX model of {@code model}. */
-    public static byte[] toBytes(Model model) {
-        return toProto(model).toByteArray();
+    public static byte[] toBytes(Model model, Options options) {
+        return toProto(model, options).toByteArray();
+    }
+
+    /** The ONNX model of {@code model}, default options. */
+    public static ModelProto toProto(Model model) {
+        return toProto(model, Options.defaults());
     }
 
     /**
@@ -79,17 +113,29 @@ public final class OnnxWriter {
      *
      * @throws QuantaException naming the op when it has no ONNX form here
      */
-    public static ModelProto toProto(Model model) {
+    public static ModelProto toProto(Model model, Options options) {
         Objects.requireNonNull(model, "model");
-        GraphProto graph = new GraphEmitter(model).emit();
-        return ModelProto.newBuilder()
+        Objects.requireNonNull(options, "options");
+        GraphEmitter emitter = new GraphEmitter(model, options);
+        GraphProto graph = emitter.emit();
+        ModelProto.Builder m = ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
-                .setProducerName("quanta")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET));
+        if (emitter.usesContribDomain) {
+            m.addOpsetImport(
+                    OperatorSetIdProto.newBuilder().setDomain(CONTRIB_DOMAIN).setVersion(1));
+        }
+        return m.setProducerName("quanta")
                 .setProducerVersion("0.1")
                 .setGraph(graph)
                 .build();
     }
+
+    /**
+     * ONNX Runtime's domain of contributed operators, whose QuantizeLinear and DequantizeLinear take int16 before opset
+     * 21: where the 16x8 mode's int16 activations are quantized.
+     */
+    public static final String CONTRIB_DOMAIN = "com.microsoft";
 
     /** Whether a rank-4 value is stored in the IR's order (NHWC) or channels first (NCHW). */
     enum Layout {
@@ -165,6 +211,51 @@ public final class OnnxWriter {
         return out;
     }
 
+    /**
+     * Whether the QuantizeLinear of {@code out} makes activation {@code a} before it change nothing: Q is monotonic
+     * and clamps to [qmin, qmax], so Clip(min, max) then Q equals Q when {@code Q(min) ≤ qmin} and
+     * {@code Q(max) ≥ qmax}, with {@code Q(x) = rint(x / s) + zp} (ReLU: min 0, max +∞).
+     */
+    static boolean clampedByQuantization(Activation a, Tensor out) {
+        if (!isQuantizedActivation(out) || !out.quant().isPerTensor()) {
+            return false;
+        }
+        long qmin = switch (out.dtype()) {
+            case UINT8 -> 0;
+            case INT8 -> -128;
+            default -> -32768;
+        };
+        long qmax = switch (out.dtype()) {
+            case UINT8 -> 255;
+            case INT8 -> 127;
+            default -> 32767;
+        };
+        float s = out.quant().scale();
+        long zp = out.quant().zeroPoint();
+        boolean low = Math.rint(a.min() / s) + zp <= qmin;
+        boolean high = Float.isInfinite(a.max()) || Math.rint(a.max() / s) + zp >= qmax;
+        return low && high;
+    }
+
+    /** An int8, uint8 or int16 activation with quantization parameters. */
+    static boolean isQuantizedActivation(Tensor t) {
+        return t.quant() != null
+                && !t.isConstant()
+                && (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16);
+    }
+
+    /** The integer type and parameters a quantized activation is written with. */
+    record IntegerForm(DType type, QuantParams quant) {
+        /** As the IR has it, or int8 as uint8 (zero point + 128) with {@link Options#uint8Activations}. */
+        static IntegerForm of(Tensor t, Options options) {
+            QuantParams q = t.quant();
+            if (options.uint8Activations() && t.dtype() == DType.INT8 && q.isPerTensor()) {
+                return new IntegerForm(DType.UINT8, QuantParams.perTensor(q.scale(), q.zeroPoint() + 128));
+            }
+            return new IntegerForm(t.dtype(), q);
+        }
+    }
+
     /** Builds the graph: one pass over the IR ops in order. */
     private static final class GraphEmitter {
         private final Model model;
@@ -172,13 +263,21 @@ public final class OnnxWriter {
         private final Set<String> names = new HashSet<>();
         private final Map<Tensor, EnumMap<Layout, String>> values = new IdentityHashMap<>();
         private final Map<Tensor, Layout> firstLayout = new IdentityHashMap<>();
-        private final Map<Tensor, Layout> integerLayout = new IdentityHashMap<>();
-        private final Map<Tensor, String> integerValue = new IdentityHashMap<>();
+        /** Quantized activations: the integer value (QuantizeLinear's output or an integer graph input) per layout. */
+        private final Map<Tensor, EnumMap<Layout, String>> integerValues = new IdentityHashMap<>();
+
         private final Map<Object, String> constants = new HashMap<>();
         private int nodeCount;
 
-        GraphEmitter(Model model) {
+        private final Options options;
+        /** Whether a Q/DQ node is in {@link #CONTRIB_DOMAIN} (int16). */
+        boolean usesContribDomain;
+        /** Quantized activations: the type and parameters of their integer value as written. */
+        private final Map<Tensor, IntegerForm> forms = new IdentityHashMap<>();
+
+        GraphEmitter(Model model, Options options) {
             this.model = model;
+            this.options = options;
             for (Tensor t : model.inputs()) {
                 names.add(t.name());
             }
@@ -192,14 +291,8 @@ public final class OnnxWriter {
             for (Tensor in : model.inputs()) {
                 graph.addInput(valueInfo(in.name(), in.dtype(), in.shape().dims()));
                 if (isQuantizedActivation(in)) {
-                    String dq = fresh(in.name() + "_dequantized");
-                    node(
-                            "DequantizeLinear",
-                            List.of(in.name(), scale(in.quant()), zeroPoint(in.quant(), in.dtype())),
-                            dq);
-                    integerValue.put(in, in.name());
-                    integerLayout.put(in, Layout.NATIVE);
-                    record(in, dq, Layout.NATIVE);
+                    forms.put(in, new IntegerForm(in.dtype(), in.quant()));
+                    recordInteger(in, in.name(), Layout.NATIVE);
                 } else {
                     record(in, in.name(), Layout.NATIVE);
                 }
@@ -208,19 +301,14 @@ public final class OnnxWriter {
                 emitOp(op);
             }
             for (Tensor out : model.outputs()) {
-                if (isQuantizedActivation(out)) {
-                    String q = integerLayout.get(out) == Layout.NATIVE ? integerValue.get(out) : null;
-                    if (q != null) {
-                        node("Identity", List.of(q), out.name());
-                    } else {
-                        node(
-                                "QuantizeLinear",
-                                List.of(
-                                        value(out, Layout.NATIVE),
-                                        scale(out.quant()),
-                                        zeroPoint(out.quant(), out.dtype())),
-                                out.name());
-                    }
+                if (isQuantizedActivation(out) && forms.get(out).type() == out.dtype()) {
+                    node("Identity", List.of(layoutOf(integerValues, out, Layout.NATIVE)), out.name());
+                } else if (isQuantizedActivation(out)) { // written as uint8 inside: back to the IR's int8
+                    qdq(
+                            "QuantizeLinear",
+                            List.of(value(out, Layout.NATIVE), scale(out.quant()), zeroPoint(out.quant(), out.dtype())),
+                            out.name(),
+                            out.dtype());
                 } else {
                     node("Identity", List.of(value(out, Layout.NATIVE)), out.name());
                 }
@@ -283,7 +371,7 @@ public final class OnnxWriter {
                 n.addAttribute(intAttr("group", x.shape().dim(3)));
             }
             graph.addNode(n);
-            String y = activation(n.getOutput(0), a.activation());
+            String y = activation(n.getOutput(0), a.activation(), op.output(0));
             define(op.output(0), y, Layout.CHANNELS_FIRST);
         }
 
@@ -322,7 +410,7 @@ public final class OnnxWriter {
             NodeProto.Builder n = nodeBuilder("Gemm", inputs, fresh(op.output(0).name() + "_gemm"));
             n.addAttribute(intAttr("transB", 1));
             graph.addNode(n);
-            String y = activation(n.getOutput(0), a.activation());
+            String y = activation(n.getOutput(0), a.activation(), op.output(0));
             Shape outShape = op.output(0).shape();
             if (outShape.rank() != 2) {
                 String shaped = fresh(op.output(0).name() + "_shaped");
@@ -356,7 +444,7 @@ public final class OnnxWriter {
                             1,
                             1)));
             graph.addNode(n);
-            define(op.output(0), activation(n.getOutput(0), a.activation()), Layout.CHANNELS_FIRST);
+            define(op.output(0), activation(n.getOutput(0), a.activation(), op.output(0)), Layout.CHANNELS_FIRST);
         }
 
         /** MEAN: GlobalAveragePool for the spatial axes of a rank-4 value kept as size 1, else ReduceMean. */
@@ -455,7 +543,7 @@ public final class OnnxWriter {
             };
             String out = fresh(op.output(0).name() + "_" + kind.toLowerCase(java.util.Locale.ROOT));
             node(kind, inputs, out);
-            define(op.output(0), activation(out, fusedActivation(op)), layout);
+            define(op.output(0), activation(out, fusedActivation(op), op.output(0)), layout);
         }
 
         /** The layout an element-wise op works in: channels first when its rank-4 inputs are already. */
@@ -609,7 +697,7 @@ public final class OnnxWriter {
                     nodeBuilder("Concat", inputs, fresh(op.output(0).name() + "_concat"));
             n.addAttribute(intAttr("axis", axisIn(a.axis(), rank, layout)));
             graph.addNode(n);
-            define(op.output(0), activation(n.getOutput(0), a.activation()), layout);
+            define(op.output(0), activation(n.getOutput(0), a.activation(), op.output(0)), layout);
         }
 
         /** PAD with zeros (in a QDQ graph the zero quantizes to the zero point, as TFLite pads). */
@@ -638,9 +726,13 @@ public final class OnnxWriter {
             define(op.output(0), out, Layout.NATIVE);
         }
 
-        /** A fused activation as its own node after {@code x}; the name of the result. */
-        private String activation(String x, Activation a) {
-            if (a == Activation.NONE) {
+        /**
+         * A fused activation as its own node after {@code x}; the name of the result. Left out when the output's
+         * QuantizeLinear clamps as it would ({@link #clampedByQuantization}), as ONNX Runtime's quantizer leaves it
+         * out.
+         */
+        private String activation(String x, Activation a, Tensor result) {
+            if (a == Activation.NONE || clampedByQuantization(a, result)) {
                 return x;
             }
             String out = fresh(x + "_" + a.name().toLowerCase(java.util.Locale.ROOT));
@@ -671,29 +763,23 @@ public final class OnnxWriter {
 
         // ------------------------------------------------------------------ values and layouts
 
-        private static boolean isQuantizedActivation(Tensor t) {
-            return t.quant() != null
-                    && !t.isConstant()
-                    && (t.dtype() == DType.INT8 || t.dtype() == DType.UINT8 || t.dtype() == DType.INT16);
-        }
-
         /**
          * Records that {@code floatName} (an op's float result, in {@code layout}) is the value of {@code t}; for a
-         * quantized activation, adds QuantizeLinear → DequantizeLinear with its parameters and records the
-         * dequantized value.
+         * quantized activation, adds its QuantizeLinear with the IR's parameters: each reader then gets its own
+         * DequantizeLinear ({@link #value}), as ONNX Runtime's QDQ fusion wants one per consumer.
          */
         private void define(Tensor t, String floatName, Layout layout) {
             Layout l = t.shape().rank() == 4 ? layout : Layout.NATIVE;
             if (isQuantizedActivation(t)) {
-                String s = scale(t.quant());
-                String z = zeroPoint(t.quant(), t.dtype());
+                IntegerForm f = IntegerForm.of(t, options);
+                forms.put(t, f);
                 String q = fresh(t.name() + "_quantized");
-                node("QuantizeLinear", List.of(floatName, s, z), q);
-                String dq = fresh(t.name() + "_dequantized");
-                node("DequantizeLinear", List.of(q, s, z), dq);
-                integerValue.put(t, q);
-                integerLayout.put(t, l);
-                record(t, dq, l);
+                qdq(
+                        "QuantizeLinear",
+                        List.of(floatName, scale(f.quant()), zeroPoint(f.quant(), f.type())),
+                        q,
+                        f.type());
+                recordInteger(t, q, l);
             } else {
                 record(t, floatName, l);
             }
@@ -704,17 +790,17 @@ public final class OnnxWriter {
             firstLayout.putIfAbsent(t, layout);
         }
 
-        /** The layout {@code t} was first produced in. */
-        private Layout available(Tensor t) {
-            return firstLayout.getOrDefault(t, Layout.NATIVE);
+        private void recordInteger(Tensor t, String name, Layout layout) {
+            integerValues.computeIfAbsent(t, k -> new EnumMap<>(Layout.class)).put(layout, name);
+            firstLayout.putIfAbsent(t, layout);
         }
 
-        /** The float value of activation {@code t} in {@code layout}, transposing (once) from the other one. */
-        private String value(Tensor t, Layout layout) {
-            if (t.isConstant()) {
-                return constantIn(t, layout, t.shape().rank());
-            }
-            EnumMap<Layout, String> m = values.get(t);
+        /**
+         * The value of {@code t} in {@code layout} from {@code byLayout}, transposing (once, cached) from the layout
+         * it has.
+         */
+        private String layoutOf(Map<Tensor, EnumMap<Layout, String>> byLayout, Tensor t, Layout layout) {
+            EnumMap<Layout, String> m = byLayout.get(t);
             if (m == null) {
                 throw new IllegalStateException("tensor " + t.name() + " has no value yet");
             }
@@ -724,7 +810,7 @@ public final class OnnxWriter {
                 return have;
             }
             Layout from = want == Layout.NATIVE ? Layout.CHANNELS_FIRST : Layout.NATIVE;
-            String out = fresh(t.name() + (want == Layout.NATIVE ? "_nhwc" : "_nchw"));
+            String out = fresh(m.get(from) + (want == Layout.NATIVE ? "_nhwc" : "_nchw"));
             NodeProto.Builder n = nodeBuilder("Transpose", List.of(m.get(from)), out);
             n.addAttribute(ints(
                     "perm",
@@ -734,6 +820,30 @@ public final class OnnxWriter {
             graph.addNode(n);
             m.put(want, out);
             return out;
+        }
+
+        /** The layout {@code t} was first produced in. */
+        private Layout available(Tensor t) {
+            return firstLayout.getOrDefault(t, Layout.NATIVE);
+        }
+
+        /**
+         * The float value of {@code t} in {@code layout}: for a quantized activation, a new DequantizeLinear of its
+         * integer value (transposed in the integer domain when the layout differs); else the float value, transposed
+         * once when needed.
+         */
+        private String value(Tensor t, Layout layout) {
+            if (t.isConstant()) {
+                return constantIn(t, layout, t.shape().rank());
+            }
+            if (integerValues.containsKey(t)) {
+                String q = layoutOf(integerValues, t, layout);
+                IntegerForm f = forms.get(t);
+                String dq = fresh(t.name() + "_dequantized");
+                qdq("DequantizeLinear", List.of(q, scale(f.quant()), zeroPoint(f.quant(), f.type())), dq, f.type());
+                return dq;
+            }
+            return layoutOf(values, t, layout);
         }
 
         /**
@@ -785,6 +895,11 @@ public final class OnnxWriter {
                 type = DType.FLOAT32;
             }
             QuantParams q = t.quant();
+            if (type == DType.INT64 && q != null) { // the 16x8 mode's int64 bias: DequantizeLinear takes no int64
+                data = dequantizedInt64(data, dims, q);
+                type = DType.FLOAT32;
+                q = null;
+            }
             if (perm != null) {
                 data = transposeBytes(data, dims, perm, type.byteSize());
                 dims = permute(dims, perm);
@@ -811,6 +926,10 @@ public final class OnnxWriter {
                         nodeBuilder("DequantizeLinear", List.of(name, scale(q), zeroPoint(q, type)), result);
                 if (!q.isPerTensor()) {
                     n.addAttribute(intAttr("axis", q.axis()));
+                }
+                if (type == DType.INT16) {
+                    n.setDomain(CONTRIB_DOMAIN);
+                    usesContribDomain = true;
                 }
                 graph.addNode(n);
             }
@@ -904,6 +1023,34 @@ public final class OnnxWriter {
                     .setName(opType + "_" + nodeCount++)
                     .addAllInput(inputs)
                     .addOutput(output);
+        }
+
+        /** A QuantizeLinear or DequantizeLinear of {@code type}: int16 ones in {@link #CONTRIB_DOMAIN}. */
+        private void qdq(String opType, List<String> inputs, String output, DType type) {
+            NodeProto.Builder n = nodeBuilder(opType, inputs, output);
+            if (type == DType.INT16) {
+                n.setDomain(CONTRIB_DOMAIN);
+                usesContribDomain = true;
+            }
+            graph.addNode(n);
+        }
+
+        /** Little-endian float32 bytes of {@code real = s[c] × (q − zp[c])} over int64 {@code data}. */
+        private static byte[] dequantizedInt64(byte[] data, int[] dims, QuantParams q) {
+            ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            int n = data.length / 8;
+            ByteBuffer out = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+            float[] scales = q.scales();
+            long[] zps = q.zeroPoints();
+            int inner = 1;
+            for (int i = q.isPerTensor() ? dims.length : q.axis() + 1; i < dims.length; i++) {
+                inner *= dims[i];
+            }
+            for (int i = 0; i < n; i++) {
+                int c = q.isPerTensor() ? 0 : (i / inner) % scales.length;
+                out.putFloat((float) ((double) scales[c] * (in.getLong(8 * i) - zps[c])));
+            }
+            return out.array();
         }
 
         private void node(String opType, List<String> inputs, String output) {

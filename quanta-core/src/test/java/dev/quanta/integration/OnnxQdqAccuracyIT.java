@@ -32,12 +32,23 @@ class OnnxQdqAccuracyIT {
     @TempDir
     Path tmp;
 
-    /** Top-1 correct of one int8 model on its scored samples: in TFLite (built-in kernels) and in ONNX Runtime. */
-    record Scores(int tflite, int onnxRuntime) {}
+    /**
+     * Top-1 correct of one int8 model on its scored samples: in TFLite (built-in kernels), and in ONNX Runtime as
+     * written (int8 activations) and as U8S8 (uint8 activations, which ONNX Runtime fuses into integer kernels on x86).
+     */
+    record Scores(int tflite, int onnxRuntime, int onnxRuntimeU8s8) {
+        Scores plus(Scores o) {
+            return new Scores(tflite + o.tflite, onnxRuntime + o.onnxRuntime, onnxRuntimeU8s8 + o.onnxRuntimeU8s8);
+        }
+    }
 
     private Scores score(Model source, Dataset calibration, Dataset scored, String name) {
+        return score(source, calibration, scored, name, QuantizationConfig.defaults());
+    }
+
+    private Scores score(Model source, Dataset calibration, Dataset scored, String name, QuantizationConfig config) {
         Model q = Converter.fromModel(source)
-                .withConfig(QuantizationConfig.defaults().withCalibrationThreads(2))
+                .withConfig(config.withCalibrationThreads(2))
                 .withRepresentativeDataset(calibration)
                 .convert()
                 .model();
@@ -45,8 +56,10 @@ class OnnxQdqAccuracyIT {
         TfliteWriter.write(q, tflite);
         Path onnx = tmp.resolve(name + ".onnx");
         OnnxWriter.write(q, onnx);
+        Path u8s8 = tmp.resolve(name + "_u8s8.onnx");
+        OnnxWriter.write(q, u8s8, OnnxWriter.Options.defaults().withUint8Activations(true));
         int inTflite = OracleRuns.top1(tflite, scored, TfliteOracle.Kernels.BUILTIN);
-        return new Scores(inTflite, onnxRuntimeTop1(onnx, q, scored));
+        return new Scores(inTflite, onnxRuntimeTop1(onnx, q, scored), onnxRuntimeTop1(u8s8, q, scored));
     }
 
     /** Top-1 correct of the ONNX file in ONNX Runtime, one float sample per run. */
@@ -74,14 +87,17 @@ class OnnxQdqAccuracyIT {
     private static void report(String model, Scores s, int n) {
         System.out.printf(
                 Locale.ROOT,
-                "%s int8: TFLite %d (%.1f%%), QDQ ONNX in ONNX Runtime %d (%.1f%%) of %d%n",
+                "%s int8: TFLite %d (%.1f%%), QDQ ONNX in ONNX Runtime %d (%.1f%%), U8S8 %d (%.1f%%) of %d%n",
                 model,
                 s.tflite(),
                 100.0 * s.tflite() / n,
                 s.onnxRuntime(),
                 100.0 * s.onnxRuntime() / n,
+                s.onnxRuntimeU8s8(),
+                100.0 * s.onnxRuntimeU8s8() / n,
                 n);
         assertThat(Math.abs(s.onnxRuntime() - s.tflite()) * 100.0 / n).isLessThanOrEqualTo(0.5);
+        assertThat(Math.abs(s.onnxRuntimeU8s8() - s.tflite()) * 100.0 / n).isLessThanOrEqualTo(0.5);
     }
 
     @Test
@@ -90,9 +106,28 @@ class OnnxQdqAccuracyIT {
         Model keras = KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5");
         Scores a = score(keras, AccuracyTableIT.calibration(ic), AccuracyTableIT.held(ic), "ic_a");
         Scores b = score(keras, AccuracyTableIT.held(ic), AccuracyTableIT.calibration(ic), "ic_b");
-        Scores sum = new Scores(a.tflite() + b.tflite(), a.onnxRuntime() + b.onnxRuntime());
+        Scores sum = a.plus(b);
         report("IC ResNet-8", sum, ic.size());
-        assertThat(sum).isEqualTo(new Scores(EXPECTED_IC_TFLITE, EXPECTED_IC_ORT));
+        assertThat(sum).isEqualTo(new Scores(EXPECTED_IC_TFLITE, EXPECTED_IC_ORT, EXPECTED_IC_ORT));
+    }
+
+    /** 7-bit weights ({@code --reduce-range}) cost IC and KWS little, in TFLite and in ONNX Runtime alike. */
+    @Test
+    void reduceRange() {
+        QuantizationConfig sevenBit = QuantizationConfig.defaults().withReduceRange(true);
+        Dataset ic = KerasFixtureModels.icImages();
+        Model keras = KerasFixtureModels.model("mlperf-tiny/ic/pretrainedResnet.h5");
+        Scores icScores = score(keras, AccuracyTableIT.calibration(ic), AccuracyTableIT.held(ic), "ic7a", sevenBit)
+                .plus(score(keras, AccuracyTableIT.held(ic), AccuracyTableIT.calibration(ic), "ic7b", sevenBit));
+        report("IC ResNet-8 7-bit weights", icScores, ic.size());
+        Dataset all = TfliteInputQuantizationIT.kwsFeatures();
+        Model kws = ModelFiles.load(Fixtures.require("mlperf-tiny/kws/kws_ref_model_float32.tflite"));
+        Dataset scored = AccuracyTableIT.held(all);
+        Scores kwsScores = score(kws, AccuracyTableIT.calibration(all), scored, "kws7", sevenBit);
+        report("KWS DS-CNN 7-bit weights", kwsScores, scored.size());
+        // full-range weights: IC 173 / 174 / 174, KWS 813 / 814 / 814
+        assertThat(icScores).isEqualTo(new Scores(175, 174, 174));
+        assertThat(kwsScores).isEqualTo(new Scores(812, 812, 812));
     }
 
     @Test
@@ -102,7 +137,7 @@ class OnnxQdqAccuracyIT {
         Dataset scored = AccuracyTableIT.held(all);
         Scores s = score(kws, AccuracyTableIT.calibration(all), scored, "kws");
         report("KWS DS-CNN", s, scored.size());
-        assertThat(s).isEqualTo(new Scores(EXPECTED_KWS_TFLITE, EXPECTED_KWS_ORT));
+        assertThat(s).isEqualTo(new Scores(EXPECTED_KWS_TFLITE, EXPECTED_KWS_ORT, EXPECTED_KWS_ORT));
     }
 
     // the counts measured (ONNX Runtime 1.23.2 on x86-64, TFLite 2.21 built-in kernels): IC 86.5% / 87.0%, KWS 90.3% /

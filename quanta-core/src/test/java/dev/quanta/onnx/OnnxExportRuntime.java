@@ -31,6 +31,30 @@ public final class OnnxExportRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * How many nodes of each type ({@code domain:op}) ONNX Runtime's fully optimized graph of {@code onnx} has, saved
+     * to {@code file}: shows which QDQ groups it fused into integer kernels.
+     */
+    public static java.util.Map<String, Integer> optimizedOpCounts(byte[] onnx, java.nio.file.Path file) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setOptimizedModelFilePath(file.toString());
+            try (OrtSession s = env.createSession(onnx, options)) {
+                // saved when the session is made
+            }
+            java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+            for (var n : dev.quanta.onnx.proto.OnnxProto.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(file))
+                    .getGraph()
+                    .getNodeList()) {
+                counts.merge(n.getDomain() + ":" + n.getOpType(), 1, Integer::sum);
+            }
+            return counts;
+        } catch (OrtException | java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Runs one sample of shape {@code shape}: {@code input} a float[] or byte[] (int8/uint8 as {@code inType}). */
     public Object run(Object input, long[] shape, OnnxJavaType inType) {
         try {

@@ -237,6 +237,11 @@ class OnnxWriterTest {
 
     /** Integer in, integer out: ONNX Runtime's outputs differ from Quanta's by at most one step. */
     private static int integerModelWorstStep(Model source, QuantizationScheme scheme, IoType io, String what) {
+        return integerModelWorstStep(source, scheme, io, what, OnnxWriter.Options.defaults());
+    }
+
+    private static int integerModelWorstStep(
+            Model source, QuantizationScheme scheme, IoType io, String what, OnnxWriter.Options options) {
         Model q = quantized(source, scheme, io);
         Tensor in = q.inputs().get(0);
         Tensor out = q.outputs().get(0);
@@ -249,7 +254,7 @@ class OnnxWriterTest {
         byte[] mine = new byte[out.shape().sampleElementCount()];
         int mismatches = 0;
         int worst = 0;
-        try (OnnxExportRuntime ort = new OnnxExportRuntime(OnnxWriter.toBytes(q));
+        try (OnnxExportRuntime ort = new OnnxExportRuntime(OnnxWriter.toBytes(q, options));
                 Interpreter it = new Interpreter(q)) {
             for (int s = 0; s < d.size(); s++) {
                 d.copySample(s, x, 0);
@@ -299,6 +304,88 @@ class OnnxWriterTest {
                 .isLessThanOrEqualTo(2);
         assertThat(integerModelWorstStep(vision(), QuantizationScheme.ASYMMETRIC, IoType.UINT8, "uint8 vision"))
                 .isLessThanOrEqualTo(2);
+    }
+
+    /**
+     * U8S8: int8 activations written as uint8 (zero point + 128) inside the graph, the int8 graph input and output
+     * kept; ONNX Runtime then fuses every convolution into an integer kernel, and stays within a step of Quanta.
+     */
+    @Test
+    void uint8ActivationsOptionKeepsIntegerIoAndLetsOnnxRuntimeFuseEveryConvolution() {
+        OnnxWriter.Options u8s8 = OnnxWriter.Options.defaults().withUint8Activations(true);
+        for (var e : singleOpModels().entrySet()) {
+            int worst = integerModelWorstStep(
+                    e.getValue(), QuantizationScheme.SYMMETRIC, IoType.INT8, e.getKey() + " u8s8", u8s8);
+            assertThat(worst).as(e.getKey()).isLessThanOrEqualTo(1);
+        }
+        Model q = quantized(vision(), QuantizationScheme.SYMMETRIC, IoType.INT8);
+        ModelProto proto = OnnxWriter.toProto(q, u8s8);
+        checkGraphRules(proto);
+        GraphProto g = proto.getGraph();
+        Map<String, TensorProto> init = new HashMap<>();
+        g.getInitializerList().forEach(t -> init.put(t.getName(), t));
+        // the int8 values: the graph input and its integer transposes; everything else quantized is uint8
+        Set<String> int8Values = new HashSet<>(Set.of(g.getInput(0).getName()));
+        for (NodeProto n : g.getNodeList()) {
+            if (n.getOpType().equals("Transpose") && int8Values.contains(n.getInput(0))) {
+                int8Values.add(n.getOutput(0));
+            }
+            boolean activationQdq = n.getOpType().equals("QuantizeLinear")
+                    || n.getOpType().equals("DequantizeLinear") && !init.containsKey(n.getInput(0));
+            if (activationQdq) {
+                boolean int8 = int8Values.contains(n.getInput(0))
+                        || n.getOutput(0).equals(g.getOutput(0).getName());
+                assertThat(init.get(n.getInput(2)).getDataType())
+                        .as(n.getName())
+                        .isEqualTo(int8 ? 3 : 2);
+            }
+        }
+        assertThat(g.getInput(0).getType().getTensorType().getElemType()).isEqualTo(3);
+        assertThat(g.getOutput(0).getType().getTensorType().getElemType()).isEqualTo(3);
+        // with float I/O (the int8 input of q stays int8, so its first convolution cannot be u8s8)
+        Model floatIo = quantized(vision(), QuantizationScheme.SYMMETRIC, IoType.FLOAT);
+        Map<String, Integer> fused =
+                OnnxExportRuntime.optimizedOpCounts(OnnxWriter.toBytes(floatIo, u8s8), tmp.resolve("u8s8.onnx"));
+        Map<String, Integer> plain =
+                OnnxExportRuntime.optimizedOpCounts(OnnxWriter.toBytes(floatIo), tmp.resolve("s8s8.onnx"));
+        System.out.println("ONNX Runtime's optimized vision graph, u8s8: " + fused + "; as the IR (s8s8): " + plain);
+        assertThat(fused).doesNotContainKey(":Conv");
+        assertThat(fused.entrySet().stream()
+                        .filter(e -> e.getKey().endsWith(":QLinearConv"))
+                        .mapToInt(Map.Entry::getValue)
+                        .sum())
+                .isEqualTo(2);
+        assertThat(integerModelWorstStep(vision(), QuantizationScheme.SYMMETRIC, IoType.INT8, "int8 vision u8s8", u8s8))
+                .isLessThanOrEqualTo(2);
+    }
+
+    /**
+     * 16x8 (int16 activations, int8 weights, int64 biases): int16 Q/DQ in ONNX Runtime's com.microsoft domain, the
+     * int64 bias as float; float I/O, within one int16 output step of Quanta.
+     */
+    @Test
+    void int16x8ModelsRunInOnnxRuntimeWithinOneStep() {
+        for (var e : singleOpModels().entrySet()) {
+            Model q = Converter.fromModel(e.getValue())
+                    .withConfig(QuantizationConfig.defaults()
+                            .withMode(QuantizationMode.INT16X8)
+                            .withCalibrationSamples(SAMPLES))
+                    .withRepresentativeDataset(data(e.getValue(), SAMPLES, 1))
+                    .convert()
+                    .model();
+            ModelProto proto = OnnxWriter.toProto(q);
+            checkGraphRules(proto);
+            assertThat(proto.getOpsetImportList()).anyMatch(o -> o.getDomain().equals(OnnxWriter.CONTRIB_DOMAIN));
+            Tensor last = q.producer(q.outputs().get(0)).input(0);
+            assertThat(last.dtype()).isEqualTo(DType.INT16);
+            double[] range = new double[1];
+            double worst = maxFloatDifference(q, data(e.getValue(), SAMPLES, 2), range);
+            System.out.printf(
+                    "%s 16x8: max |ORT - Quanta| = %.2f steps%n",
+                    e.getKey(), worst / last.quant().scale());
+            // one step, and the float32 rounding of two dequantized values up to 32768 steps: 2 · 32768 · 2⁻²⁴ steps
+            assertThat(worst).as(e.getKey()).isLessThanOrEqualTo(last.quant().scale() * (1 + 0x1p-8));
+        }
     }
 
     /** Small models of the ops the writer exports, by name. */
@@ -490,13 +577,21 @@ class OnnxWriterTest {
                 .orElseThrow();
         TensorProto dww = init.get(producer(g, dw.getInput(1)).getInput(0));
         assertThat(dww.getDimsList()).containsExactly(4L, 1L, 3L, 3L);
-        // the ReLU6 fused into the depthwise convolution is a Clip before the output's QuantizeLinear
+        // the ReLU6 fused into the depthwise convolution is a Clip before the output's QuantizeLinear, unless the
+        // quantization clamps to within [0, 6] already (then left out, as ONNX Runtime's quantizer does)
+        Tensor dwOutput = q.ops().stream()
+                .filter(o -> o.type() == OpType.DEPTHWISE_CONV_2D)
+                .findFirst()
+                .orElseThrow()
+                .output(0);
         String dwOut = dw.getOutput(0);
         NodeProto after = g.getNodeList().stream()
                 .filter(n -> n.getInputCount() > 0 && n.getInput(0).equals(dwOut))
                 .findFirst()
                 .orElseThrow();
-        assertThat(after.getOpType()).isEqualTo("Clip");
+        assertThat(dwOutput.quant().zeroPoint()).isEqualTo(-128);
+        assertThat(after.getOpType())
+                .isEqualTo(OnnxWriter.clampedByQuantization(Activation.RELU6, dwOutput) ? "QuantizeLinear" : "Clip");
         // the float input is transposed to NCHW once, and quantized
         assertThat(ops.get("Transpose")).isEqualTo(2); // NHWC → NCHW at the input, NCHW → NHWC before the flatten
     }
@@ -632,6 +727,32 @@ class OnnxWriterTest {
                 .hasMessageContaining("'which'")
                 .hasMessageNotContaining("\n");
         assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void aFusedActivationIsLeftOutWhereTheQuantizedRangeLiesWithinIt() {
+        // int8, zp −128, scale 0.02: [0, 5.1]; zp −100: [−0.56, 4.54]
+        Tensor relu6Range = quantizedActivation(DType.INT8, 0.02f, -128);
+        Tensor signed = quantizedActivation(DType.INT8, 0.02f, -100);
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, relu6Range))
+                .isTrue();
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, relu6Range))
+                .isTrue();
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, signed)).isFalse();
+        // uint8, zp 0, scale 0.05: [0, 12.75] is within ReLU's range, not ReLU6's
+        Tensor wide = quantizedActivation(DType.UINT8, 0.05f, 0);
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, wide)).isTrue();
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, wide)).isFalse();
+        // a calibrated [0, 6]: scale 6/255 as a float, 255 · s a hair above 6, and still Q(6) = 255
+        Tensor six = quantizedActivation(DType.UINT8, 6f / 255, 0);
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU6, six)).isTrue();
+        // a float tensor has no quantization to clamp
+        assertThat(OnnxWriter.clampedByQuantization(Activation.RELU, Tensor.activation("f", Shape.of(1))))
+                .isFalse();
+    }
+
+    private static Tensor quantizedActivation(DType type, float scale, long zeroPoint) {
+        return new Tensor("t", Shape.of(4), type, null, dev.quanta.ir.QuantParams.perTensor(scale, zeroPoint), false);
     }
 
     @Test
