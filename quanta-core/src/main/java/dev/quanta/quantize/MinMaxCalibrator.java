@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Observes activation ranges: runs the float model over calibration samples, in one pass, and records for the
@@ -330,6 +331,24 @@ public final class MinMaxCalibrator {
                 histograms[k] = TensorHistogram.merged(halves[k][0], halves[k][1]);
             }
         }
+        // each tensor's range is chosen from its own histograms alone: on the calibration threads
+        Calibrator.AutoChoice[] autoChoices = new Calibrator.AutoChoice[observed.size()];
+        TensorRange[] chosenRanges = new TensorRange[observed.size()];
+        IntStream each = IntStream.range(0, observed.size());
+        (threads > 1 ? each.parallel() : each).forEach(k -> {
+            TensorHistogram h = histograms[k];
+            if (h == null || h.total() == 0 || !calibrator.usesHistogram()) {
+                return;
+            }
+            Calibrator by = calibrator;
+            if (halves[k] != null) {
+                TensorHistogram a = halves[k][0];
+                TensorHistogram b = halves[k][1].total() > 0 ? halves[k][1] : a;
+                autoChoices[k] = Calibrator.autoChoose(a, b, target, percentile);
+                by = autoChoices[k].by();
+            }
+            chosenRanges[k] = by.choose(h, target, percentile);
+        });
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>();
         List<TensorCalibration> tensors = new ArrayList<>();
         boolean auto = calibrator == Calibrator.AUTO;
@@ -345,20 +364,17 @@ public final class MinMaxCalibrator {
             String method = methods.get(k);
             String minmaxMethod = method;
             if (h != null && h.total() > 0 && calibrator.usesHistogram()) {
-                Calibrator by = calibrator;
                 if (halves[k] != null) {
                     TensorHistogram a = halves[k][0];
-                    TensorHistogram b = halves[k][1].total() > 0 ? halves[k][1] : a;
-                    Calibrator.AutoChoice choice = Calibrator.autoChoose(a, b, target, percentile);
-                    by = choice.by();
-                    method = calibrator.cliName() + ": " + by.cliName();
+                    Calibrator.AutoChoice choice = autoChoices[k];
+                    method = calibrator.cliName() + ": " + choice.by().cliName();
                     minmaxMethod = calibrator.cliName() + ": " + Calibrator.MINMAX.cliName();
                     if (a.total() > 0) {
                         evenMinmax.put(observed.get(k), Calibrator.MINMAX.choose(a, target, percentile));
                         evenChosen.put(observed.get(k), choice.onFirst());
                     }
                 }
-                chosen = by.choose(h, target, percentile);
+                chosen = chosenRanges[k];
                 double lo = Math.min(chosen.min(), 0);
                 double hi = Math.max(chosen.max(), 0);
                 if (target.symmetric()) {
