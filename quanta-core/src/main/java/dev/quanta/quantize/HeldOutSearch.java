@@ -16,8 +16,11 @@ import java.util.Map;
  * Choices made by the error of the whole quantized network on held-out calibration samples, rather than by each
  * tensor's or weight's own rounding error: the calibration samples are split into the even ones, which choose the
  * activation ranges (with the configured calibrator) for the range search (the granularity search, which fits no
- * range, takes the ranges of all the samples), and the odd ones (at most {@value #MAX_HELD_OUT}), on which
- * each candidate network is run and compared with the float model at every layer. The error of a candidate is
+ * range, takes the ranges of all the samples, or with {@link Calibrator#AUTO} those of the even ones), and the odd
+ * ones (at most {@value #MAX_HELD_OUT}), on which each candidate network is run and compared with the float model at
+ * every layer. A candidate runs as its {@link SimulatedQuantization} (the float graph with the candidate's dequantized
+ * weights and every quantized tensor rounded to its grid), on the float kernels, which calibration has already
+ * prepared, rather than on integer kernels prepared for each candidate. The error of a candidate is
  *
  * <pre>
  * E = Σ_layers Σ (f − q)² / Σ f²      (f: float values, q: the quantized network's real values)
@@ -30,6 +33,9 @@ import java.util.Map;
  * the estimate), and of several such candidates the one with the least E over all held-out samples wins.
  *
  * <ul>
+ *   <li><b>Ranges of {@code --calibrator auto}</b> ({@link #auto}): its per-tensor choices against min/max everywhere;
+ *       the choices stay only when strictly better on both halves, else every range is min/max, so auto's error here
+ *       is never above min/max's.
  *   <li><b>Granularity</b> ({@code --calibrator auto}, int8 symmetric, per-channel granularity): per Dense layer,
  *       per tensor (the configured granularity) or per channel (TFLite has int8 kernels for both on both of its
  *       paths). Convolutions stay per channel: choosing them the same way lowered the held-out error on KWS and
