@@ -274,22 +274,33 @@ public enum Calibrator {
      * squared quantization error over a histogram's bins as in {@link #MSE} (exact zeros left out).
      */
     static Calibrator autoChoice(TensorHistogram a, TensorHistogram b, Target target, double percentile) {
+        return autoChoose(a, b, target, percentile).by();
+    }
+
+    /** {@link #autoChoice}'s calibrator and the range it chose on {@code a}. */
+    record AutoChoice(Calibrator by, TensorRange onFirst) {}
+
+    /** {@link #autoChoice}, with the range the winner chose on {@code a} (computed on the way). */
+    static AutoChoice autoChoose(TensorHistogram a, TensorHistogram b, Target target, double percentile) {
         if (a.binWidth() == 0 || b.binWidth() == 0) {
-            return MINMAX;
+            return new AutoChoice(MINMAX, MINMAX.choose(a, target, percentile));
         }
         long[] ca = keptCounts(a);
         long[] cb = keptCounts(b);
         Calibrator best = MINMAX;
+        TensorRange bestOnA = null;
         double bestErr = Double.POSITIVE_INFINITY;
         for (Calibrator c : CANDIDATES) {
-            double err = heldOutError(c.choose(a, target, percentile), b, cb, target)
-                    + heldOutError(c.choose(b, target, percentile), a, ca, target);
+            TensorRange onA = c.choose(a, target, percentile);
+            double err =
+                    heldOutError(onA, b, cb, target) + heldOutError(c.choose(b, target, percentile), a, ca, target);
             if (err < bestErr) {
                 bestErr = err;
                 best = c;
+                bestOnA = onA;
             }
         }
-        return best;
+        return new AutoChoice(best, bestOnA != null ? bestOnA : MINMAX.choose(a, target, percentile));
     }
 
     private static double heldOutError(TensorRange r, TensorHistogram h, long[] c, Target target) {

@@ -263,18 +263,30 @@ public final class Converter {
             floatModel = cle.model();
             techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
         }
-        Calibration ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings, keepHistograms);
-        // granularity first (on the model before bias correction, which then corrects the weights as chosen),
-        // then the ranges, on the model as it will be rewritten
-        HeldOutSearch.Result granularity = HeldOutSearch.apply(
-                floatModel,
-                floatModel,
-                representative,
-                settings,
-                ranges,
-                Map.of(),
-                WeightQuantizer.granularityChosenPerLayer(settings),
-                false);
+        Calibration ranges;
+        HeldOutSearch.Result granularity;
+        // the calibrator the range search recalibrates its even samples with: AUTO's, or min/max where AUTO kept it
+        Calibrator rangeSearchBy = settings.calibrator();
+        if (settings.calibrator() == Calibrator.AUTO) {
+            // AUTO's ranges (its per-tensor choices or min/max everywhere) and granularity by held-out error, on
+            // the model before bias correction, which then corrects the weights as chosen
+            MinMaxCalibrator.Both both =
+                    MinMaxCalibrator.calibrateBoth(floatModel, representative, settings, keepHistograms);
+            granularity = HeldOutSearch.auto(
+                    floatModel,
+                    representative,
+                    settings,
+                    both,
+                    WeightQuantizer.granularityChosenPerLayer(settings),
+                    HeldOutSearch.MAX_RECORDED_FLOATS);
+            ranges = granularity.ranges();
+            if (ranges == both.minmax()) {
+                rangeSearchBy = Calibrator.MINMAX;
+            }
+        } else {
+            ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings, keepHistograms);
+            granularity = new HeldOutSearch.Result(ranges, Map.of(), List.of());
+        }
         techniques.addAll(granularity.techniques());
         Map<String, Boolean> perChannel = granularity.perChannel();
         Model toRewrite = floatModel;
@@ -285,7 +297,14 @@ public final class Converter {
         }
         if (settings.rangeSearch()) {
             HeldOutSearch.Result search = HeldOutSearch.apply(
-                    floatModel, toRewrite, representative, settings, ranges, perChannel, false, true);
+                    floatModel,
+                    toRewrite,
+                    representative,
+                    settings.withCalibrator(rangeSearchBy),
+                    ranges,
+                    perChannel,
+                    false,
+                    true);
             ranges = search.ranges();
             techniques.addAll(search.techniques());
         }

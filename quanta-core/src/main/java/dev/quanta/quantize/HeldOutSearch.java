@@ -16,8 +16,11 @@ import java.util.Map;
  * Choices made by the error of the whole quantized network on held-out calibration samples, rather than by each
  * tensor's or weight's own rounding error: the calibration samples are split into the even ones, which choose the
  * activation ranges (with the configured calibrator) for the range search (the granularity search, which fits no
- * range, takes the ranges of all the samples), and the odd ones (at most {@value #MAX_HELD_OUT}), on which
- * each candidate network is run and compared with the float model at every layer. The error of a candidate is
+ * range, takes the ranges of all the samples, or with {@link Calibrator#AUTO} those of the even ones), and the odd
+ * ones (at most {@value #MAX_HELD_OUT}), on which each candidate network is run and compared with the float model at
+ * every layer. A candidate runs as its {@link SimulatedQuantization} (the float graph with the candidate's dequantized
+ * weights and every quantized tensor rounded to its grid), on the float kernels, which calibration has already
+ * prepared, rather than on integer kernels prepared for each candidate. The error of a candidate is
  *
  * <pre>
  * E = Σ_layers Σ (f − q)² / Σ f²      (f: float values, q: the quantized network's real values)
@@ -30,6 +33,9 @@ import java.util.Map;
  * the estimate), and of several such candidates the one with the least E over all held-out samples wins.
  *
  * <ul>
+ *   <li><b>Ranges of {@code --calibrator auto}</b> ({@link #auto}): its per-tensor choices against min/max everywhere;
+ *       the choices stay only when strictly better on both halves, else every range is min/max, so auto's error here
+ *       is never above min/max's.
  *   <li><b>Granularity</b> ({@code --calibrator auto}, int8 symmetric, per-channel granularity): per Dense layer,
  *       per tensor (the configured granularity) or per channel (TFLite has int8 kernels for both on both of its
  *       paths). Convolutions stay per channel: choosing them the same way lowered the held-out error on KWS and
@@ -107,7 +113,8 @@ final class HeldOutSearch {
             Model q = FullIntegerRewriter.rewrite(
                             toRewrite, settings, new Calibration(ranges, even.lstmCellStates()), perChannel)
                     .model();
-            return new Error(error(q, 0), error(q, 1));
+            Model simulated = SimulatedQuantization.of(toRewrite, q);
+            return new Error(error(simulated, 0), error(simulated, 1));
         }
 
         private double error(Model q, int half) {
@@ -194,14 +201,72 @@ final class HeldOutSearch {
             boolean granularity,
             boolean rangeSearch,
             long maxRecordedFloats) {
+        return apply(
+                floatModel,
+                toRewrite,
+                data,
+                settings,
+                full,
+                null,
+                perChannel,
+                granularity,
+                rangeSearch,
+                maxRecordedFloats);
+    }
+
+    /**
+     * As {@link #apply(Model, Model, Dataset, QuantizationConfig, Calibration, Map, boolean, boolean)} for
+     * {@link Calibrator#AUTO}: first the ranges, AUTO's per-tensor choices or min/max everywhere, by the error on
+     * the held-out samples of the network with each (ranges from the even samples); AUTO's are kept only when they
+     * are strictly better on both halves of the held-out samples, else every range is min/max (ties go to min/max),
+     * so the choice is never worse than min/max by that error. The granularity search (when asked) then starts
+     * from the kept ranges, and a change of granularity is kept only when it lowers the error again, so the final
+     * choice's held-out error is at most min/max's on both halves.
+     */
+    static Result auto(
+            Model floatModel,
+            Dataset data,
+            QuantizationConfig settings,
+            MinMaxCalibrator.Both calibrated,
+            boolean granularity,
+            long maxRecordedFloats) {
+        return apply(
+                floatModel,
+                floatModel,
+                data,
+                settings,
+                calibrated.chosen(),
+                calibrated,
+                Map.of(),
+                granularity,
+                false,
+                maxRecordedFloats);
+    }
+
+    private static Result apply(
+            Model floatModel,
+            Model toRewrite,
+            Dataset data,
+            QuantizationConfig settings,
+            Calibration full,
+            MinMaxCalibrator.Both auto,
+            Map<String, Boolean> perChannel,
+            boolean granularity,
+            boolean rangeSearch,
+            long maxRecordedFloats) {
         int n = Math.min(settings.calibrationSamples(), data.size());
-        if (!granularity && !rangeSearch) {
+        if (!granularity && !rangeSearch && auto == null) {
             return new Result(full, perChannel, List.of());
         }
         if (n < MIN_SAMPLES) {
             String why =
                     "skipped: the held-out search needs at least " + MIN_SAMPLES + " calibration samples, got " + n;
             List<QuantizationReport.Technique> t = new ArrayList<>();
+            if (auto != null) {
+                t.add(new QuantizationReport.Technique(
+                        "ranges by held-out error", List.of(why + "; min/max ranges kept")));
+                full = auto.minmax();
+            }
             if (granularity) {
                 t.add(new QuantizationReport.Technique("granularity by held-out error", List.of(why)));
             }
@@ -216,14 +281,45 @@ final class HeldOutSearch {
         Dataset[] halves = {odd.slice(0, half), odd.slice(half, odd.size())};
         // the range search fits ranges, so they come from the even samples only; the granularity alone fits no
         // range and scores with those of all the samples, which spares a second calibration pass
-        Calibration evenRanges = rangeSearch
+        Calibration evenRanges = rangeSearch && auto == null
                 ? MinMaxCalibrator.calibrate(floatModel, even, settings.withCalibrationSamples(even.size()), false)
                 : full;
         Search s = new Search(floatModel, toRewrite, settings, halves, evenRanges, maxRecordedFloats);
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>(evenRanges.ranges());
         Map<String, Boolean> chosen = new HashMap<>(perChannel);
-        Error error = s.error(ranges, chosen);
         List<QuantizationReport.Technique> techniques = new ArrayList<>();
+        Calibration result = full;
+        Error error;
+        if (auto != null) {
+            Map<Tensor, TensorRange> minmax = new IdentityHashMap<>(full.ranges());
+            minmax.putAll(auto.evenMinmax());
+            Map<Tensor, TensorRange> perTensor = new IdentityHashMap<>(full.ranges());
+            perTensor.putAll(auto.evenChosen());
+            Error minmaxError = s.error(minmax, chosen);
+            List<String> lines = new ArrayList<>();
+            if (perTensor.equals(minmax)) {
+                lines.add(String.format(
+                        Locale.ROOT, "min/max (every tensor chose it; held-out error %s)", describe(minmaxError)));
+                result = auto.minmax();
+                ranges = minmax;
+                error = minmaxError;
+            } else {
+                Error perTensorError = s.error(perTensor, chosen);
+                boolean keep = perTensorError.beats(minmaxError);
+                lines.add(String.format(
+                        Locale.ROOT,
+                        "%s (held-out error %s per-tensor choices, %s min/max)",
+                        keep ? "per-tensor choices" : "min/max everywhere",
+                        describe(perTensorError),
+                        describe(minmaxError)));
+                result = keep ? auto.chosen() : auto.minmax();
+                ranges = keep ? perTensor : minmax;
+                error = keep ? perTensorError : minmaxError;
+            }
+            techniques.add(new QuantizationReport.Technique("ranges by held-out error", lines));
+        } else {
+            error = s.error(ranges, chosen);
+        }
         if (granularity) {
             List<String> lines = new ArrayList<>();
             WeightQuantizer configured = new WeightQuantizer(settings);
@@ -252,16 +348,17 @@ final class HeldOutSearch {
             }
             techniques.add(new QuantizationReport.Technique("granularity by held-out error", lines));
         }
-        Calibration result = full;
         if (rangeSearch) {
+            Map<Tensor, TensorRange> before = new IdentityHashMap<>(ranges);
+            Calibration unscaled = result;
             List<String> lines = new ArrayList<>();
             Map<String, Double> factors = new HashMap<>();
-            for (TensorCalibration tc : full.tensors()) {
+            for (TensorCalibration tc : unscaled.tensors()) {
                 Tensor t = floatModel.tensor(tc.tensor());
                 if (t == null || floatModel.inputs().contains(t) || tc.method().startsWith("minmax (")) {
                     continue;
                 }
-                TensorRange base = evenRanges.ranges().get(t);
+                TensorRange base = before.get(t);
                 if (base == null) {
                     continue;
                 }
@@ -281,14 +378,14 @@ final class HeldOutSearch {
                     factors.put(tc.tensor(), best);
                 }
             }
-            result = scaledCalibration(full, floatModel, factors, lines);
+            result = scaledCalibration(unscaled, floatModel, factors, lines);
             lines.add(
                     0,
                     String.format(
                             Locale.ROOT,
                             "%d of %d ranges scaled; held-out error %s on %d samples (ranges from %d others)",
                             factors.size(),
-                            full.tensors().size(),
+                            unscaled.tensors().size(),
                             describe(error),
                             odd.size(),
                             even.size()));

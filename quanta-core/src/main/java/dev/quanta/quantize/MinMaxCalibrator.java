@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Observes activation ranges: runs the float model over calibration samples, in one pass, and records for the
@@ -168,6 +169,48 @@ public final class MinMaxCalibrator {
             double percentile,
             Calibrator.Target target,
             boolean keepHistograms) {
+        return calibrateBoth(model, data, samples, threads, calibrator, percentile, target, keepHistograms)
+                .chosen();
+    }
+
+    /**
+     * What {@link Calibrator#AUTO}'s calibration also yields, for {@link HeldOutSearch} to choose between its
+     * per-tensor choices and min/max on the whole network (for another calibrator {@code minmax} is null and the
+     * maps are empty).
+     *
+     * @param chosen the calibration with each tensor's range chosen by the calibrator
+     * @param minmax the same pass's calibration with every range min/max over all the samples (AUTO only)
+     * @param evenMinmax per tensor whose range AUTO chose: min/max over the even calibration samples alone
+     * @param evenChosen per such tensor: the range its chosen calibrator gives on the even samples alone
+     */
+    record Both(
+            Calibration chosen,
+            Calibration minmax,
+            Map<Tensor, TensorRange> evenMinmax,
+            Map<Tensor, TensorRange> evenChosen) {}
+
+    /** As {@link #calibrate(Model, Dataset, QuantizationConfig, boolean)}, with AUTO's min/max alternative. */
+    static Both calibrateBoth(Model model, Dataset data, QuantizationConfig config, boolean keepHistograms) {
+        return calibrateBoth(
+                model,
+                data,
+                config.calibrationSamples(),
+                config.calibrationThreads(),
+                config.calibrator(),
+                config.percentile(),
+                Calibrator.Target.of(config),
+                keepHistograms);
+    }
+
+    private static Both calibrateBoth(
+            Model model,
+            Dataset data,
+            int samples,
+            int threads,
+            Calibrator calibrator,
+            double percentile,
+            Calibrator.Target target,
+            boolean keepHistograms) {
         if (model.inputs().size() != 1) {
             throw new QuantaException("model '" + model.name() + "' has "
                     + model.inputs().size() + " inputs; calibration takes models with one input");
@@ -274,7 +317,8 @@ public final class MinMaxCalibrator {
                         sampleMax[k][s + i] = hi;
                     }
                 }
-                if (histograms[k] != null) {
+                // AUTO's histogram over all the samples is merged from the halves' after the pass
+                if (histograms[k] != null && halves[k] == null) {
                     histograms[k].add(v);
                 }
                 if (halves[k] != null) {
@@ -282,23 +326,55 @@ public final class MinMaxCalibrator {
                 }
             }
         });
+        for (int k = 0; k < observed.size(); k++) {
+            if (halves[k] != null) {
+                histograms[k] = TensorHistogram.merged(halves[k][0], halves[k][1]);
+            }
+        }
+        // each tensor's range is chosen from its own histograms alone: on the calibration threads
+        Calibrator.AutoChoice[] autoChoices = new Calibrator.AutoChoice[observed.size()];
+        TensorRange[] chosenRanges = new TensorRange[observed.size()];
+        IntStream each = IntStream.range(0, observed.size());
+        (threads > 1 ? each.parallel() : each).forEach(k -> {
+            TensorHistogram h = histograms[k];
+            if (h == null || h.total() == 0 || !calibrator.usesHistogram()) {
+                return;
+            }
+            Calibrator by = calibrator;
+            if (halves[k] != null) {
+                TensorHistogram a = halves[k][0];
+                TensorHistogram b = halves[k][1].total() > 0 ? halves[k][1] : a;
+                autoChoices[k] = Calibrator.autoChoose(a, b, target, percentile);
+                by = autoChoices[k].by();
+            }
+            chosenRanges[k] = by.choose(h, target, percentile);
+        });
         Map<Tensor, TensorRange> ranges = new IdentityHashMap<>();
         List<TensorCalibration> tensors = new ArrayList<>();
+        boolean auto = calibrator == Calibrator.AUTO;
+        Map<Tensor, TensorRange> minmaxRanges = new IdentityHashMap<>();
+        List<TensorCalibration> minmaxTensors = new ArrayList<>();
+        Map<Tensor, TensorRange> evenMinmax = new IdentityHashMap<>();
+        Map<Tensor, TensorRange> evenChosen = new IdentityHashMap<>();
         for (int k = 0; k < observed.size(); k++) {
             TensorRange seen = new TensorRange(min[k], max[k]);
             TensorRange chosen = seen;
             double clipped = 0;
             TensorHistogram h = histograms[k];
             String method = methods.get(k);
+            String minmaxMethod = method;
             if (h != null && h.total() > 0 && calibrator.usesHistogram()) {
-                Calibrator by = calibrator;
                 if (halves[k] != null) {
                     TensorHistogram a = halves[k][0];
-                    TensorHistogram b = halves[k][1].total() > 0 ? halves[k][1] : a;
-                    by = Calibrator.autoChoice(a, b, target, percentile);
-                    method = calibrator.cliName() + ": " + by.cliName();
+                    Calibrator.AutoChoice choice = autoChoices[k];
+                    method = calibrator.cliName() + ": " + choice.by().cliName();
+                    minmaxMethod = calibrator.cliName() + ": " + Calibrator.MINMAX.cliName();
+                    if (a.total() > 0) {
+                        evenMinmax.put(observed.get(k), Calibrator.MINMAX.choose(a, target, percentile));
+                        evenChosen.put(observed.get(k), choice.onFirst());
+                    }
                 }
-                chosen = by.choose(h, target, percentile);
+                chosen = chosenRanges[k];
                 double lo = Math.min(chosen.min(), 0);
                 double hi = Math.max(chosen.max(), 0);
                 if (target.symmetric()) {
@@ -308,18 +384,36 @@ public final class MinMaxCalibrator {
                 clipped = h.fractionOutside(lo, hi);
             }
             ranges.put(observed.get(k), chosen);
+            minmaxRanges.put(observed.get(k), seen);
             if (method != null) {
                 TensorCalibration.Coverage coverage =
                         sampleMax[k] == null ? null : coverage(sampleMin[k], sampleMax[k], chosen, target);
                 tensors.add(new TensorCalibration(
                         observed.get(k).name(), method, seen, chosen, clipped, keepHistograms ? h : null, coverage));
+                if (auto) {
+                    TensorCalibration.Coverage seenCoverage =
+                            sampleMax[k] == null ? null : coverage(sampleMin[k], sampleMax[k], seen, target);
+                    minmaxTensors.add(new TensorCalibration(
+                            observed.get(k).name(),
+                            minmaxMethod,
+                            seen,
+                            seen,
+                            0,
+                            keepHistograms ? h : null,
+                            seenCoverage));
+                }
             }
         }
         Map<Op, TensorRange> cells = new IdentityHashMap<>();
         for (int k = 0; k < lstms.size(); k++) {
             cells.put(lstms.get(k), new TensorRange(-cellAbsMax[k], cellAbsMax[k]));
         }
-        return new Calibration(ranges, cells, calibrator, tensors, warnings(tensors, n, data.size()));
+        Calibration result = new Calibration(ranges, cells, calibrator, tensors, warnings(tensors, n, data.size()));
+        Calibration minmax = auto
+                ? new Calibration(
+                        minmaxRanges, cells, calibrator, minmaxTensors, warnings(minmaxTensors, n, data.size()))
+                : null;
+        return new Both(result, minmax, evenMinmax, evenChosen);
     }
 
     /** Below this many calibration samples {@code quantize} warns (TFLite's guidance is about 100 to 500). */

@@ -126,6 +126,55 @@ public final class TensorHistogram {
         first = newFirst;
     }
 
+    /**
+     * The histogram of the values of {@code a} and {@code b} together (both of the same number of bins): the same
+     * counts, window and extremes as one histogram to which all their values were added, since those depend only on
+     * the multiset of values (the width is the smallest whose window holds the union's range, at least each one's).
+     */
+    static TensorHistogram merged(TensorHistogram a, TensorHistogram b) {
+        if (a.counts.length != b.counts.length) {
+            throw new IllegalArgumentException(
+                    "histograms of " + a.counts.length + " and " + b.counts.length + " bins do not merge");
+        }
+        TensorHistogram m = new TensorHistogram(a.counts.length);
+        m.addCounts(a);
+        m.addCounts(b);
+        return m;
+    }
+
+    /** Adds the values {@code o} counted (same number of bins). */
+    private void addCounts(TensorHistogram o) {
+        if (o.total == 0) {
+            return;
+        }
+        min = Math.min(min, o.min);
+        max = Math.max(max, o.max);
+        total += o.total;
+        zeros += o.zeros;
+        float lo = Math.min(min, 0f);
+        float hi = Math.max(max, 0f);
+        if (lo == 0f && hi == 0f) {
+            counts[0] += o.total; // zeros only so far
+            return;
+        }
+        int e = Math.max(exponent, o.exponent);
+        while (!fits(lo, hi, e)) {
+            e++;
+        }
+        relayout(e, index(lo, e));
+        if (o.exponent == ZEROS_ONLY) {
+            counts[(int) -first] += o.counts[0];
+            return;
+        }
+        int shift = exponent - o.exponent;
+        for (int j = 0; j < o.counts.length; j++) {
+            if (o.counts[j] != 0) {
+                long i = (o.first + j) >> shift; // floor division by 2^shift
+                counts[(int) (i - first)] += o.counts[j];
+            }
+        }
+    }
+
     /** The number of bins kept. */
     public int bins() {
         return counts.length;

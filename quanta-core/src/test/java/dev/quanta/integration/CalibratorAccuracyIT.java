@@ -75,7 +75,7 @@ class CalibratorAccuracyIT {
     /**
      * IC ResNet-8 from the .h5, 100 + 100 images in two folds. Measured (correct of 200, XNNPACK, 85 + 88 meaning 85
      * of images 1–100 and 88 of 101–200): float 171; the converter's int8 file 170; minmax 85 + 88 = 173,
-     * percentile 86 + 88 = 174, entropy 87 + 88 = 175, mse 86 + 89 = 175, auto 85 + 89 = 174 (85 + 90 = 175 when the Dense granularity was chosen on ranges of the even samples only). Floors: 2 below; auto
+     * percentile 86 + 88 = 174, entropy 87 + 88 = 175, mse 86 + 89 = 175, auto 85 + 89 = 174 (the same with auto's ranges checked against min/max on held-out samples). Floors: 2 below; auto
      * also at least minmax and the converter's file (issue 10, acceptance 2).
      */
     @Test
@@ -156,7 +156,7 @@ class CalibratorAccuracyIT {
     /**
      * AD autoencoder from the float .tflite: mean window MSE of windows 99–196, calibrated on windows 1–98. Measured
      * (XNNPACK): float 9.7468; minmax 10.2898 (+5.57%), percentile 10.2943 (+5.62%), entropy 10.2898 (+5.57%), mse
-     * 10.2920 (+5.59%), auto 9.7716 (+0.25%: auto also gives the Dense layers per-channel weights, which round
+     * 10.2920 (+5.59%), auto 9.7738 (+0.28%; 9.7716 before auto's ranges were checked against min/max: auto also gives the Dense layers per-channel weights, which round
      * closer). Ceiling: 7% above float for each; auto at most minmax and within 2% of float (issue 10, check 4).
      */
     @Test

@@ -103,6 +103,37 @@ class TensorHistogramTest {
         assertThat(parts.max()).isEqualTo(one.max());
     }
 
+    /**
+     * {@link TensorHistogram#merged}: any split of the values in two histograms (either may be empty or hold zeros
+     * only) merges into the histogram of all of them.
+     */
+    @Property(tries = 300)
+    void twoHistogramsMergeIntoTheHistogramOfAllTheirValues(
+            @ForAll @Size(min = 0, max = 200) List<@FloatRange(min = -1e4f, max = 1e4f) Float> values,
+            @ForAll @IntRange(min = 0, max = 200) int split,
+            @ForAll boolean zerosFirst) {
+        float[] all = new float[values.size() + 3];
+        for (int k = 0; k < values.size(); k++) {
+            all[k + (zerosFirst ? 3 : 0)] = values.get(k);
+        }
+        int cut = Math.min(split, all.length);
+        TensorHistogram a = new TensorHistogram(32);
+        a.add(all, 0, cut);
+        TensorHistogram b = new TensorHistogram(32);
+        b.add(all, cut, all.length);
+        TensorHistogram one = new TensorHistogram(32);
+        one.add(all);
+        for (TensorHistogram m : new TensorHistogram[] {TensorHistogram.merged(a, b), TensorHistogram.merged(b, a)}) {
+            assertThat(m.binWidth()).isEqualTo(one.binWidth());
+            assertThat(m.firstIndex()).isEqualTo(one.firstIndex());
+            assertThat(m.counts()).containsExactly(one.counts());
+            assertThat(m.total()).isEqualTo(one.total());
+            assertThat(m.zeros()).isEqualTo(one.zeros());
+            assertThat(m.min()).isEqualTo(one.min());
+            assertThat(m.max()).isEqualTo(one.max());
+        }
+    }
+
     @Property(tries = 200)
     void batchesWithinAFixedRangeAddUpBinByBin(
             @ForAll @Size(min = 1, max = 200) List<@FloatRange(min = -8f, max = 8f) Float> values,
