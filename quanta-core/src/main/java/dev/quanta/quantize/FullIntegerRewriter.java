@@ -423,6 +423,11 @@ final class FullIntegerRewriter {
                 }
                 outParams = x.quant();
             }
+            case FILL -> {
+                // TFLite's int8/int16 FILL copies the stored value: the output keeps the value's parameters
+                ins.add(x);
+                outParams = x.quant();
+            }
             case GATHER, GATHER_ND -> {
                 ins.add(x);
                 ins.add(quantized.getOrDefault(op.input(1), op.input(1)));

@@ -200,6 +200,63 @@ class DataMovementQuantizationTest {
         assertBitExactInTflite(q, d, form, new int[] {1, 4, 4, 2});
     }
 
+    /** x[B,4] + FILL(dims [1,4], value 0.75) → ADD: FILL's output keeps its value's parameters. */
+    static Model fillModel() {
+        ModelBuilder mb = new ModelBuilder("fill");
+        Origin o = new Origin("fill", "Test");
+        Tensor x = mb.input("x", Shape.batched(4));
+        Tensor v = Tensor.constant("fill/value", Shape.of(), new float[] {0.75f});
+        Tensor f = mb.add(OpType.FILL, "fill", o, new OpAttributes.Fill(new int[] {1, 4}), v);
+        Tensor y = mb.add(OpType.ADD, "add", o, new OpAttributes.Add(dev.quanta.ir.Activation.NONE), x, f);
+        return mb.output(y).build(ModelMetadata.inMemory());
+    }
+
+    /**
+     * int8 and 16x8: FILL becomes TFLite's int8/int16 FILL, its output with its value's parameters (int16
+     * symmetric) and the file bit-exact in TFLite on both paths. uint8: TFLite has no uint8 FILL, so the quantizer
+     * refuses it naming the op, or keeps it in float when allowed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"INT8", "UINT8", "INT16X8"})
+    void fillKeepsItsValueParametersAndRunsBitExactInTflite(String form) throws Exception {
+        SplittableRandom r = new SplittableRandom(13);
+        float[] v = new float[8 * 4];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 4 - 2);
+        }
+        Dataset d = Dataset.of("fill", new int[] {4}, v, null);
+        if (form.equals("UINT8")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Converter.fromModel(fillModel())
+                            .withConfig(QuantizationConfig.defaults()
+                                    .withMode(QuantizationMode.INT8)
+                                    .withScheme(QuantizationScheme.ASYMMETRIC)
+                                    .withCalibrationSamples(d.size()))
+                            .withRepresentativeDataset(d)
+                            .convert())
+                    .isInstanceOf(dev.quanta.QuantaException.class)
+                    .hasMessageContaining("FILL has no uint8 kernel");
+        }
+        Model q = Converter.fromModel(fillModel())
+                .withConfig(config(form).withAllowFloatFallback(true).withCalibrationSamples(d.size()))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
+        Op fill = producer(q, OpType.FILL);
+        if (form.equals("UINT8")) {
+            assertThat(fill.output(0).dtype()).isEqualTo(DType.FLOAT32);
+        } else {
+            DType act = form.equals("INT8") ? DType.INT8 : DType.INT16;
+            assertThat(fill.input(0).dtype()).isEqualTo(act);
+            assertThat(fill.output(0).dtype()).isEqualTo(act);
+            assertThat(fill.output(0).quant()).isEqualTo(fill.input(0).quant());
+            if (act == DType.INT16) {
+                assertThat(fill.input(0).quant().zeroPoint()).isZero();
+            }
+            assertThat(producer(q, OpType.ADD).input(0).dtype()).isEqualTo(act);
+        }
+        assertBitExactInTflite(q, d, form, new int[] {1, 4});
+    }
+
     private static QuantizationConfig config(String form) {
         QuantizationConfig c = QuantizationConfig.defaults().withMode(QuantizationMode.INT8);
         return switch (form) {
