@@ -358,7 +358,7 @@ final class FullIntegerRewriter {
                 outParams = activationParams(out);
             }
             case ABS, RSQRT -> {
-                // RSQRT: int8 only (TFLite's fixed-point 1/√x); the output range as calibrated
+                // RSQRT: int8 (TFLite's fixed-point 1/√x) or int16 (its table); the output range as calibrated
                 ins.add(x);
                 outParams = activationParams(out);
             }

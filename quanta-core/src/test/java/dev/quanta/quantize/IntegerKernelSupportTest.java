@@ -53,7 +53,7 @@ class IntegerKernelSupportTest {
      * Issue 11's element-wise ops that run on integer tensors but that the quantizer does not produce: comparisons
      * (a BOOL output is no activation; int8/uint8 rescaled, int16 by stored value where TFLite has it), SELECT and
      * SELECT_V2 (values copied, the row type is the BOOL condition), the logical ops (BOOL only), quantized SQRT,
-     * EXP, LOG and int16 RSQRT (run from files; the quantizer keeps them in float) and int8/int16 NEG (TFLite
+     * EXP and LOG (run from files; the quantizer keeps them in float) and int8/int16 NEG (TFLite
      * negates stored values, ignoring parameters).
      */
     private static boolean elementwiseNotQuantized(OpType type, DType t) {
@@ -63,7 +63,6 @@ class IntegerKernelSupportTest {
             case SELECT, SELECT_V2, LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT -> true;
             case SQRT, NEG -> t != DType.UINT8; // SQRT: its input may be negative; NEG ignores the parameters
             case EXP, LOG -> t != DType.UINT8; // TFLite's lookup tables run, the quantizer keeps them in float
-            case RSQRT -> t == DType.INT16;
             default -> false;
         };
     }
