@@ -280,6 +280,14 @@ final class FullIntegerRewriter {
             report.add(DetectionQuantization.floatOnDequantizedInputs(op, quantized, floatValue, ops));
             return;
         }
+        if (op.type() == OpType.RANGE && op.output(0).dtype() != DType.FLOAT32) { // shape and data movement (issue 11)
+            // an int32/int64 RANGE makes indices, not activations: it stays as it is in every mode
+            ops.add(op);
+            quantized.put(op.output(0), op.output(0));
+            String t = op.output(0).dtype().lowerName();
+            report.add(LayerReport.converted(op, t, t, "-", null));
+            return;
+        }
         if (floatLayers.contains(op.origin().layerName())) {
             keepInFloat(op, "kept in float as asked");
             return;

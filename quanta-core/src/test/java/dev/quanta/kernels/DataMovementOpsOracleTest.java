@@ -400,6 +400,138 @@ class DataMovementOpsOracleTest {
         }
     }
 
+    // ------------------------------------------------------------------ RANGE
+
+    /** A constant scalar of type t holding v (a float type takes v as is, integers its integer part). */
+    private static Tensor rangeScalar(String name, DType t, double v) {
+        ByteBuffer b = ByteBuffer.allocate(Math.max(1, t.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        switch (t) {
+            case FLOAT32 -> b.putFloat((float) v);
+            case INT64 -> b.putLong((long) v);
+            case INT32, UINT32 -> b.putInt((int) v);
+            case INT16 -> b.putShort((short) v);
+            default -> b.put((byte) v);
+        }
+        return new Tensor(name, Shape.of(), t, TensorData.ofBytes(t, b.array()), quant(t), false);
+    }
+
+    /** RANGE(start, limit, delta) of constant scalars of type t, its output the model's (through a CAST for int64). */
+    private Case rangeCase(DType t, double start, double limit, double delta, int n) {
+        List<Tensor> ins = List.of(
+                rangeScalar("start" + counter++, t, start),
+                rangeScalar("limit" + counter++, t, limit),
+                rangeScalar("delta" + counter++, t, delta));
+        Tensor y = new Tensor("t" + counter++, Shape.of(n), t, null, quant(t), false);
+        return new Case(
+                "RANGE " + t + " " + start + " to " + limit + " by " + delta,
+                model(OpType.RANGE, OpAttributes.None.INSTANCE, List.of(), ins, List.of(y)));
+    }
+
+    /**
+     * RANGE in the types TFLite 2.21 registers (int32, int64, float32), bit-exact with TFLite on both paths:
+     * rising and falling sequences, a step that does not divide the span, an empty one (start = limit), and long
+     * float sequences whose accumulated rounding (y[i+1] = y[i] + delta) differs from start + i·delta.
+     */
+    @TestFactory
+    Stream<DynamicTest> rangeBitExactWithTfliteOnBothPaths() {
+        List<Case> cases = new ArrayList<>();
+        for (DType t : new DType[] {DType.INT32, DType.INT64}) {
+            cases.add(rangeCase(t, 0, 7, 1, 7));
+            cases.add(rangeCase(t, 3, -8, -3, 4));
+            cases.add(rangeCase(t, -5, 5, 4, 3));
+            cases.add(rangeCase(t, 2, 2, 1, 0));
+            for (int k = 0; k < SHAPES; k++) {
+                int start = random.nextInt(200) - 100;
+                int delta = (1 + random.nextInt(9)) * (random.nextBoolean() ? 1 : -1);
+                int limit = start + delta * random.nextInt(30) + (delta > 0 ? 1 : -1) * random.nextInt(Math.abs(delta));
+                int n = DataMovementShapes.rangeLength(
+                        List.of(rangeScalar("a", t, start), rangeScalar("b", t, limit), rangeScalar("c", t, delta)));
+                cases.add(rangeCase(t, start, limit, delta, n));
+            }
+        }
+        cases.add(rangeCase(DType.FLOAT32, 0, 1, 0.25, 4));
+        cases.add(rangeCase(DType.FLOAT32, 1.5, -2, -0.5, 7));
+        cases.add(rangeCase(DType.FLOAT32, 0.1, 100.05, 0.1, 1000)); // ⌈99.95 / 0.1⌉ in float
+        cases.add(rangeCase(DType.FLOAT32, -3, 4.3, 0.7, 11));
+        for (Case c : cases) {
+            // the count the case was built with is the one Quanta infers
+            Op range = c.model().ops().get(0);
+            assertThat(DataMovementShapes.rangeLength(range.inputs()))
+                    .as(c.name())
+                    .isEqualTo(range.output(0).shape().dim(0));
+        }
+        return cases.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
+    }
+
+    /**
+     * RANGE in any other type (TFLite has no quantized RANGE), with mixed types, a zero delta or a delta pointing
+     * away from the limit: TFLite refuses the model, and Quanta's reader refuses it in one line naming the op.
+     */
+    @Test
+    void rangeTfliteRefusesIsRefused() throws Exception {
+        List<Case> bad = new ArrayList<>();
+        for (DType t : new DType[] {DType.INT8, DType.UINT8, DType.INT16, DType.BOOL, DType.UINT32}) {
+            bad.add(rangeCase(t, 0, 1, 1, 1));
+        }
+        bad.add(rangeCase(DType.INT32, 0, 5, 0, 5));
+        bad.add(rangeCase(DType.INT32, 0, 5, -1, 5));
+        bad.add(rangeCase(DType.FLOAT32, 5, 0, 0.5, 10));
+        List<Tensor> mixed = List.of(
+                rangeScalar("s", DType.INT32, 0), rangeScalar("l", DType.FLOAT32, 3), rangeScalar("d", DType.INT32, 1));
+        bad.add(new Case(
+                "RANGE int32, float32, int32",
+                model(
+                        OpType.RANGE,
+                        OpAttributes.None.INSTANCE,
+                        List.of(),
+                        mixed,
+                        List.of(new Tensor("y", Shape.of(3), DType.INT32, null, null, false)))));
+        for (Case c : bad) {
+            byte[] bytes = TfliteWriter.toBytes(c.model());
+            assertThatThrownBy(() -> {
+                        try (TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
+                            oracle.invoke();
+                        }
+                    })
+                    .as("TFLite refuses " + c.name())
+                    .isInstanceOf(RuntimeException.class);
+            assertThatThrownBy(() -> TfliteReader.read(bytes, Path.of("range.tflite")))
+                    .as("Quanta refuses " + c.name())
+                    .isInstanceOf(QuantaException.class)
+                    .hasMessageContaining("range.tflite")
+                    .hasMessageContaining("RANGE")
+                    .hasMessageNotContaining("\n");
+        }
+    }
+
+    /**
+     * RANGE of computed scalars (graph inputs): TFLite sizes its output when it runs; Quanta fixes every shape when
+     * it loads a model, so its reader refuses the file in one line naming the op and the computed input.
+     */
+    @Test
+    void rangeOfComputedInputsRunsInTfliteButIsRefusedByQuanta() throws Exception {
+        List<Tensor> ins = new ArrayList<>();
+        for (String name : new String[] {"start", "limit", "delta"}) {
+            ins.add(new Tensor(name, Shape.of(), DType.INT32, null, null, false));
+        }
+        Tensor y = new Tensor("y", Shape.of(4), DType.INT32, null, null, false);
+        Model m = model(OpType.RANGE, OpAttributes.None.INSTANCE, ins, ins, List.of(y));
+        byte[] bytes = TfliteWriter.toBytes(m);
+        try (TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
+            oracle.setInput(0, new int[] {1});
+            oracle.setInput(1, new int[] {9});
+            oracle.setInput(2, new int[] {2});
+            oracle.invoke();
+            assertThat(oracle.outputInt32(0)).containsExactly(1, 3, 5, 7);
+        }
+        assertThatThrownBy(() -> TfliteReader.read(bytes, Path.of("range.tflite")))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("range.tflite")
+                .hasMessageContaining("RANGE")
+                .hasMessageContaining("computed")
+                .hasMessageNotContaining("\n");
+    }
+
     /** An index outside the axis is an error naming the op in Quanta, and TFLite refuses it too. */
     @Test
     void outOfRangeIndicesAreRefusedLikeTflite() throws Exception {
