@@ -64,8 +64,73 @@ public final class DataMovementShapes {
                 yield Shape.of(((OpAttributes.Fill) attrs).dims());
             }
             case ZEROS_LIKE -> x;
+            case RANGE -> Shape.of(rangeLength(inputs));
             default -> throw new IllegalStateException(type.name());
         };
+    }
+
+    /**
+     * RANGE's element count from its constant scalar inputs start, limit, delta (one type: int32, int64 or float32),
+     * as TFLite's kernel computes it: delta ≠ 0 and of the sign of limit − start (or start = limit, no elements);
+     * (|limit − start| + |delta| − 1) / |delta| for integers, ⌈|(limit − start) / delta|⌉ in float for floats.
+     */
+    public static int rangeLength(List<Tensor> inputs) {
+        if (inputs.size() != 3) {
+            throw new IllegalArgumentException("RANGE takes start, limit and delta, got " + inputs.size() + " inputs");
+        }
+        DType t = inputs.get(0).dtype();
+        for (Tensor in : inputs) {
+            if (in.dtype() != t || (t != DType.INT32 && t != DType.INT64 && t != DType.FLOAT32)) {
+                throw new IllegalArgumentException(
+                        "RANGE start, limit and delta must all be int32, int64 or float32, got "
+                                + inputs.get(0).dtype() + ", " + inputs.get(1).dtype() + " and "
+                                + inputs.get(2).dtype());
+            }
+            if (in.shape().rank() != 0) {
+                throw new IllegalArgumentException("RANGE input " + in.name() + " " + in.shape() + " must be a scalar");
+            }
+            if (!in.isConstant()) {
+                throw new IllegalArgumentException("RANGE input " + in.name()
+                        + " is computed: Quanta needs constant start, limit and delta (its shapes are fixed at load)");
+            }
+        }
+        if (t == DType.FLOAT32) {
+            float start = inputs.get(0).data().floats()[0];
+            float limit = inputs.get(1).data().floats()[0];
+            float delta = inputs.get(2).data().floats()[0];
+            checkRangeSigns(start > limit, start < limit, delta, delta == 0f, delta < 0f, start, limit);
+            double n = Math.ceil(Math.abs((limit - start) / delta)); // float quotient, as std::ceil(float)
+            if (!(n <= Integer.MAX_VALUE)) {
+                throw new IllegalArgumentException(
+                        "RANGE from " + start + " to " + limit + " by " + delta + " has too many elements");
+            }
+            return (int) n;
+        }
+        long start = integer(inputs.get(0));
+        long limit = integer(inputs.get(1));
+        long delta = integer(inputs.get(2));
+        checkRangeSigns(start > limit, start < limit, delta, delta == 0, delta < 0, start, limit);
+        long n = (Math.abs(limit - start) + Math.abs(delta) - 1) / Math.abs(delta);
+        if (n > Integer.MAX_VALUE || n < 0) {
+            throw new IllegalArgumentException(
+                    "RANGE from " + start + " to " + limit + " by " + delta + " has too many elements");
+        }
+        return (int) n;
+    }
+
+    private static void checkRangeSigns(
+            boolean down, boolean up, Object delta, boolean zero, boolean negative, Object start, Object limit) {
+        if (zero || (down && !negative) || (up && negative)) {
+            throw new IllegalArgumentException("RANGE from " + start + " to " + limit + " by " + delta
+                    + ": delta must be non-zero and point from start to limit");
+        }
+    }
+
+    /** The value of a constant int32 or int64 scalar. */
+    private static long integer(Tensor t) {
+        return t.dtype() == DType.INT32
+                ? t.data().ints()[0]
+                : ((long[]) t.data().toArray())[0];
     }
 
     /** The output shapes of SPLIT, SPLIT_V and UNPACK. */

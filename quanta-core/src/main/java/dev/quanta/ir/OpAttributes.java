@@ -215,6 +215,13 @@ public sealed interface OpAttributes {
     /** SIGNAL_FILTER_BANK_LOG: y = min(32767, log(x · 2^inputCorrectionBits) · outputScale) in fixed point. */
     record SignalFilterBankLog(int inputCorrectionBits, int outputScale) implements OpAttributes {}
     // -- elementwise and activations (issue 11) --
+    /**
+     * An int16 SUB whose file sets pot_scale_int16 (SubOptions' default): when its three scales are powers of two
+     * TFLite takes its power-of-two form, y = clamp(rdp(a, log2 s_y − log2 s_a) − rdp(b, log2 s_y − log2 s_b)) (rdp
+     * rounding half away from zero), else its general rescaling, as with {@link Arithmetic}. Only the reader makes
+     * it, and the writer keeps the flag; the fused activation as SUB's.
+     */
+    record PowerOfTwoSub(Activation activation) implements OpAttributes {}
 
     // -- activations (issue 11) --
     /** GELU: the exact form (erf) or, when {@code approximate}, the tanh approximation. */

@@ -222,6 +222,12 @@ public enum OpType {
     FILL,
     /** ZEROS_LIKE: zeros of the input's shape and type. */
     ZEROS_LIKE,
+    /**
+     * RANGE: the 1-D sequence y[i] = start + i·delta for i &lt; n from three constant scalars of one type (int32,
+     * int64 or float32); n = (|limit − start| + |delta| − 1) / |delta| for integers, ⌈|(limit − start) / delta|⌉ for
+     * floats (computed in float). Float values are accumulated as TFLite does: y[0] = start, y[i+1] = y[i] + delta.
+     */
+    RANGE,
 
     // -- activations (issue 11) --
 

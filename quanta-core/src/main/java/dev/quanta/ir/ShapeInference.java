@@ -76,7 +76,8 @@ public final class ShapeInference {
                     BATCH_TO_SPACE_ND,
                     SHAPE,
                     FILL,
-                    ZEROS_LIKE -> DataMovementShapes.infer(type, attrs, inputs);
+                    ZEROS_LIKE,
+                    RANGE -> DataMovementShapes.infer(type, attrs, inputs);
 
             // -- resampling and reductions (issue 11) --
             case RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR ->

@@ -24,6 +24,7 @@ final class LstmLayer {
         l.requireInputRank(x, 3);
         int units = l.positive("units");
         OpAttributes.LstmActivation act = activation(l);
+        x = RecurrentLayers.inProcessingOrder(e, l, x);
         boolean useBias = l.bool("use_bias", true);
         int in = featureSize(l, x);
         List<KerasWeight> w = e.fetch(
@@ -48,7 +49,8 @@ final class LstmLayer {
 
     /**
      * The LSTM's cell activation from its config; refuses a recurrent activation other than sigmoid and the flags
-     * TFLite's sequence LSTM has no counterpart of.
+     * TFLite's sequence LSTM has no counterpart of (go_backwards is the caller's: {@link
+     * RecurrentLayers#inProcessingOrder}).
      */
     static OpAttributes.LstmActivation activation(KerasLayer l) {
         String recurrentActivation = l.string("recurrent_activation", "sigmoid");
@@ -56,7 +58,7 @@ final class LstmLayer {
             throw l.unsupported("recurrent_activation", "only sigmoid is supported (TFLite's LSTM gates use it)");
         }
         OpAttributes.LstmActivation act = cellActivation(l);
-        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+        for (String flag : new String[] {"stateful", "return_state", "time_major"}) {
             if (l.bool(flag, false)) {
                 throw l.unsupported(flag, "only false is supported");
             }

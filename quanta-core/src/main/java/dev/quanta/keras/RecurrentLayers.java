@@ -23,11 +23,12 @@ final class RecurrentLayers {
         l.requireInputRank(x, 3);
         int units = l.positive("units");
         OpAttributes.LstmActivation act = LstmLayer.cellActivation(l);
-        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+        for (String flag : new String[] {"stateful", "return_state", "time_major"}) {
             if (l.bool(flag, false)) {
                 throw l.unsupported(flag, "only false is supported");
             }
         }
+        x = inProcessingOrder(e, l, x);
         boolean useBias = l.bool("use_bias", true);
         int in = LstmLayer.featureSize(l, x);
         List<KerasWeight> w = e.fetch(
@@ -54,6 +55,19 @@ final class RecurrentLayers {
     }
 
     /**
+     * The sequence {@code x} [batch, steps, features] in the order a recurrent layer reads it: reversed along the
+     * time axis (REVERSE_V2) when the layer sets go_backwards, as Keras then feeds x_{T−1} first. Keras returns the
+     * outputs in that processing order too (with return_sequences, output k is the state after x_{T−1−k}; without,
+     * the state after x_0), so nothing is reversed back.
+     */
+    static Tensor inProcessingOrder(LayerEmitter e, KerasLayer l, Tensor x) {
+        if (!l.bool("go_backwards", false)) {
+            return x;
+        }
+        return e.inner(l, "reversed", OpType.REVERSE_V2, new OpAttributes.Reverse(new int[] {1}), x);
+    }
+
+    /**
      * Keras Bidirectional around an LSTM with merge_mode concat, as TFLite's BIDIRECTIONAL_SEQUENCE_LSTM
      * (batch-major, outputs merged): the forward LSTM's weights (kernel, recurrent_kernel, bias) come first in the
      * file, then the backward one's. With return_sequences the output at step t is [forward h_t, backward h_t] (the
@@ -75,6 +89,9 @@ final class RecurrentLayers {
         }
         int units = inner.positive("units");
         OpAttributes.LstmActivation act = LstmLayer.activation(inner);
+        if (inner.bool("go_backwards", false)) {
+            throw inner.unsupported("go_backwards", "only false is supported inside Bidirectional");
+        }
         boolean useBias = inner.bool("use_bias", true);
         int in = LstmLayer.featureSize(l, x);
         List<KerasWeight> w = e.fetch(
@@ -143,11 +160,12 @@ final class RecurrentLayers {
         if (!(l.has("activation") ? l.activation() : "tanh").equals("tanh")) {
             throw l.unsupported("activation", "only tanh is supported");
         }
-        for (String flag : new String[] {"go_backwards", "stateful", "return_state", "time_major"}) {
+        for (String flag : new String[] {"stateful", "return_state", "time_major"}) {
             if (l.bool(flag, false)) {
                 throw l.unsupported(flag, "only false is supported");
             }
         }
+        x = inProcessingOrder(e, l, x);
         int steps = x.shape().dim(1);
         if (steps <= 0) {
             throw l.error("input '" + x.name() + "' " + x.shape() + " has no fixed number of steps to unroll");

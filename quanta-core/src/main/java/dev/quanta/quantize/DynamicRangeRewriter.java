@@ -95,7 +95,10 @@ final class DynamicRangeRewriter {
                         : op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM
                                 ? "Quanta's hybrid bidirectional LSTM kernel " + hybridBidirectionalLimitation(op)
                                         + ": the layer stays float"
-                                : "no weights to quantize; dynamic range keeps activations in float";
+                                : op.type() == OpType.TRANSPOSE_CONV || op.type() == OpType.BATCH_MATMUL
+                                        // TFLite 2.21 runs hybrid forms of both; Quanta has no such kernels yet
+                                        ? "Quanta has no hybrid " + op.type() + " kernel yet: the layer stays float"
+                                        : "no weights to quantize; dynamic range keeps activations in float";
                 report.add(LayerReport.leftInFloat(op, why));
             }
         }

@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * The float16 rewrite: every float32 constant is stored as FLOAT16 ({@link WeightQuantizer#float16}) and turned back
- * into float32 by a DEQUANTIZE op before its first use (one per constant); the computation stays float32.
+ * into float32 by a DEQUANTIZE op before its first use (one per constant); the computation stays float32. RANGE's
+ * scalars are kept as they are: they fix the length of its output.
  */
 final class Float16Rewriter {
     private Float16Rewriter() {}
@@ -25,7 +26,8 @@ final class Float16Rewriter {
         for (Op op : model.ops()) {
             List<Tensor> ins = new ArrayList<>();
             for (Tensor t : op.inputs()) {
-                if (t.isConstant() && t.dtype() == DType.FLOAT32) {
+                // RANGE's start, limit and delta stay float32 constants: its output length is read from them (issue 11)
+                if (t.isConstant() && t.dtype() == DType.FLOAT32 && op.type() != OpType.RANGE) {
                     Tensor d = dequantized.get(t);
                     if (d == null) {
                         Tensor half = WeightQuantizer.float16(t);
@@ -40,7 +42,8 @@ final class Float16Rewriter {
                 }
             }
             result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
-            String weights = op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null;
+            String weights =
+                    op.type() != OpType.RANGE && op.inputs().stream().anyMatch(Tensor::isConstant) ? "float16" : null;
             report.add(LayerReport.converted(op, "float32", "float32", "float", weights));
         }
         return new Rewritten(

@@ -280,6 +280,14 @@ final class FullIntegerRewriter {
             report.add(DetectionQuantization.floatOnDequantizedInputs(op, quantized, floatValue, ops));
             return;
         }
+        if (op.type() == OpType.RANGE && op.output(0).dtype() != DType.FLOAT32) { // shape and data movement (issue 11)
+            // an int32/int64 RANGE makes indices, not activations: it stays as it is in every mode
+            ops.add(op);
+            quantized.put(op.output(0), op.output(0));
+            String t = op.output(0).dtype().lowerName();
+            report.add(LayerReport.converted(op, t, t, "-", null));
+            return;
+        }
         if (floatLayers.contains(op.origin().layerName())) {
             keepInFloat(op, "kept in float as asked");
             return;
@@ -358,7 +366,7 @@ final class FullIntegerRewriter {
                 outParams = activationParams(out);
             }
             case ABS, RSQRT -> {
-                // RSQRT: int8 only (TFLite's fixed-point 1/√x); the output range as calibrated
+                // RSQRT: int8 (TFLite's fixed-point 1/√x) or int16 (its table); the output range as calibrated
                 ins.add(x);
                 outParams = activationParams(out);
             }
@@ -421,6 +429,11 @@ final class FullIntegerRewriter {
                 if (op.inputs().size() > 1) {
                     ins.add(DataMovementQuantization.padValue(op.input(1), x, op));
                 }
+                outParams = x.quant();
+            }
+            case FILL -> {
+                // TFLite's int8/int16 FILL copies the stored value: the output keeps the value's parameters
+                ins.add(x);
                 outParams = x.quant();
             }
             case GATHER, GATHER_ND -> {

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * Reading and writing the shape and data movement operators of issue 11: SPLIT, SPLIT_V, UNPACK, PACK, GATHER,
  * GATHER_ND, SLICE, SQUEEZE, EXPAND_DIMS, TILE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH, REVERSE_V2, MIRROR_PAD,
- * PADV2, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, SHAPE, FILL and ZEROS_LIKE. Axes, sizes, shapes and amounts that
+ * PADV2, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, SHAPE, FILL, ZEROS_LIKE and RANGE. Axes, sizes, shapes and amounts that
  * TFLite takes as constant input tensors become attributes of the IR op (a computed one is refused); the versions
  * written are those of {@code op_version.cc} for the tensor types.
  */
@@ -100,6 +100,10 @@ final class TfliteDataMovementOps {
                 c -> c.produce(OpType.FILL, new OpAttributes.Fill(c.constantInts(0, "dims")), c.input(1)));
         TfliteImporters.register(
                 TfliteSchema.OP_ZEROS_LIKE, c -> c.produce(OpType.ZEROS_LIKE, OpAttributes.None.INSTANCE, c.input(0)));
+        // RANGE: start, limit and delta stay inputs (constants: shape inference reads them, and refuses computed ones)
+        TfliteImporters.register(
+                TfliteSchema.OP_RANGE,
+                c -> c.produce(OpType.RANGE, OpAttributes.None.INSTANCE, c.input(0), c.input(1), c.input(2)));
     }
 
     /** Constant input {@code i} as {@code rows} pairs (paddings, crops). */
@@ -276,6 +280,14 @@ final class TfliteDataMovementOps {
         exporters.put(OpType.BATCH_TO_SPACE_ND, TfliteDataMovementOps::writeSpaceBatch);
         exporters.put(OpType.SHAPE, TfliteDataMovementOps::writeShape);
         exporters.put(OpType.FILL, TfliteDataMovementOps::writeFill);
+        // RANGE: start, limit, delta; RangeOptions is empty; version 2 for int64 (op_version.cc)
+        exporters.put(
+                OpType.RANGE,
+                (op, c) -> Exported.withEmptyOptions(
+                        TfliteSchema.OP_RANGE,
+                        is(op.input(0), DType.INT64) ? 2 : 1,
+                        new int[] {c.index(op.input(0)), c.index(op.input(1)), c.index(op.input(2))},
+                        TfliteSchema.BO_RANGE));
         exporters.put(
                 OpType.ZEROS_LIKE,
                 (op, c) -> Exported.withEmptyOptions(

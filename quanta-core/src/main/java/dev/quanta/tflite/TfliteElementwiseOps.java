@@ -5,7 +5,6 @@ import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
-import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
 import java.util.Map;
 
@@ -93,26 +92,19 @@ final class TfliteElementwiseOps {
     }
 
     /**
-     * SUB. TFLite's int16 power-of-two path (pot_scale_int16 with zero points 0 and power-of-two scales: saturating
-     * shifts, not the rescaling arithmetic) is refused.
+     * SUB. A quantized int16 SUB whose options set pot_scale_int16 (the default) keeps the flag as
+     * {@link OpAttributes.PowerOfTwoSub}: TFLite then takes its power-of-two form when all three scales are powers of
+     * two (the kernel decides, as TFLite's Prepare does).
      */
     private static void sub(OpContext c) {
         SubOptions o = c.options(TfliteSchema.BO_SUB, SubOptions::read);
         Tensor a = c.input(0);
         Tensor b = c.input(1);
-        if (o.potScaleInt16() && a.dtype() == DType.INT16 && powerOfTwo(a.quant()) && powerOfTwo(b.quant())) {
-            throw c.error("int16 SUB with pot_scale_int16 and power-of-two scales (TFLite's LSTM-only shift"
-                    + " arithmetic) is not supported");
-        }
-        c.produce(OpType.SUB, new OpAttributes.Arithmetic(c.activation(o.activation())), a, b);
-    }
-
-    private static boolean powerOfTwo(QuantParams q) {
-        if (q == null || !q.isPerTensor() || q.zeroPoints()[0] != 0) {
-            return false;
-        }
-        double log = Math.log(q.scales()[0]) / Math.log(2);
-        return Math.abs(log - Math.rint(log)) < 1e-3;
+        boolean pot = o.potScaleInt16() && a.dtype() == DType.INT16 && a.quant() != null;
+        OpAttributes attrs = pot
+                ? new OpAttributes.PowerOfTwoSub(c.activation(o.activation()))
+                : new OpAttributes.Arithmetic(c.activation(o.activation()));
+        c.produce(OpType.SUB, attrs, a, b);
     }
 
     private static TfliteExporters.Exported writeSub(Op op, TfliteExporters.Context c) {
@@ -127,8 +119,12 @@ final class TfliteElementwiseOps {
         } else {
             version = t == DType.INT8 ? 2 : 1;
         }
-        SubOptions o = new SubOptions(
-                TfliteSchema.activation(op.attrs(OpAttributes.Arithmetic.class).activation()), false);
+        SubOptions o = op.attributes() instanceof OpAttributes.PowerOfTwoSub pot
+                ? new SubOptions(TfliteSchema.activation(pot.activation()), true)
+                : new SubOptions(
+                        TfliteSchema.activation(
+                                op.attrs(OpAttributes.Arithmetic.class).activation()),
+                        false);
         return new TfliteExporters.Exported(TfliteSchema.OP_SUB, version, inputs(op, c), TfliteSchema.BO_SUB, o::write);
     }
 

@@ -80,12 +80,17 @@ class KerasGruLayerTest {
 
     /** A Sequential Keras 2 .h5 with input [STEPS, IN] and one GRU. */
     private Path file(String name, Gru g, boolean sequences) {
+        return file(name, g, sequences, false);
+    }
+
+    private Path file(String name, Gru g, boolean sequences, boolean goBackwards) {
         String json = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"" + name + "\", \"layers\": ["
                 + "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, "
                 + STEPS + ", " + IN + "], \"dtype\": \"float32\"}},"
                 + "{\"class_name\": \"GRU\", \"config\": {\"name\": \"gru\", \"units\": " + UNITS
                 + ", \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, "
-                + "\"return_sequences\": " + sequences + ", \"reset_after\": " + g.resetAfter + "}}]}}";
+                + "\"return_sequences\": " + sequences + ", \"reset_after\": " + g.resetAfter + ", \"go_backwards\": "
+                + goBackwards + "}}]}}";
         Path file = tmp.resolve(name + ".h5");
         try (WritableHdfFile h = HdfFile.write(file)) {
             h.putAttribute("model_config", json);
@@ -195,6 +200,36 @@ class KerasGruLayerTest {
                     try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
                         assertClose("tflite " + k, o.runFloat(x), expected);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * go_backwards: Keras reads x_{T−1} first and returns the states in that order (the last one after x_0); the
+     * import reverses the time axis (REVERSE_V2) before the unrolled cell.
+     */
+    @Test
+    void goBackwardsReadsTheStepsInReverse() {
+        for (boolean sequences : new boolean[] {false, true}) {
+            Gru g = weights(true);
+            Model m = KerasImporter.load(file("gru_back_" + sequences, g, sequences, true));
+            assertThat(m.ops()).extracting(Op::type).contains(OpType.REVERSE_V2);
+            byte[] tflite = TfliteWriter.toBytes(m);
+            float[] x = sample();
+            float[] reversed = new float[x.length];
+            for (int t = 0; t < STEPS; t++) {
+                System.arraycopy(x, (STEPS - 1 - t) * IN, reversed, t * IN, IN);
+            }
+            double[][] hs = reference(g, reversed);
+            float[] expected = new float[sequences ? STEPS * UNITS : UNITS];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = (float) (sequences ? hs[i / UNITS][i % UNITS] : hs[STEPS - 1][i]);
+            }
+            assertClose("quanta", ModelChecks.outputs(m, x, 1), expected);
+            for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+                try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                    assertClose("tflite " + k, o.runFloat(x), expected);
                 }
             }
         }

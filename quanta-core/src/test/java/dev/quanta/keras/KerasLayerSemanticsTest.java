@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
 import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.OpType;
 import dev.quanta.summary.ModelSummary;
 import dev.quanta.testing.ModelChecks;
 import dev.quanta.testing.TfliteOracle;
@@ -996,6 +998,74 @@ class KerasLayerSemanticsTest {
             hs[t] = out;
         }
         return hs;
+    }
+
+    /**
+     * go_backwards on LSTM and SimpleRNN: Keras feeds x_{T−1} first and returns the outputs in that processing order
+     * (with return_sequences output k is the state after x_{T−1−k}; without, the state after x_0). Imported as a
+     * REVERSE_V2 along the time axis before the layer, and run in Quanta and TFLite on both paths.
+     */
+    @Test
+    void lstmAndSimpleRnnGoBackwards() {
+        int steps = 4;
+        int in = 3;
+        int units = 2;
+        int[] backwards = {3, 2, 1, 0};
+        for (boolean sequences : new boolean[] {true, false}) {
+            float[][] kernel = matrix(in, 4 * units);
+            float[][] rec = matrix(units, 4 * units);
+            float[] bias = uniform(4 * units);
+            Map<String, Object> weights = new LinkedHashMap<>();
+            weights.put("kernel", kernel);
+            weights.put("recurrent_kernel", rec);
+            weights.put("bias", bias);
+            Path file = sequential(
+                    "lstm_back_" + sequences,
+                    new int[] {steps, in},
+                    List.of(new Layer(
+                            "LSTM",
+                            "lstm",
+                            "\"units\": 2, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\","
+                                    + " \"use_bias\": true, \"go_backwards\": true, \"return_sequences\": "
+                                    + sequences,
+                            weights)));
+            float[] x = uniform(steps * in);
+            float[][] byStep = lstm(x, in, kernel, rec, bias, backwards);
+            float[] y;
+            if (sequences) {
+                y = new float[steps * units];
+                for (int k = 0; k < steps; k++) {
+                    System.arraycopy(byStep[steps - 1 - k], 0, y, k * units, units);
+                }
+            } else {
+                y = byStep[0];
+            }
+            Model m = checkAgainstReference(file, x, y);
+            assertThat(m.ops()).extracting(Op::type).contains(OpType.REVERSE_V2);
+
+            float[][] k2 = matrix(in, units);
+            float[][] r2 = matrix(units, units);
+            float[] b2 = uniform(units);
+            Map<String, Object> rnnWeights = new LinkedHashMap<>();
+            rnnWeights.put("kernel", k2);
+            rnnWeights.put("recurrent_kernel", r2);
+            rnnWeights.put("bias", b2);
+            Path rnnFile = sequential(
+                    "rnn_back_" + sequences,
+                    new int[] {steps, in},
+                    List.of(new Layer(
+                            "SimpleRNN",
+                            "rnn",
+                            "\"units\": 2, \"activation\": \"tanh\", \"use_bias\": true, \"go_backwards\": true,"
+                                    + " \"return_sequences\": " + sequences,
+                            rnnWeights)));
+            float[] reversed = new float[steps * in];
+            for (int t = 0; t < steps; t++) {
+                System.arraycopy(x, (steps - 1 - t) * in, reversed, t * in, in);
+            }
+            float[][] hs = simpleRnn(reversed, steps, in, k2, r2, b2); // in processing order
+            checkAgainstReference(rnnFile, x, sequences ? flatten(hs) : hs[steps - 1]);
+        }
     }
 
     @Test

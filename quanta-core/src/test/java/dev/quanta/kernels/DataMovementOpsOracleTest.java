@@ -134,8 +134,6 @@ class DataMovementOpsOracleTest {
                     tests.add(DynamicTest.dynamicTest((registered ? "" : "refused: ") + c.name(), () -> {
                         if (registered) {
                             check(c);
-                        } else if (type == OpType.FILL && (t == DType.INT8 || t == DType.INT16)) {
-                            assertOnlyTfliteRuns(c); // a gap of Quanta's, left for later
                         } else {
                             assertBothRefuse(c);
                         }
@@ -156,23 +154,37 @@ class DataMovementOpsOracleTest {
         return tests.stream();
     }
 
-    /** TFLite runs the model (FILL of int8 and int16 values) but Quanta refuses it, naming the op. */
-    private void assertOnlyTfliteRuns(Case c) throws Exception {
-        byte[] bytes = TfliteWriter.toBytes(c.model());
-        try (TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
-            for (int i = 0; i < c.model().inputs().size(); i++) {
-                oracle.setInput(i, randomValues(c.model().inputs().get(i), c.model()));
-            }
-            oracle.invoke();
+    /**
+     * TFLite's int8/int16 FILL requires the output to have the value's scale and zero point, and an int16 value to
+     * be symmetric: a file that breaks either rule is refused by TFLite and by Quanta, naming the op.
+     */
+    @Test
+    void fillWithOtherParametersThanItsValueIsRefusedLikeTflite() throws Exception {
+        record Params(DType type, QuantParams value, QuantParams out, String why) {}
+        List<Params> bad = List.of(
+                new Params(DType.INT8, QuantParams.perTensor(0.05f, -3), QuantParams.perTensor(0.1f, -3), "differ"),
+                new Params(DType.INT8, QuantParams.perTensor(0.05f, -3), QuantParams.perTensor(0.05f, 4), "differ"),
+                new Params(DType.INT16, QuantParams.perTensor(0.001f, 0), QuantParams.perTensor(0.002f, 0), "differ"),
+                new Params(
+                        DType.INT16, QuantParams.perTensor(0.001f, 5), QuantParams.perTensor(0.001f, 5), "symmetric"));
+        for (Params p : bad) {
+            Tensor v = new Tensor("t" + counter++, Shape.of(), p.type(), null, p.value(), false);
+            Tensor y = new Tensor("t" + counter++, Shape.of(2, 3), p.type(), null, p.out(), false);
+            Case c = new Case(
+                    "FILL " + p.type() + " value " + p.value() + " output " + p.out(),
+                    model(OpType.FILL, new OpAttributes.Fill(new int[] {2, 3}), List.of(v), List.of(v), List.of(y)));
+            assertBothRefuse(c);
+            byte[] bytes = TfliteWriter.toBytes(c.model());
+            Model read = TfliteReader.read(bytes, Path.of("fill.tflite"));
+            assertThatThrownBy(() -> {
+                        try (Interpreter quanta = new Interpreter(read)) {
+                            quanta.tensorShape(read.outputs().get(0));
+                        }
+                    })
+                    .as(c.name())
+                    .hasMessageContaining(p.why())
+                    .hasMessageNotContaining("\n");
         }
-        Model read = TfliteReader.read(bytes, Path.of("gap.tflite"));
-        assertThatThrownBy(() -> {
-                    try (Interpreter quanta = new Interpreter(read)) {
-                        quanta.tensorShape(read.outputs().get(0));
-                    }
-                })
-                .isInstanceOf(QuantaException.class)
-                .hasMessageContaining("FILL");
     }
 
     private void assertBothRefuse(Case c) throws Exception {
@@ -386,6 +398,138 @@ class DataMovementOpsOracleTest {
             }
             default -> throw new IllegalArgumentException(type.name());
         }
+    }
+
+    // ------------------------------------------------------------------ RANGE
+
+    /** A constant scalar of type t holding v (a float type takes v as is, integers its integer part). */
+    private static Tensor rangeScalar(String name, DType t, double v) {
+        ByteBuffer b = ByteBuffer.allocate(Math.max(1, t.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        switch (t) {
+            case FLOAT32 -> b.putFloat((float) v);
+            case INT64 -> b.putLong((long) v);
+            case INT32, UINT32 -> b.putInt((int) v);
+            case INT16 -> b.putShort((short) v);
+            default -> b.put((byte) v);
+        }
+        return new Tensor(name, Shape.of(), t, TensorData.ofBytes(t, b.array()), quant(t), false);
+    }
+
+    /** RANGE(start, limit, delta) of constant scalars of type t, its output the model's (through a CAST for int64). */
+    private Case rangeCase(DType t, double start, double limit, double delta, int n) {
+        List<Tensor> ins = List.of(
+                rangeScalar("start" + counter++, t, start),
+                rangeScalar("limit" + counter++, t, limit),
+                rangeScalar("delta" + counter++, t, delta));
+        Tensor y = new Tensor("t" + counter++, Shape.of(n), t, null, quant(t), false);
+        return new Case(
+                "RANGE " + t + " " + start + " to " + limit + " by " + delta,
+                model(OpType.RANGE, OpAttributes.None.INSTANCE, List.of(), ins, List.of(y)));
+    }
+
+    /**
+     * RANGE in the types TFLite 2.21 registers (int32, int64, float32), bit-exact with TFLite on both paths:
+     * rising and falling sequences, a step that does not divide the span, an empty one (start = limit), and long
+     * float sequences whose accumulated rounding (y[i+1] = y[i] + delta) differs from start + i·delta.
+     */
+    @TestFactory
+    Stream<DynamicTest> rangeBitExactWithTfliteOnBothPaths() {
+        List<Case> cases = new ArrayList<>();
+        for (DType t : new DType[] {DType.INT32, DType.INT64}) {
+            cases.add(rangeCase(t, 0, 7, 1, 7));
+            cases.add(rangeCase(t, 3, -8, -3, 4));
+            cases.add(rangeCase(t, -5, 5, 4, 3));
+            cases.add(rangeCase(t, 2, 2, 1, 0));
+            for (int k = 0; k < SHAPES; k++) {
+                int start = random.nextInt(200) - 100;
+                int delta = (1 + random.nextInt(9)) * (random.nextBoolean() ? 1 : -1);
+                int limit = start + delta * random.nextInt(30) + (delta > 0 ? 1 : -1) * random.nextInt(Math.abs(delta));
+                int n = DataMovementShapes.rangeLength(
+                        List.of(rangeScalar("a", t, start), rangeScalar("b", t, limit), rangeScalar("c", t, delta)));
+                cases.add(rangeCase(t, start, limit, delta, n));
+            }
+        }
+        cases.add(rangeCase(DType.FLOAT32, 0, 1, 0.25, 4));
+        cases.add(rangeCase(DType.FLOAT32, 1.5, -2, -0.5, 7));
+        cases.add(rangeCase(DType.FLOAT32, 0.1, 100.05, 0.1, 1000)); // ⌈99.95 / 0.1⌉ in float
+        cases.add(rangeCase(DType.FLOAT32, -3, 4.3, 0.7, 11));
+        for (Case c : cases) {
+            // the count the case was built with is the one Quanta infers
+            Op range = c.model().ops().get(0);
+            assertThat(DataMovementShapes.rangeLength(range.inputs()))
+                    .as(c.name())
+                    .isEqualTo(range.output(0).shape().dim(0));
+        }
+        return cases.stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
+    }
+
+    /**
+     * RANGE in any other type (TFLite has no quantized RANGE), with mixed types, a zero delta or a delta pointing
+     * away from the limit: TFLite refuses the model, and Quanta's reader refuses it in one line naming the op.
+     */
+    @Test
+    void rangeTfliteRefusesIsRefused() throws Exception {
+        List<Case> bad = new ArrayList<>();
+        for (DType t : new DType[] {DType.INT8, DType.UINT8, DType.INT16, DType.BOOL, DType.UINT32}) {
+            bad.add(rangeCase(t, 0, 1, 1, 1));
+        }
+        bad.add(rangeCase(DType.INT32, 0, 5, 0, 5));
+        bad.add(rangeCase(DType.INT32, 0, 5, -1, 5));
+        bad.add(rangeCase(DType.FLOAT32, 5, 0, 0.5, 10));
+        List<Tensor> mixed = List.of(
+                rangeScalar("s", DType.INT32, 0), rangeScalar("l", DType.FLOAT32, 3), rangeScalar("d", DType.INT32, 1));
+        bad.add(new Case(
+                "RANGE int32, float32, int32",
+                model(
+                        OpType.RANGE,
+                        OpAttributes.None.INSTANCE,
+                        List.of(),
+                        mixed,
+                        List.of(new Tensor("y", Shape.of(3), DType.INT32, null, null, false)))));
+        for (Case c : bad) {
+            byte[] bytes = TfliteWriter.toBytes(c.model());
+            assertThatThrownBy(() -> {
+                        try (TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
+                            oracle.invoke();
+                        }
+                    })
+                    .as("TFLite refuses " + c.name())
+                    .isInstanceOf(RuntimeException.class);
+            assertThatThrownBy(() -> TfliteReader.read(bytes, Path.of("range.tflite")))
+                    .as("Quanta refuses " + c.name())
+                    .isInstanceOf(QuantaException.class)
+                    .hasMessageContaining("range.tflite")
+                    .hasMessageContaining("RANGE")
+                    .hasMessageNotContaining("\n");
+        }
+    }
+
+    /**
+     * RANGE of computed scalars (graph inputs): TFLite sizes its output when it runs; Quanta fixes every shape when
+     * it loads a model, so its reader refuses the file in one line naming the op and the computed input.
+     */
+    @Test
+    void rangeOfComputedInputsRunsInTfliteButIsRefusedByQuanta() throws Exception {
+        List<Tensor> ins = new ArrayList<>();
+        for (String name : new String[] {"start", "limit", "delta"}) {
+            ins.add(new Tensor(name, Shape.of(), DType.INT32, null, null, false));
+        }
+        Tensor y = new Tensor("y", Shape.of(4), DType.INT32, null, null, false);
+        Model m = model(OpType.RANGE, OpAttributes.None.INSTANCE, ins, ins, List.of(y));
+        byte[] bytes = TfliteWriter.toBytes(m);
+        try (TfliteOracle oracle = TfliteOracle.open(bytes, TfliteOracle.Kernels.BUILTIN, 1)) {
+            oracle.setInput(0, new int[] {1});
+            oracle.setInput(1, new int[] {9});
+            oracle.setInput(2, new int[] {2});
+            oracle.invoke();
+            assertThat(oracle.outputInt32(0)).containsExactly(1, 3, 5, 7);
+        }
+        assertThatThrownBy(() -> TfliteReader.read(bytes, Path.of("range.tflite")))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("range.tflite")
+                .hasMessageContaining("RANGE")
+                .hasMessageContaining("computed")
+                .hasMessageNotContaining("\n");
     }
 
     /** An index outside the axis is an error naming the op in Quanta, and TFLite refuses it too. */

@@ -73,6 +73,46 @@ class BatchMatMulQuantizationTest {
         check(true, QuantizationMode.INT16X8, DType.INT16, 16);
     }
 
+    /**
+     * Dynamic range: TFLite 2.21 has a hybrid BATCH_MATMUL (float input, int8 constant), Quanta not yet, so the
+     * quantizer leaves the layer float, says why in its report, and the file runs in TFLite on both paths within
+     * float rounding of Quanta.
+     */
+    @Test
+    void dynamicRangeLeavesItFloat() throws Exception {
+        Model floatModel = matmul(false);
+        Converter.Conversion c = Converter.fromModel(floatModel)
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                .convert();
+        Op op = c.model().ops().stream()
+                .filter(o -> o.type() == OpType.BATCH_MATMUL)
+                .findFirst()
+                .orElseThrow();
+        assertThat(op.input(0).dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(op.input(1).dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(c.report().floatLayers())
+                .extracting(LayerReport::reason)
+                .containsExactly("Quanta has no hybrid BATCH_MATMUL kernel yet: the layer stays float");
+        Path file = tmp.resolve("dynamic.tflite");
+        TfliteWriter.write(c.model(), file);
+        Model written = TfliteReader.read(file);
+        float[] x = CoreArrays.uniform(new SplittableRandom(4), SAMPLE, -1, 1);
+        try (Interpreter quanta = new Interpreter(written)) {
+            float[] mine = new float[12];
+            quanta.run(x, mine);
+            for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+                try (TfliteOracle o = TfliteOracle.open(file, k, 1)) {
+                    float[] theirs = o.runFloat(x);
+                    for (int j = 0; j < 12; j++) {
+                        assertThat(theirs[j])
+                                .as(k + " value " + j)
+                                .isCloseTo(mine[j], org.assertj.core.api.Assertions.within(1e-5f));
+                    }
+                }
+            }
+        }
+    }
+
     private void check(boolean gram, QuantizationMode mode, DType act, int outSize) throws Exception {
         Model floatModel = matmul(gram);
         Dataset d = Dataset.of(

@@ -200,6 +200,136 @@ class DataMovementQuantizationTest {
         assertBitExactInTflite(q, d, form, new int[] {1, 4, 4, 2});
     }
 
+    /** x[B,4] + FILL(dims [1,4], value 0.75) → ADD: FILL's output keeps its value's parameters. */
+    static Model fillModel() {
+        ModelBuilder mb = new ModelBuilder("fill");
+        Origin o = new Origin("fill", "Test");
+        Tensor x = mb.input("x", Shape.batched(4));
+        Tensor v = Tensor.constant("fill/value", Shape.of(), new float[] {0.75f});
+        Tensor f = mb.add(OpType.FILL, "fill", o, new OpAttributes.Fill(new int[] {1, 4}), v);
+        Tensor y = mb.add(OpType.ADD, "add", o, new OpAttributes.Add(dev.quanta.ir.Activation.NONE), x, f);
+        return mb.output(y).build(ModelMetadata.inMemory());
+    }
+
+    /**
+     * int8 and 16x8: FILL becomes TFLite's int8/int16 FILL, its output with its value's parameters (int16
+     * symmetric) and the file bit-exact in TFLite on both paths. uint8: TFLite has no uint8 FILL, so the quantizer
+     * refuses it naming the op, or keeps it in float when allowed.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"INT8", "UINT8", "INT16X8"})
+    void fillKeepsItsValueParametersAndRunsBitExactInTflite(String form) throws Exception {
+        SplittableRandom r = new SplittableRandom(13);
+        float[] v = new float[8 * 4];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 4 - 2);
+        }
+        Dataset d = Dataset.of("fill", new int[] {4}, v, null);
+        if (form.equals("UINT8")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Converter.fromModel(fillModel())
+                            .withConfig(QuantizationConfig.defaults()
+                                    .withMode(QuantizationMode.INT8)
+                                    .withScheme(QuantizationScheme.ASYMMETRIC)
+                                    .withCalibrationSamples(d.size()))
+                            .withRepresentativeDataset(d)
+                            .convert())
+                    .isInstanceOf(dev.quanta.QuantaException.class)
+                    .hasMessageContaining("FILL has no uint8 kernel");
+        }
+        Model q = Converter.fromModel(fillModel())
+                .withConfig(config(form).withAllowFloatFallback(true).withCalibrationSamples(d.size()))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
+        Op fill = producer(q, OpType.FILL);
+        if (form.equals("UINT8")) {
+            assertThat(fill.output(0).dtype()).isEqualTo(DType.FLOAT32);
+        } else {
+            DType act = form.equals("INT8") ? DType.INT8 : DType.INT16;
+            assertThat(fill.input(0).dtype()).isEqualTo(act);
+            assertThat(fill.output(0).dtype()).isEqualTo(act);
+            assertThat(fill.output(0).quant()).isEqualTo(fill.input(0).quant());
+            if (act == DType.INT16) {
+                assertThat(fill.input(0).quant().zeroPoint()).isZero();
+            }
+            assertThat(producer(q, OpType.ADD).input(0).dtype()).isEqualTo(act);
+        }
+        assertBitExactInTflite(q, d, form, new int[] {1, 4});
+    }
+
+    /**
+     * x[B,6] gathered (axis 1) at an int32 RANGE(4, −1, −2) = [4, 2, 0], plus a float RANGE(0, 1.5, 0.5) =
+     * [0, 0.5, 1] added to the result: y = x[:, [4, 2, 0]] + [0, 0.5, 1].
+     */
+    static Model rangeModel() {
+        ModelBuilder mb = new ModelBuilder("range");
+        Origin o = new Origin("range", "Test");
+        Tensor x = mb.input("x", Shape.batched(6));
+        Tensor[] ints = new Tensor[3];
+        Tensor[] floats = new Tensor[3];
+        int[] iv = {4, -1, -2};
+        float[] fv = {0f, 1.5f, 0.5f};
+        for (int i = 0; i < 3; i++) {
+            ints[i] = new Tensor("ir" + i, Shape.of(), DType.INT32, TensorData.ofInts(new int[] {iv[i]}), null, false);
+            floats[i] = Tensor.nonTrainableConstant("fr" + i, Shape.of(), new float[] {fv[i]});
+        }
+        Tensor idx = new Tensor("indices", Shape.of(3), DType.INT32, null, null, false);
+        mb.add(new Op("indices", OpType.RANGE, List.of(ints), List.of(idx), OpAttributes.None.INSTANCE, o));
+        Tensor g = mb.add(OpType.GATHER, "gather", o, new OpAttributes.Gather(1, 0), x, idx);
+        Tensor offsets = mb.add(OpType.RANGE, "offsets", o, OpAttributes.None.INSTANCE, floats);
+        Tensor y = mb.add(OpType.ADD, "add", o, new OpAttributes.Add(dev.quanta.ir.Activation.NONE), g, offsets);
+        return mb.output(y).build(ModelMetadata.inMemory());
+    }
+
+    /**
+     * The int32 RANGE passes through every mode unchanged (its output is indices, not an activation); the float
+     * RANGE has no integer kernel in TFLite, so int8 refuses it naming the op, and with float fallback it stays
+     * float, its output quantized for the ADD. The files run bit-exact in TFLite on both paths; float16 and
+     * dynamic-range files keep both RANGEs as they are.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"INT8", "UINT8", "INT16X8", "FLOAT16", "DYNAMIC"})
+    void rangeIndicesPassThroughAndTheFloatRangeFallsBackToFloat(String form) throws Exception {
+        SplittableRandom r = new SplittableRandom(17);
+        float[] v = new float[8 * 6];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextDouble() * 4 - 2);
+        }
+        Dataset d = Dataset.of("range", new int[] {6}, v, null);
+        QuantizationConfig c = switch (form) {
+            case "FLOAT16" -> QuantizationConfig.defaults().withMode(QuantizationMode.FLOAT16);
+            case "DYNAMIC" -> QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC);
+            default -> config(form);
+        };
+        if (form.equals("INT8")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Converter.fromModel(rangeModel())
+                            .withConfig(c.withCalibrationSamples(d.size()))
+                            .withRepresentativeDataset(d)
+                            .convert())
+                    .isInstanceOf(dev.quanta.QuantaException.class)
+                    .hasMessageContaining("RANGE has no int8 kernel");
+        }
+        Model q = Converter.fromModel(rangeModel())
+                .withConfig(c.withAllowFloatFallback(true).withCalibrationSamples(d.size()))
+                .withRepresentativeDataset(d)
+                .convert()
+                .model();
+        List<Op> ranges =
+                q.ops().stream().filter(op -> op.type() == OpType.RANGE).toList();
+        assertThat(ranges).hasSize(2);
+        assertThat(ranges.get(0).output(0).dtype()).isEqualTo(DType.INT32);
+        assertThat(ranges.get(1).output(0).dtype()).isEqualTo(DType.FLOAT32);
+        for (Op range : ranges) {
+            assertThat(range.inputs()).allMatch(Tensor::isConstant);
+        }
+        if (!form.equals("FLOAT16") && !form.equals("DYNAMIC")) {
+            DType act = form.equals("UINT8") ? DType.UINT8 : form.equals("INT16X8") ? DType.INT16 : DType.INT8;
+            assertThat(producer(q, OpType.GATHER).output(0).dtype()).isEqualTo(act);
+            assertThat(producer(q, OpType.ADD).output(0).dtype()).isEqualTo(act);
+        }
+        assertBitExactInTflite(q, d, form, new int[] {1, 6});
+    }
+
     private static QuantizationConfig config(String form) {
         QuantizationConfig c = QuantizationConfig.defaults().withMode(QuantizationMode.INT8);
         return switch (form) {

@@ -47,13 +47,14 @@ class IntegerKernelSupportTest {
             OpType.QUANTIZE, "a boundary op the rewriter itself inserts",
             OpType.DEQUANTIZE, "a boundary op the rewriter itself inserts",
             OpType.CAST, "converts stored values whatever their parameters; a float model's CAST stays a type cast",
-            OpType.SHAPE, "reads only the input's shape; a float model's SHAPE stays as it is");
+            OpType.SHAPE, "reads only the input's shape; a float model's SHAPE stays as it is",
+            OpType.RANGE, "int32/int64 indices from constants: the rewriter passes an integer RANGE through unchanged");
 
     /**
      * Issue 11's element-wise ops that run on integer tensors but that the quantizer does not produce: comparisons
      * (a BOOL output is no activation; int8/uint8 rescaled, int16 by stored value where TFLite has it), SELECT and
      * SELECT_V2 (values copied, the row type is the BOOL condition), the logical ops (BOOL only), quantized SQRT,
-     * EXP, LOG and int16 RSQRT (run from files; the quantizer keeps them in float) and int8/int16 NEG (TFLite
+     * EXP and LOG (run from files; the quantizer keeps them in float) and int8/int16 NEG (TFLite
      * negates stored values, ignoring parameters).
      */
     private static boolean elementwiseNotQuantized(OpType type, DType t) {
@@ -63,7 +64,6 @@ class IntegerKernelSupportTest {
             case SELECT, SELECT_V2, LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT -> true;
             case SQRT, NEG -> t != DType.UINT8; // SQRT: its input may be negative; NEG ignores the parameters
             case EXP, LOG -> t != DType.UINT8; // TFLite's lookup tables run, the quantizer keeps them in float
-            case RSQRT -> t == DType.INT16;
             default -> false;
         };
     }
@@ -164,6 +164,9 @@ class IntegerKernelSupportTest {
      * slices keeping their input's parameters; int8 or uint8 weights, int32 or int64 bias). One graph input.
      */
     static Model minimalOp(OpType type, DType t) {
+        if (type == OpType.RANGE) {
+            return rangeIndices(t);
+        }
         QuantParams p = freeParams(t);
         Tensor x4 = act("x", t, p, 4);
         Tensor img = act("x", t, p, 3, 3, 2);
@@ -498,6 +501,29 @@ class IntegerKernelSupportTest {
         };
     }
 
+    /**
+     * RANGE has no activation input: x[B,4] of type t gathered (axis 1) at RANGE(3, −1, −1) = [3, 2, 1, 0], an
+     * int32 RANGE of constant scalars, the form TFLite runs (it has no quantized RANGE).
+     */
+    private static Model rangeIndices(DType t) {
+        QuantParams p = freeParams(t);
+        Tensor x = act("x", t, p, 4);
+        Tensor[] scalars = new Tensor[3];
+        int[] values = {3, -1, -1};
+        for (int i = 0; i < 3; i++) {
+            scalars[i] =
+                    new Tensor("r" + i, Shape.of(), DType.INT32, TensorData.ofInts(new int[] {values[i]}), null, false);
+        }
+        Op range = op(
+                OpType.RANGE,
+                OpAttributes.None.INSTANCE,
+                new Tensor("idx", Shape.of(4), DType.INT32, null, null, false),
+                scalars);
+        Op gather = op(OpType.GATHER, new OpAttributes.Gather(1, 0), act("y", t, p, 4), x, range.output(0));
+        return new Model(
+                "range", List.of(x), List.of(gather.output(0)), List.of(range, gather), ModelMetadata.inMemory());
+    }
+
     private static Tensor indices(Shape shape, int... values) {
         return new Tensor("indices", shape, DType.INT32, TensorData.ofInts(values), null, false);
     }
@@ -640,6 +666,9 @@ class IntegerKernelSupportTest {
             }
             if (type == OpType.FILL) {
                 continue; // its one graph input is a scalar value, which calibration cannot batch
+            }
+            if (type == OpType.RANGE) {
+                continue; // an int32 RANGE passes through in every mode: DataMovementQuantizationTest
             }
             Model f = minimalOp(type, DType.FLOAT32);
             int sample = Math.toIntExact(f.inputs().get(0).shape().sampleElementCount());

@@ -57,11 +57,28 @@ public final class BinaryArithmeticKernels implements KernelProvider {
     public Kernel create(Op op, Function<Tensor, Object> buffer, Function<Tensor, int[]> shape, QuantizedPath path) {
         boolean integerOp =
                 op.type() == OpType.SUB || op.type() == OpType.MUL || op.type() == OpType.SQUARED_DIFFERENCE;
+        if (op.attributes() instanceof OpAttributes.PowerOfTwoSub pot
+                && Operands.quantized(op, Set.of(DType.INT16))
+                && PowerOfTwoSubInt16.allPowersOfTwo(op)) {
+            Tensor a = op.input(0);
+            Tensor b = op.input(1);
+            Tensor y = op.output(0);
+            return new PowerOfTwoSubInt16(
+                    op,
+                    Operands.operand(op, a, buffer.apply(a), shape.apply(a)),
+                    Operands.operand(op, b, buffer.apply(b), shape.apply(b)),
+                    Operands.operand(op, y, buffer.apply(y), shape.apply(y)),
+                    pot.activation());
+        }
         if (integerOp && Operands.quantized(op, QUANTIZED)) {
             Tensor a = op.input(0);
             Tensor b = op.input(1);
             Tensor y = op.output(0);
-            Activation act = op.attributes() instanceof OpAttributes.Arithmetic ar ? ar.activation() : Activation.NONE;
+            Activation act = switch (op.attributes()) {
+                case OpAttributes.Arithmetic ar -> ar.activation();
+                case OpAttributes.PowerOfTwoSub pot -> pot.activation();
+                default -> Activation.NONE;
+            };
             return new QuantizedBinary(
                     op.type(),
                     Operands.operand(op, a, buffer.apply(a), shape.apply(a)),
@@ -87,7 +104,8 @@ public final class BinaryArithmeticKernels implements KernelProvider {
         rows.add(KernelSupport.bothPaths(OpType.SUB, INT8, "XNNPACK vadd (−s_b) [XNNPACK], TFLite Add (−m_b, L = 20)"));
         rows.add(
                 KernelSupport.bothPaths(OpType.SUB, UINT8, "XNNPACK vadd (−s_b) [XNNPACK], TFLite Add (−m_b, L = 20)"));
-        rows.add(KernelSupport.bothPaths(OpType.SUB, INT16, "TFLite Add with −m_b (L = 15) [built-in on both]"));
+        rows.add(KernelSupport.bothPaths(
+                OpType.SUB, INT16, "TFLite Add with −m_b (L = 15), or its power-of-two shifts [built-in on both]"));
         rows.add(KernelSupport.bothPaths(OpType.MUL, INT8, "XNNPACK vmul fp32 [XNNPACK], TFLite MBQM((a−zp)(b−zp))"));
         rows.add(KernelSupport.bothPaths(OpType.MUL, UINT8, "XNNPACK vmul fp32 [XNNPACK], TFLite MBQM((a−zp)(b−zp))"));
         rows.add(KernelSupport.bothPaths(OpType.MUL, INT16, "TFLite MBQM((a−zp)(b−zp)) [built-in on both]"));

@@ -22,7 +22,7 @@ import dev.quanta.kernels.arithmetic.Quant;
  *   shift = 20 − ⌊log2 max(|r_a|, |r_b|)⌋,  M_a = rint(r_a · 2^shift),  M_b = rint(r_b · 2^shift)
  *   y = clamp(((2^(shift−1) − M_a·zp_a − M_b·zp_b + a·M_a + b·M_b) &gt;&gt; shift) + zp_y, lo, hi)
  * MUL, TFLite built-in:
- *   (m, e) = QM(s_a · s_b / s_y)                                          in double
+ *   (m, e) = QM(s_a · s_b / s_y)                                          in float, then widened to double
  *   y = clamp(MBQM((a − zp_a)·(b − zp_b), m, e) + zp_y, lo, hi)
  * SQUARED_DIFFERENCE, TFLite built-in (int8 only, L = 7, no activation; XNNPACK does not take it):
  *   a', b' as SUB's with m_b positive,  y = clamp(MBQM((a' − b')², QM(twice_max² / (2^14 · s_y))) + zp_y)
@@ -100,7 +100,8 @@ final class QuantizedBinary implements Kernel {
             this.eA = 0;
             this.mB = 0;
             this.eB = 0;
-            FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier((double) sA * (double) sB / (double) sY);
+            // TFLite's Prepare multiplies and divides the float scales in float, then widens to double
+            FixedPoint.Multiplier q = FixedPoint.quantizeMultiplier((double) (sA * sB / sY));
             this.mY = q.multiplier();
             this.eY = q.shift();
             float r = sA * sB / sY;

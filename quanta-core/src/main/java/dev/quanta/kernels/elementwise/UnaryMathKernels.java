@@ -111,6 +111,9 @@ public final class UnaryMathKernels implements KernelProvider {
         }
         rows.add(KernelSupport.bothPaths(
                 OpType.RSQRT, DType.INT8, "TFLite's fixed-point inverse square root [built-in on both]"));
+        // int16 RSQRT (zero points 0): the quantizer writes it in 16x8 mode; its input is a variance + ε, never < 0
+        rows.add(KernelSupport.bothPaths(
+                OpType.RSQRT, DType.INT16, "TFLite's interpolated 513-entry table [built-in on both]"));
         return rows;
     }
 }

@@ -63,9 +63,8 @@ public final class DataMovementKernels implements KernelProvider {
         TYPES.put(OpType.SPACE_TO_BATCH_ND, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64));
         TYPES.put(OpType.BATCH_TO_SPACE_ND, EnumSet.of(FLOAT32, UINT8, INT8, INT16, INT32, INT64));
         TYPES.put(OpType.SHAPE, EnumSet.of(FLOAT32, INT32, INT64, BOOL));
-        // TFLite's FILL also takes int8 and int16 values; Quanta does not yet (the quantizer has no rule for FILL: its
-        // value is a scalar, which calibration cannot batch)
-        TYPES.put(OpType.FILL, EnumSet.of(FLOAT32, INT32, INT64, BOOL));
+        // int8 and int16 values with the output's parameters (int16 symmetric); uint8 is not registered
+        TYPES.put(OpType.FILL, EnumSet.of(FLOAT32, INT8, INT16, INT32, INT64, BOOL));
         TYPES.put(OpType.ZEROS_LIKE, EnumSet.of(FLOAT32, INT32, INT64));
     }
 
@@ -145,6 +144,7 @@ public final class DataMovementKernels implements KernelProvider {
                 };
             }
             case FILL -> {
+                checkFillParams(op);
                 int[] ys = shape.apply(op.output(0));
                 yield mapped(
                         buffer.apply(op.input(0)),
@@ -169,6 +169,31 @@ public final class DataMovementKernels implements KernelProvider {
                         fill);
             }
         };
+    }
+
+    /**
+     * TFLite's FILL copies the stored value, so its output must have the value's parameters (scale and zero point),
+     * and an int16 value must be symmetric (zero point 0).
+     */
+    private static void checkFillParams(Op op) {
+        Tensor v = op.input(0);
+        Tensor y = op.output(0);
+        if (v.dtype() != INT8 && v.dtype() != INT16) {
+            return;
+        }
+        float sv = v.quant() == null ? 0f : v.quant().scale();
+        float sy = y.quant() == null ? 0f : y.quant().scale();
+        long zv = v.quant() == null ? 0 : v.quant().zeroPoint();
+        long zy = y.quant() == null ? 0 : y.quant().zeroPoint();
+        if (sv != sy || zv != zy) {
+            throw new UnsupportedOperationException(op.describe() + ": FILL output parameters (scale " + sy
+                    + ", zero point " + zy + ") differ from its value's (scale " + sv + ", zero point " + zv
+                    + "); TFLite requires them equal");
+        }
+        if (v.dtype() == INT16 && zv != 0) {
+            throw new UnsupportedOperationException(
+                    op.describe() + ": int16 FILL value must be symmetric (zero point 0), found " + zv);
+        }
     }
 
     /** Where output element {@code out} comes from: fills {@code in} and returns true, or false for padding. */
