@@ -19,9 +19,9 @@ public final class OnnxOps {
             OnnxSpatialOps::register,
             OnnxElementwiseOps::register,
             OnnxShapeOps::register,
-            OnnxReduceOps::register
-            // -- quantized ops (issue 12): add OnnxQuantizedOps::register here --
-            );
+            OnnxReduceOps::register,
+            // -- quantized ops (issue 12) --
+            OnnxQuantizedOps::register);
 
     private static final Map<String, OnnxTranslator> TABLE = build();
 
