@@ -65,7 +65,8 @@ public final class OnnxImporter {
             inputs.add(t);
             ctx.define(vi.getName(), t);
         }
-        for (NodeProto np : g.getNodeList()) {
+        // quantized ops (issue 12): complete QDQ groups become one node translated to an integer op
+        for (NodeProto np : OnnxQdqFolding.fold(g).getNodeList()) {
             OnnxNode node = new OnnxNode(np, file, onnx.opset());
             translate(node, ctx);
         }
