@@ -63,6 +63,10 @@ class OnnxQdqFoldingTest {
         }
         assertThat(int8Ops).contains(OpType.CONV_2D, OpType.DEPTHWISE_CONV_2D, OpType.FULLY_CONNECTED);
         assertThat(model.ops().stream()
+                        .filter(o -> o.type() == OpType.FULLY_CONNECTED
+                                && o.output(0).dtype() == DType.INT8))
+                .hasSize(2);
+        assertThat(model.ops().stream()
                         .filter(o -> o.type() == OpType.CONV_2D)
                         .findFirst()
                         .orElseThrow()
@@ -91,6 +95,7 @@ class OnnxQdqFoldingTest {
         int mismatches = 0;
         int elements = 0;
         int worstSteps = 0;
+        java.util.Set<Integer> levels = new java.util.TreeSet<>();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
                 OrtSession session = env.createSession(proto.toByteArray(), options)) {
@@ -110,6 +115,7 @@ class OnnxQdqFoldingTest {
                         .values();
                 assertThat(actual).hasSameSizeAs(expected);
                 for (int i = 0; i < expected.length; i++) {
+                    levels.add(Math.round(expected[i] / OUT_SCALE));
                     int steps = Math.round(Math.abs(actual[i] - expected[i]) / OUT_SCALE);
                     worstSteps = Math.max(worstSteps, steps);
                     mismatches += steps != 0 ? 1 : 0;
@@ -118,20 +124,31 @@ class OnnxQdqFoldingTest {
             }
         }
         System.out.printf(
-                "QDQ %s vs ONNX Runtime: %d of %d outputs differ (by at most %d step)%n",
-                what, mismatches, elements, worstSteps);
+                "QDQ %s vs ONNX Runtime: %d of %d outputs differ (by at most %d step); %d distinct output levels"
+                        + " %s..%s%n",
+                what,
+                mismatches,
+                elements,
+                worstSteps,
+                levels.size(),
+                levels.iterator().next(),
+                ((java.util.TreeSet<Integer>) levels).last());
+        assertThat(levels.size()).as("distinct outputs (not saturated)").isGreaterThan(40);
         assertThat(worstSteps).as("largest difference in output steps").isLessThanOrEqualTo(1);
         assertThat(mismatches).as("outputs one step apart").isLessThan(elements / 10);
     }
 
     // ---- the model ----
 
-    /** x → Q → DQ → Conv(3→8, 3×3, SAME) → Relu → Q → DQ → depthwise Conv → Q → DQ → MaxPool → Flatten → Q → DQ → Gemm → Q → DQ. */
+    /**
+     * x → Q → DQ → Conv(3→8, 3×3, SAME) → Relu → Q → DQ → depthwise Conv → Q → DQ → MaxPool → Flatten → Q → DQ →
+     * Gemm → Q → DQ → MatMul → Q → DQ.
+     */
     private static ModelProto qdqModel(int act) {
         Random r = new Random(7);
         GraphProto.Builder g = GraphProto.newBuilder().setName("qdq");
         g.addInput(valueInfo("x", FLOAT, 1, 3, 8, 8));
-        g.addOutput(valueInfo("y", FLOAT, 1, 10));
+        g.addOutput(valueInfo("y", FLOAT, 1, 6));
         boolean signed = act == INT8;
         float s0 = 0.03f;
         float s1 = 0.04f;
@@ -142,6 +159,7 @@ class OnnxQdqFoldingTest {
         addParams(g, "p2", s2, signed ? 10 : 138, act);
         addParams(g, "p3", s3, signed ? -20 : 108, act);
         addParams(g, "p4", OUT_SCALE, signed ? 5 : 133, act);
+        addParams(g, "p5", 0.08f, signed ? -7 : 121, act);
         qdq(g, "x", "p0", "x_q", "x_dq");
         // Conv 3→8, 3×3, pads 1, int32 bias at s0·s_w
         float[] w1s = scales(r, 8);
@@ -175,7 +193,12 @@ class OnnxQdqFoldingTest {
                 .setI(1)
                 .build();
         g.addNode(node("Gemm", List.of("flat_dq", "w3_dq", "b3"), "fc", transB));
-        qdq(g, "fc", "p4", "fc_q", "y");
+        qdq(g, "fc", "p5", "fc_q", "fc_dq");
+        // MatMul 10→6, weights [K, N] per column (axis 1), no bias
+        float[] w4s = scales(r, 6);
+        addWeights(g, "w4", r, new long[] {10, 6}, w4s, 1);
+        g.addNode(node("MatMul", List.of("fc_dq", "w4_dq"), "mm"));
+        qdq(g, "mm", "p4", "mm_q", "y");
         return ModelProto.newBuilder()
                 .setIrVersion(8)
                 .setProducerName("OnnxQdqFoldingTest")
