@@ -83,6 +83,106 @@ class OnnxQdqFoldingTest {
         compareWithOnnxRuntime(model, qdqModel(UINT8), "uint8 (as written)");
     }
 
+    /** com.microsoft QLinearAdd and QLinearMul (int8 and uint8) against ONNX Runtime's contrib kernels. */
+    @Test
+    void contribQLinearAddAndMulAgreeWithOnnxRuntime() throws Exception {
+        for (int type : new int[] {INT8, UINT8}) {
+            ModelProto proto = qlinearBinaryModel(type);
+            Model model = load(proto);
+            Random random = new Random(3);
+            int[] mismatches = new int[2];
+            int[] worst = new int[2];
+            int elements = 0;
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+                    OrtSession session = env.createSession(proto.toByteArray(), options)) {
+                for (int s = 0; s < 20; s++) {
+                    float[] a = new float[4 * 5 * 5];
+                    float[] b = new float[a.length];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = (float) random.nextGaussian();
+                        b[i] = (float) random.nextGaussian() * 0.7f;
+                    }
+                    long[] dims = {1, 4, 5, 5};
+                    float[][] expected = new float[2][];
+                    try (OnnxTensor ta = OnnxTensor.createTensor(env, FloatBuffer.wrap(a), dims);
+                            OnnxTensor tb = OnnxTensor.createTensor(env, FloatBuffer.wrap(b), dims);
+                            OrtSession.Result r = session.run(Map.of("a", ta, "b", tb))) {
+                        for (int o = 0; o < 2; o++) {
+                            expected[o] = flatten((float[][][][]) r.get(o).getValue());
+                        }
+                    }
+                    int[] d = {1, 4, 5, 5};
+                    List<OnnxTestData.Array> actual = OnnxTestData.run(
+                            model,
+                            List.of(
+                                    new OnnxTestData.Array(d, DType.FLOAT32, a),
+                                    new OnnxTestData.Array(d, DType.FLOAT32, b)));
+                    for (int o = 0; o < 2; o++) {
+                        float[] y = (float[]) actual.get(o).values();
+                        for (int i = 0; i < y.length; i++) {
+                            int steps = Math.round(Math.abs(y[i] - expected[o][i]) / C_SCALE);
+                            worst[o] = Math.max(worst[o], steps);
+                            mismatches[o] += steps != 0 ? 1 : 0;
+                        }
+                    }
+                    elements += a.length;
+                }
+            }
+            String t = type == INT8 ? "int8" : "uint8";
+            System.out.printf(
+                    "QLinearAdd %s vs ONNX Runtime: %d of %d differ (at most %d step); QLinearMul: %d of %d (at most %d)%n",
+                    t, mismatches[0], elements, worst[0], mismatches[1], elements, worst[1]);
+            assertThat(worst).as("largest differences in steps, " + t).containsOnly(0, 1);
+        }
+    }
+
+    private static final float C_SCALE = 0.02f;
+
+    private static float[] flatten(float[][][][] v) {
+        float[] f = new float[v.length * v[0].length * v[0][0].length * v[0][0][0].length];
+        int i = 0;
+        for (float[][][] a : v) {
+            for (float[][] b : a) {
+                for (float[] c : b) {
+                    for (float x : c) {
+                        f[i++] = x;
+                    }
+                }
+            }
+        }
+        return f;
+    }
+
+    /** a, b → QuantizeLinear → com.microsoft QLinearAdd and QLinearMul → DequantizeLinear → y_add, y_mul. */
+    private static ModelProto qlinearBinaryModel(int type) {
+        boolean signed = type == INT8;
+        GraphProto.Builder g = GraphProto.newBuilder().setName("qlinear_binary");
+        g.addInput(valueInfo("a", FLOAT, 1, 4, 5, 5));
+        g.addInput(valueInfo("b", FLOAT, 1, 4, 5, 5));
+        g.addOutput(valueInfo("y_add", FLOAT, 1, 4, 5, 5));
+        g.addOutput(valueInfo("y_mul", FLOAT, 1, 4, 5, 5));
+        addParams(g, "pa", 0.017f, signed ? 3 : 131, type);
+        addParams(g, "pb", 0.011f, signed ? -9 : 119, type);
+        addParams(g, "pc", C_SCALE, signed ? 1 : 128, type);
+        g.addNode(node("QuantizeLinear", List.of("a", "pa_scale", "pa_zp"), "a_q"));
+        g.addNode(node("QuantizeLinear", List.of("b", "pb_scale", "pb_zp"), "b_q"));
+        List<String> ins = List.of("a_q", "pa_scale", "pa_zp", "b_q", "pb_scale", "pb_zp", "pc_scale", "pc_zp");
+        g.addNode(node("QLinearAdd", ins, "add_q").toBuilder().setDomain("com.microsoft"));
+        g.addNode(node("QLinearMul", ins, "mul_q").toBuilder().setDomain("com.microsoft"));
+        g.addNode(node("DequantizeLinear", List.of("add_q", "pc_scale", "pc_zp"), "y_add"));
+        g.addNode(node("DequantizeLinear", List.of("mul_q", "pc_scale", "pc_zp"), "y_mul"));
+        return ModelProto.newBuilder()
+                .setIrVersion(8)
+                .setProducerName("OnnxQdqFoldingTest")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+                .addOpsetImport(OperatorSetIdProto.newBuilder()
+                        .setDomain("com.microsoft")
+                        .setVersion(1))
+                .setGraph(g)
+                .build();
+    }
+
     private Model load(ModelProto m) throws Exception {
         Path file = dir.resolve("qdq.onnx");
         Files.write(file, m.toByteArray());
