@@ -138,7 +138,11 @@ final class OnnxQdqFolding {
         }
         NodeProto dqx = dequantizeOf(n.getInput(0), producer);
         NodeProto dqw = dequantizeOf(n.getInput(1), producer);
-        if (dqx == null || dqw == null || !scalarParams(dqx, init) || !init.containsKey(dqw.getInput(0))) {
+        if (dqx == null
+                || dqw == null
+                || dqw.getInputCount() < 2
+                || !scalarParams(dqx, init)
+                || !init.containsKey(dqw.getInput(0))) {
             return null;
         }
         if (!init.containsKey(dqw.getInput(1))
@@ -152,7 +156,10 @@ final class OnnxQdqFolding {
             if (dqb == null && !init.containsKey(bias)) {
                 return null;
             }
-            if (dqb != null && (!init.containsKey(dqb.getInput(0)) || !init.containsKey(dqb.getInput(1)))) {
+            if (dqb != null
+                    && (dqb.getInputCount() < 2
+                            || !init.containsKey(dqb.getInput(0))
+                            || !init.containsKey(dqb.getInput(1)))) {
                 return null;
             }
         }
@@ -162,14 +169,21 @@ final class OnnxQdqFolding {
         }
         NodeProto next = consumerOf(out, g);
         NodeProto relu = null;
-        if (next != null && next.getOpType().equals("Relu") && next.getDomain().isEmpty()) {
+        if (next != null
+                && next.getOpType().equals("Relu")
+                && next.getDomain().isEmpty()
+                && next.getOutputCount() == 1) {
             relu = next;
             if (consumers.getOrDefault(relu.getOutput(0), 0) != 1) {
                 return null;
             }
             next = consumerOf(relu.getOutput(0), g);
         }
-        if (next == null || !next.getOpType().equals("QuantizeLinear") || !scalarParams(next, init)) {
+        if (next == null
+                || !next.getOpType().equals("QuantizeLinear")
+                || !next.getDomain().isEmpty()
+                || next.getOutputCount() != 1
+                || !scalarParams(next, init)) {
             return null;
         }
         List<NodeProto> members = new ArrayList<>();
@@ -232,12 +246,15 @@ final class OnnxQdqFolding {
     // ---- translation ----
 
     private static void translate(OnnxNode fused, OnnxContext ctx) {
+        if (fused.attribute(MEMBERS) == null || fused.attribute(SHARED_INPUTS) == null) {
+            throw fused.unsupported("op " + FUSED + " is not supported"); // only the fold makes these nodes
+        }
         List<OnnxNode> members = new ArrayList<>();
         for (NodeProto p : fused.attribute(MEMBERS).getG().getNodeList()) {
             members.add(new OnnxNode(p, fused.file(), fused.opset()));
         }
         OnnxNode linear = null;
-        OnnxNode quantize = members.get(members.size() - 1);
+        OnnxNode quantize = members.isEmpty() ? null : members.get(members.size() - 1);
         boolean relu = false;
         for (OnnxNode m : members) {
             switch (m.opType()) {
@@ -253,6 +270,9 @@ final class OnnxQdqFolding {
                 dequantized.put(m.output(0), m);
             }
         }
+        if (linear == null || !quantize.opType().equals("QuantizeLinear")) {
+            throw fused.unsupported("op " + FUSED + " is not supported");
+        }
         Map<String, OnnxNode> outside = new HashMap<>();
         for (NodeProto p : fused.attribute(SHARED_INPUTS).getG().getNodeList()) {
             outside.put(p.getOutput(0), new OnnxNode(p, fused.file(), fused.opset()));
@@ -261,7 +281,11 @@ final class OnnxQdqFolding {
             for (OnnxNode m : members) {
                 ctx.setNode(m);
                 try {
-                    OnnxOps.translator(m.opType()).translate(m, ctx);
+                    OnnxTranslator tr = OnnxOps.translator(m.opType());
+                    if (tr == null) {
+                        throw m.unsupported("op " + m.opType() + " is not supported");
+                    }
+                    tr.translate(m, ctx);
                 } finally {
                     ctx.setNode(fused);
                 }

@@ -43,10 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @UsesOracle
 class OnnxQdqFoldingTest {
-    private static final int FLOAT = 1;
-    private static final int UINT8 = 2;
-    private static final int INT8 = 3;
-    private static final int INT32 = 6;
+    static final int FLOAT = 1;
+    static final int UINT8 = 2;
+    static final int INT8 = 3;
+    static final int INT32 = 6;
     private static final float OUT_SCALE = 0.1f;
 
     @TempDir
@@ -73,6 +73,19 @@ class OnnxQdqFoldingTest {
                         .attributes())
                 .hasToString("Conv2D[padding=SAME, strideH=1, strideW=1, dilationH=1, dilationW=1, activation=RELU]");
         compareWithOnnxRuntime(model, qdqModel(INT8), "int8 (folded)");
+    }
+
+    /** Pads TFLite has no padding for (1 before, 0 after): that Conv runs as written, the depthwise one still folds. */
+    @Test
+    void groupThatDoesNotFitTheIntegerKernelsRunsAsWritten() throws Exception {
+        ModelProto proto = qdqModel(INT8, new long[] {1, 1, 0, 0});
+        Model model = load(proto);
+        assertThat(model.ops())
+                .anyMatch(o -> o.type() == OpType.CONV_2D && o.output(0).dtype() == DType.FLOAT32);
+        assertThat(model.ops())
+                .anyMatch(
+                        o -> o.type() == OpType.DEPTHWISE_CONV_2D && o.output(0).dtype() == DType.INT8);
+        compareWithOnnxRuntime(model, proto, "int8, first Conv as written");
     }
 
     @Test
@@ -244,7 +257,12 @@ class OnnxQdqFoldingTest {
      * x → Q → DQ → Conv(3→8, 3×3, SAME) → Relu → Q → DQ → depthwise Conv → Q → DQ → MaxPool → Flatten → Q → DQ →
      * Gemm → Q → DQ → MatMul → Q → DQ.
      */
-    private static ModelProto qdqModel(int act) {
+    static ModelProto qdqModel(int act) {
+        return qdqModel(act, new long[] {1, 1, 1, 1});
+    }
+
+    /** The model with the first Conv's {@code pads}. */
+    static ModelProto qdqModel(int act, long[] firstPads) {
         Random r = new Random(7);
         GraphProto.Builder g = GraphProto.newBuilder().setName("qdq");
         g.addInput(valueInfo("x", FLOAT, 1, 3, 8, 8));
@@ -266,7 +284,7 @@ class OnnxQdqFoldingTest {
         addWeights(g, "w1", r, new long[] {8, 3, 3, 3}, w1s, 0);
         addBias(g, "b1", r, s0, w1s);
         g.addNode(node(
-                "Conv", List.of("x_dq", "w1_dq", "b1_dq"), "c1", ints("pads", 1, 1, 1, 1), ints("kernel_shape", 3, 3)));
+                "Conv", List.of("x_dq", "w1_dq", "b1_dq"), "c1", ints("pads", firstPads), ints("kernel_shape", 3, 3)));
         g.addNode(node("Relu", List.of("c1"), "c1_relu"));
         qdq(g, "c1_relu", "p1", "c1_q", "c1_dq");
         // depthwise 3×3, group 8, pads 1
@@ -281,7 +299,9 @@ class OnnxQdqFoldingTest {
         qdq(g, "flat", "p3", "flat_q", "flat_dq");
         // Gemm 128→10, transB, float bias
         float[] w3s = scales(r, 10);
-        addWeights(g, "w3", r, new long[] {10, 128}, w3s, 0);
+        long h = (8 + firstPads[0] + firstPads[2] - 2) / 2;
+        long w = (8 + firstPads[1] + firstPads[3] - 2) / 2;
+        addWeights(g, "w3", r, new long[] {10, 8 * h * w}, w3s, 0);
         float[] bias = new float[10];
         for (int i = 0; i < bias.length; i++) {
             bias[i] = (float) r.nextGaussian() * 0.3f;
@@ -307,12 +327,12 @@ class OnnxQdqFoldingTest {
                 .build();
     }
 
-    private static void qdq(GraphProto.Builder g, String x, String params, String q, String dq) {
+    static void qdq(GraphProto.Builder g, String x, String params, String q, String dq) {
         g.addNode(node("QuantizeLinear", List.of(x, params + "_scale", params + "_zp"), q));
         g.addNode(node("DequantizeLinear", List.of(q, params + "_scale", params + "_zp"), dq));
     }
 
-    private static float[] scales(Random r, int n) {
+    static float[] scales(Random r, int n) {
         float[] s = new float[n];
         for (int i = 0; i < n; i++) {
             s[i] = 0.002f + r.nextFloat() * 0.004f;
@@ -320,13 +340,13 @@ class OnnxQdqFoldingTest {
         return s;
     }
 
-    private static void addParams(GraphProto.Builder g, String name, float scale, int zp, int type) {
+    static void addParams(GraphProto.Builder g, String name, float scale, int zp, int type) {
         g.addInitializer(tensor(name + "_scale", FLOAT, new long[0], floatBytes(new float[] {scale})));
         g.addInitializer(tensor(name + "_zp", type, new long[0], new byte[] {(byte) zp}));
     }
 
     /** int8 weights, symmetric per output channel along {@code axis}, and their DequantizeLinear. */
-    private static void addWeights(GraphProto.Builder g, String name, Random r, long[] dims, float[] scales, int axis) {
+    static void addWeights(GraphProto.Builder g, String name, Random r, long[] dims, float[] scales, int axis) {
         long n = 1;
         for (long d : dims) {
             n *= d;
@@ -365,7 +385,7 @@ class OnnxQdqFoldingTest {
         g.addNode(node("DequantizeLinear", List.of(name, name + "_scale", name + "_zp"), name + "_dq", axis));
     }
 
-    private static NodeProto node(String op, List<String> inputs, String output, AttributeProto... attrs) {
+    static NodeProto node(String op, List<String> inputs, String output, AttributeProto... attrs) {
         NodeProto.Builder n =
                 NodeProto.newBuilder().setOpType(op).setName(output).addOutput(output);
         inputs.forEach(n::addInput);
@@ -375,7 +395,7 @@ class OnnxQdqFoldingTest {
         return n.build();
     }
 
-    private static AttributeProto intAttr(String name, long v) {
+    static AttributeProto intAttr(String name, long v) {
         return AttributeProto.newBuilder()
                 .setName(name)
                 .setType(AttributeProto.AttributeType.INT)
@@ -383,7 +403,7 @@ class OnnxQdqFoldingTest {
                 .build();
     }
 
-    private static AttributeProto ints(String name, long... v) {
+    static AttributeProto ints(String name, long... v) {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (long x : v) {
             a.addInts(x);
@@ -391,7 +411,7 @@ class OnnxQdqFoldingTest {
         return a.build();
     }
 
-    private static TensorProto tensor(String name, int type, long[] dims, byte[] raw) {
+    static TensorProto tensor(String name, int type, long[] dims, byte[] raw) {
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type);
         for (long d : dims) {
             t.addDims(d);
@@ -399,7 +419,7 @@ class OnnxQdqFoldingTest {
         return t.setRawData(ByteString.copyFrom(raw)).build();
     }
 
-    private static byte[] floatBytes(float[] v) {
+    static byte[] floatBytes(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
             b.putFloat(f);
@@ -407,7 +427,7 @@ class OnnxQdqFoldingTest {
         return b.array();
     }
 
-    private static ValueInfoProto valueInfo(String name, int type, long... dims) {
+    static ValueInfoProto valueInfo(String name, int type, long... dims) {
         TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
         for (long d : dims) {
             s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
