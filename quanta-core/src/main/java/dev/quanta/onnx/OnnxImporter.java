@@ -88,7 +88,9 @@ public final class OnnxImporter {
             inputs.add(t);
             ctx.define(vi.getName(), t);
         }
-        for (NodeProto np : OnnxPatterns.rewrite(g, file)) {
+        // quantized ops (issue 12): complete QDQ groups become one node translated to an integer op; then the
+        // float patterns (erf GELU) are rewritten
+        for (NodeProto np : OnnxPatterns.rewrite(OnnxQdqFolding.fold(g), file)) {
             OnnxNode node = new OnnxNode(np, file, onnx.opset());
             translate(node, ctx);
         }

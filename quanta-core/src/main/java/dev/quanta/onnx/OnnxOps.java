@@ -20,9 +20,9 @@ public final class OnnxOps {
             OnnxElementwiseOps::register,
             OnnxShapeOps::register,
             OnnxReduceOps::register,
-            OnnxSequenceOps::register
-            // -- quantized ops (issue 12): add OnnxQuantizedOps::register here --
-            );
+            OnnxSequenceOps::register,
+            // -- quantized ops (issue 12) --
+            OnnxQuantizedOps::register);
 
     private static final Map<String, OnnxTranslator> TABLE = build();
 

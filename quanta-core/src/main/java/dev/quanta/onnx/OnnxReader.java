@@ -112,14 +112,24 @@ public final class OnnxReader {
                     "ONNX opset " + opset + " is not supported (Quanta reads " + MIN_OPSET + " to " + MAX_OPSET + ")");
         }
         for (NodeProto n : model.getGraph().getNodeList()) {
-            if (!isDefaultDomain(n.getDomain())) {
+            if (!isDefaultDomain(n.getDomain()) && !isMicrosoftQuantizedOp(n)) {
                 throw QuantaException.inFile(
                         file,
                         "node '" + nodeName(n) + "': op " + n.getOpType() + " of domain '" + n.getDomain()
-                                + "' is not supported (only the default domain ai.onnx)");
+                                + "' is not supported (only the default domain ai.onnx, and QLinearAdd/QLinearMul"
+                                + " of com.microsoft)");
             }
         }
         return opset;
+    }
+
+    /**
+     * Quantized ops (issue 12): of the com.microsoft contrib domain only QLinearAdd and QLinearMul are read, as
+     * ONNX Runtime's quantizer writes them.
+     */
+    static boolean isMicrosoftQuantizedOp(NodeProto n) {
+        return n.getDomain().equals("com.microsoft")
+                && (n.getOpType().equals("QLinearAdd") || n.getOpType().equals("QLinearMul"));
     }
 
     static boolean isDefaultDomain(String domain) {
