@@ -1221,6 +1221,56 @@ class KerasLayerSemanticsTest {
         }
     }
 
+    /**
+     * Layers that only act in training (SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout) pass their
+     * input through at inference: imported as IDENTITY ops, which the float conversion removes, a Dense after them
+     * computes as if they were absent, in Quanta and TFLite on both paths, and they hold no parameters.
+     */
+    @Test
+    void trainingOnlyLayersPassTheirInputThrough() {
+        float[][] w = matrix(3, 2);
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("kernel", w);
+        Path file = sequential(
+                "noise",
+                new int[] {4, 3},
+                List.of(
+                        layer("SpatialDropout1D", "sd", "\"rate\": 0.5"),
+                        layer("GaussianNoise", "gn", "\"stddev\": 0.3"),
+                        layer("GaussianDropout", "gd", "\"rate\": 0.2"),
+                        layer("AlphaDropout", "ad", "\"rate\": 0.1"),
+                        new Layer("Dense", "d", "\"units\": 2, \"use_bias\": false", weights)));
+        float[] x = uniform(12);
+        float[] y = new float[8];
+        for (int r = 0; r < 4; r++) {
+            for (int o = 0; o < 2; o++) {
+                for (int i = 0; i < 3; i++) {
+                    y[r * 2 + o] += x[r * 3 + i] * w[i][o];
+                }
+            }
+        }
+        Model m = KerasImporter.load(file);
+        assertThat(m.ops())
+                .filteredOn(op -> !op.origin().layerName().equals("d"))
+                .extracting(Op::type)
+                .containsOnly(OpType.IDENTITY);
+        assertClose("quanta", ModelChecks.outputs(m, x, 1), y);
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo(6L);
+        // the float conversion drops the identities (TFLite has no such op), as TFLite's converter does
+        Model converted = dev.quanta.quantize.Converter.fromModel(m)
+                .withConfig(dev.quanta.quantize.QuantizationConfig.defaults()
+                        .withMode(dev.quanta.quantize.QuantizationMode.FLOAT32))
+                .convert()
+                .model();
+        assertThat(converted.ops()).extracting(Op::type).doesNotContain(OpType.IDENTITY);
+        byte[] tflite = TfliteWriter.toBytes(converted);
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                assertClose("tflite " + k, o.runFloat(x), y);
+            }
+        }
+    }
+
     @Test
     void bidirectionalLstmConcatWithAndWithoutSequences() {
         int steps = 4;
