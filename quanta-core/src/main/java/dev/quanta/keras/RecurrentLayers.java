@@ -77,8 +77,12 @@ final class RecurrentLayers {
     static Tensor bidirectional(LayerEmitter e, KerasLayer l, Tensor x) {
         l.requireInputRank(x, 3);
         KerasLayer inner = l.wrapped("layer");
+        if (inner.className().equals("GRU") || inner.className().equals("SimpleRNN")) {
+            return bidirectionalUnrolled(e, l, inner, x);
+        }
         if (!inner.className().equals("LSTM")) {
-            throw l.unsupported("layer", "only a wrapped LSTM is supported, not " + inner.className());
+            throw l.unsupported(
+                    "layer", "only a wrapped LSTM, GRU or SimpleRNN is supported, not " + inner.className());
         }
         String merge = l.string("merge_mode", "concat");
         if (!"concat".equals(merge)) {
@@ -139,6 +143,112 @@ final class RecurrentLayers {
     }
 
     /**
+     * Keras Bidirectional around a GRU or a SimpleRNN (merge_mode concat): the forward layer on x and the same layer
+     * class with the backward weights (after the forward ones in the file) on x reversed along time; with
+     * return_sequences the backward sequence is reversed back, so step t is [forward h_t, backward h_t] (the backward
+     * state after x_{T−1} … x_t); without, [forward h after x_{T−1}, backward h after x_0]; a CONCATENATION.
+     */
+    private static Tensor bidirectionalUnrolled(LayerEmitter e, KerasLayer l, KerasLayer inner, Tensor x) {
+        String merge = l.string("merge_mode", "concat");
+        if (!"concat".equals(merge)) {
+            throw l.unsupported("merge_mode", "only concat is supported");
+        }
+        String cls = inner.className();
+        if (l.has("backward_layer") && !l.wrapped("backward_layer").className().equals(cls)) {
+            throw l.unsupported("backward_layer", "only a " + cls + " like the forward layer is supported");
+        }
+        if (inner.bool("go_backwards", false)) {
+            throw inner.unsupported("go_backwards", "only false is supported inside Bidirectional");
+        }
+        boolean gru = cls.equals("GRU");
+        if (gru) {
+            checkGru(inner);
+        } else {
+            LstmLayer.cellActivation(inner);
+            for (String flag : new String[] {"stateful", "return_state", "time_major"}) {
+                if (inner.bool(flag, false)) {
+                    throw inner.unsupported(flag, "only false is supported");
+                }
+            }
+        }
+        int in = LstmLayer.featureSize(l, x);
+        LayerWeights.Spec[] one = gru ? gruWeights(inner, in) : rnnWeights(inner, in);
+        LayerWeights.Spec[] both = new LayerWeights.Spec[2 * one.length];
+        System.arraycopy(one, 0, both, 0, one.length);
+        System.arraycopy(one, 0, both, one.length, one.length);
+        List<KerasWeight> w = e.fetch(l, both);
+        int backwardFirst = w.size() / 2; // the forward layer's weights, then the backward one's
+        boolean sequences = inner.bool("return_sequences", false);
+        Tensor reversed = e.inner(l, "backward_input", OpType.REVERSE_V2, new OpAttributes.Reverse(new int[] {1}), x);
+        Tensor forward;
+        Tensor backward;
+        if (gru) {
+            forward = unrolledGru(e, l, inner, x, w, 0, "forward/", false);
+            backward = unrolledGru(e, l, inner, reversed, w, backwardFirst, "backward/", false);
+        } else {
+            forward = rnnSequence(e, l, inner, x, w, 0, "forward/");
+            backward = rnnSequence(e, l, inner, reversed, w, backwardFirst, "backward/");
+            if (!sequences) {
+                forward = lastStepInner(e, l, "forward/last", forward);
+                backward = lastStepInner(e, l, "backward/last", backward);
+            }
+        }
+        if (sequences) {
+            backward = e.inner(
+                    l, "backward/in_time_order", OpType.REVERSE_V2, new OpAttributes.Reverse(new int[] {1}), backward);
+        }
+        return e.last(l, OpType.CONCATENATION, new OpAttributes.Concatenation(-1, Activation.NONE), forward, backward);
+    }
+
+    /** The weights of a SimpleRNN configured by {@code cfg} on {@code in} features: kernel, recurrent, bias. */
+    private static LayerWeights.Spec[] rnnWeights(KerasLayer cfg, int in) {
+        int units = cfg.positive("units");
+        boolean useBias = cfg.bool("use_bias", true);
+        return new LayerWeights.Spec[] {
+            spec("kernel", in, units), spec("recurrent_kernel", units, units), useBias ? spec("bias", units) : null
+        };
+    }
+
+    /** SimpleRNN's UNIDIRECTIONAL_SEQUENCE_RNN over x (every step's h), as an inner op named with {@code prefix}. */
+    private static Tensor rnnSequence(
+            LayerEmitter e, KerasLayer l, KerasLayer cfg, Tensor x, List<KerasWeight> w, int first, String prefix) {
+        int units = cfg.positive("units");
+        int in = LstmLayer.featureSize(l, x);
+        boolean useBias = cfg.bool("use_bias", true);
+        Tensor[] ins = {
+            x,
+            e.constant(
+                    l,
+                    prefix + "kernel",
+                    Shape.of(units, in),
+                    transpose(w.get(first).values(), in, units)),
+            e.constant(
+                    l,
+                    prefix + "recurrent_kernel",
+                    Shape.of(units, units),
+                    transpose(w.get(first + 1).values(), units, units)),
+            e.constant(
+                    l,
+                    prefix + "bias",
+                    Shape.of(units),
+                    useBias ? w.get(first + 2).values() : new float[units])
+        };
+        OpAttributes.SequenceRnn attrs = new OpAttributes.SequenceRnn(LstmLayer.cellActivation(cfg), false, false);
+        return e.inner(l, prefix + "sequence", OpType.UNIDIRECTIONAL_SEQUENCE_RNN, attrs, ins);
+    }
+
+    /** The last time step of seq [batch, steps, units], the time axis shrunk away, as an inner op. */
+    private static Tensor lastStepInner(LayerEmitter e, KerasLayer l, String suffix, Tensor seq) {
+        return e.inner(
+                l,
+                suffix,
+                OpType.STRIDED_SLICE,
+                new OpAttributes.StridedSlice(
+                        new int[] {0, -1, 0}, new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b101, 0b101, 0b010, false),
+                seq);
+    }
+
+    /**
      * Keras GRU (gates z, r, h in kernel [in, 3u] and recurrent_kernel [u, 3u]) unrolled over its fixed number of
      * steps into FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD and SUB, since TFLite has no GRU builtin; from h_0 = 0:
      * <pre>
@@ -153,7 +263,14 @@ final class RecurrentLayers {
      */
     static Tensor gru(LayerEmitter e, KerasLayer l, Tensor x) {
         l.requireInputRank(x, 3);
-        int units = l.positive("units");
+        checkGru(l);
+        x = inProcessingOrder(e, l, x);
+        List<KerasWeight> w = e.fetch(l, gruWeights(l, LstmLayer.featureSize(l, x)));
+        return unrolledGru(e, l, l, x, w, 0, "", true);
+    }
+
+    /** Refuses a GRU config the unrolled form does not follow (activations, flags). */
+    private static void checkGru(KerasLayer l) {
         if (!l.string("recurrent_activation", "sigmoid").equals("sigmoid")) {
             throw l.unsupported("recurrent_activation", "only sigmoid is supported");
         }
@@ -165,45 +282,71 @@ final class RecurrentLayers {
                 throw l.unsupported(flag, "only false is supported");
             }
         }
-        x = inProcessingOrder(e, l, x);
+    }
+
+    /** The weights of a GRU configured by {@code cfg} on {@code in} features: kernel, recurrent kernel, bias. */
+    private static LayerWeights.Spec[] gruWeights(KerasLayer cfg, int in) {
+        int units = cfg.positive("units");
+        boolean resetAfter = cfg.bool("reset_after", true);
+        boolean useBias = cfg.bool("use_bias", true);
+        return new LayerWeights.Spec[] {
+            spec("kernel", in, 3 * units),
+            spec("recurrent_kernel", units, 3 * units),
+            useBias ? (resetAfter ? spec("bias", 2, 3 * units) : spec("bias", 3 * units)) : null
+        };
+    }
+
+    /**
+     * The unrolled GRU of {@link #gru} over x (already in processing order), configured by {@code cfg}, with its
+     * weights at {@code w[first ..]}; inner ops and constants of layer {@code l} named with {@code prefix}; its last op
+     * is the layer's output when {@code layerOutput}, else an inner op.
+     */
+    private static Tensor unrolledGru(
+            LayerEmitter e,
+            KerasLayer l,
+            KerasLayer cfg,
+            Tensor x,
+            List<KerasWeight> w,
+            int first,
+            String prefix,
+            boolean layerOutput) {
+        int units = cfg.positive("units");
         int steps = x.shape().dim(1);
         if (steps <= 0) {
             throw l.error("input '" + x.name() + "' " + x.shape() + " has no fixed number of steps to unroll");
         }
         int in = LstmLayer.featureSize(l, x);
-        boolean resetAfter = l.bool("reset_after", true);
-        boolean useBias = l.bool("use_bias", true);
-        List<KerasWeight> w = e.fetch(
-                l,
-                spec("kernel", in, 3 * units),
-                spec("recurrent_kernel", units, 3 * units),
-                useBias ? (resetAfter ? spec("bias", 2, 3 * units) : spec("bias", 3 * units)) : null);
-        float[] bias = useBias ? w.get(2).values() : new float[(resetAfter ? 2 : 1) * 3 * units];
+        boolean resetAfter = cfg.bool("reset_after", true);
+        boolean useBias = cfg.bool("use_bias", true);
+        float[] bias = useBias ? w.get(first + 2).values() : new float[(resetAfter ? 2 : 1) * 3 * units];
         String[] gates = {"z", "r", "h"};
         Tensor[] wx = new Tensor[3];
         Tensor[] uh = new Tensor[3];
         Tensor[] bx = new Tensor[3];
         for (int g = 0; g < 3; g++) {
             wx[g] = e.constant(
-                    l, gates[g] + "_kernel", Shape.of(units, in), gate(w.get(0).values(), in, units, g));
+                    l,
+                    prefix + gates[g] + "_kernel",
+                    Shape.of(units, in),
+                    gate(w.get(first).values(), in, units, g));
             uh[g] = e.constant(
                     l,
-                    gates[g] + "_recurrent_kernel",
+                    prefix + gates[g] + "_recurrent_kernel",
                     Shape.of(units, units),
-                    gate(w.get(1).values(), units, units, g));
+                    gate(w.get(first + 1).values(), units, units, g));
             float[] b = new float[units];
             for (int u = 0; u < units; u++) {
                 b[u] = bias[g * units + u] + (resetAfter && g < 2 ? bias[3 * units + g * units + u] : 0f);
             }
-            bx[g] = e.constant(l, gates[g] + "_bias", Shape.of(units), b);
+            bx[g] = e.constant(l, prefix + gates[g] + "_bias", Shape.of(units), b);
         }
         Tensor bhr = null;
         if (resetAfter) {
             float[] b = new float[units];
             System.arraycopy(bias, 5 * units, b, 0, units);
-            bhr = e.constant(l, "h_recurrent_bias", Shape.of(units), b);
+            bhr = e.constant(l, prefix + "h_recurrent_bias", Shape.of(units), b);
         }
-        boolean sequences = l.bool("return_sequences", false);
+        boolean sequences = cfg.bool("return_sequences", false);
         OpAttributes fc = new OpAttributes.FullyConnected(Activation.NONE);
         OpAttributes mul = new OpAttributes.Arithmetic(Activation.NONE);
         OpAttributes add = new OpAttributes.Add(Activation.NONE);
@@ -214,7 +357,7 @@ final class RecurrentLayers {
             String p = "step" + t + "/";
             Tensor xt = e.inner(
                     l,
-                    p + "x",
+                    prefix + p + "x",
                     OpType.STRIDED_SLICE,
                     new OpAttributes.StridedSlice(
                             new int[] {0, t, 0},
@@ -225,55 +368,76 @@ final class RecurrentLayers {
                             0b010,
                             false),
                     x);
-            Tensor xz = e.inner(l, p + "x_z", OpType.FULLY_CONNECTED, fc, xt, wx[0], bx[0]);
-            Tensor xh = e.inner(l, p + "x_h", OpType.FULLY_CONNECTED, fc, xt, wx[2], bx[2]);
+            Tensor xz = e.inner(l, prefix + p + "x_z", OpType.FULLY_CONNECTED, fc, xt, wx[0], bx[0]);
+            Tensor xh = e.inner(l, prefix + p + "x_h", OpType.FULLY_CONNECTED, fc, xt, wx[2], bx[2]);
             Tensor z;
             Tensor pre;
             if (h == null) {
-                z = e.inner(l, p + "z", OpType.LOGISTIC, none, xz);
+                z = e.inner(l, prefix + p + "z", OpType.LOGISTIC, none, xz);
                 if (resetAfter) {
-                    Tensor xr = e.inner(l, p + "x_r", OpType.FULLY_CONNECTED, fc, xt, wx[1], bx[1]);
-                    Tensor r = e.inner(l, p + "r", OpType.LOGISTIC, none, xr);
-                    pre = e.inner(l, p + "h_in", OpType.ADD, add, xh, e.inner(l, p + "r_h", OpType.MUL, mul, r, bhr));
+                    Tensor xr = e.inner(l, prefix + p + "x_r", OpType.FULLY_CONNECTED, fc, xt, wx[1], bx[1]);
+                    Tensor r = e.inner(l, prefix + p + "r", OpType.LOGISTIC, none, xr);
+                    pre = e.inner(
+                            l,
+                            prefix + p + "h_in",
+                            OpType.ADD,
+                            add,
+                            xh,
+                            e.inner(l, prefix + p + "r_h", OpType.MUL, mul, r, bhr));
                 } else {
                     pre = xh;
                 }
             } else {
-                Tensor xr = e.inner(l, p + "x_r", OpType.FULLY_CONNECTED, fc, xt, wx[1], bx[1]);
-                Tensor hz = e.inner(l, p + "h_z", OpType.FULLY_CONNECTED, fc, h, uh[0]);
-                Tensor hr = e.inner(l, p + "h_r", OpType.FULLY_CONNECTED, fc, h, uh[1]);
-                z = e.inner(l, p + "z", OpType.LOGISTIC, none, e.inner(l, p + "z_in", OpType.ADD, add, xz, hz));
-                Tensor r = e.inner(l, p + "r", OpType.LOGISTIC, none, e.inner(l, p + "r_in", OpType.ADD, add, xr, hr));
+                Tensor xr = e.inner(l, prefix + p + "x_r", OpType.FULLY_CONNECTED, fc, xt, wx[1], bx[1]);
+                Tensor hz = e.inner(l, prefix + p + "h_z", OpType.FULLY_CONNECTED, fc, h, uh[0]);
+                Tensor hr = e.inner(l, prefix + p + "h_r", OpType.FULLY_CONNECTED, fc, h, uh[1]);
+                z = e.inner(
+                        l,
+                        prefix + p + "z",
+                        OpType.LOGISTIC,
+                        none,
+                        e.inner(l, prefix + p + "z_in", OpType.ADD, add, xz, hz));
+                Tensor r = e.inner(
+                        l,
+                        prefix + p + "r",
+                        OpType.LOGISTIC,
+                        none,
+                        e.inner(l, prefix + p + "r_in", OpType.ADD, add, xr, hr));
                 Tensor recurrent = resetAfter
                         ? e.inner(
                                 l,
-                                p + "r_h",
+                                prefix + p + "r_h",
                                 OpType.MUL,
                                 mul,
                                 r,
-                                e.inner(l, p + "h_h", OpType.FULLY_CONNECTED, fc, h, uh[2], bhr))
+                                e.inner(l, prefix + p + "h_h", OpType.FULLY_CONNECTED, fc, h, uh[2], bhr))
                         : e.inner(
                                 l,
-                                p + "h_h",
+                                prefix + p + "h_h",
                                 OpType.FULLY_CONNECTED,
                                 fc,
-                                e.inner(l, p + "r_times_h", OpType.MUL, mul, r, h),
+                                e.inner(l, prefix + p + "r_times_h", OpType.MUL, mul, r, h),
                                 uh[2]);
-                pre = e.inner(l, p + "h_in", OpType.ADD, add, xh, recurrent);
+                pre = e.inner(l, prefix + p + "h_in", OpType.ADD, add, xh, recurrent);
             }
-            Tensor n = e.inner(l, p + "n", OpType.TANH, none, pre);
-            boolean last = t == steps - 1 && !sequences;
+            Tensor n = e.inner(l, prefix + p + "n", OpType.TANH, none, pre);
+            boolean last = layerOutput && t == steps - 1 && !sequences;
             if (h == null) {
-                Tensor zn = e.inner(l, p + "z_n", OpType.MUL, mul, z, n);
-                h = last ? e.last(l, OpType.SUB, mul, n, zn) : e.inner(l, p + "h", OpType.SUB, mul, n, zn);
+                Tensor zn = e.inner(l, prefix + p + "z_n", OpType.MUL, mul, z, n);
+                h = last ? e.last(l, OpType.SUB, mul, n, zn) : e.inner(l, prefix + p + "h", OpType.SUB, mul, n, zn);
             } else {
-                Tensor diff = e.inner(l, p + "h_minus_n", OpType.SUB, mul, h, n);
-                Tensor zd = e.inner(l, p + "z_diff", OpType.MUL, mul, z, diff);
-                h = last ? e.last(l, OpType.ADD, add, n, zd) : e.inner(l, p + "h", OpType.ADD, add, n, zd);
+                Tensor diff = e.inner(l, prefix + p + "h_minus_n", OpType.SUB, mul, h, n);
+                Tensor zd = e.inner(l, prefix + p + "z_diff", OpType.MUL, mul, z, diff);
+                h = last ? e.last(l, OpType.ADD, add, n, zd) : e.inner(l, prefix + p + "h", OpType.ADD, add, n, zd);
             }
             hs[t] = h;
         }
-        return sequences ? e.last(l, OpType.PACK, new OpAttributes.Pack(1), hs) : h;
+        if (!sequences) {
+            return h;
+        }
+        return layerOutput
+                ? e.last(l, OpType.PACK, new OpAttributes.Pack(1), hs)
+                : e.inner(l, prefix + "sequence", OpType.PACK, new OpAttributes.Pack(1), hs);
     }
 
     /** Gate g of a Keras fused [rows, 3u] matrix, transposed to [u, rows]. */

@@ -54,7 +54,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       float output's range (see {@link Variant#rmsBound}).
  * </ul>
  *
- * <p>Also a bidirectional LSTM classifier; no GRU classifier (the GRU lowering has not landed on this branch).
+ * <p>Also a bidirectional LSTM classifier, and a GRU classifier imported from a Keras 2 .h5 (GRU unrolled into
+ * FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD and SUB, as TFLite has no GRU builtin; integer in every mode).
  * Refusals shown: TFLite has no integer BIDIRECTIONAL_SEQUENCE_LSTM and no int16 HARD_SWISH, so Quanta refuses those
  * conversions and, with float fallback allowed, keeps those layers in float (the files then run as above).
  */
@@ -127,7 +128,8 @@ class CompositeModelsIT {
                 new Composite("ssd-head", CompositeModelsIT::ssdHead, new int[] {4, 4, 6}, new int[] {4}),
                 new Composite("cnn-1d", CompositeModelsIT::cnn1d, new int[] {32, 2}, new int[] {0}),
                 new Composite(
-                        "bilstm-classifier", CompositeModelsIT::bilstmClassifier, new int[] {6, 3}, new int[] {0}));
+                        "bilstm-classifier", CompositeModelsIT::bilstmClassifier, new int[] {6, 3}, new int[] {0}),
+                new Composite("gru-classifier", CompositeModelsIT::gruClassifier, new int[] {6, 3}, new int[] {0}));
     }
 
     static Stream<Arguments> cases() {
@@ -390,6 +392,59 @@ class CompositeModelsIT {
         Tensor d = dense(b, r, "logits", flat, 4, Activation.NONE);
         Tensor y = b.add(OpType.SOFTMAX, "softmax", O, new OpAttributes.Softmax(1f), d);
         return b.output(y).build(ModelMetadata.inMemory());
+    }
+
+    /**
+     * A Keras 2 Sequential .h5 (written to a temporary file): x[6,3] → GRU(5, reset_after, last state) → Dense(4,
+     * softmax), imported by Quanta's Keras importer.
+     */
+    static Model gruClassifier() {
+        SplittableRandom r = new SplittableRandom(27);
+        int units = 5;
+        String json = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"gru_classifier\", \"layers\": ["
+                + "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, 6, 3],"
+                + " \"dtype\": \"float32\"}},"
+                + "{\"class_name\": \"GRU\", \"config\": {\"name\": \"gru\", \"units\": 5, \"activation\": \"tanh\","
+                + " \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"return_sequences\": false,"
+                + " \"reset_after\": true}},"
+                + "{\"class_name\": \"Dense\", \"config\": {\"name\": \"logits\", \"units\": 4, \"activation\":"
+                + " \"softmax\", \"use_bias\": true}}]}}";
+        try {
+            Path file = java.nio.file.Files.createTempFile("gru-classifier", ".h5");
+            file.toFile().deleteOnExit();
+            java.nio.file.Files.delete(file);
+            try (io.jhdf.WritableHdfFile h = io.jhdf.HdfFile.write(file)) {
+                h.putAttribute("model_config", json);
+                h.putAttribute("keras_version", "2.15.0");
+                h.putAttribute("backend", "tensorflow");
+                io.jhdf.api.WritableGroup mw = h.putGroup("model_weights");
+                mw.putAttribute("layer_names", new String[] {"gru", "logits"});
+                io.jhdf.api.WritableGroup gru = mw.putGroup("gru");
+                gru.putAttribute("weight_names", new String[] {
+                    "gru/gru_cell/kernel:0", "gru/gru_cell/recurrent_kernel:0", "gru/gru_cell/bias:0"
+                });
+                io.jhdf.api.WritableGroup cell = gru.putGroup("gru").putGroup("gru_cell");
+                cell.putDataset("kernel:0", matrix(r, 3, 3 * units, 0.8));
+                cell.putDataset("recurrent_kernel:0", matrix(r, units, 3 * units, 0.8));
+                cell.putDataset("bias:0", matrix(r, 2, 3 * units, 0.5));
+                io.jhdf.api.WritableGroup dense = mw.putGroup("logits");
+                dense.putAttribute("weight_names", new String[] {"logits/kernel:0", "logits/bias:0"});
+                io.jhdf.api.WritableGroup inner = dense.putGroup("logits");
+                inner.putDataset("kernel:0", matrix(r, units, 4, 0.8));
+                inner.putDataset("bias:0", CoreArrays.uniform(r, 4, -0.5, 0.5));
+            }
+            return dev.quanta.keras.KerasImporter.load(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static float[][] matrix(SplittableRandom r, int rows, int cols, double bound) {
+        float[][] m = new float[rows][];
+        for (int i = 0; i < rows; i++) {
+            m[i] = CoreArrays.uniform(r, cols, -bound, bound);
+        }
+        return m;
     }
 
     // ------------------------------------------------------------------ the sweep

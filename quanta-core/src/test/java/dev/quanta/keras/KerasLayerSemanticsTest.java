@@ -1068,6 +1068,209 @@ class KerasLayerSemanticsTest {
         }
     }
 
+    /**
+     * Keras GRU with reset_after (kernel [in, 3u], recurrent [u, 3u], bias [2, 3u]: input and recurrent rows, gates
+     * z, r, h) over x [steps, in] in the given order of steps; row k is the state after the k-th step read.
+     */
+    private static float[][] gru(float[] x, int in, float[][] kernel, float[][] rec, float[][] bias, int[] order) {
+        int units = rec.length;
+        double[] h = new double[units];
+        float[][] out = new float[order.length][];
+        for (int k = 0; k < order.length; k++) {
+            int t = order[k];
+            double[] xs = new double[3 * units];
+            double[] hs = new double[3 * units];
+            for (int j = 0; j < 3 * units; j++) {
+                xs[j] = bias[0][j];
+                for (int i = 0; i < in; i++) {
+                    xs[j] += x[t * in + i] * kernel[i][j];
+                }
+                hs[j] = bias[1][j];
+                for (int q = 0; q < units; q++) {
+                    hs[j] += h[q] * rec[q][j];
+                }
+            }
+            double[] next = new double[units];
+            out[k] = new float[units];
+            for (int u = 0; u < units; u++) {
+                double z = sigmoid(xs[u] + hs[u]);
+                double r = sigmoid(xs[units + u] + hs[units + u]);
+                double n = Math.tanh(xs[2 * units + u] + r * hs[2 * units + u]);
+                next[u] = z * h[u] + (1 - z) * n;
+                out[k][u] = (float) next[u];
+            }
+            h = next;
+        }
+        return out;
+    }
+
+    /** A Bidirectional (concat) Keras 2 .h5 around one {@code cls} layer, forward then backward weights. */
+    private Path bidirectionalFile(String name, int steps, int in, String cls, String innerConfig, List<Object[]> w) {
+        String json = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"" + name + "\", \"layers\": ["
+                + "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, "
+                + steps + ", " + in + "], \"dtype\": \"float32\"}},"
+                + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
+                + "\"concat\", \"layer\": {\"class_name\": \"" + cls + "\", \"config\": {\"name\": \"rnn\", "
+                + innerConfig + "}}}}]}}";
+        Path file = tmp.resolve(name + ".h5");
+        String cell = cls.equals("GRU") ? "gru_cell" : "simple_rnn_cell";
+        try (WritableHdfFile h = HdfFile.write(file)) {
+            h.putAttribute("model_config", json);
+            h.putAttribute("keras_version", "2.15.0");
+            h.putAttribute("backend", "tensorflow");
+            WritableGroup mw = h.putGroup("model_weights");
+            mw.putAttribute("layer_names", new String[] {"bidir"});
+            WritableGroup g = mw.putGroup("bidir");
+            List<String> names = new ArrayList<>();
+            WritableGroup top = g.putGroup("bidir");
+            String[] dirs = {"forward_rnn", "backward_rnn"};
+            String[] keys = {"kernel", "recurrent_kernel", "bias"};
+            for (int d = 0; d < 2; d++) {
+                WritableGroup c = top.putGroup(dirs[d]).putGroup(cell);
+                for (int k = 0; k < 3; k++) {
+                    c.putDataset(keys[k] + ":0", w.get(d)[k]);
+                    names.add("bidir/" + dirs[d] + "/" + cell + "/" + keys[k] + ":0");
+                }
+            }
+            g.putAttribute("weight_names", names.toArray(String[]::new));
+        }
+        return file;
+    }
+
+    /** [forward row t, backward row t] for every t, or the two given rows when {@code last}. */
+    private static float[] concatRows(float[][] fwd, float[][] bwdByStep, boolean sequences) {
+        int u = fwd[0].length;
+        int steps = fwd.length;
+        if (!sequences) {
+            float[] y = new float[2 * u];
+            System.arraycopy(fwd[steps - 1], 0, y, 0, u);
+            System.arraycopy(bwdByStep[0], 0, y, u, u);
+            return y;
+        }
+        float[] y = new float[steps * 2 * u];
+        for (int t = 0; t < steps; t++) {
+            System.arraycopy(fwd[t], 0, y, t * 2 * u, u);
+            System.arraycopy(bwdByStep[t], 0, y, t * 2 * u + u, u);
+        }
+        return y;
+    }
+
+    /**
+     * Bidirectional(GRU) and Bidirectional(SimpleRNN), merge_mode concat, with and without return_sequences: step t
+     * is [forward h_t, backward h_t], the backward state after x_{T−1} … x_t; without sequences [forward h after
+     * x_{T−1}, backward h after x_0]. In Quanta and TFLite on both paths; parameters counted as Keras does (both
+     * directions).
+     */
+    @Test
+    void bidirectionalGruAndSimpleRnnConcat() {
+        int steps = 4;
+        int in = 3;
+        int units = 2;
+        int[] forwardOrder = {0, 1, 2, 3};
+        int[] backwardOrder = {3, 2, 1, 0};
+        for (boolean sequences : new boolean[] {true, false}) {
+            List<Object[]> gw = new ArrayList<>();
+            for (int d = 0; d < 2; d++) {
+                gw.add(new Object[] {matrix(in, 3 * units), matrix(units, 3 * units), matrix(2, 3 * units)});
+            }
+            Path gruFile = bidirectionalFile(
+                    "bigru_" + sequences,
+                    steps,
+                    in,
+                    "GRU",
+                    "\"units\": 2, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true,"
+                            + " \"reset_after\": true, \"return_sequences\": " + sequences,
+                    gw);
+            float[] x = uniform(steps * in);
+            float[][] fwd = gru(
+                    x, in, (float[][]) gw.get(0)[0], (float[][]) gw.get(0)[1], (float[][]) gw.get(0)[2], forwardOrder);
+            float[][] bwdRead = gru(
+                    x, in, (float[][]) gw.get(1)[0], (float[][]) gw.get(1)[1], (float[][]) gw.get(1)[2], backwardOrder);
+            float[][] bwdByStep = new float[steps][];
+            for (int k = 0; k < steps; k++) {
+                bwdByStep[backwardOrder[k]] = bwdRead[k];
+            }
+            Model m = checkAgainstReference(gruFile, x, concatRows(fwd, bwdByStep, sequences));
+            assertThat(ModelSummary.of(m).totalParams()).isEqualTo(2L * (3L * units * (in + units) + 6L * units));
+
+            List<Object[]> rw = new ArrayList<>();
+            for (int d = 0; d < 2; d++) {
+                rw.add(new Object[] {matrix(in, units), matrix(units, units), uniform(units)});
+            }
+            Path rnnFile = bidirectionalFile(
+                    "birnn_" + sequences,
+                    steps,
+                    in,
+                    "SimpleRNN",
+                    "\"units\": 2, \"activation\": \"tanh\", \"use_bias\": true, \"return_sequences\": " + sequences,
+                    rw);
+            float[] reversed = new float[steps * in];
+            for (int t = 0; t < steps; t++) {
+                System.arraycopy(x, (steps - 1 - t) * in, reversed, t * in, in);
+            }
+            float[][] rf =
+                    simpleRnn(x, steps, in, (float[][]) rw.get(0)[0], (float[][]) rw.get(0)[1], (float[]) rw.get(0)[2]);
+            float[][] rbRead = simpleRnn(
+                    reversed, steps, in, (float[][]) rw.get(1)[0], (float[][]) rw.get(1)[1], (float[]) rw.get(1)[2]);
+            float[][] rbByStep = new float[steps][];
+            for (int k = 0; k < steps; k++) {
+                rbByStep[steps - 1 - k] = rbRead[k];
+            }
+            Model r = checkAgainstReference(rnnFile, x, concatRows(rf, rbByStep, sequences));
+            assertThat(ModelSummary.of(r).totalParams()).isEqualTo(2L * (in * units + units * units + units));
+        }
+    }
+
+    /**
+     * Layers that only act in training (SpatialDropout1D, GaussianNoise, GaussianDropout, AlphaDropout) pass their
+     * input through at inference: imported as IDENTITY ops, which the float conversion removes, a Dense after them
+     * computes as if they were absent, in Quanta and TFLite on both paths, and they hold no parameters.
+     */
+    @Test
+    void trainingOnlyLayersPassTheirInputThrough() {
+        float[][] w = matrix(3, 2);
+        Map<String, Object> weights = new LinkedHashMap<>();
+        weights.put("kernel", w);
+        Path file = sequential(
+                "noise",
+                new int[] {4, 3},
+                List.of(
+                        layer("SpatialDropout1D", "sd", "\"rate\": 0.5"),
+                        layer("GaussianNoise", "gn", "\"stddev\": 0.3"),
+                        layer("GaussianDropout", "gd", "\"rate\": 0.2"),
+                        layer("AlphaDropout", "ad", "\"rate\": 0.1"),
+                        new Layer("Dense", "d", "\"units\": 2, \"use_bias\": false", weights)));
+        float[] x = uniform(12);
+        float[] y = new float[8];
+        for (int r = 0; r < 4; r++) {
+            for (int o = 0; o < 2; o++) {
+                for (int i = 0; i < 3; i++) {
+                    y[r * 2 + o] += x[r * 3 + i] * w[i][o];
+                }
+            }
+        }
+        Model m = KerasImporter.load(file);
+        assertThat(m.ops())
+                .filteredOn(op -> !op.origin().layerName().equals("d"))
+                .extracting(Op::type)
+                .containsOnly(OpType.IDENTITY);
+        assertClose("quanta", ModelChecks.outputs(m, x, 1), y);
+        assertThat(ModelSummary.of(m).totalParams()).isEqualTo(6L);
+        // the float conversion drops the identities (TFLite has no such op), as TFLite's converter does
+        Model converted = dev.quanta.quantize.Converter.fromModel(m)
+                .withConfig(dev.quanta.quantize.QuantizationConfig.defaults()
+                        .withMode(dev.quanta.quantize.QuantizationMode.FLOAT32))
+                .convert()
+                .model();
+        assertThat(converted.ops()).extracting(Op::type).doesNotContain(OpType.IDENTITY);
+        byte[] tflite = TfliteWriter.toBytes(converted);
+        for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+            try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                assertClose("tflite " + k, o.runFloat(x), y);
+            }
+        }
+    }
+
     @Test
     void bidirectionalLstmConcatWithAndWithoutSequences() {
         int steps = 4;

@@ -84,6 +84,42 @@ class TransposeConvQuantizationTest {
         checkQuantized(QuantizationMode.INT8, DType.UINT8);
     }
 
+    /**
+     * Dynamic range: TFLite 2.21 has a hybrid TRANSPOSE_CONV (float input, int8 weights), Quanta not yet, so the
+     * quantizer leaves the layer float, says why, and the file runs in TFLite on both paths within float rounding.
+     */
+    @Test
+    void dynamicRangeLeavesItFloat() throws Exception {
+        Converter.Conversion c = Converter.fromModel(upsampler())
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                .convert();
+        Op op = c.model().ops().stream()
+                .filter(o -> o.type() == OpType.TRANSPOSE_CONV)
+                .findFirst()
+                .orElseThrow();
+        assertThat(op.input(1).dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(c.report().floatLayers())
+                .extracting(LayerReport::reason)
+                .containsExactly("Quanta has no hybrid TRANSPOSE_CONV kernel yet: the layer stays float");
+        Path file = tmp.resolve("dynamic.tflite");
+        TfliteWriter.write(c.model(), file);
+        float[] x = CoreArrays.uniform(new SplittableRandom(4), SAMPLE, -1, 1);
+        try (Interpreter quanta = new Interpreter(TfliteReader.read(file))) {
+            float[] mine = new float[OUT];
+            quanta.run(x, mine);
+            for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+                try (TfliteOracle o = TfliteOracle.open(file, k, 1)) {
+                    float[] theirs = o.runFloat(x);
+                    for (int j = 0; j < OUT; j++) {
+                        assertThat(theirs[j])
+                                .as(k + " value " + j)
+                                .isCloseTo(mine[j], org.assertj.core.api.Assertions.within(1e-5f));
+                    }
+                }
+            }
+        }
+    }
+
     private void checkQuantized(QuantizationMode mode, DType act) throws Exception {
         Model floatModel = upsampler();
         Dataset d = data(32);
