@@ -1,6 +1,5 @@
 package dev.quanta.onnx;
 
-import dev.quanta.QuantaException;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
@@ -82,7 +81,7 @@ public final class OnnxContext {
         if (v == null) {
             throw node != null
                     ? node.bad("input '" + name + "' is not produced by any earlier node, initializer or graph input")
-                    : QuantaException.inFile(file, "value '" + name + "' is not defined");
+                    : OnnxReader.error(file, "value '" + name + "' is not defined");
         }
         return v;
     }

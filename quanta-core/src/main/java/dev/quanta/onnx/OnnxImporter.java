@@ -77,7 +77,7 @@ public final class OnnxImporter {
             ctx.define(d.name(), ctx.constant(d.name(), d.shape(), d.dtype(), d.data()));
         }
         if (g.getSparseInitializerCount() > 0) {
-            throw QuantaException.inFile(file, "sparse initializers are not supported");
+            throw OnnxReader.error(file, "sparse initializers are not supported");
         }
         List<Tensor> inputs = new ArrayList<>();
         for (ValueInfoProto vi : g.getInputList()) {
@@ -98,7 +98,7 @@ public final class OnnxImporter {
         List<Tensor> outputs = new ArrayList<>();
         for (ValueInfoProto vi : g.getOutputList()) {
             if (!ctx.has(vi.getName())) {
-                throw QuantaException.inFile(file, "graph output '" + vi.getName() + "' is never produced");
+                throw OnnxReader.error(file, "graph output '" + vi.getName() + "' is never produced");
             }
             Tensor t = ctx.onnx(vi.getName());
             if (t.isConstant() || inputs.contains(t) || outputs.contains(t)) {
@@ -121,7 +121,7 @@ public final class OnnxImporter {
         try {
             return new Model(name, inputs, outputs, ctx.ops(), md);
         } catch (IllegalArgumentException e) {
-            throw QuantaException.inFile(file, "ONNX graph is not well formed: " + e.getMessage());
+            throw OnnxReader.error(file, "ONNX graph is not well formed: " + e.getMessage());
         }
     }
 
@@ -131,6 +131,9 @@ public final class OnnxImporter {
             throw node.unsupported("op " + node.opType() + " is not supported");
         }
         ctx.setNode(node);
+        if (!node.hasOutput(0) && !node.opType().equals("LSTM")) {
+            throw node.bad("has no output");
+        }
         boolean allConstant = !node.presentInputs().isEmpty();
         for (String in : node.presentInputs()) {
             allConstant &= ctx.isConstant(in);
@@ -188,18 +191,18 @@ public final class OnnxImporter {
     private static Tensor graphInput(ValueInfoProto vi, Path file, OnnxContext ctx, boolean dynamicBatch) {
         String name = vi.getName();
         if (!vi.hasType() || !vi.getType().hasTensorType()) {
-            throw QuantaException.inFile(file, "graph input '" + name + "' is not a tensor");
+            throw OnnxReader.error(file, "graph input '" + name + "' is not a tensor");
         }
         TypeProto.Tensor tt = vi.getType().getTensorType();
         DType dtype = OnnxTensors.irType(tt.getElemType());
         if (dtype == null || dtype == DType.FLOAT16) {
-            throw QuantaException.inFile(
+            throw OnnxReader.error(
                     file,
                     "graph input '" + name + "' is " + OnnxTensors.typeName(tt.getElemType())
                             + ", which Quanta does not run");
         }
         if (!tt.hasShape()) {
-            throw QuantaException.inFile(file, "graph input '" + name + "' has no shape");
+            throw OnnxReader.error(file, "graph input '" + name + "' has no shape");
         }
         int[] dims = new int[tt.getShape().getDimCount()];
         for (int i = 0; i < dims.length; i++) {
@@ -213,7 +216,7 @@ public final class OnnxImporter {
             } else if (i == 0 && !d.hasDimValue()) {
                 dims[i] = Shape.DYNAMIC;
             } else {
-                throw QuantaException.inFile(
+                throw OnnxReader.error(
                         file,
                         "graph input '" + name + "': dimension " + i + " is "
                                 + (d.hasDimParam() ? "symbolic ('" + d.getDimParam() + "')" : d.getDimValue())

@@ -77,8 +77,9 @@ public final class OnnxNode {
         return proto.getOutputCount();
     }
 
+    /** The name of output {@code i}, or "" when absent. */
     public String output(int i) {
-        return proto.getOutput(i);
+        return i < proto.getOutputCount() ? proto.getOutput(i) : "";
     }
 
     /** Whether output {@code i} exists and is used (optional outputs may be "" or left out). */
@@ -212,11 +213,11 @@ public final class OnnxNode {
 
     /** {@code <file>: node '<name>' (<op>): <what> is not supported}-style error for a feature Quanta lacks. */
     public QuantaException unsupported(String what) {
-        return QuantaException.inFile(file, "node '" + name() + "' (" + opType() + "): " + what);
+        return OnnxReader.error(file, "node '" + name() + "' (" + opType() + "): " + what);
     }
 
     /** An error for a node that breaks the operator's specification. */
     public QuantaException bad(String what) {
-        return QuantaException.inFile(file, "node '" + name() + "' (" + opType() + "): " + what);
+        return OnnxReader.error(file, "node '" + name() + "' (" + opType() + "): " + what);
     }
 }

@@ -53,11 +53,11 @@ public final class OnnxReader {
         try {
             long size = Files.size(file);
             if (size > MAX_FILE_BYTES) {
-                throw QuantaException.inFile(file, "ONNX file of " + size + " bytes is larger than protobuf's 2 GiB");
+                throw error(file, "ONNX file of " + size + " bytes is larger than protobuf's 2 GiB");
             }
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
+            throw error(file, "cannot read: " + e.getMessage(), e);
         }
         ModelProto model = parse(bytes, file);
         return new OnnxFile(file, model, checkOpset(model, file));
@@ -72,9 +72,9 @@ public final class OnnxReader {
             in.checkLastTagWas(0);
             return m;
         } catch (InvalidProtocolBufferException e) {
-            throw QuantaException.inFile(file, "not a valid ONNX model (protobuf): " + oneLine(e.getMessage()));
+            throw error(file, "not a valid ONNX model (protobuf): " + oneLine(e.getMessage()));
         } catch (IOException e) {
-            throw QuantaException.inFile(file, "cannot read: " + oneLine(e.getMessage()), e);
+            throw error(file, "cannot read: " + oneLine(e.getMessage()), e);
         }
     }
 
@@ -83,16 +83,16 @@ public final class OnnxReader {
         try {
             return TensorProto.parseFrom(Files.readAllBytes(file));
         } catch (InvalidProtocolBufferException e) {
-            throw QuantaException.inFile(file, "not a valid ONNX TensorProto: " + oneLine(e.getMessage()));
+            throw error(file, "not a valid ONNX TensorProto: " + oneLine(e.getMessage()));
         } catch (IOException e) {
-            throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
+            throw error(file, "cannot read: " + e.getMessage(), e);
         }
     }
 
     /** The default-domain opset, checked to be in range; nodes of other domains are refused. */
     static int checkOpset(ModelProto model, Path file) {
         if (!model.hasGraph()) {
-            throw QuantaException.inFile(file, "ONNX model has no graph");
+            throw error(file, "ONNX model has no graph");
         }
         int opset = -1;
         for (OperatorSetIdProto id : model.getOpsetImportList()) {
@@ -102,18 +102,18 @@ public final class OnnxReader {
         }
         if (opset < 0) {
             if (model.getOpsetImportCount() > 0 || model.getIrVersion() >= 3) {
-                throw QuantaException.inFile(file, "ONNX model imports no opset of the default domain (ai.onnx)");
+                throw error(file, "ONNX model imports no opset of the default domain (ai.onnx)");
             }
             opset = 1; // IR version 1-2 models had no opset_import: opset 1
         }
         if (opset < MIN_OPSET || opset > MAX_OPSET) {
-            throw QuantaException.inFile(
+            throw error(
                     file,
                     "ONNX opset " + opset + " is not supported (Quanta reads " + MIN_OPSET + " to " + MAX_OPSET + ")");
         }
         for (NodeProto n : model.getGraph().getNodeList()) {
             if (!isDefaultDomain(n.getDomain()) && !isMicrosoftQuantizedOp(n)) {
-                throw QuantaException.inFile(
+                throw error(
                         file,
                         "node '" + nodeName(n) + "': op " + n.getOpType() + " of domain '" + n.getDomain()
                                 + "' is not supported (only the default domain ai.onnx, and QLinearAdd/QLinearMul"
@@ -130,6 +130,32 @@ public final class OnnxReader {
     static boolean isMicrosoftQuantizedOp(NodeProto n) {
         return n.getDomain().equals("com.microsoft")
                 && (n.getOpType().equals("QLinearAdd") || n.getOpType().equals("QLinearMul"));
+    }
+
+    /**
+     * {@code <file>: <what>} as a one-line {@link QuantaException}: names taken from the file (nodes, tensors,
+     * attributes, domains) may hold line breaks or other control characters, which are shown escaped.
+     */
+    static QuantaException error(Path file, String what) {
+        return QuantaException.inFile(file, printable(what));
+    }
+
+    static QuantaException error(Path file, String what, Throwable cause) {
+        return QuantaException.inFile(file, printable(what), cause);
+    }
+
+    /** {@code s} with control characters written as a backslash, u and four hex digits. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 
     static boolean isDefaultDomain(String domain) {

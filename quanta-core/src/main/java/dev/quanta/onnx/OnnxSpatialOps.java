@@ -168,6 +168,9 @@ final class OnnxSpatialOps {
         OnnxElementwiseOps.requireType(n, ctx.value(n.input(0)).tensor(), DType.FLOAT32);
         Tensor x = ctx.channelsLast(n.input(0));
         int c = x.shape().dim(3);
+        if (c > 4096) {
+            throw n.unsupported(c + " channels are not supported (at most 4096: the window is a C x C matrix)");
+        }
         int lo = (size - 1) / 2;
         int hi = size - 1 - lo;
         float[] w = new float[c * c];

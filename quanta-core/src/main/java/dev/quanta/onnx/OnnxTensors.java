@@ -82,7 +82,7 @@ public final class OnnxTensors {
         int dataType = t.getDataType();
         DType dtype = irType(dataType);
         if (dtype == null) {
-            throw QuantaException.inFile(
+            throw OnnxReader.error(
                     file,
                     "tensor '" + name + "' is " + typeName(dataType)
                             + ", which Quanta does not run (supported: FLOAT, FLOAT16, INT8, UINT8, INT16, INT32, "
@@ -96,7 +96,7 @@ public final class OnnxTensors {
             data = external(t, file, modelDir, bytes);
         } else if (t.hasRawData()) {
             if (t.getRawData().size() != bytes) {
-                throw QuantaException.inFile(
+                throw OnnxReader.error(
                         file,
                         "tensor '" + name + "': dims " + java.util.Arrays.toString(dims) + " of " + dtype + " need "
                                 + bytes + " bytes of raw_data, found "
@@ -115,7 +115,7 @@ public final class OnnxTensors {
         for (int i = 0; i < dims.length; i++) {
             long d = t.getDims(i);
             if (d < 0 || d > Integer.MAX_VALUE) {
-                throw QuantaException.inFile(file, "tensor '" + t.getName() + "': dimension " + i + " is " + d);
+                throw OnnxReader.error(file, "tensor '" + t.getName() + "': dimension " + i + " is " + d);
             }
             dims[i] = (int) d;
         }
@@ -132,7 +132,7 @@ public final class OnnxTensors {
                 n = Long.MAX_VALUE;
             }
             if (n > MAX_ELEMENTS) {
-                throw QuantaException.inFile(
+                throw OnnxReader.error(
                         file,
                         "tensor '" + name + "': dims " + java.util.Arrays.toString(dims) + " claim more than "
                                 + MAX_ELEMENTS + " elements");
@@ -160,7 +160,7 @@ public final class OnnxTensors {
             }
         }
         if (found != count) {
-            throw QuantaException.inFile(
+            throw OnnxReader.error(
                     file,
                     "tensor '" + t.getName() + "': dims " + java.util.Arrays.toString(dims(t, file)) + " hold "
                             + count + " elements but " + field + " has " + found
@@ -201,30 +201,30 @@ public final class OnnxTensors {
             }
         }
         if (location == null || location.isEmpty()) {
-            throw QuantaException.inFile(file, "tensor '" + name + "': external data without a location");
+            throw OnnxReader.error(file, "tensor '" + name + "': external data without a location");
         }
         if (modelDir == null) {
-            throw QuantaException.inFile(file, "tensor '" + name + "': external data is not allowed here");
+            throw OnnxReader.error(file, "tensor '" + name + "': external data is not allowed here");
         }
         Path base = modelDir.toAbsolutePath().normalize();
         Path data;
         try {
             data = base.resolve(location).normalize();
         } catch (java.nio.file.InvalidPathException e) {
-            throw QuantaException.inFile(file, "tensor '" + name + "': bad external data location '" + location + "'");
+            throw OnnxReader.error(file, "tensor '" + name + "': bad external data location '" + location + "'");
         }
         if (!data.startsWith(base) || data.equals(base)) {
-            throw QuantaException.inFile(
+            throw OnnxReader.error(
                     file, "tensor '" + name + "': external data location '" + location + "' leaves the model folder");
         }
         try {
             if (!Files.isRegularFile(data) || !data.toRealPath().startsWith(base.toRealPath())) {
-                throw QuantaException.inFile(
+                throw OnnxReader.error(
                         file,
                         "tensor '" + name + "': external data file '" + location + "' not found in the model folder");
             }
             if (length >= 0 && length != bytes) {
-                throw QuantaException.inFile(
+                throw OnnxReader.error(
                         file,
                         "tensor '" + name + "': external data length " + length + " but its dims need " + bytes
                                 + " bytes");
@@ -232,7 +232,7 @@ public final class OnnxTensors {
             try (FileChannel ch = FileChannel.open(data, StandardOpenOption.READ)) {
                 long size = ch.size();
                 if (offset < 0 || offset > size || size - offset < bytes) {
-                    throw QuantaException.inFile(
+                    throw OnnxReader.error(
                             file,
                             "tensor '" + name + "': external data '" + location + "' holds " + size
                                     + " bytes, too few for " + bytes + " bytes at offset " + offset);
@@ -240,13 +240,13 @@ public final class OnnxTensors {
                 ByteBuffer buf = ByteBuffer.allocate((int) bytes);
                 while (buf.hasRemaining()) {
                     if (ch.read(buf, offset + buf.position()) < 0) {
-                        throw QuantaException.inFile(file, "tensor '" + name + "': external data ends early");
+                        throw OnnxReader.error(file, "tensor '" + name + "': external data ends early");
                     }
                 }
                 return buf.array();
             }
         } catch (IOException e) {
-            throw QuantaException.inFile(
+            throw OnnxReader.error(
                     file, "tensor '" + name + "': cannot read external data '" + location + "': " + e.getMessage(), e);
         }
     }
@@ -259,7 +259,7 @@ public final class OnnxTensors {
             }
             return x;
         } catch (NumberFormatException e) {
-            throw QuantaException.inFile(
+            throw OnnxReader.error(
                     file, "tensor '" + name + "': external data " + key + " '" + v + "' is not a byte count");
         }
     }
