@@ -44,6 +44,23 @@ class OnnxQuantizedOpsTest {
         assertThat(s).containsExactly(-3, -1, -1, -3, -5, 127, -23, -2);
     }
 
+    /** Without a zero point the output is uint8 (zero point 0), or output_dtype's type (opset 21). */
+    @Test
+    void quantizeLinearWithoutZeroPointTakesOutputDtypeElseUint8() throws Exception {
+        float[] x = {-1f, 0.5f, 1.5f, 2f, 300f, -300f, 0f, 3f};
+        GraphProto.Builder plain = graph(UINT8, 0, 1f);
+        plain.setNode(0, node("QuantizeLinear", List.of("x", "s"), "y"));
+        Model u = load(plain);
+        assertThat(u.outputs().get(0).dtype()).isEqualTo(DType.UINT8);
+        assertThat(toUnsigned((byte[]) run(u, x))).containsExactly(0, 0, 2, 2, 255, 0, 0, 3);
+
+        GraphProto.Builder typed = graph(INT8, 0, 1f);
+        typed.setNode(0, node("QuantizeLinear", List.of("x", "s"), "y", intAttr("output_dtype", INT8)));
+        Model i = load(typed);
+        assertThat(i.outputs().get(0).dtype()).isEqualTo(DType.INT8);
+        assertThat((byte[]) run(i, x)).containsExactly(-1, 0, 2, 2, 127, -128, 0, 3);
+    }
+
     /** y = (x − zp[c]) · s[c] along axis 1. */
     @Test
     void dequantizeLinearPerAxis() throws Exception {
