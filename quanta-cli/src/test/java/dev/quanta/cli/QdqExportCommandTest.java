@@ -138,6 +138,18 @@ class QdqExportCommandTest {
     }
 
     @Test
+    void anOpWithoutOnnxFormIsAOneLineErrorNamingIt() throws IOException {
+        Path out = tmp.resolve("lstm.onnx");
+        CliRunner r = CliRunner.quantize(
+                Fixtures.require("tflite-micro/mnist_lstm/trained_lstm.tflite"), out, "--mode", "float32");
+        assertOneLineError(r, "UNIDIRECTIONAL_SEQUENCE_LSTM", "ONNX");
+        assertThat(out).doesNotExist();
+        try (var files = Files.list(tmp)) {
+            assertThat(files.toList()).isEmpty(); // no temporary file left either
+        }
+    }
+
+    @Test
     void reduceRangeOutsideInt8IsAOneLineError() {
         Path out = tmp.resolve("ic_dynamic.onnx");
         CliRunner r = CliRunner.quantize(

@@ -1,5 +1,6 @@
 package dev.quanta.onnx;
 
+import com.google.protobuf.ByteString;
 import dev.quanta.QuantaException;
 import dev.quanta.files.AtomicFiles;
 import dev.quanta.ir.Activation;
@@ -7,6 +8,7 @@ import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
 import dev.quanta.ir.Padding;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
@@ -23,6 +25,7 @@ import dev.quanta.onnx.proto.OnnxProto.ValueInfoProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -30,6 +33,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -351,14 +355,14 @@ public final class OnnxWriter {
             Tensor w = op.input(1);
             requireRank(op, x, 4);
             String in = value(x, Layout.CHANNELS_FIRST);
-            boolean depthwise = op.type() == dev.quanta.ir.OpType.DEPTHWISE_CONV_2D;
+            boolean depthwise = op.type() == OpType.DEPTHWISE_CONV_2D;
             int[] wd = w.shape().dims();
             String weights = depthwise ? constant(w, new int[] {3, 0, 1, 2}) : constant(w, TO_NCHW);
             int kh = wd[1];
             int kw = wd[2];
             int inH = x.shape().dim(1);
             int inW = x.shape().dim(2);
-            List<String> inputs = new java.util.ArrayList<>(List.of(in, weights));
+            List<String> inputs = new ArrayList<>(List.of(in, weights));
             if (op.inputs().size() > 2 && op.input(2) != null) {
                 inputs.add(constant(op.input(2), null));
             }
@@ -403,7 +407,7 @@ public final class OnnxWriter {
                 node("Reshape", List.of(in, int64Constant(new long[] {-1, depth})), flat);
                 in = flat;
             }
-            List<String> inputs = new java.util.ArrayList<>(List.of(in, constant(w, null)));
+            List<String> inputs = new ArrayList<>(List.of(in, constant(w, null)));
             if (op.inputs().size() > 2 && op.input(2) != null) {
                 inputs.add(constant(op.input(2), null));
             }
@@ -426,7 +430,7 @@ public final class OnnxWriter {
             Tensor x = op.input(0);
             requireRank(op, x, 4);
             String in = value(x, Layout.CHANNELS_FIRST);
-            String kind = op.type() == dev.quanta.ir.OpType.MAX_POOL_2D ? "MaxPool" : "AveragePool";
+            String kind = op.type() == OpType.MAX_POOL_2D ? "MaxPool" : "AveragePool";
             NodeProto.Builder n =
                     nodeBuilder(kind, List.of(in), fresh(op.output(0).name() + "_pool"));
             n.addAttribute(ints("kernel_shape", a.filterH(), a.filterW()));
@@ -515,7 +519,7 @@ public final class OnnxWriter {
                 node("Mul", List.of(in, floatConstant(new float[] {s.beta()}, new int[0])), scaled);
                 in = scaled;
             }
-            String kind = op.type() == dev.quanta.ir.OpType.SOFTMAX ? "Softmax" : "LogSoftmax";
+            String kind = op.type() == OpType.SOFTMAX ? "Softmax" : "LogSoftmax";
             NodeProto.Builder n =
                     nodeBuilder(kind, List.of(in), fresh(op.output(0).name() + "_softmax"));
             n.addAttribute(intAttr("axis", axisIn(-1, x.shape().rank(), layout)));
@@ -526,7 +530,7 @@ public final class OnnxWriter {
         /** ADD, SUB, MUL, DIV, MINIMUM and MAXIMUM with numpy broadcasting, then the fused activation. */
         private void binary(Op op) {
             Layout layout = elementwiseLayout(op);
-            List<String> inputs = new java.util.ArrayList<>();
+            List<String> inputs = new ArrayList<>();
             for (Tensor t : op.inputs()) {
                 inputs.add(
                         t.isConstant()
@@ -541,7 +545,7 @@ public final class OnnxWriter {
                 case MINIMUM -> "Min";
                 default -> "Max";
             };
-            String out = fresh(op.output(0).name() + "_" + kind.toLowerCase(java.util.Locale.ROOT));
+            String out = fresh(op.output(0).name() + "_" + kind.toLowerCase(Locale.ROOT));
             node(kind, inputs, out);
             define(op.output(0), activation(out, fusedActivation(op), op.output(0)), layout);
         }
@@ -581,7 +585,7 @@ public final class OnnxWriter {
             Tensor x = op.input(0);
             Layout layout = unaryLayout(x, op.output(0));
             String in = value(x, layout);
-            String out = fresh(op.output(0).name() + "_" + op.type().name().toLowerCase(java.util.Locale.ROOT));
+            String out = fresh(op.output(0).name() + "_" + op.type().name().toLowerCase(Locale.ROOT));
             switch (op.type()) {
                 case RELU -> node("Relu", List.of(in), out);
                 case RELU6 -> clip(in, 0f, 6f, out);
@@ -689,7 +693,7 @@ public final class OnnxWriter {
             OpAttributes.Concatenation a = op.attrs(OpAttributes.Concatenation.class);
             int rank = op.output(0).shape().rank();
             Layout layout = elementwiseLayout(op);
-            List<String> inputs = new java.util.ArrayList<>();
+            List<String> inputs = new ArrayList<>();
             for (Tensor t : op.inputs()) {
                 inputs.add(t.isConstant() ? constantIn(t, layout, rank) : value(t, layout));
             }
@@ -735,7 +739,7 @@ public final class OnnxWriter {
             if (a == Activation.NONE || clampedByQuantization(a, result)) {
                 return x;
             }
-            String out = fresh(x + "_" + a.name().toLowerCase(java.util.Locale.ROOT));
+            String out = fresh(x + "_" + a.name().toLowerCase(Locale.ROOT));
             switch (a) {
                 case RELU -> node("Relu", List.of(x), out);
                 case RELU6 -> clip(x, 0f, 6f, out);
@@ -918,7 +922,7 @@ public final class OnnxWriter {
                     .setName(name)
                     .setDataType(onnxType(type))
                     .addAllDims(Arrays.stream(dims).asLongStream().boxed().toList())
-                    .setRawData(com.google.protobuf.ByteString.copyFrom(data)));
+                    .setRawData(ByteString.copyFrom(data)));
             String result = name;
             if (q != null && type != DType.FLOAT32) {
                 result = fresh(source.name() + "_dequantized");
@@ -963,7 +967,7 @@ public final class OnnxWriter {
                         .setName(name)
                         .setDataType(onnxType(type))
                         .addAllDims(q.isPerTensor() ? List.of() : List.of((long) z.length))
-                        .setRawData(com.google.protobuf.ByteString.copyFrom(b.array())));
+                        .setRawData(ByteString.copyFrom(b.array())));
                 return name;
             });
         }
@@ -984,7 +988,7 @@ public final class OnnxWriter {
                     .setName(name)
                     .setDataType(1)
                     .addAllDims(Arrays.stream(dims).asLongStream().boxed().toList())
-                    .setRawData(com.google.protobuf.ByteString.copyFrom(b.array())));
+                    .setRawData(ByteString.copyFrom(b.array())));
             return name;
         }
 
@@ -999,7 +1003,7 @@ public final class OnnxWriter {
                         .setName(name)
                         .setDataType(7)
                         .addDims(v.length)
-                        .setRawData(com.google.protobuf.ByteString.copyFrom(b.array())));
+                        .setRawData(ByteString.copyFrom(b.array())));
                 return name;
             });
         }
