@@ -5,6 +5,7 @@ import dev.quanta.ir.Op;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
 import dev.quanta.ir.Origin;
+import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.ShapeInference;
 import dev.quanta.ir.Tensor;
@@ -257,10 +258,16 @@ public final class OnnxContext {
                 | ArrayIndexOutOfBoundsException e) {
             throw node.bad(type + " of inputs " + in + ": " + e.getMessage());
         }
+        // data movement keeps a quantized value's parameters (as in TFLite), so that integers flow through it
+        QuantParams moved = (type == OpType.TRANSPOSE || type == OpType.RESHAPE)
+                        && !in.isEmpty()
+                        && in.get(0).dtype() == outType
+                ? in.get(0).quant()
+                : null;
         List<Tensor> outs = new ArrayList<>();
         for (int i = 0; i < shapes.size(); i++) {
             outs.add(new Tensor(
-                    unique(shapes.size() == 1 ? name : name + "_" + i), shapes.get(i), outType, null, null, false));
+                    unique(shapes.size() == 1 ? name : name + "_" + i), shapes.get(i), outType, null, moved, false));
         }
         Origin origin = node != null ? node.origin() : new Origin(name, "Transpose");
         ops.add(new Op(outs.get(0).name(), type, in, outs, attrs, origin));

@@ -360,7 +360,7 @@ public final class OnnxQuantizedOps {
             return;
         }
         Tensor m = multiplier(n, ctx, n.input(1), n.input(4), n.input(6), base);
-        ctx.define(base, requantize(n, ctx, acc, m, n.input(7), base));
+        ctx.define(base, requantize(n, ctx, acc, m, n.input(6), n.input(7), base));
     }
 
     /**
@@ -446,8 +446,13 @@ public final class OnnxQuantizedOps {
         return ctx.emit(base + "_multiplier", OpType.DIV, none, DType.FLOAT32, xw, ctx.onnx(sy));
     }
 
-    /** saturate(round(acc · m) + zp_y) of the type of {@code yZp} (acc in ONNX order, m along its last axis). */
-    private static Tensor requantize(OnnxNode n, OnnxContext ctx, Tensor acc, Tensor m, String yZp, String base) {
+    /**
+     * saturate(round(acc · m) + zp_y) of the type of {@code yZp} (acc in ONNX order, m along its last axis); the
+     * output carries y's per-tensor parameters when they are constants, so that data movement after it (a layout
+     * TRANSPOSE) runs on the integers.
+     */
+    private static Tensor requantize(
+            OnnxNode n, OnnxContext ctx, Tensor acc, Tensor m, String yScale, String yZp, String base) {
         DType out = ctx.dtype(yZp);
         if (out != DType.INT8 && out != DType.UINT8) {
             throw n.unsupported("output type " + out + " is not supported (int8, uint8)");
@@ -465,7 +470,8 @@ public final class OnnxQuantizedOps {
                     toFloat(ctx, ctx.onnx(yZp), base + "_zero_point"));
         }
         y = saturate(ctx, y, out, base);
-        return ctx.emit(base, OpType.CAST, OpAttributes.None.INSTANCE, out, y);
+        return emitWithParams(
+                ctx, base, OpType.CAST, OpAttributes.None.INSTANCE, out, perTensorParams(ctx, yScale, yZp), y);
     }
 
     // ---- ConvInteger / QLinearConv ----
@@ -549,7 +555,7 @@ public final class OnnxQuantizedOps {
             shape[ctx.axis(base + "/accumulator", 1)] = (int) m.shape().elementCount();
             m = ctx.reshape(m, shape, base + "_multiplier_axis");
         }
-        ctx.define(base, requantize(n, ctx, acc.tensor(), m, n.input(7), base), acc.layout());
+        ctx.define(base, requantize(n, ctx, acc.tensor(), m, n.input(6), n.input(7), base), acc.layout());
     }
 
     /** float(x) − zp of value {@code x} in its own layout (zp per tensor). */
