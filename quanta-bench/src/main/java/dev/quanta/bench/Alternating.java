@@ -27,7 +27,8 @@ import java.util.SplittableRandom;
  * Each setting's system properties are set while its interpreter allocates its kernels (kernels read their switches
  * at construction) and cleared after. Per round each interpreter runs {@code N} times; the round's median is kept.
  * Printed per setting: the minimum and median over rounds of those medians (µs), and the median's ratio to the first
- * setting; with {@code --profile}, each op's mean time from extra profiled runs, side by side.
+ * setting, and the bytes the calling thread allocated per run in the last round (boxed vectors show there: a kernel
+ * that C2 has not compiled, or compiled with boxing, allocates); with {@code --profile}, each op's mean time from extra profiled runs, side by side.
  */
 public final class Alternating {
     private Alternating() {}
@@ -110,14 +111,21 @@ public final class Alternating {
         java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean cpuTime = threads == 1 && !wall;
         long[] best = new long[s];
+        long[] bytes = new long[s];
+        com.sun.management.ThreadMXBean alloc = (com.sun.management.ThreadMXBean) mx;
+        long self = Thread.currentThread().threadId();
         Arrays.fill(best, Long.MAX_VALUE);
         for (int round = 0; round < rounds; round++) {
             for (int i0 = 0; i0 < s; i0++) {
                 int i = (i0 + round) % s; // rotate who goes first
+                long b0 = alloc.getThreadAllocatedBytes(self);
                 for (int n = 0; n < runs; n++) {
                     long t0 = cpuTime ? mx.getCurrentThreadCpuTime() : System.nanoTime();
                     interpreters[i].runForMultipleInputsOutputs(inputs[i], outputs[i]);
                     times[n] = (cpuTime ? mx.getCurrentThreadCpuTime() : System.nanoTime()) - t0;
+                }
+                if (round == rounds - 1) {
+                    bytes[i] = (alloc.getThreadAllocatedBytes(self) - b0) / runs;
                 }
                 Arrays.sort(times);
                 medians[i][round] = times[runs / 2] / 1e3;
@@ -134,12 +142,14 @@ public final class Alternating {
             }
             System.out.printf(
                     Locale.ROOT,
-                    "%-70s fastest run %9.1f us; round medians: min %9.1f us, median %9.1f us, %.3fx of the first%n",
+                    "%-70s fastest run %9.1f us; round medians: min %9.1f us, median %9.1f us, %.3fx of the first;"
+                            + " %,d B allocated per run (last round)%n",
                     settings.get(i),
                     best[i] / 1e3,
                     v[0],
                     median,
-                    median / firstMedian);
+                    median / firstMedian,
+                    bytes[i]);
         }
         if (profile) {
             List<List<Interpreter.OpTiming>> timings = new ArrayList<>();
@@ -154,21 +164,17 @@ public final class Alternating {
             for (int i = 0; i < s; i++) {
                 timings.add(interpreters[i].opTimings());
             }
-            int ops = timings.get(0).size();
-            for (int o = 0; o < ops; o++) {
-                StringBuilder line = new StringBuilder();
-                for (int i = 0; i < s; i++) {
-                    List<Interpreter.OpTiming> t = timings.get(i);
-                    line.append(String.format(
-                            Locale.ROOT, "%9.1f", o < t.size() ? t.get(o).meanMicros() : 0));
+            for (int i = 0; i < s; i++) {
+                System.out.println("ops of " + settings.get(i) + " (mean us per run, profiled runs):");
+                for (Interpreter.OpTiming t : timings.get(i)) {
+                    String name = t.layer();
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%9.2f  %-20s %s%n",
+                            t.meanMicros(),
+                            t.type(),
+                            name.length() > 60 ? "…" + name.substring(name.length() - 59) : name);
                 }
-                Interpreter.OpTiming t = timings.get(0).get(o);
-                String name = t.layer();
-                line.append("  ")
-                        .append(t.type())
-                        .append(' ')
-                        .append(name.length() > 60 ? "…" + name.substring(name.length() - 59) : name);
-                System.out.println(line);
             }
         }
         for (Interpreter it : interpreters) {
