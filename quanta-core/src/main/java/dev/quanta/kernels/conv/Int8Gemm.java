@@ -34,9 +34,13 @@ import jdk.incubator.vector.VectorSpecies;
  * than 1.5 vectors left), or one of one vector and one of half a vector (256 bits: two 256-bit FMAs issue in the time
  * of one 512-bit one on AMD's double-pumped AVX-512), or one of either: 40 channels are 32 + 8, not 32 + 32 with 24 of
  * padding. A micro-kernel keeps MR rows × a panel's channels of float sums in registers, reads one panel row and
- * broadcasts one A value per row and tap: MR = 4 when a panel is two vectors wide (4 × two vectors; the narrower
- * panels of such a layer keep two sets of sums, over even and odd taps, so 8 chains of FMAs hide the latency), else
- * 8. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding straight from the registers at the end of a
+ * broadcasts one A value per row and tap: MR = 8 (at 512 bits 8 × two vectors, 16 of AVX-512's 32 registers: per
+ * tap 2 weight loads and 8 broadcasts feed 16 FMAs; on IC-large's 40/80/160-channel 3×3 layers 0.70–0.83x the time
+ * of 4 × two vectors, which loaded a weight vector per 4 FMAs and streamed the panels from L2), except MR = 4 for
+ * two-vector panels below 512 bits (16 registers; the narrower panels of such a layer keep two sets of sums, over
+ * even and odd taps, so 8 chains of FMAs hide the latency). A micro-kernel must not keep vectors live across a call
+ * that is not inlined: C2 then boxes every FMA's result (25x slower), so {@link #kernel8x2} stores its sums before
+ * calling its epilogue. The epilogue adds the bias and requantizes: XNNPACK's FP32 rounding straight from the registers at the end of a
  * tile's micro-kernel when K is one exact chunk whose sums may start at the bias ({@link #foldBias}) and the panel's
  * channels are all real (the formula of {@link SimdRequantizer}, written out per row in the kernel: vectors passed
  * to a helper that is not inlined would be boxed), else from the int scratch (several chunks, partial panels, single
@@ -55,8 +59,8 @@ final class Int8Gemm {
     private static final VectorSpecies<Integer> I = SimdSpecies.INT;
     /** Float lanes per vector. */
     static final int V = F.length();
-    /** The most rows × channels of one register tile: 4 × two vectors or 8 × one. */
-    private static final int TILE = 8 * V;
+    /** The most rows × channels of one register tile: 8 × two vectors. */
+    private static final int TILE = 16 * V;
     /**
      * True at 512 bits: a layer's channels are cut into panels of two vectors with the rest in narrower panels (one
      * vector, half a vector), so little of a panel is padding (40 channels: 32 + 8, not 32 + 32).
@@ -86,7 +90,7 @@ final class Int8Gemm {
     final int nr;
     /** True when the panels are half-width vectors ({@link #HV} channels). */
     final boolean half;
-    /** Rows of the micro-kernel's register tile, MR: 4 when a panel is two vectors wide, else 8. */
+    /** Rows of the micro-kernel's register tile, MR: 8, or 4 when a panel is two vectors wide below 512 bits. */
     final int mr;
     /** Channel panels. */
     final int panels;
@@ -170,8 +174,9 @@ final class Int8Gemm {
             panelStart[p + 1] = panelStart[p] + panelWidth[p];
         }
         this.nr = panelWidth[0];
-        // 8-row tiles when no panel is two vectors wide, else 4 rows (8 × two vectors would need 16 accumulators)
-        this.mr = java.util.Arrays.stream(panelWidth).anyMatch(w -> w == 2 * V) ? 4 : 8;
+        // 8-row tiles, except for two-vector panels below 512 bits: 8 × two vectors is 16 accumulators, which fit
+        // AVX-512's 32 registers but not AVX2's 16
+        this.mr = WIDE || java.util.Arrays.stream(panelWidth).noneMatch(w -> w == 2 * V) ? 8 : 4;
         int padded = panelStart[panels];
         this.rq = rq;
         // the vector FP32 requantization narrows through a byte vector of a quarter of the width: 256 bits or more
@@ -321,9 +326,9 @@ final class Int8Gemm {
         return type == DType.UINT8 ? Math.max(255 - zp, zp) : Math.max(127 - zp, zp + 128);
     }
 
-    /** Ints of per-thread accumulator scratch {@link #rows} needs. */
+    /** Ints of per-thread scratch {@link #rows} needs: a tile's int accumulators, then its float sums as bits. */
     static int scratchLength() {
-        return TILE;
+        return 2 * TILE;
     }
 
     /** Epilogue of a tile's micro-kernel: the raw sums into the scratch ({@link #rows} requantizes them). */
@@ -396,9 +401,12 @@ final class Int8Gemm {
         if (mr == 8) {
             if (width == HV) {
                 kernel8xHalf(a, base, b, p, acc, mode, y, out);
+            } else if (width == 2 * V) {
+                kernel8x2(a, base, b, p, acc, mode, y, out);
             } else {
                 kernel8x1(a, base, b, p, acc, mode, y, out);
             }
+
         } else if (width == HV) {
             kernel4xHalf(a, base, b, p, acc, mode, y, out);
         } else if (width == V) {
@@ -462,9 +470,9 @@ final class Int8Gemm {
         FloatVector c10 = c00;
         FloatVector c11 = c01;
         FloatVector c20 = c00;
-        FloatVector c21 = c01;
+        FloatVector c21 = c00;
         FloatVector c30 = c00;
-        FloatVector c31 = c01;
+        FloatVector c31 = c00;
         boolean first = true;
         int last = pieceOffset.length - 1;
         for (int q = 0; q <= last; q++) {
@@ -596,6 +604,194 @@ final class Int8Gemm {
         f = f.blend(max, f.compare(VectorOperators.GT, max));
         s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
         ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + 3 * n + V);
+    }
+
+    /**
+     * NR = 2V, MR = 8: the 8 rows based at base[b ..] against panel p in 16 accumulators (of AVX-512's 32
+     * registers): per tap two weight vectors and eight broadcasts feed 16 FMAs, half the weight loads per FMA of
+     * {@link #kernel4x2}. Modes as {@link #kernel4x2}; the bias is added in {@link #requantizeSums} (exact: the same
+     * bound as {@link #foldBias}). The sums leave the registers through the scratch ({@link #flushSums} per chunk,
+     * {@link #requantizeSums} after the loop), with no vector live across either call; this keeps the method small
+     * and, above all, keeps C2 from boxing the FMAs' results, as it does for vectors live across a call that is not
+     * inlined.
+     */
+    private void kernel8x2(float[] a, int[] base, int b, int p, int[] acc, int mode, byte[] y, int out) {
+        final int nr2 = 2 * V;
+        float[] w = this.w;
+        int wp = panelStart[p] * k;
+        int r0 = base[b + 0];
+        int r1 = base[b + 1];
+        int r2 = base[b + 2];
+        int r3 = base[b + 3];
+        int r4 = base[b + 4];
+        int r5 = base[b + 5];
+        int r6 = base[b + 6];
+        int r7 = base[b + 7];
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        boolean first = true;
+        int last = pieceOffset.length - 1;
+        for (int q = 0; q <= last; q++) {
+            int o = pieceOffset[q];
+            int len = pieceLength[q];
+            int a0 = r0 + o;
+            int a1 = r1 + o;
+            int a2 = r2 + o;
+            int a3 = r3 + o;
+            int a4 = r4 + o;
+            int a5 = r5 + o;
+            int a6 = r6 + o;
+            int a7 = r7 + o;
+            int wi = wp + pieceTap[q] * nr2;
+            for (int j = 0; j < len; j++, wi += nr2) {
+                FloatVector w0 = FloatVector.fromArray(F, w, wi);
+                FloatVector w1 = FloatVector.fromArray(F, w, wi + V);
+                FloatVector b0 = FloatVector.broadcast(F, a[a0 + j]);
+                c00 = w0.fma(b0, c00);
+                c01 = w1.fma(b0, c01);
+                FloatVector b1 = FloatVector.broadcast(F, a[a1 + j]);
+                c10 = w0.fma(b1, c10);
+                c11 = w1.fma(b1, c11);
+                FloatVector b2 = FloatVector.broadcast(F, a[a2 + j]);
+                c20 = w0.fma(b2, c20);
+                c21 = w1.fma(b2, c21);
+                FloatVector b3 = FloatVector.broadcast(F, a[a3 + j]);
+                c30 = w0.fma(b3, c30);
+                c31 = w1.fma(b3, c31);
+                FloatVector b4 = FloatVector.broadcast(F, a[a4 + j]);
+                c40 = w0.fma(b4, c40);
+                c41 = w1.fma(b4, c41);
+                FloatVector b5 = FloatVector.broadcast(F, a[a5 + j]);
+                c50 = w0.fma(b5, c50);
+                c51 = w1.fma(b5, c51);
+                FloatVector b6 = FloatVector.broadcast(F, a[a6 + j]);
+                c60 = w0.fma(b6, c60);
+                c61 = w1.fma(b6, c61);
+                FloatVector b7 = FloatVector.broadcast(F, a[a7 + j]);
+                c70 = w0.fma(b7, c70);
+                c71 = w1.fma(b7, c71);
+            }
+            if (pieceFlush[q] && (q < last || mode == RAW)) {
+                int t = TILE;
+                c00.reinterpretAsInts().intoArray(acc, t + 0 * V);
+                c01.reinterpretAsInts().intoArray(acc, t + 1 * V);
+                c10.reinterpretAsInts().intoArray(acc, t + 2 * V);
+                c11.reinterpretAsInts().intoArray(acc, t + 3 * V);
+                c20.reinterpretAsInts().intoArray(acc, t + 4 * V);
+                c21.reinterpretAsInts().intoArray(acc, t + 5 * V);
+                c30.reinterpretAsInts().intoArray(acc, t + 6 * V);
+                c31.reinterpretAsInts().intoArray(acc, t + 7 * V);
+                c40.reinterpretAsInts().intoArray(acc, t + 8 * V);
+                c41.reinterpretAsInts().intoArray(acc, t + 9 * V);
+                c50.reinterpretAsInts().intoArray(acc, t + 10 * V);
+                c51.reinterpretAsInts().intoArray(acc, t + 11 * V);
+                c60.reinterpretAsInts().intoArray(acc, t + 12 * V);
+                c61.reinterpretAsInts().intoArray(acc, t + 13 * V);
+                c70.reinterpretAsInts().intoArray(acc, t + 14 * V);
+                c71.reinterpretAsInts().intoArray(acc, t + 15 * V);
+                flushSums(acc, 16, first);
+                first = false;
+                c00 = FloatVector.zero(F);
+                c01 = c00;
+                c10 = c00;
+                c11 = c00;
+                c20 = c00;
+                c21 = c00;
+                c30 = c00;
+                c31 = c00;
+                c40 = c00;
+                c41 = c00;
+                c50 = c00;
+                c51 = c00;
+                c60 = c00;
+                c61 = c00;
+                c70 = c00;
+                c71 = c00;
+            }
+        }
+        if (mode == RAW) {
+            return; // the last chunk went into the scratch in the loop
+        }
+        int t = TILE;
+        c00.reinterpretAsInts().intoArray(acc, t + 0 * V);
+        c01.reinterpretAsInts().intoArray(acc, t + 1 * V);
+        c10.reinterpretAsInts().intoArray(acc, t + 2 * V);
+        c11.reinterpretAsInts().intoArray(acc, t + 3 * V);
+        c20.reinterpretAsInts().intoArray(acc, t + 4 * V);
+        c21.reinterpretAsInts().intoArray(acc, t + 5 * V);
+        c30.reinterpretAsInts().intoArray(acc, t + 6 * V);
+        c31.reinterpretAsInts().intoArray(acc, t + 7 * V);
+        c40.reinterpretAsInts().intoArray(acc, t + 8 * V);
+        c41.reinterpretAsInts().intoArray(acc, t + 9 * V);
+        c50.reinterpretAsInts().intoArray(acc, t + 10 * V);
+        c51.reinterpretAsInts().intoArray(acc, t + 11 * V);
+        c60.reinterpretAsInts().intoArray(acc, t + 12 * V);
+        c61.reinterpretAsInts().intoArray(acc, t + 13 * V);
+        c70.reinterpretAsInts().intoArray(acc, t + 14 * V);
+        c71.reinterpretAsInts().intoArray(acc, t + 15 * V);
+        requantizeSums(acc, 8, p, y, out);
+    }
+
+    /**
+     * Adds the {@code vectors} float vectors of chunk sums at {@code acc[TILE ..]} (stored as their bits), converted
+     * to int (exact), to the int accumulators at {@code acc[0 ..]} (or stores them there when {@code first}).
+     */
+    private static void flushSums(int[] acc, int vectors, boolean first) {
+        for (int v = 0; v < vectors * V; v += V) {
+            IntVector s = (IntVector)
+                    IntVector.fromArray(I, acc, TILE + v).reinterpretAsFloats().convert(VectorOperators.F2I, 0);
+            (first ? s : s.add(IntVector.fromArray(I, acc, v))).intoArray(acc, v);
+        }
+    }
+
+    /**
+     * XNNPACK's FP32 requantization ({@link #requantize}) of the float sums at {@code acc[TILE ..]} (stored as their
+     * bits, {@code rows} rows of panel p, two vectors wide, whole channels), which started at the bias, so each is
+     * {@code float(bias + acc)} exactly; stored as bytes at {@code y[out + r·n + c]}.
+     */
+    private void requantizeSums(int[] acc, int rows, int p, byte[] y, int out) {
+        int c = panelStart[p];
+        FloatVector scale0 = FloatVector.fromArray(F, scales, c);
+        FloatVector scale1 = FloatVector.fromArray(F, scales, c + V);
+        FloatVector bias0 = FloatVector.fromArray(F, biasFloat, c);
+        FloatVector bias1 = FloatVector.fromArray(F, biasFloat, c + V);
+        FloatVector min = FloatVector.broadcast(F, lo);
+        FloatVector max = FloatVector.broadcast(F, hi);
+        FloatVector magic = FloatVector.broadcast(F, SimdRequantizer.MAGIC);
+        IntVector zp = IntVector.broadcast(I, zeroPoint - Float.floatToRawIntBits(SimdRequantizer.MAGIC));
+        for (int r = 0; r < rows; r++) {
+            int o = out + r * n + c;
+            FloatVector f = IntVector.fromArray(I, acc, TILE + 2 * r * V)
+                    .reinterpretAsFloats()
+                    .add(bias0)
+                    .mul(scale0);
+            f = f.blend(min, f.compare(VectorOperators.LT, min));
+            f = f.blend(max, f.compare(VectorOperators.GT, max));
+            IntVector s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+            ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o);
+            f = IntVector.fromArray(I, acc, TILE + (2 * r + 1) * V)
+                    .reinterpretAsFloats()
+                    .add(bias1)
+                    .mul(scale1);
+            f = f.blend(min, f.compare(VectorOperators.LT, min));
+            f = f.blend(max, f.compare(VectorOperators.GT, max));
+            s = ((IntVector) f.add(magic).reinterpretAsInts()).add(zp);
+            ((ByteVector) s.convertShape(VectorOperators.I2B, BYTES, 0)).intoArray(y, o + V);
+        }
     }
 
     /**
