@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  *
  * <pre>
  *   dev.quanta (errors, settings)  ←  ir  ←  kernels (+ .signal)  ←  runtime  ←  quantize  ←  eval  ←  tuning, report
- *                                     ↑          files  ←  keras, tflite  ←  io  ←───────────────┘
+ *                                     ↑          files  ←  keras, tflite, onnx  ←  io  ←─────────┘
  *                                     └──────────────────  data  ←──────────────── quantize, eval
  * </pre>
  */
@@ -77,29 +77,31 @@ class ArchitectureTest {
     void kernelsKnowNoFileFormatAndNothingAboveThem() {
         noDependency(
                 quanta("kernels"),
-                quanta("io", "files", "keras", "tflite", "runtime", "quantize", "eval", "data", "summary"));
+                quanta("io", "files", "keras", "tflite", "onnx", "runtime", "quantize", "eval", "data", "summary"));
     }
 
     @Test
     void theRuntimeKnowsNoFileFormatAndNothingAboveIt() {
         noDependency(
-                quanta("runtime"), quanta("io", "files", "keras", "tflite", "quantize", "eval", "data", "summary"));
+                quanta("runtime"),
+                quanta("io", "files", "keras", "tflite", "onnx", "quantize", "eval", "data", "summary"));
     }
 
     @Test
     void formatsOnlyTranslateBetweenFilesAndTheIr() {
         noDependency(
-                quanta("keras", "tflite"), quanta("io", "kernels", "runtime", "quantize", "eval", "data", "summary"));
+                quanta("keras", "tflite", "onnx"),
+                quanta("io", "kernels", "runtime", "quantize", "eval", "data", "summary"));
     }
 
     @Test
     void datasetsKnowNoModelFormatAndNoRuntime() {
-        noDependency(quanta("data"), quanta("io", "keras", "tflite", "kernels", "runtime", "quantize", "eval"));
+        noDependency(quanta("data"), quanta("io", "keras", "tflite", "onnx", "kernels", "runtime", "quantize", "eval"));
     }
 
     /** They run models through the runtime and load files through io, whatever the format. */
     @Test
     void quantizationAndEvaluationKnowNoKernelAndNoFormat() {
-        noDependency(quanta("quantize", "eval", "summary"), quanta("kernels", "keras", "tflite"));
+        noDependency(quanta("quantize", "eval", "summary"), quanta("kernels", "keras", "tflite", "onnx"));
     }
 }
