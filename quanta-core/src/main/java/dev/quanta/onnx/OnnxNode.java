@@ -77,7 +77,11 @@ public final class OnnxNode {
         return proto.getOutputCount();
     }
 
+    /** The name of output {@code i}; a node without it is refused (every ONNX operator has its first output). */
     public String output(int i) {
+        if (i >= proto.getOutputCount()) {
+            throw bad("has " + proto.getOutputCount() + " outputs, output " + i + " is missing");
+        }
         return proto.getOutput(i);
     }
 
