@@ -166,7 +166,7 @@ final class OnnxShapeOps {
             if (s.isDynamic()) {
                 throw n.unsupported("the mask output of a dynamic-batch input is not supported");
             }
-            byte[] ones = new byte[(int) s.elementCount()];
+            byte[] ones = new byte[(int) OnnxTensors.elementCount(s.dims(), n.output(1), n.file())];
             java.util.Arrays.fill(ones, (byte) 1);
             ctx.define(
                     n.output(1),
