@@ -38,7 +38,35 @@ public final class OnnxImporter {
      * @throws QuantaException naming the file and the node, tensor or field that is wrong or unsupported
      */
     public static Model load(Path file) {
-        return importModel(OnnxReader.read(file));
+        try {
+            return importModel(OnnxReader.read(file));
+        } catch (QuantaException e) {
+            throw oneLine(e);
+        }
+    }
+
+    /**
+     * The error with control characters escaped ({@code \x0a}): names in an ONNX file are arbitrary strings, and
+     * an error that quotes one must still be one line.
+     */
+    static QuantaException oneLine(QuantaException e) {
+        String msg = e.getMessage();
+        if (msg == null || msg.chars().noneMatch(OnnxImporter::breaksLines)) {
+            return e;
+        }
+        StringBuilder sb = new StringBuilder(msg.length() + 16);
+        msg.chars().forEach(c -> {
+            if (breaksLines(c)) {
+                sb.append(String.format(java.util.Locale.ROOT, "\\x%02x", c));
+            } else {
+                sb.append((char) c);
+            }
+        });
+        return new QuantaException(sb.toString(), e);
+    }
+
+    private static boolean breaksLines(int c) {
+        return Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
     }
 
     /** Imports a parsed file. */
