@@ -135,7 +135,12 @@ final class OnnxShapeOps {
         if (count == 0) {
             throw n.unsupported("empty tensors are not supported");
         }
-        byte[] all = new byte[(int) count * one.length];
+        long bytes = count * one.length;
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw n.bad("shape " + java.util.Arrays.toString(d) + " of " + dtype + " needs " + bytes
+                    + " bytes, more than one array holds");
+        }
+        byte[] all = new byte[(int) bytes];
         for (int i = 0; i < count; i++) {
             System.arraycopy(one, 0, all, i * one.length, one.length);
         }

@@ -114,6 +114,28 @@ class OnnxFuzzFindingsTest {
     }
 
     @Test
+    void constantOfShapeOfTwoToThe28Int64sIsRefusedInsteadOfOverflowingTheByteCount() throws IOException {
+        // 2^28 elements is within the element limit, but 2^28 x 8 bytes overflowed the int byte count
+        Path f = write(
+                "cos.onnx",
+                GraphProto.newBuilder()
+                        .addOutput(valueInfo("y", TensorProto.DataType.INT64_VALUE, 1L << 28))
+                        .addInitializer(tensor("shape", TensorProto.DataType.INT64_VALUE, 1)
+                                .addInt64Data(1L << 28))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("fill")
+                                .setOpType("ConstantOfShape")
+                                .addInput("shape")
+                                .addOutput("y")
+                                .addAttribute(AttributeProto.newBuilder()
+                                        .setName("value")
+                                        .setType(AttributeProto.AttributeType.TENSOR)
+                                        .setT(tensor("v", TensorProto.DataType.INT64_VALUE, 1)
+                                                .addInt64Data(7)))));
+        assertOneLine(f, () -> ModelFiles.load(f), "node 'fill' (ConstantOfShape)", "2147483648 bytes");
+    }
+
+    @Test
     void aConvWhoseDilationNeedsAHugePaddedCopyIsRefusedByTheInterpreter() throws IOException {
         // SAME_UPPER with dilation 10^8: the kernel spans 2*10^8+1 columns, so the padded input would too
         Path f = write(
