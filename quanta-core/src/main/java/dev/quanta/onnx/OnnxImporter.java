@@ -38,7 +38,21 @@ public final class OnnxImporter {
      * @throws QuantaException naming the file and the node, tensor or field that is wrong or unsupported
      */
     public static Model load(Path file) {
-        return importModel(OnnxReader.read(file));
+        try {
+            return importModel(OnnxReader.read(file));
+        } catch (QuantaException e) {
+            throw oneLine(e);
+        }
+    }
+
+    /**
+     * The error with control characters escaped ({@link OnnxReader#printable}): names in an ONNX file are arbitrary
+     * strings, and an error that quotes one, wherever it is raised, must still be one line.
+     */
+    static QuantaException oneLine(QuantaException e) {
+        String msg = e.getMessage();
+        String printable = msg == null ? null : OnnxReader.printable(msg);
+        return printable == null || printable.equals(msg) ? e : new QuantaException(printable, e);
     }
 
     /**

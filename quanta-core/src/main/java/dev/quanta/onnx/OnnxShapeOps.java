@@ -137,7 +137,12 @@ final class OnnxShapeOps {
         if (count == 0) {
             throw n.unsupported("empty tensors are not supported");
         }
-        byte[] all = new byte[(int) count * one.length];
+        long bytes = count * one.length;
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw n.bad("shape " + java.util.Arrays.toString(d) + " of " + dtype + " needs " + bytes
+                    + " bytes, more than one array holds");
+        }
+        byte[] all = new byte[(int) bytes];
         for (int i = 0; i < count; i++) {
             System.arraycopy(one, 0, all, i * one.length, one.length);
         }
@@ -168,7 +173,7 @@ final class OnnxShapeOps {
             if (s.isDynamic()) {
                 throw n.unsupported("the mask output of a dynamic-batch input is not supported");
             }
-            byte[] ones = new byte[(int) s.elementCount()];
+            byte[] ones = new byte[(int) OnnxTensors.elementCount(s.dims(), n.output(1), n.file())];
             java.util.Arrays.fill(ones, (byte) 1);
             ctx.define(
                     n.output(1),

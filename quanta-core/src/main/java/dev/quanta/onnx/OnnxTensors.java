@@ -122,12 +122,15 @@ public final class OnnxTensors {
         return dims;
     }
 
-    /** The product of {@code dims}, refused when it overflows or passes {@link #MAX_ELEMENTS}. */
+    /**
+     * The product of {@code dims} (a dynamic dimension counts as 1, one sample), refused when it overflows or passes
+     * {@link #MAX_ELEMENTS}.
+     */
     static long elementCount(int[] dims, String name, Path file) {
         long n = 1;
         for (int d : dims) {
             try {
-                n = Math.multiplyExact(n, d);
+                n = Math.multiplyExact(n, d == dev.quanta.ir.Shape.DYNAMIC ? 1 : d);
             } catch (ArithmeticException e) {
                 n = Long.MAX_VALUE;
             }

@@ -45,6 +45,9 @@ final class SimdConv2DFloat extends FloatConvKernel {
     /** Set by {@link #run} before the units run: channel-panel groups per block. */
     private int groups;
 
+    /** The largest padded input copy, as the interpreter's limit on one tensor (2^28 elements). */
+    static final long MAX_PADDED_ELEMENTS = 1L << 28;
+
     SimdConv2DFloat(Tensors t, OpAttributes.Conv2D a) {
         super(t, t.wShape()[0], Window.of(t.wShape(), a), a.activation());
         int taps = kh * kw * inC;
@@ -54,7 +57,13 @@ final class SimdConv2DFloat extends FloatConvKernel {
         this.padded = padT > 0 || padL > 0 || needH > inH || needW > inW;
         this.hp = padded ? needH : inH;
         this.wp = padded ? needW : inW;
-        this.source = padded ? new float[batch * hp * wp * inC] : x;
+        long paddedElements = (long) batch * hp * wp * inC;
+        if (padded && paddedElements > MAX_PADDED_ELEMENTS) {
+            // a huge dilation or padding (a hostile file) would need a padded copy larger than any tensor
+            throw new IllegalArgumentException("the padded input (" + batch + "x" + hp + "x" + wp + "x" + inC
+                    + ") would hold more than " + MAX_PADDED_ELEMENTS + " elements");
+        }
+        this.source = padded ? new float[(int) paddedElements] : x;
         if (dw == 1) {
             this.segments = new int[kh];
             for (int ky = 0; ky < kh; ky++) {

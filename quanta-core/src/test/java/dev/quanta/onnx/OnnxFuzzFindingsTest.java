@@ -1,0 +1,171 @@
+package dev.quanta.onnx;
+
+import static dev.quanta.onnx.OnnxReaderTest.tensor;
+import static dev.quanta.onnx.OnnxReaderTest.valueInfo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.quanta.QuantaException;
+import dev.quanta.io.ModelFiles;
+import dev.quanta.ir.Model;
+import dev.quanta.onnx.proto.OnnxProto.AttributeProto;
+import dev.quanta.onnx.proto.OnnxProto.GraphProto;
+import dev.quanta.onnx.proto.OnnxProto.ModelProto;
+import dev.quanta.onnx.proto.OnnxProto.NodeProto;
+import dev.quanta.onnx.proto.OnnxProto.OperatorSetIdProto;
+import dev.quanta.onnx.proto.OnnxProto.TensorProto;
+import dev.quanta.onnx.proto.OnnxProto.ValueInfoProto;
+import dev.quanta.runtime.Interpreter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The bugs {@code OnnxFuzzIT}'s mutants found, each on a tiny model built in code: every one now ends in a one-line
+ * {@link QuantaException} instead of another exception, a multi-line message or a huge allocation.
+ */
+class OnnxFuzzFindingsTest {
+    @TempDir
+    Path tmp;
+
+    private Path write(String name, GraphProto.Builder g) throws IOException {
+        ModelProto m = ModelProto.newBuilder()
+                .setIrVersion(8)
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+                .setGraph(g)
+                .build();
+        return Files.write(tmp.resolve(name), m.toByteArray());
+    }
+
+    private static AttributeProto ints(String name, long... v) {
+        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
+        for (long x : v) {
+            a.addInts(x);
+        }
+        return a.build();
+    }
+
+    private static void assertOneLine(
+            Path file, org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String... parts) {
+        assertThatThrownBy(call)
+                .isInstanceOf(QuantaException.class)
+                .satisfies(e -> assertThat(e.getMessage())
+                        .startsWith(file.toString())
+                        .doesNotContain("\n")
+                        .contains(parts));
+    }
+
+    @Test
+    void aNodeWithoutOutputsIsRefusedInsteadOfIndexOutOfBounds() throws IOException {
+        Path f = write(
+                "no-output.onnx",
+                GraphProto.newBuilder()
+                        .addInput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 1, 2))
+                        .addOutput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 1, 2))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("r")
+                                .setOpType("Relu")
+                                .addInput("x")));
+        assertOneLine(f, () -> ModelFiles.load(f), "node 'r' (Relu)", "has no output");
+    }
+
+    @Test
+    void namesWithLineBreaksAreEscapedInErrors() throws IOException {
+        Path f = write(
+                "names.onnx",
+                GraphProto.newBuilder()
+                        .addInput(ValueInfoProto.newBuilder().setName("in\nput\u2028"))
+                        .addOutput(valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 1)));
+        assertOneLine(f, () -> ModelFiles.load(f), "graph input 'in\\u000aput\\u2028' is not a tensor");
+    }
+
+    @Test
+    void dropoutsMaskOfATensorPastTheElementLimitIsRefusedBeforeAllocating() throws IOException {
+        // Pad makes [1, 1, 40001, 40001] (1.6e9 elements) from a one-element input: the mask would be that large
+        Path f = write(
+                "dropout.onnx",
+                GraphProto.newBuilder()
+                        .addInput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 1, 1, 1, 1))
+                        .addOutput(valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 1, 1, 40001, 40001))
+                        .addInitializer(tensor("pads", TensorProto.DataType.INT64_VALUE, 8)
+                                .addInt64Data(0)
+                                .addInt64Data(0)
+                                .addInt64Data(20000)
+                                .addInt64Data(20000)
+                                .addInt64Data(0)
+                                .addInt64Data(0)
+                                .addInt64Data(20000)
+                                .addInt64Data(20000))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("pad")
+                                .setOpType("Pad")
+                                .addInput("x")
+                                .addInput("pads")
+                                .addOutput("p"))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("drop")
+                                .setOpType("Dropout")
+                                .addInput("p")
+                                .addOutput("y")
+                                .addOutput("mask")));
+        assertOneLine(f, () -> ModelFiles.load(f), "tensor 'mask'", "claim more than");
+    }
+
+    @Test
+    void constantOfShapeOfTwoToThe28Int64sIsRefusedInsteadOfOverflowingTheByteCount() throws IOException {
+        // 2^28 elements is within the element limit, but 2^28 x 8 bytes overflowed the int byte count
+        Path f = write(
+                "cos.onnx",
+                GraphProto.newBuilder()
+                        .addOutput(valueInfo("y", TensorProto.DataType.INT64_VALUE, 1L << 28))
+                        .addInitializer(tensor("shape", TensorProto.DataType.INT64_VALUE, 1)
+                                .addInt64Data(1L << 28))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("fill")
+                                .setOpType("ConstantOfShape")
+                                .addInput("shape")
+                                .addOutput("y")
+                                .addAttribute(AttributeProto.newBuilder()
+                                        .setName("value")
+                                        .setType(AttributeProto.AttributeType.TENSOR)
+                                        .setT(tensor("v", TensorProto.DataType.INT64_VALUE, 1)
+                                                .addInt64Data(7)))));
+        assertOneLine(f, () -> ModelFiles.load(f), "node 'fill' (ConstantOfShape)", "2147483648 bytes");
+    }
+
+    @Test
+    void aConvWhoseDilationNeedsAHugePaddedCopyIsRefusedByTheInterpreter() throws IOException {
+        // SAME_UPPER with dilation 10^8: the kernel spans 2*10^8+1 columns, so the padded input would too
+        Path f = write(
+                "dilated.onnx",
+                GraphProto.newBuilder()
+                        .addInput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 1, 1, 8, 8))
+                        .addOutput(valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 1, 1, 8, 8))
+                        .addInitializer(tensor("w", TensorProto.DataType.FLOAT_VALUE, 1, 1, 3, 3)
+                                .setRawData(OnnxReaderTest.le(36, b -> {
+                                    for (int i = 0; i < 9; i++) {
+                                        b.putFloat(1f);
+                                    }
+                                })))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("conv")
+                                .setOpType("Conv")
+                                .addInput("x")
+                                .addInput("w")
+                                .addOutput("y")
+                                .addAttribute(ints("dilations", 1, 100_000_000))
+                                .addAttribute(AttributeProto.newBuilder()
+                                        .setName("auto_pad")
+                                        .setType(AttributeProto.AttributeType.STRING)
+                                        .setS(com.google.protobuf.ByteString.copyFromUtf8("SAME_UPPER")))));
+        Model m = ModelFiles.load(f);
+        try (Interpreter in = new Interpreter(m)) {
+            assertThatThrownBy(in::allocateTensors)
+                    .isInstanceOf(QuantaException.class)
+                    .hasMessageContaining("padded input")
+                    .hasMessageContaining("more than 268435456 elements");
+        }
+    }
+}
