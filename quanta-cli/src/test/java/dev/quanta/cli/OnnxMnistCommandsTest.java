@@ -48,26 +48,6 @@ class OnnxMnistCommandsTest {
         assertThat(r.out()).contains("Wrote " + qdq);
     }
 
-    /** {@code quantize mnist.onnx -o mnist_int8.tflite} with the same calibration; made on first use. */
-    private static Path int8Tflite() {
-        Path out = shared.resolve("mnist_int8.tflite");
-        if (!Files.exists(out)) {
-            CliRunner r = CliRunner.quantize(
-                    OnnxCommandsTest.mnistOnnx(),
-                    out,
-                    "--calibration",
-                    MnistFixtures.testImages().toString(),
-                    "--scale",
-                    "1/255",
-                    "--skip",
-                    "5000",
-                    "--samples",
-                    "5000");
-            assertThat(r.exitCode()).as(r.err()).isZero();
-        }
-        return out;
-    }
-
     /** t10k 1–5000 (pixels / 255) in the model's [1, 28, 28] sample shape. */
     private static Dataset firstHalf() {
         return Datasets.load(DatasetSpec.of(MnistFixtures.testImages())
@@ -104,7 +84,7 @@ class OnnxMnistCommandsTest {
     }
 
     @Test
-    void evaluateTakesTheOnnxModel() throws Exception {
+    void evaluateTakesTheOnnxModelAndItsQdqFile() throws Exception {
         String images = MnistFixtures.testImages().toString();
         CliRunner r = CliRunner.run(
                 "evaluate",
@@ -120,14 +100,19 @@ class OnnxMnistCommandsTest {
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("samples").asInt()).isEqualTo(1000);
         assertThat(j.get("correct").asInt()).isEqualTo(984);
+        // the QDQ file, read back with its groups folded into integer ops
+        CliRunner q = CliRunner.run(
+                "evaluate", qdq.toString(), "--data", images, "--scale", "1/255", "--limit", "1000", "--json");
+        assertThat(q.exitCode()).as(q.err()).isZero();
+        assertThat(new ObjectMapper().readTree(q.out()).get("correct").asInt()).isEqualTo(985);
     }
 
     @Test
-    void compareShowsTheInt8TflitesLayersAgainstTheOnnxModel() {
+    void compareShowsTheQdqFilesLayersAgainstTheFloatModel() {
         CliRunner c = CliRunner.run(
                 "compare",
                 OnnxCommandsTest.mnistOnnx().toString(),
-                int8Tflite().toString(),
+                qdq.toString(),
                 "--data",
                 MnistFixtures.testImages().toString(),
                 "--scale",
@@ -136,18 +121,18 @@ class OnnxMnistCommandsTest {
                 "50");
         assertThat(c.exitCode()).as(c.err()).isZero();
         assertThat(c.out())
-                .contains("mnist.onnx vs mnist_int8.tflite on 50 samples")
+                .contains("mnist.onnx vs mnist_int8.onnx on 50 samples")
                 .contains("Plus214_Output_0")
                 .contains("CONV_2D")
                 .contains("SQNR dB");
     }
 
     @Test
-    void benchmarkMeasuresTheOnnxModelAndItsInt8TfliteSideBySide() throws Exception {
+    void benchmarkMeasuresTheFloatAndQdqOnnxFilesSideBySide() throws Exception {
         CliRunner r = CliRunner.run(
                 "benchmark",
                 OnnxCommandsTest.mnistOnnx().toString(),
-                int8Tflite().toString(),
+                qdq.toString(),
                 "--runs",
                 "20",
                 "--warmup",
