@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = "Measure latency (p50/p90/p99) and throughput of one or more models, side by side in one run.")
 final class BenchmarkCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Models to measure (.h5, .keras, .tflite).")
+    @Parameters(arity = "1..*", paramLabel = "MODEL", description = "Models to measure (.h5, .keras, .tflite, .onnx).")
     List<Path> models;
 
     @Option(names = "--config", paramLabel = "JSON", description = "Keras model JSON for a weights-only .h5.")

@@ -11,7 +11,7 @@ final class ModelOptions {
     @Parameters(
             index = "0",
             paramLabel = "MODEL",
-            description = "Keras .h5 or .keras model (with --config: a weights-only .h5).")
+            description = "Keras .h5 or .keras, .tflite or .onnx model (with --config: a weights-only .h5).")
     Path model;
 
     @Option(

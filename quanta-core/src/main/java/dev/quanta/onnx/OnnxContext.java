@@ -258,20 +258,32 @@ public final class OnnxContext {
                 | ArrayIndexOutOfBoundsException e) {
             throw node.bad(type + " of inputs " + in + ": " + e.getMessage());
         }
-        // data movement keeps a quantized value's parameters (as in TFLite), so that integers flow through it
-        QuantParams moved = (type == OpType.TRANSPOSE || type == OpType.RESHAPE)
-                        && !in.isEmpty()
-                        && in.get(0).dtype() == outType
-                ? in.get(0).quant()
-                : null;
         List<Tensor> outs = new ArrayList<>();
+        QuantParams kept = keptQuantParams(type, outType, in);
         for (int i = 0; i < shapes.size(); i++) {
             outs.add(new Tensor(
-                    unique(shapes.size() == 1 ? name : name + "_" + i), shapes.get(i), outType, null, moved, false));
+                    unique(shapes.size() == 1 ? name : name + "_" + i), shapes.get(i), outType, null, kept, false));
         }
         Origin origin = node != null ? node.origin() : new Origin(name, "Transpose");
         ops.add(new Op(outs.get(0).name(), type, in, outs, attrs, origin));
         return outs;
+    }
+
+    /**
+     * The per-tensor parameters of an integer input that an op moving values without changing them (TRANSPOSE,
+     * RESHAPE, SQUEEZE, EXPAND_DIMS) passes on to its output of the same type, as a Transpose between a QuantizeLinear
+     * and a DequantizeLinear does; else null.
+     */
+    private static QuantParams keptQuantParams(OpType type, DType outType, List<Tensor> in) {
+        boolean movesValues = type == OpType.TRANSPOSE
+                || type == OpType.RESHAPE
+                || type == OpType.SQUEEZE
+                || type == OpType.EXPAND_DIMS;
+        if (!movesValues || in.isEmpty() || outType == DType.FLOAT32) {
+            return null;
+        }
+        Tensor x = in.get(0);
+        return x.dtype() == outType && x.quant() != null && x.quant().isPerTensor() ? x.quant() : null;
     }
 
     /** A tensor name not used yet: {@code base}, else {@code base_1}, … */
