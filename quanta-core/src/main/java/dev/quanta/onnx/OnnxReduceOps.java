@@ -93,19 +93,7 @@ final class OnnxReduceOps {
         String out = n.output(0);
         float eps = n.getFloat("epsilon", 1e-5f);
         OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
-        Tensor mean = ctx.emit(out + "_mean", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, x);
-        Tensor centred = ctx.emit(out + "_centred", OpType.SUB, none, DType.FLOAT32, x, mean);
-        Tensor sq = ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, centred, centred);
-        Tensor var = ctx.emit(out + "_variance", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, sq);
-        Tensor varEps = ctx.emit(
-                out + "_variance_eps",
-                OpType.ADD,
-                new OpAttributes.Add(Activation.NONE),
-                DType.FLOAT32,
-                var,
-                ctx.constant(out + "_epsilon", Shape.of(), new float[] {eps}));
-        Tensor inv = ctx.emit(out + "_rsqrt", OpType.RSQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, varEps);
-        Tensor norm = ctx.emit(out + "_normalized", OpType.MUL, none, DType.FLOAT32, centred, inv);
+        Tensor norm = normalize(ctx, x, axes, eps, out).y();
         Tensor scaled = ctx.emit(
                 out + "_scaled",
                 OpType.MUL,
@@ -262,19 +250,10 @@ final class OnnxReduceOps {
         }
         String out = n.output(0);
         OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
-        Tensor mean = ctx.emit(out + "_mean", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, x);
-        Tensor centred = ctx.emit(out + "_centred", OpType.SUB, none, DType.FLOAT32, x, mean);
-        Tensor sq = ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, centred, centred);
-        Tensor var = ctx.emit(out + "_variance", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, sq);
-        Tensor varEps = ctx.emit(
-                out + "_variance_eps",
-                OpType.ADD,
-                new OpAttributes.Add(Activation.NONE),
-                DType.FLOAT32,
-                var,
-                ctx.constant(out + "_epsilon", Shape.of(), new float[] {eps}));
-        Tensor inv = ctx.emit(out + "_rsqrt", OpType.RSQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, varEps);
-        Tensor norm = ctx.emit(out + "_normalized", OpType.MUL, none, DType.FLOAT32, centred, inv);
+        Normalized normalized = normalize(ctx, x, axes, eps, out);
+        Tensor mean = normalized.mean();
+        Tensor inv = normalized.invStdDev();
+        Tensor norm = normalized.y();
         Tensor y = ctx.emit(
                 n.hasInput(2) ? out + "_scaled" : out, OpType.MUL, none, DType.FLOAT32, norm, ctx.onnx(n.input(1)));
         if (n.hasInput(2)) {
@@ -288,5 +267,26 @@ final class OnnxReduceOps {
         if (n.hasOutput(2)) {
             ctx.define(n.output(2), inv);
         }
+    }
+
+    /** μ, 1/√(σ² + ε) and (x − μ)/√(σ² + ε) over {@code axes}, as IR ops named after {@code out}. */
+    private record Normalized(Tensor mean, Tensor invStdDev, Tensor y) {}
+
+    private static Normalized normalize(OnnxContext ctx, Tensor x, int[] axes, float eps, String out) {
+        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor mean = ctx.emit(out + "_mean", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, x);
+        Tensor centred = ctx.emit(out + "_centred", OpType.SUB, none, DType.FLOAT32, x, mean);
+        Tensor sq = ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, centred, centred);
+        Tensor var = ctx.emit(out + "_variance", OpType.MEAN, new OpAttributes.Mean(axes, true), DType.FLOAT32, sq);
+        Tensor varEps = ctx.emit(
+                out + "_variance_eps",
+                OpType.ADD,
+                new OpAttributes.Add(Activation.NONE),
+                DType.FLOAT32,
+                var,
+                ctx.constant(out + "_epsilon", Shape.of(), new float[] {eps}));
+        Tensor inv = ctx.emit(out + "_rsqrt", OpType.RSQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, varEps);
+        Tensor norm = ctx.emit(out + "_normalized", OpType.MUL, none, DType.FLOAT32, centred, inv);
+        return new Normalized(mean, inv, norm);
     }
 }
