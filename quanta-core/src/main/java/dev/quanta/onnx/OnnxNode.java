@@ -115,8 +115,23 @@ public final class OnnxNode {
         }
     }
 
-    public long getInt(String attr, long defaultValue) {
+    /**
+     * The attribute, or null when absent; refused when its declared type is not {@code expected} (a float read as
+     * an int would silently be 0). Files of IR version 1 declare no type: their attributes are read as asked.
+     */
+    private AttributeProto typed(String attr, AttributeProto.AttributeType expected) {
         AttributeProto a = attributes.get(attr);
+        if (a != null
+                && a.hasType()
+                && a.getType() != AttributeProto.AttributeType.UNDEFINED
+                && a.getType() != expected) {
+            throw bad("attribute '" + attr + "' is " + a.getType() + ", expected " + expected);
+        }
+        return a;
+    }
+
+    public long getInt(String attr, long defaultValue) {
+        AttributeProto a = typed(attr, AttributeProto.AttributeType.INT);
         return a == null ? defaultValue : a.getI();
     }
 
@@ -130,18 +145,18 @@ public final class OnnxNode {
     }
 
     public float getFloat(String attr, float defaultValue) {
-        AttributeProto a = attributes.get(attr);
+        AttributeProto a = typed(attr, AttributeProto.AttributeType.FLOAT);
         return a == null ? defaultValue : a.getF();
     }
 
     public String getString(String attr, String defaultValue) {
-        AttributeProto a = attributes.get(attr);
+        AttributeProto a = typed(attr, AttributeProto.AttributeType.STRING);
         return a == null ? defaultValue : a.getS().toString(StandardCharsets.UTF_8);
     }
 
     /** An ints attribute, or null when absent. */
     public long[] getInts(String attr) {
-        AttributeProto a = attributes.get(attr);
+        AttributeProto a = typed(attr, AttributeProto.AttributeType.INTS);
         if (a == null) {
             return null;
         }
@@ -170,7 +185,7 @@ public final class OnnxNode {
 
     /** A floats attribute, or null when absent. */
     public float[] getFloats(String attr) {
-        AttributeProto a = attributes.get(attr);
+        AttributeProto a = typed(attr, AttributeProto.AttributeType.FLOATS);
         if (a == null) {
             return null;
         }
@@ -183,7 +198,7 @@ public final class OnnxNode {
 
     /** A tensor attribute, or null when absent. */
     public TensorProto getTensor(String attr) {
-        AttributeProto a = attributes.get(attr);
+        AttributeProto a = typed(attr, AttributeProto.AttributeType.TENSOR);
         return a == null || !a.hasT() ? null : a.getT();
     }
 

@@ -168,4 +168,37 @@ class OnnxFuzzFindingsTest {
                     .hasMessageContaining("more than 268435456 elements");
         }
     }
+
+    /** A LeakyRelu whose alpha attribute declares {@code type} and holds 1 in the int field, 0.5 in the float one. */
+    private Path leakyRelu(String name, AttributeProto.AttributeType type) throws IOException {
+        return write(
+                name,
+                GraphProto.newBuilder()
+                        .addInput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 1, 4))
+                        .addOutput(valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 1, 4))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("lr")
+                                .setOpType("LeakyRelu")
+                                .addInput("x")
+                                .addOutput("y")
+                                .addAttribute(AttributeProto.newBuilder()
+                                        .setName("alpha")
+                                        .setType(type)
+                                        .setI(1)
+                                        .setF(0.5f))));
+    }
+
+    @Test
+    void anAttributeOfAnotherTypeIsRefusedInsteadOfReadAsZero() throws IOException {
+        Path wrong = leakyRelu("wrong-type.onnx", AttributeProto.AttributeType.INT);
+        assertOneLine(wrong, () -> ModelFiles.load(wrong), "node 'lr'", "attribute 'alpha' is INT, expected FLOAT");
+
+        Path right = leakyRelu("right-type.onnx", AttributeProto.AttributeType.FLOAT);
+        Model m = ModelFiles.load(right);
+        try (Interpreter in = new Interpreter(m)) {
+            float[] y = new float[4];
+            in.run(new float[] {-2f, -1f, 0f, 3f}, y);
+            assertThat(y).containsExactly(-1f, -0.5f, 0f, 3f);
+        }
+    }
 }
