@@ -101,14 +101,7 @@ final class OnnxLinearOps {
             y = ctx.emit(
                     base + (win.oneD() ? "_2d_out" : ""),
                     OpType.DEPTHWISE_CONV_2D,
-                    new OpAttributes.DepthwiseConv2D(
-                            padding,
-                            win.strides()[0],
-                            win.strides()[1],
-                            win.dilations()[0],
-                            win.dilations()[1],
-                            cout / cin,
-                            Activation.NONE),
+                    win.depthwiseConv2D(padding, cout / cin, Activation.NONE),
                     DType.FLOAT32,
                     ins.toArray(Tensor[]::new));
         } else {
@@ -173,13 +166,7 @@ final class OnnxLinearOps {
         return ctx.emit(
                 name + (win.oneD() ? "_2d_out" : ""),
                 OpType.CONV_2D,
-                new OpAttributes.Conv2D(
-                        padding,
-                        win.strides()[0],
-                        win.strides()[1],
-                        win.dilations()[0],
-                        win.dilations()[1],
-                        Activation.NONE),
+                win.conv2D(padding, Activation.NONE),
                 DType.FLOAT32,
                 x,
                 ctx.constant(name + "_weights", Shape.of(cout, kh, kw, cin), ohwi),

@@ -453,17 +453,7 @@ final class OnnxQdqFolding {
         }
         Tensor b = biasTensor(ctx, base, bias, xp.scale(), ws);
         Tensor input = channelsLastQuantized(ctx, x.input, xq);
-        OpAttributes attrs = depthwise
-                ? new OpAttributes.DepthwiseConv2D(
-                        padding,
-                        win.strides()[0],
-                        win.strides()[1],
-                        win.dilations()[0],
-                        win.dilations()[1],
-                        cout / cin,
-                        act)
-                : new OpAttributes.Conv2D(
-                        padding, win.strides()[0], win.strides()[1], win.dilations()[0], win.dilations()[1], act);
+        OpAttributes attrs = depthwise ? win.depthwiseConv2D(padding, cout / cin, act) : win.conv2D(padding, act);
         Tensor y = OnnxQuantizedOps.emitWithParams(
                 ctx,
                 base,

@@ -1,5 +1,6 @@
 package dev.quanta.onnx;
 
+import dev.quanta.ir.Activation;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.OpAttributes;
 import dev.quanta.ir.OpType;
@@ -20,6 +21,17 @@ import dev.quanta.ir.Tensor;
 record OnnxWindow(int[] kernel, int[] strides, int[] dilations, int[] before, int[] after, boolean oneD) {
 
     /** The window of {@code n} over the spatial dims {@code spatial} (ONNX order) with kernel {@code kernel}. */
+    /** CONV_2D attributes of this window's strides and dilations (height, width). */
+    OpAttributes.Conv2D conv2D(Padding padding, Activation act) {
+        return new OpAttributes.Conv2D(padding, strides[0], strides[1], dilations[0], dilations[1], act);
+    }
+
+    /** DEPTHWISE_CONV_2D attributes of this window's strides and dilations (height, width). */
+    OpAttributes.DepthwiseConv2D depthwiseConv2D(Padding padding, int multiplier, Activation act) {
+        return new OpAttributes.DepthwiseConv2D(
+                padding, strides[0], strides[1], dilations[0], dilations[1], multiplier, act);
+    }
+
     static OnnxWindow of(OnnxNode n, int[] spatial, int[] kernel) {
         int r = spatial.length;
         if (r != 1 && r != 2) {
