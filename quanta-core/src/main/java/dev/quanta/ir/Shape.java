@@ -10,6 +10,12 @@ public final class Shape {
     /** The value of an unknown dimension. */
     public static final int DYNAMIC = -1;
 
+    /**
+     * The most elements one tensor may hold anywhere in Quanta (2^28: 1 GiB of float32): the interpreter's
+     * buffers, a kernel's scratch copies, a tensor an importer decodes.
+     */
+    public static final long MAX_ELEMENTS = 1L << 28;
+
     private final int[] dims;
 
     private Shape(int[] dims) {

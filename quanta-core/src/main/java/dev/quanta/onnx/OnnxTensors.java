@@ -23,7 +23,7 @@ import java.util.Locale;
  */
 public final class OnnxTensors {
     /** The most elements one tensor may hold (as the interpreter's limit). */
-    public static final long MAX_ELEMENTS = 1L << 28;
+    public static final long MAX_ELEMENTS = Shape.MAX_ELEMENTS;
 
     private OnnxTensors() {}
 

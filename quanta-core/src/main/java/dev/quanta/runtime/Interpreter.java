@@ -54,7 +54,7 @@ public final class Interpreter implements AutoCloseable {
     public static final int MAX_THREADS = THREADS_PER_CPU * Runtime.getRuntime().availableProcessors();
 
     /** The largest tensor an interpreter allocates (2^28 elements: 1 GiB of float32). */
-    public static final long MAX_TENSOR_ELEMENTS = 1L << 28;
+    public static final long MAX_TENSOR_ELEMENTS = Shape.MAX_ELEMENTS;
 
     /**
      * Interpreter settings, immutable: start from {@link #defaults()} and change one setting per wither, which

@@ -1,6 +1,7 @@
 package dev.quanta.kernels.conv;
 
 import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.Shape;
 import dev.quanta.kernels.Parallel;
 import dev.quanta.kernels.Simd;
 
@@ -46,7 +47,7 @@ final class SimdConv2DFloat extends FloatConvKernel {
     private int groups;
 
     /** The largest padded input copy, as the interpreter's limit on one tensor (2^28 elements). */
-    static final long MAX_PADDED_ELEMENTS = 1L << 28;
+    static final long MAX_PADDED_ELEMENTS = Shape.MAX_ELEMENTS;
 
     SimdConv2DFloat(Tensors t, OpAttributes.Conv2D a) {
         super(t, t.wShape()[0], Window.of(t.wShape(), a), a.activation());
