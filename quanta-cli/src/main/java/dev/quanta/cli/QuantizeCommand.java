@@ -376,20 +376,28 @@ final class QuantizeCommand implements Callable<Integer> {
             sb.append(String.format(
                     Locale.ROOT,
                     "  %s: %s (drop %s)%n",
-                    s.floatLayers().isEmpty() ? "all layers quantized" : "float " + String.join(", ", s.floatLayers()),
+                    describeStep(s, "all layers int8"),
                     SensitivityCommand.value(m, s.value()),
                     SensitivityCommand.drop(m, s.drop())));
         }
         sb.append(
                 r.met()
-                        ? "Chosen: "
-                                + (r.chosen().floatLayers().isEmpty()
-                                        ? "every layer quantized"
-                                        : String.join(", ", r.chosen().floatLayers()) + " in float, the rest quantized")
-                                + "\n"
+                        ? "Chosen: " + describeStep(r.chosen(), "every layer int8") + ", the rest int8\n"
                         : "Warning: the drop stays above " + r.maxDrop()
                                 + " even with every layer in float; wrote that model" + "\n");
         return sb.toString();
+    }
+
+    /** "16x8 a, b; float c" or {@code none} when every layer is int8. */
+    private static String describeStep(MixedPrecision.Step s, String none) {
+        List<String> parts = new ArrayList<>();
+        if (!s.int16Layers().isEmpty()) {
+            parts.add("16x8 " + String.join(", ", s.int16Layers()));
+        }
+        if (!s.floatLayers().isEmpty()) {
+            parts.add("float " + String.join(", ", s.floatLayers()));
+        }
+        return parts.isEmpty() ? none : String.join("; ", parts);
     }
 
     private static Map<String, Object> mixedMap(MixedPrecision.Result r) {
@@ -403,8 +411,10 @@ final class QuantizeCommand implements Callable<Integer> {
         map.put("value", r.chosen().value());
         map.put("drop", r.chosen().drop());
         map.put("float_layers", r.chosen().floatLayers());
+        map.put("int16_layers", r.chosen().int16Layers());
         map.put("steps", Json.rows(r.steps(), (s, row) -> {
             row.put("float_layers", s.floatLayers());
+            row.put("int16_layers", s.int16Layers());
             row.put("value", s.value());
             row.put("drop", s.drop());
         }));

@@ -57,6 +57,34 @@ public final class SensitiveModels {
         return mb.output(sm).build(ModelMetadata.inMemory());
     }
 
+    /**
+     * x[8] → Dense(12) + ReLU "d1", whose unit 11 has a bias of 500 (values near 500 where the others stay below
+     * ~4) → Dense(4) "d2", which ignores unit 11 → Softmax "softmax". Int8 activations over d1's range keep its other
+     * units to a step of ~2: what d2 reads is lost; 16x8 keeps them (a step of ~0.015), but only when d1 writes and d2
+     * reads int16.
+     */
+    public static Model activationOutlierNet() {
+        SplittableRandom r = new SplittableRandom(7);
+        ModelBuilder mb = new ModelBuilder("activation_outlier_net");
+        Tensor x = mb.input("x", Shape.batched(IN));
+        float[] b1 = CoreArrays.uniform(r, HIDDEN, 0, 0.5);
+        b1[11] = 500;
+        Tensor d1 = CoreModels.dense(
+                mb,
+                "d1",
+                Activation.RELU,
+                x,
+                mb.constant("d1/kernel", Shape.of(HIDDEN, IN), CoreArrays.uniform(r, HIDDEN * IN, -1, 1)),
+                mb.constant("d1/bias", Shape.of(HIDDEN), b1));
+        float[] k2 = CoreArrays.uniform(r, CLASSES * HIDDEN, -1, 1);
+        for (int c = 0; c < CLASSES; c++) {
+            k2[c * HIDDEN + 11] = 0;
+        }
+        Tensor d2 = CoreModels.dense(mb, "d2", d1, k2);
+        Tensor sm = CoreModels.softmax(mb, "softmax", d2);
+        return mb.output(sm).build(ModelMetadata.inMemory());
+    }
+
     /** n samples in [−1, 1], labelled by the float model's own prediction (float accuracy is 100%). */
     public static Dataset data(Model m, int n, long seed) {
         float[] x = CoreArrays.uniform(new SplittableRandom(seed), n * IN, -1, 1);
