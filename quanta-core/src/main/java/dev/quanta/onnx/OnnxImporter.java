@@ -145,7 +145,9 @@ public final class OnnxImporter {
             throw node.unsupported("op " + node.opType() + " is not supported");
         }
         ctx.setNode(node);
-        if (!node.hasOutput(0) && !node.opType().equals("LSTM")) {
+        if (!node.hasOutput(0)
+                && !node.opType().equals("LSTM")
+                && !node.opType().equals("GRU")) {
             throw node.bad("has no output");
         }
         boolean allConstant = !node.presentInputs().isEmpty();
