@@ -489,8 +489,9 @@ final class OnnxSpatialOps {
      *   tf_crop_and_resize x = r0·(in − 1) + o·(r1 − r0)·(in − 1)/(s·in − 1)   (outside [0, in − 1]: extrapolation)
      * </pre>
      *
-     * <p>With L = ⌊x⌋ (x − 1 when x is whole) and r = x − L ∈ (0, 1], the taps L + 1 − n/2 … L + n/2 (indices clamped to
-     * the edge) take: nearest, the tap L + 1 when x is whole or rounds up (r &gt; ½, r ≥ ½ with round_prefer_ceil,
+     * (align_corners and tf_crop_and_resize divide by s·in − 1 as ONNX's reference does; ONNX Runtime divides by
+     * out − 1, which differs when in·s is not whole.) With L = ⌊x⌋ (x − 1 when x is whole) and r = x − L ∈ (0, 1], the
+     * taps L + 1 − n/2 … L + n/2 (indices clamped to the edge) take: nearest, the tap L + 1 when x is whole or rounds up (r &gt; ½, r ≥ ½ with round_prefer_ceil,
      * ceil), else L; linear 1 − r and r; cubic (coefficient A) the Keys kernel at distances 1 + r, r, 1 − r, 2 − r.
      * With antialias and s &lt; 1 the kernel is stretched by 1/s (linear: max(0, 1 − |(i − r)·s|), cubic the Keys
      * kernel at (i − r)·s, over i = ⌊−w/s⌋ + 1 … of width w = 1 or 2) and normalised to sum 1. exclude_outside zeroes
