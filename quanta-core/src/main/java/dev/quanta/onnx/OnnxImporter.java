@@ -190,6 +190,16 @@ public final class OnnxImporter {
                 }
             }
         }
+        if (!OnnxFolding.foldable(sub)) {
+            return; // the ops stay and run at inference
+        }
+        long bytes = 0;
+        for (Op op : sub) {
+            for (Tensor t : op.outputs()) {
+                bytes += t.shape().elementCount() * Math.max(1, t.dtype().byteSize());
+            }
+        }
+        ctx.reserveComputed(bytes, "folding its constant inputs");
         java.util.Map<Tensor, dev.quanta.ir.TensorData> values = OnnxFolding.evaluate(sub);
         if (values == null || !outs.stream().allMatch(values::containsKey)) {
             return; // not foldable here: the ops stay and run at inference

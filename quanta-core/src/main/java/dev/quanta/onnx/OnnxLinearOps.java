@@ -274,8 +274,14 @@ final class OnnxLinearOps {
         if ((long) irOut[0] * irOut[1] * cout > Shape.MAX_ELEMENTS) {
             throw n.unsupported("an output of " + irOut[0] + "x" + irOut[1] + "x" + cout + " per image is too large");
         }
-        int kh = d[0] * (k[0] - 1) + 1;
-        int kw = d[1] * (k[1] - 1) + 1;
+        long khl = (long) d[0] * (k[0] - 1) + 1;
+        long kwl = (long) d[1] * (k[1] - 1) + 1;
+        if (khl * kwl * coutg * cin > Shape.MAX_ELEMENTS) {
+            throw n.unsupported("a dilated kernel of " + khl + "x" + kwl + " is too large");
+        }
+        ctx.reserveComputed(khl * kwl * coutg * cin * 4, "the dilated weights");
+        int kh = (int) khl;
+        int kw = (int) kwl;
         float[] bias = n.hasInput(2) ? ctx.constantFloats(n.input(2), "bias") : new float[cout];
         if (bias.length != cout) {
             throw n.bad("bias has " + bias.length + " values for " + cout + " output channels");

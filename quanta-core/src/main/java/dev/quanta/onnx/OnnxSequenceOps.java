@@ -33,6 +33,9 @@ final class OnnxSequenceOps {
         t.put("GRU", OnnxSequenceOps::gru);
     }
 
+    /** The longest sequence a GRU is unrolled over (about 15 ops per step and direction). */
+    static final int MAX_UNROLLED_STEPS = 4096;
+
     /** ONNX gate index (i, o, f, c) of TFLite gate k (i, f, c, o). */
     private static final int[] ONNX_GATE = {0, 2, 3, 1};
 
@@ -277,6 +280,10 @@ final class OnnxSequenceOps {
         int h = rc.hidden();
         int in = rc.in();
         int steps = rc.steps();
+        if (steps > MAX_UNROLLED_STEPS) {
+            throw n.unsupported("a sequence of " + steps + " steps is not supported (GRU is unrolled, at most "
+                    + MAX_UNROLLED_STEPS + " steps)");
+        }
         float[] w = weights(n, ctx, 1, "W", dirs * 3 * h * in);
         float[] r = weights(n, ctx, 2, "R", dirs * 3 * h * h);
         float[] b = n.hasInput(3) ? weights(n, ctx, 3, "B", dirs * 6 * h) : new float[dirs * 6 * h];

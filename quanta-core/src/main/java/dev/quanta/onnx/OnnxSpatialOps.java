@@ -388,7 +388,7 @@ final class OnnxSpatialOps {
             if (out[a] == xd[a] && scale[a] == 1.0 && rz.roi == null) {
                 continue; // every coordinate maps onto itself
             }
-            Taps t = taps(rz, scale[a], xd[a], out[a], roiStart, roiEnd);
+            Taps t = taps(ctx, rz, scale[a], xd[a], out[a], roiStart, roiEnd);
             y = resizeByTaps(ctx, y, ctx.axis(n.input(0), a), t, n.output(0) + "_axis" + a);
         }
         if (y == v.tensor()) {
@@ -497,13 +497,15 @@ final class OnnxSpatialOps {
      * kernel at (i − r)·s, over i = ⌊−w/s⌋ + 1 … of width w = 1 or 2) and normalised to sum 1. exclude_outside zeroes
      * the taps outside [0, in) and renormalises.
      */
-    private static Taps taps(Resizing rz, double s, int in, int out, double roiStart, double roiEnd) {
+    private static Taps taps(OnnxContext ctx, Resizing rz, double s, int in, int out, double roiStart, double roiEnd) {
         boolean nearest = rz.mode.equals("nearest");
         boolean cubic = rz.mode.equals("cubic");
         boolean aa = rz.antialias && !nearest && s < 1.0;
         int half = cubic ? 2 : 1; // kernel radius
-        int start = aa ? (int) Math.floor(-half / s) + 1 : 1 - half; // first tap relative to L
-        int count = nearest ? 1 : 2 * (1 - start);
+        int start = aa ? (int) Math.max(-Shape.MAX_ELEMENTS, Math.floor(-half / s) + 1) : 1 - half; // first tap from L
+        long taps = nearest ? 1 : 2 * (1 - (long) start);
+        ctx.reserveComputed(taps * out * 8 + 4L * out, taps + " taps of " + out + " positions");
+        int count = (int) taps;
         int[][] index = new int[count][out];
         float[][] weight = new float[count][out];
         float[] constant = null;
