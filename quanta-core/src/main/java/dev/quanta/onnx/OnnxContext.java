@@ -45,6 +45,15 @@ public final class OnnxContext {
     private final Set<String> names = new HashSet<>();
     private OnnxNode node;
 
+    /**
+     * The most bytes of constants one import may compute from small inputs (ConstantOfShape fills, folded results,
+     * expanded weights), all together: as much as the largest float32 tensor the IR allows (4 · 2^28 bytes, 1 GiB), so
+     * that a file cannot make the import allocate several such tensors before some later node is refused.
+     */
+    public static final long COMPUTED_CONSTANTS_BUDGET = 4 * Shape.MAX_ELEMENTS;
+
+    private long computedBytes;
+
     OnnxContext(Path file, int opset) {
         this.file = file;
         this.opset = opset;
@@ -69,6 +78,26 @@ public final class OnnxContext {
 
     List<Op> ops() {
         return ops;
+    }
+
+    /**
+     * Charges {@code bytes} of constants the current node is about to compute against
+     * {@link #COMPUTED_CONSTANTS_BUDGET}, before they are allocated; the node's one-line error when the running total
+     * would pass it.
+     */
+    public void reserveComputed(long bytes, String what) {
+        if (bytes < 0 || computedBytes + bytes > COMPUTED_CONSTANTS_BUDGET) {
+            throw node.unsupported(
+                    what + " (" + bytes + " bytes) would bring the constants computed while importing to "
+                            + (computedBytes + bytes) + " bytes, more than the budget of " + COMPUTED_CONSTANTS_BUDGET
+                            + " bytes");
+        }
+        computedBytes += bytes;
+    }
+
+    /** The bytes of constants computed so far ({@link #reserveComputed}). */
+    public long computedBytes() {
+        return computedBytes;
     }
 
     /** Whether a value of this name exists. */

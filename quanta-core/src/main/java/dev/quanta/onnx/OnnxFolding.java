@@ -18,6 +18,22 @@ import java.util.Map;
 final class OnnxFolding {
     private OnnxFolding() {}
 
+    /** Whether every op is one {@link #evaluate} folds (one output of a static shape, a type it computes). */
+    static boolean foldable(List<Op> ops) {
+        for (Op op : ops) {
+            if (op.outputs().size() != 1 || op.output(0).shape().isDynamic()) {
+                return false;
+            }
+            switch (op.type()) {
+                case IDENTITY, RESHAPE, CONCATENATION, STRIDED_SLICE, ADD, SUB, MUL, DIV, MINIMUM, MAXIMUM -> {}
+                default -> {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** The values of {@code outputs} computed from the constant inputs of {@code ops}, or null when some op is not foldable. */
     static Map<Tensor, TensorData> evaluate(List<Op> ops) {
         Map<Tensor, TensorData> values = new IdentityHashMap<>();

@@ -145,7 +145,9 @@ public final class OnnxImporter {
             throw node.unsupported("op " + node.opType() + " is not supported");
         }
         ctx.setNode(node);
-        if (!node.hasOutput(0) && !node.opType().equals("LSTM")) {
+        if (!node.hasOutput(0)
+                && !node.opType().equals("LSTM")
+                && !node.opType().equals("GRU")) {
             throw node.bad("has no output");
         }
         boolean allConstant = !node.presentInputs().isEmpty();
@@ -188,6 +190,16 @@ public final class OnnxImporter {
                 }
             }
         }
+        if (!OnnxFolding.foldable(sub)) {
+            return; // the ops stay and run at inference
+        }
+        long bytes = 0;
+        for (Op op : sub) {
+            for (Tensor t : op.outputs()) {
+                bytes += t.shape().elementCount() * Math.max(1, t.dtype().byteSize());
+            }
+        }
+        ctx.reserveComputed(bytes, "folding its constant inputs");
         java.util.Map<Tensor, dev.quanta.ir.TensorData> values = OnnxFolding.evaluate(sub);
         if (values == null || !outs.stream().allMatch(values::containsKey)) {
             return; // not foldable here: the ops stay and run at inference

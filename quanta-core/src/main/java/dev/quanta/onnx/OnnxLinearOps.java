@@ -174,110 +174,190 @@ final class OnnxLinearOps {
     }
 
     /**
-     * ConvTranspose (2-D, group 1, no dilation): TRANSPOSE_CONV with VALID padding onto an output of at least the
-     * full size s·(in − 1) + k, weights [Cin, Cout, kh, kw] → [Cout, kh, kw, Cin], then a STRIDED_SLICE that drops
-     * pads_begin rows/columns and keeps ONNX's out = s·(in − 1) + output_padding + k − pads_begin − pads_end.
+     * ConvTranspose (1-D as 2-D of height 1, 2-D; any group, dilations, output_padding, output_shape, auto_pad) as
+     * TRANSPOSE_CONV with VALID padding onto an output of at least the full size s·(in − 1) + k' (k' = d·(k − 1) + 1,
+     * the kernel dilated with zeros), weights [Cin, Cout/g, kh, kw] → per group [Cout/g, kh', kw', Cin/g] on a SPLIT of
+     * the channels then CONCATENATION, and a STRIDED_SLICE that keeps ONNX's window [pads_begin, pads_begin + out)
+     * of it, where out = s·(in − 1) + output_padding + k' − pads_begin − pads_end (past the full size, by less than
+     * the stride: bias only).
+     * With output_shape (or auto_pad SAME_*, target in·s) the pads come from total = max(0, s·(in − 1) +
+     * output_padding + k' − target): SAME_UPPER begins with ⌊total/2⌋, otherwise with total − ⌊total/2⌋.
      */
     private static void convTranspose(OnnxNode n, OnnxContext ctx) {
         n.requireInputs(2, 3);
-        n.allowAttributes("auto_pad", "dilations", "group", "kernel_shape", "output_padding", "pads", "strides");
-        if (ctx.rank(n.input(0)) != 4) {
-            throw n.unsupported("input of rank " + ctx.rank(n.input(0)) + " is not supported (only 2-D)");
+        n.allowAttributes(
+                "auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides");
+        int rank = ctx.rank(n.input(0));
+        if (rank != 3 && rank != 4) {
+            throw n.unsupported("input of rank " + rank + " is not supported (only 1-D and 2-D)");
         }
-        if (n.getInt("group", 1) != 1) {
-            throw n.unsupported("group above 1 is not supported");
-        }
+        int sp = rank - 2;
         String autoPad = n.getString("auto_pad", "NOTSET");
-        if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
-            throw n.unsupported("auto_pad '" + autoPad + "' is not supported");
+        if (!List.of("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER").contains(autoPad)) {
+            throw n.bad("auto_pad '" + autoPad + "' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER");
         }
         OnnxElementwiseOps.requireType(n, ctx.value(n.input(0)).tensor(), DType.FLOAT32);
         float[] w = ctx.constantFloats(n.input(1), "weights");
         int[] wd = ctx.onnxShape(n.input(1)).dims();
         int[] xd = ctx.onnxShape(n.input(0)).dims();
-        if (wd.length != 4 || wd[0] != xd[1]) {
-            throw n.bad("weights " + java.util.Arrays.toString(wd) + " do not fit " + xd[1] + " input channels");
+        int group = n.getIntExact("group", 1);
+        if (wd.length != rank || group < 1 || wd[0] != xd[1] || xd[1] % group != 0 || wd[1] < 1) {
+            throw n.bad("weights " + java.util.Arrays.toString(wd) + " do not fit " + xd[1] + " input channels in "
+                    + group + " groups");
         }
         int cin = wd[0];
-        int cout = wd[1];
-        int kh = wd[2];
-        int kw = wd[3];
+        int coutg = wd[1];
+        int cout = coutg * group;
+        int cing = cin / group;
+        int[] kernel = java.util.Arrays.copyOfRange(wd, 2, rank);
         int[] ks = n.getIntsExact("kernel_shape");
-        if (ks != null && (ks.length != 2 || ks[0] != kh || ks[1] != kw)) {
+        if (ks != null && !java.util.Arrays.equals(ks, kernel)) {
             throw n.bad("kernel_shape differs from the weights");
         }
-        int[] strides = n.getIntsExact("strides");
-        if (strides == null) {
-            strides = new int[] {1, 1};
-        }
-        int[] dil = n.getIntsExact("dilations");
-        if (dil != null && (dil[0] != 1 || dil[1] != 1)) {
-            throw n.unsupported("dilations above 1 are not supported");
-        }
+        int[] strides = orDefault(n, "strides", sp, 1);
+        int[] dil = orDefault(n, "dilations", sp, 1);
+        int[] outPad = orDefault(n, "output_padding", sp, 0);
         int[] pads = n.getIntsExact("pads");
-        if (pads == null || autoPad.equals("VALID")) {
-            pads = new int[4];
+        if (pads == null || !autoPad.equals("NOTSET")) {
+            pads = new int[2 * sp];
         }
-        int[] outPad = n.getIntsExact("output_padding");
-        if (outPad == null) {
-            outPad = new int[2];
+        int[] outShape = n.getIntsExact("output_shape");
+        if (outShape != null && outShape.length == rank) {
+            outShape = java.util.Arrays.copyOfRange(outShape, 2, rank); // [N, C, spatial…] as some exporters wrote it
         }
-        if (strides.length != 2 || pads.length != 4 || outPad.length != 2) {
-            throw n.bad("strides, pads and output_padding must be for 2 axes");
+        if (pads.length != 2 * sp || (outShape != null && outShape.length != sp)) {
+            throw n.bad("pads or output_shape do not fit " + sp + " spatial axes");
         }
-        int[] k = {kh, kw};
-        int[] in = {xd[2], xd[3]};
-        int[] full = new int[2];
+        // as 2-D (h, w): a 1-D op has height 1
+        int[] k = new int[2];
+        int[] s = new int[2];
+        int[] d = new int[2];
+        int[] in = new int[2];
+        int[] begin = new int[2];
         int[] out = new int[2];
+        int[] full = new int[2];
         int[] irOut = new int[2];
-        for (int i = 0; i < 2; i++) {
-            if (strides[i] < 1 || pads[i] < 0 || pads[i + 2] < 0 || outPad[i] < 0 || outPad[i] >= strides[i]) {
-                throw n.bad("strides, pads or output_padding out of range");
+        for (int j = 0; j < 2; j++) {
+            int i = j - (2 - sp); // ONNX spatial axis, or -1 for the added height
+            k[j] = i < 0 ? 1 : kernel[i];
+            s[j] = i < 0 ? 1 : strides[i];
+            d[j] = i < 0 ? 1 : dil[i];
+            in[j] = i < 0 ? 1 : xd[2 + i];
+            int op = i < 0 ? 0 : outPad[i];
+            if (k[j] < 1 || s[j] < 1 || d[j] < 1 || op < 0 || op >= Math.max(s[j], d[j]) || in[j] < 1) {
+                throw n.bad("kernel, strides, dilations or output_padding out of range");
             }
-            full[i] = strides[i] * (in[i] - 1) + k[i];
-            out[i] = full[i] + outPad[i] - pads[i] - pads[i + 2];
-            if (out[i] < 1) {
-                throw n.bad("output size " + out[i]);
-            }
-            irOut[i] = Math.max(full[i], pads[i] + out[i]);
-        }
-        float[] wt = new float[w.length]; // [cout, kh, kw, cin]
-        for (int i = 0; i < cin; i++) {
-            for (int o = 0; o < cout; o++) {
-                for (int p = 0; p < kh * kw; p++) {
-                    wt[(o * kh * kw + p) * cin + i] = w[(i * cout + o) * kh * kw + p];
+            int keff = d[j] * (k[j] - 1) + 1;
+            full[j] = s[j] * (in[j] - 1) + keff;
+            if (i >= 0 && (outShape != null || autoPad.startsWith("SAME"))) {
+                out[j] = outShape != null ? outShape[i] : in[j] * s[j];
+                int total = Math.max(0, full[j] + op - out[j]);
+                begin[j] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+            } else {
+                int pb = i < 0 ? 0 : pads[i];
+                int pe = i < 0 ? 0 : pads[i + sp];
+                if (pb < 0 || pe < 0) {
+                    throw n.bad("negative pads");
                 }
+                begin[j] = pb;
+                out[j] = full[j] + op - pb - pe;
+            }
+            if (out[j] < 1) {
+                throw n.bad("output size " + out[j]);
+            }
+            irOut[j] = Math.max(full[j], begin[j] + out[j]);
+            if (irOut[j] - full[j] >= s[j]) {
+                throw n.unsupported("an output " + (irOut[j] - full[j]) + " past the full size " + full[j] + " (stride "
+                        + s[j] + ") is not supported");
             }
         }
+        if ((long) irOut[0] * irOut[1] * cout > Shape.MAX_ELEMENTS) {
+            throw n.unsupported("an output of " + irOut[0] + "x" + irOut[1] + "x" + cout + " per image is too large");
+        }
+        long khl = (long) d[0] * (k[0] - 1) + 1;
+        long kwl = (long) d[1] * (k[1] - 1) + 1;
+        if (khl * kwl * coutg * cin > Shape.MAX_ELEMENTS) {
+            throw n.unsupported("a dilated kernel of " + khl + "x" + kwl + " is too large");
+        }
+        ctx.reserveComputed(khl * kwl * coutg * cin * 4, "the dilated weights");
+        int kh = (int) khl;
+        int kw = (int) kwl;
         float[] bias = n.hasInput(2) ? ctx.constantFloats(n.input(2), "bias") : new float[cout];
         if (bias.length != cout) {
             throw n.bad("bias has " + bias.length + " values for " + cout + " output channels");
         }
         String base = n.output(0);
-        Tensor x = ctx.channelsLast(n.input(0));
+        Tensor x = OnnxWindow.toImage(ctx, ctx.channelsLast(n.input(0)), base);
+        List<Tensor> parts = group == 1
+                ? List.of(x)
+                : ctx.emitAll(base + "_group", OpType.SPLIT, new OpAttributes.Split(3, group), DType.FLOAT32, x);
         boolean crop = irOut[0] != out[0] || irOut[1] != out[1];
-        Tensor y = ctx.emit(
-                crop ? base + "_full" : base,
-                OpType.TRANSPOSE_CONV,
-                new OpAttributes.TransposeConv(
-                        Padding.VALID, strides[0], strides[1], irOut[0], irOut[1], Activation.NONE),
-                DType.FLOAT32,
-                x,
-                ctx.constant(base + "_weights", Shape.of(cout, kh, kw, cin), wt),
-                ctx.constant(base + "_bias", Shape.of(cout), bias));
+        boolean reshapeBack = sp == 1;
+        List<Tensor> outs = new ArrayList<>();
+        for (int g = 0; g < group; g++) {
+            // [cing, coutg, k0, k1] of group g → [coutg, kh, kw, cing], taps spread by the dilations
+            float[] wt = new float[coutg * kh * kw * cing];
+            for (int i = 0; i < cing; i++) {
+                for (int o = 0; o < coutg; o++) {
+                    for (int a = 0; a < k[0]; a++) {
+                        for (int b = 0; b < k[1]; b++) {
+                            float v = w[(((g * cing + i) * coutg + o) * k[0] + a) * k[1] + b];
+                            wt[((o * kh + a * d[0]) * kw + b * d[1]) * cing + i] = v;
+                        }
+                    }
+                }
+            }
+            String name = group == 1 ? base : base + "_g" + g;
+            outs.add(ctx.emit(
+                    crop || reshapeBack || group > 1 ? name + "_full" : name,
+                    OpType.TRANSPOSE_CONV,
+                    new OpAttributes.TransposeConv(Padding.VALID, s[0], s[1], irOut[0], irOut[1], Activation.NONE),
+                    DType.FLOAT32,
+                    parts.get(g),
+                    ctx.constant(name + "_weights", Shape.of(coutg, kh, kw, cing), wt),
+                    ctx.constant(
+                            name + "_bias",
+                            Shape.of(coutg),
+                            java.util.Arrays.copyOfRange(bias, g * coutg, (g + 1) * coutg))));
+        }
+        Tensor y = group == 1
+                ? outs.get(0)
+                : ctx.emit(
+                        crop || reshapeBack ? base + "_concat" : base,
+                        OpType.CONCATENATION,
+                        new OpAttributes.Concatenation(3, Activation.NONE),
+                        DType.FLOAT32,
+                        outs.toArray(Tensor[]::new));
         if (crop) {
-            int[] d = y.shape().dims();
-            int[] begin = {0, pads[0], pads[1], 0};
-            int[] end = {d[0] < 0 ? 0 : d[0], pads[0] + out[0], pads[1] + out[1], cout};
+            int[] yd = y.shape().dims();
+            int[] b = {0, begin[0], begin[1], 0};
+            int[] e = {yd[0] < 0 ? 0 : yd[0], begin[0] + out[0], begin[1] + out[1], cout};
             y = ctx.emit(
-                    base,
+                    reshapeBack ? base + "_cropped" : base,
                     OpType.STRIDED_SLICE,
                     new OpAttributes.StridedSlice(
-                            begin, end, new int[] {1, 1, 1, 1}, d[0] < 0 ? 1 : 0, d[0] < 0 ? 1 : 0, 0, false),
+                            b, e, new int[] {1, 1, 1, 1}, yd[0] < 0 ? 1 : 0, yd[0] < 0 ? 1 : 0, 0, false),
                     DType.FLOAT32,
                     y);
         }
+        if (reshapeBack) {
+            int[] yd = y.shape().dims();
+            y = ctx.emit(base, OpType.RESHAPE, new OpAttributes.Reshape(new int[] {yd[0], yd[2], yd[3]}), y.dtype(), y);
+        }
         ctx.define(base, y, OnnxLayout.CHANNELS_LAST);
+    }
+
+    /** An ints attribute of {@code count} values, or {@code count} times {@code value} when absent. */
+    private static int[] orDefault(OnnxNode n, String attr, int count, int value) {
+        int[] v = n.getIntsExact(attr);
+        if (v == null) {
+            v = new int[count];
+            java.util.Arrays.fill(v, value);
+        }
+        if (v.length != count) {
+            throw n.bad("attribute '" + attr + "' has " + v.length + " values for " + count + " spatial axes");
+        }
+        return v;
     }
 
     private static void gemm(OnnxNode n, OnnxContext ctx) {

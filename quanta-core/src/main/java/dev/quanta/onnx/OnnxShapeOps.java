@@ -142,6 +142,7 @@ final class OnnxShapeOps {
             throw n.bad("shape " + java.util.Arrays.toString(d) + " of " + dtype + " needs " + bytes
                     + " bytes, more than one array holds");
         }
+        ctx.reserveComputed(bytes, "a fill of " + java.util.Arrays.toString(d) + " " + dtype);
         byte[] all = new byte[(int) bytes];
         for (int i = 0; i < count; i++) {
             System.arraycopy(one, 0, all, i * one.length, one.length);

@@ -135,6 +135,68 @@ class OnnxFuzzFindingsTest {
         assertOneLine(f, () -> ModelFiles.load(f), "node 'fill' (ConstantOfShape)", "2147483648 bytes");
     }
 
+    private static NodeProto fill(String name) {
+        return NodeProto.newBuilder()
+                .setName(name)
+                .setOpType("ConstantOfShape")
+                .addInput(name + "_shape")
+                .addOutput(name)
+                .addAttribute(AttributeProto.newBuilder()
+                        .setName("value")
+                        .setType(AttributeProto.AttributeType.TENSOR)
+                        .setT(tensor("v", TensorProto.DataType.FLOAT_VALUE, 1).addFloatData(0.5f)))
+                .build();
+    }
+
+    @Test
+    void constantsComputedPastTheImportBudgetAreRefusedBeforeAllocating() throws IOException {
+        // each fill is within the element limit; together 2^24 + 2^28 floats pass the 1 GiB budget, so the second is
+        // refused before its 1 GiB is allocated
+        long small = 1L << 24;
+        long big = 1L << 28;
+        Path f = write(
+                "fills.onnx",
+                GraphProto.newBuilder()
+                        .addOutput(valueInfo("small", TensorProto.DataType.FLOAT_VALUE, small))
+                        .addOutput(valueInfo("big", TensorProto.DataType.FLOAT_VALUE, big))
+                        .addInitializer(tensor("small_shape", TensorProto.DataType.INT64_VALUE, 1)
+                                .addInt64Data(small))
+                        .addInitializer(tensor("big_shape", TensorProto.DataType.INT64_VALUE, 1)
+                                .addInt64Data(big))
+                        .addNode(fill("small"))
+                        .addNode(fill("big")));
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        assertOneLine(
+                f,
+                () -> ModelFiles.load(f),
+                "node 'big' (ConstantOfShape)",
+                "would bring the constants computed while importing to 1140850688 bytes",
+                "budget of 1073741824 bytes");
+        assertThat(threads.getCurrentThreadAllocatedBytes() - before)
+                .as("bytes allocated by the refused import")
+                .isLessThan(256L << 20);
+    }
+
+    @Test
+    void aConvTransposeWhoseDilationsClaimAHugeOutputIsRefusedBeforeAllocating() throws IOException {
+        Path f = write(
+                "ct.onnx",
+                GraphProto.newBuilder()
+                        .addInput(valueInfo("x", TensorProto.DataType.FLOAT_VALUE, 1, 1, 3, 3))
+                        .addOutput(valueInfo("y", TensorProto.DataType.FLOAT_VALUE, 1, 1, 3, 3))
+                        .addInitializer(tensor("w", TensorProto.DataType.FLOAT_VALUE, 1, 1, 3, 3)
+                                .addAllFloatData(java.util.Collections.nCopies(9, 1f)))
+                        .addNode(NodeProto.newBuilder()
+                                .setName("up")
+                                .setOpType("ConvTranspose")
+                                .addInput("x")
+                                .addInput("w")
+                                .addOutput("y")
+                                .addAttribute(ints("dilations", 100_000, 100_000))));
+        assertOneLine(f, () -> ModelFiles.load(f), "node 'up' (ConvTranspose)", "is too large");
+    }
+
     @Test
     void aConvWhoseDilationNeedsAHugePaddedCopyIsRefusedByTheInterpreter() throws IOException {
         // SAME_UPPER with dilation 10^8: the kernel spans 2*10^8+1 columns, so the padded input would too

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Test;
 class OnnxNodeSuiteIT {
     private static final double RTOL = 1e-3;
     private static final double ATOL = 1e-7;
+    /** {@code -Donnx.suite.show=gru} prints each refused case whose folder name contains it, with its reason. */
+    private static final String SHOW = System.getProperty("onnx.suite.show");
 
     private record Counts(int[] c) {
         Counts() {
@@ -78,6 +80,9 @@ class OnnxNodeSuiteIT {
                 unsupported++;
                 String reason = e.getMessage().substring(e.getMessage().indexOf(": ") + 2);
                 unsupportedReasons.merge(reason.replaceAll("'[^']*'", "'…'"), 1, Integer::sum);
+                if (SHOW != null && c.getFileName().toString().contains(SHOW)) {
+                    System.out.println("  refused " + c.getFileName() + ": " + reason);
+                }
                 continue;
             } catch (RuntimeException e) {
                 counts.c[1]++;
