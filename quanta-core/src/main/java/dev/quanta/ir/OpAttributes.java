@@ -300,8 +300,17 @@ public sealed interface OpAttributes {
     record TransposeConv(Padding padding, int strideH, int strideW, int outH, int outW, Activation activation)
             implements OpAttributes {}
 
-    /** BATCH_MATMUL: {@code adjX} reads the first input as [..., K, M], {@code adjY} the second as [..., N, K]. */
-    record BatchMatMul(boolean adjX, boolean adjY) implements OpAttributes {}
+    /**
+     * BATCH_MATMUL: {@code adjX} reads the first input as [..., K, M], {@code adjY} the second as [..., N, K];
+     * {@code asymmetricQuantizeInputs} (hybrid files: float32 first input, int8 weights) quantizes the rows of the
+     * first input asymmetrically rather than symmetrically.
+     */
+    record BatchMatMul(boolean adjX, boolean adjY, boolean asymmetricQuantizeInputs) implements OpAttributes {
+        /** Without asymmetric input quantization (it only concerns hybrid ops). */
+        public BatchMatMul(boolean adjX, boolean adjY) {
+            this(adjX, adjY, false);
+        }
+    }
 
     // -- sequence (issue 11) --
     /**

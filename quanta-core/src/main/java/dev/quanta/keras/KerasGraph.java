@@ -370,10 +370,8 @@ record KerasGraph(
             throw layer.error("reads call " + r.node() + " of layer '" + r.layer()
                     + "' (a shared layer): shared layers are not supported");
         }
-        if (r.tensor() != 0) {
-            throw layer.error("reads output " + r.tensor() + " of layer '" + r.layer()
-                    + "': layers with several outputs are not supported");
-        }
+        // an output index beyond the layer's outputs (one, or two for a Bidirectional layer with merge_mode None)
+        // is refused by the translation, which knows them
         return r;
     }
 
@@ -402,11 +400,9 @@ record KerasGraph(
     private static void addModelRef(Path file, JsonNode h, String key, List<KerasLayer.Ref> out) {
         KerasLayer.Ref r =
                 new KerasLayer.Ref(h.get(0).asText(), h.get(1).asInt(), h.get(2).asInt());
-        if (r.node() != 0 || r.tensor() != 0) {
+        if (r.node() != 0) {
             throw QuantaException.inFile(
-                    file,
-                    key + " names " + KerasLayer.show(h)
-                            + ": shared layers and layers with several outputs are not supported");
+                    file, key + " names " + KerasLayer.show(h) + ": shared layers are not supported");
         }
         out.add(r);
     }

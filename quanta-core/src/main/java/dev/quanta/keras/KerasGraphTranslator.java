@@ -61,7 +61,8 @@ final class KerasGraphTranslator {
         for (KerasLayer l : graph.layers()) {
             byName.put(l.name(), l);
         }
-        Map<String, Tensor> produced = new HashMap<>();
+        // a layer's outputs by tensor index (a Bidirectional layer with merge_mode None has two)
+        Map<String, List<Tensor>> produced = new HashMap<>();
         // Reserve every Keras name first, so that inner tensors never take a layer's name.
         for (KerasGraph.Input in : graph.inputs()) {
             reserve(in.name());
@@ -74,7 +75,7 @@ final class KerasGraphTranslator {
             DType type = indexInputs.contains(in.name()) ? DType.INT32 : DType.FLOAT32;
             Tensor t = new Tensor(in.name(), in.shape(), type, null, null, false);
             builder.input(t);
-            produced.put(in.name(), t);
+            produced.put(in.name(), List.of(t));
         }
 
         List<KerasLayer> order = order(graph, byName, produced.keySet());
@@ -83,12 +84,12 @@ final class KerasGraphTranslator {
         for (KerasLayer l : order) {
             List<Tensor> in = new ArrayList<>();
             for (KerasLayer.Ref r : l.inputs()) {
-                in.add(produced.get(r.layer()));
+                in.add(output(produced, r, l.name()));
             }
-            produced.put(l.name(), layer(emitter, l, in));
+            produced.put(l.name(), outputs(emitter, l, in));
         }
         for (KerasLayer.Ref r : graph.outputs()) {
-            builder.output(produced.get(r.layer())); // order() refused outputs that are no layer or input
+            builder.output(output(produced, r, "the model")); // order() refused outputs that are no layer or input
         }
         try {
             return builder.build(metadata);
@@ -175,7 +176,26 @@ final class KerasGraphTranslator {
         return order;
     }
 
-    /** The layer's output: its ops added by the translation of its class. */
+    /** Output {@code r.tensor()} of layer {@code r.layer()}, which {@code reader} reads. */
+    private Tensor output(Map<String, List<Tensor>> produced, KerasLayer.Ref r, String reader) {
+        List<Tensor> outs = produced.get(r.layer());
+        if (r.tensor() < 0 || r.tensor() >= outs.size()) {
+            throw QuantaException.inFile(
+                    configFile,
+                    reader + " reads output " + r.tensor() + " of layer '" + r.layer() + "', which has " + outs.size());
+        }
+        return outs.get(r.tensor());
+    }
+
+    /** The layer's outputs: one, or the two of a Bidirectional layer with merge_mode None. */
+    private static List<Tensor> outputs(LayerEmitter e, KerasLayer l, List<Tensor> in) {
+        if (l.className().equals("Bidirectional")) {
+            return RecurrentLayers.bidirectional(e, l, single(l, in));
+        }
+        return List.of(layer(e, l, in));
+    }
+
+    /** The output of a single-output layer: its ops added by the translation of its class. */
     private static Tensor layer(LayerEmitter e, KerasLayer l, List<Tensor> in) {
         String cls = l.className();
         if (IDENTITY_LAYERS.contains(cls)) {
@@ -225,7 +245,6 @@ final class KerasGraphTranslator {
             case "LayerNormalization" -> CoreLayers.layerNormalization(e, l, single(l, in));
             case "SimpleRNN" -> RecurrentLayers.simpleRnn(e, l, single(l, in));
             case "GRU" -> RecurrentLayers.gru(e, l, single(l, in));
-            case "Bidirectional" -> RecurrentLayers.bidirectional(e, l, single(l, in));
             case "Sequential", "Functional", "Model" ->
                 throw l.error("a nested model used as a layer is not supported (import the inner model on its own)");
             default -> throw l.error("unsupported layer class");

@@ -68,13 +68,13 @@ final class RecurrentLayers {
     }
 
     /**
-     * Keras Bidirectional around an LSTM with merge_mode concat, as TFLite's BIDIRECTIONAL_SEQUENCE_LSTM
-     * (batch-major, outputs merged): the forward LSTM's weights (kernel, recurrent_kernel, bias) come first in the
-     * file, then the backward one's. With return_sequences the output at step t is [forward h_t, backward h_t] (the
-     * backward state after steps T−1 … t); without it, [forward h_{T−1}, backward h_0]: two STRIDED_SLICEs and a
-     * CONCATENATION.
+     * Keras Bidirectional around an LSTM, as TFLite's BIDIRECTIONAL_SEQUENCE_LSTM (batch-major, outputs merged): the
+     * forward LSTM's weights (kernel, recurrent_kernel, bias) come first in the file, then the backward one's. With
+     * return_sequences the output at step t is [forward h_t, backward h_t] (the backward state after steps T−1 … t);
+     * without it, forward h_{T−1} and backward h_0 (two STRIDED_SLICEs), merged as merge_mode says ({@link #merged};
+     * with return_sequences and another mode than concat, the op's output is sliced into its two halves first).
      */
-    static Tensor bidirectional(LayerEmitter e, KerasLayer l, Tensor x) {
+    static List<Tensor> bidirectional(LayerEmitter e, KerasLayer l, Tensor x) {
         l.requireInputRank(x, 3);
         KerasLayer inner = l.wrapped("layer");
         if (inner.className().equals("GRU") || inner.className().equals("SimpleRNN")) {
@@ -84,10 +84,7 @@ final class RecurrentLayers {
             throw l.unsupported(
                     "layer", "only a wrapped LSTM, GRU or SimpleRNN is supported, not " + inner.className());
         }
-        String merge = l.string("merge_mode", "concat");
-        if (!"concat".equals(merge)) {
-            throw l.unsupported("merge_mode", "only concat is supported");
-        }
+        String merge = mergeMode(l);
         if (l.has("backward_layer") && !l.wrapped("backward_layer").className().equals("LSTM")) {
             throw l.unsupported("backward_layer", "only an LSTM is supported");
         }
@@ -120,10 +117,29 @@ final class RecurrentLayers {
         OpAttributes.BidirectionalLstm attrs =
                 new OpAttributes.BidirectionalLstm(act, 0f, 0f, true, false, false, present);
         Tensor[] ins = inputs.toArray(Tensor[]::new);
-        if (inner.bool("return_sequences", false)) {
-            return e.last(l, OpType.BIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
+        boolean sequences = inner.bool("return_sequences", false);
+        if (sequences && "concat".equals(merge)) {
+            return List.of(e.last(l, OpType.BIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins));
         }
         Tensor seq = e.inner(l, "sequence", OpType.BIDIRECTIONAL_SEQUENCE_LSTM, attrs, ins);
+        if (sequences) {
+            // the merged output's halves: forward [:, :, :units], backward [:, :, units:]
+            Tensor forward = e.inner(
+                    l,
+                    "forward",
+                    OpType.STRIDED_SLICE,
+                    new OpAttributes.StridedSlice(
+                            new int[] {0, 0, 0}, new int[] {0, 0, units}, new int[] {1, 1, 1}, 0b111, 0b011, 0, false),
+                    seq);
+            Tensor backward = e.inner(
+                    l,
+                    "backward",
+                    OpType.STRIDED_SLICE,
+                    new OpAttributes.StridedSlice(
+                            new int[] {0, 0, units}, new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b011, 0b111, 0, false),
+                    seq);
+            return merged(e, l, merge, forward, backward);
+        }
         // forward: [:, -1, :units]; backward: [:, 0, units:]; the time axis shrunk away
         Tensor forward = e.inner(
                 l,
@@ -139,20 +155,58 @@ final class RecurrentLayers {
                 new OpAttributes.StridedSlice(
                         new int[] {0, 0, units}, new int[] {0, 0, 0}, new int[] {1, 1, 1}, 0b001, 0b101, 0b010, false),
                 seq);
-        return e.last(l, OpType.CONCATENATION, new OpAttributes.Concatenation(-1, Activation.NONE), forward, backward);
+        return merged(e, l, merge, forward, backward);
     }
 
     /**
-     * Keras Bidirectional around a GRU or a SimpleRNN (merge_mode concat): the forward layer on x and the same layer
+     * Keras Bidirectional's merge_mode: "concat" (also when absent, Keras' default), "sum", "mul", "ave", or null
+     * for None (JSON null: the two directions' outputs apart, as two layer outputs).
+     */
+    static String mergeMode(KerasLayer l) {
+        com.fasterxml.jackson.databind.JsonNode v = l.config().get("merge_mode");
+        if (v != null && v.isNull()) {
+            return null;
+        }
+        String m = l.string("merge_mode", "concat");
+        if (!List.of("concat", "sum", "mul", "ave").contains(m)) {
+            throw l.unsupported("merge_mode", "concat, sum, mul, ave and None are supported, not " + m);
+        }
+        return m;
+    }
+
+    /**
+     * The Bidirectional layer's outputs from the forward and backward outputs f and b (same shape), as Keras merges
+     * them: concat → [f, b] on the last axis (CONCATENATION), sum → f + b (ADD), mul → f ⊙ b (MUL), ave →
+     * (f + b) · 0.5 (ADD, MUL), None → f and b as two outputs.
+     */
+    private static List<Tensor> merged(LayerEmitter e, KerasLayer l, String mode, Tensor f, Tensor b) {
+        if (mode == null) {
+            return List.of(f, b);
+        }
+        OpAttributes.Arithmetic plain = new OpAttributes.Arithmetic(Activation.NONE);
+        return List.of(
+                switch (mode) {
+                    case "concat" ->
+                        e.last(l, OpType.CONCATENATION, new OpAttributes.Concatenation(-1, Activation.NONE), f, b);
+                    case "sum" -> e.last(l, OpType.ADD, new OpAttributes.Add(Activation.NONE), f, b);
+                    case "mul" -> e.last(l, OpType.MUL, plain, f, b);
+                    default -> {
+                        Tensor sum = e.inner(l, "sum", OpType.ADD, new OpAttributes.Add(Activation.NONE), f, b);
+                        Tensor half = e.nonTrainableConstant(l, "half", Shape.of(1), new float[] {0.5f});
+                        yield e.last(l, OpType.MUL, plain, sum, half);
+                    }
+                });
+    }
+
+    /**
+     * Keras Bidirectional around a GRU or a SimpleRNN: the forward layer on x and the same layer
      * class with the backward weights (after the forward ones in the file) on x reversed along time; with
      * return_sequences the backward sequence is reversed back, so step t is [forward h_t, backward h_t] (the backward
-     * state after x_{T−1} … x_t); without, [forward h after x_{T−1}, backward h after x_0]; a CONCATENATION.
+     * state after x_{T−1} … x_t); without, forward h after x_{T−1} and backward h after x_0; merged as merge_mode
+     * says ({@link #merged}).
      */
-    private static Tensor bidirectionalUnrolled(LayerEmitter e, KerasLayer l, KerasLayer inner, Tensor x) {
-        String merge = l.string("merge_mode", "concat");
-        if (!"concat".equals(merge)) {
-            throw l.unsupported("merge_mode", "only concat is supported");
-        }
+    private static List<Tensor> bidirectionalUnrolled(LayerEmitter e, KerasLayer l, KerasLayer inner, Tensor x) {
+        String merge = mergeMode(l);
         String cls = inner.className();
         if (l.has("backward_layer") && !l.wrapped("backward_layer").className().equals(cls)) {
             throw l.unsupported("backward_layer", "only a " + cls + " like the forward layer is supported");
@@ -197,7 +251,7 @@ final class RecurrentLayers {
             backward = e.inner(
                     l, "backward/in_time_order", OpType.REVERSE_V2, new OpAttributes.Reverse(new int[] {1}), backward);
         }
-        return e.last(l, OpType.CONCATENATION, new OpAttributes.Concatenation(-1, Activation.NONE), forward, backward);
+        return merged(e, l, merge, forward, backward);
     }
 
     /** The weights of a SimpleRNN configured by {@code cfg} on {@code in} features: kernel, recurrent, bias. */

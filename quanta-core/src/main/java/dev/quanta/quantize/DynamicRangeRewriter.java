@@ -9,8 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The dynamic-range rewrite: the weights of FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D become int8
- * ({@link WeightQuantizer#weightsAndBias}), and the weights of UNIDIRECTIONAL_SEQUENCE_LSTM, _RNN and
+ * The dynamic-range rewrite: the weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV become
+ * int8 ({@link WeightQuantizer#weightsAndBias}), the constant weights of BATCH_MATMUL int8 per tensor (where TFLite's
+ * hybrid kernel computes it right, {@link #hybridBatchMatMulLimitation}), and the weights of UNIDIRECTIONAL_SEQUENCE_LSTM, _RNN and
  * BIDIRECTIONAL_SEQUENCE_LSTM int8 per tensor (with asymmetric_quantize_inputs, as TFLite's converter writes them),
  * which TFLite runs with hybrid kernels that quantize the float activations on the fly; every other op, and every
  * activation, stays float.
@@ -43,6 +44,32 @@ final class DynamicRangeRewriter {
                                 "float (hybrid: activations quantized on the fly)",
                                 WeightQuantizer.describe(w.quant()))
                         .withScaleAdjustments(e.adjustments()));
+            } else if (op.type() == OpType.TRANSPOSE_CONV && op.input(1).isConstant()) {
+                // hybrid TRANSPOSE_CONV (issue 11): int8 weights per output channel, float bias
+                WeightQuantizer.Encoded e = weights.weightsAndBias(op, null);
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                ins.set(1, e.weights());
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), op.attributes(), op.origin()));
+                report.add(LayerReport.converted(
+                                op,
+                                "float32",
+                                "float32",
+                                "float (hybrid: each image quantized on the fly)",
+                                WeightQuantizer.describe(e.weights().quant()))
+                        .withScaleAdjustments(e.adjustments()));
+            } else if (op.type() == OpType.BATCH_MATMUL && hybridBatchMatMulLimitation(op) == null) {
+                // hybrid BATCH_MATMUL (issue 11): int8 weights per tensor, rows quantized asymmetrically
+                OpAttributes.BatchMatMul a = op.attrs(OpAttributes.BatchMatMul.class);
+                List<Tensor> ins = new ArrayList<>(op.inputs());
+                ins.set(1, weights.perTensor(op.input(1)));
+                OpAttributes.BatchMatMul hybrid = new OpAttributes.BatchMatMul(a.adjX(), a.adjY(), true);
+                result.add(new Op(op.name(), op.type(), ins, op.outputs(), hybrid, op.origin()));
+                report.add(LayerReport.converted(
+                        op,
+                        "float32",
+                        "float32",
+                        "float (hybrid: rows of the first input quantized on the fly)",
+                        "int8 per-tensor symmetric"));
             } else if (op.type() == OpType.UNIDIRECTIONAL_SEQUENCE_RNN) {
                 List<Tensor> ins = new ArrayList<>(op.inputs());
                 ins.set(1, weights.perTensor(op.input(1)));
@@ -95,9 +122,10 @@ final class DynamicRangeRewriter {
                         : op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM
                                 ? "Quanta's hybrid bidirectional LSTM kernel " + hybridBidirectionalLimitation(op)
                                         + ": the layer stays float"
-                                : op.type() == OpType.TRANSPOSE_CONV || op.type() == OpType.BATCH_MATMUL
-                                        // TFLite 2.21 runs hybrid forms of both; Quanta has no such kernels yet
-                                        ? "Quanta has no hybrid " + op.type() + " kernel yet: the layer stays float"
+                                : op.type() == OpType.BATCH_MATMUL
+                                                && op.input(1).isConstant()
+                                        ? "TFLite's hybrid BATCH_MATMUL kernel " + hybridBatchMatMulLimitation(op)
+                                                + ": the layer stays float"
                                         : "no weights to quantize; dynamic range keeps activations in float";
                 report.add(LayerReport.leftInFloat(op, why));
             }
@@ -115,6 +143,47 @@ final class DynamicRangeRewriter {
             }
         }
         return null;
+    }
+
+    /**
+     * Why TFLite's hybrid BATCH_MATMUL kernel would not compute {@code op} right, or null: its second input must be
+     * constant float32 weights and both operands of rank 4 at most; TFLite folds a first operand [..., Q, R, S] into
+     * [..., Q·R, S] against weights [..., 1, K, N], wrong with adj_x; and it addresses row scales and weight row sums
+     * right only while at most one batch axis of each operand (after that fold) is larger than 1
+     * ({@code HybridBatchMatMul}).
+     */
+    static String hybridBatchMatMulLimitation(Op op) {
+        Tensor a = op.input(0);
+        Tensor b = op.input(1);
+        if (!b.isConstant() || b.dtype() != dev.quanta.ir.DType.FLOAT32 || a.dtype() != dev.quanta.ir.DType.FLOAT32) {
+            return "takes constant float32 weights as its second input";
+        }
+        int[] as = a.shape().dims();
+        int[] bs = b.shape().dims();
+        if (as.length > 4 || bs.length > 4) {
+            return "takes operands of rank 4 at most";
+        }
+        boolean fold = as.length > 2 && bs.length > 2 && bs[bs.length - 3] == 1;
+        if (fold && op.attrs(OpAttributes.BatchMatMul.class).adjX()) {
+            return "folds the first operand's batch axis into its rows, wrong with adj_x";
+        }
+        int aBatchAxes = as.length - (fold ? 3 : 2);
+        int bBatchAxes = bs.length - (fold ? 3 : 2);
+        if (largerThanOne(as, 0, aBatchAxes) > 1 || largerThanOne(bs, 0, bBatchAxes) > 1) {
+            return "reads other rows' scales when two batch axes of an operand are larger than 1";
+        }
+        return null;
+    }
+
+    /** How many of {@code dims[from .. from + count)} are larger than 1 (an unknown size counts). */
+    private static int largerThanOne(int[] dims, int from, int count) {
+        int n = 0;
+        for (int i = from; i < from + count; i++) {
+            if (dims[i] != 1) {
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Why the hybrid bidirectional LSTM kernel cannot run {@code op}, or null. */

@@ -96,26 +96,37 @@ final class TfliteLinearOps {
                 TfliteSchema.OP_TRANSPOSE_CONV, version, inputs, TfliteSchema.BO_TRANSPOSE_CONV, o::write);
     }
 
-    /** BATCH_MATMUL: adj_x and adj_y from its options (asymmetric_quantize_inputs only concerns hybrid files). */
+    /**
+     * BATCH_MATMUL: adj_x, adj_y and asymmetric_quantize_inputs (hybrid files: a float32 first input with int8
+     * weights) from its options.
+     */
     private static void readBatchMatMul(OpContext c) {
-        boolean[] adj = c.options(
+        boolean[] flags = c.options(
                 TfliteSchema.BO_BATCH_MATMUL,
                 t -> t == null
-                        ? new boolean[2]
-                        : new boolean[] {t.bool(BMM_ADJ_X, false, "adj_x"), t.bool(BMM_ADJ_Y, false, "adj_y")});
+                        ? new boolean[3]
+                        : new boolean[] {
+                            t.bool(BMM_ADJ_X, false, "adj_x"),
+                            t.bool(BMM_ADJ_Y, false, "adj_y"),
+                            t.bool(BMM_ASYMMETRIC_QUANTIZE_INPUTS, false, "asymmetric_quantize_inputs")
+                        });
         Tensor a = c.input(0);
         Tensor b = c.input(1);
-        if (a.dtype() == DType.FLOAT32 && b.dtype() != DType.FLOAT32) {
-            throw c.error("hybrid BATCH_MATMUL (float32 input, " + b.dtype() + " second input) is not supported");
+        if (a.dtype() == DType.FLOAT32 && b.dtype() != DType.FLOAT32 && b.dtype() != DType.INT8) {
+            throw c.error("hybrid BATCH_MATMUL takes int8 weights, found " + b.dtype());
         }
-        c.produce(OpType.BATCH_MATMUL, new OpAttributes.BatchMatMul(adj[0], adj[1]), a, b);
+        c.produce(OpType.BATCH_MATMUL, new OpAttributes.BatchMatMul(flags[0], flags[1], flags[2]), a, b);
     }
 
-    /** BATCH_MATMUL: version 3 for int16, 2 for int8, else 1. */
+    /**
+     * BATCH_MATMUL: version 3 for int16, 2 for int8, 4 for a hybrid op with asymmetric input quantization (TFLite's
+     * op versioning), else 1.
+     */
     private static TfliteExporters.Exported writeBatchMatMul(Op op, TfliteExporters.Context c) {
         OpAttributes.BatchMatMul a = op.attrs(OpAttributes.BatchMatMul.class);
         DType t = op.input(0).dtype();
-        int version = t == DType.INT16 ? 3 : t == DType.INT8 ? 2 : 1;
+        boolean hybrid = t == DType.FLOAT32 && op.input(1).dtype() == DType.INT8;
+        int version = t == DType.INT16 ? 3 : t == DType.INT8 ? 2 : hybrid && a.asymmetricQuantizeInputs() ? 4 : 1;
         return new TfliteExporters.Exported(
                 TfliteSchema.OP_BATCH_MATMUL,
                 version,
@@ -123,7 +134,7 @@ final class TfliteLinearOps {
                 TfliteSchema.BO_BATCH_MATMUL,
                 b -> {
                     b.startTable(BMM_FIELDS);
-                    b.addBoolean(BMM_ASYMMETRIC_QUANTIZE_INPUTS, false, false);
+                    b.addBoolean(BMM_ASYMMETRIC_QUANTIZE_INPUTS, a.asymmetricQuantizeInputs(), false);
                     b.addBoolean(BMM_ADJ_Y, a.adjY(), false);
                     b.addBoolean(BMM_ADJ_X, a.adjX(), false);
                     return b.endTable();

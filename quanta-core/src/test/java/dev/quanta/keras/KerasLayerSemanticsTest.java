@@ -7,6 +7,7 @@ import dev.quanta.QuantaException;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
 import dev.quanta.ir.OpType;
+import dev.quanta.runtime.Interpreter;
 import dev.quanta.summary.ModelSummary;
 import dev.quanta.testing.ModelChecks;
 import dev.quanta.testing.TfliteOracle;
@@ -1106,14 +1107,43 @@ class KerasLayerSemanticsTest {
 
     /** A Bidirectional (concat) Keras 2 .h5 around one {@code cls} layer, forward then backward weights. */
     private Path bidirectionalFile(String name, int steps, int in, String cls, String innerConfig, List<Object[]> w) {
-        String json = "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"" + name + "\", \"layers\": ["
-                + "{\"class_name\": \"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, "
-                + steps + ", " + in + "], \"dtype\": \"float32\"}},"
-                + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
-                + "\"concat\", \"layer\": {\"class_name\": \"" + cls + "\", \"config\": {\"name\": \"rnn\", "
-                + innerConfig + "}}}}]}}";
+        return bidirectionalFile(name, steps, in, cls, innerConfig, w, "\"concat\"");
+    }
+
+    /**
+     * A Keras 2 .h5 with a Bidirectional layer "bidir" around one {@code cls} layer (forward then backward weights)
+     * and merge_mode {@code merge} (a JSON value: {@code null} makes a functional model with the layer's two outputs
+     * as its outputs).
+     */
+    private Path bidirectionalFile(
+            String name, int steps, int in, String cls, String innerConfig, List<Object[]> w, String merge) {
+        return bidirectionalFile(name, steps, in, cls, innerConfig, w, merge, "[[\"bidir\", 0, 0], [\"bidir\", 0, 1]]");
+    }
+
+    /** As above, a functional model with merge_mode None having {@code outputLayers} as its output_layers. */
+    private Path bidirectionalFile(
+            String name,
+            int steps,
+            int in,
+            String cls,
+            String innerConfig,
+            List<Object[]> w,
+            String merge,
+            String outputLayers) {
+        String bidir = "{\"class_name\": \"Bidirectional\", \"name\": \"bidir\", \"config\": {\"name\": \"bidir\","
+                + " \"merge_mode\": " + merge + ", \"layer\": {\"class_name\": \"" + cls + "\", \"config\": {\"name\":"
+                + " \"rnn\", " + innerConfig + "}}}";
+        String inputLayer = "{\"class_name\": \"InputLayer\", \"name\": \"x\", \"config\": {\"name\": \"x\","
+                + " \"batch_input_shape\": [null, " + steps + ", " + in + "], \"dtype\": \"float32\"}";
+        String json = merge.equals("null")
+                ? "{\"class_name\": \"Functional\", \"config\": {\"name\": \"" + name + "\", \"layers\": ["
+                        + inputLayer + ", \"inbound_nodes\": []}, " + bidir
+                        + ", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}], \"input_layers\": [[\"x\", 0, 0]],"
+                        + " \"output_layers\": " + outputLayers + "}}"
+                : "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"" + name + "\", \"layers\": [" + inputLayer
+                        + "}, " + bidir + "}]}}";
         Path file = tmp.resolve(name + ".h5");
-        String cell = cls.equals("GRU") ? "gru_cell" : "simple_rnn_cell";
+        String cell = cls.equals("GRU") ? "gru_cell" : cls.equals("LSTM") ? "lstm_cell" : "simple_rnn_cell";
         try (WritableHdfFile h = HdfFile.write(file)) {
             h.putAttribute("model_config", json);
             h.putAttribute("keras_version", "2.15.0");
@@ -1219,6 +1249,129 @@ class KerasLayerSemanticsTest {
             Model r = checkAgainstReference(rnnFile, x, concatRows(rf, rbByStep, sequences));
             assertThat(ModelSummary.of(r).totalParams()).isEqualTo(2L * (in * units + units * units + units));
         }
+    }
+
+    /**
+     * Bidirectional(LSTM), Bidirectional(GRU) and Bidirectional(SimpleRNN) with merge_mode sum, mul and ave (the
+     * two directions' outputs f and b merged as f + b, f ⊙ b and (f + b) / 2) and None (f and b as the model's two
+     * outputs), with and without return_sequences: each output against the Keras semantics computed here, in Quanta
+     * and in TFLite on both paths.
+     */
+    @Test
+    void bidirectionalMergeModes() {
+        int steps = 4;
+        int in = 3;
+        int units = 2;
+        int[] forwardOrder = {0, 1, 2, 3};
+        int[] backwardOrder = {3, 2, 1, 0};
+        for (String cls : new String[] {"LSTM", "GRU", "SimpleRNN"}) {
+            for (boolean sequences : new boolean[] {true, false}) {
+                List<Object[]> w = new ArrayList<>();
+                for (int d = 0; d < 2; d++) {
+                    w.add(
+                            switch (cls) {
+                                case "LSTM" ->
+                                    new Object[] {matrix(in, 4 * units), matrix(units, 4 * units), uniform(4 * units)};
+                                case "GRU" ->
+                                    new Object[] {matrix(in, 3 * units), matrix(units, 3 * units), matrix(2, 3 * units)
+                                    };
+                                default -> new Object[] {matrix(in, units), matrix(units, units), uniform(units)};
+                            });
+                }
+                String config = "\"units\": 2, \"activation\": \"tanh\", \"use_bias\": true, \"return_sequences\": "
+                        + sequences
+                        + (cls.equals("SimpleRNN") ? "" : ", \"recurrent_activation\": \"sigmoid\"")
+                        + (cls.equals("GRU") ? ", \"reset_after\": true" : "");
+                float[] x = uniform(steps * in);
+                float[][] fwd = direction(cls, x, steps, in, w.get(0), forwardOrder);
+                float[][] bwdRead = direction(cls, x, steps, in, w.get(1), backwardOrder);
+                float[][] bwd = new float[steps][];
+                for (int k = 0; k < steps; k++) {
+                    bwd[backwardOrder[k]] = bwdRead[k];
+                }
+                float[] f = sequences ? flatten(fwd) : fwd[steps - 1];
+                float[] b = sequences ? flatten(bwd) : bwd[0];
+                for (String merge : new String[] {"sum", "mul", "ave"}) {
+                    float[] y = new float[f.length];
+                    for (int i = 0; i < y.length; i++) {
+                        y[i] = switch (merge) {
+                            case "sum" -> f[i] + b[i];
+                            case "mul" -> f[i] * b[i];
+                            default -> (f[i] + b[i]) / 2;
+                        };
+                    }
+                    Path file = bidirectionalFile(
+                            cls + "_" + merge + "_" + sequences, steps, in, cls, config, w, "\"" + merge + "\"");
+                    checkAgainstReference(file, x, y);
+                }
+                Path file = bidirectionalFile(cls + "_none_" + sequences, steps, in, cls, config, w, "null");
+                Model m = KerasImporter.load(file);
+                assertThat(m.outputs()).hasSize(2);
+                float[][] want = {f, b};
+                try (Interpreter it = new Interpreter(m)) {
+                    float[][] got = {new float[f.length], new float[b.length]};
+                    it.runForMultipleInputsOutputs(new Object[] {x}, new Object[] {got[0], got[1]});
+                    for (int k = 0; k < 2; k++) {
+                        assertClose(cls + " None quanta output " + k, got[k], want[k]);
+                    }
+                }
+                byte[] tflite = TfliteWriter.toBytes(m);
+                for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
+                    try (TfliteOracle o = TfliteOracle.open(tflite, k, 1)) {
+                        o.setInput(0, x);
+                        o.invoke();
+                        for (int j = 0; j < 2; j++) {
+                            assertClose(cls + " None tflite " + k + " output " + j, o.outputFloat(j), want[j]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** A model output naming a third output of a Bidirectional layer (merge_mode None has two) is refused. */
+    @Test
+    void refusesAnOutputIndexBeyondTheLayersOutputs() {
+        List<Object[]> w = new ArrayList<>();
+        for (int d = 0; d < 2; d++) {
+            w.add(new Object[] {matrix(3, 2), matrix(2, 2), uniform(2)});
+        }
+        Path file = bidirectionalFile(
+                "third",
+                4,
+                3,
+                "SimpleRNN",
+                "\"units\": 2, \"activation\": \"tanh\", \"use_bias\": true",
+                w,
+                "null",
+                "[[\"bidir\", 0, 2]]");
+        assertThatThrownBy(() -> KerasImporter.load(file))
+                .isInstanceOf(QuantaException.class)
+                .hasMessageContaining("third.h5")
+                .hasMessageContaining("reads output 2 of layer 'bidir', which has 2")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    /** One direction's states in the order it reads the steps ({@code order}), for the layer class {@code cls}. */
+    private float[][] direction(String cls, float[] x, int steps, int in, Object[] w, int[] order) {
+        return switch (cls) {
+            case "LSTM" -> {
+                float[][] byStep = lstm(x, in, (float[][]) w[0], (float[][]) w[1], (float[]) w[2], order);
+                float[][] read = new float[steps][];
+                for (int k = 0; k < steps; k++) {
+                    read[k] = byStep[order[k]];
+                }
+                yield read;
+            }
+            case "GRU" -> gru(x, in, (float[][]) w[0], (float[][]) w[1], (float[][]) w[2], order);
+            default -> {
+                float[] ordered = new float[steps * in];
+                for (int t = 0; t < steps; t++) {
+                    System.arraycopy(x, order[t] * in, ordered, t * in, in);
+                }
+                yield simpleRnn(ordered, steps, in, (float[][]) w[0], (float[][]) w[1], (float[]) w[2]);
+            }
+        };
     }
 
     /**
@@ -1333,14 +1486,14 @@ class KerasLayerSemanticsTest {
             assertThat(ModelSummary.of(m).totalParams())
                     .isEqualTo(2L * (in * 4 * units + units * 4 * units + 4 * units));
         }
-        Path bad = tmp.resolve("bidir_sum.h5");
+        Path bad = tmp.resolve("bidir_max.h5");
         try (WritableHdfFile h = HdfFile.write(bad)) {
             h.putAttribute(
                     "model_config",
                     "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"b\", \"layers\": [{\"class_name\": "
                             + "\"InputLayer\", \"config\": {\"name\": \"x\", \"batch_input_shape\": [null, 4, 3]}}, "
                             + "{\"class_name\": \"Bidirectional\", \"config\": {\"name\": \"bidir\", \"merge_mode\": "
-                            + "\"sum\", \"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 2}}}}]}}");
+                            + "\"max\", \"layer\": {\"class_name\": \"LSTM\", \"config\": {\"units\": 2}}}}]}}");
             h.putGroup("model_weights").putAttribute("layer_names", new String[] {"bidir"});
         }
         assertThatThrownBy(() -> KerasImporter.load(bad))

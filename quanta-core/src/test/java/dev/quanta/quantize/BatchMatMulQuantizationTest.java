@@ -74,12 +74,12 @@ class BatchMatMulQuantizationTest {
     }
 
     /**
-     * Dynamic range: TFLite 2.21 has a hybrid BATCH_MATMUL (float input, int8 constant), Quanta not yet, so the
-     * quantizer leaves the layer float, says why in its report, and the file runs in TFLite on both paths within
-     * float rounding of Quanta.
+     * Dynamic range: the constant operand becomes int8 per tensor with asymmetric_quantize_inputs set, TFLite 2.21's
+     * hybrid BATCH_MATMUL runs the file on both paths within float rounding of Quanta, and Quanta is within the input
+     * and weight rounding of the float model.
      */
     @Test
-    void dynamicRangeLeavesItFloat() throws Exception {
+    void dynamicRangeRunsTheHybridKernel() throws Exception {
         Model floatModel = matmul(false);
         Converter.Conversion c = Converter.fromModel(floatModel)
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
@@ -89,17 +89,21 @@ class BatchMatMulQuantizationTest {
                 .findFirst()
                 .orElseThrow();
         assertThat(op.input(0).dtype()).isEqualTo(DType.FLOAT32);
-        assertThat(op.input(1).dtype()).isEqualTo(DType.FLOAT32);
-        assertThat(c.report().floatLayers())
-                .extracting(LayerReport::reason)
-                .containsExactly("Quanta has no hybrid BATCH_MATMUL kernel yet: the layer stays float");
+        assertThat(op.input(1).dtype()).isEqualTo(DType.INT8);
+        assertThat(op.input(1).quant().isPerTensor()).isTrue();
+        assertThat(op.attrs(OpAttributes.BatchMatMul.class).asymmetricQuantizeInputs())
+                .isTrue();
+        assertThat(c.report().floatLayers()).isEmpty();
         Path file = tmp.resolve("dynamic.tflite");
         TfliteWriter.write(c.model(), file);
         Model written = TfliteReader.read(file);
         float[] x = CoreArrays.uniform(new SplittableRandom(4), SAMPLE, -1, 1);
-        try (Interpreter quanta = new Interpreter(written)) {
+        try (Interpreter quanta = new Interpreter(written);
+                Interpreter reference = new Interpreter(floatModel)) {
             float[] mine = new float[12];
             quanta.run(x, mine);
+            float[] exact = new float[12];
+            reference.run(x, exact);
             for (TfliteOracle.Kernels k : TfliteOracle.Kernels.values()) {
                 try (TfliteOracle o = TfliteOracle.open(file, k, 1)) {
                     float[] theirs = o.runFloat(x);
@@ -110,7 +114,43 @@ class BatchMatMulQuantizationTest {
                     }
                 }
             }
+            for (int j = 0; j < 12; j++) {
+                assertThat(mine[j])
+                        .as("float value " + j)
+                        .isCloseTo(exact[j], org.assertj.core.api.Assertions.within(0.03f));
+            }
         }
+    }
+
+    /**
+     * Dynamic range leaves float, and says why, a BATCH_MATMUL of two activations (no weights) and one whose input
+     * has two batch axes larger than 1 (TFLite's hybrid kernel reads other rows' scales there).
+     */
+    @Test
+    void dynamicRangeLeavesFloatWhatTheHybridKernelGetsWrong() {
+        Converter.Conversion gram = Converter.fromModel(matmul(true))
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                .convert();
+        assertThat(gram.report().floatLayers())
+                .extracting(LayerReport::reason)
+                .containsExactly("no weights to quantize; dynamic range keeps activations in float");
+        ModelBuilder mb = new ModelBuilder("batched");
+        Tensor x = mb.input("x", Shape.batched(2, 3, 6));
+        Tensor w = mb.constant("w", Shape.of(6, 3), CoreArrays.uniform(new SplittableRandom(3), 18, -0.8f, 0.5f));
+        Tensor y = mb.add(
+                OpType.BATCH_MATMUL,
+                "matmul",
+                new Origin("matmul", "MatMul"),
+                new OpAttributes.BatchMatMul(false, false),
+                x,
+                w);
+        Converter.Conversion batched = Converter.fromModel(mb.output(y).build(ModelMetadata.inMemory()))
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                .convert();
+        assertThat(batched.report().floatLayers())
+                .extracting(LayerReport::reason)
+                .containsExactly("TFLite's hybrid BATCH_MATMUL kernel reads other rows' scales when two batch axes of"
+                        + " an operand are larger than 1: the layer stays float");
     }
 
     private void check(boolean gram, QuantizationMode mode, DType act, int outSize) throws Exception {

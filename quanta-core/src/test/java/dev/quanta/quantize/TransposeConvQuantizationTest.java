@@ -85,11 +85,12 @@ class TransposeConvQuantizationTest {
     }
 
     /**
-     * Dynamic range: TFLite 2.21 has a hybrid TRANSPOSE_CONV (float input, int8 weights), Quanta not yet, so the
-     * quantizer leaves the layer float, says why, and the file runs in TFLite on both paths within float rounding.
+     * Dynamic range: the weights become int8 per output channel (bias float), TFLite 2.21's hybrid TRANSPOSE_CONV
+     * runs the file on both paths, and its outputs agree with Quanta's within float rounding and with the float model
+     * within the input and weight rounding.
      */
     @Test
-    void dynamicRangeLeavesItFloat() throws Exception {
+    void dynamicRangeRunsTheHybridKernel() throws Exception {
         Converter.Conversion c = Converter.fromModel(upsampler())
                 .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
                 .convert();
@@ -97,10 +98,15 @@ class TransposeConvQuantizationTest {
                 .filter(o -> o.type() == OpType.TRANSPOSE_CONV)
                 .findFirst()
                 .orElseThrow();
-        assertThat(op.input(1).dtype()).isEqualTo(DType.FLOAT32);
-        assertThat(c.report().floatLayers())
-                .extracting(LayerReport::reason)
-                .containsExactly("Quanta has no hybrid TRANSPOSE_CONV kernel yet: the layer stays float");
+        assertThat(op.input(0).dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(op.input(1).dtype()).isEqualTo(DType.INT8);
+        assertThat(op.input(1).quant().scales()).hasSize(5);
+        assertThat(op.input(2).dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(c.report().floatLayers()).isEmpty();
+        float[] reference = new float[OUT];
+        try (Interpreter f = new Interpreter(upsampler())) {
+            f.run(CoreArrays.uniform(new SplittableRandom(4), SAMPLE, -1, 1), reference);
+        }
         Path file = tmp.resolve("dynamic.tflite");
         TfliteWriter.write(c.model(), file);
         float[] x = CoreArrays.uniform(new SplittableRandom(4), SAMPLE, -1, 1);
@@ -116,6 +122,11 @@ class TransposeConvQuantizationTest {
                                 .isCloseTo(mine[j], org.assertj.core.api.Assertions.within(1e-5f));
                     }
                 }
+            }
+            for (int j = 0; j < OUT; j++) {
+                assertThat(mine[j])
+                        .as("float value " + j)
+                        .isCloseTo(reference[j], org.assertj.core.api.Assertions.within(0.05f));
             }
         }
     }

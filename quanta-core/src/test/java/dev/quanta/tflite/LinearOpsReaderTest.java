@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The reader refuses TRANSPOSE_CONV and BATCH_MATMUL operators it cannot take with one line naming the file and the
  * operator: an output_shape whose channels are not the weights' or whose size the input does not come from, and a
- * hybrid BATCH_MATMUL.
+ * hybrid BATCH_MATMUL whose weights are not int8.
  */
 class LinearOpsReaderTest {
     private static final Path FILE = Path.of("unet.tflite");
@@ -97,13 +97,13 @@ class LinearOpsReaderTest {
     }
 
     @Test
-    void refusesAHybridBatchMatMul() {
+    void refusesAHybridBatchMatMulWithoutInt8Weights() {
         Tensor a = new Tensor("a", Shape.of(1, 2, 3), DType.FLOAT32, null, null, false);
         Tensor b = new Tensor(
                 "b",
                 Shape.of(3, 4),
-                DType.INT8,
-                TensorData.ofBytes(DType.INT8, new byte[12]),
+                DType.INT16,
+                TensorData.ofBytes(DType.INT16, new byte[24]),
                 QuantParams.perTensor(0.1f, 0),
                 true);
         Tensor y = new Tensor("y", Shape.of(1, 2, 4), DType.FLOAT32, null, null, false);
@@ -117,6 +117,8 @@ class LinearOpsReaderTest {
         byte[] bytes =
                 TfliteWriter.toBytes(new Model("mm", List.of(a), List.of(y), List.of(op), ModelMetadata.inMemory()));
         QuantaException e = HostileFiles.refusal(() -> TfliteReader.read(bytes, Path.of("mm.tflite")));
-        assertThat(e.getMessage()).contains("mm.tflite").contains("hybrid BATCH_MATMUL");
+        assertThat(e.getMessage())
+                .contains("mm.tflite")
+                .contains("hybrid BATCH_MATMUL takes int8 weights, found INT16");
     }
 }

@@ -33,7 +33,7 @@ public final class BatchMatMulKernels implements KernelProvider {
 
     @Override
     public boolean handles(Op op) {
-        return op.type() == OpType.BATCH_MATMUL;
+        return op.type() == OpType.BATCH_MATMUL && !HybridLinearKernels.isHybrid(op); // hybrid: HybridLinearKernels
     }
 
     @Override
@@ -43,7 +43,7 @@ public final class BatchMatMulKernels implements KernelProvider {
         Tensor y = op.output(0);
         if (Kernels.isFloat(op)) {
             if (b.dtype() != DType.FLOAT32) {
-                throw Quant.unsupported(op, "float32 input takes a float32 second input (no hybrid BATCH_MATMUL)");
+                throw Quant.unsupported(op, "float32 input takes a float32 or int8 second input");
             }
             return matMul(op, buffer, shape, DType.FLOAT32, 0, 0, null);
         }

@@ -28,7 +28,7 @@ import java.util.function.Function;
 public final class TransposeConvKernels implements KernelProvider {
     @Override
     public boolean handles(Op op) {
-        return op.type() == OpType.TRANSPOSE_CONV;
+        return op.type() == OpType.TRANSPOSE_CONV && !HybridLinearKernels.isHybrid(op); // hybrid: HybridLinearKernels
     }
 
     @Override
@@ -40,7 +40,7 @@ public final class TransposeConvKernels implements KernelProvider {
         int[] ws = shape.apply(w);
         if (Kernels.isFloat(op)) {
             if (w.dtype() != DType.FLOAT32) {
-                throw Quant.unsupported(op, "float32 input takes float32 weights (no hybrid TRANSPOSE_CONV)");
+                throw Quant.unsupported(op, "float32 input takes float32 or int8 weights");
             }
             float[] bias = op.inputs().size() > 2 ? (float[]) buffer.apply(op.input(2)) : null;
             return TransposeConv2D.floating(
