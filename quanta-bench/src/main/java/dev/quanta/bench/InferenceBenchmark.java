@@ -23,9 +23,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One inference of a fixture {@code .tflite} (batch 1, seeded random input), in Quanta's interpreter or in the
- * official TFLite runtime on either of its paths, with the same number of threads. Both sides copy the input in and
- * the output out on every call, so the measured work is the same.
+ * One inference of a fixture {@code .tflite} (batch 1, seeded random input), in Quanta's interpreter, in the official
+ * TFLite runtime on either of its paths, or in ONNX Runtime on the model's ONNX form ({@link OnnxRuntimeModels}), with
+ * the same number of threads. Every side copies the input in and the output out on every call, so the measured work
+ * is the same.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,8 +36,8 @@ public class InferenceBenchmark {
     @Param({"mlperf-tiny/ic/pretrainedResnet_quant.tflite"})
     public String model;
 
-    /** {@code quanta}, {@code tflite-xnnpack} or {@code tflite-builtin}. */
-    @Param({"quanta", "tflite-xnnpack", "tflite-builtin"})
+    /** {@code quanta}, {@code tflite-xnnpack}, {@code tflite-builtin} or {@code onnxruntime}. */
+    @Param({"quanta", "tflite-xnnpack", "tflite-builtin", "onnxruntime"})
     public String runtime;
 
     @Param({"1"})
@@ -46,6 +47,9 @@ public class InferenceBenchmark {
     private TfliteOracle tflite;
     private Object input;
     private Object output;
+    // -- ONNX Runtime (issue 12) --
+    private ai.onnxruntime.OrtSession ort;
+    private java.util.Map<String, ai.onnxruntime.OnnxTensor> ortFeed;
 
     /** The fixtures root: $QUANTA_FIXTURES, else ../shared/fixtures from the working directory. */
     static Path fixtures() {
@@ -95,6 +99,19 @@ public class InferenceBenchmark {
                         threads);
                 output = Buffers.allocate(out.dtype(), tflite.outputLength(0)); // only its array type is used
             }
+            case "onnxruntime" -> {
+                try {
+                    ort = OnnxRuntimeModels.session(OnnxRuntimeModels.onnx(file, m), threads);
+                    ortFeed = java.util.Map.of(
+                            ort.getInputNames().iterator().next(),
+                            OnnxRuntimeModels.tensor(
+                                    input, OnnxRuntimeModels.inputShape(ort), OnnxRuntimeModels.inputType(ort)));
+                } catch (ai.onnxruntime.OrtException e) {
+                    throw new IllegalStateException("ONNX Runtime refuses " + file + ": " + e.getMessage(), e);
+                }
+                output = Buffers.allocate(
+                        out.dtype(), Math.toIntExact(out.shape().withBatch(1).elementCount()));
+            }
             default -> throw new IllegalArgumentException("unknown runtime " + runtime);
         }
     }
@@ -107,9 +124,20 @@ public class InferenceBenchmark {
     }
 
     @Benchmark
-    public Object infer() {
+    public Object infer() throws ai.onnxruntime.OrtException {
         if (quanta != null) {
             quanta.run(input, output);
+            return output;
+        }
+        if (ort != null) {
+            try (ai.onnxruntime.OrtSession.Result r = ort.run(ortFeed)) {
+                ai.onnxruntime.OnnxTensor y = (ai.onnxruntime.OnnxTensor) r.get(0);
+                switch (output) {
+                    case float[] f -> y.getFloatBuffer().get(f);
+                    case byte[] b -> y.getByteBuffer().get(b);
+                    default -> throw new IllegalStateException("output type " + output.getClass());
+                }
+            }
             return output;
         }
         tflite.setInput(0, input);
@@ -124,6 +152,14 @@ public class InferenceBenchmark {
         }
         if (tflite != null) {
             tflite.close();
+        }
+        if (ort != null) {
+            try {
+                ortFeed.values().iterator().next().close();
+                ort.close();
+            } catch (ai.onnxruntime.OrtException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 }

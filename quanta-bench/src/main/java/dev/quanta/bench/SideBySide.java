@@ -19,12 +19,14 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs {@link InferenceBenchmark} over the fixture models in Quanta and in the official TFLite runtime (XNNPACK and
- * built-in kernels) in one JMH run, and prints the mean latencies side by side with Quanta's ratio to each, under a
- * header naming the CPU, its SIMD flags, the JDK and Quanta's kernel width.
+ * Runs {@link InferenceBenchmark} over the fixture models in Quanta, in the official TFLite runtime (XNNPACK and
+ * built-in kernels) and in ONNX Runtime (on each model's ONNX export, {@link OnnxRuntimeModels}; models Quanta cannot
+ * export or ONNX Runtime refuses are listed and left out of that column) in one JMH run, and prints the mean latencies
+ * side by side with Quanta's ratio to each, under a header naming the CPU, its SIMD flags, the JDK, Quanta's kernel
+ * width and ONNX Runtime's version.
  *
  * <pre>
- * java -jar quanta-bench/target/benchmarks.jar [--quick] [--threads N[,M...]] [--gc] [--no-own] [model.tflite ...]
+ * java -jar quanta-bench/target/benchmarks.jar [--quick] [--threads N[,M...]] [--gc] [--no-own] [--no-ort] [model ...]
  * java -jar quanta-bench/target/benchmarks.jar --kernels [--quick] [--simd on|128|256|512] [layer ...]
  * </pre>
  *
@@ -33,6 +35,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *       #DEFAULT_MODELS} plus Quanta's own int8 files of IC and VWW ({@link OwnInt8Models}, converted at start;
  *       {@code --no-own} leaves them out), shown beside Quanta's float of the same network.
  *   <li>{@code --threads 1,2}: every model at each thread count, then the speedup of the last count over the first.
+ *   <li>{@code --no-ort}: without the ONNX Runtime column.
  *   <li>{@code --gc}: JMH's gc profiler; a column gives Quanta's {@code gc.alloc.rate.norm} (bytes allocated per
  *       inference, JMH's own bookkeeping included).
  *   <li>{@code --quick}: 1 fork, 2 × 1 s warm-up, 3 × 1 s measurement (else 1 fork, 3 × 2 s, 5 × 2 s).
@@ -58,6 +61,7 @@ public final class SideBySide {
             "tflite-micro/mobilenet_v2/mobilenet_v2_quantized_1x3x224x224.tflite");
 
     private static final String[] RUNTIMES = {"quanta", "tflite-xnnpack", "tflite-builtin"};
+    private static final String ORT = "onnxruntime";
     private static final String GC_NORM = "gc.alloc.rate.norm";
     private static final int NAME = 46;
 
@@ -75,6 +79,7 @@ public final class SideBySide {
         boolean quick = false;
         boolean gc = false;
         boolean own = true;
+        boolean ort = true;
         List<Integer> threads = List.of(1);
         List<String> models = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
@@ -82,6 +87,7 @@ public final class SideBySide {
                 case "--quick" -> quick = true;
                 case "--gc" -> gc = true;
                 case "--no-own" -> own = false;
+                case "--no-ort" -> ort = false;
                 case "--threads" -> {
                     if (i + 1 == args.length) {
                         throw new IllegalArgumentException("--threads needs a count or a list such as 1,2");
@@ -116,34 +122,33 @@ public final class SideBySide {
                 "SIMD:  "
                         + (machine.simdFeatures().isEmpty() ? "none listed" : String.join(" ", machine.simdFeatures())),
                 "JDK:   " + machine.jdk(),
-                "Quanta kernels: " + machine.kernels());
+                "Quanta kernels: " + machine.kernels(),
+                ort
+                        ? "ONNX Runtime: "
+                                + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion()
+                                + " (CPU provider, all graph optimizations) on Quanta's ONNX export of each model"
+                                + " (QDQ with uint8 activations for int8 models)"
+                        : "ONNX Runtime: off (--no-ort)");
         header.forEach(System.out::println);
-        ChainedOptionsBuilder o = new OptionsBuilder()
-                .include(InferenceBenchmark.class.getSimpleName())
-                .param("model", models.toArray(String[]::new))
-                .param("runtime", RUNTIMES)
-                .param("threads", threads.stream().map(String::valueOf).toArray(String[]::new))
-                .forks(1)
-                .jvmArgsAppend(
-                        "--enable-native-access=ALL-UNNAMED",
-                        "--sun-misc-unsafe-memory-access=allow",
-                        "--add-modules",
-                        "jdk.incubator.vector");
-        if (gc) {
-            o = o.addProfiler(GCProfiler.class);
+        // the models ONNX Runtime runs: those Quanta exports and ONNX Runtime accepts
+        List<String> ortModels = new ArrayList<>();
+        if (ort) {
+            for (String m : models) {
+                String why = OnnxRuntimeModels.whyNot(fixtures.resolve(m));
+                if (why == null) {
+                    ortModels.add(m);
+                } else {
+                    System.out.println("bench: no ONNX Runtime column for " + m + ": " + why);
+                }
+            }
         }
-        o = quick
-                ? o.warmupIterations(2)
-                        .warmupTime(TimeValue.seconds(1))
-                        .measurementIterations(3)
-                        .measurementTime(TimeValue.seconds(1))
-                : o.warmupIterations(3)
-                        .warmupTime(TimeValue.seconds(2))
-                        .measurementIterations(5)
-                        .measurementTime(TimeValue.seconds(2));
+        List<RunResult> results = new ArrayList<>(new Runner(options(models, RUNTIMES, threads, gc, quick)).run());
+        if (!ortModels.isEmpty()) {
+            results.addAll(new Runner(options(ortModels, new String[] {ORT}, threads, gc, quick)).run());
+        }
         // threads -> model -> runtime -> cell
         Map<Integer, Map<String, Map<String, Cell>>> table = new TreeMap<>();
-        for (RunResult r : new Runner(o.build()).run()) {
+        for (RunResult r : results) {
             String model = r.getParams().getParam("model");
             String runtime = r.getParams().getParam("runtime");
             int t = Integer.parseInt(r.getParams().getParam("threads"));
@@ -167,6 +172,35 @@ public final class SideBySide {
         if (table.size() > 1) {
             printSpeedups(table, labels);
         }
+    }
+
+    /** JMH's options for {@code models} × {@code runtimes} × {@code threads}. */
+    private static org.openjdk.jmh.runner.options.Options options(
+            List<String> models, String[] runtimes, List<Integer> threads, boolean gc, boolean quick) {
+        ChainedOptionsBuilder o = new OptionsBuilder()
+                .include(InferenceBenchmark.class.getSimpleName())
+                .param("model", models.toArray(String[]::new))
+                .param("runtime", runtimes)
+                .param("threads", threads.stream().map(String::valueOf).toArray(String[]::new))
+                .forks(1)
+                .jvmArgsAppend(
+                        "--enable-native-access=ALL-UNNAMED",
+                        "--sun-misc-unsafe-memory-access=allow",
+                        "--add-modules",
+                        "jdk.incubator.vector");
+        if (gc) {
+            o = o.addProfiler(GCProfiler.class);
+        }
+        o = quick
+                ? o.warmupIterations(2)
+                        .warmupTime(TimeValue.seconds(1))
+                        .measurementIterations(3)
+                        .measurementTime(TimeValue.seconds(1))
+                : o.warmupIterations(3)
+                        .warmupTime(TimeValue.seconds(2))
+                        .measurementIterations(5)
+                        .measurementTime(TimeValue.seconds(2));
+        return o.build();
     }
 
     static List<Integer> parseThreads(String list) {
@@ -193,9 +227,16 @@ public final class SideBySide {
         System.out.println();
         System.out.printf(
                 Locale.ROOT, "mean µs per inference, batch 1, %d thread(s) (± JMH's 99.9%% error)%n", threads);
-        String format = "%-" + NAME + "s %18s %18s %18s %10s %10s" + (gc ? " %10s" : "") + "%n";
-        List<Object> head = new ArrayList<>(
-                List.of("model", "Quanta", "TFLite XNNPACK", "TFLite built-in", "Q/XNNPACK", "Q/built-in"));
+        String format = "%-" + NAME + "s %18s %18s %18s %18s %10s %10s %10s" + (gc ? " %10s" : "") + "%n";
+        List<Object> head = new ArrayList<>(List.of(
+                "model",
+                "Quanta",
+                "TFLite XNNPACK",
+                "TFLite built-in",
+                "ONNX Runtime",
+                "Q/XNNPACK",
+                "Q/built-in",
+                "Q/ORT"));
         if (gc) {
             head.add("Q B/op");
         }
@@ -204,8 +245,16 @@ public final class SideBySide {
             Cell q = e.getValue().get("quanta");
             Cell x = e.getValue().get("tflite-xnnpack");
             Cell b = e.getValue().get("tflite-builtin");
-            List<Object> row = new ArrayList<>(
-                    List.of(name(e.getKey(), labels), cell(q), cell(x), cell(b), ratio(q, x), ratio(q, b)));
+            Cell o = e.getValue().get(ORT);
+            List<Object> row = new ArrayList<>(List.of(
+                    name(e.getKey(), labels),
+                    cell(q),
+                    cell(x),
+                    cell(b),
+                    cell(o),
+                    ratio(q, x),
+                    ratio(q, b),
+                    ratio(q, o)));
             if (gc) {
                 row.add(
                         q == null || Double.isNaN(q.bytesPerOp())
@@ -228,7 +277,7 @@ public final class SideBySide {
         }
         System.out.println();
         System.out.printf(Locale.ROOT, "Quanta's own int8 against its float, %d thread(s), mean µs%n", threads);
-        String format = "%-" + NAME + "s %18s %18s %14s %22s%n";
+        String format = "%-" + NAME + "s %18s %18s %14s %22s %22s%n";
         System.out.printf(
                 Locale.ROOT,
                 format,
@@ -236,7 +285,8 @@ public final class SideBySide {
                 "Quanta float",
                 "Quanta int8",
                 "int8 speedup",
-                "XNNPACK's int8 speedup");
+                "XNNPACK's int8 speedup",
+                "ORT's int8 speedup");
         for (OwnInt8Models.Own o : owns) {
             Map<String, Cell> f = rows.get(o.floatModel());
             Map<String, Cell> q = rows.get(o.file().toAbsolutePath().toString());
@@ -250,7 +300,8 @@ public final class SideBySide {
                     cell(f.get("quanta")),
                     cell(q.get("quanta")),
                     ratio(f.get("quanta"), q.get("quanta")),
-                    ratio(f.get("tflite-xnnpack"), q.get("tflite-xnnpack")));
+                    ratio(f.get("tflite-xnnpack"), q.get("tflite-xnnpack")),
+                    ratio(f.get(ORT), q.get(ORT)));
         }
     }
 
@@ -261,8 +312,8 @@ public final class SideBySide {
         System.out.println();
         System.out.printf(
                 Locale.ROOT, "speedup of %d threads over %d (time at %d / time at %d)%n", last, first, first, last);
-        String format = "%-" + NAME + "s %10s %16s %16s%n";
-        System.out.printf(Locale.ROOT, format, "model", "Quanta", "TFLite XNNPACK", "TFLite built-in");
+        String format = "%-" + NAME + "s %10s %16s %16s %14s%n";
+        System.out.printf(Locale.ROOT, format, "model", "Quanta", "TFLite XNNPACK", "TFLite built-in", "ONNX Runtime");
         for (var e : table.get(first).entrySet()) {
             Map<String, Cell> at = table.get(last).get(e.getKey());
             if (at == null) {
@@ -274,7 +325,8 @@ public final class SideBySide {
                     name(e.getKey(), labels),
                     ratio(e.getValue().get("quanta"), at.get("quanta")),
                     ratio(e.getValue().get("tflite-xnnpack"), at.get("tflite-xnnpack")),
-                    ratio(e.getValue().get("tflite-builtin"), at.get("tflite-builtin")));
+                    ratio(e.getValue().get("tflite-builtin"), at.get("tflite-builtin")),
+                    ratio(e.getValue().get(ORT), at.get(ORT)));
         }
     }
 

@@ -16,7 +16,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code quanta benchmark MODEL [MODEL...]}: latency and throughput in Quanta's interpreter, side by side. */
+/**
+ * {@code quanta benchmark MODEL [MODEL...]}: latency and throughput in Quanta's interpreter and, with {@code --engine},
+ * ONNX Runtime, side by side.
+ */
 @Command(
         name = "benchmark",
         mixinStandardHelpOptions = true,
@@ -78,6 +81,17 @@ final class BenchmarkCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    // -- ONNX Runtime as an engine (issue 12) --
+    @Option(
+            names = "--engine",
+            defaultValue = "quanta",
+            split = ",",
+            paramLabel = "NAME[,NAME...]",
+            description = "Engines to measure side by side: quanta (Quanta's interpreter), onnxruntime (ONNX Runtime "
+                    + "on the .onnx file, or on Quanta's ONNX export of a .tflite or Keras model; --threads are its "
+                    + "intra-op threads). Default ${DEFAULT-VALUE}.")
+    List<String> engines;
+
     @Override
     public Integer call() {
         // every option and model is checked before the table's header, so that a refusal prints one line only
@@ -92,15 +106,23 @@ final class BenchmarkCommand implements Callable<Integer> {
         for (int t : threads) {
             settings.add(OptionErrors.build(() -> base.withThreads(t)));
         }
-        List<Model> loaded = new ArrayList<>();
+        List<String> engineNames = engines.stream().distinct().toList();
+        for (String e : engineNames) {
+            if (!BenchmarkEngine.NAMES.contains(e)) {
+                throw new dev.quanta.QuantaException("--engine: unknown engine '" + e + "' (engines: "
+                        + String.join(", ", BenchmarkEngine.NAMES) + ")");
+            }
+        }
+        List<List<BenchmarkEngine>> opened = new ArrayList<>();
+        List<Map<String, Agreement>> agreements = new ArrayList<>();
         for (Path p : models) {
             Model m = ModelFiles.load(p, config);
-            try {
-                Benchmark.check(m, base); // the thread count changes nothing that check() looks at
-            } catch (IllegalArgumentException e) {
-                throw OptionErrors.refusal(p + ": ", e);
+            List<BenchmarkEngine> forModel = new ArrayList<>();
+            for (String e : engineNames) {
+                forModel.add(BenchmarkEngine.open(e, p, m, base));
             }
-            loaded.add(m);
+            opened.add(forModel);
+            agreements.add(agreements(m, forModel));
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         var out = spec.commandLine().getOut();
@@ -109,65 +131,92 @@ final class BenchmarkCommand implements Callable<Integer> {
             out.println("Machine: " + machine.describe());
             out.printf(
                     Locale.ROOT,
-                    "%-40s %7s %8s %6s %10s %10s %10s %12s %9s %9s%n",
+                    "%-40s %-11s %7s %8s %6s %10s %10s %10s %10s %12s %9s %9s%n",
                     "model",
+                    "engine",
                     "threads",
                     "parallel",
                     "batch",
                     "p50 us",
                     "p90 us",
                     "p99 us",
+                    "mean us",
                     "samples/s",
                     "heap MB",
                     "B/run");
         }
         for (int i = 0; i < models.size(); i++) {
             Path p = models.get(i);
-            for (Benchmark.Options setting : settings) {
-                int t = setting.threads();
-                Benchmark.Result r = Benchmark.run(loaded.get(i), setting);
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("model", p.toString());
-                row.put("threads", t);
-                row.put("parallel", r.parallel());
-                row.put("batch", r.batch());
-                row.put("runs", r.runs());
-                row.put("p50_us", r.p50());
-                row.put("p90_us", r.p90());
-                row.put("p99_us", r.p99());
-                row.put("mean_us", r.mean());
-                row.put("samples_per_second", r.samplesPerSecond());
-                row.put("live_heap_bytes", r.liveHeapBytes());
-                row.put("allocated_bytes_per_run", r.allocatedBytesPerRun());
-                row.put("cpu", machine.cpu());
-                row.put("cpu_simd", machine.simdFeatures());
-                row.put("jdk", machine.jdk());
-                row.put("kernels", machine.kernels());
-                if (profile) {
-                    row.put("ops", Json.rows(r.ops(), (op, o) -> {
-                        o.put("layer", op.layer());
-                        o.put("type", op.type());
-                        o.put("mean_us", op.meanMicros());
-                    }));
+            for (BenchmarkEngine engine : opened.get(i)) {
+                for (Benchmark.Options setting : settings) {
+                    int t = setting.threads();
+                    Benchmark.Result r = engine.run(setting);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("model", p.toString());
+                    row.put("engine", engine.name());
+                    row.put("threads", t);
+                    row.put("parallel", r.parallel());
+                    row.put("batch", r.batch());
+                    row.put("runs", r.runs());
+                    row.put("p50_us", r.p50());
+                    row.put("p90_us", r.p90());
+                    row.put("p99_us", r.p99());
+                    row.put("mean_us", r.mean());
+                    row.put("samples_per_second", r.samplesPerSecond());
+                    row.put("live_heap_bytes", r.liveHeapBytes());
+                    row.put("allocated_bytes_per_run", r.allocatedBytesPerRun());
+                    row.put("cpu", machine.cpu());
+                    row.put("cpu_simd", machine.simdFeatures());
+                    row.put("jdk", machine.jdk());
+                    row.put("kernels", machine.kernels());
+                    Agreement a = agreements.get(i).get(engine.name());
+                    if (a != null) {
+                        row.put("max_abs_diff_vs_quanta", a.maxAbsDifference());
+                        row.put("quanta_output_range", a.range());
+                    }
+                    if (profile && engine instanceof QuantaEngine) {
+                        row.put("ops", Json.rows(r.ops(), (op, o) -> {
+                            o.put("layer", op.layer());
+                            o.put("type", op.type());
+                            o.put("mean_us", op.meanMicros());
+                        }));
+                    }
+                    rows.add(row);
+                    if (!json) {
+                        out.printf(
+                                Locale.ROOT,
+                                "%-40s %-11s %7d %8d %6d %10.1f %10.1f %10.1f %10.1f %12.1f %9s %9s%n",
+                                shorten(p.getFileName().toString(), 40),
+                                engine.name(),
+                                t,
+                                r.parallel(),
+                                r.batch(),
+                                r.p50(),
+                                r.p90(),
+                                r.p99(),
+                                r.mean(),
+                                r.samplesPerSecond(),
+                                r.liveHeapBytes() < 0
+                                        ? "—"
+                                        : String.format(Locale.ROOT, "%.1f", r.liveHeapBytes() / 1048576.0),
+                                r.allocatedBytesPerRun() < 0 ? "—" : String.valueOf(r.allocatedBytesPerRun()));
+                        if (profile && engine instanceof QuantaEngine) {
+                            printProfile(out, r.ops());
+                        }
+                    }
                 }
-                rows.add(row);
-                if (!json) {
+            }
+        }
+        if (!json) {
+            for (int i = 0; i < models.size(); i++) {
+                for (var e : agreements.get(i).entrySet()) {
                     out.printf(
                             Locale.ROOT,
-                            "%-40s %7d %8d %6d %10.1f %10.1f %10.1f %12.1f %9.1f %9s%n",
-                            shorten(p.getFileName().toString(), 40),
-                            t,
-                            r.parallel(),
-                            r.batch(),
-                            r.p50(),
-                            r.p90(),
-                            r.p99(),
-                            r.samplesPerSecond(),
-                            r.liveHeapBytes() / 1048576.0,
-                            r.allocatedBytesPerRun() < 0 ? "—" : String.valueOf(r.allocatedBytesPerRun()));
-                    if (profile) {
-                        printProfile(out, r.ops());
-                    }
+                            "%s: %s vs quanta on one random input: max |difference| %.3g of the output range %.3g%n",
+                            shorten(models.get(i).getFileName().toString(), 40),
+                            e.getKey(),
+                            e.getValue().maxAbsDifference(),
+                            e.getValue().range());
                 }
             }
         }
@@ -176,6 +225,55 @@ final class BenchmarkCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * How far an engine's first output lies from Quanta's on the same seeded random input: max |y − y_quanta| over the
+     * elements, and Quanta's output range max(y_quanta) − min(y_quanta), both in real (dequantized) units.
+     */
+    record Agreement(double maxAbsDifference, double range) {}
+
+    /**
+     * Each engine's {@link Agreement} with the {@code quanta} engine when both measure {@code m}; none when quanta is
+     * not asked for, or the input is not float32, int8 or uint8 (the inputs the engines' check generates).
+     */
+    private static Map<String, Agreement> agreements(Model m, List<BenchmarkEngine> engines) {
+        Map<String, Agreement> result = new LinkedHashMap<>();
+        BenchmarkEngine quanta = engines.stream()
+                .filter(e -> e instanceof QuantaEngine)
+                .findFirst()
+                .orElse(null);
+        dev.quanta.ir.DType dtype = m.inputs().get(0).dtype();
+        if (quanta == null
+                || engines.size() < 2
+                || !java.util.EnumSet.of(
+                                dev.quanta.ir.DType.FLOAT32, dev.quanta.ir.DType.INT8, dev.quanta.ir.DType.UINT8)
+                        .contains(dtype)) {
+            return result;
+        }
+        Object input = BenchmarkEngine.randomInput(dtype, (int) BenchmarkEngine.elementCount(quanta.inputShape()));
+        float[] reference = quanta.output(input);
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (float v : reference) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        for (BenchmarkEngine e : engines) {
+            if (e == quanta) {
+                continue;
+            }
+            if (BenchmarkEngine.elementCount(e.inputShape()) != BenchmarkEngine.elementCount(quanta.inputShape())) {
+                continue; // another input size: no common input to compare on
+            }
+            float[] other = e.output(input);
+            double worst = other.length == reference.length ? 0 : Double.NaN;
+            for (int k = 0; k < reference.length && k < other.length; k++) {
+                worst = Math.max(worst, Math.abs((double) other[k] - reference[k]));
+            }
+            result.put(e.name(), new Agreement(worst, hi - lo));
+        }
+        return result;
     }
 
     /** The ops by time, longest first, with their share of the summed op time and the running total. */
