@@ -228,6 +228,10 @@ public final class ConvolutionKernels implements KernelProvider {
                 WeightedOpParams p = new WeightedOpParams(
                         op, buffer, 0, ws[0], a.activation(), path, rounding.forOp(op.type(), in.dtype()));
                 if (Simd.enabled() && !p.wide && useSimdGemm((long) Buffers.length(y) * ws[1] * ws[2] * ws[3])) {
+                    // few input and output channels (a first layer): the direct kernel, vectors across pixels
+                    if (SimdDirectConv2DInt.supports(xs, ws, a, p)) {
+                        return SimdDirectConv2DInt.create(x, xs, p, ws, y, ys, a);
+                    }
                     return SimdConv2DInt.create(x, xs, p, ws, y, ys, a);
                 }
                 return new Conv2DInt(x, xs, p, ws, y, ys, a);

@@ -14,11 +14,16 @@ import jdk.incubator.vector.VectorSpecies;
  * The fast float MAX_POOL_2D and AVERAGE_POOL_2D, vectorised across channels in {@link SimdSpecies#FLOAT} lanes.
  * Each lane takes the maximum ({@code Math.max}) or the sum of the same elements in the same order as
  * {@link Pool2DFloat}, divides by the same count and clamps the same way, so the results are the scalar ones bit for
- * bit. Small pools (under {@link SimdPool2DInt#MIN_BLOCKS} output blocks per run) stay scalar. Only loaded when
+ * bit. Small pools (under {@link #MIN_BLOCKS} output blocks per run) stay scalar. Only loaded when
  * {@link Simd#enabled()}.
  */
 final class SimdPool2DFloat extends WindowKernel {
     private static final VectorSpecies<Float> FLOAT = SimdSpecies.FLOAT;
+    /**
+     * Pools with fewer (output pixel, channel block) pairs per run stay scalar, for the JIT warm-up reason of
+     * {@link SimdPool2DInt#MIN_BLOCKS}; still 64 here (the 8-bit pools take 16 since their narrow vectors).
+     */
+    static final int MIN_BLOCKS = 64;
 
     private final boolean max;
     private final float[] x;
@@ -31,7 +36,7 @@ final class SimdPool2DFloat extends WindowKernel {
     /** The fast pool (made through this method so that the factory's bytecode names no Vector API class). */
     static Kernel create(boolean max, float[] x, int[] xShape, float[] y, int[] yShape, OpAttributes.Pool2D a) {
         long blocks = (long) yShape[0] * yShape[1] * yShape[2] * ((yShape[3] + FLOAT.length() - 1) / FLOAT.length());
-        if (blocks < SimdPool2DInt.MIN_BLOCKS) {
+        if (blocks < MIN_BLOCKS) {
             return new Pool2DFloat(max, x, xShape, y, yShape, a);
         }
         return new SimdPool2DFloat(max, x, xShape, y, yShape, a);

@@ -45,9 +45,19 @@ final class SimdPool2DInt extends WindowKernel {
     /**
      * Pools with fewer (output pixel, channel block) pairs per run stay scalar: Vector API code is fast only once the
      * JIT has compiled it, which takes thousands of calls of the per-block methods; a global pool over a few thousand
-     * elements would run slowly for hundreds of inferences while its scalar form takes a few microseconds.
+     * elements would run slowly for hundreds of inferences while its scalar form takes a few microseconds. 16 (it was
+     * 64) keeps such global pools scalar but takes a 2×2 pool to 4×4×16 (the demo CNN's second pool: 0.9 µs scalar),
+     * whose vector form runs compiled after a few hundred inferences.
      */
-    static final int MIN_BLOCKS = 64;
+    static final int MIN_BLOCKS = 16;
+    /**
+     * Narrower byte vectors for max pools of few channels (at most 8, 16 or 32): the fewest lanes that hold a pixel's
+     * channels, so a small layer (a 2×2 pool over 8 or 16 channels) loads and compares no lanes past them.
+     */
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
 
     private final boolean max;
     private final byte[] x;
@@ -65,6 +75,10 @@ final class SimdPool2DInt extends WindowKernel {
     private final int fullInt;
 
     private final VectorMask<Byte> tailInt;
+    /** Max pools of few channels: the lanes of the narrow vector used (8, 16, 32), or 0 (full vectors); its mask. */
+    private final int narrow;
+
+    private final VectorMask<Byte> narrowMask;
 
     /** The fast kernel for 8-bit types (average windows up to {@link #MAX_AVERAGE_WINDOW}), else the scalar one. */
     static Kernel create(
@@ -112,6 +126,10 @@ final class SimdPool2DInt extends WindowKernel {
         }
         this.fullInt = INT.loopBound(inC);
         this.tailInt = !max && fullInt < inC ? BYTE_QUARTER.indexInRange(0, inC - fullInt) : null;
+        int lanes = inC <= 8 ? 8 : inC <= 16 ? 16 : inC <= 32 ? 32 : 0;
+        this.narrow = max && lanes < BYTE.length() ? lanes : 0;
+        VectorSpecies<Byte> ns = narrow == 8 ? B8 : narrow == 16 ? B16 : B32;
+        this.narrowMask = narrow == 0 || inC == narrow ? null : ns.indexInRange(0, inC);
     }
 
     @Override
@@ -123,6 +141,21 @@ final class SimdPool2DInt extends WindowKernel {
     protected void outputRow(int b, int oy) {
         int y0 = Math.max(0, oy * sh - padT);
         int y1 = Math.min(inH, oy * sh - padT + kh);
+        switch (narrow) {
+            case 8 -> {
+                maxRow8(b, oy, y0, y1);
+                return;
+            }
+            case 16 -> {
+                maxRow16(b, oy, y0, y1);
+                return;
+            }
+            case 32 -> {
+                maxRow32(b, oy, y0, y1);
+                return;
+            }
+            default -> {}
+        }
         for (int ox = 0; ox < outW; ox++) {
             int x0 = Math.max(0, ox * sw - padL);
             int x1 = Math.min(inW, ox * sw - padL + kw);
@@ -137,6 +170,84 @@ final class SimdPool2DInt extends WindowKernel {
                 for (int c = 0; c < inC; c += INT.length()) {
                     meanBlock(first + c, y1 - y0, x1 - x0, n, c < fullInt ? null : tailInt, out + c);
                 }
+            }
+        }
+    }
+
+    /** A max pool's output row with {@link #B8} vectors (at most 8 channels); as {@link #maxBlock}. */
+    private void maxRow8(int b, int oy, int y0, int y1) {
+        VectorMask<Byte> m = narrowMask;
+        ByteVector lowest = ByteVector.broadcast(B8, Byte.MIN_VALUE);
+        for (int ox = 0; ox < outW; ox++) {
+            int x0 = Math.max(0, ox * sw - padL);
+            int x1 = Math.min(inW, ox * sw - padL + kw);
+            ByteVector acc = lowest;
+            for (int iy = y0; iy < y1; iy++) {
+                int in = ((b * inH + iy) * inW + x0) * inC;
+                for (int ix = x0; ix < x1; ix++, in += inC) {
+                    ByteVector v = m == null ? ByteVector.fromArray(B8, x, in) : ByteVector.fromArray(B8, x, in, m);
+                    acc = acc.max(unsigned ? v.lanewise(VectorOperators.XOR, (byte) 0x80) : v);
+                }
+            }
+            acc = acc.max(lo).min(hi);
+            acc = unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc;
+            int out = ((b * outH + oy) * outW + ox) * inC;
+            if (m == null) {
+                acc.intoArray(y, out);
+            } else {
+                acc.intoArray(y, out, m);
+            }
+        }
+    }
+
+    /** A max pool's output row with {@link #B16} vectors (at most 16 channels); as {@link #maxBlock}. */
+    private void maxRow16(int b, int oy, int y0, int y1) {
+        VectorMask<Byte> m = narrowMask;
+        ByteVector lowest = ByteVector.broadcast(B16, Byte.MIN_VALUE);
+        for (int ox = 0; ox < outW; ox++) {
+            int x0 = Math.max(0, ox * sw - padL);
+            int x1 = Math.min(inW, ox * sw - padL + kw);
+            ByteVector acc = lowest;
+            for (int iy = y0; iy < y1; iy++) {
+                int in = ((b * inH + iy) * inW + x0) * inC;
+                for (int ix = x0; ix < x1; ix++, in += inC) {
+                    ByteVector v = m == null ? ByteVector.fromArray(B16, x, in) : ByteVector.fromArray(B16, x, in, m);
+                    acc = acc.max(unsigned ? v.lanewise(VectorOperators.XOR, (byte) 0x80) : v);
+                }
+            }
+            acc = acc.max(lo).min(hi);
+            acc = unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc;
+            int out = ((b * outH + oy) * outW + ox) * inC;
+            if (m == null) {
+                acc.intoArray(y, out);
+            } else {
+                acc.intoArray(y, out, m);
+            }
+        }
+    }
+
+    /** A max pool's output row with {@link #B32} vectors (at most 32 channels); as {@link #maxBlock}. */
+    private void maxRow32(int b, int oy, int y0, int y1) {
+        VectorMask<Byte> m = narrowMask;
+        ByteVector lowest = ByteVector.broadcast(B32, Byte.MIN_VALUE);
+        for (int ox = 0; ox < outW; ox++) {
+            int x0 = Math.max(0, ox * sw - padL);
+            int x1 = Math.min(inW, ox * sw - padL + kw);
+            ByteVector acc = lowest;
+            for (int iy = y0; iy < y1; iy++) {
+                int in = ((b * inH + iy) * inW + x0) * inC;
+                for (int ix = x0; ix < x1; ix++, in += inC) {
+                    ByteVector v = m == null ? ByteVector.fromArray(B32, x, in) : ByteVector.fromArray(B32, x, in, m);
+                    acc = acc.max(unsigned ? v.lanewise(VectorOperators.XOR, (byte) 0x80) : v);
+                }
+            }
+            acc = acc.max(lo).min(hi);
+            acc = unsigned ? acc.lanewise(VectorOperators.XOR, (byte) 0x80) : acc;
+            int out = ((b * outH + oy) * outW + ox) * inC;
+            if (m == null) {
+                acc.intoArray(y, out);
+            } else {
+                acc.intoArray(y, out, m);
             }
         }
     }

@@ -20,6 +20,9 @@ import dev.quanta.kernels.arithmetic.Quant;
  * TFLite leaves the result of a NaN input unspecified; Quanta maps it to {@code zp_y} (the real value 0).
  */
 final class QuantizeFloat implements Kernel {
+    /** 1.5·2^23: adding it to a float of magnitude at most 2^22 rounds it to an integer, nearest even. */
+    private static final float ROUNDING_MAGIC = 12582912f;
+
     private final float[] x;
     private final Object y;
     private final DType type;
@@ -48,12 +51,14 @@ final class QuantizeFloat implements Kernel {
             float lo = qmin - zp;
             float hi = qmax - zp;
             float inv = inverse;
-            int z = zp;
+            // rint(t) + zp = bits(t + 1.5·2^23) − bits(1.5·2^23) + zp, exact for |t| ≤ 2^22 (t is clamped to at most
+            // 255 in magnitude): the float add rounds to nearest even, with no double rint (demo input: 0.28 µs before)
+            int offset = zp - Float.floatToRawIntBits(ROUNDING_MAGIC);
             this.range = (from, to) -> {
                 for (int i = from; i < to; i++) {
                     float t = x[i] * inv;
-                    t = t < lo ? lo : (t > hi ? hi : t);
-                    bytes[i] = (byte) ((int) Math.rint(t) + z);
+                    t = t >= lo ? (t <= hi ? t : hi) : (t < lo ? lo : 0f); // NaN: 0, so zp
+                    bytes[i] = (byte) (Float.floatToRawIntBits(t + ROUNDING_MAGIC) + offset);
                 }
             };
         } else {
