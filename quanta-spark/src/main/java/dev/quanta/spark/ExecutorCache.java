@@ -6,6 +6,7 @@ import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
+import dev.quanta.runtime.InterpreterPool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,7 +27,11 @@ final class ExecutorCache {
     private static final Map<String, Model> MODELS = lru();
     private static final Map<DataKey, Dataset> DATASETS = lru();
 
+    private static final Map<PoolKey, InterpreterPool> POOLS = new LinkedHashMap<>();
+
     private record DataKey(String modelHash, DatasetSpec spec) {}
+
+    private record PoolKey(String modelHash, int size) {}
 
     private ExecutorCache() {}
 
@@ -74,6 +79,15 @@ final class ExecutorCache {
     static synchronized Dataset dataset(ModelBytes file, SampleSource source) {
         Model m = model(file);
         return DATASETS.computeIfAbsent(new DataKey(file.sha256(), source.spec()), k -> Datasets.load(k.spec(), m));
+    }
+
+    /**
+     * An interpreter pool of {@code size} interpreters for the model, made on first use and kept for the JVM's life
+     * (batch inference and the SQL function run their rows on it).
+     */
+    static synchronized InterpreterPool pool(ModelBytes file, int size) {
+        Model m = model(file);
+        return POOLS.computeIfAbsent(new PoolKey(file.sha256(), size), k -> InterpreterPool.create(m, size));
     }
 
     /** A model file's name and bytes, and their hash, as broadcast to executors. */

@@ -9,6 +9,7 @@ import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
 import dev.quanta.eval.Reconstruction;
 import dev.quanta.eval.ReconstructionResult;
+import dev.quanta.eval.ScaleOut.Run;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.spark.ExecutorCache.ModelBytes;
@@ -19,10 +20,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.spark.SparkStageInfo;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Quanta on Apache Spark: evaluation split over a cluster's executors, merged to the same numbers as one machine's.
@@ -52,9 +62,6 @@ public final class QuantaSpark {
         return b.getOrCreate();
     }
 
-    /** A distributed run's result with the time of its stages (seconds, in order) and the partitions it used. */
-    public record Run<R>(R result, Map<String, Double> stageSeconds, int partitions) {}
-
     /**
      * Evaluates the classifier in {@code modelFile} on {@code spec}'s labelled data, as {@link Evaluator#evaluate}
      * does on one machine, with the same result (loss, accuracy, every prediction).
@@ -78,7 +85,6 @@ public final class QuantaSpark {
         long start = System.nanoTime();
         List<Evaluator.Partial> parts = runJob(
                 spark,
-                ranges,
                 data.size(),
                 progress,
                 () -> jsc.parallelize(ranges, ranges.size())
@@ -115,7 +121,6 @@ public final class QuantaSpark {
         long start = System.nanoTime();
         List<Reconstruction.Partial> parts = runJob(
                 spark,
-                ranges,
                 data.size(),
                 progress,
                 () -> jsc.parallelize(ranges, ranges.size())
@@ -127,6 +132,168 @@ public final class QuantaSpark {
         stages.end("merge");
         bytes.destroy();
         return new Run<>(r, stages.seconds, ranges.size());
+    }
+
+    /** The columns batch inference adds: with top-k, the classes and their scores; raw, the output vector. */
+    static StructType predictionColumns(StructType schema, int topK) {
+        if (topK > 0) {
+            return schema.add("top_classes", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+                    .add("top_scores", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        }
+        return schema.add("output", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+    }
+
+    /**
+     * Runs the model in {@code modelFile} on every row of {@code rows}: the samples are in {@code column}, an array
+     * of floats or float32 little-endian bytes of the model's input size. The result has {@code rows}' other columns
+     * and, with {@code topK} at least 1, {@code top_classes} and {@code top_scores} (the k best classes, best first),
+     * or, with {@code topK} 0, {@code output} (the model's output vector, dequantized). Lazy, like any Spark
+     * transformation; a row of the wrong length fails the job with a one-line {@link QuantaException}.
+     *
+     * @throws QuantaException when {@code rows} has no such column, or one of another type
+     */
+    public static org.apache.spark.sql.Dataset<Row> predict(
+            org.apache.spark.sql.Dataset<Row> rows,
+            Path modelFile,
+            String column,
+            int topK,
+            Evaluator.Options options) {
+        Model model = ModelFiles.load(modelFile);
+        int inputSize = BatchPredictor.inputSize(model);
+        int outputSize = BatchPredictor.outputSize(model);
+        StructType schema = rows.schema();
+        int at = featureColumn(schema, column);
+        StructType kept = new StructType();
+        for (int i = 0; i < schema.fields().length; i++) {
+            if (i != at) {
+                kept = kept.add(schema.fields()[i]);
+            }
+        }
+        StructType out = predictionColumns(kept, topK);
+        JavaSparkContext jsc =
+                JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
+        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        return rows.mapPartitions(
+                new PredictTasks.PredictRows(bytes, column, at, inputSize, outputSize, topK, options),
+                Encoders.row(out));
+    }
+
+    /** The index of {@code column} in {@code schema}, which must be an array of floats or binary. */
+    static int featureColumn(StructType schema, String column) {
+        String[] names = schema.fieldNames();
+        for (int i = 0; i < names.length; i++) {
+            if (names[i].equals(column)) {
+                DataType t = schema.fields()[i].dataType();
+                boolean floats = t instanceof ArrayType a
+                        && (a.elementType() == DataTypes.FloatType || a.elementType() == DataTypes.DoubleType);
+                if (!floats && t != DataTypes.BinaryType) {
+                    throw new QuantaException("column '" + column + "' is " + t.simpleString()
+                            + "; samples must be an array of floats or binary (float32 little-endian)");
+                }
+                return i;
+            }
+        }
+        throw new QuantaException("no column '" + column + "' (the columns: " + String.join(", ", names) + ")");
+    }
+
+    /**
+     * Batch inference on {@code spec}'s samples (any format {@link Datasets} reads), one row per sample: its index
+     * ({@code sample}), its label ({@code label}, null without labels) and the prediction columns of
+     * {@link #predict(org.apache.spark.sql.Dataset, Path, String, int, Evaluator.Options)}.
+     */
+    public static org.apache.spark.sql.Dataset<Row> predict(
+            SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
+        Model model = ModelFiles.load(modelFile);
+        Dataset data = Datasets.load(spec, model);
+        int inputSize = BatchPredictor.inputSize(model);
+        if (data.sampleSize() != inputSize) {
+            throw new QuantaException(data.name() + ": samples have " + data.sampleSize() + " values but model input '"
+                    + model.inputs().get(0).name() + "' takes "
+                    + model.inputs().get(0).shape() + " ("
+                    + inputSize + " values per sample)");
+        }
+        int outputSize = BatchPredictor.outputSize(model);
+        List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        StructType schema = predictionColumns(
+                new StructType().add("sample", DataTypes.LongType, false).add("label", DataTypes.IntegerType, true),
+                topK);
+        JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size())
+                .flatMap(new PredictTasks.PredictRange(bytes, SampleSource.of(spec), outputSize, topK, options));
+        return spark.createDataFrame(rows, schema);
+    }
+
+    /**
+     * Writes {@link #predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)} (or, for a Parquet
+     * {@code spec}, the prediction of its {@code column}) to the Parquet folder {@code out}, replacing it.
+     */
+    public static Run<Long> writePredictions(
+            SparkSession spark,
+            Path modelFile,
+            DatasetSpec spec,
+            String column,
+            int topK,
+            Evaluator.Options options,
+            Path out,
+            Evaluator.Progress progress) {
+        Stages stages = new Stages();
+        org.apache.spark.sql.Dataset<Row> predictions;
+        if (isParquet(spec.data())) {
+            org.apache.spark.sql.Dataset<Row> in;
+            try {
+                in = spark.read().parquet(spec.data().toString());
+            } catch (RuntimeException e) {
+                throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
+            }
+            predictions = predict(in, modelFile, column == null ? "features" : column, topK, options);
+        } else {
+            predictions = predict(spark, modelFile, spec, topK, options);
+        }
+        stages.end("load");
+        int partitions = predictions.rdd().getNumPartitions();
+        runJob(spark, -1, progress, () -> {
+            predictions.write().mode(SaveMode.Overwrite).parquet(out.toString());
+            return null;
+        });
+        stages.end("predict");
+        long count = spark.read().parquet(out.toString()).count();
+        stages.end("count");
+        return new Run<>(count, stages.seconds, partitions);
+    }
+
+    /** A Parquet file or a folder of them (Spark's output), by name. */
+    static boolean isParquet(Path data) {
+        String name =
+                data.getFileName() == null ? "" : data.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith(".parquet");
+    }
+
+    /**
+     * Registers the SQL functions {@code quanta_predict(features)} (the top-1 class, an int) and
+     * {@code quanta_scores(features)} (the output vector, dequantized) for the model in {@code modelFile}; the
+     * argument is an array of floats (or float32 little-endian bytes) of the model's input size.
+     */
+    public static void registerFunctions(SparkSession spark, Path modelFile) {
+        Model model = ModelFiles.load(modelFile);
+        int inputSize = BatchPredictor.inputSize(model);
+        int outputSize = BatchPredictor.outputSize(model);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        spark.udf()
+                .register(
+                        "quanta_predict",
+                        (UDF1<Object, Integer>) features -> {
+                            float[] y = SqlFunctionRun.scores(bytes.value(), features, inputSize, outputSize);
+                            return Evaluator.argmax(y, 0, outputSize);
+                        },
+                        DataTypes.IntegerType);
+        spark.udf()
+                .register(
+                        "quanta_scores",
+                        (UDF1<Object, float[]>)
+                                features -> SqlFunctionRun.scores(bytes.value(), features, inputSize, outputSize),
+                        DataTypes.createArrayType(DataTypes.FloatType, false));
     }
 
     /** Partitions for a job: {@link #PARTITIONS_PER_CORE} per core of the cluster. */
@@ -156,8 +323,7 @@ public final class QuantaSpark {
      * Runs {@code job} in a job group of its own, reporting progress in samples from Spark's task counts, and turns
      * a task's Quanta error back into that error (its one-line message, not Spark's stack trace).
      */
-    private static <T> T runJob(
-            SparkSession spark, List<int[]> ranges, int samples, Evaluator.Progress progress, JobBody<T> job) {
+    private static <T> T runJob(SparkSession spark, int samples, Evaluator.Progress progress, JobBody<T> job) {
         String group = "quanta-" + UUID.randomUUID();
         var sc = spark.sparkContext();
         sc.setJobGroup(group, "quanta", true);
@@ -181,7 +347,9 @@ public final class QuantaSpark {
                     }
                 }
                 if (total > 0) {
-                    progress.update((int) (samples * done / total), samples);
+                    // in samples when their count is known, else in tasks
+                    long whole = samples >= 0 ? samples : total;
+                    progress.update((int) (whole * done / total), (int) whole);
                 }
                 try {
                     Thread.sleep(200);
@@ -192,7 +360,9 @@ public final class QuantaSpark {
         });
         try {
             T result = job.run();
-            progress.update(samples, samples);
+            if (samples >= 0) {
+                progress.update(samples, samples);
+            }
             return result;
         } catch (RuntimeException e) {
             throw SparkErrors.unwrap(e);

@@ -8,6 +8,7 @@ import dev.quanta.data.Datasets;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.ScaleOut;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.testing.Fixtures;
@@ -43,8 +44,7 @@ class QuantaSparkTest {
         Dataset data = Datasets.load(spec, m);
         EvaluationResult single = Evaluator.evaluate(m, data, options, Evaluator.Progress.NONE);
 
-        QuantaSpark.Run<EvaluationResult> run =
-                QuantaSpark.evaluate(spark, model, spec, options, Evaluator.Progress.NONE);
+        ScaleOut.Run<EvaluationResult> run = QuantaSpark.evaluate(spark, model, spec, options, Evaluator.Progress.NONE);
 
         EvaluationResult spread = run.result();
         assertThat(run.partitions()).isEqualTo(4);
