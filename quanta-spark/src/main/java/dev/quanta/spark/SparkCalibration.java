@@ -30,8 +30,12 @@ public final class SparkCalibration implements CalibrationScaleOut {
     /** Partitions per executor core, as for evaluation. */
     private static final int PARTITIONS_PER_CORE = 2;
 
+    /** Starts a Spark session on {@code master}, or uses the one this JVM already runs (and leaves it running). */
     @Override
     public Session open(String master) {
+        SparkScaleOut.quietLogging();
+        boolean existed = SparkSession.getActiveSession().isDefined()
+                || SparkSession.getDefaultSession().isDefined();
         SparkSession spark;
         try {
             spark = QuantaSpark.session(master);
@@ -39,7 +43,7 @@ public final class SparkCalibration implements CalibrationScaleOut {
             throw new QuantaException(
                     "--spark " + master + ": " + SparkErrors.unwrap(e).getMessage(), e);
         }
-        return new Runs(spark);
+        return new Runs(spark, !existed);
     }
 
     /**
@@ -103,10 +107,12 @@ public final class SparkCalibration implements CalibrationScaleOut {
     /** A session's calibration jobs. */
     private static final class Runs implements Session {
         private final SparkSession spark;
+        private final boolean stopOnClose;
         private int lastPartitions;
 
-        Runs(SparkSession spark) {
+        Runs(SparkSession spark, boolean stopOnClose) {
             this.spark = spark;
+            this.stopOnClose = stopOnClose;
         }
 
         @Override
@@ -126,7 +132,9 @@ public final class SparkCalibration implements CalibrationScaleOut {
 
         @Override
         public void close() {
-            spark.stop();
+            if (stopOnClose) {
+                spark.stop();
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.quanta.data.Datasets;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.ScaleOut;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.CalibrationStatistics;
@@ -77,7 +78,7 @@ class SparkStandaloneClusterIT {
                 long t1 = System.nanoTime();
                 assertThat(spark.sparkContext().defaultParallelism()).isEqualTo(2);
 
-                QuantaSpark.Run<EvaluationResult> run =
+                ScaleOut.Run<EvaluationResult> run =
                         QuantaSpark.evaluate(spark, model, spec, options, Evaluator.Progress.NONE);
                 assertSame(run.result(), single);
                 assertThat(run.partitions()).isEqualTo(4);
@@ -113,13 +114,13 @@ class SparkStandaloneClusterIT {
                         removed.countDown();
                     }
                 });
-                CompletableFuture<QuantaSpark.Run<EvaluationResult>> job = CompletableFuture.supplyAsync(
+                CompletableFuture<ScaleOut.Run<EvaluationResult>> job = CompletableFuture.supplyAsync(
                         () -> QuantaSpark.evaluate(spark, model, spec, options, Evaluator.Progress.NONE));
                 assertThat(started.await(60, TimeUnit.SECONDS))
                         .as("a task started")
                         .isTrue();
                 cluster.killWorker(0);
-                QuantaSpark.Run<EvaluationResult> afterKill = job.get(120, TimeUnit.SECONDS);
+                ScaleOut.Run<EvaluationResult> afterKill = job.get(120, TimeUnit.SECONDS);
                 assertThat(removed.await(30, TimeUnit.SECONDS))
                         .as("the killed worker's executor was removed")
                         .isTrue();
