@@ -179,6 +179,11 @@ abstract class DataOptions {
         }
     }
 
+    /** The spec the options describe (issue 13: what a cluster's executors open, each for itself). */
+    DatasetSpec spec() {
+        return spec(preprocessing());
+    }
+
     /** The spec the options describe, with {@code preprocessing} (null: none given). */
     private DatasetSpec spec(Preprocessing preprocessing) {
         return spec(dataPath(), preprocessing, skip, limit);

@@ -9,6 +9,7 @@ import dev.quanta.eval.Metric;
 import dev.quanta.eval.ModelComparison;
 import dev.quanta.eval.Reconstruction;
 import dev.quanta.eval.ReconstructionResult;
+import dev.quanta.eval.ScaleOut;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.LayerError;
@@ -115,6 +116,17 @@ final class EvaluateCommand implements Callable<Integer> {
                     + "no script, nothing loaded from elsewhere), replaced atomically; never an input.")
     Path report;
 
+    // -- issue 13: the evaluation split over a Spark cluster --
+    @Option(
+            names = "--spark",
+            arity = "0..1",
+            fallbackValue = "local[*]",
+            paramLabel = "MASTER",
+            description = "Evaluate on Apache Spark (the module quanta-spark; the launcher adds it): local[*] (the "
+                    + "default), local[N] or spark://HOST:PORT. The samples are cut into partitions, every executor "
+                    + "reads the same --data path, and the results equal the single-machine ones.")
+    String sparkMaster;
+
     @Spec
     CommandSpec spec;
 
@@ -138,6 +150,9 @@ final class EvaluateCommand implements Callable<Integer> {
                 throw new QuantaException("--report needs --compare (the report compares two models)");
             }
             OutputGuard.check(spec, "--report", report, Map.of());
+        }
+        if (sparkMaster != null) {
+            return onSpark(chosen, options);
         }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
@@ -179,6 +194,53 @@ final class EvaluateCommand implements Callable<Integer> {
             out.println(Json.write(toMap(model.model.toString(), d, r)));
         } else {
             out.print(render(model.model.toString(), d, r));
+        }
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * {@code --spark}: the data is loaded here first (its errors are the single-machine ones), then the evaluation
+     * runs on the cluster and prints as it does on one machine, with the Spark stages' times under {@code --json}.
+     */
+    private int onSpark(Metric chosen, Evaluator.Options options) {
+        if (compare != null || model.config != null) {
+            throw new QuantaException("--spark does not take " + (compare != null ? "--compare" : "--config")
+                    + " yet; evaluate one self-contained model file");
+        }
+        Model m = model.load();
+        Dataset d = data.load(m);
+        Metric used = chosen != null ? chosen : Metric.defaultFor(m);
+        ScaleOut engine = SparkEngine.find();
+        ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
+        var out = spec.commandLine().getOut();
+        try (ScaleOut.Session session = engine.open(sparkMaster)) {
+            if (used.isReconstruction()) {
+                ScaleOut.Run<ReconstructionResult> run =
+                        session.reconstruct(model.model, data.spec(), used, options, bar);
+                bar.finish();
+                ReconstructionResult r = run.result();
+                Warnings.print(spec.commandLine().getErr(), r.notices());
+                if (json) {
+                    Map<String, Object> map = toMap(model.model.toString(), d, r);
+                    map.put("spark", SparkEngine.toMap(sparkMaster, run));
+                    out.println(Json.write(map));
+                } else {
+                    out.print(render(model.model.toString(), d, r));
+                }
+            } else {
+                ScaleOut.Run<EvaluationResult> run = session.evaluate(model.model, data.spec(), options, bar);
+                bar.finish();
+                EvaluationResult r = run.result();
+                Warnings.print(spec.commandLine().getErr(), r.notices());
+                if (json) {
+                    Map<String, Object> map = toMap(model.model.toString(), d, r);
+                    map.put("spark", SparkEngine.toMap(sparkMaster, run));
+                    out.println(Json.write(map));
+                } else {
+                    out.print(render(model.model.toString(), d, r));
+                }
+            }
         }
         out.flush();
         return 0;

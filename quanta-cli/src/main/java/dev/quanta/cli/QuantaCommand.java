@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
             SensitivityCommand.class,
             CompareCommand.class,
             BenchmarkCommand.class,
+            PredictCommand.class, // issue 13: batch inference on Spark
             DemoCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -7,6 +7,7 @@ import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
 import dev.quanta.ir.Model;
 import dev.quanta.onnx.OnnxWriter;
+import dev.quanta.quantize.CalibrationScaleOut;
 import dev.quanta.quantize.Calibrator;
 import dev.quanta.quantize.Converter;
 import dev.quanta.quantize.Granularity;
@@ -213,6 +214,20 @@ final class QuantizeCommand implements Callable<Integer> {
                     + "with the chosen ranges), replaced atomically; never an input.")
     Path report;
 
+    // -- issue 13: calibration statistics collected over a Spark cluster --
+    @Option(
+            names = "--spark",
+            arity = "0..1",
+            fallbackValue = "local[*]",
+            paramLabel = "MASTER",
+            description = "Collect the calibration statistics on Apache Spark (the module quanta-spark; the launcher "
+                    + "adds it): local[*] (the default), local[N] or spark://HOST:PORT. Every executor reads the same "
+                    + "--calibration path; the written file equals the single-machine one byte for byte.")
+    String sparkMaster;
+
+    /** The partitions of the {@code --spark} calibration job, for {@code --json}. */
+    private int sparkPartitions;
+
     @Spec
     CommandSpec spec;
 
@@ -258,7 +273,9 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         MixedPrecision.Result mixed = null;
         Converter.Conversion c;
-        if (maxDrop != null || evalData != null) {
+        if (sparkMaster != null) {
+            c = onSpark(converter);
+        } else if (maxDrop != null || evalData != null) {
             mixed = mixedPrecision(m, converter);
             c = mixed.conversion();
         } else {
@@ -296,6 +313,12 @@ final class QuantizeCommand implements Callable<Integer> {
             if (mixed != null) {
                 map.put("mixed_precision", mixedMap(mixed));
             }
+            if (sparkMaster != null) {
+                Map<String, Object> spark = new LinkedHashMap<>();
+                spark.put("master", sparkMaster);
+                spark.put("partitions", sparkPartitions);
+                map.put("spark", spark);
+            }
             out.println(Json.write(map));
         } else {
             out.print(c.report().render());
@@ -314,6 +337,32 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * {@code --spark}: the conversion with its calibration statistics collected on the cluster (issue 13); the data
+     * was loaded here first, so its errors are the single-machine ones.
+     */
+    private Converter.Conversion onSpark(Converter converter) {
+        if (calibration.dataPath() == null) {
+            throw new QuantaException("--spark collects calibration statistics: give --calibration DATA");
+        }
+        if (model.config != null || maxDrop != null || evalData != null) {
+            throw new QuantaException("--spark does not take "
+                    + (model.config != null ? "--config" : maxDrop != null ? "--max-drop" : "--eval-data")
+                    + " yet; quantize one self-contained model file");
+        }
+        CalibrationScaleOut engine = CalibrationScaleOut.find()
+                .orElseThrow(() -> new QuantaException("--spark needs the module quanta-spark on the class path: run "
+                        + "through the launcher ./quanta (it builds the module on first use), or add "
+                        + "quanta-spark/target/quanta-spark-*.jar and quanta-spark/target/lib/* to it"));
+        try (CalibrationScaleOut.Session session = engine.open(sparkMaster)) {
+            Converter.Conversion c = converter
+                    .withCalibrationStatistics(session.statistics(model.model, calibration.spec()))
+                    .convert();
+            sparkPartitions = session.lastPartitions();
+            return c;
+        }
     }
 
     /** Whether {@code -o} names an ONNX file ({@code .onnx}, any case): written by {@link OnnxWriter}. */

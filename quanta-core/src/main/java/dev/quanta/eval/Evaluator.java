@@ -44,7 +44,8 @@ public final class Evaluator {
      * @param parallel interpreters running batches at once, each on its own thread ({@code parallel × threads}
      *     threads in all); the result does not depend on it
      */
-    public record Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads, int parallel) {
+    public record Options(Loss loss, Boolean fromLogits, int topK, int batchSize, int threads, int parallel)
+            implements java.io.Serializable {
         /**
          * Refuses a top-k, batch size, thread count or parallel count out of range, naming the setting
          * ("Evaluator topK").
@@ -112,101 +113,185 @@ public final class Evaluator {
     private Evaluator() {}
 
     /**
-     * Evaluates {@code model} on {@code data}.
+     * Evaluates {@code model} on {@code data}: {@link #evaluateRange} over every sample, then {@link #merge}.
      *
      * @throws QuantaException when the data does not fit the model or has labels out of range
      */
     public static EvaluationResult evaluate(Model model, Dataset data, Options options, Progress progress) {
-        if (model.inputs().size() != 1 || model.outputs().size() != 1) {
-            throw new QuantaException(
-                    "model '" + model.name() + "' has " + model.inputs().size() + " inputs and "
-                            + model.outputs().size() + " outputs; evaluate needs exactly one of each");
+        Scoring scoring = Scoring.of(model, data, options);
+        long start = System.nanoTime();
+        Partial all = scoring.run(model, data, options, 0, data.size(), progress);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return merge(model, data, options, List.of(all), seconds);
+    }
+
+    /**
+     * The scores of samples {@code from} (inclusive) to {@code to} (exclusive), a part of an evaluation that
+     * {@link #merge} completes: each sample's top-1 class, whether its label is in the top k, and its loss.
+     *
+     * @param from first sample; a multiple of {@link Options#batchSize} (or 0), so that the batches are those the
+     *     whole evaluation cuts and every sample's outputs are the same
+     */
+    public static Partial evaluateRange(
+            Model model, Dataset data, Options options, int from, int to, Progress progress) {
+        if (from % options.batchSize() != 0) {
+            throw new IllegalArgumentException(
+                    "range start " + from + " is not a multiple of the batch size " + options.batchSize());
         }
-        if (!data.hasLabels()) {
-            throw new QuantaException(data.name() + ": the dataset has no labels");
+        java.util.Objects.checkFromToIndex(from, to, data.size());
+        return Scoring.of(model, data, options).run(model, data, options, from, to, progress);
+    }
+
+    /**
+     * A part of an evaluation: the samples {@code from} to {@code from + predictions.length}, each with its top-1
+     * class, whether it counted correct and its loss (0 without a loss).
+     */
+    public record Partial(int from, int[] predictions, boolean[] correct, double[] losses)
+            implements java.io.Serializable {
+        /** Samples in the part. */
+        public int size() {
+            return predictions.length;
         }
-        int sampleSize = model.inputs().get(0).shape().sampleElementCount();
-        if (data.sampleSize() != sampleSize) {
-            throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
-                    + " (" + data.sampleSize() + " values) but model input '"
-                    + model.inputs().get(0).name()
-                    + "' takes " + model.inputs().get(0).shape() + " (" + sampleSize + " values per sample)");
-        }
-        int classes = model.outputs().get(0).shape().sampleElementCount();
-        data.validateLabels(classes, null);
-        Loss loss = options.loss();
-        boolean fromLogits;
-        TrainingConfig tc = model.metadata().trainingConfig();
-        if (loss == null && tc != null && tc.loss() != null) {
-            try {
-                loss = Loss.parse(tc.loss());
-            } catch (QuantaException e) {
-                String source = model.metadata().source();
-                throw QuantaException.aboutSettings((source != null ? source : "model '" + model.name() + "'")
-                        + ": training config: " + e.getMessage() + "; give {LOSS} to choose one");
-            }
-        }
-        if (options.fromLogits() != null) {
-            fromLogits = options.fromLogits();
-        } else if (tc != null && tc.fromLogits()) {
-            fromLogits = true;
-        } else {
-            fromLogits = !endsInProbabilities(model);
-        }
-        int k = Math.max(1, Math.min(options.topK(), classes));
-        int batch = options.batchSize();
+    }
+
+    /**
+     * Completes an evaluation from its parts, which must cover every sample once (in any order): the parts are put
+     * in sample order and the loss is {@code (Σᵢ lossᵢ) / n} summed from sample 0 up, so the result is the same, to
+     * the last bit, however the samples were split.
+     *
+     * @throws IllegalArgumentException when the parts leave a gap or overlap
+     */
+    public static EvaluationResult merge(
+            Model model, Dataset data, Options options, List<Partial> parts, double seconds) {
+        Scoring scoring = Scoring.of(model, data, options);
+        List<Partial> ordered = new ArrayList<>(parts);
+        ordered.sort(java.util.Comparator.comparingInt(Partial::from));
         int n = data.size();
         int[] predictions = new int[n];
         double lossSum = 0;
         int correct = 0;
-        long start = System.nanoTime();
-        Tensor input = model.inputs().get(0);
-        Tensor outputTensor = model.outputs().get(0);
-        // batches are cut as one interpreter would cut them, run ROUND at a time on the pool's interpreters, and
-        // scored in sample order: every sum is taken in the same order as with one interpreter
-        int round = options.parallel() * BATCHES_PER_INTERPRETER;
-        Interpreter.Options perInterpreter = Interpreter.Options.defaults().withNumThreads(options.threads());
-        try (InterpreterPool pool = InterpreterPool.create(model, options.parallel(), perInterpreter)) {
-            for (int s = 0; s < n; ) {
-                List<Object[]> requests = new ArrayList<>(round);
-                for (int r = 0, at = s; r < round && at < n; r++) {
-                    int count = Math.min(batch, n - at);
-                    float[] in = new float[count * sampleSize];
-                    data.copyBatch(at, count, in);
-                    requests.add(
-                            new Object[] {input.dtype() == DType.FLOAT32 ? in : InputQuantizer.quantize(in, input)});
-                    at += count;
-                }
-                for (Object[] out : pool.map(requests)) {
-                    float[] scores = InputQuantizer.dequantize(out[0], outputTensor);
-                    int count = scores.length / classes;
-                    for (int i = 0; i < count; i++) {
-                        int label = data.label(s + i);
-                        int off = i * classes;
-                        predictions[s + i] = argmax(scores, off, classes);
-                        if (inTopK(scores, off, classes, label, k)) {
-                            correct++;
-                        }
-                        if (loss != null) {
-                            lossSum += loss.of(scores, off, classes, label, fromLogits);
-                        }
-                    }
-                    s += count;
-                    progress.update(s, n);
-                }
+        int next = 0;
+        for (Partial p : ordered) {
+            if (p.from() != next) {
+                throw new IllegalArgumentException("parts of the evaluation start at " + p.from() + ", expected " + next
+                        + " (a gap or an overlap)");
             }
+            for (int i = 0; i < p.size(); i++) {
+                predictions[next + i] = p.predictions()[i];
+                if (p.correct()[i]) {
+                    correct++;
+                }
+                lossSum += p.losses()[i];
+            }
+            next += p.size();
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
+        if (next != n) {
+            throw new IllegalArgumentException("parts of the evaluation cover " + next + " of " + n + " samples");
+        }
+        Loss loss = scoring.loss();
         return new EvaluationResult(
                 n,
                 loss == null ? null : loss.kerasName(),
-                fromLogits,
+                scoring.fromLogits(),
                 loss == null ? Double.NaN : lossSum / n,
-                k,
+                scoring.k(),
                 correct,
                 seconds,
                 predictions,
                 InputChecks.check(model, data));
+    }
+
+    /** What an evaluation scores with: the loss (null: none), whether outputs are logits, and k. */
+    private record Scoring(Loss loss, boolean fromLogits, int k, int classes) {
+        /** Checks that the data fits the model and decides the loss, logits and k. */
+        static Scoring of(Model model, Dataset data, Options options) {
+            if (model.inputs().size() != 1 || model.outputs().size() != 1) {
+                throw new QuantaException(
+                        "model '" + model.name() + "' has " + model.inputs().size() + " inputs and "
+                                + model.outputs().size() + " outputs; evaluate needs exactly one of each");
+            }
+            if (!data.hasLabels()) {
+                throw new QuantaException(data.name() + ": the dataset has no labels");
+            }
+            int sampleSize = model.inputs().get(0).shape().sampleElementCount();
+            if (data.sampleSize() != sampleSize) {
+                throw new QuantaException(data.name() + ": samples have shape "
+                        + Arrays.toString(data.sampleShape())
+                        + " (" + data.sampleSize() + " values) but model input '"
+                        + model.inputs().get(0).name()
+                        + "' takes " + model.inputs().get(0).shape() + " (" + sampleSize + " values per sample)");
+            }
+            int classes = model.outputs().get(0).shape().sampleElementCount();
+            data.validateLabels(classes, null);
+            Loss loss = options.loss();
+            boolean fromLogits;
+            TrainingConfig tc = model.metadata().trainingConfig();
+            if (loss == null && tc != null && tc.loss() != null) {
+                try {
+                    loss = Loss.parse(tc.loss());
+                } catch (QuantaException e) {
+                    String source = model.metadata().source();
+                    throw QuantaException.aboutSettings((source != null ? source : "model '" + model.name() + "'")
+                            + ": training config: " + e.getMessage() + "; give {LOSS} to choose one");
+                }
+            }
+            if (options.fromLogits() != null) {
+                fromLogits = options.fromLogits();
+            } else if (tc != null && tc.fromLogits()) {
+                fromLogits = true;
+            } else {
+                fromLogits = !endsInProbabilities(model);
+            }
+            int k = Math.max(1, Math.min(options.topK(), classes));
+            return new Scoring(loss, fromLogits, k, classes);
+        }
+
+        /** Scores samples {@code from} to {@code to}, in batches cut from {@code from} on. */
+        Partial run(Model model, Dataset data, Options options, int from, int to, Progress progress) {
+            int batch = options.batchSize();
+            int sampleSize = model.inputs().get(0).shape().sampleElementCount();
+            int n = to - from;
+            int[] predictions = new int[n];
+            boolean[] correct = new boolean[n];
+            double[] losses = new double[n];
+            Tensor input = model.inputs().get(0);
+            Tensor outputTensor = model.outputs().get(0);
+            // batches are cut as one interpreter would cut them, run ROUND at a time on the pool's interpreters,
+            // and scored in sample order
+            int round = options.parallel() * BATCHES_PER_INTERPRETER;
+            Interpreter.Options perInterpreter = Interpreter.Options.defaults().withNumThreads(options.threads());
+            try (InterpreterPool pool = InterpreterPool.create(model, options.parallel(), perInterpreter)) {
+                for (int s = from; s < to; ) {
+                    List<Object[]> requests = new ArrayList<>(round);
+                    for (int r = 0, at = s; r < round && at < to; r++) {
+                        int count = Math.min(batch, to - at);
+                        float[] in = new float[count * sampleSize];
+                        data.copyBatch(at, count, in);
+                        requests.add(
+                                new Object[] {input.dtype() == DType.FLOAT32 ? in : InputQuantizer.quantize(in, input)
+                                });
+                        at += count;
+                    }
+                    for (Object[] out : pool.map(requests)) {
+                        float[] scores = InputQuantizer.dequantize(out[0], outputTensor);
+                        int count = scores.length / classes;
+                        for (int i = 0; i < count; i++) {
+                            int label = data.label(s + i);
+                            int off = i * classes;
+                            int at = s - from + i;
+                            predictions[at] = argmax(scores, off, classes);
+                            correct[at] = inTopK(scores, off, classes, label, k);
+                            if (loss != null) {
+                                losses[at] = loss.of(scores, off, classes, label, fromLogits);
+                            }
+                        }
+                        s += count;
+                        progress.update(s - from, n);
+                    }
+                }
+            }
+            return new Partial(from, predictions, correct, losses);
+        }
     }
 
     /** True when the model's last op (before any (de)quantize) yields probabilities (softmax or logistic). */

@@ -37,41 +37,86 @@ public final class Reconstruction {
      */
     public static ReconstructionResult evaluate(
             Model model, Dataset data, Metric metric, Evaluator.Options options, Evaluator.Progress progress) {
-        if (!metric.isReconstruction()) {
-            throw new IllegalArgumentException("metric " + metric.label() + " is not a reconstruction metric");
+        check(model, data, metric);
+        long start = System.nanoTime();
+        Partial all = errors(model, data, options, 0, data.size(), progress);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return merge(model, data, metric, List.of(all), seconds);
+    }
+
+    /**
+     * A part of a reconstruction scoring: the window errors (MSE and MAE) of the samples {@code from} to {@code from
+     * + mse.length}.
+     */
+    public record Partial(int from, double[] mse, double[] mae) implements java.io.Serializable {}
+
+    /**
+     * The window errors of samples {@code from} (inclusive) to {@code to} (exclusive), a part that {@link #merge}
+     * completes; {@code from} is a multiple of the batch size (or 0), so the batches are those of the whole run.
+     */
+    public static Partial windowErrors(
+            Model model,
+            Dataset data,
+            Metric metric,
+            Evaluator.Options options,
+            int from,
+            int to,
+            Evaluator.Progress progress) {
+        check(model, data, metric);
+        if (from % options.batchSize() != 0) {
+            throw new IllegalArgumentException(
+                    "range start " + from + " is not a multiple of the batch size " + options.batchSize());
         }
-        if (!Metric.isAutoencoder(model)) {
-            String in = model.inputs().isEmpty()
-                    ? "no input"
-                    : model.inputs().get(0).shape().toString();
-            String out = model.outputs().isEmpty()
-                    ? "no output"
-                    : model.outputs().get(0).shape().toString();
-            throw new QuantaException(describe(model) + ": metric " + metric.label()
-                    + " scores an autoencoder (one input and one output of the same shape), but the model maps "
-                    + in + " to " + out + "; a classifier is scored by the metric topk");
-        }
-        Tensor input = model.inputs().get(0);
-        Tensor output = model.outputs().get(0);
-        int d = input.shape().sampleElementCount();
-        if (data.sampleSize() != d) {
-            throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
-                    + " (" + data.sampleSize() + " values) but model input '" + input.name() + "' takes "
-                    + input.shape() + " (" + d + " values per sample)");
-        }
+        java.util.Objects.checkFromToIndex(from, to, data.size());
+        return errors(model, data, options, from, to, progress);
+    }
+
+    /**
+     * Completes a scoring from parts that cover every sample once (in any order): the window errors are put in
+     * sample order and scored as {@link #evaluate} scores them, every sum taken from sample 0 up, so the result is
+     * the same to the last bit however the samples were split.
+     */
+    public static ReconstructionResult merge(
+            Model model, Dataset data, Metric metric, List<Partial> parts, double seconds) {
+        check(model, data, metric);
+        List<Partial> ordered = new ArrayList<>(parts);
+        ordered.sort(java.util.Comparator.comparingInt(Partial::from));
         int n = data.size();
         double[] mse = new double[n];
         double[] mae = new double[n];
-        long start = System.nanoTime();
+        int next = 0;
+        for (Partial p : ordered) {
+            if (p.from() != next) {
+                throw new IllegalArgumentException(
+                        "parts of the scoring start at " + p.from() + ", expected " + next + " (a gap or an overlap)");
+            }
+            System.arraycopy(p.mse(), 0, mse, next, p.mse().length);
+            System.arraycopy(p.mae(), 0, mae, next, p.mae().length);
+            next += p.mse().length;
+        }
+        if (next != n) {
+            throw new IllegalArgumentException("parts of the scoring cover " + next + " of " + n + " samples");
+        }
+        return score(model, data, metric, mse, mae, seconds);
+    }
+
+    private static Partial errors(
+            Model model, Dataset data, Evaluator.Options options, int from, int to, Evaluator.Progress progress) {
+        Tensor input = model.inputs().get(0);
+        Tensor output = model.outputs().get(0);
+        int d = input.shape().sampleElementCount();
+        int n = to - from;
+        double[] mse = new double[n];
+        double[] mae = new double[n];
         int batch = options.batchSize();
         int round = options.parallel() * BATCHES_PER_INTERPRETER;
         Interpreter.Options perInterpreter = Interpreter.Options.defaults().withNumThreads(options.threads());
         try (InterpreterPool pool = InterpreterPool.create(model, options.parallel(), perInterpreter)) {
-            for (int s = 0; s < n; ) {
+            for (int s = from; s < to; ) {
                 List<Object[]> requests = new ArrayList<>(round);
                 List<float[]> inputs = new ArrayList<>(round);
-                for (int r = 0, at = s; r < round && at < n; r++) {
-                    int count = Math.min(batch, n - at);
+                for (int r = 0, at = s; r < round && at < to; r++) {
+                    int count = Math.min(batch, to - at);
                     float[] in = new float[count * d];
                     data.copyBatch(at, count, in);
                     inputs.add(in);
@@ -92,16 +137,40 @@ public final class Reconstruction {
                             sq += e * e;
                             abs += Math.abs(e);
                         }
-                        mse[s + i] = sq / d;
-                        mae[s + i] = abs / d;
+                        mse[s - from + i] = sq / d;
+                        mae[s - from + i] = abs / d;
                     }
                     s += count;
-                    progress.update(s, n);
+                    progress.update(s - from, n);
                 }
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        return score(model, data, metric, mse, mae, seconds);
+        return new Partial(from, mse, mae);
+    }
+
+    /** Refuses a metric that is not a reconstruction one, a model that is not an autoencoder, or data that does not fit. */
+    private static void check(Model model, Dataset data, Metric metric) {
+        if (!metric.isReconstruction()) {
+            throw new IllegalArgumentException("metric " + metric.label() + " is not a reconstruction metric");
+        }
+        if (!Metric.isAutoencoder(model)) {
+            String in = model.inputs().isEmpty()
+                    ? "no input"
+                    : model.inputs().get(0).shape().toString();
+            String out = model.outputs().isEmpty()
+                    ? "no output"
+                    : model.outputs().get(0).shape().toString();
+            throw new QuantaException(describe(model) + ": metric " + metric.label()
+                    + " scores an autoencoder (one input and one output of the same shape), but the model maps "
+                    + in + " to " + out + "; a classifier is scored by the metric topk");
+        }
+        Tensor input = model.inputs().get(0);
+        int d = input.shape().sampleElementCount();
+        if (data.sampleSize() != d) {
+            throw new QuantaException(data.name() + ": samples have shape " + Arrays.toString(data.sampleShape())
+                    + " (" + data.sampleSize() + " values) but model input '" + input.name() + "' takes "
+                    + input.shape() + " (" + d + " values per sample)");
+        }
     }
 
     /** Groups the window errors into clips and takes the AUC. */

@@ -33,13 +33,26 @@ final class CalibrationBatches {
      * @throws QuantaException when an INT32 input's sample value is not a whole number in the int32 range
      */
     static void run(Model model, Dataset data, int n, int threads, AfterBatch after) {
+        run(model, data, 0, n, threads, after);
+    }
+
+    /**
+     * As {@link #run(Model, Dataset, int, int, AfterBatch)} over samples [from, to) only, {@code from} a multiple of
+     * {@link #BATCH}: the batches are those of the whole pass that lie in the range, so every tensor holds the same
+     * values as in the whole pass (a calibration partition, see {@link CalibrationStatistics}).
+     */
+    static void run(Model model, Dataset data, int from, int to, int threads, AfterBatch after) {
+        if (from % BATCH != 0) {
+            throw new IllegalArgumentException(
+                    "a calibration partition starts at a multiple of " + BATCH + ", not " + from);
+        }
         Tensor input = model.inputs().get(0);
         int sampleSize = input.shape().sampleElementCount();
         try (Interpreter it = new Interpreter(
                 model, Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true))) {
             float[] in = new float[0];
-            for (int s = 0; s < n; s += BATCH) {
-                int count = Math.min(BATCH, n - s);
+            for (int s = from; s < to; s += BATCH) {
+                int count = Math.min(BATCH, to - s);
                 if (in.length != count * sampleSize) {
                     int[] dims = input.shape().dims();
                     dims[0] = count;

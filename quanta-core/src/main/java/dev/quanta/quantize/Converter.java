@@ -39,6 +39,8 @@ public final class Converter {
     private final Dataset representative;
 
     private final boolean keepHistograms;
+    /** Where the calibration statistics come from (a distributed pass), or null for one pass here. */
+    private final CalibrationStatistics.Source statisticsSource;
     /** Null until {@link #calibrateOnce()}: the float graph and what was observed on it, kept for reuse. */
     private final Calibrated calibrated;
 
@@ -61,7 +63,7 @@ public final class Converter {
     }
 
     private Converter(Model source, QuantizationConfig config, Dataset representative) {
-        this(source, config, representative, false, null);
+        this(source, config, representative, false, null, null);
     }
 
     private Converter(
@@ -70,6 +72,16 @@ public final class Converter {
             Dataset representative,
             boolean keepHistograms,
             Calibrated calibrated) {
+        this(source, config, representative, keepHistograms, calibrated, null);
+    }
+
+    private Converter(
+            Model source,
+            QuantizationConfig config,
+            Dataset representative,
+            boolean keepHistograms,
+            Calibrated calibrated,
+            CalibrationStatistics.Source statisticsSource) {
         if (config == null) {
             throw new IllegalArgumentException("Converter config must not be null");
         }
@@ -78,6 +90,7 @@ public final class Converter {
         this.representative = representative;
         this.keepHistograms = keepHistograms;
         this.calibrated = calibrated;
+        this.statisticsSource = statisticsSource;
     }
 
     /** A converter of {@code model} (for example from {@code KerasImporter}) with the default settings. */
@@ -90,7 +103,7 @@ public final class Converter {
 
     /** This converter with the settings {@code c} (all of them; the representative dataset stays). */
     public Converter withConfig(QuantizationConfig c) {
-        return new Converter(source, c, representative, keepHistograms, calibrated);
+        return new Converter(source, c, representative, keepHistograms, calibrated, statisticsSource);
     }
 
     /**
@@ -115,7 +128,8 @@ public final class Converter {
                 config,
                 representative,
                 keepHistograms,
-                new Calibrated(p.floatModel, p.ranges, p.toRewrite, p.perChannel, p.techniques, settings));
+                new Calibrated(p.floatModel, p.ranges, p.toRewrite, p.perChannel, p.techniques, settings),
+                statisticsSource);
     }
 
     /**
@@ -144,7 +158,49 @@ public final class Converter {
      * collects histograms it does not otherwise need, and chooses the same ranges.
      */
     public Converter withHistograms(boolean keep) {
-        return new Converter(source, config, representative, keep, null);
+        return new Converter(source, config, representative, keep, null, statisticsSource);
+    }
+
+    /**
+     * This converter with the calibration statistics collected by {@code source} (a distributed pass over the
+     * representative dataset, merged) rather than by one pass here; {@code source} must give what one pass would
+     * ({@link CalibrationStatistics}), so the conversion is the same. The searches that run on raw samples
+     * ({@code auto}'s held-out choice, range search, bias correction) still read the representative dataset here.
+     */
+    public Converter withCalibrationStatistics(CalibrationStatistics.Source source) {
+        return new Converter(this.source, config, representative, keepHistograms, null, source);
+    }
+
+    /**
+     * The model calibration observes: the float graph after {@link FloatGraphPasses} and, when the settings ask for
+     * it, cross-layer equalization. The same on every machine, so partitions of a distributed calibration run it.
+     */
+    public Model calibrationModel() {
+        return calibrationModel(config, new ArrayList<>());
+    }
+
+    private Model calibrationModel(QuantizationConfig settings, List<QuantizationReport.Technique> techniques) {
+        Model floatModel = FloatGraphPasses.apply(source);
+        if (settings.crossLayerEqualization()) {
+            CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(floatModel);
+            floatModel = cle.model();
+            techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
+        }
+        return floatModel;
+    }
+
+    /** The pass's statistics from {@link #statisticsSource}, checked to cover the first samples. */
+    private MinMaxCalibrator.Both calibrateBoth(Model floatModel, QuantizationConfig settings) {
+        if (statisticsSource == null) {
+            return MinMaxCalibrator.calibrateBoth(floatModel, representative, settings, keepHistograms);
+        }
+        int n = MinMaxCalibrator.sampleCount(floatModel, representative, settings.calibrationSamples());
+        CalibrationStatistics stats = statisticsSource.collect(floatModel, n, settings, keepHistograms);
+        if (stats.end() != n || stats.keepsHistograms() != keepHistograms) {
+            throw new QuantaException("calibration statistics cover samples [" + stats.first() + ", " + stats.end()
+                    + "), not the " + n + " calibration samples [0, " + n + ")");
+        }
+        return MinMaxCalibrator.calibrateBoth(floatModel, stats, representative.size(), settings);
     }
 
     /**
@@ -155,7 +211,7 @@ public final class Converter {
         if (data == null) {
             throw new IllegalArgumentException("Converter representativeDataset must not be null");
         }
-        return new Converter(source, config, data, keepHistograms, null);
+        return new Converter(source, config, data, keepHistograms, null, statisticsSource);
     }
 
     /** The settings. */
@@ -256,13 +312,8 @@ public final class Converter {
      * full-integer {@code settings}.
      */
     private Prepared prepare(QuantizationConfig settings) {
-        Model floatModel = FloatGraphPasses.apply(source);
         List<QuantizationReport.Technique> techniques = new ArrayList<>();
-        if (settings.crossLayerEqualization()) {
-            CrossLayerEqualization.Result cle = CrossLayerEqualization.apply(floatModel);
-            floatModel = cle.model();
-            techniques.add(new QuantizationReport.Technique("cross-layer equalization", cle.lines()));
-        }
+        Model floatModel = calibrationModel(settings, techniques);
         Calibration ranges;
         HeldOutSearch.Result granularity;
         // the calibrator the range search recalibrates its even samples with: AUTO's, or min/max where AUTO kept it
@@ -270,8 +321,7 @@ public final class Converter {
         if (settings.calibrator() == Calibrator.AUTO) {
             // AUTO's ranges (its per-tensor choices or min/max everywhere) and granularity by held-out error, on
             // the model before bias correction, which then corrects the weights as chosen
-            MinMaxCalibrator.Both both =
-                    MinMaxCalibrator.calibrateBoth(floatModel, representative, settings, keepHistograms);
+            MinMaxCalibrator.Both both = calibrateBoth(floatModel, settings);
             granularity = HeldOutSearch.auto(
                     floatModel,
                     representative,
@@ -284,7 +334,7 @@ public final class Converter {
                 rangeSearchBy = Calibrator.MINMAX;
             }
         } else {
-            ranges = MinMaxCalibrator.calibrate(floatModel, representative, settings, keepHistograms);
+            ranges = calibrateBoth(floatModel, settings).chosen();
             granularity = new HeldOutSearch.Result(ranges, Map.of(), List.of());
         }
         techniques.addAll(granularity.techniques());

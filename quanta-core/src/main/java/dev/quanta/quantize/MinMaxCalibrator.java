@@ -97,22 +97,6 @@ public final class MinMaxCalibrator {
             OpType.REDUCE_MIN);
 
     /**
-     * Adds the values of a batch of {@code count} samples, the first being sample {@code first} of the calibration
-     * set, to {@code halves[0]} (even samples) and {@code halves[1]} (odd ones); a tensor that does not hold the
-     * same number of values per sample goes whole to the half of its first sample.
-     */
-    private static void addByHalves(TensorHistogram[] halves, float[] v, int first, int count) {
-        if (v.length % count != 0) {
-            halves[first % 2].add(v);
-            return;
-        }
-        int per = v.length / count;
-        for (int i = 0; i < count; i++) {
-            halves[(first + i) % 2].add(v, i * per, (i + 1) * per);
-        }
-    }
-
-    /**
      * Min/max calibration.
      *
      * @param samples how many samples of {@code data} to use (the first ones)
@@ -211,25 +195,61 @@ public final class MinMaxCalibrator {
             double percentile,
             Calibrator.Target target,
             boolean keepHistograms) {
-        if (model.inputs().size() != 1) {
-            throw new QuantaException("model '" + model.name() + "' has "
-                    + model.inputs().size() + " inputs; calibration takes models with one input");
-        }
-        Tensor input = model.inputs().get(0);
+        int n = sampleCount(model, data, samples);
+        CalibrationStatistics stats =
+                CalibrationStatistics.collect(model, data, 0, n, threads, calibrator, keepHistograms);
+        return calibrateBoth(model, stats, data.size(), threads, percentile, target);
+    }
+
+    /**
+     * How many calibration samples are used: the first {@code samples} of {@code data}, at most all.
+     *
+     * @throws QuantaException when the data is empty or does not fit the model's input
+     */
+    static int sampleCount(Model model, Dataset data, int samples) {
+        checkOneInput(model);
         int n = Math.min(samples, data.size());
         if (n <= 0) {
             throw new QuantaException(data.name() + ": the calibration set is empty");
         }
+        checkSampleSize(model, data);
+        return n;
+    }
+
+    /** Refuses a model of several inputs, or samples of another size than its input's. */
+    static void checkInput(Model model, Dataset data) {
+        checkOneInput(model);
+        checkSampleSize(model, data);
+    }
+
+    private static void checkOneInput(Model model) {
+        if (model.inputs().size() != 1) {
+            throw new QuantaException("model '" + model.name() + "' has "
+                    + model.inputs().size() + " inputs; calibration takes models with one input");
+        }
+    }
+
+    private static void checkSampleSize(Model model, Dataset data) {
+        Tensor input = model.inputs().get(0);
         int sampleSize = input.shape().sampleElementCount();
         if (data.sampleSize() != sampleSize) {
             throw new QuantaException(data.name() + ": calibration samples have shape "
                     + Arrays.toString(data.sampleShape()) + " (" + data.sampleSize() + " values) but model input '"
                     + input.name() + "' takes " + input.shape() + " (" + sampleSize + " values per sample)");
         }
+    }
+
+    /**
+     * The tensors a calibration pass observes, in order: the float graph inputs, then every float op output; per
+     * tensor, the method reported ({@code calibrator}'s name, {@code "minmax (OP)"}, or null when its range is not
+     * used); and the float LSTM ops whose cell state is observed.
+     */
+    record Plan(List<Tensor> observed, List<String> methods, List<Op> lstms) {}
+
+    static Plan plan(Model model, Calibrator calibrator) {
         // float inputs only: an INT32 input (token ids) is not quantized
         List<Tensor> observed = new ArrayList<>(
                 model.inputs().stream().filter(t -> t.dtype() == DType.FLOAT32).toList());
-        // per observed tensor: the calibrator's name, "minmax (reason)", or null when its range is not used
         List<String> methods = new ArrayList<>();
         for (int k = 0; k < observed.size(); k++) {
             methods.add(calibrator.cliName());
@@ -245,91 +265,74 @@ public final class MinMaxCalibrator {
                 }
             }
         }
-        TensorHistogram[] histograms = new TensorHistogram[observed.size()];
-        // AUTO: the same values again in two halves, the even and the odd samples, to cross-validate on
-        TensorHistogram[][] halves = new TensorHistogram[observed.size()][];
-        if (calibrator.usesHistogram() || keepHistograms) {
-            for (int k = 0; k < observed.size(); k++) {
-                if (calibrator.cliName().equals(methods.get(k))) {
-                    histograms[k] = new TensorHistogram();
-                    if (calibrator == Calibrator.AUTO) {
-                        halves[k] = new TensorHistogram[] {new TensorHistogram(), new TensorHistogram()};
-                    }
-                }
-            }
-        }
         List<Op> lstms = model.ops().stream()
                 .filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM
                         && o.input(0).dtype() == DType.FLOAT32)
                 .toList();
-        float[] cellAbsMax = new float[lstms.size()];
+        return new Plan(observed, methods, lstms);
+    }
+
+    /**
+     * The calibration of {@code model} from statistics of its first samples ({@link CalibrationStatistics}, from one
+     * pass or merged from partitions): the calibrator, percentile and grid of {@code config}.
+     *
+     * @param available how many samples the calibration dataset holds (for the warnings)
+     * @throws QuantaException when the statistics were not collected on this model, from sample 0, for this
+     *     calibrator
+     */
+    static Both calibrateBoth(Model model, CalibrationStatistics stats, int available, QuantizationConfig config) {
+        if (stats.calibrator() != config.calibrator()) {
+            throw new QuantaException("calibration statistics were collected for calibrator "
+                    + stats.calibrator().cliName() + ", not "
+                    + config.calibrator().cliName());
+        }
+        return calibrateBoth(
+                model,
+                stats,
+                available,
+                config.calibrationThreads(),
+                config.percentile(),
+                Calibrator.Target.of(config));
+    }
+
+    private static Both calibrateBoth(
+            Model model,
+            CalibrationStatistics stats,
+            int available,
+            int threads,
+            double percentile,
+            Calibrator.Target target) {
+        Calibrator calibrator = stats.calibrator();
+        boolean keepHistograms = stats.keepsHistograms();
+        Plan plan = plan(model, calibrator);
+        List<Tensor> observed = plan.observed();
+        List<String> methods = plan.methods();
+        List<Op> lstms = plan.lstms();
+        int n = stats.end();
+        if (stats.first() != 0
+                || n <= 0
+                || !stats.tensors().equals(observed.stream().map(Tensor::name).toList())) {
+            throw new QuantaException("calibration statistics of samples [" + stats.first() + ", " + n
+                    + ") do not fit model '" + model.name() + "': they must start at sample 0 and observe its "
+                    + observed.size() + " float tensors");
+        }
+        TensorHistogram[] histograms = new TensorHistogram[observed.size()];
+        TensorHistogram[][] halves = new TensorHistogram[observed.size()][];
         float[] min = new float[observed.size()];
         float[] max = new float[observed.size()];
-        Arrays.fill(min, Float.POSITIVE_INFINITY);
-        Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        // per observed tensor and sample: the sample's own extremes (null for a tensor without values per sample)
         float[][] sampleMin = new float[observed.size()][];
         float[][] sampleMax = new float[observed.size()][];
         for (int k = 0; k < observed.size(); k++) {
-            if (methods.get(k) != null) {
-                sampleMin[k] = new float[n];
-                sampleMax[k] = new float[n];
-            }
+            histograms[k] = stats.histogram(k);
+            halves[k] = stats.halves(k);
+            min[k] = stats.min(k);
+            max[k] = stats.max(k);
+            sampleMin[k] = stats.sampleMin(k);
+            sampleMax[k] = stats.sampleMax(k);
         }
-        CalibrationBatches.run(model, data, n, threads, (it, s, count) -> {
-            for (int k = 0; k < lstms.size(); k++) {
-                // the kernel keeps its maximum since the last (re)allocation: read it after every batch
-                float m = it.stateAbsMax(lstms.get(k));
-                if (!Float.isNaN(m)) {
-                    cellAbsMax[k] = Math.max(cellAbsMax[k], m);
-                }
-            }
-            for (int k = 0; k < observed.size(); k++) {
-                float[] v = (float[]) it.readTensor(observed.get(k));
-                if (sampleMax[k] != null && v.length % count != 0) {
-                    sampleMax[k] = null;
-                    sampleMin[k] = null;
-                }
-                // sample by sample when the tensor holds the same number of values per sample, else whole
-                int parts = sampleMax[k] != null ? count : 1;
-                int per = v.length / parts;
-                for (int i = 0; i < parts; i++) {
-                    float lo = Float.POSITIVE_INFINITY;
-                    float hi = Float.NEGATIVE_INFINITY;
-                    for (int j = i * per; j < (i + 1) * per; j++) {
-                        float x = v[j];
-                        if (x < lo) {
-                            lo = x;
-                        }
-                        if (x > hi) {
-                            hi = x;
-                        }
-                    }
-                    // comparisons, not Math.min: the first of equal values (0.0 before -0.0) stays, as before
-                    if (lo < min[k]) {
-                        min[k] = lo;
-                    }
-                    if (hi > max[k]) {
-                        max[k] = hi;
-                    }
-                    if (sampleMax[k] != null) {
-                        sampleMin[k][s + i] = lo;
-                        sampleMax[k][s + i] = hi;
-                    }
-                }
-                // AUTO's histogram over all the samples is merged from the halves' after the pass
-                if (histograms[k] != null && halves[k] == null) {
-                    histograms[k].add(v);
-                }
-                if (halves[k] != null) {
-                    addByHalves(halves[k], v, s, count);
-                }
-            }
-        });
-        for (int k = 0; k < observed.size(); k++) {
-            if (halves[k] != null) {
-                histograms[k] = TensorHistogram.merged(halves[k][0], halves[k][1]);
-            }
+        float[] cellAbsMax = new float[lstms.size()];
+        for (int k = 0; k < lstms.size(); k++) {
+            cellAbsMax[k] = stats.cellAbsMax(k);
         }
         // each tensor's range is chosen from its own histograms alone: on the calibration threads
         Calibrator.AutoChoice[] autoChoices = new Calibrator.AutoChoice[observed.size()];
@@ -408,10 +411,9 @@ public final class MinMaxCalibrator {
         for (int k = 0; k < lstms.size(); k++) {
             cells.put(lstms.get(k), new TensorRange(-cellAbsMax[k], cellAbsMax[k]));
         }
-        Calibration result = new Calibration(ranges, cells, calibrator, tensors, warnings(tensors, n, data.size()));
+        Calibration result = new Calibration(ranges, cells, calibrator, tensors, warnings(tensors, n, available));
         Calibration minmax = auto
-                ? new Calibration(
-                        minmaxRanges, cells, calibrator, minmaxTensors, warnings(minmaxTensors, n, data.size()))
+                ? new Calibration(minmaxRanges, cells, calibrator, minmaxTensors, warnings(minmaxTensors, n, available))
                 : null;
         return new Both(result, minmax, evenMinmax, evenChosen);
     }

@@ -14,7 +14,10 @@ package dev.quanta.quantize;
  *
  * <p>NaN and infinite values are not counted (the min/max calibration ignores NaN too).
  */
-public final class TensorHistogram {
+public final class TensorHistogram implements java.io.Serializable {
+    @java.io.Serial
+    private static final long serialVersionUID = 1L;
+
     /** The bins of a calibration histogram: 16 KiB of counts per tensor. */
     public static final int DEFAULT_BINS = 2048;
 
@@ -22,7 +25,7 @@ public final class TensorHistogram {
     private static final int ZEROS_ONLY = Integer.MIN_VALUE;
 
     private final long[] counts;
-    private long[] scratch;
+    private transient long[] scratch;
     private int exponent = ZEROS_ONLY;
     private long first;
     private long total;
@@ -173,6 +176,17 @@ public final class TensorHistogram {
                 counts[(int) (i - first)] += o.counts[j];
             }
         }
+    }
+
+    /** Whether {@code o} counted the same: equal counts, window, totals and extremes (compared by their bits). */
+    boolean sameAs(TensorHistogram o) {
+        return exponent == o.exponent
+                && first == o.first
+                && total == o.total
+                && zeros == o.zeros
+                && Float.floatToIntBits(min) == Float.floatToIntBits(o.min)
+                && Float.floatToIntBits(max) == Float.floatToIntBits(o.max)
+                && java.util.Arrays.equals(counts, o.counts);
     }
 
     /** The number of bins kept. */

@@ -1,0 +1,41 @@
+package dev.quanta.quantize;
+
+import dev.quanta.data.DatasetSpec;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+/**
+ * An engine that collects calibration statistics over a cluster (issue 13; the module quanta-spark provides one on
+ * Apache Spark), found on the class path through {@link ServiceLoader}: quanta-core itself knows no cluster. The
+ * statistics it returns equal one pass's ({@link CalibrationStatistics}), so the quantized file does too.
+ */
+public interface CalibrationScaleOut {
+    /**
+     * Connects to {@code master} (for Spark: {@code local[*]}, {@code local[2]}, {@code spark://host:port}).
+     *
+     * @throws dev.quanta.QuantaException when the master cannot be reached
+     */
+    Session open(String master);
+
+    /** The first engine on the class path, if any. */
+    static Optional<CalibrationScaleOut> find() {
+        return ServiceLoader.load(CalibrationScaleOut.class).findFirst();
+    }
+
+    /** A connection to a cluster; close it when done. */
+    interface Session extends AutoCloseable {
+        /**
+         * The statistics of the model in {@code modelFile} (one self-contained file, read here and shipped) over the
+         * samples of {@code data}, which every executor opens for itself, for
+         * {@link Converter#withCalibrationStatistics}.
+         */
+        CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data);
+
+        /** The partitions of the last {@link #statistics} job (0 before any). */
+        int lastPartitions();
+
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.quanta.spark;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.data.DatasetSpec;
+import dev.quanta.data.Datasets;
+import dev.quanta.io.ModelFiles;
+import dev.quanta.ir.Model;
+import dev.quanta.runtime.InterpreterPool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What one executor JVM has loaded: each model once (keyed by the SHA-256 of its file bytes) and each dataset once
+ * (keyed by that model and the dataset spec), however many tasks run there. The few most recent are kept.
+ */
+final class ExecutorCache {
+    private static final int KEPT = 4;
+
+    private static final Map<String, Model> MODELS = lru();
+    private static final Map<DataKey, Dataset> DATASETS = lru();
+
+    private static final Map<PoolKey, InterpreterPool> POOLS = new LinkedHashMap<>();
+
+    private record DataKey(String modelHash, DatasetSpec spec) {}
+
+    private record PoolKey(String modelHash, int size) {}
+
+    private ExecutorCache() {}
+
+    private static <K, V> Map<K, V> lru() {
+        return new LinkedHashMap<>(8, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > KEPT;
+            }
+        };
+    }
+
+    /** The hex SHA-256 of {@code bytes}. */
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The model of file bytes {@code bytes} (named {@code fileName} on the driver), loaded on first use: written to a
+     * temporary file of the same name and read by {@link ModelFiles#load(Path)}.
+     */
+    static synchronized Model model(ModelBytes file) {
+        return MODELS.computeIfAbsent(file.sha256(), h -> {
+            try {
+                Path dir = Files.createTempDirectory("quanta-model-");
+                Path p = dir.resolve(file.fileName());
+                Files.write(p, file.bytes());
+                try {
+                    return ModelFiles.load(p);
+                } finally {
+                    Files.deleteIfExists(p);
+                    Files.deleteIfExists(dir);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** The dataset {@code source} for {@code model}, loaded on first use. */
+    static synchronized Dataset dataset(ModelBytes file, SampleSource source) {
+        Model m = model(file);
+        return DATASETS.computeIfAbsent(new DataKey(file.sha256(), source.spec()), k -> Datasets.load(k.spec(), m));
+    }
+
+    /**
+     * An interpreter pool of {@code size} interpreters for the model, made on first use and kept for the JVM's life
+     * (batch inference and the SQL function run their rows on it).
+     */
+    static synchronized InterpreterPool pool(ModelBytes file, int size) {
+        Model m = model(file);
+        return POOLS.computeIfAbsent(new PoolKey(file.sha256(), size), k -> InterpreterPool.create(m, size));
+    }
+
+    /** A model file's name and bytes, and their hash, as broadcast to executors. */
+    record ModelBytes(String fileName, byte[] bytes, String sha256) implements java.io.Serializable {
+        static ModelBytes read(Path file) {
+            try {
+                byte[] b = Files.readAllBytes(file);
+                return new ModelBytes(file.getFileName().toString(), b, ExecutorCache.sha256(b));
+            } catch (IOException e) {
+                throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
+            }
+        }
+    }
+}

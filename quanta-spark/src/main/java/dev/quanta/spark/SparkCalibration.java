@@ -1,0 +1,140 @@
+package dev.quanta.spark;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.Dataset;
+import dev.quanta.data.DatasetSpec;
+import dev.quanta.ir.Model;
+import dev.quanta.quantize.CalibrationScaleOut;
+import dev.quanta.quantize.CalibrationStatistics;
+import dev.quanta.quantize.Calibrator;
+import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.spark.ExecutorCache.ModelBytes;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Calibration statistics on Apache Spark ({@code quantize --calibration DATA --spark [MASTER]}): the calibration
+ * samples are cut into partitions of whole calibration batches ({@link CalibrationStatistics#partitions}); the
+ * model file's bytes are broadcast; each task rebuilds the model calibration runs on
+ * ({@link Converter#calibrationModel()}, the same on every JVM), opens the dataset from its path (once per executor,
+ * {@link ExecutorCache}) and collects its range's statistics; the driver merges them in sample order, which gives
+ * exactly one pass's statistics, and the same quantized file.
+ */
+public final class SparkCalibration implements CalibrationScaleOut {
+    /** Partitions per executor core, as for evaluation. */
+    private static final int PARTITIONS_PER_CORE = 2;
+
+    /** Starts a Spark session on {@code master}, or uses the one this JVM already runs (and leaves it running). */
+    @Override
+    public Session open(String master) {
+        SparkScaleOut.quietLogging();
+        boolean existed = SparkSession.getActiveSession().isDefined()
+                || SparkSession.getDefaultSession().isDefined();
+        SparkSession spark;
+        try {
+            spark = QuantaSpark.session(master);
+        } catch (RuntimeException e) {
+            throw new QuantaException(
+                    "--spark " + master + ": " + SparkErrors.unwrap(e).getMessage(), e);
+        }
+        return new Runs(spark, !existed);
+    }
+
+    /**
+     * The statistics of {@code modelFile} over {@code spec}'s first samples, collected on {@code spark}'s executors
+     * in at most {@code partitions} ranges and merged.
+     */
+    public static CalibrationStatistics collect(
+            SparkSession spark,
+            Path modelFile,
+            DatasetSpec spec,
+            int samples,
+            QuantizationConfig config,
+            boolean keepHistograms,
+            int partitions) {
+        List<int[]> ranges = CalibrationStatistics.partitions(samples, partitions);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        try {
+            List<CalibrationStatistics> parts = jsc.parallelize(ranges, ranges.size())
+                    .map(new CollectRange(bytes, SampleSource.of(spec), Settings.of(config, keepHistograms)))
+                    .collect();
+            return CalibrationStatistics.merge(parts);
+        } catch (RuntimeException e) {
+            throw SparkErrors.unwrap(e);
+        } finally {
+            bytes.destroy();
+        }
+    }
+
+    /** What a task needs of the conversion settings: the calibrator, threads and cross-layer equalization. */
+    record Settings(Calibrator calibrator, int threads, boolean equalize, boolean keepHistograms)
+            implements Serializable {
+        static Settings of(QuantizationConfig c, boolean keepHistograms) {
+            return new Settings(c.calibrator(), c.calibrationThreads(), c.crossLayerEqualization(), keepHistograms);
+        }
+
+        QuantizationConfig config() {
+            return QuantizationConfig.defaults()
+                    .withCalibrator(calibrator)
+                    .withCalibrationThreads(threads)
+                    .withCrossLayerEqualization(equalize);
+        }
+    }
+
+    /** A task: the statistics of one sample range, on the executor's cached model and data. */
+    private record CollectRange(Broadcast<ModelBytes> bytes, SampleSource source, Settings settings)
+            implements Function<int[], CalibrationStatistics> {
+        @Override
+        public CalibrationStatistics call(int[] range) {
+            ModelBytes file = bytes.value();
+            Dataset data = ExecutorCache.dataset(file, source);
+            QuantizationConfig config = settings.config();
+            Model calibrationModel = Converter.fromModel(ExecutorCache.model(file))
+                    .withConfig(config)
+                    .calibrationModel();
+            return CalibrationStatistics.collect(
+                    calibrationModel, data, range[0], range[1], config, settings.keepHistograms());
+        }
+    }
+
+    /** A session's calibration jobs. */
+    private static final class Runs implements Session {
+        private final SparkSession spark;
+        private final boolean stopOnClose;
+        private int lastPartitions;
+
+        Runs(SparkSession spark, boolean stopOnClose) {
+            this.spark = spark;
+            this.stopOnClose = stopOnClose;
+        }
+
+        @Override
+        public CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data) {
+            return (model, samples, config, keep) -> {
+                int parts = Math.max(1, spark.sparkContext().defaultParallelism() * PARTITIONS_PER_CORE);
+                lastPartitions =
+                        CalibrationStatistics.partitions(samples, parts).size();
+                return collect(spark, modelFile, data, samples, config, keep, parts);
+            };
+        }
+
+        @Override
+        public int lastPartitions() {
+            return lastPartitions;
+        }
+
+        @Override
+        public void close() {
+            if (stopOnClose) {
+                spark.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.quanta.spark;
+
+import dev.quanta.QuantaException;
+import dev.quanta.data.DatasetSpec;
+import dev.quanta.eval.EvaluationResult;
+import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.Metric;
+import dev.quanta.eval.ReconstructionResult;
+import dev.quanta.eval.ScaleOut;
+import java.net.URL;
+import java.nio.file.Path;
+import org.apache.spark.sql.SparkSession;
+
+/** {@link ScaleOut} on Apache Spark, for the command line's {@code --spark [MASTER]} (found by ServiceLoader). */
+public final class SparkScaleOut implements ScaleOut {
+    @Override
+    public String name() {
+        return "spark";
+    }
+
+    /**
+     * Starts a Spark session on {@code master}. Spark logs warnings and errors only (Quanta's log4j2 configuration,
+     * unless {@code log4j2.configurationFile} names another), through log4j2 as the one SLF4J provider.
+     */
+    @Override
+    public Session open(String master) {
+        quietLogging();
+        SparkSession spark;
+        // a session this JVM already runs (an application's, a test's) is used and left running
+        boolean existed = SparkSession.getActiveSession().isDefined()
+                || SparkSession.getDefaultSession().isDefined();
+        try {
+            spark = QuantaSpark.session(master);
+        } catch (RuntimeException e) {
+            throw new QuantaException(
+                    "--spark " + master + ": " + SparkErrors.unwrap(e).getMessage(), e);
+        }
+        return new SparkRuns(spark, !existed);
+    }
+
+    static void quietLogging() {
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            URL config = SparkScaleOut.class.getResource("log4j2-quanta.properties");
+            if (config != null) {
+                System.setProperty("log4j2.configurationFile", config.toString());
+            }
+        }
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.apache.logging.slf4j.SLF4JServiceProvider");
+        }
+    }
+
+    /** A session's runs, each through {@link QuantaSpark}. */
+    private record SparkRuns(SparkSession spark, boolean stopOnClose) implements Session {
+        @Override
+        public Run<EvaluationResult> evaluate(
+                Path model, DatasetSpec data, Evaluator.Options options, Evaluator.Progress progress) {
+            return QuantaSpark.evaluate(spark, model, data, options, progress);
+        }
+
+        @Override
+        public Run<ReconstructionResult> reconstruct(
+                Path model, DatasetSpec data, Metric metric, Evaluator.Options options, Evaluator.Progress progress) {
+            return QuantaSpark.reconstruct(spark, model, data, metric, options, progress);
+        }
+
+        @Override
+        public Run<Long> predict(
+                Path model,
+                DatasetSpec data,
+                String column,
+                int topK,
+                Evaluator.Options options,
+                Path out,
+                Evaluator.Progress progress) {
+            return QuantaSpark.writePredictions(spark, model, data, column, topK, options, out, progress);
+        }
+
+        @Override
+        public void close() {
+            if (stopOnClose) {
+                spark.stop();
+            }
+        }
+    }
+}
