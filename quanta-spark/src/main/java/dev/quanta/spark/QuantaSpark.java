@@ -243,7 +243,7 @@ public final class QuantaSpark {
             org.apache.spark.sql.Dataset<Row> in;
             try {
                 in = spark.read().parquet(spec.data().toString());
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
             }
             predictions = predict(in, modelFile, column == null ? "features" : column, topK, options);
@@ -364,7 +364,7 @@ public final class QuantaSpark {
                 progress.update(samples, samples);
             }
             return result;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             throw SparkErrors.unwrap(e);
         } finally {
             watcher.interrupt();
