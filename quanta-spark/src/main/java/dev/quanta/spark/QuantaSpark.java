@@ -243,19 +243,28 @@ public final class QuantaSpark {
             org.apache.spark.sql.Dataset<Row> in;
             try {
                 in = spark.read().parquet(spec.data().toString());
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
             }
-            predictions = predict(in, modelFile, column == null ? "features" : column, topK, options);
+            try {
+                predictions = predict(in, modelFile, column == null ? "features" : column, topK, options);
+            } catch (QuantaException e) {
+                throw QuantaException.inFile(spec.data(), e.getMessage(), e);
+            }
         } else {
             predictions = predict(spark, modelFile, spec, topK, options);
         }
         stages.end("load");
         int partitions = predictions.rdd().getNumPartitions();
-        runJob(spark, -1, progress, () -> {
-            predictions.write().mode(SaveMode.Overwrite).parquet(out.toString());
-            return null;
-        });
+        try {
+            runJob(spark, -1, progress, () -> {
+                predictions.write().mode(SaveMode.Overwrite).parquet(out.toString());
+                return null;
+            });
+        } catch (QuantaException e) {
+            // a row's error names the column; the file is the data's
+            throw isParquet(spec.data()) ? QuantaException.inFile(spec.data(), e.getMessage(), e) : e;
+        }
         stages.end("predict");
         long count = spark.read().parquet(out.toString()).count();
         stages.end("count");
@@ -332,8 +341,8 @@ public final class QuantaSpark {
             while (!Thread.currentThread().isInterrupted()) {
                 long done = 0;
                 long total = 0;
-                for (int job2 : tracker.getJobIdsForGroup(group)) {
-                    var info = tracker.getJobInfo(job2);
+                for (int jobId : tracker.getJobIdsForGroup(group)) {
+                    var info = tracker.getJobInfo(jobId);
                     if (info.isEmpty()) {
                         continue;
                     }
@@ -358,18 +367,24 @@ public final class QuantaSpark {
                 }
             }
         });
+        T result;
         try {
-            T result = job.run();
-            if (samples >= 0) {
-                progress.update(samples, samples);
-            }
-            return result;
-        } catch (RuntimeException e) {
+            result = job.run();
+        } catch (Exception e) {
             throw SparkErrors.unwrap(e);
         } finally {
             watcher.interrupt();
+            try {
+                watcher.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             sc.clearJobGroup();
         }
+        if (samples >= 0) {
+            progress.update(samples, samples); // after the watcher's last update
+        }
+        return result;
     }
 
     @FunctionalInterface

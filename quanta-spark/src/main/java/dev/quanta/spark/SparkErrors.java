@@ -8,13 +8,25 @@ final class SparkErrors {
 
     /**
      * The Quanta error a failed job carries (a task's {@link QuantaException}, which Spark hands back as the cause of
-     * its own exception), else a {@link QuantaException} with the first line of Spark's message and {@code e} as its
+     * its own exception, or names with its message in its own), else a {@link QuantaException} with the first line of Spark's message and {@code e} as its
      * cause (shown with {@code --verbose}).
      */
-    static RuntimeException unwrap(RuntimeException e) {
+    static RuntimeException unwrap(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof QuantaException q) {
                 return q;
+            }
+        }
+        // a task's error that reached the driver as text only (Spark's "... failure: Lost task ...: <class>:
+        // <message>")
+        String marker = QuantaException.class.getName() + ": ";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            int at = m == null ? -1 : m.indexOf(marker);
+            if (at >= 0) {
+                String rest = m.substring(at + marker.length());
+                int end = rest.indexOf('\n');
+                return new QuantaException(end < 0 ? rest : rest.substring(0, end), e);
             }
         }
         Throwable root = e;

@@ -7,6 +7,9 @@ import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
 import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.eval.ScaleOut;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URL;
 import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
@@ -24,6 +27,7 @@ public final class SparkScaleOut implements ScaleOut {
      */
     @Override
     public Session open(String master) {
+        requireReachable(master);
         quietLogging();
         SparkSession spark;
         // a session this JVM already runs (an application's, a test's) is used and left running
@@ -31,11 +35,45 @@ public final class SparkScaleOut implements ScaleOut {
                 || SparkSession.getDefaultSession().isDefined();
         try {
             spark = QuantaSpark.session(master);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             throw new QuantaException(
                     "--spark " + master + ": " + SparkErrors.unwrap(e).getMessage(), e);
         }
         return new SparkRuns(spark, !existed);
+    }
+
+    /** How long to wait for a standalone master to accept a connection. */
+    private static final int CONNECT_MILLIS = 3000;
+
+    /**
+     * Refuses a standalone master ({@code spark://host:port[,host:port]}) none of whose addresses accepts a TCP
+     * connection, at once: Spark itself would retry for a minute before giving up.
+     */
+    static void requireReachable(String master) {
+        if (!master.startsWith("spark://")) {
+            return;
+        }
+        String problem = null;
+        for (String address : master.substring("spark://".length()).split(",")) {
+            int colon = address.lastIndexOf(':');
+            if (colon < 0) {
+                throw new QuantaException("--spark " + master + ": '" + address + "' has no port (spark://HOST:PORT)");
+            }
+            String host = address.substring(0, colon);
+            int port;
+            try {
+                port = Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new QuantaException("--spark " + master + ": '" + address + "' has no port (spark://HOST:PORT)");
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(host, port), CONNECT_MILLIS);
+                return;
+            } catch (IOException | IllegalArgumentException e) {
+                problem = address + " (" + e.getMessage() + ")";
+            }
+        }
+        throw new QuantaException("--spark " + master + ": cannot reach the master at " + problem);
     }
 
     static void quietLogging() {

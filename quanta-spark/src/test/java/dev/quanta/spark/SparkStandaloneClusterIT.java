@@ -19,6 +19,8 @@ import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import dev.quanta.tflite.TfliteWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,18 +30,21 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Quanta on a real Spark standalone cluster, not local mode: a master and two one-core workers started on loopback
- * from the Spark jars inside the test (child JVMs, see {@link LoopbackCluster}). The MNIST evaluation and the KWS
- * calibration there equal one machine's to the bit; then one worker is killed (with its executor) while the
+ * from the Spark jars inside the test (child JVMs, see {@link LoopbackCluster}). The MNIST evaluation, a predict to
+ * Parquet (top-1 read back) and the KWS calibration there equal one machine's to the bit; then one worker is killed (with its executor) while the
  * evaluation's tasks run, and Spark re-runs the lost tasks on the other: the result is still identical.
  */
 @UsesFixtures
 class SparkStandaloneClusterIT {
+    private static final int PREDICTED = 2_000;
+
     @TempDir
     Path tmp;
 
@@ -92,6 +97,25 @@ class SparkStandaloneClusterIT {
                 assertThat(clusterFile).isEqualTo(oneFile);
                 long t3 = System.nanoTime();
 
+                // batch inference on the cluster: the Parquet rows read back give the evaluation's top-1
+                // (the first 2,000 samples: the Parquet writers' start-up, not the samples, is what takes time)
+                Path parquet = tmp.resolve("predictions.parquet");
+                ScaleOut.Run<Long> predicted = QuantaSpark.writePredictions(
+                        spark, model, spec.withLimit(PREDICTED), null, 1, options, parquet, Evaluator.Progress.NONE);
+                assertThat(predicted.result()).isEqualTo(PREDICTED);
+                List<Row> rows = spark.read()
+                        .parquet(parquet.toString())
+                        .selectExpr("sample", "top_classes[0] AS top1")
+                        .orderBy("sample")
+                        .collectAsList();
+                int[] top1 = new int[rows.size()];
+                for (int i = 0; i < top1.length; i++) {
+                    assertThat(rows.get(i).getLong(0)).isEqualTo(i);
+                    top1[i] = rows.get(i).getInt(1);
+                }
+                assertThat(top1).isEqualTo(Arrays.copyOf(single.predictions(), PREDICTED));
+                long t4 = System.nanoTime();
+
                 // a worker dies while the evaluation's tasks run: Spark re-runs its tasks on the other
                 CountDownLatch started = new CountDownLatch(1);
                 AtomicInteger lostTasks = new AtomicInteger();
@@ -128,11 +152,13 @@ class SparkStandaloneClusterIT {
                 assertSame(afterKill.result(), single);
                 System.out.printf(
                         "standalone cluster: up with 2 executors in %.1f s; MNIST evaluation %.1f s; KWS calibration"
-                                + " %.1f s; evaluation with a worker killed %.1f s (%d tasks lost and re-run)%n",
+                                + " %.1f s; MNIST predict to Parquet %.1f s; evaluation with a worker killed %.1f s"
+                                + " (%d tasks lost and re-run)%n",
                         (t1 - t0) / 1e9,
                         (t2 - t1) / 1e9,
                         (t3 - t2) / 1e9,
-                        (System.nanoTime() - t3) / 1e9,
+                        (t4 - t3) / 1e9,
+                        (System.nanoTime() - t4) / 1e9,
                         lostTasks.get());
             } finally {
                 spark.stop();
