@@ -57,6 +57,7 @@ final class OnnxElementwiseOps {
         t.put("Sum", variadic(OpType.ADD));
         t.put("Mean", OnnxElementwiseOps::mean);
         t.put("Where", OnnxElementwiseOps::where);
+        t.put("Trilu", OnnxElementwiseOps::trilu);
         t.put("Softplus", OnnxElementwiseOps::softplus);
         t.put("Softsign", OnnxElementwiseOps::softsign);
     }
@@ -474,6 +475,47 @@ final class OnnxElementwiseOps {
         requireType(n, a, DType.FLOAT32, DType.INT32, DType.INT64);
         ctx.define(
                 n.output(0), ctx.emit(n.output(0), OpType.SELECT_V2, OpAttributes.None.INSTANCE, a.dtype(), c, a, b));
+    }
+
+    /**
+     * Trilu: keeps element (i, j) of the last two axes where j − i ≥ k (upper, the default) or j − i ≤ k (lower) and
+     * zeroes the rest, as SELECT_V2 of a constant [rows, cols] mask between x and a zero scalar.
+     */
+    private static void trilu(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 2);
+        n.allowAttributes("upper");
+        Tensor x = ctx.onnx(n.input(0));
+        requireType(n, x, DType.FLOAT32, DType.INT32, DType.INT64);
+        int[] d = x.shape().dims();
+        if (d.length < 2 || d[d.length - 2] < 1 || d[d.length - 1] < 1) {
+            throw n.unsupported("input " + x.shape() + " needs two last axes of known, non-zero size");
+        }
+        long k = 0;
+        if (n.hasInput(1)) {
+            long[] kv = ctx.constantLongs(n.input(1), "k");
+            if (kv.length != 1) {
+                throw n.bad("k must hold one value");
+            }
+            k = kv[0];
+        }
+        boolean upper = n.getInt("upper", 1) != 0;
+        int rows = d[d.length - 2];
+        int cols = d[d.length - 1];
+        byte[] mask = new byte[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                long diff = (long) j - i;
+                mask[i * cols + j] = (byte) ((upper ? diff >= k : diff <= k) ? 1 : 0);
+            }
+        }
+        String base = n.output(0);
+        Tensor m = ctx.constant(base + "_mask", Shape.of(rows, cols), DType.BOOL, TensorData.ofBytes(DType.BOOL, mask));
+        Tensor zero = ctx.constant(
+                base + "_zero",
+                Shape.of(),
+                x.dtype(),
+                TensorData.ofBytes(x.dtype(), new byte[x.dtype().byteSize()]));
+        ctx.define(base, ctx.emit(base, OpType.SELECT_V2, OpAttributes.None.INSTANCE, x.dtype(), m, x, zero));
     }
 
     /** Two operands of a broadcasting op in one layout, and that layout. */
