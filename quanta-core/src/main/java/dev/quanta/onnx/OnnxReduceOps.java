@@ -157,9 +157,7 @@ final class OnnxReduceOps {
     private static void argMinMax(OnnxNode n, OnnxContext ctx, OpType type) {
         n.requireInputs(1, 1);
         n.allowAttributes("axis", "keepdims", "select_last_index");
-        if (n.getInt("select_last_index", 0) != 0) {
-            throw n.unsupported("select_last_index 1 is not supported");
-        }
+        boolean last = n.getInt("select_last_index", 0) != 0;
         Tensor x = ctx.onnx(n.input(0));
         OnnxElementwiseOps.requireType(n, x, DType.FLOAT32, DType.INT32);
         int r = x.shape().rank();
@@ -170,7 +168,34 @@ final class OnnxReduceOps {
         }
         boolean keep = n.getInt("keepdims", 1) != 0;
         String out = n.output(0);
+        int size = x.shape().dim(a);
+        if (last && size < 1) {
+            throw n.unsupported("select_last_index 1 over an axis of unknown size is not supported");
+        }
+        if (last && size > 1) {
+            // the last extreme of x is the first of x reversed along the axis: index (size − 1) − i
+            Tensor reversed = ctx.emit(
+                    out + "_reversed", OpType.REVERSE_V2, new OpAttributes.Reverse(new int[] {a}), x.dtype(), x);
+            Tensor first =
+                    ctx.emit(out + "_reversed_index", type, new OpAttributes.ArgMinMax(a), DType.INT64, reversed);
+            Tensor y = ctx.emit(
+                    keep ? out + "_reduced" : out,
+                    OpType.SUB,
+                    new OpAttributes.Arithmetic(dev.quanta.ir.Activation.NONE),
+                    DType.INT64,
+                    ctx.constant(out + "_last", dev.quanta.ir.Shape.of(), DType.INT64, OnnxTensors.ofLongs(new long[] {
+                        size - 1
+                    })),
+                    first);
+            defineArg(ctx, x, a, keep, out, y);
+            return;
+        }
         Tensor y = ctx.emit(keep ? out + "_reduced" : out, type, new OpAttributes.ArgMinMax(a), DType.INT64, x);
+        defineArg(ctx, x, a, keep, out, y);
+    }
+
+    /** Binds an arg-min/max result, with the reduced axis kept as 1 when {@code keep}. */
+    private static void defineArg(OnnxContext ctx, Tensor x, int a, boolean keep, String out, Tensor y) {
         if (keep) {
             int[] d = x.shape().dims();
             d[a] = 1;
