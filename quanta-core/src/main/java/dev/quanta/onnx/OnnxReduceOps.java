@@ -35,6 +35,7 @@ final class OnnxReduceOps {
         t.put("ReduceLogSum", (n, ctx) -> composite(n, ctx, null, OpType.SUM, OpType.LOG));
         t.put("ReduceLogSumExp", (n, ctx) -> composite(n, ctx, OpType.EXP, OpType.SUM, OpType.LOG));
         t.put("InstanceNormalization", OnnxReduceOps::instanceNorm);
+        t.put("GroupNormalization", OnnxReduceOps::groupNorm);
         t.put("ArgMax", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MAX));
         t.put("ArgMin", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MIN));
         t.put("Softmax", (n, ctx) -> softmax(n, ctx, OpType.SOFTMAX));
@@ -110,6 +111,81 @@ final class OnnxReduceOps {
                         DType.FLOAT32,
                         scaled,
                         ctx.constant(out + "_B", Shape.of(c), bias)),
+                OnnxLayout.CHANNELS_LAST);
+    }
+
+    /**
+     * GroupNormalization: the C channels in G groups of C/G; y = scale·(x − μ)/√(σ² + ε) + B with μ and σ² per sample
+     * and group over its channels and the spatial axes. Channels-last [N, S…, C] is reshaped to [N, ΠS, G, C/G],
+     * normalized over axes 1 and 3, and reshaped back; scale and B are per channel (opset 21) or per group (18).
+     */
+    private static void groupNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(3, 3);
+        n.allowAttributes("epsilon", "num_groups", "stash_type");
+        if (n.getInt("stash_type", 1) != 1) {
+            throw n.unsupported("stash_type " + n.getInt("stash_type", 1) + " is not supported (only float)");
+        }
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int r = v.tensor().shape().rank();
+        if (r < 3) {
+            throw n.bad("input of rank " + r);
+        }
+        Tensor x = ctx.channelsLast(n.input(0));
+        int[] d = x.shape().dims();
+        int c = d[r - 1];
+        int g = n.getIntExact("num_groups", 0);
+        long spatial = 1;
+        for (int i = 1; i < r - 1; i++) {
+            if (d[i] < 1) {
+                throw n.unsupported("a spatial axis of unknown size is not supported");
+            }
+            spatial *= d[i];
+        }
+        if (g < 1 || c < 1 || c % g != 0) {
+            throw n.bad("num_groups " + g + " does not divide " + c + " channels");
+        }
+        float[] scale = ctx.constantFloats(n.input(1), "scale");
+        float[] bias = ctx.constantFloats(n.input(2), "bias");
+        if (scale.length != bias.length || (scale.length != c && scale.length != g)) {
+            throw n.bad("scale and bias must have " + c + " (or " + g + ") values");
+        }
+        if (scale.length != c) { // per group: each channel takes its group's value
+            float[] sc = new float[c];
+            float[] bc = new float[c];
+            for (int i = 0; i < c; i++) {
+                sc[i] = scale[i / (c / g)];
+                bc[i] = bias[i / (c / g)];
+            }
+            scale = sc;
+            bias = bc;
+        }
+        String out = n.output(0);
+        Tensor grouped = ctx.emit(
+                out + "_grouped",
+                OpType.RESHAPE,
+                new OpAttributes.Reshape(new int[] {d[0] < 0 ? -1 : d[0], (int) spatial, g, c / g}),
+                DType.FLOAT32,
+                x);
+        Tensor norm = normalize(ctx, grouped, new int[] {1, 3}, n.getFloat("epsilon", 1e-5f), out)
+                .y();
+        Tensor back = ctx.emit(out + "_ungrouped", OpType.RESHAPE, new OpAttributes.Reshape(d), DType.FLOAT32, norm);
+        Tensor scaled = ctx.emit(
+                out + "_scaled",
+                OpType.MUL,
+                new OpAttributes.Arithmetic(Activation.NONE),
+                DType.FLOAT32,
+                back,
+                ctx.constant(out + "_scale", Shape.of(c), scale));
+        ctx.define(
+                out,
+                ctx.emit(
+                        out,
+                        OpType.ADD,
+                        new OpAttributes.Add(Activation.NONE),
+                        DType.FLOAT32,
+                        scaled,
+                        ctx.constant(out + "_bias", Shape.of(c), bias)),
                 OnnxLayout.CHANNELS_LAST);
     }
 
