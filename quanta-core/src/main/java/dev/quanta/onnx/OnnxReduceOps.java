@@ -36,6 +36,7 @@ final class OnnxReduceOps {
         t.put("ReduceLogSumExp", (n, ctx) -> composite(n, ctx, OpType.EXP, OpType.SUM, OpType.LOG));
         t.put("InstanceNormalization", OnnxReduceOps::instanceNorm);
         t.put("GroupNormalization", OnnxReduceOps::groupNorm);
+        t.put("LpNormalization", OnnxReduceOps::lpNorm);
         t.put("ArgMax", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MAX));
         t.put("ArgMin", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MIN));
         t.put("Softmax", (n, ctx) -> softmax(n, ctx, OpType.SOFTMAX));
@@ -187,6 +188,47 @@ final class OnnxReduceOps {
                         scaled,
                         ctx.constant(out + "_bias", Shape.of(c), bias)),
                 OnnxLayout.CHANNELS_LAST);
+    }
+
+    /** LpNormalization along {@code axis}: y = x / Σ|x| (p = 1) or x / √(Σx²) (p = 2, the default); 0 where the norm is. */
+    private static void lpNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("axis", "p");
+        long p = n.getInt("p", 2);
+        if (p != 1 && p != 2) {
+            throw n.bad("p " + p + " is not 1 or 2");
+        }
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int a = ctx.axis(n.input(0), n.getInt("axis", -1));
+        String out = n.output(0);
+        Tensor x = v.tensor();
+        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor terms = p == 1
+                ? ctx.emit(out + "_abs", OpType.ABS, OpAttributes.None.INSTANCE, DType.FLOAT32, x)
+                : ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, x, x);
+        Tensor norm =
+                ctx.emit(out + "_sum", OpType.SUM, new OpAttributes.Reduce(new int[] {a}, true), DType.FLOAT32, terms);
+        if (p == 2) {
+            norm = ctx.emit(out + "_norm", OpType.SQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, norm);
+        }
+        // a zero norm divides by 1 instead (ONNX's reference gives 0 there, not NaN)
+        Tensor zero = ctx.emit(
+                out + "_zero_norm",
+                OpType.EQUAL,
+                OpAttributes.None.INSTANCE,
+                DType.BOOL,
+                norm,
+                ctx.constant(out + "_zero", Shape.of(), new float[] {0f}));
+        norm = ctx.emit(
+                out + "_divisor",
+                OpType.SELECT_V2,
+                OpAttributes.None.INSTANCE,
+                DType.FLOAT32,
+                zero,
+                ctx.constant(out + "_one", Shape.of(), new float[] {1f}),
+                norm);
+        ctx.define(out, ctx.emit(out, OpType.DIV, none, DType.FLOAT32, x, norm), v.layout());
     }
 
     private static void reduce(OnnxNode n, OnnxContext ctx, OpType type, int axesInputFrom) {
