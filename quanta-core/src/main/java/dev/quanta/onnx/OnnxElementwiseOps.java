@@ -35,6 +35,10 @@ final class OnnxElementwiseOps {
         t.put("Not", OnnxElementwiseOps::not);
         t.put("LeakyRelu", OnnxElementwiseOps::leakyRelu);
         t.put("Elu", OnnxElementwiseOps::elu);
+        t.put("Selu", OnnxElementwiseOps::elu);
+        t.put("Celu", OnnxElementwiseOps::celu);
+        t.put("ThresholdedRelu", OnnxElementwiseOps::thresholdedRelu);
+        t.put("Shrink", OnnxElementwiseOps::shrink);
         t.put("Gelu", OnnxElementwiseOps::gelu);
         t.put("HardSigmoid", OnnxElementwiseOps::hardSigmoid);
         t.put("Clip", OnnxElementwiseOps::clip);
@@ -57,6 +61,7 @@ final class OnnxElementwiseOps {
         t.put("Sum", variadic(OpType.ADD));
         t.put("Mean", OnnxElementwiseOps::mean);
         t.put("Where", OnnxElementwiseOps::where);
+        t.put("Trilu", OnnxElementwiseOps::trilu);
         t.put("Softplus", OnnxElementwiseOps::softplus);
         t.put("Softsign", OnnxElementwiseOps::softsign);
     }
@@ -126,18 +131,162 @@ final class OnnxElementwiseOps {
                 v.layout());
     }
 
+    /**
+     * Elu (α = 1: ELU) and Selu: with e = ELU(x) (x for x &gt; 0, eˣ − 1 otherwise), y = γ·max(e, 0) + γ·α·min(e, 0),
+     * Elu having γ = 1 (α defaults: Elu 1, Selu 1.67326…, γ 1.05070…).
+     */
     private static void elu(OnnxNode n, OnnxContext ctx) {
         n.requireInputs(1, 1);
+        boolean selu = n.opType().equals("Selu");
+        n.allowAttributes(selu ? new String[] {"alpha", "gamma"} : new String[] {"alpha"});
+        float alpha = n.getFloat("alpha", selu ? 1.67326319217681884765625f : 1f);
+        float gamma = selu ? n.getFloat("gamma", 1.05070102214813232421875f) : 1f;
+        OnnxContext.Value v = ctx.value(n.input(0));
+        requireType(n, v.tensor(), DType.FLOAT32);
+        String base = n.output(0);
+        if (alpha == 1f && gamma == 1f) {
+            ctx.define(
+                    base,
+                    ctx.emit(base, OpType.ELU, OpAttributes.None.INSTANCE, DType.FLOAT32, v.tensor()),
+                    v.layout());
+            return;
+        }
+        Tensor e = ctx.emit(base + "_elu", OpType.ELU, OpAttributes.None.INSTANCE, DType.FLOAT32, v.tensor());
+        Tensor zero = ctx.constant(base + "_zero", Shape.of(), new float[] {0f});
+        Tensor pos = ctx.emit(base + "_positive", OpType.MAXIMUM, OpAttributes.None.INSTANCE, DType.FLOAT32, e, zero);
+        Tensor neg = ctx.emit(base + "_negative", OpType.MINIMUM, OpAttributes.None.INSTANCE, DType.FLOAT32, e, zero);
+        OpAttributes mul = new OpAttributes.Arithmetic(Activation.NONE);
+        if (gamma != 1f) {
+            pos = ctx.emit(
+                    base + "_positive_scaled",
+                    OpType.MUL,
+                    mul,
+                    DType.FLOAT32,
+                    pos,
+                    ctx.constant(base + "_gamma", Shape.of(), new float[] {gamma}));
+        }
+        neg = ctx.emit(
+                base + "_negative_scaled",
+                OpType.MUL,
+                mul,
+                DType.FLOAT32,
+                neg,
+                ctx.constant(base + "_gamma_alpha", Shape.of(), new float[] {gamma * alpha}));
+        ctx.define(
+                base,
+                ctx.emit(base, OpType.ADD, new OpAttributes.Add(Activation.NONE), DType.FLOAT32, pos, neg),
+                v.layout());
+    }
+
+    /** Celu: y = max(0, x) + min(0, α·(e^(x/α) − 1)) = α·ELU(x/α), as MUL, ELU, MUL. */
+    private static void celu(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
         n.allowAttributes("alpha");
-        if (n.getFloat("alpha", 1f) != 1f) {
-            throw n.unsupported("alpha " + n.getFloat("alpha", 1f) + " is not supported (only 1)");
+        float alpha = n.getFloat("alpha", 1f);
+        if (!(alpha > 0) || !Float.isFinite(alpha)) {
+            throw n.bad("alpha " + alpha);
         }
         OnnxContext.Value v = ctx.value(n.input(0));
         requireType(n, v.tensor(), DType.FLOAT32);
+        String base = n.output(0);
+        OpAttributes mul = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor scaled = ctx.emit(
+                base + "_scaled",
+                OpType.DIV,
+                mul,
+                DType.FLOAT32,
+                v.tensor(),
+                ctx.constant(base + "_alpha", Shape.of(), new float[] {alpha}));
+        Tensor e = ctx.emit(base + "_elu", OpType.ELU, OpAttributes.None.INSTANCE, DType.FLOAT32, scaled);
         ctx.define(
-                n.output(0),
-                ctx.emit(n.output(0), OpType.ELU, OpAttributes.None.INSTANCE, DType.FLOAT32, v.tensor()),
+                base,
+                ctx.emit(
+                        base,
+                        OpType.MUL,
+                        mul,
+                        DType.FLOAT32,
+                        e,
+                        ctx.constant(base + "_alpha_out", Shape.of(), new float[] {alpha})),
                 v.layout());
+    }
+
+    /** ThresholdedRelu: y = x where x &gt; α, else 0 (SELECT_V2 of GREATER). */
+    private static void thresholdedRelu(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("alpha");
+        float alpha = n.getFloat("alpha", 1f);
+        OnnxContext.Value v = ctx.value(n.input(0));
+        requireType(n, v.tensor(), DType.FLOAT32);
+        String base = n.output(0);
+        Tensor above = ctx.emit(
+                base + "_above",
+                OpType.GREATER,
+                OpAttributes.None.INSTANCE,
+                DType.BOOL,
+                v.tensor(),
+                ctx.constant(base + "_alpha", Shape.of(), new float[] {alpha}));
+        ctx.define(
+                base,
+                ctx.emit(
+                        base,
+                        OpType.SELECT_V2,
+                        OpAttributes.None.INSTANCE,
+                        DType.FLOAT32,
+                        above,
+                        v.tensor(),
+                        ctx.constant(base + "_zero", Shape.of(), new float[] {0f})),
+                v.layout());
+    }
+
+    /** Shrink: y = x + bias where x &lt; −λ, x − bias where x &gt; λ, else 0 (two SELECT_V2). */
+    private static void shrink(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("bias", "lambd");
+        float bias = n.getFloat("bias", 0f);
+        float lambd = n.getFloat("lambd", 0.5f);
+        OnnxContext.Value v = ctx.value(n.input(0));
+        requireType(n, v.tensor(), DType.FLOAT32);
+        String base = n.output(0);
+        Tensor x = v.tensor();
+        OpAttributes add = new OpAttributes.Add(Activation.NONE);
+        OpAttributes none = OpAttributes.None.INSTANCE;
+        Tensor below = ctx.emit(
+                base + "_below",
+                OpType.LESS,
+                none,
+                DType.BOOL,
+                x,
+                ctx.constant(base + "_minus_lambd", Shape.of(), new float[] {-lambd}));
+        Tensor above = ctx.emit(
+                base + "_above",
+                OpType.GREATER,
+                none,
+                DType.BOOL,
+                x,
+                ctx.constant(base + "_lambd", Shape.of(), new float[] {lambd}));
+        Tensor up = ctx.emit(
+                base + "_plus_bias",
+                OpType.ADD,
+                add,
+                DType.FLOAT32,
+                x,
+                ctx.constant(base + "_bias", Shape.of(), new float[] {bias}));
+        Tensor down = ctx.emit(
+                base + "_minus_bias",
+                OpType.ADD,
+                add,
+                DType.FLOAT32,
+                x,
+                ctx.constant(base + "_negative_bias", Shape.of(), new float[] {-bias}));
+        Tensor inner = ctx.emit(
+                base + "_upper",
+                OpType.SELECT_V2,
+                none,
+                DType.FLOAT32,
+                above,
+                down,
+                ctx.constant(base + "_zero", Shape.of(), new float[] {0f}));
+        ctx.define(base, ctx.emit(base, OpType.SELECT_V2, none, DType.FLOAT32, below, up, inner), v.layout());
     }
 
     private static void gelu(OnnxNode n, OnnxContext ctx) {
@@ -474,6 +623,47 @@ final class OnnxElementwiseOps {
         requireType(n, a, DType.FLOAT32, DType.INT32, DType.INT64);
         ctx.define(
                 n.output(0), ctx.emit(n.output(0), OpType.SELECT_V2, OpAttributes.None.INSTANCE, a.dtype(), c, a, b));
+    }
+
+    /**
+     * Trilu: keeps element (i, j) of the last two axes where j − i ≥ k (upper, the default) or j − i ≤ k (lower) and
+     * zeroes the rest, as SELECT_V2 of a constant [rows, cols] mask between x and a zero scalar.
+     */
+    private static void trilu(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 2);
+        n.allowAttributes("upper");
+        Tensor x = ctx.onnx(n.input(0));
+        requireType(n, x, DType.FLOAT32, DType.INT32, DType.INT64);
+        int[] d = x.shape().dims();
+        if (d.length < 2 || d[d.length - 2] < 1 || d[d.length - 1] < 1) {
+            throw n.unsupported("input " + x.shape() + " needs two last axes of known, non-zero size");
+        }
+        long k = 0;
+        if (n.hasInput(1)) {
+            long[] kv = ctx.constantLongs(n.input(1), "k");
+            if (kv.length != 1) {
+                throw n.bad("k must hold one value");
+            }
+            k = kv[0];
+        }
+        boolean upper = n.getInt("upper", 1) != 0;
+        int rows = d[d.length - 2];
+        int cols = d[d.length - 1];
+        byte[] mask = new byte[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                long diff = (long) j - i;
+                mask[i * cols + j] = (byte) ((upper ? diff >= k : diff <= k) ? 1 : 0);
+            }
+        }
+        String base = n.output(0);
+        Tensor m = ctx.constant(base + "_mask", Shape.of(rows, cols), DType.BOOL, TensorData.ofBytes(DType.BOOL, mask));
+        Tensor zero = ctx.constant(
+                base + "_zero",
+                Shape.of(),
+                x.dtype(),
+                TensorData.ofBytes(x.dtype(), new byte[x.dtype().byteSize()]));
+        ctx.define(base, ctx.emit(base, OpType.SELECT_V2, OpAttributes.None.INSTANCE, x.dtype(), m, x, zero));
     }
 
     /** Two operands of a broadcasting op in one layout, and that layout. */

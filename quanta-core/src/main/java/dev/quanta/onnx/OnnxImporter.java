@@ -145,9 +145,7 @@ public final class OnnxImporter {
             throw node.unsupported("op " + node.opType() + " is not supported");
         }
         ctx.setNode(node);
-        if (!node.hasOutput(0)
-                && !node.opType().equals("LSTM")
-                && !node.opType().equals("GRU")) {
+        if (!node.hasOutput(0) && !List.of("LSTM", "GRU", "RNN").contains(node.opType())) { // these may give Y_h alone
             throw node.bad("has no output");
         }
         boolean allConstant = !node.presentInputs().isEmpty();

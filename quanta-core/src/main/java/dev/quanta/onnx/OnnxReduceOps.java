@@ -35,6 +35,8 @@ final class OnnxReduceOps {
         t.put("ReduceLogSum", (n, ctx) -> composite(n, ctx, null, OpType.SUM, OpType.LOG));
         t.put("ReduceLogSumExp", (n, ctx) -> composite(n, ctx, OpType.EXP, OpType.SUM, OpType.LOG));
         t.put("InstanceNormalization", OnnxReduceOps::instanceNorm);
+        t.put("GroupNormalization", OnnxReduceOps::groupNorm);
+        t.put("LpNormalization", OnnxReduceOps::lpNorm);
         t.put("ArgMax", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MAX));
         t.put("ArgMin", (n, ctx) -> argMinMax(n, ctx, OpType.ARG_MIN));
         t.put("Softmax", (n, ctx) -> softmax(n, ctx, OpType.SOFTMAX));
@@ -113,6 +115,122 @@ final class OnnxReduceOps {
                 OnnxLayout.CHANNELS_LAST);
     }
 
+    /**
+     * GroupNormalization: the C channels in G groups of C/G; y = scale·(x − μ)/√(σ² + ε) + B with μ and σ² per sample
+     * and group over its channels and the spatial axes. Channels-last [N, S…, C] is reshaped to [N, ΠS, G, C/G],
+     * normalized over axes 1 and 3, and reshaped back; scale and B are per channel (opset 21) or per group (18).
+     */
+    private static void groupNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(3, 3);
+        n.allowAttributes("epsilon", "num_groups", "stash_type");
+        if (n.getInt("stash_type", 1) != 1) {
+            throw n.unsupported("stash_type " + n.getInt("stash_type", 1) + " is not supported (only float)");
+        }
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int r = v.tensor().shape().rank();
+        if (r < 3) {
+            throw n.bad("input of rank " + r);
+        }
+        Tensor x = ctx.channelsLast(n.input(0));
+        int[] d = x.shape().dims();
+        int c = d[r - 1];
+        int g = n.getIntExact("num_groups", 0);
+        long spatial = 1;
+        for (int i = 1; i < r - 1; i++) {
+            if (d[i] < 1) {
+                throw n.unsupported("a spatial axis of unknown size is not supported");
+            }
+            spatial *= d[i];
+        }
+        if (g < 1 || c < 1 || c % g != 0) {
+            throw n.bad("num_groups " + g + " does not divide " + c + " channels");
+        }
+        float[] scale = ctx.constantFloats(n.input(1), "scale");
+        float[] bias = ctx.constantFloats(n.input(2), "bias");
+        if (scale.length != bias.length || (scale.length != c && scale.length != g)) {
+            throw n.bad("scale and bias must have " + c + " (or " + g + ") values");
+        }
+        if (scale.length != c) { // per group: each channel takes its group's value
+            float[] sc = new float[c];
+            float[] bc = new float[c];
+            for (int i = 0; i < c; i++) {
+                sc[i] = scale[i / (c / g)];
+                bc[i] = bias[i / (c / g)];
+            }
+            scale = sc;
+            bias = bc;
+        }
+        String out = n.output(0);
+        Tensor grouped = ctx.emit(
+                out + "_grouped",
+                OpType.RESHAPE,
+                new OpAttributes.Reshape(new int[] {d[0] < 0 ? -1 : d[0], (int) spatial, g, c / g}),
+                DType.FLOAT32,
+                x);
+        Tensor norm = normalize(ctx, grouped, new int[] {1, 3}, n.getFloat("epsilon", 1e-5f), out)
+                .y();
+        Tensor back = ctx.emit(out + "_ungrouped", OpType.RESHAPE, new OpAttributes.Reshape(d), DType.FLOAT32, norm);
+        Tensor scaled = ctx.emit(
+                out + "_scaled",
+                OpType.MUL,
+                new OpAttributes.Arithmetic(Activation.NONE),
+                DType.FLOAT32,
+                back,
+                ctx.constant(out + "_scale", Shape.of(c), scale));
+        ctx.define(
+                out,
+                ctx.emit(
+                        out,
+                        OpType.ADD,
+                        new OpAttributes.Add(Activation.NONE),
+                        DType.FLOAT32,
+                        scaled,
+                        ctx.constant(out + "_bias", Shape.of(c), bias)),
+                OnnxLayout.CHANNELS_LAST);
+    }
+
+    /** LpNormalization along {@code axis}: y = x / Σ|x| (p = 1) or x / √(Σx²) (p = 2, the default); 0 where the norm is. */
+    private static void lpNorm(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("axis", "p");
+        long p = n.getInt("p", 2);
+        if (p != 1 && p != 2) {
+            throw n.bad("p " + p + " is not 1 or 2");
+        }
+        OnnxContext.Value v = ctx.value(n.input(0));
+        OnnxElementwiseOps.requireType(n, v.tensor(), DType.FLOAT32);
+        int a = ctx.axis(n.input(0), n.getInt("axis", -1));
+        String out = n.output(0);
+        Tensor x = v.tensor();
+        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
+        Tensor terms = p == 1
+                ? ctx.emit(out + "_abs", OpType.ABS, OpAttributes.None.INSTANCE, DType.FLOAT32, x)
+                : ctx.emit(out + "_squared", OpType.MUL, none, DType.FLOAT32, x, x);
+        Tensor norm =
+                ctx.emit(out + "_sum", OpType.SUM, new OpAttributes.Reduce(new int[] {a}, true), DType.FLOAT32, terms);
+        if (p == 2) {
+            norm = ctx.emit(out + "_norm", OpType.SQRT, OpAttributes.None.INSTANCE, DType.FLOAT32, norm);
+        }
+        // a zero norm divides by 1 instead (ONNX's reference gives 0 there, not NaN)
+        Tensor zero = ctx.emit(
+                out + "_zero_norm",
+                OpType.EQUAL,
+                OpAttributes.None.INSTANCE,
+                DType.BOOL,
+                norm,
+                ctx.constant(out + "_zero", Shape.of(), new float[] {0f}));
+        norm = ctx.emit(
+                out + "_divisor",
+                OpType.SELECT_V2,
+                OpAttributes.None.INSTANCE,
+                DType.FLOAT32,
+                zero,
+                ctx.constant(out + "_one", Shape.of(), new float[] {1f}),
+                norm);
+        ctx.define(out, ctx.emit(out, OpType.DIV, none, DType.FLOAT32, x, norm), v.layout());
+    }
+
     private static void reduce(OnnxNode n, OnnxContext ctx, OpType type, int axesInputFrom) {
         boolean axesInput = n.opset() >= axesInputFrom;
         n.requireInputs(1, axesInput ? 2 : 1);
@@ -157,9 +275,7 @@ final class OnnxReduceOps {
     private static void argMinMax(OnnxNode n, OnnxContext ctx, OpType type) {
         n.requireInputs(1, 1);
         n.allowAttributes("axis", "keepdims", "select_last_index");
-        if (n.getInt("select_last_index", 0) != 0) {
-            throw n.unsupported("select_last_index 1 is not supported");
-        }
+        boolean last = n.getInt("select_last_index", 0) != 0;
         Tensor x = ctx.onnx(n.input(0));
         OnnxElementwiseOps.requireType(n, x, DType.FLOAT32, DType.INT32);
         int r = x.shape().rank();
@@ -170,7 +286,34 @@ final class OnnxReduceOps {
         }
         boolean keep = n.getInt("keepdims", 1) != 0;
         String out = n.output(0);
+        int size = x.shape().dim(a);
+        if (last && size < 1) {
+            throw n.unsupported("select_last_index 1 over an axis of unknown size is not supported");
+        }
+        if (last && size > 1) {
+            // the last extreme of x is the first of x reversed along the axis: index (size − 1) − i
+            Tensor reversed = ctx.emit(
+                    out + "_reversed", OpType.REVERSE_V2, new OpAttributes.Reverse(new int[] {a}), x.dtype(), x);
+            Tensor first =
+                    ctx.emit(out + "_reversed_index", type, new OpAttributes.ArgMinMax(a), DType.INT64, reversed);
+            Tensor y = ctx.emit(
+                    keep ? out + "_reduced" : out,
+                    OpType.SUB,
+                    new OpAttributes.Arithmetic(dev.quanta.ir.Activation.NONE),
+                    DType.INT64,
+                    ctx.constant(out + "_last", dev.quanta.ir.Shape.of(), DType.INT64, OnnxTensors.ofLongs(new long[] {
+                        size - 1
+                    })),
+                    first);
+            defineArg(ctx, x, a, keep, out, y);
+            return;
+        }
         Tensor y = ctx.emit(keep ? out + "_reduced" : out, type, new OpAttributes.ArgMinMax(a), DType.INT64, x);
+        defineArg(ctx, x, a, keep, out, y);
+    }
+
+    /** Binds an arg-min/max result, with the reduced axis kept as 1 when {@code keep}. */
+    private static void defineArg(OnnxContext ctx, Tensor x, int a, boolean keep, String out, Tensor y) {
         if (keep) {
             int[] d = x.shape().dims();
             d[a] = 1;

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * ONNX's recurrent ops, forward, reverse or bidirectional, with the default activations.
+ * ONNX's recurrent ops, forward, reverse or bidirectional, with the default activations (RNN: Tanh, Relu or Sigmoid).
  *
  * <p>LSTM → one UNIDIRECTIONAL_SEQUENCE_LSTM per direction. ONNX packs the gates i, o, f, c in W [dirs, 4H, in],
  * R [dirs, 4H, H], B [dirs, 8H] (input then recurrent biases) and P [dirs, 3H] (peepholes i, o, f); TFLite takes them
@@ -20,7 +20,8 @@ import java.util.Map;
  * reverse direction runs on X reversed along time (REVERSE_V2) and its output is reversed back.
  *
  * <p>GRU → unrolled over its fixed number of steps (TFLite has no GRU builtin) into FULLY_CONNECTED, LOGISTIC, TANH,
- * MUL, ADD and SUB, gates z, r, h in ONNX's order (W [dirs, 3H, in], R [dirs, 3H, H], B [dirs, 6H]).
+ * MUL, ADD and SUB, gates z, r, h in ONNX's order (W [dirs, 3H, in], R [dirs, 3H, H], B [dirs, 6H]). RNN likewise
+ * (W [dirs, H, in], R [dirs, H, H], B [dirs, 2H]), so that both take an initial_h.
  *
  * <p>Outputs: Y [seq, dirs, batch, H] ([batch, seq, dirs, H] with layout 1) is each direction's h in time order
  * PACKed; Y_h [dirs, batch, H] ([batch, dirs, H]) each direction's last computed h (for reverse: at time 0).
@@ -31,6 +32,7 @@ final class OnnxSequenceOps {
     static void register(Map<String, OnnxTranslator> t) {
         t.put("LSTM", OnnxSequenceOps::lstm);
         t.put("GRU", OnnxSequenceOps::gru);
+        t.put("RNN", OnnxSequenceOps::rnn);
     }
 
     /** The longest sequence a GRU is unrolled over (about 15 ops per step and direction). */
@@ -64,7 +66,7 @@ final class OnnxSequenceOps {
             default -> throw n.bad("direction '" + direction + "' is not one of forward, reverse, bidirectional");
         };
         var acts = n.attribute("activations");
-        if (acts != null) {
+        if (acts != null && defaults != null) {
             List<String> a =
                     acts.getStringsList().stream().map(b -> b.toStringUtf8()).toList();
             List<String> expected = new ArrayList<>();
@@ -258,6 +260,117 @@ final class OnnxSequenceOps {
     }
 
     /**
+     * ONNX RNN unrolled: per direction, with f its activation (Tanh, the default, Relu or Sigmoid) and h the state
+     * (initial_h, else 0), h' = f(x_t·Wᵀ + h·Rᵀ + Wb + Rb): a FULLY_CONNECTED of x_t with the summed bias, plus one of h
+     * once h is not the zero state, then f.
+     */
+    private static void rnn(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(3, 6);
+        n.allowAttributes("activations", "direction", "hidden_size", "layout");
+        Recurrence rc = recurrence(n, ctx, 1, null);
+        int dirs = rc.directions();
+        OpType[] f = new OpType[dirs];
+        var acts = n.attribute("activations");
+        List<String> names = acts == null
+                ? List.of()
+                : acts.getStringsList().stream().map(b -> b.toStringUtf8()).toList();
+        if (acts != null && names.size() != dirs) {
+            throw n.bad("activations " + names + " do not name one activation per direction");
+        }
+        for (int d = 0; d < dirs; d++) {
+            String a = acts == null ? "Tanh" : names.get(d);
+            f[d] = switch (a) {
+                case "Tanh" -> OpType.TANH;
+                case "Relu" -> OpType.RELU;
+                case "Sigmoid" -> OpType.LOGISTIC;
+                default -> throw n.unsupported("activation " + a + " is not supported (only Tanh, Relu, Sigmoid)");
+            };
+        }
+        int h = rc.hidden();
+        int in = rc.in();
+        int steps = rc.steps();
+        if (steps > MAX_UNROLLED_STEPS) {
+            throw n.unsupported("a sequence of " + steps + " steps is not supported (RNN is unrolled, at most "
+                    + MAX_UNROLLED_STEPS + " steps)");
+        }
+        float[] w = weights(n, ctx, 1, "W", dirs * h * in);
+        float[] r = weights(n, ctx, 2, "R", dirs * h * h);
+        float[] b = n.hasInput(3) ? weights(n, ctx, 3, "B", dirs * 2 * h) : new float[dirs * 2 * h];
+        Tensor initial = initialState(n, ctx, rc);
+        OpAttributes fc = new OpAttributes.FullyConnected(Activation.NONE);
+        OpAttributes add = new OpAttributes.Add(Activation.NONE);
+        Tensor[] inTime = new Tensor[dirs];
+        Tensor[] last = new Tensor[dirs];
+        for (int d = 0; d < dirs; d++) {
+            String base = rc.base() + (dirs == 1 ? "" : rc.reversed()[d] ? "_backward" : "_forward");
+            Tensor wx = ctx.constant(base + "_w", Shape.of(h, in), Arrays.copyOfRange(w, d * h * in, (d + 1) * h * in));
+            Tensor rh = ctx.constant(base + "_r", Shape.of(h, h), Arrays.copyOfRange(r, d * h * h, (d + 1) * h * h));
+            float[] bias = new float[h];
+            for (int j = 0; j < h; j++) {
+                bias[j] = b[d * 2 * h + j] + b[d * 2 * h + h + j];
+            }
+            Tensor bx = ctx.constant(base + "_bias", Shape.of(h), bias);
+            Tensor state = initial == null ? null : directionState(ctx, rc, initial, d, base);
+            Tensor[] hs = new Tensor[steps];
+            for (int k = 0; k < steps; k++) {
+                int t = rc.reversed()[d] ? steps - 1 - k : k;
+                String p = base + "_step" + t + "_";
+                Tensor xt = timeStep(ctx, rc, rc.x(), t, p + "x");
+                Tensor pre = ctx.emit(p + "x_w", OpType.FULLY_CONNECTED, fc, DType.FLOAT32, xt, wx, bx);
+                if (state != null) {
+                    Tensor hr = ctx.emit(p + "h_r", OpType.FULLY_CONNECTED, fc, DType.FLOAT32, state, rh);
+                    pre = ctx.emit(p + "h_in", OpType.ADD, add, DType.FLOAT32, pre, hr);
+                }
+                state = ctx.emit(p + "h", f[d], OpAttributes.None.INSTANCE, DType.FLOAT32, pre);
+                hs[t] = state;
+            }
+            last[d] = state;
+            if (n.hasOutput(0)) {
+                inTime[d] = ctx.emit(
+                        base + "_sequence", OpType.PACK, new OpAttributes.Pack(rc.timeAxis()), DType.FLOAT32, hs);
+            }
+        }
+        defineOutputs(n, ctx, rc, inTime, last);
+    }
+
+    /** initial_h [dirs, batch, H] ([batch, dirs, H] with layout 1), or null when it is absent or constant zeros. */
+    private static Tensor initialState(OnnxNode n, OnnxContext ctx, Recurrence rc) {
+        if (zeroState(n, ctx, 5)) {
+            return null;
+        }
+        Tensor initial = ctx.onnx(n.input(5));
+        OnnxElementwiseOps.requireType(n, initial, DType.FLOAT32);
+        Shape s = initial.shape();
+        Shape xs = rc.x().shape();
+        int batchAxis = rc.batchMajor() ? 0 : 1;
+        int dirAxis = rc.batchMajor() ? 1 : 0;
+        if (s.rank() != 3
+                || s.dim(dirAxis) != rc.directions()
+                || s.dim(2) != rc.hidden()
+                || s.dim(batchAxis) != xs.dim(batchAxis)) {
+            throw n.bad("initial_h " + s + " does not fit " + rc.directions() + " directions, the batch of X " + xs
+                    + " and hidden_size " + rc.hidden());
+        }
+        return initial;
+    }
+
+    /** Direction d's [batch, H] slice of initial_h. */
+    private static Tensor directionState(OnnxContext ctx, Recurrence rc, Tensor initial, int d, String base) {
+        int dirAxis = rc.batchMajor() ? 1 : 0;
+        int[] begin = new int[3];
+        int[] end = new int[3];
+        begin[dirAxis] = d;
+        end[dirAxis] = d + 1;
+        int others = 0b111 & ~(1 << dirAxis);
+        return ctx.emit(
+                base + "_initial_h",
+                OpType.STRIDED_SLICE,
+                new OpAttributes.StridedSlice(begin, end, new int[] {1, 1, 1}, others, others, 1 << dirAxis, false),
+                DType.FLOAT32,
+                initial);
+    }
+
+    /**
      * ONNX GRU unrolled; per direction, with x_t the step's input, h the state (initial_h, else 0) and gates z, r, h
      * of W, R, Wb, Rb:
      *
@@ -287,19 +400,7 @@ final class OnnxSequenceOps {
         float[] w = weights(n, ctx, 1, "W", dirs * 3 * h * in);
         float[] r = weights(n, ctx, 2, "R", dirs * 3 * h * h);
         float[] b = n.hasInput(3) ? weights(n, ctx, 3, "B", dirs * 6 * h) : new float[dirs * 6 * h];
-        Tensor initial = null;
-        if (!zeroState(n, ctx, 5)) {
-            initial = ctx.onnx(n.input(5));
-            OnnxElementwiseOps.requireType(n, initial, DType.FLOAT32);
-            Shape s = initial.shape();
-            Shape xs = rc.x().shape();
-            int batchAxis = rc.batchMajor() ? 0 : 1;
-            int dirAxis = rc.batchMajor() ? 1 : 0;
-            if (s.rank() != 3 || s.dim(dirAxis) != dirs || s.dim(2) != h || s.dim(batchAxis) != xs.dim(batchAxis)) {
-                throw n.bad("initial_h " + s + " does not fit " + dirs + " directions, the batch of X " + xs
-                        + " and hidden_size " + h);
-            }
-        }
+        Tensor initial = initialState(n, ctx, rc);
         OpAttributes fc = new OpAttributes.FullyConnected(Activation.NONE);
         OpAttributes mul = new OpAttributes.Arithmetic(Activation.NONE);
         OpAttributes add = new OpAttributes.Add(Activation.NONE);
@@ -332,22 +433,7 @@ final class OnnxSequenceOps {
                             Shape.of(h),
                             Arrays.copyOfRange(b, d * 6 * h + 5 * h, d * 6 * h + 6 * h))
                     : null;
-            Tensor state = null;
-            if (initial != null) {
-                int dirAxis = rc.batchMajor() ? 1 : 0;
-                int[] begin = new int[3];
-                int[] end = new int[3];
-                begin[dirAxis] = d;
-                end[dirAxis] = d + 1;
-                int others = 0b111 & ~(1 << dirAxis);
-                state = ctx.emit(
-                        base + "_initial_h",
-                        OpType.STRIDED_SLICE,
-                        new OpAttributes.StridedSlice(
-                                begin, end, new int[] {1, 1, 1}, others, others, 1 << dirAxis, false),
-                        DType.FLOAT32,
-                        initial);
-            }
+            Tensor state = initial == null ? null : directionState(ctx, rc, initial, d, base);
             Tensor[] hs = new Tensor[steps];
             for (int k = 0; k < steps; k++) {
                 int t = rc.reversed()[d] ? steps - 1 - k : k;

@@ -43,6 +43,10 @@ final class OnnxShapeOps {
         t.put("Pad", OnnxShapeOps::pad);
         t.put("Expand", OnnxShapeOps::expand);
         t.put("Tile", OnnxShapeOps::tile);
+        t.put("Range", OnnxShapeOps::range);
+        t.put("HannWindow", (n, ctx) -> window(n, ctx, new double[] {0.5, 0.5}));
+        t.put("HammingWindow", (n, ctx) -> window(n, ctx, new double[] {25.0 / 46, 21.0 / 46}));
+        t.put("BlackmanWindow", (n, ctx) -> window(n, ctx, new double[] {0.42, 0.5, 0.08}));
         t.put("DepthToSpace", (n, ctx) -> blocks(n, ctx, OpType.DEPTH_TO_SPACE));
         t.put("SpaceToDepth", (n, ctx) -> blocks(n, ctx, OpType.SPACE_TO_DEPTH));
     }
@@ -883,6 +887,105 @@ final class OnnxShapeOps {
                 n.output(0),
                 ctx.emit(n.output(0), type, new OpAttributes.BlockSize(b), x.dtype(), x),
                 OnnxLayout.CHANNELS_LAST);
+    }
+
+    /**
+     * Range of constant scalars: start + i·delta for i = 0 … max(⌈(limit − start)/delta⌉, 0) − 1, of start's type
+     * (float32, int32 or int64), as a constant.
+     */
+    private static void range(OnnxNode n, OnnxContext ctx) {
+        n.requireInputs(3, 3);
+        n.allowAttributes();
+        DType type = ctx.dtype(n.input(0));
+        if (type != DType.FLOAT32 && type != DType.INT32 && type != DType.INT64) {
+            throw n.unsupported("type " + type + " is not supported");
+        }
+        String[] what = {"start", "limit", "delta"};
+        double[] v = new double[3];
+        long[] l = new long[3];
+        for (int i = 0; i < 3; i++) {
+            if (ctx.dtype(n.input(i)) != type) {
+                throw n.bad(what[i] + " is " + ctx.dtype(n.input(i)) + ", start is " + type);
+            }
+            if (type == DType.FLOAT32) {
+                float[] f = ctx.constantFloats(n.input(i), what[i]);
+                if (f.length != 1 || !Float.isFinite(f[0])) {
+                    throw n.bad(what[i] + " must be one finite value");
+                }
+                v[i] = f[0];
+            } else {
+                long[] x = ctx.constantLongs(n.input(i), what[i]);
+                if (x.length != 1) {
+                    throw n.bad(what[i] + " must be one value");
+                }
+                l[i] = x[0];
+                v[i] = x[0];
+            }
+        }
+        if (v[2] == 0) {
+            throw n.bad("delta is 0");
+        }
+        double count = Math.max(Math.ceil((v[1] - v[0]) / v[2]), 0);
+        if (count == 0) {
+            throw n.unsupported("empty tensors are not supported");
+        }
+        if (count > Shape.MAX_ELEMENTS) {
+            throw n.unsupported("a range of " + (long) count + " elements is too large");
+        }
+        int c = (int) count;
+        ctx.reserveComputed((long) c * type.byteSize(), "the range");
+        TensorData data;
+        if (type == DType.FLOAT32) {
+            float[] out = new float[c];
+            for (int i = 0; i < c; i++) {
+                out[i] = (float) (v[0] + i * v[2]);
+            }
+            data = TensorData.ofFloats(out);
+        } else {
+            long[] out = new long[c];
+            for (int i = 0; i < c; i++) {
+                out[i] = l[0] + i * l[2];
+            }
+            data = type == DType.INT64 ? OnnxTensors.ofLongs(out) : TensorData.ofInts(toInts(out));
+        }
+        ctx.define(n.output(0), ctx.constant(n.output(0), Shape.of(c), type, data));
+    }
+
+    private static int[] toInts(long[] v) {
+        int[] r = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = (int) v[i];
+        }
+        return r;
+    }
+
+    /**
+     * HannWindow, HammingWindow, BlackmanWindow of a constant size N as a float32 constant: w[i] = Σ_k (−1)^k · a_k ·
+     * cos(2πk·i/M) with M = N (periodic, the default) or N − 1 (symmetric); a = (½, ½), (25/46, 21/46), (0.42, 0.5,
+     * 0.08).
+     */
+    private static void window(OnnxNode n, OnnxContext ctx, double[] a) {
+        n.requireInputs(1, 1);
+        n.allowAttributes("periodic", "output_datatype");
+        if (n.getInt("output_datatype", 1) != 1) {
+            throw n.unsupported("output_datatype " + n.getInt("output_datatype", 1) + " is not supported (only float)");
+        }
+        long[] size = ctx.constantLongs(n.input(0), "size");
+        if (size.length != 1 || size[0] < 1 || size[0] > Shape.MAX_ELEMENTS) {
+            throw n.unsupported("size " + Arrays.toString(size) + " is not supported");
+        }
+        int count = (int) size[0];
+        ctx.reserveComputed(4L * count, "the window");
+        double m = n.getInt("periodic", 1) != 0 ? count : count - 1;
+        float[] w = new float[count];
+        for (int i = 0; i < count; i++) {
+            double sum = 0;
+            for (int k = 0; k < a.length; k++) {
+                sum += (k % 2 == 0 ? 1 : -1) * a[k] * Math.cos(2 * Math.PI * k * i / m);
+            }
+            w[i] = (float) sum;
+        }
+        ctx.define(n.output(0), ctx.constant(n.output(0), Shape.of(count), w));
     }
 
     private static void tile(OnnxNode n, OnnxContext ctx) {

@@ -26,9 +26,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * ONNX GRU and LSTM in every direction, on graphs built in code, against ONNX Runtime (ONNX's node suite only has
- * forward cases): GRU with linear_before_reset 0 and 1, biases and a non-zero initial_h; LSTM reverse and
- * bidirectional with biases and peepholes; Y and Y_h within 1e-5 of the range.
+ * ONNX GRU, RNN and LSTM in every direction, on graphs built in code, against ONNX Runtime (ONNX's node suite only
+ * has forward cases): GRU with linear_before_reset 0 and 1, biases and a non-zero initial_h; RNN with Tanh, Relu and
+ * Sigmoid; LSTM reverse and bidirectional with biases and peepholes; Y and Y_h within 1e-5 of the range.
  */
 @UsesOracle
 class OnnxRecurrentOrtTest {
@@ -65,7 +65,7 @@ class OnnxRecurrentOrtTest {
 
     static ModelProto recurrent(String op, String direction, int linearBeforeReset, boolean initialH) {
         int dirs = direction.equals("bidirectional") ? 2 : 1;
-        int gates = op.equals("GRU") ? 3 : 4;
+        int gates = op.equals("GRU") ? 3 : op.equals("RNN") ? 1 : 4;
         GraphProto.Builder g = GraphProto.newBuilder()
                 .setName(op.toLowerCase())
                 .addInput(OnnxReaderTest.valueInfo("x", TensorProto.DataType.FLOAT_VALUE, SEQ, BATCH, IN))
@@ -81,9 +81,20 @@ class OnnxRecurrentOrtTest {
                 .addOutput("y_h")
                 .addAttribute(intAttr("hidden_size", HIDDEN))
                 .addAttribute(string("direction", direction));
-        if (op.equals("GRU")) {
+        if (!op.equals("LSTM")) {
             n.addAllInput(List.of("x", "W", "R", "B", "", initialH ? "h0" : ""));
-            n.addAttribute(intAttr("linear_before_reset", linearBeforeReset));
+            if (op.equals("GRU")) {
+                n.addAttribute(intAttr("linear_before_reset", linearBeforeReset));
+            } else if (linearBeforeReset != 0) {
+                // RNN: the column picks the activation of each direction
+                AttributeProto.Builder a = AttributeProto.newBuilder()
+                        .setName("activations")
+                        .setType(AttributeProto.AttributeType.STRINGS);
+                for (int d = 0; d < dirs; d++) {
+                    a.addStrings(ByteString.copyFromUtf8(d == 0 ? "Relu" : "Sigmoid"));
+                }
+                n.addAttribute(a);
+            }
             if (initialH) {
                 g.addInitializer(state("h0", dirs));
             }
@@ -107,6 +118,9 @@ class OnnxRecurrentOrtTest {
         "GRU, reverse, 1, false",
         "GRU, bidirectional, 0, false",
         "GRU, bidirectional, 1, true",
+        "RNN, forward, 0, true",
+        "RNN, reverse, 1, false",
+        "RNN, bidirectional, 1, true",
         "LSTM, forward, 0, false",
         "LSTM, reverse, 0, false",
         "LSTM, bidirectional, 0, false"
