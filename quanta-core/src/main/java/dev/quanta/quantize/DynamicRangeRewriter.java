@@ -134,12 +134,12 @@ final class DynamicRangeRewriter {
                 new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()), report);
     }
 
-    /** Why the hybrid LSTM kernel cannot run {@code op}, or null (it takes no peepholes, projection, layer norm). */
+    /** Why the hybrid LSTM kernel cannot run {@code op}, or null (it takes no layer normalization). */
     private static String hybridLstmLimitation(Op op) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
-        for (int k : new int[] {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
+        for (int k : new int[] {20, 21, 22, 23}) {
             if (a.has(k)) {
-                return "takes no peepholes, projection or layer normalization (TFLite input " + k + " is present)";
+                return "takes no layer normalization (TFLite input " + k + " is present)";
             }
         }
         return null;
@@ -199,13 +199,17 @@ final class DynamicRangeRewriter {
     }
 
     /**
-     * TFLite's hybrid LSTM, as the converter's dynamic-range mode makes it: the eight gate weight matrices int8
-     * symmetric per tensor, biases float, asymmetric_quantize_inputs set.
+     * TFLite's hybrid LSTM, as the converter's dynamic-range mode makes it: the eight gate weight matrices, the
+     * peepholes (TFLite inputs 9–11) and the projection weights (16) int8 symmetric per tensor, biases float,
+     * asymmetric_quantize_inputs set.
      */
     private static Op hybridLstm(Op op, WeightQuantizer weights) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
         List<Tensor> ins = new ArrayList<>(op.inputs());
-        for (int i = 1; i <= 8; i++) {
+        for (int i = 1; i <= 16; i++) {
+            if (i >= 12 && i <= 15) {
+                continue; // gate biases stay float
+            }
             int p = a.position(i);
             if (p >= 0) {
                 ins.set(p, weights.perTensor(op.input(p)));

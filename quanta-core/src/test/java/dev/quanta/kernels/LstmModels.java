@@ -223,6 +223,72 @@ final class LstmModels {
     }
 
     /**
+     * A hybrid LSTM with peepholes (int8 [cells], one scale each; none for the input gate with CIFG) and/or a
+     * projection to {@code nOutput} outputs (int8 [nOutput, cells], a float bias or none, proj_clip {@code projClip}
+     * when positive); without projection {@code nOutput} must be the cell count.
+     */
+    Case hybridPeepholeProjection(
+            Dims d,
+            boolean peephole,
+            boolean projection,
+            int nOutput,
+            boolean projBias,
+            float projClip,
+            boolean asymmetricInputs) {
+        int n = d.nCell();
+        int out = projection ? nOutput : n;
+        boolean[] present = present(d.cifg());
+        List<Tensor> ins = new ArrayList<>();
+        Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
+        ins.add(x);
+        for (int i = 1; i <= 8; i++) {
+            if (present[i]) {
+                ins.add(int8Weights(n, i <= 4 ? d.nInput() : out, 0.8f / 127 * logUniform(0.5f, 1.5f)));
+            }
+        }
+        if (peephole) {
+            for (int i = d.cifg() ? 10 : 9; i <= 11; i++) {
+                Tensor w = int8Weights(1, n, 0.5f / 127 * logUniform(0.5f, 1.5f));
+                ins.add(new Tensor(w.name(), Shape.of(n), DType.INT8, w.data(), w.quant(), true));
+                present[i] = true;
+            }
+        }
+        for (int i = 12; i <= 15; i++) {
+            if (present[i]) {
+                ins.add(Tensor.constant(name("b"), Shape.of(n), floats(n, 1)));
+            }
+        }
+        if (projection) {
+            ins.add(int8Weights(out, n, 0.8f / 127 * logUniform(0.5f, 1.5f)));
+            present[16] = true;
+            if (projBias) {
+                ins.add(Tensor.constant(name("pb"), Shape.of(out), floats(out, 0.3)));
+                present[17] = true;
+            }
+        }
+        int[] dims = d.input();
+        Tensor y = Tensor.activation(name("y"), Shape.of(dims[0], dims[1], out));
+        var attrs = new OpAttributes.Lstm(
+                OpAttributes.LstmActivation.TANH,
+                d.cellClip(),
+                projection ? projClip : 0f,
+                d.timeMajor(),
+                asymmetricInputs,
+                present);
+        Op op = new Op(
+                y.name(), OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, ins, List.of(y), attrs, new Origin("lstm", "LSTM"));
+        Model m = new Model("lstm", List.of(x), List.of(y), List.of(op), ModelMetadata.inMemory());
+        return new Case(
+                "hybrid LSTM " + d + (peephole ? " peepholes" : "")
+                        + (projection
+                                ? " projection to " + out + (projBias ? " with bias" : "")
+                                        + (projClip > 0 ? " proj_clip " + projClip : "")
+                                : "")
+                        + (asymmetricInputs ? " asymmetric inputs" : " symmetric inputs"),
+                m);
+    }
+
+    /**
      * A UNIDIRECTIONAL_SEQUENCE_RNN (units = {@code d.nCell()}) with weights about ±{@code spread}: float32, or
      * hybrid (int8 weights with one random scale each) with inputs quantized asymmetrically or symmetrically.
      */
