@@ -86,8 +86,10 @@ final class DynamicRangeRewriter {
             } else if (op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM && hybridBidirectionalLimitation(op) == null) {
                 OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
                 List<Tensor> ins = new ArrayList<>(op.inputs());
-                for (int i = 1; i <= 25; i++) {
-                    int p = (i <= 8 || i >= 18) ? a.position(i) : -1;
+                // gate weights (1–8, 18–25), peepholes (9–11, 26–28) and projection weights (16, 33); biases float
+                for (int i = 1; i <= 33; i++) {
+                    boolean weight = i <= 11 || i == 16 || (i >= 18 && i <= 28) || i == 33;
+                    int p = weight ? a.position(i) : -1;
                     if (p >= 0) {
                         ins.set(p, weights.perTensor(op.input(p)));
                     }
@@ -190,9 +192,8 @@ final class DynamicRangeRewriter {
     private static String hybridBidirectionalLimitation(Op op) {
         OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
         for (int k = 0; k < 48; k++) {
-            boolean refused = (k >= 9 && k <= 11) || k == 16 || k == 17 || (k >= 26 && k <= 28) || k >= 33;
-            if (refused && a.has(k)) {
-                return "takes no peepholes, projection or auxiliary input (TFLite input " + k + " is present)";
+            if (k >= 39 && a.has(k)) {
+                return "takes no auxiliary input (TFLite input " + k + " is present)";
             }
         }
         return null;

@@ -27,7 +27,10 @@ import java.util.function.Function;
  * </pre>
  *
  * The gates read the state of the previous step, the output gate too (its recurrent product uses the h quantized
- * at the start of the step). The states start at zero on every run. Layer normalization is refused.
+ * at the start of the step). The states start at zero on every run. Layer normalization is refused. The float gate
+ * sums agree with TFLite's within rounding, not bit for bit; with a projection, m is quantized again, so a rare
+ * one-ulp difference can move one element of m by a quantization step, and the output by that step times a
+ * projection weight.
  */
 final class LstmHybrid implements Kernel {
     private final float[] x;
