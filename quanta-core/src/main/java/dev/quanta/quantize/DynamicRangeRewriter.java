@@ -86,8 +86,10 @@ final class DynamicRangeRewriter {
             } else if (op.type() == OpType.BIDIRECTIONAL_SEQUENCE_LSTM && hybridBidirectionalLimitation(op) == null) {
                 OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
                 List<Tensor> ins = new ArrayList<>(op.inputs());
-                for (int i = 1; i <= 25; i++) {
-                    int p = (i <= 8 || i >= 18) ? a.position(i) : -1;
+                // gate weights (1–8, 18–25), peepholes (9–11, 26–28) and projection weights (16, 33); biases float
+                for (int i = 1; i <= 33; i++) {
+                    boolean weight = i <= 11 || i == 16 || (i >= 18 && i <= 28) || i == 33;
+                    int p = weight ? a.position(i) : -1;
                     if (p >= 0) {
                         ins.set(p, weights.perTensor(op.input(p)));
                     }
@@ -134,12 +136,12 @@ final class DynamicRangeRewriter {
                 new Model(model.name(), model.inputs(), model.outputs(), result, model.metadata()), report);
     }
 
-    /** Why the hybrid LSTM kernel cannot run {@code op}, or null (it takes no peepholes, projection, layer norm). */
+    /** Why the hybrid LSTM kernel cannot run {@code op}, or null (it takes no layer normalization). */
     private static String hybridLstmLimitation(Op op) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
-        for (int k : new int[] {9, 10, 11, 16, 17, 20, 21, 22, 23}) {
+        for (int k : new int[] {20, 21, 22, 23}) {
             if (a.has(k)) {
-                return "takes no peepholes, projection or layer normalization (TFLite input " + k + " is present)";
+                return "takes no layer normalization (TFLite input " + k + " is present)";
             }
         }
         return null;
@@ -190,22 +192,25 @@ final class DynamicRangeRewriter {
     private static String hybridBidirectionalLimitation(Op op) {
         OpAttributes.BidirectionalLstm a = op.attrs(OpAttributes.BidirectionalLstm.class);
         for (int k = 0; k < 48; k++) {
-            boolean refused = (k >= 9 && k <= 11) || k == 16 || k == 17 || (k >= 26 && k <= 28) || k >= 33;
-            if (refused && a.has(k)) {
-                return "takes no peepholes, projection or auxiliary input (TFLite input " + k + " is present)";
+            if (k >= 39 && a.has(k)) {
+                return "takes no auxiliary input (TFLite input " + k + " is present)";
             }
         }
         return null;
     }
 
     /**
-     * TFLite's hybrid LSTM, as the converter's dynamic-range mode makes it: the eight gate weight matrices int8
-     * symmetric per tensor, biases float, asymmetric_quantize_inputs set.
+     * TFLite's hybrid LSTM, as the converter's dynamic-range mode makes it: the eight gate weight matrices, the
+     * peepholes (TFLite inputs 9–11) and the projection weights (16) int8 symmetric per tensor, biases float,
+     * asymmetric_quantize_inputs set.
      */
     private static Op hybridLstm(Op op, WeightQuantizer weights) {
         OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
         List<Tensor> ins = new ArrayList<>(op.inputs());
-        for (int i = 1; i <= 8; i++) {
+        for (int i = 1; i <= 16; i++) {
+            if (i >= 12 && i <= 15) {
+                continue; // gate biases stay float
+            }
             int p = a.position(i);
             if (p >= 0) {
                 ins.set(p, weights.perTensor(op.input(p)));

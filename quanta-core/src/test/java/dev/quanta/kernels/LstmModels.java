@@ -223,6 +223,72 @@ final class LstmModels {
     }
 
     /**
+     * A hybrid LSTM with peepholes (int8 [cells], one scale each; none for the input gate with CIFG) and/or a
+     * projection to {@code nOutput} outputs (int8 [nOutput, cells], a float bias or none, proj_clip {@code projClip}
+     * when positive); without projection {@code nOutput} must be the cell count.
+     */
+    Case hybridPeepholeProjection(
+            Dims d,
+            boolean peephole,
+            boolean projection,
+            int nOutput,
+            boolean projBias,
+            float projClip,
+            boolean asymmetricInputs) {
+        int n = d.nCell();
+        int out = projection ? nOutput : n;
+        boolean[] present = present(d.cifg());
+        List<Tensor> ins = new ArrayList<>();
+        Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
+        ins.add(x);
+        for (int i = 1; i <= 8; i++) {
+            if (present[i]) {
+                ins.add(int8Weights(n, i <= 4 ? d.nInput() : out, 0.8f / 127 * logUniform(0.5f, 1.5f)));
+            }
+        }
+        if (peephole) {
+            for (int i = d.cifg() ? 10 : 9; i <= 11; i++) {
+                Tensor w = int8Weights(1, n, 0.5f / 127 * logUniform(0.5f, 1.5f));
+                ins.add(new Tensor(w.name(), Shape.of(n), DType.INT8, w.data(), w.quant(), true));
+                present[i] = true;
+            }
+        }
+        for (int i = 12; i <= 15; i++) {
+            if (present[i]) {
+                ins.add(Tensor.constant(name("b"), Shape.of(n), floats(n, 1)));
+            }
+        }
+        if (projection) {
+            ins.add(int8Weights(out, n, 0.8f / 127 * logUniform(0.5f, 1.5f)));
+            present[16] = true;
+            if (projBias) {
+                ins.add(Tensor.constant(name("pb"), Shape.of(out), floats(out, 0.3)));
+                present[17] = true;
+            }
+        }
+        int[] dims = d.input();
+        Tensor y = Tensor.activation(name("y"), Shape.of(dims[0], dims[1], out));
+        var attrs = new OpAttributes.Lstm(
+                OpAttributes.LstmActivation.TANH,
+                d.cellClip(),
+                projection ? projClip : 0f,
+                d.timeMajor(),
+                asymmetricInputs,
+                present);
+        Op op = new Op(
+                y.name(), OpType.UNIDIRECTIONAL_SEQUENCE_LSTM, ins, List.of(y), attrs, new Origin("lstm", "LSTM"));
+        Model m = new Model("lstm", List.of(x), List.of(y), List.of(op), ModelMetadata.inMemory());
+        return new Case(
+                "hybrid LSTM " + d + (peephole ? " peepholes" : "")
+                        + (projection
+                                ? " projection to " + out + (projBias ? " with bias" : "")
+                                        + (projClip > 0 ? " proj_clip " + projClip : "")
+                                : "")
+                        + (asymmetricInputs ? " asymmetric inputs" : " symmetric inputs"),
+                m);
+    }
+
+    /**
      * A UNIDIRECTIONAL_SEQUENCE_RNN (units = {@code d.nCell()}) with weights about ±{@code spread}: float32, or
      * hybrid (int8 weights with one random scale each) with inputs quantized asymmetrically or symmetrically.
      */
@@ -311,6 +377,82 @@ final class LstmModels {
         String kind = hybrid ? (asymmetricInputs ? "hybrid asymmetric " : "hybrid symmetric ") : "";
         return new Case(
                 kind + "bidirectional LSTM " + d + " bw cells " + bwCells + (merge ? " merged" : " two outputs"), m);
+    }
+
+    /**
+     * A BIDIRECTIONAL_SEQUENCE_LSTM whose directions (both {@code d.nCell()} cells, CIFG as {@code d}) have
+     * peepholes and/or a projection to {@code nOutput} outputs (with a bias when {@code projBias}); float32, or hybrid
+     * (every weight int8 with one random scale) with inputs quantized as asked.
+     */
+    Case bidirectionalPeepholeProjection(
+            Dims d,
+            boolean peephole,
+            boolean projection,
+            int nOutput,
+            boolean projBias,
+            boolean merge,
+            boolean hybrid,
+            boolean asymmetricInputs) {
+        boolean[] present = new boolean[48];
+        List<Tensor> ins = new ArrayList<>();
+        Tensor x = Tensor.activation(name("x"), Shape.of(d.input()));
+        ins.add(x);
+        present[0] = true;
+        int n = d.nCell();
+        int out = projection ? nOutput : n;
+        for (int dir = 0; dir < 2; dir++) {
+            int off = 17 * dir;
+            for (int i = 1; i <= 17; i++) {
+                boolean cifgGap = d.cifg() && (i == 1 || i == 5 || i == 9 || i == 12);
+                boolean wanted = i <= 8
+                        || (i >= 12 && i <= 15)
+                        || (peephole && i <= 11)
+                        || (projection && i == 16)
+                        || (projection && projBias && i == 17);
+                if (cifgGap || !wanted) {
+                    continue;
+                }
+                int[] shape = i <= 4
+                        ? new int[] {n, d.nInput()}
+                        : i <= 8
+                                ? new int[] {n, out}
+                                : i <= 15 ? new int[] {n} : i == 16 ? new int[] {out, n} : new int[] {out};
+                boolean weight = i <= 11 || i == 16;
+                Tensor t;
+                if (weight && hybrid) {
+                    Tensor w = int8Weights(
+                            1, count(shape), (i <= 11 && i >= 9 ? 0.5f : 0.8f) / 127 * logUniform(0.5f, 1.5f));
+                    t = new Tensor(w.name(), Shape.of(shape), DType.INT8, w.data(), w.quant(), true);
+                } else {
+                    t = Tensor.constant(
+                            name("t" + (i + off)), Shape.of(shape), floats(count(shape), weight ? 0.8 : 0.5));
+                }
+                ins.add(t);
+                present[i + off] = true;
+            }
+        }
+        int[] dims = d.input();
+        var attrs = new OpAttributes.BidirectionalLstm(
+                OpAttributes.LstmActivation.TANH, d.cellClip(), 0f, merge, d.timeMajor(), asymmetricInputs, present);
+        List<Tensor> outs = merge
+                ? List.of(Tensor.activation(name("y"), Shape.of(dims[0], dims[1], 2 * out)))
+                : List.of(
+                        Tensor.activation(name("fw"), Shape.of(dims[0], dims[1], out)),
+                        Tensor.activation(name("bw"), Shape.of(dims[0], dims[1], out)));
+        Op op = new Op(
+                outs.get(0).name(),
+                OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
+                ins,
+                outs,
+                attrs,
+                new Origin("bilstm", "Bidirectional"));
+        Model m = new Model("bilstm", List.of(x), outs, List.of(op), ModelMetadata.inMemory());
+        String kind = hybrid ? (asymmetricInputs ? "hybrid asymmetric " : "hybrid symmetric ") : "";
+        return new Case(
+                kind + "bidirectional LSTM " + d + (peephole ? " peepholes" : "")
+                        + (projection ? " projection to " + out + (projBias ? " with bias" : "") : "")
+                        + (merge ? " merged" : " two outputs"),
+                m);
     }
 
     /** {@code n} floats uniform in ±{@code spread}. */

@@ -101,6 +101,77 @@ class UnidirectionalLstmOracleTest {
         return tests.stream();
     }
 
+    /**
+     * The hybrid LSTM with peepholes (int8, recovered as float(q)·s) and/or a projection (the cell output m quantized
+     * on the fly, an optional bias and proj_clip), asymmetric_quantize_inputs both ways: outputs within
+     * {@value #FLOAT_TOLERANCE} of TFLite's on both paths.
+     */
+    @TestFactory
+    Stream<DynamicTest> hybridLstmWithPeepholesAndProjection() {
+        LstmModels g = new LstmModels(1203L);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int i = 0; i < 18; i++) {
+            boolean peephole = i % 3 != 1;
+            boolean projection = i % 3 != 0;
+            LstmModels.Case c = g.hybridPeepholeProjection(
+                    g.dims(), peephole, projection, 1 + i % 7, i % 4 != 3, i % 5 == 0 ? 0.5f : 0f, i % 2 == 0);
+            tests.add(DynamicTest.dynamicTest(c.name(), () -> checkFloat(g, c)));
+        }
+        return tests.stream();
+    }
+
+    /**
+     * Dynamic range on a float LSTM with peepholes and a projection: the gate, peephole and projection weights become
+     * int8 per tensor (biases float), the report keeps no float layer, and the file runs in TFLite on both paths
+     * within {@value #FLOAT_TOLERANCE} of Quanta.
+     */
+    @org.junit.jupiter.api.Test
+    void dynamicRangeMakesPeepholesAndProjectionHybrid() {
+        LstmModels g = new LstmModels(1204L);
+        LstmModels.Case hybrid = g.hybridPeepholeProjection(
+                new LstmModels.Dims(4, 6, 2, 5, false, false, 0f), true, true, 3, true, 0f, true);
+        Model f = dequantized(hybrid.model());
+        dev.quanta.quantize.Converter.Conversion conv = Converter.fromModel(f)
+                .withConfig(QuantizationConfig.defaults().withMode(QuantizationMode.DYNAMIC))
+                .convert();
+        assertThat(conv.report().floatLayers()).isEmpty();
+        var op = conv.model().ops().stream()
+                .filter(o -> o.type() == OpType.UNIDIRECTIONAL_SEQUENCE_LSTM)
+                .findFirst()
+                .orElseThrow();
+        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
+        for (int k : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 16}) {
+            assertThat(op.input(a.position(k)).dtype()).as("TFLite input " + k).isEqualTo(dev.quanta.ir.DType.INT8);
+        }
+        for (int k : new int[] {12, 13, 14, 15, 17}) {
+            assertThat(op.input(a.position(k)).dtype()).as("TFLite input " + k).isEqualTo(dev.quanta.ir.DType.FLOAT32);
+        }
+        checkFloat(g, new LstmModels.Case("dynamic range " + hybrid.name(), conv.model()));
+    }
+
+    /** {@code m} with every int8 constant replaced by its float values q · s. */
+    private static Model dequantized(Model m) {
+        var op = m.ops().get(0);
+        List<Tensor> ins = new ArrayList<>();
+        for (Tensor t : op.inputs()) {
+            if (t.isConstant() && t.dtype() == dev.quanta.ir.DType.INT8) {
+                byte[] q = t.data().bytes();
+                float[] v = new float[q.length];
+                for (int i = 0; i < q.length; i++) {
+                    v[i] = q[i] * t.quant().scale();
+                }
+                ins.add(Tensor.constant(t.name(), t.shape(), v));
+            } else {
+                ins.add(t);
+            }
+        }
+        OpAttributes.Lstm a = op.attrs(OpAttributes.Lstm.class);
+        var floatAttrs = new OpAttributes.Lstm(
+                a.activation(), a.cellClip(), a.projClip(), a.timeMajor(), false, a.presentInputs());
+        var fop = new dev.quanta.ir.Op(op.name(), op.type(), ins, op.outputs(), floatAttrs, op.origin());
+        return new Model(m.name(), m.inputs(), m.outputs(), List.of(fop), m.metadata());
+    }
+
     static final double FLOAT_TOLERANCE = 1e-5 * 2;
 
     /**

@@ -34,6 +34,6 @@ public final class BidirectionalLstmKernels implements KernelProvider {
                 KernelSupport.hybrid(
                         OpType.BIDIRECTIONAL_SEQUENCE_LSTM,
                         EnumSet.allOf(QuantizedPath.class),
-                        "hybrid: int8 weights, input and states quantized per row at every step"));
+                        "hybrid: int8 weights (peepholes, projection), input and states quantized per row at every step"));
     }
 }

@@ -8,8 +8,8 @@ import dev.quanta.kernels.arithmetic.HybridRows;
 import java.util.function.Function;
 
 /**
- * One LSTM's gate weights without projection, for the hybrid and the bidirectional kernels: input weights
- * [4][cells × in] and recurrent weights [4][cells × cells], float or (hybrid) int8 with one scale and row sums each,
+ * One LSTM's gate weights, for the hybrid and the bidirectional kernels: input weights [4][cells × in] and
+ * recurrent weights [4][cells × outputs] (outputs = cells without projection), float or (hybrid) int8 with one scale and row sums each,
  * and float biases [4][cells], gate order i, f, c, o (gate 0 null with CIFG). The TFLite inputs are those of
  * UNIDIRECTIONAL_SEQUENCE_LSTM shifted by {@code off} (17 for the backward LSTM of a bidirectional one).
  */
@@ -24,6 +24,9 @@ final class LstmGates {
     final int[][] sumH = new int[4][];
     final float[][] bias = new float[4][];
     final int cells;
+    /** The recurrent weights' columns: the (projected) output state's size. */
+    final int outputs;
+
     final boolean cifg;
     /** Whether the weights are int8 (else float32). */
     final boolean hybrid;
@@ -35,11 +38,27 @@ final class LstmGates {
             Function<Tensor, Object> buffer,
             Function<Tensor, int[]> shape,
             int nInput) {
+        this(op, a, off, buffer, shape, nInput, false);
+    }
+
+    /**
+     * As above; with {@code projection} the recurrent weights may be [cells × outputs] for any number of outputs
+     * (the projected state's size), else outputs must equal cells.
+     */
+    LstmGates(
+            Op op,
+            OpAttributes.OptionalInputs a,
+            int off,
+            Function<Tensor, Object> buffer,
+            Function<Tensor, int[]> shape,
+            int nInput,
+            boolean projection) {
         int[] rf = shape.apply(op.input(a.position(8 + off)));
         this.cells = rf[0];
+        this.outputs = rf[1];
         this.cifg = !a.has(1 + off);
         this.hybrid = op.input(a.position(2 + off)).dtype() == DType.INT8;
-        if (rf[1] != cells || shape.apply(op.input(a.position(2 + off)))[1] != nInput) {
+        if ((!projection && rf[1] != cells) || shape.apply(op.input(a.position(2 + off)))[1] != nInput) {
             throw new UnsupportedOperationException(
                     op.describe() + ": LSTM without projection needs as many outputs as cells");
         }
@@ -60,7 +79,7 @@ final class LstmGates {
                 sx[g] = wxt.quant().scale();
                 sh[g] = wht.quant().scale();
                 sumX[g] = HybridRows.rowSums(qwx[g], cells, nInput);
-                sumH[g] = HybridRows.rowSums(qwh[g], cells, cells);
+                sumH[g] = HybridRows.rowSums(qwh[g], cells, outputs);
             } else {
                 wx[g] = (float[]) buffer.apply(wxt);
                 wh[g] = (float[]) buffer.apply(wht);

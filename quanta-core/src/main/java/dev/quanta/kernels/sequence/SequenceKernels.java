@@ -15,9 +15,10 @@ import java.util.function.Function;
 
 /**
  * The sequence family: UNIDIRECTIONAL_SEQUENCE_LSTM in float32, hybrid (float32 activations, int8 weights: TFLite's
- * hybrid step, input and states quantized per row at every step) and TFLite's integer 8x8→16 LSTM (int8
- * activations, int16 cell state, any zero points) without peepholes, projection or layer normalization; all three
- * are TFLite's built-in kernels on both paths (XNNPACK takes no LSTM).
+ * hybrid step, input and states quantized per row at every step; with peepholes and projection, without layer
+ * normalization) and TFLite's integer 8x8→16 LSTM (int8 activations, int16 cell state, any zero points) without
+ * peepholes, projection or layer normalization; all three are TFLite's built-in kernels on both paths (XNNPACK
+ * takes no LSTM).
  */
 public final class SequenceKernels implements KernelProvider {
     @Override
@@ -43,7 +44,7 @@ public final class SequenceKernels implements KernelProvider {
                 KernelSupport.hybrid(
                         OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,
                         EnumSet.allOf(QuantizedPath.class),
-                        "hybrid: int8 weights, float input and states quantized per row at every step"),
+                        "hybrid: int8 weights (peepholes, projection), float input and states quantized per row at every step"),
                 KernelSupport.bothPaths(
                         OpType.UNIDIRECTIONAL_SEQUENCE_LSTM,
                         DType.INT8,
