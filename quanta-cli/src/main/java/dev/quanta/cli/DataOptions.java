@@ -148,11 +148,7 @@ abstract class DataOptions {
      * preprocessing {@code b} records applies (else the one {@code a} records) when none is given.
      */
     Dataset load(Model a, Model b) {
-        Preprocessing given = preprocessing();
-        if (given == null && b.metadata().inputNormalization() != null) {
-            given = Preprocessing.of(b.metadata().inputNormalization());
-        }
-        return Datasets.load(spec(given), a);
+        return Datasets.load(spec(a, b), a);
     }
 
     /**
@@ -182,6 +178,15 @@ abstract class DataOptions {
     /** The spec the options describe (issue 13: what a cluster's executors open, each for itself). */
     DatasetSpec spec() {
         return spec(preprocessing());
+    }
+
+    /** The spec of {@link #load(Model, Model)}: {@code b}'s recorded preprocessing when none is given. */
+    DatasetSpec spec(Model a, Model b) {
+        Preprocessing given = preprocessing();
+        if (given == null && b.metadata().inputNormalization() != null) {
+            given = Preprocessing.of(b.metadata().inputNormalization());
+        }
+        return spec(given);
     }
 
     /** The spec the options describe, with {@code preprocessing} (null: none given). */

@@ -152,7 +152,7 @@ final class EvaluateCommand implements Callable<Integer> {
             OutputGuard.check(spec, "--report", report, Map.of());
         }
         if (sparkMaster != null) {
-            return onSpark(chosen, options);
+            return onSpark(chosen, options, comparison);
         }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
@@ -203,19 +203,39 @@ final class EvaluateCommand implements Callable<Integer> {
      * {@code --spark}: the data is loaded here first (its errors are the single-machine ones), then the evaluation
      * runs on the cluster and prints as it does on one machine, with the Spark stages' times under {@code --json}.
      */
-    private int onSpark(Metric chosen, Evaluator.Options options) {
-        if (compare != null || model.config != null) {
-            throw new QuantaException("--spark does not take " + (compare != null ? "--compare" : "--config")
-                    + " yet; evaluate one self-contained model file");
+    private int onSpark(Metric chosen, Evaluator.Options options, ModelComparison.Options comparison) {
+        if (model.config != null) {
+            throw new QuantaException("--spark does not take --config yet; evaluate one self-contained model file");
         }
         Model m = model.load();
-        Dataset d = data.load(m);
+        Model converted = compare == null ? null : ModelFiles.load(compare);
+        Dataset d = converted == null ? data.load(m) : data.load(m, converted);
         Metric used = chosen != null ? chosen : Metric.defaultFor(m);
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         var out = spec.commandLine().getOut();
         try (ScaleOut.Session session = engine.open(sparkMaster)) {
-            if (used.isReconstruction()) {
+            if (converted != null) {
+                ScaleOut.Run<ModelComparison.Result> run =
+                        session.compare(model.model, compare, data.spec(m, converted), comparison, bar);
+                bar.finish();
+                ModelComparison.Result c = run.result();
+                Warnings.print(spec.commandLine().getErr(), c.notices());
+                if (report != null) {
+                    ComparisonHtml.page(fileName(model.model), fileName(compare), c)
+                            .write(report);
+                }
+                if (json) {
+                    Map<String, Object> map = toMap(model.model, compare, c);
+                    map.put("spark", SparkEngine.toMap(sparkMaster, run));
+                    out.println(Json.write(map));
+                } else {
+                    out.print(render(model.model, compare, c));
+                    if (report != null) {
+                        out.println("Report: " + report);
+                    }
+                }
+            } else if (used.isReconstruction()) {
                 ScaleOut.Run<ReconstructionResult> run =
                         session.reconstruct(model.model, data.spec(), used, options, bar);
                 bar.finish();

@@ -47,6 +47,10 @@ record CliRunner(int exitCode, String out, String err) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
+        // issue 13: the test class path also holds Spark's log4j binding (quanta-spark is a test dependency); the
+        // quanta.jar a user runs has only quanta-core's no-op one
+        command.add("-Dslf4j.provider=org.slf4j.nop.NOPServiceProvider");
+        command.add("-Dslf4j.internal.verbosity=WARN");
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), QuantaCommand.class.getName()));
         command.addAll(args);
         return command;

@@ -93,6 +93,38 @@ class SparkEvaluateCommandTest {
         assertThat(out).contains("/9900, top-2)");
     }
 
+    /** {@code --compare}: both evaluations on Spark, the per-layer table on the driver; all but the latency equal. */
+    @Test
+    void compareWithTheInt8Model() {
+        Path int8 = tmp.resolve("mnist_int8_compare.tflite");
+        CliRunner q = MnistFixtures.quantizeInt8(int8);
+        assertThat(q.exitCode()).as(q.err()).isZero();
+        String[] args = {
+            "evaluate",
+            MnistFixtures.model().toString(),
+            "--compare",
+            int8.toString(),
+            "--data",
+            MnistFixtures.testImages().toString(),
+            "--scale",
+            "1/255",
+            "--skip",
+            "100",
+            "--layer-samples",
+            "50"
+        };
+        CliRunner single = CliRunner.run(args);
+        assertThat(single.exitCode()).as(single.err()).isZero();
+        CliRunner spread = CliRunner.run(CliRunner.args(args, "--spark", "local[2]"));
+        assertThat(spread.exitCode()).as(spread.err()).isZero();
+        assertThat(withoutLatency(spread.out())).isEqualTo(withoutLatency(single.out()));
+        assertThat(spread.out()).contains(String.format("%-18s %18s %18s", "samples", 9900, 9900));
+    }
+
+    private static String withoutLatency(String out) {
+        return out.lines().filter(l -> !l.startsWith("latency p50")).collect(Collectors.joining("\n"));
+    }
+
     @Test
     void keywordSpottingThousand() throws IOException {
         String out = sameOnSpark(

@@ -83,6 +83,15 @@ public final class Datasets {
      * its calibration data was preprocessed), so that data goes into the model as it was made for.
      */
     public static Dataset load(DatasetSpec spec, Model model) {
+        return load(forModel(spec, model));
+    }
+
+    /**
+     * {@code spec} with what {@link #load(DatasetSpec, Model)} takes from {@code model} filled in (the sample shape
+     * and the preprocessing, when the spec has none): a spec that loads the same dataset whatever model is at hand
+     * (issue 13: a cluster's executors load it for either model of a comparison).
+     */
+    public static DatasetSpec forModel(DatasetSpec spec, Model model) {
         DatasetSpec s = spec;
         if (s.sampleShape() == null && !model.inputs().isEmpty()) {
             s = s.withSampleShape(model.inputs().get(0).shape().sampleDims());
@@ -91,7 +100,7 @@ public final class Datasets {
         if (s.preprocessing() == null && recorded != null) {
             s = s.withPreprocessing(Preprocessing.of(recorded));
         }
-        return load(s);
+        return s;
     }
 
     /** The folder of a raw or windowed dataset: {@code data} itself, or the folder of a labels CSV given as data. */

@@ -189,12 +189,39 @@ public final class ModelComparison {
             qr = Reconstruction.evaluate(quantized, data, metric, options.evaluation(), progress);
         } else {
             f = Evaluator.evaluate(floatModel, data, options.evaluation(), progress);
-            Evaluator.Options quantOptions = options.evaluation();
-            if (quantOptions.loss() == null && f.lossName() != null) {
-                quantOptions = quantOptions.withLoss(Loss.parse(f.lossName())).withFromLogits(f.fromLogits());
-            }
-            q = Evaluator.evaluate(quantized, data, quantOptions, progress);
+            q = Evaluator.evaluate(quantized, data, quantizedOptions(options.evaluation(), f), progress);
         }
+        return complete(floatModel, quantized, data, options, f, q, fr, qr);
+    }
+
+    /**
+     * How the converted model is evaluated after the float model gave {@code floatResult}: with no loss named, with
+     * the float evaluation's loss and logits setting (the converted file records no training config).
+     */
+    public static Evaluator.Options quantizedOptions(Evaluator.Options evaluation, EvaluationResult floatResult) {
+        if (evaluation.loss() == null && floatResult.lossName() != null) {
+            return evaluation.withLoss(Loss.parse(floatResult.lossName())).withFromLogits(floatResult.fromLogits());
+        }
+        return evaluation;
+    }
+
+    /**
+     * The rest of {@link #compare(Model, Model, Dataset, Options, Evaluator.Progress)} once both models are evaluated
+     * (here or elsewhere, e.g. on a cluster): latency, the per-layer table on the first {@link Options#layerSamples}
+     * samples, and the top-1 agreement.
+     *
+     * @param f the float model's evaluation, null with a reconstruction metric ({@code fr} then)
+     * @param q the converted model's, as {@code f}
+     */
+    public static Result complete(
+            Model floatModel,
+            Model quantized,
+            Dataset data,
+            Options options,
+            EvaluationResult f,
+            EvaluationResult q,
+            ReconstructionResult fr,
+            ReconstructionResult qr) {
         Benchmark.Result fl = null;
         Benchmark.Result ql = null;
         if (options.latency() != null) {

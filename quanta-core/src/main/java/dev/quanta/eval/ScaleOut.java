@@ -38,6 +38,17 @@ public interface ScaleOut {
                 Path model, DatasetSpec data, Metric metric, Evaluator.Options options, Evaluator.Progress progress);
 
         /**
+         * {@link ModelComparison#compare} of two model files on {@code data}, both evaluations split over the
+         * cluster; the per-layer table and latency are measured where this runs.
+         */
+        Run<ModelComparison.Result> compare(
+                Path floatModel,
+                Path quantizedModel,
+                DatasetSpec data,
+                ModelComparison.Options options,
+                Evaluator.Progress progress);
+
+        /**
          * Runs {@code model} over every sample of {@code data} and writes one row per sample to the Parquet
          * {@code out}: the sample's index, its label (null without), and its top-k classes and scores (or, with
          * {@code topK} 0, the whole dequantized output vector).

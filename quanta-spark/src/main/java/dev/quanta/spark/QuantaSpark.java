@@ -7,6 +7,7 @@ import dev.quanta.data.Datasets;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
+import dev.quanta.eval.ModelComparison;
 import dev.quanta.eval.Reconstruction;
 import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.eval.ScaleOut.Run;
@@ -132,6 +133,64 @@ public final class QuantaSpark {
         stages.end("merge");
         bytes.destroy();
         return new Run<>(r, stages.seconds, ranges.size());
+    }
+
+    /**
+     * {@link ModelComparison#compare(Model, Model, Dataset, ModelComparison.Options, Evaluator.Progress)} with both
+     * models' evaluations split over the cluster (one after the other); latency and the per-layer table on the first
+     * {@link ModelComparison.Options#layerSamples} samples run here, on the driver. The result equals the
+     * single-machine one but for the measured times.
+     */
+    public static Run<ModelComparison.Result> compare(
+            SparkSession spark,
+            Path floatFile,
+            Path quantizedFile,
+            DatasetSpec spec,
+            ModelComparison.Options options,
+            Evaluator.Progress progress) {
+        Model floatModel = ModelFiles.load(floatFile);
+        Model quantized = ModelFiles.load(quantizedFile);
+        // the dataset as the float model reads it, so that the executors load the same one for either model
+        DatasetSpec resolved = Datasets.forModel(spec, floatModel);
+        Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        EvaluationResult f = null;
+        EvaluationResult q = null;
+        ReconstructionResult fr = null;
+        ReconstructionResult qr = null;
+        Run<?> floatRun;
+        Run<?> quantizedRun;
+        if (metric.isReconstruction()) {
+            Run<ReconstructionResult> a =
+                    reconstruct(spark, floatFile, resolved, metric, options.evaluation(), progress);
+            Run<ReconstructionResult> b =
+                    reconstruct(spark, quantizedFile, resolved, metric, options.evaluation(), progress);
+            fr = a.result();
+            qr = b.result();
+            floatRun = a;
+            quantizedRun = b;
+        } else {
+            Run<EvaluationResult> a = evaluate(spark, floatFile, resolved, options.evaluation(), progress);
+            Run<EvaluationResult> b = evaluate(
+                    spark,
+                    quantizedFile,
+                    resolved,
+                    ModelComparison.quantizedOptions(options.evaluation(), a.result()),
+                    progress);
+            f = a.result();
+            q = b.result();
+            floatRun = a;
+            quantizedRun = b;
+        }
+        floatRun.stageSeconds().forEach((k, v) -> seconds.put("float_" + k, v));
+        quantizedRun.stageSeconds().forEach((k, v) -> seconds.put("quantized_" + k, v));
+        Stages stages = new Stages();
+        ModelComparison.Result r = ModelComparison.complete(
+                        floatModel, quantized, Datasets.load(resolved), options, f, q, fr, qr)
+                .withFileBytes(floatFile, quantizedFile);
+        stages.end("layers_and_latency");
+        seconds.putAll(stages.seconds);
+        return new Run<>(r, seconds, floatRun.partitions());
     }
 
     /** The columns batch inference adds: with top-k, the classes and their scores; raw, the output vector. */

@@ -5,6 +5,7 @@ import dev.quanta.data.DatasetSpec;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
+import dev.quanta.eval.ModelComparison;
 import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.eval.ScaleOut;
 import java.io.IOException;
@@ -100,6 +101,16 @@ public final class SparkScaleOut implements ScaleOut {
         public Run<ReconstructionResult> reconstruct(
                 Path model, DatasetSpec data, Metric metric, Evaluator.Options options, Evaluator.Progress progress) {
             return QuantaSpark.reconstruct(spark, model, data, metric, options, progress);
+        }
+
+        @Override
+        public Run<ModelComparison.Result> compare(
+                Path floatModel,
+                Path quantizedModel,
+                DatasetSpec data,
+                ModelComparison.Options options,
+                Evaluator.Progress progress) {
+            return QuantaSpark.compare(spark, floatModel, quantizedModel, data, options, progress);
         }
 
         @Override
