@@ -94,14 +94,18 @@ final class OnnxReduceOps {
         }
         String out = n.output(0);
         float eps = n.getFloat("epsilon", 1e-5f);
-        OpAttributes.Arithmetic none = new OpAttributes.Arithmetic(Activation.NONE);
-        Tensor norm = normalize(ctx, x, axes, eps, out).y();
+        scaleAndShift(ctx, out, normalize(ctx, x, axes, eps, out).y(), scale, bias);
+    }
+
+    /** Defines {@code out} = x·scale + bias, per channel of the channels-last {@code x}. */
+    private static void scaleAndShift(OnnxContext ctx, String out, Tensor x, float[] scale, float[] bias) {
+        int c = scale.length;
         Tensor scaled = ctx.emit(
                 out + "_scaled",
                 OpType.MUL,
-                none,
+                new OpAttributes.Arithmetic(Activation.NONE),
                 DType.FLOAT32,
-                norm,
+                x,
                 ctx.constant(out + "_scale", Shape.of(c), scale));
         ctx.define(
                 out,
@@ -171,23 +175,7 @@ final class OnnxReduceOps {
         Tensor norm = normalize(ctx, grouped, new int[] {1, 3}, n.getFloat("epsilon", 1e-5f), out)
                 .y();
         Tensor back = ctx.emit(out + "_ungrouped", OpType.RESHAPE, new OpAttributes.Reshape(d), DType.FLOAT32, norm);
-        Tensor scaled = ctx.emit(
-                out + "_scaled",
-                OpType.MUL,
-                new OpAttributes.Arithmetic(Activation.NONE),
-                DType.FLOAT32,
-                back,
-                ctx.constant(out + "_scale", Shape.of(c), scale));
-        ctx.define(
-                out,
-                ctx.emit(
-                        out,
-                        OpType.ADD,
-                        new OpAttributes.Add(Activation.NONE),
-                        DType.FLOAT32,
-                        scaled,
-                        ctx.constant(out + "_bias", Shape.of(c), bias)),
-                OnnxLayout.CHANNELS_LAST);
+        scaleAndShift(ctx, out, back, scale, bias);
     }
 
     /** LpNormalization along {@code axis}: y = x / Σ|x| (p = 1) or x / √(Σx²) (p = 2, the default); 0 where the norm is. */

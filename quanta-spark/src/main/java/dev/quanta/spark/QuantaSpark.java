@@ -73,30 +73,15 @@ public final class QuantaSpark {
             DatasetSpec spec,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        Stages stages = new Stages();
-        Model model = ModelFiles.load(modelFile);
-        Dataset data = Datasets.load(spec, model);
-        // the single-machine checks first, with their errors, before any task runs
-        Evaluator.evaluateRange(model, data, options, 0, 0, Evaluator.Progress.NONE);
-        stages.end("load");
-        List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
-        stages.end("broadcast");
-        long start = System.nanoTime();
-        List<Evaluator.Partial> parts = runJob(
+        return scoreRanges(
                 spark,
-                data.size(),
+                modelFile,
+                spec,
+                options,
                 progress,
-                () -> jsc.parallelize(ranges, ranges.size())
-                        .map(new EvaluateRange(bytes, SampleSource.of(spec), options))
-                        .collect());
-        double seconds = (System.nanoTime() - start) / 1e9;
-        stages.end("evaluate");
-        EvaluationResult r = Evaluator.merge(model, data, options, parts, seconds);
-        stages.end("merge");
-        bytes.destroy();
-        return new Run<>(r, stages.seconds, ranges.size());
+                (model, data) -> Evaluator.evaluateRange(model, data, options, 0, 0, Evaluator.Progress.NONE),
+                bytes -> new EvaluateRange(bytes, SampleSource.of(spec), options),
+                (model, data, parts, seconds) -> Evaluator.merge(model, data, options, parts, seconds));
     }
 
     /**
@@ -110,26 +95,56 @@ public final class QuantaSpark {
             Metric metric,
             Evaluator.Options options,
             Evaluator.Progress progress) {
+        return scoreRanges(
+                spark,
+                modelFile,
+                spec,
+                options,
+                progress,
+                (model, data) ->
+                        Reconstruction.windowErrors(model, data, metric, options, 0, 0, Evaluator.Progress.NONE),
+                bytes -> new ReconstructRange(bytes, SampleSource.of(spec), metric, options),
+                (model, data, parts, seconds) -> Reconstruction.merge(model, data, metric, parts, seconds));
+    }
+
+    /** Merges the parts of every range, in sample order, into the single-machine result. */
+    private interface Merge<P, R> {
+        R merge(Model model, Dataset data, List<P> parts, double seconds);
+    }
+
+    /**
+     * Loads the model and the data on the driver and runs {@code check} (the single-machine checks, with their
+     * errors, before any task runs); broadcasts the model file's bytes; scores the ranges of whole batches with the
+     * task {@code task} makes, and merges the parts.
+     */
+    private static <P, R> Run<R> scoreRanges(
+            SparkSession spark,
+            Path modelFile,
+            DatasetSpec spec,
+            Evaluator.Options options,
+            Evaluator.Progress progress,
+            java.util.function.BiConsumer<Model, Dataset> check,
+            java.util.function.Function<Broadcast<ModelBytes>, Function<int[], P>> task,
+            Merge<P, R> merge) {
         Stages stages = new Stages();
         Model model = ModelFiles.load(modelFile);
         Dataset data = Datasets.load(spec, model);
-        Reconstruction.windowErrors(model, data, metric, options, 0, 0, Evaluator.Progress.NONE);
+        check.accept(model, data);
         stages.end("load");
         List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
         stages.end("broadcast");
         long start = System.nanoTime();
-        List<Reconstruction.Partial> parts = runJob(
+        Function<int[], P> f = task.apply(bytes);
+        List<P> parts = runJob(
                 spark,
                 data.size(),
                 progress,
-                () -> jsc.parallelize(ranges, ranges.size())
-                        .map(new ReconstructRange(bytes, SampleSource.of(spec), metric, options))
-                        .collect());
+                () -> jsc.parallelize(ranges, ranges.size()).map(f).collect());
         double seconds = (System.nanoTime() - start) / 1e9;
         stages.end("evaluate");
-        ReconstructionResult r = Reconstruction.merge(model, data, metric, parts, seconds);
+        R r = merge.merge(model, data, parts, seconds);
         stages.end("merge");
         bytes.destroy();
         return new Run<>(r, stages.seconds, ranges.size());

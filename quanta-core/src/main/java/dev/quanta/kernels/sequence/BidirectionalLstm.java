@@ -158,24 +158,7 @@ final class BidirectionalLstm implements Kernel {
 
         private static float[] peephole(
                 Op op, OpAttributes.BidirectionalLstm a, int k, Function<Tensor, Object> buffer) {
-            if (!a.has(k)) {
-                return null;
-            }
-            Tensor t = op.input(a.position(k));
-            if (t.dtype() == DType.FLOAT32) {
-                return (float[]) buffer.apply(t);
-            }
-            if (t.dtype() != DType.INT8 || t.quant() == null || !t.quant().isPerTensor()) {
-                throw new UnsupportedOperationException(
-                        op.describe() + ": peephole weights (TFLite input " + k + ") must be float32 or int8");
-            }
-            byte[] q = (byte[]) buffer.apply(t);
-            float s = t.quant().scale();
-            float[] v = new float[q.length];
-            for (int i = 0; i < q.length; i++) {
-                v[i] = s * q[i];
-            }
-            return v;
+            return a.has(k) ? LstmHybrid.peepholeWeights(op, op.input(a.position(k)), k, buffer) : null;
         }
     }
 

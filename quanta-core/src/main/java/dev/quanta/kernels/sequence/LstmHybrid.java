@@ -117,21 +117,21 @@ final class LstmHybrid implements Kernel {
         this.hybrid = new HybridStep(nInput, nOutput, asymmetric);
     }
 
-    /**
-     * Peephole weights of TFLite input {@code k} as floats (int8 ones times their scale, as TFLite's
-     * VectorScalarMultiply recovers them), or null when absent.
-     */
     private static float[] peephole(Op op, OpAttributes.Lstm a, int k, Function<Tensor, Object> buffer) {
-        if (!a.has(k)) {
-            return null;
-        }
-        Tensor t = op.input(a.position(k));
+        return a.has(k) ? peepholeWeights(op, op.input(a.position(k)), k, buffer) : null;
+    }
+
+    /**
+     * Peephole weights {@code t} (TFLite input {@code k}) as floats: float32 ones as they are, int8 ones times their
+     * scale, as TFLite's VectorScalarMultiply recovers them.
+     */
+    static float[] peepholeWeights(Op op, Tensor t, int k, Function<Tensor, Object> buffer) {
         if (t.dtype() == DType.FLOAT32) {
             return (float[]) buffer.apply(t);
         }
         if (t.dtype() != DType.INT8 || t.quant() == null || !t.quant().isPerTensor()) {
-            throw new UnsupportedOperationException(
-                    op.describe() + ": peephole weights (TFLite input " + k + ") must be int8 with one scale");
+            throw new UnsupportedOperationException(op.describe() + ": peephole weights (TFLite input " + k
+                    + ") must be float32 or int8 with one scale");
         }
         byte[] q = (byte[]) buffer.apply(t);
         float s = t.quant().scale();
