@@ -165,8 +165,7 @@ public final class Int16Layers {
                     }
                 }
             }
-            List<Tensor> outputs = new ArrayList<>(m8.outputs());
-            return dropUnused(new Model(m8.name(), m8.inputs(), outputs, ops, m8.metadata()));
+            return dropUnused(new Model(m8.name(), m8.inputs(), m8.outputs(), ops, m8.metadata()));
         }
 
         /** Emits one op of a 16x8 layer, its activation inputs made int16 first, its outputs requantized after. */

@@ -73,10 +73,18 @@ public final class QuantaSpark {
             DatasetSpec spec,
             Evaluator.Options options,
             Evaluator.Progress progress) {
+        return evaluate(spark, () -> Loaded.of(modelFile, spec), spec, options, progress);
+    }
+
+    private static Run<EvaluationResult> evaluate(
+            SparkSession spark,
+            java.util.function.Supplier<Loaded> load,
+            DatasetSpec spec,
+            Evaluator.Options options,
+            Evaluator.Progress progress) {
         return scoreRanges(
                 spark,
-                modelFile,
-                spec,
+                load,
                 options,
                 progress,
                 (model, data) -> Evaluator.evaluateRange(model, data, options, 0, 0, Evaluator.Progress.NONE),
@@ -95,10 +103,19 @@ public final class QuantaSpark {
             Metric metric,
             Evaluator.Options options,
             Evaluator.Progress progress) {
+        return reconstruct(spark, () -> Loaded.of(modelFile, spec), spec, metric, options, progress);
+    }
+
+    private static Run<ReconstructionResult> reconstruct(
+            SparkSession spark,
+            java.util.function.Supplier<Loaded> load,
+            DatasetSpec spec,
+            Metric metric,
+            Evaluator.Options options,
+            Evaluator.Progress progress) {
         return scoreRanges(
                 spark,
-                modelFile,
-                spec,
+                load,
                 options,
                 progress,
                 (model, data) ->
@@ -112,6 +129,14 @@ public final class QuantaSpark {
         R merge(Model model, Dataset data, List<P> parts, double seconds);
     }
 
+    /** A model file, its model and the dataset as that model reads it, loaded on the driver. */
+    private record Loaded(Path file, Model model, Dataset data) {
+        static Loaded of(Path file, DatasetSpec spec) {
+            Model model = ModelFiles.load(file);
+            return new Loaded(file, model, Datasets.load(spec, model));
+        }
+    }
+
     /**
      * Loads the model and the data on the driver and runs {@code check} (the single-machine checks, with their
      * errors, before any task runs); broadcasts the model file's bytes; scores the ranges of whole batches with the
@@ -119,21 +144,21 @@ public final class QuantaSpark {
      */
     private static <P, R> Run<R> scoreRanges(
             SparkSession spark,
-            Path modelFile,
-            DatasetSpec spec,
+            java.util.function.Supplier<Loaded> load,
             Evaluator.Options options,
             Evaluator.Progress progress,
             java.util.function.BiConsumer<Model, Dataset> check,
             java.util.function.Function<Broadcast<ModelBytes>, Function<int[], P>> task,
             Merge<P, R> merge) {
         Stages stages = new Stages();
-        Model model = ModelFiles.load(modelFile);
-        Dataset data = Datasets.load(spec, model);
+        Loaded loaded = load.get();
+        Model model = loaded.model();
+        Dataset data = loaded.data();
         check.accept(model, data);
         stages.end("load");
         List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(loaded.file()));
         stages.end("broadcast");
         long start = System.nanoTime();
         Function<int[], P> f = task.apply(bytes);
@@ -167,6 +192,10 @@ public final class QuantaSpark {
         Model quantized = ModelFiles.load(quantizedFile);
         // the dataset as the float model reads it, so that the executors load the same one for either model
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
+        // each model and the data loaded once here: the float model's data also feeds the per-layer table
+        Loaded floatLoaded = new Loaded(floatFile, floatModel, Datasets.load(resolved, floatModel));
+        java.util.function.Supplier<Loaded> quantizedLoad =
+                () -> new Loaded(quantizedFile, quantized, Datasets.load(resolved, quantized));
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
         Map<String, Double> seconds = new LinkedHashMap<>();
         EvaluationResult f = null;
@@ -177,18 +206,18 @@ public final class QuantaSpark {
         Run<?> quantizedRun;
         if (metric.isReconstruction()) {
             Run<ReconstructionResult> a =
-                    reconstruct(spark, floatFile, resolved, metric, options.evaluation(), progress);
+                    reconstruct(spark, () -> floatLoaded, resolved, metric, options.evaluation(), progress);
             Run<ReconstructionResult> b =
-                    reconstruct(spark, quantizedFile, resolved, metric, options.evaluation(), progress);
+                    reconstruct(spark, quantizedLoad, resolved, metric, options.evaluation(), progress);
             fr = a.result();
             qr = b.result();
             floatRun = a;
             quantizedRun = b;
         } else {
-            Run<EvaluationResult> a = evaluate(spark, floatFile, resolved, options.evaluation(), progress);
+            Run<EvaluationResult> a = evaluate(spark, () -> floatLoaded, resolved, options.evaluation(), progress);
             Run<EvaluationResult> b = evaluate(
                     spark,
-                    quantizedFile,
+                    quantizedLoad,
                     resolved,
                     ModelComparison.quantizedOptions(options.evaluation(), a.result()),
                     progress);
@@ -201,7 +230,7 @@ public final class QuantaSpark {
         quantizedRun.stageSeconds().forEach((k, v) -> seconds.put("quantized_" + k, v));
         Stages stages = new Stages();
         ModelComparison.Result r = ModelComparison.complete(
-                        floatModel, quantized, Datasets.load(resolved), options, f, q, fr, qr)
+                        floatModel, quantized, floatLoaded.data(), options, f, q, fr, qr)
                 .withFileBytes(floatFile, quantizedFile);
         stages.end("layers_and_latency");
         seconds.putAll(stages.seconds);
