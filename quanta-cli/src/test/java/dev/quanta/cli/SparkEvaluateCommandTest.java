@@ -137,6 +137,41 @@ class SparkEvaluateCommandTest {
         assertThat(a.get("spark").get("stage_seconds").has("latency_on_driver")).isTrue();
     }
 
+    /** {@code --layer-samples all}: the per-layer table over every sample, split over the executors as well. */
+    @Test
+    void compareOverAllSamples() throws IOException {
+        Path int8 = tmp.resolve("mnist_int8_compare_all.tflite");
+        CliRunner q = MnistFixtures.quantizeInt8(int8);
+        assertThat(q.exitCode()).as(q.err()).isZero();
+        String[] args = {
+            "evaluate",
+            MnistFixtures.model().toString(),
+            "--compare",
+            int8.toString(),
+            "--data",
+            MnistFixtures.testImages().toString(),
+            "--scale",
+            "1/255",
+            "--limit",
+            "300",
+            "--json"
+        };
+        JsonNode spread = layers(CliRunner.args(args, "--layer-samples", "all", "--spark", "local[2]"));
+        assertThat(spread).isEqualTo(layers(CliRunner.args(args, "--layer-samples", "all")));
+        assertThat(spread).isEqualTo(layers(CliRunner.args(args, "--layer-samples", "300")));
+        assertThat(spread).isNotEqualTo(layers(CliRunner.args(args, "--layer-samples", "299")));
+        CliRunner bad = CliRunner.run(CliRunner.args(args, "--layer-samples", "most"));
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("'most' is not a number of samples or 'all'");
+    }
+
+    /** The per-layer rows of {@code --json} output. */
+    private static JsonNode layers(String[] args) throws IOException {
+        CliRunner r = CliRunner.run(args);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        return new ObjectMapper().readTree(r.out()).get("layers");
+    }
+
     private static String withoutLatency(String out) {
         return out.lines().filter(l -> !l.startsWith("latency p50")).collect(Collectors.joining("\n"));
     }
