@@ -265,8 +265,8 @@ public final class ModelComparison {
     /**
      * The per-layer error sums of samples {@code from} to {@code to} (exclusive) of {@code data}: the converted
      * model's tensors against those of {@code foldedFloat}, the float model after {@link FloatGraphPasses#apply},
-     * paired by name, each model run on {@code threads} threads. Parts of any split of the samples {@link LayerStatistics#merge merge} to the statistics of
-     * all, to the last bit.
+     * paired by name, each model run on {@code threads} threads. Parts of any split of the samples
+     * {@link LayerStatistics#merge merge} to the statistics of all, to the last bit.
      *
      * @throws QuantaException when the data does not fit a model or the models have no tensor in common
      */

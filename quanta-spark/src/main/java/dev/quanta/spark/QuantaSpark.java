@@ -265,14 +265,16 @@ public final class QuantaSpark {
         Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
         Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
         LayerRange task = new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved), threads);
-        List<LayerStatistics> parts = runJob(
-                spark,
-                n,
-                Evaluator.Progress.NONE,
-                () -> jsc.parallelize(ranges, ranges.size()).map(task).collect());
-        floatBytes.destroy();
-        quantizedBytes.destroy();
-        return parts;
+        try {
+            return runJob(
+                    spark,
+                    n,
+                    Evaluator.Progress.NONE,
+                    () -> jsc.parallelize(ranges, ranges.size()).map(task).collect());
+        } finally {
+            floatBytes.destroy();
+            quantizedBytes.destroy();
+        }
     }
 
     /** The columns batch inference adds: with top-k, the classes and their scores; raw, the output vector. */
