@@ -102,8 +102,9 @@ final class EvaluateCommand implements Callable<Integer> {
             names = "--layer-samples",
             defaultValue = "100",
             paramLabel = "N",
+            converter = SampleCount.class,
             description = "Samples (the first ones) used for the per-layer table of --compare, its errors and "
-                    + "saturation (default ${DEFAULT-VALUE}).")
+                    + "saturation, or 'all' (default ${DEFAULT-VALUE}; with --spark computed on the executors).")
     int layerSamples;
 
     @Option(names = "--json", description = "Print machine-readable JSON.")

@@ -93,9 +93,13 @@ class SparkEvaluateCommandTest {
         assertThat(out).contains("/9900, top-2)");
     }
 
-    /** {@code --compare}: both evaluations on Spark, the per-layer table on the driver; all but the latency equal. */
+    /**
+     * {@code --compare}: both evaluations on Spark, and the per-layer table's 50 samples in 4 parts (2 per core of
+     * {@code local[2]}) on the executors, merged on the driver; all but the latency (measured on the driver) equal,
+     * the per-layer rows to the last bit.
+     */
     @Test
-    void compareWithTheInt8Model() {
+    void compareWithTheInt8Model() throws IOException {
         Path int8 = tmp.resolve("mnist_int8_compare.tflite");
         CliRunner q = MnistFixtures.quantizeInt8(int8);
         assertThat(q.exitCode()).as(q.err()).isZero();
@@ -119,6 +123,53 @@ class SparkEvaluateCommandTest {
         assertThat(spread.exitCode()).as(spread.err()).isZero();
         assertThat(withoutLatency(spread.out())).isEqualTo(withoutLatency(single.out()));
         assertThat(spread.out()).contains(String.format("%-18s %18s %18s", "samples", 9900, 9900));
+
+        // --json: every per-layer number the same double, the table's stage run on the cluster, latency on the driver
+        JsonNode a = new ObjectMapper()
+                .readTree(CliRunner.run(CliRunner.args(args, "--json", "--spark", "local[2]"))
+                        .out());
+        JsonNode b = new ObjectMapper()
+                .readTree(CliRunner.run(CliRunner.args(args, "--json")).out());
+        assertThat(a.get("layers").size()).isGreaterThan(3);
+        assertThat(a.get("layers")).isEqualTo(b.get("layers"));
+        assertThat(a.get("top1_agreement")).isEqualTo(b.get("top1_agreement"));
+        assertThat(a.get("spark").get("stage_seconds").has("layers")).isTrue();
+        assertThat(a.get("spark").get("stage_seconds").has("latency_on_driver")).isTrue();
+    }
+
+    /** {@code --layer-samples all}: the per-layer table over every sample, split over the executors as well. */
+    @Test
+    void compareOverAllSamples() throws IOException {
+        Path int8 = tmp.resolve("mnist_int8_compare_all.tflite");
+        CliRunner q = MnistFixtures.quantizeInt8(int8);
+        assertThat(q.exitCode()).as(q.err()).isZero();
+        String[] args = {
+            "evaluate",
+            MnistFixtures.model().toString(),
+            "--compare",
+            int8.toString(),
+            "--data",
+            MnistFixtures.testImages().toString(),
+            "--scale",
+            "1/255",
+            "--limit",
+            "300",
+            "--json"
+        };
+        JsonNode spread = layers(CliRunner.args(args, "--layer-samples", "all", "--spark", "local[2]"));
+        assertThat(spread).isEqualTo(layers(CliRunner.args(args, "--layer-samples", "all")));
+        assertThat(spread).isEqualTo(layers(CliRunner.args(args, "--layer-samples", "300")));
+        assertThat(spread).isNotEqualTo(layers(CliRunner.args(args, "--layer-samples", "299")));
+        CliRunner bad = CliRunner.run(CliRunner.args(args, "--layer-samples", "most"));
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("'most' is not a number of samples or 'all'");
+    }
+
+    /** The per-layer rows of {@code --json} output. */
+    private static JsonNode layers(String[] args) throws IOException {
+        CliRunner r = CliRunner.run(args);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        return new ObjectMapper().readTree(r.out()).get("layers");
     }
 
     private static String withoutLatency(String out) {

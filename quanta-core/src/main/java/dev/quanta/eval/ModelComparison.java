@@ -8,6 +8,7 @@ import dev.quanta.ir.Model;
 import dev.quanta.quantize.FloatGraphPasses;
 import dev.quanta.quantize.LayerComparison;
 import dev.quanta.quantize.LayerError;
+import dev.quanta.quantize.LayerStatistics;
 import dev.quanta.runtime.Benchmark;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -208,7 +209,7 @@ public final class ModelComparison {
     /**
      * The rest of {@link #compare(Model, Model, Dataset, Options, Evaluator.Progress)} once both models are evaluated
      * (here or elsewhere, e.g. on a cluster): latency, the per-layer table on the first {@link Options#layerSamples}
-     * samples, and the top-1 agreement.
+     * samples ({@link #layerStatistics} of them all, one part), and the top-1 agreement.
      *
      * @param f the float model's evaluation, null with a reconstruction metric ({@code fr} then)
      * @param q the converted model's, as {@code f}
@@ -222,21 +223,57 @@ public final class ModelComparison {
             EvaluationResult q,
             ReconstructionResult fr,
             ReconstructionResult qr) {
+        Model folded = FloatGraphPasses.apply(floatModel);
+        LayerStatistics layers = layerStatistics(
+                folded, quantized, data, options.evaluation().threads(), 0, layerSampleCount(data, options));
+        return complete(floatModel, quantized, options, f, q, fr, qr, List.of(layers));
+    }
+
+    /**
+     * As {@link #complete(Model, Model, Dataset, Options, EvaluationResult, EvaluationResult, ReconstructionResult,
+     * ReconstructionResult)} with the per-layer table merged from {@code layerParts}, the {@link #layerStatistics} of
+     * parts (in any order) that cover the {@link #layerSampleCount} samples once each: the same table, to the last
+     * bit, however the samples were split. Latency is measured here.
+     *
+     * @throws IllegalArgumentException when there are no parts or they pair different tensors
+     */
+    public static Result complete(
+            Model floatModel,
+            Model quantized,
+            Options options,
+            EvaluationResult f,
+            EvaluationResult q,
+            ReconstructionResult fr,
+            ReconstructionResult qr,
+            List<LayerStatistics> layerParts) {
+        LayerStatistics merged = LayerStatistics.merge(layerParts);
         Benchmark.Result fl = null;
         Benchmark.Result ql = null;
         if (options.latency() != null) {
             fl = Benchmark.run(floatModel, options.latency());
             ql = Benchmark.run(quantized, options.latency());
         }
-        List<LayerError> layers = LayerComparison.compare(
-                FloatGraphPasses.apply(floatModel),
-                quantized,
-                data,
-                options.layerSamples(),
-                options.evaluation().threads(),
-                LayerComparison.Matching.NAME);
         double agreement = f == null ? Double.NaN : agreement(f, q);
-        return new Result(f, q, agreement, -1, -1, fl, ql, layers, fr, qr);
+        return new Result(f, q, agreement, -1, -1, fl, ql, merged.layers(), fr, qr);
+    }
+
+    /** How many samples the per-layer table covers: the first {@link Options#layerSamples}, at most all of them. */
+    public static int layerSampleCount(Dataset data, Options options) {
+        return Math.min(options.layerSamples(), data.size());
+    }
+
+    /**
+     * The per-layer error sums of samples {@code from} to {@code to} (exclusive) of {@code data}: the converted
+     * model's tensors against those of {@code foldedFloat}, the float model after {@link FloatGraphPasses#apply},
+     * paired by name, each model run on {@code threads} threads. Parts of any split of the samples
+     * {@link LayerStatistics#merge merge} to the statistics of all, to the last bit.
+     *
+     * @throws QuantaException when the data does not fit a model or the models have no tensor in common
+     */
+    public static LayerStatistics layerStatistics(
+            Model foldedFloat, Model quantized, Dataset data, int threads, int from, int to) {
+        return LayerComparison.statistics(
+                foldedFloat, quantized, data, from, to, threads, LayerComparison.Matching.NAME);
     }
 
     /**

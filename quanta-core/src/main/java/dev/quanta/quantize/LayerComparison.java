@@ -11,7 +11,6 @@ import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -247,6 +246,28 @@ public final class LayerComparison {
         if (samples < 1) {
             throw new IllegalArgumentException("LayerComparison samples must be at least 1, got " + samples);
         }
+        checkData(reference, candidate, data);
+        int n = Math.min(samples, data.size());
+        return statistics(reference, candidate, data, 0, n, threads, matching, cached)
+                .layers();
+    }
+
+    /**
+     * The mergeable error sums of samples {@code from} (inclusive) to {@code to} (exclusive) of {@code data}, both
+     * models run as they are: {@link LayerStatistics#merge merged} over any split of samples 0 to n, they are those
+     * {@link #compare(Model, Model, Dataset, int, int, Matching)} takes over n samples, to the last bit.
+     *
+     * @throws QuantaException as {@link #compare(Model, Model, Dataset, int, int, Matching)} does
+     * @throws IndexOutOfBoundsException when the range is not within the data
+     */
+    public static LayerStatistics statistics(
+            Model reference, Model candidate, Dataset data, int from, int to, int threads, Matching matching) {
+        checkData(reference, candidate, data);
+        return statistics(reference, candidate, data, from, to, threads, matching, null);
+    }
+
+    /** The data fits both models' inputs and has samples. */
+    private static void checkData(Model reference, Model candidate, Dataset data) {
         Tensor refInput = reference.inputs().get(0);
         Tensor candInput = candidate.inputs().get(0);
         if (refInput.shape().sampleElementCount() != candInput.shape().sampleElementCount()) {
@@ -262,35 +283,46 @@ public final class LayerComparison {
         if (data.size() == 0) {
             throw new QuantaException(data.name() + ": no samples to compare");
         }
+    }
+
+    private static LayerStatistics statistics(
+            Model reference,
+            Model candidate,
+            Dataset data,
+            int from,
+            int to,
+            int threads,
+            Matching matching,
+            ReferenceValues cached) {
+        java.util.Objects.checkFromToIndex(from, to, data.size());
         List<Tensor[]> pairs = new ArrayList<>();
-        List<Op> producers = new ArrayList<>();
+        List<LayerStatistics.Row> rows = new ArrayList<>();
         for (Object[] p : pair(reference, candidate, matching)) {
-            pairs.add(new Tensor[] {(Tensor) p[0], (Tensor) p[1]});
-            producers.add((Op) p[2]);
+            Tensor t = (Tensor) p[1];
+            Op op = (Op) p[2];
+            pairs.add(new Tensor[] {(Tensor) p[0], t});
+            double scale =
+                    t.quant() != null && t.quant().isPerTensor() ? t.quant().scale() : Double.NaN;
+            rows.add(new LayerStatistics.Row(
+                    t.name(), op.origin().layerName(), op.type().name(), scale, isQuantizedPerTensor(t)));
         }
         if (pairs.isEmpty()) {
             throw new QuantaException("models '" + reference.name() + "' and '" + candidate.name()
                     + "' have no tensors to pair by " + matching.name().toLowerCase(java.util.Locale.ROOT));
         }
-        int n = Math.min(samples, data.size());
         List<Tensor> refTensors = new ArrayList<>();
         for (Tensor[] p : pairs) {
             refTensors.add(p[0]);
         }
         ReferenceValues known = cached != null && cached.covers(reference, data, refTensors) ? cached : null;
-        int sampleSize = refInput.shape().sampleElementCount();
-        double[] signal = new double[pairs.size()];
-        double[] noise = new double[pairs.size()];
-        double[] maxAbs = new double[pairs.size()];
-        long[] count = new long[pairs.size()];
-        long[] clipped = new long[pairs.size()];
+        LayerStatistics.Accumulator sums = LayerStatistics.accumulate(rows, to - from);
         // every intermediate tensor is read after each run
         Interpreter.Options options =
                 Interpreter.Options.defaults().withNumThreads(threads).withPreserveAllTensors(true);
         try (Interpreter ref = known == null ? new Interpreter(reference, options) : null;
                 Interpreter cand = new Interpreter(candidate, options)) {
-            float[] in = new float[sampleSize];
-            for (int s = 0; s < n; s++) {
+            float[] in = new float[data.sampleSize()];
+            for (int s = from; s < to; s++) {
                 data.copySample(s, in, 0);
                 if (ref != null) {
                     ref.run(candidateInput(reference, in), null);
@@ -298,44 +330,18 @@ public final class LayerComparison {
                 cand.run(candidateInput(candidate, in), null);
                 for (int k = 0; k < pairs.size(); k++) {
                     Tensor r = pairs.get(k)[0];
+                    Tensor t = pairs.get(k)[1];
                     float[] f = ref != null
                             ? ref.readTensorAsFloats(r)
                             : known.values.get(r)[s];
-                    float[] q = cand.readTensorAsFloats(pairs.get(k)[1]);
-                    for (int i = 0; i < f.length; i++) {
-                        double e = (double) f[i] - q[i];
-                        signal[k] += (double) f[i] * f[i];
-                        noise[k] += e * e;
-                        maxAbs[k] = Math.max(maxAbs[k], Math.abs(e));
-                    }
-                    count[k] += f.length;
-                    Tensor t = pairs.get(k)[1];
+                    sums.add(k, f, cand.readTensorAsFloats(t));
                     if (isQuantizedPerTensor(t)) {
-                        clipped[k] += clipped(f, cand.readTensor(t), t);
+                        sums.addClipped(k, clipped(f, cand.readTensor(t), t));
                     }
                 }
             }
         }
-        List<LayerError> result = new ArrayList<>();
-        for (int k = 0; k < pairs.size(); k++) {
-            Tensor t = pairs.get(k)[1];
-            Op op = producers.get(k);
-            double sqnr = noise[k] == 0 ? Double.POSITIVE_INFINITY : 10 * Math.log10(signal[k] / noise[k]);
-            double scale =
-                    t.quant() != null && t.quant().isPerTensor() ? t.quant().scale() : Double.NaN;
-            result.add(new LayerError(
-                    t.name(),
-                    op.origin().layerName(),
-                    op.type().name(),
-                    count[k],
-                    sqnr,
-                    Math.sqrt(noise[k] / Math.max(1, count[k])),
-                    scale,
-                    maxAbs[k],
-                    isQuantizedPerTensor(t) ? (double) clipped[k] / Math.max(1, count[k]) : Double.NaN));
-        }
-        result.sort(Comparator.comparingDouble(LayerError::sqnrDb));
-        return result;
+        return sums.done();
     }
 
     /** True for an INT8, UINT8 or INT16 tensor with one scale and zero point. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.io.ModelFiles;
+import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.ModelBuilder;
 import dev.quanta.ir.ModelMetadata;
@@ -16,16 +17,23 @@ import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
 import dev.quanta.keras.KerasH5Writer;
 import dev.quanta.quantize.Converter;
+import dev.quanta.quantize.FloatGraphPasses;
 import dev.quanta.quantize.LayerComparison;
 import dev.quanta.quantize.LayerError;
+import dev.quanta.quantize.LayerStatistics;
 import dev.quanta.quantize.QuantizationConfig;
 import dev.quanta.runtime.Benchmark;
+import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
 import dev.quanta.tflite.TfliteWriter;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,6 +129,73 @@ class ModelComparisonTest {
         assertThat(dense.rmseOverScale()).isBetween(0.2, 0.7);
         assertThat(dense.sqnrDb()).isGreaterThan(35);
         assertThat(r.layers()).extracting(LayerError::sqnrDb).isSorted();
+    }
+
+    /**
+     * Issue 13: the per-layer table of a cluster is merged from parts of the samples. Any split, merged in any order,
+     * gives the single-machine table to the last bit; and its sums are the exact ones (computed here in BigDecimal
+     * from both models' tensors), rounded once.
+     */
+    @Test
+    void perLayerTableMergedFromAnySplitOfTheSamplesIsTheSingleMachineOne() {
+        Path[] files = files();
+        Dataset data = data(200, 1f, 11);
+        ModelComparison.Options options =
+                ModelComparison.Options.defaults().withLatency(null).withLayerSamples(60);
+        List<LayerError> single = ModelComparison.compare(files[0], files[1], data, options, Evaluator.Progress.NONE)
+                .layers();
+        Model floatModel = ModelFiles.load(files[0]);
+        Model quantized = ModelFiles.load(files[1]);
+        Model folded = FloatGraphPasses.apply(floatModel);
+        int n = ModelComparison.layerSampleCount(data, options);
+        assertThat(n).isEqualTo(60);
+
+        SplittableRandom r = new SplittableRandom(13);
+        for (int trial = 0; trial < 25; trial++) {
+            List<LayerStatistics> parts = new ArrayList<>();
+            int from = 0;
+            while (from < n) {
+                int to = trial == 0 ? n : Math.min(n, from + 1 + r.nextInt(n / 3));
+                parts.add(ModelComparison.layerStatistics(folded, quantized, data, 1, from, to));
+                from = to;
+            }
+            Collections.shuffle(parts, new Random(r.nextLong()));
+            ModelComparison.Result merged =
+                    ModelComparison.complete(floatModel, quantized, options, null, null, null, null, parts);
+            assertThat(merged.layers()).as("split into %d parts", parts.size()).isEqualTo(single);
+        }
+
+        // the Dense row's SQNR and RMSE from the exact sums of its values over the 60 samples
+        LayerError dense = single.stream()
+                .filter(l -> l.op().equals("FULLY_CONNECTED"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(quantized.inputs().get(0).dtype()).isEqualTo(DType.FLOAT32);
+        Interpreter.Options all = Interpreter.Options.defaults().withPreserveAllTensors(true);
+        BigDecimal signal = BigDecimal.ZERO;
+        BigDecimal noise = BigDecimal.ZERO;
+        try (Interpreter f = new Interpreter(folded, all);
+                Interpreter q = new Interpreter(quantized, all)) {
+            float[] in = new float[4];
+            for (int s = 0; s < n; s++) {
+                data.copySample(s, in, 0);
+                f.run(in, null);
+                q.run(in, null);
+                float[] fv = f.readTensorAsFloats(folded.tensor(dense.tensor()));
+                float[] qv = q.readTensorAsFloats(quantized.tensor(dense.tensor()));
+                for (int i = 0; i < fv.length; i++) {
+                    double e = (double) fv[i] - qv[i];
+                    signal = signal.add(new BigDecimal((double) fv[i] * fv[i]));
+                    noise = noise.add(new BigDecimal(e * e));
+                }
+            }
+        }
+        assertThat(dense.count()).isEqualTo(60 * 3);
+        assertThat(dense.sqnrDb()).isEqualTo(10 * Math.log10(signal.doubleValue() / noise.doubleValue()));
+        assertThat(dense.rmse()).isEqualTo(Math.sqrt(noise.doubleValue() / (60 * 3)));
+
+        assertThatThrownBy(() -> ModelComparison.layerStatistics(folded, quantized, data, 1, 50, 201))
+                .isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test

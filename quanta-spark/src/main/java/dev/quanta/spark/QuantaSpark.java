@@ -13,6 +13,8 @@ import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.eval.ScaleOut.Run;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
+import dev.quanta.quantize.FloatGraphPasses;
+import dev.quanta.quantize.LayerStatistics;
 import dev.quanta.spark.ExecutorCache.ModelBytes;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -177,9 +179,10 @@ public final class QuantaSpark {
 
     /**
      * {@link ModelComparison#compare(Model, Model, Dataset, ModelComparison.Options, Evaluator.Progress)} with both
-     * models' evaluations split over the cluster (one after the other); latency and the per-layer table on the first
-     * {@link ModelComparison.Options#layerSamples} samples run here, on the driver. The result equals the
-     * single-machine one but for the measured times.
+     * models' evaluations split over the cluster (one after the other), then the per-layer table's first
+     * {@link ModelComparison.Options#layerSamples} samples (parts of its error sums computed on the executors, merged
+     * here exactly); latency is measured here, on the driver. The result equals the single-machine one but for the
+     * measured times.
      */
     public static Run<ModelComparison.Result> compare(
             SparkSession spark,
@@ -229,12 +232,49 @@ public final class QuantaSpark {
         floatRun.stageSeconds().forEach((k, v) -> seconds.put("float_" + k, v));
         quantizedRun.stageSeconds().forEach((k, v) -> seconds.put("quantized_" + k, v));
         Stages stages = new Stages();
-        ModelComparison.Result r = ModelComparison.complete(
-                        floatModel, quantized, floatLoaded.data(), options, f, q, fr, qr)
+        List<LayerStatistics> layerParts = layerStatistics(
+                spark, floatFile, quantizedFile, floatModel, quantized, floatLoaded.data(), resolved, options);
+        stages.end("layers");
+        ModelComparison.Result r = ModelComparison.complete(floatModel, quantized, options, f, q, fr, qr, layerParts)
                 .withFileBytes(floatFile, quantizedFile);
-        stages.end("layers_and_latency");
+        stages.end("latency_on_driver");
         seconds.putAll(stages.seconds);
         return new Run<>(r, seconds, floatRun.partitions());
+    }
+
+    /**
+     * The per-layer error sums of {@link ModelComparison#compare}'s first {@link ModelComparison#layerSampleCount}
+     * samples, split over the cluster: one {@link ModelComparison#layerStatistics} part per range of samples, for the
+     * driver to merge (exactly, to the single-machine table). The single-machine checks run here first, with their
+     * errors.
+     */
+    private static List<LayerStatistics> layerStatistics(
+            SparkSession spark,
+            Path floatFile,
+            Path quantizedFile,
+            Model floatModel,
+            Model quantized,
+            Dataset data,
+            DatasetSpec resolved,
+            ModelComparison.Options options) {
+        int threads = options.evaluation().threads();
+        ModelComparison.layerStatistics(FloatGraphPasses.apply(floatModel), quantized, data, threads, 0, 0);
+        int n = ModelComparison.layerSampleCount(data, options);
+        List<int[]> ranges = ranges(n, 1, partitions(spark));
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
+        Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
+        LayerRange task = new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved), threads);
+        try {
+            return runJob(
+                    spark,
+                    n,
+                    Evaluator.Progress.NONE,
+                    () -> jsc.parallelize(ranges, ranges.size()).map(task).collect());
+        } finally {
+            floatBytes.destroy();
+            quantizedBytes.destroy();
+        }
     }
 
     /** The columns batch inference adds: with top-k, the classes and their scores; raw, the output vector. */
@@ -538,6 +578,26 @@ public final class QuantaSpark {
                     range[0],
                     range[1],
                     Evaluator.Progress.NONE);
+        }
+    }
+
+    /**
+     * A task: {@link ModelComparison#layerStatistics} of one range, the converted model against the float model after
+     * the converter's float passes, on the data as the float model reads it (the executor's cached models and data).
+     */
+    private record LayerRange(
+            Broadcast<ModelBytes> floatBytes, Broadcast<ModelBytes> quantizedBytes, SampleSource source, int threads)
+            implements Function<int[], LayerStatistics> {
+        @Override
+        public LayerStatistics call(int[] range) {
+            ModelBytes floatFile = floatBytes.value();
+            return ModelComparison.layerStatistics(
+                    FloatGraphPasses.apply(ExecutorCache.model(floatFile)),
+                    ExecutorCache.model(quantizedBytes.value()),
+                    ExecutorCache.dataset(floatFile, source),
+                    threads,
+                    range[0],
+                    range[1]);
         }
     }
 
