@@ -349,6 +349,28 @@ class VwwDeadChannelsIT {
      * min/max's 5.3) and widens others. Measured: worst layer −0.74 dB (min/max alone −1.80).
      */
     @Test
+    void autoIsWithin1dBOfTheConverterAtEveryLayer() throws IOException {
+        Converter.Conversion c = Converter.fromModel(keras)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withCalibrationThreads(2)
+                        .withCalibrator(Calibrator.AUTO))
+                .withRepresentativeDataset(calibration)
+                .convert();
+        Path file = tmp.resolve("vww_auto.tflite");
+        TfliteWriter.write(c.model(), file);
+        double worst = printAndWorstDifference(
+                "VWW, Quanta auto calibrated on IC images 100-199 (upscaled)", sqnrByLayer(TfliteReader.read(file)));
+        QuantizationReport.Technique search = c.report().techniques().stream()
+                .filter(t -> t.name().equals("range search"))
+                .findFirst()
+                .orElseThrow();
+        search.changes().forEach(System.out::println);
+        assertThat(search.changes().get(0)).contains("ranges scaled").contains("on 50 samples (ranges from 50 others)");
+        assertThat(worst).as("min over layers of Quanta − converter SQNR (dB)").isGreaterThanOrEqualTo(-1.0);
+    }
+
+    @Test
     void minMaxWithRangeSearchIsWithin1dBOfTheConverterAtEveryLayer() throws IOException {
         Converter.Conversion c = Converter.fromModel(keras)
                 .withConfig(QuantizationConfig.defaults()
