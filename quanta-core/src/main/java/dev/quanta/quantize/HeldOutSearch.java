@@ -216,6 +216,7 @@ final class HeldOutSearch {
                 perChannel,
                 granularity,
                 rangeSearch,
+                false,
                 maxRecordedFloats);
     }
 
@@ -226,7 +227,10 @@ final class HeldOutSearch {
      * are strictly better on both halves of the held-out samples, else every range is min/max (ties go to min/max),
      * so the choice is never worse than min/max by that error. The granularity search (when asked) then starts
      * from the kept ranges, and a change of granularity is kept only when it lowers the error again, so the final
-     * choice's held-out error is at most min/max's on both halves.
+     * choice's held-out error is at most min/max's on both halves. The range search then runs when asked, or with
+     * {@code searchWhenClipped} when AUTO kept its per-tensor choices: from them and from min/max, the per-tensor
+     * choices' search kept only when it ends strictly lower on both halves. (Run also where min/max was kept, the
+     * search lowered the held-out error on KWS yet scored 811 of 900 against min/max's 814.)
      */
     static Result auto(
             Model floatModel,
@@ -235,6 +239,7 @@ final class HeldOutSearch {
             MinMaxCalibrator.Both calibrated,
             boolean granularity,
             boolean rangeSearch,
+            boolean searchWhenClipped,
             long maxRecordedFloats) {
         return apply(
                 floatModel,
@@ -246,6 +251,7 @@ final class HeldOutSearch {
                 Map.of(),
                 granularity,
                 rangeSearch,
+                searchWhenClipped,
                 maxRecordedFloats);
     }
 
@@ -259,6 +265,7 @@ final class HeldOutSearch {
             Map<String, Boolean> perChannel,
             boolean granularity,
             boolean rangeSearch,
+            boolean searchWhenClipped,
             long maxRecordedFloats) {
         int n = Math.min(settings.calibrationSamples(), data.size());
         if (!granularity && !rangeSearch && auto == null) {
@@ -357,7 +364,7 @@ final class HeldOutSearch {
             }
             techniques.add(new QuantizationReport.Technique("granularity by held-out error", lines));
         }
-        if (rangeSearch) {
+        if (rangeSearch || (searchWhenClipped && minmaxStart != null)) {
             Searched searched = searchRanges(s, floatModel, halves, result, ranges, chosen, error);
             String start = null;
             if (minmaxStart != null) {
