@@ -42,7 +42,9 @@ import java.util.Map;
  *       IC (per-tensor CONV_2D) but cost accuracy (KWS 814 → 810 of 900, IC 175 → 174 of 200).
  *   <li><b>Range search</b> ({@link QuantizationConfig#withRangeSearch}): per activation tensor whose range the
  *       calibrator chose, the factor of {@code {1} ∪} {@link #FACTORS} by which to scale that range; the factor found
- *       on the even samples' range then scales the range chosen on all the samples.
+ *       on the even samples' range then scales the range chosen on all the samples. With the float model's values
+ *       kept, each candidate runs only from its first changed op on ({@link SuffixError}; the same choices). AUTO
+ *       runs it where it kept its per-tensor choices (from them and from min/max), and everywhere when asked.
  * </ul>
  */
 final class HeldOutSearch {
