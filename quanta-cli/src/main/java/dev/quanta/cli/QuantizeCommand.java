@@ -138,7 +138,8 @@ final class QuantizeCommand implements Callable<Integer> {
             names = "--range-search",
             description = "Scale each activation range the calibrator chose by 0.8, 0.9, 1.1 or 1.25 where that "
                     + "lowers the whole network's error (sum over layers of 1/SQNR) on held-out calibration samples: "
-                    + "ranges from the even samples, error on the odd ones (int8 and int16x8; slower).")
+                    + "ranges from the even samples, error on the odd ones (int8 and int16x8; slower). --calibrator "
+                    + "auto runs it without the flag where it keeps its per-tensor choices.")
     boolean rangeSearch;
 
     // -- ONNX export (issue 12) --

@@ -318,6 +318,10 @@ public final class Converter {
         HeldOutSearch.Result granularity;
         // the calibrator the range search recalibrates its even samples with: AUTO's, or min/max where AUTO kept it
         Calibrator rangeSearchBy = settings.calibrator();
+        // AUTO searches the ranges itself (when asked, or when it kept its per-tensor choices), on the samples and
+        // values its held-out check already has, unless bias correction changes the model to rewrite after it (then
+        // the search below runs when asked)
+        boolean autoSearchesRanges = settings.calibrator() == Calibrator.AUTO && !settings.biasCorrection();
         if (settings.calibrator() == Calibrator.AUTO) {
             // AUTO's ranges (its per-tensor choices or min/max everywhere) and granularity by held-out error, on
             // the model before bias correction, which then corrects the weights as chosen
@@ -328,6 +332,8 @@ public final class Converter {
                     settings,
                     both,
                     WeightQuantizer.granularityChosenPerLayer(settings),
+                    autoSearchesRanges && settings.rangeSearch(),
+                    autoSearchesRanges,
                     HeldOutSearch.MAX_RECORDED_FLOATS);
             ranges = granularity.ranges();
             if (ranges == both.minmax()) {
@@ -345,7 +351,7 @@ public final class Converter {
             toRewrite = bc.model();
             techniques.add(new QuantizationReport.Technique("bias correction", bc.lines()));
         }
-        if (settings.rangeSearch()) {
+        if (settings.rangeSearch() && !autoSearchesRanges) {
             HeldOutSearch.Result search = HeldOutSearch.apply(
                     floatModel,
                     toRewrite,

@@ -222,6 +222,11 @@ public final class LayerComparison {
             return n;
         }
 
+        /** The kept values of {@code t} on sample {@code s} (not a copy). */
+        float[] values(Tensor t, int s) {
+            return values.get(t)[s];
+        }
+
         /** True when these are {@code reference}'s values on {@code data} and hold every tensor of {@code needed}. */
         boolean covers(Model reference, Dataset data, Collection<Tensor> needed) {
             return this.reference == reference

@@ -431,7 +431,8 @@ public final class QuantizationConfig {
      * Range search in the full-integer modes: per activation tensor, in graph order, the range the calibrator chose
      * is scaled by the factor (1, 0.8, 0.9, 1.1 or 1.25) that gives the whole network the least error on held-out
      * calibration samples: ranges chosen on the even samples, error Σ over layers of 1/SQNR measured on the odd ones
-     * (at most 64). Slower: one quantized run of the held-out samples per tensor and factor.
+     * (at most 64). Slower: one run of the held-out samples per tensor and factor, from the first op the changed
+     * range affects. {@link Calibrator#AUTO} runs it without this setting where it keeps its per-tensor choices.
      */
     public QuantizationConfig withRangeSearch(boolean on) {
         return new QuantizationConfig(

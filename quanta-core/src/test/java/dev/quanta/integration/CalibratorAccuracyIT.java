@@ -101,7 +101,7 @@ class CalibratorAccuracyIT {
     /**
      * The large IC ResNet from its float .tflite, the same two folds. Measured (correct of 200, XNNPACK): float 186,
      * the converter's int8 file 186; minmax 92 + 92 = 184, percentile 94 + 91 = 185, entropy 92 + 91 = 183, mse 95 +
-     * 92 = 187, auto 95 + 91 = 186. Floors: 2 below for minmax and auto; auto also at least minmax and the
+     * 92 = 187, auto 95 + 92 = 187 (95 + 91 = 186 before auto's range search). Floors: 2 below for minmax and auto; auto also at least minmax and the
      * converter's file.
      */
     @Test

@@ -301,15 +301,15 @@ class VwwDeadChannelsIT {
      * Each calibrator on the same data (calibrated on IC images 100–199 upscaled): the worst layer against the
      * converter's file. Measured (dB, Quanta − converter at the worst layer): minmax −1.80 (activation_14), percentile
      * −2.81 (activation_4), entropy −19.93 (softmax: its clipped ReLU ranges compound down the network), mse −1.66
-     * (activation_4), auto −2.03 (activation_5; it keeps min/max on the first layers, where clipping pays off on
-     * this network although it raises the layer's own error on the other half of the calibration data). None is
-     * within 1 dB at every layer alone: the calibration images differ from VWW's own, on which the converter was
-     * calibrated; ranges chosen by the whole network's held-out error are (see
-     * {@link #minMaxWithRangeSearchIsWithin1dBOfTheConverterAtEveryLayer}). Also tried and rejected: each range as
+     * (activation_4), auto −0.74 (activation_4; −2.03 before auto searched ranges: its per-tensor choices keep min/max
+     * on the first layers, where clipping pays off on this network although it raises the layer's own error on the
+     * other half of the calibration data). No per-tensor calibrator is within 1 dB at every layer: the calibration
+     * images differ from VWW's own, on which the converter was calibrated; ranges chosen by the whole network's
+     * held-out error are (see {@link #autoIsWithin1dBOfTheConverterAtEveryLayer}). Also tried and rejected: each range as
      * the mean over calibration images of their own minimum and maximum ("moving average" calibration), −15.1 dB
      * (activation: it clips every image's extremes); the median image's, −17.1 dB; the 10th/90th percentile image's,
      * −7.3 dB; every min/max range ×0.9, −5.0 dB, ×1.2, −3.0 dB, ×1.5, −5.1 dB. Floors: 0.3 dB below the measured
-     * figures; auto within 0.5 dB of minmax.
+     * figures; auto within 1 dB of the converter and at least minmax.
      */
     @Test
     void everyCalibratorAgainstTheConvertersFile() throws IOException {
@@ -337,8 +337,38 @@ class VwwDeadChannelsIT {
         assertThat(worst.get(Calibrator.MINMAX)).isGreaterThanOrEqualTo(-2.1);
         assertThat(worst.get(Calibrator.MSE)).isGreaterThanOrEqualTo(-2.0);
         assertThat(worst.get(Calibrator.AUTO))
-                .isGreaterThanOrEqualTo(-2.35)
-                .isGreaterThanOrEqualTo(worst.get(Calibrator.MINMAX) - 0.5);
+                .isGreaterThanOrEqualTo(-1.0)
+                .isGreaterThanOrEqualTo(worst.get(Calibrator.MINMAX));
+    }
+
+    /**
+     * Acceptance 5 with plain {@link Calibrator#AUTO}, on the same IC images 100–199: its per-tensor choices beat
+     * min/max on the held-out images, so it runs the range search from them and from min/max; the search from
+     * min/max ends lower (held-out error 0.1430 against 0.1614) and is kept, which gives the file of
+     * {@link #minMaxWithRangeSearchIsWithin1dBOfTheConverterAtEveryLayer}. Measured: worst layer −0.74 dB (auto before
+     * it searched ranges −2.03).
+     */
+    @Test
+    void autoIsWithin1dBOfTheConverterAtEveryLayer() throws IOException {
+        Converter.Conversion c = Converter.fromModel(keras)
+                .withConfig(QuantizationConfig.defaults()
+                        .withMode(QuantizationMode.INT8)
+                        .withCalibrationThreads(2)
+                        .withCalibrator(Calibrator.AUTO))
+                .withRepresentativeDataset(calibration)
+                .convert();
+        Path file = tmp.resolve("vww_auto.tflite");
+        TfliteWriter.write(c.model(), file);
+        double worst = printAndWorstDifference(
+                "VWW, Quanta auto calibrated on IC images 100-199 (upscaled)", sqnrByLayer(TfliteReader.read(file)));
+        QuantizationReport.Technique search = c.report().techniques().stream()
+                .filter(t -> t.name().equals("range search"))
+                .findFirst()
+                .orElseThrow();
+        search.changes().forEach(System.out::println);
+        assertThat(search.changes().get(0)).contains("ranges scaled").contains("on 50 samples (ranges from 50 others)");
+        assertThat(search.changes().get(1)).startsWith("searched from min/max (held-out error ");
+        assertThat(worst).as("min over layers of Quanta − converter SQNR (dB)").isGreaterThanOrEqualTo(-1.0);
     }
 
     /**
