@@ -32,6 +32,20 @@ public interface CalibrationScaleOut {
          */
         CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data);
 
+        /** {@link #statistics(Path, DatasetSpec)}, reporting the samples done of each job to {@code progress}. */
+        default CalibrationStatistics.Source statistics(
+                Path modelFile, DatasetSpec data, dev.quanta.eval.Evaluator.Progress progress) {
+            return statistics(modelFile, data);
+        }
+
+        /**
+         * The time of each stage of the last {@link #statistics} job in seconds, in order (for Spark: {@code load},
+         * {@code broadcast}, {@code calibrate}, {@code merge}); empty before any.
+         */
+        default java.util.Map<String, Double> lastStageSeconds() {
+            return java.util.Map.of();
+        }
+
         /** The partitions of the last {@link #statistics} job (0 before any). */
         int lastPartitions();
 
