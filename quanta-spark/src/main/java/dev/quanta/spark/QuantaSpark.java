@@ -260,6 +260,16 @@ public final class QuantaSpark {
             String column,
             int topK,
             Evaluator.Options options) {
+        return predict(rows, modelFile, column, topK, options, new Stages());
+    }
+
+    private static org.apache.spark.sql.Dataset<Row> predict(
+            org.apache.spark.sql.Dataset<Row> rows,
+            Path modelFile,
+            String column,
+            int topK,
+            Evaluator.Options options,
+            Stages stages) {
         Model model = ModelFiles.load(modelFile);
         int inputSize = BatchPredictor.inputSize(model);
         int outputSize = BatchPredictor.outputSize(model);
@@ -274,7 +284,10 @@ public final class QuantaSpark {
         StructType out = predictionColumns(kept, topK);
         JavaSparkContext jsc =
                 JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        ModelBytes file = ModelBytes.read(modelFile);
+        stages.end("load");
+        Broadcast<ModelBytes> bytes = jsc.broadcast(file);
+        stages.end("broadcast");
         return rows.mapPartitions(
                 new PredictTasks.PredictRows(bytes, column, at, inputSize, outputSize, topK, options),
                 Encoders.row(out));
@@ -305,14 +318,14 @@ public final class QuantaSpark {
      */
     public static org.apache.spark.sql.Dataset<Row> predict(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
-        return plan(spark, modelFile, spec, topK, options).rows();
+        return plan(spark, modelFile, spec, topK, options, new Stages()).rows();
     }
 
     /** Predictions not yet computed, and the sample ranges {from, to} of their partitions. */
     private record Planned(org.apache.spark.sql.Dataset<Row> rows, List<int[]> ranges) {}
 
     private static Planned plan(
-            SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
+            SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options, Stages stages) {
         Model model = ModelFiles.load(modelFile);
         Dataset data = Datasets.load(spec, model);
         int inputSize = BatchPredictor.inputSize(model);
@@ -325,7 +338,10 @@ public final class QuantaSpark {
         int outputSize = BatchPredictor.outputSize(model);
         List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        ModelBytes file = ModelBytes.read(modelFile);
+        stages.end("load");
+        Broadcast<ModelBytes> bytes = jsc.broadcast(file);
+        stages.end("broadcast");
         StructType schema = predictionColumns(
                 new StructType().add("sample", DataTypes.LongType, false).add("label", DataTypes.IntegerType, true),
                 topK);
@@ -358,16 +374,15 @@ public final class QuantaSpark {
                 throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
             }
             try {
-                predictions = predict(in, modelFile, column == null ? "features" : column, topK, options);
+                predictions = predict(in, modelFile, column == null ? "features" : column, topK, options, stages);
             } catch (QuantaException e) {
                 throw QuantaException.inFile(spec.data(), e.getMessage(), e);
             }
         } else {
-            Planned planned = plan(spark, modelFile, spec, topK, options);
+            Planned planned = plan(spark, modelFile, spec, topK, options, stages);
             predictions = planned.rows();
             samples = SparkProgress.samples(planned.ranges());
         }
-        stages.end("load");
         int partitions = predictions.rdd().getNumPartitions();
         try {
             runJob(spark, samples, progress, () -> {

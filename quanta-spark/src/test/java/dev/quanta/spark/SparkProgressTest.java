@@ -111,7 +111,7 @@ class SparkProgressTest {
         assertThat(run.result()).isEqualTo(1000);
         assertThat(run.partitions()).isEqualTo(4);
         assertThat(bar.stepsEndingAt(1000)).containsExactlyInAnyOrder(256L, 256L, 256L, 232L);
-        assertThat(run.stageSeconds().keySet()).containsExactly("load", "predict", "count");
+        assertThat(run.stageSeconds().keySet()).containsExactly("load", "broadcast", "predict", "count");
         assertThat(run.stageSeconds().values()).allSatisfy(s -> assertThat(s).isNotNegative());
     }
 
