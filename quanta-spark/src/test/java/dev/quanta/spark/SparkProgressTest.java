@@ -6,6 +6,7 @@ import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Preprocessing;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.ModelComparison;
 import dev.quanta.eval.ScaleOut;
 import dev.quanta.quantize.CalibrationStatistics;
 import dev.quanta.quantize.QuantizationConfig;
@@ -49,6 +50,21 @@ class SparkProgressTest {
         @Override
         public synchronized void update(int done, int total) {
             updates.add(new long[] {done, total, Thread.currentThread() == caller ? 1 : 0});
+        }
+
+        /** The updates of each run: those up to and including each (total, total) from the calling thread. */
+        synchronized List<Recorder> runs() {
+            List<Recorder> runs = new ArrayList<>();
+            Recorder run = new Recorder();
+            for (long[] u : updates) {
+                run.updates.add(u);
+                if (u[2] == 1 && u[0] == u[1]) {
+                    runs.add(run);
+                    run = new Recorder();
+                }
+            }
+            assertThat(run.updates).as("updates after the last run ended").isEmpty();
+            return runs;
         }
 
         /**
@@ -98,6 +114,22 @@ class SparkProgressTest {
         int seen = bar.updates.size();
         QuantaSpark.evaluate(spark, model(), mnist(100), options, Evaluator.Progress.NONE);
         assertThat(bar.updates).hasSize(seen);
+    }
+
+    @Test
+    void comparisonReportsEachModelsEvaluation() {
+        Evaluator.Options options = Evaluator.Options.defaults().withBatchSize(32);
+        ModelComparison.Options comparison =
+                ModelComparison.Options.defaults().withEvaluation(options).withLayerSamples(10);
+        Recorder bar = new Recorder();
+
+        QuantaSpark.compare(spark, model(), model(), mnist(1000), comparison, bar);
+
+        List<Recorder> runs = bar.runs();
+        assertThat(runs).hasSize(2);
+        for (Recorder run : runs) {
+            assertThat(run.stepsEndingAt(1000)).containsExactlyInAnyOrder(256L, 256L, 256L, 232L);
+        }
     }
 
     @Test
