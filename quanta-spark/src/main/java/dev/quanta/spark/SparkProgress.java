@@ -24,11 +24,12 @@ import scala.jdk.javaapi.CollectionConverters;
  * {@code done = Σ samples[p]} over the finished partitions p of the jobs' result stage and {@code total = Σ samples},
  * exact to the sample; without, {@code done} is the finished tasks and {@code total} the tasks of the jobs started so
  * far. {@code done} never decreases; the last report is {@code (total, total)} once the jobs have ended. Updates come
- * on Spark's listener thread, then one on the caller's; none after {@link #close}, which unregisters the listener.
+ * on Spark's listener thread, and the last on the caller's unless the listener sent it; none after {@link #close},
+ * which unregisters the listener.
  */
 final class SparkProgress extends SparkListener implements AutoCloseable {
     /** How long {@link #finish} waits for Spark's events of the ended jobs to reach the listener. */
-    private static final long EVENT_WAIT_MILLIS = 2000;
+    private static final long EVENT_WAIT_MILLIS = 5000;
 
     private final SparkContext sc;
     private final String group;
@@ -48,6 +49,10 @@ final class SparkProgress extends SparkListener implements AutoCloseable {
     private boolean closed;
     private long done;
     private long taskTotal;
+    /** The last update sent, -1 before any. */
+    private long reportedDone = -1;
+
+    private long reportedTotal = -1;
 
     private SparkProgress(SparkContext sc, String group, long[] samples, Evaluator.Progress progress) {
         this.sc = sc;
@@ -137,7 +142,9 @@ final class SparkProgress extends SparkListener implements AutoCloseable {
     private void report() {
         long total = samples == null ? taskTotal : sampleTotal;
         if (total > 0 || samples != null) {
-            progress.update((int) Math.min(done, total), (int) total);
+            reportedDone = Math.min(done, total);
+            reportedTotal = total;
+            progress.update((int) reportedDone, (int) total);
         }
     }
 
@@ -161,7 +168,7 @@ final class SparkProgress extends SparkListener implements AutoCloseable {
         }
         closed = true;
         long total = samples == null ? taskTotal : sampleTotal;
-        if (total > 0 || samples != null) {
+        if ((total > 0 || samples != null) && !(reportedDone == total && reportedTotal == total)) {
             done = total;
             progress.update((int) total, (int) total);
         }

@@ -52,13 +52,13 @@ class SparkProgressTest {
             updates.add(new long[] {done, total, Thread.currentThread() == caller ? 1 : 0});
         }
 
-        /** The updates of each run: those up to and including each (total, total) from the calling thread. */
+        /** The updates of each run: those up to and including each (total, total). */
         synchronized List<Recorder> runs() {
             List<Recorder> runs = new ArrayList<>();
             Recorder run = new Recorder();
             for (long[] u : updates) {
                 run.updates.add(u);
-                if (u[2] == 1 && u[0] == u[1]) {
+                if (u[0] == u[1]) {
                     runs.add(run);
                     run = new Recorder();
                 }
@@ -68,8 +68,8 @@ class SparkProgressTest {
         }
 
         /**
-         * Asserts done never decreases, every total is {@code total}, the last update is (total, total), and returns
-         * the steps between the distinct counts Spark's listener reported, in order.
+         * Asserts done never decreases, every total is {@code total}, the last update is (total, total) and the only
+         * one at the total, and returns the steps between the distinct counts Spark's listener reported, in order.
          */
         synchronized List<Long> stepsEndingAt(long total) {
             assertThat(updates).isNotEmpty();
@@ -78,12 +78,14 @@ class SparkProgressTest {
             for (long[] u : updates) {
                 assertThat(u[1]).isEqualTo(total);
                 assertThat(u[0]).isGreaterThanOrEqualTo(last).isLessThanOrEqualTo(total);
+                assertThat(last).as("an update after the total").isLessThan(total);
                 if (u[0] > last && u[2] == 0) {
                     steps.add(u[0] - last);
                 }
                 last = u[0];
             }
-            assertThat(updates.get(updates.size() - 1)).containsExactly(total, total, 1);
+            long[] end = updates.get(updates.size() - 1);
+            assertThat(new long[] {end[0], end[1]}).containsExactly(total, total);
             return steps;
         }
     }
