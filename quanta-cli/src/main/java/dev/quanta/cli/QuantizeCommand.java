@@ -363,7 +363,7 @@ final class QuantizeCommand implements Callable<Integer> {
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         try (CalibrationScaleOut.Session session = engine.open(sparkMaster)) {
             Converter.Conversion c = converter
-                    .withCalibrationStatistics(session.statistics(model.model, calibration.spec(), bar))
+                    .withCalibrationStatistics(session.statistics(model.model, calibration.spec(), bar::update))
                     .convert();
             bar.finish();
             sparkPartitions = session.lastPartitions();

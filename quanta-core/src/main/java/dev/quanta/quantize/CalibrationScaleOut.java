@@ -23,6 +23,12 @@ public interface CalibrationScaleOut {
         return ServiceLoader.load(CalibrationScaleOut.class).findFirst();
     }
 
+    /** Where a calibration job reports the samples it has done of all it has. */
+    @FunctionalInterface
+    interface Progress {
+        void update(int done, int total);
+    }
+
     /** A connection to a cluster; close it when done. */
     interface Session extends AutoCloseable {
         /**
@@ -33,8 +39,7 @@ public interface CalibrationScaleOut {
         CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data);
 
         /** {@link #statistics(Path, DatasetSpec)}, reporting the samples done of each job to {@code progress}. */
-        default CalibrationStatistics.Source statistics(
-                Path modelFile, DatasetSpec data, dev.quanta.eval.Evaluator.Progress progress) {
+        default CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data, Progress progress) {
             return statistics(modelFile, data);
         }
 

@@ -155,18 +155,19 @@ public final class SparkCalibration implements CalibrationScaleOut {
 
         @Override
         public CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data) {
-            return statistics(modelFile, data, Evaluator.Progress.NONE);
+            return statistics(modelFile, data, (done, total) -> {});
         }
 
         @Override
-        public CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data, Evaluator.Progress progress) {
+        public CalibrationStatistics.Source statistics(
+                Path modelFile, DatasetSpec data, CalibrationScaleOut.Progress progress) {
             return (model, samples, config, keep) -> {
                 int parts = Math.max(1, spark.sparkContext().defaultParallelism() * PARTITIONS_PER_CORE);
                 lastPartitions =
                         CalibrationStatistics.partitions(samples, parts).size();
                 QuantaSpark.Stages stages = new QuantaSpark.Stages();
                 CalibrationStatistics s =
-                        collect(spark, modelFile, data, samples, config, keep, parts, progress, stages);
+                        collect(spark, modelFile, data, samples, config, keep, parts, progress::update, stages);
                 lastStageSeconds = stages.seconds;
                 return s;
             };
