@@ -229,6 +229,9 @@ final class QuantizeCommand implements Callable<Integer> {
     /** The partitions of the {@code --spark} calibration job, for {@code --json}. */
     private int sparkPartitions;
 
+    /** The time of each stage of the {@code --spark} calibration job, for {@code --json}. */
+    private Map<String, Double> sparkStageSeconds = Map.of();
+
     @Spec
     CommandSpec spec;
 
@@ -318,6 +321,7 @@ final class QuantizeCommand implements Callable<Integer> {
                 Map<String, Object> spark = new LinkedHashMap<>();
                 spark.put("master", sparkMaster);
                 spark.put("partitions", sparkPartitions);
+                spark.put("stage_seconds", new LinkedHashMap<>(sparkStageSeconds));
                 map.put("spark", spark);
             }
             out.println(Json.write(map));
@@ -357,11 +361,14 @@ final class QuantizeCommand implements Callable<Integer> {
                 .orElseThrow(() -> new QuantaException("--spark needs the module quanta-spark on the class path: run "
                         + "through the launcher ./quanta (it builds the module on first use), or add "
                         + "quanta-spark/target/quanta-spark-*.jar and quanta-spark/target/lib/* to it"));
+        ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         try (CalibrationScaleOut.Session session = engine.open(sparkMaster)) {
             Converter.Conversion c = converter
-                    .withCalibrationStatistics(session.statistics(model.model, calibration.spec()))
+                    .withCalibrationStatistics(session.statistics(model.model, calibration.spec(), bar::update))
                     .convert();
+            bar.finish();
             sparkPartitions = session.lastPartitions();
+            sparkStageSeconds = session.lastStageSeconds();
             return c;
         }
     }

@@ -72,7 +72,8 @@ public interface ScaleOut {
 
     /**
      * A distributed run's result, the time of its stages in seconds (in order: for Spark, {@code load},
-     * {@code broadcast}, {@code evaluate}, {@code merge}) and the partitions the samples were cut into.
+     * {@code broadcast}, {@code evaluate}, {@code merge}; for {@code predict}, {@code load}, {@code broadcast},
+     * {@code predict}, {@code count}) and the partitions the samples were cut into.
      */
     record Run<R>(R result, Map<String, Double> stageSeconds, int partitions) {}
 }

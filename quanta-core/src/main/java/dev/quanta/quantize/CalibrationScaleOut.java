@@ -23,6 +23,12 @@ public interface CalibrationScaleOut {
         return ServiceLoader.load(CalibrationScaleOut.class).findFirst();
     }
 
+    /** Where a calibration job reports the samples it has done of all it has. */
+    @FunctionalInterface
+    interface Progress {
+        void update(int done, int total);
+    }
+
     /** A connection to a cluster; close it when done. */
     interface Session extends AutoCloseable {
         /**
@@ -31,6 +37,19 @@ public interface CalibrationScaleOut {
          * {@link Converter#withCalibrationStatistics}.
          */
         CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data);
+
+        /** {@link #statistics(Path, DatasetSpec)}, reporting the samples done of each job to {@code progress}. */
+        default CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data, Progress progress) {
+            return statistics(modelFile, data);
+        }
+
+        /**
+         * The time of each stage of the last {@link #statistics} job in seconds, in order (for Spark: {@code load},
+         * {@code broadcast}, {@code calibrate}, {@code merge}); empty before any.
+         */
+        default java.util.Map<String, Double> lastStageSeconds() {
+            return java.util.Map.of();
+        }
 
         /** The partitions of the last {@link #statistics} job (0 before any). */
         int lastPartitions();

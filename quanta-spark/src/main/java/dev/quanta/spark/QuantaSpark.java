@@ -22,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.spark.SparkStageInfo;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
@@ -166,7 +165,7 @@ public final class QuantaSpark {
         Function<int[], P> f = task.apply(bytes);
         List<P> parts = runJob(
                 spark,
-                data.size(),
+                SparkProgress.samples(ranges),
                 progress,
                 () -> jsc.parallelize(ranges, ranges.size()).map(f).collect());
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -301,6 +300,16 @@ public final class QuantaSpark {
             String column,
             int topK,
             Evaluator.Options options) {
+        return predict(rows, modelFile, column, topK, options, new Stages());
+    }
+
+    private static org.apache.spark.sql.Dataset<Row> predict(
+            org.apache.spark.sql.Dataset<Row> rows,
+            Path modelFile,
+            String column,
+            int topK,
+            Evaluator.Options options,
+            Stages stages) {
         Model model = ModelFiles.load(modelFile);
         int inputSize = BatchPredictor.inputSize(model);
         int outputSize = BatchPredictor.outputSize(model);
@@ -315,7 +324,10 @@ public final class QuantaSpark {
         StructType out = predictionColumns(kept, topK);
         JavaSparkContext jsc =
                 JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        ModelBytes file = ModelBytes.read(modelFile);
+        stages.end("load");
+        Broadcast<ModelBytes> bytes = jsc.broadcast(file);
+        stages.end("broadcast");
         return rows.mapPartitions(
                 new PredictTasks.PredictRows(bytes, column, at, inputSize, outputSize, topK, options),
                 Encoders.row(out));
@@ -346,6 +358,14 @@ public final class QuantaSpark {
      */
     public static org.apache.spark.sql.Dataset<Row> predict(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
+        return plan(spark, modelFile, spec, topK, options, new Stages()).rows();
+    }
+
+    /** Predictions not yet computed, and the sample ranges {from, to} of their partitions. */
+    private record Planned(org.apache.spark.sql.Dataset<Row> rows, List<int[]> ranges) {}
+
+    private static Planned plan(
+            SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options, Stages stages) {
         Model model = ModelFiles.load(modelFile);
         Dataset data = Datasets.load(spec, model);
         int inputSize = BatchPredictor.inputSize(model);
@@ -358,13 +378,16 @@ public final class QuantaSpark {
         int outputSize = BatchPredictor.outputSize(model);
         List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        ModelBytes file = ModelBytes.read(modelFile);
+        stages.end("load");
+        Broadcast<ModelBytes> bytes = jsc.broadcast(file);
+        stages.end("broadcast");
         StructType schema = predictionColumns(
                 new StructType().add("sample", DataTypes.LongType, false).add("label", DataTypes.IntegerType, true),
                 topK);
         JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size())
                 .flatMap(new PredictTasks.PredictRange(bytes, SampleSource.of(spec), outputSize, topK, options));
-        return spark.createDataFrame(rows, schema);
+        return new Planned(spark.createDataFrame(rows, schema), ranges);
     }
 
     /**
@@ -382,6 +405,7 @@ public final class QuantaSpark {
             Evaluator.Progress progress) {
         Stages stages = new Stages();
         org.apache.spark.sql.Dataset<Row> predictions;
+        long[] samples = null; // Parquet rows per partition are not known before the job
         if (isParquet(spec.data())) {
             org.apache.spark.sql.Dataset<Row> in;
             try {
@@ -390,17 +414,18 @@ public final class QuantaSpark {
                 throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
             }
             try {
-                predictions = predict(in, modelFile, column == null ? "features" : column, topK, options);
+                predictions = predict(in, modelFile, column == null ? "features" : column, topK, options, stages);
             } catch (QuantaException e) {
                 throw QuantaException.inFile(spec.data(), e.getMessage(), e);
             }
         } else {
-            predictions = predict(spark, modelFile, spec, topK, options);
+            Planned planned = plan(spark, modelFile, spec, topK, options, stages);
+            predictions = planned.rows();
+            samples = SparkProgress.samples(planned.ranges());
         }
-        stages.end("load");
         int partitions = predictions.rdd().getNumPartitions();
         try {
-            runJob(spark, -1, progress, () -> {
+            runJob(spark, samples, progress, () -> {
                 predictions.write().mode(SaveMode.Overwrite).parquet(out.toString());
                 return null;
             });
@@ -472,71 +497,32 @@ public final class QuantaSpark {
     }
 
     /**
-     * Runs {@code job} in a job group of its own, reporting progress in samples from Spark's task counts, and turns
-     * a task's Quanta error back into that error (its one-line message, not Spark's stack trace).
+     * Runs {@code job} in a job group of its own, reporting its progress from Spark's events ({@link SparkProgress}):
+     * in samples when {@code samples} gives those of each partition, else in tasks. A task's Quanta error comes back as
+     * that error (its one-line message, not Spark's stack trace).
      */
-    private static <T> T runJob(SparkSession spark, int samples, Evaluator.Progress progress, JobBody<T> job) {
+    static <T> T runJob(SparkSession spark, long[] samples, Evaluator.Progress progress, JobBody<T> job) {
         String group = "quanta-" + UUID.randomUUID();
         var sc = spark.sparkContext();
         sc.setJobGroup(group, "quanta", true);
-        Thread watcher = Thread.ofPlatform().daemon().name("quanta-progress").start(() -> {
-            var tracker = sc.statusTracker();
-            while (!Thread.currentThread().isInterrupted()) {
-                long done = 0;
-                long total = 0;
-                for (int jobId : tracker.getJobIdsForGroup(group)) {
-                    var info = tracker.getJobInfo(jobId);
-                    if (info.isEmpty()) {
-                        continue;
-                    }
-                    for (int stage : info.get().stageIds()) {
-                        var s = tracker.getStageInfo(stage);
-                        if (s.isDefined()) {
-                            SparkStageInfo st = s.get();
-                            done += st.numCompletedTasks();
-                            total += st.numTasks();
-                        }
-                    }
-                }
-                if (total > 0) {
-                    // in samples when their count is known, else in tasks
-                    long whole = samples >= 0 ? samples : total;
-                    progress.update((int) (whole * done / total), (int) whole);
-                }
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        T result;
-        try {
-            result = job.run();
+        try (SparkProgress watch = SparkProgress.follow(sc, group, samples, progress)) {
+            T result = job.run();
+            watch.finish();
+            return result;
         } catch (Exception e) {
             throw SparkErrors.unwrap(e);
         } finally {
-            watcher.interrupt();
-            try {
-                watcher.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
             sc.clearJobGroup();
         }
-        if (samples >= 0) {
-            progress.update(samples, samples); // after the watcher's last update
-        }
-        return result;
     }
 
     @FunctionalInterface
-    private interface JobBody<T> {
+    interface JobBody<T> {
         T run();
     }
 
     /** The time of each stage of a run, from the end of the one before. */
-    private static final class Stages {
+    static final class Stages {
         final Map<String, Double> seconds = new LinkedHashMap<>();
         long last = System.nanoTime();
 

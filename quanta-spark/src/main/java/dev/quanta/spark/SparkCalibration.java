@@ -3,6 +3,7 @@ package dev.quanta.spark;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
+import dev.quanta.eval.Evaluator;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.CalibrationScaleOut;
 import dev.quanta.quantize.CalibrationStatistics;
@@ -13,6 +14,7 @@ import dev.quanta.spark.ExecutorCache.ModelBytes;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
@@ -58,16 +60,51 @@ public final class SparkCalibration implements CalibrationScaleOut {
             QuantizationConfig config,
             boolean keepHistograms,
             int partitions) {
+        return collect(
+                spark,
+                modelFile,
+                spec,
+                samples,
+                config,
+                keepHistograms,
+                partitions,
+                Evaluator.Progress.NONE,
+                new QuantaSpark.Stages());
+    }
+
+    /**
+     * {@link #collect(SparkSession, Path, DatasetSpec, int, QuantizationConfig, boolean, int)}, reporting the
+     * samples done to {@code progress} and ending the stages {@code load}, {@code broadcast}, {@code calibrate} and
+     * {@code merge} in {@code stages}.
+     */
+    static CalibrationStatistics collect(
+            SparkSession spark,
+            Path modelFile,
+            DatasetSpec spec,
+            int samples,
+            QuantizationConfig config,
+            boolean keepHistograms,
+            int partitions,
+            Evaluator.Progress progress,
+            QuantaSpark.Stages stages) {
         List<int[]> ranges = CalibrationStatistics.partitions(samples, partitions);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
+        ModelBytes file = ModelBytes.read(modelFile);
+        stages.end("load");
+        Broadcast<ModelBytes> bytes = jsc.broadcast(file);
+        stages.end("broadcast");
         try {
-            List<CalibrationStatistics> parts = jsc.parallelize(ranges, ranges.size())
-                    .map(new CollectRange(bytes, SampleSource.of(spec), Settings.of(config, keepHistograms)))
-                    .collect();
-            return CalibrationStatistics.merge(parts);
-        } catch (RuntimeException e) {
-            throw SparkErrors.unwrap(e);
+            List<CalibrationStatistics> parts = QuantaSpark.runJob(
+                    spark,
+                    SparkProgress.samples(ranges),
+                    progress,
+                    () -> jsc.parallelize(ranges, ranges.size())
+                            .map(new CollectRange(bytes, SampleSource.of(spec), Settings.of(config, keepHistograms)))
+                            .collect());
+            stages.end("calibrate");
+            CalibrationStatistics merged = CalibrationStatistics.merge(parts);
+            stages.end("merge");
+            return merged;
         } finally {
             bytes.destroy();
         }
@@ -109,6 +146,7 @@ public final class SparkCalibration implements CalibrationScaleOut {
         private final SparkSession spark;
         private final boolean stopOnClose;
         private int lastPartitions;
+        private Map<String, Double> lastStageSeconds = Map.of();
 
         Runs(SparkSession spark, boolean stopOnClose) {
             this.spark = spark;
@@ -117,17 +155,32 @@ public final class SparkCalibration implements CalibrationScaleOut {
 
         @Override
         public CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data) {
+            return statistics(modelFile, data, (done, total) -> {});
+        }
+
+        @Override
+        public CalibrationStatistics.Source statistics(
+                Path modelFile, DatasetSpec data, CalibrationScaleOut.Progress progress) {
             return (model, samples, config, keep) -> {
                 int parts = Math.max(1, spark.sparkContext().defaultParallelism() * PARTITIONS_PER_CORE);
                 lastPartitions =
                         CalibrationStatistics.partitions(samples, parts).size();
-                return collect(spark, modelFile, data, samples, config, keep, parts);
+                QuantaSpark.Stages stages = new QuantaSpark.Stages();
+                CalibrationStatistics s =
+                        collect(spark, modelFile, data, samples, config, keep, parts, progress::update, stages);
+                lastStageSeconds = stages.seconds;
+                return s;
             };
         }
 
         @Override
         public int lastPartitions() {
             return lastPartitions;
+        }
+
+        @Override
+        public Map<String, Double> lastStageSeconds() {
+            return lastStageSeconds;
         }
 
         @Override

@@ -1,0 +1,169 @@
+package dev.quanta.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.quanta.data.DatasetSpec;
+import dev.quanta.data.Preprocessing;
+import dev.quanta.eval.EvaluationResult;
+import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.ModelComparison;
+import dev.quanta.eval.ScaleOut;
+import dev.quanta.quantize.CalibrationStatistics;
+import dev.quanta.quantize.QuantizationConfig;
+import dev.quanta.testing.Fixtures;
+import dev.quanta.testing.UsesFixtures;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link SparkProgress} in local mode with two cores (4 partitions): the progress of evaluation, batch inference and
+ * calibration comes from Spark's task events, in samples, each partition's samples once, and ends at the total.
+ */
+@UsesFixtures
+class SparkProgressTest {
+    private static SparkSession spark;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void start() {
+        spark = QuantaSpark.session("local[2]");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    /** A fake progress bar: every update, and whether it came on the thread that started the run. */
+    private static final class Recorder implements Evaluator.Progress {
+        final Thread caller = Thread.currentThread();
+        final List<long[]> updates = new ArrayList<>();
+
+        @Override
+        public synchronized void update(int done, int total) {
+            updates.add(new long[] {done, total, Thread.currentThread() == caller ? 1 : 0});
+        }
+
+        /** The updates of each run: those up to and including each (total, total). */
+        synchronized List<Recorder> runs() {
+            List<Recorder> runs = new ArrayList<>();
+            Recorder run = new Recorder();
+            for (long[] u : updates) {
+                run.updates.add(u);
+                if (u[0] == u[1]) {
+                    runs.add(run);
+                    run = new Recorder();
+                }
+            }
+            assertThat(run.updates).as("updates after the last run ended").isEmpty();
+            return runs;
+        }
+
+        /**
+         * Asserts done never decreases, every total is {@code total}, the last update is (total, total) and the only
+         * one at the total, and returns the steps between the distinct counts Spark's listener reported, in order.
+         */
+        synchronized List<Long> stepsEndingAt(long total) {
+            assertThat(updates).isNotEmpty();
+            long last = 0;
+            List<Long> steps = new ArrayList<>();
+            for (long[] u : updates) {
+                assertThat(u[1]).isEqualTo(total);
+                assertThat(u[0]).isGreaterThanOrEqualTo(last).isLessThanOrEqualTo(total);
+                assertThat(last).as("an update after the total").isLessThan(total);
+                if (u[0] > last && u[2] == 0) {
+                    steps.add(u[0] - last);
+                }
+                last = u[0];
+            }
+            long[] end = updates.get(updates.size() - 1);
+            assertThat(new long[] {end[0], end[1]}).containsExactly(total, total);
+            return steps;
+        }
+    }
+
+    private static DatasetSpec mnist(int samples) {
+        return DatasetSpec.of(Fixtures.require("mnist/t10k-images-idx3-ubyte.gz"))
+                .withPreprocessing(Preprocessing.scale(1f / 255))
+                .withLimit(samples);
+    }
+
+    private static Path model() {
+        return Fixtures.require("mnist/keras_mlp/mnist.h5");
+    }
+
+    @Test
+    void evaluationReportsEachPartitionsSamplesOnceFromSparksEvents() {
+        Evaluator.Options options = Evaluator.Options.defaults().withBatchSize(32);
+        Recorder bar = new Recorder();
+
+        ScaleOut.Run<EvaluationResult> run = QuantaSpark.evaluate(spark, model(), mnist(1000), options, bar);
+
+        assertThat(run.partitions()).isEqualTo(4);
+        assertThat(run.result().samples()).isEqualTo(1000);
+        // 1000 samples are 32 batches of 32 (the last of 8): 8 batches per partition, 256 + 256 + 256 + 232
+        assertThat(bar.stepsEndingAt(1000)).hasSize(4).containsExactlyInAnyOrder(256L, 256L, 256L, 232L);
+
+        // the listener is gone: a later job reports nothing to this run's progress
+        int seen = bar.updates.size();
+        QuantaSpark.evaluate(spark, model(), mnist(100), options, Evaluator.Progress.NONE);
+        assertThat(bar.updates).hasSize(seen);
+    }
+
+    @Test
+    void comparisonReportsEachModelsEvaluation() {
+        Evaluator.Options options = Evaluator.Options.defaults().withBatchSize(32);
+        ModelComparison.Options comparison =
+                ModelComparison.Options.defaults().withEvaluation(options).withLayerSamples(10);
+        Recorder bar = new Recorder();
+
+        QuantaSpark.compare(spark, model(), model(), mnist(1000), comparison, bar);
+
+        List<Recorder> runs = bar.runs();
+        assertThat(runs).hasSize(2);
+        for (Recorder run : runs) {
+            assertThat(run.stepsEndingAt(1000)).containsExactlyInAnyOrder(256L, 256L, 256L, 232L);
+        }
+    }
+
+    @Test
+    void batchInferenceReportsSamplesAndItsStages() {
+        Evaluator.Options options = Evaluator.Options.defaults().withBatchSize(32);
+        Recorder bar = new Recorder();
+
+        ScaleOut.Run<Long> run = QuantaSpark.writePredictions(
+                spark, model(), mnist(1000), null, 1, options, tmp.resolve("p.parquet"), bar);
+
+        assertThat(run.result()).isEqualTo(1000);
+        assertThat(run.partitions()).isEqualTo(4);
+        assertThat(bar.stepsEndingAt(1000)).containsExactlyInAnyOrder(256L, 256L, 256L, 232L);
+        assertThat(run.stageSeconds().keySet()).containsExactly("load", "broadcast", "predict", "count");
+        assertThat(run.stageSeconds().values()).allSatisfy(s -> assertThat(s).isNotNegative());
+    }
+
+    @Test
+    void calibrationReportsSamplesAndItsStages() {
+        Recorder bar = new Recorder();
+        QuantaSpark.Stages stages = new QuantaSpark.Stages();
+
+        CalibrationStatistics s = SparkCalibration.collect(
+                spark, model(), mnist(300), 300, QuantizationConfig.defaults(), false, 4, bar, stages);
+
+        assertThat(s).isNotNull();
+        List<Long> expected = new ArrayList<>();
+        for (int[] r : CalibrationStatistics.partitions(300, 4)) {
+            expected.add((long) (r[1] - r[0]));
+        }
+        assertThat(expected).hasSize(4);
+        assertThat(bar.stepsEndingAt(300)).containsExactlyInAnyOrderElementsOf(expected);
+        assertThat(stages.seconds.keySet()).containsExactly("load", "broadcast", "calibrate", "merge");
+    }
+}
