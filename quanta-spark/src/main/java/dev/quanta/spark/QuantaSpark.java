@@ -302,21 +302,26 @@ public final class QuantaSpark {
     /**
      * Batch inference on {@code spec}'s samples (any format {@link Datasets} reads), one row per sample: its index
      * ({@code sample}), its label ({@code label}, null without labels) and the prediction columns of
-     * {@link #predict(org.apache.spark.sql.Dataset, Path, String, int, Evaluator.Options)}.
+     * {@link #predict(org.apache.spark.sql.Dataset, Path, String, int, Evaluator.Options)}. The driver loads only the
+     * first sample (to check it fits the model) and counts the samples ({@link Datasets#count}); each task loads its
+     * own range ({@link Datasets#loadRange}), so no JVM holds the whole data.
      */
     public static org.apache.spark.sql.Dataset<Row> predict(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
         Model model = ModelFiles.load(modelFile);
-        Dataset data = Datasets.load(spec, model);
+        DatasetSpec resolved = Datasets.forModel(spec, model);
+        Dataset first = Datasets.load(resolved.withLimit(1));
         int inputSize = BatchPredictor.inputSize(model);
-        if (data.sampleSize() != inputSize) {
-            throw new QuantaException(data.name() + ": samples have " + data.sampleSize() + " values but model input '"
+        if (first.sampleSize() != inputSize) {
+            throw new QuantaException(first.name() + ": samples have " + first.sampleSize()
+                    + " values but model input '"
                     + model.inputs().get(0).name() + "' takes "
                     + model.inputs().get(0).shape() + " ("
                     + inputSize + " values per sample)");
         }
+        int samples = Datasets.count(resolved);
         int outputSize = BatchPredictor.outputSize(model);
-        List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
+        List<int[]> ranges = ranges(samples, options.batchSize(), partitions(spark));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(modelFile));
         StructType schema = predictionColumns(
@@ -513,13 +518,11 @@ public final class QuantaSpark {
         @Override
         public Evaluator.Partial call(int[] range) {
             ModelBytes file = bytes.value();
-            return Evaluator.evaluateRange(
-                    ExecutorCache.model(file),
-                    ExecutorCache.dataset(file, source),
-                    options,
-                    range[0],
-                    range[1],
-                    Evaluator.Progress.NONE);
+            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
+            // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same)
+            Evaluator.Partial p = Evaluator.evaluateRange(
+                    ExecutorCache.model(file), data, options, 0, data.size(), Evaluator.Progress.NONE);
+            return new Evaluator.Partial(range[0], p.predictions(), p.correct(), p.losses());
         }
     }
 
@@ -530,14 +533,10 @@ public final class QuantaSpark {
         @Override
         public Reconstruction.Partial call(int[] range) {
             ModelBytes file = bytes.value();
-            return Reconstruction.windowErrors(
-                    ExecutorCache.model(file),
-                    ExecutorCache.dataset(file, source),
-                    metric,
-                    options,
-                    range[0],
-                    range[1],
-                    Evaluator.Progress.NONE);
+            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
+            Reconstruction.Partial p = Reconstruction.windowErrors(
+                    ExecutorCache.model(file), data, metric, options, 0, data.size(), Evaluator.Progress.NONE);
+            return new Reconstruction.Partial(range[0], p.mse(), p.mae());
         }
     }
 
