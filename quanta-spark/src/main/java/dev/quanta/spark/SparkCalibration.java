@@ -27,9 +27,6 @@ import org.apache.spark.sql.SparkSession;
  * exactly one pass's statistics, and the same quantized file.
  */
 public final class SparkCalibration implements CalibrationScaleOut {
-    /** Partitions per executor core, as for evaluation. */
-    private static final int PARTITIONS_PER_CORE = 2;
-
     /** Starts a Spark session on {@code master}, or uses the one this JVM already runs (and leaves it running). */
     @Override
     public Session open(String master) {
@@ -120,7 +117,12 @@ public final class SparkCalibration implements CalibrationScaleOut {
         @Override
         public CalibrationStatistics.Source statistics(Path modelFile, DatasetSpec data) {
             return (model, samples, config, keep) -> {
-                int parts = Math.max(1, spark.sparkContext().defaultParallelism() * PARTITIONS_PER_CORE);
+                int parts = QuantaSpark.partitions(
+                        spark,
+                        samples,
+                        model.inputs().isEmpty()
+                                ? 1
+                                : model.inputs().get(0).shape().sampleElementCount());
                 lastPartitions =
                         CalibrationStatistics.partitions(samples, parts).size();
                 return collect(spark, modelFile, data, samples, config, keep, parts);
