@@ -144,6 +144,17 @@ abstract class DataOptions {
     }
 
     /**
+     * The errors {@link #load(Model)} gives for the data's header, its count and its first sample, without loading
+     * the other samples (issue 13: the driver of {@code predict --spark} holds none of the data; each task loads its
+     * own range and reports that range's errors, the same one-line errors).
+     */
+    void checkFirstSample(Model model) {
+        DatasetSpec resolved = Datasets.forModel(spec(), model);
+        Datasets.load(resolved.withLimit(1));
+        Datasets.count(resolved);
+    }
+
+    /**
      * Loads the dataset for two models compared on the same data: {@code a}'s input fills in a sample shape, and the
      * preprocessing {@code b} records applies (else the one {@code a} records) when none is given.
      */

@@ -112,7 +112,7 @@ final class PredictCommand implements Callable<Integer> {
             throw QuantaException.inFile(data.data, "no such file");
         }
         if (!parquet) {
-            data.load(model.load()); // the single-machine loading errors, before Spark starts
+            data.checkFirstSample(model.load()); // the single-machine errors of the first sample, before Spark starts
         }
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();

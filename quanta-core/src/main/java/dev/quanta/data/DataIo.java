@@ -142,14 +142,21 @@ final class DataIo {
         private final int k;
         private final Path file;
         private final String where;
+        private final int firstRow;
         private int hot = -1;
         private int ones;
 
         OneHotDecoder(int rows, int k, Path file, String where) {
+            this(rows, k, file, where, 0);
+        }
+
+        /** A decoder of {@code rows} rows, the first being row {@code firstRow} of the array (for messages). */
+        OneHotDecoder(int rows, int k, Path file, String where, int firstRow) {
             this.out = new int[rows];
             this.k = k;
             this.file = file;
             this.where = where;
+            this.firstRow = firstRow;
             if (k == 0 && rows > 0) {
                 throw notOneHot(0, "expected exactly one 1 in 0 columns, found 0");
             }
@@ -180,7 +187,8 @@ final class DataIo {
         }
 
         private QuantaException notOneHot(int row, String what) {
-            return QuantaException.inFile(file, where + "one-hot row " + row + " is not a one-hot vector: " + what);
+            return QuantaException.inFile(
+                    file, where + "one-hot row " + (firstRow + row) + " is not a one-hot vector: " + what);
         }
     }
 

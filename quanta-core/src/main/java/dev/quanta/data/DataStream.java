@@ -299,6 +299,30 @@ final class DataStream implements Closeable {
         return done;
     }
 
+    /**
+     * Skips {@code n} bytes of data, or fewer at the end of the data, and returns how many: a plain file seeks
+     * (nothing is read), a gzip file or an archive entry is inflated and the bytes dropped (no memory held).
+     */
+    long skipBytes(long n) {
+        if (gzip || entryName != null) {
+            return skip(n);
+        }
+        long done = 0;
+        try {
+            while (done < n) {
+                long r = in.skip(n - done);
+                if (r <= 0) {
+                    break;
+                }
+                done += r;
+            }
+        } catch (IOException e) {
+            throw failure(e);
+        }
+        position += done;
+        return done < n ? done + skip(n - done) : done;
+    }
+
     /** True when no byte follows (reading to the end also makes gzip check its CRC and length trailer). */
     boolean atEnd() {
         byte[] one = new byte[1];

@@ -48,11 +48,7 @@ public final class Datasets {
         }
         // the loaders read the samples kept and the ones skipped before them, no more
         int limit = lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + skip);
-        String format = spec.format() == null
-                        || spec.format().isBlank()
-                        || spec.format().equalsIgnoreCase("auto")
-                ? detectFormat(data, spec.labels())
-                : normalizeFormat(spec.format());
+        String format = format(spec);
         Preprocessing p = spec.preprocessing() == null ? Preprocessing.identity() : spec.preprocessing();
         Dataset d = switch (format) {
             case IDX -> {
@@ -74,6 +70,103 @@ public final class Datasets {
             throw QuantaException.inFile(data, "skipping " + skip + " samples leaves none of its " + d.size());
         }
         return skip == 0 ? d : d.slice(skip, d.size());
+    }
+
+    /** The spec's format, normalised, or detected when it gives none. */
+    private static String format(DatasetSpec spec) {
+        return spec.format() == null || spec.format().isBlank() || spec.format().equalsIgnoreCase("auto")
+                ? detectFormat(spec.data(), spec.labels())
+                : normalizeFormat(spec.format());
+    }
+
+    /** Refuses what {@link #load(DatasetSpec)} refuses before reading: no such data, a bad limit or skip. */
+    private static void checkBounds(DatasetSpec spec) {
+        Path data = spec.data();
+        if (!Files.exists(data)) {
+            throw QuantaException.inFile(data, "dataset not found");
+        }
+        Integer lim = spec.limit();
+        if (lim != null && lim < 1) {
+            throw QuantaException.inFile(data, "limit must be at least 1, found " + lim);
+        }
+        if (spec.skip() < 0) {
+            throw QuantaException.inFile(data, "the samples to skip must be 0 or more, found " + spec.skip());
+        }
+    }
+
+    /**
+     * The number of samples {@link #load(DatasetSpec)} gives for {@code spec} (after its skip, at most its limit),
+     * read from what declares it without decoding a sample (issue 13: a cluster's driver learns the count of data
+     * it does not load): an IDX or NumPy header, the lines of a labels CSV, the windows the clip files' sizes hold,
+     * the listing of an image folder. Checks that need the samples (their shape, their values) are not made; load
+     * the first sample ({@link DatasetSpec#withLimit}) for those.
+     *
+     * @throws QuantaException as {@link #load(DatasetSpec)} for a missing or unrecognised input, or a skip that
+     *     leaves no sample
+     */
+    public static int count(DatasetSpec spec) {
+        checkBounds(spec);
+        Path data = spec.data();
+        int all = switch (format(spec)) {
+            case IDX -> IdxReader.count(data);
+            case NUMPY -> NumpyDatasets.count(data, spec.xKey(), spec.yKey(), spec.labels());
+            case RAW -> RawSampleFolder.count(folder(data), labelsCsv(spec));
+            case WINDOWS -> WindowedSamples.count(folder(data), labelsCsv(spec), spec.sampleType());
+            case IMAGES -> ImageFolder.count(data);
+            default -> throw new IllegalStateException(spec.format());
+        };
+        int skip = spec.skip();
+        // as load: the samples read are the skipped ones and the limit's, of which the skip must leave one
+        long read = spec.limit() == null ? all : Math.min(all, (long) spec.limit() + skip);
+        if (skip >= read) {
+            throw QuantaException.inFile(data, "skipping " + skip + " samples leaves none of its " + read);
+        }
+        return (int) (read - skip);
+    }
+
+    /**
+     * Samples {@code from} (inclusive) to {@code to} (exclusive) of {@link #load(DatasetSpec)}'s dataset, decoding
+     * only those: a cluster's executor loads its own range of data no machine holds whole (issue 13). The values,
+     * labels and shape of each sample equal those of the whole load; IDX and NumPy files skip the samples before the
+     * range undecoded (a plain file seeks, gzip and {@code .npz} entries are inflated and the bytes dropped, which
+     * holds no memory), raw and image folders do not open the files before it. Windowed clips are the exception: the
+     * windows up to {@code to} are decoded and the range cut out of them.
+     *
+     * @throws QuantaException as {@link #load(DatasetSpec)}, or when the range is empty or runs past the samples
+     *     {@link #count} gives
+     */
+    public static Dataset loadRange(DatasetSpec spec, int from, int to) {
+        int n = count(spec);
+        Path data = spec.data();
+        if (from < 0 || to <= from || to > n) {
+            throw QuantaException.inFile(data, "samples [" + from + ", " + to + ") are not a range of its " + n);
+        }
+        int first = (int) Math.min(Integer.MAX_VALUE, (long) spec.skip() + from);
+        int count = to - from;
+        Preprocessing p = spec.preprocessing() == null ? Preprocessing.identity() : spec.preprocessing();
+        Dataset d = switch (format(spec)) {
+            case IDX -> {
+                Path labels = spec.labels() != null ? spec.labels() : idxLabelsSibling(data);
+                yield IdxReader.load(data, labels, p, first, count);
+            }
+            case NUMPY ->
+                NumpyDatasets.load(data, spec.xKey(), spec.yKey(), spec.labels(), spec.labelFormat(), p, first, count);
+            case RAW ->
+                RawSampleFolder.load(
+                        folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, first, count);
+            case WINDOWS -> {
+                Dataset prefix = WindowedSamples.load(
+                        folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, first + count);
+                yield prefix.slice(first, prefix.size());
+            }
+            case IMAGES -> loadImages(spec, p, first, count);
+            default -> throw new IllegalStateException(spec.format());
+        };
+        if (d.size() != count) {
+            throw QuantaException.inFile(
+                    data, "samples [" + from + ", " + to + ") gave " + d.size() + " samples (did the data change?)");
+        }
+        return d;
     }
 
     /**
@@ -123,6 +216,10 @@ public final class Datasets {
     }
 
     private static Dataset loadImages(DatasetSpec spec, Preprocessing p, int limit) {
+        return loadImages(spec, p, 0, limit);
+    }
+
+    private static Dataset loadImages(DatasetSpec spec, Preprocessing p, int skip, int limit) {
         int[] s = spec.sampleShape();
         boolean grey = spec.grayscale();
         int w = 0;
@@ -155,7 +252,7 @@ public final class Datasets {
                 grey = s[2] == 1;
             }
         }
-        return ImageFolder.load(spec.data(), grey, w, h, p, limit);
+        return ImageFolder.load(spec.data(), grey, w, h, p, skip, limit);
     }
 
     /**

@@ -56,23 +56,41 @@ public final class IdxReader {
 
     /** Same, decoding only the first {@code limit} samples and labels. */
     static Dataset load(Path images, Path labels, Preprocessing preprocessing, int limit) {
+        return load(images, labels, preprocessing, 0, limit);
+    }
+
+    /**
+     * Same, decoding only samples {@code first} to {@code first + limit} (fewer at the end of the file) and their
+     * labels: the samples before them are skipped without being decoded (a raw file seeks past them, a gzip file
+     * inflates them and drops the bytes), so only the range is held in memory.
+     */
+    static Dataset load(Path images, Path labels, Preprocessing preprocessing, int first, int limit) {
         try (DataStream xs = DataStream.open(images, "IDX images")) {
             Header x = header(xs);
             int n = x.count();
-            int rows = Math.min(n, limit);
+            int rows = (int) Math.max(0, Math.min((long) n - first, limit));
+            boolean toEnd = first + rows == n;
             int[] sampleShape = x.dims().length == 1 ? new int[] {1} : Arrays.copyOfRange(x.dims(), 1, x.dims().length);
             checkSize(xs, x);
             DataIo.requireMemory(images, "", rows, sampleShape);
-            if (rows == n) {
+            if (toEnd) {
                 checkTrailer(xs, x);
             }
             int[] y = null;
             if (labels != null) {
-                y = readLabels(labels, n, rows, images);
+                y = readLabels(labels, n, first, rows, images);
             }
-            float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
-            xs.readFloats(ElementType.idx(x.type()), values, 0, values.length, found -> truncated(xs, x, found));
-            if (rows == n) {
+            ElementType element = ElementType.idx(x.type());
+            long sampleValues = Shapes.product(sampleShape);
+            skipSamples(xs, x, (long) first * sampleValues * element.size());
+            float[] values = new float[(int) ((long) rows * sampleValues)];
+            xs.readFloats(
+                    element,
+                    values,
+                    0,
+                    values.length,
+                    found -> truncated(xs, x, (long) first * sampleValues * element.size() + found));
+            if (toEnd) {
                 requireEnd(xs, x);
             }
             DataIo.ReadLabels read =
@@ -82,20 +100,35 @@ public final class IdxReader {
         }
     }
 
+    /** The number of samples {@code images} declares (its first dimension), from its header only. */
+    static int count(Path images) {
+        try (DataStream xs = DataStream.open(images, "IDX images")) {
+            return header(xs).count();
+        }
+    }
+
     /**
      * Reads a 1-D IDX label file (magic {@code 0x00000801} or another numeric type holding integer values).
      *
      * @throws QuantaException if the file is not 1-D or a label is not a non-negative integer
      */
     public static int[] readLabels(Path labels) {
-        return readLabels(labels, -1, Integer.MAX_VALUE, null);
+        return readLabels(labels, -1, 0, Integer.MAX_VALUE, null);
+    }
+
+    /** Skips {@code bytes} data bytes, the samples before a range; a file that ends first is truncated. */
+    private static void skipSamples(DataStream s, Header h, long bytes) {
+        long skipped = s.skipBytes(bytes);
+        if (skipped < bytes) {
+            throw truncated(s, h, skipped);
+        }
     }
 
     /**
-     * Reads the first {@code rows} labels of {@code labels}, which must hold {@code expected} labels (-1: any number)
-     * for the samples of {@code images}.
+     * Reads {@code rows} labels of {@code labels} from label {@code first} on, which must hold {@code expected}
+     * labels (-1: any number) for the samples of {@code images}.
      */
-    private static int[] readLabels(Path labels, int expected, int rows, Path images) {
+    private static int[] readLabels(Path labels, int expected, int first, int rows, Path images) {
         try (DataStream ys = DataStream.open(labels, "IDX labels")) {
             Header y = header(ys);
             if (y.dims().length != 1) {
@@ -113,21 +146,24 @@ public final class IdxReader {
                         "has " + y.count() + " labels but the images file " + images.getFileName() + " has " + expected
                                 + " samples");
             }
-            int n = Math.min(rows, y.count());
+            int n = (int) Math.max(0, Math.min(rows, (long) y.count() - first));
+            boolean toEnd = first + n == y.count();
             checkSize(ys, y);
             if (images == null) {
                 DataIo.requireHeap(labels, "", 4L * n, DataIo.count(n) + " labels", "");
             }
-            if (n == y.count()) {
+            if (toEnd) {
                 checkTrailer(ys, y);
             }
+            ElementType element = ElementType.idx(y.type());
+            skipSamples(ys, y, (long) first * element.size());
             int[] out = new int[n];
             ys.readValues(
-                    ElementType.idx(y.type()),
+                    element,
                     n,
-                    (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i, labels, ""),
-                    found -> truncated(ys, y, found));
-            if (n == y.count()) {
+                    (i, v) -> out[(int) i] = DataIo.indexLabel(v, first + (int) i, labels, ""),
+                    found -> truncated(ys, y, (long) first * element.size() + found));
+            if (toEnd) {
                 requireEnd(ys, y);
             }
             return out;

@@ -55,6 +55,16 @@ public final class ImageFolder {
     }
 
     static Dataset load(Path root, boolean grayscale, int width, int height, Preprocessing preprocessing, int limit) {
+        return load(root, grayscale, width, height, preprocessing, 0, limit);
+    }
+
+    /**
+     * Same, decoding only images {@code skip} to {@code skip + limit} of the sorted listing (fewer at its end); the
+     * folders are listed whole, the images before the range are not opened. Without a size, the first image decoded
+     * sets it, so a caller that reads a range gives the size of the whole set's first image.
+     */
+    static Dataset load(
+            Path root, boolean grayscale, int width, int height, Preprocessing preprocessing, int skip, int limit) {
         DataIo.requireDirectory(root, "image folder");
         List<Path> classDirs = list(root, true);
         if (classDirs.isEmpty()) {
@@ -75,6 +85,11 @@ public final class ImageFolder {
         if (files.isEmpty()) {
             throw QuantaException.inFile(
                     root, "no images (" + EXTENSIONS + ") found in " + classDirs.size() + " class subfolders");
+        }
+        if (skip > 0) {
+            int from = Math.min(skip, files.size());
+            files = files.subList(from, files.size());
+            fileLabels = fileLabels.subList(from, fileLabels.size());
         }
         int n = Math.min(limit, files.size());
         int channels = grayscale ? 1 : 3;
@@ -116,6 +131,20 @@ public final class ImageFolder {
                 new Dataset.LabelOrigin(root, null, Dataset.ClassCount.CLASS_FOLDERS));
         int[] shape = {h, w, channels};
         return DataIo.finish(String.valueOf(root.getFileName()), root, shape, values, read, preprocessing);
+    }
+
+    /** The number of images in the class folders of {@code root}, from the listing (none is opened). */
+    static int count(Path root) {
+        DataIo.requireDirectory(root, "image folder");
+        int n = 0;
+        for (Path dir : list(root, true)) {
+            for (Path f : list(dir, false)) {
+                if (EXTENSIONS.contains(extension(f))) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     /** A reader positioned on {@code f}, chosen by content; only the header is read so far. */

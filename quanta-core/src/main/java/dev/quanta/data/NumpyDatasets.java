@@ -56,6 +56,85 @@ public final class NumpyDatasets {
             LabelFormat labelFormat,
             Preprocessing preprocessing,
             int limit) {
+        return load(file, xKey, yKey, labels, labelFormat, preprocessing, 0, limit);
+    }
+
+    /**
+     * Same, decoding only samples {@code first} to {@code first + limit} (fewer at the end) and their labels: the
+     * samples before them are skipped undecoded (a {@code .npy} file seeks past them, an archive entry is inflated
+     * and the bytes dropped), so only the range is held in memory.
+     */
+    static Dataset load(
+            Path file,
+            String xKey,
+            String yKey,
+            Path labels,
+            LabelFormat labelFormat,
+            Preprocessing preprocessing,
+            int first,
+            int limit) {
+        Keys keys = keys(file, xKey, yKey, labels);
+        boolean npz = keys.npz();
+        String name = keys.name();
+        String xk = keys.x();
+        String yk = keys.y();
+        Path yFile = yk != null ? file : labels;
+        boolean yZip = yk != null || (labels != null && isZip(labels));
+        if (labels != null && yZip) {
+            List<String> names = NpzReader.names(labels);
+            yk = yKey != null ? require(names, yKey, labels, "label") : first(names, DEFAULT_Y_KEYS);
+            if (yk == null) {
+                if (names.size() != 1) {
+                    throw QuantaException.inFile(
+                            labels, "cannot tell which array holds the labels among " + names + "; pass the label key");
+                }
+                yk = names.get(0);
+            }
+        }
+        String xName = npz ? "array '" + xk + "'" : name;
+        try (Source xs = open(file, npz, xk)) {
+            NpyReader.Header x = NpyReader.header(xs.stream);
+            if (x.shape().length == 0) {
+                throw QuantaException.inFile(
+                        file,
+                        (npz ? xName : "the array")
+                                + " is a scalar; expected an array whose first axis is the samples");
+            }
+            int[] xs0 = x.shape();
+            int n = xs0[0];
+            int rows = (int) Math.max(0, Math.min((long) n - first, limit));
+            int[] sampleShape = xs0.length == 1 ? new int[] {1} : Arrays.copyOfRange(xs0, 1, xs0.length);
+            DataIo.requireMemory(file, xs.stream.where(), rows, sampleShape);
+            Labels y = null;
+            if (yFile != null) {
+                try (Source ys = open(yFile, yZip, yk)) {
+                    y = readLabels(ys.stream, labelFormat, n, first, rows, xName);
+                }
+            }
+            long skipped = (long) first * Shapes.product(sampleShape) * x.type().size();
+            skip(xs.stream, x, skipped);
+            float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
+            xs.stream.readFloats(
+                    x.type(), values, 0, values.length, found -> NpyReader.truncated(xs.stream, x, skipped + found));
+            if (first + rows == n) {
+                NpyReader.requireEnd(xs.stream, x);
+            }
+            DataIo.ReadLabels read = DataIo.ReadLabels.NONE;
+            if (y != null) {
+                Dataset.ClassCount declaredBy =
+                        y.oneHotWidth() > 0 ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE;
+                Dataset.LabelOrigin origin = new Dataset.LabelOrigin(yFile, yZip ? yk : null, declaredBy);
+                read = new DataIo.ReadLabels(y.labels(), y.oneHotWidth(), null, origin);
+            }
+            return DataIo.finish(name, file, sampleShape, values, read, preprocessing);
+        }
+    }
+
+    /** The feature array's key and the label array's in a {@code .npz} (null for a {@code .npy}), and the name. */
+    private record Keys(boolean npz, String x, String y, String name) {}
+
+    /** Which arrays hold the features and the labels, as {@link #load} chooses them. */
+    private static Keys keys(Path file, String xKey, String yKey, Path labels) {
         boolean npz = isZip(file);
         String name = String.valueOf(file.getFileName());
         String xk = null;
@@ -86,60 +165,44 @@ public final class NumpyDatasets {
             }
             name = name + "[" + xk + "]";
         }
-        Path yFile = yk != null ? file : labels;
-        boolean yZip = yk != null || (labels != null && isZip(labels));
-        if (labels != null && yZip) {
-            List<String> names = NpzReader.names(labels);
-            yk = yKey != null ? require(names, yKey, labels, "label") : first(names, DEFAULT_Y_KEYS);
-            if (yk == null) {
-                if (names.size() != 1) {
-                    throw QuantaException.inFile(
-                            labels, "cannot tell which array holds the labels among " + names + "; pass the label key");
-                }
-                yk = names.get(0);
-            }
-        }
-        String xName = npz ? "array '" + xk + "'" : name;
-        try (Source xs = open(file, npz, xk)) {
+        return new Keys(npz, xk, yk, name);
+    }
+
+    /**
+     * The number of samples of the feature array (the first axis of its shape), from its header only.
+     *
+     * @throws QuantaException as {@link #load} would for the file, its keys or a scalar array
+     */
+    static int count(Path file, String xKey, String yKey, Path labels) {
+        Keys keys = keys(file, xKey, yKey, labels);
+        try (Source xs = open(file, keys.npz(), keys.x())) {
             NpyReader.Header x = NpyReader.header(xs.stream);
             if (x.shape().length == 0) {
                 throw QuantaException.inFile(
                         file,
-                        (npz ? xName : "the array")
+                        (keys.npz() ? "array '" + keys.x() + "'" : "the array")
                                 + " is a scalar; expected an array whose first axis is the samples");
             }
-            int[] xs0 = x.shape();
-            int n = xs0[0];
-            int rows = Math.min(n, limit);
-            int[] sampleShape = xs0.length == 1 ? new int[] {1} : Arrays.copyOfRange(xs0, 1, xs0.length);
-            DataIo.requireMemory(file, xs.stream.where(), rows, sampleShape);
-            Labels y = null;
-            if (yFile != null) {
-                try (Source ys = open(yFile, yZip, yk)) {
-                    y = readLabels(ys.stream, labelFormat, n, rows, xName);
-                }
-            }
-            float[] values = new float[(int) ((long) rows * Shapes.product(sampleShape))];
-            xs.stream.readFloats(x.type(), values, 0, values.length, found -> NpyReader.truncated(xs.stream, x, found));
-            if (rows == n) {
-                NpyReader.requireEnd(xs.stream, x);
-            }
-            DataIo.ReadLabels read = DataIo.ReadLabels.NONE;
-            if (y != null) {
-                Dataset.ClassCount declaredBy =
-                        y.oneHotWidth() > 0 ? Dataset.ClassCount.ONE_HOT_WIDTH : Dataset.ClassCount.NONE;
-                Dataset.LabelOrigin origin = new Dataset.LabelOrigin(yFile, yZip ? yk : null, declaredBy);
-                read = new DataIo.ReadLabels(y.labels(), y.oneHotWidth(), null, origin);
-            }
-            return DataIo.finish(name, file, sampleShape, values, read, preprocessing);
+            return x.shape()[0];
         }
     }
 
     /** Labels read from an array, and the one-hot width (0 for class indices). */
     private record Labels(int[] labels, int oneHotWidth) {}
 
-    /** Reads the first {@code rows} labels of an array that must label {@code n} samples of {@code xName}. */
-    private static Labels readLabels(DataStream s, LabelFormat labelFormat, int n, int rows, String xName) {
+    /** Skips {@code bytes} of an array's data (the samples before a range); an array that ends first is truncated. */
+    private static void skip(DataStream s, NpyReader.Header h, long bytes) {
+        long done = s.skipBytes(bytes);
+        if (done < bytes) {
+            throw NpyReader.truncated(s, h, done);
+        }
+    }
+
+    /**
+     * Reads {@code rows} labels from label {@code first} on, of an array that must label {@code n} samples of
+     * {@code xName}.
+     */
+    private static Labels readLabels(DataStream s, LabelFormat labelFormat, int n, int first, int rows, String xName) {
         NpyReader.Header y = NpyReader.header(s);
         Path yFile = s.file();
         String where = s.where();
@@ -156,13 +219,15 @@ public final class NumpyDatasets {
                                 + NpyReader.shapeText(shape));
             }
             checkCount(shape[0], n, yFile, where, xName);
+            long skipped = (long) first * y.type().size();
+            skip(s, y, skipped);
             int[] out = new int[rows];
             s.readValues(
                     y.type(),
                     rows,
-                    (i, v) -> out[(int) i] = DataIo.indexLabel(v, (int) i, yFile, where),
-                    found -> NpyReader.truncated(s, y, found));
-            if (rows == n) {
+                    (i, v) -> out[(int) i] = DataIo.indexLabel(v, first + (int) i, yFile, where),
+                    found -> NpyReader.truncated(s, y, skipped + found));
+            if (first + rows == n) {
                 NpyReader.requireEnd(s, y);
             }
             return new Labels(out, 0);
@@ -172,9 +237,11 @@ public final class NumpyDatasets {
                     yFile, where + "one-hot labels must have shape (N, classes), found " + NpyReader.shapeText(shape));
         }
         checkCount(shape[0], n, yFile, where, xName);
-        DataIo.OneHotDecoder decoder = new DataIo.OneHotDecoder(rows, shape[1], yFile, where);
-        s.readValues(y.type(), (long) rows * shape[1], decoder, found -> NpyReader.truncated(s, y, found));
-        if (rows == n) {
+        long skipped = (long) first * shape[1] * y.type().size();
+        skip(s, y, skipped);
+        DataIo.OneHotDecoder decoder = new DataIo.OneHotDecoder(rows, shape[1], yFile, where, first);
+        s.readValues(y.type(), (long) rows * shape[1], decoder, found -> NpyReader.truncated(s, y, skipped + found));
+        if (first + rows == n) {
             NpyReader.requireEnd(s, y);
         }
         return new Labels(decoder.labels(), shape[1]);

@@ -48,6 +48,15 @@ public final class RawSampleFolder {
         return load(folder, null, type, sampleShape, true, preprocessing);
     }
 
+    /** The number of entries the labels CSV lists (no sample file is opened). */
+    static int count(Path folder, Path labelsCsv) {
+        Path csv = labelsCsv != null ? labelsCsv : folder.resolve(DEFAULT_LABELS);
+        if (labelsCsv == null && !Files.exists(csv)) {
+            throw QuantaException.inFile(csv, "labels CSV not found (expected lines 'file.bin,count,class')");
+        }
+        return parseCsv(csv, Integer.MAX_VALUE, e -> {});
+    }
+
     /** One CSV entry. */
     record Entry(int line, String file, int label, int classes) {}
 
@@ -61,6 +70,22 @@ public final class RawSampleFolder {
             int[] sampleShape,
             boolean littleEndian,
             Preprocessing preprocessing,
+            int limit) {
+        return load(folder, labelsCsv, type, sampleShape, littleEndian, preprocessing, 0, limit);
+    }
+
+    /**
+     * Same, reading only the sample files of entries {@code skip} to {@code skip + limit} (fewer at the end of the
+     * CSV): the CSV lines before them are parsed and checked as for a whole load, their files are not opened.
+     */
+    static Dataset load(
+            Path folder,
+            Path labelsCsv,
+            SampleType type,
+            int[] sampleShape,
+            boolean littleEndian,
+            Preprocessing preprocessing,
+            int skip,
             int limit) {
         DataIo.requireDirectory(folder, "sample folder");
         if (type == null) {
@@ -81,11 +106,13 @@ public final class RawSampleFolder {
             }
         }
         // first pass: count and check the entries used, without keeping them
+        // the first entry of the range read (a whole load checks every file against it, so any entry would do)
         Entry[] first = new Entry[1];
+        int[] parsed = {0};
         Entry[] maxLabel = new Entry[1];
         int[] declaredBox = {0};
-        int n = parseCsv(csv, limit, e -> {
-            if (first[0] == null) {
+        int listed = parseCsv(csv, (int) Math.min(Integer.MAX_VALUE, (long) skip + limit), e -> {
+            if (first[0] == null && parsed[0]++ >= skip) {
                 first[0] = e;
             }
             if (maxLabel[0] == null || e.label() > maxLabel[0].label()) {
@@ -93,9 +120,10 @@ public final class RawSampleFolder {
             }
             declaredBox[0] = Math.max(declaredBox[0], e.classes());
         });
-        if (n == 0) {
+        if (listed == 0) {
             throw QuantaException.inFile(csv, "no samples listed");
         }
+        int n = Math.max(0, listed - skip);
         int declared = declaredBox[0];
         if (declared > 0 && maxLabel[0].label() >= declared) {
             throw QuantaException.inFile(
@@ -129,8 +157,12 @@ public final class RawSampleFolder {
         int[] labels = new int[n];
         int[] shapeUsed = shape;
         int[] next = {0};
+        int[] seen = {0};
         // second pass: read the samples
-        parseCsv(csv, n, e -> {
+        parseCsv(csv, listed, e -> {
+            if (seen[0]++ < skip) {
+                return;
+            }
             Path bin = sampleFile(folder, csv, e);
             try (DataStream in = DataStream.openRaw(bin, "sample")) {
                 if (in.length() != sampleBytes) {

@@ -200,6 +200,26 @@ public final class WindowedSamples {
     }
 
     /**
+     * The number of windows the clips of {@code csv} hold, from the CSV and the clip files' sizes (none is read);
+     * saturates at {@link Integer#MAX_VALUE}.
+     */
+    static int count(Path folder, Path labelsCsv, SampleType type) {
+        DataIo.requireDirectory(folder, "clip folder");
+        Path csv = labelsCsv != null ? labelsCsv : folder.resolve(RawSampleFolder.DEFAULT_LABELS);
+        SampleType t = type == null ? SampleType.FLOAT32 : type;
+        long[] total = {0};
+        Map<String, Long> sizes = new HashMap<>();
+        parse(csv, t, total, Integer.MAX_VALUE, c -> {
+            Long known = sizes.get(c.file());
+            long size = known != null ? known : size(clipFile(folder, csv, c));
+            sizes.put(c.file(), size);
+            long windows = size < c.windowBytes() ? 0 : (size - c.windowBytes()) / c.strideBytes() + 1;
+            total[0] = Math.min(Integer.MAX_VALUE, total[0] + windows);
+        });
+        return (int) total[0];
+    }
+
+    /**
      * Parses {@code csv} as a stream, handing each clip to {@code sink} while {@code total[0]} (the windows the sink
      * counted so far) is below {@code limit}.
      */

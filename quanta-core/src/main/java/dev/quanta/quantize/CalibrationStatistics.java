@@ -345,6 +345,35 @@ public final class CalibrationStatistics implements Serializable {
         return c;
     }
 
+    /**
+     * These statistics, collected over samples [0, n) of a range loaded alone, as those of samples
+     * [{@code first}, {@code first + n}) of the whole set (a cluster's executor loads only its range, issue 13):
+     * with {@code first} a multiple of {@link #ALIGN} the pass ran the same batches, and as {@link #ALIGN} is even
+     * every sample fell in the same {@link Calibrator#AUTO} half, so only the range's position changes.
+     *
+     * @throws IllegalArgumentException unless these statistics start at 0 and {@code first} is a multiple of
+     *     {@link #ALIGN}
+     */
+    public CalibrationStatistics startingAt(int first) {
+        if (this.first != 0 || first < 0 || first % ALIGN != 0 || ALIGN % 2 != 0) {
+            throw new IllegalArgumentException(
+                    "statistics of samples [" + this.first + ", " + end + ") cannot be moved to sample " + first);
+        }
+        return new CalibrationStatistics(
+                first,
+                first + end,
+                calibrator,
+                keepHistograms,
+                tensors,
+                min,
+                max,
+                histograms,
+                halves,
+                sampleMin,
+                sampleMax,
+                cellAbsMax);
+    }
+
     /** The first sample observed. */
     public int first() {
         return first;

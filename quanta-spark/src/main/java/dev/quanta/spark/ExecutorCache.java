@@ -2,7 +2,6 @@ package dev.quanta.spark;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
-import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
@@ -18,18 +17,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What one executor JVM has loaded: each model once (keyed by the SHA-256 of its file bytes) and each dataset once
- * (keyed by that model and the dataset spec), however many tasks run there. The few most recent are kept.
+ * What one executor JVM has loaded: each model once (keyed by the SHA-256 of its file bytes), however many tasks run
+ * there (the few most recent are kept); and the range of the dataset each task scores, loaded alone.
  */
 final class ExecutorCache {
     private static final int KEPT = 4;
 
     private static final Map<String, Model> MODELS = lru();
-    private static final Map<DataKey, Dataset> DATASETS = lru();
 
     private static final Map<PoolKey, InterpreterPool> POOLS = new LinkedHashMap<>();
-
-    private record DataKey(String modelHash, DatasetSpec spec) {}
 
     private record PoolKey(String modelHash, int size) {}
 
@@ -75,10 +71,31 @@ final class ExecutorCache {
         });
     }
 
-    /** The dataset {@code source} for {@code model}, loaded on first use. */
-    static synchronized Dataset dataset(ModelBytes file, SampleSource source) {
-        Model m = model(file);
-        return DATASETS.computeIfAbsent(new DataKey(file.sha256(), source.spec()), k -> Datasets.load(k.spec(), m));
+    /**
+     * Samples {@code from} to {@code to} of the dataset {@code source} as the model reads it, and only those
+     * ({@link Datasets#loadRange}): no executor holds more of the data than the range its task scores, so the data
+     * may be far larger than one machine. Loaded for each task, not kept.
+     */
+    static Dataset range(ModelBytes file, SampleSource source, int from, int to) {
+        Dataset d = Datasets.loadRange(Datasets.forModel(source.spec(), model(file)), from, to);
+        RangeListener listener = rangeListener;
+        if (listener != null) {
+            listener.loaded(from, to, d.size());
+        }
+        return d;
+    }
+
+    /** Told of every range an executor in this JVM loads (tests: the data an executor holds). */
+    @FunctionalInterface
+    interface RangeListener {
+        void loaded(int from, int to, int samplesHeld);
+    }
+
+    private static volatile RangeListener rangeListener;
+
+    /** Sets the listener told of each range loaded in this JVM (null: none); for tests in local mode. */
+    static void onRangeLoaded(RangeListener listener) {
+        rangeListener = listener;
     }
 
     /**

@@ -78,16 +78,18 @@ final class PredictTasks {
         @Override
         public Iterator<Row> call(int[] range) {
             ModelBytes file = bytes.value();
-            Dataset data = ExecutorCache.dataset(file, source);
+            // the range alone: its sample s is sample range[0] + s of the dataset
+            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
             InterpreterPool pool = ExecutorCache.pool(file, options.parallel());
             int d = data.sampleSize();
+            int n = data.size();
             int batch = options.batchSize();
             int round = options.parallel() * BATCHES_PER_INTERPRETER;
-            List<Row> rows = new ArrayList<>(range[1] - range[0]);
-            for (int s = range[0]; s < range[1]; ) {
+            List<Row> rows = new ArrayList<>(n);
+            for (int s = 0; s < n; ) {
                 List<float[]> batches = new ArrayList<>(round);
-                for (int r = 0, at = s; r < round && at < range[1]; r++) {
-                    int count = Math.min(batch, range[1] - at);
+                for (int r = 0, at = s; r < round && at < n; r++) {
+                    int count = Math.min(batch, n - at);
                     float[] in = new float[count * d];
                     data.copyBatch(at, count, in);
                     batches.add(in);
@@ -98,7 +100,7 @@ final class PredictTasks {
                     for (int i = 0; i < count; i++) {
                         Object[] p = predictionValues(y, i * outputSize, outputSize, topK);
                         Object[] row = new Object[2 + p.length];
-                        row[0] = (long) (s + i);
+                        row[0] = (long) (range[0] + s + i);
                         row[1] = data.hasLabels() ? data.label(s + i) : null;
                         System.arraycopy(p, 0, row, 2, p.length);
                         rows.add(RowFactory.create(row));

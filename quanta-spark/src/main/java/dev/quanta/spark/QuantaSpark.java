@@ -39,9 +39,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Quanta on Apache Spark: evaluation split over a cluster's executors, merged to the same numbers as one machine's.
  *
- * <p>The dataset is cut into partitions of whole batches (sample index ranges); the model file's bytes are
- * broadcast; each executor JVM loads the model and the dataset once ({@link ExecutorCache}) and scores its ranges
- * with an interpreter pool ({@link Evaluator#evaluateRange}); the driver merges the parts in sample order
+ * <p>The dataset is cut into partitions of whole batches (sample index ranges, at most
+ * {@link #MAX_PARTITION_BYTES} of samples each); the model file's bytes are broadcast; each executor JVM loads the
+ * model once ({@link ExecutorCache}), each task loads only its range of the data ({@link Datasets#loadRange}) and
+ * scores it with an interpreter pool ({@link Evaluator#evaluateRange}); the driver merges the parts in sample order
  * ({@link Evaluator#merge}), the same code the single-machine evaluation ends in. Executors reopen the dataset from
  * its path, so the path must be readable on every executor (local mode, a loopback cluster, a shared file system).
  */
@@ -157,7 +158,8 @@ public final class QuantaSpark {
         Dataset data = loaded.data();
         check.accept(model, data);
         stages.end("load");
-        List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
+        List<int[]> ranges =
+                ranges(data.size(), options.batchSize(), partitions(spark, data.size(), data.sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(loaded.file()));
         stages.end("broadcast");
@@ -354,7 +356,9 @@ public final class QuantaSpark {
     /**
      * Batch inference on {@code spec}'s samples (any format {@link Datasets} reads), one row per sample: its index
      * ({@code sample}), its label ({@code label}, null without labels) and the prediction columns of
-     * {@link #predict(org.apache.spark.sql.Dataset, Path, String, int, Evaluator.Options)}.
+     * {@link #predict(org.apache.spark.sql.Dataset, Path, String, int, Evaluator.Options)}. The driver loads only the
+     * first sample (to check it fits the model) and counts the samples ({@link Datasets#count}); each task loads its
+     * own range ({@link Datasets#loadRange}), so no JVM holds the whole data.
      */
     public static org.apache.spark.sql.Dataset<Row> predict(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
@@ -367,16 +371,19 @@ public final class QuantaSpark {
     private static Planned plan(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options, Stages stages) {
         Model model = ModelFiles.load(modelFile);
-        Dataset data = Datasets.load(spec, model);
+        DatasetSpec resolved = Datasets.forModel(spec, model);
+        Dataset first = Datasets.load(resolved.withLimit(1));
         int inputSize = BatchPredictor.inputSize(model);
-        if (data.sampleSize() != inputSize) {
-            throw new QuantaException(data.name() + ": samples have " + data.sampleSize() + " values but model input '"
+        if (first.sampleSize() != inputSize) {
+            throw new QuantaException(first.name() + ": samples have " + first.sampleSize()
+                    + " values but model input '"
                     + model.inputs().get(0).name() + "' takes "
                     + model.inputs().get(0).shape() + " ("
                     + inputSize + " values per sample)");
         }
+        int samples = Datasets.count(resolved);
         int outputSize = BatchPredictor.outputSize(model);
-        List<int[]> ranges = ranges(data.size(), options.batchSize(), partitions(spark));
+        List<int[]> ranges = ranges(samples, options.batchSize(), partitions(spark, samples, inputSize));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         ModelBytes file = ModelBytes.read(modelFile);
         stages.end("load");
@@ -473,9 +480,29 @@ public final class QuantaSpark {
                         DataTypes.createArrayType(DataTypes.FloatType, false));
     }
 
-    /** Partitions for a job: {@link #PARTITIONS_PER_CORE} per core of the cluster. */
-    private static int partitions(SparkSession spark) {
-        return Math.max(1, spark.sparkContext().defaultParallelism() * PARTITIONS_PER_CORE);
+    /**
+     * Most bytes of decoded samples (4 per value) one task holds: a task loads its range alone, so larger data is cut
+     * into more partitions rather than larger ones (issue 13: data no machine holds whole).
+     */
+    static final long MAX_PARTITION_BYTES = 64L << 20;
+
+    /**
+     * Partitions for a job over {@code samples} samples of {@code sampleValues} values:
+     * {@code max(PARTITIONS_PER_CORE × cores, ⌈4 · samples · sampleValues / MAX_PARTITION_BYTES⌉)}, so that a task's
+     * range stays within {@link #MAX_PARTITION_BYTES}.
+     */
+    static int partitions(SparkSession spark, long samples, long sampleValues) {
+        return partitions(spark.sparkContext().defaultParallelism(), samples, sampleValues);
+    }
+
+    /** {@link #partitions(SparkSession, long, long)} for a cluster of {@code cores} cores. */
+    static int partitions(int cores, long samples, long sampleValues) {
+        long bytes = Math.multiplyHigh(samples, 4 * Math.max(1, sampleValues)) != 0
+                ? Long.MAX_VALUE
+                : samples * 4 * Math.max(1, sampleValues);
+        long bySize = bytes / MAX_PARTITION_BYTES + (bytes % MAX_PARTITION_BYTES == 0 ? 0 : 1);
+        long byCores = (long) cores * PARTITIONS_PER_CORE;
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.max(byCores, bySize)));
     }
 
     /**
@@ -539,13 +566,11 @@ public final class QuantaSpark {
         @Override
         public Evaluator.Partial call(int[] range) {
             ModelBytes file = bytes.value();
-            return Evaluator.evaluateRange(
-                    ExecutorCache.model(file),
-                    ExecutorCache.dataset(file, source),
-                    options,
-                    range[0],
-                    range[1],
-                    Evaluator.Progress.NONE);
+            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
+            // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same)
+            Evaluator.Partial p = Evaluator.evaluateRange(
+                    ExecutorCache.model(file), data, options, 0, data.size(), Evaluator.Progress.NONE);
+            return new Evaluator.Partial(range[0], p.predictions(), p.correct(), p.losses());
         }
     }
 
@@ -556,14 +581,10 @@ public final class QuantaSpark {
         @Override
         public Reconstruction.Partial call(int[] range) {
             ModelBytes file = bytes.value();
-            return Reconstruction.windowErrors(
-                    ExecutorCache.model(file),
-                    ExecutorCache.dataset(file, source),
-                    metric,
-                    options,
-                    range[0],
-                    range[1],
-                    Evaluator.Progress.NONE);
+            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
+            Reconstruction.Partial p = Reconstruction.windowErrors(
+                    ExecutorCache.model(file), data, metric, options, 0, data.size(), Evaluator.Progress.NONE);
+            return new Reconstruction.Partial(range[0], p.mse(), p.mae());
         }
     }
 

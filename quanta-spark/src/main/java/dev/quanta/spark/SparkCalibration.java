@@ -24,14 +24,11 @@ import org.apache.spark.sql.SparkSession;
  * Calibration statistics on Apache Spark ({@code quantize --calibration DATA --spark [MASTER]}): the calibration
  * samples are cut into partitions of whole calibration batches ({@link CalibrationStatistics#partitions}); the
  * model file's bytes are broadcast; each task rebuilds the model calibration runs on
- * ({@link Converter#calibrationModel()}, the same on every JVM), opens the dataset from its path (once per executor,
- * {@link ExecutorCache}) and collects its range's statistics; the driver merges them in sample order, which gives
+ * ({@link Converter#calibrationModel()}, the same on every JVM), loads only its range of the dataset from its path
+ * ({@link ExecutorCache#range}) and collects that range's statistics; the driver merges them in sample order, which gives
  * exactly one pass's statistics, and the same quantized file.
  */
 public final class SparkCalibration implements CalibrationScaleOut {
-    /** Partitions per executor core, as for evaluation. */
-    private static final int PARTITIONS_PER_CORE = 2;
-
     /** Starts a Spark session on {@code master}, or uses the one this JVM already runs (and leaves it running). */
     @Override
     public Session open(String master) {
@@ -131,13 +128,15 @@ public final class SparkCalibration implements CalibrationScaleOut {
         @Override
         public CalibrationStatistics call(int[] range) {
             ModelBytes file = bytes.value();
-            Dataset data = ExecutorCache.dataset(file, source);
+            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
             QuantizationConfig config = settings.config();
             Model calibrationModel = Converter.fromModel(ExecutorCache.model(file))
                     .withConfig(config)
                     .calibrationModel();
+            // the range alone, from its sample 0, then put back at its place in the calibration set
             return CalibrationStatistics.collect(
-                    calibrationModel, data, range[0], range[1], config, settings.keepHistograms());
+                            calibrationModel, data, 0, data.size(), config, settings.keepHistograms())
+                    .startingAt(range[0]);
         }
     }
 
@@ -162,7 +161,12 @@ public final class SparkCalibration implements CalibrationScaleOut {
         public CalibrationStatistics.Source statistics(
                 Path modelFile, DatasetSpec data, CalibrationScaleOut.Progress progress) {
             return (model, samples, config, keep) -> {
-                int parts = Math.max(1, spark.sparkContext().defaultParallelism() * PARTITIONS_PER_CORE);
+                int parts = QuantaSpark.partitions(
+                        spark,
+                        samples,
+                        model.inputs().isEmpty()
+                                ? 1
+                                : model.inputs().get(0).shape().sampleElementCount());
                 lastPartitions =
                         CalibrationStatistics.partitions(samples, parts).size();
                 QuantaSpark.Stages stages = new QuantaSpark.Stages();
