@@ -1,6 +1,7 @@
 package dev.quanta.cli;
 
 import dev.quanta.QuantaException;
+import dev.quanta.data.ImageFolder;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.ScaleOut;
 import java.io.IOException;
@@ -111,8 +112,9 @@ final class PredictCommand implements Callable<Integer> {
         if (!Files.exists(data.data)) {
             throw QuantaException.inFile(data.data, "no such file");
         }
-        if (!parquet) {
-            data.load(model.load()); // the single-machine loading errors, before Spark starts
+        // the single-machine loading errors, before Spark starts; an image folder's files are read on the executors
+        if (!parquet && !ImageFolder.isImageFolder(data.spec())) {
+            data.load(model.load());
         }
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();

@@ -329,7 +329,8 @@ public final class QuantaSpark {
 
     /**
      * Writes {@link #predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)} (or, for a Parquet
-     * {@code spec}, the prediction of its {@code column}) to the Parquet folder {@code out}, replacing it.
+     * {@code spec}, the prediction of its {@code column}; for an image folder, {@link ImageRows#predictFolder}) to
+     * the Parquet folder {@code out}, replacing it.
      */
     public static Run<Long> writePredictions(
             SparkSession spark,
@@ -354,6 +355,8 @@ public final class QuantaSpark {
             } catch (QuantaException e) {
                 throw QuantaException.inFile(spec.data(), e.getMessage(), e);
             }
+        } else if (ImageRows.readsFolderThroughSpark(spec)) {
+            predictions = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
         } else {
             predictions = predict(spark, modelFile, spec, topK, options);
         }
