@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
         name = "predict",
         mixinStandardHelpOptions = true,
         description = "Run a model over every sample and write one Parquet row per sample (sample index, label, top-k "
-                + "classes and scores, or the raw output vector), on Apache Spark (the module quanta-spark).")
+                + "classes and scores, or the raw output vector), on Apache Spark (the module quanta-spark). An image "
+                + "folder, or a glob of image files (--data 'photos/*/*.jpg', no labels), is read and decoded by "
+                + "Spark's executors.")
 final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -109,11 +111,12 @@ final class PredictCommand implements Callable<Integer> {
         requireReplaceableOutput();
         boolean parquet = data.data.getFileName() != null
                 && data.data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".parquet");
-        if (!Files.exists(data.data)) {
+        boolean glob = isGlob(data.data);
+        if (!Files.exists(data.data) && !glob) {
             throw QuantaException.inFile(data.data, "no such file");
         }
-        // the single-machine loading errors, before Spark starts; an image folder's files are read on the executors
-        if (!parquet && !ImageFolder.isImageFolder(data.spec())) {
+        // the single-machine loading errors, before Spark starts; image files are read on the executors
+        if (!parquet && !glob && !ImageFolder.isImageFolder(data.spec())) {
             data.load(model.load());
         }
         ScaleOut engine = SparkEngine.find();
@@ -143,6 +146,12 @@ final class PredictCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
+    }
+
+    /** A {@code --data} that is no file but a glob of image files ({@code photos/*}{@code /*.jpg}), read by Spark. */
+    private static boolean isGlob(Path data) {
+        String s = data.toString();
+        return !Files.exists(data) && (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{"));
     }
 
     /**

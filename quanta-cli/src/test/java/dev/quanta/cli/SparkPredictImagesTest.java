@@ -63,6 +63,9 @@ class SparkPredictImagesTest {
     /** The images in the single-machine order (class folder, then file name). */
     private static List<Path> files;
 
+    /** The first image written, copied as {@code 3/.hidden.png} and {@code 3/deeper/img000.png}. */
+    private static Path first;
+
     /** The single-machine image folder, its evaluation and each image's dequantized output, one image per run. */
     private static Dataset single;
 
@@ -88,6 +91,7 @@ class SparkPredictImagesTest {
         }
         // not images of the folder: a text file, a hidden image and an image one level too deep
         Files.writeString(folder.resolve("3/notes.txt"), "not an image");
+        first = written.get(0);
         Files.copy(written.get(0), folder.resolve("3/.hidden.png"));
         Files.createDirectories(folder.resolve("3/deeper"));
         Files.copy(written.get(0), folder.resolve("3/deeper/img000.png"));
@@ -196,6 +200,51 @@ class SparkPredictImagesTest {
         assertThat(correct)
                 .isEqualTo(evaluated.correct())
                 .isEqualTo(170); // 85.0%, the int8 file's IC 200 in the README's accuracy table
+    }
+
+    @Test
+    void aGlobOfImageFilesHasNoLabelsAndTakesTheFilesBelowAMatchedFolder() {
+        Path out = tmp.resolve("glob.parquet");
+        CliRunner r = CliRunner.run(
+                "predict",
+                model.toString(),
+                "--data",
+                folder.resolve("3") + "/*",
+                "--out",
+                out.toString(),
+                "--spark",
+                "local[2]");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<Path> inThree = files.stream()
+                .filter(p -> p.getParent().getFileName().toString().equals("3"))
+                .toList();
+        assertThat(inThree).hasSizeGreaterThan(20);
+        List<Row> rows = spark.read().parquet(out.toString()).collectAsList();
+        // the images of 3/ and 3/deeper/img000.png; not notes.txt or .hidden.png
+        assertThat(rows).hasSize(inThree.size() + 1);
+        for (Row row : rows) {
+            Path p = Path.of(URI.create(row.getString(row.fieldIndex("sample"))));
+            int i = p.getParent().getFileName().toString().equals("deeper")
+                    ? files.indexOf(first)
+                    : indexOf(p.toUri().toString());
+            assertThat(row.isNullAt(row.fieldIndex("label"))).isTrue();
+            List<Integer> classes = row.getList(row.fieldIndex("top_classes"));
+            List<Float> top = row.getList(row.fieldIndex("top_scores"));
+            assertThat(classes).containsExactly(evaluated.predictions()[i]);
+            assertThat(Float.floatToRawIntBits(top.get(0)))
+                    .isEqualTo(Float.floatToRawIntBits(scores[i][classes.get(0)]));
+        }
+
+        CliRunner none = CliRunner.run(
+                "predict",
+                model.toString(),
+                "--data",
+                folder.resolve("3") + "/*.tiff",
+                "--out",
+                tmp.resolve("none.parquet").toString(),
+                "--spark",
+                "local[2]");
+        assertOneLineError(none, "*.tiff: no files match the pattern");
     }
 
     @Test

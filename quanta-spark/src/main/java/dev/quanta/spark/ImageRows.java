@@ -12,6 +12,7 @@ import dev.quanta.spark.ExecutorCache.ModelBytes;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -47,60 +48,82 @@ public final class ImageRows {
     private ImageRows() {}
 
     /**
-     * True if {@code spec} is an image folder read whole ({@code --limit} and {@code --skip} need the folder's order,
-     * so those still go through {@link QuantaSpark#predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)}).
+     * True if {@code spec} is an image folder read whole, or a glob of image files ({@link #isGlob}); {@code --limit}
+     * and {@code --skip} need the folder's order, so a folder with those still goes through {@link
+     * QuantaSpark#predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)}.
      */
     public static boolean readsFolderThroughSpark(DatasetSpec spec) {
-        return spec.limit() == null && spec.skip() == 0 && ImageFolder.isImageFolder(spec);
+        return isGlob(spec.data()) || (spec.limit() == null && spec.skip() == 0 && ImageFolder.isImageFolder(spec));
     }
 
     /**
-     * Batch inference on the image folder {@code spec}, read by Spark's binary-file source and decoded on the
-     * executors: one row per image, {@code sample} (its path), {@code label} and the prediction columns of {@link
-     * QuantaSpark#predict(org.apache.spark.sql.Dataset, Path, String, int, Evaluator.Options)}. The images are those
-     * {@link ImageFolder#load} reads: in a class subfolder of the folder, with an image extension, not hidden. Spark's
-     * file listing also leaves out names starting with {@code _}.
+     * True if {@code data} is no file but a Hadoop glob ({@code *}, {@code ?}, {@code [...]}, {@code {a,b}}) of
+     * image files, such as {@code photos/*}{@code /*.jpg}.
+     */
+    public static boolean isGlob(Path data) {
+        String s = data.toString();
+        return !Files.exists(data) && (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{"));
+    }
+
+    /**
+     * Batch inference on the image folder {@code spec} (or the image files its glob matches), read by Spark's
+     * binary-file source and decoded on the executors: one row per image, {@code sample} (its path), {@code label}
+     * and the prediction columns of {@link QuantaSpark#predict(org.apache.spark.sql.Dataset, Path, String, int,
+     * Evaluator.Options)}. The images of a folder are those {@link ImageFolder#load} reads: in a class subfolder of
+     * the folder, with an image extension, not hidden; the label is the class index. A glob takes every matched file
+     * with an image extension (and the files below a matched folder), without labels (null). Spark's file listing
+     * also leaves out names starting with {@code _}.
      *
      * @throws QuantaException naming the folder if it has no class subfolders or no images, or if the images' size
      *     (from the model's input or the spec) does not fit the model
      */
     public static org.apache.spark.sql.Dataset<Row> predictFolder(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
+        boolean glob = isGlob(spec.data());
+        if (glob && (spec.limit() != null || spec.skip() != 0)) {
+            throw QuantaException.inFile(
+                    spec.data(), "--limit and --skip need a dataset in order; a glob of image files has none");
+        }
         Model model = ModelFiles.load(modelFile);
         DatasetSpec full = Datasets.forModel(spec, model);
         ImageFolder.Decoding decoding = ImageFolder.Decoding.of(full);
         Path root = spec.data().toAbsolutePath().normalize();
         requireFits(root.toString(), decoding, model);
-        List<String> classes = ImageFolder.classFolders(root).stream()
-                .map(p -> p.getFileName().toString())
-                .toList();
+        List<String> classes = glob
+                ? null
+                : ImageFolder.classFolders(root).stream()
+                        .map(p -> p.getFileName().toString())
+                        .toList();
         org.apache.spark.sql.Dataset<Row> files;
         try {
-            files = spark.read()
-                    .format("binaryFile")
-                    .option("recursiveFileLookup", "true")
-                    .option("pathGlobFilter", extensionGlob())
-                    .load(root.toString())
-                    .select("path", "content");
+            var reader = spark.read().format("binaryFile");
+            if (!glob) {
+                reader = reader.option("recursiveFileLookup", "true").option("pathGlobFilter", extensionGlob());
+            }
+            files = reader.load(root.toString()).select("path", "content");
         } catch (Exception e) {
+            if (glob) {
+                throw QuantaException.inFile(root, "no files match the pattern");
+            }
             throw QuantaException.inFile(root, SparkErrors.unwrap(e).getMessage(), e);
         }
         // the listing (no file is read): refuse a folder without images as the single-machine loader does
         boolean any = false;
         for (String f : files.inputFiles()) {
-            any |= classOf(f, root, classes) >= 0;
+            any |= classOf(f, glob ? null : root, classes) >= 0;
         }
         if (!any) {
             throw QuantaException.inFile(
                     root,
-                    "no images (" + ImageFolder.EXTENSIONS + ") found in " + classes.size() + " class subfolders");
+                    "no images (" + ImageFolder.EXTENSIONS + ") "
+                            + (glob ? "match the pattern" : "found in " + classes.size() + " class subfolders"));
         }
         StructType decoded = new StructType()
                 .add("sample", DataTypes.StringType, false)
                 .add("label", DataTypes.IntegerType, true)
                 .add(SAMPLES, DataTypes.BinaryType, false);
         org.apache.spark.sql.Dataset<Row> samples = files.mapPartitions(
-                new DecodeFiles(SampleSource.of(full), root.toString(), classes), Encoders.row(decoded));
+                new DecodeFiles(SampleSource.of(full), glob ? null : root.toString(), classes), Encoders.row(decoded));
         return QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options);
     }
 
@@ -240,13 +263,20 @@ public final class ImageRows {
     /**
      * The class index of the file at {@code path} (as Spark names it) below {@code root}: the position of its folder
      * in {@code classes} when it is an image directly in a class subfolder, else -1 (not one of the folder's images).
+     * Without a root (a glob), 0 for any image file and -1 for other files.
      */
     static int classOf(String path, Path root, List<String> classes) {
+        String name = new org.apache.hadoop.fs.Path(path).getName();
+        if (!ImageFolder.isImageName(name)) {
+            return -1;
+        }
+        if (root == null) {
+            return 0;
+        }
         Path file = localPath(path);
         if (file == null
                 || file.getParent() == null
-                || !root.equals(file.getParent().getParent())
-                || !ImageFolder.isImageName(file.getFileName().toString())) {
+                || !root.equals(file.getParent().getParent())) {
             return -1;
         }
         return classes.indexOf(file.getParent().getFileName().toString());
@@ -264,14 +294,14 @@ public final class ImageRows {
 
     /**
      * A task: the binary-file rows (path, content) of a partition as (sample, label, decoded sample), for the images
-     * of the folder's class subfolders; other files are dropped.
+     * of the folder's class subfolders (root null: every image file, no label); other files are dropped.
      */
     private record DecodeFiles(SampleSource source, String root, List<String> classes)
             implements MapPartitionsFunction<Row, Row> {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
             ImageFolder.Decoding decoding = ImageFolder.Decoding.of(source.spec());
-            Path rootPath = Path.of(root);
+            Path rootPath = root == null ? null : Path.of(root);
             return new Iterator<>() {
                 private Row next;
 
@@ -285,7 +315,9 @@ public final class ImageRows {
                             Path local = localPath(path);
                             String name = local == null ? path : local.toString();
                             next = RowFactory.create(
-                                    path, label, bytes(ImageFolder.sample(in.getAs(1), name, decoding)));
+                                    path,
+                                    rootPath == null ? null : label,
+                                    bytes(ImageFolder.sample(in.getAs(1), name, decoding)));
                         }
                     }
                     return next != null;
