@@ -292,7 +292,7 @@ class SparkPredictImagesTest {
 
     @Test
     void anUndecodableImageIsTheSingleMachineOneLineError() throws IOException {
-        Path bad = tmp.resolve("bad");
+        Path bad = tmp.resolve("bad [1]"); // a space and glob characters: the folder is taken as it is
         Files.createDirectories(bad.resolve("a"));
         Files.createDirectories(bad.resolve("b"));
         Files.copy(files.get(0), bad.resolve("a/good.png"));

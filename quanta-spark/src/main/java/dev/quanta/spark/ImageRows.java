@@ -10,6 +10,7 @@ import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
 import dev.quanta.spark.ExecutorCache.ModelBytes;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -37,9 +38,9 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>An image folder (one subfolder per class) is read through Spark's binary-file source ({@code
  * spark.read().format("binaryFile")}), so the driver lists the files but never reads them. Its prediction rows are
- * {@code sample} (the file's path as the binary-file source gives it, e.g. {@code file:/data/cat/1.png}), {@code
- * label} (the class index: the position of the file's subfolder among the sorted class subfolders, as {@link
- * ImageFolder#load} numbers them) and the prediction columns.
+ * {@code sample} (the file's URI as the binary-file source gives it, percent-encoded, e.g. {@code
+ * file:/data/cat/1.png}), {@code label} (the class index: the position of the file's subfolder among the sorted
+ * class subfolders, as {@link ImageFolder#load} numbers them) and the prediction columns.
  */
 public final class ImageRows {
     /** The column of decoded samples between the two steps (decode, then {@link QuantaSpark#predict}). */
@@ -100,7 +101,8 @@ public final class ImageRows {
             if (!glob) {
                 reader = reader.option("recursiveFileLookup", "true").option("pathGlobFilter", extensionGlob());
             }
-            files = reader.load(root.toString()).select("path", "content");
+            files = reader.load(glob ? root.toString() : globEscaped(root.toString()))
+                    .select("path", "content");
         } catch (Exception e) {
             if (glob) {
                 throw QuantaException.inFile(root, "no files match the pattern");
@@ -243,6 +245,18 @@ public final class ImageRows {
         throw new QuantaException("no column '" + column + "' (the columns: " + String.join(", ", names) + ")");
     }
 
+    /** {@code path} with the characters a Hadoop glob reads escaped, so Spark takes it as it is. */
+    static String globEscaped(String path) {
+        StringBuilder sb = new StringBuilder(path.length());
+        for (char c : path.toCharArray()) {
+            if ("\\*?[]{}".indexOf(c) >= 0) {
+                sb.append('\\');
+            }
+            sb.append(c);
+        }
+        return sb.toString();
+    }
+
     /** Spark's glob (file names only) for {@link ImageFolder#EXTENSIONS}, any letter case: {@code *.{[pP][nN][gG],...}}. */
     static String extensionGlob() {
         return ImageFolder.EXTENSIONS.stream()
@@ -266,7 +280,7 @@ public final class ImageRows {
      * Without a root (a glob), 0 for any image file and -1 for other files.
      */
     static int classOf(String path, Path root, List<String> classes) {
-        String name = new org.apache.hadoop.fs.Path(path).getName();
+        String name = fileName(path);
         if (!ImageFolder.isImageName(name)) {
             return -1;
         }
@@ -282,14 +296,32 @@ public final class ImageRows {
         return classes.indexOf(file.getParent().getFileName().toString());
     }
 
-    /** The local path of a {@code file:} path as Spark names files (a Hadoop path: a URI, not escaped), else null. */
+    /**
+     * The local path of a {@code file:} path as Spark names files (a URI, percent-encoded, as the binary-file source's
+     * {@code path} and {@link org.apache.spark.sql.Dataset#inputFiles} give it), else null.
+     */
     static Path localPath(String sparkPath) {
-        URI uri = new org.apache.hadoop.fs.Path(sparkPath).toUri();
+        URI uri = uri(sparkPath);
         String scheme = uri.getScheme();
         if (scheme != null && !scheme.toLowerCase(Locale.ROOT).equals("file")) {
             return null;
         }
         return Path.of(uri.getPath()).toAbsolutePath().normalize();
+    }
+
+    /** The file name (decoded) at the end of a path as Spark names files. */
+    static String fileName(String sparkPath) {
+        String p = uri(sparkPath).getPath();
+        return p.substring(p.lastIndexOf('/') + 1);
+    }
+
+    /** A path as Spark names files: a percent-encoded URI, or else a Hadoop path string (not encoded). */
+    private static URI uri(String sparkPath) {
+        try {
+            return new URI(sparkPath);
+        } catch (URISyntaxException e) {
+            return new org.apache.hadoop.fs.Path(sparkPath).toUri();
+        }
     }
 
     /**
