@@ -111,7 +111,7 @@ final class PredictCommand implements Callable<Integer> {
         requireReplaceableOutput();
         boolean parquet = data.data.getFileName() != null
                 && data.data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".parquet");
-        boolean glob = isGlob(data.data);
+        boolean glob = ImageFolder.isFileGlob(data.data);
         if (!Files.exists(data.data) && !glob) {
             throw QuantaException.inFile(data.data, "no such file");
         }
@@ -146,12 +146,6 @@ final class PredictCommand implements Callable<Integer> {
         }
         o.flush();
         return 0;
-    }
-
-    /** A {@code --data} that is no file but a glob of image files ({@code photos/*}{@code /*.jpg}), read by Spark. */
-    private static boolean isGlob(Path data) {
-        String s = data.toString();
-        return !Files.exists(data) && (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{"));
     }
 
     /**

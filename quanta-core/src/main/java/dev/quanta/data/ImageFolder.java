@@ -205,6 +205,15 @@ public final class ImageFolder {
     }
 
     /**
+     * True if {@code data} is no file but a Hadoop-style glob of image files ({@code *}, {@code ?}, {@code [...]},
+     * {@code {a,b}}), such as {@code photos/*}{@code /*.jpg}: what Spark's binary-file source reads (issue 13).
+     */
+    public static boolean isFileGlob(Path data) {
+        String s = data.toString();
+        return !Files.exists(data) && (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{"));
+    }
+
+    /**
      * The class subfolders of {@code root}, sorted by name (class {@code i} is the {@code i}-th); hidden ones are
      * skipped.
      *

@@ -13,7 +13,6 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
@@ -49,21 +48,13 @@ public final class ImageRows {
     private ImageRows() {}
 
     /**
-     * True if {@code spec} is an image folder read whole, or a glob of image files ({@link #isGlob}); {@code --limit}
-     * and {@code --skip} need the folder's order, so a folder with those still goes through {@link
-     * QuantaSpark#predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)}.
+     * True if {@code spec} is an image folder read whole, or a glob of image files ({@link
+     * ImageFolder#isFileGlob}); {@code --limit} and {@code --skip} need the folder's order, so a folder with those
+     * still goes through {@link QuantaSpark#predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)}.
      */
     public static boolean readsFolderThroughSpark(DatasetSpec spec) {
-        return isGlob(spec.data()) || (spec.limit() == null && spec.skip() == 0 && ImageFolder.isImageFolder(spec));
-    }
-
-    /**
-     * True if {@code data} is no file but a Hadoop glob ({@code *}, {@code ?}, {@code [...]}, {@code {a,b}}) of
-     * image files, such as {@code photos/*}{@code /*.jpg}.
-     */
-    public static boolean isGlob(Path data) {
-        String s = data.toString();
-        return !Files.exists(data) && (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{"));
+        return ImageFolder.isFileGlob(spec.data())
+                || (spec.limit() == null && spec.skip() == 0 && ImageFolder.isImageFolder(spec));
     }
 
     /**
@@ -80,7 +71,7 @@ public final class ImageRows {
      */
     public static org.apache.spark.sql.Dataset<Row> predictFolder(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
-        boolean glob = isGlob(spec.data());
+        boolean glob = ImageFolder.isFileGlob(spec.data());
         if (glob && (spec.limit() != null || spec.skip() != 0)) {
             throw QuantaException.inFile(
                     spec.data(), "--limit and --skip need a dataset in order; a glob of image files has none");
