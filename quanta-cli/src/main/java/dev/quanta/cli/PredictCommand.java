@@ -1,6 +1,7 @@
 package dev.quanta.cli;
 
 import dev.quanta.QuantaException;
+import dev.quanta.data.ImageFolder;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.ScaleOut;
 import java.io.IOException;
@@ -27,7 +28,9 @@ import picocli.CommandLine.Spec;
         name = "predict",
         mixinStandardHelpOptions = true,
         description = "Run a model over every sample and write one Parquet row per sample (sample index, label, top-k "
-                + "classes and scores, or the raw output vector), on Apache Spark (the module quanta-spark).")
+                + "classes and scores, or the raw output vector), on Apache Spark (the module quanta-spark). An image "
+                + "folder, or a glob of image files (--data 'photos/*/*.jpg', no labels), is read and decoded by "
+                + "Spark's executors.")
 final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -108,11 +111,14 @@ final class PredictCommand implements Callable<Integer> {
         requireReplaceableOutput();
         boolean parquet = data.data.getFileName() != null
                 && data.data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".parquet");
-        if (!Files.exists(data.data)) {
+        boolean glob = ImageFolder.isFileGlob(data.data);
+        if (!Files.exists(data.data) && !glob) {
             throw QuantaException.inFile(data.data, "no such file");
         }
-        if (!parquet) {
-            data.checkFirstSample(model.load()); // the single-machine errors of the first sample, before Spark starts
+        // the single-machine errors of the first sample, before Spark starts; globs of image files are read on the
+        // executors only
+        if (!parquet && !glob) {
+            data.checkFirstSample(model.load());
         }
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();

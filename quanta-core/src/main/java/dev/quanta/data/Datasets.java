@@ -220,39 +220,8 @@ public final class Datasets {
     }
 
     private static Dataset loadImages(DatasetSpec spec, Preprocessing p, int skip, int limit) {
-        int[] s = spec.sampleShape();
-        boolean grey = spec.grayscale();
-        int w = 0;
-        int h = 0;
-        if (s != null) {
-            if (s.length != 2 && s.length != 3) {
-                throw QuantaException.inFile(
-                        spec.data(),
-                        "image size must be [height, width] or [height, width, channels], found " + Shapes.format(s));
-            }
-            for (int d : s) {
-                if (d <= 0 && d != -1) {
-                    throw QuantaException.inFile(
-                            spec.data(),
-                            "image size " + Shapes.format(s)
-                                    + " must have positive dimensions (or -1: the first image's)");
-                }
-            }
-            h = Math.max(0, s[0]);
-            w = Math.max(0, s[1]);
-            if (s.length == 3) {
-                if (s[2] != 1 && s[2] != 3) {
-                    throw QuantaException.inFile(
-                            spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);
-                }
-                if (grey && s[2] == 3) {
-                    throw QuantaException.inFile(
-                            spec.data(), "grayscale was requested but the sample shape has 3 channels");
-                }
-                grey = s[2] == 1;
-            }
-        }
-        return ImageFolder.load(spec.data(), grey, w, h, p, skip, limit);
+        ImageFolder.Decoding d = ImageFolder.Decoding.of(spec);
+        return ImageFolder.load(spec.data(), d.grayscale(), d.width(), d.height(), p, skip, limit);
     }
 
     /**

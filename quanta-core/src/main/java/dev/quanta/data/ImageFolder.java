@@ -6,6 +6,7 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,17 +67,14 @@ public final class ImageFolder {
     static Dataset load(
             Path root, boolean grayscale, int width, int height, Preprocessing preprocessing, int skip, int limit) {
         DataIo.requireDirectory(root, "image folder");
-        List<Path> classDirs = list(root, true);
-        if (classDirs.isEmpty()) {
-            throw QuantaException.inFile(root, "no class subfolders (expected one subfolder of images per class)");
-        }
+        List<Path> classDirs = classFolders(root);
         List<Path> files = new ArrayList<>();
         List<Integer> fileLabels = new ArrayList<>();
         List<String> classNames = new ArrayList<>();
         for (int c = 0; c < classDirs.size(); c++) {
             classNames.add(String.valueOf(classDirs.get(c).getFileName()));
             for (Path f : list(classDirs.get(c), false)) {
-                if (EXTENSIONS.contains(extension(f))) {
+                if (isImageName(f.getFileName().toString())) {
                     files.add(f);
                     fileLabels.add(c);
                 }
@@ -99,26 +97,18 @@ public final class ImageFolder {
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             Path f = files.get(i);
+            String name = f.toString();
             ImageReader reader = open(f);
             try {
-                int iw = dimension(reader, f, true);
-                int ih = dimension(reader, f, false);
-                if (w <= 0 || h <= 0) {
-                    w = iw;
-                    h = ih;
-                }
-                if (iw != w || ih != h) {
-                    throw QuantaException.inFile(
-                            f,
-                            "image is " + iw + "x" + ih + " (width x height), expected " + w + "x" + h
-                                    + "; images are not resized, resize them beforehand");
-                }
+                int[] size = size(reader, name, w, h);
+                w = size[0];
+                h = size[1];
                 if (values == null) {
                     // the samples, plus one decoded image (at most 4 bytes per pixel)
                     DataIo.requireMemory(root, "", n, new int[] {h, w, channels}, Shapes.saturatedMultiply(4L * w, h));
                     values = new float[n * w * h * channels];
                 }
-                pixels(decode(reader, f), grayscale, values, i * w * h * channels);
+                pixels(decode(reader, name), grayscale, values, i * w * h * channels);
             } finally {
                 close(reader);
             }
@@ -139,12 +129,136 @@ public final class ImageFolder {
         int n = 0;
         for (Path dir : list(root, true)) {
             for (Path f : list(dir, false)) {
-                if (EXTENSIONS.contains(extension(f))) {
+                if (isImageName(f.getFileName().toString())) {
                     n++;
                 }
             }
         }
         return n;
+    }
+
+    /**
+     * The sample of one encoded image (the bytes of an image file), decoded and checked as {@link #load} decodes each
+     * file of a folder, then preprocessed: HWC values 0..255 in {@code decoding}'s channels, with its preprocessing
+     * applied (issue 13: the executors of a cluster decode image files with this).
+     *
+     * @param name the image's name in error messages (its file's path)
+     * @throws QuantaException naming {@code name} if the bytes are no readable image or it has another size than
+     *     {@code decoding}'s
+     */
+    public static float[] sample(byte[] encoded, String name, Decoding decoding) {
+        ImageInputStream in;
+        try {
+            in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded));
+        } catch (IOException | RuntimeException e) {
+            throw error(name, "cannot decode image: " + e.getMessage(), e);
+        }
+        ImageReader reader = open(in, name);
+        float[] x;
+        int[] size;
+        try {
+            size = size(reader, name, decoding.width(), decoding.height());
+            int channels = decoding.grayscale() ? 1 : 3;
+            x = new float[Math.multiplyExact(Math.multiplyExact(size[0], size[1]), channels)];
+            pixels(decode(reader, name), decoding.grayscale(), x, 0);
+        } finally {
+            close(reader);
+        }
+        Preprocessing pre = decoding.preprocessing() == null ? Preprocessing.identity() : decoding.preprocessing();
+        int[] stored = {size[1], size[0], decoding.grayscale() ? 1 : 3};
+        String where = name + ": ";
+        pre.applyInPlace(x, pre.channels(stored, pre.outputShape(stored, where), where));
+        return x;
+    }
+
+    /**
+     * How images become samples: grey or RGB, the size every image must have (0: any), the preprocessing (null:
+     * none).
+     */
+    public record Decoding(boolean grayscale, int width, int height, Preprocessing preprocessing) {
+        /**
+         * The decoding {@code spec} asks for: its sample shape {@code [height, width]} or {@code [height, width,
+         * channels]} (-1 or no shape: any size; 1 channel: grey), its grayscale flag and its preprocessing.
+         *
+         * @throws QuantaException naming the spec's data if the shape cannot be an image's
+         */
+        public static Decoding of(DatasetSpec spec) {
+            int[] s = spec.sampleShape();
+            boolean grey = spec.grayscale();
+            int w = 0;
+            int h = 0;
+            if (s != null) {
+                if (s.length != 2 && s.length != 3) {
+                    throw QuantaException.inFile(
+                            spec.data(),
+                            "image size must be [height, width] or [height, width, channels], found "
+                                    + Shapes.format(s));
+                }
+                for (int d : s) {
+                    if (d <= 0 && d != -1) {
+                        throw QuantaException.inFile(
+                                spec.data(),
+                                "image size " + Shapes.format(s)
+                                        + " must have positive dimensions (or -1: the first image's)");
+                    }
+                }
+                h = Math.max(0, s[0]);
+                w = Math.max(0, s[1]);
+                if (s.length == 3) {
+                    if (s[2] != 1 && s[2] != 3) {
+                        throw QuantaException.inFile(
+                                spec.data(), "images have 1 (grey) or 3 (RGB) channels, found " + s[2]);
+                    }
+                    if (grey && s[2] == 3) {
+                        throw QuantaException.inFile(
+                                spec.data(), "grayscale was requested but the sample shape has 3 channels");
+                    }
+                    grey = s[2] == 1;
+                }
+            }
+            return new Decoding(grey, w, h, spec.preprocessing());
+        }
+    }
+
+    /**
+     * True if {@code spec} is an image folder: its format is {@code images}, or none is given and {@link
+     * Datasets#detectFormat} finds one.
+     */
+    public static boolean isImageFolder(DatasetSpec spec) {
+        String f = spec.format();
+        if (f == null || f.isBlank() || f.equalsIgnoreCase("auto")) {
+            return Files.isDirectory(spec.data())
+                    && Datasets.IMAGES.equals(Datasets.detectFormat(spec.data(), spec.labels()));
+        }
+        return Datasets.IMAGES.equals(Datasets.normalizeFormat(f));
+    }
+
+    /**
+     * True if {@code data} is no file but a Hadoop-style glob of image files ({@code *}, {@code ?}, {@code [...]},
+     * {@code {a,b}}), such as {@code photos/*}{@code /*.jpg}: what Spark's binary-file source reads (issue 13).
+     */
+    public static boolean isFileGlob(Path data) {
+        String s = data.toString();
+        return !Files.exists(data) && (s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{"));
+    }
+
+    /**
+     * The class subfolders of {@code root}, sorted by name (class {@code i} is the {@code i}-th); hidden ones are
+     * skipped.
+     *
+     * @throws QuantaException if there are none
+     */
+    public static List<Path> classFolders(Path root) {
+        List<Path> classDirs = list(root, true);
+        if (classDirs.isEmpty()) {
+            throw QuantaException.inFile(root, "no class subfolders (expected one subfolder of images per class)");
+        }
+        return classDirs;
+    }
+
+    /** True if a file of this name is read as an image: not hidden, and one of {@link #EXTENSIONS}. */
+    public static boolean isImageName(String fileName) {
+        return !fileName.startsWith(".") && EXTENSIONS.contains(extension(fileName));
     }
 
     /** A reader positioned on {@code f}, chosen by content; only the header is read so far. */
@@ -155,48 +269,74 @@ public final class ImageFolder {
         } catch (IOException | RuntimeException e) {
             throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
         }
+        return open(in, f.toString());
+    }
+
+    /** A reader positioned on {@code in} (the image {@code name}), chosen by content; only the header is read. */
+    private static ImageReader open(ImageInputStream in, String name) {
         if (in == null) {
-            throw QuantaException.inFile(f, "cannot read the file");
+            throw error(name, "cannot read the file", null);
         }
         Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
         if (!readers.hasNext()) {
             closeQuietly(in);
-            throw QuantaException.inFile(f, "not a readable image (no javax.imageio reader recognises its content)");
+            throw error(name, "not a readable image (no javax.imageio reader recognises its content)", null);
         }
         ImageReader reader = readers.next();
         reader.setInput(in, true, true);
         return reader;
     }
 
+    /**
+     * The image's {width, height} from its header, which must be {@code width x height} when both are positive.
+     */
+    private static int[] size(ImageReader reader, String name, int width, int height) {
+        int iw = dimension(reader, name, true);
+        int ih = dimension(reader, name, false);
+        if (width > 0 && height > 0 && (iw != width || ih != height)) {
+            throw error(
+                    name,
+                    "image is " + iw + "x" + ih + " (width x height), expected " + width + "x" + height
+                            + "; images are not resized, resize them beforehand",
+                    null);
+        }
+        return new int[] {iw, ih};
+    }
+
     /** The width or height the image's header declares. */
-    private static int dimension(ImageReader reader, Path f, boolean width) {
+    private static int dimension(ImageReader reader, String name, boolean width) {
         try {
             int d = width ? reader.getWidth(0) : reader.getHeight(0);
             if (d <= 0) {
-                throw QuantaException.inFile(f, "image header declares a " + (width ? "width" : "height") + " of " + d);
+                throw error(name, "image header declares a " + (width ? "width" : "height") + " of " + d, null);
             }
             return d;
         } catch (IOException | RuntimeException e) {
             if (e instanceof QuantaException q) {
                 throw q;
             }
-            throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
+            throw error(name, "cannot decode image: " + e.getMessage(), e);
         }
     }
 
-    private static BufferedImage decode(ImageReader reader, Path f) {
+    private static BufferedImage decode(ImageReader reader, String name) {
         try {
             BufferedImage img = reader.read(0);
             if (img == null) {
-                throw QuantaException.inFile(f, "not a readable image (no javax.imageio reader decodes it)");
+                throw error(name, "not a readable image (no javax.imageio reader decodes it)", null);
             }
             return img;
         } catch (IOException | RuntimeException e) {
             if (e instanceof QuantaException q) {
                 throw q;
             }
-            throw QuantaException.inFile(f, "cannot decode image: " + e.getMessage(), e);
+            throw error(name, "cannot decode image: " + e.getMessage(), e);
         }
+    }
+
+    /** An error in the image {@code name} (a file's path): {@code "<name>: <what>"}, as {@link QuantaException#inFile}. */
+    private static QuantaException error(String name, String what, Throwable cause) {
+        return cause == null ? new QuantaException(name + ": " + what) : new QuantaException(name + ": " + what, cause);
     }
 
     /** Releases {@code reader} and closes the file it reads (which {@link ImageReader#dispose} leaves open). */
@@ -268,8 +408,7 @@ public final class ImageFolder {
         }
     }
 
-    private static String extension(Path f) {
-        String n = f.getFileName().toString();
+    private static String extension(String n) {
         int dot = n.lastIndexOf('.');
         return dot < 0 ? "" : n.substring(dot + 1).toLowerCase(Locale.ROOT);
     }

@@ -106,4 +106,49 @@ class ImageFolderTest {
         assertThatThrownBy(() -> ImageFolder.load(tmp, false, null))
                 .hasMessage(broken + ": not a readable image (no javax.imageio reader recognises its content)");
     }
+
+    @Test
+    void oneEncodedImageDecodesToTheFoldersSampleWithItsPreprocessing() throws IOException {
+        Path b = rgb(tmp.resolve("cat/b.png"), 3, 2, "png");
+        Path a = rgb(tmp.resolve("cat/a.bmp"), 3, 2, "bmp");
+        Preprocessing p = Preprocessing.meanStd(new float[] {10, 20, 30}, new float[] {2, 4, 8});
+        Dataset d = ImageFolder.load(tmp, false, 3, 2, p);
+        ImageFolder.Decoding rgb = new ImageFolder.Decoding(false, 3, 2, p);
+        assertThat(ImageFolder.sample(Files.readAllBytes(a), a.toString(), rgb)).isEqualTo(d.sample(0));
+        assertThat(ImageFolder.sample(Files.readAllBytes(b), b.toString(), rgb)).isEqualTo(d.sample(1));
+        // pixel (x=2, y=1): (21 - 10) / 2, (101 - 20) / 4, (198 - 30) / 8
+        float[] x = ImageFolder.sample(Files.readAllBytes(b), "b", rgb);
+        assertThat(new float[] {x[15], x[16], x[17]}).containsExactly(5.5f, 20.25f, 21f);
+        // grey, any size, no preprocessing: round(0.299 R + 0.587 G + 0.114 B) of pixel (0, 0) = (0, 100, 200)
+        float[] g = ImageFolder.sample(Files.readAllBytes(b), "b", new ImageFolder.Decoding(true, 0, 0, null));
+        assertThat(g).hasSize(6);
+        assertThat(g[0]).isEqualTo((38470 * 100 + 7471 * 200 + 32768) >> 16);
+
+        assertThatThrownBy(() -> ImageFolder.sample(
+                        Files.readAllBytes(b), "cat/b.png", new ImageFolder.Decoding(false, 4, 4, null)))
+                .isInstanceOf(QuantaException.class)
+                .hasMessage("cat/b.png: image is 3x2 (width x height), expected 4x4; images are not resized, "
+                        + "resize them beforehand");
+        assertThatThrownBy(() -> ImageFolder.sample(new byte[] {1, 2, 3}, "row 7", rgb))
+                .hasMessage("row 7: not a readable image (no javax.imageio reader recognises its content)");
+    }
+
+    @Test
+    void decodingFromASpecAndTheFolderTests() throws IOException {
+        rgb(tmp.resolve("cat/b.png"), 3, 2, "png");
+        DatasetSpec spec = DatasetSpec.of(tmp).withSampleShape(new int[] {2, 3, 1});
+        assertThat(ImageFolder.Decoding.of(spec)).isEqualTo(new ImageFolder.Decoding(true, 3, 2, null));
+        assertThat(ImageFolder.Decoding.of(DatasetSpec.of(tmp).withSampleShape(new int[] {-1, 3})))
+                .isEqualTo(new ImageFolder.Decoding(false, 3, 0, null));
+        assertThatThrownBy(() -> ImageFolder.Decoding.of(DatasetSpec.of(tmp).withSampleShape(new int[] {2, 3, 4})))
+                .hasMessage(tmp + ": images have 1 (grey) or 3 (RGB) channels, found 4");
+        assertThat(ImageFolder.isImageFolder(DatasetSpec.of(tmp))).isTrue();
+        assertThat(ImageFolder.isImageFolder(
+                        DatasetSpec.of(tmp.resolve("cat/b.png")).withFormat("idx")))
+                .isFalse();
+        assertThat(ImageFolder.isImageName("X.PNG")).isTrue();
+        assertThat(ImageFolder.isImageName(".x.png")).isFalse();
+        assertThat(ImageFolder.isImageName("x.txt")).isFalse();
+        assertThat(ImageFolder.classFolders(tmp)).containsExactly(tmp.resolve("cat"));
+    }
 }

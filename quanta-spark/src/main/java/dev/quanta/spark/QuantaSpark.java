@@ -261,7 +261,7 @@ public final class QuantaSpark {
         int threads = options.evaluation().threads();
         ModelComparison.layerStatistics(FloatGraphPasses.apply(floatModel), quantized, data, threads, 0, 0);
         int n = ModelComparison.layerSampleCount(data, options);
-        List<int[]> ranges = ranges(n, 1, partitions(spark));
+        List<int[]> ranges = ranges(n, 1, partitions(spark, n, data.sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
         Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
@@ -269,7 +269,7 @@ public final class QuantaSpark {
         try {
             return runJob(
                     spark,
-                    n,
+                    SparkProgress.samples(ranges),
                     Evaluator.Progress.NONE,
                     () -> jsc.parallelize(ranges, ranges.size()).map(task).collect());
         } finally {
@@ -399,7 +399,8 @@ public final class QuantaSpark {
 
     /**
      * Writes {@link #predict(SparkSession, Path, DatasetSpec, int, Evaluator.Options)} (or, for a Parquet
-     * {@code spec}, the prediction of its {@code column}) to the Parquet folder {@code out}, replacing it.
+     * {@code spec}, the prediction of its {@code column}; for an image folder, {@link ImageRows#predictFolder}) to
+     * the Parquet folder {@code out}, replacing it.
      */
     public static Run<Long> writePredictions(
             SparkSession spark,
@@ -425,6 +426,8 @@ public final class QuantaSpark {
             } catch (QuantaException e) {
                 throw QuantaException.inFile(spec.data(), e.getMessage(), e);
             }
+        } else if (ImageRows.readsFolderThroughSpark(spec)) {
+            predictions = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
         } else {
             Planned planned = plan(spark, modelFile, spec, topK, options, stages);
             predictions = planned.rows();
@@ -590,7 +593,7 @@ public final class QuantaSpark {
 
     /**
      * A task: {@link ModelComparison#layerStatistics} of one range, the converted model against the float model after
-     * the converter's float passes, on the data as the float model reads it (the executor's cached models and data).
+     * the converter's float passes, on the range of the data as the float model reads it (loaded alone).
      */
     private record LayerRange(
             Broadcast<ModelBytes> floatBytes, Broadcast<ModelBytes> quantizedBytes, SampleSource source, int threads)
@@ -598,13 +601,14 @@ public final class QuantaSpark {
         @Override
         public LayerStatistics call(int[] range) {
             ModelBytes floatFile = floatBytes.value();
+            Dataset data = ExecutorCache.range(floatFile, source, range[0], range[1]);
             return ModelComparison.layerStatistics(
                     FloatGraphPasses.apply(ExecutorCache.model(floatFile)),
                     ExecutorCache.model(quantizedBytes.value()),
-                    ExecutorCache.dataset(floatFile, source),
+                    data,
                     threads,
-                    range[0],
-                    range[1]);
+                    0,
+                    data.size());
         }
     }
 
