@@ -34,18 +34,10 @@ public final class Datasets {
      * @throws QuantaException for a missing or unrecognised input or any loader error
      */
     public static Dataset load(DatasetSpec spec) {
+        checkBounds(spec);
         Path data = spec.data();
-        if (!Files.exists(data)) {
-            throw QuantaException.inFile(data, "dataset not found");
-        }
         Integer lim = spec.limit();
-        if (lim != null && lim < 1) {
-            throw QuantaException.inFile(data, "limit must be at least 1, found " + lim);
-        }
         int skip = spec.skip();
-        if (skip < 0) {
-            throw QuantaException.inFile(data, "the samples to skip must be 0 or more, found " + skip);
-        }
         // the loaders read the samples kept and the ones skipped before them, no more
         int limit = lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + skip);
         String format = format(spec);
