@@ -155,6 +155,18 @@ abstract class DataOptions {
     }
 
     /**
+     * The first sample of {@link #load(Model)}'s dataset (for {@code b} given, of {@link #load(Model, Model)}'s), its
+     * count checked as well: what the driver of {@code evaluate --spark} reads of the data (issue 13); it names the
+     * data, its preprocessing and whether it has labels and clips, and the single-machine checks run on it.
+     */
+    Dataset loadFirst(Model a, Model b) {
+        DatasetSpec resolved = Datasets.forModel(b == null ? spec() : spec(a, b), a);
+        Dataset first = Datasets.load(resolved.withLimit(1));
+        Datasets.count(resolved);
+        return first;
+    }
+
+    /**
      * Loads the dataset for two models compared on the same data: {@code a}'s input fills in a sample shape, and the
      * preprocessing {@code b} records applies (else the one {@code a} records) when none is given.
      */

@@ -201,8 +201,9 @@ final class EvaluateCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code --spark}: the data is loaded here first (its errors are the single-machine ones), then the evaluation
-     * runs on the cluster and prints as it does on one machine, with the Spark stages' times under {@code --json}.
+     * {@code --spark}: the data's first sample and count are read here (their errors are the single-machine ones;
+     * each task loads its own range and a range's error comes back as the same one line), then the evaluation runs
+     * on the cluster and prints as it does on one machine, with the Spark stages' times under {@code --json}.
      */
     private int onSpark(Metric chosen, Evaluator.Options options, ModelComparison.Options comparison) {
         if (model.config != null) {
@@ -210,7 +211,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
-        Dataset d = converted == null ? data.load(m) : data.load(m, converted);
+        Dataset d = data.loadFirst(m, converted); // the driver holds none of the data but its first sample
         Metric used = chosen != null ? chosen : Metric.defaultFor(m);
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();

@@ -353,6 +353,15 @@ public final class Dataset {
      *     classes"} or {@code "<file.npz>: array 'y': one-hot labels are 12 wide but the model has 10 classes"}
      */
     public void validateLabels(int numClasses, Path source) {
+        validateLabels(numClasses, source, 0);
+    }
+
+    /**
+     * {@link #validateLabels(int, Path)} of a part of a larger dataset whose sample 0 is sample {@code firstSample}
+     * of the whole: an error names the sample by its index in the whole, as the check of the whole would (issue 13: a
+     * cluster's task checks its range).
+     */
+    public void validateLabels(int numClasses, Path source, int firstSample) {
         Path fallback = this.source != null ? this.source : Path.of(name);
         if (labels == null) {
             throw QuantaException.inFile(source != null ? source : fallback, "the dataset has no labels");
@@ -391,7 +400,8 @@ public final class Dataset {
             if (labels[i] >= numClasses) {
                 throw QuantaException.inFile(
                         where,
-                        array + "label " + labels[i] + " at sample " + i + " is out of range for a model with "
+                        array + "label " + labels[i] + " at sample " + ((long) firstSample + i)
+                                + " is out of range for a model with "
                                 + numClasses + " classes");
             }
         }

@@ -121,8 +121,8 @@ public final class Datasets {
      * only those: a cluster's executor loads its own range of data no machine holds whole (issue 13). The values,
      * labels and shape of each sample equal those of the whole load; IDX and NumPy files skip the samples before the
      * range undecoded (a plain file seeks, gzip and {@code .npz} entries are inflated and the bytes dropped, which
-     * holds no memory), raw and image folders do not open the files before it. Windowed clips are the exception: the
-     * windows up to {@code to} are decoded and the range cut out of them.
+     * holds no memory), raw and image folders do not open the files before it, windowed clips open only the clip files
+     * that hold a window of the range (the CSV is read whole and the others' sizes taken, as the count does).
      *
      * @throws QuantaException as {@link #load(DatasetSpec)}, or when the range is empty or runs past the samples
      *     {@link #count} gives
@@ -147,9 +147,19 @@ public final class Datasets {
                 RawSampleFolder.load(
                         folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, first, count);
             case WINDOWS -> {
-                Dataset prefix = WindowedSamples.load(
-                        folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, first + count);
-                yield prefix.slice(first, prefix.size());
+                Integer lim = spec.limit();
+                int limit =
+                        lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + spec.skip());
+                yield WindowedSamples.loadRange(
+                        folder(data),
+                        labelsCsv(spec),
+                        spec.sampleType(),
+                        spec.sampleShape(),
+                        true,
+                        p,
+                        limit,
+                        first,
+                        count);
             }
             case IMAGES -> loadImages(spec, p, first, count);
             default -> throw new IllegalStateException(spec.format());

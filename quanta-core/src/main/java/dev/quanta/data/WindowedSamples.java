@@ -84,6 +84,136 @@ public final class WindowedSamples {
             boolean littleEndian,
             Preprocessing preprocessing,
             int limit) {
+        Index index = index(folder, labelsCsv, type, limit, true);
+        int[] shape = index.shape(sampleShape);
+        DataIo.requireMemory(index.csv(), "", index.total(), shape);
+        return index.decode(folder, shape, littleEndian, preprocessing, 0, (int) index.total());
+    }
+
+    /**
+     * Windows {@code first} to {@code first + count} (exclusive) of {@link #load}'s dataset with limit {@code limit},
+     * decoding only those: the CSV is read and the clip files' sizes taken (as {@link #load} checks them), but only
+     * the clip files that hold a window of the range are opened (issue 13: a cluster's task loads its range of a year
+     * of clips). Equal to {@code load(..., limit).slice(first, first + count)}: its windows, labels, clip indices and
+     * all of the clip names.
+     *
+     * @throws QuantaException as {@link #load}, or when the range runs past the windows
+     */
+    public static Dataset loadRange(
+            Path folder,
+            Path labelsCsv,
+            SampleType type,
+            int[] sampleShape,
+            boolean littleEndian,
+            Preprocessing preprocessing,
+            int limit,
+            int first,
+            int count) {
+        Index index = index(folder, labelsCsv, type, limit, false);
+        int[] shape = index.shape(sampleShape);
+        if (first < 0 || count < 0 || (long) first + count > index.total()) {
+            throw QuantaException.inFile(
+                    index.csv(),
+                    "windows [" + first + ", " + ((long) first + count) + ") are not a range of its " + index.total());
+        }
+        DataIo.requireMemory(index.csv(), "", count, shape);
+        return index.decode(folder, shape, littleEndian, preprocessing, first, count);
+    }
+
+    /**
+     * The clips of a labels CSV up to a limit of windows, each with the windows it gives: what {@link #load} reads
+     * before it decodes a window.
+     */
+    private record Index(
+            Path csv,
+            SampleType type,
+            List<Clip> clips,
+            List<Integer> windowsOf,
+            long total,
+            int classes,
+            int windowBytes,
+            int windowLine) {
+
+        /** The sample shape: the one given, or the window's values; refused when it does not hold a window. */
+        int[] shape(int[] sampleShape) {
+            int values = windowBytes / type.bytes();
+            int[] shape = sampleShape == null ? new int[] {values} : sampleShape.clone();
+            for (int d : shape) {
+                if (d <= 0) {
+                    throw QuantaException.inFile(
+                            csv, "sample shape " + Shapes.format(shape) + " must have positive dimensions");
+                }
+            }
+            if (Shapes.saturatedProduct(shape) != values) {
+                throw QuantaException.inFile(
+                        csv,
+                        "line " + windowLine + ": windows of " + windowBytes + " bytes hold " + values + " "
+                                + type.label() + " values, but samples of shape " + Shapes.format(shape)
+                                + " (the model's input "
+                                + "or the given sample shape) have " + Shapes.saturatedProduct(shape));
+            }
+            return shape;
+        }
+
+        /**
+         * Decodes windows {@code first} to {@code first + count} (exclusive), opening only the clip files that hold
+         * one: window {@code w} of clip {@code c} is window {@code start(c) + w}, {@code start(c)} the windows of the
+         * clips before it.
+         */
+        Dataset decode(
+                Path folder, int[] shape, boolean littleEndian, Preprocessing preprocessing, int first, int count) {
+            int values = windowBytes / type.bytes();
+            float[] features = new float[count * values];
+            int[] labels = new int[count];
+            int[] clipOf = new int[count];
+            List<String> names = new ArrayList<>(clips.size());
+            byte[] window = new byte[windowBytes];
+            long end = (long) first + count;
+            long start = 0; // the clip's first window in the whole
+            int at = 0;
+            for (int c = 0; c < clips.size(); c++) {
+                Clip clip = clips.get(c);
+                names.add(clip.file());
+                int windows = windowsOf.get(c);
+                long from = Math.max(start, first);
+                long to = Math.min(start + windows, end);
+                if (from < to) {
+                    Path bin = folder.resolve(clip.file());
+                    Consumer<Path> opened = clipOpened;
+                    if (opened != null) {
+                        opened.accept(bin);
+                    }
+                    try (FileChannel ch = FileChannel.open(bin)) {
+                        for (long g = from; g < to; g++) {
+                            int w = (int) (g - start);
+                            long offset = (long) w * clip.strideBytes();
+                            readFully(ch, window, offset, bin, clip, csv, w);
+                            type.decode(window, 0, !littleEndian, features, at * values, values);
+                            labels[at] = clip.label();
+                            clipOf[at] = c;
+                            at++;
+                        }
+                    } catch (IOException e) {
+                        throw QuantaException.inFile(bin, "cannot read: " + e.getMessage(), e);
+                    }
+                }
+                start += windows;
+            }
+            DataIo.ReadLabels read = new DataIo.ReadLabels(
+                    labels, classes, null, new Dataset.LabelOrigin(csv, null, Dataset.ClassCount.CSV_COUNT));
+            Dataset d = DataIo.finish(String.valueOf(csv.getFileName()), csv, shape, features, read, preprocessing);
+            return d.withClips(clipOf, names);
+        }
+    }
+
+    /** Told of every clip file a decode opens (tests: which files a range reads); null: none. */
+    static volatile Consumer<Path> clipOpened;
+
+    /**
+     * Reads the CSV's clips up to {@code limit} windows with {@link #load}'s checks, taking each clip file's size;
+     * with {@code checkHeap}, refuses as soon as the windows so far cannot fit in memory.
+     */
+    private static Index index(Path folder, Path labelsCsv, SampleType type, int limit, boolean checkHeap) {
         DataIo.requireDirectory(folder, "clip folder");
         Path csv = labelsCsv != null ? labelsCsv : folder.resolve(RawSampleFolder.DEFAULT_LABELS);
         SampleType t = type == null ? SampleType.FLOAT32 : type;
@@ -129,58 +259,14 @@ public final class WindowedSamples {
             total[0] += used;
             // refuse as soon as the windows so far cannot fit, not after reading a CSV of a million lines
             long values = Shapes.saturatedMultiply(total[0], c.windowBytes() / t.bytes());
-            if (values > DataIo.MAX_VALUES || values > DataIo.availableHeap() / 4) {
+            if (checkHeap && (values > DataIo.MAX_VALUES || values > DataIo.availableHeap() / 4)) {
                 DataIo.requireMemory(csv, "", total[0], new int[] {c.windowBytes() / t.bytes()});
             }
         });
         if (clips.isEmpty()) {
             throw QuantaException.inFile(csv, "no clips listed (expected lines " + LINE_FORMAT + ")");
         }
-        int values = windowBytes[0] / t.bytes();
-        int[] shape = sampleShape == null ? new int[] {values} : sampleShape.clone();
-        for (int d : shape) {
-            if (d <= 0) {
-                throw QuantaException.inFile(
-                        csv, "sample shape " + Shapes.format(shape) + " must have positive dimensions");
-            }
-        }
-        if (Shapes.saturatedProduct(shape) != values) {
-            throw QuantaException.inFile(
-                    csv,
-                    "line " + windowBytes[1] + ": windows of " + windowBytes[0] + " bytes hold " + values + " "
-                            + t.label() + " values, but samples of shape " + Shapes.format(shape)
-                            + " (the model's input "
-                            + "or the given sample shape) have " + Shapes.saturatedProduct(shape));
-        }
-        DataIo.requireMemory(csv, "", total[0], shape);
-        int n = (int) total[0];
-        float[] features = new float[n * values];
-        int[] labels = new int[n];
-        int[] clipOf = new int[n];
-        List<String> names = new ArrayList<>(clips.size());
-        byte[] window = new byte[windowBytes[0]];
-        int at = 0;
-        for (int c = 0; c < clips.size(); c++) {
-            Clip clip = clips.get(c);
-            names.add(clip.file());
-            Path bin = folder.resolve(clip.file());
-            try (FileChannel ch = FileChannel.open(bin)) {
-                for (int w = 0; w < windowsOf.get(c); w++) {
-                    long offset = (long) w * clip.strideBytes();
-                    readFully(ch, window, offset, bin, clip, csv, w);
-                    t.decode(window, 0, !littleEndian, features, at * values, values);
-                    labels[at] = clip.label();
-                    clipOf[at] = c;
-                    at++;
-                }
-            } catch (IOException e) {
-                throw QuantaException.inFile(bin, "cannot read: " + e.getMessage(), e);
-            }
-        }
-        DataIo.ReadLabels read = new DataIo.ReadLabels(
-                labels, classes[0], null, new Dataset.LabelOrigin(csv, null, Dataset.ClassCount.CSV_COUNT));
-        Dataset d = DataIo.finish(String.valueOf(csv.getFileName()), csv, shape, features, read, preprocessing);
-        return d.withClips(clipOf, names);
+        return new Index(csv, t, clips, windowsOf, total[0], classes[0], windowBytes[0], windowBytes[1]);
     }
 
     /** Reads window {@code w} (its bytes from {@code offset}) or fails naming the byte offset where the file ended. */

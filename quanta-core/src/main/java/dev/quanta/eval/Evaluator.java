@@ -163,10 +163,28 @@ public final class Evaluator {
      */
     public static EvaluationResult merge(
             Model model, Dataset data, Options options, List<Partial> parts, double seconds) {
-        Scoring scoring = Scoring.of(model, data, options);
+        return merge(model, data, data.size(), options, parts, seconds, InputChecks.tally(model, data));
+    }
+
+    /**
+     * {@link #merge(Model, Dataset, Options, List, double)} of data of {@code n} samples that no machine holds
+     * whole (issue 13): {@code sample} is a part of it (its first sample, say), on which the checks run, and
+     * {@code inputTally} is the {@link InputChecks.Tally} of all its values (null when the model's input is not
+     * quantized), from which the input-range notices come. The parts' labels must have been checked where they were
+     * scored ({@link Dataset#validateLabels(int, java.nio.file.Path, int)}). The same result as the merge over the
+     * whole data.
+     */
+    public static EvaluationResult merge(
+            Model model,
+            Dataset sample,
+            int n,
+            Options options,
+            List<Partial> parts,
+            double seconds,
+            InputChecks.Tally inputTally) {
+        Scoring scoring = Scoring.of(model, sample, options);
         List<Partial> ordered = new ArrayList<>(parts);
         ordered.sort(java.util.Comparator.comparingInt(Partial::from));
-        int n = data.size();
         int[] predictions = new int[n];
         double lossSum = 0;
         int correct = 0;
@@ -198,7 +216,7 @@ public final class Evaluator {
                 correct,
                 seconds,
                 predictions,
-                InputChecks.check(model, data));
+                InputChecks.check(model, sample, inputTally));
     }
 
     /** What an evaluation scores with: the loss (null: none), whether outputs are logits, and k. */

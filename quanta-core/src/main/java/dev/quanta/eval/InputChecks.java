@@ -54,8 +54,37 @@ public final class InputChecks {
 
     /** The check of {@code data} against {@code model}'s first input, or null when that input is not quantized. */
     public static Result measure(Model model, Dataset data) {
+        return measure(model, tally(model, data));
+    }
+
+    /**
+     * What the range check counts of some samples' values: how many, how many quantize beyond the input's integer
+     * range, their least and greatest. Tallies of any split of the samples {@link #plus add} up to the tally of all,
+     * exactly (counts add, min and max are taken again), so that a cluster's tasks each tally their range.
+     *
+     * @param values number of values counted
+     * @param beyond those with {@code round(x / scale) + zeroPoint} outside {@code [qmin, qmax]}
+     * @param min least value (+∞ for none)
+     * @param max greatest value (−∞ for none)
+     */
+    public record Tally(long values, long beyond, float min, float max) implements java.io.Serializable {
+        /** The tally of no values. */
+        public static final Tally NONE = new Tally(0, 0, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
+
+        /** The tally of this tally's values and {@code other}'s. */
+        public Tally plus(Tally other) {
+            return new Tally(
+                    values + other.values, beyond + other.beyond, Math.min(min, other.min), Math.max(max, other.max));
+        }
+    }
+
+    /**
+     * The {@link Tally} of every value of {@code data} against {@code model}'s quantized first input, or null when
+     * that input is not quantized.
+     */
+    public static Tally tally(Model model, Dataset data) {
         Tensor q = quantizedInput(model);
-        if (q == null || data.size() == 0) {
+        if (q == null) {
             return null;
         }
         QuantParams p = q.quant();
@@ -75,10 +104,26 @@ public final class InputChecks {
             min = Math.min(min, v);
             max = Math.max(max, v);
         }
+        return new Tally(x.length, beyond, min, max);
+    }
+
+    /** The check of values tallied as {@code tally} against {@code model}'s first input; null without values. */
+    private static Result measure(Model model, Tally tally) {
+        Tensor q = quantizedInput(model);
+        if (q == null || tally == null || tally.values() == 0) {
+            return null;
+        }
+        QuantParams p = q.quant();
+        double scale = p.scale();
+        long zp = p.zeroPoint();
+        long qmin = InputQuantizer.qmin(q.dtype());
+        long qmax = InputQuantizer.qmax(q.dtype());
+        float min = tally.min();
+        float max = tally.max();
         double lo = scale * (qmin - zp);
         double hi = scale * (qmax - zp);
         double covered = Math.max(0, Math.min(max, hi) - Math.max(min, lo));
-        return new Result(q, lo, hi, min, max, (double) beyond / x.length, covered / (hi - lo));
+        return new Result(q, lo, hi, min, max, (double) tally.beyond() / tally.values(), covered / (hi - lo));
     }
 
     /**
@@ -106,12 +151,21 @@ public final class InputChecks {
      * the quantized input, or that use a sliver of its range; none when the data fits.
      */
     public static List<Notice> check(Model model, Dataset data) {
+        return check(model, data, tally(model, data));
+    }
+
+    /**
+     * {@link #check(Model, Dataset)} of data of which {@code sample} is a part (its preprocessing is the data's) and
+     * {@code tally} the tally of all values ({@link Tally#plus} of the parts' tallies; null when the input is not
+     * quantized): the same notices, for data no machine holds whole (issue 13).
+     */
+    public static List<Notice> check(Model model, Dataset sample, Tally tally) {
         List<Notice> out = new ArrayList<>();
-        Notice preprocessing = preprocessing(model, data);
+        Notice preprocessing = preprocessing(model, sample);
         if (preprocessing != null) {
             out.add(preprocessing);
         }
-        Result r = measure(model, data);
+        Result r = measure(model, tally);
         if (r == null) {
             return out;
         }

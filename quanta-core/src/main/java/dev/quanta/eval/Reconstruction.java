@@ -78,10 +78,42 @@ public final class Reconstruction {
      */
     public static ReconstructionResult merge(
             Model model, Dataset data, Metric metric, List<Partial> parts, double seconds) {
-        check(model, data, metric);
+        return merge(
+                model,
+                data,
+                data.size(),
+                metric,
+                parts,
+                data.labels(),
+                clipsOf(data),
+                seconds,
+                InputChecks.tally(model, data));
+    }
+
+    /**
+     * {@link #merge(Model, Dataset, Metric, List, double)} of data of {@code n} samples that no machine holds whole
+     * (issue 13): {@code sample} is a part of it on which the checks run, with the whole data's clip names
+     * ({@link Dataset#clipNames()}); {@code labels} and {@code clips} give every sample's label and clip index (null:
+     * no labels; no clips, each sample its own), gathered from the parts; {@code inputTally} is the
+     * {@link InputChecks.Tally} of all values (null for an input that is not quantized). The same result as the merge
+     * over the whole data.
+     */
+    public static ReconstructionResult merge(
+            Model model,
+            Dataset sample,
+            int n,
+            Metric metric,
+            List<Partial> parts,
+            int[] labels,
+            int[] clips,
+            double seconds,
+            InputChecks.Tally inputTally) {
+        check(model, sample, metric);
+        if ((labels != null && labels.length != n) || (clips != null && clips.length != n)) {
+            throw new IllegalArgumentException("labels or clips of another length than the " + n + " samples");
+        }
         List<Partial> ordered = new ArrayList<>(parts);
         ordered.sort(java.util.Comparator.comparingInt(Partial::from));
-        int n = data.size();
         double[] mse = new double[n];
         double[] mae = new double[n];
         int next = 0;
@@ -97,7 +129,20 @@ public final class Reconstruction {
         if (next != n) {
             throw new IllegalArgumentException("parts of the scoring cover " + next + " of " + n + " samples");
         }
-        return score(model, data, metric, mse, mae, seconds);
+        return score(
+                model, sample, metric, labels, clips, mse, mae, seconds, InputChecks.check(model, sample, inputTally));
+    }
+
+    /** The clip index of every sample of {@code data}, or null when it has no clips. */
+    private static int[] clipsOf(Dataset data) {
+        if (!data.hasClips()) {
+            return null;
+        }
+        int[] c = new int[data.size()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = data.clip(i);
+        }
+        return c;
     }
 
     private static Partial errors(
@@ -175,8 +220,20 @@ public final class Reconstruction {
 
     /** Groups the window errors into clips and takes the AUC. */
     private static ReconstructionResult score(
-            Model model, Dataset data, Metric metric, double[] mse, double[] mae, double seconds) {
-        int n = data.size();
+            Model model,
+            Dataset data,
+            Metric metric,
+            int[] sampleLabels,
+            int[] clipOf,
+            double[] mse,
+            double[] mae,
+            double seconds,
+            List<dev.quanta.Notice> notices) {
+        int n = mse.length;
+        if ((clipOf == null) != (data.clipNames() == null)) {
+            throw new IllegalArgumentException(
+                    "clip indices given " + (clipOf != null) + ", clip names " + (data.clipNames() != null));
+        }
         int[] denseOf = new int[data.clipNames() == null ? n : data.clipNames().size()];
         Arrays.fill(denseOf, -1);
         List<String> names = new ArrayList<>();
@@ -185,8 +242,8 @@ public final class Reconstruction {
         int[] counts = new int[denseOf.length];
         double[] window = metric == Metric.MAE ? mae : mse;
         for (int i = 0; i < n; i++) {
-            int c = data.clip(i);
-            int label = data.hasLabels() ? data.label(i) : -1;
+            int c = clipOf == null ? i : clipOf[i];
+            int label = sampleLabels != null ? sampleLabels[i] : -1;
             if (denseOf[c] < 0) {
                 denseOf[c] = names.size();
                 names.add(
@@ -209,7 +266,7 @@ public final class Reconstruction {
             labels[c] = labelList.get(c);
         }
         double auc = Double.NaN;
-        String aucProblem = aucProblem(data, labels);
+        String aucProblem = aucProblem(sampleLabels != null, labels);
         if (aucProblem == null) {
             auc = auc(scores, labels);
         } else if (metric == Metric.AUC) {
@@ -217,22 +274,12 @@ public final class Reconstruction {
                     data.name() + ": metric auc needs clips labelled 0 (normal) and 1 (anomalous); " + aucProblem);
         }
         return new ReconstructionResult(
-                metric,
-                n,
-                mean(mse),
-                mean(mae),
-                mse,
-                names,
-                scores,
-                labels,
-                auc,
-                seconds,
-                InputChecks.check(model, data));
+                metric, n, mean(mse), mean(mae), mse, names, scores, labels, auc, seconds, notices);
     }
 
     /** Why the clip labels cannot give an AUC, or null when they can. */
-    private static String aucProblem(Dataset data, int[] labels) {
-        if (!data.hasLabels()) {
+    private static String aucProblem(boolean hasLabels, int[] labels) {
+        if (!hasLabels) {
             return "the data has no labels";
         }
         int normal = 0;

@@ -97,6 +97,40 @@ class InputChecksTest {
         assertThat(InputChecks.measure(dynamic, spread(10, 255f))).isNull();
     }
 
+    /**
+     * Tallies of the parts of any split add up to the tally of the whole, to the bit, and the notices from the sum
+     * and one part (issue 13: a cluster's tasks tally their ranges) are the whole data's notices.
+     */
+    @Test
+    void talliesOfPartsAddUpToTheWholeAndGiveItsNotices() {
+        Model m = int8(IoType.INT8);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(21);
+        float[] f = new float[40 * 4];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) random.nextDouble(-0.5, 4); // most values beyond the calibrated [0, 1]
+        }
+        Dataset whole = Dataset.of("data", new int[] {4}, f, null);
+        InputChecks.Tally all = InputChecks.tally(m, whole);
+        assertThat(all.values()).isEqualTo(160);
+        assertThat(all.beyond()).isBetween(80L, 150L);
+        for (int trial = 0; trial < 20; trial++) {
+            int a = random.nextInt(1, 39);
+            int b = random.nextInt(a + 1, 41);
+            InputChecks.Tally sum = InputChecks.Tally.NONE
+                    .plus(InputChecks.tally(m, whole.slice(a, b)))
+                    .plus(InputChecks.tally(m, whole.slice(0, a)));
+            if (b < 40) {
+                sum = sum.plus(InputChecks.tally(m, whole.slice(b, 40)));
+            }
+            assertThat(sum).isEqualTo(all);
+            List<Notice> fromParts = InputChecks.check(m, whole.slice(a, a + 1), sum);
+            assertThat(fromParts).isEqualTo(InputChecks.check(m, whole)).isNotEmpty();
+        }
+        assertThat(InputChecks.tally(dense(), whole)).isNull();
+        assertThat(InputChecks.check(m, whole.slice(0, 1), InputChecks.Tally.NONE))
+                .isEmpty();
+    }
+
     @Test
     void factorsNearOneOverNAreWrittenAsFractions() {
         assertThat(InputChecks.factor(1 / 255.0)).isEqualTo("1/255");

@@ -6,6 +6,7 @@ import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
+import dev.quanta.eval.InputChecks;
 import dev.quanta.eval.Metric;
 import dev.quanta.eval.ModelComparison;
 import dev.quanta.eval.Reconstruction;
@@ -67,7 +68,9 @@ public final class QuantaSpark {
 
     /**
      * Evaluates the classifier in {@code modelFile} on {@code spec}'s labelled data, as {@link Evaluator#evaluate}
-     * does on one machine, with the same result (loss, accuracy, every prediction).
+     * does on one machine, with the same result (loss, accuracy, every prediction). The driver reads the first sample
+     * and the count only ({@link Head}); the tasks load their ranges, check their labels and tally their values for
+     * the input-range notices.
      */
     public static Run<EvaluationResult> evaluate(
             SparkSession spark,
@@ -75,28 +78,35 @@ public final class QuantaSpark {
             DatasetSpec spec,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        return evaluate(spark, () -> Loaded.of(modelFile, spec), spec, options, progress);
+        return evaluate(spark, () -> Head.of(modelFile, ModelFiles.load(modelFile), spec), options, progress);
     }
 
     private static Run<EvaluationResult> evaluate(
             SparkSession spark,
-            java.util.function.Supplier<Loaded> load,
-            DatasetSpec spec,
+            java.util.function.Supplier<Head> head,
             Evaluator.Options options,
             Evaluator.Progress progress) {
         return scoreRanges(
                 spark,
-                load,
+                head,
                 options,
                 progress,
-                (model, data) -> Evaluator.evaluateRange(model, data, options, 0, 0, Evaluator.Progress.NONE),
-                bytes -> new EvaluateRange(bytes, SampleSource.of(spec), options),
-                (model, data, parts, seconds) -> Evaluator.merge(model, data, options, parts, seconds));
+                (model, first) -> Evaluator.evaluateRange(model, first, options, 0, 0, Evaluator.Progress.NONE),
+                (bytes, source) -> new EvaluateRange(bytes, source, options),
+                (h, parts, seconds) -> Evaluator.merge(
+                        h.model(),
+                        h.first(),
+                        h.samples(),
+                        options,
+                        parts.stream().map(Scored::part).toList(),
+                        seconds,
+                        Scored.tally(parts)));
     }
 
     /**
      * Scores the autoencoder in {@code modelFile} on {@code spec}'s data with a reconstruction metric, as
-     * {@link Reconstruction#evaluate} does on one machine, with the same result.
+     * {@link Reconstruction#evaluate} does on one machine, with the same result. The driver reads the first sample
+     * and the count only ({@link Head}); the tasks return their samples' labels and clips with their window errors.
      */
     public static Run<ReconstructionResult> reconstruct(
             SparkSession spark,
@@ -105,76 +115,141 @@ public final class QuantaSpark {
             Metric metric,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        return reconstruct(spark, () -> Loaded.of(modelFile, spec), spec, metric, options, progress);
+        return reconstruct(
+                spark, () -> Head.of(modelFile, ModelFiles.load(modelFile), spec), metric, options, progress);
     }
 
     private static Run<ReconstructionResult> reconstruct(
             SparkSession spark,
-            java.util.function.Supplier<Loaded> load,
-            DatasetSpec spec,
+            java.util.function.Supplier<Head> head,
             Metric metric,
             Evaluator.Options options,
             Evaluator.Progress progress) {
         return scoreRanges(
                 spark,
-                load,
+                head,
                 options,
                 progress,
-                (model, data) ->
-                        Reconstruction.windowErrors(model, data, metric, options, 0, 0, Evaluator.Progress.NONE),
-                bytes -> new ReconstructRange(bytes, SampleSource.of(spec), metric, options),
-                (model, data, parts, seconds) -> Reconstruction.merge(model, data, metric, parts, seconds));
+                (model, first) ->
+                        Reconstruction.windowErrors(model, first, metric, options, 0, 0, Evaluator.Progress.NONE),
+                (bytes, source) -> new ReconstructRange(bytes, source, metric, options),
+                (h, parts, seconds) -> Reconstruction.merge(
+                        h.model(),
+                        h.first(),
+                        h.samples(),
+                        metric,
+                        parts.stream().map(Scored::part).toList(),
+                        h.first().hasLabels() ? Scored.concat(parts, Scored::labels, h.samples()) : null,
+                        h.first().hasClips() ? Scored.concat(parts, Scored::clips, h.samples()) : null,
+                        seconds,
+                        Scored.tally(parts)));
     }
 
     /** Merges the parts of every range, in sample order, into the single-machine result. */
     private interface Merge<P, R> {
-        R merge(Model model, Dataset data, List<P> parts, double seconds);
+        R merge(Head head, List<Scored<P>> parts, double seconds);
     }
 
-    /** A model file, its model and the dataset as that model reads it, loaded on the driver. */
-    private record Loaded(Path file, Model model, Dataset data) {
-        static Loaded of(Path file, DatasetSpec spec) {
-            Model model = ModelFiles.load(file);
-            return new Loaded(file, model, Datasets.load(spec, model));
+    /**
+     * What the driver reads of the data (issue 13: it never holds the dataset): a model file and its model, the data
+     * spec as that model reads it, its first sample (on which the single-machine checks run; for windowed clips with
+     * all the clip names) and the number of samples ({@link Datasets#count}).
+     */
+    private record Head(Path file, Model model, DatasetSpec resolved, Dataset first, int samples) {
+        static Head of(Path file, Model model, DatasetSpec spec) {
+            DatasetSpec resolved = Datasets.forModel(spec, model);
+            Dataset first = Datasets.loadRange(resolved, 0, 1);
+            return new Head(file, model, resolved, first, Datasets.count(resolved));
         }
     }
 
     /**
-     * Loads the model and the data on the driver and runs {@code check} (the single-machine checks, with their
-     * errors, before any task runs); broadcasts the model file's bytes; scores the ranges of whole batches with the
-     * task {@code task} makes, and merges the parts.
+     * A task's answer for its range {@code from}…: its part of the result, the {@link InputChecks.Tally} of its
+     * values, its samples' labels and clip indices (reconstruction; null when not needed or absent), or, instead, the
+     * Quanta error it met (bad data: a label out of range, a short file). Errors come back as values so that the
+     * driver reports the first one in sample order, the one the single machine meets first, whichever task failed
+     * first.
+     */
+    record Scored<P>(int from, P part, InputChecks.Tally tally, int[] labels, int[] clips, QuantaException error)
+            implements java.io.Serializable {
+        static <P> Scored<P> failed(int from, QuantaException e) {
+            return new Scored<>(from, null, null, null, null, e);
+        }
+
+        /** The error of the first range in sample order that failed; none when all were scored. */
+        static <P> void throwFirstError(List<Scored<P>> parts) {
+            parts.stream()
+                    .filter(p -> p.error() != null)
+                    .min(java.util.Comparator.comparingInt(Scored::from))
+                    .ifPresent(p -> {
+                        throw p.error();
+                    });
+        }
+
+        /** The tally of all ranges' values (null when the model's input is not quantized). */
+        static <P> InputChecks.Tally tally(List<Scored<P>> parts) {
+            InputChecks.Tally all = null;
+            for (Scored<P> p : parts) {
+                if (p.tally() != null) {
+                    all = all == null ? p.tally() : all.plus(p.tally());
+                }
+            }
+            return all;
+        }
+
+        /** Every sample's value of {@code field}, the ranges put at their places. */
+        static <P> int[] concat(
+                List<Scored<P>> parts, java.util.function.Function<Scored<P>, int[]> field, int samples) {
+            int[] all = new int[samples];
+            for (Scored<P> p : parts) {
+                int[] v = field.apply(p);
+                System.arraycopy(v, 0, all, p.from(), v.length);
+            }
+            return all;
+        }
+    }
+
+    /**
+     * Reads the model and the data's {@link Head} on the driver and runs {@code check} on the first sample (the
+     * single-machine checks, with their errors, before any task runs); broadcasts the model file's bytes; scores the
+     * ranges of whole batches with the task {@code task} makes, each loading its own range; throws the first range's
+     * error if a task met one, else merges the parts.
      */
     private static <P, R> Run<R> scoreRanges(
             SparkSession spark,
-            java.util.function.Supplier<Loaded> load,
+            java.util.function.Supplier<Head> load,
             Evaluator.Options options,
             Evaluator.Progress progress,
             java.util.function.BiConsumer<Model, Dataset> check,
-            java.util.function.Function<Broadcast<ModelBytes>, Function<int[], P>> task,
+            java.util.function.BiFunction<Broadcast<ModelBytes>, SampleSource, Function<int[], Scored<P>>> task,
             Merge<P, R> merge) {
         Stages stages = new Stages();
-        Loaded loaded = load.get();
-        Model model = loaded.model();
-        Dataset data = loaded.data();
-        check.accept(model, data);
+        Head head = load.get();
+        check.accept(head.model(), head.first());
         stages.end("load");
+        int n = head.samples();
         List<int[]> ranges =
-                ranges(data.size(), options.batchSize(), partitions(spark, data.size(), data.sampleSize()));
+                ranges(n, options.batchSize(), partitions(spark, n, head.first().sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(loaded.file()));
+        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(head.file()));
         stages.end("broadcast");
         long start = System.nanoTime();
-        Function<int[], P> f = task.apply(bytes);
-        List<P> parts = runJob(
-                spark,
-                SparkProgress.samples(ranges),
-                progress,
-                () -> jsc.parallelize(ranges, ranges.size()).map(f).collect());
+        Function<int[], Scored<P>> f = task.apply(bytes, SampleSource.of(head.resolved()));
+        List<Scored<P>> parts;
+        try {
+            parts = runJob(
+                    spark,
+                    SparkProgress.samples(ranges),
+                    progress,
+                    () -> jsc.parallelize(ranges, ranges.size()).map(f).collect());
+        } finally {
+            bytes.destroy();
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         stages.end("evaluate");
-        R r = merge.merge(model, data, parts, seconds);
+        Scored.throwFirstError(parts);
+        R r = merge.merge(head, parts, seconds);
         stages.end("merge");
-        bytes.destroy();
         return new Run<>(r, stages.seconds, ranges.size());
     }
 
@@ -182,8 +257,8 @@ public final class QuantaSpark {
      * {@link ModelComparison#compare(Model, Model, Dataset, ModelComparison.Options, Evaluator.Progress)} with both
      * models' evaluations split over the cluster (one after the other), then the per-layer table's first
      * {@link ModelComparison.Options#layerSamples} samples (parts of its error sums computed on the executors, merged
-     * here exactly); latency is measured here, on the driver. The result equals the single-machine one but for the
-     * measured times.
+     * here exactly); latency is measured here, on the driver. The driver reads only the first sample and the count
+     * of the data. The result equals the single-machine one but for the measured times.
      */
     public static Run<ModelComparison.Result> compare(
             SparkSession spark,
@@ -196,10 +271,8 @@ public final class QuantaSpark {
         Model quantized = ModelFiles.load(quantizedFile);
         // the dataset as the float model reads it, so that the executors load the same one for either model
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
-        // each model and the data loaded once here: the float model's data also feeds the per-layer table
-        Loaded floatLoaded = new Loaded(floatFile, floatModel, Datasets.load(resolved, floatModel));
-        java.util.function.Supplier<Loaded> quantizedLoad =
-                () -> new Loaded(quantizedFile, quantized, Datasets.load(resolved, quantized));
+        Head floatHead = Head.of(floatFile, floatModel, resolved);
+        java.util.function.Supplier<Head> quantizedHead = () -> Head.of(quantizedFile, quantized, resolved);
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
         Map<String, Double> seconds = new LinkedHashMap<>();
         EvaluationResult f = null;
@@ -209,22 +282,16 @@ public final class QuantaSpark {
         Run<?> floatRun;
         Run<?> quantizedRun;
         if (metric.isReconstruction()) {
-            Run<ReconstructionResult> a =
-                    reconstruct(spark, () -> floatLoaded, resolved, metric, options.evaluation(), progress);
-            Run<ReconstructionResult> b =
-                    reconstruct(spark, quantizedLoad, resolved, metric, options.evaluation(), progress);
+            Run<ReconstructionResult> a = reconstruct(spark, () -> floatHead, metric, options.evaluation(), progress);
+            Run<ReconstructionResult> b = reconstruct(spark, quantizedHead, metric, options.evaluation(), progress);
             fr = a.result();
             qr = b.result();
             floatRun = a;
             quantizedRun = b;
         } else {
-            Run<EvaluationResult> a = evaluate(spark, () -> floatLoaded, resolved, options.evaluation(), progress);
+            Run<EvaluationResult> a = evaluate(spark, () -> floatHead, options.evaluation(), progress);
             Run<EvaluationResult> b = evaluate(
-                    spark,
-                    quantizedLoad,
-                    resolved,
-                    ModelComparison.quantizedOptions(options.evaluation(), a.result()),
-                    progress);
+                    spark, quantizedHead, ModelComparison.quantizedOptions(options.evaluation(), a.result()), progress);
             f = a.result();
             q = b.result();
             floatRun = a;
@@ -233,8 +300,8 @@ public final class QuantaSpark {
         floatRun.stageSeconds().forEach((k, v) -> seconds.put("float_" + k, v));
         quantizedRun.stageSeconds().forEach((k, v) -> seconds.put("quantized_" + k, v));
         Stages stages = new Stages();
-        List<LayerStatistics> layerParts = layerStatistics(
-                spark, floatFile, quantizedFile, floatModel, quantized, floatLoaded.data(), resolved, options);
+        List<LayerStatistics> layerParts =
+                layerStatistics(spark, floatFile, quantizedFile, floatModel, quantized, floatHead, resolved, options);
         stages.end("layers");
         ModelComparison.Result r = ModelComparison.complete(floatModel, quantized, options, f, q, fr, qr, layerParts)
                 .withFileBytes(floatFile, quantizedFile);
@@ -246,8 +313,8 @@ public final class QuantaSpark {
     /**
      * The per-layer error sums of {@link ModelComparison#compare}'s first {@link ModelComparison#layerSampleCount}
      * samples, split over the cluster: one {@link ModelComparison#layerStatistics} part per range of samples, for the
-     * driver to merge (exactly, to the single-machine table). The single-machine checks run here first, with their
-     * errors.
+     * driver to merge (exactly, to the single-machine table). The single-machine checks run here first, on the first
+     * sample, with their errors.
      */
     private static List<LayerStatistics> layerStatistics(
             SparkSession spark,
@@ -255,13 +322,13 @@ public final class QuantaSpark {
             Path quantizedFile,
             Model floatModel,
             Model quantized,
-            Dataset data,
+            Head head,
             DatasetSpec resolved,
             ModelComparison.Options options) {
         int threads = options.evaluation().threads();
-        ModelComparison.layerStatistics(FloatGraphPasses.apply(floatModel), quantized, data, threads, 0, 0);
-        int n = ModelComparison.layerSampleCount(data, options);
-        List<int[]> ranges = ranges(n, 1, partitions(spark, n, data.sampleSize()));
+        ModelComparison.layerStatistics(FloatGraphPasses.apply(floatModel), quantized, head.first(), threads, 0, 0);
+        int n = Math.min(options.layerSamples(), head.samples());
+        List<int[]> ranges = ranges(n, 1, partitions(spark, n, head.first().sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
         Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
@@ -563,31 +630,67 @@ public final class QuantaSpark {
         }
     }
 
-    /** A task: {@link Evaluator#evaluateRange} of one range on the executor's cached model and data. */
+    /**
+     * A task: {@link Evaluator#evaluateRange} of one range on the executor's cached model, the range loaded alone; its
+     * labels are checked first (an error names the sample by its index in the whole data) and its values tallied.
+     */
     private record EvaluateRange(Broadcast<ModelBytes> bytes, SampleSource source, Evaluator.Options options)
-            implements Function<int[], Evaluator.Partial> {
+            implements Function<int[], Scored<Evaluator.Partial>> {
         @Override
-        public Evaluator.Partial call(int[] range) {
+        public Scored<Evaluator.Partial> call(int[] range) {
             ModelBytes file = bytes.value();
-            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
-            // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same)
-            Evaluator.Partial p = Evaluator.evaluateRange(
-                    ExecutorCache.model(file), data, options, 0, data.size(), Evaluator.Progress.NONE);
-            return new Evaluator.Partial(range[0], p.predictions(), p.correct(), p.losses());
+            Model model = ExecutorCache.model(file);
+            try {
+                Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
+                data.validateLabels(model.outputs().get(0).shape().sampleElementCount(), null, range[0]);
+                // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same)
+                Evaluator.Partial p =
+                        Evaluator.evaluateRange(model, data, options, 0, data.size(), Evaluator.Progress.NONE);
+                return new Scored<>(
+                        range[0],
+                        new Evaluator.Partial(range[0], p.predictions(), p.correct(), p.losses()),
+                        InputChecks.tally(model, data),
+                        null,
+                        null,
+                        null);
+            } catch (QuantaException e) {
+                return Scored.failed(range[0], e);
+            }
         }
     }
 
-    /** A task: {@link Reconstruction#windowErrors} of one range on the executor's cached model and data. */
+    /**
+     * A task: {@link Reconstruction#windowErrors} of one range on the executor's cached model, the range loaded alone,
+     * with its samples' labels and clip indices and the tally of its values.
+     */
     private record ReconstructRange(
             Broadcast<ModelBytes> bytes, SampleSource source, Metric metric, Evaluator.Options options)
-            implements Function<int[], Reconstruction.Partial> {
+            implements Function<int[], Scored<Reconstruction.Partial>> {
         @Override
-        public Reconstruction.Partial call(int[] range) {
+        public Scored<Reconstruction.Partial> call(int[] range) {
             ModelBytes file = bytes.value();
-            Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
-            Reconstruction.Partial p = Reconstruction.windowErrors(
-                    ExecutorCache.model(file), data, metric, options, 0, data.size(), Evaluator.Progress.NONE);
-            return new Reconstruction.Partial(range[0], p.mse(), p.mae());
+            Model model = ExecutorCache.model(file);
+            try {
+                Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
+                Reconstruction.Partial p = Reconstruction.windowErrors(
+                        model, data, metric, options, 0, data.size(), Evaluator.Progress.NONE);
+                int[] clips = null;
+                if (data.hasClips()) {
+                    clips = new int[data.size()];
+                    for (int i = 0; i < clips.length; i++) {
+                        clips[i] = data.clip(i);
+                    }
+                }
+                return new Scored<>(
+                        range[0],
+                        new Reconstruction.Partial(range[0], p.mse(), p.mae()),
+                        InputChecks.tally(model, data),
+                        data.labels(),
+                        clips,
+                        null);
+            } catch (QuantaException e) {
+                return Scored.failed(range[0], e);
+            }
         }
     }
 
