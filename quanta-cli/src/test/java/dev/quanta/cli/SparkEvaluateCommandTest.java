@@ -245,6 +245,46 @@ class SparkEvaluateCommandTest {
                 .contains("AUC:        0.");
     }
 
+    /**
+     * A label out of range beyond the first sample is found by the task of its range (the driver reads only the first
+     * sample): the error is the single-machine one line, naming the sample by its index in the whole data, and with
+     * two bad labels in different ranges it is the first one, as on one machine, whichever task fails first.
+     */
+    @Test
+    void aLabelOutOfRangeInATasksRangeIsTheSingleMachineOneLineError() throws IOException {
+        byte[] idx = gunzip(Files.readAllBytes(Fixtures.require("mnist/t10k-labels-idx1-ubyte.gz")));
+        byte[] bad = idx.clone();
+        bad[8 + 5000] = 12; // 8 header bytes, then one label per sample
+        bad[8 + 9000] = 11;
+        Path labels = Files.write(tmp.resolve("bad-labels-idx1-ubyte"), bad);
+        byte[] late = idx.clone();
+        late[8 + 9000] = 11;
+        Path lateLabels = Files.write(tmp.resolve("late-bad-labels-idx1-ubyte"), late);
+        for (Object[] c :
+                new Object[][] {{labels, "label 12 at sample 5000"}, {lateLabels, "label 11 at sample 9000"}}) {
+            String[] args = {
+                "evaluate",
+                MnistFixtures.model().toString(),
+                "--data",
+                MnistFixtures.testImages().toString(),
+                "--labels",
+                c[0].toString(),
+                "--scale",
+                "1/255"
+            };
+            CliRunner single = CliRunner.run(args);
+            CliRunner spread = CliRunner.run(CliRunner.args(args, "--spark", "local[2]"));
+            assertOneLineError(spread, (String) c[1], "out of range for a model with 10 classes");
+            assertThat(spread.err()).isEqualTo(single.err());
+        }
+    }
+
+    private static byte[] gunzip(byte[] gz) throws IOException {
+        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
+            return in.readAllBytes();
+        }
+    }
+
     @Test
     void badDataOnTheSparkPathIsTheSingleMachineOneLineError() {
         CliRunner r = CliRunner.run(
