@@ -155,6 +155,17 @@ abstract class DataOptions {
     }
 
     /**
+     * The first {@code samples} samples of {@link #load(Model)}'s dataset (all when it holds fewer): what the driver
+     * of {@code quantize --spark} reads of the calibration data (issue 13), the samples calibration and its searches
+     * use (and one more, so that the report tells a dataset of more samples from one of exactly as many).
+     */
+    Dataset loadFirst(Model model, int samples) {
+        DatasetSpec s = spec();
+        Integer lim = s.limit();
+        return Datasets.load(s.withLimit(lim == null ? samples : Math.min(lim, samples)), model);
+    }
+
+    /**
      * The first sample of {@link #load(Model)}'s dataset (for {@code b} given, of {@link #load(Model, Model)}'s), its
      * count checked as well: what the driver of {@code evaluate --spark} reads of the data (issue 13); it names the
      * data, its preprocessing and whether it has labels and clips, and the single-machine checks run on it.

@@ -272,7 +272,12 @@ final class QuantizeCommand implements Callable<Integer> {
         Model m = model.load();
         Converter converter = Converter.fromModel(m).withConfig(config).withHistograms(report != null);
         if (calibration.dataPath() != null) {
-            Dataset data = calibration.load(m);
+            // --spark: the driver reads only the samples the conversion uses (and one more, for the report's count);
+            // the executors load their ranges of them
+            Dataset data = sparkMaster != null
+                    ? calibration.loadFirst(
+                            m, (int) Math.min(Integer.MAX_VALUE, (long) config.calibrationSamples() + 1))
+                    : calibration.load(m);
             converter = converter.withRepresentativeDataset(data);
         }
         MixedPrecision.Result mixed = null;
@@ -345,8 +350,9 @@ final class QuantizeCommand implements Callable<Integer> {
     }
 
     /**
-     * {@code --spark}: the conversion with its calibration statistics collected on the cluster (issue 13); the data
-     * was loaded here first, so its errors are the single-machine ones.
+     * {@code --spark}: the conversion with its calibration statistics collected on the cluster (issue 13); the
+     * calibration samples were loaded here first (not the rest of the data), so their errors are the single-machine
+     * ones.
      */
     private Converter.Conversion onSpark(Converter converter) {
         if (calibration.dataPath() == null) {

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * times (200,000 samples, 627 MB as floats) in a JVM of {@code -Xmx512m}. The single-machine {@code evaluate} refuses
  * that data in that heap (one line, before allocating); on Spark the driver reads only the first sample and the
  * count, each task loads its range (at most 64 MiB of samples), and the accuracy is exactly the 10,000 samples'
- * (each counted 20 times).
+ * (each counted 20 times). {@code quantize --spark} of the same data reads on the driver only the samples it
+ * calibrates on.
  */
 @UsesFixtures
 class SparkEvaluateLargeDataTest {
@@ -116,5 +117,27 @@ class SparkEvaluateLargeDataTest {
         for (String s : names) {
             assertThat(stages.get(s).asDouble()).as(s).isGreaterThanOrEqualTo(0).isLessThan(120);
         }
+
+        // quantize --spark reads on the driver only the calibration samples (100, the first of the test set): the
+        // file equals the one calibrated on the 10,000 test images on one machine
+        Path int8 = tmp.resolve("big_int8.tflite");
+        Child quantize = runInSmallHeap(List.of(
+                "quantize",
+                MnistFixtures.model().toString(),
+                "-o",
+                int8.toString(),
+                "--calibration",
+                images.toString(),
+                "--scale",
+                "1/255",
+                "--samples",
+                "100",
+                "--spark",
+                "local[2]"));
+        assertThat(quantize.exitCode()).as(quantize.err()).isZero();
+        Path reference = tmp.resolve("t10k_int8.tflite");
+        CliRunner q = MnistFixtures.quantizeInt8(reference);
+        assertThat(q.exitCode()).as(q.err()).isZero();
+        assertThat(Files.readAllBytes(int8)).isEqualTo(Files.readAllBytes(reference));
     }
 }
