@@ -44,8 +44,11 @@ import org.apache.spark.sql.types.StructType;
  * {@link #MAX_PARTITION_BYTES} of samples each); the model file's bytes are broadcast; each executor JVM loads the
  * model once ({@link ExecutorCache}), each task loads only its range of the data ({@link Datasets#loadRange}) and
  * scores it with an interpreter pool ({@link Evaluator#evaluateRange}); the driver merges the parts in sample order
- * ({@link Evaluator#merge}), the same code the single-machine evaluation ends in. Executors reopen the dataset from
- * its path, so the path must be readable on every executor (local mode, a loopback cluster, a shared file system).
+ * ({@link Evaluator#merge}), the same code the single-machine evaluation ends in. The driver never holds the
+ * dataset: it reads the first sample (the single-machine checks run on it) and the count, and what the merge needs of
+ * every sample (labels checked, input values tallied, labels and clips for reconstruction) comes back from the tasks.
+ * Executors reopen the dataset from its path, so the path must be readable on every executor (local mode, a loopback
+ * cluster, a shared file system).
  */
 public final class QuantaSpark {
     /** Partitions per executor core: a few, so a slow task does not hold the job up long. */
