@@ -279,6 +279,42 @@ class SparkEvaluateCommandTest {
         }
     }
 
+    /**
+     * A raw sample file missing in a task's range (the driver reads only the first sample and the CSV's count): the
+     * single-machine one line, exit code 2; of two missing files in different ranges, the first in sample order.
+     */
+    @Test
+    void aMissingSampleFileInATasksRangeIsTheSingleMachineOneLineError() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("raw"));
+        StringBuilder csv = new StringBuilder();
+        Random random = new Random(4);
+        for (int i = 0; i < 256; i++) {
+            byte[] pixels = new byte[784];
+            random.nextBytes(pixels);
+            Files.write(dir.resolve("s" + i + ".bin"), pixels);
+            csv.append("s").append(i).append(".bin,10,").append(i % 10).append('\n');
+        }
+        Files.writeString(dir.resolve("y_labels.csv"), csv);
+        Files.delete(dir.resolve("s150.bin"));
+        Files.delete(dir.resolve("s230.bin"));
+        String[] args = {
+            "evaluate",
+            MnistFixtures.model().toString(),
+            "--data",
+            dir.toString(),
+            "--sample-type",
+            "uint8",
+            "--scale",
+            "1/255",
+            "--batch-size",
+            "16"
+        };
+        CliRunner single = CliRunner.run(args);
+        CliRunner spread = CliRunner.run(CliRunner.args(args, "--spark", "local[2]"));
+        assertOneLineError(spread, "s150.bin");
+        assertThat(spread.err()).isEqualTo(single.err());
+    }
+
     private static byte[] gunzip(byte[] gz) throws IOException {
         try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
             return in.readAllBytes();
