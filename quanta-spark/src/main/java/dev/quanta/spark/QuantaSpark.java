@@ -413,7 +413,7 @@ public final class QuantaSpark {
             Evaluator.Progress progress) {
         Stages stages = new Stages();
         org.apache.spark.sql.Dataset<Row> predictions;
-        long[] samples = null; // Parquet rows per partition are not known before the job
+        long[] samples;
         if (isParquet(spec.data())) {
             org.apache.spark.sql.Dataset<Row> in;
             try {
@@ -421,6 +421,7 @@ public final class QuantaSpark {
             } catch (Exception e) {
                 throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
             }
+            samples = SparkProgress.rowsPerPartition(in);
             try {
                 predictions = predict(in, modelFile, column == null ? "features" : column, topK, options, stages);
             } catch (QuantaException e) {
@@ -428,6 +429,7 @@ public final class QuantaSpark {
             }
         } else if (ImageRows.readsFolderThroughSpark(spec)) {
             predictions = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
+            samples = null; // the images of a glob are known once the files are read
         } else {
             Planned planned = plan(spark, modelFile, spec, topK, options, stages);
             predictions = planned.rows();
