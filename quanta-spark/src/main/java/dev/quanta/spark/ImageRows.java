@@ -215,7 +215,7 @@ public final class ImageRows {
             throw new QuantaException(
                     name + ": the image has " + x.length + " values, but the model input takes " + inputSize);
         }
-        return BatchPredictor.run(ExecutorCache.pool(file, 1), List.of(x)).get(0);
+        return ExecutorCache.predict(file, 1, List.of(x)).get(0);
     }
 
     /** The spec of images for {@code model}'s input (no folder: only the decoding settings count). */
