@@ -65,18 +65,25 @@ final class ExecutorCache {
 
     /**
      * The model of file bytes {@code bytes} (named {@code fileName} on the driver), loaded on first use: written to a
-     * temporary file of the same name and read by {@link ModelFiles#load(Path)}.
+     * temporary file of the same name (and the config beside it) and read by {@link ModelFiles#load(Path, Path)}.
      */
     static synchronized Model model(ModelBytes file) {
         return MODELS.computeIfAbsent(file.sha256(), h -> {
             try {
                 Path dir = Files.createTempDirectory("quanta-model-");
                 Path p = dir.resolve(file.fileName());
+                Path config = file.configName() == null ? null : dir.resolve("config-" + file.configName());
                 Files.write(p, file.bytes());
                 try {
-                    return ModelFiles.load(p);
+                    if (config != null) {
+                        Files.write(config, file.configBytes());
+                    }
+                    return ModelFiles.load(p, config);
                 } finally {
                     Files.deleteIfExists(p);
+                    if (config != null) {
+                        Files.deleteIfExists(config);
+                    }
                     Files.deleteIfExists(dir);
                 }
             } catch (IOException e) {
@@ -190,12 +197,32 @@ final class ExecutorCache {
         }
     }
 
-    /** A model file's name and bytes, and their hash, as broadcast to executors. */
-    record ModelBytes(String fileName, byte[] bytes, String sha256) implements java.io.Serializable {
+    /**
+     * A model file's name and bytes, and with {@code --config} the Keras model JSON's (else null), and the hash of
+     * both, as broadcast to executors.
+     */
+    record ModelBytes(String fileName, byte[] bytes, String configName, byte[] configBytes, String sha256)
+            implements java.io.Serializable {
         static ModelBytes read(Path file) {
+            return read(file, null);
+        }
+
+        static ModelBytes read(Path file, Path config) {
+            byte[] b = readAll(file);
+            if (config == null) {
+                return new ModelBytes(file.getFileName().toString(), b, null, null, ExecutorCache.sha256(b));
+            }
+            byte[] c = readAll(config);
+            // the hash of both files: SHA-256 of (SHA-256(weights) || SHA-256(config))
+            String hash = ExecutorCache.sha256((ExecutorCache.sha256(b) + ExecutorCache.sha256(c))
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new ModelBytes(
+                    file.getFileName().toString(), b, config.getFileName().toString(), c, hash);
+        }
+
+        private static byte[] readAll(Path file) {
             try {
-                byte[] b = Files.readAllBytes(file);
-                return new ModelBytes(file.getFileName().toString(), b, ExecutorCache.sha256(b));
+                return Files.readAllBytes(file);
             } catch (IOException e) {
                 throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
             }

@@ -70,12 +70,17 @@ public final class ImageRows {
      */
     public static org.apache.spark.sql.Dataset<Row> predictFolder(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
+        return predictFolder(spark, ModelFile.of(modelFile), spec, topK, options);
+    }
+
+    static org.apache.spark.sql.Dataset<Row> predictFolder(
+            SparkSession spark, ModelFile modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
         boolean glob = ImageFolder.isFileGlob(spec.data());
         if (glob && (spec.limit() != null || spec.skip() != 0)) {
             throw QuantaException.inFile(
                     spec.data(), "--limit and --skip need a dataset in order; a glob of image files has none");
         }
-        Model model = ModelFiles.load(modelFile);
+        Model model = modelFile.load();
         DatasetSpec full = Datasets.forModel(spec, model);
         ImageFolder.Decoding decoding = ImageFolder.Decoding.of(full);
         Path root = spec.data().toAbsolutePath().normalize();
@@ -91,7 +96,7 @@ public final class ImageRows {
             samples = listed(spark, root, BatchPredictor.inputSize(model))
                     .mapPartitions(new ReadListed(SampleSource.of(full)), Encoders.row(decoded));
         }
-        return QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options);
+        return QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options, new QuantaSpark.Stages());
     }
 
     /**

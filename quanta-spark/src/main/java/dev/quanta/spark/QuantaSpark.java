@@ -75,7 +75,22 @@ public final class QuantaSpark {
             DatasetSpec spec,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        return evaluate(spark, () -> Loaded.of(modelFile, spec), spec, options, progress);
+        return evaluate(spark, modelFile, null, spec, options, progress);
+    }
+
+    /**
+     * {@link #evaluate(SparkSession, Path, DatasetSpec, Evaluator.Options, Evaluator.Progress)} of the weights-only
+     * Keras file {@code modelFile} with its model JSON {@code config} (null: a self-contained file); both files'
+     * bytes are broadcast.
+     */
+    public static Run<EvaluationResult> evaluate(
+            SparkSession spark,
+            Path modelFile,
+            Path config,
+            DatasetSpec spec,
+            Evaluator.Options options,
+            Evaluator.Progress progress) {
+        return evaluate(spark, () -> Loaded.of(new ModelFile(modelFile, config), spec), spec, options, progress);
     }
 
     private static Run<EvaluationResult> evaluate(
@@ -105,7 +120,23 @@ public final class QuantaSpark {
             Metric metric,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        return reconstruct(spark, () -> Loaded.of(modelFile, spec), spec, metric, options, progress);
+        return reconstruct(spark, modelFile, null, spec, metric, options, progress);
+    }
+
+    /**
+     * {@link #reconstruct(SparkSession, Path, DatasetSpec, Metric, Evaluator.Options, Evaluator.Progress)} of the
+     * weights-only Keras file {@code modelFile} with its model JSON {@code config} (null: a self-contained file).
+     */
+    public static Run<ReconstructionResult> reconstruct(
+            SparkSession spark,
+            Path modelFile,
+            Path config,
+            DatasetSpec spec,
+            Metric metric,
+            Evaluator.Options options,
+            Evaluator.Progress progress) {
+        return reconstruct(
+                spark, () -> Loaded.of(new ModelFile(modelFile, config), spec), spec, metric, options, progress);
     }
 
     private static Run<ReconstructionResult> reconstruct(
@@ -132,9 +163,9 @@ public final class QuantaSpark {
     }
 
     /** A model file, its model and the dataset as that model reads it, loaded on the driver. */
-    private record Loaded(Path file, Model model, Dataset data) {
-        static Loaded of(Path file, DatasetSpec spec) {
-            Model model = ModelFiles.load(file);
+    private record Loaded(ModelFile file, Model model, Dataset data) {
+        static Loaded of(ModelFile file, DatasetSpec spec) {
+            Model model = file.load();
             return new Loaded(file, model, Datasets.load(spec, model));
         }
     }
@@ -161,7 +192,7 @@ public final class QuantaSpark {
         List<int[]> ranges =
                 ranges(data.size(), options.batchSize(), partitions(spark, data.size(), data.sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(loaded.file()));
+        Broadcast<ModelBytes> bytes = jsc.broadcast(loaded.file().bytes());
         stages.end("broadcast");
         long start = System.nanoTime();
         Function<int[], P> f = task.apply(bytes);
@@ -197,9 +228,9 @@ public final class QuantaSpark {
         // the dataset as the float model reads it, so that the executors load the same one for either model
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
         // each model and the data loaded once here: the float model's data also feeds the per-layer table
-        Loaded floatLoaded = new Loaded(floatFile, floatModel, Datasets.load(resolved, floatModel));
+        Loaded floatLoaded = new Loaded(ModelFile.of(floatFile), floatModel, Datasets.load(resolved, floatModel));
         java.util.function.Supplier<Loaded> quantizedLoad =
-                () -> new Loaded(quantizedFile, quantized, Datasets.load(resolved, quantized));
+                () -> new Loaded(ModelFile.of(quantizedFile), quantized, Datasets.load(resolved, quantized));
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
         Map<String, Double> seconds = new LinkedHashMap<>();
         EvaluationResult f = null;
@@ -302,17 +333,17 @@ public final class QuantaSpark {
             String column,
             int topK,
             Evaluator.Options options) {
-        return predict(rows, modelFile, column, topK, options, new Stages());
+        return predict(rows, ModelFile.of(modelFile), column, topK, options, new Stages());
     }
 
-    private static org.apache.spark.sql.Dataset<Row> predict(
+    static org.apache.spark.sql.Dataset<Row> predict(
             org.apache.spark.sql.Dataset<Row> rows,
-            Path modelFile,
+            ModelFile modelFile,
             String column,
             int topK,
             Evaluator.Options options,
             Stages stages) {
-        Model model = ModelFiles.load(modelFile);
+        Model model = modelFile.load();
         int inputSize = BatchPredictor.inputSize(model);
         int outputSize = BatchPredictor.outputSize(model);
         StructType schema = rows.schema();
@@ -326,7 +357,7 @@ public final class QuantaSpark {
         StructType out = predictionColumns(kept, topK);
         JavaSparkContext jsc =
                 JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
-        ModelBytes file = ModelBytes.read(modelFile);
+        ModelBytes file = modelFile.bytes();
         stages.end("load");
         Broadcast<ModelBytes> bytes = jsc.broadcast(file);
         stages.end("broadcast");
@@ -362,15 +393,21 @@ public final class QuantaSpark {
      */
     public static org.apache.spark.sql.Dataset<Row> predict(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
-        return plan(spark, modelFile, spec, topK, options, new Stages()).rows();
+        return plan(spark, ModelFile.of(modelFile), spec, topK, options, new Stages())
+                .rows();
     }
 
     /** Predictions not yet computed, and the sample ranges {from, to} of their partitions. */
     private record Planned(org.apache.spark.sql.Dataset<Row> rows, List<int[]> ranges) {}
 
     private static Planned plan(
-            SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options, Stages stages) {
-        Model model = ModelFiles.load(modelFile);
+            SparkSession spark,
+            ModelFile modelFile,
+            DatasetSpec spec,
+            int topK,
+            Evaluator.Options options,
+            Stages stages) {
+        Model model = modelFile.load();
         DatasetSpec resolved = Datasets.forModel(spec, model);
         Dataset first = Datasets.load(resolved.withLimit(1));
         int inputSize = BatchPredictor.inputSize(model);
@@ -385,7 +422,7 @@ public final class QuantaSpark {
         int outputSize = BatchPredictor.outputSize(model);
         List<int[]> ranges = ranges(samples, options.batchSize(), partitions(spark, samples, inputSize));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        ModelBytes file = ModelBytes.read(modelFile);
+        ModelBytes file = modelFile.bytes();
         stages.end("load");
         Broadcast<ModelBytes> bytes = jsc.broadcast(file);
         stages.end("broadcast");
@@ -411,6 +448,25 @@ public final class QuantaSpark {
             Evaluator.Options options,
             Path out,
             Evaluator.Progress progress) {
+        return writePredictions(spark, modelFile, null, spec, column, topK, options, out, progress);
+    }
+
+    /**
+     * {@link #writePredictions(SparkSession, Path, DatasetSpec, String, int, Evaluator.Options, Path,
+     * Evaluator.Progress)} of the weights-only Keras file {@code modelFile} with its model JSON {@code config} (null:
+     * a self-contained file).
+     */
+    public static Run<Long> writePredictions(
+            SparkSession spark,
+            Path weightsFile,
+            Path config,
+            DatasetSpec spec,
+            String column,
+            int topK,
+            Evaluator.Options options,
+            Path out,
+            Evaluator.Progress progress) {
+        ModelFile modelFile = new ModelFile(weightsFile, config);
         Stages stages = new Stages();
         org.apache.spark.sql.Dataset<Row> predictions;
         long[] samples;
