@@ -34,8 +34,9 @@ import org.apache.spark.sql.types.StructType;
  * with {@link ImageFolder#sample}, the decoding of the single-machine image folder, so a sample is the same floats
  * whichever side decoded it.
  *
- * <p>An image folder (one subfolder per class) is read through Spark's binary-file source ({@code
- * spark.read().format("binaryFile")}), so the driver lists the files but never reads them. Its prediction rows are
+ * <p>An image folder (one subfolder per class) is listed on the driver ({@link ImageFolder#listing}) and its
+ * files are read by the tasks; a glob of image files goes through Spark's binary-file source ({@code
+ * spark.read().format("binaryFile")}). The driver lists the files but never reads them. Its prediction rows are
  * {@code sample} (the file's URI as the binary-file source gives it, percent-encoded, e.g. {@code
  * file:/data/cat/1.png}), {@code label} (the class index: the position of the file's subfolder among the sorted
  * class subfolders, as {@link ImageFolder#load} numbers them) and the prediction columns.
@@ -57,23 +58,31 @@ public final class ImageRows {
     }
 
     /**
-     * Batch inference on the image folder {@code spec} (or the image files its glob matches), read by Spark's
-     * binary-file source and decoded on the executors: one row per image, {@code sample} (its path), {@code label}
+     * Batch inference on the image folder {@code spec} (or the image files its glob matches), read and decoded on the
+     * executors: one row per image, {@code sample} (its path), {@code label}
      * and the prediction columns of {@link QuantaSpark#predict(org.apache.spark.sql.Dataset, Path, String, int,
      * Evaluator.Options)}. The images of a folder are those {@link ImageFolder#load} reads: in a class subfolder of
-     * the folder, with an image extension, not hidden; the label is the class index. A glob takes every matched file
-     * with an image extension (and the files below a matched folder), without labels (null). Spark's file listing
-     * also leaves out names starting with {@code _}.
+     * the folder, with an image extension, not hidden (names starting with {@code _} included), listed here by
+     * {@link ImageFolder#listing}; the label is the class index. A glob is read by Spark's binary-file source: every
+     * matched file with an image extension (and the files below a matched folder), without labels (null); Spark's
+     * listing leaves out names starting with {@code _} or {@code .}.
      *
      * @throws QuantaException naming the folder if it has no class subfolders or no images, or if the images' size
      *     (from the model's input or the spec) does not fit the model
      */
     public static org.apache.spark.sql.Dataset<Row> predictFolder(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
-        return predictFolder(spark, ModelFile.of(modelFile), spec, topK, options);
+        return predictFolder(spark, ModelFile.of(modelFile), spec, topK, options)
+                .rows();
     }
 
-    static org.apache.spark.sql.Dataset<Row> predictFolder(
+    /**
+     * Predictions not yet computed, and the images of each partition (null for a glob: known once the files are
+     * read), for {@link SparkProgress#follow}.
+     */
+    record Planned(org.apache.spark.sql.Dataset<Row> rows, long[] samples) {}
+
+    static Planned predictFolder(
             SparkSession spark, ModelFile modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
         boolean glob = ImageFolder.isFileGlob(spec.data());
         if (glob && (spec.limit() != null || spec.skip() != 0)) {
@@ -90,13 +99,17 @@ public final class ImageRows {
                 .add("label", DataTypes.IntegerType, true)
                 .add(SAMPLES, DataTypes.BinaryType, false);
         org.apache.spark.sql.Dataset<Row> samples;
+        long[] perPartition = null;
         if (glob) {
             samples = globbed(spark, root).mapPartitions(new DecodeFiles(SampleSource.of(full)), Encoders.row(decoded));
         } else {
-            samples = listed(spark, root, BatchPredictor.inputSize(model))
-                    .mapPartitions(new ReadListed(SampleSource.of(full)), Encoders.row(decoded));
+            org.apache.spark.sql.Dataset<Row> files = listed(spark, root, BatchPredictor.inputSize(model));
+            perPartition = SparkProgress.rowsPerPartition(files); // a job over the listing: no file is read
+            samples = files.mapPartitions(new ReadListed(SampleSource.of(full)), Encoders.row(decoded));
         }
-        return QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options, new QuantaSpark.Stages());
+        return new Planned(
+                QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options, new QuantaSpark.Stages()),
+                perPartition);
     }
 
     /**

@@ -484,8 +484,9 @@ public final class QuantaSpark {
                 throw QuantaException.inFile(spec.data(), e.getMessage(), e);
             }
         } else if (ImageRows.readsFolderThroughSpark(spec)) {
-            predictions = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
-            samples = null; // the images of a glob are known once the files are read
+            ImageRows.Planned planned = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
+            predictions = planned.rows();
+            samples = planned.samples();
         } else {
             Planned planned = plan(spark, modelFile, spec, topK, options, stages);
             predictions = planned.rows();

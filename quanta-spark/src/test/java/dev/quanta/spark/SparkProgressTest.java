@@ -200,6 +200,48 @@ class SparkProgressTest {
         assertThat(bar.stepsEndingAt(1000)).containsExactlyInAnyOrderElementsOf(partitionRows);
     }
 
+    /**
+     * An image folder: the bar counts images, each partition's once (the partitions of the driver's listing, 40
+     * images in 4 partitions of 10), not tasks.
+     */
+    @Test
+    void batchInferenceOnAnImageFolderReportsImages() throws java.io.IOException {
+        Path model = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite");
+        Path samples = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
+        Path folder = tmp.resolve("images");
+        List<String> lines = java.nio.file.Files.readAllLines(samples.resolve("y_labels.csv"));
+        for (int i = 0; i < 40; i++) {
+            String[] f = lines.get(i).split(",");
+            byte[] rgb = java.nio.file.Files.readAllBytes(samples.resolve(f[0]));
+            java.awt.image.BufferedImage img =
+                    new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int p = 0; p < 32 * 32; p++) {
+                img.setRGB(
+                        p % 32,
+                        p / 32,
+                        (rgb[3 * p] & 0xFF) << 16 | (rgb[3 * p + 1] & 0xFF) << 8 | (rgb[3 * p + 2] & 0xFF));
+            }
+            Path file = folder.resolve(f[2].strip()).resolve(String.format("_%03d.png", i));
+            java.nio.file.Files.createDirectories(file.getParent());
+            assertThat(javax.imageio.ImageIO.write(img, "png", file.toFile())).isTrue();
+        }
+        Recorder bar = new Recorder();
+
+        ScaleOut.Run<Long> run = QuantaSpark.writePredictions(
+                spark,
+                model,
+                DatasetSpec.of(folder),
+                null,
+                1,
+                Evaluator.Options.defaults(),
+                tmp.resolve("images.parquet"),
+                bar);
+
+        assertThat(run.result()).isEqualTo(40);
+        assertThat(run.partitions()).isEqualTo(4);
+        assertThat(bar.stepsEndingAt(40)).containsExactly(10L, 10L, 10L, 10L);
+    }
+
     @Test
     void calibrationReportsSamplesAndItsStages() {
         Recorder bar = new Recorder();
