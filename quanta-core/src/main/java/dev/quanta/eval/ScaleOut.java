@@ -75,7 +75,7 @@ public interface ScaleOut {
          */
         default Session withModelConfig(Path config) {
             throw new dev.quanta.QuantaException(
-                    "--config is not supported on this engine; give one self-contained " + "model file");
+                    "--config is not supported on this engine; give one self-contained model file");
         }
 
         @Override

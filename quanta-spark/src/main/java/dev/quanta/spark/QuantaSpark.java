@@ -453,8 +453,8 @@ public final class QuantaSpark {
 
     /**
      * {@link #writePredictions(SparkSession, Path, DatasetSpec, String, int, Evaluator.Options, Path,
-     * Evaluator.Progress)} of the weights-only Keras file {@code modelFile} with its model JSON {@code config} (null:
-     * a self-contained file).
+     * Evaluator.Progress)} of the weights-only Keras file {@code weightsFile} with its model JSON {@code config}
+     * (null: {@code weightsFile} is a self-contained model file).
      */
     public static Run<Long> writePredictions(
             SparkSession spark,
