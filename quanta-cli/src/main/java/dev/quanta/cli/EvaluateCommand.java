@@ -206,8 +206,9 @@ final class EvaluateCommand implements Callable<Integer> {
      * on the cluster and prints as it does on one machine, with the Spark stages' times under {@code --json}.
      */
     private int onSpark(Metric chosen, Evaluator.Options options, ModelComparison.Options comparison) {
-        if (model.config != null) {
-            throw new QuantaException("--spark does not take --config yet; evaluate one self-contained model file");
+        if (model.config != null && compare != null) {
+            throw new QuantaException(
+                    "--compare on --spark does not take --config yet; compare self-contained model " + "files");
         }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
@@ -216,7 +217,9 @@ final class EvaluateCommand implements Callable<Integer> {
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         var out = spec.commandLine().getOut();
-        try (ScaleOut.Session session = engine.open(sparkMaster)) {
+        try (ScaleOut.Session opened = engine.open(sparkMaster)) {
+            // --config: the weights-only file and the model JSON are broadcast together
+            ScaleOut.Session session = model.config == null ? opened : opened.withModelConfig(model.config);
             if (converted != null) {
                 ScaleOut.Run<ModelComparison.Result> run =
                         session.compare(model.model, compare, data.spec(m, converted), comparison, bar);

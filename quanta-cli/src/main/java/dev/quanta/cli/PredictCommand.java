@@ -105,9 +105,6 @@ final class PredictCommand implements Callable<Integer> {
         }
         Evaluator.Options options = OptionErrors.build(
                 () -> Evaluator.Options.defaults().withBatchSize(batchSize).withParallel(parallel));
-        if (model.config != null) {
-            throw new QuantaException("predict does not take --config; give one self-contained model file");
-        }
         requireReplaceableOutput();
         boolean parquet = data.data.getFileName() != null
                 && data.data.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".parquet");
@@ -123,7 +120,9 @@ final class PredictCommand implements Callable<Integer> {
         ScaleOut engine = SparkEngine.find();
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         ScaleOut.Run<Long> run;
-        try (ScaleOut.Session session = engine.open(sparkMaster)) {
+        try (ScaleOut.Session opened = engine.open(sparkMaster)) {
+            // --config: the weights-only file and the model JSON are broadcast together
+            ScaleOut.Session session = model.config == null ? opened : opened.withModelConfig(model.config);
             run = session.predict(model.model, data.spec(), column, topK, options, out, bar);
         }
         bar.finish();

@@ -66,24 +66,10 @@ public final class ImageFolder {
      */
     static Dataset load(
             Path root, boolean grayscale, int width, int height, Preprocessing preprocessing, int skip, int limit) {
-        DataIo.requireDirectory(root, "image folder");
-        List<Path> classDirs = classFolders(root);
-        List<Path> files = new ArrayList<>();
-        List<Integer> fileLabels = new ArrayList<>();
-        List<String> classNames = new ArrayList<>();
-        for (int c = 0; c < classDirs.size(); c++) {
-            classNames.add(String.valueOf(classDirs.get(c).getFileName()));
-            for (Path f : list(classDirs.get(c), false)) {
-                if (isImageName(f.getFileName().toString())) {
-                    files.add(f);
-                    fileLabels.add(c);
-                }
-            }
-        }
-        if (files.isEmpty()) {
-            throw QuantaException.inFile(
-                    root, "no images (" + EXTENSIONS + ") found in " + classDirs.size() + " class subfolders");
-        }
+        Listing listing = listing(root);
+        List<Path> files = listing.files();
+        List<Integer> fileLabels = listing.labels();
+        List<String> classNames = listing.classNames();
         if (skip > 0) {
             int from = Math.min(skip, files.size());
             files = files.subList(from, files.size());
@@ -116,11 +102,56 @@ public final class ImageFolder {
         }
         DataIo.ReadLabels read = new DataIo.ReadLabels(
                 labels,
-                classDirs.size(),
+                classNames.size(),
                 classNames,
                 new Dataset.LabelOrigin(root, null, Dataset.ClassCount.CLASS_FOLDERS));
         int[] shape = {h, w, channels};
         return DataIo.finish(String.valueOf(root.getFileName()), root, shape, values, read, preprocessing);
+    }
+
+    /**
+     * The images of an image folder in the order {@link #load} reads them (class subfolder by name, then file name),
+     * each with its class index, and the class names (issue 13: a cluster's driver lists the folder once and its
+     * tasks read the files it lists).
+     *
+     * @param files the image files
+     * @param labels the class index of each file
+     * @param classNames the class subfolders' names, class {@code i} the {@code i}-th
+     */
+    public record Listing(List<Path> files, List<Integer> labels, List<String> classNames) {
+        public Listing {
+            files = List.copyOf(files);
+            labels = List.copyOf(labels);
+            classNames = List.copyOf(classNames);
+        }
+    }
+
+    /**
+     * The images {@link #load} reads in {@code root}: in its non-hidden class subfolders, non-hidden files with an
+     * image extension (names starting with {@code _} are images like any other).
+     *
+     * @throws QuantaException naming {@code root} if it is no folder, has no class subfolders or no images
+     */
+    public static Listing listing(Path root) {
+        DataIo.requireDirectory(root, "image folder");
+        List<Path> classDirs = classFolders(root);
+        List<Path> files = new ArrayList<>();
+        List<Integer> fileLabels = new ArrayList<>();
+        List<String> classNames = new ArrayList<>();
+        for (int c = 0; c < classDirs.size(); c++) {
+            classNames.add(String.valueOf(classDirs.get(c).getFileName()));
+            for (Path f : list(classDirs.get(c), false)) {
+                if (isImageName(f.getFileName().toString())) {
+                    files.add(f);
+                    fileLabels.add(c);
+                }
+            }
+        }
+        if (files.isEmpty()) {
+            throw QuantaException.inFile(
+                    root, "no images (" + EXTENSIONS + ") found in " + classDirs.size() + " class subfolders");
+        }
+        return new Listing(files, fileLabels, classNames);
     }
 
     /** The number of images in the class folders of {@code root}, from the listing (none is opened). */

@@ -66,6 +66,18 @@ public interface ScaleOut {
                 Path out,
                 Evaluator.Progress progress);
 
+        /**
+         * This session with its {@link #evaluate}, {@link #reconstruct} and {@link #predict} models given as
+         * weights-only Keras files of the model JSON {@code config} (the command line's {@code --config}); an engine
+         * that cannot load them refuses.
+         *
+         * @throws dev.quanta.QuantaException when the engine does not take a config
+         */
+        default Session withModelConfig(Path config) {
+            throw new dev.quanta.QuantaException(
+                    "--config is not supported on this engine; give one self-contained model file");
+        }
+
         @Override
         void close();
     }

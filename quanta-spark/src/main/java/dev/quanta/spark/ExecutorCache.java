@@ -14,18 +14,32 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * What one executor JVM has loaded: each model once (keyed by the SHA-256 of its file bytes), however many tasks run
- * there (the few most recent are kept); and the range of the dataset each task scores, loaded alone.
+ * there, and its interpreter pools (the few most recently used models and pools are kept, so an executor that
+ * serves model after model does not grow); and the range of the dataset each task scores, loaded alone.
  */
 final class ExecutorCache {
     private static final int KEPT = 4;
 
     private static final Map<String, Model> MODELS = lru();
 
-    private static final Map<PoolKey, InterpreterPool> POOLS = new LinkedHashMap<>();
+    /** Interpreter pools kept at most: the least recently used beyond these is closed once no task uses it. */
+    static final int KEPT_POOLS = 4;
+
+    private static final Map<PoolKey, Pooled> POOLS = new LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<PoolKey, Pooled> eldest) {
+            if (size() <= KEPT_POOLS) {
+                return false;
+            }
+            eldest.getValue().retire();
+            return true;
+        }
+    };
 
     private record PoolKey(String modelHash, int size) {}
 
@@ -51,18 +65,25 @@ final class ExecutorCache {
 
     /**
      * The model of file bytes {@code bytes} (named {@code fileName} on the driver), loaded on first use: written to a
-     * temporary file of the same name and read by {@link ModelFiles#load(Path)}.
+     * temporary file of the same name (and the config beside it) and read by {@link ModelFiles#load(Path, Path)}.
      */
     static synchronized Model model(ModelBytes file) {
         return MODELS.computeIfAbsent(file.sha256(), h -> {
             try {
                 Path dir = Files.createTempDirectory("quanta-model-");
                 Path p = dir.resolve(file.fileName());
+                Path config = file.configName() == null ? null : dir.resolve("config-" + file.configName());
                 Files.write(p, file.bytes());
                 try {
-                    return ModelFiles.load(p);
+                    if (config != null) {
+                        Files.write(config, file.configBytes());
+                    }
+                    return ModelFiles.load(p, config);
                 } finally {
                     Files.deleteIfExists(p);
+                    if (config != null) {
+                        Files.deleteIfExists(config);
+                    }
                     Files.deleteIfExists(dir);
                 }
             } catch (IOException e) {
@@ -99,20 +120,109 @@ final class ExecutorCache {
     }
 
     /**
-     * An interpreter pool of {@code size} interpreters for the model, made on first use and kept for the JVM's life
-     * (batch inference and the SQL function run their rows on it).
+     * The model's outputs for {@code batches} ({@link BatchPredictor#run}) on the executor's pool of {@code size}
+     * interpreters for the model, made on first use. The {@link #KEPT_POOLS} most recently used pools are kept (an
+     * executor that serves many models in its life holds at most that many); one pushed out is closed when its last
+     * run ends.
      */
-    static synchronized InterpreterPool pool(ModelBytes file, int size) {
-        Model m = model(file);
-        return POOLS.computeIfAbsent(new PoolKey(file.sha256(), size), k -> InterpreterPool.create(m, size));
+    static List<float[]> predict(ModelBytes file, int size, List<float[]> batches) {
+        try (Lease lease = lease(file, size)) {
+            return BatchPredictor.run(lease.pool(), batches);
+        }
     }
 
-    /** A model file's name and bytes, and their hash, as broadcast to executors. */
-    record ModelBytes(String fileName, byte[] bytes, String sha256) implements java.io.Serializable {
+    /** The pool of {@code size} interpreters for the model, for one use: it stays open until the lease is closed. */
+    static Lease lease(ModelBytes file, int size) {
+        Model m = model(file);
+        synchronized (ExecutorCache.class) {
+            Pooled p = POOLS.computeIfAbsent(
+                    new PoolKey(file.sha256(), size), k -> new Pooled(InterpreterPool.create(m, size)));
+            p.users++;
+            return new Lease(p);
+        }
+    }
+
+    /** Whether the pool of {@code size} interpreters for the model is kept now (tests). */
+    static synchronized boolean keepsPool(ModelBytes file, int size) {
+        return POOLS.containsKey(new PoolKey(file.sha256(), size));
+    }
+
+    /** A use of a cached pool; closing it ends the use, and closes the pool if it was pushed out of the cache. */
+    static final class Lease implements AutoCloseable {
+        private final Pooled pooled;
+        private boolean closed;
+
+        private Lease(Pooled pooled) {
+            this.pooled = pooled;
+        }
+
+        InterpreterPool pool() {
+            return pooled.pool;
+        }
+
+        @Override
+        public void close() {
+            synchronized (ExecutorCache.class) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                pooled.users--;
+                pooled.closeIfUnused();
+            }
+        }
+    }
+
+    /** A cached pool, the runs using it and whether it was pushed out of the cache (then closed when unused). */
+    private static final class Pooled {
+        final InterpreterPool pool;
+        int users;
+        boolean retired;
+
+        Pooled(InterpreterPool pool) {
+            this.pool = pool;
+        }
+
+        /** Called with the cache's lock held. */
+        void retire() {
+            retired = true;
+            closeIfUnused();
+        }
+
+        /** Called with the cache's lock held: no run is using the pool, so closing it waits for nothing. */
+        void closeIfUnused() {
+            if (retired && users == 0) {
+                pool.close();
+            }
+        }
+    }
+
+    /**
+     * A model file's name and bytes, and with {@code --config} the Keras model JSON's (else null), and the hash of
+     * both, as broadcast to executors.
+     */
+    record ModelBytes(String fileName, byte[] bytes, String configName, byte[] configBytes, String sha256)
+            implements java.io.Serializable {
         static ModelBytes read(Path file) {
+            return read(file, null);
+        }
+
+        static ModelBytes read(Path file, Path config) {
+            byte[] b = readAll(file);
+            if (config == null) {
+                return new ModelBytes(file.getFileName().toString(), b, null, null, ExecutorCache.sha256(b));
+            }
+            byte[] c = readAll(config);
+            // the hash of both files: SHA-256 of (SHA-256(weights) || SHA-256(config))
+            String hash = ExecutorCache.sha256((ExecutorCache.sha256(b) + ExecutorCache.sha256(c))
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new ModelBytes(
+                    file.getFileName().toString(), b, config.getFileName().toString(), c, hash);
+        }
+
+        private static byte[] readAll(Path file) {
             try {
-                byte[] b = Files.readAllBytes(file);
-                return new ModelBytes(file.getFileName().toString(), b, ExecutorCache.sha256(b));
+                return Files.readAllBytes(file);
             } catch (IOException e) {
                 throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
             }

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -35,8 +34,9 @@ import org.apache.spark.sql.types.StructType;
  * with {@link ImageFolder#sample}, the decoding of the single-machine image folder, so a sample is the same floats
  * whichever side decoded it.
  *
- * <p>An image folder (one subfolder per class) is read through Spark's binary-file source ({@code
- * spark.read().format("binaryFile")}), so the driver lists the files but never reads them. Its prediction rows are
+ * <p>An image folder (one subfolder per class) is listed on the driver ({@link ImageFolder#listing}) and its
+ * files are read by the tasks; a glob of image files goes through Spark's binary-file source ({@code
+ * spark.read().format("binaryFile")}). The driver lists the files but never reads them. Its prediction rows are
  * {@code sample} (the file's URI as the binary-file source gives it, percent-encoded, e.g. {@code
  * file:/data/cat/1.png}), {@code label} (the class index: the position of the file's subfolder among the sorted
  * class subfolders, as {@link ImageFolder#load} numbers them) and the prediction columns.
@@ -58,66 +58,107 @@ public final class ImageRows {
     }
 
     /**
-     * Batch inference on the image folder {@code spec} (or the image files its glob matches), read by Spark's
-     * binary-file source and decoded on the executors: one row per image, {@code sample} (its path), {@code label}
+     * Batch inference on the image folder {@code spec} (or the image files its glob matches), read and decoded on the
+     * executors: one row per image, {@code sample} (its path), {@code label}
      * and the prediction columns of {@link QuantaSpark#predict(org.apache.spark.sql.Dataset, Path, String, int,
      * Evaluator.Options)}. The images of a folder are those {@link ImageFolder#load} reads: in a class subfolder of
-     * the folder, with an image extension, not hidden; the label is the class index. A glob takes every matched file
-     * with an image extension (and the files below a matched folder), without labels (null). Spark's file listing
-     * also leaves out names starting with {@code _}.
+     * the folder, with an image extension, not hidden (names starting with {@code _} included), listed here by
+     * {@link ImageFolder#listing}; the label is the class index. A glob is read by Spark's binary-file source: every
+     * matched file with an image extension (and the files below a matched folder), without labels (null); Spark's
+     * listing leaves out names starting with {@code _} or {@code .}.
      *
      * @throws QuantaException naming the folder if it has no class subfolders or no images, or if the images' size
      *     (from the model's input or the spec) does not fit the model
      */
     public static org.apache.spark.sql.Dataset<Row> predictFolder(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
+        return predictFolder(spark, ModelFile.of(modelFile), spec, topK, options)
+                .rows();
+    }
+
+    /**
+     * Predictions not yet computed, and the images of each partition (null for a glob: known once the files are
+     * read), for {@link SparkProgress#follow}.
+     */
+    record Planned(org.apache.spark.sql.Dataset<Row> rows, long[] samples) {}
+
+    static Planned predictFolder(
+            SparkSession spark, ModelFile modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
         boolean glob = ImageFolder.isFileGlob(spec.data());
         if (glob && (spec.limit() != null || spec.skip() != 0)) {
             throw QuantaException.inFile(
                     spec.data(), "--limit and --skip need a dataset in order; a glob of image files has none");
         }
-        Model model = ModelFiles.load(modelFile);
+        Model model = modelFile.load();
         DatasetSpec full = Datasets.forModel(spec, model);
         ImageFolder.Decoding decoding = ImageFolder.Decoding.of(full);
         Path root = spec.data().toAbsolutePath().normalize();
         requireFits(root.toString(), decoding, model);
-        List<String> classes = glob
-                ? null
-                : ImageFolder.classFolders(root).stream()
-                        .map(p -> p.getFileName().toString())
-                        .toList();
-        org.apache.spark.sql.Dataset<Row> files;
-        try {
-            var reader = spark.read().format("binaryFile");
-            if (!glob) {
-                reader = reader.option("recursiveFileLookup", "true").option("pathGlobFilter", extensionGlob());
-            }
-            files = reader.load(glob ? root.toString() : globEscaped(root.toString()))
-                    .select("path", "content");
-        } catch (Exception e) {
-            if (glob) {
-                throw QuantaException.inFile(root, "no files match the pattern");
-            }
-            throw QuantaException.inFile(root, SparkErrors.unwrap(e).getMessage(), e);
-        }
-        // the listing (no file is read): refuse a folder without images as the single-machine loader does
-        boolean any = false;
-        for (String f : files.inputFiles()) {
-            any |= classOf(f, glob ? null : root, classes) >= 0;
-        }
-        if (!any) {
-            throw QuantaException.inFile(
-                    root,
-                    "no images (" + ImageFolder.EXTENSIONS + ") "
-                            + (glob ? "match the pattern" : "found in " + classes.size() + " class subfolders"));
-        }
         StructType decoded = new StructType()
                 .add("sample", DataTypes.StringType, false)
                 .add("label", DataTypes.IntegerType, true)
                 .add(SAMPLES, DataTypes.BinaryType, false);
-        org.apache.spark.sql.Dataset<Row> samples = files.mapPartitions(
-                new DecodeFiles(SampleSource.of(full), glob ? null : root.toString(), classes), Encoders.row(decoded));
-        return QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options);
+        org.apache.spark.sql.Dataset<Row> samples;
+        long[] perPartition = null;
+        if (glob) {
+            samples = globbed(spark, root).mapPartitions(new DecodeFiles(SampleSource.of(full)), Encoders.row(decoded));
+        } else {
+            org.apache.spark.sql.Dataset<Row> files = listed(spark, root, BatchPredictor.inputSize(model));
+            perPartition = SparkProgress.rowsPerPartition(files); // a job over the listing: no file is read
+            samples = files.mapPartitions(new ReadListed(SampleSource.of(full)), Encoders.row(decoded));
+        }
+        return new Planned(
+                QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options, new QuantaSpark.Stages()),
+                perPartition);
+    }
+
+    /**
+     * The image files a glob matches, as Spark's binary-file source reads them ({@code path}, {@code content}):
+     * Spark's listing leaves out names starting with {@code _} or {@code .}.
+     */
+    private static org.apache.spark.sql.Dataset<Row> globbed(SparkSession spark, Path pattern) {
+        org.apache.spark.sql.Dataset<Row> files;
+        try {
+            files = spark.read().format("binaryFile").load(pattern.toString()).select("path", "content");
+        } catch (Exception e) {
+            throw QuantaException.inFile(pattern, "no files match the pattern");
+        }
+        // the listing (no file is read): refuse a pattern without images
+        boolean any = false;
+        for (String f : files.inputFiles()) {
+            any |= ImageFolder.isImageName(fileName(f));
+        }
+        if (!any) {
+            throw QuantaException.inFile(pattern, "no images (" + ImageFolder.EXTENSIONS + ") match the pattern");
+        }
+        return files;
+    }
+
+    /**
+     * The images of the folder {@code root} as rows ({@code path}, {@code label}), listed here, on the driver, by
+     * {@link ImageFolder#listing} (the single-machine folder's images and order; no file is read), in partitions of
+     * consecutive images. Spark's binary-file source is not used: its listing drops file names starting with
+     * {@code _}, even named one by one, which the image folder reads.
+     */
+    private static org.apache.spark.sql.Dataset<Row> listed(SparkSession spark, Path root, int inputSize) {
+        ImageFolder.Listing listing = ImageFolder.listing(root);
+        List<Row> rows = new java.util.ArrayList<>(listing.files().size());
+        for (int i = 0; i < listing.files().size(); i++) {
+            rows.add(RowFactory.create(
+                    sparkPath(listing.files().get(i)), listing.labels().get(i)));
+        }
+        int partitions = (int) Math.min(rows.size(), QuantaSpark.partitions(spark, rows.size(), inputSize));
+        StructType schema =
+                new StructType().add("path", DataTypes.StringType, false).add("label", DataTypes.IntegerType, false);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        return spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
+    }
+
+    /** A local file as Spark names files ({@code file:/data/cat/1.png}, percent-encoded). */
+    static String sparkPath(Path file) {
+        return new org.apache.hadoop.fs.Path(file.toAbsolutePath().toUri())
+                .toUri()
+                .toString();
     }
 
     /**
@@ -192,7 +233,7 @@ public final class ImageRows {
             throw new QuantaException(
                     name + ": the image has " + x.length + " values, but the model input takes " + inputSize);
         }
-        return BatchPredictor.run(ExecutorCache.pool(file, 1), List.of(x)).get(0);
+        return ExecutorCache.predict(file, 1, List.of(x)).get(0);
     }
 
     /** The spec of images for {@code model}'s input (no folder: only the decoding settings count). */
@@ -236,57 +277,6 @@ public final class ImageRows {
         throw new QuantaException("no column '" + column + "' (the columns: " + String.join(", ", names) + ")");
     }
 
-    /** {@code path} with the characters a Hadoop glob reads escaped, so Spark takes it as it is. */
-    static String globEscaped(String path) {
-        StringBuilder sb = new StringBuilder(path.length());
-        for (char c : path.toCharArray()) {
-            if ("\\*?[]{}".indexOf(c) >= 0) {
-                sb.append('\\');
-            }
-            sb.append(c);
-        }
-        return sb.toString();
-    }
-
-    /** Spark's glob (file names only) for {@link ImageFolder#EXTENSIONS}, any letter case: {@code *.{[pP][nN][gG],...}}. */
-    static String extensionGlob() {
-        return ImageFolder.EXTENSIONS.stream()
-                .sorted()
-                .map(ext -> {
-                    StringBuilder sb = new StringBuilder();
-                    for (char c : ext.toCharArray()) {
-                        sb.append('[')
-                                .append(Character.toLowerCase(c))
-                                .append(Character.toUpperCase(c))
-                                .append(']');
-                    }
-                    return sb.toString();
-                })
-                .collect(Collectors.joining(",", "*.{", "}"));
-    }
-
-    /**
-     * The class index of the file at {@code path} (as Spark names it) below {@code root}: the position of its folder
-     * in {@code classes} when it is an image directly in a class subfolder, else -1 (not one of the folder's images).
-     * Without a root (a glob), 0 for any image file and -1 for other files.
-     */
-    static int classOf(String path, Path root, List<String> classes) {
-        String name = fileName(path);
-        if (!ImageFolder.isImageName(name)) {
-            return -1;
-        }
-        if (root == null) {
-            return 0;
-        }
-        Path file = localPath(path);
-        if (file == null
-                || file.getParent() == null
-                || !root.equals(file.getParent().getParent())) {
-            return -1;
-        }
-        return classes.indexOf(file.getParent().getFileName().toString());
-    }
-
     /**
      * The local path of a {@code file:} path as Spark names files (a URI, percent-encoded, as the binary-file source's
      * {@code path} and {@link org.apache.spark.sql.Dataset#inputFiles} give it), else null.
@@ -316,15 +306,13 @@ public final class ImageRows {
     }
 
     /**
-     * A task: the binary-file rows (path, content) of a partition as (sample, label, decoded sample), for the images
-     * of the folder's class subfolders (root null: every image file, no label); other files are dropped.
+     * A task: the binary-file rows (path, content) of a partition as (sample, null label, decoded sample), for the
+     * files with an image name; other files are dropped.
      */
-    private record DecodeFiles(SampleSource source, String root, List<String> classes)
-            implements MapPartitionsFunction<Row, Row> {
+    private record DecodeFiles(SampleSource source) implements MapPartitionsFunction<Row, Row> {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
             ImageFolder.Decoding decoding = ImageFolder.Decoding.of(source.spec());
-            Path rootPath = root == null ? null : Path.of(root);
             return new Iterator<>() {
                 private Row next;
 
@@ -333,14 +321,9 @@ public final class ImageRows {
                     while (next == null && input.hasNext()) {
                         Row in = input.next();
                         String path = in.getString(0);
-                        int label = classOf(path, rootPath, classes);
-                        if (label >= 0) {
-                            Path local = localPath(path);
-                            String name = local == null ? path : local.toString();
+                        if (ImageFolder.isImageName(fileName(path))) {
                             next = RowFactory.create(
-                                    path,
-                                    rootPath == null ? null : label,
-                                    bytes(ImageFolder.sample(in.getAs(1), name, decoding)));
+                                    path, null, bytes(ImageFolder.sample(in.getAs(1), displayName(path), decoding)));
                         }
                     }
                     return next != null;
@@ -357,6 +340,44 @@ public final class ImageRows {
                 }
             };
         }
+    }
+
+    /**
+     * A task: the listed rows (path, label) of a partition as (sample, label, decoded sample), each file read here,
+     * on the executor, and decoded as the image folder decodes it.
+     */
+    private record ReadListed(SampleSource source) implements MapPartitionsFunction<Row, Row> {
+        @Override
+        public Iterator<Row> call(Iterator<Row> input) {
+            ImageFolder.Decoding decoding = ImageFolder.Decoding.of(source.spec());
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return input.hasNext();
+                }
+
+                @Override
+                public Row next() {
+                    Row in = input.next();
+                    String path = in.getString(0);
+                    Path file = localPath(path);
+                    byte[] encoded;
+                    try {
+                        encoded = java.nio.file.Files.readAllBytes(file);
+                    } catch (java.io.IOException e) {
+                        throw QuantaException.inFile(file, "cannot read: " + e.getMessage(), e);
+                    }
+                    return RowFactory.create(
+                            path, in.getInt(1), bytes(ImageFolder.sample(encoded, file.toString(), decoding)));
+                }
+            };
+        }
+    }
+
+    /** A path as Spark names files, for messages: the local path of a {@code file:} path, else as it is. */
+    private static String displayName(String sparkPath) {
+        Path local = localPath(sparkPath);
+        return local == null ? sparkPath : local.toString();
     }
 
     /** A task: the rows of a partition with their encoded image column replaced by the decoded sample. */

@@ -3,7 +3,6 @@ package dev.quanta.spark;
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.Evaluator;
-import dev.quanta.runtime.InterpreterPool;
 import dev.quanta.spark.ExecutorCache.ModelBytes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -80,7 +79,6 @@ final class PredictTasks {
             ModelBytes file = bytes.value();
             // the range alone: its sample s is sample range[0] + s of the dataset
             Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
-            InterpreterPool pool = ExecutorCache.pool(file, options.parallel());
             int d = data.sampleSize();
             int n = data.size();
             int batch = options.batchSize();
@@ -95,7 +93,7 @@ final class PredictTasks {
                     batches.add(in);
                     at += count;
                 }
-                for (float[] y : BatchPredictor.run(pool, batches)) {
+                for (float[] y : ExecutorCache.predict(file, options.parallel(), batches)) {
                     int count = y.length / outputSize;
                     for (int i = 0; i < count; i++) {
                         Object[] p = predictionValues(y, i * outputSize, outputSize, topK);
@@ -124,7 +122,7 @@ final class PredictTasks {
             implements MapPartitionsFunction<Row, Row> {
         @Override
         public Iterator<Row> call(Iterator<Row> input) {
-            InterpreterPool pool = ExecutorCache.pool(bytes.value(), options.parallel());
+            ModelBytes file = bytes.value();
             int batch = options.batchSize();
             int round = options.parallel() * BATCHES_PER_INTERPRETER;
             return new Iterator<>() {
@@ -155,7 +153,7 @@ final class PredictTasks {
                         batches.add(in);
                     }
                     int r = 0;
-                    for (float[] y : BatchPredictor.run(pool, batches)) {
+                    for (float[] y : ExecutorCache.predict(file, options.parallel(), batches)) {
                         for (int i = 0; i < y.length / outputSize; i++, r++) {
                             Row in = read.get(r);
                             Object[] p = predictionValues(y, i * outputSize, outputSize, topK);

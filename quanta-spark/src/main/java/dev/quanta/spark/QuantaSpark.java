@@ -81,7 +81,23 @@ public final class QuantaSpark {
             DatasetSpec spec,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        return evaluate(spark, () -> Head.of(modelFile, ModelFiles.load(modelFile), spec), options, progress);
+        return evaluate(spark, modelFile, null, spec, options, progress);
+    }
+
+    /**
+     * {@link #evaluate(SparkSession, Path, DatasetSpec, Evaluator.Options, Evaluator.Progress)} of the weights-only
+     * Keras file {@code modelFile} with its model JSON {@code config} (null: a self-contained file); both files'
+     * bytes are broadcast.
+     */
+    public static Run<EvaluationResult> evaluate(
+            SparkSession spark,
+            Path modelFile,
+            Path config,
+            DatasetSpec spec,
+            Evaluator.Options options,
+            Evaluator.Progress progress) {
+        ModelFile file = new ModelFile(modelFile, config);
+        return evaluate(spark, () -> Head.of(file, file.load(), spec), options, progress);
     }
 
     private static Run<EvaluationResult> evaluate(
@@ -118,8 +134,23 @@ public final class QuantaSpark {
             Metric metric,
             Evaluator.Options options,
             Evaluator.Progress progress) {
-        return reconstruct(
-                spark, () -> Head.of(modelFile, ModelFiles.load(modelFile), spec), metric, options, progress);
+        return reconstruct(spark, modelFile, null, spec, metric, options, progress);
+    }
+
+    /**
+     * {@link #reconstruct(SparkSession, Path, DatasetSpec, Metric, Evaluator.Options, Evaluator.Progress)} of the
+     * weights-only Keras file {@code modelFile} with its model JSON {@code config} (null: a self-contained file).
+     */
+    public static Run<ReconstructionResult> reconstruct(
+            SparkSession spark,
+            Path modelFile,
+            Path config,
+            DatasetSpec spec,
+            Metric metric,
+            Evaluator.Options options,
+            Evaluator.Progress progress) {
+        ModelFile file = new ModelFile(modelFile, config);
+        return reconstruct(spark, () -> Head.of(file, file.load(), spec), metric, options, progress);
     }
 
     private static Run<ReconstructionResult> reconstruct(
@@ -158,8 +189,8 @@ public final class QuantaSpark {
      * spec as that model reads it, its first sample (on which the single-machine checks run; for windowed clips with
      * all the clip names) and the number of samples ({@link Datasets#count}).
      */
-    private record Head(Path file, Model model, DatasetSpec resolved, Dataset first, int samples) {
-        static Head of(Path file, Model model, DatasetSpec spec) {
+    private record Head(ModelFile file, Model model, DatasetSpec resolved, Dataset first, int samples) {
+        static Head of(ModelFile file, Model model, DatasetSpec spec) {
             DatasetSpec resolved = Datasets.forModel(spec, model);
             Dataset first = Datasets.loadRange(resolved, 0, 1);
             return new Head(file, model, resolved, first, Datasets.count(resolved));
@@ -234,7 +265,7 @@ public final class QuantaSpark {
         List<int[]> ranges =
                 ranges(n, options.batchSize(), partitions(spark, n, head.first().sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> bytes = jsc.broadcast(ModelBytes.read(head.file()));
+        Broadcast<ModelBytes> bytes = jsc.broadcast(head.file().bytes());
         stages.end("broadcast");
         long start = System.nanoTime();
         Function<int[], Scored<P>> f = task.apply(bytes, SampleSource.of(head.resolved()));
@@ -274,8 +305,9 @@ public final class QuantaSpark {
         Model quantized = ModelFiles.load(quantizedFile);
         // the dataset as the float model reads it, so that the executors load the same one for either model
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
-        Head floatHead = Head.of(floatFile, floatModel, resolved);
-        java.util.function.Supplier<Head> quantizedHead = () -> Head.of(quantizedFile, quantized, resolved);
+        Head floatHead = Head.of(ModelFile.of(floatFile), floatModel, resolved);
+        java.util.function.Supplier<Head> quantizedHead =
+                () -> Head.of(ModelFile.of(quantizedFile), quantized, resolved);
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
         Map<String, Double> seconds = new LinkedHashMap<>();
         EvaluationResult f = null;
@@ -372,17 +404,17 @@ public final class QuantaSpark {
             String column,
             int topK,
             Evaluator.Options options) {
-        return predict(rows, modelFile, column, topK, options, new Stages());
+        return predict(rows, ModelFile.of(modelFile), column, topK, options, new Stages());
     }
 
-    private static org.apache.spark.sql.Dataset<Row> predict(
+    static org.apache.spark.sql.Dataset<Row> predict(
             org.apache.spark.sql.Dataset<Row> rows,
-            Path modelFile,
+            ModelFile modelFile,
             String column,
             int topK,
             Evaluator.Options options,
             Stages stages) {
-        Model model = ModelFiles.load(modelFile);
+        Model model = modelFile.load();
         int inputSize = BatchPredictor.inputSize(model);
         int outputSize = BatchPredictor.outputSize(model);
         StructType schema = rows.schema();
@@ -396,7 +428,7 @@ public final class QuantaSpark {
         StructType out = predictionColumns(kept, topK);
         JavaSparkContext jsc =
                 JavaSparkContext.fromSparkContext(rows.sparkSession().sparkContext());
-        ModelBytes file = ModelBytes.read(modelFile);
+        ModelBytes file = modelFile.bytes();
         stages.end("load");
         Broadcast<ModelBytes> bytes = jsc.broadcast(file);
         stages.end("broadcast");
@@ -432,15 +464,21 @@ public final class QuantaSpark {
      */
     public static org.apache.spark.sql.Dataset<Row> predict(
             SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options) {
-        return plan(spark, modelFile, spec, topK, options, new Stages()).rows();
+        return plan(spark, ModelFile.of(modelFile), spec, topK, options, new Stages())
+                .rows();
     }
 
     /** Predictions not yet computed, and the sample ranges {from, to} of their partitions. */
     private record Planned(org.apache.spark.sql.Dataset<Row> rows, List<int[]> ranges) {}
 
     private static Planned plan(
-            SparkSession spark, Path modelFile, DatasetSpec spec, int topK, Evaluator.Options options, Stages stages) {
-        Model model = ModelFiles.load(modelFile);
+            SparkSession spark,
+            ModelFile modelFile,
+            DatasetSpec spec,
+            int topK,
+            Evaluator.Options options,
+            Stages stages) {
+        Model model = modelFile.load();
         DatasetSpec resolved = Datasets.forModel(spec, model);
         Dataset first = Datasets.load(resolved.withLimit(1));
         int inputSize = BatchPredictor.inputSize(model);
@@ -455,7 +493,7 @@ public final class QuantaSpark {
         int outputSize = BatchPredictor.outputSize(model);
         List<int[]> ranges = ranges(samples, options.batchSize(), partitions(spark, samples, inputSize));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        ModelBytes file = ModelBytes.read(modelFile);
+        ModelBytes file = modelFile.bytes();
         stages.end("load");
         Broadcast<ModelBytes> bytes = jsc.broadcast(file);
         stages.end("broadcast");
@@ -481,9 +519,28 @@ public final class QuantaSpark {
             Evaluator.Options options,
             Path out,
             Evaluator.Progress progress) {
+        return writePredictions(spark, modelFile, null, spec, column, topK, options, out, progress);
+    }
+
+    /**
+     * {@link #writePredictions(SparkSession, Path, DatasetSpec, String, int, Evaluator.Options, Path,
+     * Evaluator.Progress)} of the weights-only Keras file {@code weightsFile} with its model JSON {@code config}
+     * (null: {@code weightsFile} is a self-contained model file).
+     */
+    public static Run<Long> writePredictions(
+            SparkSession spark,
+            Path weightsFile,
+            Path config,
+            DatasetSpec spec,
+            String column,
+            int topK,
+            Evaluator.Options options,
+            Path out,
+            Evaluator.Progress progress) {
+        ModelFile modelFile = new ModelFile(weightsFile, config);
         Stages stages = new Stages();
         org.apache.spark.sql.Dataset<Row> predictions;
-        long[] samples = null; // Parquet rows per partition are not known before the job
+        long[] samples;
         if (isParquet(spec.data())) {
             org.apache.spark.sql.Dataset<Row> in;
             try {
@@ -491,13 +548,16 @@ public final class QuantaSpark {
             } catch (Exception e) {
                 throw QuantaException.inFile(spec.data(), SparkErrors.unwrap(e).getMessage());
             }
+            samples = SparkProgress.rowsPerPartition(in);
             try {
                 predictions = predict(in, modelFile, column == null ? "features" : column, topK, options, stages);
             } catch (QuantaException e) {
                 throw QuantaException.inFile(spec.data(), e.getMessage(), e);
             }
         } else if (ImageRows.readsFolderThroughSpark(spec)) {
-            predictions = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
+            ImageRows.Planned planned = ImageRows.predictFolder(spark, modelFile, spec, topK, options);
+            predictions = planned.rows();
+            samples = planned.samples();
         } else {
             Planned planned = plan(spark, modelFile, spec, topK, options, stages);
             predictions = planned.rows();

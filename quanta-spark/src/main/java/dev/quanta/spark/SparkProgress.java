@@ -88,6 +88,31 @@ final class SparkProgress extends SparkListener implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The rows of each partition of {@code table} (a Parquet table, say), counted by a job that reads no column (a
+     * Parquet scan then reads only its row groups' row counts); a transformation of the table row by row
+     * ({@code mapPartitions}) has the same partitions, so this is {@link #follow}'s samples for it.
+     */
+    static long[] rowsPerPartition(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> table) {
+        List<long[]> counts = table.select(new org.apache.spark.sql.Column[0])
+                .javaRDD()
+                .mapPartitionsWithIndex(
+                        (Integer partition, java.util.Iterator<org.apache.spark.sql.Row> rows) -> {
+                            long n = 0;
+                            for (; rows.hasNext(); rows.next()) {
+                                n++;
+                            }
+                            return List.of(new long[] {partition, n}).iterator();
+                        },
+                        false)
+                .collect();
+        long[] rows = new long[table.rdd().getNumPartitions()];
+        for (long[] c : counts) {
+            rows[(int) c[0]] = c[1];
+        }
+        return rows;
+    }
+
     @Override
     public synchronized void onJobStart(SparkListenerJobStart job) {
         if (closed

@@ -40,7 +40,7 @@ public final class SparkScaleOut implements ScaleOut {
             throw new QuantaException(
                     "--spark " + master + ": " + SparkErrors.unwrap(e).getMessage(), e);
         }
-        return new SparkRuns(spark, !existed);
+        return new SparkRuns(spark, !existed, null);
     }
 
     /** How long to wait for a standalone master to accept a connection. */
@@ -89,18 +89,26 @@ public final class SparkScaleOut implements ScaleOut {
         }
     }
 
-    /** A session's runs, each through {@link QuantaSpark}. */
-    private record SparkRuns(SparkSession spark, boolean stopOnClose) implements Session {
+    /**
+     * A session's runs, each through {@link QuantaSpark}; with a {@code config} (a Keras model JSON), the models of
+     * evaluate, reconstruct and predict are weights-only files of it.
+     */
+    private record SparkRuns(SparkSession spark, boolean stopOnClose, Path config) implements Session {
+        @Override
+        public Session withModelConfig(Path config) {
+            return new SparkRuns(spark, stopOnClose, config);
+        }
+
         @Override
         public Run<EvaluationResult> evaluate(
                 Path model, DatasetSpec data, Evaluator.Options options, Evaluator.Progress progress) {
-            return QuantaSpark.evaluate(spark, model, data, options, progress);
+            return QuantaSpark.evaluate(spark, model, config, data, options, progress);
         }
 
         @Override
         public Run<ReconstructionResult> reconstruct(
                 Path model, DatasetSpec data, Metric metric, Evaluator.Options options, Evaluator.Progress progress) {
-            return QuantaSpark.reconstruct(spark, model, data, metric, options, progress);
+            return QuantaSpark.reconstruct(spark, model, config, data, metric, options, progress);
         }
 
         @Override
@@ -110,6 +118,10 @@ public final class SparkScaleOut implements ScaleOut {
                 DatasetSpec data,
                 ModelComparison.Options options,
                 Evaluator.Progress progress) {
+            if (config != null) {
+                throw new QuantaException(
+                        "--compare on --spark does not take --config yet; compare self-contained " + "model files");
+            }
             return QuantaSpark.compare(spark, floatModel, quantizedModel, data, options, progress);
         }
 
@@ -122,7 +134,7 @@ public final class SparkScaleOut implements ScaleOut {
                 Evaluator.Options options,
                 Path out,
                 Evaluator.Progress progress) {
-            return QuantaSpark.writePredictions(spark, model, data, column, topK, options, out, progress);
+            return QuantaSpark.writePredictions(spark, model, config, data, column, topK, options, out, progress);
         }
 
         @Override

@@ -11,7 +11,7 @@ final class SqlFunctionRun {
     static float[] scores(ModelBytes file, Object features, int inputSize, int outputSize) {
         float[] x = new float[inputSize];
         PredictTasks.readSample(features, inputSize, "quanta_predict argument", x, 0);
-        List<float[]> y = BatchPredictor.run(ExecutorCache.pool(file, 1), List.of(x));
+        List<float[]> y = ExecutorCache.predict(file, 1, List.of(x));
         return y.get(0);
     }
 }

@@ -149,6 +149,99 @@ class SparkProgressTest {
         assertThat(run.stageSeconds().values()).allSatisfy(s -> assertThat(s).isNotNegative());
     }
 
+    /**
+     * Parquet input: the bar counts rows, each partition's rows (from a job that reads no column) once, not tasks;
+     * the table is 1000 MNIST samples written as 3 files of 334, 333 and 333 rows, which Spark reads in 2 or 3
+     * partitions.
+     */
+    @Test
+    void batchInferenceOnAParquetTableReportsRows() {
+        Path table = tmp.resolve("mnist.parquet");
+        dev.quanta.data.Dataset data = dev.quanta.data.Datasets.load(mnist(1000));
+        List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+        for (int i = 0; i < data.size(); i++) {
+            rows.add(org.apache.spark.sql.RowFactory.create(i, data.sample(i)));
+        }
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", org.apache.spark.sql.types.DataTypes.IntegerType, false)
+                .add(
+                        "features",
+                        org.apache.spark.sql.types.DataTypes.createArrayType(
+                                org.apache.spark.sql.types.DataTypes.FloatType, false),
+                        false);
+        spark.createDataFrame(rows, schema)
+                .repartition(3)
+                .write()
+                .mode(org.apache.spark.sql.SaveMode.Overwrite)
+                .parquet(table.toString());
+        List<Long> fileRows = new ArrayList<>();
+        for (String file : spark.read().parquet(table.toString()).inputFiles()) {
+            fileRows.add(spark.read().parquet(file).count());
+        }
+        assertThat(fileRows).containsExactlyInAnyOrder(334L, 333L, 333L);
+
+        Recorder bar = new Recorder();
+        ScaleOut.Run<Long> run = QuantaSpark.writePredictions(
+                spark,
+                model(),
+                DatasetSpec.of(table),
+                "features",
+                1,
+                Evaluator.Options.defaults(),
+                tmp.resolve("from-parquet.parquet"),
+                bar);
+        assertThat(run.result()).isEqualTo(1000);
+        // Spark packs small files together: the partitions' rows (read whole here) are sums of the files'
+        List<Long> partitionRows = spark.read().parquet(table.toString()).javaRDD().glom().collect().stream()
+                .map(p -> (long) p.size())
+                .toList();
+        assertThat(partitionRows).hasSize(run.partitions());
+        assertThat(partitionRows.stream().mapToLong(Long::longValue).sum()).isEqualTo(1000);
+        assertThat(bar.stepsEndingAt(1000)).containsExactlyInAnyOrderElementsOf(partitionRows);
+    }
+
+    /**
+     * An image folder: the bar counts images, each partition's once (the partitions of the driver's listing, 40
+     * images in 4 partitions of 10), not tasks.
+     */
+    @Test
+    void batchInferenceOnAnImageFolderReportsImages() throws java.io.IOException {
+        Path model = Fixtures.require("mlperf-tiny/ic/pretrainedResnet_quant.tflite");
+        Path samples = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");
+        Path folder = tmp.resolve("images");
+        List<String> lines = java.nio.file.Files.readAllLines(samples.resolve("y_labels.csv"));
+        for (int i = 0; i < 40; i++) {
+            String[] f = lines.get(i).split(",");
+            byte[] rgb = java.nio.file.Files.readAllBytes(samples.resolve(f[0]));
+            java.awt.image.BufferedImage img =
+                    new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_INT_RGB);
+            for (int p = 0; p < 32 * 32; p++) {
+                img.setRGB(
+                        p % 32,
+                        p / 32,
+                        (rgb[3 * p] & 0xFF) << 16 | (rgb[3 * p + 1] & 0xFF) << 8 | (rgb[3 * p + 2] & 0xFF));
+            }
+            Path file = folder.resolve(f[2].strip()).resolve(String.format("_%03d.png", i));
+            java.nio.file.Files.createDirectories(file.getParent());
+            assertThat(javax.imageio.ImageIO.write(img, "png", file.toFile())).isTrue();
+        }
+        Recorder bar = new Recorder();
+
+        ScaleOut.Run<Long> run = QuantaSpark.writePredictions(
+                spark,
+                model,
+                DatasetSpec.of(folder),
+                null,
+                1,
+                Evaluator.Options.defaults(),
+                tmp.resolve("images.parquet"),
+                bar);
+
+        assertThat(run.result()).isEqualTo(40);
+        assertThat(run.partitions()).isEqualTo(4);
+        assertThat(bar.stepsEndingAt(40)).containsExactly(10L, 10L, 10L, 10L);
+    }
+
     @Test
     void calibrationReportsSamplesAndItsStages() {
         Recorder bar = new Recorder();
