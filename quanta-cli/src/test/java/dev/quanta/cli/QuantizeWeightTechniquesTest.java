@@ -70,7 +70,7 @@ class QuantizeWeightTechniquesTest {
         assertThat(techniques.get(1).get("technique").asText()).isEqualTo("bias absorption");
         assertThat(techniques.get(1).get("changes").get(0).asText())
                 .matches(
-                        "\\S+ -> \\S+: \\d+ of \\d+ channels absorbed \\(ReLU: channel's 0\\.135% point\\), largest c .+");
+                        "\\S+ -> \\S+: \\d+ of \\d+ channels absorbed \\(ReLU: min\\(0\\.135% point, mean - 3 sd\\)\\), largest c .+");
         assertThat(techniques.get(2).get("technique").asText()).isEqualTo("bias correction");
         assertThat(techniques.get(2).get("changes").get(0).asText()).contains("largest bias shift");
     }
