@@ -277,4 +277,28 @@ class BiasAbsorptionTest {
         assertThat(op(result.model(), "c2").input(2).data().floats())
                 .containsExactly(op(m, "c2").input(2).data().floats());
     }
+
+    /**
+     * A distributed statistics source calibrates {@link Converter#calibrationModel()}, which has no absorbed biases
+     * (their constants depend on the calibration data): when absorption moves a channel, the conversion calibrates the
+     * absorbed model itself, and gives the file a conversion without the source gives.
+     */
+    @Test
+    void absorbedModelsAreNotCalibratedByADistributedSource() {
+        Dataset d = data(2, 64, 6);
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        Converter converter = CoreModels.int8(
+                valid(), d, c -> c.withGranularity(Granularity.PER_TENSOR).withCrossLayerEqualization(true));
+        Converter.Conversion local = converter.convert();
+        Converter.Conversion distributed = converter
+                .withCalibrationStatistics((model, n, settings, keep) -> {
+                    calls.incrementAndGet();
+                    return CalibrationStatistics.collect(model, d, 0, n, settings, keep);
+                })
+                .convert();
+        assertThat(local.report().render()).contains("Bias absorption:\n  c1 -> dw: 2 of 4 channels absorbed");
+        assertThat(calls).hasValue(0);
+        assertThat(dev.quanta.tflite.TfliteWriter.toBytes(distributed.model()))
+                .isEqualTo(dev.quanta.tflite.TfliteWriter.toBytes(local.model()));
+    }
 }
