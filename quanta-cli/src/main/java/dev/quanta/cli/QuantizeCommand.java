@@ -124,7 +124,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(
             names = "--equalize",
             description = "Cross-layer equalization before quantizing: rescale the channels of consecutive "
-                    + "convolution and Dense layers (ReLU or nothing between them) so that their weight ranges match; "
+                    + "convolution and Dense layers (ReLU or nothing between them) so that their weight ranges match, "
+                    + "then (full-integer modes) absorb each channel's constant offset into the next layer's bias; "
                     + "helps per-tensor weights.")
     boolean equalize;
 

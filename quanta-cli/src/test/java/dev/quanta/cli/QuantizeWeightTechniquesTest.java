@@ -45,6 +45,7 @@ class QuantizeWeightTechniquesTest {
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out())
                 .containsPattern("(?m)^Cross-layer equalization:\n  \\S+ -> \\S+: \\d+ channels scaled by ")
+                .containsPattern("(?m)^Bias absorption:\n  \\S+ -> \\S+: \\d+ of \\d+ channels absorbed ")
                 .containsPattern("(?m)^Bias correction:\n  \\S+ \\(FULLY_CONNECTED\\): largest bias shift ");
         int correct = MnistFixtures.correctInTfliteBitExact(out);
         System.out.printf(Locale.ROOT, "MNIST MLP, per-tensor, --equalize --bias-correction: %d / 900%n", correct);
@@ -64,10 +65,14 @@ class QuantizeWeightTechniquesTest {
                 "--json");
         assertThat(json.exitCode()).as(json.err()).isZero();
         JsonNode techniques = new ObjectMapper().readTree(json.out()).get("techniques");
-        assertThat(techniques).hasSize(2);
+        assertThat(techniques).hasSize(3);
         assertThat(techniques.get(0).get("technique").asText()).isEqualTo("cross-layer equalization");
-        assertThat(techniques.get(1).get("technique").asText()).isEqualTo("bias correction");
-        assertThat(techniques.get(1).get("changes").get(0).asText()).contains("largest bias shift");
+        assertThat(techniques.get(1).get("technique").asText()).isEqualTo("bias absorption");
+        assertThat(techniques.get(1).get("changes").get(0).asText())
+                .matches(
+                        "\\S+ -> \\S+: \\d+ of \\d+ channels absorbed \\(ReLU: min\\(0\\.135% point, mean - 3 sd\\)\\), largest c .+");
+        assertThat(techniques.get(2).get("technique").asText()).isEqualTo("bias correction");
+        assertThat(techniques.get(2).get("changes").get(0).asText()).contains("largest bias shift");
     }
 
     @Test

@@ -174,6 +174,9 @@ public final class Converter {
     /**
      * The model calibration observes: the float graph after {@link FloatGraphPasses} and, when the settings ask for
      * it, cross-layer equalization. The same on every machine, so partitions of a distributed calibration run it.
+     * A full-integer conversion with cross-layer equalization then absorbs biases ({@link BiasAbsorption}), whose
+     * constants come from the calibration data; when that changes the model, calibration runs in this JVM on the
+     * changed model rather than through {@link #withCalibrationStatistics}.
      */
     public Model calibrationModel() {
         return calibrationModel(config, new ArrayList<>());
@@ -189,9 +192,12 @@ public final class Converter {
         return floatModel;
     }
 
-    /** The pass's statistics from {@link #statisticsSource}, checked to cover the first samples. */
-    private MinMaxCalibrator.Both calibrateBoth(Model floatModel, QuantizationConfig settings) {
-        if (statisticsSource == null) {
+    /**
+     * The pass's statistics from {@link #statisticsSource}, checked to cover the first samples; with {@code here} (the
+     * model is not {@link #calibrationModel()}) calibration runs here.
+     */
+    private MinMaxCalibrator.Both calibrateBoth(Model floatModel, QuantizationConfig settings, boolean here) {
+        if (statisticsSource == null || here) {
             return MinMaxCalibrator.calibrateBoth(floatModel, representative, settings, keepHistograms);
         }
         int n = MinMaxCalibrator.sampleCount(floatModel, representative, settings.calibrationSamples());
@@ -314,6 +320,15 @@ public final class Converter {
     private Prepared prepare(QuantizationConfig settings) {
         List<QuantizationReport.Technique> techniques = new ArrayList<>();
         Model floatModel = calibrationModel(settings, techniques);
+        // bias absorption follows CLE; its constants come from the calibration data, so the model calibrated is no
+        // longer calibrationModel(), which a distributed statistics source runs: then calibration runs here
+        boolean absorbed = false;
+        if (settings.crossLayerEqualization()) {
+            BiasAbsorption.Result ba = BiasAbsorption.apply(floatModel, representative, settings);
+            absorbed = ba.model() != floatModel;
+            floatModel = ba.model();
+            techniques.add(new QuantizationReport.Technique("bias absorption", ba.lines()));
+        }
         Calibration ranges;
         HeldOutSearch.Result granularity;
         // the calibrator the range search recalibrates its even samples with: AUTO's, or min/max where AUTO kept it
@@ -325,7 +340,7 @@ public final class Converter {
         if (settings.calibrator() == Calibrator.AUTO) {
             // AUTO's ranges (its per-tensor choices or min/max everywhere) and granularity by held-out error, on
             // the model before bias correction, which then corrects the weights as chosen
-            MinMaxCalibrator.Both both = calibrateBoth(floatModel, settings);
+            MinMaxCalibrator.Both both = calibrateBoth(floatModel, settings, absorbed);
             granularity = HeldOutSearch.auto(
                     floatModel,
                     representative,
@@ -340,7 +355,7 @@ public final class Converter {
                 rangeSearchBy = Calibrator.MINMAX;
             }
         } else {
-            ranges = calibrateBoth(floatModel, settings).chosen();
+            ranges = calibrateBoth(floatModel, settings, absorbed).chosen();
             granularity = new HeldOutSearch.Result(ranges, Map.of(), List.of());
         }
         techniques.addAll(granularity.techniques());

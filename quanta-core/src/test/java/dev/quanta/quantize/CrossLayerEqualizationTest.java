@@ -33,12 +33,20 @@ class CrossLayerEqualizationTest {
      * "dw" 3×3 SAME + {@code between} → Conv2D "c2" 2 filters 1×1.
      */
     static Model chain(Activation between) {
+        return chain(between, false);
+    }
+
+    /** As {@link #chain(Activation)}; with {@code deadChannel0}, c1's filter 0 is 10⁻³⁰ everywhere (bias 0.001). */
+    static Model chain(Activation between, boolean deadChannel0) {
         SplittableRandom r = new SplittableRandom(11);
         ModelBuilder mb = new ModelBuilder("chain");
         Tensor x = mb.input("x", Shape.batched(5, 5, 3));
         float[] k1 = CoreArrays.uniform(r, C * 9 * 3, -1, 1);
         for (int e = 0; e < k1.length; e++) {
             k1[e] *= (float) Math.pow(10, e / 27 - 2);
+            if (deadChannel0 && e < 27) {
+                k1[e] = 1e-30f;
+            }
         }
         float[] b1 = {0.001f, 0.02f, -0.1f, 3f};
         Tensor h1 = CoreModels.conv2d(
@@ -143,6 +151,30 @@ class CrossLayerEqualizationTest {
         assertThat(cle.lines()).hasSize(2);
         assertThat(cle.lines().get(0)).startsWith("c1 -> dw: 4 channels scaled by ");
         assertThat(cle.lines().get(1)).startsWith("dw -> c2: 4 channels scaled by ");
+    }
+
+    /**
+     * A dead channel (weights 10⁻³⁰, output the constant ReLU(bias)) keeps scale 1: s = √(r_A / r_B) ≈ 10⁻¹⁵ would
+     * multiply its bias by 10¹⁵, and the per-tensor range of c1's output with it.
+     */
+    @Test
+    void deadChannelsAreNotScaled() {
+        Model f = chain(Activation.RELU, true);
+        Model e = CrossLayerEqualization.apply(f).model();
+        assertThat(op(e, "c1").input(2).data().floats()[0]).isEqualTo(0.001f);
+        assertThat(op(e, "c1").input(1).data().floats()[0]).isEqualTo(1e-30f);
+        // the other channels are equalized as before
+        assertThat(op(e, "c1").input(2).data().floats()[3])
+                .isEqualTo(
+                        op(CrossLayerEqualization.apply(chain(Activation.RELU)).model(), "c1")
+                                .input(2)
+                                .data()
+                                .floats()[3]);
+        float[] before = run(f, data());
+        float[] after = run(e, data());
+        for (int i = 0; i < before.length; i++) {
+            assertThat((double) after[i]).isCloseTo(before[i], org.assertj.core.api.Assertions.within(1e-4));
+        }
     }
 
     @Test

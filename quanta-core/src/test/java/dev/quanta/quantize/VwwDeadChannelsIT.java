@@ -70,6 +70,18 @@ class VwwDeadChannelsIT {
         converterSqnr = sqnrByLayer(TfliteReader.read(Fixtures.require(CONVERTER)));
     }
 
+    static Model keras() {
+        return keras;
+    }
+
+    static Dataset calibration() {
+        return calibration;
+    }
+
+    static Dataset evaluation() {
+        return evaluation;
+    }
+
     /** The IC images {@code [from, to)} upscaled to 96×96, then {@code extra}, all pixels / 255. */
     static Dataset icUpscaled(int from, int to, List<float[]> extra) throws IOException {
         Path dir = Fixtures.require("mlperf-tiny/ic/perf_samples_v0.5");

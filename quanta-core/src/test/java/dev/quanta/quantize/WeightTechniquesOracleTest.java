@@ -33,7 +33,7 @@ class WeightTechniquesOracleTest {
                 .convert();
         assertThat(c.report().techniques())
                 .extracting(QuantizationReport.Technique::name)
-                .containsExactly("cross-layer equalization", "bias correction");
+                .containsExactly("cross-layer equalization", "bias absorption", "bias correction");
         byte[] file = TfliteWriter.toBytes(c.model());
         float[] x = new float[d.sampleSize()];
         for (TfliteOracle.Kernels kernels : TfliteOracle.Kernels.values()) {
