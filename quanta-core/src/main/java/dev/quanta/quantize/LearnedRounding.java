@@ -1,0 +1,785 @@
+package dev.quanta.quantize;
+
+import dev.quanta.data.Dataset;
+import dev.quanta.ir.DType;
+import dev.quanta.ir.Model;
+import dev.quanta.ir.Op;
+import dev.quanta.ir.OpAttributes;
+import dev.quanta.ir.OpType;
+import dev.quanta.ir.Padding;
+import dev.quanta.ir.QuantParams;
+import dev.quanta.ir.Tensor;
+import dev.quanta.ir.TensorData;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Learned rounding of int8 weights, the layer-wise objective of AdaRound (Nagel et al. 2020, "Up or Down? Adaptive
+ * Rounding for Post-Training Quantization", eq. 13–14) solved over the discrete choices. The scale {@code s} of each
+ * weight group stays what {@link WeightQuantizer} chose (with its guards); only the integer of each weight changes,
+ * to {@code ⌊w/s⌋} or {@code ⌈w/s⌉}, clamped to {@code [−q_max, q_max]} (127, or 63 with reduce range).
+ *
+ * <p>For a FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer, let x be the layer's input patch (a Dense input row;
+ * a convolution's im2col patch of kh·kw·C values, zeros where the window leaves the input; a depthwise channel's
+ * kh·kw patch), drawn from the <em>float</em> model's inputs to the layer over the calibration samples and every
+ * output position. With {@code H = E[x xᵀ]} (one K×K matrix per layer, per input channel for depthwise) and for
+ * output channel c the rounding error {@code d = s·q − w} of its K weights:
+ *
+ * <pre>
+ * E[((Ŵ − W)·x)[c]²] = dᵀ H d          (the expected squared output error of channel c)
+ * minimise  dᵀ (H + λI) d   over q_i ∈ {⌊w_i/s⌋, ⌈w_i/s⌉},   λ = 0.01 · mean(diag H)
+ * </pre>
+ *
+ * The damping λ keeps a matrix estimated from few samples (rank at most the number of patches) from rewarding
+ * rounding errors along directions the data never showed. The search is local, from two starts: nearest rounding,
+ * and Babai's nearest plane ({@link #babai}, the rounding GPTQ does, with the Cholesky factor of H + λI). From each,
+ * single flips of a weight to its other choice while one lowers the objective; with {@code g = (H + λI) d} a flip of
+ * weight i by {@code δ = ±s} changes it by exactly {@code Δ_i = 2δ·g_i + δ²·(H_ii + λ)}, after which
+ * {@code g += δ·(H + λI)e_i}; when no single flip helps, the best pair flip ({@code Δ_i + Δ_j + 2δ_iδ_j·H_ij}, for
+ * K ≤ {@link #PAIR_MAX_TAPS}), then single flips again, until neither helps. The lower of the two ends is kept. Every
+ * step lowers the damped objective and nearest rounding has the least {@code ‖d‖²}, so the undamped objective
+ * {@code dᵀHd} is never above nearest's. On 300 random channels of K ≤ 10 it finds the optimum over all 2^K roundings
+ * in 285, and is 1.78 × it at worst (LearnedRoundingTest).
+ *
+ * <p>The result is applied as float weights: each changed weight becomes {@code s·q} (its magnitude capped at the
+ * group's max |w|, which stays as it was), which the weight quantizer's nearest rounding maps back to q at the same
+ * scale; every layer is checked to encode so, else left as it was. A weight equal in magnitude to its group's max |w|
+ * keeps its rounding, so the scales do not change. Where the bias-range guard later enlarges a channel's scale (weights
+ * about zero next to their bias), that channel rounds to nearest at its new scale.
+ *
+ * <p>Layers whose K exceeds {@link #MAX_TAPS} are skipped with a report line rather than allocate a huge matrix;
+ * the others are accumulated in passes over the calibration data holding at most {@link #PASS_BYTES} of matrices.
+ */
+final class LearnedRounding {
+    /** The largest patch length K accumulated (a K×K matrix of doubles: 128 MiB at 4096). */
+    static final int MAX_TAPS = 4096;
+    /** Bytes of matrices held during one pass over the calibration data. */
+    static final long PASS_BYTES = 512L << 20;
+    /** The damping factor: λ = DAMPING · mean(diag H). */
+    static final double DAMPING = 0.01;
+    /** The most sweeps of single flips per channel. */
+    static final int MAX_SWEEPS = 100;
+    /** The largest K whose channels are also searched by pair flips (K² per search round). */
+    static final int PAIR_MAX_TAPS = 1024;
+    /** Patches collected before they are added to H. */
+    private static final int ROWS_PER_UPDATE = 64;
+    /** Rows of H updated together, so that they stay in cache over a block of patches. */
+    private static final int TILE = 32;
+
+    private LearnedRounding() {}
+
+    /**
+     * One layer's outcome: the objective {@code Σ_c dᵀHd} (H undamped) with nearest rounding and with the learned
+     * one, and how many of its weights round the other way.
+     */
+    record LayerResult(
+            String layer,
+            OpType op,
+            int channels,
+            int taps,
+            double nearest,
+            double learned,
+            int flipped,
+            int weights) {}
+
+    /**
+     * The learned weights (float, by weight tensor name, as described above), the report lines and each layer's
+     * objective.
+     */
+    record Result(Map<String, Tensor> weights, List<String> lines, List<LayerResult> layers) {
+        Result {
+            weights = Map.copyOf(weights);
+            lines = List.copyOf(lines);
+            layers = List.copyOf(layers);
+        }
+
+        /** {@code m} with each learned weight tensor in place of the float one of the same name. */
+        Model applyTo(Model m) {
+            if (weights.isEmpty()) {
+                return m;
+            }
+            List<Op> ops = new ArrayList<>(m.ops());
+            for (int i = 0; i < ops.size(); i++) {
+                Op op = ops.get(i);
+                if (op.inputs().size() > 1 && weights.containsKey(op.input(1).name())) {
+                    ops.set(i, withWeights(op, weights.get(op.input(1).name())));
+                }
+            }
+            return new Model(m.name(), m.inputs(), m.outputs(), ops, m.metadata());
+        }
+    }
+
+    /**
+     * Learns the rounding of every FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D with float input and constant
+     * float weights in {@code model} on the first {@code config.calibrationSamples()} samples of {@code data}.
+     *
+     * @param config the settings with the mode chosen (int8 or int16x8)
+     * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights where chosen
+     */
+    static Result apply(Model model, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
+        WeightQuantizer quantizer = new WeightQuantizer(config, perChannel);
+        int qmax = config.reduceRange() && config.mode() == QuantizationMode.INT8 ? 63 : 127;
+        Map<String, Integer> uses = new HashMap<>();
+        for (Op op : model.ops()) {
+            for (Tensor t : op.inputs()) {
+                if (t != null && t.isConstant()) {
+                    uses.merge(t.name(), 1, Integer::sum);
+                }
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        List<Gram> grams = new ArrayList<>();
+        Map<Gram, String> order = new LinkedHashMap<>();
+        for (Op op : model.ops()) {
+            if (!isCandidate(op)) {
+                continue;
+            }
+            String name = QuantizationReport.shorten(op.origin().layerName()) + " (" + op.type() + ")";
+            Tensor w = op.input(1);
+            Tensor encoded = quantizer.weightsAndBias(op, null).weights();
+            if (encoded.dtype() != DType.INT8 || encoded.quant().zeroPoints()[0] != 0) {
+                lines.add(name + ": skipped, weights are not symmetric int8");
+                continue;
+            }
+            if (uses.getOrDefault(w.name(), 0) > 1) {
+                lines.add(name + ": skipped, its weights '" + w.name() + "' are shared with another layer");
+                continue;
+            }
+            Gram g = new Gram(op);
+            if (g.taps > MAX_TAPS) {
+                lines.add(String.format(
+                        Locale.ROOT,
+                        "%s: skipped, %d inputs per output (at most %d: its %d×%d matrix would take %d MiB)",
+                        name,
+                        g.taps,
+                        MAX_TAPS,
+                        g.taps,
+                        g.taps,
+                        (long) g.taps * g.taps * 8 >> 20));
+                continue;
+            }
+            grams.add(g);
+            order.put(g, name);
+        }
+        int n = Math.min(config.calibrationSamples(), data.size());
+        Map<String, Tensor> learned = new LinkedHashMap<>();
+        List<LayerResult> results = new ArrayList<>();
+        // passes over the data, each accumulating the matrices of as many layers as fit in PASS_BYTES
+        for (int from = 0; from < grams.size(); ) {
+            long bytes = 0;
+            int to = from;
+            while (to < grams.size() && (to == from || bytes + grams.get(to).bytes() <= PASS_BYTES)) {
+                bytes += grams.get(to++).bytes();
+            }
+            List<Gram> pass = grams.subList(from, to);
+            for (Gram g : pass) {
+                g.allocate();
+            }
+            CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
+                for (Gram g : pass) {
+                    g.add((float[]) it.readTensor(g.op.input(0)), it.tensorShape(g.op.input(0)));
+                }
+            });
+            for (Gram g : pass) {
+                g.finish();
+            }
+            for (Gram g : pass) {
+                solveLayer(g, quantizer, qmax, order.get(g), learned, results, lines);
+                g.release();
+            }
+            from = to;
+        }
+        return new Result(learned, lines, results);
+    }
+
+    private static boolean isCandidate(Op op) {
+        if (op.type() != OpType.FULLY_CONNECTED
+                && op.type() != OpType.CONV_2D
+                && op.type() != OpType.DEPTHWISE_CONV_2D) {
+            return false;
+        }
+        if (op.inputs().size() < 2 || op.input(0) == null || op.input(1) == null) {
+            return false;
+        }
+        Tensor w = op.input(1);
+        return op.input(0).dtype() == DType.FLOAT32
+                && !op.input(0).isConstant()
+                && w.isConstant()
+                && w.dtype() == DType.FLOAT32;
+    }
+
+    private static Op withWeights(Op op, Tensor w) {
+        List<Tensor> inputs = new ArrayList<>(op.inputs());
+        inputs.set(1, w);
+        return new Op(op.name(), op.type(), inputs, op.outputs(), op.attributes(), op.origin());
+    }
+
+    /** Solves every output channel of {@code g}'s layer, checks the encoding and records the outcome. */
+    private static void solveLayer(
+            Gram g,
+            WeightQuantizer quantizer,
+            int qmax,
+            String name,
+            Map<String, Tensor> learned,
+            List<LayerResult> results,
+            List<String> lines) {
+        Op op = g.op;
+        Tensor w = op.input(1);
+        float[] v = w.data().floats();
+        Tensor encoded = quantizer.weightsAndBias(op, null).weights();
+        byte[] nearest = encoded.data().bytes();
+        QuantParams p = encoded.quant();
+        boolean depthwise = op.type() == OpType.DEPTHWISE_CONV_2D;
+        int channels = depthwise ? w.shape().dim(3) : w.shape().dim(0);
+        int k = g.taps;
+        // the max |w| of each scale group: per channel or the whole tensor
+        float[] absMax = new float[p.isPerTensor() ? 1 : channels];
+        for (int e = 0; e < v.length; e++) {
+            int c = p.isPerTensor() ? 0 : depthwise ? e % channels : e / k;
+            absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
+        }
+        float[] updated = v.clone();
+        byte[] rounded = nearest.clone();
+        int[] index = new int[k];
+        double[] weights = new double[k];
+        int[] q = new int[k];
+        int[] alternative = new int[k];
+        double before = 0;
+        double after = 0;
+        int flipped = 0;
+        for (int c = 0; c < channels; c++) {
+            int group = p.isPerTensor() ? 0 : c;
+            double s = p.scales()[group];
+            for (int t = 0; t < k; t++) {
+                int e = depthwise ? t * channels + c : c * k + t;
+                index[t] = e;
+                weights[t] = v[e];
+                q[t] = nearest[e];
+                double r = v[e] / s;
+                int lo = (int) Math.max(-qmax, Math.min(qmax, Math.floor(r)));
+                int hi = (int) Math.max(-qmax, Math.min(qmax, Math.ceil(r)));
+                // the group's largest weights keep their rounding: they set the scale
+                alternative[t] = Math.abs(v[e]) == absMax[group] ? q[t] : q[t] == lo ? hi : lo;
+            }
+            int gi = depthwise ? g.groupOf(c) : 0;
+            double[] h = g.matrix(gi);
+            before += objective(h, k, weights, q, s);
+            int changed = solve(h, g.damping(gi), g.factor(gi), k, weights, q, alternative, s);
+            after += objective(h, k, weights, q, s);
+            flipped += changed;
+            for (int t = 0; changed > 0 && t < k; t++) {
+                int e = index[t];
+                if (q[t] != nearest[e]) {
+                    rounded[e] = (byte) q[t];
+                    float dequantized = (float) (s * q[t]);
+                    updated[e] = Math.copySign(Math.min(Math.abs(dequantized), absMax[group]), dequantized);
+                }
+            }
+        }
+        if (flipped > 0) {
+            Tensor t = new Tensor(w.name(), w.shape(), w.dtype(), TensorData.ofFloats(updated), null, w.trainable());
+            // the learned weights must encode to the learned integers at the same scales
+            Tensor check = quantizer.weightsAndBias(withWeights(op, t), null).weights();
+            if (!check.quant().equals(p) || !Arrays.equals(check.data().bytes(), rounded)) {
+                lines.add(name + ": left as nearest rounding, the learned weights did not encode at the same scales");
+                return;
+            }
+            learned.put(w.name(), t);
+        }
+        results.add(new LayerResult(op.origin().layerName(), op.type(), channels, k, before, after, flipped, v.length));
+        lines.add(String.format(
+                Locale.ROOT,
+                "%s: output error E‖ΔW·x‖² %.4g → %.4g (%+.1f%%), %d of %d weights rounded the other way, %d channels "
+                        + "× %d inputs",
+                name,
+                before,
+                after,
+                before == 0 ? 0 : 100 * (after - before) / before,
+                flipped,
+                v.length,
+                channels,
+                k));
+    }
+
+    /** {@code dᵀ H d} with {@code d = s·q − w}. */
+    static double objective(double[] h, int k, double[] w, int[] q, double s) {
+        double[] d = new double[k];
+        for (int i = 0; i < k; i++) {
+            d[i] = s * q[i] - w[i];
+        }
+        double f = 0;
+        for (int i = 0; i < k; i++) {
+            double row = 0;
+            int hi = i * k;
+            for (int j = 0; j < k; j++) {
+                row += h[hi + j] * d[j];
+            }
+            f += d[i] * row;
+        }
+        return f;
+    }
+
+    /**
+     * The better (by {@code dᵀ(H + λI)d}) of two searches by {@link #solveChannel single flips}: from {@code q}
+     * (nearest rounding) and from Babai's nearest-plane rounding with {@code R} ({@link #babai}); {@code q} and
+     * {@code alternative} take the result. Returns how many weights end on a value other than the one in {@code q}.
+     *
+     * @param r the upper Cholesky factor of H + λI, K×K row-major, or null to search from q only
+     */
+    static int solve(double[] h, double lambda, double[] r, int k, double[] w, int[] q, int[] alternative, double s) {
+        int[] start = q.clone();
+        int[] fromBabai = null;
+        int[] babaiAlternative = null;
+        if (r != null) {
+            fromBabai = q.clone();
+            babaiAlternative = alternative.clone();
+            babai(r, k, w, fromBabai, babaiAlternative, s);
+            solveChannel(h, lambda, k, w, fromBabai, babaiAlternative, s);
+        }
+        solveChannel(h, lambda, k, w, q, alternative, s);
+        if (fromBabai != null
+                && dampedObjective(h, lambda, k, w, fromBabai, s) < dampedObjective(h, lambda, k, w, q, s)) {
+            System.arraycopy(fromBabai, 0, q, 0, k);
+            System.arraycopy(babaiAlternative, 0, alternative, 0, k);
+        }
+        int changed = 0;
+        for (int i = 0; i < k; i++) {
+            changed += q[i] != start[i] ? 1 : 0;
+        }
+        return changed;
+    }
+
+    private static double dampedObjective(double[] h, double lambda, int k, double[] w, int[] q, double s) {
+        double f = objective(h, k, w, q, s);
+        for (int i = 0; i < k; i++) {
+            double d = s * q[i] - w[i];
+            f += lambda * d * d;
+        }
+        return f;
+    }
+
+    /**
+     * Babai's nearest plane over the choices: with {@code H + λI = RᵀR} (R upper triangular), {@code dᵀ(H + λI)d =
+     * Σ_i (R_ii·d_i + Σ_{j>i} R_ij·d_j)²}; for i from K−1 down to 0, the d_j (j > i) already chosen, d_i takes the
+     * choice (q_i or alternative_i) that brings term i nearest to zero. GPTQ's rounding is this algorithm.
+     */
+    static void babai(double[] r, int k, double[] w, int[] q, int[] alternative, double s) {
+        double[] d = new double[k];
+        for (int i = k - 1; i >= 0; i--) {
+            double rest = 0;
+            int ri = i * k;
+            for (int j = i + 1; j < k; j++) {
+                rest += r[ri + j] * d[j];
+            }
+            double keep = r[ri + i] * (s * q[i] - w[i]) + rest;
+            double other = r[ri + i] * (s * alternative[i] - w[i]) + rest;
+            if (Math.abs(other) < Math.abs(keep)) {
+                int was = q[i];
+                q[i] = alternative[i];
+                alternative[i] = was;
+            }
+            d[i] = s * q[i] - w[i];
+        }
+    }
+
+    /**
+     * The upper triangular R with {@code RᵀR = H + λI} (K×K row-major), or null when that is not positive definite
+     * in floating point.
+     */
+    static double[] upperCholesky(double[] h, double lambda, int k) {
+        // lower L with L·Lᵀ = A, row by row (rows contiguous), then R = Lᵀ
+        double[] l = new double[k * k];
+        for (int i = 0; i < k; i++) {
+            int li = i * k;
+            for (int j = 0; j <= i; j++) {
+                int lj = j * k;
+                double sum = h[li + j] + (i == j ? lambda : 0);
+                for (int m = 0; m < j; m++) {
+                    sum -= l[li + m] * l[lj + m];
+                }
+                if (i == j) {
+                    if (!(sum > 0)) {
+                        return null;
+                    }
+                    l[li + i] = Math.sqrt(sum);
+                } else {
+                    l[li + j] = sum / l[lj + j];
+                }
+            }
+        }
+        double[] r = new double[k * k];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j <= i; j++) {
+                r[j * k + i] = l[i * k + j];
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Minimises {@code dᵀ(H + λI)d}, {@code d = s·q − w}, by single flips of {@code q_i} to {@code alternative_i}
+     * (which takes the value q_i had, so a weight can flip back), from the given q; returns how many weights end on
+     * a value other than the one they started on.
+     *
+     * @param h K×K symmetric, row-major
+     */
+    static int solveChannel(double[] h, double lambda, int k, double[] w, int[] q, int[] alternative, double s) {
+        int[] start = q.clone();
+        double[] g = new double[k];
+        double[] d = new double[k];
+        for (int i = 0; i < k; i++) {
+            d[i] = s * q[i] - w[i];
+        }
+        double scaleOfObjective = 0;
+        for (int i = 0; i < k; i++) {
+            double row = lambda * d[i];
+            int hi = i * k;
+            for (int j = 0; j < k; j++) {
+                row += h[hi + j] * d[j];
+            }
+            g[i] = row;
+            scaleOfObjective += Math.abs(d[i] * row);
+        }
+        // a flip must gain more than rounding noise, so that sweeps end
+        double tolerance = 1e-12 * scaleOfObjective;
+        for (int round = 0; round < MAX_SWEEPS; round++) {
+            singleFlips(h, lambda, k, q, alternative, s, g, tolerance);
+            if (k > PAIR_MAX_TAPS || !pairFlip(h, lambda, k, q, alternative, s, g, tolerance)) {
+                break;
+            }
+        }
+        int changed = 0;
+        for (int i = 0; i < k; i++) {
+            if (q[i] != start[i]) {
+                changed++;
+            }
+        }
+        return changed;
+    }
+
+    /** Sweeps of single flips until none gains more than {@code tolerance}; g = (H + λI)d is kept up to date. */
+    private static void singleFlips(
+            double[] h, double lambda, int k, int[] q, int[] alternative, double s, double[] g, double tolerance) {
+        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+            boolean any = false;
+            for (int i = 0; i < k; i++) {
+                if (alternative[i] == q[i]) {
+                    continue;
+                }
+                double delta = s * (alternative[i] - q[i]);
+                double gain = 2 * delta * g[i] + delta * delta * (h[i * k + i] + lambda);
+                if (gain < -tolerance) {
+                    flip(h, lambda, k, q, alternative, i, delta, g);
+                    any = true;
+                }
+            }
+            if (!any) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Flips the pair (i, j) that lowers the objective most, if any gains more than {@code tolerance}: by
+     * {@code Δ_i + Δ_j + 2·δ_i·δ_j·H_ij}, with {@code Δ_i = 2δ_i·g_i + δ_i²·(H_ii + λ)} the change of flipping i alone.
+     */
+    private static boolean pairFlip(
+            double[] h, double lambda, int k, int[] q, int[] alternative, double s, double[] g, double tolerance) {
+        double[] delta = new double[k];
+        double[] single = new double[k];
+        for (int i = 0; i < k; i++) {
+            delta[i] = s * (alternative[i] - q[i]);
+            single[i] = 2 * delta[i] * g[i] + delta[i] * delta[i] * (h[i * k + i] + lambda);
+        }
+        double best = -tolerance;
+        int bi = -1;
+        int bj = -1;
+        for (int i = 0; i < k; i++) {
+            if (delta[i] == 0) {
+                continue;
+            }
+            int hi = i * k;
+            for (int j = i + 1; j < k; j++) {
+                double change = single[i] + single[j] + 2 * delta[i] * delta[j] * h[hi + j];
+                if (change < best && delta[j] != 0) {
+                    best = change;
+                    bi = i;
+                    bj = j;
+                }
+            }
+        }
+        if (bi < 0) {
+            return false;
+        }
+        flip(h, lambda, k, q, alternative, bi, delta[bi], g);
+        flip(h, lambda, k, q, alternative, bj, delta[bj], g);
+        return true;
+    }
+
+    /** Moves q_i to its alternative (d_i by {@code delta}) and updates g = (H + λI)d. */
+    private static void flip(
+            double[] h, double lambda, int k, int[] q, int[] alternative, int i, double delta, double[] g) {
+        int was = q[i];
+        q[i] = alternative[i];
+        alternative[i] = was;
+        int hi = i * k;
+        for (int j = 0; j < k; j++) {
+            g[j] += delta * h[hi + j];
+        }
+        g[i] += delta * lambda;
+    }
+
+    /**
+     * The second moments {@code H = E[x xᵀ]} of one layer's input patches: one K×K matrix for Dense and
+     * convolutions, one per input channel (K = kh·kw) for depthwise.
+     */
+    static final class Gram {
+        final Op op;
+        final int taps;
+        private final int groups;
+        /** Depthwise: output channels per input channel. */
+        private final int multiplier;
+
+        private final int kh;
+        private final int kw;
+        private final int sh;
+        private final int sw;
+        private final int dh;
+        private final int dw;
+        private final Padding padding;
+        private double[][] h;
+        private double[] damping;
+        private double[][] factors;
+        private boolean[] factored;
+        private double[] block;
+        private int filled;
+        private long rows;
+
+        Gram(Op op) {
+            this.op = op;
+            int[] wd = op.input(1).shape().dims();
+            switch (op.type()) {
+                case FULLY_CONNECTED -> {
+                    taps = wd[1];
+                    groups = 1;
+                    multiplier = 1;
+                    kh = kw = sh = sw = dh = dw = 1;
+                    padding = Padding.VALID;
+                }
+                case CONV_2D, DEPTHWISE_CONV_2D -> {
+                    OpAttributes.Convolution a = (OpAttributes.Convolution) op.attributes();
+                    kh = wd[1];
+                    kw = wd[2];
+                    sh = a.strideH();
+                    sw = a.strideW();
+                    dh = a.dilationH();
+                    dw = a.dilationW();
+                    padding = a.padding();
+                    if (op.type() == OpType.CONV_2D) {
+                        taps = kh * kw * wd[3];
+                        groups = 1;
+                        multiplier = 1;
+                    } else {
+                        taps = kh * kw;
+                        int in = op.input(0).shape().dim(op.input(0).shape().rank() - 1);
+                        groups = in;
+                        multiplier = Math.max(1, wd[3] / Math.max(1, in));
+                    }
+                }
+                default -> throw new IllegalArgumentException(op.type().name());
+            }
+        }
+
+        long bytes() {
+            return (long) groups * taps * taps * 8;
+        }
+
+        int groupOf(int outputChannel) {
+            return outputChannel / multiplier;
+        }
+
+        void allocate() {
+            h = new double[groups][taps * taps];
+            block = new double[ROWS_PER_UPDATE * taps];
+        }
+
+        void release() {
+            h = null;
+            factors = null;
+            block = null;
+        }
+
+        double[] matrix(int group) {
+            return h[group];
+        }
+
+        double damping(int group) {
+            return damping[group];
+        }
+
+        /** The Cholesky factor of group {@code group}'s damped matrix ({@link #upperCholesky}), made once. */
+        double[] factor(int group) {
+            if (factors == null) {
+                factors = new double[groups][];
+                factored = new boolean[groups];
+            }
+            if (!factored[group]) {
+                factors[group] = upperCholesky(h[group], damping[group], taps);
+                factored[group] = true;
+            }
+            return factors[group];
+        }
+
+        /** Adds the patches of one batch of inputs {@code x} of shape {@code dims}. */
+        void add(float[] x, int[] dims) {
+            switch (op.type()) {
+                case FULLY_CONNECTED -> {
+                    int n = x.length / taps;
+                    for (int r = 0; r < n; r++) {
+                        int base = filled * taps;
+                        for (int i = 0; i < taps; i++) {
+                            block[base + i] = x[r * taps + i];
+                        }
+                        rowAdded();
+                    }
+                }
+                case CONV_2D -> convolutionPatches(x, dims);
+                default -> depthwisePatches(x, dims);
+            }
+            flush();
+        }
+
+        private void rowAdded() {
+            if (++filled == ROWS_PER_UPDATE) {
+                flush();
+            }
+        }
+
+        private void convolutionPatches(float[] x, int[] dims) {
+            int n = dims[0];
+            int inH = dims[1];
+            int inW = dims[2];
+            int c = dims[3];
+            int outH = padding.outputSize(inH, kh, sh, dh);
+            int outW = padding.outputSize(inW, kw, sw, dw);
+            int padT = padding.padBefore(inH, kh, sh, dh);
+            int padL = padding.padBefore(inW, kw, sw, dw);
+            for (int b = 0; b < n; b++) {
+                for (int oy = 0; oy < outH; oy++) {
+                    for (int ox = 0; ox < outW; ox++) {
+                        int base = filled * taps;
+                        for (int ky = 0; ky < kh; ky++) {
+                            int iy = oy * sh - padT + ky * dh;
+                            for (int kx = 0; kx < kw; kx++) {
+                                int ix = ox * sw - padL + kx * dw;
+                                int dst = base + (ky * kw + kx) * c;
+                                if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
+                                    Arrays.fill(block, dst, dst + c, 0);
+                                } else {
+                                    int src = ((b * inH + iy) * inW + ix) * c;
+                                    for (int ch = 0; ch < c; ch++) {
+                                        block[dst + ch] = x[src + ch];
+                                    }
+                                }
+                            }
+                        }
+                        rowAdded();
+                    }
+                }
+            }
+        }
+
+        private void depthwisePatches(float[] x, int[] dims) {
+            int n = dims[0];
+            int inH = dims[1];
+            int inW = dims[2];
+            int c = dims[3];
+            int outH = padding.outputSize(inH, kh, sh, dh);
+            int outW = padding.outputSize(inW, kw, sw, dw);
+            int padT = padding.padBefore(inH, kh, sh, dh);
+            int padL = padding.padBefore(inW, kw, sw, dw);
+            double[] patch = new double[taps];
+            for (int b = 0; b < n; b++) {
+                for (int oy = 0; oy < outH; oy++) {
+                    for (int ox = 0; ox < outW; ox++) {
+                        for (int ch = 0; ch < c; ch++) {
+                            for (int ky = 0; ky < kh; ky++) {
+                                int iy = oy * sh - padT + ky * dh;
+                                for (int kx = 0; kx < kw; kx++) {
+                                    int ix = ox * sw - padL + kx * dw;
+                                    patch[ky * kw + kx] = iy < 0 || iy >= inH || ix < 0 || ix >= inW
+                                            ? 0
+                                            : x[((b * inH + iy) * inW + ix) * c + ch];
+                                }
+                            }
+                            double[] hg = h[ch];
+                            for (int i = 0; i < taps; i++) {
+                                double xi = patch[i];
+                                if (xi == 0) {
+                                    continue;
+                                }
+                                int hi = i * taps;
+                                for (int j = 0; j <= i; j++) {
+                                    hg[hi + j] += xi * patch[j];
+                                }
+                            }
+                        }
+                        rows++;
+                    }
+                }
+            }
+        }
+
+        /** Adds the collected patches to the lower triangle of H, a tile of its rows at a time. */
+        private void flush() {
+            if (filled == 0) {
+                return;
+            }
+            double[] hg = h[0];
+            int k = taps;
+            for (int i0 = 0; i0 < k; i0 += TILE) {
+                int i1 = Math.min(k, i0 + TILE);
+                for (int r = 0; r < filled; r++) {
+                    int xr = r * k;
+                    for (int i = i0; i < i1; i++) {
+                        double xi = block[xr + i];
+                        if (xi == 0) {
+                            continue;
+                        }
+                        int hi = i * k;
+                        for (int j = 0; j <= i; j++) {
+                            hg[hi + j] += xi * block[xr + j];
+                        }
+                    }
+                }
+            }
+            rows += filled;
+            filled = 0;
+        }
+
+        /** Divides by the number of patches, fills the upper triangle and sets each group's damping. */
+        void finish() {
+            flush();
+            damping = new double[groups];
+            int k = taps;
+            for (int gi = 0; gi < groups; gi++) {
+                double[] hg = h[gi];
+                double trace = 0;
+                for (int i = 0; i < k; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        double m = rows == 0 ? 0 : hg[i * k + j] / rows;
+                        hg[i * k + j] = m;
+                        hg[j * k + i] = m;
+                    }
+                    trace += hg[i * k + i];
+                }
+                damping[gi] = DAMPING * trace / k;
+            }
+        }
+    }
+}
