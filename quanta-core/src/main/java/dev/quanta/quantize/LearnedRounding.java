@@ -46,6 +46,11 @@ import java.util.Map;
  * {@code dᵀHd} is never above nearest's. On 300 random channels of K ≤ 10 it finds the optimum over all 2^K roundings
  * in 285, and is 1.78 × it at worst (LearnedRoundingTest).
  *
+ * <p>A held-out check guards against learning the calibration samples rather than the layer: H is accumulated apart
+ * for the even and the odd samples; rounding learned with the even samples' H must lower the objective under the odd
+ * samples' H, else the layer keeps nearest rounding (a report line says so). The rounding applied is then learned
+ * with the H of all samples.
+ *
  * <p>The result is applied as float weights: each changed weight becomes {@code s·q} (its magnitude capped at the
  * group's max |w|, which stays as it was), which the weight quantizer's nearest rounding maps back to q at the same
  * scale; every layer is checked to encode so, else left as it was. A weight equal in magnitude to its group's max |w|
@@ -53,7 +58,8 @@ import java.util.Map;
  * about zero next to their bias), that channel rounds to nearest at its new scale.
  *
  * <p>Layers whose K exceeds {@link #MAX_TAPS} are skipped with a report line rather than allocate a huge matrix;
- * the others are accumulated in passes over the calibration data holding at most {@link #PASS_BYTES} of matrices.
+ * the others are accumulated in passes over the calibration data holding at most {@link #PASS_BYTES} of matrices
+ * (two K×K per layer, even and odd samples).
  */
 final class LearnedRounding {
     /** The largest patch length K accumulated (a K×K matrix of doubles: 128 MiB at 4096). */
@@ -182,7 +188,7 @@ final class LearnedRounding {
             }
             CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
                 for (Gram g : pass) {
-                    g.add((float[]) it.readTensor(g.op.input(0)), it.tensorShape(g.op.input(0)));
+                    g.add((float[]) it.readTensor(g.op.input(0)), it.tensorShape(g.op.input(0)), s);
                 }
             });
             for (Gram g : pass) {
@@ -219,7 +225,42 @@ final class LearnedRounding {
         return new Op(op.name(), op.type(), inputs, op.outputs(), op.attributes(), op.origin());
     }
 
-    /** Solves every output channel of {@code g}'s layer, checks the encoding and records the outcome. */
+    /** A layer's output channels: per channel its K weights, their element indices, nearest integers and scale. */
+    private record Channels(double[][] weights, int[][] index, int[][] nearest, int[][] alternative, double[] scale) {}
+
+    /**
+     * Per channel, the integers learned with {@code g}'s matrices of {@code set} (starting from nearest), and the
+     * objective totals before and after on the matrices of {@code measure}: {@code totals[0]} nearest's,
+     * {@code totals[1]} the learned one's.
+     */
+    private static int[][] learn(Gram g, int set, int measure, Channels ch, boolean depthwise, double[] totals) {
+        int channels = ch.weights().length;
+        int[][] learned = new int[channels][];
+        for (int c = 0; c < channels; c++) {
+            int gi = depthwise ? g.groupOf(c) : 0;
+            int[] q = ch.nearest()[c].clone();
+            int[] alternative = ch.alternative()[c].clone();
+            solve(
+                    g.matrix(set, gi),
+                    g.damping(set, gi),
+                    g.factor(set, gi),
+                    g.taps,
+                    ch.weights()[c],
+                    q,
+                    alternative,
+                    ch.scale()[c]);
+            learned[c] = q;
+            double[] hm = g.matrix(measure, gi);
+            totals[0] += objective(hm, g.taps, ch.weights()[c], ch.nearest()[c], ch.scale()[c]);
+            totals[1] += objective(hm, g.taps, ch.weights()[c], q, ch.scale()[c]);
+        }
+        return learned;
+    }
+
+    /**
+     * Learns the rounding of {@code g}'s layer, keeps it where rounding learned on the even calibration samples also
+     * lowers the objective on the odd ones, checks the encoding and records the outcome.
+     */
     private static void solveLayer(
             Gram g,
             WeightQuantizer quantizer,
@@ -243,41 +284,58 @@ final class LearnedRounding {
             int c = p.isPerTensor() ? 0 : depthwise ? e % channels : e / k;
             absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
         }
-        float[] updated = v.clone();
-        byte[] rounded = nearest.clone();
-        int[] index = new int[k];
-        double[] weights = new double[k];
-        int[] q = new int[k];
-        int[] alternative = new int[k];
-        double before = 0;
-        double after = 0;
-        int flipped = 0;
+        Channels ch = new Channels(
+                new double[channels][k],
+                new int[channels][k],
+                new int[channels][k],
+                new int[channels][k],
+                new double[channels]);
         for (int c = 0; c < channels; c++) {
             int group = p.isPerTensor() ? 0 : c;
             double s = p.scales()[group];
+            ch.scale()[c] = s;
             for (int t = 0; t < k; t++) {
                 int e = depthwise ? t * channels + c : c * k + t;
-                index[t] = e;
-                weights[t] = v[e];
-                q[t] = nearest[e];
+                ch.index()[c][t] = e;
+                ch.weights()[c][t] = v[e];
+                int q = nearest[e];
+                ch.nearest()[c][t] = q;
                 double r = v[e] / s;
                 int lo = (int) Math.max(-qmax, Math.min(qmax, Math.floor(r)));
                 int hi = (int) Math.max(-qmax, Math.min(qmax, Math.ceil(r)));
                 // the group's largest weights keep their rounding: they set the scale
-                alternative[t] = Math.abs(v[e]) == absMax[group] ? q[t] : q[t] == lo ? hi : lo;
+                ch.alternative()[c][t] = Math.abs(v[e]) == absMax[group] ? q : q == lo ? hi : lo;
             }
-            int gi = depthwise ? g.groupOf(c) : 0;
-            double[] h = g.matrix(gi);
-            before += objective(h, k, weights, q, s);
-            int changed = solve(h, g.damping(gi), g.factor(gi), k, weights, q, alternative, s);
-            after += objective(h, k, weights, q, s);
-            flipped += changed;
-            for (int t = 0; changed > 0 && t < k; t++) {
-                int e = index[t];
-                if (q[t] != nearest[e]) {
-                    rounded[e] = (byte) q[t];
-                    float dequantized = (float) (s * q[t]);
-                    updated[e] = Math.copySign(Math.min(Math.abs(dequantized), absMax[group]), dequantized);
+        }
+        String heldOut = "";
+        if (g.hasHeldOut()) {
+            double[] odd = new double[2];
+            learn(g, Gram.EVEN, Gram.ODD, ch, depthwise, odd);
+            heldOut = String.format(
+                    Locale.ROOT,
+                    "; held out (learned on the even samples, measured on the odd) %.4g → %.4g",
+                    odd[0],
+                    odd[1]);
+            if (!(odd[1] < odd[0])) {
+                lines.add(name + ": kept nearest rounding" + heldOut.replace("; held out", ", as held out"));
+                return;
+            }
+        }
+        g.combine();
+        double[] totals = new double[2];
+        int[][] q = learn(g, Gram.ALL, Gram.ALL, ch, depthwise, totals);
+        float[] updated = v.clone();
+        byte[] rounded = nearest.clone();
+        int flipped = 0;
+        for (int c = 0; c < channels; c++) {
+            float cap = absMax[p.isPerTensor() ? 0 : c];
+            for (int t = 0; t < k; t++) {
+                int e = ch.index()[c][t];
+                if (q[c][t] != nearest[e]) {
+                    flipped++;
+                    rounded[e] = (byte) q[c][t];
+                    float dequantized = (float) (ch.scale()[c] * q[c][t]);
+                    updated[e] = Math.copySign(Math.min(Math.abs(dequantized), cap), dequantized);
                 }
             }
         }
@@ -286,24 +344,26 @@ final class LearnedRounding {
             // the learned weights must encode to the learned integers at the same scales
             Tensor check = quantizer.weightsAndBias(withWeights(op, t), null).weights();
             if (!check.quant().equals(p) || !Arrays.equals(check.data().bytes(), rounded)) {
-                lines.add(name + ": left as nearest rounding, the learned weights did not encode at the same scales");
+                lines.add(name + ": kept nearest rounding, the learned weights did not encode at the same scales");
                 return;
             }
             learned.put(w.name(), t);
         }
-        results.add(new LayerResult(op.origin().layerName(), op.type(), channels, k, before, after, flipped, v.length));
+        results.add(new LayerResult(
+                op.origin().layerName(), op.type(), channels, k, totals[0], totals[1], flipped, v.length));
         lines.add(String.format(
                 Locale.ROOT,
                 "%s: output error E‖ΔW·x‖² %.4g → %.4g (%+.1f%%), %d of %d weights rounded the other way, %d channels "
-                        + "× %d inputs",
+                        + "× %d inputs%s",
                 name,
-                before,
-                after,
-                before == 0 ? 0 : 100 * (after - before) / before,
+                totals[0],
+                totals[1],
+                totals[0] == 0 ? 0 : 100 * (totals[1] - totals[0]) / totals[0],
                 flipped,
                 v.length,
                 channels,
-                k));
+                k,
+                heldOut));
     }
 
     /** {@code dᵀ H d} with {@code d = s·q − w}. */
@@ -536,9 +596,15 @@ final class LearnedRounding {
 
     /**
      * The second moments {@code H = E[x xᵀ]} of one layer's input patches: one K×K matrix for Dense and
-     * convolutions, one per input channel (K = kh·kw) for depthwise.
+     * convolutions, one per input channel (K = kh·kw) for depthwise; kept apart for the even and the odd calibration
+     * samples ({@link #EVEN}, {@link #ODD}) until {@link #combine()} makes the matrix of all ({@link #ALL}).
      */
     static final class Gram {
+        static final int EVEN = 0;
+        static final int ODD = 1;
+        /** After {@link #combine()}: where the even matrices were. */
+        static final int ALL = 0;
+
         final Op op;
         final int taps;
         private final int groups;
@@ -552,13 +618,16 @@ final class LearnedRounding {
         private final int dh;
         private final int dw;
         private final Padding padding;
-        private double[][] h;
-        private double[] damping;
-        private double[][] factors;
-        private boolean[] factored;
-        private double[] block;
-        private int filled;
-        private long rows;
+        /** [set][group]: K×K row-major, the lower triangle while accumulating. */
+        private double[][][] h;
+
+        private double[][] damping;
+        private double[][][] factors;
+        /** Per set: patches collected, and how many. */
+        private double[][] block;
+
+        private int[] filled;
+        private final long[] rows = new long[2];
 
         Gram(Op op) {
             this.op = op;
@@ -595,8 +664,9 @@ final class LearnedRounding {
             }
         }
 
+        /** The bytes of its matrices (two sets). */
         long bytes() {
-            return (long) groups * taps * taps * 8;
+            return 2L * groups * taps * taps * 8;
         }
 
         int groupOf(int outputChannel) {
@@ -604,8 +674,9 @@ final class LearnedRounding {
         }
 
         void allocate() {
-            h = new double[groups][taps * taps];
-            block = new double[ROWS_PER_UPDATE * taps];
+            h = new double[2][groups][taps * taps];
+            block = new double[2][groups == 1 ? ROWS_PER_UPDATE * taps : 0];
+            filled = new int[2];
         }
 
         void release() {
@@ -614,53 +685,60 @@ final class LearnedRounding {
             block = null;
         }
 
-        double[] matrix(int group) {
-            return h[group];
+        /** True when both the even and the odd samples gave patches. */
+        boolean hasHeldOut() {
+            return rows[EVEN] > 0 && rows[ODD] > 0;
         }
 
-        double damping(int group) {
-            return damping[group];
+        double[] matrix(int set, int group) {
+            return h[set][group];
         }
 
-        /** The Cholesky factor of group {@code group}'s damped matrix ({@link #upperCholesky}), made once. */
-        double[] factor(int group) {
-            if (factors == null) {
-                factors = new double[groups][];
-                factored = new boolean[groups];
+        double damping(int set, int group) {
+            return damping[set][group];
+        }
+
+        /** The Cholesky factor of a damped matrix ({@link #upperCholesky}), made once, or null. */
+        double[] factor(int set, int group) {
+            if (factors[set][group] == null) {
+                double[] r = upperCholesky(h[set][group], damping[set][group], taps);
+                factors[set][group] = r != null ? r : new double[0];
             }
-            if (!factored[group]) {
-                factors[group] = upperCholesky(h[group], damping[group], taps);
-                factored[group] = true;
-            }
-            return factors[group];
+            return factors[set][group].length == 0 ? null : factors[set][group];
         }
 
-        /** Adds the patches of one batch of inputs {@code x} of shape {@code dims}. */
-        void add(float[] x, int[] dims) {
+        /**
+         * Adds the patches of one batch of inputs {@code x} of shape {@code dims} (the batch first), whose first
+         * sample is calibration sample {@code first}.
+         */
+        void add(float[] x, int[] dims, int first) {
             switch (op.type()) {
                 case FULLY_CONNECTED -> {
                     int n = x.length / taps;
+                    int perSample = Math.max(1, n / Math.max(1, dims[0]));
                     for (int r = 0; r < n; r++) {
-                        int base = filled * taps;
+                        int set = (first + r / perSample) % 2;
+                        int base = filled[set] * taps;
                         for (int i = 0; i < taps; i++) {
-                            block[base + i] = x[r * taps + i];
+                            block[set][base + i] = x[r * taps + i];
                         }
-                        rowAdded();
+                        rowAdded(set);
                     }
                 }
-                case CONV_2D -> convolutionPatches(x, dims);
-                default -> depthwisePatches(x, dims);
+                case CONV_2D -> convolutionPatches(x, dims, first);
+                default -> depthwisePatches(x, dims, first);
             }
-            flush();
+            flush(EVEN);
+            flush(ODD);
         }
 
-        private void rowAdded() {
-            if (++filled == ROWS_PER_UPDATE) {
-                flush();
+        private void rowAdded(int set) {
+            if (++filled[set] == ROWS_PER_UPDATE) {
+                flush(set);
             }
         }
 
-        private void convolutionPatches(float[] x, int[] dims) {
+        private void convolutionPatches(float[] x, int[] dims, int first) {
             int n = dims[0];
             int inH = dims[1];
             int inW = dims[2];
@@ -670,31 +748,33 @@ final class LearnedRounding {
             int padT = padding.padBefore(inH, kh, sh, dh);
             int padL = padding.padBefore(inW, kw, sw, dw);
             for (int b = 0; b < n; b++) {
+                int set = (first + b) % 2;
+                double[] blk = block[set];
                 for (int oy = 0; oy < outH; oy++) {
                     for (int ox = 0; ox < outW; ox++) {
-                        int base = filled * taps;
+                        int base = filled[set] * taps;
                         for (int ky = 0; ky < kh; ky++) {
                             int iy = oy * sh - padT + ky * dh;
                             for (int kx = 0; kx < kw; kx++) {
                                 int ix = ox * sw - padL + kx * dw;
                                 int dst = base + (ky * kw + kx) * c;
                                 if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
-                                    Arrays.fill(block, dst, dst + c, 0);
+                                    Arrays.fill(blk, dst, dst + c, 0);
                                 } else {
                                     int src = ((b * inH + iy) * inW + ix) * c;
                                     for (int ch = 0; ch < c; ch++) {
-                                        block[dst + ch] = x[src + ch];
+                                        blk[dst + ch] = x[src + ch];
                                     }
                                 }
                             }
                         }
-                        rowAdded();
+                        rowAdded(set);
                     }
                 }
             }
         }
 
-        private void depthwisePatches(float[] x, int[] dims) {
+        private void depthwisePatches(float[] x, int[] dims, int first) {
             int n = dims[0];
             int inH = dims[1];
             int inW = dims[2];
@@ -705,6 +785,7 @@ final class LearnedRounding {
             int padL = padding.padBefore(inW, kw, sw, dw);
             double[] patch = new double[taps];
             for (int b = 0; b < n; b++) {
+                int set = (first + b) % 2;
                 for (int oy = 0; oy < outH; oy++) {
                     for (int ox = 0; ox < outW; ox++) {
                         for (int ch = 0; ch < c; ch++) {
@@ -717,7 +798,7 @@ final class LearnedRounding {
                                             : x[((b * inH + iy) * inW + ix) * c + ch];
                                 }
                             }
-                            double[] hg = h[ch];
+                            double[] hg = h[set][ch];
                             for (int i = 0; i < taps; i++) {
                                 double xi = patch[i];
                                 if (xi == 0) {
@@ -729,56 +810,89 @@ final class LearnedRounding {
                                 }
                             }
                         }
-                        rows++;
+                        rows[set]++;
                     }
                 }
             }
         }
 
-        /** Adds the collected patches to the lower triangle of H, a tile of its rows at a time. */
-        private void flush() {
-            if (filled == 0) {
+        /** Adds the collected patches of {@code set} to the lower triangle of its H, a tile of rows at a time. */
+        private void flush(int set) {
+            int count = filled == null ? 0 : filled[set];
+            if (count == 0) {
                 return;
             }
-            double[] hg = h[0];
+            double[] hg = h[set][0];
+            double[] blk = block[set];
             int k = taps;
             for (int i0 = 0; i0 < k; i0 += TILE) {
                 int i1 = Math.min(k, i0 + TILE);
-                for (int r = 0; r < filled; r++) {
+                for (int r = 0; r < count; r++) {
                     int xr = r * k;
                     for (int i = i0; i < i1; i++) {
-                        double xi = block[xr + i];
+                        double xi = blk[xr + i];
                         if (xi == 0) {
                             continue;
                         }
                         int hi = i * k;
                         for (int j = 0; j <= i; j++) {
-                            hg[hi + j] += xi * block[xr + j];
+                            hg[hi + j] += xi * blk[xr + j];
                         }
                     }
                 }
             }
-            rows += filled;
-            filled = 0;
+            rows[set] += count;
+            filled[set] = 0;
         }
 
-        /** Divides by the number of patches, fills the upper triangle and sets each group's damping. */
+        /** Divides each set by its number of patches, fills the upper triangles and sets the dampings. */
         void finish() {
-            flush();
-            damping = new double[groups];
-            int k = taps;
-            for (int gi = 0; gi < groups; gi++) {
-                double[] hg = h[gi];
-                double trace = 0;
-                for (int i = 0; i < k; i++) {
-                    for (int j = 0; j <= i; j++) {
-                        double m = rows == 0 ? 0 : hg[i * k + j] / rows;
-                        hg[i * k + j] = m;
-                        hg[j * k + i] = m;
+            flush(EVEN);
+            flush(ODD);
+            block = null;
+            for (int set = 0; set < 2; set++) {
+                for (double[] hg : h[set]) {
+                    double n = rows[set];
+                    for (int i = 0; i < taps; i++) {
+                        for (int j = 0; j <= i; j++) {
+                            double m = n == 0 ? 0 : hg[i * taps + j] / n;
+                            hg[i * taps + j] = m;
+                            hg[j * taps + i] = m;
+                        }
                     }
-                    trace += hg[i * k + i];
                 }
-                damping[gi] = DAMPING * trace / k;
+            }
+            setDamping();
+        }
+
+        /** The matrices of all samples, {@code (n_even·H_even + n_odd·H_odd) / n}, in the even ones' place. */
+        void combine() {
+            double n = rows[EVEN] + rows[ODD];
+            double a = n == 0 ? 0 : rows[EVEN] / n;
+            double b = n == 0 ? 0 : rows[ODD] / n;
+            for (int gi = 0; gi < groups; gi++) {
+                double[] even = h[EVEN][gi];
+                double[] odd = h[ODD][gi];
+                for (int e = 0; e < even.length; e++) {
+                    even[e] = a * even[e] + b * odd[e];
+                }
+            }
+            h[ODD] = h[EVEN];
+            setDamping();
+        }
+
+        /** λ = DAMPING · mean(diag H) per set and group; forgets the Cholesky factors. */
+        private void setDamping() {
+            damping = new double[2][groups];
+            factors = new double[2][groups][];
+            for (int set = 0; set < 2; set++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    double trace = 0;
+                    for (int i = 0; i < taps; i++) {
+                        trace += h[set][gi][i * taps + i];
+                    }
+                    damping[set][gi] = DAMPING * trace / taps;
+                }
             }
         }
     }

@@ -336,6 +336,37 @@ class LearnedRoundingTest {
     }
 
     @Test
+    void keepsNearestWhereRoundingLearnedOnTheEvenSamplesFailsOnTheOdd() {
+        // w = [10.4, 20.4, 127] / 127 (s = 1/127, nearest rounds both small weights down: d = −0.4·s each); even
+        // samples x = [1, 1, 0] reward rounding one of them up ((0.6 − 0.4)² against 0.8²), odd samples x = [1, −1, 0]
+        // see (d1 − d2)², 0 with nearest and 1.0·s² after that flip
+        ModelBuilder mb = new ModelBuilder("held");
+        Tensor x = mb.input("x", Shape.batched(3));
+        Tensor y = CoreModels.dense(mb, "d", x, new float[] {10.4f / 127, 20.4f / 127, 1f});
+        Model f = mb.output(y).build(ModelMetadata.inMemory());
+        Dataset d = Dataset.of("d", new int[] {3}, new float[] {1, 1, 0, 1, -1, 0, 1, 1, 0, 1, -1, 0}, null);
+        Converter.Conversion c =
+                CoreModels.int8(f, d, s -> s.withLearnedRounding(true)).convert();
+        assertThat(c.model().tensor("d/kernel").data().bytes()).containsExactly(10, 20, 127);
+        double s2 = Math.pow(1f / 127, 2);
+        // nearest's odd error is 0 up to float rounding (the weights are float32), the learned one's 1.0·s²
+        assertThat(c.report().render())
+                .contains("d (FULLY_CONNECTED): kept nearest rounding, as held out (learned on the even samples, "
+                        + "measured on the odd) ")
+                .contains(String.format(java.util.Locale.ROOT, " → %.4g\n", s2));
+        // with every sample alike, the same flip is learned and kept: one of the two rounds up
+        Dataset alike = Dataset.of("d", new int[] {3}, new float[] {1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 1, 0}, null);
+        byte[] learned = CoreModels.int8(f, alike, s -> s.withLearnedRounding(true))
+                .convert()
+                .model()
+                .tensor("d/kernel")
+                .data()
+                .bytes();
+        assertThat(learned[0] + learned[1]).isEqualTo(31);
+        assertThat(learned[2]).isEqualTo((byte) 127);
+    }
+
+    @Test
     void refusedWithoutCalibrationAndSkipsHugeLayers() {
         Model f = dense(4);
         Dataset d = correlated(4, new int[] {24}, 5);
