@@ -42,9 +42,10 @@ class QuantizeLearnedRoundingTest {
                 "--bias-correction");
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out())
-                .containsPattern("(?m)^Learned rounding:\n  \\S+ \\(FULLY_CONNECTED\\): output error E‖ΔW·x‖² \\S+ → "
-                        + "\\S+ \\(-\\d+\\.\\d%\\), \\d+ of \\d+ weights rounded the other way, \\d+ channels × \\d+ "
-                        + "inputs; held out \\(learned on the even samples, measured on the odd\\) ")
+                .containsPattern(
+                        "(?m)^Learned rounding:\n  \\S+ \\(FULLY_CONNECTED\\): output error E‖Ŵ·x̂ − W·x‖² \\S+ → "
+                                + "\\S+ \\(-\\d+\\.\\d%\\), \\d+ of \\d+ weights rounded the other way, \\d+ channels × \\d+ "
+                                + "inputs; held out \\(learned on the even samples, measured on the odd\\) ")
                 .containsPattern("(?m)^Bias correction:\n  \\S+ \\(FULLY_CONNECTED\\): largest bias shift ");
         assertThat(r.out().indexOf("Learned rounding:")).isLessThan(r.out().indexOf("Bias correction:"));
         int correct = MnistFixtures.correctInTfliteBitExact(out);

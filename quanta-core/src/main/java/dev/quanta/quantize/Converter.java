@@ -348,7 +348,17 @@ public final class Converter {
         Model toRewrite = floatModel;
         LearnedRounding.Result learned = null;
         if (settings.learnedRounding()) {
-            learned = LearnedRounding.apply(floatModel, representative, settings, perChannel);
+            // each layer's inputs as the model quantized with the rounding learned so far computes them
+            Calibration calibrated = ranges;
+            learned = LearnedRounding.apply(
+                    floatModel,
+                    m -> SimulatedQuantization.of(
+                            m,
+                            FullIntegerRewriter.rewrite(m, settings, calibrated, perChannel)
+                                    .model()),
+                    representative,
+                    settings,
+                    perChannel);
             toRewrite = learned.applyTo(floatModel);
             techniques.add(new QuantizationReport.Technique("learned rounding", learned.lines()));
         }

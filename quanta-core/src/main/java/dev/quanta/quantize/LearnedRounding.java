@@ -10,6 +10,7 @@ import dev.quanta.ir.Padding;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Tensor;
 import dev.quanta.ir.TensorData;
+import dev.quanta.runtime.Interpreter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * Learned rounding of int8 weights, the layer-wise objective of AdaRound (Nagel et al. 2020, "Up or Down? Adaptive
@@ -26,19 +28,28 @@ import java.util.Map;
  *
  * <p>For a FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer, let x be the layer's input patch (a Dense input row;
  * a convolution's im2col patch of kh·kw·C values, zeros where the window leaves the input; a depthwise channel's
- * kh·kw patch), drawn from the <em>float</em> model's inputs to the layer over the calibration samples and every
- * output position. With {@code H = E[x xᵀ]} (one K×K matrix per layer, per input channel for depthwise) and for
- * output channel c the rounding error {@code d = s·q − w} of its K weights:
+ * kh·kw patch) in the float model, and x̂ the same patch in the model quantized with nearest rounding (its
+ * {@link SimulatedQuantization}: every earlier layer's weight and activation rounding included), over the
+ * calibration samples and every output position. This is AdaRound's asymmetric reconstruction (its eq. 25): the
+ * quantized layer on the inputs it will really see, against the float layer on the float inputs. With
+ * {@code H = E[x̂ x̂ᵀ]}, {@code C = E[x̂ (x̂ − x)ᵀ]}, {@code D = E[(x̂ − x)(x̂ − x)ᵀ]} (K×K each per layer, per input
+ * channel for depthwise) and, for output channel c with float weights w, the rounding error {@code d = s·q − w}:
  *
  * <pre>
- * E[((Ŵ − W)·x)[c]²] = dᵀ H d          (the expected squared output error of channel c)
- * minimise  dᵀ (H + λI) d   over q_i ∈ {⌊w_i/s⌋, ⌈w_i/s⌉},   λ = 0.01 · mean(diag H)
+ * E[(ŵ·x̂ − w·x)²] = dᵀ H d + 2·dᵀ(C w) + wᵀ D w          (the expected squared output error of channel c)
+ * minimise  dᵀ (H + λI) d + 2·dᵀ(C w)   over q_i ∈ {⌊w_i/s⌋, ⌈w_i/s⌉},   λ = 0.01 · mean(diag H)
  * </pre>
+ *
+ * (With x̂ = x, {@link #apply(Model, Dataset, QuantizationConfig, Map)}, C and D vanish: {@code dᵀHd}.) Layers are
+ * learned in graph order, x̂ from the model with the rounding already learned for the layers before (one pass over
+ * the calibration data per layer): taking x̂ from nearest rounding everywhere made each layer compensate errors its
+ * predecessors had already reduced, and IC's output error doubled.
  *
  * The damping λ keeps a matrix estimated from few samples (rank at most the number of patches) from rewarding
  * rounding errors along directions the data never showed. The search is local, from two starts: nearest rounding,
- * and Babai's nearest plane ({@link #babai}, the rounding GPTQ does, with the Cholesky factor of H + λI). From each,
- * single flips of a weight to its other choice while one lowers the objective; with {@code g = (H + λI) d} a flip of
+ * and Babai's nearest plane ({@link #babai}, the rounding GPTQ does, with the Cholesky factor of H + λI, towards
+ * the unconstrained minimum). From each,
+ * single flips of a weight to its other choice while one lowers the objective; with {@code g = (H + λI) d + C w} a flip of
  * weight i by {@code δ = ±s} changes it by exactly {@code Δ_i = 2δ·g_i + δ²·(H_ii + λ)}, after which
  * {@code g += δ·(H + λI)e_i}; when no single flip helps, the best pair flip ({@code Δ_i + Δ_j + 2δ_iδ_j·H_ij}, for
  * K ≤ {@link #PAIR_MAX_TAPS}), then single flips again, until neither helps. The lower of the two ends is kept. Every
@@ -128,6 +139,21 @@ final class LearnedRounding {
      * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights where chosen
      */
     static Result apply(Model model, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
+        return apply(model, null, data, config, perChannel);
+    }
+
+    /**
+     * As above, layer after layer in graph order, each layer's inputs x̂ taken from {@code quantizedInputs} of the
+     * model with the rounding learned so far (the {@link SimulatedQuantization} of it quantized: the op of the same
+     * name reads x̂), against the float target W·x: the objective is {@code E[(Ŵ·x̂ − W·x)[c]²]}. One pass over the
+     * calibration data per layer. Null for x̂ = x (all layers in one pass).
+     */
+    static Result apply(
+            Model model,
+            UnaryOperator<Model> quantizedInputs,
+            Dataset data,
+            QuantizationConfig config,
+            Map<String, Boolean> perChannel) {
         WeightQuantizer quantizer = new WeightQuantizer(config, perChannel);
         int qmax = config.reduceRange() && config.mode() == QuantizationMode.INT8 ? 63 : 127;
         Map<String, Integer> uses = new HashMap<>();
@@ -156,7 +182,7 @@ final class LearnedRounding {
                 lines.add(name + ": skipped, its weights '" + w.name() + "' are shared with another layer");
                 continue;
             }
-            Gram g = new Gram(op);
+            Gram g = new Gram(op, quantizedInputs != null);
             if (g.taps > MAX_TAPS) {
                 lines.add(String.format(
                         Locale.ROOT,
@@ -179,18 +205,38 @@ final class LearnedRounding {
         for (int from = 0; from < grams.size(); ) {
             long bytes = 0;
             int to = from;
-            while (to < grams.size() && (to == from || bytes + grams.get(to).bytes() <= PASS_BYTES)) {
+            // with x̂, a layer's x̂ depends on the rounding learned before it: one layer per pass
+            while (to < grams.size()
+                    && (to == from
+                            || quantizedInputs == null && bytes + grams.get(to).bytes() <= PASS_BYTES)) {
                 bytes += grams.get(to++).bytes();
             }
             List<Gram> pass = grams.subList(from, to);
             for (Gram g : pass) {
                 g.allocate();
             }
-            CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
-                for (Gram g : pass) {
-                    g.add((float[]) it.readTensor(g.op.input(0)), it.tensorShape(g.op.input(0)), s);
+            QuantizedInputs simulated = quantizedInputs == null
+                    ? null
+                    : new QuantizedInputs(
+                            quantizedInputs.apply(new Result(learned, List.of(), List.of()).applyTo(model)),
+                            data,
+                            config);
+            try {
+                CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
+                    if (simulated != null) {
+                        simulated.run(s, count);
+                    }
+                    for (Gram g : pass) {
+                        float[] x = (float[]) it.readTensor(g.op.input(0));
+                        float[] xHat = simulated == null ? null : simulated.input(g.op);
+                        g.add(x, xHat, it.tensorShape(g.op.input(0)), s);
+                    }
+                });
+            } finally {
+                if (simulated != null) {
+                    simulated.close();
                 }
-            });
+            }
             for (Gram g : pass) {
                 g.finish();
             }
@@ -201,6 +247,55 @@ final class LearnedRounding {
             from = to;
         }
         return new Result(learned, lines, results);
+    }
+
+    /** The simulated quantized model run on the same batches: each layer's input x̂. */
+    private static final class QuantizedInputs implements AutoCloseable {
+        private final Model model;
+        private final Dataset data;
+        private final Interpreter interpreter;
+        private final Map<String, Op> byName = new HashMap<>();
+        private float[] batch = new float[0];
+
+        QuantizedInputs(Model model, Dataset data, QuantizationConfig config) {
+            this.model = model;
+            this.data = data;
+            this.interpreter = new Interpreter(
+                    model,
+                    Interpreter.Options.defaults()
+                            .withNumThreads(config.calibrationThreads())
+                            .withPreserveAllTensors(true));
+            for (Op op : model.ops()) {
+                byName.putIfAbsent(op.name(), op);
+            }
+        }
+
+        void run(int first, int count) {
+            Tensor input = model.inputs().get(0);
+            int size = input.shape().sampleElementCount();
+            if (batch.length != count * size) {
+                int[] dims = input.shape().dims();
+                dims[0] = count;
+                interpreter.resizeInput(0, dims);
+                batch = new float[count * size];
+            }
+            data.copyBatch(first, count, batch);
+            interpreter.runForMultipleInputsOutputs(new Object[] {batch}, new Object[0]);
+        }
+
+        /** x̂ of {@code op}, or null when the simulated model has no op of its name reading a float input. */
+        float[] input(Op op) {
+            Op simulated = byName.get(op.name());
+            if (simulated == null || simulated.input(0).dtype() != DType.FLOAT32) {
+                return null;
+            }
+            return (float[]) interpreter.readTensor(simulated.input(0));
+        }
+
+        @Override
+        public void close() {
+            interpreter.close();
+        }
     }
 
     private static boolean isCandidate(Op op) {
@@ -240,8 +335,10 @@ final class LearnedRounding {
             int gi = depthwise ? g.groupOf(c) : 0;
             int[] q = ch.nearest()[c].clone();
             int[] alternative = ch.alternative()[c].clone();
+            double[] b = g.linear(set, gi, ch.weights()[c]);
             solve(
                     g.matrix(set, gi),
+                    b,
                     g.damping(set, gi),
                     g.factor(set, gi),
                     g.taps,
@@ -251,8 +348,10 @@ final class LearnedRounding {
                     ch.scale()[c]);
             learned[c] = q;
             double[] hm = g.matrix(measure, gi);
-            totals[0] += objective(hm, g.taps, ch.weights()[c], ch.nearest()[c], ch.scale()[c]);
-            totals[1] += objective(hm, g.taps, ch.weights()[c], q, ch.scale()[c]);
+            double[] bm = g.linear(measure, gi, ch.weights()[c]);
+            double constant = g.constant(measure, gi, ch.weights()[c]);
+            totals[0] += constant + objective(hm, bm, g.taps, ch.weights()[c], ch.nearest()[c], ch.scale()[c]);
+            totals[1] += constant + objective(hm, bm, g.taps, ch.weights()[c], q, ch.scale()[c]);
         }
         return learned;
     }
@@ -353,7 +452,7 @@ final class LearnedRounding {
                 op.origin().layerName(), op.type(), channels, k, totals[0], totals[1], flipped, v.length));
         lines.add(String.format(
                 Locale.ROOT,
-                "%s: output error E‖ΔW·x‖² %.4g → %.4g (%+.1f%%), %d of %d weights rounded the other way, %d channels "
+                "%s: output error E‖Ŵ·x̂ − W·x‖² %.4g → %.4g (%+.1f%%), %d of %d weights rounded the other way, %d channels "
                         + "× %d inputs%s",
                 name,
                 totals[0],
@@ -368,6 +467,11 @@ final class LearnedRounding {
 
     /** {@code dᵀ H d} with {@code d = s·q − w}. */
     static double objective(double[] h, int k, double[] w, int[] q, double s) {
+        return objective(h, null, k, w, q, s);
+    }
+
+    /** {@code dᵀ H d + 2·dᵀb} with {@code d = s·q − w} ({@code b} null for none). */
+    static double objective(double[] h, double[] b, int k, double[] w, int[] q, double s) {
         double[] d = new double[k];
         for (int i = 0; i < k; i++) {
             d[i] = s * q[i] - w[i];
@@ -379,7 +483,7 @@ final class LearnedRounding {
             for (int j = 0; j < k; j++) {
                 row += h[hi + j] * d[j];
             }
-            f += d[i] * row;
+            f += d[i] * (row + (b == null ? 0 : 2 * b[i]));
         }
         return f;
     }
@@ -392,18 +496,44 @@ final class LearnedRounding {
      * @param r the upper Cholesky factor of H + λI, K×K row-major, or null to search from q only
      */
     static int solve(double[] h, double lambda, double[] r, int k, double[] w, int[] q, int[] alternative, double s) {
+        return solve(h, null, lambda, r, k, w, q, alternative, s);
+    }
+
+    /**
+     * As above for {@code dᵀ(H + λI)d + 2·dᵀb}: Babai's rounding then runs on {@code w + d*}, the unconstrained
+     * minimum {@code d* = −(H + λI)⁻¹b} moved into the target, since the objective is {@code (d − d*)ᵀ(H + λI)(d − d*)}
+     * up to a constant.
+     */
+    static int solve(
+            double[] h,
+            double[] b,
+            double lambda,
+            double[] r,
+            int k,
+            double[] w,
+            int[] q,
+            int[] alternative,
+            double s) {
         int[] start = q.clone();
         int[] fromBabai = null;
         int[] babaiAlternative = null;
         if (r != null) {
             fromBabai = q.clone();
             babaiAlternative = alternative.clone();
-            babai(r, k, w, fromBabai, babaiAlternative, s);
-            solveChannel(h, lambda, k, w, fromBabai, babaiAlternative, s);
+            double[] target = w;
+            if (b != null) {
+                double[] shift = choleskySolve(r, k, b);
+                target = new double[k];
+                for (int i = 0; i < k; i++) {
+                    target[i] = w[i] - shift[i];
+                }
+            }
+            babai(r, k, target, fromBabai, babaiAlternative, s);
+            solveChannel(h, b, lambda, k, w, fromBabai, babaiAlternative, s);
         }
-        solveChannel(h, lambda, k, w, q, alternative, s);
+        solveChannel(h, b, lambda, k, w, q, alternative, s);
         if (fromBabai != null
-                && dampedObjective(h, lambda, k, w, fromBabai, s) < dampedObjective(h, lambda, k, w, q, s)) {
+                && dampedObjective(h, b, lambda, k, w, fromBabai, s) < dampedObjective(h, b, lambda, k, w, q, s)) {
             System.arraycopy(fromBabai, 0, q, 0, k);
             System.arraycopy(babaiAlternative, 0, alternative, 0, k);
         }
@@ -414,8 +544,8 @@ final class LearnedRounding {
         return changed;
     }
 
-    private static double dampedObjective(double[] h, double lambda, int k, double[] w, int[] q, double s) {
-        double f = objective(h, k, w, q, s);
+    private static double dampedObjective(double[] h, double[] b, double lambda, int k, double[] w, int[] q, double s) {
+        double f = objective(h, b, k, w, q, s);
         for (int i = 0; i < k; i++) {
             double d = s * q[i] - w[i];
             f += lambda * d * d;
@@ -445,6 +575,28 @@ final class LearnedRounding {
             }
             d[i] = s * q[i] - w[i];
         }
+    }
+
+    /** x with {@code RᵀR·x = b}: {@code Rᵀy = b} forward, then {@code R·x = y} backward. */
+    static double[] choleskySolve(double[] r, int k, double[] b) {
+        double[] y = new double[k];
+        for (int i = 0; i < k; i++) {
+            double sum = b[i];
+            for (int j = 0; j < i; j++) {
+                sum -= r[j * k + i] * y[j];
+            }
+            y[i] = sum / r[i * k + i];
+        }
+        double[] x = new double[k];
+        for (int i = k - 1; i >= 0; i--) {
+            double sum = y[i];
+            int ri = i * k;
+            for (int j = i + 1; j < k; j++) {
+                sum -= r[ri + j] * x[j];
+            }
+            x[i] = sum / r[ri + i];
+        }
+        return x;
     }
 
     /**
@@ -489,6 +641,12 @@ final class LearnedRounding {
      * @param h K×K symmetric, row-major
      */
     static int solveChannel(double[] h, double lambda, int k, double[] w, int[] q, int[] alternative, double s) {
+        return solveChannel(h, null, lambda, k, w, q, alternative, s);
+    }
+
+    /** As above for {@code dᵀ(H + λI)d + 2·dᵀb}: the flips see {@code g = (H + λI)d + b}. */
+    static int solveChannel(
+            double[] h, double[] b, double lambda, int k, double[] w, int[] q, int[] alternative, double s) {
         int[] start = q.clone();
         double[] g = new double[k];
         double[] d = new double[k];
@@ -502,8 +660,8 @@ final class LearnedRounding {
             for (int j = 0; j < k; j++) {
                 row += h[hi + j] * d[j];
             }
-            g[i] = row;
-            scaleOfObjective += Math.abs(d[i] * row);
+            g[i] = row + (b == null ? 0 : b[i]);
+            scaleOfObjective += Math.abs(d[i] * row) + (b == null ? 0 : Math.abs(2 * d[i] * b[i]));
         }
         // a flip must gain more than rounding noise, so that sweeps end
         double tolerance = 1e-12 * scaleOfObjective;
@@ -595,9 +753,11 @@ final class LearnedRounding {
     }
 
     /**
-     * The second moments {@code H = E[x xᵀ]} of one layer's input patches: one K×K matrix for Dense and
-     * convolutions, one per input channel (K = kh·kw) for depthwise; kept apart for the even and the odd calibration
-     * samples ({@link #EVEN}, {@link #ODD}) until {@link #combine()} makes the matrix of all ({@link #ALL}).
+     * The second moments of one layer's input patches: {@code H = E[x̂ x̂ᵀ]} and, when x̂ is not x, {@code C =
+     * E[x̂ (x̂ − x)ᵀ]} and {@code D = E[(x̂ − x)(x̂ − x)ᵀ]}: one K×K each for Dense and convolutions, one per input
+     * channel (K = kh·kw) for depthwise; kept apart for the even and the odd calibration samples ({@link #EVEN},
+     * {@link #ODD}) until {@link #combine()} makes those of all ({@link #ALL}). For output channel weights w, the
+     * objective {@code E[((w + d)·x̂ − w·x)²] = dᵀHd + 2·dᵀ(C·w) + wᵀDw}.
      */
     static final class Gram {
         static final int EVEN = 0;
@@ -607,6 +767,9 @@ final class LearnedRounding {
 
         final Op op;
         final int taps;
+        /** Whether x̂ differs from x: C and D are kept. */
+        private final boolean asymmetric;
+
         private final int groups;
         /** Depthwise: output channels per input channel. */
         private final int multiplier;
@@ -618,19 +781,23 @@ final class LearnedRounding {
         private final int dh;
         private final int dw;
         private final Padding padding;
-        /** [set][group]: K×K row-major, the lower triangle while accumulating. */
+        /** [set][group]: K×K row-major; H and D hold their lower triangles while accumulating. */
         private double[][][] h;
 
+        private double[][][] cross;
+        private double[][][] drift;
         private double[][] damping;
         private double[][][] factors;
-        /** Per set: patches collected, and how many. */
+        /** Per set: collected patches of x̂ and of x̂ − x, and how many. */
         private double[][] block;
 
+        private double[][] diffBlock;
         private int[] filled;
         private final long[] rows = new long[2];
 
-        Gram(Op op) {
+        Gram(Op op, boolean asymmetric) {
             this.op = op;
+            this.asymmetric = asymmetric;
             int[] wd = op.input(1).shape().dims();
             switch (op.type()) {
                 case FULLY_CONNECTED -> {
@@ -664,9 +831,9 @@ final class LearnedRounding {
             }
         }
 
-        /** The bytes of its matrices (two sets). */
+        /** The bytes of its matrices (two sets of one or three). */
         long bytes() {
-            return 2L * groups * taps * taps * 8;
+            return 2L * (asymmetric ? 3 : 1) * groups * taps * taps * 8;
         }
 
         int groupOf(int outputChannel) {
@@ -675,14 +842,23 @@ final class LearnedRounding {
 
         void allocate() {
             h = new double[2][groups][taps * taps];
-            block = new double[2][groups == 1 ? ROWS_PER_UPDATE * taps : 0];
+            int blockLength = groups == 1 ? ROWS_PER_UPDATE * taps : 0;
+            block = new double[2][blockLength];
+            if (asymmetric) {
+                cross = new double[2][groups][taps * taps];
+                drift = new double[2][groups][taps * taps];
+                diffBlock = new double[2][blockLength];
+            }
             filled = new int[2];
         }
 
         void release() {
             h = null;
+            cross = null;
+            drift = null;
             factors = null;
             block = null;
+            diffBlock = null;
         }
 
         /** True when both the even and the odd samples gave patches. */
@@ -692,6 +868,41 @@ final class LearnedRounding {
 
         double[] matrix(int set, int group) {
             return h[set][group];
+        }
+
+        /** {@code C·w} of a channel's weights, or null when x̂ is x. */
+        double[] linear(int set, int group, double[] w) {
+            if (!asymmetric) {
+                return null;
+            }
+            double[] c = cross[set][group];
+            double[] b = new double[taps];
+            for (int i = 0; i < taps; i++) {
+                double sum = 0;
+                int ci = i * taps;
+                for (int j = 0; j < taps; j++) {
+                    sum += c[ci + j] * w[j];
+                }
+                b[i] = sum;
+            }
+            return b;
+        }
+
+        /** {@code wᵀDw}, the error of a channel's float weights on x̂ (0 when x̂ is x). */
+        double constant(int set, int group, double[] w) {
+            if (!asymmetric) {
+                return 0;
+            }
+            double[] m = drift[set][group];
+            double f = 0;
+            for (int i = 0; i < taps; i++) {
+                double row = 0;
+                for (int j = 0; j < taps; j++) {
+                    row += m[i * taps + j] * w[j];
+                }
+                f += w[i] * row;
+            }
+            return f;
         }
 
         double damping(int set, int group) {
@@ -708,10 +919,11 @@ final class LearnedRounding {
         }
 
         /**
-         * Adds the patches of one batch of inputs {@code x} of shape {@code dims} (the batch first), whose first
-         * sample is calibration sample {@code first}.
+         * Adds the patches of one batch of inputs {@code x} (and x̂, or null when it is x) of shape {@code dims} (the
+         * batch first), whose first sample is calibration sample {@code first}.
          */
-        void add(float[] x, int[] dims, int first) {
+        void add(float[] x, float[] xHat, int[] dims, int first) {
+            float[] hat = asymmetric && xHat != null ? xHat : x;
             switch (op.type()) {
                 case FULLY_CONNECTED -> {
                     int n = x.length / taps;
@@ -720,13 +932,16 @@ final class LearnedRounding {
                         int set = (first + r / perSample) % 2;
                         int base = filled[set] * taps;
                         for (int i = 0; i < taps; i++) {
-                            block[set][base + i] = x[r * taps + i];
+                            block[set][base + i] = hat[r * taps + i];
+                            if (asymmetric) {
+                                diffBlock[set][base + i] = hat[r * taps + i] - (double) x[r * taps + i];
+                            }
                         }
                         rowAdded(set);
                     }
                 }
-                case CONV_2D -> convolutionPatches(x, dims, first);
-                default -> depthwisePatches(x, dims, first);
+                case CONV_2D -> convolutionPatches(x, hat, dims, first);
+                default -> depthwisePatches(x, hat, dims, first);
             }
             flush(EVEN);
             flush(ODD);
@@ -738,7 +953,7 @@ final class LearnedRounding {
             }
         }
 
-        private void convolutionPatches(float[] x, int[] dims, int first) {
+        private void convolutionPatches(float[] x, float[] hat, int[] dims, int first) {
             int n = dims[0];
             int inH = dims[1];
             int inW = dims[2];
@@ -750,6 +965,7 @@ final class LearnedRounding {
             for (int b = 0; b < n; b++) {
                 int set = (first + b) % 2;
                 double[] blk = block[set];
+                double[] diff = asymmetric ? diffBlock[set] : null;
                 for (int oy = 0; oy < outH; oy++) {
                     for (int ox = 0; ox < outW; ox++) {
                         int base = filled[set] * taps;
@@ -760,10 +976,18 @@ final class LearnedRounding {
                                 int dst = base + (ky * kw + kx) * c;
                                 if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
                                     Arrays.fill(blk, dst, dst + c, 0);
+                                    if (diff != null) {
+                                        Arrays.fill(diff, dst, dst + c, 0);
+                                    }
                                 } else {
                                     int src = ((b * inH + iy) * inW + ix) * c;
                                     for (int ch = 0; ch < c; ch++) {
-                                        blk[dst + ch] = x[src + ch];
+                                        blk[dst + ch] = hat[src + ch];
+                                    }
+                                    if (diff != null) {
+                                        for (int ch = 0; ch < c; ch++) {
+                                            diff[dst + ch] = hat[src + ch] - (double) x[src + ch];
+                                        }
                                     }
                                 }
                             }
@@ -774,7 +998,7 @@ final class LearnedRounding {
             }
         }
 
-        private void depthwisePatches(float[] x, int[] dims, int first) {
+        private void depthwisePatches(float[] x, float[] hat, int[] dims, int first) {
             int n = dims[0];
             int inH = dims[1];
             int inW = dims[2];
@@ -784,6 +1008,7 @@ final class LearnedRounding {
             int padT = padding.padBefore(inH, kh, sh, dh);
             int padL = padding.padBefore(inW, kw, sw, dw);
             double[] patch = new double[taps];
+            double[] diff = new double[taps];
             for (int b = 0; b < n; b++) {
                 int set = (first + b) % 2;
                 for (int oy = 0; oy < outH; oy++) {
@@ -793,22 +1018,20 @@ final class LearnedRounding {
                                 int iy = oy * sh - padT + ky * dh;
                                 for (int kx = 0; kx < kw; kx++) {
                                     int ix = ox * sw - padL + kx * dw;
-                                    patch[ky * kw + kx] = iy < 0 || iy >= inH || ix < 0 || ix >= inW
-                                            ? 0
-                                            : x[((b * inH + iy) * inW + ix) * c + ch];
+                                    boolean outside = iy < 0 || iy >= inH || ix < 0 || ix >= inW;
+                                    int src = ((b * inH + iy) * inW + ix) * c + ch;
+                                    patch[ky * kw + kx] = outside ? 0 : hat[src];
+                                    diff[ky * kw + kx] = outside ? 0 : hat[src] - (double) x[src];
                                 }
                             }
-                            double[] hg = h[set][ch];
-                            for (int i = 0; i < taps; i++) {
-                                double xi = patch[i];
-                                if (xi == 0) {
-                                    continue;
-                                }
-                                int hi = i * taps;
-                                for (int j = 0; j <= i; j++) {
-                                    hg[hi + j] += xi * patch[j];
-                                }
-                            }
+                            update(
+                                    h[set][ch],
+                                    asymmetric ? cross[set][ch] : null,
+                                    asymmetric ? drift[set][ch] : null,
+                                    patch,
+                                    0,
+                                    diff,
+                                    0);
                         }
                         rows[set]++;
                     }
@@ -816,7 +1039,35 @@ final class LearnedRounding {
             }
         }
 
-        /** Adds the collected patches of {@code set} to the lower triangle of its H, a tile of rows at a time. */
+        /**
+         * Adds one patch p (x̂, at {@code p[po..]}) and its {@code e = x̂ − x} (at {@code e[eo..]}): the lower triangle
+         * of H by p·pᵀ, C by p·eᵀ and the lower triangle of D by e·eᵀ (the last two when given).
+         */
+        private void update(double[] hg, double[] cg, double[] dg, double[] p, int po, double[] e, int eo) {
+            int k = taps;
+            for (int i = 0; i < k; i++) {
+                double xi = p[po + i];
+                int hi = i * k;
+                if (xi != 0) {
+                    for (int j = 0; j <= i; j++) {
+                        hg[hi + j] += xi * p[po + j];
+                    }
+                    if (cg != null) {
+                        for (int j = 0; j < k; j++) {
+                            cg[hi + j] += xi * e[eo + j];
+                        }
+                    }
+                }
+                double ei = dg == null ? 0 : e[eo + i];
+                if (ei != 0) {
+                    for (int j = 0; j <= i; j++) {
+                        dg[hi + j] += ei * e[eo + j];
+                    }
+                }
+            }
+        }
+
+        /** Adds the collected patches of {@code set} to its matrices, a tile of rows at a time. */
         private void flush(int set) {
             int count = filled == null ? 0 : filled[set];
             if (count == 0) {
@@ -825,18 +1076,24 @@ final class LearnedRounding {
             double[] hg = h[set][0];
             double[] blk = block[set];
             int k = taps;
-            for (int i0 = 0; i0 < k; i0 += TILE) {
-                int i1 = Math.min(k, i0 + TILE);
+            if (asymmetric) {
                 for (int r = 0; r < count; r++) {
-                    int xr = r * k;
-                    for (int i = i0; i < i1; i++) {
-                        double xi = blk[xr + i];
-                        if (xi == 0) {
-                            continue;
-                        }
-                        int hi = i * k;
-                        for (int j = 0; j <= i; j++) {
-                            hg[hi + j] += xi * blk[xr + j];
+                    update(hg, cross[set][0], drift[set][0], blk, r * k, diffBlock[set], r * k);
+                }
+            } else {
+                for (int i0 = 0; i0 < k; i0 += TILE) {
+                    int i1 = Math.min(k, i0 + TILE);
+                    for (int r = 0; r < count; r++) {
+                        int xr = r * k;
+                        for (int i = i0; i < i1; i++) {
+                            double xi = blk[xr + i];
+                            if (xi == 0) {
+                                continue;
+                            }
+                            int hi = i * k;
+                            for (int j = 0; j <= i; j++) {
+                                hg[hi + j] += xi * blk[xr + j];
+                            }
                         }
                     }
                 }
@@ -850,34 +1107,48 @@ final class LearnedRounding {
             flush(EVEN);
             flush(ODD);
             block = null;
+            diffBlock = null;
             for (int set = 0; set < 2; set++) {
-                for (double[] hg : h[set]) {
-                    double n = rows[set];
-                    for (int i = 0; i < taps; i++) {
-                        for (int j = 0; j <= i; j++) {
-                            double m = n == 0 ? 0 : hg[i * taps + j] / n;
-                            hg[i * taps + j] = m;
-                            hg[j * taps + i] = m;
-                        }
+                double n = rows[set];
+                for (int gi = 0; gi < groups; gi++) {
+                    normalize(h[set][gi], n, true);
+                    if (asymmetric) {
+                        normalize(cross[set][gi], n, false);
+                        normalize(drift[set][gi], n, true);
                     }
                 }
             }
             setDamping();
         }
 
-        /** The matrices of all samples, {@code (n_even·H_even + n_odd·H_odd) / n}, in the even ones' place. */
+        /** Divides by {@code n}, and for a lower triangle fills the upper one. */
+        private void normalize(double[] m, double n, boolean lower) {
+            for (int i = 0; i < taps; i++) {
+                for (int j = 0; j < (lower ? i + 1 : taps); j++) {
+                    double v = n == 0 ? 0 : m[i * taps + j] / n;
+                    m[i * taps + j] = v;
+                    if (lower) {
+                        m[j * taps + i] = v;
+                    }
+                }
+            }
+        }
+
+        /** The matrices of all samples, {@code (n_even·M_even + n_odd·M_odd) / n}, in the even ones' place. */
         void combine() {
             double n = rows[EVEN] + rows[ODD];
             double a = n == 0 ? 0 : rows[EVEN] / n;
             double b = n == 0 ? 0 : rows[ODD] / n;
-            for (int gi = 0; gi < groups; gi++) {
-                double[] even = h[EVEN][gi];
-                double[] odd = h[ODD][gi];
-                for (int e = 0; e < even.length; e++) {
-                    even[e] = a * even[e] + b * odd[e];
+            for (double[][][] m : asymmetric ? List.<double[][][]>of(h, cross, drift) : List.<double[][][]>of(h)) {
+                for (int gi = 0; gi < groups; gi++) {
+                    double[] even = m[EVEN][gi];
+                    double[] odd = m[ODD][gi];
+                    for (int e = 0; e < even.length; e++) {
+                        even[e] = a * even[e] + b * odd[e];
+                    }
                 }
+                m[ODD] = m[EVEN];
             }
-            h[ODD] = h[EVEN];
             setDamping();
         }
 

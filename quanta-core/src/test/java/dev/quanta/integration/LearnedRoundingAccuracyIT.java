@@ -103,7 +103,7 @@ class LearnedRoundingAccuracyIT {
 
     /**
      * IC ResNet-8 from the .h5, two folds of 100 + 100 images. Measured (correct of 200, output error): per-channel
-     * 173, 0.01178; with learned rounding 174, 0.00867; per-tensor 172, 0.01986; with learned rounding 174, 0.00849.
+     * 173, 0.01178; with learned rounding 175, 0.00877; per-tensor 172, 0.01986; with learned rounding 173, 0.01081.
      * Asserted: learned rounding lowers the held-out output error at both granularities, and loses at most 2 of 200
      * images against nearest rounding.
      */
@@ -128,11 +128,10 @@ class LearnedRoundingAccuracyIT {
 
     /**
      * KWS DS-CNN from the hybrid .tflite, calibrated on samples 1–100, scored on 101–1000. Measured (correct of 900,
-     * output error): per-channel 814, 0.001772; with learned rounding 806, 0.001694; per-tensor 809, 0.001848; with
-     * learned rounding 807, 0.001806. Every layer's objective falls by 40–96% on the held-out odd calibration samples,
-     * but the output error only by 2–4% and top-1 does not follow: the objective sees each layer's weight rounding
-     * on float inputs, not the activation rounding that dominates here. Asserted: the held-out output error is lower
-     * at both granularities, and top-1 at most 10 of 900 below nearest rounding (8 measured).
+     * output error): per-channel 814, 0.001772; with learned rounding 813, 0.001345; per-tensor 809, 0.001848; with
+     * learned rounding 812, 0.001556. (With the objective on float inputs, x̂ = x, every layer's error fell by 40–96%
+     * on held-out calibration samples but the output error only by 2–4%, and per-channel scored 806.) Asserted: the
+     * held-out output error is lower at both granularities, and top-1 at most 4 of 900 below nearest rounding.
      */
     @Test
     void keywordSpotting() {
@@ -147,7 +146,7 @@ class LearnedRoundingAccuracyIT {
                 print("KWS", g, learned == 1, s[learned], "900");
             }
             assertThat(s[1].outputError()).as("KWS %s output error", g).isLessThan(s[0].outputError());
-            assertThat(s[1].correct()).as("KWS %s correct", g).isGreaterThanOrEqualTo(s[0].correct() - 10);
+            assertThat(s[1].correct()).as("KWS %s correct", g).isGreaterThanOrEqualTo(s[0].correct() - 4);
         }
     }
 }
