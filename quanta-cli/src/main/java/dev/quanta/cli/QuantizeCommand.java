@@ -137,8 +137,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(
             names = "--adaround",
             description = "Learned rounding (AdaRound's layer-wise objective): round each Dense or convolution weight "
-                    + "down or up, whichever gives the layer the least expected squared output error on the "
-                    + "calibration data; scales unchanged (int8 and int16x8; slower). Runs before --bias-correction.")
+                    + "down or up, whichever gives the layer's output, on the inputs the quantized model gives it, the "
+                    + "least expected squared error against the float layer on the calibration data; scales unchanged "
+                    + "(int8 and int16x8; slower). Runs before --bias-correction.")
     boolean adaround;
 
     @Option(

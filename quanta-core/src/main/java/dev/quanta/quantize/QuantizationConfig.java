@@ -509,8 +509,9 @@ public final class QuantizationConfig {
 
     /**
      * Learned rounding (AdaRound's layer-wise objective) in the full-integer modes: each Dense or convolution weight
-     * rounds down or up, whichever set of choices gives the layer the least expected squared output error on the
-     * calibration data, the scales unchanged. Slower: it accumulates a K×K input matrix per layer.
+     * rounds down or up, whichever set of choices gives the layer's output, on the inputs the quantized model gives
+     * it, the least expected squared error against the float layer on the calibration data; the scales unchanged.
+     * Slower: layer by layer, a pass over the calibration data and K×K input matrices per layer.
      */
     public QuantizationConfig withLearnedRounding(boolean on) {
         return new QuantizationConfig(
