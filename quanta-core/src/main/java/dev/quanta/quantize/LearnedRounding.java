@@ -28,8 +28,8 @@ import java.util.function.UnaryOperator;
  *
  * <p>For a FULLY_CONNECTED, CONV_2D or DEPTHWISE_CONV_2D layer, let x be the layer's input patch (a Dense input row;
  * a convolution's im2col patch of kh·kw·C values, zeros where the window leaves the input; a depthwise channel's
- * kh·kw patch) in the float model, and x̂ the same patch in the model quantized with nearest rounding (its
- * {@link SimulatedQuantization}: every earlier layer's weight and activation rounding included), over the
+ * kh·kw patch) in the float model, and x̂ the same patch in the quantized model (its {@link SimulatedQuantization}:
+ * every earlier layer's weight and activation rounding included), over the
  * calibration samples and every output position. This is AdaRound's asymmetric reconstruction (its eq. 25): the
  * quantized layer on the inputs it will really see, against the float layer on the float inputs. With
  * {@code H = E[x̂ x̂ᵀ]}, {@code C = E[x̂ (x̂ − x)ᵀ]}, {@code D = E[(x̂ − x)(x̂ − x)ᵀ]} (K×K each per layer, per input
@@ -45,22 +45,22 @@ import java.util.function.UnaryOperator;
  * the calibration data per layer): taking x̂ from nearest rounding everywhere made each layer compensate errors its
  * predecessors had already reduced, and IC's output error doubled.
  *
- * The damping λ keeps a matrix estimated from few samples (rank at most the number of patches) from rewarding
- * rounding errors along directions the data never showed. The search is local, from two starts: nearest rounding,
+ * <p>The damping λ keeps a matrix estimated from few samples (rank at most the number of patches) from rewarding
+ * rounding errors along directions the data never showed; C w is left undamped. The search is local, from two starts: nearest rounding,
  * and Babai's nearest plane ({@link #babai}, the rounding GPTQ does, with the Cholesky factor of H + λI, towards
  * the unconstrained minimum). From each,
  * single flips of a weight to its other choice while one lowers the objective; with {@code g = (H + λI) d + C w} a flip of
  * weight i by {@code δ = ±s} changes it by exactly {@code Δ_i = 2δ·g_i + δ²·(H_ii + λ)}, after which
  * {@code g += δ·(H + λI)e_i}; when no single flip helps, the best pair flip ({@code Δ_i + Δ_j + 2δ_iδ_j·H_ij}, for
  * K ≤ {@link #PAIR_MAX_TAPS}), then single flips again, until neither helps. The lower of the two ends is kept. Every
- * step lowers the damped objective and nearest rounding has the least {@code ‖d‖²}, so the undamped objective
- * {@code dᵀHd} is never above nearest's. On 300 random channels of K ≤ 10 it finds the optimum over all 2^K roundings
+ * step lowers the damped objective and nearest rounding has the least {@code ‖d‖²}, so the undamped objective is
+ * never above nearest's. On 300 random channels of K ≤ 10 it finds the optimum over all 2^K roundings
  * in 285, and is 1.78 × it at worst (LearnedRoundingTest).
  *
- * <p>A held-out check guards against learning the calibration samples rather than the layer: H is accumulated apart
- * for the even and the odd samples; rounding learned with the even samples' H must lower the objective under the odd
- * samples' H, else the layer keeps nearest rounding (a report line says so). The rounding applied is then learned
- * with the H of all samples.
+ * <p>A held-out check guards against learning the calibration samples rather than the layer: the matrices are
+ * accumulated apart for the even and the odd samples; rounding learned with the even samples' must lower the
+ * objective under the odd samples', else the layer keeps nearest rounding (a report line says so). The rounding applied is then learned
+ * with the matrices of all samples.
  *
  * <p>The result is applied as float weights: each changed weight becomes {@code s·q} (its magnitude capped at the
  * group's max |w|, which stays as it was), which the weight quantizer's nearest rounding maps back to q at the same
@@ -69,8 +69,8 @@ import java.util.function.UnaryOperator;
  * about zero next to their bias), that channel rounds to nearest at its new scale.
  *
  * <p>Layers whose K exceeds {@link #MAX_TAPS} are skipped with a report line rather than allocate a huge matrix;
- * the others are accumulated in passes over the calibration data holding at most {@link #PASS_BYTES} of matrices
- * (two K×K per layer, even and odd samples).
+ * with x̂ = x the others are accumulated in passes over the calibration data holding at most {@link #PASS_BYTES} of
+ * matrices (two K×K per layer, even and odd samples); with x̂, one layer per pass (six K×K: 768 MiB at K = 4096).
  */
 final class LearnedRounding {
     /** The largest patch length K accumulated (a K×K matrix of doubles: 128 MiB at 4096). */
