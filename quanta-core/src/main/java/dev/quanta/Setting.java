@@ -32,6 +32,8 @@ public enum Setting {
     RANGE_SEARCH("rangeSearch"),
     /** {@code QuantizationConfig.withReduceRange} (issue 12). */
     REDUCE_RANGE("reduceRange"),
+    /** {@code QuantizationConfig.withLearnedRounding}. */
+    LEARNED_ROUNDING("learnedRounding"),
     /** A Keras model JSON paired with a weights-only file. */
     MODEL_CONFIG("the model JSON"),
     /** {@code DatasetSpec.limit}: read only the first samples of a dataset. */

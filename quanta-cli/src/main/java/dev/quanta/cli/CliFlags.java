@@ -47,6 +47,7 @@ final class CliFlags {
             case BIAS_CORRECTION -> "--bias-correction";
             case RANGE_SEARCH -> "--range-search";
             case REDUCE_RANGE -> "--reduce-range";
+            case LEARNED_ROUNDING -> "--adaround";
             case MODEL_CONFIG -> "--config JSON";
             case LIMIT -> "--limit N";
             case LOSS -> "--loss NAME";

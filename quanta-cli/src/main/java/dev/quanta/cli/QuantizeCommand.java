@@ -136,6 +136,14 @@ final class QuantizeCommand implements Callable<Integer> {
     boolean biasCorrection;
 
     @Option(
+            names = "--adaround",
+            description = "Learned rounding (AdaRound's layer-wise objective): round each Dense or convolution weight "
+                    + "down or up, whichever gives the layer's output, on the inputs the quantized model gives it, the "
+                    + "least expected squared error against the float layer on the calibration data; scales unchanged "
+                    + "(int8 and int16x8; slower). Runs before --bias-correction.")
+    boolean adaround;
+
+    @Option(
             names = "--range-search",
             description = "Scale each activation range the calibrator chose by 0.8, 0.9, 1.1 or 1.25 where that "
                     + "lowers the whole network's error (sum over layers of 1/SQNR) on held-out calibration samples: "
@@ -249,6 +257,7 @@ final class QuantizeCommand implements Callable<Integer> {
                     .withPerChannelDense(perChannelDense)
                     .withCrossLayerEqualization(equalize)
                     .withBiasCorrection(biasCorrection)
+                    .withLearnedRounding(adaround)
                     .withRangeSearch(rangeSearch)
                     .withReduceRange(reduceRange)
                     .withCalibrator(parse(Calibrator.class, calibrator, "--calibrator"))

@@ -82,11 +82,21 @@ final class BiasCorrection {
      * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights
      */
     static Result apply(Model model, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
+        return apply(model, model, data, config, perChannel);
+    }
+
+    /**
+     * As above, with Ŵ the quantized weights of the same op of {@code rounded} ({@code model} with other float weights
+     * of the same scales, as {@link LearnedRounding} makes): the shift of those against the float weights W.
+     */
+    static Result apply(
+            Model model, Model rounded, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
         WeightQuantizer quantizer = new WeightQuantizer(config, perChannel);
         List<Layer> layers = new ArrayList<>();
         try {
-            for (Op op : model.ops()) {
-                Model delta = deltaLayer(op, quantizer);
+            for (int i = 0; i < model.ops().size(); i++) {
+                Op op = model.ops().get(i);
+                Model delta = deltaLayer(op, rounded.ops().get(i), quantizer);
                 if (delta != null) {
                     layers.add(new Layer(op, delta, config.calibrationThreads()));
                 }
@@ -142,9 +152,10 @@ final class BiasCorrection {
 
     /**
      * The one-op model {@code x → op with weights W − Ŵ, bias 0, no activation}, or null when {@code op} is not a
-     * layer to correct (or its weights round exactly).
+     * layer to correct (or its weights round exactly); Ŵ are the quantized weights of {@code roundedOp}, {@code op} itself
+     * or {@code op} with learned float weights.
      */
-    static Model deltaLayer(Op op, WeightQuantizer quantizer) {
+    static Model deltaLayer(Op op, Op roundedOp, WeightQuantizer quantizer) {
         if (op.type() != OpType.FULLY_CONNECTED
                 && op.type() != OpType.CONV_2D
                 && op.type() != OpType.DEPTHWISE_CONV_2D) {
@@ -161,7 +172,8 @@ final class BiasCorrection {
         // the weights as encoded with the minimum-scale guard; the bias-fit guard (which can only enlarge the
         // scales of channels whose weights are about zero next to their bias) is left out: it needs the input's
         // quantized scale and changes those channels' rounding error by less than their tiny weights
-        float[] rounded = Dequantize.constant(quantizer.weightsAndBias(op, null).weights());
+        float[] rounded =
+                Dequantize.constant(quantizer.weightsAndBias(roundedOp, null).weights());
         float[] delta = new float[exact.length];
         boolean any = false;
         for (int e = 0; e < exact.length; e++) {

@@ -361,9 +361,27 @@ public final class Converter {
         techniques.addAll(granularity.techniques());
         Map<String, Boolean> perChannel = granularity.perChannel();
         Model toRewrite = floatModel;
+        LearnedRounding.Result learned = null;
+        if (settings.learnedRounding()) {
+            // each layer's inputs as the model quantized with the rounding learned so far computes them
+            Calibration calibrated = ranges;
+            learned = LearnedRounding.apply(
+                    floatModel,
+                    m -> SimulatedQuantization.of(
+                            m,
+                            FullIntegerRewriter.rewrite(m, settings, calibrated, perChannel)
+                                    .model()),
+                    representative,
+                    settings,
+                    perChannel);
+            toRewrite = learned.applyTo(floatModel);
+            techniques.add(new QuantizationReport.Technique("learned rounding", learned.lines()));
+        }
         if (settings.biasCorrection()) {
-            BiasCorrection.Result bc = BiasCorrection.apply(floatModel, representative, settings, perChannel);
-            toRewrite = bc.model();
+            // after learned rounding, the shift is that of the learned weights against the float ones
+            BiasCorrection.Result bc =
+                    BiasCorrection.apply(floatModel, toRewrite, representative, settings, perChannel);
+            toRewrite = learned == null ? bc.model() : learned.applyTo(bc.model());
             techniques.add(new QuantizationReport.Technique("bias correction", bc.lines()));
         }
         if (settings.rangeSearch() && !autoSearchesRanges) {
@@ -459,6 +477,10 @@ public final class Converter {
         if (!integer && config.rangeSearch()) {
             throw QuantaException.aboutSettings("{RANGE_SEARCH} scales activation ranges: it needs a full-integer "
                     + "{MODE} (int8 or int16x8), not " + m);
+        }
+        if (!integer && config.learnedRounding()) {
+            throw QuantaException.aboutSettings("{LEARNED_ROUNDING} learns int8 weight rounding on calibration data: "
+                    + "it needs a full-integer {MODE} (int8 or int16x8), not " + m);
         }
         if (!integer && config.biasCorrection()) {
             throw QuantaException.aboutSettings("{BIAS_CORRECTION} measures on calibration data and corrects int32 "

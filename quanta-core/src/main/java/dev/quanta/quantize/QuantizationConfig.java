@@ -33,6 +33,7 @@ public final class QuantizationConfig {
             false,
             false,
             Set.of(),
+            false,
             false);
 
     private final QuantizationMode mode;
@@ -60,6 +61,8 @@ public final class QuantizationConfig {
     private final Set<String> floatLayers;
     /** {@link #reduceRange()}. */
     private final boolean reduceRange;
+    /** {@link #learnedRounding()}. */
+    private final boolean learnedRounding;
 
     private QuantizationConfig(
             QuantizationMode mode,
@@ -76,7 +79,8 @@ public final class QuantizationConfig {
             boolean biasCorrection,
             boolean rangeSearch,
             Set<String> floatLayers,
-            boolean reduceRange) {
+            boolean reduceRange,
+            boolean learnedRounding) {
         this.mode = mode;
         this.scheme = scheme;
         this.granularity = granularity;
@@ -92,6 +96,7 @@ public final class QuantizationConfig {
         this.rangeSearch = rangeSearch;
         this.floatLayers = floatLayers;
         this.reduceRange = reduceRange;
+        this.learnedRounding = learnedRounding;
     }
 
     private static void requireSet(Object value, String setting) {
@@ -130,7 +135,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -154,7 +160,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -178,7 +185,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -202,7 +210,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -228,7 +237,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /** Threads used by the calibration inferences, 1 to {@link Interpreter#MAX_THREADS} (default 1). */
@@ -252,7 +262,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -275,7 +286,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -298,7 +310,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -324,7 +337,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -351,7 +365,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -375,7 +390,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -398,7 +414,8 @@ public final class QuantizationConfig {
                 on,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -424,7 +441,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 Collections.unmodifiableSet(new TreeSet<>(layers)),
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     /**
@@ -450,7 +468,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 on,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     public boolean rangeSearch() {
@@ -480,11 +499,42 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                on);
+                on,
+                learnedRounding);
     }
 
     public boolean reduceRange() {
         return reduceRange;
+    }
+
+    /**
+     * Learned rounding (AdaRound's layer-wise objective) in the full-integer modes: each Dense or convolution weight
+     * rounds down or up, whichever set of choices gives the layer's output, on the inputs the quantized model gives
+     * it, the least expected squared error against the float layer on the calibration data; the scales unchanged.
+     * Slower: layer by layer, a pass over the calibration data and K×K input matrices per layer.
+     */
+    public QuantizationConfig withLearnedRounding(boolean on) {
+        return new QuantizationConfig(
+                mode,
+                scheme,
+                granularity,
+                io,
+                samples,
+                threads,
+                fallback,
+                perChannelDense,
+                calibrator,
+                percentile,
+                equalize,
+                biasCorrection,
+                rangeSearch,
+                floatLayers,
+                reduceRange,
+                on);
+    }
+
+    public boolean learnedRounding() {
+        return learnedRounding;
     }
 
     /** The layers kept in float ({@link #withFloatLayers}), sorted; empty by default. */
@@ -558,7 +608,8 @@ public final class QuantizationConfig {
                 biasCorrection,
                 rangeSearch,
                 floatLayers,
-                reduceRange);
+                reduceRange,
+                learnedRounding);
     }
 
     @Override
@@ -580,6 +631,7 @@ public final class QuantizationConfig {
                 + percentile + ", crossLayerEqualization=" + equalize + ", biasCorrection=" + biasCorrection
                 + (rangeSearch ? ", rangeSearch=true" : "")
                 + (reduceRange ? ", reduceRange=true" : "")
+                + (learnedRounding ? ", learnedRounding=true" : "")
                 + (floatLayers.isEmpty() ? "" : ", floatLayers=" + floatLayers) + "]";
     }
 }
