@@ -323,8 +323,9 @@ public final class Converter {
         // the search below runs when asked)
         boolean autoSearchesRanges = settings.calibrator() == Calibrator.AUTO && !settings.biasCorrection();
         if (settings.calibrator() == Calibrator.AUTO) {
-            // AUTO's ranges (its per-tensor choices or min/max everywhere) and granularity by held-out error, on
-            // the model before bias correction, which then corrects the weights as chosen
+            // AUTO's ranges (its per-tensor choices or min/max everywhere), granularity and (without bias
+            // correction) clipped per-tensor weight ranges by held-out error, on the model before bias correction,
+            // which then corrects the weights as chosen
             MinMaxCalibrator.Both both = calibrateBoth(floatModel, settings);
             granularity = HeldOutSearch.auto(
                     floatModel,
@@ -333,6 +334,7 @@ public final class Converter {
                     both,
                     WeightQuantizer.granularityChosenPerLayer(settings),
                     autoSearchesRanges && settings.rangeSearch(),
+                    autoSearchesRanges,
                     autoSearchesRanges,
                     HeldOutSearch.MAX_RECORDED_FLOATS);
             ranges = granularity.ranges();
@@ -345,7 +347,7 @@ public final class Converter {
         }
         techniques.addAll(granularity.techniques());
         Map<String, Boolean> perChannel = granularity.perChannel();
-        Model toRewrite = floatModel;
+        Model toRewrite = WeightClipping.apply(floatModel, granularity.weightClips());
         if (settings.biasCorrection()) {
             BiasCorrection.Result bc = BiasCorrection.apply(floatModel, representative, settings, perChannel);
             toRewrite = bc.model();
