@@ -338,8 +338,9 @@ public final class Converter {
         // the search below runs when asked)
         boolean autoSearchesRanges = settings.calibrator() == Calibrator.AUTO && !settings.biasCorrection();
         if (settings.calibrator() == Calibrator.AUTO) {
-            // AUTO's ranges (its per-tensor choices or min/max everywhere) and granularity by held-out error, on
-            // the model before bias correction, which then corrects the weights as chosen
+            // AUTO's ranges (its per-tensor choices or min/max everywhere), granularity and (without bias
+            // correction) clipped per-tensor weight ranges by held-out error, on the model before bias correction,
+            // which then corrects the weights as chosen
             MinMaxCalibrator.Both both = calibrateBoth(floatModel, settings, absorbed);
             granularity = HeldOutSearch.auto(
                     floatModel,
@@ -348,6 +349,7 @@ public final class Converter {
                     both,
                     WeightQuantizer.granularityChosenPerLayer(settings),
                     autoSearchesRanges && settings.rangeSearch(),
+                    autoSearchesRanges,
                     autoSearchesRanges,
                     HeldOutSearch.MAX_RECORDED_FLOATS);
             ranges = granularity.ranges();
@@ -360,13 +362,15 @@ public final class Converter {
         }
         techniques.addAll(granularity.techniques());
         Map<String, Boolean> perChannel = granularity.perChannel();
-        Model toRewrite = floatModel;
+        // AUTO's clipped weight ranges (none otherwise), then the rounding learned within them
+        Model clipped = WeightClipping.apply(floatModel, granularity.weightClips());
+        Model toRewrite = clipped;
         LearnedRounding.Result learned = null;
         if (settings.learnedRounding()) {
             // each layer's inputs as the model quantized with the rounding learned so far computes them
             Calibration calibrated = ranges;
             learned = LearnedRounding.apply(
-                    floatModel,
+                    clipped,
                     m -> SimulatedQuantization.of(
                             m,
                             FullIntegerRewriter.rewrite(m, settings, calibrated, perChannel)
@@ -374,7 +378,7 @@ public final class Converter {
                     representative,
                     settings,
                     perChannel);
-            toRewrite = learned.applyTo(floatModel);
+            toRewrite = learned.applyTo(clipped);
             techniques.add(new QuantizationReport.Technique("learned rounding", learned.lines()));
         }
         if (settings.biasCorrection()) {

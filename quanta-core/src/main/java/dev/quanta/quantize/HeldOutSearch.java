@@ -45,6 +45,12 @@ import java.util.Map;
  *       on the even samples' range then scales the range chosen on all the samples. With the float model's values
  *       kept, each candidate runs only from its first changed op on ({@link SuffixError}; the same choices). AUTO
  *       runs it where it kept its per-tensor choices (from them and from min/max), and everywhere when asked.
+ *   <li><b>Weight ranges</b> ({@code --calibrator auto} without bias correction, after the searches above): per
+ *       layer with int8 symmetric per-tensor weights, in graph order, the ratio r of {@code {1} ∪}
+ *       {@link WeightClipping#RATIOS} to which its range max |w| is clipped (scale r·max|w| / 127 instead of
+ *       max|w| / 127: the few weights beyond saturate, every other one rounds to a finer grid), each candidate run
+ *       from its layer on ({@link SuffixError}). With per-tensor weights one outlier weight sets every channel's
+ *       scale; per-channel weights are left alone (clipping them lowered no held-out error on IC).
  * </ul>
  */
 final class HeldOutSearch {
@@ -71,11 +77,23 @@ final class HeldOutSearch {
      * @param ranges the calibration, with the ranges scaled where the range search changed them
      * @param perChannel per weight tensor name whose granularity was chosen: per channel (true) or per tensor
      * @param techniques the report sections, one per search that ran
+     * @param weightClips per weight tensor name, its clipped range ({@link WeightClipping#apply} gives the model to
+     *     rewrite)
      */
-    record Result(Calibration ranges, Map<String, Boolean> perChannel, List<QuantizationReport.Technique> techniques) {
+    record Result(
+            Calibration ranges,
+            Map<String, Boolean> perChannel,
+            List<QuantizationReport.Technique> techniques,
+            Map<String, WeightClipping.Clip> weightClips) {
         Result {
             perChannel = Map.copyOf(perChannel);
             techniques = List.copyOf(techniques);
+            weightClips = Map.copyOf(weightClips);
+        }
+
+        /** No weight clipped. */
+        Result(Calibration ranges, Map<String, Boolean> perChannel, List<QuantizationReport.Technique> techniques) {
+            this(ranges, perChannel, techniques, Map.of());
         }
     }
 
@@ -118,10 +136,15 @@ final class HeldOutSearch {
 
         /** The network rewritten with {@code ranges} and {@code perChannel}, as its {@link SimulatedQuantization}. */
         Model simulated(Map<Tensor, TensorRange> ranges, Map<String, Boolean> perChannel) {
+            return simulated(toRewrite, ranges, perChannel);
+        }
+
+        /** {@code rewrite} (the model to rewrite, its weights clipped or not) rewritten and simulated as above. */
+        Model simulated(Model rewrite, Map<Tensor, TensorRange> ranges, Map<String, Boolean> perChannel) {
             Model q = FullIntegerRewriter.rewrite(
-                            toRewrite, settings, new Calibration(ranges, even.lstmCellStates()), perChannel)
+                            rewrite, settings, new Calibration(ranges, even.lstmCellStates()), perChannel)
                     .model();
-            return SimulatedQuantization.of(toRewrite, q);
+            return SimulatedQuantization.of(rewrite, q);
         }
 
         private double error(Model q, int half) {
@@ -219,6 +242,7 @@ final class HeldOutSearch {
                 granularity,
                 rangeSearch,
                 false,
+                false,
                 maxRecordedFloats);
     }
 
@@ -242,6 +266,7 @@ final class HeldOutSearch {
             boolean granularity,
             boolean rangeSearch,
             boolean searchWhenClipped,
+            boolean clipWeights,
             long maxRecordedFloats) {
         return apply(
                 floatModel,
@@ -254,6 +279,7 @@ final class HeldOutSearch {
                 granularity,
                 rangeSearch,
                 searchWhenClipped,
+                clipWeights,
                 maxRecordedFloats);
     }
 
@@ -268,9 +294,10 @@ final class HeldOutSearch {
             boolean granularity,
             boolean rangeSearch,
             boolean searchWhenClipped,
+            boolean clipWeights,
             long maxRecordedFloats) {
         int n = Math.min(settings.calibrationSamples(), data.size());
-        if (!granularity && !rangeSearch && auto == null) {
+        if (!granularity && !rangeSearch && auto == null && !clipWeights) {
             return new Result(full, perChannel, List.of());
         }
         if (n < MIN_SAMPLES) {
@@ -287,6 +314,9 @@ final class HeldOutSearch {
             }
             if (rangeSearch) {
                 t.add(new QuantizationReport.Technique("range search", List.of(why)));
+            }
+            if (clipWeights) {
+                t.add(new QuantizationReport.Technique("weight ranges by held-out error", List.of(why)));
             }
             return new Result(full, perChannel, t);
         }
@@ -396,16 +426,32 @@ final class HeldOutSearch {
             }
             lines.addAll(searched.lines());
             result = searched.result();
+            ranges = searched.evenRanges();
+            error = searched.error();
             techniques.add(new QuantizationReport.Technique("range search", lines));
         }
-        return new Result(result, chosen, techniques);
+        Map<String, WeightClipping.Clip> clips = Map.of();
+        if (clipWeights) {
+            Clipped clipped = searchWeightClips(s, floatModel, halves, ranges, chosen, error);
+            clips = clipped.clips();
+            if (!clipped.lines().isEmpty()) {
+                techniques.add(new QuantizationReport.Technique("weight ranges by held-out error", clipped.lines()));
+            }
+        }
+        return new Result(result, chosen, techniques, clips);
     }
 
     /**
      * What one range search ended with: the scaled calibration, its held-out error, how many ranges it scaled of
      * how many, and one report line per scaled range.
      */
-    private record Searched(Calibration result, Error error, int scaled, int of, List<String> lines) {}
+    private record Searched(
+            Calibration result,
+            Error error,
+            int scaled,
+            int of,
+            List<String> lines,
+            Map<Tensor, TensorRange> evenRanges) {}
 
     /**
      * The range search from {@code ranges} (the even samples' ranges; scaled in place) whose calibration on all the
@@ -481,7 +527,98 @@ final class HeldOutSearch {
             }
         }
         Calibration result = scaledCalibration(unscaled, floatModel, factors, lines);
-        return new Searched(result, error, factors.size(), unscaled.tensors().size(), lines);
+        return new Searched(result, error, factors.size(), unscaled.tensors().size(), lines, ranges);
+    }
+
+    /** What the weight-range search chose: per weight tensor name its clip, and the report's lines. */
+    private record Clipped(Map<String, WeightClipping.Clip> clips, Error error, List<String> lines) {}
+
+    /**
+     * The weight-range search: per layer with int8 symmetric per-tensor weights ({@link WeightClipping#clippable}),
+     * in graph order, the ratio of {@code {1} ∪} {@link WeightClipping#RATIOS} of max |w| whose network (with the
+     * ranges and granularity chosen before, and the layers before it clipped as chosen) beats the current one on
+     * both halves with the least E. Per-channel weights are left alone: their range is already each channel's own.
+     *
+     * @param error E of {@code ranges} and {@code chosen} with no weight clipped
+     */
+    private static Clipped searchWeightClips(
+            Search s,
+            Model floatModel,
+            Dataset[] halves,
+            Map<Tensor, TensorRange> ranges,
+            Map<String, Boolean> chosen,
+            Error error) {
+        WeightQuantizer configured = new WeightQuantizer(s.settings());
+        Map<String, WeightClipping.Clip> clips = new HashMap<>();
+        SuffixError[] suffix = null;
+        if (s.recorded()[0] != null && s.recorded()[1] != null) {
+            Model current = s.simulated(ranges, chosen);
+            suffix = new SuffixError[2];
+            for (int h = 0; h < 2; h++) {
+                suffix[h] = new SuffixError(
+                        floatModel, halves[h], s.recorded()[h], s.settings().calibrationThreads(), current);
+            }
+            error = new Error(suffix[0].currentError(), suffix[1].currentError());
+        }
+        List<String> layerLines = new ArrayList<>();
+        int of = 0;
+        for (Op op : s.toRewrite().ops()) {
+            if (!WeightClipping.clippable(op, s.settings())) {
+                continue;
+            }
+            Boolean c = chosen.get(op.input(1).name());
+            if (c != null ? c : configured.configuredPerChannel(op)) {
+                continue;
+            }
+            of++;
+            String name = op.input(1).name();
+            WeightClipping.Clip best = null;
+            Error bestError = error;
+            SuffixError.Evaluation[] bestEvaluations = null;
+            for (double r : WeightClipping.RATIOS) {
+                WeightClipping.Clip clip = new WeightClipping.Clip(op.origin().layerName(), name, r, -1);
+                Map<String, WeightClipping.Clip> trial = new HashMap<>(clips);
+                trial.put(name, clip);
+                Model candidate = s.simulated(WeightClipping.apply(s.toRewrite(), trial), ranges, chosen);
+                if (suffix != null) {
+                    SuffixError.Evaluation[] e = evaluate(suffix, candidate, error, bestError);
+                    if (e != null) {
+                        bestError = new Error(e[0].error(), e[1].error());
+                        bestEvaluations = e;
+                        best = clip;
+                    }
+                } else {
+                    Error e = new Error(s.error(candidate, 0), s.error(candidate, 1));
+                    if (e.beats(error) && e.total() < bestError.total()) {
+                        bestError = e;
+                        best = clip;
+                    }
+                }
+            }
+            if (best == null) {
+                continue;
+            }
+            if (bestEvaluations != null) {
+                suffix[0].accept(bestEvaluations[0]);
+                suffix[1].accept(bestEvaluations[1]);
+            }
+            clips.put(name, best);
+            layerLines.add(WeightClipping.describe(best, op.input(1))
+                    + String.format(Locale.ROOT, "; held-out error %s -> %s", describe(error), describe(bestError)));
+            error = bestError;
+        }
+        List<String> lines = new ArrayList<>();
+        if (of == 0) {
+            return new Clipped(clips, error, lines);
+        }
+        lines.add(String.format(
+                Locale.ROOT,
+                "%d of %d per-tensor weight ranges clipped; held-out error %s",
+                clips.size(),
+                of,
+                describe(error)));
+        lines.addAll(layerLines);
+        return new Clipped(clips, error, lines);
     }
 
     /**

@@ -35,8 +35,8 @@ class AutoGranularityTest {
     }
 
     /**
-     * With min/max nothing is searched; with per-tensor granularity auto chooses its ranges by held-out error but
-     * not the granularity: no granularity section.
+     * With min/max nothing is searched; with per-tensor granularity auto chooses its ranges and its per-tensor weight
+     * ranges ({@link WeightClipping}) by held-out error but not the granularity: no granularity section.
      */
     @Test
     void onlyAutoWithPerChannelGranularitySearches() {
@@ -53,7 +53,7 @@ class AutoGranularityTest {
                         .report()
                         .techniques())
                 .extracting(QuantizationReport.Technique::name)
-                .containsExactly("ranges by held-out error");
+                .containsExactly("ranges by held-out error", "weight ranges by held-out error");
     }
 
     private static QuantizationReport.Technique technique(Converter.Conversion c, String name) {
