@@ -111,6 +111,20 @@ final class HeldOutSearch {
             Calibration even,
             long maxRecordedFloats,
             LayerComparison.ReferenceValues[] recorded) {
+        /**
+         * Per held-out half, the candidate runner from the current network ({@code ranges}, {@code chosen}) that
+         * runs each candidate only from its first changed op on ({@link SuffixError}); the float values recorded.
+         */
+        SuffixError[] suffixErrors(
+                Model floatModel, Dataset[] halves, Map<Tensor, TensorRange> ranges, Map<String, Boolean> chosen) {
+            Model current = simulated(ranges, chosen);
+            SuffixError[] suffix = new SuffixError[2];
+            for (int h = 0; h < 2; h++) {
+                suffix[h] = new SuffixError(floatModel, halves[h], recorded[h], settings.calibrationThreads(), current);
+            }
+            return suffix;
+        }
+
         Search(
                 Model reference,
                 Model toRewrite,
@@ -474,12 +488,7 @@ final class HeldOutSearch {
         // with the float model's values kept, each candidate runs from its first changed op on (SuffixError)
         SuffixError[] suffix = null;
         if (s.recorded()[0] != null && s.recorded()[1] != null) {
-            Model current = s.simulated(ranges, chosen);
-            suffix = new SuffixError[2];
-            for (int h = 0; h < 2; h++) {
-                suffix[h] = new SuffixError(
-                        floatModel, halves[h], s.recorded()[h], s.settings().calibrationThreads(), current);
-            }
+            suffix = s.suffixErrors(floatModel, halves, ranges, chosen);
             error = new Error(suffix[0].currentError(), suffix[1].currentError());
         } else if (error == null) {
             error = s.error(ranges, chosen);
@@ -552,12 +561,7 @@ final class HeldOutSearch {
         Map<String, WeightClipping.Clip> clips = new HashMap<>();
         SuffixError[] suffix = null;
         if (s.recorded()[0] != null && s.recorded()[1] != null) {
-            Model current = s.simulated(ranges, chosen);
-            suffix = new SuffixError[2];
-            for (int h = 0; h < 2; h++) {
-                suffix[h] = new SuffixError(
-                        floatModel, halves[h], s.recorded()[h], s.settings().calibrationThreads(), current);
-            }
+            suffix = s.suffixErrors(floatModel, halves, ranges, chosen);
             error = new Error(suffix[0].currentError(), suffix[1].currentError());
         }
         List<String> layerLines = new ArrayList<>();
