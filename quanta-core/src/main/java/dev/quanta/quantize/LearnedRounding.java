@@ -40,8 +40,7 @@ import java.util.function.UnaryOperator;
  * minimise  dᵀ (H + λI) d + 2·dᵀ(C w)   over q_i ∈ {⌊w_i/s⌋, ⌈w_i/s⌉},   λ = 0.01 · mean(diag H)
  * </pre>
  *
- * (With x̂ = x, {@link #apply(Model, Dataset, QuantizationConfig, Map)}, C and D vanish: {@code dᵀHd}.) Layers are
- * learned in graph order, x̂ from the model with the rounding already learned for the layers before (one pass over
+ * Layers are learned in graph order, x̂ from the model with the rounding already learned for the layers before (one pass over
  * the calibration data per layer): taking x̂ from nearest rounding everywhere made each layer compensate errors its
  * predecessors had already reduced, and IC's output error doubled.
  *
@@ -69,14 +68,12 @@ import java.util.function.UnaryOperator;
  * about zero next to their bias), that channel rounds to nearest at its new scale.
  *
  * <p>Layers whose K exceeds {@link #MAX_TAPS} are skipped with a report line rather than allocate a huge matrix;
- * with x̂ = x the others are accumulated in passes over the calibration data holding at most {@link #PASS_BYTES} of
- * matrices (two K×K per layer, even and odd samples); with x̂, one layer per pass (six K×K: 768 MiB at K = 4096).
+ * the others are accumulated one layer per pass over the calibration data (six K×K: H, C and D of the even and the
+ * odd samples, 768 MiB at K = 4096).
  */
 final class LearnedRounding {
     /** The largest patch length K accumulated (a K×K matrix of doubles: 128 MiB at 4096). */
     static final int MAX_TAPS = 4096;
-    /** Bytes of matrices held during one pass over the calibration data. */
-    static final long PASS_BYTES = 512L << 20;
     /** The damping factor: λ = DAMPING · mean(diag H). */
     static final double DAMPING = 0.01;
     /** The most sweeps of single flips per channel. */
@@ -85,8 +82,6 @@ final class LearnedRounding {
     static final int PAIR_MAX_TAPS = 1024;
     /** Patches collected before they are added to H. */
     private static final int ROWS_PER_UPDATE = 64;
-    /** Rows of H updated together, so that they stay in cache over a block of patches. */
-    private static final int TILE = 32;
 
     private LearnedRounding() {}
 
@@ -133,20 +128,14 @@ final class LearnedRounding {
 
     /**
      * Learns the rounding of every FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D with float input and constant
-     * float weights in {@code model} on the first {@code config.calibrationSamples()} samples of {@code data}.
+     * float weights in {@code model} on the first {@code config.calibrationSamples()} samples of {@code data}, layer
+     * after layer in graph order, each layer's inputs x̂ taken from {@code quantizedInputs} of the model with the
+     * rounding learned so far (the {@link SimulatedQuantization} of it quantized: the op of the same name reads x̂),
+     * against the float target W·x: the objective is {@code E[(Ŵ·x̂ − W·x)[c]²]}. One pass over the calibration data
+     * per layer.
      *
      * @param config the settings with the mode chosen (int8 or int16x8)
      * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights where chosen
-     */
-    static Result apply(Model model, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
-        return apply(model, null, data, config, perChannel);
-    }
-
-    /**
-     * As above, layer after layer in graph order, each layer's inputs x̂ taken from {@code quantizedInputs} of the
-     * model with the rounding learned so far (the {@link SimulatedQuantization} of it quantized: the op of the same
-     * name reads x̂), against the float target W·x: the objective is {@code E[(Ŵ·x̂ − W·x)[c]²]}. One pass over the
-     * calibration data per layer. Null for x̂ = x (all layers in one pass).
      */
     static Result apply(
             Model model,
@@ -182,7 +171,7 @@ final class LearnedRounding {
                 lines.add(name + ": skipped, its weights '" + w.name() + "' are shared with another layer");
                 continue;
             }
-            Gram g = new Gram(op, quantizedInputs != null);
+            Gram g = new Gram(op);
             if (g.taps > MAX_TAPS) {
                 lines.add(String.format(
                         Locale.ROOT,
@@ -201,50 +190,20 @@ final class LearnedRounding {
         int n = Math.min(config.calibrationSamples(), data.size());
         Map<String, Tensor> learned = new LinkedHashMap<>();
         List<LayerResult> results = new ArrayList<>();
-        // passes over the data, each accumulating the matrices of as many layers as fit in PASS_BYTES
-        for (int from = 0; from < grams.size(); ) {
-            long bytes = 0;
-            int to = from;
-            // with x̂, a layer's x̂ depends on the rounding learned before it: one layer per pass
-            while (to < grams.size()
-                    && (to == from
-                            || quantizedInputs == null && bytes + grams.get(to).bytes() <= PASS_BYTES)) {
-                bytes += grams.get(to++).bytes();
-            }
-            List<Gram> pass = grams.subList(from, to);
-            for (Gram g : pass) {
-                g.allocate();
-            }
-            QuantizedInputs simulated = quantizedInputs == null
-                    ? null
-                    : new QuantizedInputs(
-                            quantizedInputs.apply(new Result(learned, List.of(), List.of()).applyTo(model)),
-                            data,
-                            config);
-            try {
+        // one pass over the data per layer: a layer's x̂ depends on the rounding learned before it
+        for (Gram g : grams) {
+            g.allocate();
+            try (QuantizedInputs simulated = new QuantizedInputs(
+                    quantizedInputs.apply(new Result(learned, List.of(), List.of()).applyTo(model)), data, config)) {
                 CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
-                    if (simulated != null) {
-                        simulated.run(s, count);
-                    }
-                    for (Gram g : pass) {
-                        float[] x = (float[]) it.readTensor(g.op.input(0));
-                        float[] xHat = simulated == null ? null : simulated.input(g.op);
-                        g.add(x, xHat, it.tensorShape(g.op.input(0)), s);
-                    }
+                    simulated.run(s, count);
+                    float[] x = (float[]) it.readTensor(g.op.input(0));
+                    g.add(x, simulated.input(g.op), it.tensorShape(g.op.input(0)), s);
                 });
-            } finally {
-                if (simulated != null) {
-                    simulated.close();
-                }
             }
-            for (Gram g : pass) {
-                g.finish();
-            }
-            for (Gram g : pass) {
-                solveLayer(g, quantizer, qmax, order.get(g), learned, results, lines);
-                g.release();
-            }
-            from = to;
+            g.finish();
+            solveLayer(g, quantizer, qmax, order.get(g), learned, results, lines);
+            g.release();
         }
         return new Result(learned, lines, results);
     }
@@ -753,8 +712,8 @@ final class LearnedRounding {
     }
 
     /**
-     * The second moments of one layer's input patches: {@code H = E[x̂ x̂ᵀ]} and, when x̂ is not x, {@code C =
-     * E[x̂ (x̂ − x)ᵀ]} and {@code D = E[(x̂ − x)(x̂ − x)ᵀ]}: one K×K each for Dense and convolutions, one per input
+     * The second moments of one layer's input patches: {@code H = E[x̂ x̂ᵀ]}, {@code C = E[x̂ (x̂ − x)ᵀ]} and
+     * {@code D = E[(x̂ − x)(x̂ − x)ᵀ]}: one K×K each for Dense and convolutions, one per input
      * channel (K = kh·kw) for depthwise; kept apart for the even and the odd calibration samples ({@link #EVEN},
      * {@link #ODD}) until {@link #combine()} makes those of all ({@link #ALL}). For output channel weights w, the
      * objective {@code E[((w + d)·x̂ − w·x)²] = dᵀHd + 2·dᵀ(C·w) + wᵀDw}.
@@ -767,8 +726,6 @@ final class LearnedRounding {
 
         final Op op;
         final int taps;
-        /** Whether x̂ differs from x: C and D are kept. */
-        private final boolean asymmetric;
 
         private final int groups;
         /** Depthwise: output channels per input channel. */
@@ -795,9 +752,8 @@ final class LearnedRounding {
         private int[] filled;
         private final long[] rows = new long[2];
 
-        Gram(Op op, boolean asymmetric) {
+        Gram(Op op) {
             this.op = op;
-            this.asymmetric = asymmetric;
             int[] wd = op.input(1).shape().dims();
             switch (op.type()) {
                 case FULLY_CONNECTED -> {
@@ -831,11 +787,6 @@ final class LearnedRounding {
             }
         }
 
-        /** The bytes of its matrices (two sets of one or three). */
-        long bytes() {
-            return 2L * (asymmetric ? 3 : 1) * groups * taps * taps * 8;
-        }
-
         int groupOf(int outputChannel) {
             return outputChannel / multiplier;
         }
@@ -844,11 +795,9 @@ final class LearnedRounding {
             h = new double[2][groups][taps * taps];
             int blockLength = groups == 1 ? ROWS_PER_UPDATE * taps : 0;
             block = new double[2][blockLength];
-            if (asymmetric) {
-                cross = new double[2][groups][taps * taps];
-                drift = new double[2][groups][taps * taps];
-                diffBlock = new double[2][blockLength];
-            }
+            cross = new double[2][groups][taps * taps];
+            drift = new double[2][groups][taps * taps];
+            diffBlock = new double[2][blockLength];
             filled = new int[2];
         }
 
@@ -870,11 +819,8 @@ final class LearnedRounding {
             return h[set][group];
         }
 
-        /** {@code C·w} of a channel's weights, or null when x̂ is x. */
+        /** {@code C·w} of a channel's weights. */
         double[] linear(int set, int group, double[] w) {
-            if (!asymmetric) {
-                return null;
-            }
             double[] c = cross[set][group];
             double[] b = new double[taps];
             for (int i = 0; i < taps; i++) {
@@ -888,11 +834,8 @@ final class LearnedRounding {
             return b;
         }
 
-        /** {@code wᵀDw}, the error of a channel's float weights on x̂ (0 when x̂ is x). */
+        /** {@code wᵀDw}, the error of a channel's float weights on x̂. */
         double constant(int set, int group, double[] w) {
-            if (!asymmetric) {
-                return 0;
-            }
             double[] m = drift[set][group];
             double f = 0;
             for (int i = 0; i < taps; i++) {
@@ -919,11 +862,11 @@ final class LearnedRounding {
         }
 
         /**
-         * Adds the patches of one batch of inputs {@code x} (and x̂, or null when it is x) of shape {@code dims} (the
+         * Adds the patches of one batch of inputs {@code x} (and x̂, or null when the simulated model has none) of shape {@code dims} (the
          * batch first), whose first sample is calibration sample {@code first}.
          */
         void add(float[] x, float[] xHat, int[] dims, int first) {
-            float[] hat = asymmetric && xHat != null ? xHat : x;
+            float[] hat = xHat != null ? xHat : x;
             switch (op.type()) {
                 case FULLY_CONNECTED -> {
                     int n = x.length / taps;
@@ -933,9 +876,7 @@ final class LearnedRounding {
                         int base = filled[set] * taps;
                         for (int i = 0; i < taps; i++) {
                             block[set][base + i] = hat[r * taps + i];
-                            if (asymmetric) {
-                                diffBlock[set][base + i] = hat[r * taps + i] - (double) x[r * taps + i];
-                            }
+                            diffBlock[set][base + i] = hat[r * taps + i] - (double) x[r * taps + i];
                         }
                         rowAdded(set);
                     }
@@ -965,7 +906,7 @@ final class LearnedRounding {
             for (int b = 0; b < n; b++) {
                 int set = (first + b) % 2;
                 double[] blk = block[set];
-                double[] diff = asymmetric ? diffBlock[set] : null;
+                double[] diff = diffBlock[set];
                 for (int oy = 0; oy < outH; oy++) {
                     for (int ox = 0; ox < outW; ox++) {
                         int base = filled[set] * taps;
@@ -976,18 +917,12 @@ final class LearnedRounding {
                                 int dst = base + (ky * kw + kx) * c;
                                 if (iy < 0 || iy >= inH || ix < 0 || ix >= inW) {
                                     Arrays.fill(blk, dst, dst + c, 0);
-                                    if (diff != null) {
-                                        Arrays.fill(diff, dst, dst + c, 0);
-                                    }
+                                    Arrays.fill(diff, dst, dst + c, 0);
                                 } else {
                                     int src = ((b * inH + iy) * inW + ix) * c;
                                     for (int ch = 0; ch < c; ch++) {
                                         blk[dst + ch] = hat[src + ch];
-                                    }
-                                    if (diff != null) {
-                                        for (int ch = 0; ch < c; ch++) {
-                                            diff[dst + ch] = hat[src + ch] - (double) x[src + ch];
-                                        }
+                                        diff[dst + ch] = hat[src + ch] - (double) x[src + ch];
                                     }
                                 }
                             }
@@ -1024,14 +959,7 @@ final class LearnedRounding {
                                     diff[ky * kw + kx] = outside ? 0 : hat[src] - (double) x[src];
                                 }
                             }
-                            update(
-                                    h[set][ch],
-                                    asymmetric ? cross[set][ch] : null,
-                                    asymmetric ? drift[set][ch] : null,
-                                    patch,
-                                    0,
-                                    diff,
-                                    0);
+                            update(h[set][ch], cross[set][ch], drift[set][ch], patch, 0, diff, 0);
                         }
                         rows[set]++;
                     }
@@ -1041,7 +969,7 @@ final class LearnedRounding {
 
         /**
          * Adds one patch p (x̂, at {@code p[po..]}) and its {@code e = x̂ − x} (at {@code e[eo..]}): the lower triangle
-         * of H by p·pᵀ, C by p·eᵀ and the lower triangle of D by e·eᵀ (the last two when given).
+         * of H by p·pᵀ, C by p·eᵀ and the lower triangle of D by e·eᵀ.
          */
         private void update(double[] hg, double[] cg, double[] dg, double[] p, int po, double[] e, int eo) {
             int k = taps;
@@ -1052,13 +980,11 @@ final class LearnedRounding {
                     for (int j = 0; j <= i; j++) {
                         hg[hi + j] += xi * p[po + j];
                     }
-                    if (cg != null) {
-                        for (int j = 0; j < k; j++) {
-                            cg[hi + j] += xi * e[eo + j];
-                        }
+                    for (int j = 0; j < k; j++) {
+                        cg[hi + j] += xi * e[eo + j];
                     }
                 }
-                double ei = dg == null ? 0 : e[eo + i];
+                double ei = e[eo + i];
                 if (ei != 0) {
                     for (int j = 0; j <= i; j++) {
                         dg[hi + j] += ei * e[eo + j];
@@ -1067,36 +993,14 @@ final class LearnedRounding {
             }
         }
 
-        /** Adds the collected patches of {@code set} to its matrices, a tile of rows at a time. */
+        /** Adds the collected patches of {@code set} to its matrices. */
         private void flush(int set) {
             int count = filled == null ? 0 : filled[set];
             if (count == 0) {
                 return;
             }
-            double[] hg = h[set][0];
-            double[] blk = block[set];
-            int k = taps;
-            if (asymmetric) {
-                for (int r = 0; r < count; r++) {
-                    update(hg, cross[set][0], drift[set][0], blk, r * k, diffBlock[set], r * k);
-                }
-            } else {
-                for (int i0 = 0; i0 < k; i0 += TILE) {
-                    int i1 = Math.min(k, i0 + TILE);
-                    for (int r = 0; r < count; r++) {
-                        int xr = r * k;
-                        for (int i = i0; i < i1; i++) {
-                            double xi = blk[xr + i];
-                            if (xi == 0) {
-                                continue;
-                            }
-                            int hi = i * k;
-                            for (int j = 0; j <= i; j++) {
-                                hg[hi + j] += xi * blk[xr + j];
-                            }
-                        }
-                    }
-                }
+            for (int r = 0; r < count; r++) {
+                update(h[set][0], cross[set][0], drift[set][0], block[set], r * taps, diffBlock[set], r * taps);
             }
             rows[set] += count;
             filled[set] = 0;
@@ -1112,10 +1016,8 @@ final class LearnedRounding {
                 double n = rows[set];
                 for (int gi = 0; gi < groups; gi++) {
                     normalize(h[set][gi], n, true);
-                    if (asymmetric) {
-                        normalize(cross[set][gi], n, false);
-                        normalize(drift[set][gi], n, true);
-                    }
+                    normalize(cross[set][gi], n, false);
+                    normalize(drift[set][gi], n, true);
                 }
             }
             setDamping();
@@ -1139,7 +1041,7 @@ final class LearnedRounding {
             double n = rows[EVEN] + rows[ODD];
             double a = n == 0 ? 0 : rows[EVEN] / n;
             double b = n == 0 ? 0 : rows[ODD] / n;
-            for (double[][][] m : asymmetric ? List.<double[][][]>of(h, cross, drift) : List.<double[][][]>of(h)) {
+            for (double[][][] m : List.of(h, cross, drift)) {
                 for (int gi = 0; gi < groups; gi++) {
                     double[] even = m[EVEN][gi];
                     double[] odd = m[ODD][gi];
