@@ -450,12 +450,12 @@ final class LearnedRounding {
     /**
      * The better (by {@code dᵀ(H + λI)d}) of two searches by {@link #solveChannel single flips}: from {@code q}
      * (nearest rounding) and from Babai's nearest-plane rounding with {@code R} ({@link #babai}); {@code q} and
-     * {@code alternative} take the result. Returns how many weights end on a value other than the one in {@code q}.
+     * {@code alternative} take the result.
      *
      * @param r the upper Cholesky factor of H + λI, K×K row-major, or null to search from q only
      */
-    static int solve(double[] h, double lambda, double[] r, int k, double[] w, int[] q, int[] alternative, double s) {
-        return solve(h, null, lambda, r, k, w, q, alternative, s);
+    static void solve(double[] h, double lambda, double[] r, int k, double[] w, int[] q, int[] alternative, double s) {
+        solve(h, null, lambda, r, k, w, q, alternative, s);
     }
 
     /**
@@ -463,7 +463,7 @@ final class LearnedRounding {
      * minimum {@code d* = −(H + λI)⁻¹b} moved into the target, since the objective is {@code (d − d*)ᵀ(H + λI)(d − d*)}
      * up to a constant.
      */
-    static int solve(
+    static void solve(
             double[] h,
             double[] b,
             double lambda,
@@ -473,7 +473,6 @@ final class LearnedRounding {
             int[] q,
             int[] alternative,
             double s) {
-        int[] start = q.clone();
         int[] fromBabai = null;
         int[] babaiAlternative = null;
         if (r != null) {
@@ -496,11 +495,6 @@ final class LearnedRounding {
             System.arraycopy(fromBabai, 0, q, 0, k);
             System.arraycopy(babaiAlternative, 0, alternative, 0, k);
         }
-        int changed = 0;
-        for (int i = 0; i < k; i++) {
-            changed += q[i] != start[i] ? 1 : 0;
-        }
-        return changed;
     }
 
     private static double dampedObjective(double[] h, double[] b, double lambda, int k, double[] w, int[] q, double s) {
@@ -593,20 +587,14 @@ final class LearnedRounding {
     }
 
     /**
-     * Minimises {@code dᵀ(H + λI)d}, {@code d = s·q − w}, by single flips of {@code q_i} to {@code alternative_i}
-     * (which takes the value q_i had, so a weight can flip back), from the given q; returns how many weights end on
-     * a value other than the one they started on.
+     * Minimises {@code dᵀ(H + λI)d + 2·dᵀb} ({@code b} null for none), {@code d = s·q − w}, by single flips of
+     * {@code q_i} to {@code alternative_i} (which takes the value q_i had, so a weight can flip back), from the given
+     * q: the flips see {@code g = (H + λI)d + b}.
      *
      * @param h K×K symmetric, row-major
      */
-    static int solveChannel(double[] h, double lambda, int k, double[] w, int[] q, int[] alternative, double s) {
-        return solveChannel(h, null, lambda, k, w, q, alternative, s);
-    }
-
-    /** As above for {@code dᵀ(H + λI)d + 2·dᵀb}: the flips see {@code g = (H + λI)d + b}. */
-    static int solveChannel(
+    static void solveChannel(
             double[] h, double[] b, double lambda, int k, double[] w, int[] q, int[] alternative, double s) {
-        int[] start = q.clone();
         double[] g = new double[k];
         double[] d = new double[k];
         for (int i = 0; i < k; i++) {
@@ -630,13 +618,6 @@ final class LearnedRounding {
                 break;
             }
         }
-        int changed = 0;
-        for (int i = 0; i < k; i++) {
-            if (q[i] != start[i]) {
-                changed++;
-            }
-        }
-        return changed;
     }
 
     /** Sweeps of single flips until none gains more than {@code tolerance}; g = (H + λI)d is kept up to date. */
