@@ -307,7 +307,8 @@ final class LearnedRounding {
                     ch.scale()[c]);
             learned[c] = q;
             double[] hm = g.matrix(measure, gi);
-            double[] bm = g.linear(measure, gi, ch.weights()[c]);
+            // C·w of the matrices measured on: those learned with when they are the same
+            double[] bm = measure == set ? b : g.linear(measure, gi, ch.weights()[c]);
             double constant = g.constant(measure, gi, ch.weights()[c]);
             totals[0] += constant + objective(hm, bm, g.taps, ch.weights()[c], ch.nearest()[c], ch.scale()[c]);
             totals[1] += constant + objective(hm, bm, g.taps, ch.weights()[c], q, ch.scale()[c]);
