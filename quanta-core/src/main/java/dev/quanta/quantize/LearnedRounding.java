@@ -155,7 +155,6 @@ final class LearnedRounding {
         }
         List<String> lines = new ArrayList<>();
         List<Gram> grams = new ArrayList<>();
-        Map<Gram, String> order = new LinkedHashMap<>();
         for (Op op : model.ops()) {
             if (!isCandidate(op)) {
                 continue;
@@ -171,7 +170,7 @@ final class LearnedRounding {
                 lines.add(name + ": skipped, its weights '" + w.name() + "' are shared with another layer");
                 continue;
             }
-            Gram g = new Gram(op);
+            Gram g = new Gram(op, name, encoded);
             if (g.taps > MAX_TAPS) {
                 lines.add(String.format(
                         Locale.ROOT,
@@ -185,7 +184,6 @@ final class LearnedRounding {
                 continue;
             }
             grams.add(g);
-            order.put(g, name);
         }
         int n = Math.min(config.calibrationSamples(), data.size());
         Map<String, Tensor> learned = new LinkedHashMap<>();
@@ -202,7 +200,7 @@ final class LearnedRounding {
                 });
             }
             g.finish();
-            solveLayer(g, quantizer, qmax, order.get(g), learned, results, lines);
+            solveLayer(g, quantizer, qmax, learned, results, lines);
             g.release();
         }
         return new Result(learned, lines, results);
@@ -324,16 +322,15 @@ final class LearnedRounding {
             Gram g,
             WeightQuantizer quantizer,
             int qmax,
-            String name,
             Map<String, Tensor> learned,
             List<LayerResult> results,
             List<String> lines) {
         Op op = g.op;
+        String name = g.name;
         Tensor w = op.input(1);
         float[] v = w.data().floats();
-        Tensor encoded = quantizer.weightsAndBias(op, null).weights();
-        byte[] nearest = encoded.data().bytes();
-        QuantParams p = encoded.quant();
+        byte[] nearest = g.encoded.data().bytes();
+        QuantParams p = g.encoded.quant();
         boolean depthwise = op.type() == OpType.DEPTHWISE_CONV_2D;
         int channels = depthwise ? w.shape().dim(3) : w.shape().dim(0);
         int k = g.taps;
@@ -707,6 +704,11 @@ final class LearnedRounding {
         static final int ALL = 0;
 
         final Op op;
+        /** The layer's name in report lines. */
+        final String name;
+        /** Its weights as the weight quantizer encodes them: nearest rounding. */
+        final Tensor encoded;
+
         final int taps;
 
         private final int groups;
@@ -734,8 +736,10 @@ final class LearnedRounding {
         private int[] filled;
         private final long[] rows = new long[2];
 
-        Gram(Op op) {
+        Gram(Op op, String name, Tensor encoded) {
             this.op = op;
+            this.name = name;
+            this.encoded = encoded;
             int[] wd = op.input(1).shape().dims();
             switch (op.type()) {
                 case FULLY_CONNECTED -> {
