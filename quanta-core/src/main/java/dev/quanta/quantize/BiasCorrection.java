@@ -68,26 +68,12 @@ final class BiasCorrection {
 
     /**
      * Corrects the bias of every FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D with float input and constant float
-     * weights in {@code model}, on the first {@code config.calibrationSamples()} samples of {@code data}.
+     * weights in {@code model}, on the first {@code config.calibrationSamples()} samples of {@code data}, with Ŵ the
+     * quantized weights of the same op of {@code rounded} ({@code model} itself, or {@code model} with other float
+     * weights of the same scales, as {@link LearnedRounding} makes): the shift of those against the float weights W.
      *
      * @param config the settings with the mode chosen: they decide how weights will be quantized
-     */
-    static Result apply(Model model, Dataset data, QuantizationConfig config) {
-        return apply(model, data, config, Map.of());
-    }
-
-    /**
-     * As above, with weights quantized at the granularity chosen per layer.
-     *
      * @param perChannel per weight tensor name, per-channel (true) or per-tensor (false) weights
-     */
-    static Result apply(Model model, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
-        return apply(model, model, data, config, perChannel);
-    }
-
-    /**
-     * As above, with Ŵ the quantized weights of the same op of {@code rounded} ({@code model} with other float weights
-     * of the same scales, as {@link LearnedRounding} makes): the shift of those against the float weights W.
      */
     static Result apply(
             Model model, Model rounded, Dataset data, QuantizationConfig config, Map<String, Boolean> perChannel) {
