@@ -277,8 +277,13 @@ final class LearnedRounding {
         return new Op(op.name(), op.type(), inputs, op.outputs(), op.attributes(), op.origin());
     }
 
-    /** A layer's output channels: per channel its K weights, their element indices, nearest integers and scale. */
-    private record Channels(double[][] weights, int[][] index, int[][] nearest, int[][] alternative, double[] scale) {}
+    /** A layer's output channels: per channel its K weights, nearest integers, their alternatives and scale. */
+    private record Channels(double[][] weights, int[][] nearest, int[][] alternative, double[] scale) {}
+
+    /** The element index of tap {@code t} of output channel {@code c} in the weights (K taps, C channels). */
+    private static int element(boolean depthwise, int channels, int k, int c, int t) {
+        return depthwise ? t * channels + c : c * k + t;
+    }
 
     /**
      * Per channel, the integers learned with {@code g}'s matrices of {@code set} (starting from nearest), and the
@@ -332,7 +337,7 @@ final class LearnedRounding {
         byte[] nearest = g.encoded.data().bytes();
         QuantParams p = g.encoded.quant();
         boolean depthwise = op.type() == OpType.DEPTHWISE_CONV_2D;
-        int channels = depthwise ? w.shape().dim(3) : w.shape().dim(0);
+        int channels = w.shape().dim(WeightClipping.channelAxis(op));
         int k = g.taps;
         // the max |w| of each scale group: per channel or the whole tensor
         float[] absMax = new float[p.isPerTensor() ? 1 : channels];
@@ -340,19 +345,14 @@ final class LearnedRounding {
             int c = p.isPerTensor() ? 0 : depthwise ? e % channels : e / k;
             absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
         }
-        Channels ch = new Channels(
-                new double[channels][k],
-                new int[channels][k],
-                new int[channels][k],
-                new int[channels][k],
-                new double[channels]);
+        Channels ch =
+                new Channels(new double[channels][k], new int[channels][k], new int[channels][k], new double[channels]);
         for (int c = 0; c < channels; c++) {
             int group = p.isPerTensor() ? 0 : c;
             double s = p.scales()[group];
             ch.scale()[c] = s;
             for (int t = 0; t < k; t++) {
-                int e = depthwise ? t * channels + c : c * k + t;
-                ch.index()[c][t] = e;
+                int e = element(depthwise, channels, k, c, t);
                 ch.weights()[c][t] = v[e];
                 int q = nearest[e];
                 ch.nearest()[c][t] = q;
@@ -386,7 +386,7 @@ final class LearnedRounding {
         for (int c = 0; c < channels; c++) {
             float cap = absMax[p.isPerTensor() ? 0 : c];
             for (int t = 0; t < k; t++) {
-                int e = ch.index()[c][t];
+                int e = element(depthwise, channels, k, c, t);
                 if (q[c][t] != nearest[e]) {
                     flipped++;
                     rounded[e] = (byte) q[c][t];
@@ -981,7 +981,7 @@ final class LearnedRounding {
 
         /** Adds the collected patches of {@code set} to its matrices. */
         private void flush(int set) {
-            int count = filled == null ? 0 : filled[set];
+            int count = filled[set];
             if (count == 0) {
                 return;
             }
