@@ -128,7 +128,8 @@ final class LearnedRounding {
 
     /**
      * Learns the rounding of every FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D with float input and constant
-     * float weights in {@code model} on the first {@code config.calibrationSamples()} samples of {@code data}, layer
+     * float weights in {@code model}, but the layers kept in float, on the first {@code config.calibrationSamples()}
+     * samples of {@code data}, layer
      * after layer in graph order, each layer's inputs x̂ taken from {@code quantizedInputs} of the model with the
      * rounding learned so far (the {@link SimulatedQuantization} of it quantized: the op of the same name reads x̂),
      * against the float target W·x: the objective is {@code E[(Ŵ·x̂ − W·x)[c]²]}. One pass over the calibration data
@@ -156,7 +157,7 @@ final class LearnedRounding {
         List<String> lines = new ArrayList<>();
         List<Gram> grams = new ArrayList<>();
         for (Op op : model.ops()) {
-            if (!isCandidate(op)) {
+            if (!isCandidate(op, config)) {
                 continue;
             }
             String name = QuantizationReport.shorten(op.origin().layerName()) + " (" + op.type() + ")";
@@ -255,7 +256,8 @@ final class LearnedRounding {
         }
     }
 
-    private static boolean isCandidate(Op op) {
+    /** A layer to learn the rounding of: not one kept in float ({@link QuantizationConfig#floatLayers()}). */
+    private static boolean isCandidate(Op op, QuantizationConfig config) {
         if (op.type() != OpType.FULLY_CONNECTED
                 && op.type() != OpType.CONV_2D
                 && op.type() != OpType.DEPTHWISE_CONV_2D) {
@@ -268,7 +270,8 @@ final class LearnedRounding {
         return op.input(0).dtype() == DType.FLOAT32
                 && !op.input(0).isConstant()
                 && w.isConstant()
-                && w.dtype() == DType.FLOAT32;
+                && w.dtype() == DType.FLOAT32
+                && !config.floatLayers().contains(op.origin().layerName());
     }
 
     private static Op withWeights(Op op, Tensor w) {

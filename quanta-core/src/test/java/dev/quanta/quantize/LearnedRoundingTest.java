@@ -405,4 +405,38 @@ class LearnedRoundingTest {
         assertThat(c.report().render())
                 .contains("Learned rounding:\n  d (FULLY_CONNECTED): skipped, 4097 inputs per output (at most 4096");
     }
+
+    @Test
+    void aLayerKeptInFloatKeepsItsFloatWeights() {
+        // x[24] → Dense "d1" 6 units → Dense "d2" 4 units; "d2" kept in float must not get learned s·q weights
+        ModelBuilder mb = new ModelBuilder("two");
+        Tensor x = mb.input("x", Shape.batched(24));
+        Tensor h = CoreModels.dense(mb, "d1", x, CoreArrays.uniform(new SplittableRandom(4), 6 * 24, -1, 1));
+        Tensor y = CoreModels.dense(mb, "d2", h, CoreArrays.uniform(new SplittableRandom(5), 4 * 6, -1, 1));
+        Model f = mb.output(y).build(ModelMetadata.inMemory());
+        float[] exact = f.ops().get(1).input(1).data().floats();
+        Dataset d = correlated(300, new int[] {24}, 5);
+        // quantized, d2's rounding is learned: some of its weights round the other way
+        Converter.Conversion all =
+                CoreModels.int8(f, d, s -> s.withLearnedRounding(true)).convert();
+        assertThat(all.report().render())
+                .containsPattern("d2 \\(FULLY_CONNECTED\\): output error .*, [1-9]\\d* of 24 weights");
+        Converter.Conversion kept = CoreModels.int8(
+                        f, d, s -> s.withLearnedRounding(true).withFloatLayers(java.util.Set.of("d2")))
+                .convert();
+        Tensor floatKernel = kept.model().ops().stream()
+                .filter(op -> op.origin().layerName().equals("d2") && op.type() == OpType.FULLY_CONNECTED)
+                .findFirst()
+                .orElseThrow()
+                .input(1);
+        assertThat(floatKernel.dtype()).isEqualTo(dev.quanta.ir.DType.FLOAT32);
+        assertThat(floatKernel.data().floats()).containsExactly(exact);
+        // only d1's rounding is learned
+        assertThat(kept.report().techniques())
+                .singleElement()
+                .satisfies(t -> assertThat(t.changes())
+                        .singleElement()
+                        .asString()
+                        .startsWith("d1 (FULLY_CONNECTED): output error"));
+    }
 }
