@@ -192,8 +192,16 @@ public final class QuantaSpark {
     private record Head(ModelFile file, Model model, DatasetSpec resolved, Dataset first, int samples) {
         static Head of(ModelFile file, Model model, DatasetSpec spec) {
             DatasetSpec resolved = Datasets.forModel(spec, model);
-            Dataset first = Datasets.loadRange(resolved, 0, 1);
-            return new Head(file, model, resolved, first, Datasets.count(resolved));
+            return of(file, model, resolved, Datasets.count(resolved));
+        }
+
+        /**
+         * The head of a dataset already counted: {@code samples} of {@code spec} ({@link Datasets#forModel} sets
+         * only the sample shape and preprocessing, which change no count).
+         */
+        static Head of(ModelFile file, Model model, DatasetSpec spec, int samples) {
+            DatasetSpec resolved = Datasets.forModel(spec, model);
+            return new Head(file, model, resolved, Datasets.loadRange(resolved, 0, 1, samples), samples);
         }
     }
 
@@ -307,7 +315,7 @@ public final class QuantaSpark {
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
         Head floatHead = Head.of(ModelFile.of(floatFile), floatModel, resolved);
         java.util.function.Supplier<Head> quantizedHead =
-                () -> Head.of(ModelFile.of(quantizedFile), quantized, resolved);
+                () -> Head.of(ModelFile.of(quantizedFile), quantized, resolved, floatHead.samples());
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
         Map<String, Double> seconds = new LinkedHashMap<>();
         EvaluationResult f = null;
