@@ -2,6 +2,7 @@ package dev.quanta.spark;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
@@ -98,7 +99,11 @@ final class ExecutorCache {
      * may be far larger than one machine. Loaded for each task, not kept.
      */
     static Dataset range(ModelBytes file, SampleSource source, int from, int to) {
-        Dataset d = Datasets.loadRange(Datasets.forModel(source.spec(), model(file)), from, to);
+        DatasetSpec spec = Datasets.forModel(source.spec(), model(file));
+        // the count the driver took, when the source carries it: each task would count the same data again
+        Dataset d = source.samples() == null
+                ? Datasets.loadRange(spec, from, to)
+                : Datasets.loadRange(spec, from, to, source.samples());
         RangeListener listener = rangeListener;
         if (listener != null) {
             listener.loaded(from, to, d.size());

@@ -276,7 +276,7 @@ public final class QuantaSpark {
         Broadcast<ModelBytes> bytes = jsc.broadcast(head.file().bytes());
         stages.end("broadcast");
         long start = System.nanoTime();
-        Function<int[], Scored<P>> f = task.apply(bytes, SampleSource.of(head.resolved()));
+        Function<int[], Scored<P>> f = task.apply(bytes, SampleSource.of(head.resolved(), n));
         List<Scored<P>> parts;
         try {
             parts = runJob(
@@ -375,7 +375,8 @@ public final class QuantaSpark {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
         Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
-        LayerRange task = new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved), threads);
+        LayerRange task =
+                new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved, head.samples()), threads);
         try {
             return runJob(
                     spark,
@@ -509,7 +510,8 @@ public final class QuantaSpark {
                 new StructType().add("sample", DataTypes.LongType, false).add("label", DataTypes.IntegerType, true),
                 topK);
         JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size())
-                .flatMap(new PredictTasks.PredictRange(bytes, SampleSource.of(spec), outputSize, topK, options));
+                .flatMap(new PredictTasks.PredictRange(
+                        bytes, SampleSource.of(spec, samples), outputSize, topK, options));
         return new Planned(spark.createDataFrame(rows, schema), ranges);
     }
 
