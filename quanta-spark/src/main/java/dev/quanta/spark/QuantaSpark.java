@@ -705,7 +705,7 @@ public final class QuantaSpark {
 
     /**
      * A task: {@link Evaluator#evaluateRange} of one range on the executor's cached model, the range loaded alone; its
-     * labels are checked first (an error names the sample by its index in the whole data) and its values tallied.
+     * labels are checked there (an error names the sample by its index in the whole data) and its values tallied.
      */
     private record EvaluateRange(Broadcast<ModelBytes> bytes, SampleSource source, Evaluator.Options options)
             implements Function<int[], Scored<Evaluator.Partial>> {
@@ -715,10 +715,10 @@ public final class QuantaSpark {
             Model model = ExecutorCache.model(file);
             try {
                 Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
-                data.validateLabels(model.outputs().get(0).shape().sampleElementCount(), null, range[0]);
-                // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same)
-                Evaluator.Partial p =
-                        Evaluator.evaluateRange(model, data, options, 0, data.size(), Evaluator.Progress.NONE);
+                // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same); its
+                // labels checked as part of the whole, an error naming the sample by its index there
+                Evaluator.Partial p = Evaluator.evaluateRange(
+                        model, data, options, 0, data.size(), range[0], Evaluator.Progress.NONE);
                 return new Scored<>(
                         range[0],
                         new Evaluator.Partial(range[0], p.predictions(), p.correct(), p.losses()),
