@@ -747,19 +747,12 @@ public final class QuantaSpark {
                 Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
                 Reconstruction.Partial p = Reconstruction.windowErrors(
                         model, data, metric, options, 0, data.size(), Evaluator.Progress.NONE);
-                int[] clips = null;
-                if (data.hasClips()) {
-                    clips = new int[data.size()];
-                    for (int i = 0; i < clips.length; i++) {
-                        clips[i] = data.clip(i);
-                    }
-                }
                 return new Scored<>(
                         range[0],
                         new Reconstruction.Partial(range[0], p.mse(), p.mae()),
                         InputChecks.tally(model, data),
                         data.labels(),
-                        clips,
+                        data.clips(),
                         null);
             } catch (QuantaException e) {
                 return Scored.failed(range[0], e);
