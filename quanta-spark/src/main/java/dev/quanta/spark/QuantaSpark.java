@@ -370,7 +370,7 @@ public final class QuantaSpark {
             ModelComparison.Options options) {
         int threads = options.evaluation().threads();
         ModelComparison.layerStatistics(FloatGraphPasses.apply(floatModel), quantized, head.first(), threads, 0, 0);
-        int n = Math.min(options.layerSamples(), head.samples());
+        int n = ModelComparison.layerSampleCount(head.samples(), options);
         List<int[]> ranges = ranges(n, 1, partitions(spark, n, head.first().sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
