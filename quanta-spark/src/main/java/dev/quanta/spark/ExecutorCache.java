@@ -26,31 +26,27 @@ import java.util.Map;
 final class ExecutorCache {
     private static final int KEPT = 4;
 
-    private static final Map<String, Model> MODELS = lru();
+    private static final Map<String, Model> MODELS = lru(KEPT, model -> {});
 
     /** Interpreter pools kept at most: the least recently used beyond these is closed once no task uses it. */
     static final int KEPT_POOLS = 4;
 
-    private static final Map<PoolKey, Pooled> POOLS = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<PoolKey, Pooled> eldest) {
-            if (size() <= KEPT_POOLS) {
-                return false;
-            }
-            eldest.getValue().retire();
-            return true;
-        }
-    };
+    private static final Map<PoolKey, Pooled> POOLS = lru(KEPT_POOLS, Pooled::retire);
 
     private record PoolKey(String modelHash, int size) {}
 
     private ExecutorCache() {}
 
-    private static <K, V> Map<K, V> lru() {
+    /** An access-ordered map of at most {@code kept} entries, telling {@code onEvict} of each one it drops. */
+    private static <K, V> Map<K, V> lru(int kept, java.util.function.Consumer<V> onEvict) {
         return new LinkedHashMap<>(8, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-                return size() > KEPT;
+                if (size() <= kept) {
+                    return false;
+                }
+                onEvict.accept(eldest.getValue());
+                return true;
             }
         };
     }
