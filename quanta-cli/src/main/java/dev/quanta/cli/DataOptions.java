@@ -149,9 +149,7 @@ abstract class DataOptions {
      * own range and reports that range's errors, the same one-line errors).
      */
     void checkFirstSample(Model model) {
-        DatasetSpec resolved = Datasets.forModel(spec(), model);
-        Datasets.load(resolved.withLimit(1));
-        Datasets.count(resolved);
+        loadFirst(model, null);
     }
 
     /**

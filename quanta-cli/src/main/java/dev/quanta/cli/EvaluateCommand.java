@@ -207,8 +207,7 @@ final class EvaluateCommand implements Callable<Integer> {
      */
     private int onSpark(Metric chosen, Evaluator.Options options, ModelComparison.Options comparison) {
         if (model.config != null && compare != null) {
-            throw new QuantaException(
-                    "--compare on --spark does not take --config yet; compare self-contained model " + "files");
+            throw new QuantaException(ScaleOut.Session.COMPARE_TAKES_NO_CONFIG);
         }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);

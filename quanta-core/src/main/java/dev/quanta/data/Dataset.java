@@ -288,6 +288,11 @@ public final class Dataset {
         return clips == null ? i : clips[i];
     }
 
+    /** A copy of every sample's clip index ({@link #clip(int)}), or null without clips. */
+    public int[] clips() {
+        return clips == null ? null : clips.clone();
+    }
+
     /** The names of the clips (their files), indexed by {@link #clip(int)}, or null without clips. */
     public List<String> clipNames() {
         return clipNames;

@@ -36,10 +36,9 @@ public final class Datasets {
     public static Dataset load(DatasetSpec spec) {
         checkBounds(spec);
         Path data = spec.data();
-        Integer lim = spec.limit();
         int skip = spec.skip();
         // the loaders read the samples kept and the ones skipped before them, no more
-        int limit = lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + skip);
+        int limit = samplesRead(spec);
         String format = format(spec);
         Preprocessing p = spec.preprocessing() == null ? Preprocessing.identity() : spec.preprocessing();
         Dataset d = switch (format) {
@@ -69,6 +68,12 @@ public final class Datasets {
         return spec.format() == null || spec.format().isBlank() || spec.format().equalsIgnoreCase("auto")
                 ? detectFormat(spec.data(), spec.labels())
                 : normalizeFormat(spec.format());
+    }
+
+    /** The samples the loaders read for {@code spec}: its skipped ones and its limit's, all when it has no limit. */
+    private static int samplesRead(DatasetSpec spec) {
+        Integer lim = spec.limit();
+        return lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + spec.skip());
     }
 
     /** Refuses what {@link #load(DatasetSpec)} refuses before reading: no such data, a bad limit or skip. */
@@ -128,7 +133,17 @@ public final class Datasets {
      *     {@link #count} gives
      */
     public static Dataset loadRange(DatasetSpec spec, int from, int to) {
-        int n = count(spec);
+        return loadRange(spec, from, to, count(spec));
+    }
+
+    /**
+     * {@link #loadRange(DatasetSpec, int, int)} of a dataset whose {@link #count} {@code n} the caller already has
+     * (a cluster's driver counts once for all its tasks): the data is not counted again.
+     *
+     * @throws QuantaException as {@link #loadRange(DatasetSpec, int, int)}
+     */
+    public static Dataset loadRange(DatasetSpec spec, int from, int to, int n) {
+        checkBounds(spec);
         Path data = spec.data();
         if (from < 0 || to <= from || to > n) {
             throw QuantaException.inFile(data, "samples [" + from + ", " + to + ") are not a range of its " + n);
@@ -146,21 +161,17 @@ public final class Datasets {
             case RAW ->
                 RawSampleFolder.load(
                         folder(data), labelsCsv(spec), spec.sampleType(), spec.sampleShape(), true, p, first, count);
-            case WINDOWS -> {
-                Integer lim = spec.limit();
-                int limit =
-                        lim == null ? Integer.MAX_VALUE : (int) Math.min(Integer.MAX_VALUE, (long) lim + spec.skip());
-                yield WindowedSamples.loadRange(
+            case WINDOWS ->
+                WindowedSamples.loadRange(
                         folder(data),
                         labelsCsv(spec),
                         spec.sampleType(),
                         spec.sampleShape(),
                         true,
                         p,
-                        limit,
+                        samplesRead(spec),
                         first,
                         count);
-            }
             case IMAGES -> loadImages(spec, p, first, count);
             default -> throw new IllegalStateException(spec.format());
         };

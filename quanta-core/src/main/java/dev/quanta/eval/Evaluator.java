@@ -134,12 +134,23 @@ public final class Evaluator {
      */
     public static Partial evaluateRange(
             Model model, Dataset data, Options options, int from, int to, Progress progress) {
+        return evaluateRange(model, data, options, from, to, 0, progress);
+    }
+
+    /**
+     * {@link #evaluateRange(Model, Dataset, Options, int, int, Progress)} of {@code data} that is a part of a larger
+     * dataset whose sample 0 is sample {@code firstSample} of the whole (issue 13: a cluster's task scores its range):
+     * a label error names the sample by its index in the whole ({@link Dataset#validateLabels(int,
+     * java.nio.file.Path, int)}).
+     */
+    public static Partial evaluateRange(
+            Model model, Dataset data, Options options, int from, int to, int firstSample, Progress progress) {
         if (from % options.batchSize() != 0) {
             throw new IllegalArgumentException(
                     "range start " + from + " is not a multiple of the batch size " + options.batchSize());
         }
         java.util.Objects.checkFromToIndex(from, to, data.size());
-        return Scoring.of(model, data, options).run(model, data, options, from, to, progress);
+        return Scoring.of(model, data, options, firstSample).run(model, data, options, from, to, progress);
     }
 
     /**
@@ -223,6 +234,11 @@ public final class Evaluator {
     private record Scoring(Loss loss, boolean fromLogits, int k, int classes) {
         /** Checks that the data fits the model and decides the loss, logits and k. */
         static Scoring of(Model model, Dataset data, Options options) {
+            return of(model, data, options, 0);
+        }
+
+        /** {@link #of(Model, Dataset, Options)}, {@code data}'s sample 0 being sample {@code firstSample} of the whole. */
+        static Scoring of(Model model, Dataset data, Options options, int firstSample) {
             if (model.inputs().size() != 1 || model.outputs().size() != 1) {
                 throw new QuantaException(
                         "model '" + model.name() + "' has " + model.inputs().size() + " inputs and "
@@ -240,7 +256,7 @@ public final class Evaluator {
                         + "' takes " + model.inputs().get(0).shape() + " (" + sampleSize + " values per sample)");
             }
             int classes = model.outputs().get(0).shape().sampleElementCount();
-            data.validateLabels(classes, null);
+            data.validateLabels(classes, null, firstSample);
             Loss loss = options.loss();
             boolean fromLogits;
             TrainingConfig tc = model.metadata().trainingConfig();

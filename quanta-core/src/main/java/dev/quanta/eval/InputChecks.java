@@ -83,15 +83,14 @@ public final class InputChecks {
      * that input is not quantized.
      */
     public static Tally tally(Model model, Dataset data) {
-        Tensor q = quantizedInput(model);
-        if (q == null) {
+        Grid g = Grid.of(model);
+        if (g == null) {
             return null;
         }
-        QuantParams p = q.quant();
-        double scale = p.scale();
-        long zp = p.zeroPoint();
-        long qmin = InputQuantizer.qmin(q.dtype());
-        long qmax = InputQuantizer.qmax(q.dtype());
+        double scale = g.scale();
+        long zp = g.zeroPoint();
+        long qmin = g.qmin();
+        long qmax = g.qmax();
         float[] x = data.features();
         long beyond = 0;
         float min = Float.POSITIVE_INFINITY;
@@ -107,23 +106,39 @@ public final class InputChecks {
         return new Tally(x.length, beyond, min, max);
     }
 
+    /**
+     * The quantization grid of {@code input}, a model's quantized first input: value {@code v} lands on level
+     * {@code round(v / scale) + zeroPoint}, which the type holds when {@code qmin ≤ level ≤ qmax}.
+     */
+    private record Grid(Tensor input, double scale, long zeroPoint, long qmin, long qmax) {
+        /** The grid of {@code model}'s first input, or null when that input is not quantized. */
+        static Grid of(Model model) {
+            Tensor q = quantizedInput(model);
+            if (q == null) {
+                return null;
+            }
+            QuantParams p = q.quant();
+            return new Grid(
+                    q, p.scale(), p.zeroPoint(), InputQuantizer.qmin(q.dtype()), InputQuantizer.qmax(q.dtype()));
+        }
+    }
+
     /** The check of values tallied as {@code tally} against {@code model}'s first input; null without values. */
     private static Result measure(Model model, Tally tally) {
-        Tensor q = quantizedInput(model);
-        if (q == null || tally == null || tally.values() == 0) {
+        Grid g = Grid.of(model);
+        if (g == null || tally == null || tally.values() == 0) {
             return null;
         }
-        QuantParams p = q.quant();
-        double scale = p.scale();
-        long zp = p.zeroPoint();
-        long qmin = InputQuantizer.qmin(q.dtype());
-        long qmax = InputQuantizer.qmax(q.dtype());
+        double scale = g.scale();
+        long zp = g.zeroPoint();
+        long qmin = g.qmin();
+        long qmax = g.qmax();
         float min = tally.min();
         float max = tally.max();
         double lo = scale * (qmin - zp);
         double hi = scale * (qmax - zp);
         double covered = Math.max(0, Math.min(max, hi) - Math.max(min, lo));
-        return new Result(q, lo, hi, min, max, (double) tally.beyond() / tally.values(), covered / (hi - lo));
+        return new Result(g.input(), lo, hi, min, max, (double) tally.beyond() / tally.values(), covered / (hi - lo));
     }
 
     /**

@@ -259,7 +259,12 @@ public final class ModelComparison {
 
     /** How many samples the per-layer table covers: the first {@link Options#layerSamples}, at most all of them. */
     public static int layerSampleCount(Dataset data, Options options) {
-        return Math.min(options.layerSamples(), data.size());
+        return layerSampleCount(data.size(), options);
+    }
+
+    /** {@link #layerSampleCount(Dataset, Options)} of data of {@code samples} samples that no machine holds whole. */
+    public static int layerSampleCount(int samples, Options options) {
+        return Math.min(options.layerSamples(), samples);
     }
 
     /**

@@ -85,7 +85,7 @@ public final class Reconstruction {
                 metric,
                 parts,
                 data.labels(),
-                clipsOf(data),
+                data.clips(),
                 seconds,
                 InputChecks.tally(model, data));
     }
@@ -131,18 +131,6 @@ public final class Reconstruction {
         }
         return score(
                 model, sample, metric, labels, clips, mse, mae, seconds, InputChecks.check(model, sample, inputTally));
-    }
-
-    /** The clip index of every sample of {@code data}, or null when it has no clips. */
-    private static int[] clipsOf(Dataset data) {
-        if (!data.hasClips()) {
-            return null;
-        }
-        int[] c = new int[data.size()];
-        for (int i = 0; i < c.length; i++) {
-            c[i] = data.clip(i);
-        }
-        return c;
     }
 
     private static Partial errors(

@@ -29,6 +29,13 @@ public interface ScaleOut {
 
     /** A connection to a cluster; close it when done. */
     interface Session extends AutoCloseable {
+        /**
+         * The one-line refusal of {@link #compare} on a session {@link #withModelConfig with a model config} (the
+         * command line refuses {@code --compare} with {@code --config} before loading anything, in the same words).
+         */
+        String COMPARE_TAKES_NO_CONFIG =
+                "--compare on --spark does not take --config yet; compare self-contained model files";
+
         /** {@link Evaluator#evaluate} of {@code model}'s file on {@code data}, split over the cluster. */
         Run<EvaluationResult> evaluate(
                 Path model, DatasetSpec data, Evaluator.Options options, Evaluator.Progress progress);

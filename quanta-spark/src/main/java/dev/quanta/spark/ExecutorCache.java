@@ -2,6 +2,7 @@ package dev.quanta.spark;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
 import dev.quanta.io.ModelFiles;
 import dev.quanta.ir.Model;
@@ -25,31 +26,27 @@ import java.util.Map;
 final class ExecutorCache {
     private static final int KEPT = 4;
 
-    private static final Map<String, Model> MODELS = lru();
+    private static final Map<String, Model> MODELS = lru(KEPT, model -> {});
 
     /** Interpreter pools kept at most: the least recently used beyond these is closed once no task uses it. */
     static final int KEPT_POOLS = 4;
 
-    private static final Map<PoolKey, Pooled> POOLS = new LinkedHashMap<>(8, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<PoolKey, Pooled> eldest) {
-            if (size() <= KEPT_POOLS) {
-                return false;
-            }
-            eldest.getValue().retire();
-            return true;
-        }
-    };
+    private static final Map<PoolKey, Pooled> POOLS = lru(KEPT_POOLS, Pooled::retire);
 
     private record PoolKey(String modelHash, int size) {}
 
     private ExecutorCache() {}
 
-    private static <K, V> Map<K, V> lru() {
+    /** An access-ordered map of at most {@code kept} entries, telling {@code onEvict} of each one it drops. */
+    private static <K, V> Map<K, V> lru(int kept, java.util.function.Consumer<V> onEvict) {
         return new LinkedHashMap<>(8, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-                return size() > KEPT;
+                if (size() <= kept) {
+                    return false;
+                }
+                onEvict.accept(eldest.getValue());
+                return true;
             }
         };
     }
@@ -98,7 +95,11 @@ final class ExecutorCache {
      * may be far larger than one machine. Loaded for each task, not kept.
      */
     static Dataset range(ModelBytes file, SampleSource source, int from, int to) {
-        Dataset d = Datasets.loadRange(Datasets.forModel(source.spec(), model(file)), from, to);
+        DatasetSpec spec = Datasets.forModel(source.spec(), model(file));
+        // the count the driver took, when the source carries it: each task would count the same data again
+        Dataset d = source.samples() == null
+                ? Datasets.loadRange(spec, from, to)
+                : Datasets.loadRange(spec, from, to, source.samples());
         RangeListener listener = rangeListener;
         if (listener != null) {
             listener.loaded(from, to, d.size());

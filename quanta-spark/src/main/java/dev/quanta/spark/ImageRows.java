@@ -103,9 +103,9 @@ public final class ImageRows {
         if (glob) {
             samples = globbed(spark, root).mapPartitions(new DecodeFiles(SampleSource.of(full)), Encoders.row(decoded));
         } else {
-            org.apache.spark.sql.Dataset<Row> files = listed(spark, root, BatchPredictor.inputSize(model));
-            perPartition = SparkProgress.rowsPerPartition(files); // a job over the listing: no file is read
-            samples = files.mapPartitions(new ReadListed(SampleSource.of(full)), Encoders.row(decoded));
+            Listed files = listed(spark, root, BatchPredictor.inputSize(model));
+            perPartition = files.perPartition();
+            samples = files.rows().mapPartitions(new ReadListed(SampleSource.of(full)), Encoders.row(decoded));
         }
         return new Planned(
                 QuantaSpark.predict(samples, modelFile, SAMPLES, topK, options, new QuantaSpark.Stages()),
@@ -140,7 +140,7 @@ public final class ImageRows {
      * consecutive images. Spark's binary-file source is not used: its listing drops file names starting with
      * {@code _}, even named one by one, which the image folder reads.
      */
-    private static org.apache.spark.sql.Dataset<Row> listed(SparkSession spark, Path root, int inputSize) {
+    private static Listed listed(SparkSession spark, Path root, int inputSize) {
         ImageFolder.Listing listing = ImageFolder.listing(root);
         List<Row> rows = new java.util.ArrayList<>(listing.files().size());
         for (int i = 0; i < listing.files().size(); i++) {
@@ -151,8 +151,15 @@ public final class ImageRows {
         StructType schema =
                 new StructType().add("path", DataTypes.StringType, false).add("label", DataTypes.IntegerType, false);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        return spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
+        // parallelize cuts the list as ranges(n, 1, partitions) does (slice i: [i*n/p, (i+1)*n/p)): the rows of each
+        // partition are known without a job
+        return new Listed(
+                spark.createDataFrame(jsc.parallelize(rows, partitions), schema),
+                SparkProgress.samples(QuantaSpark.ranges(rows.size(), 1, partitions)));
     }
+
+    /** The listed files ({@code path}, {@code label}) and the rows of each of their partitions. */
+    private record Listed(org.apache.spark.sql.Dataset<Row> rows, long[] perPartition) {}
 
     /** A local file as Spark names files ({@code file:/data/cat/1.png}, percent-encoded). */
     static String sparkPath(Path file) {

@@ -192,8 +192,16 @@ public final class QuantaSpark {
     private record Head(ModelFile file, Model model, DatasetSpec resolved, Dataset first, int samples) {
         static Head of(ModelFile file, Model model, DatasetSpec spec) {
             DatasetSpec resolved = Datasets.forModel(spec, model);
-            Dataset first = Datasets.loadRange(resolved, 0, 1);
-            return new Head(file, model, resolved, first, Datasets.count(resolved));
+            return of(file, model, resolved, Datasets.count(resolved));
+        }
+
+        /**
+         * The head of a dataset already counted: {@code samples} of {@code spec} ({@link Datasets#forModel} sets
+         * only the sample shape and preprocessing, which change no count).
+         */
+        static Head of(ModelFile file, Model model, DatasetSpec spec, int samples) {
+            DatasetSpec resolved = Datasets.forModel(spec, model);
+            return new Head(file, model, resolved, Datasets.loadRange(resolved, 0, 1, samples), samples);
         }
     }
 
@@ -268,7 +276,7 @@ public final class QuantaSpark {
         Broadcast<ModelBytes> bytes = jsc.broadcast(head.file().bytes());
         stages.end("broadcast");
         long start = System.nanoTime();
-        Function<int[], Scored<P>> f = task.apply(bytes, SampleSource.of(head.resolved()));
+        Function<int[], Scored<P>> f = task.apply(bytes, SampleSource.of(head.resolved(), n));
         List<Scored<P>> parts;
         try {
             parts = runJob(
@@ -307,7 +315,7 @@ public final class QuantaSpark {
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
         Head floatHead = Head.of(ModelFile.of(floatFile), floatModel, resolved);
         java.util.function.Supplier<Head> quantizedHead =
-                () -> Head.of(ModelFile.of(quantizedFile), quantized, resolved);
+                () -> Head.of(ModelFile.of(quantizedFile), quantized, resolved, floatHead.samples());
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
         Map<String, Double> seconds = new LinkedHashMap<>();
         EvaluationResult f = null;
@@ -362,12 +370,13 @@ public final class QuantaSpark {
             ModelComparison.Options options) {
         int threads = options.evaluation().threads();
         ModelComparison.layerStatistics(FloatGraphPasses.apply(floatModel), quantized, head.first(), threads, 0, 0);
-        int n = Math.min(options.layerSamples(), head.samples());
+        int n = ModelComparison.layerSampleCount(head.samples(), options);
         List<int[]> ranges = ranges(n, 1, partitions(spark, n, head.first().sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
         Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
-        LayerRange task = new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved), threads);
+        LayerRange task =
+                new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved, head.samples()), threads);
         try {
             return runJob(
                     spark,
@@ -501,7 +510,8 @@ public final class QuantaSpark {
                 new StructType().add("sample", DataTypes.LongType, false).add("label", DataTypes.IntegerType, true),
                 topK);
         JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size())
-                .flatMap(new PredictTasks.PredictRange(bytes, SampleSource.of(spec), outputSize, topK, options));
+                .flatMap(new PredictTasks.PredictRange(
+                        bytes, SampleSource.of(spec, samples), outputSize, topK, options));
         return new Planned(spark.createDataFrame(rows, schema), ranges);
     }
 
@@ -695,7 +705,7 @@ public final class QuantaSpark {
 
     /**
      * A task: {@link Evaluator#evaluateRange} of one range on the executor's cached model, the range loaded alone; its
-     * labels are checked first (an error names the sample by its index in the whole data) and its values tallied.
+     * labels are checked there (an error names the sample by its index in the whole data) and its values tallied.
      */
     private record EvaluateRange(Broadcast<ModelBytes> bytes, SampleSource source, Evaluator.Options options)
             implements Function<int[], Scored<Evaluator.Partial>> {
@@ -705,10 +715,10 @@ public final class QuantaSpark {
             Model model = ExecutorCache.model(file);
             try {
                 Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
-                data.validateLabels(model.outputs().get(0).shape().sampleElementCount(), null, range[0]);
-                // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same)
-                Evaluator.Partial p =
-                        Evaluator.evaluateRange(model, data, options, 0, data.size(), Evaluator.Progress.NONE);
+                // the range alone, from its sample 0 (a multiple of the batch size, so the batches are the same); its
+                // labels checked as part of the whole, an error naming the sample by its index there
+                Evaluator.Partial p = Evaluator.evaluateRange(
+                        model, data, options, 0, data.size(), range[0], Evaluator.Progress.NONE);
                 return new Scored<>(
                         range[0],
                         new Evaluator.Partial(range[0], p.predictions(), p.correct(), p.losses()),
@@ -737,19 +747,12 @@ public final class QuantaSpark {
                 Dataset data = ExecutorCache.range(file, source, range[0], range[1]);
                 Reconstruction.Partial p = Reconstruction.windowErrors(
                         model, data, metric, options, 0, data.size(), Evaluator.Progress.NONE);
-                int[] clips = null;
-                if (data.hasClips()) {
-                    clips = new int[data.size()];
-                    for (int i = 0; i < clips.length; i++) {
-                        clips[i] = data.clip(i);
-                    }
-                }
                 return new Scored<>(
                         range[0],
                         new Reconstruction.Partial(range[0], p.mse(), p.mae()),
                         InputChecks.tally(model, data),
                         data.labels(),
-                        clips,
+                        data.clips(),
                         null);
             } catch (QuantaException e) {
                 return Scored.failed(range[0], e);

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 /**
  * A {@link DatasetSpec} in a form Spark can ship to executors: each executor reopens the same dataset from the same
  * path, so the path must be one every executor reads (a local path in local mode or a loopback cluster, else a shared
- * file system).
+ * file system). It may carry the dataset's sample count, which is the same for the spec as any model reads it.
  */
 record SampleSource(
         String data,
@@ -29,11 +29,20 @@ record SampleSource(
         int[] reshape,
         Integer limit,
         int skip,
-        boolean grayscale)
+        boolean grayscale,
+        Integer samples)
         implements Serializable {
 
-    /** The spec's options, its paths made absolute. */
+    /** The spec's options, its paths made absolute; its samples not counted yet. */
     static SampleSource of(DatasetSpec spec) {
+        return of(spec, null);
+    }
+
+    /**
+     * The spec's options, its paths made absolute, with its {@link dev.quanta.data.Datasets#count} {@code samples}
+     * as the driver counted it (null: not counted), so that a task's range is read without counting the data again.
+     */
+    static SampleSource of(DatasetSpec spec, Integer samples) {
         Preprocessing p = spec.preprocessing();
         return new SampleSource(
                 spec.data().toAbsolutePath().toString(),
@@ -52,7 +61,8 @@ record SampleSource(
                 p == null ? null : p.reshape(),
                 spec.limit(),
                 spec.skip(),
-                spec.grayscale());
+                spec.grayscale(),
+                samples);
     }
 
     /** The spec again, as {@link #of} was given it (paths absolute). */

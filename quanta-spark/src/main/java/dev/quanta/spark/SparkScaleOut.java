@@ -119,8 +119,7 @@ public final class SparkScaleOut implements ScaleOut {
                 ModelComparison.Options options,
                 Evaluator.Progress progress) {
             if (config != null) {
-                throw new QuantaException(
-                        "--compare on --spark does not take --config yet; compare self-contained " + "model files");
+                throw new QuantaException(COMPARE_TAKES_NO_CONFIG);
             }
             return QuantaSpark.compare(spark, floatModel, quantizedModel, data, options, progress);
         }

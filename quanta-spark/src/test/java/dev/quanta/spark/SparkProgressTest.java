@@ -259,4 +259,30 @@ class SparkProgressTest {
         assertThat(bar.stepsEndingAt(300)).containsExactlyInAnyOrderElementsOf(expected);
         assertThat(stages.seconds.keySet()).containsExactly("load", "broadcast", "calibrate", "merge");
     }
+
+    /**
+     * An image folder's listing is parallelized on the driver and its per-partition rows taken as
+     * {@code ranges(n, 1, p)} gives them, without a job: Spark's slicing of a list must cut it the same.
+     */
+    @Test
+    void parallelizeCutsAListAsRangesOfOneSampleBatchesDo() {
+        var jsc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+        for (int n : new int[] {1, 7, 13, 100, 101, 1000}) {
+            List<Integer> rows = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                rows.add(i);
+            }
+            for (int p : new int[] {1, 2, 3, 4, 7, 16}) {
+                if (p > n) {
+                    continue;
+                }
+                long[] sliced = jsc.parallelize(rows, p).glom().collect().stream()
+                        .mapToLong(List::size)
+                        .toArray();
+                assertThat(SparkProgress.samples(QuantaSpark.ranges(n, 1, p)))
+                        .as("%d rows in %d partitions", n, p)
+                        .containsExactly(sliced);
+            }
+        }
+    }
 }
