@@ -146,11 +146,9 @@ final class BiasAbsorption {
         List<Pair> pairs = new ArrayList<>();
         // a report line per pair, in the model's order (pairs that stay get theirs after the measurement)
         Map<Op, String> lines = new LinkedHashMap<>();
-        for (Op a : model.ops()) {
-            Op b = CrossLayerEqualization.successor(model, a);
-            if (b == null) {
-                continue;
-            }
+        for (Op[] ab : CrossLayerEqualization.pairs(model)) {
+            Op a = ab[0];
+            Op b = ab[1];
             if (readsPadding(model, a, b)) {
                 lines.put(
                         a,
