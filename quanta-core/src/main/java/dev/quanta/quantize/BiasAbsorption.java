@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Bias absorption (Nagel et al. 2019, "Data-Free Quantization", section 4.1.1), run after
@@ -168,11 +167,11 @@ final class BiasAbsorption {
             pairs.add(new Pair(a, b, min, max, new double[channels], new double[channels], new LowestValues[channels]));
             lines.put(a, null);
         }
-        int n = Math.min(config.calibrationSamples(), data.size());
-        if (pairs.isEmpty() || n == 0) {
-            lines.values().removeIf(Objects::isNull);
+        if (pairs.isEmpty()) {
             return new Result(model, List.copyOf(lines.values()));
         }
+        // the calibration's own checks (data not empty, samples that fit the input) before the float pass
+        int n = MinMaxCalibrator.sampleCount(model, data, config.calibrationSamples());
         for (Pair p : pairs) {
             // values per channel: n samples times the positions of one sample
             long values = (long) n * (p.first.output(0).shape().sampleElementCount() / p.min.length);

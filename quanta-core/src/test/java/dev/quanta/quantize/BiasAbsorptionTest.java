@@ -1,8 +1,11 @@
 package dev.quanta.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
@@ -302,6 +305,24 @@ class BiasAbsorptionTest {
         BiasAbsorption.Result result = BiasAbsorption.apply(m, data(4, 8, 4), config());
         assertThat(result.lines()).isEmpty();
         assertThat(result.model()).isSameAs(m);
+    }
+
+    /**
+     * Calibration samples that do not fit the input (larger ones, which the float pass would copy beyond its input
+     * buffer) are refused as without CLE, before absorption's float pass.
+     */
+    @Test
+    void wrongSizeSamplesAreRefusedAsWithoutCle() {
+        Dataset wrong = data(2, 8, 7);
+        String without = catchThrowableOfType(
+                        QuantaException.class,
+                        () -> CoreModels.int8(valid(), wrong, c -> c).convert())
+                .getMessage();
+        assertThat(without).startsWith("d: calibration samples have shape [7, 7, 3] (147 values)");
+        assertThatThrownBy(() -> CoreModels.int8(valid(), wrong, c -> c.withCrossLayerEqualization(true))
+                        .convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(without);
     }
 
     @Test
