@@ -256,7 +256,6 @@ final class HeldOutSearch {
                 granularity,
                 rangeSearch,
                 false,
-                false,
                 maxRecordedFloats);
     }
 
@@ -268,9 +267,14 @@ final class HeldOutSearch {
      * so the choice is never worse than min/max by that error. The granularity search (when asked) then starts
      * from the kept ranges, and a change of granularity is kept only when it lowers the error again, so the final
      * choice's held-out error is at most min/max's on both halves. The range search then runs when asked, or with
-     * {@code searchWhenClipped} when AUTO kept its per-tensor choices: from them and from min/max, the per-tensor
+     * {@code finalModel} when AUTO kept its per-tensor choices: from them and from min/max, the per-tensor
      * choices' search kept only when it ends strictly lower on both halves. (Run also where min/max was kept, the
-     * search lowered the held-out error on KWS yet scored 811 of 900 against min/max's 814.)
+     * search lowered the held-out error on KWS yet scored 811 of 900 against min/max's 814.) With {@code finalModel}
+     * the weight-range search follows.
+     *
+     * @param finalModel whether {@code floatModel} is the model rewritten in the end (no bias correction follows):
+     *     only then do the searches that choose for it alone run, the range search where AUTO kept its per-tensor
+     *     choices and the weight-range search
      */
     static Result auto(
             Model floatModel,
@@ -279,8 +283,7 @@ final class HeldOutSearch {
             MinMaxCalibrator.Both calibrated,
             boolean granularity,
             boolean rangeSearch,
-            boolean searchWhenClipped,
-            boolean clipWeights,
+            boolean finalModel,
             long maxRecordedFloats) {
         return apply(
                 floatModel,
@@ -292,8 +295,7 @@ final class HeldOutSearch {
                 Map.of(),
                 granularity,
                 rangeSearch,
-                searchWhenClipped,
-                clipWeights,
+                finalModel,
                 maxRecordedFloats);
     }
 
@@ -307,11 +309,10 @@ final class HeldOutSearch {
             Map<String, Boolean> perChannel,
             boolean granularity,
             boolean rangeSearch,
-            boolean searchWhenClipped,
-            boolean clipWeights,
+            boolean finalModel,
             long maxRecordedFloats) {
         int n = Math.min(settings.calibrationSamples(), data.size());
-        if (!granularity && !rangeSearch && auto == null && !clipWeights) {
+        if (!granularity && !rangeSearch && auto == null && !finalModel) {
             return new Result(full, perChannel, List.of());
         }
         if (n < MIN_SAMPLES) {
@@ -329,7 +330,7 @@ final class HeldOutSearch {
             if (rangeSearch) {
                 t.add(new QuantizationReport.Technique("range search", List.of(why)));
             }
-            if (clipWeights) {
+            if (finalModel) {
                 t.add(new QuantizationReport.Technique("weight ranges by held-out error", List.of(why)));
             }
             return new Result(full, perChannel, t);
@@ -410,7 +411,7 @@ final class HeldOutSearch {
             }
             techniques.add(new QuantizationReport.Technique("granularity by held-out error", lines));
         }
-        if (rangeSearch || (searchWhenClipped && minmaxStart != null)) {
+        if (rangeSearch || (finalModel && minmaxStart != null)) {
             Searched searched = searchRanges(s, floatModel, halves, result, ranges, chosen, error);
             String start = null;
             if (minmaxStart != null) {
@@ -445,7 +446,7 @@ final class HeldOutSearch {
             techniques.add(new QuantizationReport.Technique("range search", lines));
         }
         Map<String, WeightClipping.Clip> clips = Map.of();
-        if (clipWeights) {
+        if (finalModel) {
             Clipped clipped = searchWeightClips(s, floatModel, halves, ranges, chosen, error);
             clips = clipped.clips();
             if (!clipped.lines().isEmpty()) {
@@ -540,7 +541,7 @@ final class HeldOutSearch {
     }
 
     /** What the weight-range search chose: per weight tensor name its clip, and the report's lines. */
-    private record Clipped(Map<String, WeightClipping.Clip> clips, Error error, List<String> lines) {}
+    private record Clipped(Map<String, WeightClipping.Clip> clips, List<String> lines) {}
 
     /**
      * The weight-range search: per layer with int8 symmetric per-tensor weights ({@link WeightClipping#clippable}),
@@ -613,7 +614,7 @@ final class HeldOutSearch {
         }
         List<String> lines = new ArrayList<>();
         if (of == 0) {
-            return new Clipped(clips, error, lines);
+            return new Clipped(clips, lines);
         }
         lines.add(String.format(
                 Locale.ROOT,
@@ -622,7 +623,7 @@ final class HeldOutSearch {
                 of,
                 describe(error)));
         lines.addAll(layerLines);
-        return new Clipped(clips, error, lines);
+        return new Clipped(clips, lines);
     }
 
     /**
