@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Bias absorption (Nagel et al. 2019, "Data-Free Quantization", section 4.1.1), run after
@@ -72,31 +71,53 @@ final class BiasAbsorption {
      */
     private static final int MAX_KEPT = 4096;
 
-    /** A pair A → B, the range measured for A's output channels and, per channel, its lowest values. */
+    /**
+     * A pair A → B and what is measured per output channel of A: its range, and when A has a ReLU (whose constant
+     * needs them) the sum and sum of squares of its values and its lowest values (null without activation).
+     *
+     * @param values the values per channel measured: the samples times the positions of one sample
+     */
     private record Pair(
             Op first,
             Op second,
+            boolean relu,
+            long values,
             double[] min,
             double[] max,
             double[] sum,
             double[] sumSquares,
-            LowestValues[] lowest) {}
+            LowestValues[] lowest) {
+        /** A pair to measure on {@code n} samples. */
+        static Pair of(Op a, Op b, int n) {
+            int channels = a.output(0).shape().dim(a.output(0).shape().rank() - 1);
+            long values = (long) n * (a.output(0).shape().sampleElementCount() / channels);
+            double[] min = new double[channels];
+            double[] max = new double[channels];
+            Arrays.fill(min, Double.POSITIVE_INFINITY);
+            Arrays.fill(max, Double.NEGATIVE_INFINITY);
+            if (FloatGraphPasses.activationOf(a) != Activation.RELU) {
+                return new Pair(a, b, false, values, min, max, null, null, null);
+            }
+            int k = (int) Math.min(Math.floor(BELOW * values), MAX_KEPT);
+            LowestValues[] lowest = new LowestValues[channels];
+            Arrays.setAll(lowest, i -> new LowestValues(k));
+            return new Pair(a, b, true, values, min, max, new double[channels], new double[channels], lowest);
+        }
+    }
 
     /**
      * The k + 1 smallest values seen, in a max-heap: after all values, {@link #top()} is the value at index k of them
      * sorted (the smallest when k = 0).
      */
-    static final class LowestValues {
+    private static final class LowestValues {
         private final double[] heap;
         private int size;
-        private long count;
 
         LowestValues(int k) {
             heap = new double[k + 1];
         }
 
         void add(double v) {
-            count++;
             if (size < heap.length) {
                 int i = size++;
                 heap[i] = v;
@@ -143,14 +164,12 @@ final class BiasAbsorption {
      * first {@code config.calibrationSamples()} samples of {@code data}.
      */
     static Result apply(Model model, Dataset data, QuantizationConfig config) {
-        List<Pair> pairs = new ArrayList<>();
+        List<Op[]> measured = new ArrayList<>();
         // a report line per pair, in the model's order (pairs that stay get theirs after the measurement)
         Map<Op, String> lines = new LinkedHashMap<>();
-        for (Op a : model.ops()) {
-            Op b = CrossLayerEqualization.successor(model, a);
-            if (b == null) {
-                continue;
-            }
+        for (Op[] ab : CrossLayerEqualization.pairs(model)) {
+            Op a = ab[0];
+            Op b = ab[1];
             if (readsPadding(model, a, b)) {
                 lines.put(
                         a,
@@ -162,24 +181,17 @@ final class BiasAbsorption {
                                 QuantizationReport.shorten(b.origin().layerName())));
                 continue;
             }
-            int channels = a.output(0).shape().dim(a.output(0).shape().rank() - 1);
-            double[] min = new double[channels];
-            double[] max = new double[channels];
-            Arrays.fill(min, Double.POSITIVE_INFINITY);
-            Arrays.fill(max, Double.NEGATIVE_INFINITY);
-            pairs.add(new Pair(a, b, min, max, new double[channels], new double[channels], new LowestValues[channels]));
+            measured.add(ab);
             lines.put(a, null);
         }
-        int n = Math.min(config.calibrationSamples(), data.size());
-        if (pairs.isEmpty() || n == 0) {
-            lines.values().removeIf(Objects::isNull);
+        if (measured.isEmpty()) {
             return new Result(model, List.copyOf(lines.values()));
         }
-        for (Pair p : pairs) {
-            // values per channel: n samples times the positions of one sample
-            long values = (long) n * (p.first.output(0).shape().sampleElementCount() / p.min.length);
-            int k = (int) Math.min(Math.floor(BELOW * values), MAX_KEPT);
-            Arrays.setAll(p.lowest, i -> new LowestValues(k));
+        // the calibration's own checks (data not empty, samples that fit the input) before the float pass
+        int n = MinMaxCalibrator.sampleCount(model, data, config.calibrationSamples());
+        List<Pair> pairs = new ArrayList<>();
+        for (Op[] ab : measured) {
+            pairs.add(Pair.of(ab[0], ab[1], n));
         }
         CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
             for (Pair p : pairs) {
@@ -189,16 +201,18 @@ final class BiasAbsorption {
                     int c = e % channels;
                     p.min[c] = Math.min(p.min[c], v[e]);
                     p.max[c] = Math.max(p.max[c], v[e]);
-                    p.lowest[c].add(v[e]);
-                    p.sum[c] += v[e];
-                    p.sumSquares[c] += v[e] * (double) v[e];
+                    if (p.relu) {
+                        p.lowest[c].add(v[e]);
+                        p.sum[c] += v[e];
+                        p.sumSquares[c] += v[e] * (double) v[e];
+                    }
                 }
             }
         });
         Map<Op, float[]> biases = new IdentityHashMap<>();
         boolean moved = false;
         for (Pair p : pairs) {
-            boolean relu = FloatGraphPasses.activationOf(p.first) == Activation.RELU;
+            boolean relu = p.relu;
             int channels = p.min.length;
             double[] c = new double[channels];
             int absorbed = 0;
@@ -275,7 +289,7 @@ final class BiasAbsorption {
      */
     private static double reluConstant(Pair p, int i) {
         double low = p.lowest[i].top();
-        long n = p.lowest[i].count;
+        long n = p.values;
         double mean = p.sum[i] / n;
         double variance = Math.max(0, p.sumSquares[i] / n - mean * mean);
         return Math.max(0, Math.min(low, mean - 3 * Math.sqrt(variance)));
@@ -294,7 +308,7 @@ final class BiasAbsorption {
      * Whether B reads padding rather than A's output anywhere: B is a convolution whose SAME padding or a zero PAD
      * before it puts a kernel tap outside A's output at some output position (or whose spatial sizes are unknown).
      */
-    static boolean readsPadding(Model model, Op a, Op b) {
+    private static boolean readsPadding(Model model, Op a, Op b) {
         if (b.type() == OpType.FULLY_CONNECTED) {
             return false;
         }
@@ -342,7 +356,7 @@ final class BiasAbsorption {
     }
 
     /** B's bias shift Σ_{tap, i} W_B[o, tap, i] · c_i. */
-    static double[] shift(Op b, double[] c) {
+    private static double[] shift(Op b, double[] c) {
         float[] w = b.input(1).data().floats();
         int[] wd = b.input(1).shape().dims();
         int channels = wd[wd.length - 1];

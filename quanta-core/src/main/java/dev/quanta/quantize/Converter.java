@@ -350,7 +350,6 @@ public final class Converter {
                     WeightQuantizer.granularityChosenPerLayer(settings),
                     autoSearchesRanges && settings.rangeSearch(),
                     autoSearchesRanges,
-                    autoSearchesRanges,
                     HeldOutSearch.MAX_RECORDED_FLOATS);
             ranges = granularity.ranges();
             if (ranges == both.minmax()) {

@@ -62,7 +62,7 @@ final class CrossLayerEqualization {
             this.op = op;
             this.w = op.input(1).data().floats();
             this.dims = op.input(1).shape().dims();
-            int channels = op.type() == OpType.DEPTHWISE_CONV_2D ? dims[3] : dims[0];
+            int channels = CrossLayerEqualization.outChannels(op);
             this.b = op.inputs().size() > 2 ? op.input(2).data().floats() : null;
             if (b != null && b.length != channels) {
                 throw new IllegalStateException("bias of " + op.name() + " has " + b.length + " values");
@@ -84,11 +84,7 @@ final class CrossLayerEqualization {
         }
 
         int outChannels() {
-            return depthwise() ? dims[3] : dims[0];
-        }
-
-        int inChannels() {
-            return dims[dims.length - 1];
+            return CrossLayerEqualization.outChannels(op);
         }
     }
 
@@ -98,16 +94,9 @@ final class CrossLayerEqualization {
     static Result apply(Model model) {
         Map<Op, Layer> layers = new IdentityHashMap<>();
         List<Pair> pairs = new ArrayList<>();
-        for (Op a : model.ops()) {
-            Op b = successor(model, a);
-            if (b == null) {
-                continue;
-            }
-            Layer first = layers.computeIfAbsent(a, Layer::new);
-            Layer second = layers.computeIfAbsent(b, Layer::new);
-            if (first.outChannels() != second.inChannels()) {
-                continue;
-            }
+        for (Op[] ab : pairs(model)) {
+            Layer first = layers.computeIfAbsent(ab[0], Layer::new);
+            Layer second = layers.computeIfAbsent(ab[1], Layer::new);
             double[] total = new double[first.outChannels()];
             Arrays.fill(total, 1);
             pairs.add(new Pair(first, second, total));
@@ -205,10 +194,38 @@ final class CrossLayerEqualization {
     }
 
     /**
+     * The pairs A → B of {@code model} in its order, each as {A, B}: B is A's {@link #successor} and takes as many
+     * input channels as A gives (a zero PAD on the channel axis between them gives more, which no channel of A
+     * feeds).
+     */
+    static List<Op[]> pairs(Model model) {
+        List<Op[]> pairs = new ArrayList<>();
+        for (Op a : model.ops()) {
+            Op b = successor(model, a);
+            if (b != null && outChannels(a) == inChannels(b)) {
+                pairs.add(new Op[] {a, b});
+            }
+        }
+        return pairs;
+    }
+
+    /** A layer's output channels: its weights' axis 0, or the last axis for depthwise. */
+    private static int outChannels(Op op) {
+        int[] dims = op.input(1).shape().dims();
+        return op.type() == OpType.DEPTHWISE_CONV_2D ? dims[3] : dims[0];
+    }
+
+    /** A layer's input channels: its weights' last axis. */
+    private static int inChannels(Op op) {
+        int[] dims = op.input(1).shape().dims();
+        return dims[dims.length - 1];
+    }
+
+    /**
      * The layer that {@code a}'s output channels feed one to one, with only a ReLU (fused into {@code a}) or a zero
      * PAD between them, or null.
      */
-    static Op successor(Model model, Op a) {
+    private static Op successor(Model model, Op a) {
         if (!equalizable(a) || !(activationOf(a) == Activation.NONE || activationOf(a) == Activation.RELU)) {
             return null;
         }

@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Choices made by the error of the whole quantized network on held-out calibration samples, rather than by each
@@ -256,7 +257,6 @@ final class HeldOutSearch {
                 granularity,
                 rangeSearch,
                 false,
-                false,
                 maxRecordedFloats);
     }
 
@@ -268,9 +268,14 @@ final class HeldOutSearch {
      * so the choice is never worse than min/max by that error. The granularity search (when asked) then starts
      * from the kept ranges, and a change of granularity is kept only when it lowers the error again, so the final
      * choice's held-out error is at most min/max's on both halves. The range search then runs when asked, or with
-     * {@code searchWhenClipped} when AUTO kept its per-tensor choices: from them and from min/max, the per-tensor
+     * {@code finalModel} when AUTO kept its per-tensor choices: from them and from min/max, the per-tensor
      * choices' search kept only when it ends strictly lower on both halves. (Run also where min/max was kept, the
-     * search lowered the held-out error on KWS yet scored 811 of 900 against min/max's 814.)
+     * search lowered the held-out error on KWS yet scored 811 of 900 against min/max's 814.) With {@code finalModel}
+     * the weight-range search follows.
+     *
+     * @param finalModel whether {@code floatModel} is the model rewritten in the end (no bias correction follows):
+     *     only then do the searches that choose for it alone run, the range search where AUTO kept its per-tensor
+     *     choices and the weight-range search
      */
     static Result auto(
             Model floatModel,
@@ -279,8 +284,7 @@ final class HeldOutSearch {
             MinMaxCalibrator.Both calibrated,
             boolean granularity,
             boolean rangeSearch,
-            boolean searchWhenClipped,
-            boolean clipWeights,
+            boolean finalModel,
             long maxRecordedFloats) {
         return apply(
                 floatModel,
@@ -292,8 +296,7 @@ final class HeldOutSearch {
                 Map.of(),
                 granularity,
                 rangeSearch,
-                searchWhenClipped,
-                clipWeights,
+                finalModel,
                 maxRecordedFloats);
     }
 
@@ -307,11 +310,10 @@ final class HeldOutSearch {
             Map<String, Boolean> perChannel,
             boolean granularity,
             boolean rangeSearch,
-            boolean searchWhenClipped,
-            boolean clipWeights,
+            boolean finalModel,
             long maxRecordedFloats) {
         int n = Math.min(settings.calibrationSamples(), data.size());
-        if (!granularity && !rangeSearch && auto == null && !clipWeights) {
+        if (!granularity && !rangeSearch && auto == null && !finalModel) {
             return new Result(full, perChannel, List.of());
         }
         if (n < MIN_SAMPLES) {
@@ -329,7 +331,7 @@ final class HeldOutSearch {
             if (rangeSearch) {
                 t.add(new QuantizationReport.Technique("range search", List.of(why)));
             }
-            if (clipWeights) {
+            if (finalModel) {
                 t.add(new QuantizationReport.Technique("weight ranges by held-out error", List.of(why)));
             }
             return new Result(full, perChannel, t);
@@ -410,7 +412,7 @@ final class HeldOutSearch {
             }
             techniques.add(new QuantizationReport.Technique("granularity by held-out error", lines));
         }
-        if (rangeSearch || (searchWhenClipped && minmaxStart != null)) {
+        if (rangeSearch || (finalModel && minmaxStart != null)) {
             Searched searched = searchRanges(s, floatModel, halves, result, ranges, chosen, error);
             String start = null;
             if (minmaxStart != null) {
@@ -445,7 +447,7 @@ final class HeldOutSearch {
             techniques.add(new QuantizationReport.Technique("range search", lines));
         }
         Map<String, WeightClipping.Clip> clips = Map.of();
-        if (clipWeights) {
+        if (finalModel) {
             Clipped clipped = searchWeightClips(s, floatModel, halves, ranges, chosen, error);
             clips = clipped.clips();
             if (!clipped.lines().isEmpty()) {
@@ -502,34 +504,12 @@ final class HeldOutSearch {
             if (base == null) {
                 continue;
             }
-            double best = 1;
-            Error bestError = error;
-            if (suffix != null) {
-                SuffixError.Evaluation[] bestEvaluations = null;
-                for (double f : FACTORS) {
-                    ranges.put(t, scaled(base, f));
-                    SuffixError.Evaluation[] e = evaluate(suffix, s.simulated(ranges, chosen), error, bestError);
-                    if (e != null) {
-                        bestError = new Error(e[0].error(), e[1].error());
-                        bestEvaluations = e;
-                        best = f;
-                    }
-                }
-                if (bestEvaluations != null) {
-                    suffix[0].accept(bestEvaluations[0]);
-                    suffix[1].accept(bestEvaluations[1]);
-                }
-            } else {
-                for (double f : FACTORS) {
-                    ranges.put(t, scaled(base, f));
-                    Error e = s.error(ranges, chosen);
-                    if (e.beats(error) && e.total() < bestError.total()) {
-                        bestError = e;
-                        best = f;
-                    }
-                }
-            }
-            error = bestError;
+            Best b = best(s, suffix, error, FACTORS.length, i -> {
+                ranges.put(t, scaled(base, FACTORS[i]));
+                return s.simulated(ranges, chosen);
+            });
+            double best = b.index() < 0 ? 1 : FACTORS[b.index()];
+            error = b.error();
             ranges.put(t, scaled(base, best));
             if (best != 1) {
                 factors.put(tc.tensor(), best);
@@ -540,7 +520,7 @@ final class HeldOutSearch {
     }
 
     /** What the weight-range search chose: per weight tensor name its clip, and the report's lines. */
-    private record Clipped(Map<String, WeightClipping.Clip> clips, Error error, List<String> lines) {}
+    private record Clipped(Map<String, WeightClipping.Clip> clips, List<String> lines) {}
 
     /**
      * The weight-range search: per layer with int8 symmetric per-tensor weights ({@link WeightClipping#clippable}),
@@ -576,44 +556,27 @@ final class HeldOutSearch {
             }
             of++;
             String name = op.input(1).name();
-            WeightClipping.Clip best = null;
-            Error bestError = error;
-            SuffixError.Evaluation[] bestEvaluations = null;
-            for (double r : WeightClipping.RATIOS) {
-                WeightClipping.Clip clip = new WeightClipping.Clip(op.origin().layerName(), name, r, -1);
-                Map<String, WeightClipping.Clip> trial = new HashMap<>(clips);
-                trial.put(name, clip);
-                Model candidate = s.simulated(WeightClipping.apply(s.toRewrite(), trial), ranges, chosen);
-                if (suffix != null) {
-                    SuffixError.Evaluation[] e = evaluate(suffix, candidate, error, bestError);
-                    if (e != null) {
-                        bestError = new Error(e[0].error(), e[1].error());
-                        bestEvaluations = e;
-                        best = clip;
-                    }
-                } else {
-                    Error e = new Error(s.error(candidate, 0), s.error(candidate, 1));
-                    if (e.beats(error) && e.total() < bestError.total()) {
-                        bestError = e;
-                        best = clip;
-                    }
-                }
+            WeightClipping.Clip[] candidates = new WeightClipping.Clip[WeightClipping.RATIOS.length];
+            for (int i = 0; i < candidates.length; i++) {
+                candidates[i] = new WeightClipping.Clip(op.origin().layerName(), name, WeightClipping.RATIOS[i], -1);
             }
-            if (best == null) {
+            Best b = best(s, suffix, error, candidates.length, i -> {
+                Map<String, WeightClipping.Clip> trial = new HashMap<>(clips);
+                trial.put(name, candidates[i]);
+                return s.simulated(WeightClipping.apply(s.toRewrite(), trial), ranges, chosen);
+            });
+            if (b.index() < 0) {
                 continue;
             }
-            if (bestEvaluations != null) {
-                suffix[0].accept(bestEvaluations[0]);
-                suffix[1].accept(bestEvaluations[1]);
-            }
+            WeightClipping.Clip best = candidates[b.index()];
             clips.put(name, best);
             layerLines.add(WeightClipping.describe(best, op.input(1))
-                    + String.format(Locale.ROOT, "; held-out error %s -> %s", describe(error), describe(bestError)));
-            error = bestError;
+                    + String.format(Locale.ROOT, "; held-out error %s -> %s", describe(error), describe(b.error())));
+            error = b.error();
         }
         List<String> lines = new ArrayList<>();
         if (of == 0) {
-            return new Clipped(clips, error, lines);
+            return new Clipped(clips, lines);
         }
         lines.add(String.format(
                 Locale.ROOT,
@@ -622,7 +585,44 @@ final class HeldOutSearch {
                 of,
                 describe(error)));
         lines.addAll(layerLines);
-        return new Clipped(clips, error, lines);
+        return new Clipped(clips, lines);
+    }
+
+    /** The candidate chosen of several ({@code index}; −1 for none, the current choice staying) and its E. */
+    private record Best(int index, Error error) {}
+
+    /**
+     * Of the candidate networks {@code candidate(0)}, …, {@code candidate(count − 1)}, in that order, the one that
+     * beats the current network (E {@code current}) on both halves with the least E over both (the first of equals),
+     * or none. With {@code suffix} (the float model's values kept) each candidate runs from its first changed op on
+     * ({@link #evaluate}) and the chosen one becomes the runners' current network; without, each runs whole.
+     */
+    private static Best best(Search s, SuffixError[] suffix, Error current, int count, IntFunction<Model> candidate) {
+        int best = -1;
+        Error bestError = current;
+        SuffixError.Evaluation[] bestEvaluations = null;
+        for (int i = 0; i < count; i++) {
+            Model q = candidate.apply(i);
+            if (suffix != null) {
+                SuffixError.Evaluation[] e = evaluate(suffix, q, current, bestError);
+                if (e != null) {
+                    bestError = new Error(e[0].error(), e[1].error());
+                    bestEvaluations = e;
+                    best = i;
+                }
+            } else {
+                Error e = new Error(s.error(q, 0), s.error(q, 1));
+                if (e.beats(current) && e.total() < bestError.total()) {
+                    bestError = e;
+                    best = i;
+                }
+            }
+        }
+        if (bestEvaluations != null) {
+            suffix[0].accept(bestEvaluations[0]);
+            suffix[1].accept(bestEvaluations[1]);
+        }
+        return new Best(best, bestError);
     }
 
     /**

@@ -1,8 +1,11 @@
 package dev.quanta.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.ir.Activation;
 import dev.quanta.ir.Model;
@@ -265,6 +268,61 @@ class BiasAbsorptionTest {
         // dw's bias only lost its own midranges; the model computes the same on any input (no activation)
         assertThat(op(result.model(), "dw").input(2).data().floats()).doesNotContain(1f, 2f, 3f, 4f);
         assertSameOutputs(m, result.model(), data(9, 8, 5));
+    }
+
+    /**
+     * x[4, 4, 3] → Conv2D "c1" 1×1, no activation → PAD of 2 zero channels → Conv2D "c2" 1×1 over C + 2 channels:
+     * c2's last 2 input channels are no channel of c1's, so the pair is no CLE pair and absorption leaves it alone
+     * (before, its shift read a constant per c2 input channel from c1's 4).
+     */
+    @Test
+    void pairsWithAChannelPaddingBetweenThemAreNoPairs() {
+        SplittableRandom r = new SplittableRandom(3);
+        ModelBuilder mb = new ModelBuilder("channel pad");
+        Tensor x = mb.input("x", Shape.batched(4, 4, 3));
+        Tensor h1 = CoreModels.conv2d(
+                mb,
+                "c1",
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                x,
+                mb.constant("c1/kernel", Shape.of(C, 1, 1, 3), CoreArrays.uniform(r, C * 3, -1, 1)),
+                mb.constant("c1/bias", Shape.of(C), new float[] {5f, -3f, 2f, 0f}));
+        Tensor padded = mb.add(
+                OpType.PAD,
+                "pad",
+                new Origin("pad", "ZeroPadding"),
+                new OpAttributes.Pad(new int[][] {{0, 0}, {0, 0}, {0, 0}, {0, 2}}),
+                h1);
+        Tensor y = CoreModels.conv2d(
+                mb,
+                "c2",
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                padded,
+                mb.constant("c2/kernel", Shape.of(2, 1, 1, C + 2), CoreArrays.uniform(r, 2 * (C + 2), -1, 1)),
+                mb.constant("c2/bias", Shape.of(2), new float[2]));
+        Model m = mb.output(y).build(ModelMetadata.inMemory());
+        assertThat(CrossLayerEqualization.pairs(m)).isEmpty();
+        BiasAbsorption.Result result = BiasAbsorption.apply(m, data(4, 8, 4), config());
+        assertThat(result.lines()).isEmpty();
+        assertThat(result.model()).isSameAs(m);
+    }
+
+    /**
+     * Calibration samples that do not fit the input (larger ones, which the float pass would copy beyond its input
+     * buffer) are refused as without CLE, before absorption's float pass.
+     */
+    @Test
+    void wrongSizeSamplesAreRefusedAsWithoutCle() {
+        Dataset wrong = data(2, 8, 7);
+        String without = catchThrowableOfType(
+                        QuantaException.class,
+                        () -> CoreModels.int8(valid(), wrong, c -> c).convert())
+                .getMessage();
+        assertThat(without).startsWith("d: calibration samples have shape [7, 7, 3] (147 values)");
+        assertThatThrownBy(() -> CoreModels.int8(valid(), wrong, c -> c.withCrossLayerEqualization(true))
+                        .convert())
+                .isInstanceOf(QuantaException.class)
+                .hasMessage(without);
     }
 
     @Test

@@ -127,8 +127,8 @@ class WeightClippingTest {
                 .withCalibrator(Calibrator.AUTO)
                 .withGranularity(Granularity.PER_TENSOR);
         MinMaxCalibrator.Both both = MinMaxCalibrator.calibrateBoth(floatModel, d, config, false);
-        HeldOutSearch.Result kept = HeldOutSearch.auto(floatModel, d, config, both, false, false, true, true, 1L << 25);
-        HeldOutSearch.Result rerun = HeldOutSearch.auto(floatModel, d, config, both, false, false, true, true, 0);
+        HeldOutSearch.Result kept = HeldOutSearch.auto(floatModel, d, config, both, false, false, true, 1L << 25);
+        HeldOutSearch.Result rerun = HeldOutSearch.auto(floatModel, d, config, both, false, false, true, 0);
         assertThat(kept.weightClips()).hasSize(1).isEqualTo(rerun.weightClips());
         assertThat(kept.techniques()).isEqualTo(rerun.techniques());
     }
