@@ -7,6 +7,7 @@ import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Loss;
 import dev.quanta.eval.Metric;
 import dev.quanta.eval.ModelComparison;
+import dev.quanta.eval.PairedComparison;
 import dev.quanta.eval.Reconstruction;
 import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.eval.ScaleOut;
@@ -437,6 +438,9 @@ final class EvaluateCommand implements Callable<Integer> {
                     format("%.2f%% (%d)", 100 * q.accuracy(), q.correct()));
             sb.append(format("%-18s %18s %+17.2f%n", "accuracy drop", "", 100 * c.accuracyDrop()));
             sb.append(format("%-18s %18s %17.2f%%%n", "top-1 agreement", "", 100 * c.agreement()));
+            PairedComparison p = c.paired();
+            row(sb, "right only here", p.onlyFirst(), p.onlySecond());
+            sb.append(format("%-18s %18s %18s%n", "paired test", "", pValue(p)));
         }
         row(sb, "file size", format("%,d B", c.floatBytes()), format("%,d B", c.quantizedBytes()));
         row(
@@ -480,6 +484,11 @@ final class EvaluateCommand implements Callable<Integer> {
         sb.append(format("%-18s %18s %18s%n", label, floatValue, quantizedValue));
     }
 
+    /** McNemar's exact p of a paired comparison, e.g. {@code p = 0.43 (McNemar)}. */
+    static String pValue(PairedComparison p) {
+        return format("p = %.2g (McNemar)", p.p());
+    }
+
     private static String format(String format, Object... args) {
         return String.format(Locale.ROOT, format, args);
     }
@@ -502,6 +511,10 @@ final class EvaluateCommand implements Callable<Integer> {
             m.put("quantized", toMap(quantPath.toString(), null, c.quantizedResult()));
             m.put("accuracy_drop", c.accuracyDrop());
             m.put("top1_agreement", c.agreement());
+            PairedComparison p = c.paired();
+            m.put("right_only_float", p.onlyFirst());
+            m.put("right_only_quantized", p.onlySecond());
+            m.put("mcnemar_p", p.p());
         }
         m.put("float_file_bytes", c.floatBytes());
         m.put("quantized_file_bytes", c.quantizedBytes());

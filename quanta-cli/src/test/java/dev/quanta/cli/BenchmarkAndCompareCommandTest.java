@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.quanta.eval.PairedComparison;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.nio.file.Files;
@@ -130,6 +131,8 @@ class BenchmarkAndCompareCommandTest {
         assertThat(e.out())
                 .contains("accuracy drop")
                 .contains("top-1 agreement")
+                .containsPattern("right only here +\\d+ +\\d+\n")
+                .containsPattern("paired test +p = [0-9.e+-]+ \\(McNemar\\)\n")
                 .contains("RMSE/scale")
                 .contains("dense_6");
     }
@@ -144,6 +147,15 @@ class BenchmarkAndCompareCommandTest {
         JsonNode r = new ObjectMapper().readTree(recorded.out());
         assertThat(r.at("/float/accuracy").asDouble()).isGreaterThan(0.9);
         assertThat(r.at("/quantized/accuracy").asDouble()).isGreaterThan(0.9);
+        // paired by sample: the discordant counts account for the accuracy difference, and p is McNemar's of them
+        int onlyFloat = r.get("right_only_float").asInt();
+        int onlyQuantized = r.get("right_only_quantized").asInt();
+        assertThat(onlyFloat - onlyQuantized)
+                .isEqualTo(r.at("/float/correct").asInt()
+                        - r.at("/quantized/correct").asInt());
+        assertThat(onlyFloat + onlyQuantized).isLessThanOrEqualTo((int)
+                Math.round(200 * (1 - r.get("top1_agreement").asDouble())));
+        assertThat(r.get("mcnemar_p").asDouble()).isEqualTo(new PairedComparison(200, onlyFloat, onlyQuantized).p());
         // raw pixels given explicitly (--scale 1): the recorded preprocessing disagrees and the int8 input saturates
         CliRunner e = evaluateCompare("--scale", "1", "--limit", "200", "--layer-samples", "5", "--json");
         assertThat(e.exitCode()).as(e.err()).isZero();

@@ -10,6 +10,7 @@ import java.util.List;
  * @param lossName Keras name of the loss, or null
  * @param correct samples whose label is among the top-k outputs
  * @param predictions top-1 class per sample
+ * @param hits per sample, whether its label is among the top-k outputs (what {@code correct} counts)
  * @param notices warnings about the data, such as values that do not fit the model's quantized input
  */
 public record EvaluationResult(
@@ -21,6 +22,7 @@ public record EvaluationResult(
         int correct,
         double seconds,
         int[] predictions,
+        boolean[] hits,
         List<Notice> notices) {
 
     public EvaluationResult {

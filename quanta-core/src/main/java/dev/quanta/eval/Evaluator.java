@@ -197,6 +197,7 @@ public final class Evaluator {
         List<Partial> ordered = new ArrayList<>(parts);
         ordered.sort(java.util.Comparator.comparingInt(Partial::from));
         int[] predictions = new int[n];
+        boolean[] hits = new boolean[n];
         double lossSum = 0;
         int correct = 0;
         int next = 0;
@@ -207,6 +208,7 @@ public final class Evaluator {
             }
             for (int i = 0; i < p.size(); i++) {
                 predictions[next + i] = p.predictions()[i];
+                hits[next + i] = p.correct()[i];
                 if (p.correct()[i]) {
                     correct++;
                 }
@@ -227,6 +229,7 @@ public final class Evaluator {
                 correct,
                 seconds,
                 predictions,
+                hits,
                 InputChecks.check(model, sample, inputTally));
     }
 

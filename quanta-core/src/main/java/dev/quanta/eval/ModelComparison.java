@@ -28,6 +28,8 @@ import java.util.Objects;
  * accuracy drop   = accuracy(float) − accuracy(quantized)
  * top-1 agreement = #{ samples i : argmax float(xᵢ) = argmax quantized(xᵢ) } / samples
  * </pre>
+ *
+ * and whether the accuracy drop is more than sampling noise ({@link Result#paired}, McNemar's exact test).
  */
 public final class ModelComparison {
 
@@ -125,6 +127,15 @@ public final class ModelComparison {
          */
         public double accuracyDrop() {
             return floatResult == null ? Double.NaN : floatResult.accuracy() - quantizedResult.accuracy();
+        }
+
+        /**
+         * The two models paired sample by sample ({@link PairedComparison}: samples only the float model gets right,
+         * samples only the quantized one gets right, and the exact McNemar p-value of the accuracy difference); null
+         * when scored by a reconstruction metric.
+         */
+        public PairedComparison paired() {
+            return floatResult == null ? null : PairedComparison.of(floatResult.hits(), quantizedResult.hits());
         }
 
         /** The float model's notices, then the quantized model's (data that does not fit its input, say). */

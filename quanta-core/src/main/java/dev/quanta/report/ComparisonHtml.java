@@ -2,6 +2,7 @@ package dev.quanta.report;
 
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.ModelComparison;
+import dev.quanta.eval.PairedComparison;
 import dev.quanta.eval.ReconstructionResult;
 import dev.quanta.quantize.LayerError;
 import java.util.ArrayList;
@@ -50,8 +51,18 @@ public final class ComparisonHtml {
                 f.add(Html.format("%.4f", fr.loss()));
                 q.add(Html.format("%.4f", qr.loss()));
             }
+            PairedComparison p = c.paired();
             note = Html.format(
-                    "Accuracy drop %+.2f points; top-1 agreement %.2f%%.", 100 * c.accuracyDrop(), 100 * c.agreement());
+                    "Accuracy drop %+.2f points; top-1 agreement %.2f%%. Paired by sample: %d right only in float, %d"
+                            + " only quantized (McNemar's exact test p = %.2g: %s).",
+                    100 * c.accuracyDrop(),
+                    100 * c.agreement(),
+                    p.onlyFirst(),
+                    p.onlySecond(),
+                    p.p(),
+                    p.p() < 0.05
+                            ? "the difference is more than sampling noise"
+                            : "these samples cannot tell the two apart");
         } else {
             ReconstructionResult fr = c.floatReconstruction();
             ReconstructionResult qr = c.quantizedReconstruction();

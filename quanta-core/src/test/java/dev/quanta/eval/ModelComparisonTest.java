@@ -111,6 +111,19 @@ class ModelComparisonTest {
         }
         assertThat(r.agreement()).isEqualTo(same / 200.0);
         assertThat(same).isGreaterThan(180);
+        // paired by sample (top-1 here): each hit is the sample's prediction meeting its label
+        int onlyFloat = 0;
+        int onlyQuantized = 0;
+        for (int i = 0; i < 200; i++) {
+            boolean fr = f.predictions()[i] == data.label(i);
+            boolean qr = q.predictions()[i] == data.label(i);
+            assertThat(r.floatResult().hits()[i]).isEqualTo(fr);
+            assertThat(r.quantizedResult().hits()[i]).isEqualTo(qr);
+            onlyFloat += fr && !qr ? 1 : 0;
+            onlyQuantized += qr && !fr ? 1 : 0;
+        }
+        assertThat(r.paired()).isEqualTo(new PairedComparison(200, onlyFloat, onlyQuantized));
+        assertThat(onlyFloat - onlyQuantized).isEqualTo(f.correct() - q.correct());
 
         assertThat(r.floatBytes()).isEqualTo(Files.size(files[0]));
         assertThat(r.quantizedBytes()).isEqualTo(Files.size(files[1]));

@@ -61,10 +61,33 @@ class HtmlReportTest {
     }
 
     private static ModelComparison.Result comparison(List<LayerError> layers, boolean latency) {
+        // the float model gets samples 0-179 right, the quantized one 4-179
+        boolean[] floatHits = new boolean[200];
+        boolean[] quantizedHits = new boolean[200];
+        java.util.Arrays.fill(floatHits, 0, 180, true);
+        java.util.Arrays.fill(quantizedHits, 4, 180, true);
         EvaluationResult f = new EvaluationResult(
-                200, "sparse_categorical_crossentropy", false, 0.31234, 1, 180, 1.0, new int[200], List.of());
+                200,
+                "sparse_categorical_crossentropy",
+                false,
+                0.31234,
+                1,
+                180,
+                1.0,
+                new int[200],
+                floatHits,
+                List.of());
         EvaluationResult q = new EvaluationResult(
-                200, "sparse_categorical_crossentropy", false, 0.35678, 1, 176, 1.0, new int[200], List.of());
+                200,
+                "sparse_categorical_crossentropy",
+                false,
+                0.35678,
+                1,
+                176,
+                1.0,
+                new int[200],
+                quantizedHits,
+                List.of());
         var b = latency
                 ? new dev.quanta.runtime.Benchmark.Result(50, 1, 1, 1, 812.5, 900, 950, 820, 1200, 0, 0, List.of())
                 : null;
