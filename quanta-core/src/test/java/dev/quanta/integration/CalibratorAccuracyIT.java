@@ -137,17 +137,7 @@ class CalibratorAccuracyIT {
             Map<Calibrator, boolean[]> rightShifted = new EnumMap<>(Calibrator.class);
             for (Calibrator c : new Calibrator[] {Calibrator.MINMAX, Calibrator.AUTO}) {
                 Path file = tmp.resolve("ic_per_tensor_" + fold + "_" + c.cliName() + ".tflite");
-                TfliteWriter.write(
-                        Converter.fromModel(source)
-                                .withConfig(QuantizationConfig.defaults()
-                                        .withCalibrationThreads(2)
-                                        .withCalibrationSamples(calibration.size())
-                                        .withCalibrator(c)
-                                        .withGranularity(Granularity.PER_TENSOR))
-                                .withRepresentativeDataset(calibration)
-                                .convert()
-                                .model(),
-                        file);
+                TfliteWriter.write(perTensor(source, calibration, c), file);
                 right.put(c, correct(file, scored));
                 rightShifted.put(c, correct(file, shifted));
             }
@@ -220,19 +210,13 @@ class CalibratorAccuracyIT {
         Dataset scored = fashion.slice(100, fashion.size());
         Map<Calibrator, EvaluationResult> results = new EnumMap<>(Calibrator.class);
         for (Calibrator c : new Calibrator[] {Calibrator.MINMAX, Calibrator.AUTO}) {
-            Model q = Converter.fromModel(lenet)
-                    .withConfig(QuantizationConfig.defaults()
-                            .withCalibrationThreads(2)
-                            .withCalibrationSamples(calibration.size())
-                            .withCalibrator(c)
-                            .withGranularity(Granularity.PER_TENSOR))
-                    .withRepresentativeDataset(calibration)
-                    .convert()
-                    .model();
             results.put(
                     c,
                     Evaluator.evaluate(
-                            q, scored, Evaluator.Options.defaults().withThreads(2), Evaluator.Progress.NONE));
+                            perTensor(lenet, calibration, c),
+                            scored,
+                            Evaluator.Options.defaults().withThreads(2),
+                            Evaluator.Progress.NONE));
         }
         EvaluationResult auto = results.get(Calibrator.AUTO);
         EvaluationResult minmax = results.get(Calibrator.MINMAX);
@@ -250,6 +234,19 @@ class CalibratorAccuracyIT {
         assertThat(auto.correct()).isGreaterThanOrEqualTo(8313);
         assertThat(paired.discordant()).isLessThan(scored.size() / 100);
         assertThat(paired.p()).as("McNemar p of auto against minmax").isGreaterThanOrEqualTo(0.05);
+    }
+
+    /** {@code source} quantized to int8 with per-tensor weights by calibrator {@code c}. */
+    private static Model perTensor(Model source, Dataset calibration, Calibrator c) {
+        return Converter.fromModel(source)
+                .withConfig(QuantizationConfig.defaults()
+                        .withCalibrationThreads(2)
+                        .withCalibrationSamples(calibration.size())
+                        .withCalibrator(c)
+                        .withGranularity(Granularity.PER_TENSOR))
+                .withRepresentativeDataset(calibration)
+                .convert()
+                .model();
     }
 
     private static boolean[] concat(boolean[] a, boolean[] b) {
