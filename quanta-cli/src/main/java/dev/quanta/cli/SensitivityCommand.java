@@ -226,11 +226,12 @@ final class SensitivityCommand implements Callable<Integer> {
                 data.data));
         sb.append(String.format(
                 Locale.ROOT,
-                "Float %s, all layers quantized %s (drop %s %s)%n",
+                "Float %s, all layers quantized %s (drop %s %s%s)%n",
                 value(m, r.floatValue()),
                 value(m, r.int8Value()),
                 drop(m, r.int8Drop()),
-                Sensitivity.dropUnit(m).equals("%") ? "of the float error" : "points"));
+                Sensitivity.dropUnit(m).equals("%") ? "of the float error" : "points",
+                Double.isNaN(r.int8P()) ? "" : String.format(Locale.ROOT, ", p = %.2g", r.int8P())));
         sb.append("Drops are from float: positive is worse"
                 + (Sensitivity.dropUnit(m).equals("%") ? " (percent of the float error)" : " (points)")
                 + ". Most sensitive first.\n");
@@ -238,19 +239,48 @@ final class SensitivityCommand implements Callable<Integer> {
         for (Sensitivity.Layer l : r.layers()) {
             width = Math.max(width, l.layer().length());
         }
-        String row = "%-" + width + "s  %14s  %10s  %14s  %10s%n";
-        sb.append(String.format(Locale.ROOT, row, "Layer", "Only it quant.", "Drop", "All but it", "Recovered"));
+        // top-k: each drop and each recovery also with McNemar's exact p, paired sample by sample
+        boolean paired = !Double.isNaN(r.int8P());
+        String row = "%-" + width + "s  %14s  %10s" + (paired ? "  %8s" : "") + "  %14s  %10s" + (paired ? "  %8s" : "")
+                + "%n";
+        sb.append(String.format(
+                Locale.ROOT,
+                row,
+                columns(paired, "Layer", "Only it quant.", "Drop", "p", "All but it", "Recovered", "p")));
         for (Sensitivity.Layer l : r.layers()) {
             sb.append(String.format(
                     Locale.ROOT,
                     row,
-                    l.layer(),
-                    value(m, l.aloneValue()),
-                    drop(m, l.aloneDrop()),
-                    value(m, l.allButValue()),
-                    drop(m, l.recovered())));
+                    columns(
+                            paired,
+                            l.layer(),
+                            value(m, l.aloneValue()),
+                            drop(m, l.aloneDrop()),
+                            String.format(Locale.ROOT, "%.2g", l.aloneP()),
+                            value(m, l.allButValue()),
+                            drop(m, l.recovered()),
+                            String.format(Locale.ROOT, "%.2g", l.recoveredP()))));
+        }
+        if (paired) {
+            sb.append("p: McNemar's exact test, drop against float, recovered against all quantized; below 0.05 it is"
+                    + " more than noise\n");
         }
         return sb.toString();
+    }
+
+    /** The seven columns of a layer row, or without the two p columns (the 4th and 7th) when not {@code paired}. */
+    private static Object[] columns(
+            boolean paired,
+            String layer,
+            String alone,
+            String drop,
+            String aloneP,
+            String allBut,
+            String recovered,
+            String recoveredP) {
+        return paired
+                ? new Object[] {layer, alone, drop, aloneP, allBut, recovered, recoveredP}
+                : new Object[] {layer, alone, drop, allBut, recovered};
     }
 
     private Map<String, Object> toMap(Sensitivity.Result r, int calibrated) {
@@ -265,13 +295,21 @@ final class SensitivityCommand implements Callable<Integer> {
         map.put("float", r.floatValue());
         map.put("quantized", r.int8Value());
         map.put("quantized_drop", r.int8Drop());
+        map.put("quantized_p", pOrNull(r.int8P()));
         map.put("layers", Json.rows(r.layers(), (l, row) -> {
             row.put("layer", l.layer());
             row.put("only_it_quantized", l.aloneValue());
             row.put("only_it_quantized_drop", l.aloneDrop());
             row.put("all_but_it_quantized", l.allButValue());
             row.put("recovered", l.recovered());
+            row.put("only_it_quantized_p", pOrNull(l.aloneP()));
+            row.put("recovered_p", pOrNull(l.recoveredP()));
         }));
         return map;
+    }
+
+    /** A McNemar p for JSON: null where there is none (a reconstruction metric). */
+    private static Double pOrNull(double p) {
+        return Double.isNaN(p) ? null : p;
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.quanta.data.Dataset;
+import dev.quanta.eval.PairedComparison;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
@@ -76,11 +77,18 @@ class SensitivityCommandTest {
                 .contains("int8 per-tensor, calibrated on 64 samples of " + samples)
                 .contains("top-1 accuracy on 200 samples of " + samples)
                 .containsPattern(
-                        "Float 100.00%, all layers quantized \\d+\\.\\d\\d% \\(drop \\+\\d\\d\\.\\d\\d points\\)");
+                        "Float 100.00%, all layers quantized \\d+\\.\\d\\d% \\(drop \\+\\d\\d\\.\\d\\d points, p ="
+                                + " \\d\\.\\de-\\d+\\)");
         String[] lines = r.out().split("\n");
-        assertThat(lines[3]).startsWith("Layer ").contains("Only it quant.").contains("Recovered");
-        assertThat(lines[4]).startsWith("outlier ");
-        assertThat(lines).hasSize(8);
+        assertThat(lines[3])
+                .startsWith("Layer ")
+                .contains("Only it quant.")
+                .contains("Recovered")
+                .endsWith(" p");
+        // the outlier layer's drop and recovery are far beyond noise (p in e-notation)
+        assertThat(lines[4]).startsWith("outlier ").matches(".* \\d\\.\\de-\\d+ .* \\d\\.\\de-\\d+");
+        assertThat(lines[8]).startsWith("p: McNemar's exact test");
+        assertThat(lines).hasSize(9);
     }
 
     @Test
@@ -102,6 +110,23 @@ class SensitivityCommandTest {
         for (int i = 1; i < 4; i++) {
             assertThat(layers.get(i).get("recovered").asDouble()).isLessThan(5);
         }
+        // McNemar p: the labels are the float model's own, so float gets all 200 right and every discordant sample
+        // is one only float gets right: p = min(1, 2 / 2^b), b = drop · 2
+        double quantizedDrop = j.get("quantized_drop").asDouble();
+        assertThat(j.get("quantized_p").asDouble())
+                .isEqualTo(new PairedComparison(200, (int) Math.round(2 * quantizedDrop), 0).p());
+        for (JsonNode l : layers) {
+            assertThat(l.get("only_it_quantized_p").asDouble())
+                    .as(l.get("layer").asText())
+                    .isEqualTo(new PairedComparison(
+                                    200,
+                                    (int) Math.round(
+                                            2 * l.get("only_it_quantized_drop").asDouble()),
+                                    0)
+                            .p());
+            assertThat(l.get("recovered_p").asDouble()).isBetween(0.0, 1.0);
+        }
+        assertThat(layers.get(0).get("recovered_p").asDouble()).isLessThan(1e-15);
     }
 
     @Test

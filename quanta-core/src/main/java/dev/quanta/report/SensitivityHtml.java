@@ -66,23 +66,50 @@ public final class SensitivityHtml {
                 + "</p>\n";
     }
 
-    /** The per-layer table: only it quantized, its drop, all but it quantized, recovered. */
+    /**
+     * The per-layer table: only it quantized, its drop, all but it quantized, recovered; for top-k also McNemar's p
+     * of each drop and of each recovery.
+     */
     static String layerTable(Sensitivity.Result r) {
         Metric m = r.metric();
+        boolean paired = !Double.isNaN(r.int8P());
         List<List<String>> rows = new ArrayList<>();
         for (Sensitivity.Layer l : r.layers()) {
-            rows.add(List.of(
-                    l.layer(),
-                    value(m, l.aloneValue()),
-                    drop(m, l.aloneDrop()),
-                    value(m, l.allButValue()),
-                    drop(m, l.recovered())));
+            rows.add(
+                    paired
+                            ? List.of(
+                                    l.layer(),
+                                    value(m, l.aloneValue()),
+                                    drop(m, l.aloneDrop()),
+                                    Html.format("%.2g", l.aloneP()),
+                                    value(m, l.allButValue()),
+                                    drop(m, l.recovered()),
+                                    Html.format("%.2g", l.recoveredP()))
+                            : List.of(
+                                    l.layer(),
+                                    value(m, l.aloneValue()),
+                                    drop(m, l.aloneDrop()),
+                                    value(m, l.allButValue()),
+                                    drop(m, l.recovered())));
         }
-        return Html.table(
-                "layers",
-                List.of("layer", "only it quantized", "drop", "all but it quantized", "recovered"),
-                new boolean[] {false, true, true, true, true},
-                rows);
+        return paired
+                ? Html.table(
+                        "layers",
+                        List.of(
+                                "layer",
+                                "only it quantized",
+                                "drop",
+                                "p (McNemar)",
+                                "all but it quantized",
+                                "recovered",
+                                "p (McNemar)"),
+                        new boolean[] {false, true, true, true, true, true, true},
+                        rows)
+                : Html.table(
+                        "layers",
+                        List.of("layer", "only it quantized", "drop", "all but it quantized", "recovered"),
+                        new boolean[] {false, true, true, true, true},
+                        rows);
     }
 
     /** A value of the metric: accuracy in percent, an error or AUC with 4 decimals (as the text report). */

@@ -2,8 +2,10 @@ package dev.quanta.tuning;
 
 import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
+import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
+import dev.quanta.eval.PairedComparison;
 import dev.quanta.eval.Reconstruction;
 import dev.quanta.ir.Model;
 import dev.quanta.quantize.Converter;
@@ -46,18 +48,36 @@ public final class Sensitivity {
      * @param allButValue the metric with every layer integer but this one, kept in float (b)
      * @param recovered how much of full integer's drop from float keeping only this layer in float recovers:
      *     drop(float → int8) − drop(float → (b)), in the units of {@link #drop}
+     * @param aloneP McNemar's exact p of (a) against float, paired sample by sample ({@link PairedComparison}): below
+     *     0.05 the drop is more than sampling noise; NaN unless scored by top-k accuracy
+     * @param recoveredP McNemar's exact p of (b) against the full-integer model: whether what keeping the layer in
+     *     float recovers is more than noise; NaN unless scored by top-k accuracy
      */
-    public record Layer(String layer, double aloneValue, double aloneDrop, double allButValue, double recovered) {}
+    public record Layer(
+            String layer,
+            double aloneValue,
+            double aloneDrop,
+            double allButValue,
+            double recovered,
+            double aloneP,
+            double recoveredP) {}
 
     /**
      * @param samples evaluation samples
      * @param floatValue the metric of the float model
      * @param int8Value the metric of the full-integer model (every layer integer)
      * @param int8Drop drop of the full-integer model from float
+     * @param int8P McNemar's exact p of the full-integer model against float; NaN unless scored by top-k accuracy
      * @param layers the layers, most sensitive first: by {@link Layer#recovered} then {@link Layer#aloneDrop}
      */
     public record Result(
-            Metric metric, int samples, double floatValue, double int8Value, double int8Drop, List<Layer> layers) {
+            Metric metric,
+            int samples,
+            double floatValue,
+            double int8Value,
+            double int8Drop,
+            double int8P,
+            List<Layer> layers) {
         public Result {
             layers = List.copyOf(layers);
         }
@@ -79,25 +99,50 @@ public final class Sensitivity {
         Metric m = metric != null ? metric : Metric.defaultFor(floatModel);
         int total = 2 + 2 * layers.size();
         int done = 0;
-        double f = value(floatModel, eval, m, options);
+        Scored f = score(floatModel, eval, m, options);
         progress.update(++done, total);
-        double q = value(convert(c, Set.of()), eval, m, options);
+        Scored q = score(convert(c, Set.of()), eval, m, options);
         progress.update(++done, total);
-        double int8Drop = drop(m, f, q);
+        double int8Drop = drop(m, f.value, q.value);
         List<Layer> rows = new ArrayList<>();
         for (String layer : layers) {
             Set<String> others = new LinkedHashSet<>(layers);
             others.remove(layer);
-            double alone = value(convert(c, others), eval, m, options);
+            Scored alone = score(convert(c, others), eval, m, options);
             progress.update(++done, total);
-            double allBut = value(convert(c, Set.of(layer)), eval, m, options);
+            Scored allBut = score(convert(c, Set.of(layer)), eval, m, options);
             progress.update(++done, total);
-            rows.add(new Layer(layer, alone, drop(m, f, alone), allBut, int8Drop - drop(m, f, allBut)));
+            rows.add(new Layer(
+                    layer,
+                    alone.value,
+                    drop(m, f.value, alone.value),
+                    allBut.value,
+                    int8Drop - drop(m, f.value, allBut.value),
+                    f.p(alone),
+                    q.p(allBut)));
         }
         rows.sort(Comparator.comparingDouble(Layer::recovered)
                 .reversed()
                 .thenComparing(Comparator.comparingDouble(Layer::aloneDrop).reversed()));
-        return new Result(m, eval.size(), f, q, int8Drop, rows);
+        return new Result(m, eval.size(), f.value, q.value, int8Drop, f.p(q), rows);
+    }
+
+    /** A model's metric and, for top-k, which samples it got right (null otherwise). */
+    private record Scored(double value, boolean[] hits) {
+        /** McNemar's exact p of {@code other} against this, NaN without per-sample hits. */
+        double p(Scored other) {
+            return hits == null
+                    ? Double.NaN
+                    : PairedComparison.of(hits, other.hits).p();
+        }
+    }
+
+    private static Scored score(Model model, Dataset eval, Metric metric, Evaluator.Options options) {
+        if (metric == Metric.TOPK) {
+            EvaluationResult r = Evaluator.evaluate(model, eval, options, Evaluator.Progress.NONE);
+            return new Scored(100 * r.accuracy(), r.hits());
+        }
+        return new Scored(value(model, eval, metric, options), null);
     }
 
     /**

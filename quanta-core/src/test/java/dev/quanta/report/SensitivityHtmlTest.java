@@ -29,10 +29,11 @@ class SensitivityHtmlTest {
                 100.0,
                 61.5,
                 38.5,
+                1.2e-23,
                 List.of(
-                        new Sensitivity.Layer(HOSTILE, 62.0, 38.0, 99.5, 38.0),
-                        new Sensitivity.Layer("dense_1", 100.0, 0.0, 62.0, 0.5),
-                        new Sensitivity.Layer("dense_2", 99.5, 0.5, 61.0, -0.5)));
+                        new Sensitivity.Layer(HOSTILE, 62.0, 38.0, 99.5, 38.0, 3.4e-23, 5.6e-23),
+                        new Sensitivity.Layer("dense_1", 100.0, 0.0, 62.0, 0.5, 1.0, 1.0),
+                        new Sensitivity.Layer("dense_2", 99.5, 0.5, 61.0, -0.5, 1.0, 1.0)));
     }
 
     @Test
@@ -50,7 +51,10 @@ class SensitivityHtmlTest {
                 .contains("<td class=\"num\">100.00%</td>")
                 .contains("<td class=\"num\">61.50%</td>")
                 .contains("<td class=\"num\">+38.50</td>")
-                .contains("<td class=\"num\">99.50%</td>");
+                .contains("<td class=\"num\">99.50%</td>")
+                .contains(">p (McNemar)</th>")
+                .contains("<td class=\"num\">3.4e-23</td>")
+                .contains("<td class=\"num\">5.6e-23</td>");
         assertThat(count(html, "<tr>")).isEqualTo(1 + 1 + 1 + 3);
         // the negative recovered value draws left of the zero line, so the axis starts below 0
         assertThat(html).contains(">-0.5</text>");
@@ -67,13 +71,20 @@ class SensitivityHtmlTest {
     @Test
     void reconstructionDropsAreInPercentOfTheFloatError() {
         Sensitivity.Result r = new Sensitivity.Result(
-                Metric.MSE, 50, 0.02, 0.025, 25.0, List.of(new Sensitivity.Layer("enc", 0.024, 20.0, 0.021, 20.0)));
+                Metric.MSE,
+                50,
+                0.02,
+                0.025,
+                25.0,
+                Double.NaN,
+                List.of(new Sensitivity.Layer("enc", 0.024, 20.0, 0.021, 20.0, Double.NaN, Double.NaN)));
         String html = SensitivityHtml.page("ad.h5", "s", r).render();
         assertThat(count(html, "<rect class=\"bar")).isEqualTo(1);
         assertThat(html)
                 .contains("<td class=\"num\">0.0200</td>")
                 .contains("<td class=\"num\">+25.00%</td>")
                 .contains("<title>enc: +20.00%</title>")
-                .contains("% of float error</text>");
+                .contains("% of float error</text>")
+                .doesNotContain("McNemar");
     }
 }

@@ -9,6 +9,7 @@ import dev.quanta.QuantaException;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.Evaluator;
 import dev.quanta.eval.Metric;
+import dev.quanta.eval.PairedComparison;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
 import dev.quanta.ir.Op;
@@ -130,6 +131,16 @@ class SensitivityTest {
             assertThat(other.aloneDrop()).as(other.layer()).isLessThan(5);
             assertThat(other.recovered()).as(other.layer()).isLessThan(5);
         }
+        // McNemar's p: the float model gets every sample right (the labels are its own), so a quantized model's
+        // discordant samples are all float's: b = drop · 200 / 100, c = 0
+        assertThat(r.int8P()).isEqualTo(new PairedComparison(200, (int) Math.round(2 * r.int8Drop()), 0).p());
+        assertThat(r.int8P()).isLessThan(1e-15);
+        for (Sensitivity.Layer l : r.layers()) {
+            assertThat(l.aloneP())
+                    .as(l.layer())
+                    .isEqualTo(new PairedComparison(200, (int) Math.round(2 * l.aloneDrop()), 0).p());
+        }
+        assertThat(worst.recoveredP()).isLessThan(1e-15);
         assertThat(progress).hasSize(10);
         assertThat(progress.get(9)).containsExactly(10, 10);
     }
