@@ -207,9 +207,6 @@ final class EvaluateCommand implements Callable<Integer> {
      * on the cluster and prints as it does on one machine, with the Spark stages' times under {@code --json}.
      */
     private int onSpark(Metric chosen, Evaluator.Options options, ModelComparison.Options comparison) {
-        if (model.config != null && compare != null) {
-            throw new QuantaException(ScaleOut.Session.COMPARE_TAKES_NO_CONFIG);
-        }
         Model m = model.load();
         Model converted = compare == null ? null : ModelFiles.load(compare);
         Dataset d = data.loadFirst(m, converted); // the driver holds none of the data but its first sample
@@ -218,7 +215,8 @@ final class EvaluateCommand implements Callable<Integer> {
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         var out = spec.commandLine().getOut();
         try (ScaleOut.Session opened = engine.open(sparkMaster)) {
-            // --config: the weights-only file and the model JSON are broadcast together
+            // --config: the weights-only file and the model JSON are broadcast together (with --compare, those of
+            // the float model; the compared model is a self-contained file)
             ScaleOut.Session session = model.config == null ? opened : opened.withModelConfig(model.config);
             if (converted != null) {
                 ScaleOut.Run<ModelComparison.Result> run =

@@ -1,10 +1,10 @@
 package dev.quanta.cli;
 
-import static dev.quanta.cli.CliAssertions.assertOneLineError;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.quanta.data.Dataset;
 import dev.quanta.data.DatasetSpec;
 import dev.quanta.data.Datasets;
@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code --spark} with {@code --config} (issue 13): the weights-only Fashion-MNIST LeNet ({@code
- * mnist_weights_only.h5} and {@code modelConfig.json}), both files broadcast, evaluates and predicts as on one
- * machine.
+ * mnist_weights_only.h5} and {@code modelConfig.json}), both files broadcast, evaluates, predicts and compares with
+ * its int8 file as on one machine.
  */
 @UsesFixtures
 class SparkModelConfigCommandTest {
@@ -123,9 +123,60 @@ class SparkModelConfigCommandTest {
         assertThat(correct).isEqualTo(single.correct()).isGreaterThan(800);
     }
 
+    /** The JSON without what is measured (times, throughput, latency) and without the Spark stages. */
+    private static JsonNode withoutTimes(JsonNode json) {
+        ObjectNode copy = json.deepCopy();
+        copy.remove(List.of("spark", "float_latency_p50_us", "quantized_latency_p50_us"));
+        for (String model : new String[] {"float", "quantized"}) {
+            ((ObjectNode) copy.get(model)).remove(List.of("seconds", "samples_per_second"));
+        }
+        return copy;
+    }
+
     @Test
-    void compareWithAConfigOnSparkIsRefusedInOneLine() {
-        CliRunner r = CliRunner.run(args("evaluate", "--compare", weights.toString(), "--spark", "local[2]"));
-        assertOneLineError(r, "--compare on --spark does not take --config");
+    void compareWithAConfigOnSparkPrintsTheSingleMachineComparison() throws IOException {
+        // int8, calibrated on samples 1000-1099: disjoint from the 1000 evaluated
+        Path int8 = tmp.resolve("lenet_int8.tflite");
+        CliRunner q = CliRunner.quantize(
+                weights,
+                int8,
+                "--config",
+                config.toString(),
+                "--calibration",
+                images.toString(),
+                "--scale",
+                "1/255",
+                "--skip",
+                "1000",
+                "--samples",
+                "100");
+        assertThat(q.exitCode()).as(q.err()).isZero();
+
+        CliRunner one = CliRunner.run(args("evaluate", "--compare", int8.toString(), "--json"));
+        assertThat(one.exitCode()).as(one.err()).isZero();
+        CliRunner spread =
+                CliRunner.run(args("evaluate", "--compare", int8.toString(), "--json", "--spark", "local[2]"));
+        assertThat(spread.exitCode()).as(spread.err()).isZero();
+        JsonNode a = new ObjectMapper().readTree(one.out());
+        JsonNode b = new ObjectMapper().readTree(spread.out());
+        assertThat(b.at("/float/samples").asInt()).isEqualTo(1000);
+        assertThat(b.at("/float/correct").asInt()).isGreaterThan(800);
+        assertThat(b.get("layers")).isNotEmpty();
+        assertThat(b.get("right_only_float").isInt()).isTrue();
+        assertThat(b.get("right_only_quantized").isInt()).isTrue();
+        assertThat(b.get("mcnemar_p").asDouble()).isBetween(0.0, 1.0);
+        assertThat(b.get("spark").get("partitions").asInt()).isPositive();
+        assertThat(withoutTimes(b)).isEqualTo(withoutTimes(a));
+
+        CliRunner text = CliRunner.run(args("evaluate", "--compare", int8.toString(), "--spark", "local[2]"));
+        assertThat(text.exitCode()).as(text.err()).isZero();
+        CliRunner textOne = CliRunner.run(args("evaluate", "--compare", int8.toString()));
+        assertThat(textOne.exitCode()).as(textOne.err()).isZero();
+        assertThat(textOne.out()).contains("right only here", "paired test", "Per-layer error");
+        assertThat(withoutLatency(text.out())).isEqualTo(withoutLatency(textOne.out()));
+    }
+
+    private static String withoutLatency(String out) {
+        return out.lines().filter(l -> !l.startsWith("latency p50")).collect(Collectors.joining("\n"));
     }
 }

@@ -29,13 +29,6 @@ public interface ScaleOut {
 
     /** A connection to a cluster; close it when done. */
     interface Session extends AutoCloseable {
-        /**
-         * The one-line refusal of {@link #compare} on a session {@link #withModelConfig with a model config} (the
-         * command line refuses {@code --compare} with {@code --config} before loading anything, in the same words).
-         */
-        String COMPARE_TAKES_NO_CONFIG =
-                "--compare on --spark does not take --config yet; compare self-contained model files";
-
         /** {@link Evaluator#evaluate} of {@code model}'s file on {@code data}, split over the cluster. */
         Run<EvaluationResult> evaluate(
                 Path model, DatasetSpec data, Evaluator.Options options, Evaluator.Progress progress);
@@ -46,7 +39,9 @@ public interface ScaleOut {
 
         /**
          * {@link ModelComparison#compare} of two model files on {@code data}, both evaluations split over the
-         * cluster; the per-layer table and latency are measured where this runs.
+         * cluster; the per-layer table and latency are measured where this runs. On a session
+         * {@link #withModelConfig with a model config}, {@code floatModel} is a weights-only file of it and
+         * {@code quantizedModel} a self-contained file.
          */
         Run<ModelComparison.Result> compare(
                 Path floatModel,
@@ -74,9 +69,9 @@ public interface ScaleOut {
                 Evaluator.Progress progress);
 
         /**
-         * This session with its {@link #evaluate}, {@link #reconstruct} and {@link #predict} models given as
-         * weights-only Keras files of the model JSON {@code config} (the command line's {@code --config}); an engine
-         * that cannot load them refuses.
+         * This session with its {@link #evaluate}, {@link #reconstruct} and {@link #predict} models, and the float
+         * model of {@link #compare}, given as weights-only Keras files of the model JSON {@code config} (the command
+         * line's {@code --config}); an engine that cannot load them refuses.
          *
          * @throws dev.quanta.QuantaException when the engine does not take a config
          */

@@ -309,11 +309,28 @@ public final class QuantaSpark {
             DatasetSpec spec,
             ModelComparison.Options options,
             Evaluator.Progress progress) {
-        Model floatModel = ModelFiles.load(floatFile);
+        return compare(spark, floatFile, null, quantizedFile, spec, options, progress);
+    }
+
+    /**
+     * {@link #compare(SparkSession, Path, Path, DatasetSpec, ModelComparison.Options, Evaluator.Progress)} of the
+     * float model given as the weights-only Keras file {@code floatFile} with its model JSON {@code floatConfig}
+     * (null: a self-contained file), both files' bytes broadcast; the compared model is a self-contained file.
+     */
+    public static Run<ModelComparison.Result> compare(
+            SparkSession spark,
+            Path floatFile,
+            Path floatConfig,
+            Path quantizedFile,
+            DatasetSpec spec,
+            ModelComparison.Options options,
+            Evaluator.Progress progress) {
+        ModelFile floatModelFile = new ModelFile(floatFile, floatConfig);
+        Model floatModel = floatModelFile.load();
         Model quantized = ModelFiles.load(quantizedFile);
         // the dataset as the float model reads it, so that the executors load the same one for either model
         DatasetSpec resolved = Datasets.forModel(spec, floatModel);
-        Head floatHead = Head.of(ModelFile.of(floatFile), floatModel, resolved);
+        Head floatHead = Head.of(floatModelFile, floatModel, resolved);
         java.util.function.Supplier<Head> quantizedHead =
                 () -> Head.of(ModelFile.of(quantizedFile), quantized, resolved, floatHead.samples());
         Metric metric = options.metric() != null ? options.metric() : Metric.defaultFor(floatModel);
@@ -343,8 +360,8 @@ public final class QuantaSpark {
         floatRun.stageSeconds().forEach((k, v) -> seconds.put("float_" + k, v));
         quantizedRun.stageSeconds().forEach((k, v) -> seconds.put("quantized_" + k, v));
         Stages stages = new Stages();
-        List<LayerStatistics> layerParts =
-                layerStatistics(spark, floatFile, quantizedFile, floatModel, quantized, floatHead, resolved, options);
+        List<LayerStatistics> layerParts = layerStatistics(
+                spark, floatModelFile, quantizedFile, floatModel, quantized, floatHead, resolved, options);
         stages.end("layers");
         ModelComparison.Result r = ModelComparison.complete(floatModel, quantized, options, f, q, fr, qr, layerParts)
                 .withFileBytes(floatFile, quantizedFile);
@@ -361,7 +378,7 @@ public final class QuantaSpark {
      */
     private static List<LayerStatistics> layerStatistics(
             SparkSession spark,
-            Path floatFile,
+            ModelFile floatFile,
             Path quantizedFile,
             Model floatModel,
             Model quantized,
@@ -373,7 +390,7 @@ public final class QuantaSpark {
         int n = ModelComparison.layerSampleCount(head.samples(), options);
         List<int[]> ranges = ranges(n, 1, partitions(spark, n, head.first().sampleSize()));
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Broadcast<ModelBytes> floatBytes = jsc.broadcast(ModelBytes.read(floatFile));
+        Broadcast<ModelBytes> floatBytes = jsc.broadcast(floatFile.bytes());
         Broadcast<ModelBytes> quantizedBytes = jsc.broadcast(ModelBytes.read(quantizedFile));
         LayerRange task =
                 new LayerRange(floatBytes, quantizedBytes, SampleSource.of(resolved, head.samples()), threads);

@@ -91,7 +91,7 @@ public final class SparkScaleOut implements ScaleOut {
 
     /**
      * A session's runs, each through {@link QuantaSpark}; with a {@code config} (a Keras model JSON), the models of
-     * evaluate, reconstruct and predict are weights-only files of it.
+     * evaluate, reconstruct and predict, and the float model of compare, are weights-only files of it.
      */
     private record SparkRuns(SparkSession spark, boolean stopOnClose, Path config) implements Session {
         @Override
@@ -118,10 +118,7 @@ public final class SparkScaleOut implements ScaleOut {
                 DatasetSpec data,
                 ModelComparison.Options options,
                 Evaluator.Progress progress) {
-            if (config != null) {
-                throw new QuantaException(COMPARE_TAKES_NO_CONFIG);
-            }
-            return QuantaSpark.compare(spark, floatModel, quantizedModel, data, options, progress);
+            return QuantaSpark.compare(spark, floatModel, config, quantizedModel, data, options, progress);
         }
 
         @Override
