@@ -1,6 +1,7 @@
 package dev.quanta.cli;
 
 import dev.quanta.QuantaException;
+import dev.quanta.Setting;
 import dev.quanta.data.Dataset;
 import dev.quanta.eval.EvaluationResult;
 import dev.quanta.eval.Evaluator;
@@ -157,7 +158,7 @@ final class EvaluateCommand implements Callable<Integer> {
             return onSpark(chosen, options, comparison);
         }
         Model m = model.load();
-        Model converted = compare == null ? null : ModelFiles.load(compare);
+        Model converted = compare == null ? null : loadCompared();
         Dataset d = converted == null ? data.load(m) : data.load(m, converted);
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
         var out = spec.commandLine().getOut();
@@ -208,7 +209,7 @@ final class EvaluateCommand implements Callable<Integer> {
      */
     private int onSpark(Metric chosen, Evaluator.Options options, ModelComparison.Options comparison) {
         Model m = model.load();
-        Model converted = compare == null ? null : ModelFiles.load(compare);
+        Model converted = compare == null ? null : loadCompared();
         Dataset d = data.loadFirst(m, converted); // the driver holds none of the data but its first sample
         Metric used = chosen != null ? chosen : Metric.defaultFor(m);
         ScaleOut engine = SparkEngine.find();
@@ -480,6 +481,24 @@ final class EvaluateCommand implements Callable<Integer> {
     /** A row of the {@code --compare} table: its label, then the float model's and the quantized model's values. */
     private static void row(StringBuilder sb, String label, Object floatValue, Object quantizedValue) {
         sb.append(format("%-18s %18s %18s%n", label, floatValue, quantizedValue));
+    }
+
+    /**
+     * The {@code --compare} model, which must be self-contained: {@code --config} belongs to MODEL alone, so a
+     * weights-only .h5 here is refused in words that say so (not "give --config JSON", which the user may have done).
+     */
+    private Model loadCompared() {
+        try {
+            return ModelFiles.load(compare);
+        } catch (QuantaException e) {
+            if (e.render(s -> "{" + s.name() + "}").contains("{" + Setting.MODEL_CONFIG.name() + "}")) {
+                throw QuantaException.inFile(
+                        compare,
+                        "a weights-only .h5 cannot be compared (--config JSON belongs to MODEL); give --compare a"
+                                + " self-contained model: a full .h5 or .keras, a .tflite or an .onnx");
+            }
+            throw e;
+        }
     }
 
     /** McNemar's exact p of a paired comparison, e.g. {@code p = 0.43 (McNemar)}. */

@@ -199,4 +199,27 @@ class BenchmarkAndCompareCommandTest {
         assertOneLineError(r, "--granularity per-tensor", "uint8");
         assertThat(tmp.resolve("x.tflite")).doesNotExist();
     }
+
+    @Test
+    void aWeightsOnlyH5GivenToCompareIsRefusedAsSuch() {
+        Path weights = Fixtures.require("fashion-mnist/keras_lenet/mnist_weights_only.h5");
+        String config =
+                Fixtures.require("fashion-mnist/keras_lenet/modelConfig.json").toString();
+        String images =
+                Fixtures.require("fashion-mnist/t10k-images-idx3-ubyte.gz").toString();
+        // --config is given, for MODEL: the compared weights-only file is refused without asking for --config
+        CliRunner r = CliRunner.run(
+                "evaluate",
+                weights.toString(),
+                "--config",
+                config,
+                "--compare",
+                weights.toString(),
+                "--data",
+                images,
+                "--limit",
+                "10");
+        assertOneLineError(r, weights + ": a weights-only .h5 cannot be compared (--config JSON belongs to MODEL)");
+        assertThat(r.err()).doesNotContain("give --config JSON");
+    }
 }
