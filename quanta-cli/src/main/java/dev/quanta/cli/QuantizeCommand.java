@@ -368,17 +368,17 @@ final class QuantizeCommand implements Callable<Integer> {
         if (calibration.dataPath() == null) {
             throw new QuantaException("--spark collects calibration statistics: give --calibration DATA");
         }
-        if (model.config != null || maxDrop != null || evalData != null) {
-            throw new QuantaException("--spark does not take "
-                    + (model.config != null ? "--config" : maxDrop != null ? "--max-drop" : "--eval-data")
-                    + " yet; quantize one self-contained model file");
+        if (maxDrop != null || evalData != null) {
+            throw new QuantaException(
+                    "--spark does not take " + (maxDrop != null ? "--max-drop" : "--eval-data") + " yet");
         }
         CalibrationScaleOut engine = CalibrationScaleOut.find()
                 .orElseThrow(() -> new QuantaException("--spark needs the module quanta-spark on the class path: run "
                         + "through the launcher ./quanta (it builds the module on first use), or add "
                         + "quanta-spark/target/quanta-spark-*.jar and quanta-spark/target/lib/* to it"));
         ProgressBar bar = json ? new ProgressBar(System.err, false) : ProgressBar.forTerminal();
-        try (CalibrationScaleOut.Session session = engine.open(sparkMaster)) {
+        try (CalibrationScaleOut.Session opened = engine.open(sparkMaster)) {
+            CalibrationScaleOut.Session session = model.config == null ? opened : opened.withModelConfig(model.config);
             Converter.Conversion c = converter
                     .withCalibrationStatistics(session.statistics(model.model, calibration.spec(), bar::update))
                     .convert();

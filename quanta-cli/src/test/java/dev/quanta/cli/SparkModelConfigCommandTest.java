@@ -17,6 +17,7 @@ import dev.quanta.spark.QuantaSpark;
 import dev.quanta.testing.Fixtures;
 import dev.quanta.testing.UsesFixtures;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -71,6 +72,41 @@ class SparkModelConfigCommandTest {
                     "1000"
                 },
                 more);
+    }
+
+    /** The LeNet quantized to int8 into {@code out}, calibrated on samples 1000-1099. */
+    private static CliRunner quantize(Path out, String... more) {
+        return CliRunner.quantize(
+                weights,
+                out,
+                CliRunner.args(
+                        new String[] {
+                            "--config",
+                            config.toString(),
+                            "--calibration",
+                            images.toString(),
+                            "--scale",
+                            "1/255",
+                            "--skip",
+                            "1000",
+                            "--samples",
+                            "100"
+                        },
+                        more));
+    }
+
+    @Test
+    void quantizeWithAConfigOnSparkWritesTheSingleMachineFile() throws IOException {
+        Path one = tmp.resolve("lenet_one.tflite");
+        Path spread = tmp.resolve("lenet_spark.tflite");
+        CliRunner a = quantize(one, "--calibrator", "entropy");
+        assertThat(a.exitCode()).as(a.err()).isZero();
+        CliRunner b = quantize(spread, "--calibrator", "entropy", "--spark", "local[2]", "--json");
+        assertThat(b.exitCode()).as(b.err()).isZero();
+        assertThat(Files.readAllBytes(spread)).isEqualTo(Files.readAllBytes(one));
+        JsonNode json = new ObjectMapper().readTree(b.out());
+        assertThat(json.get("calibration_samples").asInt()).isEqualTo(100);
+        assertThat(json.get("spark").get("partitions").asInt()).isPositive();
     }
 
     private static String withoutThroughput(String out) {
@@ -137,19 +173,7 @@ class SparkModelConfigCommandTest {
     void compareWithAConfigOnSparkPrintsTheSingleMachineComparison() throws IOException {
         // int8, calibrated on samples 1000-1099: disjoint from the 1000 evaluated
         Path int8 = tmp.resolve("lenet_int8.tflite");
-        CliRunner q = CliRunner.quantize(
-                weights,
-                int8,
-                "--config",
-                config.toString(),
-                "--calibration",
-                images.toString(),
-                "--scale",
-                "1/255",
-                "--skip",
-                "1000",
-                "--samples",
-                "100");
+        CliRunner q = quantize(int8);
         assertThat(q.exitCode()).as(q.err()).isZero();
 
         CliRunner one = CliRunner.run(args("evaluate", "--compare", int8.toString(), "--json"));

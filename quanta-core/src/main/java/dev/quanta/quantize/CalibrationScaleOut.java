@@ -32,6 +32,16 @@ public interface CalibrationScaleOut {
     /** A connection to a cluster; close it when done. */
     interface Session extends AutoCloseable {
         /**
+         * This session with the model files of its jobs read as weights-only Keras .h5 files of the model JSON
+         * {@code config} ({@link dev.quanta.io.ModelFiles#load(Path, Path)}); closing the original closes both.
+         *
+         * @throws dev.quanta.QuantaException when the engine cannot ship a model config
+         */
+        default Session withModelConfig(Path config) {
+            throw new dev.quanta.QuantaException("this calibration engine does not take a model config");
+        }
+
+        /**
          * The statistics of the model in {@code modelFile} (one self-contained file, read here and shipped) over the
          * samples of {@code data}, which every executor opens for itself, for
          * {@link Converter#withCalibrationStatistics}.

@@ -59,7 +59,7 @@ public final class SparkCalibration implements CalibrationScaleOut {
             int partitions) {
         return collect(
                 spark,
-                modelFile,
+                ModelFile.of(modelFile),
                 spec,
                 samples,
                 config,
@@ -76,7 +76,7 @@ public final class SparkCalibration implements CalibrationScaleOut {
      */
     static CalibrationStatistics collect(
             SparkSession spark,
-            Path modelFile,
+            ModelFile modelFile,
             DatasetSpec spec,
             int samples,
             QuantizationConfig config,
@@ -86,7 +86,7 @@ public final class SparkCalibration implements CalibrationScaleOut {
             QuantaSpark.Stages stages) {
         List<int[]> ranges = CalibrationStatistics.partitions(samples, partitions);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        ModelBytes file = ModelBytes.read(modelFile);
+        ModelBytes file = modelFile.bytes();
         stages.end("load");
         Broadcast<ModelBytes> bytes = jsc.broadcast(file);
         stages.end("broadcast");
@@ -140,16 +140,28 @@ public final class SparkCalibration implements CalibrationScaleOut {
         }
     }
 
-    /** A session's calibration jobs. */
+    /** A session's calibration jobs; with a {@code config} (a Keras model JSON), of weights-only files of it. */
     private static final class Runs implements Session {
         private final SparkSession spark;
         private final boolean stopOnClose;
+        private final Path config;
         private int lastPartitions;
         private Map<String, Double> lastStageSeconds = Map.of();
 
         Runs(SparkSession spark, boolean stopOnClose) {
+            this(spark, stopOnClose, null);
+        }
+
+        private Runs(SparkSession spark, boolean stopOnClose, Path config) {
             this.spark = spark;
             this.stopOnClose = stopOnClose;
+            this.config = config;
+        }
+
+        @Override
+        public Session withModelConfig(Path config) {
+            // the original session owns the Spark session and stops it
+            return new Runs(spark, false, config);
         }
 
         @Override
@@ -170,8 +182,16 @@ public final class SparkCalibration implements CalibrationScaleOut {
                 lastPartitions =
                         CalibrationStatistics.partitions(samples, parts).size();
                 QuantaSpark.Stages stages = new QuantaSpark.Stages();
-                CalibrationStatistics s =
-                        collect(spark, modelFile, data, samples, config, keep, parts, progress::update, stages);
+                CalibrationStatistics s = collect(
+                        spark,
+                        new ModelFile(modelFile, this.config),
+                        data,
+                        samples,
+                        config,
+                        keep,
+                        parts,
+                        progress::update,
+                        stages);
                 lastStageSeconds = stages.seconds;
                 return s;
             };

@@ -248,7 +248,7 @@ class SparkProgressTest {
         QuantaSpark.Stages stages = new QuantaSpark.Stages();
 
         CalibrationStatistics s = SparkCalibration.collect(
-                spark, model(), mnist(300), 300, QuantizationConfig.defaults(), false, 4, bar, stages);
+                spark, ModelFile.of(model()), mnist(300), 300, QuantizationConfig.defaults(), false, 4, bar, stages);
 
         assertThat(s).isNotNull();
         List<Long> expected = new ArrayList<>();
