@@ -192,19 +192,37 @@ final class LearnedRounding {
         // one pass over the data per layer: a layer's x̂ depends on the rounding learned before it
         for (Gram g : grams) {
             g.allocate();
-            try (QuantizedInputs simulated = new QuantizedInputs(
-                    quantizedInputs.apply(new Result(learned, List.of(), List.of()).applyTo(model)), data, config)) {
-                CalibrationBatches.run(model, data, n, config.calibrationThreads(), (it, s, count) -> {
-                    simulated.run(s, count);
-                    float[] x = (float[]) it.readTensor(g.op.input(0));
-                    g.add(x, simulated.input(g.op), it.tensorShape(g.op.input(0)), s);
-                });
+            // both models run only through the layer: the ops after it cannot change its input
+            Model simulatedModel = quantizedInputs.apply(new Result(learned, List.of(), List.of()).applyTo(model));
+            try (QuantizedInputs simulated =
+                    new QuantizedInputs(throughOp(simulatedModel, g.op.name()), data, config)) {
+                CalibrationBatches.run(
+                        throughOp(model, g.op.name()), data, n, config.calibrationThreads(), (it, s, count) -> {
+                            simulated.run(s, count);
+                            float[] x = (float[]) it.readTensor(g.op.input(0));
+                            g.add(x, simulated.input(g.op), it.tensorShape(g.op.input(0)), s);
+                        });
             }
             g.finish();
             solveLayer(g, quantizer, qmax, learned, results, lines);
             g.release();
         }
         return new Result(learned, lines, results);
+    }
+
+    /**
+     * {@code m} up to and including its first op named {@code opName}, whose output becomes the only graph output (the
+     * ops are in graph order, so none after it feeds it), or {@code m} when no op has that name.
+     */
+    static Model throughOp(Model m, String opName) {
+        List<Op> ops = m.ops();
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i).name().equals(opName)) {
+                return new Model(
+                        m.name(), m.inputs(), List.of(ops.get(i).output(0)), ops.subList(0, i + 1), m.metadata());
+            }
+        }
+        return m;
     }
 
     /** The simulated quantized model run on the same batches: each layer's input x̂. */

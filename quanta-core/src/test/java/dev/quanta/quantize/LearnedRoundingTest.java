@@ -18,6 +18,7 @@ import dev.quanta.ir.Padding;
 import dev.quanta.ir.QuantParams;
 import dev.quanta.ir.Shape;
 import dev.quanta.ir.Tensor;
+import dev.quanta.runtime.Interpreter;
 import dev.quanta.testing.CoreArrays;
 import dev.quanta.testing.CoreModels;
 import java.util.Map;
@@ -223,6 +224,35 @@ class LearnedRoundingTest {
                 100 * (totalMine - totalNearest) / totalNearest,
                 changed,
                 exact.length);
+    }
+
+    /**
+     * The models each layer's pass runs end at that layer: ops up to and including it, its output the graph output,
+     * with the values the whole model gives that tensor; an unknown name leaves the model whole.
+     */
+    @Test
+    void throughOpEndsAtTheLayerWithTheWholeModelsValues() {
+        Model chain = CrossLayerEqualizationTest.chain(Activation.RELU);
+        Dataset d = CrossLayerEqualizationTest.data();
+        Model upToDepthwise = LearnedRounding.throughOp(chain, "dw");
+        assertThat(upToDepthwise.ops()).containsExactlyElementsOf(chain.ops().subList(0, 2));
+        assertThat(upToDepthwise.ops().get(1).name()).isEqualTo("dw");
+        Tensor dw = chain.ops().get(1).output(0);
+        assertThat(upToDepthwise.outputs()).containsExactly(dw);
+        assertThat(LearnedRounding.throughOp(chain, "no such op")).isSameAs(chain);
+        float[] in = new float[d.size() * d.sampleSize()];
+        d.copyBatch(0, d.size(), in);
+        float[] whole = new float[d.size() * 5 * 5 * 2];
+        float[] cut = new float[d.size() * 5 * 5 * 4];
+        try (Interpreter full =
+                        new Interpreter(chain, Interpreter.Options.defaults().withPreserveAllTensors(true));
+                Interpreter part = new Interpreter(upToDepthwise)) {
+            full.resizeInput(0, new int[] {d.size(), 5, 5, 3});
+            part.resizeInput(0, new int[] {d.size(), 5, 5, 3});
+            full.run(in, whole);
+            part.run(in, cut);
+            assertThat(cut).containsExactly((float[]) full.readTensor(dw));
+        }
     }
 
     @Test
