@@ -215,6 +215,17 @@ class BiasAbsorptionTest {
         return kept;
     }
 
+    /** Conv2D "c1" 1×1 from 3 to C channels, no activation, random weights and biases 5, −3, 2, 0. */
+    private static Tensor linearC1(ModelBuilder mb, Tensor x, SplittableRandom r) {
+        return CoreModels.conv2d(
+                mb,
+                "c1",
+                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
+                x,
+                mb.constant("c1/kernel", Shape.of(C, 1, 1, 3), CoreArrays.uniform(r, C * 3, -1, 1)),
+                mb.constant("c1/bias", Shape.of(C), new float[] {5f, -3f, 2f, 0f}));
+    }
+
     private static void assertSameOutputs(Model before, Model after, Dataset d) {
         float[] b = tensor(before, d, null);
         float[] a = tensor(after, d, null);
@@ -234,13 +245,7 @@ class BiasAbsorptionTest {
         SplittableRandom r = new SplittableRandom(7);
         ModelBuilder mb = new ModelBuilder("same");
         Tensor x = mb.input("x", Shape.batched(5, 5, 3));
-        Tensor h1 = CoreModels.conv2d(
-                mb,
-                "c1",
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
-                x,
-                mb.constant("c1/kernel", Shape.of(C, 1, 1, 3), CoreArrays.uniform(r, C * 3, -1, 1)),
-                mb.constant("c1/bias", Shape.of(C), new float[] {5f, -3f, 2f, 0f}));
+        Tensor h1 = linearC1(mb, x, r);
         Tensor h2 = mb.add(
                 OpType.DEPTHWISE_CONV_2D,
                 "dw",
@@ -280,13 +285,7 @@ class BiasAbsorptionTest {
         SplittableRandom r = new SplittableRandom(3);
         ModelBuilder mb = new ModelBuilder("channel pad");
         Tensor x = mb.input("x", Shape.batched(4, 4, 3));
-        Tensor h1 = CoreModels.conv2d(
-                mb,
-                "c1",
-                new OpAttributes.Conv2D(Padding.VALID, 1, 1, 1, 1, Activation.NONE),
-                x,
-                mb.constant("c1/kernel", Shape.of(C, 1, 1, 3), CoreArrays.uniform(r, C * 3, -1, 1)),
-                mb.constant("c1/bias", Shape.of(C), new float[] {5f, -3f, 2f, 0f}));
+        Tensor h1 = linearC1(mb, x, r);
         Tensor padded = mb.add(
                 OpType.PAD,
                 "pad",
