@@ -269,18 +269,8 @@ final class SensitivityCommand implements Callable<Integer> {
     }
 
     /** The seven columns of a layer row, or without the two p columns (the 4th and 7th) when not {@code paired}. */
-    private static Object[] columns(
-            boolean paired,
-            String layer,
-            String alone,
-            String drop,
-            String aloneP,
-            String allBut,
-            String recovered,
-            String recoveredP) {
-        return paired
-                ? new Object[] {layer, alone, drop, aloneP, allBut, recovered, recoveredP}
-                : new Object[] {layer, alone, drop, allBut, recovered};
+    private static Object[] columns(boolean paired, Object... seven) {
+        return paired ? seven : new Object[] {seven[0], seven[1], seven[2], seven[4], seven[5]};
     }
 
     private Map<String, Object> toMap(Sensitivity.Result r, int calibrated) {

@@ -75,41 +75,35 @@ public final class SensitivityHtml {
         boolean paired = !Double.isNaN(r.int8P());
         List<List<String>> rows = new ArrayList<>();
         for (Sensitivity.Layer l : r.layers()) {
-            rows.add(
-                    paired
-                            ? List.of(
-                                    l.layer(),
-                                    value(m, l.aloneValue()),
-                                    drop(m, l.aloneDrop()),
-                                    Html.format("%.2g", l.aloneP()),
-                                    value(m, l.allButValue()),
-                                    drop(m, l.recovered()),
-                                    Html.format("%.2g", l.recoveredP()))
-                            : List.of(
-                                    l.layer(),
-                                    value(m, l.aloneValue()),
-                                    drop(m, l.aloneDrop()),
-                                    value(m, l.allButValue()),
-                                    drop(m, l.recovered())));
+            rows.add(columns(
+                    paired,
+                    List.of(
+                            l.layer(),
+                            value(m, l.aloneValue()),
+                            drop(m, l.aloneDrop()),
+                            Html.format("%.2g", l.aloneP()),
+                            value(m, l.allButValue()),
+                            drop(m, l.recovered()),
+                            Html.format("%.2g", l.recoveredP()))));
         }
-        return paired
-                ? Html.table(
-                        "layers",
-                        List.of(
-                                "layer",
-                                "only it quantized",
-                                "drop",
-                                "p (McNemar)",
-                                "all but it quantized",
-                                "recovered",
-                                "p (McNemar)"),
-                        new boolean[] {false, true, true, true, true, true, true},
-                        rows)
-                : Html.table(
-                        "layers",
-                        List.of("layer", "only it quantized", "drop", "all but it quantized", "recovered"),
-                        new boolean[] {false, true, true, true, true},
-                        rows);
+        List<String> header = columns(
+                paired,
+                List.of(
+                        "layer",
+                        "only it quantized",
+                        "drop",
+                        "p (McNemar)",
+                        "all but it quantized",
+                        "recovered",
+                        "p (McNemar)"));
+        boolean[] numeric = new boolean[header.size()];
+        java.util.Arrays.fill(numeric, 1, numeric.length, true);
+        return Html.table("layers", header, numeric, rows);
+    }
+
+    /** The seven columns of the layer table, or without the two p columns (the 4th and 7th) when not {@code paired}. */
+    private static List<String> columns(boolean paired, List<String> seven) {
+        return paired ? seven : List.of(seven.get(0), seven.get(1), seven.get(2), seven.get(4), seven.get(5));
     }
 
     /** A value of the metric: accuracy in percent, an error or AUC with 4 decimals (as the text report). */

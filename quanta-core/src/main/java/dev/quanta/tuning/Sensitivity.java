@@ -137,12 +137,16 @@ public final class Sensitivity {
         }
     }
 
+    /** {@link #value} of {@code model}, with its per-sample hits for top-k. */
     private static Scored score(Model model, Dataset eval, Metric metric, Evaluator.Options options) {
         if (metric == Metric.TOPK) {
             EvaluationResult r = Evaluator.evaluate(model, eval, options, Evaluator.Progress.NONE);
             return new Scored(100 * r.accuracy(), r.hits());
         }
-        return new Scored(value(model, eval, metric, options), null);
+        return new Scored(
+                Reconstruction.evaluate(model, eval, metric, options, Evaluator.Progress.NONE)
+                        .value(),
+                null);
     }
 
     /**
@@ -169,13 +173,7 @@ public final class Sensitivity {
      * ({@link dev.quanta.eval.ReconstructionResult#value()}).
      */
     public static double value(Model model, Dataset eval, Metric metric, Evaluator.Options options) {
-        if (metric == Metric.TOPK) {
-            return 100
-                    * Evaluator.evaluate(model, eval, options, Evaluator.Progress.NONE)
-                            .accuracy();
-        }
-        return Reconstruction.evaluate(model, eval, metric, options, Evaluator.Progress.NONE)
-                .value();
+        return score(model, eval, metric, options).value();
     }
 
     /** The float model the conversions start from (after the float graph passes). */
