@@ -60,6 +60,11 @@ public class QuantaException extends RuntimeException {
         return aboutSettings(file + ": " + what);
     }
 
+    /** Whether the message asks the user to change or give {@code s} (its template names it). */
+    public boolean names(Setting s) {
+        return template != null && template.contains("{" + s.name() + "}");
+    }
+
     /** The message with every setting named by {@code names} (for example the CLI's flags). */
     public String render(Function<Setting, String> names) {
         return template == null ? getMessage() : Setting.fill(template, names);

@@ -491,7 +491,7 @@ final class EvaluateCommand implements Callable<Integer> {
         try {
             return ModelFiles.load(compare);
         } catch (QuantaException e) {
-            if (e.render(s -> "{" + s.name() + "}").contains("{" + Setting.MODEL_CONFIG.name() + "}")) {
+            if (e.names(Setting.MODEL_CONFIG)) {
                 throw QuantaException.inFile(
                         compare,
                         "a weights-only .h5 cannot be compared (--config JSON belongs to MODEL); give --compare a"

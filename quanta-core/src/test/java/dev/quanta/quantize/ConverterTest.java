@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.quanta.QuantaException;
+import dev.quanta.Setting;
 import dev.quanta.data.Dataset;
 import dev.quanta.ir.DType;
 import dev.quanta.ir.Model;
@@ -185,5 +186,9 @@ class ConverterTest {
         assertThat(e.render(s -> "--" + s.name().toLowerCase()))
                 .isEqualTo("layer '{weird}' {NOT_A_SETTING}: set --mode");
         assertThat(new QuantaException("plain {MODE}").render(s -> "x")).isEqualTo("plain {MODE}");
+        // which settings a message asks for: only those its template marks
+        assertThat(e.names(Setting.MODE)).isTrue();
+        assertThat(e.names(Setting.SCHEME)).isFalse();
+        assertThat(new QuantaException("plain {MODE}").names(Setting.MODE)).isFalse();
     }
 }
