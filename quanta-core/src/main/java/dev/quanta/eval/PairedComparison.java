@@ -11,7 +11,7 @@ package dev.quanta.eval;
  * p = min(1, 2 · Σ_{k ≤ min(b, c)} C(n, k) / 2ⁿ)          (p = 1 when n = 0)
  * </pre>
  *
- * A small p (say below 0.05) says the accuracy difference {@code (c − b) / samples} is unlikely to be sampling noise;
+ * A small p (below {@link #SIGNIFICANCE_LEVEL}, say) says the accuracy difference {@code (c − b) / samples} is unlikely to be sampling noise;
  * a large one says these samples cannot tell the two models apart, however the two accuracies differ.
  *
  * @param samples samples scored
@@ -19,6 +19,9 @@ package dev.quanta.eval;
  * @param onlySecond samples only the second classifier gets right (c)
  */
 public record PairedComparison(int samples, int onlyFirst, int onlySecond) {
+    /** The level below which {@link #p} calls a difference more than sampling noise. */
+    public static final double SIGNIFICANCE_LEVEL = 0.05;
+
     public PairedComparison {
         if (onlyFirst < 0 || onlySecond < 0 || (long) onlyFirst + onlySecond > samples) {
             throw new IllegalArgumentException(
@@ -50,6 +53,11 @@ public record PairedComparison(int samples, int onlyFirst, int onlySecond) {
             }
         }
         return new PairedComparison(first.length, b, c);
+    }
+
+    /** Whether {@link #p} is below {@link #SIGNIFICANCE_LEVEL}: the accuracy difference is more than noise. */
+    public boolean significant() {
+        return p() < SIGNIFICANCE_LEVEL;
     }
 
     /** Samples on which the two disagree about being right: {@code b + c}. */

@@ -60,7 +60,7 @@ public final class ComparisonHtml {
                     p.onlyFirst(),
                     p.onlySecond(),
                     p.p(),
-                    p.p() < 0.05
+                    p.significant()
                             ? "the difference is more than sampling noise"
                             : "these samples cannot tell the two apart");
         } else {

@@ -38,8 +38,10 @@ class PairedComparisonTest {
         assertThat(new PairedComparison(100, 4, 4).p()).isEqualTo(1.0);
         // 3 against 4 of 7: 2 (1 + 7 + 21 + 35) / 2^7 = 1, capped
         assertThat(new PairedComparison(200, 3, 4).p()).isEqualTo(1.0);
-        // 0 against 5: 2 / 32
+        // 0 against 5: 2 / 32, not below the 0.05 level
         assertThat(new PairedComparison(50, 0, 5).p()).isCloseTo(0.0625, within(1e-15));
+        assertThat(new PairedComparison(50, 0, 5).significant()).isFalse();
+        assertThat(new PairedComparison(50, 0, 6).significant()).isTrue();
         // 1 against 9: 2 (1 + 10) / 1024
         assertThat(new PairedComparison(50, 9, 1).p()).isCloseTo(22.0 / 1024, within(1e-15));
         // 2 against 10: 2 (1 + 12 + 66) / 4096
